@@ -1,0 +1,152 @@
+#include "core/clock.h"
+
+#include <algorithm>
+#include <vector>
+
+namespace jit {
+
+std::int64_t ToUnixMillis(Time t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
+Time FromUnixMillis(std::int64_t ms) {
+  return Time(std::chrono::duration_cast<Time::duration>(std::chrono::milliseconds(ms)));
+}
+
+RealClock::RealClock() : thread_([this] { Loop(); }) {}
+
+RealClock::~RealClock() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  thread_.join();
+}
+
+Time RealClock::Now() const { return std::chrono::system_clock::now(); }
+MonoTime RealClock::MonoNow() const { return std::chrono::steady_clock::now(); }
+
+TimerId RealClock::ScheduleAt(Time when, std::function<void()> fn) {
+  TimerId id = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    id = next_id_++;
+    timers_.emplace(when, std::make_pair(id, std::move(fn)));
+  }
+  cv_.notify_all();
+  return id;
+}
+
+void RealClock::Cancel(TimerId id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto it = timers_.begin(); it != timers_.end(); ++it) {
+    if (it->second.first == id) {
+      timers_.erase(it);
+      return;
+    }
+  }
+}
+
+void RealClock::Loop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stop_) {
+    if (timers_.empty()) {
+      cv_.wait(lock);
+      continue;
+    }
+    Time due = timers_.begin()->first;
+    Time now = Now();
+    if (due > now) {
+      // Wait on the monotonic clock, at most a second at a time, then look at the wall
+      // clock again: a wall clock stepped forward must not make a timer late.
+      auto wait = std::min<std::chrono::nanoseconds>(due - now, std::chrono::seconds(1));
+      cv_.wait_until(lock, MonoNow() + wait);
+      continue;
+    }
+    auto node = timers_.extract(timers_.begin());
+    lock.unlock();
+    node.mapped().second();
+    lock.lock();
+  }
+}
+
+FakeClock::FakeClock() : FakeClock(FromUnixMillis(1767225600000)) {}  // 2026-01-01T00:00:00Z
+FakeClock::FakeClock(Time start) : now_(start), mono_(MonoTime() + std::chrono::hours(1)) {}
+
+Time FakeClock::Now() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return now_;
+}
+
+MonoTime FakeClock::MonoNow() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return mono_;
+}
+
+TimerId FakeClock::ScheduleAt(Time when, std::function<void()> fn) {
+  std::lock_guard<std::mutex> lock(mu_);
+  TimerId id = next_id_++;
+  timers_.emplace(when, std::make_pair(id, std::move(fn)));
+  return id;
+}
+
+void FakeClock::Cancel(TimerId id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto it = timers_.begin(); it != timers_.end(); ++it) {
+    if (it->second.first == id) {
+      timers_.erase(it);
+      return;
+    }
+  }
+}
+
+void FakeClock::Advance(Duration d) {
+  Time target;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    target = now_ + d;
+  }
+  FireDue(target);
+}
+
+void FakeClock::SetTime(Time t) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (t < now_) {
+      now_ = t;  // stepping back: monotonic time does not move
+      return;
+    }
+  }
+  FireDue(t);
+}
+
+void FakeClock::FireDue(Time until) {
+  for (;;) {
+    std::function<void()> fn;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (timers_.empty() || timers_.begin()->first > until) {
+        if (until > now_) {
+          mono_ += until - now_;
+          now_ = until;
+        }
+        return;
+      }
+      auto node = timers_.extract(timers_.begin());
+      if (node.key() > now_) {
+        mono_ += node.key() - now_;
+        now_ = node.key();
+      }
+      fn = std::move(node.mapped().second);
+    }
+    fn();  // may schedule further timers, which fire in this same Advance when due
+  }
+}
+
+std::size_t FakeClock::PendingTimers() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return timers_.size();
+}
+
+}  // namespace jit

@@ -1,0 +1,131 @@
+#pragma once
+// The broker's configuration (YAML, see ../shared/DESIGN.md "Config file"). Plain data.
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/result.h"
+
+namespace jit::policy {
+
+// Who is calling. Made by auth/ from a token; `principal_id` is the Identity Center user id.
+struct Identity {
+  std::string username;
+  std::vector<std::string> groups;
+  std::string principal_id;
+};
+
+// A set of people: listed users and members of listed groups.
+struct Subjects {
+  std::vector<std::string> users;
+  std::vector<std::string> groups;
+
+  bool Empty() const { return users.empty() && groups.empty(); }
+  // True when the identity is one of the users or is in one of the groups.
+  bool Contains(const Identity& who) const;
+};
+
+struct Account {
+  std::string id;  // 12 digits
+  std::string name;
+  std::vector<std::string> tags;
+  int line = 0;  // where it stands in the file (1-based; 0 when not from a file)
+};
+
+struct PermissionSet {
+  std::string name;
+  std::string arn;
+  Duration max_duration{0};  // 0: no limit of its own
+  int line = 0;
+};
+
+struct AccountSelector {
+  bool all = false;
+  std::vector<std::string> ids;
+  std::vector<std::string> names;
+  std::vector<std::string> tags;
+
+  bool Matches(const Account& a) const;
+};
+
+struct ApprovalPolicy {
+  bool automatic = false;  // `approval: auto`
+  Subjects approvers;
+  int required = 1;                            // distinct approvals needed
+  Duration timeout{Duration(15 * 60 * 1000)};  // pending requests time out after this
+};
+
+struct Rule {
+  std::string name;
+  Subjects requesters;
+  AccountSelector accounts;
+  std::vector<std::string> permission_sets;  // names
+  Duration max_duration{0};
+  Duration min_duration{0};
+  bool reason_required = false;  // `reason: required`
+  std::string ticket_pattern;    // ECMAScript regex the whole ticket must match; empty: none
+  ApprovalPolicy approval;
+  bool break_glass = false;  // self-activated, no approval
+  int line = 0;
+};
+
+struct ServerSettings {
+  std::string listen = "127.0.0.1:8080";
+  std::string public_url;
+};
+
+struct StaticToken {
+  std::string name;
+  std::string sha256_hex;  // lowercase hex of SHA-256(token)
+  std::vector<std::string> groups;
+};
+
+struct Config {
+  ServerSettings server;
+  std::string store;                // "sqlite:///path/jit.db"; empty: <data>/jit.db
+  Subjects admins;                  // may revoke anything, read everything
+  Subjects auditors;                // may read everything
+  std::vector<StaticToken> tokens;  // auth.tokens
+  std::vector<Account> accounts;
+  std::vector<PermissionSet> permission_sets;
+  std::vector<Rule> rules;
+
+  const Account* FindAccount(std::string_view id_or_name) const;
+  const PermissionSet* FindPermissionSet(std::string_view name_or_arn) const;
+};
+
+// Parses and validates a config. `file_name` is used in messages. On error the status is
+// InvalidArgument and its message has one line per problem, each "FILE:LINE: what is wrong",
+// in file order.
+Result<Config> ParseConfig(std::string_view yaml_text, std::string_view file_name);
+// Reads a file and parses it. NotFound when the file cannot be read.
+Result<Config> LoadConfigFile(const std::string& path);
+
+// The built-in config of `jit serve --dev` (DESIGN.md "Dev mode").
+std::string_view DevConfigYaml();
+
+// Holds the config in force; readers take a snapshot that stays valid while they hold it.
+// Thread-safe.
+class ConfigHolder {
+ public:
+  explicit ConfigHolder(Config c) : config_(std::make_shared<const Config>(std::move(c))) {}
+  std::shared_ptr<const Config> Get() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return config_;
+  }
+  void Set(Config c) {
+    auto next = std::make_shared<const Config>(std::move(c));
+    std::lock_guard<std::mutex> lock(mu_);
+    config_ = std::move(next);
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::shared_ptr<const Config> config_;  // GUARDED_BY(mu_)
+};
+
+}  // namespace jit::policy

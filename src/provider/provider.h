@@ -1,0 +1,54 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+
+namespace jit::provider {
+
+// One Identity Center account assignment for a user.
+struct Assignment {
+  std::string principal_id;  // Identity Center user id
+  std::string account_id;    // 12 digits
+  std::string permission_set_arn;
+
+  friend bool operator==(const Assignment&, const Assignment&) = default;
+};
+
+enum class OperationState { kInProgress, kSucceeded, kFailed };
+
+// An asynchronous create or delete, as Identity Center reports it.
+struct Operation {
+  std::string id;  // the provider's request id, for GrantStatus/RevokeStatus
+  OperationState state = OperationState::kInProgress;
+  std::string failure_reason;  // set when kFailed
+};
+
+// Where assignments are made: AWS IAM Identity Center, its emulator, or a fake. The ledger
+// rules (standing access, shared assignments) are the workflow's; a provider only does what
+// it is told. Implementations are thread-safe.
+//
+// Error codes: Unavailable (throttled, 5xx, time-out: retry with back-off), Aborted (a
+// conflicting operation on the same assignment is under way: retry), InvalidArgument /
+// NotFound / PermissionDenied (retrying will not help).
+class Provider {
+ public:
+  virtual ~Provider() = default;
+
+  // Starts creating the assignment (CreateAccountAssignment). Creating one that exists
+  // succeeds.
+  virtual Result<Operation> Grant(const Assignment& a) = 0;
+  // The state of a create started by Grant. NotFound for an unknown id.
+  virtual Result<Operation> GrantStatus(const std::string& operation_id) = 0;
+  // Starts deleting the assignment (DeleteAccountAssignment). Deleting one that does not
+  // exist succeeds.
+  virtual Result<Operation> Revoke(const Assignment& a) = 0;
+  // The state of a delete started by Revoke. NotFound for an unknown id.
+  virtual Result<Operation> RevokeStatus(const std::string& operation_id) = 0;
+  // Every user assignment of one (account, permission set).
+  virtual Result<std::vector<Assignment>> ListAssignments(
+      const std::string& account_id, const std::string& permission_set_arn) = 0;
+};
+
+}  // namespace jit::provider

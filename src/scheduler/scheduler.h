@@ -1,0 +1,97 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/status.h"
+#include "store/store.h"
+
+namespace jit::scheduler {
+
+// What became of one run of a job.
+struct JobOutcome {
+  enum class Kind {
+    kDone,        // finished (or gave up for good, having recorded why): delete the job
+    kRetry,       // failed: run again after a jittered exponential back-off; attempts + 1
+    kCheckAgain,  // waiting on something (an asynchronous operation): run again after `delay`
+  };
+  Kind kind = Kind::kDone;
+  std::string error;  // for kRetry: why (kept as the job's last_error)
+  Duration delay{0};  // for kCheckAgain
+
+  static JobOutcome Done() { return {}; }
+  static JobOutcome Retry(std::string why) { return {Kind::kRetry, std::move(why), Duration(0)}; }
+  static JobOutcome CheckAgain(Duration d) { return {Kind::kCheckAgain, {}, d}; }
+};
+
+// Runs jobs of every kind; workflow/ implements it. Thread-safe: several jobs run at once,
+// never two runs of one job.
+class JobRunner {
+ public:
+  virtual ~JobRunner() = default;
+  virtual JobOutcome Run(const store::Job& job) = 0;
+};
+
+struct SchedulerOptions {
+  // Worker threads. 0: jobs run on the thread that fires the clock's timer (with a FakeClock,
+  // inside FakeClock::Advance) or that calls RunDueJobs: tests use this.
+  int workers = 4;
+  // Lease on a claimed job; another owner may run it once the lease has run out.
+  Duration lease = Duration(5 * 60 * 1000);
+  // Back-off after the n-th failure: min(max_backoff, base_backoff * 2^(n-1)), then a random
+  // factor in [0.5, 1.0] (jitter).
+  Duration base_backoff = Duration(1000);
+  Duration max_backoff = Duration(5 * 60 * 1000);
+  // A revocation whose first due time is further past than this counts as overdue.
+  Duration overdue_after = Duration(5000);
+  // Name of this process in leases.
+  std::string owner = "jit";
+
+  Status Validate() const;
+};
+
+struct SchedulerStats {
+  std::map<store::JobKind, std::int64_t> pending;  // jobs waiting, by kind
+  std::int64_t overdue_revocations = 0;
+  std::int64_t runs = 0;     // job runs so far
+  std::int64_t retries = 0;  // runs that ended in kRetry
+};
+
+// Runs due jobs on time. Keeps an in-memory index of due times that mirrors the store's jobs
+// (filled at Start, updated through JobListener after every commit) and arms one clock timer
+// for the earliest; when it fires, due jobs are claimed from the store (revocations first)
+// and run. Jobs that are overdue at Start run at once. Retries never give up on their own:
+// the runner decides when a job is done for good. Thread-safe.
+class Scheduler final : public store::JobListener {
+ public:
+  Scheduler(store::Store& store, JobRunner& runner, Clock& clock, SchedulerOptions options);
+  ~Scheduler() override;
+  Scheduler(const Scheduler&) = delete;
+  Scheduler& operator=(const Scheduler&) = delete;
+
+  // Loads every job from the store, registers as the store's JobListener, starts the workers
+  // and arms the timer. Errors from the store.
+  Status Start();
+  // Stops the workers after the jobs they are running; jobs not run stay in the store.
+  void Stop();
+
+  // Claims and runs every job due now on the calling thread; returns how many ran.
+  int RunDueJobs();
+
+  SchedulerStats Stats() const;
+
+  void OnJobsCommitted(const std::vector<store::Job>& jobs) override;
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace jit::scheduler

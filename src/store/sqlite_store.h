@@ -1,0 +1,36 @@
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "core/clock.h"
+#include "core/result.h"
+#include "store/store.h"
+
+namespace jit::store {
+
+struct SqliteOptions {
+  // Database file; created with its folder's existing permissions when absent.
+  std::string path;
+  // PRAGMA synchronous: "FULL" (default: a commit survives power loss once Transact returns)
+  // or "NORMAL" (WAL: a power loss can lose the last commits, never corrupts).
+  std::string synchronous = "FULL";
+  // How long a writer waits for a lock held by another connection.
+  Duration busy_timeout = Duration(5000);
+  // At most this many transactions share one commit (group commit).
+  int max_batch = 256;
+
+  Status Validate() const;
+};
+
+// Opens (creating and migrating as needed) a SQLite database in WAL mode. One writer thread
+// runs every Transact in batches: each caller's function runs inside a SAVEPOINT, and one
+// COMMIT makes the whole batch durable, so many transitions share one fsync.
+// Errors: InvalidArgument (options), Unavailable (cannot open), FailedPrecondition (the
+// schema is newer than this binary knows).
+Result<std::unique_ptr<Store>> OpenSqliteStore(const SqliteOptions& options, Clock& clock);
+
+// The schema version this binary writes.
+int SqliteSchemaVersion();
+
+}  // namespace jit::store

@@ -1,0 +1,112 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/result.h"
+#include "core/status.h"
+#include "store/model.h"
+
+namespace jit::store {
+
+// The operations of one transaction. A Tx is only valid inside the function given to
+// Store::Transact, on that thread. Nothing written is visible to others, or durable, until
+// the function returns OK and the commit completes.
+class Tx {
+ public:
+  virtual ~Tx() = default;
+
+  // NotFound when there is no request with this id.
+  virtual Result<Request> GetRequest(std::string_view id) = 0;
+  // AlreadyExists when the id is taken. Stores r with version 1.
+  virtual Status InsertRequest(const Request& r) = 0;
+  // Replaces the stored request when its version equals r.version, and bumps r.version.
+  // Aborted when the stored version differs (someone else changed it); NotFound when absent.
+  virtual Status UpdateRequest(Request& r) = 0;
+
+  // Appends an event: assigns seq, prev_hash and hash (audit/chain.h) and returns the event
+  // as stored.
+  virtual Result<AuditEvent> AppendAudit(AuditEvent e) = 0;
+
+  // Inserts the job, or replaces the one with the same id. Jobs put in a transaction are
+  // reported to the JobListener after the commit.
+  virtual Status PutJob(const Job& j) = 0;
+  // Deletes the job; deleting an absent job is OK (replays do no harm).
+  virtual Status DeleteJob(std::string_view id) = 0;
+  virtual Result<std::vector<Job>> JobsForRequest(std::string_view request_id) = 0;
+
+  // The ledger entry of one assignment, or nullopt.
+  virtual Result<std::optional<LedgerEntry>> GetLedger(std::string_view principal_id,
+                                                       std::string_view account_id,
+                                                       std::string_view permission_set_arn) = 0;
+  // Inserts or replaces the entry for its (principal, account, permission set).
+  virtual Status PutLedger(const LedgerEntry& e) = 0;
+  // Deleting an absent entry is OK.
+  virtual Status DeleteLedger(std::string_view principal_id, std::string_view account_id,
+                              std::string_view permission_set_arn) = 0;
+};
+
+// Told about jobs after the transaction that put them has committed durably.
+class JobListener {
+ public:
+  virtual ~JobListener() = default;
+  // Called on the committing thread; must not block and must not call Transact.
+  virtual void OnJobsCommitted(const std::vector<Job>& jobs) = 0;
+};
+
+struct RequestFilter {
+  std::optional<RequestState> state;
+  std::string requester;  // empty: anyone
+  int limit = 50;         // 1..500
+  std::string cursor;     // from RequestPage::next_cursor; empty: from the newest
+};
+
+struct RequestPage {
+  std::vector<Request> items;  // newest first
+  std::string next_cursor;     // empty when there is nothing more
+};
+
+// Durable state of the broker. Engines: SQLite (sqlite_store.h); PostgreSQL later. Every
+// method is thread-safe.
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Runs `fn` in one transaction. When `fn` returns an error, all it did is undone and that
+  // error is returned. Engines may commit several callers' transactions together (group
+  // commit); Transact returns only once this one's commit is durable. Errors besides fn's:
+  // Unavailable (database busy, disk full, I/O error: retry later), Internal.
+  virtual Status Transact(const std::function<Status(Tx&)>& fn) = 0;
+
+  // Reads outside a transaction (each sees one committed state).
+  virtual Result<Request> GetRequest(std::string_view id) = 0;  // NotFound
+  // InvalidArgument for a malformed cursor or a limit out of range.
+  virtual Result<RequestPage> ListRequests(const RequestFilter& filter) = 0;
+  // Events with seq > after_seq, oldest first, at most `limit` (1..1000). With a request id,
+  // only that request's events.
+  virtual Result<std::vector<AuditEvent>> ListAudit(std::int64_t after_seq, int limit,
+                                                    std::string_view request_id = {}) = 0;
+  // Every job, earliest due first.
+  virtual Result<std::vector<Job>> ListJobs() = 0;
+  // Leases up to `limit` jobs due at `now` whose lease is free or has run out: sets
+  // lease_owner and lease_until and returns them, revocations first (earliest due first),
+  // then the rest by due time.
+  virtual Result<std::vector<Job>> ClaimDueJobs(Time now, std::string_view owner, Time lease_until,
+                                                int limit) = 0;
+  // Clears every lease (a single-process engine does this at start: the old owner is dead).
+  virtual Status ReleaseAllLeases() = 0;
+  virtual Result<std::vector<LedgerEntry>> ListLedger() = 0;
+  // OK when the store can be read and written now; Unavailable otherwise.
+  virtual Status Ping() = 0;
+
+  // The listener must outlive the store, or be reset to nullptr first.
+  virtual void SetJobListener(JobListener* listener) = 0;
+};
+
+}  // namespace jit::store

@@ -1,0 +1,91 @@
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/result.h"
+#include "policy/config.h"
+#include "policy/policy.h"
+#include "provider/provider.h"
+#include "scheduler/scheduler.h"
+#include "store/store.h"
+
+namespace jit::workflow {
+
+struct SubmitInput {
+  std::string account;         // id or name
+  std::string permission_set;  // name or ARN
+  Duration duration{0};
+  std::string reason;
+  std::string ticket;
+};
+
+struct ListInput {
+  std::optional<store::RequestState> state;
+  bool mine = false;  // only the caller's own requests
+  int limit = 50;     // 1..500
+  std::string cursor;
+};
+
+// A request with its history (the audit events that name it, oldest first).
+struct RequestView {
+  store::Request request;
+  std::vector<store::AuditEvent> history;
+};
+
+struct WorkflowOptions {
+  // Grants that fail this many times in a row (retryable errors) fail for good.
+  int max_grant_attempts = 8;
+  // How often an asynchronous create or delete is polled.
+  Duration poll_interval = Duration(1000);
+};
+
+// The request state machine (DESIGN.md "Request lifecycle"):
+//
+//   pending --approve (k of n)--> approved --grant ok--> active --expiry/revoke--> revoking
+//   --> ended; pending --> denied | cancelled | timed_out; approved --> failed.
+//
+// Every transition is one store transaction that updates the request, appends its audit
+// event and puts its follow-up jobs. Decisions re-read the request inside the transaction, so
+// two racing decisions cannot both win. Thread-safe.
+//
+// Errors of the caller-facing methods: InvalidArgument (bad input or outside policy),
+// PermissionDenied (not allowed: self-approval, not an approver, not your request),
+// NotFound (no such request, or one the caller may not see), FailedPrecondition (wrong state),
+// Unavailable (store).
+class Workflow final : public scheduler::JobRunner {
+ public:
+  Workflow(store::Store& store, policy::ConfigHolder& config, provider::Provider& provider,
+           Clock& clock, WorkflowOptions options = {});
+
+  Result<store::Request> Submit(const policy::Identity& who, const SubmitInput& in);
+  Result<store::Request> Approve(const policy::Identity& who, const std::string& id,
+                                 const std::string& comment);
+  Result<store::Request> Deny(const policy::Identity& who, const std::string& id,
+                              const std::string& reason);
+  // Only the requester, while pending.
+  Result<store::Request> Cancel(const policy::Identity& who, const std::string& id);
+  // The requester or an admin, while approved or active: the access ends now.
+  Result<store::Request> Revoke(const policy::Identity& who, const std::string& id,
+                                const std::string& reason);
+
+  // Reading: requesters see their own requests, approvers those they may approve, admins and
+  // auditors everything. Another's request reads as NotFound.
+  Result<RequestView> Get(const policy::Identity& who, const std::string& id);
+  Result<store::RequestPage> List(const policy::Identity& who, const ListInput& in);
+  // Admins and auditors only (PermissionDenied otherwise).
+  Result<std::vector<store::AuditEvent>> Audit(const policy::Identity& who, std::int64_t after_seq,
+                                               int limit);
+
+  // scheduler::JobRunner: grant, revoke and approval-timeout jobs.
+  scheduler::JobOutcome Run(const store::Job& job) override;
+
+ private:
+  class Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace jit::workflow
