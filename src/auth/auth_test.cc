@@ -1,0 +1,112 @@
+#include "auth/auth.h"
+
+#include <openssl/sha.h>
+
+#include <cctype>
+#include <cstdio>
+#include <string>
+
+#include "core/testing.h"
+
+namespace jit::auth {
+namespace {
+
+using ::jit::testing::StatusIs;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+std::string Sha256Hex(const std::string& s) {
+  unsigned char d[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(s.data()), s.size(), d);
+  std::string out;
+  char buf[3];
+  for (unsigned char c : d) {
+    std::snprintf(buf, sizeof buf, "%02x", c);
+    out += buf;
+  }
+  return out;
+}
+
+TEST(DevUsers, AreAliceBobAndCarolOfDevMode) {
+  std::vector<DevUser> users = DevUsers();
+  ASSERT_EQ(users.size(), 3u);
+  EXPECT_EQ(users[0].username, "alice");
+  EXPECT_THAT(users[0].groups, ElementsAre("engineers"));
+  EXPECT_EQ(users[0].token, "dev-alice");
+  EXPECT_EQ(users[0].principal_id, "a11ce000-0000-4000-8000-000000000001");
+  EXPECT_EQ(users[1].username, "bob");
+  EXPECT_THAT(users[1].groups, ElementsAre("approvers"));
+  EXPECT_EQ(users[1].token, "dev-bob");
+  EXPECT_EQ(users[1].principal_id, "b0b00000-0000-4000-8000-000000000002");
+  EXPECT_EQ(users[2].username, "carol");
+  EXPECT_THAT(users[2].groups, ElementsAre("approvers", "sre", "admins"));
+  EXPECT_EQ(users[2].token, "dev-carol");
+  EXPECT_EQ(users[2].principal_id, "ca401000-0000-4000-8000-000000000003");
+}
+
+TEST(StaticAuthenticator, MapsDevTokensToTheirUsers) {
+  auto auth = NewStaticAuthenticator(DevUsers(), {});
+  auto carol = auth->Authenticate("dev-carol");
+  ASSERT_OK(carol);
+  EXPECT_EQ(carol->username, "carol");
+  EXPECT_THAT(carol->groups, ElementsAre("approvers", "sre", "admins"));
+  EXPECT_EQ(carol->principal_id, "ca401000-0000-4000-8000-000000000003");
+  auto alice = auth->Authenticate("dev-alice");
+  ASSERT_OK(alice);
+  EXPECT_EQ(alice->username, "alice");
+}
+
+TEST(StaticAuthenticator, MapsConfigTokensByTheirHash) {
+  auto auth = NewStaticAuthenticator(
+      {}, {policy::StaticToken{"ci-bot", Sha256Hex("s3cret-token"), {"automation"}}});
+  auto who = auth->Authenticate("s3cret-token");
+  ASSERT_OK(who);
+  EXPECT_EQ(who->username, "ci-bot");
+  EXPECT_THAT(who->groups, ElementsAre("automation"));
+  EXPECT_EQ(who->principal_id, "");
+}
+
+TEST(StaticAuthenticator, AcceptsUppercaseHexHashes) {
+  std::string hex = Sha256Hex("tok");
+  for (char& c : hex) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  auto auth = NewStaticAuthenticator({}, {policy::StaticToken{"bot", hex, {}}});
+  EXPECT_OK(auth->Authenticate("tok"));
+}
+
+TEST(StaticAuthenticator, RefusesMissingToken) {
+  auto auth = NewStaticAuthenticator(DevUsers(), {});
+  EXPECT_THAT(auth->Authenticate(""),
+              StatusIs(StatusCode::kUnauthenticated, "missing or unknown bearer token"));
+}
+
+TEST(StaticAuthenticator, RefusesUnknownToken) {
+  auto auth = NewStaticAuthenticator(
+      DevUsers(), {policy::StaticToken{"ci-bot", Sha256Hex("s3cret-token"), {"automation"}}});
+  EXPECT_THAT(auth->Authenticate("dev-mallory"),
+              StatusIs(StatusCode::kUnauthenticated, HasSubstr("unknown bearer token")));
+  // The hash itself is not a token.
+  EXPECT_THAT(auth->Authenticate(Sha256Hex("s3cret-token")),
+              StatusIs(StatusCode::kUnauthenticated));
+  // Neither is a prefix or an extension of one.
+  EXPECT_THAT(auth->Authenticate("dev-alic"), StatusIs(StatusCode::kUnauthenticated));
+  EXPECT_THAT(auth->Authenticate("dev-alicex"), StatusIs(StatusCode::kUnauthenticated));
+}
+
+TEST(StaticAuthenticator, DevTokensAreRefusedWhenNoDevUsersAreGiven) {
+  auto auth = NewStaticAuthenticator({}, {});
+  EXPECT_THAT(auth->Authenticate("dev-alice"), StatusIs(StatusCode::kUnauthenticated));
+}
+
+TEST(StaticAuthenticator, IgnoresMalformedHashes) {
+  auto auth =
+      NewStaticAuthenticator({}, {policy::StaticToken{"short", "abc", {}},
+                                  policy::StaticToken{"nothex", std::string(64, 'z'), {}},
+                                  policy::StaticToken{"good", Sha256Hex("good-token"), {}}});
+  EXPECT_THAT(auth->Authenticate("abc"), StatusIs(StatusCode::kUnauthenticated));
+  auto good = auth->Authenticate("good-token");
+  ASSERT_OK(good);
+  EXPECT_EQ(good->username, "good");
+}
+
+}  // namespace
+}  // namespace jit::auth
