@@ -56,6 +56,7 @@ Result<Duration> ParseDuration(std::string_view text) {
     if (unit.empty()) {
       if (any || i != s.size()) return Bad(text, "a number has no unit");
       total = n * 1000;  // a bare number is seconds
+      if (total > kMaxMillis) return Bad(text, "it is too long (at most 366d)");
       any = true;
       break;
     }
