@@ -1,0 +1,148 @@
+#include "provider/fake_provider.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <utility>
+
+#include "core/check.h"
+
+namespace jit::provider {
+
+Result<Operation> FakeProvider::Grant(const Assignment& a) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (Status s = BeginCallLocked(Op::kGrant); !s.ok()) return s;
+  return StartLocked(/*grant=*/true, a);
+}
+
+Result<Operation> FakeProvider::GrantStatus(const std::string& operation_id) {
+  return Poll(Op::kGrantStatus, /*grant=*/true, operation_id);
+}
+
+Result<Operation> FakeProvider::Revoke(const Assignment& a) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (Status s = BeginCallLocked(Op::kRevoke); !s.ok()) return s;
+  return StartLocked(/*grant=*/false, a);
+}
+
+Result<Operation> FakeProvider::RevokeStatus(const std::string& operation_id) {
+  return Poll(Op::kRevokeStatus, /*grant=*/false, operation_id);
+}
+
+Result<std::vector<Assignment>> FakeProvider::ListAssignments(
+    const std::string& account_id, const std::string& permission_set_arn) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (Status s = BeginCallLocked(Op::kList); !s.ok()) return s;
+  std::vector<Assignment> out;
+  for (const Assignment& a : assignments_) {
+    if (a.account_id == account_id && a.permission_set_arn == permission_set_arn) {
+      out.push_back(a);
+    }
+  }
+  return out;
+}
+
+void FakeProvider::AddStanding(const Assignment& a) {
+  std::lock_guard<std::mutex> lock(mu_);
+  AddLocked(a);
+}
+
+void FakeProvider::SetAsyncPolls(int n) {
+  JIT_CHECK(n >= 0);
+  std::lock_guard<std::mutex> lock(mu_);
+  async_polls_ = n;
+}
+
+void FakeProvider::FailNext(Op op, int times, Status s) {
+  JIT_CHECK(times >= 0);
+  JIT_CHECK(!s.ok());
+  std::lock_guard<std::mutex> lock(mu_);
+  failures_[op] = Failure{times, std::move(s)};
+}
+
+void FakeProvider::FailGrantsWithReason(std::string reason) {
+  std::lock_guard<std::mutex> lock(mu_);
+  grant_failure_reason_ = std::move(reason);
+}
+
+std::int64_t FakeProvider::Calls(Op op) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = calls_.find(op);
+  return it == calls_.end() ? 0 : it->second;
+}
+
+bool FakeProvider::Has(const Assignment& a) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return std::find(assignments_.begin(), assignments_.end(), a) != assignments_.end();
+}
+
+std::vector<Assignment> FakeProvider::Assignments() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return assignments_;
+}
+
+Status FakeProvider::BeginCallLocked(Op op) {
+  ++calls_[op];
+  auto it = failures_.find(op);
+  if (it == failures_.end() || it->second.times == 0) return OkStatus();
+  Status s = it->second.status;
+  if (--it->second.times == 0) failures_.erase(it);
+  return s;
+}
+
+Operation FakeProvider::StartLocked(bool grant, const Assignment& a) {
+  char id[32];
+  std::snprintf(id, sizeof(id), "fake-op-%06llu",
+                static_cast<unsigned long long>(next_operation_++));
+  PendingOp op;
+  op.grant = grant;
+  op.assignment = a;
+  op.polls_left = async_polls_;
+  if (grant) op.failure_reason = grant_failure_reason_;
+  auto [it, inserted] = operations_.emplace(id, std::move(op));
+  JIT_CHECK(inserted);
+  if (it->second.polls_left > 0) return Operation{it->first, OperationState::kInProgress, {}};
+  return FinishLocked(it->first, it->second);
+}
+
+Operation FakeProvider::FinishLocked(const std::string& id, PendingOp& op) {
+  if (!op.finished) {
+    op.finished = true;
+    if (op.failure_reason.empty()) {
+      if (op.grant) {
+        AddLocked(op.assignment);
+      } else {
+        RemoveLocked(op.assignment);
+      }
+    }
+  }
+  if (!op.failure_reason.empty()) return Operation{id, OperationState::kFailed, op.failure_reason};
+  return Operation{id, OperationState::kSucceeded, {}};
+}
+
+Result<Operation> FakeProvider::Poll(Op call, bool grant, const std::string& operation_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (Status s = BeginCallLocked(call); !s.ok()) return s;
+  auto it = operations_.find(operation_id);
+  // A create's id is unknown to RevokeStatus and the other way round, as in Identity Center.
+  if (it == operations_.end() || it->second.grant != grant) {
+    return NotFoundError("no such operation: " + operation_id);
+  }
+  PendingOp& op = it->second;
+  if (op.polls_left > 0) {
+    --op.polls_left;
+    return Operation{operation_id, OperationState::kInProgress, {}};
+  }
+  return FinishLocked(operation_id, op);
+}
+
+void FakeProvider::AddLocked(const Assignment& a) {
+  if (std::find(assignments_.begin(), assignments_.end(), a) == assignments_.end()) {
+    assignments_.push_back(a);
+  }
+}
+
+void FakeProvider::RemoveLocked(const Assignment& a) {
+  assignments_.erase(std::remove(assignments_.begin(), assignments_.end(), a), assignments_.end());
+}
+
+}  // namespace jit::provider

@@ -1,0 +1,94 @@
+#pragma once
+// An in-process Provider for unit tests and `jit serve --dev`: keeps assignments in memory,
+// with switches to make calls slow (asynchronous), fail, or fail grants for good.
+
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "provider/provider.h"
+
+namespace jit::provider {
+
+// Thread-safe: every method may be called from any thread.
+class FakeProvider final : public Provider {
+ public:
+  // The calls that can be counted and made to fail.
+  enum class Op { kGrant, kGrantStatus, kRevoke, kRevokeStatus, kList };
+
+  FakeProvider() = default;
+  FakeProvider(const FakeProvider&) = delete;
+  FakeProvider& operator=(const FakeProvider&) = delete;
+
+  // Provider. Grant adds the assignment once the operation succeeds (at once unless
+  // SetAsyncPolls says otherwise); Revoke removes it likewise. Both are idempotent.
+  Result<Operation> Grant(const Assignment& a) override;
+  Result<Operation> GrantStatus(const std::string& operation_id) override;
+  Result<Operation> Revoke(const Assignment& a) override;
+  Result<Operation> RevokeStatus(const std::string& operation_id) override;
+  Result<std::vector<Assignment>> ListAssignments(const std::string& account_id,
+                                                  const std::string& permission_set_arn) override;
+
+  // Adds an assignment that exists before anyone grants it (standing access).
+  void AddStanding(const Assignment& a);
+
+  // Operations started from now on report kInProgress for their first `n` status polls, then
+  // kSucceeded (the assignment changes only then). 0 (default): Grant and Revoke return
+  // kSucceeded at once. REQUIRES: n >= 0.
+  void SetAsyncPolls(int n);
+
+  // The next `times` calls of `op` return `s` (not OK) and change nothing. Calls so failed
+  // still count in Calls(). REQUIRES: times >= 0, !s.ok().
+  void FailNext(Op op, int times, Status s);
+
+  // Grant operations started from now on end kFailed with this reason and add nothing.
+  // Empty: off.
+  void FailGrantsWithReason(std::string reason);
+
+  // How many times `op` was called (including calls made to fail).
+  std::int64_t Calls(Op op) const;
+
+  // Whether the assignment exists now.
+  bool Has(const Assignment& a) const;
+  // Every assignment, in the order they were made.
+  std::vector<Assignment> Assignments() const;
+
+ private:
+  struct PendingOp {
+    bool grant = true;
+    Assignment assignment;
+    int polls_left = 0;
+    std::string failure_reason;  // non-empty: ends kFailed
+    bool finished = false;
+  };
+
+  // Counts the call and consumes one injected failure, if any. REQUIRES: mu_ held.
+  Status BeginCallLocked(Op op);
+  // Starts a grant or revoke. REQUIRES: mu_ held.
+  Operation StartLocked(bool grant, const Assignment& a);
+  // Applies a finished operation and reports its state. REQUIRES: mu_ held.
+  Operation FinishLocked(const std::string& id, PendingOp& op);
+  // GrantStatus / RevokeStatus.
+  Result<Operation> Poll(Op op, bool grant, const std::string& operation_id);
+  void AddLocked(const Assignment& a);
+  void RemoveLocked(const Assignment& a);
+
+  struct Failure {
+    int times = 0;
+    Status status;
+  };
+
+  mutable std::mutex mu_;
+  std::vector<Assignment> assignments_;          // GUARDED_BY(mu_)
+  std::map<std::string, PendingOp> operations_;  // GUARDED_BY(mu_)
+  std::map<Op, Failure> failures_;               // GUARDED_BY(mu_)
+  std::map<Op, std::int64_t> calls_;             // GUARDED_BY(mu_)
+  int async_polls_ = 0;                          // GUARDED_BY(mu_)
+  std::string grant_failure_reason_;             // GUARDED_BY(mu_)
+  std::uint64_t next_operation_ = 1;             // GUARDED_BY(mu_)
+};
+
+}  // namespace jit::provider
