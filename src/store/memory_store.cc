@@ -1,0 +1,382 @@
+#include "store/memory_store.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "audit/chain.h"
+#include "core/check.h"
+#include "core/ids.h"
+
+namespace jit::store {
+namespace {
+
+// The store this thread is running a transaction on, to catch re-entry (which would
+// otherwise deadlock on the one mutex).
+thread_local const void* tl_in_transaction = nullptr;
+
+// SQLite keeps times as unix milliseconds; the fake does the same so tests cannot come to
+// rely on sub-millisecond precision that the real engines drop.
+Time Ms(Time t) { return FromUnixMillis(ToUnixMillis(t)); }
+std::optional<Time> Ms(const std::optional<Time>& t) {
+  return t.has_value() ? std::optional<Time>(Ms(*t)) : std::nullopt;
+}
+
+Request Normalized(Request r) {
+  r.created_at = Ms(r.created_at);
+  for (Approval& a : r.approvals) a.at = Ms(a.at);
+  r.approval_deadline = Ms(r.approval_deadline);
+  r.decided_at = Ms(r.decided_at);
+  r.activated_at = Ms(r.activated_at);
+  r.expires_at = Ms(r.expires_at);
+  r.ended_at = Ms(r.ended_at);
+  return r;
+}
+
+Job Normalized(Job j) {
+  j.due_at = Ms(j.due_at);
+  j.first_due_at = Ms(j.first_due_at);
+  j.lease_until = Ms(j.lease_until);
+  j.created_at = Ms(j.created_at);
+  return j;
+}
+
+LedgerEntry Normalized(LedgerEntry e) {
+  e.updated_at = Ms(e.updated_at);
+  return e;
+}
+
+bool DueOrder(const Job& a, const Job& b) {
+  if (a.due_at != b.due_at) return a.due_at < b.due_at;
+  return a.id < b.id;
+}
+
+}  // namespace
+
+// The Tx of one MemoryStore transaction; works on the store's data under its mutex.
+class MemoryStore::MemoryTx final : public Tx {
+ public:
+  MemoryTx(Data& data, Clock& clock)
+      : data_(data), clock_(clock), audit_size_at_start_(data.audit.size()) {}
+
+  // Puts back what this transaction changed. The audit trail only grows, so cutting it back
+  // is enough; for the maps, the value each changed key had before its first change was kept
+  // (copy-on-write per key).
+  void Undo() {
+    data_.audit.resize(audit_size_at_start_);
+    Restore(data_.requests, requests_before_);
+    Restore(data_.jobs, jobs_before_);
+    Restore(data_.ledger, ledger_before_);
+  }
+
+  Result<Request> GetRequest(std::string_view id) override {
+    auto it = data_.requests.find(std::string(id));
+    if (it == data_.requests.end()) return NotFoundError("no request " + std::string(id));
+    return it->second;
+  }
+
+  Status InsertRequest(const Request& r) override {
+    if (r.id.empty()) return InvalidArgumentError("request id is empty");
+    if (data_.requests.count(r.id) != 0) return AlreadyExistsError("request " + r.id);
+    Save(data_.requests, r.id, requests_before_);
+    Request stored = Normalized(r);
+    stored.version = 1;
+    data_.requests.emplace(r.id, std::move(stored));
+    return OkStatus();
+  }
+
+  Status UpdateRequest(Request& r) override {
+    auto it = data_.requests.find(r.id);
+    if (it == data_.requests.end()) return NotFoundError("no request " + r.id);
+    if (it->second.version != r.version) {
+      return AbortedError("request " + r.id + " changed (version " +
+                          std::to_string(it->second.version) + ", not " +
+                          std::to_string(r.version) + ")");
+    }
+    Save(data_.requests, r.id, requests_before_);
+    ++r.version;
+    data_.requests[r.id] = Normalized(r);
+    return OkStatus();
+  }
+
+  Result<AuditEvent> AppendAudit(AuditEvent e) override {
+    if (e.at == Time()) e.at = clock_.Now();
+    e.at = Ms(e.at);
+    e.seq = static_cast<std::int64_t>(data_.audit.size()) + 1;
+    e.prev_hash = data_.audit.empty() ? std::string(audit::kGenesisHash) : data_.audit.back().hash;
+    e.hash = audit::ChainHash(e);
+    data_.audit.push_back(e);
+    return e;
+  }
+
+  Status PutJob(const Job& j) override {
+    if (j.id.empty()) return InvalidArgumentError("job id is empty");
+    Save(data_.jobs, j.id, jobs_before_);
+    Job stored = Normalized(j);
+    data_.jobs[j.id] = stored;
+    auto it = std::find_if(put_jobs_.begin(), put_jobs_.end(),
+                           [&](const Job& p) { return p.id == j.id; });
+    if (it != put_jobs_.end()) {
+      *it = std::move(stored);
+    } else {
+      put_jobs_.push_back(std::move(stored));
+    }
+    return OkStatus();
+  }
+
+  Status DeleteJob(std::string_view id) override {
+    Save(data_.jobs, std::string(id), jobs_before_);
+    data_.jobs.erase(std::string(id));
+    // A job put and deleted in the same transaction never existed as far as others know.
+    std::erase_if(put_jobs_, [&](const Job& p) { return p.id == id; });
+    return OkStatus();
+  }
+
+  Result<std::vector<Job>> JobsForRequest(std::string_view request_id) override {
+    std::vector<Job> out;
+    for (const auto& [id, job] : data_.jobs) {
+      if (job.request_id == request_id) out.push_back(job);
+    }
+    std::sort(out.begin(), out.end(), DueOrder);
+    return out;
+  }
+
+  Result<std::optional<LedgerEntry>> GetLedger(std::string_view principal_id,
+                                               std::string_view account_id,
+                                               std::string_view permission_set_arn) override {
+    auto it = data_.ledger.find(
+        {std::string(principal_id), std::string(account_id), std::string(permission_set_arn)});
+    if (it == data_.ledger.end()) return std::optional<LedgerEntry>();
+    return std::optional<LedgerEntry>(it->second);
+  }
+
+  Status PutLedger(const LedgerEntry& e) override {
+    LedgerKey key{e.principal_id, e.account_id, e.permission_set_arn};
+    Save(data_.ledger, key, ledger_before_);
+    data_.ledger[key] = Normalized(e);
+    return OkStatus();
+  }
+
+  Status DeleteLedger(std::string_view principal_id, std::string_view account_id,
+                      std::string_view permission_set_arn) override {
+    LedgerKey key{std::string(principal_id), std::string(account_id),
+                  std::string(permission_set_arn)};
+    Save(data_.ledger, key, ledger_before_);
+    data_.ledger.erase(key);
+    return OkStatus();
+  }
+
+  std::vector<Job> TakePutJobs() { return std::move(put_jobs_); }
+
+ private:
+  // Keeps the value `key` has now in `before`, unless it was kept already.
+  template <typename K, typename V>
+  static void Save(const std::map<K, V>& map, const K& key, std::map<K, std::optional<V>>& before) {
+    if (before.count(key) != 0) return;
+    auto it = map.find(key);
+    before.emplace(key, it == map.end() ? std::nullopt : std::optional<V>(it->second));
+  }
+  template <typename K, typename V>
+  static void Restore(std::map<K, V>& map, std::map<K, std::optional<V>>& before) {
+    for (auto& [key, value] : before) {
+      if (value.has_value()) {
+        map[key] = std::move(*value);
+      } else {
+        map.erase(key);
+      }
+    }
+  }
+
+  Data& data_;
+  Clock& clock_;
+  const std::size_t audit_size_at_start_;
+  std::map<std::string, std::optional<Request>> requests_before_;
+  std::map<std::string, std::optional<Job>> jobs_before_;
+  std::map<LedgerKey, std::optional<LedgerEntry>> ledger_before_;
+  std::vector<Job> put_jobs_;  // in order of first put; last put of each id wins
+};
+
+MemoryStore::MemoryStore(Clock& clock) : clock_(clock) {}
+MemoryStore::~MemoryStore() = default;
+
+Status MemoryStore::Transact(const std::function<Status(Tx&)>& fn) {
+  JIT_CHECK(tl_in_transaction != this);  // Transact or a Store read inside fn: a bug
+  std::vector<Job> committed_jobs;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!write_failure_.ok()) {
+      ++failed_;
+      return write_failure_;
+    }
+    MemoryTx tx(data_, clock_);
+    tl_in_transaction = this;
+    Status s = fn(tx);
+    tl_in_transaction = nullptr;
+    if (!s.ok()) {
+      tx.Undo();
+      ++failed_;
+      return s;
+    }
+    ++committed_;
+    committed_jobs = tx.TakePutJobs();
+  }
+  if (!committed_jobs.empty()) {
+    std::lock_guard<std::mutex> lock(listener_mu_);
+    if (listener_ != nullptr) listener_->OnJobsCommitted(committed_jobs);
+  }
+  return OkStatus();
+}
+
+Result<Request> MemoryStore::GetRequest(std::string_view id) {
+  JIT_CHECK(tl_in_transaction != this);
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!read_failure_.ok()) return read_failure_;
+  auto it = data_.requests.find(std::string(id));
+  if (it == data_.requests.end()) return NotFoundError("no request " + std::string(id));
+  return it->second;
+}
+
+Result<RequestPage> MemoryStore::ListRequests(const RequestFilter& filter) {
+  JIT_CHECK(tl_in_transaction != this);
+  if (filter.limit < 1 || filter.limit > 500) {
+    return InvalidArgumentError("limit must be 1..500, not " + std::to_string(filter.limit));
+  }
+  if (!filter.cursor.empty() && !IsWellFormedId(filter.cursor, "req_")) {
+    return InvalidArgumentError("malformed cursor");
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!read_failure_.ok()) return read_failure_;
+  RequestPage page;
+  auto it =
+      filter.cursor.empty() ? data_.requests.end() : data_.requests.lower_bound(filter.cursor);
+  // Walk ids downwards from just below the cursor (newest first).
+  while (it != data_.requests.begin()) {
+    --it;
+    const Request& r = it->second;
+    if (filter.state.has_value() && r.state != *filter.state) continue;
+    if (!filter.requester.empty() && r.requester != filter.requester) continue;
+    if (static_cast<int>(page.items.size()) == filter.limit) {
+      page.next_cursor = page.items.back().id;
+      break;
+    }
+    page.items.push_back(r);
+  }
+  return page;
+}
+
+Result<std::vector<AuditEvent>> MemoryStore::ListAudit(std::int64_t after_seq, int limit,
+                                                       std::string_view request_id) {
+  JIT_CHECK(tl_in_transaction != this);
+  if (limit < 1 || limit > 1000) {
+    return InvalidArgumentError("limit must be 1..1000, not " + std::to_string(limit));
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!read_failure_.ok()) return read_failure_;
+  std::vector<AuditEvent> out;
+  std::size_t start = after_seq < 0 ? 0 : static_cast<std::size_t>(after_seq);
+  for (std::size_t i = start; i < data_.audit.size(); ++i) {
+    if (!request_id.empty() && data_.audit[i].request_id != request_id) continue;
+    out.push_back(data_.audit[i]);
+    if (static_cast<int>(out.size()) == limit) break;
+  }
+  return out;
+}
+
+Result<std::vector<Job>> MemoryStore::ListJobs() {
+  JIT_CHECK(tl_in_transaction != this);
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!read_failure_.ok()) return read_failure_;
+  std::vector<Job> out;
+  out.reserve(data_.jobs.size());
+  for (const auto& [id, job] : data_.jobs) out.push_back(job);
+  std::sort(out.begin(), out.end(), DueOrder);
+  return out;
+}
+
+Result<std::vector<Job>> MemoryStore::ClaimDueJobs(Time now, std::string_view owner,
+                                                   Time lease_until, int limit) {
+  JIT_CHECK(tl_in_transaction != this);
+  if (owner.empty()) return InvalidArgumentError("lease owner is empty");
+  if (limit < 1) return InvalidArgumentError("limit must be at least 1");
+  now = Ms(now);
+  lease_until = Ms(lease_until);
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!write_failure_.ok()) return write_failure_;
+  std::vector<Job*> due;
+  for (auto& [id, job] : data_.jobs) {
+    if (job.due_at > now) continue;
+    if (!job.lease_owner.empty() && job.lease_until.has_value() && *job.lease_until > now) {
+      continue;
+    }
+    due.push_back(&job);
+  }
+  std::sort(due.begin(), due.end(), [](const Job* a, const Job* b) {
+    bool a_revoke = a->kind == JobKind::kRevoke;
+    bool b_revoke = b->kind == JobKind::kRevoke;
+    if (a_revoke != b_revoke) return a_revoke;
+    return DueOrder(*a, *b);
+  });
+  if (static_cast<int>(due.size()) > limit) due.resize(static_cast<std::size_t>(limit));
+  std::vector<Job> out;
+  out.reserve(due.size());
+  for (Job* job : due) {
+    job->lease_owner = std::string(owner);
+    job->lease_until = lease_until;
+    out.push_back(*job);
+  }
+  return out;
+}
+
+Status MemoryStore::ReleaseAllLeases() {
+  JIT_CHECK(tl_in_transaction != this);
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!write_failure_.ok()) return write_failure_;
+  for (auto& [id, job] : data_.jobs) {
+    job.lease_owner.clear();
+    job.lease_until.reset();
+  }
+  return OkStatus();
+}
+
+Result<std::vector<LedgerEntry>> MemoryStore::ListLedger() {
+  JIT_CHECK(tl_in_transaction != this);
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!read_failure_.ok()) return read_failure_;
+  std::vector<LedgerEntry> out;
+  out.reserve(data_.ledger.size());
+  for (const auto& [key, entry] : data_.ledger) out.push_back(entry);
+  return out;
+}
+
+Status MemoryStore::Ping() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return write_failure_;
+}
+
+void MemoryStore::SetJobListener(JobListener* listener) {
+  std::lock_guard<std::mutex> lock(listener_mu_);
+  listener_ = listener;
+}
+
+void MemoryStore::FailTransactionsWith(Status s) {
+  std::lock_guard<std::mutex> lock(mu_);
+  write_failure_ = std::move(s);
+}
+
+void MemoryStore::FailReadsWith(Status s) {
+  std::lock_guard<std::mutex> lock(mu_);
+  read_failure_ = std::move(s);
+}
+
+std::int64_t MemoryStore::committed_transactions() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return committed_;
+}
+
+std::int64_t MemoryStore::failed_transactions() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return failed_;
+}
+
+std::unique_ptr<Store> NewMemoryStore(Clock& clock) { return std::make_unique<MemoryStore>(clock); }
+
+}  // namespace jit::store

@@ -1,0 +1,93 @@
+#pragma once
+// An in-memory Store: the fake other modules' unit tests run against. It keeps the same
+// contract as the SQLite engine (store_conformance_test.cc runs both), including times kept
+// to the millisecond, and adds a fail switch and counters for tests.
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/result.h"
+#include "core/status.h"
+#include "store/model.h"
+#include "store/store.h"
+
+namespace jit::store {
+
+// Every method is thread-safe. Transactions run one at a time under one mutex; a transaction
+// that fails is undone from copies of the entries it changed, taken before their first change
+// (copy-on-write), and by cutting the audit trail back.
+// REQUIRES: the function given to Transact does not call this store (Tx only) and does not
+// start another transaction; doing so is a bug and aborts rather than deadlocks.
+class MemoryStore final : public Store {
+ public:
+  // `clock` must outlive the store; it stamps audit events whose `at` is unset.
+  explicit MemoryStore(Clock& clock);
+  ~MemoryStore() override;
+  MemoryStore(const MemoryStore&) = delete;
+  MemoryStore& operator=(const MemoryStore&) = delete;
+
+  // Store (see store.h for each method's contract).
+  Status Transact(const std::function<Status(Tx&)>& fn) override;
+  Result<Request> GetRequest(std::string_view id) override;
+  Result<RequestPage> ListRequests(const RequestFilter& filter) override;
+  Result<std::vector<AuditEvent>> ListAudit(std::int64_t after_seq, int limit,
+                                            std::string_view request_id = {}) override;
+  Result<std::vector<Job>> ListJobs() override;
+  Result<std::vector<Job>> ClaimDueJobs(Time now, std::string_view owner, Time lease_until,
+                                        int limit) override;
+  Status ReleaseAllLeases() override;
+  Result<std::vector<LedgerEntry>> ListLedger() override;
+  Status Ping() override;
+  void SetJobListener(JobListener* listener) override;
+
+  // Fail switch for tests of store outages. While `s` is not OK, every write (Transact,
+  // ClaimDueJobs, ReleaseAllLeases) and Ping returns `s` without touching the data (the
+  // function given to Transact is not called). OkStatus() turns it off. Typically
+  // UnavailableError("disk full").
+  void FailTransactionsWith(Status s);
+  // Likewise for the reads (GetRequest, ListRequests, ListAudit, ListJobs, ListLedger).
+  void FailReadsWith(Status s);
+
+  // Number of Transact calls that committed (returned OK).
+  std::int64_t committed_transactions() const;
+  // Number of Transact calls that were undone (fn's error or the fail switch).
+  std::int64_t failed_transactions() const;
+
+ private:
+  using LedgerKey = std::tuple<std::string, std::string, std::string>;
+  // Everything the store holds.
+  struct Data {
+    std::map<std::string, Request> requests;  // by id: ids sort by creation time
+    std::vector<AuditEvent> audit;            // audit[i].seq == i + 1
+    std::map<std::string, Job> jobs;
+    std::map<LedgerKey, LedgerEntry> ledger;
+  };
+  class MemoryTx;
+
+  Clock& clock_;
+
+  mutable std::mutex mu_;
+  Data data_;                   // GUARDED_BY(mu_)
+  Status write_failure_;        // GUARDED_BY(mu_)
+  Status read_failure_;         // GUARDED_BY(mu_)
+  std::int64_t committed_ = 0;  // GUARDED_BY(mu_)
+  std::int64_t failed_ = 0;     // GUARDED_BY(mu_)
+
+  // Held while the listener is called, so that SetJobListener(nullptr) returning means no
+  // call is under way. Never held together with mu_.
+  std::mutex listener_mu_;
+  JobListener* listener_ = nullptr;  // GUARDED_BY(listener_mu_)
+};
+
+// A new, empty MemoryStore as a Store. `clock` must outlive it.
+std::unique_ptr<Store> NewMemoryStore(Clock& clock);
+
+}  // namespace jit::store

@@ -1,0 +1,745 @@
+// One suite for every Store engine, so that the fake cannot drift from the real ones.
+// To add an engine, write an Engine struct like MemoryEngine (Open returns a fresh, empty
+// store; GTEST_SKIP-worthy unavailability is reported as Unavailable) and list it in
+// `Engines`.
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "audit/chain.h"
+#include "core/clock.h"
+#include "core/ids.h"
+#include "core/testing.h"
+#include "store/memory_store.h"
+#include "store/model.h"
+#include "store/store.h"
+
+namespace jit::store {
+namespace {
+
+using ::jit::testing::IsOk;
+using ::jit::testing::StatusIs;
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+using ::testing::SizeIs;
+
+struct MemoryEngine {
+  static Result<std::unique_ptr<Store>> Open(Clock& clock, const std::filesystem::path&) {
+    return NewMemoryStore(clock);
+  }
+};
+
+using Engines = ::testing::Types<MemoryEngine>;
+
+// Records what the store reports as committed.
+class RecordingListener final : public JobListener {
+ public:
+  void OnJobsCommitted(const std::vector<Job>& jobs) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++calls_;
+    for (const Job& j : jobs) ids_.push_back(j.id);
+  }
+  std::vector<std::string> ids() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return ids_;
+  }
+  int calls() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return calls_;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::vector<std::string> ids_;  // GUARDED_BY(mu_)
+  int calls_ = 0;                 // GUARDED_BY(mu_)
+};
+
+template <typename Engine>
+class StoreConformance : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    Result<std::unique_ptr<Store>> opened = Engine::Open(clock_, dir_.path());
+    if (!opened.ok() && opened.error().code() == StatusCode::kUnavailable) {
+      GTEST_SKIP() << "engine unavailable: " << opened.error();
+    }
+    ASSERT_OK(opened);
+    store_ = std::move(opened).value();
+  }
+
+  void TearDown() override {
+    if (store_ != nullptr) store_->SetJobListener(nullptr);
+  }
+
+  Store& store() { return *store_; }
+
+  // A request with every field set; ids are fresh and sort by creation time.
+  Request MakeRequest(std::string requester = "alice",
+                      RequestState state = RequestState::kPending) {
+    clock_.Advance(Duration(1));
+    Request r;
+    r.id = NewId("req_", clock_.Now());
+    r.requester = std::move(requester);
+    r.principal_id = "user-" + r.requester;
+    r.account_id = "123456789012";
+    r.account_name = "prod";
+    r.permission_set_name = "Admin";
+    r.permission_set_arn = "arn:aws:sso:::permissionSet/ssoins-1/ps-1";
+    r.duration_seconds = 3600;
+    r.reason = "incident \"42\" \xc3\xa9";
+    r.ticket = "INC-42";
+    r.rule = "prod-admin";
+    r.break_glass = false;
+    r.approvals_required = 2;
+    r.approver_users = {"bob", "carol"};
+    r.approver_groups = {"sre"};
+    r.approvals = {{"bob", "ok", clock_.Now()}};
+    r.state = state;
+    r.created_at = clock_.Now();
+    r.approval_deadline = clock_.Now() + Duration(60000);
+    r.decided_by = "";
+    return r;
+  }
+
+  Job MakeJob(JobKind kind, Time due, std::string request_id = "") {
+    Job j;
+    j.id = NewId("job_", clock_.Now());
+    j.kind = kind;
+    j.request_id = std::move(request_id);
+    j.due_at = due;
+    j.first_due_at = due;
+    j.payload = "{\"k\":1}";
+    j.created_at = clock_.Now();
+    return j;
+  }
+
+  AuditEvent MakeEvent(std::string action, std::string request_id = "") {
+    AuditEvent e;
+    e.at = clock_.Now();
+    e.actor = "alice";
+    e.action = std::move(action);
+    e.request_id = std::move(request_id);
+    e.severity = "info";
+    e.details = "{}";
+    return e;
+  }
+
+  Status Insert(const Request& r) {
+    return store().Transact([&](Tx& tx) { return tx.InsertRequest(r); });
+  }
+
+  std::vector<AuditEvent> AllAudit() {
+    std::vector<AuditEvent> all;
+    std::int64_t after = 0;
+    for (;;) {
+      Result<std::vector<AuditEvent>> page = store().ListAudit(after, 1000);
+      EXPECT_OK(page);
+      if (!page.ok() || page->empty()) break;
+      after = page->back().seq;
+      all.insert(all.end(), page->begin(), page->end());
+    }
+    return all;
+  }
+
+  FakeClock clock_;
+  ::jit::testing::TempDir dir_;
+  std::unique_ptr<Store> store_;
+};
+
+TYPED_TEST_SUITE(StoreConformance, Engines);
+
+void ExpectSameRequest(const Request& a, const Request& b) {
+  EXPECT_EQ(a.id, b.id);
+  EXPECT_EQ(a.requester, b.requester);
+  EXPECT_EQ(a.principal_id, b.principal_id);
+  EXPECT_EQ(a.account_id, b.account_id);
+  EXPECT_EQ(a.account_name, b.account_name);
+  EXPECT_EQ(a.permission_set_name, b.permission_set_name);
+  EXPECT_EQ(a.permission_set_arn, b.permission_set_arn);
+  EXPECT_EQ(a.duration_seconds, b.duration_seconds);
+  EXPECT_EQ(a.reason, b.reason);
+  EXPECT_EQ(a.ticket, b.ticket);
+  EXPECT_EQ(a.rule, b.rule);
+  EXPECT_EQ(a.break_glass, b.break_glass);
+  EXPECT_EQ(a.approvals_required, b.approvals_required);
+  EXPECT_EQ(a.approver_users, b.approver_users);
+  EXPECT_EQ(a.approver_groups, b.approver_groups);
+  ASSERT_EQ(a.approvals.size(), b.approvals.size());
+  for (std::size_t i = 0; i < a.approvals.size(); ++i) {
+    EXPECT_EQ(a.approvals[i].approver, b.approvals[i].approver);
+    EXPECT_EQ(a.approvals[i].comment, b.approvals[i].comment);
+    EXPECT_EQ(a.approvals[i].at, b.approvals[i].at);
+  }
+  EXPECT_EQ(a.state, b.state);
+  EXPECT_EQ(a.created_at, b.created_at);
+  EXPECT_EQ(a.approval_deadline, b.approval_deadline);
+  EXPECT_EQ(a.decided_at, b.decided_at);
+  EXPECT_EQ(a.activated_at, b.activated_at);
+  EXPECT_EQ(a.expires_at, b.expires_at);
+  EXPECT_EQ(a.ended_at, b.ended_at);
+  EXPECT_EQ(a.decided_by, b.decided_by);
+  EXPECT_EQ(a.end_reason, b.end_reason);
+  EXPECT_EQ(a.failure_reason, b.failure_reason);
+  EXPECT_EQ(a.grant_operation_id, b.grant_operation_id);
+  EXPECT_EQ(a.revoke_operation_id, b.revoke_operation_id);
+  EXPECT_EQ(a.version, b.version);
+}
+
+std::vector<std::string> Ids(const std::vector<Job>& jobs) {
+  std::vector<std::string> ids;
+  for (const Job& j : jobs) ids.push_back(j.id);
+  return ids;
+}
+
+std::vector<std::string> Ids(const std::vector<Request>& requests) {
+  std::vector<std::string> ids;
+  for (const Request& r : requests) ids.push_back(r.id);
+  return ids;
+}
+
+TYPED_TEST(StoreConformance, InsertedRequestReadsBackWithVersionOne) {
+  Request r = this->MakeRequest();
+  r.version = 17;  // ignored: a new request is version 1
+  ASSERT_OK(this->Insert(r));
+  Result<Request> got = this->store().GetRequest(r.id);
+  ASSERT_OK(got);
+  r.version = 1;
+  ExpectSameRequest(*got, r);
+
+  ASSERT_OK(this->store().Transact([&](Tx& tx) -> Status {
+    JIT_ASSIGN_OR_RETURN(Request in_tx, tx.GetRequest(r.id));
+    ExpectSameRequest(in_tx, r);
+    return OkStatus();
+  }));
+}
+
+TYPED_TEST(StoreConformance, MissingRequestIsNotFound) {
+  EXPECT_THAT(this->store().GetRequest("req_01JD3Q8W5C2M7X9K4T6B1N0R8P"),
+              StatusIs(StatusCode::kNotFound));
+  EXPECT_THAT(this->store().Transact([](Tx& tx) { return tx.GetRequest("req_nope").error(); }),
+              StatusIs(StatusCode::kNotFound));
+}
+
+TYPED_TEST(StoreConformance, InsertingATakenIdIsAlreadyExists) {
+  Request r = this->MakeRequest();
+  ASSERT_OK(this->Insert(r));
+  EXPECT_THAT(this->Insert(r), StatusIs(StatusCode::kAlreadyExists));
+}
+
+TYPED_TEST(StoreConformance, UpdateBumpsVersionAndStaleUpdateIsAborted) {
+  Request r = this->MakeRequest();
+  ASSERT_OK(this->Insert(r));
+  Request first = *this->store().GetRequest(r.id);
+  Request second = first;
+
+  first.state = RequestState::kApproved;
+  first.decided_at = this->clock_.Now();
+  first.decided_by = "bob";
+  ASSERT_OK(this->store().Transact([&](Tx& tx) { return tx.UpdateRequest(first); }));
+  EXPECT_EQ(first.version, 2);
+
+  Result<Request> got = this->store().GetRequest(r.id);
+  ASSERT_OK(got);
+  ExpectSameRequest(*got, first);
+
+  // `second` still carries version 1: someone else changed the request meanwhile.
+  second.state = RequestState::kDenied;
+  EXPECT_THAT(this->store().Transact([&](Tx& tx) { return tx.UpdateRequest(second); }),
+              StatusIs(StatusCode::kAborted));
+  EXPECT_EQ(this->store().GetRequest(r.id)->state, RequestState::kApproved);
+  EXPECT_EQ(this->store().GetRequest(r.id)->version, 2);
+}
+
+TYPED_TEST(StoreConformance, UpdatingAMissingRequestIsNotFound) {
+  Request r = this->MakeRequest();
+  r.version = 1;
+  EXPECT_THAT(this->store().Transact([&](Tx& tx) { return tx.UpdateRequest(r); }),
+              StatusIs(StatusCode::kNotFound));
+}
+
+TYPED_TEST(StoreConformance, TimesAreKeptToTheMillisecond) {
+  Request r = this->MakeRequest();
+  r.created_at = FromUnixMillis(1767225600123) + std::chrono::microseconds(456);
+  ASSERT_OK(this->Insert(r));
+  EXPECT_EQ(this->store().GetRequest(r.id)->created_at, FromUnixMillis(1767225600123));
+}
+
+TYPED_TEST(StoreConformance, FailedTransactionLeavesNothingBehind) {
+  Request existing = this->MakeRequest();
+  ASSERT_OK(this->Insert(existing));
+  existing = *this->store().GetRequest(existing.id);
+
+  RecordingListener listener;
+  this->store().SetJobListener(&listener);
+
+  Request r = this->MakeRequest();
+  Job job = this->MakeJob(JobKind::kGrant, this->clock_.Now(), r.id);
+  LedgerEntry entry{"user-alice",           "123456789012", "arn:ps", LedgerOrigin::kJit,
+                    LedgerState::kGranting, {r.id},         "op-1",   this->clock_.Now()};
+  Status s = this->store().Transact([&](Tx& tx) -> Status {
+    JIT_RETURN_IF_ERROR(tx.InsertRequest(r));
+    Request changed = existing;
+    changed.state = RequestState::kCancelled;
+    JIT_RETURN_IF_ERROR(tx.UpdateRequest(changed));
+    JIT_RETURN_IF_ERROR(tx.AppendAudit(this->MakeEvent("request.created", r.id)).error());
+    JIT_RETURN_IF_ERROR(tx.PutJob(job));
+    JIT_RETURN_IF_ERROR(tx.PutLedger(entry));
+    return FailedPreconditionError("changed my mind");
+  });
+  EXPECT_THAT(s, StatusIs(StatusCode::kFailedPrecondition, "changed my mind"));
+
+  EXPECT_THAT(this->store().GetRequest(r.id), StatusIs(StatusCode::kNotFound));
+  Result<Request> still = this->store().GetRequest(existing.id);
+  ASSERT_OK(still);
+  EXPECT_EQ(still->state, RequestState::kPending);
+  EXPECT_EQ(still->version, 1);
+  EXPECT_THAT(this->AllAudit(), IsEmpty());
+  EXPECT_THAT(*this->store().ListJobs(), IsEmpty());
+  EXPECT_THAT(*this->store().ListLedger(), IsEmpty());
+  EXPECT_THAT(listener.ids(), IsEmpty());
+
+  // The audit trail goes on from where it was: the undone event left no gap.
+  ASSERT_OK(this->store().Transact(
+      [&](Tx& tx) { return tx.AppendAudit(this->MakeEvent("request.created")).error(); }));
+  std::vector<AuditEvent> all = this->AllAudit();
+  ASSERT_THAT(all, SizeIs(1));
+  EXPECT_EQ(all[0].seq, 1);
+  EXPECT_EQ(all[0].prev_hash, audit::kGenesisHash);
+}
+
+TYPED_TEST(StoreConformance, AuditEventsAreChainedAndVerify) {
+  Request r = this->MakeRequest();
+  std::vector<AuditEvent> returned;
+  for (int i = 0; i < 5; ++i) {
+    this->clock_.Advance(Duration(10));
+    ASSERT_OK(this->store().Transact([&](Tx& tx) -> Status {
+      JIT_ASSIGN_OR_RETURN(AuditEvent a,
+                           tx.AppendAudit(this->MakeEvent("step" + std::to_string(i), r.id)));
+      returned.push_back(a);
+      JIT_ASSIGN_OR_RETURN(AuditEvent b, tx.AppendAudit(this->MakeEvent("other")));
+      returned.push_back(b);
+      return OkStatus();
+    }));
+    // Rolled-back appends in between must not break the chain.
+    EXPECT_THAT(this->store().Transact([&](Tx& tx) -> Status {
+      JIT_RETURN_IF_ERROR(tx.AppendAudit(this->MakeEvent("undone")).error());
+      return AbortedError("lost a race");
+    }),
+                StatusIs(StatusCode::kAborted));
+  }
+
+  std::vector<AuditEvent> all = this->AllAudit();
+  ASSERT_THAT(all, SizeIs(10));
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    EXPECT_EQ(all[i].seq, static_cast<std::int64_t>(i) + 1);
+    EXPECT_EQ(all[i].hash, returned[i].hash);
+    EXPECT_EQ(all[i].prev_hash, returned[i].prev_hash);
+    EXPECT_EQ(all[i].at, returned[i].at);
+    EXPECT_EQ(all[i].action, returned[i].action);
+    EXPECT_EQ(all[i].details, "{}");
+  }
+  audit::ChainCheck check = audit::VerifyChain(all);
+  EXPECT_TRUE(check.ok) << check.why;
+
+  // A page from the middle verifies against the event before it.
+  Result<std::vector<AuditEvent>> tail = this->store().ListAudit(4, 3);
+  ASSERT_OK(tail);
+  ASSERT_THAT(*tail, SizeIs(3));
+  EXPECT_EQ((*tail)[0].seq, 5);
+  EXPECT_TRUE(audit::VerifyChain(*tail, all[3].hash, 5).ok);
+
+  // Only one request's events.
+  Result<std::vector<AuditEvent>> mine = this->store().ListAudit(0, 1000, r.id);
+  ASSERT_OK(mine);
+  ASSERT_THAT(*mine, SizeIs(5));
+  for (const AuditEvent& e : *mine) EXPECT_EQ(e.request_id, r.id);
+  EXPECT_THAT(*this->store().ListAudit(6, 2, r.id), SizeIs(2));
+  EXPECT_EQ((*this->store().ListAudit(6, 2, r.id))[0].seq, 7);
+}
+
+TYPED_TEST(StoreConformance, AuditEventWithoutATimeIsStampedWithTheClock) {
+  AuditEvent e = this->MakeEvent("x");
+  e.at = Time();
+  Result<AuditEvent> stored = AuditEvent();
+  ASSERT_OK(this->store().Transact([&](Tx& tx) -> Status {
+    stored = tx.AppendAudit(e);
+    return stored.error();
+  }));
+  EXPECT_EQ(stored->at, this->clock_.Now());
+  EXPECT_EQ(this->AllAudit().at(0).at, this->clock_.Now());
+}
+
+TYPED_TEST(StoreConformance, ListAuditRejectsALimitOutOfRange) {
+  EXPECT_THAT(this->store().ListAudit(0, 0), StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(this->store().ListAudit(0, 1001), StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_OK(this->store().ListAudit(0, 1000));
+}
+
+TYPED_TEST(StoreConformance, ListRequestsPagesNewestFirstWithFilters) {
+  std::vector<Request> made;
+  const RequestState states[] = {RequestState::kPending, RequestState::kActive,
+                                 RequestState::kEnded};
+  for (int i = 0; i < 7; ++i) {
+    made.push_back(this->MakeRequest(i % 2 == 0 ? "alice" : "bob", states[i % 3]));
+    ASSERT_OK(this->Insert(made.back()));
+  }
+  std::vector<std::string> newest_first;
+  for (auto it = made.rbegin(); it != made.rend(); ++it) newest_first.push_back(it->id);
+
+  // Pages of 3: 3 + 3 + 1.
+  std::vector<std::string> seen;
+  RequestFilter f;
+  f.limit = 3;
+  Result<RequestPage> page = this->store().ListRequests(f);
+  ASSERT_OK(page);
+  EXPECT_THAT(page->items, SizeIs(3));
+  EXPECT_FALSE(page->next_cursor.empty());
+  for (const std::string& id : Ids(page->items)) seen.push_back(id);
+  f.cursor = page->next_cursor;
+  page = this->store().ListRequests(f);
+  ASSERT_OK(page);
+  EXPECT_THAT(page->items, SizeIs(3));
+  for (const std::string& id : Ids(page->items)) seen.push_back(id);
+  f.cursor = page->next_cursor;
+  page = this->store().ListRequests(f);
+  ASSERT_OK(page);
+  EXPECT_THAT(page->items, SizeIs(1));
+  EXPECT_EQ(page->next_cursor, "");
+  for (const std::string& id : Ids(page->items)) seen.push_back(id);
+  EXPECT_EQ(seen, newest_first);
+
+  // A page that ends exactly at the last item says there is nothing more.
+  RequestFilter all;
+  all.limit = 7;
+  page = this->store().ListRequests(all);
+  ASSERT_OK(page);
+  EXPECT_EQ(Ids(page->items), newest_first);
+  EXPECT_EQ(page->next_cursor, "");
+
+  // State filter: items 1 and 4 are active.
+  RequestFilter active;
+  active.state = RequestState::kActive;
+  page = this->store().ListRequests(active);
+  ASSERT_OK(page);
+  EXPECT_THAT(Ids(page->items), ElementsAre(made[4].id, made[1].id));
+
+  // Requester filter with paging: bob made 1, 3, 5.
+  RequestFilter bob;
+  bob.requester = "bob";
+  bob.limit = 2;
+  page = this->store().ListRequests(bob);
+  ASSERT_OK(page);
+  EXPECT_THAT(Ids(page->items), ElementsAre(made[5].id, made[3].id));
+  bob.cursor = page->next_cursor;
+  page = this->store().ListRequests(bob);
+  ASSERT_OK(page);
+  EXPECT_THAT(Ids(page->items), ElementsAre(made[1].id));
+  EXPECT_EQ(page->next_cursor, "");
+
+  // Both: alice's pending requests are 0 and 6.
+  RequestFilter both;
+  both.requester = "alice";
+  both.state = RequestState::kPending;
+  page = this->store().ListRequests(both);
+  ASSERT_OK(page);
+  EXPECT_THAT(Ids(page->items), ElementsAre(made[6].id, made[0].id));
+
+  // Nobody's requests: an empty page.
+  RequestFilter nobody;
+  nobody.requester = "mallory";
+  page = this->store().ListRequests(nobody);
+  ASSERT_OK(page);
+  EXPECT_THAT(page->items, IsEmpty());
+  EXPECT_EQ(page->next_cursor, "");
+}
+
+TYPED_TEST(StoreConformance, ListRequestsRejectsABadCursorOrLimit) {
+  RequestFilter f;
+  f.cursor = "req_' OR 1=1 --";
+  EXPECT_THAT(this->store().ListRequests(f), StatusIs(StatusCode::kInvalidArgument));
+  f.cursor = "job_01JD3Q8W5C2M7X9K4T6B1N0R8P";
+  EXPECT_THAT(this->store().ListRequests(f), StatusIs(StatusCode::kInvalidArgument));
+  f.cursor = "";
+  f.limit = 0;
+  EXPECT_THAT(this->store().ListRequests(f), StatusIs(StatusCode::kInvalidArgument));
+  f.limit = 501;
+  EXPECT_THAT(this->store().ListRequests(f), StatusIs(StatusCode::kInvalidArgument));
+  f.limit = 500;
+  EXPECT_OK(this->store().ListRequests(f));
+  f.limit = 1;
+  EXPECT_OK(this->store().ListRequests(f));
+}
+
+TYPED_TEST(StoreConformance, JobsPutReplaceDeleteAndList) {
+  Time now = this->clock_.Now();
+  Job a = this->MakeJob(JobKind::kGrant, now + Duration(2000), "req_a");
+  Job b = this->MakeJob(JobKind::kRevoke, now + Duration(1000), "req_a");
+  Job c = this->MakeJob(JobKind::kNotify, now + Duration(3000), "req_b");
+  c.attempts = 3;
+  c.last_error = "throttled";
+  c.lease_owner = "someone";
+  c.lease_until = now + Duration(500);
+  ASSERT_OK(this->store().Transact([&](Tx& tx) -> Status {
+    JIT_RETURN_IF_ERROR(tx.PutJob(a));
+    JIT_RETURN_IF_ERROR(tx.PutJob(b));
+    return tx.PutJob(c);
+  }));
+  Result<std::vector<Job>> jobs = this->store().ListJobs();
+  ASSERT_OK(jobs);
+  EXPECT_THAT(Ids(*jobs), ElementsAre(b.id, a.id, c.id));
+  const Job& got = (*jobs)[2];
+  EXPECT_EQ(got.kind, JobKind::kNotify);
+  EXPECT_EQ(got.request_id, "req_b");
+  EXPECT_EQ(got.due_at, c.due_at);
+  EXPECT_EQ(got.first_due_at, c.first_due_at);
+  EXPECT_EQ(got.attempts, 3);
+  EXPECT_EQ(got.lease_owner, "someone");
+  EXPECT_EQ(got.lease_until, c.lease_until);
+  EXPECT_EQ(got.last_error, "throttled");
+  EXPECT_EQ(got.payload, "{\"k\":1}");
+  EXPECT_EQ(got.created_at, c.created_at);
+  EXPECT_EQ((*jobs)[0].lease_until, std::nullopt);
+
+  // Replace (same id) moves the job; delete twice is fine.
+  a.due_at = now + Duration(5000);
+  a.attempts = 1;
+  ASSERT_OK(this->store().Transact([&](Tx& tx) -> Status {
+    JIT_RETURN_IF_ERROR(tx.PutJob(a));
+    JIT_RETURN_IF_ERROR(tx.DeleteJob(b.id));
+    JIT_RETURN_IF_ERROR(tx.DeleteJob(b.id));
+    return tx.DeleteJob("job_never_was");
+  }));
+  jobs = this->store().ListJobs();
+  ASSERT_OK(jobs);
+  EXPECT_THAT(Ids(*jobs), ElementsAre(c.id, a.id));
+  EXPECT_EQ((*jobs)[1].attempts, 1);
+
+  ASSERT_OK(this->store().Transact([&](Tx& tx) -> Status {
+    JIT_ASSIGN_OR_RETURN(std::vector<Job> for_a, tx.JobsForRequest("req_a"));
+    EXPECT_THAT(Ids(for_a), ElementsAre(a.id));
+    JIT_ASSIGN_OR_RETURN(std::vector<Job> for_none, tx.JobsForRequest("req_none"));
+    EXPECT_THAT(for_none, IsEmpty());
+    return OkStatus();
+  }));
+}
+
+TYPED_TEST(StoreConformance, ClaimDueJobsTakesRevocationsFirstThenByDueTime) {
+  Time now = this->clock_.Now();
+  Job grant = this->MakeJob(JobKind::kGrant, now - Duration(3000));
+  Job revoke_late = this->MakeJob(JobKind::kRevoke, now - Duration(1000));
+  Job revoke_early = this->MakeJob(JobKind::kRevoke, now - Duration(2000));
+  Job timeout = this->MakeJob(JobKind::kApprovalTimeout, now - Duration(5000));
+  Job future_revoke = this->MakeJob(JobKind::kRevoke, now + Duration(10000));
+  Job due_now = this->MakeJob(JobKind::kNotify, now);
+  ASSERT_OK(this->store().Transact([&](Tx& tx) -> Status {
+    for (const Job* j : {&grant, &revoke_late, &revoke_early, &timeout, &future_revoke, &due_now}) {
+      JIT_RETURN_IF_ERROR(tx.PutJob(*j));
+    }
+    return OkStatus();
+  }));
+
+  Result<std::vector<Job>> two = this->store().ClaimDueJobs(now, "w1", now + Duration(30000), 2);
+  ASSERT_OK(two);
+  EXPECT_THAT(Ids(*two), ElementsAre(revoke_early.id, revoke_late.id));
+  for (const Job& j : *two) {
+    EXPECT_EQ(j.lease_owner, "w1");
+    EXPECT_EQ(j.lease_until, now + Duration(30000));
+  }
+  Result<std::vector<Job>> rest = this->store().ClaimDueJobs(now, "w1", now + Duration(30000), 10);
+  ASSERT_OK(rest);
+  EXPECT_THAT(Ids(*rest), ElementsAre(timeout.id, grant.id, due_now.id));
+
+  EXPECT_THAT(this->store().ClaimDueJobs(now, "", now, 1), StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(this->store().ClaimDueJobs(now, "w1", now, 0),
+              StatusIs(StatusCode::kInvalidArgument));
+}
+
+TYPED_TEST(StoreConformance, LeasedJobIsNotClaimedAgainUntilTheLeaseRunsOut) {
+  Time now = this->clock_.Now();
+  Job job = this->MakeJob(JobKind::kGrant, now);
+  ASSERT_OK(this->store().Transact([&](Tx& tx) { return tx.PutJob(job); }));
+
+  ASSERT_THAT(*this->store().ClaimDueJobs(now, "w1", now + Duration(30000), 10), SizeIs(1));
+  EXPECT_THAT(*this->store().ClaimDueJobs(now, "w2", now + Duration(30000), 10), IsEmpty());
+  EXPECT_THAT(*this->store().ClaimDueJobs(now + Duration(29999), "w2", now + Duration(60000), 10),
+              IsEmpty());
+
+  Result<std::vector<Job>> again =
+      this->store().ClaimDueJobs(now + Duration(30000), "w2", now + Duration(60000), 10);
+  ASSERT_OK(again);
+  ASSERT_THAT(*again, SizeIs(1));
+  EXPECT_EQ((*again)[0].lease_owner, "w2");
+  EXPECT_EQ(this->store().ListJobs()->at(0).lease_owner, "w2");
+
+  // After a restart every lease is free at once.
+  ASSERT_OK(this->store().ReleaseAllLeases());
+  Result<std::vector<Job>> listed = this->store().ListJobs();
+  ASSERT_OK(listed);
+  EXPECT_EQ(listed->at(0).lease_owner, "");
+  EXPECT_EQ(listed->at(0).lease_until, std::nullopt);
+  Result<std::vector<Job>> third =
+      this->store().ClaimDueJobs(now + Duration(30000), "w3", now + Duration(90000), 10);
+  ASSERT_OK(third);
+  ASSERT_THAT(*third, SizeIs(1));
+  EXPECT_EQ((*third)[0].lease_owner, "w3");
+}
+
+TYPED_TEST(StoreConformance, JobListenerSeesCommittedJobsOnly) {
+  RecordingListener listener;
+  this->store().SetJobListener(&listener);
+  Time now = this->clock_.Now();
+  Job kept1 = this->MakeJob(JobKind::kGrant, now);
+  Job kept2 = this->MakeJob(JobKind::kRevoke, now);
+  Job undone = this->MakeJob(JobKind::kNotify, now);
+  Job put_then_deleted = this->MakeJob(JobKind::kNotify, now);
+
+  ASSERT_OK(this->store().Transact([&](Tx& tx) -> Status {
+    JIT_RETURN_IF_ERROR(tx.PutJob(kept1));
+    JIT_RETURN_IF_ERROR(tx.PutJob(put_then_deleted));
+    JIT_RETURN_IF_ERROR(tx.DeleteJob(put_then_deleted.id));
+    return tx.PutJob(kept2);
+  }));
+  EXPECT_THAT(listener.ids(), ElementsAre(kept1.id, kept2.id));
+
+  EXPECT_THAT(this->store().Transact([&](Tx& tx) -> Status {
+    JIT_RETURN_IF_ERROR(tx.PutJob(undone));
+    return UnavailableError("provider down");
+  }),
+              StatusIs(StatusCode::kUnavailable));
+  EXPECT_THAT(listener.ids(), ElementsAre(kept1.id, kept2.id));
+
+  // A transaction that puts no job reports nothing.
+  int calls = listener.calls();
+  ASSERT_OK(this->store().Transact([&](Tx& tx) { return tx.DeleteJob(kept1.id); }));
+  EXPECT_EQ(listener.calls(), calls);
+
+  // Without a listener commits still work.
+  this->store().SetJobListener(nullptr);
+  ASSERT_OK(this->store().Transact([&](Tx& tx) { return tx.PutJob(undone); }));
+  EXPECT_THAT(listener.ids(), ElementsAre(kept1.id, kept2.id));
+}
+
+TYPED_TEST(StoreConformance, LedgerPutGetReplaceDelete) {
+  LedgerEntry e{"user-1",
+                "123456789012",
+                "arn:ps/1",
+                LedgerOrigin::kStanding,
+                LedgerState::kPresent,
+                {"req_a", "req_b"},
+                "",
+                this->clock_.Now()};
+  LedgerEntry other{
+      "user-2", "123456789012", "arn:ps/1",        LedgerOrigin::kJit, LedgerState::kGranting,
+      {},       "op-7",         this->clock_.Now()};
+  ASSERT_OK(this->store().Transact([&](Tx& tx) -> Status {
+    JIT_RETURN_IF_ERROR(tx.PutLedger(e));
+    return tx.PutLedger(other);
+  }));
+
+  ASSERT_OK(this->store().Transact([&](Tx& tx) -> Status {
+    JIT_ASSIGN_OR_RETURN(std::optional<LedgerEntry> got,
+                         tx.GetLedger("user-1", "123456789012", "arn:ps/1"));
+    EXPECT_TRUE(got.has_value());
+    if (!got.has_value()) return OkStatus();
+    EXPECT_EQ(got->origin, LedgerOrigin::kStanding);
+    EXPECT_EQ(got->state, LedgerState::kPresent);
+    EXPECT_THAT(got->holders, ElementsAre("req_a", "req_b"));
+    EXPECT_EQ(got->operation_id, "");
+    EXPECT_EQ(got->updated_at, e.updated_at);
+    JIT_ASSIGN_OR_RETURN(std::optional<LedgerEntry> none,
+                         tx.GetLedger("user-1", "123456789012", "arn:ps/2"));
+    EXPECT_FALSE(none.has_value());
+    return OkStatus();
+  }));
+
+  e.state = LedgerState::kRevoking;
+  e.holders = {"req_b"};
+  e.operation_id = "op-9";
+  ASSERT_OK(this->store().Transact([&](Tx& tx) -> Status {
+    JIT_RETURN_IF_ERROR(tx.PutLedger(e));
+    JIT_RETURN_IF_ERROR(tx.DeleteLedger("user-2", "123456789012", "arn:ps/1"));
+    return tx.DeleteLedger("user-9", "123456789012", "arn:ps/1");  // absent: fine
+  }));
+  Result<std::vector<LedgerEntry>> all = this->store().ListLedger();
+  ASSERT_OK(all);
+  ASSERT_THAT(*all, SizeIs(1));
+  EXPECT_EQ((*all)[0].principal_id, "user-1");
+  EXPECT_EQ((*all)[0].state, LedgerState::kRevoking);
+  EXPECT_THAT((*all)[0].holders, ElementsAre("req_b"));
+  EXPECT_EQ((*all)[0].operation_id, "op-9");
+}
+
+TYPED_TEST(StoreConformance, PingIsOk) { EXPECT_OK(this->store().Ping()); }
+
+TYPED_TEST(StoreConformance, ConcurrentTransactionsAllLandAndTheChainHolds) {
+  constexpr int kThreads = 8;
+  constexpr int kPerThread = 200;
+  RecordingListener listener;
+  this->store().SetJobListener(&listener);
+  // Ids are made up front: NewId takes the time, and the fake clock is not ours to move from
+  // many threads.
+  std::vector<std::vector<Request>> requests(kThreads);
+  for (int t = 0; t < kThreads; ++t) {
+    for (int i = 0; i < kPerThread; ++i) {
+      requests[t].push_back(this->MakeRequest("user" + std::to_string(t)));
+    }
+  }
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        const Request& r = requests[t][i];
+        Status s = this->store().Transact([&](Tx& tx) -> Status {
+          JIT_RETURN_IF_ERROR(tx.InsertRequest(r));
+          JIT_RETURN_IF_ERROR(tx.AppendAudit(this->MakeEvent("request.created", r.id)).error());
+          Job j;
+          j.id = "job_" + r.id.substr(4);
+          j.kind = JobKind::kApprovalTimeout;
+          j.request_id = r.id;
+          j.due_at = r.created_at;
+          j.first_due_at = r.created_at;
+          j.payload = "{}";
+          j.created_at = r.created_at;
+          return tx.PutJob(j);
+        });
+        if (!s.ok()) {
+          ++failures;
+          ADD_FAILURE() << s;
+        }
+      }
+    });
+  }
+  for (std::thread& th : threads) th.join();
+  EXPECT_EQ(failures.load(), 0);
+
+  std::vector<AuditEvent> all = this->AllAudit();
+  EXPECT_THAT(all, SizeIs(kThreads * kPerThread));
+  audit::ChainCheck check = audit::VerifyChain(all);
+  EXPECT_TRUE(check.ok) << check.why << " at " << check.first_bad_seq;
+  EXPECT_THAT(*this->store().ListJobs(), SizeIs(kThreads * kPerThread));
+  EXPECT_THAT(listener.ids(), SizeIs(kThreads * kPerThread));
+
+  int listed = 0;
+  RequestFilter f;
+  f.limit = 500;
+  for (;;) {
+    Result<RequestPage> page = this->store().ListRequests(f);
+    ASSERT_OK(page);
+    listed += static_cast<int>(page->items.size());
+    if (page->next_cursor.empty()) break;
+    f.cursor = page->next_cursor;
+  }
+  EXPECT_EQ(listed, kThreads * kPerThread);
+}
+
+}  // namespace
+}  // namespace jit::store
