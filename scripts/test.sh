@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Builds everything and runs the whole test suite: first a debug build, then the same suite
+# under AddressSanitizer + UndefinedBehaviorSanitizer. Warnings are errors.
+# JIT_TEST_PRESETS="debug" limits the run to the presets named.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+
+presets=${JIT_TEST_PRESETS:-"debug asan-ubsan"}
+jobs=$(nproc)
+export CTEST_PARALLEL_LEVEL=${CTEST_PARALLEL_LEVEL:-$jobs}
+export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/jit-ccache}
+
+for preset in $presets; do
+  echo "== $preset: build"
+  cmake --preset "$preset" >/dev/null
+  cmake --build --preset "$preset" -j "$jobs"
+  echo "== $preset: test"
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    ctest --preset "$preset" --timeout 300
+done
+echo "== all presets passed: $presets"
