@@ -1,0 +1,290 @@
+#include "cli/format.h"
+
+#include <algorithm>
+#include <chrono>
+#include <ctime>
+#include <utility>
+
+#include "core/duration.h"
+#include "core/time_format.h"
+
+namespace jit::cli {
+namespace {
+
+using nlohmann::json;
+
+// Display width: counts UTF-8 code points, not bytes, so names with accents still line up.
+size_t DisplayWidth(std::string_view s) {
+  return static_cast<size_t>(
+      std::count_if(s.begin(), s.end(), [](char c) { return (c & 0xC0) != 0x80; }));
+}
+
+const json& Member(const json& object, std::string_view key) {
+  static const json kNull;
+  if (!object.is_object()) return kNull;
+  auto it = object.find(key);
+  return it == object.end() ? kNull : *it;
+}
+
+std::string OrDash(std::string s) { return s.empty() ? "-" : s; }
+
+std::string Compact(const json& value) {
+  if (value.is_null()) return "";
+  if (value.is_string()) return value.get<std::string>();
+  if (value.is_object() && value.empty()) return "";
+  return value.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::string JoinStrings(const json& array, std::string_view separator) {
+  std::string out;
+  if (!array.is_array()) return out;
+  for (const json& item : array) {
+    if (!out.empty()) out += separator;
+    out += Compact(item);
+  }
+  return out;
+}
+
+// "prod (222222222222)", or whichever of the two is known.
+std::string AccountLabel(const json& account) {
+  if (account.is_string()) return account.get<std::string>();
+  std::string id = Field(account, "id");
+  std::string name = Field(account, "name");
+  if (name.empty()) return id;
+  if (id.empty() || id == name) return name;
+  return name + " (" + id + ")";
+}
+
+std::string DurationLabel(const json& request) {
+  std::string text = Field(request, "duration");
+  if (!text.empty()) return text;
+  const json& seconds = Member(request, "duration_seconds");
+  if (seconds.is_number_integer()) {
+    return FormatDuration(std::chrono::seconds(seconds.get<std::int64_t>()));
+  }
+  return "";
+}
+
+// Time from `now` until the RFC 3339 `when`, whole seconds; empty when unknown or past.
+std::string TimeLeft(std::string_view when, Time now) {
+  Result<Time> t = ParseRfc3339(when);
+  if (!t.has_value() || *t <= now) return "";
+  auto left = std::chrono::duration_cast<std::chrono::seconds>(*t - now);
+  return FormatDuration(left);
+}
+
+void PrintLines(const std::vector<std::pair<std::string, std::string>>& lines, std::ostream& out) {
+  size_t width = 0;
+  for (const auto& [key, value] : lines) width = std::max(width, DisplayWidth(key));
+  for (const auto& [key, value] : lines) {
+    out << key << ':' << std::string(width - DisplayWidth(key) + 2, ' ') << value << '\n';
+  }
+}
+
+}  // namespace
+
+void Table::AddRow(std::vector<std::string> cells) {
+  cells.resize(headers_.size());
+  rows_.push_back(std::move(cells));
+}
+
+void Table::Print(std::ostream& out) const {
+  std::vector<size_t> widths(headers_.size());
+  for (size_t i = 0; i < headers_.size(); ++i) widths[i] = DisplayWidth(headers_[i]);
+  for (const auto& row : rows_) {
+    for (size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], DisplayWidth(row[i]));
+  }
+  auto print_row = [&](const std::vector<std::string>& row) {
+    std::string line;
+    for (size_t i = 0; i < row.size(); ++i) {
+      line += row[i];
+      if (i + 1 < row.size()) line += std::string(widths[i] - DisplayWidth(row[i]) + 2, ' ');
+    }
+    out << line << '\n';
+  };
+  print_row(headers_);
+  for (const auto& row : rows_) print_row(row);
+}
+
+std::string Field(const json& object, std::string_view key) {
+  const json& value = Member(object, key);
+  if (value.is_string()) return value.get<std::string>();
+  if (value.is_number() || value.is_boolean()) return value.dump();
+  return "";
+}
+
+std::string ShortTime(std::string_view rfc3339) {
+  if (rfc3339.empty()) return "-";
+  Result<Time> t = ParseRfc3339(rfc3339);
+  if (!t.has_value()) return std::string(rfc3339);
+  std::time_t secs = std::chrono::system_clock::to_time_t(*t);
+  std::tm tm{};
+  if (gmtime_r(&secs, &tm) == nullptr) return std::string(rfc3339);
+  char buffer[32];
+  size_t n = std::strftime(buffer, sizeof buffer, "%Y-%m-%d %H:%M:%SZ", &tm);
+  return n == 0 ? std::string(rfc3339) : std::string(buffer, n);
+}
+
+void PrintRequestList(const json& list, std::ostream& out) {
+  Table table(
+      {"ID", "STATE", "REQUESTER", "ACCOUNT", "PERMISSION SET", "DURATION", "CREATED", "EXPIRES"});
+  const json& items = Member(list, "items");
+  if (items.is_array()) {
+    for (const json& r : items) {
+      table.AddRow({OrDash(Field(r, "id")), OrDash(Field(r, "state")),
+                    OrDash(Field(r, "requester")), OrDash(AccountLabel(Member(r, "account"))),
+                    OrDash(Field(Member(r, "permission_set"), "name")), OrDash(DurationLabel(r)),
+                    ShortTime(Field(r, "created_at")), ShortTime(Field(r, "expires_at"))});
+    }
+  }
+  if (table.Empty()) {
+    out << "No requests.\n";
+  } else {
+    table.Print(out);
+  }
+  std::string cursor = Field(list, "next_cursor");
+  if (!cursor.empty()) out << "(more: --cursor " << cursor << ")\n";
+}
+
+void PrintRequest(const json& r, Time now, std::ostream& out) {
+  std::vector<std::pair<std::string, std::string>> lines;
+  auto add = [&lines](std::string key, std::string value) {
+    lines.emplace_back(std::move(key), OrDash(std::move(value)));
+  };
+  auto add_if = [&lines](std::string key, std::string value) {
+    if (!value.empty()) lines.emplace_back(std::move(key), std::move(value));
+  };
+  std::string state = Field(r, "state");
+  std::string expires_at = Field(r, "expires_at");
+  std::string state_line = state;
+  if (state == "active") {
+    std::string left = TimeLeft(expires_at, now);
+    if (!left.empty()) state_line += " (" + left + " left)";
+  }
+  add("ID", Field(r, "id"));
+  add("State", state_line);
+  add("Requester", Field(r, "requester"));
+  add("Account", AccountLabel(Member(r, "account")));
+  const json& ps = Member(r, "permission_set");
+  std::string ps_label = Field(ps, "name");
+  if (!Field(ps, "arn").empty()) ps_label += " (" + Field(ps, "arn") + ")";
+  add("Permission set", ps_label);
+  add("Duration", DurationLabel(r));
+  add("Reason", Field(r, "reason"));
+  add("Ticket", Field(r, "ticket"));
+  add_if("Rule", Field(r, "rule"));
+  if (Member(r, "break_glass").is_boolean() && Member(r, "break_glass").get<bool>()) {
+    add("Break-glass", "yes");
+  }
+  const json& approvals = Member(r, "approvals");
+  std::string required = Field(r, "approvals_required");
+  size_t given = approvals.is_array() ? approvals.size() : 0;
+  if (!required.empty() && required != "0") {
+    add("Approvals", std::to_string(given) + " of " + required);
+  } else if (given > 0) {
+    add("Approvals", std::to_string(given));
+  }
+  if (approvals.is_array()) {
+    for (const json& a : approvals) {
+      std::string line = Field(a, "approver") + " at " + ShortTime(Field(a, "at"));
+      if (!Field(a, "comment").empty()) line += ": " + Field(a, "comment");
+      lines.emplace_back("  approved by", line);
+    }
+  }
+  add("Created", ShortTime(Field(r, "created_at")));
+  if (state == "pending") add_if("Approval deadline", ShortTime(Field(r, "approval_deadline")));
+  if (!Field(r, "decided_at").empty()) {
+    std::string decided = ShortTime(Field(r, "decided_at"));
+    if (!Field(r, "decided_by").empty()) decided += " by " + Field(r, "decided_by");
+    add("Decided", decided);
+  }
+  if (!Field(r, "activated_at").empty()) add("Activated", ShortTime(Field(r, "activated_at")));
+  if (!expires_at.empty()) add("Expires", ShortTime(expires_at));
+  if (!Field(r, "ended_at").empty()) add("Ended", ShortTime(Field(r, "ended_at")));
+  add_if("End reason", Field(r, "end_reason"));
+  add_if("Failure", Field(r, "failure_reason"));
+  PrintLines(lines, out);
+
+  const json& history = Member(r, "history");
+  if (history.is_array() && !history.empty()) {
+    out << "History:\n";
+    Table table({"  SEQ", "AT", "ACTOR", "ACTION", "SEVERITY", "DETAILS"});
+    for (const json& h : history) {
+      table.AddRow({"  " + Field(h, "seq"), ShortTime(Field(h, "at")), OrDash(Field(h, "actor")),
+                    OrDash(Field(h, "action")), OrDash(Field(h, "severity")),
+                    Compact(Member(h, "details"))});
+    }
+    table.Print(out);
+  }
+}
+
+void PrintCatalog(const json& catalog, std::ostream& out) {
+  Table table(
+      {"ACCOUNT", "PERMISSION SET", "RULE", "MAX DURATION", "APPROVAL", "REASON", "TICKET"});
+  const json& items = Member(catalog, "items");
+  if (items.is_array()) {
+    for (const json& item : items) {
+      std::string approval = Field(item, "approval");
+      if (approval == "approvers") {
+        std::string n = Field(item, "approvals_required");
+        approval += " (" + (n.empty() ? std::string("1") : n) + ")";
+      }
+      const json& reason_required = Member(item, "reason_required");
+      std::string reason =
+          reason_required.is_boolean() && reason_required.get<bool>() ? "required" : "optional";
+      std::string max = Field(item, "max_duration");
+      if (max.empty() && Member(item, "max_duration_seconds").is_number_integer()) {
+        max = FormatDuration(
+            std::chrono::seconds(Member(item, "max_duration_seconds").get<std::int64_t>()));
+      }
+      table.AddRow({OrDash(AccountLabel(Member(item, "account"))),
+                    OrDash(Field(Member(item, "permission_set"), "name")),
+                    OrDash(Field(item, "rule")), OrDash(max), OrDash(approval), reason,
+                    OrDash(Field(item, "ticket_pattern"))});
+    }
+  }
+  if (table.Empty()) {
+    out << "Nothing to request.\n";
+  } else {
+    table.Print(out);
+  }
+}
+
+void PrintWhoami(const json& me, std::ostream& out) {
+  PrintLines({{"Username", OrDash(Field(me, "username"))},
+              {"Groups", OrDash(JoinStrings(Member(me, "groups"), ", "))},
+              {"Principal ID", OrDash(Field(me, "principal_id"))},
+              {"Roles", OrDash(JoinStrings(Member(me, "roles"), ", "))}},
+             out);
+}
+
+void PrintAudit(const json& audit, std::ostream& out) {
+  Table table({"SEQ", "AT", "ACTOR", "ACTION", "REQUEST", "SEVERITY", "DETAILS"});
+  const json& items = Member(audit, "items");
+  if (items.is_array()) {
+    for (const json& e : items) {
+      table.AddRow({Field(e, "seq"), ShortTime(Field(e, "at")), OrDash(Field(e, "actor")),
+                    OrDash(Field(e, "action")), OrDash(Field(e, "request_id")),
+                    OrDash(Field(e, "severity")), Compact(Member(e, "details"))});
+    }
+  }
+  if (table.Empty()) {
+    out << "No audit events.\n";
+  } else {
+    table.Print(out);
+  }
+  std::string next = Field(audit, "next_after");
+  if (!next.empty()) out << "(next: --after " << next << ")\n";
+}
+
+void PrintObject(const json& object, std::ostream& out) {
+  if (!object.is_object()) {
+    out << Compact(object) << '\n';
+    return;
+  }
+  std::vector<std::pair<std::string, std::string>> lines;
+  for (const auto& [key, value] : object.items()) lines.emplace_back(key, OrDash(Compact(value)));
+  PrintLines(lines, out);
+}
+
+}  // namespace jit::cli

@@ -1,0 +1,56 @@
+#pragma once
+// Renders the broker's API answers for people (`--output table`). The JSON shapes are those of
+// DESIGN.md "HTTP API". Missing or mistyped fields print as "-"; nothing here throws.
+
+#include <nlohmann/json.hpp>
+#include <ostream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/clock.h"
+
+namespace jit::cli {
+
+// Columns aligned on the widest cell, two spaces apart, headers first.
+class Table {
+ public:
+  explicit Table(std::vector<std::string> headers) : headers_(std::move(headers)) {}
+  // REQUIRES: cells.size() == number of headers (missing cells print empty, extras are dropped).
+  void AddRow(std::vector<std::string> cells);
+  bool Empty() const { return rows_.empty(); }
+  void Print(std::ostream& out) const;
+
+ private:
+  std::vector<std::string> headers_;
+  std::vector<std::vector<std::string>> rows_;
+};
+
+// The string at `key`: strings as they are, numbers and booleans as JSON text, anything else
+// (missing, null, objects) as "".
+std::string Field(const nlohmann::json& object, std::string_view key);
+
+// "2026-11-24 09:30:00Z" for an RFC 3339 time; "-" for ""; other text unchanged.
+std::string ShortTime(std::string_view rfc3339);
+
+// `{items, next_cursor}` of GET /v1/requests as a table (ID, STATE, REQUESTER, ACCOUNT,
+// PERMISSION SET, DURATION, CREATED, EXPIRES).
+void PrintRequestList(const nlohmann::json& list, std::ostream& out);
+
+// One request as "Key: value" lines with its approvals and history; when it is active, also
+// the time left from `now` until it expires.
+void PrintRequest(const nlohmann::json& request, Time now, std::ostream& out);
+
+// GET /v1/catalog as a table.
+void PrintCatalog(const nlohmann::json& catalog, std::ostream& out);
+
+// GET /v1/me as "Key: value" lines.
+void PrintWhoami(const nlohmann::json& me, std::ostream& out);
+
+// `{items, next_after}` of GET /v1/audit as a table.
+void PrintAudit(const nlohmann::json& audit, std::ostream& out);
+
+// Any JSON object as "key: value" lines (nested values as compact JSON).
+void PrintObject(const nlohmann::json& object, std::ostream& out);
+
+}  // namespace jit::cli
