@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -32,5 +33,18 @@ Result<std::unique_ptr<Store>> OpenSqliteStore(const SqliteOptions& options, Clo
 
 // The schema version this binary writes.
 int SqliteSchemaVersion();
+
+// Counters of the SQLite engine's writer, for the benchmark and metrics. Both only grow.
+struct SqliteStats {
+  // Write transactions the writer ran: each Transact call, ClaimDueJobs and ReleaseAllLeases
+  // (committed or undone).
+  std::int64_t transactions = 0;
+  // COMMITs that succeeded; each makes one batch durable. commits < transactions when group
+  // commit batched several callers together.
+  std::int64_t commits = 0;
+};
+
+// The counters of a store made by OpenSqliteStore; zeros for any other engine. Thread-safe.
+SqliteStats GetSqliteStats(Store& store);
 
 }  // namespace jit::store

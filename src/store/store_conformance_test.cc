@@ -21,6 +21,7 @@
 #include "core/testing.h"
 #include "store/memory_store.h"
 #include "store/model.h"
+#include "store/sqlite_store.h"
 #include "store/store.h"
 
 namespace jit::store {
@@ -38,7 +39,15 @@ struct MemoryEngine {
   }
 };
 
-using Engines = ::testing::Types<MemoryEngine>;
+struct SqliteEngine {
+  static Result<std::unique_ptr<Store>> Open(Clock& clock, const std::filesystem::path& dir) {
+    SqliteOptions options;
+    options.path = (dir / "jit.db").string();
+    return OpenSqliteStore(options, clock);
+  }
+};
+
+using Engines = ::testing::Types<MemoryEngine, SqliteEngine>;
 
 // Records what the store reports as committed.
 class RecordingListener final : public JobListener {

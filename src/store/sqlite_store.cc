@@ -1,0 +1,1111 @@
+#include "store/sqlite_store.h"
+
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <atomic>
+#include <charconv>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "audit/chain.h"
+#include "core/check.h"
+#include "core/ids.h"
+
+namespace jit::store {
+namespace {
+
+using Json = nlohmann::json;
+
+// ---------------------------------------------------------------------------------------------
+// Schema. Each step moves the schema one version up; they run in order, in one transaction, at
+// open. Never edit a step that has shipped: add one.
+constexpr std::string_view kMigrations[] = {
+    // 1: the first schema.
+    R"sql(
+CREATE TABLE requests (
+  id TEXT PRIMARY KEY NOT NULL,
+  requester TEXT NOT NULL,
+  state TEXT NOT NULL,
+  created_at_ms INTEGER NOT NULL,
+  version INTEGER NOT NULL,
+  data TEXT NOT NULL
+);
+CREATE INDEX requests_by_requester ON requests(requester, id);
+CREATE INDEX requests_by_state ON requests(state, id);
+
+CREATE TABLE audit_events (
+  seq INTEGER PRIMARY KEY,
+  at_ms INTEGER NOT NULL,
+  actor TEXT NOT NULL,
+  action TEXT NOT NULL,
+  request_id TEXT NOT NULL,
+  severity TEXT NOT NULL,
+  details TEXT NOT NULL,
+  prev_hash TEXT NOT NULL,
+  hash TEXT NOT NULL
+);
+CREATE INDEX audit_events_by_request ON audit_events(request_id, seq);
+CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events
+BEGIN
+  SELECT RAISE(ABORT, 'audit events are append-only');
+END;
+CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events
+BEGIN
+  SELECT RAISE(ABORT, 'audit events are append-only');
+END;
+
+CREATE TABLE jobs (
+  id TEXT PRIMARY KEY NOT NULL,
+  kind TEXT NOT NULL,
+  request_id TEXT NOT NULL,
+  due_at_ms INTEGER NOT NULL,
+  first_due_at_ms INTEGER NOT NULL,
+  attempts INTEGER NOT NULL,
+  lease_owner TEXT NOT NULL,
+  lease_until_ms INTEGER,
+  last_error TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  created_at_ms INTEGER NOT NULL
+);
+CREATE INDEX jobs_by_due ON jobs(due_at_ms, id);
+CREATE INDEX jobs_by_request ON jobs(request_id);
+
+CREATE TABLE ledger (
+  principal_id TEXT NOT NULL,
+  account_id TEXT NOT NULL,
+  permission_set_arn TEXT NOT NULL,
+  origin TEXT NOT NULL,
+  state TEXT NOT NULL,
+  holders TEXT NOT NULL,
+  operation_id TEXT NOT NULL,
+  updated_at_ms INTEGER NOT NULL,
+  PRIMARY KEY (principal_id, account_id, permission_set_arn)
+);
+)sql",
+};
+
+constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
+
+// ---------------------------------------------------------------------------------------------
+// Errors.
+
+// Busy, locked, full disk, I/O errors and unopenable files pass; the caller retries later.
+// Anything else is a bug or a damaged database.
+Status FromSqlite(int rc, std::string_view what, sqlite3* db) {
+  std::string message(what);
+  message += ": ";
+  message += db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+  switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_FULL:
+    case SQLITE_IOERR:
+    case SQLITE_CANTOPEN:
+      return UnavailableError(std::move(message));
+    default:
+      return InternalError(std::move(message));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Connections and statements.
+
+// A prepared statement borrowed from a connection's cache; reset when it goes away.
+class Stmt {
+ public:
+  Stmt(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
+  ~Stmt() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+
+  void Bind(int i, std::int64_t v) { Check(sqlite3_bind_int64(stmt_, i, v)); }
+  void Bind(int i, std::string_view v) {
+    // A default string_view has a null data(), which SQLite would bind as NULL, not ''.
+    const char* data = v.data() != nullptr ? v.data() : "";
+    Check(sqlite3_bind_text(stmt_, i, data, static_cast<int>(v.size()), SQLITE_TRANSIENT));
+  }
+  void Bind(int i, Time t) { Bind(i, ToUnixMillis(t)); }
+  void Bind(int i, const std::optional<Time>& t) {
+    if (t.has_value()) {
+      Bind(i, *t);
+    } else {
+      Check(sqlite3_bind_null(stmt_, i));
+    }
+  }
+
+  // Runs one step: true when it produced a row, false when done.
+  Result<bool> Step() {
+    if (!bind_status_.ok()) return bind_status_;
+    int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    last_rc_ = sqlite3_extended_errcode(db_);
+    return FromSqlite(rc, "sqlite step", db_);
+  }
+  // Runs a statement that returns no rows.
+  Status Run() {
+    Result<bool> r = Step();
+    return r.error();
+  }
+  // The extended result code of the last failed step (0 when none failed).
+  int last_rc() const { return last_rc_; }
+
+  std::int64_t Int(int col) const { return sqlite3_column_int64(stmt_, col); }
+  bool IsNull(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
+  std::string Text(int col) const {
+    const unsigned char* p = sqlite3_column_text(stmt_, col);
+    int n = sqlite3_column_bytes(stmt_, col);
+    return p == nullptr ? std::string() : std::string(reinterpret_cast<const char*>(p), n);
+  }
+  Time TimeAt(int col) const { return FromUnixMillis(Int(col)); }
+  std::optional<Time> OptionalTime(int col) const {
+    return IsNull(col) ? std::nullopt : std::optional<Time>(TimeAt(col));
+  }
+
+ private:
+  void Check(int rc) {
+    if (rc != SQLITE_OK && bind_status_.ok()) bind_status_ = FromSqlite(rc, "sqlite bind", db_);
+  }
+
+  sqlite3* db_;
+  sqlite3_stmt* stmt_;
+  Status bind_status_;
+  int last_rc_ = 0;
+};
+
+// One SQLite connection with its statement cache. Not thread-safe: one thread at a time.
+class Conn {
+ public:
+  static Result<std::unique_ptr<Conn>> Open(const SqliteOptions& options, bool reader) {
+    sqlite3* db = nullptr;
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (reader ? 0 : SQLITE_OPEN_CREATE);
+    int rc = sqlite3_open_v2(options.path.c_str(), &db, flags, nullptr);
+    auto conn = std::unique_ptr<Conn>(new Conn(db));  // owns db even when the open failed
+    if (rc != SQLITE_OK) {
+      Status s = FromSqlite(rc, "open " + options.path, db);
+      // Whatever went wrong, a database that cannot be opened is "try again later".
+      return UnavailableError(s.message());
+    }
+    sqlite3_extended_result_codes(db, 1);
+    auto ms = std::clamp<std::int64_t>(options.busy_timeout.count(), 0, 1 << 30);
+    sqlite3_busy_timeout(db, static_cast<int>(ms));
+    JIT_RETURN_IF_ERROR(conn->Exec("PRAGMA foreign_keys = ON"));
+    JIT_RETURN_IF_ERROR(conn->Exec("PRAGMA synchronous = " + options.synchronous));
+    if (reader) {
+      JIT_RETURN_IF_ERROR(conn->Exec("PRAGMA query_only = ON"));
+    } else {
+      Result<std::string> mode = conn->QueryText("PRAGMA journal_mode = WAL");
+      if (!mode.ok()) return mode.error();
+      if (*mode != "wal") return UnavailableError("cannot put " + options.path + " in WAL mode");
+    }
+    return conn;
+  }
+
+  ~Conn() {
+    for (auto& [sql, stmt] : cache_) sqlite3_finalize(stmt);
+    sqlite3_close_v2(db_);
+  }
+  Conn(const Conn&) = delete;
+  Conn& operator=(const Conn&) = delete;
+
+  sqlite3* db() const { return db_; }
+
+  // Runs one or more statements that return nothing of interest.
+  Status Exec(const std::string& sql) {
+    char* err = nullptr;
+    int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err);
+    sqlite3_free(err);
+    if (rc != SQLITE_OK) return FromSqlite(rc, "exec '" + sql.substr(0, 40) + "'", db_);
+    return OkStatus();
+  }
+
+  // The first column of the first row as text.
+  Result<std::string> QueryText(const std::string& sql) {
+    JIT_ASSIGN_OR_RETURN(sqlite3_stmt * raw, Prepare(sql));
+    Stmt stmt(db_, raw);
+    JIT_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) return InternalError("no result from '" + sql + "'");
+    return stmt.Text(0);
+  }
+
+  // A cached prepared statement for `sql`; wrap it in a Stmt.
+  Result<sqlite3_stmt*> Prepare(const std::string& sql) {
+    auto it = cache_.find(sql);
+    if (it != cache_.end()) return it->second;
+    sqlite3_stmt* stmt = nullptr;
+    int rc = sqlite3_prepare_v3(db_, sql.c_str(), static_cast<int>(sql.size()),
+                                SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+    if (rc != SQLITE_OK) return FromSqlite(rc, "prepare '" + sql.substr(0, 40) + "'", db_);
+    cache_.emplace(sql, stmt);
+    return stmt;
+  }
+
+ private:
+  explicit Conn(sqlite3* db) : db_(db) {}
+
+  sqlite3* db_;
+  std::map<std::string, sqlite3_stmt*> cache_;
+};
+
+// Prepares `sql` on `conn` into a Stmt named `var`, or returns the error.
+#define JIT_SQL_STMT(var, conn, sql)                                  \
+  JIT_ASSIGN_OR_RETURN(sqlite3_stmt* var##_raw, (conn).Prepare(sql)); \
+  Stmt var((conn).db(), var##_raw)
+
+// ---------------------------------------------------------------------------------------------
+// Rows.
+
+Json TimeJson(const std::optional<Time>& t) {
+  return t.has_value() ? Json(ToUnixMillis(*t)) : Json(nullptr);
+}
+std::optional<Time> OptionalTimeFromJson(const Json& j, const char* key) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return std::nullopt;
+  return FromUnixMillis(it->get<std::int64_t>());
+}
+
+// The whole request as JSON text. InvalidArgument when it holds text that is not UTF-8.
+Result<std::string> RequestToJson(const Request& r) {
+  try {
+    Json approvals = Json::array();
+    for (const Approval& a : r.approvals) {
+      approvals.push_back(
+          {{"approver", a.approver}, {"comment", a.comment}, {"at", ToUnixMillis(a.at)}});
+    }
+    Json j = {
+        {"id", r.id},
+        {"requester", r.requester},
+        {"principal_id", r.principal_id},
+        {"account_id", r.account_id},
+        {"account_name", r.account_name},
+        {"permission_set_name", r.permission_set_name},
+        {"permission_set_arn", r.permission_set_arn},
+        {"duration_seconds", r.duration_seconds},
+        {"reason", r.reason},
+        {"ticket", r.ticket},
+        {"rule", r.rule},
+        {"break_glass", r.break_glass},
+        {"approvals_required", r.approvals_required},
+        {"approver_users", r.approver_users},
+        {"approver_groups", r.approver_groups},
+        {"approvals", std::move(approvals)},
+        {"state", RequestStateName(r.state)},
+        {"created_at", ToUnixMillis(r.created_at)},
+        {"approval_deadline", TimeJson(r.approval_deadline)},
+        {"decided_at", TimeJson(r.decided_at)},
+        {"activated_at", TimeJson(r.activated_at)},
+        {"expires_at", TimeJson(r.expires_at)},
+        {"ended_at", TimeJson(r.ended_at)},
+        {"decided_by", r.decided_by},
+        {"end_reason", r.end_reason},
+        {"failure_reason", r.failure_reason},
+        {"grant_operation_id", r.grant_operation_id},
+        {"revoke_operation_id", r.revoke_operation_id},
+    };
+    return j.dump();
+  } catch (const Json::exception& e) {
+    return InvalidArgumentError(std::string("request " + r.id + " cannot be stored: ") + e.what());
+  }
+}
+
+Result<Request> RequestFromRow(const Stmt& row) {
+  // Columns: id, requester, state, version, data.
+  Request r;
+  try {
+    Json j = Json::parse(row.Text(4));
+    r.principal_id = j.value("principal_id", "");
+    r.account_id = j.value("account_id", "");
+    r.account_name = j.value("account_name", "");
+    r.permission_set_name = j.value("permission_set_name", "");
+    r.permission_set_arn = j.value("permission_set_arn", "");
+    r.duration_seconds = j.value("duration_seconds", std::int64_t{0});
+    r.reason = j.value("reason", "");
+    r.ticket = j.value("ticket", "");
+    r.rule = j.value("rule", "");
+    r.break_glass = j.value("break_glass", false);
+    r.approvals_required = j.value("approvals_required", 0);
+    r.approver_users = j.value("approver_users", std::vector<std::string>{});
+    r.approver_groups = j.value("approver_groups", std::vector<std::string>{});
+    if (auto it = j.find("approvals"); it != j.end()) {
+      for (const Json& a : *it) {
+        r.approvals.push_back({a.at("approver").get<std::string>(),
+                               a.at("comment").get<std::string>(),
+                               FromUnixMillis(a.at("at").get<std::int64_t>())});
+      }
+    }
+    r.created_at = FromUnixMillis(j.value("created_at", std::int64_t{0}));
+    r.approval_deadline = OptionalTimeFromJson(j, "approval_deadline");
+    r.decided_at = OptionalTimeFromJson(j, "decided_at");
+    r.activated_at = OptionalTimeFromJson(j, "activated_at");
+    r.expires_at = OptionalTimeFromJson(j, "expires_at");
+    r.ended_at = OptionalTimeFromJson(j, "ended_at");
+    r.decided_by = j.value("decided_by", "");
+    r.end_reason = j.value("end_reason", "");
+    r.failure_reason = j.value("failure_reason", "");
+    r.grant_operation_id = j.value("grant_operation_id", "");
+    r.revoke_operation_id = j.value("revoke_operation_id", "");
+  } catch (const Json::exception& e) {
+    return InternalError("request " + row.Text(0) + " is damaged: " + e.what());
+  }
+  // The indexed columns are the truth; the JSON holds the rest.
+  r.id = row.Text(0);
+  r.requester = row.Text(1);
+  std::optional<RequestState> state = ParseRequestState(row.Text(2));
+  if (!state.has_value()) return InternalError("request " + r.id + " has an unknown state");
+  r.state = *state;
+  r.version = row.Int(3);
+  return r;
+}
+
+constexpr std::string_view kRequestColumns = "id, requester, state, version, data";
+
+constexpr std::string_view kJobColumns =
+    "id, kind, request_id, due_at_ms, first_due_at_ms, attempts, lease_owner, lease_until_ms, "
+    "last_error, payload, created_at_ms";
+
+Result<Job> JobFromRow(const Stmt& row) {
+  Job j;
+  j.id = row.Text(0);
+  std::optional<JobKind> kind = ParseJobKind(row.Text(1));
+  if (!kind.has_value()) return InternalError("job " + j.id + " has an unknown kind");
+  j.kind = *kind;
+  j.request_id = row.Text(2);
+  j.due_at = row.TimeAt(3);
+  j.first_due_at = row.TimeAt(4);
+  j.attempts = static_cast<int>(row.Int(5));
+  j.lease_owner = row.Text(6);
+  j.lease_until = row.OptionalTime(7);
+  j.last_error = row.Text(8);
+  j.payload = row.Text(9);
+  j.created_at = row.TimeAt(10);
+  return j;
+}
+
+Result<std::vector<Job>> CollectJobs(Stmt& stmt) {
+  std::vector<Job> out;
+  for (;;) {
+    JIT_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) return out;
+    JIT_ASSIGN_OR_RETURN(Job j, JobFromRow(stmt));
+    out.push_back(std::move(j));
+  }
+}
+
+constexpr std::string_view kAuditColumns =
+    "seq, at_ms, actor, action, request_id, severity, details, prev_hash, hash";
+
+AuditEvent AuditFromRow(const Stmt& row) {
+  AuditEvent e;
+  e.seq = row.Int(0);
+  e.at = row.TimeAt(1);
+  e.actor = row.Text(2);
+  e.action = row.Text(3);
+  e.request_id = row.Text(4);
+  e.severity = row.Text(5);
+  e.details = row.Text(6);
+  e.prev_hash = row.Text(7);
+  e.hash = row.Text(8);
+  return e;
+}
+
+std::string_view OriginName(LedgerOrigin o) { return o == LedgerOrigin::kJit ? "jit" : "standing"; }
+std::optional<LedgerOrigin> ParseOrigin(std::string_view s) {
+  if (s == "jit") return LedgerOrigin::kJit;
+  if (s == "standing") return LedgerOrigin::kStanding;
+  return std::nullopt;
+}
+std::string_view LedgerStateName(LedgerState s) {
+  switch (s) {
+    case LedgerState::kGranting:
+      return "granting";
+    case LedgerState::kPresent:
+      return "present";
+    case LedgerState::kRevoking:
+      return "revoking";
+  }
+  return "unknown";
+}
+std::optional<LedgerState> ParseLedgerState(std::string_view s) {
+  if (s == "granting") return LedgerState::kGranting;
+  if (s == "present") return LedgerState::kPresent;
+  if (s == "revoking") return LedgerState::kRevoking;
+  return std::nullopt;
+}
+
+constexpr std::string_view kLedgerColumns =
+    "principal_id, account_id, permission_set_arn, origin, state, holders, operation_id, "
+    "updated_at_ms";
+
+Result<LedgerEntry> LedgerFromRow(const Stmt& row) {
+  LedgerEntry e;
+  e.principal_id = row.Text(0);
+  e.account_id = row.Text(1);
+  e.permission_set_arn = row.Text(2);
+  std::optional<LedgerOrigin> origin = ParseOrigin(row.Text(3));
+  std::optional<LedgerState> state = ParseLedgerState(row.Text(4));
+  if (!origin.has_value() || !state.has_value()) {
+    return InternalError("ledger entry for " + e.principal_id + " has an unknown origin/state");
+  }
+  e.origin = *origin;
+  e.state = *state;
+  try {
+    e.holders = Json::parse(row.Text(5)).get<std::vector<std::string>>();
+  } catch (const Json::exception& ex) {
+    return InternalError("ledger entry for " + e.principal_id + " is damaged: " + ex.what());
+  }
+  e.operation_id = row.Text(6);
+  e.updated_at = row.TimeAt(7);
+  return e;
+}
+
+std::string Sql(std::string_view a, std::string_view b = {}, std::string_view c = {}) {
+  std::string s(a);
+  s += b;
+  s += c;
+  return s;
+}
+
+class SqliteStore;
+
+// The Tx of one caller inside a batch; runs on the writer thread, on the write connection.
+class SqliteTx final : public Tx {
+ public:
+  SqliteTx(Conn& conn, Clock& clock, std::int64_t& last_seq, std::string& last_hash)
+      : conn_(conn), clock_(clock), last_seq_(last_seq), last_hash_(last_hash) {}
+
+  Result<Request> GetRequest(std::string_view id) override {
+    JIT_SQL_STMT(stmt, conn_, Sql("SELECT ", kRequestColumns, " FROM requests WHERE id = ?1"));
+    stmt.Bind(1, id);
+    JIT_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) return NotFoundError("no request " + std::string(id));
+    return RequestFromRow(stmt);
+  }
+
+  Status InsertRequest(const Request& r) override {
+    if (r.id.empty()) return InvalidArgumentError("request id is empty");
+    JIT_ASSIGN_OR_RETURN(std::string data, RequestToJson(r));
+    JIT_SQL_STMT(stmt, conn_,
+                 "INSERT INTO requests (id, requester, state, created_at_ms, version, data) "
+                 "VALUES (?1, ?2, ?3, ?4, 1, ?5)");
+    stmt.Bind(1, r.id);
+    stmt.Bind(2, r.requester);
+    stmt.Bind(3, RequestStateName(r.state));
+    stmt.Bind(4, r.created_at);
+    stmt.Bind(5, data);
+    Status s = stmt.Run();
+    if (!s.ok() && stmt.last_rc() == SQLITE_CONSTRAINT_PRIMARYKEY) {
+      return AlreadyExistsError("request " + r.id);
+    }
+    return s;
+  }
+
+  Status UpdateRequest(Request& r) override {
+    JIT_ASSIGN_OR_RETURN(std::string data, RequestToJson(r));
+    JIT_SQL_STMT(stmt, conn_,
+                 "UPDATE requests SET requester = ?2, state = ?3, created_at_ms = ?4, "
+                 "version = version + 1, data = ?5 WHERE id = ?1 AND version = ?6");
+    stmt.Bind(1, r.id);
+    stmt.Bind(2, r.requester);
+    stmt.Bind(3, RequestStateName(r.state));
+    stmt.Bind(4, r.created_at);
+    stmt.Bind(5, data);
+    stmt.Bind(6, r.version);
+    JIT_RETURN_IF_ERROR(stmt.Run());
+    if (sqlite3_changes(conn_.db()) == 1) {
+      ++r.version;
+      return OkStatus();
+    }
+    // Nothing changed: tell "absent" from "someone else changed it".
+    JIT_SQL_STMT(probe, conn_, "SELECT version FROM requests WHERE id = ?1");
+    probe.Bind(1, r.id);
+    JIT_ASSIGN_OR_RETURN(bool row, probe.Step());
+    if (!row) return NotFoundError("no request " + r.id);
+    return AbortedError("request " + r.id + " changed (version " + std::to_string(probe.Int(0)) +
+                        ", not " + std::to_string(r.version) + ")");
+  }
+
+  Result<AuditEvent> AppendAudit(AuditEvent e) override {
+    if (e.at == Time()) e.at = clock_.Now();
+    e.at = FromUnixMillis(ToUnixMillis(e.at));
+    e.seq = last_seq_ + 1;
+    e.prev_hash = last_hash_;
+    e.hash = audit::ChainHash(e);
+    JIT_SQL_STMT(stmt, conn_,
+                 Sql("INSERT INTO audit_events (", kAuditColumns,
+                     ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"));
+    stmt.Bind(1, e.seq);
+    stmt.Bind(2, e.at);
+    stmt.Bind(3, e.actor);
+    stmt.Bind(4, e.action);
+    stmt.Bind(5, e.request_id);
+    stmt.Bind(6, e.severity);
+    stmt.Bind(7, e.details);
+    stmt.Bind(8, e.prev_hash);
+    stmt.Bind(9, e.hash);
+    JIT_RETURN_IF_ERROR(stmt.Run());
+    last_seq_ = e.seq;
+    last_hash_ = e.hash;
+    return e;
+  }
+
+  Status PutJob(const Job& j) override {
+    if (j.id.empty()) return InvalidArgumentError("job id is empty");
+    JIT_SQL_STMT(stmt, conn_,
+                 Sql("INSERT OR REPLACE INTO jobs (", kJobColumns,
+                     ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"));
+    stmt.Bind(1, j.id);
+    stmt.Bind(2, JobKindName(j.kind));
+    stmt.Bind(3, j.request_id);
+    stmt.Bind(4, j.due_at);
+    stmt.Bind(5, j.first_due_at);
+    stmt.Bind(6, static_cast<std::int64_t>(j.attempts));
+    stmt.Bind(7, j.lease_owner);
+    stmt.Bind(8, j.lease_until);
+    stmt.Bind(9, j.last_error);
+    stmt.Bind(10, j.payload);
+    stmt.Bind(11, j.created_at);
+    JIT_RETURN_IF_ERROR(stmt.Run());
+    // Report the job as stored (times to the millisecond).
+    Job stored = j;
+    stored.due_at = FromUnixMillis(ToUnixMillis(j.due_at));
+    stored.first_due_at = FromUnixMillis(ToUnixMillis(j.first_due_at));
+    stored.created_at = FromUnixMillis(ToUnixMillis(j.created_at));
+    if (j.lease_until.has_value())
+      stored.lease_until = FromUnixMillis(ToUnixMillis(*j.lease_until));
+    auto it = std::find_if(put_jobs_.begin(), put_jobs_.end(),
+                           [&](const Job& p) { return p.id == j.id; });
+    if (it != put_jobs_.end()) {
+      *it = std::move(stored);
+    } else {
+      put_jobs_.push_back(std::move(stored));
+    }
+    return OkStatus();
+  }
+
+  Status DeleteJob(std::string_view id) override {
+    JIT_SQL_STMT(stmt, conn_, "DELETE FROM jobs WHERE id = ?1");
+    stmt.Bind(1, id);
+    JIT_RETURN_IF_ERROR(stmt.Run());
+    // A job put and deleted in the same transaction never existed as far as others know.
+    std::erase_if(put_jobs_, [&](const Job& p) { return p.id == id; });
+    return OkStatus();
+  }
+
+  Result<std::vector<Job>> JobsForRequest(std::string_view request_id) override {
+    JIT_SQL_STMT(
+        stmt, conn_,
+        Sql("SELECT ", kJobColumns, " FROM jobs WHERE request_id = ?1 ORDER BY due_at_ms, id"));
+    stmt.Bind(1, request_id);
+    return CollectJobs(stmt);
+  }
+
+  Result<std::optional<LedgerEntry>> GetLedger(std::string_view principal_id,
+                                               std::string_view account_id,
+                                               std::string_view permission_set_arn) override {
+    JIT_SQL_STMT(stmt, conn_,
+                 Sql("SELECT ", kLedgerColumns,
+                     " FROM ledger WHERE principal_id = ?1 AND account_id = ?2 AND "
+                     "permission_set_arn = ?3"));
+    stmt.Bind(1, principal_id);
+    stmt.Bind(2, account_id);
+    stmt.Bind(3, permission_set_arn);
+    JIT_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) return std::optional<LedgerEntry>();
+    JIT_ASSIGN_OR_RETURN(LedgerEntry e, LedgerFromRow(stmt));
+    return std::optional<LedgerEntry>(std::move(e));
+  }
+
+  Status PutLedger(const LedgerEntry& e) override {
+    std::string holders;
+    try {
+      holders = Json(e.holders).dump();
+    } catch (const Json::exception& ex) {
+      return InvalidArgumentError(std::string("ledger holders cannot be stored: ") + ex.what());
+    }
+    JIT_SQL_STMT(stmt, conn_,
+                 Sql("INSERT OR REPLACE INTO ledger (", kLedgerColumns,
+                     ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
+    stmt.Bind(1, e.principal_id);
+    stmt.Bind(2, e.account_id);
+    stmt.Bind(3, e.permission_set_arn);
+    stmt.Bind(4, OriginName(e.origin));
+    stmt.Bind(5, LedgerStateName(e.state));
+    stmt.Bind(6, holders);
+    stmt.Bind(7, e.operation_id);
+    stmt.Bind(8, e.updated_at);
+    return stmt.Run();
+  }
+
+  Status DeleteLedger(std::string_view principal_id, std::string_view account_id,
+                      std::string_view permission_set_arn) override {
+    JIT_SQL_STMT(stmt, conn_,
+                 "DELETE FROM ledger WHERE principal_id = ?1 AND account_id = ?2 AND "
+                 "permission_set_arn = ?3");
+    stmt.Bind(1, principal_id);
+    stmt.Bind(2, account_id);
+    stmt.Bind(3, permission_set_arn);
+    return stmt.Run();
+  }
+
+  Conn& conn() { return conn_; }
+  std::vector<Job> TakePutJobs() { return std::move(put_jobs_); }
+
+ private:
+  Conn& conn_;
+  Clock& clock_;
+  std::int64_t& last_seq_;  // the writer's chain state
+  std::string& last_hash_;
+  std::vector<Job> put_jobs_;  // in order of first put; last put of each id wins
+};
+
+// ---------------------------------------------------------------------------------------------
+// The engine.
+
+class SqliteStore final : public Store {
+ public:
+  SqliteStore(SqliteOptions options, Clock& clock, std::unique_ptr<Conn> writer,
+              std::int64_t last_seq, std::string last_hash)
+      : options_(std::move(options)),
+        clock_(clock),
+        writer_conn_(std::move(writer)),
+        last_seq_(last_seq),
+        last_hash_(std::move(last_hash)) {
+    writer_thread_ = std::thread([this] { WriterLoop(); });
+  }
+
+  ~SqliteStore() override {
+    {
+      std::lock_guard<std::mutex> lock(queue_mu_);
+      stopping_ = true;
+    }
+    queue_cv_.notify_all();
+    writer_thread_.join();
+  }
+
+  SqliteStore(const SqliteStore&) = delete;
+  SqliteStore& operator=(const SqliteStore&) = delete;
+
+  Status Transact(const std::function<Status(Tx&)>& fn) override {
+    return RunOnWriter([&fn](SqliteTx& tx) { return fn(tx); }, /*counted=*/true);
+  }
+
+  Result<Request> GetRequest(std::string_view id) override {
+    JIT_ASSIGN_OR_RETURN(Reader reader, AcquireReader());
+    JIT_SQL_STMT(stmt, *reader, Sql("SELECT ", kRequestColumns, " FROM requests WHERE id = ?1"));
+    stmt.Bind(1, id);
+    JIT_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) return NotFoundError("no request " + std::string(id));
+    return RequestFromRow(stmt);
+  }
+
+  Result<RequestPage> ListRequests(const RequestFilter& filter) override {
+    if (filter.limit < 1 || filter.limit > 500) {
+      return InvalidArgumentError("limit must be 1..500, not " + std::to_string(filter.limit));
+    }
+    if (!filter.cursor.empty() && !IsWellFormedId(filter.cursor, "req_")) {
+      return InvalidArgumentError("malformed cursor");
+    }
+    JIT_ASSIGN_OR_RETURN(Reader reader, AcquireReader());
+    // Ids sort by creation time, so "older than the cursor" is "id below the cursor". One row
+    // more than asked tells whether another page follows.
+    JIT_SQL_STMT(stmt, *reader,
+                 Sql("SELECT ", kRequestColumns,
+                     " FROM requests WHERE (?1 = '' OR state = ?1) AND (?2 = '' OR requester = ?2)"
+                     " AND (?3 = '' OR id < ?3) ORDER BY id DESC LIMIT ?4"));
+    stmt.Bind(1, filter.state.has_value() ? RequestStateName(*filter.state) : "");
+    stmt.Bind(2, filter.requester);
+    stmt.Bind(3, filter.cursor);
+    stmt.Bind(4, static_cast<std::int64_t>(filter.limit) + 1);
+    RequestPage page;
+    for (;;) {
+      JIT_ASSIGN_OR_RETURN(bool row, stmt.Step());
+      if (!row) break;
+      if (static_cast<int>(page.items.size()) == filter.limit) {
+        page.next_cursor = page.items.back().id;
+        break;
+      }
+      JIT_ASSIGN_OR_RETURN(Request r, RequestFromRow(stmt));
+      page.items.push_back(std::move(r));
+    }
+    return page;
+  }
+
+  Result<std::vector<AuditEvent>> ListAudit(std::int64_t after_seq, int limit,
+                                            std::string_view request_id) override {
+    if (limit < 1 || limit > 1000) {
+      return InvalidArgumentError("limit must be 1..1000, not " + std::to_string(limit));
+    }
+    JIT_ASSIGN_OR_RETURN(Reader reader, AcquireReader());
+    JIT_SQL_STMT(stmt, *reader,
+                 Sql("SELECT ", kAuditColumns,
+                     " FROM audit_events WHERE seq > ?1 AND (?2 = '' OR request_id = ?2) "
+                     "ORDER BY seq LIMIT ?3"));
+    stmt.Bind(1, after_seq);
+    stmt.Bind(2, request_id);
+    stmt.Bind(3, static_cast<std::int64_t>(limit));
+    std::vector<AuditEvent> out;
+    for (;;) {
+      JIT_ASSIGN_OR_RETURN(bool row, stmt.Step());
+      if (!row) return out;
+      out.push_back(AuditFromRow(stmt));
+    }
+  }
+
+  Result<std::vector<Job>> ListJobs() override {
+    JIT_ASSIGN_OR_RETURN(Reader reader, AcquireReader());
+    JIT_SQL_STMT(stmt, *reader, Sql("SELECT ", kJobColumns, " FROM jobs ORDER BY due_at_ms, id"));
+    return CollectJobs(stmt);
+  }
+
+  Result<std::vector<Job>> ClaimDueJobs(Time now, std::string_view owner, Time lease_until,
+                                        int limit) override {
+    if (owner.empty()) return InvalidArgumentError("lease owner is empty");
+    if (limit < 1) return InvalidArgumentError("limit must be at least 1");
+    std::vector<Job> claimed;
+    Status s = RunOnWriter(
+        [&](SqliteTx& tx) -> Status {
+          claimed.clear();
+          Conn& conn = tx.conn();
+          JIT_SQL_STMT(select, conn,
+                       Sql("SELECT ", kJobColumns,
+                           " FROM jobs WHERE due_at_ms <= ?1 AND (lease_owner = '' OR "
+                           "lease_until_ms IS NULL OR lease_until_ms <= ?1) "
+                           "ORDER BY kind = 'revoke' DESC, due_at_ms, id LIMIT ?2"));
+          select.Bind(1, now);
+          select.Bind(2, static_cast<std::int64_t>(limit));
+          JIT_ASSIGN_OR_RETURN(claimed, CollectJobs(select));
+          JIT_SQL_STMT(update, conn,
+                       "UPDATE jobs SET lease_owner = ?2, lease_until_ms = ?3 WHERE id = ?1");
+          for (Job& j : claimed) {
+            update.Bind(1, j.id);
+            update.Bind(2, owner);
+            update.Bind(3, lease_until);
+            JIT_RETURN_IF_ERROR(update.Run());
+            sqlite3_reset(update_raw);
+            j.lease_owner = std::string(owner);
+            j.lease_until = FromUnixMillis(ToUnixMillis(lease_until));
+          }
+          return OkStatus();
+        },
+        /*counted=*/true);
+    if (!s.ok()) return s;
+    return claimed;
+  }
+
+  Status ReleaseAllLeases() override {
+    return RunOnWriter(
+        [](SqliteTx& tx) {
+          return tx.conn().Exec(
+              "UPDATE jobs SET lease_owner = '', lease_until_ms = NULL WHERE lease_owner != '' "
+              "OR lease_until_ms IS NOT NULL");
+        },
+        /*counted=*/true);
+  }
+
+  Result<std::vector<LedgerEntry>> ListLedger() override {
+    JIT_ASSIGN_OR_RETURN(Reader reader, AcquireReader());
+    JIT_SQL_STMT(stmt, *reader,
+                 Sql("SELECT ", kLedgerColumns,
+                     " FROM ledger ORDER BY principal_id, account_id, permission_set_arn"));
+    std::vector<LedgerEntry> out;
+    for (;;) {
+      JIT_ASSIGN_OR_RETURN(bool row, stmt.Step());
+      if (!row) return out;
+      JIT_ASSIGN_OR_RETURN(LedgerEntry e, LedgerFromRow(stmt));
+      out.push_back(std::move(e));
+    }
+  }
+
+  Status Ping() override {
+    {
+      JIT_ASSIGN_OR_RETURN(Reader reader, AcquireReader());
+      JIT_RETURN_IF_ERROR(reader->QueryText("SELECT 1").error());
+    }
+    // An empty write transaction: takes the write lock, writes nothing, needs no fsync.
+    return RunOnWriter([](SqliteTx&) { return OkStatus(); }, /*counted=*/false);
+  }
+
+  void SetJobListener(JobListener* listener) override {
+    std::lock_guard<std::mutex> lock(listener_mu_);
+    listener_ = listener;
+  }
+
+  SqliteStats stats() const {
+    return {transactions_.load(std::memory_order_relaxed),
+            commits_.load(std::memory_order_relaxed)};
+  }
+
+ private:
+  // One caller's write waiting for (or done by) the writer thread.
+  struct Work {
+    std::function<Status(SqliteTx&)> fn;
+    bool counted = true;
+    Status result;          // written by the writer before `done`
+    std::vector<Job> jobs;  // what fn put, when it committed
+    bool done = false;      // GUARDED_BY(queue_mu_)
+  };
+
+  // A read connection borrowed from the pool; given back when it goes away.
+  class Reader {
+   public:
+    Reader(SqliteStore* store, std::unique_ptr<Conn> conn)
+        : store_(store), conn_(std::move(conn)) {}
+    Reader(Reader&& other) noexcept = default;
+    Reader& operator=(Reader&&) = delete;
+    ~Reader() {
+      if (conn_ != nullptr) store_->ReturnReader(std::move(conn_));
+    }
+    Conn& operator*() { return *conn_; }
+    Conn* operator->() { return conn_.get(); }
+
+   private:
+    SqliteStore* store_;
+    std::unique_ptr<Conn> conn_;
+  };
+
+  Result<Reader> AcquireReader() {
+    {
+      std::lock_guard<std::mutex> lock(pool_mu_);
+      if (!idle_readers_.empty()) {
+        std::unique_ptr<Conn> conn = std::move(idle_readers_.back());
+        idle_readers_.pop_back();
+        return Reader(this, std::move(conn));
+      }
+    }
+    JIT_ASSIGN_OR_RETURN(std::unique_ptr<Conn> conn, Conn::Open(options_, /*reader=*/true));
+    return Reader(this, std::move(conn));
+  }
+
+  void ReturnReader(std::unique_ptr<Conn> conn) {
+    std::lock_guard<std::mutex> lock(pool_mu_);
+    // Keep a few warm connections; close the rest.
+    if (idle_readers_.size() < kMaxIdleReaders) idle_readers_.push_back(std::move(conn));
+  }
+
+  // Queues `fn` for the writer and waits until its batch has committed or failed.
+  Status RunOnWriter(std::function<Status(SqliteTx&)> fn, bool counted) {
+    // From inside a transaction (or the listener) this would wait for itself forever.
+    JIT_CHECK(std::this_thread::get_id() != writer_thread_.get_id());
+    Work work;
+    work.fn = std::move(fn);
+    work.counted = counted;
+    std::unique_lock<std::mutex> lock(queue_mu_);
+    if (stopping_) return UnavailableError("store is closing");
+    queue_.push_back(&work);
+    queue_cv_.notify_one();
+    done_cv_.wait(lock, [&] { return work.done; });
+    return work.result;
+  }
+
+  void WriterLoop() {
+    std::vector<Work*> batch;
+    for (;;) {
+      {
+        std::unique_lock<std::mutex> lock(queue_mu_);
+        queue_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+        if (queue_.empty()) return;  // stopping, and nothing is left to do
+        const std::size_t n =
+            std::min(queue_.size(), static_cast<std::size_t>(std::max(1, options_.max_batch)));
+        batch.assign(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
+        queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
+      }
+      RunBatch(batch);
+      std::vector<Job> committed;
+      for (Work* w : batch) {
+        if (w->result.ok()) {
+          for (Job& j : w->jobs) committed.push_back(std::move(j));
+        }
+      }
+      if (!committed.empty()) {
+        std::lock_guard<std::mutex> lock(listener_mu_);
+        if (listener_ != nullptr) listener_->OnJobsCommitted(committed);
+      }
+      {
+        std::lock_guard<std::mutex> lock(queue_mu_);
+        for (Work* w : batch) w->done = true;
+      }
+      done_cv_.notify_all();
+    }
+  }
+
+  // Runs every caller of `batch` in one transaction, each in its own savepoint, and commits
+  // once. Sets each Work's result (and jobs when it committed).
+  void RunBatch(const std::vector<Work*>& batch) {
+    Conn& conn = *writer_conn_;
+    Status begin = conn.Exec("BEGIN IMMEDIATE");
+    if (!begin.ok()) {
+      for (Work* w : batch) w->result = begin;
+      return;
+    }
+    const std::int64_t seq_at_start = last_seq_;
+    const std::string hash_at_start = last_hash_;
+    Status lost;  // set when SQLite dropped the whole transaction (disk full, I/O error)
+    for (Work* w : batch) {
+      if (w->counted) transactions_.fetch_add(1, std::memory_order_relaxed);
+      if (!lost.ok()) {
+        w->result = lost;
+        continue;
+      }
+      Status s = conn.Exec("SAVEPOINT caller");
+      if (!s.ok()) {
+        lost = s;
+        w->result = s;
+        continue;
+      }
+      const std::int64_t seq_before = last_seq_;
+      const std::string hash_before = last_hash_;
+      SqliteTx tx(conn, clock_, last_seq_, last_hash_);
+      s = w->fn(tx);
+      if (s.ok()) s = conn.Exec("RELEASE caller");
+      if (s.ok()) {
+        w->jobs = tx.TakePutJobs();
+        continue;
+      }
+      w->result = s;
+      last_seq_ = seq_before;
+      last_hash_ = hash_before;
+      if (sqlite3_get_autocommit(conn.db()) != 0) {
+        lost = UnavailableError("transaction lost: " + s.message());
+        continue;
+      }
+      Status undo = conn.Exec("ROLLBACK TO caller");
+      if (undo.ok()) undo = conn.Exec("RELEASE caller");
+      if (!undo.ok()) lost = undo;
+    }
+    Status commit = lost.ok() ? conn.Exec("COMMIT") : lost;
+    if (commit.ok()) {
+      commits_.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+    // Nothing of the batch is durable. Callers whose own function failed keep their error;
+    // the others learn that the store let them down.
+    if (sqlite3_get_autocommit(conn.db()) == 0) (void)conn.Exec("ROLLBACK");
+    Status failed = commit.code() == StatusCode::kUnavailable
+                        ? commit
+                        : UnavailableError("commit failed: " + commit.message());
+    for (Work* w : batch) {
+      if (w->result.ok()) w->result = failed;
+      w->jobs.clear();
+    }
+    last_seq_ = seq_at_start;
+    last_hash_ = hash_at_start;
+  }
+
+  static constexpr std::size_t kMaxIdleReaders = 4;
+
+  const SqliteOptions options_;
+  Clock& clock_;
+
+  // Used only by the writer thread once it runs (and by the constructor before).
+  std::unique_ptr<Conn> writer_conn_;
+  std::int64_t last_seq_;  // seq of the last audit event written (0: none)
+  std::string last_hash_;  // its hash (kGenesisHash: none)
+
+  std::mutex queue_mu_;
+  std::condition_variable queue_cv_;  // the writer waits for work
+  std::condition_variable done_cv_;   // callers wait for their batch
+  std::deque<Work*> queue_;           // GUARDED_BY(queue_mu_)
+  bool stopping_ = false;             // GUARDED_BY(queue_mu_)
+
+  std::mutex pool_mu_;
+  std::vector<std::unique_ptr<Conn>> idle_readers_;  // GUARDED_BY(pool_mu_)
+
+  // Held while the listener is called, so that SetJobListener(nullptr) returning means no
+  // call is under way.
+  std::mutex listener_mu_;
+  JobListener* listener_ = nullptr;  // GUARDED_BY(listener_mu_)
+
+  std::atomic<std::int64_t> transactions_{0};
+  std::atomic<std::int64_t> commits_{0};
+
+  std::thread writer_thread_;  // last: starts after everything above exists
+};
+
+// Brings the schema to kSchemaVersion in one transaction.
+Status Migrate(Conn& conn, const std::string& path) {
+  JIT_RETURN_IF_ERROR(conn.Exec("BEGIN IMMEDIATE"));
+  auto fail = [&](Status s) {
+    (void)conn.Exec("ROLLBACK");
+    return s;
+  };
+  Status s = conn.Exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
+  if (!s.ok()) return fail(s);
+  Result<std::string> current =
+      conn.QueryText("SELECT COALESCE(MAX(version), 0) FROM schema_version");
+  if (!current.ok()) return fail(current.error());
+  int version = 0;
+  auto [end, ec] = std::from_chars(current->data(), current->data() + current->size(), version);
+  if (ec != std::errc() || end != current->data() + current->size()) {
+    return fail(InternalError(path + " has a damaged schema_version: '" + *current + "'"));
+  }
+  if (version > kSchemaVersion) {
+    return fail(FailedPreconditionError(path + " has schema version " + std::to_string(version) +
+                                        "; this binary knows up to " +
+                                        std::to_string(kSchemaVersion)));
+  }
+  for (int v = version + 1; v <= kSchemaVersion; ++v) {
+    s = conn.Exec(std::string(kMigrations[v - 1]));
+    if (!s.ok()) return fail(s.WithContext("schema step " + std::to_string(v)));
+  }
+  if (version != kSchemaVersion) {
+    s = conn.Exec("DELETE FROM schema_version; INSERT INTO schema_version (version) VALUES (" +
+                  std::to_string(kSchemaVersion) + ")");
+    if (!s.ok()) return fail(s);
+  }
+  return conn.Exec("COMMIT");
+}
+
+}  // namespace
+
+Status SqliteOptions::Validate() const {
+  if (path.empty()) return InvalidArgumentError("sqlite path is empty");
+  if (path.find('\0') != std::string::npos) return InvalidArgumentError("sqlite path has a NUL");
+  if (synchronous != "FULL" && synchronous != "NORMAL") {
+    return InvalidArgumentError("sqlite synchronous must be FULL or NORMAL, not '" + synchronous +
+                                "'");
+  }
+  if (busy_timeout < Duration(0)) return InvalidArgumentError("sqlite busy_timeout is negative");
+  if (max_batch < 1) return InvalidArgumentError("sqlite max_batch must be at least 1");
+  return OkStatus();
+}
+
+int SqliteSchemaVersion() { return kSchemaVersion; }
+
+Result<std::unique_ptr<Store>> OpenSqliteStore(const SqliteOptions& options, Clock& clock) {
+  JIT_RETURN_IF_ERROR(options.Validate());
+  JIT_ASSIGN_OR_RETURN(std::unique_ptr<Conn> writer, Conn::Open(options, /*reader=*/false));
+  JIT_RETURN_IF_ERROR(Migrate(*writer, options.path));
+
+  std::int64_t last_seq = 0;
+  std::string last_hash(audit::kGenesisHash);
+  {
+    JIT_SQL_STMT(stmt, *writer, "SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1");
+    JIT_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (row) {
+      last_seq = stmt.Int(0);
+      last_hash = stmt.Text(1);
+    }
+  }
+  return std::unique_ptr<Store>(
+      new SqliteStore(options, clock, std::move(writer), last_seq, std::move(last_hash)));
+}
+
+SqliteStats GetSqliteStats(Store& store) {
+  auto* sqlite = dynamic_cast<SqliteStore*>(&store);
+  return sqlite != nullptr ? sqlite->stats() : SqliteStats{};
+}
+
+}  // namespace jit::store
