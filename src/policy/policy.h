@@ -61,7 +61,9 @@ struct CatalogEntry {
 // that allows each, in config order of accounts then permission sets.
 std::vector<CatalogEntry> Catalog(const Config& config, const Identity& who);
 
+// True when the identity is one of `admins` (may revoke anything, read everything).
 bool IsAdmin(const Config& config, const Identity& who);
+// True when the identity may read everything: one of `auditors`, or an admin.
 bool IsAuditor(const Config& config, const Identity& who);
 
 }  // namespace jit::policy

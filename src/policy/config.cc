@@ -1,0 +1,768 @@
+#include "policy/config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <exception>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/duration.h"
+
+namespace jit::policy {
+namespace {
+
+// Edit distance, for "did you mean" hints. Inputs are short keys and names.
+std::size_t EditDistance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diag = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      std::size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
+// " (did you mean 'x'?)" when one of `candidates` is close to `word`, else "".
+std::string Hint(std::string_view word, const std::vector<std::string>& candidates) {
+  std::string best;
+  std::size_t best_distance = (word.size() <= 3 ? 1 : 2) + 1;  // beyond that hints are noise
+  for (const std::string& c : candidates) {
+    std::size_t d = EditDistance(word, c);
+    if (d < best_distance) {
+      best_distance = d;
+      best = c;
+    }
+  }
+  return best.empty() ? std::string() : " (did you mean '" + best + "'?)";
+}
+
+bool IsDigits(std::string_view s, std::size_t n) {
+  return s.size() == n &&
+         std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+bool IsLowerHex(std::string_view s, std::size_t n) {
+  return s.size() == n && std::all_of(s.begin(), s.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
+}
+
+// AWS.md "PermissionSetArn".
+bool IsPermissionSetArn(const std::string& arn) {
+  static const std::regex kArn(
+      "arn:aws(-[a-z]{1,5}){0,3}:sso:::permissionSet/(sso)?ins-[a-zA-Z0-9.-]{16}/"
+      "ps-[a-zA-Z0-9./-]{16}");
+  return std::regex_match(arn, kArn);
+}
+
+// A string from a list, with the line it stands on.
+struct Named {
+  std::string value;
+  int line = 0;
+};
+
+// One `key: value` of a YAML map.
+struct Field {
+  std::string key;
+  YAML::Node value;
+  int line = 0;  // of the key
+};
+
+// The fields of one YAML map, in file order.
+class Fields {
+ public:
+  const Field* Get(std::string_view key) const {
+    for (const Field& f : fields_) {
+      if (f.key == key) return &f;
+    }
+    return nullptr;
+  }
+  std::vector<Field>& all() { return fields_; }
+  const std::vector<Field>& all() const { return fields_; }
+
+ private:
+  std::vector<Field> fields_;
+};
+
+// Reads the YAML tree into a Config, collecting every problem with its line. yaml-cpp may
+// throw from node accessors; ParseConfig catches around all of it.
+class Parser {
+ public:
+  explicit Parser(std::string_view file_name) : file_name_(file_name) {}
+
+  Result<Config> Run(const YAML::Node& root) {
+    if (root.IsNull()) {
+      Error(1, "the config is empty; expected a map of settings such as accounts and rules");
+      return Finish();
+    }
+    std::optional<Fields> top = Map(root, LineOf(root, 1), "the config",
+                                    {"server", "store", "aws", "auth", "admins", "auditors",
+                                     "accounts", "permission_sets", "rules", "notify", "audit"});
+    if (!top) return Finish();
+    // Rules refer to accounts and permission sets, which may stand after them in the file.
+    const Field* rules = nullptr;
+    for (const Field& f : top->all()) {
+      if (f.key == "server") {
+        ReadServer(f);
+      } else if (f.key == "store") {
+        if (auto s = String(f)) config_.store = *s;
+      } else if (f.key == "aws" || f.key == "audit") {
+        // Kept for later issues: shape only.
+        if (!f.value.IsNull() && !f.value.IsMap())
+          Error(LineOf(f), "'" + f.key + "' must be a map");
+      } else if (f.key == "notify") {
+        ReadNotify(f);
+      } else if (f.key == "auth") {
+        ReadAuth(f);
+      } else if (f.key == "admins") {
+        config_.admins = ReadSubjects(f, false);
+      } else if (f.key == "auditors") {
+        config_.auditors = ReadSubjects(f, false);
+      } else if (f.key == "accounts") {
+        ReadAccounts(f);
+      } else if (f.key == "permission_sets") {
+        ReadPermissionSets(f);
+      } else if (f.key == "rules") {
+        rules = &f;
+      }
+    }
+    if (rules != nullptr) ReadRules(*rules);
+    return Finish();
+  }
+
+ private:
+  // --- error collection ---------------------------------------------------------------------
+
+  void Error(int line, std::string what) { errors_.push_back({line, std::move(what)}); }
+
+  Result<Config> Finish() {
+    if (errors_.empty()) return std::move(config_);
+    std::stable_sort(errors_.begin(), errors_.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::string message;
+    for (const auto& [line, what] : errors_) {
+      if (!message.empty()) message += '\n';
+      message += file_name_ + ":" + std::to_string(line) + ": " + what;
+    }
+    return InvalidArgumentError(std::move(message));
+  }
+
+  static int LineOf(const YAML::Node& n, int fallback) {
+    int line = n.Mark().line;
+    return line >= 0 ? line + 1 : fallback;
+  }
+  // Problems with a value are reported on its key's line: a block value starts on the next
+  // line, and an empty one carries the mark of whatever follows it.
+  static int LineOf(const Field& f) { return f.line; }
+
+  // --- typed readers; each reports its own errors and returns nullopt on one ----------------
+
+  // The fields of a map. Reports a non-map, duplicate keys and keys not in `allowed`.
+  std::optional<Fields> Map(const YAML::Node& node, int line, const std::string& what,
+                            const std::vector<std::string>& allowed) {
+    if (!node.IsMap()) {
+      Error(line, what + " must be a map");
+      return std::nullopt;
+    }
+    Fields fields;
+    std::set<std::string> seen;
+    for (auto it = node.begin(); it != node.end(); ++it) {
+      // Copies: `it->first` lives in a proxy that dies at the end of the full expression.
+      const YAML::Node key = it->first;
+      const YAML::Node value = it->second;
+      int key_line = LineOf(key, line);
+      if (!key.IsScalar()) {
+        Error(key_line, "a key in " + what + " must be a plain name");
+        continue;
+      }
+      std::string name = key.Scalar();
+      if (std::find(allowed.begin(), allowed.end(), name) == allowed.end()) {
+        if (what == "a rule" && (name == "hours" || name == "regions")) {
+          // Silently ignoring a time or region restriction would widen access.
+          Error(key_line, "'" + name + "' is not supported yet");
+        } else {
+          Error(key_line, "unknown key '" + name + "' in " + what + Hint(name, allowed));
+        }
+        continue;
+      }
+      if (!seen.insert(name).second) {
+        Error(key_line, "duplicate key '" + name + "' in " + what);
+        continue;
+      }
+      fields.all().push_back({name, value, key_line});
+    }
+    return fields;
+  }
+
+  std::optional<Fields> Map(const Field& f, const std::vector<std::string>& allowed) {
+    return Map(f.value, LineOf(f), "'" + f.key + "'", allowed);
+  }
+
+  std::optional<std::string> String(const Field& f) {
+    if (!f.value.IsScalar()) {
+      Error(LineOf(f), "'" + f.key + "' must be a string");
+      return std::nullopt;
+    }
+    return f.value.Scalar();
+  }
+
+  // A required string: present, a scalar and not empty.
+  std::optional<std::string> RequiredString(const Fields& fields, std::string_view key, int line,
+                                            const std::string& what) {
+    const Field* f = fields.Get(key);
+    if (f == nullptr) {
+      Error(line, what + " has no '" + std::string(key) + "'");
+      return std::nullopt;
+    }
+    std::optional<std::string> s = String(*f);
+    if (s && s->empty()) {
+      Error(LineOf(*f), "'" + f->key + "' must not be empty");
+      return std::nullopt;
+    }
+    return s;
+  }
+
+  // A list of non-empty strings.
+  std::optional<std::vector<Named>> Names(const Field& f) {
+    if (!f.value.IsSequence()) {
+      Error(LineOf(f), "'" + f.key + "' must be a list of names");
+      return std::nullopt;
+    }
+    std::vector<Named> out;
+    bool ok = true;
+    for (const YAML::Node& item : f.value) {
+      int line = LineOf(item, LineOf(f));
+      if (!item.IsScalar() || item.Scalar().empty()) {
+        Error(line, "'" + f.key + "' must be a list of names");
+        ok = false;
+        continue;
+      }
+      out.push_back({item.Scalar(), line});
+    }
+    if (!ok) return std::nullopt;
+    return out;
+  }
+
+  std::vector<std::string> NameList(const Field* f) {
+    std::vector<std::string> out;
+    if (f == nullptr) return out;
+    if (auto names = Names(*f)) {
+      for (Named& n : *names) out.push_back(std::move(n.value));
+    }
+    return out;
+  }
+
+  std::optional<bool> Bool(const Field& f) {
+    bool b = false;
+    if (!f.value.IsScalar() || !YAML::convert<bool>::decode(f.value, b)) {
+      Error(LineOf(f), "'" + f.key + "' must be true or false");
+      return std::nullopt;
+    }
+    return b;
+  }
+
+  std::optional<int> Int(const Field& f, int min, int max) {
+    std::string s = f.value.IsScalar() ? f.value.Scalar() : std::string();
+    bool digits = !s.empty() && s.size() <= 9 &&
+                  std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+    int n = digits ? std::stoi(s) : -1;
+    if (!digits || n < min || n > max) {
+      Error(LineOf(f), "'" + f.key + "' must be a whole number from " + std::to_string(min) +
+                           " to " + std::to_string(max));
+      return std::nullopt;
+    }
+    return n;
+  }
+
+  // A positive duration ("15m").
+  std::optional<Duration> PositiveDuration(const Field& f) {
+    if (!f.value.IsScalar()) {
+      Error(LineOf(f), "'" + f.key + "' must be a duration such as 15m or 1h30m");
+      return std::nullopt;
+    }
+    Result<Duration> d = ParseDuration(f.value.Scalar());
+    if (!d.ok()) {
+      Error(LineOf(f), "'" + f.key + "': " + d.error().message());
+      return std::nullopt;
+    }
+    if (d->count() <= 0) {
+      Error(LineOf(f), "'" + f.key + "' must be longer than 0s");
+      return std::nullopt;
+    }
+    return *d;
+  }
+
+  // {users: [...], groups: [...]}.
+  Subjects ReadSubjects(const Field& f, bool required_not_empty) {
+    Subjects s;
+    std::optional<Fields> fields = Map(f, {"users", "groups"});
+    if (!fields) return s;
+    s.users = NameList(fields->Get("users"));
+    s.groups = NameList(fields->Get("groups"));
+    if (required_not_empty && s.Empty()) {
+      Error(LineOf(f), "'" + f.key + "' must name at least one user or group");
+    }
+    return s;
+  }
+
+  // --- sections -------------------------------------------------------------------------------
+
+  void ReadServer(const Field& f) {
+    std::optional<Fields> fields = Map(f, {"listen", "public_url"});
+    if (!fields) return;
+    if (const Field* listen = fields->Get("listen")) {
+      if (auto s = String(*listen)) {
+        if (s->empty()) {
+          Error(LineOf(*listen), "'listen' must not be empty");
+        } else {
+          config_.server.listen = *s;
+        }
+      }
+    }
+    if (const Field* url = fields->Get("public_url")) {
+      if (auto s = String(*url)) config_.server.public_url = *s;
+    }
+  }
+
+  void ReadNotify(const Field& f) {
+    if (f.value.IsNull()) return;
+    if (!f.value.IsSequence()) {
+      Error(LineOf(f), "'notify' must be a list of channels");
+      return;
+    }
+    for (const YAML::Node& item : f.value) {
+      if (!item.IsMap()) Error(LineOf(item, LineOf(f)), "a 'notify' entry must be a map");
+    }
+  }
+
+  void ReadAuth(const Field& f) {
+    std::optional<Fields> fields = Map(f, {"oidc", "tokens"});
+    if (!fields) return;
+    if (const Field* oidc = fields->Get("oidc")) {
+      if (!oidc->value.IsNull() && !oidc->value.IsMap()) {
+        Error(LineOf(*oidc), "'oidc' must be a map");
+      }
+    }
+    const Field* tokens = fields->Get("tokens");
+    if (tokens == nullptr) return;
+    if (!tokens->value.IsSequence()) {
+      Error(LineOf(*tokens), "'tokens' must be a list");
+      return;
+    }
+    std::map<std::string, int> names;
+    std::map<std::string, int> hashes;
+    for (const YAML::Node& item : tokens->value) {
+      int line = LineOf(item, LineOf(*tokens));
+      std::optional<Fields> t = Map(item, line, "a token", {"name", "sha256", "groups"});
+      if (!t) continue;
+      StaticToken token;
+      if (auto name = RequiredString(*t, "name", line, "a token")) {
+        token.name = *name;
+        auto [it, fresh] = names.emplace(*name, line);
+        if (!fresh) {
+          Error(line,
+                "token name '" + *name + "' is already used on line " + std::to_string(it->second));
+        }
+      }
+      if (auto sha = RequiredString(*t, "sha256", line, "a token")) {
+        int sha_line = LineOf(*t->Get("sha256"));
+        if (!IsLowerHex(*sha, 64)) {
+          Error(sha_line, "'sha256' must be 64 lowercase hex digits (the SHA-256 of the token)");
+        } else {
+          token.sha256_hex = *sha;
+          auto [it, fresh] = hashes.emplace(*sha, sha_line);
+          if (!fresh) {
+            Error(sha_line,
+                  "this token hash is already used on line " + std::to_string(it->second));
+          }
+        }
+      }
+      token.groups = NameList(t->Get("groups"));
+      config_.tokens.push_back(std::move(token));
+    }
+  }
+
+  void ReadAccounts(const Field& f) {
+    if (!f.value.IsSequence()) {
+      Error(LineOf(f), "'accounts' must be a list");
+      return;
+    }
+    std::map<std::string, int> ids;
+    std::map<std::string, int> names;
+    for (const YAML::Node& item : f.value) {
+      int line = LineOf(item, LineOf(f));
+      std::optional<Fields> fields = Map(item, line, "an account", {"id", "name", "tags"});
+      if (!fields) continue;
+      Account a;
+      a.line = line;
+      if (auto id = RequiredString(*fields, "id", line, "an account")) {
+        // yaml-cpp keeps the scalar's text, so an unquoted 012345678901 keeps its zero.
+        if (!IsDigits(*id, 12)) {
+          Error(LineOf(*fields->Get("id")), "account id '" + *id + "' must be exactly 12 digits");
+        } else {
+          a.id = *id;
+          auto [it, fresh] = ids.emplace(*id, line);
+          if (!fresh) {
+            Error(line,
+                  "account id " + *id + " is already listed on line " + std::to_string(it->second));
+          }
+        }
+      }
+      if (auto name = RequiredString(*fields, "name", line, "an account")) {
+        a.name = *name;
+        if (IsDigits(*name, 12)) {
+          // Accounts are looked up by id or name; a name that looks like an id is ambiguous.
+          Error(LineOf(*fields->Get("name")),
+                "account name '" + *name + "' looks like an account id");
+        }
+        auto [it, fresh] = names.emplace(*name, line);
+        if (!fresh) {
+          Error(line, "account name '" + *name + "' is already used on line " +
+                          std::to_string(it->second));
+        }
+      }
+      a.tags = NameList(fields->Get("tags"));
+      config_.accounts.push_back(std::move(a));
+    }
+  }
+
+  void ReadPermissionSets(const Field& f) {
+    if (!f.value.IsSequence()) {
+      Error(LineOf(f), "'permission_sets' must be a list");
+      return;
+    }
+    std::map<std::string, int> names;
+    std::map<std::string, int> arns;
+    for (const YAML::Node& item : f.value) {
+      int line = LineOf(item, LineOf(f));
+      std::optional<Fields> fields =
+          Map(item, line, "a permission set", {"name", "arn", "max_duration"});
+      if (!fields) continue;
+      PermissionSet ps;
+      ps.line = line;
+      if (auto name = RequiredString(*fields, "name", line, "a permission set")) {
+        ps.name = *name;
+        auto [it, fresh] = names.emplace(*name, line);
+        if (!fresh) {
+          Error(line, "permission set name '" + *name + "' is already used on line " +
+                          std::to_string(it->second));
+        }
+      }
+      if (auto arn = RequiredString(*fields, "arn", line, "a permission set")) {
+        if (!IsPermissionSetArn(*arn)) {
+          Error(LineOf(*fields->Get("arn")),
+                "'" + *arn +
+                    "' is not a permission set ARN (arn:aws:sso:::permissionSet/ssoins-<16>/"
+                    "ps-<16>)");
+        } else {
+          ps.arn = *arn;
+          auto [it, fresh] = arns.emplace(*arn, line);
+          if (!fresh) {
+            Error(line, "permission set ARN is already used on line " + std::to_string(it->second));
+          }
+        }
+      }
+      if (const Field* max = fields->Get("max_duration")) {
+        if (auto d = PositiveDuration(*max)) ps.max_duration = *d;
+      }
+      config_.permission_sets.push_back(std::move(ps));
+    }
+  }
+
+  std::vector<std::string> AccountNames() const {
+    std::vector<std::string> out;
+    for (const Account& a : config_.accounts) out.push_back(a.name);
+    return out;
+  }
+
+  std::vector<std::string> PermissionSetNames() const {
+    std::vector<std::string> out;
+    for (const PermissionSet& p : config_.permission_sets) out.push_back(p.name);
+    return out;
+  }
+
+  AccountSelector ReadSelector(const Field& f) {
+    AccountSelector sel;
+    std::optional<Fields> fields = Map(f, {"all", "ids", "names", "tags"});
+    if (!fields) return sel;
+    bool bad_list = false;
+    if (const Field* all = fields->Get("all")) {
+      std::optional<bool> b = Bool(*all);
+      bad_list = !b;
+      sel.all = b.value_or(false);
+    }
+    std::vector<Named> ids, names, tags;
+    auto read = [&](std::string_view key, std::vector<Named>& out) {
+      if (const Field* x = fields->Get(key)) {
+        std::optional<std::vector<Named>> list = Names(*x);
+        bad_list = bad_list || !list;
+        if (list) out = std::move(*list);
+      }
+    };
+    read("ids", ids);
+    read("names", names);
+    read("tags", tags);
+    for (const Named& id : ids) {
+      if (!IsDigits(id.value, 12)) {
+        Error(id.line, "account id '" + id.value + "' must be exactly 12 digits");
+      } else if (std::none_of(config_.accounts.begin(), config_.accounts.end(),
+                              [&](const Account& a) { return a.id == id.value; })) {
+        Error(id.line, "account id " + id.value + " is not among the accounts");
+      }
+      sel.ids.push_back(id.value);
+    }
+    for (const Named& name : names) {
+      if (std::none_of(config_.accounts.begin(), config_.accounts.end(),
+                       [&](const Account& a) { return a.name == name.value; })) {
+        Error(name.line, "unknown account '" + name.value + "'" + Hint(name.value, AccountNames()));
+      }
+      sel.names.push_back(name.value);
+    }
+    for (const Named& tag : tags) {
+      if (std::none_of(config_.accounts.begin(), config_.accounts.end(), [&](const Account& a) {
+            return std::find(a.tags.begin(), a.tags.end(), tag.value) != a.tags.end();
+          })) {
+        Error(tag.line, "no account has the tag '" + tag.value + "'");
+      }
+      sel.tags.push_back(tag.value);
+    }
+    bool listed = !ids.empty() || !names.empty() || !tags.empty();
+    if (sel.all && listed) {
+      Error(LineOf(f), "'accounts' has 'all: true' and a list; use one or the other");
+    } else if (!sel.all && !listed && !bad_list) {
+      Error(LineOf(f), "'accounts' selects no account; use all: true, ids, names or tags");
+    }
+    return sel;
+  }
+
+  void ReadApproval(const Field& f, Rule& rule) {
+    if (f.value.IsScalar()) {
+      if (f.value.Scalar() == "auto") {
+        rule.approval.automatic = true;
+      } else {
+        Error(LineOf(f),
+              "'approval' must be 'auto' or a map with approvers, not '" + f.value.Scalar() + "'");
+      }
+      return;
+    }
+    std::optional<Fields> fields = Map(f, {"approvers", "required", "timeout"});
+    if (!fields) return;
+    if (const Field* approvers = fields->Get("approvers")) {
+      rule.approval.approvers = ReadSubjects(*approvers, true);
+    } else {
+      Error(LineOf(f), "'approval' has no 'approvers'");
+    }
+    if (const Field* required = fields->Get("required")) {
+      if (auto n = Int(*required, 1, 100)) {
+        rule.approval.required = *n;
+        const Subjects& who = rule.approval.approvers;
+        if (who.groups.empty() && !who.users.empty() &&
+            static_cast<std::size_t>(*n) > who.users.size()) {
+          Error(LineOf(*required), "'required' is " + std::to_string(*n) + " but only " +
+                                       std::to_string(who.users.size()) + " approvers are listed");
+        }
+      }
+    }
+    if (const Field* timeout = fields->Get("timeout")) {
+      if (auto d = PositiveDuration(*timeout)) rule.approval.timeout = *d;
+    }
+  }
+
+  void ReadRules(const Field& f) {
+    if (!f.value.IsSequence()) {
+      Error(LineOf(f), "'rules' must be a list");
+      return;
+    }
+    std::map<std::string, int> names;
+    for (const YAML::Node& item : f.value) {
+      int line = LineOf(item, LineOf(f));
+      std::optional<Fields> fields =
+          Map(item, line, "a rule",
+              {"name", "requesters", "accounts", "permission_sets", "max_duration", "min_duration",
+               "reason", "ticket", "approval", "break_glass"});
+      if (!fields) continue;
+      Rule rule;
+      rule.line = line;
+      if (auto name = RequiredString(*fields, "name", line, "a rule")) {
+        rule.name = *name;
+        auto [it, fresh] = names.emplace(*name, line);
+        if (!fresh) {
+          Error(line,
+                "rule name '" + *name + "' is already used on line " + std::to_string(it->second));
+        }
+      }
+      std::string what = rule.name.empty() ? "a rule" : "rule '" + rule.name + "'";
+
+      if (const Field* x = fields->Get("requesters")) {
+        rule.requesters = ReadSubjects(*x, true);
+      } else {
+        Error(line, what + " has no 'requesters'");
+      }
+
+      if (const Field* x = fields->Get("accounts")) {
+        rule.accounts = ReadSelector(*x);
+      } else {
+        Error(line, what + " has no 'accounts'");
+      }
+
+      if (const Field* x = fields->Get("permission_sets")) {
+        if (auto list = Names(*x)) {
+          if (list->empty()) Error(LineOf(*x), "'permission_sets' must name at least one");
+          for (const Named& ps : *list) {
+            if (std::none_of(config_.permission_sets.begin(), config_.permission_sets.end(),
+                             [&](const PermissionSet& p) { return p.name == ps.value; })) {
+              Error(ps.line, "unknown permission set '" + ps.value + "'" +
+                                 Hint(ps.value, PermissionSetNames()));
+            }
+            rule.permission_sets.push_back(ps.value);
+          }
+        }
+      } else {
+        Error(line, what + " has no 'permission_sets'");
+      }
+
+      if (const Field* x = fields->Get("max_duration")) {
+        if (auto d = PositiveDuration(*x)) rule.max_duration = *d;
+      } else {
+        Error(line, what + " has no 'max_duration'");
+      }
+      if (const Field* x = fields->Get("min_duration")) {
+        if (auto d = PositiveDuration(*x)) {
+          rule.min_duration = *d;
+          if (rule.max_duration.count() > 0 && *d > rule.max_duration) {
+            Error(LineOf(*x), "'min_duration' " + FormatDuration(*d) + " is longer than " +
+                                  "'max_duration' " + FormatDuration(rule.max_duration));
+          }
+        }
+      }
+
+      if (const Field* x = fields->Get("reason")) {
+        if (auto s = String(*x)) {
+          if (*s == "required") {
+            rule.reason_required = true;
+          } else if (*s != "optional") {
+            Error(LineOf(*x), "'reason' must be 'required' or 'optional', not '" + *s + "'");
+          }
+        }
+      }
+
+      if (const Field* x = fields->Get("ticket")) {
+        if (auto s = String(*x)) {
+          if (s->empty()) {
+            Error(LineOf(*x), "'ticket' must not be empty");
+          } else {
+            try {
+              std::regex re(*s, std::regex::ECMAScript);
+              rule.ticket_pattern = *s;
+            } catch (const std::regex_error& e) {
+              Error(LineOf(*x),
+                    "'ticket' is not a valid regular expression: " + std::string(e.what()));
+            }
+          }
+        }
+      }
+
+      if (const Field* x = fields->Get("break_glass")) {
+        if (auto b = Bool(*x)) rule.break_glass = *b;
+      }
+      const Field* approval = fields->Get("approval");
+      if (rule.break_glass && approval != nullptr) {
+        Error(approval->line, "a break-glass rule takes no 'approval'; it is self-activated");
+      } else if (approval != nullptr) {
+        ReadApproval(*approval, rule);
+      } else if (!rule.break_glass) {
+        Error(line, what +
+                        " has no 'approval' (approval: auto, or approvers) and is not "
+                        "break_glass: true");
+      }
+      config_.rules.push_back(std::move(rule));
+    }
+  }
+
+  std::string file_name_;
+  Config config_;
+  std::vector<std::pair<int, std::string>> errors_;
+};
+
+}  // namespace
+
+Result<Config> ParseConfig(std::string_view yaml_text, std::string_view file_name) {
+  std::string file(file_name.empty() ? "config" : file_name);
+  try {
+    std::vector<YAML::Node> docs = YAML::LoadAll(std::string(yaml_text));
+    if (docs.size() > 1) {
+      // YAML::Load would read the first and silently drop the rest.
+      return InvalidArgumentError(file + ":" + std::to_string(docs[1].Mark().line + 1) +
+                                  ": the file holds more than one YAML document");
+    }
+    return Parser(file).Run(docs.empty() ? YAML::Node() : docs[0]);
+  } catch (const YAML::Exception& e) {
+    int line = e.mark.line >= 0 ? e.mark.line + 1 : 1;
+    return InvalidArgumentError(file + ":" + std::to_string(line) + ": " + e.msg);
+  } catch (const std::exception& e) {
+    return InvalidArgumentError(file + ":1: cannot read the config: " + e.what());
+  }
+}
+
+Result<Config> LoadConfigFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return NotFoundError("cannot read config file " + path);
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) return NotFoundError("cannot read config file " + path);
+  return ParseConfig(text.str(), path);
+}
+
+std::string_view DevConfigYaml() {
+  static constexpr std::string_view kYaml = R"yaml(# jit serve --dev (DESIGN.md "Dev mode")
+admins: {groups: [admins]}
+auditors: {groups: [auditors]}
+accounts:
+  - {id: "111111111111", name: sandbox, tags: [dev]}
+  - {id: "222222222222", name: prod, tags: [prod]}
+permission_sets:
+  - {name: ReadOnly, arn: "arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-1111111111111111", max_duration: 8h}
+  - {name: Admin, arn: "arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-2222222222222222", max_duration: 1h}
+  - {name: BreakGlass, arn: "arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-3333333333333333", max_duration: 1h}
+rules:
+  - name: readonly
+    requesters: {groups: [engineers]}
+    accounts: {all: true}
+    permission_sets: [ReadOnly]
+    max_duration: 8h
+    min_duration: 5s
+    approval: auto
+  - name: prod-admin
+    requesters: {groups: [engineers]}
+    accounts: {names: [prod]}
+    permission_sets: [Admin]
+    max_duration: 1h
+    min_duration: 5s
+    reason: required
+    approval: {approvers: {groups: [approvers]}, required: 1, timeout: 15m}
+  - name: break-glass
+    requesters: {groups: [sre]}
+    accounts: {all: true}
+    permission_sets: [BreakGlass]
+    max_duration: 1h
+    min_duration: 5s
+    reason: required
+    break_glass: true
+)yaml";
+  return kYaml;
+}
+
+}  // namespace jit::policy

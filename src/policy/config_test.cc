@@ -1,0 +1,651 @@
+#include "policy/config.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "core/testing.h"
+
+namespace jit::policy {
+namespace {
+
+using ::jit::testing::IsOk;
+using ::jit::testing::StatusIs;
+using std::chrono::hours;
+using std::chrono::minutes;
+using std::chrono::seconds;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+
+constexpr char kPs1[] = "arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-1111111111111111";
+
+// Lines 1-6. Tests append rules from line 7 on.
+const std::string kBase = std::string(R"(accounts:
+  - {id: "111111111111", name: sandbox, tags: [dev]}
+  - {id: 222222222222, name: prod, tags: [prod, critical]}
+permission_sets:
+  - {name: ReadOnly, arn: ")") +
+                          kPs1 + R"(", max_duration: 8h}
+  - {name: Admin, arn: "arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-2222222222222222"}
+)";
+
+// The error message of parsing `yaml`, or "OK".
+std::string Errors(const std::string& yaml) {
+  Result<Config> c = ParseConfig(yaml, "jit.yaml");
+  if (c.ok()) return "OK";
+  EXPECT_EQ(c.error().code(), StatusCode::kInvalidArgument);
+  return c.error().message();
+}
+
+std::vector<std::string> Lines(const std::string& s) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= s.size()) {
+    std::size_t end = s.find('\n', start);
+    if (end == std::string::npos) end = s.size();
+    out.push_back(s.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
+TEST(ParseConfig, ReadsTheDesignExample) {
+  const std::string yaml =
+      R"(server: {listen: "127.0.0.1:8080", public_url: "https://jit.example.com"}
+store: "sqlite:///var/lib/jit/jit.db"
+aws:
+  region: us-east-1
+  instance_arn: "arn:aws:sso:::instance/ssoins-1111111111111111"
+  identity_store_id: "d-1111111111"
+auth:
+  oidc: {issuer: "https://idp.example.com", audience: jit, jwks_file: /etc/jit/jwks.json,
+         username_claim: preferred_username, groups_claim: groups}
+  tokens:
+    - {name: ci-bot, sha256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", groups: [automation]}
+admins: {groups: [admins]}
+auditors: {users: [eve], groups: [auditors]}
+accounts:
+  - {id: "111111111111", name: sandbox, tags: [dev]}
+  - {id: "222222222222", name: prod, tags: [prod]}
+permission_sets:
+  - {name: ReadOnly, arn: "arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-1111111111111111", max_duration: 8h}
+  - {name: Admin, arn: "arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-2222222222222222"}
+  - {name: BreakGlass, arn: "arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-3333333333333333"}
+rules:
+  - name: prod-admin
+    requesters: {groups: [engineers], users: [dave]}
+    accounts: {tags: [prod]}
+    permission_sets: [Admin]
+    max_duration: 1h
+    min_duration: 5m
+    reason: required
+    ticket: "^(INC|CHG)-[0-9]+$"
+    approval: {approvers: {groups: [approvers]}, required: 2, timeout: 20m}
+  - name: break-glass
+    requesters: {groups: [sre]}
+    accounts: {all: true}
+    permission_sets: [BreakGlass]
+    max_duration: 1h
+    break_glass: true
+notify:
+  - {type: webhook, url: "https://hooks.example.com/jit", secret_file: /etc/jit/webhook-secret}
+  - {type: sns, topic_arn: "arn:aws:sns:us-east-1:111111111111:jit"}
+audit: {checkpoint_key_file: /etc/jit/audit-key.pem, checkpoint_interval: 60s}
+)";
+  Result<Config> c = ParseConfig(yaml, "jit.yaml");
+  ASSERT_OK(c);
+  EXPECT_EQ(c->server.listen, "127.0.0.1:8080");
+  EXPECT_EQ(c->server.public_url, "https://jit.example.com");
+  EXPECT_EQ(c->store, "sqlite:///var/lib/jit/jit.db");
+  ASSERT_EQ(c->tokens.size(), 1u);
+  EXPECT_EQ(c->tokens[0].name, "ci-bot");
+  EXPECT_EQ(c->tokens[0].sha256_hex,
+            "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08");
+  EXPECT_THAT(c->tokens[0].groups, ElementsAre("automation"));
+  EXPECT_THAT(c->admins.groups, ElementsAre("admins"));
+  EXPECT_THAT(c->admins.users, IsEmpty());
+  EXPECT_THAT(c->auditors.users, ElementsAre("eve"));
+  EXPECT_THAT(c->auditors.groups, ElementsAre("auditors"));
+
+  ASSERT_EQ(c->accounts.size(), 2u);
+  EXPECT_EQ(c->accounts[1].id, "222222222222");
+  EXPECT_EQ(c->accounts[1].name, "prod");
+  EXPECT_THAT(c->accounts[1].tags, ElementsAre("prod"));
+  EXPECT_EQ(c->accounts[1].line, 16);
+
+  ASSERT_EQ(c->permission_sets.size(), 3u);
+  EXPECT_EQ(c->permission_sets[0].max_duration, hours(8));
+  EXPECT_EQ(c->permission_sets[1].max_duration, Duration(0));
+  EXPECT_EQ(c->permission_sets[2].line, 20);
+
+  ASSERT_EQ(c->rules.size(), 2u);
+  const Rule& r = c->rules[0];
+  EXPECT_EQ(r.name, "prod-admin");
+  EXPECT_EQ(r.line, 22);
+  EXPECT_THAT(r.requesters.groups, ElementsAre("engineers"));
+  EXPECT_THAT(r.requesters.users, ElementsAre("dave"));
+  EXPECT_FALSE(r.accounts.all);
+  EXPECT_THAT(r.accounts.tags, ElementsAre("prod"));
+  EXPECT_THAT(r.permission_sets, ElementsAre("Admin"));
+  EXPECT_EQ(r.max_duration, hours(1));
+  EXPECT_EQ(r.min_duration, minutes(5));
+  EXPECT_TRUE(r.reason_required);
+  EXPECT_EQ(r.ticket_pattern, "^(INC|CHG)-[0-9]+$");
+  EXPECT_FALSE(r.approval.automatic);
+  EXPECT_THAT(r.approval.approvers.groups, ElementsAre("approvers"));
+  EXPECT_EQ(r.approval.required, 2);
+  EXPECT_EQ(r.approval.timeout, minutes(20));
+  EXPECT_FALSE(r.break_glass);
+
+  const Rule& bg = c->rules[1];
+  EXPECT_TRUE(bg.break_glass);
+  EXPECT_TRUE(bg.accounts.all);
+  EXPECT_FALSE(bg.reason_required);
+  EXPECT_EQ(bg.min_duration, Duration(0));
+}
+
+TEST(ParseConfig, AppliesDefaults) {
+  Result<Config> c = ParseConfig(kBase + R"(rules:
+  - name: r
+    requesters: {users: [alice]}
+    accounts: {names: [sandbox]}
+    permission_sets: [ReadOnly]
+    max_duration: 2h
+    approval: {approvers: {users: [bob]}}
+)",
+                                 "jit.yaml");
+  ASSERT_OK(c);
+  EXPECT_EQ(c->server.listen, "127.0.0.1:8080");
+  EXPECT_EQ(c->store, "");
+  const Rule& r = c->rules[0];
+  EXPECT_EQ(r.approval.required, 1);
+  EXPECT_EQ(r.approval.timeout, minutes(15));
+  EXPECT_FALSE(r.reason_required);
+  EXPECT_EQ(r.ticket_pattern, "");
+  EXPECT_EQ(r.min_duration, Duration(0));
+}
+
+TEST(ParseConfig, ReadsAutoApprovalAndOptionalReason) {
+  Result<Config> c = ParseConfig(kBase + R"(rules:
+  - name: r
+    requesters: {groups: [engineers]}
+    accounts: {ids: [111111111111, "222222222222"]}
+    permission_sets: [ReadOnly, Admin]
+    max_duration: 90m
+    reason: optional
+    approval: auto
+)",
+                                 "jit.yaml");
+  ASSERT_OK(c);
+  EXPECT_TRUE(c->rules[0].approval.automatic);
+  EXPECT_FALSE(c->rules[0].reason_required);
+  EXPECT_THAT(c->rules[0].accounts.ids, ElementsAre("111111111111", "222222222222"));
+  EXPECT_EQ(c->rules[0].max_duration, minutes(90));
+}
+
+TEST(ParseConfig, KeepsAccountIdTextWhetherQuotedOrNot) {
+  Result<Config> c = ParseConfig(R"(accounts:
+  - {id: 012345678901, name: a}
+  - {id: 999999999999, name: b}
+  - id: "000000000001"
+    name: c
+)",
+                                 "jit.yaml");
+  ASSERT_OK(c);
+  EXPECT_EQ(c->accounts[0].id, "012345678901");
+  EXPECT_EQ(c->accounts[1].id, "999999999999");
+  EXPECT_EQ(c->accounts[2].id, "000000000001");
+  EXPECT_EQ(c->accounts[2].line, 4);
+}
+
+TEST(ParseConfig, DevConfigParsesWithoutErrors) {
+  Result<Config> c = ParseConfig(DevConfigYaml(), "dev");
+  ASSERT_OK(c);
+  ASSERT_EQ(c->accounts.size(), 2u);
+  EXPECT_EQ(c->accounts[0].id, "111111111111");
+  EXPECT_EQ(c->accounts[0].name, "sandbox");
+  EXPECT_THAT(c->accounts[0].tags, ElementsAre("dev"));
+  EXPECT_EQ(c->accounts[1].id, "222222222222");
+  EXPECT_EQ(c->accounts[1].name, "prod");
+  EXPECT_THAT(c->accounts[1].tags, ElementsAre("prod"));
+
+  ASSERT_EQ(c->permission_sets.size(), 3u);
+  EXPECT_EQ(c->permission_sets[0].name, "ReadOnly");
+  EXPECT_EQ(c->permission_sets[0].arn, kPs1);
+  EXPECT_EQ(c->permission_sets[1].name, "Admin");
+  EXPECT_EQ(c->permission_sets[1].arn,
+            "arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-2222222222222222");
+  EXPECT_EQ(c->permission_sets[2].name, "BreakGlass");
+  EXPECT_EQ(c->permission_sets[2].arn,
+            "arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-3333333333333333");
+
+  ASSERT_EQ(c->rules.size(), 3u);
+  const Rule& ro = c->rules[0];
+  EXPECT_EQ(ro.name, "readonly");
+  EXPECT_THAT(ro.requesters.groups, ElementsAre("engineers"));
+  EXPECT_TRUE(ro.accounts.all);
+  EXPECT_THAT(ro.permission_sets, ElementsAre("ReadOnly"));
+  EXPECT_TRUE(ro.approval.automatic);
+  EXPECT_EQ(ro.max_duration, hours(8));
+  EXPECT_EQ(ro.min_duration, seconds(5));
+
+  const Rule& admin = c->rules[1];
+  EXPECT_EQ(admin.name, "prod-admin");
+  EXPECT_THAT(admin.requesters.groups, ElementsAre("engineers"));
+  EXPECT_THAT(admin.accounts.names, ElementsAre("prod"));
+  EXPECT_THAT(admin.permission_sets, ElementsAre("Admin"));
+  EXPECT_FALSE(admin.approval.automatic);
+  EXPECT_THAT(admin.approval.approvers.groups, ElementsAre("approvers"));
+  EXPECT_EQ(admin.approval.required, 1);
+  EXPECT_EQ(admin.approval.timeout, minutes(15));
+  EXPECT_EQ(admin.max_duration, hours(1));
+  EXPECT_EQ(admin.min_duration, seconds(5));
+  EXPECT_TRUE(admin.reason_required);
+
+  const Rule& bg = c->rules[2];
+  EXPECT_EQ(bg.name, "break-glass");
+  EXPECT_THAT(bg.requesters.groups, ElementsAre("sre"));
+  EXPECT_TRUE(bg.accounts.all);
+  EXPECT_THAT(bg.permission_sets, ElementsAre("BreakGlass"));
+  EXPECT_TRUE(bg.break_glass);
+  EXPECT_EQ(bg.max_duration, hours(1));
+  EXPECT_EQ(bg.min_duration, seconds(5));
+  EXPECT_TRUE(bg.reason_required);
+
+  EXPECT_THAT(c->admins.groups, ElementsAre("admins"));
+  EXPECT_THAT(c->auditors.groups, ElementsAre("auditors"));
+}
+
+// One config with one problem, and the one error line it must give.
+struct BadConfig {
+  const char* name;
+  std::string yaml;
+  std::string error;  // the whole message: "jit.yaml:LINE: what"
+};
+
+void PrintTo(const BadConfig& b, std::ostream* os) { *os << b.name; }
+
+class ParseConfigError : public ::testing::TestWithParam<BadConfig> {};
+
+TEST_P(ParseConfigError, NamesTheLine) { EXPECT_EQ(Errors(GetParam().yaml), GetParam().error); }
+
+// A rule on lines 7-13 of kBase + this, with `extra` lines inserted after line 12 (max_duration).
+std::string RuleWith(const std::string& extra, const std::string& approval = "approval: auto") {
+  return kBase + R"(rules:
+  - name: r
+    requesters: {groups: [engineers]}
+    accounts: {all: true}
+    permission_sets: [ReadOnly]
+    max_duration: 1h
+)" + extra +
+         "    " + approval + "\n";
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, ParseConfigError,
+    ::testing::Values(
+        BadConfig{"UnknownTopLevelKey", "rule: []\n",
+                  "jit.yaml:1: unknown key 'rule' in the config (did you mean 'rules'?)"},
+        BadConfig{"TopLevelNotAMap", "- a\n- b\n", "jit.yaml:1: the config must be a map"},
+        BadConfig{"Empty", "",
+                  "jit.yaml:1: the config is empty; expected a map of settings "
+                  "such as accounts and rules"},
+        BadConfig{"YamlSyntax", "accounts:\n  - {id: 1\nrules: []\n",
+                  "jit.yaml:3: end of map flow not found"},
+        BadConfig{"DuplicateTopLevelKey", "store: a\nstore: b\n",
+                  "jit.yaml:2: duplicate key 'store' in the config"},
+        BadConfig{"StoreNotString", "store: [a]\n", "jit.yaml:1: 'store' must be a string"},
+        BadConfig{"AwsNotMap", "aws: us-east-1\n", "jit.yaml:1: 'aws' must be a map"},
+        BadConfig{"NotifyNotList", "notify: {type: slack}\n",
+                  "jit.yaml:1: 'notify' must be a list of channels"},
+        BadConfig{"ServerUnknownKey", "server: {listen: \"127.0.0.1:1\", port: 8080}\n",
+                  "jit.yaml:1: unknown key 'port' in 'server'"},
+        BadConfig{"AdminsUnknownKey", "admins:\n  group: [admins]\n",
+                  "jit.yaml:2: unknown key 'group' in 'admins' (did you mean 'groups'?)"},
+        BadConfig{"AdminsNotNames", "admins: {groups: admins}\n",
+                  "jit.yaml:1: 'groups' must be a list of names"},
+        BadConfig{"TokenBadHash", "auth:\n  tokens:\n    - {name: ci, sha256: ABCD}\n",
+                  "jit.yaml:3: 'sha256' must be 64 lowercase hex digits (the SHA-256 of the "
+                  "token)"},
+        BadConfig{"TokenUpperHash",
+                  "auth:\n  tokens:\n    - {name: ci, sha256: "
+                  "9F86D081884C7D659A2FEAA0C55AD015A3BF4F1B2B0B822CD15D6C15B0F00A08}\n",
+                  "jit.yaml:3: 'sha256' must be 64 lowercase hex digits (the SHA-256 of the "
+                  "token)"},
+        BadConfig{"TokenNoName",
+                  "auth:\n  tokens:\n    - sha256: "
+                  "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\n",
+                  "jit.yaml:3: a token has no 'name'"},
+        BadConfig{"TokenUnknownKey",
+                  "auth:\n  tokens:\n    - name: ci\n      sha256: "
+                  "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\n"
+                  "      group: [x]\n",
+                  "jit.yaml:5: unknown key 'group' in a token (did you mean 'groups'?)"},
+        BadConfig{"TokenDuplicateName",
+                  "auth:\n  tokens:\n"
+                  "    - {name: ci, sha256: "
+                  "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08}\n"
+                  "    - {name: ci, sha256: "
+                  "0f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08}\n",
+                  "jit.yaml:4: token name 'ci' is already used on line 3"},
+        BadConfig{"AuthUnknownKey", "auth: {oidcs: {}}\n",
+                  "jit.yaml:1: unknown key 'oidcs' in 'auth' (did you mean 'oidc'?)"},
+        BadConfig{"AccountIdShort", "accounts:\n  - {id: 11111111111, name: a}\n",
+                  "jit.yaml:2: account id '11111111111' must be exactly 12 digits"},
+        BadConfig{"AccountIdLetters", "accounts:\n  - {id: \"11111111111a\", name: a}\n",
+                  "jit.yaml:2: account id '11111111111a' must be exactly 12 digits"},
+        BadConfig{"AccountNoId", "accounts:\n  - {name: a}\n",
+                  "jit.yaml:2: an account has no 'id'"},
+        BadConfig{"AccountNoName", "accounts:\n  - id: \"111111111111\"\n",
+                  "jit.yaml:2: an account has no 'name'"},
+        BadConfig{"AccountEmptyName", "accounts:\n  - {id: \"111111111111\", name: \"\"}\n",
+                  "jit.yaml:2: 'name' must not be empty"},
+        BadConfig{"AccountNameLooksLikeId",
+                  "accounts:\n  - {id: \"111111111111\", name: \"222222222222\"}\n",
+                  "jit.yaml:2: account name '222222222222' looks like an account id"},
+        BadConfig{"AccountUnknownKey", "accounts:\n  - {id: \"111111111111\", name: a, tag: x}\n",
+                  "jit.yaml:2: unknown key 'tag' in an account (did you mean 'tags'?)"},
+        BadConfig{"AccountDuplicateName",
+                  "accounts:\n  - {id: \"111111111111\", name: a}\n"
+                  "  - {id: \"222222222222\", name: a}\n",
+                  "jit.yaml:3: account name 'a' is already used on line 2"},
+        BadConfig{"AccountDuplicateId",
+                  "accounts:\n  - {id: \"111111111111\", name: a}\n"
+                  "  - {id: 111111111111, name: b}\n",
+                  "jit.yaml:3: account id 111111111111 is already listed on line 2"},
+        BadConfig{"AccountsNotList", "accounts: {id: \"111111111111\"}\n",
+                  "jit.yaml:1: 'accounts' must be a list"},
+        BadConfig{"PermissionSetBadArn",
+                  "permission_sets:\n  - {name: A, arn: \"arn:aws:sso:::permissionSet/ps-1\"}\n",
+                  "jit.yaml:2: 'arn:aws:sso:::permissionSet/ps-1' is not a permission set ARN "
+                  "(arn:aws:sso:::permissionSet/ssoins-<16>/ps-<16>)"},
+        BadConfig{"PermissionSetNoArn", "permission_sets:\n  - {name: A}\n",
+                  "jit.yaml:2: a permission set has no 'arn'"},
+        BadConfig{"PermissionSetBadMax",
+                  std::string("permission_sets:\n  - {name: A, arn: \"") + kPs1 +
+                      "\", max_duration: 5x}\n",
+                  "jit.yaml:2: 'max_duration': invalid duration '5x': unknown unit 'x' (use "
+                  "forms like 90s, 15m, 1h30m)"},
+        BadConfig{"PermissionSetZeroMax",
+                  std::string("permission_sets:\n  - {name: A, arn: \"") + kPs1 +
+                      "\", max_duration: 0s}\n",
+                  "jit.yaml:2: 'max_duration' must be longer than 0s"},
+        BadConfig{"PermissionSetDuplicateName",
+                  kBase + "  - {name: Admin, arn: "
+                          "\"arn:aws:sso:::permissionSet/ssoins-1111111111111111/"
+                          "ps-3333333333333333\"}\n",
+                  "jit.yaml:7: permission set name 'Admin' is already used on line 6"},
+        BadConfig{"PermissionSetDuplicateArn", kBase + "  - {name: Other, arn: \"" + kPs1 + "\"}\n",
+                  "jit.yaml:7: permission set ARN is already used on line 5"},
+        BadConfig{"PermissionSetUnknownKey",
+                  std::string("permission_sets:\n  - name: A\n    arn: \"") + kPs1 +
+                      "\"\n    max_duraton: 1h\n",
+                  "jit.yaml:4: unknown key 'max_duraton' in a permission set (did you mean "
+                  "'max_duration'?)"},
+        BadConfig{"RuleUnknownKeyWithHint", RuleWith("    requestors: {groups: [x]}\n"),
+                  "jit.yaml:13: unknown key 'requestors' in a rule (did you mean "
+                  "'requesters'?)"},
+        BadConfig{"RuleHours",
+                  RuleWith("    hours: {days: [mon], from: \"08:00\", to: \"18:00\"}\n"),
+                  "jit.yaml:13: 'hours' is not supported yet"},
+        BadConfig{"RuleRegions", RuleWith("    regions: [eu-central-1]\n"),
+                  "jit.yaml:13: 'regions' is not supported yet"},
+        BadConfig{"RuleNoName",
+                  kBase + "rules:\n  - requesters: {groups: [e]}\n    accounts: {all: true}\n"
+                          "    permission_sets: [ReadOnly]\n    max_duration: 1h\n"
+                          "    approval: auto\n",
+                  "jit.yaml:8: a rule has no 'name'"},
+        BadConfig{"RuleDuplicateName",
+                  RuleWith("") + "  - name: r\n    requesters: {groups: [e]}\n"
+                                 "    accounts: {all: true}\n    permission_sets: [ReadOnly]\n"
+                                 "    max_duration: 1h\n    approval: auto\n",
+                  "jit.yaml:14: rule name 'r' is already used on line 8"},
+        BadConfig{"RuleNoRequesters",
+                  kBase + "rules:\n  - name: r\n    accounts: {all: true}\n"
+                          "    permission_sets: [ReadOnly]\n    max_duration: 1h\n"
+                          "    approval: auto\n",
+                  "jit.yaml:8: rule 'r' has no 'requesters'"},
+        BadConfig{"RuleEmptyRequesters",
+                  kBase + "rules:\n  - name: r\n    requesters: {users: []}\n"
+                          "    accounts: {all: true}\n    permission_sets: [ReadOnly]\n"
+                          "    max_duration: 1h\n    approval: auto\n",
+                  "jit.yaml:9: 'requesters' must name at least one user or group"},
+        BadConfig{"RuleNoAccounts",
+                  kBase + "rules:\n  - name: r\n    requesters: {groups: [e]}\n"
+                          "    permission_sets: [ReadOnly]\n    max_duration: 1h\n"
+                          "    approval: auto\n",
+                  "jit.yaml:8: rule 'r' has no 'accounts'"},
+        BadConfig{"RuleEmptyAccounts",
+                  kBase + "rules:\n  - name: r\n    requesters: {groups: [e]}\n"
+                          "    accounts: {}\n    permission_sets: [ReadOnly]\n"
+                          "    max_duration: 1h\n    approval: auto\n",
+                  "jit.yaml:10: 'accounts' selects no account; use all: true, ids, names or "
+                  "tags"},
+        BadConfig{"RuleAllAndList",
+                  kBase + "rules:\n  - name: r\n    requesters: {groups: [e]}\n"
+                          "    accounts: {all: true, names: [prod]}\n"
+                          "    permission_sets: [ReadOnly]\n    max_duration: 1h\n"
+                          "    approval: auto\n",
+                  "jit.yaml:10: 'accounts' has 'all: true' and a list; use one or the other"},
+        BadConfig{"RuleUnknownAccountName",
+                  kBase + "rules:\n  - name: r\n    requesters: {groups: [e]}\n"
+                          "    accounts:\n      names: [sandbox, prd]\n"
+                          "    permission_sets: [ReadOnly]\n    max_duration: 1h\n"
+                          "    approval: auto\n",
+                  "jit.yaml:11: unknown account 'prd' (did you mean 'prod'?)"},
+        BadConfig{"RuleUnknownAccountId",
+                  kBase + "rules:\n  - name: r\n    requesters: {groups: [e]}\n"
+                          "    accounts: {ids: [333333333333]}\n"
+                          "    permission_sets: [ReadOnly]\n    max_duration: 1h\n"
+                          "    approval: auto\n",
+                  "jit.yaml:10: account id 333333333333 is not among the accounts"},
+        BadConfig{"RuleMalformedAccountId",
+                  kBase + "rules:\n  - name: r\n    requesters: {groups: [e]}\n"
+                          "    accounts: {ids: [prod]}\n"
+                          "    permission_sets: [ReadOnly]\n    max_duration: 1h\n"
+                          "    approval: auto\n",
+                  "jit.yaml:10: account id 'prod' must be exactly 12 digits"},
+        BadConfig{"RuleTagMatchesNoAccount",
+                  kBase + "rules:\n  - name: r\n    requesters: {groups: [e]}\n"
+                          "    accounts: {tags: [staging]}\n"
+                          "    permission_sets: [ReadOnly]\n    max_duration: 1h\n"
+                          "    approval: auto\n",
+                  "jit.yaml:10: no account has the tag 'staging'"},
+        BadConfig{"RuleUnknownPermissionSet",
+                  kBase + "rules:\n  - name: r\n    requesters: {groups: [e]}\n"
+                          "    accounts: {all: true}\n    permission_sets: [Admn]\n"
+                          "    max_duration: 1h\n    approval: auto\n",
+                  "jit.yaml:11: unknown permission set 'Admn' (did you mean 'Admin'?)"},
+        BadConfig{"RuleNoPermissionSets",
+                  kBase + "rules:\n  - name: r\n    requesters: {groups: [e]}\n"
+                          "    accounts: {all: true}\n    permission_sets: []\n"
+                          "    max_duration: 1h\n    approval: auto\n",
+                  "jit.yaml:11: 'permission_sets' must name at least one"},
+        BadConfig{"RuleNoMaxDuration",
+                  kBase + "rules:\n  - name: r\n    requesters: {groups: [e]}\n"
+                          "    accounts: {all: true}\n    permission_sets: [ReadOnly]\n"
+                          "    approval: auto\n",
+                  "jit.yaml:8: rule 'r' has no 'max_duration'"},
+        BadConfig{"RuleBadMaxDuration",
+                  kBase + "rules:\n  - name: r\n    requesters: {groups: [e]}\n"
+                          "    accounts: {all: true}\n    permission_sets: [ReadOnly]\n"
+                          "    max_duration: 1h1h\n    approval: auto\n",
+                  "jit.yaml:12: 'max_duration': invalid duration '1h1h': units must go from "
+                  "largest to smallest, once each (use forms like 90s, 15m, 1h30m)"},
+        BadConfig{"RuleMaxDurationTooLong",
+                  kBase + "rules:\n  - name: r\n    requesters: {groups: [e]}\n"
+                          "    accounts: {all: true}\n    permission_sets: [ReadOnly]\n"
+                          "    max_duration: 400d\n    approval: auto\n",
+                  "jit.yaml:12: 'max_duration': invalid duration '400d': it is too long (at "
+                  "most 366d) (use forms like 90s, 15m, 1h30m)"},
+        BadConfig{"RuleMinAboveMax", RuleWith("    min_duration: 2h\n"),
+                  "jit.yaml:13: 'min_duration' 2h is longer than 'max_duration' 1h"},
+        BadConfig{"RuleBadReason", RuleWith("    reason: yes please\n"),
+                  "jit.yaml:13: 'reason' must be 'required' or 'optional', not 'yes please'"},
+        BadConfig{"RuleBadApprovalScalar", RuleWith("", "approval: manual"),
+                  "jit.yaml:13: 'approval' must be 'auto' or a map with approvers, not "
+                  "'manual'"},
+        BadConfig{"RuleApprovalNoApprovers", RuleWith("", "approval: {required: 1}"),
+                  "jit.yaml:13: 'approval' has no 'approvers'"},
+        BadConfig{"RuleApprovalEmptyApprovers", RuleWith("", "approval: {approvers: {groups: []}}"),
+                  "jit.yaml:13: 'approvers' must name at least one user or group"},
+        BadConfig{"RuleApprovalRequiredZero",
+                  RuleWith("", "approval: {approvers: {groups: [a]}, required: 0}"),
+                  "jit.yaml:13: 'required' must be a whole number from 1 to 100"},
+        BadConfig{"RuleApprovalRequiredMoreThanUsers",
+                  RuleWith("", "approval: {approvers: {users: [a, b]}, required: 3}"),
+                  "jit.yaml:13: 'required' is 3 but only 2 approvers are listed"},
+        BadConfig{"RuleApprovalBadTimeout",
+                  RuleWith("", "approval: {approvers: {groups: [a]}, timeout: soon}"),
+                  "jit.yaml:13: 'timeout': invalid duration 'soon': expected a number at 'soon' "
+                  "(use forms like 90s, 15m, 1h30m)"},
+        BadConfig{"RuleApprovalUnknownKey",
+                  RuleWith("", "approval: {approvers: {groups: [a]}, requird: 2}"),
+                  "jit.yaml:13: unknown key 'requird' in 'approval' (did you mean "
+                  "'required'?)"},
+        BadConfig{"RuleNoApproval", RuleWith("", "reason: optional"),
+                  "jit.yaml:8: rule 'r' has no 'approval' (approval: auto, or approvers) and is "
+                  "not break_glass: true"},
+        BadConfig{"RuleBreakGlassWithApproval", RuleWith("    break_glass: true\n"),
+                  "jit.yaml:14: a break-glass rule takes no 'approval'; it is self-activated"},
+        BadConfig{"RuleBreakGlassNotBool", RuleWith("    break_glass: maybe\n"),
+                  "jit.yaml:13: 'break_glass' must be true or false"}),
+    [](const ::testing::TestParamInfo<BadConfig>& p) { return std::string(p.param.name); });
+
+TEST(ParseConfig, TicketPatternMustCompile) {
+  // The rest of the message is the standard library's and differs between versions.
+  EXPECT_THAT(Errors(RuleWith("    ticket: \"^(INC\"\n")),
+              ::testing::StartsWith("jit.yaml:13: 'ticket' is not a valid regular expression: "));
+  EXPECT_THAT(Errors(RuleWith("    ticket: \"[z-a]\"\n")),
+              ::testing::StartsWith("jit.yaml:13: 'ticket' is not a valid regular expression: "));
+}
+
+TEST(ParseConfig, EmptyValuesPointAtTheirKey) {
+  EXPECT_EQ(Errors("accounts:\n  - id:\n    name: a\n"), "jit.yaml:2: 'id' must be a string");
+  EXPECT_EQ(Errors("accounts:\n"), "jit.yaml:1: 'accounts' must be a list");
+}
+
+TEST(ParseConfig, BlockStyleErrorsPointAtTheKey) {
+  EXPECT_EQ(Errors(kBase + R"(rules:
+  - name: r
+    requesters:
+      users: []
+    accounts:
+      all: false
+    permission_sets:
+      - ReadOnly
+      - Nope
+    max_duration: 1h
+    approval:
+      approvers:
+        groups: [a]
+      required: 2
+)"),
+            "jit.yaml:9: 'requesters' must name at least one user or group\n"
+            "jit.yaml:11: 'accounts' selects no account; use all: true, ids, names or tags\n"
+            "jit.yaml:15: unknown permission set 'Nope'");
+}
+
+TEST(ParseConfig, RefusesASecondDocument) {
+  EXPECT_EQ(Errors("store: a\n---\nstore: b\n"),
+            "jit.yaml:3: the file holds more than one YAML document");
+}
+
+TEST(ParseConfig, ReportsEveryErrorInFileOrder) {
+  // Rules stand before the accounts they name; errors still come out by line.
+  const std::string yaml = R"(rules:
+  - name: r
+    requestors: {groups: [e]}
+    accounts: {names: [nope]}
+    permission_sets: [ReadOnly]
+    max_duration: 1x
+    approval: auto
+accounts:
+  - {id: "1234", name: sandbox}
+  - {id: "111111111111", name: sandbox}
+permission_sets:
+  - {name: ReadOnly, arn: "arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-1111111111111111"}
+colour: blue
+)";
+  std::string message = Errors(yaml);
+  EXPECT_THAT(
+      Lines(message),
+      ElementsAre("jit.yaml:2: rule 'r' has no 'requesters'",
+                  "jit.yaml:3: unknown key 'requestors' in a rule (did you mean 'requesters'?)",
+                  "jit.yaml:4: unknown account 'nope'",
+                  "jit.yaml:6: 'max_duration': invalid duration '1x': unknown unit 'x' (use "
+                  "forms like 90s, 15m, 1h30m)",
+                  "jit.yaml:9: account id '1234' must be exactly 12 digits",
+                  "jit.yaml:10: account name 'sandbox' is already used on line 9",
+                  "jit.yaml:13: unknown key 'colour' in the config"));
+}
+
+TEST(ParseConfig, MessageUsesTheFileName) {
+  EXPECT_THAT(ParseConfig("bogus: 1\n", "/etc/jit/jit.yaml"),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("/etc/jit/jit.yaml:1: ")));
+}
+
+TEST(ParseConfig, AcceptsNullPassThroughSections) {
+  EXPECT_OK(ParseConfig("aws:\nnotify:\naudit:\nauth: {oidc: }\n", "jit.yaml"));
+}
+
+TEST(ParseConfig, NeverThrowsOnTruncatedOrGarbledInput) {
+  const std::string dev(DevConfigYaml());
+  // Every prefix of a valid file, and the file with one byte changed here and there.
+  for (std::size_t n = 0; n <= dev.size(); ++n) {
+    Result<Config> c = ParseConfig(dev.substr(0, n), "dev");
+    if (!c.ok()) {
+      EXPECT_EQ(c.error().code(), StatusCode::kInvalidArgument);
+    }
+  }
+  const char kNoise[] = {'{', '}', '[', ']', ':', '-', '&', '*', '!', '"', '\'', '\t', '\0', '|'};
+  for (std::size_t i = 0; i < dev.size(); i += 7) {
+    std::string garbled = dev;
+    garbled[i] = kNoise[i % sizeof kNoise];
+    Result<Config> c = ParseConfig(garbled, "dev");
+    if (!c.ok()) {
+      EXPECT_EQ(c.error().code(), StatusCode::kInvalidArgument);
+    }
+  }
+  EXPECT_THAT(ParseConfig(std::string(10000, '['), "deep"), StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(ParseConfig("a: &x [*x]\n", "alias"), StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(ParseConfig("accounts: [*undefined]\n", "alias"),
+              StatusIs(StatusCode::kInvalidArgument));
+}
+
+TEST(LoadConfigFile, ReadsAFile) {
+  jit::testing::TempDir dir;
+  std::string path = (dir.path() / "jit.yaml").string();
+  {
+    std::ofstream out(path);
+    out << DevConfigYaml();
+  }
+  Result<Config> c = LoadConfigFile(path);
+  ASSERT_OK(c);
+  EXPECT_EQ(c->rules.size(), 3u);
+}
+
+TEST(LoadConfigFile, ErrorsNameThePath) {
+  jit::testing::TempDir dir;
+  std::string path = (dir.path() / "jit.yaml").string();
+  {
+    std::ofstream out(path);
+    out << "accounts:\n  - {id: 1, name: a}\n";
+  }
+  EXPECT_THAT(LoadConfigFile(path),
+              StatusIs(StatusCode::kInvalidArgument,
+                       path + ":2: account id '1' must be exactly 12 digits"));
+}
+
+TEST(LoadConfigFile, MissingFileIsNotFound) {
+  jit::testing::TempDir dir;
+  std::string path = (dir.path() / "missing.yaml").string();
+  EXPECT_THAT(LoadConfigFile(path), StatusIs(StatusCode::kNotFound, HasSubstr(path)));
+}
+
+}  // namespace
+}  // namespace jit::policy

@@ -1,0 +1,377 @@
+#include "policy/policy.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "core/testing.h"
+
+namespace jit::policy {
+namespace {
+
+using ::jit::testing::StatusIs;
+using std::chrono::hours;
+using std::chrono::minutes;
+using std::chrono::seconds;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+Config MustParse(std::string_view yaml) {
+  Result<Config> c = ParseConfig(yaml, "test.yaml");
+  EXPECT_TRUE(c.ok()) << c.error();
+  return c.ok() ? std::move(c).value() : Config();
+}
+
+const Identity kAlice{"alice", {"engineers"}, "u-alice"};
+const Identity kBob{"bob", {"approvers"}, "u-bob"};
+const Identity kCarol{"carol", {"approvers", "sre", "admins"}, "u-carol"};
+const Identity kMallory{"mallory", {}, "u-mallory"};
+
+AccessRequest Req(std::string account, std::string ps, Duration d, std::string reason = "",
+                  std::string ticket = "") {
+  return {std::move(account), std::move(ps), d, std::move(reason), std::move(ticket)};
+}
+
+class DevPolicy : public ::testing::Test {
+ protected:
+  Config config_ = MustParse(DevConfigYaml());
+};
+
+TEST_F(DevPolicy, ReadOnlyIsAutoApproved) {
+  Result<Decision> d = Evaluate(config_, kAlice, Req("sandbox", "ReadOnly", hours(2)));
+  ASSERT_OK(d);
+  EXPECT_EQ(d->rule->name, "readonly");
+  EXPECT_EQ(d->account->id, "111111111111");
+  EXPECT_EQ(d->permission_set->name, "ReadOnly");
+  EXPECT_EQ(d->duration, hours(2));
+  EXPECT_TRUE(d->auto_approve);
+  EXPECT_FALSE(d->break_glass);
+  EXPECT_EQ(d->approvals_required, 0);
+  EXPECT_TRUE(d->approvers.Empty());
+  EXPECT_EQ(d->approval_timeout, Duration(0));
+}
+
+TEST_F(DevPolicy, ProdAdminNeedsOneApproval) {
+  Result<Decision> d =
+      Evaluate(config_, kAlice, Req("prod", "Admin", minutes(30), "deploy hotfix"));
+  ASSERT_OK(d);
+  EXPECT_EQ(d->rule->name, "prod-admin");
+  EXPECT_FALSE(d->auto_approve);
+  EXPECT_FALSE(d->break_glass);
+  EXPECT_EQ(d->approvals_required, 1);
+  EXPECT_THAT(d->approvers.groups, ElementsAre("approvers"));
+  EXPECT_EQ(d->approval_timeout, minutes(15));
+}
+
+TEST_F(DevPolicy, BreakGlassIsSelfActivated) {
+  Result<Decision> d =
+      Evaluate(config_, kCarol, Req("222222222222", "BreakGlass", minutes(45), "outage"));
+  ASSERT_OK(d);
+  EXPECT_EQ(d->rule->name, "break-glass");
+  EXPECT_TRUE(d->break_glass);
+  EXPECT_FALSE(d->auto_approve);
+  EXPECT_EQ(d->approvals_required, 0);
+  EXPECT_TRUE(d->approvers.Empty());
+}
+
+TEST_F(DevPolicy, TooLongNamesTheRuleAndItsLimit) {
+  EXPECT_THAT(Evaluate(config_, kAlice, Req("prod", "Admin", hours(2), "x")),
+              StatusIs(StatusCode::kInvalidArgument,
+                       "duration 2h is longer than the 1h that rule 'prod-admin' allows"));
+}
+
+TEST_F(DevPolicy, TooShortNamesTheMinimum) {
+  EXPECT_THAT(Evaluate(config_, kAlice, Req("sandbox", "ReadOnly", seconds(2))),
+              StatusIs(StatusCode::kInvalidArgument,
+                       "duration 2s is shorter than the 5s that rule 'readonly' requires"));
+  EXPECT_OK(Evaluate(config_, kAlice, Req("sandbox", "ReadOnly", seconds(5))));
+  EXPECT_OK(Evaluate(config_, kAlice, Req("sandbox", "ReadOnly", hours(8))));
+}
+
+TEST_F(DevPolicy, ZeroOrNegativeDurationIsInvalid) {
+  EXPECT_THAT(Evaluate(config_, kAlice, Req("sandbox", "ReadOnly", Duration(0))),
+              StatusIs(StatusCode::kInvalidArgument, "duration must be longer than 0s, not 0s"));
+  EXPECT_THAT(Evaluate(config_, kAlice, Req("sandbox", "ReadOnly", -minutes(5))),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("longer than 0s")));
+}
+
+TEST_F(DevPolicy, ReasonRequired) {
+  EXPECT_THAT(Evaluate(config_, kAlice, Req("prod", "Admin", hours(1))),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("a reason is required")));
+  EXPECT_THAT(Evaluate(config_, kAlice, Req("prod", "Admin", hours(1), " \t\n")),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("a reason is required")));
+}
+
+TEST_F(DevPolicy, ReasonAndTicketLengthsAreBounded) {
+  EXPECT_OK(Evaluate(config_, kAlice, Req("prod", "Admin", hours(1), std::string(1000, 'r'))));
+  EXPECT_THAT(
+      Evaluate(config_, kAlice, Req("prod", "Admin", hours(1), std::string(1001, 'r'))),
+      StatusIs(StatusCode::kInvalidArgument, "the reason is too long (at most 1000 characters)"));
+  // Characters, not bytes: 1000 two-byte characters are fine.
+  std::string umlauts;
+  for (int i = 0; i < 1000; ++i) umlauts += "\xC3\xA4";
+  EXPECT_OK(Evaluate(config_, kAlice, Req("prod", "Admin", hours(1), umlauts)));
+  EXPECT_THAT(
+      Evaluate(config_, kAlice, Req("sandbox", "ReadOnly", hours(1), "", std::string(129, 't'))),
+      StatusIs(StatusCode::kInvalidArgument, "the ticket is too long (at most 128 characters)"));
+}
+
+TEST_F(DevPolicy, UnknownAccountOrPermissionSet) {
+  EXPECT_THAT(Evaluate(config_, kAlice, Req("nope", "ReadOnly", hours(1))),
+              StatusIs(StatusCode::kInvalidArgument, "unknown account 'nope'"));
+  EXPECT_THAT(Evaluate(config_, kAlice, Req("", "ReadOnly", hours(1))),
+              StatusIs(StatusCode::kInvalidArgument, "unknown account ''"));
+  EXPECT_THAT(Evaluate(config_, kAlice, Req("sandbox", "PowerUser", hours(1))),
+              StatusIs(StatusCode::kInvalidArgument, "unknown permission set 'PowerUser'"));
+}
+
+TEST_F(DevPolicy, NoRuleIsPermissionDenied) {
+  EXPECT_THAT(Evaluate(config_, kMallory, Req("sandbox", "ReadOnly", hours(1))),
+              StatusIs(StatusCode::kPermissionDenied,
+                       "no rule lets mallory request ReadOnly on sandbox (111111111111)"));
+  // alice may use Admin on prod only, and never BreakGlass.
+  EXPECT_THAT(Evaluate(config_, kAlice, Req("sandbox", "Admin", hours(1), "x")),
+              StatusIs(StatusCode::kPermissionDenied));
+  EXPECT_THAT(Evaluate(config_, kAlice, Req("prod", "BreakGlass", hours(1), "x")),
+              StatusIs(StatusCode::kPermissionDenied));
+  // bob approves but does not request.
+  EXPECT_THAT(Evaluate(config_, kBob, Req("prod", "Admin", hours(1), "x")),
+              StatusIs(StatusCode::kPermissionDenied));
+}
+
+TEST_F(DevPolicy, AccountByIdOrNameAndPermissionSetByNameOrArn) {
+  Result<Decision> by_id = Evaluate(config_, kAlice, Req("222222222222", "ReadOnly", hours(1)));
+  ASSERT_OK(by_id);
+  EXPECT_EQ(by_id->account->name, "prod");
+  Result<Decision> by_arn = Evaluate(
+      config_, kAlice,
+      Req("prod", "arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-1111111111111111",
+          hours(1)));
+  ASSERT_OK(by_arn);
+  EXPECT_EQ(by_arn->permission_set->name, "ReadOnly");
+}
+
+TEST_F(DevPolicy, FindHelpers) {
+  ASSERT_NE(config_.FindAccount("sandbox"), nullptr);
+  EXPECT_EQ(config_.FindAccount("sandbox")->id, "111111111111");
+  EXPECT_EQ(config_.FindAccount("222222222222")->name, "prod");
+  EXPECT_EQ(config_.FindAccount("Sandbox"), nullptr);
+  EXPECT_EQ(config_.FindAccount(""), nullptr);
+  EXPECT_EQ(config_.FindPermissionSet("Admin")->arn,
+            "arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-2222222222222222");
+  EXPECT_EQ(config_
+                .FindPermissionSet(
+                    "arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-3333333333333333")
+                ->name,
+            "BreakGlass");
+  EXPECT_EQ(config_.FindPermissionSet("admin"), nullptr);
+  EXPECT_EQ(config_.FindPermissionSet(""), nullptr);
+}
+
+TEST_F(DevPolicy, AdminsAndAuditors) {
+  EXPECT_TRUE(IsAdmin(config_, kCarol));
+  EXPECT_FALSE(IsAdmin(config_, kAlice));
+  Identity auditor{"ann", {"auditors"}, ""};
+  EXPECT_TRUE(IsAuditor(config_, auditor));
+  EXPECT_FALSE(IsAdmin(config_, auditor));
+  EXPECT_TRUE(IsAuditor(config_, kCarol));  // admins read everything too
+  EXPECT_FALSE(IsAuditor(config_, kAlice));
+}
+
+TEST_F(DevPolicy, CatalogForAlice) {
+  std::vector<CatalogEntry> c = Catalog(config_, kAlice);
+  ASSERT_EQ(c.size(), 3u);
+  EXPECT_EQ(c[0].account->name, "sandbox");
+  EXPECT_EQ(c[0].permission_set->name, "ReadOnly");
+  EXPECT_EQ(c[0].rule->name, "readonly");
+  EXPECT_EQ(c[0].max_duration, hours(8));
+  EXPECT_EQ(c[0].min_duration, seconds(5));
+  EXPECT_TRUE(c[0].auto_approve);
+  EXPECT_EQ(c[0].approvals_required, 0);
+  EXPECT_FALSE(c[0].reason_required);
+
+  EXPECT_EQ(c[1].account->name, "prod");
+  EXPECT_EQ(c[1].permission_set->name, "ReadOnly");
+
+  EXPECT_EQ(c[2].account->name, "prod");
+  EXPECT_EQ(c[2].permission_set->name, "Admin");
+  EXPECT_EQ(c[2].rule->name, "prod-admin");
+  EXPECT_EQ(c[2].max_duration, hours(1));
+  EXPECT_FALSE(c[2].auto_approve);
+  EXPECT_FALSE(c[2].break_glass);
+  EXPECT_EQ(c[2].approvals_required, 1);
+  EXPECT_TRUE(c[2].reason_required);
+}
+
+TEST_F(DevPolicy, CatalogForCarolAndStrangers) {
+  std::vector<CatalogEntry> c = Catalog(config_, kCarol);
+  ASSERT_EQ(c.size(), 2u);
+  EXPECT_EQ(c[0].account->name, "sandbox");
+  EXPECT_EQ(c[0].permission_set->name, "BreakGlass");
+  EXPECT_TRUE(c[0].break_glass);
+  EXPECT_FALSE(c[0].auto_approve);
+  EXPECT_EQ(c[0].approvals_required, 0);
+  EXPECT_EQ(c[1].account->name, "prod");
+  EXPECT_TRUE(Catalog(config_, kMallory).empty());
+  EXPECT_TRUE(Catalog(config_, kBob).empty());
+}
+
+// A policy that exercises selectors, tickets, rule order and permission set limits.
+constexpr char kPolicy[] = R"(accounts:
+  - {id: "111111111111", name: sandbox, tags: [dev]}
+  - {id: "222222222222", name: prod, tags: [prod]}
+  - {id: "333333333333", name: prod-eu, tags: [prod, eu]}
+permission_sets:
+  - {name: ReadOnly, arn: "arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-1111111111111111", max_duration: 2h}
+  - {name: Admin, arn: "arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-2222222222222222"}
+rules:
+  - name: oncall-quick
+    requesters: {users: [alice]}
+    accounts: {tags: [prod]}
+    permission_sets: [Admin]
+    max_duration: 30m
+    ticket: "^(INC|CHG)-[0-9]+$"
+    approval: auto
+  - name: prod-slow
+    requesters: {groups: [engineers]}
+    accounts: {ids: ["222222222222"], names: [prod-eu]}
+    permission_sets: [Admin]
+    max_duration: 4h
+    reason: required
+    approval: {approvers: {users: [bob, carol], groups: [leads]}, required: 2, timeout: 1h}
+  - name: readonly-all
+    requesters: {groups: [engineers]}
+    accounts: {all: true}
+    permission_sets: [ReadOnly]
+    max_duration: 8h
+    approval: auto
+)";
+
+class Policy : public ::testing::Test {
+ protected:
+  Config config_ = MustParse(kPolicy);
+  Identity alice_{"alice", {"engineers"}, ""};
+  Identity dave_{"dave", {"engineers"}, ""};
+};
+
+TEST_F(Policy, FirstMatchingRuleWins) {
+  Result<Decision> d = Evaluate(config_, alice_, Req("prod", "Admin", minutes(20), "", "INC-42"));
+  ASSERT_OK(d);
+  EXPECT_EQ(d->rule->name, "oncall-quick");
+  EXPECT_TRUE(d->auto_approve);
+}
+
+TEST_F(Policy, WhenTheFirstRuleRefusesTheNextMayAllow) {
+  // Too long for oncall-quick, fine for prod-slow.
+  Result<Decision> d =
+      Evaluate(config_, alice_, Req("prod", "Admin", hours(2), "migration", "INC-42"));
+  ASSERT_OK(d);
+  EXPECT_EQ(d->rule->name, "prod-slow");
+  EXPECT_EQ(d->approvals_required, 2);
+  EXPECT_THAT(d->approvers.users, ElementsAre("bob", "carol"));
+  EXPECT_THAT(d->approvers.groups, ElementsAre("leads"));
+  EXPECT_EQ(d->approval_timeout, hours(1));
+}
+
+TEST_F(Policy, WhenNoRuleAcceptsTheFirstRulesErrorIsReturned) {
+  EXPECT_THAT(Evaluate(config_, alice_, Req("prod", "Admin", hours(5), "x", "INC-1")),
+              StatusIs(StatusCode::kInvalidArgument,
+                       "duration 5h is longer than the 30m that rule 'oncall-quick' allows"));
+}
+
+TEST_F(Policy, TicketMustMatchThePattern) {
+  // dave is only covered by prod-slow, which has no pattern; alice's first rule has one.
+  EXPECT_THAT(
+      Evaluate(config_, alice_, Req("prod", "Admin", minutes(10), "", "JIRA-7")),
+      StatusIs(StatusCode::kInvalidArgument, "ticket 'JIRA-7' does not match ^(INC|CHG)-[0-9]+$"));
+  EXPECT_THAT(Evaluate(config_, alice_, Req("prod", "Admin", minutes(10), "", "")),
+              StatusIs(StatusCode::kInvalidArgument,
+                       HasSubstr("a ticket matching ^(INC|CHG)-[0-9]+$ is required")));
+  // The whole ticket must match, not a part of it.
+  EXPECT_THAT(Evaluate(config_, alice_, Req("prod", "Admin", minutes(10), "", "INC-1 and more")),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("does not match")));
+  EXPECT_OK(Evaluate(config_, alice_, Req("prod", "Admin", minutes(10), "", "CHG-2024")));
+}
+
+TEST_F(Policy, InvalidTicketPatternFailsClosed) {
+  Config c = config_;
+  c.rules[0].ticket_pattern = "(unclosed";
+  EXPECT_THAT(Evaluate(c, alice_, Req("prod", "Admin", minutes(10), "", "INC-1")),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("cannot be checked")));
+}
+
+TEST_F(Policy, AccountsByTagIdAndName) {
+  // oncall-quick selects by tag: prod and prod-eu, not sandbox.
+  EXPECT_EQ(Evaluate(config_, alice_, Req("prod-eu", "Admin", minutes(5), "", "INC-1"))->rule->name,
+            "oncall-quick");
+  EXPECT_THAT(Evaluate(config_, alice_, Req("sandbox", "Admin", minutes(5), "", "INC-1")),
+              StatusIs(StatusCode::kPermissionDenied));
+  // prod-slow selects prod by id and prod-eu by name.
+  EXPECT_EQ(Evaluate(config_, dave_, Req("prod", "Admin", hours(1), "r"))->rule->name, "prod-slow");
+  EXPECT_EQ(Evaluate(config_, dave_, Req("333333333333", "Admin", hours(1), "r"))->rule->name,
+            "prod-slow");
+  EXPECT_THAT(Evaluate(config_, dave_, Req("sandbox", "Admin", hours(1), "r")),
+              StatusIs(StatusCode::kPermissionDenied));
+  // readonly-all covers every account.
+  for (const char* account : {"sandbox", "prod", "prod-eu"}) {
+    EXPECT_OK(Evaluate(config_, dave_, Req(account, "ReadOnly", hours(1)))) << account;
+  }
+}
+
+TEST_F(Policy, PermissionSetMaxDurationCapsTheRule) {
+  EXPECT_THAT(Evaluate(config_, dave_, Req("sandbox", "ReadOnly", hours(3))),
+              StatusIs(StatusCode::kInvalidArgument,
+                       "duration 3h is longer than the 2h that permission set 'ReadOnly' allows"));
+  EXPECT_OK(Evaluate(config_, dave_, Req("sandbox", "ReadOnly", hours(2))));
+}
+
+TEST_F(Policy, CatalogUsesTheFirstRuleAndTheSmallerMax) {
+  std::vector<CatalogEntry> c = Catalog(config_, alice_);
+  ASSERT_EQ(c.size(), 5u);
+  auto name = [](const CatalogEntry& e) {
+    return e.account->name + "/" + e.permission_set->name + "/" + e.rule->name;
+  };
+  EXPECT_EQ(name(c[0]), "sandbox/ReadOnly/readonly-all");
+  EXPECT_EQ(name(c[1]), "prod/ReadOnly/readonly-all");
+  EXPECT_EQ(name(c[2]), "prod/Admin/oncall-quick");
+  EXPECT_EQ(name(c[3]), "prod-eu/ReadOnly/readonly-all");
+  EXPECT_EQ(name(c[4]), "prod-eu/Admin/oncall-quick");
+  EXPECT_EQ(c[0].max_duration, hours(2));  // ReadOnly caps readonly-all's 8h
+  EXPECT_EQ(c[2].max_duration, minutes(30));
+  EXPECT_EQ(c[2].ticket_pattern, "^(INC|CHG)-[0-9]+$");
+  EXPECT_TRUE(c[2].auto_approve);
+
+  std::vector<CatalogEntry> d = Catalog(config_, dave_);
+  ASSERT_EQ(d.size(), 5u);
+  EXPECT_EQ(name(d[2]), "prod/Admin/prod-slow");
+  EXPECT_EQ(d[2].max_duration, hours(4));
+  EXPECT_EQ(d[2].approvals_required, 2);
+  EXPECT_TRUE(d[2].reason_required);
+}
+
+TEST(Subjects, ContainsUsersAndGroupMembers) {
+  Subjects s{{"alice"}, {"sre"}};
+  EXPECT_TRUE(s.Contains({"alice", {}, ""}));
+  EXPECT_TRUE(s.Contains({"zed", {"dev", "sre"}, ""}));
+  EXPECT_FALSE(s.Contains({"zed", {"dev"}, ""}));
+  EXPECT_FALSE(s.Contains({"Alice", {"SRE"}, ""}));  // exact match only
+  EXPECT_FALSE(Subjects{}.Contains({"alice", {"sre"}, ""}));
+  // An empty user name or group never matches, even if a config somehow lists one.
+  Subjects with_empty{{""}, {""}};
+  EXPECT_FALSE(with_empty.Contains({"", {""}, ""}));
+}
+
+TEST(AccountSelector, Matches) {
+  Account a{"111111111111", "sandbox", {"dev", "eu"}, 0};
+  auto matches = [&a](AccountSelector s) { return s.Matches(a); };
+  EXPECT_TRUE(matches({true, {}, {}, {}}));
+  EXPECT_TRUE(matches({false, {"111111111111"}, {}, {}}));
+  EXPECT_TRUE(matches({false, {}, {"sandbox"}, {}}));
+  EXPECT_TRUE(matches({false, {}, {}, {"eu"}}));
+  EXPECT_FALSE(matches({false, {"222222222222"}, {"prod"}, {"prod"}}));
+  EXPECT_FALSE(matches({}));
+}
+
+}  // namespace
+}  // namespace jit::policy
