@@ -1,0 +1,511 @@
+#include "scheduler/scheduler.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/ids.h"
+#include "core/testing.h"
+#include "store/memory_store.h"
+
+namespace jit::scheduler {
+namespace {
+
+using ::jit::testing::IsOk;
+using ::jit::testing::StatusIs;
+using store::Job;
+using store::JobKind;
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+using ::testing::SizeIs;
+
+constexpr Duration kSecond = Duration(1000);
+constexpr Duration kMinute = Duration(60 * 1000);
+
+// Records every run and answers from a per-job script (Done when the script is empty).
+class ScriptedRunner final : public JobRunner {
+ public:
+  struct Call {
+    Job job;
+    Time at;
+  };
+
+  explicit ScriptedRunner(Clock& clock) : clock_(clock) {}
+
+  JobOutcome Run(const Job& job) override {
+    std::function<void(const Job&)> hook;
+    JobOutcome out = JobOutcome::Done();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      calls_.push_back({job, clock_.Now()});
+      auto& script = scripts_[job.id];
+      if (!script.empty()) {
+        out = script.front();
+        script.pop_front();
+      }
+      hook = hook_;
+    }
+    if (hook) hook(job);  // outside mu_: a hook may use the store or the scheduler
+    cv_.notify_all();
+    return out;
+  }
+
+  void Script(const std::string& id, std::vector<JobOutcome> outcomes) {
+    std::lock_guard<std::mutex> lock(mu_);
+    scripts_[id].assign(outcomes.begin(), outcomes.end());
+  }
+  // Runs during every Run, after the call is recorded.
+  void SetHook(std::function<void(const Job&)> hook) {
+    std::lock_guard<std::mutex> lock(mu_);
+    hook_ = std::move(hook);
+  }
+  std::vector<Call> calls() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return calls_;
+  }
+  std::size_t count() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return calls_.size();
+  }
+  std::vector<std::string> ids() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::vector<std::string> out;
+    for (const Call& c : calls_) out.push_back(c.job.id);
+    return out;
+  }
+  // Waits (bounded) until at least n runs happened.
+  bool WaitForCalls(std::size_t n, Duration timeout) {
+    std::unique_lock<std::mutex> lock(mu_);
+    return cv_.wait_for(lock, timeout, [&] { return calls_.size() >= n; });
+  }
+
+ private:
+  Clock& clock_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<Call> calls_;                                // GUARDED_BY(mu_)
+  std::map<std::string, std::deque<JobOutcome>> scripts_;  // GUARDED_BY(mu_)
+  std::function<void(const Job&)> hook_;                   // GUARDED_BY(mu_)
+};
+
+SchedulerOptions TestOptions() {
+  SchedulerOptions o;
+  o.workers = 0;
+  o.owner = "test";
+  o.lease = Duration(5 * kMinute);
+  o.base_backoff = kSecond;
+  o.max_backoff = Duration(5 * kMinute);
+  o.overdue_after = Duration(5 * kSecond);
+  return o;
+}
+
+Job PutJob(store::Store& st, Clock& clock, JobKind kind, Time due) {
+  Job j;
+  j.id = NewId("job_", clock.Now());
+  j.kind = kind;
+  j.request_id = NewId("req_", clock.Now());
+  j.due_at = due;
+  j.first_due_at = due;
+  j.payload = "{}";
+  j.created_at = clock.Now();
+  EXPECT_OK(st.Transact([&](store::Tx& tx) { return tx.PutJob(j); }));
+  return j;
+}
+
+class SchedulerTest : public ::testing::Test {
+ protected:
+  Job Put(JobKind kind, Duration from_now) {
+    return PutJob(store_, clock_, kind, clock_.Now() + from_now);
+  }
+  std::vector<Job> Stored() {
+    auto jobs = store_.ListJobs();
+    EXPECT_OK(jobs);
+    return jobs.value_or(std::vector<Job>{});
+  }
+  std::optional<Job> Stored(const std::string& id) {
+    for (const Job& j : Stored()) {
+      if (j.id == id) return j;
+    }
+    return std::nullopt;
+  }
+
+  FakeClock clock_;
+  store::MemoryStore store_{clock_};
+  ScriptedRunner runner_{clock_};
+};
+
+TEST_F(SchedulerTest, JobDoesNotRunBeforeItsDueTimeAndRunsWhenTheClockReachesIt) {
+  Job job = Put(JobKind::kRevoke, 10 * kSecond);
+  Scheduler s(store_, runner_, clock_, TestOptions());
+  ASSERT_OK(s.Start());
+
+  clock_.Advance(Duration(0));
+  clock_.Advance(10 * kSecond - Duration(1));
+  EXPECT_EQ(runner_.count(), 0u);
+  EXPECT_EQ(s.Stats().pending[JobKind::kRevoke], 1);
+
+  clock_.Advance(Duration(1));
+  ASSERT_EQ(runner_.count(), 1u);
+  EXPECT_EQ(runner_.calls()[0].job.id, job.id);
+  EXPECT_EQ(runner_.calls()[0].at, job.due_at);
+  EXPECT_EQ(runner_.calls()[0].job.lease_owner, "test");
+  EXPECT_THAT(Stored(), IsEmpty());
+  EXPECT_EQ(s.Stats().pending[JobKind::kRevoke], 0);
+  EXPECT_EQ(s.Stats().runs, 1);
+  // Nothing left to wait for: no timer, and time passing runs nothing more.
+  EXPECT_EQ(clock_.PendingTimers(), 0u);
+  clock_.Advance(kMinute);
+  EXPECT_EQ(runner_.count(), 1u);
+}
+
+TEST_F(SchedulerTest, JobsOverdueAtStartRunOnTheFirstRunDueJobs) {
+  Put(JobKind::kGrant, -kMinute);
+  Put(JobKind::kNotify, -kSecond);
+  Put(JobKind::kGrant, kMinute);  // not due yet
+  Scheduler s(store_, runner_, clock_, TestOptions());
+  ASSERT_OK(s.Start());
+  EXPECT_EQ(s.RunDueJobs(), 2);
+  EXPECT_EQ(runner_.count(), 2u);
+  EXPECT_THAT(Stored(), SizeIs(1));
+  EXPECT_EQ(s.RunDueJobs(), 0);
+}
+
+TEST_F(SchedulerTest, JobsOverdueAtStartRunOnAdvanceZero) {
+  Job job = Put(JobKind::kApprovalTimeout, -Duration(3 * kMinute));
+  Scheduler s(store_, runner_, clock_, TestOptions());
+  ASSERT_OK(s.Start());
+  clock_.Advance(Duration(0));
+  EXPECT_THAT(runner_.ids(), ElementsAre(job.id));
+  EXPECT_THAT(Stored(), IsEmpty());
+}
+
+TEST_F(SchedulerTest, JobCommittedAfterStartIsPickedUp) {
+  Job later = Put(JobKind::kGrant, Duration(60 * kMinute));
+  Scheduler s(store_, runner_, clock_, TestOptions());
+  ASSERT_OK(s.Start());
+
+  // An earlier job arriving through the listener re-arms the timer for itself.
+  Job soon = Put(JobKind::kNotify, 5 * kSecond);
+  EXPECT_EQ(s.Stats().pending[JobKind::kNotify], 1);
+  clock_.Advance(5 * kSecond);
+  EXPECT_THAT(runner_.ids(), ElementsAre(soon.id));
+
+  // So does one due at once.
+  Job now = Put(JobKind::kRevoke, Duration(0));
+  clock_.Advance(Duration(0));
+  EXPECT_THAT(runner_.ids(), ElementsAre(soon.id, now.id));
+
+  clock_.Advance(Duration(60 * kMinute));
+  EXPECT_THAT(runner_.ids(), ElementsAre(soon.id, now.id, later.id));
+  EXPECT_THAT(Stored(), IsEmpty());
+}
+
+TEST_F(SchedulerTest, RetryBackOffGrowsWithinJitterBoundsAndKeepsTheError) {
+  SchedulerOptions o = TestOptions();
+  o.base_backoff = kSecond;
+  o.max_backoff = Duration(20 * kSecond);
+  Job job = Put(JobKind::kGrant, Duration(0));
+  constexpr int kFailures = 8;
+  std::vector<JobOutcome> script;
+  for (int i = 0; i < kFailures; ++i)
+    script.push_back(JobOutcome::Retry("boom " + std::to_string(i)));
+  runner_.Script(job.id, script);
+  Scheduler s(store_, runner_, clock_, o);
+  ASSERT_OK(s.Start());
+
+  for (int i = 0; i < kFailures; ++i) {
+    if (i == 0) {
+      clock_.Advance(Duration(0));
+    } else {
+      std::optional<Job> stored = Stored(job.id);
+      ASSERT_TRUE(stored.has_value());
+      clock_.SetTime(stored->due_at - Duration(1));
+      ASSERT_EQ(runner_.count(), static_cast<std::size_t>(i)) << "ran early, failure " << i;
+      clock_.Advance(Duration(1));
+    }
+    ASSERT_EQ(runner_.count(), static_cast<std::size_t>(i + 1));
+    ScriptedRunner::Call call = runner_.calls().back();
+    EXPECT_EQ(call.job.attempts, i);
+
+    std::optional<Job> stored = Stored(job.id);
+    ASSERT_TRUE(stored.has_value());
+    EXPECT_EQ(stored->attempts, i + 1);
+    EXPECT_EQ(stored->last_error, "boom " + std::to_string(i));
+    EXPECT_EQ(stored->lease_owner, "");
+    EXPECT_FALSE(stored->lease_until.has_value());
+    EXPECT_EQ(stored->first_due_at, job.first_due_at);
+    // After the n-th failure: min(max, base * 2^(n-1)) times a factor in [0.5, 1].
+    std::int64_t full = std::min<std::int64_t>(o.max_backoff.count(),
+                                               o.base_backoff.count() * (std::int64_t{1} << i));
+    std::int64_t delay = std::chrono::duration_cast<Duration>(stored->due_at - call.at).count();
+    EXPECT_GE(delay, full / 2) << "failure " << i;
+    EXPECT_LE(delay, full) << "failure " << i;
+  }
+  // The script is spent: the next run succeeds and the job is gone.
+  clock_.Advance(o.max_backoff);
+  EXPECT_EQ(runner_.count(), static_cast<std::size_t>(kFailures + 1));
+  EXPECT_THAT(Stored(), IsEmpty());
+  SchedulerStats stats = s.Stats();
+  EXPECT_EQ(stats.runs, kFailures + 1);
+  EXPECT_EQ(stats.retries, kFailures);
+}
+
+TEST_F(SchedulerTest, CheckAgainKeepsAttemptsAndComesBackAfterTheDelay) {
+  Job job = Put(JobKind::kGrant, Duration(0));
+  runner_.Script(job.id, {JobOutcome::Retry("throttled"), JobOutcome::CheckAgain(30 * kSecond),
+                          JobOutcome::CheckAgain(30 * kSecond)});
+  Scheduler s(store_, runner_, clock_, TestOptions());
+  ASSERT_OK(s.Start());
+  clock_.Advance(Duration(0));
+  ASSERT_EQ(runner_.count(), 1u);
+  std::optional<Job> stored = Stored(job.id);
+  ASSERT_TRUE(stored.has_value());
+  ASSERT_EQ(stored->attempts, 1);
+
+  clock_.SetTime(stored->due_at);  // the retry: answers CheckAgain
+  ASSERT_EQ(runner_.count(), 2u);
+  Time asked_at = clock_.Now();
+  stored = Stored(job.id);
+  ASSERT_TRUE(stored.has_value());
+  EXPECT_EQ(stored->attempts, 1);
+  EXPECT_EQ(stored->last_error, "throttled");
+  EXPECT_EQ(stored->due_at, asked_at + 30 * kSecond);
+
+  clock_.Advance(30 * kSecond - Duration(1));
+  EXPECT_EQ(runner_.count(), 2u);
+  clock_.Advance(Duration(1));
+  EXPECT_EQ(runner_.count(), 3u);
+  EXPECT_EQ(runner_.calls().back().job.attempts, 1);
+  clock_.Advance(30 * kSecond);
+  EXPECT_EQ(runner_.count(), 4u);
+  EXPECT_THAT(Stored(), IsEmpty());
+  EXPECT_EQ(s.Stats().retries, 1);
+}
+
+TEST_F(SchedulerTest, RevocationIsRetriedForEverAndCountsAsOverdueMeanwhile) {
+  SchedulerOptions o = TestOptions();
+  Job job = Put(JobKind::kRevoke, kMinute);
+  constexpr int kFailures = 50;
+  std::vector<JobOutcome> script(kFailures, JobOutcome::Retry("ThrottlingException"));
+  runner_.Script(job.id, script);
+  Scheduler s(store_, runner_, clock_, o);
+  ASSERT_OK(s.Start());
+
+  EXPECT_EQ(s.Stats().overdue_revocations, 0);
+  clock_.Advance(kMinute);
+  ASSERT_EQ(runner_.count(), 1u);
+  EXPECT_EQ(s.Stats().overdue_revocations, 0);  // due just now: not overdue yet
+
+  for (int step = 0; step < 500 && runner_.count() < kFailures + 1; ++step) {
+    clock_.Advance(o.max_backoff / 10);
+    if (runner_.count() < kFailures + 1) {
+      EXPECT_EQ(s.Stats().overdue_revocations, 1) << "after " << runner_.count() << " runs";
+      EXPECT_EQ(s.Stats().pending[JobKind::kRevoke], 1);
+    }
+  }
+  ASSERT_EQ(runner_.count(), static_cast<std::size_t>(kFailures + 1));
+  EXPECT_EQ(runner_.calls().back().job.attempts, kFailures);
+  EXPECT_EQ(runner_.calls().back().job.last_error, "ThrottlingException");
+  SchedulerStats stats = s.Stats();
+  EXPECT_EQ(stats.overdue_revocations, 0);
+  EXPECT_EQ(stats.pending[JobKind::kRevoke], 0);
+  EXPECT_EQ(stats.retries, kFailures);
+  EXPECT_THAT(Stored(), IsEmpty());
+}
+
+TEST_F(SchedulerTest, RevocationsRunBeforeGrantsWhenBothAreDue) {
+  Job grant = Put(JobKind::kGrant, -Duration(3 * kMinute));
+  Job notify = Put(JobKind::kNotify, -Duration(2 * kMinute));
+  Job revoke_late = Put(JobKind::kRevoke, -kMinute);
+  Job revoke_early = Put(JobKind::kRevoke, -Duration(2 * kMinute));
+  Scheduler s(store_, runner_, clock_, TestOptions());
+  ASSERT_OK(s.Start());
+  clock_.Advance(Duration(0));
+  EXPECT_THAT(runner_.ids(), ElementsAre(revoke_early.id, revoke_late.id, grant.id, notify.id));
+}
+
+TEST_F(SchedulerTest, StopLeavesUnrunJobsInTheStore) {
+  Job job = Put(JobKind::kRevoke, 10 * kSecond);
+  {
+    Scheduler s(store_, runner_, clock_, TestOptions());
+    ASSERT_OK(s.Start());
+    s.Stop();
+    EXPECT_EQ(clock_.PendingTimers(), 0u);
+    clock_.Advance(kMinute);
+    // Committed after Stop: not heard of.
+    Put(JobKind::kGrant, Duration(0));
+    clock_.Advance(kMinute);
+  }
+  EXPECT_EQ(runner_.count(), 0u);
+  std::vector<Job> stored = Stored();
+  ASSERT_THAT(stored, SizeIs(2));
+  EXPECT_EQ(stored[0].id, job.id);
+  EXPECT_EQ(stored[0].lease_owner, "");
+
+  // A new scheduler picks them up.
+  Scheduler again(store_, runner_, clock_, TestOptions());
+  ASSERT_OK(again.Start());
+  EXPECT_EQ(again.RunDueJobs(), 2);
+}
+
+TEST_F(SchedulerTest, JobLeasedByAnotherOwnerAtStartWaitsForTheLease) {
+  Job job = Put(JobKind::kRevoke, Duration(0));
+  auto theirs = store_.ClaimDueJobs(clock_.Now(), "replica-b", clock_.Now() + 2 * kMinute, 10);
+  ASSERT_OK(theirs);
+  ASSERT_THAT(*theirs, SizeIs(1));
+
+  Scheduler s(store_, runner_, clock_, TestOptions());
+  ASSERT_OK(s.Start());
+  EXPECT_EQ(s.RunDueJobs(), 0);
+  clock_.Advance(Duration(0));
+  clock_.Advance(2 * kMinute - Duration(1));
+  EXPECT_EQ(runner_.count(), 0u);
+  clock_.Advance(Duration(1));
+  EXPECT_THAT(runner_.ids(), ElementsAre(job.id));
+  EXPECT_THAT(Stored(), IsEmpty());
+}
+
+TEST_F(SchedulerTest, JobLeasedByAnotherOwnerAfterStartWaitsForTheLeaseWithoutSpinning) {
+  Job job = Put(JobKind::kGrant, 10 * kSecond);
+  Scheduler s(store_, runner_, clock_, TestOptions());
+  ASSERT_OK(s.Start());
+  // Another replica, its clock a little ahead, takes the job before our timer fires.
+  Time their_now = clock_.Now() + 10 * kSecond;
+  auto theirs = store_.ClaimDueJobs(their_now, "replica-b", their_now + 2 * kMinute, 10);
+  ASSERT_OK(theirs);
+  ASSERT_THAT(*theirs, SizeIs(1));
+
+  clock_.Advance(10 * kSecond);
+  EXPECT_EQ(runner_.count(), 0u);
+  EXPECT_EQ(clock_.PendingTimers(), 1u);  // one timer, for the end of their lease
+  clock_.Advance(2 * kMinute - Duration(1));
+  EXPECT_EQ(runner_.count(), 0u);
+  clock_.Advance(Duration(1));
+  EXPECT_THAT(runner_.ids(), ElementsAre(job.id));
+}
+
+TEST_F(SchedulerTest, JobDeletedByAnotherTransactionIsDroppedFromTheIndex) {
+  Job job = Put(JobKind::kApprovalTimeout, 10 * kSecond);
+  Scheduler s(store_, runner_, clock_, TestOptions());
+  ASSERT_OK(s.Start());
+  // Approved meanwhile: the workflow deletes the timeout; the listener hears only of puts.
+  ASSERT_OK(store_.Transact([&](store::Tx& tx) { return tx.DeleteJob(job.id); }));
+  EXPECT_EQ(s.Stats().pending[JobKind::kApprovalTimeout], 1);
+  clock_.Advance(10 * kSecond);
+  EXPECT_EQ(runner_.count(), 0u);
+  EXPECT_EQ(s.Stats().pending[JobKind::kApprovalTimeout], 0);
+  EXPECT_EQ(clock_.PendingTimers(), 0u);
+}
+
+TEST_F(SchedulerTest, JobTheRunnerDeletedItselfEndsCleanly) {
+  Job job = Put(JobKind::kGrant, Duration(0));
+  runner_.SetHook([&](const Job& j) {
+    EXPECT_OK(store_.Transact([&](store::Tx& tx) { return tx.DeleteJob(j.id); }));
+  });
+  Scheduler s(store_, runner_, clock_, TestOptions());
+  ASSERT_OK(s.Start());
+  EXPECT_EQ(s.RunDueJobs(), 1);
+  EXPECT_THAT(Stored(), IsEmpty());
+  EXPECT_EQ(s.Stats().pending[JobKind::kGrant], 0);
+  (void)job;
+}
+
+TEST_F(SchedulerTest, StoreDownAfterARunLeavesTheJobToRunAgainWhenItsLeaseEnds) {
+  SchedulerOptions o = TestOptions();
+  o.lease = Duration(2 * kMinute);
+  Job job = Put(JobKind::kRevoke, Duration(0));
+  runner_.SetHook([&](const Job&) { store_.FailTransactionsWith(UnavailableError("disk full")); });
+  Scheduler s(store_, runner_, clock_, o);
+  ASSERT_OK(s.Start());
+  clock_.Advance(Duration(0));
+  ASSERT_EQ(runner_.count(), 1u);
+  runner_.SetHook(nullptr);
+
+  // Still down for a while: claims fail, nothing spins, nothing is lost.
+  clock_.Advance(kMinute);
+  EXPECT_EQ(runner_.count(), 1u);
+  store_.FailTransactionsWith(OkStatus());
+  std::optional<Job> stored = Stored(job.id);
+  ASSERT_TRUE(stored.has_value());
+  EXPECT_EQ(stored->lease_owner, "test");
+
+  clock_.Advance(kMinute);  // the lease has run out
+  EXPECT_EQ(runner_.count(), 2u);
+  EXPECT_THAT(Stored(), IsEmpty());
+}
+
+TEST_F(SchedulerTest, StartRejectsBadOptions) {
+  SchedulerOptions o = TestOptions();
+  o.max_backoff = Duration(10);
+  o.base_backoff = Duration(100);
+  Scheduler s(store_, runner_, clock_, o);
+  EXPECT_THAT(s.Start(), StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(TestOptions().Validate(), IsOk());
+}
+
+TEST_F(SchedulerTest, StartTwiceIsAnError) {
+  Scheduler s(store_, runner_, clock_, TestOptions());
+  ASSERT_OK(s.Start());
+  EXPECT_THAT(s.Start(), StatusIs(StatusCode::kFailedPrecondition));
+}
+
+TEST_F(SchedulerTest, StartFailsWhenTheStoreCannotBeRead) {
+  store_.FailReadsWith(UnavailableError("locked"));
+  Scheduler s(store_, runner_, clock_, TestOptions());
+  EXPECT_THAT(s.Start(), StatusIs(StatusCode::kUnavailable));
+  store_.FailReadsWith(OkStatus());
+  ASSERT_OK(s.Start());
+}
+
+TEST(SchedulerRealClock, WorkersRunAJobDueShortlyAfterStart) {
+  RealClock clock;
+  store::MemoryStore st(clock);
+  ScriptedRunner runner(clock);
+  SchedulerOptions o = TestOptions();
+  o.workers = 2;
+  Scheduler s(st, runner, clock, o);
+  ASSERT_OK(s.Start());
+  Job job = PutJob(st, clock, JobKind::kRevoke, clock.Now() + Duration(50));
+  ASSERT_TRUE(runner.WaitForCalls(1, Duration(5000)));
+  ScriptedRunner::Call call = runner.calls()[0];
+  EXPECT_EQ(call.job.id, job.id);
+  EXPECT_GE(call.at, call.job.due_at);  // the stored due time, kept to the millisecond
+  s.Stop();
+  EXPECT_EQ(runner.count(), 1u);
+  auto left = st.ListJobs();
+  ASSERT_OK(left);
+  EXPECT_THAT(*left, IsEmpty());
+}
+
+TEST(SchedulerRealClock, WorkersRunManyJobsEachOnce) {
+  RealClock clock;
+  store::MemoryStore st(clock);
+  ScriptedRunner runner(clock);
+  SchedulerOptions o = TestOptions();
+  o.workers = 2;
+  Scheduler s(st, runner, clock, o);
+  ASSERT_OK(s.Start());
+  constexpr int kJobs = 40;
+  for (int i = 0; i < kJobs; ++i) {
+    PutJob(st, clock, i % 2 == 0 ? JobKind::kGrant : JobKind::kRevoke,
+           clock.Now() + Duration(i % 5));
+  }
+  ASSERT_TRUE(runner.WaitForCalls(kJobs, Duration(5000)));
+  s.Stop();
+  std::map<std::string, int> runs;
+  for (const std::string& id : runner.ids()) ++runs[id];
+  EXPECT_THAT(runs, SizeIs(kJobs));
+  for (const auto& [id, n] : runs) EXPECT_EQ(n, 1) << id;
+}
+
+}  // namespace
+}  // namespace jit::scheduler
