@@ -1,0 +1,918 @@
+#include "workflow/workflow.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+#include <utility>
+
+#include "core/duration.h"
+#include "core/ids.h"
+#include "core/time_format.h"
+
+namespace jit::workflow {
+namespace {
+
+using json = nlohmann::json;
+using scheduler::JobOutcome;
+using store::AuditEvent;
+using store::Job;
+using store::JobKind;
+using store::LedgerEntry;
+using store::LedgerOrigin;
+using store::LedgerState;
+using store::Request;
+using store::RequestState;
+using store::Tx;
+
+constexpr std::string_view kSystemActor = "jit";
+constexpr int kMaxAbortRetries = 5;
+
+// Each request has at most one job of each kind, so job ids are derived from the request id:
+// putting a job again replaces it, and a replayed transition cannot enqueue a duplicate.
+std::string JobId(JobKind kind, const std::string& request_id) {
+  return std::string(store::JobKindName(kind)) + ":" + request_id;
+}
+
+Job MakeJob(JobKind kind, const std::string& request_id, Time due, Time now) {
+  Job j;
+  j.id = JobId(kind, request_id);
+  j.kind = kind;
+  j.request_id = request_id;
+  j.due_at = due;
+  j.first_due_at = due;
+  j.created_at = now;
+  j.payload = "{}";
+  return j;
+}
+
+provider::Assignment AssignmentOf(const Request& r) {
+  return {r.principal_id, r.account_id, r.permission_set_arn};
+}
+
+bool Holds(const LedgerEntry& e, const std::string& request_id) {
+  return std::find(e.holders.begin(), e.holders.end(), request_id) != e.holders.end();
+}
+
+void RemoveHolder(LedgerEntry& e, const std::string& request_id) {
+  e.holders.erase(std::remove(e.holders.begin(), e.holders.end(), request_id), e.holders.end());
+}
+
+Status AppendEvent(Tx& tx, Time now, std::string_view actor, std::string_view action,
+                   const std::string& request_id, std::string_view severity,
+                   const json& details = json::object()) {
+  AuditEvent e;
+  e.at = now;
+  e.actor = std::string(actor);
+  e.action = std::string(action);
+  e.request_id = request_id;
+  e.severity = std::string(severity);
+  e.details = details.dump();
+  auto appended = tx.AppendAudit(std::move(e));
+  return appended.error();
+}
+
+std::string StateName(RequestState s) { return std::string(store::RequestStateName(s)); }
+
+Status WrongState(const Request& r, std::string_view wanted) {
+  return FailedPreconditionError("request " + r.id + " is " + StateName(r.state) + ", not " +
+                                 std::string(wanted));
+}
+
+}  // namespace
+
+class Workflow::Impl {
+ public:
+  Impl(store::Store& store, policy::ConfigHolder& config, provider::Provider& provider,
+       Clock& clock, WorkflowOptions options)
+      : store_(store),
+        config_(config),
+        provider_(provider),
+        clock_(clock),
+        options_(std::move(options)) {}
+
+  // Runs `fn` in a transaction, again when it loses a race (Aborted).
+  Status Transact(const std::function<Status(Tx&)>& fn) {
+    Status s;
+    for (int i = 0; i < kMaxAbortRetries; ++i) {
+      s = store_.Transact(fn);
+      if (s.code() != StatusCode::kAborted) return s;
+    }
+    return s;
+  }
+
+  // ---- Who may see and do what -------------------------------------------------------------
+
+  bool MaySee(const policy::Config& config, const policy::Identity& who, const Request& r) const {
+    if (r.requester == who.username) return true;
+    if (policy::IsAdmin(config, who) || policy::IsAuditor(config, who)) return true;
+    return MayApprove(who, r);
+  }
+
+  static bool MayApprove(const policy::Identity& who, const Request& r) {
+    policy::Subjects approvers{r.approver_users, r.approver_groups};
+    return !approvers.Empty() && approvers.Contains(who);
+  }
+
+  // Reads a request inside `tx` for a caller: another's request the caller may not see reads
+  // as NotFound, so that ids cannot be probed.
+  Result<Request> ReadFor(Tx& tx, const policy::Config& config, const policy::Identity& who,
+                          const std::string& id) {
+    if (!IsWellFormedId(id, "req_")) return NotFoundError("no request " + id);
+    auto r = tx.GetRequest(id);
+    if (!r.has_value()) {
+      if (r.error().code() == StatusCode::kNotFound) return NotFoundError("no request " + id);
+      return r.error();
+    }
+    if (!MaySee(config, who, *r)) return NotFoundError("no request " + id);
+    return r;
+  }
+
+  // ---- Caller-facing transitions ------------------------------------------------------------
+
+  Result<Request> Submit(const policy::Identity& who, const SubmitInput& in) {
+    auto config = config_.Get();
+    if (who.principal_id.empty()) {
+      return InvalidArgumentError("user '" + who.username +
+                                  "' has no Identity Center principal and cannot hold access");
+    }
+    policy::AccessRequest ask{in.account, in.permission_set, in.duration, in.reason, in.ticket};
+    JIT_ASSIGN_OR_RETURN(policy::Decision d, policy::Evaluate(*config, who, ask));
+
+    Time now = clock_.Now();
+    Request r;
+    r.id = NewId("req_", now);
+    r.requester = who.username;
+    r.principal_id = who.principal_id;
+    r.account_id = d.account->id;
+    r.account_name = d.account->name;
+    r.permission_set_name = d.permission_set->name;
+    r.permission_set_arn = d.permission_set->arn;
+    r.duration_seconds = std::chrono::duration_cast<std::chrono::seconds>(d.duration).count();
+    r.reason = in.reason;
+    r.ticket = in.ticket;
+    r.rule = d.rule->name;
+    r.break_glass = d.break_glass;
+    r.approvals_required = d.approvals_required;
+    r.approver_users = d.approvers.users;
+    r.approver_groups = d.approvers.groups;
+    r.created_at = now;
+
+    json created = {{"account", r.account_id},
+                    {"account_name", r.account_name},
+                    {"permission_set", r.permission_set_name},
+                    {"duration", FormatDuration(d.duration)},
+                    {"rule", r.rule},
+                    {"reason", r.reason}};
+    if (!r.ticket.empty()) created["ticket"] = r.ticket;
+
+    Status s = Transact([&](Tx& tx) -> Status {
+      Request row = r;
+      std::vector<Job> jobs;
+      if (d.break_glass || d.auto_approve) {
+        row.state = RequestState::kApproved;
+        row.decided_at = now;
+        jobs.push_back(MakeJob(JobKind::kGrant, row.id, now, now));
+      } else {
+        row.state = RequestState::kPending;
+        row.approval_deadline = now + d.approval_timeout;
+        jobs.push_back(MakeJob(JobKind::kApprovalTimeout, row.id, *row.approval_deadline, now));
+      }
+      JIT_RETURN_IF_ERROR(tx.InsertRequest(row));
+      JIT_RETURN_IF_ERROR(
+          AppendEvent(tx, now, who.username, "request.created", row.id, "info", created));
+      if (d.break_glass) {
+        JIT_RETURN_IF_ERROR(AppendEvent(tx, now, who.username, "breakglass.activated", row.id,
+                                        "high", {{"reason", row.reason}}));
+      } else if (d.auto_approve) {
+        JIT_RETURN_IF_ERROR(AppendEvent(tx, now, kSystemActor, "request.approved", row.id, "info",
+                                        {{"automatic", true}, {"rule", row.rule}}));
+      }
+      for (const Job& j : jobs) JIT_RETURN_IF_ERROR(tx.PutJob(j));
+      r = row;
+      return OkStatus();
+    });
+    if (!s.ok()) return s;
+    r.version = 1;
+    if (d.break_glass) {
+      spdlog::warn("break-glass access {} by {} to {} / {}", r.id, r.requester, r.account_name,
+                   r.permission_set_name);
+    }
+    return r;
+  }
+
+  Result<Request> Approve(const policy::Identity& who, const std::string& id,
+                          const std::string& comment) {
+    auto config = config_.Get();
+    Request out;
+    Status s = Transact([&](Tx& tx) -> Status {
+      JIT_ASSIGN_OR_RETURN(Request r, ReadFor(tx, *config, who, id));
+      if (r.requester == who.username) {
+        return PermissionDeniedError("you cannot approve your own request");
+      }
+      if (!MayApprove(who, r)) {
+        return PermissionDeniedError("you are not an approver of request " + r.id);
+      }
+      if (r.state != RequestState::kPending) return WrongState(r, "pending");
+      Time now = clock_.Now();
+      if (r.approval_deadline && now >= *r.approval_deadline) {
+        return FailedPreconditionError("the approval window of request " + r.id + " has closed");
+      }
+      for (const auto& a : r.approvals) {
+        if (a.approver == who.username) {
+          return FailedPreconditionError("you have already approved request " + r.id);
+        }
+      }
+      r.approvals.push_back({who.username, comment, now});
+      int have = static_cast<int>(r.approvals.size());
+      JIT_RETURN_IF_ERROR(AppendEvent(
+          tx, now, who.username, "request.approval", r.id, "info",
+          {{"comment", comment}, {"approvals", have}, {"required", r.approvals_required}}));
+      if (have >= r.approvals_required) {
+        r.state = RequestState::kApproved;
+        r.decided_at = now;
+        JIT_RETURN_IF_ERROR(tx.DeleteJob(JobId(JobKind::kApprovalTimeout, r.id)));
+        JIT_RETURN_IF_ERROR(tx.PutJob(MakeJob(JobKind::kGrant, r.id, now, now)));
+        JIT_RETURN_IF_ERROR(AppendEvent(tx, now, who.username, "request.approved", r.id, "info"));
+      }
+      JIT_RETURN_IF_ERROR(tx.UpdateRequest(r));
+      out = std::move(r);
+      return OkStatus();
+    });
+    if (!s.ok()) return s;
+    return out;
+  }
+
+  Result<Request> Deny(const policy::Identity& who, const std::string& id,
+                       const std::string& reason) {
+    if (reason.empty()) return InvalidArgumentError("a reason is required to deny a request");
+    auto config = config_.Get();
+    Request out;
+    Status s = Transact([&](Tx& tx) -> Status {
+      JIT_ASSIGN_OR_RETURN(Request r, ReadFor(tx, *config, who, id));
+      if (r.requester == who.username) {
+        return PermissionDeniedError("you cannot deny your own request; cancel it instead");
+      }
+      if (!MayApprove(who, r) && !policy::IsAdmin(*config, who)) {
+        return PermissionDeniedError("you are not an approver of request " + r.id);
+      }
+      if (r.state != RequestState::kPending) return WrongState(r, "pending");
+      Time now = clock_.Now();
+      r.state = RequestState::kDenied;
+      r.decided_at = now;
+      r.ended_at = now;
+      r.decided_by = who.username;
+      r.end_reason = reason;
+      JIT_RETURN_IF_ERROR(tx.DeleteJob(JobId(JobKind::kApprovalTimeout, r.id)));
+      JIT_RETURN_IF_ERROR(
+          AppendEvent(tx, now, who.username, "request.denied", r.id, "info", {{"reason", reason}}));
+      JIT_RETURN_IF_ERROR(tx.UpdateRequest(r));
+      out = std::move(r);
+      return OkStatus();
+    });
+    if (!s.ok()) return s;
+    return out;
+  }
+
+  Result<Request> Cancel(const policy::Identity& who, const std::string& id) {
+    auto config = config_.Get();
+    Request out;
+    Status s = Transact([&](Tx& tx) -> Status {
+      JIT_ASSIGN_OR_RETURN(Request r, ReadFor(tx, *config, who, id));
+      if (r.requester != who.username) {
+        return PermissionDeniedError("only the requester can cancel request " + r.id);
+      }
+      if (r.state != RequestState::kPending) return WrongState(r, "pending");
+      Time now = clock_.Now();
+      r.state = RequestState::kCancelled;
+      r.decided_at = now;
+      r.ended_at = now;
+      r.decided_by = who.username;
+      r.end_reason = "cancelled by the requester";
+      JIT_RETURN_IF_ERROR(tx.DeleteJob(JobId(JobKind::kApprovalTimeout, r.id)));
+      JIT_RETURN_IF_ERROR(AppendEvent(tx, now, who.username, "request.cancelled", r.id, "info"));
+      JIT_RETURN_IF_ERROR(tx.UpdateRequest(r));
+      out = std::move(r);
+      return OkStatus();
+    });
+    if (!s.ok()) return s;
+    return out;
+  }
+
+  Result<Request> Revoke(const policy::Identity& who, const std::string& id,
+                         const std::string& reason) {
+    auto config = config_.Get();
+    Request out;
+    Status s = Transact([&](Tx& tx) -> Status {
+      JIT_ASSIGN_OR_RETURN(Request r, ReadFor(tx, *config, who, id));
+      bool admin = policy::IsAdmin(*config, who);
+      if (r.requester != who.username && !admin) {
+        return PermissionDeniedError("only the requester or an admin can revoke request " + r.id);
+      }
+      if (r.state != RequestState::kActive && r.state != RequestState::kApproved) {
+        return WrongState(r, "approved or active");
+      }
+      Time now = clock_.Now();
+      bool was_active = r.state == RequestState::kActive;
+      r.state = RequestState::kRevoking;
+      r.end_reason = "revoked by " + who.username + (reason.empty() ? "" : ": " + reason);
+      JIT_RETURN_IF_ERROR(AppendEvent(tx, now, who.username, "request.revoked", r.id,
+                                      admin && r.requester != who.username ? "warning" : "info",
+                                      {{"reason", reason}}));
+      // An active grant is removed now. While the grant is still being made, its job hands over
+      // to a revocation once the create has settled.
+      JIT_ASSIGN_OR_RETURN(auto jobs, tx.JobsForRequest(r.id));
+      bool grant_pending = std::any_of(jobs.begin(), jobs.end(),
+                                       [](const Job& j) { return j.kind == JobKind::kGrant; });
+      if (was_active || !grant_pending) {
+        JIT_RETURN_IF_ERROR(tx.PutJob(MakeJob(JobKind::kRevoke, r.id, now, now)));
+      }
+      JIT_RETURN_IF_ERROR(tx.UpdateRequest(r));
+      out = std::move(r);
+      return OkStatus();
+    });
+    if (!s.ok()) return s;
+    return out;
+  }
+
+  // ---- Reading --------------------------------------------------------------------------------
+
+  Result<RequestView> Get(const policy::Identity& who, const std::string& id) {
+    auto config = config_.Get();
+    if (!IsWellFormedId(id, "req_")) return NotFoundError("no request " + id);
+    auto r = store_.GetRequest(id);
+    if (!r.has_value()) {
+      if (r.error().code() == StatusCode::kNotFound) return NotFoundError("no request " + id);
+      return r.error();
+    }
+    if (!MaySee(*config, who, *r)) return NotFoundError("no request " + id);
+    JIT_ASSIGN_OR_RETURN(auto history, store_.ListAudit(0, 1000, id));
+    return RequestView{std::move(r).value(), std::move(history)};
+  }
+
+  Result<store::RequestPage> List(const policy::Identity& who, const ListInput& in) {
+    if (in.limit < 1 || in.limit > 500) {
+      return InvalidArgumentError("limit must be between 1 and 500");
+    }
+    auto config = config_.Get();
+    store::RequestFilter f;
+    f.state = in.state;
+    f.limit = in.limit;
+    f.cursor = in.cursor;
+    if (in.mine) f.requester = who.username;
+    bool sees_all = policy::IsAdmin(*config, who) || policy::IsAuditor(*config, who);
+    if (in.mine || sees_all) return store_.ListRequests(f);
+
+    // Everyone else sees their own requests and those they may approve: page through the
+    // store, keeping what is visible, until the page is full.
+    store::RequestPage out;
+    f.limit = 500;
+    constexpr int kMaxScannedPages = 40;
+    for (int page = 0; page < kMaxScannedPages; ++page) {
+      JIT_ASSIGN_OR_RETURN(store::RequestPage p, store_.ListRequests(f));
+      for (auto& r : p.items) {
+        if (!MaySee(*config, who, r)) continue;
+        out.items.push_back(std::move(r));
+        if (static_cast<int>(out.items.size()) == in.limit) {
+          out.next_cursor = out.items.back().id;
+          return out;
+        }
+      }
+      if (p.next_cursor.empty()) return out;
+      f.cursor = p.next_cursor;
+    }
+    if (!out.items.empty()) out.next_cursor = out.items.back().id;
+    return out;
+  }
+
+  Result<std::vector<AuditEvent>> Audit(const policy::Identity& who, std::int64_t after_seq,
+                                        int limit) {
+    auto config = config_.Get();
+    if (!policy::IsAdmin(*config, who) && !policy::IsAuditor(*config, who)) {
+      return PermissionDeniedError("only admins and auditors can read the audit trail");
+    }
+    if (limit < 1 || limit > 1000) return InvalidArgumentError("limit must be between 1 and 1000");
+    if (after_seq < 0) return InvalidArgumentError("after must not be negative");
+    return store_.ListAudit(after_seq, limit);
+  }
+
+  // ---- Jobs -----------------------------------------------------------------------------------
+
+  JobOutcome Run(const Job& job) {
+    switch (job.kind) {
+      case JobKind::kApprovalTimeout:
+        return RunApprovalTimeout(job);
+      case JobKind::kGrant:
+        return RunGrant(job);
+      case JobKind::kRevoke:
+        return RunRevoke(job);
+      case JobKind::kNotify:
+        break;
+    }
+    spdlog::error("job {} has a kind this broker does not run; dropping it", job.id);
+    return JobOutcome::Done();
+  }
+
+ private:
+  static JobOutcome FromStatus(const Status& s) {
+    return s.ok() ? JobOutcome::Done() : JobOutcome::Retry(s.ToString());
+  }
+
+  JobOutcome RunApprovalTimeout(const Job& job) {
+    Duration wait{0};
+    Status s = Transact([&](Tx& tx) -> Status {
+      auto got = tx.GetRequest(job.request_id);
+      if (!got.has_value()) {
+        return got.error().code() == StatusCode::kNotFound ? OkStatus() : got.error();
+      }
+      Request r = std::move(got).value();
+      Time now = clock_.Now();
+      if (r.state != RequestState::kPending) return OkStatus();
+      if (r.approval_deadline && now < *r.approval_deadline) {
+        // Fired early (the wall clock moved back): wait again.
+        wait = std::chrono::duration_cast<Duration>(*r.approval_deadline - now);
+        return OkStatus();
+      }
+      r.state = RequestState::kTimedOut;
+      r.decided_at = now;
+      r.ended_at = now;
+      r.end_reason = "no decision before the approval deadline";
+      JIT_RETURN_IF_ERROR(tx.DeleteJob(job.id));
+      JIT_RETURN_IF_ERROR(AppendEvent(tx, now, kSystemActor, "request.timed_out", r.id, "info"));
+      return tx.UpdateRequest(r);
+    });
+    if (s.ok() && wait.count() > 0) return JobOutcome::CheckAgain(wait);
+    return FromStatus(s);
+  }
+
+  // Marks `r` active (inside tx) and sets its expiry timer.
+  Status Activate(Tx& tx, Request& r, Time now, const json& details) {
+    r.state = RequestState::kActive;
+    r.activated_at = now;
+    r.expires_at = now + std::chrono::seconds(r.duration_seconds);
+    json d = details;
+    d["expires_at"] = FormatRfc3339(*r.expires_at);
+    JIT_RETURN_IF_ERROR(AppendEvent(tx, now, kSystemActor, "request.activated", r.id, "info", d));
+    JIT_RETURN_IF_ERROR(tx.PutJob(MakeJob(JobKind::kRevoke, r.id, *r.expires_at, now)));
+    JIT_RETURN_IF_ERROR(tx.DeleteJob(JobId(JobKind::kGrant, r.id)));
+    return tx.UpdateRequest(r);
+  }
+
+  // Ends `r` (inside tx) after its access is gone (or never existed).
+  Status End(Tx& tx, Request& r, Time now, const json& details) {
+    if (r.state == RequestState::kRevoking) {
+      r.state = RequestState::kEnded;
+      r.ended_at = now;
+      JIT_RETURN_IF_ERROR(
+          AppendEvent(tx, now, kSystemActor, "request.ended", r.id, "info", details));
+      JIT_RETURN_IF_ERROR(tx.UpdateRequest(r));
+    }
+    JIT_RETURN_IF_ERROR(tx.DeleteJob(JobId(JobKind::kGrant, r.id)));
+    return tx.DeleteJob(JobId(JobKind::kRevoke, r.id));
+  }
+
+  // Fails `r` for good (inside tx). When a create may have reached the provider, the
+  // assignment is handed to a revocation so that nothing is left behind.
+  Status Fail(Tx& tx, Request& r, Time now, const std::string& why) {
+    Time t = now;
+    r.state = RequestState::kFailed;
+    r.ended_at = t;
+    r.failure_reason = why;
+    JIT_RETURN_IF_ERROR(
+        AppendEvent(tx, t, kSystemActor, "request.failed", r.id, "warning", {{"reason", why}}));
+    JIT_RETURN_IF_ERROR(tx.DeleteJob(JobId(JobKind::kGrant, r.id)));
+    return tx.UpdateRequest(r);
+  }
+
+  // The grant job: make sure the assignment exists, sharing one that jit already holds or that
+  // existed before (standing access), then activate the request.
+  JobOutcome RunGrant(const Job& job) {
+    auto got = store_.GetRequest(job.request_id);
+    if (!got.has_value()) {
+      if (got.error().code() == StatusCode::kNotFound) return JobOutcome::Done();
+      return JobOutcome::Retry(got.error().ToString());
+    }
+    Request r = std::move(got).value();
+    if (r.state != RequestState::kApproved && r.state != RequestState::kRevoking) {
+      return JobOutcome::Done();
+    }
+    provider::Assignment a = AssignmentOf(r);
+
+    // Decide, from the ledger, what to do next.
+    enum class Next { kDone, kWait, kCheckStanding, kCreate, kPoll };
+    Next next = Next::kDone;
+    std::string op_id;
+    Status s = Transact([&](Tx& tx) -> Status {
+      JIT_ASSIGN_OR_RETURN(Request cur, tx.GetRequest(r.id));
+      r = cur;
+      Time now = clock_.Now();
+      JIT_ASSIGN_OR_RETURN(auto entry,
+                           tx.GetLedger(a.principal_id, a.account_id, a.permission_set_arn));
+      bool holder = entry && Holds(*entry, r.id);
+      if (r.state == RequestState::kRevoking && !holder) {
+        // Revoked before jit asked for anything: nothing to remove.
+        next = Next::kDone;
+        return End(tx, r, now, {{"assignment", "never created"}});
+      }
+      if (r.state != RequestState::kApproved && r.state != RequestState::kRevoking) {
+        next = Next::kDone;
+        return tx.DeleteJob(job.id);
+      }
+      if (!entry) {
+        next = Next::kCheckStanding;
+        return OkStatus();
+      }
+      switch (entry->state) {
+        case LedgerState::kPresent:
+          if (!holder) {
+            entry->holders.push_back(r.id);
+            entry->updated_at = now;
+            JIT_RETURN_IF_ERROR(tx.PutLedger(*entry));
+          }
+          next = Next::kDone;
+          if (r.state == RequestState::kRevoking) {
+            return tx.PutJob(MakeJob(JobKind::kRevoke, r.id, now, now));
+          }
+          return Activate(tx, r, now,
+                          {{"assignment", entry->origin == LedgerOrigin::kStanding
+                                              ? "standing (existed before jit)"
+                                              : "shared with an earlier grant"}});
+        case LedgerState::kGranting:
+          if (!holder) {
+            next = Next::kWait;  // another request is creating it; join once it exists
+            return OkStatus();
+          }
+          op_id = entry->operation_id;
+          next = op_id.empty() ? Next::kCreate : Next::kPoll;
+          return OkStatus();
+        case LedgerState::kRevoking:
+          next = Next::kWait;  // being deleted; create it again once that is done
+          return OkStatus();
+      }
+      return OkStatus();
+    });
+    if (!s.ok()) return JobOutcome::Retry(s.ToString());
+
+    switch (next) {
+      case Next::kDone:
+        return JobOutcome::Done();
+      case Next::kWait:
+        return JobOutcome::CheckAgain(options_.poll_interval);
+      case Next::kCheckStanding:
+        return CheckStandingThenCreate(job, r, a);
+      case Next::kCreate:
+        return Create(job, r, a);
+      case Next::kPoll:
+        return PollCreate(job, r, a, op_id);
+    }
+    return JobOutcome::Done();
+  }
+
+  // No ledger entry: the assignment may exist already (standing access). Record what we find.
+  JobOutcome CheckStandingThenCreate(const Job& job, Request& r, const provider::Assignment& a) {
+    auto listed = provider_.ListAssignments(a.account_id, a.permission_set_arn);
+    if (!listed.has_value()) return GrantTrouble(job, r, listed.error());
+    bool standing = std::find(listed->begin(), listed->end(), a) != listed->end();
+    bool create = false;
+    Status s = Transact([&](Tx& tx) -> Status {
+      JIT_ASSIGN_OR_RETURN(Request cur, tx.GetRequest(r.id));
+      r = cur;
+      JIT_ASSIGN_OR_RETURN(auto entry,
+                           tx.GetLedger(a.principal_id, a.account_id, a.permission_set_arn));
+      if (entry) return OkStatus();  // someone else got there first; the next run joins
+      if (r.state != RequestState::kApproved) return OkStatus();
+      Time now = clock_.Now();
+      LedgerEntry e;
+      e.principal_id = a.principal_id;
+      e.account_id = a.account_id;
+      e.permission_set_arn = a.permission_set_arn;
+      e.holders = {r.id};
+      e.updated_at = now;
+      if (standing) {
+        e.origin = LedgerOrigin::kStanding;
+        e.state = LedgerState::kPresent;
+        JIT_RETURN_IF_ERROR(tx.PutLedger(e));
+        JIT_RETURN_IF_ERROR(AppendEvent(tx, now, kSystemActor, "grant.standing", r.id, "warning",
+                                        {{"note",
+                                          "the user already held this assignment; jit will not "
+                                          "delete it"}}));
+        return Activate(tx, r, now, {{"assignment", "standing (existed before jit)"}});
+      }
+      // Record the intent before calling the provider, so that a crash in between is resumed.
+      e.origin = LedgerOrigin::kJit;
+      e.state = LedgerState::kGranting;
+      JIT_RETURN_IF_ERROR(tx.PutLedger(e));
+      create = true;
+      return OkStatus();
+    });
+    if (!s.ok()) return JobOutcome::Retry(s.ToString());
+    if (!create) return JobOutcome::CheckAgain(Duration(0));
+    return Create(job, r, a);
+  }
+
+  JobOutcome Create(const Job& job, Request& r, const provider::Assignment& a) {
+    auto op = provider_.Grant(a);
+    if (!op.has_value()) return GrantTrouble(job, r, op.error());
+    if (op->state == provider::OperationState::kInProgress) {
+      Status s = Transact([&](Tx& tx) -> Status {
+        JIT_ASSIGN_OR_RETURN(auto entry,
+                             tx.GetLedger(a.principal_id, a.account_id, a.permission_set_arn));
+        if (!entry || !Holds(*entry, r.id)) return OkStatus();
+        entry->operation_id = op->id;
+        entry->updated_at = clock_.Now();
+        JIT_RETURN_IF_ERROR(tx.PutLedger(*entry));
+        JIT_ASSIGN_OR_RETURN(Request cur, tx.GetRequest(r.id));
+        cur.grant_operation_id = op->id;
+        JIT_RETURN_IF_ERROR(AppendEvent(tx, clock_.Now(), kSystemActor, "grant.started", r.id,
+                                        "info", {{"operation_id", op->id}}));
+        return tx.UpdateRequest(cur);
+      });
+      if (!s.ok()) return JobOutcome::Retry(s.ToString());
+      return JobOutcome::CheckAgain(options_.poll_interval);
+    }
+    return Settle(job, r, a, *op);
+  }
+
+  JobOutcome PollCreate(const Job& job, Request& r, const provider::Assignment& a,
+                        const std::string& op_id) {
+    auto op = provider_.GrantStatus(op_id);
+    if (!op.has_value()) {
+      if (op.error().code() == StatusCode::kNotFound) {
+        // The provider forgot the operation: ask again (creating an existing one succeeds).
+        return Create(job, r, a);
+      }
+      return GrantTrouble(job, r, op.error());
+    }
+    if (op->state == provider::OperationState::kInProgress) {
+      return JobOutcome::CheckAgain(options_.poll_interval);
+    }
+    return Settle(job, r, a, *op);
+  }
+
+  // A create has finished: the assignment exists (activate, or hand over to a revocation when
+  // the request was revoked meanwhile) or it failed (fail the request).
+  JobOutcome Settle(const Job& job, Request& r, const provider::Assignment& a,
+                    const provider::Operation& op) {
+    bool ok = op.state == provider::OperationState::kSucceeded;
+    Status s = Transact([&](Tx& tx) -> Status {
+      JIT_ASSIGN_OR_RETURN(Request cur, tx.GetRequest(r.id));
+      r = cur;
+      Time now = clock_.Now();
+      JIT_ASSIGN_OR_RETURN(auto entry,
+                           tx.GetLedger(a.principal_id, a.account_id, a.permission_set_arn));
+      if (!entry || !Holds(*entry, r.id)) return tx.DeleteJob(job.id);
+      if (!ok) {
+        JIT_RETURN_IF_ERROR(tx.DeleteLedger(a.principal_id, a.account_id, a.permission_set_arn));
+        JIT_RETURN_IF_ERROR(AppendEvent(tx, now, kSystemActor, "grant.failed", r.id, "warning",
+                                        {{"reason", op.failure_reason}}));
+        if (r.state == RequestState::kRevoking) return End(tx, r, now, {{"assignment", "failed"}});
+        return Fail(tx, r, now,
+                    "Identity Center could not create the assignment: " + op.failure_reason);
+      }
+      entry->state = LedgerState::kPresent;
+      entry->operation_id.clear();
+      entry->updated_at = now;
+      JIT_RETURN_IF_ERROR(tx.PutLedger(*entry));
+      JIT_RETURN_IF_ERROR(AppendEvent(tx, now, kSystemActor, "grant.succeeded", r.id, "info"));
+      if (r.state == RequestState::kRevoking) {
+        JIT_RETURN_IF_ERROR(tx.DeleteJob(job.id));
+        return tx.PutJob(MakeJob(JobKind::kRevoke, r.id, now, now));
+      }
+      return Activate(tx, r, now, {{"assignment", "created"}});
+    });
+    if (!s.ok()) return JobOutcome::Retry(s.ToString());
+    return JobOutcome::Done();
+  }
+
+  // A provider call of the grant failed. Retryable errors are retried up to a limit; then, or
+  // at once for errors that retrying will not mend, the request fails. Whatever the provider
+  // may have created is handed to a revocation.
+  JobOutcome GrantTrouble(const Job& job, Request& r, const Status& err) {
+    bool retryable = err.code() == StatusCode::kUnavailable || err.code() == StatusCode::kAborted;
+    if (retryable && job.attempts + 1 < options_.max_grant_attempts) {
+      return JobOutcome::Retry(err.ToString());
+    }
+    provider::Assignment a = AssignmentOf(r);
+    Status s = Transact([&](Tx& tx) -> Status {
+      JIT_ASSIGN_OR_RETURN(Request cur, tx.GetRequest(r.id));
+      r = cur;
+      Time now = clock_.Now();
+      JIT_ASSIGN_OR_RETURN(auto entry,
+                           tx.GetLedger(a.principal_id, a.account_id, a.permission_set_arn));
+      bool holder = entry && Holds(*entry, r.id);
+      if (holder && entry->state == LedgerState::kGranting) {
+        // A create may have reached Identity Center: delete to be sure.
+        entry->state = LedgerState::kRevoking;
+        entry->operation_id.clear();
+        entry->updated_at = now;
+        JIT_RETURN_IF_ERROR(tx.PutLedger(*entry));
+        JIT_RETURN_IF_ERROR(tx.PutJob(MakeJob(JobKind::kRevoke, r.id, now, now)));
+      }
+      if (r.state == RequestState::kRevoking) {
+        if (holder) return tx.DeleteJob(job.id);  // the revocation finishes it
+        return End(tx, r, now, {{"assignment", "never created"}});
+      }
+      if (r.state != RequestState::kApproved) return tx.DeleteJob(job.id);
+      return Fail(tx, r, now, err.message());
+    });
+    if (!s.ok()) return JobOutcome::Retry(s.ToString());
+    return JobOutcome::Done();
+  }
+
+  // The revoke job: due at expiry (or now, after an early revoke). Releases this request's hold
+  // on the assignment and deletes the assignment when jit made it and nobody else holds it.
+  // Never gives up: every failure is retried.
+  JobOutcome RunRevoke(const Job& job) {
+    enum class Next { kDone, kDelete, kPoll, kWait, kNotYet };
+    Next next = Next::kDone;
+    std::string op_id;
+    Duration not_yet{0};
+    Request r;
+    Status s = Transact([&](Tx& tx) -> Status {
+      auto got = tx.GetRequest(job.request_id);
+      if (!got.has_value()) {
+        if (got.error().code() != StatusCode::kNotFound) return got.error();
+        next = Next::kDone;
+        return tx.DeleteJob(job.id);
+      }
+      r = std::move(got).value();
+      Time now = clock_.Now();
+      if (r.state == RequestState::kActive) {
+        if (r.expires_at && now < *r.expires_at) {
+          // Fired early (the wall clock moved back, or the grant was extended): wait again.
+          next = Next::kNotYet;
+          not_yet = std::chrono::duration_cast<Duration>(*r.expires_at - now);
+          return OkStatus();
+        }
+        r.state = RequestState::kRevoking;
+        r.end_reason = "expired";
+        JIT_RETURN_IF_ERROR(AppendEvent(tx, now, kSystemActor, "request.expired", r.id, "info",
+                                        {{"expires_at", FormatRfc3339(*r.expires_at)}}));
+        JIT_RETURN_IF_ERROR(tx.UpdateRequest(r));
+      }
+      provider::Assignment a = AssignmentOf(r);
+      JIT_ASSIGN_OR_RETURN(auto entry,
+                           tx.GetLedger(a.principal_id, a.account_id, a.permission_set_arn));
+      if (!entry || !Holds(*entry, r.id)) {
+        next = Next::kDone;
+        return End(tx, r, now, {{"assignment", "not held"}});
+      }
+      switch (entry->state) {
+        case LedgerState::kGranting:
+          next = Next::kWait;  // the grant job settles the create first
+          return OkStatus();
+        case LedgerState::kPresent:
+          if (entry->origin == LedgerOrigin::kStanding || entry->holders.size() > 1) {
+            bool standing = entry->origin == LedgerOrigin::kStanding;
+            RemoveHolder(*entry, r.id);
+            if (entry->holders.empty()) {
+              JIT_RETURN_IF_ERROR(
+                  tx.DeleteLedger(a.principal_id, a.account_id, a.permission_set_arn));
+            } else {
+              entry->updated_at = now;
+              JIT_RETURN_IF_ERROR(tx.PutLedger(*entry));
+            }
+            next = Next::kDone;
+            return End(tx, r, now,
+                       {{"assignment", standing ? "kept (standing access)"
+                                                : "kept (still held by another grant)"}});
+          }
+          // The last holder of an assignment jit made: delete it.
+          entry->state = LedgerState::kRevoking;
+          entry->operation_id.clear();
+          entry->updated_at = now;
+          JIT_RETURN_IF_ERROR(tx.PutLedger(*entry));
+          next = Next::kDelete;
+          return OkStatus();
+        case LedgerState::kRevoking:
+          op_id = entry->operation_id;
+          next = op_id.empty() ? Next::kDelete : Next::kPoll;
+          return OkStatus();
+      }
+      return OkStatus();
+    });
+    if (!s.ok()) return JobOutcome::Retry(s.ToString());
+
+    provider::Assignment a = AssignmentOf(r);
+    switch (next) {
+      case Next::kDone:
+        return JobOutcome::Done();
+      case Next::kNotYet:
+        return JobOutcome::CheckAgain(not_yet);
+      case Next::kWait:
+        return JobOutcome::CheckAgain(options_.poll_interval);
+      case Next::kDelete: {
+        auto op = provider_.Revoke(a);
+        if (!op.has_value()) return JobOutcome::Retry(op.error().ToString());
+        if (op->state == provider::OperationState::kInProgress) {
+          Status rec = Transact([&](Tx& tx) -> Status {
+            JIT_ASSIGN_OR_RETURN(auto entry,
+                                 tx.GetLedger(a.principal_id, a.account_id, a.permission_set_arn));
+            if (!entry || !Holds(*entry, r.id)) return OkStatus();
+            entry->operation_id = op->id;
+            JIT_RETURN_IF_ERROR(tx.PutLedger(*entry));
+            JIT_ASSIGN_OR_RETURN(Request cur, tx.GetRequest(r.id));
+            cur.revoke_operation_id = op->id;
+            JIT_RETURN_IF_ERROR(AppendEvent(tx, clock_.Now(), kSystemActor, "revoke.started", r.id,
+                                            "info", {{"operation_id", op->id}}));
+            return tx.UpdateRequest(cur);
+          });
+          if (!rec.ok()) return JobOutcome::Retry(rec.ToString());
+          return JobOutcome::CheckAgain(options_.poll_interval);
+        }
+        return SettleRevoke(job, r, a, *op);
+      }
+      case Next::kPoll: {
+        auto op = provider_.RevokeStatus(op_id);
+        if (!op.has_value()) {
+          if (op.error().code() == StatusCode::kNotFound) {
+            Status f = ForgetRevokeOperation(r, a);
+            if (!f.ok()) return JobOutcome::Retry(f.ToString());
+            return JobOutcome::CheckAgain(Duration(0));
+          }
+          return JobOutcome::Retry(op.error().ToString());
+        }
+        if (op->state == provider::OperationState::kInProgress) {
+          return JobOutcome::CheckAgain(options_.poll_interval);
+        }
+        return SettleRevoke(job, r, a, *op);
+      }
+    }
+    return JobOutcome::Done();
+  }
+
+  // Clears the recorded delete operation so that the next run issues the delete again.
+  Status ForgetRevokeOperation(const Request& r, const provider::Assignment& a) {
+    return Transact([&](Tx& tx) -> Status {
+      JIT_ASSIGN_OR_RETURN(auto entry,
+                           tx.GetLedger(a.principal_id, a.account_id, a.permission_set_arn));
+      if (!entry || !Holds(*entry, r.id)) return OkStatus();
+      entry->operation_id.clear();
+      return tx.PutLedger(*entry);
+    });
+  }
+
+  JobOutcome SettleRevoke(const Job& job, Request& r, const provider::Assignment& a,
+                          const provider::Operation& op) {
+    if (op.state == provider::OperationState::kFailed) {
+      // Identity Center could not delete it: issue the delete again, with back-off, until it can.
+      Status s = ForgetRevokeOperation(r, a);
+      if (!s.ok()) return JobOutcome::Retry(s.ToString());
+      return JobOutcome::Retry("Identity Center could not delete the assignment: " +
+                               op.failure_reason);
+    }
+    Status s = Transact([&](Tx& tx) -> Status {
+      JIT_ASSIGN_OR_RETURN(Request cur, tx.GetRequest(r.id));
+      r = cur;
+      Time now = clock_.Now();
+      JIT_RETURN_IF_ERROR(tx.DeleteLedger(a.principal_id, a.account_id, a.permission_set_arn));
+      JIT_RETURN_IF_ERROR(AppendEvent(tx, now, kSystemActor, "revoke.succeeded", r.id, "info"));
+      JIT_RETURN_IF_ERROR(tx.DeleteJob(job.id));
+      return End(tx, r, now, {{"assignment", "deleted"}});
+    });
+    if (!s.ok()) return JobOutcome::Retry(s.ToString());
+    return JobOutcome::Done();
+  }
+
+  store::Store& store_;
+  policy::ConfigHolder& config_;
+  provider::Provider& provider_;
+  Clock& clock_;
+  WorkflowOptions options_;
+};
+
+Workflow::Workflow(store::Store& store, policy::ConfigHolder& config, provider::Provider& provider,
+                   Clock& clock, WorkflowOptions options)
+    : impl_(std::make_shared<Impl>(store, config, provider, clock, std::move(options))) {}
+
+Result<store::Request> Workflow::Submit(const policy::Identity& who, const SubmitInput& in) {
+  return impl_->Submit(who, in);
+}
+Result<store::Request> Workflow::Approve(const policy::Identity& who, const std::string& id,
+                                         const std::string& comment) {
+  return impl_->Approve(who, id, comment);
+}
+Result<store::Request> Workflow::Deny(const policy::Identity& who, const std::string& id,
+                                      const std::string& reason) {
+  return impl_->Deny(who, id, reason);
+}
+Result<store::Request> Workflow::Cancel(const policy::Identity& who, const std::string& id) {
+  return impl_->Cancel(who, id);
+}
+Result<store::Request> Workflow::Revoke(const policy::Identity& who, const std::string& id,
+                                        const std::string& reason) {
+  return impl_->Revoke(who, id, reason);
+}
+Result<RequestView> Workflow::Get(const policy::Identity& who, const std::string& id) {
+  return impl_->Get(who, id);
+}
+Result<store::RequestPage> Workflow::List(const policy::Identity& who, const ListInput& in) {
+  return impl_->List(who, in);
+}
+Result<std::vector<store::AuditEvent>> Workflow::Audit(const policy::Identity& who,
+                                                       std::int64_t after_seq, int limit) {
+  return impl_->Audit(who, after_seq, limit);
+}
+scheduler::JobOutcome Workflow::Run(const store::Job& job) { return impl_->Run(job); }
+
+}  // namespace jit::workflow

@@ -1,0 +1,433 @@
+#include "workflow/workflow.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+
+#include "core/testing.h"
+#include "policy/config.h"
+#include "provider/fake_provider.h"
+#include "scheduler/scheduler.h"
+#include "store/memory_store.h"
+
+namespace jit::workflow {
+namespace {
+
+using ::jit::testing::IsOk;
+using ::jit::testing::StatusIs;
+using provider::FakeProvider;
+using std::chrono::hours;
+using std::chrono::minutes;
+using std::chrono::seconds;
+using store::RequestState;
+using ::testing::HasSubstr;
+
+const policy::Identity kAlice{"alice", {"engineers"}, "a11ce000-0000-4000-8000-000000000001"};
+const policy::Identity kBob{"bob", {"approvers"}, "b0b00000-0000-4000-8000-000000000002"};
+const policy::Identity kCarol{
+    "carol", {"approvers", "sre", "admins"}, "ca401000-0000-4000-8000-000000000003"};
+const policy::Identity kDave{"dave", {"engineers"}, "da7e0000-0000-4000-8000-000000000004"};
+
+constexpr char kReadOnlyArn[] =
+    "arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-1111111111111111";
+
+policy::Config DevConfig() {
+  auto c = policy::ParseConfig(policy::DevConfigYaml(), "dev");
+  JIT_CHECK(c.has_value());
+  return std::move(c).value();
+}
+
+// The workflow over the in-memory store and the fake provider, with the scheduler running jobs
+// inline whenever the fake clock is advanced.
+class WorkflowTest : public ::testing::Test {
+ protected:
+  explicit WorkflowTest(policy::Config config = DevConfig(), WorkflowOptions options = {})
+      : config_(std::move(config)),
+        store_(store::NewMemoryStore(clock_)),
+        workflow_(*store_, config_, provider_, clock_, options),
+        scheduler_(*store_, workflow_, clock_, SchedulerOptions()) {}
+
+  static scheduler::SchedulerOptions SchedulerOptions() {
+    scheduler::SchedulerOptions o;
+    o.workers = 0;
+    return o;
+  }
+
+  void SetUp() override { ASSERT_OK(scheduler_.Start()); }
+  void TearDown() override { scheduler_.Stop(); }
+
+  // Runs whatever is due now.
+  void Settle() { clock_.Advance(Duration(0)); }
+
+  store::Request Submit(const policy::Identity& who, const std::string& account,
+                        const std::string& ps, Duration d, const std::string& reason = "work") {
+    auto r = workflow_.Submit(who, {account, ps, d, reason, ""});
+    EXPECT_OK(r);
+    return r.value_or(store::Request{});
+  }
+
+  RequestState StateOf(const std::string& id) {
+    auto r = store_->GetRequest(id);
+    JIT_CHECK(r.has_value());
+    return r->state;
+  }
+
+  std::vector<std::string> Actions(const std::string& id) {
+    std::vector<std::string> out;
+    auto v = workflow_.Get(kCarol, id);
+    if (!v.has_value()) return out;
+    for (const auto& e : v->history) out.push_back(e.action);
+    return out;
+  }
+
+  provider::Assignment AssignmentFor(const policy::Identity& who, const std::string& account,
+                                     const std::string& arn) {
+    return {who.principal_id, account, arn};
+  }
+
+  FakeClock clock_;
+  policy::ConfigHolder config_;
+  FakeProvider provider_;
+  std::unique_ptr<store::Store> store_;
+  Workflow workflow_;
+  scheduler::Scheduler scheduler_;
+};
+
+TEST_F(WorkflowTest, AutoApprovedGrantIsActiveThenEndsAtExpiry) {
+  auto r = Submit(kAlice, "sandbox", "ReadOnly", minutes(30));
+  EXPECT_EQ(r.state, RequestState::kApproved);
+  Settle();
+  auto a = AssignmentFor(kAlice, "111111111111", kReadOnlyArn);
+  EXPECT_EQ(StateOf(r.id), RequestState::kActive);
+  EXPECT_TRUE(provider_.Has(a));
+  auto active = store_->GetRequest(r.id);
+  ASSERT_OK(active);
+  ASSERT_TRUE(active->expires_at.has_value());
+  EXPECT_EQ(*active->expires_at, *active->activated_at + minutes(30));
+
+  clock_.Advance(minutes(30) - seconds(1));
+  EXPECT_EQ(StateOf(r.id), RequestState::kActive);
+  EXPECT_TRUE(provider_.Has(a));
+  clock_.Advance(seconds(1));
+  EXPECT_EQ(StateOf(r.id), RequestState::kEnded);
+  EXPECT_FALSE(provider_.Has(a));
+  auto ended = store_->GetRequest(r.id);
+  EXPECT_EQ(*ended->ended_at, *ended->expires_at);  // on time, to the millisecond
+  EXPECT_EQ(ended->end_reason, "expired");
+  EXPECT_THAT(Actions(r.id),
+              ::testing::ElementsAre("request.created", "request.approved", "grant.succeeded",
+                                     "request.activated", "request.expired", "revoke.succeeded",
+                                     "request.ended"));
+}
+
+TEST_F(WorkflowTest, ApprovalFlowNeedsAnotherPerson) {
+  auto r = Submit(kAlice, "prod", "Admin", minutes(30), "incident 42");
+  EXPECT_EQ(r.state, RequestState::kPending);
+  EXPECT_THAT(workflow_.Approve(kAlice, r.id, ""), StatusIs(StatusCode::kPermissionDenied));
+  EXPECT_THAT(workflow_.Approve(kDave, r.id, ""), StatusIs(StatusCode::kNotFound));
+  Settle();
+  EXPECT_EQ(StateOf(r.id), RequestState::kPending);
+  EXPECT_EQ(provider_.Calls(FakeProvider::Op::kGrant), 0);
+
+  auto approved = workflow_.Approve(kBob, r.id, "ok");
+  ASSERT_OK(approved);
+  EXPECT_EQ(approved->state, RequestState::kApproved);
+  ASSERT_EQ(approved->approvals.size(), 1u);
+  EXPECT_EQ(approved->approvals[0].approver, "bob");
+  Settle();
+  EXPECT_EQ(StateOf(r.id), RequestState::kActive);
+  // A second decision on a decided request is a conflict.
+  EXPECT_THAT(workflow_.Approve(kCarol, r.id, ""), StatusIs(StatusCode::kFailedPrecondition));
+  EXPECT_THAT(workflow_.Deny(kCarol, r.id, "no"), StatusIs(StatusCode::kFailedPrecondition));
+}
+
+TEST_F(WorkflowTest, AdminCannotApproveOwnRequest) {
+  const policy::Identity carol_engineer{
+      "carol", {"engineers", "approvers", "admins"}, kCarol.principal_id};
+  auto r = Submit(carol_engineer, "prod", "Admin", minutes(30), "x");
+  EXPECT_THAT(workflow_.Approve(carol_engineer, r.id, "me"),
+              StatusIs(StatusCode::kPermissionDenied, HasSubstr("your own request")));
+  EXPECT_EQ(StateOf(r.id), RequestState::kPending);
+}
+
+TEST_F(WorkflowTest, BreakGlassIsSelfActivatedWithAHighSeverityEvent) {
+  auto r = Submit(kCarol, "prod", "BreakGlass", minutes(10), "outage");
+  // Break-glass is self-activated: no approval, a high-severity event.
+  EXPECT_EQ(r.state, RequestState::kApproved);
+  Settle();
+  EXPECT_EQ(StateOf(r.id), RequestState::kActive);
+  auto v = workflow_.Get(kCarol, r.id);
+  ASSERT_OK(v);
+  bool high = false;
+  for (const auto& e : v->history)
+    high = high || (e.action == "breakglass.activated" && e.severity == "high");
+  EXPECT_TRUE(high);
+}
+
+TEST_F(WorkflowTest, PendingRequestTimesOut) {
+  auto r = Submit(kAlice, "prod", "Admin", minutes(30), "x");
+  clock_.Advance(minutes(15) - seconds(1));
+  EXPECT_EQ(StateOf(r.id), RequestState::kPending);
+  clock_.Advance(seconds(1));
+  EXPECT_EQ(StateOf(r.id), RequestState::kTimedOut);
+  EXPECT_THAT(workflow_.Approve(kBob, r.id, ""), StatusIs(StatusCode::kFailedPrecondition));
+}
+
+TEST_F(WorkflowTest, DenyAndCancel) {
+  auto r1 = Submit(kAlice, "prod", "Admin", minutes(30), "x");
+  EXPECT_THAT(workflow_.Deny(kBob, r1.id, ""), StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(workflow_.Deny(kAlice, r1.id, "no"), StatusIs(StatusCode::kPermissionDenied));
+  auto denied = workflow_.Deny(kBob, r1.id, "not now");
+  ASSERT_OK(denied);
+  EXPECT_EQ(denied->state, RequestState::kDenied);
+  EXPECT_EQ(denied->decided_by, "bob");
+
+  auto r2 = Submit(kAlice, "prod", "Admin", minutes(30), "x");
+  EXPECT_THAT(workflow_.Cancel(kBob, r2.id), StatusIs(StatusCode::kPermissionDenied));
+  ASSERT_OK(workflow_.Cancel(kAlice, r2.id));
+  EXPECT_EQ(StateOf(r2.id), RequestState::kCancelled);
+  EXPECT_THAT(workflow_.Cancel(kAlice, r2.id), StatusIs(StatusCode::kFailedPrecondition));
+  // Nothing left to time out.
+  clock_.Advance(hours(1));
+  EXPECT_EQ(StateOf(r1.id), RequestState::kDenied);
+  EXPECT_EQ(StateOf(r2.id), RequestState::kCancelled);
+}
+
+TEST_F(WorkflowTest, EarlyRevokeByRequesterOrAdminOnly) {
+  auto r = Submit(kAlice, "sandbox", "ReadOnly", hours(1));
+  Settle();
+  auto a = AssignmentFor(kAlice, "111111111111", kReadOnlyArn);
+  ASSERT_TRUE(provider_.Has(a));
+  EXPECT_THAT(workflow_.Revoke(kBob, r.id, ""), StatusIs(StatusCode::kNotFound));  // not his
+  auto revoked = workflow_.Revoke(kCarol, r.id, "suspicious");
+  ASSERT_OK(revoked);
+  EXPECT_EQ(revoked->state, RequestState::kRevoking);
+  Settle();
+  EXPECT_EQ(StateOf(r.id), RequestState::kEnded);
+  EXPECT_FALSE(provider_.Has(a));
+  EXPECT_THAT(store_->GetRequest(r.id)->end_reason, HasSubstr("revoked by carol: suspicious"));
+  EXPECT_THAT(workflow_.Revoke(kAlice, r.id, ""), StatusIs(StatusCode::kFailedPrecondition));
+}
+
+TEST_F(WorkflowTest, StandingAssignmentIsNeverDeleted) {
+  auto a = AssignmentFor(kAlice, "111111111111", kReadOnlyArn);
+  provider_.AddStanding(a);
+  auto r = Submit(kAlice, "sandbox", "ReadOnly", minutes(5));
+  Settle();
+  EXPECT_EQ(StateOf(r.id), RequestState::kActive);
+  EXPECT_EQ(provider_.Calls(FakeProvider::Op::kGrant), 0);
+  clock_.Advance(minutes(5));
+  EXPECT_EQ(StateOf(r.id), RequestState::kEnded);
+  EXPECT_TRUE(provider_.Has(a));
+  EXPECT_EQ(provider_.Calls(FakeProvider::Op::kRevoke), 0);
+}
+
+TEST_F(WorkflowTest, OverlappingGrantsShareOneAssignment) {
+  auto a = AssignmentFor(kAlice, "111111111111", kReadOnlyArn);
+  auto r1 = Submit(kAlice, "sandbox", "ReadOnly", minutes(10));
+  Settle();
+  auto r2 = Submit(kAlice, "sandbox", "ReadOnly", minutes(30));
+  Settle();
+  EXPECT_EQ(StateOf(r2.id), RequestState::kActive);
+  EXPECT_EQ(provider_.Calls(FakeProvider::Op::kGrant), 1);
+  clock_.Advance(minutes(10));
+  EXPECT_EQ(StateOf(r1.id), RequestState::kEnded);
+  EXPECT_TRUE(provider_.Has(a)) << "still held by the second grant";
+  clock_.Advance(minutes(20));
+  EXPECT_EQ(StateOf(r2.id), RequestState::kEnded);
+  EXPECT_FALSE(provider_.Has(a));
+  EXPECT_EQ(provider_.Calls(FakeProvider::Op::kRevoke), 1);
+}
+
+TEST_F(WorkflowTest, RevocationIsRetriedUntilItSucceeds) {
+  auto a = AssignmentFor(kAlice, "111111111111", kReadOnlyArn);
+  auto r = Submit(kAlice, "sandbox", "ReadOnly", minutes(5));
+  Settle();
+  provider_.FailNext(FakeProvider::Op::kRevoke, 20, UnavailableError("ThrottlingException"));
+  clock_.Advance(minutes(5));
+  EXPECT_EQ(StateOf(r.id), RequestState::kRevoking);
+  EXPECT_TRUE(provider_.Has(a));
+  clock_.Advance(seconds(10));
+  EXPECT_EQ(StateOf(r.id), RequestState::kRevoking);
+  EXPECT_EQ(scheduler_.Stats().overdue_revocations, 1);
+  for (int i = 0; i < 40 && StateOf(r.id) != RequestState::kEnded; ++i) clock_.Advance(minutes(5));
+  EXPECT_EQ(StateOf(r.id), RequestState::kEnded);
+  EXPECT_FALSE(provider_.Has(a));
+  EXPECT_EQ(provider_.Calls(FakeProvider::Op::kRevoke), 21);
+  EXPECT_EQ(scheduler_.Stats().overdue_revocations, 0);
+}
+
+TEST_F(WorkflowTest, GrantFailingForGoodFailsTheRequest) {
+  provider_.FailGrantsWithReason("the account's IAM role quota is full");
+  auto r = Submit(kAlice, "sandbox", "ReadOnly", minutes(5));
+  Settle();
+  auto got = store_->GetRequest(r.id);
+  EXPECT_EQ(got->state, RequestState::kFailed);
+  EXPECT_THAT(got->failure_reason, HasSubstr("quota is full"));
+  EXPECT_TRUE(provider_.Assignments().empty());
+}
+
+TEST_F(WorkflowTest, GrantGivesUpAfterRetriesAndLeavesNothingBehind) {
+  provider_.FailNext(FakeProvider::Op::kGrant, 1000, UnavailableError("InternalServerException"));
+  auto r = Submit(kAlice, "sandbox", "ReadOnly", minutes(5));
+  for (int i = 0; i < 20; ++i) clock_.Advance(minutes(5));
+  EXPECT_EQ(StateOf(r.id), RequestState::kFailed);
+  EXPECT_EQ(provider_.Calls(FakeProvider::Op::kGrant), WorkflowOptions().max_grant_attempts);
+  EXPECT_TRUE(provider_.Assignments().empty());
+  auto jobs = store_->ListJobs();
+  ASSERT_OK(jobs);
+  EXPECT_TRUE(jobs->empty());
+}
+
+TEST_F(WorkflowTest, AsynchronousCreateIsPolledUntilItSucceeds) {
+  provider_.SetAsyncPolls(3);
+  auto r = Submit(kAlice, "sandbox", "ReadOnly", minutes(5));
+  Settle();
+  EXPECT_EQ(StateOf(r.id), RequestState::kApproved);
+  clock_.Advance(seconds(10));
+  EXPECT_EQ(StateOf(r.id), RequestState::kActive);
+  clock_.Advance(minutes(5) + seconds(10));
+  EXPECT_EQ(StateOf(r.id), RequestState::kEnded);
+  EXPECT_TRUE(provider_.Assignments().empty());
+}
+
+TEST_F(WorkflowTest, RevokeWhileCreateIsInFlightDeletesTheAssignment) {
+  provider_.SetAsyncPolls(3);
+  auto r = Submit(kAlice, "sandbox", "ReadOnly", minutes(30));
+  Settle();  // create started, not finished
+  ASSERT_EQ(provider_.Calls(FakeProvider::Op::kGrant), 1);
+  ASSERT_OK(workflow_.Revoke(kAlice, r.id, "changed my mind"));
+  clock_.Advance(seconds(30));
+  EXPECT_EQ(StateOf(r.id), RequestState::kEnded);
+  EXPECT_TRUE(provider_.Assignments().empty());
+}
+
+TEST_F(WorkflowTest, RevokeBeforeGrantStartsCreatesNothing) {
+  auto r = Submit(kAlice, "sandbox", "ReadOnly", minutes(30));
+  ASSERT_OK(workflow_.Revoke(kAlice, r.id, ""));
+  Settle();
+  EXPECT_EQ(StateOf(r.id), RequestState::kEnded);
+  EXPECT_EQ(provider_.Calls(FakeProvider::Op::kGrant), 0);
+}
+
+TEST_F(WorkflowTest, ReplayedJobsDoNoHarm) {
+  auto r = Submit(kAlice, "sandbox", "ReadOnly", minutes(5));
+  store::Job grant;
+  grant.id = "grant:" + r.id;
+  grant.kind = store::JobKind::kGrant;
+  grant.request_id = r.id;
+  Settle();
+  // The grant job runs again after it is done (as after a crash before its deletion).
+  EXPECT_EQ(workflow_.Run(grant).kind, scheduler::JobOutcome::Kind::kDone);
+  EXPECT_EQ(provider_.Calls(FakeProvider::Op::kGrant), 1);
+  clock_.Advance(minutes(5));
+  store::Job revoke = grant;
+  revoke.id = "revoke:" + r.id;
+  revoke.kind = store::JobKind::kRevoke;
+  EXPECT_EQ(workflow_.Run(revoke).kind, scheduler::JobOutcome::Kind::kDone);
+  EXPECT_EQ(provider_.Calls(FakeProvider::Op::kRevoke), 1);
+  auto actions = Actions(r.id);
+  EXPECT_EQ(std::count(actions.begin(), actions.end(), "request.ended"), 1);
+  EXPECT_EQ(std::count(actions.begin(), actions.end(), "request.activated"), 1);
+}
+
+TEST_F(WorkflowTest, OutsidePolicyIsRefused) {
+  EXPECT_THAT(workflow_.Submit(kAlice, {"sandbox", "ReadOnly", hours(9), "x", ""}),
+              StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(workflow_.Submit(kAlice, {"nope", "ReadOnly", hours(1), "x", ""}),
+              StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(workflow_.Submit(kAlice, {"prod", "Admin", hours(1), "", ""}),
+              StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(workflow_.Submit(kBob, {"prod", "Admin", hours(1), "x", ""}),
+              StatusIs(StatusCode::kPermissionDenied));
+  policy::Identity no_principal{"bot", {"engineers"}, ""};
+  EXPECT_THAT(workflow_.Submit(no_principal, {"sandbox", "ReadOnly", hours(1), "x", ""}),
+              StatusIs(StatusCode::kInvalidArgument));
+  auto all = store_->ListRequests({});
+  EXPECT_TRUE(all->items.empty());
+}
+
+TEST_F(WorkflowTest, VisibilityFollowsRoles) {
+  auto mine = Submit(kAlice, "sandbox", "ReadOnly", minutes(5));
+  auto other = Submit(kDave, "prod", "Admin", minutes(5), "y");
+  auto carols = Submit(kCarol, "sandbox", "BreakGlass", minutes(5), "z");
+  EXPECT_OK(workflow_.Get(kAlice, mine.id));
+  EXPECT_THAT(workflow_.Get(kAlice, other.id), StatusIs(StatusCode::kNotFound));
+  EXPECT_THAT(workflow_.Get(kAlice, carols.id), StatusIs(StatusCode::kNotFound));
+  EXPECT_THAT(workflow_.Get(kAlice, "req_bogus"), StatusIs(StatusCode::kNotFound));
+  EXPECT_OK(workflow_.Get(kBob, other.id));  // he may approve it
+  EXPECT_THAT(workflow_.Get(kBob, mine.id), StatusIs(StatusCode::kNotFound));
+  EXPECT_OK(workflow_.Get(kCarol, mine.id));  // admin
+
+  auto alice_list = workflow_.List(kAlice, {});
+  ASSERT_OK(alice_list);
+  ASSERT_EQ(alice_list->items.size(), 1u);
+  EXPECT_EQ(alice_list->items[0].id, mine.id);
+  auto carol_list = workflow_.List(kCarol, {});
+  EXPECT_EQ(carol_list->items.size(), 3u);
+  ListInput only_mine;
+  only_mine.mine = true;
+  EXPECT_EQ(workflow_.List(kCarol, only_mine)->items.size(), 1u);
+
+  EXPECT_THAT(workflow_.Audit(kAlice, 0, 100), StatusIs(StatusCode::kPermissionDenied));
+  EXPECT_OK(workflow_.Audit(kCarol, 0, 100));
+}
+
+TEST_F(WorkflowTest, StoreOutageFailsCleanlyAndRevocationFinishesAfter) {
+  auto* mem = static_cast<store::MemoryStore*>(store_.get());
+  auto a = AssignmentFor(kAlice, "111111111111", kReadOnlyArn);
+  auto r = Submit(kAlice, "sandbox", "ReadOnly", minutes(5));
+  Settle();
+  mem->FailTransactionsWith(UnavailableError("disk full"));
+  EXPECT_THAT(workflow_.Submit(kAlice, {"sandbox", "ReadOnly", minutes(5), "x", ""}),
+              StatusIs(StatusCode::kUnavailable));
+  clock_.Advance(minutes(10));
+  EXPECT_EQ(StateOf(r.id), RequestState::kActive);  // could not be recorded yet
+  mem->FailTransactionsWith(OkStatus());
+  for (int i = 0; i < 20 && StateOf(r.id) != RequestState::kEnded; ++i) clock_.Advance(minutes(5));
+  EXPECT_EQ(StateOf(r.id), RequestState::kEnded);
+  EXPECT_FALSE(provider_.Has(a));
+}
+
+policy::Config TwoApproverConfig() {
+  auto c = policy::ParseConfig(R"(
+accounts:
+  - {id: "222222222222", name: prod, tags: [prod]}
+permission_sets:
+  - {name: Admin, arn: "arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-2222222222222222"}
+admins: {groups: [admins]}
+rules:
+  - name: two-person
+    requesters: {groups: [engineers]}
+    accounts: {names: [prod]}
+    permission_sets: [Admin]
+    max_duration: 1h
+    approval: {approvers: {groups: [approvers]}, required: 2, timeout: 30m}
+)",
+                               "two.yaml");
+  JIT_CHECK(c.has_value());
+  return std::move(c).value();
+}
+
+class TwoApproverTest : public WorkflowTest {
+ protected:
+  TwoApproverTest() : WorkflowTest(TwoApproverConfig()) {}
+};
+
+TEST_F(TwoApproverTest, NeedsTwoDistinctApprovers) {
+  auto r = Submit(kAlice, "prod", "Admin", minutes(30));
+  ASSERT_OK(workflow_.Approve(kBob, r.id, "one"));
+  EXPECT_EQ(StateOf(r.id), RequestState::kPending);
+  EXPECT_THAT(workflow_.Approve(kBob, r.id, "again"), StatusIs(StatusCode::kFailedPrecondition));
+  EXPECT_EQ(StateOf(r.id), RequestState::kPending);
+  auto done = workflow_.Approve(kCarol, r.id, "two");
+  ASSERT_OK(done);
+  EXPECT_EQ(done->state, RequestState::kApproved);
+  Settle();
+  EXPECT_EQ(StateOf(r.id), RequestState::kActive);
+}
+
+}  // namespace
+}  // namespace jit::workflow
