@@ -15,9 +15,7 @@
 #include "cli/format.h"
 #include "cli/http_client.h"
 #include "core/duration.h"
-#ifdef JIT_CLI_HAVE_POLICY
 #include "policy/config.h"
-#endif
 
 #ifndef JIT_VERSION
 #define JIT_VERSION "0.0.0"
@@ -361,9 +359,13 @@ int DoAuditVerify(const Context& ctx) {
 }
 
 int DoConfigCheck(const Context& ctx, const std::string& file) {
-#ifdef JIT_CLI_HAVE_POLICY
   Result<policy::Config> config = policy::LoadConfigFile(file);
   if (!config.has_value()) {
+    if (config.error().code() != StatusCode::kInvalidArgument) {  // could not read it
+      *ctx.err << "jit: " << OneLine(config.error().message()) << '\n';
+      return kExitFailure;
+    }
+    // Already one "FILE:LINE: problem" line per error.
     std::string message = config.error().message();
     if (!message.empty() && message.back() != '\n') message += '\n';
     *ctx.err << message;
@@ -373,10 +375,6 @@ int DoConfigCheck(const Context& ctx, const std::string& file) {
            << config->permission_sets.size() << " permission sets, " << config->rules.size()
            << " rules)\n";
   return kExitOk;
-#else
-  *ctx.err << "jit: config check is not available in this build (" << file << ")\n";
-  return kExitFailure;
-#endif
 }
 
 int RunOrThrow(int argc, const char* const* argv, std::ostream& out, std::ostream& err,

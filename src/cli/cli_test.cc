@@ -22,6 +22,7 @@
 
 #include "cli/http_client.h"
 #include "core/testing.h"
+#include "policy/config.h"
 
 namespace jit::cli {
 namespace {
@@ -763,7 +764,6 @@ TEST_F(CliTest, EmulatorIsNotAvailableYet) {
 
 // --- config check -----------------------------------------------------------------------------
 
-#ifdef JIT_CLI_HAVE_POLICY
 TEST_F(CliTest, ConfigCheckCountsAGoodFile) {
   testing::TempDir dir;
   std::string path = (dir.path() / "good.yaml").string();
@@ -788,9 +788,10 @@ TEST_F(CliTest, ConfigCheckNamesTheLineOfEachError) {
 TEST_F(CliTest, ConfigCheckOfAMissingFileFails) {
   Outcome o = RunRaw({"config", "check", "/nonexistent/jit.yaml"});
   EXPECT_EQ(o.code, 1);
-  EXPECT_NE(o.err, "");
+  EXPECT_THAT(o.err, StartsWith("jit: "));
+  EXPECT_THAT(o.err, HasSubstr("/nonexistent/jit.yaml"));
+  EXPECT_EQ(std::count(o.err.begin(), o.err.end(), '\n'), 1);
 }
-#endif
 
 // --- http client ------------------------------------------------------------------------------
 
