@@ -1,0 +1,511 @@
+#include "api/handlers.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <cstdint>
+#include <exception>
+#include <initializer_list>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string_view>
+
+#include "api/http_error.h"
+#include "api/json.h"
+#include "core/duration.h"
+#include "core/ids.h"
+#include "policy/policy.h"
+#include "store/model.h"
+
+namespace jit::api {
+namespace {
+
+using nlohmann::json;
+
+// Longest duration accepted as whole seconds, like ParseDuration's limit.
+constexpr std::int64_t kMaxDurationSeconds = 366LL * 24 * 60 * 60;
+
+ApiResponse JsonResponse(int status, const json& body) {
+  ApiResponse r;
+  r.status = status;
+  r.body = Dump(body);
+  return r;
+}
+
+ApiResponse Error(int status, std::string_view code, std::string_view message) {
+  return JsonResponse(status, ErrorJson(code, message));
+}
+
+ApiResponse BadRequest(std::string_view message) { return Error(400, "bad_request", message); }
+
+ApiResponse Unprocessable(std::string_view message) {
+  return Error(422, "invalid_argument", message);
+}
+
+// A Status from below becomes its HTTP error. Messages that could carry internals are logged
+// here and replaced with a generic one.
+ApiResponse FromStatus(const Status& s) {
+  HttpError e = HttpErrorFor(s.code());
+  if (MessageIsSafeToShow(s.code())) return Error(e.status, e.code, s.message());
+  spdlog::warn("api: {} answered as HTTP {}", s.ToString(), e.status);
+  if (e.status == 503) return Error(e.status, e.code, "service unavailable; retry later");
+  return Error(e.status, e.code, "internal error");
+}
+
+// ---- Query strings and paths ----
+
+int HexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::optional<std::string> PercentDecode(std::string_view in) {
+  std::string out;
+  out.reserve(in.size());
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    char c = in[i];
+    if (c == '+') {
+      out.push_back(' ');
+    } else if (c == '%') {
+      if (i + 2 >= in.size()) return std::nullopt;
+      int hi = HexDigit(in[i + 1]);
+      int lo = HexDigit(in[i + 2]);
+      if (hi < 0 || lo < 0) return std::nullopt;
+      out.push_back(static_cast<char>(hi * 16 + lo));
+      i += 2;
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+// Later duplicates win. Nullopt for a malformed escape.
+std::optional<std::map<std::string, std::string>> ParseQuery(std::string_view query) {
+  std::map<std::string, std::string> params;
+  while (!query.empty()) {
+    std::size_t amp = query.find('&');
+    std::string_view part = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    if (part.empty()) continue;
+    std::size_t eq = part.find('=');
+    std::optional<std::string> key = PercentDecode(part.substr(0, eq));
+    std::optional<std::string> value =
+        PercentDecode(eq == std::string_view::npos ? std::string_view() : part.substr(eq + 1));
+    if (!key || !value) return std::nullopt;
+    params[*key] = *value;
+  }
+  return params;
+}
+
+std::string Param(const std::map<std::string, std::string>& params, const std::string& name) {
+  auto it = params.find(name);
+  return it == params.end() ? std::string() : it->second;
+}
+
+// A whole decimal number without sign or spaces.
+std::optional<std::int64_t> ParseInt(std::string_view s) {
+  if (s.empty() || s.front() == '-' || s.front() == '+') return std::nullopt;
+  std::int64_t v = 0;
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || ptr != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+std::vector<std::string_view> SplitPath(std::string_view path) {
+  std::vector<std::string_view> parts;
+  if (path.empty() || path.front() != '/') return parts;
+  path.remove_prefix(1);
+  while (true) {
+    std::size_t slash = path.find('/');
+    parts.push_back(path.substr(0, slash));
+    if (slash == std::string_view::npos) break;
+    path.remove_prefix(slash + 1);
+  }
+  return parts;
+}
+
+enum class Route {
+  kNone,
+  kHealthz,
+  kReadyz,
+  kRequests,
+  kRequest,
+  kDecision,
+  kCatalog,
+  kMe,
+  kAudit,
+  kAuditVerify,
+};
+
+struct Match {
+  Route route = Route::kNone;
+  std::string_view allowed;  // the one method the route answers
+  std::string id;
+  std::string action;
+};
+
+bool IsDecision(std::string_view action) {
+  return action == "approve" || action == "deny" || action == "cancel" || action == "revoke" ||
+         action == "extend";
+}
+
+Match MatchRoute(std::string_view path) {
+  std::vector<std::string_view> p = SplitPath(path);
+  Match m;
+  auto is = [&p](std::initializer_list<std::string_view> want) {
+    return std::equal(p.begin(), p.end(), want.begin(), want.end());
+  };
+  if (is({"healthz"})) {
+    m = {Route::kHealthz, "GET"};
+  } else if (is({"readyz"})) {
+    m = {Route::kReadyz, "GET"};
+  } else if (is({"v1", "requests"})) {
+    // GET and POST both; checked by the caller.
+    m = {Route::kRequests, "GET, POST"};
+  } else if (p.size() == 3 && p[0] == "v1" && p[1] == "requests" && !p[2].empty()) {
+    m = {Route::kRequest, "GET", std::string(p[2])};
+  } else if (p.size() == 4 && p[0] == "v1" && p[1] == "requests" && !p[2].empty() &&
+             IsDecision(p[3])) {
+    m = {Route::kDecision, "POST", std::string(p[2]), std::string(p[3])};
+  } else if (is({"v1", "catalog"})) {
+    m = {Route::kCatalog, "GET"};
+  } else if (is({"v1", "me"})) {
+    m = {Route::kMe, "GET"};
+  } else if (is({"v1", "audit"})) {
+    m = {Route::kAudit, "GET"};
+  } else if (is({"v1", "audit", "verify"})) {
+    m = {Route::kAuditVerify, "GET"};
+  }
+  return m;
+}
+
+bool MethodAllowed(const Match& m, std::string_view method) {
+  if (m.route == Route::kRequests) return method == "GET" || method == "POST";
+  return method == m.allowed;
+}
+
+// The token of "Bearer TOKEN" (scheme case-insensitive); empty for anything else.
+std::string_view BearerToken(std::string_view header) {
+  constexpr std::string_view kScheme = "bearer ";
+  if (header.size() <= kScheme.size()) return {};
+  for (std::size_t i = 0; i < kScheme.size(); ++i) {
+    char c = header[i];
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    if (c != kScheme[i]) return {};
+  }
+  std::string_view token = header.substr(kScheme.size());
+  std::size_t first = token.find_first_not_of(' ');
+  if (first == std::string_view::npos) return {};
+  token.remove_prefix(first);
+  std::size_t last = token.find_last_not_of(' ');
+  return token.substr(0, last + 1);
+}
+
+// ---- Bodies: shape problems are 400 bad_request ----
+
+// InvalidArgument naming the first member of `body` that is not in `allowed`.
+Status CheckKnownFields(const json& body, std::initializer_list<std::string_view> allowed) {
+  for (const auto& [key, value] : body.items()) {
+    if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
+      return InvalidArgumentError("unknown field \"" + key + "\"");
+    }
+  }
+  return OkStatus();
+}
+
+// A string member; absent or null reads as empty.
+Result<std::string> StringField(const json& body, const char* name) {
+  auto it = body.find(name);
+  if (it == body.end() || it->is_null()) return std::string();
+  if (!it->is_string()) {
+    return InvalidArgumentError(std::string("field \"") + name + "\" must be a string");
+  }
+  return it->get<std::string>();
+}
+
+struct SubmitBody {
+  workflow::SubmitInput input;
+  bool has_duration = false;
+  bool has_start_at = false;
+  json duration;  // string or integer, checked by the caller
+};
+
+Result<SubmitBody> DecodeSubmit(const json& body) {
+  JIT_RETURN_IF_ERROR(CheckKnownFields(
+      body, {"account", "permission_set", "duration", "reason", "ticket", "start_at"}));
+  SubmitBody out;
+  JIT_ASSIGN_OR_RETURN(out.input.account, StringField(body, "account"));
+  JIT_ASSIGN_OR_RETURN(out.input.permission_set, StringField(body, "permission_set"));
+  JIT_ASSIGN_OR_RETURN(out.input.reason, StringField(body, "reason"));
+  JIT_ASSIGN_OR_RETURN(out.input.ticket, StringField(body, "ticket"));
+  auto start_at = body.find("start_at");
+  out.has_start_at = start_at != body.end() && !start_at->is_null();
+  auto duration = body.find("duration");
+  if (duration != body.end() && !duration->is_null()) {
+    if (!duration->is_string() && !duration->is_number_integer()) {
+      return InvalidArgumentError(
+          "field \"duration\" must be a string like \"30m\" or a whole number of seconds");
+    }
+    out.has_duration = true;
+    out.duration = *duration;
+  }
+  return out;
+}
+
+// The duration of a submit body: "30m" or whole seconds. InvalidArgument (422) when bad.
+Result<Duration> SubmitDuration(const json& d) {
+  if (d.is_string()) return ParseDuration(d.get_ref<const std::string&>());
+  if (d.is_number_unsigned()) {
+    std::uint64_t s = d.get<std::uint64_t>();
+    if (s > static_cast<std::uint64_t>(kMaxDurationSeconds)) {
+      return InvalidArgumentError("duration must be at most 366 days");
+    }
+    return Duration(std::chrono::seconds(static_cast<std::int64_t>(s)));
+  }
+  return InvalidArgumentError("duration must not be negative");
+}
+
+json ListJson(const store::RequestPage& page) {
+  json items = json::array();
+  for (const store::Request& r : page.items) items.push_back(RequestToJson(r));
+  return json{{"items", std::move(items)},
+              {"next_cursor", page.next_cursor.empty() ? json(nullptr) : json(page.next_cursor)}};
+}
+
+}  // namespace
+
+std::string PathForLog(std::string_view target) {
+  constexpr std::size_t kMaxLength = 200;
+  std::string_view path = target.substr(0, target.find('?'));
+  std::string out;
+  for (char c : path.substr(0, kMaxLength)) {
+    bool printable = c > 0x20 && c < 0x7f;
+    out.push_back(printable ? c : '?');
+  }
+  if (path.size() > kMaxLength) out += "...";
+  return out;
+}
+
+ApiHandler::ApiHandler(workflow::Workflow& workflow, auth::Authenticator& authenticator,
+                       policy::ConfigHolder& config, std::function<Status()> readiness)
+    : workflow_(workflow),
+      authenticator_(authenticator),
+      config_(config),
+      readiness_(std::move(readiness)) {}
+
+ApiResponse ApiHandler::Handle(const ApiRequest& request) {
+  try {
+    return HandleUnchecked(request);
+  } catch (const std::exception& e) {
+    spdlog::error("api: unexpected exception on {} {}: {}", request.method,
+                  PathForLog(request.target), e.what());
+  } catch (...) {
+    spdlog::error("api: unexpected exception on {} {}", request.method, PathForLog(request.target));
+  }
+  return Error(500, "internal", "internal error");
+}
+
+ApiResponse ApiHandler::HandleUnchecked(const ApiRequest& request) {
+  std::string_view target = request.target;
+  std::size_t question = target.find('?');
+  std::string_view path = target.substr(0, question);
+  std::string_view query =
+      question == std::string_view::npos ? std::string_view() : target.substr(question + 1);
+
+  Match m = MatchRoute(path);
+  if (m.route == Route::kNone) return Error(404, "not_found", "no such endpoint");
+  if (!MethodAllowed(m, request.method)) {
+    ApiResponse r =
+        Error(405, "method_not_allowed",
+              "method " + request.method + " is not allowed here; use " + std::string(m.allowed));
+    r.headers.emplace_back("Allow", std::string(m.allowed));
+    return r;
+  }
+
+  if (m.route == Route::kHealthz) return JsonResponse(200, json{{"status", "ok"}});
+  if (m.route == Route::kReadyz) {
+    Status ready = readiness_ ? readiness_() : OkStatus();
+    if (ready.ok()) return JsonResponse(200, json{{"status", "ready"}});
+    spdlog::warn("api: not ready: {}", ready.ToString());
+    return Error(503, "unavailable", "not ready");
+  }
+
+  // Everything under /v1 needs a caller.
+  Result<policy::Identity> authenticated =
+      authenticator_.Authenticate(BearerToken(request.authorization));
+  if (!authenticated.has_value()) {
+    Status s = authenticated.error();
+    ApiResponse r = s.code() == StatusCode::kUnauthenticated
+                        ? Error(401, "unauthenticated", s.message())
+                        : FromStatus(s);
+    if (r.status == 401) r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"jit\"");
+    return r;
+  }
+  const policy::Identity& who = *authenticated;
+
+  std::optional<std::map<std::string, std::string>> params = ParseQuery(query);
+  if (!params) return BadRequest("malformed query string");
+
+  ApiResponse response = [&]() -> ApiResponse {
+    switch (m.route) {
+      case Route::kRequests: {
+        if (request.method == "POST") {
+          Result<json> body = ParseJsonObject(request.body);
+          if (!body) return BadRequest(body.error().message());
+          Result<SubmitBody> decoded = DecodeSubmit(*body);
+          if (!decoded) return BadRequest(decoded.error().message());
+          SubmitBody& in = *decoded;
+          if (in.has_start_at) return Unprocessable("start_at is not supported yet");
+          if (in.input.account.empty()) return Unprocessable("account is required");
+          if (in.input.permission_set.empty()) return Unprocessable("permission_set is required");
+          if (!in.has_duration) return Unprocessable("duration is required");
+          Result<Duration> duration = SubmitDuration(in.duration);
+          if (!duration) return Unprocessable(duration.error().message());
+          in.input.duration = *duration;
+          Result<store::Request> created = workflow_.Submit(who, in.input);
+          if (!created) return FromStatus(created.error());
+          // Answer with the history too, like every other single-request answer; the request
+          // is committed either way, so a failed re-read only loses the history.
+          Result<workflow::RequestView> view = workflow_.Get(who, created->id);
+          ApiResponse r =
+              JsonResponse(201, view ? RequestViewToJson(*view) : RequestToJson(*created));
+          r.headers.emplace_back("Location", "/v1/requests/" + created->id);
+          return r;
+        }
+        workflow::ListInput in;
+        std::string state = Param(*params, "state");
+        if (!state.empty()) {
+          in.state = store::ParseRequestState(state);
+          if (!in.state) {
+            return Unprocessable(
+                "unknown state \"" + state +
+                "\"; use pending, approved, active, revoking, ended, denied, cancelled, "
+                "timed_out or failed");
+          }
+        }
+        std::string mine = Param(*params, "mine");
+        if (mine == "true" || mine == "1") {
+          in.mine = true;
+        } else if (!mine.empty() && mine != "false" && mine != "0") {
+          return Unprocessable("mine must be true or false");
+        }
+        std::string limit = Param(*params, "limit");
+        if (!limit.empty()) {
+          std::optional<std::int64_t> n = ParseInt(limit);
+          if (!n || *n < 1 || *n > 500) {
+            return Unprocessable("limit must be a whole number from 1 to 500");
+          }
+          in.limit = static_cast<int>(*n);
+        }
+        in.cursor = Param(*params, "cursor");
+        Result<store::RequestPage> page = workflow_.List(who, in);
+        if (!page) return FromStatus(page.error());
+        return JsonResponse(200, ListJson(*page));
+      }
+      case Route::kRequest: {
+        if (!IsWellFormedId(m.id, "req_")) return Error(404, "not_found", "no such request");
+        Result<workflow::RequestView> view = workflow_.Get(who, m.id);
+        if (!view) return FromStatus(view.error());
+        return JsonResponse(200, RequestViewToJson(*view));
+      }
+      case Route::kDecision: {
+        if (m.action == "extend") {
+          return Error(501, "not_implemented", "extending a request is not supported yet");
+        }
+        if (!IsWellFormedId(m.id, "req_")) return Error(404, "not_found", "no such request");
+        Result<json> body = ParseJsonObject(request.body);
+        if (!body) return BadRequest(body.error().message());
+        Result<store::Request> decided = InternalError("unreachable");
+        if (m.action == "approve") {
+          Status known = CheckKnownFields(*body, {"comment"});
+          if (!known.ok()) return BadRequest(known.message());
+          Result<std::string> comment = StringField(*body, "comment");
+          if (!comment) return BadRequest(comment.error().message());
+          decided = workflow_.Approve(who, m.id, *comment);
+        } else if (m.action == "deny") {
+          Status known = CheckKnownFields(*body, {"reason"});
+          if (!known.ok()) return BadRequest(known.message());
+          Result<std::string> reason = StringField(*body, "reason");
+          if (!reason) return BadRequest(reason.error().message());
+          if (reason->empty()) return Unprocessable("reason is required");
+          decided = workflow_.Deny(who, m.id, *reason);
+        } else if (m.action == "cancel") {
+          Status known = CheckKnownFields(*body, {});
+          if (!known.ok()) return BadRequest(known.message());
+          decided = workflow_.Cancel(who, m.id);
+        } else {  // revoke
+          Status known = CheckKnownFields(*body, {"reason"});
+          if (!known.ok()) return BadRequest(known.message());
+          Result<std::string> reason = StringField(*body, "reason");
+          if (!reason) return BadRequest(reason.error().message());
+          decided = workflow_.Revoke(who, m.id, *reason);
+        }
+        if (!decided) return FromStatus(decided.error());
+        Result<workflow::RequestView> view = workflow_.Get(who, m.id);
+        return JsonResponse(200, view ? RequestViewToJson(*view) : RequestToJson(*decided));
+      }
+      case Route::kCatalog: {
+        std::shared_ptr<const policy::Config> config = config_.Get();
+        json items = json::array();
+        for (const policy::CatalogEntry& e : policy::Catalog(*config, who)) {
+          items.push_back(CatalogEntryToJson(e));
+        }
+        return JsonResponse(200, json{{"items", std::move(items)}});
+      }
+      case Route::kMe: {
+        std::shared_ptr<const policy::Config> config = config_.Get();
+        json roles = json::array();
+        if (policy::IsAdmin(*config, who)) roles.push_back("admin");
+        if (policy::IsAuditor(*config, who)) roles.push_back("auditor");
+        return JsonResponse(
+            200, json{{"username", who.username},
+                      {"groups", who.groups},
+                      {"principal_id",
+                       who.principal_id.empty() ? json(nullptr) : json(who.principal_id)},
+                      {"roles", std::move(roles)}});
+      }
+      case Route::kAudit: {
+        std::int64_t after = 0;
+        int limit = 100;
+        std::string after_text = Param(*params, "after");
+        if (!after_text.empty()) {
+          std::optional<std::int64_t> n = ParseInt(after_text);
+          if (!n) return Unprocessable("after must be a whole number (an audit sequence number)");
+          after = *n;
+        }
+        std::string limit_text = Param(*params, "limit");
+        if (!limit_text.empty()) {
+          std::optional<std::int64_t> n = ParseInt(limit_text);
+          if (!n || *n < 1 || *n > 1000) {
+            return Unprocessable("limit must be a whole number from 1 to 1000");
+          }
+          limit = static_cast<int>(*n);
+        }
+        Result<std::vector<store::AuditEvent>> events = workflow_.Audit(who, after, limit);
+        if (!events) return FromStatus(events.error());
+        json items = json::array();
+        for (const store::AuditEvent& e : *events) items.push_back(AuditEventToJson(e));
+        json next_after = events->empty() ? json(nullptr) : json(events->back().seq);
+        return JsonResponse(200, json{{"items", std::move(items)}, {"next_after", next_after}});
+      }
+      case Route::kAuditVerify:
+        return Error(501, "not_implemented", "audit verification is not supported yet");
+      case Route::kNone:
+      case Route::kHealthz:
+      case Route::kReadyz:
+        break;
+    }
+    return Error(404, "not_found", "no such endpoint");
+  }();
+  response.user = who.username;
+  return response;
+}
+
+}  // namespace jit::api

@@ -1,0 +1,57 @@
+#pragma once
+// Routing and the handlers of the HTTP API (DESIGN.md "HTTP API"), apart from the transport so
+// that they can be driven without sockets. Nothing here knows about Beast.
+
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "auth/auth.h"
+#include "core/status.h"
+#include "policy/config.h"
+#include "workflow/workflow.h"
+
+namespace jit::api {
+
+// One HTTP request as the transport received it.
+struct ApiRequest {
+  std::string method;         // "GET", "POST", ...
+  std::string target;         // path and query as received, e.g. "/v1/requests?state=pending"
+  std::string authorization;  // the Authorization header's value; empty when absent
+  std::string body;
+};
+
+// What to answer.
+struct ApiResponse {
+  int status = 200;
+  std::string body;  // JSON text
+  // Extra headers (WWW-Authenticate, Allow); Content-Type is always application/json.
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string user;  // who called, for the log line; empty when not authenticated
+};
+
+// Routes requests to the workflow, the authenticator and the config. Thread-safe; Handle may
+// block while the workflow waits for a durable commit. Never throws: an unexpected exception
+// becomes a 500 "internal" answer.
+class ApiHandler {
+ public:
+  // All references must outlive the handler. `readiness` decides GET /readyz (empty: ready).
+  ApiHandler(workflow::Workflow& workflow, auth::Authenticator& authenticator,
+             policy::ConfigHolder& config, std::function<Status()> readiness);
+
+  ApiResponse Handle(const ApiRequest& request);
+
+ private:
+  ApiResponse HandleUnchecked(const ApiRequest& request);
+
+  workflow::Workflow& workflow_;
+  auth::Authenticator& authenticator_;
+  policy::ConfigHolder& config_;
+  std::function<Status()> readiness_;
+};
+
+// The path of a request target without its query, cut to a length fit for a log line.
+std::string PathForLog(std::string_view target);
+
+}  // namespace jit::api

@@ -1,0 +1,45 @@
+#pragma once
+// The API's JSON shapes (DESIGN.md "HTTP API"): request objects, audit events, catalog entries
+// and error bodies. Pure functions; nothing here throws.
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+
+#include "core/result.h"
+#include "policy/config.h"
+#include "policy/policy.h"
+#include "store/model.h"
+#include "workflow/workflow.h"
+
+namespace jit::api {
+
+// A request object: id, requester, account {id, name}, permission_set {name, arn},
+// duration_seconds, duration, reason, ticket, rule, break_glass, state, approvals_required,
+// approvals [{approver, comment, at}], the times (RFC 3339 UTC, null when unset), decided_by,
+// end_reason and failure_reason. Empty optional strings are null.
+nlohmann::json RequestToJson(const store::Request& r);
+
+// RequestToJson plus "history": [{seq, at, actor, action, severity, details}].
+nlohmann::json RequestViewToJson(const workflow::RequestView& v);
+
+// One audit event: {seq, at, actor, action, request_id (null when empty), severity, details
+// (the parsed object), prev_hash, hash}.
+nlohmann::json AuditEventToJson(const store::AuditEvent& e);
+
+// One catalog item: {account {id, name, tags}, permission_set {name, arn}, rule, max_duration,
+// max_duration_seconds, min_duration_seconds, approval ("auto", "approvers" or "break_glass"),
+// approvals_required, reason_required, ticket_pattern (null when none)}.
+nlohmann::json CatalogEntryToJson(const policy::CatalogEntry& e);
+
+// {"error": {"code": code, "message": message}}.
+nlohmann::json ErrorJson(std::string_view code, std::string_view message);
+
+// Parses a request body that must be a JSON object. An empty body reads as {}. InvalidArgument
+// (with a message safe to show) for malformed JSON or anything but an object.
+Result<nlohmann::json> ParseJsonObject(std::string_view body);
+
+// Serializes for the wire; invalid UTF-8 in strings is replaced, never thrown about.
+std::string Dump(const nlohmann::json& j);
+
+}  // namespace jit::api

@@ -1,0 +1,170 @@
+#include "api/json.h"
+
+#include "core/testing.h"
+#include "core/time_format.h"
+
+namespace jit::api {
+namespace {
+
+using ::jit::testing::StatusIs;
+using nlohmann::json;
+
+store::Request SampleRequest() {
+  store::Request r;
+  r.id = "req_01JD3Q8W5C2M7X9K4T6B1N0R8P";
+  r.requester = "alice";
+  r.account_id = "222222222222";
+  r.account_name = "prod";
+  r.permission_set_name = "Admin";
+  r.permission_set_arn = "arn:aws:sso:::permissionSet/ssoins-1/ps-2";
+  r.duration_seconds = 5400;
+  r.reason = "deploy";
+  r.rule = "prod-admin";
+  r.approvals_required = 1;
+  r.state = store::RequestState::kPending;
+  r.created_at = FromUnixMillis(1767225600000);  // 2026-01-01T00:00:00Z
+  r.approval_deadline = FromUnixMillis(1767226500000);
+  return r;
+}
+
+TEST(RequestToJson, HasEveryFieldWithNullsForWhatIsUnset) {
+  json j = RequestToJson(SampleRequest());
+  EXPECT_EQ(j["id"], "req_01JD3Q8W5C2M7X9K4T6B1N0R8P");
+  EXPECT_EQ(j["requester"], "alice");
+  EXPECT_EQ(j["account"], (json{{"id", "222222222222"}, {"name", "prod"}}));
+  EXPECT_EQ(j["permission_set"]["name"], "Admin");
+  EXPECT_EQ(j["permission_set"]["arn"], "arn:aws:sso:::permissionSet/ssoins-1/ps-2");
+  EXPECT_EQ(j["duration_seconds"], 5400);
+  EXPECT_EQ(j["duration"], "1h30m");
+  EXPECT_EQ(j["reason"], "deploy");
+  EXPECT_TRUE(j["ticket"].is_null());
+  EXPECT_EQ(j["rule"], "prod-admin");
+  EXPECT_EQ(j["break_glass"], false);
+  EXPECT_EQ(j["state"], "pending");
+  EXPECT_EQ(j["approvals_required"], 1);
+  EXPECT_EQ(j["approvals"], json::array());
+  EXPECT_EQ(j["created_at"], "2026-01-01T00:00:00.000Z");
+  EXPECT_EQ(j["approval_deadline"], "2026-01-01T00:15:00.000Z");
+  for (const char* unset : {"decided_at", "activated_at", "expires_at", "ended_at", "decided_by",
+                            "end_reason", "failure_reason"}) {
+    EXPECT_TRUE(j[unset].is_null()) << unset;
+  }
+  EXPECT_FALSE(j.contains("history"));
+  EXPECT_FALSE(j.contains("principal_id"));
+}
+
+TEST(RequestToJson, ShowsApprovalsAndTimes) {
+  store::Request r = SampleRequest();
+  r.ticket = "INC-1";
+  r.approvals.push_back({"bob", "ok", FromUnixMillis(1767225660000)});
+  r.decided_at = FromUnixMillis(1767225660000);
+  json j = RequestToJson(r);
+  EXPECT_EQ(j["ticket"], "INC-1");
+  ASSERT_EQ(j["approvals"].size(), 1u);
+  EXPECT_EQ(j["approvals"][0],
+            (json{{"approver", "bob"}, {"comment", "ok"}, {"at", "2026-01-01T00:01:00.000Z"}}));
+  EXPECT_EQ(j["decided_at"], "2026-01-01T00:01:00.000Z");
+}
+
+TEST(RequestViewToJson, AddsHistoryWithParsedDetails) {
+  store::AuditEvent e;
+  e.seq = 7;
+  e.at = FromUnixMillis(1767225600000);
+  e.actor = "alice";
+  e.action = "request.created";
+  e.request_id = "req_01JD3Q8W5C2M7X9K4T6B1N0R8P";
+  e.severity = "info";
+  e.details = R"({"rule":"prod-admin"})";
+  json j = RequestViewToJson({SampleRequest(), {e}});
+  ASSERT_EQ(j["history"].size(), 1u);
+  EXPECT_EQ(j["history"][0], (json{{"seq", 7},
+                                   {"at", "2026-01-01T00:00:00.000Z"},
+                                   {"actor", "alice"},
+                                   {"action", "request.created"},
+                                   {"severity", "info"},
+                                   {"details", {{"rule", "prod-admin"}}}}));
+}
+
+TEST(AuditEventToJson, HasChainFieldsAndNullRequestIdWhenNone) {
+  store::AuditEvent e;
+  e.seq = 1;
+  e.at = FromUnixMillis(0);
+  e.actor = "jit";
+  e.action = "broker.started";
+  e.severity = "info";
+  e.details = "{}";
+  e.prev_hash = std::string(64, '0');
+  e.hash = std::string(64, 'a');
+  json j = AuditEventToJson(e);
+  EXPECT_TRUE(j["request_id"].is_null());
+  EXPECT_EQ(j["details"], json::object());
+  EXPECT_EQ(j["prev_hash"], std::string(64, '0'));
+  EXPECT_EQ(j["hash"], std::string(64, 'a'));
+  EXPECT_EQ(j["at"], "1970-01-01T00:00:00.000Z");
+}
+
+TEST(CatalogEntryToJson, NamesTheApprovalKind) {
+  policy::Account account{"111111111111", "sandbox", {"dev"}};
+  policy::PermissionSet ps{"ReadOnly", "arn:ps", std::chrono::hours(8)};
+  policy::Rule rule;
+  rule.name = "readonly";
+  policy::CatalogEntry e;
+  e.account = &account;
+  e.permission_set = &ps;
+  e.rule = &rule;
+  e.max_duration = std::chrono::hours(8);
+  e.min_duration = std::chrono::seconds(5);
+  e.auto_approve = true;
+  json j = CatalogEntryToJson(e);
+  EXPECT_EQ(j["account"], (json{{"id", "111111111111"}, {"name", "sandbox"}, {"tags", {"dev"}}}));
+  EXPECT_EQ(j["permission_set"], (json{{"name", "ReadOnly"}, {"arn", "arn:ps"}}));
+  EXPECT_EQ(j["rule"], "readonly");
+  EXPECT_EQ(j["max_duration"], "8h");
+  EXPECT_EQ(j["max_duration_seconds"], 28800);
+  EXPECT_EQ(j["min_duration_seconds"], 5);
+  EXPECT_EQ(j["approval"], "auto");
+  EXPECT_EQ(j["approvals_required"], 0);
+  EXPECT_EQ(j["reason_required"], false);
+  EXPECT_TRUE(j["ticket_pattern"].is_null());
+
+  e.auto_approve = false;
+  e.approvals_required = 2;
+  e.ticket_pattern = "^INC-[0-9]+$";
+  j = CatalogEntryToJson(e);
+  EXPECT_EQ(j["approval"], "approvers");
+  EXPECT_EQ(j["approvals_required"], 2);
+  EXPECT_EQ(j["ticket_pattern"], "^INC-[0-9]+$");
+
+  e.break_glass = true;
+  EXPECT_EQ(CatalogEntryToJson(e)["approval"], "break_glass");
+}
+
+TEST(ParseJsonObject, AcceptsObjectsAndEmptyBodies) {
+  auto empty = ParseJsonObject("  \n");
+  ASSERT_OK(empty);
+  EXPECT_EQ(*empty, json::object());
+  auto obj = ParseJsonObject(R"({"a": 1})");
+  ASSERT_OK(obj);
+  EXPECT_EQ((*obj)["a"], 1);
+}
+
+TEST(ParseJsonObject, RefusesMalformedJsonAndNonObjects) {
+  EXPECT_THAT(ParseJsonObject("{"),
+              StatusIs(StatusCode::kInvalidArgument, "request body is not valid JSON"));
+  EXPECT_THAT(ParseJsonObject("[1]"),
+              StatusIs(StatusCode::kInvalidArgument, "request body must be a JSON object"));
+  EXPECT_THAT(ParseJsonObject("\"x\""), StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(ParseJsonObject("{\"a\": \"\xff\"}"), StatusIs(StatusCode::kInvalidArgument));
+}
+
+TEST(ErrorJson, HasCodeAndMessage) {
+  EXPECT_EQ(ErrorJson("not_found", "no request x"),
+            (json{{"error", {{"code", "not_found"}, {"message", "no request x"}}}}));
+}
+
+TEST(Dump, ReplacesInvalidUtf8InsteadOfThrowing) {
+  EXPECT_EQ(Dump(json{{"a", std::string("b\xff")}}), "{\"a\":\"b\xEF\xBF\xBD\"}");
+}
+
+}  // namespace
+}  // namespace jit::api

@@ -1,0 +1,693 @@
+#include "api/server.h"
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "auth/auth.h"
+#include "core/clock.h"
+#include "core/ids.h"
+#include "core/testing.h"
+#include "policy/config.h"
+#include "provider/fake_provider.h"
+#include "store/memory_store.h"
+#include "workflow/workflow.h"
+
+namespace jit::api {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using ::jit::testing::StatusIs;
+using nlohmann::json;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+struct Reply {
+  int status = 0;
+  json body;  // discarded when the body is not JSON
+  http::response<http::string_body> raw;
+
+  std::string Header(const char* name) const { return std::string(raw[name]); }
+  std::string ErrorCode() const { return body.value("/error/code"_json_pointer, ""); }
+  std::string ErrorMessage() const { return body.value("/error/message"_json_pointer, ""); }
+};
+
+struct Call {
+  http::verb method = http::verb::get;
+  std::string target;
+  std::string token;                // empty: no Authorization header
+  std::optional<std::string> body;  // sent as is
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+// A small synchronous client: one request, and its answer, on `stream`.
+Reply RoundTrip(beast::tcp_stream& stream, beast::flat_buffer& buffer, const Call& c) {
+  http::request<http::string_body> req{c.method, c.target, 11};
+  req.set(http::field::host, "127.0.0.1");
+  if (!c.token.empty()) req.set(http::field::authorization, "Bearer " + c.token);
+  for (const auto& [name, value] : c.headers) req.set(name, value);
+  if (c.body) {
+    req.set(http::field::content_type, "application/json");
+    req.body() = *c.body;
+  }
+  req.prepare_payload();
+  http::write(stream, req);
+  Reply r;
+  http::read(stream, buffer, r.raw);
+  r.status = r.raw.result_int();
+  r.body = json::parse(r.raw.body(), nullptr, /*allow_exceptions=*/false);
+  return r;
+}
+
+class ServerTest : public ::testing::Test {
+ protected:
+  ServerTest()
+      : config_(*policy::ParseConfig(policy::DevConfigYaml(), "dev")),
+        workflow_(store_, config_, provider_, clock_),
+        auth_(auth::NewStaticAuthenticator(auth::DevUsers(), {})) {}
+
+  void SetUp() override {
+    HttpServerOptions options;
+    options.threads = 2;
+    options.read_timeout = std::chrono::seconds(10);
+    server_.emplace(
+        options, workflow_, *auth_, config_,
+        [this] {
+          std::lock_guard<std::mutex> lock(mu_);
+          return readiness_;
+        },
+        clock_);
+    ASSERT_OK(server_->Start());
+    ASSERT_NE(server_->port(), 0);
+  }
+
+  void TearDown() override { server_->Stop(); }
+
+  void SetReadiness(Status s) {
+    std::lock_guard<std::mutex> lock(mu_);
+    readiness_ = std::move(s);
+  }
+
+  tcp::endpoint Endpoint() const {
+    return tcp::endpoint(asio::ip::address_v4::loopback(), server_->port());
+  }
+
+  Reply Send(Call c) {
+    asio::io_context io;
+    beast::tcp_stream stream(io);
+    stream.connect(Endpoint());
+    beast::flat_buffer buffer;
+    Reply r = RoundTrip(stream, buffer, c);
+    beast::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    return r;
+  }
+
+  Reply Get(const std::string& target, const std::string& token) {
+    return Send({http::verb::get, target, token});
+  }
+  Reply Post(const std::string& target, const std::string& token, const std::string& body) {
+    return Send({http::verb::post, target, token, body});
+  }
+
+  // Submits and returns the new request's id; fails the test unless the answer is 201.
+  std::string Submit(const std::string& token, const json& body) {
+    Reply r = Post("/v1/requests", token, body.dump());
+    EXPECT_EQ(r.status, 201) << r.raw.body();
+    return r.body.value("id", "");
+  }
+
+  std::string SubmitProdAdmin() {
+    return Submit("dev-alice", {{"account", "prod"},
+                                {"permission_set", "Admin"},
+                                {"duration", 1800},
+                                {"reason", "deploy hotfix"}});
+  }
+
+  static void ExpectError(const Reply& r, int status, const std::string& code) {
+    EXPECT_EQ(r.status, status) << r.raw.body();
+    EXPECT_EQ(r.ErrorCode(), code) << r.raw.body();
+    EXPECT_FALSE(r.ErrorMessage().empty()) << r.raw.body();
+    EXPECT_EQ(r.Header("Content-Type"), "application/json");
+  }
+
+  FakeClock clock_;
+  store::MemoryStore store_{clock_};
+  provider::FakeProvider provider_;
+  policy::ConfigHolder config_;
+  workflow::Workflow workflow_;
+  std::unique_ptr<auth::Authenticator> auth_;
+  std::mutex mu_;
+  Status readiness_;  // GUARDED_BY(mu_)
+  std::optional<HttpServer> server_;
+};
+
+// ---- Liveness, readiness, request ids ----
+
+TEST_F(ServerTest, HealthzAnswersOkWithoutAToken) {
+  Reply r = Get("/healthz", "");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, (json{{"status", "ok"}}));
+}
+
+TEST_F(ServerTest, ReadyzFollowsReadiness) {
+  Reply ready = Get("/readyz", "");
+  EXPECT_EQ(ready.status, 200);
+  EXPECT_EQ(ready.body, (json{{"status", "ready"}}));
+
+  SetReadiness(UnavailableError("store: disk I/O error at /var/lib/jit/jit.db"));
+  Reply not_ready = Get("/readyz", "");
+  ExpectError(not_ready, 503, "unavailable");
+  EXPECT_THAT(not_ready.raw.body(), Not(HasSubstr("/var/lib")));
+}
+
+TEST_F(ServerTest, EveryAnswerCarriesARequestId) {
+  Reply generated = Get("/healthz", "");
+  EXPECT_THAT(generated.Header("X-Request-Id"), HasSubstr("http_"));
+  Reply error = Get("/nope", "");
+  EXPECT_FALSE(error.Header("X-Request-Id").empty());
+
+  Reply echoed =
+      Send({http::verb::get, "/healthz", "", std::nullopt, {{"X-Request-Id", "abc-123"}}});
+  EXPECT_EQ(echoed.Header("X-Request-Id"), "abc-123");
+
+  Reply insane = Send({http::verb::get,
+                       "/healthz",
+                       "",
+                       std::nullopt,
+                       {{"X-Request-Id", "a b\"<script>" + std::string(100, 'x')}}});
+  EXPECT_THAT(insane.Header("X-Request-Id"), HasSubstr("http_"));
+}
+
+TEST_F(ServerTest, KeepsConnectionsAlive) {
+  asio::io_context io;
+  beast::tcp_stream stream(io);
+  stream.connect(Endpoint());
+  beast::flat_buffer buffer;
+  Reply first = RoundTrip(stream, buffer, {http::verb::get, "/healthz"});
+  EXPECT_EQ(first.status, 200);
+  EXPECT_TRUE(first.raw.keep_alive());
+  Reply second = RoundTrip(stream, buffer, {http::verb::get, "/v1/me", "dev-alice"});
+  EXPECT_EQ(second.status, 200);
+  EXPECT_EQ(second.body["username"], "alice");
+}
+
+TEST_F(ServerTest, AnswersExpect100ContinueBeforeTheBody) {
+  asio::io_context io;
+  beast::tcp_stream stream(io);
+  stream.connect(Endpoint());
+  http::request<http::string_body> req{http::verb::post, "/v1/requests", 11};
+  req.set(http::field::host, "127.0.0.1");
+  req.set(http::field::authorization, "Bearer dev-alice");
+  req.set(http::field::expect, "100-continue");
+  req.body() =
+      json{{"account", "sandbox"}, {"permission_set", "ReadOnly"}, {"duration", "30m"}}.dump();
+  req.prepare_payload();
+  http::request_serializer<http::string_body> serializer{req};
+  http::write_header(stream, serializer);
+  beast::flat_buffer buffer;
+  http::response<http::empty_body> go_ahead;
+  http::read(stream, buffer, go_ahead);
+  EXPECT_EQ(go_ahead.result(), http::status::continue_);
+  http::write(stream, serializer);
+  http::response<http::string_body> res;
+  http::read(stream, buffer, res);
+  EXPECT_EQ(res.result_int(), 201) << res.body();
+}
+
+TEST_F(ServerTest, OversizeBodyIs413BeforeTheBodyIsSent) {
+  asio::io_context io;
+  beast::tcp_stream stream(io);
+  stream.connect(Endpoint());
+  http::request<http::string_body> req{http::verb::post, "/v1/requests", 11};
+  req.set(http::field::host, "127.0.0.1");
+  req.set(http::field::authorization, "Bearer dev-alice");
+  req.set(http::field::expect, "100-continue");
+  req.body() = std::string(65 * 1024, ' ');
+  req.prepare_payload();
+  http::request_serializer<http::string_body> serializer{req};
+  http::write_header(stream, serializer);
+  beast::flat_buffer buffer;
+  http::response<http::string_body> res;
+  http::read(stream, buffer, res);
+  EXPECT_EQ(res.result_int(), 413);
+  EXPECT_EQ(json::parse(res.body(), nullptr, false).value("/error/code"_json_pointer, ""),
+            "payload_too_large");
+}
+
+// ---- Error answers ----
+
+TEST_F(ServerTest, MissingTokenIs401WithBearerChallenge) {
+  Reply r = Get("/v1/requests", "");
+  ExpectError(r, 401, "unauthenticated");
+  EXPECT_EQ(r.ErrorMessage(), "missing or unknown bearer token");
+  EXPECT_THAT(r.Header("WWW-Authenticate"), HasSubstr("Bearer"));
+}
+
+TEST_F(ServerTest, UnknownTokenIs401) {
+  Reply r = Get("/v1/me", "dev-mallory");
+  ExpectError(r, 401, "unauthenticated");
+  EXPECT_THAT(r.Header("WWW-Authenticate"), HasSubstr("Bearer"));
+  // A token under another scheme is no token.
+  Reply basic = Send(
+      {http::verb::get, "/v1/me", "", std::nullopt, {{"Authorization", "Basic ZGV2LWFsaWNlOg=="}}});
+  ExpectError(basic, 401, "unauthenticated");
+}
+
+TEST_F(ServerTest, MalformedJsonIs400) {
+  ExpectError(Post("/v1/requests", "dev-alice", "{\"account\": "), 400, "bad_request");
+  ExpectError(Post("/v1/requests", "dev-alice", "[1, 2]"), 400, "bad_request");
+  std::string id = SubmitProdAdmin();
+  ExpectError(Post("/v1/requests/" + id + "/approve", "dev-bob", "not json"), 400, "bad_request");
+}
+
+TEST_F(ServerTest, FieldOfTheWrongTypeIs400) {
+  Reply r = Post("/v1/requests", "dev-alice",
+                 R"({"account": 111111111111, "permission_set": "ReadOnly", "duration": "30m"})");
+  ExpectError(r, 400, "bad_request");
+  EXPECT_THAT(r.ErrorMessage(), HasSubstr("account"));
+  Reply d = Post("/v1/requests", "dev-alice",
+                 R"({"account": "sandbox", "permission_set": "ReadOnly", "duration": 1.5})");
+  ExpectError(d, 400, "bad_request");
+  EXPECT_THAT(d.ErrorMessage(), HasSubstr("duration"));
+}
+
+TEST_F(ServerTest, UnknownFieldIs400NamingIt) {
+  Reply r = Post("/v1/requests", "dev-alice",
+                 R"({"account": "sandbox", "permission_set": "ReadOnly", "duraton": "30m"})");
+  ExpectError(r, 400, "bad_request");
+  EXPECT_THAT(r.ErrorMessage(), HasSubstr("\"duraton\""));
+  std::string id = SubmitProdAdmin();
+  Reply approve = Post("/v1/requests/" + id + "/approve", "dev-bob", R"({"coment": "ok"})");
+  ExpectError(approve, 400, "bad_request");
+  EXPECT_THAT(approve.ErrorMessage(), HasSubstr("coment"));
+}
+
+TEST_F(ServerTest, UnknownRouteIs404) {
+  ExpectError(Get("/v1/nope", "dev-alice"), 404, "not_found");
+  ExpectError(Get("/metrics", ""), 404, "not_found");
+  ExpectError(Post("/v1/requests/req_01JD3Q8W5C2M7X9K4T6B1N0R8P/frobnicate", "dev-alice", "{}"),
+              404, "not_found");
+}
+
+TEST_F(ServerTest, UnknownRequestIdIs404) {
+  ExpectError(Get("/v1/requests/" + NewId("req_", clock_.Now()), "dev-alice"), 404, "not_found");
+  ExpectError(Get("/v1/requests/not-an-id", "dev-alice"), 404, "not_found");
+  ExpectError(Post("/v1/requests/" + NewId("req_", clock_.Now()) + "/approve", "dev-bob", "{}"),
+              404, "not_found");
+}
+
+TEST_F(ServerTest, WrongMethodIs405) {
+  Reply r = Send({http::verb::delete_, "/v1/requests", "dev-alice"});
+  ExpectError(r, 405, "method_not_allowed");
+  EXPECT_EQ(r.Header("Allow"), "GET, POST");
+  Reply approve = Get("/v1/requests/" + NewId("req_", clock_.Now()) + "/approve", "dev-bob");
+  ExpectError(approve, 405, "method_not_allowed");
+  EXPECT_EQ(approve.Header("Allow"), "POST");
+  ExpectError(Post("/healthz", "", "{}"), 405, "method_not_allowed");
+}
+
+TEST_F(ServerTest, SelfApprovalIs403) {
+  std::string id = SubmitProdAdmin();
+  Reply r = Post("/v1/requests/" + id + "/approve", "dev-alice", "{}");
+  ExpectError(r, 403, "permission_denied");
+  EXPECT_THAT(r.ErrorMessage(), HasSubstr("your own request"));
+}
+
+TEST_F(ServerTest, AuditIsForAdminsAndAuditorsOnly) {
+  ExpectError(Get("/v1/audit", "dev-alice"), 403, "permission_denied");
+}
+
+TEST_F(ServerTest, ApprovingACancelledRequestIs409) {
+  std::string id = SubmitProdAdmin();
+  Reply cancelled = Post("/v1/requests/" + id + "/cancel", "dev-alice", "{}");
+  ASSERT_EQ(cancelled.status, 200) << cancelled.raw.body();
+  EXPECT_EQ(cancelled.body["state"], "cancelled");
+  ExpectError(Post("/v1/requests/" + id + "/approve", "dev-bob", "{}"), 409, "conflict");
+}
+
+TEST_F(ServerTest, OversizeBodyIs413) {
+  json body = {{"account", "sandbox"},
+               {"permission_set", "ReadOnly"},
+               {"duration", "30m"},
+               {"reason", std::string(70 * 1024, 'x')}};
+  Reply r = Post("/v1/requests", "dev-alice", body.dump());
+  ExpectError(r, 413, "payload_too_large");
+  EXPECT_FALSE(r.Header("X-Request-Id").empty());
+}
+
+TEST_F(ServerTest, DurationAboveTheRuleIs422) {
+  Reply r =
+      Post("/v1/requests", "dev-alice",
+           json{{"account", "sandbox"}, {"permission_set", "ReadOnly"}, {"duration", "9h"}}.dump());
+  ExpectError(r, 422, "invalid_argument");
+}
+
+TEST_F(ServerTest, UnknownAccountIs422) {
+  Reply r =
+      Post("/v1/requests", "dev-alice",
+           json{{"account", "nowhere"}, {"permission_set", "ReadOnly"}, {"duration", "1h"}}.dump());
+  ExpectError(r, 422, "invalid_argument");
+  EXPECT_THAT(r.ErrorMessage(), HasSubstr("nowhere"));
+}
+
+TEST_F(ServerTest, MissingReasonIs422) {
+  Reply r =
+      Post("/v1/requests", "dev-alice",
+           json{{"account", "prod"}, {"permission_set", "Admin"}, {"duration", "30m"}}.dump());
+  ExpectError(r, 422, "invalid_argument");
+  EXPECT_THAT(r.ErrorMessage(), HasSubstr("reason"));
+
+  std::string id = SubmitProdAdmin();
+  Reply deny = Post("/v1/requests/" + id + "/deny", "dev-bob", "{}");
+  ExpectError(deny, 422, "invalid_argument");
+  EXPECT_EQ(deny.ErrorMessage(), "reason is required");
+}
+
+TEST_F(ServerTest, BadDurationIs422) {
+  Reply r =
+      Post("/v1/requests", "dev-alice",
+           json{{"account", "sandbox"}, {"permission_set", "ReadOnly"}, {"duration", "5x"}}.dump());
+  ExpectError(r, 422, "invalid_argument");
+  EXPECT_THAT(r.ErrorMessage(), HasSubstr("5x"));
+  ExpectError(
+      Post("/v1/requests", "dev-alice",
+           json{{"account", "sandbox"}, {"permission_set", "ReadOnly"}, {"duration", -5}}.dump()),
+      422, "invalid_argument");
+  ExpectError(Post("/v1/requests", "dev-alice",
+                   json{{"account", "sandbox"}, {"permission_set", "ReadOnly"}}.dump()),
+              422, "invalid_argument");
+}
+
+TEST_F(ServerTest, StartAtIs422NotSupportedYet) {
+  Reply r = Post("/v1/requests", "dev-alice",
+                 json{{"account", "sandbox"},
+                      {"permission_set", "ReadOnly"},
+                      {"duration", "30m"},
+                      {"start_at", "2026-01-02T00:00:00Z"}}
+                     .dump());
+  ExpectError(r, 422, "invalid_argument");
+  EXPECT_EQ(r.ErrorMessage(), "start_at is not supported yet");
+}
+
+TEST_F(ServerTest, BadListFiltersAre422) {
+  ExpectError(Get("/v1/requests?state=bogus", "dev-alice"), 422, "invalid_argument");
+  ExpectError(Get("/v1/requests?limit=0", "dev-alice"), 422, "invalid_argument");
+  ExpectError(Get("/v1/requests?limit=abc", "dev-alice"), 422, "invalid_argument");
+  ExpectError(Get("/v1/requests?mine=maybe", "dev-alice"), 422, "invalid_argument");
+  ExpectError(Get("/v1/requests?cursor=%zz", "dev-alice"), 400, "bad_request");
+}
+
+TEST_F(ServerTest, StoreOutageIs503WithoutItsDetails) {
+  store_.FailTransactionsWith(UnavailableError("disk full at /var/lib/jit"));
+  Reply r = Post(
+      "/v1/requests", "dev-alice",
+      json{{"account", "sandbox"}, {"permission_set", "ReadOnly"}, {"duration", "30m"}}.dump());
+  ExpectError(r, 503, "unavailable");
+  EXPECT_THAT(r.raw.body(), Not(HasSubstr("disk full")));
+}
+
+TEST_F(ServerTest, ExtendAndAuditVerifyAre501) {
+  std::string id = SubmitProdAdmin();
+  ExpectError(Post("/v1/requests/" + id + "/extend", "dev-alice", R"({"duration": "30m"})"), 501,
+              "not_implemented");
+  ExpectError(Get("/v1/audit/verify", "dev-carol"), 501, "not_implemented");
+}
+
+// ---- Happy paths ----
+
+TEST_F(ServerTest, AliceGetsReadOnlyAutomatically) {
+  Reply r = Post("/v1/requests", "dev-alice",
+                 json{{"account", "sandbox"},
+                      {"permission_set", "ReadOnly"},
+                      {"duration", "30m"},
+                      {"reason", "look at logs"}}
+                     .dump());
+  ASSERT_EQ(r.status, 201) << r.raw.body();
+  const json& b = r.body;
+  EXPECT_TRUE(IsWellFormedId(b.value("id", ""), "req_"));
+  EXPECT_EQ(r.Header("Location"), "/v1/requests/" + b.value("id", ""));
+  EXPECT_EQ(b["requester"], "alice");
+  EXPECT_EQ(b["account"], (json{{"id", "111111111111"}, {"name", "sandbox"}}));
+  EXPECT_EQ(b["permission_set"]["name"], "ReadOnly");
+  EXPECT_EQ(b["permission_set"]["arn"],
+            "arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-1111111111111111");
+  EXPECT_EQ(b["duration_seconds"], 1800);
+  EXPECT_EQ(b["duration"], "30m");
+  EXPECT_EQ(b["reason"], "look at logs");
+  EXPECT_TRUE(b["ticket"].is_null());
+  EXPECT_EQ(b["rule"], "readonly");
+  EXPECT_EQ(b["break_glass"], false);
+  EXPECT_EQ(b["state"], "approved");
+  EXPECT_EQ(b["approvals_required"], 0);
+  EXPECT_EQ(b["created_at"], "2026-01-01T00:00:00.000Z");
+  EXPECT_EQ(b["decided_at"], "2026-01-01T00:00:00.000Z");
+  EXPECT_TRUE(b["activated_at"].is_null());
+  ASSERT_TRUE(b["history"].is_array());
+  ASSERT_GE(b["history"].size(), 2u);
+  EXPECT_EQ(b["history"][0]["action"], "request.created");
+  EXPECT_EQ(b["history"][0]["actor"], "alice");
+  EXPECT_TRUE(b["history"][0]["details"].is_object());
+
+  Reply got = Get("/v1/requests/" + b.value("id", ""), "dev-alice");
+  ASSERT_EQ(got.status, 200) << got.raw.body();
+  EXPECT_EQ(got.body["id"], b["id"]);
+  EXPECT_EQ(got.body["history"].size(), b["history"].size());
+}
+
+TEST_F(ServerTest, BobApprovesAlicesProdAdmin) {
+  std::string id = SubmitProdAdmin();
+  Reply pending = Get("/v1/requests/" + id, "dev-alice");
+  ASSERT_EQ(pending.status, 200);
+  EXPECT_EQ(pending.body["state"], "pending");
+  EXPECT_EQ(pending.body["approvals_required"], 1);
+  EXPECT_EQ(pending.body["approval_deadline"], "2026-01-01T00:15:00.000Z");
+
+  // Bob sees it among the pending requests.
+  Reply list = Get("/v1/requests?state=pending", "dev-bob");
+  ASSERT_EQ(list.status, 200) << list.raw.body();
+  ASSERT_EQ(list.body["items"].size(), 1u);
+  EXPECT_EQ(list.body["items"][0]["id"], id);
+  EXPECT_FALSE(list.body["items"][0].contains("history"));
+  EXPECT_TRUE(list.body.contains("next_cursor"));
+
+  clock_.Advance(std::chrono::minutes(2));
+  Reply r = Post("/v1/requests/" + id + "/approve", "dev-bob", R"({"comment": "go ahead"})");
+  ASSERT_EQ(r.status, 200) << r.raw.body();
+  EXPECT_EQ(r.body["state"], "approved");
+  ASSERT_EQ(r.body["approvals"].size(), 1u);
+  EXPECT_EQ(
+      r.body["approvals"][0],
+      (json{{"approver", "bob"}, {"comment", "go ahead"}, {"at", "2026-01-01T00:02:00.000Z"}}));
+  EXPECT_EQ(r.body["decided_at"], "2026-01-01T00:02:00.000Z");
+  ASSERT_TRUE(r.body["history"].is_array());
+  EXPECT_EQ(r.body["history"].back()["action"], "request.approved");
+  EXPECT_EQ(r.body["history"].back()["actor"], "bob");
+}
+
+TEST_F(ServerTest, BobDeniesWithAReason) {
+  std::string id = SubmitProdAdmin();
+  Reply r = Post("/v1/requests/" + id + "/deny", "dev-bob", R"({"reason": "not today"})");
+  ASSERT_EQ(r.status, 200) << r.raw.body();
+  EXPECT_EQ(r.body["state"], "denied");
+  EXPECT_EQ(r.body["decided_by"], "bob");
+}
+
+TEST_F(ServerTest, AliceRevokesHerAccess) {
+  std::string id = Submit(
+      "dev-alice", {{"account", "sandbox"}, {"permission_set", "ReadOnly"}, {"duration", "1h"}});
+  Reply r = Post("/v1/requests/" + id + "/revoke", "dev-alice", R"({"reason": "done"})");
+  ASSERT_EQ(r.status, 200) << r.raw.body();
+  EXPECT_NE(r.body["state"], "approved");
+  ExpectError(Post("/v1/requests/" + id + "/revoke", "dev-alice", R"({"reason": 5})"), 400,
+              "bad_request");
+}
+
+TEST_F(ServerTest, AliceCannotReadCarolsRequest) {
+  std::string id = Submit("dev-carol", {{"account", "prod"},
+                                        {"permission_set", "BreakGlass"},
+                                        {"duration", "15m"},
+                                        {"reason", "outage"}});
+  ExpectError(Get("/v1/requests/" + id, "dev-alice"), 404, "not_found");
+  Reply mine = Get("/v1/requests", "dev-alice");
+  ASSERT_EQ(mine.status, 200);
+  EXPECT_EQ(mine.body["items"], json::array());
+  EXPECT_TRUE(mine.body["next_cursor"].is_null());
+  // Carol is an admin and reads everything.
+  std::string alices = SubmitProdAdmin();
+  EXPECT_EQ(Get("/v1/requests/" + alices, "dev-carol").status, 200);
+}
+
+TEST_F(ServerTest, ListPagesWithACursor) {
+  for (int i = 0; i < 3; ++i) {
+    Submit("dev-alice",
+           {{"account", "sandbox"}, {"permission_set", "ReadOnly"}, {"duration", "10m"}});
+    clock_.Advance(std::chrono::seconds(1));
+  }
+  Reply first = Get("/v1/requests?mine=true&limit=2", "dev-alice");
+  ASSERT_EQ(first.status, 200) << first.raw.body();
+  ASSERT_EQ(first.body["items"].size(), 2u);
+  ASSERT_TRUE(first.body["next_cursor"].is_string());
+  Reply second =
+      Get("/v1/requests?mine=true&limit=2&cursor=" + first.body["next_cursor"].get<std::string>(),
+          "dev-alice");
+  ASSERT_EQ(second.status, 200) << second.raw.body();
+  EXPECT_EQ(second.body["items"].size(), 1u);
+}
+
+TEST_F(ServerTest, CatalogListsWhatAliceMayRequest) {
+  Reply r = Get("/v1/catalog", "dev-alice");
+  ASSERT_EQ(r.status, 200) << r.raw.body();
+  const json& items = r.body["items"];
+  ASSERT_EQ(items.size(), 3u) << items.dump();
+  bool saw_prod_admin = false;
+  for (const json& item : items) {
+    EXPECT_TRUE(item["ticket_pattern"].is_null());
+    if (item["permission_set"]["name"] == "Admin") {
+      saw_prod_admin = true;
+      EXPECT_EQ(item["account"]["name"], "prod");
+      EXPECT_EQ(item["account"]["tags"], json::array({"prod"}));
+      EXPECT_EQ(item["approval"], "approvers");
+      EXPECT_EQ(item["approvals_required"], 1);
+      EXPECT_EQ(item["reason_required"], true);
+      EXPECT_EQ(item["max_duration"], "1h");
+      EXPECT_EQ(item["max_duration_seconds"], 3600);
+      EXPECT_EQ(item["min_duration_seconds"], 5);
+      EXPECT_EQ(item["rule"], "prod-admin");
+    } else {
+      EXPECT_EQ(item["approval"], "auto");
+    }
+  }
+  EXPECT_TRUE(saw_prod_admin);
+  Reply carol = Get("/v1/catalog", "dev-carol");
+  ASSERT_EQ(carol.status, 200);
+  ASSERT_FALSE(carol.body["items"].empty());
+  EXPECT_EQ(carol.body["items"][0]["approval"], "break_glass");
+}
+
+TEST_F(ServerTest, MeShowsIdentityAndRoles) {
+  Reply alice = Get("/v1/me", "dev-alice");
+  ASSERT_EQ(alice.status, 200);
+  EXPECT_EQ(alice.body, (json{{"username", "alice"},
+                              {"groups", {"engineers"}},
+                              {"principal_id", "a11ce000-0000-4000-8000-000000000001"},
+                              {"roles", json::array()}}));
+  Reply carol = Get("/v1/me", "dev-carol");
+  ASSERT_EQ(carol.status, 200);
+  EXPECT_THAT(carol.body["roles"].get<std::vector<std::string>>(), ::testing::Contains("admin"));
+}
+
+TEST_F(ServerTest, CarolReadsTheAuditTrail) {
+  SubmitProdAdmin();
+  Reply r = Get("/v1/audit?after=0&limit=10", "dev-carol");
+  ASSERT_EQ(r.status, 200) << r.raw.body();
+  ASSERT_FALSE(r.body["items"].empty());
+  const json& first = r.body["items"][0];
+  EXPECT_EQ(first["seq"], 1);
+  EXPECT_EQ(first["action"], "request.created");
+  EXPECT_TRUE(first["request_id"].is_string());
+  EXPECT_TRUE(first["details"].is_object());
+  EXPECT_EQ(first["prev_hash"], std::string(64, '0'));
+  EXPECT_EQ(first["hash"].get<std::string>().size(), 64u);
+  EXPECT_EQ(r.body["next_after"], r.body["items"].back()["seq"]);
+
+  Reply rest =
+      Get("/v1/audit?after=" + std::to_string(r.body["next_after"].get<int>()), "dev-carol");
+  ASSERT_EQ(rest.status, 200);
+  EXPECT_EQ(rest.body["items"], json::array());
+  EXPECT_TRUE(rest.body["next_after"].is_null());
+  ExpectError(Get("/v1/audit?limit=5000", "dev-carol"), 422, "invalid_argument");
+}
+
+// ---- Start ----
+
+class HttpServerStartTest : public ::testing::Test {
+ protected:
+  HttpServerStartTest()
+      : config_(*policy::ParseConfig(policy::DevConfigYaml(), "dev")),
+        workflow_(store_, config_, provider_, clock_),
+        auth_(auth::NewStaticAuthenticator(auth::DevUsers(), {})) {}
+
+  Status StartWith(HttpServerOptions options) {
+    HttpServer server(
+        std::move(options), workflow_, *auth_, config_, [] { return OkStatus(); }, clock_);
+    Status s = server.Start();
+    server.Stop();
+    return s;
+  }
+
+  FakeClock clock_;
+  store::MemoryStore store_{clock_};
+  provider::FakeProvider provider_;
+  policy::ConfigHolder config_;
+  workflow::Workflow workflow_;
+  std::unique_ptr<auth::Authenticator> auth_;
+};
+
+TEST_F(HttpServerStartTest, RefusesBadAddresses) {
+  for (const char* bad :
+       {"nonsense", "127.0.0.1:99999", "127.0.0.1:", "example.com:80", "::1:80", "127.0.0.1:8o"}) {
+    HttpServerOptions o;
+    o.listen = bad;
+    EXPECT_THAT(StartWith(o), StatusIs(StatusCode::kInvalidArgument)) << bad;
+  }
+}
+
+TEST_F(HttpServerStartTest, DevModeListensOnLoopbackOnly) {
+  HttpServerOptions o;
+  o.loopback_only = true;
+  o.listen = "0.0.0.0:0";
+  EXPECT_THAT(StartWith(o),
+              StatusIs(StatusCode::kInvalidArgument, "dev mode listens on loopback only"));
+  o.listen = "127.0.0.1:0";
+  EXPECT_OK(StartWith(o));
+  o.listen = "localhost:0";
+  EXPECT_OK(StartWith(o));
+}
+
+TEST_F(HttpServerStartTest, RefusesBadOptions) {
+  HttpServerOptions o;
+  o.threads = 0;
+  EXPECT_THAT(o.Validate(), StatusIs(StatusCode::kInvalidArgument, HasSubstr("threads")));
+  EXPECT_THAT(StartWith(o), StatusIs(StatusCode::kInvalidArgument));
+  o = {};
+  o.max_body_bytes = 0;
+  EXPECT_THAT(o.Validate(), StatusIs(StatusCode::kInvalidArgument));
+  o = {};
+  o.read_timeout = Duration(0);
+  EXPECT_THAT(o.Validate(), StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_OK(HttpServerOptions{}.Validate());
+}
+
+TEST_F(HttpServerStartTest, StartsOnceAndStopsTwice) {
+  HttpServer server(HttpServerOptions{}, workflow_, *auth_, config_, {}, clock_);
+  EXPECT_EQ(server.port(), 0);
+  ASSERT_OK(server.Start());
+  EXPECT_NE(server.port(), 0);
+  EXPECT_THAT(server.Start(), StatusIs(StatusCode::kFailedPrecondition));
+  server.Stop();
+  server.Stop();
+}
+
+TEST_F(HttpServerStartTest, BusyPortIsUnavailable) {
+  HttpServer first(HttpServerOptions{}, workflow_, *auth_, config_, {}, clock_);
+  ASSERT_OK(first.Start());
+  HttpServerOptions o;
+  o.listen = "127.0.0.1:" + std::to_string(first.port());
+  HttpServer second(o, workflow_, *auth_, config_, {}, clock_);
+  EXPECT_THAT(second.Start(), StatusIs(StatusCode::kUnavailable));
+}
+
+}  // namespace
+}  // namespace jit::api
