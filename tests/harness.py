@@ -1,0 +1,155 @@
+"""Shared helpers for the cross-process tests: run the real `jit` binary as a server and as a
+client, on loopback, in a temporary data folder."""
+
+import json
+import os
+import re
+import signal
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+JIT = os.environ.get("JIT_BINARY", "build/debug/jit")
+
+
+class Server:
+    """`jit serve --dev` on 127.0.0.1, port chosen by the kernel."""
+
+    def __init__(self, data_dir=None, extra_args=()):
+        self._own_dir = None
+        if data_dir is None:
+            self._own_dir = tempfile.TemporaryDirectory(prefix="jit-e2e-")
+            data_dir = self._own_dir.name
+        self.data_dir = data_dir
+        self.extra_args = list(extra_args)
+        self.proc = None
+        self.url = None
+        self.banner = ""
+        self.log_path = os.path.join(data_dir, "server.log")
+
+    def start(self, timeout=30):
+        self._log = open(self.log_path, "ab")
+        log = self._log
+        self.proc = subprocess.Popen(
+            [JIT, "serve", "--dev", "--listen", "127.0.0.1:0", "--data", self.data_dir]
+            + self.extra_args,
+            stdout=subprocess.PIPE, stderr=log, text=True)
+        deadline = time.monotonic() + timeout
+        lines = []
+        while time.monotonic() < deadline:
+            line = self.proc.stdout.readline()
+            if not line:
+                raise RuntimeError("server exited: " + self.read_log())
+            lines.append(line)
+            m = re.search(r"listening on (http://127\.0\.0\.1:\d+)", line)
+            if m:
+                self.url = m.group(1)
+                break
+        if self.url is None:
+            raise RuntimeError("server did not print its address")
+        # Read the rest of the banner (it ends with the "Try this" lines).
+        for _ in range(12):
+            line = self.proc.stdout.readline()
+            lines.append(line)
+            if "jit approve" in line:
+                break
+        self.banner = "".join(lines)
+        self.wait_ready(timeout)
+        return self
+
+    def wait_ready(self, timeout=30):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            status, _ = http(self.url, "GET", "/readyz")
+            if status == 200:
+                return time.monotonic()
+            time.sleep(0.02)
+        raise RuntimeError("server never became ready")
+
+    def read_log(self):
+        try:
+            with open(self.log_path, encoding="utf-8", errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def kill(self):
+        """SIGKILL: no clean-up of any kind, like a crash or a power cut of the process."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(10)
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+        return self.proc.returncode if self.proc else None
+
+    def close(self):
+        self.stop()
+        if self.proc and self.proc.stdout:
+            self.proc.stdout.close()
+        if getattr(self, "_log", None):
+            self._log.close()
+        if self._own_dir:
+            self._own_dir.cleanup()
+
+
+def http(base, method, path, token=None, body=None, raw=None, headers=None):
+    """One HTTP call; returns (status, parsed JSON body or None)."""
+    data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+    req = urllib.request.Request(base + path, data=data, method=method)
+    if token:
+        req.add_header("Authorization", "Bearer " + token)
+    if data is not None:
+        req.add_header("Content-Type", "application/json")
+    for k, v in (headers or {}).items():
+        req.add_header(k, v)
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        with opener.open(req, timeout=30) as resp:
+            text = resp.read().decode()
+            return resp.status, (json.loads(text) if text else None)
+    except urllib.error.HTTPError as e:
+        text = e.read().decode()
+        try:
+            return e.code, json.loads(text)
+        except ValueError:
+            return e.code, {"_raw": text}
+    except (urllib.error.URLError, ConnectionError):
+        return 0, None
+
+
+def cli(server_url, token, *args, check=None):
+    """Runs the jit CLI; returns (exit code, stdout, stderr)."""
+    env = dict(os.environ)
+    env.pop("JIT_SERVER", None)
+    env.pop("JIT_TOKEN", None)
+    cmd = [JIT, "--server", server_url]
+    if token:
+        cmd += ["--token", token]
+    cmd += list(args)
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=env)
+    return p.returncode, p.stdout, p.stderr
+
+
+def parse_time(text):
+    """RFC 3339 as jit writes it (UTC, milliseconds, Z) to epoch seconds."""
+    from datetime import datetime
+    return datetime.strptime(text.replace("Z", "+0000"), "%Y-%m-%dT%H:%M:%S.%f%z").timestamp()
+
+
+def wait_for(predicate, timeout, interval=0.05):
+    """Polls `predicate` until it returns a true value or `timeout` seconds pass."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value or time.monotonic() >= deadline:
+            return value
+        time.sleep(interval)
