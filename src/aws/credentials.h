@@ -1,0 +1,54 @@
+#pragma once
+// The credential chain, in the order the AWS SDKs use (../shared/AWS.md "Credentials").
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "aws/http.h"
+#include "aws/sigv4.h"
+#include "core/clock.h"
+#include "core/result.h"
+
+namespace jit::aws {
+
+// Supplies credentials. Thread-safe.
+class CredentialSource {
+ public:
+  virtual ~CredentialSource() = default;
+  // Current credentials, refreshed as needed. NotFound when this source has none configured
+  // (the chain moves on); Unavailable when it is configured but could not answer now;
+  // InvalidArgument when its configuration is broken (say, a malformed file).
+  virtual Result<Credentials> Get() = 0;
+  // A short name for logs: "environment", "shared-config", "web-identity", ...
+  virtual std::string Name() const = 0;
+};
+
+// Where the chain reads its settings: the process environment and home folder, injectable for
+// tests.
+struct Environment {
+  std::map<std::string, std::string> vars;  // AWS_* and HOME
+  std::string Get(const std::string& name) const;
+  static Environment FromProcess();
+};
+
+// The default chain: environment, shared credentials/config files (profiles, AWS_PROFILE),
+// web identity (AssumeRoleWithWebIdentity via STS), container credentials, instance metadata
+// v2. The first source that is configured wins; temporary credentials are cached and
+// refreshed about 5 minutes before they expire.
+std::unique_ptr<CredentialSource> NewDefaultCredentialChain(const Environment& env,
+                                                            HttpTransport& http, Clock& clock);
+
+// A fixed pair of keys (tests, the embedded emulator).
+std::unique_ptr<CredentialSource> NewStaticCredentials(Credentials creds);
+
+// AWS_REGION, then AWS_DEFAULT_REGION, then the profile's region. NotFound when none.
+Result<std::string> ResolveRegion(const Environment& env);
+
+// AWS_ENDPOINT_URL_<SERVICE_ID> (service id upper-cased, spaces and dashes to '_'), then
+// AWS_ENDPOINT_URL, then https://<endpoint_prefix>.<region>.amazonaws.com.
+std::string ResolveEndpoint(const Environment& env, std::string_view service_id,
+                            std::string_view endpoint_prefix, std::string_view region);
+
+}  // namespace jit::aws

@@ -1,0 +1,83 @@
+#pragma once
+// An awsJson 1.1 client: signs, sends, parses AWS errors, retries and rate-limits.
+
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "aws/credentials.h"
+#include "aws/http.h"
+#include "core/clock.h"
+#include "core/result.h"
+
+namespace jit::aws {
+
+// An AWS error as the service reported it.
+struct AwsError {
+  long http_status = 0;
+  std::string type;  // normalised: "ThrottlingException" (namespace and ":suffix" cut)
+  std::string message;
+  std::string request_id;  // x-amzn-RequestId
+};
+
+// Parses an error body/response into AwsError (type normalised as ../shared/AWS.md says).
+AwsError ParseAwsError(const HttpResponse& response);
+
+// How an AwsError maps to a Status code: ThrottlingException, InternalServerException,
+// ServiceUnavailable and 5xx -> Unavailable; ConflictException -> Aborted;
+// ResourceNotFoundException -> NotFound; AccessDeniedException -> PermissionDenied;
+// ValidationException -> InvalidArgument; ServiceQuotaExceededException -> ResourceExhausted;
+// signature/credential errors -> Unauthenticated. The message is "<type>: <message>".
+Status ToStatus(const AwsError& e);
+
+struct ServiceSpec {
+  std::string endpoint;  // "https://sso.us-east-1.amazonaws.com"
+  std::string region;
+  std::string signing_name;   // "sso"
+  std::string target_prefix;  // "SWBExternalService"
+};
+
+struct RetryPolicy {
+  int max_attempts = 5;           // including the first
+  Duration base = Duration(100);  // full jitter: random in [0, min(max, base * 2^n)]
+  Duration max = Duration(5000);
+  // How the client waits between tries; empty: std::this_thread::sleep_for. Tests pass a fake.
+  std::function<void(Duration)> sleep;
+};
+
+// Client-side limits shared by every client built on the same Limiter.
+class Limiter {
+ public:
+  virtual ~Limiter() = default;
+  // Blocks until a call may start (token bucket). Returns at once when not limited.
+  virtual void AcquireCall() = 0;
+  // Blocks until fewer than the limit of creates are in flight, then counts one in flight.
+  virtual void AcquireCreate() = 0;
+  virtual void ReleaseCreate() = 0;
+};
+// Default: 18 calls/s shared, at most 10 creates in flight.
+std::unique_ptr<Limiter> NewLimiter(Clock& clock, double calls_per_second = 18,
+                                    int max_creates_in_flight = 10);
+
+// One awsJson 1.1 service. Thread-safe.
+class JsonClient {
+ public:
+  JsonClient(ServiceSpec spec, HttpTransport& http, CredentialSource& creds, Limiter& limiter,
+             Clock& clock, RetryPolicy retry = {});
+  // POST / with X-Amz-Target: <target_prefix>.<operation>; returns the parsed JSON answer.
+  // Throttling, 5xx and time-outs are retried with jittered back-off up to max_attempts; other
+  // errors come back at once (see ToStatus). A RetryAfterSeconds in a throttling answer is
+  // honoured.
+  Result<nlohmann::json> Call(const std::string& operation, const nlohmann::json& body);
+
+ private:
+  ServiceSpec spec_;
+  HttpTransport& http_;
+  CredentialSource& creds_;
+  Limiter& limiter_;
+  Clock& clock_;
+  RetryPolicy retry_;
+};
+
+}  // namespace jit::aws
