@@ -51,4 +51,16 @@ class Provider {
       const std::string& account_id, const std::string& permission_set_arn) = 0;
 };
 
+// Looks users up in the identity store behind the provider (Identity Center's identitystore).
+// Implementations are thread-safe.
+class Directory {
+ public:
+  virtual ~Directory() = default;
+
+  // The Identity Center user id of a username. NotFound when the store has no such user;
+  // Unavailable when it could not answer now (retry with back-off); InvalidArgument for a
+  // username the store cannot take.
+  virtual Result<std::string> UserId(const std::string& username) = 0;
+};
+
 }  // namespace jit::provider
