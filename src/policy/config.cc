@@ -119,7 +119,9 @@ class Parser {
         ReadServer(f);
       } else if (f.key == "store") {
         if (auto s = String(f)) config_.store = *s;
-      } else if (f.key == "aws" || f.key == "audit") {
+      } else if (f.key == "aws") {
+        ReadAws(f);
+      } else if (f.key == "audit") {
         // Kept for later issues: shape only.
         if (!f.value.IsNull() && !f.value.IsMap())
           Error(LineOf(f), "'" + f.key + "' must be a map");
@@ -334,6 +336,41 @@ class Parser {
     }
     if (const Field* url = fields->Get("public_url")) {
       if (auto s = String(*url)) config_.server.public_url = *s;
+    }
+  }
+
+  // `aws: {region, instance_arn, identity_store_id}`. A present section must name the
+  // instance and its identity store; the region may come from the environment instead.
+  void ReadAws(const Field& f) {
+    if (f.value.IsNull()) return;
+    std::optional<Fields> fields = Map(f, {"region", "instance_arn", "identity_store_id"});
+    if (!fields) return;
+    config_.aws.line = LineOf(f);
+    if (const Field* region = fields->Get("region")) {
+      if (auto s = String(*region)) {
+        if (!IsAwsRegion(*s)) {
+          Error(LineOf(*region), "'" + *s + "' is not an AWS region (like us-east-1)");
+        } else {
+          config_.aws.region = *s;
+        }
+      }
+    }
+    if (auto arn = RequiredString(*fields, "instance_arn", LineOf(f), "'aws'")) {
+      if (!IsInstanceArn(*arn)) {
+        Error(LineOf(*fields->Get("instance_arn")),
+              "'" + *arn + "' is not an Identity Center instance ARN " +
+                  "(arn:aws:sso:::instance/ssoins-<16>)");
+      } else {
+        config_.aws.instance_arn = *arn;
+      }
+    }
+    if (auto id = RequiredString(*fields, "identity_store_id", LineOf(f), "'aws'")) {
+      if (!IsIdentityStoreId(*id)) {
+        Error(LineOf(*fields->Get("identity_store_id")),
+              "'" + *id + "' is not an identity store id (d-<10 hex digits>)");
+      } else {
+        config_.aws.identity_store_id = *id;
+      }
     }
   }
 
@@ -698,6 +735,24 @@ class Parser {
 };
 
 }  // namespace
+
+bool IsAwsRegion(std::string_view s) {
+  // partition prefix, optional qualifier (gov, iso, isob, ...), direction, number.
+  static const std::regex kRegion("[a-z]{2}(-[a-z]{3,4})?-[a-z]+-[0-9]{1,2}");
+  return s.size() <= 32 && std::regex_match(s.begin(), s.end(), kRegion);
+}
+
+bool IsInstanceArn(std::string_view s) {
+  static const std::regex kArn(
+      "arn:aws(-[a-z]{1,5}){0,3}:sso:::instance/(sso)?ins-[a-zA-Z0-9.-]{16}");
+  return s.size() <= 1224 && std::regex_match(s.begin(), s.end(), kArn);
+}
+
+bool IsIdentityStoreId(std::string_view s) {
+  static const std::regex kId(
+      "d-[0-9a-f]{10}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
+  return s.size() <= 36 && std::regex_match(s.begin(), s.end(), kId);
+}
 
 Result<Config> ParseConfig(std::string_view yaml_text, std::string_view file_name) {
   std::string file(file_name.empty() ? "config" : file_name);

@@ -78,6 +78,25 @@ struct ServerSettings {
   std::string public_url;
 };
 
+// Where the broker finds Identity Center (the `aws:` section). Credentials never come from the
+// config: they come from the default credential chain (environment, profiles, roles).
+struct AwsSettings {
+  std::string region;             // "us-east-1"; empty: AWS_REGION, AWS_DEFAULT_REGION, profile
+  std::string instance_arn;       // "arn:aws:sso:::instance/ssoins-<16 characters>"
+  std::string identity_store_id;  // "d-<10 hex digits>" (or a UUID)
+  int line = 0;                   // of the `aws:` key (0: no section)
+
+  bool Empty() const { return instance_arn.empty() && identity_store_id.empty() && region.empty(); }
+};
+
+// Shapes of the AWS names the config carries (../shared/AWS.md "sso-admin").
+// "us-east-1", "eu-central-2", "us-gov-west-1", "ap-southeast-4", "cn-north-1".
+bool IsAwsRegion(std::string_view s);
+// arn:aws(-[a-z]{1,5}){0,3}:sso:::instance/(sso)?ins-[a-zA-Z0-9-.]{16}
+bool IsInstanceArn(std::string_view s);
+// d-<10 lowercase hex digits>, or a lowercase UUID.
+bool IsIdentityStoreId(std::string_view s);
+
 struct StaticToken {
   std::string name;
   std::string sha256_hex;  // lowercase hex of SHA-256(token)
@@ -87,6 +106,7 @@ struct StaticToken {
 struct Config {
   ServerSettings server;
   std::string store;                // "sqlite:///path/jit.db"; empty: <data>/jit.db
+  AwsSettings aws;                  // empty when the file has no `aws:` section
   Subjects admins;                  // may revoke anything, read everything
   Subjects auditors;                // may read everything
   std::vector<StaticToken> tokens;  // auth.tokens

@@ -584,6 +584,89 @@ colour: blue
                   "jit.yaml:13: unknown key 'colour' in the config"));
 }
 
+TEST(ParseConfig, ReadsTheAwsSection) {
+  Result<Config> c = ParseConfig(
+      "store: x\naws:\n  region: eu-central-1\n"
+      "  instance_arn: \"arn:aws:sso:::instance/ssoins-1111111111111111\"\n"
+      "  identity_store_id: d-1111111111\n",
+      "jit.yaml");
+  ASSERT_OK(c);
+  EXPECT_EQ(c->aws.region, "eu-central-1");
+  EXPECT_EQ(c->aws.instance_arn, "arn:aws:sso:::instance/ssoins-1111111111111111");
+  EXPECT_EQ(c->aws.identity_store_id, "d-1111111111");
+  EXPECT_EQ(c->aws.line, 2);
+  EXPECT_FALSE(c->aws.Empty());
+}
+
+TEST(ParseConfig, AwsRegionMayComeFromTheEnvironment) {
+  Result<Config> c = ParseConfig(
+      "aws: {instance_arn: \"arn:aws-us-gov:sso:::instance/ssoins-abcdEFGH1234.-_x\", "
+      "identity_store_id: 0123abcd-0123-4567-89ab-0123456789ab}\n",
+      "jit.yaml");
+  // '_' is not allowed in the instance part.
+  EXPECT_THAT(c, StatusIs(StatusCode::kInvalidArgument, HasSubstr("jit.yaml:1: ")));
+  c = ParseConfig(
+      "aws: {instance_arn: \"arn:aws-us-gov:sso:::instance/ssoins-abcdEFGH1234.-xy\", "
+      "identity_store_id: 0123abcd-0123-4567-89ab-0123456789ab}\n",
+      "jit.yaml");
+  ASSERT_OK(c);
+  EXPECT_EQ(c->aws.region, "");
+}
+
+TEST(ParseConfig, NoAwsSectionLeavesItEmpty) {
+  Result<Config> c = ParseConfig(DevConfigYaml(), "dev");
+  ASSERT_OK(c);
+  EXPECT_TRUE(c->aws.Empty());
+  EXPECT_EQ(c->aws.line, 0);
+}
+
+TEST(ParseConfig, AwsSectionErrorsNameTheirLines) {
+  EXPECT_THAT(ParseConfig("store: x\naws:\n  region: useast1\n"
+                          "  instance_arn: \"arn:aws:sso:::instance/ssoins-1\"\n"
+                          "  identity_store_id: D-1111111111\n  profile: prod\n",
+                          "jit.yaml"),
+              StatusIs(StatusCode::kInvalidArgument,
+                       "jit.yaml:3: 'useast1' is not an AWS region (like us-east-1)\n"
+                       "jit.yaml:4: 'arn:aws:sso:::instance/ssoins-1' is not an Identity Center "
+                       "instance ARN (arn:aws:sso:::instance/ssoins-<16>)\n"
+                       "jit.yaml:5: 'D-1111111111' is not an identity store id (d-<10 hex "
+                       "digits>)\n"
+                       "jit.yaml:6: unknown key 'profile' in 'aws'"));
+  EXPECT_THAT(ParseConfig("store: x\naws:\n  region: us-east-1\n", "jit.yaml"),
+              StatusIs(StatusCode::kInvalidArgument,
+                       "jit.yaml:2: 'aws' has no 'instance_arn'\n"
+                       "jit.yaml:2: 'aws' has no 'identity_store_id'"));
+  EXPECT_THAT(
+      ParseConfig("aws: {region: [a], instance_arn: \"\", identity_store_id: d-1}\n", "jit.yaml"),
+      StatusIs(StatusCode::kInvalidArgument,
+               "jit.yaml:1: 'region' must be a string\n"
+               "jit.yaml:1: 'instance_arn' must not be empty\n"
+               "jit.yaml:1: 'd-1' is not an identity store id (d-<10 hex digits>)"));
+}
+
+TEST(AwsNames, Shapes) {
+  for (const char* r : {"us-east-1", "eu-central-2", "ap-southeast-4", "us-gov-west-1",
+                        "cn-north-1", "il-central-1", "us-isob-east-1"}) {
+    EXPECT_TRUE(IsAwsRegion(r)) << r;
+  }
+  for (const char* r :
+       {"", "us-east", "US-EAST-1", "us_east_1", "us-east-1a", "useast1", "us-east-123"}) {
+    EXPECT_FALSE(IsAwsRegion(r)) << r;
+  }
+  EXPECT_TRUE(IsInstanceArn("arn:aws:sso:::instance/ssoins-1111111111111111"));
+  EXPECT_TRUE(IsInstanceArn("arn:aws:sso:::instance/ins-1111111111111111"));
+  EXPECT_TRUE(IsInstanceArn("arn:aws-cn:sso:::instance/ssoins-a.b-c.d-e.f-g.h-"));
+  EXPECT_FALSE(IsInstanceArn("arn:aws:sso:::instance/ssoins-111111111111111"));
+  EXPECT_FALSE(IsInstanceArn("arn:aws:sso:::permissionSet/ssoins-1111111111111111"));
+  EXPECT_FALSE(IsInstanceArn("arn:aws:sso:::instance/ssoins-1111111111111111 "));
+  EXPECT_TRUE(IsIdentityStoreId("d-1111111111"));
+  EXPECT_TRUE(IsIdentityStoreId("d-90679d1a2b"));
+  EXPECT_TRUE(IsIdentityStoreId("0123abcd-0123-4567-89ab-0123456789ab"));
+  EXPECT_FALSE(IsIdentityStoreId("d-111111111"));
+  EXPECT_FALSE(IsIdentityStoreId("d-111111111G"));
+  EXPECT_FALSE(IsIdentityStoreId("s-1111111111"));
+}
+
 TEST(ParseConfig, MessageUsesTheFileName) {
   EXPECT_THAT(ParseConfig("bogus: 1\n", "/etc/jit/jit.yaml"),
               StatusIs(StatusCode::kInvalidArgument, HasSubstr("/etc/jit/jit.yaml:1: ")));
