@@ -37,6 +37,11 @@ struct Environment {
 // web identity (AssumeRoleWithWebIdentity via STS), container credentials, instance metadata
 // v2. The first source that is configured wins; temporary credentials are cached and
 // refreshed about 5 minutes before they expire.
+// Once a source has answered, the chain keeps using it. A source that is configured but fails
+// (anything other than NotFound) stops the chain with its error; when nothing is configured
+// the result is NotFound listing what was tried. The chain keeps its own copy of `env`;
+// `http` and `clock` must outlive it. Instance metadata is skipped when
+// AWS_EC2_METADATA_DISABLED=true; AWS_EC2_METADATA_SERVICE_ENDPOINT moves it (tests).
 std::unique_ptr<CredentialSource> NewDefaultCredentialChain(const Environment& env,
                                                             HttpTransport& http, Clock& clock);
 
@@ -44,10 +49,13 @@ std::unique_ptr<CredentialSource> NewDefaultCredentialChain(const Environment& e
 std::unique_ptr<CredentialSource> NewStaticCredentials(Credentials creds);
 
 // AWS_REGION, then AWS_DEFAULT_REGION, then the profile's region. NotFound when none.
+// InvalidArgument when the config file exists but is malformed.
 Result<std::string> ResolveRegion(const Environment& env);
 
 // AWS_ENDPOINT_URL_<SERVICE_ID> (service id upper-cased, spaces and dashes to '_'), then
 // AWS_ENDPOINT_URL, then https://<endpoint_prefix>.<region>.amazonaws.com.
+// With an empty region the default is the global https://<endpoint_prefix>.amazonaws.com (STS).
+// Trailing '/' characters are removed, so callers append the path ("/").
 std::string ResolveEndpoint(const Environment& env, std::string_view service_id,
                             std::string_view endpoint_prefix, std::string_view region);
 
