@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <fstream>
 
+#include "aws/test_fakes.h"
 #include "aws/test_http_server.h"
 #include "core/testing.h"
 #include "core/time_format.h"
@@ -11,34 +12,13 @@ namespace jit::aws {
 namespace {
 
 using ::jit::aws::testing::CannedResponse;
+using ::jit::aws::testing::FakeTransport;
 using ::jit::aws::testing::ReceivedRequest;
 using ::jit::aws::testing::TestHttpServer;
 using ::jit::testing::IsOk;
 using ::jit::testing::StatusIs;
 using ::jit::testing::TempDir;
 using ::testing::HasSubstr;
-
-// Records every call and answers with `handler`; never touches the network.
-class FakeTransport final : public HttpTransport {
- public:
-  using Handler = std::function<Result<HttpResponse>(const HttpCall&)>;
-  explicit FakeTransport(Handler handler = nullptr) : handler_(std::move(handler)) {}
-  Result<HttpResponse> Send(const HttpCall& call) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    calls_.push_back(call);
-    if (!handler_) return UnavailableError("fake: no handler");
-    return handler_(call);
-  }
-  std::vector<HttpCall> calls() const {
-    std::lock_guard<std::mutex> lock(mu_);
-    return calls_;
-  }
-
- private:
-  Handler handler_;
-  mutable std::mutex mu_;
-  std::vector<HttpCall> calls_;
-};
 
 void WriteFile(const std::filesystem::path& p, const std::string& text) {
   std::filesystem::create_directories(p.parent_path());

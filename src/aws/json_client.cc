@@ -1,0 +1,304 @@
+#include "aws/json_client.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <condition_variable>
+#include <optional>
+#include <random>
+#include <thread>
+
+namespace jit::aws {
+namespace {
+
+// The error type with any ":suffix" cut and any "namespace#" prefix dropped.
+std::string NormaliseType(std::string_view type) {
+  type = type.substr(0, type.find(':'));
+  if (std::size_t hash = type.rfind('#'); hash != std::string_view::npos) {
+    type = type.substr(hash + 1);
+  }
+  while (!type.empty() && std::isspace(static_cast<unsigned char>(type.front()))) {
+    type.remove_prefix(1);
+  }
+  while (!type.empty() && std::isspace(static_cast<unsigned char>(type.back()))) {
+    type.remove_suffix(1);
+  }
+  return std::string(type);
+}
+
+std::string JsonString(const nlohmann::json& j, std::initializer_list<const char*> keys) {
+  for (const char* key : keys) {
+    auto it = j.find(key);
+    if (it != j.end() && it->is_string()) return it->get<std::string>();
+  }
+  return "";
+}
+
+bool IsOneOf(const std::string& s, std::initializer_list<std::string_view> options) {
+  return std::find(options.begin(), options.end(), s) != options.end();
+}
+
+// Seconds from RetryAfterSeconds in an error body (number or numeric string), or -1.
+double RetryAfterSeconds(const std::string& body) {
+  nlohmann::json j = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) return -1;
+  auto it = j.find("RetryAfterSeconds");
+  if (it == j.end()) return -1;
+  if (it->is_number()) return it->get<double>();
+  if (it->is_string()) {
+    const std::string& s = it->get_ref<const std::string&>();
+    char* end = nullptr;
+    double v = std::strtod(s.c_str(), &end);
+    if (end != s.c_str() && *end == '\0') return v;
+  }
+  return -1;
+}
+
+// "scheme://authority/path" -> authority (user info dropped) and path ("" when none).
+void SplitEndpoint(const std::string& endpoint, std::string& authority, std::string& path) {
+  std::size_t scheme = endpoint.find("://");
+  std::string rest = scheme == std::string::npos ? endpoint : endpoint.substr(scheme + 3);
+  std::size_t slash = rest.find('/');
+  authority = rest.substr(0, slash);
+  path = slash == std::string::npos ? "" : rest.substr(slash);
+  if (std::size_t at = authority.rfind('@'); at != std::string::npos) {
+    authority = authority.substr(at + 1);
+  }
+  while (!path.empty() && path.back() == '/') path.pop_back();
+}
+
+Duration FullJitter(const RetryPolicy& retry, int attempt) {
+  double cap = static_cast<double>(retry.base.count()) * std::pow(2.0, attempt);
+  cap = std::min(cap, static_cast<double>(retry.max.count()));
+  if (cap <= 0) return Duration(0);
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  std::uniform_real_distribution<double> dist(0.0, cap);
+  return Duration(static_cast<Duration::rep>(dist(rng)));
+}
+
+// The token bucket and the creates-in-flight gate. Waiting for tokens uses a clock timer, so
+// that a FakeClock's Advance() releases waiters in tests, with a real-time fallback in case a
+// wall-clock step delays the timer.
+class TokenBucketLimiter final : public Limiter {
+ public:
+  TokenBucketLimiter(Clock& clock, double calls_per_second, int max_creates)
+      : clock_(clock),
+        rate_(calls_per_second),
+        capacity_(std::max(1.0, calls_per_second)),
+        max_creates_(max_creates),
+        state_(std::make_shared<State>()) {
+    state_->tokens = capacity_;
+    state_->last = clock_.MonoNow();
+  }
+
+  void AcquireCall() override {
+    if (rate_ <= 0) return;
+    std::unique_lock<std::mutex> lock(state_->mu);
+    while (true) {
+      MonoTime now = clock_.MonoNow();
+      if (now > state_->last) {
+        double elapsed = std::chrono::duration<double>(now - state_->last).count();
+        state_->tokens = std::min(capacity_, state_->tokens + elapsed * rate_);
+        state_->last = now;
+      }
+      if (state_->tokens >= 1.0) {
+        state_->tokens -= 1.0;
+        return;
+      }
+      auto wait =
+          Duration(static_cast<Duration::rep>(std::ceil((1.0 - state_->tokens) / rate_ * 1000.0)));
+      wait = std::max(wait, Duration(1));
+      std::uint64_t generation = state_->generation;
+      lock.unlock();
+      std::weak_ptr<State> weak = state_;
+      TimerId timer = clock_.ScheduleAt(clock_.Now() + wait, [weak] {
+        if (auto s = weak.lock()) {
+          std::lock_guard<std::mutex> l(s->mu);
+          ++s->generation;
+          s->cv.notify_all();
+        }
+      });
+      lock.lock();
+      state_->cv.wait_for(lock, wait * 2 + Duration(10),
+                          [&] { return state_->generation != generation; });
+      lock.unlock();
+      clock_.Cancel(timer);
+      lock.lock();
+    }
+  }
+
+  void AcquireCreate() override {
+    if (max_creates_ <= 0) return;
+    std::unique_lock<std::mutex> lock(state_->mu);
+    state_->cv.wait(lock, [&] { return state_->creates < max_creates_; });
+    ++state_->creates;
+  }
+
+  void ReleaseCreate() override {
+    if (max_creates_ <= 0) return;
+    std::lock_guard<std::mutex> lock(state_->mu);
+    if (state_->creates > 0) --state_->creates;
+    state_->cv.notify_all();
+  }
+
+ private:
+  // Shared with timer callbacks, which may outlive a wait.
+  struct State {
+    std::mutex mu;
+    std::condition_variable cv;
+    double tokens = 0;             // GUARDED_BY(mu)
+    MonoTime last;                 // GUARDED_BY(mu)
+    std::uint64_t generation = 0;  // GUARDED_BY(mu): bumped by each timer
+    int creates = 0;               // GUARDED_BY(mu): creates in flight
+  };
+
+  Clock& clock_;
+  const double rate_;
+  const double capacity_;
+  const int max_creates_;
+  std::shared_ptr<State> state_;
+};
+
+}  // namespace
+
+AwsError ParseAwsError(const HttpResponse& response) {
+  AwsError e;
+  e.http_status = response.status;
+  e.request_id = response.Header("x-amzn-requestid");
+  nlohmann::json j = nlohmann::json::parse(response.body, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_discarded() && j.is_object()) {
+    e.type = NormaliseType(JsonString(j, {"__type", "code", "Code"}));
+    e.message = JsonString(j, {"message", "Message", "errorMessage"});
+  } else if (!response.body.empty()) {
+    e.message = response.body.substr(0, 300);
+  }
+  if (e.type.empty()) e.type = NormaliseType(response.Header("x-amzn-errortype"));
+  return e;
+}
+
+Status ToStatus(const AwsError& e) {
+  std::string message =
+      (e.type.empty() ? "HTTP " + std::to_string(e.http_status) : e.type) + ": " + e.message;
+  if (!e.request_id.empty()) message += " (request id " + e.request_id + ")";
+  const std::string& t = e.type;
+  if (IsOneOf(
+          t, {"ThrottlingException", "Throttling", "ThrottledException", "TooManyRequestsException",
+              "RequestLimitExceeded", "RequestThrottled", "RequestThrottledException", "SlowDown",
+              "InternalServerException", "InternalFailure", "InternalError", "ServiceUnavailable",
+              "ServiceUnavailableException", "RequestTimeout", "RequestTimeoutException"})) {
+    return UnavailableError(message);
+  }
+  if (t == "ConflictException") return AbortedError(message);
+  if (t == "ResourceNotFoundException") return NotFoundError(message);
+  if (IsOneOf(t, {"AccessDeniedException", "AccessDenied"})) return PermissionDeniedError(message);
+  if (IsOneOf(t, {"ValidationException", "SerializationException", "InvalidParameterException"})) {
+    return InvalidArgumentError(message);
+  }
+  if (t == "ServiceQuotaExceededException") return ResourceExhaustedError(message);
+  if (IsOneOf(t, {"UnrecognizedClientException", "InvalidSignatureException",
+                  "IncompleteSignatureException", "SignatureDoesNotMatch", "InvalidClientTokenId",
+                  "ExpiredTokenException", "ExpiredToken", "MissingAuthenticationTokenException",
+                  "MissingAuthenticationToken"})) {
+    return UnauthenticatedError(message);
+  }
+  if (e.http_status >= 500 || e.http_status == 429) return UnavailableError(message);
+  if (e.http_status == 401) return UnauthenticatedError(message);
+  if (e.http_status == 403) return PermissionDeniedError(message);
+  if (e.http_status == 404) return NotFoundError(message);
+  if (e.http_status == 409) return AbortedError(message);
+  if (e.http_status >= 400) return InvalidArgumentError(message);
+  return InternalError(message);
+}
+
+std::unique_ptr<Limiter> NewLimiter(Clock& clock, double calls_per_second,
+                                    int max_creates_in_flight) {
+  return std::make_unique<TokenBucketLimiter>(clock, calls_per_second, max_creates_in_flight);
+}
+
+JsonClient::JsonClient(ServiceSpec spec, HttpTransport& http, CredentialSource& creds,
+                       Limiter& limiter, Clock& clock, RetryPolicy retry)
+    : spec_(std::move(spec)),
+      http_(http),
+      creds_(creds),
+      limiter_(limiter),
+      clock_(clock),
+      retry_(std::move(retry)) {}
+
+Result<nlohmann::json> JsonClient::Call(const std::string& operation, const nlohmann::json& body) {
+  if (!body.is_null() && !body.is_object()) {
+    return InvalidArgumentError(operation + ": the request body must be a JSON object");
+  }
+  std::string payload;
+  try {
+    payload = body.is_null() ? "{}" : body.dump();
+  } catch (const nlohmann::json::exception& ex) {  // invalid UTF-8 in a string
+    return InvalidArgumentError(operation + ": cannot encode the request: " + ex.what());
+  }
+  std::string authority;
+  std::string base_path;
+  SplitEndpoint(spec_.endpoint, authority, base_path);
+  std::string endpoint = spec_.endpoint;
+  while (!endpoint.empty() && endpoint.back() == '/') endpoint.pop_back();
+  const std::string target = spec_.target_prefix + "." + operation;
+  const int attempts = std::max(1, retry_.max_attempts);
+
+  Status last;
+  // The service's RetryAfterSeconds, when it gave one, replaces the jittered wait.
+  std::optional<Duration> retry_after;
+  for (int attempt = 0; attempt < attempts; ++attempt) {
+    if (attempt > 0) {
+      Duration wait = retry_after.value_or(FullJitter(retry_, attempt - 1));
+      retry_after.reset();
+      if (retry_.sleep) {
+        retry_.sleep(wait);
+      } else {
+        std::this_thread::sleep_for(wait);
+      }
+    }
+    limiter_.AcquireCall();
+
+    Result<Credentials> creds = creds_.Get();
+    if (!creds.has_value()) {
+      last = creds.error().WithContext(operation + ": credentials");
+      if (last.code() == StatusCode::kUnavailable) continue;
+      return last;
+    }
+    HttpRequest req{.method = "POST",
+                    .path = base_path + "/",
+                    .headers = {{"Host", authority},
+                                {"Content-Type", "application/x-amz-json-1.1"},
+                                {"X-Amz-Target", target}},
+                    .body = payload};
+    Result<Signature> sig = Sign(
+        req, *creds, {.region = spec_.region, .service = spec_.signing_name, .time = clock_.Now()});
+    if (!sig.has_value()) return sig.error().WithContext(operation);
+
+    Result<HttpResponse> resp = http_.Send(
+        {.method = "POST", .url = endpoint + "/", .headers = req.headers, .body = req.body});
+    if (!resp.has_value()) {
+      last = resp.error().WithContext(operation);
+      if (last.code() == StatusCode::kUnavailable) continue;
+      return last;
+    }
+    if (resp->status >= 200 && resp->status <= 299) {
+      bool blank = std::all_of(resp->body.begin(), resp->body.end(),
+                               [](char c) { return std::isspace(static_cast<unsigned char>(c)); });
+      if (blank) return nlohmann::json::object();
+      nlohmann::json j = nlohmann::json::parse(resp->body, nullptr, /*allow_exceptions=*/false);
+      if (j.is_discarded()) {
+        return InternalError(operation + ": the answer is not valid JSON (request id " +
+                             resp->Header("x-amzn-requestid") + ")");
+      }
+      return j;
+    }
+    last = ToStatus(ParseAwsError(*resp)).WithContext(operation);
+    if (last.code() != StatusCode::kUnavailable) return last;
+    if (double seconds = RetryAfterSeconds(resp->body); seconds >= 0) {
+      // Honoured, within reason: a broken value must not stall a worker for long.
+      retry_after = Duration(static_cast<Duration::rep>(std::min(seconds, 60.0) * 1000.0));
+    }
+  }
+  return Status(last.code(), last.message() + " (after " + std::to_string(attempts) + " attempts)");
+}
+
+}  // namespace jit::aws
