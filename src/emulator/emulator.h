@@ -1,0 +1,206 @@
+#pragma once
+// A local IAM Identity Center (DESIGN.md "One binary, two roles"): the sso-admin and
+// identitystore subsets jit uses, spoken over the AWS JSON 1.1 protocol on a loopback port and
+// accepting only requests signed (SigV4) with one key pair. Used by tests, `jit emulator` and
+// `jit serve --dev`.
+//
+// Wire contract (see ../shared/AWS.md):
+// - Every call is `POST /` with `X-Amz-Target: SWBExternalService.<Op>` (signing name `sso`) or
+//   `AWSIdentityStore.<Op>` (signing name `identitystore`) and a JSON object body. Answers are
+//   `application/x-amz-json-1.1` with an `x-amzn-RequestId` header (a lowercase UUID).
+// - Errors are `{"__type": "<Type>", "message": "..."}` with HTTP status:
+//     403  MissingAuthenticationTokenException (no Authorization header),
+//          IncompleteSignatureException, InvalidSignatureException (bad signature, clock skew,
+//          wrong region or service, x-amz-content-sha256 not the body's hash),
+//          UnrecognizedClientException (unknown access key id);
+//     400  ValidationException (the message names the field), ResourceNotFoundException,
+//          ConflictException, ThrottlingException, UnknownOperationException,
+//          SerializationException (body not a JSON object);
+//     500  InternalServerException.
+//   identitystore's ThrottlingException and InternalServerException carry RetryAfterSeconds.
+// - Lists page with MaxResults (1-100, default kDefaultPageSize) and an opaque NextToken that is
+//   bound to the list's inputs; a token from another list or a tampered one is a
+//   ValidationException.
+// - Unknown accounts, permission sets (of the instance), principals, identity stores and
+//   request ids are ResourceNotFoundException.
+// - CreateAccountAssignment / DeleteAccountAssignment answer IN_PROGRESS; the operation ends
+//   `completion_delay` later by the Clock (checked whenever a call arrives, no timer): SUCCEEDED
+//   (the assignment is added or removed at that moment) or FAILED with a FailureReason, with
+//   probability Faults::failed_rate. Creating an existing assignment and deleting a missing one
+//   succeed.
+//
+// Unsigned test endpoints (never faulted):
+//   GET  /_emulator/state   -> State()
+//   POST /_emulator/faults  -> sets the Faults fields present in the JSON body (see FaultsFromJson)
+//   POST /_emulator/reset   -> assignments, operations, call counts and faults back to the start
+
+#include <cstdint>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/result.h"
+#include "core/status.h"
+
+namespace jit::emulator {
+
+// Default page size of the list operations when MaxResults is not given.
+inline constexpr int kDefaultPageSize = 100;
+
+struct SeedInstance {
+  std::string arn = "arn:aws:sso:::instance/ssoins-1111111111111111";
+  std::string identity_store_id = "d-1111111111";
+  std::string owner_account_id = "111111111111";
+  std::string name = "jit-emulator";
+};
+
+struct SeedAccount {
+  std::string id;    // 12 digits
+  std::string name;  // informational only
+};
+
+struct SeedPermissionSet {
+  std::string name;
+  std::string arn;  // must belong to the instance (same ins- id)
+  std::string description;
+  std::string session_duration = "PT1H";  // ISO-8601
+  std::string relay_state;                // empty: not returned
+};
+
+struct SeedUser {
+  std::string user_name;
+  std::string user_id;  // identitystore id pattern, e.g. a UUID
+  std::string display_name;
+  std::vector<std::string> emails;  // the first one is primary
+};
+
+struct SeedGroup {
+  std::string display_name;
+  std::string group_id;
+  std::vector<std::string> members;  // user names (or user ids) of seed users
+};
+
+struct SeedAssignment {
+  std::string account_id;
+  std::string permission_set_arn;
+  std::string principal_type;  // USER | GROUP
+  std::string principal_id;
+};
+
+// What the emulator starts with (and returns to on reset).
+struct Seed {
+  SeedInstance instance;
+  std::vector<SeedAccount> accounts;
+  std::vector<SeedPermissionSet> permission_sets;
+  std::vector<SeedUser> users;
+  std::vector<SeedGroup> groups;
+  std::vector<SeedAssignment> assignments;
+
+  // InvalidArgument naming the first bad entry: id patterns, duplicates, permission sets of
+  // another instance, group members and assignment parts that name nothing in the seed.
+  Status Validate() const;
+};
+
+// The dev catalog (DESIGN.md "Dev mode"): accounts 111111111111 (sandbox) and 222222222222
+// (prod); permission sets ReadOnly, Admin, BreakGlass (ps-1111.., ps-2222.., ps-3333..); users
+// alice, bob, carol with the principal ids of auth::DevUsers(); groups engineers{alice},
+// approvers{bob, carol}, sre{carol}, admins{carol}; no assignments.
+Seed DefaultSeed();
+
+// Reads a seed from a JSON file of this shape (every member optional; a missing one keeps
+// DefaultSeed()'s value for "instance", and is empty for the lists):
+//   {"instance": {"arn": "...", "identity_store_id": "d-...", "owner_account_id": "...",
+//                 "name": "..."},
+//    "accounts": [{"id": "111111111111", "name": "sandbox"}],
+//    "permission_sets": [{"name": "ReadOnly", "arn": "...", "description": "...",
+//                         "session_duration": "PT1H", "relay_state": ""}],
+//    "users": [{"user_name": "alice", "user_id": "...", "display_name": "Alice",
+//               "emails": ["alice@example.com"]}],
+//    "groups": [{"display_name": "engineers", "group_id": "...", "members": ["alice"]}],
+//    "assignments": [{"account_id": "...", "permission_set_arn": "...",
+//                     "principal_type": "USER", "principal_id": "..."}]}
+// Errors: NotFound (no such file), InvalidArgument (not JSON, wrong types, Validate fails).
+Result<Seed> LoadSeed(const std::string& path);
+Result<Seed> ParseSeed(const std::string& json_text);
+
+// Fault injection. Applies to signed, well-formed calls only.
+struct Faults {
+  double throttle_rate = 0;      // share of calls answered ThrottlingException (400)
+  double server_error_rate = 0;  // share of calls answered InternalServerException (500)
+  Duration latency{0};           // real time added before each answer
+  double failed_rate = 0;        // share of creates/deletes that end FAILED
+  bool conflicts = true;   // ConflictException when a create and a delete on one assignment overlap
+  std::uint64_t seed = 1;  // the fault RNG's seed (the same calls give the same faults)
+
+  // InvalidArgument when a rate is outside [0, 1] or the latency is negative or above 60 s.
+  Status Validate() const;
+};
+
+// Faults as JSON: {"throttle_rate", "server_error_rate", "latency_ms", "failed_rate",
+// "conflicts", "seed"}. FaultsFromJson starts from `base` and sets the members present;
+// InvalidArgument for unknown members, wrong types or values Validate refuses.
+nlohmann::json FaultsToJson(const Faults& faults);
+Result<Faults> FaultsFromJson(const nlohmann::json& j, const Faults& base);
+
+struct EmulatorOptions {
+  // "HOST:PORT" (IPv4, "[IPv6]" or localhost); port 0 picks a free port.
+  std::string listen = "127.0.0.1:0";
+  // The one key pair accepted.
+  std::string access_key_id = "AKIDJITEMULATOR";
+  std::string secret_access_key = "jit-emulator-secret";
+  // The region requests must be signed for.
+  std::string region = "us-east-1";
+  // Create/delete operations end this long (by the Clock) after they were accepted.
+  Duration completion_delay = Duration(200);
+  // Largest difference between a request's X-Amz-Date and the Clock.
+  Duration max_skew = std::chrono::minutes(15);
+  Seed seed = DefaultSeed();
+  Faults faults;
+  // Refuse any address that is not loopback.
+  bool loopback_only = true;
+
+  // InvalidArgument naming the first bad field (the seed and faults included).
+  Status Validate() const;
+};
+
+// The emulator. Thread-safe; the Clock must outlive it.
+class Emulator {
+ public:
+  Emulator(EmulatorOptions options, Clock& clock);
+  // Stops the server if it runs.
+  ~Emulator();
+  Emulator(const Emulator&) = delete;
+  Emulator& operator=(const Emulator&) = delete;
+
+  // Validates the options, binds and serves on one background thread. Errors: InvalidArgument
+  // (bad options; "loopback only" for another address with loopback_only), Unavailable (cannot
+  // bind), FailedPrecondition (started before).
+  Status Start();
+  // The bound port; 0 before Start.
+  std::uint16_t port() const;
+  // "http://HOST:PORT" for clients (a wildcard host becomes 127.0.0.1); "" before Start.
+  std::string url() const;
+  // Stops serving and closes every connection. Idempotent.
+  void Stop();
+
+  // Replaces the faults and reseeds the fault RNG with faults.seed. REQUIRES: a valid Faults
+  // (an invalid one is ignored).
+  void SetFaults(const Faults& faults);
+  // Assignments back to the seed, operations and call counts cleared, the start faults back.
+  void Reset();
+  // What GET /_emulator/state returns (operations that are due are settled first):
+  //   {"assignments": [{AccountId, PermissionSetArn, PrincipalType, PrincipalId}],
+  //    "operations": {"create": {"in_progress", "succeeded", "failed"}, "delete": {...}},
+  //    "calls": {"<Operation>": n}, "faults": {...}, "sns": [], "eventbridge": [],
+  //    "securityhub": []}
+  // "calls" counts every call whose signature checked out, faulted ones included.
+  nlohmann::json State() const;
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace jit::emulator

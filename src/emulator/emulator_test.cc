@@ -1,0 +1,834 @@
+#include "emulator/emulator.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <chrono>
+#include <fstream>
+#include <map>
+#include <regex>
+#include <set>
+#include <string>
+
+#include "auth/auth.h"
+#include "aws/sigv4.h"
+#include "core/clock.h"
+#include "core/testing.h"
+
+namespace jit::emulator {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using jit::testing::StatusIs;
+using nlohmann::json;
+using ::testing::HasSubstr;
+using ::testing::SizeIs;
+
+constexpr char kInstance[] = "arn:aws:sso:::instance/ssoins-1111111111111111";
+constexpr char kReadOnly[] =
+    "arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-1111111111111111";
+constexpr char kAdmin[] = "arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-2222222222222222";
+constexpr char kBreakGlass[] =
+    "arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-3333333333333333";
+constexpr char kAlice[] = "a11ce000-0000-4000-8000-000000000001";
+constexpr char kBob[] = "b0b00000-0000-4000-8000-000000000002";
+constexpr char kCarol[] = "ca401000-0000-4000-8000-000000000003";
+constexpr char kStore[] = "d-1111111111";
+
+struct Response {
+  int status = 0;
+  std::map<std::string, std::string> headers;  // names lowercased
+  std::string raw;
+  json body;
+
+  std::string Type() const { return body.is_object() ? body.value("__type", "") : ""; }
+};
+
+// Sends one request over a fresh loopback connection.
+Response Send(std::uint16_t port, const aws::HttpRequest& req) {
+  asio::io_context ioc;
+  beast::tcp_stream stream(ioc);
+  stream.connect(asio::ip::tcp::endpoint(asio::ip::address_v4::loopback(), port));
+  http::request<http::string_body> r;
+  r.method_string(req.method);
+  r.target(req.path + (req.query.empty() ? "" : "?" + req.query));
+  r.version(11);
+  for (const auto& [name, value] : req.headers) r.insert(name, value);
+  r.body() = req.body;
+  r.prepare_payload();
+  http::write(stream, r);
+  beast::flat_buffer buffer;
+  http::response<http::string_body> res;
+  http::read(stream, buffer, res);
+  beast::error_code ignored;
+  stream.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+  Response out;
+  out.status = static_cast<int>(res.result_int());
+  for (const auto& f : res) {
+    std::string name(f.name_string());
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    out.headers[name] = std::string(f.value());
+  }
+  out.raw = res.body();
+  out.body = json::parse(out.raw, nullptr, /*allow_exceptions=*/false);
+  return out;
+}
+
+class EmulatorTest : public ::testing::Test {
+ protected:
+  void SetUp() override { StartWith(EmulatorOptions()); }
+
+  void StartWith(EmulatorOptions options) {
+    if (emulator_) emulator_->Stop();
+    options_ = std::move(options);
+    emulator_ = std::make_unique<Emulator>(options_, clock_);
+    ASSERT_OK(emulator_->Start());
+  }
+
+  aws::HttpRequest Request(const std::string& target, const json& body) {
+    aws::HttpRequest req;
+    req.method = "POST";
+    req.path = "/";
+    req.headers = {{"Host", "127.0.0.1:" + std::to_string(emulator_->port())},
+                   {"Content-Type", "application/x-amz-json-1.1"},
+                   {"X-Amz-Target", target}};
+    req.body = body.dump();
+    return req;
+  }
+
+  static std::string SigningName(const std::string& target) {
+    return target.rfind("AWSIdentityStore.", 0) == 0 ? "identitystore" : "sso";
+  }
+
+  // Signs (with the emulator's key pair unless told otherwise) and sends one call.
+  Response Call(const std::string& target, const json& body,
+                aws::Credentials creds = {"AKIDJITEMULATOR", "jit-emulator-secret", "", {}},
+                std::string service = "", std::string region = "us-east-1",
+                Duration clock_offset = Duration(0), bool sign_body = false) {
+    aws::HttpRequest req = Request(target, body);
+    aws::SigningParams params;
+    params.region = region;
+    params.service = service.empty() ? SigningName(target) : service;
+    params.time = clock_.Now() + clock_offset;
+    params.sign_body = sign_body;
+    Result<aws::Signature> sig = aws::Sign(req, creds, params);
+    EXPECT_TRUE(sig.has_value()) << sig.error();
+    return Send(emulator_->port(), req);
+  }
+
+  Response Sso(const std::string& op, const json& body) {
+    return Call("SWBExternalService." + op, body);
+  }
+  Response Ids(const std::string& op, const json& body) {
+    return Call("AWSIdentityStore." + op, body);
+  }
+
+  Response Plain(const std::string& method, const std::string& path, const std::string& body) {
+    aws::HttpRequest req;
+    req.method = method;
+    req.path = path;
+    req.headers = {{"Host", "127.0.0.1"}, {"Content-Type", "application/json"}};
+    req.body = body;
+    return Send(emulator_->port(), req);
+  }
+
+  static json Assignment(const std::string& account, const std::string& ps, const std::string& type,
+                         const std::string& principal) {
+    return {{"InstanceArn", kInstance}, {"TargetId", account},   {"TargetType", "AWS_ACCOUNT"},
+            {"PermissionSetArn", ps},   {"PrincipalType", type}, {"PrincipalId", principal}};
+  }
+
+  // Creates (or deletes) and lets the operation finish; returns its final status object.
+  json Settle(bool create, const json& assignment) {
+    Response r = Sso(create ? "CreateAccountAssignment" : "DeleteAccountAssignment", assignment);
+    EXPECT_EQ(r.status, 200) << r.raw;
+    const char* member =
+        create ? "AccountAssignmentCreationStatus" : "AccountAssignmentDeletionStatus";
+    std::string id = r.body[member]["RequestId"];
+    clock_.Advance(options_.completion_delay);
+    Response d =
+        Sso(create ? "DescribeAccountAssignmentCreationStatus"
+                   : "DescribeAccountAssignmentDeletionStatus",
+            {{"InstanceArn", kInstance},
+             {create ? "AccountAssignmentCreationRequestId" : "AccountAssignmentDeletionRequestId",
+              id}});
+    EXPECT_EQ(d.status, 200) << d.raw;
+    return d.body[member];
+  }
+
+  FakeClock clock_;
+  EmulatorOptions options_;
+  std::unique_ptr<Emulator> emulator_;
+};
+
+const std::regex kUuid("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
+
+// --- sso-admin ---------------------------------------------------------------------------------
+
+TEST_F(EmulatorTest, ListInstancesReturnsTheSeedInstanceWithAwsJsonHeaders) {
+  Response r = Sso("ListInstances", json::object());
+  ASSERT_EQ(r.status, 200) << r.raw;
+  EXPECT_EQ(r.headers["content-type"], "application/x-amz-json-1.1");
+  EXPECT_TRUE(std::regex_match(r.headers["x-amzn-requestid"], kUuid))
+      << r.headers["x-amzn-requestid"];
+  ASSERT_THAT(r.body["Instances"], SizeIs(1));
+  EXPECT_EQ(r.body["Instances"][0]["InstanceArn"], kInstance);
+  EXPECT_EQ(r.body["Instances"][0]["IdentityStoreId"], kStore);
+  EXPECT_EQ(r.body["Instances"][0]["Status"], "ACTIVE");
+  EXPECT_FALSE(r.body.contains("NextToken"));
+}
+
+TEST_F(EmulatorTest, ListPermissionSetsPagesThroughAllThree) {
+  Response first = Sso("ListPermissionSets", {{"InstanceArn", kInstance}, {"MaxResults", 2}});
+  ASSERT_EQ(first.status, 200) << first.raw;
+  EXPECT_EQ(first.body["PermissionSets"], json({kReadOnly, kAdmin}));
+  ASSERT_TRUE(first.body["NextToken"].is_string());
+  Response second =
+      Sso("ListPermissionSets",
+          {{"InstanceArn", kInstance}, {"MaxResults", 2}, {"NextToken", first.body["NextToken"]}});
+  ASSERT_EQ(second.status, 200) << second.raw;
+  EXPECT_EQ(second.body["PermissionSets"], json({kBreakGlass}));
+  EXPECT_FALSE(second.body.contains("NextToken"));
+  Response all = Sso("ListPermissionSets", {{"InstanceArn", kInstance}});
+  EXPECT_THAT(all.body["PermissionSets"], SizeIs(3));
+}
+
+TEST_F(EmulatorTest, DescribePermissionSetReturnsNameAndSessionDuration) {
+  Response r =
+      Sso("DescribePermissionSet", {{"InstanceArn", kInstance}, {"PermissionSetArn", kAdmin}});
+  ASSERT_EQ(r.status, 200) << r.raw;
+  EXPECT_EQ(r.body["PermissionSet"]["Name"], "Admin");
+  EXPECT_EQ(r.body["PermissionSet"]["PermissionSetArn"], kAdmin);
+  EXPECT_EQ(r.body["PermissionSet"]["SessionDuration"], "PT1H");
+  EXPECT_TRUE(r.body["PermissionSet"]["CreatedDate"].is_number());
+}
+
+TEST_F(EmulatorTest, UnknownInstanceAndPermissionSetAreResourceNotFound) {
+  Response r = Sso("DescribePermissionSet",
+                   {{"InstanceArn", kInstance},
+                    {"PermissionSetArn",
+                     "arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-9999999999999999"}});
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.Type(), "ResourceNotFoundException");
+  Response i = Sso("ListPermissionSets",
+                   {{"InstanceArn", "arn:aws:sso:::instance/ssoins-2222222222222222"}});
+  EXPECT_EQ(i.status, 400);
+  EXPECT_EQ(i.Type(), "ResourceNotFoundException");
+  Response a = Sso("CreateAccountAssignment", Assignment("333333333333", kAdmin, "USER", kAlice));
+  EXPECT_EQ(a.Type(), "ResourceNotFoundException");
+  Response p = Sso("CreateAccountAssignment", Assignment("222222222222", kAdmin, "USER",
+                                                         "00000000-0000-4000-8000-000000000000"));
+  EXPECT_EQ(p.Type(), "ResourceNotFoundException");
+  Response d =
+      Sso("DescribeAccountAssignmentCreationStatus",
+          {{"InstanceArn", kInstance},
+           {"AccountAssignmentCreationRequestId", "00000000-0000-4000-8000-000000000000"}});
+  EXPECT_EQ(d.status, 400);
+  EXPECT_EQ(d.Type(), "ResourceNotFoundException");
+}
+
+TEST_F(EmulatorTest, CreateIsInProgressUntilTheDelayThenSucceeds) {
+  Response r = Sso("CreateAccountAssignment", Assignment("222222222222", kAdmin, "USER", kAlice));
+  ASSERT_EQ(r.status, 200) << r.raw;
+  const json& s = r.body["AccountAssignmentCreationStatus"];
+  EXPECT_EQ(s["Status"], "IN_PROGRESS");
+  EXPECT_EQ(s["TargetId"], "222222222222");
+  EXPECT_EQ(s["TargetType"], "AWS_ACCOUNT");
+  EXPECT_EQ(s["PermissionSetArn"], kAdmin);
+  EXPECT_EQ(s["PrincipalType"], "USER");
+  EXPECT_EQ(s["PrincipalId"], kAlice);
+  EXPECT_DOUBLE_EQ(s["CreatedDate"].get<double>(),
+                   static_cast<double>(ToUnixMillis(clock_.Now())) / 1000.0);
+  std::string id = s["RequestId"];
+  EXPECT_TRUE(std::regex_match(id, kUuid)) << id;
+  json describe = {{"InstanceArn", kInstance}, {"AccountAssignmentCreationRequestId", id}};
+
+  clock_.Advance(Duration(199));
+  Response early = Sso("DescribeAccountAssignmentCreationStatus", describe);
+  EXPECT_EQ(early.body["AccountAssignmentCreationStatus"]["Status"], "IN_PROGRESS");
+  json list = {
+      {"InstanceArn", kInstance}, {"AccountId", "222222222222"}, {"PermissionSetArn", kAdmin}};
+  EXPECT_THAT(Sso("ListAccountAssignments", list).body["AccountAssignments"], SizeIs(0));
+
+  clock_.Advance(Duration(1));
+  Response done = Sso("DescribeAccountAssignmentCreationStatus", describe);
+  ASSERT_EQ(done.status, 200) << done.raw;
+  EXPECT_EQ(done.body["AccountAssignmentCreationStatus"]["Status"], "SUCCEEDED");
+  EXPECT_FALSE(done.body["AccountAssignmentCreationStatus"].contains("FailureReason"));
+  Response listed = Sso("ListAccountAssignments", list);
+  EXPECT_EQ(listed.body["AccountAssignments"], json::array({{{"AccountId", "222222222222"},
+                                                             {"PermissionSetArn", kAdmin},
+                                                             {"PrincipalType", "USER"},
+                                                             {"PrincipalId", kAlice}}}));
+  // A deletion request id is not a creation request id.
+  Response wrong_kind =
+      Sso("DescribeAccountAssignmentDeletionStatus",
+          {{"InstanceArn", kInstance}, {"AccountAssignmentDeletionRequestId", id}});
+  EXPECT_EQ(wrong_kind.Type(), "ResourceNotFoundException");
+}
+
+TEST_F(EmulatorTest, DeleteRemovesTheAssignmentWhenItSucceeds) {
+  json a = Assignment("111111111111", kReadOnly, "GROUP", "e0000000-0000-4000-8000-000000000011");
+  EXPECT_EQ(Settle(true, a)["Status"], "SUCCEEDED");
+  ASSERT_THAT(emulator_->State()["assignments"], SizeIs(1));
+  Response r = Sso("DeleteAccountAssignment", a);
+  ASSERT_EQ(r.status, 200) << r.raw;
+  EXPECT_EQ(r.body["AccountAssignmentDeletionStatus"]["Status"], "IN_PROGRESS");
+  EXPECT_THAT(emulator_->State()["assignments"], SizeIs(1));
+  clock_.Advance(options_.completion_delay);
+  EXPECT_THAT(emulator_->State()["assignments"], SizeIs(0));
+  Response d = Sso("DescribeAccountAssignmentDeletionStatus",
+                   {{"InstanceArn", kInstance},
+                    {"AccountAssignmentDeletionRequestId",
+                     r.body["AccountAssignmentDeletionStatus"]["RequestId"]}});
+  EXPECT_EQ(d.body["AccountAssignmentDeletionStatus"]["Status"], "SUCCEEDED");
+}
+
+TEST_F(EmulatorTest, CreatingAnExistingAssignmentAndDeletingAMissingOneSucceed) {
+  json a = Assignment("111111111111", kReadOnly, "USER", kBob);
+  EXPECT_EQ(Settle(true, a)["Status"], "SUCCEEDED");
+  EXPECT_EQ(Settle(true, a)["Status"], "SUCCEEDED");
+  EXPECT_THAT(emulator_->State()["assignments"], SizeIs(1));
+  EXPECT_EQ(Settle(false, a)["Status"], "SUCCEEDED");
+  EXPECT_EQ(Settle(false, a)["Status"], "SUCCEEDED");
+  EXPECT_THAT(emulator_->State()["assignments"], SizeIs(0));
+}
+
+TEST_F(EmulatorTest, FailedRateOneEndsEveryOperationFailedWithAReason) {
+  Faults f;
+  f.failed_rate = 1;
+  emulator_->SetFaults(f);
+  json s = Settle(true, Assignment("222222222222", kAdmin, "USER", kAlice));
+  EXPECT_EQ(s["Status"], "FAILED");
+  EXPECT_THAT(s["FailureReason"].get<std::string>(), HasSubstr("emulated"));
+  EXPECT_THAT(emulator_->State()["assignments"], SizeIs(0));
+  EXPECT_EQ(emulator_->State()["operations"]["create"]["failed"], 1);
+}
+
+TEST_F(EmulatorTest, OverlappingCreateAndDeleteConflict) {
+  json a = Assignment("222222222222", kAdmin, "USER", kAlice);
+  ASSERT_EQ(Sso("CreateAccountAssignment", a).status, 200);
+  Response conflict = Sso("DeleteAccountAssignment", a);
+  EXPECT_EQ(conflict.status, 400);
+  EXPECT_EQ(conflict.Type(), "ConflictException");
+  // Another principal's assignment is not in the way.
+  EXPECT_EQ(Sso("DeleteAccountAssignment", Assignment("222222222222", kAdmin, "USER", kBob)).status,
+            200);
+  clock_.Advance(options_.completion_delay);
+  Response after = Sso("DeleteAccountAssignment", a);
+  EXPECT_EQ(after.status, 200) << after.raw;
+  // And the other way round.
+  EXPECT_EQ(Sso("CreateAccountAssignment", a).Type(), "ConflictException");
+}
+
+TEST_F(EmulatorTest, ConflictsCanBeSwitchedOff) {
+  Faults f;
+  f.conflicts = false;
+  emulator_->SetFaults(f);
+  json a = Assignment("222222222222", kAdmin, "USER", kAlice);
+  ASSERT_EQ(Sso("CreateAccountAssignment", a).status, 200);
+  EXPECT_EQ(Sso("DeleteAccountAssignment", a).status, 200);
+}
+
+TEST_F(EmulatorTest, ListAccountAssignmentsPagesAcrossPrincipals) {
+  for (const char* user : {kAlice, kBob, kCarol}) {
+    Settle(true, Assignment("111111111111", kReadOnly, "USER", user));
+  }
+  Settle(true,
+         Assignment("111111111111", kReadOnly, "GROUP", "5e000000-0000-4000-8000-000000000013"));
+  Settle(true, Assignment("222222222222", kReadOnly, "USER", kAlice));  // another account
+  json list = {{"InstanceArn", kInstance},
+               {"AccountId", "111111111111"},
+               {"PermissionSetArn", kReadOnly},
+               {"MaxResults", 3}};
+  std::set<std::string> seen;
+  int pages = 0;
+  for (;;) {
+    Response r = Sso("ListAccountAssignments", list);
+    ASSERT_EQ(r.status, 200) << r.raw;
+    ++pages;
+    for (const json& a : r.body["AccountAssignments"]) {
+      EXPECT_EQ(a["AccountId"], "111111111111");
+      seen.insert(a["PrincipalId"].get<std::string>());
+    }
+    if (!r.body.contains("NextToken")) break;
+    list["NextToken"] = r.body["NextToken"];
+  }
+  EXPECT_EQ(pages, 2);
+  EXPECT_EQ(seen.size(), 4u);
+}
+
+TEST_F(EmulatorTest, ListAccountAssignmentsForPrincipalFiltersByAccount) {
+  Settle(true, Assignment("111111111111", kReadOnly, "USER", kCarol));
+  Settle(true, Assignment("222222222222", kBreakGlass, "USER", kCarol));
+  Settle(true, Assignment("222222222222", kBreakGlass, "USER", kBob));
+  json q = {{"InstanceArn", kInstance}, {"PrincipalId", kCarol}, {"PrincipalType", "USER"}};
+  Response all = Sso("ListAccountAssignmentsForPrincipal", q);
+  ASSERT_EQ(all.status, 200) << all.raw;
+  EXPECT_THAT(all.body["AccountAssignments"], SizeIs(2));
+  q["Filter"] = {{"AccountId", "222222222222"}};
+  Response prod = Sso("ListAccountAssignmentsForPrincipal", q);
+  ASSERT_THAT(prod.body["AccountAssignments"], SizeIs(1));
+  EXPECT_EQ(prod.body["AccountAssignments"][0]["PermissionSetArn"], kBreakGlass);
+  q["Filter"] = {{"AccountId", "22"}};
+  Response bad = Sso("ListAccountAssignmentsForPrincipal", q);
+  EXPECT_EQ(bad.Type(), "ValidationException");
+  EXPECT_THAT(bad.body["message"].get<std::string>(), HasSubstr("AccountId"));
+}
+
+TEST_F(EmulatorTest, NextTokensOnlyContinueTheirOwnList) {
+  Response first = Sso("ListPermissionSets", {{"InstanceArn", kInstance}, {"MaxResults", 1}});
+  ASSERT_TRUE(first.body.contains("NextToken"));
+  Response other = Sso("ListAccountAssignments", {{"InstanceArn", kInstance},
+                                                  {"AccountId", "111111111111"},
+                                                  {"PermissionSetArn", kReadOnly},
+                                                  {"NextToken", first.body["NextToken"]}});
+  EXPECT_EQ(other.Type(), "ValidationException");
+  EXPECT_THAT(other.body["message"].get<std::string>(), HasSubstr("NextToken"));
+  Response garbage =
+      Sso("ListPermissionSets", {{"InstanceArn", kInstance}, {"NextToken", "not-a-token"}});
+  EXPECT_EQ(garbage.Type(), "ValidationException");
+  Response too_long = Sso("ListPermissionSets",
+                          {{"InstanceArn", kInstance}, {"NextToken", std::string(2049, 'A')}});
+  EXPECT_EQ(too_long.Type(), "ValidationException");
+  EXPECT_THAT(too_long.body["message"].get<std::string>(), HasSubstr("NextToken"));
+}
+
+struct BadInput {
+  std::string op;
+  json body;
+  std::string field;
+};
+
+TEST_F(EmulatorTest, ValidationErrorsNameTheField) {
+  json create = Assignment("222222222222", kAdmin, "USER", kAlice);
+  auto with = [&](const char* key, json value) {
+    json j = create;
+    if (value.is_null()) {
+      j.erase(key);
+    } else {
+      j[key] = std::move(value);
+    }
+    return j;
+  };
+  std::vector<BadInput> cases = {
+      {"CreateAccountAssignment", with("InstanceArn", nullptr), "InstanceArn"},
+      {"CreateAccountAssignment", with("InstanceArn", "arn:aws:sso:::instance/nope"),
+       "InstanceArn"},
+      {"CreateAccountAssignment", with("TargetId", "12345"), "TargetId"},
+      {"CreateAccountAssignment", with("TargetType", "AWS_OU"), "TargetType"},
+      {"CreateAccountAssignment", with("PermissionSetArn", "arn:aws:sso:::permissionSet/x"),
+       "PermissionSetArn"},
+      {"CreateAccountAssignment", with("PrincipalType", "ROLE"), "PrincipalType"},
+      {"CreateAccountAssignment", with("PrincipalId", "alice"), "PrincipalId"},
+      {"DeleteAccountAssignment", with("PrincipalId", nullptr), "PrincipalId"},
+      {"CreateAccountAssignment", with("TargetId", 222222222222), "TargetId"},
+      {"ListPermissionSets", {{"InstanceArn", kInstance}, {"MaxResults", 0}}, "MaxResults"},
+      {"ListPermissionSets", {{"InstanceArn", kInstance}, {"MaxResults", 101}}, "MaxResults"},
+      {"ListAccountAssignments",
+       {{"InstanceArn", kInstance}, {"AccountId", "111111111111"}},
+       "PermissionSetArn"},
+      {"DescribeAccountAssignmentCreationStatus",
+       {{"InstanceArn", kInstance}, {"AccountAssignmentCreationRequestId", "x"}},
+       "AccountAssignmentCreationRequestId"},
+      {"ListAccountAssignmentsForPrincipal",
+       {{"InstanceArn", kInstance}, {"PrincipalId", kAlice}, {"PrincipalType", "user"}},
+       "PrincipalType"},
+  };
+  for (const BadInput& c : cases) {
+    Response r = Sso(c.op, c.body);
+    EXPECT_EQ(r.status, 400) << c.op << " " << c.body.dump();
+    EXPECT_EQ(r.Type(), "ValidationException") << c.op << " " << c.body.dump();
+    EXPECT_THAT(r.body.value("message", ""), HasSubstr("'" + c.field + "'")) << r.raw;
+  }
+  EXPECT_EQ(emulator_->State()["assignments"].size(), 0u);
+}
+
+TEST_F(EmulatorTest, UnknownOperationAndBadBodiesAreClientErrors) {
+  Response unknown = Sso("DeletePermissionSet", json::object());
+  EXPECT_EQ(unknown.status, 400);
+  EXPECT_EQ(unknown.Type(), "UnknownOperationException");
+  Response other = Call("AWSEvents.PutEvents", json::object(),
+                        {"AKIDJITEMULATOR", "jit-emulator-secret", "", {}}, "events");
+  EXPECT_EQ(other.Type(), "UnknownOperationException");
+  Response array = Sso("ListInstances", json::array());
+  EXPECT_EQ(array.status, 400);
+  EXPECT_EQ(array.Type(), "SerializationException");
+}
+
+// --- signatures --------------------------------------------------------------------------------
+
+TEST_F(EmulatorTest, UnsignedCallsAreRefused) {
+  aws::HttpRequest req = Request("SWBExternalService.ListInstances", json::object());
+  Response r = Send(emulator_->port(), req);
+  EXPECT_EQ(r.status, 403);
+  EXPECT_EQ(r.Type(), "MissingAuthenticationTokenException");
+  EXPECT_TRUE(std::regex_match(r.headers["x-amzn-requestid"], kUuid));
+}
+
+TEST_F(EmulatorTest, BadSignaturesAreRefusedWithAwsErrorTypes) {
+  json body = json::object();
+  Response wrong_secret =
+      Call("SWBExternalService.ListInstances", body, {"AKIDJITEMULATOR", "not-the-secret", "", {}});
+  EXPECT_EQ(wrong_secret.status, 403);
+  EXPECT_EQ(wrong_secret.Type(), "InvalidSignatureException");
+  Response unknown_key = Call("SWBExternalService.ListInstances", body,
+                              {"AKIDSOMEONEELSE", "jit-emulator-secret", "", {}});
+  EXPECT_EQ(unknown_key.status, 403);
+  EXPECT_EQ(unknown_key.Type(), "UnrecognizedClientException");
+  aws::Credentials good{"AKIDJITEMULATOR", "jit-emulator-secret", "", {}};
+  Response wrong_service =
+      Call("SWBExternalService.ListInstances", body, good, /*service=*/"identitystore");
+  EXPECT_EQ(wrong_service.status, 403);
+  EXPECT_EQ(wrong_service.Type(), "InvalidSignatureException");
+  Response wrong_region = Call("SWBExternalService.ListInstances", body, good, "", "eu-west-1");
+  EXPECT_EQ(wrong_region.status, 403);
+  EXPECT_EQ(wrong_region.Type(), "InvalidSignatureException");
+  Response stale =
+      Call("SWBExternalService.ListInstances", body, good, "", "us-east-1", std::chrono::hours(-1));
+  EXPECT_EQ(stale.status, 403);
+  EXPECT_EQ(stale.Type(), "InvalidSignatureException");
+
+  // A body changed after signing.
+  aws::HttpRequest req = Request("SWBExternalService.ListInstances", body);
+  aws::SigningParams params{"us-east-1", "sso", clock_.Now()};
+  ASSERT_TRUE(aws::Sign(req, good, params).has_value());
+  req.body = R"({"MaxResults": 1})";
+  EXPECT_EQ(Send(emulator_->port(), req).Type(), "InvalidSignatureException");
+
+  Response incomplete = [&] {
+    aws::HttpRequest r = Request("SWBExternalService.ListInstances", body);
+    r.headers.emplace_back("Authorization", "AWS4-HMAC-SHA256 Credential=AKIDJITEMULATOR");
+    return Send(emulator_->port(), r);
+  }();
+  EXPECT_EQ(incomplete.status, 403);
+  EXPECT_EQ(incomplete.Type(), "IncompleteSignatureException");
+  EXPECT_EQ(emulator_->State()["calls"], json::object());
+}
+
+TEST_F(EmulatorTest, SignedPayloadHashIsAccepted) {
+  Response r = Call("SWBExternalService.ListInstances", json::object(),
+                    {"AKIDJITEMULATOR", "jit-emulator-secret", "", {}}, "", "us-east-1",
+                    Duration(0), /*sign_body=*/true);
+  EXPECT_EQ(r.status, 200) << r.raw;
+}
+
+TEST_F(EmulatorTest, OtherKeyPairsAreConfigurable) {
+  EmulatorOptions o;
+  o.access_key_id = "AKIDOTHER";
+  o.secret_access_key = "other-secret";
+  StartWith(o);
+  EXPECT_EQ(Sso("ListInstances", json::object()).Type(), "UnrecognizedClientException");
+  Response r = Call("SWBExternalService.ListInstances", json::object(),
+                    {"AKIDOTHER", "other-secret", "", {}});
+  EXPECT_EQ(r.status, 200) << r.raw;
+}
+
+// --- identitystore -----------------------------------------------------------------------------
+
+TEST_F(EmulatorTest, GetUserIdByUserNameAndEmail) {
+  json by_name = {
+      {"IdentityStoreId", kStore},
+      {"AlternateIdentifier",
+       {{"UniqueAttribute", {{"AttributePath", "userName"}, {"AttributeValue", "bob"}}}}}};
+  Response r = Ids("GetUserId", by_name);
+  ASSERT_EQ(r.status, 200) << r.raw;
+  EXPECT_EQ(r.body, json({{"IdentityStoreId", kStore}, {"UserId", kBob}}));
+  json by_email = by_name;
+  by_email["AlternateIdentifier"]["UniqueAttribute"] = {{"AttributePath", "emails.value"},
+                                                        {"AttributeValue", "carol@example.com"}};
+  EXPECT_EQ(Ids("GetUserId", by_email).body["UserId"], kCarol);
+
+  json unknown = by_name;
+  unknown["AlternateIdentifier"]["UniqueAttribute"]["AttributeValue"] = "mallory";
+  Response nf = Ids("GetUserId", unknown);
+  EXPECT_EQ(nf.status, 400);
+  EXPECT_EQ(nf.Type(), "ResourceNotFoundException");
+  json bad_path = by_name;
+  bad_path["AlternateIdentifier"]["UniqueAttribute"]["AttributePath"] = "displayName";
+  EXPECT_EQ(Ids("GetUserId", bad_path).Type(), "ValidationException");
+  json other_store = by_name;
+  other_store["IdentityStoreId"] = "d-2222222222";
+  EXPECT_EQ(Ids("GetUserId", other_store).Type(), "ResourceNotFoundException");
+  Response missing = Ids("GetUserId", {{"IdentityStoreId", kStore}});
+  EXPECT_EQ(missing.Type(), "ValidationException");
+  EXPECT_THAT(missing.body["message"].get<std::string>(), HasSubstr("AlternateIdentifier"));
+}
+
+TEST_F(EmulatorTest, DescribeUserReturnsNameAndPrimaryEmail) {
+  Response r = Ids("DescribeUser", {{"IdentityStoreId", kStore}, {"UserId", kAlice}});
+  ASSERT_EQ(r.status, 200) << r.raw;
+  EXPECT_EQ(r.body["UserName"], "alice");
+  EXPECT_EQ(r.body["UserId"], kAlice);
+  EXPECT_EQ(r.body["IdentityStoreId"], kStore);
+  EXPECT_EQ(r.body["DisplayName"], "Alice");
+  EXPECT_EQ(r.body["Emails"][0]["Value"], "alice@example.com");
+  EXPECT_EQ(r.body["Emails"][0]["Primary"], true);
+  Response nf = Ids("DescribeUser", {{"IdentityStoreId", kStore},
+                                     {"UserId", "00000000-0000-4000-8000-000000000000"}});
+  EXPECT_EQ(nf.Type(), "ResourceNotFoundException");
+}
+
+TEST_F(EmulatorTest, ListGroupMembershipsForMemberPages) {
+  json q = {{"IdentityStoreId", kStore}, {"MemberId", {{"UserId", kCarol}}}, {"MaxResults", 2}};
+  Response first = Ids("ListGroupMembershipsForMember", q);
+  ASSERT_EQ(first.status, 200) << first.raw;
+  ASSERT_THAT(first.body["GroupMemberships"], SizeIs(2));
+  const json& m = first.body["GroupMemberships"][0];
+  EXPECT_EQ(m["IdentityStoreId"], kStore);
+  EXPECT_EQ(m["MemberId"]["UserId"], kCarol);
+  EXPECT_TRUE(std::regex_match(m["MembershipId"].get<std::string>(), kUuid));
+  q["NextToken"] = first.body["NextToken"];
+  Response second = Ids("ListGroupMembershipsForMember", q);
+  ASSERT_EQ(second.status, 200) << second.raw;
+  EXPECT_THAT(second.body["GroupMemberships"], SizeIs(1));
+  EXPECT_FALSE(second.body.contains("NextToken"));
+  std::set<std::string> groups;
+  for (const Response* r : {&first, &second}) {
+    for (const json& g : r->body["GroupMemberships"]) groups.insert(g["GroupId"]);
+  }
+  EXPECT_EQ(groups, (std::set<std::string>{"a0000000-0000-4000-8000-000000000012",
+                                           "5e000000-0000-4000-8000-000000000013",
+                                           "ad000000-0000-4000-8000-000000000014"}));
+}
+
+TEST_F(EmulatorTest, IsMemberInGroupsAnswersPerGroup) {
+  Response r =
+      Ids("IsMemberInGroups",
+          {{"IdentityStoreId", kStore},
+           {"MemberId", {{"UserId", kAlice}}},
+           {"GroupIds",
+            {"e0000000-0000-4000-8000-000000000011", "a0000000-0000-4000-8000-000000000012"}}});
+  ASSERT_EQ(r.status, 200) << r.raw;
+  ASSERT_THAT(r.body["Results"], SizeIs(2));
+  EXPECT_EQ(r.body["Results"][0]["GroupId"], "e0000000-0000-4000-8000-000000000011");
+  EXPECT_EQ(r.body["Results"][0]["MemberId"]["UserId"], kAlice);
+  EXPECT_EQ(r.body["Results"][0]["MembershipExists"], true);
+  EXPECT_EQ(r.body["Results"][1]["MembershipExists"], false);
+  Response empty = Ids("IsMemberInGroups", {{"IdentityStoreId", kStore},
+                                            {"MemberId", {{"UserId", kAlice}}},
+                                            {"GroupIds", json::array()}});
+  EXPECT_EQ(empty.Type(), "ValidationException");
+  EXPECT_THAT(empty.body["message"].get<std::string>(), HasSubstr("GroupIds"));
+}
+
+// --- faults ------------------------------------------------------------------------------------
+
+TEST_F(EmulatorTest, ThrottlingShareFollowsTheRateAndTheSeed) {
+  Faults f;
+  f.throttle_rate = 0.3;
+  f.seed = 42;
+  emulator_->SetFaults(f);
+  std::string pattern;
+  for (int i = 0; i < 400; ++i) {
+    Response r = Sso("ListInstances", json::object());
+    if (r.Type() == "ThrottlingException") {
+      EXPECT_EQ(r.status, 400);
+      pattern += 'T';
+    } else {
+      EXPECT_EQ(r.status, 200) << r.raw;
+      pattern += '.';
+    }
+  }
+  auto throttled = std::count(pattern.begin(), pattern.end(), 'T');
+  EXPECT_GT(throttled, 90);
+  EXPECT_LT(throttled, 150);
+  EXPECT_EQ(emulator_->State()["calls"]["ListInstances"], 400);
+  // The same seed throttles the same calls.
+  emulator_->SetFaults(f);
+  std::string again;
+  for (int i = 0; i < 40; ++i) {
+    again += Sso("ListInstances", json::object()).Type() == "ThrottlingException" ? 'T' : '.';
+  }
+  EXPECT_EQ(again, pattern.substr(0, 40));
+}
+
+TEST_F(EmulatorTest, IdentityStoreThrottlingAndServerErrorsCarryRetryAfter) {
+  Faults f;
+  f.throttle_rate = 1;
+  emulator_->SetFaults(f);
+  Response t = Ids("DescribeUser", {{"IdentityStoreId", kStore}, {"UserId", kAlice}});
+  EXPECT_EQ(t.status, 400);
+  EXPECT_EQ(t.Type(), "ThrottlingException");
+  EXPECT_EQ(t.body["RetryAfterSeconds"], 1);
+  f.throttle_rate = 0;
+  f.server_error_rate = 1;
+  emulator_->SetFaults(f);
+  Response e = Ids("DescribeUser", {{"IdentityStoreId", kStore}, {"UserId", kAlice}});
+  EXPECT_EQ(e.status, 500);
+  EXPECT_EQ(e.Type(), "InternalServerException");
+  EXPECT_EQ(e.body["RetryAfterSeconds"], 1);
+  Response s = Sso("ListInstances", json::object());
+  EXPECT_EQ(s.status, 500);
+  EXPECT_EQ(s.Type(), "InternalServerException");
+  // Faulted calls change nothing.
+  EXPECT_EQ(
+      Sso("CreateAccountAssignment", Assignment("222222222222", kAdmin, "USER", kAlice)).status,
+      500);
+  clock_.Advance(Duration(1000));
+  EXPECT_THAT(emulator_->State()["assignments"], SizeIs(0));
+}
+
+TEST_F(EmulatorTest, LatencyDelaysTheAnswer) {
+  Faults f;
+  f.latency = Duration(50);
+  emulator_->SetFaults(f);
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(Sso("ListInstances", json::object()).status, 200);
+  EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(50));
+}
+
+// --- test endpoints ----------------------------------------------------------------------------
+
+TEST_F(EmulatorTest, StateFaultsAndResetEndpoints) {
+  Settle(true, Assignment("222222222222", kAdmin, "USER", kAlice));
+  Response state = Plain("GET", "/_emulator/state", "");
+  ASSERT_EQ(state.status, 200) << state.raw;
+  EXPECT_EQ(state.body["assignments"], json::array({{{"AccountId", "222222222222"},
+                                                     {"PermissionSetArn", kAdmin},
+                                                     {"PrincipalType", "USER"},
+                                                     {"PrincipalId", kAlice}}}));
+  EXPECT_EQ(state.body["calls"]["CreateAccountAssignment"], 1);
+  EXPECT_EQ(state.body["calls"]["DescribeAccountAssignmentCreationStatus"], 1);
+  EXPECT_EQ(state.body["operations"]["create"]["succeeded"], 1);
+  EXPECT_EQ(state.body["sns"], json::array());
+  EXPECT_EQ(state.body["eventbridge"], json::array());
+  EXPECT_EQ(state.body["securityhub"], json::array());
+
+  Response faults = Plain("POST", "/_emulator/faults", R"({"throttle_rate": 1})");
+  ASSERT_EQ(faults.status, 200) << faults.raw;
+  EXPECT_EQ(Sso("ListInstances", json::object()).Type(), "ThrottlingException");
+  // The test endpoints are never faulted.
+  EXPECT_EQ(Plain("GET", "/_emulator/state", "").status, 200);
+  EXPECT_EQ(Plain("POST", "/_emulator/faults", R"({"throttle_rate": 2})").status, 400);
+  EXPECT_EQ(Plain("POST", "/_emulator/faults", R"({"nope": 1})").status, 400);
+
+  Response reset = Plain("POST", "/_emulator/reset", "");
+  ASSERT_EQ(reset.status, 200) << reset.raw;
+  EXPECT_EQ(Sso("ListInstances", json::object()).status, 200);
+  json after = emulator_->State();
+  EXPECT_THAT(after["assignments"], SizeIs(0));
+  EXPECT_EQ(after["calls"], json({{"ListInstances", 1}}));
+  EXPECT_EQ(Plain("GET", "/_emulator/nope", "").status, 404);
+}
+
+// --- seed and options --------------------------------------------------------------------------
+
+TEST(Seed, DefaultSeedMatchesTheDevUsersAndTheirGroups) {
+  Seed seed = DefaultSeed();
+  ASSERT_OK(seed.Validate());
+  for (const auth::DevUser& dev : auth::DevUsers()) {
+    const SeedUser* user = nullptr;
+    for (const SeedUser& u : seed.users) {
+      if (u.user_name == dev.username) user = &u;
+    }
+    ASSERT_NE(user, nullptr) << dev.username;
+    EXPECT_EQ(user->user_id, dev.principal_id);
+    std::set<std::string> groups;
+    for (const SeedGroup& g : seed.groups) {
+      for (const std::string& m : g.members) {
+        if (m == dev.username) groups.insert(g.display_name);
+      }
+    }
+    EXPECT_EQ(groups, std::set<std::string>(dev.groups.begin(), dev.groups.end())) << dev.username;
+  }
+  ASSERT_EQ(seed.accounts.size(), 2u);
+  EXPECT_EQ(seed.accounts[0].id, "111111111111");
+  EXPECT_EQ(seed.accounts[1].id, "222222222222");
+  ASSERT_EQ(seed.permission_sets.size(), 3u);
+  EXPECT_EQ(seed.permission_sets[2].name, "BreakGlass");
+  EXPECT_EQ(seed.permission_sets[2].arn, kBreakGlass);
+}
+
+TEST(Seed, LoadSeedReadsAFileAndRefusesBadOnes) {
+  testing::TempDir dir;
+  std::string path = (dir.path() / "seed.json").string();
+  std::ofstream(path) << R"({
+    "accounts": [{"id": "333333333333", "name": "lab"}],
+    "permission_sets": [{"name": "Dev",
+      "arn": "arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-4444444444444444",
+      "session_duration": "PT2H"}],
+    "users": [{"user_name": "dave", "user_id": "da7e0000-0000-4000-8000-000000000004",
+               "display_name": "Dave", "emails": ["dave@example.com"]}],
+    "groups": [{"display_name": "lab", "group_id": "1ab00000-0000-4000-8000-000000000015",
+                "members": ["dave"]}],
+    "assignments": [{"account_id": "333333333333",
+      "permission_set_arn": "arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-4444444444444444",
+      "principal_type": "GROUP", "principal_id": "1ab00000-0000-4000-8000-000000000015"}]
+  })";
+  Result<Seed> seed = LoadSeed(path);
+  ASSERT_OK(seed);
+  EXPECT_EQ(seed->instance.arn, kInstance);
+  ASSERT_EQ(seed->users.size(), 1u);
+  EXPECT_EQ(seed->users[0].user_name, "dave");
+  EXPECT_EQ(seed->permission_sets[0].session_duration, "PT2H");
+  ASSERT_EQ(seed->assignments.size(), 1u);
+
+  EXPECT_THAT(LoadSeed((dir.path() / "missing.json").string()), StatusIs(StatusCode::kNotFound));
+  EXPECT_THAT(ParseSeed("{"), StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(ParseSeed(R"({"users": [{"user_name": "x", "user_id": "nope"}]})"),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("users[0].user_id")));
+  EXPECT_THAT(ParseSeed(R"({"groups": [{"display_name": "g",
+                "group_id": "1ab00000-0000-4000-8000-000000000015", "members": ["ghost"]}]})"),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("ghost")));
+  EXPECT_THAT(ParseSeed(R"({"accounts": 3})"), StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(ParseSeed(R"({"extra": []})"), StatusIs(StatusCode::kInvalidArgument));
+}
+
+TEST(SeedEmulator, ASeededAssignmentIsListedAndSurvivesReset) {
+  FakeClock clock;
+  EmulatorOptions o;
+  o.seed.assignments.push_back({"111111111111", kReadOnly, "USER", kAlice});
+  Emulator e(o, clock);
+  ASSERT_OK(e.Start());
+  EXPECT_THAT(e.State()["assignments"], SizeIs(1));
+  e.Reset();
+  EXPECT_THAT(e.State()["assignments"], SizeIs(1));
+  e.Stop();
+  e.Stop();  // idempotent
+}
+
+TEST(EmulatorOptionsTest, StartRefusesBadOptions) {
+  FakeClock clock;
+  EmulatorOptions o;
+  o.listen = "0.0.0.0:0";
+  Emulator open(o, clock);
+  EXPECT_THAT(open.Start(), StatusIs(StatusCode::kInvalidArgument, HasSubstr("loopback")));
+  o.listen = "127.0.0.1";
+  EXPECT_THAT(Emulator(o, clock).Start(), StatusIs(StatusCode::kInvalidArgument));
+  o.listen = "127.0.0.1:0";
+  o.faults.throttle_rate = 1.5;
+  EXPECT_THAT(Emulator(o, clock).Start(),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("throttle_rate")));
+  o.faults = Faults();
+  o.seed.accounts.push_back({"1", "bad"});
+  EXPECT_THAT(Emulator(o, clock).Start(), StatusIs(StatusCode::kInvalidArgument));
+  Emulator ok(EmulatorOptions(), clock);
+  ASSERT_OK(ok.Start());
+  EXPECT_EQ(ok.url(), "http://127.0.0.1:" + std::to_string(ok.port()));
+  EXPECT_THAT(ok.Start(), StatusIs(StatusCode::kFailedPrecondition));
+}
+
+TEST(FaultsJson, RoundTripsAndMergesOverABase) {
+  Faults base;
+  base.failed_rate = 0.5;
+  Result<Faults> f = FaultsFromJson(json{{"throttle_rate", 0.25}, {"latency_ms", 10}}, base);
+  ASSERT_OK(f);
+  EXPECT_DOUBLE_EQ(f->throttle_rate, 0.25);
+  EXPECT_DOUBLE_EQ(f->failed_rate, 0.5);
+  EXPECT_EQ(f->latency, Duration(10));
+  Result<Faults> back = FaultsFromJson(FaultsToJson(*f), Faults());
+  ASSERT_OK(back);
+  EXPECT_EQ(FaultsToJson(*back), FaultsToJson(*f));
+  EXPECT_THAT(FaultsFromJson(json{{"conflicts", "yes"}}, base),
+              StatusIs(StatusCode::kInvalidArgument));
+}
+
+}  // namespace
+}  // namespace jit::emulator

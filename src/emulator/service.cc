@@ -1,0 +1,908 @@
+#include "emulator/service.h"
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <cstdio>
+#include <functional>
+#include <optional>
+#include <random>
+#include <utility>
+#include <vector>
+
+#include "emulator/patterns.h"
+
+namespace jit::emulator {
+namespace {
+
+using nlohmann::json;
+
+constexpr std::string_view kSsoPrefix = "SWBExternalService.";
+constexpr std::string_view kIdentityStorePrefix = "AWSIdentityStore.";
+constexpr std::size_t kSsoMaxTokenLength = 2048;
+constexpr std::size_t kIdentityStoreMaxTokenLength = 65535;
+// Finished operations kept for Describe*Status; older ones are forgotten.
+constexpr std::size_t kMaxOperations = 100000;
+
+double EpochSeconds(Time t) { return static_cast<double>(ToUnixMillis(t)) / 1000.0; }
+
+std::uint64_t SplitMix64(std::uint64_t& state) {
+  std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+std::uint64_t Fnv1a(std::string_view s, std::uint64_t h = 0xcbf29ce484222325ULL) {
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 0x100000001b3ULL;
+  }
+  return h;
+}
+
+std::string Hex64(std::uint64_t v) {
+  char buf[17];
+  std::snprintf(buf, sizeof(buf), "%016llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+// A version-4-shaped lowercase UUID from 128 bits.
+std::string FormatUuid(std::uint64_t hi, std::uint64_t lo) {
+  hi = (hi & ~0xf000ULL) | 0x4000ULL;
+  lo = (lo & ~(0xcULL << 60)) | (0x8ULL << 60);
+  std::string h = Hex64(hi) + Hex64(lo);
+  return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) +
+         "-" + h.substr(20, 12);
+}
+
+// The id of one group membership: stable for a (group, user) pair.
+std::string MembershipId(const std::string& group_id, const std::string& user_id) {
+  std::string k = group_id + "/" + user_id;
+  return FormatUuid(Fnv1a(k), Fnv1a(k, 0x84222325cbf29ce4ULL));
+}
+
+constexpr char kBase64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+std::string Base64(std::string_view in) {
+  std::string out;
+  std::size_t i = 0;
+  for (; i + 2 < in.size(); i += 3) {
+    std::uint32_t n = (std::uint32_t(std::uint8_t(in[i])) << 16) |
+                      (std::uint32_t(std::uint8_t(in[i + 1])) << 8) | std::uint8_t(in[i + 2]);
+    for (int s = 18; s >= 0; s -= 6) out += kBase64[(n >> s) & 63];
+  }
+  if (std::size_t rest = in.size() - i; rest > 0) {
+    std::uint32_t n = std::uint32_t(std::uint8_t(in[i])) << 16;
+    if (rest == 2) n |= std::uint32_t(std::uint8_t(in[i + 1])) << 8;
+    out += kBase64[(n >> 18) & 63];
+    out += kBase64[(n >> 12) & 63];
+    out += rest == 2 ? kBase64[(n >> 6) & 63] : '=';
+    out += '=';
+  }
+  return out;
+}
+
+std::optional<std::string> Unbase64(std::string_view in) {
+  if (in.size() % 4 != 0) return std::nullopt;
+  std::string out;
+  std::uint32_t n = 0;
+  int bits = 0;
+  std::size_t pad = 0;
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    char c = in[i];
+    if (c == '=') {
+      if (i + 2 < in.size()) return std::nullopt;
+      ++pad;
+      continue;
+    }
+    if (pad > 0) return std::nullopt;
+    const char* p = std::char_traits<char>::find(kBase64, 64, c);
+    if (p == nullptr) return std::nullopt;
+    n = (n << 6) | static_cast<std::uint32_t>(p - kBase64);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out += static_cast<char>((n >> bits) & 0xff);
+    }
+  }
+  return out;
+}
+
+std::string ValidationMessage(std::string_view value_text, std::string_view field,
+                              std::string_view constraint) {
+  return "1 validation error detected: Value " + std::string(value_text) + " at '" +
+         std::string(field) + "' failed to satisfy constraint: " + std::string(constraint);
+}
+
+ServiceResponse Validation(std::string_view message) {
+  return ErrorResponse(400, "ValidationException", message);
+}
+
+ServiceResponse NotFound(std::string_view message) {
+  return ErrorResponse(400, "ResourceNotFoundException", message);
+}
+
+// identitystore's ResourceNotFoundException names what was missing.
+ServiceResponse IdentityStoreNotFound(std::string_view type, std::string_view id,
+                                      std::string_view message) {
+  ServiceResponse r = NotFound(message);
+  r.body["ResourceType"] = type;
+  r.body["ResourceId"] = id;
+  return r;
+}
+
+// Reads the members of one input object, keeping the first validation error.
+class Reader {
+ public:
+  explicit Reader(const json& in) : in_(in) {}
+
+  bool failed() const { return error_.has_value(); }
+  ServiceResponse error() const { return *error_; }
+
+  // A string member. `pattern` (optional) and the length bounds are checked when present.
+  std::string String(std::string_view name, bool required, const Pattern* pattern = nullptr,
+                     std::size_t min_len = 1, std::size_t max_len = 2048) {
+    const json* v = Find(name);
+    if (v == nullptr) {
+      if (required) Fail(ValidationMessage("null", name, "Member must not be null"));
+      return {};
+    }
+    if (!v->is_string()) {
+      Fail(ValidationMessage(v->dump(), name, "Member must be a string"));
+      return {};
+    }
+    std::string s = v->get<std::string>();
+    if (s.size() < min_len || s.size() > max_len) {
+      Fail(ValidationMessage(Quoted(s), name,
+                             "Member must have length between " + std::to_string(min_len) +
+                                 " and " + std::to_string(max_len)));
+    } else if (pattern != nullptr && !pattern->matches(s)) {
+      Fail(ValidationMessage(
+          Quoted(s), name,
+          "Member must satisfy regular expression pattern: " + std::string(pattern->name)));
+    }
+    return s;
+  }
+
+  // A required string member from a fixed set.
+  std::string Enum(std::string_view name, const std::vector<std::string>& allowed) {
+    if (failed()) return {};
+    std::string s = String(name, /*required=*/true, nullptr, 1, 64);
+    if (failed()) return {};
+    if (std::find(allowed.begin(), allowed.end(), s) == allowed.end()) {
+      std::string set;
+      for (const std::string& a : allowed) set += (set.empty() ? "" : ", ") + a;
+      Fail(ValidationMessage(Quoted(s), name, "Member must satisfy enum value set: [" + set + "]"));
+    }
+    return s;
+  }
+
+  // An optional integer member in [min, max].
+  std::optional<std::int64_t> Int(std::string_view name, std::int64_t min, std::int64_t max) {
+    const json* v = Find(name);
+    if (v == nullptr) return std::nullopt;
+    if (!v->is_number_integer()) {
+      Fail(ValidationMessage(v->dump(), name, "Member must be an integer"));
+      return std::nullopt;
+    }
+    std::int64_t n = v->is_number_unsigned() && v->get<std::uint64_t>() > INT64_MAX
+                         ? INT64_MAX
+                         : v->get<std::int64_t>();
+    if (n < min || n > max) {
+      Fail(ValidationMessage(
+          std::to_string(n), name,
+          "Member must have value between " + std::to_string(min) + " and " + std::to_string(max)));
+      return std::nullopt;
+    }
+    return n;
+  }
+
+  // An object member; nullptr when absent (a validation error when required).
+  const json* Object(std::string_view name, bool required) {
+    const json* v = Find(name);
+    if (v == nullptr) {
+      if (required) Fail(ValidationMessage("null", name, "Member must not be null"));
+      return nullptr;
+    }
+    if (!v->is_object()) {
+      Fail(ValidationMessage(v->dump(), name, "Member must be an object"));
+      return nullptr;
+    }
+    return v;
+  }
+
+  // A required array member of 1..max strings matching `pattern`.
+  std::vector<std::string> StringList(std::string_view name, const Pattern& pattern,
+                                      std::size_t max) {
+    std::vector<std::string> out;
+    const json* v = Find(name);
+    if (v == nullptr) {
+      Fail(ValidationMessage("null", name, "Member must not be null"));
+      return out;
+    }
+    if (!v->is_array()) {
+      Fail(ValidationMessage(v->dump(), name, "Member must be a list"));
+      return out;
+    }
+    if (v->empty() || v->size() > max) {
+      Fail(ValidationMessage("'[...]'", name,
+                             "Member must have length between 1 and " + std::to_string(max)));
+      return out;
+    }
+    for (std::size_t i = 0; i < v->size(); ++i) {
+      const json& e = (*v)[i];
+      std::string member = std::string(name) + "." + std::to_string(i + 1) + ".member";
+      if (!e.is_string() || !pattern.matches(e.get<std::string>())) {
+        Fail(ValidationMessage(
+            e.is_string() ? Quoted(e.get<std::string>()) : e.dump(), member,
+            "Member must satisfy regular expression pattern: " + std::string(pattern.name)));
+        return out;
+      }
+      out.push_back(e.get<std::string>());
+    }
+    return out;
+  }
+
+  void Fail(std::string message) {
+    if (!error_) error_ = Validation(message);
+  }
+
+ private:
+  const json* Find(std::string_view name) const {
+    if (failed() || !in_.is_object()) return nullptr;
+    auto it = in_.find(name);
+    if (it == in_.end() || it->is_null()) return nullptr;
+    return &*it;
+  }
+
+  static std::string Quoted(const std::string& s) {
+    return "'" + (s.size() > 200 ? s.substr(0, 200) + "..." : s) + "'";
+  }
+
+  const json& in_;
+  std::optional<ServiceResponse> error_;
+};
+
+// One page of a list: where it starts, how long it is, and how to name the next one.
+// Tokens are base64("v1:<fingerprint of the list's inputs>:<offset>"), so a token only
+// continues the list it came from.
+class Pager {
+ public:
+  Pager(Reader& r, std::string_view list_inputs, std::size_t max_token_length)
+      : fingerprint_(Hex64(Fnv1a(list_inputs))) {
+    limit_ = static_cast<std::size_t>(r.Int("MaxResults", 1, 100).value_or(kDefaultPageSize));
+    std::string token = r.String("NextToken", /*required=*/false, nullptr, 0, max_token_length);
+    if (r.failed() || token.empty()) return;
+    std::optional<std::string> plain = Unbase64(token);
+    std::string prefix = "v1:" + fingerprint_ + ":";
+    std::size_t offset = 0;
+    bool ok = plain.has_value() && plain->rfind(prefix, 0) == 0;
+    if (ok) {
+      std::string_view digits = std::string_view(*plain).substr(prefix.size());
+      auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), offset);
+      ok = !digits.empty() && ec == std::errc() && end == digits.data() + digits.size();
+    }
+    if (!ok) {
+      r.Fail("The NextToken is invalid: it does not continue this list");
+      return;
+    }
+    offset_ = offset;
+  }
+
+  // The [begin, end) of the page in a list of `size` entries; sets the answer's NextToken.
+  std::pair<std::size_t, std::size_t> Slice(std::size_t size, json& answer) const {
+    std::size_t begin = std::min(offset_, size);
+    std::size_t end = std::min(size, begin + limit_);
+    if (end < size) answer["NextToken"] = Base64("v1:" + fingerprint_ + ":" + std::to_string(end));
+    return {begin, end};
+  }
+
+ private:
+  std::string fingerprint_;
+  std::size_t limit_ = kDefaultPageSize;
+  std::size_t offset_ = 0;
+};
+
+json AssignmentJson(const std::string& account, const std::string& ps, const std::string& type,
+                    const std::string& principal) {
+  return {{"AccountId", account},
+          {"PermissionSetArn", ps},
+          {"PrincipalType", type},
+          {"PrincipalId", principal}};
+}
+
+std::string RandomUuid() {
+  thread_local std::mt19937_64 rng(
+      std::random_device{}() ^
+      static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()));
+  std::uint64_t hi = rng();
+  std::uint64_t lo = rng();
+  return FormatUuid(hi, lo);
+}
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+// {"UniqueAttribute": {"AttributePath", "AttributeValue"}} → (path, value); ExternalId is a
+// union member the emulator knows no values of.
+std::optional<ServiceResponse> ReadUniqueAttribute(Reader& r, std::string& path,
+                                                   std::string& value) {
+  const json* alt = r.Object("AlternateIdentifier", true);
+  if (r.failed()) return r.error();
+  if (alt->contains("ExternalId") && !alt->contains("UniqueAttribute")) {
+    return NotFound("No resource has the given ExternalId");
+  }
+  Reader a(*alt);
+  const json* unique = a.Object("UniqueAttribute", true);
+  if (a.failed()) return a.error();
+  if (alt->size() != 1) {
+    return Validation("AlternateIdentifier must have exactly one member: UniqueAttribute");
+  }
+  Reader u(*unique);
+  path = u.String("AttributePath", true, nullptr, 1, 255);
+  if (u.failed()) return u.error();
+  auto v = unique->find("AttributeValue");
+  if (v == unique->end() || v->is_null()) {
+    return Validation(ValidationMessage("null", "AttributeValue", "Member must not be null"));
+  }
+  if (!v->is_string()) {
+    return Validation(ValidationMessage(v->dump(), "AttributeValue", "Member must be a string"));
+  }
+  value = v->get<std::string>();
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::string NewUuid() { return RandomUuid(); }
+
+ServiceResponse ErrorResponse(int status, std::string_view type, std::string_view message) {
+  ServiceResponse r;
+  r.status = status;
+  r.body = {{"__type", type}, {"message", message}};
+  return r;
+}
+
+std::string_view ServiceForTarget(std::string_view target) {
+  if (target.rfind(kSsoPrefix, 0) == 0) return "sso";
+  if (target.rfind(kIdentityStorePrefix, 0) == 0) return "identitystore";
+  return {};
+}
+
+Service::Service(Seed seed, Faults faults, Duration completion_delay, Clock& clock)
+    : seed_(std::move(seed)),
+      start_faults_(faults),
+      completion_delay_(completion_delay),
+      clock_(clock) {
+  for (const SeedUser& u : seed_.users) {
+    for (const SeedGroup& g : seed_.groups) {
+      for (const std::string& m : g.members) {
+        if (m == u.user_name || m == u.user_id) user_groups_[u.user_id].push_back(g.group_id);
+      }
+    }
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  ResetLocked();
+}
+
+void Service::ResetLocked() {
+  faults_ = start_faults_;
+  rng_state_ = faults_.seed;
+  assignments_.clear();
+  for (const SeedAssignment& a : seed_.assignments) {
+    assignments_.insert({a.account_id, a.permission_set_arn, a.principal_type, a.principal_id});
+  }
+  operations_.clear();
+  operation_order_.clear();
+  calls_.clear();
+}
+
+void Service::Reset() {
+  std::lock_guard<std::mutex> lock(mu_);
+  ResetLocked();
+}
+
+void Service::SetFaults(const Faults& faults) {
+  std::lock_guard<std::mutex> lock(mu_);
+  faults_ = faults;
+  rng_state_ = faults.seed;
+}
+
+Faults Service::faults() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return faults_;
+}
+
+double Service::NextUniform() {
+  return static_cast<double>(SplitMix64(rng_state_) >> 11) * 0x1.0p-53;
+}
+
+void Service::Settle(Time now) {
+  std::vector<std::pair<std::string, Operation*>> due;
+  for (auto& [id, op] : operations_) {
+    if (op.status == "IN_PROGRESS" && op.due <= now) due.emplace_back(id, &op);
+  }
+  std::sort(due.begin(), due.end(), [](const auto& a, const auto& b) {
+    return std::tie(a.second->due, a.second->seq) < std::tie(b.second->due, b.second->seq);
+  });
+  for (auto& [id, op] : due) {
+    if (op->will_fail) {
+      op->status = "FAILED";
+      continue;
+    }
+    op->status = "SUCCEEDED";
+    if (op->create) {
+      assignments_.insert(op->key);
+    } else {
+      assignments_.erase(op->key);
+    }
+  }
+}
+
+void Service::ForgetOldOperations() {
+  while (operation_order_.size() > kMaxOperations) {
+    auto it = operations_.find(operation_order_.front());
+    if (it != operations_.end() && it->second.status == "IN_PROGRESS") break;
+    if (it != operations_.end()) operations_.erase(it);
+    operation_order_.pop_front();
+  }
+}
+
+json Service::OperationStatus(const std::string& id, const Operation& op) const {
+  const auto& [account, ps, type, principal] = op.key;
+  json s = {{"Status", op.status},      {"RequestId", id},
+            {"TargetId", account},      {"TargetType", "AWS_ACCOUNT"},
+            {"PermissionSetArn", ps},   {"PrincipalType", type},
+            {"PrincipalId", principal}, {"CreatedDate", EpochSeconds(op.created)}};
+  if (op.status == "FAILED") {
+    s["FailureReason"] =
+        op.create ? "Request failed: the account's IAM role quota is full (emulated failure)"
+                  : "Request failed: the role could not be removed (emulated failure)";
+  }
+  return s;
+}
+
+ServiceResponse Service::Handle(std::string_view target, const json& input) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::string_view service = ServiceForTarget(target);
+  bool sso = service == "sso";
+  std::string_view op = target.substr(target.find('.') + 1);
+  static const std::set<std::string_view> kSsoOps = {"ListInstances",
+                                                     "ListPermissionSets",
+                                                     "DescribePermissionSet",
+                                                     "CreateAccountAssignment",
+                                                     "DescribeAccountAssignmentCreationStatus",
+                                                     "DeleteAccountAssignment",
+                                                     "DescribeAccountAssignmentDeletionStatus",
+                                                     "ListAccountAssignments",
+                                                     "ListAccountAssignmentsForPrincipal"};
+  static const std::set<std::string_view> kIdentityStoreOps = {
+      "GetUserId", "GetGroupId", "DescribeUser", "ListGroupMembershipsForMember",
+      "IsMemberInGroups"};
+  if (service.empty() || !(sso ? kSsoOps : kIdentityStoreOps).count(op)) {
+    std::string shown(target.substr(0, 200));
+    return ErrorResponse(400, "UnknownOperationException", "Unknown operation " + shown);
+  }
+  ++calls_[std::string(op)];
+
+  ServiceResponse r;
+  double u = NextUniform();
+  if (u < faults_.throttle_rate) {
+    r = ErrorResponse(400, "ThrottlingException", "Rate exceeded");
+    if (!sso) r.body["RetryAfterSeconds"] = 1;
+  } else if (u < faults_.throttle_rate + faults_.server_error_rate) {
+    r = ErrorResponse(500, "InternalServerException",
+                      "The request processing has failed because of an unknown error, exception "
+                      "or failure (emulated)");
+    if (!sso) r.body["RetryAfterSeconds"] = 1;
+  } else if (!input.is_object()) {
+    r = ErrorResponse(400, "SerializationException", "The request body must be a JSON object");
+  } else {
+    Settle(clock_.Now());
+    try {
+      r = Dispatch(op, input);
+    } catch (const std::exception& e) {
+      // nlohmann-json throws only on a bug here (types are checked first): answer, do not die.
+      r = ErrorResponse(500, "InternalServerException", e.what());
+    }
+  }
+  r.delay = faults_.latency;
+  return r;
+}
+
+ServiceResponse Service::Dispatch(std::string_view op, const json& in) {
+  if (op == "ListInstances") return ListInstances(in);
+  if (op == "ListPermissionSets") return ListPermissionSets(in);
+  if (op == "DescribePermissionSet") return DescribePermissionSet(in);
+  if (op == "CreateAccountAssignment") return StartAssignmentOperation(true, in);
+  if (op == "DeleteAccountAssignment") return StartAssignmentOperation(false, in);
+  if (op == "DescribeAccountAssignmentCreationStatus") return DescribeOperation(true, in);
+  if (op == "DescribeAccountAssignmentDeletionStatus") return DescribeOperation(false, in);
+  if (op == "ListAccountAssignments") return ListAccountAssignments(in);
+  if (op == "ListAccountAssignmentsForPrincipal") return ListAccountAssignmentsForPrincipal(in);
+  if (op == "GetUserId") return GetUserId(in);
+  if (op == "GetGroupId") return GetGroupId(in);
+  if (op == "DescribeUser") return DescribeUser(in);
+  if (op == "ListGroupMembershipsForMember") return ListGroupMembershipsForMember(in);
+  return IsMemberInGroups(in);
+}
+
+std::optional<ServiceResponse> Service::CheckInstance(const std::string& arn) const {
+  if (arn == seed_.instance.arn) return std::nullopt;
+  return NotFound("Instance " + arn + " does not exist");
+}
+
+std::optional<ServiceResponse> Service::CheckPermissionSet(const std::string& arn) const {
+  for (const SeedPermissionSet& p : seed_.permission_sets) {
+    if (p.arn == arn) return std::nullopt;
+  }
+  return NotFound("PermissionSet " + arn + " does not exist in instance " + seed_.instance.arn);
+}
+
+std::optional<ServiceResponse> Service::CheckAccount(const std::string& id) const {
+  for (const SeedAccount& a : seed_.accounts) {
+    if (a.id == id) return std::nullopt;
+  }
+  return NotFound("Account " + id + " is not a member of the organization");
+}
+
+std::optional<ServiceResponse> Service::CheckIdentityStore(const std::string& id) const {
+  if (id == seed_.instance.identity_store_id) return std::nullopt;
+  return IdentityStoreNotFound("IDENTITY_STORE", id, "Identity store " + id + " does not exist");
+}
+
+const SeedUser* Service::FindUser(std::string_view user_id) const {
+  for (const SeedUser& u : seed_.users) {
+    if (u.user_id == user_id) return &u;
+  }
+  return nullptr;
+}
+
+bool Service::GroupExists(std::string_view group_id) const {
+  for (const SeedGroup& g : seed_.groups) {
+    if (g.group_id == group_id) return true;
+  }
+  return false;
+}
+
+ServiceResponse Service::ListInstances(const json& in) {
+  Reader r(in);
+  Pager pager(r, "ListInstances", kSsoMaxTokenLength);
+  if (r.failed()) return r.error();
+  ServiceResponse resp;
+  auto [begin, end] = pager.Slice(1, resp.body);
+  json instances = json::array();
+  if (begin < end) {
+    instances.push_back({{"InstanceArn", seed_.instance.arn},
+                         {"IdentityStoreId", seed_.instance.identity_store_id},
+                         {"OwnerAccountId", seed_.instance.owner_account_id},
+                         {"Name", seed_.instance.name},
+                         {"Status", "ACTIVE"},
+                         {"CreatedDate", 1704067200.0}});
+  }
+  resp.body["Instances"] = std::move(instances);
+  return resp;
+}
+
+ServiceResponse Service::ListPermissionSets(const json& in) {
+  Reader r(in);
+  std::string instance = r.String("InstanceArn", true, &kInstanceArn, 10, 1224);
+  Pager pager(r, "ListPermissionSets\n" + instance, kSsoMaxTokenLength);
+  if (r.failed()) return r.error();
+  if (auto e = CheckInstance(instance)) return *e;
+  ServiceResponse resp;
+  auto [begin, end] = pager.Slice(seed_.permission_sets.size(), resp.body);
+  json arns = json::array();
+  for (std::size_t i = begin; i < end; ++i) arns.push_back(seed_.permission_sets[i].arn);
+  resp.body["PermissionSets"] = std::move(arns);
+  return resp;
+}
+
+ServiceResponse Service::DescribePermissionSet(const json& in) {
+  Reader r(in);
+  std::string instance = r.String("InstanceArn", true, &kInstanceArn, 10, 1224);
+  std::string arn = r.String("PermissionSetArn", true, &kPermissionSetArn, 10, 1224);
+  if (r.failed()) return r.error();
+  if (auto e = CheckInstance(instance)) return *e;
+  for (const SeedPermissionSet& p : seed_.permission_sets) {
+    if (p.arn != arn) continue;
+    json ps = {{"Name", p.name},
+               {"PermissionSetArn", p.arn},
+               {"Description", p.description},
+               {"CreatedDate", 1704067200.0},
+               {"SessionDuration", p.session_duration}};
+    if (!p.relay_state.empty()) ps["RelayState"] = p.relay_state;
+    ServiceResponse resp;
+    resp.body["PermissionSet"] = std::move(ps);
+    return resp;
+  }
+  return *CheckPermissionSet(arn);
+}
+
+ServiceResponse Service::StartAssignmentOperation(bool create, const json& in) {
+  Reader r(in);
+  std::string instance = r.String("InstanceArn", true, &kInstanceArn, 10, 1224);
+  std::string account = r.String("TargetId", true, &kAccountId, 12, 12);
+  r.Enum("TargetType", {"AWS_ACCOUNT"});
+  std::string ps = r.String("PermissionSetArn", true, &kPermissionSetArn, 10, 1224);
+  std::string type = r.Enum("PrincipalType", {"USER", "GROUP"});
+  std::string principal = r.String("PrincipalId", true, &kPrincipalId, 1, 47);
+  if (r.failed()) return r.error();
+  if (auto e = CheckInstance(instance)) return *e;
+  if (auto e = CheckPermissionSet(ps)) return *e;
+  if (auto e = CheckAccount(account)) return *e;
+  bool known = type == "USER" ? FindUser(principal) != nullptr : GroupExists(principal);
+  if (!known) {
+    return NotFound("Principal " + principal + " (" + type + ") does not exist in identity store " +
+                    seed_.instance.identity_store_id);
+  }
+  Key key{account, ps, type, principal};
+  if (faults_.conflicts) {
+    for (const auto& [id, op] : operations_) {
+      if (op.status == "IN_PROGRESS" && op.create != create && op.key == key) {
+        return ErrorResponse(400, "ConflictException",
+                             std::string("An assignment ") + (op.create ? "creation" : "deletion") +
+                                 " for this principal, account and permission set is in progress "
+                                 "(request " +
+                                 id + "); retry when it has finished");
+      }
+    }
+  }
+  Operation op;
+  op.create = create;
+  op.key = std::move(key);
+  op.created = clock_.Now();
+  op.due = op.created + completion_delay_;
+  op.seq = next_seq_++;
+  op.will_fail = faults_.failed_rate > 0 && NextUniform() < faults_.failed_rate;
+  std::string id = RandomUuid();
+  while (operations_.count(id)) id = RandomUuid();
+  ServiceResponse resp;
+  resp.body[create ? "AccountAssignmentCreationStatus" : "AccountAssignmentDeletionStatus"] =
+      OperationStatus(id, op);
+  operations_.emplace(id, std::move(op));
+  operation_order_.push_back(id);
+  ForgetOldOperations();
+  return resp;
+}
+
+ServiceResponse Service::DescribeOperation(bool create, const json& in) {
+  Reader r(in);
+  std::string instance = r.String("InstanceArn", true, &kInstanceArn, 10, 1224);
+  const char* field =
+      create ? "AccountAssignmentCreationRequestId" : "AccountAssignmentDeletionRequestId";
+  std::string id = r.String(field, true, &kRequestId, 36, 36);
+  if (r.failed()) return r.error();
+  if (auto e = CheckInstance(instance)) return *e;
+  auto it = operations_.find(id);
+  if (it == operations_.end() || it->second.create != create) {
+    return NotFound(std::string(create ? "Creation" : "Deletion") + " request " + id +
+                    " does not exist");
+  }
+  ServiceResponse resp;
+  resp.body[create ? "AccountAssignmentCreationStatus" : "AccountAssignmentDeletionStatus"] =
+      OperationStatus(it->first, it->second);
+  return resp;
+}
+
+ServiceResponse Service::ListAccountAssignments(const json& in) {
+  Reader r(in);
+  std::string instance = r.String("InstanceArn", true, &kInstanceArn, 10, 1224);
+  std::string account = r.String("AccountId", true, &kAccountId, 12, 12);
+  std::string ps = r.String("PermissionSetArn", true, &kPermissionSetArn, 10, 1224);
+  Pager pager(r, "ListAccountAssignments\n" + instance + "\n" + account + "\n" + ps,
+              kSsoMaxTokenLength);
+  if (r.failed()) return r.error();
+  if (auto e = CheckInstance(instance)) return *e;
+  if (auto e = CheckPermissionSet(ps)) return *e;
+  if (auto e = CheckAccount(account)) return *e;
+  std::vector<const Key*> matching;
+  for (const Key& k : assignments_) {
+    if (std::get<0>(k) == account && std::get<1>(k) == ps) matching.push_back(&k);
+  }
+  ServiceResponse resp;
+  auto [begin, end] = pager.Slice(matching.size(), resp.body);
+  json list = json::array();
+  for (std::size_t i = begin; i < end; ++i) {
+    const auto& [a, p, t, id] = *matching[i];
+    list.push_back(AssignmentJson(a, p, t, id));
+  }
+  resp.body["AccountAssignments"] = std::move(list);
+  return resp;
+}
+
+ServiceResponse Service::ListAccountAssignmentsForPrincipal(const json& in) {
+  Reader r(in);
+  std::string instance = r.String("InstanceArn", true, &kInstanceArn, 10, 1224);
+  std::string principal = r.String("PrincipalId", true, &kPrincipalId, 1, 47);
+  std::string type = r.Enum("PrincipalType", {"USER", "GROUP"});
+  std::string account_filter;
+  if (const json* filter = r.Object("Filter", false)) {
+    Reader f(*filter);
+    account_filter = f.String("AccountId", false, &kAccountId, 12, 12);
+    if (f.failed()) return f.error();
+  }
+  Pager pager(r,
+              "ListAccountAssignmentsForPrincipal\n" + instance + "\n" + principal + "\n" + type +
+                  "\n" + account_filter,
+              kSsoMaxTokenLength);
+  if (r.failed()) return r.error();
+  if (auto e = CheckInstance(instance)) return *e;
+  std::vector<const Key*> matching;
+  for (const Key& k : assignments_) {
+    if (std::get<2>(k) == type && std::get<3>(k) == principal &&
+        (account_filter.empty() || std::get<0>(k) == account_filter)) {
+      matching.push_back(&k);
+    }
+  }
+  ServiceResponse resp;
+  auto [begin, end] = pager.Slice(matching.size(), resp.body);
+  json list = json::array();
+  for (std::size_t i = begin; i < end; ++i) {
+    const auto& [a, p, t, id] = *matching[i];
+    list.push_back(AssignmentJson(a, p, t, id));
+  }
+  resp.body["AccountAssignments"] = std::move(list);
+  return resp;
+}
+
+ServiceResponse Service::GetUserId(const json& in) {
+  Reader r(in);
+  std::string store = r.String("IdentityStoreId", true, &kIdentityStoreId, 1, 36);
+  if (r.failed()) return r.error();
+  std::string path;
+  std::string value;
+  if (auto e = ReadUniqueAttribute(r, path, value)) return *e;
+  if (auto e = CheckIdentityStore(store)) return *e;
+  bool by_name = EqualsIgnoreCase(path, "userName");
+  bool by_email = EqualsIgnoreCase(path, "emails.value");
+  if (!by_name && !by_email) {
+    return Validation("AttributePath '" + path.substr(0, 200) +
+                      "' is not a unique attribute of a user: use userName or emails.value");
+  }
+  for (const SeedUser& u : seed_.users) {
+    bool match = by_name ? EqualsIgnoreCase(u.user_name, value)
+                         : std::any_of(u.emails.begin(), u.emails.end(), [&](const std::string& e) {
+                             return EqualsIgnoreCase(e, value);
+                           });
+    if (match) {
+      ServiceResponse resp;
+      resp.body = {{"IdentityStoreId", store}, {"UserId", u.user_id}};
+      return resp;
+    }
+  }
+  return IdentityStoreNotFound("USER", "",
+                               "No user has " + path + " '" + value.substr(0, 200) + "'");
+}
+
+ServiceResponse Service::GetGroupId(const json& in) {
+  Reader r(in);
+  std::string store = r.String("IdentityStoreId", true, &kIdentityStoreId, 1, 36);
+  if (r.failed()) return r.error();
+  std::string path;
+  std::string value;
+  if (auto e = ReadUniqueAttribute(r, path, value)) return *e;
+  if (auto e = CheckIdentityStore(store)) return *e;
+  if (!EqualsIgnoreCase(path, "displayName")) {
+    return Validation("AttributePath '" + path.substr(0, 200) +
+                      "' is not a unique attribute of a group: use displayName");
+  }
+  for (const SeedGroup& g : seed_.groups) {
+    if (EqualsIgnoreCase(g.display_name, value)) {
+      ServiceResponse resp;
+      resp.body = {{"IdentityStoreId", store}, {"GroupId", g.group_id}};
+      return resp;
+    }
+  }
+  return IdentityStoreNotFound("GROUP", "",
+                               "No group has displayName '" + value.substr(0, 200) + "'");
+}
+
+ServiceResponse Service::DescribeUser(const json& in) {
+  Reader r(in);
+  std::string store = r.String("IdentityStoreId", true, &kIdentityStoreId, 1, 36);
+  std::string user_id = r.String("UserId", true, &kPrincipalId, 1, 47);
+  if (r.failed()) return r.error();
+  if (auto e = CheckIdentityStore(store)) return *e;
+  const SeedUser* u = FindUser(user_id);
+  if (u == nullptr) return IdentityStoreNotFound("USER", user_id, "User " + user_id + " not found");
+  json emails = json::array();
+  for (std::size_t i = 0; i < u->emails.size(); ++i) {
+    emails.push_back({{"Value", u->emails[i]}, {"Type", "work"}, {"Primary", i == 0}});
+  }
+  ServiceResponse resp;
+  resp.body = {{"IdentityStoreId", store},
+               {"UserId", u->user_id},
+               {"UserName", u->user_name},
+               {"DisplayName", u->display_name},
+               {"Emails", std::move(emails)}};
+  return resp;
+}
+
+ServiceResponse Service::ListGroupMembershipsForMember(const json& in) {
+  Reader r(in);
+  std::string store = r.String("IdentityStoreId", true, &kIdentityStoreId, 1, 36);
+  std::string user_id;
+  if (const json* member = r.Object("MemberId", true)) {
+    Reader m(*member);
+    user_id = m.String("UserId", true, &kPrincipalId, 1, 47);
+    if (m.failed()) return m.error();
+  }
+  Pager pager(r, "ListGroupMembershipsForMember\n" + store + "\n" + user_id,
+              kIdentityStoreMaxTokenLength);
+  if (r.failed()) return r.error();
+  if (auto e = CheckIdentityStore(store)) return *e;
+  static const std::vector<std::string> kNone;
+  auto it = user_groups_.find(user_id);
+  const std::vector<std::string>& groups = it == user_groups_.end() ? kNone : it->second;
+  ServiceResponse resp;
+  auto [begin, end] = pager.Slice(groups.size(), resp.body);
+  json list = json::array();
+  for (std::size_t i = begin; i < end; ++i) {
+    list.push_back({{"IdentityStoreId", store},
+                    {"MembershipId", MembershipId(groups[i], user_id)},
+                    {"GroupId", groups[i]},
+                    {"MemberId", {{"UserId", user_id}}}});
+  }
+  resp.body["GroupMemberships"] = std::move(list);
+  return resp;
+}
+
+ServiceResponse Service::IsMemberInGroups(const json& in) {
+  Reader r(in);
+  std::string store = r.String("IdentityStoreId", true, &kIdentityStoreId, 1, 36);
+  std::string user_id;
+  if (const json* member = r.Object("MemberId", true)) {
+    Reader m(*member);
+    user_id = m.String("UserId", true, &kPrincipalId, 1, 47);
+    if (m.failed()) return m.error();
+  }
+  std::vector<std::string> group_ids = r.StringList("GroupIds", kPrincipalId, 100);
+  if (r.failed()) return r.error();
+  if (auto e = CheckIdentityStore(store)) return *e;
+  auto it = user_groups_.find(user_id);
+  json results = json::array();
+  for (const std::string& g : group_ids) {
+    bool member = it != user_groups_.end() &&
+                  std::find(it->second.begin(), it->second.end(), g) != it->second.end();
+    results.push_back(
+        {{"GroupId", g}, {"MemberId", {{"UserId", user_id}}}, {"MembershipExists", member}});
+  }
+  ServiceResponse resp;
+  resp.body["Results"] = std::move(results);
+  return resp;
+}
+
+json Service::State() {
+  std::lock_guard<std::mutex> lock(mu_);
+  Settle(clock_.Now());
+  json assignments = json::array();
+  for (const auto& [a, p, t, id] : assignments_) assignments.push_back(AssignmentJson(a, p, t, id));
+  json counts = json::object();
+  for (const char* kind : {"create", "delete"}) {
+    counts[kind] = {{"in_progress", 0}, {"succeeded", 0}, {"failed", 0}};
+  }
+  for (const auto& [id, op] : operations_) {
+    std::string status = op.status == "IN_PROGRESS" ? "in_progress"
+                         : op.status == "SUCCEEDED" ? "succeeded"
+                                                    : "failed";
+    counts[op.create ? "create" : "delete"][status] =
+        counts[op.create ? "create" : "delete"][status].get<int>() + 1;
+  }
+  json calls = json::object();
+  for (const auto& [op, n] : calls_) calls[op] = n;
+  return {{"assignments", std::move(assignments)},
+          {"operations", std::move(counts)},
+          {"calls", std::move(calls)},
+          {"faults", FaultsToJson(faults_)},
+          {"sns", json::array()},
+          {"eventbridge", json::array()},
+          {"securityhub", json::array()}};
+}
+
+}  // namespace jit::emulator

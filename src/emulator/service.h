@@ -1,0 +1,117 @@
+#pragma once
+// The emulator's state and operations, without HTTP or signatures: one call in (the
+// X-Amz-Target and the parsed JSON body), one answer out. Internal to jit_emulator; the
+// wire contract is in emulator.h.
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <vector>
+
+#include "core/clock.h"
+#include "emulator/emulator.h"
+
+namespace jit::emulator {
+
+// An answer: the HTTP status and the JSON body (an error body has "__type").
+struct ServiceResponse {
+  int status = 200;
+  nlohmann::json body = nlohmann::json::object();
+  Duration delay{0};  // real time to wait before answering (Faults::latency)
+};
+
+// An error answer: {"__type": type, "message": message}.
+ServiceResponse ErrorResponse(int status, std::string_view type, std::string_view message);
+
+// A random lowercase UUID (version 4 shape), for request ids.
+std::string NewUuid();
+
+// Which signing name a target belongs to: "sso" (SWBExternalService.*), "identitystore"
+// (AWSIdentityStore.*), or "" for neither.
+std::string_view ServiceForTarget(std::string_view target);
+
+// Thread-safe (one mutex around everything).
+class Service {
+ public:
+  // REQUIRES: seed.Validate() and faults.Validate() are ok. `clock` must outlive this.
+  Service(Seed seed, Faults faults, Duration completion_delay, Clock& clock);
+
+  // Handles one call whose signature has been checked: counts it, applies the faults, then
+  // runs the operation. `target` is the whole X-Amz-Target value.
+  ServiceResponse Handle(std::string_view target, const nlohmann::json& input);
+
+  void SetFaults(const Faults& faults);
+  Faults faults() const;
+  // Back to the seed and the start faults.
+  void Reset();
+  // See Emulator::State.
+  nlohmann::json State();
+
+ private:
+  using Key = std::tuple<std::string, std::string, std::string, std::string>;  // account, ps,
+                                                                               // type, principal
+  struct Operation {
+    bool create = true;
+    Key key;
+    Time created;
+    Time due;
+    std::uint64_t seq = 0;
+    std::string status = "IN_PROGRESS";  // IN_PROGRESS | SUCCEEDED | FAILED
+    bool will_fail = false;
+  };
+
+  // Everything below runs with mu_ held.
+  double NextUniform();
+  void Settle(Time now);
+  void ForgetOldOperations();
+  std::string NewRequestId();
+  nlohmann::json OperationStatus(const std::string& id, const Operation& op) const;
+
+  void ResetLocked();
+  std::optional<ServiceResponse> CheckInstance(const std::string& arn) const;
+  std::optional<ServiceResponse> CheckPermissionSet(const std::string& arn) const;
+  std::optional<ServiceResponse> CheckAccount(const std::string& id) const;
+  std::optional<ServiceResponse> CheckIdentityStore(const std::string& id) const;
+  const SeedUser* FindUser(std::string_view user_id) const;
+  bool GroupExists(std::string_view group_id) const;
+
+  ServiceResponse Dispatch(std::string_view op, const nlohmann::json& in);
+  ServiceResponse ListInstances(const nlohmann::json& in);
+  ServiceResponse ListPermissionSets(const nlohmann::json& in);
+  ServiceResponse DescribePermissionSet(const nlohmann::json& in);
+  ServiceResponse StartAssignmentOperation(bool create, const nlohmann::json& in);
+  ServiceResponse DescribeOperation(bool create, const nlohmann::json& in);
+  ServiceResponse ListAccountAssignments(const nlohmann::json& in);
+  ServiceResponse ListAccountAssignmentsForPrincipal(const nlohmann::json& in);
+  ServiceResponse GetUserId(const nlohmann::json& in);
+  ServiceResponse GetGroupId(const nlohmann::json& in);
+  ServiceResponse DescribeUser(const nlohmann::json& in);
+  ServiceResponse ListGroupMembershipsForMember(const nlohmann::json& in);
+  ServiceResponse IsMemberInGroups(const nlohmann::json& in);
+
+  const Seed seed_;
+  const Faults start_faults_;
+  const Duration completion_delay_;
+  Clock& clock_;
+  std::map<std::string, std::vector<std::string>>
+      user_groups_;  // user id -> group ids (seed order)
+
+  mutable std::mutex mu_;
+  Faults faults_;                                // GUARDED_BY(mu_)
+  std::uint64_t rng_state_ = 0;                  // GUARDED_BY(mu_); the fault RNG
+  std::uint64_t id_state_ = 0;                   // GUARDED_BY(mu_); request ids
+  std::set<Key> assignments_;                    // GUARDED_BY(mu_)
+  std::map<std::string, Operation> operations_;  // GUARDED_BY(mu_); by request id
+  std::deque<std::string> operation_order_;      // GUARDED_BY(mu_); oldest first
+  std::uint64_t next_seq_ = 0;                   // GUARDED_BY(mu_)
+  std::map<std::string, std::int64_t> calls_;    // GUARDED_BY(mu_)
+};
+
+}  // namespace jit::emulator
