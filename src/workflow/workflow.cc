@@ -132,7 +132,22 @@ class Workflow::Impl {
 
   Result<Request> Submit(const policy::Identity& who, const SubmitInput& in) {
     auto config = config_.Get();
-    if (who.principal_id.empty()) {
+    std::string principal_id = who.principal_id;
+    if (principal_id.empty() && options_.directory != nullptr) {
+      auto found = options_.directory->UserId(who.username);
+      if (!found.has_value()) {
+        if (found.error().code() == StatusCode::kNotFound ||
+            found.error().code() == StatusCode::kInvalidArgument) {
+          return InvalidArgumentError("user " + who.username + " is not known to Identity Center");
+        }
+        // The broker could not ask (throttled, down, or its role may not): not the caller's
+        // fault, and worth a retry.
+        return UnavailableError("cannot look up user " + who.username +
+                                " in Identity Center: " + found.error().ToString());
+      }
+      principal_id = std::move(found).value();
+    }
+    if (principal_id.empty()) {
       return InvalidArgumentError("user '" + who.username +
                                   "' has no Identity Center principal and cannot hold access");
     }
@@ -143,7 +158,7 @@ class Workflow::Impl {
     Request r;
     r.id = NewId("req_", now);
     r.requester = who.username;
-    r.principal_id = who.principal_id;
+    r.principal_id = principal_id;
     r.account_id = d.account->id;
     r.account_name = d.account->name;
     r.permission_set_name = d.permission_set->name;

@@ -41,6 +41,9 @@ struct WorkflowOptions {
   int max_grant_attempts = 8;
   // How often an asynchronous create or delete is polled.
   Duration poll_interval = Duration(1000);
+  // Resolves the Identity Center user id of a caller whose Identity carries none (Submit).
+  // Not owned; must outlive the workflow. nullptr: such callers cannot request access.
+  provider::Directory* directory = nullptr;
 };
 
 // The request state machine (DESIGN.md "Request lifecycle"):

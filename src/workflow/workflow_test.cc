@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <map>
 #include <memory>
 #include <string>
 
@@ -427,6 +428,71 @@ TEST_F(TwoApproverTest, NeedsTwoDistinctApprovers) {
   EXPECT_EQ(done->state, RequestState::kApproved);
   Settle();
   EXPECT_EQ(StateOf(r.id), RequestState::kActive);
+}
+
+// Answers usernames from a map; counts the questions.
+class MapDirectory final : public provider::Directory {
+ public:
+  Result<std::string> UserId(const std::string& username) override {
+    ++calls;
+    if (!fail.ok()) return fail;
+    auto it = ids.find(username);
+    if (it == ids.end()) return NotFoundError("no user " + username);
+    return it->second;
+  }
+  std::map<std::string, std::string> ids;
+  Status fail;
+  int calls = 0;
+};
+
+MapDirectory* TestDirectory() {
+  static MapDirectory* d = [] {
+    auto* dir = new MapDirectory;
+    dir->ids["alice"] = "a11ce000-0000-4000-8000-0000000000aa";
+    return dir;
+  }();
+  return d;
+}
+
+class DirectoryTest : public WorkflowTest {
+ protected:
+  DirectoryTest() : WorkflowTest(DevConfig(), WithDirectory()) {}
+  static WorkflowOptions WithDirectory() {
+    WorkflowOptions o;
+    o.directory = TestDirectory();
+    return o;
+  }
+  void SetUp() override {
+    WorkflowTest::SetUp();
+    TestDirectory()->fail = OkStatus();
+    TestDirectory()->calls = 0;
+  }
+};
+
+TEST_F(DirectoryTest, ResolvesTheCallersPrincipalWhenTheIdentityHasNone) {
+  policy::Identity alice{"alice", {"engineers"}, ""};
+  auto r = workflow_.Submit(alice, {"sandbox", "ReadOnly", minutes(30), "work", ""});
+  ASSERT_OK(r);
+  EXPECT_EQ(r->principal_id, "a11ce000-0000-4000-8000-0000000000aa");
+  Settle();
+  EXPECT_TRUE(
+      provider_.Has({"a11ce000-0000-4000-8000-0000000000aa", "111111111111", kReadOnlyArn}));
+  // An identity that carries its principal is not looked up.
+  ASSERT_OK(workflow_.Submit(kAlice, {"sandbox", "ReadOnly", minutes(30), "work", ""}));
+  EXPECT_EQ(TestDirectory()->calls, 1);
+}
+
+TEST_F(DirectoryTest, UnknownUserIsInvalidArgument) {
+  policy::Identity dave{"dave", {"engineers"}, ""};
+  EXPECT_THAT(workflow_.Submit(dave, {"sandbox", "ReadOnly", minutes(30), "work", ""}),
+              StatusIs(StatusCode::kInvalidArgument, "user dave is not known to Identity Center"));
+}
+
+TEST_F(DirectoryTest, DirectoryTroubleIsUnavailable) {
+  TestDirectory()->fail = PermissionDeniedError("AccessDeniedException: not allowed");
+  policy::Identity alice{"alice", {"engineers"}, ""};
+  EXPECT_THAT(workflow_.Submit(alice, {"sandbox", "ReadOnly", minutes(30), "work", ""}),
+              StatusIs(StatusCode::kUnavailable, HasSubstr("cannot look up user alice")));
 }
 
 }  // namespace
