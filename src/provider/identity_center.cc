@@ -1,0 +1,433 @@
+#include "provider/identity_center.h"
+
+#include <spdlog/spdlog.h>
+
+#include <set>
+#include <utility>
+
+#include "policy/config.h"
+
+namespace jit::provider {
+namespace {
+
+using json = nlohmann::json;
+
+// A guard against a service that hands out NextTokens for ever.
+constexpr int kMaxPages = 10000;
+// Deletes remembered for RevokeStatus; beyond this the oldest are forgotten (they only help
+// to tell "already gone" from a real failure).
+constexpr std::size_t kMaxTrackedDeletes = 10000;
+
+std::string StringField(const json& j, const char* key) {
+  if (!j.is_object()) return {};
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_string()) return {};
+  return it->get<std::string>();
+}
+
+Status Malformed(const std::string& operation, const std::string& what) {
+  return InternalError(operation + ": unexpected answer from Identity Center: " + what);
+}
+
+// Follows NextToken through every page of `operation`, calling `page` for each answer.
+Status Paginate(aws::JsonClient& client, const std::string& operation, json body,
+                const std::function<Status(const json&)>& page) {
+  std::set<std::string> seen;
+  for (int i = 0; i < kMaxPages; ++i) {
+    Result<json> answer = client.Call(operation, body);
+    if (!answer.has_value()) return answer.error();
+    JIT_RETURN_IF_ERROR(page(*answer));
+    std::string next = StringField(*answer, "NextToken");
+    if (next.empty()) return OkStatus();
+    if (!seen.insert(next).second) return Malformed(operation, "a NextToken came back twice");
+    body["NextToken"] = next;
+  }
+  return Malformed(operation, "more than " + std::to_string(kMaxPages) + " pages");
+}
+
+}  // namespace
+
+// ---- Options and helpers ---------------------------------------------------------------------
+
+Status IdentityCenterOptions::Validate() const {
+  if (!policy::IsInstanceArn(instance_arn)) {
+    return InvalidArgumentError("instance_arn '" + instance_arn +
+                                "' is not an Identity Center instance ARN");
+  }
+  if (!policy::IsIdentityStoreId(identity_store_id)) {
+    return InvalidArgumentError("identity_store_id '" + identity_store_id +
+                                "' is not an identity store id");
+  }
+  if (user_cache_ttl.count() < 0)
+    return InvalidArgumentError("user_cache_ttl must not be negative");
+  if (max_create_hold.count() <= 0) return InvalidArgumentError("max_create_hold must be positive");
+  if (page_size < 1 || page_size > 100) return InvalidArgumentError("page_size must be 1..100");
+  return OkStatus();
+}
+
+aws::ServiceSpec SsoAdminSpec(std::string endpoint, std::string region) {
+  return {std::move(endpoint), std::move(region), "sso", "SWBExternalService"};
+}
+
+aws::ServiceSpec IdentityStoreSpec(std::string endpoint, std::string region) {
+  return {std::move(endpoint), std::move(region), "identitystore", "AWSIdentityStore"};
+}
+
+Result<Duration> ParseIsoDuration(std::string_view text) {
+  auto bad = [&] {
+    return InvalidArgumentError("'" + std::string(text) +
+                                "' is not an ISO-8601 duration such as PT8H or PT1H30M");
+  };
+  if (text.size() < 3 || text.size() > 40 || text[0] != 'P') return bad();
+  std::int64_t seconds = 0;
+  bool in_time = false;
+  bool any = false;
+  std::string order;  // the units seen, to refuse repeats
+  std::size_t i = 1;
+  while (i < text.size()) {
+    if (text[i] == 'T') {
+      if (in_time) return bad();
+      in_time = true;
+      ++i;
+      if (i == text.size()) return bad();
+      continue;
+    }
+    std::int64_t n = 0;
+    std::size_t start = i;
+    while (i < text.size() && text[i] >= '0' && text[i] <= '9') {
+      if (i - start >= 9) return bad();
+      n = n * 10 + (text[i] - '0');
+      ++i;
+    }
+    if (i == start || i == text.size()) return bad();
+    char unit = text[i++];
+    std::int64_t scale = 0;
+    if (!in_time && unit == 'D') scale = 86400;
+    if (in_time && unit == 'H') scale = 3600;
+    if (in_time && unit == 'M') scale = 60;
+    if (in_time && unit == 'S') scale = 1;
+    if (scale == 0) return bad();
+    std::string key = std::string(in_time ? "T" : "") + unit;
+    if (order.find(key) != std::string::npos) return bad();
+    order += key;
+    seconds += n * scale;
+    any = true;
+  }
+  if (!any) return bad();
+  return std::chrono::duration_cast<Duration>(std::chrono::seconds(seconds));
+}
+
+// ---- Create slots ----------------------------------------------------------------------------
+
+struct IdentityCenterProvider::CreateSlots {
+  explicit CreateSlots(aws::Limiter& l) : limiter(l) {}
+
+  // Starts tracking a create that holds a slot. False when it is tracked already (the caller
+  // then holds a second slot for the same request and gives it back).
+  bool Track(const std::string& id) {
+    std::lock_guard<std::mutex> lock(mu);
+    return held.emplace(id, TimerId{0}).second;
+  }
+  // Records the give-back timer of a tracked create. False when it is no longer tracked.
+  bool SetTimer(const std::string& id, TimerId timer) {
+    std::lock_guard<std::mutex> lock(mu);
+    auto it = held.find(id);
+    if (it == held.end()) return false;
+    it->second = timer;
+    return true;
+  }
+  // Gives back the slot of `id` if it is held. Returns whether it was, and its timer (0 when
+  // none was armed) through `timer`.
+  bool Release(const std::string& id, TimerId* timer = nullptr) {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      auto it = held.find(id);
+      if (it == held.end()) return false;
+      if (timer != nullptr) *timer = it->second;
+      held.erase(it);
+    }
+    limiter.ReleaseCreate();
+    return true;
+  }
+  int Count() {
+    std::lock_guard<std::mutex> lock(mu);
+    return static_cast<int>(held.size());
+  }
+
+  aws::Limiter& limiter;
+  std::mutex mu;
+  std::map<std::string, TimerId> held;  // GUARDED_BY(mu): request id -> its give-back timer
+};
+
+// ---- The provider ----------------------------------------------------------------------------
+
+IdentityCenterProvider::IdentityCenterProvider(IdentityCenterOptions options,
+                                               aws::JsonClient& sso_admin,
+                                               aws::JsonClient& identity_store,
+                                               aws::Limiter& limiter, Clock& clock)
+    : options_(std::move(options)),
+      sso_admin_(sso_admin),
+      identity_store_(identity_store),
+      clock_(clock),
+      slots_(std::make_shared<CreateSlots>(limiter)) {
+  JIT_CHECK(options_.Validate().ok());
+}
+
+IdentityCenterProvider::~IdentityCenterProvider() {
+  std::map<std::string, TimerId> held;
+  {
+    std::lock_guard<std::mutex> lock(slots_->mu);
+    held = slots_->held;
+  }
+  for (const auto& [id, timer] : held) {
+    if (timer != 0) clock_.Cancel(timer);
+    slots_->Release(id);  // a timer that fired meanwhile released it already: no double release
+  }
+}
+
+Result<Operation> IdentityCenterProvider::ParseOperation(const json& answer, const char* field) {
+  if (!answer.is_object() || !answer.contains(field) || !answer[field].is_object()) {
+    return Malformed(field, std::string("no ") + field);
+  }
+  const json& st = answer[field];
+  Operation op;
+  op.id = StringField(st, "RequestId");
+  std::string status = StringField(st, "Status");
+  if (status == "IN_PROGRESS") {
+    op.state = OperationState::kInProgress;
+  } else if (status == "SUCCEEDED") {
+    op.state = OperationState::kSucceeded;
+  } else if (status == "FAILED") {
+    op.state = OperationState::kFailed;
+    op.failure_reason = StringField(st, "FailureReason");
+    if (op.failure_reason.empty()) op.failure_reason = "no reason given";
+  } else {
+    return Malformed(field, "Status '" + status + "'");
+  }
+  if (op.state == OperationState::kInProgress && op.id.empty()) {
+    return Malformed(field, "an IN_PROGRESS status without a RequestId");
+  }
+  return op;
+}
+
+Result<Operation> IdentityCenterProvider::Grant(const Assignment& a) {
+  json body = {{"InstanceArn", options_.instance_arn},
+               {"TargetId", a.account_id},
+               {"TargetType", "AWS_ACCOUNT"},
+               {"PermissionSetArn", a.permission_set_arn},
+               {"PrincipalType", "USER"},
+               {"PrincipalId", a.principal_id}};
+  slots_->limiter.AcquireCreate();
+  Result<json> answer = sso_admin_.Call("CreateAccountAssignment", body);
+  Result<Operation> op = answer.has_value()
+                             ? ParseOperation(*answer, "AccountAssignmentCreationStatus")
+                             : Result<Operation>(answer.error());
+  if (!op.has_value() || op->state != OperationState::kInProgress) {
+    // Refused, or settled at once: nothing is outstanding. (A call that timed out may still
+    // have reached AWS; without its request id it cannot be tracked, and AWS ends it anyway.)
+    slots_->limiter.ReleaseCreate();
+    return op;
+  }
+  // Outstanding: keep the slot until GrantStatus sees the end, or max_create_hold at the latest.
+  std::string id = op->id;
+  if (!slots_->Track(id)) {
+    slots_->limiter.ReleaseCreate();  // the same request is tracked (and holds a slot) already
+    return op;
+  }
+  std::weak_ptr<CreateSlots> weak = slots_;
+  TimerId timer = clock_.ScheduleAt(clock_.Now() + options_.max_create_hold, [weak, id] {
+    if (auto slots = weak.lock()) {
+      if (slots->Release(id)) {
+        spdlog::warn("create {} was not polled to its end; giving its create slot back", id);
+      }
+    }
+  });
+  if (!slots_->SetTimer(id, timer)) clock_.Cancel(timer);  // already given back meanwhile
+  return op;
+}
+
+Result<Operation> IdentityCenterProvider::GrantStatus(const std::string& operation_id) {
+  Result<json> answer = sso_admin_.Call("DescribeAccountAssignmentCreationStatus",
+                                        {{"InstanceArn", options_.instance_arn},
+                                         {"AccountAssignmentCreationRequestId", operation_id}});
+  if (!answer.has_value()) {
+    if (answer.error().code() == StatusCode::kNotFound) {
+      ReleaseSlot(operation_id);
+    }
+    return answer.error();
+  }
+  Result<Operation> op = ParseOperation(*answer, "AccountAssignmentCreationStatus");
+  if (op.has_value() && op->state != OperationState::kInProgress) {
+    ReleaseSlot(operation_id);
+  }
+  if (op.has_value() && op->id.empty()) op->id = operation_id;
+  return op;
+}
+
+Result<Operation> IdentityCenterProvider::Revoke(const Assignment& a) {
+  json body = {{"InstanceArn", options_.instance_arn},
+               {"TargetId", a.account_id},
+               {"TargetType", "AWS_ACCOUNT"},
+               {"PermissionSetArn", a.permission_set_arn},
+               {"PrincipalType", "USER"},
+               {"PrincipalId", a.principal_id}};
+  Result<json> answer = sso_admin_.Call("DeleteAccountAssignment", body);
+  if (!answer.has_value()) {
+    // The contract: deleting what does not exist succeeds.
+    if (answer.error().code() == StatusCode::kNotFound) {
+      return Operation{"", OperationState::kSucceeded, ""};
+    }
+    return answer.error();
+  }
+  Result<Operation> op = ParseOperation(*answer, "AccountAssignmentDeletionStatus");
+  if (op.has_value() && op->state == OperationState::kInProgress) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (deletes_.size() >= kMaxTrackedDeletes) deletes_.erase(deletes_.begin());
+    deletes_[op->id] = a;
+  }
+  return op;
+}
+
+Result<Operation> IdentityCenterProvider::RevokeStatus(const std::string& operation_id) {
+  Result<json> answer = sso_admin_.Call("DescribeAccountAssignmentDeletionStatus",
+                                        {{"InstanceArn", options_.instance_arn},
+                                         {"AccountAssignmentDeletionRequestId", operation_id}});
+  if (!answer.has_value()) return answer.error();
+  Result<Operation> op = ParseOperation(*answer, "AccountAssignmentDeletionStatus");
+  if (!op.has_value()) return op;
+  if (op->id.empty()) op->id = operation_id;
+  if (op->state == OperationState::kInProgress) return op;
+
+  std::optional<Assignment> target;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = deletes_.find(operation_id);
+    if (it != deletes_.end()) {
+      target = it->second;
+      deletes_.erase(it);
+    }
+  }
+  if (op->state == OperationState::kFailed && target) {
+    // A delete can fail because the assignment is gone already; what matters is that it is.
+    auto listed = ListAssignments(target->account_id, target->permission_set_arn);
+    if (listed.has_value() && std::find(listed->begin(), listed->end(), *target) == listed->end()) {
+      op->state = OperationState::kSucceeded;
+      op->failure_reason.clear();
+    }
+  }
+  return op;
+}
+
+Result<std::vector<Assignment>> IdentityCenterProvider::ListAssignments(
+    const std::string& account_id, const std::string& permission_set_arn) {
+  std::vector<Assignment> out;
+  json body = {{"InstanceArn", options_.instance_arn},
+               {"AccountId", account_id},
+               {"PermissionSetArn", permission_set_arn},
+               {"MaxResults", options_.page_size}};
+  Status s = Paginate(sso_admin_, "ListAccountAssignments", body, [&](const json& page) {
+    auto it = page.find("AccountAssignments");
+    if (it == page.end() || it->is_null()) return OkStatus();
+    if (!it->is_array()) return Malformed("ListAccountAssignments", "AccountAssignments");
+    for (const json& item : *it) {
+      if (StringField(item, "PrincipalType") != "USER") continue;  // groups are not ours
+      Assignment a;
+      a.principal_id = StringField(item, "PrincipalId");
+      a.account_id = StringField(item, "AccountId");
+      a.permission_set_arn = StringField(item, "PermissionSetArn");
+      if (a.account_id.empty()) a.account_id = account_id;
+      if (a.permission_set_arn.empty()) a.permission_set_arn = permission_set_arn;
+      if (a.principal_id.empty()) continue;
+      out.push_back(std::move(a));
+    }
+    return OkStatus();
+  });
+  if (!s.ok()) return s;
+  return out;
+}
+
+Result<std::string> IdentityCenterProvider::UserId(const std::string& username) {
+  if (username.empty() || username.size() > 128) {
+    return InvalidArgumentError("'" + username + "' is not a username Identity Center can hold");
+  }
+  MonoTime now = clock_.MonoNow();
+  if (options_.user_cache_ttl.count() > 0) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = users_.find(username);
+    if (it != users_.end() && now - it->second.fetched < options_.user_cache_ttl) {
+      return it->second.user_id;
+    }
+  }
+  json body = {
+      {"IdentityStoreId", options_.identity_store_id},
+      {"AlternateIdentifier",
+       {{"UniqueAttribute", {{"AttributePath", "userName"}, {"AttributeValue", username}}}}}};
+  Result<json> answer = identity_store_.Call("GetUserId", body);
+  if (!answer.has_value()) {
+    if (answer.error().code() == StatusCode::kNotFound) {
+      return NotFoundError("user " + username + " is not in the identity store");
+    }
+    return answer.error();
+  }
+  std::string id = StringField(*answer, "UserId");
+  if (id.empty()) return Malformed("GetUserId", "no UserId");
+  if (options_.user_cache_ttl.count() > 0) {
+    std::lock_guard<std::mutex> lock(mu_);
+    users_[username] = CachedUser{id, now};
+  }
+  return id;
+}
+
+Result<std::vector<PermissionSetInfo>> IdentityCenterProvider::ListPermissionSets() {
+  std::vector<std::string> arns;
+  Status s = Paginate(sso_admin_, "ListPermissionSets",
+                      {{"InstanceArn", options_.instance_arn}, {"MaxResults", options_.page_size}},
+                      [&](const json& page) {
+                        auto it = page.find("PermissionSets");
+                        if (it == page.end() || it->is_null()) return OkStatus();
+                        if (!it->is_array()) {
+                          return Malformed("ListPermissionSets", "PermissionSets");
+                        }
+                        for (const json& arn : *it) {
+                          if (arn.is_string()) arns.push_back(arn.get<std::string>());
+                        }
+                        return OkStatus();
+                      });
+  if (!s.ok()) return s;
+  std::vector<PermissionSetInfo> out;
+  for (const std::string& arn : arns) {
+    Result<json> answer =
+        sso_admin_.Call("DescribePermissionSet",
+                        {{"InstanceArn", options_.instance_arn}, {"PermissionSetArn", arn}});
+    if (!answer.has_value()) return answer.error();
+    auto it = answer->find("PermissionSet");
+    if (it == answer->end() || !it->is_object()) {
+      return Malformed("DescribePermissionSet", "no PermissionSet");
+    }
+    PermissionSetInfo info;
+    info.name = StringField(*it, "Name");
+    info.arn = StringField(*it, "PermissionSetArn");
+    if (info.arn.empty()) info.arn = arn;
+    std::string session = StringField(*it, "SessionDuration");
+    if (session.empty()) {
+      info.session_duration = std::chrono::hours(1);  // AWS's default
+    } else {
+      Result<Duration> d = ParseIsoDuration(session);
+      if (!d.has_value()) {
+        return Malformed("DescribePermissionSet", "SessionDuration " + d.error().message());
+      }
+      info.session_duration = *d;
+    }
+    out.push_back(std::move(info));
+  }
+  return out;
+}
+
+void IdentityCenterProvider::ReleaseSlot(const std::string& request_id) {
+  TimerId timer = 0;
+  if (slots_->Release(request_id, &timer) && timer != 0) clock_.Cancel(timer);
+}
+
+int IdentityCenterProvider::CreatesInFlight() const { return slots_->Count(); }
+
+}  // namespace jit::provider

@@ -1,0 +1,123 @@
+#pragma once
+// The AWS IAM Identity Center provider: sso-admin for assignments and permission sets,
+// identitystore for user ids (../shared/AWS.md "sso-admin", "identitystore").
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "aws/json_client.h"
+#include "core/clock.h"
+#include "core/result.h"
+#include "core/status.h"
+#include "provider/provider.h"
+
+namespace jit::provider {
+
+struct IdentityCenterOptions {
+  // The Identity Center instance: arn:aws:sso:::instance/ssoins-<16>.
+  std::string instance_arn;
+  // Its identity store: d-<10 hex> (or a UUID for some regions).
+  std::string identity_store_id;
+  // How long a username -> user id answer is reused. 0: not cached.
+  Duration user_cache_ttl = std::chrono::minutes(10);
+  // A create holds one of the Limiter's create slots until its status is terminal. Should
+  // nobody ask for that status (the workflow gave up on the request, say), the slot is given
+  // back after this long anyway, so that no slot is ever lost for good.
+  Duration max_create_hold = std::chrono::minutes(15);
+  // ListAccountAssignments / ListPermissionSets page size (AWS allows 1..100).
+  int page_size = 100;
+
+  // InvalidArgument naming the first bad field.
+  Status Validate() const;
+};
+
+// The ServiceSpec of each service Identity Center speaks.
+aws::ServiceSpec SsoAdminSpec(std::string endpoint, std::string region);  // sso, SWBExternalService
+aws::ServiceSpec IdentityStoreSpec(std::string endpoint, std::string region);  // identitystore
+
+// A permission set as DescribePermissionSet reports it.
+struct PermissionSetInfo {
+  std::string name;
+  std::string arn;
+  Duration session_duration{0};  // how long an AWS session made from it lasts (default 1h)
+};
+
+// Parses the ISO-8601 durations Identity Center uses for SessionDuration ("PT8H", "PT1H30M",
+// "PT45M", "PT3600S", "P1D"). InvalidArgument otherwise.
+Result<Duration> ParseIsoDuration(std::string_view text);
+
+// Provider and Directory over the real wire. Thread-safe.
+//
+// Create slots: AWS allows about 10 outstanding asynchronous CreateAccountAssignment calls.
+// Grant takes a slot (Limiter::AcquireCreate, which blocks while all are taken) before the
+// call and gives it back (ReleaseCreate) as soon as the creation status is terminal: at once
+// when the call fails or answers SUCCEEDED/FAILED, otherwise when GrantStatus first reports a
+// terminal state (or NotFound) for that request id. In-flight request ids are tracked here;
+// each also arms a clock timer that gives the slot back after `max_create_hold` should nobody
+// poll it, and the destructor gives back every slot still held. So a slot is never leaked.
+class IdentityCenterProvider final : public Provider, public Directory {
+ public:
+  // `sso_admin` speaks to sso-admin (SsoAdminSpec), `identity_store` to identitystore; both,
+  // `limiter` (the one the clients share) and `clock` must outlive this object.
+  // REQUIRES: options.Validate().ok().
+  IdentityCenterProvider(IdentityCenterOptions options, aws::JsonClient& sso_admin,
+                         aws::JsonClient& identity_store, aws::Limiter& limiter, Clock& clock);
+  ~IdentityCenterProvider() override;
+  IdentityCenterProvider(const IdentityCenterProvider&) = delete;
+  IdentityCenterProvider& operator=(const IdentityCenterProvider&) = delete;
+
+  // Provider (see provider.h). Errors come from aws::ToStatus: Unavailable (throttled, 5xx,
+  // time-out, after the client's own retries), Aborted (ConflictException), InvalidArgument,
+  // NotFound, PermissionDenied, ResourceExhausted (ServiceQuotaExceededException),
+  // Unauthenticated (bad credentials). Revoke of an assignment AWS does not know succeeds.
+  Result<Operation> Grant(const Assignment& a) override;
+  Result<Operation> GrantStatus(const std::string& operation_id) override;
+  Result<Operation> Revoke(const Assignment& a) override;
+  Result<Operation> RevokeStatus(const std::string& operation_id) override;
+  // USER principals only, every page.
+  Result<std::vector<Assignment>> ListAssignments(const std::string& account_id,
+                                                  const std::string& permission_set_arn) override;
+
+  // Directory: identitystore GetUserId on userName, cached for user_cache_ttl.
+  Result<std::string> UserId(const std::string& username) override;
+
+  // Every permission set of the instance (ListPermissionSets, every page, then
+  // DescribePermissionSet for each), in the order AWS lists them.
+  Result<std::vector<PermissionSetInfo>> ListPermissionSets();
+
+  // Create slots held now (for tests and metrics).
+  int CreatesInFlight() const;
+
+ private:
+  // Gives back the create slot of a tracked request id (and cancels its timer); does nothing
+  // for an id that holds none.
+  void ReleaseSlot(const std::string& request_id);
+  // Parses an AccountAssignment{Creation,Deletion}Status object.
+  static Result<Operation> ParseOperation(const nlohmann::json& answer, const char* field);
+
+  // The create slots held, shared with the timers that give them back at the latest (a
+  // timer may fire while this object is being destroyed).
+  struct CreateSlots;
+
+  const IdentityCenterOptions options_;
+  aws::JsonClient& sso_admin_;
+  aws::JsonClient& identity_store_;
+  Clock& clock_;
+  std::shared_ptr<CreateSlots> slots_;
+
+  mutable std::mutex mu_;
+  // Delete request id -> what it deletes (to tell "already gone" from a real failure).
+  std::map<std::string, Assignment> deletes_;  // GUARDED_BY(mu_)
+
+  struct CachedUser {
+    std::string user_id;
+    MonoTime fetched;
+  };
+  std::map<std::string, CachedUser> users_;  // GUARDED_BY(mu_)
+};
+
+}  // namespace jit::provider

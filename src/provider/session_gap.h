@@ -1,0 +1,25 @@
+#pragma once
+// AWS sessions outlive a deleted assignment (../shared/AWS.md "Sessions outlive assignments"):
+// a permission set whose SessionDuration is longer than the longest grant jit makes of it lets
+// a user keep working after jit has revoked the access.
+
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "policy/config.h"
+#include "provider/identity_center.h"
+
+namespace jit::provider {
+
+// The longest grant any rule of `config` allows for the permission set named `name` (the
+// smaller of the rule's and the permission set's max_duration), or 0 when no rule allows it.
+Duration LongestGrant(const policy::Config& config, const std::string& name);
+
+// One warning per permission set of `config` whose SessionDuration in `sets` (matched by ARN)
+// is longer than the longest grant a rule allows for it, in config order. Permission sets that
+// no rule allows, or that Identity Center does not list, get none.
+std::vector<std::string> SessionGapWarnings(const std::vector<PermissionSetInfo>& sets,
+                                            const policy::Config& config);
+
+}  // namespace jit::provider
