@@ -55,6 +55,10 @@ struct Signature {
 
 // Signs `req` in place: sets X-Amz-Date, X-Amz-Security-Token (with a session token),
 // x-amz-content-sha256 (with sign_body) and Authorization. Host must already be set.
+// Every header present is signed (an old Authorization is dropped first). The canonical URI is
+// `path` (the wire path, already encoded once by whoever built it) normalised and URI-encoded
+// once more: AWS's "encode twice" rule for non-S3 services. The query is percent-decoded and
+// re-encoded pair by pair, then sorted.
 // InvalidArgument when a required part is missing (credentials, Host, region, service).
 Result<Signature> Sign(HttpRequest& req, const Credentials& creds, const SigningParams& params);
 
