@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <condition_variable>
+#include <functional>
 #include <set>
 #include <utility>
 
@@ -62,6 +64,10 @@ Status IdentityCenterOptions::Validate() const {
     return InvalidArgumentError("user_cache_ttl must not be negative");
   if (max_create_hold.count() <= 0) return InvalidArgumentError("max_create_hold must be positive");
   if (page_size < 1 || page_size > 100) return InvalidArgumentError("page_size must be 1..100");
+  if (max_creates_in_flight < 1) {
+    return InvalidArgumentError("max_creates_in_flight must be at least 1");
+  }
+  if (create_wait.count() <= 0) return InvalidArgumentError("create_wait must be positive");
   return OkStatus();
 }
 
@@ -120,20 +126,51 @@ Result<Duration> ParseIsoDuration(std::string_view text) {
 // ---- Create slots ----------------------------------------------------------------------------
 
 struct IdentityCenterProvider::CreateSlots {
-  explicit CreateSlots(aws::Limiter& l) : limiter(l) {}
+  CreateSlots(aws::Limiter& l, int max_in_flight) : limiter(l), max(max_in_flight) {}
 
-  // Starts tracking a create that holds a slot. False when it is tracked already (the caller
-  // then holds a second slot for the same request and gives it back).
-  bool Track(const std::string& id) {
+  // Waits until fewer than `max` creates are reserved or held, reserves one and takes the
+  // limiter's create slot. While all are taken, one waiter at a time calls `look` (which polls
+  // the oldest create, giving its slot back if it has ended) every `wait`: the jobs that would
+  // poll them may all be stuck right here, waiting for a slot.
+  void Reserve(const std::function<void(const std::string&)>& look, Duration wait) {
+    std::unique_lock<std::mutex> lock(mu);
+    while (used >= max) {
+      if (!looking && !held.empty()) {
+        looking = true;
+        std::string oldest = Oldest();
+        lock.unlock();
+        look(oldest);
+        lock.lock();
+        looking = false;
+        if (used < max) break;
+      }
+      cv.wait_for(lock, wait);
+    }
+    ++used;
+    lock.unlock();
+    limiter.AcquireCreate();
+  }
+  // Gives back a reservation that did not become a tracked create.
+  void Unreserve() {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      --used;
+    }
+    cv.notify_all();
+    limiter.ReleaseCreate();
+  }
+  // Turns a reservation into a tracked create. False when that request is tracked already (the
+  // caller then gives its reservation back).
+  bool Track(const std::string& id, MonoTime now) {
     std::lock_guard<std::mutex> lock(mu);
-    return held.emplace(id, TimerId{0}).second;
+    return held.emplace(id, Held{0, now}).second;
   }
   // Records the give-back timer of a tracked create. False when it is no longer tracked.
   bool SetTimer(const std::string& id, TimerId timer) {
     std::lock_guard<std::mutex> lock(mu);
     auto it = held.find(id);
     if (it == held.end()) return false;
-    it->second = timer;
+    it->second.timer = timer;
     return true;
   }
   // Gives back the slot of `id` if it is held. Returns whether it was, and its timer (0 when
@@ -143,9 +180,11 @@ struct IdentityCenterProvider::CreateSlots {
       std::lock_guard<std::mutex> lock(mu);
       auto it = held.find(id);
       if (it == held.end()) return false;
-      if (timer != nullptr) *timer = it->second;
+      if (timer != nullptr) *timer = it->second.timer;
       held.erase(it);
+      --used;
     }
+    cv.notify_all();
     limiter.ReleaseCreate();
     return true;
   }
@@ -153,10 +192,27 @@ struct IdentityCenterProvider::CreateSlots {
     std::lock_guard<std::mutex> lock(mu);
     return static_cast<int>(held.size());
   }
+  // REQUIRES: mu held, !held.empty().
+  std::string Oldest() const {
+    auto best = held.begin();
+    for (auto it = held.begin(); it != held.end(); ++it) {
+      if (it->second.since < best->second.since) best = it;
+    }
+    return best->first;
+  }
+
+  struct Held {
+    TimerId timer = 0;  // gives the slot back at the latest
+    MonoTime since;
+  };
 
   aws::Limiter& limiter;
+  const int max;
   std::mutex mu;
-  std::map<std::string, TimerId> held;  // GUARDED_BY(mu): request id -> its give-back timer
+  std::condition_variable cv;
+  std::map<std::string, Held> held;  // GUARDED_BY(mu): request id -> its slot
+  int used = 0;                      // GUARDED_BY(mu): held + reserved
+  bool looking = false;              // GUARDED_BY(mu): a waiter is polling the oldest
 };
 
 // ---- The provider ----------------------------------------------------------------------------
@@ -169,18 +225,18 @@ IdentityCenterProvider::IdentityCenterProvider(IdentityCenterOptions options,
       sso_admin_(sso_admin),
       identity_store_(identity_store),
       clock_(clock),
-      slots_(std::make_shared<CreateSlots>(limiter)) {
+      slots_(std::make_shared<CreateSlots>(limiter, options_.max_creates_in_flight)) {
   JIT_CHECK(options_.Validate().ok());
 }
 
 IdentityCenterProvider::~IdentityCenterProvider() {
-  std::map<std::string, TimerId> held;
+  std::map<std::string, CreateSlots::Held> held;
   {
     std::lock_guard<std::mutex> lock(slots_->mu);
     held = slots_->held;
   }
-  for (const auto& [id, timer] : held) {
-    if (timer != 0) clock_.Cancel(timer);
+  for (const auto& [id, h] : held) {
+    if (h.timer != 0) clock_.Cancel(h.timer);
     slots_->Release(id);  // a timer that fired meanwhile released it already: no double release
   }
 }
@@ -217,7 +273,11 @@ Result<Operation> IdentityCenterProvider::Grant(const Assignment& a) {
                {"PermissionSetArn", a.permission_set_arn},
                {"PrincipalType", "USER"},
                {"PrincipalId", a.principal_id}};
-  slots_->limiter.AcquireCreate();
+  slots_->Reserve(
+      [this](const std::string& oldest) {
+        (void)GrantStatus(oldest);  // gives the slot back if the create has ended
+      },
+      options_.create_wait);
   Result<json> answer = sso_admin_.Call("CreateAccountAssignment", body);
   Result<Operation> op = answer.has_value()
                              ? ParseOperation(*answer, "AccountAssignmentCreationStatus")
@@ -225,13 +285,13 @@ Result<Operation> IdentityCenterProvider::Grant(const Assignment& a) {
   if (!op.has_value() || op->state != OperationState::kInProgress) {
     // Refused, or settled at once: nothing is outstanding. (A call that timed out may still
     // have reached AWS; without its request id it cannot be tracked, and AWS ends it anyway.)
-    slots_->limiter.ReleaseCreate();
+    slots_->Unreserve();
     return op;
   }
   // Outstanding: keep the slot until GrantStatus sees the end, or max_create_hold at the latest.
   std::string id = op->id;
-  if (!slots_->Track(id)) {
-    slots_->limiter.ReleaseCreate();  // the same request is tracked (and holds a slot) already
+  if (!slots_->Track(id, clock_.MonoNow())) {
+    slots_->Unreserve();  // the same request is tracked (and holds a slot) already
     return op;
   }
   std::weak_ptr<CreateSlots> weak = slots_;

@@ -28,6 +28,12 @@ struct IdentityCenterOptions {
   // nobody ask for that status (the workflow gave up on the request, say), the slot is given
   // back after this long anyway, so that no slot is ever lost for good.
   Duration max_create_hold = std::chrono::minutes(15);
+  // Creates this provider lets be outstanding at once (AWS: 10). Must not exceed the
+  // Limiter's max_creates_in_flight, or Grant may block in Limiter::AcquireCreate.
+  int max_creates_in_flight = 10;
+  // While every create slot is taken, Grant looks at the oldest outstanding create this often
+  // (real time), so that waiting grants make progress even when no other thread polls.
+  Duration create_wait = Duration(1000);
   // ListAccountAssignments / ListPermissionSets page size (AWS allows 1..100).
   int page_size = 100;
 
@@ -53,12 +59,15 @@ Result<Duration> ParseIsoDuration(std::string_view text);
 // Provider and Directory over the real wire. Thread-safe.
 //
 // Create slots: AWS allows about 10 outstanding asynchronous CreateAccountAssignment calls.
-// Grant takes a slot (Limiter::AcquireCreate, which blocks while all are taken) before the
-// call and gives it back (ReleaseCreate) as soon as the creation status is terminal: at once
-// when the call fails or answers SUCCEEDED/FAILED, otherwise when GrantStatus first reports a
-// terminal state (or NotFound) for that request id. In-flight request ids are tracked here;
-// each also arms a clock timer that gives the slot back after `max_create_hold` should nobody
-// poll it, and the destructor gives back every slot still held. So a slot is never leaked.
+// Grant takes a slot (Limiter::AcquireCreate) before the call and gives it back
+// (ReleaseCreate) as soon as the creation status is terminal: at once when the call fails or
+// answers SUCCEEDED/FAILED, otherwise when GrantStatus first reports a terminal state (or
+// NotFound) for that request id. In-flight request ids are tracked here; each also arms a
+// clock timer that gives the slot back after `max_create_hold` should nobody poll it, and the
+// destructor gives back every slot still held. So a slot is never leaked.
+// Grant blocks while max_creates_in_flight creates are outstanding. Since the threads that
+// would poll those creates may be the very ones blocked, a waiting Grant itself polls the
+// oldest outstanding create every `create_wait` (one waiter at a time), so waiting always ends.
 class IdentityCenterProvider final : public Provider, public Directory {
  public:
   // `sso_admin` speaks to sso-admin (SsoAdminSpec), `identity_store` to identitystore; both,

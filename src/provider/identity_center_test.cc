@@ -380,6 +380,40 @@ TEST_F(IdentityCenterTest, SlotOfACreateNobodyPollsIsGivenBackAfterMaxHold) {
   EXPECT_EQ(limiter_.in_flight(), 0);
 }
 
+TEST_F(IdentityCenterTest, GrantWaitingForASlotPollsTheOldestCreateItself) {
+  IdentityCenterOptions o = Options();
+  o.max_creates_in_flight = 2;
+  o.create_wait = Duration(5);
+  auto p = Make(o);
+  http_.Then("CreateAccountAssignment", CreationStatus("IN_PROGRESS", "req-2"));
+  http_.Then("CreateAccountAssignment", CreationStatus("IN_PROGRESS", "req-1"));
+  http_.Then("CreateAccountAssignment", CreationStatus("IN_PROGRESS", "req-3"));
+  ASSERT_THAT(p->Grant(kAliceAssignment), IsOk());
+  clock_.Advance(Duration(10));
+  ASSERT_THAT(p->Grant(kAliceAssignment), IsOk());
+  EXPECT_EQ(limiter_.in_flight(), 2);
+
+  // Nobody else polls: the third grant looks at the oldest (req-2) until it has ended.
+  http_.Then("DescribeAccountAssignmentCreationStatus", CreationStatus("IN_PROGRESS", "req-2"));
+  http_.Then("DescribeAccountAssignmentCreationStatus", CreationStatus("IN_PROGRESS", "req-2"));
+  http_.Then("DescribeAccountAssignmentCreationStatus", CreationStatus("SUCCEEDED", "req-2"));
+  auto op = p->Grant(kAliceAssignment);
+  ASSERT_THAT(op, IsOk());
+  EXPECT_EQ(op->id, "req-3");
+  EXPECT_EQ(limiter_.in_flight(), 2);
+  EXPECT_EQ(p->CreatesInFlight(), 2);
+  auto calls = http_.received();
+  int looks = 0;
+  for (const Received& r : calls) {
+    if (r.target.ends_with("CreationStatus")) {
+      ++looks;
+      EXPECT_EQ(r.body["AccountAssignmentCreationRequestId"], "req-2");
+    }
+  }
+  EXPECT_EQ(looks, 3);
+  EXPECT_EQ(limiter_.acquired(), 3);
+}
+
 TEST_F(IdentityCenterTest, SameRequestIdTwiceHoldsOneSlot) {
   auto p = Make();
   http_.Then("CreateAccountAssignment", CreationStatus("IN_PROGRESS", "req-1"));
