@@ -18,6 +18,7 @@
 #include "auth/auth.h"
 #include "cli/cli.h"
 #include "core/clock.h"
+#include "emulator/emulator.h"
 #include "policy/config.h"
 #include "provider/fake_provider.h"
 #include "scheduler/scheduler.h"
@@ -178,9 +179,45 @@ int Serve(const cli::ServeOptions& opts) {
   return 0;
 }
 
+// `jit emulator`: the local Identity Center on its own, until SIGINT or SIGTERM.
+int RunEmulator(const cli::EmulatorCommandOptions& opts) {
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  emulator::EmulatorOptions options;
+  // The default key pair is public: only another one may serve beyond loopback.
+  options.loopback_only = opts.access_key_id == options.access_key_id ||
+                          opts.secret_access_key == options.secret_access_key;
+  options.listen = opts.listen;
+  options.access_key_id = opts.access_key_id;
+  options.secret_access_key = opts.secret_access_key;
+  if (!opts.seed_file.empty()) {
+    Result<emulator::Seed> seed = emulator::LoadSeed(opts.seed_file);
+    if (!seed.has_value()) return Fail(seed.error().message());
+    options.seed = std::move(seed).value();
+  }
+  RealClock clock;
+  emulator::Emulator emu(options, clock);
+  if (Status s = emu.Start(); !s.ok()) return Fail(s.message());
+  std::printf("jit emulator listening on %s\n", emu.url().c_str());
+  std::printf("  access key id: %s   region: %s\n", options.access_key_id.c_str(),
+              options.region.c_str());
+  std::printf("  state: GET %s/_emulator/state\n", emu.url().c_str());
+  std::fflush(stdout);
+
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  emu.Stop();
+  return 0;
+}
+
 }  // namespace
 }  // namespace jit
 
 int main(int argc, char** argv) {
-  return jit::cli::Run(argc, argv, std::cout, std::cerr, jit::Serve);
+  return jit::cli::Run(argc, argv, std::cout, std::cerr,
+                       jit::cli::Commands{jit::Serve, jit::RunEmulator});
 }

@@ -378,8 +378,7 @@ int DoConfigCheck(const Context& ctx, const std::string& file) {
 }
 
 int RunOrThrow(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
-               const std::function<int(const ServeOptions&)>& serve, Clock& clock,
-               const std::function<void(Duration)>& sleep) {
+               const Commands& commands, Clock& clock, const std::function<void(Duration)>& sleep) {
   Context ctx;
   ctx.out = &out;
   ctx.err = &err;
@@ -477,10 +476,17 @@ int RunOrThrow(int argc, const char* const* argv, std::ostream& out, std::ostrea
   CLI::App* config_check_cmd = config_cmd->add_subcommand("check", "Validate a config file");
   config_check_cmd->add_option("FILE", config_file, "Config file (YAML)")->required();
 
+  EmulatorCommandOptions emulator_options;
   CLI::App* emulator_cmd = app.add_subcommand("emulator", "The local Identity Center emulator");
-  // Its flags come with the emulator (a later issue); until then any of them gets the message.
-  emulator_cmd->fallthrough(false);
-  emulator_cmd->allow_extras();
+  emulator_cmd->add_option("--listen", emulator_options.listen, "Address to listen on (host:port)")
+      ->capture_default_str();
+  emulator_cmd->add_option("--seed", emulator_options.seed_file,
+                           "Seed file (JSON); default: the dev catalog");
+  emulator_cmd
+      ->add_option("--access-key-id", emulator_options.access_key_id, "The accepted access key id")
+      ->capture_default_str();
+  emulator_cmd->add_option("--secret-access-key", emulator_options.secret_access_key,
+                           "Its secret access key");
 
   try {
     app.parse(argc, argv);
@@ -507,11 +513,22 @@ int RunOrThrow(int argc, const char* const* argv, std::ostream& out, std::ostrea
   }
 
   if (serve_cmd->parsed()) {
-    if (!serve) {
+    if (!commands.serve) {
       err << "jit: serve is not available in this build\n";
       return kExitFailure;
     }
-    return serve(serve_options);
+    return commands.serve(serve_options);
+  }
+  if (emulator_cmd->parsed()) {
+    if (!commands.emulator) {
+      err << "jit: emulator is not available in this build\n";
+      return kExitFailure;
+    }
+    if (emulator_options.access_key_id.empty() || emulator_options.secret_access_key.empty()) {
+      err << "jit: --access-key-id and --secret-access-key must not be empty\n";
+      return kExitUsage;
+    }
+    return commands.emulator(emulator_options);
   }
   if (request_cmd->parsed()) return DoRequest(ctx, request_args);
   if (ls_cmd->parsed()) return DoList(ctx, list_args);
@@ -553,10 +570,6 @@ int RunOrThrow(int argc, const char* const* argv, std::ostream& out, std::ostrea
     err << "jit: config needs a command: check (see jit config --help)\n";
     return kExitUsage;
   }
-  if (emulator_cmd->parsed()) {
-    err << "jit: the emulator is not available yet\n";
-    return kExitFailure;
-  }
   err << "jit: no command given (see jit --help)\n";
   return kExitUsage;
 }
@@ -564,11 +577,10 @@ int RunOrThrow(int argc, const char* const* argv, std::ostream& out, std::ostrea
 }  // namespace
 
 int Run(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
-        const std::function<int(const ServeOptions&)>& serve, Clock& clock,
-        const std::function<void(Duration)>& sleep) {
+        const Commands& commands, Clock& clock, const std::function<void(Duration)>& sleep) {
   // CLI11 and nlohmann-json throw; nothing escapes past here.
   try {
-    return RunOrThrow(argc, argv, out, err, serve, clock, sleep);
+    return RunOrThrow(argc, argv, out, err, commands, clock, sleep);
   } catch (const std::exception& e) {
     err << "jit: " << OneLine(e.what()) << '\n';
   } catch (...) {
@@ -578,10 +590,21 @@ int Run(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
 }
 
 int Run(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
-        const std::function<int(const ServeOptions&)>& serve) {
+        const Commands& commands) {
   RealClock clock;
   std::function<void(Duration)> sleep = [](Duration d) { std::this_thread::sleep_for(d); };
-  return Run(argc, argv, out, err, serve, clock, sleep);
+  return Run(argc, argv, out, err, commands, clock, sleep);
+}
+
+int Run(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
+        const std::function<int(const ServeOptions&)>& serve, Clock& clock,
+        const std::function<void(Duration)>& sleep) {
+  return Run(argc, argv, out, err, Commands{serve, nullptr}, clock, sleep);
+}
+
+int Run(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
+        const std::function<int(const ServeOptions&)>& serve) {
+  return Run(argc, argv, out, err, Commands{serve, nullptr});
 }
 
 }  // namespace jit::cli

@@ -19,11 +19,34 @@ struct ServeOptions {
   std::string emulator_listen;          // --emulator-listen: the dev emulator's address; empty: any
 };
 
+// `jit emulator [--listen ADDR] [--seed FILE] [--access-key-id ID] [--secret-access-key KEY]`.
+struct EmulatorCommandOptions {
+  std::string listen = "127.0.0.1:8081";          // --listen: host:port to serve on
+  std::string seed_file;                          // --seed: a JSON seed file; empty: dev catalog
+  std::string access_key_id = "AKIDJITEMULATOR";  // --access-key-id: the one key accepted
+  std::string secret_access_key = "jit-emulator-secret";  // --secret-access-key: its secret
+};
+
+// What the caller runs for the commands that are not API clients. An empty function makes the
+// command fail with "jit: <command> is not available in this build".
+struct Commands {
+  std::function<int(const ServeOptions&)> serve;
+  std::function<int(const EmulatorCommandOptions&)> emulator;
+};
+
+// Runs the command line; `commands.serve` / `commands.emulator` are called for `jit serve` and
+// `jit emulator` and their result is returned. Otherwise as the Run below.
+int Run(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
+        const Commands& commands);
+int Run(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
+        const Commands& commands, Clock& clock, const std::function<void(Duration)>& sleep);
+
 // Runs the command line. `serve` is called for `jit serve` and its result is returned.
 // Output goes to `out`, errors to `err` (one line "jit: <reason>"). Returns the process exit
 // status: 0 ok, 1 failure (API error, connection refused, a waited-for request that was denied,
 // ...), 2 usage error (bad flags, no token). `--help` and `--version` print to `out` and return 0.
-// Never throws. Reads JIT_SERVER and JIT_TOKEN from the environment.
+// Never throws. Reads JIT_SERVER and JIT_TOKEN from the environment. `jit emulator` is not
+// available through these two (kept for callers that only run the broker).
 int Run(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
         const std::function<int(const ServeOptions&)>& serve);
 

@@ -250,17 +250,20 @@ class CliTest : public ::testing::Test {
     argv.push_back(nullptr);
     std::ostringstream out, err;
     Outcome o;
-    o.code = cli::Run(
-        static_cast<int>(args.size()), argv.data(), out, err,
-        [this](const ServeOptions& opts) {
-          served_.push_back(opts);
-          return serve_status_;
-        },
-        clock_,
-        [this](Duration d) {
-          sleeps_.push_back(d);
-          clock_.Advance(d);
-        });
+    cli::Commands commands;
+    commands.serve = [this](const ServeOptions& opts) {
+      served_.push_back(opts);
+      return serve_status_;
+    };
+    commands.emulator = [this](const cli::EmulatorCommandOptions& opts) {
+      emulated_.push_back(opts);
+      return serve_status_;
+    };
+    o.code = cli::Run(static_cast<int>(args.size()), argv.data(), out, err, commands, clock_,
+                      [this](Duration d) {
+                        sleeps_.push_back(d);
+                        clock_.Advance(d);
+                      });
     o.out = out.str();
     o.err = err.str();
     return o;
@@ -276,6 +279,7 @@ class CliTest : public ::testing::Test {
   FakeClock clock_;
   std::vector<Duration> sleeps_;
   std::vector<ServeOptions> served_;
+  std::vector<cli::EmulatorCommandOptions> emulated_;
   int serve_status_ = 0;
 };
 
@@ -756,10 +760,45 @@ TEST_F(CliTest, ServeDefaults) {
   EXPECT_EQ(served_[0].data_dir, "./jit-data");
 }
 
-TEST_F(CliTest, EmulatorIsNotAvailableYet) {
-  Outcome o = RunRaw({"emulator", "--listen", "127.0.0.1:9100"});
-  EXPECT_EQ(o.code, 1);
-  EXPECT_EQ(o.err, "jit: the emulator is not available yet\n");
+TEST_F(CliTest, EmulatorPassesItsFlagsAndReturnsTheStatus) {
+  serve_status_ = 4;
+  Outcome o = RunRaw({"emulator", "--listen", "127.0.0.1:9100", "--seed", "seed.json",
+                      "--access-key-id", "AKIDTEST", "--secret-access-key", "s3cret"});
+  EXPECT_EQ(o.code, 4) << o.err;
+  EXPECT_TRUE(served_.empty());
+  ASSERT_EQ(emulated_.size(), 1u);
+  EXPECT_EQ(emulated_[0].listen, "127.0.0.1:9100");
+  EXPECT_EQ(emulated_[0].seed_file, "seed.json");
+  EXPECT_EQ(emulated_[0].access_key_id, "AKIDTEST");
+  EXPECT_EQ(emulated_[0].secret_access_key, "s3cret");
+}
+
+TEST_F(CliTest, EmulatorDefaultsToTheDevKeyPair) {
+  Outcome o = RunRaw({"emulator"});
+  EXPECT_EQ(o.code, 0) << o.err;
+  ASSERT_EQ(emulated_.size(), 1u);
+  EXPECT_EQ(emulated_[0].listen, "127.0.0.1:8081");
+  EXPECT_EQ(emulated_[0].seed_file, "");
+  EXPECT_EQ(emulated_[0].access_key_id, "AKIDJITEMULATOR");
+  EXPECT_EQ(emulated_[0].secret_access_key, "jit-emulator-secret");
+}
+
+TEST_F(CliTest, EmulatorRefusesUnknownFlagsAndAnEmptyKey) {
+  Outcome bad = RunRaw({"emulator", "--bogus"});
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_THAT(bad.err, HasSubstr("--bogus"));
+  Outcome empty = RunRaw({"emulator", "--access-key-id", ""});
+  EXPECT_EQ(empty.code, 2);
+  EXPECT_TRUE(emulated_.empty());
+}
+
+TEST_F(CliTest, EmulatorWithoutACallbackIsNotAvailable) {
+  const char* argv[] = {"jit", "emulator", nullptr};
+  std::ostringstream out, err;
+  int code = cli::Run(
+      2, argv, out, err, [](const ServeOptions&) { return 0; }, clock_, [](Duration) {});
+  EXPECT_EQ(code, 1);
+  EXPECT_EQ(err.str(), "jit: emulator is not available in this build\n");
 }
 
 // --- config check -----------------------------------------------------------------------------
