@@ -4,6 +4,7 @@
 // fsync'd commit per row), and their ratio: above 1 means group commit shares fsyncs.
 //
 //   lifecycle_bench [--requests N] [--submitters T] [--hold D] [--dir DIR] [--sync FULL|NORMAL]
+//                   [--workers N]
 
 #include <spdlog/spdlog.h>
 #include <sqlite3.h>
@@ -50,6 +51,7 @@ struct Args {
   std::string hold = "1s";
   std::string dir = "bench-data";
   std::string sync = "FULL";
+  int workers = 8;
 };
 
 double Seconds(std::chrono::steady_clock::duration d) {
@@ -80,7 +82,7 @@ double RawCommitsPerSecond(const std::string& path, const std::string& sync, int
 int Usage() {
   std::fprintf(stderr,
                "usage: lifecycle_bench [--requests N] [--submitters T] [--hold D] [--dir DIR] "
-               "[--sync FULL|NORMAL]\n");
+               "[--sync FULL|NORMAL] [--workers N]\n");
   return 2;
 }
 
@@ -100,6 +102,8 @@ int main(int argc, char** argv) {
       args.hold = v;
     } else if (a == "--dir") {
       args.dir = v;
+    } else if (a == "--workers") {
+      args.workers = std::atoi(v.c_str());
     } else if (a == "--sync") {
       args.sync = v;
     } else {
@@ -107,7 +111,9 @@ int main(int argc, char** argv) {
     }
   }
   auto hold = ParseDuration(args.hold);
-  if (args.requests < 1 || args.submitters < 1 || !hold.has_value()) return Usage();
+  if (args.requests < 1 || args.submitters < 1 || args.workers < 1 || !hold.has_value()) {
+    return Usage();
+  }
   spdlog::set_level(spdlog::level::warn);
 
   std::filesystem::path dir = args.dir;
@@ -133,7 +139,7 @@ int main(int argc, char** argv) {
   provider::FakeProvider provider;
   workflow::Workflow flow(*store, holder, provider, clock);
   scheduler::SchedulerOptions sched_opts;
-  sched_opts.workers = 8;
+  sched_opts.workers = args.workers;
   scheduler::Scheduler sched(*store, flow, clock, sched_opts);
   if (!sched.Start().ok()) return 1;
 
@@ -188,8 +194,9 @@ int main(int argc, char** argv) {
 
   std::printf("lifecycle benchmark (SQLite synchronous=%s, dir %s)\n", args.sync.c_str(),
               std::filesystem::absolute(dir).string().c_str());
-  std::printf("  requests             %d ended, %d refused, %d submitters, hold %s\n", ended,
-              failed.load(), args.submitters, args.hold.c_str());
+  std::printf(
+      "  requests             %d ended, %d refused, %d submitters, %d job workers, hold %s\n",
+      ended, failed.load(), args.submitters, args.workers, args.hold.c_str());
   std::printf("  submit phase         %.2f s (%.0f submits/s)\n", submit_secs,
               args.requests / submit_secs);
   std::printf("  whole run            %.2f s (includes the %.1f s hold)\n", total_secs, holding);

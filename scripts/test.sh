@@ -10,6 +10,8 @@ presets=${JIT_TEST_PRESETS:-"debug asan-ubsan"}
 jobs=$(nproc)
 export CTEST_PARALLEL_LEVEL=${CTEST_PARALLEL_LEVEL:-$jobs}
 export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/jit-ccache}
+# Share cache hits between clones in different folders.
+export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$PWD} CCACHE_NOHASHDIR=${CCACHE_NOHASHDIR:-true}
 
 for preset in $presets; do
   echo "== $preset: build"
