@@ -358,7 +358,7 @@ int DoAuditVerify(const Context& ctx) {
   return kExitOk;
 }
 
-int DoConfigCheck(const Context& ctx, const std::string& file) {
+int DoConfigCheck(const Context& ctx, const std::string& file, bool aws, const Commands& commands) {
   Result<policy::Config> config = policy::LoadConfigFile(file);
   if (!config.has_value()) {
     if (config.error().code() != StatusCode::kInvalidArgument) {  // could not read it
@@ -374,6 +374,19 @@ int DoConfigCheck(const Context& ctx, const std::string& file) {
   *ctx.out << file << ": ok (" << config->accounts.size() << " accounts, "
            << config->permission_sets.size() << " permission sets, " << config->rules.size()
            << " rules)\n";
+  if (!aws) return kExitOk;
+  if (!commands.check_aws) {
+    *ctx.err << "jit: config check --aws is not available in this build\n";
+    return kExitFailure;
+  }
+  Result<std::vector<std::string>> warnings = commands.check_aws(*config);
+  if (!warnings.has_value()) {
+    *ctx.err << "jit: cannot check the config against AWS: " << OneLine(warnings.error().message())
+             << '\n';
+    return kExitFailure;
+  }
+  for (const std::string& w : *warnings) *ctx.out << file << ": warning: " << OneLine(w) << '\n';
+  if (warnings->empty()) *ctx.out << file << ": AWS: no warnings\n";
   return kExitOk;
 }
 
@@ -475,6 +488,11 @@ int RunOrThrow(int argc, const char* const* argv, std::ostream& out, std::ostrea
   config_cmd->require_subcommand(0, 1);
   CLI::App* config_check_cmd = config_cmd->add_subcommand("check", "Validate a config file");
   config_check_cmd->add_option("FILE", config_file, "Config file (YAML)")->required();
+  bool config_check_aws = false;
+  config_check_cmd->add_flag("--aws", config_check_aws,
+                             "Also ask Identity Center (default credentials, region and "
+                             "endpoints) and warn about permission sets whose sessions outlive "
+                             "the longest grant");
 
   EmulatorCommandOptions emulator_options;
   CLI::App* emulator_cmd = app.add_subcommand("emulator", "The local Identity Center emulator");
@@ -561,7 +579,9 @@ int RunOrThrow(int argc, const char* const* argv, std::ostream& out, std::ostrea
     return DoGet(ctx, "/v1/audit" + query, PrintAudit);
   }
   if (audit_verify_cmd->parsed()) return DoAuditVerify(ctx);
-  if (config_check_cmd->parsed()) return DoConfigCheck(ctx, config_file);
+  if (config_check_cmd->parsed()) {
+    return DoConfigCheck(ctx, config_file, config_check_aws, commands);
+  }
   if (audit_cmd->parsed()) {
     err << "jit: audit needs a command: tail or verify (see jit audit --help)\n";
     return kExitUsage;

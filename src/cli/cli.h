@@ -5,8 +5,11 @@
 #include <functional>
 #include <ostream>
 #include <string>
+#include <vector>
 
 #include "core/clock.h"
+#include "core/result.h"
+#include "policy/config.h"
 
 namespace jit::cli {
 
@@ -32,6 +35,10 @@ struct EmulatorCommandOptions {
 struct Commands {
   std::function<int(const ServeOptions&)> serve;
   std::function<int(const EmulatorCommandOptions&)> emulator;
+  // `jit config check FILE --aws`: asks Identity Center about the valid config and returns one
+  // warning per problem found (say, a SessionDuration longer than the longest grant), or why
+  // it could not ask. Without --aws nothing calls it.
+  std::function<Result<std::vector<std::string>>(const policy::Config&)> check_aws;
 };
 
 // Runs the command line; `commands.serve` / `commands.emulator` are called for `jit serve` and

@@ -259,6 +259,11 @@ class CliTest : public ::testing::Test {
       emulated_.push_back(opts);
       return serve_status_;
     };
+    commands.check_aws = [this](const policy::Config& config) -> Result<std::vector<std::string>> {
+      ++aws_checks_;
+      checked_rules_ = static_cast<int>(config.rules.size());
+      return aws_answer_;
+    };
     o.code = cli::Run(static_cast<int>(args.size()), argv.data(), out, err, commands, clock_,
                       [this](Duration d) {
                         sleeps_.push_back(d);
@@ -281,6 +286,9 @@ class CliTest : public ::testing::Test {
   std::vector<ServeOptions> served_;
   std::vector<cli::EmulatorCommandOptions> emulated_;
   int serve_status_ = 0;
+  int aws_checks_ = 0;
+  int checked_rules_ = 0;
+  Result<std::vector<std::string>> aws_answer_ = std::vector<std::string>{};
 };
 
 // --- request ----------------------------------------------------------------------------------
@@ -822,6 +830,43 @@ TEST_F(CliTest, ConfigCheckNamesTheLineOfEachError) {
   EXPECT_EQ(o.code, 1);
   EXPECT_THAT(o.err, HasSubstr(path + ":2:"));
   EXPECT_EQ(o.out, "");
+}
+
+TEST_F(CliTest, ConfigCheckCallsAwsOnlyWithTheFlag) {
+  testing::TempDir dir;
+  std::string path = (dir.path() / "good.yaml").string();
+  std::ofstream(path) << policy::DevConfigYaml();
+  Outcome o = RunRaw({"config", "check", path});
+  EXPECT_EQ(o.code, 0) << o.err;
+  EXPECT_EQ(aws_checks_, 0);
+
+  aws_answer_ = std::vector<std::string>{"permission set ReadOnly: sessions outlive grants"};
+  o = RunRaw({"config", "check", path, "--aws"});
+  EXPECT_EQ(o.code, 0) << o.err;
+  EXPECT_EQ(aws_checks_, 1);
+  EXPECT_EQ(checked_rules_, 3);
+  EXPECT_THAT(o.out, HasSubstr(path + ": warning: permission set ReadOnly: sessions outlive "
+                                      "grants\n"));
+
+  aws_answer_ = std::vector<std::string>{};
+  o = RunRaw({"config", "check", "--aws", path});
+  EXPECT_EQ(o.code, 0) << o.err;
+  EXPECT_THAT(o.out, HasSubstr(path + ": AWS: no warnings\n"));
+
+  aws_answer_ = UnavailableError("no credentials found\nanywhere");
+  o = RunRaw({"config", "check", path, "--aws"});
+  EXPECT_EQ(o.code, 1);
+  EXPECT_THAT(o.err, StartsWith("jit: cannot check the config against AWS: no credentials"));
+  EXPECT_EQ(std::count(o.err.begin(), o.err.end(), '\n'), 1);
+}
+
+TEST_F(CliTest, ConfigCheckDoesNotAskAwsAboutABadFile) {
+  testing::TempDir dir;
+  std::string path = (dir.path() / "bad.yaml").string();
+  std::ofstream(path) << "accounts:\n  - id: nope\n    name: x\n";
+  Outcome o = RunRaw({"config", "check", path, "--aws"});
+  EXPECT_EQ(o.code, 1);
+  EXPECT_EQ(aws_checks_, 0);
 }
 
 TEST_F(CliTest, ConfigCheckOfAMissingFileFails) {
