@@ -31,3 +31,32 @@ if [ ${#missing[@]} -gt 0 ]; then
 else
   echo "setup: all packages present"
 fi
+
+# Node.js and the official AWS SDK for JavaScript v3, for the SDK conformance suite in
+# tests/sdk (it drives `jit emulator` with @aws-sdk/client-sso-admin and client-identitystore).
+# npm runs only when tests/sdk/package.json changed since the last successful install, so a
+# re-run is fast and needs no network.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  echo "setup: installing nodejs npm"
+  sudo_cmd=""
+  [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo_cmd apt-get update -qq
+  $sudo_cmd apt-get install -y -qq --no-install-recommends nodejs npm
+fi
+
+sdk_dir="$(cd "$(dirname "$0")/.." && pwd)/tests/sdk"
+sdk_marker="$sdk_dir/node_modules/.installed"
+if [ ! -d "$sdk_dir/node_modules" ] || [ ! -f "$sdk_marker" ] \
+   || [ "$sdk_dir/package.json" -nt "$sdk_marker" ]; then
+  echo "setup: installing the AWS SDK for JavaScript into tests/sdk/node_modules"
+  # Output is filtered so that no registry address ends up in a log.
+  if ! (cd "$sdk_dir" && npm install --no-audit --no-fund --loglevel=error 2>&1) \
+       | sed -E 's#[a-zA-Z][a-zA-Z0-9+.-]*://[^[:space:]]*#<url>#g'; then
+    echo "setup: npm install in tests/sdk failed" >&2
+    exit 1
+  fi
+  touch "$sdk_marker"
+else
+  echo "setup: tests/sdk/node_modules up to date"
+fi

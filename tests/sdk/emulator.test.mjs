@@ -1,0 +1,539 @@
+// Drives `jit emulator` with the official AWS SDK for JavaScript v3 (client-sso-admin and
+// client-identitystore): an independent check that the emulator speaks the wire protocol the
+// way AWS does (awsJson 1.1, SigV4, error shapes, pagination, asynchronous assignments).
+//
+// Run: JIT_BINARY=/path/to/jit node --test   (from tests/sdk, after scripts/setup.sh)
+// Loopback only: the emulator listens on 127.0.0.1 port 0 and every client points at it.
+
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { setTimeout as sleep } from "node:timers/promises";
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+// Keep the SDK away from any AWS configuration of the machine: explicit endpoint, region and
+// credentials only, no profile, no endpoint override, no shared files.
+for (const k of Object.keys(process.env)) {
+  if (k.startsWith("AWS_")) delete process.env[k];
+}
+process.env.AWS_CONFIG_FILE = "/dev/null";
+process.env.AWS_SHARED_CREDENTIALS_FILE = "/dev/null";
+
+const sdkMissing = !existsSync(join(here, "node_modules", "@aws-sdk", "client-sso-admin")) ||
+                   !existsSync(join(here, "node_modules", "@aws-sdk", "client-identitystore"));
+if (sdkMissing) {
+  test("AWS SDK for JavaScript is installed", () => {
+    assert.fail("tests/sdk/node_modules is missing the AWS SDK: run scripts/setup.sh");
+  });
+} else if (!process.env.JIT_BINARY) {
+  test("JIT_BINARY is set", () => {
+    assert.fail("set JIT_BINARY to the jit executable (ctest does this)");
+  });
+} else {
+  await suite();
+}
+
+async function suite() {
+  const sso = await import("@aws-sdk/client-sso-admin");
+  const ids = await import("@aws-sdk/client-identitystore");
+
+  const INSTANCE_ARN = "arn:aws:sso:::instance/ssoins-1111111111111111";
+  const IDENTITY_STORE_ID = "d-1111111111";
+  const ALICE_ID = "a11ce000-0000-4000-8000-000000000001";
+  const SANDBOX = "111111111111";
+  const PROD = "222222222222";
+  const ACCESS_KEY_ID = "AKIDJITEMULATOR";
+  const SECRET = "jit-emulator-secret";
+  const PS_ARN_RE =
+    /^arn:aws(-[a-z]{1,5}){0,3}:sso:::permissionSet\/(sso)?ins-[a-zA-Z0-9-.]{16}\/ps-[a-zA-Z0-9-./]{16}$/;
+  const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+  const POLL_DEADLINE_MS = 20_000;
+
+  let emulator;          // the child process
+  let endpoint;          // http://127.0.0.1:PORT
+  let emulatorLog = "";  // everything it printed, shown when something goes wrong
+  let admin, store;      // clients with the right key pair
+
+  function stopEmulator() {
+    if (emulator && emulator.exitCode === null && emulator.signalCode === null) {
+      emulator.kill("SIGTERM");
+    }
+  }
+  // Last resort if the runner dies before `after` runs.
+  process.once("exit", stopEmulator);
+
+  function clientConfig(overrides = {}) {
+    return {
+      endpoint,
+      region: "us-east-1",
+      credentials: { accessKeyId: ACCESS_KEY_ID, secretAccessKey: SECRET },
+      maxAttempts: 1,
+      ...overrides,
+    };
+  }
+
+  async function startEmulator() {
+    const env = { ...process.env };
+    emulator = spawn(process.env.JIT_BINARY, ["emulator", "--listen", "127.0.0.1:0"], {
+      env, stdio: ["ignore", "pipe", "pipe"],
+    });
+    return await new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(new Error(`jit emulator printed no listening address within 30s:\n${emulatorLog}`));
+      }, 30_000);
+      const onData = (chunk) => {
+        emulatorLog += chunk.toString();
+        const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(emulatorLog);
+        if (m) {
+          clearTimeout(timer);
+          resolve(m[1]);
+        }
+      };
+      emulator.stdout.on("data", onData);
+      emulator.stderr.on("data", onData);
+      emulator.once("error", (e) => { clearTimeout(timer); reject(e); });
+      emulator.once("exit", (code, signal) => {
+        clearTimeout(timer);
+        reject(new Error(`jit emulator exited early (code ${code}, signal ${signal}):\n${emulatorLog}`));
+      });
+    });
+  }
+
+  // Runs fn and returns the error it throws; fails when it does not throw.
+  async function rejection(fn) {
+    try {
+      const out = await fn();
+      assert.fail(`expected an error, got ${JSON.stringify(out)}`);
+    } catch (e) {
+      if (e instanceof assert.AssertionError) throw e;
+      return e;
+    }
+  }
+
+  function assertServiceError(e, names, status) {
+    const list = Array.isArray(names) ? names : [names];
+    assert.ok(list.includes(e.name),
+              `error name ${e.name} (${e.message}) is not ${list.join(" or ")}`);
+    assert.equal(e.$metadata?.httpStatusCode, status, `HTTP status for ${e.name}`);
+    assert.equal(e.$fault, status >= 500 ? "server" : "client");
+    assert.ok(typeof e.message === "string" && e.message.length > 0, "error has a message");
+    assert.ok(e.$metadata.requestId, "error carries x-amzn-RequestId");
+  }
+
+  async function state() {
+    const res = await fetch(`${endpoint}/_emulator/state`);
+    assert.equal(res.status, 200, "GET /_emulator/state");
+    return await res.json();
+  }
+
+  // True when the state document's "assignments" lists exactly this assignment.
+  function stateHasAssignment(doc, a) {
+    assert.ok(Array.isArray(doc.assignments), `state has an "assignments" list: ${JSON.stringify(doc)}`);
+    return doc.assignments.some((x) =>
+      x.AccountId === a.AccountId && x.PermissionSetArn === a.PermissionSetArn &&
+      x.PrincipalType === a.PrincipalType && x.PrincipalId === a.PrincipalId);
+  }
+
+  async function pollUntilDone(describe, what) {
+    const deadline = Date.now() + POLL_DEADLINE_MS;
+    for (;;) {
+      const status = await describe();
+      if (status.Status !== "IN_PROGRESS") return status;
+      if (Date.now() > deadline) assert.fail(`${what} still IN_PROGRESS after ${POLL_DEADLINE_MS} ms`);
+      await sleep(100);
+    }
+  }
+
+  async function listAll(cmd, input, key) {
+    const out = [];
+    let NextToken;
+    do {
+      const page = await admin.send(new cmd({ ...input, NextToken }));
+      out.push(...(page[key] ?? []));
+      NextToken = page.NextToken;
+    } while (NextToken);
+    return out;
+  }
+
+  const permissionSets = new Map();  // name -> arn
+
+  before(async () => {
+    try {
+      endpoint = await startEmulator();
+    } catch (e) {
+      stopEmulator();
+      throw e;
+    }
+    admin = new sso.SSOAdminClient(clientConfig());
+    store = new ids.IdentitystoreClient(clientConfig());
+  });
+
+  after(async () => {
+    admin?.destroy();
+    store?.destroy();
+    if (emulator && emulator.exitCode === null && emulator.signalCode === null) {
+      const exited = new Promise((r) => emulator.once("exit", r));
+      emulator.kill("SIGTERM");
+      const timer = setTimeout(() => emulator.kill("SIGKILL"), 5_000);
+      await exited;
+      clearTimeout(timer);
+    }
+  });
+
+  describe("sso-admin", () => {
+    test("ListInstances returns the seeded instance", async () => {
+      const out = await admin.send(new sso.ListInstancesCommand({}));
+      assert.equal(out.$metadata.httpStatusCode, 200);
+      assert.match(out.$metadata.requestId ?? "", UUID_RE, "x-amzn-RequestId is a lowercase UUID");
+      assert.equal(out.Instances.length, 1);
+      const [inst] = out.Instances;
+      assert.equal(inst.InstanceArn, INSTANCE_ARN);
+      assert.equal(inst.IdentityStoreId, IDENTITY_STORE_ID);
+      if (inst.OwnerAccountId !== undefined) assert.match(inst.OwnerAccountId, /^\d{12}$/);
+      if (inst.Status !== undefined) assert.equal(inst.Status, "ACTIVE");
+    });
+
+    test("ListPermissionSets paginates one at a time through all three", async () => {
+      const arns = [];
+      let NextToken;
+      let pages = 0;
+      do {
+        const page = await admin.send(new sso.ListPermissionSetsCommand({
+          InstanceArn: INSTANCE_ARN, MaxResults: 1, NextToken,
+        }));
+        pages++;
+        assert.ok(page.PermissionSets.length <= 1, "MaxResults 1 is honoured");
+        arns.push(...page.PermissionSets);
+        NextToken = page.NextToken;
+        if (NextToken !== undefined) assert.ok(NextToken.length > 0 && NextToken.length <= 2048);
+        assert.ok(pages <= 10, "pagination terminates");
+      } while (NextToken);
+      assert.equal(arns.length, 3);
+      assert.equal(new Set(arns).size, 3, "no permission set returned twice");
+      for (const arn of arns) assert.match(arn, PS_ARN_RE);
+
+      // The same through the SDK's paginator.
+      const viaPaginator = [];
+      for await (const page of sso.paginateListPermissionSets(
+          { client: admin, pageSize: 1 }, { InstanceArn: INSTANCE_ARN })) {
+        viaPaginator.push(...page.PermissionSets);
+      }
+      assert.deepEqual([...viaPaginator].sort(), [...arns].sort());
+
+      // And in one page.
+      const all = await admin.send(new sso.ListPermissionSetsCommand({ InstanceArn: INSTANCE_ARN }));
+      assert.deepEqual([...all.PermissionSets].sort(), [...arns].sort());
+      assert.equal(all.NextToken, undefined);
+    });
+
+    test("DescribePermissionSet describes ReadOnly, Admin and BreakGlass", async () => {
+      const list = await admin.send(new sso.ListPermissionSetsCommand({ InstanceArn: INSTANCE_ARN }));
+      for (const arn of list.PermissionSets) {
+        const { PermissionSet: ps } = await admin.send(new sso.DescribePermissionSetCommand({
+          InstanceArn: INSTANCE_ARN, PermissionSetArn: arn,
+        }));
+        assert.equal(ps.PermissionSetArn, arn);
+        assert.ok(ps.Name, "Name is set");
+        assert.ok(ps.CreatedDate instanceof Date && !Number.isNaN(ps.CreatedDate.getTime()),
+                  `CreatedDate parses as epoch seconds (got ${ps.CreatedDate})`);
+        if (ps.SessionDuration !== undefined) {
+          assert.match(ps.SessionDuration, /^PT(\d+H)?(\d+M)?(\d+S)?$/, "ISO-8601 SessionDuration");
+        }
+        permissionSets.set(ps.Name, arn);
+      }
+      assert.deepEqual([...permissionSets.keys()].sort(), ["Admin", "BreakGlass", "ReadOnly"]);
+    });
+
+    test("an assignment is created, listed, seen in the state and deleted asynchronously", async () => {
+      const psArn = permissionSets.get("ReadOnly");
+      assert.ok(psArn, "ReadOnly was described");
+      const assignment = {
+        AccountId: SANDBOX, PermissionSetArn: psArn, PrincipalType: "USER", PrincipalId: ALICE_ID,
+      };
+      const request = {
+        InstanceArn: INSTANCE_ARN, TargetId: SANDBOX, TargetType: "AWS_ACCOUNT",
+        PermissionSetArn: psArn, PrincipalType: "USER", PrincipalId: ALICE_ID,
+      };
+      const listed = async () => (await listAll(sso.ListAccountAssignmentsCommand, {
+        InstanceArn: INSTANCE_ARN, AccountId: SANDBOX, PermissionSetArn: psArn,
+      }, "AccountAssignments"));
+
+      assert.deepEqual((await listed()).filter((a) => a.PrincipalId === ALICE_ID), [],
+                       "alice holds no ReadOnly assignment on sandbox before the test");
+
+      // Create: IN_PROGRESS, then SUCCEEDED through the creation status.
+      const created = await admin.send(new sso.CreateAccountAssignmentCommand(request));
+      const cs = created.AccountAssignmentCreationStatus;
+      assert.equal(cs.Status, "IN_PROGRESS");
+      assert.match(cs.RequestId, UUID_RE);
+      assert.equal(cs.TargetId, SANDBOX);
+      assert.equal(cs.TargetType, "AWS_ACCOUNT");
+      assert.equal(cs.PermissionSetArn, psArn);
+      assert.equal(cs.PrincipalType, "USER");
+      assert.equal(cs.PrincipalId, ALICE_ID);
+      if (cs.CreatedDate !== undefined) assert.ok(cs.CreatedDate instanceof Date);
+
+      const done = await pollUntilDone(async () => (await admin.send(
+        new sso.DescribeAccountAssignmentCreationStatusCommand({
+          InstanceArn: INSTANCE_ARN, AccountAssignmentCreationRequestId: cs.RequestId,
+        }))).AccountAssignmentCreationStatus, "creation");
+      assert.equal(done.Status, "SUCCEEDED", `creation failed: ${done.FailureReason}`);
+      assert.equal(done.RequestId, cs.RequestId);
+      assert.equal(done.PrincipalId, ALICE_ID);
+
+      // Visible through both list calls and the emulator's state.
+      assert.deepEqual((await listed()).filter((a) => a.PrincipalId === ALICE_ID), [assignment]);
+
+      const forPrincipal = await admin.send(new sso.ListAccountAssignmentsForPrincipalCommand({
+        InstanceArn: INSTANCE_ARN, PrincipalId: ALICE_ID, PrincipalType: "USER",
+        Filter: { AccountId: SANDBOX },
+      }));
+      assert.ok(forPrincipal.AccountAssignments.some((a) =>
+        a.AccountId === SANDBOX && a.PermissionSetArn === psArn &&
+        a.PrincipalId === ALICE_ID && a.PrincipalType === "USER"),
+        `ListAccountAssignmentsForPrincipal: ${JSON.stringify(forPrincipal.AccountAssignments)}`);
+      const onProd = await admin.send(new sso.ListAccountAssignmentsForPrincipalCommand({
+        InstanceArn: INSTANCE_ARN, PrincipalId: ALICE_ID, PrincipalType: "USER",
+        Filter: { AccountId: PROD },
+      }));
+      assert.ok(!onProd.AccountAssignments.some((a) => a.AccountId === SANDBOX),
+                "the AccountId filter is applied");
+
+      const st = await state();
+      assert.ok(stateHasAssignment(st, assignment),
+                `GET /_emulator/state shows the assignment: ${JSON.stringify(st)}`);
+
+      // Delete: IN_PROGRESS, then SUCCEEDED, then gone.
+      const deleted = await admin.send(new sso.DeleteAccountAssignmentCommand(request));
+      const ds = deleted.AccountAssignmentDeletionStatus;
+      assert.equal(ds.Status, "IN_PROGRESS");
+      assert.match(ds.RequestId, UUID_RE);
+      assert.notEqual(ds.RequestId, cs.RequestId);
+      assert.equal(ds.PrincipalId, ALICE_ID);
+      assert.equal(ds.PermissionSetArn, psArn);
+
+      const gone = await pollUntilDone(async () => (await admin.send(
+        new sso.DescribeAccountAssignmentDeletionStatusCommand({
+          InstanceArn: INSTANCE_ARN, AccountAssignmentDeletionRequestId: ds.RequestId,
+        }))).AccountAssignmentDeletionStatus, "deletion");
+      assert.equal(gone.Status, "SUCCEEDED", `deletion failed: ${gone.FailureReason}`);
+      assert.equal(gone.RequestId, ds.RequestId);
+
+      assert.deepEqual((await listed()).filter((a) => a.PrincipalId === ALICE_ID), []);
+      const afterDelete = await admin.send(new sso.ListAccountAssignmentsForPrincipalCommand({
+        InstanceArn: INSTANCE_ARN, PrincipalId: ALICE_ID, PrincipalType: "USER",
+        Filter: { AccountId: SANDBOX },
+      }));
+      assert.ok(!afterDelete.AccountAssignments.some((a) => a.PermissionSetArn === psArn),
+                "ListAccountAssignmentsForPrincipal no longer shows it");
+      assert.ok(!stateHasAssignment(await state(), assignment),
+                "GET /_emulator/state no longer shows the assignment");
+    });
+
+    test("ListAccountAssignments paginates", async () => {
+      const psArn = permissionSets.get("Admin");
+      const users = [];
+      for (const name of ["alice", "bob", "carol"]) {
+        users.push((await store.send(new ids.GetUserIdCommand({
+          IdentityStoreId: IDENTITY_STORE_ID,
+          AlternateIdentifier: { UniqueAttribute: { AttributePath: "userName", AttributeValue: name } },
+        }))).UserId);
+      }
+      const base = { InstanceArn: INSTANCE_ARN, TargetId: PROD, TargetType: "AWS_ACCOUNT",
+                     PermissionSetArn: psArn, PrincipalType: "USER" };
+      const waitCreated = async (RequestId) => pollUntilDone(async () => (await admin.send(
+        new sso.DescribeAccountAssignmentCreationStatusCommand({
+          InstanceArn: INSTANCE_ARN, AccountAssignmentCreationRequestId: RequestId,
+        }))).AccountAssignmentCreationStatus, "creation");
+      const waitDeleted = async (RequestId) => pollUntilDone(async () => (await admin.send(
+        new sso.DescribeAccountAssignmentDeletionStatusCommand({
+          InstanceArn: INSTANCE_ARN, AccountAssignmentDeletionRequestId: RequestId,
+        }))).AccountAssignmentDeletionStatus, "deletion");
+      try {
+        for (const PrincipalId of users) {
+          const c = await admin.send(new sso.CreateAccountAssignmentCommand({ ...base, PrincipalId }));
+          assert.equal((await waitCreated(c.AccountAssignmentCreationStatus.RequestId)).Status,
+                       "SUCCEEDED");
+        }
+        const seen = [];
+        let NextToken;
+        let pages = 0;
+        do {
+          const page = await admin.send(new sso.ListAccountAssignmentsCommand({
+            InstanceArn: INSTANCE_ARN, AccountId: PROD, PermissionSetArn: psArn,
+            MaxResults: 1, NextToken,
+          }));
+          pages++;
+          assert.ok(page.AccountAssignments.length <= 1, "MaxResults 1 is honoured");
+          seen.push(...page.AccountAssignments.map((a) => a.PrincipalId));
+          NextToken = page.NextToken;
+          assert.ok(pages <= 10, "pagination terminates");
+        } while (NextToken);
+        assert.deepEqual([...seen].sort(), [...users].sort());
+      } finally {
+        for (const PrincipalId of users) {
+          try {
+            const d = await admin.send(new sso.DeleteAccountAssignmentCommand({ ...base, PrincipalId }));
+            await waitDeleted(d.AccountAssignmentDeletionStatus.RequestId);
+          } catch { /* not created */ }
+        }
+      }
+    });
+  });
+
+  describe("identitystore", () => {
+    const getUserId = (name) => store.send(new ids.GetUserIdCommand({
+      IdentityStoreId: IDENTITY_STORE_ID,
+      AlternateIdentifier: { UniqueAttribute: { AttributePath: "userName", AttributeValue: name } },
+    }));
+    const groupsOf = async (UserId) => (await store.send(new ids.ListGroupMembershipsForMemberCommand({
+      IdentityStoreId: IDENTITY_STORE_ID, MemberId: { UserId },
+    }))).GroupMemberships;
+
+    test("GetUserId finds alice by userName", async () => {
+      const out = await getUserId("alice");
+      assert.equal(out.UserId, ALICE_ID);
+      assert.equal(out.IdentityStoreId, IDENTITY_STORE_ID);
+    });
+
+    test("DescribeUser describes alice", async () => {
+      const out = await store.send(new ids.DescribeUserCommand({
+        IdentityStoreId: IDENTITY_STORE_ID, UserId: ALICE_ID,
+      }));
+      assert.equal(out.UserId, ALICE_ID);
+      assert.equal(out.UserName, "alice");
+      assert.equal(out.IdentityStoreId, IDENTITY_STORE_ID);
+    });
+
+    test("ListGroupMembershipsForMember and IsMemberInGroups agree", async () => {
+      const alice = await groupsOf(ALICE_ID);
+      assert.equal(alice.length, 1, "alice is in engineers only");
+      for (const m of alice) {
+        assert.equal(m.IdentityStoreId, IDENTITY_STORE_ID);
+        assert.deepEqual(m.MemberId, { UserId: ALICE_ID });
+        assert.ok(m.GroupId, "GroupId is set");
+      }
+      const carolId = (await getUserId("carol")).UserId;
+      const carol = await groupsOf(carolId);
+      assert.equal(carol.length, 3, "carol is in approvers, sre and admins");
+      const carolGroups = carol.map((m) => m.GroupId);
+
+      const aliceGroups = alice.map((m) => m.GroupId);
+      const out = await store.send(new ids.IsMemberInGroupsCommand({
+        IdentityStoreId: IDENTITY_STORE_ID, MemberId: { UserId: ALICE_ID },
+        GroupIds: [...aliceGroups, ...carolGroups],
+      }));
+      const results = new Map(out.Results.map((r) => [r.GroupId, r.MembershipExists]));
+      assert.equal(results.size, 4);
+      for (const g of aliceGroups) assert.equal(results.get(g), true, `alice in ${g}`);
+      for (const g of carolGroups) assert.equal(results.get(g), false, `alice not in ${g}`);
+      for (const r of out.Results) assert.deepEqual(r.MemberId, { UserId: ALICE_ID });
+    });
+  });
+
+  describe("errors as the SDK reports them", () => {
+    test("a malformed account id is a ValidationException (400)", async () => {
+      const psArn = (await admin.send(new sso.ListPermissionSetsCommand({ InstanceArn: INSTANCE_ARN })))
+        .PermissionSets[0];
+      const e = await rejection(() => admin.send(new sso.CreateAccountAssignmentCommand({
+        InstanceArn: INSTANCE_ARN, TargetId: "12345", TargetType: "AWS_ACCOUNT",
+        PermissionSetArn: psArn, PrincipalType: "USER", PrincipalId: ALICE_ID,
+      })));
+      assert.ok(e instanceof sso.ValidationException, `${e.name} is the SDK's ValidationException`);
+      assertServiceError(e, "ValidationException", 400);
+    });
+
+    test("MaxResults outside 1-100 is a ValidationException (400)", async () => {
+      for (const MaxResults of [0, 101]) {
+        const e = await rejection(() => admin.send(new sso.ListPermissionSetsCommand({
+          InstanceArn: INSTANCE_ARN, MaxResults,
+        })));
+        assertServiceError(e, "ValidationException", 400);
+      }
+    });
+
+    test("a NextToken that no list handed out is a ValidationException (400)", async () => {
+      const e = await rejection(() => admin.send(new sso.ListPermissionSetsCommand({
+        InstanceArn: INSTANCE_ARN, NextToken: "not-a-token-this-list-issued",
+      })));
+      assertServiceError(e, "ValidationException", 400);
+    });
+
+    test("a malformed instance ARN is a ValidationException (400)", async () => {
+      const e = await rejection(() => admin.send(new sso.ListPermissionSetsCommand({
+        InstanceArn: "arn:aws:sso:::instance/nope",
+      })));
+      assertServiceError(e, "ValidationException", 400);
+    });
+
+    test("an unknown permission set is a ResourceNotFoundException (400)", async () => {
+      const e = await rejection(() => admin.send(new sso.DescribePermissionSetCommand({
+        InstanceArn: INSTANCE_ARN,
+        PermissionSetArn: "arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-ffffffffffffffff",
+      })));
+      assert.ok(e instanceof sso.ResourceNotFoundException);
+      assertServiceError(e, "ResourceNotFoundException", 400);
+    });
+
+    test("an unknown creation request id is a ResourceNotFoundException (400)", async () => {
+      const e = await rejection(() => admin.send(new sso.DescribeAccountAssignmentCreationStatusCommand({
+        InstanceArn: INSTANCE_ARN,
+        AccountAssignmentCreationRequestId: "00000000-0000-4000-8000-000000000000",
+      })));
+      assertServiceError(e, "ResourceNotFoundException", 400);
+    });
+
+    test("GetUserId for an unknown user is a ResourceNotFoundException (400)", async () => {
+      const e = await rejection(() => store.send(new ids.GetUserIdCommand({
+        IdentityStoreId: IDENTITY_STORE_ID,
+        AlternateIdentifier: { UniqueAttribute: { AttributePath: "userName", AttributeValue: "nobody" } },
+      })));
+      assert.ok(e instanceof ids.ResourceNotFoundException);
+      assertServiceError(e, "ResourceNotFoundException", 400);
+    });
+
+    test("an unsupported unique attribute path is a ValidationException (400)", async () => {
+      const e = await rejection(() => store.send(new ids.GetUserIdCommand({
+        IdentityStoreId: IDENTITY_STORE_ID,
+        AlternateIdentifier: { UniqueAttribute: { AttributePath: "nickName", AttributeValue: "alice" } },
+      })));
+      assertServiceError(e, "ValidationException", 400);
+    });
+
+    test("a wrong secret key fails the signature check (403)", async () => {
+      const badAdmin = new sso.SSOAdminClient(clientConfig({
+        credentials: { accessKeyId: ACCESS_KEY_ID, secretAccessKey: "not-the-secret" },
+      }));
+      const badStore = new ids.IdentitystoreClient(clientConfig({
+        credentials: { accessKeyId: ACCESS_KEY_ID, secretAccessKey: "not-the-secret" },
+      }));
+      try {
+        const e1 = await rejection(() => badAdmin.send(new sso.ListInstancesCommand({})));
+        assertServiceError(e1, ["InvalidSignatureException", "UnrecognizedClientException"], 403);
+        const e2 = await rejection(() => badStore.send(new ids.DescribeUserCommand({
+          IdentityStoreId: IDENTITY_STORE_ID, UserId: ALICE_ID,
+        })));
+        assertServiceError(e2, ["InvalidSignatureException", "UnrecognizedClientException"], 403);
+      } finally {
+        badAdmin.destroy();
+        badStore.destroy();
+      }
+    });
+
+    test("an unknown access key id is rejected (403)", async () => {
+      const bad = new sso.SSOAdminClient(clientConfig({
+        credentials: { accessKeyId: "AKIDSOMEONEELSE", secretAccessKey: SECRET },
+      }));
+      try {
+        const e = await rejection(() => bad.send(new sso.ListInstancesCommand({})));
+        assertServiceError(e, ["UnrecognizedClientException", "InvalidSignatureException"], 403);
+      } finally {
+        bad.destroy();
+      }
+    });
+  });
+}
