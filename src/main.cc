@@ -8,6 +8,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -16,13 +17,18 @@
 
 #include "api/server.h"
 #include "auth/auth.h"
+#include "aws/credentials.h"
+#include "aws/http.h"
+#include "aws/json_client.h"
 #include "cli/cli.h"
 #include "core/clock.h"
 #include "emulator/emulator.h"
 #include "policy/config.h"
-#include "provider/fake_provider.h"
+#include "provider/identity_center.h"
+#include "provider/session_gap.h"
 #include "scheduler/scheduler.h"
 #include "store/sqlite_store.h"
+#include "workflow/reconciler.h"
 #include "workflow/workflow.h"
 
 namespace jit {
@@ -69,11 +75,108 @@ Result<std::string> SqlitePath(const std::string& store_url, const std::filesyst
   return InvalidArgumentError("store: '" + store_url + "' is not sqlite:///PATH");
 }
 
-void PrintDevBanner(const std::string& url, const std::filesystem::path& data) {
+// Where Identity Center is and which instance jit manages.
+struct IdentityCenterSettings {
+  std::string region;
+  std::string sso_admin_endpoint;
+  std::string identity_store_endpoint;
+  std::string instance_arn;
+  std::string identity_store_id;
+};
+
+// The Identity Center provider with everything it stands on; members are destroyed in reverse
+// order, the provider first.
+struct IdentityCenter {
+  std::unique_ptr<aws::HttpTransport> http;
+  std::unique_ptr<aws::CredentialSource> credentials;
+  std::unique_ptr<aws::Limiter> limiter;
+  std::unique_ptr<aws::JsonClient> sso_admin;
+  std::unique_ptr<aws::JsonClient> identity_store;
+  std::unique_ptr<provider::IdentityCenterProvider> provider;
+};
+
+// The config's `aws:` section, completed from the environment (region, endpoint overrides).
+Result<IdentityCenterSettings> SettingsFromConfig(const policy::Config& config,
+                                                  const aws::Environment& env) {
+  if (config.aws.instance_arn.empty() || config.aws.identity_store_id.empty()) {
+    return InvalidArgumentError(
+        "the config has no aws section (region, instance_arn, identity_store_id): jit cannot "
+        "reach Identity Center without it");
+  }
+  IdentityCenterSettings s;
+  s.region = config.aws.region;
+  if (s.region.empty()) {
+    Result<std::string> region = aws::ResolveRegion(env);
+    if (!region.has_value()) {
+      return InvalidArgumentError("no AWS region: set aws.region in the config, or AWS_REGION");
+    }
+    s.region = *region;
+  }
+  s.sso_admin_endpoint = aws::ResolveEndpoint(env, "SSO_ADMIN", "sso", s.region);
+  s.identity_store_endpoint = aws::ResolveEndpoint(env, "IDENTITYSTORE", "identitystore", s.region);
+  s.instance_arn = config.aws.instance_arn;
+  s.identity_store_id = config.aws.identity_store_id;
+  return s;
+}
+
+// Builds the provider. `credentials` null: the default credential chain of `env`.
+Result<std::unique_ptr<IdentityCenter>> ConnectIdentityCenter(
+    const IdentityCenterSettings& settings, std::unique_ptr<aws::CredentialSource> credentials,
+    const aws::Environment& env, Clock& clock) {
+  auto ic = std::make_unique<IdentityCenter>();
+  ic->http = aws::NewCurlTransport();
+  ic->credentials =
+      credentials ? std::move(credentials) : aws::NewDefaultCredentialChain(env, *ic->http, clock);
+  ic->limiter = aws::NewLimiter(clock);
+  ic->sso_admin = std::make_unique<aws::JsonClient>(
+      provider::SsoAdminSpec(settings.sso_admin_endpoint, settings.region), *ic->http,
+      *ic->credentials, *ic->limiter, clock);
+  ic->identity_store = std::make_unique<aws::JsonClient>(
+      provider::IdentityStoreSpec(settings.identity_store_endpoint, settings.region), *ic->http,
+      *ic->credentials, *ic->limiter, clock);
+  provider::IdentityCenterOptions options;
+  options.instance_arn = settings.instance_arn;
+  options.identity_store_id = settings.identity_store_id;
+  if (Status s = options.Validate(); !s.ok()) return s;
+  ic->provider = std::make_unique<provider::IdentityCenterProvider>(
+      options, *ic->sso_admin, *ic->identity_store, *ic->limiter, clock);
+  return ic;
+}
+
+// What Identity Center says about the config: permission sets it does not have, and those
+// whose sessions outlive the longest grant (AWS sessions outlive a deleted assignment).
+Result<std::vector<std::string>> AwsWarnings(provider::IdentityCenterProvider& ic,
+                                             const policy::Config& config) {
+  JIT_ASSIGN_OR_RETURN(std::vector<provider::PermissionSetInfo> sets, ic.ListPermissionSets());
+  std::vector<std::string> out;
+  for (const policy::PermissionSet& ps : config.permission_sets) {
+    bool listed = std::any_of(sets.begin(), sets.end(), [&](const provider::PermissionSetInfo& i) {
+      return i.arn == ps.arn;
+    });
+    if (!listed) {
+      out.push_back("permission set " + ps.name + ": " + ps.arn +
+                    " is not a permission set of the Identity Center instance");
+    }
+  }
+  for (std::string& w : provider::SessionGapWarnings(sets, config)) out.push_back(std::move(w));
+  return out;
+}
+
+// `jit config check FILE --aws`.
+Result<std::vector<std::string>> CheckAws(const policy::Config& config) {
+  RealClock clock;
+  aws::Environment env = aws::Environment::FromProcess();
+  JIT_ASSIGN_OR_RETURN(IdentityCenterSettings settings, SettingsFromConfig(config, env));
+  JIT_ASSIGN_OR_RETURN(auto ic, ConnectIdentityCenter(settings, nullptr, env, clock));
+  return AwsWarnings(*ic->provider, config);
+}
+
+void PrintDevBanner(const std::string& url, const std::filesystem::path& data,
+                    const std::string& emulator_url) {
   std::string base = url;
   std::printf("jit dev server listening on %s\n", url.c_str());
-  std::printf("  data: %s (SQLite)   Identity Center: in-process fake provider\n",
-              std::filesystem::absolute(data).string().c_str());
+  std::printf("  data: %s (SQLite)   Identity Center: emulator at %s\n",
+              std::filesystem::absolute(data).string().c_str(), emulator_url.c_str());
   std::printf(
       "  accounts: sandbox=111111111111, prod=222222222222   "
       "permission sets: ReadOnly, Admin, BreakGlass\n");
@@ -113,10 +216,11 @@ int Serve(const cli::ServeOptions& opts) {
     return Fail("serve needs --config FILE (or --dev for the built-in demo set-up)");
   }
   if (!config.has_value()) return Fail(config.error().message());
+  aws::Environment env = aws::Environment::FromProcess();
+  Result<IdentityCenterSettings> aws_settings = IdentityCenterSettings{};
   if (!opts.dev) {
-    return Fail(
-        "only --dev is available in this build: the AWS Identity Center provider lands in a "
-        "later release");
+    aws_settings = SettingsFromConfig(*config, env);
+    if (!aws_settings.has_value()) return Fail(aws_settings.error().message());
   }
 
   // Data folder and store.
@@ -142,8 +246,44 @@ int Serve(const cli::ServeOptions& opts) {
   if (listen.empty()) listen = config->server.listen;
   policy::ConfigHolder holder(std::move(config).value());
 
-  provider::FakeProvider provider;
-  workflow::Workflow flow(*store, holder, provider, clock);
+  // Identity Center: in dev mode the embedded emulator, spoken to over the same signed wire
+  // protocol as AWS; otherwise AWS itself with the default credential chain.
+  std::unique_ptr<emulator::Emulator> emu;
+  std::unique_ptr<aws::CredentialSource> credentials;
+  if (opts.dev) {
+    emulator::EmulatorOptions eo;
+    eo.listen = opts.emulator_listen.empty() ? "127.0.0.1:0" : opts.emulator_listen;
+    emu = std::make_unique<emulator::Emulator>(eo, clock);
+    if (Status s = emu->Start(); !s.ok()) return Fail("emulator: " + s.message());
+    aws_settings->region = eo.region;
+    aws_settings->sso_admin_endpoint = emu->url();
+    aws_settings->identity_store_endpoint = emu->url();
+    aws_settings->instance_arn = eo.seed.instance.arn;
+    aws_settings->identity_store_id = eo.seed.instance.identity_store_id;
+    credentials = aws::NewStaticCredentials({eo.access_key_id, eo.secret_access_key, "", {}});
+  }
+  auto connected = ConnectIdentityCenter(*aws_settings, std::move(credentials), env, clock);
+  if (!connected.has_value()) return Fail(connected.error().message());
+  std::unique_ptr<IdentityCenter> identity_center = std::move(connected).value();
+  provider::IdentityCenterProvider& provider = *identity_center->provider;
+  if (!opts.dev) {
+    spdlog::info("Identity Center: {} in {} ({})", aws_settings->instance_arn, aws_settings->region,
+                 aws_settings->sso_admin_endpoint);
+    auto warnings = AwsWarnings(provider, *holder.Get());
+    if (!warnings.has_value()) {
+      spdlog::warn("cannot read the permission sets from Identity Center: {}",
+                   warnings.error().ToString());
+    } else {
+      for (const std::string& w : *warnings) spdlog::warn("{}", w);
+    }
+  }
+
+  workflow::WorkflowOptions flow_opts;
+  flow_opts.directory = &provider;
+  // The emulator finishes creates and deletes within a fraction of a second (AWS takes
+  // seconds): poll it often, so that dev-mode grants start and end promptly.
+  if (opts.dev) flow_opts.poll_interval = Duration(100);
+  workflow::Workflow flow(*store, holder, provider, clock, flow_opts);
   scheduler::SchedulerOptions sched_opts;
   sched_opts.workers = 4;
   sched_opts.owner = "jit-" + std::to_string(::getpid());
@@ -166,16 +306,31 @@ int Serve(const cli::ServeOptions& opts) {
     return Fail(s.ToString());
   }
 
+  // Drift between the ledger and Identity Center: at start, then every few minutes.
+  workflow::Reconciler reconciler(*store, provider, clock);
+  if (Status s = reconciler.Start(); !s.ok()) {
+    server.Stop();
+    scheduler.Stop();
+    return Fail(s.ToString());
+  }
+
   std::string host = listen.substr(0, listen.rfind(':'));
   std::string url = "http://" + host + ":" + std::to_string(server.port());
-  PrintDevBanner(url, data);
+  if (opts.dev) {
+    PrintDevBanner(url, data, emu->url());
+  } else {
+    std::printf("jit server listening on %s\n", url.c_str());
+    std::fflush(stdout);
+  }
   spdlog::info("ready on {}", url);
 
   int sig = 0;
   sigwait(&stop_signals, &sig);
   spdlog::info("signal {}: stopping", sig);
   server.Stop();
+  reconciler.Stop();
   scheduler.Stop();
+  if (emu) emu->Stop();
   return 0;
 }
 
@@ -219,5 +374,5 @@ int RunEmulator(const cli::EmulatorCommandOptions& opts) {
 
 int main(int argc, char** argv) {
   return jit::cli::Run(argc, argv, std::cout, std::cerr,
-                       jit::cli::Commands{jit::Serve, jit::RunEmulator});
+                       jit::cli::Commands{jit::Serve, jit::RunEmulator, jit::CheckAws});
 }
