@@ -15,6 +15,9 @@
 #include <string>
 
 #include "auth/auth.h"
+#include "aws/credentials.h"
+#include "aws/http.h"
+#include "aws/json_client.h"
 #include "aws/sigv4.h"
 #include "core/clock.h"
 #include "core/testing.h"
@@ -457,6 +460,12 @@ TEST_F(EmulatorTest, UnknownOperationAndBadBodiesAreClientErrors) {
   Response other = Call("AWSEvents.PutEvents", json::object(),
                         {"AKIDJITEMULATOR", "jit-emulator-secret", "", {}}, "events");
   EXPECT_EQ(other.Type(), "UnknownOperationException");
+  aws::HttpRequest form = Request("SWBExternalService.ListInstances", json::object());
+  form.SetHeader("Content-Type", "application/x-www-form-urlencoded");
+  ASSERT_TRUE(aws::Sign(form, {"AKIDJITEMULATOR", "jit-emulator-secret", "", {}},
+                        {"us-east-1", "sso", clock_.Now()})
+                  .has_value());
+  EXPECT_EQ(Send(emulator_->port(), form).Type(), "SerializationException");
   Response array = Sso("ListInstances", json::array());
   EXPECT_EQ(array.status, 400);
   EXPECT_EQ(array.Type(), "SerializationException");
@@ -716,6 +725,56 @@ TEST_F(EmulatorTest, StateFaultsAndResetEndpoints) {
   EXPECT_THAT(after["assignments"], SizeIs(0));
   EXPECT_EQ(after["calls"], json({{"ListInstances", 1}}));
   EXPECT_EQ(Plain("GET", "/_emulator/nope", "").status, 404);
+}
+
+// --- the broker's own AWS client ---------------------------------------------------------------
+
+TEST_F(EmulatorTest, TheAwsJsonClientOverCurlTalksToTheEmulator) {
+  std::unique_ptr<aws::HttpTransport> http = aws::NewCurlTransport();
+  std::unique_ptr<aws::CredentialSource> creds =
+      aws::NewStaticCredentials({"AKIDJITEMULATOR", "jit-emulator-secret", "", {}});
+  std::unique_ptr<aws::Limiter> limiter = aws::NewLimiter(clock_, 0, 10);
+  std::vector<Duration> sleeps;
+  aws::RetryPolicy retry;
+  retry.sleep = [&](Duration d) { sleeps.push_back(d); };
+  aws::JsonClient sso({emulator_->url(), "us-east-1", "sso", "SWBExternalService"}, *http, *creds,
+                      *limiter, clock_, retry);
+  aws::JsonClient ids({emulator_->url(), "us-east-1", "identitystore", "AWSIdentityStore"}, *http,
+                      *creds, *limiter, clock_, retry);
+
+  Result<json> sets = sso.Call("ListPermissionSets", {{"InstanceArn", kInstance}});
+  ASSERT_OK(sets);
+  EXPECT_THAT((*sets)["PermissionSets"], SizeIs(3));
+  Result<json> user = ids.Call(
+      "GetUserId",
+      {{"IdentityStoreId", kStore},
+       {"AlternateIdentifier",
+        {{"UniqueAttribute", {{"AttributePath", "userName"}, {"AttributeValue", "alice"}}}}}});
+  ASSERT_OK(user);
+  EXPECT_EQ((*user)["UserId"], kAlice);
+  Result<json> created =
+      sso.Call("CreateAccountAssignment", Assignment("222222222222", kAdmin, "USER", kAlice));
+  ASSERT_OK(created);
+  EXPECT_EQ((*created)["AccountAssignmentCreationStatus"]["Status"], "IN_PROGRESS");
+
+  EXPECT_THAT(
+      sso.Call("DescribePermissionSet",
+               {{"InstanceArn", kInstance},
+                {"PermissionSetArn",
+                 "arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-9999999999999999"}}),
+      StatusIs(StatusCode::kNotFound, HasSubstr("ResourceNotFoundException")));
+  EXPECT_THAT(sso.Call("ListPermissionSets", json::object()),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("InstanceArn")));
+  EXPECT_THAT(
+      sso.Call("DeleteAccountAssignment", Assignment("222222222222", kAdmin, "USER", kAlice)),
+      StatusIs(StatusCode::kAborted, HasSubstr("ConflictException")));
+
+  Faults f;
+  f.throttle_rate = 1;
+  emulator_->SetFaults(f);
+  EXPECT_THAT(sso.Call("ListInstances", json::object()), StatusIs(StatusCode::kUnavailable));
+  EXPECT_EQ(emulator_->State()["calls"]["ListInstances"], retry.max_attempts);
+  EXPECT_EQ(sleeps.size(), static_cast<std::size_t>(retry.max_attempts - 1));
 }
 
 // --- seed and options --------------------------------------------------------------------------
