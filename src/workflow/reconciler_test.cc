@@ -35,7 +35,8 @@ using ::testing::IsEmpty;
 
 const policy::Identity kAlice{"alice", {"engineers"}, "a11ce000-0000-4000-8000-000000000001"};
 const policy::Identity kBob{"bob", {"approvers"}, "b0b00000-0000-4000-8000-000000000002"};
-constexpr char kReadOnly[] = "arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-1111111111111111";
+constexpr char kReadOnly[] =
+    "arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-1111111111111111";
 constexpr char kAdmin[] = "arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-2222222222222222";
 constexpr char kSandbox[] = "111111111111";
 
@@ -265,7 +266,6 @@ TEST_F(ReconcilerTest, StandingAssignmentsAreNeverDeleted) {
   EXPECT_TRUE(provider_.Has(kAliceRo));
   EXPECT_TRUE(Ledger(kAliceRo).has_value());
   EXPECT_EQ(provider_.Calls(Op::kRevoke), 0);
-
 }
 
 TEST_F(ReconcilerTest, AssignmentsTheLedgerDoesNotNameAreUntouched) {
@@ -355,7 +355,7 @@ TEST_F(ReconcilerTest, ProviderTroubleIsReportedAndChangesNothing) {
   report = Run();
   EXPECT_EQ(report.errors.size(), 1u);
   EXPECT_EQ(Ledger(kAliceRo)->state, LedgerState::kRevoking);  // marked, delete not yet done
-  report = Run();                                             // the next run deletes it
+  report = Run();                                              // the next run deletes it
   EXPECT_EQ(report.deleted, 1);
   EXPECT_FALSE(provider_.Has(kAliceRo));
 }
