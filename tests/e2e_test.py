@@ -24,6 +24,13 @@ class DevFlowTest(unittest.TestCase):
         self.assertEqual(code, 0, f"jit {' '.join(args)} failed: {err}")
         return json.loads(out)
 
+    def emulator_assignments(self):
+        self.assertIsNotNone(self.server.emulator_url, self.server.banner)
+        status, state = http(self.server.emulator_url, "GET", "/_emulator/state")
+        self.assertEqual(status, 200)
+        return [{k: a[k] for k in ("AccountId", "PrincipalType", "PrincipalId",
+                                   "PermissionSetArn")} for a in state["assignments"]]
+
     def show(self, token, rid):
         return self.cli_json(token, "show", rid)
 
@@ -52,12 +59,20 @@ class DevFlowTest(unittest.TestCase):
         expires = parse_time(active["expires_at"])
         self.assertAlmostEqual(expires - parse_time(active["activated_at"]), 5.0, places=2)
 
+        # Dev mode makes the assignment in the embedded Identity Center emulator, over the
+        # signed AWS wire protocol.
+        alice_admin = {"AccountId": "222222222222", "PrincipalType": "USER",
+                       "PrincipalId": "a11ce000-0000-4000-8000-000000000001",
+                       "PermissionSetArn": active["permission_set"]["arn"]}
+        self.assertIn(alice_admin, self.emulator_assignments())
+
         ended = wait_for(lambda: (lambda r: r if r["state"] == "ended" else None)(
             self.show("dev-alice", rid)), 15)
         self.assertTrue(ended, "the grant never ended")
         lag = parse_time(ended["ended_at"]) - expires
         self.assertGreaterEqual(lag, 0.0)
         self.assertLess(lag, 1.0, f"ended {lag:.3f}s after expires_at")
+        self.assertNotIn(alice_admin, self.emulator_assignments())
         actions = [h["action"] for h in ended["history"]]
         for a in ("request.created", "request.approval", "request.approved",
                   "request.activated", "request.expired", "request.ended"):

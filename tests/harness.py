@@ -26,6 +26,7 @@ class Server:
         self.extra_args = list(extra_args)
         self.proc = None
         self.url = None
+        self.emulator_url = None
         self.banner = ""
         self.log_path = os.path.join(data_dir, "server.log")
 
@@ -56,6 +57,8 @@ class Server:
             if "jit approve" in line:
                 break
         self.banner = "".join(lines)
+        m = re.search(r"Identity Center: emulator at (http://127\.0\.0\.1:\d+)", self.banner)
+        self.emulator_url = m.group(1) if m else None
         self.wait_ready(timeout)
         return self
 
