@@ -158,7 +158,7 @@ class WebIdentityTest : public CredentialChainTest {
         }) {
     WriteFile(home_.path() / "token", "eyJ.token.sig\n");
     env_.vars["AWS_WEB_IDENTITY_TOKEN_FILE"] = (home_.path() / "token").string();
-    env_.vars["AWS_ROLE_ARN"] = "arn:aws:iam::123456789012:role/jit-broker";
+    env_.vars["AWS_ROLE_ARN"] = "arn:aws:iam::111111111111:role/jit-broker";
     env_.vars["AWS_ROLE_SESSION_NAME"] = "jit session";
     env_.vars["AWS_REGION"] = "eu-central-1";
     env_.vars["AWS_ENDPOINT_URL_STS"] = sts_.url();
@@ -197,7 +197,7 @@ TEST_F(WebIdentityTest, CallsStsUnsignedWithTheFormBodyAndReadsTheXml) {
   EXPECT_FALSE(got.HasHeader("authorization"));
   EXPECT_EQ(got.body,
             "Action=AssumeRoleWithWebIdentity&Version=2011-06-15"
-            "&RoleArn=arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2Fjit-broker"
+            "&RoleArn=arn%3Aaws%3Aiam%3A%3A111111111111%3Arole%2Fjit-broker"
             "&RoleSessionName=jit%20session&WebIdentityToken=eyJ.token.sig");
 }
 
