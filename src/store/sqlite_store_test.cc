@@ -48,7 +48,7 @@ class SqliteStoreTest : public ::testing::Test {
     Request r;
     r.id = NewId("req_", clock_.Now());
     r.requester = std::move(requester);
-    r.account_id = "123456789012";
+    r.account_id = "111111111111";
     r.created_at = clock_.Now();
     return r;
   }

@@ -98,7 +98,7 @@ class StoreConformance : public ::testing::Test {
     r.id = NewId("req_", clock_.Now());
     r.requester = std::move(requester);
     r.principal_id = "user-" + r.requester;
-    r.account_id = "123456789012";
+    r.account_id = "111111111111";
     r.account_name = "prod";
     r.permission_set_name = "Admin";
     r.permission_set_arn = "arn:aws:sso:::permissionSet/ssoins-1/ps-1";
@@ -291,7 +291,7 @@ TYPED_TEST(StoreConformance, FailedTransactionLeavesNothingBehind) {
 
   Request r = this->MakeRequest();
   Job job = this->MakeJob(JobKind::kGrant, this->clock_.Now(), r.id);
-  LedgerEntry entry{"user-alice",           "123456789012", "arn:ps", LedgerOrigin::kJit,
+  LedgerEntry entry{"user-alice",           "111111111111", "arn:ps", LedgerOrigin::kJit,
                     LedgerState::kGranting, {r.id},         "op-1",   this->clock_.Now()};
   Status s = this->store().Transact([&](Tx& tx) -> Status {
     JIT_RETURN_IF_ERROR(tx.InsertRequest(r));
@@ -638,7 +638,7 @@ TYPED_TEST(StoreConformance, JobListenerSeesCommittedJobsOnly) {
 
 TYPED_TEST(StoreConformance, LedgerPutGetReplaceDelete) {
   LedgerEntry e{"user-1",
-                "123456789012",
+                "111111111111",
                 "arn:ps/1",
                 LedgerOrigin::kStanding,
                 LedgerState::kPresent,
@@ -646,7 +646,7 @@ TYPED_TEST(StoreConformance, LedgerPutGetReplaceDelete) {
                 "",
                 this->clock_.Now()};
   LedgerEntry other{
-      "user-2", "123456789012", "arn:ps/1",        LedgerOrigin::kJit, LedgerState::kGranting,
+      "user-2", "111111111111", "arn:ps/1",        LedgerOrigin::kJit, LedgerState::kGranting,
       {},       "op-7",         this->clock_.Now()};
   ASSERT_OK(this->store().Transact([&](Tx& tx) -> Status {
     JIT_RETURN_IF_ERROR(tx.PutLedger(e));
@@ -655,7 +655,7 @@ TYPED_TEST(StoreConformance, LedgerPutGetReplaceDelete) {
 
   ASSERT_OK(this->store().Transact([&](Tx& tx) -> Status {
     JIT_ASSIGN_OR_RETURN(std::optional<LedgerEntry> got,
-                         tx.GetLedger("user-1", "123456789012", "arn:ps/1"));
+                         tx.GetLedger("user-1", "111111111111", "arn:ps/1"));
     EXPECT_TRUE(got.has_value());
     if (!got.has_value()) return OkStatus();
     EXPECT_EQ(got->origin, LedgerOrigin::kStanding);
@@ -664,7 +664,7 @@ TYPED_TEST(StoreConformance, LedgerPutGetReplaceDelete) {
     EXPECT_EQ(got->operation_id, "");
     EXPECT_EQ(got->updated_at, e.updated_at);
     JIT_ASSIGN_OR_RETURN(std::optional<LedgerEntry> none,
-                         tx.GetLedger("user-1", "123456789012", "arn:ps/2"));
+                         tx.GetLedger("user-1", "111111111111", "arn:ps/2"));
     EXPECT_FALSE(none.has_value());
     return OkStatus();
   }));
@@ -674,8 +674,8 @@ TYPED_TEST(StoreConformance, LedgerPutGetReplaceDelete) {
   e.operation_id = "op-9";
   ASSERT_OK(this->store().Transact([&](Tx& tx) -> Status {
     JIT_RETURN_IF_ERROR(tx.PutLedger(e));
-    JIT_RETURN_IF_ERROR(tx.DeleteLedger("user-2", "123456789012", "arn:ps/1"));
-    return tx.DeleteLedger("user-9", "123456789012", "arn:ps/1");  // absent: fine
+    JIT_RETURN_IF_ERROR(tx.DeleteLedger("user-2", "111111111111", "arn:ps/1"));
+    return tx.DeleteLedger("user-9", "111111111111", "arn:ps/1");  // absent: fine
   }));
   Result<std::vector<LedgerEntry>> all = this->store().ListLedger();
   ASSERT_OK(all);
