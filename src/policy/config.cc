@@ -385,14 +385,64 @@ class Parser {
     }
   }
 
+  // `oidc: {issuer, audience, jwks_file | jwks_url, username_claim, groups_claim, leeway}`.
+  // An empty `oidc:` is the same as none.
+  void ReadOidc(const Field& f) {
+    if (f.value.IsNull()) return;
+    std::optional<Fields> fields = Map(f, {"issuer", "audience", "jwks_file", "jwks_url",
+                                           "username_claim", "groups_claim", "leeway"});
+    if (!fields) return;
+    const int line = LineOf(f);
+    OidcConfig oidc;
+    oidc.line = line;
+    if (auto issuer = RequiredString(*fields, "issuer", line, "'oidc'")) {
+      if (!IsHttpsOrLoopbackHttpUrl(*issuer)) {
+        Error(LineOf(*fields->Get("issuer")),
+              "'issuer' must be an https URL (http only on a loopback host)");
+      } else {
+        oidc.issuer = *issuer;
+      }
+    }
+    if (auto audience = RequiredString(*fields, "audience", line, "'oidc'")) {
+      oidc.audience = *audience;
+    }
+    const Field* file = fields->Get("jwks_file");
+    const Field* url = fields->Get("jwks_url");
+    if (file != nullptr && url != nullptr) {
+      Error(url->line, "'oidc' has both 'jwks_file' and 'jwks_url'; use one");
+    } else if (file == nullptr && url == nullptr) {
+      Error(line, "'oidc' has no 'jwks_file' or 'jwks_url'");
+    } else if (file != nullptr) {
+      if (auto s = RequiredString(*fields, "jwks_file", line, "'oidc'")) oidc.jwks_file = *s;
+    } else if (auto s = RequiredString(*fields, "jwks_url", line, "'oidc'")) {
+      if (!IsHttpsOrLoopbackHttpUrl(*s)) {
+        Error(url->line, "'jwks_url' must be an https URL (http only on a loopback host)");
+      } else {
+        oidc.jwks_url = *s;
+      }
+    }
+    for (auto [key, out] :
+         {std::pair<const char*, std::string*>{"username_claim", &oidc.username_claim},
+          std::pair<const char*, std::string*>{"groups_claim", &oidc.groups_claim}}) {
+      if (fields->Get(key) == nullptr) continue;
+      if (auto s = RequiredString(*fields, key, line, "'oidc'")) *out = *s;
+    }
+    if (const Field* leeway = fields->Get("leeway")) {
+      Result<Duration> d = leeway->value.IsScalar() ? ParseDuration(leeway->value.Scalar())
+                                                    : Result<Duration>(InvalidArgumentError(""));
+      if (!d.ok() || d->count() < 0 || *d > Duration(5 * 60 * 1000)) {
+        Error(leeway->line, "'leeway' must be a duration from 0s to 5m");
+      } else {
+        oidc.leeway = *d;
+      }
+    }
+    config_.oidc = std::move(oidc);
+  }
+
   void ReadAuth(const Field& f) {
     std::optional<Fields> fields = Map(f, {"oidc", "tokens"});
     if (!fields) return;
-    if (const Field* oidc = fields->Get("oidc")) {
-      if (!oidc->value.IsNull() && !oidc->value.IsMap()) {
-        Error(LineOf(*oidc), "'oidc' must be a map");
-      }
-    }
+    if (const Field* oidc = fields->Get("oidc")) ReadOidc(*oidc);
     const Field* tokens = fields->Get("tokens");
     if (tokens == nullptr) return;
     if (!tokens->value.IsSequence()) {
@@ -746,6 +796,41 @@ bool IsInstanceArn(std::string_view s) {
   static const std::regex kArn(
       "arn:aws(-[a-z]{1,5}){0,3}:sso:::instance/(sso)?ins-[a-zA-Z0-9.-]{16}");
   return s.size() <= 1224 && std::regex_match(s.begin(), s.end(), kArn);
+}
+
+bool IsHttpsOrLoopbackHttpUrl(std::string_view url) {
+  std::string_view rest;
+  bool https = false;
+  if (url.substr(0, 8) == "https://") {
+    rest = url.substr(8);
+    https = true;
+  } else if (url.substr(0, 7) == "http://") {
+    rest = url.substr(7);
+  } else {
+    return false;
+  }
+  std::string_view authority = rest.substr(0, rest.find_first_of("/?#"));
+  // User info would let "http://127.0.0.1@evil.example" pass for loopback.
+  if (authority.empty() || authority.find('@') != std::string_view::npos) return false;
+  if (https) return true;
+  std::string_view host = authority;
+  if (host.front() == '[') {
+    std::size_t close = host.find(']');
+    if (close == std::string_view::npos) return false;
+    std::string_view after = host.substr(close + 1);
+    if (!after.empty() && after.front() != ':') return false;
+    host = host.substr(0, close + 1);
+  } else {
+    host = host.substr(0, host.find(':'));
+  }
+  if (host == "localhost" || host == "[::1]") return true;
+  static const std::regex kLoopbackV4("127\\.([0-9]{1,3})\\.([0-9]{1,3})\\.([0-9]{1,3})");
+  std::match_results<std::string_view::const_iterator> m;
+  if (!std::regex_match(host.begin(), host.end(), m, kLoopbackV4)) return false;
+  for (std::size_t i = 1; i < m.size(); ++i) {
+    if (std::stoi(m[i].str()) > 255) return false;
+  }
+  return true;
 }
 
 bool IsIdentityStoreId(std::string_view s) {

@@ -103,6 +103,25 @@ struct StaticToken {
   std::vector<std::string> groups;
 };
 
+// The `auth.oidc` section: bearer tokens from an OpenID Connect identity provider. auth/
+// turns it into its authenticator's settings.
+struct OidcConfig {
+  std::string issuer;     // exact "iss" of the tokens; https (http only on a loopback host)
+  std::string audience;   // the broker's client id; tokens' "aud" must hold it
+  std::string jwks_file;  // a JWKS file; exactly one of jwks_file and jwks_url
+  std::string jwks_url;   // the issuer's JWKS URL; https (http only on a loopback host)
+  std::string username_claim = "preferred_username";  // claim naming the user
+  std::string groups_claim = "groups";                // claim listing the user's groups
+  Duration leeway{Duration(60 * 1000)};               // clock skew allowed, 0s to 5m
+  int line = 0;                                       // of the `oidc:` key (0: no section)
+
+  bool Empty() const { return line == 0; }
+};
+
+// True for an https URL, or an http URL whose host is loopback (localhost, 127.x.x.x, [::1]);
+// URLs with user info are refused.
+bool IsHttpsOrLoopbackHttpUrl(std::string_view url);
+
 struct Config {
   ServerSettings server;
   std::string store;                // "sqlite:///path/jit.db"; empty: <data>/jit.db
@@ -110,6 +129,7 @@ struct Config {
   Subjects admins;                  // may revoke anything, read everything
   Subjects auditors;                // may read everything
   std::vector<StaticToken> tokens;  // auth.tokens
+  OidcConfig oidc;                  // auth.oidc; Empty() when absent
   std::vector<Account> accounts;
   std::vector<PermissionSet> permission_sets;
   std::vector<Rule> rules;

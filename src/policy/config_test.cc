@@ -334,6 +334,53 @@ INSTANTIATE_TEST_SUITE_P(
                   "jit.yaml:4: token name 'ci' is already used on line 3"},
         BadConfig{"AuthUnknownKey", "auth: {oidcs: {}}\n",
                   "jit.yaml:1: unknown key 'oidcs' in 'auth' (did you mean 'oidc'?)"},
+        BadConfig{"OidcNotMap", "auth:\n  oidc: https://idp.example.com\n",
+                  "jit.yaml:2: 'oidc' must be a map"},
+        BadConfig{"OidcUnknownKey",
+                  "auth:\n  oidc:\n    issuer: https://idp.example.com\n    audience: jit\n"
+                  "    jwks_file: /j\n    username_clam: email\n",
+                  "jit.yaml:6: unknown key 'username_clam' in 'oidc' (did you mean "
+                  "'username_claim'?)"},
+        BadConfig{"OidcNoIssuer", "auth:\n  oidc: {audience: jit, jwks_file: /j}\n",
+                  "jit.yaml:2: 'oidc' has no 'issuer'"},
+        BadConfig{"OidcHttpIssuer",
+                  "auth:\n  oidc:\n    issuer: http://idp.example.com\n    audience: jit\n"
+                  "    jwks_file: /j\n",
+                  "jit.yaml:3: 'issuer' must be an https URL (http only on a loopback host)"},
+        BadConfig{"OidcIssuerUserInfo",
+                  "auth:\n  oidc:\n    issuer: http://127.0.0.1@evil.example\n"
+                  "    audience: jit\n    jwks_file: /j\n",
+                  "jit.yaml:3: 'issuer' must be an https URL (http only on a loopback host)"},
+        BadConfig{"OidcNoAudience",
+                  "auth:\n  oidc: {issuer: \"https://idp.example.com\", jwks_file: /j}\n",
+                  "jit.yaml:2: 'oidc' has no 'audience'"},
+        BadConfig{"OidcEmptyAudience",
+                  "auth:\n  oidc:\n    issuer: https://idp.example.com\n    audience: \"\"\n"
+                  "    jwks_file: /j\n",
+                  "jit.yaml:4: 'audience' must not be empty"},
+        BadConfig{"OidcNoJwks",
+                  "auth:\n  oidc: {issuer: \"https://idp.example.com\", audience: jit}\n",
+                  "jit.yaml:2: 'oidc' has no 'jwks_file' or 'jwks_url'"},
+        BadConfig{"OidcBothJwks",
+                  "auth:\n  oidc:\n    issuer: https://idp.example.com\n    audience: jit\n"
+                  "    jwks_file: /j\n    jwks_url: https://idp.example.com/jwks\n",
+                  "jit.yaml:6: 'oidc' has both 'jwks_file' and 'jwks_url'; use one"},
+        BadConfig{"OidcHttpJwksUrl",
+                  "auth:\n  oidc:\n    issuer: https://idp.example.com\n    audience: jit\n"
+                  "    jwks_url: http://idp.example.com/jwks\n",
+                  "jit.yaml:5: 'jwks_url' must be an https URL (http only on a loopback host)"},
+        BadConfig{"OidcEmptyJwksFile",
+                  "auth:\n  oidc:\n    issuer: https://idp.example.com\n    audience: jit\n"
+                  "    jwks_file: \"\"\n",
+                  "jit.yaml:5: 'jwks_file' must not be empty"},
+        BadConfig{"OidcEmptyClaim",
+                  "auth:\n  oidc:\n    issuer: https://idp.example.com\n    audience: jit\n"
+                  "    jwks_file: /j\n    groups_claim: \"\"\n",
+                  "jit.yaml:6: 'groups_claim' must not be empty"},
+        BadConfig{"OidcLongLeeway",
+                  "auth:\n  oidc:\n    issuer: https://idp.example.com\n    audience: jit\n"
+                  "    jwks_file: /j\n    leeway: 10m\n",
+                  "jit.yaml:6: 'leeway' must be a duration from 0s to 5m"},
         BadConfig{"AccountIdShort", "accounts:\n  - {id: 11111111111, name: a}\n",
                   "jit.yaml:2: account id '11111111111' must be exactly 12 digits"},
         BadConfig{"AccountIdLetters", "accounts:\n  - {id: \"11111111111a\", name: a}\n",
@@ -665,6 +712,74 @@ TEST(AwsNames, Shapes) {
   EXPECT_FALSE(IsIdentityStoreId("d-111111111"));
   EXPECT_FALSE(IsIdentityStoreId("d-111111111G"));
   EXPECT_FALSE(IsIdentityStoreId("s-1111111111"));
+}
+
+TEST(ParseConfig, ReadsOidcWithDefaults) {
+  Result<Config> c = ParseConfig(
+      "store: x\nauth:\n  oidc: {issuer: \"https://idp.example.com\", audience: jit, "
+      "jwks_file: /etc/jit/jwks.json}\n",
+      "jit.yaml");
+  ASSERT_OK(c);
+  EXPECT_FALSE(c->oidc.Empty());
+  EXPECT_EQ(c->oidc.line, 3);
+  EXPECT_EQ(c->oidc.issuer, "https://idp.example.com");
+  EXPECT_EQ(c->oidc.audience, "jit");
+  EXPECT_EQ(c->oidc.jwks_file, "/etc/jit/jwks.json");
+  EXPECT_EQ(c->oidc.jwks_url, "");
+  EXPECT_EQ(c->oidc.username_claim, "preferred_username");
+  EXPECT_EQ(c->oidc.groups_claim, "groups");
+  EXPECT_EQ(c->oidc.leeway, Duration(60 * 1000));
+}
+
+TEST(ParseConfig, ReadsOidcWithAJwksUrlAndOwnClaims) {
+  Result<Config> c = ParseConfig(R"(auth:
+  oidc:
+    issuer: "http://127.0.0.1:8081/realms/jit"
+    audience: jit-broker
+    jwks_url: "http://localhost:8081/realms/jit/certs"
+    username_claim: email
+    groups_claim: roles
+    leeway: 30s
+)",
+                                 "jit.yaml");
+  ASSERT_OK(c);
+  EXPECT_EQ(c->oidc.issuer, "http://127.0.0.1:8081/realms/jit");
+  EXPECT_EQ(c->oidc.audience, "jit-broker");
+  EXPECT_EQ(c->oidc.jwks_file, "");
+  EXPECT_EQ(c->oidc.jwks_url, "http://localhost:8081/realms/jit/certs");
+  EXPECT_EQ(c->oidc.username_claim, "email");
+  EXPECT_EQ(c->oidc.groups_claim, "roles");
+  EXPECT_EQ(c->oidc.leeway, Duration(30 * 1000));
+}
+
+TEST(ParseConfig, NoOidcSectionLeavesItEmpty) {
+  Result<Config> c = ParseConfig(DevConfigYaml(), "dev");
+  ASSERT_OK(c);
+  EXPECT_TRUE(c->oidc.Empty());
+  Result<Config> null_oidc = ParseConfig("auth: {oidc: }\n", "jit.yaml");
+  ASSERT_OK(null_oidc);
+  EXPECT_TRUE(null_oidc->oidc.Empty());
+}
+
+TEST(IsHttpsOrLoopbackHttpUrl, AllowsHttpOnlyOnLoopback) {
+  EXPECT_TRUE(IsHttpsOrLoopbackHttpUrl("https://idp.example.com"));
+  EXPECT_TRUE(IsHttpsOrLoopbackHttpUrl("https://idp.example.com:8443/realms/x"));
+  EXPECT_TRUE(IsHttpsOrLoopbackHttpUrl("http://127.0.0.1:8080/x"));
+  EXPECT_TRUE(IsHttpsOrLoopbackHttpUrl("http://127.1.2.3"));
+  EXPECT_TRUE(IsHttpsOrLoopbackHttpUrl("http://localhost:9/jwks"));
+  EXPECT_TRUE(IsHttpsOrLoopbackHttpUrl("http://[::1]:8080/jwks"));
+  EXPECT_FALSE(IsHttpsOrLoopbackHttpUrl("http://idp.example.com"));
+  EXPECT_FALSE(IsHttpsOrLoopbackHttpUrl("http://127.0.0.1.evil.example/"));
+  EXPECT_FALSE(IsHttpsOrLoopbackHttpUrl("http://127.0.0.1@evil.example/"));
+  EXPECT_FALSE(IsHttpsOrLoopbackHttpUrl("https://user@idp.example.com/"));
+  EXPECT_FALSE(IsHttpsOrLoopbackHttpUrl("http://localhost.evil.example/"));
+  EXPECT_FALSE(IsHttpsOrLoopbackHttpUrl("http://127.0.0.256/"));
+  EXPECT_FALSE(IsHttpsOrLoopbackHttpUrl("http://[::1]evil/"));
+  EXPECT_FALSE(IsHttpsOrLoopbackHttpUrl("http://10.0.0.1/"));
+  EXPECT_FALSE(IsHttpsOrLoopbackHttpUrl("ftp://idp.example.com"));
+  EXPECT_FALSE(IsHttpsOrLoopbackHttpUrl("https://"));
+  EXPECT_FALSE(IsHttpsOrLoopbackHttpUrl("idp.example.com"));
+  EXPECT_FALSE(IsHttpsOrLoopbackHttpUrl(""));
 }
 
 TEST(ParseConfig, MessageUsesTheFileName) {
