@@ -159,6 +159,13 @@ Result<std::shared_ptr<const PublicKey>> P256Key(const nlohmann::json& o) {
   return key;
 }
 
+// Printable and short, for the skipped list (a kid comes from a file or the network).
+std::string Printable(std::string_view s) {
+  std::string out;
+  for (char c : s.substr(0, 64)) out += (c >= 0x20 && c < 0x7f) ? c : '?';
+  return out;
+}
+
 // One entry of "keys": the usable key, or why it is skipped.
 Result<Jwk> ReadKey(const nlohmann::json& o) {
   if (!o.is_object()) return InvalidArgumentError("not a JSON object");
@@ -170,7 +177,8 @@ Result<Jwk> ReadKey(const nlohmann::json& o) {
   std::optional<std::string> crv = StringMember(o, "crv", bad);
   if (bad) return InvalidArgumentError("kty, kid, use, alg or crv is not a string");
   if (!kty) return InvalidArgumentError("no kty");
-  if (use && *use != "sig") return InvalidArgumentError("use is '" + *use + "', not 'sig'");
+  if (use && *use != "sig")
+    return InvalidArgumentError("use is '" + Printable(*use) + "', not 'sig'");
   if (auto ops = o.find("key_ops"); ops != o.end()) {
     if (!ops->is_array() || std::none_of(ops->begin(), ops->end(), [](const nlohmann::json& op) {
           return op.is_string() && op.get_ref<const std::string&>() == "verify";
@@ -183,27 +191,22 @@ Result<Jwk> ReadKey(const nlohmann::json& o) {
   if (*kty == "RSA") {
     jwk.alg = JwsAlgorithm::kRS256;
     if (alg && *alg != "RS256") {
-      return InvalidArgumentError("alg '" + *alg + "' on an RSA key (only RS256 is accepted)");
+      return InvalidArgumentError("alg '" + Printable(*alg) +
+                                  "' on an RSA key (only RS256 is accepted)");
     }
     JIT_ASSIGN_OR_RETURN(jwk.key, RsaKey(o));
   } else if (*kty == "EC") {
     jwk.alg = JwsAlgorithm::kES256;
     if (!crv || *crv != "P-256") return InvalidArgumentError("EC curve is not P-256");
     if (alg && *alg != "ES256") {
-      return InvalidArgumentError("alg '" + *alg + "' on a P-256 key (only ES256 is accepted)");
+      return InvalidArgumentError("alg '" + Printable(*alg) +
+                                  "' on a P-256 key (only ES256 is accepted)");
     }
     JIT_ASSIGN_OR_RETURN(jwk.key, P256Key(o));
   } else {
-    return InvalidArgumentError("unsupported kty '" + *kty + "'");
+    return InvalidArgumentError("unsupported kty '" + Printable(*kty) + "'");
   }
   return jwk;
-}
-
-// Printable and short, for the skipped list (a kid comes from a file or the network).
-std::string Printable(std::string_view s) {
-  std::string out;
-  for (char c : s.substr(0, 64)) out += (c >= 0x20 && c < 0x7f) ? c : '?';
-  return out;
 }
 
 }  // namespace

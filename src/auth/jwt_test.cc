@@ -595,20 +595,22 @@ TEST_F(OidcTest, RefusesEveryTruncationOfAValidToken) {
 
 TEST_F(OidcTest, RefusesGarbage) {
   auto auth = FileAuth();
-  const std::vector<std::string> garbage = {"",
-                                            "garbage",
-                                            "Bearer x",
-                                            ".",
-                                            "..",
-                                            "...",
-                                            "a.b.c",
-                                            "eyJ.eyJ.eyJ",
-                                            std::string("\0\0.\0.\0", 6),
-                                            "\xff\xfe.\xff.\xff",
-                                            B64("{}") + "." + B64("{}") + "." + B64("x"),
-                                            B64("[]") + "." + B64("{}") + "." + B64("x"),
-                                            B64("null") + "." + B64("{}") + "." + B64("x"),
-                                            B64(std::string(2000, '[')) + ".e30.e30"};
+  const std::vector<std::string> garbage = {
+      "",
+      "garbage",
+      "Bearer x",
+      ".",
+      "..",
+      "...",
+      "a.b.c",
+      "eyJ.eyJ.eyJ",
+      std::string("\0\0.\0.\0", 6),
+      "\xff\xfe.\xff.\xff",
+      B64("{}") + "." + B64("{}") + "." + B64("x"),
+      B64("[]") + "." + B64("{}") + "." + B64("x"),
+      B64("null") + "." + B64("{}") + "." + B64("x"),
+      B64(std::string(2000, '[')) + ".e30.e30",
+      B64(std::string(5000, '[') + std::string(5000, ']')) + ".e30.e30"};
   for (const std::string& g : garbage) ExpectRefused(*auth, g);
 }
 
