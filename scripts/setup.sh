@@ -11,7 +11,7 @@ packages=(
   nlohmann-json3-dev libsqlite3-dev sqlite3
   libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
-  curl python3 procps
+  curl python3 procps tzdata
 )
 
 missing=()
