@@ -29,6 +29,7 @@ Request Normalized(Request r) {
   r.activated_at = Ms(r.activated_at);
   r.expires_at = Ms(r.expires_at);
   r.ended_at = Ms(r.ended_at);
+  r.reviewed_at = Ms(r.reviewed_at);
   return r;
 }
 

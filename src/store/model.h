@@ -67,6 +67,12 @@ struct Request {
   std::string failure_reason;       // why a grant failed for good
   std::string grant_operation_id;   // the provider's id for an asynchronous grant
   std::string revoke_operation_id;  // likewise for the revocation
+  // The post-incident review of a break-glass request: "open" from submission until an
+  // approver or admin closes it, then "closed"; empty for other requests.
+  std::string review_state;
+  std::string reviewed_by;          // who closed the review
+  std::string review_comment;       // what they wrote
+  std::optional<Time> reviewed_at;  // when
   std::int64_t version = 0;         // bumped by every update (optimistic concurrency)
 };
 

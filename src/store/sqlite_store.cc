@@ -314,6 +314,10 @@ Result<std::string> RequestToJson(const Request& r) {
         {"failure_reason", r.failure_reason},
         {"grant_operation_id", r.grant_operation_id},
         {"revoke_operation_id", r.revoke_operation_id},
+        {"review_state", r.review_state},
+        {"reviewed_by", r.reviewed_by},
+        {"review_comment", r.review_comment},
+        {"reviewed_at", TimeJson(r.reviewed_at)},
     };
     return j.dump();
   } catch (const Json::exception& e) {
@@ -357,6 +361,10 @@ Result<Request> RequestFromRow(const Stmt& row) {
     r.failure_reason = j.value("failure_reason", "");
     r.grant_operation_id = j.value("grant_operation_id", "");
     r.revoke_operation_id = j.value("revoke_operation_id", "");
+    r.review_state = j.value("review_state", "");
+    r.reviewed_by = j.value("reviewed_by", "");
+    r.review_comment = j.value("review_comment", "");
+    r.reviewed_at = OptionalTimeFromJson(j, "reviewed_at");
   } catch (const Json::exception& e) {
     return InternalError("request " + row.Text(0) + " is damaged: " + e.what());
   }

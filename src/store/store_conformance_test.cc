@@ -115,6 +115,10 @@ class StoreConformance : public ::testing::Test {
     r.created_at = clock_.Now();
     r.approval_deadline = clock_.Now() + Duration(60000);
     r.decided_by = "";
+    r.review_state = "closed";
+    r.reviewed_by = "carol";
+    r.review_comment = "post-incident review \xc3\xa9";
+    r.reviewed_at = clock_.Now() + Duration(5000);
     return r;
   }
 
@@ -199,6 +203,10 @@ void ExpectSameRequest(const Request& a, const Request& b) {
   EXPECT_EQ(a.failure_reason, b.failure_reason);
   EXPECT_EQ(a.grant_operation_id, b.grant_operation_id);
   EXPECT_EQ(a.revoke_operation_id, b.revoke_operation_id);
+  EXPECT_EQ(a.review_state, b.review_state);
+  EXPECT_EQ(a.reviewed_by, b.reviewed_by);
+  EXPECT_EQ(a.review_comment, b.review_comment);
+  EXPECT_EQ(a.reviewed_at, b.reviewed_at);
   EXPECT_EQ(a.version, b.version);
 }
 
