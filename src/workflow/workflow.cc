@@ -106,7 +106,16 @@ class Workflow::Impl {
   bool MaySee(const policy::Config& config, const policy::Identity& who, const Request& r) const {
     if (r.requester == who.username) return true;
     if (policy::IsAdmin(config, who) || policy::IsAuditor(config, who)) return true;
+    if (r.break_glass && IsAnyApprover(config, who)) return true;
     return MayApprove(who, r);
+  }
+
+  // True when the identity is among the approvers of some rule of `config`: such people review
+  // break-glass access (which nobody approved beforehand).
+  static bool IsAnyApprover(const policy::Config& config, const policy::Identity& who) {
+    return std::any_of(config.rules.begin(), config.rules.end(), [&who](const policy::Rule& rule) {
+      return !rule.approval.approvers.Empty() && rule.approval.approvers.Contains(who);
+    });
   }
 
   static bool MayApprove(const policy::Identity& who, const Request& r) {
@@ -172,6 +181,7 @@ class Workflow::Impl {
     r.approver_users = d.approvers.users;
     r.approver_groups = d.approvers.groups;
     r.created_at = now;
+    if (d.break_glass) r.review_state = "open";
 
     json created = {{"account", r.account_id},
                     {"account_name", r.account_name},
@@ -198,7 +208,7 @@ class Workflow::Impl {
           AppendEvent(tx, now, who.username, "request.created", row.id, "info", created));
       if (d.break_glass) {
         JIT_RETURN_IF_ERROR(AppendEvent(tx, now, who.username, "breakglass.activated", row.id,
-                                        "high", {{"reason", row.reason}}));
+                                        "high", {{"reason", row.reason}, {"review", "open"}}));
       } else if (d.auto_approve) {
         JIT_RETURN_IF_ERROR(AppendEvent(tx, now, kSystemActor, "request.approved", row.id, "info",
                                         {{"automatic", true}, {"rule", row.rule}}));
@@ -342,6 +352,81 @@ class Workflow::Impl {
       if (was_active || !grant_pending) {
         JIT_RETURN_IF_ERROR(tx.PutJob(MakeJob(JobKind::kRevoke, r.id, now, now)));
       }
+      JIT_RETURN_IF_ERROR(tx.UpdateRequest(r));
+      out = std::move(r);
+      return OkStatus();
+    });
+    if (!s.ok()) return s;
+    return out;
+  }
+
+  Result<Request> Extend(const policy::Identity& who, const std::string& id, Duration extra) {
+    auto extra_s = std::chrono::duration_cast<std::chrono::seconds>(extra);
+    if (extra_s.count() < 1) {
+      return InvalidArgumentError("an extension must be at least 1s");
+    }
+    auto config = config_.Get();
+    Request out;
+    Status s = Transact([&](Tx& tx) -> Status {
+      JIT_ASSIGN_OR_RETURN(Request r, ReadFor(tx, *config, who, id));
+      if (r.requester != who.username) {
+        return PermissionDeniedError("only the requester can extend request " + r.id);
+      }
+      if (r.state != RequestState::kActive || !r.expires_at) return WrongState(r, "active");
+      // The same rule must admit the longer total, as if it had been asked for at the start.
+      Duration total = std::chrono::seconds(r.duration_seconds) + extra_s;
+      policy::AccessRequest ask{r.account_id, r.permission_set_name, total, r.reason, r.ticket};
+      JIT_ASSIGN_OR_RETURN(policy::Decision d, policy::Evaluate(*config, who, ask));
+      if (d.rule == nullptr || d.rule->name != r.rule) {
+        return InvalidArgumentError("rule " + r.rule + " does not allow " + FormatDuration(total) +
+                                    " in all for request " + r.id);
+      }
+      if (!d.auto_approve && !d.break_glass) {
+        return FailedPreconditionError("extensions of rule " + r.rule +
+                                       " need approval, which is not supported yet");
+      }
+      Time now = clock_.Now();
+      r.duration_seconds += extra_s.count();
+      r.expires_at = *r.expires_at + extra_s;
+      JIT_RETURN_IF_ERROR(AppendEvent(tx, now, who.username, "request.extended", r.id, "info",
+                                      {{"by", who.username},
+                                       {"extra", FormatDuration(extra_s)},
+                                       {"expires_at", FormatRfc3339(*r.expires_at)}}));
+      // The expiry timer moves with the grant (RunRevoke also re-checks expires_at).
+      JIT_RETURN_IF_ERROR(tx.PutJob(MakeJob(JobKind::kRevoke, r.id, *r.expires_at, now)));
+      JIT_RETURN_IF_ERROR(tx.UpdateRequest(r));
+      out = std::move(r);
+      return OkStatus();
+    });
+    if (!s.ok()) return s;
+    return out;
+  }
+
+  Result<Request> Review(const policy::Identity& who, const std::string& id,
+                         const std::string& comment) {
+    auto config = config_.Get();
+    Request out;
+    Status s = Transact([&](Tx& tx) -> Status {
+      JIT_ASSIGN_OR_RETURN(Request r, ReadFor(tx, *config, who, id));
+      if (r.requester == who.username) {
+        return PermissionDeniedError("you cannot review your own break-glass request");
+      }
+      if (!policy::IsAdmin(*config, who) && !IsAnyApprover(*config, who)) {
+        return PermissionDeniedError("only admins and approvers review break-glass requests");
+      }
+      if (!r.break_glass) {
+        return FailedPreconditionError("request " + r.id + " is not break-glass; it has no review");
+      }
+      if (r.review_state != "open") {
+        return FailedPreconditionError("the review of request " + r.id + " is closed already");
+      }
+      Time now = clock_.Now();
+      r.review_state = "closed";
+      r.reviewed_by = who.username;
+      r.review_comment = comment;
+      r.reviewed_at = now;
+      JIT_RETURN_IF_ERROR(AppendEvent(tx, now, who.username, "breakglass.reviewed", r.id, "info",
+                                      {{"comment", comment}}));
       JIT_RETURN_IF_ERROR(tx.UpdateRequest(r));
       out = std::move(r);
       return OkStatus();
@@ -917,6 +1002,14 @@ Result<store::Request> Workflow::Cancel(const policy::Identity& who, const std::
 Result<store::Request> Workflow::Revoke(const policy::Identity& who, const std::string& id,
                                         const std::string& reason) {
   return impl_->Revoke(who, id, reason);
+}
+Result<store::Request> Workflow::Extend(const policy::Identity& who, const std::string& id,
+                                        Duration extra) {
+  return impl_->Extend(who, id, extra);
+}
+Result<store::Request> Workflow::Review(const policy::Identity& who, const std::string& id,
+                                        const std::string& comment) {
+  return impl_->Review(who, id, comment);
 }
 Result<RequestView> Workflow::Get(const policy::Identity& who, const std::string& id) {
   return impl_->Get(who, id);

@@ -75,8 +75,23 @@ class Workflow final : public scheduler::JobRunner {
   Result<store::Request> Revoke(const policy::Identity& who, const std::string& id,
                                 const std::string& reason);
 
+  // Only the requester, while active: the access lasts `extra` longer (whole seconds, at least
+  // one). The rule that admitted the request must still admit it for the new total duration
+  // (policy::Evaluate); InvalidArgument when the total is above the rule's or the permission
+  // set's maximum, or when another rule would be needed. Extensions of rules with approvers
+  // would need a new approval, which is not supported yet: FailedPrecondition. Auto-approved
+  // and break-glass grants extend at once. Moves the expiry (and its revoke job) and audits
+  // "request.extended".
+  Result<store::Request> Extend(const policy::Identity& who, const std::string& id, Duration extra);
+  // Closes the post-incident review of a break-glass request: admins and the approvers of any
+  // rule may, never the requester (PermissionDenied). FailedPrecondition for a request that is
+  // not break-glass or whose review is closed already. Audits "breakglass.reviewed".
+  Result<store::Request> Review(const policy::Identity& who, const std::string& id,
+                                const std::string& comment);
+
   // Reading: requesters see their own requests, approvers those they may approve, admins and
-  // auditors everything. Another's request reads as NotFound.
+  // auditors everything; the approvers of any rule also see break-glass requests (they may
+  // review them). Another's request reads as NotFound.
   Result<RequestView> Get(const policy::Identity& who, const std::string& id);
   Result<store::RequestPage> List(const policy::Identity& who, const ListInput& in);
   // Admins and auditors only (PermissionDenied otherwise).

@@ -376,6 +376,147 @@ TEST_F(WorkflowTest, VisibilityFollowsRoles) {
   EXPECT_OK(workflow_.Audit(kCarol, 0, 100));
 }
 
+// ---- Extension ----
+
+TEST_F(WorkflowTest, ExtendedGrantEndsAtTheNewTimeNotBefore) {
+  auto r = Submit(kAlice, "sandbox", "ReadOnly", minutes(30));
+  Settle();
+  auto a = AssignmentFor(kAlice, "111111111111", kReadOnlyArn);
+  ASSERT_TRUE(provider_.Has(a));
+  Time activated = *store_->GetRequest(r.id)->activated_at;
+  clock_.Advance(minutes(10));
+
+  auto extended = workflow_.Extend(kAlice, r.id, minutes(20));
+  ASSERT_OK(extended);
+  EXPECT_EQ(extended->state, RequestState::kActive);
+  EXPECT_EQ(extended->duration_seconds, 50 * 60);
+  EXPECT_EQ(*extended->expires_at, activated + minutes(50));
+  auto jobs = store_->ListJobs();
+  ASSERT_OK(jobs);
+  bool moved = false;
+  for (const auto& j : *jobs) {
+    if (j.id == "revoke:" + r.id) moved = j.due_at == activated + minutes(50);
+  }
+  EXPECT_TRUE(moved) << "the revoke job still fires at the old expiry";
+
+  // Past the old expiry: still there.
+  clock_.Advance(minutes(20) + seconds(1));
+  EXPECT_EQ(StateOf(r.id), RequestState::kActive);
+  EXPECT_TRUE(provider_.Has(a));
+  clock_.Advance(minutes(20) - seconds(2));
+  EXPECT_EQ(StateOf(r.id), RequestState::kActive);
+  clock_.Advance(seconds(1));
+  EXPECT_EQ(StateOf(r.id), RequestState::kEnded);
+  EXPECT_FALSE(provider_.Has(a));
+  auto ended = store_->GetRequest(r.id);
+  EXPECT_EQ(*ended->ended_at, activated + minutes(50));
+
+  auto v = workflow_.Get(kAlice, r.id);
+  ASSERT_OK(v);
+  bool audited = false;
+  for (const auto& e : v->history) {
+    if (e.action != "request.extended") continue;
+    audited = e.actor == "alice" && e.details.find("\"extra\":\"20m\"") != std::string::npos &&
+              e.details.find("\"by\":\"alice\"") != std::string::npos &&
+              e.details.find("expires_at") != std::string::npos;
+  }
+  EXPECT_TRUE(audited);
+}
+
+TEST_F(WorkflowTest, ExtensionPastTheRulesMaximumIsInvalidArgument) {
+  auto r = Submit(kAlice, "sandbox", "ReadOnly", hours(7));
+  Settle();
+  auto before = store_->GetRequest(r.id);
+  EXPECT_THAT(workflow_.Extend(kAlice, r.id, hours(1) + seconds(1)),
+              StatusIs(StatusCode::kInvalidArgument));
+  auto after = store_->GetRequest(r.id);
+  EXPECT_EQ(after->expires_at, before->expires_at);
+  EXPECT_EQ(after->duration_seconds, 7 * 3600);
+  // Up to the maximum total is fine.
+  EXPECT_OK(workflow_.Extend(kAlice, r.id, hours(1)));
+  EXPECT_THAT(workflow_.Extend(kAlice, r.id, seconds(1)), StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(workflow_.Extend(kAlice, r.id, Duration(0)), StatusIs(StatusCode::kInvalidArgument));
+}
+
+TEST_F(WorkflowTest, ExtendNeedsAnActiveRequest) {
+  auto pending = Submit(kAlice, "prod", "Admin", minutes(30), "x");
+  EXPECT_THAT(workflow_.Extend(kAlice, pending.id, minutes(5)),
+              StatusIs(StatusCode::kFailedPrecondition));
+  auto r = Submit(kAlice, "sandbox", "ReadOnly", minutes(5));
+  Settle();
+  clock_.Advance(minutes(5));
+  ASSERT_EQ(StateOf(r.id), RequestState::kEnded);
+  EXPECT_THAT(workflow_.Extend(kAlice, r.id, minutes(5)),
+              StatusIs(StatusCode::kFailedPrecondition));
+}
+
+TEST_F(WorkflowTest, OnlyTheRequesterExtends) {
+  auto r = Submit(kAlice, "sandbox", "ReadOnly", minutes(30));
+  Settle();
+  EXPECT_THAT(workflow_.Extend(kDave, r.id, minutes(5)), StatusIs(StatusCode::kNotFound));
+  EXPECT_THAT(workflow_.Extend(kBob, r.id, minutes(5)), StatusIs(StatusCode::kNotFound));
+  EXPECT_THAT(workflow_.Extend(kCarol, r.id, minutes(5)),  // an admin sees it, may not extend
+              StatusIs(StatusCode::kPermissionDenied));
+  EXPECT_EQ(store_->GetRequest(r.id)->duration_seconds, 30 * 60);
+}
+
+TEST_F(WorkflowTest, ExtensionOfARuleWithApproversIsRefusedForNow) {
+  auto r = Submit(kAlice, "prod", "Admin", minutes(30), "x");
+  ASSERT_OK(workflow_.Approve(kBob, r.id, "ok"));
+  Settle();
+  ASSERT_EQ(StateOf(r.id), RequestState::kActive);
+  EXPECT_THAT(workflow_.Extend(kAlice, r.id, minutes(10)),
+              StatusIs(StatusCode::kFailedPrecondition,
+                       HasSubstr("extensions of rule prod-admin need approval")));
+}
+
+TEST_F(WorkflowTest, BreakGlassExtendsAtOnce) {
+  auto r = Submit(kCarol, "prod", "BreakGlass", minutes(10), "outage");
+  Settle();
+  auto extended = workflow_.Extend(kCarol, r.id, minutes(10));
+  ASSERT_OK(extended);
+  EXPECT_EQ(extended->duration_seconds, 20 * 60);
+}
+
+// ---- Break-glass review ----
+
+const policy::Identity kEve{"eve", {"auditors"}, ""};
+
+TEST_F(WorkflowTest, BreakGlassOpensAReviewThatAnApproverCloses) {
+  auto r = Submit(kCarol, "prod", "BreakGlass", minutes(10), "outage");
+  EXPECT_EQ(r.review_state, "open");
+  EXPECT_EQ(store_->GetRequest(r.id)->review_state, "open");
+  EXPECT_THAT(workflow_.Review(kCarol, r.id, "fine"),
+              StatusIs(StatusCode::kPermissionDenied, HasSubstr("your own")));
+  // Approvers of any rule see break-glass requests and review them; others do not see them.
+  EXPECT_OK(workflow_.Get(kBob, r.id));
+  EXPECT_THAT(workflow_.Get(kDave, r.id), StatusIs(StatusCode::kNotFound));
+  EXPECT_THAT(workflow_.Review(kDave, r.id, "x"), StatusIs(StatusCode::kNotFound));
+  EXPECT_THAT(workflow_.Review(kEve, r.id, "x"),  // auditors read, do not review
+              StatusIs(StatusCode::kPermissionDenied));
+  auto bob_list = workflow_.List(kBob, {});
+  ASSERT_OK(bob_list);
+  ASSERT_EQ(bob_list->items.size(), 1u);
+
+  clock_.Advance(minutes(1));
+  auto reviewed = workflow_.Review(kBob, r.id, "rotated the keys afterwards");
+  ASSERT_OK(reviewed);
+  EXPECT_EQ(reviewed->review_state, "closed");
+  EXPECT_EQ(reviewed->reviewed_by, "bob");
+  EXPECT_EQ(reviewed->review_comment, "rotated the keys afterwards");
+  EXPECT_EQ(reviewed->reviewed_at, clock_.Now());
+  EXPECT_EQ(store_->GetRequest(r.id)->review_state, "closed");
+  EXPECT_THAT(Actions(r.id), ::testing::Contains("breakglass.reviewed"));
+  EXPECT_THAT(workflow_.Review(kBob, r.id, "again"), StatusIs(StatusCode::kFailedPrecondition));
+}
+
+TEST_F(WorkflowTest, OnlyBreakGlassRequestsHaveAReview) {
+  auto r = Submit(kAlice, "sandbox", "ReadOnly", minutes(10));
+  EXPECT_EQ(r.review_state, "");
+  EXPECT_THAT(workflow_.Review(kCarol, r.id, "x"), StatusIs(StatusCode::kFailedPrecondition));
+  EXPECT_THAT(workflow_.Review(kAlice, r.id, "x"), StatusIs(StatusCode::kPermissionDenied));
+}
+
 TEST_F(WorkflowTest, StoreOutageFailsCleanlyAndRevocationFinishesAfter) {
   auto* mem = static_cast<store::MemoryStore*>(store_.get());
   auto a = AssignmentFor(kAlice, "111111111111", kReadOnlyArn);
