@@ -153,7 +153,7 @@ struct Match {
 
 bool IsDecision(std::string_view action) {
   return action == "approve" || action == "deny" || action == "cancel" || action == "revoke" ||
-         action == "extend";
+         action == "extend" || action == "review";
 }
 
 Match MatchRoute(std::string_view path) {
@@ -416,9 +416,6 @@ ApiResponse ApiHandler::HandleUnchecked(const ApiRequest& request) {
         return JsonResponse(200, RequestViewToJson(*view));
       }
       case Route::kDecision: {
-        if (m.action == "extend") {
-          return Error(501, "not_implemented", "extending a request is not supported yet");
-        }
         if (!IsWellFormedId(m.id, "req_")) return Error(404, "not_found", "no such request");
         Result<json> body = ParseJsonObject(request.body);
         if (!body) return BadRequest(body.error().message());
@@ -440,6 +437,26 @@ ApiResponse ApiHandler::HandleUnchecked(const ApiRequest& request) {
           Status known = CheckKnownFields(*body, {});
           if (!known.ok()) return BadRequest(known.message());
           decided = workflow_.Cancel(who, m.id);
+        } else if (m.action == "extend") {
+          Status known = CheckKnownFields(*body, {"duration"});
+          if (!known.ok()) return BadRequest(known.message());
+          auto duration = body->find("duration");
+          if (duration == body->end() || duration->is_null()) {
+            return Unprocessable("duration is required");
+          }
+          if (!duration->is_string() && !duration->is_number_integer()) {
+            return BadRequest(
+                "field \"duration\" must be a string like \"30m\" or a whole number of seconds");
+          }
+          Result<Duration> extra = SubmitDuration(*duration);
+          if (!extra) return Unprocessable(extra.error().message());
+          decided = workflow_.Extend(who, m.id, *extra);
+        } else if (m.action == "review") {
+          Status known = CheckKnownFields(*body, {"comment"});
+          if (!known.ok()) return BadRequest(known.message());
+          Result<std::string> comment = StringField(*body, "comment");
+          if (!comment) return BadRequest(comment.error().message());
+          decided = workflow_.Review(who, m.id, *comment);
         } else {  // revoke
           Status known = CheckKnownFields(*body, {"reason"});
           if (!known.ok()) return BadRequest(known.message());
@@ -495,8 +512,15 @@ ApiResponse ApiHandler::HandleUnchecked(const ApiRequest& request) {
         json next_after = events->empty() ? json(nullptr) : json(events->back().seq);
         return JsonResponse(200, json{{"items", std::move(items)}, {"next_after", next_after}});
       }
-      case Route::kAuditVerify:
+      case Route::kAuditVerify: {
+        // Like the audit trail itself: admins and auditors only, before anything else.
+        std::shared_ptr<const policy::Config> config = config_.Get();
+        if (!policy::IsAdmin(*config, who) && !policy::IsAuditor(*config, who)) {
+          return Error(403, "permission_denied",
+                       "only admins and auditors can read the audit trail");
+        }
         return Error(501, "not_implemented", "audit verification is not supported yet");
+      }
       case Route::kNone:
       case Route::kHealthz:
       case Route::kReadyz:

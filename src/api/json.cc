@@ -66,6 +66,10 @@ json RequestToJson(const store::Request& r) {
       {"decided_by", StringOrNull(r.decided_by)},
       {"end_reason", StringOrNull(r.end_reason)},
       {"failure_reason", StringOrNull(r.failure_reason)},
+      {"review_state", StringOrNull(r.review_state)},
+      {"reviewed_by", StringOrNull(r.reviewed_by)},
+      {"review_comment", StringOrNull(r.review_comment)},
+      {"reviewed_at", TimeOrNull(r.reviewed_at)},
   };
 }
 

@@ -17,7 +17,9 @@ namespace jit::api {
 // A request object: id, requester, account {id, name}, permission_set {name, arn},
 // duration_seconds, duration, reason, ticket, rule, break_glass, state, approvals_required,
 // approvals [{approver, comment, at}], the times (RFC 3339 UTC, null when unset), decided_by,
-// end_reason and failure_reason. Empty optional strings are null.
+// end_reason and failure_reason, and the break-glass review: review_state ("open", "closed";
+// null for requests that are not break-glass), reviewed_by, review_comment, reviewed_at. Empty
+// optional strings are null.
 nlohmann::json RequestToJson(const store::Request& r);
 
 // RequestToJson plus "history": [{seq, at, actor, action, severity, details}].

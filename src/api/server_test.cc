@@ -135,6 +135,15 @@ class ServerTest : public ::testing::Test {
                                 {"reason", "deploy hotfix"}});
   }
 
+  // Runs the jobs that are due (the grant of an approved request), as the scheduler would.
+  void RunDueJobs() {
+    auto jobs = store_.ListJobs();
+    ASSERT_OK(jobs);
+    for (const store::Job& j : *jobs) {
+      if (j.due_at <= clock_.Now()) workflow_.Run(j);
+    }
+  }
+
   static void ExpectError(const Reply& r, int status, const std::string& code) {
     EXPECT_EQ(r.status, status) << r.raw.body();
     EXPECT_EQ(r.ErrorCode(), code) << r.raw.body();
@@ -418,10 +427,8 @@ TEST_F(ServerTest, StoreOutageIs503WithoutItsDetails) {
   EXPECT_THAT(r.raw.body(), Not(HasSubstr("disk full")));
 }
 
-TEST_F(ServerTest, ExtendAndAuditVerifyAre501) {
-  std::string id = SubmitProdAdmin();
-  ExpectError(Post("/v1/requests/" + id + "/extend", "dev-alice", R"({"duration": "30m"})"), 501,
-              "not_implemented");
+TEST_F(ServerTest, AuditVerifyIs403ForOthersAnd501ForAuditors) {
+  ExpectError(Get("/v1/audit/verify", "dev-alice"), 403, "permission_denied");
   ExpectError(Get("/v1/audit/verify", "dev-carol"), 501, "not_implemented");
 }
 
@@ -512,6 +519,57 @@ TEST_F(ServerTest, AliceRevokesHerAccess) {
   EXPECT_NE(r.body["state"], "approved");
   ExpectError(Post("/v1/requests/" + id + "/revoke", "dev-alice", R"({"reason": 5})"), 400,
               "bad_request");
+}
+
+TEST_F(ServerTest, AliceExtendsHerReadOnly) {
+  std::string id = Submit(
+      "dev-alice", {{"account", "sandbox"}, {"permission_set", "ReadOnly"}, {"duration", "30m"}});
+  RunDueJobs();
+  std::string path = "/v1/requests/" + id + "/extend";
+  Reply r = Post(path, "dev-alice", R"({"duration": "15m"})");
+  ASSERT_EQ(r.status, 200) << r.raw.body();
+  EXPECT_EQ(r.body["state"], "active");
+  EXPECT_EQ(r.body["duration_seconds"], 45 * 60);
+  EXPECT_EQ(r.body["expires_at"], "2026-01-01T00:45:00.000Z");
+  EXPECT_EQ(r.body["history"].back()["action"], "request.extended");
+  r = Post(path, "dev-alice", R"({"duration": 600})");
+  ASSERT_EQ(r.status, 200) << r.raw.body();
+  EXPECT_EQ(r.body["expires_at"], "2026-01-01T00:55:00.000Z");
+
+  ExpectError(Post(path, "dev-alice", "{}"), 422, "invalid_argument");
+  ExpectError(Post(path, "dev-alice", R"({"duration": true})"), 400, "bad_request");
+  ExpectError(Post(path, "dev-alice", R"({"duration": "1m", "x": 1})"), 400, "bad_request");
+  ExpectError(Post(path, "dev-alice", R"({"duration": "8h"})"), 422, "invalid_argument");
+  ExpectError(Post(path, "dev-bob", R"({"duration": "1m"})"), 404, "not_found");
+  ExpectError(Post(path, "dev-carol", R"({"duration": "1m"})"), 403, "permission_denied");
+  std::string pending = SubmitProdAdmin();
+  ExpectError(Post("/v1/requests/" + pending + "/extend", "dev-alice", R"({"duration": "1m"})"),
+              409, "conflict");
+}
+
+TEST_F(ServerTest, BobClosesTheReviewOfCarolsBreakGlass) {
+  Reply created = Post("/v1/requests", "dev-carol",
+                       json{{"account", "prod"},
+                            {"permission_set", "BreakGlass"},
+                            {"duration", "15m"},
+                            {"reason", "outage"}}
+                           .dump());
+  ASSERT_EQ(created.status, 201) << created.raw.body();
+  EXPECT_EQ(created.body["review_state"], "open");
+  EXPECT_TRUE(created.body["reviewed_by"].is_null());
+  std::string path = "/v1/requests/" + created.body.value("id", "") + "/review";
+  ExpectError(Post(path, "dev-carol", R"({"comment": "me"})"), 403, "permission_denied");
+  ExpectError(Post(path, "dev-alice", R"({"comment": "x"})"), 404, "not_found");
+  ExpectError(Post(path, "dev-bob", R"({"comment": 1})"), 400, "bad_request");
+  clock_.Advance(std::chrono::minutes(1));
+  Reply r = Post(path, "dev-bob", R"({"comment": "keys rotated"})");
+  ASSERT_EQ(r.status, 200) << r.raw.body();
+  EXPECT_EQ(r.body["review_state"], "closed");
+  EXPECT_EQ(r.body["reviewed_by"], "bob");
+  EXPECT_EQ(r.body["review_comment"], "keys rotated");
+  EXPECT_EQ(r.body["reviewed_at"], "2026-01-01T00:01:00.000Z");
+  EXPECT_EQ(r.body["history"].back()["action"], "breakglass.reviewed");
+  ExpectError(Post(path, "dev-bob", "{}"), 409, "conflict");
 }
 
 TEST_F(ServerTest, AliceCannotReadCarolsRequest) {

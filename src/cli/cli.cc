@@ -295,7 +295,7 @@ int DoShow(const Context& ctx, const std::string& id) {
   return kExitOk;
 }
 
-// approve, deny, cancel, revoke, extend: POST /v1/requests/ID/<verb> with `body`.
+// approve, deny, cancel, revoke, extend, review: POST /v1/requests/ID/<verb> with `body`.
 int DoDecision(const Context& ctx, const std::string& id, std::string_view verb, const json& body) {
   if (!NeedToken(ctx)) return kExitUsage;
   CallResult decided = Call(ctx, "POST", RequestPath(id) + "/" + std::string(verb), body);
@@ -305,6 +305,13 @@ int DoDecision(const Context& ctx, const std::string& id, std::string_view verb,
     return kExitOk;
   }
   const json& r = decided.answer->body;
+  if (verb == "review" && !Field(r, "review_state").empty()) {
+    *ctx.out << "Request " << (Field(r, "id").empty() ? id : Field(r, "id")) << ": review "
+             << Field(r, "review_state");
+    if (!Field(r, "reviewed_by").empty()) *ctx.out << " by " << Field(r, "reviewed_by");
+    *ctx.out << ".\n";
+    return kExitOk;
+  }
   std::string state = Field(r, "state");
   *ctx.out << "Request " << (Field(r, "id").empty() ? id : Field(r, "id"));
   if (state.empty()) {
@@ -469,6 +476,11 @@ int RunOrThrow(int argc, const char* const* argv, std::ostream& out, std::ostrea
   extend_cmd->add_option("ID", id, "Request id")->required();
   extend_cmd->add_option("--for", extend_for, "How much longer, e.g. 30m")->required();
 
+  CLI::App* review_cmd =
+      app.add_subcommand("review", "Close the post-incident review of break-glass access");
+  review_cmd->add_option("ID", id, "Request id")->required();
+  review_cmd->add_option("--comment", comment, "What the review found");
+
   CLI::App* catalog_cmd = app.add_subcommand("catalog", "What you may request");
   CLI::App* whoami_cmd = app.add_subcommand("whoami", "Who the broker thinks you are");
 
@@ -569,6 +581,11 @@ int RunOrThrow(int argc, const char* const* argv, std::ostream& out, std::ostrea
       return kExitUsage;
     }
     return DoDecision(ctx, id, "extend", {{"duration", extend_for}});
+  }
+  if (review_cmd->parsed()) {
+    json body = json::object();
+    if (!comment.empty()) body["comment"] = comment;
+    return DoDecision(ctx, id, "review", body);
   }
   if (catalog_cmd->parsed()) return DoGet(ctx, "/v1/catalog", PrintCatalog);
   if (whoami_cmd->parsed()) return DoGet(ctx, "/v1/me", PrintWhoami);

@@ -523,7 +523,30 @@ INSTANTIATE_TEST_SUITE_P(
         DecisionCase{
             {"revoke", "r-1", "--reason", "done"}, "/v1/requests/r-1/revoke", {{"reason", "done"}}},
         DecisionCase{
-            {"extend", "r-1", "--for", "30m"}, "/v1/requests/r-1/extend", {{"duration", "30m"}}}));
+            {"extend", "r-1", "--for", "30m"}, "/v1/requests/r-1/extend", {{"duration", "30m"}}},
+        DecisionCase{{"review", "r-1"}, "/v1/requests/r-1/review", json::object()},
+        DecisionCase{{"review", "r-1", "--comment", "keys rotated"},
+                     "/v1/requests/r-1/review",
+                     {{"comment", "keys rotated"}}}));
+
+TEST_F(CliTest, ReviewSaysWhoClosedIt) {
+  json r = ActiveRequest("r-1");
+  r["break_glass"] = true;
+  r["review_state"] = "closed";
+  r["reviewed_by"] = "bob";
+  r["review_comment"] = "fine";
+  r["reviewed_at"] = "2026-01-01T00:01:00.000Z";
+  server_.Respond(200, r);
+  Outcome o = RunCli({"review", "r-1", "--comment", "fine"});
+  EXPECT_EQ(o.code, 0) << o.err;
+  EXPECT_THAT(o.out, HasSubstr("r-1: review closed by bob"));
+
+  server_.Respond(200, r);
+  o = RunCli({"show", "r-1"});
+  EXPECT_EQ(o.code, 0) << o.err;
+  EXPECT_THAT(o.out, HasSubstr("closed by bob"));
+  EXPECT_THAT(o.out, HasSubstr(": fine"));
+}
 
 TEST_F(CliTest, DecisionJsonPrintsTheRequestAsReceived) {
   server_.Respond(200, ActiveRequest("r-1"));

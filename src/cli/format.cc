@@ -176,6 +176,14 @@ void PrintRequest(const json& r, Time now, std::ostream& out) {
   if (Member(r, "break_glass").is_boolean() && Member(r, "break_glass").get<bool>()) {
     add("Break-glass", "yes");
   }
+  if (!Field(r, "review_state").empty()) {
+    std::string review = Field(r, "review_state");
+    if (!Field(r, "reviewed_by").empty()) {
+      review += " by " + Field(r, "reviewed_by") + " at " + ShortTime(Field(r, "reviewed_at"));
+    }
+    if (!Field(r, "review_comment").empty()) review += ": " + Field(r, "review_comment");
+    add("Review", review);
+  }
   const json& approvals = Member(r, "approvals");
   std::string required = Field(r, "approvals_required");
   size_t given = approvals.is_array() ? approvals.size() : 0;
