@@ -195,12 +195,32 @@ void PrintDevBanner(const std::string& url, const std::filesystem::path& data,
   std::fflush(stdout);
 }
 
+// SIGHUP: reads the config file again and puts it in force when it is valid; otherwise keeps
+// the old one and logs the first error. Settings read once at start (listen address, store,
+// aws, auth tokens) need a restart; rules, accounts, permission sets and roles apply at once.
+void ReloadConfig(const cli::ServeOptions& opts, policy::ConfigHolder& holder) {
+  if (opts.config_file.empty()) {
+    spdlog::info("SIGHUP: nothing to reload (serving the built-in dev config; no --config)");
+    return;
+  }
+  Result<policy::Config> next = policy::LoadConfigFile(opts.config_file);
+  if (!next.has_value()) {
+    std::string why = next.error().message();
+    why = why.substr(0, why.find('\n'));
+    spdlog::error("SIGHUP: keeping the old config: {}", why);
+    return;
+  }
+  holder.Set(std::move(next).value());
+  spdlog::info("SIGHUP: reloaded the config from {}", opts.config_file);
+}
+
 int Serve(const cli::ServeOptions& opts) {
-  // Block the stop signals in every thread; the main thread waits for them below.
+  // Block the stop and reload signals in every thread; the main thread waits for them below.
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   auto logger = spdlog::stderr_color_mt("jit");
@@ -325,7 +345,7 @@ int Serve(const cli::ServeOptions& opts) {
   spdlog::info("ready on {}", url);
 
   int sig = 0;
-  sigwait(&stop_signals, &sig);
+  while (sigwait(&stop_signals, &sig) == 0 && sig == SIGHUP) ReloadConfig(opts, holder);
   spdlog::info("signal {}: stopping", sig);
   server.Stop();
   reconciler.Stop();
