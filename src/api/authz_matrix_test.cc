@@ -1,0 +1,281 @@
+// The authorization matrix (issue 4, "Roles" and "Tests"): every endpoint of the API for every
+// role, on requests of one's own and of others, with the exact HTTP status each cell answers.
+//
+// Roles (columns):
+//   owner     alice (engineers, sre): made the fixture requests
+//   engineer  erin (engineers): another requester
+//   approver  bob (approvers): approves the prod-admin rule
+//   admin     carol (admins): may revoke anything and read everything, approves nothing
+//   auditor   dave (auditors): may read everything
+//   anon      no token
+// Fixtures, made afresh for every cell:
+//   P  alice's pending prod / Admin (rule prod-admin, approvers: group approvers)
+//   A  alice's active sandbox / ReadOnly (rule readonly, approval auto: nobody approves it)
+//   B  alice's active sandbox / BreakGlass (rule break-glass), post-incident review open
+//
+// | endpoint                       | owner | engineer | approver | admin | auditor | anon |
+// |--------------------------------|-------|----------|----------|-------|---------|------|
+// | POST /v1/requests (ReadOnly)   |  201  |   201    |   403    |  403  |   403   | 401  |
+// | GET  /v1/requests              |  200  |   200    |   200    |  200  |   200   | 401  |
+// | GET  /v1/requests/P            |  200  |   404    |   200    |  200  |   200   | 401  |
+// | GET  /v1/requests/A            |  200  |   404    |   404    |  200  |   200   | 401  |
+// | GET  /v1/requests/B            |  200  |   404    |   200    |  200  |   200   | 401  |
+// | POST /v1/requests/P/approve    |  403  |   404    |   200    |  403  |   403   | 401  |
+// | POST /v1/requests/P/deny       |  403  |   404    |   200    |  200  |   403   | 401  |
+// | POST /v1/requests/P/cancel     |  200  |   404    |   403    |  403  |   403   | 401  |
+// | POST /v1/requests/A/revoke     |  200  |   404    |   404    |  200  |   403   | 401  |
+// | POST /v1/requests/A/extend     |  200  |   404    |   404    |  403  |   403   | 401  |
+// | POST /v1/requests/B/review     |  403  |   404    |   200    |  200  |   403   | 401  |
+// | GET  /v1/catalog               |  200  |   200    |   200    |  200  |   200   | 401  |
+// | GET  /v1/me                    |  200  |   200    |   200    |  200  |   200   | 401  |
+// | GET  /v1/audit                 |  403  |   403    |   403    |  200  |   200   | 401  |
+// | GET  /v1/audit/verify          |  403  |   403    |   403    |  501  |   501   | 401  |
+//
+// Read as: another's request that one may not see is 404 (ids cannot be probed); one that one
+// sees but may not act on is 403. Nobody approves their own request (admins included: see
+// AdminWhoApprovesCannotApproveTheirOwn). Approvers of any rule see break-glass requests, to
+// review them. Only the requester cancels or extends; the requester or an admin revokes.
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <array>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "api/handlers.h"
+#include "auth/auth.h"
+#include "core/check.h"
+#include "core/clock.h"
+#include "core/testing.h"
+#include "policy/config.h"
+#include "provider/fake_provider.h"
+#include "store/memory_store.h"
+#include "workflow/workflow.h"
+
+namespace jit::api {
+namespace {
+
+using nlohmann::json;
+using std::chrono::minutes;
+
+constexpr char kConfig[] = R"yaml(
+admins: {groups: [admins]}
+auditors: {groups: [auditors]}
+accounts:
+  - {id: "111111111111", name: sandbox, tags: [dev]}
+  - {id: "222222222222", name: prod, tags: [prod]}
+permission_sets:
+  - {name: ReadOnly, arn: "arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-1111111111111111", max_duration: 8h}
+  - {name: Admin, arn: "arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-2222222222222222", max_duration: 1h}
+  - {name: BreakGlass, arn: "arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-3333333333333333", max_duration: 1h}
+rules:
+  - name: readonly
+    requesters: {groups: [engineers]}
+    accounts: {all: true}
+    permission_sets: [ReadOnly]
+    max_duration: 8h
+    approval: auto
+  - name: prod-admin
+    requesters: {groups: [engineers]}
+    accounts: {names: [prod]}
+    permission_sets: [Admin]
+    max_duration: 1h
+    reason: required
+    approval: {approvers: {groups: [approvers]}, required: 1, timeout: 15m}
+  - name: break-glass
+    requesters: {groups: [sre]}
+    accounts: {all: true}
+    permission_sets: [BreakGlass]
+    max_duration: 1h
+    reason: required
+    break_glass: true
+)yaml";
+
+enum Column { kOwner, kEngineer, kApprover, kAdmin, kAuditor, kAnon, kColumns };
+constexpr std::array<const char*, kColumns> kColumnNames = {"owner", "engineer", "approver",
+                                                            "admin", "auditor",  "anon"};
+
+std::vector<auth::DevUser> Users() {
+  return {
+      {"alice", {"engineers", "sre"}, "tok-alice", "a11ce000-0000-4000-8000-000000000001"},
+      {"erin", {"engineers"}, "tok-erin", "e414000-0000-4000-8000-000000000005"},
+      {"bob", {"approvers"}, "tok-bob", "b0b00000-0000-4000-8000-000000000002"},
+      {"carol", {"admins"}, "tok-carol", "ca401000-0000-4000-8000-000000000003"},
+      {"dave", {"auditors"}, "tok-dave", "da7e0000-0000-4000-8000-000000000004"},
+      {"olga", {"admins", "approvers", "engineers"}, "tok-olga", "01ga0000-0000-4000-8000-0000006"},
+  };
+}
+
+constexpr std::array<const char*, kColumns> kTokens = {"tok-alice", "tok-erin", "tok-bob",
+                                                       "tok-carol", "tok-dave", ""};
+
+policy::Config MatrixConfig() {
+  auto c = policy::ParseConfig(kConfig, "matrix.yaml");
+  JIT_CHECK(c.has_value());
+  return std::move(c).value();
+}
+
+// One broker (memory store, fake provider, fake clock) behind the API handler, with alice's
+// fixture requests P, A and B.
+class Broker {
+ public:
+  Broker()
+      : config_(MatrixConfig()),
+        workflow_(store_, config_, provider_, clock_),
+        auth_(auth::NewStaticAuthenticator(Users(), {})),
+        handler_(workflow_, *auth_, config_, nullptr) {
+    policy::Identity alice{"alice", {"engineers", "sre"}, "a11ce000-0000-4000-8000-000000000001"};
+    pending_ = Submit(alice, "prod", "Admin", "deploy");
+    active_ = Submit(alice, "sandbox", "ReadOnly", "logs");
+    break_glass_ = Submit(alice, "sandbox", "BreakGlass", "outage");
+    RunDueJobs();
+  }
+
+  // Submits through the workflow; aborts when the fixture cannot be made.
+  std::string Submit(const policy::Identity& who, const std::string& account, const std::string& ps,
+                     const std::string& reason) {
+    auto r = workflow_.Submit(who, {account, ps, minutes(30), reason, ""});
+    JIT_CHECK(r.has_value());
+    return r->id;
+  }
+
+  // Runs the due jobs (the grants of approved requests), as the scheduler would.
+  void RunDueJobs() {
+    auto jobs = store_.ListJobs();
+    JIT_CHECK(jobs.has_value());
+    for (const store::Job& j : *jobs) {
+      if (j.due_at <= clock_.Now()) workflow_.Run(j);
+    }
+  }
+
+  ApiResponse Call(const std::string& method, std::string target, const std::string& token,
+                   const std::string& body) {
+    Replace(target, "{P}", pending_);
+    Replace(target, "{A}", active_);
+    Replace(target, "{B}", break_glass_);
+    ApiRequest req;
+    req.method = method;
+    req.target = std::move(target);
+    if (!token.empty()) req.authorization = "Bearer " + token;
+    req.body = body;
+    return handler_.Handle(req);
+  }
+
+  store::RequestState StateOf(const std::string& id) { return store_.GetRequest(id)->state; }
+  const std::string& pending() const { return pending_; }
+  const std::string& active() const { return active_; }
+  const std::string& break_glass() const { return break_glass_; }
+
+ private:
+  static void Replace(std::string& s, const std::string& from, const std::string& to) {
+    std::size_t at = s.find(from);
+    if (at != std::string::npos) s.replace(at, from.size(), to);
+  }
+
+  FakeClock clock_;
+  store::MemoryStore store_{clock_};
+  provider::FakeProvider provider_;
+  policy::ConfigHolder config_;
+  workflow::Workflow workflow_;
+  std::unique_ptr<auth::Authenticator> auth_;
+  ApiHandler handler_;
+  std::string pending_;
+  std::string active_;
+  std::string break_glass_;
+};
+
+struct Row {
+  const char* method;
+  const char* target;
+  const char* body;
+  std::array<int, kColumns> want;
+};
+
+// The table at the top of this file, cell for cell.
+const std::vector<Row>& Matrix() {
+  static const std::vector<Row> rows = {
+      {"POST",
+       "/v1/requests",
+       R"({"account": "sandbox", "permission_set": "ReadOnly", "duration": "30m"})",
+       {201, 201, 403, 403, 403, 401}},
+      {"GET", "/v1/requests", "", {200, 200, 200, 200, 200, 401}},
+      {"GET", "/v1/requests/{P}", "", {200, 404, 200, 200, 200, 401}},
+      {"GET", "/v1/requests/{A}", "", {200, 404, 404, 200, 200, 401}},
+      {"GET", "/v1/requests/{B}", "", {200, 404, 200, 200, 200, 401}},
+      {"POST", "/v1/requests/{P}/approve", "{}", {403, 404, 200, 403, 403, 401}},
+      {"POST", "/v1/requests/{P}/deny", R"({"reason": "no"})", {403, 404, 200, 200, 403, 401}},
+      {"POST", "/v1/requests/{P}/cancel", "{}", {200, 404, 403, 403, 403, 401}},
+      {"POST", "/v1/requests/{A}/revoke", "{}", {200, 404, 404, 200, 403, 401}},
+      {"POST", "/v1/requests/{A}/extend", R"({"duration": "10m"})", {200, 404, 404, 403, 403, 401}},
+      {"POST", "/v1/requests/{B}/review", R"({"comment": "ok"})", {403, 404, 200, 200, 403, 401}},
+      {"GET", "/v1/catalog", "", {200, 200, 200, 200, 200, 401}},
+      {"GET", "/v1/me", "", {200, 200, 200, 200, 200, 401}},
+      {"GET", "/v1/audit", "", {403, 403, 403, 200, 200, 401}},
+      {"GET", "/v1/audit/verify", "", {403, 403, 403, 501, 501, 401}},
+  };
+  return rows;
+}
+
+TEST(AuthzMatrix, EveryEndpointAnswersEveryRoleWithTheExactStatus) {
+  int cells = 0;
+  for (const Row& row : Matrix()) {
+    for (int col = 0; col < kColumns; ++col) {
+      Broker broker;  // fresh for every cell: no cell sees another's effects
+      ApiResponse r = broker.Call(row.method, row.target, kTokens[col], row.body);
+      EXPECT_EQ(r.status, row.want[col])
+          << row.method << " " << row.target << " as " << kColumnNames[col] << ": " << r.body;
+      ++cells;
+    }
+  }
+  EXPECT_EQ(cells, 15 * kColumns);
+}
+
+TEST(AuthzMatrix, RefusalsChangeNothing) {
+  // The forbidden decisions of the matrix leave the requests as they were.
+  Broker broker;
+  EXPECT_EQ(broker.Call("POST", "/v1/requests/{P}/approve", "tok-alice", "{}").status, 403);
+  EXPECT_EQ(broker.Call("POST", "/v1/requests/{P}/cancel", "tok-carol", "{}").status, 403);
+  EXPECT_EQ(broker.Call("POST", "/v1/requests/{A}/revoke", "tok-dave", "{}").status, 403);
+  EXPECT_EQ(broker.StateOf(broker.pending()), store::RequestState::kPending);
+  EXPECT_EQ(broker.StateOf(broker.active()), store::RequestState::kActive);
+}
+
+TEST(AuthzMatrix, AdminWhoApprovesCannotApproveTheirOwn) {
+  Broker broker;
+  policy::Identity olga{"olga", {"admins", "approvers", "engineers"}, "01ga0000-0000-4000"};
+  std::string own = broker.Submit(olga, "prod", "Admin", "mine");
+  ApiResponse r = broker.Call("POST", "/v1/requests/" + own + "/approve", "tok-olga", "{}");
+  EXPECT_EQ(r.status, 403) << r.body;
+  EXPECT_EQ(broker.StateOf(own), store::RequestState::kPending);
+  // She approves alice's, as an approver.
+  r = broker.Call("POST", "/v1/requests/{P}/approve", "tok-olga", "{}");
+  EXPECT_EQ(r.status, 200) << r.body;
+}
+
+TEST(AuthzMatrix, ListsShowOnlyWhatEachRoleMaySee) {
+  Broker broker;
+  auto ids = [&broker](const char* token) {
+    ApiResponse r = broker.Call("GET", "/v1/requests", token, "");
+    std::vector<std::string> out;
+    json body = json::parse(r.body, nullptr, /*allow_exceptions=*/false);
+    for (const json& item : body.value("items", json::array())) out.push_back(item["id"]);
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  std::vector<std::string> all = {broker.pending(), broker.active(), broker.break_glass()};
+  std::sort(all.begin(), all.end());
+  std::vector<std::string> bobs = {broker.pending(), broker.break_glass()};
+  std::sort(bobs.begin(), bobs.end());
+  EXPECT_EQ(ids("tok-alice"), all);
+  EXPECT_EQ(ids("tok-erin"), std::vector<std::string>{});
+  EXPECT_EQ(ids("tok-bob"), bobs);
+  EXPECT_EQ(ids("tok-carol"), all);
+  EXPECT_EQ(ids("tok-dave"), all);
+}
+
+}  // namespace
+}  // namespace jit::api
