@@ -101,7 +101,8 @@ class Fields {
 // throw from node accessors; ParseConfig catches around all of it.
 class Parser {
  public:
-  explicit Parser(std::string_view file_name) : file_name_(file_name) {}
+  Parser(std::string_view file_name, std::string_view zoneinfo_dir)
+      : file_name_(file_name), zoneinfo_dir_(zoneinfo_dir) {}
 
   Result<Config> Run(const YAML::Node& root) {
     if (root.IsNull()) {
@@ -192,8 +193,8 @@ class Parser {
       }
       std::string name = key.Scalar();
       if (std::find(allowed.begin(), allowed.end(), name) == allowed.end()) {
-        if (what == "a rule" && (name == "hours" || name == "regions")) {
-          // Silently ignoring a time or region restriction would widen access.
+        if (what == "a rule" && name == "regions") {
+          // Silently ignoring a region restriction would widen access.
           Error(key_line, "'" + name + "' is not supported yet");
         } else {
           Error(key_line, "unknown key '" + name + "' in " + what + Hint(name, allowed));
@@ -668,6 +669,89 @@ class Parser {
     }
   }
 
+  // "08:00" -> 480. "24:00" only when `allow_24` (the end of a window).
+  std::optional<int> ClockTime(const Field& f, bool allow_24) {
+    static const std::regex kTime("([01][0-9]|2[0-4]):([0-5][0-9])");
+    std::smatch m;
+    std::string s = f.value.IsScalar() ? f.value.Scalar() : std::string();
+    if (!std::regex_match(s, m, kTime)) {
+      Error(LineOf(f), "'" + f.key + "' must be a time of day such as \"08:00\"");
+      return std::nullopt;
+    }
+    int minutes = std::stoi(m[1].str()) * 60 + std::stoi(m[2].str());
+    if (minutes > 24 * 60 || (minutes == 24 * 60 && !allow_24)) {
+      Error(LineOf(f), "'" + f.key + "' must be from 00:00 to " + (allow_24 ? "24:00" : "23:59"));
+      return std::nullopt;
+    }
+    return minutes;
+  }
+
+  // `hours: {days: [mon, ...], from: "08:00", to: "18:00", timezone: Europe/Berlin}`.
+  std::optional<AllowedHours> ReadHours(const Field& f) {
+    std::optional<Fields> fields = Map(f, {"days", "from", "to", "timezone"});
+    if (!fields) return std::nullopt;
+    AllowedHours h;
+    bool ok = true;
+    if (const Field* days = fields->Get("days")) {
+      static const std::vector<std::string> kDays = {"mon", "tue", "wed", "thu",
+                                                     "fri", "sat", "sun"};
+      if (auto names = Names(*days)) {
+        if (names->empty()) {
+          Error(LineOf(*days), "'days' must name at least one day");
+          ok = false;
+        }
+        h.days.fill(false);
+        for (const Named& d : *names) {
+          auto it = std::find(kDays.begin(), kDays.end(), d.value);
+          if (it == kDays.end()) {
+            Error(d.line, "unknown day '" + d.value + "'; days are mon, tue, wed, thu, fri, " +
+                              "sat, sun" + Hint(d.value, kDays));
+            ok = false;
+            continue;
+          }
+          h.days[static_cast<std::size_t>(it - kDays.begin())] = true;
+        }
+      } else {
+        ok = false;
+      }
+    }
+    std::optional<int> from;
+    std::optional<int> to;
+    if (const Field* x = fields->Get("from")) {
+      from = ClockTime(*x, false);
+    } else {
+      Error(LineOf(f), "'hours' has no 'from'");
+    }
+    if (const Field* x = fields->Get("to")) {
+      to = ClockTime(*x, true);
+    } else {
+      Error(LineOf(f), "'hours' has no 'to'");
+    }
+    if (!from || !to) return std::nullopt;
+    if (*from == *to || (*from == 0 && *to == 24 * 60)) {
+      Error(LineOf(*fields->Get("to")),
+            "'from' and 'to' must differ (leave 'hours' out to allow any time)");
+      return std::nullopt;
+    }
+    h.from_minute = *from;
+    h.to_minute = *to;
+    if (const Field* x = fields->Get("timezone")) {
+      if (auto name = String(*x)) {
+        Result<std::shared_ptr<const TimeZone>> zone = LoadTimeZone(*name, zoneinfo_dir_);
+        if (!zone.ok()) {
+          Error(LineOf(*x), zone.error().message());
+          ok = false;
+        } else {
+          h.zone = *zone;
+        }
+      } else {
+        ok = false;
+      }
+    }
+    if (!ok) return std::nullopt;
+    return h;
+  }
+
   void ReadRules(const Field& f) {
     if (!f.value.IsSequence()) {
       Error(LineOf(f), "'rules' must be a list");
@@ -679,7 +763,7 @@ class Parser {
       std::optional<Fields> fields =
           Map(item, line, "a rule",
               {"name", "requesters", "accounts", "permission_sets", "max_duration", "min_duration",
-               "reason", "ticket", "approval", "break_glass"});
+               "reason", "reason_min_length", "ticket", "approval", "break_glass", "hours"});
       if (!fields) continue;
       Rule rule;
       rule.line = line;
@@ -746,6 +830,20 @@ class Parser {
         }
       }
 
+      if (const Field* x = fields->Get("reason_min_length")) {
+        if (auto n = Int(*x, 0, 1000)) {
+          rule.reason_min_length = *n;
+          if (*n > 0) rule.reason_required = true;
+          const Field* reason = fields->Get("reason");
+          if (*n > 0 && reason != nullptr && reason->value.IsScalar() &&
+              reason->value.Scalar() == "optional") {
+            Error(LineOf(*x), "'reason_min_length' needs a reason, but 'reason' is 'optional'");
+          }
+        }
+      }
+
+      if (const Field* x = fields->Get("hours")) rule.hours = ReadHours(*x);
+
       if (const Field* x = fields->Get("ticket")) {
         if (auto s = String(*x)) {
           if (s->empty()) {
@@ -780,6 +878,7 @@ class Parser {
   }
 
   std::string file_name_;
+  std::string zoneinfo_dir_;
   Config config_;
   std::vector<std::pair<int, std::string>> errors_;
 };
@@ -839,7 +938,8 @@ bool IsIdentityStoreId(std::string_view s) {
   return s.size() <= 36 && std::regex_match(s.begin(), s.end(), kId);
 }
 
-Result<Config> ParseConfig(std::string_view yaml_text, std::string_view file_name) {
+Result<Config> ParseConfig(std::string_view yaml_text, std::string_view file_name,
+                           std::string_view zoneinfo_dir) {
   std::string file(file_name.empty() ? "config" : file_name);
   try {
     std::vector<YAML::Node> docs = YAML::LoadAll(std::string(yaml_text));
@@ -848,7 +948,7 @@ Result<Config> ParseConfig(std::string_view yaml_text, std::string_view file_nam
       return InvalidArgumentError(file + ":" + std::to_string(docs[1].Mark().line + 1) +
                                   ": the file holds more than one YAML document");
     }
-    return Parser(file).Run(docs.empty() ? YAML::Node() : docs[0]);
+    return Parser(file, zoneinfo_dir).Run(docs.empty() ? YAML::Node() : docs[0]);
   } catch (const YAML::Exception& e) {
     int line = e.mark.line >= 0 ? e.mark.line + 1 : 1;
     return InvalidArgumentError(file + ":" + std::to_string(line) + ": " + e.msg);

@@ -1,14 +1,17 @@
 #pragma once
 // The broker's configuration (YAML, see ../shared/DESIGN.md "Config file"). Plain data.
 
+#include <array>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "core/clock.h"
 #include "core/result.h"
+#include "policy/timezone.h"
 
 namespace jit::policy {
 
@@ -59,6 +62,22 @@ struct ApprovalPolicy {
   Duration timeout{Duration(15 * 60 * 1000)};  // pending requests time out after this
 };
 
+// When a rule may be used (`hours: {days, from, to, timezone}`): on the listed days of the
+// zone's local calendar, from `from` (inclusive) to `to` (exclusive) local time. A window with
+// `from` after `to` runs over midnight ("22:00" to "06:00") and the day named is the day it
+// starts on.
+struct AllowedHours {
+  std::array<bool, 7> days{true, true, true, true, true, true, true};  // [0] Monday .. [6] Sunday
+  int from_minute = 0;  // minutes after local midnight, 0..1439
+  int to_minute = 0;    // 1..1440 (1440: "24:00"); never equal to from_minute
+  std::shared_ptr<const TimeZone> zone = TimeZone::Utc();  // never null
+
+  // True when `now` falls inside the window.
+  bool Allows(Time now) const;
+  // "mon-fri 08:00-18:00 Europe/Berlin" (days "daily" when all seven).
+  std::string Describe() const;
+};
+
 struct Rule {
   std::string name;
   Subjects requesters;
@@ -66,10 +85,12 @@ struct Rule {
   std::vector<std::string> permission_sets;  // names
   Duration max_duration{0};
   Duration min_duration{0};
-  bool reason_required = false;  // `reason: required`
+  bool reason_required = false;  // `reason: required` (or implied by reason_min_length > 0)
+  int reason_min_length = 0;     // characters a reason needs, blanks around it not counted
   std::string ticket_pattern;    // ECMAScript regex the whole ticket must match; empty: none
   ApprovalPolicy approval;
-  bool break_glass = false;  // self-activated, no approval
+  bool break_glass = false;           // self-activated, no approval
+  std::optional<AllowedHours> hours;  // none: any time
   int line = 0;
 };
 
@@ -140,8 +161,10 @@ struct Config {
 
 // Parses and validates a config. `file_name` is used in messages. On error the status is
 // InvalidArgument and its message has one line per problem, each "FILE:LINE: what is wrong",
-// in file order.
-Result<Config> ParseConfig(std::string_view yaml_text, std::string_view file_name);
+// in file order. Time zones named by `hours:` are read from `zoneinfo_dir` (an unknown zone is
+// an error with its line).
+Result<Config> ParseConfig(std::string_view yaml_text, std::string_view file_name,
+                           std::string_view zoneinfo_dir = kSystemZoneInfoDir);
 // Reads a file and parses it. NotFound when the file cannot be read.
 Result<Config> LoadConfigFile(const std::string& path);
 

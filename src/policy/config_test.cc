@@ -436,9 +436,40 @@ INSTANTIATE_TEST_SUITE_P(
         BadConfig{"RuleUnknownKeyWithHint", RuleWith("    requestors: {groups: [x]}\n"),
                   "jit.yaml:13: unknown key 'requestors' in a rule (did you mean "
                   "'requesters'?)"},
-        BadConfig{"RuleHours",
-                  RuleWith("    hours: {days: [mon], from: \"08:00\", to: \"18:00\"}\n"),
-                  "jit.yaml:13: 'hours' is not supported yet"},
+        BadConfig{"HoursUnknownDay",
+                  RuleWith("    hours: {days: [mon, tues], from: \"08:00\", to: \"18:00\"}\n"),
+                  "jit.yaml:13: unknown day 'tues'; days are mon, tue, wed, thu, fri, sat, sun "
+                  "(did you mean 'tue'?)"},
+        BadConfig{"HoursNoDays",
+                  RuleWith("    hours: {days: [], from: \"08:00\", to: \"18:00\"}\n"),
+                  "jit.yaml:13: 'days' must name at least one day"},
+        BadConfig{"HoursBadTime", RuleWith("    hours: {from: \"8am\", to: \"18:00\"}\n"),
+                  "jit.yaml:13: 'from' must be a time of day such as \"08:00\""},
+        BadConfig{"HoursFrom24", RuleWith("    hours: {from: \"24:00\", to: \"18:00\"}\n"),
+                  "jit.yaml:13: 'from' must be from 00:00 to 23:59"},
+        BadConfig{"HoursTo2401", RuleWith("    hours: {from: \"08:00\", to: \"24:01\"}\n"),
+                  "jit.yaml:13: 'to' must be from 00:00 to 24:00"},
+        BadConfig{"HoursEmptyWindow", RuleWith("    hours: {from: \"08:00\", to: \"08:00\"}\n"),
+                  "jit.yaml:13: 'from' and 'to' must differ (leave 'hours' out to allow any "
+                  "time)"},
+        BadConfig{"HoursNoTo", RuleWith("    hours: {from: \"08:00\"}\n"),
+                  "jit.yaml:13: 'hours' has no 'to'"},
+        BadConfig{"HoursUnknownKey",
+                  RuleWith("    hours: {from: \"08:00\", to: \"09:00\", zone: UTC}\n"),
+                  "jit.yaml:13: unknown key 'zone' in 'hours'"},
+        BadConfig{"HoursUnknownZone",
+                  RuleWith("    hours: {from: \"08:00\", to: \"18:00\", timezone: Mars/Base}\n"),
+                  "jit.yaml:13: unknown time zone 'Mars/Base'"},
+        BadConfig{"HoursZonePathTraversal",
+                  RuleWith("    hours:\n      from: \"08:00\"\n      to: \"18:00\"\n"
+                           "      timezone: ../../../etc/passwd\n"),
+                  "jit.yaml:16: '../../../etc/passwd' is not a time zone name (like "
+                  "Europe/Berlin)"},
+        BadConfig{"ReasonMinLengthNotANumber", RuleWith("    reason_min_length: ten\n"),
+                  "jit.yaml:13: 'reason_min_length' must be a whole number from 0 to 1000"},
+        BadConfig{"ReasonMinLengthWithOptionalReason",
+                  RuleWith("    reason: optional\n    reason_min_length: 10\n"),
+                  "jit.yaml:14: 'reason_min_length' needs a reason, but 'reason' is 'optional'"},
         BadConfig{"RuleRegions", RuleWith("    regions: [eu-central-1]\n"),
                   "jit.yaml:13: 'regions' is not supported yet"},
         BadConfig{"RuleNoName",
@@ -837,6 +868,31 @@ TEST(LoadConfigFile, ErrorsNameThePath) {
   EXPECT_THAT(LoadConfigFile(path),
               StatusIs(StatusCode::kInvalidArgument,
                        path + ":2: account id '1' must be exactly 12 digits"));
+}
+
+TEST(ParseConfig, ReadsAllowedHoursAndReasonMinLength) {
+  Result<Config> c = ParseConfig(RuleWith("    reason_min_length: 20\n"
+                                          "    hours: {days: [mon, tue, wed, thu, fri], from: "
+                                          "\"08:00\", to: \"18:00\", timezone: Europe/Berlin}\n"),
+                                 "jit.yaml", JIT_ZONEINFO_TESTDATA);
+  ASSERT_OK(c);
+  const Rule& r = c->rules[0];
+  EXPECT_EQ(r.reason_min_length, 20);
+  EXPECT_TRUE(r.reason_required);
+  ASSERT_TRUE(r.hours.has_value());
+  EXPECT_EQ(r.hours->from_minute, 8 * 60);
+  EXPECT_EQ(r.hours->to_minute, 18 * 60);
+  EXPECT_EQ(r.hours->zone->name(), "Europe/Berlin");
+  EXPECT_EQ(r.hours->Describe(), "mon-fri 08:00-18:00 Europe/Berlin");
+}
+
+TEST(ParseConfig, HoursDefaultToEveryDayInUtc) {
+  Result<Config> c = ParseConfig(RuleWith("    hours: {from: \"22:00\", to: \"06:00\"}\n"),
+                                 "jit.yaml", "/nonexistent");
+  ASSERT_OK(c);
+  ASSERT_TRUE(c->rules[0].hours.has_value());
+  EXPECT_EQ(c->rules[0].hours->Describe(), "daily 22:00-06:00 UTC");
+  EXPECT_EQ(c->rules[0].reason_min_length, 0);
 }
 
 TEST(LoadConfigFile, MissingFileIsNotFound) {

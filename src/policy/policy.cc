@@ -1,6 +1,7 @@
 #include "policy/policy.h"
 
 #include <algorithm>
+#include <chrono>
 #include <exception>
 #include <regex>
 #include <string_view>
@@ -31,13 +32,6 @@ bool IsBlank(std::string_view s) {
   });
 }
 
-// Whether `rule` applies to this identity, account and permission set at all.
-bool RuleCovers(const Rule& rule, const Identity& who, const Account& account,
-                const PermissionSet& ps) {
-  return rule.requesters.Contains(who) && rule.accounts.Matches(account) &&
-         Contains(rule.permission_sets, ps.name);
-}
-
 // The longest duration allowed, and who sets it.
 struct Limit {
   Duration max{0};
@@ -51,46 +45,150 @@ Limit MaxDuration(const Rule& rule, const PermissionSet& ps) {
   return {rule.max_duration, "rule '" + rule.name + "'"};
 }
 
-// Checks the request against one rule that covers it.
-Status CheckRule(const Rule& rule, const PermissionSet& ps, const AccessRequest& req) {
-  Limit limit = MaxDuration(rule, ps);
-  if (req.duration > limit.max) {
-    return InvalidArgumentError("duration " + FormatDuration(req.duration) +
-                                " is longer than the " + FormatDuration(limit.max) + " that " +
-                                limit.source + " allows");
+std::string_view Trim(std::string_view s) {
+  constexpr std::string_view kBlanks = " \t\n\r\f\v";
+  std::size_t first = s.find_first_not_of(kBlanks);
+  if (first == std::string_view::npos) return {};
+  return s.substr(first, s.find_last_not_of(kBlanks) - first + 1);
+}
+
+Status TicketError(const Rule& rule, const AccessRequest& req) {
+  if (req.ticket.empty()) {
+    return InvalidArgumentError("a ticket matching " + rule.ticket_pattern +
+                                " is required (rule '" + rule.name + "')");
   }
-  if (req.duration < rule.min_duration) {
-    return InvalidArgumentError("duration " + FormatDuration(req.duration) +
-                                " is shorter than the " + FormatDuration(rule.min_duration) +
-                                " that rule '" + rule.name + "' requires");
+  bool matches = false;
+  try {
+    matches = std::regex_match(req.ticket, std::regex(rule.ticket_pattern, std::regex::ECMAScript));
+  } catch (const std::exception&) {
+    // A pattern that does not compile (config made in code) or a match that blows up fails
+    // closed.
+    return InvalidArgumentError("ticket '" + req.ticket + "' cannot be checked against " +
+                                rule.ticket_pattern);
   }
-  if (rule.reason_required && IsBlank(req.reason)) {
-    return InvalidArgumentError("a reason is required (rule '" + rule.name + "')");
-  }
-  if (!rule.ticket_pattern.empty()) {
-    if (req.ticket.empty()) {
-      return InvalidArgumentError("a ticket matching " + rule.ticket_pattern +
-                                  " is required (rule '" + rule.name + "')");
-    }
-    bool matches = false;
-    try {
-      matches =
-          std::regex_match(req.ticket, std::regex(rule.ticket_pattern, std::regex::ECMAScript));
-    } catch (const std::exception&) {
-      // A pattern that does not compile (config made in code) or a match that blows up fails
-      // closed.
-      return InvalidArgumentError("ticket '" + req.ticket + "' cannot be checked against " +
-                                  rule.ticket_pattern);
-    }
-    if (!matches) {
-      return InvalidArgumentError("ticket '" + req.ticket + "' does not match " +
-                                  rule.ticket_pattern);
-    }
+  if (!matches) {
+    return InvalidArgumentError("ticket '" + req.ticket + "' does not match " +
+                                rule.ticket_pattern);
   }
   return OkStatus();
 }
 
+Status HoursError(const Rule& rule) {
+  return InvalidArgumentError("rule '" + rule.name + "' allows requests " + rule.hours->Describe() +
+                              " only");
+}
+
+std::string TwoDigits(int n) { return (n < 10 ? "0" : "") + std::to_string(n); }
+
+std::string ClockTime(int minutes) {
+  return TwoDigits(minutes / 60) + ":" + TwoDigits(minutes % 60);
+}
+
 }  // namespace
+
+bool RuleCovers(const Rule& rule, const Identity& who, const Account& account,
+                const PermissionSet& ps) {
+  return rule.requesters.Contains(who) && rule.accounts.Matches(account) &&
+         Contains(rule.permission_sets, ps.name);
+}
+
+Status CheckRequestSize(const AccessRequest& req) {
+  // The messages echo only bounded text.
+  if (CharCount(req.reason) > kMaxReasonChars) {
+    return InvalidArgumentError("the reason is too long (at most " +
+                                std::to_string(kMaxReasonChars) + " characters)");
+  }
+  if (req.ticket.size() > kMaxTicketChars) {
+    return InvalidArgumentError("the ticket is too long (at most " +
+                                std::to_string(kMaxTicketChars) + " characters)");
+  }
+  if (req.account.size() > 256 || req.permission_set.size() > 2048) {
+    return InvalidArgumentError("the account or permission set name is too long");
+  }
+  return OkStatus();
+}
+
+std::vector<ConditionCheck> CheckConditions(const Rule& rule, const PermissionSet& ps,
+                                            const AccessRequest& req, Time now) {
+  std::vector<ConditionCheck> out;
+  auto add = [&out](std::string name, std::string limit, Status error) {
+    ConditionCheck c;
+    c.name = std::move(name);
+    c.met = error.ok();
+    c.limit = std::move(limit);
+    c.error = std::move(error);
+    out.push_back(std::move(c));
+  };
+
+  Limit limit = MaxDuration(rule, ps);
+  add("max_duration", FormatDuration(limit.max) + " (" + limit.source + ")",
+      req.duration > limit.max
+          ? InvalidArgumentError("duration " + FormatDuration(req.duration) +
+                                 " is longer than the " + FormatDuration(limit.max) + " that " +
+                                 limit.source + " allows")
+          : OkStatus());
+  add("min_duration", FormatDuration(rule.min_duration),
+      req.duration < rule.min_duration
+          ? InvalidArgumentError("duration " + FormatDuration(req.duration) +
+                                 " is shorter than the " + FormatDuration(rule.min_duration) +
+                                 " that rule '" + rule.name + "' requires")
+          : OkStatus());
+  if (rule.reason_min_length > 0) {
+    std::string n = std::to_string(rule.reason_min_length);
+    bool short_reason =
+        CharCount(Trim(req.reason)) < static_cast<std::size_t>(rule.reason_min_length);
+    add("reason", "required, at least " + n + " characters",
+        short_reason ? InvalidArgumentError("a reason of at least " + n +
+                                            " characters is required (rule '" + rule.name + "')")
+                     : OkStatus());
+  } else if (rule.reason_required) {
+    add("reason", "required",
+        IsBlank(req.reason)
+            ? InvalidArgumentError("a reason is required (rule '" + rule.name + "')")
+            : OkStatus());
+  }
+  if (!rule.ticket_pattern.empty()) add("ticket", rule.ticket_pattern, TicketError(rule, req));
+  if (rule.hours) {
+    add("hours", rule.hours->Describe(), rule.hours->Allows(now) ? OkStatus() : HoursError(rule));
+  }
+  return out;
+}
+
+bool AllowedHours::Allows(Time now) const {
+  std::chrono::sys_seconds local = zone->LocalTime(now);
+  std::chrono::sys_days day = std::chrono::floor<std::chrono::days>(local);
+  int minute = static_cast<int>((local - day) / std::chrono::minutes(1));
+  auto today = static_cast<std::size_t>(std::chrono::weekday(day).iso_encoding() - 1);
+  std::size_t yesterday = (today + 6) % 7;
+  if (from_minute < to_minute) {
+    return days[today] && minute >= from_minute && minute < to_minute;
+  }
+  // Over midnight: the evening part belongs to today's window, the morning part to
+  // yesterday's.
+  return (days[today] && minute >= from_minute) || (days[yesterday] && minute < to_minute);
+}
+
+std::string AllowedHours::Describe() const {
+  static constexpr const char* kNames[] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
+  std::string out;
+  if (std::all_of(days.begin(), days.end(), [](bool b) { return b; })) {
+    out = "daily";
+  } else {
+    for (std::size_t i = 0; i < days.size();) {
+      if (!days[i]) {
+        ++i;
+        continue;
+      }
+      std::size_t j = i;
+      while (j + 1 < days.size() && days[j + 1]) ++j;
+      if (!out.empty()) out += ',';
+      out += kNames[i];
+      if (j > i) out += std::string("-") + kNames[j];
+      i = j + 1;
+    }
+  }
+  return out + " " + ClockTime(from_minute) + "-" + ClockTime(to_minute) + " " + zone->name();
+}
 
 bool Subjects::Contains(const Identity& who) const {
   if (!who.username.empty() && policy::Contains(users, who.username)) return true;
@@ -130,18 +228,13 @@ const PermissionSet* Config::FindPermissionSet(std::string_view name_or_arn) con
 }
 
 Result<Decision> Evaluate(const Config& config, const Identity& who, const AccessRequest& req) {
-  // Bound untrusted input first; the messages echo only bounded text.
-  if (CharCount(req.reason) > kMaxReasonChars) {
-    return InvalidArgumentError("the reason is too long (at most " +
-                                std::to_string(kMaxReasonChars) + " characters)");
-  }
-  if (req.ticket.size() > kMaxTicketChars) {
-    return InvalidArgumentError("the ticket is too long (at most " +
-                                std::to_string(kMaxTicketChars) + " characters)");
-  }
-  if (req.account.size() > 256 || req.permission_set.size() > 2048) {
-    return InvalidArgumentError("the account or permission set name is too long");
-  }
+  return Evaluate(config, who, req, std::chrono::system_clock::now());
+}
+
+Result<Decision> Evaluate(const Config& config, const Identity& who, const AccessRequest& req,
+                          Time now) {
+  // Bound untrusted input first.
+  if (Status st = CheckRequestSize(req); !st.ok()) return st;
   const Account* account = config.FindAccount(req.account);
   if (account == nullptr) return InvalidArgumentError("unknown account '" + req.account + "'");
   const PermissionSet* ps = config.FindPermissionSet(req.permission_set);
@@ -156,9 +249,11 @@ Result<Decision> Evaluate(const Config& config, const Identity& who, const Acces
   Status first_error;
   for (const Rule& rule : config.rules) {
     if (!RuleCovers(rule, who, *account, *ps)) continue;
-    Status st = CheckRule(rule, *ps, req);
-    if (!st.ok()) {
-      if (first_error.ok()) first_error = st;
+    std::vector<ConditionCheck> checks = CheckConditions(rule, *ps, req, now);
+    auto unmet =
+        std::find_if(checks.begin(), checks.end(), [](const ConditionCheck& c) { return !c.met; });
+    if (unmet != checks.end()) {
+      if (first_error.ok()) first_error = unmet->error;
       continue;
     }
     Decision d;
@@ -176,9 +271,13 @@ Result<Decision> Evaluate(const Config& config, const Identity& who, const Acces
     return d;
   }
   if (!first_error.ok()) return first_error;
+  return NoRuleError(who, *account, *ps);
+}
+
+Status NoRuleError(const Identity& who, const Account& account, const PermissionSet& ps) {
   return PermissionDeniedError("no rule lets " + (who.username.empty() ? "you" : who.username) +
-                               " request " + ps->name + " on " + account->name + " (" +
-                               account->id + ")");
+                               " request " + ps.name + " on " + account.name + " (" + account.id +
+                               ")");
 }
 
 std::vector<CatalogEntry> Catalog(const Config& config, const Identity& who) {
@@ -197,13 +296,61 @@ std::vector<CatalogEntry> Catalog(const Config& config, const Identity& who) {
         e.auto_approve = !rule.break_glass && rule.approval.automatic;
         e.approvals_required = e.break_glass || e.auto_approve ? 0 : rule.approval.required;
         e.reason_required = rule.reason_required;
+        e.reason_min_length = rule.reason_min_length;
         e.ticket_pattern = rule.ticket_pattern;
+        if (rule.hours) e.hours = rule.hours->Describe();
         out.push_back(std::move(e));
         break;
       }
     }
   }
   return out;
+}
+
+Result<Duration> CheckExtension(const Config& config, const Identity& who, const GrantTerms& grant,
+                                Duration extra, Time now) {
+  if (extra.count() <= 0) {
+    return InvalidArgumentError("an extension must be longer than 0s, not " +
+                                FormatDuration(extra));
+  }
+  auto rule = std::find_if(config.rules.begin(), config.rules.end(),
+                           [&](const Rule& r) { return r.name == grant.rule; });
+  if (rule == config.rules.end()) {
+    return PermissionDeniedError("rule '" + grant.rule +
+                                 "' is no longer in the config; the grant cannot be extended");
+  }
+  const Account* account = nullptr;
+  for (const Account& a : config.accounts) {
+    if (a.id == grant.account_id) account = &a;
+  }
+  if (account == nullptr) {
+    return PermissionDeniedError("account " + grant.account_id +
+                                 " is no longer in the config; the grant cannot be extended");
+  }
+  const PermissionSet* ps = nullptr;
+  for (const PermissionSet& p : config.permission_sets) {
+    if (p.name == grant.permission_set) ps = &p;
+  }
+  if (ps == nullptr) {
+    return PermissionDeniedError("permission set '" + grant.permission_set +
+                                 "' is no longer in the config; the grant cannot be extended");
+  }
+  if (!RuleCovers(*rule, who, *account, *ps)) {
+    return PermissionDeniedError("rule '" + rule->name + "' no longer lets " +
+                                 (who.username.empty() ? "you" : who.username) + " request " +
+                                 ps->name + " on " + account->name + " (" + account->id + ")");
+  }
+  if (rule->hours && !rule->hours->Allows(now)) return HoursError(*rule);
+  Limit limit = MaxDuration(*rule, *ps);
+  // Compared without adding first, so that no sum can overflow.
+  if (grant.total > limit.max || extra > limit.max - grant.total) {
+    Duration sum = extra > Duration::max() - grant.total ? Duration::max() : grant.total + extra;
+    return InvalidArgumentError("extending by " + FormatDuration(extra) + " would make " +
+                                FormatDuration(sum) + ", longer than the " +
+                                FormatDuration(limit.max) + " in all that " + limit.source +
+                                " allows");
+  }
+  return grant.total + extra;
 }
 
 bool IsAdmin(const Config& config, const Identity& who) { return config.admins.Contains(who); }

@@ -33,15 +33,68 @@ struct Decision {
   Duration approval_timeout{0};
 };
 
-// Decides a request. Errors:
+// Decides a request made at `now`. Errors:
 // - InvalidArgument: unknown account or permission set; duration zero, below the rule's
-//   minimum or above its maximum (or the permission set's); reason missing where required;
-//   ticket missing or not matching the rule's pattern. The message says which and the limit.
+//   minimum or above its maximum (or the permission set's); reason missing or shorter than
+//   the rule's reason_min_length; ticket missing or not matching the rule's pattern; `now`
+//   outside the rule's allowed hours. The message says which and the limit.
 // - PermissionDenied: no rule lets this identity request this account and permission set.
 // When several rules match the identity, account and permission set, the first (in file order)
 // whose conditions the request meets decides; when none does, the first one's error is
 // returned.
+Result<Decision> Evaluate(const Config& config, const Identity& who, const AccessRequest& req,
+                          Time now);
+// The same at the system clock's current time (std::chrono::system_clock::now()). Kept for
+// callers that have no Clock yet; new code passes Clock::Now() to the overload above.
 Result<Decision> Evaluate(const Config& config, const Identity& who, const AccessRequest& req);
+
+// One condition of a rule, checked against a request.
+struct ConditionCheck {
+  std::string name;  // "max_duration", "min_duration", "reason", "ticket" or "hours"
+  bool met = false;
+  std::string limit;  // what the rule asks for, for people: "1h (rule 'x')", "required, at
+                      // least 20 characters", "^INC-[0-9]+$", "mon-fri 08:00-18:00 UTC"
+  Status error;       // why it is not met (what Evaluate would return); OK when met
+};
+
+// The conditions of `rule` that apply to `req` at `now`, in the order Evaluate checks them:
+// max_duration and min_duration always; reason, ticket and hours when the rule has them.
+// REQUIRES: `ps` is one of the rule's permission sets. Shared by Evaluate and Explain so that
+// they cannot disagree.
+std::vector<ConditionCheck> CheckConditions(const Rule& rule, const PermissionSet& ps,
+                                            const AccessRequest& req, Time now);
+
+// Bounds on what a requester types, checked before anything else looks at it. InvalidArgument
+// when the reason, ticket, account or permission set is too long. Shared by Evaluate and
+// Explain.
+Status CheckRequestSize(const AccessRequest& req);
+
+// The PermissionDenied Evaluate returns when no rule covers the request. Shared with Explain.
+Status NoRuleError(const Identity& who, const Account& account, const PermissionSet& ps);
+
+// Whether `rule` applies to this identity, account and permission set at all.
+bool RuleCovers(const Rule& rule, const Identity& who, const Account& account,
+                const PermissionSet& ps);
+
+// What an existing request was granted under, for an extension.
+struct GrantTerms {
+  std::string account_id;      // the account's id
+  std::string permission_set;  // the permission set's name
+  std::string rule;            // the name of the rule that decided it
+  Duration total{0};           // the duration granted so far, earlier extensions included
+};
+
+// Checks extending a grant by `extra` at `now`: the same rule must still exist and still let
+// `who` request this account and permission set, `now` must be inside its allowed hours, and
+// the new total must not pass the rule's max_duration nor the permission set's. Returns the
+// new total. Reason and ticket are not asked again.
+// Errors:
+// - InvalidArgument: `extra` not positive; the new total too long (the message names the
+//   limit and who sets it); outside the rule's hours.
+// - PermissionDenied: the rule, account or permission set is gone from the config, or the rule
+//   no longer covers `who`.
+Result<Duration> CheckExtension(const Config& config, const Identity& who, const GrantTerms& grant,
+                                Duration extra, Time now);
 
 // One thing the identity may request.
 struct CatalogEntry {
@@ -54,7 +107,9 @@ struct CatalogEntry {
   bool break_glass = false;
   int approvals_required = 0;
   bool reason_required = false;
+  int reason_min_length = 0;
   std::string ticket_pattern;
+  std::string hours;  // AllowedHours::Describe(); empty: any time
 };
 
 // Every (account, permission set) the identity may request, with the limits of the first rule

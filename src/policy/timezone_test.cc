@@ -133,7 +133,8 @@ TEST(TimeZone, BerlinAcrossBothSwitchesOf2026) {
 
 TEST(TimeZone, BerlinPastTheLastTransitionUsesTheFooterRule) {
   auto z = MustLoad("Europe/Berlin");
-  // (system_clock ends in 2262.) 2100 lies beyond the file's explicit transitions: CET-1CEST,M3.5.0,M10.5.0/3.
+  // (system_clock ends in 2262.) 2100 lies beyond the file's explicit transitions:
+  // CET-1CEST,M3.5.0,M10.5.0/3.
   EXPECT_EQ(z->OffsetAt(At("2100-03-28T00:59:59Z")), hours(1));
   EXPECT_EQ(z->OffsetAt(At("2100-03-28T01:00:00Z")), hours(2));
   EXPECT_EQ(z->OffsetAt(At("2100-10-31T00:59:59Z")), hours(2));
