@@ -17,6 +17,7 @@
 
 #include "api/server.h"
 #include "auth/auth.h"
+#include "auth/jwt.h"
 #include "aws/credentials.h"
 #include "aws/http.h"
 #include "aws/json_client.h"
@@ -311,7 +312,19 @@ int Serve(const cli::ServeOptions& opts) {
 
   std::vector<auth::DevUser> dev_users;
   if (opts.dev) dev_users = auth::DevUsers();
-  auto authenticator = auth::NewStaticAuthenticator(dev_users, holder.Get()->tokens);
+  // Static tokens (and dev users) first, then OIDC bearer tokens when auth.oidc is set.
+  std::vector<std::unique_ptr<auth::Authenticator>> authenticators;
+  authenticators.push_back(auth::NewStaticAuthenticator(dev_users, holder.Get()->tokens));
+  std::unique_ptr<aws::HttpTransport> jwks_http;
+  if (const policy::OidcConfig& oidc = holder.Get()->oidc; !oidc.Empty()) {
+    jwks_http = aws::NewCurlTransport();
+    auto verifier =
+        auth::NewOidcAuthenticator(auth::OidcSettingsFromConfig(oidc), *jwks_http, clock);
+    if (!verifier.has_value()) return Fail("auth.oidc: " + verifier.error().message());
+    authenticators.push_back(std::move(verifier).value());
+    spdlog::info("OIDC bearer tokens from issuer {} accepted", oidc.issuer);
+  }
+  auto authenticator = auth::NewChainAuthenticator(std::move(authenticators));
 
   api::HttpServerOptions http;
   http.listen = listen;
