@@ -405,6 +405,10 @@ ApiResponse ApiHandler::HandleUnchecked(const ApiRequest& request) {
           in.limit = static_cast<int>(*n);
         }
         in.cursor = Param(*params, "cursor");
+        in.review = Param(*params, "review");
+        if (!in.review.empty() && in.review != "open" && in.review != "closed") {
+          return Unprocessable("review must be open or closed");
+        }
         Result<store::RequestPage> page = workflow_.List(who, in);
         if (!page) return FromStatus(page.error());
         return JsonResponse(200, ListJson(*page));

@@ -570,6 +570,15 @@ TEST_F(ServerTest, BobClosesTheReviewOfCarolsBreakGlass) {
   EXPECT_EQ(r.body["reviewed_at"], "2026-01-01T00:01:00.000Z");
   EXPECT_EQ(r.body["history"].back()["action"], "breakglass.reviewed");
   ExpectError(Post(path, "dev-bob", "{}"), 409, "conflict");
+
+  Reply open = Get("/v1/requests?review=open", "dev-bob");
+  ASSERT_EQ(open.status, 200) << open.raw.body();
+  EXPECT_TRUE(open.body["items"].empty());
+  Reply closed = Get("/v1/requests?review=closed", "dev-carol");
+  ASSERT_EQ(closed.status, 200) << closed.raw.body();
+  ASSERT_EQ(closed.body["items"].size(), 1u);
+  EXPECT_EQ(closed.body["items"][0]["reviewed_by"], "bob");
+  ExpectError(Get("/v1/requests?review=yes", "dev-bob"), 422, "invalid_argument");
 }
 
 TEST_F(ServerTest, AliceCannotReadCarolsRequest) {

@@ -454,6 +454,9 @@ class Workflow::Impl {
     if (in.limit < 1 || in.limit > 500) {
       return InvalidArgumentError("limit must be between 1 and 500");
     }
+    if (!in.review.empty() && in.review != "open" && in.review != "closed") {
+      return InvalidArgumentError("review must be open or closed");
+    }
     auto config = config_.Get();
     store::RequestFilter f;
     f.state = in.state;
@@ -461,10 +464,11 @@ class Workflow::Impl {
     f.cursor = in.cursor;
     if (in.mine) f.requester = who.username;
     bool sees_all = policy::IsAdmin(*config, who) || policy::IsAuditor(*config, who);
-    if (in.mine || sees_all) return store_.ListRequests(f);
+    if (in.review.empty() && (in.mine || sees_all)) return store_.ListRequests(f);
 
-    // Everyone else sees their own requests and those they may approve: page through the
-    // store, keeping what is visible, until the page is full.
+    // Everyone else sees their own requests and those they may approve, and the store does not
+    // index reviews: page through the store, keeping what is visible and asked for, until the
+    // page is full.
     store::RequestPage out;
     f.limit = 500;
     constexpr int kMaxScannedPages = 40;
@@ -472,6 +476,7 @@ class Workflow::Impl {
       JIT_ASSIGN_OR_RETURN(store::RequestPage p, store_.ListRequests(f));
       for (auto& r : p.items) {
         if (!MaySee(*config, who, r)) continue;
+        if (!in.review.empty() && r.review_state != in.review) continue;
         out.items.push_back(std::move(r));
         if (static_cast<int>(out.items.size()) == in.limit) {
           out.next_cursor = out.items.back().id;

@@ -26,7 +26,9 @@ struct SubmitInput {
 struct ListInput {
   std::optional<store::RequestState> state;
   bool mine = false;  // only the caller's own requests
-  int limit = 50;     // 1..500
+  // "open" or "closed": only break-glass requests whose post-incident review is so; empty: all.
+  std::string review;
+  int limit = 50;  // 1..500
   std::string cursor;
 };
 

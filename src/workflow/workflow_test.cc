@@ -510,6 +510,29 @@ TEST_F(WorkflowTest, BreakGlassOpensAReviewThatAnApproverCloses) {
   EXPECT_THAT(workflow_.Review(kBob, r.id, "again"), StatusIs(StatusCode::kFailedPrecondition));
 }
 
+TEST_F(WorkflowTest, ListFiltersByReviewState) {
+  auto open = Submit(kCarol, "prod", "BreakGlass", minutes(10), "outage");
+  auto closed = Submit(kCarol, "sandbox", "BreakGlass", minutes(10), "outage 2");
+  Submit(kAlice, "sandbox", "ReadOnly", minutes(10));
+  ASSERT_OK(workflow_.Review(kBob, closed.id, "fine"));
+  ListInput in;
+  in.review = "open";
+  for (const auto& who : {kBob, kCarol, kEve}) {
+    auto page = workflow_.List(who, in);
+    ASSERT_OK(page);
+    ASSERT_EQ(page->items.size(), 1u) << who.username;
+    EXPECT_EQ(page->items[0].id, open.id);
+  }
+  in.review = "closed";
+  auto page = workflow_.List(kBob, in);
+  ASSERT_OK(page);
+  ASSERT_EQ(page->items.size(), 1u);
+  EXPECT_EQ(page->items[0].id, closed.id);
+  EXPECT_TRUE(workflow_.List(kAlice, in)->items.empty());
+  in.review = "maybe";
+  EXPECT_THAT(workflow_.List(kBob, in), StatusIs(StatusCode::kInvalidArgument));
+}
+
 TEST_F(WorkflowTest, OnlyBreakGlassRequestsHaveAReview) {
   auto r = Submit(kAlice, "sandbox", "ReadOnly", minutes(10));
   EXPECT_EQ(r.review_state, "");
