@@ -161,9 +161,9 @@ class Workflow::Impl {
                                   "' has no Identity Center principal and cannot hold access");
     }
     policy::AccessRequest ask{in.account, in.permission_set, in.duration, in.reason, in.ticket};
-    JIT_ASSIGN_OR_RETURN(policy::Decision d, policy::Evaluate(*config, who, ask));
-
     Time now = clock_.Now();
+    JIT_ASSIGN_OR_RETURN(policy::Decision d, policy::Evaluate(*config, who, ask, now));
+
     Request r;
     r.id = NewId("req_", now);
     r.requester = who.username;
@@ -373,19 +373,20 @@ class Workflow::Impl {
         return PermissionDeniedError("only the requester can extend request " + r.id);
       }
       if (r.state != RequestState::kActive || !r.expires_at) return WrongState(r, "active");
-      // The same rule must admit the longer total, as if it had been asked for at the start.
-      Duration total = std::chrono::seconds(r.duration_seconds) + extra_s;
-      policy::AccessRequest ask{r.account_id, r.permission_set_name, total, r.reason, r.ticket};
-      JIT_ASSIGN_OR_RETURN(policy::Decision d, policy::Evaluate(*config, who, ask));
-      if (d.rule == nullptr || d.rule->name != r.rule) {
-        return InvalidArgumentError("rule " + r.rule + " does not allow " + FormatDuration(total) +
-                                    " in all for request " + r.id);
+      // The rule that admitted the request must still cover it, now, for the longer total.
+      Time now = clock_.Now();
+      policy::GrantTerms grant{r.account_id, r.permission_set_name, r.rule,
+                               std::chrono::seconds(r.duration_seconds)};
+      JIT_RETURN_IF_ERROR(policy::CheckExtension(*config, who, grant, extra_s, now).error());
+      auto rule = std::find_if(config->rules.begin(), config->rules.end(),
+                               [&r](const policy::Rule& x) { return x.name == r.rule; });
+      if (rule == config->rules.end()) {
+        return PermissionDeniedError("rule " + r.rule + " is no longer in the config");
       }
-      if (!d.auto_approve && !d.break_glass) {
+      if (!rule->approval.automatic && !rule->break_glass) {
         return FailedPreconditionError("extensions of rule " + r.rule +
                                        " need approval, which is not supported yet");
       }
-      Time now = clock_.Now();
       r.duration_seconds += extra_s.count();
       r.expires_at = *r.expires_at + extra_s;
       JIT_RETURN_IF_ERROR(AppendEvent(tx, now, who.username, "request.extended", r.id, "info",

@@ -78,9 +78,10 @@ class Workflow final : public scheduler::JobRunner {
                                 const std::string& reason);
 
   // Only the requester, while active: the access lasts `extra` longer (whole seconds, at least
-  // one). The rule that admitted the request must still admit it for the new total duration
-  // (policy::Evaluate); InvalidArgument when the total is above the rule's or the permission
-  // set's maximum, or when another rule would be needed. Extensions of rules with approvers
+  // one). The rule that admitted the request must still cover the caller, now, for the new
+  // total (policy::CheckExtension): InvalidArgument when the total is above the rule's or the
+  // permission set's maximum or outside the rule's hours, PermissionDenied when the rule no
+  // longer covers the caller. Extensions of rules with approvers
   // would need a new approval, which is not supported yet: FailedPrecondition. Auto-approved
   // and break-glass grants extend at once. Moves the expiry (and its revoke job) and audits
   // "request.extended".
