@@ -266,6 +266,7 @@ int DoRequest(const Context& ctx, const RequestArgs& args) {
 struct ListArgs {
   std::string state;
   bool mine = false;
+  std::string review;
   int limit = 0;
   std::string cursor;
 };
@@ -275,6 +276,7 @@ int DoList(const Context& ctx, const ListArgs& args) {
   std::string query;
   if (!args.state.empty()) AddQuery(query, "state", args.state);
   if (args.mine) AddQuery(query, "mine", "true");
+  if (!args.review.empty()) AddQuery(query, "review", args.review);
   if (args.limit > 0) AddQuery(query, "limit", std::to_string(args.limit));
   if (!args.cursor.empty()) AddQuery(query, "cursor", args.cursor);
   CallResult listed = Call(ctx, "GET", "/v1/requests" + query, std::nullopt);
@@ -447,6 +449,10 @@ int RunOrThrow(int argc, const char* const* argv, std::ostream& out, std::ostrea
   CLI::App* ls_cmd = app.add_subcommand("ls", "List requests");
   ls_cmd->add_option("--state", list_args.state, "Only requests in this state");
   ls_cmd->add_flag("--mine", list_args.mine, "Only my requests");
+  ls_cmd
+      ->add_option("--review", list_args.review,
+                   "Only break-glass requests whose review is open or closed")
+      ->check(CLI::IsMember({"open", "closed"}));
   ls_cmd->add_option("--limit", list_args.limit, "At most this many")->check(WholeNumberAtLeast(1));
   ls_cmd->add_option("--cursor", list_args.cursor, "Continue from a previous page");
 

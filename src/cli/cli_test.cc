@@ -424,6 +424,15 @@ TEST_F(CliTest, LsSendsTheFiltersAsQuery) {
   EXPECT_THAT(o.out, HasSubstr("--cursor c2"));
 }
 
+TEST_F(CliTest, LsReviewOpenAsksForOpenReviews) {
+  server_.Respond(200, json{{"items", json::array()}, {"next_cursor", nullptr}});
+  Outcome o = RunCli({"ls", "--review", "open"});
+  EXPECT_EQ(o.code, 0) << o.err;
+  EXPECT_EQ(server_.Only().path, "/v1/requests?review=open");
+  o = RunCli({"ls", "--review", "maybe"});
+  EXPECT_EQ(o.code, 2);
+}
+
 TEST_F(CliTest, LsAlignsColumns) {
   json longer = Request("r-1000000", "pending");
   server_.Respond(200, json{{"items", json::array({Request("r-1", "active"), longer})},
