@@ -156,6 +156,27 @@ class DevFlowTest(unittest.TestCase):
                            "--reason", "x")
         self.assertNotEqual(code, 0)
 
+    def test_policy_explain_is_a_dry_run(self):
+        code, out, err = cli(self.url, "dev-alice", "policy", "explain", "--account", "prod",
+                             "--permission-set", "Admin", "--for", "30m", "--reason", "x")
+        self.assertEqual(code, 0, err)
+        self.assertIn("prod-admin", out)
+        self.assertIn("outcome: needs 1 approval from groups approvers", out)
+        # Explaining for someone else takes an admin or an auditor.
+        code, _, err = cli(self.url, "dev-alice", "policy", "explain", "--user", "bob",
+                           "--account", "prod", "--permission-set", "Admin")
+        self.assertNotEqual(code, 0)
+        self.assertIn("only admins and auditors", err)
+        got = self.cli_json("dev-carol", "policy", "explain", "--user", "dave", "--groups",
+                            "engineers", "--account", "sandbox", "--permission-set", "ReadOnly",
+                            "--for", "9h")
+        self.assertEqual(got["outcome"], "refused")
+        self.assertIn("8h", got["refusal"]["message"])
+        # Nothing was requested.
+        status, listed = http(self.url, "GET", "/v1/requests?mine=true", token="dev-carol")
+        self.assertEqual(status, 200)
+        self.assertFalse(any(r["requester"] == "dave" for r in listed["items"]))
+
     def test_health_and_readiness(self):
         self.assertEqual(http(self.url, "GET", "/healthz")[0], 200)
         self.assertEqual(http(self.url, "GET", "/readyz")[0], 200)

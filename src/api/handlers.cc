@@ -142,6 +142,7 @@ enum class Route {
   kMe,
   kAudit,
   kAuditVerify,
+  kPolicyExplain,
 };
 
 struct Match {
@@ -182,6 +183,8 @@ Match MatchRoute(std::string_view path) {
     m = {Route::kAudit, "GET"};
   } else if (is({"v1", "audit", "verify"})) {
     m = {Route::kAuditVerify, "GET"};
+  } else if (is({"v1", "policy", "explain"})) {
+    m = {Route::kPolicyExplain, "POST"};
   }
   return m;
 }
@@ -524,6 +527,54 @@ ApiResponse ApiHandler::HandleUnchecked(const ApiRequest& request) {
                        "only admins and auditors can read the audit trail");
         }
         return Error(501, "not_implemented", "audit verification is not supported yet");
+      }
+      case Route::kPolicyExplain: {
+        // {user?, groups?, account, permission_set, duration?, reason?, ticket?}
+        Result<json> body = ParseJsonObject(request.body);
+        if (!body) return BadRequest(body.error().message());
+        policy::Identity subject = who;
+        policy::AccessRequest ask;
+        bool groups_given = false;
+        for (const auto& [key, value] : body->items()) {
+          if (key == "duration") {
+            if (!value.is_string() && !value.is_number_integer()) {
+              return BadRequest("duration must be a string such as \"30m\" or whole seconds");
+            }
+            Result<Duration> d = SubmitDuration(value);
+            if (!d) return Unprocessable(d.error().message());
+            ask.duration = *d;
+            continue;
+          }
+          if (key == "groups") {
+            if (!value.is_array()) return BadRequest("groups must be an array of strings");
+            subject.groups.clear();
+            for (const json& g : value) {
+              if (!g.is_string()) return BadRequest("groups must be an array of strings");
+              subject.groups.push_back(g.get<std::string>());
+            }
+            groups_given = true;
+            continue;
+          }
+          std::string* field = key == "user"             ? &subject.username
+                               : key == "account"        ? &ask.account
+                               : key == "permission_set" ? &ask.permission_set
+                               : key == "reason"         ? &ask.reason
+                               : key == "ticket"         ? &ask.ticket
+                                                         : nullptr;
+          if (field == nullptr) return BadRequest("unknown field \"" + key + "\"");
+          if (!value.is_string()) return BadRequest(key + " must be a string");
+          *field = value.get<std::string>();
+        }
+        if (subject.username.empty()) return Unprocessable("user must not be empty");
+        if (ask.account.empty()) return Unprocessable("account is required");
+        if (ask.permission_set.empty()) return Unprocessable("permission_set is required");
+        // Someone else's groups are what the caller says they are (none unless given).
+        if (subject.username != who.username && !groups_given) subject.groups.clear();
+        Result<workflow::ExplainView> view = workflow_.Explain(who, subject, ask);
+        if (!view) return FromStatus(view.error());
+        json out = view->explanation.ToJson();
+        out["text"] = view->explanation.ToText();
+        return JsonResponse(200, out);
       }
       case Route::kNone:
       case Route::kHealthz:

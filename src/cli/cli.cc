@@ -346,6 +346,36 @@ int DoGet(const Context& ctx, const std::string& path,
   return kExitOk;
 }
 
+struct ExplainArgs {
+  std::string user;
+  std::vector<std::string> groups;
+  bool groups_given = false;
+  std::string account;
+  std::string permission_set;
+  std::string duration;
+  std::string reason;
+  std::string ticket;
+};
+
+// policy explain: POST /v1/policy/explain; the table form is the server's own text.
+int DoExplain(const Context& ctx, const ExplainArgs& args) {
+  if (!NeedToken(ctx)) return kExitUsage;
+  json body = {{"account", args.account}, {"permission_set", args.permission_set}};
+  if (!args.user.empty()) body["user"] = args.user;
+  if (args.groups_given) body["groups"] = args.groups;
+  if (!args.duration.empty()) body["duration"] = args.duration;
+  if (!args.reason.empty()) body["reason"] = args.reason;
+  if (!args.ticket.empty()) body["ticket"] = args.ticket;
+  CallResult got = Call(ctx, "POST", "/v1/policy/explain", body);
+  if (!got.answer.has_value()) return got.exit_code;
+  if (ctx.Json()) {
+    PrintJson(ctx, *got.answer);
+  } else {
+    *ctx.out << Field(got.answer->body, "text");
+  }
+  return kExitOk;
+}
+
 int DoAuditVerify(const Context& ctx) {
   if (!NeedToken(ctx)) return kExitUsage;
   CallResult got = Call(ctx, "GET", "/v1/audit/verify", std::nullopt);
@@ -501,6 +531,21 @@ int RunOrThrow(int argc, const char* const* argv, std::ostream& out, std::ostrea
       ->check(WholeNumberAtLeast(1));
   CLI::App* audit_verify_cmd = audit_cmd->add_subcommand("verify", "Check the hash chain");
 
+  ExplainArgs explain_args;
+  std::string explain_groups;
+  CLI::App* policy_cmd = app.add_subcommand("policy", "Policy tools");
+  policy_cmd->require_subcommand(0, 1);
+  CLI::App* explain_cmd = policy_cmd->add_subcommand(
+      "explain", "Which rule would decide a request, and what it would need (a dry run)");
+  explain_cmd->add_option("--user", explain_args.user, "Who asks (default: you)");
+  explain_cmd->add_option("--groups", explain_groups, "Their groups, comma-separated");
+  explain_cmd->add_option("--account", explain_args.account, "Account id or name")->required();
+  explain_cmd->add_option("--permission-set", explain_args.permission_set, "Name or ARN")
+      ->required();
+  explain_cmd->add_option("--for", explain_args.duration, "Duration, e.g. 30m");
+  explain_cmd->add_option("--reason", explain_args.reason, "The reason they would give");
+  explain_cmd->add_option("--ticket", explain_args.ticket, "The ticket they would give");
+
   std::string config_file;
   CLI::App* config_cmd = app.add_subcommand("config", "Config file tools");
   config_cmd->require_subcommand(0, 1);
@@ -602,6 +647,29 @@ int RunOrThrow(int argc, const char* const* argv, std::ostream& out, std::ostrea
     return DoGet(ctx, "/v1/audit" + query, PrintAudit);
   }
   if (audit_verify_cmd->parsed()) return DoAuditVerify(ctx);
+  if (explain_cmd->parsed()) {
+    if (!explain_args.duration.empty()) {
+      if (Result<Duration> d = ParseDuration(explain_args.duration); !d.has_value()) {
+        err << "jit: --for: " << OneLine(d.error().message()) << '\n';
+        return kExitUsage;
+      }
+    }
+    if (explain_cmd->count("--groups") > 0) {
+      explain_args.groups_given = true;
+      std::string_view rest = explain_groups;
+      while (!rest.empty()) {
+        std::size_t comma = rest.find(',');
+        std::string_view g = rest.substr(0, comma);
+        if (!g.empty()) explain_args.groups.emplace_back(g);
+        rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+      }
+    }
+    return DoExplain(ctx, explain_args);
+  }
+  if (policy_cmd->parsed()) {
+    err << "jit: policy needs a command: explain (see jit policy --help)\n";
+    return kExitUsage;
+  }
   if (config_check_cmd->parsed()) {
     return DoConfigCheck(ctx, config_file, config_check_aws, commands);
   }

@@ -491,6 +491,18 @@ class Workflow::Impl {
     return out;
   }
 
+  Result<ExplainView> Explain(const policy::Identity& who, const policy::Identity& subject,
+                              const policy::AccessRequest& ask) {
+    auto config = config_.Get();
+    if (subject.username != who.username && !policy::IsAdmin(*config, who) &&
+        !policy::IsAuditor(*config, who)) {
+      return PermissionDeniedError(
+          "only admins and auditors can explain the policy for someone else");
+    }
+    policy::Explanation e = policy::Explain(*config, subject, ask, clock_.Now());
+    return ExplainView{std::move(config), std::move(e)};
+  }
+
   Result<std::vector<AuditEvent>> Audit(const policy::Identity& who, std::int64_t after_seq,
                                         int limit) {
     auto config = config_.Get();
@@ -1022,6 +1034,10 @@ Result<RequestView> Workflow::Get(const policy::Identity& who, const std::string
 }
 Result<store::RequestPage> Workflow::List(const policy::Identity& who, const ListInput& in) {
   return impl_->List(who, in);
+}
+Result<ExplainView> Workflow::Explain(const policy::Identity& who, const policy::Identity& subject,
+                                      const policy::AccessRequest& ask) {
+  return impl_->Explain(who, subject, ask);
 }
 Result<std::vector<store::AuditEvent>> Workflow::Audit(const policy::Identity& who,
                                                        std::int64_t after_seq, int limit) {

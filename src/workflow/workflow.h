@@ -8,6 +8,7 @@
 #include "core/clock.h"
 #include "core/result.h"
 #include "policy/config.h"
+#include "policy/explain.h"
 #include "policy/policy.h"
 #include "provider/provider.h"
 #include "scheduler/scheduler.h"
@@ -36,6 +37,12 @@ struct ListInput {
 struct RequestView {
   store::Request request;
   std::vector<store::AuditEvent> history;
+};
+
+// A policy dry run, with the config it was made against (the explanation points into it).
+struct ExplainView {
+  std::shared_ptr<const policy::Config> config;
+  policy::Explanation explanation;
 };
 
 struct WorkflowOptions {
@@ -97,6 +104,12 @@ class Workflow final : public scheduler::JobRunner {
   // review them). Another's request reads as NotFound.
   Result<RequestView> Get(const policy::Identity& who, const std::string& id);
   Result<store::RequestPage> List(const policy::Identity& who, const ListInput& in);
+  // What the policy in force would decide for `subject` asking for `ask` now, rule by rule
+  // (`jit policy explain`). Anyone may explain for themselves; explaining for someone else takes
+  // an admin or an auditor (PermissionDenied otherwise). Nothing is written.
+  Result<ExplainView> Explain(const policy::Identity& who, const policy::Identity& subject,
+                              const policy::AccessRequest& ask);
+
   // Admins and auditors only (PermissionDenied otherwise).
   Result<std::vector<store::AuditEvent>> Audit(const policy::Identity& who, std::int64_t after_seq,
                                                int limit);
