@@ -55,7 +55,7 @@ std::string FormatRfc3339(Time t) {
   unsigned mo = 0;
   unsigned d = 0;
   CivilFromDays(days, y, mo, d);
-  char buf[40];
+  char buf[96];  // room for any int64 fields, so -O2 format-truncation analysis is satisfied
   std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lld.%03lldZ",
                 static_cast<long long>(y), mo, d, static_cast<long long>(rem / 3600000),
                 static_cast<long long>(rem / 60000 % 60), static_cast<long long>(rem / 1000 % 60),
