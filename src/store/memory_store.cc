@@ -25,11 +25,17 @@ Request Normalized(Request r) {
   r.created_at = Ms(r.created_at);
   for (Approval& a : r.approvals) a.at = Ms(a.at);
   r.approval_deadline = Ms(r.approval_deadline);
+  r.start_at = Ms(r.start_at);
   r.decided_at = Ms(r.decided_at);
   r.activated_at = Ms(r.activated_at);
   r.expires_at = Ms(r.expires_at);
   r.ended_at = Ms(r.ended_at);
   r.reviewed_at = Ms(r.reviewed_at);
+  if (r.extension.has_value()) {
+    r.extension->requested_at = Ms(r.extension->requested_at);
+    r.extension->deadline = Ms(r.extension->deadline);
+    for (Approval& a : r.extension->approvals) a.at = Ms(a.at);
+  }
   return r;
 }
 

@@ -37,6 +37,15 @@ struct Approval {
   Time at;
 };
 
+// An extension of an active grant that waits for approval (rules with approvers). Only one at a
+// time; it lapses at `deadline` (never later than the grant's expiry) unless approved before.
+struct PendingExtension {
+  std::int64_t seconds = 0;         // how much longer the grant would last, at least 1
+  Time requested_at;                // when the requester asked
+  Time deadline;                    // approvals from then on are refused
+  std::vector<Approval> approvals;  // distinct approvers so far
+};
+
 // One access request, as it stands now. Its history is the audit events that name it.
 struct Request {
   std::string id;            // "req_" + 26 characters (core/ids.h)
@@ -58,6 +67,7 @@ struct Request {
   RequestState state = RequestState::kPending;
   Time created_at;
   std::optional<Time> approval_deadline;  // pending requests time out then
+  std::optional<Time> start_at;           // a scheduled start: no grant is made before it
   std::optional<Time> decided_at;         // approved, denied, cancelled or timed out
   std::optional<Time> activated_at;       // the assignment exists from then on
   std::optional<Time> expires_at;         // activated_at + duration
@@ -73,7 +83,9 @@ struct Request {
   std::string reviewed_by;          // who closed the review
   std::string review_comment;       // what they wrote
   std::optional<Time> reviewed_at;  // when
-  std::int64_t version = 0;         // bumped by every update (optimistic concurrency)
+  // An extension the requester asked for that still waits for approval; none most of the time.
+  std::optional<PendingExtension> extension;
+  std::int64_t version = 0;  // bumped by every update (optimistic concurrency)
 };
 
 // One entry of the append-only, hash-chained audit trail.

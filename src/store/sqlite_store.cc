@@ -20,6 +20,7 @@
 #include "audit/chain.h"
 #include "core/check.h"
 #include "core/ids.h"
+#include "store/codec.h"
 
 namespace jit::store {
 namespace {
@@ -268,108 +269,12 @@ class Conn {
 // ---------------------------------------------------------------------------------------------
 // Rows.
 
-Json TimeJson(const std::optional<Time>& t) {
-  return t.has_value() ? Json(ToUnixMillis(*t)) : Json(nullptr);
-}
-std::optional<Time> OptionalTimeFromJson(const Json& j, const char* key) {
-  auto it = j.find(key);
-  if (it == j.end() || it->is_null()) return std::nullopt;
-  return FromUnixMillis(it->get<std::int64_t>());
-}
-
-// The whole request as JSON text. InvalidArgument when it holds text that is not UTF-8.
-Result<std::string> RequestToJson(const Request& r) {
-  try {
-    Json approvals = Json::array();
-    for (const Approval& a : r.approvals) {
-      approvals.push_back(
-          {{"approver", a.approver}, {"comment", a.comment}, {"at", ToUnixMillis(a.at)}});
-    }
-    Json j = {
-        {"id", r.id},
-        {"requester", r.requester},
-        {"principal_id", r.principal_id},
-        {"account_id", r.account_id},
-        {"account_name", r.account_name},
-        {"permission_set_name", r.permission_set_name},
-        {"permission_set_arn", r.permission_set_arn},
-        {"duration_seconds", r.duration_seconds},
-        {"reason", r.reason},
-        {"ticket", r.ticket},
-        {"rule", r.rule},
-        {"break_glass", r.break_glass},
-        {"approvals_required", r.approvals_required},
-        {"approver_users", r.approver_users},
-        {"approver_groups", r.approver_groups},
-        {"approvals", std::move(approvals)},
-        {"state", RequestStateName(r.state)},
-        {"created_at", ToUnixMillis(r.created_at)},
-        {"approval_deadline", TimeJson(r.approval_deadline)},
-        {"decided_at", TimeJson(r.decided_at)},
-        {"activated_at", TimeJson(r.activated_at)},
-        {"expires_at", TimeJson(r.expires_at)},
-        {"ended_at", TimeJson(r.ended_at)},
-        {"decided_by", r.decided_by},
-        {"end_reason", r.end_reason},
-        {"failure_reason", r.failure_reason},
-        {"grant_operation_id", r.grant_operation_id},
-        {"revoke_operation_id", r.revoke_operation_id},
-        {"review_state", r.review_state},
-        {"reviewed_by", r.reviewed_by},
-        {"review_comment", r.review_comment},
-        {"reviewed_at", TimeJson(r.reviewed_at)},
-    };
-    return j.dump();
-  } catch (const Json::exception& e) {
-    return InvalidArgumentError(std::string("request " + r.id + " cannot be stored: ") + e.what());
-  }
-}
-
 Result<Request> RequestFromRow(const Stmt& row) {
   // Columns: id, requester, state, version, data.
   Request r;
-  try {
-    Json j = Json::parse(row.Text(4));
-    r.principal_id = j.value("principal_id", "");
-    r.account_id = j.value("account_id", "");
-    r.account_name = j.value("account_name", "");
-    r.permission_set_name = j.value("permission_set_name", "");
-    r.permission_set_arn = j.value("permission_set_arn", "");
-    r.duration_seconds = j.value("duration_seconds", std::int64_t{0});
-    r.reason = j.value("reason", "");
-    r.ticket = j.value("ticket", "");
-    r.rule = j.value("rule", "");
-    r.break_glass = j.value("break_glass", false);
-    r.approvals_required = j.value("approvals_required", 0);
-    r.approver_users = j.value("approver_users", std::vector<std::string>{});
-    r.approver_groups = j.value("approver_groups", std::vector<std::string>{});
-    if (auto it = j.find("approvals"); it != j.end()) {
-      for (const Json& a : *it) {
-        r.approvals.push_back({a.at("approver").get<std::string>(),
-                               a.at("comment").get<std::string>(),
-                               FromUnixMillis(a.at("at").get<std::int64_t>())});
-      }
-    }
-    r.created_at = FromUnixMillis(j.value("created_at", std::int64_t{0}));
-    r.approval_deadline = OptionalTimeFromJson(j, "approval_deadline");
-    r.decided_at = OptionalTimeFromJson(j, "decided_at");
-    r.activated_at = OptionalTimeFromJson(j, "activated_at");
-    r.expires_at = OptionalTimeFromJson(j, "expires_at");
-    r.ended_at = OptionalTimeFromJson(j, "ended_at");
-    r.decided_by = j.value("decided_by", "");
-    r.end_reason = j.value("end_reason", "");
-    r.failure_reason = j.value("failure_reason", "");
-    r.grant_operation_id = j.value("grant_operation_id", "");
-    r.revoke_operation_id = j.value("revoke_operation_id", "");
-    r.review_state = j.value("review_state", "");
-    r.reviewed_by = j.value("reviewed_by", "");
-    r.review_comment = j.value("review_comment", "");
-    r.reviewed_at = OptionalTimeFromJson(j, "reviewed_at");
-  } catch (const Json::exception& e) {
-    return InternalError("request " + row.Text(0) + " is damaged: " + e.what());
-  }
-  // The indexed columns are the truth; the JSON holds the rest.
   r.id = row.Text(0);
+  JIT_RETURN_IF_ERROR(DecodeRequestData(row.Text(4), r));
+  // The indexed columns are the truth; the JSON holds the rest.
   r.requester = row.Text(1);
   std::optional<RequestState> state = ParseRequestState(row.Text(2));
   if (!state.has_value()) return InternalError("request " + r.id + " has an unknown state");
@@ -504,7 +409,7 @@ class SqliteTx final : public Tx {
 
   Status InsertRequest(const Request& r) override {
     if (r.id.empty()) return InvalidArgumentError("request id is empty");
-    JIT_ASSIGN_OR_RETURN(std::string data, RequestToJson(r));
+    JIT_ASSIGN_OR_RETURN(std::string data, EncodeRequestData(r));
     JIT_SQL_STMT(stmt, conn_,
                  "INSERT INTO requests (id, requester, state, created_at_ms, version, data) "
                  "VALUES (?1, ?2, ?3, ?4, 1, ?5)");
@@ -521,7 +426,7 @@ class SqliteTx final : public Tx {
   }
 
   Status UpdateRequest(Request& r) override {
-    JIT_ASSIGN_OR_RETURN(std::string data, RequestToJson(r));
+    JIT_ASSIGN_OR_RETURN(std::string data, EncodeRequestData(r));
     JIT_SQL_STMT(stmt, conn_,
                  "UPDATE requests SET requester = ?2, state = ?3, created_at_ms = ?4, "
                  "version = version + 1, data = ?5 WHERE id = ?1 AND version = ?6");

@@ -119,6 +119,11 @@ class StoreConformance : public ::testing::Test {
     r.reviewed_by = "carol";
     r.review_comment = "post-incident review \xc3\xa9";
     r.reviewed_at = clock_.Now() + Duration(5000);
+    r.start_at = clock_.Now() + Duration(3'600'123);
+    r.extension = PendingExtension{900,
+                                   clock_.Now() + Duration(7),
+                                   clock_.Now() + Duration(900'007),
+                                   {{"carol", "fine \xc3\xa9", clock_.Now() + Duration(8)}}};
     return r;
   }
 
@@ -207,6 +212,19 @@ void ExpectSameRequest(const Request& a, const Request& b) {
   EXPECT_EQ(a.reviewed_by, b.reviewed_by);
   EXPECT_EQ(a.review_comment, b.review_comment);
   EXPECT_EQ(a.reviewed_at, b.reviewed_at);
+  EXPECT_EQ(a.start_at, b.start_at);
+  ASSERT_EQ(a.extension.has_value(), b.extension.has_value());
+  if (a.extension.has_value()) {
+    EXPECT_EQ(a.extension->seconds, b.extension->seconds);
+    EXPECT_EQ(a.extension->requested_at, b.extension->requested_at);
+    EXPECT_EQ(a.extension->deadline, b.extension->deadline);
+    ASSERT_EQ(a.extension->approvals.size(), b.extension->approvals.size());
+    for (std::size_t i = 0; i < a.extension->approvals.size(); ++i) {
+      EXPECT_EQ(a.extension->approvals[i].approver, b.extension->approvals[i].approver);
+      EXPECT_EQ(a.extension->approvals[i].comment, b.extension->approvals[i].comment);
+      EXPECT_EQ(a.extension->approvals[i].at, b.extension->approvals[i].at);
+    }
+  }
   EXPECT_EQ(a.version, b.version);
 }
 
@@ -273,6 +291,21 @@ TYPED_TEST(StoreConformance, UpdateBumpsVersionAndStaleUpdateIsAborted) {
               StatusIs(StatusCode::kAborted));
   EXPECT_EQ(this->store().GetRequest(r.id)->state, RequestState::kApproved);
   EXPECT_EQ(this->store().GetRequest(r.id)->version, 2);
+}
+
+TYPED_TEST(StoreConformance, UpdateClearsAPendingExtensionAndTheStart) {
+  Request r = this->MakeRequest();
+  ASSERT_OK(this->Insert(r));
+  Request got = *this->store().GetRequest(r.id);
+  ASSERT_TRUE(got.extension.has_value());
+  got.extension.reset();
+  got.start_at.reset();
+  ASSERT_OK(this->store().Transact([&](Tx& tx) { return tx.UpdateRequest(got); }));
+  Result<Request> again = this->store().GetRequest(r.id);
+  ASSERT_OK(again);
+  EXPECT_FALSE(again->extension.has_value());
+  EXPECT_FALSE(again->start_at.has_value());
+  ExpectSameRequest(*again, got);
 }
 
 TYPED_TEST(StoreConformance, UpdatingAMissingRequestIsNotFound) {
