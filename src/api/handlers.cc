@@ -18,6 +18,7 @@
 #include "api/json.h"
 #include "core/duration.h"
 #include "core/ids.h"
+#include "core/time_format.h"
 #include "policy/policy.h"
 #include "store/model.h"
 
@@ -236,9 +237,19 @@ Result<std::string> StringField(const json& body, const char* name) {
 struct SubmitBody {
   workflow::SubmitInput input;
   bool has_duration = false;
-  bool has_start_at = false;
-  json duration;  // string or integer, checked by the caller
+  json duration;         // string or integer, checked by the caller
+  std::string start_at;  // RFC 3339 text, checked by the caller; empty: at once
 };
+
+// A time a caller sends ("start_at"): an RFC 3339 string. InvalidArgument (422) when the text
+// is not one; the caller has checked that it is a string.
+Result<Time> ParseTimeValue(const std::string& name, const std::string& text) {
+  Result<Time> t = ParseRfc3339(text);
+  if (!t.has_value()) {
+    return InvalidArgumentError(name + " must be an RFC 3339 time like \"2026-12-01T09:00:00Z\"");
+  }
+  return t;
+}
 
 Result<SubmitBody> DecodeSubmit(const json& body) {
   JIT_RETURN_IF_ERROR(CheckKnownFields(
@@ -248,8 +259,7 @@ Result<SubmitBody> DecodeSubmit(const json& body) {
   JIT_ASSIGN_OR_RETURN(out.input.permission_set, StringField(body, "permission_set"));
   JIT_ASSIGN_OR_RETURN(out.input.reason, StringField(body, "reason"));
   JIT_ASSIGN_OR_RETURN(out.input.ticket, StringField(body, "ticket"));
-  auto start_at = body.find("start_at");
-  out.has_start_at = start_at != body.end() && !start_at->is_null();
+  JIT_ASSIGN_OR_RETURN(out.start_at, StringField(body, "start_at"));
   auto duration = body.find("duration");
   if (duration != body.end() && !duration->is_null()) {
     if (!duration->is_string() && !duration->is_number_integer()) {
@@ -365,13 +375,17 @@ ApiResponse ApiHandler::HandleUnchecked(const ApiRequest& request) {
           Result<SubmitBody> decoded = DecodeSubmit(*body);
           if (!decoded) return BadRequest(decoded.error().message());
           SubmitBody& in = *decoded;
-          if (in.has_start_at) return Unprocessable("start_at is not supported yet");
           if (in.input.account.empty()) return Unprocessable("account is required");
           if (in.input.permission_set.empty()) return Unprocessable("permission_set is required");
           if (!in.has_duration) return Unprocessable("duration is required");
           Result<Duration> duration = SubmitDuration(in.duration);
           if (!duration) return Unprocessable(duration.error().message());
           in.input.duration = *duration;
+          if (!in.start_at.empty()) {
+            Result<Time> start = ParseTimeValue("start_at", in.start_at);
+            if (!start) return Unprocessable(start.error().message());
+            in.input.start_at = *start;
+          }
           Result<store::Request> created = workflow_.Submit(who, in.input);
           if (!created) return FromStatus(created.error());
           // Answer with the history too, like every other single-request answer; the request
@@ -543,6 +557,14 @@ ApiResponse ApiHandler::HandleUnchecked(const ApiRequest& request) {
             Result<Duration> d = SubmitDuration(value);
             if (!d) return Unprocessable(d.error().message());
             ask.duration = *d;
+            continue;
+          }
+          if (key == "start_at") {
+            if (value.is_null()) continue;
+            if (!value.is_string()) return BadRequest("start_at must be a string");
+            Result<Time> t = ParseTimeValue("start_at", value.get<std::string>());
+            if (!t) return Unprocessable(t.error().message());
+            ask.start_at = *t;
             continue;
           }
           if (key == "groups") {

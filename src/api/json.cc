@@ -1,7 +1,9 @@
 #include "api/json.h"
 
+#include <algorithm>
 #include <chrono>
 #include <optional>
+#include <vector>
 
 #include "core/duration.h"
 #include "core/time_format.h"
@@ -35,14 +37,28 @@ json HistoryEntry(const store::AuditEvent& e) {
               {"severity", e.severity}, {"details", ParseDetails(e.details)}};
 }
 
-}  // namespace
-
-json RequestToJson(const store::Request& r) {
+json ApprovalsJson(const std::vector<store::Approval>& list) {
   json approvals = json::array();
-  for (const store::Approval& a : r.approvals) {
+  for (const store::Approval& a : list) {
     approvals.push_back(
         json{{"approver", a.approver}, {"comment", a.comment}, {"at", FormatRfc3339(a.at)}});
   }
+  return approvals;
+}
+
+json ExtensionJson(const std::optional<store::PendingExtension>& e, int approvals_required) {
+  if (!e.has_value()) return nullptr;
+  return json{{"duration_seconds", e->seconds},
+              {"duration", FormatDuration(std::chrono::seconds(e->seconds))},
+              {"requested_at", FormatRfc3339(e->requested_at)},
+              {"deadline", FormatRfc3339(e->deadline)},
+              {"approvals_required", std::max(1, approvals_required)},
+              {"approvals", ApprovalsJson(e->approvals)}};
+}
+
+}  // namespace
+
+json RequestToJson(const store::Request& r) {
   return json{
       {"id", r.id},
       {"requester", r.requester},
@@ -56,9 +72,10 @@ json RequestToJson(const store::Request& r) {
       {"break_glass", r.break_glass},
       {"state", std::string(store::RequestStateName(r.state))},
       {"approvals_required", r.approvals_required},
-      {"approvals", std::move(approvals)},
+      {"approvals", ApprovalsJson(r.approvals)},
       {"created_at", FormatRfc3339(r.created_at)},
       {"approval_deadline", TimeOrNull(r.approval_deadline)},
+      {"start_at", TimeOrNull(r.start_at)},
       {"decided_at", TimeOrNull(r.decided_at)},
       {"activated_at", TimeOrNull(r.activated_at)},
       {"expires_at", TimeOrNull(r.expires_at)},
@@ -70,6 +87,7 @@ json RequestToJson(const store::Request& r) {
       {"reviewed_by", StringOrNull(r.reviewed_by)},
       {"review_comment", StringOrNull(r.review_comment)},
       {"reviewed_at", TimeOrNull(r.reviewed_at)},
+      {"extension", ExtensionJson(r.extension, r.approvals_required)},
   };
 }
 
@@ -115,7 +133,11 @@ json CatalogEntryToJson(const policy::CatalogEntry& e) {
       {"approval", approval},
       {"approvals_required", e.approvals_required},
       {"reason_required", e.reason_required},
+      {"reason_min_length", e.reason_min_length},
       {"ticket_pattern", StringOrNull(e.ticket_pattern)},
+      {"hours", StringOrNull(e.hours)},
+      {"schedule_window_seconds",
+       std::chrono::duration_cast<std::chrono::seconds>(e.schedule_window).count()},
   };
 }
 

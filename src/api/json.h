@@ -17,9 +17,11 @@ namespace jit::api {
 // A request object: id, requester, account {id, name}, permission_set {name, arn},
 // duration_seconds, duration, reason, ticket, rule, break_glass, state, approvals_required,
 // approvals [{approver, comment, at}], the times (RFC 3339 UTC, null when unset), decided_by,
-// end_reason and failure_reason, and the break-glass review: review_state ("open", "closed";
-// null for requests that are not break-glass), reviewed_by, review_comment, reviewed_at. Empty
-// optional strings are null.
+// end_reason and failure_reason, start_at (a scheduled start; null: at once), the break-glass
+// review: review_state ("open", "closed"; null for requests that are not break-glass),
+// reviewed_by, review_comment, reviewed_at, and extension: null, or the extension awaiting
+// approval {duration_seconds, duration, requested_at, deadline, approvals_required,
+// approvals}. Empty optional strings are null.
 nlohmann::json RequestToJson(const store::Request& r);
 
 // RequestToJson plus "history": [{seq, at, actor, action, severity, details}].
@@ -31,7 +33,9 @@ nlohmann::json AuditEventToJson(const store::AuditEvent& e);
 
 // One catalog item: {account {id, name, tags}, permission_set {name, arn}, rule, max_duration,
 // max_duration_seconds, min_duration_seconds, approval ("auto", "approvers" or "break_glass"),
-// approvals_required, reason_required, ticket_pattern (null when none)}.
+// approvals_required, reason_required, reason_min_length, ticket_pattern (null when none),
+// hours (the allowed hours, e.g. "mon-fri 08:00-18:00 Europe/Berlin"; null: any time),
+// schedule_window_seconds (how far ahead start_at may be; 0: at once only)}.
 nlohmann::json CatalogEntryToJson(const policy::CatalogEntry& e);
 
 // {"error": {"code": code, "message": message}}.

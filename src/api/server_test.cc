@@ -399,15 +399,84 @@ TEST_F(ServerTest, BadDurationIs422) {
               422, "invalid_argument");
 }
 
-TEST_F(ServerTest, StartAtIs422NotSupportedYet) {
-  Reply r = Post("/v1/requests", "dev-alice",
-                 json{{"account", "sandbox"},
-                      {"permission_set", "ReadOnly"},
-                      {"duration", "30m"},
-                      {"start_at", "2026-01-02T00:00:00Z"}}
-                     .dump());
+TEST_F(ServerTest, ScheduledStartIsKeptAndBadOnesAreRefused) {
+  json body = {{"account", "sandbox"},
+               {"permission_set", "ReadOnly"},
+               {"duration", "30m"},
+               {"start_at", "2026-01-02T09:00:00Z"}};
+  Reply r = Post("/v1/requests", "dev-alice", body.dump());
+  ASSERT_EQ(r.status, 201) << r.raw.body();
+  EXPECT_EQ(r.body["state"], "approved");
+  EXPECT_EQ(r.body["start_at"], "2026-01-02T09:00:00.000Z");
+  RunDueJobs();
+  r = Get("/v1/requests/" + r.body.value("id", ""), "dev-alice");
+  EXPECT_EQ(r.body["state"], "approved");  // not before its start
+  EXPECT_TRUE(r.body["activated_at"].is_null());
+
+  body["start_at"] = "tomorrow";
+  r = Post("/v1/requests", "dev-alice", body.dump());
   ExpectError(r, 422, "invalid_argument");
-  EXPECT_EQ(r.ErrorMessage(), "start_at is not supported yet");
+  EXPECT_EQ(r.ErrorMessage(), "start_at must be an RFC 3339 time like \"2026-12-01T09:00:00Z\"");
+  body["start_at"] = 1767254400;
+  ExpectError(Post("/v1/requests", "dev-alice", body.dump()), 400, "bad_request");
+  body["start_at"] = "2025-12-31T00:00:00Z";  // the clock says 2026-01-01
+  r = Post("/v1/requests", "dev-alice", body.dump());
+  ExpectError(r, 422, "invalid_argument");
+  EXPECT_EQ(r.ErrorMessage(), "start_at 2025-12-31T00:00:00.000Z is in the past");
+  body["start_at"] = "2026-01-09T00:00:01Z";
+  r = Post("/v1/requests", "dev-alice", body.dump());
+  ExpectError(r, 422, "invalid_argument");
+  EXPECT_EQ(r.ErrorMessage(),
+            "start_at 2026-01-09T00:00:01.000Z is more than the 7d ahead that rule 'readonly' "
+            "allows");
+  body["start_at"] = nullptr;  // null: at once
+  ASSERT_EQ(Post("/v1/requests", "dev-alice", body.dump()).status, 201);
+}
+
+TEST_F(ServerTest, CatalogSaysHowFarAheadAStartMayBe) {
+  Reply r = Get("/v1/catalog", "dev-alice");
+  ASSERT_EQ(r.status, 200);
+  ASSERT_FALSE(r.body["items"].empty());
+  for (const json& item : r.body["items"]) {
+    EXPECT_EQ(item["schedule_window_seconds"], 7 * 24 * 3600) << item.dump();
+    EXPECT_TRUE(item.contains("reason_min_length")) << item.dump();
+    EXPECT_TRUE(item["hours"].is_null()) << item.dump();
+  }
+}
+
+TEST_F(ServerTest, ExplainTakesAStartAt) {
+  Reply r = Post("/v1/policy/explain", "dev-alice",
+                 R"({"account": "sandbox", "permission_set": "ReadOnly", "duration": "1h",
+                     "start_at": "2026-01-20T00:00:00Z"})");
+  ASSERT_EQ(r.status, 200) << r.raw.body();
+  EXPECT_EQ(r.body["outcome"], "refused");
+  EXPECT_EQ(r.body["request"]["start_at"], "2026-01-20T00:00:00.000Z");
+  ExpectError(Post("/v1/policy/explain", "dev-alice",
+                   R"({"account": "sandbox", "permission_set": "ReadOnly", "start_at": "x"})"),
+              422, "invalid_argument");
+}
+
+TEST_F(ServerTest, ExtensionOfAnApprovedGrantWaitsForBob) {
+  std::string id = SubmitProdAdmin();
+  ASSERT_EQ(Post("/v1/requests/" + id + "/approve", "dev-bob", "{}").status, 200);
+  RunDueJobs();
+  Reply r = Post("/v1/requests/" + id + "/extend", "dev-alice", R"({"duration": "10m"})");
+  ASSERT_EQ(r.status, 200) << r.raw.body();
+  std::string expires = r.body.value("expires_at", "");
+  EXPECT_EQ(r.body["state"], "active");
+  ASSERT_TRUE(r.body["extension"].is_object()) << r.raw.body();
+  EXPECT_EQ(r.body["extension"]["duration_seconds"], 600);
+  EXPECT_EQ(r.body["extension"]["approvals_required"], 1);
+  EXPECT_EQ(r.body["history"].back()["action"], "extension.requested");
+  ExpectError(Post("/v1/requests/" + id + "/extend", "dev-alice", R"({"duration": "5m"})"), 409,
+              "conflict");
+  ExpectError(Post("/v1/requests/" + id + "/approve", "dev-alice", "{}"), 403,
+              "permission_denied");
+  r = Post("/v1/requests/" + id + "/approve", "dev-bob", R"({"comment": "ok"})");
+  ASSERT_EQ(r.status, 200) << r.raw.body();
+  EXPECT_TRUE(r.body["extension"].is_null());
+  EXPECT_NE(r.body.value("expires_at", ""), expires);
+  EXPECT_EQ(r.body["history"].back()["action"], "request.extended");
 }
 
 TEST_F(ServerTest, BadListFiltersAre422) {

@@ -15,6 +15,7 @@
 #include "cli/format.h"
 #include "cli/http_client.h"
 #include "core/duration.h"
+#include "core/time_format.h"
 #include "policy/config.h"
 
 #ifndef JIT_VERSION
@@ -184,6 +185,7 @@ struct RequestArgs {
   std::string duration;
   std::string reason;
   std::string ticket;
+  std::string start_at;  // RFC 3339, or "+DURATION" from now
   bool wait = false;
   std::string wait_timeout = "15m";
 };
@@ -250,12 +252,31 @@ int DoRequest(const Context& ctx, const RequestArgs& args) {
     *ctx.err << "jit: --wait-timeout: " << OneLine(wait_timeout.error().message()) << '\n';
     return kExitUsage;
   }
+  std::string start_at;
+  if (!args.start_at.empty()) {
+    if (args.start_at.front() == '+') {
+      Result<Duration> in = ParseDuration(args.start_at.substr(1));
+      if (!in.has_value()) {
+        *ctx.err << "jit: --start-at: " << OneLine(in.error().message()) << '\n';
+        return kExitUsage;
+      }
+      start_at = FormatRfc3339(ctx.clock->Now() + *in);
+    } else if (Result<Time> t = ParseRfc3339(args.start_at); t.has_value()) {
+      start_at = FormatRfc3339(*t);
+    } else {
+      *ctx.err << "jit: --start-at: expected an RFC 3339 time like 2026-12-01T09:00:00Z or "
+                  "+DURATION like +2h, not '"
+               << OneLine(args.start_at) << "'\n";
+      return kExitUsage;
+    }
+  }
   if (!NeedToken(ctx)) return kExitUsage;
   json body = {{"account", args.account},
                {"permission_set", args.permission_set},
                {"duration", args.duration},
                {"reason", args.reason}};
   if (!args.ticket.empty()) body["ticket"] = args.ticket;
+  if (!start_at.empty()) body["start_at"] = start_at;
   CallResult created = Call(ctx, "POST", "/v1/requests", body);
   if (!created.answer.has_value()) return created.exit_code;
   if (args.wait) return WaitFor(ctx, std::move(*created.answer), *wait_timeout);
@@ -327,6 +348,15 @@ int DoDecision(const Context& ctx, const std::string& id, std::string_view verb,
   }
   if (!Field(r, "expires_at").empty() && (state == "active" || verb == "extend")) {
     *ctx.out << "; expires " << ShortTime(Field(r, "expires_at"));
+  }
+  if (const json& ext = Member(r, "extension"); ext.is_object()) {
+    const json& given = Member(ext, "approvals");
+    *ctx.out << "; extension by " << Field(ext, "duration") << " awaits approval ("
+             << (given.is_array() ? given.size() : 0) << " of "
+             << Field(ext, "approvals_required") << ")";
+  }
+  if (state == "approved" && !Field(r, "start_at").empty() && Field(r, "activated_at").empty()) {
+    *ctx.out << "; starts " << ShortTime(Field(r, "start_at"));
   }
   *ctx.out << ".\n";
   return kExitOk;
@@ -471,6 +501,8 @@ int RunOrThrow(int argc, const char* const* argv, std::ostream& out, std::ostrea
   request_cmd->add_option("--for", request_args.duration, "How long, e.g. 30m, 1h30m")->required();
   request_cmd->add_option("--reason", request_args.reason, "Why")->required();
   request_cmd->add_option("--ticket", request_args.ticket, "Ticket reference");
+  request_cmd->add_option("--start-at", request_args.start_at,
+                          "Start later: an RFC 3339 time, or +DURATION from now (e.g. +2h)");
   request_cmd->add_flag("--wait", request_args.wait, "Wait until active or settled");
   request_cmd->add_option("--wait-timeout", request_args.wait_timeout, "Longest wait")
       ->capture_default_str();

@@ -403,6 +403,51 @@ TEST_F(CliTest, RequestRefusesABadDurationBeforeCallingTheServer) {
   EXPECT_TRUE(server_.Requests().empty());
 }
 
+TEST_F(CliTest, RequestStartAtTakesATimeOrAnOffsetFromNow) {
+  json scheduled = Request("r-1", "approved");
+  scheduled["start_at"] = "2026-01-01T02:00:00.000Z";
+  server_.Respond(201, scheduled);
+  Outcome o = RunCli(
+      {"request", "sandbox", "ReadOnly", "--for", "30m", "--reason", "x", "--start-at", "+2h"});
+  EXPECT_EQ(o.code, 0) << o.err;
+  EXPECT_EQ(json::parse(server_.Requests().back().body)["start_at"], "2026-01-01T02:00:00.000Z");
+  EXPECT_THAT(o.out, HasSubstr("Starts"));
+  EXPECT_THAT(o.out, HasSubstr("2026-01-01 02:00:00Z"));
+
+  o = RunCli({"request", "sandbox", "ReadOnly", "--for", "30m", "--reason", "x", "--start-at",
+              "2026-01-03T09:30:00+01:00"});
+  EXPECT_EQ(o.code, 0) << o.err;
+  EXPECT_EQ(json::parse(server_.Requests().back().body)["start_at"], "2026-01-03T08:30:00.000Z");
+}
+
+TEST_F(CliTest, RequestRefusesABadStartAtBeforeCallingTheServer) {
+  for (const char* bad : {"tomorrow", "+2x", "2026-13-01T00:00:00Z"}) {
+    Outcome o =
+        RunCli({"request", "sandbox", "ReadOnly", "--for", "30m", "--reason", "x", "--start-at", bad});
+    EXPECT_EQ(o.code, 2) << bad;
+    EXPECT_THAT(o.err, StartsWith("jit: --start-at: ")) << bad;
+    EXPECT_EQ(std::count(o.err.begin(), o.err.end(), '\n'), 1) << o.err;
+  }
+  EXPECT_TRUE(server_.Requests().empty());
+}
+
+TEST_F(CliTest, ExtendSaysWhenTheExtensionAwaitsApproval) {
+  json r = ActiveRequest("r-1");
+  r["extension"] = {{"duration_seconds", 600},
+                    {"duration", "10m"},
+                    {"requested_at", "2026-01-01T00:30:00.000Z"},
+                    {"deadline", "2026-01-01T00:45:00.000Z"},
+                    {"approvals_required", 2},
+                    {"approvals", json::array()}};
+  server_.Respond(200, r);
+  Outcome o = RunCli({"extend", "r-1", "--for", "10m"});
+  EXPECT_EQ(o.code, 0) << o.err;
+  EXPECT_THAT(o.out, HasSubstr("extension by 10m awaits approval (0 of 2)"));
+  server_.Respond(200, r);
+  o = RunCli({"show", "r-1"});
+  EXPECT_THAT(o.out, HasSubstr("+10m awaiting approval (0 of 2, until 2026-01-01 00:45:00Z)"));
+}
+
 // --- ls / show --------------------------------------------------------------------------------
 
 TEST_F(CliTest, LsSendsTheFiltersAsQuery) {

@@ -19,13 +19,6 @@ size_t DisplayWidth(std::string_view s) {
       std::count_if(s.begin(), s.end(), [](char c) { return (c & 0xC0) != 0x80; }));
 }
 
-const json& Member(const json& object, std::string_view key) {
-  static const json kNull;
-  if (!object.is_object()) return kNull;
-  auto it = object.find(key);
-  return it == object.end() ? kNull : *it;
-}
-
 std::string OrDash(std::string s) { return s.empty() ? "-" : s; }
 
 std::string Compact(const json& value) {
@@ -82,6 +75,14 @@ void PrintLines(const std::vector<std::pair<std::string, std::string>>& lines, s
 }
 
 }  // namespace
+
+const json& Member(const json& object, std::string_view key) {
+  static const json kNull;
+  if (!object.is_object()) return kNull;
+  auto it = object.find(key);
+  return it == object.end() ? kNull : *it;
+}
+
 
 void Table::AddRow(std::vector<std::string> cells) {
   cells.resize(headers_.size());
@@ -200,6 +201,7 @@ void PrintRequest(const json& r, Time now, std::ostream& out) {
     }
   }
   add("Created", ShortTime(Field(r, "created_at")));
+  if (!Field(r, "start_at").empty()) add("Starts", ShortTime(Field(r, "start_at")));
   if (state == "pending") add_if("Approval deadline", ShortTime(Field(r, "approval_deadline")));
   if (!Field(r, "decided_at").empty()) {
     std::string decided = ShortTime(Field(r, "decided_at"));
@@ -208,6 +210,13 @@ void PrintRequest(const json& r, Time now, std::ostream& out) {
   }
   if (!Field(r, "activated_at").empty()) add("Activated", ShortTime(Field(r, "activated_at")));
   if (!expires_at.empty()) add("Expires", ShortTime(expires_at));
+  if (const json& ext = Member(r, "extension"); ext.is_object()) {
+    const json& ext_approvals = Member(ext, "approvals");
+    std::size_t ext_given = ext_approvals.is_array() ? ext_approvals.size() : 0;
+    add("Extension", "+" + Field(ext, "duration") + " awaiting approval (" +
+                         std::to_string(ext_given) + " of " + Field(ext, "approvals_required") +
+                         ", until " + ShortTime(Field(ext, "deadline")) + ")");
+  }
   if (!Field(r, "ended_at").empty()) add("Ended", ShortTime(Field(r, "ended_at")));
   add_if("End reason", Field(r, "end_reason"));
   add_if("Failure", Field(r, "failure_reason"));

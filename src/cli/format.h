@@ -26,6 +26,10 @@ class Table {
   std::vector<std::vector<std::string>> rows_;
 };
 
+// The member `key` of `object`; a null value when `object` is not an object or has no such
+// member.
+const nlohmann::json& Member(const nlohmann::json& object, std::string_view key);
+
 // The string at `key`: strings as they are, numbers and booleans as JSON text, anything else
 // (missing, null, objects) as "".
 std::string Field(const nlohmann::json& object, std::string_view key);

@@ -763,7 +763,8 @@ class Parser {
       std::optional<Fields> fields =
           Map(item, line, "a rule",
               {"name", "requesters", "accounts", "permission_sets", "max_duration", "min_duration",
-               "reason", "reason_min_length", "ticket", "approval", "break_glass", "hours"});
+               "reason", "reason_min_length", "ticket", "approval", "break_glass", "hours",
+               "schedule_window"});
       if (!fields) continue;
       Rule rule;
       rule.line = line;
@@ -863,6 +864,21 @@ class Parser {
       if (const Field* x = fields->Get("break_glass")) {
         if (auto b = Bool(*x)) rule.break_glass = *b;
       }
+      if (const Field* x = fields->Get("schedule_window")) {
+        Result<Duration> d = x->value.IsScalar() ? ParseDuration(x->value.Scalar())
+                                                 : Result<Duration>(InvalidArgumentError(""));
+        if (!d.ok() || d->count() < 0 || *d > kMaxScheduleWindow) {
+          Error(LineOf(*x), "'schedule_window' must be a duration from 0s to " +
+                                FormatDuration(kMaxScheduleWindow));
+        } else if (rule.break_glass && d->count() > 0) {
+          Error(LineOf(*x),
+                "a break-glass rule cannot schedule access: it starts at once (schedule_window: "
+                "0s or none)");
+        } else {
+          rule.schedule_window = *d;
+        }
+      }
+      if (rule.break_glass) rule.schedule_window = Duration(0);
       const Field* approval = fields->Get("approval");
       if (rule.break_glass && approval != nullptr) {
         Error(approval->line, "a break-glass rule takes no 'approval'; it is self-activated");

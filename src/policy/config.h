@@ -55,6 +55,10 @@ struct AccountSelector {
   bool Matches(const Account& a) const;
 };
 
+// A rule's `schedule_window` when the file says none, and the longest one allowed.
+inline constexpr Duration kDefaultScheduleWindow{7LL * 24 * 60 * 60 * 1000};
+inline constexpr Duration kMaxScheduleWindow{90LL * 24 * 60 * 60 * 1000};
+
 struct ApprovalPolicy {
   bool automatic = false;  // `approval: auto`
   Subjects approvers;
@@ -91,6 +95,9 @@ struct Rule {
   ApprovalPolicy approval;
   bool break_glass = false;           // self-activated, no approval
   std::optional<AllowedHours> hours;  // none: any time
+  // How far ahead a request may ask to start (`start_at`); 0: only immediate starts.
+  // Break-glass rules always start at once.
+  Duration schedule_window{kDefaultScheduleWindow};
   int line = 0;
 };
 

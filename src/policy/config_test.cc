@@ -470,6 +470,14 @@ INSTANTIATE_TEST_SUITE_P(
         BadConfig{"ReasonMinLengthWithOptionalReason",
                   RuleWith("    reason: optional\n    reason_min_length: 10\n"),
                   "jit.yaml:14: 'reason_min_length' needs a reason, but 'reason' is 'optional'"},
+        BadConfig{"ScheduleWindowTooLong", RuleWith("    schedule_window: 91d\n"),
+                  "jit.yaml:13: 'schedule_window' must be a duration from 0s to 90d"},
+        BadConfig{"ScheduleWindowNotADuration", RuleWith("    schedule_window: [1h]\n"),
+                  "jit.yaml:13: 'schedule_window' must be a duration from 0s to 90d"},
+        BadConfig{"ScheduleWindowOnBreakGlass",
+                  RuleWith("    schedule_window: 1h\n", "break_glass: true"),
+                  "jit.yaml:13: a break-glass rule cannot schedule access: it starts at once "
+                  "(schedule_window: 0s or none)"},
         BadConfig{"RuleRegions", RuleWith("    regions: [eu-central-1]\n"),
                   "jit.yaml:13: 'regions' is not supported yet"},
         BadConfig{"RuleNoName",
@@ -884,6 +892,21 @@ TEST(ParseConfig, ReadsAllowedHoursAndReasonMinLength) {
   EXPECT_EQ(r.hours->to_minute, 18 * 60);
   EXPECT_EQ(r.hours->zone->name(), "Europe/Berlin");
   EXPECT_EQ(r.hours->Describe(), "mon-fri 08:00-18:00 Europe/Berlin");
+}
+
+TEST(ParseConfig, ScheduleWindowDefaultsToAWeekAndBreakGlassToNone) {
+  Result<Config> c = ParseConfig(RuleWith(""), "jit.yaml", "/nonexistent");
+  ASSERT_OK(c);
+  EXPECT_EQ(c->rules[0].schedule_window, std::chrono::hours(7 * 24));
+  c = ParseConfig(RuleWith("    schedule_window: 0s\n"), "jit.yaml", "/nonexistent");
+  ASSERT_OK(c);
+  EXPECT_EQ(c->rules[0].schedule_window, Duration(0));
+  c = ParseConfig(RuleWith("    schedule_window: 36h\n"), "jit.yaml", "/nonexistent");
+  ASSERT_OK(c);
+  EXPECT_EQ(c->rules[0].schedule_window, std::chrono::hours(36));
+  c = ParseConfig(RuleWith("", "break_glass: true"), "jit.yaml", "/nonexistent");
+  ASSERT_OK(c);
+  EXPECT_EQ(c->rules[0].schedule_window, Duration(0));
 }
 
 TEST(ParseConfig, HoursDefaultToEveryDayInUtc) {

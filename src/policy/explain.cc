@@ -174,7 +174,9 @@ std::string Explanation::ToText() const {
   std::string out = "request: " + (who.username.empty() ? "(no user)" : who.username);
   if (!who.groups.empty()) out += " (groups " + Join(who.groups) + ")";
   out += " asks for " + request.permission_set + " on " + request.account + " for " +
-         FormatDuration(request.duration) + " at " + FormatRfc3339(at) + "\n";
+         FormatDuration(request.duration) + " at " + FormatRfc3339(at);
+  if (request.start_at) out += ", to start at " + FormatRfc3339(*request.start_at);
+  out += "\n";
   if (account != nullptr) out += "account: " + account->name + " (" + account->id + ")\n";
   if (permission_set != nullptr) {
     out += "permission set: " + permission_set->name + " (" + permission_set->arn + ")\n";
@@ -231,7 +233,9 @@ nlohmann::json Explanation::ToJson() const {
                   {"permission_set", Utf8(request.permission_set)},
                   {"duration_seconds", request.duration.count() / 1000},
                   {"reason", Utf8(request.reason)},
-                  {"ticket", Utf8(request.ticket)}};
+                  {"ticket", Utf8(request.ticket)},
+                  {"start_at", request.start_at ? nlohmann::json(FormatRfc3339(*request.start_at))
+                                                : nlohmann::json(nullptr)}};
   j["at"] = FormatRfc3339(at);
   j["account"] = account == nullptr ? nlohmann::json(nullptr)
                                     : nlohmann::json{{"id", account->id}, {"name", account->name}};

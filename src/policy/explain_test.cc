@@ -96,6 +96,22 @@ TEST(Explain, AgreesWithEvaluateOnATableOfRequests) {
   }
   EXPECT_EQ(compared, 5 * 18 * 5);
 
+  // Scheduled starts: ahead, too far ahead, just past (means now), long past.
+  for (const Identity& who : people) {
+    for (AccessRequest req : {Req("prod", "Admin", hours(1), "deploy the hotfix", "INC-1"),
+                              Req("sandbox", "ReadOnly", hours(1), "look around"),
+                              Req("sandbox", "Admin", minutes(30), "outage now!"),
+                              Req("sandbox", "Ops", minutes(30))}) {
+      for (Time t : times) {
+        for (Duration ahead : {Duration(hours(1)), Duration(hours(24 * 8)), -Duration(seconds(30)),
+                               -Duration(minutes(5)), Duration(hours(64))}) {
+          req.start_at = t + ahead;
+          ExpectAgreement(config, who, req, t);
+        }
+      }
+    }
+  }
+
   Result<Config> dev = ParseConfig(DevConfigYaml(), "dev");
   ASSERT_OK(dev);
   for (const Identity& who :
@@ -107,6 +123,21 @@ TEST(Explain, AgreesWithEvaluateOnATableOfRequests) {
       ExpectAgreement(*dev, who, req, kSaturday);
     }
   }
+}
+
+TEST(Explain, ScheduledStartShowsItsConditionAndTime) {
+  Config config = test::MustParse(kRules);
+  AccessRequest req = Req("sandbox", "ReadOnly", hours(1), "look around");
+  req.start_at = kSaturday + hours(24 * 9);
+  Explanation e = Explain(config, kErin, req, kSaturday);
+  ASSERT_EQ(e.outcome, Outcome::kRefused);
+  EXPECT_THAT(e.ToText(), HasSubstr("to start at 2026-01-19T10:00:00.000Z"));
+  EXPECT_THAT(e.ToText(), HasSubstr("UNMET  within 7d from now: start_at"));
+  nlohmann::json j = e.ToJson();
+  EXPECT_EQ(j["request"]["start_at"], "2026-01-19T10:00:00.000Z");
+  req.start_at = kSaturday + hours(24);
+  e = Explain(config, kErin, req, kSaturday);
+  EXPECT_EQ(e.outcome, Outcome::kAutoApproved);
 }
 
 TEST(Explain, NeedsApprovalListsEveryConditionOfTheDecidingRule) {

@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "core/duration.h"
+#include "core/time_format.h"
 
 namespace jit::policy {
 namespace {
@@ -78,6 +79,27 @@ Status HoursError(const Rule& rule) {
                               " only");
 }
 
+// Why `rule` cannot start access at `start_at` when asked at `now`; OK when it can.
+Status StartError(const Rule& rule, Time start_at, Time now) {
+  if (start_at < now - kStartAtSkew) {
+    return InvalidArgumentError("start_at " + FormatRfc3339(start_at) + " is in the past");
+  }
+  if (start_at <= now) return OkStatus();  // "now", give or take the skew
+  if (rule.break_glass) {
+    return InvalidArgumentError("break-glass access starts at once; rule '" + rule.name +
+                                "' cannot be scheduled");
+  }
+  if (rule.schedule_window.count() == 0) {
+    return InvalidArgumentError("rule '" + rule.name + "' does not allow scheduled starts");
+  }
+  if (start_at - now > rule.schedule_window) {
+    return InvalidArgumentError("start_at " + FormatRfc3339(start_at) + " is more than the " +
+                                FormatDuration(rule.schedule_window) + " ahead that rule '" +
+                                rule.name + "' allows");
+  }
+  return OkStatus();
+}
+
 std::string TwoDigits(int n) { return (n < 10 ? "0" : "") + std::to_string(n); }
 
 std::string ClockTime(int minutes) {
@@ -85,6 +107,10 @@ std::string ClockTime(int minutes) {
 }
 
 }  // namespace
+
+Time EffectiveStart(const AccessRequest& req, Time now) {
+  return req.start_at && *req.start_at > now ? *req.start_at : now;
+}
 
 bool RuleCovers(const Rule& rule, const Identity& who, const Account& account,
                 const PermissionSet& ps) {
@@ -148,8 +174,16 @@ std::vector<ConditionCheck> CheckConditions(const Rule& rule, const PermissionSe
             : OkStatus());
   }
   if (!rule.ticket_pattern.empty()) add("ticket", rule.ticket_pattern, TicketError(rule, req));
+  if (req.start_at) {
+    add("start",
+        rule.schedule_window.count() > 0
+            ? "within " + FormatDuration(rule.schedule_window) + " from now"
+            : "at once only",
+        StartError(rule, *req.start_at, now));
+  }
   if (rule.hours) {
-    add("hours", rule.hours->Describe(), rule.hours->Allows(now) ? OkStatus() : HoursError(rule));
+    add("hours", rule.hours->Describe(),
+        rule.hours->Allows(EffectiveStart(req, now)) ? OkStatus() : HoursError(rule));
   }
   return out;
 }
@@ -268,6 +302,7 @@ Result<Decision> Evaluate(const Config& config, const Identity& who, const Acces
       d.approvers = rule.approval.approvers;
       d.approval_timeout = rule.approval.timeout;
     }
+    if (req.start_at && *req.start_at > now) d.start_at = req.start_at;
     return d;
   }
   if (!first_error.ok()) return first_error;
@@ -299,6 +334,7 @@ std::vector<CatalogEntry> Catalog(const Config& config, const Identity& who) {
         e.reason_min_length = rule.reason_min_length;
         e.ticket_pattern = rule.ticket_pattern;
         if (rule.hours) e.hours = rule.hours->Describe();
+        e.schedule_window = rule.schedule_window;
         out.push_back(std::move(e));
         break;
       }

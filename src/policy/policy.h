@@ -18,7 +18,16 @@ struct AccessRequest {
   Duration duration{0};
   std::string reason;
   std::string ticket;
+  // When the access should start; none (or a time not after the evaluation's `now`): at once.
+  // Times up to kStartAtSkew in the past count as "now"; older ones are refused.
+  std::optional<Time> start_at;
 };
+
+// How far in the past a start_at may be and still mean "now" (clocks differ a little).
+inline constexpr Duration kStartAtSkew{60 * 1000};
+
+// When access asked for at `now` would start: req.start_at when it is after `now`, else `now`.
+Time EffectiveStart(const AccessRequest& req, Time now);
 
 // What the policy allows for an AccessRequest. Pointers point into the Config evaluated.
 struct Decision {
@@ -31,13 +40,16 @@ struct Decision {
   int approvals_required = 0;  // 0 when auto or break-glass
   Subjects approvers;
   Duration approval_timeout{0};
+  std::optional<Time> start_at;  // a scheduled start (after the evaluation's `now`); none: at once
 };
 
 // Decides a request made at `now`. Errors:
 // - InvalidArgument: unknown account or permission set; duration zero, below the rule's
 //   minimum or above its maximum (or the permission set's); reason missing or shorter than
-//   the rule's reason_min_length; ticket missing or not matching the rule's pattern; `now`
-//   outside the rule's allowed hours. The message says which and the limit.
+//   the rule's reason_min_length; ticket missing or not matching the rule's pattern; the
+//   start (EffectiveStart) outside the rule's allowed hours; start_at in the past, further ahead
+//   than the rule's schedule_window, or on a break-glass rule. The message says which and the
+//   limit.
 // - PermissionDenied: no rule lets this identity request this account and permission set.
 // When several rules match the identity, account and permission set, the first (in file order)
 // whose conditions the request meets decides; when none does, the first one's error is
@@ -50,7 +62,7 @@ Result<Decision> Evaluate(const Config& config, const Identity& who, const Acces
 
 // One condition of a rule, checked against a request.
 struct ConditionCheck {
-  std::string name;  // "max_duration", "min_duration", "reason", "ticket" or "hours"
+  std::string name;  // "max_duration", "min_duration", "reason", "ticket", "start" or "hours"
   bool met = false;
   std::string limit;  // what the rule asks for, for people: "1h (rule 'x')", "required, at
                       // least 20 characters", "^INC-[0-9]+$", "mon-fri 08:00-18:00 UTC"
@@ -58,7 +70,8 @@ struct ConditionCheck {
 };
 
 // The conditions of `rule` that apply to `req` at `now`, in the order Evaluate checks them:
-// max_duration and min_duration always; reason, ticket and hours when the rule has them.
+// max_duration and min_duration always; reason, ticket and hours when the rule has them; start
+// when the request names a start_at. Hours are checked at EffectiveStart(req, now).
 // REQUIRES: `ps` is one of the rule's permission sets. Shared by Evaluate and Explain so that
 // they cannot disagree.
 std::vector<ConditionCheck> CheckConditions(const Rule& rule, const PermissionSet& ps,
@@ -110,6 +123,7 @@ struct CatalogEntry {
   int reason_min_length = 0;
   std::string ticket_pattern;
   std::string hours;  // AllowedHours::Describe(); empty: any time
+  Duration schedule_window{0};  // how far ahead start_at may be; 0: at once only
 };
 
 // Every (account, permission set) the identity may request, with the limits of the first rule

@@ -100,6 +100,82 @@ TEST_F(Rules, OutsideTheHoursTheNextRuleMayStillAllow) {
   EXPECT_EQ(d->rule->name, "office");
 }
 
+// --- scheduled starts (start_at) -----------------------------------------------------------------
+
+AccessRequest StartingAt(AccessRequest r, Time start) {
+  r.start_at = start;
+  return r;
+}
+
+TEST_F(Rules, ScheduledStartIsCheckedAgainstTheHoursAtItsStart) {
+  // Asked on Sunday 29 March 2026 (outside the office window) for Monday 09:00 in Berlin.
+  Time sunday = At("2026-03-29T10:00:00Z");
+  Time monday_nine = At("2026-03-30T07:00:00Z");
+  EXPECT_THAT(Evaluate(config_, kErin, Office(), sunday), StatusIs(StatusCode::kInvalidArgument));
+  Result<Decision> d = Evaluate(config_, kErin, StartingAt(Office(), monday_nine), sunday);
+  ASSERT_OK(d);
+  EXPECT_EQ(d->rule->name, "office");
+  EXPECT_EQ(d->start_at, monday_nine);
+  // Monday 07:00 in Berlin is still outside the window.
+  EXPECT_THAT(Evaluate(config_, kErin, StartingAt(Office(), At("2026-03-30T05:00:00Z")), sunday),
+              StatusIs(StatusCode::kInvalidArgument,
+                       "rule 'office' allows requests mon-fri 08:00-18:00 Europe/Berlin only"));
+}
+
+TEST_F(Rules, ScheduledStartMayBeAtMostTheWindowAhead) {
+  Time now = At("2026-03-30T10:00:00Z");
+  AccessRequest ro = Req("sandbox", "ReadOnly", hours(1), "look");
+  Result<Decision> d = Evaluate(config_, kErin, StartingAt(ro, now + hours(7 * 24)), now);
+  ASSERT_OK(d);
+  EXPECT_EQ(d->start_at, now + hours(7 * 24));
+  EXPECT_THAT(Evaluate(config_, kErin, StartingAt(ro, now + hours(7 * 24) + seconds(1)), now),
+              StatusIs(StatusCode::kInvalidArgument,
+                       "start_at 2026-04-06T10:00:01.000Z is more than the 7d ahead that rule "
+                       "'readonly' allows"));
+}
+
+TEST_F(Rules, StartAtInThePastMeansNowWithinTheSkewAndIsRefusedBeyond) {
+  Time now = At("2026-03-30T10:00:00Z");
+  AccessRequest ro = Req("sandbox", "ReadOnly", hours(1), "look");
+  Result<Decision> d = Evaluate(config_, kErin, StartingAt(ro, now - seconds(60)), now);
+  ASSERT_OK(d);
+  EXPECT_FALSE(d->start_at.has_value());  // at once
+  d = Evaluate(config_, kErin, StartingAt(ro, now), now);
+  ASSERT_OK(d);
+  EXPECT_FALSE(d->start_at.has_value());
+  EXPECT_THAT(Evaluate(config_, kErin, StartingAt(ro, now - seconds(61)), now),
+              StatusIs(StatusCode::kInvalidArgument,
+                       "start_at 2026-03-30T09:58:59.000Z is in the past"));
+}
+
+TEST_F(Rules, BreakGlassCannotBeScheduled) {
+  Time now = At("2026-03-30T10:00:00Z");
+  AccessRequest bg = Req("sandbox", "Admin", minutes(30));
+  EXPECT_OK(Evaluate(config_, kCarol, bg, now));
+  EXPECT_THAT(Evaluate(config_, kCarol, StartingAt(bg, now + hours(1)), now),
+              StatusIs(StatusCode::kInvalidArgument,
+                       "break-glass access starts at once; rule 'break-glass' cannot be "
+                       "scheduled"));
+}
+
+TEST_F(Rules, RuleWithoutAScheduleWindowTakesOnlyImmediateStarts) {
+  Time friday_night = At("2026-01-10T03:00:00Z");
+  AccessRequest ops = Req("sandbox", "Ops", minutes(30));
+  EXPECT_OK(Evaluate(config_, kDave, StartingAt(ops, friday_night), friday_night));
+  EXPECT_THAT(Evaluate(config_, kDave, StartingAt(ops, friday_night + minutes(5)), friday_night),
+              StatusIs(StatusCode::kInvalidArgument,
+                       "rule 'night' does not allow scheduled starts"));
+}
+
+TEST_F(Rules, CatalogCarriesTheScheduleWindow) {
+  std::vector<CatalogEntry> erin = Catalog(config_, kErin);
+  ASSERT_FALSE(erin.empty());
+  for (const CatalogEntry& e : erin) EXPECT_EQ(e.schedule_window, hours(7 * 24)) << e.rule->name;
+  std::vector<CatalogEntry> dave = Catalog(config_, kDave);
+  ASSERT_FALSE(dave.empty());
+  EXPECT_EQ(dave[0].schedule_window, Duration(0));
+}
+
 TEST(AllowedHours, Describe) {
   AllowedHours h;
   h.from_minute = 9 * 60 + 30;

@@ -37,6 +37,7 @@ rules:
     max_duration: 1h
     min_duration: 10m
     approval: auto
+    schedule_window: 0s
     hours: {days: [fri], from: "22:00", to: "06:00", timezone: America/New_York}
   - name: readonly
     requesters: {groups: [engineers]}

@@ -72,6 +72,9 @@ Status AppendEvent(Tx& tx, Time now, std::string_view actor, std::string_view ac
   return appended.error();
 }
 
+// When the grant of an approved request may run: at its scheduled start, or now.
+Time GrantDue(const Request& r, Time now) { return r.start_at && *r.start_at > now ? *r.start_at : now; }
+
 std::string StateName(RequestState s) { return std::string(store::RequestStateName(s)); }
 
 Status WrongState(const Request& r, std::string_view wanted) {
@@ -160,7 +163,8 @@ class Workflow::Impl {
       return InvalidArgumentError("user '" + who.username +
                                   "' has no Identity Center principal and cannot hold access");
     }
-    policy::AccessRequest ask{in.account, in.permission_set, in.duration, in.reason, in.ticket};
+    policy::AccessRequest ask{in.account,   in.permission_set, in.duration,
+                              in.reason,    in.ticket,         in.start_at};
     Time now = clock_.Now();
     JIT_ASSIGN_OR_RETURN(policy::Decision d, policy::Evaluate(*config, who, ask, now));
 
@@ -181,6 +185,7 @@ class Workflow::Impl {
     r.approver_users = d.approvers.users;
     r.approver_groups = d.approvers.groups;
     r.created_at = now;
+    r.start_at = d.start_at;
     if (d.break_glass) r.review_state = "open";
 
     json created = {{"account", r.account_id},
@@ -190,6 +195,7 @@ class Workflow::Impl {
                     {"rule", r.rule},
                     {"reason", r.reason}};
     if (!r.ticket.empty()) created["ticket"] = r.ticket;
+    if (r.start_at) created["start_at"] = FormatRfc3339(*r.start_at);
 
     Status s = Transact([&](Tx& tx) -> Status {
       Request row = r;
@@ -197,7 +203,7 @@ class Workflow::Impl {
       if (d.break_glass || d.auto_approve) {
         row.state = RequestState::kApproved;
         row.decided_at = now;
-        jobs.push_back(MakeJob(JobKind::kGrant, row.id, now, now));
+        jobs.push_back(MakeJob(JobKind::kGrant, row.id, GrantDue(row, now), now));
       } else {
         row.state = RequestState::kPending;
         row.approval_deadline = now + d.approval_timeout;
@@ -238,8 +244,13 @@ class Workflow::Impl {
       if (!MayApprove(who, r)) {
         return PermissionDeniedError("you are not an approver of request " + r.id);
       }
-      if (r.state != RequestState::kPending) return WrongState(r, "pending");
       Time now = clock_.Now();
+      if (r.state == RequestState::kActive && r.extension) {
+        JIT_RETURN_IF_ERROR(ApproveExtension(tx, who, r, comment, now));
+        out = std::move(r);
+        return OkStatus();
+      }
+      if (r.state != RequestState::kPending) return WrongState(r, "pending");
       if (r.approval_deadline && now >= *r.approval_deadline) {
         return FailedPreconditionError("the approval window of request " + r.id + " has closed");
       }
@@ -257,7 +268,7 @@ class Workflow::Impl {
         r.state = RequestState::kApproved;
         r.decided_at = now;
         JIT_RETURN_IF_ERROR(tx.DeleteJob(JobId(JobKind::kApprovalTimeout, r.id)));
-        JIT_RETURN_IF_ERROR(tx.PutJob(MakeJob(JobKind::kGrant, r.id, now, now)));
+        JIT_RETURN_IF_ERROR(tx.PutJob(MakeJob(JobKind::kGrant, r.id, GrantDue(r, now), now)));
         JIT_RETURN_IF_ERROR(AppendEvent(tx, now, who.username, "request.approved", r.id, "info"));
       }
       JIT_RETURN_IF_ERROR(tx.UpdateRequest(r));
@@ -281,8 +292,16 @@ class Workflow::Impl {
       if (!MayApprove(who, r) && !policy::IsAdmin(*config, who)) {
         return PermissionDeniedError("you are not an approver of request " + r.id);
       }
-      if (r.state != RequestState::kPending) return WrongState(r, "pending");
       Time now = clock_.Now();
+      if (r.state == RequestState::kActive && r.extension) {
+        // The extension is refused; the grant runs on until its expiry.
+        JIT_RETURN_IF_ERROR(DropExtension(tx, r, now, who.username, "extension.denied",
+                                          {{"reason", reason}}));
+        JIT_RETURN_IF_ERROR(tx.UpdateRequest(r));
+        out = std::move(r);
+        return OkStatus();
+      }
+      if (r.state != RequestState::kPending) return WrongState(r, "pending");
       r.state = RequestState::kDenied;
       r.decided_at = now;
       r.ended_at = now;
@@ -339,6 +358,8 @@ class Workflow::Impl {
       }
       Time now = clock_.Now();
       bool was_active = r.state == RequestState::kActive;
+      JIT_RETURN_IF_ERROR(DropExtension(tx, r, now, kSystemActor, "extension.cancelled",
+                                        {{"why", "the grant was revoked"}}));
       r.state = RequestState::kRevoking;
       r.end_reason = "revoked by " + who.username + (reason.empty() ? "" : ": " + reason);
       JIT_RETURN_IF_ERROR(AppendEvent(tx, now, who.username, "request.revoked", r.id,
@@ -351,6 +372,10 @@ class Workflow::Impl {
                                        [](const Job& j) { return j.kind == JobKind::kGrant; });
       if (was_active || !grant_pending) {
         JIT_RETURN_IF_ERROR(tx.PutJob(MakeJob(JobKind::kRevoke, r.id, now, now)));
+      } else if (r.start_at && now < *r.start_at) {
+        // A scheduled grant that has not started: its job runs now, finds nothing made, and
+        // ends the request.
+        JIT_RETURN_IF_ERROR(tx.PutJob(MakeJob(JobKind::kGrant, r.id, now, now)));
       }
       JIT_RETURN_IF_ERROR(tx.UpdateRequest(r));
       out = std::move(r);
@@ -384,8 +409,25 @@ class Workflow::Impl {
         return PermissionDeniedError("rule " + r.rule + " is no longer in the config");
       }
       if (!rule->approval.automatic && !rule->break_glass) {
-        return FailedPreconditionError("extensions of rule " + r.rule +
-                                       " need approval, which is not supported yet");
+        // The same approvers say yes to the extension, as many as the request needed.
+        if (r.extension) {
+          return FailedPreconditionError("request " + r.id +
+                                         " already has an extension awaiting approval");
+        }
+        store::PendingExtension ext;
+        ext.seconds = extra_s.count();
+        ext.requested_at = now;
+        ext.deadline = std::min(now + rule->approval.timeout, *r.expires_at);
+        r.extension = ext;
+        JIT_RETURN_IF_ERROR(AppendEvent(tx, now, who.username, "extension.requested", r.id, "info",
+                                        {{"extra", FormatDuration(extra_s)},
+                                         {"required", r.approvals_required},
+                                         {"deadline", FormatRfc3339(ext.deadline)}}));
+        JIT_RETURN_IF_ERROR(
+            tx.PutJob(MakeJob(JobKind::kApprovalTimeout, r.id, ext.deadline, now)));
+        JIT_RETURN_IF_ERROR(tx.UpdateRequest(r));
+        out = std::move(r);
+        return OkStatus();
       }
       r.duration_seconds += extra_s.count();
       r.expires_at = *r.expires_at + extra_s;
@@ -545,6 +587,14 @@ class Workflow::Impl {
       }
       Request r = std::move(got).value();
       Time now = clock_.Now();
+      if (r.state == RequestState::kActive && r.extension) {
+        if (now < r.extension->deadline) {
+          wait = std::chrono::duration_cast<Duration>(r.extension->deadline - now);
+          return OkStatus();
+        }
+        JIT_RETURN_IF_ERROR(DropExtension(tx, r, now, kSystemActor, "extension.timed_out"));
+        return tx.UpdateRequest(r);
+      }
       if (r.state != RequestState::kPending) return OkStatus();
       if (r.approval_deadline && now < *r.approval_deadline) {
         // Fired early (the wall clock moved back): wait again.
@@ -561,6 +611,57 @@ class Workflow::Impl {
     });
     if (s.ok() && wait.count() > 0) return JobOutcome::CheckAgain(wait);
     return FromStatus(s);
+  }
+
+  // One approval of the pending extension of active request `r` (inside tx; the caller has
+  // checked that `who` may approve and is not the requester). With enough approvals the grant
+  // lasts longer at once and its expiry timer moves.
+  Status ApproveExtension(Tx& tx, const policy::Identity& who, Request& r,
+                          const std::string& comment, Time now) {
+    store::PendingExtension& ext = *r.extension;
+    if (now >= ext.deadline) {
+      return FailedPreconditionError("the approval window of the extension of request " + r.id +
+                                     " has closed");
+    }
+    for (const auto& a : ext.approvals) {
+      if (a.approver == who.username) {
+        return FailedPreconditionError("you have already approved the extension of request " +
+                                       r.id);
+      }
+    }
+    ext.approvals.push_back({who.username, comment, now});
+    int have = static_cast<int>(ext.approvals.size());
+    int required = std::max(1, r.approvals_required);
+    JIT_RETURN_IF_ERROR(AppendEvent(
+        tx, now, who.username, "extension.approval", r.id, "info",
+        {{"comment", comment}, {"approvals", have}, {"required", required}}));
+    if (have >= required) {
+      std::chrono::seconds extra(ext.seconds);
+      json approvers = json::array();
+      for (const auto& a : ext.approvals) approvers.push_back(a.approver);
+      r.duration_seconds += ext.seconds;
+      r.expires_at = *r.expires_at + extra;
+      r.extension.reset();
+      JIT_RETURN_IF_ERROR(tx.DeleteJob(JobId(JobKind::kApprovalTimeout, r.id)));
+      JIT_RETURN_IF_ERROR(tx.PutJob(MakeJob(JobKind::kRevoke, r.id, *r.expires_at, now)));
+      JIT_RETURN_IF_ERROR(AppendEvent(tx, now, who.username, "request.extended", r.id, "info",
+                                      {{"by", r.requester},
+                                       {"approved_by", std::move(approvers)},
+                                       {"extra", FormatDuration(extra)},
+                                       {"expires_at", FormatRfc3339(*r.expires_at)}}));
+    }
+    return tx.UpdateRequest(r);
+  }
+
+  // Forgets the pending extension of `r`, if any (inside tx; the caller updates `r`), with an
+  // audit event saying why.
+  Status DropExtension(Tx& tx, Request& r, Time now, std::string_view actor,
+                       std::string_view action, json details = json::object()) {
+    if (!r.extension) return OkStatus();
+    details["extra"] = FormatDuration(std::chrono::seconds(r.extension->seconds));
+    r.extension.reset();
+    JIT_RETURN_IF_ERROR(tx.DeleteJob(JobId(JobKind::kApprovalTimeout, r.id)));
+    return AppendEvent(tx, now, actor, action, r.id, "info", details);
   }
 
   // Marks `r` active (inside tx) and sets its expiry timer.
@@ -613,6 +714,11 @@ class Workflow::Impl {
     Request r = std::move(got).value();
     if (r.state != RequestState::kApproved && r.state != RequestState::kRevoking) {
       return JobOutcome::Done();
+    }
+    if (Time now = clock_.Now(); r.state == RequestState::kApproved && r.start_at &&
+                                 now < *r.start_at) {
+      // Fired before the scheduled start (the wall clock moved back): wait again.
+      return JobOutcome::CheckAgain(std::chrono::duration_cast<Duration>(*r.start_at - now));
     }
     provider::Assignment a = AssignmentOf(r);
 
@@ -862,6 +968,8 @@ class Workflow::Impl {
           not_yet = std::chrono::duration_cast<Duration>(*r.expires_at - now);
           return OkStatus();
         }
+        JIT_RETURN_IF_ERROR(DropExtension(tx, r, now, kSystemActor, "extension.cancelled",
+                                          {{"why", "the grant expired first"}}));
         r.state = RequestState::kRevoking;
         r.end_reason = "expired";
         JIT_RETURN_IF_ERROR(AppendEvent(tx, now, kSystemActor, "request.expired", r.id, "info",

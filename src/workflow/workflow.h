@@ -22,6 +22,8 @@ struct SubmitInput {
   Duration duration{0};
   std::string reason;
   std::string ticket;
+  // A scheduled start within the rule's schedule_window; none: at once (policy::AccessRequest).
+  std::optional<Time> start_at;
 };
 
 struct ListInput {
@@ -73,9 +75,17 @@ class Workflow final : public scheduler::JobRunner {
   Workflow(store::Store& store, policy::ConfigHolder& config, provider::Provider& provider,
            Clock& clock, WorkflowOptions options = {});
 
+  // A new request, decided by policy::Evaluate at the clock's now. Auto-approved and
+  // break-glass requests are approved at once; their grant runs at once, or at `start_at` when
+  // the request is scheduled (then the request stays approved until its start).
   Result<store::Request> Submit(const policy::Identity& who, const SubmitInput& in);
+  // One approval by one of the request's approvers (never the requester): a pending request is
+  // approved with its rule's number of distinct approvals; an active request's pending
+  // extension is applied with as many.
   Result<store::Request> Approve(const policy::Identity& who, const std::string& id,
                                  const std::string& comment);
+  // An approver or admin (never the requester) refuses a pending request, or an active
+  // request's pending extension (the grant then runs on to its expiry).
   Result<store::Request> Deny(const policy::Identity& who, const std::string& id,
                               const std::string& reason);
   // Only the requester, while pending.
@@ -88,10 +98,12 @@ class Workflow final : public scheduler::JobRunner {
   // one). The rule that admitted the request must still cover the caller, now, for the new
   // total (policy::CheckExtension): InvalidArgument when the total is above the rule's or the
   // permission set's maximum or outside the rule's hours, PermissionDenied when the rule no
-  // longer covers the caller. Extensions of rules with approvers
-  // would need a new approval, which is not supported yet: FailedPrecondition. Auto-approved
-  // and break-glass grants extend at once. Moves the expiry (and its revoke job) and audits
-  // "request.extended".
+  // longer covers the caller. Auto-approved and break-glass grants extend at once: the expiry
+  // (and its revoke job) moves and "request.extended" is audited. Grants of rules with
+  // approvers get a pending extension ("extension.requested") that the request's approvers
+  // approve (as many as the request needed) or deny before min(now + the rule's approval
+  // timeout, expires_at); it lapses then ("extension.timed_out"), or when the grant ends first
+  // ("extension.cancelled"). FailedPrecondition while one is pending already.
   Result<store::Request> Extend(const policy::Identity& who, const std::string& id, Duration extra);
   // Closes the post-incident review of a break-glass request: admins and the approvers of any
   // rule may, never the requester (PermissionDenied). FailedPrecondition for a request that is

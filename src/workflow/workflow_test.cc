@@ -460,14 +460,157 @@ TEST_F(WorkflowTest, OnlyTheRequesterExtends) {
   EXPECT_EQ(store_->GetRequest(r.id)->duration_seconds, 30 * 60);
 }
 
-TEST_F(WorkflowTest, ExtensionOfARuleWithApproversIsRefusedForNow) {
+TEST_F(WorkflowTest, ExtensionOfARuleWithApproversWaitsForAnApprover) {
   auto r = Submit(kAlice, "prod", "Admin", minutes(30), "x");
   ASSERT_OK(workflow_.Approve(kBob, r.id, "ok"));
   Settle();
   ASSERT_EQ(StateOf(r.id), RequestState::kActive);
-  EXPECT_THAT(workflow_.Extend(kAlice, r.id, minutes(10)),
-              StatusIs(StatusCode::kFailedPrecondition,
-                       HasSubstr("extensions of rule prod-admin need approval")));
+  Time expires = *store_->GetRequest(r.id)->expires_at;
+
+  auto asked = workflow_.Extend(kAlice, r.id, minutes(10));
+  ASSERT_OK(asked);
+  ASSERT_TRUE(asked->extension.has_value());
+  EXPECT_EQ(asked->extension->seconds, 600);
+  EXPECT_EQ(asked->expires_at, expires);  // nothing changes before an approval
+  EXPECT_EQ(asked->extension->deadline, clock_.Now() + minutes(15));  // the rule's timeout
+  EXPECT_THAT(workflow_.Extend(kAlice, r.id, minutes(5)),
+              StatusIs(StatusCode::kFailedPrecondition, HasSubstr("already has an extension")));
+  // The requester never approves, not even an extension; others may not see it.
+  EXPECT_THAT(workflow_.Approve(kAlice, r.id, ""), StatusIs(StatusCode::kPermissionDenied));
+  EXPECT_THAT(workflow_.Approve(kDave, r.id, ""), StatusIs(StatusCode::kNotFound));
+
+  clock_.Advance(minutes(1));
+  auto approved = workflow_.Approve(kBob, r.id, "fine");
+  ASSERT_OK(approved);
+  EXPECT_EQ(approved->state, RequestState::kActive);
+  EXPECT_FALSE(approved->extension.has_value());
+  EXPECT_EQ(approved->expires_at, expires + minutes(10));
+  EXPECT_EQ(approved->duration_seconds, 40 * 60);
+  EXPECT_EQ(approved->approvals.size(), 1u);  // the request's own approvals are untouched
+
+  // It ends at the new time, not the old one.
+  clock_.Advance(std::chrono::duration_cast<Duration>(expires - clock_.Now()) + seconds(1));
+  EXPECT_EQ(StateOf(r.id), RequestState::kActive);
+  clock_.Advance(minutes(10));
+  EXPECT_EQ(StateOf(r.id), RequestState::kEnded);
+  EXPECT_THAT(Actions(r.id), ::testing::IsSupersetOf({"extension.requested", "extension.approval",
+                                                      "request.extended"}));
+}
+
+TEST_F(WorkflowTest, DeniedExtensionLeavesTheGrantAsItWas) {
+  auto r = Submit(kAlice, "prod", "Admin", minutes(30), "x");
+  ASSERT_OK(workflow_.Approve(kBob, r.id, "ok"));
+  Settle();
+  Time expires = *store_->GetRequest(r.id)->expires_at;
+  ASSERT_OK(workflow_.Extend(kAlice, r.id, minutes(10)));
+  EXPECT_THAT(workflow_.Deny(kAlice, r.id, "no"), StatusIs(StatusCode::kPermissionDenied));
+  auto denied = workflow_.Deny(kBob, r.id, "not needed");
+  ASSERT_OK(denied);
+  EXPECT_EQ(denied->state, RequestState::kActive);
+  EXPECT_FALSE(denied->extension.has_value());
+  EXPECT_EQ(denied->expires_at, expires);
+  EXPECT_THAT(workflow_.Approve(kBob, r.id, ""), StatusIs(StatusCode::kFailedPrecondition));
+  // Asking again is allowed once the first is settled.
+  ASSERT_OK(workflow_.Extend(kAlice, r.id, minutes(5)));
+  EXPECT_THAT(Actions(r.id), ::testing::Contains("extension.denied"));
+}
+
+TEST_F(WorkflowTest, UnapprovedExtensionLapsesAtItsDeadline) {
+  auto r = Submit(kAlice, "prod", "Admin", minutes(30), "x");
+  ASSERT_OK(workflow_.Approve(kBob, r.id, "ok"));
+  Settle();
+  Time expires = *store_->GetRequest(r.id)->expires_at;
+  ASSERT_OK(workflow_.Extend(kAlice, r.id, minutes(10)));
+  clock_.Advance(minutes(15));
+  auto now = store_->GetRequest(r.id);
+  ASSERT_OK(now);
+  EXPECT_FALSE(now->extension.has_value());
+  EXPECT_EQ(now->expires_at, expires);
+  EXPECT_THAT(workflow_.Approve(kBob, r.id, "late"), StatusIs(StatusCode::kFailedPrecondition));
+  EXPECT_THAT(Actions(r.id), ::testing::Contains("extension.timed_out"));
+  clock_.Advance(minutes(15));
+  EXPECT_EQ(StateOf(r.id), RequestState::kEnded);
+}
+
+TEST_F(WorkflowTest, ExtensionAskedNearTheEndLapsesWithTheGrant) {
+  auto r = Submit(kAlice, "prod", "Admin", minutes(30), "x");
+  ASSERT_OK(workflow_.Approve(kBob, r.id, "ok"));
+  Settle();
+  clock_.Advance(minutes(25));
+  auto asked = workflow_.Extend(kAlice, r.id, minutes(10));
+  ASSERT_OK(asked);
+  EXPECT_EQ(asked->extension->deadline, *asked->expires_at);  // never past the expiry
+  clock_.Advance(minutes(5));
+  EXPECT_EQ(StateOf(r.id), RequestState::kEnded);
+  EXPECT_FALSE(store_->GetRequest(r.id)->extension.has_value());
+  EXPECT_THAT(workflow_.Approve(kBob, r.id, ""), StatusIs(StatusCode::kFailedPrecondition));
+}
+
+TEST_F(WorkflowTest, RevokeDropsAPendingExtension) {
+  auto r = Submit(kAlice, "prod", "Admin", minutes(30), "x");
+  ASSERT_OK(workflow_.Approve(kBob, r.id, "ok"));
+  Settle();
+  ASSERT_OK(workflow_.Extend(kAlice, r.id, minutes(10)));
+  ASSERT_OK(workflow_.Revoke(kAlice, r.id, "done early"));
+  Settle();
+  EXPECT_EQ(StateOf(r.id), RequestState::kEnded);
+  EXPECT_FALSE(store_->GetRequest(r.id)->extension.has_value());
+  EXPECT_THAT(Actions(r.id), ::testing::Contains("extension.cancelled"));
+}
+
+// --- scheduled starts ---------------------------------------------------------------------------
+
+TEST_F(WorkflowTest, ScheduledGrantStartsAtItsTimeAndLastsItsDuration) {
+  Time start = clock_.Now() + hours(2);
+  auto r = workflow_.Submit(kAlice, {"sandbox", "ReadOnly", minutes(30), "later", "", start});
+  ASSERT_OK(r);
+  EXPECT_EQ(r->state, RequestState::kApproved);
+  EXPECT_EQ(r->start_at, start);
+  auto a = AssignmentFor(kAlice, "111111111111", kReadOnlyArn);
+  clock_.Advance(hours(2) - seconds(1));
+  EXPECT_EQ(StateOf(r->id), RequestState::kApproved);
+  EXPECT_FALSE(provider_.Has(a));
+  EXPECT_EQ(provider_.Calls(FakeProvider::Op::kGrant), 0);
+  clock_.Advance(seconds(1));
+  EXPECT_EQ(StateOf(r->id), RequestState::kActive);
+  EXPECT_TRUE(provider_.Has(a));
+  auto active = store_->GetRequest(r->id);
+  EXPECT_EQ(*active->activated_at, start);
+  EXPECT_EQ(*active->expires_at, start + minutes(30));
+  clock_.Advance(minutes(30));
+  EXPECT_EQ(StateOf(r->id), RequestState::kEnded);
+}
+
+TEST_F(WorkflowTest, ScheduledRequestIsApprovedBeforeItsStartAndGrantedAtIt) {
+  Time start = clock_.Now() + minutes(10);
+  auto r = workflow_.Submit(kAlice, {"prod", "Admin", minutes(30), "change", "", start});
+  ASSERT_OK(r);
+  EXPECT_EQ(r->state, RequestState::kPending);
+  ASSERT_OK(workflow_.Approve(kBob, r->id, "ok"));
+  Settle();
+  EXPECT_EQ(StateOf(r->id), RequestState::kApproved);
+  clock_.Advance(minutes(10));
+  EXPECT_EQ(StateOf(r->id), RequestState::kActive);
+}
+
+TEST_F(WorkflowTest, RevokingAScheduledGrantBeforeItsStartEndsItWithoutAGrant) {
+  Time start = clock_.Now() + hours(1);
+  auto r = workflow_.Submit(kAlice, {"sandbox", "ReadOnly", minutes(30), "later", "", start});
+  ASSERT_OK(r);
+  ASSERT_OK(workflow_.Revoke(kAlice, r->id, "not needed"));
+  Settle();
+  EXPECT_EQ(StateOf(r->id), RequestState::kEnded);
+  clock_.Advance(hours(2));
+  EXPECT_EQ(provider_.Calls(FakeProvider::Op::kGrant), 0);
+}
+
+TEST_F(WorkflowTest, ScheduledStartOutsideTheWindowIsRefused) {
+  auto r = workflow_.Submit(
+      kAlice, {"sandbox", "ReadOnly", minutes(30), "later", "", clock_.Now() + hours(24 * 8)});
+  EXPECT_THAT(r, StatusIs(StatusCode::kInvalidArgument, HasSubstr("7d ahead")));
+  EXPECT_THAT(workflow_.Submit(kCarol, {"prod", "BreakGlass", minutes(30), "outage", "",
+                                        clock_.Now() + minutes(5)}),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("cannot be scheduled")));
 }
 
 TEST_F(WorkflowTest, BreakGlassExtendsAtOnce) {
@@ -592,6 +735,27 @@ TEST_F(TwoApproverTest, NeedsTwoDistinctApprovers) {
   EXPECT_EQ(done->state, RequestState::kApproved);
   Settle();
   EXPECT_EQ(StateOf(r.id), RequestState::kActive);
+}
+
+TEST_F(TwoApproverTest, ExtensionNeedsTwoDistinctApproversToo) {
+  auto r = Submit(kAlice, "prod", "Admin", minutes(30));
+  ASSERT_OK(workflow_.Approve(kBob, r.id, "one"));
+  ASSERT_OK(workflow_.Approve(kCarol, r.id, "two"));
+  Settle();
+  Time expires = *store_->GetRequest(r.id)->expires_at;
+  ASSERT_OK(workflow_.Extend(kAlice, r.id, minutes(15)));
+  auto one = workflow_.Approve(kBob, r.id, "one");
+  ASSERT_OK(one);
+  EXPECT_EQ(one->expires_at, expires);
+  ASSERT_TRUE(one->extension.has_value());
+  EXPECT_EQ(one->extension->approvals.size(), 1u);
+  EXPECT_THAT(workflow_.Approve(kBob, r.id, "again"), StatusIs(StatusCode::kFailedPrecondition));
+  auto two = workflow_.Approve(kCarol, r.id, "two");
+  ASSERT_OK(two);
+  EXPECT_EQ(two->expires_at, expires + minutes(15));
+  // The rule's 1h maximum in all: 45m granted, another 20m is too much.
+  EXPECT_THAT(workflow_.Extend(kAlice, r.id, minutes(20)),
+              StatusIs(StatusCode::kInvalidArgument));
 }
 
 // Answers usernames from a map; counts the questions.
