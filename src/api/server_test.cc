@@ -470,8 +470,7 @@ TEST_F(ServerTest, ExtensionOfAnApprovedGrantWaitsForBob) {
   EXPECT_EQ(r.body["history"].back()["action"], "extension.requested");
   ExpectError(Post("/v1/requests/" + id + "/extend", "dev-alice", R"({"duration": "5m"})"), 409,
               "conflict");
-  ExpectError(Post("/v1/requests/" + id + "/approve", "dev-alice", "{}"), 403,
-              "permission_denied");
+  ExpectError(Post("/v1/requests/" + id + "/approve", "dev-alice", "{}"), 403, "permission_denied");
   r = Post("/v1/requests/" + id + "/approve", "dev-bob", R"({"comment": "ok"})");
   ASSERT_EQ(r.status, 200) << r.raw.body();
   EXPECT_TRUE(r.body["extension"].is_null());

@@ -352,8 +352,8 @@ int DoDecision(const Context& ctx, const std::string& id, std::string_view verb,
   if (const json& ext = Member(r, "extension"); ext.is_object()) {
     const json& given = Member(ext, "approvals");
     *ctx.out << "; extension by " << Field(ext, "duration") << " awaits approval ("
-             << (given.is_array() ? given.size() : 0) << " of "
-             << Field(ext, "approvals_required") << ")";
+             << (given.is_array() ? given.size() : 0) << " of " << Field(ext, "approvals_required")
+             << ")";
   }
   if (state == "approved" && !Field(r, "start_at").empty() && Field(r, "activated_at").empty()) {
     *ctx.out << "; starts " << ShortTime(Field(r, "start_at"));

@@ -422,8 +422,8 @@ TEST_F(CliTest, RequestStartAtTakesATimeOrAnOffsetFromNow) {
 
 TEST_F(CliTest, RequestRefusesABadStartAtBeforeCallingTheServer) {
   for (const char* bad : {"tomorrow", "+2x", "2026-13-01T00:00:00Z"}) {
-    Outcome o =
-        RunCli({"request", "sandbox", "ReadOnly", "--for", "30m", "--reason", "x", "--start-at", bad});
+    Outcome o = RunCli(
+        {"request", "sandbox", "ReadOnly", "--for", "30m", "--reason", "x", "--start-at", bad});
     EXPECT_EQ(o.code, 2) << bad;
     EXPECT_THAT(o.err, StartsWith("jit: --start-at: ")) << bad;
     EXPECT_EQ(std::count(o.err.begin(), o.err.end(), '\n'), 1) << o.err;

@@ -83,7 +83,6 @@ const json& Member(const json& object, std::string_view key) {
   return it == object.end() ? kNull : *it;
 }
 
-
 void Table::AddRow(std::vector<std::string> cells) {
   cells.resize(headers_.size());
   rows_.push_back(std::move(cells));

@@ -122,7 +122,7 @@ struct CatalogEntry {
   bool reason_required = false;
   int reason_min_length = 0;
   std::string ticket_pattern;
-  std::string hours;  // AllowedHours::Describe(); empty: any time
+  std::string hours;            // AllowedHours::Describe(); empty: any time
   Duration schedule_window{0};  // how far ahead start_at may be; 0: at once only
 };
 

@@ -143,9 +143,9 @@ TEST_F(Rules, StartAtInThePastMeansNowWithinTheSkewAndIsRefusedBeyond) {
   d = Evaluate(config_, kErin, StartingAt(ro, now), now);
   ASSERT_OK(d);
   EXPECT_FALSE(d->start_at.has_value());
-  EXPECT_THAT(Evaluate(config_, kErin, StartingAt(ro, now - seconds(61)), now),
-              StatusIs(StatusCode::kInvalidArgument,
-                       "start_at 2026-03-30T09:58:59.000Z is in the past"));
+  EXPECT_THAT(
+      Evaluate(config_, kErin, StartingAt(ro, now - seconds(61)), now),
+      StatusIs(StatusCode::kInvalidArgument, "start_at 2026-03-30T09:58:59.000Z is in the past"));
 }
 
 TEST_F(Rules, BreakGlassCannotBeScheduled) {
@@ -162,9 +162,9 @@ TEST_F(Rules, RuleWithoutAScheduleWindowTakesOnlyImmediateStarts) {
   Time friday_night = At("2026-01-10T03:00:00Z");
   AccessRequest ops = Req("sandbox", "Ops", minutes(30));
   EXPECT_OK(Evaluate(config_, kDave, StartingAt(ops, friday_night), friday_night));
-  EXPECT_THAT(Evaluate(config_, kDave, StartingAt(ops, friday_night + minutes(5)), friday_night),
-              StatusIs(StatusCode::kInvalidArgument,
-                       "rule 'night' does not allow scheduled starts"));
+  EXPECT_THAT(
+      Evaluate(config_, kDave, StartingAt(ops, friday_night + minutes(5)), friday_night),
+      StatusIs(StatusCode::kInvalidArgument, "rule 'night' does not allow scheduled starts"));
 }
 
 TEST_F(Rules, CatalogCarriesTheScheduleWindow) {

@@ -73,7 +73,9 @@ Status AppendEvent(Tx& tx, Time now, std::string_view actor, std::string_view ac
 }
 
 // When the grant of an approved request may run: at its scheduled start, or now.
-Time GrantDue(const Request& r, Time now) { return r.start_at && *r.start_at > now ? *r.start_at : now; }
+Time GrantDue(const Request& r, Time now) {
+  return r.start_at && *r.start_at > now ? *r.start_at : now;
+}
 
 std::string StateName(RequestState s) { return std::string(store::RequestStateName(s)); }
 
@@ -163,8 +165,8 @@ class Workflow::Impl {
       return InvalidArgumentError("user '" + who.username +
                                   "' has no Identity Center principal and cannot hold access");
     }
-    policy::AccessRequest ask{in.account,   in.permission_set, in.duration,
-                              in.reason,    in.ticket,         in.start_at};
+    policy::AccessRequest ask{in.account, in.permission_set, in.duration,
+                              in.reason,  in.ticket,         in.start_at};
     Time now = clock_.Now();
     JIT_ASSIGN_OR_RETURN(policy::Decision d, policy::Evaluate(*config, who, ask, now));
 
@@ -295,8 +297,8 @@ class Workflow::Impl {
       Time now = clock_.Now();
       if (r.state == RequestState::kActive && r.extension) {
         // The extension is refused; the grant runs on until its expiry.
-        JIT_RETURN_IF_ERROR(DropExtension(tx, r, now, who.username, "extension.denied",
-                                          {{"reason", reason}}));
+        JIT_RETURN_IF_ERROR(
+            DropExtension(tx, r, now, who.username, "extension.denied", {{"reason", reason}}));
         JIT_RETURN_IF_ERROR(tx.UpdateRequest(r));
         out = std::move(r);
         return OkStatus();
@@ -423,8 +425,7 @@ class Workflow::Impl {
                                         {{"extra", FormatDuration(extra_s)},
                                          {"required", r.approvals_required},
                                          {"deadline", FormatRfc3339(ext.deadline)}}));
-        JIT_RETURN_IF_ERROR(
-            tx.PutJob(MakeJob(JobKind::kApprovalTimeout, r.id, ext.deadline, now)));
+        JIT_RETURN_IF_ERROR(tx.PutJob(MakeJob(JobKind::kApprovalTimeout, r.id, ext.deadline, now)));
         JIT_RETURN_IF_ERROR(tx.UpdateRequest(r));
         out = std::move(r);
         return OkStatus();
@@ -632,9 +633,9 @@ class Workflow::Impl {
     ext.approvals.push_back({who.username, comment, now});
     int have = static_cast<int>(ext.approvals.size());
     int required = std::max(1, r.approvals_required);
-    JIT_RETURN_IF_ERROR(AppendEvent(
-        tx, now, who.username, "extension.approval", r.id, "info",
-        {{"comment", comment}, {"approvals", have}, {"required", required}}));
+    JIT_RETURN_IF_ERROR(
+        AppendEvent(tx, now, who.username, "extension.approval", r.id, "info",
+                    {{"comment", comment}, {"approvals", have}, {"required", required}}));
     if (have >= required) {
       std::chrono::seconds extra(ext.seconds);
       json approvers = json::array();
@@ -715,8 +716,8 @@ class Workflow::Impl {
     if (r.state != RequestState::kApproved && r.state != RequestState::kRevoking) {
       return JobOutcome::Done();
     }
-    if (Time now = clock_.Now(); r.state == RequestState::kApproved && r.start_at &&
-                                 now < *r.start_at) {
+    if (Time now = clock_.Now();
+        r.state == RequestState::kApproved && r.start_at && now < *r.start_at) {
       // Fired before the scheduled start (the wall clock moved back): wait again.
       return JobOutcome::CheckAgain(std::chrono::duration_cast<Duration>(*r.start_at - now));
     }

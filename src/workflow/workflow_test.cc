@@ -754,8 +754,7 @@ TEST_F(TwoApproverTest, ExtensionNeedsTwoDistinctApproversToo) {
   ASSERT_OK(two);
   EXPECT_EQ(two->expires_at, expires + minutes(15));
   // The rule's 1h maximum in all: 45m granted, another 20m is too much.
-  EXPECT_THAT(workflow_.Extend(kAlice, r.id, minutes(20)),
-              StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(workflow_.Extend(kAlice, r.id, minutes(20)), StatusIs(StatusCode::kInvalidArgument));
 }
 
 // Answers usernames from a map; counts the questions.
