@@ -196,10 +196,20 @@ void PrintDevBanner(const std::string& url, const std::filesystem::path& data,
   std::fflush(stdout);
 }
 
-// SIGHUP: reads the config file again and puts it in force when it is valid; otherwise keeps
-// the old one and logs the first error. Settings read once at start (listen address, store,
-// aws, auth tokens) need a restart; rules, accounts, permission sets and roles apply at once.
-void ReloadConfig(const cli::ServeOptions& opts, policy::ConfigHolder& holder) {
+// Who may call, as built from the config in force; rebuilt on SIGHUP.
+struct AuthState {
+  std::vector<auth::DevUser> dev_users;  // dev mode only
+  aws::HttpTransport* jwks_http = nullptr;
+  Clock* clock = nullptr;
+  auth::BrokerAuth built;  // what `swappable` forwards to
+  std::unique_ptr<auth::SwappableAuthenticator> swappable;
+};
+
+// SIGHUP: reads the config file again and puts it in force when it is valid, with the
+// authenticator built from it (static tokens, OIDC); otherwise keeps the old config and
+// authenticator and logs the first error. Settings read once at start (listen address, store,
+// aws) need a restart; rules, accounts, permission sets, roles and auth apply at once.
+void ReloadConfig(const cli::ServeOptions& opts, policy::ConfigHolder& holder, AuthState& auth) {
   if (opts.config_file.empty()) {
     spdlog::info("SIGHUP: nothing to reload (serving the built-in dev config; no --config)");
     return;
@@ -211,7 +221,15 @@ void ReloadConfig(const cli::ServeOptions& opts, policy::ConfigHolder& holder) {
     spdlog::error("SIGHUP: keeping the old config: {}", why);
     return;
   }
+  Result<auth::BrokerAuth> built =
+      auth::BuildBrokerAuth(*next, auth.dev_users, *auth.jwks_http, *auth.clock, &auth.built);
+  if (!built.has_value()) {
+    spdlog::error("SIGHUP: keeping the old config: {}", built.error().message());
+    return;
+  }
   holder.Set(std::move(next).value());
+  auth.built = std::move(built).value();
+  auth.swappable->Set(auth.built.authenticator);
   spdlog::info("SIGHUP: reloaded the config from {}", opts.config_file);
 }
 
@@ -310,21 +328,22 @@ int Serve(const cli::ServeOptions& opts) {
   sched_opts.owner = "jit-" + std::to_string(::getpid());
   scheduler::Scheduler scheduler(*store, flow, clock, sched_opts);
 
-  std::vector<auth::DevUser> dev_users;
-  if (opts.dev) dev_users = auth::DevUsers();
   // Static tokens (and dev users) first, then OIDC bearer tokens when auth.oidc is set.
-  std::vector<std::unique_ptr<auth::Authenticator>> authenticators;
-  authenticators.push_back(auth::NewStaticAuthenticator(dev_users, holder.Get()->tokens));
-  std::unique_ptr<aws::HttpTransport> jwks_http;
+  std::unique_ptr<aws::HttpTransport> jwks_http = aws::NewCurlTransport();
+  AuthState auth_state;
+  if (opts.dev) auth_state.dev_users = auth::DevUsers();
+  auth_state.jwks_http = jwks_http.get();
+  auth_state.clock = &clock;
+  Result<auth::BrokerAuth> built =
+      auth::BuildBrokerAuth(*holder.Get(), auth_state.dev_users, *jwks_http, clock, nullptr);
+  if (!built.has_value()) return Fail(built.error().message());
+  auth_state.built = std::move(built).value();
+  auth_state.swappable =
+      std::make_unique<auth::SwappableAuthenticator>(auth_state.built.authenticator);
   if (const policy::OidcConfig& oidc = holder.Get()->oidc; !oidc.Empty()) {
-    jwks_http = aws::NewCurlTransport();
-    auto verifier =
-        auth::NewOidcAuthenticator(auth::OidcSettingsFromConfig(oidc), *jwks_http, clock);
-    if (!verifier.has_value()) return Fail("auth.oidc: " + verifier.error().message());
-    authenticators.push_back(std::move(verifier).value());
     spdlog::info("OIDC bearer tokens from issuer {} accepted", oidc.issuer);
   }
-  auto authenticator = auth::NewChainAuthenticator(std::move(authenticators));
+  auth::Authenticator* authenticator = auth_state.swappable.get();
 
   api::HttpServerOptions http;
   http.listen = listen;
@@ -358,7 +377,9 @@ int Serve(const cli::ServeOptions& opts) {
   spdlog::info("ready on {}", url);
 
   int sig = 0;
-  while (sigwait(&stop_signals, &sig) == 0 && sig == SIGHUP) ReloadConfig(opts, holder);
+  while (sigwait(&stop_signals, &sig) == 0 && sig == SIGHUP) {
+    ReloadConfig(opts, holder, auth_state);
+  }
   spdlog::info("signal {}: stopping", sig);
   server.Stop();
   reconciler.Stop();

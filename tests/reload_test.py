@@ -105,6 +105,47 @@ class ReloadTest(unittest.TestCase):
                                   "duration": "10m", "reason": "reload test"})
         self.assertEqual(status, 201, body)
 
+    def test_sighup_puts_new_api_tokens_in_force_and_drops_removed_ones(self):
+        import hashlib
+        def tokens(*names):
+            lines = "auth:\n  tokens:\n"
+            for name in names:
+                digest = hashlib.sha256(("tok-" + name).encode()).hexdigest()
+                lines += f"    - {{name: {name}, sha256: \"{digest}\", groups: [auditors]}}\n"
+            return lines
+        base = CONFIG.replace("READONLY_MAX", "8h")
+        status, _ = http(self.server.url, "GET", "/v1/me", token="tok-audit-bot")
+        self.assertEqual(status, 401)
+
+        self.write(base + tokens("audit-bot"))
+        self.hup_and_wait_for_log("SIGHUP: reloaded the config")
+        status, me = http(self.server.url, "GET", "/v1/me", token="tok-audit-bot")
+        self.assertEqual(status, 200, me)
+        self.assertEqual(me["username"], "audit-bot")
+        self.assertEqual(me["roles"], ["auditor"])
+        status, _ = http(self.server.url, "GET", "/v1/audit", token="tok-audit-bot")
+        self.assertEqual(status, 200)
+
+        # A bad OIDC section keeps the old config, tokens included.
+        self.write(base + tokens("other-bot") +
+                   "  oidc: {issuer: \"https://idp.example.com\", audience: jit, "
+                   "jwks_file: /nonexistent/jwks.json}\n")
+        self.hup_and_wait_for_log("SIGHUP: keeping the old config")
+        self.assertIn("auth.oidc", [l for l in self.server.read_log().splitlines()
+                                    if "keeping the old config" in l][-1])
+        status, _ = http(self.server.url, "GET", "/v1/me", token="tok-audit-bot")
+        self.assertEqual(status, 200)
+        status, _ = http(self.server.url, "GET", "/v1/me", token="tok-other-bot")
+        self.assertEqual(status, 401)
+
+        # The token is removed: refused at once.
+        self.write(base + tokens("other-bot"))
+        self.hup_and_wait_for_log("SIGHUP: reloaded the config")
+        status, _ = http(self.server.url, "GET", "/v1/me", token="tok-audit-bot")
+        self.assertEqual(status, 401)
+        status, _ = http(self.server.url, "GET", "/v1/me", token="tok-other-bot")
+        self.assertEqual(status, 200)
+
 
 class ReloadWithoutConfigTest(unittest.TestCase):
     def test_dev_mode_without_config_has_nothing_to_reload(self):

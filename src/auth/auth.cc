@@ -67,7 +67,23 @@ class StaticAuthenticator final : public Authenticator {
   const std::vector<Entry> entries_;  // immutable after construction: no lock needed
 };
 
+class SharedAuthenticator final : public Authenticator {
+ public:
+  explicit SharedAuthenticator(std::shared_ptr<Authenticator> target)
+      : target_(std::move(target)) {}
+  Result<policy::Identity> Authenticate(std::string_view bearer_token) override {
+    return target_->Authenticate(bearer_token);
+  }
+
+ private:
+  const std::shared_ptr<Authenticator> target_;
+};
+
 }  // namespace
+
+std::unique_ptr<Authenticator> NewSharedAuthenticator(std::shared_ptr<Authenticator> target) {
+  return std::make_unique<SharedAuthenticator>(std::move(target));
+}
 
 std::vector<DevUser> DevUsers() {
   return {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,5 +33,35 @@ std::vector<DevUser> DevUsers();
 // stored as SHA-256 hashes and compared in constant time.
 std::unique_ptr<Authenticator> NewStaticAuthenticator(std::vector<DevUser> dev_users,
                                                       std::vector<policy::StaticToken> tokens);
+
+// An Authenticator that forwards to a shared one, so that one instance (an OIDC authenticator
+// with its cached keys) can stand in several chains, the old and the reloaded.
+std::unique_ptr<Authenticator> NewSharedAuthenticator(std::shared_ptr<Authenticator> target);
+
+// Forwards to the authenticator in force, which Set replaces while calls are in flight (the
+// config is reloaded on SIGHUP). A call in progress finishes with the one it started with.
+// Thread-safe.
+class SwappableAuthenticator final : public Authenticator {
+ public:
+  explicit SwappableAuthenticator(std::shared_ptr<Authenticator> initial)
+      : current_(std::move(initial)) {}
+
+  Result<policy::Identity> Authenticate(std::string_view bearer_token) override {
+    return Get()->Authenticate(bearer_token);
+  }
+  // REQUIRES: `next` is not null.
+  void Set(std::shared_ptr<Authenticator> next) {
+    std::lock_guard<std::mutex> lock(mu_);
+    current_ = std::move(next);
+  }
+  std::shared_ptr<Authenticator> Get() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return current_;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::shared_ptr<Authenticator> current_;  // GUARDED_BY(mu_); never null
+};
 
 }  // namespace jit::auth

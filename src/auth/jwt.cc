@@ -302,4 +302,39 @@ std::unique_ptr<Authenticator> NewChainAuthenticator(
   return std::make_unique<ChainAuthenticator>(std::move(authenticators));
 }
 
+namespace {
+
+bool SameOidcSettings(const OidcSettings& a, const OidcSettings& b) {
+  return a.issuer == b.issuer && a.audience == b.audience && a.jwks_file == b.jwks_file &&
+         a.jwks_url == b.jwks_url && a.username_claim == b.username_claim &&
+         a.groups_claim == b.groups_claim && a.leeway == b.leeway;
+}
+
+}  // namespace
+
+Result<BrokerAuth> BuildBrokerAuth(const policy::Config& config, std::vector<DevUser> dev_users,
+                                   aws::HttpTransport& http, Clock& clock,
+                                   const BrokerAuth* previous) {
+  BrokerAuth out;
+  std::vector<std::unique_ptr<Authenticator>> parts;
+  parts.push_back(NewStaticAuthenticator(std::move(dev_users), config.tokens));
+  if (!config.oidc.Empty()) {
+    out.oidc_settings = OidcSettingsFromConfig(config.oidc);
+    if (previous != nullptr && previous->oidc != nullptr && out.oidc_settings.jwks_file.empty() &&
+        SameOidcSettings(previous->oidc_settings, out.oidc_settings)) {
+      out.oidc = previous->oidc;
+    } else {
+      Result<std::unique_ptr<Authenticator>> oidc =
+          NewOidcAuthenticator(out.oidc_settings, http, clock);
+      if (!oidc.has_value()) {
+        return Status(oidc.error().code(), "auth.oidc: " + oidc.error().message());
+      }
+      out.oidc = std::move(oidc).value();
+    }
+    parts.push_back(NewSharedAuthenticator(out.oidc));
+  }
+  out.authenticator = NewChainAuthenticator(std::move(parts));
+  return out;
+}
+
 }  // namespace jit::auth

@@ -106,4 +106,21 @@ Result<std::unique_ptr<Authenticator>> NewOidcAuthenticator(const OidcSettings& 
 std::unique_ptr<Authenticator> NewChainAuthenticator(
     std::vector<std::unique_ptr<Authenticator>> authenticators);
 
+// The broker's authenticator for a config, and what it was built from.
+struct BrokerAuth {
+  std::shared_ptr<Authenticator> authenticator;  // never null
+  std::shared_ptr<Authenticator> oidc;           // null without auth.oidc
+  OidcSettings oidc_settings;                    // meaningful when `oidc` is set
+};
+
+// Builds {static tokens and `dev_users`, then OIDC bearer tokens when config.oidc is set} as
+// NewChainAuthenticator describes. `previous` (may be null) is what the config in force was
+// built into: its OIDC authenticator is kept, with its cached keys, when the OIDC settings are
+// unchanged and the keys come from a URL; a JWKS file is always read again, so that a SIGHUP
+// after rotating the file takes effect at once. Errors of NewOidcAuthenticator, with
+// "auth.oidc: " before the message.
+Result<BrokerAuth> BuildBrokerAuth(const policy::Config& config, std::vector<DevUser> dev_users,
+                                   aws::HttpTransport& http, Clock& clock,
+                                   const BrokerAuth* previous);
+
 }  // namespace jit::auth

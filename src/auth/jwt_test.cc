@@ -867,6 +867,80 @@ TEST_F(OidcTest, ChainTriesStaticTokensThenOidc) {
                 "token algorithm not allowed");
 }
 
+// --- the broker's authenticator, built again on SIGHUP ------------------------------------------
+
+policy::Config ConfigWith(std::vector<policy::StaticToken> tokens, const OidcSettings* oidc) {
+  policy::Config c;
+  c.tokens = std::move(tokens);
+  if (oidc != nullptr) {
+    c.oidc.issuer = oidc->issuer;
+    c.oidc.audience = oidc->audience;
+    c.oidc.jwks_file = oidc->jwks_file;
+    c.oidc.jwks_url = oidc->jwks_url;
+    c.oidc.line = 1;
+  }
+  return c;
+}
+
+TEST_F(OidcTest, BrokerAuthTakesStaticTokensThenOidcAndReloadsTheFile) {
+  OidcSettings file = FileSettings();
+  policy::StaticToken bot{
+      "ci-bot", "0c7e8e3df6b3ef1d3c25e1a0bd5b27f6e9c5e3b1a7d4c2f08e9b6a5d4c3b2a10", {"automation"}};
+  Result<BrokerAuth> first = BuildBrokerAuth(ConfigWith({bot}, &file), {}, http_, clock_, nullptr);
+  ASSERT_OK(first);
+  ASSERT_NE(first->oidc, nullptr);
+  EXPECT_OK(first->authenticator->Authenticate(RsaToken()));
+  ExpectRefused(*first->authenticator, "dev-alice", "missing or unknown bearer token");
+
+  // The file is rotated; a rebuild reads it at once (no minute's wait for an unknown kid).
+  WriteJwks(json{{"keys", {RsaJwk(K().rsa2.get(), "rsa-2")}}});
+  Result<BrokerAuth> second =
+      BuildBrokerAuth(ConfigWith({}, &file), DevUsers(), http_, clock_, &*first);
+  ASSERT_OK(second);
+  EXPECT_NE(second->oidc, first->oidc);
+  EXPECT_OK(second->authenticator->Authenticate(
+      SignedToken(K().rsa2.get(), RsaHeader("rsa-2"), Claims())));
+  ExpectRefused(*second->authenticator, RsaToken(), "unknown signing key");
+  EXPECT_OK(second->authenticator->Authenticate("dev-alice"));
+
+  // A bad file fails the rebuild and names the section.
+  WriteJwksText("{not json");
+  EXPECT_THAT(BuildBrokerAuth(ConfigWith({}, &file), {}, http_, clock_, &*second),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("auth.oidc: ")));
+  // Without auth.oidc, static tokens only.
+  Result<BrokerAuth> plain = BuildBrokerAuth(ConfigWith({}, nullptr), {}, http_, clock_, nullptr);
+  ASSERT_OK(plain);
+  EXPECT_EQ(plain->oidc, nullptr);
+  ExpectRefused(*plain->authenticator, RsaToken(), "missing or unknown bearer token");
+}
+
+TEST_F(OidcTest, BrokerAuthKeepsTheUrlAuthenticatorAndItsKeysWhenUnchanged) {
+  http_.Serve(DefaultJwks().dump());
+  OidcSettings url = UrlSettings();
+  Result<BrokerAuth> first = BuildBrokerAuth(ConfigWith({}, &url), {}, http_, clock_, nullptr);
+  ASSERT_OK(first);
+  EXPECT_OK(first->authenticator->Authenticate(RsaToken()));
+  int fetches = http_.calls();
+  http_.Down();  // the identity provider is down while the broker reloads
+  Result<BrokerAuth> second = BuildBrokerAuth(ConfigWith({}, &url), {}, http_, clock_, &*first);
+  ASSERT_OK(second);
+  EXPECT_EQ(second->oidc, first->oidc);
+  EXPECT_OK(second->authenticator->Authenticate(RsaToken()));
+  EXPECT_EQ(http_.calls(), fetches);
+  // Another audience is another authenticator.
+  url.audience = "jit-2";
+  Result<BrokerAuth> third = BuildBrokerAuth(ConfigWith({}, &url), {}, http_, clock_, &*second);
+  ASSERT_OK(third);
+  EXPECT_NE(third->oidc, first->oidc);
+}
+
+TEST(SwappableAuthenticator, AnswersWithTheOneInForce) {
+  SwappableAuthenticator swap(NewStaticAuthenticator(DevUsers(), {}));
+  EXPECT_OK(swap.Authenticate("dev-bob"));
+  swap.Set(std::make_shared<FixedAuthenticator>(UnauthenticatedError("nobody")));
+  EXPECT_THAT(swap.Authenticate("dev-bob"), StatusIs(StatusCode::kUnauthenticated, "nobody"));
+}
+
 TEST(ChainAuthenticator, PrefersAnErrorOtherThanUnauthenticated) {
   std::vector<std::unique_ptr<Authenticator>> parts;
   parts.push_back(std::make_unique<FixedAuthenticator>(UnavailableError("keys unavailable")));
