@@ -15,15 +15,18 @@ JIT = os.environ.get("JIT_BINARY", "build/debug/jit")
 
 
 class Server:
-    """`jit serve --dev` on 127.0.0.1, port chosen by the kernel."""
+    """`jit serve --dev` on 127.0.0.1, port chosen by the kernel. With dev=False, `jit serve`
+    without --dev (give it --config in extra_args, and the AWS settings in env)."""
 
-    def __init__(self, data_dir=None, extra_args=()):
+    def __init__(self, data_dir=None, extra_args=(), dev=True, env=None):
         self._own_dir = None
         if data_dir is None:
             self._own_dir = tempfile.TemporaryDirectory(prefix="jit-e2e-")
             data_dir = self._own_dir.name
         self.data_dir = data_dir
         self.extra_args = list(extra_args)
+        self.dev = dev
+        self.env = env
         self.proc = None
         self.url = None
         self.emulator_url = None
@@ -34,9 +37,9 @@ class Server:
         self._log = open(self.log_path, "ab")
         log = self._log
         self.proc = subprocess.Popen(
-            [JIT, "serve", "--dev", "--listen", "127.0.0.1:0", "--data", self.data_dir]
-            + self.extra_args,
-            stdout=subprocess.PIPE, stderr=log, text=True)
+            [JIT, "serve"] + (["--dev"] if self.dev else [])
+            + ["--listen", "127.0.0.1:0", "--data", self.data_dir] + self.extra_args,
+            stdout=subprocess.PIPE, stderr=log, text=True, env=self.env)
         deadline = time.monotonic() + timeout
         lines = []
         while time.monotonic() < deadline:
@@ -50,6 +53,10 @@ class Server:
                 break
         if self.url is None:
             raise RuntimeError("server did not print its address")
+        if not self.dev:
+            self.banner = "".join(lines)
+            self.wait_ready(timeout)
+            return self
         # Read the rest of the banner (it ends with the "Try this" lines).
         for _ in range(12):
             line = self.proc.stdout.readline()
@@ -102,6 +109,67 @@ class Server:
             self._log.close()
         if self._own_dir:
             self._own_dir.cleanup()
+
+
+class Emulator:
+    """`jit emulator` (the local Identity Center) on 127.0.0.1, port chosen by the kernel, with
+    its own key pair. `env()` gives what a broker needs to reach it as if it were AWS."""
+
+    def __init__(self, folder, seed=None, access_key_id="AKIDJITTESTPROD",
+                 secret_access_key="jit-test-secret-not-a-real-key"):
+        self.access_key_id = access_key_id
+        self.secret_access_key = secret_access_key
+        self.log_path = os.path.join(folder, "emulator.log")
+        args = [JIT, "emulator", "--listen", "127.0.0.1:0", "--access-key-id", access_key_id,
+                "--secret-access-key", secret_access_key]
+        if seed is not None:
+            seed_path = os.path.join(folder, "seed.json")
+            with open(seed_path, "w", encoding="utf-8") as f:
+                json.dump(seed, f)
+            args += ["--seed", seed_path]
+        self._log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=self._log, text=True)
+        self.url = None
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            line = self.proc.stdout.readline()
+            if not line:
+                raise RuntimeError("emulator exited")
+            m = re.search(r"listening on (http://127\.0\.0\.1:\d+)", line)
+            if m:
+                self.url = m.group(1)
+                break
+        if self.url is None:
+            raise RuntimeError("emulator did not print its address")
+
+    def env(self):
+        """The environment of a broker that talks to this emulator through the AWS settings
+        alone: credentials in the environment, the endpoint override, a region; nothing from
+        the user's own AWS files."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+        env.update({"AWS_ACCESS_KEY_ID": self.access_key_id,
+                    "AWS_SECRET_ACCESS_KEY": self.secret_access_key,
+                    "AWS_ENDPOINT_URL": self.url, "AWS_REGION": "us-east-1",
+                    "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent",
+                    "AWS_CONFIG_FILE": "/nonexistent", "AWS_EC2_METADATA_DISABLED": "true"})
+        return env
+
+    def state(self):
+        status, body = http(self.url, "GET", "/_emulator/state")
+        if status != 200:
+            raise RuntimeError(f"emulator state: HTTP {status}")
+        return body
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+        self.proc.stdout.close()
+        self._log.close()
 
 
 def http(base, method, path, token=None, body=None, raw=None, headers=None):
