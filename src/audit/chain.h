@@ -35,6 +35,10 @@ struct ChainCheck {
   bool ok = true;
   std::int64_t first_bad_seq = 0;  // seq of the first bad event (0 when ok)
   std::string why;                 // what is wrong with it (empty when ok)
+  // "missing" (a seq was skipped), "reordered" (a seq came back, or the link to the event
+  // before is broken) or "edited" (the event's own hash does not match); empty when ok.
+  std::string problem;
+  std::size_t bad_index = 0;  // index of the first bad event in the list (0 when ok)
 };
 
 // Walks `events` (oldest first, consecutive) and reports the first event that

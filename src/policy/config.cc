@@ -123,9 +123,7 @@ class Parser {
       } else if (f.key == "aws") {
         ReadAws(f);
       } else if (f.key == "audit") {
-        // Kept for later issues: shape only.
-        if (!f.value.IsNull() && !f.value.IsMap())
-          Error(LineOf(f), "'" + f.key + "' must be a map");
+        ReadAudit(f);
       } else if (f.key == "notify") {
         ReadNotify(f);
       } else if (f.key == "auth") {
@@ -337,6 +335,42 @@ class Parser {
     }
     if (const Field* url = fields->Get("public_url")) {
       if (auto s = String(*url)) config_.server.public_url = *s;
+    }
+  }
+
+  // `audit: {checkpoint_key_file, checkpoint_interval, checkpoint_file}`.
+  void ReadAudit(const Field& f) {
+    if (f.value.IsNull()) return;
+    std::optional<Fields> fields =
+        Map(f, {"checkpoint_key_file", "checkpoint_interval", "checkpoint_file"});
+    if (!fields) return;
+    AuditSettings& a = config_.audit;
+    a.line = LineOf(f);
+    for (auto [key, out] :
+         {std::pair<const char*, std::string*>{"checkpoint_key_file", &a.checkpoint_key_file},
+          std::pair<const char*, std::string*>{"checkpoint_file", &a.checkpoint_file}}) {
+      const Field* x = fields->Get(key);
+      if (x == nullptr) continue;
+      if (auto s = String(*x)) {
+        if (s->empty()) {
+          Error(LineOf(*x), "'" + std::string(key) + "' must not be empty");
+        } else {
+          *out = *s;
+        }
+      }
+    }
+    if (const Field* x = fields->Get("checkpoint_interval")) {
+      Result<Duration> d = x->value.IsScalar() ? ParseDuration(x->value.Scalar())
+                                               : Result<Duration>(InvalidArgumentError(""));
+      if (!d.ok() || *d < std::chrono::seconds(1) || *d > std::chrono::hours(1)) {
+        Error(LineOf(*x), "'checkpoint_interval' must be a duration from 1s to 1h");
+      } else {
+        a.checkpoint_interval = *d;
+      }
+    }
+    if (a.checkpoint_key_file.empty() && (fields->Get("checkpoint_file") != nullptr ||
+                                          fields->Get("checkpoint_interval") != nullptr)) {
+      Error(a.line, "'audit' names no 'checkpoint_key_file': checkpoints need a signing key");
     }
   }
 

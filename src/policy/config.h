@@ -125,6 +125,16 @@ bool IsInstanceArn(std::string_view s);
 // d-<10 lowercase hex digits>, or a lowercase UUID.
 bool IsIdentityStoreId(std::string_view s);
 
+// The `audit:` section: signed checkpoints of the audit trail (audit/checkpoint.h).
+struct AuditSettings {
+  std::string checkpoint_key_file;  // an Ed25519 private key (PEM); empty: no checkpoints
+  Duration checkpoint_interval{Duration(60 * 1000)};  // 1s to 1h
+  // Where checkpoints are appended; empty: audit-checkpoints.jsonl in the data folder. Put it
+  // outside the database's disk, or where a log shipper copies it away.
+  std::string checkpoint_file;
+  int line = 0;  // of the `audit:` key (0: no section)
+};
+
 struct StaticToken {
   std::string name;
   std::string sha256_hex;  // lowercase hex of SHA-256(token)
@@ -158,6 +168,7 @@ struct Config {
   Subjects auditors;                // may read everything
   std::vector<StaticToken> tokens;  // auth.tokens
   OidcConfig oidc;                  // auth.oidc; Empty() when absent
+  AuditSettings audit;              // checkpoints; no key file when absent
   std::vector<Account> accounts;
   std::vector<PermissionSet> permission_sets;
   std::vector<Rule> rules;

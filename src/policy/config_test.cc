@@ -470,6 +470,17 @@ INSTANTIATE_TEST_SUITE_P(
         BadConfig{"ReasonMinLengthWithOptionalReason",
                   RuleWith("    reason: optional\n    reason_min_length: 10\n"),
                   "jit.yaml:14: 'reason_min_length' needs a reason, but 'reason' is 'optional'"},
+        BadConfig{"AuditIntervalTooShort",
+                  kBase + "audit: {checkpoint_key_file: /k.pem, checkpoint_interval: 500ms}\n",
+                  "jit.yaml:7: 'checkpoint_interval' must be a duration from 1s to 1h"},
+        BadConfig{"AuditWithoutAKey", kBase + "audit:\n  checkpoint_file: /var/log/cp.jsonl\n",
+                  "jit.yaml:7: 'audit' names no 'checkpoint_key_file': checkpoints need a "
+                  "signing key"},
+        BadConfig{"AuditUnknownKey", kBase + "audit: {checkpoint_kee_file: /k.pem}\n",
+                  "jit.yaml:7: unknown key 'checkpoint_kee_file' in 'audit' (did you mean "
+                  "'checkpoint_key_file'?)"},
+        BadConfig{"AuditEmptyKeyFile", kBase + "audit:\n  checkpoint_key_file: \"\"\n",
+                  "jit.yaml:8: 'checkpoint_key_file' must not be empty"},
         BadConfig{"ScheduleWindowTooLong", RuleWith("    schedule_window: 91d\n"),
                   "jit.yaml:13: 'schedule_window' must be a duration from 0s to 90d"},
         BadConfig{"ScheduleWindowNotADuration", RuleWith("    schedule_window: [1h]\n"),
@@ -892,6 +903,22 @@ TEST(ParseConfig, ReadsAllowedHoursAndReasonMinLength) {
   EXPECT_EQ(r.hours->to_minute, 18 * 60);
   EXPECT_EQ(r.hours->zone->name(), "Europe/Berlin");
   EXPECT_EQ(r.hours->Describe(), "mon-fri 08:00-18:00 Europe/Berlin");
+}
+
+TEST(ParseConfig, ReadsTheAuditSection) {
+  Result<Config> c = ParseConfig(kBase +
+                                     "audit: {checkpoint_key_file: /etc/jit/audit-key.pem, "
+                                     "checkpoint_interval: 30s, checkpoint_file: "
+                                     "/var/log/jit/checkpoints.jsonl}\n",
+                                 "jit.yaml", "/nonexistent");
+  ASSERT_OK(c);
+  EXPECT_EQ(c->audit.checkpoint_key_file, "/etc/jit/audit-key.pem");
+  EXPECT_EQ(c->audit.checkpoint_interval, std::chrono::seconds(30));
+  EXPECT_EQ(c->audit.checkpoint_file, "/var/log/jit/checkpoints.jsonl");
+  c = ParseConfig(kBase, "jit.yaml", "/nonexistent");
+  ASSERT_OK(c);
+  EXPECT_TRUE(c->audit.checkpoint_key_file.empty());
+  EXPECT_EQ(c->audit.checkpoint_interval, std::chrono::seconds(60));
 }
 
 TEST(ParseConfig, ScheduleWindowDefaultsToAWeekAndBreakGlassToNone) {

@@ -21,7 +21,6 @@ using store::RequestState;
 using store::Tx;
 
 constexpr std::string_view kSystemActor = "jit";
-constexpr int kMaxAbortRetries = 5;
 
 // The same job ids the workflow uses (one job of each kind per request).
 std::string JobId(store::JobKind kind, const std::string& request_id) {
@@ -122,12 +121,7 @@ class RunContext {
 
  private:
   Status Transact(const std::function<Status(Tx&)>& fn) {
-    Status s;
-    for (int i = 0; i < kMaxAbortRetries; ++i) {
-      s = store_.Transact(fn);
-      if (s.code() != StatusCode::kAborted) return s;
-    }
-    return s;
+    return TransactAndTell(store_, options_.observer, fn);
   }
 
   void Error(const LedgerEntry& e, const std::string& what) {
@@ -380,7 +374,7 @@ Reconciler::Reconciler(store::Store& store, provider::Provider& provider, Clock&
       provider_(provider),
       clock_(clock),
       options_(std::move(options)),
-      signal_(std::make_shared<Signal>()) {
+      task_(clock, options_.interval, [this] { RunAndLog(); }) {
   JIT_CHECK(options_.Validate().ok());
 }
 
@@ -391,77 +385,26 @@ Result<ReconcileReport> Reconciler::RunOnce() {
 }
 
 Status Reconciler::Start() {
-  std::lock_guard<std::mutex> lock(signal_->mu);
-  if (signal_->started) return FailedPreconditionError("the reconciler has been started already");
-  signal_->started = true;
-  signal_->due = true;  // once at start
-  thread_ = std::thread([this] { Loop(); });
+  Status s = task_.Start();
+  if (!s.ok()) return FailedPreconditionError("the reconciler has been started already");
   return OkStatus();
 }
 
-void Reconciler::Stop() {
-  {
-    std::lock_guard<std::mutex> lock(signal_->mu);
-    signal_->stop = true;
-    if (signal_->timer != 0) clock_.Cancel(signal_->timer);
-    signal_->timer = 0;
-  }
-  signal_->cv.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
+void Reconciler::Stop() { task_.Stop(); }
 
-std::int64_t Reconciler::runs() const {
-  std::lock_guard<std::mutex> lock(signal_->mu);
-  return signal_->runs;
-}
+std::int64_t Reconciler::runs() const { return task_.runs(); }
 
-void Reconciler::Arm() {
-  std::weak_ptr<Signal> weak = signal_;
-  TimerId timer = clock_.ScheduleAt(clock_.Now() + options_.interval, [weak] {
-    if (auto sig = weak.lock()) {
-      {
-        std::lock_guard<std::mutex> lock(sig->mu);
-        sig->due = true;
-        sig->timer = 0;
-      }
-      sig->cv.notify_all();
-    }
-  });
-  std::lock_guard<std::mutex> lock(signal_->mu);
-  if (signal_->stop) {
-    clock_.Cancel(timer);
-    return;
-  }
-  signal_->timer = timer;
-}
-
-void Reconciler::Loop() {
-  for (;;) {
-    {
-      std::unique_lock<std::mutex> lock(signal_->mu);
-      signal_->cv.wait(lock, [&] { return signal_->due || signal_->stop; });
-      if (signal_->stop) return;
-      signal_->due = false;
-    }
-    Result<ReconcileReport> report = RunOnce();
-    if (!report.has_value()) {
-      spdlog::warn("reconciler: cannot read the ledger: {}", report.error().ToString());
-    } else if (report->deleted + report->missing + report->stale_entries > 0 ||
-               !report->errors.empty()) {
-      spdlog::info(
-          "reconciler: {} entries, {} deleted, {} missing ({} requests ended), {} stale, {} "
-          "errors",
-          report->entries_checked, report->deleted, report->missing, report->requests_ended,
-          report->stale_entries, report->errors.size());
-    }
-    // Arm the next run before counting this one, so that a test that saw the count can move
-    // the clock on and rely on the timer being there.
-    Arm();
-    {
-      std::lock_guard<std::mutex> lock(signal_->mu);
-      ++signal_->runs;
-    }
-    signal_->cv.notify_all();
+void Reconciler::RunAndLog() {
+  Result<ReconcileReport> report = RunOnce();
+  if (!report.has_value()) {
+    spdlog::warn("reconciler: cannot read the ledger: {}", report.error().ToString());
+  } else if (report->deleted + report->missing + report->stale_entries > 0 ||
+             !report->errors.empty()) {
+    spdlog::info(
+        "reconciler: {} entries, {} deleted, {} missing ({} requests ended), {} stale, {} "
+        "errors",
+        report->entries_checked, report->deleted, report->missing, report->requests_ended,
+        report->stale_entries, report->errors.size());
   }
 }
 

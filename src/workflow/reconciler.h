@@ -2,18 +2,17 @@
 // Compares the assignment ledger with what Identity Center really holds, and mends the drift
 // (issue 3 "Reconciler").
 
-#include <condition_variable>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "core/clock.h"
+#include "core/periodic.h"
 #include "core/result.h"
 #include "provider/provider.h"
 #include "store/store.h"
+#include "workflow/observer.h"
 
 namespace jit::workflow {
 
@@ -28,6 +27,8 @@ struct ReconcilerOptions {
   // Entries changed more recently than this are left for a later run: Identity Center's
   // lists may lag a just-finished create or delete by a moment.
   Duration settle_time = std::chrono::minutes(1);
+  // Hears the drift events it commits. Not owned; may be null.
+  WorkflowObserver* observer = nullptr;
 
   Status Validate() const;
 };
@@ -82,27 +83,13 @@ class Reconciler {
   std::int64_t runs() const;
 
  private:
-  void Loop();
-  void Arm();
+  void RunAndLog();
 
   store::Store& store_;
   provider::Provider& provider_;
   Clock& clock_;
   const ReconcilerOptions options_;
-
-  // What the background thread waits on, shared with the clock's timers (one may fire while
-  // the reconciler is being destroyed).
-  struct Signal {
-    std::mutex mu;
-    std::condition_variable cv;
-    bool started = false;   // GUARDED_BY(mu)
-    bool stop = false;      // GUARDED_BY(mu)
-    bool due = false;       // GUARDED_BY(mu)
-    TimerId timer = 0;      // GUARDED_BY(mu)
-    std::int64_t runs = 0;  // GUARDED_BY(mu)
-  };
-  std::shared_ptr<Signal> signal_;
-  std::thread thread_;
+  PeriodicTask task_;  // last: it calls RunAndLog, which uses the members above
 };
 
 }  // namespace jit::workflow

@@ -26,7 +26,6 @@ using store::RequestState;
 using store::Tx;
 
 constexpr std::string_view kSystemActor = "jit";
-constexpr int kMaxAbortRetries = 5;
 
 // Each request has at most one job of each kind, so job ids are derived from the request id:
 // putting a job again replaces it, and a replayed transition cannot enqueue a duplicate.
@@ -96,14 +95,10 @@ class Workflow::Impl {
         clock_(clock),
         options_(std::move(options)) {}
 
-  // Runs `fn` in a transaction, again when it loses a race (Aborted).
+  // Runs `fn` in a transaction, again when it loses a race (Aborted); the observer hears what
+  // committed.
   Status Transact(const std::function<Status(Tx&)>& fn) {
-    Status s;
-    for (int i = 0; i < kMaxAbortRetries; ++i) {
-      s = store_.Transact(fn);
-      if (s.code() != StatusCode::kAborted) return s;
-    }
-    return s;
+    return TransactAndTell(store_, options_.observer, fn);
   }
 
   // ---- Who may see and do what -------------------------------------------------------------
@@ -271,7 +266,10 @@ class Workflow::Impl {
         r.decided_at = now;
         JIT_RETURN_IF_ERROR(tx.DeleteJob(JobId(JobKind::kApprovalTimeout, r.id)));
         JIT_RETURN_IF_ERROR(tx.PutJob(MakeJob(JobKind::kGrant, r.id, GrantDue(r, now), now)));
-        JIT_RETURN_IF_ERROR(AppendEvent(tx, now, who.username, "request.approved", r.id, "info"));
+        JIT_RETURN_IF_ERROR(AppendEvent(
+            tx, now, who.username, "request.approved", r.id, "info",
+            {{"waited_ms",
+              std::chrono::duration_cast<std::chrono::milliseconds>(now - r.created_at).count()}}));
       }
       JIT_RETURN_IF_ERROR(tx.UpdateRequest(r));
       out = std::move(r);
@@ -1031,6 +1029,7 @@ class Workflow::Impl {
       case Next::kDelete: {
         auto op = provider_.Revoke(a);
         if (!op.has_value()) return JobOutcome::Retry(op.error().ToString());
+        if (options_.observer != nullptr) options_.observer->OnRevokeIssued(r, clock_.Now());
         if (op->state == provider::OperationState::kInProgress) {
           Status rec = Transact([&](Tx& tx) -> Status {
             JIT_ASSIGN_OR_RETURN(auto entry,

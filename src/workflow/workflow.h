@@ -13,6 +13,7 @@
 #include "provider/provider.h"
 #include "scheduler/scheduler.h"
 #include "store/store.h"
+#include "workflow/observer.h"
 
 namespace jit::workflow {
 
@@ -55,6 +56,8 @@ struct WorkflowOptions {
   // Resolves the Identity Center user id of a caller whose Identity carries none (Submit).
   // Not owned; must outlive the workflow. nullptr: such callers cannot request access.
   provider::Directory* directory = nullptr;
+  // Hears committed audit events and issued revocations (metrics). Not owned; may be null.
+  WorkflowObserver* observer = nullptr;
 };
 
 // The request state machine (DESIGN.md "Request lifecycle"):

@@ -1,0 +1,163 @@
+#include "audit/trail.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "audit/chain.h"
+#include "core/time_format.h"
+
+namespace jit::audit {
+namespace {
+
+constexpr int kPage = 1000;
+
+}  // namespace
+
+Result<TrailReport> VerifyTrail(const EventReader& read, const std::vector<Checkpoint>& checkpoints,
+                                const CheckpointKey* key) {
+  TrailReport report;
+  std::vector<Checkpoint> sorted = checkpoints;
+  std::stable_sort(sorted.begin(), sorted.end(),
+                   [](const Checkpoint& a, const Checkpoint& b) { return a.seq < b.seq; });
+  std::set<std::int64_t> wanted;
+  for (const Checkpoint& c : sorted) wanted.insert(c.seq);
+  std::map<std::int64_t, std::string> hash_at;  // the trail's hash at each checkpoint's seq
+
+  // The chain, page by page, each page continuing from the last.
+  std::string prev_hash(kGenesisHash);
+  std::int64_t expected = 1;
+  std::int64_t after = 0;
+  for (;;) {
+    JIT_ASSIGN_OR_RETURN(std::vector<store::AuditEvent> page, read(after, kPage));
+    if (page.empty()) break;
+    ChainCheck check = VerifyChain(page, prev_hash, expected);
+    if (!check.ok) {
+      report.events += static_cast<std::int64_t>(check.bad_index);  // the good ones before it
+      report.ok = false;
+      report.problem = check.problem;
+      report.first_bad_seq = check.first_bad_seq;
+      report.why = "event " + std::to_string(check.first_bad_seq) + ": " + check.why;
+      return report;
+    }
+    for (const store::AuditEvent& e : page) {
+      if (wanted.count(e.seq)) hash_at[e.seq] = e.hash;
+    }
+    report.events += static_cast<std::int64_t>(page.size());
+    report.last_seq = page.back().seq;
+    report.last_hash = page.back().hash;
+    prev_hash = page.back().hash;
+    expected = page.back().seq + 1;
+    after = page.back().seq;
+    if (static_cast<int>(page.size()) < kPage) break;
+  }
+
+  if (sorted.empty()) {
+    report.warnings.push_back(
+        "no signed checkpoints: a trail whose newest events were cut off, or an older copy of "
+        "the database, cannot be told from the real one (set audit.checkpoint_key_file)");
+    return report;
+  }
+  if (key == nullptr) {
+    report.warnings.push_back("checkpoints exist but no key to check them was configured");
+    return report;
+  }
+  std::int64_t covered = 0;  // the highest checkpoint seq the trail still matches
+  for (const Checkpoint& c : sorted) {
+    ++report.checkpoints;
+    if (Status s = key->Verify(c); !s.ok()) {
+      report.ok = false;
+      report.problem = "bad_checkpoint";
+      report.first_bad_seq = c.seq;
+      report.why = s.message();
+      return report;
+    }
+    report.latest_checkpoint = c;
+    if (c.seq > report.last_seq) {
+      report.ok = false;
+      report.problem = "truncated";
+      report.first_bad_seq = report.last_seq + 1;
+      report.why = "the trail ends at seq " + std::to_string(report.last_seq) +
+                   ", but a checkpoint signed at " + FormatRfc3339(c.at) + " covers seq " +
+                   std::to_string(c.seq) + ": the events after seq " +
+                   std::to_string(report.last_seq) + " are gone (truncated after " +
+                   (covered > 0 ? "checkpoint " + std::to_string(covered) : "the start") + ")";
+      return report;
+    }
+    if (hash_at[c.seq] != c.hash) {
+      report.ok = false;
+      report.problem = "replaced";
+      report.first_bad_seq = c.seq;
+      report.why = "event " + std::to_string(c.seq) + " is not the one the checkpoint signed at " +
+                   FormatRfc3339(c.at) +
+                   " covered: the trail was replaced (an older copy of the database?) or "
+                   "rewritten from there";
+      return report;
+    }
+    covered = c.seq;
+  }
+  return report;
+}
+
+Checkpointer::Checkpointer(EventReader read, const CheckpointKey& key, CheckpointLog& log,
+                           Clock& clock, Duration interval)
+    : read_(std::move(read)),
+      key_(key),
+      log_(log),
+      clock_(clock),
+      task_(std::make_unique<PeriodicTask>(clock, interval, [this] { Run(); })) {}
+
+Checkpointer::~Checkpointer() { task_->Stop(); }
+
+Status Checkpointer::Start() {
+  JIT_ASSIGN_OR_RETURN(std::vector<Checkpoint> written, log_.ReadAll());
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const Checkpoint& c : written) {
+      if (c.seq > last_seq_) {
+        last_seq_ = c.seq;
+        last_hash_ = c.hash;
+      }
+    }
+  }
+  return task_->Start();
+}
+
+void Checkpointer::Stop() {
+  task_->Stop();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopped_) return;
+    stopped_ = true;
+  }
+  Run();
+}
+
+void Checkpointer::Run() {
+  Result<std::optional<Checkpoint>> c = CheckpointNow();
+  if (!c.has_value()) spdlog::warn("audit: cannot take a checkpoint: {}", c.error().ToString());
+}
+
+Result<std::optional<Checkpoint>> Checkpointer::CheckpointNow() {
+  std::lock_guard<std::mutex> lock(mu_);
+  // Find the head from where the last checkpoint stands.
+  std::int64_t seq = last_seq_;
+  std::string hash = last_hash_;
+  for (;;) {
+    JIT_ASSIGN_OR_RETURN(std::vector<store::AuditEvent> page, read_(seq, kPage));
+    if (page.empty()) break;
+    seq = page.back().seq;
+    hash = page.back().hash;
+    if (static_cast<int>(page.size()) < kPage) break;
+  }
+  if (seq == 0 || (seq == last_seq_ && hash == last_hash_)) return std::optional<Checkpoint>();
+  JIT_ASSIGN_OR_RETURN(Checkpoint c, key_.Sign(seq, hash, clock_.Now()));
+  JIT_RETURN_IF_ERROR(log_.Append(c));
+  last_seq_ = seq;
+  last_hash_ = hash;
+  return std::optional<Checkpoint>(std::move(c));
+}
+
+}  // namespace jit::audit

@@ -1,0 +1,75 @@
+#pragma once
+// Prometheus metrics: counters and histograms with labels that the code updates, and gauges
+// read when scraped. Render() writes the text exposition format (version 0.0.4) with HELP and
+// TYPE lines. No I/O; thread-safe.
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace jit {
+
+// Label values in the order of the family's label names.
+using LabelValues = std::vector<std::string>;
+
+class MetricsRegistry {
+ public:
+  MetricsRegistry() = default;
+  MetricsRegistry(const MetricsRegistry&) = delete;
+  MetricsRegistry& operator=(const MetricsRegistry&) = delete;
+
+  // Declares a family. Names follow Prometheus rules ([a-zA-Z_:][a-zA-Z0-9_:]*); declaring a
+  // name twice, or with other labels, is a programming error (JIT_CHECK).
+  void DeclareCounter(std::string name, std::string help, std::vector<std::string> labels = {});
+  // Histogram buckets are upper bounds in increasing order (+Inf is added).
+  void DeclareHistogram(std::string name, std::string help, std::vector<double> buckets,
+                        std::vector<std::string> labels = {});
+  // A gauge whose samples `read` gives at scrape time: label values -> value.
+  void DeclareGauge(std::string name, std::string help, std::vector<std::string> labels,
+                    std::function<std::map<LabelValues, double>()> read);
+
+  // Adds `by` (>= 0) to a counter. REQUIRES: declared, with as many values as labels.
+  void Add(std::string_view name, const LabelValues& labels = {}, double by = 1);
+  // Records one observation in a histogram.
+  void Observe(std::string_view name, double value, const LabelValues& labels = {});
+
+  // The current value of a counter sample (0 when never added); for tests.
+  double CounterValue(std::string_view name, const LabelValues& labels = {}) const;
+  // The number of observations of a histogram sample; for tests.
+  std::uint64_t HistogramCount(std::string_view name, const LabelValues& labels = {}) const;
+
+  // The text exposition of every family, in declaration order.
+  std::string Render() const;
+
+ private:
+  enum class Kind { kCounter, kHistogram, kGauge };
+  struct HistogramSample {
+    std::vector<std::uint64_t> counts;  // per bucket, not cumulative; one more for +Inf
+    double sum = 0;
+    std::uint64_t count = 0;
+  };
+  struct Family {
+    std::string name;
+    std::string help;
+    Kind kind = Kind::kCounter;
+    std::vector<std::string> labels;
+    std::vector<double> buckets;
+    std::map<LabelValues, double> counters;
+    std::map<LabelValues, HistogramSample> histograms;
+    std::function<std::map<LabelValues, double>()> read;
+  };
+
+  Family& Declare(std::string name, std::string help, Kind kind, std::vector<std::string> labels);
+  Family* Find(std::string_view name);
+  const Family* Find(std::string_view name) const;
+
+  mutable std::mutex mu_;
+  std::vector<std::unique_ptr<Family>> families_;  // GUARDED_BY(mu_)
+};
+
+}  // namespace jit

@@ -1,0 +1,58 @@
+#pragma once
+// Runs a function on a thread of its own: at start, then every `interval` of a Clock. The
+// function may block (store reads, provider calls); the clock's timer only wakes the thread.
+
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "core/clock.h"
+#include "core/status.h"
+
+namespace jit {
+
+class PeriodicTask {
+ public:
+  // `clock` must outlive the task. REQUIRES: interval > 0.
+  PeriodicTask(Clock& clock, Duration interval, std::function<void()> fn);
+  // Stops it if running.
+  ~PeriodicTask();
+  PeriodicTask(const PeriodicTask&) = delete;
+  PeriodicTask& operator=(const PeriodicTask&) = delete;
+
+  // Runs `fn` now on the task's thread, then `interval` after each run ends.
+  // FailedPrecondition when started already.
+  Status Start();
+  // Waits for a run under way to finish; no run starts after. Idempotent.
+  void Stop();
+  // Runs completed so far (for tests: a test that saw the count may move the clock on and rely
+  // on the next timer being armed).
+  std::int64_t runs() const;
+
+ private:
+  void Loop();
+  void Arm();
+
+  Clock& clock_;
+  const Duration interval_;
+  const std::function<void()> fn_;
+
+  // What the thread waits on, shared with the clock's timers (one may fire while the task is
+  // being destroyed).
+  struct Signal {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool started = false;   // GUARDED_BY(mu)
+    bool stop = false;      // GUARDED_BY(mu)
+    bool due = false;       // GUARDED_BY(mu)
+    TimerId timer = 0;      // GUARDED_BY(mu)
+    std::int64_t runs = 0;  // GUARDED_BY(mu)
+  };
+  std::shared_ptr<Signal> signal_;
+  std::thread thread_;
+};
+
+}  // namespace jit

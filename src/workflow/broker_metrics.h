@@ -1,0 +1,45 @@
+#pragma once
+// The broker's Prometheus metrics (DESIGN.md "Metrics"): what the workflow and reconciler
+// commit, counted as it happens, and gauges read from the store and the scheduler when scraped.
+
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+
+#include "core/metrics.h"
+#include "store/model.h"
+#include "workflow/observer.h"
+
+namespace jit::workflow {
+
+class BrokerMetrics final : public WorkflowObserver {
+ public:
+  // Declares every family in `registry`, which must outlive this object.
+  explicit BrokerMetrics(MetricsRegistry& registry);
+
+  // Gauges, read at scrape time; each may be left unset (then the family has no samples).
+  // Requests active now.
+  void SetActiveGrants(std::function<double()> read);
+  // Jobs waiting, by kind ("grant", "revoke", "approval_timeout", "notify").
+  void SetJobsPending(std::function<std::map<std::string, double>()> read);
+  // Revocations past their due time by more than the scheduler's overdue threshold.
+  void SetRevocationsOverdue(std::function<double()> read);
+
+  // One call to AWS: `operation` like "CreateAccountAssignment", `outcome` one of "ok",
+  // "throttled", "client_error", "server_error", "network_error".
+  void ProviderCall(std::string_view operation, std::string_view outcome);
+
+  // WorkflowObserver.
+  void OnCommitted(const std::vector<store::AuditEvent>& events) override;
+  void OnRevokeIssued(const store::Request& r, Time at) override;
+
+ private:
+  MetricsRegistry& registry_;
+  std::mutex mu_;
+  std::function<double()> active_;                          // GUARDED_BY(mu_)
+  std::function<std::map<std::string, double>()> pending_;  // GUARDED_BY(mu_)
+  std::function<double()> overdue_;                         // GUARDED_BY(mu_)
+};
+
+}  // namespace jit::workflow

@@ -1,0 +1,68 @@
+#include "workflow/observer.h"
+
+#include <utility>
+
+namespace jit::workflow {
+namespace {
+
+constexpr int kMaxAbortRetries = 5;
+
+// A Tx that keeps what AppendAudit stored, and forwards everything.
+class RecordingTx final : public store::Tx {
+ public:
+  explicit RecordingTx(store::Tx& tx) : tx_(tx) {}
+
+  Result<store::Request> GetRequest(std::string_view id) override { return tx_.GetRequest(id); }
+  Status InsertRequest(const store::Request& r) override { return tx_.InsertRequest(r); }
+  Status UpdateRequest(store::Request& r) override { return tx_.UpdateRequest(r); }
+  Result<store::AuditEvent> AppendAudit(store::AuditEvent e) override {
+    Result<store::AuditEvent> stored = tx_.AppendAudit(std::move(e));
+    if (stored.has_value()) events_.push_back(*stored);
+    return stored;
+  }
+  Status PutJob(const store::Job& j) override { return tx_.PutJob(j); }
+  Status DeleteJob(std::string_view id) override { return tx_.DeleteJob(id); }
+  Result<std::vector<store::Job>> JobsForRequest(std::string_view request_id) override {
+    return tx_.JobsForRequest(request_id);
+  }
+  Result<std::optional<store::LedgerEntry>> GetLedger(std::string_view principal_id,
+                                                      std::string_view account_id,
+                                                      std::string_view arn) override {
+    return tx_.GetLedger(principal_id, account_id, arn);
+  }
+  Status PutLedger(const store::LedgerEntry& e) override { return tx_.PutLedger(e); }
+  Status DeleteLedger(std::string_view principal_id, std::string_view account_id,
+                      std::string_view arn) override {
+    return tx_.DeleteLedger(principal_id, account_id, arn);
+  }
+
+  std::vector<store::AuditEvent> Take() { return std::move(events_); }
+
+ private:
+  store::Tx& tx_;
+  std::vector<store::AuditEvent> events_;
+};
+
+}  // namespace
+
+Status TransactAndTell(store::Store& store, WorkflowObserver* observer,
+                       const std::function<Status(store::Tx&)>& fn) {
+  Status s;
+  for (int i = 0; i < kMaxAbortRetries; ++i) {
+    std::vector<store::AuditEvent> events;
+    s = store.Transact([&](store::Tx& tx) -> Status {
+      RecordingTx recording(tx);
+      Status inner = fn(recording);
+      events = recording.Take();
+      return inner;
+    });
+    if (s.ok()) {
+      if (observer != nullptr && !events.empty()) observer->OnCommitted(events);
+      return s;
+    }
+    if (s.code() != StatusCode::kAborted) return s;
+  }
+  return s;
+}
+
+}  // namespace jit::workflow

@@ -1,0 +1,32 @@
+#pragma once
+// What the workflow and the reconciler tell observers (metrics; later notifications): the audit
+// events of each transaction once it has committed, and when a revocation's delete went out.
+
+#include <functional>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/status.h"
+#include "store/model.h"
+#include "store/store.h"
+
+namespace jit::workflow {
+
+class WorkflowObserver {
+ public:
+  virtual ~WorkflowObserver() = default;
+  // The audit events a transaction appended, in order, after it committed durably. Called on
+  // the committing thread; must not block and must not call back into the workflow.
+  virtual void OnCommitted(const std::vector<store::AuditEvent>& events) = 0;
+  // Identity Center accepted the delete of `r`'s assignment at `at` (r.end_reason says why:
+  // "expired" for expiries).
+  virtual void OnRevokeIssued(const store::Request& r, Time at) = 0;
+};
+
+// Runs `fn` in one store transaction, again (up to 5 times in all) when it loses a race
+// (Aborted). When it commits, `observer` (may be null) hears the audit events of the attempt
+// that committed. Returns the transaction's status.
+Status TransactAndTell(store::Store& store, WorkflowObserver* observer,
+                       const std::function<Status(store::Tx&)>& fn);
+
+}  // namespace jit::workflow
