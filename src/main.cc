@@ -16,19 +16,26 @@
 #include <string>
 
 #include "api/server.h"
+#include "audit/checkpoint.h"
+#include "audit/trail.h"
 #include "auth/auth.h"
 #include "auth/jwt.h"
+#include "aws/call_health.h"
 #include "aws/credentials.h"
 #include "aws/http.h"
 #include "aws/json_client.h"
 #include "cli/cli.h"
 #include "core/clock.h"
+#include "core/duration.h"
+#include "core/log.h"
+#include "core/metrics.h"
 #include "emulator/emulator.h"
 #include "policy/config.h"
 #include "provider/identity_center.h"
 #include "provider/session_gap.h"
 #include "scheduler/scheduler.h"
 #include "store/sqlite_store.h"
+#include "workflow/broker_metrics.h"
 #include "workflow/reconciler.h"
 #include "workflow/workflow.h"
 
@@ -88,6 +95,7 @@ struct IdentityCenterSettings {
 // The Identity Center provider with everything it stands on; members are destroyed in reverse
 // order, the provider first.
 struct IdentityCenter {
+  std::unique_ptr<aws::CallHealth> health;  // outlives the clients that report to it
   std::unique_ptr<aws::HttpTransport> http;
   std::unique_ptr<aws::CredentialSource> credentials;
   std::unique_ptr<aws::Limiter> limiter;
@@ -120,11 +128,13 @@ Result<IdentityCenterSettings> SettingsFromConfig(const policy::Config& config,
   return s;
 }
 
-// Builds the provider. `credentials` null: the default credential chain of `env`.
+// Builds the provider. `credentials` null: the default credential chain of `env`. `observer`
+// (may be empty) hears every call's outcome, as does the provider's CallHealth.
 Result<std::unique_ptr<IdentityCenter>> ConnectIdentityCenter(
     const IdentityCenterSettings& settings, std::unique_ptr<aws::CredentialSource> credentials,
-    const aws::Environment& env, Clock& clock) {
+    const aws::Environment& env, Clock& clock, aws::CallObserver observer = {}) {
   auto ic = std::make_unique<IdentityCenter>();
+  ic->health = std::make_unique<aws::CallHealth>(clock);
   ic->http = aws::NewCurlTransport();
   ic->credentials =
       credentials ? std::move(credentials) : aws::NewDefaultCredentialChain(env, *ic->http, clock);
@@ -135,6 +145,13 @@ Result<std::unique_ptr<IdentityCenter>> ConnectIdentityCenter(
   ic->identity_store = std::make_unique<aws::JsonClient>(
       provider::IdentityStoreSpec(settings.identity_store_endpoint, settings.region), *ic->http,
       *ic->credentials, *ic->limiter, clock);
+  aws::CallHealth* health = ic->health.get();
+  auto tell = [health, observer](const std::string& operation, std::string_view outcome) {
+    health->Record(operation, outcome);
+    if (observer) observer(operation, outcome);
+  };
+  ic->sso_admin->SetObserver(tell);
+  ic->identity_store->SetObserver(tell);
   provider::IdentityCenterOptions options;
   options.instance_arn = settings.instance_arn;
   options.identity_store_id = settings.identity_store_id;
@@ -243,6 +260,9 @@ int Serve(const cli::ServeOptions& opts) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   auto logger = spdlog::stderr_color_mt("jit");
+  std::string log_format = opts.log_format.empty() ? (opts.dev ? "text" : "json") : opts.log_format;
+  logger->set_formatter(log_format == "json" ? logging::NewJsonFormatter()
+                                             : logging::NewTextFormatter());
   spdlog::set_default_logger(logger);
 
   // Config.
@@ -301,7 +321,13 @@ int Serve(const cli::ServeOptions& opts) {
     aws_settings->identity_store_id = eo.seed.instance.identity_store_id;
     credentials = aws::NewStaticCredentials({eo.access_key_id, eo.secret_access_key, "", {}});
   }
-  auto connected = ConnectIdentityCenter(*aws_settings, std::move(credentials), env, clock);
+  MetricsRegistry registry;
+  workflow::BrokerMetrics metrics(registry);
+  auto connected =
+      ConnectIdentityCenter(*aws_settings, std::move(credentials), env, clock,
+                            [&metrics](const std::string& op, std::string_view outcome) {
+                              metrics.ProviderCall(op, outcome);
+                            });
   if (!connected.has_value()) return Fail(connected.error().message());
   std::unique_ptr<IdentityCenter> identity_center = std::move(connected).value();
   provider::IdentityCenterProvider& provider = *identity_center->provider;
@@ -319,6 +345,7 @@ int Serve(const cli::ServeOptions& opts) {
 
   workflow::WorkflowOptions flow_opts;
   flow_opts.directory = &provider;
+  flow_opts.observer = &metrics;
   // The emulator finishes creates and deletes within a fraction of a second (AWS takes
   // seconds): poll it often, so that dev-mode grants start and end promptly.
   if (opts.dev) flow_opts.poll_interval = Duration(100);
@@ -327,6 +354,73 @@ int Serve(const cli::ServeOptions& opts) {
   sched_opts.workers = 4;
   sched_opts.owner = "jit-" + std::to_string(::getpid());
   scheduler::Scheduler scheduler(*store, flow, clock, sched_opts);
+  store::Store* store_ptr = store.get();
+  metrics.SetActiveGrants([store_ptr]() -> double {
+    store::RequestFilter f;
+    f.state = store::RequestState::kActive;
+    f.limit = 500;
+    double n = 0;
+    for (int page = 0; page < 200; ++page) {
+      Result<store::RequestPage> p = store_ptr->ListRequests(f);
+      if (!p.has_value()) break;
+      n += static_cast<double>(p->items.size());
+      if (p->next_cursor.empty()) break;
+      f.cursor = p->next_cursor;
+    }
+    return n;
+  });
+  metrics.SetJobsPending([&scheduler] {
+    std::map<std::string, double> out;
+    for (const auto& [kind, n] : scheduler.Stats().pending) {
+      out[std::string(store::JobKindName(kind))] = static_cast<double>(n);
+    }
+    return out;
+  });
+  metrics.SetRevocationsOverdue(
+      [&scheduler] { return static_cast<double>(scheduler.Stats().overdue_revocations); });
+
+  // Signed checkpoints of the audit trail: from the config, or in dev mode a key made in the
+  // data folder on first start.
+  std::unique_ptr<audit::CheckpointKey> checkpoint_key;
+  std::string key_file = holder.Get()->audit.checkpoint_key_file;
+  if (key_file.empty() && opts.dev) {
+    key_file = (data / "audit-key.pem").string();
+    if (!std::filesystem::exists(key_file)) {
+      auto made = audit::CheckpointKey::Generate(key_file);
+      if (!made.has_value()) return Fail("audit: " + made.error().message());
+    }
+  }
+  if (!key_file.empty()) {
+    auto key = audit::CheckpointKey::FromPemFile(key_file);
+    if (!key.has_value()) return Fail("audit: " + key.error().message());
+    checkpoint_key = std::move(key).value();
+  }
+  std::string checkpoint_file = holder.Get()->audit.checkpoint_file;
+  if (checkpoint_file.empty()) checkpoint_file = (data / "audit-checkpoints.jsonl").string();
+  audit::CheckpointLog checkpoint_log(checkpoint_file);
+  audit::EventReader read_audit = [store_ptr](std::int64_t after, int limit) {
+    return store_ptr->ListAudit(after, limit);
+  };
+  std::unique_ptr<audit::Checkpointer> checkpointer;
+  if (checkpoint_key) {
+    checkpointer =
+        std::make_unique<audit::Checkpointer>(read_audit, *checkpoint_key, checkpoint_log, clock,
+                                              holder.Get()->audit.checkpoint_interval);
+    if (Status s = checkpointer->Start(); !s.ok()) return Fail("audit: " + s.message());
+    spdlog::info("audit checkpoints signed by key {} every {} into {}", checkpoint_key->KeyId(),
+                 FormatDuration(holder.Get()->audit.checkpoint_interval), checkpoint_file);
+  } else {
+    spdlog::warn(
+        "audit: no checkpoint_key_file: the audit trail is hash-chained but not checkpointed, so "
+        "a cut-off tail would go unnoticed");
+  }
+  api::ApiHooks hooks;
+  hooks.metrics = [&registry] { return registry.Render(); };
+  hooks.verify_audit = [read_audit, &checkpoint_log,
+                        key = checkpoint_key.get()]() -> Result<audit::TrailReport> {
+    JIT_ASSIGN_OR_RETURN(std::vector<audit::Checkpoint> checkpoints, checkpoint_log.ReadAll());
+    return audit::VerifyTrail(read_audit, checkpoints, key);
+  };
 
   // Static tokens (and dev users) first, then OIDC bearer tokens when auth.oidc is set.
   std::unique_ptr<aws::HttpTransport> jwks_http = aws::NewCurlTransport();
@@ -348,9 +442,15 @@ int Serve(const cli::ServeOptions& opts) {
   api::HttpServerOptions http;
   http.listen = listen;
   http.loopback_only = opts.dev;
-  store::Store* store_ptr = store.get();
+  aws::CallHealth* provider_health = identity_center->health.get();
   api::HttpServer server(
-      http, flow, *authenticator, holder, [store_ptr] { return store_ptr->Ping(); }, clock);
+      http, flow, *authenticator, holder,
+      [store_ptr, provider_health]() -> Status {
+        if (Status s = store_ptr->Ping(); !s.ok()) return s.WithContext("store");
+        if (Status s = provider_health->Check(); !s.ok()) return s.WithContext("Identity Center");
+        return OkStatus();
+      },
+      clock, hooks);
   if (Status s = server.Start(); !s.ok()) return Fail(s.message());
   // Jobs start after the API is up, so that overdue revocations run while requests arrive.
   if (Status s = scheduler.Start(); !s.ok()) {
@@ -359,7 +459,9 @@ int Serve(const cli::ServeOptions& opts) {
   }
 
   // Drift between the ledger and Identity Center: at start, then every few minutes.
-  workflow::Reconciler reconciler(*store, provider, clock);
+  workflow::ReconcilerOptions reconciler_opts;
+  reconciler_opts.observer = &metrics;
+  workflow::Reconciler reconciler(*store, provider, clock, reconciler_opts);
   if (Status s = reconciler.Start(); !s.ok()) {
     server.Stop();
     scheduler.Stop();
@@ -384,6 +486,7 @@ int Serve(const cli::ServeOptions& opts) {
   server.Stop();
   reconciler.Stop();
   scheduler.Stop();
+  if (checkpointer) checkpointer->Stop();  // a last checkpoint of everything written
   if (emu) emu->Stop();
   return 0;
 }

@@ -16,6 +16,7 @@
 
 #include "api/http_error.h"
 #include "api/json.h"
+#include "audit/export.h"
 #include "core/duration.h"
 #include "core/ids.h"
 #include "core/time_format.h"
@@ -136,6 +137,7 @@ enum class Route {
   kNone,
   kHealthz,
   kReadyz,
+  kMetrics,
   kRequests,
   kRequest,
   kDecision,
@@ -168,6 +170,8 @@ Match MatchRoute(std::string_view path) {
     m = {Route::kHealthz, "GET"};
   } else if (is({"readyz"})) {
     m = {Route::kReadyz, "GET"};
+  } else if (is({"metrics"})) {
+    m = {Route::kMetrics, "GET"};
   } else if (is({"v1", "requests"})) {
     // GET and POST both; checked by the caller.
     m = {Route::kRequests, "GET, POST"};
@@ -307,11 +311,13 @@ std::string PathForLog(std::string_view target) {
 }
 
 ApiHandler::ApiHandler(workflow::Workflow& workflow, auth::Authenticator& authenticator,
-                       policy::ConfigHolder& config, std::function<Status()> readiness)
+                       policy::ConfigHolder& config, std::function<Status()> readiness,
+                       ApiHooks hooks)
     : workflow_(workflow),
       authenticator_(authenticator),
       config_(config),
-      readiness_(std::move(readiness)) {}
+      readiness_(std::move(readiness)),
+      hooks_(std::move(hooks)) {}
 
 ApiResponse ApiHandler::Handle(const ApiRequest& request) {
   try {
@@ -348,6 +354,13 @@ ApiResponse ApiHandler::HandleUnchecked(const ApiRequest& request) {
     if (ready.ok()) return JsonResponse(200, json{{"status", "ready"}});
     spdlog::warn("api: not ready: {}", ready.ToString());
     return Error(503, "unavailable", "not ready");
+  }
+  if (m.route == Route::kMetrics) {
+    if (!hooks_.metrics) return Error(404, "not_found", "no such endpoint");
+    ApiResponse r;
+    r.body = hooks_.metrics();
+    r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    return r;
   }
 
   // Everything under /v1 needs a caller.
@@ -394,6 +407,7 @@ ApiResponse ApiHandler::HandleUnchecked(const ApiRequest& request) {
           ApiResponse r =
               JsonResponse(201, view ? RequestViewToJson(*view) : RequestToJson(*created));
           r.headers.emplace_back("Location", "/v1/requests/" + created->id);
+          r.request_id = created->id;
           return r;
         }
         workflow::ListInput in;
@@ -526,10 +540,16 @@ ApiResponse ApiHandler::HandleUnchecked(const ApiRequest& request) {
           }
           limit = static_cast<int>(*n);
         }
+        std::string format = Param(*params, "format");
+        if (!format.empty() && format != "jit" && format != "ocsf") {
+          return Unprocessable("format must be jit or ocsf");
+        }
         Result<std::vector<store::AuditEvent>> events = workflow_.Audit(who, after, limit);
         if (!events) return FromStatus(events.error());
         json items = json::array();
-        for (const store::AuditEvent& e : *events) items.push_back(AuditEventToJson(e));
+        for (const store::AuditEvent& e : *events) {
+          items.push_back(format == "ocsf" ? audit::ToOcsf(e) : AuditEventToJson(e));
+        }
         json next_after = events->empty() ? json(nullptr) : json(events->back().seq);
         return JsonResponse(200, json{{"items", std::move(items)}, {"next_after", next_after}});
       }
@@ -540,7 +560,12 @@ ApiResponse ApiHandler::HandleUnchecked(const ApiRequest& request) {
           return Error(403, "permission_denied",
                        "only admins and auditors can read the audit trail");
         }
-        return Error(501, "not_implemented", "audit verification is not supported yet");
+        if (!hooks_.verify_audit) {
+          return Error(501, "not_implemented", "this broker cannot verify its audit trail");
+        }
+        Result<audit::TrailReport> report = hooks_.verify_audit();
+        if (!report) return FromStatus(report.error());
+        return JsonResponse(200, TrailReportToJson(*report));
       }
       case Route::kPolicyExplain: {
         // {user?, groups?, account, permission_set, duration?, reason?, ticket?}
@@ -601,11 +626,13 @@ ApiResponse ApiHandler::HandleUnchecked(const ApiRequest& request) {
       case Route::kNone:
       case Route::kHealthz:
       case Route::kReadyz:
+      case Route::kMetrics:
         break;
     }
     return Error(404, "not_found", "no such endpoint");
   }();
   response.user = who.username;
+  if (response.request_id.empty() && IsWellFormedId(m.id, "req_")) response.request_id = m.id;
   return response;
 }
 

@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "audit/trail.h"
 #include "auth/auth.h"
 #include "core/status.h"
 #include "policy/config.h"
@@ -25,10 +26,20 @@ struct ApiRequest {
 // What to answer.
 struct ApiResponse {
   int status = 200;
-  std::string body;  // JSON text
-  // Extra headers (WWW-Authenticate, Allow); Content-Type is always application/json.
+  std::string body;  // JSON text unless content_type says otherwise
+  std::string content_type = "application/json";
+  // Extra headers (WWW-Authenticate, Allow).
   std::vector<std::pair<std::string, std::string>> headers;
-  std::string user;  // who called, for the log line; empty when not authenticated
+  std::string user;        // who called, for the log line; empty when not authenticated
+  std::string request_id;  // the jit request the call was about, for the log line; may be empty
+};
+
+// Optional parts of the API that main wires in; an empty function turns its endpoint off.
+struct ApiHooks {
+  // GET /v1/audit/verify: the whole trail checked against its signed checkpoints.
+  std::function<Result<audit::TrailReport>()> verify_audit;
+  // GET /metrics: the Prometheus text exposition.
+  std::function<std::string()> metrics;
 };
 
 // Routes requests to the workflow, the authenticator and the config. Thread-safe; Handle may
@@ -38,7 +49,7 @@ class ApiHandler {
  public:
   // All references must outlive the handler. `readiness` decides GET /readyz (empty: ready).
   ApiHandler(workflow::Workflow& workflow, auth::Authenticator& authenticator,
-             policy::ConfigHolder& config, std::function<Status()> readiness);
+             policy::ConfigHolder& config, std::function<Status()> readiness, ApiHooks hooks = {});
 
   ApiResponse Handle(const ApiRequest& request);
 
@@ -49,6 +60,7 @@ class ApiHandler {
   auth::Authenticator& authenticator_;
   policy::ConfigHolder& config_;
   std::function<Status()> readiness_;
+  ApiHooks hooks_;
 };
 
 // The path of a request target without its query, cut to a length fit for a log line.

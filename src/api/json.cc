@@ -141,6 +141,26 @@ json CatalogEntryToJson(const policy::CatalogEntry& e) {
   };
 }
 
+json TrailReportToJson(const audit::TrailReport& r) {
+  json latest = nullptr;
+  if (r.latest_checkpoint) {
+    latest = {{"seq", r.latest_checkpoint->seq},
+              {"hash", r.latest_checkpoint->hash},
+              {"at", FormatRfc3339(r.latest_checkpoint->at)},
+              {"key_id", r.latest_checkpoint->key_id}};
+  }
+  return json{{"ok", r.ok},
+              {"events", r.events},
+              {"last_seq", r.last_seq},
+              {"last_hash", StringOrNull(r.last_hash)},
+              {"checkpoints", r.checkpoints},
+              {"latest_checkpoint", std::move(latest)},
+              {"first_bad_seq", r.ok ? json(nullptr) : json(r.first_bad_seq)},
+              {"problem", StringOrNull(r.problem)},
+              {"why", StringOrNull(r.why)},
+              {"warnings", r.warnings}};
+}
+
 json ErrorJson(std::string_view code, std::string_view message) {
   return json{{"error", json{{"code", code}, {"message", message}}}};
 }

@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "audit/trail.h"
 #include "core/result.h"
 #include "policy/config.h"
 #include "policy/policy.h"
@@ -37,6 +38,11 @@ nlohmann::json AuditEventToJson(const store::AuditEvent& e);
 // hours (the allowed hours, e.g. "mon-fri 08:00-18:00 Europe/Berlin"; null: any time),
 // schedule_window_seconds (how far ahead start_at may be; 0: at once only)}.
 nlohmann::json CatalogEntryToJson(const policy::CatalogEntry& e);
+
+// What GET /v1/audit/verify answers: {ok, events, last_seq, last_hash, checkpoints,
+// latest_checkpoint ({seq, hash, at, key_id} or null), first_bad_seq, problem, why (null when
+// ok), warnings}.
+nlohmann::json TrailReportToJson(const audit::TrailReport& r);
 
 // {"error": {"code": code, "message": message}}.
 nlohmann::json ErrorJson(std::string_view code, std::string_view message);

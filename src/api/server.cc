@@ -23,6 +23,7 @@
 #include "api/handlers.h"
 #include "api/json.h"
 #include "core/ids.h"
+#include "core/log.h"
 
 namespace jit::api {
 namespace {
@@ -144,7 +145,7 @@ class Session : public std::enable_shared_from_this<Session> {
       const auto& partial = parser_->get();
       const std::string method(partial.method_string());
       const std::string target(partial.target());
-      const std::string request_id(partial[kRequestIdHeader]);
+      const std::string request_id = RequestIdFor(std::string(partial[kRequestIdHeader]));
       bool too_large = ec == http::error::body_limit;
       ApiResponse r;
       r.status = too_large ? 413 : 400;
@@ -162,15 +163,21 @@ class Session : public std::enable_shared_from_this<Session> {
     stream_.expires_never();
     MonoTime start = ctx_.clock.MonoNow();
     http::request<http::string_body> req = parser_->release();
+    std::string request_id = RequestIdFor(std::string(req[kRequestIdHeader]));
     // The handler may block on the store: run it on the pool, then write from the strand.
-    asio::post(*ctx_.pool, [self = shared_from_this(), req = std::move(req), start]() mutable {
+    asio::post(*ctx_.pool, [self = shared_from_this(), req = std::move(req), start,
+                            request_id = std::move(request_id)]() mutable {
       ApiRequest api_req;
       api_req.method = std::string(req.method_string());
       api_req.target = std::string(req.target());
       api_req.authorization = std::string(req[http::field::authorization]);
       api_req.body = std::move(req.body());
-      ApiResponse r = self->ctx_.handler.Handle(api_req);
-      std::string request_id(req[kRequestIdHeader]);
+      ApiResponse r;
+      {
+        // Whatever the handler logs carries the HTTP request id.
+        logging::ScopedFields fields{{"http_request_id", request_id}};
+        r = self->ctx_.handler.Handle(api_req);
+      }
       asio::post(self->stream_.get_executor(),
                  [self, r = std::move(r), method = std::move(api_req.method),
                   target = std::move(api_req.target), request_id = std::move(request_id),
@@ -181,26 +188,37 @@ class Session : public std::enable_shared_from_this<Session> {
     });
   }
 
+  // The client's X-Request-Id when it is sane, else a new one.
+  std::string RequestIdFor(const std::string& client_request_id) const {
+    return IsSaneRequestId(client_request_id) ? client_request_id
+                                              : NewId("http_", ctx_.clock.Now());
+  }
+
   // Logs the request and writes the answer. Runs on the session's strand.
   void Answer(ApiResponse r, const std::string& method, const std::string& target,
-              const std::string& client_request_id, unsigned version, bool keep_alive,
-              MonoTime start) {
-    std::string request_id =
-        IsSaneRequestId(client_request_id) ? client_request_id : NewId("http_", ctx_.clock.Now());
+              const std::string& request_id, unsigned version, bool keep_alive, MonoTime start) {
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(ctx_.clock.MonoNow() - start);
-    spdlog::info("http method={} path={} status={} duration_ms={} request_id={} user={}",
-                 method.empty() ? "-" : method, target.empty() ? "-" : PathForLog(target), r.status,
-                 ms.count(), request_id, r.user.empty() ? "-" : r.user);
+    {
+      std::vector<logging::Field> fields = {{"method", method.empty() ? "-" : method},
+                                            {"path", target.empty() ? "-" : PathForLog(target)},
+                                            {"status", std::to_string(r.status)},
+                                            {"duration_ms", std::to_string(ms.count())},
+                                            {"http_request_id", request_id},
+                                            {"user", r.user.empty() ? "-" : r.user}};
+      if (!r.request_id.empty()) fields.push_back({"request_id", r.request_id});
+      logging::ScopedFields scope(std::move(fields));
+      spdlog::info("http");
+    }
 
     res_.emplace();
     res_->version(version);
     res_->result(static_cast<http::status>(r.status));
-    res_->set(http::field::content_type, "application/json");
+    res_->set(http::field::content_type, r.content_type);
     res_->set(http::field::cache_control, "no-store");
     res_->set(kRequestIdHeader, request_id);
     for (const auto& [name, value] : r.headers) res_->set(name, value);
     res_->body() = std::move(r.body);
-    res_->body().push_back('\n');
+    if (r.content_type == "application/json") res_->body().push_back('\n');
     res_->keep_alive(keep_alive);
     res_->prepare_payload();
 
@@ -265,8 +283,10 @@ Status HttpServerOptions::Validate() const {
 class HttpServer::Impl {
  public:
   Impl(HttpServerOptions options, workflow::Workflow& workflow, auth::Authenticator& authenticator,
-       policy::ConfigHolder& config, std::function<Status()> readiness, Clock& clock)
-      : ctx_{std::move(options), ApiHandler(workflow, authenticator, config, std::move(readiness)),
+       policy::ConfigHolder& config, std::function<Status()> readiness, Clock& clock,
+       ApiHooks hooks)
+      : ctx_{std::move(options),
+             ApiHandler(workflow, authenticator, config, std::move(readiness), std::move(hooks)),
              clock} {}
 
   ~Impl() { Stop(); }
@@ -370,9 +390,9 @@ class HttpServer::Impl {
 
 HttpServer::HttpServer(HttpServerOptions options, workflow::Workflow& workflow,
                        auth::Authenticator& authenticator, policy::ConfigHolder& config,
-                       std::function<Status()> readiness, Clock& clock)
+                       std::function<Status()> readiness, Clock& clock, ApiHooks hooks)
     : impl_(std::make_unique<Impl>(std::move(options), workflow, authenticator, config,
-                                   std::move(readiness), clock)) {}
+                                   std::move(readiness), clock, std::move(hooks))) {}
 
 HttpServer::~HttpServer() = default;
 

@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 
+#include "api/handlers.h"
 #include "auth/auth.h"
 #include "core/clock.h"
 #include "core/status.h"
@@ -39,7 +40,7 @@ class HttpServer {
   // Every reference must outlive the server. `readiness` decides GET /readyz (OK: ready).
   HttpServer(HttpServerOptions options, workflow::Workflow& workflow,
              auth::Authenticator& authenticator, policy::ConfigHolder& config,
-             std::function<Status()> readiness, Clock& clock);
+             std::function<Status()> readiness, Clock& clock, ApiHooks hooks = {});
   // Stops the server if it runs.
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;

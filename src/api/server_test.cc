@@ -87,7 +87,7 @@ class ServerTest : public ::testing::Test {
           std::lock_guard<std::mutex> lock(mu_);
           return readiness_;
         },
-        clock_);
+        clock_, hooks_);
     ASSERT_OK(server_->Start());
     ASSERT_NE(server_->port(), 0);
   }
@@ -151,6 +151,7 @@ class ServerTest : public ::testing::Test {
     EXPECT_EQ(r.Header("Content-Type"), "application/json");
   }
 
+  ApiHooks hooks_;  // set by fixtures that test the optional endpoints
   FakeClock clock_;
   store::MemoryStore store_{clock_};
   provider::FakeProvider provider_;
@@ -822,6 +823,63 @@ TEST_F(HttpServerStartTest, BusyPortIsUnavailable) {
   o.listen = "127.0.0.1:" + std::to_string(first.port());
   HttpServer second(o, workflow_, *auth_, config_, {}, clock_);
   EXPECT_THAT(second.Start(), StatusIs(StatusCode::kUnavailable));
+}
+
+// --- the optional endpoints: audit verification, OCSF, metrics ---------------------------------
+
+class HookedServerTest : public ServerTest {
+ protected:
+  HookedServerTest() {
+    hooks_.verify_audit = [this]() -> Result<audit::TrailReport> {
+      ++verifications_;
+      return audit::VerifyTrail(
+          [this](std::int64_t after, int limit) { return store_.ListAudit(after, limit); }, {},
+          nullptr);
+    };
+    hooks_.metrics = [] { return std::string("# HELP jit_x X.\n# TYPE jit_x gauge\njit_x 1\n"); };
+  }
+  int verifications_ = 0;
+};
+
+TEST_F(HookedServerTest, AuditVerifyReportsTheChainToAuditorsOnly) {
+  Submit("dev-alice",
+         {{"account", "sandbox"}, {"permission_set", "ReadOnly"}, {"duration", "30m"}});
+  ExpectError(Get("/v1/audit/verify", "dev-alice"), 403, "permission_denied");
+  ExpectError(Get("/v1/audit/verify", "dev-bob"), 403, "permission_denied");
+  EXPECT_EQ(verifications_, 0);  // refused before any work
+  Reply r = Get("/v1/audit/verify", "dev-carol");
+  ASSERT_EQ(r.status, 200) << r.raw.body();
+  EXPECT_EQ(r.body["ok"], true);
+  EXPECT_EQ(r.body["events"], 2);
+  EXPECT_EQ(r.body["last_seq"], 2);
+  EXPECT_TRUE(r.body["first_bad_seq"].is_null());
+  ASSERT_EQ(r.body["warnings"].size(), 1u);
+  EXPECT_THAT(r.body["warnings"][0].get<std::string>(), HasSubstr("no signed checkpoints"));
+}
+
+TEST_F(HookedServerTest, AuditInOcsfForm) {
+  Submit("dev-alice",
+         {{"account", "sandbox"}, {"permission_set", "ReadOnly"}, {"duration", "30m"}});
+  Reply r = Get("/v1/audit?format=ocsf", "dev-carol");
+  ASSERT_EQ(r.status, 200) << r.raw.body();
+  ASSERT_EQ(r.body["items"].size(), 2u);
+  EXPECT_EQ(r.body["items"][0]["class_uid"], 3005);
+  EXPECT_EQ(r.body["items"][0]["unmapped"]["action"], "request.created");
+  EXPECT_EQ(r.body["next_after"], 2);
+  ExpectError(Get("/v1/audit?format=csv", "dev-carol"), 422, "invalid_argument");
+}
+
+TEST_F(HookedServerTest, MetricsAreTextWithoutAToken) {
+  Reply r = Get("/metrics", "");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.raw[http::field::content_type], "text/plain; version=0.0.4; charset=utf-8");
+  EXPECT_EQ(r.raw.body(), "# HELP jit_x X.\n# TYPE jit_x gauge\njit_x 1\n");
+  ExpectError(Send({http::verb::post, "/metrics", ""}), 405, "method_not_allowed");
+}
+
+TEST_F(ServerTest, WithoutHooksVerifyIs501AndMetricsDoNotExist) {
+  ExpectError(Get("/v1/audit/verify", "dev-carol"), 501, "not_implemented");
+  ExpectError(Get("/metrics", ""), 404, "not_found");
 }
 
 }  // namespace

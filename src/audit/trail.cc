@@ -56,8 +56,11 @@ Result<TrailReport> VerifyTrail(const EventReader& read, const std::vector<Check
 
   if (sorted.empty()) {
     report.warnings.push_back(
-        "no signed checkpoints: a trail whose newest events were cut off, or an older copy of "
-        "the database, cannot be told from the real one (set audit.checkpoint_key_file)");
+        key == nullptr
+            ? "no signed checkpoints: a trail whose newest events were cut off, or an older copy "
+              "of the database, cannot be told from the real one (set audit.checkpoint_key_file)"
+            : "no checkpoint has been signed yet (the first comes within the checkpoint "
+              "interval): until then a cut-off tail cannot be told from the real one");
     return report;
   }
   if (key == nullptr) {

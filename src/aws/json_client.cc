@@ -224,6 +224,16 @@ JsonClient::JsonClient(ServiceSpec spec, HttpTransport& http, CredentialSource& 
       clock_(clock),
       retry_(std::move(retry)) {}
 
+std::string_view OutcomeOf(long status, const std::string& error_type) {
+  if (status >= 200 && status <= 299) return "ok";
+  if (status == 429 || error_type == "ThrottlingException" || error_type == "Throttling" ||
+      error_type == "TooManyRequestsException") {
+    return "throttled";
+  }
+  if (status >= 500) return "server_error";
+  return "client_error";
+}
+
 Result<nlohmann::json> JsonClient::Call(const std::string& operation, const nlohmann::json& body) {
   if (!body.is_null() && !body.is_object()) {
     return InvalidArgumentError(operation + ": the request body must be a JSON object");
@@ -276,11 +286,13 @@ Result<nlohmann::json> JsonClient::Call(const std::string& operation, const nloh
     Result<HttpResponse> resp = http_.Send(
         {.method = "POST", .url = endpoint + "/", .headers = req.headers, .body = req.body});
     if (!resp.has_value()) {
+      Tell(operation, "network_error");
       last = resp.error().WithContext(operation);
       if (last.code() == StatusCode::kUnavailable) continue;
       return last;
     }
     if (resp->status >= 200 && resp->status <= 299) {
+      Tell(operation, "ok");
       bool blank = std::all_of(resp->body.begin(), resp->body.end(),
                                [](char c) { return std::isspace(static_cast<unsigned char>(c)); });
       if (blank) return nlohmann::json::object();
@@ -291,7 +303,9 @@ Result<nlohmann::json> JsonClient::Call(const std::string& operation, const nloh
       }
       return j;
     }
-    last = ToStatus(ParseAwsError(*resp)).WithContext(operation);
+    AwsError error = ParseAwsError(*resp);
+    Tell(operation, OutcomeOf(resp->status, error.type));
+    last = ToStatus(error).WithContext(operation);
     if (last.code() != StatusCode::kUnavailable) return last;
     if (double seconds = RetryAfterSeconds(resp->body); seconds >= 0) {
       // Honoured, within reason: a broken value must not stall a worker for long.

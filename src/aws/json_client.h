@@ -5,6 +5,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 
 #include "aws/credentials.h"
 #include "aws/http.h"
@@ -37,6 +38,14 @@ struct ServiceSpec {
   std::string signing_name;   // "sso"
   std::string target_prefix;  // "SWBExternalService"
 };
+
+// Told about every attempt of a call to AWS: the operation ("CreateAccountAssignment") and how
+// it ended: "ok", "throttled" (ThrottlingException or 429), "client_error" (another 4xx or a
+// refused request), "server_error" (5xx) or "network_error" (no answer). Must not block.
+using CallObserver = std::function<void(const std::string& operation, std::string_view outcome)>;
+
+// The outcome name of one attempt's answer (for CallObserver): `status` is the HTTP status.
+std::string_view OutcomeOf(long status, const std::string& error_type);
 
 struct RetryPolicy {
   int max_attempts = 5;           // including the first
@@ -71,13 +80,21 @@ class JsonClient {
   // honoured.
   Result<nlohmann::json> Call(const std::string& operation, const nlohmann::json& body);
 
+  // Every attempt is reported to `observer` (metrics). Set it before the first call.
+  void SetObserver(CallObserver observer) { observer_ = std::move(observer); }
+
  private:
+  void Tell(const std::string& operation, std::string_view outcome) const {
+    if (observer_) observer_(operation, outcome);
+  }
+
   ServiceSpec spec_;
   HttpTransport& http_;
   CredentialSource& creds_;
   Limiter& limiter_;
   Clock& clock_;
   RetryPolicy retry_;
+  CallObserver observer_;
 };
 
 }  // namespace jit::aws

@@ -139,6 +139,29 @@ TEST_F(JsonClientTest, RetriesTransportErrorsAndServerErrors) {
   EXPECT_EQ(n, 4);
 }
 
+TEST_F(JsonClientTest, TellsTheObserverHowEveryAttemptEnded) {
+  int n = 0;
+  FakeTransport http([&](const HttpCall&) -> Result<HttpResponse> {
+    ++n;
+    if (n == 1) return UnavailableError("connection refused");
+    if (n == 2) return AwsErrorAnswer(400, "ThrottlingException");
+    if (n == 3) return AwsErrorAnswer(500, "InternalServerException");
+    if (n == 4) return Answer(200, "{}");
+    return AwsErrorAnswer(400, "ValidationException");
+  });
+  JsonClient client = MakeClient(http);
+  std::vector<std::string> seen;
+  client.SetObserver([&seen](const std::string& op, std::string_view outcome) {
+    seen.push_back(op + " " + std::string(outcome));
+  });
+  EXPECT_OK(client.Call("ListInstances", nullptr));
+  EXPECT_THAT(client.Call("CreateAccountAssignment", nullptr),
+              StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(seen, ::testing::ElementsAre("ListInstances network_error", "ListInstances throttled",
+                                           "ListInstances server_error", "ListInstances ok",
+                                           "CreateAccountAssignment client_error"));
+}
+
 TEST_F(JsonClientTest, GivesUpAfterMaxAttempts) {
   FakeTransport http([](const HttpCall&) -> Result<HttpResponse> {
     return AwsErrorAnswer(400, "ThrottlingException");

@@ -406,6 +406,62 @@ int DoExplain(const Context& ctx, const ExplainArgs& args) {
   return kExitOk;
 }
 
+std::string OrDashText(std::string s) { return s.empty() ? "-" : s; }
+
+// audit export: every event from the start, one JSON object per line, paging through
+// GET /v1/audit (`format`: "jsonl" as the API shows events, "ocsf" as OCSF).
+int DoAuditExport(const Context& ctx, const std::string& format) {
+  if (!NeedToken(ctx)) return kExitUsage;
+  std::int64_t after = 0;
+  for (;;) {
+    std::string query;
+    AddQuery(query, "after", std::to_string(after));
+    AddQuery(query, "limit", "1000");
+    if (format == "ocsf") AddQuery(query, "format", "ocsf");
+    CallResult got = Call(ctx, "GET", "/v1/audit" + query, std::nullopt);
+    if (!got.answer.has_value()) return got.exit_code;
+    const json& items = Member(got.answer->body, "items");
+    if (!items.is_array() || items.empty()) return kExitOk;
+    for (const json& e : items) *ctx.out << e.dump() << '\n';
+    const json& next = Member(got.answer->body, "next_after");
+    if (!next.is_number_integer() || next.get<std::int64_t>() <= after) return kExitOk;
+    after = next.get<std::int64_t>();
+    if (items.size() < 1000) return kExitOk;
+  }
+}
+
+// audit tail --follow: the events after `after`, then every second the ones that came since,
+// until interrupted (or `max_polls` polls, for tests; 0: no limit).
+int DoAuditFollow(const Context& ctx, std::int64_t after, int max_polls) {
+  if (!NeedToken(ctx)) return kExitUsage;
+  for (int polls = 0; max_polls == 0 || polls < max_polls; ++polls) {
+    if (polls > 0) (*ctx.sleep)(std::chrono::seconds(1));
+    std::string query;
+    AddQuery(query, "after", std::to_string(std::max<std::int64_t>(after, 0)));
+    AddQuery(query, "limit", "1000");
+    CallResult got = Call(ctx, "GET", "/v1/audit" + query, std::nullopt);
+    if (!got.answer.has_value()) {
+      if (got.transient) continue;  // the broker may be restarting
+      return got.exit_code;
+    }
+    const json& items = Member(got.answer->body, "items");
+    if (!items.is_array()) continue;
+    for (const json& e : items) {
+      if (ctx.Json()) {
+        *ctx.out << e.dump() << '\n';
+      } else {
+        *ctx.out << Field(e, "seq") << "  " << ShortTime(Field(e, "at")) << "  "
+                 << OrDashText(Field(e, "actor")) << "  " << OrDashText(Field(e, "action")) << "  "
+                 << OrDashText(Field(e, "request_id")) << "  " << Field(e, "severity") << "  "
+                 << Member(e, "details").dump() << '\n';
+      }
+      if (Member(e, "seq").is_number_integer()) after = Member(e, "seq").get<std::int64_t>();
+    }
+    ctx.out->flush();
+  }
+  return kExitOk;
+}
+
 int DoAuditVerify(const Context& ctx) {
   if (!NeedToken(ctx)) return kExitUsage;
   CallResult got = Call(ctx, "GET", "/v1/audit/verify", std::nullopt);
@@ -491,6 +547,10 @@ int RunOrThrow(int argc, const char* const* argv, std::ostream& out, std::ostrea
   serve_cmd->add_option("--data", serve_options.data_dir, "Data folder")->capture_default_str();
   serve_cmd->add_option("--emulator-listen", serve_options.emulator_listen,
                         "Address of the dev mode's emulator");
+  serve_cmd
+      ->add_option("--log-format", serve_options.log_format,
+                   "json or text (default: text with --dev, json otherwise)")
+      ->check(CLI::IsMember({"json", "text"}));
 
   RequestArgs request_args;
   CLI::App* request_cmd = app.add_subcommand("request", "Ask for access");
@@ -561,7 +621,20 @@ int RunOrThrow(int argc, const char* const* argv, std::ostream& out, std::ostrea
       ->check(WholeNumberAtLeast(0));
   audit_tail_cmd->add_option("--limit", audit_limit, "At most this many")
       ->check(WholeNumberAtLeast(1));
-  CLI::App* audit_verify_cmd = audit_cmd->add_subcommand("verify", "Check the hash chain");
+  bool audit_follow = false;
+  audit_tail_cmd->add_flag("-f,--follow", audit_follow, "Keep printing events as they come");
+  int audit_max_polls = 0;  // stops --follow after this many polls (scripts and tests)
+  audit_tail_cmd->add_option("--max-polls", audit_max_polls)
+      ->group("")
+      ->check(WholeNumberAtLeast(1));
+  CLI::App* audit_verify_cmd =
+      audit_cmd->add_subcommand("verify", "Check the hash chain and its signed checkpoints");
+  std::string audit_format = "jsonl";
+  CLI::App* audit_export_cmd =
+      audit_cmd->add_subcommand("export", "Every event, one JSON object per line");
+  audit_export_cmd->add_option("--format", audit_format, "jsonl or ocsf")
+      ->check(CLI::IsMember({"jsonl", "ocsf"}))
+      ->capture_default_str();
 
   ExplainArgs explain_args;
   std::string explain_groups;
@@ -673,12 +746,14 @@ int RunOrThrow(int argc, const char* const* argv, std::ostream& out, std::ostrea
   if (catalog_cmd->parsed()) return DoGet(ctx, "/v1/catalog", PrintCatalog);
   if (whoami_cmd->parsed()) return DoGet(ctx, "/v1/me", PrintWhoami);
   if (audit_tail_cmd->parsed()) {
+    if (audit_follow) return DoAuditFollow(ctx, audit_after, audit_max_polls);
     std::string query;
     if (audit_after >= 0) AddQuery(query, "after", std::to_string(audit_after));
     if (audit_limit > 0) AddQuery(query, "limit", std::to_string(audit_limit));
     return DoGet(ctx, "/v1/audit" + query, PrintAudit);
   }
   if (audit_verify_cmd->parsed()) return DoAuditVerify(ctx);
+  if (audit_export_cmd->parsed()) return DoAuditExport(ctx, audit_format);
   if (explain_cmd->parsed()) {
     if (!explain_args.duration.empty()) {
       if (Result<Duration> d = ParseDuration(explain_args.duration); !d.has_value()) {
@@ -706,7 +781,7 @@ int RunOrThrow(int argc, const char* const* argv, std::ostream& out, std::ostrea
     return DoConfigCheck(ctx, config_file, config_check_aws, commands);
   }
   if (audit_cmd->parsed()) {
-    err << "jit: audit needs a command: tail or verify (see jit audit --help)\n";
+    err << "jit: audit needs a command: tail, verify or export (see jit audit --help)\n";
     return kExitUsage;
   }
   if (config_cmd->parsed()) {

@@ -20,6 +20,8 @@ struct ServeOptions {
   std::string listen;                   // --listen: host:port to serve on; empty: the default
   std::string data_dir = "./jit-data";  // --data: where the SQLite database lives
   std::string emulator_listen;          // --emulator-listen: the dev emulator's address; empty: any
+  // --log-format: "json" (one JSON object per line) or "text"; empty: text with --dev, else json.
+  std::string log_format;
 };
 
 // `jit emulator [--listen ADDR] [--seed FILE] [--access-key-id ID] [--secret-access-key KEY]`.

@@ -685,6 +685,51 @@ TEST_F(CliTest, AuditTailWithoutFlagsSendsNoQuery) {
   EXPECT_EQ(server_.Only().path, "/v1/audit");
 }
 
+json AuditPage(int first, int count) {
+  json items = json::array();
+  for (int i = first; i < first + count; ++i) {
+    items.push_back({{"seq", i},
+                     {"at", "2026-01-01T00:00:00.000Z"},
+                     {"actor", "alice"},
+                     {"action", "request.created"},
+                     {"request_id", "r-1"},
+                     {"severity", "info"},
+                     {"details", json::object()}});
+  }
+  return {{"items", items}, {"next_after", count > 0 ? json(first + count - 1) : json(nullptr)}};
+}
+
+TEST_F(CliTest, AuditExportPagesThroughEverything) {
+  server_.Respond(200, AuditPage(1, 1000));
+  server_.Respond(200, AuditPage(1001, 2));
+  Outcome o = RunCli({"audit", "export", "--format", "ocsf"});
+  EXPECT_EQ(o.code, 0) << o.err;
+  std::vector<CannedServer::Received> got = server_.Requests();
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0].path, "/v1/audit?after=0&limit=1000&format=ocsf");
+  EXPECT_EQ(got[1].path, "/v1/audit?after=1000&limit=1000&format=ocsf");
+  EXPECT_EQ(std::count(o.out.begin(), o.out.end(), '\n'), 1002);
+  EXPECT_EQ(json::parse(o.out.substr(0, o.out.find('\n')))["seq"], 1);
+  o = RunCli({"audit", "export", "--format", "csv"});
+  EXPECT_EQ(o.code, 2);
+}
+
+TEST_F(CliTest, AuditTailFollowPollsForNewEvents) {
+  server_.Respond(200, AuditPage(1, 2));
+  server_.Respond(200, AuditPage(3, 0));
+  server_.Respond(200, AuditPage(3, 1));
+  Outcome o = RunCli({"audit", "tail", "-f", "--max-polls", "3"});
+  EXPECT_EQ(o.code, 0) << o.err;
+  std::vector<CannedServer::Received> got = server_.Requests();
+  ASSERT_EQ(got.size(), 3u);
+  EXPECT_EQ(got[0].path, "/v1/audit?after=0&limit=1000");
+  EXPECT_EQ(got[1].path, "/v1/audit?after=2&limit=1000");
+  EXPECT_EQ(got[2].path, "/v1/audit?after=2&limit=1000");
+  EXPECT_EQ(std::count(o.out.begin(), o.out.end(), '\n'), 3);
+  EXPECT_THAT(o.out, HasSubstr("3  2026-01-01 00:00:00Z  alice  request.created  r-1  info  {}"));
+  EXPECT_EQ(sleeps_.size(), 2u);
+}
+
 TEST_F(CliTest, AuditVerifyReportsABrokenChain) {
   server_.Respond(200, json{{"ok", true}, {"events", 40}});
   Outcome good = RunCli({"audit", "verify"});
