@@ -97,7 +97,12 @@ TEST_F(TrailTest, WithoutCheckpointsItSaysWhatItCannotSee) {
   TrailReport r = Verify({});
   EXPECT_TRUE(r.ok);
   ASSERT_EQ(r.warnings.size(), 1u);
-  EXPECT_THAT(r.warnings[0], HasSubstr("no signed checkpoints"));
+  EXPECT_THAT(r.warnings[0], HasSubstr("no checkpoint has been signed yet"));
+  Result<TrailReport> keyless = VerifyTrail(trail_.Reader(), {}, nullptr);
+  ASSERT_OK(keyless);
+  ASSERT_EQ(keyless->warnings.size(), 1u);
+  EXPECT_THAT(keyless->warnings[0], HasSubstr("no signed checkpoints"));
+  EXPECT_THAT(keyless->warnings[0], HasSubstr("audit.checkpoint_key_file"));
 }
 
 TEST_F(TrailTest, EditedEventIsReportedAtItsSeq) {
