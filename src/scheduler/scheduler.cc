@@ -591,6 +591,10 @@ void Scheduler::Impl::RunOne(const store::Job& job) {
           kind, job.id, s.ToString());
       return;
     }
+    // Which process finished which job: with several replicas the operator (and the HA test)
+    // can tell who did the work.
+    spdlog::info("scheduler: {} job {} (request {}) done by {}", kind, job.id, job.request_id,
+                 options_.owner);
     std::lock_guard<std::mutex> lock(mu_);
     EraseLocked(job.id);
     return;
