@@ -414,7 +414,11 @@ class Pool {
   Result<Lease> Acquire(bool fresh = false) {
     {
       std::unique_lock<std::mutex> lock(mu_);
-      if (fresh) idle_.clear();  // a dead one was seen: its idle siblings likely died too
+      if (fresh) {
+        // A dead one was seen: its idle siblings likely died with it (a server restart).
+        open_ -= static_cast<int>(idle_.size());
+        idle_.clear();
+      }
       for (;;) {
         if (!idle_.empty()) {
           std::unique_ptr<Conn> conn = std::move(idle_.back());

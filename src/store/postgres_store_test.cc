@@ -17,6 +17,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "audit/chain.h"
@@ -299,6 +300,52 @@ TEST_F(PostgresStoreTest, ConnectionLostAndBackIsUnavailableThenOk) {
   EXPECT_THAT(*claimed, SizeIs(1));
 }
 
+// Two transactions at once, each on its own connection of the write pool: the first holds the
+// write lock for `hold`, the second waits for it. Returns both results.
+std::pair<Status, Status> TwoTransactionsAtOnce(Store& st, Duration hold) {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool first_in = false;
+  Status first;
+  Status second;
+  std::thread t1([&] {
+    first = st.Transact([&](Tx&) {
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        first_in = true;
+      }
+      cv.notify_all();
+      std::this_thread::sleep_for(hold);
+      return OkStatus();
+    });
+  });
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait(lock, [&] { return first_in; });
+  }
+  second = st.Transact([](Tx&) { return OkStatus(); });
+  t1.join();
+  return {first, second};
+}
+
+TEST_F(PostgresStoreTest, ConnectionsReplacedAfterARestartDoNotShrinkThePool) {
+  PostgresOptions o = Options();
+  o.write_connections = 2;
+  o.pool_wait = Duration(300);
+  std::unique_ptr<Store> st = Open(o);
+  ASSERT_NE(st, nullptr);
+  auto [a, b] = TwoTransactionsAtOnce(*st, Duration(600));
+  ASSERT_OK(a);
+  ASSERT_OK(b);  // two connections open, both idle now
+  ASSERT_OK(server_->Stop());
+  ASSERT_OK(server_->Restart());
+  ASSERT_OK(st->Transact([](Tx&) { return OkStatus(); }));  // replaces the dead ones
+  // Both connections can be had again: the second transaction does not find the pool full.
+  auto [c, d] = TwoTransactionsAtOnce(*st, Duration(600));
+  EXPECT_OK(c);
+  EXPECT_OK(d);
+}
+
 TEST_F(PostgresStoreTest, AuditRowsCannotBeUpdatedOrDeletedEvenByTheSuperuser) {
   std::unique_ptr<Store> st = Open();
   ASSERT_NE(st, nullptr);
@@ -354,6 +401,62 @@ TEST_F(PostgresStoreTest, ReplicasStartingTogetherMigrateOnce) {
       EXPECT_OK(s->Ping());
     }
   }
+}
+
+TEST_F(PostgresStoreTest, RoleWithTheGrantsOfDocsHaMdRunsOnASchemaItDidNotCreate) {
+  // docs/HA.md "least privilege": the schema belongs to another role; the broker's role may
+  // read and write the tables but only read and append audit events.
+  ASSERT_NE(Open(), nullptr);  // as "jit", the owner: creates the schema
+  ASSERT_OK(server_->AdminExec(
+      "postgres",
+      "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'jit_app') THEN "
+      "CREATE ROLE jit_app LOGIN; END IF; END $$"));
+  ASSERT_OK(server_->ExecAs("jit", db_,
+                            "GRANT USAGE ON SCHEMA public TO jit_app; "
+                            "GRANT SELECT ON schema_version TO jit_app; "
+                            "GRANT SELECT, INSERT, UPDATE, DELETE ON requests, jobs, ledger TO "
+                            "jit_app; GRANT SELECT, INSERT ON audit_events TO jit_app"));
+  PostgresOptions o = Options();
+  o.url = "postgres://jit_app@127.0.0.1:" + std::to_string(server_->port()) + "/" + db_;
+  std::unique_ptr<Store> st = Open(o);
+  ASSERT_NE(st, nullptr);
+  Request r;
+  r.id = NewId("req_", clock_.Now());
+  r.requester = "alice";
+  r.created_at = clock_.Now();
+  Job job = MakeJob(JobKind::kRevoke, clock_.Now());
+  ASSERT_OK(st->Transact([&](Tx& tx) -> Status {
+    JIT_RETURN_IF_ERROR(tx.InsertRequest(r));
+    Request again = r;
+    again.version = 1;
+    again.state = RequestState::kApproved;
+    JIT_RETURN_IF_ERROR(tx.UpdateRequest(again));
+    JIT_RETURN_IF_ERROR(tx.AppendAudit(Event("request.created")).error());
+    JIT_RETURN_IF_ERROR(tx.PutJob(job));
+    JIT_RETURN_IF_ERROR(tx.JobsForRequest(job.request_id).error());
+    JIT_RETURN_IF_ERROR(tx.PutLedger(LedgerEntry{"u",
+                                                 "111111111111",
+                                                 "arn:ps",
+                                                 LedgerOrigin::kJit,
+                                                 LedgerState::kPresent,
+                                                 {r.id},
+                                                 "",
+                                                 clock_.Now()}));
+    return tx.DeleteLedger("u", "111111111111", "arn:ps");
+  }));
+  EXPECT_THAT(*st->ClaimDueJobs(clock_.Now(), "w", clock_.Now() + Duration(5000), 10), SizeIs(1));
+  EXPECT_THAT(*st->RenewLeases("w", {job.id}, clock_.Now() + Duration(9000)), SizeIs(1));
+  EXPECT_OK(st->ReleaseAllLeases());
+  EXPECT_OK(st->ListJobsDueBefore(clock_.Now(), 10));
+  EXPECT_OK(st->Transact([&](Tx& tx) { return tx.DeleteJob(job.id); }));
+  EXPECT_OK(st->Ping());
+  // What the role may not do to the audit trail, nor to its guards.
+  EXPECT_THAT(server_->ExecAs("jit_app", db_, "UPDATE audit_events SET actor = 'x'"),
+              StatusIs(StatusCode::kInternal, HasSubstr("permission denied")));
+  EXPECT_THAT(server_->ExecAs("jit_app", db_, "ALTER TABLE audit_events DISABLE TRIGGER ALL"),
+              StatusIs(StatusCode::kInternal, HasSubstr("must be owner")));
+  EXPECT_THAT(server_->ExecAs("jit_app", db_, "CREATE TABLE sneaky (x int)"),
+              StatusIs(StatusCode::kInternal, HasSubstr("permission denied")));
 }
 
 TEST_F(PostgresStoreTest, SchemaNewerThanThisBinaryIsRefused) {
