@@ -3,6 +3,7 @@
 #include <libpq-fe.h>
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <chrono>
 #include <condition_variable>
@@ -241,8 +242,7 @@ class Rows {
   int size() const { return PQntuples(res_); }
   bool IsNull(int row, int col) const { return PQgetisnull(res_, row, col) != 0; }
   std::string Text(int row, int col) const {
-    return std::string(PQgetvalue(res_, row, col),
-                       static_cast<std::size_t>(PQgetlength(res_, row, col)));
+    return {PQgetvalue(res_, row, col), static_cast<std::size_t>(PQgetlength(res_, row, col))};
   }
   // The column as an integer; 0 when it is not one (cannot happen for our BIGINT columns).
   std::int64_t Int(int row, int col) const {
@@ -276,20 +276,21 @@ class Conn {
     const std::string connect_timeout =
         std::to_string(std::max<std::int64_t>(1, (o.connect_timeout.count() + 999) / 1000));
     // Ours first: values in the URL (expanded from dbname) win over them.
-    const char* keys[] = {"connect_timeout",
-                          "application_name",
-                          "keepalives",
-                          "keepalives_idle",
-                          "keepalives_interval",
-                          "keepalives_count",
-                          "tcp_user_timeout",
-                          "dbname",
-                          nullptr};
+    const std::array<const char*, 9> keys = {"connect_timeout",
+                                             "application_name",
+                                             "keepalives",
+                                             "keepalives_idle",
+                                             "keepalives_interval",
+                                             "keepalives_count",
+                                             "tcp_user_timeout",
+                                             "dbname",
+                                             nullptr};
     const std::string tcp_user_timeout =
         std::to_string(std::max<std::int64_t>(1000, o.statement_timeout.count()));
-    const char* values[] = {connect_timeout.c_str(),  "jit",         "1",    "5", "2", "3",
-                            tcp_user_timeout.c_str(), o.url.c_str(), nullptr};
-    PGconn* raw = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
+    const std::array<const char*, 9> values = {
+        connect_timeout.c_str(),  "jit",         "1",    "5", "2", "3",
+        tcp_user_timeout.c_str(), o.url.c_str(), nullptr};
+    PGconn* raw = PQconnectdbParams(keys.data(), values.data(), /*expand_dbname=*/1);
     auto conn = std::unique_ptr<Conn>(new Conn(raw));  // owns raw even when it failed
     if (raw == nullptr) return UnavailableError("postgres: out of memory");
     if (PQstatus(raw) != CONNECTION_OK) {
@@ -1001,6 +1002,7 @@ class PostgresStore final : public Store {
                                    "WHERE id = ANY ($1::text[]) AND lease_owner = $2 RETURNING id",
                                    Params().Add(ArrayLiteral(ids)).Add(owner).Add(lease_until)));
       std::vector<std::string> out;
+      out.reserve(static_cast<std::size_t>(rows.size()));
       for (int i = 0; i < rows.size(); ++i) out.push_back(rows.Text(i, 0));
       std::sort(out.begin(), out.end());
       return out;
