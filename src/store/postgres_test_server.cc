@@ -17,6 +17,7 @@
 #include <mutex>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 extern char** environ;  // NOLINT: POSIX
@@ -24,7 +25,7 @@ extern char** environ;  // NOLINT: POSIX
 namespace jit::store::testing {
 namespace {
 
-constexpr char kDefaultBindir[] = "/usr/lib/postgresql/15/bin";
+constexpr std::string_view kDefaultBindir = "/usr/lib/postgresql/15/bin";
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path);
@@ -122,7 +123,8 @@ Status Exec(const std::string& conninfo, std::string_view sql) {
 Result<std::unique_ptr<PostgresTestServer>> PostgresTestServer::Start() {
   std::unique_ptr<PostgresTestServer> server(new PostgresTestServer());
   const char* env_bindir = std::getenv("JIT_PG_BINDIR");
-  server->bindir_ = env_bindir != nullptr && *env_bindir != '\0' ? env_bindir : kDefaultBindir;
+  server->bindir_ = env_bindir != nullptr && *env_bindir != '\0' ? std::string(env_bindir)
+                                                                 : std::string(kDefaultBindir);
   for (const char* tool : {"initdb", "pg_ctl", "postgres"}) {
     std::string path = server->bindir_ + "/" + tool;
     if (::access(path.c_str(), X_OK) != 0) {
