@@ -107,9 +107,21 @@ constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
 // ---------------------------------------------------------------------------------------------
 // Errors.
 
+// libpq's messages on one line (they end in a newline and may hold several lines: a hint, a
+// detail), for logs and one-line CLI errors.
 std::string Trim(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  return s;
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '\n') {
+      out += s[i];
+      continue;
+    }
+    while (i + 1 < s.size() && (s[i + 1] == '\t' || s[i + 1] == ' ')) ++i;
+    out += "; ";
+  }
+  return out;
 }
 
 // Maps a failed statement to a Status. SQLSTATE classes: 40 (serialization failure, deadlock)
