@@ -12,6 +12,7 @@ packages=(
   libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   curl python3 procps tzdata
+  libpq-dev postgresql
 )
 
 missing=()
@@ -26,8 +27,25 @@ if [ ${#missing[@]} -gt 0 ]; then
   sudo_cmd=""
   [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
   export DEBIAN_FRONTEND=noninteractive
+  # PostgreSQL is for tests only: each test starts a throwaway server of its own (initdb and
+  # pg_ctl into a temporary folder). Debian's package would create and start a system cluster
+  # on port 5432; tell it not to create one, and keep services from starting during the install.
+  policy_rc=""
+  if [[ " ${missing[*]} " == *" postgresql "* ]]; then
+    $sudo_cmd mkdir -p /etc/postgresql-common/createcluster.d
+    echo "create_main_cluster = false" |
+      $sudo_cmd tee /etc/postgresql-common/createcluster.d/50-jit-no-main-cluster.conf >/dev/null
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+      printf '#!/bin/sh\nexit 101\n' | $sudo_cmd tee /usr/sbin/policy-rc.d >/dev/null
+      $sudo_cmd chmod 755 /usr/sbin/policy-rc.d
+      policy_rc=/usr/sbin/policy-rc.d
+    fi
+  fi
   $sudo_cmd apt-get update -qq
-  $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  status=0
+  $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || status=$?
+  [ -z "$policy_rc" ] || $sudo_cmd rm -f "$policy_rc"
+  [ "$status" -eq 0 ] || { echo "setup: apt-get install failed" >&2; exit "$status"; }
 else
   echo "setup: all packages present"
 fi

@@ -10,9 +10,11 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <random>
 #include <string>
 
 #include "api/server.h"
@@ -34,6 +36,7 @@
 #include "provider/identity_center.h"
 #include "provider/session_gap.h"
 #include "scheduler/scheduler.h"
+#include "store/postgres_store.h"
 #include "store/sqlite_store.h"
 #include "workflow/broker_metrics.h"
 #include "workflow/reconciler.h"
@@ -77,10 +80,55 @@ Result<std::string> SqlitePath(const std::string& store_url, const std::filesyst
     if (path.empty()) return InvalidArgumentError("store: '" + store_url + "' names no file");
     return path;
   }
-  if (store_url.rfind("postgres", 0) == 0) {
-    return InvalidArgumentError("store: PostgreSQL is not supported by this build yet");
+  return InvalidArgumentError("store: '" + store::RedactPostgresUrl(store_url) +
+                              "' is neither sqlite:///PATH nor postgres://USER@HOST:PORT/DB");
+}
+
+// The store the config names, opened.
+struct OpenedStore {
+  std::unique_ptr<store::Store> store;
+  // PostgreSQL: other replicas may share it (their leases are alive; re-scan for their jobs).
+  bool shared = false;
+};
+
+// SQLite (the default): one process per database, so the data folder is locked and the
+// leases of a dead predecessor are void. PostgreSQL (postgres:// or postgresql://): any number
+// of replicas, so neither; the password comes from the URL or libpq's PGPASSWORD / PGPASSFILE
+// and never reaches a log (the URL is redacted).
+Result<OpenedStore> OpenStore(const std::string& store_url, const std::filesystem::path& data,
+                              DataDirLock& lock, Clock& clock) {
+  OpenedStore out;
+  if (store::IsPostgresUrl(store_url)) {
+    store::PostgresOptions pg;
+    pg.url = store_url;
+    JIT_ASSIGN_OR_RETURN(out.store, store::OpenPostgresStore(pg, clock));
+    out.shared = true;
+    spdlog::info("store: PostgreSQL at {} (shared with any other replicas)",
+                 store::RedactPostgresUrl(store_url));
+    return out;
   }
-  return InvalidArgumentError("store: '" + store_url + "' is not sqlite:///PATH");
+  JIT_ASSIGN_OR_RETURN(std::string path, SqlitePath(store_url, data));
+  std::error_code ec;
+  std::filesystem::create_directories(data, ec);
+  if (ec) return UnavailableError("cannot create " + data.string() + ": " + ec.message());
+  JIT_RETURN_IF_ERROR(lock.Acquire(data));
+  store::SqliteOptions sqlite;
+  sqlite.path = path;
+  JIT_ASSIGN_OR_RETURN(out.store, store::OpenSqliteStore(sqlite, clock));
+  // One process owns this database (the lock above): leases of a dead predecessor are void.
+  JIT_RETURN_IF_ERROR(out.store->ReleaseAllLeases());
+  return out;
+}
+
+// A lease owner unique to this process among replicas: host, pid and a random part (a pid
+// can come back after a restart, or repeat on another host).
+std::string LeaseOwner() {
+  char host[256] = {};
+  if (::gethostname(host, sizeof(host) - 1) != 0 || host[0] == '\0') std::strcpy(host, "jit");
+  std::random_device rd;
+  char suffix[16];
+  std::snprintf(suffix, sizeof(suffix), "%08x", static_cast<unsigned>(rd()));
+  return std::string(host) + "-" + std::to_string(::getpid()) + "-" + suffix;
 }
 
 // Where Identity Center is and which instance jit manages.
@@ -284,22 +332,12 @@ int Serve(const cli::ServeOptions& opts) {
 
   // Data folder and store.
   std::filesystem::path data = opts.data_dir.empty() ? "./jit-data" : opts.data_dir;
-  std::error_code ec;
-  std::filesystem::create_directories(data, ec);
-  if (ec) return Fail("cannot create " + data.string() + ": " + ec.message());
   DataDirLock lock;
-  if (Status s = lock.Acquire(data); !s.ok()) return Fail(s.message());
-
   RealClock clock;
-  auto path = SqlitePath(config->store, data);
-  if (!path.has_value()) return Fail(path.error().message());
-  store::SqliteOptions sqlite;
-  sqlite.path = *path;
-  auto opened = store::OpenSqliteStore(sqlite, clock);
+  auto opened = OpenStore(config->store, data, lock, clock);
   if (!opened.has_value()) return Fail(opened.error().ToString());
-  std::unique_ptr<store::Store> store = std::move(opened).value();
-  // One process owns this database (the lock above): leases of a dead predecessor are void.
-  if (Status s = store->ReleaseAllLeases(); !s.ok()) return Fail(s.ToString());
+  std::unique_ptr<store::Store> store = std::move(opened->store);
+  const bool shared_store = opened->shared;
 
   std::string listen = opts.listen;
   if (listen.empty()) listen = config->server.listen;
@@ -352,7 +390,14 @@ int Serve(const cli::ServeOptions& opts) {
   workflow::Workflow flow(*store, holder, provider, clock, flow_opts);
   scheduler::SchedulerOptions sched_opts;
   sched_opts.workers = 4;
-  sched_opts.owner = "jit-" + std::to_string(::getpid());
+  sched_opts.owner = LeaseOwner();
+  if (shared_store) {
+    // Other replicas: learn of their jobs every second, and keep leases short (renewed while
+    // a job runs) so that a dead replica's revocations are taken over within seconds.
+    sched_opts.lease = Duration(5000);
+    sched_opts.rescan_interval = Duration(1000);
+    sched_opts.rescan_horizon = Duration(10'000);
+  }
   scheduler::Scheduler scheduler(*store, flow, clock, sched_opts);
   store::Store* store_ptr = store.get();
   metrics.SetActiveGrants([store_ptr]() -> double {

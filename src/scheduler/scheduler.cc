@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cmath>
 #include <condition_variable>
+#include <functional>
 #include <optional>
 #include <random>
 #include <set>
@@ -26,6 +27,12 @@ constexpr int kWorkerBatch = 1;
 constexpr Duration kRecheckDelay = Duration(1000);
 // A job rescheduled "now" would be claimable again in the same pass; the smallest delay.
 constexpr Duration kMinDelay = Duration(1);
+// Jobs one re-scan reads at most (the earliest due); a backlog beyond is read as it drains.
+constexpr int kRescanLimit = 1000;
+// Jobs RecheckStale reads at most.
+constexpr int kRecheckLimit = 10000;
+// Tries of the scheduler's own bookkeeping transactions when they lose a race (Aborted).
+constexpr int kAbortRetries = 5;
 
 std::string_view OutcomeName(JobOutcome::Kind k) {
   switch (k) {
@@ -51,6 +58,16 @@ Status SchedulerOptions::Validate() const {
   if (overdue_after < Duration(0))
     return InvalidArgumentError("overdue_after must not be negative");
   if (owner.empty()) return InvalidArgumentError("owner must not be empty");
+  if (lease_renewal < Duration(0) || lease_renewal >= lease) {
+    return InvalidArgumentError("lease_renewal must be 0 (lease / 3) or less than the lease");
+  }
+  if (rescan_interval < Duration(0)) {
+    return InvalidArgumentError("rescan_interval must not be negative");
+  }
+  if (rescan_interval > Duration(0) && rescan_horizon < rescan_interval) {
+    return InvalidArgumentError("rescan_horizon must be at least rescan_interval");
+  }
+  if (full_rescan_every < 1) return InvalidArgumentError("full_rescan_every must be at least 1");
   return OkStatus();
 }
 
@@ -76,6 +93,8 @@ class Scheduler::Impl {
   struct Entry {
     store::JobKind kind = store::JobKind::kGrant;
     Time first_due_at;
+    Time due_at;             // the job's due time as last seen
+    std::uint64_t seq = 0;   // index_seq_ when last changed
     DueIndex::iterator pos;  // into by_due_; its key is when to look at the job next
   };
 
@@ -98,12 +117,28 @@ class Scheduler::Impl {
     return next;
   }
 
-  void IndexLocked(const std::string& id, store::JobKind kind, Time first_due_at, Time next);
+  void IndexLocked(const store::Job& j, Time next);
   void EraseLocked(const std::string& id);
   // Arms the clock timer for the earliest entry unless one is armed at or before it.
   void ArmLocked();
+  // Calls fn(impl) at `at` unless the scheduler has stopped by then.
+  TimerId ScheduleLocked(Time at, std::function<void(Impl&)> fn);
   void OnTimer(std::uint64_t generation);
   void WorkerLoop();
+  // The re-scan (several processes on one store) and lease renewal, on their own thread when
+  // workers > 0, else on the thread that fires the timer.
+  void ArmRescanLocked();
+  void ArmRenewLocked();
+  void OnMaintenanceTimer(bool rescan);
+  void MaintenanceLoop();
+  void Rescan();
+  void RenewRunning();
+  Duration RenewInterval() const {
+    return options_.lease_renewal > Duration(0) ? options_.lease_renewal
+                                                : std::max(Duration(1), options_.lease / 3);
+  }
+  // store_.Transact, again when it loses a race (several processes on one store).
+  Status Transact(const std::function<Status(store::Tx&)>& fn);
   // Claims and runs due jobs until none is left; returns how many ran. Re-arms the timer.
   int RunPass(int batch, bool stop_aware);
   void RunOne(const store::Job& job);
@@ -135,9 +170,24 @@ class Scheduler::Impl {
   std::uint64_t work_gen_ = 0;                   // GUARDED_BY(mu_)
   std::shared_ptr<TimerGate> gate_;              // GUARDED_BY(mu_)
   std::vector<std::thread> workers_;             // touched by Start/Stop only
+  std::uint64_t index_seq_ = 0;                  // GUARDED_BY(mu_); bumped by IndexLocked
+  std::set<std::string> running_jobs_;           // GUARDED_BY(mu_); jobs being run here now
+  bool rescan_armed_ = false;                    // GUARDED_BY(mu_)
+  TimerId rescan_timer_ = 0;                     // GUARDED_BY(mu_)
+  bool renew_armed_ = false;                     // GUARDED_BY(mu_)
+  TimerId renew_timer_ = 0;                      // GUARDED_BY(mu_)
+  bool rescan_due_ = false;                      // GUARDED_BY(mu_); for MaintenanceLoop
+  bool renew_due_ = false;                       // GUARDED_BY(mu_); for MaintenanceLoop
+  std::int64_t rescan_count_ = 0;                // GUARDED_BY(mu_); started re-scans
+  bool rescan_failing_ = false;                  // GUARDED_BY(mu_); to log outages once
+  std::condition_variable maintenance_cv_;       // signalled with mu_
+  std::thread maintenance_;                      // touched by Start/Stop only
 
   std::atomic<std::int64_t> runs_{0};
   std::atomic<std::int64_t> retries_{0};
+  std::atomic<std::int64_t> rescans_{0};
+  std::atomic<std::int64_t> renewals_{0};
+  std::atomic<std::int64_t> lost_leases_{0};
 
   std::mutex rng_mu_;
   std::mt19937_64 rng_;  // GUARDED_BY(rng_mu_)
@@ -167,13 +217,19 @@ Status Scheduler::Impl::Start(store::JobListener* listener) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     for (const store::Job& j : *jobs) {
-      if (jobs_.count(j.id) == 0) IndexLocked(j.id, j.kind, j.first_due_at, NextLook(j));
+      if (jobs_.count(j.id) == 0) IndexLocked(j, NextLook(j));
     }
-    spdlog::info("scheduler: started with {} jobs, {} workers", jobs_.size(), options_.workers);
+    spdlog::info(
+        "scheduler: started with {} jobs, {} workers{}", jobs_.size(), options_.workers,
+        options_.rescan_interval > Duration(0)
+            ? fmt::format(", re-scanning the store every {} ms", options_.rescan_interval.count())
+            : "");
   }
   for (int i = 0; i < options_.workers; ++i) workers_.emplace_back([this] { WorkerLoop(); });
+  if (options_.workers > 0) maintenance_ = std::thread([this] { MaintenanceLoop(); });
   std::lock_guard<std::mutex> lock(mu_);
   ArmLocked();
+  ArmRescanLocked();
   return OkStatus();
 }
 
@@ -190,10 +246,15 @@ void Scheduler::Impl::Stop() {
     stopping_ = true;
     if (timer_armed_) clock_.Cancel(timer_id_);
     timer_armed_ = false;
+    if (rescan_armed_) clock_.Cancel(rescan_timer_);
+    rescan_armed_ = false;
+    if (renew_armed_) clock_.Cancel(renew_timer_);
+    renew_armed_ = false;
     ++timer_gen_;
     gate = std::move(gate_);
   }
   work_cv_.notify_all();
+  maintenance_cv_.notify_all();
   if (gate != nullptr) {
     // A callback already taken off the clock's queue may still be running (with workers == 0,
     // a whole pass): wait for it, and make any later one a no-op.
@@ -203,6 +264,7 @@ void Scheduler::Impl::Stop() {
   }
   for (std::thread& t : workers_) t.join();
   workers_.clear();
+  if (maintenance_.joinable()) maintenance_.join();
 }
 
 SchedulerStats Scheduler::Impl::Stats() const {
@@ -223,27 +285,32 @@ SchedulerStats Scheduler::Impl::Stats() const {
   }
   stats.runs = runs_.load();
   stats.retries = retries_.load();
+  stats.rescans = rescans_.load();
+  stats.renewals = renewals_.load();
+  stats.lost_leases = lost_leases_.load();
   return stats;
 }
 
 void Scheduler::Impl::OnJobsCommitted(const std::vector<store::Job>& jobs) {
   // Called on the store's committing thread: only the index and the timer, nothing that waits.
   std::lock_guard<std::mutex> lock(mu_);
-  for (const store::Job& j : jobs) IndexLocked(j.id, j.kind, j.first_due_at, NextLook(j));
+  for (const store::Job& j : jobs) IndexLocked(j, NextLook(j));
   ArmLocked();
 }
 
-void Scheduler::Impl::IndexLocked(const std::string& id, store::JobKind kind, Time first_due_at,
-                                  Time next) {
-  auto it = jobs_.find(id);
+void Scheduler::Impl::IndexLocked(const store::Job& j, Time next) {
+  const std::uint64_t seq = ++index_seq_;
+  auto it = jobs_.find(j.id);
   if (it == jobs_.end()) {
-    jobs_.emplace(id, Entry{kind, first_due_at, by_due_.emplace(next, id)});
+    jobs_.emplace(j.id, Entry{j.kind, j.first_due_at, j.due_at, seq, by_due_.emplace(next, j.id)});
     return;
   }
   by_due_.erase(it->second.pos);
-  it->second.kind = kind;
-  it->second.first_due_at = first_due_at;
-  it->second.pos = by_due_.emplace(next, id);
+  it->second.kind = j.kind;
+  it->second.first_due_at = j.first_due_at;
+  it->second.due_at = j.due_at;
+  it->second.seq = seq;
+  it->second.pos = by_due_.emplace(next, j.id);
 }
 
 void Scheduler::Impl::EraseLocked(const std::string& id) {
@@ -265,9 +332,13 @@ void Scheduler::Impl::ArmLocked() {
   std::uint64_t generation = ++timer_gen_;
   timer_at_ = at;
   timer_armed_ = true;
+  timer_id_ = ScheduleLocked(at, [generation](Impl& impl) { impl.OnTimer(generation); });
+}
+
+TimerId Scheduler::Impl::ScheduleLocked(Time at, std::function<void(Impl&)> fn) {
   // The clock takes only its own lock here and never calls back under it, so holding mu_ is
-  // safe; a callback that fires at once waits for mu_ and then sees this generation.
-  timer_id_ = clock_.ScheduleAt(at, [gate = gate_, generation] {
+  // safe; a callback that fires at once waits for mu_.
+  return clock_.ScheduleAt(at, [gate = gate_, fn = std::move(fn)] {
     Impl* impl = nullptr;
     {
       std::lock_guard<std::mutex> lock(gate->mu);
@@ -275,13 +346,153 @@ void Scheduler::Impl::ArmLocked() {
       impl = gate->impl;  // stays valid: Stop waits until active is back to 0
       ++gate->active;
     }
-    impl->OnTimer(generation);
+    fn(*impl);
     {
       std::lock_guard<std::mutex> lock(gate->mu);
       --gate->active;
     }
     gate->cv.notify_all();
   });
+}
+
+void Scheduler::Impl::ArmRescanLocked() {
+  if (!running_ || options_.rescan_interval <= Duration(0) || rescan_armed_) return;
+  rescan_armed_ = true;
+  rescan_timer_ = ScheduleLocked(clock_.Now() + options_.rescan_interval,
+                                 [](Impl& impl) { impl.OnMaintenanceTimer(/*rescan=*/true); });
+}
+
+void Scheduler::Impl::ArmRenewLocked() {
+  if (!running_ || running_jobs_.empty() || renew_armed_) return;
+  renew_armed_ = true;
+  renew_timer_ = ScheduleLocked(clock_.Now() + RenewInterval(),
+                                [](Impl& impl) { impl.OnMaintenanceTimer(/*rescan=*/false); });
+}
+
+void Scheduler::Impl::OnMaintenanceTimer(bool rescan) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (rescan) {
+      rescan_armed_ = false;
+    } else {
+      renew_armed_ = false;
+    }
+    if (!running_) return;
+    if (options_.workers > 0) {
+      (rescan ? rescan_due_ : renew_due_) = true;
+      maintenance_cv_.notify_all();
+      return;
+    }
+  }
+  if (rescan) {
+    Rescan();
+  } else {
+    RenewRunning();
+  }
+}
+
+void Scheduler::Impl::MaintenanceLoop() {
+  for (;;) {
+    bool rescan = false;
+    bool renew = false;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      maintenance_cv_.wait(lock, [&] { return stopping_ || rescan_due_ || renew_due_; });
+      if (stopping_) return;
+      rescan = rescan_due_;
+      renew = renew_due_;
+      rescan_due_ = false;
+      renew_due_ = false;
+    }
+    // Renewals first: a lease that runs out lets another process run the job a second time.
+    if (renew) RenewRunning();
+    if (rescan) Rescan();
+  }
+}
+
+void Scheduler::Impl::RenewRunning() {
+  std::vector<std::string> ids;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ids.assign(running_jobs_.begin(), running_jobs_.end());
+  }
+  if (!ids.empty()) {
+    auto renewed = store_.RenewLeases(options_.owner, ids, clock_.Now() + options_.lease);
+    if (!renewed.has_value()) {
+      spdlog::warn("scheduler: cannot renew the leases of {} running jobs: {}", ids.size(),
+                   renewed.error().ToString());
+    } else {
+      renewals_ += static_cast<std::int64_t>(renewed->size());
+      std::set<std::string> ok(renewed->begin(), renewed->end());
+      std::lock_guard<std::mutex> lock(mu_);
+      for (const std::string& id : ids) {
+        if (ok.count(id) != 0 || running_jobs_.count(id) == 0) continue;
+        ++lost_leases_;
+        spdlog::warn("scheduler: job {} is still running here but its lease is no longer ours", id);
+      }
+    }
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  ArmRenewLocked();
+}
+
+void Scheduler::Impl::Rescan() {
+  const Time now = clock_.Now();
+  std::uint64_t seq = 0;
+  bool full = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    seq = index_seq_;
+    full = ++rescan_count_ % options_.full_rescan_every == 0;
+  }
+  const Time before = now + options_.rescan_horizon;
+  auto jobs = full ? store_.ListJobs() : store_.ListJobsDueBefore(before, kRescanLimit);
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!jobs.has_value()) {
+    if (!rescan_failing_) {
+      spdlog::error("scheduler: cannot re-scan the store: {}", jobs.error().ToString());
+    }
+    rescan_failing_ = true;
+    ArmRescanLocked();
+    return;
+  }
+  if (rescan_failing_) spdlog::info("scheduler: re-scanning the store again");
+  rescan_failing_ = false;
+  ++rescans_;
+  // What the store does not return is gone (or moved beyond the horizon, to be seen again
+  // when it comes near), unless the result was cut short before it.
+  const bool truncated = !full && static_cast<int>(jobs->size()) == kRescanLimit;
+  const Time cutoff = full ? Time::max() : truncated ? jobs->back().due_at : before;
+  std::set<std::string> seen;
+  for (const store::Job& j : *jobs) {
+    seen.insert(j.id);
+    // Running here, or changed here since the read began: what this process knows is newer.
+    if (running_jobs_.count(j.id) != 0) continue;
+    auto e = jobs_.find(j.id);
+    if (e != jobs_.end() && e->second.seq > seq) continue;
+    const Time next = NextLook(j);
+    if (e != jobs_.end() && e->second.pos->first == next && e->second.due_at == j.due_at) {
+      continue;
+    }
+    IndexLocked(j, next);
+  }
+  std::vector<std::string> gone;
+  for (const auto& [id, e] : jobs_) {
+    if (seen.count(id) != 0 || running_jobs_.count(id) != 0 || e.seq > seq) continue;
+    if (truncated ? e.due_at < cutoff : e.due_at <= cutoff) gone.push_back(id);
+  }
+  for (const std::string& id : gone) EraseLocked(id);
+  ArmLocked();
+  ArmRescanLocked();
+}
+
+Status Scheduler::Impl::Transact(const std::function<Status(store::Tx&)>& fn) {
+  Status s;
+  for (int i = 0; i < kAbortRetries; ++i) {
+    s = store_.Transact(fn);
+    if (s.code() != StatusCode::kAborted) return s;
+  }
+  return s;
 }
 
 void Scheduler::Impl::OnTimer(std::uint64_t generation) {
@@ -333,7 +544,7 @@ int Scheduler::Impl::RunPass(int batch, bool stop_aware) {
       for (const store::Job& j : *claimed) {
         ids.insert(j.id);
         // Ours until the lease ends; if the run's bookkeeping is lost, look again then.
-        IndexLocked(j.id, j.kind, j.first_due_at, NextLook(j));
+        IndexLocked(j, NextLook(j));
       }
     }
     for (const store::Job& j : *claimed) {
@@ -351,14 +562,28 @@ int Scheduler::Impl::RunPass(int batch, bool stop_aware) {
 }
 
 void Scheduler::Impl::RunOne(const store::Job& job) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    running_jobs_.insert(job.id);
+    ArmRenewLocked();
+  }
   JobOutcome outcome = runner_.Run(job);
+  {
+    // The bookkeeping below clears or deletes the lease; it needs no renewal.
+    std::lock_guard<std::mutex> lock(mu_);
+    running_jobs_.erase(job.id);
+    if (running_jobs_.empty() && renew_armed_) {
+      clock_.Cancel(renew_timer_);
+      renew_armed_ = false;
+    }
+  }
   ++runs_;
   const Time now = clock_.Now();
   const std::string_view kind = store::JobKindName(job.kind);
 
   if (outcome.kind == JobOutcome::Kind::kDone) {
     // The runner may have deleted the job in its own transaction already: that is fine.
-    Status s = store_.Transact([&](store::Tx& tx) { return tx.DeleteJob(job.id); });
+    Status s = Transact([&](store::Tx& tx) { return tx.DeleteJob(job.id); });
     if (!s.ok()) {
       spdlog::error(
           "scheduler: {} job {} done but not deleted ({}); it runs again when its lease "
@@ -366,6 +591,10 @@ void Scheduler::Impl::RunOne(const store::Job& job) {
           kind, job.id, s.ToString());
       return;
     }
+    // Which process finished which job: with several replicas the operator (and the HA test)
+    // can tell who did the work.
+    spdlog::info("scheduler: {} job {} (request {}) done by {}", kind, job.id, job.request_id,
+                 options_.owner);
     std::lock_guard<std::mutex> lock(mu_);
     EraseLocked(job.id);
     return;
@@ -388,7 +617,9 @@ void Scheduler::Impl::RunOne(const store::Job& job) {
   bool gone = false;
   std::string other_owner;
   // Start from the stored version: the runner may have changed the job (payload) meanwhile.
-  Status s = store_.Transact([&](store::Tx& tx) -> Status {
+  Status s = Transact([&](store::Tx& tx) -> Status {
+    gone = false;
+    other_owner.clear();
     JIT_ASSIGN_OR_RETURN(std::vector<store::Job> current, tx.JobsForRequest(job.request_id));
     auto it = std::find_if(current.begin(), current.end(),
                            [&](const store::Job& c) { return c.id == job.id; });
@@ -436,7 +667,10 @@ void Scheduler::Impl::RecheckStale(Time now, const std::set<std::string>& claime
     }
   }
   if (stale.empty()) return;
-  auto jobs = store_.ListJobs();
+  // Every stale entry's job was due by `now` (an index time is never before the due time):
+  // if the store has it still due, this returns it; if not, it was deleted, or moved later by
+  // another process (the re-scan brings it back when it comes near).
+  auto jobs = store_.ListJobsDueBefore(now, kRecheckLimit);
   std::lock_guard<std::mutex> lock(mu_);
   if (!jobs.has_value()) {
     spdlog::error("scheduler: cannot list jobs: {}", jobs.error().ToString());
@@ -452,11 +686,11 @@ void Scheduler::Impl::RecheckStale(Time now, const std::set<std::string>& claime
     if (e == jobs_.end() || e->second.pos->first != seen) continue;
     auto j = by_id.find(id);
     if (j == by_id.end()) {
-      EraseLocked(id);  // deleted by a transaction of the workflow
+      // Deleted by a transaction of the workflow (unless the read was cut short).
+      if (static_cast<int>(jobs->size()) < kRecheckLimit) EraseLocked(id);
       continue;
     }
-    IndexLocked(id, j->second->kind, j->second->first_due_at,
-                std::max(NextLook(*j->second), earliest));
+    IndexLocked(*j->second, std::max(NextLook(*j->second), earliest));
   }
 }
 

@@ -51,8 +51,22 @@ struct SchedulerOptions {
   Duration max_backoff = Duration(5 * 60 * 1000);
   // A revocation whose first due time is further past than this counts as overdue.
   Duration overdue_after = Duration(5000);
-  // Name of this process in leases.
+  // Name of this process in leases. With several processes on one store it must be unique
+  // to each (main.cc: host, pid and a random part).
   std::string owner = "jit";
+  // While a job runs, its lease is renewed this often, so that a long run keeps its job even
+  // under a short lease. 0: lease / 3.
+  Duration lease_renewal = Duration(0);
+  // Several processes on one store (PostgreSQL). The JobListener hears only this process's
+  // commits: every `rescan_interval` the scheduler also asks the store for the jobs due within
+  // `rescan_horizon` (Store::ListJobsDueBefore, an indexed query) and indexes them, so that
+  // jobs other processes put or moved, and jobs a dead process held when its lease ran out,
+  // run on time here. Every `full_rescan_every`-th re-scan lists every job instead (pending
+  // counts, jobs deleted far ahead). 0 (the default): off, for a store this process owns alone
+  // (SQLite).
+  Duration rescan_interval = Duration(0);
+  Duration rescan_horizon = Duration(10'000);
+  int full_rescan_every = 60;
 
   Status Validate() const;
 };
@@ -60,15 +74,21 @@ struct SchedulerOptions {
 struct SchedulerStats {
   std::map<store::JobKind, std::int64_t> pending;  // jobs waiting, by kind
   std::int64_t overdue_revocations = 0;
-  std::int64_t runs = 0;     // job runs so far
-  std::int64_t retries = 0;  // runs that ended in kRetry
+  std::int64_t runs = 0;         // job runs so far
+  std::int64_t retries = 0;      // runs that ended in kRetry
+  std::int64_t rescans = 0;      // re-scans of the store that succeeded
+  std::int64_t renewals = 0;     // leases renewed while their job ran
+  std::int64_t lost_leases = 0;  // running jobs whose lease another owner had taken
 };
 
 // Runs due jobs on time. Keeps an in-memory index of due times that mirrors the store's jobs
-// (filled at Start, updated through JobListener after every commit) and arms one clock timer
-// for the earliest; when it fires, due jobs are claimed from the store (revocations first)
-// and run. Jobs that are overdue at Start run at once. Retries never give up on their own:
-// the runner decides when a job is done for good. Thread-safe.
+// (filled at Start, updated through JobListener after every commit and, with several
+// processes, by the periodic re-scan) and arms one clock timer for the earliest; when it
+// fires, due jobs are claimed from the store (revocations first) and run. Jobs that are
+// overdue at Start run at once. While a job runs its lease is renewed. Retries never give up
+// on their own: the runner decides when a job is done for good. Store I/O never runs on the
+// clock's timer thread when workers > 0 (re-scans and renewals have a thread of their own).
+// Thread-safe.
 class Scheduler final : public store::JobListener {
  public:
   Scheduler(store::Store& store, JobRunner& runner, Clock& clock, SchedulerOptions options);

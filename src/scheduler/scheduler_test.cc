@@ -9,7 +9,9 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/clock.h"
@@ -464,6 +466,216 @@ TEST_F(SchedulerTest, StartFailsWhenTheStoreCannotBeRead) {
   EXPECT_THAT(s.Start(), StatusIs(StatusCode::kUnavailable));
   store_.FailReadsWith(OkStatus());
   ASSERT_OK(s.Start());
+}
+
+// Several processes on one store (PostgreSQL). The JobListener hears only this process's
+// commits; these tests detach it after Start, so that every write of the test is one that
+// "another process" made, which only the re-scan can find.
+SchedulerOptions ReplicaOptions() {
+  SchedulerOptions o = TestOptions();
+  o.lease = 5 * kSecond;
+  o.rescan_interval = kSecond;
+  o.rescan_horizon = 10 * kSecond;
+  return o;
+}
+
+TEST_F(SchedulerTest, JobPutByAnotherProcessIsFoundByTheRescanAndRunsOnTime) {
+  Scheduler s(store_, runner_, clock_, ReplicaOptions());
+  ASSERT_OK(s.Start());
+  store_.SetJobListener(nullptr);  // from here on, commits are another process's
+  Job job = Put(JobKind::kRevoke, 30 * kSecond);
+
+  clock_.Advance(19 * kSecond);  // due beyond the horizon: not looked for yet
+  EXPECT_EQ(s.Stats().pending[JobKind::kRevoke], 0);
+  clock_.Advance(kSecond);  // now within it
+  EXPECT_EQ(s.Stats().pending[JobKind::kRevoke], 1);
+  clock_.Advance(10 * kSecond - Duration(1));
+  EXPECT_EQ(runner_.count(), 0u);
+  clock_.Advance(Duration(1));
+  ASSERT_EQ(runner_.count(), 1u);
+  EXPECT_EQ(runner_.calls()[0].job.id, job.id);
+  EXPECT_EQ(runner_.calls()[0].at, job.due_at);  // on time, not a re-scan later
+  EXPECT_EQ(runner_.calls()[0].job.lease_owner, "test");
+  EXPECT_THAT(Stored(), IsEmpty());
+  EXPECT_GE(s.Stats().rescans, 30);
+}
+
+TEST_F(SchedulerTest, JobDueAtOnceThatAnotherProcessPutRunsWithinOneRescan) {
+  Scheduler s(store_, runner_, clock_, ReplicaOptions());
+  ASSERT_OK(s.Start());
+  store_.SetJobListener(nullptr);
+  clock_.Advance(Duration(500));
+  Job job = Put(JobKind::kGrant, Duration(0));
+  clock_.Advance(Duration(499));
+  EXPECT_EQ(runner_.count(), 0u);
+  clock_.Advance(Duration(1));  // the re-scan at 1s
+  ASSERT_EQ(runner_.count(), 1u);
+  EXPECT_EQ(runner_.calls()[0].job.id, job.id);
+  EXPECT_EQ(runner_.calls()[0].at - job.due_at, Duration(500));
+}
+
+TEST_F(SchedulerTest, JobWhoseLeaseRanOutIsTakenOverFromADeadProcess) {
+  Scheduler s(store_, runner_, clock_, ReplicaOptions());
+  ASSERT_OK(s.Start());
+  store_.SetJobListener(nullptr);
+  Job job = Put(JobKind::kRevoke, 2 * kSecond);
+  clock_.Advance(kSecond);
+  ASSERT_EQ(s.Stats().pending[JobKind::kRevoke], 1);
+  // Another replica, its clock a second ahead, claims the revocation and dies at once.
+  Time their_now = clock_.Now() + kSecond;
+  auto theirs = store_.ClaimDueJobs(their_now, "dead-replica", their_now + 5 * kSecond, 10);
+  ASSERT_OK(theirs);
+  ASSERT_THAT(*theirs, SizeIs(1));
+
+  clock_.Advance(kSecond);  // due: but leased
+  EXPECT_EQ(runner_.count(), 0u);
+  clock_.SetTime(their_now + 5 * kSecond - Duration(1));
+  EXPECT_EQ(runner_.count(), 0u);
+  clock_.Advance(Duration(1));  // the dead replica's lease runs out
+  ASSERT_EQ(runner_.count(), 1u);
+  EXPECT_EQ(runner_.calls()[0].at, their_now + 5 * kSecond);
+  EXPECT_EQ(runner_.calls()[0].job.lease_owner, "test");
+  EXPECT_THAT(Stored(), IsEmpty());
+  (void)job;
+}
+
+TEST_F(SchedulerTest, JobDeletedByAnotherProcessLeavesTheIndex) {
+  Scheduler s(store_, runner_, clock_, ReplicaOptions());
+  ASSERT_OK(s.Start());
+  store_.SetJobListener(nullptr);
+  Job job = Put(JobKind::kApprovalTimeout, 5 * kSecond);
+  clock_.Advance(kSecond);
+  ASSERT_EQ(s.Stats().pending[JobKind::kApprovalTimeout], 1);
+  ASSERT_OK(store_.Transact([&](store::Tx& tx) { return tx.DeleteJob(job.id); }));
+  clock_.Advance(kSecond);
+  EXPECT_EQ(s.Stats().pending[JobKind::kApprovalTimeout], 0);
+  clock_.Advance(10 * kSecond);
+  EXPECT_EQ(runner_.count(), 0u);
+}
+
+TEST_F(SchedulerTest, RescanThatCannotReadTheStoreRecoversAndFindsTheJob) {
+  Scheduler s(store_, runner_, clock_, ReplicaOptions());
+  ASSERT_OK(s.Start());
+  store_.SetJobListener(nullptr);
+  Job job = Put(JobKind::kRevoke, 3 * kSecond);
+  store_.FailReadsWith(UnavailableError("connection lost"));
+  clock_.Advance(5 * kSecond);
+  EXPECT_EQ(runner_.count(), 0u);
+  EXPECT_EQ(s.Stats().rescans, 0);
+  store_.FailReadsWith(OkStatus());
+  clock_.Advance(kSecond);
+  ASSERT_EQ(runner_.count(), 1u);  // overdue: at once
+  EXPECT_EQ(runner_.calls()[0].job.id, job.id);
+  EXPECT_EQ(s.Stats().rescans, 1);
+}
+
+TEST_F(SchedulerTest, LongRunKeepsItsLeaseByRenewingIt) {
+  SchedulerOptions o = ReplicaOptions();
+  o.lease = 3 * kSecond;  // renewed every second
+  Job job = Put(JobKind::kRevoke, Duration(0));
+  bool first = true;
+  std::size_t taken_by_others = 0;
+  runner_.SetHook([&](const Job&) {
+    if (!first) return;
+    first = false;
+    // The run takes ten seconds, three leases' worth. Meanwhile another replica keeps trying.
+    for (int i = 0; i < 10; ++i) {
+      clock_.Advance(kSecond);
+      auto theirs = store_.ClaimDueJobs(clock_.Now(), "other", clock_.Now() + kMinute, 10);
+      ASSERT_OK(theirs);
+      taken_by_others += theirs->size();
+    }
+  });
+  Scheduler s(store_, runner_, clock_, o);
+  ASSERT_OK(s.Start());
+  clock_.Advance(Duration(0));
+  EXPECT_EQ(taken_by_others, 0u);
+  EXPECT_GE(s.Stats().renewals, 9);
+  EXPECT_EQ(s.Stats().lost_leases, 0);
+  EXPECT_EQ(runner_.count(), 1u);
+  EXPECT_THAT(Stored(), IsEmpty());
+  (void)job;
+}
+
+TEST_F(SchedulerTest, RunWhoseLeaseWasTakenIsCountedAsLost) {
+  SchedulerOptions o = ReplicaOptions();
+  o.lease = 3 * kSecond;
+  o.lease_renewal = kSecond;
+  Job job = Put(JobKind::kGrant, Duration(0));
+  runner_.Script(job.id, {JobOutcome::Retry("throttled")});
+  bool first = true;
+  runner_.SetHook([&](const Job& j) {
+    if (!first) return;
+    first = false;
+    // Someone takes the job over meanwhile (say this process was frozen past its lease).
+    ASSERT_OK(store_.Transact([&](store::Tx& tx) {
+      Job taken = j;
+      taken.lease_owner = "other";
+      taken.lease_until = clock_.Now() + kMinute;
+      return tx.PutJob(taken);
+    }));
+    clock_.Advance(kSecond);
+  });
+  Scheduler s(store_, runner_, clock_, o);
+  ASSERT_OK(s.Start());
+  clock_.Advance(Duration(0));
+  EXPECT_EQ(s.Stats().lost_leases, 1);
+  // Its retry leaves the other owner's job alone.
+  ASSERT_THAT(Stored(), SizeIs(1));
+  EXPECT_EQ(Stored()[0].lease_owner, "other");
+}
+
+TEST_F(SchedulerTest, ReplicaOptionsAreValidated) {
+  SchedulerOptions o = ReplicaOptions();
+  o.rescan_horizon = Duration(10);
+  EXPECT_THAT(o.Validate(), StatusIs(StatusCode::kInvalidArgument));
+  o = ReplicaOptions();
+  o.lease_renewal = o.lease;
+  EXPECT_THAT(o.Validate(), StatusIs(StatusCode::kInvalidArgument));
+  o = ReplicaOptions();
+  o.full_rescan_every = 0;
+  EXPECT_THAT(o.Validate(), StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_OK(ReplicaOptions().Validate());
+}
+
+TEST(SchedulerRealClock, TwoSchedulersOnOneStoreRunEveryJobExactlyOnce) {
+  // Two "replicas": the store has one listener slot, so the second Start takes it and the
+  // first hears nothing; it learns of jobs through its re-scans, as across processes.
+  RealClock clock;
+  store::MemoryStore st(clock);
+  ScriptedRunner runner(clock);
+  SchedulerOptions o = TestOptions();
+  o.workers = 2;
+  o.rescan_interval = Duration(50);
+  o.rescan_horizon = Duration(500);
+  SchedulerOptions a_opts = o;
+  a_opts.owner = "replica-a";
+  SchedulerOptions b_opts = o;
+  b_opts.owner = "replica-b";
+  Scheduler a(st, runner, clock, a_opts);
+  Scheduler b(st, runner, clock, b_opts);
+  ASSERT_OK(a.Start());
+  ASSERT_OK(b.Start());
+  constexpr int kJobs = 40;
+  for (int i = 0; i < kJobs; ++i) {
+    PutJob(st, clock, i % 2 == 0 ? JobKind::kGrant : JobKind::kRevoke,
+           clock.Now() + Duration(20 + i % 7));
+  }
+  ASSERT_TRUE(runner.WaitForCalls(kJobs, Duration(10000)));
+  // Let a re-scan or two pass: nothing runs again.
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  a.Stop();
+  b.Stop();
+  std::map<std::string, int> runs;
+  std::set<std::string> owners;
+  for (const ScriptedRunner::Call& c : runner.calls()) {
+    ++runs[c.job.id];
+    owners.insert(c.job.lease_owner);
+  }
+  EXPECT_THAT(runs, SizeIs(kJobs));
+  for (const auto& [id, n] : runs) EXPECT_EQ(n, 1) << id;
+  EXPECT_THAT(*st.ListJobs(), IsEmpty());
+  EXPECT_GE(a.Stats().rescans, 1);
 }
 
 TEST(SchedulerRealClock, WorkersRunAJobDueShortlyAfterStart) {

@@ -6,6 +6,7 @@
 #include "audit/chain.h"
 #include "core/check.h"
 #include "core/ids.h"
+#include "store/codec.h"
 
 namespace jit::store {
 namespace {
@@ -84,6 +85,8 @@ class MemoryStore::MemoryTx final : public Tx {
   Status InsertRequest(const Request& r) override {
     if (r.id.empty()) return InvalidArgumentError("request id is empty");
     if (data_.requests.count(r.id) != 0) return AlreadyExistsError("request " + r.id);
+    // What the real engines cannot encode, the fake refuses too.
+    JIT_RETURN_IF_ERROR(EncodeRequestData(r).error());
     Save(data_.requests, r.id, requests_before_);
     Request stored = Normalized(r);
     stored.version = 1;
@@ -99,6 +102,7 @@ class MemoryStore::MemoryTx final : public Tx {
                           std::to_string(it->second.version) + ", not " +
                           std::to_string(r.version) + ")");
     }
+    JIT_RETURN_IF_ERROR(EncodeRequestData(r).error());
     Save(data_.requests, r.id, requests_before_);
     ++r.version;
     data_.requests[r.id] = Normalized(r);
@@ -331,6 +335,40 @@ Result<std::vector<Job>> MemoryStore::ClaimDueJobs(Time now, std::string_view ow
     out.push_back(*job);
   }
   return out;
+}
+
+Result<std::vector<Job>> MemoryStore::ListJobsDueBefore(Time before, int limit) {
+  JIT_CHECK(tl_in_transaction != this);
+  if (limit < 1 || limit > 10000) {
+    return InvalidArgumentError("limit must be 1..10000, not " + std::to_string(limit));
+  }
+  before = Ms(before);
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!read_failure_.ok()) return read_failure_;
+  std::vector<Job> out;
+  for (const auto& [id, job] : data_.jobs) {
+    if (job.due_at <= before) out.push_back(job);
+  }
+  std::sort(out.begin(), out.end(), DueOrder);
+  if (static_cast<int>(out.size()) > limit) out.resize(static_cast<std::size_t>(limit));
+  return out;
+}
+
+Result<std::vector<std::string>> MemoryStore::RenewLeases(std::string_view owner,
+                                                          const std::vector<std::string>& ids,
+                                                          Time lease_until) {
+  JIT_CHECK(tl_in_transaction != this);
+  if (owner.empty()) return InvalidArgumentError("lease owner is empty");
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!write_failure_.ok()) return write_failure_;
+  std::vector<std::string> renewed;
+  for (const std::string& id : ids) {
+    auto it = data_.jobs.find(id);
+    if (it == data_.jobs.end() || it->second.lease_owner != owner) continue;
+    it->second.lease_until = Ms(lease_until);
+    renewed.push_back(id);
+  }
+  return renewed;
 }
 
 Status MemoryStore::ReleaseAllLeases() {

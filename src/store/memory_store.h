@@ -43,6 +43,10 @@ class MemoryStore final : public Store {
   Result<std::vector<Job>> ListJobs() override;
   Result<std::vector<Job>> ClaimDueJobs(Time now, std::string_view owner, Time lease_until,
                                         int limit) override;
+  Result<std::vector<Job>> ListJobsDueBefore(Time before, int limit) override;
+  Result<std::vector<std::string>> RenewLeases(std::string_view owner,
+                                               const std::vector<std::string>& ids,
+                                               Time lease_until) override;
   Status ReleaseAllLeases() override;
   Result<std::vector<LedgerEntry>> ListLedger() override;
   Status Ping() override;
@@ -53,7 +57,8 @@ class MemoryStore final : public Store {
   // function given to Transact is not called). OkStatus() turns it off. Typically
   // UnavailableError("disk full").
   void FailTransactionsWith(Status s);
-  // Likewise for the reads (GetRequest, ListRequests, ListAudit, ListJobs, ListLedger).
+  // Likewise for the reads (GetRequest, ListRequests, ListAudit, ListJobs, ListJobsDueBefore,
+  // ListLedger). RenewLeases counts as a write.
   void FailReadsWith(Status s);
 
   // Number of Transact calls that committed (returned OK).

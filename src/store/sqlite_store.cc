@@ -718,6 +718,46 @@ class SqliteStore final : public Store {
     return claimed;
   }
 
+  Result<std::vector<Job>> ListJobsDueBefore(Time before, int limit) override {
+    if (limit < 1 || limit > 10000) {
+      return InvalidArgumentError("limit must be 1..10000, not " + std::to_string(limit));
+    }
+    JIT_ASSIGN_OR_RETURN(Reader reader, AcquireReader());
+    JIT_SQL_STMT(stmt, *reader,
+                 Sql("SELECT ", kJobColumns,
+                     " FROM jobs WHERE due_at_ms <= ?1 ORDER BY due_at_ms, id LIMIT ?2"));
+    stmt.Bind(1, before);
+    stmt.Bind(2, static_cast<std::int64_t>(limit));
+    return CollectJobs(stmt);
+  }
+
+  Result<std::vector<std::string>> RenewLeases(std::string_view owner,
+                                               const std::vector<std::string>& ids,
+                                               Time lease_until) override {
+    if (owner.empty()) return InvalidArgumentError("lease owner is empty");
+    std::vector<std::string> renewed;
+    if (ids.empty()) return renewed;
+    Status s = RunOnWriter(
+        [&](SqliteTx& tx) -> Status {
+          renewed.clear();
+          Conn& conn = tx.conn();
+          JIT_SQL_STMT(update, conn,
+                       "UPDATE jobs SET lease_until_ms = ?3 WHERE id = ?1 AND lease_owner = ?2");
+          for (const std::string& id : ids) {
+            update.Bind(1, id);
+            update.Bind(2, owner);
+            update.Bind(3, lease_until);
+            JIT_RETURN_IF_ERROR(update.Run());
+            if (sqlite3_changes(conn.db()) == 1) renewed.push_back(id);
+            sqlite3_reset(update_raw);
+          }
+          return OkStatus();
+        },
+        /*counted=*/true);
+    if (!s.ok()) return s;
+    return renewed;
+  }
+
   Status ReleaseAllLeases() override {
     return RunOnWriter(
         [](SqliteTx& tx) {

@@ -36,8 +36,8 @@ int SqliteSchemaVersion();
 
 // Counters of the SQLite engine's writer, for the benchmark and metrics. Both only grow.
 struct SqliteStats {
-  // Write transactions the writer ran: each Transact call, ClaimDueJobs and ReleaseAllLeases
-  // (committed or undone).
+  // Write transactions the writer ran: each Transact call, ClaimDueJobs, RenewLeases and
+  // ReleaseAllLeases (committed or undone).
   std::int64_t transactions = 0;
   // COMMITs that succeeded; each makes one batch durable. commits < transactions when group
   // commit batched several callers together.

@@ -72,8 +72,10 @@ struct RequestPage {
   std::string next_cursor;     // empty when there is nothing more
 };
 
-// Durable state of the broker. Engines: SQLite (sqlite_store.h); PostgreSQL later. Every
-// method is thread-safe.
+// Durable state of the broker. Engines: SQLite (sqlite_store.h, one process) and PostgreSQL
+// (postgres_store.h, any number of processes on one database); MemoryStore is the fake. Every
+// method is thread-safe. Transactions are serializable: they behave as if they ran one at a
+// time, in every engine, so that a read-check-write inside one Transact is never raced.
 class Store {
  public:
   virtual ~Store() = default;
@@ -99,7 +101,19 @@ class Store {
   // then the rest by due time.
   virtual Result<std::vector<Job>> ClaimDueJobs(Time now, std::string_view owner, Time lease_until,
                                                 int limit) = 0;
-  // Clears every lease (a single-process engine does this at start: the old owner is dead).
+  // Jobs due at or before `before`, earliest due first (then by id), at most `limit` (1..10000),
+  // whatever their lease. An indexed query: the scheduler calls it every second or so to learn
+  // of jobs that other processes put or moved. InvalidArgument for a limit out of range.
+  virtual Result<std::vector<Job>> ListJobsDueBefore(Time before, int limit) = 0;
+  // Sets lease_until to `lease_until` on each of `ids` whose lease_owner is still `owner`, and
+  // returns the ids it renewed; the others were deleted, rescheduled (lease cleared) or taken
+  // over by another owner. A long run keeps its job this way. InvalidArgument for an empty
+  // owner.
+  virtual Result<std::vector<std::string>> RenewLeases(std::string_view owner,
+                                                       const std::vector<std::string>& ids,
+                                                       Time lease_until) = 0;
+  // Clears every lease. Only for a single-process engine at start (the old owner is dead);
+  // never with several processes on one database, whose leases belong to live peers.
   virtual Status ReleaseAllLeases() = 0;
   virtual Result<std::vector<LedgerEntry>> ListLedger() = 0;
   // OK when the store can be read and written now; Unavailable otherwise.
