@@ -1,5 +1,8 @@
 #include "core/clock.h"
 
+#include <pthread.h>
+#include <signal.h>
+
 #include <algorithm>
 #include <vector>
 
@@ -13,7 +16,24 @@ Time FromUnixMillis(std::int64_t ms) {
   return Time(std::chrono::duration_cast<Time::duration>(std::chrono::milliseconds(ms)));
 }
 
-RealClock::RealClock() : thread_([this] { Loop(); }) {}
+namespace {
+
+// Starts `fn` on a new thread that never takes asynchronous signals: the timer thread may be
+// made before `jit serve` blocks SIGHUP/SIGTERM for its sigwait loop, and a signal delivered
+// to it would kill the process with the default action.
+std::thread StartWithoutSignals(std::function<void()> fn) {
+  sigset_t all;
+  sigset_t before;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &before);
+  std::thread t(std::move(fn));
+  pthread_sigmask(SIG_SETMASK, &before, nullptr);
+  return t;
+}
+
+}  // namespace
+
+RealClock::RealClock() : thread_(StartWithoutSignals([this] { Loop(); })) {}
 
 RealClock::~RealClock() {
   {
