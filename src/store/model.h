@@ -135,6 +135,12 @@ enum class LedgerState {
   kRevoking,  // a delete is under way
 };
 
+// "jit", "standing" and back; "granting", "present", "revoking" and back (how engines keep them).
+std::string_view LedgerOriginName(LedgerOrigin o);
+std::optional<LedgerOrigin> ParseLedgerOrigin(std::string_view name);
+std::string_view LedgerStateName(LedgerState s);
+std::optional<LedgerState> ParseLedgerState(std::string_view name);
+
 // What jit knows of one Identity Center assignment (principal, account, permission set).
 struct LedgerEntry {
   std::string principal_id;

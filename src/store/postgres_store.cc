@@ -551,30 +551,6 @@ AuditEvent AuditFromRow(const Rows& rows, int i) {
   return e;
 }
 
-std::string_view OriginName(LedgerOrigin o) { return o == LedgerOrigin::kJit ? "jit" : "standing"; }
-std::optional<LedgerOrigin> ParseOrigin(std::string_view s) {
-  if (s == "jit") return LedgerOrigin::kJit;
-  if (s == "standing") return LedgerOrigin::kStanding;
-  return std::nullopt;
-}
-std::string_view LedgerStateName(LedgerState s) {
-  switch (s) {
-    case LedgerState::kGranting:
-      return "granting";
-    case LedgerState::kPresent:
-      return "present";
-    case LedgerState::kRevoking:
-      return "revoking";
-  }
-  return "unknown";
-}
-std::optional<LedgerState> ParseLedgerState(std::string_view s) {
-  if (s == "granting") return LedgerState::kGranting;
-  if (s == "present") return LedgerState::kPresent;
-  if (s == "revoking") return LedgerState::kRevoking;
-  return std::nullopt;
-}
-
 constexpr std::string_view kLedgerColumns =
     "principal_id, account_id, permission_set_arn, origin, state, holders, operation_id, "
     "updated_at_ms";
@@ -584,7 +560,7 @@ Result<LedgerEntry> LedgerFromRow(const Rows& rows, int i) {
   e.principal_id = rows.Text(i, 0);
   e.account_id = rows.Text(i, 1);
   e.permission_set_arn = rows.Text(i, 2);
-  std::optional<LedgerOrigin> origin = ParseOrigin(rows.Text(i, 3));
+  std::optional<LedgerOrigin> origin = ParseLedgerOrigin(rows.Text(i, 3));
   std::optional<LedgerState> state = ParseLedgerState(rows.Text(i, 4));
   if (!origin.has_value() || !state.has_value()) {
     return InternalError("ledger entry for " + e.principal_id + " has an unknown origin/state");
@@ -817,7 +793,7 @@ class PgTx final : public Tx {
                   .Add(e.principal_id)
                   .Add(e.account_id)
                   .Add(e.permission_set_arn)
-                  .Add(OriginName(e.origin))
+                  .Add(LedgerOriginName(e.origin))
                   .Add(LedgerStateName(e.state))
                   .Add(holders)
                   .Add(e.operation_id)

@@ -334,30 +334,6 @@ AuditEvent AuditFromRow(const Stmt& row) {
   return e;
 }
 
-std::string_view OriginName(LedgerOrigin o) { return o == LedgerOrigin::kJit ? "jit" : "standing"; }
-std::optional<LedgerOrigin> ParseOrigin(std::string_view s) {
-  if (s == "jit") return LedgerOrigin::kJit;
-  if (s == "standing") return LedgerOrigin::kStanding;
-  return std::nullopt;
-}
-std::string_view LedgerStateName(LedgerState s) {
-  switch (s) {
-    case LedgerState::kGranting:
-      return "granting";
-    case LedgerState::kPresent:
-      return "present";
-    case LedgerState::kRevoking:
-      return "revoking";
-  }
-  return "unknown";
-}
-std::optional<LedgerState> ParseLedgerState(std::string_view s) {
-  if (s == "granting") return LedgerState::kGranting;
-  if (s == "present") return LedgerState::kPresent;
-  if (s == "revoking") return LedgerState::kRevoking;
-  return std::nullopt;
-}
-
 constexpr std::string_view kLedgerColumns =
     "principal_id, account_id, permission_set_arn, origin, state, holders, operation_id, "
     "updated_at_ms";
@@ -367,7 +343,7 @@ Result<LedgerEntry> LedgerFromRow(const Stmt& row) {
   e.principal_id = row.Text(0);
   e.account_id = row.Text(1);
   e.permission_set_arn = row.Text(2);
-  std::optional<LedgerOrigin> origin = ParseOrigin(row.Text(3));
+  std::optional<LedgerOrigin> origin = ParseLedgerOrigin(row.Text(3));
   std::optional<LedgerState> state = ParseLedgerState(row.Text(4));
   if (!origin.has_value() || !state.has_value()) {
     return InternalError("ledger entry for " + e.principal_id + " has an unknown origin/state");
@@ -554,7 +530,7 @@ class SqliteTx final : public Tx {
     stmt.Bind(1, e.principal_id);
     stmt.Bind(2, e.account_id);
     stmt.Bind(3, e.permission_set_arn);
-    stmt.Bind(4, OriginName(e.origin));
+    stmt.Bind(4, LedgerOriginName(e.origin));
     stmt.Bind(5, LedgerStateName(e.state));
     stmt.Bind(6, holders);
     stmt.Bind(7, e.operation_id);
