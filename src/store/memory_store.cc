@@ -63,8 +63,11 @@ bool DueOrder(const Job& a, const Job& b) {
 // The Tx of one MemoryStore transaction; works on the store's data under its mutex.
 class MemoryStore::MemoryTx final : public Tx {
  public:
-  MemoryTx(Data& data, Clock& clock)
-      : data_(data), clock_(clock), audit_size_at_start_(data.audit.size()) {}
+  MemoryTx(Data& data, Clock& clock, Status audit_failure)
+      : data_(data),
+        clock_(clock),
+        audit_failure_(std::move(audit_failure)),
+        audit_size_at_start_(data.audit.size()) {}
 
   // Puts back what this transaction changed. The audit trail only grows, so cutting it back
   // is enough; for the maps, the value each changed key had before its first change was kept
@@ -110,6 +113,7 @@ class MemoryStore::MemoryTx final : public Tx {
   }
 
   Result<AuditEvent> AppendAudit(AuditEvent e) override {
+    if (!audit_failure_.ok()) return audit_failure_;
     if (e.at == Time()) e.at = clock_.Now();
     e.at = Ms(e.at);
     e.seq = static_cast<std::int64_t>(data_.audit.size()) + 1;
@@ -199,6 +203,7 @@ class MemoryStore::MemoryTx final : public Tx {
 
   Data& data_;
   Clock& clock_;
+  const Status audit_failure_;
   const std::size_t audit_size_at_start_;
   std::map<std::string, std::optional<Request>> requests_before_;
   std::map<std::string, std::optional<Job>> jobs_before_;
@@ -218,7 +223,7 @@ Status MemoryStore::Transact(const std::function<Status(Tx&)>& fn) {
       ++failed_;
       return write_failure_;
     }
-    MemoryTx tx(data_, clock_);
+    MemoryTx tx(data_, clock_, audit_failure_);
     tl_in_transaction = this;
     Status s = fn(tx);
     tl_in_transaction = nullptr;
@@ -410,6 +415,11 @@ void MemoryStore::FailTransactionsWith(Status s) {
 void MemoryStore::FailReadsWith(Status s) {
   std::lock_guard<std::mutex> lock(mu_);
   read_failure_ = std::move(s);
+}
+
+void MemoryStore::FailAuditAppendsWith(Status s) {
+  std::lock_guard<std::mutex> lock(mu_);
+  audit_failure_ = std::move(s);
 }
 
 std::int64_t MemoryStore::committed_transactions() const {

@@ -60,6 +60,9 @@ class MemoryStore final : public Store {
   // Likewise for the reads (GetRequest, ListRequests, ListAudit, ListJobs, ListJobsDueBefore,
   // ListLedger). RenewLeases counts as a write.
   void FailReadsWith(Status s);
+  // While `s` is not OK, Tx::AppendAudit returns it (so that the transaction fails): an audit
+  // trail that cannot be written.
+  void FailAuditAppendsWith(Status s);
 
   // Number of Transact calls that committed (returned OK).
   std::int64_t committed_transactions() const;
@@ -83,6 +86,7 @@ class MemoryStore final : public Store {
   Data data_;                   // GUARDED_BY(mu_)
   Status write_failure_;        // GUARDED_BY(mu_)
   Status read_failure_;         // GUARDED_BY(mu_)
+  Status audit_failure_;        // GUARDED_BY(mu_)
   std::int64_t committed_ = 0;  // GUARDED_BY(mu_)
   std::int64_t failed_ = 0;     // GUARDED_BY(mu_)
 

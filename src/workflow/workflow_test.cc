@@ -683,6 +683,26 @@ TEST_F(WorkflowTest, OnlyBreakGlassRequestsHaveAReview) {
   EXPECT_THAT(workflow_.Review(kAlice, r.id, "x"), StatusIs(StatusCode::kPermissionDenied));
 }
 
+TEST_F(WorkflowTest, NoAuditEventMeansNoTransition) {
+  auto* memory = dynamic_cast<store::MemoryStore*>(store_.get());
+  ASSERT_NE(memory, nullptr);
+  auto r = Submit(kAlice, "prod", "Admin", minutes(30), "incident 42");
+  memory->FailAuditAppendsWith(UnavailableError("audit disk full"));
+  EXPECT_THAT(workflow_.Approve(kBob, r.id, "ok"), StatusIs(StatusCode::kUnavailable));
+  EXPECT_THAT(workflow_.Submit(kAlice, {"sandbox", "ReadOnly", minutes(5), "x", ""}),
+              StatusIs(StatusCode::kUnavailable));
+  Settle();
+  auto still = store_->GetRequest(r.id);
+  ASSERT_OK(still);
+  EXPECT_EQ(still->state, RequestState::kPending);
+  EXPECT_TRUE(still->approvals.empty());
+  EXPECT_EQ(provider_.Calls(FakeProvider::Op::kGrant), 0);
+  memory->FailAuditAppendsWith(OkStatus());
+  ASSERT_OK(workflow_.Approve(kBob, r.id, "ok"));
+  Settle();
+  EXPECT_EQ(StateOf(r.id), RequestState::kActive);
+}
+
 TEST_F(WorkflowTest, StoreOutageFailsCleanlyAndRevocationFinishesAfter) {
   auto* mem = static_cast<store::MemoryStore*>(store_.get());
   auto a = AssignmentFor(kAlice, "111111111111", kReadOnlyArn);
