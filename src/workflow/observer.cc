@@ -46,13 +46,22 @@ class RecordingTx final : public store::Tx {
 }  // namespace
 
 Status TransactAndTell(store::Store& store, WorkflowObserver* observer,
-                       const std::function<Status(store::Tx&)>& fn) {
+                       const std::function<Status(store::Tx&)>& fn,
+                       const BeforeCommit& before_commit) {
   Status s;
   for (int i = 0; i < kMaxAbortRetries; ++i) {
     std::vector<store::AuditEvent> events;
     s = store.Transact([&](store::Tx& tx) -> Status {
       RecordingTx recording(tx);
       Status inner = fn(recording);
+      if (inner.ok() && before_commit) {
+        std::vector<store::AuditEvent> so_far = recording.Take();
+        inner = before_commit(recording, so_far);
+        std::vector<store::AuditEvent> more = recording.Take();
+        so_far.insert(so_far.end(), more.begin(), more.end());
+        events = std::move(so_far);
+        return inner;
+      }
       events = recording.Take();
       return inner;
     });

@@ -23,10 +23,18 @@ class WorkflowObserver {
   virtual void OnRevokeIssued(const store::Request& r, Time at) = 0;
 };
 
+// Called inside the transaction, after `fn` succeeded, with the audit events it appended: what
+// follows from them (notification jobs) is written in the same transaction. An error undoes
+// the whole transaction.
+using BeforeCommit =
+    std::function<Status(store::Tx& tx, const std::vector<store::AuditEvent>& events)>;
+
 // Runs `fn` in one store transaction, again (up to 5 times in all) when it loses a race
-// (Aborted). When it commits, `observer` (may be null) hears the audit events of the attempt
-// that committed. Returns the transaction's status.
+// (Aborted). `before_commit` (may be empty) runs last inside it. When it commits, `observer`
+// (may be null) hears the audit events of the attempt that committed. Returns the
+// transaction's status.
 Status TransactAndTell(store::Store& store, WorkflowObserver* observer,
-                       const std::function<Status(store::Tx&)>& fn);
+                       const std::function<Status(store::Tx&)>& fn,
+                       const BeforeCommit& before_commit = {});
 
 }  // namespace jit::workflow
