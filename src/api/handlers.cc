@@ -16,6 +16,7 @@
 
 #include "api/http_error.h"
 #include "api/json.h"
+#include "api/slack.h"
 #include "core/duration.h"
 #include "core/ids.h"
 #include "policy/policy.h"
@@ -143,6 +144,7 @@ enum class Route {
   kAudit,
   kAuditVerify,
   kPolicyExplain,
+  kSlackInteractions,
 };
 
 struct Match {
@@ -185,6 +187,8 @@ Match MatchRoute(std::string_view path) {
     m = {Route::kAuditVerify, "GET"};
   } else if (is({"v1", "policy", "explain"})) {
     m = {Route::kPolicyExplain, "POST"};
+  } else if (is({"v1", "slack", "interactions"})) {
+    m = {Route::kSlackInteractions, "POST"};
   }
   return m;
 }
@@ -297,11 +301,13 @@ std::string PathForLog(std::string_view target) {
 }
 
 ApiHandler::ApiHandler(workflow::Workflow& workflow, auth::Authenticator& authenticator,
-                       policy::ConfigHolder& config, std::function<Status()> readiness)
+                       policy::ConfigHolder& config, std::function<Status()> readiness,
+                       SlackInteractions* slack)
     : workflow_(workflow),
       authenticator_(authenticator),
       config_(config),
-      readiness_(std::move(readiness)) {}
+      readiness_(std::move(readiness)),
+      slack_(slack) {}
 
 ApiResponse ApiHandler::Handle(const ApiRequest& request) {
   try {
@@ -338,6 +344,16 @@ ApiResponse ApiHandler::HandleUnchecked(const ApiRequest& request) {
     if (ready.ok()) return JsonResponse(200, json{{"status", "ready"}});
     spdlog::warn("api: not ready: {}", ready.ToString());
     return Error(503, "unavailable", "not ready");
+  }
+
+  // Slack signs its calls instead of sending a bearer token (api/slack.h).
+  if (m.route == Route::kSlackInteractions) {
+    if (slack_ == nullptr) {
+      return Error(404, "not_found",
+                   "Slack interactions are not configured (no slack channel has a "
+                   "signing_secret_file)");
+    }
+    return slack_->Handle(request);
   }
 
   // Everything under /v1 needs a caller.
@@ -579,6 +595,7 @@ ApiResponse ApiHandler::HandleUnchecked(const ApiRequest& request) {
       case Route::kNone:
       case Route::kHealthz:
       case Route::kReadyz:
+      case Route::kSlackInteractions:
         break;
     }
     return Error(404, "not_found", "no such endpoint");

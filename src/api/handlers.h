@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -20,6 +21,16 @@ struct ApiRequest {
   std::string target;         // path and query as received, e.g. "/v1/requests?state=pending"
   std::string authorization;  // the Authorization header's value; empty when absent
   std::string body;
+  // Every header as received, names lowercased (Slack's signature headers, say).
+  std::vector<std::pair<std::string, std::string>> headers;
+
+  // The first header of that (lowercase) name; "" when absent.
+  std::string Header(std::string_view lowercase_name) const {
+    for (const auto& [name, value] : headers) {
+      if (name == lowercase_name) return value;
+    }
+    return "";
+  }
 };
 
 // What to answer.
@@ -34,11 +45,15 @@ struct ApiResponse {
 // Routes requests to the workflow, the authenticator and the config. Thread-safe; Handle may
 // block while the workflow waits for a durable commit. Never throws: an unexpected exception
 // becomes a 500 "internal" answer.
+class SlackInteractions;
+
 class ApiHandler {
  public:
   // All references must outlive the handler. `readiness` decides GET /readyz (empty: ready).
+  // `slack` answers POST /v1/slack/interactions (api/slack.h); null: that path is 404.
   ApiHandler(workflow::Workflow& workflow, auth::Authenticator& authenticator,
-             policy::ConfigHolder& config, std::function<Status()> readiness);
+             policy::ConfigHolder& config, std::function<Status()> readiness,
+             SlackInteractions* slack = nullptr);
 
   ApiResponse Handle(const ApiRequest& request);
 
@@ -49,6 +64,7 @@ class ApiHandler {
   auth::Authenticator& authenticator_;
   policy::ConfigHolder& config_;
   std::function<Status()> readiness_;
+  SlackInteractions* slack_;
 };
 
 // The path of a request target without its query, cut to a length fit for a log line.

@@ -169,6 +169,11 @@ class Session : public std::enable_shared_from_this<Session> {
       api_req.target = std::string(req.target());
       api_req.authorization = std::string(req[http::field::authorization]);
       api_req.body = std::move(req.body());
+      for (const auto& field : req) {
+        std::string name(field.name_string());
+        for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        api_req.headers.emplace_back(std::move(name), std::string(field.value()));
+      }
       ApiResponse r = self->ctx_.handler.Handle(api_req);
       std::string request_id(req[kRequestIdHeader]);
       asio::post(self->stream_.get_executor(),
@@ -266,7 +271,8 @@ class HttpServer::Impl {
  public:
   Impl(HttpServerOptions options, workflow::Workflow& workflow, auth::Authenticator& authenticator,
        policy::ConfigHolder& config, std::function<Status()> readiness, Clock& clock)
-      : ctx_{std::move(options), ApiHandler(workflow, authenticator, config, std::move(readiness)),
+      : ctx_{options,
+             ApiHandler(workflow, authenticator, config, std::move(readiness), options.slack),
              clock} {}
 
   ~Impl() { Stop(); }

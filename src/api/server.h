@@ -18,6 +18,8 @@
 
 namespace jit::api {
 
+class SlackInteractions;  // api/slack.h
+
 struct HttpServerOptions {
   // "HOST:PORT" with HOST an IPv4 address, "[IPv6]" or "localhost"; port 0 picks a free port.
   std::string listen = "127.0.0.1:0";
@@ -29,6 +31,8 @@ struct HttpServerOptions {
   Duration read_timeout = std::chrono::seconds(30);
   // Dev mode: refuse any address that is not loopback.
   bool loopback_only = false;
+  // Answers POST /v1/slack/interactions; not owned, must outlive the server. null: 404.
+  SlackInteractions* slack = nullptr;
 
   // InvalidArgument naming the first bad field.
   Status Validate() const;
