@@ -12,6 +12,7 @@ packages=(
   libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   curl python3 procps tzdata
+  python3-aiosmtpd openssl
 )
 
 missing=()
