@@ -16,6 +16,7 @@
 #include <string>
 
 #include "api/server.h"
+#include "api/slack.h"
 #include "auth/auth.h"
 #include "auth/jwt.h"
 #include "aws/credentials.h"
@@ -24,6 +25,8 @@
 #include "cli/cli.h"
 #include "core/clock.h"
 #include "emulator/emulator.h"
+#include "notify/notify.h"
+#include "notify/slack.h"
 #include "policy/config.h"
 #include "provider/identity_center.h"
 #include "provider/session_gap.h"
@@ -199,7 +202,8 @@ void PrintDevBanner(const std::string& url, const std::filesystem::path& data,
 // SIGHUP: reads the config file again and puts it in force when it is valid; otherwise keeps
 // the old one and logs the first error. Settings read once at start (listen address, store,
 // aws, auth tokens) need a restart; rules, accounts, permission sets and roles apply at once.
-void ReloadConfig(const cli::ServeOptions& opts, policy::ConfigHolder& holder) {
+void ReloadConfig(const cli::ServeOptions& opts, policy::ConfigHolder& holder,
+                  notify::Notifier& notifier, const notify::NotifierDeps& notify_deps) {
   if (opts.config_file.empty()) {
     spdlog::info("SIGHUP: nothing to reload (serving the built-in dev config; no --config)");
     return;
@@ -211,7 +215,14 @@ void ReloadConfig(const cli::ServeOptions& opts, policy::ConfigHolder& holder) {
     spdlog::error("SIGHUP: keeping the old config: {}", why);
     return;
   }
+  // The notification channels follow the file; when they cannot be built, nothing changes.
+  auto channels = notify::NewChannels(*next, notify_deps);
+  if (!channels.has_value()) {
+    spdlog::error("SIGHUP: keeping the old config: notify: {}", channels.error().message());
+    return;
+  }
   holder.Set(std::move(next).value());
+  notifier.SetChannels(std::move(channels).value());
   spdlog::info("SIGHUP: reloaded the config from {}", opts.config_file);
 }
 
@@ -299,6 +310,26 @@ int Serve(const cli::ServeOptions& opts) {
     }
   }
 
+  // Notification channels (docs/NOTIFY.md). The AWS ones sign with the provider's credentials;
+  // in dev mode they talk to the embedded emulator, like Identity Center does.
+  std::unique_ptr<aws::HttpTransport> notify_http = aws::NewCurlTransport();
+  notify::NotifierDeps notify_deps{.http = *notify_http, .clock = clock};
+  notify_deps.aws_credentials = identity_center->credentials.get();
+  notify_deps.env = env;
+  notify_deps.default_region = aws_settings->region;
+  notify_deps.directory = &provider;
+  if (opts.dev) {
+    for (const char* id : {"SNS", "EVENTBRIDGE", "SECURITYHUB", "STS"}) {
+      notify_deps.env.vars["AWS_ENDPOINT_URL_" + std::string(id)] = emu->url();
+    }
+  }
+  auto built = notify::NewNotifier(*holder.Get(), notify_deps);
+  if (!built.has_value()) return Fail("notify: " + built.error().message());
+  std::unique_ptr<notify::Notifier> notifier = std::move(built).value();
+  for (const std::string& name : notifier->ChannelNames()) {
+    spdlog::info("notify: channel {} ready", name);
+  }
+
   workflow::WorkflowOptions flow_opts;
   flow_opts.directory = &provider;
   // The emulator finishes creates and deletes within a fraction of a second (AWS takes
@@ -326,9 +357,20 @@ int Serve(const cli::ServeOptions& opts) {
   }
   auto authenticator = auth::NewChainAuthenticator(std::move(authenticators));
 
+  // Approve / Deny buttons in Slack (POST /v1/slack/interactions).
+  auto slack_apps = notify::SlackAppsFromConfig(*holder.Get());
+  if (!slack_apps.has_value()) return Fail("notify: " + slack_apps.error().message());
+  std::unique_ptr<api::SlackInteractions> slack;
+  if (!slack_apps->empty()) {
+    slack = std::make_unique<api::SlackInteractions>(std::move(slack_apps).value(), flow, provider,
+                                                     *notify_http, clock);
+    spdlog::info("Slack interactions accepted at /v1/slack/interactions");
+  }
+
   api::HttpServerOptions http;
   http.listen = listen;
   http.loopback_only = opts.dev;
+  http.slack = slack.get();
   store::Store* store_ptr = store.get();
   api::HttpServer server(
       http, flow, *authenticator, holder, [store_ptr] { return store_ptr->Ping(); }, clock);
@@ -358,7 +400,9 @@ int Serve(const cli::ServeOptions& opts) {
   spdlog::info("ready on {}", url);
 
   int sig = 0;
-  while (sigwait(&stop_signals, &sig) == 0 && sig == SIGHUP) ReloadConfig(opts, holder);
+  while (sigwait(&stop_signals, &sig) == 0 && sig == SIGHUP) {
+    ReloadConfig(opts, holder, *notifier, notify_deps);
+  }
   spdlog::info("signal {}: stopping", sig);
   server.Stop();
   reconciler.Stop();
