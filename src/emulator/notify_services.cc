@@ -14,8 +14,8 @@ using nlohmann::json;
 
 constexpr std::string_view kSnsNamespace = "http://sns.amazonaws.com/doc/2010-03-31/";
 constexpr std::string_view kStsNamespace = "https://sts.amazonaws.com/doc/2011-06-15/";
-constexpr std::size_t kMaxSnsMessageBytes = 256 * 1024;
-constexpr std::size_t kMaxPutEventsBytes = 256 * 1024;
+constexpr std::size_t kMaxSnsMessageBytes = std::size_t{256} * 1024;
+constexpr std::size_t kMaxPutEventsBytes = std::size_t{256} * 1024;
 constexpr std::size_t kMaxRecorded = 10000;
 
 std::string XmlEscape(std::string_view s) {
@@ -127,7 +127,7 @@ std::string FindingProblem(const json& f, const std::string& region,
     auto it = f.find(key);
     if (it == f.end() || it->is_null()) return std::string("data.") + key + " is required";
     if (!it->is_string()) return std::string("data.") + key + " should be string";
-    const std::string& s = it->get_ref<const std::string&>();
+    const auto& s = it->get_ref<const std::string&>();
     if (s.empty() || s.size() > max) {
       return std::string("data.") + key + " should have 1 to " + std::to_string(max) +
              " characters";

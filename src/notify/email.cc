@@ -2,6 +2,8 @@
 
 #include <curl/curl.h>
 
+#include <array>
+#include <cstring>
 #include <ctime>
 #include <mutex>
 
@@ -10,7 +12,8 @@
 namespace jit::notify {
 namespace {
 
-constexpr char kBase64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+constexpr std::string_view kBase64 =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 std::string Base64(std::string_view in) {
   std::string out;
@@ -36,9 +39,9 @@ std::string MailDate(Time t) {
   std::time_t secs = std::chrono::system_clock::to_time_t(t);
   std::tm tm{};
   gmtime_r(&secs, &tm);
-  char buf[64];
-  std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S +0000", &tm);
-  return buf;
+  std::array<char, 64> buf{};
+  std::size_t n = std::strftime(buf.data(), buf.size(), "%a, %d %b %Y %H:%M:%S +0000", &tm);
+  return std::string(buf.data(), n);
 }
 
 // The Subject value: plain when printable ASCII, else RFC 2047 encoded words of at most 45
@@ -110,7 +113,7 @@ class CurlSmtpSender final : public SmtpSender {
     std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> rcpt(list, &curl_slist_free_all);
     std::string from = "<" + mail.from + ">";
     Upload upload{&mail.data};
-    char error[CURL_ERROR_SIZE] = {0};
+    std::array<char, CURL_ERROR_SIZE> error{};
     curl_easy_setopt(h, CURLOPT_URL, s.url.c_str());
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
@@ -130,13 +133,14 @@ class CurlSmtpSender final : public SmtpSender {
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
                      static_cast<long>(std::min<Duration::rep>(5000, s.timeout.count())));
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(s.timeout.count()));
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error.data());
     CURLcode rc = curl_easy_perform(h);
     if (rc == CURLE_OK) return OkStatus();
     long reply = 0;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &reply);
-    std::string what = "smtp: " + std::string(error[0] != '\0' ? error : curl_easy_strerror(rc)) +
-                       (reply > 0 ? " (reply " + std::to_string(reply) + ")" : "");
+    std::string what =
+        "smtp: " + std::string(error[0] != '\0' ? error.data() : curl_easy_strerror(rc)) +
+        (reply > 0 ? " (reply " + std::to_string(reply) + ")" : "");
     switch (rc) {
       case CURLE_USE_SSL_FAILED:
         return FailedPreconditionError(what +

@@ -201,7 +201,9 @@ std::vector<std::pair<std::string, std::string>> Facts(const Message& m) {
 
 std::string PlainText(const Message& m) {
   std::string out = Title(m) + "\n\n";
-  for (const auto& [label, value] : Facts(m)) out += label + ": " + value + "\n";
+  for (const auto& [label, value] : Facts(m)) {
+    out.append(label).append(": ").append(value).append("\n");
+  }
   std::string link = RequestLink(m);
   if (!link.empty()) out += "\nOpen in jit: " + link + "\n";
   out += "\n-- \njit, just-in-time access for AWS IAM Identity Center (event " +
@@ -258,7 +260,7 @@ bool ConstantTimeEquals(std::string_view a, std::string_view b) {
 }
 
 std::string Hex(std::string_view bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
+  static constexpr std::string_view kDigits = "0123456789abcdef";
   std::string out;
   out.reserve(bytes.size() * 2);
   for (char c : bytes) {
