@@ -226,6 +226,22 @@ TEST_F(NotifyServicesTest, BatchImportFindingsChecksAsffAndUpdatesById) {
   EXPECT_THAT(emulator_->State()["securityhub"], SizeIs(1));
 }
 
+TEST_F(NotifyServicesTest, EachServiceWantsItsOwnSigningName) {
+  // Security Hub's path signed for EventBridge, and a form post signed for sso-admin.
+  aws::JsonClient hub_as_events({emulator_->url(), "us-east-1", "events", ""}, *http_, *creds_,
+                                *limiter_, clock_, {.max_attempts = 1});
+  EXPECT_THAT(hub_as_events.CallRest("BatchImportFindings", "POST", "/findings/import",
+                                     {{"Findings", {Finding("jit/a")}}}),
+              StatusIs(StatusCode::kUnauthenticated, HasSubstr("InvalidSignatureException")));
+  aws::QueryClient sns_as_sso({emulator_->url(), "us-east-1", "sso", "2010-03-31"}, *http_, *creds_,
+                              *limiter_, clock_, {.max_attempts = 1});
+  EXPECT_THAT(sns_as_sso.Call("Publish", {{"TopicArn", kTopic}, {"Message", "x"}}),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("InvalidAction")));
+  json state = emulator_->State();
+  EXPECT_THAT(state["sns"], SizeIs(0));
+  EXPECT_THAT(state["securityhub"], SizeIs(0));
+}
+
 TEST_F(NotifyServicesTest, FaultsThrottleTheNotificationServicesToo) {
   Faults f;
   f.throttle_rate = 1;

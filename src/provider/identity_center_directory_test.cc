@@ -18,7 +18,7 @@ using ::jit::testing::StatusIs;
 using ::testing::ElementsAre;
 using ::testing::UnorderedElementsAre;
 
-class DirectoryTest : public ::testing::Test {
+class IdentityCenterDirectoryTest : public ::testing::Test {
  protected:
   void SetUp() override {
     emulator_ = std::make_unique<emulator::Emulator>(emulator::EmulatorOptions(), clock_);
@@ -52,7 +52,7 @@ class DirectoryTest : public ::testing::Test {
   std::unique_ptr<IdentityCenterProvider> provider_;
 };
 
-TEST_F(DirectoryTest, MapsAnEmailToTheUserAndItsGroups) {
+TEST_F(IdentityCenterDirectoryTest, MapsAnEmailToTheUserAndItsGroups) {
   Result<std::string> id = provider_->UserIdByEmail("Carol@Example.com");
   ASSERT_OK(id);
   EXPECT_EQ(*id, "ca401000-0000-4000-8000-000000000003");
@@ -65,7 +65,7 @@ TEST_F(DirectoryTest, MapsAnEmailToTheUserAndItsGroups) {
   EXPECT_THAT(*groups, UnorderedElementsAre("approvers", "sre", "admins"));
 }
 
-TEST_F(DirectoryTest, UnknownUsersAreNotFoundAndAnswersAreCachedBriefly) {
+TEST_F(IdentityCenterDirectoryTest, UnknownUsersAreNotFoundAndAnswersAreCachedBriefly) {
   EXPECT_THAT(provider_->UserIdByEmail("nobody@example.com"), StatusIs(StatusCode::kNotFound));
   EXPECT_THAT(provider_->UserIdByEmail("not-an-address"), StatusIs(StatusCode::kInvalidArgument));
   EXPECT_THAT(provider_->DescribeUser("00000000-0000-4000-8000-000000000999"),
