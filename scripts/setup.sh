@@ -13,6 +13,7 @@ packages=(
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   curl python3 procps tzdata
   libpq-dev postgresql
+  python3-aiosmtpd openssl
 )
 
 missing=()

@@ -18,6 +18,7 @@
 #include <string>
 
 #include "api/server.h"
+#include "api/slack.h"
 #include "audit/checkpoint.h"
 #include "audit/trail.h"
 #include "auth/auth.h"
@@ -32,6 +33,8 @@
 #include "core/log.h"
 #include "core/metrics.h"
 #include "emulator/emulator.h"
+#include "notify/notify.h"
+#include "notify/slack.h"
 #include "policy/config.h"
 #include "provider/identity_center.h"
 #include "provider/session_gap.h"
@@ -271,10 +274,12 @@ struct AuthState {
 };
 
 // SIGHUP: reads the config file again and puts it in force when it is valid, with the
-// authenticator built from it (static tokens, OIDC); otherwise keeps the old config and
-// authenticator and logs the first error. Settings read once at start (listen address, store,
-// aws) need a restart; rules, accounts, permission sets, roles and auth apply at once.
-void ReloadConfig(const cli::ServeOptions& opts, policy::ConfigHolder& holder, AuthState& auth) {
+// authenticator (static tokens, OIDC) and the notification channels built from it; otherwise
+// keeps the old config, authenticator and channels and logs the first error. Settings read once
+// at start (listen address, store, aws) need a restart; rules, accounts, permission sets, roles,
+// auth and notify apply at once.
+void ReloadConfig(const cli::ServeOptions& opts, policy::ConfigHolder& holder, AuthState& auth,
+                  notify::Notifier& notifier, const notify::NotifierDeps& notify_deps) {
   if (opts.config_file.empty()) {
     spdlog::info("SIGHUP: nothing to reload (serving the built-in dev config; no --config)");
     return;
@@ -292,9 +297,16 @@ void ReloadConfig(const cli::ServeOptions& opts, policy::ConfigHolder& holder, A
     spdlog::error("SIGHUP: keeping the old config: {}", built.error().message());
     return;
   }
+  // The notification channels follow the file; when they cannot be built, nothing changes.
+  auto channels = notify::NewChannels(*next, notify_deps);
+  if (!channels.has_value()) {
+    spdlog::error("SIGHUP: keeping the old config: notify: {}", channels.error().message());
+    return;
+  }
   holder.Set(std::move(next).value());
   auth.built = std::move(built).value();
   auth.swappable->Set(auth.built.authenticator);
+  notifier.SetChannels(std::move(channels).value());
   spdlog::info("SIGHUP: reloaded the config from {}", opts.config_file);
 }
 
@@ -379,6 +391,26 @@ int Serve(const cli::ServeOptions& opts) {
     } else {
       for (const std::string& w : *warnings) spdlog::warn("{}", w);
     }
+  }
+
+  // Notification channels (docs/NOTIFY.md). The AWS ones sign with the provider's credentials;
+  // in dev mode they talk to the embedded emulator, like Identity Center does.
+  std::unique_ptr<aws::HttpTransport> notify_http = aws::NewCurlTransport();
+  notify::NotifierDeps notify_deps{.http = *notify_http, .clock = clock};
+  notify_deps.aws_credentials = identity_center->credentials.get();
+  notify_deps.env = env;
+  notify_deps.default_region = aws_settings->region;
+  notify_deps.directory = &provider;
+  if (opts.dev) {
+    for (const char* id : {"SNS", "EVENTBRIDGE", "SECURITYHUB", "STS"}) {
+      notify_deps.env.vars["AWS_ENDPOINT_URL_" + std::string(id)] = emu->url();
+    }
+  }
+  auto made_notifier = notify::NewNotifier(*holder.Get(), notify_deps);
+  if (!made_notifier.has_value()) return Fail("notify: " + made_notifier.error().message());
+  std::unique_ptr<notify::Notifier> notifier = std::move(made_notifier).value();
+  for (const std::string& name : notifier->ChannelNames()) {
+    spdlog::info("notify: channel {} ready", name);
   }
 
   workflow::WorkflowOptions flow_opts;
@@ -484,9 +516,20 @@ int Serve(const cli::ServeOptions& opts) {
   }
   auth::Authenticator* authenticator = auth_state.swappable.get();
 
+  // Approve / Deny buttons in Slack (POST /v1/slack/interactions).
+  auto slack_apps = notify::SlackAppsFromConfig(*holder.Get());
+  if (!slack_apps.has_value()) return Fail("notify: " + slack_apps.error().message());
+  std::unique_ptr<api::SlackInteractions> slack;
+  if (!slack_apps->empty()) {
+    slack = std::make_unique<api::SlackInteractions>(std::move(slack_apps).value(), flow, provider,
+                                                     *notify_http, clock);
+    spdlog::info("Slack interactions accepted at /v1/slack/interactions");
+  }
+
   api::HttpServerOptions http;
   http.listen = listen;
   http.loopback_only = opts.dev;
+  hooks.slack = slack.get();
   aws::CallHealth* provider_health = identity_center->health.get();
   api::HttpServer server(
       http, flow, *authenticator, holder,
@@ -525,7 +568,7 @@ int Serve(const cli::ServeOptions& opts) {
 
   int sig = 0;
   while (sigwait(&stop_signals, &sig) == 0 && sig == SIGHUP) {
-    ReloadConfig(opts, holder, auth_state);
+    ReloadConfig(opts, holder, auth_state, *notifier, notify_deps);
   }
   spdlog::info("signal {}: stopping", sig);
   server.Stop();

@@ -16,6 +16,7 @@
 
 #include "api/http_error.h"
 #include "api/json.h"
+#include "api/slack.h"
 #include "audit/export.h"
 #include "core/duration.h"
 #include "core/ids.h"
@@ -146,6 +147,7 @@ enum class Route {
   kAudit,
   kAuditVerify,
   kPolicyExplain,
+  kSlackInteractions,
 };
 
 struct Match {
@@ -190,6 +192,8 @@ Match MatchRoute(std::string_view path) {
     m = {Route::kAuditVerify, "GET"};
   } else if (is({"v1", "policy", "explain"})) {
     m = {Route::kPolicyExplain, "POST"};
+  } else if (is({"v1", "slack", "interactions"})) {
+    m = {Route::kSlackInteractions, "POST"};
   }
   return m;
 }
@@ -361,6 +365,16 @@ ApiResponse ApiHandler::HandleUnchecked(const ApiRequest& request) {
     r.body = hooks_.metrics();
     r.content_type = "text/plain; version=0.0.4; charset=utf-8";
     return r;
+  }
+
+  // Slack signs its calls instead of sending a bearer token (api/slack.h).
+  if (m.route == Route::kSlackInteractions) {
+    if (hooks_.slack == nullptr) {
+      return Error(404, "not_found",
+                   "Slack interactions are not configured (no slack channel has a "
+                   "signing_secret_file)");
+    }
+    return hooks_.slack->Handle(request);
   }
 
   // Everything under /v1 needs a caller.
@@ -627,6 +641,7 @@ ApiResponse ApiHandler::HandleUnchecked(const ApiRequest& request) {
       case Route::kHealthz:
       case Route::kReadyz:
       case Route::kMetrics:
+      case Route::kSlackInteractions:
         break;
     }
     return Error(404, "not_found", "no such endpoint");

@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -21,6 +22,16 @@ struct ApiRequest {
   std::string target;         // path and query as received, e.g. "/v1/requests?state=pending"
   std::string authorization;  // the Authorization header's value; empty when absent
   std::string body;
+  // Every header as received, names lowercased (Slack's signature headers, say).
+  std::vector<std::pair<std::string, std::string>> headers;
+
+  // The first header of that (lowercase) name; "" when absent.
+  std::string Header(std::string_view lowercase_name) const {
+    for (const auto& [name, value] : headers) {
+      if (name == lowercase_name) return value;
+    }
+    return "";
+  }
 };
 
 // What to answer.
@@ -34,8 +45,12 @@ struct ApiResponse {
   std::string request_id;  // the jit request the call was about, for the log line; may be empty
 };
 
-// Optional parts of the API that main wires in; an empty function turns its endpoint off.
+class SlackInteractions;  // api/slack.h
+
+// Optional parts of the API that main wires in; an empty one turns its endpoint off.
 struct ApiHooks {
+  // POST /v1/slack/interactions (api/slack.h); not owned, must outlive the handler. null: 404.
+  SlackInteractions* slack = nullptr;
   // GET /v1/audit/verify: the whole trail checked against its signed checkpoints.
   std::function<Result<audit::TrailReport>()> verify_audit;
   // GET /metrics: the Prometheus text exposition.

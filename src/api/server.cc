@@ -172,6 +172,11 @@ class Session : public std::enable_shared_from_this<Session> {
       api_req.target = std::string(req.target());
       api_req.authorization = std::string(req[http::field::authorization]);
       api_req.body = std::move(req.body());
+      for (const auto& field : req) {
+        std::string name(field.name_string());
+        for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        api_req.headers.emplace_back(std::move(name), std::string(field.value()));
+      }
       ApiResponse r;
       {
         // Whatever the handler logs carries the HTTP request id.

@@ -161,6 +161,83 @@ class TokenBucketLimiter final : public Limiter {
 
 }  // namespace
 
+std::optional<std::string> XmlElementText(std::string_view xml, std::string_view name) {
+  std::string open = "<" + std::string(name);
+  std::size_t pos = 0;
+  while ((pos = xml.find(open, pos)) != std::string_view::npos) {
+    std::size_t after = pos + open.size();
+    if (after >= xml.size()) return std::nullopt;
+    char c = xml[after];
+    if (c != '>' && c != ' ' && c != '\t' && c != '\n' && c != '\r' && c != '/') {
+      pos = after;  // a longer name (<CodeX>)
+      continue;
+    }
+    std::size_t gt = xml.find('>', after);
+    if (gt == std::string_view::npos) return std::nullopt;
+    if (xml[gt - 1] == '/') return std::string();  // <Name/>
+    std::string close = "</" + std::string(name) + ">";
+    std::size_t end = xml.find(close, gt + 1);
+    if (end == std::string_view::npos) return std::nullopt;
+    return XmlUnescape(xml.substr(gt + 1, end - gt - 1));
+  }
+  return std::nullopt;
+}
+
+std::string XmlUnescape(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '&') {
+      out.push_back(s[i]);
+      continue;
+    }
+    std::size_t semi = s.find(';', i);
+    if (semi == std::string_view::npos || semi - i > 10) {
+      out.push_back(s[i]);
+      continue;
+    }
+    std::string_view entity = s.substr(i + 1, semi - i - 1);
+    if (entity == "amp") {
+      out.push_back('&');
+    } else if (entity == "lt") {
+      out.push_back('<');
+    } else if (entity == "gt") {
+      out.push_back('>');
+    } else if (entity == "quot") {
+      out.push_back('"');
+    } else if (entity == "apos") {
+      out.push_back('\'');
+    } else if (!entity.empty() && entity[0] == '#') {
+      unsigned long code = 0;
+      bool hex = entity.size() > 1 && (entity[1] == 'x' || entity[1] == 'X');
+      std::string digits(entity.substr(hex ? 2 : 1));
+      char* end = nullptr;
+      code = std::strtoul(digits.c_str(), &end, hex ? 16 : 10);
+      if (digits.empty() || *end != '\0' || code == 0 || code > 0x10FFFF) {
+        out.append(s.substr(i, semi - i + 1));
+      } else if (code < 0x80) {
+        out.push_back(static_cast<char>(code));
+      } else if (code < 0x800) {
+        out.push_back(static_cast<char>(0xC0 | (code >> 6)));
+        out.push_back(static_cast<char>(0x80 | (code & 0x3F)));
+      } else if (code < 0x10000) {
+        out.push_back(static_cast<char>(0xE0 | (code >> 12)));
+        out.push_back(static_cast<char>(0x80 | ((code >> 6) & 0x3F)));
+        out.push_back(static_cast<char>(0x80 | (code & 0x3F)));
+      } else {
+        out.push_back(static_cast<char>(0xF0 | (code >> 18)));
+        out.push_back(static_cast<char>(0x80 | ((code >> 12) & 0x3F)));
+        out.push_back(static_cast<char>(0x80 | ((code >> 6) & 0x3F)));
+        out.push_back(static_cast<char>(0x80 | (code & 0x3F)));
+      }
+    } else {
+      out.append(s.substr(i, semi - i + 1));
+    }
+    i = semi;
+  }
+  return out;
+}
+
 AwsError ParseAwsError(const HttpResponse& response) {
   AwsError e;
   e.http_status = response.status;
@@ -169,6 +246,13 @@ AwsError ParseAwsError(const HttpResponse& response) {
   if (!j.is_discarded() && j.is_object()) {
     e.type = NormaliseType(JsonString(j, {"__type", "code", "Code"}));
     e.message = JsonString(j, {"message", "Message", "errorMessage"});
+  } else if (std::optional<std::string> code = XmlElementText(response.body, "Code")) {
+    // Query-protocol services (SNS, STS) answer <ErrorResponse><Error><Code>..</Code>
+    // <Message>..</Message></Error><RequestId>..</RequestId></ErrorResponse>.
+    e.type = NormaliseType(*code);
+    e.message = XmlElementText(response.body, "Message").value_or("");
+    if (e.request_id.empty())
+      e.request_id = XmlElementText(response.body, "RequestId").value_or("");
   } else if (!response.body.empty()) {
     e.message = response.body.substr(0, 300);
   }
@@ -181,24 +265,30 @@ Status ToStatus(const AwsError& e) {
       (e.type.empty() ? "HTTP " + std::to_string(e.http_status) : e.type) + ": " + e.message;
   if (!e.request_id.empty()) message += " (request id " + e.request_id + ")";
   const std::string& t = e.type;
-  if (IsOneOf(
-          t, {"ThrottlingException", "Throttling", "ThrottledException", "TooManyRequestsException",
-              "RequestLimitExceeded", "RequestThrottled", "RequestThrottledException", "SlowDown",
-              "InternalServerException", "InternalFailure", "InternalError", "ServiceUnavailable",
-              "ServiceUnavailableException", "RequestTimeout", "RequestTimeoutException"})) {
+  if (IsOneOf(t, {"ThrottlingException", "Throttling", "Throttled", "ThrottledException",
+                  "TooManyRequestsException", "RequestLimitExceeded", "RequestThrottled",
+                  "RequestThrottledException", "SlowDown", "InternalServerException",
+                  "InternalFailure", "InternalError", "ServiceUnavailable",
+                  "ServiceUnavailableException", "RequestTimeout", "RequestTimeoutException",
+                  "InternalException", "KMSThrottling", "LimitExceededException"})) {
     return UnavailableError(message);
   }
   if (t == "ConflictException") return AbortedError(message);
   if (t == "ResourceNotFoundException") return NotFoundError(message);
-  if (IsOneOf(t, {"AccessDeniedException", "AccessDenied"})) return PermissionDeniedError(message);
-  if (IsOneOf(t, {"ValidationException", "SerializationException", "InvalidParameterException"})) {
+  if (t == "NotFound") return NotFoundError(message);
+  if (IsOneOf(t, {"AccessDeniedException", "AccessDenied", "AuthorizationError"})) {
+    return PermissionDeniedError(message);
+  }
+  if (IsOneOf(t, {"ValidationException", "SerializationException", "InvalidParameterException",
+                  "InvalidParameter", "InvalidParameterValue", "InvalidInputException",
+                  "ValidationError", "MalformedQueryString", "InvalidAction"})) {
     return InvalidArgumentError(message);
   }
   if (t == "ServiceQuotaExceededException") return ResourceExhaustedError(message);
   if (IsOneOf(t, {"UnrecognizedClientException", "InvalidSignatureException",
                   "IncompleteSignatureException", "SignatureDoesNotMatch", "InvalidClientTokenId",
                   "ExpiredTokenException", "ExpiredToken", "MissingAuthenticationTokenException",
-                  "MissingAuthenticationToken"})) {
+                  "MissingAuthenticationToken", "InvalidAccessException"})) {
     return UnauthenticatedError(message);
   }
   if (e.http_status >= 500 || e.http_status == 429) return UnavailableError(message);
@@ -235,6 +325,20 @@ std::string_view OutcomeOf(long status, const std::string& error_type) {
 }
 
 Result<nlohmann::json> JsonClient::Call(const std::string& operation, const nlohmann::json& body) {
+  return Exchange(operation, "POST", "/",
+                  {{"Content-Type", "application/x-amz-json-1.1"},
+                   {"X-Amz-Target", spec_.target_prefix + "." + operation}},
+                  body);
+}
+
+Result<nlohmann::json> JsonClient::CallRest(const std::string& operation, const std::string& method,
+                                            const std::string& path, const nlohmann::json& body) {
+  return Exchange(operation, method, path, {{"Content-Type", "application/json"}}, body);
+}
+
+Result<nlohmann::json> JsonClient::Exchange(
+    const std::string& operation, const std::string& method, const std::string& path,
+    std::vector<std::pair<std::string, std::string>> headers, const nlohmann::json& body) {
   if (!body.is_null() && !body.is_object()) {
     return InvalidArgumentError(operation + ": the request body must be a JSON object");
   }
@@ -249,7 +353,7 @@ Result<nlohmann::json> JsonClient::Call(const std::string& operation, const nloh
   SplitEndpoint(spec_.endpoint, authority, base_path);
   std::string endpoint = spec_.endpoint;
   while (!endpoint.empty() && endpoint.back() == '/') endpoint.pop_back();
-  const std::string target = spec_.target_prefix + "." + operation;
+  headers.insert(headers.begin(), {"Host", authority});
   const int attempts = std::max(1, retry_.max_attempts);
 
   Status last;
@@ -273,18 +377,20 @@ Result<nlohmann::json> JsonClient::Call(const std::string& operation, const nloh
       if (last.code() == StatusCode::kUnavailable) continue;
       return last;
     }
-    HttpRequest req{.method = "POST",
-                    .path = base_path + "/",
-                    .headers = {{"Host", authority},
-                                {"Content-Type", "application/x-amz-json-1.1"},
-                                {"X-Amz-Target", target}},
-                    .body = payload};
+    HttpRequest req{
+        .method = method, .path = base_path + path, .headers = headers, .body = payload};
     Result<Signature> sig = Sign(
         req, *creds, {.region = spec_.region, .service = spec_.signing_name, .time = clock_.Now()});
     if (!sig.has_value()) return sig.error().WithContext(operation);
 
-    Result<HttpResponse> resp = http_.Send(
-        {.method = "POST", .url = endpoint + "/", .headers = req.headers, .body = req.body});
+    // The endpoint's own path is in `endpoint` already.
+    Result<HttpResponse> resp =
+        http_.Send({.method = method,
+                    .url = endpoint + path,
+                    .headers = req.headers,
+                    .body = req.body,
+                    .connect_timeout = std::min(spec_.timeout, Duration(3000)),
+                    .total_timeout = spec_.timeout});
     if (!resp.has_value()) {
       Tell(operation, "network_error");
       last = resp.error().WithContext(operation);

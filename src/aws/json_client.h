@@ -4,8 +4,11 @@
 #include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "aws/credentials.h"
 #include "aws/http.h"
@@ -22,6 +25,12 @@ struct AwsError {
   std::string request_id;  // x-amzn-RequestId
 };
 
+// The text of the first <name>...</name> element of an XML document, entities decoded; nullopt
+// when there is none. Enough for the flat answers of query-protocol services; not a parser.
+std::optional<std::string> XmlElementText(std::string_view xml, std::string_view name);
+// &amp; &lt; &gt; &quot; &apos; and numeric references decoded.
+std::string XmlUnescape(std::string_view s);
+
 // Parses an error body/response into AwsError (type normalised as ../shared/AWS.md says).
 AwsError ParseAwsError(const HttpResponse& response);
 
@@ -35,8 +44,9 @@ Status ToStatus(const AwsError& e);
 struct ServiceSpec {
   std::string endpoint;  // "https://sso.us-east-1.amazonaws.com"
   std::string region;
-  std::string signing_name;   // "sso"
-  std::string target_prefix;  // "SWBExternalService"
+  std::string signing_name;            // "sso"
+  std::string target_prefix;           // "SWBExternalService"; empty for REST-JSON services
+  Duration timeout = Duration(15000);  // one attempt, connecting included (at most 3s of it)
 };
 
 // Told about every attempt of a call to AWS: the operation ("CreateAccountAssignment") and how
@@ -79,6 +89,11 @@ class JsonClient {
   // errors come back at once (see ToStatus). A RetryAfterSeconds in a throttling answer is
   // honoured.
   Result<nlohmann::json> Call(const std::string& operation, const nlohmann::json& body);
+  // A REST-JSON call (Security Hub): `method` `path` (under the endpoint's path) with a JSON
+  // body sent as application/json; errors, retries and the answer as for Call. `operation`
+  // names the call in messages.
+  Result<nlohmann::json> CallRest(const std::string& operation, const std::string& method,
+                                  const std::string& path, const nlohmann::json& body);
 
   // Every attempt is reported to `observer` (metrics). Set it before the first call.
   void SetObserver(CallObserver observer) { observer_ = std::move(observer); }
@@ -87,6 +102,10 @@ class JsonClient {
   void Tell(const std::string& operation, std::string_view outcome) const {
     if (observer_) observer_(operation, outcome);
   }
+  Result<nlohmann::json> Exchange(const std::string& operation, const std::string& method,
+                                  const std::string& path,
+                                  std::vector<std::pair<std::string, std::string>> headers,
+                                  const nlohmann::json& body);
 
   ServiceSpec spec_;
   HttpTransport& http_;

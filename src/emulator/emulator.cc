@@ -18,6 +18,7 @@
 #include <utility>
 
 #include "aws/sigv4.h"
+#include "emulator/notify_services.h"
 #include "emulator/service.h"
 
 namespace jit::emulator {
@@ -95,6 +96,33 @@ Reply AwsError(int status, std::string_view type, std::string_view message) {
   return FromService(ErrorResponse(status, type, message));
 }
 
+Reply FromWire(const WireResponse& w) {
+  Reply reply;
+  reply.status = w.status;
+  reply.content_type = w.content_type;
+  reply.body = w.body;
+  reply.error_type = w.error_type;
+  return reply;
+}
+
+// How a call is spoken: awsJson (X-Amz-Target), the query protocol (form-encoded, SNS and
+// STS) or REST-JSON (Security Hub).
+enum class Protocol { kJson, kQuery, kRest };
+
+// An error in the protocol's own shape. Signature errors keep their meaning; the query
+// protocol names them as SNS and STS do.
+Reply ProtocolError(Protocol p, int status, const std::string& type, std::string_view message) {
+  if (p == Protocol::kJson) return AwsError(status, type, message);
+  if (p == Protocol::kRest) return FromWire(RestJsonError(status, type, message));
+  std::string code = type;
+  if (type == "InvalidSignatureException") code = "SignatureDoesNotMatch";
+  if (type == "UnrecognizedClientException") code = "InvalidClientTokenId";
+  if (type == "IncompleteSignatureException") code = "IncompleteSignature";
+  if (type == "MissingAuthenticationTokenException") code = "MissingAuthenticationToken";
+  if (type == "UnknownOperationException") code = "InvalidAction";
+  return FromWire(QueryError(status, code, message));
+}
+
 // The test endpoints answer plain JSON.
 Reply TestReply(int status, json body) {
   Reply reply;
@@ -126,7 +154,11 @@ class Emulator::Impl {
   Impl(EmulatorOptions options, Clock& clock)
       : options_(std::move(options)),
         clock_(clock),
-        service_(options_.seed, options_.faults, options_.completion_delay, clock) {}
+        service_(options_.seed, options_.faults, options_.completion_delay, clock),
+        notify_(options_.region, options_.seed.instance.owner_account_id, options_.access_key_id,
+                clock) {
+    notify_.SetFaults(options_.faults);
+  }
 
   ~Impl() { Stop(); }
 
@@ -189,6 +221,24 @@ class Emulator::Impl {
     return url_;
   }
   Service& service() { return service_; }
+  NotifyServices& notify_services() { return notify_; }
+
+  // Identity Center's state and what the notification services received.
+  json FullState() {
+    json state = service_.State();
+    json received = notify_.State();
+    for (auto& [key, value] : received.items()) state[key] = std::move(value);
+    return state;
+  }
+  void Reset() {
+    service_.Reset();
+    notify_.Reset();
+    notify_.SetFaults(service_.faults());
+  }
+  void SetFaults(const Faults& faults) {
+    service_.SetFaults(faults);
+    notify_.SetFaults(faults);
+  }
 
   // Answers one request. Runs on the I/O thread; never throws.
   Reply Handle(const http::request<http::string_body>& req) {
@@ -217,19 +267,42 @@ class Emulator::Impl {
     std::string_view path = target.substr(0, q);
     if (path.rfind("/_emulator/", 0) == 0) return HandleTestEndpoint(req, path);
 
-    if (req.method() != http::verb::post || path != "/") {
+    const bool findings = path == "/findings/import";
+    if (req.method() != http::verb::post || (path != "/" && !findings)) {
+      return AwsError(400, "UnknownOperationException",
+                      "The emulator serves POST / with an X-Amz-Target header, form-encoded "
+                      "POST / (SNS, STS) and POST /findings/import (Security Hub)");
+    }
+    std::string amz_target(req["X-Amz-Target"]);
+    std::string_view content_type = View(req[http::field::content_type]);
+    std::string_view authorization = View(req[http::field::authorization]);
+    Protocol protocol = Protocol::kJson;
+    std::string service;
+    if (findings) {
+      protocol = Protocol::kRest;
+      service = "securityhub";
+    } else if (!amz_target.empty()) {
+      service = std::string(ServiceForTarget(amz_target));
+      if (service.empty()) {
+        return AwsError(400, "UnknownOperationException",
+                        "Unknown X-Amz-Target '" + amz_target.substr(0, 200) + "'");
+      }
+    } else if (content_type.rfind("application/x-www-form-urlencoded", 0) == 0) {
+      // One host stands in for every service, so the credential scope says which one.
+      protocol = Protocol::kQuery;
+      Result<aws::AuthorizationHeader> scope = aws::ParseAuthorization(authorization);
+      service = scope.has_value() ? scope->service : "sns";
+      if (service != "sns" && service != "sts") {
+        return ProtocolError(protocol, 400, "InvalidAction",
+                             "The emulator speaks the query protocol for sns and sts only");
+      }
+    } else {
       return AwsError(400, "UnknownOperationException",
                       "The emulator serves POST / with an X-Amz-Target header");
     }
-    std::string_view authorization = View(req[http::field::authorization]);
     if (authorization.empty()) {
-      return AwsError(403, "MissingAuthenticationTokenException", "Missing Authentication Token");
-    }
-    std::string amz_target(req["X-Amz-Target"]);
-    std::string_view service = ServiceForTarget(amz_target);
-    if (service.empty()) {
-      return AwsError(400, "UnknownOperationException",
-                      "Unknown X-Amz-Target '" + amz_target.substr(0, 200) + "'");
+      return ProtocolError(protocol, 403, "MissingAuthenticationTokenException",
+                           "Missing Authentication Token");
     }
 
     aws::HttpRequest signed_req;
@@ -254,20 +327,29 @@ class Emulator::Impl {
       std::string type =
           colon == std::string::npos ? "InvalidSignatureException" : m.substr(0, colon);
       std::string text = colon == std::string::npos ? m : m.substr(colon + 2);
-      return AwsError(403, type, text);
+      return ProtocolError(protocol, 403, type, text);
     }
     Result<aws::AuthorizationHeader> auth = aws::ParseAuthorization(authorization);
     if (auth.has_value() && auth->region != options_.region) {
-      return AwsError(403, "InvalidSignatureException",
-                      "Credential should be scoped to a valid region, not '" + auth->region +
-                          "'. Expected '" + options_.region + "'.");
+      return ProtocolError(protocol, 403, "InvalidSignatureException",
+                           "Credential should be scoped to a valid region, not '" + auth->region +
+                               "'. Expected '" + options_.region + "'.");
     }
     std::string_view content_sha = View(req["x-amz-content-sha256"]);
     if (!content_sha.empty() && content_sha != aws::Sha256Hex(req.body())) {
-      return AwsError(403, "InvalidSignatureException",
-                      "x-amz-content-sha256 does not match the SHA-256 of the body");
+      return ProtocolError(protocol, 403, "InvalidSignatureException",
+                           "x-amz-content-sha256 does not match the SHA-256 of the body");
     }
-    std::string_view content_type = View(req[http::field::content_type]);
+    if (protocol == Protocol::kQuery) {
+      return FromWire(notify_.HandleQuery(service, req.body()));
+    }
+    if (protocol == Protocol::kRest) {
+      if (content_type.rfind("application/json", 0) != 0) {
+        return ProtocolError(protocol, 415, "UnsupportedMediaTypeException",
+                             "Content-Type must be application/json");
+      }
+      return FromWire(notify_.HandleFindings(req.body()));
+    }
     if (content_type.rfind("application/x-amz-json-1.1", 0) != 0 &&
         content_type.rfind("application/x-amz-json-1.0", 0) != 0) {
       return AwsError(400, "SerializationException",
@@ -280,17 +362,24 @@ class Emulator::Impl {
         return AwsError(400, "SerializationException", "The request body is not valid JSON");
       }
     }
+    if (service == "events") {
+      if (!input.is_object()) {
+        return AwsError(400, "SerializationException", "The request body must be a JSON object");
+      }
+      return FromWire(notify_.HandleEvents(
+          std::string_view(amz_target).substr(amz_target.find('.') + 1), input));
+    }
     return FromService(service_.Handle(amz_target, input));
   }
 
   Reply HandleTestEndpoint(const http::request<http::string_body>& req, std::string_view path) {
     if (path == "/_emulator/state") {
       if (req.method() != http::verb::get) return TestReply(405, {{"message", "use GET"}});
-      return TestReply(200, service_.State());
+      return TestReply(200, FullState());
     }
     if (path == "/_emulator/reset") {
       if (req.method() != http::verb::post) return TestReply(405, {{"message", "use POST"}});
-      service_.Reset();
+      Reset();
       return TestReply(200, json::object());
     }
     if (path == "/_emulator/faults") {
@@ -300,7 +389,7 @@ class Emulator::Impl {
       if (body.is_discarded()) return TestReply(400, {{"message", "the body is not JSON"}});
       Result<Faults> faults = FaultsFromJson(body, service_.faults());
       if (!faults.has_value()) return TestReply(400, {{"message", faults.error().message()}});
-      service_.SetFaults(*faults);
+      SetFaults(*faults);
       return TestReply(200, {{"faults", FaultsToJson(*faults)}});
     }
     return TestReply(404, {{"message", "no such emulator endpoint"}});
@@ -309,6 +398,7 @@ class Emulator::Impl {
   const EmulatorOptions options_;
   Clock& clock_;
   Service service_;
+  NotifyServices notify_;
 
   std::atomic<std::uint16_t> port_{0};
   mutable std::mutex url_mu_;
@@ -454,11 +544,11 @@ std::string Emulator::url() const { return impl_->url(); }
 void Emulator::Stop() { impl_->Stop(); }
 
 void Emulator::SetFaults(const Faults& faults) {
-  if (faults.Validate().ok()) impl_->service().SetFaults(faults);
+  if (faults.Validate().ok()) impl_->SetFaults(faults);
 }
 
-void Emulator::Reset() { impl_->service().Reset(); }
+void Emulator::Reset() { impl_->Reset(); }
 
-nlohmann::json Emulator::State() const { return impl_->service().State(); }
+nlohmann::json Emulator::State() const { return impl_->FullState(); }
 
 }  // namespace jit::emulator

@@ -457,7 +457,7 @@ TEST_F(EmulatorTest, UnknownOperationAndBadBodiesAreClientErrors) {
   Response unknown = Sso("DeletePermissionSet", json::object());
   EXPECT_EQ(unknown.status, 400);
   EXPECT_EQ(unknown.Type(), "UnknownOperationException");
-  Response other = Call("AWSEvents.PutEvents", json::object(),
+  Response other = Call("AWSEvents.PutRule", json::object(),
                         {"AKIDJITEMULATOR", "jit-emulator-secret", "", {}}, "events");
   EXPECT_EQ(other.Type(), "UnknownOperationException");
   aws::HttpRequest form = Request("SWBExternalService.ListInstances", json::object());

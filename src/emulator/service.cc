@@ -371,6 +371,7 @@ ServiceResponse ErrorResponse(int status, std::string_view type, std::string_vie
 std::string_view ServiceForTarget(std::string_view target) {
   if (target.rfind(kSsoPrefix, 0) == 0) return "sso";
   if (target.rfind(kIdentityStorePrefix, 0) == 0) return "identitystore";
+  if (target.rfind("AWSEvents.", 0) == 0) return "events";
   return {};
 }
 
@@ -481,9 +482,12 @@ ServiceResponse Service::Handle(std::string_view target, const json& input) {
                                                      "DescribeAccountAssignmentDeletionStatus",
                                                      "ListAccountAssignments",
                                                      "ListAccountAssignmentsForPrincipal"};
-  static const std::set<std::string_view> kIdentityStoreOps = {
-      "GetUserId", "GetGroupId", "DescribeUser", "ListGroupMembershipsForMember",
-      "IsMemberInGroups"};
+  static const std::set<std::string_view> kIdentityStoreOps = {"GetUserId",
+                                                               "GetGroupId",
+                                                               "DescribeUser",
+                                                               "DescribeGroup",
+                                                               "ListGroupMembershipsForMember",
+                                                               "IsMemberInGroups"};
   if (service.empty() || !(sso ? kSsoOps : kIdentityStoreOps).count(op)) {
     std::string shown(target.substr(0, 200));
     return ErrorResponse(400, "UnknownOperationException", "Unknown operation " + shown);
@@ -528,6 +532,7 @@ ServiceResponse Service::Dispatch(std::string_view op, const json& in) {
   if (op == "GetUserId") return GetUserId(in);
   if (op == "GetGroupId") return GetGroupId(in);
   if (op == "DescribeUser") return DescribeUser(in);
+  if (op == "DescribeGroup") return DescribeGroup(in);
   if (op == "ListGroupMembershipsForMember") return ListGroupMembershipsForMember(in);
   return IsMemberInGroups(in);
 }
@@ -822,6 +827,22 @@ ServiceResponse Service::DescribeUser(const json& in) {
                {"DisplayName", u->display_name},
                {"Emails", std::move(emails)}};
   return resp;
+}
+
+ServiceResponse Service::DescribeGroup(const json& in) {
+  Reader r(in);
+  std::string store = r.String("IdentityStoreId", true, &kIdentityStoreId, 1, 36);
+  std::string group_id = r.String("GroupId", true, &kPrincipalId, 1, 47);
+  if (r.failed()) return r.error();
+  if (auto e = CheckIdentityStore(store)) return *e;
+  for (const SeedGroup& g : seed_.groups) {
+    if (g.group_id != group_id) continue;
+    ServiceResponse resp;
+    resp.body = {
+        {"IdentityStoreId", store}, {"GroupId", g.group_id}, {"DisplayName", g.display_name}};
+    return resp;
+  }
+  return IdentityStoreNotFound("GROUP", group_id, "Group " + group_id + " not found");
 }
 
 ServiceResponse Service::ListGroupMembershipsForMember(const json& in) {

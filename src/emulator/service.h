@@ -34,7 +34,7 @@ ServiceResponse ErrorResponse(int status, std::string_view type, std::string_vie
 std::string NewUuid();
 
 // Which signing name a target belongs to: "sso" (SWBExternalService.*), "identitystore"
-// (AWSIdentityStore.*), or "" for neither.
+// (AWSIdentityStore.*), "events" (AWSEvents.*, handled by NotifyServices), or "" for none.
 std::string_view ServiceForTarget(std::string_view target);
 
 // Thread-safe (one mutex around everything).
@@ -93,6 +93,7 @@ class Service {
   ServiceResponse GetUserId(const nlohmann::json& in);
   ServiceResponse GetGroupId(const nlohmann::json& in);
   ServiceResponse DescribeUser(const nlohmann::json& in);
+  ServiceResponse DescribeGroup(const nlohmann::json& in);
   ServiceResponse ListGroupMembershipsForMember(const nlohmann::json& in);
   ServiceResponse IsMemberInGroups(const nlohmann::json& in);
 

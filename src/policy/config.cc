@@ -409,15 +409,333 @@ class Parser {
     }
   }
 
+  // --- notify: (docs/NOTIFY.md) -----------------------------------------------------------
+
+  // `notify: [{type, name?, audiences?, events?, timeout?, <the type's keys>}]`.
   void ReadNotify(const Field& f) {
     if (f.value.IsNull()) return;
     if (!f.value.IsSequence()) {
       Error(LineOf(f), "'notify' must be a list of channels");
       return;
     }
+    std::map<std::string, int> names;
+    std::map<std::string, int> per_type;
     for (const YAML::Node& item : f.value) {
-      if (!item.IsMap()) Error(LineOf(item, LineOf(f)), "a 'notify' entry must be a map");
+      int line = LineOf(item, LineOf(f));
+      std::optional<NotifyChannelConfig> c = ReadNotifyChannel(item, line);
+      if (!c) continue;
+      if (c->name.empty()) {
+        int n = ++per_type[c->type];
+        c->name = n == 1 ? c->type : c->type + "-" + std::to_string(n);
+      }
+      auto [it, fresh] = names.emplace(c->name, line);
+      if (!fresh) {
+        Error(line, "channel name '" + c->name + "' is already used on line " +
+                        std::to_string(it->second) + "; give each channel its own 'name'");
+        continue;
+      }
+      config_.notify.push_back(std::move(*c));
     }
+  }
+
+  // The keys each channel type takes besides type, name, audiences, events and timeout.
+  static const std::vector<std::string>* NotifyKeys(const std::string& type) {
+    static const std::map<std::string, std::vector<std::string>> kKeys = {
+        {"webhook", {"url", "secret_file"}},
+        {"slack",
+         {"webhook_url_file", "signing_secret_file", "bot_token_file", "api_url", "team_id"}},
+        {"teams", {"url", "webhook_url_file"}},
+        {"email",
+         {"smtp_url", "from", "to", "username", "password_file", "starttls", "ca_file",
+          "to_requester"}},
+        {"sns", {"topic_arn", "region", "format"}},
+        {"eventbridge", {"bus", "source", "region"}},
+        {"securityhub", {"region", "account_id"}},
+    };
+    auto it = kKeys.find(type);
+    return it == kKeys.end() ? nullptr : &it->second;
+  }
+
+  std::optional<NotifyChannelConfig> ReadNotifyChannel(const YAML::Node& item, int line) {
+    if (!item.IsMap()) {
+      Error(line, "a 'notify' entry must be a map");
+      return std::nullopt;
+    }
+    // The type decides which keys are allowed, so read it first.
+    std::string type;
+    for (auto it = item.begin(); it != item.end(); ++it) {
+      const YAML::Node key = it->first;
+      const YAML::Node value = it->second;
+      if (key.IsScalar() && key.Scalar() == "type" && value.IsScalar()) type = value.Scalar();
+    }
+    std::vector<std::string> types = {"webhook", "slack",       "teams",      "email",
+                                      "sns",     "eventbridge", "securityhub"};
+    const std::vector<std::string>* keys = NotifyKeys(type);
+    if (keys == nullptr) {
+      Error(line, type.empty() ? "a 'notify' entry needs a 'type' (one of webhook, slack, teams, "
+                                 "email, sns, eventbridge, securityhub)"
+                               : "unknown channel type '" + type + "'" + Hint(type, types));
+      return std::nullopt;
+    }
+    std::vector<std::string> allowed = {"type", "name", "audiences", "events", "timeout"};
+    allowed.insert(allowed.end(), keys->begin(), keys->end());
+    std::optional<Fields> fields = Map(item, line, "a " + type + " channel", allowed);
+    if (!fields) return std::nullopt;
+    const std::string what = "a " + type + " channel";
+
+    NotifyChannelConfig c;
+    c.type = type;
+    c.line = line;
+    auto optional_string = [&](const char* key, std::string& out) {
+      if (fields->Get(key) == nullptr) return;
+      if (auto s = RequiredString(*fields, key, line, what)) out = *s;
+    };
+    auto required_string = [&](const char* key, std::string& out) {
+      if (auto s = RequiredString(*fields, key, line, what)) out = *s;
+    };
+    optional_string("name", c.name);
+    if (const Field* a = fields->Get("audiences")) {
+      static const std::vector<std::string> kAudiences = {"approvers", "requester", "security"};
+      if (auto names = Names(*a)) {
+        for (const Named& n : *names) {
+          if (std::find(kAudiences.begin(), kAudiences.end(), n.value) == kAudiences.end()) {
+            Error(n.line, "unknown audience '" + n.value +
+                              "'; use approvers, requester or security" +
+                              Hint(n.value, kAudiences));
+          } else {
+            c.audiences.push_back(n.value);
+          }
+        }
+        if (names->empty()) Error(LineOf(*a), "'audiences' must not be empty");
+      }
+    }
+    if (const Field* e = fields->Get("events")) {
+      const std::vector<std::string>& known = NotifyEventNames();
+      if (auto names = Names(*e)) {
+        for (const Named& n : *names) {
+          if (std::find(known.begin(), known.end(), n.value) == known.end()) {
+            Error(n.line, "unknown event '" + n.value + "'" + Hint(n.value, known));
+          } else {
+            c.events.push_back(n.value);
+          }
+        }
+        if (names->empty()) Error(LineOf(*e), "'events' must not be empty");
+      }
+    }
+    if (const Field* t = fields->Get("timeout")) {
+      Result<Duration> d = t->value.IsScalar() ? ParseDuration(t->value.Scalar())
+                                               : Result<Duration>(InvalidArgumentError(""));
+      if (!d.ok() || *d < Duration(1000) || *d > Duration(60 * 1000)) {
+        Error(t->line, "'timeout' must be a duration from 1s to 60s");
+      } else {
+        c.timeout = *d;
+      }
+    }
+
+    if (type == "webhook") {
+      if (auto url = RequiredString(*fields, "url", line, what)) {
+        if (!IsHttpsOrLoopbackHttpUrl(*url)) {
+          Error(LineOf(*fields->Get("url")),
+                "'url' must be an https URL (http only on a loopback host)");
+        } else {
+          c.url = *url;
+        }
+      }
+      ReadableFile(*fields, "secret_file", line, what, /*required=*/true, c.secret_file);
+    } else if (type == "slack") {
+      ReadableFile(*fields, "webhook_url_file", line, what, true, c.webhook_url_file);
+      ReadableFile(*fields, "signing_secret_file", line, what, false, c.signing_secret_file);
+      ReadableFile(*fields, "bot_token_file", line, what, false, c.bot_token_file);
+      if (!c.signing_secret_file.empty() && fields->Get("bot_token_file") == nullptr) {
+        Error(LineOf(*fields->Get("signing_secret_file")),
+              "'signing_secret_file' (Approve / Deny buttons) needs 'bot_token_file' too: jit "
+              "looks the Slack user's e-mail up with it");
+      }
+      if (const Field* api = fields->Get("api_url")) {
+        if (auto s = RequiredString(*fields, "api_url", line, what)) {
+          if (!IsHttpsOrLoopbackHttpUrl(*s)) {
+            Error(api->line, "'api_url' must be an https URL (http only on a loopback host)");
+          } else {
+            c.api_url = *s;
+          }
+        }
+      }
+      optional_string("team_id", c.team_id);
+    } else if (type == "teams") {
+      const Field* url = fields->Get("url");
+      const Field* file = fields->Get("webhook_url_file");
+      if ((url == nullptr) == (file == nullptr)) {
+        Error(line, "a teams channel needs exactly one of 'url' and 'webhook_url_file'");
+      } else if (url != nullptr) {
+        if (auto s = RequiredString(*fields, "url", line, what)) {
+          if (!IsHttpsOrLoopbackHttpUrl(*s)) {
+            Error(url->line, "'url' must be an https URL (http only on a loopback host)");
+          } else {
+            c.url = *s;
+          }
+        }
+      } else {
+        ReadableFile(*fields, "webhook_url_file", line, what, true, c.webhook_url_file);
+      }
+    } else if (type == "email") {
+      ReadEmailChannel(*fields, line, what, c);
+    } else if (type == "sns") {
+      if (auto arn = RequiredString(*fields, "topic_arn", line, what)) {
+        static const std::regex kTopic(
+            "arn:aws(-[a-z]{1,5}){0,3}:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}(\\.fifo)?");
+        if (!std::regex_match(*arn, kTopic)) {
+          Error(LineOf(*fields->Get("topic_arn")),
+                "'" + *arn + "' is not an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)");
+        } else {
+          c.topic_arn = *arn;
+        }
+      }
+      if (fields->Get("format") != nullptr) {
+        required_string("format", c.format);
+        if (c.format != "json" && c.format != "text") {
+          Error(LineOf(*fields->Get("format")), "'format' must be json or text");
+        }
+      }
+    } else if (type == "eventbridge") {
+      if (auto bus = RequiredString(*fields, "bus", line, what)) {
+        static const std::regex kBus(
+            "[/\\.\\-_A-Za-z0-9]{1,256}|arn:aws[\\w-]*:events:[a-z0-9-]+:\\d{12}:event-bus/"
+            "[/\\.\\-_A-Za-z0-9]+");
+        if (bus->size() > 1600 || !std::regex_match(*bus, kBus)) {
+          Error(LineOf(*fields->Get("bus")), "'" + *bus + "' is not an event bus name or ARN");
+        } else {
+          c.bus = *bus;
+        }
+      }
+      if (fields->Get("source") != nullptr) {
+        required_string("source", c.source);
+        if (c.source.size() > 256 || c.source.rfind("aws.", 0) == 0) {
+          Error(LineOf(*fields->Get("source")),
+                "'source' must be at most 256 characters and must not start with 'aws.'");
+        }
+      }
+    } else if (type == "securityhub") {
+      if (fields->Get("account_id") != nullptr) {
+        required_string("account_id", c.account_id);
+        if (!c.account_id.empty() && !IsDigits(c.account_id, 12)) {
+          Error(LineOf(*fields->Get("account_id")), "'account_id' must be exactly 12 digits");
+        }
+      }
+    }
+    if (const Field* region = fields->Get("region")) {
+      if (auto s = String(*region)) {
+        if (!IsAwsRegion(*s)) {
+          Error(region->line, "'" + *s + "' is not an AWS region (like us-east-1)");
+        } else {
+          c.region = *s;
+        }
+      }
+    }
+    // A filter that lets nothing through is a mistake, not a way to switch a channel off.
+    if (!c.audiences.empty() && !c.events.empty()) {
+      bool any = false;
+      for (const std::string& e : c.events) {
+        std::string audience = NotifyEventAudience(e);
+        any =
+            any || std::find(c.audiences.begin(), c.audiences.end(), audience) != c.audiences.end();
+      }
+      if (!any) Error(line, "this channel's 'events' and 'audiences' have no event in common");
+    }
+    return c;
+  }
+
+  void ReadEmailChannel(const Fields& fields, int line, const std::string& what,
+                        NotifyChannelConfig& c) {
+    if (auto url = RequiredString(fields, "smtp_url", line, what)) {
+      int url_line = LineOf(*fields.Get("smtp_url"));
+      std::string_view rest;
+      if (url->rfind("smtp://", 0) == 0) {
+        rest = std::string_view(*url).substr(7);
+      } else if (url->rfind("smtps://", 0) == 0) {
+        rest = std::string_view(*url).substr(8);
+      }
+      std::string_view authority = rest.substr(0, rest.find_first_of("/?#"));
+      if (authority.empty() || authority.find('@') != std::string_view::npos) {
+        Error(url_line,
+              "'smtp_url' must be smtp://HOST[:PORT] (STARTTLS) or smtps://HOST[:PORT], without "
+              "user info (use 'username' and 'password_file')");
+      } else {
+        c.smtp_url = *url;
+      }
+    }
+    if (auto from = RequiredString(fields, "from", line, what)) {
+      if (!IsMailAddress(*from)) {
+        Error(LineOf(*fields.Get("from")), "'from' is not an e-mail address: '" + *from + "'");
+      } else {
+        c.from = *from;
+      }
+    }
+    if (const Field* to = fields.Get("to")) {
+      if (auto names = Names(*to)) {
+        for (const Named& n : *names) {
+          if (!IsMailAddress(n.value)) {
+            Error(n.line, "'" + n.value + "' is not an e-mail address");
+          } else {
+            c.to.push_back(n.value);
+          }
+        }
+      }
+    }
+    if (const Field* f = fields.Get("to_requester")) {
+      if (auto b = Bool(*f)) c.to_requester = *b;
+    }
+    if (c.to.empty() && !c.to_requester) {
+      Error(line, "an email channel needs 'to' recipients (or 'to_requester: true')");
+    }
+    if (const Field* f = fields.Get("username")) {
+      if (auto s = RequiredString(fields, "username", line, what)) c.username = *s;
+      if (fields.Get("password_file") == nullptr) {
+        Error(f->line, "'username' needs 'password_file'");
+      }
+    }
+    ReadableFile(fields, "password_file", line, what, false, c.password_file);
+    ReadableFile(fields, "ca_file", line, what, false, c.ca_file);
+    if (const Field* f = fields.Get("starttls")) {
+      if (auto b = Bool(*f)) {
+        c.starttls = *b;
+        if (!*b && !c.smtp_url.empty()) {
+          std::string as_http = "http://" + c.smtp_url.substr(c.smtp_url.find("://") + 3);
+          if (c.smtp_url.rfind("smtps://", 0) == 0) {
+            Error(f->line, "'starttls: false' makes no sense with smtps:// (TLS from the start)");
+          } else if (!IsHttpsOrLoopbackHttpUrl(as_http)) {
+            Error(f->line,
+                  "'starttls: false' is allowed only for a loopback SMTP server; mail to " +
+                      c.smtp_url + " must be encrypted");
+          }
+        }
+      }
+    }
+  }
+
+  // A file path the broker must be able to read (secrets and URLs are kept in files). Only its
+  // shape is checked here; CheckNotifyFiles (LoadConfigFile) checks that it can be read.
+  void ReadableFile(const Fields& fields, const char* key, int line, const std::string& what,
+                    bool required, std::string& out) {
+    if (!required && fields.Get(key) == nullptr) return;
+    if (std::optional<std::string> path = RequiredString(fields, key, line, what)) out = *path;
+  }
+
+  static bool IsMailAddress(std::string_view s) {
+    std::size_t at = s.find('@');
+    if (s.size() > 254 || at == 0 || at == std::string_view::npos || at + 1 >= s.size() ||
+        s.find('@', at + 1) != std::string_view::npos) {
+      return false;
+    }
+    for (char ch : s) {
+      auto c = static_cast<unsigned char>(ch);
+      if (c <= 0x20 || c >= 0x7f ||
+          std::string_view("<>()[],;:\\\"").find(ch) != std::string_view::npos) {
+        return false;
+      }
+    }
+    std::string_view domain = s.substr(at + 1);
+    return domain.front() != '.' && domain.back() != '.' &&
+           domain.find("..") == std::string_view::npos;
   }
 
   // `oidc: {issuer, audience, jwks_file | jwks_url, username_claim, groups_claim, leeway}`.
@@ -1013,7 +1331,50 @@ Result<Config> LoadConfigFile(const std::string& path) {
   std::ostringstream text;
   text << in.rdbuf();
   if (in.bad()) return NotFoundError("cannot read config file " + path);
-  return ParseConfig(text.str(), path);
+  JIT_ASSIGN_OR_RETURN(Config config, ParseConfig(text.str(), path));
+  JIT_RETURN_IF_ERROR(CheckNotifyFiles(config, path));
+  return config;
+}
+
+Status CheckNotifyFiles(const Config& config, std::string_view file_name) {
+  std::string message;
+  for (const NotifyChannelConfig& c : config.notify) {
+    for (auto [key, path] :
+         {std::pair<const char*, const std::string*>{"secret_file", &c.secret_file},
+          {"webhook_url_file", &c.webhook_url_file},
+          {"signing_secret_file", &c.signing_secret_file},
+          {"bot_token_file", &c.bot_token_file},
+          {"password_file", &c.password_file},
+          {"ca_file", &c.ca_file}}) {
+      if (path->empty()) continue;
+      std::ifstream in(*path, std::ios::binary);
+      if (in) continue;
+      if (!message.empty()) message += '\n';
+      message += std::string(file_name) + ":" + std::to_string(c.line) + ": " + c.type +
+                 " channel '" + c.name + "': '" + key + "': cannot read " + *path;
+    }
+  }
+  if (message.empty()) return OkStatus();
+  return InvalidArgumentError(std::move(message));
+}
+
+const std::vector<std::string>& NotifyEventNames() {
+  static const std::vector<std::string> kNames = {
+      "request.created",      "request.reminder",  "extension.requested", "request.approved",
+      "request.denied",       "request.cancelled", "request.timed_out",   "grant.activated",
+      "grant.expiring_soon",  "grant.extended",    "grant.ended",         "grant.failed",
+      "breakglass.activated", "drift.detected",    "revocation.overdue"};
+  return kNames;
+}
+
+std::string NotifyEventAudience(std::string_view event_name) {
+  const std::vector<std::string>& names = NotifyEventNames();
+  auto it = std::find(names.begin(), names.end(), event_name);
+  if (it == names.end()) return "";
+  std::size_t i = static_cast<std::size_t>(it - names.begin());
+  if (i <= 2) return "approvers";
+  if (i <= 11) return "requester";
+  return "security";
 }
 
 std::string_view DevConfigYaml() {

@@ -160,6 +160,62 @@ struct OidcConfig {
 // URLs with user info are refused.
 bool IsHttpsOrLoopbackHttpUrl(std::string_view url);
 
+// One entry of the `notify:` list (docs/NOTIFY.md): a destination and what it hears. Which keys
+// apply depends on `type`; the parser refuses the others. Secrets are named by file, never
+// written in the config; the parser checks that those files can be read.
+struct NotifyChannelConfig {
+  std::string type;  // webhook, slack, teams, email, sns, eventbridge, securityhub
+  std::string name;  // unique among the channels; default: the type, then "<type>-2", ...
+  // Filters: audiences ("approvers", "requester", "security") and event names
+  // ("request.created", ...). Empty: the type's default (every event; securityhub: its three).
+  std::vector<std::string> audiences;
+  std::vector<std::string> events;
+  Duration timeout{Duration(10 * 1000)};  // one delivery attempt, 1s to 60s
+
+  // webhook: where to POST and the HMAC secret. teams: `url` or `webhook_url_file`.
+  std::string url;
+  std::string secret_file;
+  // slack (and teams): the incoming-webhook URL, read from this file.
+  std::string webhook_url_file;
+  // slack interactions (Approve / Deny buttons): the app's signing secret and bot token (for
+  // users.info), the Web API base and, optionally, the one workspace (team id) accepted.
+  std::string signing_secret_file;
+  std::string bot_token_file;
+  std::string api_url = "https://slack.com/api";
+  std::string team_id;
+
+  // email: SMTP server, sender, recipients, optional login; STARTTLS is required unless
+  // `starttls: false` on a loopback smtp:// URL. `ca_file`: extra CA bundle for the server's
+  // certificate. `to_requester`: also mail the requester (e-mail from Identity Center).
+  std::string smtp_url;
+  std::string from;
+  std::vector<std::string> to;
+  std::string username;
+  std::string password_file;
+  bool starttls = true;
+  std::string ca_file;
+  bool to_requester = true;
+
+  // sns / eventbridge / securityhub. `region` empty: the topic's region (sns), else aws.region
+  // or the environment's. `account_id` (securityhub): the account importing the findings;
+  // empty: asked of STS GetCallerIdentity.
+  std::string topic_arn;
+  std::string bus;             // eventbridge: bus name or ARN
+  std::string source = "jit";  // eventbridge Source
+  std::string region;
+  std::string account_id;
+  // sns: "json" (the webhook body) or "text" (a readable summary).
+  std::string format = "json";
+
+  int line = 0;  // of the entry (1-based)
+};
+
+// The notification event names (notify::EventName spells the same list; a test keeps them
+// equal), in notify::Event order: "request.created", "request.reminder", ...
+const std::vector<std::string>& NotifyEventNames();
+// Who hears an event by default: "approvers", "requester" or "security"; "" for an unknown name.
+std::string NotifyEventAudience(std::string_view event_name);
+
 struct Config {
   ServerSettings server;
   std::string store;                // "sqlite:///path/jit.db"; empty: <data>/jit.db
@@ -172,6 +228,7 @@ struct Config {
   std::vector<Account> accounts;
   std::vector<PermissionSet> permission_sets;
   std::vector<Rule> rules;
+  std::vector<NotifyChannelConfig> notify;  // the `notify:` list, in file order
 
   const Account* FindAccount(std::string_view id_or_name) const;
   const PermissionSet* FindPermissionSet(std::string_view name_or_arn) const;
@@ -183,8 +240,13 @@ struct Config {
 // an error with its line).
 Result<Config> ParseConfig(std::string_view yaml_text, std::string_view file_name,
                            std::string_view zoneinfo_dir = kSystemZoneInfoDir);
-// Reads a file and parses it. NotFound when the file cannot be read.
+// Reads a file and parses it, then checks the notify channels' files (CheckNotifyFiles).
+// NotFound when the file cannot be read.
 Result<Config> LoadConfigFile(const std::string& path);
+// InvalidArgument with a "FILE:LINE: ..." line (the channel's entry) for each secret_file,
+// webhook_url_file, signing_secret_file, bot_token_file, password_file or ca_file of a notify
+// channel that cannot be read.
+Status CheckNotifyFiles(const Config& config, std::string_view file_name);
 
 // The built-in config of `jit serve --dev` (DESIGN.md "Dev mode").
 std::string_view DevConfigYaml();

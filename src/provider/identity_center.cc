@@ -438,6 +438,124 @@ Result<std::string> IdentityCenterProvider::UserId(const std::string& username) 
   return id;
 }
 
+template <typename T>
+std::optional<T> IdentityCenterProvider::Fresh(const std::map<std::string, Cached<T>>& cache,
+                                               const std::string& key) {
+  if (options_.directory_cache_ttl.count() <= 0) return std::nullopt;
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = cache.find(key);
+  if (it == cache.end() || clock_.MonoNow() - it->second.fetched >= options_.directory_cache_ttl) {
+    return std::nullopt;
+  }
+  return it->second.value;
+}
+
+template <typename T>
+void IdentityCenterProvider::Remember(std::map<std::string, Cached<T>>& cache,
+                                      const std::string& key, T value) {
+  if (options_.directory_cache_ttl.count() <= 0) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  if (cache.size() >= 10000) cache.clear();  // bounded; a miss only costs a call
+  cache[key] = Cached<T>{std::move(value), clock_.MonoNow()};
+}
+
+Result<std::string> IdentityCenterProvider::UserIdByEmail(const std::string& email) {
+  if (email.empty() || email.size() > 320 || email.find('@') == std::string::npos) {
+    return InvalidArgumentError("'" + email + "' is not an e-mail address");
+  }
+  std::string key = email;
+  for (char& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (std::optional<std::string> id = Fresh(ids_by_email_, key)) return *id;
+  json body = {
+      {"IdentityStoreId", options_.identity_store_id},
+      {"AlternateIdentifier",
+       {{"UniqueAttribute", {{"AttributePath", "emails.value"}, {"AttributeValue", email}}}}}};
+  Result<json> answer = identity_store_.Call("GetUserId", body);
+  if (!answer.has_value()) {
+    if (answer.error().code() == StatusCode::kNotFound) {
+      return NotFoundError("no identity store user has the e-mail " + email);
+    }
+    return answer.error();
+  }
+  std::string id = StringField(*answer, "UserId");
+  if (id.empty()) return Malformed("GetUserId", "no UserId");
+  Remember(ids_by_email_, key, id);
+  return id;
+}
+
+Result<DirectoryUser> IdentityCenterProvider::DescribeUser(const std::string& user_id) {
+  if (user_id.empty() || user_id.size() > 47) {
+    return InvalidArgumentError("'" + user_id + "' is not an identity store user id");
+  }
+  if (std::optional<DirectoryUser> u = Fresh(described_, user_id)) return *u;
+  Result<json> answer = identity_store_.Call(
+      "DescribeUser", {{"IdentityStoreId", options_.identity_store_id}, {"UserId", user_id}});
+  if (!answer.has_value()) return answer.error();
+  DirectoryUser u;
+  u.user_id = StringField(*answer, "UserId");
+  if (u.user_id.empty()) u.user_id = user_id;
+  u.user_name = StringField(*answer, "UserName");
+  u.display_name = StringField(*answer, "DisplayName");
+  if (u.user_name.empty()) return Malformed("DescribeUser", "no UserName");
+  if (auto emails = answer->find("Emails"); emails != answer->end() && emails->is_array()) {
+    for (const json& e : *emails) {
+      std::string value = StringField(e, "Value");
+      if (value.empty()) continue;
+      bool primary = e.is_object() && e.value("Primary", false);
+      if (primary) {
+        u.emails.insert(u.emails.begin(), value);
+      } else {
+        u.emails.push_back(value);
+      }
+    }
+  }
+  Remember(described_, user_id, u);
+  return u;
+}
+
+Result<std::vector<std::string>> IdentityCenterProvider::GroupNames(const std::string& user_id) {
+  if (user_id.empty() || user_id.size() > 47) {
+    return InvalidArgumentError("'" + user_id + "' is not an identity store user id");
+  }
+  if (std::optional<std::vector<std::string>> g = Fresh(group_names_, user_id)) return *g;
+  std::vector<std::string> group_ids;
+  Status s = Paginate(identity_store_, "ListGroupMembershipsForMember",
+                      {{"IdentityStoreId", options_.identity_store_id},
+                       {"MemberId", {{"UserId", user_id}}},
+                       {"MaxResults", options_.page_size}},
+                      [&](const json& page) {
+                        auto it = page.find("GroupMemberships");
+                        if (it == page.end() || it->is_null()) return OkStatus();
+                        if (!it->is_array()) {
+                          return Malformed("ListGroupMembershipsForMember", "GroupMemberships");
+                        }
+                        for (const json& m : *it) {
+                          std::string id = StringField(m, "GroupId");
+                          if (!id.empty()) group_ids.push_back(id);
+                        }
+                        return OkStatus();
+                      });
+  if (!s.ok()) return s;
+  std::vector<std::string> names;
+  for (const std::string& id : group_ids) {
+    std::optional<std::string> name = Fresh(group_display_, id);
+    if (!name) {
+      Result<json> answer = identity_store_.Call(
+          "DescribeGroup", {{"IdentityStoreId", options_.identity_store_id}, {"GroupId", id}});
+      if (!answer.has_value()) {
+        if (answer.error().code() == StatusCode::kNotFound) continue;  // deleted meanwhile
+        return answer.error();
+      }
+      name = StringField(*answer, "DisplayName");
+      if (name->empty()) return Malformed("DescribeGroup", "no DisplayName");
+      Remember(group_display_, id, *name);
+    }
+    names.push_back(*name);
+  }
+  Remember(group_names_, user_id, names);
+  return names;
+}
+
 Result<std::vector<PermissionSetInfo>> IdentityCenterProvider::ListPermissionSets() {
   std::vector<std::string> arns;
   Status s = Paginate(sso_admin_, "ListPermissionSets",

@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,9 @@ struct IdentityCenterOptions {
   Duration create_wait = Duration(1000);
   // ListAccountAssignments / ListPermissionSets page size (AWS allows 1..100).
   int page_size = 100;
+  // How long UserDirectory answers (e-mail -> user id, user details, group names) are reused.
+  // 0: not cached.
+  Duration directory_cache_ttl = std::chrono::minutes(1);
 
   // InvalidArgument naming the first bad field.
   Status Validate() const;
@@ -68,7 +72,7 @@ Result<Duration> ParseIsoDuration(std::string_view text);
 // Grant blocks while max_creates_in_flight creates are outstanding. Since the threads that
 // would poll those creates may be the very ones blocked, a waiting Grant itself polls the
 // oldest outstanding create every `create_wait` (one waiter at a time), so waiting always ends.
-class IdentityCenterProvider final : public Provider, public Directory {
+class IdentityCenterProvider final : public Provider, public Directory, public UserDirectory {
  public:
   // `sso_admin` speaks to sso-admin (SsoAdminSpec), `identity_store` to identitystore; both,
   // `limiter` (the one the clients share) and `clock` must outlive this object.
@@ -93,6 +97,13 @@ class IdentityCenterProvider final : public Provider, public Directory {
 
   // Directory: identitystore GetUserId on userName, cached for user_cache_ttl.
   Result<std::string> UserId(const std::string& username) override;
+
+  // UserDirectory (provider.h), each answer cached for directory_cache_ttl:
+  // GetUserId on emails.value; DescribeUser; ListGroupMembershipsForMember (every page) and
+  // DescribeGroup for each group.
+  Result<std::string> UserIdByEmail(const std::string& email) override;
+  Result<DirectoryUser> DescribeUser(const std::string& user_id) override;
+  Result<std::vector<std::string>> GroupNames(const std::string& user_id) override;
 
   // Every permission set of the instance (ListPermissionSets, every page, then
   // DescribePermissionSet for each), in the order AWS lists them.
@@ -127,6 +138,22 @@ class IdentityCenterProvider final : public Provider, public Directory {
     MonoTime fetched;
   };
   std::map<std::string, CachedUser> users_;  // GUARDED_BY(mu_)
+
+  template <typename T>
+  struct Cached {
+    T value;
+    MonoTime fetched;
+  };
+  // UserDirectory caches, by e-mail (lowercased), user id and group id.
+  std::map<std::string, Cached<std::string>> ids_by_email_;              // GUARDED_BY(mu_)
+  std::map<std::string, Cached<DirectoryUser>> described_;               // GUARDED_BY(mu_)
+  std::map<std::string, Cached<std::vector<std::string>>> group_names_;  // GUARDED_BY(mu_)
+  std::map<std::string, Cached<std::string>> group_display_;             // GUARDED_BY(mu_)
+  // Returns the cached value of `key` when fresh. REQUIRES: mu_ not held.
+  template <typename T>
+  std::optional<T> Fresh(const std::map<std::string, Cached<T>>& cache, const std::string& key);
+  template <typename T>
+  void Remember(std::map<std::string, Cached<T>>& cache, const std::string& key, T value);
 };
 
 }  // namespace jit::provider

@@ -63,4 +63,28 @@ class Directory {
   virtual Result<std::string> UserId(const std::string& username) = 0;
 };
 
+// A user of the identity store, as identitystore DescribeUser reports it.
+struct DirectoryUser {
+  std::string user_id;
+  std::string user_name;  // the jit username
+  std::string display_name;
+  std::vector<std::string> emails;  // the primary one first
+};
+
+// Looks users up by e-mail and reads their details and groups (Slack interactions map a Slack
+// user to a jit identity by e-mail; e-mail notifications find the requester's address).
+// Implementations are thread-safe. Errors as for Directory: NotFound (no such user),
+// Unavailable (retry later), InvalidArgument (a value the store cannot take).
+class UserDirectory {
+ public:
+  virtual ~UserDirectory() = default;
+
+  // The user id of the one user with this e-mail (identitystore GetUserId on emails.value).
+  virtual Result<std::string> UserIdByEmail(const std::string& email) = 0;
+  // The user's name, display name and e-mails (DescribeUser).
+  virtual Result<DirectoryUser> DescribeUser(const std::string& user_id) = 0;
+  // The display names of the user's groups (ListGroupMembershipsForMember, DescribeGroup).
+  virtual Result<std::vector<std::string>> GroupNames(const std::string& user_id) = 0;
+};
+
 }  // namespace jit::provider

@@ -1,0 +1,305 @@
+#include "notify/render.h"
+
+#include <openssl/crypto.h>
+
+#include <algorithm>
+#include <chrono>
+#include <fstream>
+#include <sstream>
+
+#include "aws/sigv4.h"
+#include "core/duration.h"
+#include "core/time_format.h"
+
+namespace jit::notify {
+namespace {
+
+using nlohmann::json;
+
+json TimeOrNull(const std::optional<Time>& t) {
+  if (!t.has_value()) return nullptr;
+  return FormatRfc3339(*t);
+}
+
+json StringOrNull(const std::string& s) {
+  if (s.empty()) return nullptr;
+  return s;
+}
+
+std::string Seconds(std::int64_t s) { return FormatDuration(std::chrono::seconds(s)); }
+
+// "Admin on prod (222222222222)".
+std::string What(const store::Request& r) {
+  std::string account =
+      r.account_name.empty() ? r.account_id : r.account_name + " (" + r.account_id + ")";
+  return OneLine(r.permission_set_name, 100) + " on " + OneLine(account, 120);
+}
+
+// "HH:MM UTC" of a time, or "" when unset.
+std::string Clock(const std::optional<Time>& t) {
+  if (!t) return "";
+  std::string s = FormatRfc3339(*t);  // 2026-01-01T10:30:00.000Z
+  return s.substr(0, 10) + " " + s.substr(11, 5) + " UTC";
+}
+
+json ApprovalsJson(const std::vector<store::Approval>& list) {
+  json approvals = json::array();
+  for (const store::Approval& a : list) {
+    approvals.push_back(
+        json{{"approver", a.approver}, {"comment", a.comment}, {"at", FormatRfc3339(a.at)}});
+  }
+  return approvals;
+}
+
+json ExtensionJson(const std::optional<store::PendingExtension>& e, int approvals_required) {
+  if (!e.has_value()) return nullptr;
+  return json{{"duration_seconds", e->seconds},
+              {"duration", FormatDuration(std::chrono::seconds(e->seconds))},
+              {"requested_at", FormatRfc3339(e->requested_at)},
+              {"deadline", FormatRfc3339(e->deadline)},
+              {"approvals_required", std::max(1, approvals_required)},
+              {"approvals", ApprovalsJson(e->approvals)}};
+}
+
+}  // namespace
+
+json RequestJson(const store::Request& r) {
+  return json{
+      {"id", r.id},
+      {"requester", r.requester},
+      {"account", json{{"id", r.account_id}, {"name", r.account_name}}},
+      {"permission_set", json{{"name", r.permission_set_name}, {"arn", r.permission_set_arn}}},
+      {"duration_seconds", r.duration_seconds},
+      {"duration", FormatDuration(std::chrono::seconds(r.duration_seconds))},
+      {"reason", r.reason},
+      {"ticket", StringOrNull(r.ticket)},
+      {"rule", r.rule},
+      {"break_glass", r.break_glass},
+      {"state", std::string(store::RequestStateName(r.state))},
+      {"approvals_required", r.approvals_required},
+      {"approvals", ApprovalsJson(r.approvals)},
+      {"created_at", FormatRfc3339(r.created_at)},
+      {"approval_deadline", TimeOrNull(r.approval_deadline)},
+      {"start_at", TimeOrNull(r.start_at)},
+      {"decided_at", TimeOrNull(r.decided_at)},
+      {"activated_at", TimeOrNull(r.activated_at)},
+      {"expires_at", TimeOrNull(r.expires_at)},
+      {"ended_at", TimeOrNull(r.ended_at)},
+      {"decided_by", StringOrNull(r.decided_by)},
+      {"end_reason", StringOrNull(r.end_reason)},
+      {"failure_reason", StringOrNull(r.failure_reason)},
+      {"review_state", StringOrNull(r.review_state)},
+      {"reviewed_by", StringOrNull(r.reviewed_by)},
+      {"review_comment", StringOrNull(r.review_comment)},
+      {"reviewed_at", TimeOrNull(r.reviewed_at)},
+      {"extension", ExtensionJson(r.extension, r.approvals_required)},
+  };
+}
+
+std::string DeliveryId(const Message& m) {
+  std::string key = std::string(EventName(m.event)) + "\n" + m.request.id + "\n" +
+                    std::to_string(ToUnixMillis(m.at)) + "\n" + m.detail;
+  return "evt_" + aws::Sha256Hex(key).substr(0, 32);
+}
+
+std::string RequestLink(const Message& m) {
+  if (m.public_url.empty() || m.request.id.empty()) return "";
+  std::string base = m.public_url;
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  return base + "/requests/" + m.request.id;
+}
+
+json EventJson(const Message& m) {
+  std::string link = RequestLink(m);
+  return json{{"id", DeliveryId(m)},
+              {"event", std::string(EventName(m.event))},
+              {"audience", std::string(AudienceName(AudienceOf(m.event)))},
+              {"time", FormatRfc3339(m.at)},
+              {"actor", m.actor},
+              {"detail", StringOrNull(m.detail)},
+              {"request", m.request.id.empty() ? json(nullptr) : RequestJson(m.request)},
+              {"url", StringOrNull(link)}};
+}
+
+std::string OneLine(std::string_view s, std::size_t max_bytes) {
+  std::string out;
+  out.reserve(std::min(s.size(), max_bytes));
+  for (char c : s) {
+    auto u = static_cast<unsigned char>(c);
+    out.push_back(u < 0x20 || u == 0x7f ? ' ' : c);
+  }
+  if (out.size() > max_bytes) {
+    std::size_t cut = max_bytes;
+    // Back up to the start of a UTF-8 sequence.
+    while (cut > 0 && (static_cast<unsigned char>(out[cut]) & 0xC0) == 0x80) --cut;
+    out.resize(cut);
+    out += "...";
+  }
+  return out;
+}
+
+std::string Title(const Message& m) {
+  const store::Request& r = m.request;
+  std::string who = OneLine(r.requester, 100);
+  std::string what = What(r);
+  std::string by = OneLine(m.actor, 100);
+  switch (m.event) {
+    case Event::kRequestCreated:
+      return "Approval needed: " + who + " requests " + what + " for " +
+             Seconds(r.duration_seconds);
+    case Event::kApprovalReminder:
+      return "Still waiting for approval: " + who + " requests " + what + " for " +
+             Seconds(r.duration_seconds);
+    case Event::kExtensionRequested:
+      return "Extension needs approval: " + who + " asks for " +
+             Seconds(r.extension ? r.extension->seconds : 0) + " more of " + what;
+    case Event::kRequestApproved:
+      return "Approved: " + what + " for " + who + (by.empty() ? "" : " (by " + by + ")");
+    case Event::kRequestDenied:
+      return "Denied: " + what + " for " + who + (by.empty() ? "" : " (by " + by + ")");
+    case Event::kRequestCancelled:
+      return "Cancelled: " + what + " for " + who;
+    case Event::kRequestTimedOut:
+      return "Timed out without a decision: " + what + " for " + who;
+    case Event::kGrantActivated:
+      return "Access active: " + who + " has " + what +
+             (r.expires_at ? " until " + Clock(r.expires_at) : "");
+    case Event::kGrantExpiringSoon:
+      return "Access expires in 10 minutes: " + who + " has " + what;
+    case Event::kGrantExtended:
+      return "Access extended: " + who + " has " + what +
+             (r.expires_at ? " until " + Clock(r.expires_at) : "");
+    case Event::kGrantEnded:
+      return "Access ended: " + who + " no longer has " + what;
+    case Event::kGrantFailed:
+      return "Access could not be granted: " + what + " for " + who;
+    case Event::kBreakGlassActivated:
+      return "BREAK-GLASS: " + who + " activated " + what;
+    case Event::kDriftDetected:
+      return "Drift detected in Identity Center" +
+             (r.id.empty() ? std::string() : ": " + what + " for " + who);
+    case Event::kRevocationOverdue:
+      return "Revocation overdue: " + who + " still has " + what;
+  }
+  return std::string(EventName(m.event));
+}
+
+std::vector<std::pair<std::string, std::string>> Facts(const Message& m) {
+  const store::Request& r = m.request;
+  std::vector<std::pair<std::string, std::string>> out;
+  auto add = [&out](std::string label, const std::string& value, std::size_t max = 500) {
+    if (!value.empty()) out.emplace_back(std::move(label), OneLine(value, max));
+  };
+  if (!r.id.empty()) {
+    add("Request", r.id);
+    add("Requester", r.requester);
+    add("Account",
+        r.account_name.empty() ? r.account_id : r.account_name + " (" + r.account_id + ")");
+    add("Permission set", r.permission_set_name);
+    add("Duration", Seconds(r.duration_seconds));
+    add("Reason", r.reason);
+    add("Ticket", r.ticket);
+    if (r.break_glass) add("Break-glass", "yes");
+    if (m.event == Event::kExtensionRequested && r.extension) {
+      add("Extension", Seconds(r.extension->seconds));
+    }
+    add("Expires", Clock(r.expires_at));
+    if (m.event == Event::kRequestCreated || m.event == Event::kApprovalReminder) {
+      add("Decide by", Clock(r.approval_deadline));
+    }
+    if (m.event == Event::kGrantEnded) add("Why", r.end_reason);
+    if (m.event == Event::kGrantFailed) add("Why", r.failure_reason);
+  }
+  if (!m.actor.empty() && m.actor != r.requester) add("By", m.actor);
+  add("Detail", m.detail, 2000);
+  add("When", FormatRfc3339(m.at));
+  return out;
+}
+
+std::string PlainText(const Message& m) {
+  std::string out = Title(m) + "\n\n";
+  for (const auto& [label, value] : Facts(m)) {
+    out.append(label).append(": ").append(value).append("\n");
+  }
+  std::string link = RequestLink(m);
+  if (!link.empty()) out += "\nOpen in jit: " + link + "\n";
+  out += "\n-- \njit, just-in-time access for AWS IAM Identity Center (event " +
+         std::string(EventName(m.event)) + ", " + DeliveryId(m) + ")\n";
+  return out;
+}
+
+Status HttpOutcome(std::string_view what, const Result<aws::HttpResponse>& response) {
+  std::string name(what);
+  if (!response.has_value()) {
+    Status e = response.error();
+    if (e.code() == StatusCode::kUnavailable) return UnavailableError(name + ": " + e.message());
+    return ForJobQueue(e.WithContext(name));
+  }
+  long status = response->status;
+  if (status >= 200 && status <= 299) return OkStatus();
+  std::string body = OneLine(response->body, 200);
+  std::string message =
+      name + ": HTTP " + std::to_string(status) + (body.empty() ? "" : ": " + body);
+  if (status == 408 || status == 425 || status == 429 || status >= 500) {
+    return UnavailableError(message);
+  }
+  if (status == 401 || status == 403) return PermissionDeniedError(message);
+  if ((status >= 300 && status <= 399) || status == 404 || status == 410) {
+    return FailedPreconditionError(message);
+  }
+  return InvalidArgumentError(message);
+}
+
+Status ForJobQueue(Status s) {
+  switch (s.code()) {
+    case StatusCode::kOk:
+    case StatusCode::kUnavailable:
+    case StatusCode::kInvalidArgument:
+    case StatusCode::kPermissionDenied:
+    case StatusCode::kFailedPrecondition:
+      return s;
+    case StatusCode::kAborted:
+    case StatusCode::kResourceExhausted:
+    case StatusCode::kInternal:
+      return UnavailableError(s.message());
+    case StatusCode::kUnauthenticated:
+      return PermissionDeniedError(s.message());
+    case StatusCode::kNotFound:
+    case StatusCode::kAlreadyExists:
+      return FailedPreconditionError(s.message());
+  }
+  return UnavailableError(s.message());
+}
+
+bool ConstantTimeEquals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+std::string Hex(std::string_view bytes) {
+  static constexpr std::string_view kDigits = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (char c : bytes) {
+    auto u = static_cast<unsigned char>(c);
+    out.push_back(kDigits[u >> 4]);
+    out.push_back(kDigits[u & 15]);
+  }
+  return out;
+}
+
+Result<std::string> ReadSecretFile(const std::string& path, std::string_view what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return InvalidArgumentError(std::string(what) + ": cannot read " + path);
+  std::ostringstream buf;
+  buf << in.rdbuf();
+  std::string s = buf.str();
+  std::size_t first = s.find_first_not_of(" \t\r\n");
+  if (first == std::string::npos) {
+    return InvalidArgumentError(std::string(what) + ": " + path + " is empty");
+  }
+  std::size_t last = s.find_last_not_of(" \t\r\n");
+  return s.substr(first, last - first + 1);
+}
+
+}  // namespace jit::notify

@@ -1,0 +1,316 @@
+#include "notify/slack.h"
+
+#include <charconv>
+
+#include "aws/sigv4.h"
+#include "core/time_format.h"
+#include "notify/render.h"
+
+namespace jit::notify {
+namespace {
+
+using nlohmann::json;
+
+std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+json PlainText(std::string_view s, std::size_t max) {
+  return {{"type", "plain_text"}, {"text", OneLine(s, max)}, {"emoji", false}};
+}
+
+json Mrkdwn(std::string s) { return {{"type", "mrkdwn"}, {"text", std::move(s)}}; }
+
+bool AwaitsApproval(Event e) {
+  return e == Event::kRequestCreated || e == Event::kApprovalReminder;
+}
+
+int HexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// application/x-www-form-urlencoded decoding; nullopt for a broken escape.
+std::optional<std::string> FormDecode(std::string_view in) {
+  std::string out;
+  out.reserve(in.size());
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    char c = in[i];
+    if (c == '+') {
+      out.push_back(' ');
+    } else if (c == '%') {
+      if (i + 2 >= in.size()) return std::nullopt;
+      int hi = HexDigit(in[i + 1]);
+      int lo = HexDigit(in[i + 2]);
+      if (hi < 0 || lo < 0) return std::nullopt;
+      out.push_back(static_cast<char>(hi * 16 + lo));
+      i += 2;
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+std::string Str(const json& j, const char* key) {
+  if (!j.is_object()) return "";
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_string()) return "";
+  return it->get<std::string>();
+}
+
+class SlackChannel final : public BasicChannel {
+ public:
+  SlackChannel(ChannelSettings settings, std::string url, aws::HttpTransport& http)
+      : BasicChannel(std::move(settings)), url_(std::move(url)), http_(http) {}
+
+  Status Send(const Message& m) override {
+    aws::HttpCall call{.method = "POST",
+                       .url = url_,
+                       .headers = {{"Content-Type", "application/json; charset=utf-8"}},
+                       .body = Dump(SlackBlocks(m)),
+                       .connect_timeout = std::min(timeout(), Duration(5000)),
+                       .total_timeout = timeout()};
+    // Slack answers 200 "ok"; errors are 4xx with a word such as invalid_payload,
+    // channel_not_found or no_service, 429 and 5xx.
+    return HttpOutcome("slack " + name(), http_.Send(call));
+  }
+
+ private:
+  const std::string url_;  // a secret: not logged
+  aws::HttpTransport& http_;
+};
+
+}  // namespace
+
+std::string SlackEscape(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    if (c == '&') {
+      out += "&amp;";
+    } else if (c == '<') {
+      out += "&lt;";
+    } else if (c == '>') {
+      out += "&gt;";
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+json SlackBlocks(const Message& m) {
+  json blocks = json::array();
+  std::string title = SlackEscape(Title(m));
+  if (AudienceOf(m.event) == Audience::kSecurity) title = ":rotating_light: " + title;
+  json section = {{"type", "section"}, {"text", Mrkdwn("*" + OneLine(title, 2900) + "*")}};
+  json fields = json::array();
+  for (const auto& [label, value] : Facts(m)) {
+    if (fields.size() == 10) break;  // Slack's limit per section
+    fields.push_back(Mrkdwn("*" + label + "*\n" + SlackEscape(OneLine(value, 1900))));
+  }
+  if (!fields.empty()) section["fields"] = std::move(fields);
+  blocks.push_back(std::move(section));
+
+  json elements = json::array();
+  if (AwaitsApproval(m.event) && !m.request.id.empty()) {
+    elements.push_back({{"type", "button"},
+                        {"action_id", std::string(kSlackApproveAction)},
+                        {"text", PlainText("Approve", 75)},
+                        {"style", "primary"},
+                        {"value", m.request.id}});
+    elements.push_back({{"type", "button"},
+                        {"action_id", std::string(kSlackDenyAction)},
+                        {"text", PlainText("Deny", 75)},
+                        {"style", "danger"},
+                        {"value", m.request.id},
+                        {"confirm",
+                         {{"title", PlainText("Deny this request?", 100)},
+                          {"text", PlainText(Title(m), 300)},
+                          {"confirm", PlainText("Deny", 30)},
+                          {"deny", PlainText("Keep it", 30)}}}});
+  }
+  std::string link = RequestLink(m);
+  if (!link.empty()) {
+    elements.push_back({{"type", "button"},
+                        {"action_id", "jit_open"},
+                        {"text", PlainText("Open in jit", 75)},
+                        {"url", link}});
+  }
+  if (!elements.empty()) {
+    blocks.push_back({{"type", "actions"},
+                      {"block_id", "jit_actions_" + m.request.id},
+                      {"elements", std::move(elements)}});
+  }
+  blocks.push_back({{"type", "context"},
+                    {"elements", json::array({Mrkdwn("jit · " + std::string(EventName(m.event)) +
+                                                     " · " + FormatRfc3339(m.at))})}});
+  return {{"text", Title(m)}, {"blocks", std::move(blocks)}};
+}
+
+std::unique_ptr<Channel> NewSlackChannel(ChannelSettings settings, std::string webhook_url,
+                                         aws::HttpTransport& http) {
+  return std::make_unique<SlackChannel>(std::move(settings), std::move(webhook_url), http);
+}
+
+std::string SlackSignature(std::string_view signing_secret, std::string_view timestamp,
+                           std::string_view body) {
+  std::string base = "v0:" + std::string(timestamp) + ":" + std::string(body);
+  return "v0=" + Hex(aws::HmacSha256(signing_secret, base));
+}
+
+Status VerifySlackSignature(std::string_view signing_secret, std::string_view timestamp,
+                            std::string_view signature, std::string_view body, Time now,
+                            Duration max_age) {
+  if (timestamp.empty() || signature.empty()) {
+    return UnauthenticatedError(
+        "the request has no X-Slack-Request-Timestamp or X-Slack-Signature header");
+  }
+  std::int64_t ts = 0;
+  auto [ptr, ec] = std::from_chars(timestamp.data(), timestamp.data() + timestamp.size(), ts);
+  if (ec != std::errc() || ptr != timestamp.data() + timestamp.size() || timestamp.size() > 12) {
+    return UnauthenticatedError("X-Slack-Request-Timestamp is not a unix time");
+  }
+  std::int64_t now_s =
+      std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+  std::int64_t age = now_s - ts;
+  if (age < 0) age = -age;
+  if (age > std::chrono::duration_cast<std::chrono::seconds>(max_age).count()) {
+    return UnauthenticatedError(
+        "X-Slack-Request-Timestamp is more than 5 minutes away from now (an old or replayed "
+        "request)");
+  }
+  if (!ConstantTimeEquals(signature, SlackSignature(signing_secret, timestamp, body))) {
+    return UnauthenticatedError("X-Slack-Signature does not match the signing secret");
+  }
+  return OkStatus();
+}
+
+Result<SlackAction> ParseSlackAction(std::string_view form_body) {
+  std::optional<std::string> payload;
+  std::string_view rest = form_body;
+  while (!rest.empty()) {
+    std::size_t amp = rest.find('&');
+    std::string_view part = rest.substr(0, amp);
+    rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
+    if (part.rfind("payload=", 0) != 0) continue;
+    if (payload) return InvalidArgumentError("the body has more than one payload");
+    payload = FormDecode(part.substr(8));
+    if (!payload) return InvalidArgumentError("the payload is not form-encoded");
+  }
+  if (!payload) return InvalidArgumentError("the body has no payload= field");
+  json p = json::parse(*payload, nullptr, /*allow_exceptions=*/false);
+  if (p.is_discarded() || !p.is_object()) {
+    return InvalidArgumentError("the payload is not a JSON object");
+  }
+  if (Str(p, "type") != "block_actions") {
+    return InvalidArgumentError("only block_actions payloads are handled, not '" +
+                                OneLine(Str(p, "type"), 40) + "'");
+  }
+  SlackAction a;
+  auto user = p.find("user");
+  if (user == p.end() || !user->is_object() || Str(*user, "id").empty()) {
+    return InvalidArgumentError("the payload names no user");
+  }
+  a.user_id = Str(*user, "id");
+  a.user_name = Str(*user, "username");
+  if (a.user_name.empty()) a.user_name = Str(*user, "name");
+  auto team = p.find("team");
+  if (team != p.end() && team->is_object()) a.team_id = Str(*team, "id");
+  if (a.team_id.empty()) a.team_id = Str(*user, "team_id");
+  a.response_url = Str(p, "response_url");
+  auto actions = p.find("actions");
+  if (actions == p.end() || !actions->is_array() || actions->empty()) {
+    return InvalidArgumentError("the payload has no action");
+  }
+  const json& action = (*actions)[0];
+  a.action_id = Str(action, "action_id");
+  a.request_id = Str(action, "value");
+  if (a.action_id.empty()) return InvalidArgumentError("the action has no action_id");
+  return a;
+}
+
+json SlackEphemeral(std::string_view text) {
+  return {
+      {"response_type", "ephemeral"}, {"replace_original", false}, {"text", OneLine(text, 2000)}};
+}
+
+Result<std::vector<SlackApp>> SlackAppsFromConfig(const policy::Config& config) {
+  std::vector<SlackApp> apps;
+  for (const policy::NotifyChannelConfig& c : config.notify) {
+    if (c.type != "slack" || c.signing_secret_file.empty()) continue;
+    SlackApp app;
+    app.channel = c.name;
+    JIT_ASSIGN_OR_RETURN(app.signing_secret,
+                         ReadSecretFile(c.signing_secret_file, "slack " + c.name));
+    if (!c.bot_token_file.empty()) {
+      JIT_ASSIGN_OR_RETURN(app.bot_token, ReadSecretFile(c.bot_token_file, "slack " + c.name));
+    }
+    app.api_url = c.api_url;
+    while (!app.api_url.empty() && app.api_url.back() == '/') app.api_url.pop_back();
+    app.team_id = c.team_id;
+    apps.push_back(std::move(app));
+  }
+  return apps;
+}
+
+SlackWebApi::SlackWebApi(std::string api_url, std::string bot_token, aws::HttpTransport& http,
+                         Clock& clock, Duration ttl)
+    : api_url_(std::move(api_url)),
+      bot_token_(std::move(bot_token)),
+      http_(http),
+      clock_(clock),
+      ttl_(ttl) {}
+
+Result<std::string> SlackWebApi::UserEmail(const std::string& user_id) {
+  bool plain = !user_id.empty() && user_id.size() <= 32 &&
+               std::all_of(user_id.begin(), user_id.end(), [](char c) {
+                 return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+               });
+  if (!plain) return InvalidArgumentError("'" + OneLine(user_id, 40) + "' is not a Slack user id");
+  MonoTime now = clock_.MonoNow();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = cache_.find(user_id);
+    if (it != cache_.end() && now - it->second.at < ttl_) return it->second.email;
+  }
+  if (bot_token_.empty()) {
+    return FailedPreconditionError("no bot_token_file: cannot ask Slack for the user's e-mail");
+  }
+  aws::HttpCall call{.method = "GET",
+                     .url = api_url_ + "/users.info?user=" + user_id,
+                     .headers = {{"Authorization", "Bearer " + bot_token_}},
+                     .connect_timeout = Duration(2000),
+                     .total_timeout = Duration(2500)};
+  Result<aws::HttpResponse> r = http_.Send(call);
+  Status outcome = HttpOutcome("slack users.info", r);
+  if (!outcome.ok()) return outcome;
+  json j = json::parse(r->body, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) {
+    return UnavailableError("slack users.info: the answer is not JSON");
+  }
+  if (!j.value("ok", false)) {
+    std::string error = Str(j, "error");
+    if (error == "user_not_found" || error == "users_not_found") {
+      return NotFoundError("Slack knows no user " + user_id);
+    }
+    if (error == "ratelimited") return UnavailableError("slack users.info: rate limited");
+    return PermissionDeniedError("slack users.info refused: " + OneLine(error, 80));
+  }
+  std::string email;
+  if (auto user = j.find("user"); user != j.end() && user->is_object()) {
+    if (auto profile = user->find("profile"); profile != user->end())
+      email = Str(*profile, "email");
+  }
+  if (email.empty()) {
+    return NotFoundError("Slack shows no e-mail for user " + user_id +
+                         " (the app needs the users:read.email scope)");
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  if (cache_.size() > 10000) cache_.clear();
+  cache_[user_id] = Cached{email, now};
+  return email;
+}
+
+}  // namespace jit::notify

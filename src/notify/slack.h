@@ -1,0 +1,102 @@
+#pragma once
+// Slack: Block Kit messages through an incoming webhook, and the pieces of the interactions
+// endpoint (POST /v1/slack/interactions, src/api/slack.h) that know Slack: the signing-secret
+// check, the payload parser and the Web API look-up of a user's e-mail.
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "aws/http.h"
+#include "core/clock.h"
+#include "notify/channel_base.h"
+
+namespace jit::notify {
+
+// action_id of the buttons on requests that await approval; their value is the request id.
+inline constexpr std::string_view kSlackApproveAction = "jit_approve";
+inline constexpr std::string_view kSlackDenyAction = "jit_deny";
+
+// The incoming-webhook body: {"text": Title (the notification's fallback), "blocks": [...]}: a
+// section with the title and fields, then, for requests awaiting approval (request.created,
+// request.reminder), an actions block with Approve (primary) and Deny (danger, with a
+// confirmation) buttons whose value is the request id, and an "Open in jit" link button when
+// there is a public URL; a context line with the event name and time last. Request fields are
+// escaped for mrkdwn (&, <, >) so they cannot form links or mentions.
+nlohmann::json SlackBlocks(const Message& m);
+
+// `s` escaped for Slack mrkdwn: & < > become &amp; &lt; &gt;.
+std::string SlackEscape(std::string_view s);
+
+// A Slack incoming-webhook channel.
+std::unique_ptr<Channel> NewSlackChannel(ChannelSettings settings, std::string webhook_url,
+                                         aws::HttpTransport& http);
+
+// Checks Slack's request signature: `signature` must be "v0=" + hex HMAC-SHA256(secret,
+// "v0:<timestamp>:<body>") (compared in constant time) and `timestamp` (unix seconds) at most
+// `max_age` from `now` either way. Unauthenticated saying which part failed.
+Status VerifySlackSignature(std::string_view signing_secret, std::string_view timestamp,
+                            std::string_view signature, std::string_view body, Time now,
+                            Duration max_age = std::chrono::minutes(5));
+// The X-Slack-Signature a request with this timestamp and body would carry (tests, tools).
+std::string SlackSignature(std::string_view signing_secret, std::string_view timestamp,
+                           std::string_view body);
+
+// One button press, from the form-encoded `payload=<JSON>` body Slack posts.
+struct SlackAction {
+  std::string team_id;
+  std::string user_id;    // Slack user id (U...)
+  std::string user_name;  // Slack handle, for messages only
+  std::string action_id;  // kSlackApproveAction or kSlackDenyAction
+  std::string request_id;
+  std::string response_url;  // where Slack takes follow-up messages (may be empty)
+};
+// InvalidArgument for a body that is not `payload=<JSON object>`, a type other than
+// block_actions, or a missing user or action; the message is safe to show.
+Result<SlackAction> ParseSlackAction(std::string_view form_body);
+
+// {"response_type": "ephemeral", "replace_original": false, "text": text}.
+nlohmann::json SlackEphemeral(std::string_view text);
+
+// One Slack app of the config (a slack channel with signing_secret_file): what the interactions
+// endpoint needs to accept its button presses.
+struct SlackApp {
+  std::string channel;  // the channel's name
+  std::string signing_secret;
+  std::string bot_token;
+  std::string api_url = "https://slack.com/api";
+  std::string team_id;  // empty: any workspace
+};
+// The slack channels of the config that have a signing secret, with their files read.
+// InvalidArgument naming the channel when a file cannot be read or is empty.
+Result<std::vector<SlackApp>> SlackAppsFromConfig(const policy::Config& config);
+
+// Slack's Web API, for users.info. Thread-safe; answers are cached for `ttl`.
+class SlackWebApi {
+ public:
+  SlackWebApi(std::string api_url, std::string bot_token, aws::HttpTransport& http, Clock& clock,
+              Duration ttl = std::chrono::minutes(5));
+  // The e-mail of a Slack user (users.info, user.profile.email; needs the users:read.email
+  // scope). NotFound when Slack knows no such user or shows no e-mail for it; PermissionDenied
+  // when Slack refuses the token; Unavailable for network errors, 429 and 5xx.
+  Result<std::string> UserEmail(const std::string& user_id);
+
+ private:
+  const std::string api_url_;
+  const std::string bot_token_;
+  aws::HttpTransport& http_;
+  Clock& clock_;
+  const Duration ttl_;
+  std::mutex mu_;
+  struct Cached {
+    std::string email;
+    MonoTime at;
+  };
+  std::map<std::string, Cached> cache_;  // GUARDED_BY(mu_)
+};
+
+}  // namespace jit::notify

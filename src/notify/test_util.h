@@ -1,0 +1,43 @@
+#pragma once
+// Shared by the notify tests only.
+
+#include <string>
+
+#include "core/clock.h"
+#include "notify/notify.h"
+
+namespace jit::notify::testing {
+
+// A pending prod/Admin request by alice, as the workflow would hand it over.
+inline store::Request SampleRequest(Time now) {
+  store::Request r;
+  r.id = "req_01JD3Q8W5C2M7X9K4T6B1N0R8P";
+  r.requester = "alice";
+  r.principal_id = "a1b2c3d4-0000-4000-8000-000000000001";
+  r.account_id = "222222222222";
+  r.account_name = "prod";
+  r.permission_set_name = "Admin";
+  r.permission_set_arn = "arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-2222222222222222";
+  r.duration_seconds = 3600;
+  r.reason = "rotate keys";
+  r.ticket = "INC-42";
+  r.rule = "prod-admin";
+  r.approvals_required = 1;
+  r.approver_groups = {"approvers"};
+  r.state = store::RequestState::kPending;
+  r.created_at = now;
+  r.approval_deadline = now + std::chrono::minutes(15);
+  return r;
+}
+
+inline Message SampleMessage(Event e, Time now) {
+  Message m;
+  m.event = e;
+  m.request = SampleRequest(now);
+  m.at = now;
+  m.actor = e == Event::kRequestCreated ? "alice" : "bob";
+  m.public_url = "https://jit.example.com/";
+  return m;
+}
+
+}  // namespace jit::notify::testing
