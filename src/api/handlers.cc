@@ -297,11 +297,23 @@ std::string PathForLog(std::string_view target) {
 }
 
 ApiHandler::ApiHandler(workflow::Workflow& workflow, auth::Authenticator& authenticator,
-                       policy::ConfigHolder& config, std::function<Status()> readiness)
+                       policy::ConfigHolder& config, std::function<Status()> readiness,
+                       const CookieSessions* sessions)
     : workflow_(workflow),
       authenticator_(authenticator),
       config_(config),
-      readiness_(std::move(readiness)) {}
+      readiness_(std::move(readiness)),
+      sessions_(sessions) {}
+
+Result<policy::Identity> ApiHandler::Authenticate(const ApiRequest& request) const {
+  // A bearer token wins over a cookie: a browser never adds one to a cross-site request.
+  if (request.authorization.empty() && sessions_ != nullptr) {
+    if (std::optional<Result<policy::Identity>> who = sessions_->Authenticate(request)) {
+      return *std::move(who);
+    }
+  }
+  return authenticator_.Authenticate(BearerToken(request.authorization));
+}
 
 ApiResponse ApiHandler::Handle(const ApiRequest& request) {
   try {
@@ -341,13 +353,13 @@ ApiResponse ApiHandler::HandleUnchecked(const ApiRequest& request) {
   }
 
   // Everything under /v1 needs a caller.
-  Result<policy::Identity> authenticated =
-      authenticator_.Authenticate(BearerToken(request.authorization));
+  Result<policy::Identity> authenticated = Authenticate(request);
   if (!authenticated.has_value()) {
     Status s = authenticated.error();
-    ApiResponse r = s.code() == StatusCode::kUnauthenticated
-                        ? Error(401, "unauthenticated", s.message())
-                        : FromStatus(s);
+    ApiResponse r =
+        s.code() == StatusCode::kUnauthenticated    ? Error(401, "unauthenticated", s.message())
+        : s.code() == StatusCode::kPermissionDenied ? Error(403, "csrf_failed", s.message())
+                                                    : FromStatus(s);
     if (r.status == 401) r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"jit\"");
     return r;
   }

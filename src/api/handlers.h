@@ -3,6 +3,7 @@
 // that they can be driven without sockets. Nothing here knows about Beast.
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -20,15 +21,32 @@ struct ApiRequest {
   std::string target;         // path and query as received, e.g. "/v1/requests?state=pending"
   std::string authorization;  // the Authorization header's value; empty when absent
   std::string body;
+  // Headers the web UI reads (api/ui.h); empty when absent.
+  std::string cookie;         // Cookie
+  std::string csrf_token;     // X-CSRF-Token
+  std::string if_none_match;  // If-None-Match
+  std::string content_type;   // Content-Type
 };
 
 // What to answer.
 struct ApiResponse {
   int status = 200;
-  std::string body;  // JSON text
-  // Extra headers (WWW-Authenticate, Allow); Content-Type is always application/json.
+  std::string body;  // JSON text (or the web UI's files and pages)
+  std::string content_type = "application/json";
+  // Extra headers (WWW-Authenticate, Allow, Set-Cookie, ...); a name may repeat. A
+  // Cache-Control here replaces the default "no-store".
   std::vector<std::pair<std::string, std::string>> headers;
   std::string user;  // who called, for the log line; empty when not authenticated
+};
+
+// The web UI's sessions (api/ui.h), as the API sees them: another way to say who is calling.
+class CookieSessions {
+ public:
+  virtual ~CookieSessions() = default;
+  // nullopt when `request` carries no session cookie. Otherwise who the cookie says, or
+  // Unauthenticated for a bad or expired one, or PermissionDenied when a state-changing
+  // method lacks the session's CSRF token (X-CSRF-Token). Thread-safe.
+  virtual std::optional<Result<policy::Identity>> Authenticate(const ApiRequest& request) const = 0;
 };
 
 // Routes requests to the workflow, the authenticator and the config. Thread-safe; Handle may
@@ -37,18 +55,26 @@ struct ApiResponse {
 class ApiHandler {
  public:
   // All references must outlive the handler. `readiness` decides GET /readyz (empty: ready).
+  // `sessions` (may be null: bearer tokens only) lets web UI sessions call /v1: a request
+  // without an Authorization header is authenticated by its session cookie, through exactly
+  // the same checks afterwards.
   ApiHandler(workflow::Workflow& workflow, auth::Authenticator& authenticator,
-             policy::ConfigHolder& config, std::function<Status()> readiness);
+             policy::ConfigHolder& config, std::function<Status()> readiness,
+             const CookieSessions* sessions = nullptr);
 
   ApiResponse Handle(const ApiRequest& request);
 
  private:
   ApiResponse HandleUnchecked(const ApiRequest& request);
+  // The caller: by bearer token when the request has an Authorization header, else by session
+  // cookie when there is one.
+  Result<policy::Identity> Authenticate(const ApiRequest& request) const;
 
   workflow::Workflow& workflow_;
   auth::Authenticator& authenticator_;
   policy::ConfigHolder& config_;
   std::function<Status()> readiness_;
+  const CookieSessions* sessions_;
 };
 
 // The path of a request target without its query, cut to a length fit for a log line.

@@ -115,7 +115,9 @@ json CatalogEntryToJson(const policy::CatalogEntry& e) {
       {"approval", approval},
       {"approvals_required", e.approvals_required},
       {"reason_required", e.reason_required},
+      {"reason_min_length", e.reason_min_length},
       {"ticket_pattern", StringOrNull(e.ticket_pattern)},
+      {"hours", StringOrNull(e.hours)},
   };
 }
 

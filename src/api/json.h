@@ -31,7 +31,8 @@ nlohmann::json AuditEventToJson(const store::AuditEvent& e);
 
 // One catalog item: {account {id, name, tags}, permission_set {name, arn}, rule, max_duration,
 // max_duration_seconds, min_duration_seconds, approval ("auto", "approvers" or "break_glass"),
-// approvals_required, reason_required, ticket_pattern (null when none)}.
+// approvals_required, reason_required, reason_min_length, ticket_pattern (null when none),
+// hours (when the rule may be used, like "mon-fri 08:00-18:00 Europe/Berlin"; null: any time)}.
 nlohmann::json CatalogEntryToJson(const policy::CatalogEntry& e);
 
 // {"error": {"code": code, "message": message}}.

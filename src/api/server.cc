@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <boost/asio/dispatch.hpp>
@@ -22,6 +23,7 @@
 
 #include "api/handlers.h"
 #include "api/json.h"
+#include "api/ui.h"
 #include "core/ids.h"
 
 namespace jit::api {
@@ -90,6 +92,7 @@ struct Context {
   HttpServerOptions options;
   ApiHandler handler;
   Clock& clock;
+  Ui* ui = nullptr;  // the web UI; null: the API alone
   asio::thread_pool* pool = nullptr;
 };
 
@@ -168,8 +171,15 @@ class Session : public std::enable_shared_from_this<Session> {
       api_req.method = std::string(req.method_string());
       api_req.target = std::string(req.target());
       api_req.authorization = std::string(req[http::field::authorization]);
+      api_req.cookie = std::string(req[http::field::cookie]);
+      api_req.csrf_token = std::string(req["X-CSRF-Token"]);
+      api_req.if_none_match = std::string(req[http::field::if_none_match]);
+      api_req.content_type = std::string(req[http::field::content_type]);
       api_req.body = std::move(req.body());
-      ApiResponse r = self->ctx_.handler.Handle(api_req);
+      Ui* ui = self->ctx_.ui;
+      ApiResponse r = ui != nullptr && Ui::Owns(api_req.target)
+                          ? ui->Handle(api_req)
+                          : self->ctx_.handler.Handle(api_req);
       std::string request_id(req[kRequestIdHeader]);
       asio::post(self->stream_.get_executor(),
                  [self, r = std::move(r), method = std::move(api_req.method),
@@ -195,12 +205,18 @@ class Session : public std::enable_shared_from_this<Session> {
     res_.emplace();
     res_->version(version);
     res_->result(static_cast<http::status>(r.status));
-    res_->set(http::field::content_type, "application/json");
-    res_->set(http::field::cache_control, "no-store");
+    const bool json = r.content_type == "application/json";
+    if (r.status != 304) res_->set(http::field::content_type, r.content_type);
+    bool cache_given = std::any_of(r.headers.begin(), r.headers.end(), [](const auto& h) {
+      return beast::iequals(h.first, "Cache-Control");
+    });
+    if (!cache_given) res_->set(http::field::cache_control, "no-store");
+    res_->set("X-Content-Type-Options", "nosniff");
     res_->set(kRequestIdHeader, request_id);
-    for (const auto& [name, value] : r.headers) res_->set(name, value);
+    // insert, not set: Set-Cookie may repeat.
+    for (const auto& [name, value] : r.headers) res_->insert(name, value);
     res_->body() = std::move(r.body);
-    res_->body().push_back('\n');
+    if (json) res_->body().push_back('\n');
     res_->keep_alive(keep_alive);
     res_->prepare_payload();
 
@@ -265,9 +281,9 @@ Status HttpServerOptions::Validate() const {
 class HttpServer::Impl {
  public:
   Impl(HttpServerOptions options, workflow::Workflow& workflow, auth::Authenticator& authenticator,
-       policy::ConfigHolder& config, std::function<Status()> readiness, Clock& clock)
-      : ctx_{std::move(options), ApiHandler(workflow, authenticator, config, std::move(readiness)),
-             clock} {}
+       policy::ConfigHolder& config, std::function<Status()> readiness, Clock& clock, Ui* ui)
+      : ctx_{std::move(options),
+             ApiHandler(workflow, authenticator, config, std::move(readiness), ui), clock, ui} {}
 
   ~Impl() { Stop(); }
 
@@ -370,9 +386,9 @@ class HttpServer::Impl {
 
 HttpServer::HttpServer(HttpServerOptions options, workflow::Workflow& workflow,
                        auth::Authenticator& authenticator, policy::ConfigHolder& config,
-                       std::function<Status()> readiness, Clock& clock)
+                       std::function<Status()> readiness, Clock& clock, Ui* ui)
     : impl_(std::make_unique<Impl>(std::move(options), workflow, authenticator, config,
-                                   std::move(readiness), clock)) {}
+                                   std::move(readiness), clock, ui)) {}
 
 HttpServer::~HttpServer() = default;
 
