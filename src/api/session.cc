@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include <array>
 #include <charconv>
 #include <chrono>
 #include <fstream>
@@ -48,19 +49,19 @@ CookieSigner CookieSigner::WithRandomKey() {
 std::string CookieSigner::Mac(std::string_view purpose, std::string_view data) const {
   // A key per purpose (HMAC of the master key over the purpose's name), so that a value made
   // for one purpose never verifies as another.
-  unsigned char sub[EVP_MAX_MD_SIZE];
+  std::array<unsigned char, EVP_MAX_MD_SIZE> sub{};
   unsigned int sub_len = 0;
   std::string label = "jit-ui/" + std::string(purpose);
   // HMAC failing (out of memory) leaves no safe way on: fail closed.
   JIT_CHECK(HMAC(EVP_sha256(), key_.data(), static_cast<int>(key_.size()),
-                 reinterpret_cast<const unsigned char*>(label.data()), label.size(), sub,
+                 reinterpret_cast<const unsigned char*>(label.data()), label.size(), sub.data(),
                  &sub_len) != nullptr);
-  unsigned char mac[EVP_MAX_MD_SIZE];
+  std::array<unsigned char, EVP_MAX_MD_SIZE> mac{};
   unsigned int mac_len = 0;
-  JIT_CHECK(HMAC(EVP_sha256(), sub, static_cast<int>(sub_len),
-                 reinterpret_cast<const unsigned char*>(data.data()), data.size(), mac,
+  JIT_CHECK(HMAC(EVP_sha256(), sub.data(), static_cast<int>(sub_len),
+                 reinterpret_cast<const unsigned char*>(data.data()), data.size(), mac.data(),
                  &mac_len) != nullptr);
-  return std::string(reinterpret_cast<const char*>(mac), mac_len);
+  return {reinterpret_cast<const char*>(mac.data()), mac_len};
 }
 
 std::string CookieSigner::Seal(std::string_view purpose, std::string_view payload,
@@ -78,7 +79,7 @@ Result<std::string> CookieSigner::Open(std::string_view purpose, std::string_vie
 
 Result<std::string> CookieSigner::OpenWithExpiry(std::string_view purpose, std::string_view sealed,
                                                  Time now, Time* expires) const {
-  if (sealed.size() > 8 * 1024) return Invalid();
+  if (sealed.size() > std::size_t{8} * 1024) return Invalid();
   // "v1" "." exp "." payload "." mac
   std::size_t first = sealed.find('.');
   std::size_t second = first == std::string_view::npos ? first : sealed.find('.', first + 1);

@@ -369,7 +369,7 @@ ApiResponse Ui::DevSignIn(const ApiRequest& request) {
   if (username == body->end() || !username->is_string() || body->size() != 1) {
     return JsonError(400, "bad_request", "the body must be {\"username\": NAME}");
   }
-  const std::string& name = username->get_ref<const std::string&>();
+  const auto& name = username->get_ref<const std::string&>();
   for (const auth::DevUser& u : options_.dev_users) {
     if (u.username != name) continue;
     policy::Identity who{u.username, u.groups, u.principal_id};

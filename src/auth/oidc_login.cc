@@ -20,7 +20,7 @@ namespace {
 using nlohmann::json;
 
 // Documents and token answers larger than this are refused.
-constexpr std::size_t kMaxAnswerBytes = 256 * 1024;
+constexpr std::size_t kMaxAnswerBytes = std::size_t{256} * 1024;
 
 bool IsUnreserved(char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
@@ -46,7 +46,7 @@ bool ListAbsentOrHas(const json& j, const char* name, std::string_view want, boo
 }
 
 std::string Base64(std::string_view in) {
-  static constexpr char kAlphabet[] =
+  static constexpr std::string_view kAlphabet =
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   std::string out;
   std::size_t i = 0;
@@ -113,7 +113,7 @@ std::string PkceChallengeS256(std::string_view verifier) {
 }
 
 std::string FormEncode(std::string_view s) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
+  static constexpr std::string_view kHex = "0123456789ABCDEF";
   std::string out;
   out.reserve(s.size());
   for (char c : s) {

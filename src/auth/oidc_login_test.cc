@@ -104,7 +104,7 @@ TEST(ParseDiscovery, ReadsTheEndpoints) {
 }
 
 TEST(ParseDiscovery, RefusesWhatWouldWeakenTheFlow) {
-  auto with = [](const char* key, json value) {
+  auto with = [](const char* key, const json& value) {
     json d = Discovery();
     if (value.is_null()) {
       d.erase(key);
