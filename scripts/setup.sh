@@ -14,6 +14,7 @@ packages=(
   curl python3 procps tzdata
   libpq-dev postgresql
   python3-aiosmtpd openssl
+  chromium fonts-dejavu-core
 )
 
 missing=()
@@ -51,10 +52,8 @@ else
   echo "setup: all packages present"
 fi
 
-# Node.js and the official AWS SDK for JavaScript v3, for the SDK conformance suite in
-# tests/sdk (it drives `jit emulator` with @aws-sdk/client-sso-admin and client-identitystore).
-# npm runs only when tests/sdk/package.json changed since the last successful install, so a
-# re-run is fast and needs no network.
+# Node.js, for the SDK conformance suite in tests/sdk (it drives `jit emulator` with
+# @aws-sdk/client-sso-admin and client-identitystore) and the browser tests in tests/ui.
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   echo "setup: installing nodejs npm"
   sudo_cmd=""
@@ -64,18 +63,28 @@ if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   $sudo_cmd apt-get install -y -qq --no-install-recommends nodejs npm
 fi
 
-sdk_dir="$(cd "$(dirname "$0")/.." && pwd)/tests/sdk"
-sdk_marker="$sdk_dir/node_modules/.installed"
-if [ ! -d "$sdk_dir/node_modules" ] || [ ! -f "$sdk_marker" ] \
-   || [ "$sdk_dir/package.json" -nt "$sdk_marker" ]; then
-  echo "setup: installing the AWS SDK for JavaScript into tests/sdk/node_modules"
-  # Output is filtered so that no registry address ends up in a log.
-  if ! (cd "$sdk_dir" && npm install --no-audit --no-fund --loglevel=error 2>&1) \
-       | sed -E 's#[a-zA-Z][a-zA-Z0-9+.-]*://[^[:space:]]*#<url>#g'; then
-    echo "setup: npm install in tests/sdk failed" >&2
-    exit 1
+# npm packages of the JavaScript test suites: the AWS SDK for JavaScript v3 (tests/sdk) and
+# playwright-core with oidc-provider for the browser tests (tests/ui, driving Debian's
+# Chromium; no browser is downloaded). npm runs only when a package.json changed since its
+# last successful install, so a re-run is fast and needs no network.
+npm_install() {
+  local dir="$1" what="$2"
+  local marker="$dir/node_modules/.installed"
+  if [ ! -d "$dir/node_modules" ] || [ ! -f "$marker" ] || [ "$dir/package.json" -nt "$marker" ]; then
+    echo "setup: installing $what into ${dir#"$root"/}/node_modules"
+    # Output is filtered so that no registry address ends up in a log.
+    if ! (cd "$dir" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 \
+          npm install --no-audit --no-fund --loglevel=error 2>&1) \
+         | sed -E 's#[a-zA-Z][a-zA-Z0-9+.-]*://[^[:space:]]*#<url>#g'; then
+      echo "setup: npm install in ${dir#"$root"/} failed" >&2
+      exit 1
+    fi
+    touch "$marker"
+  else
+    echo "setup: ${dir#"$root"/}/node_modules up to date"
   fi
-  touch "$sdk_marker"
-else
-  echo "setup: tests/sdk/node_modules up to date"
-fi
+}
+
+root="$(cd "$(dirname "$0")/.." && pwd)"
+npm_install "$root/tests/sdk" "the AWS SDK for JavaScript"
+npm_install "$root/tests/ui" "playwright-core and oidc-provider"

@@ -12,17 +12,23 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <random>
+#include <sstream>
 #include <string>
 
 #include "api/server.h"
+#include "api/session.h"
 #include "api/slack.h"
+#include "api/ui.h"
 #include "audit/checkpoint.h"
 #include "audit/trail.h"
 #include "auth/auth.h"
 #include "auth/jwt.h"
+#include "auth/oidc_login.h"
 #include "aws/call_health.h"
 #include "aws/credentials.h"
 #include "aws/http.h"
@@ -240,10 +246,81 @@ Result<std::vector<std::string>> CheckAws(const policy::Config& config) {
   return AwsWarnings(*ic->provider, config);
 }
 
+// The web UI with what it stands on; members are destroyed in reverse order, the UI first.
+struct WebUi {
+  std::unique_ptr<aws::HttpTransport> http;  // for the OIDC sign-in
+  std::unique_ptr<auth::OidcLogin> oidc;     // null without auth.oidc
+  std::unique_ptr<api::Ui> ui;
+};
+
+// The file's text less trailing newlines; NotFound when unreadable, InvalidArgument if empty.
+Result<std::string> ReadSecretFile(const std::string& path, const std::string& what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return NotFoundError("cannot read " + what + " " + path);
+  std::ostringstream text;
+  text << in.rdbuf();
+  std::string secret = text.str();
+  while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
+  if (secret.empty()) return InvalidArgumentError(what + " " + path + " is empty");
+  return secret;
+}
+
+// Sessions signed with ui.session_key_file (every replica must have the same) or, without
+// one, a key of this process; the OIDC sign-in when auth.oidc is set; the dev users in dev
+// mode.
+Result<std::unique_ptr<WebUi>> BuildWebUi(const policy::Config& config,
+                                          std::vector<auth::DevUser> dev_users, Clock& clock) {
+  auto w = std::make_unique<WebUi>();
+  std::optional<api::CookieSigner> signer;
+  if (!config.ui.session_key_file.empty()) {
+    Result<std::string> key = api::ReadSessionKeyFile(config.ui.session_key_file);
+    if (!key.has_value()) {
+      return Status(key.error().code(), "ui.session_key_file: " + key.error().message());
+    }
+    Result<api::CookieSigner> made = api::CookieSigner::Create(*key);
+    if (!made.has_value()) return made.error();
+    signer.emplace(*std::move(made));
+  } else {
+    signer.emplace(api::CookieSigner::WithRandomKey());
+    if (dev_users.empty()) {
+      spdlog::warn(
+          "ui: no ui.session_key_file: web UI sessions end when this process stops and are not "
+          "shared with other replicas");
+    }
+  }
+  if (const policy::OidcConfig& oidc = config.oidc; !oidc.Empty()) {
+    w->http = aws::NewCurlTransport();
+    auth::OidcSettings verify = auth::OidcSettingsFromConfig(oidc);
+    verify.audience = oidc.LoginClientId();  // an id_token is for the UI's client
+    auto verifier = auth::NewOidcAuthenticator(verify, *w->http, clock);
+    if (!verifier.has_value()) {
+      return Status(verifier.error().code(), "auth.oidc: " + verifier.error().message());
+    }
+    auth::OidcLoginSettings login;
+    login.issuer = oidc.issuer;
+    login.client_id = oidc.LoginClientId();
+    login.scopes = oidc.scopes;
+    if (!oidc.client_secret_file.empty()) {
+      JIT_ASSIGN_OR_RETURN(login.client_secret,
+                           ReadSecretFile(oidc.client_secret_file, "auth.oidc.client_secret_file"));
+    }
+    JIT_RETURN_IF_ERROR(login.Validate());
+    w->oidc = std::make_unique<auth::OidcLogin>(std::move(login), std::move(verifier).value(),
+                                                *w->http, clock);
+  }
+  api::UiOptions options;
+  options.dev_users = std::move(dev_users);
+  options.session_lifetime = config.ui.session_lifetime;
+  options.public_url = config.server.public_url;
+  w->ui = std::make_unique<api::Ui>(std::move(options), *std::move(signer), w->oidc.get(), clock);
+  return w;
+}
+
 void PrintDevBanner(const std::string& url, const std::filesystem::path& data,
                     const std::string& emulator_url) {
   std::string base = url;
   std::printf("jit dev server listening on %s\n", url.c_str());
+  std::printf("  web UI: %s/  (sign in as alice, bob or carol)\n", url.c_str());
   std::printf("  data: %s (SQLite)   Identity Center: emulator at %s\n",
               std::filesystem::absolute(data).string().c_str(), emulator_url.c_str());
   std::printf(
@@ -525,11 +602,14 @@ int Serve(const cli::ServeOptions& opts) {
                                                      *notify_http, clock);
     spdlog::info("Slack interactions accepted at /v1/slack/interactions");
   }
+  auto web_ui = BuildWebUi(*holder.Get(), auth_state.dev_users, clock);
+  if (!web_ui.has_value()) return Fail(web_ui.error().message());
 
   api::HttpServerOptions http;
   http.listen = listen;
   http.loopback_only = opts.dev;
   hooks.slack = slack.get();
+  hooks.ui = (*web_ui)->ui.get();
   aws::CallHealth* provider_health = identity_center->health.get();
   api::HttpServer server(
       http, flow, *authenticator, holder,
@@ -558,10 +638,19 @@ int Serve(const cli::ServeOptions& opts) {
 
   std::string host = listen.substr(0, listen.rfind(':'));
   std::string url = "http://" + host + ":" + std::to_string(server.port());
+  (*web_ui)->ui->SetListenUrl(url);
+  if (!policy::IsHttpsOrLoopbackHttpUrl((*web_ui)->ui->BaseUrl())) {
+    spdlog::warn(
+        "ui: {} is plain http beyond loopback: browsers drop the web UI's Secure cookies there "
+        "and the OIDC sign-in needs https; set server.public_url to the https address in front "
+        "of jit",
+        (*web_ui)->ui->BaseUrl());
+  }
   if (opts.dev) {
     PrintDevBanner(url, data, emu->url());
   } else {
     std::printf("jit server listening on %s\n", url.c_str());
+    std::printf("  web UI: %s/\n", (*web_ui)->ui->BaseUrl().c_str());
     std::fflush(stdout);
   }
   spdlog::info("ready on {}", url);

@@ -323,6 +323,16 @@ ApiHandler::ApiHandler(workflow::Workflow& workflow, auth::Authenticator& authen
       readiness_(std::move(readiness)),
       hooks_(std::move(hooks)) {}
 
+Result<policy::Identity> ApiHandler::Authenticate(const ApiRequest& request) const {
+  // A bearer token wins over a cookie: a browser never adds one to a cross-site request.
+  if (request.authorization.empty() && hooks_.sessions != nullptr) {
+    if (std::optional<Result<policy::Identity>> who = hooks_.sessions->Authenticate(request)) {
+      return *std::move(who);
+    }
+  }
+  return authenticator_.Authenticate(BearerToken(request.authorization));
+}
+
 ApiResponse ApiHandler::Handle(const ApiRequest& request) {
   try {
     return HandleUnchecked(request);
@@ -378,13 +388,13 @@ ApiResponse ApiHandler::HandleUnchecked(const ApiRequest& request) {
   }
 
   // Everything under /v1 needs a caller.
-  Result<policy::Identity> authenticated =
-      authenticator_.Authenticate(BearerToken(request.authorization));
+  Result<policy::Identity> authenticated = Authenticate(request);
   if (!authenticated.has_value()) {
     Status s = authenticated.error();
-    ApiResponse r = s.code() == StatusCode::kUnauthenticated
-                        ? Error(401, "unauthenticated", s.message())
-                        : FromStatus(s);
+    ApiResponse r =
+        s.code() == StatusCode::kUnauthenticated    ? Error(401, "unauthenticated", s.message())
+        : s.code() == StatusCode::kPermissionDenied ? Error(403, "csrf_failed", s.message())
+                                                    : FromStatus(s);
     if (r.status == 401) r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"jit\"");
     return r;
   }

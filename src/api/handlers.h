@@ -3,6 +3,7 @@
 // that they can be driven without sockets. Nothing here knows about Beast.
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -32,20 +33,38 @@ struct ApiRequest {
     }
     return "";
   }
+
+  // Headers the web UI reads (api/ui.h); empty when absent.
+  std::string cookie;         // Cookie
+  std::string csrf_token;     // X-CSRF-Token
+  std::string if_none_match;  // If-None-Match
+  std::string content_type;   // Content-Type
 };
 
 // What to answer.
 struct ApiResponse {
   int status = 200;
-  std::string body;  // JSON text unless content_type says otherwise
+  std::string body;  // JSON text (or the web UI's files and pages)
   std::string content_type = "application/json";
-  // Extra headers (WWW-Authenticate, Allow).
+  // Extra headers (WWW-Authenticate, Allow, Set-Cookie, ...); a name may repeat. A
+  // Cache-Control here replaces the default "no-store".
   std::vector<std::pair<std::string, std::string>> headers;
   std::string user;        // who called, for the log line; empty when not authenticated
   std::string request_id;  // the jit request the call was about, for the log line; may be empty
 };
 
+// The web UI's sessions (api/ui.h), as the API sees them: another way to say who is calling.
+class CookieSessions {
+ public:
+  virtual ~CookieSessions() = default;
+  // nullopt when `request` carries no session cookie. Otherwise who the cookie says, or
+  // Unauthenticated for a bad or expired one, or PermissionDenied when a state-changing
+  // method lacks the session's CSRF token (X-CSRF-Token). Thread-safe.
+  virtual std::optional<Result<policy::Identity>> Authenticate(const ApiRequest& request) const = 0;
+};
+
 class SlackInteractions;  // api/slack.h
+class Ui;                 // api/ui.h
 
 // Optional parts of the API that main wires in; an empty one turns its endpoint off.
 struct ApiHooks {
@@ -55,6 +74,10 @@ struct ApiHooks {
   std::function<Result<audit::TrailReport>()> verify_audit;
   // GET /metrics: the Prometheus text exposition.
   std::function<std::string()> metrics;
+  // The web UI (api/ui.h): the server hands it the paths it owns (/, /ui/...). Not owned.
+  Ui* ui = nullptr;
+  // Web UI sessions calling /v1 (null: bearer tokens only); HttpServer sets it to `ui`.
+  const CookieSessions* sessions = nullptr;
 };
 
 // Routes requests to the workflow, the authenticator and the config. Thread-safe; Handle may
@@ -63,6 +86,9 @@ struct ApiHooks {
 class ApiHandler {
  public:
   // All references must outlive the handler. `readiness` decides GET /readyz (empty: ready).
+  // `sessions` (may be null: bearer tokens only) lets web UI sessions call /v1: a request
+  // without an Authorization header is authenticated by its session cookie, through exactly
+  // the same checks afterwards.
   ApiHandler(workflow::Workflow& workflow, auth::Authenticator& authenticator,
              policy::ConfigHolder& config, std::function<Status()> readiness, ApiHooks hooks = {});
 
@@ -70,6 +96,9 @@ class ApiHandler {
 
  private:
   ApiResponse HandleUnchecked(const ApiRequest& request);
+  // The caller: by bearer token when the request has an Authorization header, else by session
+  // cookie when there is one.
+  Result<policy::Identity> Authenticate(const ApiRequest& request) const;
 
   workflow::Workflow& workflow_;
   auth::Authenticator& authenticator_;

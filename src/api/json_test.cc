@@ -139,6 +139,19 @@ TEST(CatalogEntryToJson, NamesTheApprovalKind) {
   EXPECT_EQ(CatalogEntryToJson(e)["approval"], "break_glass");
 }
 
+TEST(CatalogEntryToJson, SaysHowLongAReasonMustBeAndWhenTheRuleApplies) {
+  policy::CatalogEntry e;
+  json j = CatalogEntryToJson(e);
+  EXPECT_EQ(j["reason_min_length"], 0);
+  EXPECT_TRUE(j["hours"].is_null());
+  e.reason_required = true;
+  e.reason_min_length = 12;
+  e.hours = "mon-fri 08:00-18:00 Europe/Berlin";
+  j = CatalogEntryToJson(e);
+  EXPECT_EQ(j["reason_min_length"], 12);
+  EXPECT_EQ(j["hours"], "mon-fri 08:00-18:00 Europe/Berlin");
+}
+
 TEST(ParseJsonObject, AcceptsObjectsAndEmptyBodies) {
   auto empty = ParseJsonObject("  \n");
   ASSERT_OK(empty);

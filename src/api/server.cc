@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <boost/asio/dispatch.hpp>
@@ -22,6 +23,7 @@
 
 #include "api/handlers.h"
 #include "api/json.h"
+#include "api/ui.h"
 #include "core/ids.h"
 #include "core/log.h"
 
@@ -91,6 +93,7 @@ struct Context {
   HttpServerOptions options;
   ApiHandler handler;
   Clock& clock;
+  Ui* ui = nullptr;  // the web UI; null: the API alone
   asio::thread_pool* pool = nullptr;
 };
 
@@ -171,17 +174,23 @@ class Session : public std::enable_shared_from_this<Session> {
       api_req.method = std::string(req.method_string());
       api_req.target = std::string(req.target());
       api_req.authorization = std::string(req[http::field::authorization]);
+      api_req.cookie = std::string(req[http::field::cookie]);
+      api_req.csrf_token = std::string(req["X-CSRF-Token"]);
+      api_req.if_none_match = std::string(req[http::field::if_none_match]);
+      api_req.content_type = std::string(req[http::field::content_type]);
       api_req.body = std::move(req.body());
       for (const auto& field : req) {
         std::string name(field.name_string());
         for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
         api_req.headers.emplace_back(std::move(name), std::string(field.value()));
       }
+      Ui* ui = self->ctx_.ui;
       ApiResponse r;
       {
         // Whatever the handler logs carries the HTTP request id.
         logging::ScopedFields fields{{"http_request_id", request_id}};
-        r = self->ctx_.handler.Handle(api_req);
+        r = ui != nullptr && Ui::Owns(api_req.target) ? ui->Handle(api_req)
+                                                      : self->ctx_.handler.Handle(api_req);
       }
       asio::post(self->stream_.get_executor(),
                  [self, r = std::move(r), method = std::move(api_req.method),
@@ -218,12 +227,18 @@ class Session : public std::enable_shared_from_this<Session> {
     res_.emplace();
     res_->version(version);
     res_->result(static_cast<http::status>(r.status));
-    res_->set(http::field::content_type, r.content_type);
-    res_->set(http::field::cache_control, "no-store");
+    const bool json = r.content_type == "application/json";
+    if (r.status != 304) res_->set(http::field::content_type, r.content_type);
+    bool cache_given = std::any_of(r.headers.begin(), r.headers.end(), [](const auto& h) {
+      return beast::iequals(h.first, "Cache-Control");
+    });
+    if (!cache_given) res_->set(http::field::cache_control, "no-store");
+    res_->set("X-Content-Type-Options", "nosniff");
     res_->set(kRequestIdHeader, request_id);
-    for (const auto& [name, value] : r.headers) res_->set(name, value);
+    // insert, not set: Set-Cookie may repeat.
+    for (const auto& [name, value] : r.headers) res_->insert(name, value);
     res_->body() = std::move(r.body);
-    if (r.content_type == "application/json") res_->body().push_back('\n');
+    if (json) res_->body().push_back('\n');
     res_->keep_alive(keep_alive);
     res_->prepare_payload();
 
@@ -285,14 +300,20 @@ Status HttpServerOptions::Validate() const {
   return OkStatus();
 }
 
+// The hooks with the web UI's sessions wired in, unless they were given apart.
+ApiHooks WithSessions(ApiHooks hooks) {
+  if (hooks.sessions == nullptr) hooks.sessions = hooks.ui;
+  return hooks;
+}
+
 class HttpServer::Impl {
  public:
   Impl(HttpServerOptions options, workflow::Workflow& workflow, auth::Authenticator& authenticator,
        policy::ConfigHolder& config, std::function<Status()> readiness, Clock& clock,
        ApiHooks hooks)
       : ctx_{std::move(options),
-             ApiHandler(workflow, authenticator, config, std::move(readiness), std::move(hooks)),
-             clock} {}
+             ApiHandler(workflow, authenticator, config, std::move(readiness), WithSessions(hooks)),
+             clock, hooks.ui} {}
 
   ~Impl() { Stop(); }
 

@@ -19,6 +19,8 @@
 
 namespace jit::api {
 
+class Ui;
+
 struct HttpServerOptions {
   // "HOST:PORT" with HOST an IPv4 address, "[IPv6]" or "localhost"; port 0 picks a free port.
   std::string listen = "127.0.0.1:0";
@@ -38,6 +40,8 @@ struct HttpServerOptions {
 class HttpServer {
  public:
   // Every reference must outlive the server. `readiness` decides GET /readyz (OK: ready).
+  // `ui` (not owned, may be null) serves the web UI at / and /ui/, and lets its session
+  // cookies call /v1.
   HttpServer(HttpServerOptions options, workflow::Workflow& workflow,
              auth::Authenticator& authenticator, policy::ConfigHolder& config,
              std::function<Status()> readiness, Clock& clock, ApiHooks hooks = {});

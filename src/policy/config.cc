@@ -109,9 +109,10 @@ class Parser {
       Error(1, "the config is empty; expected a map of settings such as accounts and rules");
       return Finish();
     }
-    std::optional<Fields> top = Map(root, LineOf(root, 1), "the config",
-                                    {"server", "store", "aws", "auth", "admins", "auditors",
-                                     "accounts", "permission_sets", "rules", "notify", "audit"});
+    std::optional<Fields> top =
+        Map(root, LineOf(root, 1), "the config",
+            {"server", "store", "aws", "auth", "admins", "auditors", "accounts", "permission_sets",
+             "rules", "notify", "audit", "ui"});
     if (!top) return Finish();
     // Rules refer to accounts and permission sets, which may stand after them in the file.
     const Field* rules = nullptr;
@@ -128,6 +129,8 @@ class Parser {
         ReadNotify(f);
       } else if (f.key == "auth") {
         ReadAuth(f);
+      } else if (f.key == "ui") {
+        ReadUi(f);
       } else if (f.key == "admins") {
         config_.admins = ReadSubjects(f, false);
       } else if (f.key == "auditors") {
@@ -334,7 +337,35 @@ class Parser {
       }
     }
     if (const Field* url = fields->Get("public_url")) {
-      if (auto s = String(*url)) config_.server.public_url = *s;
+      if (auto s = String(*url)) {
+        if (Status ok = CheckPublicUrl(*s); !ok.ok()) {
+          Error(LineOf(*url), ok.message());
+        } else {
+          config_.server.public_url = *s;
+        }
+      }
+    }
+  }
+
+  // `ui: {session_key_file, session_lifetime}`.
+  void ReadUi(const Field& f) {
+    if (f.value.IsNull()) return;
+    std::optional<Fields> fields = Map(f, {"session_key_file", "session_lifetime"});
+    if (!fields) return;
+    config_.ui.line = LineOf(f);
+    if (fields->Get("session_key_file") != nullptr) {
+      if (auto s = RequiredString(*fields, "session_key_file", LineOf(f), "'ui'")) {
+        config_.ui.session_key_file = *s;
+      }
+    }
+    if (const Field* lifetime = fields->Get("session_lifetime")) {
+      if (auto d = PositiveDuration(*lifetime)) {
+        if (*d < Duration(5 * 60 * 1000) || *d > Duration(7LL * 24 * 60 * 60 * 1000)) {
+          Error(LineOf(*lifetime), "'session_lifetime' must be from 5m to 7d");
+        } else {
+          config_.ui.session_lifetime = *d;
+        }
+      }
     }
   }
 
@@ -742,8 +773,9 @@ class Parser {
   // An empty `oidc:` is the same as none.
   void ReadOidc(const Field& f) {
     if (f.value.IsNull()) return;
-    std::optional<Fields> fields = Map(f, {"issuer", "audience", "jwks_file", "jwks_url",
-                                           "username_claim", "groups_claim", "leeway"});
+    std::optional<Fields> fields =
+        Map(f, {"issuer", "audience", "jwks_file", "jwks_url", "username_claim", "groups_claim",
+                "leeway", "client_id", "client_secret_file", "scopes"});
     if (!fields) return;
     const int line = LineOf(f);
     OidcConfig oidc;
@@ -789,7 +821,35 @@ class Parser {
         oidc.leeway = *d;
       }
     }
+    ReadOidcLogin(*fields, line, oidc);
     config_.oidc = std::move(oidc);
+  }
+
+  // The web UI's sign-in keys of `oidc:`: client_id, client_secret_file, scopes.
+  void ReadOidcLogin(const Fields& fields, int line, OidcConfig& oidc) {
+    for (auto [key, out] :
+         {std::pair<const char*, std::string*>{"client_id", &oidc.client_id},
+          std::pair<const char*, std::string*>{"client_secret_file", &oidc.client_secret_file}}) {
+      if (fields.Get(key) == nullptr) continue;
+      if (auto s = RequiredString(fields, key, line, "'oidc'")) *out = *s;
+    }
+    if (const Field* scopes = fields.Get("scopes")) {
+      if (auto names = Names(*scopes)) {
+        oidc.scopes.clear();
+        for (const Named& n : *names) {
+          // RFC 6749 §3.3: printable ASCII but space, '"' and '\\'.
+          if (!std::all_of(n.value.begin(), n.value.end(),
+                           [](char c) { return c > 0x20 && c < 0x7f && c != '"' && c != '\\'; })) {
+            Error(n.line, "'" + n.value + "' is not a scope (one word of printable ASCII)");
+            continue;
+          }
+          oidc.scopes.push_back(n.value);
+        }
+        if (std::find(oidc.scopes.begin(), oidc.scopes.end(), "openid") == oidc.scopes.end()) {
+          Error(LineOf(*scopes), "'scopes' must include openid");
+        }
+      }
+    }
   }
 
   void ReadAuth(const Field& f) {
@@ -1298,6 +1358,20 @@ bool IsHttpsOrLoopbackHttpUrl(std::string_view url) {
     if (std::stoi(m[i].str()) > 255) return false;
   }
   return true;
+}
+
+Status CheckPublicUrl(std::string_view url) {
+  if (!IsHttpsOrLoopbackHttpUrl(url)) {
+    return InvalidArgumentError("'public_url' must be an https URL (http only on a loopback host)");
+  }
+  std::string_view rest = url.substr(url.find("://") + 3);
+  std::size_t after_host = rest.find_first_of("/?#");
+  if (after_host != std::string_view::npos && rest.substr(after_host) != "/") {
+    return InvalidArgumentError(
+        "'public_url' must have no path, query or fragment: jit serves its UI and API at the "
+        "root (https://jit.example.com)");
+  }
+  return OkStatus();
 }
 
 bool IsIdentityStoreId(std::string_view s) {

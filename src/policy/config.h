@@ -103,7 +103,18 @@ struct Rule {
 
 struct ServerSettings {
   std::string listen = "127.0.0.1:8080";
+  // Where browsers reach the broker ("https://jit.example.com"): an https URL (http only on a
+  // loopback host) without a path. The web UI's sign-in redirect is <public_url>/ui/auth/callback.
   std::string public_url;
+};
+
+// The `ui:` section: the web UI's sessions (docs/UI.md).
+struct UiSettings {
+  // A file holding the key (at least 32 bytes) that signs session cookies; every replica must
+  // read the same key. Empty: a random key per process (sessions end with a restart).
+  std::string session_key_file;
+  Duration session_lifetime{Duration(8 * 60 * 60 * 1000)};  // 5m to 7d
+  int line = 0;                                             // of the `ui:` key (0: no section)
 };
 
 // Where the broker finds Identity Center (the `aws:` section). Credentials never come from the
@@ -151,7 +162,14 @@ struct OidcConfig {
   std::string username_claim = "preferred_username";  // claim naming the user
   std::string groups_claim = "groups";                // claim listing the user's groups
   Duration leeway{Duration(60 * 1000)};               // clock skew allowed, 0s to 5m
-  int line = 0;                                       // of the `oidc:` key (0: no section)
+  // The web UI's sign-in (authorization-code flow with PKCE, docs/UI.md).
+  std::string client_id;           // the client registered for the UI; empty: the audience
+  std::string client_secret_file;  // its secret; empty: a public client (PKCE only)
+  std::vector<std::string> scopes = {"openid", "profile"};  // must include openid
+  int line = 0;                                             // of the `oidc:` key (0: no section)
+
+  // The client id the UI signs in with: client_id, or the audience when that is empty.
+  const std::string& LoginClientId() const { return client_id.empty() ? audience : client_id; }
 
   bool Empty() const { return line == 0; }
 };
@@ -215,6 +233,9 @@ struct NotifyChannelConfig {
 const std::vector<std::string>& NotifyEventNames();
 // Who hears an event by default: "approvers", "requester" or "security"; "" for an unknown name.
 std::string NotifyEventAudience(std::string_view event_name);
+// OK when `url` may be `server.public_url`: https (http only on a loopback host), no user
+// info, no path but "/", no query or fragment. InvalidArgument saying why otherwise.
+Status CheckPublicUrl(std::string_view url);
 
 struct Config {
   ServerSettings server;
@@ -225,6 +246,7 @@ struct Config {
   std::vector<StaticToken> tokens;  // auth.tokens
   OidcConfig oidc;                  // auth.oidc; Empty() when absent
   AuditSettings audit;              // checkpoints; no key file when absent
+  UiSettings ui;                    // the web UI's sessions
   std::vector<Account> accounts;
   std::vector<PermissionSet> permission_sets;
   std::vector<Rule> rules;

@@ -377,6 +377,45 @@ INSTANTIATE_TEST_SUITE_P(
                   "auth:\n  oidc:\n    issuer: https://idp.example.com\n    audience: jit\n"
                   "    jwks_file: /j\n    groups_claim: \"\"\n",
                   "jit.yaml:6: 'groups_claim' must not be empty"},
+        BadConfig{"PublicUrlHttp", "server: {public_url: \"http://jit.example.com\"}\n",
+                  "jit.yaml:1: 'public_url' must be an https URL (http only on a loopback "
+                  "host)"},
+        BadConfig{"PublicUrlWithPath", "server:\n  public_url: https://example.com/jit\n",
+                  "jit.yaml:2: 'public_url' must have no path, query or fragment: jit serves "
+                  "its UI and API at the root (https://jit.example.com)"},
+        BadConfig{"UiUnknownKey", "ui: {session_lifetme: 1h}\n",
+                  "jit.yaml:1: unknown key 'session_lifetme' in 'ui' (did you mean "
+                  "'session_lifetime'?)"},
+        BadConfig{"UiNotMap", "ui: yes\n", "jit.yaml:1: 'ui' must be a map"},
+        BadConfig{"UiEmptyKeyFile", "ui:\n  session_key_file: \"\"\n",
+                  "jit.yaml:2: 'session_key_file' must not be empty"},
+        BadConfig{"UiShortLifetime", "ui:\n  session_key_file: /k\n  session_lifetime: 1m\n",
+                  "jit.yaml:3: 'session_lifetime' must be from 5m to 7d"},
+        BadConfig{"UiLongLifetime", "ui: {session_lifetime: 8d}\n",
+                  "jit.yaml:1: 'session_lifetime' must be from 5m to 7d"},
+        BadConfig{"UiBadLifetime", "ui:\n  session_lifetime: soon\n",
+                  "jit.yaml:2: 'session_lifetime': invalid duration 'soon': expected a number "
+                  "at 'soon' (use forms like 90s, 15m, 1h30m)"},
+        BadConfig{"OidcEmptyClientId",
+                  "auth:\n  oidc:\n    issuer: https://idp.example.com\n    audience: jit\n"
+                  "    jwks_file: /j\n    client_id: \"\"\n",
+                  "jit.yaml:6: 'client_id' must not be empty"},
+        BadConfig{"OidcSecretNotString",
+                  "auth:\n  oidc:\n    issuer: https://idp.example.com\n    audience: jit\n"
+                  "    jwks_file: /j\n    client_secret_file: [a]\n",
+                  "jit.yaml:6: 'client_secret_file' must be a string"},
+        BadConfig{"OidcScopesWithoutOpenid",
+                  "auth:\n  oidc:\n    issuer: https://idp.example.com\n    audience: jit\n"
+                  "    jwks_file: /j\n    scopes: [profile, email]\n",
+                  "jit.yaml:6: 'scopes' must include openid"},
+        BadConfig{"OidcScopeWithSpace",
+                  "auth:\n  oidc:\n    issuer: https://idp.example.com\n    audience: jit\n"
+                  "    jwks_file: /j\n    scopes:\n      - openid\n      - \"profile email\"\n",
+                  "jit.yaml:8: 'profile email' is not a scope (one word of printable ASCII)"},
+        BadConfig{"OidcScopesNotList",
+                  "auth:\n  oidc:\n    issuer: https://idp.example.com\n    audience: jit\n"
+                  "    jwks_file: /j\n    scopes: openid\n",
+                  "jit.yaml:6: 'scopes' must be a list of names"},
         BadConfig{"OidcLongLeeway",
                   "auth:\n  oidc:\n    issuer: https://idp.example.com\n    audience: jit\n"
                   "    jwks_file: /j\n    leeway: 10m\n",
@@ -800,6 +839,61 @@ TEST(ParseConfig, ReadsOidcWithAJwksUrlAndOwnClaims) {
   EXPECT_EQ(c->oidc.username_claim, "email");
   EXPECT_EQ(c->oidc.groups_claim, "roles");
   EXPECT_EQ(c->oidc.leeway, Duration(30 * 1000));
+}
+
+TEST(ParseConfig, ReadsTheWebUiSignInKeys) {
+  Result<Config> c = ParseConfig(R"(server: {public_url: "https://jit.example.com/"}
+ui:
+  session_key_file: /etc/jit/session-key
+  session_lifetime: 12h
+auth:
+  oidc:
+    issuer: https://idp.example.com
+    audience: jit-api
+    jwks_url: https://idp.example.com/jwks
+    client_id: jit-ui
+    client_secret_file: /etc/jit/oidc-secret
+    scopes: [openid, profile, groups]
+)",
+                                 "jit.yaml");
+  ASSERT_OK(c);
+  EXPECT_EQ(c->server.public_url, "https://jit.example.com/");
+  EXPECT_EQ(c->ui.line, 2);
+  EXPECT_EQ(c->ui.session_key_file, "/etc/jit/session-key");
+  EXPECT_EQ(c->ui.session_lifetime, Duration(12 * 3600 * 1000));
+  EXPECT_EQ(c->oidc.client_id, "jit-ui");
+  EXPECT_EQ(c->oidc.LoginClientId(), "jit-ui");
+  EXPECT_EQ(c->oidc.client_secret_file, "/etc/jit/oidc-secret");
+  EXPECT_THAT(c->oidc.scopes, ElementsAre("openid", "profile", "groups"));
+}
+
+TEST(ParseConfig, WebUiKeysHaveDefaults) {
+  Result<Config> c = ParseConfig(
+      "auth:\n  oidc: {issuer: \"https://idp.example.com\", audience: jit, jwks_file: /j}\n",
+      "jit.yaml");
+  ASSERT_OK(c);
+  EXPECT_EQ(c->ui.line, 0);
+  EXPECT_EQ(c->ui.session_key_file, "");
+  EXPECT_EQ(c->ui.session_lifetime, Duration(8 * 3600 * 1000));
+  EXPECT_EQ(c->oidc.client_id, "");
+  EXPECT_EQ(c->oidc.LoginClientId(), "jit") << "the client id defaults to the audience";
+  EXPECT_EQ(c->oidc.client_secret_file, "");
+  EXPECT_THAT(c->oidc.scopes, ElementsAre("openid", "profile"));
+  EXPECT_OK(ParseConfig("ui:\n", "jit.yaml"));
+}
+
+TEST(CheckPublicUrl, AllowsAnOriginOnly) {
+  EXPECT_OK(CheckPublicUrl("https://jit.example.com"));
+  EXPECT_OK(CheckPublicUrl("https://jit.example.com:8443/"));
+  EXPECT_OK(CheckPublicUrl("http://127.0.0.1:8080"));
+  EXPECT_OK(CheckPublicUrl("http://localhost:8080/"));
+  EXPECT_THAT(CheckPublicUrl("http://jit.example.com"), StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(CheckPublicUrl("https://user@jit.example.com"),
+              StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(CheckPublicUrl("https://jit.example.com/x"), StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(CheckPublicUrl("https://jit.example.com?x"), StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(CheckPublicUrl("https://jit.example.com#x"), StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(CheckPublicUrl("jit.example.com"), StatusIs(StatusCode::kInvalidArgument));
 }
 
 TEST(ParseConfig, NoOidcSectionLeavesItEmpty) {

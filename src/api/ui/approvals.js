@@ -1,0 +1,193 @@
+// Approvals: pending requests the caller may decide (approve or deny, with a comment), and
+// break-glass grants whose post-incident review is open.
+
+import { api, serverNow } from './api.js';
+import { accountLabel, el, facts, field, formatTime, formatTimeLeft, stateBadge } from './format.js';
+
+const POLL_MS = 3000;
+
+export function mountApprovals(main, ctx) {
+  const me = ctx.me;
+  const seesAll = me.roles.includes('admin') || me.roles.includes('auditor');
+  main.append(el('h1', {}, 'Approvals'));
+  if (seesAll) {
+    main.append(el('p', { class: 'hint' },
+      'As an admin or auditor you see every pending request; jit refuses decisions on rules ' +
+      'that do not name you as an approver.'));
+  }
+  const list = el('ul', { class: 'cards', 'aria-label': 'Requests waiting for a decision' });
+  const empty = el('p', { hidden: true }, 'Nothing is waiting for your decision.');
+  const loadError = el('p', { class: 'form-error', role: 'alert', hidden: true });
+  const reviewsTitle = el('h2', { hidden: true }, 'Break-glass reviews');
+  const reviews = el('ul', { class: 'cards', 'aria-label': 'Break-glass grants to review' });
+  main.append(loadError, empty, list, reviewsTitle, reviews);
+
+  const cards = new Map();
+  const reviewCards = new Map();
+  let stopped = false;
+  let timer = null;
+
+  async function refresh() {
+    if (stopped) return;
+    if (!document.hidden) {
+      try {
+        const [pending, open] = await Promise.all([
+          api('GET', '/v1/requests?state=pending&limit=200'),
+          api('GET', '/v1/requests?review=open&limit=200'),
+        ]);
+        if (stopped) return;
+        loadError.hidden = true;
+        const mine = (r) => r.requester === me.username;
+        const decided = (r) => r.approvals.some((a) => a.approver === me.username);
+        sync(list, cards, pending.items.filter((r) => !mine(r) && !decided(r)), buildDecision);
+        empty.hidden = list.childElementCount > 0;
+        sync(reviews, reviewCards, open.items.filter((r) => !mine(r)), buildReview);
+        reviewsTitle.hidden = reviews.childElementCount === 0;
+      } catch (e) {
+        if (stopped) return;
+        loadError.textContent = `Cannot load the requests: ${e.message}`;
+        loadError.hidden = false;
+      }
+    }
+    timer = setTimeout(refresh, POLL_MS);
+  }
+
+  // Adds cards for new requests and removes those gone; a card being typed in stays as it is.
+  function sync(container, map, items, build) {
+    const ids = new Set(items.map((r) => r.id));
+    for (const [id, c] of map) {
+      if (!ids.has(id)) { c.node.remove(); map.delete(id); }
+    }
+    for (const r of items) {
+      const signature = JSON.stringify([r.state, r.approvals, r.approval_deadline]);
+      const old = map.get(r.id);
+      if (old && (old.signature === signature || old.node.contains(document.activeElement) ||
+                  old.node.querySelector('textarea').value)) {
+        continue;
+      }
+      const c = build(r, ctx, refreshSoon);
+      c.signature = signature;
+      c.tick();
+      map.set(r.id, c);
+      if (old) old.node.replaceWith(c.node);
+      else container.append(c.node);
+    }
+  }
+
+  function refreshSoon() {
+    clearTimeout(timer);
+    refresh();
+  }
+
+  const ticker = setInterval(() => {
+    for (const c of cards.values()) c.tick();
+  }, 1000);
+  refresh();
+  return () => {
+    stopped = true;
+    clearTimeout(timer);
+    clearInterval(ticker);
+  };
+}
+
+function requestFacts(r, extra = []) {
+  return facts([
+    ['Asked by', r.requester],
+    ['Account', accountLabel(r.account)],
+    ['Permission set', r.permission_set.name],
+    ['For', r.duration],
+    ['Reason', r.reason],
+    ['Ticket', r.ticket],
+    ['Rule', r.rule + (r.break_glass ? ' (break-glass)' : '')],
+    ...extra,
+    ['Requested', formatTime(r.created_at)],
+  ]);
+}
+
+function buildDecision(r, ctx, refreshSoon) {
+  const titleId = `dec-${r.id}-title`;
+  const deadline = el('span', { class: 'time-left' });
+  const node = el('li', { class: 'card', 'data-request-id': r.id, 'aria-labelledby': titleId });
+  const approvals = `${r.approvals.length} of ${r.approvals_required}` +
+    (r.approvals.length ? ` (${r.approvals.map((a) => a.approver).join(', ')})` : '');
+  node.append(
+    el('h3', { id: titleId }, `${r.requester}: ${r.account.name} · ${r.permission_set.name}`, ' ',
+       stateBadge(r.state)),
+    requestFacts(r, [
+      ['Approvals so far', approvals],
+      ['Time to decide', r.approval_deadline ? deadline : null],
+      ['Request', el('code', {}, r.id)],
+    ]));
+  const comment = el('textarea', { name: 'comment', rows: 2 });
+  const commentField = field('Comment', comment, 'Optional when approving; required to deny.');
+  const approve = el('button', { type: 'button' }, 'Approve');
+  const deny = el('button', { type: 'button', class: 'danger' }, 'Deny');
+  const error = el('p', { class: 'form-error', role: 'alert', hidden: true });
+  const decide = async (button, action) => {
+    error.hidden = true;
+    commentField.setError(null);
+    const text = comment.value.trim();
+    if (action === 'deny' && !text) {
+      commentField.setError('Say why you deny it; the requester will read this.');
+      comment.focus();
+      return;
+    }
+    approve.disabled = true;
+    deny.disabled = true;
+    try {
+      const body = action === 'approve' ? { comment: text } : { reason: text };
+      const updated = await api('POST', `/v1/requests/${r.id}/${action}`, body);
+      ctx.announce(action === 'approve'
+        ? `Approved ${r.id} of ${r.requester} (${updated.approvals.length} of ` +
+          `${updated.approvals_required}).`
+        : `Denied ${r.id} of ${r.requester}.`, 'success');
+      node.remove();
+      refreshSoon();
+    } catch (e) {
+      error.textContent = `${action === 'approve' ? 'Approve' : 'Deny'} failed: ${e.message}`;
+      error.hidden = false;
+      approve.disabled = false;
+      deny.disabled = false;
+    }
+  };
+  approve.addEventListener('click', () => decide(approve, 'approve'));
+  deny.addEventListener('click', () => decide(deny, 'deny'));
+  node.append(commentField.wrap, el('div', { class: 'actions' }, approve, deny), error);
+  return {
+    node,
+    tick() {
+      if (!r.approval_deadline) return;
+      const left = Date.parse(r.approval_deadline) - serverNow();
+      deadline.textContent = left > 0 ? formatTimeLeft(left) : 'timing out now';
+    },
+  };
+}
+
+function buildReview(r, ctx, refreshSoon) {
+  const titleId = `rev-${r.id}-title`;
+  const node = el('li', { class: 'card', 'data-request-id': r.id, 'aria-labelledby': titleId });
+  node.append(el('h3', { id: titleId },
+                 `${r.requester}: ${r.account.name} · ${r.permission_set.name}`, ' ',
+                 stateBadge(r.state)),
+              requestFacts(r, [['Request', el('code', {}, r.id)]]));
+  const comment = el('textarea', { name: 'review-comment', rows: 2 });
+  const commentField = field('Review comment', comment, 'What you checked about this use.');
+  const close = el('button', { type: 'button' }, 'Close review');
+  const error = el('p', { class: 'form-error', role: 'alert', hidden: true });
+  close.addEventListener('click', async () => {
+    error.hidden = true;
+    close.disabled = true;
+    try {
+      await api('POST', `/v1/requests/${r.id}/review`, { comment: comment.value.trim() });
+      ctx.announce(`Review of ${r.id} closed.`, 'success');
+      node.remove();
+      refreshSoon();
+    } catch (e) {
+      error.textContent = `Closing the review failed: ${e.message}`;
+      error.hidden = false;
+      close.disabled = false;
+    }
+  });
+  node.append(commentField.wrap, el('div', { class: 'actions' }, close), error);
+  return { node, tick() {} };
+}

@@ -1,0 +1,204 @@
+// Request: a form fed by GET /v1/catalog (what the caller may ask for, with each rule's limits).
+
+import { api } from './api.js';
+import { el, field, formatDuration, parseDuration, STATE_LABELS } from './format.js';
+
+// Which field an API error message is about, so that it shows next to that field.
+function fieldOfMessage(message) {
+  const m = message.toLowerCase();
+  if (m.includes('ticket')) return 'ticket';
+  if (m.includes('reason')) return 'reason';
+  if (m.includes('duration') || m.includes('longer than') || m.includes('shorter than')) {
+    return 'duration';
+  }
+  if (m.includes('permission set') || m.includes('permission_set')) return 'permission_set';
+  if (m.includes('account')) return 'account';
+  return null;
+}
+
+function approvalText(entry) {
+  if (entry.approval === 'auto') return 'Approved automatically.';
+  if (entry.approval === 'break_glass') {
+    return 'Break-glass: active at once, without approval; reviewed afterwards.';
+  }
+  const n = entry.approvals_required;
+  return `Needs ${n} approval${n === 1 ? '' : 's'} before it starts.`;
+}
+
+export function mountRequest(main, ctx) {
+  const title = el('h1', {}, 'Request access');
+  main.append(title);
+  const body = el('div', {}, el('p', { class: 'loading' }, 'Loading what you may request…'));
+  main.append(body);
+  let stopped = false;
+
+  api('GET', '/v1/catalog').then((catalog) => {
+    if (stopped) return;
+    body.replaceChildren();
+    if (!catalog.items.length) {
+      body.append(el('p', {}, 'No rule lets you request access. Ask an administrator of jit.'));
+      return;
+    }
+    body.append(buildForm(catalog.items, ctx));
+  }).catch((e) => {
+    if (stopped) return;
+    body.replaceChildren(el('p', { class: 'form-error', role: 'alert' },
+                            `Cannot load the catalog: ${e.message}`));
+  });
+  return () => { stopped = true; };
+}
+
+function buildForm(items, ctx) {
+  const accounts = [];
+  for (const item of items) {
+    if (!accounts.some((a) => a.id === item.account.id)) accounts.push(item.account);
+  }
+  const accountSelect = el('select', { name: 'account', required: true });
+  for (const a of accounts) {
+    accountSelect.append(el('option', { value: a.id }, `${a.name} (${a.id})`));
+  }
+  const psSelect = el('select', { name: 'permission_set', required: true });
+  const durationInput = el('input', {
+    name: 'duration', type: 'text', required: true, autocomplete: 'off', spellcheck: 'false',
+    inputmode: 'text', placeholder: 'e.g. 30m',
+  });
+  const reasonInput = el('textarea', { name: 'reason', rows: 3 });
+  const ticketInput = el('input', { name: 'ticket', type: 'text', autocomplete: 'off' });
+
+  const fields = {
+    account: field('Account', accountSelect),
+    permission_set: field('Permission set', psSelect),
+    duration: field('Duration', durationInput, ' '),
+    reason: field('Reason', reasonInput, ' '),
+    ticket: field('Ticket', ticketInput, ' '),
+  };
+  const ruleInfo = el('div', { class: 'rule-info', 'aria-live': 'polite' });
+  const formError = el('p', { class: 'form-error', role: 'alert', hidden: true });
+  const submit = el('button', { type: 'submit' }, 'Request access');
+  const form = el('form', { class: 'request-form', novalidate: true },
+    fields.account.wrap, fields.permission_set.wrap, ruleInfo, fields.duration.wrap,
+    fields.reason.wrap, fields.ticket.wrap, formError, el('div', { class: 'actions' }, submit));
+
+  const entry = () => items.find((i) => i.account.id === accountSelect.value &&
+                                        i.permission_set.name === psSelect.value);
+
+  function fillPermissionSets() {
+    const previous = psSelect.value;
+    psSelect.replaceChildren();
+    for (const i of items.filter((x) => x.account.id === accountSelect.value)) {
+      psSelect.append(el('option', { value: i.permission_set.name }, i.permission_set.name));
+    }
+    if ([...psSelect.options].some((o) => o.value === previous)) psSelect.value = previous;
+    showRule();
+  }
+
+  function showRule() {
+    const e = entry();
+    if (!e) return;
+    const lines = [
+      el('p', {}, el('strong', {}, 'Rule: '), e.rule, ' — ', approvalText(e)),
+    ];
+    if (e.hours) lines.push(el('p', {}, `Only usable ${e.hours}.`));
+    ruleInfo.replaceChildren(...lines);
+    fields.duration.hint.textContent =
+      `From ${formatDuration(e.min_duration_seconds)} to ${e.max_duration}, like 30m or 1h30m.`;
+    if (!durationInput.value) {
+      durationInput.value = formatDuration(Math.min(e.max_duration_seconds, 3600));
+    }
+    const needsReason = e.reason_required || e.reason_min_length > 0;
+    reasonInput.required = needsReason;
+    fields.reason.hint.textContent = needsReason
+      ? `Required${e.reason_min_length > 0 ? `, at least ${e.reason_min_length} characters` : ''}.`
+      : 'Optional.';
+    fields.ticket.wrap.hidden = !e.ticket_pattern;
+    ticketInput.required = Boolean(e.ticket_pattern);
+    fields.ticket.hint.textContent = e.ticket_pattern
+      ? `Required by this rule; it must match ${e.ticket_pattern}.` : '';
+  }
+
+  function clearErrors() {
+    for (const f of Object.values(fields)) f.setError(null);
+    formError.hidden = true;
+    formError.textContent = '';
+  }
+
+  // Checks what the page can check itself; the broker checks everything again.
+  function validate(e) {
+    const errors = {};
+    let seconds = null;
+    try {
+      seconds = parseDuration(durationInput.value);
+      if (seconds < e.min_duration_seconds) {
+        errors.duration = `At least ${formatDuration(e.min_duration_seconds)} for this rule.`;
+      } else if (seconds > e.max_duration_seconds) {
+        errors.duration = `At most ${e.max_duration} for this rule.`;
+      }
+    } catch (err) {
+      errors.duration = err.message;
+    }
+    const reason = reasonInput.value.trim();
+    if ((e.reason_required || e.reason_min_length > 0) && !reason) {
+      errors.reason = 'Say why you need this access.';
+    } else if (e.reason_min_length > 0 && reason.length < e.reason_min_length) {
+      errors.reason = `Write at least ${e.reason_min_length} characters.`;
+    }
+    if (e.ticket_pattern) {
+      const ticket = ticketInput.value.trim();
+      if (!ticket) {
+        errors.ticket = 'This rule needs a ticket.';
+      } else {
+        let re = null;
+        try { re = new RegExp(`^(?:${e.ticket_pattern})$`); } catch { re = null; }
+        if (re && !re.test(ticket)) errors.ticket = `The ticket must match ${e.ticket_pattern}.`;
+      }
+    }
+    return { errors, seconds };
+  }
+
+  accountSelect.addEventListener('change', fillPermissionSets);
+  psSelect.addEventListener('change', showRule);
+
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    clearErrors();
+    const e = entry();
+    if (!e) return;
+    const { errors, seconds } = validate(e);
+    const names = Object.keys(errors);
+    if (names.length) {
+      for (const n of names) fields[n].setError(errors[n]);
+      fields[names[0]].input.focus();
+      return;
+    }
+    submit.disabled = true;
+    submit.textContent = 'Requesting…';
+    const body = {
+      account: e.account.id,
+      permission_set: e.permission_set.name,
+      duration: seconds,
+      reason: reasonInput.value.trim(),
+    };
+    if (e.ticket_pattern) body.ticket = ticketInput.value.trim();
+    try {
+      const created = await api('POST', '/v1/requests', body);
+      ctx.announce(`Request ${created.id} sent: ${STATE_LABELS[created.state] || created.state}.`,
+                   'success');
+      location.hash = '#/mine';
+    } catch (err) {
+      const which = fieldOfMessage(err.message);
+      if (which) {
+        fields[which].setError(err.message);
+        fields[which].input.focus();
+      } else {
+        formError.textContent = err.message;
+        formError.hidden = false;
+      }
+    } finally {
+      submit.disabled = false;
+      submit.textContent = 'Request access';
+    }
+  });
+
+  fillPermissionSets();
+  return form;
+}
