@@ -48,6 +48,7 @@
 #include "store/postgres_store.h"
 #include "store/sqlite_store.h"
 #include "workflow/broker_metrics.h"
+#include "workflow/notifications.h"
 #include "workflow/reconciler.h"
 #include "workflow/workflow.h"
 
@@ -490,9 +491,13 @@ int Serve(const cli::ServeOptions& opts) {
     spdlog::info("notify: channel {} ready", name);
   }
 
+  // Who hears what: notify jobs put in the same transaction as each step.
+  workflow::Notifications notifications(*notifier, holder, clock, &registry);
+
   workflow::WorkflowOptions flow_opts;
   flow_opts.directory = &provider;
   flow_opts.observer = &metrics;
+  flow_opts.notifications = &notifications;
   // The emulator finishes creates and deletes within a fraction of a second (AWS takes
   // seconds): poll it often, so that dev-mode grants start and end promptly.
   if (opts.dev) flow_opts.poll_interval = Duration(100);
@@ -629,6 +634,7 @@ int Serve(const cli::ServeOptions& opts) {
   // Drift between the ledger and Identity Center: at start, then every few minutes.
   workflow::ReconcilerOptions reconciler_opts;
   reconciler_opts.observer = &metrics;
+  reconciler_opts.notifications = &notifications;
   workflow::Reconciler reconciler(*store, provider, clock, reconciler_opts);
   if (Status s = reconciler.Start(); !s.ok()) {
     server.Stop();

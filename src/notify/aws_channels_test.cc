@@ -117,7 +117,7 @@ TEST_F(AwsChannelsTest, SecurityHubImportsOneFindingPerRequestAndEvent) {
   EXPECT_EQ(f["AwsAccountId"], "222222222222");
   EXPECT_EQ(f["Severity"]["Label"], "HIGH");
   EXPECT_EQ(f["GeneratorId"], "jit/breakglass");
-  EXPECT_EQ(f["SourceUrl"], "https://jit.example.com/requests/" + glass.request.id);
+  EXPECT_EQ(f["SourceUrl"], "https://jit.example.com/#/audit?request=" + glass.request.id);
   EXPECT_EQ(state["securityhub"][1]["GeneratorId"], "jit/revocation-overdue");
   EXPECT_EQ(state["securityhub"][2]["GeneratorId"], "jit/drift");
   EXPECT_EQ(state["securityhub"][2]["AwsAccountId"], "111111111111");

@@ -200,7 +200,8 @@ TEST_F(EmailTest, DeliversProperMimeToTheListAndTheRequester) {
   std::string body = mail["body"];
   EXPECT_THAT(body, HasSubstr(Title(m)));
   EXPECT_THAT(body, HasSubstr("Reason: Schlüssel rotieren  Bcc: victim@example.com"));
-  EXPECT_THAT(body, HasSubstr("Open in jit: https://jit.example.com/requests/" + m.request.id));
+  EXPECT_THAT(body,
+              HasSubstr("Open in jit: https://jit.example.com/#/mine?request=" + m.request.id));
   EXPECT_EQ(mail["tls"], false);
 
   // Approver events go to the list only.

@@ -131,7 +131,7 @@ TEST(Render, EventJsonCarriesTheApiRequestShape) {
   EXPECT_EQ(j["time"], "2026-01-01T00:00:00.000Z");
   EXPECT_EQ(j["actor"], "bob");
   EXPECT_EQ(j["detail"], "not during the freeze");
-  EXPECT_EQ(j["url"], "https://jit.example.com/requests/" + m.request.id);
+  EXPECT_EQ(j["url"], "https://jit.example.com/#/mine?request=" + m.request.id);
   EXPECT_EQ(j["request"]["id"], m.request.id);
   EXPECT_EQ(j["request"]["account"]["name"], "prod");
   EXPECT_EQ(j["request"]["permission_set"]["name"], "Admin");
@@ -166,7 +166,7 @@ TEST(Render, TitlesAndTextKeepControlCharactersOut) {
   std::string text = PlainText(m);
   EXPECT_THAT(text, HasSubstr("Reason: rotate keys\n"));
   EXPECT_THAT(text, HasSubstr("Ticket: INC-42\n"));
-  EXPECT_THAT(text, HasSubstr("Open in jit: https://jit.example.com/requests/"));
+  EXPECT_THAT(text, HasSubstr("Open in jit: https://jit.example.com/#/approvals?request="));
   EXPECT_EQ(OneLine(std::string(10, 'x') + "\xc3\xa9", 11), std::string(10, 'x') + "...");
 }
 
@@ -324,7 +324,7 @@ TEST(Slack, AwaitingRequestsCarryApproveAndDenyButtons) {
   EXPECT_EQ(deny["style"], "danger");
   EXPECT_TRUE(deny["confirm"].is_object());
   const json& open = actions["elements"][2];
-  EXPECT_EQ(open["url"], "https://jit.example.com/requests/" + m.request.id);
+  EXPECT_EQ(open["url"], "https://jit.example.com/#/approvals?request=" + m.request.id);
   EXPECT_FALSE(open.contains("value"));
   EXPECT_EQ(j["blocks"][2]["type"], "context");
 
@@ -446,7 +446,8 @@ TEST(Teams, SendsAnAdaptiveCardWithALinkButton) {
   EXPECT_EQ(card["body"][0]["text"], Title(m));
   EXPECT_EQ(card["body"][1]["type"], "FactSet");
   EXPECT_EQ(card["actions"][0]["type"], "Action.OpenUrl");
-  EXPECT_EQ(card["actions"][0]["url"], "https://jit.example.com/requests/" + m.request.id);
+  EXPECT_EQ(card["actions"][0]["url"],
+            "https://jit.example.com/#/approvals?request=" + m.request.id);
 }
 
 // ---- E-mail text -----------------------------------------------------------------------------

@@ -106,7 +106,11 @@ std::string RequestLink(const Message& m) {
   if (m.public_url.empty() || m.request.id.empty()) return "";
   std::string base = m.public_url;
   while (!base.empty() && base.back() == '/') base.pop_back();
-  return base + "/requests/" + m.request.id;
+  // The web UI's page where this audience acts on it; the id rides along for people to see.
+  const char* page = AudienceOf(m.event) == Audience::kApprovers  ? "approvals"
+                     : AudienceOf(m.event) == Audience::kSecurity ? "audit"
+                                                                  : "mine";
+  return base + "/#/" + page + "?request=" + m.request.id;
 }
 
 json EventJson(const Message& m) {

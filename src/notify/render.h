@@ -29,8 +29,9 @@ nlohmann::json EventJson(const Message& m);
 // can drop duplicates. "evt_" + 32 hex digits.
 std::string DeliveryId(const Message& m);
 
-// "<public_url>/requests/<id>" (the web UI's page of the request); "" without a public URL or
-// a request.
+// The web UI's page where the event's audience acts on the request, with its id:
+// "<public_url>/#/approvals?request=<id>" for approvers, "#/mine?..." for the requester,
+// "#/audit?..." for security; "" without a public URL or a request.
 std::string RequestLink(const Message& m);
 
 // One line for people: "Approval needed: alice requests Admin on prod (222222222222) for 1h".

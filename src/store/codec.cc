@@ -86,6 +86,7 @@ Result<std::string> EncodeRequestData(const Request& r) {
         {"review_comment", r.review_comment},
         {"reviewed_at", TimeJson(r.reviewed_at)},
         {"extension", std::move(extension)},
+        {"revoke_overdue_at", TimeJson(r.revoke_overdue_at)},
     };
     return j.dump();
   } catch (const Json::exception& e) {
@@ -126,6 +127,7 @@ Status DecodeRequestData(std::string_view data, Request& r) {
     r.reviewed_by = j.value("reviewed_by", "");
     r.review_comment = j.value("review_comment", "");
     r.reviewed_at = OptionalTime(j, "reviewed_at");
+    r.revoke_overdue_at = OptionalTime(j, "revoke_overdue_at");
     r.extension.reset();
     if (auto it = j.find("extension"); it != j.end() && !it->is_null()) {
       PendingExtension e;

@@ -32,6 +32,7 @@ Request Normalized(Request r) {
   r.expires_at = Ms(r.expires_at);
   r.ended_at = Ms(r.ended_at);
   r.reviewed_at = Ms(r.reviewed_at);
+  r.revoke_overdue_at = Ms(r.revoke_overdue_at);
   if (r.extension.has_value()) {
     r.extension->requested_at = Ms(r.extension->requested_at);
     r.extension->deadline = Ms(r.extension->deadline);

@@ -85,6 +85,8 @@ struct Request {
   std::optional<Time> reviewed_at;  // when
   // An extension the requester asked for that still waits for approval; none most of the time.
   std::optional<PendingExtension> extension;
+  // When a revocation that kept failing past its due time was reported (once per request).
+  std::optional<Time> revoke_overdue_at;
   std::int64_t version = 0;  // bumped by every update (optimistic concurrency)
 };
 

@@ -141,6 +141,7 @@ class StoreConformance : public ::testing::Test {
     r.review_comment = "post-incident review \xc3\xa9";
     r.reviewed_at = clock_.Now() + Duration(5000);
     r.start_at = clock_.Now() + Duration(3'600'123);
+    r.revoke_overdue_at = clock_.Now() + Duration(61'001);
     r.extension = PendingExtension{900,
                                    clock_.Now() + Duration(7),
                                    clock_.Now() + Duration(900'007),
@@ -234,6 +235,7 @@ void ExpectSameRequest(const Request& a, const Request& b) {
   EXPECT_EQ(a.review_comment, b.review_comment);
   EXPECT_EQ(a.reviewed_at, b.reviewed_at);
   EXPECT_EQ(a.start_at, b.start_at);
+  EXPECT_EQ(a.revoke_overdue_at, b.revoke_overdue_at);
   ASSERT_EQ(a.extension.has_value(), b.extension.has_value());
   if (a.extension.has_value()) {
     EXPECT_EQ(a.extension->seconds, b.extension->seconds);

@@ -121,7 +121,9 @@ class RunContext {
 
  private:
   Status Transact(const std::function<Status(Tx&)>& fn) {
-    return TransactAndTell(store_, options_.observer, fn);
+    return TransactAndTell(
+        store_, options_.observer, fn,
+        options_.notifications != nullptr ? options_.notifications->Hook() : BeforeCommit());
   }
 
   void Error(const LedgerEntry& e, const std::string& what) {

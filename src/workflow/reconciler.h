@@ -12,6 +12,7 @@
 #include "core/result.h"
 #include "provider/provider.h"
 #include "store/store.h"
+#include "workflow/notifications.h"
 #include "workflow/observer.h"
 
 namespace jit::workflow {
@@ -29,6 +30,9 @@ struct ReconcilerOptions {
   Duration settle_time = std::chrono::minutes(1);
   // Hears the drift events it commits. Not owned; may be null.
   WorkflowObserver* observer = nullptr;
+  // Sends drift to the security audience (notify jobs in the same transaction). Not owned; may
+  // be null.
+  Notifications* notifications = nullptr;
 
   Status Validate() const;
 };

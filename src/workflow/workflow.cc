@@ -9,6 +9,7 @@
 #include "core/duration.h"
 #include "core/ids.h"
 #include "core/time_format.h"
+#include "workflow/jobs.h"
 
 namespace jit::workflow {
 namespace {
@@ -26,24 +27,6 @@ using store::RequestState;
 using store::Tx;
 
 constexpr std::string_view kSystemActor = "jit";
-
-// Each request has at most one job of each kind, so job ids are derived from the request id:
-// putting a job again replaces it, and a replayed transition cannot enqueue a duplicate.
-std::string JobId(JobKind kind, const std::string& request_id) {
-  return std::string(store::JobKindName(kind)) + ":" + request_id;
-}
-
-Job MakeJob(JobKind kind, const std::string& request_id, Time due, Time now) {
-  Job j;
-  j.id = JobId(kind, request_id);
-  j.kind = kind;
-  j.request_id = request_id;
-  j.due_at = due;
-  j.first_due_at = due;
-  j.created_at = now;
-  j.payload = "{}";
-  return j;
-}
 
 provider::Assignment AssignmentOf(const Request& r) {
   return {r.principal_id, r.account_id, r.permission_set_arn};
@@ -98,7 +81,9 @@ class Workflow::Impl {
   // Runs `fn` in a transaction, again when it loses a race (Aborted); the observer hears what
   // committed.
   Status Transact(const std::function<Status(Tx&)>& fn) {
-    return TransactAndTell(store_, options_.observer, fn);
+    return TransactAndTell(
+        store_, options_.observer, fn,
+        options_.notifications != nullptr ? options_.notifications->Hook() : BeforeCommit());
   }
 
   // ---- Who may see and do what -------------------------------------------------------------
@@ -566,7 +551,9 @@ class Workflow::Impl {
       case JobKind::kRevoke:
         return RunRevoke(job);
       case JobKind::kNotify:
-        break;
+        if (options_.notifications != nullptr) return options_.notifications->Run(store_, job);
+        spdlog::warn("notify job {}: this broker has no notifier; dropping it", job.id);
+        return JobOutcome::Done();
     }
     spdlog::error("job {} has a kind this broker does not run; dropping it", job.id);
     return JobOutcome::Done();
@@ -1028,7 +1015,7 @@ class Workflow::Impl {
         return JobOutcome::CheckAgain(options_.poll_interval);
       case Next::kDelete: {
         auto op = provider_.Revoke(a);
-        if (!op.has_value()) return JobOutcome::Retry(op.error().ToString());
+        if (!op.has_value()) return RevokeTrouble(job, r, op.error().ToString());
         if (options_.observer != nullptr) options_.observer->OnRevokeIssued(r, clock_.Now());
         if (op->state == provider::OperationState::kInProgress) {
           Status rec = Transact([&](Tx& tx) -> Status {
@@ -1056,7 +1043,7 @@ class Workflow::Impl {
             if (!f.ok()) return JobOutcome::Retry(f.ToString());
             return JobOutcome::CheckAgain(Duration(0));
           }
-          return JobOutcome::Retry(op.error().ToString());
+          return RevokeTrouble(job, r, op.error().ToString());
         }
         if (op->state == provider::OperationState::kInProgress) {
           return JobOutcome::CheckAgain(options_.poll_interval);
@@ -1065,6 +1052,28 @@ class Workflow::Impl {
       }
     }
     return JobOutcome::Done();
+  }
+
+  // A revocation's provider call failed: retry it (for ever). Once it is later than
+  // revoke_overdue_after past its due time, say so once: a high-severity audit event, which the
+  // security audience hears.
+  JobOutcome RevokeTrouble(const Job& job, const Request& r, const std::string& why) {
+    Time now = clock_.Now();
+    if (now - job.first_due_at >= options_.revoke_overdue_after && !r.revoke_overdue_at) {
+      Status s = Transact([&](Tx& tx) -> Status {
+        JIT_ASSIGN_OR_RETURN(Request cur, tx.GetRequest(r.id));
+        if (cur.revoke_overdue_at) return OkStatus();
+        cur.revoke_overdue_at = now;
+        JIT_RETURN_IF_ERROR(AppendEvent(tx, now, kSystemActor, "revoke.overdue", cur.id, "high",
+                                        {{"due_at", FormatRfc3339(job.first_due_at)},
+                                         {"attempts", job.attempts + 1},
+                                         {"error", why}}));
+        return tx.UpdateRequest(cur);
+      });
+      if (!s.ok())
+        spdlog::warn("cannot record the overdue revocation of {}: {}", r.id, s.ToString());
+    }
+    return JobOutcome::Retry(why);
   }
 
   // Clears the recorded delete operation so that the next run issues the delete again.
@@ -1084,8 +1093,8 @@ class Workflow::Impl {
       // Identity Center could not delete it: issue the delete again, with back-off, until it can.
       Status s = ForgetRevokeOperation(r, a);
       if (!s.ok()) return JobOutcome::Retry(s.ToString());
-      return JobOutcome::Retry("Identity Center could not delete the assignment: " +
-                               op.failure_reason);
+      return RevokeTrouble(job, r,
+                           "Identity Center could not delete the assignment: " + op.failure_reason);
     }
     Status s = Transact([&](Tx& tx) -> Status {
       JIT_ASSIGN_OR_RETURN(Request cur, tx.GetRequest(r.id));

@@ -13,6 +13,7 @@
 #include "provider/provider.h"
 #include "scheduler/scheduler.h"
 #include "store/store.h"
+#include "workflow/notifications.h"
 #include "workflow/observer.h"
 
 namespace jit::workflow {
@@ -58,6 +59,12 @@ struct WorkflowOptions {
   provider::Directory* directory = nullptr;
   // Hears committed audit events and issued revocations (metrics). Not owned; may be null.
   WorkflowObserver* observer = nullptr;
+  // Turns each step's audit events into notify jobs in the same transaction, and runs them.
+  // Not owned; may be null (no notifications).
+  Notifications* notifications = nullptr;
+  // A revocation still failing this long after it was due is reported once: audited as
+  // "revoke.overdue" (high) and sent to the security audience.
+  Duration revoke_overdue_after = std::chrono::seconds(60);
 };
 
 // The request state machine (DESIGN.md "Request lifecycle"):
