@@ -19,6 +19,7 @@
 #include "api/slack.h"
 #include "audit/export.h"
 #include "core/duration.h"
+#include "core/form.h"
 #include "core/ids.h"
 #include "core/time_format.h"
 #include "policy/policy.h"
@@ -60,52 +61,6 @@ ApiResponse FromStatus(const Status& s) {
 }
 
 // ---- Query strings and paths ----
-
-int HexDigit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-std::optional<std::string> PercentDecode(std::string_view in) {
-  std::string out;
-  out.reserve(in.size());
-  for (std::size_t i = 0; i < in.size(); ++i) {
-    char c = in[i];
-    if (c == '+') {
-      out.push_back(' ');
-    } else if (c == '%') {
-      if (i + 2 >= in.size()) return std::nullopt;
-      int hi = HexDigit(in[i + 1]);
-      int lo = HexDigit(in[i + 2]);
-      if (hi < 0 || lo < 0) return std::nullopt;
-      out.push_back(static_cast<char>(hi * 16 + lo));
-      i += 2;
-    } else {
-      out.push_back(c);
-    }
-  }
-  return out;
-}
-
-// Later duplicates win. Nullopt for a malformed escape.
-std::optional<std::map<std::string, std::string>> ParseQuery(std::string_view query) {
-  std::map<std::string, std::string> params;
-  while (!query.empty()) {
-    std::size_t amp = query.find('&');
-    std::string_view part = query.substr(0, amp);
-    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
-    if (part.empty()) continue;
-    std::size_t eq = part.find('=');
-    std::optional<std::string> key = PercentDecode(part.substr(0, eq));
-    std::optional<std::string> value =
-        PercentDecode(eq == std::string_view::npos ? std::string_view() : part.substr(eq + 1));
-    if (!key || !value) return std::nullopt;
-    params[*key] = *value;
-  }
-  return params;
-}
 
 std::string Param(const std::map<std::string, std::string>& params, const std::string& name) {
   auto it = params.find(name);
@@ -400,7 +355,7 @@ ApiResponse ApiHandler::HandleUnchecked(const ApiRequest& request) {
   }
   const policy::Identity& who = *authenticated;
 
-  std::optional<std::map<std::string, std::string>> params = ParseQuery(query);
+  std::optional<std::map<std::string, std::string>> params = ParseForm(query);
   if (!params) return BadRequest("malformed query string");
 
   ApiResponse response = [&]() -> ApiResponse {

@@ -10,6 +10,7 @@
 
 #include "api/json.h"
 #include "api/ui_assets.h"
+#include "core/form.h"
 #include "core/time_format.h"
 
 namespace jit::api {
@@ -75,48 +76,6 @@ ApiResponse Redirect(std::string location) {
   r.headers.emplace_back("Location", std::move(location));
   r.headers.emplace_back("Cache-Control", "no-store");
   return r;
-}
-
-int HexDigit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// The query's parameters (later duplicates win); nullopt for a malformed escape.
-std::optional<std::map<std::string, std::string>> ParseQuery(std::string_view query) {
-  std::map<std::string, std::string> out;
-  auto decode = [](std::string_view in) -> std::optional<std::string> {
-    std::string s;
-    for (std::size_t i = 0; i < in.size(); ++i) {
-      if (in[i] == '+') {
-        s.push_back(' ');
-      } else if (in[i] == '%') {
-        if (i + 2 >= in.size()) return std::nullopt;
-        int hi = HexDigit(in[i + 1]);
-        int lo = HexDigit(in[i + 2]);
-        if (hi < 0 || lo < 0) return std::nullopt;
-        s.push_back(static_cast<char>(hi * 16 + lo));
-        i += 2;
-      } else {
-        s.push_back(in[i]);
-      }
-    }
-    return s;
-  };
-  while (!query.empty()) {
-    std::size_t amp = query.find('&');
-    std::string_view part = query.substr(0, amp);
-    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
-    if (part.empty()) continue;
-    std::size_t eq = part.find('=');
-    auto key = decode(part.substr(0, eq));
-    auto value = decode(eq == std::string_view::npos ? std::string_view() : part.substr(eq + 1));
-    if (!key || !value) return std::nullopt;
-    out[*key] = *value;
-  }
-  return out;
 }
 
 bool IsStateChanging(std::string_view method) {
@@ -425,7 +384,7 @@ ApiResponse Ui::OidcCallback(const ApiRequest& request, std::string_view query) 
     r.headers.emplace_back("Set-Cookie", clear_login);
     return r;
   };
-  std::optional<std::map<std::string, std::string>> params = ParseQuery(query);
+  std::optional<std::map<std::string, std::string>> params = ParseForm(query);
   if (!params) return fail(400, "The sign-in answer is malformed.");
   auto param = [&params](const char* name) {
     auto it = params->find(name);

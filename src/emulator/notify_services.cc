@@ -4,6 +4,7 @@
 #include <regex>
 #include <set>
 
+#include "core/form.h"
 #include "core/time_format.h"
 #include "emulator/service.h"
 
@@ -54,49 +55,6 @@ WireResponse JsonAnswer(const json& body, std::string_view content_type) {
 WireResponse JsonError(int status, std::string_view type, std::string_view message) {
   return {status, "application/x-amz-json-1.1", Dump(json{{"__type", type}, {"message", message}}),
           std::string(type)};
-}
-
-int HexDigit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-std::optional<std::string> FormDecode(std::string_view in) {
-  std::string out;
-  for (std::size_t i = 0; i < in.size(); ++i) {
-    char c = in[i];
-    if (c == '+') {
-      out.push_back(' ');
-    } else if (c == '%') {
-      if (i + 2 >= in.size()) return std::nullopt;
-      int hi = HexDigit(in[i + 1]);
-      int lo = HexDigit(in[i + 2]);
-      if (hi < 0 || lo < 0) return std::nullopt;
-      out.push_back(static_cast<char>(hi * 16 + lo));
-      i += 2;
-    } else {
-      out.push_back(c);
-    }
-  }
-  return out;
-}
-
-std::optional<std::map<std::string, std::string>> ParseForm(std::string_view body) {
-  std::map<std::string, std::string> out;
-  while (!body.empty()) {
-    std::size_t amp = body.find('&');
-    std::string_view part = body.substr(0, amp);
-    body = amp == std::string_view::npos ? std::string_view() : body.substr(amp + 1);
-    if (part.empty()) continue;
-    std::size_t eq = part.find('=');
-    auto key = FormDecode(part.substr(0, eq));
-    auto value = FormDecode(eq == std::string_view::npos ? "" : part.substr(eq + 1));
-    if (!key || !value) return std::nullopt;
-    out[*key] = *value;
-  }
-  return out;
 }
 
 std::string Param(const std::map<std::string, std::string>& p, const std::string& key) {

@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "aws/sigv4.h"
+#include "core/form.h"
 #include "core/time_format.h"
 #include "notify/render.h"
 
@@ -21,35 +22,6 @@ json Mrkdwn(std::string s) { return {{"type", "mrkdwn"}, {"text", std::move(s)}}
 
 bool AwaitsApproval(Event e) {
   return e == Event::kRequestCreated || e == Event::kApprovalReminder;
-}
-
-int HexDigit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// application/x-www-form-urlencoded decoding; nullopt for a broken escape.
-std::optional<std::string> FormDecode(std::string_view in) {
-  std::string out;
-  out.reserve(in.size());
-  for (std::size_t i = 0; i < in.size(); ++i) {
-    char c = in[i];
-    if (c == '+') {
-      out.push_back(' ');
-    } else if (c == '%') {
-      if (i + 2 >= in.size()) return std::nullopt;
-      int hi = HexDigit(in[i + 1]);
-      int lo = HexDigit(in[i + 2]);
-      if (hi < 0 || lo < 0) return std::nullopt;
-      out.push_back(static_cast<char>(hi * 16 + lo));
-      i += 2;
-    } else {
-      out.push_back(c);
-    }
-  }
-  return out;
 }
 
 std::string Str(const json& j, const char* key) {
