@@ -13,7 +13,6 @@
 #include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <charconv>
 #include <exception>
 #include <mutex>
 #include <optional>
@@ -26,6 +25,7 @@
 #include "api/ui.h"
 #include "core/ids.h"
 #include "core/log.h"
+#include "net/listener.h"
 
 namespace jit::api {
 namespace {
@@ -41,42 +41,6 @@ constexpr std::size_t kMaxRequestIdLength = 64;
 // After an answer that closes the connection, unread input is drained for at most this long so
 // that the peer sees the answer rather than a reset.
 constexpr auto kLingerTime = std::chrono::seconds(2);
-
-// "HOST:PORT" → endpoint. Hostnames other than localhost are not resolved.
-Result<tcp::endpoint> ParseListen(std::string_view listen) {
-  std::size_t colon = listen.rfind(':');
-  if (colon == std::string_view::npos) {
-    return InvalidArgumentError("listen address \"" + std::string(listen) + "\" must be HOST:PORT");
-  }
-  std::string_view host = listen.substr(0, colon);
-  std::string_view port_text = listen.substr(colon + 1);
-  unsigned port = 0;
-  auto [ptr, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-  if (port_text.empty() || ec != std::errc() || ptr != port_text.data() + port_text.size() ||
-      port > 65535) {
-    return InvalidArgumentError("listen address \"" + std::string(listen) + "\" has a bad port");
-  }
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-  } else if (host.find(':') != std::string_view::npos) {
-    return InvalidArgumentError("listen address \"" + std::string(listen) +
-                                "\": write IPv6 addresses in brackets, like [::1]:8080");
-  }
-  asio::ip::address address;
-  if (host == "localhost") {
-    address = asio::ip::address_v4::loopback();
-  } else if (host.empty()) {
-    address = asio::ip::address_v4::any();
-  } else {
-    boost::system::error_code parse_error;
-    address = asio::ip::make_address(std::string(host), parse_error);
-    if (parse_error) {
-      return InvalidArgumentError("listen address \"" + std::string(listen) +
-                                  "\": host must be an IP address or localhost");
-    }
-  }
-  return tcp::endpoint(address, static_cast<std::uint16_t>(port));
-}
 
 bool IsSaneRequestId(std::string_view id) {
   if (id.empty() || id.size() > kMaxRequestIdLength) return false;
@@ -290,7 +254,7 @@ class Session : public std::enable_shared_from_this<Session> {
 }  // namespace
 
 Status HttpServerOptions::Validate() const {
-  Result<tcp::endpoint> endpoint = ParseListen(listen);
+  Result<tcp::endpoint> endpoint = net::ParseListen(listen);
   if (!endpoint) return endpoint.error();
   if (max_body_bytes == 0 || max_body_bytes > 64 * 1024 * 1024) {
     return InvalidArgumentError("max_body_bytes must be from 1 to 64 MiB");
@@ -321,36 +285,15 @@ class HttpServer::Impl {
     std::lock_guard<std::mutex> lock(mu_);
     if (state_ != State::kNew) return FailedPreconditionError("the server was started before");
     JIT_RETURN_IF_ERROR(ctx_.options.Validate());
-    Result<tcp::endpoint> endpoint = ParseListen(ctx_.options.listen);
-    if (!endpoint) return endpoint.error();
-    if (ctx_.options.loopback_only && !endpoint->address().is_loopback()) {
-      return InvalidArgumentError("dev mode listens on loopback only");
-    }
-
     auto rt = std::make_unique<Runtime>(ctx_.options.threads);
-    beast::error_code ec;
-    rt->acceptor.open(endpoint->protocol(), ec);
-    if (!ec) rt->acceptor.set_option(asio::socket_base::reuse_address(true), ec);
-    if (!ec) rt->acceptor.bind(*endpoint, ec);
-    if (!ec) rt->acceptor.listen(asio::socket_base::max_listen_connections, ec);
-    if (ec) {
-      return UnavailableError("cannot listen on " + ctx_.options.listen + ": " + ec.message());
-    }
-    tcp::endpoint local = rt->acceptor.local_endpoint(ec);
-    if (ec) return UnavailableError("cannot read the bound address: " + ec.message());
+    JIT_ASSIGN_OR_RETURN(tcp::endpoint local,
+                         net::Listen(rt->acceptor, ctx_.options.listen, ctx_.options.loopback_only,
+                                     "dev mode listens on loopback only"));
     port_.store(local.port());
     ctx_.pool = &rt->pool;
     rt_ = std::move(rt);
     Accept(rt_.get());
-    rt_->io_thread = std::thread([io = &rt_->ioc] {
-      try {
-        io->run();
-      } catch (const std::exception& e) {
-        // Handlers catch their own errors; reaching here is a bug: fail closed.
-        spdlog::critical("http: I/O loop failed: {}", e.what());
-        std::abort();
-      }
-    });
+    rt_->io_thread = net::RunIoThread(rt_->ioc, "http");
     state_ = State::kRunning;
     spdlog::info("http: listening on {}:{}", local.address().to_string(), local.port());
     return OkStatus();

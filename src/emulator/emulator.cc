@@ -9,7 +9,6 @@
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <charconv>
 #include <exception>
 #include <mutex>
 #include <optional>
@@ -20,6 +19,7 @@
 #include "aws/sigv4.h"
 #include "emulator/notify_services.h"
 #include "emulator/service.h"
+#include "net/listener.h"
 
 namespace jit::emulator {
 namespace {
@@ -34,43 +34,6 @@ constexpr std::size_t kMaxHeaderBytes = 16 * 1024;
 constexpr std::size_t kMaxBodyBytes = 1024 * 1024;
 constexpr auto kReadTimeout = std::chrono::seconds(30);
 constexpr std::string_view kAwsJson = "application/x-amz-json-1.1";
-
-// "HOST:PORT" → endpoint (as api/server.cc reads it). Hostnames other than localhost are not
-// resolved.
-Result<tcp::endpoint> ParseListen(std::string_view listen) {
-  std::size_t colon = listen.rfind(':');
-  if (colon == std::string_view::npos) {
-    return InvalidArgumentError("listen address \"" + std::string(listen) + "\" must be HOST:PORT");
-  }
-  std::string_view host = listen.substr(0, colon);
-  std::string_view port_text = listen.substr(colon + 1);
-  unsigned port = 0;
-  auto [ptr, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-  if (port_text.empty() || ec != std::errc() || ptr != port_text.data() + port_text.size() ||
-      port > 65535) {
-    return InvalidArgumentError("listen address \"" + std::string(listen) + "\" has a bad port");
-  }
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-  } else if (host.find(':') != std::string_view::npos) {
-    return InvalidArgumentError("listen address \"" + std::string(listen) +
-                                "\": write IPv6 addresses in brackets, like [::1]:8080");
-  }
-  asio::ip::address address;
-  if (host == "localhost") {
-    address = asio::ip::address_v4::loopback();
-  } else if (host.empty()) {
-    address = asio::ip::address_v4::any();
-  } else {
-    boost::system::error_code parse_error;
-    address = asio::ip::make_address(std::string(host), parse_error);
-    if (parse_error) {
-      return InvalidArgumentError("listen address \"" + std::string(listen) +
-                                  "\": host must be an IP address or localhost");
-    }
-  }
-  return tcp::endpoint(address, static_cast<std::uint16_t>(port));
-}
 
 std::string_view View(beast::string_view s) { return {s.data(), s.size()}; }
 
@@ -135,7 +98,7 @@ Reply TestReply(int status, json body) {
 }  // namespace
 
 Status EmulatorOptions::Validate() const {
-  Result<tcp::endpoint> endpoint = ParseListen(listen);
+  Result<tcp::endpoint> endpoint = net::ParseListen(listen);
   if (!endpoint) return endpoint.error();
   if (access_key_id.empty()) return InvalidArgumentError("access_key_id is empty");
   if (secret_access_key.empty()) return InvalidArgumentError("secret_access_key is empty");
@@ -166,20 +129,11 @@ class Emulator::Impl {
     std::lock_guard<std::mutex> lock(mu_);
     if (state_ != State::kNew) return FailedPreconditionError("the emulator was started before");
     JIT_RETURN_IF_ERROR(options_.Validate());
-    Result<tcp::endpoint> endpoint = ParseListen(options_.listen);
-    if (!endpoint) return endpoint.error();
-    if (options_.loopback_only && !endpoint->address().is_loopback()) {
-      return InvalidArgumentError("the emulator listens on loopback only, not " + options_.listen);
-    }
     auto rt = std::make_unique<Runtime>();
-    beast::error_code ec;
-    rt->acceptor.open(endpoint->protocol(), ec);
-    if (!ec) rt->acceptor.set_option(asio::socket_base::reuse_address(true), ec);
-    if (!ec) rt->acceptor.bind(*endpoint, ec);
-    if (!ec) rt->acceptor.listen(asio::socket_base::max_listen_connections, ec);
-    if (ec) return UnavailableError("cannot listen on " + options_.listen + ": " + ec.message());
-    tcp::endpoint local = rt->acceptor.local_endpoint(ec);
-    if (ec) return UnavailableError("cannot read the bound address: " + ec.message());
+    JIT_ASSIGN_OR_RETURN(
+        tcp::endpoint local,
+        net::Listen(rt->acceptor, options_.listen, options_.loopback_only,
+                    "the emulator listens on loopback only, not " + options_.listen));
     port_.store(local.port());
     std::string host = local.address().to_string();
     if (local.address().is_unspecified()) host = "127.0.0.1";
@@ -190,15 +144,7 @@ class Emulator::Impl {
     }
     rt_ = std::move(rt);
     Accept(rt_.get());
-    rt_->io_thread = std::thread([io = &rt_->ioc] {
-      try {
-        io->run();
-      } catch (const std::exception& e) {
-        // Sessions catch their own errors; reaching here is a bug: fail closed.
-        spdlog::critical("emulator: I/O loop failed: {}", e.what());
-        std::abort();
-      }
-    });
+    rt_->io_thread = net::RunIoThread(rt_->ioc, "emulator");
     state_ = State::kRunning;
     return OkStatus();
   }
