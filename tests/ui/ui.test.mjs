@@ -176,6 +176,60 @@ function suite() {
       await waitForState(alice, pending, 'cancelled');
     });
 
+    test('an extension of an approved grant waits for an approver', async () => {
+      const alice = await signInDev(await person(), jit.url, 'alice');
+      const id = await requestAccess(alice, {
+        account: 'prod (222222222222)', permissionSet: 'Admin', duration: '20m',
+        reason: 'long migration',
+      });
+      await waitForState(alice, id, 'pending');
+      await apiAs(jit.url, 'dev-bob', 'POST', `/v1/requests/${id}/approve`, {});
+      await waitForState(alice, id, 'active');
+      const before = (await apiAs(jit.url, 'dev-alice', 'GET', `/v1/requests/${id}`)).body;
+      await card(alice, id).getByLabel('Extend by').fill('10m');
+      await card(alice, id).getByRole('button', { name: 'Extend' }).click();
+      await alice.locator('#status', { hasText: `The extension of ${id} by 10m waits` }).waitFor();
+      await card(alice, id).getByText('Extension by 10m waits for approval (0 of 1)').waitFor();
+
+      const bob = await signInDev(await person(), jit.url, 'bob');
+      await bob.getByRole('link', { name: 'Approvals' }).click();
+      const decision = card(bob, id);
+      await decision.getByText('extension by 10m').waitFor();
+      await screenshot(bob, 'bob-extension');
+      await decision.getByRole('button', { name: 'Approve' }).click();
+      await bob.locator('#status', { hasText: `Approved the extension of ${id}` }).waitFor();
+      const later = (await apiAs(jit.url, 'dev-alice', 'GET', `/v1/requests/${id}`)).body;
+      assert.equal(later.extension, null);
+      assert.equal(Date.parse(later.expires_at) - Date.parse(before.expires_at), 600000);
+      await apiAs(jit.url, 'dev-alice', 'POST', `/v1/requests/${id}/revoke`, {});
+    });
+
+    test('a request can be scheduled to start later', async () => {
+      const alice = await signInDev(await person(), jit.url, 'alice');
+      await alice.getByLabel('Account').selectOption({ label: 'sandbox (111111111111)' });
+      await alice.getByLabel('Permission set').selectOption('ReadOnly');
+      await alice.getByLabel('Duration').fill('30m');
+      // Two hours from now, in the browser's local time, as a datetime-local value.
+      const start = await alice.evaluate(() => {
+        const d = new Date(Date.now() + 2 * 3600 * 1000);
+        d.setSeconds(0, 0);
+        const pad = (n) => String(n).padStart(2, '0');
+        return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T` +
+               `${pad(d.getHours())}:${pad(d.getMinutes())}`;
+      });
+      await alice.getByLabel('Start').fill(start);
+      await alice.getByRole('button', { name: 'Request access' }).click();
+      await alice.getByRole('heading', { name: 'My requests' }).waitFor();
+      const mine = await apiAs(jit.url, 'dev-alice', 'GET', '/v1/requests?mine=true&limit=1');
+      const r = mine.body.items[0];
+      assert.equal(r.state, 'approved');
+      assert.ok(Math.abs(Date.parse(r.start_at) - Date.now() - 2 * 3600 * 1000) < 120000,
+                `start_at ${r.start_at}`);
+      await card(alice, r.id).getByText('Starts').waitFor();
+      await card(alice, r.id).getByRole('button', { name: 'Revoke' }).click();
+      await waitForState(alice, r.id, 'ended');
+    });
+
     test('the request form says what is wrong next to the field', async () => {
       const before = await apiAs(jit.url, 'dev-alice', 'GET', '/v1/requests?mine=true&limit=500');
       const alice = await signInDev(await person(), jit.url, 'alice');

@@ -1,5 +1,6 @@
-// Approvals: pending requests the caller may decide (approve or deny, with a comment), and
-// break-glass grants whose post-incident review is open.
+// Approvals: pending requests the caller may decide (approve or deny, with a comment), active
+// grants whose extension waits for approval, and break-glass grants whose post-incident review
+// is open.
 
 import { api, serverNow } from './api.js';
 import { accountLabel, el, facts, field, formatTime, formatTimeLeft, stateBadge } from './format.js';
@@ -31,15 +32,17 @@ export function mountApprovals(main, ctx) {
     if (stopped) return;
     if (!document.hidden) {
       try {
-        const [pending, open] = await Promise.all([
+        const [pending, active, open] = await Promise.all([
           api('GET', '/v1/requests?state=pending&limit=200'),
+          api('GET', '/v1/requests?state=active&limit=200'),
           api('GET', '/v1/requests?review=open&limit=200'),
         ]);
         if (stopped) return;
         loadError.hidden = true;
         const mine = (r) => r.requester === me.username;
-        const decided = (r) => r.approvals.some((a) => a.approver === me.username);
-        sync(list, cards, pending.items.filter((r) => !mine(r) && !decided(r)), buildDecision);
+        const decided = (r) => approvalsOf(r).some((a) => a.approver === me.username);
+        const waiting = pending.items.concat(active.items.filter((r) => r.extension));
+        sync(list, cards, waiting.filter((r) => !mine(r) && !decided(r)), buildDecision);
         empty.hidden = list.childElementCount > 0;
         sync(reviews, reviewCards, open.items.filter((r) => !mine(r)), buildReview);
         reviewsTitle.hidden = reviews.childElementCount === 0;
@@ -59,7 +62,7 @@ export function mountApprovals(main, ctx) {
       if (!ids.has(id)) { c.node.remove(); map.delete(id); }
     }
     for (const r of items) {
-      const signature = JSON.stringify([r.state, r.approvals, r.approval_deadline]);
+      const signature = JSON.stringify([r.state, r.approvals, r.approval_deadline, r.extension]);
       const old = map.get(r.id);
       if (old && (old.signature === signature || old.node.contains(document.activeElement) ||
                   old.node.querySelector('textarea').value)) {
@@ -104,18 +107,26 @@ function requestFacts(r, extra = []) {
   ]);
 }
 
+// What waits for a decision: the request itself while pending, or its extension while active.
+function approvalsOf(r) { return r.extension ? r.extension.approvals : r.approvals; }
+function requiredOf(r) { return r.extension ? r.extension.approvals_required : r.approvals_required; }
+function deadlineOf(r) { return r.extension ? r.extension.deadline : r.approval_deadline; }
+
 function buildDecision(r, ctx, refreshSoon) {
   const titleId = `dec-${r.id}-title`;
   const deadline = el('span', { class: 'time-left' });
   const node = el('li', { class: 'card', 'data-request-id': r.id, 'aria-labelledby': titleId });
-  const approvals = `${r.approvals.length} of ${r.approvals_required}` +
-    (r.approvals.length ? ` (${r.approvals.map((a) => a.approver).join(', ')})` : '');
+  const given = approvalsOf(r);
+  const approvals = `${given.length} of ${requiredOf(r)}` +
+    (given.length ? ` (${given.map((a) => a.approver).join(', ')})` : '');
   node.append(
-    el('h3', { id: titleId }, `${r.requester}: ${r.account.name} · ${r.permission_set.name}`, ' ',
-       stateBadge(r.state)),
+    el('h3', { id: titleId }, `${r.requester}: ${r.account.name} · ${r.permission_set.name}`,
+       r.extension ? ` — extension by ${r.extension.duration}` : '', ' ', stateBadge(r.state)),
     requestFacts(r, [
+      ['Extension asked', r.extension ? `${r.extension.duration} more (ends ` +
+        `${formatTime(r.expires_at)} without it)` : null],
       ['Approvals so far', approvals],
-      ['Time to decide', r.approval_deadline ? deadline : null],
+      ['Time to decide', deadlineOf(r) ? deadline : null],
       ['Request', el('code', {}, r.id)],
     ]));
   const comment = el('textarea', { name: 'comment', rows: 2 });
@@ -137,10 +148,12 @@ function buildDecision(r, ctx, refreshSoon) {
     try {
       const body = action === 'approve' ? { comment: text } : { reason: text };
       const updated = await api('POST', `/v1/requests/${r.id}/${action}`, body);
+      const what = r.extension ? `the extension of ${r.id}` : r.id;
       ctx.announce(action === 'approve'
-        ? `Approved ${r.id} of ${r.requester} (${updated.approvals.length} of ` +
-          `${updated.approvals_required}).`
-        : `Denied ${r.id} of ${r.requester}.`, 'success');
+        ? (r.extension ? `Approved ${what} of ${r.requester}.`
+          : `Approved ${what} of ${r.requester} (${updated.approvals.length} of ` +
+            `${updated.approvals_required}).`)
+        : `Denied ${what} of ${r.requester}.`, 'success');
       node.remove();
       refreshSoon();
     } catch (e) {
@@ -156,8 +169,8 @@ function buildDecision(r, ctx, refreshSoon) {
   return {
     node,
     tick() {
-      if (!r.approval_deadline) return;
-      const left = Date.parse(r.approval_deadline) - serverNow();
+      if (!deadlineOf(r)) return;
+      const left = Date.parse(deadlineOf(r)) - serverNow();
       deadline.textContent = left > 0 ? formatTimeLeft(left) : 'timing out now';
     },
   };

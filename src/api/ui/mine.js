@@ -55,7 +55,8 @@ export function mountMine(main, ctx) {
     const seen = new Set();
     for (const r of items) {
       seen.add(r.id);
-      const signature = JSON.stringify([r.state, r.expires_at, r.approvals.length, r.review_state]);
+      const signature =
+        JSON.stringify([r.state, r.expires_at, r.approvals.length, r.review_state, r.extension]);
       const old = cards.get(r.id);
       if (old && old.signature === signature) {
         old.request = r;
@@ -134,6 +135,7 @@ function buildCard(r, ctx, refreshSoon) {
         (r.approvals.length ? ` (${r.approvals.map((a) => a.approver).join(', ')})` : '')
       : null],
     ['Requested', formatTime(r.created_at)],
+    ['Starts', r.start_at && !r.activated_at ? formatTime(r.start_at) : null],
     ['Active since', r.activated_at ? formatTime(r.activated_at) : null],
     ['Time left', r.state === 'active' && r.expires_at ? timeLeft : null],
     ['Expires', r.expires_at && CURRENT.has(r.state) ? formatTime(r.expires_at) : null],
@@ -191,9 +193,20 @@ function buildCard(r, ctx, refreshSoon) {
         return;
       }
       act(extend, 'Extend', `/v1/requests/${r.id}/extend`, { duration: seconds },
-          (u) => `${r.id} extended by ${formatDuration(seconds)}; it now ends ` +
-                 `${formatTime(u.expires_at)}.`);
+          (u) => (u.extension
+            ? `The extension of ${r.id} by ${formatDuration(seconds)} waits for approval ` +
+              `(${u.extension.approvals_required} needed).`
+            : `${r.id} extended by ${formatDuration(seconds)}; it now ends ` +
+              `${formatTime(u.expires_at)}.`));
     });
+    if (r.extension) {
+      // One extension waits at a time.
+      extend.disabled = true;
+      input.disabled = true;
+      actions.append(el('p', { class: 'hint' },
+        `Extension by ${r.extension.duration} waits for approval ` +
+        `(${r.extension.approvals.length} of ${r.extension.approvals_required}).`));
+    }
     actions.append(extendField.wrap, extend);
   }
   if (actions.childElementCount) node.append(actions);

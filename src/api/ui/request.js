@@ -7,6 +7,9 @@ import { el, field, formatDuration, parseDuration, STATE_LABELS } from './format
 function fieldOfMessage(message) {
   const m = message.toLowerCase();
   if (m.includes('ticket')) return 'ticket';
+  if (m.includes('start_at') || m.includes('scheduled') || m.includes('starts at once')) {
+    return 'start';
+  }
   if (m.includes('reason')) return 'reason';
   if (m.includes('duration') || m.includes('longer than') || m.includes('shorter than')) {
     return 'duration';
@@ -64,6 +67,8 @@ function buildForm(items, ctx) {
   });
   const reasonInput = el('textarea', { name: 'reason', rows: 3 });
   const ticketInput = el('input', { name: 'ticket', type: 'text', autocomplete: 'off' });
+  // Local date and time (the browser's zone); empty: at once.
+  const startInput = el('input', { name: 'start', type: 'datetime-local' });
 
   const fields = {
     account: field('Account', accountSelect),
@@ -71,13 +76,15 @@ function buildForm(items, ctx) {
     duration: field('Duration', durationInput, ' '),
     reason: field('Reason', reasonInput, ' '),
     ticket: field('Ticket', ticketInput, ' '),
+    start: field('Start', startInput, ' '),
   };
   const ruleInfo = el('div', { class: 'rule-info', 'aria-live': 'polite' });
   const formError = el('p', { class: 'form-error', role: 'alert', hidden: true });
   const submit = el('button', { type: 'submit' }, 'Request access');
   const form = el('form', { class: 'request-form', novalidate: true },
     fields.account.wrap, fields.permission_set.wrap, ruleInfo, fields.duration.wrap,
-    fields.reason.wrap, fields.ticket.wrap, formError, el('div', { class: 'actions' }, submit));
+    fields.reason.wrap, fields.ticket.wrap, fields.start.wrap, formError,
+    el('div', { class: 'actions' }, submit));
 
   const entry = () => items.find((i) => i.account.id === accountSelect.value &&
                                         i.permission_set.name === psSelect.value);
@@ -114,6 +121,12 @@ function buildForm(items, ctx) {
     ticketInput.required = Boolean(e.ticket_pattern);
     fields.ticket.hint.textContent = e.ticket_pattern
       ? `Required by this rule; it must match ${e.ticket_pattern}.` : '';
+    const window = e.schedule_window_seconds || 0;
+    fields.start.wrap.hidden = window === 0;
+    if (window === 0) startInput.value = '';
+    fields.start.hint.textContent =
+      `Optional: leave empty to start once approved, or pick a time up to ` +
+      `${formatDuration(window)} ahead (your local time).`;
   }
 
   function clearErrors() {
@@ -152,7 +165,20 @@ function buildForm(items, ctx) {
         if (re && !re.test(ticket)) errors.ticket = `The ticket must match ${e.ticket_pattern}.`;
       }
     }
-    return { errors, seconds };
+    let startAt = null;
+    if (startInput.value) {
+      const when = new Date(startInput.value);  // datetime-local: the browser's local time
+      if (Number.isNaN(when.getTime())) {
+        errors.start = 'Pick a date and time.';
+      } else if (when.getTime() < Date.now() - 60000) {
+        errors.start = 'That time has passed.';
+      } else if (when.getTime() - Date.now() > (e.schedule_window_seconds || 0) * 1000) {
+        errors.start = `At most ${formatDuration(e.schedule_window_seconds)} ahead for this rule.`;
+      } else {
+        startAt = when.toISOString();
+      }
+    }
+    return { errors, seconds, startAt };
   }
 
   accountSelect.addEventListener('change', fillPermissionSets);
@@ -163,7 +189,7 @@ function buildForm(items, ctx) {
     clearErrors();
     const e = entry();
     if (!e) return;
-    const { errors, seconds } = validate(e);
+    const { errors, seconds, startAt } = validate(e);
     const names = Object.keys(errors);
     if (names.length) {
       for (const n of names) fields[n].setError(errors[n]);
@@ -179,6 +205,7 @@ function buildForm(items, ctx) {
       reason: reasonInput.value.trim(),
     };
     if (e.ticket_pattern) body.ticket = ticketInput.value.trim();
+    if (startAt) body.start_at = startAt;
     try {
       const created = await api('POST', '/v1/requests', body);
       ctx.announce(`Request ${created.id} sent: ${STATE_LABELS[created.state] || created.state}.`,
