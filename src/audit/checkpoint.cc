@@ -24,7 +24,7 @@ constexpr std::size_t kEd25519PublicKeyBytes = 32;
 constexpr std::size_t kEd25519SignatureBytes = 64;
 
 std::string Hex(const unsigned char* data, std::size_t n) {
-  static constexpr char kHex[] = "0123456789abcdef";
+  constexpr std::string_view kHex = "0123456789abcdef";
   std::string out;
   out.reserve(2 * n);
   for (std::size_t i = 0; i < n; ++i) {

@@ -55,7 +55,7 @@ Result<TrailReport> VerifyTrail(const EventReader& read, const std::vector<Check
   }
 
   if (sorted.empty()) {
-    report.warnings.push_back(
+    report.warnings.emplace_back(
         key == nullptr
             ? "no signed checkpoints: a trail whose newest events were cut off, or an older copy "
               "of the database, cannot be told from the real one (set audit.checkpoint_key_file)"
@@ -64,7 +64,7 @@ Result<TrailReport> VerifyTrail(const EventReader& read, const std::vector<Check
     return report;
   }
   if (key == nullptr) {
-    report.warnings.push_back("checkpoints exist but no key to check them was configured");
+    report.warnings.emplace_back("checkpoints exist but no key to check them was configured");
     return report;
   }
   std::int64_t covered = 0;  // the highest checkpoint seq the trail still matches

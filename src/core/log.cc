@@ -2,6 +2,7 @@
 
 #include <spdlog/details/log_msg.h>
 
+#include <array>
 #include <chrono>
 #include <ctime>
 
@@ -22,7 +23,7 @@ void AppendJsonString(std::string& out, std::string_view s) {
       out += static_cast<char>(c);
       ++i;
     } else if (c < 0x20) {
-      static constexpr char kHex[] = "0123456789abcdef";
+      constexpr std::string_view kHex = "0123456789abcdef";
       switch (c) {
         case '\n':
           out += "\\n";
@@ -34,7 +35,7 @@ void AppendJsonString(std::string& out, std::string_view s) {
           out += "\\t";
           break;
         default:
-          out += "\\u00";
+          out += R"(\u00)";
           out += kHex[c >> 4];
           out += kHex[c & 0xf];
       }
@@ -66,11 +67,12 @@ std::string Timestamp(const spdlog::details::log_msg& msg, bool iso) {
       std::chrono::duration_cast<std::chrono::milliseconds>(msg.time.time_since_epoch()) % 1000;
   std::tm tm{};
   gmtime_r(&t, &tm);
-  char buf[40];
-  std::strftime(buf, sizeof buf, iso ? "%Y-%m-%dT%H:%M:%S" : "%Y-%m-%d %H:%M:%S", &tm);
-  char out[48];
-  std::snprintf(out, sizeof out, iso ? "%s.%03dZ" : "%s.%03d", buf, static_cast<int>(ms.count()));
-  return out;
+  std::array<char, 40> buf{};
+  (void)std::strftime(buf.data(), buf.size(), iso ? "%Y-%m-%dT%H:%M:%S" : "%Y-%m-%d %H:%M:%S", &tm);
+  std::array<char, 48> out{};
+  (void)std::snprintf(out.data(), out.size(), iso ? "%s.%03dZ" : "%s.%03d", buf.data(),
+                      static_cast<int>(ms.count()));
+  return out.data();
 }
 
 std::string_view LevelName(spdlog::level::level_enum l) {

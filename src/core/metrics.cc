@@ -1,5 +1,6 @@
 #include "core/metrics.h"
 
+#include <array>
 #include <cmath>
 #include <cstdio>
 #include <utility>
@@ -43,9 +44,9 @@ std::string Number(double v) {
   if (v == std::floor(v) && std::fabs(v) < 1e15) {
     return std::to_string(static_cast<long long>(v));
   }
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.9g", v);
-  return buf;
+  std::array<char, 32> buf{};
+  (void)std::snprintf(buf.data(), buf.size(), "%.9g", v);
+  return buf.data();
 }
 
 // {a="x",b="y"} with `extra` (already formatted, e.g. le="0.5") last; "" when empty.
