@@ -95,6 +95,28 @@ Reply AwsError(int status, std::string_view type, std::string_view message) {
   return FromService(ErrorResponse(status, type, message));
 }
 
+// The `after` of "/_emulator/history?after=N" (0 when absent); nullopt when it is not a whole
+// number >= 0.
+std::optional<std::int64_t> HistoryAfter(std::string_view target) {
+  std::size_t q = target.find('?');
+  if (q == std::string_view::npos) return 0;
+  std::string_view query = target.substr(q + 1);
+  while (!query.empty()) {
+    std::size_t amp = query.find('&');
+    std::string_view pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    if (pair.rfind("after=", 0) != 0) continue;
+    std::string_view value = pair.substr(6);
+    std::int64_t n = 0;
+    auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+    if (value.empty() || ec != std::errc() || ptr != value.data() + value.size() || n < 0) {
+      return std::nullopt;
+    }
+    return n;
+  }
+  return 0;
+}
+
 // The test endpoints answer plain JSON.
 Reply TestReply(int status, json body) {
   Reply reply;
@@ -288,6 +310,12 @@ class Emulator::Impl {
       if (req.method() != http::verb::get) return TestReply(405, {{"message", "use GET"}});
       return TestReply(200, service_.State());
     }
+    if (path == "/_emulator/history") {
+      if (req.method() != http::verb::get) return TestReply(405, {{"message", "use GET"}});
+      std::optional<std::int64_t> after = HistoryAfter(View(req.target()));
+      if (!after) return TestReply(400, {{"message", "after must be a whole number >= 0"}});
+      return TestReply(200, service_.History(*after));
+    }
     if (path == "/_emulator/reset") {
       if (req.method() != http::verb::post) return TestReply(405, {{"message", "use POST"}});
       service_.Reset();
@@ -460,5 +488,31 @@ void Emulator::SetFaults(const Faults& faults) {
 void Emulator::Reset() { impl_->service().Reset(); }
 
 nlohmann::json Emulator::State() const { return impl_->service().State(); }
+
+nlohmann::json Emulator::History(std::int64_t after_seq) const {
+  return impl_->service().History(after_seq);
+}
+
+RawResponse Emulator::HandleRaw(const RawRequest& request) {
+  Reply reply;
+  try {
+    http::request<http::string_body> req;
+    req.version(11);
+    req.method_string(request.method);
+    req.target(request.target);
+    for (const auto& [name, value] : request.headers) req.insert(name, value);
+    req.body() = request.body;
+    reply = impl_->Handle(req);
+  } catch (const std::exception& e) {
+    // Beast refuses some methods, targets or header names that no parser would produce.
+    reply = AwsError(400, "SerializationException", std::string("bad request: ") + e.what());
+  }
+  RawResponse out;
+  out.status = reply.status;
+  out.content_type = std::move(reply.content_type);
+  out.error_type = std::move(reply.error_type);
+  out.body = std::move(reply.body);
+  return out;
+}
 
 }  // namespace jit::emulator
