@@ -647,6 +647,19 @@ TEST(ParseConfig, BlockStyleErrorsPointAtTheKey) {
             "jit.yaml:15: unknown permission set 'Nope'");
 }
 
+// Found by fuzz/config_fuzzer: yaml-cpp 0.7's LoadAll never returned on these (a config file
+// or a SIGHUP reload of one hung the broker, allocating until killed).
+TEST(ParseConfig, ACommaWhereADocumentShouldStartIsASyntaxErrorNotAHang) {
+  for (const char* text : {",", ",b", ", b", ",]", "  ,\n", "\n\n,"}) {
+    auto c = ParseConfig(text, "jit.yaml");
+    ASSERT_FALSE(c.has_value()) << text;
+    EXPECT_THAT(c.error(), StatusIs(StatusCode::kInvalidArgument, HasSubstr("not valid YAML")))
+        << text;
+  }
+  EXPECT_THAT(ParseConfig("\n\n,", "jit.yaml").error().message(),
+              ::testing::StartsWith("jit.yaml:3:"));
+}
+
 TEST(ParseConfig, RefusesASecondDocument) {
   EXPECT_EQ(Errors("store: a\n---\nstore: b\n"),
             "jit.yaml:3: the file holds more than one YAML document");
