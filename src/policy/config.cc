@@ -148,7 +148,33 @@ class Parser {
  private:
   // --- error collection ---------------------------------------------------------------------
 
-  void Error(int line, std::string what) { errors_.push_back({line, std::move(what)}); }
+  // `what` may quote the file's own text: control characters in it are escaped, so that each
+  // problem stays on one line (a key holding a newline broke "one line per problem" and could
+  // forge lines of `jit config check` output; found by fuzz/config_fuzzer).
+  void Error(int line, std::string what) { errors_.push_back({line, EscapeControls(what)}); }
+
+  static std::string EscapeControls(const std::string& text) {
+    std::string out;
+    out.reserve(text.size());
+    for (char c : text) {
+      auto u = static_cast<unsigned char>(c);
+      if (c == '\n') {
+        out += "\\n";
+      } else if (c == '\r') {
+        out += "\\r";
+      } else if (c == '\t') {
+        out += "\\t";
+      } else if (u < 0x20 || u == 0x7f) {
+        static constexpr char kHex[] = "0123456789abcdef";
+        out += "\\x";
+        out += kHex[u >> 4];
+        out += kHex[u & 15];
+      } else {
+        out += c;
+      }
+    }
+    return out;
+  }
 
   Result<Config> Finish() {
     if (errors_.empty()) return std::move(config_);
