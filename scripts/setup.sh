@@ -5,13 +5,13 @@ set -euo pipefail
 
 packages=(
   build-essential cmake ninja-build ccache pkg-config git
-  clang clang-format clang-tidy
+  clang clang-format clang-tidy libclang-rt-14-dev
   libboost-dev libboost-system-dev
   libssl-dev libcurl4-openssl-dev
   nlohmann-json3-dev libsqlite3-dev sqlite3
   libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
-  curl python3 procps tzdata
+  curl python3 procps tzdata openssl
   libpq-dev postgresql
 )
 
