@@ -45,7 +45,7 @@ class ApiStoreFaultTest : public ::testing::Test {
                                             [this] { return store_->Ping(); });
     JIT_CHECK(sqlite3_open_v2(Path().c_str(), &other_, SQLITE_OPEN_READWRITE, nullptr) ==
               SQLITE_OK);
-    sqlite3_busy_timeout(other_, 5000);
+    (void)sqlite3_busy_timeout(other_, 5000);
   }
   ~ApiStoreFaultTest() override { sqlite3_close_v2(other_); }
 

@@ -151,7 +151,9 @@ class Parser {
   // `what` may quote the file's own text: control characters in it are escaped, so that each
   // problem stays on one line (a key holding a newline broke "one line per problem" and could
   // forge lines of `jit config check` output; found by fuzz/config_fuzzer).
-  void Error(int line, std::string what) { errors_.push_back({line, EscapeControls(what)}); }
+  void Error(int line, const std::string& what) {
+    errors_.emplace_back(line, EscapeControls(what));
+  }
 
   static std::string EscapeControls(const std::string& text) {
     std::string out;
@@ -165,7 +167,7 @@ class Parser {
       } else if (c == '\t') {
         out += "\\t";
       } else if (u < 0x20 || u == 0x7f) {
-        static constexpr char kHex[] = "0123456789abcdef";
+        static constexpr std::string_view kHex = "0123456789abcdef";
         out += "\\x";
         out += kHex[u >> 4];
         out += kHex[u & 15];

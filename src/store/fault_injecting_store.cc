@@ -13,7 +13,7 @@ void FaultInjectingStore::SetFaults(StoreFaults faults) {
   reads_ = 0;
 }
 
-void FaultInjectingStore::FailEverythingWith(Status s) {
+void FaultInjectingStore::FailEverythingWith(const Status& s) {
   auto fail = [s](std::int64_t) { return s; };
   SetFaults({fail, fail, fail, fail});
 }

@@ -40,7 +40,7 @@ class FaultInjectingStore final : public Store {
   void SetFaults(StoreFaults faults);
   // Convenience: every call of every kind fails with `s` until SetFaults({}) (a store that is
   // gone: a full disk that refuses even the lease updates, a database that is down).
-  void FailEverythingWith(Status s);
+  void FailEverythingWith(const Status& s);
 
   // Calls that reached this store, and how many of them were failed, since construction.
   std::int64_t transactions() const;

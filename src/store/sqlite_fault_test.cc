@@ -38,7 +38,7 @@ class RawDb {
  public:
   explicit RawDb(const std::string& path) {
     JIT_CHECK(sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE, nullptr) == SQLITE_OK);
-    sqlite3_busy_timeout(db_, 5000);
+    (void)sqlite3_busy_timeout(db_, 5000);
   }
   ~RawDb() { sqlite3_close_v2(db_); }
   RawDb(const RawDb&) = delete;
@@ -182,6 +182,7 @@ TEST_F(SqliteFaultTest, DiskFullInAGroupCommitFailsEveryCallerOfTheBatchOrNone) 
   // Several callers at once: they land in one or more batches; a batch whose commit cannot be
   // written fails for all of its callers. Whatever succeeded is whole.
   std::vector<std::string> ids;
+  ids.reserve(8);
   for (int i = 0; i < 8; ++i) ids.push_back(NextId());
   std::vector<Status> results(ids.size());
   std::vector<std::thread> threads;

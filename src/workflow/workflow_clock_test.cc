@@ -17,6 +17,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/check.h"
@@ -39,7 +40,7 @@ using store::RequestState;
 
 const policy::Identity kAlice{"alice", {"engineers"}, "a11ce000-0000-4000-8000-000000000001"};
 const policy::Identity kBob{"bob", {"approvers"}, "b0b00000-0000-4000-8000-000000000002"};
-constexpr char kReadOnlyArn[] =
+constexpr std::string_view kReadOnlyArn =
     "arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-1111111111111111";
 
 policy::Config DevConfig() {
@@ -72,7 +73,7 @@ class SteppedClockTest : public ::testing::Test {
   }
   RequestState StateOf(const std::string& id) { return Get(id).state; }
   provider::Assignment Sandbox() const {
-    return {kAlice.principal_id, "111111111111", kReadOnlyArn};
+    return {kAlice.principal_id, "111111111111", std::string(kReadOnlyArn)};
   }
   // An auto-approved grant of `d`, active now.
   store::Request ActiveGrant(Duration d) {

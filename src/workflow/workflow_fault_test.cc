@@ -16,6 +16,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "audit/chain.h"
@@ -38,7 +39,7 @@ using std::chrono::seconds;
 using store::RequestState;
 
 const policy::Identity kAlice{"alice", {"engineers"}, "a11ce000-0000-4000-8000-000000000001"};
-constexpr char kReadOnlyArn[] =
+constexpr std::string_view kReadOnlyArn =
     "arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-1111111111111111";
 constexpr std::int64_t kMaxPages = 96;
 
@@ -53,7 +54,7 @@ class DiskFiller {
  public:
   explicit DiskFiller(const std::string& path) {
     JIT_CHECK(sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE, nullptr) == SQLITE_OK);
-    sqlite3_busy_timeout(db_, 5000);
+    (void)sqlite3_busy_timeout(db_, 5000);
     JIT_CHECK(Exec("PRAGMA max_page_count = " + std::to_string(kMaxPages)));
     JIT_CHECK(Exec("CREATE TABLE IF NOT EXISTS junk (b BLOB)"));
   }
@@ -161,7 +162,9 @@ class Broker {
   scheduler::Scheduler scheduler_;
 };
 
-provider::Assignment AliceSandbox() { return {kAlice.principal_id, "111111111111", kReadOnlyArn}; }
+provider::Assignment AliceSandbox() {
+  return {kAlice.principal_id, "111111111111", std::string(kReadOnlyArn)};
+}
 
 // Fills the disk: junk from beside the store, then requests of `who` until the store refuses
 // one (a full disk bites when a write needs a new page, so the store's own tables must be full
