@@ -41,8 +41,8 @@ constexpr std::size_t kMaxRequests = 8;
 
 [[noreturn]] void Fail(const std::string& why, const jit::api::ApiRequest& req,
                        const jit::api::ApiResponse& res) {
-  std::fprintf(stderr, "api_request_fuzzer: %s\n  %s %s\n  -> %d %s\n", why.c_str(),
-               req.method.c_str(), req.target.c_str(), res.status, res.body.c_str());
+  (void)std::fprintf(stderr, "api_request_fuzzer: %s\n  %s %s\n  -> %d %s\n", why.c_str(),
+                     req.method.c_str(), req.target.c_str(), res.status, res.body.c_str());
   std::abort();
 }
 

@@ -22,7 +22,7 @@
 namespace {
 
 [[noreturn]] void Fail(const std::string& why, const std::string& detail) {
-  std::fprintf(stderr, "config_fuzzer: %s\n%s\n", why.c_str(), detail.c_str());
+  (void)std::fprintf(stderr, "config_fuzzer: %s\n%s\n", why.c_str(), detail.c_str());
   std::abort();
 }
 

@@ -31,9 +31,9 @@ using nlohmann::json;
 
 [[noreturn]] void Fail(const std::string& why, const jit::emulator::RawRequest& req,
                        const jit::emulator::RawResponse& res) {
-  std::fprintf(stderr, "emulator_request_fuzzer: %s\n  %s %s\n  -> %d %s %s\n", why.c_str(),
-               req.method.c_str(), req.target.c_str(), res.status, res.error_type.c_str(),
-               res.body.c_str());
+  (void)std::fprintf(stderr, "emulator_request_fuzzer: %s\n  %s %s\n  -> %d %s %s\n", why.c_str(),
+                     req.method.c_str(), req.target.c_str(), res.status, res.error_type.c_str(),
+                     res.body.c_str());
   std::abort();
 }
 

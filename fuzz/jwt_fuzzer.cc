@@ -33,7 +33,7 @@ namespace {
 using nlohmann::json;
 
 [[noreturn]] void Fail(const std::string& why) {
-  std::fprintf(stderr, "jwt_fuzzer: %s\n", why.c_str());
+  (void)std::fprintf(stderr, "jwt_fuzzer: %s\n", why.c_str());
   std::abort();
 }
 
