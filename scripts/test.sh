@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds everything and runs the whole test suite: first a debug build, then the same suite
 # under AddressSanitizer + UndefinedBehaviorSanitizer. Warnings are errors.
-# JIT_TEST_PRESETS="debug" limits the run to the presets named.
+# JIT_TEST_PRESETS="debug" limits the run to the presets named; JIT_TEST_FUZZ=0 skips the fuzz
+# step at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -21,4 +22,15 @@ for preset in $presets; do
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --preset "$preset" --timeout 300
 done
-echo "== all presets passed: $presets"
+# Then a short run of every fuzz harness (fuzz/README.md): clang with ASan and UBSan, about
+# JIT_FUZZ_SECONDS (default 25) each. JIT_TEST_FUZZ=0 skips it.
+fuzzed=""
+if [ "${JIT_TEST_FUZZ:-1}" != 0 ]; then
+  echo "== fuzz: build"
+  cmake --preset fuzz >/dev/null
+  cmake --build --preset fuzz -j "$jobs"
+  echo "== fuzz: run"
+  bash scripts/fuzz.sh "${JIT_FUZZ_SECONDS:-25}"
+  fuzzed=", fuzz"
+fi
+echo "== all presets passed: $presets$fuzzed"

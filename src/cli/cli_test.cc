@@ -549,6 +549,11 @@ struct DecisionCase {
   json body;
 };
 
+// Names each case by its command line in test listings (ctest shows the parameter).
+void PrintTo(const DecisionCase& c, std::ostream* os) {
+  for (std::size_t i = 0; i < c.args.size(); ++i) *os << (i ? " " : "") << c.args[i];
+}
+
 class DecisionTest : public CliTest, public ::testing::WithParamInterface<DecisionCase> {};
 
 TEST_P(DecisionTest, PostsTheVerbWithItsBody) {

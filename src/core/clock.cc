@@ -13,6 +13,7 @@ std::int64_t ToUnixMillis(Time t) {
 }
 
 Time FromUnixMillis(std::int64_t ms) {
+  ms = std::clamp(ms, kMinUnixMillis, kMaxUnixMillis);
   return Time(std::chrono::duration_cast<Time::duration>(std::chrono::milliseconds(ms)));
 }
 

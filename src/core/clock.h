@@ -95,6 +95,14 @@ class FakeClock final : public Clock {
 
 // Unix milliseconds <-> Time, for storage.
 std::int64_t ToUnixMillis(Time t);
+// Values outside [kMinUnixMillis, kMaxUnixMillis] are clamped to them: Time (nanoseconds since
+// 1970 in 64 bits) cannot hold more, and converting such a value would overflow.
 Time FromUnixMillis(std::int64_t ms);
+// The earliest and latest times Time holds, in Unix milliseconds (about 1677-09-21 and
+// 2262-04-11).
+inline constexpr std::int64_t kMaxUnixMillis =
+    std::chrono::duration_cast<std::chrono::milliseconds>(Time::duration::max()).count();
+inline constexpr std::int64_t kMinUnixMillis =
+    std::chrono::duration_cast<std::chrono::milliseconds>(Time::duration::min()).count() + 1;
 
 }  // namespace jit

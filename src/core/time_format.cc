@@ -110,6 +110,12 @@ Result<Time> ParseRfc3339(std::string_view s) {
   std::int64_t days = DaysFromCivil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d));
   std::int64_t ms =
       ((days * 24 + h) * 60 + mi) * 60000LL + sec * 1000LL + frac_ms - offset_min * 60000LL;
+  // Years 0000..9999 parse, but Time holds only about 1677..2262 (found by
+  // fuzz/api_request_fuzzer: a start_at in 4848 overflowed the conversion).
+  if (ms < kMinUnixMillis || ms > kMaxUnixMillis) {
+    return InvalidArgumentError("time '" + std::string(s) +
+                                "' is out of range (years 1678 to 2261 are supported)");
+  }
   return FromUnixMillis(ms);
 }
 

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <limits>
 #include <string>
 
 #include "core/testing.h"
@@ -89,6 +90,24 @@ INSTANTIATE_TEST_SUITE_P(
                       "2026-02-30T00:00:00Z", "2026-04-31T00:00:00Z", "2025-02-29T00:00:00Z",
                       "2026-11-24T24:00:00Z", "2026-11-24T09:60:00Z", "2026-11-24T09:30:61Z",
                       "２026-11-24T09:30:00Z", "20a6-11-24T09:30:00Z", " 2026-11-24T09:30:00Z"));
+
+// Found by fuzz/api_request_fuzzer: "start_at": "4848-01-01T02:00:00Z" overflowed the
+// conversion to Time (UB; in a release build a time in the past).
+TEST(ParseRfc3339, RefusesTimesThatTimeCannotHold) {
+  for (const char* text : {"4848-01-01T02:00:00Z", "2262-04-12T00:00:00Z", "9999-12-31T23:59:59Z",
+                           "1677-09-21T00:00:00Z", "0000-01-01T00:00:00Z"}) {
+    EXPECT_THAT(ParseRfc3339(text), StatusIs(StatusCode::kInvalidArgument, HasSubstr("range")))
+        << text;
+  }
+  EXPECT_OK(ParseRfc3339("2262-04-10T23:59:59Z"));
+  EXPECT_OK(ParseRfc3339("1678-01-01T00:00:00Z"));
+}
+
+TEST(FromUnixMillis, ClampsToTheRangeTimeHolds) {
+  EXPECT_EQ(ToUnixMillis(FromUnixMillis(std::numeric_limits<std::int64_t>::max())), kMaxUnixMillis);
+  EXPECT_EQ(ToUnixMillis(FromUnixMillis(std::numeric_limits<std::int64_t>::min())), kMinUnixMillis);
+  EXPECT_EQ(ToUnixMillis(FromUnixMillis(1767225600123)), 1767225600123);
+}
 
 TEST(ParseRfc3339, AcceptsLeapDay) {
   Result<Time> t = ParseRfc3339("2024-02-29T12:00:00Z");

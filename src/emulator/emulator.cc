@@ -9,7 +9,9 @@
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <charconv>
 #include <exception>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string_view>
@@ -17,6 +19,7 @@
 #include <utility>
 
 #include "aws/sigv4.h"
+#include "core/form.h"
 #include "emulator/notify_services.h"
 #include "emulator/service.h"
 #include "net/listener.h"
@@ -84,6 +87,24 @@ Reply ProtocolError(Protocol p, int status, const std::string& type, std::string
   if (type == "MissingAuthenticationTokenException") code = "MissingAuthenticationToken";
   if (type == "UnknownOperationException") code = "InvalidAction";
   return FromWire(QueryError(status, code, message));
+}
+
+// The `after` of "/_emulator/history?after=N" (0 when absent); nullopt when it is not a whole
+// number >= 0 or the query is not a well-formed form.
+std::optional<std::int64_t> HistoryAfter(std::string_view target) {
+  std::size_t q = target.find('?');
+  if (q == std::string_view::npos) return 0;
+  std::optional<std::map<std::string, std::string>> query = ParseForm(target.substr(q + 1));
+  if (!query) return std::nullopt;
+  auto it = query->find("after");
+  if (it == query->end()) return 0;
+  const std::string& value = it->second;
+  std::int64_t n = 0;
+  auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+  if (value.empty() || ec != std::errc() || ptr != value.data() + value.size() || n < 0) {
+    return std::nullopt;
+  }
+  return n;
 }
 
 // The test endpoints answer plain JSON.
@@ -323,6 +344,12 @@ class Emulator::Impl {
       if (req.method() != http::verb::get) return TestReply(405, {{"message", "use GET"}});
       return TestReply(200, FullState());
     }
+    if (path == "/_emulator/history") {
+      if (req.method() != http::verb::get) return TestReply(405, {{"message", "use GET"}});
+      std::optional<std::int64_t> after = HistoryAfter(View(req.target()));
+      if (!after) return TestReply(400, {{"message", "after must be a whole number >= 0"}});
+      return TestReply(200, service_.History(*after));
+    }
     if (path == "/_emulator/reset") {
       if (req.method() != http::verb::post) return TestReply(405, {{"message", "use POST"}});
       Reset();
@@ -496,5 +523,31 @@ void Emulator::SetFaults(const Faults& faults) {
 void Emulator::Reset() { impl_->Reset(); }
 
 nlohmann::json Emulator::State() const { return impl_->FullState(); }
+
+nlohmann::json Emulator::History(std::int64_t after_seq) const {
+  return impl_->service().History(after_seq);
+}
+
+RawResponse Emulator::HandleRaw(const RawRequest& request) {
+  Reply reply;
+  try {
+    http::request<http::string_body> req;
+    req.version(11);
+    req.method_string(request.method);
+    req.target(request.target);
+    for (const auto& [name, value] : request.headers) req.insert(name, value);
+    req.body() = request.body;
+    reply = impl_->Handle(req);
+  } catch (const std::exception& e) {
+    // Beast refuses some methods, targets or header names that no parser would produce.
+    reply = AwsError(400, "SerializationException", std::string("bad request: ") + e.what());
+  }
+  RawResponse out;
+  out.status = reply.status;
+  out.content_type = std::move(reply.content_type);
+  out.error_type = std::move(reply.error_type);
+  out.body = std::move(reply.body);
+  return out;
+}
 
 }  // namespace jit::emulator

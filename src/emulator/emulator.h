@@ -31,6 +31,8 @@
 //
 // Unsigned test endpoints (never faulted):
 //   GET  /_emulator/state   -> State()
+//   GET  /_emulator/history[?after=SEQ] -> every create/delete accepted and how it ended, with
+//        counts per assignment (emulator/history.h AssignmentHistory::ToJson); 400 for a bad SEQ
 //   POST /_emulator/faults  -> sets the Faults fields present in the JSON body (see FaultsFromJson)
 //   POST /_emulator/reset   -> assignments, operations, call counts and faults back to the start
 
@@ -38,6 +40,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/clock.h"
@@ -165,6 +168,20 @@ struct EmulatorOptions {
   Status Validate() const;
 };
 
+// One HTTP request and its answer without a socket (Emulator::HandleRaw).
+struct RawRequest {
+  std::string method;  // "POST"
+  std::string target;  // path and query, "/" for AWS calls
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+};
+struct RawResponse {
+  int status = 0;
+  std::string content_type;
+  std::string error_type;  // x-amzn-ErrorType; empty for success and test endpoints
+  std::string body;
+};
+
 // The emulator. Thread-safe; the Clock must outlive it.
 class Emulator {
  public:
@@ -193,10 +210,21 @@ class Emulator {
   // What GET /_emulator/state returns (operations that are due are settled first):
   //   {"assignments": [{AccountId, PermissionSetArn, PrincipalType, PrincipalId}],
   //    "operations": {"create": {"in_progress", "succeeded", "failed"}, "delete": {...}},
-  //    "calls": {"<Operation>": n}, "faults": {...}, "sns": [], "eventbridge": [],
-  //    "securityhub": []}
+  //    "calls": {"<Operation>": n}, "assignment_calls": [...], "faults": {...}, "sns": [],
+  //    "eventbridge": [], "securityhub": []}
   // "calls" counts every call whose signature checked out, faulted ones included.
+  // "assignment_calls" has one entry per assignment ever named by a create or delete: its ids
+  // and how many creates and deletes were accepted, succeeded, failed, and actually added or
+  // removed it (AssignmentHistory::Counts).
   nlohmann::json State() const;
+  // What GET /_emulator/history?after=after_seq returns (see the test endpoints above).
+  nlohmann::json History(std::int64_t after_seq = 0) const;
+
+  // Answers one request exactly as the server would (signature check, JSON parsing, faults,
+  // test endpoints), without waiting out the faults' latency. Works before Start (nothing is
+  // bound). Never throws: a request that cannot even be represented is a 400. For the fuzzer
+  // (fuzz/emulator_request_fuzzer.cc) and tests.
+  RawResponse HandleRaw(const RawRequest& request);
 
  private:
   class Impl;

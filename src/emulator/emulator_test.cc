@@ -21,6 +21,7 @@
 #include "aws/sigv4.h"
 #include "core/clock.h"
 #include "core/testing.h"
+#include "emulator/history.h"
 
 namespace jit::emulator {
 namespace {
@@ -725,6 +726,141 @@ TEST_F(EmulatorTest, StateFaultsAndResetEndpoints) {
   EXPECT_THAT(after["assignments"], SizeIs(0));
   EXPECT_EQ(after["calls"], json({{"ListInstances", 1}}));
   EXPECT_EQ(Plain("GET", "/_emulator/nope", "").status, 404);
+}
+
+// --- assignment history (the ground truth of tests/crash and tests/fault) --------------------
+
+TEST_F(EmulatorTest, HistoryCountsEachCreateAndDeleteAndWhatItChanged) {
+  json a = Assignment("111111111111", kReadOnly, "USER", kBob);
+  const std::int64_t t0 = ToUnixMillis(clock_.Now());
+  EXPECT_EQ(Settle(true, a)["Status"], "SUCCEEDED");   // added
+  EXPECT_EQ(Settle(true, a)["Status"], "SUCCEEDED");   // there already
+  EXPECT_EQ(Settle(false, a)["Status"], "SUCCEEDED");  // removed
+  EXPECT_EQ(Settle(false, a)["Status"], "SUCCEEDED");  // gone already
+
+  json h = emulator_->History();
+  ASSERT_THAT(h["triples"], SizeIs(1));
+  EXPECT_EQ(h["triples"][0], json({{"AccountId", "111111111111"},
+                                   {"PermissionSetArn", kReadOnly},
+                                   {"PrincipalType", "USER"},
+                                   {"PrincipalId", kBob},
+                                   {"create_calls", 2},
+                                   {"creates_succeeded", 2},
+                                   {"creates_failed", 0},
+                                   {"added", 1},
+                                   {"delete_calls", 2},
+                                   {"deletes_succeeded", 2},
+                                   {"deletes_failed", 0},
+                                   {"removed", 1}}));
+  ASSERT_THAT(h["events"], SizeIs(8));
+  std::vector<std::string> effects;
+  for (const json& e : h["events"]) {
+    effects.push_back(e["operation"].get<std::string>() + ":" + e["phase"].get<std::string>() +
+                      ":" + e["effect"].get<std::string>());
+  }
+  EXPECT_EQ(effects,
+            (std::vector<std::string>{"create:accepted:none", "create:settled:added",
+                                      "create:accepted:none", "create:settled:present_already",
+                                      "delete:accepted:none", "delete:settled:removed",
+                                      "delete:accepted:none", "delete:settled:absent_already"}));
+  // Each operation ends `completion_delay` after it was accepted, by the emulator's clock, and
+  // both phases name the same request id.
+  const json& accepted = h["events"][0];
+  const json& settled = h["events"][1];
+  EXPECT_EQ(accepted["at_ms"], t0);
+  EXPECT_EQ(settled["at_ms"], t0 + options_.completion_delay.count());
+  EXPECT_EQ(accepted["request_id"], settled["request_id"]);
+  EXPECT_EQ(accepted["status"], "IN_PROGRESS");
+  EXPECT_EQ(settled["status"], "SUCCEEDED");
+  EXPECT_EQ(h["events"][7]["seq"], 8);
+  EXPECT_EQ(h["last_seq"], 8);
+  EXPECT_EQ(h["dropped"], 0);
+  // The same counts are part of the state.
+  EXPECT_EQ(emulator_->State()["assignment_calls"], h["triples"]);
+}
+
+TEST_F(EmulatorTest, HistoryRecordsFailedOperationsAsChangingNothing) {
+  Faults f;
+  f.failed_rate = 1;
+  emulator_->SetFaults(f);
+  EXPECT_EQ(Settle(true, Assignment("222222222222", kAdmin, "USER", kAlice))["Status"], "FAILED");
+  json h = emulator_->History();
+  ASSERT_THAT(h["triples"], SizeIs(1));
+  EXPECT_EQ(h["triples"][0]["create_calls"], 1);
+  EXPECT_EQ(h["triples"][0]["creates_failed"], 1);
+  EXPECT_EQ(h["triples"][0]["creates_succeeded"], 0);
+  EXPECT_EQ(h["triples"][0]["added"], 0);
+  ASSERT_THAT(h["events"], SizeIs(2));
+  EXPECT_EQ(h["events"][1]["status"], "FAILED");
+  EXPECT_EQ(h["events"][1]["effect"], "none");
+}
+
+TEST_F(EmulatorTest, HistoryIsSettledWhenReadWithoutAnotherCall) {
+  // The emulator settles lazily; reading the history settles what is due first, with the
+  // operation's own due time (not the time of the read).
+  json a = Assignment("111111111111", kReadOnly, "USER", kCarol);
+  ASSERT_EQ(Sso("CreateAccountAssignment", a).status, 200);
+  const std::int64_t due = ToUnixMillis(clock_.Now()) + options_.completion_delay.count();
+  clock_.Advance(std::chrono::seconds(30));
+  json h = emulator_->History();
+  ASSERT_THAT(h["events"], SizeIs(2));
+  EXPECT_EQ(h["events"][1]["effect"], "added");
+  EXPECT_EQ(h["events"][1]["at_ms"], due);
+}
+
+TEST_F(EmulatorTest, HistoryEndpointReadsAfterASeqAndIsClearedByReset) {
+  Settle(true, Assignment("222222222222", kAdmin, "USER", kAlice));
+  Settle(false, Assignment("222222222222", kAdmin, "USER", kAlice));
+  Response all = Plain("GET", "/_emulator/history", "");
+  ASSERT_EQ(all.status, 200) << all.raw;
+  EXPECT_EQ(all.headers["content-type"], "application/json");
+  ASSERT_THAT(all.body["events"], SizeIs(4));
+  Response tail = Plain("GET", "/_emulator/history?after=2", "");
+  ASSERT_EQ(tail.status, 200) << tail.raw;
+  ASSERT_THAT(tail.body["events"], SizeIs(2));
+  EXPECT_EQ(tail.body["events"][0]["seq"], 3);
+  EXPECT_EQ(tail.body["events"][0]["operation"], "delete");
+  EXPECT_THAT(tail.body["triples"], SizeIs(1));  // the counts are always whole
+  for (const char* bad : {"after=x", "after=-1", "after=", "after=1x"}) {
+    EXPECT_EQ(Plain("GET", std::string("/_emulator/history?") + bad, "").status, 400) << bad;
+  }
+  EXPECT_EQ(Plain("POST", "/_emulator/history", "").status, 405);
+  ASSERT_EQ(Plain("POST", "/_emulator/reset", "").status, 200);
+  Response cleared = Plain("GET", "/_emulator/history", "");
+  EXPECT_THAT(cleared.body["events"], SizeIs(0));
+  EXPECT_THAT(cleared.body["triples"], SizeIs(0));
+  EXPECT_EQ(cleared.body["last_seq"], 0);
+}
+
+TEST(AssignmentHistory, DropsTheOldestEventsButKeepsTheCounts) {
+  AssignmentHistory h(/*max_events=*/3);
+  AssignmentHistory::Key k{"111111111111", kReadOnly, "USER", kBob};
+  FakeClock clock;
+  for (int i = 0; i < 3; ++i) {
+    h.Accepted(true, k, "r" + std::to_string(i), clock.Now());
+    h.Settled(true, k, "r" + std::to_string(i), clock.Now(), true, i == 0);
+  }
+  json j = h.ToJson();
+  ASSERT_THAT(j["events"], SizeIs(3));
+  EXPECT_EQ(j["events"][0]["seq"], 4);
+  EXPECT_EQ(j["dropped"], 3);
+  EXPECT_EQ(j["last_seq"], 6);
+  EXPECT_EQ(j["triples"][0]["create_calls"], 3);
+  EXPECT_EQ(j["triples"][0]["added"], 1);
+}
+
+TEST_F(EmulatorTest, HandleRawAnswersAsTheServerDoes) {
+  RawResponse unsigned_call = emulator_->HandleRaw(
+      {"POST", "/", {{"X-Amz-Target", "SWBExternalService.ListInstances"}}, "{}"});
+  EXPECT_EQ(unsigned_call.status, 403);
+  EXPECT_EQ(unsigned_call.error_type, "MissingAuthenticationTokenException");
+  RawResponse state = emulator_->HandleRaw({"GET", "/_emulator/state", {}, ""});
+  EXPECT_EQ(state.status, 200);
+  EXPECT_EQ(state.content_type, "application/json");
+  EXPECT_TRUE(json::parse(state.body).contains("assignments"));
+  // Whatever Beast will not carry is a 400, not an exception.
+  RawResponse odd = emulator_->HandleRaw({"P O\r\nST", "/\r\n", {{"a\nb", "c\r\nd"}}, "x"});
+  EXPECT_GE(odd.status, 400);
 }
 
 // --- the broker's own AWS client ---------------------------------------------------------------

@@ -401,6 +401,7 @@ void Service::ResetLocked() {
   operations_.clear();
   operation_order_.clear();
   calls_.clear();
+  history_.Clear();
 }
 
 void Service::Reset() {
@@ -434,14 +435,17 @@ void Service::Settle(Time now) {
   for (auto& [id, op] : due) {
     if (op->will_fail) {
       op->status = "FAILED";
+      history_.Settled(op->create, op->key, id, op->due, /*succeeded=*/false, /*changed=*/false);
       continue;
     }
     op->status = "SUCCEEDED";
+    bool changed = false;
     if (op->create) {
-      assignments_.insert(op->key);
+      changed = assignments_.insert(op->key).second;
     } else {
-      assignments_.erase(op->key);
+      changed = assignments_.erase(op->key) > 0;
     }
+    history_.Settled(op->create, op->key, id, op->due, /*succeeded=*/true, changed);
   }
 }
 
@@ -670,6 +674,7 @@ ServiceResponse Service::StartAssignmentOperation(bool create, const json& in) {
   ServiceResponse resp;
   resp.body[create ? "AccountAssignmentCreationStatus" : "AccountAssignmentDeletionStatus"] =
       OperationStatus(id, op);
+  history_.Accepted(op.create, op.key, id, op.created);
   operations_.emplace(id, std::move(op));
   operation_order_.push_back(id);
   ForgetOldOperations();
@@ -917,13 +922,16 @@ json Service::State() {
   }
   json calls = json::object();
   for (const auto& [op, n] : calls_) calls[op] = n;
-  return {{"assignments", std::move(assignments)},
-          {"operations", std::move(counts)},
-          {"calls", std::move(calls)},
-          {"faults", FaultsToJson(faults_)},
-          {"sns", json::array()},
-          {"eventbridge", json::array()},
-          {"securityhub", json::array()}};
+  return {{"assignments", std::move(assignments)}, {"operations", std::move(counts)},
+          {"assignment_calls", history_.Counts()}, {"calls", std::move(calls)},
+          {"faults", FaultsToJson(faults_)},       {"sns", json::array()},
+          {"eventbridge", json::array()},          {"securityhub", json::array()}};
+}
+
+json Service::History(std::int64_t after_seq) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Settle(clock_.Now());
+  return history_.ToJson(after_seq);
 }
 
 }  // namespace jit::emulator

@@ -17,6 +17,7 @@
 
 #include "core/clock.h"
 #include "emulator/emulator.h"
+#include "emulator/history.h"
 
 namespace jit::emulator {
 
@@ -53,6 +54,8 @@ class Service {
   void Reset();
   // See Emulator::State.
   nlohmann::json State();
+  // GET /_emulator/history (AssignmentHistory::ToJson); due operations are settled first.
+  nlohmann::json History(std::int64_t after_seq);
 
  private:
   using Key = std::tuple<std::string, std::string, std::string, std::string>;  // account, ps,
@@ -113,6 +116,7 @@ class Service {
   std::deque<std::string> operation_order_;      // GUARDED_BY(mu_); oldest first
   std::uint64_t next_seq_ = 0;                   // GUARDED_BY(mu_)
   std::map<std::string, std::int64_t> calls_;    // GUARDED_BY(mu_)
+  AssignmentHistory history_;                    // GUARDED_BY(mu_)
 };
 
 }  // namespace jit::emulator

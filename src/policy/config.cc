@@ -1,5 +1,6 @@
 #include "policy/config.h"
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -150,7 +151,35 @@ class Parser {
  private:
   // --- error collection ---------------------------------------------------------------------
 
-  void Error(int line, std::string what) { errors_.push_back({line, std::move(what)}); }
+  // `what` may quote the file's own text: control characters in it are escaped, so that each
+  // problem stays on one line (a key holding a newline broke "one line per problem" and could
+  // forge lines of `jit config check` output; found by fuzz/config_fuzzer).
+  void Error(int line, const std::string& what) {
+    errors_.emplace_back(line, EscapeControls(what));
+  }
+
+  static std::string EscapeControls(const std::string& text) {
+    std::string out;
+    out.reserve(text.size());
+    for (char c : text) {
+      auto u = static_cast<unsigned char>(c);
+      if (c == '\n') {
+        out += "\\n";
+      } else if (c == '\r') {
+        out += "\\r";
+      } else if (c == '\t') {
+        out += "\\t";
+      } else if (u < 0x20 || u == 0x7f) {
+        static constexpr std::string_view kHex = "0123456789abcdef";
+        out += "\\x";
+        out += kHex[u >> 4];
+        out += kHex[u & 15];
+      } else {
+        out += c;
+      }
+    }
+    return out;
+  }
 
   Result<Config> Finish() {
     if (errors_.empty()) return std::move(config_);
@@ -1380,17 +1409,81 @@ bool IsIdentityStoreId(std::string_view s) {
   return s.size() <= 36 && std::regex_match(s.begin(), s.end(), kId);
 }
 
+namespace {
+
+// Walks the documents of a YAML stream without building them, noting where each starts and
+// where its first node is. See CountDocuments.
+class DocumentMarks final : public YAML::EventHandler {
+ public:
+  YAML::Mark start;       // of the document being read
+  YAML::Mark first_node;  // its first node; start when it has none
+  void OnDocumentStart(const YAML::Mark& mark) override {
+    start = mark;
+    first_node = mark;
+    seen_node_ = false;
+  }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t) override { Node(mark); }
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override { Node(mark); }
+  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                const std::string&) override {
+    Node(mark);
+  }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {
+    Node(mark);
+  }
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {
+    Node(mark);
+  }
+  void OnMapEnd() override {}
+
+ private:
+  void Node(const YAML::Mark& mark) {
+    if (!seen_node_) first_node = mark;
+    seen_node_ = true;
+  }
+  bool seen_node_ = false;
+};
+
+// OK when `text` holds at most one YAML document. YAML::LoadAll cannot be used to find out: on
+// some malformed input (",", ", b", ",]") yaml-cpp 0.7's parser reports an empty document
+// without consuming the token, again and again, and LoadAll loops for ever, allocating as it
+// goes (yaml-cpp issue 1040, fixed upstream after 0.8.0; found by fuzz/config_fuzzer). A
+// document that starts where the one before started is that loop: a syntax error. Throws what
+// the parser throws (YAML::Exception).
+Status CheckOneDocument(const std::string& text, const std::string& file) {
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  DocumentMarks marks;
+  std::optional<YAML::Mark> previous;
+  for (int docs = 0; parser.HandleNextDocument(marks); ++docs) {
+    if (previous && marks.start.pos == previous->pos) {
+      return InvalidArgumentError(file + ":" + std::to_string(marks.start.line + 1) +
+                                  ": not valid YAML at column " +
+                                  std::to_string(marks.start.column + 1));
+    }
+    if (docs == 1) {
+      // YAML::Load would read the first and silently drop the rest.
+      return InvalidArgumentError(file + ":" + std::to_string(marks.first_node.line + 1) +
+                                  ": the file holds more than one YAML document");
+    }
+    previous = marks.start;
+  }
+  return OkStatus();
+}
+
+}  // namespace
+
 Result<Config> ParseConfig(std::string_view yaml_text, std::string_view file_name,
                            std::string_view zoneinfo_dir) {
   std::string file(file_name.empty() ? "config" : file_name);
   try {
-    std::vector<YAML::Node> docs = YAML::LoadAll(std::string(yaml_text));
-    if (docs.size() > 1) {
-      // YAML::Load would read the first and silently drop the rest.
-      return InvalidArgumentError(file + ":" + std::to_string(docs[1].Mark().line + 1) +
-                                  ": the file holds more than one YAML document");
-    }
-    return Parser(file, zoneinfo_dir).Run(docs.empty() ? YAML::Node() : docs[0]);
+    std::string text(yaml_text);
+    JIT_RETURN_IF_ERROR(CheckOneDocument(text, file));
+    return Parser(file, zoneinfo_dir).Run(YAML::Load(text));
   } catch (const YAML::Exception& e) {
     int line = e.mark.line >= 0 ? e.mark.line + 1 : 1;
     return InvalidArgumentError(file + ":" + std::to_string(line) + ": " + e.msg);

@@ -686,6 +686,38 @@ TEST(ParseConfig, BlockStyleErrorsPointAtTheKey) {
             "jit.yaml:15: unknown permission set 'Nope'");
 }
 
+// Found by fuzz/config_fuzzer: yaml-cpp 0.7's LoadAll never returned on these (a config file
+// or a SIGHUP reload of one hung the broker, allocating until killed).
+TEST(ParseConfig, ACommaWhereADocumentShouldStartIsASyntaxErrorNotAHang) {
+  for (const char* text : {",", ",b", ", b", ",]", "  ,\n", "\n\n,"}) {
+    auto c = ParseConfig(text, "jit.yaml");
+    ASSERT_FALSE(c.has_value()) << text;
+    EXPECT_THAT(c.error(), StatusIs(StatusCode::kInvalidArgument, HasSubstr("not valid YAML")))
+        << text;
+  }
+  EXPECT_THAT(ParseConfig("\n\n,", "jit.yaml").error().message(),
+              ::testing::StartsWith("jit.yaml:3:"));
+}
+
+// Found by fuzz/config_fuzzer: a key or value with a newline (or another control character)
+// was quoted as is into its error, which then took two lines.
+TEST(ParseConfig, ControlCharactersInQuotedTextStayOnTheErrorsLine) {
+  auto c = ParseConfig(
+      "accounts:\n  - {id: \"1\\n2\", name: \"a\\u0000b\", \"k\\nfuzz.yaml:1: x\": 1}\n",
+      "jit.yaml");
+  ASSERT_FALSE(c.has_value());
+  const std::string m = c.error().message();
+  for (std::size_t start = 0; start < m.size();) {
+    std::size_t end = m.find('\n', start);
+    std::string line = m.substr(start, end - start);
+    EXPECT_THAT(line, ::testing::StartsWith("jit.yaml:2: ")) << m;
+    if (end == std::string::npos) break;
+    start = end + 1;
+  }
+  EXPECT_THAT(m, HasSubstr("'1\\n2'"));
+  EXPECT_THAT(m, HasSubstr("k\\nfuzz.yaml:1: x"));
+}
+
 TEST(ParseConfig, RefusesASecondDocument) {
   EXPECT_EQ(Errors("store: a\n---\nstore: b\n"),
             "jit.yaml:3: the file holds more than one YAML document");

@@ -55,6 +55,9 @@ Status SchedulerOptions::Validate() const {
   if (max_backoff < base_backoff) {
     return InvalidArgumentError("max_backoff must be at least base_backoff");
   }
+  if (max_revoke_backoff < base_backoff) {
+    return InvalidArgumentError("max_revoke_backoff must be at least base_backoff");
+  }
   if (overdue_after < Duration(0))
     return InvalidArgumentError("overdue_after must not be negative");
   if (owner.empty()) return InvalidArgumentError("owner must not be empty");
@@ -142,10 +145,14 @@ class Scheduler::Impl {
   // Claims and runs due jobs until none is left; returns how many ran. Re-arms the timer.
   int RunPass(int batch, bool stop_aware);
   void RunOne(const store::Job& job);
+  // Gives up the store's leases of unreleased_ (see there). False when the store refused.
+  bool ReleaseUnreleased(Time now);
+  // After a run whose bookkeeping failed: remember the job and look at it again soon.
+  void BookkeepingFailed(const store::Job& job);
   // Index entries that were due but not claimed: deleted behind our back, or leased by
   // someone else. Looks them up in the store and drops or moves them.
   void RecheckStale(Time now, const std::set<std::string>& claimed);
-  Duration Backoff(int attempts);
+  Duration Backoff(store::JobKind kind, int attempts);
   bool Stopping() const {
     std::lock_guard<std::mutex> lock(mu_);
     return stopping_;
@@ -172,16 +179,20 @@ class Scheduler::Impl {
   std::vector<std::thread> workers_;             // touched by Start/Stop only
   std::uint64_t index_seq_ = 0;                  // GUARDED_BY(mu_); bumped by IndexLocked
   std::set<std::string> running_jobs_;           // GUARDED_BY(mu_); jobs being run here now
-  bool rescan_armed_ = false;                    // GUARDED_BY(mu_)
-  TimerId rescan_timer_ = 0;                     // GUARDED_BY(mu_)
-  bool renew_armed_ = false;                     // GUARDED_BY(mu_)
-  TimerId renew_timer_ = 0;                      // GUARDED_BY(mu_)
-  bool rescan_due_ = false;                      // GUARDED_BY(mu_); for MaintenanceLoop
-  bool renew_due_ = false;                       // GUARDED_BY(mu_); for MaintenanceLoop
-  std::int64_t rescan_count_ = 0;                // GUARDED_BY(mu_); started re-scans
-  bool rescan_failing_ = false;                  // GUARDED_BY(mu_); to log outages once
-  std::condition_variable maintenance_cv_;       // signalled with mu_
-  std::thread maintenance_;                      // touched by Start/Stop only
+  // Jobs run here whose bookkeeping (delete or reschedule) the store refused: their lease is
+  // still ours in the store. The next pass gives it up (RenewLeases to `now`) so that they are
+  // claimed and run again at once instead of when the lease ends (5 minutes with SQLite).
+  std::set<std::string> unreleased_;        // GUARDED_BY(mu_)
+  bool rescan_armed_ = false;               // GUARDED_BY(mu_)
+  TimerId rescan_timer_ = 0;                // GUARDED_BY(mu_)
+  bool renew_armed_ = false;                // GUARDED_BY(mu_)
+  TimerId renew_timer_ = 0;                 // GUARDED_BY(mu_)
+  bool rescan_due_ = false;                 // GUARDED_BY(mu_); for MaintenanceLoop
+  bool renew_due_ = false;                  // GUARDED_BY(mu_); for MaintenanceLoop
+  std::int64_t rescan_count_ = 0;           // GUARDED_BY(mu_); started re-scans
+  bool rescan_failing_ = false;             // GUARDED_BY(mu_); to log outages once
+  std::condition_variable maintenance_cv_;  // signalled with mu_
+  std::thread maintenance_;                 // touched by Start/Stop only
 
   std::atomic<std::int64_t> runs_{0};
   std::atomic<std::int64_t> retries_{0};
@@ -528,6 +539,7 @@ int Scheduler::Impl::RunPass(int batch, bool stop_aware) {
   // One `now` for the whole pass: a job rescheduled during the pass is due after it, so the
   // pass ends even when the clock stands still (FakeClock).
   const Time now = clock_.Now();
+  ReleaseUnreleased(now);
   for (;;) {
     if (stop_aware && Stopping()) break;
     auto claimed = store_.ClaimDueJobs(now, options_.owner, clock_.Now() + options_.lease, batch);
@@ -538,17 +550,22 @@ int Scheduler::Impl::RunPass(int batch, bool stop_aware) {
       break;
     }
     std::set<std::string> ids;
+    std::vector<const store::Job*> to_run;
     {
       std::lock_guard<std::mutex> lock(mu_);
       not_before_.reset();
       for (const store::Job& j : *claimed) {
         ids.insert(j.id);
+        // A job already running here (its lease looked run out: the wall clock stepped
+        // forward past it before a renewal) is left to that run: never two runs of one job.
+        if (running_jobs_.count(j.id) != 0) continue;
         // Ours until the lease ends; if the run's bookkeeping is lost, look again then.
         IndexLocked(j, NextLook(j));
+        to_run.push_back(&j);
       }
     }
-    for (const store::Job& j : *claimed) {
-      RunOne(j);
+    for (const store::Job* j : to_run) {
+      RunOne(*j);
       ++ran;
     }
     if (static_cast<int>(claimed->size()) < batch) {
@@ -586,9 +603,10 @@ void Scheduler::Impl::RunOne(const store::Job& job) {
     Status s = Transact([&](store::Tx& tx) { return tx.DeleteJob(job.id); });
     if (!s.ok()) {
       spdlog::error(
-          "scheduler: {} job {} done but not deleted ({}); it runs again when its lease "
-          "ends",
+          "scheduler: {} job {} done but not deleted ({}); it runs again once the store "
+          "takes writes",
           kind, job.id, s.ToString());
+      BookkeepingFailed(job);
       return;
     }
     // Which process finished which job: with several replicas the operator (and the HA test)
@@ -604,7 +622,7 @@ void Scheduler::Impl::RunOne(const store::Job& job) {
   Duration delay = std::max(outcome.delay, kMinDelay);
   if (outcome.kind == JobOutcome::Kind::kRetry) {
     ++retries_;
-    delay = Backoff(job.attempts);
+    delay = Backoff(job.kind, job.attempts);
     attempts = job.attempts + 1;
     bool lagging =
         job.kind == store::JobKind::kRevoke && job.first_due_at < now - options_.overdue_after;
@@ -641,9 +659,10 @@ void Scheduler::Impl::RunOne(const store::Job& job) {
   });
   if (!s.ok()) {
     spdlog::error(
-        "scheduler: cannot reschedule {} job {} after {} ({}); it runs again when its "
-        "lease ends",
+        "scheduler: cannot reschedule {} job {} after {} ({}); it runs again once the "
+        "store takes writes",
         kind, job.id, OutcomeName(outcome.kind), s.ToString());
+    BookkeepingFailed(job);
     return;
   }
   if (gone) {
@@ -656,6 +675,35 @@ void Scheduler::Impl::RunOne(const store::Job& job) {
                  other_owner);
   }
   // Otherwise PutJob's commit reached OnJobsCommitted, which re-indexed the job.
+}
+
+void Scheduler::Impl::BookkeepingFailed(const store::Job& job) {
+  std::lock_guard<std::mutex> lock(mu_);
+  unreleased_.insert(job.id);
+  IndexLocked(job, clock_.Now() + kRecheckDelay);
+  ArmLocked();
+}
+
+bool Scheduler::Impl::ReleaseUnreleased(Time now) {
+  std::vector<std::string> ids;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const std::string& id : unreleased_) {
+      if (running_jobs_.count(id) == 0) ids.push_back(id);
+    }
+  }
+  if (ids.empty()) return true;
+  // A lease that ends `now` is free to claim at `now`: the claim that follows takes the job.
+  auto released = store_.RenewLeases(options_.owner, ids, now);
+  if (!released.has_value()) {
+    spdlog::warn("scheduler: cannot give up the leases of {} jobs yet: {}", ids.size(),
+                 released.error().ToString());
+    return false;
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  // Released, or no longer ours (deleted, or another owner's): either way nothing to give up.
+  for (const std::string& id : ids) unreleased_.erase(id);
+  return true;
 }
 
 void Scheduler::Impl::RecheckStale(Time now, const std::set<std::string>& claimed) {
@@ -694,10 +742,13 @@ void Scheduler::Impl::RecheckStale(Time now, const std::set<std::string>& claime
   }
 }
 
-Duration Scheduler::Impl::Backoff(int attempts) {
+Duration Scheduler::Impl::Backoff(store::JobKind kind, int attempts) {
   // min(max, base * 2^attempts), doubling step by step so that it cannot overflow.
   double ms = static_cast<double>(options_.base_backoff.count());
-  const double max_ms = static_cast<double>(options_.max_backoff.count());
+  const double max_ms = static_cast<double>(
+      (kind == store::JobKind::kRevoke ? std::min(options_.max_backoff, options_.max_revoke_backoff)
+                                       : options_.max_backoff)
+          .count());
   for (int i = 0; i < attempts && ms < max_ms; ++i) ms *= 2;
   ms = std::min(ms, max_ms);
   double factor = 1.0;

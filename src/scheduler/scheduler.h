@@ -49,6 +49,10 @@ struct SchedulerOptions {
   // factor in [0.5, 1.0] (jitter).
   Duration base_backoff = Duration(1000);
   Duration max_backoff = Duration(5 * 60 * 1000);
+  // Revocations back off to at most this: they are the one job that must not lag, and a long
+  // back-off earned while the store or Identity Center was down would delay them that long
+  // after it is back. At least base_backoff.
+  Duration max_revoke_backoff = Duration(30 * 1000);
   // A revocation whose first due time is further past than this counts as overdue.
   Duration overdue_after = Duration(5000);
   // Name of this process in leases. With several processes on one store it must be unique

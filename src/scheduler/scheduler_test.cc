@@ -17,6 +17,7 @@
 #include "core/clock.h"
 #include "core/ids.h"
 #include "core/testing.h"
+#include "store/fault_injecting_store.h"
 #include "store/memory_store.h"
 
 namespace jit::scheduler {
@@ -421,9 +422,13 @@ TEST_F(SchedulerTest, JobTheRunnerDeletedItselfEndsCleanly) {
   (void)job;
 }
 
-TEST_F(SchedulerTest, StoreDownAfterARunLeavesTheJobToRunAgainWhenItsLeaseEnds) {
+TEST_F(SchedulerTest, StoreDownAfterARunRunsTheJobAgainOnceTheStoreIsBackNotWhenItsLeaseEnds) {
+  // Issue 6 (fault suite): the run's bookkeeping failed, so the store still says the job is
+  // leased to us; waiting for that lease (5 minutes with SQLite) delayed a revocation by as much
+  // after the store came back. The scheduler now gives its own lease up once the store takes
+  // writes again.
   SchedulerOptions o = TestOptions();
-  o.lease = Duration(2 * kMinute);
+  o.lease = Duration(5 * kMinute);
   Job job = Put(JobKind::kRevoke, Duration(0));
   runner_.SetHook([&](const Job&) { store_.FailTransactionsWith(UnavailableError("disk full")); });
   Scheduler s(store_, runner_, clock_, o);
@@ -433,16 +438,99 @@ TEST_F(SchedulerTest, StoreDownAfterARunLeavesTheJobToRunAgainWhenItsLeaseEnds) 
   runner_.SetHook(nullptr);
 
   // Still down for a while: claims fail, nothing spins, nothing is lost.
-  clock_.Advance(kMinute);
+  for (int i = 0; i < 60; ++i) clock_.Advance(kSecond);
   EXPECT_EQ(runner_.count(), 1u);
   store_.FailTransactionsWith(OkStatus());
   std::optional<Job> stored = Stored(job.id);
   ASSERT_TRUE(stored.has_value());
   EXPECT_EQ(stored->lease_owner, "test");
 
-  clock_.Advance(kMinute);  // the lease has run out
+  clock_.Advance(kSecond);  // well before the lease ends
   EXPECT_EQ(runner_.count(), 2u);
   EXPECT_THAT(Stored(), IsEmpty());
+}
+
+TEST_F(SchedulerTest, JobWhoseRescheduleFailedIsGivenUpAndRunsAgainOnceTheStoreIsBack) {
+  SchedulerOptions o = TestOptions();
+  Job job = Put(JobKind::kGrant, Duration(0));
+  runner_.Script(job.id, {JobOutcome::CheckAgain(kSecond)});
+  runner_.SetHook([&](const Job&) { store_.FailTransactionsWith(UnavailableError("disk full")); });
+  Scheduler s(store_, runner_, clock_, o);
+  ASSERT_OK(s.Start());
+  clock_.Advance(Duration(0));
+  ASSERT_EQ(runner_.count(), 1u);
+  runner_.SetHook(nullptr);
+  store_.FailTransactionsWith(OkStatus());
+  clock_.Advance(kSecond);
+  EXPECT_EQ(runner_.count(), 2u);
+  EXPECT_THAT(Stored(), IsEmpty());
+}
+
+TEST_F(SchedulerTest, RevocationBackOffIsCappedByMaxRevokeBackoff) {
+  SchedulerOptions o = TestOptions();
+  o.max_backoff = Duration(5 * kMinute);
+  o.max_revoke_backoff = Duration(30 * kSecond);
+  Job revoke = Put(JobKind::kRevoke, Duration(0));
+  Job grant = Put(JobKind::kGrant, Duration(0));
+  std::vector<JobOutcome> script(12, JobOutcome::Retry("store full"));
+  runner_.Script(revoke.id, script);
+  runner_.Script(grant.id, script);
+  Scheduler s(store_, runner_, clock_, o);
+  ASSERT_OK(s.Start());
+  Duration longest_revoke{0};
+  Duration longest_grant{0};
+  for (int i = 0; i < 40; ++i) {
+    clock_.Advance(Duration(0));
+    for (const Job& j : {revoke, grant}) {
+      std::optional<Job> stored = Stored(j.id);
+      if (!stored) continue;
+      Duration wait = std::chrono::duration_cast<Duration>(stored->due_at - clock_.Now());
+      Duration& longest = j.id == revoke.id ? longest_revoke : longest_grant;
+      longest = std::max(longest, wait);
+    }
+    std::optional<Job> a = Stored(revoke.id);
+    std::optional<Job> b = Stored(grant.id);
+    Time next = std::min(a ? a->due_at : Time::max(), b ? b->due_at : Time::max());
+    if (next == Time::max()) break;
+    clock_.SetTime(next);
+  }
+  EXPECT_LE(longest_revoke, 30 * kSecond);
+  EXPECT_GE(longest_revoke, 15 * kSecond);  // it did reach the cap (jitter: half to all of it)
+  EXPECT_GT(longest_grant, 30 * kSecond);   // other jobs keep the long back-off
+  o.max_revoke_backoff = Duration(1);
+  EXPECT_THAT(Scheduler(store_, runner_, clock_, o).Start(),
+              StatusIs(StatusCode::kInvalidArgument));
+}
+
+TEST_F(SchedulerTest, AJobRunningHereIsNotRunAgainWhenTheClockStepsPastItsLease) {
+  // Issue 6 (fault suite): the wall clock stepped forward past a running job's lease before
+  // the renewal could move it (here the renewal fails); the next pass found the lease run out
+  // and started a second run of the job in this very process.
+  store::FaultInjectingStore faulty(store_);
+  store::StoreFaults faults;
+  faults.renew = [](std::int64_t) { return UnavailableError("renewal lost"); };
+  faulty.SetFaults(faults);
+  SchedulerOptions o = TestOptions();
+  o.lease = Duration(5 * kMinute);
+  Job job = PutJob(faulty, clock_, JobKind::kRevoke, clock_.Now());
+  int depth = 0;
+  int deepest = 0;
+  runner_.SetHook([&](const Job& j) {
+    if (j.id != job.id) return;
+    ++depth;
+    deepest = std::max(deepest, depth);
+    if (depth == 1) {
+      // Something commits a job meanwhile (arming the timer), then the clock jumps an hour.
+      PutJob(faulty, clock_, JobKind::kGrant, clock_.Now() + kMinute);
+      clock_.SetTime(clock_.Now() + std::chrono::hours(1));
+    }
+    --depth;
+  });
+  Scheduler s(faulty, runner_, clock_, o);
+  ASSERT_OK(s.Start());
+  clock_.Advance(Duration(0));
+  EXPECT_EQ(deepest, 1) << "a job ran twice at once";
+  EXPECT_FALSE(Stored(job.id).has_value());
 }
 
 TEST_F(SchedulerTest, StartRejectsBadOptions) {

@@ -211,6 +211,11 @@ class Conn {
       Result<std::string> mode = conn->QueryText("PRAGMA journal_mode = WAL");
       if (!mode.ok()) return mode.error();
       if (*mode != "wal") return UnavailableError("cannot put " + options.path + " in WAL mode");
+      if (options.max_pages > 0) {
+        JIT_RETURN_IF_ERROR(
+            conn->QueryText("PRAGMA max_page_count = " + std::to_string(options.max_pages))
+                .error());
+      }
     }
     return conn;
   }
@@ -1008,6 +1013,7 @@ Status SqliteOptions::Validate() const {
   }
   if (busy_timeout < Duration(0)) return InvalidArgumentError("sqlite busy_timeout is negative");
   if (max_batch < 1) return InvalidArgumentError("sqlite max_batch must be at least 1");
+  if (max_pages < 0) return InvalidArgumentError("sqlite max_pages is negative");
   return OkStatus();
 }
 

@@ -20,6 +20,10 @@ struct SqliteOptions {
   Duration busy_timeout = Duration(5000);
   // At most this many transactions share one commit (group commit).
   int max_batch = 256;
+  // The database may hold at most this many pages (PRAGMA max_page_count on the writer; SQLite's
+  // default page is 4 KiB); a write that needs more fails as on a full disk (Unavailable) and is
+  // undone whole. 0: no limit but the disk's. For capping the file, and for disk-full tests.
+  std::int64_t max_pages = 0;
 
   Status Validate() const;
 };
