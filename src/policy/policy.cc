@@ -343,41 +343,47 @@ std::vector<CatalogEntry> Catalog(const Config& config, const Identity& who) {
   return out;
 }
 
-Result<Duration> CheckExtension(const Config& config, const Identity& who, const GrantTerms& grant,
-                                Duration extra, Time now) {
+namespace {
+
+// The rule, account and permission set of a grant as the config names them now.
+struct GrantPolicy {
+  const Rule* rule = nullptr;
+  const Account* account = nullptr;
+  const PermissionSet* permission_set = nullptr;
+};
+
+Result<GrantPolicy> FindGrantPolicy(const Config& config, const GrantTerms& grant) {
+  GrantPolicy found;
+  for (const Rule& r : config.rules) {
+    if (r.name == grant.rule) found.rule = &r;
+  }
+  if (found.rule == nullptr) {
+    return PermissionDeniedError("rule '" + grant.rule +
+                                 "' is no longer in the config; the grant cannot be extended");
+  }
+  for (const Account& a : config.accounts) {
+    if (a.id == grant.account_id) found.account = &a;
+  }
+  if (found.account == nullptr) {
+    return PermissionDeniedError("account " + grant.account_id +
+                                 " is no longer in the config; the grant cannot be extended");
+  }
+  for (const PermissionSet& p : config.permission_sets) {
+    if (p.name == grant.permission_set) found.permission_set = &p;
+  }
+  if (found.permission_set == nullptr) {
+    return PermissionDeniedError("permission set '" + grant.permission_set +
+                                 "' is no longer in the config; the grant cannot be extended");
+  }
+  return found;
+}
+
+Result<Duration> CheckTotal(const GrantPolicy& found, const GrantTerms& grant, Duration extra) {
   if (extra.count() <= 0) {
     return InvalidArgumentError("an extension must be longer than 0s, not " +
                                 FormatDuration(extra));
   }
-  auto rule = std::find_if(config.rules.begin(), config.rules.end(),
-                           [&](const Rule& r) { return r.name == grant.rule; });
-  if (rule == config.rules.end()) {
-    return PermissionDeniedError("rule '" + grant.rule +
-                                 "' is no longer in the config; the grant cannot be extended");
-  }
-  const Account* account = nullptr;
-  for (const Account& a : config.accounts) {
-    if (a.id == grant.account_id) account = &a;
-  }
-  if (account == nullptr) {
-    return PermissionDeniedError("account " + grant.account_id +
-                                 " is no longer in the config; the grant cannot be extended");
-  }
-  const PermissionSet* ps = nullptr;
-  for (const PermissionSet& p : config.permission_sets) {
-    if (p.name == grant.permission_set) ps = &p;
-  }
-  if (ps == nullptr) {
-    return PermissionDeniedError("permission set '" + grant.permission_set +
-                                 "' is no longer in the config; the grant cannot be extended");
-  }
-  if (!RuleCovers(*rule, who, *account, *ps)) {
-    return PermissionDeniedError("rule '" + rule->name + "' no longer lets " +
-                                 (who.username.empty() ? "you" : who.username) + " request " +
-                                 ps->name + " on " + account->name + " (" + account->id + ")");
-  }
-  if (rule->hours && !rule->hours->Allows(now)) return HoursError(*rule);
-  Limit limit = MaxDuration(*rule, *ps);
+  Limit limit = MaxDuration(*found.rule, *found.permission_set);
   // Compared without adding first, so that no sum can overflow.
   if (grant.total > limit.max || extra > limit.max - grant.total) {
     Duration sum = extra > Duration::max() - grant.total ? Duration::max() : grant.total + extra;
@@ -387,6 +393,31 @@ Result<Duration> CheckExtension(const Config& config, const Identity& who, const
                                 " allows");
   }
   return grant.total + extra;
+}
+
+}  // namespace
+
+Result<Duration> CheckExtension(const Config& config, const Identity& who, const GrantTerms& grant,
+                                Duration extra, Time now) {
+  if (extra.count() <= 0) {
+    return InvalidArgumentError("an extension must be longer than 0s, not " +
+                                FormatDuration(extra));
+  }
+  JIT_ASSIGN_OR_RETURN(GrantPolicy found, FindGrantPolicy(config, grant));
+  if (!RuleCovers(*found.rule, who, *found.account, *found.permission_set)) {
+    return PermissionDeniedError("rule '" + found.rule->name + "' no longer lets " +
+                                 (who.username.empty() ? "you" : who.username) + " request " +
+                                 found.permission_set->name + " on " + found.account->name + " (" +
+                                 found.account->id + ")");
+  }
+  if (found.rule->hours && !found.rule->hours->Allows(now)) return HoursError(*found.rule);
+  return CheckTotal(found, grant, extra);
+}
+
+Result<Duration> CheckExtensionLimit(const Config& config, const GrantTerms& grant,
+                                     Duration extra) {
+  JIT_ASSIGN_OR_RETURN(GrantPolicy found, FindGrantPolicy(config, grant));
+  return CheckTotal(found, grant, extra);
 }
 
 bool IsAdmin(const Config& config, const Identity& who) { return config.admins.Contains(who); }

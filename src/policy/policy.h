@@ -109,6 +109,13 @@ struct GrantTerms {
 Result<Duration> CheckExtension(const Config& config, const Identity& who, const GrantTerms& grant,
                                 Duration extra, Time now);
 
+// What is left of CheckExtension when an approver completes the approval of an extension that
+// was requested earlier: the rule, account and permission set must still be in the config
+// (which may have been reloaded since) and the new total must still fit the limits. Who the
+// requester is and the hours were checked when the extension was asked for.
+// Errors: as CheckExtension's, less the rule no longer covering the requester and the hours.
+Result<Duration> CheckExtensionLimit(const Config& config, const GrantTerms& grant, Duration extra);
+
 // One thing the identity may request.
 struct CatalogEntry {
   const Account* account = nullptr;

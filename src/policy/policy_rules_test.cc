@@ -283,6 +283,31 @@ TEST_F(Rules, ExtensionOutsideTheHoursIsRefused) {
                        "rule 'office' allows requests mon-fri 08:00-18:00 Europe/Berlin only"));
 }
 
+TEST_F(Rules, ExtensionLimitAtApprovalChecksTheConfigNotTheRequesterOrTheHours) {
+  // No identity and no time: an approver completes the approval, perhaps out of hours.
+  Result<Duration> total = CheckExtensionLimit(config_, OfficeGrant(hours(1)), minutes(30));
+  ASSERT_OK(total);
+  EXPECT_EQ(*total, minutes(90));
+  EXPECT_THAT(CheckExtensionLimit(config_, OfficeGrant(hours(1)), minutes(61)),
+              StatusIs(StatusCode::kInvalidArgument,
+                       "extending by 1h1m would make 2h1m, longer than the 2h in all that "
+                       "permission set 'Admin' allows"));
+  EXPECT_THAT(CheckExtensionLimit(config_, OfficeGrant(hours(1)), Duration::max()),
+              StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(CheckExtensionLimit(config_, OfficeGrant(hours(1)), Duration(0)),
+              StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(
+      CheckExtensionLimit(config_, {"222222222222", "Admin", "gone", hours(1)}, minutes(30)),
+      StatusIs(StatusCode::kPermissionDenied,
+               "rule 'gone' is no longer in the config; the grant cannot be extended"));
+  EXPECT_THAT(
+      CheckExtensionLimit(config_, {"999999999999", "Admin", "office", hours(1)}, minutes(1)),
+      StatusIs(StatusCode::kPermissionDenied));
+  EXPECT_THAT(
+      CheckExtensionLimit(config_, {"222222222222", "Gone", "office", hours(1)}, minutes(1)),
+      StatusIs(StatusCode::kPermissionDenied));
+}
+
 TEST_F(Rules, ExtensionNeedsTheSameRuleToStillCoverTheRequester) {
   Time t = At("2026-03-30T08:00:00Z");
   Identity left{"erin", {"marketing"}, "u-erin"};

@@ -228,7 +228,7 @@ class Workflow::Impl {
       }
       Time now = clock_.Now();
       if (r.state == RequestState::kActive && r.extension) {
-        JIT_RETURN_IF_ERROR(ApproveExtension(tx, who, r, comment, now));
+        JIT_RETURN_IF_ERROR(ApproveExtension(tx, *config, who, r, comment, now));
         out = std::move(r);
         return OkStatus();
       }
@@ -601,9 +601,11 @@ class Workflow::Impl {
 
   // One approval of the pending extension of active request `r` (inside tx; the caller has
   // checked that `who` may approve and is not the requester). With enough approvals the grant
-  // lasts longer at once and its expiry timer moves.
-  Status ApproveExtension(Tx& tx, const policy::Identity& who, Request& r,
-                          const std::string& comment, Time now) {
+  // lasts longer at once and its expiry timer moves, if the config (reloaded since the
+  // extension was asked for, perhaps) still allows the longer total; otherwise the approval is
+  // refused and the extension lapses at its deadline.
+  Status ApproveExtension(Tx& tx, const policy::Config& config, const policy::Identity& who,
+                          Request& r, const std::string& comment, Time now) {
     store::PendingExtension& ext = *r.extension;
     if (now >= ext.deadline) {
       return FailedPreconditionError("the approval window of the extension of request " + r.id +
@@ -618,6 +620,16 @@ class Workflow::Impl {
     ext.approvals.push_back({who.username, comment, now});
     int have = static_cast<int>(ext.approvals.size());
     int required = std::max(1, r.approvals_required);
+    if (have >= required) {
+      policy::GrantTerms grant{r.account_id, r.permission_set_name, r.rule,
+                               std::chrono::seconds(r.duration_seconds)};
+      Result<Duration> total =
+          policy::CheckExtensionLimit(config, grant, std::chrono::seconds(ext.seconds));
+      if (!total) {
+        return FailedPreconditionError("the extension of request " + r.id +
+                                       " can no longer be approved: " + total.error().message());
+      }
+    }
     JIT_RETURN_IF_ERROR(
         AppendEvent(tx, now, who.username, "extension.approval", r.id, "info",
                     {{"comment", comment}, {"approvals", have}, {"required", required}}));

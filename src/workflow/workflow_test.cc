@@ -23,6 +23,7 @@ using std::chrono::hours;
 using std::chrono::minutes;
 using std::chrono::seconds;
 using store::RequestState;
+using ::testing::AllOf;
 using ::testing::HasSubstr;
 
 const policy::Identity kAlice{"alice", {"engineers"}, "a11ce000-0000-4000-8000-000000000001"};
@@ -495,6 +496,44 @@ TEST_F(WorkflowTest, ExtensionOfARuleWithApproversWaitsForAnApprover) {
   EXPECT_EQ(StateOf(r.id), RequestState::kEnded);
   EXPECT_THAT(Actions(r.id), ::testing::IsSupersetOf({"extension.requested", "extension.approval",
                                                       "request.extended"}));
+}
+
+TEST_F(WorkflowTest, ExtensionTheReloadedConfigNoLongerAllowsCannotBeApproved) {
+  auto r = Submit(kAlice, "prod", "Admin", minutes(30), "x");
+  ASSERT_OK(workflow_.Approve(kBob, r.id, "ok"));
+  Settle();
+  Time expires = *store_->GetRequest(r.id)->expires_at;
+  ASSERT_OK(workflow_.Extend(kAlice, r.id, minutes(10)));
+
+  // The config is reloaded with a shorter maximum before an approver says yes.
+  policy::Config original = *config_.Get();
+  policy::Config shorter = original;
+  for (policy::Rule& rule : shorter.rules) {
+    if (rule.name == store_->GetRequest(r.id)->rule) rule.max_duration = minutes(35);
+  }
+  config_.Set(shorter);
+  EXPECT_THAT(workflow_.Approve(kBob, r.id, "fine"),
+              StatusIs(StatusCode::kFailedPrecondition,
+                       AllOf(HasSubstr("can no longer be approved"), HasSubstr("35m"))));
+  auto after = store_->GetRequest(r.id);
+  EXPECT_EQ(after->expires_at, expires);
+  EXPECT_EQ(after->duration_seconds, 30 * 60);
+  ASSERT_TRUE(after->extension.has_value());  // it lapses at its deadline
+  EXPECT_TRUE(after->extension->approvals.empty());
+  EXPECT_THAT(Actions(r.id), ::testing::Not(::testing::Contains("extension.approval")));
+
+  // A rule removed by the reload: the same.
+  policy::Config without = original;
+  std::erase_if(without.rules, [&](const policy::Rule& rule) { return rule.name == after->rule; });
+  config_.Set(without);
+  EXPECT_THAT(workflow_.Approve(kBob, r.id, "fine"),
+              StatusIs(StatusCode::kFailedPrecondition, HasSubstr("no longer in the config")));
+
+  // Back to the original config, the approval goes through.
+  config_.Set(original);
+  auto approved = workflow_.Approve(kBob, r.id, "fine");
+  ASSERT_OK(approved);
+  EXPECT_EQ(approved->expires_at, expires + minutes(10));
 }
 
 TEST_F(WorkflowTest, DeniedExtensionLeavesTheGrantAsItWas) {
