@@ -1,0 +1,1 @@
+// Compiles the precompiled headers (cmake/PrecompiledHeaders.cmake); defines nothing.
