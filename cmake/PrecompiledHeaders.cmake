@@ -1,11 +1,11 @@
-# Precompiled headers (GCC only; JIT_PCH). Most of the project's translation units spend more
+# Precompiled headers (JIT_PCH). Most of the project's translation units spend more
 # time parsing Boost.Beast/Asio, nlohmann::json, spdlog and GoogleTest than compiling their own
 # code, so two headers are compiled once per build: one for the libraries and the binary, one
 # (adding gtest and gmock) for the test binaries. Every target of ours reuses one of them.
 #
 # The header lists name only third-party and standard headers: our own code never depends on
-# what a precompiled header happens to include, and the fuzz preset (clang, no PCH) keeps
-# checking that each file includes what it uses.
+# what a precompiled header happens to include, and the fuzz preset (JIT_PCH=OFF) keeps
+# checking that the files it builds include what they use.
 
 set(JIT_PCH_HEADERS
   <algorithm> <atomic> <chrono> <cstdint> <functional> <map> <memory> <mutex> <optional>
