@@ -4,8 +4,8 @@
 # (adding gtest and gmock) for the test binaries. Every target of ours reuses one of them.
 #
 # The header lists name only third-party and standard headers: our own code never depends on
-# what a precompiled header happens to include, and the fuzz preset (JIT_PCH=OFF) keeps
-# checking that the files it builds include what they use.
+# what a precompiled header happens to include, and the debug preset (JIT_PCH=OFF, the first
+# build CI makes) keeps checking that every file includes what it uses.
 
 set(JIT_PCH_HEADERS
   <algorithm> <atomic> <chrono> <cstdint> <functional> <map> <memory> <mutex> <optional>

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Runs the libFuzzer harnesses (fuzz/README.md) for SECONDS each (default 25), every harness or
 # those named, from a scratch copy of their seed corpus. Fails on the first crash, leak, timeout
-# or sanitizer report; the reproducer stays in build/fuzz/artifacts/<harness>/.
-# Expects `cmake --build --preset fuzz` to have run (scripts/test.sh does it first).
+# or sanitizer report; the reproducer stays in <build>/artifacts/<harness>/.
+# The harnesses come from JIT_FUZZ_BUILD (default build/fuzz: `cmake --preset fuzz && cmake
+# --build --preset fuzz`, optimised for long runs); scripts/test.sh runs the ones its
+# asan-ubsan preset built (JIT_FUZZ_BUILD=build/asan-ubsan).
 # JIT_FUZZ_JOBS=N runs N fuzzing processes per harness (default 1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,7 +16,8 @@ if [ ${#harnesses[@]} -eq 0 ]; then
   harnesses=(api_request_fuzzer config_fuzzer jwt_fuzzer emulator_request_fuzzer)
 fi
 jobs=${JIT_FUZZ_JOBS:-1}
-bin=build/fuzz/fuzz
+build=${JIT_FUZZ_BUILD:-build/fuzz}
+bin=$build/fuzz
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/jit-fuzz-XXXXXX")
 trap 'rm -rf "$scratch"' EXIT
 
@@ -24,12 +27,13 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 status=0
 for h in "${harnesses[@]}"; do
   if [ ! -x "$bin/$h" ]; then
-    echo "fuzz: $bin/$h is missing: run cmake --preset fuzz && cmake --build --preset fuzz" >&2
+    echo "fuzz: $bin/$h is missing: run cmake --preset fuzz && cmake --build --preset fuzz" \
+         "(or set JIT_FUZZ_BUILD to a build made with -DJIT_FUZZ=ON)" >&2
     exit 1
   fi
   corpus_name=${h%_fuzzer}
   work="$scratch/$h"
-  artifacts="build/fuzz/artifacts/$h"
+  artifacts="$build/artifacts/$h"
   mkdir -p "$work" "$artifacts"
   cp fuzz/corpus/"$corpus_name"/* "$work"/
   start=$(date +%s)

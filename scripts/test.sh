@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds everything and runs the whole test suite: first a debug build, then the same suite
-# under AddressSanitizer + UndefinedBehaviorSanitizer. Warnings are errors.
+# Builds everything and runs the whole test suite: first a debug build (GCC), then the same
+# suite built by clang under AddressSanitizer + UndefinedBehaviorSanitizer, then a short run of
+# each fuzz harness from that build. Warnings are errors with both compilers.
 # JIT_TEST_PRESETS="debug" limits the run to the presets named; JIT_TEST_FUZZ=0 skips the fuzz
 # step at the end.
 set -euo pipefail
@@ -22,15 +23,12 @@ for preset in $presets; do
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --preset "$preset" --timeout 300
 done
-# Then a short run of every fuzz harness (fuzz/README.md): clang with ASan and UBSan, about
-# JIT_FUZZ_SECONDS (default 25) each. JIT_TEST_FUZZ=0 skips it.
+# Then a short run of every fuzz harness (fuzz/README.md) that the asan-ubsan preset built with
+# clang, ASan and UBSan: about JIT_FUZZ_SECONDS (default 25) each. JIT_TEST_FUZZ=0 skips it.
 fuzzed=""
-if [ "${JIT_TEST_FUZZ:-1}" != 0 ]; then
-  echo "== fuzz: build"
-  cmake --preset fuzz >/dev/null
-  cmake --build --preset fuzz -j "$jobs"
+if [ "${JIT_TEST_FUZZ:-1}" != 0 ] && [[ " $presets " == *" asan-ubsan "* ]]; then
   echo "== fuzz: run"
-  bash scripts/fuzz.sh "${JIT_FUZZ_SECONDS:-25}"
+  JIT_FUZZ_BUILD=build/asan-ubsan bash scripts/fuzz.sh "${JIT_FUZZ_SECONDS:-25}"
   fuzzed=", fuzz"
 fi
 echo "== all presets passed: $presets$fuzzed"
