@@ -354,8 +354,9 @@ struct AuthState {
 // SIGHUP: reads the config file again and puts it in force when it is valid, with the
 // authenticator (static tokens, OIDC) and the notification channels built from it; otherwise
 // keeps the old config, authenticator and channels and logs the first error. Settings read once
-// at start (listen address, store, aws) need a restart; rules, accounts, permission sets, roles,
-// auth and notify apply at once.
+// at start (policy::SettingsNeedingRestart: listen address, store, aws, audit, ui and the UI's
+// sign-in client) need a restart, and a warning names those that changed; rules, accounts,
+// permission sets, roles, auth and notify apply at once.
 void ReloadConfig(const cli::ServeOptions& opts, policy::ConfigHolder& holder, AuthState& auth,
                   notify::Notifier& notifier, const notify::NotifierDeps& notify_deps) {
   if (opts.config_file.empty()) {
@@ -381,11 +382,18 @@ void ReloadConfig(const cli::ServeOptions& opts, policy::ConfigHolder& holder, A
     spdlog::error("SIGHUP: keeping the old config: notify: {}", channels.error().message());
     return;
   }
+  std::vector<std::string> pending = policy::SettingsNeedingRestart(*holder.Get(), *next);
   holder.Set(std::move(next).value());
   auth.built = std::move(built).value();
   auth.swappable->Set(auth.built.authenticator);
   notifier.SetChannels(std::move(channels).value());
   spdlog::info("SIGHUP: reloaded the config from {}", opts.config_file);
+  if (!pending.empty()) {
+    std::string keys;
+    for (const std::string& k : pending) keys += (keys.empty() ? "" : ", ") + k;
+    spdlog::warn("SIGHUP: {} changed; read at start only, the new value applies after a restart",
+                 keys);
+  }
 }
 
 int Serve(const cli::ServeOptions& opts) {

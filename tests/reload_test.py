@@ -105,6 +105,20 @@ class ReloadTest(unittest.TestCase):
                                   "duration": "10m", "reason": "reload test"})
         self.assertEqual(status, 201, body)
 
+    def test_sighup_names_the_settings_that_need_a_restart(self):
+        # A rule change and a session lifetime change: the rule applies at once, the session
+        # lifetime (read once at start) is named as needing a restart.
+        self.write(CONFIG.replace("READONLY_MAX", "10m") + "ui:\n  session_lifetime: 1h\n")
+        self.hup_and_wait_for_log("SIGHUP: reloaded the config")
+        self.assertTrue(wait_for(lambda: "applies after a restart" in self.server.read_log(), 10),
+                        self.server.read_log())
+        line = [l for l in self.server.read_log().splitlines()
+                if "applies after a restart" in l][-1]
+        self.assertIn("ui.session_lifetime", line)
+        self.assertNotIn("rules", line)
+        status, body = self.request_readonly_30m()
+        self.assertEqual(status, 422, body)
+
     def test_sighup_puts_new_api_tokens_in_force_and_drops_removed_ones(self):
         import hashlib
         def tokens(*names):

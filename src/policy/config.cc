@@ -1583,4 +1583,29 @@ rules:
   return kYaml;
 }
 
+std::vector<std::string> SettingsNeedingRestart(const Config& before, const Config& after) {
+  std::vector<std::string> changed;
+  auto check = [&changed](bool differs, const char* key) {
+    if (differs) changed.emplace_back(key);
+  };
+  check(before.server.listen != after.server.listen, "server.listen");
+  check(before.server.public_url != after.server.public_url, "server.public_url");
+  check(before.store != after.store, "store");
+  check(before.aws.region != after.aws.region, "aws.region");
+  check(before.aws.instance_arn != after.aws.instance_arn, "aws.instance_arn");
+  check(before.aws.identity_store_id != after.aws.identity_store_id, "aws.identity_store_id");
+  check(before.audit.checkpoint_key_file != after.audit.checkpoint_key_file,
+        "audit.checkpoint_key_file");
+  check(before.audit.checkpoint_interval != after.audit.checkpoint_interval,
+        "audit.checkpoint_interval");
+  check(before.audit.checkpoint_file != after.audit.checkpoint_file, "audit.checkpoint_file");
+  check(before.ui.session_key_file != after.ui.session_key_file, "ui.session_key_file");
+  check(before.ui.session_lifetime != after.ui.session_lifetime, "ui.session_lifetime");
+  check(before.oidc.client_id != after.oidc.client_id, "auth.oidc.client_id");
+  check(before.oidc.client_secret_file != after.oidc.client_secret_file,
+        "auth.oidc.client_secret_file");
+  check(before.oidc.scopes != after.oidc.scopes, "auth.oidc.scopes");
+  return changed;
+}
+
 }  // namespace jit::policy

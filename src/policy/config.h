@@ -270,6 +270,13 @@ Result<Config> LoadConfigFile(const std::string& path);
 // channel that cannot be read.
 Status CheckNotifyFiles(const Config& config, std::string_view file_name);
 
+// The keys whose value differs between `before` and `after` among those `jit serve` reads once
+// at start (server.listen, server.public_url, store, aws.*, audit.*, ui.*, and the web UI's
+// sign-in client: auth.oidc.client_id, client_secret_file, scopes), in that order, by their
+// names in the file. A SIGHUP reload applies everything else and logs these as needing a
+// restart.
+std::vector<std::string> SettingsNeedingRestart(const Config& before, const Config& after);
+
 // The built-in config of `jit serve --dev` (DESIGN.md "Dev mode").
 std::string_view DevConfigYaml();
 

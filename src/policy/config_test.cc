@@ -701,6 +701,29 @@ TEST(ParseConfig, ACommaWhereADocumentShouldStartIsASyntaxErrorNotAHang) {
 
 // Found by fuzz/config_fuzzer: a key or value with a newline (or another control character)
 // was quoted as is into its error, which then took two lines.
+TEST(SettingsNeedingRestart, NamesTheStartOnlyKeysThatChangedAndNothingElse) {
+  Config before;
+  Config after = before;
+  EXPECT_THAT(SettingsNeedingRestart(before, after), ::testing::IsEmpty());
+  // What a reload applies at once is not named.
+  after.rules.push_back(Rule{});
+  after.admins.users.push_back("carol");
+  after.oidc.issuer = "https://idp.example.com";
+  after.tokens.push_back(StaticToken{});
+  EXPECT_THAT(SettingsNeedingRestart(before, after), ::testing::IsEmpty());
+
+  after.server.listen = "127.0.0.1:9090";
+  after.store = "postgres://localhost/jit";
+  after.aws.region = "eu-west-1";
+  after.audit.checkpoint_interval = Duration(5000);
+  after.ui.session_lifetime = Duration(3600 * 1000);
+  after.oidc.scopes = {"openid"};
+  EXPECT_THAT(
+      SettingsNeedingRestart(before, after),
+      ::testing::ElementsAre("server.listen", "store", "aws.region", "audit.checkpoint_interval",
+                             "ui.session_lifetime", "auth.oidc.scopes"));
+}
+
 TEST(ParseConfig, ControlCharactersInQuotedTextStayOnTheErrorsLine) {
   auto c = ParseConfig(
       "accounts:\n  - {id: \"1\\n2\", name: \"a\\u0000b\", \"k\\nfuzz.yaml:1: x\": 1}\n",
