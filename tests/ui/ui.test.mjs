@@ -164,6 +164,9 @@ function suite() {
       await alice.locator('#status', { hasText: `${id} extended by 10m` }).waitFor();
       const later = (await apiAs(jit.url, 'dev-alice', 'GET', `/v1/requests/${id}`)).body;
       assert.equal(Date.parse(later.expires_at) - Date.parse(before.expires_at), 600000);
+      // The page rebuilds the card once it has read the new expiry; typing into the old one
+      // would be lost with it (a slow sanitizer build showed that race).
+      await card(alice, id).locator('dd', { hasText: /^30m$/ }).waitFor();
       // An extension past the rule's limit shows the broker's own message.
       await card(alice, id).getByLabel('Extend by').fill('9h');
       await card(alice, id).getByRole('button', { name: 'Extend' }).click();
