@@ -86,7 +86,7 @@ class CrashPostgresTest(unittest.TestCase):
                 emulator = Emulator(folder)
                 for name in ("a", "b"):
                     brokers[name] = Broker(name, config, os.path.join(folder, "data-" + name),
-                                           emulator.env(folder))
+                                           emulator.env())
                     brokers[name].start()
                 a, b = brokers["a"], brokers["b"]
                 urls = [a.url, b.url]

@@ -40,7 +40,7 @@ class CrashSqliteTest(unittest.TestCase):
             with open(config, "w", encoding="utf-8") as f:
                 f.write(crashlib.broker_config(None, key))
             emulator = Emulator(folder)
-            broker = Broker("sqlite", config, os.path.join(folder, "data"), emulator.env(folder))
+            broker = Broker("sqlite", config, os.path.join(folder, "data"), emulator.env())
             fixed_url = None
             try:
                 broker.start()

@@ -22,6 +22,7 @@ import time
 import urllib.error
 import urllib.request
 
+import harness
 from harness import JIT, cli, parse_time
 
 ACCESS_KEY = "AKIDCRASHTEST0000001"
@@ -154,41 +155,18 @@ def http(base, method, path, tok=None, body=None, timeout=15):
         return 0, None
 
 
-class Emulator:
-    """`jit emulator` with the crash suite's seed and key pair."""
+class Emulator(harness.Emulator):
+    """harness.Emulator with the crash suite's seed and key pair, plus the ground-truth reads
+    (history) and fault injection the suites use."""
 
     def __init__(self, folder):
-        seed_path = os.path.join(folder, "emulator-seed.json")
-        with open(seed_path, "w", encoding="utf-8") as f:
-            json.dump(emulator_seed(), f)
-        self.log_path = os.path.join(folder, "emulator.log")
-        self._log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(
-            [JIT, "emulator", "--listen", "127.0.0.1:0", "--seed", seed_path,
-             "--access-key-id", ACCESS_KEY, "--secret-access-key", SECRET_KEY],
-            stdout=subprocess.PIPE, stderr=self._log, stdin=subprocess.DEVNULL, text=True)
-        self.url = None
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            line = self.proc.stdout.readline()
-            if not line:
-                raise RuntimeError("emulator exited")
-            m = re.search(r"listening on (http://127\.0\.0\.1:\d+)", line)
-            if m:
-                self.url = m.group(1)
-                break
-        if self.url is None:
-            raise RuntimeError("the emulator did not print its address")
+        super().__init__(folder, seed=emulator_seed(), access_key_id=ACCESS_KEY,
+                         secret_access_key=SECRET_KEY)
 
-    def env(self, folder):
-        env = {k: v for k, v in os.environ.items()
-               if not k.startswith("AWS_") and not k.startswith("PG")}
-        env.update({"AWS_ACCESS_KEY_ID": ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
-                    "AWS_REGION": "us-east-1", "AWS_ENDPOINT_URL": self.url,
-                    "AWS_EC2_METADATA_DISABLED": "true",
-                    "AWS_CONFIG_FILE": os.path.join(folder, "none"),
-                    "AWS_SHARED_CREDENTIALS_FILE": os.path.join(folder, "none")})
-        return env
+    def env(self):
+        """harness.Emulator.env() without PG* variables: a broker's store comes from its config
+        only."""
+        return {k: v for k, v in super().env().items() if not k.startswith("PG")}
 
     def get(self, path):
         status, body = http(self.url, "GET", path, timeout=30)
@@ -207,17 +185,6 @@ class Emulator:
         if status != 200:
             raise RuntimeError(f"emulator faults: HTTP {status} {body}")
         return body
-
-    def close(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
-        self.proc.stdout.close()
-        self._log.close()
 
 
 class Broker:

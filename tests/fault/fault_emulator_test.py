@@ -30,7 +30,7 @@ class EmulatorFaultTest(unittest.TestCase):
             with open(config, "w", encoding="utf-8") as f:
                 f.write(crashlib.broker_config(None, key))
             emulator = Emulator(folder)
-            broker = Broker("a", config, os.path.join(folder, "data"), emulator.env(folder))
+            broker = Broker("a", config, os.path.join(folder, "data"), emulator.env())
             try:
                 broker.start()
                 emulator.set_faults(**faults)
@@ -113,7 +113,7 @@ class EmulatorFaultTest(unittest.TestCase):
             with open(config, "w", encoding="utf-8") as f:
                 f.write(crashlib.broker_config(None, key))
             emulator = Emulator(folder)
-            broker = Broker("a", config, os.path.join(folder, "data"), emulator.env(folder))
+            broker = Broker("a", config, os.path.join(folder, "data"), emulator.env())
             try:
                 broker.start()
                 load = crashlib.Load(1, lambda: [broker.url])

@@ -53,7 +53,7 @@ class StoreFaultTest(unittest.TestCase):
         with open(config, "w", encoding="utf-8") as f:
             f.write(broker_config(store_url, self.key))
         b = Broker(name, config, os.path.join(self.folder, "data-" + name),
-                   self.emulator.env(self.folder))
+                   self.emulator.env())
         self.brokers.append(b)
         b.start()
         return b
