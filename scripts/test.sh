@@ -17,6 +17,13 @@ export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$PWD} CCACHE_NOHASHDIR=${CCACHE_NOHASHDI
 
 for preset in $presets; do
   echo "== $preset: build"
+  # asan-ubsan was a GCC build before it became a clang one; CMake cannot switch the compiler
+  # of a configured folder, so an old one is started afresh.
+  cache=build/$preset/CMakeCache.txt
+  if [ "$preset" = asan-ubsan ] && [ -f "$cache" ] &&
+      ! grep -q '^CMAKE_CXX_COMPILER:.*clang' "$cache"; then
+    rm -rf "build/$preset"
+  fi
   cmake --preset "$preset" >/dev/null
   cmake --build --preset "$preset" -j "$jobs"
   echo "== $preset: test"
