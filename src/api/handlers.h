@@ -1,9 +1,36 @@
 #pragma once
 // Routing and the handlers of the HTTP API (DESIGN.md "HTTP API"), apart from the transport so
 // that they can be driven without sockets. Nothing here knows about Beast.
+//
+// Who checks what (STYLE.md "Errors"; one layer for each kind of check):
+//  - Routing: one table in handlers.cc maps each (method, path pattern) to one handler
+//    function (api/router.h); an unknown path is 404 not_found, a known one with another method
+//    405 method_not_allowed with an Allow header. The {id} of a path is read once, before the
+//    handler runs (api/decode.h DecodeRequestId: 404 "no such request" when malformed).
+//  - Authentication (who is calling) is the API's: ApiHandler::Authenticate, by bearer token
+//    (auth::Authenticator) or by web UI session cookie and CSRF token (CookieSessions), once for
+//    every /v1 route before its handler runs: 401 unauthenticated, 403 csrf_failed. The public
+//    routes (/healthz, /readyz, /metrics) need none; Slack's calls are signed instead and are
+//    checked by api/slack.h.
+//  - Decoding (the form of the input: JSON types, unknown fields, the syntax of durations,
+//    times and numbers, required fields) is the API's, in api/decode.h, one function per field
+//    with one wording: 400 bad_request for the wrong shape, 422 invalid_argument for a value
+//    that cannot be read.
+//  - Authorization (whether this caller may do this) is the workflow's, for every action:
+//    submitting (policy::Evaluate), approving, denying, cancelling, revoking, extending,
+//    reviewing, seeing a request, explaining for someone else, and reading the audit trail
+//    (workflow::Workflow::CheckAuditReader, for both GET /v1/audit and GET /v1/audit/verify).
+//    Handlers make no permission decision of their own; GET /v1/me and /v1/catalog only report
+//    what policy says about the caller.
+//  - Limits (a duration against its rule and permission set, the schedule window, the hours, a
+//    reason or ticket a rule requires, an extension's minimum, page sizes) are checked once, in
+//    policy/ and workflow/, which every caller (API, Slack, tests) passes through; the API
+//    answers their InvalidArgument as 422.
+//  - Only the API turns a Status into an HTTP status (api/http_error.h).
 
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -94,8 +121,48 @@ class ApiHandler {
 
   ApiResponse Handle(const ApiRequest& request);
 
+  // One row of the route table, for tests and docs: the method and path pattern it answers (see
+  // api/router.h), the name of the handler it reaches, and whether the caller must be
+  // authenticated first.
+  struct RouteInfo {
+    std::string_view method;
+    std::string_view pattern;
+    std::string_view handler;
+    bool authenticated = true;
+  };
+  // The route table, in matching order.
+  static std::vector<RouteInfo> RouteTable();
+
  private:
+  struct Call;   // what a handler is handed (handlers.cc)
+  struct Route;  // a row of the table (handlers.cc)
+  static std::span<const Route> Routes();
+
   ApiResponse HandleUnchecked(const ApiRequest& request);
+
+  // The handlers, one per route.
+  ApiResponse Healthz(const Call& call);
+  ApiResponse Readyz(const Call& call);
+  ApiResponse Metrics(const Call& call);
+  ApiResponse SlackInteractions(const Call& call);
+  ApiResponse ListRequests(const Call& call);
+  ApiResponse SubmitRequest(const Call& call);
+  ApiResponse GetRequest(const Call& call);
+  ApiResponse ApproveRequest(const Call& call);
+  ApiResponse DenyRequest(const Call& call);
+  ApiResponse CancelRequest(const Call& call);
+  ApiResponse RevokeRequest(const Call& call);
+  ApiResponse ExtendRequest(const Call& call);
+  ApiResponse ReviewRequest(const Call& call);
+  ApiResponse Catalog(const Call& call);
+  ApiResponse Me(const Call& call);
+  ApiResponse Audit(const Call& call);
+  ApiResponse AuditVerify(const Call& call);
+  ApiResponse ExplainPolicy(const Call& call);
+
+  // A decided request, answered with its history like every single-request answer.
+  ApiResponse DecidedRequest(const Call& call, const Result<store::Request>& decided);
+
   // The caller: by bearer token when the request has an Authorization header, else by session
   // cookie when there is one.
   Result<policy::Identity> Authenticate(const ApiRequest& request) const;

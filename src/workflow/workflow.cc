@@ -478,9 +478,7 @@ class Workflow::Impl {
   }
 
   Result<store::RequestPage> List(const policy::Identity& who, const ListInput& in) {
-    if (in.limit < 1 || in.limit > 500) {
-      return InvalidArgumentError("limit must be between 1 and 500");
-    }
+    if (in.limit < 1 || in.limit > kMaxListLimit) return PageLimitError(kMaxListLimit);
     if (!in.review.empty() && in.review != "open" && in.review != "closed") {
       return InvalidArgumentError("review must be open or closed");
     }
@@ -531,13 +529,18 @@ class Workflow::Impl {
 
   Result<std::vector<AuditEvent>> Audit(const policy::Identity& who, std::int64_t after_seq,
                                         int limit) {
+    if (limit < 1 || limit > kMaxAuditLimit) return PageLimitError(kMaxAuditLimit);
+    if (after_seq < 0) return InvalidArgumentError("after must not be negative");
+    JIT_RETURN_IF_ERROR(CheckAuditReader(who));
+    return store_.ListAudit(after_seq, limit);
+  }
+
+  Status CheckAuditReader(const policy::Identity& who) {
     auto config = config_.Get();
     if (!policy::IsAdmin(*config, who) && !policy::IsAuditor(*config, who)) {
       return PermissionDeniedError("only admins and auditors can read the audit trail");
     }
-    if (limit < 1 || limit > 1000) return InvalidArgumentError("limit must be between 1 and 1000");
-    if (after_seq < 0) return InvalidArgumentError("after must not be negative");
-    return store_.ListAudit(after_seq, limit);
+    return OkStatus();
   }
 
   // ---- Jobs -----------------------------------------------------------------------------------
@@ -1128,6 +1131,10 @@ class Workflow::Impl {
   WorkflowOptions options_;
 };
 
+Status PageLimitError(int max) {
+  return InvalidArgumentError("limit must be a whole number from 1 to " + std::to_string(max));
+}
+
 Workflow::Workflow(store::Store& store, policy::ConfigHolder& config, provider::Provider& provider,
                    Clock& clock, WorkflowOptions options)
     : impl_(std::make_shared<Impl>(store, config, provider, clock, std::move(options))) {}
@@ -1171,6 +1178,9 @@ Result<ExplainView> Workflow::Explain(const policy::Identity& who, const policy:
 Result<std::vector<store::AuditEvent>> Workflow::Audit(const policy::Identity& who,
                                                        std::int64_t after_seq, int limit) {
   return impl_->Audit(who, after_seq, limit);
+}
+Status Workflow::CheckAuditReader(const policy::Identity& who) {
+  return impl_->CheckAuditReader(who);
 }
 scheduler::JobOutcome Workflow::Run(const store::Job& job) { return impl_->Run(job); }
 

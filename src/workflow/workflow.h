@@ -28,12 +28,18 @@ struct SubmitInput {
   std::optional<Time> start_at;
 };
 
+// Page sizes: List takes a limit of 1..kMaxListLimit, Audit 1..kMaxAuditLimit. Outside them
+// both answer PageLimitError(max): InvalidArgument "limit must be a whole number from 1 to <max>".
+inline constexpr int kMaxListLimit = 500;
+inline constexpr int kMaxAuditLimit = 1000;
+Status PageLimitError(int max);
+
 struct ListInput {
   std::optional<store::RequestState> state;
   bool mine = false;  // only the caller's own requests
   // "open" or "closed": only break-glass requests whose post-incident review is so; empty: all.
   std::string review;
-  int limit = 50;  // 1..500
+  int limit = 50;  // 1..kMaxListLimit
   std::string cursor;
 };
 
@@ -132,7 +138,12 @@ class Workflow final : public scheduler::JobRunner {
   Result<ExplainView> Explain(const policy::Identity& who, const policy::Identity& subject,
                               const policy::AccessRequest& ask);
 
-  // Admins and auditors only (PermissionDenied otherwise).
+  // Reading the audit trail: admins and auditors only (PermissionDenied "only admins and
+  // auditors can read the audit trail" otherwise). The one check of that permission: Audit makes
+  // it, and so does the API before it verifies the trail (GET /v1/audit/verify).
+  Status CheckAuditReader(const policy::Identity& who);
+  // The events after `after_seq` (>= 0), at most `limit` (1..kMaxAuditLimit). InvalidArgument for
+  // either out of range, checked before CheckAuditReader.
   Result<std::vector<store::AuditEvent>> Audit(const policy::Identity& who, std::int64_t after_seq,
                                                int limit);
 

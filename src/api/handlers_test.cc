@@ -1,0 +1,243 @@
+// The route table of ApiHandler: which (method, path) reaches which handler, and the 404 and
+// 405 answers around it. The endpoints' behaviour is tested in server_test.cc and
+// authz_matrix_test.cc.
+
+#include "api/handlers.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "api/router.h"
+#include "auth/auth.h"
+#include "core/clock.h"
+#include "core/ids.h"
+#include "policy/config.h"
+#include "provider/fake_provider.h"
+#include "store/memory_store.h"
+#include "workflow/workflow.h"
+
+namespace jit::api {
+namespace {
+
+using nlohmann::json;
+
+class HandlersTest : public ::testing::Test {
+ protected:
+  HandlersTest()
+      : config_(*policy::ParseConfig(policy::DevConfigYaml(), "dev")),
+        workflow_(store_, config_, provider_, clock_),
+        auth_(auth::NewStaticAuthenticator(auth::DevUsers(), {})),
+        handler_(workflow_, *auth_, config_, nullptr) {}
+
+  ApiResponse Call(const std::string& method, const std::string& target, const std::string& token,
+                   const std::string& body = "") {
+    ApiRequest req;
+    req.method = method;
+    req.target = target;
+    if (!token.empty()) req.authorization = "Bearer " + token;
+    req.body = body;
+    return handler_.Handle(req);
+  }
+
+  static json Body(const ApiResponse& r) { return json::parse(r.body); }
+  static std::string Message(const ApiResponse& r) {
+    return Body(r).value("/error/message"_json_pointer, "");
+  }
+
+  std::string UnknownId() { return NewId("req_", clock_.Now()); }
+
+  FakeClock clock_;
+  store::MemoryStore store_{clock_};
+  provider::FakeProvider provider_;
+  policy::ConfigHolder config_;
+  workflow::Workflow workflow_;
+  std::unique_ptr<auth::Authenticator> auth_;
+  ApiHandler handler_;
+};
+
+// The HTTP contract: every route the API answers, in matching order.
+TEST(RouteTable, IsTheApi) {
+  std::vector<std::string> rows;
+  for (const ApiHandler::RouteInfo& r : ApiHandler::RouteTable()) {
+    rows.push_back(std::string(r.method) + " " + std::string(r.pattern) + " -> " +
+                   std::string(r.handler) + (r.authenticated ? "" : " (public)"));
+  }
+  EXPECT_THAT(
+      rows,
+      ::testing::ElementsAre(
+          "GET /healthz -> Healthz (public)", "GET /readyz -> Readyz (public)",
+          "GET /metrics -> Metrics (public)",
+          "POST /v1/slack/interactions -> SlackInteractions (public)",
+          "GET /v1/requests -> ListRequests", "POST /v1/requests -> SubmitRequest",
+          "GET /v1/requests/{id} -> GetRequest", "POST /v1/requests/{id}/approve -> ApproveRequest",
+          "POST /v1/requests/{id}/deny -> DenyRequest",
+          "POST /v1/requests/{id}/cancel -> CancelRequest",
+          "POST /v1/requests/{id}/revoke -> RevokeRequest",
+          "POST /v1/requests/{id}/extend -> ExtendRequest",
+          "POST /v1/requests/{id}/review -> ReviewRequest", "GET /v1/catalog -> Catalog",
+          "GET /v1/me -> Me", "GET /v1/audit -> Audit", "GET /v1/audit/verify -> AuditVerify",
+          "POST /v1/policy/explain -> ExplainPolicy"));
+}
+
+TEST(RouteTable, EachRouteReachesItsHandler) {
+  std::vector<ApiHandler::RouteInfo> table = ApiHandler::RouteTable();
+  std::vector<RoutePattern> patterns;
+  for (const ApiHandler::RouteInfo& r : table) patterns.push_back({r.method, r.pattern});
+  struct Case {
+    const char* method;
+    const char* path;
+    const char* handler;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"GET", "/healthz", "Healthz"},
+           {"GET", "/readyz", "Readyz"},
+           {"GET", "/metrics", "Metrics"},
+           {"POST", "/v1/slack/interactions", "SlackInteractions"},
+           {"GET", "/v1/requests", "ListRequests"},
+           {"POST", "/v1/requests", "SubmitRequest"},
+           {"GET", "/v1/requests/req_1", "GetRequest"},
+           {"POST", "/v1/requests/req_1/approve", "ApproveRequest"},
+           {"POST", "/v1/requests/req_1/deny", "DenyRequest"},
+           {"POST", "/v1/requests/req_1/cancel", "CancelRequest"},
+           {"POST", "/v1/requests/req_1/revoke", "RevokeRequest"},
+           {"POST", "/v1/requests/req_1/extend", "ExtendRequest"},
+           {"POST", "/v1/requests/req_1/review", "ReviewRequest"},
+           {"GET", "/v1/catalog", "Catalog"},
+           {"GET", "/v1/me", "Me"},
+           {"GET", "/v1/audit", "Audit"},
+           {"GET", "/v1/audit/verify", "AuditVerify"},
+           {"POST", "/v1/policy/explain", "ExplainPolicy"},
+       }) {
+    RouteMatch m = MatchRoute(patterns, c.method, c.path);
+    ASSERT_EQ(m.outcome, RouteMatch::Outcome::kFound) << c.method << " " << c.path;
+    EXPECT_EQ(table[m.index].handler, c.handler) << c.method << " " << c.path;
+  }
+}
+
+TEST_F(HandlersTest, UnknownPathIs404BeforeAuthentication) {
+  for (const char* target : {"/v1/nope", "/v1/requests/", "/v1/requests/req_1/frobnicate",
+                             "/healthz/", "", "/v1/audit/verify/x"}) {
+    ApiResponse r = Call("GET", target, "");
+    EXPECT_EQ(r.status, 404) << target;
+    EXPECT_EQ(Body(r), json::parse(R"({"error": {"code": "not_found",
+                                                  "message": "no such endpoint"}})"))
+        << target;
+  }
+}
+
+TEST_F(HandlersTest, WrongMethodIs405WithAllowBeforeAuthentication) {
+  ApiResponse r = Call("DELETE", "/v1/requests?state=pending", "");
+  EXPECT_EQ(r.status, 405);
+  EXPECT_EQ(Body(r), json::parse(R"({"error": {"code": "method_not_allowed",
+      "message": "method DELETE is not allowed here; use GET, POST"}})"));
+  EXPECT_THAT(r.headers,
+              ::testing::Contains(std::pair<std::string, std::string>("Allow", "GET, POST")));
+  r = Call("GET", "/v1/requests/req_1/approve", "");
+  EXPECT_EQ(r.status, 405);
+  EXPECT_EQ(Message(r), "method GET is not allowed here; use POST");
+  r = Call("POST", "/healthz", "");
+  EXPECT_EQ(r.status, 405);
+  EXPECT_EQ(Message(r), "method POST is not allowed here; use GET");
+}
+
+TEST_F(HandlersTest, PublicRoutesNeedNoCaller) {
+  EXPECT_EQ(Body(Call("GET", "/healthz", "")), json({{"status", "ok"}}));
+  EXPECT_EQ(Body(Call("GET", "/readyz", "")), json({{"status", "ready"}}));
+  EXPECT_EQ(Call("GET", "/metrics", "").status, 404);  // no metrics hook
+  ApiResponse slack = Call("POST", "/v1/slack/interactions", "");
+  EXPECT_EQ(slack.status, 404);
+  EXPECT_THAT(Message(slack), ::testing::HasSubstr("Slack interactions are not configured"));
+}
+
+TEST_F(HandlersTest, V1RoutesNeedACaller) {
+  for (const ApiHandler::RouteInfo& r : ApiHandler::RouteTable()) {
+    if (!r.authenticated) continue;
+    std::string path(r.pattern);
+    std::size_t at = path.find("{id}");
+    if (at != std::string::npos) path.replace(at, 4, UnknownId());
+    ApiResponse answer = Call(std::string(r.method), path, "");
+    EXPECT_EQ(answer.status, 401) << r.method << " " << path;
+    EXPECT_EQ(answer.user, "");
+  }
+}
+
+TEST_F(HandlersTest, EachV1RouteAnswersFromItsHandler) {
+  EXPECT_EQ(Body(Call("GET", "/v1/me", "dev-alice"))["username"], "alice");
+  EXPECT_TRUE(Body(Call("GET", "/v1/catalog", "dev-alice"))["items"].is_array());
+  EXPECT_TRUE(Body(Call("GET", "/v1/requests", "dev-alice")).contains("next_cursor"));
+  EXPECT_TRUE(Body(Call("GET", "/v1/audit", "dev-carol")).contains("next_after"));
+  EXPECT_EQ(Call("GET", "/v1/audit/verify", "dev-carol").status, 501);  // no verify hook
+  ApiResponse explain = Call("POST", "/v1/policy/explain", "dev-alice",
+                             R"({"account": "sandbox", "permission_set": "ReadOnly"})");
+  EXPECT_EQ(explain.status, 200) << explain.body;
+  EXPECT_TRUE(Body(explain).contains("text"));
+  ApiResponse submit =
+      Call("POST", "/v1/requests", "dev-alice",
+           R"({"account": "sandbox", "permission_set": "ReadOnly", "duration": "30m"})");
+  ASSERT_EQ(submit.status, 201) << submit.body;
+  std::string id = Body(submit)["id"];
+  EXPECT_EQ(submit.request_id, id);
+  ApiResponse got = Call("GET", "/v1/requests/" + id, "dev-alice");
+  EXPECT_EQ(Body(got)["id"], id);
+  EXPECT_EQ(got.user, "alice");
+  EXPECT_EQ(got.request_id, id);
+
+  // Each decision's handler, told apart by the fields it takes.
+  std::string decide = "/v1/requests/" + UnknownId() + "/";
+  EXPECT_EQ(Message(Call("POST", decide + "approve", "dev-bob", R"({"reason": "x"})")),
+            "unknown field \"reason\"");
+  EXPECT_EQ(Message(Call("POST", decide + "deny", "dev-bob", "{}")), "reason is required");
+  EXPECT_EQ(Message(Call("POST", decide + "cancel", "dev-alice", R"({"reason": "x"})")),
+            "unknown field \"reason\"");
+  EXPECT_EQ(Message(Call("POST", decide + "revoke", "dev-alice", R"({"comment": "x"})")),
+            "unknown field \"comment\"");
+  EXPECT_EQ(Message(Call("POST", decide + "extend", "dev-alice", "{}")), "duration is required");
+  EXPECT_EQ(Message(Call("POST", decide + "review", "dev-bob", R"({"reason": "x"})")),
+            "unknown field \"reason\"");
+  EXPECT_EQ(Call("POST", decide + "approve", "dev-bob", "{}").status, 404);
+}
+
+TEST_F(HandlersTest, MalformedIdIs404AfterAuthentication) {
+  ApiResponse r = Call("POST", "/v1/requests/not-an-id/approve", "dev-bob", "not json");
+  EXPECT_EQ(r.status, 404);
+  EXPECT_EQ(Message(r), "no such request");
+  EXPECT_EQ(r.user, "bob");
+  EXPECT_EQ(r.request_id, "");
+  EXPECT_EQ(Call("GET", "/v1/requests/not-an-id", "").status, 401);
+}
+
+TEST_F(HandlersTest, MalformedQueryIs400) {
+  ApiResponse r = Call("GET", "/v1/requests?state=%zz", "dev-alice");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(Message(r), "malformed query string");
+}
+
+TEST_F(HandlersTest, BothAuditEndpointsRefuseANonReaderAlike) {
+  ApiResponse trail = Call("GET", "/v1/audit", "dev-alice");
+  ApiResponse verify = Call("GET", "/v1/audit/verify", "dev-alice");
+  EXPECT_EQ(trail.status, 403);
+  EXPECT_EQ(verify.status, 403);
+  EXPECT_EQ(trail.body, verify.body);
+  EXPECT_EQ(Message(verify), "only admins and auditors can read the audit trail");
+}
+
+TEST_F(HandlersTest, PageLimitsAreTheWorkflowsAndWordedAsBefore) {
+  EXPECT_EQ(Message(Call("GET", "/v1/requests?limit=0", "dev-alice")),
+            "limit must be a whole number from 1 to 500");
+  EXPECT_EQ(Message(Call("GET", "/v1/requests?limit=abc", "dev-alice")),
+            "limit must be a whole number from 1 to 500");
+  EXPECT_EQ(Message(Call("GET", "/v1/audit?limit=5000", "dev-carol")),
+            "limit must be a whole number from 1 to 1000");
+  // A bad page size is refused before the caller's permission is: as before.
+  EXPECT_EQ(Call("GET", "/v1/audit?limit=5000", "dev-alice").status, 422);
+  EXPECT_EQ(Message(Call("GET", "/v1/requests?review=maybe", "dev-alice")),
+            "review must be open or closed");
+}
+
+}  // namespace
+}  // namespace jit::api
