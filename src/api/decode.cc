@@ -105,7 +105,8 @@ Decoded<std::optional<Duration>> DecodeDuration(const json& body, bool required)
     if (!parsed) return BadValue(parsed.error().message());
     return std::optional<Duration>(*parsed);
   }
-  if (d->is_number_unsigned()) {
+  // Parsed JSON holds a non-negative whole number as unsigned; one built in code may not.
+  if (d->is_number_unsigned() || (d->is_number_integer() && d->get<std::int64_t>() >= 0)) {
     std::uint64_t s = d->get<std::uint64_t>();
     if (s > static_cast<std::uint64_t>(kMaxDurationSeconds)) {
       return BadValue("duration must be at most 366 days");
