@@ -2,12 +2,7 @@
 // The commands of the `jit` binary that are not clients of the broker's HTTP API; main.cc
 // hands them to cli::Run (cli/cli.h parses their flags).
 
-#include <string>
-#include <vector>
-
 #include "cli/cli.h"
-#include "core/result.h"
-#include "policy/config.h"
 
 namespace jit::app {
 
