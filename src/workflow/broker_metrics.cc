@@ -125,4 +125,19 @@ void BrokerMetrics::OnRevokeIssued(const store::Request& r, Time at) {
   registry_.Observe("jit_revoke_lag_seconds", lag < 0 ? 0 : lag);
 }
 
+double CountActiveGrants(store::Store& store) {
+  store::RequestFilter f;
+  f.state = store::RequestState::kActive;
+  f.limit = 500;
+  double n = 0;
+  for (int page = 0; page < 200; ++page) {
+    Result<store::RequestPage> p = store.ListRequests(f);
+    if (!p.has_value()) break;
+    n += static_cast<double>(p->items.size());
+    if (p->next_cursor.empty()) break;
+    f.cursor = p->next_cursor;
+  }
+  return n;
+}
+
 }  // namespace jit::workflow

@@ -9,6 +9,7 @@
 
 #include "core/metrics.h"
 #include "store/model.h"
+#include "store/store.h"
 #include "workflow/observer.h"
 
 namespace jit::workflow {
@@ -41,5 +42,10 @@ class BrokerMetrics final : public WorkflowObserver {
   std::function<std::map<std::string, double>()> pending_;  // GUARDED_BY(mu_)
   std::function<double()> overdue_;                         // GUARDED_BY(mu_)
 };
+
+// The requests active now, for BrokerMetrics::SetActiveGrants: pages through the store, 500
+// a page and at most 200 pages; a page that cannot be read ends the count (what was counted
+// so far is returned). Thread-safe as the store is.
+double CountActiveGrants(store::Store& store);
 
 }  // namespace jit::workflow

@@ -1,0 +1,127 @@
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+
+#include "app/broker.h"
+#include "aws/http.h"
+#include "core/clock.h"
+#include "core/testing.h"
+#include "policy/config.h"
+
+namespace jit::app {
+namespace {
+
+using ::jit::testing::StatusIs;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::StartsWith;
+
+policy::Config DevConfig() {
+  Result<policy::Config> config = policy::ParseConfig(policy::DevConfigYaml(), "dev-config");
+  EXPECT_TRUE(config.has_value());
+  return *std::move(config);
+}
+
+class BrokerTest : public ::testing::Test {
+ protected:
+  BrokerOptions DevOptions() const {
+    BrokerOptions options;
+    options.dev = true;
+    options.listen = "127.0.0.1:0";
+    options.data_dir = data_.path() / "data";
+    return options;
+  }
+
+  // GET `url` on loopback; the HTTP status, or the transport's error.
+  Result<long> Get(const std::string& url) {
+    aws::HttpCall call;
+    call.method = "GET";
+    call.url = url;
+    call.total_timeout = Duration(5000);
+    JIT_ASSIGN_OR_RETURN(aws::HttpResponse r, http_->Send(call));
+    return r.status;
+  }
+
+  testing::TempDir data_;
+  RealClock clock_;
+  std::unique_ptr<aws::HttpTransport> http_ = aws::NewCurlTransport();
+};
+
+TEST_F(BrokerTest, DevBrokerServesAndIsReadyUntilStopped) {
+  Result<std::unique_ptr<Broker>> broker = Broker::Build(DevConfig(), DevOptions(), clock_);
+  ASSERT_TRUE(broker.has_value()) << broker.error();
+  EXPECT_THAT((*broker)->emulator_url(), StartsWith("http://127.0.0.1:"));
+  EXPECT_EQ((*broker)->url(), "");
+  ASSERT_OK((*broker)->Start());
+  EXPECT_GT((*broker)->port(), 0);
+  EXPECT_EQ((*broker)->url(), "http://127.0.0.1:" + std::to_string((*broker)->port()));
+  EXPECT_EQ((*broker)->ui_base_url(), (*broker)->url());
+
+  Result<long> ready = Get((*broker)->url() + "/readyz");
+  ASSERT_TRUE(ready.has_value()) << ready.error();
+  EXPECT_EQ(*ready, 200);
+  // The dev set-up made its audit key and the SQLite database in the data folder.
+  EXPECT_TRUE(std::filesystem::exists(DevOptions().data_dir / "audit-key.pem"));
+  EXPECT_TRUE(std::filesystem::exists(DevOptions().data_dir / "jit.db"));
+
+  std::string url = (*broker)->url();
+  (*broker)->Stop();
+  (*broker)->Stop();  // idempotent
+  EXPECT_THAT(Get(url + "/readyz"), StatusIs(StatusCode::kUnavailable));
+}
+
+TEST_F(BrokerTest, ReloadReportsTheSettingsThatNeedARestart) {
+  Result<std::unique_ptr<Broker>> broker = Broker::Build(DevConfig(), DevOptions(), clock_);
+  ASSERT_TRUE(broker.has_value()) << broker.error();
+  ASSERT_OK((*broker)->Start());
+
+  Result<std::vector<std::string>> same = (*broker)->Reload(DevConfig());
+  ASSERT_TRUE(same.has_value()) << same.error();
+  EXPECT_THAT(*same, IsEmpty());
+
+  policy::Config next = DevConfig();
+  next.server.listen = "127.0.0.1:1";
+  Result<std::vector<std::string>> pending = (*broker)->Reload(next);
+  ASSERT_TRUE(pending.has_value()) << pending.error();
+  EXPECT_THAT(*pending, ElementsAre("server.listen"));
+  // The new config is in force; the API still serves where it was bound.
+  EXPECT_EQ((*broker)->config()->server.listen, "127.0.0.1:1");
+  Result<long> ready = Get((*broker)->url() + "/readyz");
+  ASSERT_TRUE(ready.has_value()) << ready.error();
+  EXPECT_EQ(*ready, 200);
+  (*broker)->Stop();
+}
+
+TEST_F(BrokerTest, BadStoreUrlIsAnInvalidArgumentNamingIt) {
+  policy::Config config = DevConfig();
+  config.store = "mysql://db.example/jit";
+  Result<std::unique_ptr<Broker>> broker = Broker::Build(std::move(config), DevOptions(), clock_);
+  EXPECT_THAT(broker, StatusIs(StatusCode::kInvalidArgument,
+                               HasSubstr("store: 'mysql://db.example/jit' is neither "
+                                         "sqlite:///PATH nor postgres://USER@HOST:PORT/DB")));
+}
+
+TEST_F(BrokerTest, SecondBrokerOnTheSameDataFolderIsRefused) {
+  Result<std::unique_ptr<Broker>> first = Broker::Build(DevConfig(), DevOptions(), clock_);
+  ASSERT_TRUE(first.has_value()) << first.error();
+  Result<std::unique_ptr<Broker>> second = Broker::Build(DevConfig(), DevOptions(), clock_);
+  EXPECT_THAT(second,
+              StatusIs(StatusCode::kFailedPrecondition, HasSubstr("another jit server is using")));
+}
+
+TEST_F(BrokerTest, WithoutAwsSectionOutsideDevModeBuildFails) {
+  BrokerOptions options = DevOptions();
+  options.dev = false;
+  policy::Config config = DevConfig();
+  config.aws = {};
+  Result<std::unique_ptr<Broker>> broker = Broker::Build(std::move(config), options, clock_);
+  EXPECT_THAT(broker, StatusIs(StatusCode::kInvalidArgument, HasSubstr("no aws section")));
+  // Nothing was opened: the data folder was not even made.
+  EXPECT_FALSE(std::filesystem::exists(options.data_dir));
+}
+
+}  // namespace
+}  // namespace jit::app

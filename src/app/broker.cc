@@ -1,0 +1,353 @@
+#include "app/broker.h"
+
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <random>
+#include <utility>
+
+#include "core/duration.h"
+#include "store/postgres_store.h"
+
+namespace jit::app {
+namespace {
+
+// `s` with `prefix` before its message.
+Status Prefixed(std::string_view prefix, const Status& s) {
+  return Status(s.code(), std::string(prefix) + s.message());
+}
+
+// `s` with its code's name in its message too ("InvalidArgument: ..."), as `jit serve`
+// prints the errors of the store and the scheduler.
+Status Spelled(const Status& s) { return Status(s.code(), s.ToString()); }
+
+// A lease owner unique to this process among replicas: host, pid and a random part (a pid
+// can come back after a restart, or repeat on another host).
+std::string LeaseOwner() {
+  char host[256] = {};
+  if (::gethostname(host, sizeof(host) - 1) != 0 || host[0] == '\0') std::strcpy(host, "jit");
+  std::random_device rd;
+  char suffix[16];
+  std::snprintf(suffix, sizeof(suffix), "%08x", static_cast<unsigned>(rd()));
+  return std::string(host) + "-" + std::to_string(::getpid()) + "-" + suffix;
+}
+
+}  // namespace
+
+Broker::Broker(const BrokerOptions& options, Clock& clock)
+    : options_(options),
+      clock_(clock),
+      env_(aws::Environment::FromProcess()),
+      data_dir_(options.data_dir) {}
+
+Broker::~Broker() {
+  if (started_) Stop();
+}
+
+Result<std::unique_ptr<Broker>> Broker::Build(policy::Config config, const BrokerOptions& options,
+                                              Clock& clock) {
+  std::unique_ptr<Broker> b(new Broker(options, clock));
+  if (!options.dev) {
+    Result<IdentityCenterSettings> settings = SettingsFromConfig(config, b->env_);
+    if (!settings.has_value()) return settings.error();
+    b->aws_settings_ = *std::move(settings);
+  }
+  JIT_RETURN_IF_ERROR(b->OpenStore(config));
+  b->listen_ = options.listen;
+  if (b->listen_.empty()) b->listen_ = config.server.listen;
+  b->holder_ = std::make_unique<policy::ConfigHolder>(std::move(config));
+  JIT_RETURN_IF_ERROR(b->StartEmulator());
+  b->metrics_ = std::make_unique<workflow::BrokerMetrics>(b->registry_);
+  JIT_RETURN_IF_ERROR(b->ConnectProvider());
+  JIT_RETURN_IF_ERROR(b->BuildNotifier());
+  b->BuildWorkflow();
+  b->CollectMetrics();
+  JIT_RETURN_IF_ERROR(b->StartCheckpoints());
+  JIT_RETURN_IF_ERROR(b->BuildAuth());
+  JIT_RETURN_IF_ERROR(b->BuildApi());
+  return b;
+}
+
+Status Broker::OpenStore(const policy::Config& config) {
+  Result<store::OpenedStore> opened = store::OpenStore(config.store, data_dir_, clock_);
+  if (!opened.has_value()) return Spelled(opened.error());
+  store_ = *std::move(opened);
+  if (store_.shared) {
+    spdlog::info("store: PostgreSQL at {} (shared with any other replicas)",
+                 store::RedactPostgresUrl(config.store));
+  }
+  return OkStatus();
+}
+
+// Identity Center: in dev mode the embedded emulator, spoken to over the same signed wire
+// protocol as AWS; otherwise AWS itself with the default credential chain.
+Status Broker::StartEmulator() {
+  if (!options_.dev) return OkStatus();
+  emulator::EmulatorOptions eo;
+  eo.listen = options_.emulator_listen.empty() ? "127.0.0.1:0" : options_.emulator_listen;
+  emulator_ = std::make_unique<emulator::Emulator>(eo, clock_);
+  if (Status s = emulator_->Start(); !s.ok()) return Prefixed("emulator: ", s);
+  aws_settings_.region = eo.region;
+  aws_settings_.sso_admin_endpoint = emulator_->url();
+  aws_settings_.identity_store_endpoint = emulator_->url();
+  aws_settings_.instance_arn = eo.seed.instance.arn;
+  aws_settings_.identity_store_id = eo.seed.instance.identity_store_id;
+  credentials_ = aws::NewStaticCredentials({eo.access_key_id, eo.secret_access_key, "", {}});
+  return OkStatus();
+}
+
+Status Broker::ConnectProvider() {
+  workflow::BrokerMetrics* metrics = metrics_.get();
+  auto connected =
+      ConnectIdentityCenter(aws_settings_, std::move(credentials_), env_, clock_,
+                            [metrics](const std::string& op, std::string_view outcome) {
+                              metrics->ProviderCall(op, outcome);
+                            });
+  if (!connected.has_value()) return connected.error();
+  identity_center_ = std::move(connected).value();
+  if (!options_.dev) {
+    spdlog::info("Identity Center: {} in {} ({})", aws_settings_.instance_arn, aws_settings_.region,
+                 aws_settings_.sso_admin_endpoint);
+    auto warnings = AwsWarnings(*identity_center_->provider, *holder_->Get());
+    if (!warnings.has_value()) {
+      spdlog::warn("cannot read the permission sets from Identity Center: {}",
+                   warnings.error().ToString());
+    } else {
+      for (const std::string& w : *warnings) spdlog::warn("{}", w);
+    }
+  }
+  return OkStatus();
+}
+
+// Notification channels (docs/NOTIFY.md). The AWS ones sign with the provider's credentials;
+// in dev mode they talk to the embedded emulator, like Identity Center does.
+Status Broker::BuildNotifier() {
+  notify_http_ = aws::NewCurlTransport();
+  notify_deps_ = std::make_unique<notify::NotifierDeps>(
+      notify::NotifierDeps{.http = *notify_http_, .clock = clock_});
+  notify_deps_->aws_credentials = identity_center_->credentials.get();
+  notify_deps_->env = env_;
+  notify_deps_->default_region = aws_settings_.region;
+  notify_deps_->directory = identity_center_->provider.get();
+  if (options_.dev) {
+    for (const char* id : {"SNS", "EVENTBRIDGE", "SECURITYHUB", "STS"}) {
+      notify_deps_->env.vars["AWS_ENDPOINT_URL_" + std::string(id)] = emulator_->url();
+    }
+  }
+  auto made_notifier = notify::NewNotifier(*holder_->Get(), *notify_deps_);
+  if (!made_notifier.has_value()) return Prefixed("notify: ", made_notifier.error());
+  notifier_ = std::move(made_notifier).value();
+  for (const std::string& name : notifier_->ChannelNames()) {
+    spdlog::info("notify: channel {} ready", name);
+  }
+  return OkStatus();
+}
+
+void Broker::BuildWorkflow() {
+  // Who hears what: notify jobs put in the same transaction as each step.
+  notifications_ =
+      std::make_unique<workflow::Notifications>(*notifier_, *holder_, clock_, &registry_);
+
+  provider::IdentityCenterProvider& provider = *identity_center_->provider;
+  workflow::WorkflowOptions flow_opts;
+  flow_opts.directory = &provider;
+  flow_opts.observer = metrics_.get();
+  flow_opts.notifications = notifications_.get();
+  // The emulator finishes creates and deletes within a fraction of a second (AWS takes
+  // seconds): poll it often, so that dev-mode grants start and end promptly.
+  if (options_.dev) flow_opts.poll_interval = Duration(100);
+  workflow_ =
+      std::make_unique<workflow::Workflow>(*store_.store, *holder_, provider, clock_, flow_opts);
+  scheduler::SchedulerOptions sched_opts;
+  sched_opts.workers = 4;
+  sched_opts.owner = LeaseOwner();
+  if (store_.shared) {
+    // Other replicas: learn of their jobs every second, and keep leases short (renewed while
+    // a job runs) so that a dead replica's revocations are taken over within seconds.
+    sched_opts.lease = Duration(5000);
+    sched_opts.rescan_interval = Duration(1000);
+    sched_opts.rescan_horizon = Duration(10'000);
+  }
+  scheduler_ =
+      std::make_unique<scheduler::Scheduler>(*store_.store, *workflow_, clock_, sched_opts);
+}
+
+// The gauges read at scrape time.
+void Broker::CollectMetrics() {
+  store::Store* store = store_.store.get();
+  metrics_->SetActiveGrants([store] { return workflow::CountActiveGrants(*store); });
+  scheduler::Scheduler* scheduler = scheduler_.get();
+  metrics_->SetJobsPending([scheduler] {
+    std::map<std::string, double> out;
+    for (const auto& [kind, n] : scheduler->Stats().pending) {
+      out[std::string(store::JobKindName(kind))] = static_cast<double>(n);
+    }
+    return out;
+  });
+  metrics_->SetRevocationsOverdue(
+      [scheduler] { return static_cast<double>(scheduler->Stats().overdue_revocations); });
+}
+
+// Signed checkpoints of the audit trail: from the config, or in dev mode a key made in the
+// data folder on first start.
+Status Broker::StartCheckpoints() {
+  std::string key_file = holder_->Get()->audit.checkpoint_key_file;
+  if (key_file.empty() && options_.dev) {
+    key_file = (data_dir_ / "audit-key.pem").string();
+    if (!std::filesystem::exists(key_file)) {
+      auto made = audit::CheckpointKey::Generate(key_file);
+      if (!made.has_value()) return Prefixed("audit: ", made.error());
+    }
+  }
+  if (!key_file.empty()) {
+    auto key = audit::CheckpointKey::FromPemFile(key_file);
+    if (!key.has_value()) return Prefixed("audit: ", key.error());
+    checkpoint_key_ = std::move(key).value();
+  }
+  std::string checkpoint_file = holder_->Get()->audit.checkpoint_file;
+  if (checkpoint_file.empty()) checkpoint_file = (data_dir_ / "audit-checkpoints.jsonl").string();
+  checkpoint_log_ = std::make_unique<audit::CheckpointLog>(checkpoint_file);
+  store::Store* store = store_.store.get();
+  read_audit_ = [store](std::int64_t after, int limit) { return store->ListAudit(after, limit); };
+  if (checkpoint_key_) {
+    checkpointer_ =
+        std::make_unique<audit::Checkpointer>(read_audit_, *checkpoint_key_, *checkpoint_log_,
+                                              clock_, holder_->Get()->audit.checkpoint_interval);
+    if (Status s = checkpointer_->Start(); !s.ok()) return Prefixed("audit: ", s);
+    spdlog::info("audit checkpoints signed by key {} every {} into {}", checkpoint_key_->KeyId(),
+                 FormatDuration(holder_->Get()->audit.checkpoint_interval), checkpoint_file);
+  } else {
+    spdlog::warn(
+        "audit: no checkpoint_key_file: the audit trail is hash-chained but not checkpointed, so "
+        "a cut-off tail would go unnoticed");
+  }
+  return OkStatus();
+}
+
+// Static tokens (and dev users) first, then OIDC bearer tokens when auth.oidc is set.
+Status Broker::BuildAuth() {
+  jwks_http_ = aws::NewCurlTransport();
+  if (options_.dev) auth_.dev_users = auth::DevUsers();
+  Result<auth::BrokerAuth> built =
+      auth::BuildBrokerAuth(*holder_->Get(), auth_.dev_users, *jwks_http_, clock_, nullptr);
+  if (!built.has_value()) return built.error();
+  auth_.built = std::move(built).value();
+  auth_.swappable = std::make_unique<auth::SwappableAuthenticator>(auth_.built.authenticator);
+  if (const policy::OidcConfig& oidc = holder_->Get()->oidc; !oidc.Empty()) {
+    spdlog::info("OIDC bearer tokens from issuer {} accepted", oidc.issuer);
+  }
+  return OkStatus();
+}
+
+// Slack's buttons, the web UI, and the HTTP API over them (not yet listening).
+Status Broker::BuildApi() {
+  // Approve / Deny buttons in Slack (POST /v1/slack/interactions).
+  auto slack_apps = notify::SlackAppsFromConfig(*holder_->Get());
+  if (!slack_apps.has_value()) return Prefixed("notify: ", slack_apps.error());
+  if (!slack_apps->empty()) {
+    slack_ = std::make_unique<api::SlackInteractions>(std::move(slack_apps).value(), *workflow_,
+                                                      *identity_center_->provider, *notify_http_,
+                                                      clock_);
+    spdlog::info("Slack interactions accepted at /v1/slack/interactions");
+  }
+  auto web_ui = BuildWebUi(*holder_->Get(), auth_.dev_users, clock_);
+  if (!web_ui.has_value()) return web_ui.error();
+  web_ui_ = std::move(web_ui).value();
+
+  api::ApiHooks hooks;
+  MetricsRegistry* registry = &registry_;
+  hooks.metrics = [registry] { return registry->Render(); };
+  hooks.verify_audit = [read_audit = read_audit_, log = checkpoint_log_.get(),
+                        key = checkpoint_key_.get()]() -> Result<audit::TrailReport> {
+    JIT_ASSIGN_OR_RETURN(std::vector<audit::Checkpoint> checkpoints, log->ReadAll());
+    return audit::VerifyTrail(read_audit, checkpoints, key);
+  };
+  hooks.slack = slack_.get();
+  hooks.ui = web_ui_->ui.get();
+  api::HttpServerOptions http;
+  http.listen = listen_;
+  http.loopback_only = options_.dev;
+  store::Store* store = store_.store.get();
+  aws::CallHealth* provider_health = identity_center_->health.get();
+  server_ = std::make_unique<api::HttpServer>(
+      http, *workflow_, *auth_.swappable, *holder_,
+      [store, provider_health]() -> Status {
+        if (Status s = store->Ping(); !s.ok()) return s.WithContext("store");
+        if (Status s = provider_health->Check(); !s.ok()) return s.WithContext("Identity Center");
+        return OkStatus();
+      },
+      clock_, hooks);
+  return OkStatus();
+}
+
+Status Broker::Start() {
+  if (Status s = server_->Start(); !s.ok()) return s;
+  // Jobs start after the API is up, so that overdue revocations run while requests arrive.
+  if (Status s = scheduler_->Start(); !s.ok()) {
+    server_->Stop();
+    return Spelled(s);
+  }
+
+  // Drift between the ledger and Identity Center: at start, then every few minutes.
+  workflow::ReconcilerOptions reconciler_opts;
+  reconciler_opts.observer = metrics_.get();
+  reconciler_opts.notifications = notifications_.get();
+  reconciler_ = std::make_unique<workflow::Reconciler>(*store_.store, *identity_center_->provider,
+                                                       clock_, reconciler_opts);
+  if (Status s = reconciler_->Start(); !s.ok()) {
+    server_->Stop();
+    scheduler_->Stop();
+    return Spelled(s);
+  }
+  started_ = true;
+
+  std::string host = listen_.substr(0, listen_.rfind(':'));
+  url_ = "http://" + host + ":" + std::to_string(server_->port());
+  web_ui_->ui->SetListenUrl(url_);
+  if (!policy::IsHttpsOrLoopbackHttpUrl(web_ui_->ui->BaseUrl())) {
+    spdlog::warn(
+        "ui: {} is plain http beyond loopback: browsers drop the web UI's Secure cookies there "
+        "and the OIDC sign-in needs https; set server.public_url to the https address in front "
+        "of jit",
+        web_ui_->ui->BaseUrl());
+  }
+  return OkStatus();
+}
+
+Result<std::vector<std::string>> Broker::Reload(policy::Config next) {
+  Result<auth::BrokerAuth> built =
+      auth::BuildBrokerAuth(next, auth_.dev_users, *jwks_http_, clock_, &auth_.built);
+  if (!built.has_value()) return built.error();
+  // The notification channels follow the file; when they cannot be built, nothing changes.
+  auto channels = notify::NewChannels(next, *notify_deps_);
+  if (!channels.has_value()) return Prefixed("notify: ", channels.error());
+  std::vector<std::string> pending = policy::SettingsNeedingRestart(*holder_->Get(), next);
+  holder_->Set(std::move(next));
+  auth_.built = std::move(built).value();
+  auth_.swappable->Set(auth_.built.authenticator);
+  notifier_->SetChannels(std::move(channels).value());
+  return pending;
+}
+
+void Broker::Stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  if (started_) {
+    server_->Stop();
+    reconciler_->Stop();
+    scheduler_->Stop();
+  }
+  if (checkpointer_) checkpointer_->Stop();  // a last checkpoint of everything written
+  if (emulator_) emulator_->Stop();
+}
+
+int Broker::port() const { return server_->port(); }
+
+std::string Broker::ui_base_url() const { return web_ui_->ui->BaseUrl(); }
+
+std::string Broker::emulator_url() const { return emulator_ ? emulator_->url() : ""; }
+
+}  // namespace jit::app

@@ -1,0 +1,90 @@
+#include "app/identity_center.h"
+
+#include <algorithm>
+#include <string_view>
+#include <utility>
+
+#include "provider/session_gap.h"
+
+namespace jit::app {
+
+Result<IdentityCenterSettings> SettingsFromConfig(const policy::Config& config,
+                                                  const aws::Environment& env) {
+  if (config.aws.instance_arn.empty() || config.aws.identity_store_id.empty()) {
+    return InvalidArgumentError(
+        "the config has no aws section (region, instance_arn, identity_store_id): jit cannot "
+        "reach Identity Center without it");
+  }
+  IdentityCenterSettings s;
+  s.region = config.aws.region;
+  if (s.region.empty()) {
+    Result<std::string> region = aws::ResolveRegion(env);
+    if (!region.has_value()) {
+      return InvalidArgumentError("no AWS region: set aws.region in the config, or AWS_REGION");
+    }
+    s.region = *region;
+  }
+  s.sso_admin_endpoint = aws::ResolveEndpoint(env, "SSO_ADMIN", "sso", s.region);
+  s.identity_store_endpoint = aws::ResolveEndpoint(env, "IDENTITYSTORE", "identitystore", s.region);
+  s.instance_arn = config.aws.instance_arn;
+  s.identity_store_id = config.aws.identity_store_id;
+  return s;
+}
+
+Result<std::unique_ptr<IdentityCenter>> ConnectIdentityCenter(
+    const IdentityCenterSettings& settings, std::unique_ptr<aws::CredentialSource> credentials,
+    const aws::Environment& env, Clock& clock, aws::CallObserver observer) {
+  auto ic = std::make_unique<IdentityCenter>();
+  ic->health = std::make_unique<aws::CallHealth>(clock);
+  ic->http = aws::NewCurlTransport();
+  ic->credentials =
+      credentials ? std::move(credentials) : aws::NewDefaultCredentialChain(env, *ic->http, clock);
+  ic->limiter = aws::NewLimiter(clock);
+  ic->sso_admin = std::make_unique<aws::JsonClient>(
+      provider::SsoAdminSpec(settings.sso_admin_endpoint, settings.region), *ic->http,
+      *ic->credentials, *ic->limiter, clock);
+  ic->identity_store = std::make_unique<aws::JsonClient>(
+      provider::IdentityStoreSpec(settings.identity_store_endpoint, settings.region), *ic->http,
+      *ic->credentials, *ic->limiter, clock);
+  aws::CallHealth* health = ic->health.get();
+  auto tell = [health, observer](const std::string& operation, std::string_view outcome) {
+    health->Record(operation, outcome);
+    if (observer) observer(operation, outcome);
+  };
+  ic->sso_admin->SetObserver(tell);
+  ic->identity_store->SetObserver(tell);
+  provider::IdentityCenterOptions options;
+  options.instance_arn = settings.instance_arn;
+  options.identity_store_id = settings.identity_store_id;
+  if (Status s = options.Validate(); !s.ok()) return s;
+  ic->provider = std::make_unique<provider::IdentityCenterProvider>(
+      options, *ic->sso_admin, *ic->identity_store, *ic->limiter, clock);
+  return ic;
+}
+
+Result<std::vector<std::string>> AwsWarnings(provider::IdentityCenterProvider& ic,
+                                             const policy::Config& config) {
+  JIT_ASSIGN_OR_RETURN(std::vector<provider::PermissionSetInfo> sets, ic.ListPermissionSets());
+  std::vector<std::string> out;
+  for (const policy::PermissionSet& ps : config.permission_sets) {
+    bool listed = std::any_of(sets.begin(), sets.end(), [&](const provider::PermissionSetInfo& i) {
+      return i.arn == ps.arn;
+    });
+    if (!listed) {
+      out.push_back("permission set " + ps.name + ": " + ps.arn +
+                    " is not a permission set of the Identity Center instance");
+    }
+  }
+  for (std::string& w : provider::SessionGapWarnings(sets, config)) out.push_back(std::move(w));
+  return out;
+}
+
+Result<std::vector<std::string>> CheckAws(const policy::Config& config) {
+  RealClock clock;
+  aws::Environment env = aws::Environment::FromProcess();
+  JIT_ASSIGN_OR_RETURN(IdentityCenterSettings settings, SettingsFromConfig(config, env));
+  JIT_ASSIGN_OR_RETURN(auto ic, ConnectIdentityCenter(settings, nullptr, env, clock));
+  return AwsWarnings(*ic->provider, config);
+}
+
+}  // namespace jit::app

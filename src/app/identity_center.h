@@ -1,0 +1,65 @@
+#pragma once
+// The Identity Center provider built from the config's `aws:` section: the AWS clients it
+// stands on, and what Identity Center says about the config (`jit config check --aws`).
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "aws/call_health.h"
+#include "aws/credentials.h"
+#include "aws/http.h"
+#include "aws/json_client.h"
+#include "core/clock.h"
+#include "core/result.h"
+#include "policy/config.h"
+#include "provider/identity_center.h"
+
+namespace jit::app {
+
+// Where Identity Center is and which instance jit manages.
+struct IdentityCenterSettings {
+  std::string region;
+  std::string sso_admin_endpoint;
+  std::string identity_store_endpoint;
+  std::string instance_arn;
+  std::string identity_store_id;
+};
+
+// The Identity Center provider with everything it stands on; members are destroyed in reverse
+// order, the provider first. Thread-safe as the provider is.
+struct IdentityCenter {
+  std::unique_ptr<aws::CallHealth> health;  // outlives the clients that report to it
+  std::unique_ptr<aws::HttpTransport> http;
+  std::unique_ptr<aws::CredentialSource> credentials;
+  std::unique_ptr<aws::Limiter> limiter;
+  std::unique_ptr<aws::JsonClient> sso_admin;
+  std::unique_ptr<aws::JsonClient> identity_store;
+  std::unique_ptr<provider::IdentityCenterProvider> provider;
+};
+
+// The config's `aws:` section, completed from the environment (region, endpoint overrides).
+// InvalidArgument when the section is missing or no region is known.
+Result<IdentityCenterSettings> SettingsFromConfig(const policy::Config& config,
+                                                  const aws::Environment& env);
+
+// Builds the provider; sends nothing. `credentials` null: the default credential chain of
+// `env`. `observer` (may be empty) hears every call's outcome, as does the provider's
+// CallHealth. `clock` must outlive the result. InvalidArgument for settings the provider
+// refuses.
+Result<std::unique_ptr<IdentityCenter>> ConnectIdentityCenter(
+    const IdentityCenterSettings& settings, std::unique_ptr<aws::CredentialSource> credentials,
+    const aws::Environment& env, Clock& clock, aws::CallObserver observer = {});
+
+// What Identity Center says about the config: permission sets it does not have, and those
+// whose sessions outlive the longest grant (AWS sessions outlive a deleted assignment). One
+// warning per problem; errors of ListPermissionSets.
+Result<std::vector<std::string>> AwsWarnings(provider::IdentityCenterProvider& ic,
+                                             const policy::Config& config);
+
+// `jit config check FILE --aws`: AwsWarnings for `config`, asking the Identity Center of its
+// `aws:` section with the process's environment and default credential chain. Errors of
+// SettingsFromConfig, ConnectIdentityCenter and AwsWarnings.
+Result<std::vector<std::string>> CheckAws(const policy::Config& config);
+
+}  // namespace jit::app
