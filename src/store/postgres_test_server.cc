@@ -1,3 +1,4 @@
+#include "core/mutex.h"
 #include "store/postgres_test_server.h"
 
 #include <arpa/inet.h>
@@ -14,7 +15,6 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <mutex>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -265,11 +265,11 @@ Status PostgresTestServer::Restart() {
 }
 
 Result<PostgresTestServer*> SharedPostgresTestServer() {
-  static std::mutex mu;
+  static Mutex mu;
   static std::unique_ptr<PostgresTestServer> server;  // stopped by its destructor at exit
   static Status failure;
   static bool tried = false;
-  std::lock_guard<std::mutex> lock(mu);
+  MutexLock lock(&mu);
   if (!tried) {
     tried = true;
     Result<std::unique_ptr<PostgresTestServer>> started = PostgresTestServer::Start();
