@@ -352,7 +352,7 @@ class HttpServer::Impl {
   std::atomic<std::uint16_t> port_{0};
 
   enum class State { kNew, kRunning, kStopped };
-  Mutex mu_;                // serializes Start and Stop
+  Mutex mu_;  // serializes Start and Stop
   State state_ GUARDED_BY(mu_) = State::kNew;
   std::unique_ptr<Runtime> rt_ GUARDED_BY(mu_);  // for Start/Stop; used by the I/O thread
 };

@@ -74,7 +74,7 @@ class Checkpointer {
   const CheckpointKey& key_;
   CheckpointLog& log_;
   Clock& clock_;
-  Mutex mu_;              // one checkpoint at a time
+  Mutex mu_;                                   // one checkpoint at a time
   std::int64_t last_seq_ GUARDED_BY(mu_) = 0;  // the head last signed
   std::string last_hash_ GUARDED_BY(mu_);
   bool stopped_ GUARDED_BY(mu_) = false;

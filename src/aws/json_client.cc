@@ -151,7 +151,7 @@ class TokenBucketLimiter final : public Limiter {
     double tokens GUARDED_BY(mu) = 0;
     MonoTime last GUARDED_BY(mu);
     std::uint64_t generation GUARDED_BY(mu) = 0;  // bumped by each timer
-    int creates GUARDED_BY(mu) = 0;  // creates in flight
+    int creates GUARDED_BY(mu) = 0;               // creates in flight
   };
 
   Clock& clock_;

@@ -378,7 +378,7 @@ class Emulator::Impl {
   std::string url_ GUARDED_BY(url_mu_);
 
   enum class State { kNew, kRunning, kStopped };
-  Mutex mu_;                // serializes Start and Stop
+  Mutex mu_;  // serializes Start and Stop
   State state_ GUARDED_BY(mu_) = State::kNew;
   std::unique_ptr<Runtime> rt_ GUARDED_BY(mu_);  // for Start/Stop; used by the I/O thread
 };

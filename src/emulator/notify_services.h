@@ -71,8 +71,8 @@ class NotifyServices {
   nlohmann::json events_ GUARDED_BY(mu_) = nlohmann::json::array();
   std::vector<nlohmann::json> findings_ GUARDED_BY(mu_);  // by first import
   // FIFO de-duplication: (topic, dedup id) -> (message id, when).
-  std::map<std::pair<std::string, std::string>, std::pair<std::string, Time>>
-      fifo_seen_ GUARDED_BY(mu_);
+  std::map<std::pair<std::string, std::string>, std::pair<std::string, Time>> fifo_seen_
+      GUARDED_BY(mu_);
 };
 
 }  // namespace jit::emulator

@@ -110,10 +110,10 @@ class Service {
   mutable Mutex mu_;
   Faults faults_ GUARDED_BY(mu_);
   std::uint64_t rng_state_ GUARDED_BY(mu_) = 0;  // the fault RNG
-  std::uint64_t id_state_ GUARDED_BY(mu_) = 0;  // request ids
+  std::uint64_t id_state_ GUARDED_BY(mu_) = 0;   // request ids
   std::set<Key> assignments_ GUARDED_BY(mu_);
   std::map<std::string, Operation> operations_ GUARDED_BY(mu_);  // by request id
-  std::deque<std::string> operation_order_ GUARDED_BY(mu_);  // oldest first
+  std::deque<std::string> operation_order_ GUARDED_BY(mu_);      // oldest first
   std::uint64_t next_seq_ GUARDED_BY(mu_) = 0;
   std::map<std::string, std::int64_t> calls_ GUARDED_BY(mu_);
   AssignmentHistory history_ GUARDED_BY(mu_);

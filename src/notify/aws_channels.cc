@@ -1,6 +1,5 @@
 #include "notify/aws_channels.h"
 
-
 #include "aws/json_client.h"
 #include "aws/query_client.h"
 #include "aws/sigv4.h"

@@ -212,8 +212,8 @@ struct IdentityCenterProvider::CreateSlots {
   Mutex mu;
   CondVar cv;
   std::map<std::string, Held> held GUARDED_BY(mu);  // request id -> its slot
-  int used GUARDED_BY(mu) = 0;  // held + reserved
-  bool looking GUARDED_BY(mu) = false;  // a waiter is polling the oldest
+  int used GUARDED_BY(mu) = 0;                      // held + reserved
+  bool looking GUARDED_BY(mu) = false;              // a waiter is polling the oldest
 };
 
 // ---- The provider ----------------------------------------------------------------------------
@@ -470,7 +470,8 @@ Result<std::string> IdentityCenterProvider::UserIdByEmail(const std::string& ema
   }
   std::string key = email;
   for (char& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (std::optional<std::string> id = Fresh(&IdentityCenterProvider::ids_by_email_, key)) return *id;
+  if (std::optional<std::string> id = Fresh(&IdentityCenterProvider::ids_by_email_, key))
+    return *id;
   json body = {
       {"IdentityStoreId", options_.identity_store_id},
       {"AlternateIdentifier",
@@ -492,7 +493,8 @@ Result<DirectoryUser> IdentityCenterProvider::DescribeUser(const std::string& us
   if (user_id.empty() || user_id.size() > 47) {
     return InvalidArgumentError("'" + user_id + "' is not an identity store user id");
   }
-  if (std::optional<DirectoryUser> u = Fresh(&IdentityCenterProvider::described_, user_id)) return *u;
+  if (std::optional<DirectoryUser> u = Fresh(&IdentityCenterProvider::described_, user_id))
+    return *u;
   Result<json> answer = identity_store_.Call(
       "DescribeUser", {{"IdentityStoreId", options_.identity_store_id}, {"UserId", user_id}});
   if (!answer.has_value()) return answer.error();
@@ -522,7 +524,9 @@ Result<std::vector<std::string>> IdentityCenterProvider::GroupNames(const std::s
   if (user_id.empty() || user_id.size() > 47) {
     return InvalidArgumentError("'" + user_id + "' is not an identity store user id");
   }
-  if (std::optional<std::vector<std::string>> g = Fresh(&IdentityCenterProvider::group_names_, user_id)) return *g;
+  if (std::optional<std::vector<std::string>> g =
+          Fresh(&IdentityCenterProvider::group_names_, user_id))
+    return *g;
   std::vector<std::string> group_ids;
   Status s = Paginate(identity_store_, "ListGroupMembershipsForMember",
                       {{"IdentityStoreId", options_.identity_store_id},

@@ -109,7 +109,7 @@ class Scheduler::Impl {
     Mutex mu;
     CondVar cv;
     Impl* impl GUARDED_BY(mu) = nullptr;  // nullptr once stopped
-    int active GUARDED_BY(mu) = 0;  // callbacks inside impl
+    int active GUARDED_BY(mu) = 0;        // callbacks inside impl
   };
 
   // When to look at a job next: its due time, or the end of a lease someone else holds.
@@ -165,7 +165,7 @@ class Scheduler::Impl {
   const SchedulerOptions options_;
 
   mutable Mutex mu_;
-  CondVar work_cv_;              // signalled with mu_ when work_gen_ moves
+  CondVar work_cv_;  // signalled with mu_ when work_gen_ moves
   DueIndex by_due_ GUARDED_BY(mu_);
   std::unordered_map<std::string, Entry> jobs_ GUARDED_BY(mu_);
   bool running_ GUARDED_BY(mu_) = false;
@@ -188,11 +188,11 @@ class Scheduler::Impl {
   TimerId rescan_timer_ GUARDED_BY(mu_) = 0;
   bool renew_armed_ GUARDED_BY(mu_) = false;
   TimerId renew_timer_ GUARDED_BY(mu_) = 0;
-  bool rescan_due_ GUARDED_BY(mu_) = false;  // for MaintenanceLoop
-  bool renew_due_ GUARDED_BY(mu_) = false;  // for MaintenanceLoop
+  bool rescan_due_ GUARDED_BY(mu_) = false;        // for MaintenanceLoop
+  bool renew_due_ GUARDED_BY(mu_) = false;         // for MaintenanceLoop
   std::int64_t rescan_count_ GUARDED_BY(mu_) = 0;  // started re-scans
-  bool rescan_failing_ GUARDED_BY(mu_) = false;  // to log outages once
-  CondVar maintenance_cv_;  // signalled with mu_
+  bool rescan_failing_ GUARDED_BY(mu_) = false;    // to log outages once
+  CondVar maintenance_cv_;                         // signalled with mu_
   std::thread maintenance_;                 // touched by Start/Stop only
 
   std::atomic<std::int64_t> runs_{0};

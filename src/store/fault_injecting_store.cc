@@ -1,7 +1,8 @@
-#include "core/mutex.h"
 #include "store/fault_injecting_store.h"
 
 #include <utility>
+
+#include "core/mutex.h"
 
 namespace jit::store {
 

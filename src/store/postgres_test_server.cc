@@ -1,4 +1,3 @@
-#include "core/mutex.h"
 #include "store/postgres_test_server.h"
 
 #include <arpa/inet.h>
@@ -19,6 +18,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "core/mutex.h"
 
 extern char** environ;  // NOLINT: POSIX
 

@@ -788,7 +788,7 @@ class SqliteStore final : public Store {
     bool counted = true;
     Status result;          // written by the writer before `done`
     std::vector<Job> jobs;  // what fn put, when it committed
-    bool done = false;  // guarded by queue_mu_ (an annotation here cannot name the store's)
+    bool done = false;      // guarded by queue_mu_ (an annotation here cannot name the store's)
   };
 
   // A read connection borrowed from the pool; given back when it goes away.

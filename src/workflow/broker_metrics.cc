@@ -1,9 +1,10 @@
-#include "core/mutex.h"
 #include "workflow/broker_metrics.h"
 
 #include <chrono>
 #include <nlohmann/json.hpp>
 #include <set>
+
+#include "core/mutex.h"
 
 namespace jit::workflow {
 namespace {
