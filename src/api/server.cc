@@ -14,7 +14,6 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <exception>
-#include <mutex>
 #include <optional>
 #include <string_view>
 #include <thread>
@@ -25,6 +24,7 @@
 #include "api/ui.h"
 #include "core/ids.h"
 #include "core/log.h"
+#include "core/mutex.h"
 #include "net/listener.h"
 
 namespace jit::api {
@@ -282,7 +282,7 @@ class HttpServer::Impl {
   ~Impl() { Stop(); }
 
   Status Start() {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (state_ != State::kNew) return FailedPreconditionError("the server was started before");
     JIT_RETURN_IF_ERROR(ctx_.options.Validate());
     auto rt = std::make_unique<Runtime>(ctx_.options.threads);
@@ -300,7 +300,7 @@ class HttpServer::Impl {
   }
 
   void Stop() {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (state_ != State::kRunning) return;
     state_ = State::kStopped;
     rt_->ioc.stop();
@@ -352,9 +352,9 @@ class HttpServer::Impl {
   std::atomic<std::uint16_t> port_{0};
 
   enum class State { kNew, kRunning, kStopped };
-  std::mutex mu_;                // serializes Start and Stop
-  State state_ = State::kNew;    // GUARDED_BY(mu_)
-  std::unique_ptr<Runtime> rt_;  // GUARDED_BY(mu_) for Start/Stop; used by the I/O thread
+  Mutex mu_;  // serializes Start and Stop
+  State state_ GUARDED_BY(mu_) = State::kNew;
+  std::unique_ptr<Runtime> rt_ GUARDED_BY(mu_);  // for Start/Stop; used by the I/O thread
 };
 
 HttpServer::HttpServer(HttpServerOptions options, workflow::Workflow& workflow,

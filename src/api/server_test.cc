@@ -5,7 +5,6 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -15,6 +14,7 @@
 #include "auth/auth.h"
 #include "core/clock.h"
 #include "core/ids.h"
+#include "core/mutex.h"
 #include "core/testing.h"
 #include "policy/config.h"
 #include "provider/fake_provider.h"
@@ -84,7 +84,7 @@ class ServerTest : public ::testing::Test {
     server_.emplace(
         options, workflow_, *auth_, config_,
         [this] {
-          std::lock_guard<std::mutex> lock(mu_);
+          MutexLock lock(&mu_);
           return readiness_;
         },
         clock_, hooks_);
@@ -95,7 +95,7 @@ class ServerTest : public ::testing::Test {
   void TearDown() override { server_->Stop(); }
 
   void SetReadiness(Status s) {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     readiness_ = std::move(s);
   }
 
@@ -158,8 +158,8 @@ class ServerTest : public ::testing::Test {
   policy::ConfigHolder config_;
   workflow::Workflow workflow_;
   std::unique_ptr<auth::Authenticator> auth_;
-  std::mutex mu_;
-  Status readiness_;  // GUARDED_BY(mu_)
+  Mutex mu_;
+  Status readiness_ GUARDED_BY(mu_);
   std::optional<HttpServer> server_;
 };
 

@@ -7,6 +7,7 @@
 #include "api/http_error.h"
 #include "api/json.h"
 #include "core/ids.h"
+#include "core/mutex.h"
 #include "notify/render.h"
 
 namespace jit::api {
@@ -40,7 +41,7 @@ SlackInteractions::SlackInteractions(std::vector<notify::SlackApp> apps,
 
 bool SlackInteractions::FirstSight(const std::string& signature) {
   Time now = clock_.Now();
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   // Forget what has aged out (a replay older than max_age fails the timestamp check anyway).
   for (auto it = seen_.begin(); it != seen_.end();) {
     if (now - it->second > options_.max_age * 2) {

@@ -17,13 +17,13 @@
 
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
 #include "api/handlers.h"
 #include "aws/http.h"
 #include "core/clock.h"
+#include "core/mutex.h"
 #include "notify/slack.h"
 #include "provider/provider.h"
 #include "workflow/workflow.h"
@@ -65,8 +65,8 @@ class SlackInteractions {
   Clock& clock_;
   const SlackInteractionsOptions options_;
 
-  std::mutex mu_;
-  std::map<std::string, Time> seen_;  // GUARDED_BY(mu_): signature -> when it was first seen
+  Mutex mu_;
+  std::map<std::string, Time> seen_ GUARDED_BY(mu_);  // signature -> when it was first seen
 };
 
 }  // namespace jit::api

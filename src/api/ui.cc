@@ -11,6 +11,7 @@
 #include "api/json.h"
 #include "api/ui_assets.h"
 #include "core/form.h"
+#include "core/mutex.h"
 #include "core/time_format.h"
 
 namespace jit::api {
@@ -146,14 +147,14 @@ Ui::Ui(UiOptions options, CookieSigner signer, auth::OidcLogin* oidc, Clock& clo
     : options_(std::move(options)), signer_(std::move(signer)), oidc_(oidc), clock_(clock) {}
 
 void Ui::SetListenUrl(std::string url) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   listen_url_ = std::move(url);
 }
 
 std::string Ui::BaseUrl() const {
   std::string base = options_.public_url;
   if (base.empty()) {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     base = listen_url_;
   }
   while (!base.empty() && base.back() == '/') base.pop_back();

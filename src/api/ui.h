@@ -14,7 +14,6 @@
 //   GET  /ui/auth/callback    OIDC: the issuer's redirect back; sets the session cookie
 //   POST /ui/auth/logout      ends the browser's session (CSRF token required)
 
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -25,6 +24,7 @@
 #include "auth/auth.h"
 #include "auth/oidc_login.h"
 #include "core/clock.h"
+#include "core/mutex.h"
 
 namespace jit::api {
 
@@ -92,8 +92,8 @@ class Ui final : public CookieSessions {
   auth::OidcLogin* const oidc_;
   Clock& clock_;
 
-  mutable std::mutex mu_;
-  std::string listen_url_;  // GUARDED_BY(mu_)
+  mutable Mutex mu_;
+  std::string listen_url_ GUARDED_BY(mu_);
 };
 
 // Escapes &, <, >, " and ' for HTML text and attribute values.

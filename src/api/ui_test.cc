@@ -2,7 +2,6 @@
 
 #include <map>
 #include <memory>
-#include <mutex>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <string>
@@ -11,6 +10,7 @@
 #include "api/ui_assets.h"
 #include "auth/jwks.h"
 #include "core/clock.h"
+#include "core/mutex.h"
 #include "core/testing.h"
 
 namespace jit::api {
@@ -345,7 +345,7 @@ class PayloadAuthenticator final : public auth::Authenticator {
 class FakeIssuer final : public aws::HttpTransport {
  public:
   Result<aws::HttpResponse> Send(const aws::HttpCall& call) override {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     aws::HttpResponse r;
     r.status = 200;
     if (call.url == "https://idp.example.com/.well-known/openid-configuration") {
@@ -365,9 +365,9 @@ class FakeIssuer final : public aws::HttpTransport {
     }
     return r;
   }
-  std::mutex mu_;
-  std::string nonce;    // GUARDED_BY(mu_)
-  int token_calls = 0;  // GUARDED_BY(mu_)
+  Mutex mu_;
+  std::string nonce GUARDED_BY(mu_);
+  int token_calls GUARDED_BY(mu_) = 0;
 };
 
 std::map<std::string, std::string> Query(const std::string& url) {
@@ -417,7 +417,7 @@ TEST_F(UiOidcTest, TheCallbackSignsTheBrowserInAsTheIdTokensUser) {
   EXPECT_EQ(q["redirect_uri"], "https%3A%2F%2Fjit.example.com%2Fui%2Fauth%2Fcallback");
   EXPECT_EQ(q["code_challenge_method"], "S256");
   {
-    std::lock_guard<std::mutex> lock(issuer_.mu_);
+    MutexLock lock(&issuer_.mu_);
     issuer_.nonce = q["nonce"];
   }
   ApiResponse r =
@@ -453,7 +453,7 @@ TEST_F(UiOidcTest, TheCallbackRefusesAnotherBrowsersOrAnExpiredSignIn) {
   r = ui_->Handle(Req("GET", "/ui/auth/callback?code=abc&state=" + q["state"], login_cookie));
   EXPECT_EQ(r.status, 400);
   EXPECT_THAT(r.body, HasSubstr("expired"));
-  std::lock_guard<std::mutex> lock(issuer_.mu_);
+  MutexLock lock(&issuer_.mu_);
   EXPECT_EQ(issuer_.token_calls, 0) << "no code was exchanged";
 }
 
@@ -471,7 +471,7 @@ TEST_F(UiOidcTest, TheIssuersErrorIsShownEscaped) {
 TEST_F(UiOidcTest, AWrongNonceSignsNobodyIn) {
   auto [login_cookie, q] = Begin();
   {
-    std::lock_guard<std::mutex> lock(issuer_.mu_);
+    MutexLock lock(&issuer_.mu_);
     issuer_.nonce = "someone-elses";
   }
   ApiResponse r =

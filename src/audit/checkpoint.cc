@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "audit/chain.h"
+#include "core/mutex.h"
 #include "core/time_format.h"
 
 namespace jit::audit {
@@ -215,7 +216,7 @@ Result<Checkpoint> ParseCheckpoint(std::string_view line) {
 
 Status CheckpointLog::Append(const Checkpoint& c) {
   std::string line = c.ToJsonLine() + "\n";
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   int fd = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
   if (fd < 0) return UnavailableError("cannot open " + path_ + ": " + std::strerror(errno));
   bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) &&

@@ -7,12 +7,12 @@
 
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "core/clock.h"
+#include "core/mutex.h"
 #include "core/result.h"
 
 namespace jit::audit {
@@ -84,7 +84,7 @@ class CheckpointLog {
 
  private:
   const std::string path_;
-  std::mutex mu_;  // one append at a time
+  Mutex mu_;  // one append at a time
 };
 
 }  // namespace jit::audit

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "audit/chain.h"
+#include "core/mutex.h"
 #include "core/time_format.h"
 
 namespace jit::audit {
@@ -117,7 +118,7 @@ Checkpointer::~Checkpointer() { task_->Stop(); }
 Status Checkpointer::Start() {
   JIT_ASSIGN_OR_RETURN(std::vector<Checkpoint> written, log_.ReadAll());
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     for (const Checkpoint& c : written) {
       if (c.seq > last_seq_) {
         last_seq_ = c.seq;
@@ -131,7 +132,7 @@ Status Checkpointer::Start() {
 void Checkpointer::Stop() {
   task_->Stop();
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (stopped_) return;
     stopped_ = true;
   }
@@ -144,7 +145,7 @@ void Checkpointer::Run() {
 }
 
 Result<std::optional<Checkpoint>> Checkpointer::CheckpointNow() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   // Find the head from where the last checkpoint stands.
   std::int64_t seq = last_seq_;
   std::string hash = last_hash_;

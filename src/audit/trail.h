@@ -10,6 +10,7 @@
 
 #include "audit/checkpoint.h"
 #include "core/clock.h"
+#include "core/mutex.h"
 #include "core/periodic.h"
 #include "core/result.h"
 #include "store/model.h"
@@ -73,10 +74,10 @@ class Checkpointer {
   const CheckpointKey& key_;
   CheckpointLog& log_;
   Clock& clock_;
-  std::mutex mu_;              // one checkpoint at a time
-  std::int64_t last_seq_ = 0;  // GUARDED_BY(mu_): the head last signed
-  std::string last_hash_;      // GUARDED_BY(mu_)
-  bool stopped_ = false;       // GUARDED_BY(mu_)
+  Mutex mu_;                                   // one checkpoint at a time
+  std::int64_t last_seq_ GUARDED_BY(mu_) = 0;  // the head last signed
+  std::string last_hash_ GUARDED_BY(mu_);
+  bool stopped_ GUARDED_BY(mu_) = false;
   std::unique_ptr<PeriodicTask> task_;
 };
 

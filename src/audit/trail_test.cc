@@ -4,11 +4,11 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <mutex>
 #include <string>
 #include <vector>
 
 #include "audit/chain.h"
+#include "core/mutex.h"
 #include "core/testing.h"
 
 namespace jit::audit {
@@ -21,7 +21,7 @@ using ::testing::HasSubstr;
 class Trail {
  public:
   void Append(const std::string& action) {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     store::AuditEvent e;
     e.seq = static_cast<std::int64_t>(events_.size()) + 1;
     e.at = FromUnixMillis(1767225600000 + e.seq * 1000);
@@ -38,7 +38,7 @@ class Trail {
   }
   EventReader Reader() {
     return [this](std::int64_t after, int limit) -> Result<std::vector<store::AuditEvent>> {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       if (!fail_.ok()) return fail_;
       ++reads_;
       std::vector<store::AuditEvent> out;
@@ -52,7 +52,7 @@ class Trail {
   void Fail(Status s) { fail_ = std::move(s); }
 
  private:
-  std::mutex mu_;
+  Mutex mu_;
   std::vector<store::AuditEvent> events_;
   Status fail_;
   int reads_ = 0;

@@ -1,11 +1,11 @@
 #pragma once
 
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "core/mutex.h"
 #include "core/result.h"
 #include "policy/config.h"
 
@@ -51,17 +51,17 @@ class SwappableAuthenticator final : public Authenticator {
   }
   // REQUIRES: `next` is not null.
   void Set(std::shared_ptr<Authenticator> next) {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     current_ = std::move(next);
   }
   std::shared_ptr<Authenticator> Get() const {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     return current_;
   }
 
  private:
-  mutable std::mutex mu_;
-  std::shared_ptr<Authenticator> current_;  // GUARDED_BY(mu_); never null
+  mutable Mutex mu_;
+  std::shared_ptr<Authenticator> current_ GUARDED_BY(mu_);  // never null
 };
 
 }  // namespace jit::auth

@@ -3,11 +3,11 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
-#include <mutex>
 #include <sstream>
 #include <utility>
 
 #include "auth/strict_json.h"
+#include "core/mutex.h"
 
 namespace jit::auth {
 namespace {
@@ -80,11 +80,11 @@ class OidcAuthenticator final : public Authenticator {
 
   // The first load, at construction; counts against the refetch interval.
   Status Load() {
-    std::lock_guard<std::mutex> fetch(fetch_mu_);
+    MutexLock fetch(&fetch_mu_);
     last_fetch_ = clock_.MonoNow();
     Result<Jwks> keys = LoadJwks(settings_, http_);
     if (!keys.ok()) return keys.error();
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     keys_ = std::make_shared<const Jwks>(std::move(*keys));
     return OkStatus();
   }
@@ -106,21 +106,21 @@ class OidcAuthenticator final : public Authenticator {
 
  private:
   std::shared_ptr<const Jwks> Keys() const {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     return keys_;
   }
 
   // Re-reads the key source unless another caller already replaced `seen`, or the last read
   // was less than kJwksRefetchInterval ago. A failed read keeps the cached set.
   void Refresh(const std::shared_ptr<const Jwks>& seen) {
-    std::lock_guard<std::mutex> fetch(fetch_mu_);
+    MutexLock fetch(&fetch_mu_);
     if (Keys() != seen) return;
     MonoTime now = clock_.MonoNow();
     if (last_fetch_ && now - *last_fetch_ < kJwksRefetchInterval) return;
     last_fetch_ = now;
     Result<Jwks> keys = LoadJwks(settings_, http_);
     if (!keys.ok()) return;
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     keys_ = std::make_shared<const Jwks>(std::move(*keys));
   }
 
@@ -129,10 +129,10 @@ class OidcAuthenticator final : public Authenticator {
   aws::HttpTransport& http_;
   Clock& clock_;
   // Held while loading, so that concurrent unknown kids cause one read, not many.
-  std::mutex fetch_mu_;
-  std::optional<MonoTime> last_fetch_;  // GUARDED_BY(fetch_mu_)
-  mutable std::mutex mu_;
-  std::shared_ptr<const Jwks> keys_;  // GUARDED_BY(mu_); null until a load succeeds
+  Mutex fetch_mu_;
+  std::optional<MonoTime> last_fetch_ GUARDED_BY(fetch_mu_);
+  mutable Mutex mu_;
+  std::shared_ptr<const Jwks> keys_ GUARDED_BY(mu_);  // null until a load succeeds
 };
 
 class ChainAuthenticator final : public Authenticator {

@@ -8,11 +8,11 @@
 #include <openssl/pem.h>
 
 #include <fstream>
-#include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
+#include "core/mutex.h"
 #include "core/testing.h"
 
 namespace jit::auth {
@@ -120,7 +120,7 @@ std::string SignedToken(EVP_PKEY* pkey, const json& header, const json& claims) 
 class FakeJwksServer final : public aws::HttpTransport {
  public:
   Result<aws::HttpResponse> Send(const aws::HttpCall& call) override {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     ++calls_;
     urls_.push_back(call.url);
     if (!up_) return UnavailableError("fake: connection refused");
@@ -130,31 +130,31 @@ class FakeJwksServer final : public aws::HttpTransport {
     return r;
   }
   void Serve(std::string body, long status = 200) {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     body_ = std::move(body);
     status_ = status;
     up_ = true;
   }
   void Down() {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     up_ = false;
   }
   int calls() const {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     return calls_;
   }
   std::vector<std::string> urls() const {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     return urls_;
   }
 
  private:
-  mutable std::mutex mu_;
-  bool up_ = false;                // GUARDED_BY(mu_)
-  long status_ = 200;              // GUARDED_BY(mu_)
-  std::string body_;               // GUARDED_BY(mu_)
-  int calls_ = 0;                  // GUARDED_BY(mu_)
-  std::vector<std::string> urls_;  // GUARDED_BY(mu_)
+  mutable Mutex mu_;
+  bool up_ GUARDED_BY(mu_) = false;
+  long status_ GUARDED_BY(mu_) = 200;
+  std::string body_ GUARDED_BY(mu_);
+  int calls_ GUARDED_BY(mu_) = 0;
+  std::vector<std::string> urls_ GUARDED_BY(mu_);
 };
 
 // Answers one fixed result, for chain tests.

@@ -13,6 +13,7 @@
 #include "auth/jwt.h"
 #include "auth/strict_json.h"
 #include "core/check.h"
+#include "core/mutex.h"
 
 namespace jit::auth {
 namespace {
@@ -196,7 +197,7 @@ OidcLogin::OidcLogin(OidcLoginSettings settings, std::unique_ptr<Authenticator> 
 
 Result<OidcProviderMetadata> OidcLogin::Metadata() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (metadata_ && clock_.MonoNow() - metadata_fetched_ < settings_.discovery_ttl) {
       return *metadata_;
     }
@@ -218,7 +219,7 @@ Result<OidcProviderMetadata> OidcLogin::Metadata() {
   }
   Result<OidcProviderMetadata> parsed = ParseDiscovery(answer->body, settings_.issuer);
   if (!parsed) return UnavailableError(parsed.error().message());
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   metadata_ = *parsed;
   metadata_fetched_ = clock_.MonoNow();
   return parsed;

@@ -12,7 +12,6 @@
 
 #include <cstddef>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -21,6 +20,7 @@
 #include "auth/auth.h"
 #include "aws/http.h"
 #include "core/clock.h"
+#include "core/mutex.h"
 #include "core/result.h"
 #include "policy/config.h"
 
@@ -113,9 +113,9 @@ class OidcLogin {
   aws::HttpTransport& http_;
   Clock& clock_;
 
-  std::mutex mu_;
-  std::optional<OidcProviderMetadata> metadata_;  // GUARDED_BY(mu_)
-  MonoTime metadata_fetched_{};                   // GUARDED_BY(mu_)
+  Mutex mu_;
+  std::optional<OidcProviderMetadata> metadata_ GUARDED_BY(mu_);
+  MonoTime metadata_fetched_ GUARDED_BY(mu_) = {};
 };
 
 }  // namespace jit::auth

@@ -7,7 +7,6 @@
 
 #include <functional>
 #include <map>
-#include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>
@@ -16,6 +15,7 @@
 #include "auth/jwks.h"
 #include "auth/jwt.h"
 #include "core/clock.h"
+#include "core/mutex.h"
 #include "core/testing.h"
 
 namespace jit::auth {
@@ -209,7 +209,7 @@ class FakeIdp final : public aws::HttpTransport {
   FakeIdp() : key_(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256")) {}
 
   Result<aws::HttpResponse> Send(const aws::HttpCall& call) override {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     calls_.push_back(call);
     aws::HttpResponse r;
     r.status = 200;
@@ -240,16 +240,16 @@ class FakeIdp final : public aws::HttpTransport {
   }
 
   void AnswerToken(long status, std::string body) {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     token_status_ = status;
     token_body_ = std::move(body);
   }
   void SetDiscoveryUp(bool up) {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     discovery_up_ = up;
   }
   std::vector<aws::HttpCall> CallsTo(const std::string& url) const {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     std::vector<aws::HttpCall> out;
     for (const auto& c : calls_) {
       if (c.url == url) out.push_back(c);
@@ -259,11 +259,11 @@ class FakeIdp final : public aws::HttpTransport {
 
  private:
   Pkey key_;
-  mutable std::mutex mu_;
-  std::vector<aws::HttpCall> calls_;  // GUARDED_BY(mu_)
-  long token_status_ = 500;           // GUARDED_BY(mu_)
-  std::string token_body_;            // GUARDED_BY(mu_)
-  bool discovery_up_ = true;          // GUARDED_BY(mu_)
+  mutable Mutex mu_;
+  std::vector<aws::HttpCall> calls_ GUARDED_BY(mu_);
+  long token_status_ GUARDED_BY(mu_) = 500;
+  std::string token_body_ GUARDED_BY(mu_);
+  bool discovery_up_ GUARDED_BY(mu_) = true;
 };
 
 class OidcLoginTest : public ::testing::Test {

@@ -1,11 +1,12 @@
 #include "aws/call_health.h"
 
+#include "core/mutex.h"
 #include "core/time_format.h"
 
 namespace jit::aws {
 
 void CallHealth::Record(const std::string& operation, std::string_view outcome) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (outcome == "network_error" || outcome == "server_error") {
     ++failures_in_a_row_;
     last_failure_ = clock_.Now();
@@ -18,7 +19,7 @@ void CallHealth::Record(const std::string& operation, std::string_view outcome) 
 }
 
 Status CallHealth::Check() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (failures_in_a_row_ < failures_to_trip_) return OkStatus();
   if (clock_.Now() - last_failure_ >= forget_after_) return OkStatus();
   return UnavailableError(std::to_string(failures_in_a_row_) +

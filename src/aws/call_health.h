@@ -1,11 +1,11 @@
 #pragma once
 // Whether AWS answers: a verdict for /readyz from the outcomes of recent calls (CallObserver).
 
-#include <mutex>
 #include <string>
 #include <string_view>
 
 #include "core/clock.h"
+#include "core/mutex.h"
 #include "core/status.h"
 
 namespace jit::aws {
@@ -28,10 +28,10 @@ class CallHealth {
   Clock& clock_;
   const int failures_to_trip_;
   const Duration forget_after_;
-  mutable std::mutex mu_;
-  int failures_in_a_row_ = 0;  // GUARDED_BY(mu_)
-  Time last_failure_;          // GUARDED_BY(mu_)
-  std::string last_what_;      // GUARDED_BY(mu_)
+  mutable Mutex mu_;
+  int failures_in_a_row_ GUARDED_BY(mu_) = 0;
+  Time last_failure_ GUARDED_BY(mu_);
+  std::string last_what_ GUARDED_BY(mu_);
 };
 
 }  // namespace jit::aws

@@ -9,6 +9,7 @@
 #include <sstream>
 #include <vector>
 
+#include "core/mutex.h"
 #include "core/time_format.h"
 
 extern char** environ;  // NOLINT(readability-redundant-declaration): POSIX
@@ -242,7 +243,7 @@ class CachingSource final : public CredentialSource {
       : fetcher_(std::move(fetcher)), clock_(clock) {}
 
   Result<Credentials> Get() override {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     Time now = clock_.Now();
     if (cached_ && (!cached_->expiration || now < *cached_->expiration - kRefreshAhead)) {
       return *cached_;
@@ -263,8 +264,8 @@ class CachingSource final : public CredentialSource {
  private:
   std::unique_ptr<Fetcher> fetcher_;
   Clock& clock_;
-  std::mutex mu_;
-  std::optional<Credentials> cached_;  // GUARDED_BY(mu_)
+  Mutex mu_;
+  std::optional<Credentials> cached_ GUARDED_BY(mu_);
 };
 
 // The text of the first <tag>...</tag>, XML entities decoded; nullopt when absent.
@@ -540,7 +541,7 @@ class ChainSource final : public CredentialSource {
   Result<Credentials> Get() override {
     CredentialSource* chosen = nullptr;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       chosen = chosen_;
     }
     if (chosen != nullptr) return chosen->Get();
@@ -548,7 +549,7 @@ class ChainSource final : public CredentialSource {
     for (const auto& source : sources_) {
       Result<Credentials> r = source->Get();
       if (r.has_value()) {
-        std::lock_guard<std::mutex> lock(mu_);
+        MutexLock lock(&mu_);
         chosen_ = source.get();
         return r;
       }
@@ -559,15 +560,15 @@ class ChainSource final : public CredentialSource {
   }
 
   std::string Name() const override {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     return chosen_ == nullptr ? "default-chain" : chosen_->Name();
   }
 
  private:
   const Environment env_;  // a copy: the sources hold references to it
   std::vector<std::unique_ptr<CredentialSource>> sources_;
-  mutable std::mutex mu_;
-  CredentialSource* chosen_ = nullptr;  // GUARDED_BY(mu_)
+  mutable Mutex mu_;
+  CredentialSource* chosen_ GUARDED_BY(mu_) = nullptr;
 };
 
 class StaticSource final : public CredentialSource {

@@ -3,10 +3,11 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
-#include <condition_variable>
 #include <optional>
 #include <random>
 #include <thread>
+
+#include "core/mutex.h"
 
 namespace jit::aws {
 namespace {
@@ -93,7 +94,7 @@ class TokenBucketLimiter final : public Limiter {
 
   void AcquireCall() override {
     if (rate_ <= 0) return;
-    std::unique_lock<std::mutex> lock(state_->mu);
+    MutexLock lock(&state_->mu);
     while (true) {
       MonoTime now = clock_.MonoNow();
       if (now > state_->last) {
@@ -109,47 +110,48 @@ class TokenBucketLimiter final : public Limiter {
           Duration(static_cast<Duration::rep>(std::ceil((1.0 - state_->tokens) / rate_ * 1000.0)));
       wait = std::max(wait, Duration(1));
       std::uint64_t generation = state_->generation;
-      lock.unlock();
+      state_->mu.Unlock();
       std::weak_ptr<State> weak = state_;
       TimerId timer = clock_.ScheduleAt(clock_.Now() + wait, [weak] {
         if (auto s = weak.lock()) {
-          std::lock_guard<std::mutex> l(s->mu);
+          MutexLock l(&s->mu);
           ++s->generation;
-          s->cv.notify_all();
+          s->cv.SignalAll();
         }
       });
-      lock.lock();
-      state_->cv.wait_for(lock, wait * 2 + Duration(10),
-                          [&] { return state_->generation != generation; });
-      lock.unlock();
+      state_->mu.Lock();
+      const MonoTime deadline = std::chrono::steady_clock::now() + wait * 2 + Duration(10);
+      while (state_->generation == generation && state_->cv.WaitUntil(state_->mu, deadline)) {
+      }
+      state_->mu.Unlock();
       clock_.Cancel(timer);
-      lock.lock();
+      state_->mu.Lock();
     }
   }
 
   void AcquireCreate() override {
     if (max_creates_ <= 0) return;
-    std::unique_lock<std::mutex> lock(state_->mu);
-    state_->cv.wait(lock, [&] { return state_->creates < max_creates_; });
+    MutexLock lock(&state_->mu);
+    while (state_->creates >= max_creates_) state_->cv.Wait(state_->mu);
     ++state_->creates;
   }
 
   void ReleaseCreate() override {
     if (max_creates_ <= 0) return;
-    std::lock_guard<std::mutex> lock(state_->mu);
+    MutexLock lock(&state_->mu);
     if (state_->creates > 0) --state_->creates;
-    state_->cv.notify_all();
+    state_->cv.SignalAll();
   }
 
  private:
   // Shared with timer callbacks, which may outlive a wait.
   struct State {
-    std::mutex mu;
-    std::condition_variable cv;
-    double tokens = 0;             // GUARDED_BY(mu)
-    MonoTime last;                 // GUARDED_BY(mu)
-    std::uint64_t generation = 0;  // GUARDED_BY(mu): bumped by each timer
-    int creates = 0;               // GUARDED_BY(mu): creates in flight
+    Mutex mu;
+    CondVar cv;
+    double tokens GUARDED_BY(mu) = 0;
+    MonoTime last GUARDED_BY(mu);
+    std::uint64_t generation GUARDED_BY(mu) = 0;  // bumped by each timer
+    int creates GUARDED_BY(mu) = 0;               // creates in flight
   };
 
   Clock& clock_;

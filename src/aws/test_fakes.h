@@ -2,11 +2,11 @@
 // Fakes for jit_aws tests only (never linked into the binary).
 
 #include <functional>
-#include <mutex>
 #include <utility>
 #include <vector>
 
 #include "aws/http.h"
+#include "core/mutex.h"
 
 namespace jit::aws::testing {
 
@@ -19,7 +19,7 @@ class FakeTransport final : public HttpTransport {
   Result<HttpResponse> Send(const HttpCall& call) override {
     Handler handler;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       calls_.push_back(call);
       handler = handler_;
     }
@@ -27,14 +27,14 @@ class FakeTransport final : public HttpTransport {
     return handler(call);
   }
   std::vector<HttpCall> calls() const {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     return calls_;
   }
 
  private:
   Handler handler_;
-  mutable std::mutex mu_;
-  std::vector<HttpCall> calls_;  // GUARDED_BY(mu_)
+  mutable Mutex mu_;
+  std::vector<HttpCall> calls_ GUARDED_BY(mu_);
 };
 
 }  // namespace jit::aws::testing

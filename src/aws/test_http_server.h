@@ -11,11 +11,12 @@
 #include <atomic>
 #include <cctype>
 #include <functional>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <utility>
 #include <vector>
+
+#include "core/mutex.h"
 
 namespace jit::aws::testing {
 
@@ -75,7 +76,7 @@ class TestHttpServer {
   int port() const { return port_; }
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
   std::vector<ReceivedRequest> requests() const {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     return requests_;
   }
 
@@ -131,7 +132,7 @@ class TestHttpServer {
       req.body.append(buf, static_cast<std::size_t>(n));
     }
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       requests_.push_back(req);
     }
     CannedResponse resp = handler_(req);
@@ -151,8 +152,8 @@ class TestHttpServer {
   int fd_ = -1;
   int port_ = 0;
   std::atomic<bool> stop_{false};
-  mutable std::mutex mu_;
-  std::vector<ReceivedRequest> requests_;  // GUARDED_BY(mu_)
+  mutable Mutex mu_;
+  std::vector<ReceivedRequest> requests_ GUARDED_BY(mu_);
   std::thread thread_;
 };
 

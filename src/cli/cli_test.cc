@@ -13,7 +13,6 @@
 #include <deque>
 #include <fstream>
 #include <map>
-#include <mutex>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
@@ -21,6 +20,7 @@
 #include <vector>
 
 #include "cli/http_client.h"
+#include "core/mutex.h"
 #include "core/testing.h"
 #include "policy/config.h"
 
@@ -73,14 +73,14 @@ class CannedServer {
 
   // Queues a reply with `body` as is.
   void RespondRaw(int status, std::string body) {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     replies_.push_back({status, std::move(body)});
   }
   // Queues a reply with a JSON body.
   void Respond(int status, const json& body) { RespondRaw(status, body.dump()); }
 
   std::vector<Received> Requests() const {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     return received_;
   }
   Received Only() const {
@@ -135,7 +135,7 @@ class CannedServer {
     }
     Scripted reply{404, R"({"error":{"code":"not_found","message":"no script"}})"};
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       received_.push_back(r);
       if (!replies_.empty()) {
         reply = replies_.front();
@@ -158,9 +158,9 @@ class CannedServer {
   int port_ = 0;
   std::atomic<bool> stop_{false};
   std::thread thread_;
-  mutable std::mutex mu_;
-  std::deque<Scripted> replies_;    // GUARDED_BY(mu_)
-  std::vector<Received> received_;  // GUARDED_BY(mu_)
+  mutable Mutex mu_;
+  std::deque<Scripted> replies_ GUARDED_BY(mu_);
+  std::vector<Received> received_ GUARDED_BY(mu_);
 };
 
 // A port on 127.0.0.1 that nothing listens on.

@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <vector>
 
+#include "core/mutex.h"
+
 namespace jit {
 
 std::int64_t ToUnixMillis(Time t) {
@@ -38,10 +40,10 @@ RealClock::RealClock() : thread_(StartWithoutSignals([this] { Loop(); })) {}
 
 RealClock::~RealClock() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     stop_ = true;
   }
-  cv_.notify_all();
+  cv_.SignalAll();
   thread_.join();
 }
 
@@ -51,16 +53,16 @@ MonoTime RealClock::MonoNow() const { return std::chrono::steady_clock::now(); }
 TimerId RealClock::ScheduleAt(Time when, std::function<void()> fn) {
   TimerId id = 0;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     id = next_id_++;
     timers_.emplace(when, std::make_pair(id, std::move(fn)));
   }
-  cv_.notify_all();
+  cv_.SignalAll();
   return id;
 }
 
 void RealClock::Cancel(TimerId id) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   for (auto it = timers_.begin(); it != timers_.end(); ++it) {
     if (it->second.first == id) {
       timers_.erase(it);
@@ -70,10 +72,10 @@ void RealClock::Cancel(TimerId id) {
 }
 
 void RealClock::Loop() {
-  std::unique_lock<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   while (!stop_) {
     if (timers_.empty()) {
-      cv_.wait(lock);
+      cv_.Wait(mu_);
       continue;
     }
     Time due = timers_.begin()->first;
@@ -82,13 +84,13 @@ void RealClock::Loop() {
       // Wait on the monotonic clock, at most a second at a time, then look at the wall
       // clock again: a wall clock stepped forward must not make a timer late.
       auto wait = std::min<std::chrono::nanoseconds>(due - now, std::chrono::seconds(1));
-      cv_.wait_until(lock, MonoNow() + wait);
+      cv_.WaitUntil(mu_, MonoNow() + wait);
       continue;
     }
     auto node = timers_.extract(timers_.begin());
-    lock.unlock();
+    mu_.Unlock();
     node.mapped().second();
-    lock.lock();
+    mu_.Lock();
   }
 }
 
@@ -96,24 +98,24 @@ FakeClock::FakeClock() : FakeClock(FromUnixMillis(1767225600000)) {}  // 2026-01
 FakeClock::FakeClock(Time start) : now_(start), mono_(MonoTime() + std::chrono::hours(1)) {}
 
 Time FakeClock::Now() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return now_;
 }
 
 MonoTime FakeClock::MonoNow() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return mono_;
 }
 
 TimerId FakeClock::ScheduleAt(Time when, std::function<void()> fn) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   TimerId id = next_id_++;
   timers_.emplace(when, std::make_pair(id, std::move(fn)));
   return id;
 }
 
 void FakeClock::Cancel(TimerId id) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   for (auto it = timers_.begin(); it != timers_.end(); ++it) {
     if (it->second.first == id) {
       timers_.erase(it);
@@ -125,7 +127,7 @@ void FakeClock::Cancel(TimerId id) {
 void FakeClock::Advance(Duration d) {
   Time target;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     target = now_ + d;
   }
   FireDue(target);
@@ -133,7 +135,7 @@ void FakeClock::Advance(Duration d) {
 
 void FakeClock::SetTime(Time t) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (t < now_) {
       now_ = t;  // stepping back: monotonic time does not move
       return;
@@ -146,7 +148,7 @@ void FakeClock::FireDue(Time until) {
   for (;;) {
     std::function<void()> fn;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       if (timers_.empty() || timers_.begin()->first > until) {
         if (until > now_) {
           mono_ += until - now_;
@@ -166,7 +168,7 @@ void FakeClock::FireDue(Time until) {
 }
 
 std::size_t FakeClock::PendingTimers() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return timers_.size();
 }
 

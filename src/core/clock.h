@@ -1,13 +1,13 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <thread>
+
+#include "core/mutex.h"
 
 namespace jit {
 
@@ -55,11 +55,11 @@ class RealClock final : public Clock {
  private:
   void Loop();
 
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stop_ = false;                                                      // GUARDED_BY(mu_)
-  TimerId next_id_ = 1;                                                    // GUARDED_BY(mu_)
-  std::multimap<Time, std::pair<TimerId, std::function<void()>>> timers_;  // GUARDED_BY(mu_)
+  Mutex mu_;
+  CondVar cv_;
+  bool stop_ GUARDED_BY(mu_) = false;
+  TimerId next_id_ GUARDED_BY(mu_) = 1;
+  std::multimap<Time, std::pair<TimerId, std::function<void()>>> timers_ GUARDED_BY(mu_);
   std::thread thread_;
 };
 
@@ -86,11 +86,11 @@ class FakeClock final : public Clock {
  private:
   void FireDue(Time until);
 
-  mutable std::mutex mu_;
-  Time now_;                                                               // GUARDED_BY(mu_)
-  MonoTime mono_;                                                          // GUARDED_BY(mu_)
-  TimerId next_id_ = 1;                                                    // GUARDED_BY(mu_)
-  std::multimap<Time, std::pair<TimerId, std::function<void()>>> timers_;  // GUARDED_BY(mu_)
+  mutable Mutex mu_;
+  Time now_ GUARDED_BY(mu_);
+  MonoTime mono_ GUARDED_BY(mu_);
+  TimerId next_id_ GUARDED_BY(mu_) = 1;
+  std::multimap<Time, std::pair<TimerId, std::function<void()>>> timers_ GUARDED_BY(mu_);
 };
 
 // Unix milliseconds <-> Time, for storage.

@@ -3,10 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
-#include <condition_variable>
-#include <mutex>
 #include <string>
 #include <vector>
+
+#include "core/mutex.h"
 
 namespace jit {
 namespace {
@@ -154,23 +154,26 @@ class Latch {
  public:
   void Set() {
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       done_ = true;
     }
-    cv_.notify_all();
+    cv_.SignalAll();
   }
   bool WaitFor(milliseconds d) {
-    std::unique_lock<std::mutex> lock(mu_);
-    return cv_.wait_for(lock, d, [this] { return done_; });
+    MutexLock lock(&mu_);
+    const auto deadline = std::chrono::steady_clock::now() + d;
+    while (!done_ && cv_.WaitUntil(mu_, deadline)) {
+    }
+    return done_;
   }
   bool IsSet() {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     return done_;
   }
 
  private:
-  std::mutex mu_;
-  std::condition_variable cv_;
+  Mutex mu_;
+  CondVar cv_;
   bool done_ = false;
 };
 

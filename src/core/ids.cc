@@ -1,8 +1,9 @@
 #include "core/ids.h"
 
 #include <cstdint>
-#include <mutex>
 #include <random>
+
+#include "core/mutex.h"
 
 namespace jit {
 namespace {
@@ -10,13 +11,13 @@ namespace {
 constexpr char kAlphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
 std::uint64_t RandomBits() {
-  static std::mutex mu;
+  static Mutex mu;
   static std::mt19937_64 gen = [] {
     std::random_device rd;
     std::seed_seq seq{rd(), rd(), rd(), rd()};
     return std::mt19937_64(seq);
   }();
-  std::lock_guard<std::mutex> lock(mu);
+  MutexLock lock(&mu);
   return gen();
 }
 

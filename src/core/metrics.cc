@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "core/check.h"
+#include "core/mutex.h"
 
 namespace jit {
 namespace {
@@ -94,7 +95,7 @@ const MetricsRegistry::Family* MetricsRegistry::Find(std::string_view name) cons
 
 void MetricsRegistry::DeclareCounter(std::string name, std::string help,
                                      std::vector<std::string> labels) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   Declare(std::move(name), std::move(help), Kind::kCounter, std::move(labels));
 }
 
@@ -102,7 +103,7 @@ void MetricsRegistry::DeclareHistogram(std::string name, std::string help,
                                        std::vector<double> buckets,
                                        std::vector<std::string> labels) {
   for (std::size_t i = 1; i < buckets.size(); ++i) JIT_CHECK(buckets[i - 1] < buckets[i]);
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   Family& f = Declare(std::move(name), std::move(help), Kind::kHistogram, std::move(labels));
   f.buckets = std::move(buckets);
 }
@@ -110,20 +111,20 @@ void MetricsRegistry::DeclareHistogram(std::string name, std::string help,
 void MetricsRegistry::DeclareGauge(std::string name, std::string help,
                                    std::vector<std::string> labels,
                                    std::function<std::map<LabelValues, double>()> read) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   Family& f = Declare(std::move(name), std::move(help), Kind::kGauge, std::move(labels));
   f.read = std::move(read);
 }
 
 void MetricsRegistry::Add(std::string_view name, const LabelValues& labels, double by) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   Family* f = Find(name);
   JIT_CHECK(f != nullptr && f->kind == Kind::kCounter && labels.size() == f->labels.size());
   if (by > 0) f->counters[labels] += by;
 }
 
 void MetricsRegistry::Observe(std::string_view name, double value, const LabelValues& labels) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   Family* f = Find(name);
   JIT_CHECK(f != nullptr && f->kind == Kind::kHistogram && labels.size() == f->labels.size());
   HistogramSample& h = f->histograms[labels];
@@ -136,7 +137,7 @@ void MetricsRegistry::Observe(std::string_view name, double value, const LabelVa
 }
 
 double MetricsRegistry::CounterValue(std::string_view name, const LabelValues& labels) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   const Family* f = Find(name);
   if (f == nullptr) return 0;
   auto it = f->counters.find(labels);
@@ -145,7 +146,7 @@ double MetricsRegistry::CounterValue(std::string_view name, const LabelValues& l
 
 std::uint64_t MetricsRegistry::HistogramCount(std::string_view name,
                                               const LabelValues& labels) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   const Family* f = Find(name);
   if (f == nullptr) return 0;
   auto it = f->histograms.find(labels);
@@ -156,7 +157,7 @@ std::string MetricsRegistry::Render() const {
   // Gauges are read without the lock: their readers may take locks of their own.
   std::vector<std::pair<const Family*, std::function<std::map<LabelValues, double>()>>> gauges;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     for (const auto& f : families_) {
       if (f->kind == Kind::kGauge) gauges.emplace_back(f.get(), f->read);
     }
@@ -164,7 +165,7 @@ std::string MetricsRegistry::Render() const {
   std::map<const Family*, std::map<LabelValues, double>> gauge_values;
   for (auto& [f, read] : gauges) gauge_values[f] = read ? read() : std::map<LabelValues, double>{};
 
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   std::string out;
   for (const auto& fp : families_) {
     const Family& f = *fp;

@@ -7,10 +7,11 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "core/mutex.h"
 
 namespace jit {
 
@@ -64,12 +65,13 @@ class MetricsRegistry {
     std::function<std::map<LabelValues, double>()> read;
   };
 
-  Family& Declare(std::string name, std::string help, Kind kind, std::vector<std::string> labels);
-  Family* Find(std::string_view name);
-  const Family* Find(std::string_view name) const;
+  Family& Declare(std::string name, std::string help, Kind kind, std::vector<std::string> labels)
+      REQUIRES(mu_);
+  Family* Find(std::string_view name) REQUIRES(mu_);
+  const Family* Find(std::string_view name) const REQUIRES(mu_);
 
-  mutable std::mutex mu_;
-  std::vector<std::unique_ptr<Family>> families_;  // GUARDED_BY(mu_)
+  mutable Mutex mu_;
+  std::vector<std::unique_ptr<Family>> families_ GUARDED_BY(mu_);
 };
 
 }  // namespace jit

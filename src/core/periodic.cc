@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "core/check.h"
+#include "core/mutex.h"
 
 namespace jit {
 
@@ -14,7 +15,7 @@ PeriodicTask::PeriodicTask(Clock& clock, Duration interval, std::function<void()
 PeriodicTask::~PeriodicTask() { Stop(); }
 
 Status PeriodicTask::Start() {
-  std::lock_guard<std::mutex> lock(signal_->mu);
+  MutexLock lock(&signal_->mu);
   if (signal_->started) return FailedPreconditionError("started already");
   signal_->started = true;
   signal_->due = true;  // once at start
@@ -24,17 +25,17 @@ Status PeriodicTask::Start() {
 
 void PeriodicTask::Stop() {
   {
-    std::lock_guard<std::mutex> lock(signal_->mu);
+    MutexLock lock(&signal_->mu);
     signal_->stop = true;
     if (signal_->timer != 0) clock_.Cancel(signal_->timer);
     signal_->timer = 0;
   }
-  signal_->cv.notify_all();
+  signal_->cv.SignalAll();
   if (thread_.joinable()) thread_.join();
 }
 
 std::int64_t PeriodicTask::runs() const {
-  std::lock_guard<std::mutex> lock(signal_->mu);
+  MutexLock lock(&signal_->mu);
   return signal_->runs;
 }
 
@@ -43,14 +44,14 @@ void PeriodicTask::Arm() {
   TimerId timer = clock_.ScheduleAt(clock_.Now() + interval_, [weak] {
     if (auto sig = weak.lock()) {
       {
-        std::lock_guard<std::mutex> lock(sig->mu);
+        MutexLock lock(&sig->mu);
         sig->due = true;
         sig->timer = 0;
       }
-      sig->cv.notify_all();
+      sig->cv.SignalAll();
     }
   });
-  std::lock_guard<std::mutex> lock(signal_->mu);
+  MutexLock lock(&signal_->mu);
   if (signal_->stop) {
     clock_.Cancel(timer);
     return;
@@ -61,8 +62,8 @@ void PeriodicTask::Arm() {
 void PeriodicTask::Loop() {
   for (;;) {
     {
-      std::unique_lock<std::mutex> lock(signal_->mu);
-      signal_->cv.wait(lock, [&] { return signal_->due || signal_->stop; });
+      MutexLock lock(&signal_->mu);
+      while (!signal_->due && !signal_->stop) signal_->cv.Wait(signal_->mu);
       if (signal_->stop) return;
       signal_->due = false;
     }
@@ -71,10 +72,10 @@ void PeriodicTask::Loop() {
     // the clock on and rely on the timer being there.
     Arm();
     {
-      std::lock_guard<std::mutex> lock(signal_->mu);
+      MutexLock lock(&signal_->mu);
       ++signal_->runs;
     }
-    signal_->cv.notify_all();
+    signal_->cv.SignalAll();
   }
 }
 

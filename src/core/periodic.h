@@ -2,14 +2,13 @@
 // Runs a function on a thread of its own: at start, then every `interval` of a Clock. The
 // function may block (store reads, provider calls); the clock's timer only wakes the thread.
 
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <thread>
 
 #include "core/clock.h"
+#include "core/mutex.h"
 #include "core/status.h"
 
 namespace jit {
@@ -43,13 +42,13 @@ class PeriodicTask {
   // What the thread waits on, shared with the clock's timers (one may fire while the task is
   // being destroyed).
   struct Signal {
-    std::mutex mu;
-    std::condition_variable cv;
-    bool started = false;   // GUARDED_BY(mu)
-    bool stop = false;      // GUARDED_BY(mu)
-    bool due = false;       // GUARDED_BY(mu)
-    TimerId timer = 0;      // GUARDED_BY(mu)
-    std::int64_t runs = 0;  // GUARDED_BY(mu)
+    Mutex mu;
+    CondVar cv;
+    bool started GUARDED_BY(mu) = false;
+    bool stop GUARDED_BY(mu) = false;
+    bool due GUARDED_BY(mu) = false;
+    TimerId timer GUARDED_BY(mu) = 0;
+    std::int64_t runs GUARDED_BY(mu) = 0;
   };
   std::shared_ptr<Signal> signal_;
   std::thread thread_;

@@ -12,7 +12,6 @@
 #include <charconv>
 #include <exception>
 #include <map>
-#include <mutex>
 #include <optional>
 #include <string_view>
 #include <thread>
@@ -20,6 +19,7 @@
 
 #include "aws/sigv4.h"
 #include "core/form.h"
+#include "core/mutex.h"
 #include "emulator/notify_services.h"
 #include "emulator/service.h"
 #include "net/listener.h"
@@ -147,7 +147,7 @@ class Emulator::Impl {
   ~Impl() { Stop(); }
 
   Status Start() {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (state_ != State::kNew) return FailedPreconditionError("the emulator was started before");
     JIT_RETURN_IF_ERROR(options_.Validate());
     auto rt = std::make_unique<Runtime>();
@@ -160,7 +160,7 @@ class Emulator::Impl {
     if (local.address().is_unspecified()) host = "127.0.0.1";
     if (local.address().is_v6() && !local.address().is_unspecified()) host = "[" + host + "]";
     {
-      std::lock_guard<std::mutex> url_lock(url_mu_);
+      MutexLock url_lock(&url_mu_);
       url_ = "http://" + host + ":" + std::to_string(local.port());
     }
     rt_ = std::move(rt);
@@ -171,7 +171,7 @@ class Emulator::Impl {
   }
 
   void Stop() {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (state_ != State::kRunning) return;
     state_ = State::kStopped;
     rt_->ioc.stop();
@@ -184,7 +184,7 @@ class Emulator::Impl {
 
   std::uint16_t port() const { return port_.load(); }
   std::string url() const {
-    std::lock_guard<std::mutex> lock(url_mu_);
+    MutexLock lock(&url_mu_);
     return url_;
   }
   Service& service() { return service_; }
@@ -374,13 +374,13 @@ class Emulator::Impl {
   NotifyServices notify_;
 
   std::atomic<std::uint16_t> port_{0};
-  mutable std::mutex url_mu_;
-  std::string url_;  // GUARDED_BY(url_mu_)
+  mutable Mutex url_mu_;
+  std::string url_ GUARDED_BY(url_mu_);
 
   enum class State { kNew, kRunning, kStopped };
-  std::mutex mu_;                // serializes Start and Stop
-  State state_ = State::kNew;    // GUARDED_BY(mu_)
-  std::unique_ptr<Runtime> rt_;  // GUARDED_BY(mu_) for Start/Stop; used by the I/O thread
+  Mutex mu_;  // serializes Start and Stop
+  State state_ GUARDED_BY(mu_) = State::kNew;
+  std::unique_ptr<Runtime> rt_ GUARDED_BY(mu_);  // for Start/Stop; used by the I/O thread
 };
 
 // One connection: read a request, answer it (after the fault latency), repeat while kept alive.

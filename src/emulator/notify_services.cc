@@ -5,6 +5,7 @@
 #include <set>
 
 #include "core/form.h"
+#include "core/mutex.h"
 #include "core/time_format.h"
 #include "emulator/service.h"
 
@@ -178,13 +179,13 @@ NotifyServices::NotifyServices(std::string region, std::string account_id,
       clock_(clock) {}
 
 void NotifyServices::SetFaults(const Faults& faults) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   faults_ = faults;
   rng_state_ = faults.seed ^ 0x5bd1e995ULL;
 }
 
 void NotifyServices::Reset() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   faults_ = Faults{};
   sns_ = json::array();
   events_ = json::array();
@@ -193,7 +194,7 @@ void NotifyServices::Reset() {
 }
 
 json NotifyServices::State() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   json findings = json::array();
   for (const json& f : findings_) findings.push_back(f);
   return {{"sns", sns_}, {"eventbridge", events_}, {"securityhub", std::move(findings)}};
@@ -242,7 +243,7 @@ WireResponse NotifyServices::HandleQuery(std::string_view service, std::string_v
                       "Could not find operation Publish for version " + version.substr(0, 32));
   }
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     int fault = FaultLocked();
     if (fault == 1) return QueryError(400, "Throttled", "Rate exceeded");
     if (fault == 2) return QueryError(500, "InternalError", "Internal error (emulated)");
@@ -348,7 +349,7 @@ WireResponse NotifyServices::Publish(const std::map<std::string, std::string>& p
                       "Invalid parameter: MessageGroupId and MessageDeduplicationId are for FIFO "
                       "topics only");
   }
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   std::string message_id = NewUuid();
   Time now = clock_.Now();
   if (fifo) {
@@ -378,7 +379,7 @@ WireResponse NotifyServices::HandleEvents(std::string_view operation, const json
                      "Unknown operation AWSEvents." + std::string(operation.substr(0, 100)));
   }
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     int fault = FaultLocked();
     if (fault == 1) return JsonError(400, "ThrottlingException", "Rate exceeded");
     if (fault == 2) return JsonError(500, "InternalException", "Internal error (emulated)");
@@ -495,7 +496,7 @@ WireResponse NotifyServices::PutEvents(const json& input) {
     }
   }
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     for (json& a : accepted) {
       if (events_.size() < kMaxRecorded) events_.push_back(std::move(a));
     }
@@ -519,7 +520,7 @@ WireResponse NotifyServices::HandleFindings(std::string_view body) {
         400, "InvalidInputException",
         "Findings must hold 1 to 100 findings, not " + std::to_string(findings->size()));
   }
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   int fault = FaultLocked();
   if (fault == 1) return RestJsonError(429, "LimitExceededException", "Rate exceeded");
   if (fault == 2) return RestJsonError(500, "InternalException", "Internal error (emulated)");

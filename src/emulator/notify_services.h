@@ -8,13 +8,13 @@
 
 #include <cstdint>
 #include <map>
-#include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "core/clock.h"
+#include "core/mutex.h"
 #include "emulator/emulator.h"
 
 namespace jit::emulator {
@@ -55,7 +55,7 @@ class NotifyServices {
 
  private:
   // The fault to answer with, if any (counts the call). REQUIRES: mu_ held.
-  int FaultLocked();  // 0 none, 1 throttle, 2 server error
+  int FaultLocked() REQUIRES(mu_);  // 0 none, 1 throttle, 2 server error
   WireResponse Publish(const std::map<std::string, std::string>& params);
   WireResponse PutEvents(const nlohmann::json& input);
 
@@ -64,15 +64,15 @@ class NotifyServices {
   const std::string access_key_id_;
   Clock& clock_;
 
-  mutable std::mutex mu_;
-  Faults faults_;                                    // GUARDED_BY(mu_)
-  std::uint64_t rng_state_ = 1;                      // GUARDED_BY(mu_)
-  nlohmann::json sns_ = nlohmann::json::array();     // GUARDED_BY(mu_)
-  nlohmann::json events_ = nlohmann::json::array();  // GUARDED_BY(mu_)
-  std::vector<nlohmann::json> findings_;             // GUARDED_BY(mu_); by first import
+  mutable Mutex mu_;
+  Faults faults_ GUARDED_BY(mu_);
+  std::uint64_t rng_state_ GUARDED_BY(mu_) = 1;
+  nlohmann::json sns_ GUARDED_BY(mu_) = nlohmann::json::array();
+  nlohmann::json events_ GUARDED_BY(mu_) = nlohmann::json::array();
+  std::vector<nlohmann::json> findings_ GUARDED_BY(mu_);  // by first import
   // FIFO de-duplication: (topic, dedup id) -> (message id, when).
-  std::map<std::pair<std::string, std::string>, std::pair<std::string, Time>>
-      fifo_seen_;  // GUARDED_BY(mu_)
+  std::map<std::pair<std::string, std::string>, std::pair<std::string, Time>> fifo_seen_
+      GUARDED_BY(mu_);
 };
 
 }  // namespace jit::emulator

@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/mutex.h"
 #include "emulator/patterns.h"
 
 namespace jit::emulator {
@@ -387,7 +388,7 @@ Service::Service(Seed seed, Faults faults, Duration completion_delay, Clock& clo
       }
     }
   }
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   ResetLocked();
 }
 
@@ -405,18 +406,18 @@ void Service::ResetLocked() {
 }
 
 void Service::Reset() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   ResetLocked();
 }
 
 void Service::SetFaults(const Faults& faults) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   faults_ = faults;
   rng_state_ = faults.seed;
 }
 
 Faults Service::faults() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return faults_;
 }
 
@@ -473,7 +474,7 @@ json Service::OperationStatus(const std::string& id, const Operation& op) const 
 }
 
 ServiceResponse Service::Handle(std::string_view target, const json& input) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   std::string_view service = ServiceForTarget(target);
   bool sso = service == "sso";
   std::string_view op = target.substr(target.find('.') + 1);
@@ -905,7 +906,7 @@ ServiceResponse Service::IsMemberInGroups(const json& in) {
 }
 
 json Service::State() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   Settle(clock_.Now());
   json assignments = json::array();
   for (const auto& [a, p, t, id] : assignments_) assignments.push_back(AssignmentJson(a, p, t, id));
@@ -929,7 +930,7 @@ json Service::State() {
 }
 
 json Service::History(std::int64_t after_seq) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   Settle(clock_.Now());
   return history_.ToJson(after_seq);
 }

@@ -6,7 +6,6 @@
 #include <cstdint>
 #include <deque>
 #include <map>
-#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
@@ -16,6 +15,7 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "core/mutex.h"
 #include "emulator/emulator.h"
 #include "emulator/history.h"
 
@@ -71,34 +71,34 @@ class Service {
   };
 
   // Everything below runs with mu_ held.
-  double NextUniform();
-  void Settle(Time now);
-  void ForgetOldOperations();
-  std::string NewRequestId();
-  nlohmann::json OperationStatus(const std::string& id, const Operation& op) const;
+  double NextUniform() REQUIRES(mu_);
+  void Settle(Time now) REQUIRES(mu_);
+  void ForgetOldOperations() REQUIRES(mu_);
+  std::string NewRequestId() REQUIRES(mu_);
+  nlohmann::json OperationStatus(const std::string& id, const Operation& op) const REQUIRES(mu_);
 
-  void ResetLocked();
-  std::optional<ServiceResponse> CheckInstance(const std::string& arn) const;
-  std::optional<ServiceResponse> CheckPermissionSet(const std::string& arn) const;
-  std::optional<ServiceResponse> CheckAccount(const std::string& id) const;
-  std::optional<ServiceResponse> CheckIdentityStore(const std::string& id) const;
-  const SeedUser* FindUser(std::string_view user_id) const;
-  bool GroupExists(std::string_view group_id) const;
+  void ResetLocked() REQUIRES(mu_);
+  std::optional<ServiceResponse> CheckInstance(const std::string& arn) const REQUIRES(mu_);
+  std::optional<ServiceResponse> CheckPermissionSet(const std::string& arn) const REQUIRES(mu_);
+  std::optional<ServiceResponse> CheckAccount(const std::string& id) const REQUIRES(mu_);
+  std::optional<ServiceResponse> CheckIdentityStore(const std::string& id) const REQUIRES(mu_);
+  const SeedUser* FindUser(std::string_view user_id) const REQUIRES(mu_);
+  bool GroupExists(std::string_view group_id) const REQUIRES(mu_);
 
-  ServiceResponse Dispatch(std::string_view op, const nlohmann::json& in);
-  ServiceResponse ListInstances(const nlohmann::json& in);
-  ServiceResponse ListPermissionSets(const nlohmann::json& in);
-  ServiceResponse DescribePermissionSet(const nlohmann::json& in);
-  ServiceResponse StartAssignmentOperation(bool create, const nlohmann::json& in);
-  ServiceResponse DescribeOperation(bool create, const nlohmann::json& in);
-  ServiceResponse ListAccountAssignments(const nlohmann::json& in);
-  ServiceResponse ListAccountAssignmentsForPrincipal(const nlohmann::json& in);
-  ServiceResponse GetUserId(const nlohmann::json& in);
-  ServiceResponse GetGroupId(const nlohmann::json& in);
-  ServiceResponse DescribeUser(const nlohmann::json& in);
-  ServiceResponse DescribeGroup(const nlohmann::json& in);
-  ServiceResponse ListGroupMembershipsForMember(const nlohmann::json& in);
-  ServiceResponse IsMemberInGroups(const nlohmann::json& in);
+  ServiceResponse Dispatch(std::string_view op, const nlohmann::json& in) REQUIRES(mu_);
+  ServiceResponse ListInstances(const nlohmann::json& in) REQUIRES(mu_);
+  ServiceResponse ListPermissionSets(const nlohmann::json& in) REQUIRES(mu_);
+  ServiceResponse DescribePermissionSet(const nlohmann::json& in) REQUIRES(mu_);
+  ServiceResponse StartAssignmentOperation(bool create, const nlohmann::json& in) REQUIRES(mu_);
+  ServiceResponse DescribeOperation(bool create, const nlohmann::json& in) REQUIRES(mu_);
+  ServiceResponse ListAccountAssignments(const nlohmann::json& in) REQUIRES(mu_);
+  ServiceResponse ListAccountAssignmentsForPrincipal(const nlohmann::json& in) REQUIRES(mu_);
+  ServiceResponse GetUserId(const nlohmann::json& in) REQUIRES(mu_);
+  ServiceResponse GetGroupId(const nlohmann::json& in) REQUIRES(mu_);
+  ServiceResponse DescribeUser(const nlohmann::json& in) REQUIRES(mu_);
+  ServiceResponse DescribeGroup(const nlohmann::json& in) REQUIRES(mu_);
+  ServiceResponse ListGroupMembershipsForMember(const nlohmann::json& in) REQUIRES(mu_);
+  ServiceResponse IsMemberInGroups(const nlohmann::json& in) REQUIRES(mu_);
 
   const Seed seed_;
   const Faults start_faults_;
@@ -107,16 +107,16 @@ class Service {
   std::map<std::string, std::vector<std::string>>
       user_groups_;  // user id -> group ids (seed order)
 
-  mutable std::mutex mu_;
-  Faults faults_;                                // GUARDED_BY(mu_)
-  std::uint64_t rng_state_ = 0;                  // GUARDED_BY(mu_); the fault RNG
-  std::uint64_t id_state_ = 0;                   // GUARDED_BY(mu_); request ids
-  std::set<Key> assignments_;                    // GUARDED_BY(mu_)
-  std::map<std::string, Operation> operations_;  // GUARDED_BY(mu_); by request id
-  std::deque<std::string> operation_order_;      // GUARDED_BY(mu_); oldest first
-  std::uint64_t next_seq_ = 0;                   // GUARDED_BY(mu_)
-  std::map<std::string, std::int64_t> calls_;    // GUARDED_BY(mu_)
-  AssignmentHistory history_;                    // GUARDED_BY(mu_)
+  mutable Mutex mu_;
+  Faults faults_ GUARDED_BY(mu_);
+  std::uint64_t rng_state_ GUARDED_BY(mu_) = 0;  // the fault RNG
+  std::uint64_t id_state_ GUARDED_BY(mu_) = 0;   // request ids
+  std::set<Key> assignments_ GUARDED_BY(mu_);
+  std::map<std::string, Operation> operations_ GUARDED_BY(mu_);  // by request id
+  std::deque<std::string> operation_order_ GUARDED_BY(mu_);      // oldest first
+  std::uint64_t next_seq_ GUARDED_BY(mu_) = 0;
+  std::map<std::string, std::int64_t> calls_ GUARDED_BY(mu_);
+  AssignmentHistory history_ GUARDED_BY(mu_);
 };
 
 }  // namespace jit::emulator

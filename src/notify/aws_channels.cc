@@ -1,10 +1,9 @@
 #include "notify/aws_channels.h"
 
-#include <mutex>
-
 #include "aws/json_client.h"
 #include "aws/query_client.h"
 #include "aws/sigv4.h"
+#include "core/mutex.h"
 #include "core/time_format.h"
 #include "notify/render.h"
 
@@ -202,7 +201,7 @@ class SecurityHubChannel final : public BasicChannel {
  private:
   Result<std::string> AccountId() {
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       if (!account_id_.empty()) return account_id_;
     }
     JIT_ASSIGN_OR_RETURN(std::string xml, sts_.Call("GetCallerIdentity", {}));
@@ -210,7 +209,7 @@ class SecurityHubChannel final : public BasicChannel {
     if (!account || account->size() != 12) {
       return UnavailableError("STS GetCallerIdentity answered without an account id");
     }
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     account_id_ = *account;
     return account_id_;
   }
@@ -219,8 +218,8 @@ class SecurityHubChannel final : public BasicChannel {
   aws::JsonClient client_;
   aws::QueryClient sts_;
   const std::string region_;
-  std::mutex mu_;
-  std::string account_id_;  // GUARDED_BY(mu_); learnt from STS when not configured
+  Mutex mu_;
+  std::string account_id_ GUARDED_BY(mu_);  // learnt from STS when not configured
 };
 
 }  // namespace

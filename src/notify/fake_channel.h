@@ -2,11 +2,11 @@
 // A Channel for tests (header-only; the lead's workflow tests use it too): records
 // what it is sent, counts calls, and fails on demand.
 
-#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "core/mutex.h"
 #include "notify/notify.h"
 
 namespace jit::notify {
@@ -19,12 +19,12 @@ class FakeChannel final : public Channel {
 
   const std::string& name() const override { return name_; }
   bool Wants(const Message& m) const override {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     return filter_.Matches(m.event);
   }
   // Counts the call; when failing, returns the fail status and records nothing else.
   Status Send(const Message& m) override {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     ++calls_;
     if (fail_times_ != 0) {
       if (fail_times_ > 0) --fail_times_;
@@ -36,35 +36,35 @@ class FakeChannel final : public Channel {
 
   // The next `times` sends (-1: every send until cleared) return `s`. REQUIRES: !s.ok().
   void FailNext(int times, Status s = UnavailableError("fake channel down")) {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     fail_times_ = times;
     fail_status_ = std::move(s);
   }
   void StopFailing() { FailNext(0); }
   void SetFilter(Filter f) {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     filter_ = std::move(f);
   }
 
   // Send calls so far, failed ones included.
   int calls() const {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     return calls_;
   }
   // The messages delivered (not the failed attempts), oldest first.
   std::vector<Message> sent() const {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     return sent_;
   }
 
  private:
   const std::string name_;
-  mutable std::mutex mu_;
-  Filter filter_;              // GUARDED_BY(mu_)
-  int calls_ = 0;              // GUARDED_BY(mu_)
-  int fail_times_ = 0;         // GUARDED_BY(mu_)
-  Status fail_status_;         // GUARDED_BY(mu_)
-  std::vector<Message> sent_;  // GUARDED_BY(mu_)
+  mutable Mutex mu_;
+  Filter filter_ GUARDED_BY(mu_);
+  int calls_ GUARDED_BY(mu_) = 0;
+  int fail_times_ GUARDED_BY(mu_) = 0;
+  Status fail_status_ GUARDED_BY(mu_);
+  std::vector<Message> sent_ GUARDED_BY(mu_);
 };
 
 }  // namespace jit::notify

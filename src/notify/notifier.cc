@@ -3,6 +3,7 @@
 #include <set>
 
 #include "aws/credentials.h"
+#include "core/mutex.h"
 #include "notify/aws_channels.h"
 #include "notify/email.h"
 #include "notify/notify.h"
@@ -128,12 +129,12 @@ void Notifier::SetChannels(std::vector<std::unique_ptr<Channel>> channels) {
     JIT_CHECK(names.insert(c->name()).second);
     next->push_back(std::shared_ptr<Channel>(std::move(c)));
   }
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   channels_ = std::move(next);
 }
 
 std::shared_ptr<const Notifier::Channels> Notifier::Snapshot() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return channels_;
 }
 

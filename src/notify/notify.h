@@ -9,7 +9,6 @@
 
 #include <array>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -19,6 +18,7 @@
 #include "aws/credentials.h"
 #include "aws/http.h"
 #include "core/clock.h"
+#include "core/mutex.h"
 #include "core/result.h"
 #include "policy/config.h"
 #include "provider/provider.h"
@@ -121,8 +121,8 @@ class Notifier {
   using Channels = std::vector<std::shared_ptr<Channel>>;
   std::shared_ptr<const Channels> Snapshot() const;
 
-  mutable std::mutex mu_;
-  std::shared_ptr<const Channels> channels_;  // GUARDED_BY(mu_)
+  mutable Mutex mu_;
+  std::shared_ptr<const Channels> channels_ GUARDED_BY(mu_);
 };
 
 // Sends one e-mail. Implementations: libcurl SMTP (NewCurlSmtpSender) and fakes in tests.

@@ -4,6 +4,7 @@
 
 #include "aws/sigv4.h"
 #include "core/form.h"
+#include "core/mutex.h"
 #include "core/time_format.h"
 #include "notify/render.h"
 
@@ -243,7 +244,7 @@ Result<std::string> SlackWebApi::UserEmail(const std::string& user_id) {
   if (!plain) return InvalidArgumentError("'" + OneLine(user_id, 40) + "' is not a Slack user id");
   MonoTime now = clock_.MonoNow();
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     auto it = cache_.find(user_id);
     if (it != cache_.end() && now - it->second.at < ttl_) return it->second.email;
   }
@@ -279,7 +280,7 @@ Result<std::string> SlackWebApi::UserEmail(const std::string& user_id) {
     return NotFoundError("Slack shows no e-mail for user " + user_id +
                          " (the app needs the users:read.email scope)");
   }
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (cache_.size() > 10000) cache_.clear();
   cache_[user_id] = Cached{email, now};
   return email;

@@ -5,7 +5,6 @@
 
 #include <map>
 #include <memory>
-#include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
@@ -13,6 +12,7 @@
 
 #include "aws/http.h"
 #include "core/clock.h"
+#include "core/mutex.h"
 #include "notify/channel_base.h"
 
 namespace jit::notify {
@@ -91,12 +91,12 @@ class SlackWebApi {
   aws::HttpTransport& http_;
   Clock& clock_;
   const Duration ttl_;
-  std::mutex mu_;
+  Mutex mu_;
   struct Cached {
     std::string email;
     MonoTime at;
   };
-  std::map<std::string, Cached> cache_;  // GUARDED_BY(mu_)
+  std::map<std::string, Cached> cache_ GUARDED_BY(mu_);
 };
 
 }  // namespace jit::notify

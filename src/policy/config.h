@@ -3,13 +3,13 @@
 
 #include <array>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "core/clock.h"
+#include "core/mutex.h"
 #include "core/result.h"
 #include "policy/timezone.h"
 
@@ -286,18 +286,18 @@ class ConfigHolder {
  public:
   explicit ConfigHolder(Config c) : config_(std::make_shared<const Config>(std::move(c))) {}
   std::shared_ptr<const Config> Get() const {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     return config_;
   }
   void Set(Config c) {
     auto next = std::make_shared<const Config>(std::move(c));
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     config_ = std::move(next);
   }
 
  private:
-  mutable std::mutex mu_;
-  std::shared_ptr<const Config> config_;  // GUARDED_BY(mu_)
+  mutable Mutex mu_;
+  std::shared_ptr<const Config> config_ GUARDED_BY(mu_);
 };
 
 }  // namespace jit::policy

@@ -5,11 +5,11 @@
 #include <algorithm>
 #include <cctype>
 #include <map>
-#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "core/mutex.h"
 #include "provider/provider.h"
 
 namespace jit::provider {
@@ -19,22 +19,22 @@ class FakeUserDirectory final : public UserDirectory {
  public:
   // Adds (or replaces) a user with its e-mails and group names.
   void AddUser(DirectoryUser user, std::vector<std::string> groups) {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     groups_[user.user_id] = std::move(groups);
     users_[user.user_id] = std::move(user);
   }
   // Every call fails with `s` until cleared with OkStatus().
   void FailWith(Status s) {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     fail_ = std::move(s);
   }
   int calls() const {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     return calls_;
   }
 
   Result<std::string> UserIdByEmail(const std::string& email) override {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     ++calls_;
     if (!fail_.ok()) return fail_;
     for (const auto& [id, u] : users_) {
@@ -45,7 +45,7 @@ class FakeUserDirectory final : public UserDirectory {
     return NotFoundError("no user has the e-mail " + email);
   }
   Result<DirectoryUser> DescribeUser(const std::string& user_id) override {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     ++calls_;
     if (!fail_.ok()) return fail_;
     auto it = users_.find(user_id);
@@ -53,7 +53,7 @@ class FakeUserDirectory final : public UserDirectory {
     return it->second;
   }
   Result<std::vector<std::string>> GroupNames(const std::string& user_id) override {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     ++calls_;
     if (!fail_.ok()) return fail_;
     auto it = groups_.find(user_id);
@@ -67,11 +67,11 @@ class FakeUserDirectory final : public UserDirectory {
     return s;
   }
 
-  mutable std::mutex mu_;
-  std::map<std::string, DirectoryUser> users_;              // GUARDED_BY(mu_)
-  std::map<std::string, std::vector<std::string>> groups_;  // GUARDED_BY(mu_)
-  Status fail_;                                             // GUARDED_BY(mu_)
-  int calls_ = 0;                                           // GUARDED_BY(mu_)
+  mutable Mutex mu_;
+  std::map<std::string, DirectoryUser> users_ GUARDED_BY(mu_);
+  std::map<std::string, std::vector<std::string>> groups_ GUARDED_BY(mu_);
+  Status fail_ GUARDED_BY(mu_);
+  int calls_ GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace jit::provider

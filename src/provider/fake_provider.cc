@@ -5,11 +5,12 @@
 #include <utility>
 
 #include "core/check.h"
+#include "core/mutex.h"
 
 namespace jit::provider {
 
 Result<Operation> FakeProvider::Grant(const Assignment& a) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (Status s = BeginCallLocked(Op::kGrant); !s.ok()) return s;
   return StartLocked(/*grant=*/true, a);
 }
@@ -19,7 +20,7 @@ Result<Operation> FakeProvider::GrantStatus(const std::string& operation_id) {
 }
 
 Result<Operation> FakeProvider::Revoke(const Assignment& a) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (Status s = BeginCallLocked(Op::kRevoke); !s.ok()) return s;
   return StartLocked(/*grant=*/false, a);
 }
@@ -30,7 +31,7 @@ Result<Operation> FakeProvider::RevokeStatus(const std::string& operation_id) {
 
 Result<std::vector<Assignment>> FakeProvider::ListAssignments(
     const std::string& account_id, const std::string& permission_set_arn) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (Status s = BeginCallLocked(Op::kList); !s.ok()) return s;
   std::vector<Assignment> out;
   for (const Assignment& a : assignments_) {
@@ -42,41 +43,41 @@ Result<std::vector<Assignment>> FakeProvider::ListAssignments(
 }
 
 void FakeProvider::AddStanding(const Assignment& a) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   AddLocked(a);
 }
 
 void FakeProvider::SetAsyncPolls(int n) {
   JIT_CHECK(n >= 0);
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   async_polls_ = n;
 }
 
 void FakeProvider::FailNext(Op op, int times, Status s) {
   JIT_CHECK(times >= 0);
   JIT_CHECK(!s.ok());
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   failures_[op] = Failure{times, std::move(s)};
 }
 
 void FakeProvider::FailGrantsWithReason(std::string reason) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   grant_failure_reason_ = std::move(reason);
 }
 
 std::int64_t FakeProvider::Calls(Op op) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   auto it = calls_.find(op);
   return it == calls_.end() ? 0 : it->second;
 }
 
 bool FakeProvider::Has(const Assignment& a) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return std::find(assignments_.begin(), assignments_.end(), a) != assignments_.end();
 }
 
 std::vector<Assignment> FakeProvider::Assignments() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return assignments_;
 }
 
@@ -120,7 +121,7 @@ Operation FakeProvider::FinishLocked(const std::string& id, PendingOp& op) {
 }
 
 Result<Operation> FakeProvider::Poll(Op call, bool grant, const std::string& operation_id) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (Status s = BeginCallLocked(call); !s.ok()) return s;
   auto it = operations_.find(operation_id);
   // A create's id is unknown to RevokeStatus and the other way round, as in Identity Center.

@@ -4,10 +4,10 @@
 
 #include <cstdint>
 #include <map>
-#include <mutex>
 #include <string>
 #include <vector>
 
+#include "core/mutex.h"
 #include "core/status.h"
 #include "provider/provider.h"
 
@@ -66,29 +66,29 @@ class FakeProvider final : public Provider {
   };
 
   // Counts the call and consumes one injected failure, if any. REQUIRES: mu_ held.
-  Status BeginCallLocked(Op op);
+  Status BeginCallLocked(Op op) REQUIRES(mu_);
   // Starts a grant or revoke. REQUIRES: mu_ held.
-  Operation StartLocked(bool grant, const Assignment& a);
+  Operation StartLocked(bool grant, const Assignment& a) REQUIRES(mu_);
   // Applies a finished operation and reports its state. REQUIRES: mu_ held.
-  Operation FinishLocked(const std::string& id, PendingOp& op);
+  Operation FinishLocked(const std::string& id, PendingOp& op) REQUIRES(mu_);
   // GrantStatus / RevokeStatus.
   Result<Operation> Poll(Op op, bool grant, const std::string& operation_id);
-  void AddLocked(const Assignment& a);
-  void RemoveLocked(const Assignment& a);
+  void AddLocked(const Assignment& a) REQUIRES(mu_);
+  void RemoveLocked(const Assignment& a) REQUIRES(mu_);
 
   struct Failure {
     int times = 0;
     Status status;
   };
 
-  mutable std::mutex mu_;
-  std::vector<Assignment> assignments_;          // GUARDED_BY(mu_)
-  std::map<std::string, PendingOp> operations_;  // GUARDED_BY(mu_)
-  std::map<Op, Failure> failures_;               // GUARDED_BY(mu_)
-  std::map<Op, std::int64_t> calls_;             // GUARDED_BY(mu_)
-  int async_polls_ = 0;                          // GUARDED_BY(mu_)
-  std::string grant_failure_reason_;             // GUARDED_BY(mu_)
-  std::uint64_t next_operation_ = 1;             // GUARDED_BY(mu_)
+  mutable Mutex mu_;
+  std::vector<Assignment> assignments_ GUARDED_BY(mu_);
+  std::map<std::string, PendingOp> operations_ GUARDED_BY(mu_);
+  std::map<Op, Failure> failures_ GUARDED_BY(mu_);
+  std::map<Op, std::int64_t> calls_ GUARDED_BY(mu_);
+  int async_polls_ GUARDED_BY(mu_) = 0;
+  std::string grant_failure_reason_ GUARDED_BY(mu_);
+  std::uint64_t next_operation_ GUARDED_BY(mu_) = 1;
 };
 
 }  // namespace jit::provider

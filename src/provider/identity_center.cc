@@ -2,11 +2,11 @@
 
 #include <spdlog/spdlog.h>
 
-#include <condition_variable>
 #include <functional>
 #include <set>
 #include <utility>
 
+#include "core/mutex.h"
 #include "policy/config.h"
 
 namespace jit::provider {
@@ -133,41 +133,42 @@ struct IdentityCenterProvider::CreateSlots {
   // the oldest create, giving its slot back if it has ended) every `wait`: the jobs that would
   // poll them may all be stuck right here, waiting for a slot.
   void Reserve(const std::function<void(const std::string&)>& look, Duration wait) {
-    std::unique_lock<std::mutex> lock(mu);
-    while (used >= max) {
-      if (!looking && !held.empty()) {
-        looking = true;
-        std::string oldest = Oldest();
-        lock.unlock();
-        look(oldest);
-        lock.lock();
-        looking = false;
-        if (used < max) break;
+    {
+      MutexLock lock(&mu);
+      while (used >= max) {
+        if (!looking && !held.empty()) {
+          looking = true;
+          std::string oldest = Oldest();
+          mu.Unlock();
+          look(oldest);
+          mu.Lock();
+          looking = false;
+          if (used < max) break;
+        }
+        cv.WaitFor(mu, wait);
       }
-      cv.wait_for(lock, wait);
+      ++used;
     }
-    ++used;
-    lock.unlock();
     limiter.AcquireCreate();
   }
   // Gives back a reservation that did not become a tracked create.
   void Unreserve() {
     {
-      std::lock_guard<std::mutex> lock(mu);
+      MutexLock lock(&mu);
       --used;
     }
-    cv.notify_all();
+    cv.SignalAll();
     limiter.ReleaseCreate();
   }
   // Turns a reservation into a tracked create. False when that request is tracked already (the
   // caller then gives its reservation back).
   bool Track(const std::string& id, MonoTime now) {
-    std::lock_guard<std::mutex> lock(mu);
+    MutexLock lock(&mu);
     return held.emplace(id, Held{0, now}).second;
   }
   // Records the give-back timer of a tracked create. False when it is no longer tracked.
   bool SetTimer(const std::string& id, TimerId timer) {
-    std::lock_guard<std::mutex> lock(mu);
+    MutexLock lock(&mu);
     auto it = held.find(id);
     if (it == held.end()) return false;
     it->second.timer = timer;
@@ -177,23 +178,23 @@ struct IdentityCenterProvider::CreateSlots {
   // none was armed) through `timer`.
   bool Release(const std::string& id, TimerId* timer = nullptr) {
     {
-      std::lock_guard<std::mutex> lock(mu);
+      MutexLock lock(&mu);
       auto it = held.find(id);
       if (it == held.end()) return false;
       if (timer != nullptr) *timer = it->second.timer;
       held.erase(it);
       --used;
     }
-    cv.notify_all();
+    cv.SignalAll();
     limiter.ReleaseCreate();
     return true;
   }
   int Count() {
-    std::lock_guard<std::mutex> lock(mu);
+    MutexLock lock(&mu);
     return static_cast<int>(held.size());
   }
-  // REQUIRES: mu held, !held.empty().
-  std::string Oldest() const {
+  // REQUIRES: !held.empty().
+  std::string Oldest() const REQUIRES(mu) {
     auto best = held.begin();
     for (auto it = held.begin(); it != held.end(); ++it) {
       if (it->second.since < best->second.since) best = it;
@@ -208,11 +209,11 @@ struct IdentityCenterProvider::CreateSlots {
 
   aws::Limiter& limiter;
   const int max;
-  std::mutex mu;
-  std::condition_variable cv;
-  std::map<std::string, Held> held;  // GUARDED_BY(mu): request id -> its slot
-  int used = 0;                      // GUARDED_BY(mu): held + reserved
-  bool looking = false;              // GUARDED_BY(mu): a waiter is polling the oldest
+  Mutex mu;
+  CondVar cv;
+  std::map<std::string, Held> held GUARDED_BY(mu);  // request id -> its slot
+  int used GUARDED_BY(mu) = 0;                      // held + reserved
+  bool looking GUARDED_BY(mu) = false;              // a waiter is polling the oldest
 };
 
 // ---- The provider ----------------------------------------------------------------------------
@@ -232,7 +233,7 @@ IdentityCenterProvider::IdentityCenterProvider(IdentityCenterOptions options,
 IdentityCenterProvider::~IdentityCenterProvider() {
   std::map<std::string, CreateSlots::Held> held;
   {
-    std::lock_guard<std::mutex> lock(slots_->mu);
+    MutexLock lock(&slots_->mu);
     held = slots_->held;
   }
   for (const auto& [id, h] : held) {
@@ -341,7 +342,7 @@ Result<Operation> IdentityCenterProvider::Revoke(const Assignment& a) {
   }
   Result<Operation> op = ParseOperation(*answer, "AccountAssignmentDeletionStatus");
   if (op.has_value() && op->state == OperationState::kInProgress) {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (deletes_.size() >= kMaxTrackedDeletes) deletes_.erase(deletes_.begin());
     deletes_[op->id] = a;
   }
@@ -360,7 +361,7 @@ Result<Operation> IdentityCenterProvider::RevokeStatus(const std::string& operat
 
   std::optional<Assignment> target;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     auto it = deletes_.find(operation_id);
     if (it != deletes_.end()) {
       target = it->second;
@@ -412,7 +413,7 @@ Result<std::string> IdentityCenterProvider::UserId(const std::string& username) 
   }
   MonoTime now = clock_.MonoNow();
   if (options_.user_cache_ttl.count() > 0) {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     auto it = users_.find(username);
     if (it != users_.end() && now - it->second.fetched < options_.user_cache_ttl) {
       return it->second.user_id;
@@ -432,17 +433,19 @@ Result<std::string> IdentityCenterProvider::UserId(const std::string& username) 
   std::string id = StringField(*answer, "UserId");
   if (id.empty()) return Malformed("GetUserId", "no UserId");
   if (options_.user_cache_ttl.count() > 0) {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     users_[username] = CachedUser{id, now};
   }
   return id;
 }
 
 template <typename T>
-std::optional<T> IdentityCenterProvider::Fresh(const std::map<std::string, Cached<T>>& cache,
-                                               const std::string& key) {
+std::optional<T> IdentityCenterProvider::Fresh(
+    std::map<std::string, Cached<T>> IdentityCenterProvider::*cache_member,
+    const std::string& key) {
   if (options_.directory_cache_ttl.count() <= 0) return std::nullopt;
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
+  const std::map<std::string, Cached<T>>& cache = this->*cache_member;
   auto it = cache.find(key);
   if (it == cache.end() || clock_.MonoNow() - it->second.fetched >= options_.directory_cache_ttl) {
     return std::nullopt;
@@ -451,10 +454,12 @@ std::optional<T> IdentityCenterProvider::Fresh(const std::map<std::string, Cache
 }
 
 template <typename T>
-void IdentityCenterProvider::Remember(std::map<std::string, Cached<T>>& cache,
-                                      const std::string& key, T value) {
+void IdentityCenterProvider::Remember(
+    std::map<std::string, Cached<T>> IdentityCenterProvider::*cache_member, const std::string& key,
+    T value) {
   if (options_.directory_cache_ttl.count() <= 0) return;
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
+  std::map<std::string, Cached<T>>& cache = this->*cache_member;
   if (cache.size() >= 10000) cache.clear();  // bounded; a miss only costs a call
   cache[key] = Cached<T>{std::move(value), clock_.MonoNow()};
 }
@@ -465,7 +470,8 @@ Result<std::string> IdentityCenterProvider::UserIdByEmail(const std::string& ema
   }
   std::string key = email;
   for (char& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (std::optional<std::string> id = Fresh(ids_by_email_, key)) return *id;
+  if (std::optional<std::string> id = Fresh(&IdentityCenterProvider::ids_by_email_, key))
+    return *id;
   json body = {
       {"IdentityStoreId", options_.identity_store_id},
       {"AlternateIdentifier",
@@ -479,7 +485,7 @@ Result<std::string> IdentityCenterProvider::UserIdByEmail(const std::string& ema
   }
   std::string id = StringField(*answer, "UserId");
   if (id.empty()) return Malformed("GetUserId", "no UserId");
-  Remember(ids_by_email_, key, id);
+  Remember(&IdentityCenterProvider::ids_by_email_, key, id);
   return id;
 }
 
@@ -487,7 +493,8 @@ Result<DirectoryUser> IdentityCenterProvider::DescribeUser(const std::string& us
   if (user_id.empty() || user_id.size() > 47) {
     return InvalidArgumentError("'" + user_id + "' is not an identity store user id");
   }
-  if (std::optional<DirectoryUser> u = Fresh(described_, user_id)) return *u;
+  if (std::optional<DirectoryUser> u = Fresh(&IdentityCenterProvider::described_, user_id))
+    return *u;
   Result<json> answer = identity_store_.Call(
       "DescribeUser", {{"IdentityStoreId", options_.identity_store_id}, {"UserId", user_id}});
   if (!answer.has_value()) return answer.error();
@@ -509,7 +516,7 @@ Result<DirectoryUser> IdentityCenterProvider::DescribeUser(const std::string& us
       }
     }
   }
-  Remember(described_, user_id, u);
+  Remember(&IdentityCenterProvider::described_, user_id, u);
   return u;
 }
 
@@ -517,7 +524,9 @@ Result<std::vector<std::string>> IdentityCenterProvider::GroupNames(const std::s
   if (user_id.empty() || user_id.size() > 47) {
     return InvalidArgumentError("'" + user_id + "' is not an identity store user id");
   }
-  if (std::optional<std::vector<std::string>> g = Fresh(group_names_, user_id)) return *g;
+  if (std::optional<std::vector<std::string>> g =
+          Fresh(&IdentityCenterProvider::group_names_, user_id))
+    return *g;
   std::vector<std::string> group_ids;
   Status s = Paginate(identity_store_, "ListGroupMembershipsForMember",
                       {{"IdentityStoreId", options_.identity_store_id},
@@ -538,7 +547,7 @@ Result<std::vector<std::string>> IdentityCenterProvider::GroupNames(const std::s
   if (!s.ok()) return s;
   std::vector<std::string> names;
   for (const std::string& id : group_ids) {
-    std::optional<std::string> name = Fresh(group_display_, id);
+    std::optional<std::string> name = Fresh(&IdentityCenterProvider::group_display_, id);
     if (!name) {
       Result<json> answer = identity_store_.Call(
           "DescribeGroup", {{"IdentityStoreId", options_.identity_store_id}, {"GroupId", id}});
@@ -548,11 +557,11 @@ Result<std::vector<std::string>> IdentityCenterProvider::GroupNames(const std::s
       }
       name = StringField(*answer, "DisplayName");
       if (name->empty()) return Malformed("DescribeGroup", "no DisplayName");
-      Remember(group_display_, id, *name);
+      Remember(&IdentityCenterProvider::group_display_, id, *name);
     }
     names.push_back(*name);
   }
-  Remember(group_names_, user_id, names);
+  Remember(&IdentityCenterProvider::group_names_, user_id, names);
   return names;
 }
 

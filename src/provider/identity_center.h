@@ -5,13 +5,13 @@
 #include <chrono>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "aws/json_client.h"
 #include "core/clock.h"
+#include "core/mutex.h"
 #include "core/result.h"
 #include "core/status.h"
 #include "provider/provider.h"
@@ -129,15 +129,15 @@ class IdentityCenterProvider final : public Provider, public Directory, public U
   Clock& clock_;
   std::shared_ptr<CreateSlots> slots_;
 
-  mutable std::mutex mu_;
+  mutable Mutex mu_;
   // Delete request id -> what it deletes (to tell "already gone" from a real failure).
-  std::map<std::string, Assignment> deletes_;  // GUARDED_BY(mu_)
+  std::map<std::string, Assignment> deletes_ GUARDED_BY(mu_);
 
   struct CachedUser {
     std::string user_id;
     MonoTime fetched;
   };
-  std::map<std::string, CachedUser> users_;  // GUARDED_BY(mu_)
+  std::map<std::string, CachedUser> users_ GUARDED_BY(mu_);
 
   template <typename T>
   struct Cached {
@@ -145,15 +145,18 @@ class IdentityCenterProvider final : public Provider, public Directory, public U
     MonoTime fetched;
   };
   // UserDirectory caches, by e-mail (lowercased), user id and group id.
-  std::map<std::string, Cached<std::string>> ids_by_email_;              // GUARDED_BY(mu_)
-  std::map<std::string, Cached<DirectoryUser>> described_;               // GUARDED_BY(mu_)
-  std::map<std::string, Cached<std::vector<std::string>>> group_names_;  // GUARDED_BY(mu_)
-  std::map<std::string, Cached<std::string>> group_display_;             // GUARDED_BY(mu_)
-  // Returns the cached value of `key` when fresh. REQUIRES: mu_ not held.
+  std::map<std::string, Cached<std::string>> ids_by_email_ GUARDED_BY(mu_);
+  std::map<std::string, Cached<DirectoryUser>> described_ GUARDED_BY(mu_);
+  std::map<std::string, Cached<std::vector<std::string>>> group_names_ GUARDED_BY(mu_);
+  std::map<std::string, Cached<std::string>> group_display_ GUARDED_BY(mu_);
+  // Returns the cached value of `key` in the member `*cache` when fresh. The cache is named by
+  // a member pointer so that it is touched only under the lock taken here.
   template <typename T>
-  std::optional<T> Fresh(const std::map<std::string, Cached<T>>& cache, const std::string& key);
+  std::optional<T> Fresh(std::map<std::string, Cached<T>> IdentityCenterProvider::*cache,
+                         const std::string& key) EXCLUDES(mu_);
   template <typename T>
-  void Remember(std::map<std::string, Cached<T>>& cache, const std::string& key, T value);
+  void Remember(std::map<std::string, Cached<T>> IdentityCenterProvider::*cache,
+                const std::string& key, T value) EXCLUDES(mu_);
 };
 
 }  // namespace jit::provider

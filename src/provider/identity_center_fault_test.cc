@@ -11,7 +11,6 @@
 #include <cstdio>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <set>
 #include <string>
 #include <thread>
@@ -21,6 +20,7 @@
 #include "aws/credentials.h"
 #include "aws/http.h"
 #include "aws/json_client.h"
+#include "core/mutex.h"
 #include "core/testing.h"
 #include "emulator/emulator.h"
 #include "policy/config.h"
@@ -42,29 +42,29 @@ class CountingLimiter final : public aws::Limiter {
   void AcquireCall() override { inner_.AcquireCall(); }
   void AcquireCreate() override {
     inner_.AcquireCreate();
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     ++in_flight_;
     max_ = std::max(max_, in_flight_);
   }
   void ReleaseCreate() override {
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       --in_flight_;
     }
     inner_.ReleaseCreate();
   }
   int in_flight() const {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     return in_flight_;
   }
   int max() const {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     return max_;
   }
 
  private:
   aws::Limiter& inner_;
-  mutable std::mutex mu_;
+  mutable Mutex mu_;
   int in_flight_ = 0;
   int max_ = 0;
 };

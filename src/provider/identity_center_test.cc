@@ -6,10 +6,10 @@
 #include <deque>
 #include <functional>
 #include <map>
-#include <mutex>
 #include <string>
 #include <vector>
 
+#include "core/mutex.h"
 #include "core/testing.h"
 
 namespace jit::provider {
@@ -48,7 +48,7 @@ class ScriptedTransport final : public aws::HttpTransport {
       if (lower == "x-amz-target") target = value;
     }
     std::string op = target.substr(target.find('.') + 1);
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     received_.push_back({target, json::parse(call.body, nullptr, false)});
     auto& queue = script_[op];
     if (!queue.empty()) {
@@ -73,28 +73,28 @@ class ScriptedTransport final : public aws::HttpTransport {
   }
 
   void Then(const std::string& op, aws::HttpResponse r) {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     script_[op].push_back(std::move(r));
   }
   void Then(const std::string& op, const json& body) { Then(op, Response(200, body)); }
   void Always(const std::string& op, aws::HttpResponse r) {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     fallback_[op] = std::move(r);
   }
 
   std::vector<Received> received() const {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     return received_;
   }
   int Count(const std::string& op) const {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     int n = 0;
     for (const Received& r : received_) n += r.target.ends_with("." + op) ? 1 : 0;
     return n;
   }
 
  private:
-  mutable std::mutex mu_;
+  mutable Mutex mu_;
   std::map<std::string, std::deque<aws::HttpResponse>> script_;
   std::map<std::string, aws::HttpResponse> fallback_;
   std::vector<Received> received_;
@@ -113,30 +113,30 @@ class CountingLimiter final : public aws::Limiter {
  public:
   void AcquireCall() override {}
   void AcquireCreate() override {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     ++acquired_;
     ++in_flight_;
   }
   void ReleaseCreate() override {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     ++released_;
     --in_flight_;
   }
   int in_flight() const {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     return in_flight_;
   }
   int acquired() const {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     return acquired_;
   }
   int released() const {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     return released_;
   }
 
  private:
-  mutable std::mutex mu_;
+  mutable Mutex mu_;
   int in_flight_ = 0;
   int acquired_ = 0;
   int released_ = 0;

@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
-#include <condition_variable>
 #include <functional>
 #include <optional>
 #include <random>
@@ -13,6 +12,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "core/mutex.h"
 #include "core/result.h"
 
 namespace jit::scheduler {
@@ -105,10 +105,11 @@ class Scheduler::Impl {
   // scheduler has stopped (and may be gone) and keeps Stop waiting while one is running. Shared
   // with the callbacks so that it outlives the Impl.
   struct TimerGate {
-    std::mutex mu;
-    std::condition_variable cv;
-    Impl* impl = nullptr;  // GUARDED_BY(mu); nullptr once stopped
-    int active = 0;        // GUARDED_BY(mu); callbacks inside impl
+    explicit TimerGate(Impl* i) : impl(i) {}
+    Mutex mu;
+    CondVar cv;
+    Impl* impl GUARDED_BY(mu) = nullptr;  // nullptr once stopped
+    int active GUARDED_BY(mu) = 0;        // callbacks inside impl
   };
 
   // When to look at a job next: its due time, or the end of a lease someone else holds.
@@ -120,18 +121,18 @@ class Scheduler::Impl {
     return next;
   }
 
-  void IndexLocked(const store::Job& j, Time next);
-  void EraseLocked(const std::string& id);
+  void IndexLocked(const store::Job& j, Time next) REQUIRES(mu_);
+  void EraseLocked(const std::string& id) REQUIRES(mu_);
   // Arms the clock timer for the earliest entry unless one is armed at or before it.
-  void ArmLocked();
+  void ArmLocked() REQUIRES(mu_);
   // Calls fn(impl) at `at` unless the scheduler has stopped by then.
-  TimerId ScheduleLocked(Time at, std::function<void(Impl&)> fn);
+  TimerId ScheduleLocked(Time at, std::function<void(Impl&)> fn) REQUIRES(mu_);
   void OnTimer(std::uint64_t generation);
   void WorkerLoop();
   // The re-scan (several processes on one store) and lease renewal, on their own thread when
   // workers > 0, else on the thread that fires the timer.
-  void ArmRescanLocked();
-  void ArmRenewLocked();
+  void ArmRescanLocked() REQUIRES(mu_);
+  void ArmRenewLocked() REQUIRES(mu_);
   void OnMaintenanceTimer(bool rescan);
   void MaintenanceLoop();
   void Rescan();
@@ -154,7 +155,7 @@ class Scheduler::Impl {
   void RecheckStale(Time now, const std::set<std::string>& claimed);
   Duration Backoff(store::JobKind kind, int attempts);
   bool Stopping() const {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     return stopping_;
   }
 
@@ -163,35 +164,35 @@ class Scheduler::Impl {
   Clock& clock_;
   const SchedulerOptions options_;
 
-  mutable std::mutex mu_;
-  std::condition_variable work_cv_;              // signalled with mu_ when work_gen_ moves
-  DueIndex by_due_;                              // GUARDED_BY(mu_)
-  std::unordered_map<std::string, Entry> jobs_;  // GUARDED_BY(mu_)
-  bool running_ = false;                         // GUARDED_BY(mu_)
-  bool stopping_ = false;                        // GUARDED_BY(mu_)
-  bool timer_armed_ = false;                     // GUARDED_BY(mu_)
-  TimerId timer_id_ = 0;                         // GUARDED_BY(mu_)
-  Time timer_at_;                                // GUARDED_BY(mu_)
-  std::uint64_t timer_gen_ = 0;                  // GUARDED_BY(mu_)
-  std::optional<Time> not_before_;               // GUARDED_BY(mu_); set while the store fails
-  std::uint64_t work_gen_ = 0;                   // GUARDED_BY(mu_)
-  std::shared_ptr<TimerGate> gate_;              // GUARDED_BY(mu_)
+  mutable Mutex mu_;
+  CondVar work_cv_;  // signalled with mu_ when work_gen_ moves
+  DueIndex by_due_ GUARDED_BY(mu_);
+  std::unordered_map<std::string, Entry> jobs_ GUARDED_BY(mu_);
+  bool running_ GUARDED_BY(mu_) = false;
+  bool stopping_ GUARDED_BY(mu_) = false;
+  bool timer_armed_ GUARDED_BY(mu_) = false;
+  TimerId timer_id_ GUARDED_BY(mu_) = 0;
+  Time timer_at_ GUARDED_BY(mu_);
+  std::uint64_t timer_gen_ GUARDED_BY(mu_) = 0;
+  std::optional<Time> not_before_ GUARDED_BY(mu_);  // set while the store fails
+  std::uint64_t work_gen_ GUARDED_BY(mu_) = 0;
+  std::shared_ptr<TimerGate> gate_ GUARDED_BY(mu_);
   std::vector<std::thread> workers_;             // touched by Start/Stop only
-  std::uint64_t index_seq_ = 0;                  // GUARDED_BY(mu_); bumped by IndexLocked
-  std::set<std::string> running_jobs_;           // GUARDED_BY(mu_); jobs being run here now
+  std::uint64_t index_seq_ GUARDED_BY(mu_) = 0;  // bumped by IndexLocked
+  std::set<std::string> running_jobs_ GUARDED_BY(mu_);  // jobs being run here now
   // Jobs run here whose bookkeeping (delete or reschedule) the store refused: their lease is
   // still ours in the store. The next pass gives it up (RenewLeases to `now`) so that they are
   // claimed and run again at once instead of when the lease ends (5 minutes with SQLite).
-  std::set<std::string> unreleased_;        // GUARDED_BY(mu_)
-  bool rescan_armed_ = false;               // GUARDED_BY(mu_)
-  TimerId rescan_timer_ = 0;                // GUARDED_BY(mu_)
-  bool renew_armed_ = false;                // GUARDED_BY(mu_)
-  TimerId renew_timer_ = 0;                 // GUARDED_BY(mu_)
-  bool rescan_due_ = false;                 // GUARDED_BY(mu_); for MaintenanceLoop
-  bool renew_due_ = false;                  // GUARDED_BY(mu_); for MaintenanceLoop
-  std::int64_t rescan_count_ = 0;           // GUARDED_BY(mu_); started re-scans
-  bool rescan_failing_ = false;             // GUARDED_BY(mu_); to log outages once
-  std::condition_variable maintenance_cv_;  // signalled with mu_
+  std::set<std::string> unreleased_ GUARDED_BY(mu_);
+  bool rescan_armed_ GUARDED_BY(mu_) = false;
+  TimerId rescan_timer_ GUARDED_BY(mu_) = 0;
+  bool renew_armed_ GUARDED_BY(mu_) = false;
+  TimerId renew_timer_ GUARDED_BY(mu_) = 0;
+  bool rescan_due_ GUARDED_BY(mu_) = false;        // for MaintenanceLoop
+  bool renew_due_ GUARDED_BY(mu_) = false;         // for MaintenanceLoop
+  std::int64_t rescan_count_ GUARDED_BY(mu_) = 0;  // started re-scans
+  bool rescan_failing_ GUARDED_BY(mu_) = false;    // to log outages once
+  CondVar maintenance_cv_;                         // signalled with mu_
   std::thread maintenance_;                 // touched by Start/Stop only
 
   std::atomic<std::int64_t> runs_{0};
@@ -200,22 +201,21 @@ class Scheduler::Impl {
   std::atomic<std::int64_t> renewals_{0};
   std::atomic<std::int64_t> lost_leases_{0};
 
-  std::mutex rng_mu_;
-  std::mt19937_64 rng_;  // GUARDED_BY(rng_mu_)
+  Mutex rng_mu_;
+  std::mt19937_64 rng_ GUARDED_BY(rng_mu_);
 };
 
 Status Scheduler::Impl::Start(store::JobListener* listener) {
   if (Status s = options_.Validate(); !s.ok()) return s;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (running_ || !workers_.empty()) return FailedPreconditionError("scheduler already started");
     by_due_.clear();
     jobs_.clear();
     running_ = true;
     stopping_ = false;
     not_before_.reset();
-    gate_ = std::make_shared<TimerGate>();
-    gate_->impl = this;
+    gate_ = std::make_shared<TimerGate>(this);
   }
   // Listen first, then read: a job committed in between is reported, and the listener's
   // version (newer or equal) wins over the snapshot's.
@@ -226,7 +226,7 @@ Status Scheduler::Impl::Start(store::JobListener* listener) {
     return jobs.error().WithContext("scheduler start");
   }
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     for (const store::Job& j : *jobs) {
       if (jobs_.count(j.id) == 0) IndexLocked(j, NextLook(j));
     }
@@ -238,7 +238,7 @@ Status Scheduler::Impl::Start(store::JobListener* listener) {
   }
   for (int i = 0; i < options_.workers; ++i) workers_.emplace_back([this] { WorkerLoop(); });
   if (options_.workers > 0) maintenance_ = std::thread([this] { MaintenanceLoop(); });
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   ArmLocked();
   ArmRescanLocked();
   return OkStatus();
@@ -247,12 +247,12 @@ Status Scheduler::Impl::Start(store::JobListener* listener) {
 void Scheduler::Impl::Stop() {
   std::shared_ptr<TimerGate> gate;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (!running_ && workers_.empty()) return;
   }
   store_.SetJobListener(nullptr);  // not under mu_: the store holds its lock while calling us
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     running_ = false;
     stopping_ = true;
     if (timer_armed_) clock_.Cancel(timer_id_);
@@ -264,14 +264,14 @@ void Scheduler::Impl::Stop() {
     ++timer_gen_;
     gate = std::move(gate_);
   }
-  work_cv_.notify_all();
-  maintenance_cv_.notify_all();
+  work_cv_.SignalAll();
+  maintenance_cv_.SignalAll();
   if (gate != nullptr) {
     // A callback already taken off the clock's queue may still be running (with workers == 0,
     // a whole pass): wait for it, and make any later one a no-op.
-    std::unique_lock<std::mutex> lock(gate->mu);
+    MutexLock lock(&gate->mu);
     gate->impl = nullptr;
-    gate->cv.wait(lock, [&] { return gate->active == 0; });
+    while (gate->active != 0) gate->cv.Wait(gate->mu);
   }
   for (std::thread& t : workers_) t.join();
   workers_.clear();
@@ -286,7 +286,7 @@ SchedulerStats Scheduler::Impl::Stats() const {
   }
   Time overdue_before = clock_.Now() - options_.overdue_after;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     for (const auto& [id, e] : jobs_) {
       ++stats.pending[e.kind];
       if (e.kind == store::JobKind::kRevoke && e.first_due_at < overdue_before) {
@@ -304,7 +304,7 @@ SchedulerStats Scheduler::Impl::Stats() const {
 
 void Scheduler::Impl::OnJobsCommitted(const std::vector<store::Job>& jobs) {
   // Called on the store's committing thread: only the index and the timer, nothing that waits.
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   for (const store::Job& j : jobs) IndexLocked(j, NextLook(j));
   ArmLocked();
 }
@@ -352,17 +352,17 @@ TimerId Scheduler::Impl::ScheduleLocked(Time at, std::function<void(Impl&)> fn) 
   return clock_.ScheduleAt(at, [gate = gate_, fn = std::move(fn)] {
     Impl* impl = nullptr;
     {
-      std::lock_guard<std::mutex> lock(gate->mu);
+      MutexLock lock(&gate->mu);
       if (gate->impl == nullptr) return;
       impl = gate->impl;  // stays valid: Stop waits until active is back to 0
       ++gate->active;
     }
     fn(*impl);
     {
-      std::lock_guard<std::mutex> lock(gate->mu);
+      MutexLock lock(&gate->mu);
       --gate->active;
     }
-    gate->cv.notify_all();
+    gate->cv.SignalAll();
   });
 }
 
@@ -382,7 +382,7 @@ void Scheduler::Impl::ArmRenewLocked() {
 
 void Scheduler::Impl::OnMaintenanceTimer(bool rescan) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (rescan) {
       rescan_armed_ = false;
     } else {
@@ -391,7 +391,7 @@ void Scheduler::Impl::OnMaintenanceTimer(bool rescan) {
     if (!running_) return;
     if (options_.workers > 0) {
       (rescan ? rescan_due_ : renew_due_) = true;
-      maintenance_cv_.notify_all();
+      maintenance_cv_.SignalAll();
       return;
     }
   }
@@ -407,8 +407,8 @@ void Scheduler::Impl::MaintenanceLoop() {
     bool rescan = false;
     bool renew = false;
     {
-      std::unique_lock<std::mutex> lock(mu_);
-      maintenance_cv_.wait(lock, [&] { return stopping_ || rescan_due_ || renew_due_; });
+      MutexLock lock(&mu_);
+      while (!stopping_ && !rescan_due_ && !renew_due_) maintenance_cv_.Wait(mu_);
       if (stopping_) return;
       rescan = rescan_due_;
       renew = renew_due_;
@@ -424,7 +424,7 @@ void Scheduler::Impl::MaintenanceLoop() {
 void Scheduler::Impl::RenewRunning() {
   std::vector<std::string> ids;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     ids.assign(running_jobs_.begin(), running_jobs_.end());
   }
   if (!ids.empty()) {
@@ -435,7 +435,7 @@ void Scheduler::Impl::RenewRunning() {
     } else {
       renewals_ += static_cast<std::int64_t>(renewed->size());
       std::set<std::string> ok(renewed->begin(), renewed->end());
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       for (const std::string& id : ids) {
         if (ok.count(id) != 0 || running_jobs_.count(id) == 0) continue;
         ++lost_leases_;
@@ -443,7 +443,7 @@ void Scheduler::Impl::RenewRunning() {
       }
     }
   }
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   ArmRenewLocked();
 }
 
@@ -452,13 +452,13 @@ void Scheduler::Impl::Rescan() {
   std::uint64_t seq = 0;
   bool full = false;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     seq = index_seq_;
     full = ++rescan_count_ % options_.full_rescan_every == 0;
   }
   const Time before = now + options_.rescan_horizon;
   auto jobs = full ? store_.ListJobs() : store_.ListJobsDueBefore(before, kRescanLimit);
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (!jobs.has_value()) {
     if (!rescan_failing_) {
       spdlog::error("scheduler: cannot re-scan the store: {}", jobs.error().ToString());
@@ -508,13 +508,13 @@ Status Scheduler::Impl::Transact(const std::function<Status(store::Tx&)>& fn) {
 
 void Scheduler::Impl::OnTimer(std::uint64_t generation) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     // A timer replaced by an earlier one may fire anyway if the clock had already taken it.
     if (generation != timer_gen_ || !running_) return;
     timer_armed_ = false;
     if (options_.workers > 0) {
       ++work_gen_;
-      work_cv_.notify_all();
+      work_cv_.SignalAll();
       return;
     }
   }
@@ -525,8 +525,8 @@ void Scheduler::Impl::WorkerLoop() {
   std::uint64_t seen = 0;
   for (;;) {
     {
-      std::unique_lock<std::mutex> lock(mu_);
-      work_cv_.wait(lock, [&] { return stopping_ || work_gen_ != seen; });
+      MutexLock lock(&mu_);
+      while (!stopping_ && work_gen_ == seen) work_cv_.Wait(mu_);
       if (stopping_) return;
       seen = work_gen_;
     }
@@ -545,14 +545,14 @@ int Scheduler::Impl::RunPass(int batch, bool stop_aware) {
     auto claimed = store_.ClaimDueJobs(now, options_.owner, clock_.Now() + options_.lease, batch);
     if (!claimed.has_value()) {
       spdlog::error("scheduler: cannot claim due jobs: {}", claimed.error().ToString());
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       not_before_ = clock_.Now() + kRecheckDelay;
       break;
     }
     std::set<std::string> ids;
     std::vector<const store::Job*> to_run;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       not_before_.reset();
       for (const store::Job& j : *claimed) {
         ids.insert(j.id);
@@ -573,21 +573,21 @@ int Scheduler::Impl::RunPass(int batch, bool stop_aware) {
       break;
     }
   }
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   ArmLocked();
   return ran;
 }
 
 void Scheduler::Impl::RunOne(const store::Job& job) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     running_jobs_.insert(job.id);
     ArmRenewLocked();
   }
   JobOutcome outcome = runner_.Run(job);
   {
     // The bookkeeping below clears or deletes the lease; it needs no renewal.
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     running_jobs_.erase(job.id);
     if (running_jobs_.empty() && renew_armed_) {
       clock_.Cancel(renew_timer_);
@@ -613,7 +613,7 @@ void Scheduler::Impl::RunOne(const store::Job& job) {
     // can tell who did the work.
     spdlog::info("scheduler: {} job {} (request {}) done by {}", kind, job.id, job.request_id,
                  options_.owner);
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     EraseLocked(job.id);
     return;
   }
@@ -668,7 +668,7 @@ void Scheduler::Impl::RunOne(const store::Job& job) {
   if (gone) {
     spdlog::warn("scheduler: {} job {} asked for {} but is no longer stored", kind, job.id,
                  OutcomeName(outcome.kind));
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     EraseLocked(job.id);
   } else if (!other_owner.empty()) {
     spdlog::warn("scheduler: {} job {} outlived its lease; {} holds it now", kind, job.id,
@@ -678,7 +678,7 @@ void Scheduler::Impl::RunOne(const store::Job& job) {
 }
 
 void Scheduler::Impl::BookkeepingFailed(const store::Job& job) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   unreleased_.insert(job.id);
   IndexLocked(job, clock_.Now() + kRecheckDelay);
   ArmLocked();
@@ -687,7 +687,7 @@ void Scheduler::Impl::BookkeepingFailed(const store::Job& job) {
 bool Scheduler::Impl::ReleaseUnreleased(Time now) {
   std::vector<std::string> ids;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     for (const std::string& id : unreleased_) {
       if (running_jobs_.count(id) == 0) ids.push_back(id);
     }
@@ -700,7 +700,7 @@ bool Scheduler::Impl::ReleaseUnreleased(Time now) {
                  released.error().ToString());
     return false;
   }
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   // Released, or no longer ours (deleted, or another owner's): either way nothing to give up.
   for (const std::string& id : ids) unreleased_.erase(id);
   return true;
@@ -709,7 +709,7 @@ bool Scheduler::Impl::ReleaseUnreleased(Time now) {
 void Scheduler::Impl::RecheckStale(Time now, const std::set<std::string>& claimed) {
   std::map<std::string, Time> stale;  // id -> index time seen
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     for (auto it = by_due_.begin(); it != by_due_.end() && it->first <= now; ++it) {
       if (claimed.count(it->second) == 0) stale.emplace(it->second, it->first);
     }
@@ -719,7 +719,7 @@ void Scheduler::Impl::RecheckStale(Time now, const std::set<std::string>& claime
   // if the store has it still due, this returns it; if not, it was deleted, or moved later by
   // another process (the re-scan brings it back when it comes near).
   auto jobs = store_.ListJobsDueBefore(now, kRecheckLimit);
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (!jobs.has_value()) {
     spdlog::error("scheduler: cannot list jobs: {}", jobs.error().ToString());
     not_before_ = clock_.Now() + kRecheckDelay;
@@ -753,7 +753,7 @@ Duration Scheduler::Impl::Backoff(store::JobKind kind, int attempts) {
   ms = std::min(ms, max_ms);
   double factor = 1.0;
   {
-    std::lock_guard<std::mutex> lock(rng_mu_);
+    MutexLock lock(&rng_mu_);
     factor = std::uniform_real_distribution<double>(0.5, 1.0)(rng_);
   }
   return std::max(Duration(std::llround(ms * factor)), kMinDelay);

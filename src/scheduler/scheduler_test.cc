@@ -4,11 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
-#include <condition_variable>
 #include <deque>
 #include <functional>
 #include <map>
-#include <mutex>
 #include <set>
 #include <string>
 #include <thread>
@@ -16,6 +14,7 @@
 
 #include "core/clock.h"
 #include "core/ids.h"
+#include "core/mutex.h"
 #include "core/testing.h"
 #include "store/fault_injecting_store.h"
 #include "store/memory_store.h"
@@ -48,7 +47,7 @@ class ScriptedRunner final : public JobRunner {
     std::function<void(const Job&)> hook;
     JobOutcome out = JobOutcome::Done();
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       calls_.push_back({job, clock_.Now()});
       auto& script = scripts_[job.id];
       if (!script.empty()) {
@@ -58,46 +57,49 @@ class ScriptedRunner final : public JobRunner {
       hook = hook_;
     }
     if (hook) hook(job);  // outside mu_: a hook may use the store or the scheduler
-    cv_.notify_all();
+    cv_.SignalAll();
     return out;
   }
 
   void Script(const std::string& id, std::vector<JobOutcome> outcomes) {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     scripts_[id].assign(outcomes.begin(), outcomes.end());
   }
   // Runs during every Run, after the call is recorded.
   void SetHook(std::function<void(const Job&)> hook) {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     hook_ = std::move(hook);
   }
   std::vector<Call> calls() const {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     return calls_;
   }
   std::size_t count() const {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     return calls_.size();
   }
   std::vector<std::string> ids() const {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     std::vector<std::string> out;
     for (const Call& c : calls_) out.push_back(c.job.id);
     return out;
   }
   // Waits (bounded) until at least n runs happened.
   bool WaitForCalls(std::size_t n, Duration timeout) {
-    std::unique_lock<std::mutex> lock(mu_);
-    return cv_.wait_for(lock, timeout, [&] { return calls_.size() >= n; });
+    MutexLock lock(&mu_);
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (calls_.size() < n && cv_.WaitUntil(mu_, deadline)) {
+    }
+    return calls_.size() >= n;
   }
 
  private:
   Clock& clock_;
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::vector<Call> calls_;                                // GUARDED_BY(mu_)
-  std::map<std::string, std::deque<JobOutcome>> scripts_;  // GUARDED_BY(mu_)
-  std::function<void(const Job&)> hook_;                   // GUARDED_BY(mu_)
+  mutable Mutex mu_;
+  CondVar cv_;
+  std::vector<Call> calls_ GUARDED_BY(mu_);
+  std::map<std::string, std::deque<JobOutcome>> scripts_ GUARDED_BY(mu_);
+  std::function<void(const Job&)> hook_ GUARDED_BY(mu_);
 };
 
 SchedulerOptions TestOptions() {

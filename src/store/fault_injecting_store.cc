@@ -2,10 +2,12 @@
 
 #include <utility>
 
+#include "core/mutex.h"
+
 namespace jit::store {
 
 void FaultInjectingStore::SetFaults(StoreFaults faults) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   faults_ = std::move(faults);
   commits_ = 0;
   claims_ = 0;
@@ -19,12 +21,12 @@ void FaultInjectingStore::FailEverythingWith(const Status& s) {
 }
 
 std::int64_t FaultInjectingStore::transactions() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return transactions_;
 }
 
 std::int64_t FaultInjectingStore::failed() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return failed_;
 }
 
@@ -32,7 +34,7 @@ Status FaultInjectingStore::Next(Kind kind) {
   std::function<Status(std::int64_t)> fault;
   std::int64_t n = 0;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     switch (kind) {
       case Kind::kCommit:
         ++transactions_;
@@ -56,7 +58,7 @@ Status FaultInjectingStore::Next(Kind kind) {
   if (!fault) return OkStatus();
   Status s = fault(n);
   if (!s.ok()) {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     ++failed_;
   }
   return s;

@@ -8,11 +8,11 @@
 
 #include <cstdint>
 #include <functional>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "core/mutex.h"
 #include "core/status.h"
 #include "store/store.h"
 
@@ -69,14 +69,14 @@ class FaultInjectingStore final : public Store {
   Status Next(Kind kind);
 
   Store& inner_;
-  mutable std::mutex mu_;
-  StoreFaults faults_;             // GUARDED_BY(mu_)
-  std::int64_t commits_ = 0;       // GUARDED_BY(mu_); since SetFaults
-  std::int64_t claims_ = 0;        // GUARDED_BY(mu_)
-  std::int64_t renews_ = 0;        // GUARDED_BY(mu_)
-  std::int64_t reads_ = 0;         // GUARDED_BY(mu_)
-  std::int64_t transactions_ = 0;  // GUARDED_BY(mu_); since construction
-  std::int64_t failed_ = 0;        // GUARDED_BY(mu_)
+  mutable Mutex mu_;
+  StoreFaults faults_ GUARDED_BY(mu_);
+  std::int64_t commits_ GUARDED_BY(mu_) = 0;  // since SetFaults
+  std::int64_t claims_ GUARDED_BY(mu_) = 0;
+  std::int64_t renews_ GUARDED_BY(mu_) = 0;
+  std::int64_t reads_ GUARDED_BY(mu_) = 0;
+  std::int64_t transactions_ GUARDED_BY(mu_) = 0;  // since construction
+  std::int64_t failed_ GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace jit::store

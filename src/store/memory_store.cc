@@ -6,6 +6,7 @@
 #include "audit/chain.h"
 #include "core/check.h"
 #include "core/ids.h"
+#include "core/mutex.h"
 #include "store/codec.h"
 
 namespace jit::store {
@@ -219,7 +220,7 @@ Status MemoryStore::Transact(const std::function<Status(Tx&)>& fn) {
   JIT_CHECK(tl_in_transaction != this);  // Transact or a Store read inside fn: a bug
   std::vector<Job> committed_jobs;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (!write_failure_.ok()) {
       ++failed_;
       return write_failure_;
@@ -237,7 +238,7 @@ Status MemoryStore::Transact(const std::function<Status(Tx&)>& fn) {
     committed_jobs = tx.TakePutJobs();
   }
   if (!committed_jobs.empty()) {
-    std::lock_guard<std::mutex> lock(listener_mu_);
+    MutexLock lock(&listener_mu_);
     if (listener_ != nullptr) listener_->OnJobsCommitted(committed_jobs);
   }
   return OkStatus();
@@ -245,7 +246,7 @@ Status MemoryStore::Transact(const std::function<Status(Tx&)>& fn) {
 
 Result<Request> MemoryStore::GetRequest(std::string_view id) {
   JIT_CHECK(tl_in_transaction != this);
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (!read_failure_.ok()) return read_failure_;
   auto it = data_.requests.find(std::string(id));
   if (it == data_.requests.end()) return NotFoundError("no request " + std::string(id));
@@ -260,7 +261,7 @@ Result<RequestPage> MemoryStore::ListRequests(const RequestFilter& filter) {
   if (!filter.cursor.empty() && !IsWellFormedId(filter.cursor, "req_")) {
     return InvalidArgumentError("malformed cursor");
   }
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (!read_failure_.ok()) return read_failure_;
   RequestPage page;
   auto it =
@@ -286,7 +287,7 @@ Result<std::vector<AuditEvent>> MemoryStore::ListAudit(std::int64_t after_seq, i
   if (limit < 1 || limit > 1000) {
     return InvalidArgumentError("limit must be 1..1000, not " + std::to_string(limit));
   }
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (!read_failure_.ok()) return read_failure_;
   std::vector<AuditEvent> out;
   std::size_t start = after_seq < 0 ? 0 : static_cast<std::size_t>(after_seq);
@@ -300,7 +301,7 @@ Result<std::vector<AuditEvent>> MemoryStore::ListAudit(std::int64_t after_seq, i
 
 Result<std::vector<Job>> MemoryStore::ListJobs() {
   JIT_CHECK(tl_in_transaction != this);
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (!read_failure_.ok()) return read_failure_;
   std::vector<Job> out;
   out.reserve(data_.jobs.size());
@@ -316,7 +317,7 @@ Result<std::vector<Job>> MemoryStore::ClaimDueJobs(Time now, std::string_view ow
   if (limit < 1) return InvalidArgumentError("limit must be at least 1");
   now = Ms(now);
   lease_until = Ms(lease_until);
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (!write_failure_.ok()) return write_failure_;
   std::vector<Job*> due;
   for (auto& [id, job] : data_.jobs) {
@@ -349,7 +350,7 @@ Result<std::vector<Job>> MemoryStore::ListJobsDueBefore(Time before, int limit) 
     return InvalidArgumentError("limit must be 1..10000, not " + std::to_string(limit));
   }
   before = Ms(before);
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (!read_failure_.ok()) return read_failure_;
   std::vector<Job> out;
   for (const auto& [id, job] : data_.jobs) {
@@ -365,7 +366,7 @@ Result<std::vector<std::string>> MemoryStore::RenewLeases(std::string_view owner
                                                           Time lease_until) {
   JIT_CHECK(tl_in_transaction != this);
   if (owner.empty()) return InvalidArgumentError("lease owner is empty");
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (!write_failure_.ok()) return write_failure_;
   std::vector<std::string> renewed;
   for (const std::string& id : ids) {
@@ -379,7 +380,7 @@ Result<std::vector<std::string>> MemoryStore::RenewLeases(std::string_view owner
 
 Status MemoryStore::ReleaseAllLeases() {
   JIT_CHECK(tl_in_transaction != this);
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (!write_failure_.ok()) return write_failure_;
   for (auto& [id, job] : data_.jobs) {
     job.lease_owner.clear();
@@ -390,7 +391,7 @@ Status MemoryStore::ReleaseAllLeases() {
 
 Result<std::vector<LedgerEntry>> MemoryStore::ListLedger() {
   JIT_CHECK(tl_in_transaction != this);
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (!read_failure_.ok()) return read_failure_;
   std::vector<LedgerEntry> out;
   out.reserve(data_.ledger.size());
@@ -399,37 +400,37 @@ Result<std::vector<LedgerEntry>> MemoryStore::ListLedger() {
 }
 
 Status MemoryStore::Ping() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return write_failure_;
 }
 
 void MemoryStore::SetJobListener(JobListener* listener) {
-  std::lock_guard<std::mutex> lock(listener_mu_);
+  MutexLock lock(&listener_mu_);
   listener_ = listener;
 }
 
 void MemoryStore::FailTransactionsWith(Status s) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   write_failure_ = std::move(s);
 }
 
 void MemoryStore::FailReadsWith(Status s) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   read_failure_ = std::move(s);
 }
 
 void MemoryStore::FailAuditAppendsWith(Status s) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   audit_failure_ = std::move(s);
 }
 
 std::int64_t MemoryStore::committed_transactions() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return committed_;
 }
 
 std::int64_t MemoryStore::failed_transactions() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return failed_;
 }
 

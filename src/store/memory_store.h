@@ -7,13 +7,13 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <tuple>
 #include <vector>
 
 #include "core/clock.h"
+#include "core/mutex.h"
 #include "core/result.h"
 #include "core/status.h"
 #include "store/model.h"
@@ -82,18 +82,18 @@ class MemoryStore final : public Store {
 
   Clock& clock_;
 
-  mutable std::mutex mu_;
-  Data data_;                   // GUARDED_BY(mu_)
-  Status write_failure_;        // GUARDED_BY(mu_)
-  Status read_failure_;         // GUARDED_BY(mu_)
-  Status audit_failure_;        // GUARDED_BY(mu_)
-  std::int64_t committed_ = 0;  // GUARDED_BY(mu_)
-  std::int64_t failed_ = 0;     // GUARDED_BY(mu_)
+  mutable Mutex mu_;
+  Data data_ GUARDED_BY(mu_);
+  Status write_failure_ GUARDED_BY(mu_);
+  Status read_failure_ GUARDED_BY(mu_);
+  Status audit_failure_ GUARDED_BY(mu_);
+  std::int64_t committed_ GUARDED_BY(mu_) = 0;
+  std::int64_t failed_ GUARDED_BY(mu_) = 0;
 
   // Held while the listener is called, so that SetJobListener(nullptr) returning means no
   // call is under way. Never held together with mu_.
-  std::mutex listener_mu_;
-  JobListener* listener_ = nullptr;  // GUARDED_BY(listener_mu_)
+  Mutex listener_mu_;
+  JobListener* listener_ GUARDED_BY(listener_mu_) = nullptr;
 };
 
 // A new, empty MemoryStore as a Store. `clock` must outlive it.

@@ -6,9 +6,7 @@
 #include <array>
 #include <charconv>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
-#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -19,6 +17,7 @@
 #include "audit/chain.h"
 #include "core/check.h"
 #include "core/ids.h"
+#include "core/mutex.h"
 #include "store/codec.h"
 
 namespace jit::store {
@@ -426,7 +425,7 @@ class Pool {
   // otherwise waits up to pool_wait. Unavailable when none comes or a new one cannot connect.
   Result<Lease> Acquire(bool fresh = false) {
     {
-      std::unique_lock<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       if (fresh) {
         // A dead one was seen: its idle siblings likely died with it (a server restart).
         open_ -= static_cast<int>(idle_.size());
@@ -442,8 +441,10 @@ class Pool {
           ++open_;
           break;
         }
-        if (!cv_.wait_for(lock, options_.pool_wait,
-                          [&] { return !idle_.empty() || open_ < max_; })) {
+        const auto deadline = std::chrono::steady_clock::now() + options_.pool_wait;
+        while (idle_.empty() && open_ >= max_ && cv_.WaitUntil(mu_, deadline)) {
+        }
+        if (idle_.empty() && open_ >= max_) {
           return UnavailableError("postgres: all " + std::to_string(max_) + " " + name_ +
                                   " connections are busy");
         }
@@ -452,10 +453,10 @@ class Pool {
     Result<std::unique_ptr<Conn>> conn = Conn::Open(options_);
     if (!conn.ok()) {
       {
-        std::lock_guard<std::mutex> lock(mu_);
+        MutexLock lock(&mu_);
         --open_;
       }
-      cv_.notify_one();
+      cv_.Signal();
       return conn.error();
     }
     return Lease(this, std::move(conn).value(), /*reused=*/false);
@@ -464,24 +465,24 @@ class Pool {
  private:
   void Return(std::unique_ptr<Conn> conn) {
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       if (conn->broken()) {
         --open_;
       } else {
         idle_.push_back(std::move(conn));
       }
     }
-    cv_.notify_one();
+    cv_.Signal();
     // A broken conn is closed here, outside the lock, when `conn` goes away.
   }
 
   const PostgresOptions& options_;
   const int max_;
   const std::string name_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::vector<std::unique_ptr<Conn>> idle_;  // GUARDED_BY(mu_)
-  int open_ = 0;                             // GUARDED_BY(mu_); idle and lent out
+  Mutex mu_;
+  CondVar cv_;
+  std::vector<std::unique_ptr<Conn>> idle_ GUARDED_BY(mu_);
+  int open_ GUARDED_BY(mu_) = 0;  // idle and lent out
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -1035,7 +1036,7 @@ class PostgresStore final : public Store {
   }
 
   void SetJobListener(JobListener* listener) override {
-    std::lock_guard<std::mutex> lock(listener_mu_);
+    MutexLock lock(&listener_mu_);
     listener_ = listener;
   }
 
@@ -1075,7 +1076,7 @@ class PostgresStore final : public Store {
     JIT_RETURN_IF_ERROR(conn->Commit());
     std::vector<Job> jobs = tx.TakePutJobs();
     if (!jobs.empty()) {
-      std::lock_guard<std::mutex> lock(listener_mu_);
+      MutexLock lock(&listener_mu_);
       if (listener_ != nullptr) listener_->OnJobsCommitted(jobs);
     }
     return OkStatus();
@@ -1107,8 +1108,8 @@ class PostgresStore final : public Store {
 
   // Held while the listener is called, so that SetJobListener(nullptr) returning means no
   // call is under way.
-  std::mutex listener_mu_;
-  JobListener* listener_ = nullptr;  // GUARDED_BY(listener_mu_)
+  Mutex listener_mu_;
+  JobListener* listener_ GUARDED_BY(listener_mu_) = nullptr;
 };
 
 // Brings the schema to kSchemaVersion in one transaction, under the migration lock, so that

@@ -10,10 +10,8 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <set>
 #include <string>
 #include <thread>
@@ -23,6 +21,7 @@
 #include "audit/chain.h"
 #include "core/clock.h"
 #include "core/ids.h"
+#include "core/mutex.h"
 #include "core/testing.h"
 #include "store/postgres_test_server.h"
 #include "store/store.h"
@@ -197,7 +196,7 @@ TEST_F(PostgresStoreTest, TwoStoresClaimingTheSameDueJobsNeverBothGetOne) {
     return OkStatus();
   }));
 
-  std::mutex mu;
+  Mutex mu;
   std::map<std::string, std::vector<std::string>> claimed_by;  // job id -> owners
   std::atomic<int> failures{0};
   std::vector<std::thread> threads;
@@ -213,7 +212,7 @@ TEST_F(PostgresStoreTest, TwoStoresClaimingTheSameDueJobsNeverBothGetOne) {
           return;
         }
         if (got->empty()) return;
-        std::lock_guard<std::mutex> lock(mu);
+        MutexLock lock(&mu);
         for (const Job& j : *got) {
           EXPECT_EQ(j.lease_owner, owner);
           claimed_by[j.id].push_back(owner);
@@ -303,25 +302,25 @@ TEST_F(PostgresStoreTest, ConnectionLostAndBackIsUnavailableThenOk) {
 // Two transactions at once, each on its own connection of the write pool: the first holds the
 // write lock for `hold`, the second waits for it. Returns both results.
 std::pair<Status, Status> TwoTransactionsAtOnce(Store& st, Duration hold) {
-  std::mutex mu;
-  std::condition_variable cv;
+  Mutex mu;
+  CondVar cv;
   bool first_in = false;
   Status first;
   Status second;
   std::thread t1([&] {
     first = st.Transact([&](Tx&) {
       {
-        std::lock_guard<std::mutex> lock(mu);
+        MutexLock lock(&mu);
         first_in = true;
       }
-      cv.notify_all();
+      cv.SignalAll();
       std::this_thread::sleep_for(hold);
       return OkStatus();
     });
   });
   {
-    std::unique_lock<std::mutex> lock(mu);
-    cv.wait(lock, [&] { return first_in; });
+    MutexLock lock(&mu);
+    while (!first_in) cv.Wait(mu);
   }
   second = st.Transact([](Tx&) { return OkStatus(); });
   t1.join();
@@ -494,21 +493,23 @@ TEST_F(PostgresStoreTest, WriteLockHeldTooLongIsUnavailableAndReadsGoOn) {
 TEST_F(PostgresStoreTest, ReadsDoNotQueueBehindAnOpenTransaction) {
   std::unique_ptr<Store> st = Open();
   ASSERT_NE(st, nullptr);
-  std::mutex mu;
-  std::condition_variable cv;
+  Mutex mu;
+  CondVar cv;
   bool read_done = false;
   std::thread reader;
   ASSERT_OK(st->Transact([&](Tx& tx) -> Status {
     JIT_RETURN_IF_ERROR(tx.AppendAudit(Event("open")).error());
     reader = std::thread([&] {
       EXPECT_OK(st->ListAudit(0, 10));  // sees the last commit, not this transaction
-      std::lock_guard<std::mutex> lock(mu);
+      MutexLock lock(&mu);
       read_done = true;
-      cv.notify_all();
+      cv.SignalAll();
     });
-    std::unique_lock<std::mutex> lock(mu);
-    EXPECT_TRUE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return read_done; }))
-        << "a read waited for the transaction";
+    MutexLock lock(&mu);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!read_done && cv.WaitUntil(mu, deadline)) {
+    }
+    EXPECT_TRUE(read_done) << "a read waited for the transaction";
     return OkStatus();
   }));
   reader.join();

@@ -14,11 +14,12 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <mutex>
 #include <sstream>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "core/mutex.h"
 
 extern char** environ;  // NOLINT: POSIX
 
@@ -265,11 +266,11 @@ Status PostgresTestServer::Restart() {
 }
 
 Result<PostgresTestServer*> SharedPostgresTestServer() {
-  static std::mutex mu;
+  static Mutex mu;
   static std::unique_ptr<PostgresTestServer> server;  // stopped by its destructor at exit
   static Status failure;
   static bool tried = false;
-  std::lock_guard<std::mutex> lock(mu);
+  MutexLock lock(&mu);
   if (!tried) {
     tried = true;
     Result<std::unique_ptr<PostgresTestServer>> started = PostgresTestServer::Start();

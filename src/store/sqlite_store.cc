@@ -5,10 +5,8 @@
 #include <algorithm>
 #include <atomic>
 #include <charconv>
-#include <condition_variable>
 #include <deque>
 #include <map>
-#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -20,6 +18,7 @@
 #include "audit/chain.h"
 #include "core/check.h"
 #include "core/ids.h"
+#include "core/mutex.h"
 #include "store/codec.h"
 
 namespace jit::store {
@@ -582,10 +581,10 @@ class SqliteStore final : public Store {
 
   ~SqliteStore() override {
     {
-      std::lock_guard<std::mutex> lock(queue_mu_);
+      MutexLock lock(&queue_mu_);
       stopping_ = true;
     }
-    queue_cv_.notify_all();
+    queue_cv_.SignalAll();
     writer_thread_.join();
   }
 
@@ -773,7 +772,7 @@ class SqliteStore final : public Store {
   }
 
   void SetJobListener(JobListener* listener) override {
-    std::lock_guard<std::mutex> lock(listener_mu_);
+    MutexLock lock(&listener_mu_);
     listener_ = listener;
   }
 
@@ -789,7 +788,7 @@ class SqliteStore final : public Store {
     bool counted = true;
     Status result;          // written by the writer before `done`
     std::vector<Job> jobs;  // what fn put, when it committed
-    bool done = false;      // GUARDED_BY(queue_mu_)
+    bool done = false;      // guarded by queue_mu_ (an annotation here cannot name the store's)
   };
 
   // A read connection borrowed from the pool; given back when it goes away.
@@ -812,7 +811,7 @@ class SqliteStore final : public Store {
 
   Result<Reader> AcquireReader() {
     {
-      std::lock_guard<std::mutex> lock(pool_mu_);
+      MutexLock lock(&pool_mu_);
       if (!idle_readers_.empty()) {
         std::unique_ptr<Conn> conn = std::move(idle_readers_.back());
         idle_readers_.pop_back();
@@ -824,7 +823,7 @@ class SqliteStore final : public Store {
   }
 
   void ReturnReader(std::unique_ptr<Conn> conn) {
-    std::lock_guard<std::mutex> lock(pool_mu_);
+    MutexLock lock(&pool_mu_);
     // Keep a few warm connections; close the rest.
     if (idle_readers_.size() < kMaxIdleReaders) idle_readers_.push_back(std::move(conn));
   }
@@ -836,11 +835,11 @@ class SqliteStore final : public Store {
     Work work;
     work.fn = std::move(fn);
     work.counted = counted;
-    std::unique_lock<std::mutex> lock(queue_mu_);
+    MutexLock lock(&queue_mu_);
     if (stopping_) return UnavailableError("store is closing");
     queue_.push_back(&work);
-    queue_cv_.notify_one();
-    done_cv_.wait(lock, [&] { return work.done; });
+    queue_cv_.Signal();
+    while (!work.done) done_cv_.Wait(queue_mu_);
     return work.result;
   }
 
@@ -848,8 +847,8 @@ class SqliteStore final : public Store {
     std::vector<Work*> batch;
     for (;;) {
       {
-        std::unique_lock<std::mutex> lock(queue_mu_);
-        queue_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+        MutexLock lock(&queue_mu_);
+        while (!stopping_ && queue_.empty()) queue_cv_.Wait(queue_mu_);
         if (queue_.empty()) return;  // stopping, and nothing is left to do
         const std::size_t n =
             std::min(queue_.size(), static_cast<std::size_t>(std::max(1, options_.max_batch)));
@@ -864,14 +863,14 @@ class SqliteStore final : public Store {
         }
       }
       if (!committed.empty()) {
-        std::lock_guard<std::mutex> lock(listener_mu_);
+        MutexLock lock(&listener_mu_);
         if (listener_ != nullptr) listener_->OnJobsCommitted(committed);
       }
       {
-        std::lock_guard<std::mutex> lock(queue_mu_);
+        MutexLock lock(&queue_mu_);
         for (Work* w : batch) w->done = true;
       }
-      done_cv_.notify_all();
+      done_cv_.SignalAll();
     }
   }
 
@@ -948,19 +947,19 @@ class SqliteStore final : public Store {
   std::int64_t last_seq_;  // seq of the last audit event written (0: none)
   std::string last_hash_;  // its hash (kGenesisHash: none)
 
-  std::mutex queue_mu_;
-  std::condition_variable queue_cv_;  // the writer waits for work
-  std::condition_variable done_cv_;   // callers wait for their batch
-  std::deque<Work*> queue_;           // GUARDED_BY(queue_mu_)
-  bool stopping_ = false;             // GUARDED_BY(queue_mu_)
+  Mutex queue_mu_;
+  CondVar queue_cv_;  // the writer waits for work
+  CondVar done_cv_;   // callers wait for their batch
+  std::deque<Work*> queue_ GUARDED_BY(queue_mu_);
+  bool stopping_ GUARDED_BY(queue_mu_) = false;
 
-  std::mutex pool_mu_;
-  std::vector<std::unique_ptr<Conn>> idle_readers_;  // GUARDED_BY(pool_mu_)
+  Mutex pool_mu_;
+  std::vector<std::unique_ptr<Conn>> idle_readers_ GUARDED_BY(pool_mu_);
 
   // Held while the listener is called, so that SetJobListener(nullptr) returning means no
   // call is under way.
-  std::mutex listener_mu_;
-  JobListener* listener_ = nullptr;  // GUARDED_BY(listener_mu_)
+  Mutex listener_mu_;
+  JobListener* listener_ GUARDED_BY(listener_mu_) = nullptr;
 
   std::atomic<std::int64_t> transactions_{0};
   std::atomic<std::int64_t> commits_{0};

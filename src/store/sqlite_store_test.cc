@@ -9,8 +9,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -18,6 +16,7 @@
 #include "audit/chain.h"
 #include "core/clock.h"
 #include "core/ids.h"
+#include "core/mutex.h"
 #include "core/testing.h"
 #include "store/memory_store.h"
 
@@ -113,30 +112,30 @@ class WriterGate {
   void Close(Store& store) {
     thread_ = std::thread([this, &store] {
       EXPECT_OK(store.Transact([this](Tx&) {
-        std::unique_lock<std::mutex> lock(mu_);
+        MutexLock lock(&mu_);
         entered_ = true;
-        cv_.notify_all();
-        cv_.wait(lock, [this] { return open_; });
+        cv_.SignalAll();
+        while (!open_) cv_.Wait(mu_);
         return OkStatus();
       }));
     });
-    std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait(lock, [this] { return entered_; });
+    MutexLock lock(&mu_);
+    while (!entered_) cv_.Wait(mu_);
   }
   void Open() {
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       open_ = true;
     }
-    cv_.notify_all();
+    cv_.SignalAll();
     thread_.join();
   }
 
  private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool entered_ = false;  // GUARDED_BY(mu_)
-  bool open_ = false;     // GUARDED_BY(mu_)
+  Mutex mu_;
+  CondVar cv_;
+  bool entered_ GUARDED_BY(mu_) = false;
+  bool open_ GUARDED_BY(mu_) = false;
   std::thread thread_;
 };
 

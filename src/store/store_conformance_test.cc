@@ -10,7 +10,6 @@
 #include <atomic>
 #include <filesystem>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -18,6 +17,7 @@
 #include "audit/chain.h"
 #include "core/clock.h"
 #include "core/ids.h"
+#include "core/mutex.h"
 #include "core/testing.h"
 #include "store/memory_store.h"
 #include "store/model.h"
@@ -77,23 +77,23 @@ class EngineNames {
 class RecordingListener final : public JobListener {
  public:
   void OnJobsCommitted(const std::vector<Job>& jobs) override {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     ++calls_;
     for (const Job& j : jobs) ids_.push_back(j.id);
   }
   std::vector<std::string> ids() const {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     return ids_;
   }
   int calls() const {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     return calls_;
   }
 
  private:
-  mutable std::mutex mu_;
-  std::vector<std::string> ids_;  // GUARDED_BY(mu_)
-  int calls_ = 0;                 // GUARDED_BY(mu_)
+  mutable Mutex mu_;
+  std::vector<std::string> ids_ GUARDED_BY(mu_);
+  int calls_ GUARDED_BY(mu_) = 0;
 };
 
 template <typename Engine>

@@ -4,6 +4,8 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "core/mutex.h"
+
 namespace jit::workflow {
 namespace {
 
@@ -30,7 +32,7 @@ BrokerMetrics::BrokerMetrics(MetricsRegistry& registry) : registry_(registry) {
   registry_.DeclareGauge("jit_active_grants", "Requests whose access is active now.", {}, [this] {
     std::function<double()> read;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       read = active_;
     }
     std::map<LabelValues, double> out;
@@ -51,7 +53,7 @@ BrokerMetrics::BrokerMetrics(MetricsRegistry& registry) : registry_(registry) {
   registry_.DeclareGauge("jit_jobs_pending", "Jobs waiting, by kind.", {"kind"}, [this] {
     std::function<std::map<std::string, double>()> read;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       read = pending_;
     }
     std::map<LabelValues, double> out;
@@ -66,7 +68,7 @@ BrokerMetrics::BrokerMetrics(MetricsRegistry& registry) : registry_(registry) {
       [this] {
         std::function<double()> read;
         {
-          std::lock_guard<std::mutex> lock(mu_);
+          MutexLock lock(&mu_);
           read = overdue_;
         }
         std::map<LabelValues, double> out;
@@ -77,15 +79,15 @@ BrokerMetrics::BrokerMetrics(MetricsRegistry& registry) : registry_(registry) {
 }
 
 void BrokerMetrics::SetActiveGrants(std::function<double()> read) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   active_ = std::move(read);
 }
 void BrokerMetrics::SetJobsPending(std::function<std::map<std::string, double>()> read) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   pending_ = std::move(read);
 }
 void BrokerMetrics::SetRevocationsOverdue(std::function<double()> read) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   overdue_ = std::move(read);
 }
 

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "core/metrics.h"
+#include "core/mutex.h"
 #include "store/model.h"
 #include "store/store.h"
 #include "workflow/observer.h"
@@ -37,10 +38,10 @@ class BrokerMetrics final : public WorkflowObserver {
 
  private:
   MetricsRegistry& registry_;
-  std::mutex mu_;
-  std::function<double()> active_;                          // GUARDED_BY(mu_)
-  std::function<std::map<std::string, double>()> pending_;  // GUARDED_BY(mu_)
-  std::function<double()> overdue_;                         // GUARDED_BY(mu_)
+  Mutex mu_;
+  std::function<double()> active_ GUARDED_BY(mu_);
+  std::function<std::map<std::string, double>()> pending_ GUARDED_BY(mu_);
+  std::function<double()> overdue_ GUARDED_BY(mu_);
 };
 
 // The requests active now, for BrokerMetrics::SetActiveGrants: pages through the store, 500
