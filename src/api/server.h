@@ -1,6 +1,6 @@
 #pragma once
-// The broker's HTTP server (Boost.Beast): accepts connections, reads requests with a time
-// limit and a body limit, hands them to ApiHandler on a pool of worker threads (handlers may
+// The broker's HTTP server (on net/http_server.h): accepts connections, reads requests with a
+// time limit and a body limit, hands them to ApiHandler on a pool of worker threads (handlers may
 // block) and writes the answers, keeping connections alive. One log line per request.
 
 #include <chrono>

@@ -4,11 +4,6 @@
 
 #include "api/slack.h"
 
-#include <boost/asio/connect.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
 #include <nlohmann/json.hpp>
 
 #include "api/json.h"
@@ -17,6 +12,7 @@
 #include "aws/sigv4.h"
 #include "aws/test_http_server.h"
 #include "core/testing.h"
+#include "net/test_http_client.h"
 #include "notify/render.h"
 #include "notify/slack.h"
 #include "policy/config.h"
@@ -246,24 +242,17 @@ TEST_F(SlackInteractionsTest, TheServerRoutesSignedPostsWithTheirHeaders) {
   std::string id = Pending();
   ApiRequest req = Signed(Form("UBOB", "jit_approve", id));
 
-  namespace asio = boost::asio;
-  namespace beast = boost::beast;
-  namespace http = beast::http;
-  asio::io_context io;
-  beast::tcp_stream stream(io);
-  stream.connect(asio::ip::tcp::endpoint(asio::ip::address_v4::loopback(), server.port()));
-  http::request<http::string_body> hr{http::verb::post, req.target, 11};
-  hr.set(http::field::host, "127.0.0.1");
-  hr.set("Content-Type", "application/x-www-form-urlencoded");
-  hr.set("X-Slack-Request-Timestamp", req.Header("x-slack-request-timestamp"));
-  hr.set("X-Slack-Signature", req.Header("x-slack-signature"));
-  hr.body() = req.body;
-  hr.prepare_payload();
-  http::write(stream, hr);
-  beast::flat_buffer buffer;
-  http::response<http::string_body> res;
-  http::read(stream, buffer, res);
-  EXPECT_EQ(res.result_int(), 200u) << res.body();
+  net::testing::ClientRequest hr;
+  hr.method = "POST";
+  hr.target = req.target;
+  hr.Set("Host", "127.0.0.1");
+  hr.Set("Content-Type", "application/x-www-form-urlencoded");
+  hr.Set("X-Slack-Request-Timestamp", req.Header("x-slack-request-timestamp"));
+  hr.Set("X-Slack-Signature", req.Header("x-slack-signature"));
+  hr.body = req.body;
+  net::testing::HttpConnection connection(server.port());
+  net::testing::ClientResponse res = connection.RoundTrip(hr);
+  EXPECT_EQ(res.status, 200) << res.body;
   EXPECT_EQ(Stored(id).state, store::RequestState::kApproved);
   server.Stop();
 

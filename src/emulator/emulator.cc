@@ -3,18 +3,11 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
-#include <boost/asio/dispatch.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
 #include <charconv>
 #include <exception>
 #include <map>
 #include <optional>
 #include <string_view>
-#include <thread>
 #include <utility>
 
 #include "aws/sigv4.h"
@@ -22,23 +15,17 @@
 #include "core/mutex.h"
 #include "emulator/notify_services.h"
 #include "emulator/service.h"
-#include "net/listener.h"
+#include "net/http_server.h"
 
 namespace jit::emulator {
 namespace {
 
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
-using tcp = asio::ip::tcp;
 using nlohmann::json;
 
 constexpr std::size_t kMaxHeaderBytes = 16 * 1024;
 constexpr std::size_t kMaxBodyBytes = 1024 * 1024;
 constexpr auto kReadTimeout = std::chrono::seconds(30);
 constexpr std::string_view kAwsJson = "application/x-amz-json-1.1";
-
-std::string_view View(beast::string_view s) { return {s.data(), s.size()}; }
 
 // One answer on the wire.
 struct Reply {
@@ -119,8 +106,7 @@ Reply TestReply(int status, json body) {
 }  // namespace
 
 Status EmulatorOptions::Validate() const {
-  Result<tcp::endpoint> endpoint = net::ParseListen(listen);
-  if (!endpoint) return endpoint.error();
+  JIT_RETURN_IF_ERROR(net::ValidateListen(listen));
   if (access_key_id.empty()) return InvalidArgumentError("access_key_id is empty");
   if (secret_access_key.empty()) return InvalidArgumentError("secret_access_key is empty");
   if (region.empty()) return InvalidArgumentError("region is empty");
@@ -148,38 +134,41 @@ class Emulator::Impl {
 
   Status Start() {
     MutexLock lock(&mu_);
-    if (state_ != State::kNew) return FailedPreconditionError("the emulator was started before");
+    if (server_ != nullptr) return FailedPreconditionError("the emulator was started before");
     JIT_RETURN_IF_ERROR(options_.Validate());
-    auto rt = std::make_unique<Runtime>();
-    JIT_ASSIGN_OR_RETURN(
-        tcp::endpoint local,
-        net::Listen(rt->acceptor, options_.listen, options_.loopback_only,
-                    "the emulator listens on loopback only, not " + options_.listen));
-    port_.store(local.port());
-    std::string host = local.address().to_string();
-    if (local.address().is_unspecified()) host = "127.0.0.1";
-    if (local.address().is_v6() && !local.address().is_unspecified()) host = "[" + host + "]";
+    net::HttpServerOptions net_options;
+    net_options.listen = options_.listen;
+    net_options.loopback_only = options_.loopback_only;
+    net_options.loopback_refusal = "the emulator listens on loopback only, not " + options_.listen;
+    net_options.name = "emulator";
+    net_options.max_body_bytes = kMaxBodyBytes;
+    net_options.max_header_bytes = kMaxHeaderBytes;
+    net_options.read_timeout = kReadTimeout;
+    net_options.handler_threads = 0;  // everything on the one I/O thread
+    auto server = std::make_unique<net::HttpServer>(
+        std::move(net_options), [this](net::HttpRequest req) { return ToWire(Handle(req)); },
+        [](const net::BadHttpRequest& bad) -> std::optional<net::HttpResponse> {
+          if (!bad.too_large) return std::nullopt;
+          return ToWire(AwsError(413, "SerializationException", "The request body is too large"));
+        },
+        clock_);
+    Result<net::BoundAddress> local = server->Start();
+    if (!local) return local.error();
+    port_.store(local->port);
+    std::string host = local->host;
+    if (local->is_unspecified) host = "127.0.0.1";
+    if (local->is_v6 && !local->is_unspecified) host = "[" + host + "]";
     {
       MutexLock url_lock(&url_mu_);
-      url_ = "http://" + host + ":" + std::to_string(local.port());
+      url_ = "http://" + host + ":" + std::to_string(local->port);
     }
-    rt_ = std::move(rt);
-    Accept(rt_.get());
-    rt_->io_thread = net::RunIoThread(rt_->ioc, "emulator");
-    state_ = State::kRunning;
+    server_ = std::move(server);
     return OkStatus();
   }
 
   void Stop() {
     MutexLock lock(&mu_);
-    if (state_ != State::kRunning) return;
-    state_ = State::kStopped;
-    rt_->ioc.stop();
-    rt_->io_thread.join();
-    beast::error_code ignored;
-    rt_->acceptor.close(ignored);
-    // Destroying the io_context destroys the handlers it holds, and with them every session.
-    rt_.reset();
+    if (server_ != nullptr) server_->Stop();
   }
 
   std::uint16_t port() const { return port_.load(); }
@@ -208,7 +197,7 @@ class Emulator::Impl {
   }
 
   // Answers one request. Runs on the I/O thread; never throws.
-  Reply Handle(const http::request<http::string_body>& req) {
+  Reply Handle(const net::HttpRequest& req) {
     try {
       return HandleOrThrow(req);
     } catch (const std::exception& e) {
@@ -217,32 +206,33 @@ class Emulator::Impl {
   }
 
  private:
-  class Session;
+  // The answer on the wire.
+  static net::HttpResponse ToWire(Reply reply) {
+    net::HttpResponse res;
+    res.status = reply.status;
+    res.headers.emplace_back("Content-Type", std::move(reply.content_type));
+    res.headers.emplace_back("x-amzn-RequestId", NewUuid());
+    if (!reply.error_type.empty()) res.headers.emplace_back("x-amzn-ErrorType", reply.error_type);
+    res.body = std::move(reply.body);
+    res.delay = reply.delay;
+    return res;
+  }
 
-  struct Runtime {
-    asio::io_context ioc{1};
-    tcp::acceptor acceptor{ioc};
-    asio::steady_timer retry{ioc};
-    std::thread io_thread;
-  };
-
-  void Accept(Runtime* rt);
-
-  Reply HandleOrThrow(const http::request<http::string_body>& req) {
-    std::string_view target = View(req.target());
+  Reply HandleOrThrow(const net::HttpRequest& req) {
+    std::string_view target = req.target;
     std::size_t q = target.find('?');
     std::string_view path = target.substr(0, q);
     if (path.rfind("/_emulator/", 0) == 0) return HandleTestEndpoint(req, path);
 
     const bool findings = path == "/findings/import";
-    if (req.method() != http::verb::post || (path != "/" && !findings)) {
+    if (req.method != "POST" || (path != "/" && !findings)) {
       return AwsError(400, "UnknownOperationException",
                       "The emulator serves POST / with an X-Amz-Target header, form-encoded "
                       "POST / (SNS, STS) and POST /findings/import (Security Hub)");
     }
-    std::string amz_target(req["X-Amz-Target"]);
-    std::string_view content_type = View(req[http::field::content_type]);
-    std::string_view authorization = View(req[http::field::authorization]);
+    std::string amz_target(req.Header("X-Amz-Target"));
+    std::string_view content_type = req.Header("Content-Type");
+    std::string_view authorization = req.Header("Authorization");
     Protocol protocol = Protocol::kJson;
     std::string service;
     if (findings) {
@@ -273,13 +263,11 @@ class Emulator::Impl {
     }
 
     aws::HttpRequest signed_req;
-    signed_req.method = std::string(req.method_string());
+    signed_req.method = req.method;
     signed_req.path = std::string(path);
     if (q != std::string_view::npos) signed_req.query = std::string(target.substr(q + 1));
-    for (const auto& field : req) {
-      signed_req.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
-    }
-    signed_req.body = req.body();
+    signed_req.headers = req.headers;
+    signed_req.body = req.body;
     Status verified = aws::Verify(
         signed_req,
         [this](std::string_view key_id) -> std::optional<std::string> {
@@ -302,20 +290,20 @@ class Emulator::Impl {
                            "Credential should be scoped to a valid region, not '" + auth->region +
                                "'. Expected '" + options_.region + "'.");
     }
-    std::string_view content_sha = View(req["x-amz-content-sha256"]);
-    if (!content_sha.empty() && content_sha != aws::Sha256Hex(req.body())) {
+    std::string_view content_sha = req.Header("x-amz-content-sha256");
+    if (!content_sha.empty() && content_sha != aws::Sha256Hex(req.body)) {
       return ProtocolError(protocol, 403, "InvalidSignatureException",
                            "x-amz-content-sha256 does not match the SHA-256 of the body");
     }
     if (protocol == Protocol::kQuery) {
-      return FromWire(notify_.HandleQuery(service, req.body()));
+      return FromWire(notify_.HandleQuery(service, req.body));
     }
     if (protocol == Protocol::kRest) {
       if (content_type.rfind("application/json", 0) != 0) {
         return ProtocolError(protocol, 415, "UnsupportedMediaTypeException",
                              "Content-Type must be application/json");
       }
-      return FromWire(notify_.HandleFindings(req.body()));
+      return FromWire(notify_.HandleFindings(req.body));
     }
     if (content_type.rfind("application/x-amz-json-1.1", 0) != 0 &&
         content_type.rfind("application/x-amz-json-1.0", 0) != 0) {
@@ -323,8 +311,8 @@ class Emulator::Impl {
                       "Content-Type must be application/x-amz-json-1.1");
     }
     json input = json::object();
-    if (req.body().find_first_not_of(" \t\r\n") != std::string::npos) {
-      input = json::parse(req.body(), nullptr, /*allow_exceptions=*/false);
+    if (req.body.find_first_not_of(" \t\r\n") != std::string::npos) {
+      input = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
       if (input.is_discarded()) {
         return AwsError(400, "SerializationException", "The request body is not valid JSON");
       }
@@ -339,25 +327,25 @@ class Emulator::Impl {
     return FromService(service_.Handle(amz_target, input));
   }
 
-  Reply HandleTestEndpoint(const http::request<http::string_body>& req, std::string_view path) {
+  Reply HandleTestEndpoint(const net::HttpRequest& req, std::string_view path) {
     if (path == "/_emulator/state") {
-      if (req.method() != http::verb::get) return TestReply(405, {{"message", "use GET"}});
+      if (req.method != "GET") return TestReply(405, {{"message", "use GET"}});
       return TestReply(200, FullState());
     }
     if (path == "/_emulator/history") {
-      if (req.method() != http::verb::get) return TestReply(405, {{"message", "use GET"}});
-      std::optional<std::int64_t> after = HistoryAfter(View(req.target()));
+      if (req.method != "GET") return TestReply(405, {{"message", "use GET"}});
+      std::optional<std::int64_t> after = HistoryAfter(req.target);
       if (!after) return TestReply(400, {{"message", "after must be a whole number >= 0"}});
       return TestReply(200, service_.History(*after));
     }
     if (path == "/_emulator/reset") {
-      if (req.method() != http::verb::post) return TestReply(405, {{"message", "use POST"}});
+      if (req.method != "POST") return TestReply(405, {{"message", "use POST"}});
       Reset();
       return TestReply(200, json::object());
     }
     if (path == "/_emulator/faults") {
-      if (req.method() != http::verb::post) return TestReply(405, {{"message", "use POST"}});
-      json body = json::parse(req.body().empty() ? std::string("{}") : req.body(), nullptr,
+      if (req.method != "POST") return TestReply(405, {{"message", "use POST"}});
+      json body = json::parse(req.body.empty() ? std::string("{}") : req.body, nullptr,
                               /*allow_exceptions=*/false);
       if (body.is_discarded()) return TestReply(400, {{"message", "the body is not JSON"}});
       Result<Faults> faults = FaultsFromJson(body, service_.faults());
@@ -377,131 +365,9 @@ class Emulator::Impl {
   mutable Mutex url_mu_;
   std::string url_ GUARDED_BY(url_mu_);
 
-  enum class State { kNew, kRunning, kStopped };
-  Mutex mu_;  // serializes Start and Stop
-  State state_ GUARDED_BY(mu_) = State::kNew;
-  std::unique_ptr<Runtime> rt_ GUARDED_BY(mu_);  // for Start/Stop; used by the I/O thread
+  Mutex mu_;                                                 // serializes Start and Stop
+  std::unique_ptr<net::HttpServer> server_ GUARDED_BY(mu_);  // set once started
 };
-
-// One connection: read a request, answer it (after the fault latency), repeat while kept alive.
-// Everything runs on the single I/O thread.
-class Emulator::Impl::Session : public std::enable_shared_from_this<Session> {
- public:
-  Session(tcp::socket socket, Impl& impl)
-      : stream_(std::move(socket)), delay_(stream_.get_executor()), impl_(impl) {}
-
-  void Start() {
-    asio::dispatch(stream_.get_executor(),
-                   beast::bind_front_handler(&Session::Read, shared_from_this()));
-  }
-
- private:
-  void Read() {
-    parser_.emplace();
-    parser_->body_limit(kMaxBodyBytes);
-    parser_->header_limit(kMaxHeaderBytes);
-    stream_.expires_after(kReadTimeout);
-    http::async_read_header(stream_, buffer_, *parser_,
-                            beast::bind_front_handler(&Session::OnHeader, shared_from_this()));
-  }
-
-  // curl sends "Expect: 100-continue" with larger bodies and waits for a go-ahead.
-  void OnHeader(beast::error_code ec, std::size_t bytes) {
-    if (ec) return OnRead(ec, bytes);
-    if (beast::iequals(parser_->get()[http::field::expect], "100-continue")) {
-      continue_.emplace(http::status::continue_, parser_->get().version());
-      return http::async_write(
-          stream_, *continue_,
-          [self = shared_from_this()](beast::error_code write_ec, std::size_t) {
-            self->continue_.reset();
-            if (write_ec) return self->Close();
-            self->ReadBody();
-          });
-    }
-    ReadBody();
-  }
-
-  void ReadBody() {
-    http::async_read(stream_, buffer_, *parser_,
-                     beast::bind_front_handler(&Session::OnRead, shared_from_this()));
-  }
-
-  void OnRead(beast::error_code ec, std::size_t /*bytes*/) {
-    if (ec == http::error::body_limit) {
-      Reply reply = AwsError(413, "SerializationException", "The request body is too large");
-      return Write(std::move(reply), parser_->get().version(), /*keep_alive=*/false);
-    }
-    if (ec) return Close();
-    stream_.expires_never();
-    http::request<http::string_body> req = parser_->release();
-    Reply reply = impl_.Handle(req);
-    unsigned version = req.version();
-    bool keep_alive = req.keep_alive();
-    if (reply.delay > Duration::zero()) {
-      delay_.expires_after(reply.delay);
-      return delay_.async_wait([self = shared_from_this(), reply = std::move(reply), version,
-                                keep_alive](beast::error_code wait_ec) mutable {
-        if (wait_ec) return self->Close();
-        self->Write(std::move(reply), version, keep_alive);
-      });
-    }
-    Write(std::move(reply), version, keep_alive);
-  }
-
-  void Write(Reply reply, unsigned version, bool keep_alive) {
-    res_.emplace();
-    res_->version(version);
-    res_->result(static_cast<http::status>(reply.status));
-    res_->set(http::field::content_type, reply.content_type);
-    res_->set("x-amzn-RequestId", NewUuid());
-    if (!reply.error_type.empty()) res_->set("x-amzn-ErrorType", reply.error_type);
-    res_->body() = std::move(reply.body);
-    res_->keep_alive(keep_alive);
-    res_->prepare_payload();
-    stream_.expires_after(kReadTimeout);
-    http::async_write(stream_, *res_,
-                      beast::bind_front_handler(&Session::OnWrite, shared_from_this()));
-  }
-
-  void OnWrite(beast::error_code ec, std::size_t /*bytes*/) {
-    if (ec) return Close();
-    bool close = res_->need_eof();
-    res_.reset();
-    if (close) return Close();
-    Read();
-  }
-
-  void Close() {
-    beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
-    stream_.socket().close(ignored);
-  }
-
-  beast::tcp_stream stream_;
-  asio::steady_timer delay_;
-  Impl& impl_;
-  beast::flat_buffer buffer_;
-  std::optional<http::request_parser<http::string_body>> parser_;
-  std::optional<http::response<http::string_body>> res_;      // alive while it is written
-  std::optional<http::response<http::empty_body>> continue_;  // likewise, for 100 Continue
-};
-
-void Emulator::Impl::Accept(Runtime* rt) {
-  rt->acceptor.async_accept(asio::make_strand(rt->ioc),
-                            [this, rt](beast::error_code ec, tcp::socket socket) {
-                              if (ec == asio::error::operation_aborted) return;
-                              if (ec) {
-                                // Out of file descriptors and the like: wait a little instead of
-                                // spinning.
-                                rt->retry.expires_after(std::chrono::milliseconds(100));
-                                return rt->retry.async_wait([this, rt](beast::error_code wait_ec) {
-                                  if (!wait_ec) Accept(rt);
-                                });
-                              }
-                              std::make_shared<Session>(std::move(socket), *this)->Start();
-                              Accept(rt);
-                            });
-}
 
 Emulator::Emulator(EmulatorOptions options, Clock& clock)
     : impl_(std::make_unique<Impl>(std::move(options), clock)) {}
@@ -530,17 +396,13 @@ nlohmann::json Emulator::History(std::int64_t after_seq) const {
 
 RawResponse Emulator::HandleRaw(const RawRequest& request) {
   Reply reply;
-  try {
-    http::request<http::string_body> req;
-    req.version(11);
-    req.method_string(request.method);
-    req.target(request.target);
-    for (const auto& [name, value] : request.headers) req.insert(name, value);
-    req.body() = request.body;
-    reply = impl_->Handle(req);
-  } catch (const std::exception& e) {
+  Result<net::HttpRequest> req =
+      net::MakeHttpRequest(request.method, request.target, request.headers, request.body);
+  if (req.has_value()) {
+    reply = impl_->Handle(*req);
+  } else {
     // Beast refuses some methods, targets or header names that no parser would produce.
-    reply = AwsError(400, "SerializationException", std::string("bad request: ") + e.what());
+    reply = AwsError(400, "SerializationException", "bad request: " + req.error().message());
   }
   RawResponse out;
   out.status = reply.status;

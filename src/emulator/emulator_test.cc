@@ -3,10 +3,6 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <boost/asio/connect.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
 #include <chrono>
 #include <fstream>
 #include <map>
@@ -22,13 +18,11 @@
 #include "core/clock.h"
 #include "core/testing.h"
 #include "emulator/history.h"
+#include "net/test_http_client.h"
 
 namespace jit::emulator {
 namespace {
 
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
 using jit::testing::StatusIs;
 using nlohmann::json;
 using ::testing::HasSubstr;
@@ -56,30 +50,20 @@ struct Response {
 
 // Sends one request over a fresh loopback connection.
 Response Send(std::uint16_t port, const aws::HttpRequest& req) {
-  asio::io_context ioc;
-  beast::tcp_stream stream(ioc);
-  stream.connect(asio::ip::tcp::endpoint(asio::ip::address_v4::loopback(), port));
-  http::request<http::string_body> r;
-  r.method_string(req.method);
-  r.target(req.path + (req.query.empty() ? "" : "?" + req.query));
-  r.version(11);
-  for (const auto& [name, value] : req.headers) r.insert(name, value);
-  r.body() = req.body;
-  r.prepare_payload();
-  http::write(stream, r);
-  beast::flat_buffer buffer;
-  http::response<http::string_body> res;
-  http::read(stream, buffer, res);
-  beast::error_code ignored;
-  stream.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+  net::testing::ClientRequest r;
+  r.method = req.method;
+  r.target = req.path + (req.query.empty() ? "" : "?" + req.query);
+  r.headers = req.headers;
+  r.body = req.body;
+  net::testing::ClientResponse res = net::testing::Fetch(port, r);
   Response out;
-  out.status = static_cast<int>(res.result_int());
-  for (const auto& f : res) {
-    std::string name(f.name_string());
+  out.status = res.status;
+  for (const auto& [field_name, value] : res.headers) {
+    std::string name = field_name;
     for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    out.headers[name] = std::string(f.value());
+    out.headers[name] = value;
   }
-  out.raw = res.body();
+  out.raw = res.body;
   out.body = json::parse(out.raw, nullptr, /*allow_exceptions=*/false);
   return out;
 }

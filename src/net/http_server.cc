@@ -1,0 +1,350 @@
+#include "net/http_server.h"
+
+#include <spdlog/spdlog.h>
+
+#include <array>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <exception>
+#include <thread>
+
+#include "core/mutex.h"
+#include "net/listener.h"
+
+namespace jit::net {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+// After an answer that closes the connection, unread input is drained for at most this long so
+// that the peer sees the answer rather than a reset (HttpServerOptions::graceful_close).
+constexpr auto kLingerTime = std::chrono::seconds(2);
+
+bool IEquals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(b[i]))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// The plain request of a (complete or partial) Beast message.
+HttpRequest FromBeast(http::request<http::string_body>&& req) {
+  HttpRequest out;
+  out.method = std::string(req.method_string());
+  out.target = std::string(req.target());
+  out.version = req.version();
+  out.keep_alive = req.keep_alive();
+  for (const auto& field : req) {
+    out.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+  }
+  out.body = std::move(req.body());
+  return out;
+}
+
+// What the connections share; owned by the server and outliving every session's handlers.
+struct Context {
+  HttpServerOptions options;
+  HttpHandler handler;
+  BadHttpRequestHandler on_bad_request;
+  Clock& clock;
+  asio::thread_pool* pool = nullptr;  // null: handlers run on the I/O thread
+};
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, Context& ctx)
+      : stream_(std::move(socket)), delay_(stream_.get_executor()), ctx_(ctx) {}
+
+  void Start() {
+    asio::dispatch(stream_.get_executor(),
+                   beast::bind_front_handler(&Session::Read, shared_from_this()));
+  }
+
+ private:
+  void Read() {
+    parser_.emplace();
+    parser_->body_limit(ctx_.options.max_body_bytes);
+    parser_->header_limit(static_cast<std::uint32_t>(ctx_.options.max_header_bytes));
+    stream_.expires_after(ctx_.options.read_timeout);
+    http::async_read_header(stream_, buffer_, *parser_,
+                            beast::bind_front_handler(&Session::OnHeader, shared_from_this()));
+  }
+
+  // Clients such as curl send "Expect: 100-continue" with larger bodies and wait for a go-ahead
+  // before sending them. An oversize Content-Length has already failed the header read.
+  void OnHeader(beast::error_code ec, std::size_t bytes) {
+    if (ec) return OnRead(ec, bytes);
+    if (beast::iequals(parser_->get()[http::field::expect], "100-continue")) {
+      continue_.emplace(http::status::continue_, parser_->get().version());
+      return http::async_write(
+          stream_, *continue_,
+          [self = shared_from_this()](beast::error_code write_ec, std::size_t) {
+            self->continue_.reset();
+            if (write_ec) return self->Close();
+            self->ReadBody();
+          });
+    }
+    ReadBody();
+  }
+
+  void ReadBody() {
+    http::async_read(stream_, buffer_, *parser_,
+                     beast::bind_front_handler(&Session::OnRead, shared_from_this()));
+  }
+
+  void OnRead(beast::error_code ec, std::size_t /*bytes*/) {
+    if (ec == http::error::end_of_stream) return End();
+    if (ec == http::error::partial_message) return Close();  // the peer went away mid-request
+    if (ec.category() == http::make_error_code(http::error::body_limit).category()) {
+      // Too large, or not HTTP we understand: the owner may answer.
+      stream_.expires_never();
+      BadHttpRequest bad;
+      bad.too_large = ec == http::error::body_limit;
+      // Whatever of the start line and fields was parsed before the error (may be empty).
+      bad.partial = FromBeast(parser_->release());
+      bad.partial.received = ctx_.clock.MonoNow();
+      std::optional<HttpResponse> answer =
+          ctx_.on_bad_request ? ctx_.on_bad_request(bad) : std::nullopt;
+      if (!answer) return Close();
+      return Write(std::move(*answer), bad.partial.version, /*keep_alive=*/false);
+    }
+    if (ec) return Close();  // time-out, reset: nobody to answer
+
+    stream_.expires_never();
+    HttpRequest req = FromBeast(parser_->release());
+    req.received = ctx_.clock.MonoNow();
+    if (ctx_.pool == nullptr) {
+      unsigned version = req.version;
+      bool keep_alive = req.keep_alive;
+      return Answer(ctx_.handler(std::move(req)), version, keep_alive);
+    }
+    // The handler may block: run it on the pool, then write from the strand.
+    asio::post(*ctx_.pool, [self = shared_from_this(), req = std::move(req)]() mutable {
+      unsigned version = req.version;
+      bool keep_alive = req.keep_alive;
+      HttpResponse res = self->ctx_.handler(std::move(req));
+      asio::post(self->stream_.get_executor(),
+                 [self, res = std::move(res), version, keep_alive]() mutable {
+                   self->Answer(std::move(res), version, keep_alive);
+                 });
+    });
+  }
+
+  // Writes the answer after its delay. Runs on the session's strand.
+  void Answer(HttpResponse res, unsigned version, bool keep_alive) {
+    if (res.delay > Duration::zero()) {
+      delay_.expires_after(res.delay);
+      return delay_.async_wait([self = shared_from_this(), res = std::move(res), version,
+                                keep_alive](beast::error_code wait_ec) mutable {
+        if (wait_ec) return self->Close();
+        self->Write(std::move(res), version, keep_alive);
+      });
+    }
+    Write(std::move(res), version, keep_alive);
+  }
+
+  void Write(HttpResponse res, unsigned request_version, bool keep_alive) {
+    res_.emplace();
+    res_->version(res.version != 0 ? res.version : request_version);
+    res_->result(static_cast<http::status>(res.status));
+    // insert, not set: a header such as Set-Cookie may repeat.
+    for (const auto& [name, value] : res.headers) res_->insert(name, value);
+    res_->body() = std::move(res.body);
+    res_->keep_alive(keep_alive);
+    res_->prepare_payload();
+    stream_.expires_after(ctx_.options.read_timeout);
+    http::async_write(stream_, *res_,
+                      beast::bind_front_handler(&Session::OnWrite, shared_from_this()));
+  }
+
+  void OnWrite(beast::error_code ec, std::size_t /*bytes*/) {
+    if (ec) return Close();
+    bool close = res_->need_eof();
+    res_.reset();
+    if (close) return End();
+    Read();
+  }
+
+  // The connection is over: closed gracefully or at once, as the options say.
+  void End() {
+    if (ctx_.options.graceful_close) return CloseGracefully();
+    Close();
+  }
+
+  // Half-closes, then drains what the peer still sends for a while, so that it reads our
+  // answer instead of a connection reset.
+  void CloseGracefully() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream_.expires_after(kLingerTime);
+    Drain();
+  }
+
+  void Drain() {
+    stream_.async_read_some(asio::buffer(drain_buffer_),
+                            [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                              if (ec) return self->Close();
+                              self->Drain();
+                            });
+  }
+
+  void Close() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    stream_.socket().close(ignored);
+  }
+
+  beast::tcp_stream stream_;
+  asio::steady_timer delay_;
+  Context& ctx_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  std::optional<http::response<http::string_body>> res_;      // alive while it is written
+  std::optional<http::response<http::empty_body>> continue_;  // likewise, for 100 Continue
+  std::array<char, 4096> drain_buffer_{};
+};
+
+}  // namespace
+
+std::string_view HttpRequest::Header(std::string_view name) const {
+  for (const auto& [n, v] : headers) {
+    if (IEquals(n, name)) return v;
+  }
+  return {};
+}
+
+Result<HttpRequest> MakeHttpRequest(const std::string& method, const std::string& target,
+                                    const std::vector<std::pair<std::string, std::string>>& headers,
+                                    const std::string& body) {
+  try {
+    http::request<http::string_body> req;
+    req.version(11);
+    req.method_string(method);
+    req.target(target);
+    for (const auto& [name, value] : headers) req.insert(name, value);
+    req.body() = body;
+    return FromBeast(std::move(req));
+  } catch (const std::exception& e) {
+    return InvalidArgumentError(e.what());
+  }
+}
+
+Status ValidateListen(std::string_view listen) {
+  Result<tcp::endpoint> endpoint = ParseListen(listen);
+  if (!endpoint) return endpoint.error();
+  return OkStatus();
+}
+
+class HttpServer::Impl {
+ public:
+  Impl(HttpServerOptions options, HttpHandler handler, BadHttpRequestHandler on_bad_request,
+       Clock& clock)
+      : ctx_{std::move(options), std::move(handler), std::move(on_bad_request), clock} {}
+
+  ~Impl() { Stop(); }
+
+  Result<BoundAddress> Start() {
+    MutexLock lock(&mu_);
+    if (state_ != State::kNew) return FailedPreconditionError("the server was started before");
+    auto rt = std::make_unique<Runtime>(ctx_.options.handler_threads);
+    JIT_ASSIGN_OR_RETURN(tcp::endpoint local,
+                         Listen(rt->acceptor, ctx_.options.listen, ctx_.options.loopback_only,
+                                ctx_.options.loopback_refusal));
+    ctx_.pool = rt->pool ? &*rt->pool : nullptr;
+    rt_ = std::move(rt);
+    Accept(rt_.get());
+    rt_->io_thread = RunIoThread(rt_->ioc, ctx_.options.name);
+    state_ = State::kRunning;
+    BoundAddress bound;
+    bound.host = local.address().to_string();
+    bound.port = local.port();
+    bound.is_v6 = local.address().is_v6();
+    bound.is_unspecified = local.address().is_unspecified();
+    return bound;
+  }
+
+  void Stop() {
+    MutexLock lock(&mu_);
+    if (state_ != State::kRunning) return;
+    state_ = State::kStopped;
+    rt_->ioc.stop();
+    rt_->io_thread.join();
+    if (rt_->pool) rt_->pool->join();  // running handlers finish; their answers are dropped
+    beast::error_code ignored;
+    rt_->acceptor.close(ignored);
+    // Destroying the io_context destroys the handlers it holds, and with them every session
+    // and its socket.
+    rt_.reset();
+    ctx_.pool = nullptr;
+  }
+
+ private:
+  // What runs while the server serves. Members are destroyed in reverse order: the pool (joined
+  // by then), the retry timer and the acceptor go before the io_context.
+  struct Runtime {
+    // With no handler threads everything runs on the I/O thread: tell Asio so.
+    explicit Runtime(int handler_threads) : ioc(handler_threads > 0 ? -1 : 1) {
+      if (handler_threads > 0) pool.emplace(static_cast<std::size_t>(handler_threads));
+    }
+    asio::io_context ioc;
+    tcp::acceptor acceptor{ioc};
+    asio::steady_timer retry{ioc};
+    std::optional<asio::thread_pool> pool;
+    std::thread io_thread;
+  };
+
+  // Runs on the I/O thread (and once from Start, before it starts).
+  void Accept(Runtime* rt) {
+    rt->acceptor.async_accept(
+        asio::make_strand(rt->ioc), [this, rt](beast::error_code ec, tcp::socket socket) {
+          if (ec == asio::error::operation_aborted) return;
+          if (ec) {
+            // Out of file descriptors and the like: wait a little instead of spinning.
+            if (ctx_.options.log_accept_errors) {
+              spdlog::warn("{}: accept failed: {}", ctx_.options.name, ec.message());
+            }
+            rt->retry.expires_after(std::chrono::milliseconds(100));
+            rt->retry.async_wait([this, rt](beast::error_code wait_ec) {
+              if (!wait_ec) Accept(rt);
+            });
+            return;
+          }
+          std::make_shared<Session>(std::move(socket), ctx_)->Start();
+          Accept(rt);
+        });
+  }
+
+  Context ctx_;
+
+  enum class State { kNew, kRunning, kStopped };
+  Mutex mu_;  // serializes Start and Stop
+  State state_ GUARDED_BY(mu_) = State::kNew;
+  std::unique_ptr<Runtime> rt_ GUARDED_BY(mu_);  // for Start/Stop; used by the I/O thread
+};
+
+HttpServer::HttpServer(HttpServerOptions options, HttpHandler handler,
+                       BadHttpRequestHandler on_bad_request, Clock& clock)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(handler),
+                                   std::move(on_bad_request), clock)) {}
+
+HttpServer::~HttpServer() = default;
+
+Result<BoundAddress> HttpServer::Start() { return impl_->Start(); }
+
+void HttpServer::Stop() { impl_->Stop(); }
+
+}  // namespace jit::net
