@@ -29,6 +29,10 @@ std::int64_t UnixSeconds(Time t) {
 
 Time FromUnixSeconds(std::int64_t s) { return Time(std::chrono::seconds(s)); }
 
+// True when FromUnixSeconds(s) does not overflow: Time holds nanoseconds in 64 bits (about the
+// years 1677 to 2262).
+bool FitsTime(std::int64_t s) { return s >= kMinUnixMillis / 1000 && s <= kMaxUnixMillis / 1000; }
+
 Status Invalid() { return UnauthenticatedError("invalid session; sign in again"); }
 
 }  // namespace
@@ -95,7 +99,8 @@ Result<std::string> CookieSigner::OpenWithExpiry(std::string_view purpose, std::
   std::string_view exp_text = sealed.substr(first + 1, second - first - 1);
   std::int64_t exp = 0;
   auto [ptr, ec] = std::from_chars(exp_text.data(), exp_text.data() + exp_text.size(), exp);
-  if (exp_text.empty() || ec != std::errc() || ptr != exp_text.data() + exp_text.size()) {
+  if (exp_text.empty() || ec != std::errc() || ptr != exp_text.data() + exp_text.size() ||
+      !FitsTime(exp)) {
     return Invalid();
   }
   std::optional<std::string> payload =
@@ -148,7 +153,10 @@ Result<UiSession> CookieSigner::VerifySession(std::string_view value, Time now) 
   auto grp = p.find("grp");
   auto iat = p.find("iat");
   if (!sub || sub->empty() || !pid || !sid || sid->empty() || !amr || grp == p.end() ||
-      !grp->is_array() || iat == p.end() || !iat->is_number_integer()) {
+      !grp->is_array() || iat == p.end() || !iat->is_number_integer() ||
+      (iat->is_number_unsigned() &&
+       iat->get<std::uint64_t>() > static_cast<std::uint64_t>(kMaxUnixMillis / 1000)) ||
+      !FitsTime(iat->get<std::int64_t>())) {
     return Invalid();
   }
   for (const json& g : *grp) {

@@ -105,6 +105,26 @@ TEST(CookieSigner, AValueMadeForOnePurposeIsNoSession) {
   EXPECT_EQ(*s.Open("oidc-login", sealed, clock.Now()), session_json);
 }
 
+TEST(CookieSigner, ASignedIssuedAtBeyondTheClockRangeIsInvalidNotAnOverflow) {
+  // Shown by fuzz/session_fuzzer (corpus/session/sealed_iat_overflow): an "iat" Time cannot hold
+  // overflowed the conversion to nanoseconds (undefined behaviour) instead of being refused. Only a
+  // holder of the key can write one, but the payload is read carefully all the same.
+  FakeClock clock;
+  CookieSigner s = Signer();
+  for (const std::string iat : {"99999999999", "-99999999999", "18446744073709551615"}) {
+    std::string payload =
+        R"({"sub":"alice","grp":[],"pid":"","sid":"x","amr":"dev","iat":)" + iat + "}";
+    std::string sealed = s.Seal("session", payload, clock.Now() + hours(1));
+    EXPECT_THAT(s.VerifySession(sealed, clock.Now()), StatusIs(StatusCode::kUnauthenticated))
+        << iat;
+  }
+  std::string ok = s.Seal("session",
+                          R"({"sub":"alice","grp":[],"pid":"","sid":"x","amr":"dev",)"
+                          R"("iat":1767225600})",
+                          clock.Now() + hours(1));
+  EXPECT_THAT(s.VerifySession(ok, clock.Now()), IsOk());
+}
+
 TEST(CookieSigner, GarbageIsRefusedQuietly) {
   FakeClock clock;
   CookieSigner s = Signer();

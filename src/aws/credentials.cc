@@ -132,28 +132,7 @@ Result<std::optional<IniSection>> LoadProfile(const std::string& path, const std
   if (path.empty()) return std::optional<IniSection>();
   Result<std::string> text = ReadWholeFile(path);
   if (!text.has_value()) return std::optional<IniSection>();
-  JIT_ASSIGN_OR_RETURN(IniFile ini, ParseIni(*text, path));
-  std::optional<IniSection> found;
-  for (const auto& [name, settings] : ini) {
-    std::string wanted;
-    if (config_style) {
-      // "[profile x]" with any run of white space; "[default]" also names the default.
-      if (name.rfind("profile", 0) == 0 && name.size() > 7 &&
-          std::isspace(static_cast<unsigned char>(name[7]))) {
-        wanted = std::string(Trim(std::string_view(name).substr(7)));
-      } else if (name == "default") {
-        wanted = "default";
-      } else {
-        continue;
-      }
-    } else {
-      wanted = name;
-    }
-    if (wanted != profile) continue;
-    if (!found) found.emplace();
-    for (const auto& [k, v] : settings) (*found)[k] = v;
-  }
-  return found;
+  return ProfileFromIni(*text, path, profile, config_style);
 }
 
 class EnvironmentSource final : public CredentialSource {
@@ -188,35 +167,7 @@ class SharedConfigSource final : public CredentialSource {
                          LoadProfile(CredentialsPath(env_), profile, false));
     JIT_ASSIGN_OR_RETURN(std::optional<IniSection> config_file,
                          LoadProfile(ConfigPath(env_), profile, true));
-    IniSection merged;
-    if (config_file) merged = *config_file;
-    if (creds_file) {
-      for (const auto& [k, v] : *creds_file) merged[k] = v;
-    }
-    auto get = [&](const std::string& k) {
-      auto it = merged.find(k);
-      return it == merged.end() ? std::string() : it->second;
-    };
-    Credentials c{.access_key_id = get("aws_access_key_id"),
-                  .secret_access_key = get("aws_secret_access_key"),
-                  .session_token = get("aws_session_token")};
-    const std::string where = "shared-config: profile '" + profile + "'";
-    if (c.access_key_id.empty() && c.secret_access_key.empty()) {
-      for (const char* key : {"role_arn", "credential_process", "sso_session", "sso_start_url",
-                              "web_identity_token_file"}) {
-        if (!get(key).empty()) {
-          return InvalidArgumentError(where + " uses " + key +
-                                      ", which jit does not support; use static keys, the "
-                                      "AWS_WEB_IDENTITY_TOKEN_FILE variables or an instance role");
-        }
-      }
-      return NotFoundError(where + " has no aws_access_key_id");
-    }
-    if (c.Empty()) {
-      return InvalidArgumentError(where +
-                                  " needs both aws_access_key_id and aws_secret_access_key");
-    }
-    return c;
+    return SharedConfigCredentials(creds_file, config_file, profile);
   }
   std::string Name() const override { return "shared-config"; }
 
@@ -585,6 +536,67 @@ class StaticSource final : public CredentialSource {
 };
 
 }  // namespace
+
+Result<std::optional<ProfileSettings>> ProfileFromIni(std::string_view text,
+                                                      const std::string& path,
+                                                      const std::string& profile,
+                                                      bool config_style) {
+  JIT_ASSIGN_OR_RETURN(IniFile ini, ParseIni(text, path));
+  std::optional<IniSection> found;
+  for (const auto& [name, settings] : ini) {
+    std::string wanted;
+    if (config_style) {
+      // "[profile x]" with any run of white space; "[default]" also names the default.
+      if (name.rfind("profile", 0) == 0 && name.size() > 7 &&
+          std::isspace(static_cast<unsigned char>(name[7]))) {
+        wanted = std::string(Trim(std::string_view(name).substr(7)));
+      } else if (name == "default") {
+        wanted = "default";
+      } else {
+        continue;
+      }
+    } else {
+      wanted = name;
+    }
+    if (wanted != profile) continue;
+    if (!found) found.emplace();
+    for (const auto& [k, v] : settings) (*found)[k] = v;
+  }
+  return found;
+}
+
+Result<Credentials> SharedConfigCredentials(const std::optional<ProfileSettings>& credentials_file,
+                                            const std::optional<ProfileSettings>& config_file,
+                                            const std::string& profile) {
+  IniSection merged;
+  if (config_file) merged = *config_file;
+  if (credentials_file) {
+    for (const auto& [k, v] : *credentials_file) merged[k] = v;
+  }
+  auto get = [&](const std::string& k) {
+    auto it = merged.find(k);
+    return it == merged.end() ? std::string() : it->second;
+  };
+  Credentials c{.access_key_id = get("aws_access_key_id"),
+                .secret_access_key = get("aws_secret_access_key"),
+                .session_token = get("aws_session_token")};
+  const std::string where = "shared-config: profile '" + profile + "'";
+  if (c.access_key_id.empty() && c.secret_access_key.empty()) {
+    for (const char* key : {"role_arn", "credential_process", "sso_session", "sso_start_url",
+                            "web_identity_token_file"}) {
+      if (!get(key).empty()) {
+        return InvalidArgumentError(where + " uses " + key +
+                                    ", which jit does not support; use static keys, the "
+                                    "AWS_WEB_IDENTITY_TOKEN_FILE variables or an instance role");
+      }
+    }
+    return NotFoundError(where + " has no aws_access_key_id");
+  }
+  if (c.Empty()) {
+    return InvalidArgumentError(where + " needs both aws_access_key_id and aws_secret_access_key");
+  }
+  return c;
+}
 
 std::string Environment::Get(const std::string& name) const {
   auto it = vars.find(name);

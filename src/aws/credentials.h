@@ -4,7 +4,9 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "aws/http.h"
 #include "aws/sigv4.h"
@@ -32,6 +34,33 @@ struct Environment {
   std::string Get(const std::string& name) const;
   static Environment FromProcess();
 };
+
+// One profile's settings from a shared credentials or config file, keys lower-cased
+// ("aws_access_key_id", "region").
+using ProfileSettings = std::map<std::string, std::string>;
+
+// The settings of `profile` in the text of a shared credentials file (`config_style` false:
+// sections are profile names) or config file (true: "[profile NAME]", and "[default]" for the
+// default profile). The AWS INI dialect: "[section]", "key = value", comments starting with '#'
+// or ';' (whole lines, or after white space at the end of a value); indented lines under a key
+// with an empty value are that key's nested settings and are ignored. Sections naming the same
+// profile are merged. nullopt when the profile is not in the text; InvalidArgument
+// "<path>:<line>: <problem>" when the text is malformed. Pure: `path` only names the file in
+// messages (the shared-config source reads the files and calls this).
+Result<std::optional<ProfileSettings>> ProfileFromIni(std::string_view text,
+                                                      const std::string& path,
+                                                      const std::string& profile,
+                                                      bool config_style);
+
+// What the shared-config source answers for `profile` given its settings in the credentials
+// file and in the config file (nullopt: the file or the profile is absent); the credentials
+// file wins setting by setting. NotFound when neither names aws_access_key_id nor
+// aws_secret_access_key; InvalidArgument when only one of the two is set, or when there are no
+// keys and the profile uses a way to get credentials that jit does not support (role_arn,
+// credential_process, SSO, web_identity_token_file). Pure.
+Result<Credentials> SharedConfigCredentials(const std::optional<ProfileSettings>& credentials_file,
+                                            const std::optional<ProfileSettings>& config_file,
+                                            const std::string& profile);
 
 // The default chain: environment, shared credentials/config files (profiles, AWS_PROFILE),
 // web identity (AssumeRoleWithWebIdentity via STS), container credentials, instance metadata

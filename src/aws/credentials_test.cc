@@ -129,6 +129,35 @@ TEST_F(CredentialChainTest, AMissingProfileFallsThrough) {
   EXPECT_THAT(Get(), StatusIs(StatusCode::kNotFound, HasSubstr("'absent'")));
 }
 
+TEST(ProfileFromIni, ReadsOneProfileFromTextWithoutTouchingFiles) {
+  const std::string config =
+      "[default]\nregion = eu-west-1\n[profile  ops]\nAWS_Access_Key_Id = AKOPS ; note\n"
+      "s3 =\n  max_concurrent_requests = 20\n[profile ops]\nregion = us-east-1\n";
+  Result<std::optional<ProfileSettings>> ops = ProfileFromIni(config, "config", "ops", true);
+  ASSERT_OK(ops);
+  ASSERT_TRUE(ops->has_value());
+  EXPECT_EQ(**ops,
+            (ProfileSettings{{"aws_access_key_id", "AKOPS"}, {"region", "us-east-1"}, {"s3", ""}}));
+  Result<std::optional<ProfileSettings>> absent = ProfileFromIni(config, "config", "x", true);
+  ASSERT_OK(absent);
+  EXPECT_FALSE(absent->has_value());
+  EXPECT_THAT(ProfileFromIni("[a]\njunk\n", "creds", "a", false),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("creds:2:")));
+}
+
+TEST(SharedConfigCredentials, TheCredentialsFileWinsSettingBySetting) {
+  Result<Credentials> c = SharedConfigCredentials(
+      ProfileSettings{{"aws_access_key_id", "AKCRED"}},
+      ProfileSettings{{"aws_access_key_id", "AKCONF"}, {"aws_secret_access_key", "SKCONF"}}, "p");
+  ASSERT_OK(c);
+  EXPECT_EQ(c->access_key_id, "AKCRED");
+  EXPECT_EQ(c->secret_access_key, "SKCONF");
+  EXPECT_THAT(SharedConfigCredentials(std::nullopt, std::nullopt, "p"),
+              StatusIs(StatusCode::kNotFound, HasSubstr("'p'")));
+  EXPECT_THAT(SharedConfigCredentials(ProfileSettings{{"role_arn", "arn"}}, std::nullopt, "p"),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("role_arn")));
+}
+
 TEST_F(CredentialChainTest, AMalformedFileIsInvalidArgumentWithItsLine) {
   WriteFile(home_.path() / ".aws/credentials", "[default]\naws_access_key_id=AK\nthis is junk\n");
   EXPECT_THAT(Get(), StatusIs(StatusCode::kInvalidArgument, HasSubstr("credentials:3:")));

@@ -427,6 +427,22 @@ TEST(Slack, WebApiLooksUpTheEmailOnceAndCachesIt) {
   EXPECT_THAT(wrong.UserEmail("U1"), StatusIs(StatusCode::kPermissionDenied));
 }
 
+TEST(Slack, WebApiRefusesAnAnswerWhoseOkIsNotABooleanInsteadOfThrowing) {
+  // Found writing fuzz/slack_fuzzer's users.info mode: {"ok":1} made nlohmann's value("ok", false)
+  // throw, which the interactions endpoint turned into a 500.
+  FakeClock clock;
+  TestHttpServer server([](const ReceivedRequest& r) {
+    if (r.target == "/api/users.info?user=U1") {
+      return CannedResponse{200, {}, R"({"ok":1,"user":{"profile":{"email":"bob@example.com"}}})"};
+    }
+    return CannedResponse{200, {}, R"({"ok":"true","user":{"profile":{"email":"b@example.com"}}})"};
+  });
+  auto http = aws::NewCurlTransport();
+  SlackWebApi api(server.url() + "/api", "xoxb-test", *http, clock);
+  EXPECT_THAT(api.UserEmail("U1"), StatusIs(StatusCode::kPermissionDenied));
+  EXPECT_THAT(api.UserEmail("U2"), StatusIs(StatusCode::kPermissionDenied));
+}
+
 // ---- Teams -----------------------------------------------------------------------------------
 
 TEST(Teams, SendsAnAdaptiveCardWithALinkButton) {

@@ -263,7 +263,9 @@ Result<std::string> SlackWebApi::UserEmail(const std::string& user_id) {
   if (j.is_discarded() || !j.is_object()) {
     return UnavailableError("slack users.info: the answer is not JSON");
   }
-  if (!j.value("ok", false)) {
+  // "ok" must be the boolean true; j.value("ok", false) would throw on any other type.
+  auto ok = j.find("ok");
+  if (ok == j.end() || !ok->is_boolean() || !ok->get<bool>()) {
     std::string error = Str(j, "error");
     if (error == "user_not_found" || error == "users_not_found") {
       return NotFoundError("Slack knows no user " + user_id);
