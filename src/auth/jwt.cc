@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "auth/strict_json.h"
+#include "core/encoding.h"
 
 namespace jit::auth {
 namespace {

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "core/encoding.h"
 #include "core/testing.h"
 
 namespace jit::auth {
