@@ -3,6 +3,7 @@
 #include <set>
 
 #include "aws/credentials.h"
+#include "core/secret_file.h"
 #include "notify/aws_channels.h"
 #include "notify/email.h"
 #include "notify/notify.h"
