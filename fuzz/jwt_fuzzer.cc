@@ -27,6 +27,7 @@
 #include "auth/jwks.h"
 #include "auth/jwt.h"
 #include "core/clock.h"
+#include "core/encoding.h"
 
 namespace {
 
@@ -63,12 +64,12 @@ const Keys& TheKeys() {
                  {{{"kty", "EC"},
                    {"crv", "P-256"},
                    {"kid", "ec-1"},
-                   {"x", jit::auth::EncodeBase64Url(Bn(k->ec, OSSL_PKEY_PARAM_EC_PUB_X, 32))},
-                   {"y", jit::auth::EncodeBase64Url(Bn(k->ec, OSSL_PKEY_PARAM_EC_PUB_Y, 32))}},
+                   {"x", jit::EncodeBase64Url(Bn(k->ec, OSSL_PKEY_PARAM_EC_PUB_X, 32))},
+                   {"y", jit::EncodeBase64Url(Bn(k->ec, OSSL_PKEY_PARAM_EC_PUB_Y, 32))}},
                   {{"kty", "RSA"},
                    {"kid", "rsa-1"},
-                   {"n", jit::auth::EncodeBase64Url(Bn(k->rsa, OSSL_PKEY_PARAM_RSA_N, 0))},
-                   {"e", jit::auth::EncodeBase64Url(Bn(k->rsa, OSSL_PKEY_PARAM_RSA_E, 0))}}}}};
+                   {"n", jit::EncodeBase64Url(Bn(k->rsa, OSSL_PKEY_PARAM_RSA_N, 0))},
+                   {"e", jit::EncodeBase64Url(Bn(k->rsa, OSSL_PKEY_PARAM_RSA_E, 0))}}}}};
     auto parsed = jit::auth::ParseJwks(set.dump());
     if (!parsed.has_value() || parsed->keys.size() != 2) Fail("cannot parse the harness's JWKS");
     k->jwks = std::move(parsed).value();
@@ -163,8 +164,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::string_view payload =
       split == std::string_view::npos ? std::string_view() : rest.substr(split + 1);
   std::string input =
-      jit::auth::EncodeBase64Url(header) + "." + jit::auth::EncodeBase64Url(payload);
-  std::string token = input + "." + jit::auth::EncodeBase64Url(SignEs256(keys.ec, input));
+      jit::EncodeBase64Url(header) + "." + jit::EncodeBase64Url(payload);
+  std::string token = input + "." + jit::EncodeBase64Url(SignEs256(keys.ec, input));
   auto who = jit::auth::VerifyJwt(token, keys.jwks, Expect(), kNow);
   CheckAccepted(who, true);
   if (who.has_value()) {

@@ -1,18 +1,14 @@
 #include "api/session.h"
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-
-#include <array>
 #include <charconv>
 #include <chrono>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "auth/jwks.h"
 #include "auth/oidc_login.h"
-#include "core/check.h"
+#include "core/crypto.h"
+#include "core/encoding.h"
 
 namespace jit::api {
 namespace {
@@ -53,26 +49,15 @@ CookieSigner CookieSigner::WithRandomKey() {
 std::string CookieSigner::Mac(std::string_view purpose, std::string_view data) const {
   // A key per purpose (HMAC of the master key over the purpose's name), so that a value made
   // for one purpose never verifies as another.
-  std::array<unsigned char, EVP_MAX_MD_SIZE> sub{};
-  unsigned int sub_len = 0;
-  std::string label = "jit-ui/" + std::string(purpose);
-  // HMAC failing (out of memory) leaves no safe way on: fail closed.
-  JIT_CHECK(HMAC(EVP_sha256(), key_.data(), static_cast<int>(key_.size()),
-                 reinterpret_cast<const unsigned char*>(label.data()), label.size(), sub.data(),
-                 &sub_len) != nullptr);
-  std::array<unsigned char, EVP_MAX_MD_SIZE> mac{};
-  unsigned int mac_len = 0;
-  JIT_CHECK(HMAC(EVP_sha256(), sub.data(), static_cast<int>(sub_len),
-                 reinterpret_cast<const unsigned char*>(data.data()), data.size(), mac.data(),
-                 &mac_len) != nullptr);
-  return {reinterpret_cast<const char*>(mac.data()), mac_len};
+  // HMAC failing (out of memory) leaves no safe way on: HmacSha256 fails closed.
+  return HmacSha256(HmacSha256(key_, "jit-ui/" + std::string(purpose)), data);
 }
 
 std::string CookieSigner::Seal(std::string_view purpose, std::string_view payload,
                                Time expires) const {
   std::string signed_part = std::string(kVersion) + "." + std::to_string(UnixSeconds(expires)) +
-                            "." + auth::EncodeBase64Url(payload);
-  return signed_part + "." + auth::EncodeBase64Url(Mac(purpose, signed_part));
+                            "." + EncodeBase64Url(payload);
+  return signed_part + "." + EncodeBase64Url(Mac(purpose, signed_part));
 }
 
 Result<std::string> CookieSigner::Open(std::string_view purpose, std::string_view sealed,
@@ -93,8 +78,8 @@ Result<std::string> CookieSigner::OpenWithExpiry(std::string_view purpose, std::
     return Invalid();
   }
   std::string_view signed_part = sealed.substr(0, third);
-  std::optional<std::string> mac = auth::DecodeBase64Url(sealed.substr(third + 1));
-  if (!mac || !auth::ConstantTimeEquals(*mac, Mac(purpose, signed_part))) return Invalid();
+  std::optional<std::string> mac = DecodeBase64Url(sealed.substr(third + 1));
+  if (!mac || !ConstantTimeEquals(*mac, Mac(purpose, signed_part))) return Invalid();
   // Signed by us: what follows was written by us, but is read carefully all the same.
   std::string_view exp_text = sealed.substr(first + 1, second - first - 1);
   std::int64_t exp = 0;
@@ -104,7 +89,7 @@ Result<std::string> CookieSigner::OpenWithExpiry(std::string_view purpose, std::
     return Invalid();
   }
   std::optional<std::string> payload =
-      auth::DecodeBase64Url(sealed.substr(second + 1, third - second - 1));
+      DecodeBase64Url(sealed.substr(second + 1, third - second - 1));
   if (!payload) return Invalid();
   if (UnixSeconds(now) >= exp) return UnauthenticatedError("session expired; sign in again");
   *expires = FromUnixSeconds(exp);
@@ -173,11 +158,11 @@ Result<UiSession> CookieSigner::VerifySession(std::string_view value, Time now) 
 }
 
 std::string CookieSigner::CsrfToken(const UiSession& session) const {
-  return auth::EncodeBase64Url(Mac(kCsrfPurpose, session.sid));
+  return EncodeBase64Url(Mac(kCsrfPurpose, session.sid));
 }
 
 bool CookieSigner::CheckCsrf(const UiSession& session, std::string_view presented) const {
-  return !presented.empty() && auth::ConstantTimeEquals(presented, CsrfToken(session));
+  return !presented.empty() && ConstantTimeEquals(presented, CsrfToken(session));
 }
 
 Result<std::string> ReadSessionKeyFile(const std::string& path) {

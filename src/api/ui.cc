@@ -10,6 +10,7 @@
 
 #include "api/json.h"
 #include "api/ui_assets.h"
+#include "core/crypto.h"
 #include "core/form.h"
 #include "core/mutex.h"
 #include "core/time_format.h"
@@ -401,7 +402,7 @@ ApiResponse Ui::OidcCallback(const ApiRequest& request, std::string_view query) 
   std::optional<auth::OidcLoginStart> saved =
       opened ? LoginStateFromJson(*opened) : std::optional<auth::OidcLoginStart>();
   if (!saved) return fail(400, "The sign-in has expired or is damaged. Start again.");
-  if (!auth::ConstantTimeEquals(param("state"), saved->state)) {
+  if (!ConstantTimeEquals(param("state"), saved->state)) {
     return fail(400, "The sign-in answer does not belong to this browser's sign-in. Start again.");
   }
   if (std::string error = param("error"); !error.empty()) {

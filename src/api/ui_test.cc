@@ -10,6 +10,7 @@
 #include "api/ui_assets.h"
 #include "auth/jwks.h"
 #include "core/clock.h"
+#include "core/encoding.h"
 #include "core/mutex.h"
 #include "core/testing.h"
 
@@ -333,7 +334,7 @@ class PayloadAuthenticator final : public auth::Authenticator {
     std::string t(token);
     std::size_t a = t.find('.');
     std::size_t b = t.find('.', a + 1);
-    auto payload = auth::DecodeBase64Url(t.substr(a + 1, b - a - 1));
+    auto payload = DecodeBase64Url(t.substr(a + 1, b - a - 1));
     json claims = json::parse(payload.value_or(""), nullptr, false);
     if (!claims.is_object() || !claims.contains("preferred_username")) {
       return UnauthenticatedError("bad token");
@@ -356,9 +357,8 @@ class FakeIssuer final : public aws::HttpTransport {
     } else if (call.url == "https://idp.example.com/token") {
       ++token_calls;
       std::string id_token =
-          auth::EncodeBase64Url(R"({"alg":"ES256"})") + "." +
-          auth::EncodeBase64Url(json{{"preferred_username", "erin"}, {"nonce", nonce}}.dump()) +
-          ".c2ln";
+          EncodeBase64Url(R"({"alg":"ES256"})") + "." +
+          EncodeBase64Url(json{{"preferred_username", "erin"}, {"nonce", nonce}}.dump()) + ".c2ln";
       r.body = json{{"id_token", id_token}}.dump();
     } else {
       r.status = 404;

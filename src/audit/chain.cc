@@ -1,11 +1,10 @@
 #include "audit/chain.h"
 
-#include <openssl/evp.h>
-
 #include <array>
 #include <memory>
 
 #include "core/check.h"
+#include "core/crypto.h"
 
 namespace jit::audit {
 namespace {
@@ -22,22 +21,7 @@ void AppendField(std::string& out, std::string_view field) {
 
 }  // namespace
 
-std::string Sha256Hex(std::string_view data) {
-  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
-  unsigned int digest_len = 0;
-  // EVP_Digest fails only on allocation failure or a broken OpenSSL; fail closed.
-  JIT_CHECK(
-      EVP_Digest(data.data(), data.size(), digest.data(), &digest_len, EVP_sha256(), nullptr) == 1);
-  JIT_CHECK(digest_len == 32);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(64);
-  for (unsigned int i = 0; i < digest_len; ++i) {
-    out += kHex[digest[i] >> 4];
-    out += kHex[digest[i] & 0x0f];
-  }
-  return out;
-}
+std::string Sha256Hex(std::string_view data) { return jit::Sha256Hex(data); }
 
 std::string CanonicalEncoding(const store::AuditEvent& e) {
   std::string out(kEncodingTag);

@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "audit/chain.h"
+#include "core/encoding.h"
 #include "core/mutex.h"
 #include "core/time_format.h"
 
@@ -24,34 +25,10 @@ constexpr std::string_view kSigningTag = "jit-checkpoint-v1;";
 constexpr std::size_t kEd25519PublicKeyBytes = 32;
 constexpr std::size_t kEd25519SignatureBytes = 64;
 
-std::string Hex(const unsigned char* data, std::size_t n) {
-  constexpr std::string_view kHex = "0123456789abcdef";
-  std::string out;
-  out.reserve(2 * n);
-  for (std::size_t i = 0; i < n; ++i) {
-    out += kHex[data[i] >> 4];
-    out += kHex[data[i] & 0x0f];
-  }
-  return out;
-}
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return -1;
-}
-
 // Lower-case hex only; nullopt for anything else.
 std::optional<std::string> Unhex(std::string_view hex) {
-  if (hex.size() % 2 != 0) return std::nullopt;
-  std::string out(hex.size() / 2, '\0');
-  for (std::size_t i = 0; i < out.size(); ++i) {
-    int hi = HexValue(hex[2 * i]);
-    int lo = HexValue(hex[2 * i + 1]);
-    if (hi < 0 || lo < 0) return std::nullopt;
-    out[i] = static_cast<char>(hi * 16 + lo);
-  }
-  return out;
+  if (!IsLowerHex(hex)) return std::nullopt;
+  return DecodeHex(hex);
 }
 
 bool IsHex64(std::string_view s) { return s.size() == 64 && Unhex(s).has_value(); }
@@ -67,7 +44,7 @@ CheckpointKey::CheckpointKey(std::unique_ptr<Pkey> pkey) : pkey_(std::move(pkey)
   std::array<unsigned char, kEd25519PublicKeyBytes> raw{};
   std::size_t len = raw.size();
   if (EVP_PKEY_get_raw_public_key(pkey_->key, raw.data(), &len) == 1 && len == raw.size()) {
-    public_hex_ = Hex(raw.data(), raw.size());
+    public_hex_ = Hex(std::string_view(reinterpret_cast<const char*>(raw.data()), len));
     key_id_ =
         Sha256Hex(std::string_view(reinterpret_cast<const char*>(raw.data()), len)).substr(0, 16);
   }
@@ -150,7 +127,7 @@ Result<Checkpoint> CheckpointKey::Sign(std::int64_t seq, const std::string& hash
       sig_len == sig.size();
   EVP_MD_CTX_free(md);
   if (!ok) return InternalError("cannot sign the audit checkpoint");
-  c.signature = Hex(sig.data(), sig.size());
+  c.signature = Hex(std::string_view(reinterpret_cast<const char*>(sig.data()), sig.size()));
   return c;
 }
 

@@ -1,46 +1,23 @@
 #include "auth/auth.h"
 
-#include <openssl/crypto.h>
-#include <openssl/sha.h>
-
-#include <array>
 #include <cstdint>
 #include <optional>
 #include <utility>
 
+#include "core/crypto.h"
+#include "core/encoding.h"
+
 namespace jit::auth {
 namespace {
 
-using Digest = std::array<unsigned char, SHA256_DIGEST_LENGTH>;
-
-Digest Sha256(std::string_view data) {
-  Digest d{};
-  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), d.data());
-  return d;
-}
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// Nullopt unless `hex` is exactly 64 hex digits.
-std::optional<Digest> ParseHexDigest(std::string_view hex) {
-  if (hex.size() != 2 * SHA256_DIGEST_LENGTH) return std::nullopt;
-  Digest d{};
-  for (std::size_t i = 0; i < d.size(); ++i) {
-    int hi = HexValue(hex[2 * i]);
-    int lo = HexValue(hex[2 * i + 1]);
-    if (hi < 0 || lo < 0) return std::nullopt;
-    d[i] = static_cast<unsigned char>(hi * 16 + lo);
-  }
-  return d;
+// Nullopt unless `hex` is exactly 64 hex digits (either case): the raw SHA-256 digest.
+std::optional<std::string> ParseHexDigest(std::string_view hex) {
+  if (hex.size() != 64) return std::nullopt;
+  return DecodeHex(hex);
 }
 
 struct Entry {
-  Digest digest;
+  std::string digest;  // raw SHA-256 of the token
   policy::Identity identity;
 };
 
@@ -50,12 +27,11 @@ class StaticAuthenticator final : public Authenticator {
 
   Result<policy::Identity> Authenticate(std::string_view bearer_token) override {
     if (bearer_token.empty()) return UnauthenticatedError("missing or unknown bearer token");
-    const Digest presented = Sha256(bearer_token);
+    const std::string presented = Sha256(bearer_token);
     // Compare against every entry, so that the time taken does not say which one matched.
     const Entry* found = nullptr;
     for (const Entry& e : entries_) {
-      if (CRYPTO_memcmp(presented.data(), e.digest.data(), presented.size()) == 0 &&
-          found == nullptr) {
+      if (ConstantTimeEquals(presented, e.digest) && found == nullptr) {
         found = &e;
       }
     }
@@ -109,7 +85,7 @@ std::unique_ptr<Authenticator> NewStaticAuthenticator(std::vector<DevUser> dev_u
   }
   for (policy::StaticToken& t : tokens) {
     // A malformed hash cannot match any token; the config check reports it, here it is dropped.
-    std::optional<Digest> d = ParseHexDigest(t.sha256_hex);
+    std::optional<std::string> d = ParseHexDigest(t.sha256_hex);
     if (!d) continue;
     entries.push_back(Entry{*d, policy::Identity{std::move(t.name), std::move(t.groups), ""}});
   }

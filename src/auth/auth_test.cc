@@ -1,11 +1,10 @@
 #include "auth/auth.h"
 
-#include <openssl/sha.h>
-
 #include <cctype>
 #include <cstdio>
 #include <string>
 
+#include "core/crypto.h"
 #include "core/testing.h"
 
 namespace jit::auth {
@@ -14,18 +13,6 @@ namespace {
 using ::jit::testing::StatusIs;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-
-std::string Sha256Hex(const std::string& s) {
-  unsigned char d[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(s.data()), s.size(), d);
-  std::string out;
-  char buf[3];
-  for (unsigned char c : d) {
-    std::snprintf(buf, sizeof buf, "%02x", c);
-    out += buf;
-  }
-  return out;
-}
 
 TEST(DevUsers, AreAliceBobAndCarolOfDevMode) {
   std::vector<DevUser> users = DevUsers();

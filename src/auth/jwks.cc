@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "auth/strict_json.h"
+#include "core/encoding.h"
 
 namespace jit::auth {
 
@@ -63,15 +64,6 @@ struct EcdsaSigDeleter {
 
 const unsigned char* U(std::string_view s) {
   return reinterpret_cast<const unsigned char*>(s.data());
-}
-
-int Base64UrlValue(char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '-') return 62;
-  if (c == '_') return 63;
-  return -1;
 }
 
 // Builds a public key from OSSL_PARAMs and checks it (for EC: the point is on the curve).
@@ -311,46 +303,6 @@ bool VerifySignature(const Jwk& key, std::string_view signing_input, std::string
   }
   return EVP_DigestVerify(md.get(), U(sig), sig.size(), U(signing_input), signing_input.size()) ==
          1;
-}
-
-std::optional<std::string> DecodeBase64Url(std::string_view in) {
-  if (in.size() % 4 == 1) return std::nullopt;
-  std::string out;
-  out.reserve(in.size() * 3 / 4);
-  std::uint32_t acc = 0;
-  int bits = 0;
-  for (char c : in) {
-    int v = Base64UrlValue(c);
-    if (v < 0) return std::nullopt;
-    acc = (acc << 6) | static_cast<std::uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((acc >> bits) & 0xff));
-    }
-  }
-  // Leftover bits (2 or 4) must be zero, or two strings would decode to the same bytes.
-  if ((acc & ((1u << bits) - 1)) != 0) return std::nullopt;
-  return out;
-}
-
-std::string EncodeBase64Url(std::string_view in) {
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  std::string out;
-  out.reserve((in.size() * 4 + 2) / 3);
-  std::uint32_t acc = 0;
-  int bits = 0;
-  for (unsigned char c : in) {
-    acc = (acc << 8) | c;
-    bits += 8;
-    while (bits >= 6) {
-      bits -= 6;
-      out.push_back(kAlphabet[(acc >> bits) & 0x3f]);
-    }
-  }
-  if (bits > 0) out.push_back(kAlphabet[(acc << (6 - bits)) & 0x3f]);
-  return out;
 }
 
 }  // namespace jit::auth

@@ -62,10 +62,4 @@ Result<Jwks> ParseJwks(std::string_view json);
 // pinned algorithm. Any malformed input is simply false.
 bool VerifySignature(const Jwk& key, std::string_view signing_input, std::string_view signature);
 
-// Base64url (RFC 4648 §5) without padding, strictly: only the URL-safe alphabet, no '=', no
-// whitespace, and unused trailing bits must be zero, so that each value has one encoding.
-// nullopt on anything else.
-std::optional<std::string> DecodeBase64Url(std::string_view in);
-std::string EncodeBase64Url(std::string_view in);
-
 }  // namespace jit::auth

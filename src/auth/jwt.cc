@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "auth/strict_json.h"
+#include "core/encoding.h"
 #include "core/mutex.h"
 
 namespace jit::auth {

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "core/encoding.h"
 #include "core/mutex.h"
 #include "core/testing.h"
 

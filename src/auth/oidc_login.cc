@@ -1,11 +1,8 @@
 #include "auth/oidc_login.h"
 
-#include <openssl/crypto.h>
 #include <openssl/rand.h>
-#include <openssl/sha.h>
 
 #include <algorithm>
-#include <array>
 #include <nlohmann/json.hpp>
 #include <utility>
 
@@ -13,6 +10,8 @@
 #include "auth/jwt.h"
 #include "auth/strict_json.h"
 #include "core/check.h"
+#include "core/crypto.h"
+#include "core/encoding.h"
 #include "core/mutex.h"
 
 namespace jit::auth {
@@ -46,36 +45,6 @@ bool ListAbsentOrHas(const json& j, const char* name, std::string_view want, boo
   });
 }
 
-std::string Base64(std::string_view in) {
-  static constexpr std::string_view kAlphabet =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  std::size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    unsigned v = (static_cast<unsigned char>(in[i]) << 16) |
-                 (static_cast<unsigned char>(in[i + 1]) << 8) |
-                 static_cast<unsigned char>(in[i + 2]);
-    out += kAlphabet[(v >> 18) & 63];
-    out += kAlphabet[(v >> 12) & 63];
-    out += kAlphabet[(v >> 6) & 63];
-    out += kAlphabet[v & 63];
-  }
-  if (i + 1 == in.size()) {
-    unsigned v = static_cast<unsigned char>(in[i]) << 16;
-    out += kAlphabet[(v >> 18) & 63];
-    out += kAlphabet[(v >> 12) & 63];
-    out += "==";
-  } else if (i + 2 == in.size()) {
-    unsigned v =
-        (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8);
-    out += kAlphabet[(v >> 18) & 63];
-    out += kAlphabet[(v >> 12) & 63];
-    out += kAlphabet[(v >> 6) & 63];
-    out += '=';
-  }
-  return out;
-}
-
 // A short, printable excerpt of what an identity provider said, for messages.
 std::string Printable(std::string_view s) {
   std::string out;
@@ -93,12 +62,6 @@ std::string RandomUrlToken(std::size_t length) {
   return EncodeBase64Url(bytes);
 }
 
-bool ConstantTimeEquals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  if (a.empty()) return true;
-  return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
-}
-
 bool IsValidPkceVerifier(std::string_view verifier) {
   return verifier.size() >= 43 && verifier.size() <= 128 &&
          std::all_of(verifier.begin(), verifier.end(), IsUnreserved);
@@ -107,10 +70,7 @@ bool IsValidPkceVerifier(std::string_view verifier) {
 std::string NewPkceVerifier() { return RandomUrlToken(32); }
 
 std::string PkceChallengeS256(std::string_view verifier) {
-  std::array<unsigned char, SHA256_DIGEST_LENGTH> digest{};
-  SHA256(reinterpret_cast<const unsigned char*>(verifier.data()), verifier.size(), digest.data());
-  return EncodeBase64Url(
-      std::string_view(reinterpret_cast<const char*>(digest.data()), digest.size()));
+  return EncodeBase64Url(Sha256(verifier));
 }
 
 std::string FormEncode(std::string_view s) {
@@ -281,8 +241,8 @@ Result<policy::Identity> OidcLogin::Finish(const OidcLoginStart& saved,
   } else if (basic_ok || !post_ok) {
     // RFC 6749 §2.3.1: both parts form-encoded, then Basic.
     call.headers.emplace_back("Authorization",
-                              "Basic " + Base64(FormEncode(settings_.client_id) + ":" +
-                                                FormEncode(settings_.client_secret)));
+                              "Basic " + EncodeBase64(FormEncode(settings_.client_id) + ":" +
+                                                      FormEncode(settings_.client_secret)));
   } else {
     call.body += "&client_id=" + FormEncode(settings_.client_id) +
                  "&client_secret=" + FormEncode(settings_.client_secret);

@@ -29,9 +29,6 @@ namespace jit::auth {
 // `length` bytes from the system's CSPRNG, base64url-encoded without padding.
 std::string RandomUrlToken(std::size_t length);
 
-// True when a and b are equal, in time that depends only on their lengths.
-bool ConstantTimeEquals(std::string_view a, std::string_view b);
-
 // RFC 7636 §4.1: 43 to 128 characters of [A-Z a-z 0-9 - . _ ~].
 bool IsValidPkceVerifier(std::string_view verifier);
 // A fresh code_verifier: 32 random bytes, base64url (43 characters).

@@ -15,6 +15,8 @@
 #include "auth/jwks.h"
 #include "auth/jwt.h"
 #include "core/clock.h"
+#include "core/crypto.h"
+#include "core/encoding.h"
 #include "core/mutex.h"
 #include "core/testing.h"
 

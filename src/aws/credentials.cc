@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/mutex.h"
+#include "core/strings.h"
 #include "core/time_format.h"
 
 extern char** environ;  // NOLINT(readability-redundant-declaration): POSIX
@@ -22,18 +23,6 @@ constexpr Duration kMetadataConnectTimeout = Duration(1000);
 constexpr Duration kMetadataTotalTimeout = Duration(5000);
 constexpr std::string_view kContainerHost = "http://169.254.170.2";
 constexpr std::string_view kImdsDefault = "http://169.254.169.254";
-
-std::string ToLower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
 
 // Reads a whole file. NotFound when it does not exist or cannot be opened.
 Result<std::string> ReadWholeFile(const std::string& path) {

@@ -2,23 +2,12 @@
 
 #include <curl/curl.h>
 
-#include <cctype>
 #include <mutex>
+
+#include "core/strings.h"
 
 namespace jit::aws {
 namespace {
-
-std::string ToLower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
 
 // Bodies beyond this are refused: no AWS answer jit reads comes near it.
 constexpr std::size_t kMaxBody = 32 * 1024 * 1024;

@@ -4,8 +4,9 @@
 #include <cctype>
 #include <cmath>
 #include <optional>
-#include <random>
-#include <thread>
+
+#include "core/retry.h"
+#include "core/strings.h"
 
 #include "core/mutex.h"
 
@@ -18,13 +19,7 @@ std::string NormaliseType(std::string_view type) {
   if (std::size_t hash = type.rfind('#'); hash != std::string_view::npos) {
     type = type.substr(hash + 1);
   }
-  while (!type.empty() && std::isspace(static_cast<unsigned char>(type.front()))) {
-    type.remove_prefix(1);
-  }
-  while (!type.empty() && std::isspace(static_cast<unsigned char>(type.back()))) {
-    type.remove_suffix(1);
-  }
-  return std::string(type);
+  return std::string(Trim(type));
 }
 
 std::string JsonString(const nlohmann::json& j, std::initializer_list<const char*> keys) {
@@ -53,28 +48,6 @@ double RetryAfterSeconds(const std::string& body) {
     if (end != s.c_str() && *end == '\0') return v;
   }
   return -1;
-}
-
-// "scheme://authority/path" -> authority (user info dropped) and path ("" when none).
-void SplitEndpoint(const std::string& endpoint, std::string& authority, std::string& path) {
-  std::size_t scheme = endpoint.find("://");
-  std::string rest = scheme == std::string::npos ? endpoint : endpoint.substr(scheme + 3);
-  std::size_t slash = rest.find('/');
-  authority = rest.substr(0, slash);
-  path = slash == std::string::npos ? "" : rest.substr(slash);
-  if (std::size_t at = authority.rfind('@'); at != std::string::npos) {
-    authority = authority.substr(at + 1);
-  }
-  while (!path.empty() && path.back() == '/') path.pop_back();
-}
-
-Duration FullJitter(const RetryPolicy& retry, int attempt) {
-  double cap = static_cast<double>(retry.base.count()) * std::pow(2.0, attempt);
-  cap = std::min(cap, static_cast<double>(retry.max.count()));
-  if (cap <= 0) return Duration(0);
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  std::uniform_real_distribution<double> dist(0.0, cap);
-  return Duration(static_cast<Duration::rep>(dist(rng)));
 }
 
 // The token bucket and the creates-in-flight gate. Waiting for tokens uses a clock timer, so
@@ -365,18 +338,14 @@ Result<nlohmann::json> JsonClient::Exchange(
     if (attempt > 0) {
       Duration wait = retry_after.value_or(FullJitter(retry_, attempt - 1));
       retry_after.reset();
-      if (retry_.sleep) {
-        retry_.sleep(wait);
-      } else {
-        std::this_thread::sleep_for(wait);
-      }
+      WaitBeforeRetry(retry_, clock_, wait);
     }
     limiter_.AcquireCall();
 
     Result<Credentials> creds = creds_.Get();
     if (!creds.has_value()) {
       last = creds.error().WithContext(operation + ": credentials");
-      if (last.code() == StatusCode::kUnavailable) continue;
+      if (ShouldRetryCall(last)) continue;
       return last;
     }
     HttpRequest req{
@@ -396,7 +365,7 @@ Result<nlohmann::json> JsonClient::Exchange(
     if (!resp.has_value()) {
       Tell(operation, "network_error");
       last = resp.error().WithContext(operation);
-      if (last.code() == StatusCode::kUnavailable) continue;
+      if (ShouldRetryCall(last)) continue;
       return last;
     }
     if (resp->status >= 200 && resp->status <= 299) {
@@ -414,7 +383,7 @@ Result<nlohmann::json> JsonClient::Exchange(
     AwsError error = ParseAwsError(*resp);
     Tell(operation, OutcomeOf(resp->status, error.type));
     last = ToStatus(error).WithContext(operation);
-    if (last.code() != StatusCode::kUnavailable) return last;
+    if (!ShouldRetryCall(last)) return last;
     if (double seconds = RetryAfterSeconds(resp->body); seconds >= 0) {
       // Honoured, within reason: a broken value must not stall a worker for long.
       retry_after = Duration(static_cast<Duration::rep>(std::min(seconds, 60.0) * 1000.0));

@@ -12,6 +12,7 @@
 
 #include "aws/credentials.h"
 #include "aws/http.h"
+#include "aws/retry.h"
 #include "core/clock.h"
 #include "core/result.h"
 
@@ -56,14 +57,6 @@ using CallObserver = std::function<void(const std::string& operation, std::strin
 
 // The outcome name of one attempt's answer (for CallObserver): `status` is the HTTP status.
 std::string_view OutcomeOf(long status, const std::string& error_type);
-
-struct RetryPolicy {
-  int max_attempts = 5;           // including the first
-  Duration base = Duration(100);  // full jitter: random in [0, min(max, base * 2^n)]
-  Duration max = Duration(5000);
-  // How the client waits between tries; empty: std::this_thread::sleep_for. Tests pass a fake.
-  std::function<void(Duration)> sleep;
-};
 
 // Client-side limits shared by every client built on the same Limiter.
 class Limiter {

@@ -1,37 +1,18 @@
 #include "aws/sigv4.h"
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-
 #include <algorithm>
-#include <cctype>
 #include <map>
 #include <set>
 
+#include "core/crypto.h"
+#include "core/encoding.h"
+#include "core/strings.h"
 #include "core/time_format.h"
 
 namespace jit::aws {
 namespace {
 
 constexpr std::string_view kAlgorithm = "AWS4-HMAC-SHA256";
-
-std::string ToLower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
 
 bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v'; }
 
@@ -52,32 +33,14 @@ std::string CanonicalHeaderValue(std::string_view v) {
   return out;
 }
 
-std::string Hex(const unsigned char* data, std::size_t n) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(n * 2);
-  for (std::size_t i = 0; i < n; ++i) {
-    out.push_back(kDigits[data[i] >> 4]);
-    out.push_back(kDigits[data[i] & 0xf]);
-  }
-  return out;
-}
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 // Undoes %XX escapes; malformed escapes stay literal (they are then re-encoded as %25XX).
 std::string PercentDecode(std::string_view s) {
   std::string out;
   out.reserve(s.size());
   for (std::size_t i = 0; i < s.size(); ++i) {
     if (s[i] == '%' && i + 2 < s.size()) {
-      int hi = HexValue(s[i + 1]);
-      int lo = HexValue(s[i + 2]);
+      int hi = HexDigitValue(s[i + 1]);
+      int lo = HexDigitValue(s[i + 2]);
       if (hi >= 0 && lo >= 0) {
         out.push_back(static_cast<char>(hi * 16 + lo));
         i += 2;
@@ -252,23 +215,6 @@ void HttpRequest::SetHeader(std::string_view name, std::string value) {
                 headers.end());
 }
 
-std::string Sha256Hex(std::string_view data) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  if (EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr) != 1) return "";
-  return Hex(md, len);
-}
-
-std::string HmacSha256(std::string_view key, std::string_view data) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-           reinterpret_cast<const unsigned char*>(data.data()), data.size(), md, &len) == nullptr) {
-    return "";
-  }
-  return std::string(reinterpret_cast<const char*>(md), len);
-}
-
 std::string UriEncode(std::string_view s, bool keep_slash) {
   static constexpr char kDigits[] = "0123456789ABCDEF";
   std::string out;
@@ -318,7 +264,7 @@ Result<Signature> Sign(HttpRequest& req, const Credentials& creds, const Signing
   sig.string_to_sign = StringToSign(amz_date, scope, sig.canonical_request);
   std::string key = SigningKey(creds.secret_access_key, date, params.region, params.service);
   std::string raw = HmacSha256(key, sig.string_to_sign);
-  sig.signature = Hex(reinterpret_cast<const unsigned char*>(raw.data()), raw.size());
+  sig.signature = Hex(raw);
   sig.authorization = std::string(kAlgorithm) + " Credential=" + creds.access_key_id + "/" + scope +
                       ", SignedHeaders=" + canonical.signed_headers +
                       ", Signature=" + sig.signature;
@@ -396,8 +342,8 @@ Result<AuthorizationHeader> ParseAuthorization(std::string_view value) {
     out.signed_headers.push_back(ToLower(name));
     p = semi + 1;
   }
-  if (signature->size() != 64 ||
-      !std::all_of(signature->begin(), signature->end(), [](char c) { return HexValue(c) >= 0; })) {
+  if (signature->size() != 64 || !std::all_of(signature->begin(), signature->end(),
+                                              [](char c) { return HexDigitValue(c) >= 0; })) {
     return Incomplete("malformed Signature");
   }
   out.signature = ToLower(*signature);
@@ -451,9 +397,7 @@ Status Verify(const HttpRequest& req,
   std::string string_to_sign = StringToSign(amz, scope, canonical.request);
   std::string raw =
       HmacSha256(SigningKey(*secret, auth->date, auth->region, auth->service), string_to_sign);
-  std::string expected = Hex(reinterpret_cast<const unsigned char*>(raw.data()), raw.size());
-  if (expected.size() != auth->signature.size() ||
-      CRYPTO_memcmp(expected.data(), auth->signature.data(), expected.size()) != 0) {
+  if (!ConstantTimeEquals(Hex(raw), auth->signature)) {
     return InvalidSig(
         "The request signature we calculated does not match the signature you provided.");
   }

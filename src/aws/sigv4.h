@@ -83,9 +83,6 @@ Status Verify(const HttpRequest& req,
               const std::function<std::optional<std::string>(std::string_view)>& secret_for,
               std::string_view expected_service, Time now, Duration max_skew);
 
-// Lowercase hex SHA-256 and HMAC-SHA256 (raw bytes), used by signing and elsewhere.
-std::string Sha256Hex(std::string_view data);
-std::string HmacSha256(std::string_view key, std::string_view data);
 // "%XX"-encodes all but A-Za-z0-9-_.~ (uppercase hex); `keep_slash` leaves '/' as is.
 std::string UriEncode(std::string_view s, bool keep_slash);
 

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "core/crypto.h"
 #include "core/testing.h"
 #include "core/time_format.h"
 

@@ -4,6 +4,7 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <memory>
 #include <vector>
 
 #include "core/mutex.h"
@@ -17,6 +18,24 @@ std::int64_t ToUnixMillis(Time t) {
 Time FromUnixMillis(std::int64_t ms) {
   ms = std::clamp(ms, kMinUnixMillis, kMaxUnixMillis);
   return Time(std::chrono::duration_cast<Time::duration>(std::chrono::milliseconds(ms)));
+}
+
+void SleepFor(Clock& clock, Duration d) {
+  if (d <= Duration(0)) return;
+  // Shared with the timer's function, which the clock may destroy after this call returns.
+  struct Wake {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool fired = false;  // GUARDED_BY(mu)
+  };
+  auto wake = std::make_shared<Wake>();
+  clock.ScheduleAt(clock.Now() + d, [wake] {
+    std::lock_guard<std::mutex> lock(wake->mu);
+    wake->fired = true;
+    wake->cv.notify_all();
+  });
+  std::unique_lock<std::mutex> lock(wake->mu);
+  wake->cv.wait(lock, [&] { return wake->fired; });
 }
 
 namespace {

@@ -93,6 +93,12 @@ class FakeClock final : public Clock {
   std::multimap<Time, std::pair<TimerId, std::function<void()>>> timers_ GUARDED_BY(mu_);
 };
 
+// Blocks the calling thread until `clock` has passed its Now() + `d` (a timer of the clock wakes
+// it): with a FakeClock, until a test advances the clock that far. Returns at once for d <= 0.
+// For waits inside workers (back-off between the tries of a call, polls), so that no worker
+// sleeps in real time behind the clock's back.
+void SleepFor(Clock& clock, Duration d);
+
 // Unix milliseconds <-> Time, for storage.
 std::int64_t ToUnixMillis(Time t);
 // Values outside [kMinUnixMillis, kMaxUnixMillis] are clamped to them: Time (nanoseconds since

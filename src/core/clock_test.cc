@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/mutex.h"
@@ -226,6 +227,41 @@ TEST(RealClock, DestroyingWithPendingTimersDoesNotFireThem) {
     clock.ScheduleAt(clock.Now() + hours(1), [&] { latch.Set(); });
   }
   EXPECT_FALSE(latch.IsSet());
+}
+
+TEST(SleepFor, WaitsUntilTheFakeClockIsAdvanced) {
+  FakeClock clock;
+  std::mutex mu;
+  bool woke = false;
+  std::thread sleeper([&] {
+    SleepFor(clock, seconds(5));
+    std::lock_guard<std::mutex> lock(mu);
+    woke = true;
+  });
+  while (clock.PendingTimers() == 0) std::this_thread::yield();
+  clock.Advance(seconds(4));
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    EXPECT_FALSE(woke);
+  }
+  clock.Advance(seconds(1));
+  sleeper.join();
+  EXPECT_TRUE(woke);
+  EXPECT_EQ(clock.PendingTimers(), 0u);
+}
+
+TEST(SleepFor, ReturnsAtOnceForNothingToWait) {
+  FakeClock clock;
+  SleepFor(clock, Duration(0));
+  SleepFor(clock, Duration(-5));
+  EXPECT_EQ(clock.PendingTimers(), 0u);
+}
+
+TEST(SleepFor, WaitsOnARealClock) {
+  RealClock clock;
+  MonoTime start = clock.MonoNow();
+  SleepFor(clock, milliseconds(20));
+  EXPECT_GE(clock.MonoNow() - start, milliseconds(15));
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "aws/sigv4.h"
+#include "core/crypto.h"
 #include "core/form.h"
 #include "core/mutex.h"
 #include "emulator/notify_services.h"
@@ -291,7 +292,7 @@ class Emulator::Impl {
                                "'. Expected '" + options_.region + "'.");
     }
     std::string_view content_sha = req.Header("x-amz-content-sha256");
-    if (!content_sha.empty() && content_sha != aws::Sha256Hex(req.body)) {
+    if (!content_sha.empty() && content_sha != Sha256Hex(req.body)) {
       return ProtocolError(protocol, 403, "InvalidSignatureException",
                            "x-amz-content-sha256 does not match the SHA-256 of the body");
     }

@@ -10,7 +10,9 @@
 #include <utility>
 #include <vector>
 
+#include "core/encoding.h"
 #include "core/mutex.h"
+#include "core/strings.h"
 #include "emulator/patterns.h"
 
 namespace jit::emulator {
@@ -61,53 +63,6 @@ std::string FormatUuid(std::uint64_t hi, std::uint64_t lo) {
 std::string MembershipId(const std::string& group_id, const std::string& user_id) {
   std::string k = group_id + "/" + user_id;
   return FormatUuid(Fnv1a(k), Fnv1a(k, 0x84222325cbf29ce4ULL));
-}
-
-constexpr char kBase64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-std::string Base64(std::string_view in) {
-  std::string out;
-  std::size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    std::uint32_t n = (std::uint32_t(std::uint8_t(in[i])) << 16) |
-                      (std::uint32_t(std::uint8_t(in[i + 1])) << 8) | std::uint8_t(in[i + 2]);
-    for (int s = 18; s >= 0; s -= 6) out += kBase64[(n >> s) & 63];
-  }
-  if (std::size_t rest = in.size() - i; rest > 0) {
-    std::uint32_t n = std::uint32_t(std::uint8_t(in[i])) << 16;
-    if (rest == 2) n |= std::uint32_t(std::uint8_t(in[i + 1])) << 8;
-    out += kBase64[(n >> 18) & 63];
-    out += kBase64[(n >> 12) & 63];
-    out += rest == 2 ? kBase64[(n >> 6) & 63] : '=';
-    out += '=';
-  }
-  return out;
-}
-
-std::optional<std::string> Unbase64(std::string_view in) {
-  if (in.size() % 4 != 0) return std::nullopt;
-  std::string out;
-  std::uint32_t n = 0;
-  int bits = 0;
-  std::size_t pad = 0;
-  for (std::size_t i = 0; i < in.size(); ++i) {
-    char c = in[i];
-    if (c == '=') {
-      if (i + 2 < in.size()) return std::nullopt;
-      ++pad;
-      continue;
-    }
-    if (pad > 0) return std::nullopt;
-    const char* p = std::char_traits<char>::find(kBase64, 64, c);
-    if (p == nullptr) return std::nullopt;
-    n = (n << 6) | static_cast<std::uint32_t>(p - kBase64);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += static_cast<char>((n >> bits) & 0xff);
-    }
-  }
-  return out;
 }
 
 std::string ValidationMessage(std::string_view value_text, std::string_view field,
@@ -275,7 +230,7 @@ class Pager {
     limit_ = static_cast<std::size_t>(r.Int("MaxResults", 1, 100).value_or(kDefaultPageSize));
     std::string token = r.String("NextToken", /*required=*/false, nullptr, 0, max_token_length);
     if (r.failed() || token.empty()) return;
-    std::optional<std::string> plain = Unbase64(token);
+    std::optional<std::string> plain = DecodeBase64(token);
     std::string prefix = "v1:" + fingerprint_ + ":";
     std::size_t offset = 0;
     bool ok = plain.has_value() && plain->rfind(prefix, 0) == 0;
@@ -295,7 +250,8 @@ class Pager {
   std::pair<std::size_t, std::size_t> Slice(std::size_t size, json& answer) const {
     std::size_t begin = std::min(offset_, size);
     std::size_t end = std::min(size, begin + limit_);
-    if (end < size) answer["NextToken"] = Base64("v1:" + fingerprint_ + ":" + std::to_string(end));
+    if (end < size)
+      answer["NextToken"] = EncodeBase64("v1:" + fingerprint_ + ":" + std::to_string(end));
     return {begin, end};
   }
 
@@ -320,13 +276,6 @@ std::string RandomUuid() {
   std::uint64_t hi = rng();
   std::uint64_t lo = rng();
   return FormatUuid(hi, lo);
-}
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
 }
 
 // {"UniqueAttribute": {"AttributePath", "AttributeValue"}} → (path, value); ExternalId is a

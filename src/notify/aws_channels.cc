@@ -3,6 +3,7 @@
 #include "aws/json_client.h"
 #include "aws/query_client.h"
 #include "aws/sigv4.h"
+#include "core/crypto.h"
 #include "core/mutex.h"
 #include "core/time_format.h"
 #include "notify/render.h"
@@ -234,8 +235,8 @@ json SecurityHubFinding(const Message& m, const std::string& region,
   const store::Request& r = m.request;
   std::string partition = PartitionOf(region);
   std::string event(EventName(m.event));
-  std::string id = r.id.empty() ? "jit/drift/" + aws::Sha256Hex(m.detail).substr(0, 32)
-                                : "jit/" + r.id + "/" + event;
+  std::string id =
+      r.id.empty() ? "jit/drift/" + Sha256Hex(m.detail).substr(0, 32) : "jit/" + r.id + "/" + event;
   std::string generator;
   std::string type;
   std::string severity = "HIGH";

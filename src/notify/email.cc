@@ -7,32 +7,11 @@
 #include <ctime>
 #include <mutex>
 
+#include "core/encoding.h"
 #include "notify/render.h"
 
 namespace jit::notify {
 namespace {
-
-constexpr std::string_view kBase64 =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-std::string Base64(std::string_view in) {
-  std::string out;
-  std::size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    std::uint32_t n = (std::uint32_t(std::uint8_t(in[i])) << 16) |
-                      (std::uint32_t(std::uint8_t(in[i + 1])) << 8) | std::uint8_t(in[i + 2]);
-    for (int s = 18; s >= 0; s -= 6) out += kBase64[(n >> s) & 63];
-  }
-  if (std::size_t rest = in.size() - i; rest > 0) {
-    std::uint32_t n = std::uint32_t(std::uint8_t(in[i])) << 16;
-    if (rest == 2) n |= std::uint32_t(std::uint8_t(in[i + 1])) << 8;
-    out += kBase64[(n >> 18) & 63];
-    out += kBase64[(n >> 12) & 63];
-    out += rest == 2 ? kBase64[(n >> 6) & 63] : '=';
-    out += '=';
-  }
-  return out;
-}
 
 // RFC 5322 date in UTC: "Tue, 01 Dec 2026 19:40:49 +0000".
 std::string MailDate(Time t) {
@@ -62,7 +41,7 @@ std::string EncodeSubject(const std::string& subject) {
     }
     if (n == 0) n = std::min<std::size_t>(45, subject.size() - i);
     if (!out.empty()) out += "\r\n ";
-    out += "=?UTF-8?B?" + Base64(subject.substr(i, n)) + "?=";
+    out += "=?UTF-8?B?" + EncodeBase64(subject.substr(i, n)) + "?=";
     i += n;
   }
   return out;
@@ -210,24 +189,6 @@ class EmailChannel final : public BasicChannel {
 
 }  // namespace
 
-bool IsMailAddress(std::string_view s) {
-  std::size_t at = s.find('@');
-  if (s.size() > 254 || at == 0 || at == std::string_view::npos || at + 1 >= s.size() ||
-      s.find('@', at + 1) != std::string_view::npos) {
-    return false;
-  }
-  for (char ch : s) {
-    auto c = static_cast<unsigned char>(ch);
-    if (c <= 0x20 || c >= 0x7f ||
-        std::string_view("<>()[],;:\\\"").find(ch) != std::string_view::npos) {
-      return false;
-    }
-  }
-  std::string_view domain = s.substr(at + 1);
-  return domain.front() != '.' && domain.back() != '.' &&
-         domain.find("..") == std::string_view::npos;
-}
-
 std::string BuildMail(const Message& m, const std::string& channel, const std::string& from,
                       const std::vector<std::string>& to, Time now) {
   JIT_CHECK(IsMailAddress(from));
@@ -256,7 +217,7 @@ std::string BuildMail(const Message& m, const std::string& channel, const std::s
     if (c == '\n') crlf += '\r';
     if (c != '\r') crlf += c;
   }
-  std::string encoded = Base64(crlf);
+  std::string encoded = EncodeBase64(crlf);
   for (std::size_t i = 0; i < encoded.size(); i += 76) out += encoded.substr(i, 76) + "\r\n";
   return out;
 }

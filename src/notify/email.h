@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "core/email_address.h"
 #include "notify/channel_base.h"
 #include "provider/provider.h"
 
@@ -43,16 +44,12 @@ class SmtpSender {
 // libcurl's SMTP client.
 std::unique_ptr<SmtpSender> NewCurlSmtpSender();
 
-// True for a plain address jit will put in a header: one '@', no white space, control
-// characters or any of <>()[],;:\" , at most 254 bytes.
-bool IsMailAddress(std::string_view s);
-
 // The message text: Date (from `now`), From, To, Subject (the title; RFC 2047 encoded when not
 // ASCII), Message-ID <DeliveryId.channel@from-domain> (stable for a re-delivery), MIME-Version,
 // Content-Type text/plain; charset=UTF-8, Content-Transfer-Encoding base64, X-Jit-Event,
 // Auto-Submitted: auto-generated; then the PlainText body in base64. No request field reaches a
 // header unencoded, so CR/LF in them cannot add headers.
-// REQUIRES: from and every `to` pass IsMailAddress.
+// REQUIRES: from and every `to` pass IsMailAddress (core/email_address.h).
 std::string BuildMail(const Message& m, const std::string& channel, const std::string& from,
                       const std::vector<std::string>& to, Time now);
 

@@ -4,6 +4,7 @@
 
 #include "aws/credentials.h"
 #include "core/mutex.h"
+#include "core/secret_file.h"
 #include "notify/aws_channels.h"
 #include "notify/email.h"
 #include "notify/notify.h"

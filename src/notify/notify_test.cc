@@ -5,6 +5,8 @@
 #include <thread>
 
 #include "aws/test_http_server.h"
+#include "core/crypto.h"
+#include "core/encoding.h"
 #include "core/testing.h"
 #include "core/time_format.h"
 #include "notify/email.h"
@@ -210,8 +212,7 @@ TEST(Webhook, SignsWithTheExactHeaderAndAReceiverVerifiesIt) {
   std::string sig = r.Header("x-jit-signature");
   // DESIGN.md: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>.
   EXPECT_THAT(sig, ::testing::MatchesRegex("t=1767225600,v1=[0-9a-f]{64}"));
-  std::string expected =
-      "t=1767225600,v1=" + Hex(aws::HmacSha256("s3cr3t", "1767225600." + r.body));
+  std::string expected = "t=1767225600,v1=" + Hex(HmacSha256("s3cr3t", "1767225600." + r.body));
   EXPECT_EQ(sig, expected);
   json body = json::parse(r.body);
   EXPECT_EQ(body["event"], "request.created");
@@ -354,7 +355,7 @@ TEST(Slack, VerifiesTheSigningSecretAndTimestamp) {
   std::string ts = "1767225600";  // the FakeClock's start
   std::string body = "payload=%7B%7D";
   std::string sig = SlackSignature("shh", ts, body);
-  EXPECT_EQ(sig, "v0=" + Hex(aws::HmacSha256("shh", "v0:" + ts + ":" + body)));
+  EXPECT_EQ(sig, "v0=" + Hex(HmacSha256("shh", "v0:" + ts + ":" + body)));
   EXPECT_OK(VerifySlackSignature("shh", ts, sig, body, clock.Now()));
   EXPECT_OK(VerifySlackSignature("shh", ts, sig, body, clock.Now() + std::chrono::seconds(299)));
   EXPECT_THAT(VerifySlackSignature("other", ts, sig, body, clock.Now()),

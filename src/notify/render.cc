@@ -7,7 +7,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "aws/sigv4.h"
+#include "core/crypto.h"
 #include "core/duration.h"
 #include "core/time_format.h"
 
@@ -99,7 +99,7 @@ json RequestJson(const store::Request& r) {
 std::string DeliveryId(const Message& m) {
   std::string key = std::string(EventName(m.event)) + "\n" + m.request.id + "\n" +
                     std::to_string(ToUnixMillis(m.at)) + "\n" + m.detail;
-  return "evt_" + aws::Sha256Hex(key).substr(0, 32);
+  return "evt_" + Sha256Hex(key).substr(0, 32);
 }
 
 std::string RequestLink(const Message& m) {
@@ -273,37 +273,6 @@ Status ForJobQueue(Status s) {
       return FailedPreconditionError(s.message());
   }
   return UnavailableError(s.message());
-}
-
-bool ConstantTimeEquals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
-}
-
-std::string Hex(std::string_view bytes) {
-  static constexpr std::string_view kDigits = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (char c : bytes) {
-    auto u = static_cast<unsigned char>(c);
-    out.push_back(kDigits[u >> 4]);
-    out.push_back(kDigits[u & 15]);
-  }
-  return out;
-}
-
-Result<std::string> ReadSecretFile(const std::string& path, std::string_view what) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return InvalidArgumentError(std::string(what) + ": cannot read " + path);
-  std::ostringstream buf;
-  buf << in.rdbuf();
-  std::string s = buf.str();
-  std::size_t first = s.find_first_not_of(" \t\r\n");
-  if (first == std::string::npos) {
-    return InvalidArgumentError(std::string(what) + ": " + path + " is empty");
-  }
-  std::size_t last = s.find_last_not_of(" \t\r\n");
-  return s.substr(first, last - first + 1);
 }
 
 }  // namespace jit::notify

@@ -59,15 +59,4 @@ Status HttpOutcome(std::string_view what, const Result<aws::HttpResponse>& respo
 // -> Unavailable; Unauthenticated -> PermissionDenied; NotFound, AlreadyExists ->
 // FailedPrecondition (NotFound is Deliver's "no such channel"); the rest as they are.
 Status ForJobQueue(Status s);
-
-// Constant-time comparison of two strings (lengths may differ; the length is not secret).
-bool ConstantTimeEquals(std::string_view a, std::string_view b);
-
-// Lowercase hex of `bytes`.
-std::string Hex(std::string_view bytes);
-
-// Reads a secret or URL file: its content with surrounding white space removed.
-// InvalidArgument when it cannot be read or is empty.
-Result<std::string> ReadSecretFile(const std::string& path, std::string_view what);
-
 }  // namespace jit::notify

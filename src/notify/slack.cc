@@ -2,9 +2,11 @@
 
 #include <charconv>
 
-#include "aws/sigv4.h"
+#include "core/crypto.h"
+#include "core/encoding.h"
 #include "core/form.h"
 #include "core/mutex.h"
+#include "core/secret_file.h"
 #include "core/time_format.h"
 #include "notify/render.h"
 
@@ -130,7 +132,7 @@ std::unique_ptr<Channel> NewSlackChannel(ChannelSettings settings, std::string w
 std::string SlackSignature(std::string_view signing_secret, std::string_view timestamp,
                            std::string_view body) {
   std::string base = "v0:" + std::string(timestamp) + ":" + std::string(body);
-  return "v0=" + Hex(aws::HmacSha256(signing_secret, base));
+  return "v0=" + Hex(HmacSha256(signing_secret, base));
 }
 
 Status VerifySlackSignature(std::string_view signing_secret, std::string_view timestamp,

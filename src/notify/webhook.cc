@@ -2,7 +2,8 @@
 
 #include <charconv>
 
-#include "aws/sigv4.h"
+#include "core/crypto.h"
+#include "core/encoding.h"
 #include "notify/render.h"
 
 namespace jit::notify {
@@ -80,7 +81,7 @@ class TeamsChannel final : public BasicChannel {
 std::string SignWebhook(std::string_view secret, Time t, std::string_view body) {
   std::string ts = std::to_string(UnixSeconds(t));
   std::string signed_text = ts + "." + std::string(body);
-  return "t=" + ts + ",v1=" + Hex(aws::HmacSha256(secret, signed_text));
+  return "t=" + ts + ",v1=" + Hex(HmacSha256(secret, signed_text));
 }
 
 Status VerifyWebhookSignature(std::string_view secret, std::string_view header,
@@ -113,8 +114,7 @@ Status VerifyWebhookSignature(std::string_view secret, std::string_view header,
   if (skew > std::chrono::duration_cast<std::chrono::seconds>(tolerance).count()) {
     return UnauthenticatedError("X-Jit-Signature: the timestamp is too far from now");
   }
-  std::string expected =
-      Hex(aws::HmacSha256(secret, std::string(ts_text) + "." + std::string(body)));
+  std::string expected = Hex(HmacSha256(secret, std::string(ts_text) + "." + std::string(body)));
   bool match = false;
   for (std::string_view sig : signatures) match = ConstantTimeEquals(sig, expected) || match;
   if (!match) return UnauthenticatedError("X-Jit-Signature: the signature does not match");

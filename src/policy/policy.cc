@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "core/duration.h"
+#include "core/strings.h"
 #include "core/time_format.h"
 
 namespace jit::policy {
@@ -44,13 +45,6 @@ Limit MaxDuration(const Rule& rule, const PermissionSet& ps) {
     return {ps.max_duration, "permission set '" + ps.name + "'"};
   }
   return {rule.max_duration, "rule '" + rule.name + "'"};
-}
-
-std::string_view Trim(std::string_view s) {
-  constexpr std::string_view kBlanks = " \t\n\r\f\v";
-  std::size_t first = s.find_first_not_of(kBlanks);
-  if (first == std::string_view::npos) return {};
-  return s.substr(first, s.find_last_not_of(kBlanks) - first + 1);
 }
 
 Status TicketError(const Rule& rule, const AccessRequest& req) {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/mutex.h"
+#include "core/strings.h"
 #include "provider/provider.h"
 
 namespace jit::provider {
@@ -39,7 +40,7 @@ class FakeUserDirectory final : public UserDirectory {
     if (!fail_.ok()) return fail_;
     for (const auto& [id, u] : users_) {
       for (const std::string& e : u.emails) {
-        if (Lower(e) == Lower(email)) return id;
+        if (EqualsIgnoreCase(e, email)) return id;
       }
     }
     return NotFoundError("no user has the e-mail " + email);
@@ -62,11 +63,6 @@ class FakeUserDirectory final : public UserDirectory {
   }
 
  private:
-  static std::string Lower(std::string s) {
-    for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return s;
-  }
-
   mutable Mutex mu_;
   std::map<std::string, DirectoryUser> users_ GUARDED_BY(mu_);
   std::map<std::string, std::vector<std::string>> groups_ GUARDED_BY(mu_);

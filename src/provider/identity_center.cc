@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "core/mutex.h"
+#include "core/strings.h"
 #include "policy/config.h"
 
 namespace jit::provider {
@@ -468,8 +469,7 @@ Result<std::string> IdentityCenterProvider::UserIdByEmail(const std::string& ema
   if (email.empty() || email.size() > 320 || email.find('@') == std::string::npos) {
     return InvalidArgumentError("'" + email + "' is not an e-mail address");
   }
-  std::string key = email;
-  for (char& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  std::string key = ToLower(email);
   if (std::optional<std::string> id = Fresh(&IdentityCenterProvider::ids_by_email_, key))
     return *id;
   json body = {

@@ -14,6 +14,7 @@
 
 #include "core/mutex.h"
 #include "core/result.h"
+#include "core/retry.h"
 
 namespace jit::scheduler {
 namespace {
@@ -31,8 +32,6 @@ constexpr Duration kMinDelay = Duration(1);
 constexpr int kRescanLimit = 1000;
 // Jobs RecheckStale reads at most.
 constexpr int kRecheckLimit = 10000;
-// Tries of the scheduler's own bookkeeping transactions when they lose a race (Aborted).
-constexpr int kAbortRetries = 5;
 
 std::string_view OutcomeName(JobOutcome::Kind k) {
   switch (k) {
@@ -498,12 +497,8 @@ void Scheduler::Impl::Rescan() {
 }
 
 Status Scheduler::Impl::Transact(const std::function<Status(store::Tx&)>& fn) {
-  Status s;
-  for (int i = 0; i < kAbortRetries; ++i) {
-    s = store_.Transact(fn);
-    if (s.code() != StatusCode::kAborted) return s;
-  }
-  return s;
+  // The scheduler's own bookkeeping transactions are run again when they lose a race.
+  return RetryAborted([&] { return store_.Transact(fn); });
 }
 
 void Scheduler::Impl::OnTimer(std::uint64_t generation) {

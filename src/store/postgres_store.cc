@@ -108,7 +108,7 @@ constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
 
 // libpq's messages on one line (they end in a newline and may hold several lines: a hint, a
 // detail), for logs and one-line CLI errors.
-std::string Trim(std::string s) {
+std::string OneLine(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
   std::string out;
   out.reserve(s.size());
@@ -131,7 +131,7 @@ Status FromPg(PGconn* conn, const PGresult* res, std::string_view what) {
   std::string message(what);
   message += ": ";
   const char* text = res != nullptr ? PQresultErrorMessage(res) : nullptr;
-  message += Trim(text != nullptr && *text != '\0' ? text : PQerrorMessage(conn));
+  message += OneLine(text != nullptr && *text != '\0' ? text : PQerrorMessage(conn));
   const char* state_c = res != nullptr ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : nullptr;
   std::string_view state = state_c != nullptr ? state_c : "";
   if (PQstatus(conn) == CONNECTION_BAD) return UnavailableError("connection lost: " + message);
@@ -306,7 +306,7 @@ class Conn {
     if (raw == nullptr) return UnavailableError("postgres: out of memory");
     if (PQstatus(raw) != CONNECTION_OK) {
       return UnavailableError("cannot connect to " + RedactPostgresUrl(o.url) + ": " +
-                              Trim(PQerrorMessage(raw)));
+                              OneLine(PQerrorMessage(raw)));
     }
     std::string setup = "SET statement_timeout = " + std::to_string(o.statement_timeout.count()) +
                         "; SET lock_timeout = " + std::to_string(o.lock_timeout.count()) +
@@ -1211,7 +1211,7 @@ Result<std::unique_ptr<Store>> OpenPostgresStore(const PostgresOptions& options,
     char* err = nullptr;
     PQconninfoOption* parsed = PQconninfoParse(options.url.c_str(), &err);
     if (parsed == nullptr) {
-      std::string why = err != nullptr ? Trim(err) : "out of memory";
+      std::string why = err != nullptr ? OneLine(err) : "out of memory";
       PQfreemem(err);
       return InvalidArgumentError("store: '" + RedactPostgresUrl(options.url) +
                                   "' is not a valid PostgreSQL URL: " + RedactPostgresUrl(why));

@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "core/duration.h"
+#include "core/retry.h"
 #include "core/time_format.h"
 #include "workflow/jobs.h"
 #include "workflow/observer.h"
@@ -222,8 +223,7 @@ JobOutcome Notifications::RunDelivery(store::Store& store, const Job& job) {
                  notify::EventName(*event));
     return JobOutcome::Done();
   }
-  bool retryable = s.code() == StatusCode::kUnavailable;
-  if (retryable && job.attempts + 1 < options_.max_delivery_attempts) {
+  if (IsRetryable(s) && job.attempts + 1 < options_.max_delivery_attempts) {
     count("retried");
     return JobOutcome::Retry(s.ToString());
   }

@@ -2,10 +2,10 @@
 
 #include <utility>
 
+#include "core/retry.h"
+
 namespace jit::workflow {
 namespace {
-
-constexpr int kMaxAbortRetries = 5;
 
 // A Tx that keeps what AppendAudit stored, and forwards everything.
 class RecordingTx final : public store::Tx {
@@ -48,10 +48,9 @@ class RecordingTx final : public store::Tx {
 Status TransactAndTell(store::Store& store, WorkflowObserver* observer,
                        const std::function<Status(store::Tx&)>& fn,
                        const BeforeCommit& before_commit) {
-  Status s;
-  for (int i = 0; i < kMaxAbortRetries; ++i) {
+  return RetryAborted([&]() -> Status {
     std::vector<store::AuditEvent> events;
-    s = store.Transact([&](store::Tx& tx) -> Status {
+    Status s = store.Transact([&](store::Tx& tx) -> Status {
       RecordingTx recording(tx);
       Status inner = fn(recording);
       if (inner.ok() && before_commit) {
@@ -65,13 +64,9 @@ Status TransactAndTell(store::Store& store, WorkflowObserver* observer,
       events = recording.Take();
       return inner;
     });
-    if (s.ok()) {
-      if (observer != nullptr && !events.empty()) observer->OnCommitted(events);
-      return s;
-    }
-    if (s.code() != StatusCode::kAborted) return s;
-  }
-  return s;
+    if (s.ok() && observer != nullptr && !events.empty()) observer->OnCommitted(events);
+    return s;
+  });
 }
 
 }  // namespace jit::workflow

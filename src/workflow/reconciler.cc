@@ -9,6 +9,8 @@
 #include <optional>
 #include <utility>
 
+#include "workflow/jobs.h"
+
 namespace jit::workflow {
 namespace {
 
@@ -21,11 +23,6 @@ using store::RequestState;
 using store::Tx;
 
 constexpr std::string_view kSystemActor = "jit";
-
-// The same job ids the workflow uses (one job of each kind per request).
-std::string JobId(store::JobKind kind, const std::string& request_id) {
-  return std::string(store::JobKindName(kind)) + ":" + request_id;
-}
 
 provider::Assignment AssignmentOf(const LedgerEntry& e) {
   return {e.principal_id, e.account_id, e.permission_set_arn};
@@ -278,9 +275,7 @@ class RunContext {
   // Polls the delete `op_id` of `e` up to `polls` times, then settles what it found.
   void Poll(const LedgerEntry& e, const std::string& op_id, int polls) {
     for (int i = 0; i < polls; ++i) {
-      if (options_.revoke_poll_wait.count() > 0) {
-        std::this_thread::sleep_for(options_.revoke_poll_wait);
-      }
+      SleepFor(clock_, options_.revoke_poll_wait);
       auto polled = provider_.RevokeStatus(op_id);
       if (!polled.has_value() && polled.error().code() == StatusCode::kNotFound) {
         RecordOperation(e, "");  // the provider forgot it: the next run deletes again

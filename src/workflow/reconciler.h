@@ -23,7 +23,8 @@ struct ReconcilerOptions {
   // After deleting an assignment, how often its delete is polled within one run; still in
   // progress after that, the entry is left for the next run.
   int revoke_polls = 3;
-  // The wait before each of those polls (real time; 0 in tests).
+  // The wait before each of those polls, timed by the Clock (SleepFor): a FakeClock's Advance
+  // ends it.
   Duration revoke_poll_wait = Duration(1000);
   // Entries changed more recently than this are left for a later run: Identity Center's
   // lists may lag a just-finished create or delete by a moment.

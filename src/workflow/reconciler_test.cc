@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
@@ -190,6 +191,34 @@ TEST_F(ReconcilerTest, DeletesAnAssignmentJitMadeWhoseHoldersHaveEnded) {
   report = Run();
   EXPECT_EQ(report.deleted, 0);
   EXPECT_EQ(provider_.Calls(Op::kRevoke), 1);
+}
+
+// The wait between polls is timed by the Clock, not slept in real time: an hour's wait ends
+// as soon as the FakeClock is moved on.
+TEST_F(ReconcilerTest, WaitsBetweenPollsOnTheClock) {
+  ReconcilerOptions o = Options();
+  o.revoke_poll_wait = std::chrono::hours(1);
+  Reconciler waiting(*store_, hooked_, clock_, o);
+  std::string ended = PutRequest(kAlice, kReadOnly, RequestState::kEnded);
+  ASSERT_OK(provider_.Grant(kAliceRo));
+  PutLedger(kAliceRo, LedgerOrigin::kJit, {ended});
+  provider_.SetAsyncPolls(2);  // the third poll finds the delete done
+
+  const Time start = clock_.Now();
+  std::atomic<bool> done = false;
+  Result<ReconcileReport> report = InternalError("not run");
+  std::thread run([&] {
+    report = waiting.RunOnce();
+    done = true;
+  });
+  while (!done) {
+    clock_.Advance(std::chrono::minutes(10));
+    std::this_thread::yield();
+  }
+  run.join();
+  ASSERT_OK(report);
+  EXPECT_EQ(report->deleted, 1);
+  EXPECT_GE(clock_.Now() - start, std::chrono::hours(3));  // three polls, an hour before each
 }
 
 TEST_F(ReconcilerTest, SlowDeleteIsFinishedByTheNextRunAndHoldsOffNewGrants) {

@@ -8,6 +8,7 @@
 
 #include "core/duration.h"
 #include "core/ids.h"
+#include "core/retry.h"
 #include "core/time_format.h"
 #include "workflow/jobs.h"
 
@@ -913,8 +914,7 @@ class Workflow::Impl {
   // at once for errors that retrying will not mend, the request fails. Whatever the provider
   // may have created is handed to a revocation.
   JobOutcome GrantTrouble(const Job& job, Request& r, const Status& err) {
-    bool retryable = err.code() == StatusCode::kUnavailable || err.code() == StatusCode::kAborted;
-    if (retryable && job.attempts + 1 < options_.max_grant_attempts) {
+    if (IsRetryable(err) && job.attempts + 1 < options_.max_grant_attempts) {
       return JobOutcome::Retry(err.ToString());
     }
     provider::Assignment a = AssignmentOf(r);
