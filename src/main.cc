@@ -39,17 +39,18 @@
 #include "core/log.h"
 #include "core/metrics.h"
 #include "emulator/emulator.h"
+#include "notify/directory.h"
 #include "notify/notify.h"
 #include "notify/slack.h"
 #include "policy/config.h"
 #include "provider/identity_center.h"
-#include "provider/session_gap.h"
 #include "scheduler/scheduler.h"
 #include "store/postgres_store.h"
 #include "store/sqlite_store.h"
 #include "workflow/broker_metrics.h"
 #include "workflow/notifications.h"
 #include "workflow/reconciler.h"
+#include "workflow/session_gap.h"
 #include "workflow/workflow.h"
 
 namespace jit {
@@ -219,6 +220,19 @@ Result<std::unique_ptr<IdentityCenter>> ConnectIdentityCenter(
   return ic;
 }
 
+// The requester e-mail look-ups of e-mail channels (notify/directory.h), from Identity Center.
+class NotifyDirectory final : public notify::Directory {
+ public:
+  explicit NotifyDirectory(provider::UserDirectory& users) : users_(users) {}
+  Result<std::vector<std::string>> Emails(const std::string& user_id) override {
+    JIT_ASSIGN_OR_RETURN(provider::DirectoryUser user, users_.DescribeUser(user_id));
+    return std::move(user.emails);
+  }
+
+ private:
+  provider::UserDirectory& users_;
+};
+
 // What Identity Center says about the config: permission sets it does not have, and those
 // whose sessions outlive the longest grant (AWS sessions outlive a deleted assignment).
 Result<std::vector<std::string>> AwsWarnings(provider::IdentityCenterProvider& ic,
@@ -234,7 +248,7 @@ Result<std::vector<std::string>> AwsWarnings(provider::IdentityCenterProvider& i
                     " is not a permission set of the Identity Center instance");
     }
   }
-  for (std::string& w : provider::SessionGapWarnings(sets, config)) out.push_back(std::move(w));
+  for (std::string& w : workflow::SessionGapWarnings(sets, config)) out.push_back(std::move(w));
   return out;
 }
 
@@ -486,7 +500,8 @@ int Serve(const cli::ServeOptions& opts) {
   notify_deps.aws_credentials = identity_center->credentials.get();
   notify_deps.env = env;
   notify_deps.default_region = aws_settings->region;
-  notify_deps.directory = &provider;
+  NotifyDirectory notify_directory(provider);
+  notify_deps.directory = &notify_directory;
   if (opts.dev) {
     for (const char* id : {"SNS", "EVENTBRIDGE", "SECURITYHUB", "STS"}) {
       notify_deps.env.vars["AWS_ENDPOINT_URL_" + std::string(id)] = emu->url();
@@ -524,7 +539,7 @@ int Serve(const cli::ServeOptions& opts) {
   store::Store* store_ptr = store.get();
   metrics.SetActiveGrants([store_ptr]() -> double {
     store::RequestFilter f;
-    f.state = store::RequestState::kActive;
+    f.state = model::RequestState::kActive;
     f.limit = 500;
     double n = 0;
     for (int page = 0; page < 200; ++page) {
@@ -539,7 +554,7 @@ int Serve(const cli::ServeOptions& opts) {
   metrics.SetJobsPending([&scheduler] {
     std::map<std::string, double> out;
     for (const auto& [kind, n] : scheduler.Stats().pending) {
-      out[std::string(store::JobKindName(kind))] = static_cast<double>(n);
+      out[std::string(model::JobKindName(kind))] = static_cast<double>(n);
     }
     return out;
   });

@@ -22,8 +22,10 @@
 #include "core/form.h"
 #include "core/ids.h"
 #include "core/time_format.h"
+#include "model/audit_event.h"
+#include "model/identity.h"
+#include "model/request.h"
 #include "policy/policy.h"
-#include "store/model.h"
 
 namespace jit::api {
 namespace {
@@ -250,7 +252,7 @@ Result<Duration> SubmitDuration(const json& d) {
 
 json ListJson(const store::RequestPage& page) {
   json items = json::array();
-  for (const store::Request& r : page.items) items.push_back(RequestToJson(r));
+  for (const model::Request& r : page.items) items.push_back(RequestToJson(r));
   return json{{"items", std::move(items)},
               {"next_cursor", page.next_cursor.empty() ? json(nullptr) : json(page.next_cursor)}};
 }
@@ -278,10 +280,10 @@ ApiHandler::ApiHandler(workflow::Workflow& workflow, auth::Authenticator& authen
       readiness_(std::move(readiness)),
       hooks_(std::move(hooks)) {}
 
-Result<policy::Identity> ApiHandler::Authenticate(const ApiRequest& request) const {
+Result<model::Identity> ApiHandler::Authenticate(const ApiRequest& request) const {
   // A bearer token wins over a cookie: a browser never adds one to a cross-site request.
   if (request.authorization.empty() && hooks_.sessions != nullptr) {
-    if (std::optional<Result<policy::Identity>> who = hooks_.sessions->Authenticate(request)) {
+    if (std::optional<Result<model::Identity>> who = hooks_.sessions->Authenticate(request)) {
       return *std::move(who);
     }
   }
@@ -343,7 +345,7 @@ ApiResponse ApiHandler::HandleUnchecked(const ApiRequest& request) {
   }
 
   // Everything under /v1 needs a caller.
-  Result<policy::Identity> authenticated = Authenticate(request);
+  Result<model::Identity> authenticated = Authenticate(request);
   if (!authenticated.has_value()) {
     Status s = authenticated.error();
     ApiResponse r =
@@ -353,7 +355,7 @@ ApiResponse ApiHandler::HandleUnchecked(const ApiRequest& request) {
     if (r.status == 401) r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"jit\"");
     return r;
   }
-  const policy::Identity& who = *authenticated;
+  const model::Identity& who = *authenticated;
 
   std::optional<std::map<std::string, std::string>> params = ParseForm(query);
   if (!params) return BadRequest("malformed query string");
@@ -378,7 +380,7 @@ ApiResponse ApiHandler::HandleUnchecked(const ApiRequest& request) {
             if (!start) return Unprocessable(start.error().message());
             in.input.start_at = *start;
           }
-          Result<store::Request> created = workflow_.Submit(who, in.input);
+          Result<model::Request> created = workflow_.Submit(who, in.input);
           if (!created) return FromStatus(created.error());
           // Answer with the history too, like every other single-request answer; the request
           // is committed either way, so a failed re-read only loses the history.
@@ -392,7 +394,7 @@ ApiResponse ApiHandler::HandleUnchecked(const ApiRequest& request) {
         workflow::ListInput in;
         std::string state = Param(*params, "state");
         if (!state.empty()) {
-          in.state = store::ParseRequestState(state);
+          in.state = model::ParseRequestState(state);
           if (!in.state) {
             return Unprocessable(
                 "unknown state \"" + state +
@@ -433,7 +435,7 @@ ApiResponse ApiHandler::HandleUnchecked(const ApiRequest& request) {
         if (!IsWellFormedId(m.id, "req_")) return Error(404, "not_found", "no such request");
         Result<json> body = ParseJsonObject(request.body);
         if (!body) return BadRequest(body.error().message());
-        Result<store::Request> decided = InternalError("unreachable");
+        Result<model::Request> decided = InternalError("unreachable");
         if (m.action == "approve") {
           Status known = CheckKnownFields(*body, {"comment"});
           if (!known.ok()) return BadRequest(known.message());
@@ -523,10 +525,10 @@ ApiResponse ApiHandler::HandleUnchecked(const ApiRequest& request) {
         if (!format.empty() && format != "jit" && format != "ocsf") {
           return Unprocessable("format must be jit or ocsf");
         }
-        Result<std::vector<store::AuditEvent>> events = workflow_.Audit(who, after, limit);
+        Result<std::vector<model::AuditEvent>> events = workflow_.Audit(who, after, limit);
         if (!events) return FromStatus(events.error());
         json items = json::array();
-        for (const store::AuditEvent& e : *events) {
+        for (const model::AuditEvent& e : *events) {
           items.push_back(format == "ocsf" ? audit::ToOcsf(e) : AuditEventToJson(e));
         }
         json next_after = events->empty() ? json(nullptr) : json(events->back().seq);
@@ -550,7 +552,7 @@ ApiResponse ApiHandler::HandleUnchecked(const ApiRequest& request) {
         // {user?, groups?, account, permission_set, duration?, reason?, ticket?}
         Result<json> body = ParseJsonObject(request.body);
         if (!body) return BadRequest(body.error().message());
-        policy::Identity subject = who;
+        model::Identity subject = who;
         policy::AccessRequest ask;
         bool groups_given = false;
         for (const auto& [key, value] : body->items()) {

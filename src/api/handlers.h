@@ -12,6 +12,7 @@
 #include "audit/trail.h"
 #include "auth/auth.h"
 #include "core/status.h"
+#include "model/identity.h"
 #include "policy/config.h"
 #include "workflow/workflow.h"
 
@@ -60,7 +61,7 @@ class CookieSessions {
   // nullopt when `request` carries no session cookie. Otherwise who the cookie says, or
   // Unauthenticated for a bad or expired one, or PermissionDenied when a state-changing
   // method lacks the session's CSRF token (X-CSRF-Token). Thread-safe.
-  virtual std::optional<Result<policy::Identity>> Authenticate(const ApiRequest& request) const = 0;
+  virtual std::optional<Result<model::Identity>> Authenticate(const ApiRequest& request) const = 0;
 };
 
 class SlackInteractions;  // api/slack.h
@@ -98,7 +99,7 @@ class ApiHandler {
   ApiResponse HandleUnchecked(const ApiRequest& request);
   // The caller: by bearer token when the request has an Authorization header, else by session
   // cookie when there is one.
-  Result<policy::Identity> Authenticate(const ApiRequest& request) const;
+  Result<model::Identity> Authenticate(const ApiRequest& request) const;
 
   workflow::Workflow& workflow_;
   auth::Authenticator& authenticator_;

@@ -8,9 +8,10 @@
 
 #include "audit/trail.h"
 #include "core/result.h"
+#include "model/audit_event.h"
+#include "model/request.h"
 #include "policy/config.h"
 #include "policy/policy.h"
-#include "store/model.h"
 #include "workflow/workflow.h"
 
 namespace jit::api {
@@ -22,15 +23,16 @@ namespace jit::api {
 // review: review_state ("open", "closed"; null for requests that are not break-glass),
 // reviewed_by, review_comment, reviewed_at, and extension: null, or the extension awaiting
 // approval {duration_seconds, duration, requested_at, deadline, approvals_required,
-// approvals}. Empty optional strings are null.
-nlohmann::json RequestToJson(const store::Request& r);
+// approvals}. Empty optional strings are null. It is model::RequestToJson, which notifications
+// carry too (notify::EventJson), so that the API's request and a webhook's cannot differ.
+nlohmann::json RequestToJson(const model::Request& r);
 
 // RequestToJson plus "history": [{seq, at, actor, action, severity, details}].
 nlohmann::json RequestViewToJson(const workflow::RequestView& v);
 
 // One audit event: {seq, at, actor, action, request_id (null when empty), severity, details
 // (the parsed object), prev_hash, hash}.
-nlohmann::json AuditEventToJson(const store::AuditEvent& e);
+nlohmann::json AuditEventToJson(const model::AuditEvent& e);
 
 // One catalog item: {account {id, name, tags}, permission_set {name, arn}, rule, max_duration,
 // max_duration_seconds, min_duration_seconds, approval ("auto", "approvers" or "break_glass"),

@@ -17,6 +17,7 @@
 #include "auth/jwt.h"
 #include "core/clock.h"
 #include "core/testing.h"
+#include "model/identity.h"
 
 namespace jit::auth {
 namespace {
@@ -361,7 +362,7 @@ TEST_F(OidcLoginTest, BeginRefusesARedirectThatIsNotHttps) {
 TEST_F(OidcLoginTest, FinishExchangesTheCodeWithTheVerifierAndReturnsTheUser) {
   OidcLoginStart start = *login_->Begin(kRedirect);
   AnswerWithIdToken(Claims(start));
-  Result<policy::Identity> who = login_->Finish(start, start.state, "the/code+1");
+  Result<model::Identity> who = login_->Finish(start, start.state, "the/code+1");
   ASSERT_OK(who);
   EXPECT_EQ(who->username, "alice");
   EXPECT_EQ(who->groups, std::vector<std::string>{"engineers"});

@@ -8,7 +8,8 @@
 #include <string_view>
 
 #include "core/metrics.h"
-#include "store/model.h"
+#include "model/audit_event.h"
+#include "model/request.h"
 #include "workflow/observer.h"
 
 namespace jit::workflow {
@@ -31,8 +32,8 @@ class BrokerMetrics final : public WorkflowObserver {
   void ProviderCall(std::string_view operation, std::string_view outcome);
 
   // WorkflowObserver.
-  void OnCommitted(const std::vector<store::AuditEvent>& events) override;
-  void OnRevokeIssued(const store::Request& r, Time at) override;
+  void OnCommitted(const std::vector<model::AuditEvent>& events) override;
+  void OnRevokeIssued(const model::Request& r, Time at) override;
 
  private:
   MetricsRegistry& registry_;

@@ -13,18 +13,18 @@ namespace jit::workflow {
 namespace {
 
 using json = nlohmann::json;
-using store::LedgerEntry;
-using store::LedgerOrigin;
-using store::LedgerState;
-using store::Request;
-using store::RequestState;
+using model::LedgerEntry;
+using model::LedgerOrigin;
+using model::LedgerState;
+using model::Request;
+using model::RequestState;
 using store::Tx;
 
 constexpr std::string_view kSystemActor = "jit";
 
 // The same job ids the workflow uses (one job of each kind per request).
-std::string JobId(store::JobKind kind, const std::string& request_id) {
-  return std::string(store::JobKindName(kind)) + ":" + request_id;
+std::string JobId(model::JobKind kind, const std::string& request_id) {
+  return std::string(model::JobKindName(kind)) + ":" + request_id;
 }
 
 provider::Assignment AssignmentOf(const LedgerEntry& e) {
@@ -48,7 +48,7 @@ json Describe(const LedgerEntry& e) {
 
 Status Append(Tx& tx, Time now, std::string_view action, const std::string& request_id,
               std::string_view severity, const json& details) {
-  store::AuditEvent ev;
+  model::AuditEvent ev;
   ev.at = now;
   ev.actor = std::string(kSystemActor);
   ev.action = std::string(action);
@@ -73,7 +73,7 @@ Result<Holders> ReadHolders(Tx& tx, const LedgerEntry& e) {
       return r.error();
     }
     JIT_ASSIGN_OR_RETURN(auto jobs, tx.JobsForRequest(id));
-    if (!store::IsTerminal(r->state) || !jobs.empty()) h.any_live = true;
+    if (!model::IsTerminal(r->state) || !jobs.empty()) h.any_live = true;
     if (r->state == RequestState::kActive) h.active.push_back(std::move(r).value());
   }
   return h;
@@ -190,8 +190,8 @@ class RunContext {
           JIT_RETURN_IF_ERROR(tx.UpdateRequest(r));
           JIT_RETURN_IF_ERROR(Append(tx, now, "request.ended", r.id, "info",
                                      {{"assignment", "removed outside jit"}}));
-          JIT_RETURN_IF_ERROR(tx.DeleteJob(JobId(store::JobKind::kRevoke, r.id)));
-          JIT_RETURN_IF_ERROR(tx.DeleteJob(JobId(store::JobKind::kGrant, r.id)));
+          JIT_RETURN_IF_ERROR(tx.DeleteJob(JobId(model::JobKind::kRevoke, r.id)));
+          JIT_RETURN_IF_ERROR(tx.DeleteJob(JobId(model::JobKind::kGrant, r.id)));
           ++ended;
         }
         act = Act::kMissing;
