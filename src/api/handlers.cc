@@ -252,7 +252,7 @@ Result<Duration> SubmitDuration(const json& d) {
 
 json ListJson(const store::RequestPage& page) {
   json items = json::array();
-  for (const model::Request& r : page.items) items.push_back(RequestToJson(r));
+  for (const model::Request& r : page.items) items.push_back(model::RequestToJson(r));
   return json{{"items", std::move(items)},
               {"next_cursor", page.next_cursor.empty() ? json(nullptr) : json(page.next_cursor)}};
 }
@@ -386,7 +386,7 @@ ApiResponse ApiHandler::HandleUnchecked(const ApiRequest& request) {
           // is committed either way, so a failed re-read only loses the history.
           Result<workflow::RequestView> view = workflow_.Get(who, created->id);
           ApiResponse r =
-              JsonResponse(201, view ? RequestViewToJson(*view) : RequestToJson(*created));
+              JsonResponse(201, view ? RequestViewToJson(*view) : model::RequestToJson(*created));
           r.headers.emplace_back("Location", "/v1/requests/" + created->id);
           r.request_id = created->id;
           return r;
@@ -482,7 +482,7 @@ ApiResponse ApiHandler::HandleUnchecked(const ApiRequest& request) {
         }
         if (!decided) return FromStatus(decided.error());
         Result<workflow::RequestView> view = workflow_.Get(who, m.id);
-        return JsonResponse(200, view ? RequestViewToJson(*view) : RequestToJson(*decided));
+        return JsonResponse(200, view ? RequestViewToJson(*view) : model::RequestToJson(*decided));
       }
       case Route::kCatalog: {
         std::shared_ptr<const policy::Config> config = config_.Get();

@@ -35,10 +35,8 @@ json HistoryEntry(const model::AuditEvent& e) {
 
 }  // namespace
 
-json RequestToJson(const model::Request& r) { return model::RequestToJson(r); }
-
 json RequestViewToJson(const workflow::RequestView& v) {
-  json j = RequestToJson(v.request);
+  json j = model::RequestToJson(v.request);
   json history = json::array();
   for (const model::AuditEvent& e : v.history) history.push_back(HistoryEntry(e));
   j["history"] = std::move(history);

@@ -309,8 +309,7 @@ TEST(NotifyRequestJson, IsTheApisRequestObject) {
   notify::Message m;
   m.request = r;
   m.at = clock.Now();
-  EXPECT_EQ(notify::EventJson(m)["request"], RequestToJson(r));
-  EXPECT_EQ(model::RequestToJson(model::Request{}), RequestToJson(model::Request{}));
+  EXPECT_EQ(notify::EventJson(m)["request"], model::RequestToJson(r));
 }
 
 }  // namespace
