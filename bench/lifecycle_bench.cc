@@ -20,6 +20,7 @@
 
 #include "core/clock.h"
 #include "core/duration.h"
+#include "model/identity.h"
 #include "policy/config.h"
 #include "provider/fake_provider.h"
 #include "scheduler/scheduler.h"
@@ -154,7 +155,7 @@ int main(int argc, char** argv) {
         // Distinct principals, so that every request makes and deletes its own assignment.
         char principal[64];
         std::snprintf(principal, sizeof principal, "be7c0000-0000-4000-8000-%012d", i);
-        policy::Identity who{"bench" + std::to_string(i), {"bench"}, principal};
+        model::Identity who{"bench" + std::to_string(i), {"bench"}, principal};
         auto r = flow.Submit(who, {"sandbox", "ReadOnly", *hold, "benchmark", ""});
         if (!r.has_value()) ++failed;
       }
@@ -168,7 +169,7 @@ int main(int argc, char** argv) {
   for (;;) {
     ended = 0;
     store::RequestFilter f;
-    f.state = store::RequestState::kEnded;
+    f.state = model::RequestState::kEnded;
     f.limit = 500;
     for (;;) {
       auto page = store->ListRequests(f);

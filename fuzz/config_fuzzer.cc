@@ -15,6 +15,7 @@
 #include <string_view>
 
 #include "core/clock.h"
+#include "model/identity.h"
 #include "policy/config.h"
 #include "policy/explain.h"
 #include "policy/policy.h"
@@ -59,7 +60,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     return 0;
   }
   const jit::Time now = jit::FromUnixMillis(1767225600000);  // 2026-01-01T00:00:00Z
-  const jit::policy::Identity people[] = {
+  const jit::model::Identity people[] = {
       {"alice", {"engineers"}, "a11ce000-0000-4000-8000-000000000001"},
       {"carol", {"approvers", "sre", "admins"}, "ca401000-0000-4000-8000-000000000003"},
       {"nobody", {}, ""},

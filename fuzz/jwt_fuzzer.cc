@@ -28,6 +28,7 @@
 #include "auth/jwt.h"
 #include "core/clock.h"
 #include "core/encoding.h"
+#include "model/identity.h"
 
 namespace {
 
@@ -111,7 +112,7 @@ jit::auth::JwtExpectations Expect() {
 
 const jit::Time kNow = jit::FromUnixMillis(1767225600000);  // 2026-01-01T00:00:00Z
 
-void CheckAccepted(const jit::Result<jit::policy::Identity>& who, bool may_accept) {
+void CheckAccepted(const jit::Result<jit::model::Identity>& who, bool may_accept) {
   if (who.has_value()) {
     if (!may_accept) Fail("a token without a valid signature was accepted");
     if (who->username.empty()) Fail("an accepted token has no username");

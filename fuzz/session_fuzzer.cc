@@ -24,6 +24,7 @@
 
 #include "api/session.h"
 #include "core/clock.h"
+#include "model/identity.h"
 
 namespace {
 
@@ -138,7 +139,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   // mode 2: issue, then verify.
   std::vector<std::string_view> parts = Split(rest);
-  jit::policy::Identity who;
+  jit::model::Identity who;
   who.username = std::string(parts[0]);
   if (parts.size() > 1) who.principal_id = std::string(parts[1]);
   for (std::size_t i = 2; i < parts.size() && i < 40; ++i) who.groups.emplace_back(parts[i]);

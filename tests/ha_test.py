@@ -39,7 +39,7 @@ def sha256(text):
 
 
 def chain_hash(seq, at_ms, actor, action, request_id, severity, details, prev_hash):
-    """audit/chain.h CanonicalEncoding, then SHA-256."""
+    """model/chain.h CanonicalEncoding, then SHA-256."""
     out = b"jit-audit-v1;"
     for field in (str(seq), str(at_ms), actor, action, request_id, severity, details, prev_hash):
         data = field.encode()

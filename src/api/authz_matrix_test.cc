@@ -54,6 +54,7 @@
 #include "core/check.h"
 #include "core/clock.h"
 #include "core/testing.h"
+#include "model/identity.h"
 #include "policy/config.h"
 #include "provider/fake_provider.h"
 #include "store/memory_store.h"
@@ -138,7 +139,7 @@ class Broker {
         auth_(auth::NewStaticAuthenticator(Users(), {})),
         ui_(UiOptions{Users(), std::chrono::hours(1), ""}, signer_, nullptr, clock_),
         handler_(workflow_, *auth_, config_, nullptr, HooksWithSessions(&ui_)) {
-    policy::Identity alice{"alice", {"engineers", "sre"}, "a11ce000-0000-4000-8000-000000000001"};
+    model::Identity alice{"alice", {"engineers", "sre"}, "a11ce000-0000-4000-8000-000000000001"};
     pending_ = Submit(alice, "prod", "Admin", "deploy");
     active_ = Submit(alice, "sandbox", "ReadOnly", "logs");
     break_glass_ = Submit(alice, "sandbox", "BreakGlass", "outage");
@@ -146,7 +147,7 @@ class Broker {
   }
 
   // Submits through the workflow; aborts when the fixture cannot be made.
-  std::string Submit(const policy::Identity& who, const std::string& account, const std::string& ps,
+  std::string Submit(const model::Identity& who, const std::string& account, const std::string& ps,
                      const std::string& reason) {
     auto r = workflow_.Submit(who, {account, ps, minutes(30), reason, ""});
     JIT_CHECK(r.has_value());
@@ -157,7 +158,7 @@ class Broker {
   void RunDueJobs() {
     auto jobs = store_.ListJobs();
     JIT_CHECK(jobs.has_value());
-    for (const store::Job& j : *jobs) {
+    for (const model::Job& j : *jobs) {
       if (j.due_at <= clock_.Now()) workflow_.Run(j);
     }
   }
@@ -199,8 +200,8 @@ class Broker {
     return handler_.Handle(req);
   }
 
-  store::RequestState StateOf(const std::string& id) { return store_.GetRequest(id)->state; }
-  std::vector<store::Request> ListAll() {
+  model::RequestState StateOf(const std::string& id) { return store_.GetRequest(id)->state; }
+  std::vector<model::Request> ListAll() {
     auto page = workflow_.List({"carol", {"admins"}, ""}, workflow::ListInput{});
     JIT_CHECK(page.has_value());
     return page->items;
@@ -316,8 +317,8 @@ TEST(AuthzMatrix, SessionCookiesWithoutTheCsrfTokenChangeNothing) {
                                             /*with_csrf=*/false);
       EXPECT_EQ(r.status, 403) << row.method << " " << row.target << " as " << kColumnNames[col];
       EXPECT_THAT(r.body, ::testing::HasSubstr("csrf_failed"));
-      EXPECT_EQ(broker.StateOf(broker.pending()), store::RequestState::kPending);
-      EXPECT_EQ(broker.StateOf(broker.active()), store::RequestState::kActive);
+      EXPECT_EQ(broker.StateOf(broker.pending()), model::RequestState::kPending);
+      EXPECT_EQ(broker.StateOf(broker.active()), model::RequestState::kActive);
       EXPECT_EQ(broker.ListAll().size(), 3u) << "nothing was submitted";
       ++refused;
     }
@@ -331,17 +332,17 @@ TEST(AuthzMatrix, RefusalsChangeNothing) {
   EXPECT_EQ(broker.Call("POST", "/v1/requests/{P}/approve", "tok-alice", "{}").status, 403);
   EXPECT_EQ(broker.Call("POST", "/v1/requests/{P}/cancel", "tok-carol", "{}").status, 403);
   EXPECT_EQ(broker.Call("POST", "/v1/requests/{A}/revoke", "tok-dave", "{}").status, 403);
-  EXPECT_EQ(broker.StateOf(broker.pending()), store::RequestState::kPending);
-  EXPECT_EQ(broker.StateOf(broker.active()), store::RequestState::kActive);
+  EXPECT_EQ(broker.StateOf(broker.pending()), model::RequestState::kPending);
+  EXPECT_EQ(broker.StateOf(broker.active()), model::RequestState::kActive);
 }
 
 TEST(AuthzMatrix, AdminWhoApprovesCannotApproveTheirOwn) {
   Broker broker;
-  policy::Identity olga{"olga", {"admins", "approvers", "engineers"}, "01ga0000-0000-4000"};
+  model::Identity olga{"olga", {"admins", "approvers", "engineers"}, "01ga0000-0000-4000"};
   std::string own = broker.Submit(olga, "prod", "Admin", "mine");
   ApiResponse r = broker.Call("POST", "/v1/requests/" + own + "/approve", "tok-olga", "{}");
   EXPECT_EQ(r.status, 403) << r.body;
-  EXPECT_EQ(broker.StateOf(own), store::RequestState::kPending);
+  EXPECT_EQ(broker.StateOf(own), model::RequestState::kPending);
   // She approves alice's, as an approver.
   r = broker.Call("POST", "/v1/requests/{P}/approve", "tok-olga", "{}");
   EXPECT_EQ(r.status, 200) << r.body;

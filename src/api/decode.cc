@@ -160,10 +160,10 @@ Decoded<std::optional<int>> DecodeLimit(const Query& query, int max) {
 
 std::string DecodeCursor(const Query& query) { return Param(query, "cursor"); }
 
-Decoded<std::optional<store::RequestState>> DecodeState(const Query& query) {
+Decoded<std::optional<model::RequestState>> DecodeState(const Query& query) {
   std::string text = Param(query, "state");
-  if (text.empty()) return std::optional<store::RequestState>();
-  std::optional<store::RequestState> state = store::ParseRequestState(text);
+  if (text.empty()) return std::optional<model::RequestState>();
+  std::optional<model::RequestState> state = model::ParseRequestState(text);
   if (!state) {
     return BadValue("unknown state \"" + text +
                     "\"; use pending, approved, active, revoking, ended, denied, cancelled, "

@@ -25,7 +25,7 @@
 #include <vector>
 
 #include "core/clock.h"
-#include "store/model.h"
+#include "model/request.h"
 
 namespace jit::api {
 
@@ -125,7 +125,7 @@ Decoded<std::optional<int>> DecodeLimit(const Query& query, int max);
 std::string DecodeCursor(const Query& query);
 
 // ?state=pending|approved|...: nullopt when absent; 422 naming the states when unknown.
-Decoded<std::optional<store::RequestState>> DecodeState(const Query& query);
+Decoded<std::optional<model::RequestState>> DecodeState(const Query& query);
 
 // ?mine=true|false|1|0: false when absent; 422 "mine must be true or false".
 Decoded<bool> DecodeMine(const Query& query);

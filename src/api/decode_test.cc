@@ -138,7 +138,7 @@ TEST(DecodeLimit, AWholeNumberWhoseRangeTheWorkflowChecks) {
 }
 
 TEST(DecodeQueryParameters, StateMineAfterFormat) {
-  EXPECT_EQ(**DecodeState({{"state", "pending"}}), store::RequestState::kPending);
+  EXPECT_EQ(**DecodeState({{"state", "pending"}}), model::RequestState::kPending);
   EXPECT_FALSE(*DecodeState({}));
   EXPECT_EQ(RefusalOf(DecodeState({{"state", "odd"}})),
             "422 invalid_argument: unknown state \"odd\"; use pending, approved, active, "

@@ -19,8 +19,10 @@
 #include "api/slack.h"
 #include "audit/export.h"
 #include "core/ids.h"
+#include "model/audit_event.h"
+#include "model/identity.h"
+#include "model/request.h"
 #include "policy/policy.h"
-#include "store/model.h"
 
 namespace jit::api {
 namespace {
@@ -70,7 +72,7 @@ std::string_view BearerToken(std::string_view header) {
 
 json ListJson(const store::RequestPage& page) {
   json items = json::array();
-  for (const store::Request& r : page.items) items.push_back(RequestToJson(r));
+  for (const model::Request& r : page.items) items.push_back(model::RequestToJson(r));
   return json{{"items", std::move(items)},
               {"next_cursor", page.next_cursor.empty() ? json(nullptr) : json(page.next_cursor)}};
 }
@@ -98,10 +100,10 @@ ApiHandler::ApiHandler(workflow::Workflow& workflow, auth::Authenticator& authen
       readiness_(std::move(readiness)),
       hooks_(std::move(hooks)) {}
 
-Result<policy::Identity> ApiHandler::Authenticate(const ApiRequest& request) const {
+Result<model::Identity> ApiHandler::Authenticate(const ApiRequest& request) const {
   // A bearer token wins over a cookie: a browser never adds one to a cross-site request.
   if (request.authorization.empty() && hooks_.sessions != nullptr) {
-    if (std::optional<Result<policy::Identity>> who = hooks_.sessions->Authenticate(request)) {
+    if (std::optional<Result<model::Identity>> who = hooks_.sessions->Authenticate(request)) {
       return *std::move(who);
     }
   }
@@ -126,7 +128,7 @@ ApiResponse ApiHandler::Handle(const ApiRequest& request) {
 // query string and the path's well-formed {id} (empty for public routes and routes without one).
 struct ApiHandler::Call {
   const ApiRequest& request;
-  const policy::Identity& who;
+  const model::Identity& who;
   const Query& query;
   const std::string& id;
 };
@@ -195,13 +197,13 @@ ApiResponse ApiHandler::HandleUnchecked(const ApiRequest& request) {
   const Route& route = routes[m.index];
 
   if (!route.info.authenticated) {
-    static const policy::Identity kNobody;
+    static const model::Identity kNobody;
     static const Query kNoQuery;
     static const std::string kNoId;
     return (this->*route.handle)(Call{request, kNobody, kNoQuery, kNoId});
   }
 
-  Result<policy::Identity> authenticated = Authenticate(request);
+  Result<model::Identity> authenticated = Authenticate(request);
   if (!authenticated.has_value()) {
     Status s = authenticated.error();
     ApiResponse r =
@@ -211,7 +213,7 @@ ApiResponse ApiHandler::HandleUnchecked(const ApiRequest& request) {
     if (r.status == 401) r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"jit\"");
     return r;
   }
-  const policy::Identity& who = *authenticated;
+  const model::Identity& who = *authenticated;
 
   ApiResponse response = [&]() -> ApiResponse {
     Decoded<Query> params = DecodeQuery(query);
@@ -258,7 +260,7 @@ ApiResponse ApiHandler::SlackInteractions(const Call& call) {
 
 ApiResponse ApiHandler::ListRequests(const Call& call) {
   workflow::ListInput in;
-  Decoded<std::optional<store::RequestState>> state = DecodeState(call.query);
+  Decoded<std::optional<model::RequestState>> state = DecodeState(call.query);
   if (!state) return Refused(state.error());
   in.state = *state;
   Decoded<bool> mine = DecodeMine(call.query);
@@ -295,12 +297,12 @@ ApiResponse ApiHandler::SubmitRequest(const Call& call) {
     if (e) return Refused(*e);
   }
   workflow::SubmitInput in{*account, *permission_set, **duration, *reason, *ticket, *start_at};
-  Result<store::Request> created = workflow_.Submit(call.who, in);
+  Result<model::Request> created = workflow_.Submit(call.who, in);
   if (!created) return FromStatus(created.error());
   // Answer with the history too, like every other single-request answer; the request is
   // committed either way, so a failed re-read only loses the history.
   Result<workflow::RequestView> view = workflow_.Get(call.who, created->id);
-  ApiResponse r = JsonResponse(201, view ? RequestViewToJson(*view) : RequestToJson(*created));
+  ApiResponse r = JsonResponse(201, view ? RequestViewToJson(*view) : model::RequestToJson(*created));
   r.headers.emplace_back("Location", "/v1/requests/" + created->id);
   r.request_id = created->id;
   return r;
@@ -312,10 +314,10 @@ ApiResponse ApiHandler::GetRequest(const Call& call) {
   return JsonResponse(200, RequestViewToJson(*view));
 }
 
-ApiResponse ApiHandler::DecidedRequest(const Call& call, const Result<store::Request>& decided) {
+ApiResponse ApiHandler::DecidedRequest(const Call& call, const Result<model::Request>& decided) {
   if (!decided) return FromStatus(decided.error());
   Result<workflow::RequestView> view = workflow_.Get(call.who, call.id);
-  return JsonResponse(200, view ? RequestViewToJson(*view) : RequestToJson(*decided));
+  return JsonResponse(200, view ? RequestViewToJson(*view) : model::RequestToJson(*decided));
 }
 
 ApiResponse ApiHandler::ApproveRequest(const Call& call) {
@@ -382,7 +384,7 @@ ApiResponse ApiHandler::Catalog(const Call& call) {
 }
 
 ApiResponse ApiHandler::Me(const Call& call) {
-  const policy::Identity& who = call.who;
+  const model::Identity& who = call.who;
   std::shared_ptr<const policy::Config> config = config_.Get();
   json roles = json::array();
   if (policy::IsAdmin(*config, who)) roles.push_back("admin");
@@ -404,11 +406,11 @@ ApiResponse ApiHandler::Audit(const Call& call) {
   Decoded<std::string> format = DecodeAuditFormat(call.query);
   if (!format) return Refused(format.error());
   constexpr int kDefaultLimit = 100;
-  Result<std::vector<store::AuditEvent>> events =
+  Result<std::vector<model::AuditEvent>> events =
       workflow_.Audit(call.who, *after, limit->value_or(kDefaultLimit));
   if (!events) return FromStatus(events.error());
   json items = json::array();
-  for (const store::AuditEvent& e : *events) {
+  for (const model::AuditEvent& e : *events) {
     items.push_back(*format == "ocsf" ? audit::ToOcsf(e) : AuditEventToJson(e));
   }
   json next_after = events->empty() ? json(nullptr) : json(events->back().seq);
@@ -461,7 +463,7 @@ ApiResponse ApiHandler::ExplainPolicy(const Call& call) {
                       account.refusal(), permission_set.refusal()})}) {
     if (e) return Refused(*e);
   }
-  policy::Identity subject = call.who;
+  model::Identity subject = call.who;
   if (user_named) subject.username = *user;
   if (*groups) {
     subject.groups = **groups;

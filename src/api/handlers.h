@@ -39,6 +39,7 @@
 #include "audit/trail.h"
 #include "auth/auth.h"
 #include "core/status.h"
+#include "model/identity.h"
 #include "policy/config.h"
 #include "workflow/workflow.h"
 
@@ -87,7 +88,7 @@ class CookieSessions {
   // nullopt when `request` carries no session cookie. Otherwise who the cookie says, or
   // Unauthenticated for a bad or expired one, or PermissionDenied when a state-changing
   // method lacks the session's CSRF token (X-CSRF-Token). Thread-safe.
-  virtual std::optional<Result<policy::Identity>> Authenticate(const ApiRequest& request) const = 0;
+  virtual std::optional<Result<model::Identity>> Authenticate(const ApiRequest& request) const = 0;
 };
 
 class SlackInteractions;  // api/slack.h
@@ -161,11 +162,11 @@ class ApiHandler {
   ApiResponse ExplainPolicy(const Call& call);
 
   // A decided request, answered with its history like every single-request answer.
-  ApiResponse DecidedRequest(const Call& call, const Result<store::Request>& decided);
+  ApiResponse DecidedRequest(const Call& call, const Result<model::Request>& decided);
 
   // The caller: by bearer token when the request has an Authorization header, else by session
   // cookie when there is one.
-  Result<policy::Identity> Authenticate(const ApiRequest& request) const;
+  Result<model::Identity> Authenticate(const ApiRequest& request) const;
 
   workflow::Workflow& workflow_;
   auth::Authenticator& authenticator_;

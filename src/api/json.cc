@@ -7,7 +7,7 @@
 
 #include "core/duration.h"
 #include "core/time_format.h"
-#include "notify/render.h"
+#include "model/request_json.h"
 
 namespace jit::api {
 namespace {
@@ -27,7 +27,7 @@ json ParseDetails(const std::string& details) {
   return parsed;
 }
 
-json HistoryEntry(const store::AuditEvent& e) {
+json HistoryEntry(const model::AuditEvent& e) {
   return json{{"seq", e.seq},           {"at", FormatRfc3339(e.at)},
               {"actor", e.actor},       {"action", e.action},
               {"severity", e.severity}, {"details", ParseDetails(e.details)}};
@@ -35,17 +35,15 @@ json HistoryEntry(const store::AuditEvent& e) {
 
 }  // namespace
 
-json RequestToJson(const store::Request& r) { return notify::RequestJson(r); }
-
 json RequestViewToJson(const workflow::RequestView& v) {
-  json j = RequestToJson(v.request);
+  json j = model::RequestToJson(v.request);
   json history = json::array();
-  for (const store::AuditEvent& e : v.history) history.push_back(HistoryEntry(e));
+  for (const model::AuditEvent& e : v.history) history.push_back(HistoryEntry(e));
   j["history"] = std::move(history);
   return j;
 }
 
-json AuditEventToJson(const store::AuditEvent& e) {
+json AuditEventToJson(const model::AuditEvent& e) {
   return json{{"seq", e.seq},
               {"at", FormatRfc3339(e.at)},
               {"actor", e.actor},

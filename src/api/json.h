@@ -8,29 +8,24 @@
 
 #include "audit/trail.h"
 #include "core/result.h"
+#include "model/audit_event.h"
+#include "model/request.h"
+#include "model/request_json.h"
 #include "policy/config.h"
 #include "policy/policy.h"
-#include "store/model.h"
 #include "workflow/workflow.h"
 
 namespace jit::api {
 
-// A request object: id, requester, account {id, name}, permission_set {name, arn},
-// duration_seconds, duration, reason, ticket, rule, break_glass, state, approvals_required,
-// approvals [{approver, comment, at}], the times (RFC 3339 UTC, null when unset), decided_by,
-// end_reason and failure_reason, start_at (a scheduled start; null: at once), the break-glass
-// review: review_state ("open", "closed"; null for requests that are not break-glass),
-// reviewed_by, review_comment, reviewed_at, and extension: null, or the extension awaiting
-// approval {duration_seconds, duration, requested_at, deadline, approvals_required,
-// approvals}. Empty optional strings are null.
-nlohmann::json RequestToJson(const store::Request& r);
+// A request object is model::RequestToJson (model/request_json.h): notifications carry the
+// same object.
 
-// RequestToJson plus "history": [{seq, at, actor, action, severity, details}].
+// model::RequestToJson plus "history": [{seq, at, actor, action, severity, details}].
 nlohmann::json RequestViewToJson(const workflow::RequestView& v);
 
 // One audit event: {seq, at, actor, action, request_id (null when empty), severity, details
 // (the parsed object), prev_hash, hash}.
-nlohmann::json AuditEventToJson(const store::AuditEvent& e);
+nlohmann::json AuditEventToJson(const model::AuditEvent& e);
 
 // One catalog item: {account {id, name, tags}, permission_set {name, arn}, rule, max_duration,
 // max_duration_seconds, min_duration_seconds, approval ("auto", "approvers" or "break_glass"),

@@ -9,8 +9,8 @@ namespace {
 using ::jit::testing::StatusIs;
 using nlohmann::json;
 
-store::Request SampleRequest() {
-  store::Request r;
+model::Request SampleRequest() {
+  model::Request r;
   r.id = "req_01JD3Q8W5C2M7X9K4T6B1N0R8P";
   r.requester = "alice";
   r.account_id = "222222222222";
@@ -21,7 +21,7 @@ store::Request SampleRequest() {
   r.reason = "deploy";
   r.rule = "prod-admin";
   r.approvals_required = 1;
-  r.state = store::RequestState::kPending;
+  r.state = model::RequestState::kPending;
   r.created_at = FromUnixMillis(1767225600000);  // 2026-01-01T00:00:00Z
   r.approval_deadline = FromUnixMillis(1767226500000);
   return r;
@@ -54,7 +54,7 @@ TEST(RequestToJson, HasEveryFieldWithNullsForWhatIsUnset) {
 }
 
 TEST(RequestToJson, ShowsApprovalsAndTimes) {
-  store::Request r = SampleRequest();
+  model::Request r = SampleRequest();
   r.ticket = "INC-1";
   r.approvals.push_back({"bob", "ok", FromUnixMillis(1767225660000)});
   r.decided_at = FromUnixMillis(1767225660000);
@@ -67,7 +67,7 @@ TEST(RequestToJson, ShowsApprovalsAndTimes) {
 }
 
 TEST(RequestViewToJson, AddsHistoryWithParsedDetails) {
-  store::AuditEvent e;
+  model::AuditEvent e;
   e.seq = 7;
   e.at = FromUnixMillis(1767225600000);
   e.actor = "alice";
@@ -86,7 +86,7 @@ TEST(RequestViewToJson, AddsHistoryWithParsedDetails) {
 }
 
 TEST(AuditEventToJson, HasChainFieldsAndNullRequestIdWhenNone) {
-  store::AuditEvent e;
+  model::AuditEvent e;
   e.seq = 1;
   e.at = FromUnixMillis(0);
   e.actor = "jit";

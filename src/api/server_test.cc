@@ -126,7 +126,7 @@ class ServerTest : public ::testing::Test {
   void RunDueJobs() {
     auto jobs = store_.ListJobs();
     ASSERT_OK(jobs);
-    for (const store::Job& j : *jobs) {
+    for (const model::Job& j : *jobs) {
       if (j.due_at <= clock_.Now()) workflow_.Run(j);
     }
   }

@@ -7,8 +7,10 @@
 #include <sstream>
 
 #include "auth/oidc_login.h"
+#include "core/check.h"
 #include "core/crypto.h"
 #include "core/encoding.h"
+#include "model/identity.h"
 
 namespace jit::api {
 namespace {
@@ -96,7 +98,7 @@ Result<std::string> CookieSigner::OpenWithExpiry(std::string_view purpose, std::
   return *std::move(payload);
 }
 
-Result<std::string> CookieSigner::IssueSession(const policy::Identity& who, std::string_view method,
+Result<std::string> CookieSigner::IssueSession(const model::Identity& who, std::string_view method,
                                                Time now, Duration lifetime,
                                                UiSession* issued) const {
   if (lifetime < std::chrono::seconds(1)) {

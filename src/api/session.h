@@ -16,6 +16,7 @@
 
 #include "core/clock.h"
 #include "core/result.h"
+#include "model/identity.h"
 #include "policy/config.h"
 
 namespace jit::api {
@@ -27,7 +28,7 @@ inline constexpr std::size_t kMaxCookieValueBytes = 3800;
 
 // A signed-in browser.
 struct UiSession {
-  policy::Identity identity;
+  model::Identity identity;
   std::string sid;     // random, unique per sign-in; the CSRF token is derived from it
   std::string method;  // how the user signed in: "dev" or "oidc"
   Time issued_at;
@@ -48,7 +49,7 @@ class CookieSigner {
   // `lifetime` (whole seconds); the session itself in `issued` when not null. InvalidArgument
   // when the value would be too large for a browser to keep (kMaxCookieValueBytes; many
   // groups), lifetime is under a second or the username is empty.
-  Result<std::string> IssueSession(const policy::Identity& who, std::string_view method, Time now,
+  Result<std::string> IssueSession(const model::Identity& who, std::string_view method, Time now,
                                    Duration lifetime, UiSession* issued = nullptr) const;
   // The session a cookie value stands for. Unauthenticated ("session expired" or "invalid
   // session") for anything not signed by this key, malformed, or past its expiry at `now`.

@@ -6,6 +6,7 @@
 
 #include "core/clock.h"
 #include "core/testing.h"
+#include "model/identity.h"
 
 namespace jit::api {
 namespace {
@@ -19,7 +20,7 @@ using ::testing::HasSubstr;
 
 const std::string kKey = "0123456789abcdef0123456789abcdef";  // 32 bytes
 
-policy::Identity Alice() {
+model::Identity Alice() {
   return {"alice", {"engineers", "sre"}, "a11ce000-0000-4000-8000-000000000001"};
 }
 
@@ -146,7 +147,7 @@ TEST(CookieSigner, RefusesShortKeysEmptyUsersAndOversizeSessions) {
               StatusIs(StatusCode::kInvalidArgument));
   EXPECT_THAT(s.IssueSession(Alice(), "dev", clock.Now(), Duration(0)),
               StatusIs(StatusCode::kInvalidArgument));
-  policy::Identity many = Alice();
+  model::Identity many = Alice();
   for (int i = 0; i < 200; ++i)
     many.groups.push_back("group-with-a-long-name-" + std::to_string(i));
   EXPECT_THAT(s.IssueSession(many, "oidc", clock.Now(), hours(1)),

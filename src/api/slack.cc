@@ -8,6 +8,7 @@
 #include "api/json.h"
 #include "core/ids.h"
 #include "core/mutex.h"
+#include "model/identity.h"
 #include "notify/render.h"
 
 namespace jit::api {
@@ -17,7 +18,7 @@ using nlohmann::json;
 
 constexpr std::size_t kMaxRemembered = 100000;
 
-std::string Describe(const store::Request& r) {
+std::string Describe(const model::Request& r) {
   return r.permission_set_name + " on " + (r.account_name.empty() ? r.account_id : r.account_name) +
          " for " + r.requester;
 }
@@ -147,9 +148,9 @@ ApiResponse SlackInteractions::Handle(const ApiRequest& request) {
     if (!user.has_value()) return directory_error(user.error());
     Result<std::vector<std::string>> groups = directory_.GroupNames(*user_id);
     if (!groups.has_value()) return directory_error(groups.error());
-    policy::Identity who{user->user_name, *groups, *user_id};
+    model::Identity who{user->user_name, *groups, *user_id};
 
-    Result<store::Request> decided =
+    Result<model::Request> decided =
         approve ? workflow_.Approve(who, action->request_id, "approved in Slack")
                 : workflow_.Deny(who, action->request_id, "denied in Slack by " + who.username);
     if (!decided.has_value()) {
@@ -169,7 +170,7 @@ ApiResponse SlackInteractions::Handle(const ApiRequest& request) {
     }
     std::string text = approve ? "You approved " + decided->id + " (" + Describe(*decided) +
                                      "); it is now " +
-                                     std::string(store::RequestStateName(decided->state)) + "."
+                                     std::string(model::RequestStateName(decided->state)) + "."
                                : "You denied " + decided->id + " (" + Describe(*decided) + ").";
     spdlog::info("slack: {} {} {} as {}", who.username, approve ? "approved" : "denied",
                  decided->id, action->user_id);

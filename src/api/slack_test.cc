@@ -12,6 +12,8 @@
 #include "aws/sigv4.h"
 #include "aws/test_http_server.h"
 #include "core/testing.h"
+#include "model/identity.h"
+#include "model/request_json.h"
 #include "net/test_http_client.h"
 #include "notify/render.h"
 #include "notify/slack.h"
@@ -31,7 +33,7 @@ using nlohmann::json;
 using ::testing::HasSubstr;
 
 constexpr char kSecret[] = "8f742231b10e8888abcd99yyyzzz85a5";
-const policy::Identity kAlice{"alice", {"engineers"}, "a11ce000-0000-4000-8000-000000000001"};
+const model::Identity kAlice{"alice", {"engineers"}, "a11ce000-0000-4000-8000-000000000001"};
 
 // Slack's Web API (users.info) and the response_url sink, on one loopback server.
 CannedResponse FakeSlack(const ReceivedRequest& r) {
@@ -84,7 +86,7 @@ class SlackInteractionsTest : public ::testing::Test {
   std::string Pending() {
     auto r = workflow_.Submit(kAlice, {"prod", "Admin", std::chrono::minutes(30), "rotate", ""});
     EXPECT_OK(r);
-    return r.value_or(store::Request{}).id;
+    return r.value_or(model::Request{}).id;
   }
 
   static std::string Form(const std::string& user, const std::string& action,
@@ -118,7 +120,7 @@ class SlackInteractionsTest : public ::testing::Test {
 
   static json Body(const ApiResponse& r) { return json::parse(r.body); }
 
-  store::Request Stored(const std::string& id) { return store_->GetRequest(id).value(); }
+  model::Request Stored(const std::string& id) { return store_->GetRequest(id).value(); }
 
   FakeClock clock_;
   policy::ConfigHolder config_;
@@ -141,8 +143,8 @@ TEST_F(SlackInteractionsTest, ApprovesAsTheMappedUser) {
   EXPECT_THAT(body["text"].get<std::string>(), HasSubstr("You approved " + id));
   EXPECT_FALSE(body.contains("error"));
   EXPECT_EQ(r.user, "bob");
-  store::Request stored = Stored(id);
-  EXPECT_EQ(stored.state, store::RequestState::kApproved);
+  model::Request stored = Stored(id);
+  EXPECT_EQ(stored.state, model::RequestState::kApproved);
   ASSERT_EQ(stored.approvals.size(), 1u);
   EXPECT_EQ(stored.approvals[0].approver, "bob");
   EXPECT_EQ(stored.approvals[0].comment, "approved in Slack");
@@ -161,8 +163,8 @@ TEST_F(SlackInteractionsTest, DeniesAsTheMappedUser) {
   std::string id = Pending();
   ApiResponse r = slack_->Handle(Signed(Form("UBOB", "jit_deny", id)));
   ASSERT_EQ(r.status, 200) << r.body;
-  store::Request stored = Stored(id);
-  EXPECT_EQ(stored.state, store::RequestState::kDenied);
+  model::Request stored = Stored(id);
+  EXPECT_EQ(stored.state, model::RequestState::kDenied);
   EXPECT_EQ(stored.end_reason, "denied in Slack by bob");
   EXPECT_EQ(stored.decided_by, "bob");
 }
@@ -187,7 +189,7 @@ TEST_F(SlackInteractionsTest, SelfApprovalAndNonApproversAreRefused) {
   // Another workspace.
   ApiResponse team = slack_->Handle(Signed(Form("UBOB", "jit_approve", id, "T2")));
   EXPECT_EQ(team.status, 403) << team.body;
-  EXPECT_EQ(Stored(id).state, store::RequestState::kPending);
+  EXPECT_EQ(Stored(id).state, model::RequestState::kPending);
   EXPECT_TRUE(Stored(id).approvals.empty());
   // A request that is decided already.
   ASSERT_EQ(slack_->Handle(Signed(Form("UBOB", "jit_deny", id))).status, 200);
@@ -210,7 +212,7 @@ TEST_F(SlackInteractionsTest, BadSignaturesOldTimestampsAndReplaysAreRefused) {
   ApiRequest unsigned_req = Signed(form);
   unsigned_req.headers.pop_back();
   EXPECT_EQ(slack_->Handle(unsigned_req).status, 401);
-  EXPECT_EQ(Stored(id).state, store::RequestState::kPending);
+  EXPECT_EQ(Stored(id).state, model::RequestState::kPending);
 
   ApiRequest good = Signed(Form("UBOB", "jit_deny", id));
   ASSERT_EQ(slack_->Handle(good).status, 200);
@@ -253,7 +255,7 @@ TEST_F(SlackInteractionsTest, TheServerRoutesSignedPostsWithTheirHeaders) {
   net::testing::HttpConnection connection(server.port());
   net::testing::ClientResponse res = connection.RoundTrip(hr);
   EXPECT_EQ(res.status, 200) << res.body;
-  EXPECT_EQ(Stored(id).state, store::RequestState::kApproved);
+  EXPECT_EQ(Stored(id).state, model::RequestState::kApproved);
   server.Stop();
 
   // Without Slack configured the path does not exist.
@@ -265,7 +267,7 @@ TEST_F(SlackInteractionsTest, TheServerRoutesSignedPostsWithTheirHeaders) {
 // Notifications carry the request object exactly as the API shows it.
 TEST(NotifyRequestJson, IsTheApisRequestObject) {
   FakeClock clock;
-  store::Request r;
+  model::Request r;
   r.id = "req_01JD3Q8W5C2M7X9K4T6B1N0R8P";
   r.requester = "alice";
   r.account_id = "222222222222";
@@ -279,7 +281,7 @@ TEST(NotifyRequestJson, IsTheApisRequestObject) {
   r.break_glass = true;
   r.approvals_required = 1;
   r.approvals = {{"bob", "ok", clock.Now()}};
-  r.state = store::RequestState::kEnded;
+  r.state = model::RequestState::kEnded;
   r.created_at = clock.Now();
   r.approval_deadline = clock.Now() + std::chrono::minutes(15);
   r.decided_at = clock.Now() + std::chrono::minutes(1);
@@ -293,8 +295,10 @@ TEST(NotifyRequestJson, IsTheApisRequestObject) {
   r.reviewed_by = "carol";
   r.review_comment = "fine";
   r.reviewed_at = clock.Now() + std::chrono::hours(3);
-  EXPECT_EQ(notify::RequestJson(r), RequestToJson(r));
-  EXPECT_EQ(notify::RequestJson(store::Request{}), RequestToJson(store::Request{}));
+  notify::Message m;
+  m.request = r;
+  m.at = clock.Now();
+  EXPECT_EQ(notify::EventJson(m)["request"], model::RequestToJson(r));
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include "core/form.h"
 #include "core/mutex.h"
 #include "core/time_format.h"
+#include "model/identity.h"
 
 namespace jit::api {
 namespace {
@@ -273,16 +274,16 @@ std::optional<UiSession> Ui::CurrentSession(const ApiRequest& request) const {
   return *std::move(session);
 }
 
-std::optional<Result<policy::Identity>> Ui::Authenticate(const ApiRequest& request) const {
+std::optional<Result<model::Identity>> Ui::Authenticate(const ApiRequest& request) const {
   std::optional<std::string> value = CookieValue(request.cookie, SessionCookieName());
   if (!value) return std::nullopt;
   Result<UiSession> session = signer_.VerifySession(*value, clock_.Now());
-  if (!session) return Result<policy::Identity>(session.error());
+  if (!session) return Result<model::Identity>(session.error());
   if (IsStateChanging(request.method) && !signer_.CheckCsrf(*session, request.csrf_token)) {
-    return Result<policy::Identity>(PermissionDeniedError(
+    return Result<model::Identity>(PermissionDeniedError(
         "missing or wrong X-CSRF-Token header for this session; reload the page"));
   }
-  return Result<policy::Identity>(std::move(session->identity));
+  return Result<model::Identity>(std::move(session->identity));
 }
 
 ApiResponse Ui::SessionInfo(const std::optional<UiSession>& session) const {
@@ -308,7 +309,7 @@ ApiResponse Ui::SessionInfo(const std::optional<UiSession>& session) const {
   return Json(200, out);
 }
 
-Result<std::string> Ui::SessionCookieFor(const policy::Identity& who, std::string_view method,
+Result<std::string> Ui::SessionCookieFor(const model::Identity& who, std::string_view method,
                                          UiSession* issued) const {
   JIT_ASSIGN_OR_RETURN(std::string value, signer_.IssueSession(who, method, clock_.Now(),
                                                                options_.session_lifetime, issued));
@@ -333,7 +334,7 @@ ApiResponse Ui::DevSignIn(const ApiRequest& request) {
   const auto& name = username->get_ref<const std::string&>();
   for (const auth::DevUser& u : options_.dev_users) {
     if (u.username != name) continue;
-    policy::Identity who{u.username, u.groups, u.principal_id};
+    model::Identity who{u.username, u.groups, u.principal_id};
     UiSession session;
     Result<std::string> cookie = SessionCookieFor(who, "dev", &session);
     if (!cookie) return JsonError(422, "invalid_argument", cookie.error().message());
@@ -409,7 +410,7 @@ ApiResponse Ui::OidcCallback(const ApiRequest& request, std::string_view query) 
     spdlog::info("ui: the identity provider refused a sign-in: {}", PathForLog(error));
     return fail(401, "The identity provider refused the sign-in (" + PathForLog(error) + ").");
   }
-  Result<policy::Identity> who = oidc_->Finish(*saved, param("state"), param("code"));
+  Result<model::Identity> who = oidc_->Finish(*saved, param("state"), param("code"));
   if (!who) {
     spdlog::warn("ui: OIDC sign-in failed: {}", who.error().ToString());
     if (who.error().code() == StatusCode::kUnavailable) {

@@ -25,6 +25,7 @@
 #include "auth/oidc_login.h"
 #include "core/clock.h"
 #include "core/mutex.h"
+#include "model/identity.h"
 
 namespace jit::api {
 
@@ -65,7 +66,7 @@ class Ui final : public CookieSessions {
   ApiResponse Handle(const ApiRequest& request);
 
   // CookieSessions.
-  std::optional<Result<policy::Identity>> Authenticate(const ApiRequest& request) const override;
+  std::optional<Result<model::Identity>> Authenticate(const ApiRequest& request) const override;
 
   // The names of the cookies for the current base URL ("__Host-" prefixed when Secure).
   std::string SessionCookieName() const;
@@ -83,7 +84,7 @@ class Ui final : public CookieSessions {
   std::optional<UiSession> CurrentSession(const ApiRequest& request) const;
   // A Set-Cookie value with a new session for `who`; the session itself in `issued` when not
   // null. InvalidArgument when the session is too large for a cookie.
-  Result<std::string> SessionCookieFor(const policy::Identity& who, std::string_view method,
+  Result<std::string> SessionCookieFor(const model::Identity& who, std::string_view method,
                                        UiSession* issued) const;
   CookieAttributes Attributes(long long max_age) const;
 

@@ -13,6 +13,7 @@
 #include "core/encoding.h"
 #include "core/mutex.h"
 #include "core/testing.h"
+#include "model/identity.h"
 
 namespace jit::api {
 namespace {
@@ -330,7 +331,7 @@ TEST_F(UiTest, SignOutNeedsTheCsrfTokenAndClearsTheCookie) {
 // are auth/'s (oidc_login_test.cc); this one lets the UI's flow be driven end to end.
 class PayloadAuthenticator final : public auth::Authenticator {
  public:
-  Result<policy::Identity> Authenticate(std::string_view token) override {
+  Result<model::Identity> Authenticate(std::string_view token) override {
     std::string t(token);
     std::size_t a = t.find('.');
     std::size_t b = t.find('.', a + 1);
@@ -339,7 +340,7 @@ class PayloadAuthenticator final : public auth::Authenticator {
     if (!claims.is_object() || !claims.contains("preferred_username")) {
       return UnauthenticatedError("bad token");
     }
-    return policy::Identity{claims["preferred_username"], {"engineers"}, ""};
+    return model::Identity{claims["preferred_username"], {"engineers"}, ""};
   }
 };
 

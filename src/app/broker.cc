@@ -10,10 +10,26 @@
 #include <utility>
 
 #include "core/duration.h"
+#include "notify/directory.h"
+#include "provider/provider.h"
 #include "store/postgres_store.h"
 
 namespace jit::app {
 namespace {
+
+// The requester e-mail look-ups of e-mail channels (notify/directory.h), from Identity Center.
+class NotifyDirectory final : public notify::Directory {
+ public:
+  explicit NotifyDirectory(provider::UserDirectory& users) : users_(users) {}
+  Result<std::vector<std::string>> Emails(const std::string& user_id) override {
+    JIT_ASSIGN_OR_RETURN(provider::DirectoryUser user, users_.DescribeUser(user_id));
+    return std::move(user.emails);
+  }
+
+ private:
+  provider::UserDirectory& users_;
+};
+
 
 // `s` with `prefix` before its message.
 Status Prefixed(std::string_view prefix, const Status& s) {
@@ -131,7 +147,8 @@ Status Broker::BuildNotifier() {
   notify_deps_->aws_credentials = identity_center_->credentials.get();
   notify_deps_->env = env_;
   notify_deps_->default_region = aws_settings_.region;
-  notify_deps_->directory = identity_center_->provider.get();
+  notify_directory_ = std::make_unique<NotifyDirectory>(*identity_center_->provider);
+  notify_deps_->directory = notify_directory_.get();
   if (options_.dev) {
     for (const char* id : {"SNS", "EVENTBRIDGE", "SECURITYHUB", "STS"}) {
       notify_deps_->env.vars["AWS_ENDPOINT_URL_" + std::string(id)] = emulator_->url();
@@ -183,7 +200,7 @@ void Broker::CollectMetrics() {
   metrics_->SetJobsPending([scheduler] {
     std::map<std::string, double> out;
     for (const auto& [kind, n] : scheduler->Stats().pending) {
-      out[std::string(store::JobKindName(kind))] = static_cast<double>(n);
+      out[std::string(model::JobKindName(kind))] = static_cast<double>(n);
     }
     return out;
   });

@@ -4,7 +4,7 @@
 #include <string_view>
 #include <utility>
 
-#include "provider/session_gap.h"
+#include "workflow/session_gap.h"
 
 namespace jit::app {
 
@@ -75,7 +75,7 @@ Result<std::vector<std::string>> AwsWarnings(provider::IdentityCenterProvider& i
                     " is not a permission set of the Identity Center instance");
     }
   }
-  for (std::string& w : provider::SessionGapWarnings(sets, config)) out.push_back(std::move(w));
+  for (std::string& w : workflow::SessionGapWarnings(sets, config)) out.push_back(std::move(w));
   return out;
 }
 

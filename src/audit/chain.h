@@ -1,34 +1,17 @@
 #pragma once
-// The hash chain of the audit trail. Each event's hash covers an unambiguous encoding of its
-// fields and the hash of the event before, so that editing, removing or reordering events is
-// detected by re-walking the chain.
-//
-// Depends only on the plain structs of store/model.h (header-only use); the store links this
-// library, never the other way round.
+// Checking the hash chain of the audit trail: re-walks a list of events and reports the first
+// one that was edited, removed or reordered. How one event is hashed is model/chain.h (the store
+// engines hash as they append); this is the reader's side.
 
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "store/model.h"
+#include "model/audit_event.h"
+#include "model/chain.h"
 
 namespace jit::audit {
-
-// The prev_hash of the first event: 64 zeros.
-inline constexpr std::string_view kGenesisHash =
-    "0000000000000000000000000000000000000000000000000000000000000000";
-
-// Lower-case hex SHA-256 of `data` (64 characters). Thread-safe.
-std::string Sha256Hex(std::string_view data);
-
-// An unambiguous byte encoding of seq, at (unix milliseconds), actor, action, request_id,
-// severity, details and prev_hash: a version tag, then each field as "<length>:<bytes>;".
-// `e.hash` is not part of it. Two events encode alike only when those fields are equal.
-std::string CanonicalEncoding(const store::AuditEvent& e);
-
-// Sha256Hex(CanonicalEncoding(e)): the value the store puts in e.hash.
-std::string ChainHash(const store::AuditEvent& e);
 
 // The outcome of VerifyChain.
 struct ChainCheck {
@@ -45,10 +28,10 @@ struct ChainCheck {
 //   - does not carry the next seq (expected_first_seq, +1, ...): a gap or a reorder,
 //   - has a prev_hash other than the hash of the event before it (prev_hash_before_first for
 //     the first one): an event before it was removed, reordered or rewritten, or
-//   - has a hash other than ChainHash of its own fields: it was edited.
+//   - has a hash other than model::ChainHash of its own fields: it was edited.
 // An empty list is ok. Pure function; thread-safe.
-ChainCheck VerifyChain(const std::vector<store::AuditEvent>& events,
-                       std::string_view prev_hash_before_first = kGenesisHash,
+ChainCheck VerifyChain(const std::vector<model::AuditEvent>& events,
+                       std::string_view prev_hash_before_first = model::kGenesisHash,
                        std::int64_t expected_first_seq = 1);
 
 }  // namespace jit::audit

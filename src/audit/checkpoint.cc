@@ -17,6 +17,7 @@
 #include "core/encoding.h"
 #include "core/mutex.h"
 #include "core/time_format.h"
+#include "model/chain.h"
 
 namespace jit::audit {
 namespace {
@@ -45,8 +46,8 @@ CheckpointKey::CheckpointKey(std::unique_ptr<Pkey> pkey) : pkey_(std::move(pkey)
   std::size_t len = raw.size();
   if (EVP_PKEY_get_raw_public_key(pkey_->key, raw.data(), &len) == 1 && len == raw.size()) {
     public_hex_ = Hex(std::string_view(reinterpret_cast<const char*>(raw.data()), len));
-    key_id_ =
-        Sha256Hex(std::string_view(reinterpret_cast<const char*>(raw.data()), len)).substr(0, 16);
+    key_id_ = model::Sha256Hex(std::string_view(reinterpret_cast<const char*>(raw.data()), len))
+                  .substr(0, 16);
   }
 }
 

@@ -42,7 +42,7 @@ std::string Safe(const std::string& s) {
 
 }  // namespace
 
-json ToOcsf(const store::AuditEvent& e) {
+json ToOcsf(const model::AuditEvent& e) {
   Activity activity = ActivityOf(e.action);
   Severity severity = SeverityOf(e.severity);
   json details = json::parse(e.details, nullptr, /*allow_exceptions=*/false);

@@ -4,7 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "store/model.h"
+#include "model/audit_event.h"
 
 namespace jit::audit {
 
@@ -14,6 +14,6 @@ namespace jit::audit {
 // the account and permission set where the event names them; jit's own fields (seq, action,
 // request id, details, the hashes) under "unmapped", so nothing is lost. Invalid UTF-8 in
 // event text is replaced.
-nlohmann::json ToOcsf(const store::AuditEvent& e);
+nlohmann::json ToOcsf(const model::AuditEvent& e);
 
 }  // namespace jit::audit

@@ -6,8 +6,8 @@
 namespace jit::audit {
 namespace {
 
-store::AuditEvent Event(std::string action, std::string severity, std::string details) {
-  store::AuditEvent e;
+model::AuditEvent Event(std::string action, std::string severity, std::string details) {
+  model::AuditEvent e;
   e.seq = 7;
   e.at = FromUnixMillis(1767225600123);
   e.actor = "alice";
@@ -44,7 +44,7 @@ TEST(Ocsf, ActivationIsAssignPrivilegesWithTheAccountAndPermissionSet) {
 }
 
 TEST(Ocsf, EndIsRevokePrivilegesAndTheBrokerIsAnApp) {
-  store::AuditEvent e = Event("request.ended", "info", "{}");
+  model::AuditEvent e = Event("request.ended", "info", "{}");
   e.actor = "jit";
   nlohmann::json o = ToOcsf(e);
   EXPECT_EQ(o["activity_id"], 2);
@@ -61,7 +61,7 @@ TEST(Ocsf, SeverityAndFailureMap) {
 }
 
 TEST(Ocsf, BadTextNeverThrows) {
-  store::AuditEvent e = Event("x\xff", "info", "not json \xfe");
+  model::AuditEvent e = Event("x\xff", "info", "not json \xfe");
   e.actor = "\xc0\xaf";
   nlohmann::json o = ToOcsf(e);
   EXPECT_NO_THROW((void)o.dump());

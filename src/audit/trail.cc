@@ -9,6 +9,7 @@
 #include "audit/chain.h"
 #include "core/mutex.h"
 #include "core/time_format.h"
+#include "model/chain.h"
 
 namespace jit::audit {
 namespace {
@@ -28,11 +29,11 @@ Result<TrailReport> VerifyTrail(const EventReader& read, const std::vector<Check
   std::map<std::int64_t, std::string> hash_at;  // the trail's hash at each checkpoint's seq
 
   // The chain, page by page, each page continuing from the last.
-  std::string prev_hash(kGenesisHash);
+  std::string prev_hash(model::kGenesisHash);
   std::int64_t expected = 1;
   std::int64_t after = 0;
   for (;;) {
-    JIT_ASSIGN_OR_RETURN(std::vector<store::AuditEvent> page, read(after, kPage));
+    JIT_ASSIGN_OR_RETURN(std::vector<model::AuditEvent> page, read(after, kPage));
     if (page.empty()) break;
     ChainCheck check = VerifyChain(page, prev_hash, expected);
     if (!check.ok) {
@@ -43,7 +44,7 @@ Result<TrailReport> VerifyTrail(const EventReader& read, const std::vector<Check
       report.why = "event " + std::to_string(check.first_bad_seq) + ": " + check.why;
       return report;
     }
-    for (const store::AuditEvent& e : page) {
+    for (const model::AuditEvent& e : page) {
       if (wanted.count(e.seq)) hash_at[e.seq] = e.hash;
     }
     report.events += static_cast<std::int64_t>(page.size());
@@ -150,7 +151,7 @@ Result<std::optional<Checkpoint>> Checkpointer::CheckpointNow() {
   std::int64_t seq = last_seq_;
   std::string hash = last_hash_;
   for (;;) {
-    JIT_ASSIGN_OR_RETURN(std::vector<store::AuditEvent> page, read_(seq, kPage));
+    JIT_ASSIGN_OR_RETURN(std::vector<model::AuditEvent> page, read_(seq, kPage));
     if (page.empty()) break;
     seq = page.back().seq;
     hash = page.back().hash;

@@ -13,14 +13,14 @@
 #include "core/mutex.h"
 #include "core/periodic.h"
 #include "core/result.h"
-#include "store/model.h"
+#include "model/audit_event.h"
 
 namespace jit::audit {
 
 // Reads the audit events with seq > `after`, oldest first, at most `limit` (1..1000); fewer
 // than `limit` (or none) means the end. Store::ListAudit has this shape.
 using EventReader =
-    std::function<Result<std::vector<store::AuditEvent>>(std::int64_t after, int limit)>;
+    std::function<Result<std::vector<model::AuditEvent>>(std::int64_t after, int limit)>;
 
 // What VerifyTrail found.
 struct TrailReport {

@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "audit/chain.h"
 #include "core/mutex.h"
 #include "core/testing.h"
+#include "model/chain.h"
 
 namespace jit::audit {
 namespace {
@@ -22,38 +22,38 @@ class Trail {
  public:
   void Append(const std::string& action) {
     MutexLock lock(&mu_);
-    store::AuditEvent e;
+    model::AuditEvent e;
     e.seq = static_cast<std::int64_t>(events_.size()) + 1;
     e.at = FromUnixMillis(1767225600000 + e.seq * 1000);
     e.actor = "alice";
     e.action = action;
     e.severity = "info";
     e.details = "{}";
-    e.prev_hash = events_.empty() ? std::string(kGenesisHash) : events_.back().hash;
-    e.hash = ChainHash(e);
+    e.prev_hash = events_.empty() ? std::string(model::kGenesisHash) : events_.back().hash;
+    e.hash = model::ChainHash(e);
     events_.push_back(std::move(e));
   }
   void AppendMany(int n) {
     for (int i = 0; i < n; ++i) Append("step");
   }
   EventReader Reader() {
-    return [this](std::int64_t after, int limit) -> Result<std::vector<store::AuditEvent>> {
+    return [this](std::int64_t after, int limit) -> Result<std::vector<model::AuditEvent>> {
       MutexLock lock(&mu_);
       if (!fail_.ok()) return fail_;
       ++reads_;
-      std::vector<store::AuditEvent> out;
-      for (const store::AuditEvent& e : events_) {
+      std::vector<model::AuditEvent> out;
+      for (const model::AuditEvent& e : events_) {
         if (e.seq > after && static_cast<int>(out.size()) < limit) out.push_back(e);
       }
       return out;
     };
   }
-  std::vector<store::AuditEvent>& events() { return events_; }
+  std::vector<model::AuditEvent>& events() { return events_; }
   void Fail(Status s) { fail_ = std::move(s); }
 
  private:
   Mutex mu_;
-  std::vector<store::AuditEvent> events_;
+  std::vector<model::AuditEvent> events_;
   Status fail_;
   int reads_ = 0;
 };
@@ -151,7 +151,7 @@ TEST_F(TrailTest, CutOffTailIsCaughtOnlyByACheckpoint) {
 
 TEST_F(TrailTest, OlderCopyOfTheDatabaseIsCaught) {
   trail_.AppendMany(10);
-  std::vector<store::AuditEvent> old_copy = trail_.events();
+  std::vector<model::AuditEvent> old_copy = trail_.events();
   trail_.AppendMany(10);
   std::vector<Checkpoint> cps = {Sign(5), Sign(20)};
   // The old copy is swapped in and the broker goes on writing on top of it.

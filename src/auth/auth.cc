@@ -6,6 +6,7 @@
 
 #include "core/crypto.h"
 #include "core/encoding.h"
+#include "model/identity.h"
 
 namespace jit::auth {
 namespace {
@@ -18,14 +19,14 @@ std::optional<std::string> ParseHexDigest(std::string_view hex) {
 
 struct Entry {
   std::string digest;  // raw SHA-256 of the token
-  policy::Identity identity;
+  model::Identity identity;
 };
 
 class StaticAuthenticator final : public Authenticator {
  public:
   explicit StaticAuthenticator(std::vector<Entry> entries) : entries_(std::move(entries)) {}
 
-  Result<policy::Identity> Authenticate(std::string_view bearer_token) override {
+  Result<model::Identity> Authenticate(std::string_view bearer_token) override {
     if (bearer_token.empty()) return UnauthenticatedError("missing or unknown bearer token");
     const std::string presented = Sha256(bearer_token);
     // Compare against every entry, so that the time taken does not say which one matched.
@@ -47,7 +48,7 @@ class SharedAuthenticator final : public Authenticator {
  public:
   explicit SharedAuthenticator(std::shared_ptr<Authenticator> target)
       : target_(std::move(target)) {}
-  Result<policy::Identity> Authenticate(std::string_view bearer_token) override {
+  Result<model::Identity> Authenticate(std::string_view bearer_token) override {
     return target_->Authenticate(bearer_token);
   }
 
@@ -81,13 +82,13 @@ std::unique_ptr<Authenticator> NewStaticAuthenticator(std::vector<DevUser> dev_u
     if (u.token.empty()) continue;
     entries.push_back(Entry{
         Sha256(u.token),
-        policy::Identity{std::move(u.username), std::move(u.groups), std::move(u.principal_id)}});
+        model::Identity{std::move(u.username), std::move(u.groups), std::move(u.principal_id)}});
   }
   for (policy::StaticToken& t : tokens) {
     // A malformed hash cannot match any token; the config check reports it, here it is dropped.
     std::optional<std::string> d = ParseHexDigest(t.sha256_hex);
     if (!d) continue;
-    entries.push_back(Entry{*d, policy::Identity{std::move(t.name), std::move(t.groups), ""}});
+    entries.push_back(Entry{*d, model::Identity{std::move(t.name), std::move(t.groups), ""}});
   }
   return std::make_unique<StaticAuthenticator>(std::move(entries));
 }

@@ -7,6 +7,7 @@
 
 #include "core/mutex.h"
 #include "core/result.h"
+#include "model/identity.h"
 #include "policy/config.h"
 
 namespace jit::auth {
@@ -16,7 +17,7 @@ class Authenticator {
  public:
   virtual ~Authenticator() = default;
   // Unauthenticated (with a message safe to show) for a missing, unknown or bad token.
-  virtual Result<policy::Identity> Authenticate(std::string_view bearer_token) = 0;
+  virtual Result<model::Identity> Authenticate(std::string_view bearer_token) = 0;
 };
 
 struct DevUser {
@@ -46,7 +47,7 @@ class SwappableAuthenticator final : public Authenticator {
   explicit SwappableAuthenticator(std::shared_ptr<Authenticator> initial)
       : current_(std::move(initial)) {}
 
-  Result<policy::Identity> Authenticate(std::string_view bearer_token) override {
+  Result<model::Identity> Authenticate(std::string_view bearer_token) override {
     return Get()->Authenticate(bearer_token);
   }
   // REQUIRES: `next` is not null.

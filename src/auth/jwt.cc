@@ -9,6 +9,7 @@
 #include "auth/strict_json.h"
 #include "core/encoding.h"
 #include "core/mutex.h"
+#include "model/identity.h"
 
 namespace jit::auth {
 namespace {
@@ -90,7 +91,7 @@ class OidcAuthenticator final : public Authenticator {
     return OkStatus();
   }
 
-  Result<policy::Identity> Authenticate(std::string_view bearer_token) override {
+  Result<model::Identity> Authenticate(std::string_view bearer_token) override {
     if (!LooksLikeJwt(bearer_token)) return Refuse(kGeneric);
     JIT_ASSIGN_OR_RETURN(ParsedJwt jwt, ParseJwt(bearer_token));
     std::shared_ptr<const Jwks> keys = Keys();
@@ -141,11 +142,11 @@ class ChainAuthenticator final : public Authenticator {
   explicit ChainAuthenticator(std::vector<std::unique_ptr<Authenticator>> parts)
       : parts_(std::move(parts)) {}
 
-  Result<policy::Identity> Authenticate(std::string_view bearer_token) override {
+  Result<model::Identity> Authenticate(std::string_view bearer_token) override {
     Status last = Refuse(kGeneric);
     std::optional<Status> other;
     for (const std::unique_ptr<Authenticator>& a : parts_) {
-      Result<policy::Identity> who = a->Authenticate(bearer_token);
+      Result<model::Identity> who = a->Authenticate(bearer_token);
       if (who.ok()) return who;
       last = who.error();
       if (last.code() != StatusCode::kUnauthenticated && !other) other = last;
@@ -193,8 +194,8 @@ Result<ParsedJwt> ParseJwt(std::string_view token) {
   return out;
 }
 
-Result<policy::Identity> VerifyJwt(const ParsedJwt& jwt, const Jwk& key,
-                                   const JwtExpectations& expect, Time now) {
+Result<model::Identity> VerifyJwt(const ParsedJwt& jwt, const Jwk& key,
+                                  const JwtExpectations& expect, Time now) {
   // The key decides the algorithm; a token naming another one is refused before any crypto.
   if (jwt.alg != JwsAlgorithmName(key.alg)) return Refuse(kAlgorithm);
   if (!VerifySignature(key, jwt.signing_input, jwt.signature)) return Refuse(kBadSignature);
@@ -231,7 +232,7 @@ Result<policy::Identity> VerifyJwt(const ParsedJwt& jwt, const Jwk& key,
   if (nbf && *nbf > t + leeway) return Refuse("token not yet valid");
   if (iat && *iat > t + leeway) return Refuse("token issued in the future");
 
-  policy::Identity who;
+  model::Identity who;
   auto user = claims->find(expect.username_claim);
   if (user == claims->end() || !user->is_string() || user->get_ref<const std::string&>().empty()) {
     return Refuse("token has no username claim");
@@ -247,8 +248,8 @@ Result<policy::Identity> VerifyJwt(const ParsedJwt& jwt, const Jwk& key,
   return who;
 }
 
-Result<policy::Identity> VerifyJwt(std::string_view token, const Jwks& keys,
-                                   const JwtExpectations& expect, Time now) {
+Result<model::Identity> VerifyJwt(std::string_view token, const Jwks& keys,
+                                  const JwtExpectations& expect, Time now) {
   JIT_ASSIGN_OR_RETURN(ParsedJwt jwt, ParseJwt(token));
   const Jwk* key = keys.Find(jwt.kid);
   if (key == nullptr) return Refuse(kUnknownKey);

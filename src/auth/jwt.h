@@ -16,6 +16,7 @@
 #include "aws/http.h"
 #include "core/clock.h"
 #include "core/result.h"
+#include "model/identity.h"
 #include "policy/config.h"
 
 namespace jit::auth {
@@ -59,13 +60,13 @@ Result<ParsedJwt> ParseJwt(std::string_view token);
 // iss, aud, exp (required, in the future), nbf and iat (when present, not in the future) hold,
 // with `expect.leeway` of skew. Returns the username and groups (principal_id left empty).
 // Unauthenticated with a short message otherwise.
-Result<policy::Identity> VerifyJwt(const ParsedJwt& jwt, const Jwk& key,
-                                   const JwtExpectations& expect, Time now);
+Result<model::Identity> VerifyJwt(const ParsedJwt& jwt, const Jwk& key,
+                                  const JwtExpectations& expect, Time now);
 
 // ParseJwt, the key named by the token's kid (Jwks::Find), then VerifyJwt. An unknown kid is
 // Unauthenticated ("unknown signing key").
-Result<policy::Identity> VerifyJwt(std::string_view token, const Jwks& keys,
-                                   const JwtExpectations& expect, Time now);
+Result<model::Identity> VerifyJwt(std::string_view token, const Jwks& keys,
+                                  const JwtExpectations& expect, Time now);
 
 // Settings of the OIDC authenticator.
 struct OidcSettings {

@@ -15,6 +15,7 @@
 #include "core/encoding.h"
 #include "core/mutex.h"
 #include "core/testing.h"
+#include "model/identity.h"
 
 namespace jit::auth {
 namespace {
@@ -161,11 +162,11 @@ class FakeJwksServer final : public aws::HttpTransport {
 // Answers one fixed result, for chain tests.
 class FixedAuthenticator final : public Authenticator {
  public:
-  explicit FixedAuthenticator(Result<policy::Identity> r) : r_(std::move(r)) {}
-  Result<policy::Identity> Authenticate(std::string_view) override { return r_; }
+  explicit FixedAuthenticator(Result<model::Identity> r) : r_(std::move(r)) {}
+  Result<model::Identity> Authenticate(std::string_view) override { return r_; }
 
  private:
-  Result<policy::Identity> r_;
+  Result<model::Identity> r_;
 };
 
 constexpr char kIssuer[] = "https://idp.example.com";
@@ -256,7 +257,7 @@ class OidcTest : public ::testing::Test {
 
 // Refused with 401 and the given reason, and the message does not echo the token.
 void ExpectRefused(Authenticator& auth, const std::string& token, const std::string& reason) {
-  Result<policy::Identity> r = auth.Authenticate(token);
+  Result<model::Identity> r = auth.Authenticate(token);
   ASSERT_THAT(r, StatusIs(StatusCode::kUnauthenticated, reason)) << token;
   for (std::size_t i = 0; i + 12 <= token.size(); i += 12) {
     EXPECT_THAT(r.error().message(), Not(HasSubstr(token.substr(i, 12))));
@@ -271,7 +272,7 @@ void ExpectRefused(Authenticator& auth, const std::string& token) {
 
 TEST_F(OidcTest, AcceptsAValidRs256TokenWithUsernameAndGroups) {
   auto auth = FileAuth();
-  Result<policy::Identity> who = auth->Authenticate(RsaToken());
+  Result<model::Identity> who = auth->Authenticate(RsaToken());
   ASSERT_OK(who);
   EXPECT_EQ(who->username, "alice");
   EXPECT_THAT(who->groups, ElementsAre("engineers", "sre"));
@@ -280,7 +281,7 @@ TEST_F(OidcTest, AcceptsAValidRs256TokenWithUsernameAndGroups) {
 
 TEST_F(OidcTest, AcceptsAValidEs256TokenWithUsernameAndGroups) {
   auto auth = FileAuth();
-  Result<policy::Identity> who = auth->Authenticate(EcToken());
+  Result<model::Identity> who = auth->Authenticate(EcToken());
   ASSERT_OK(who);
   EXPECT_EQ(who->username, "alice");
   EXPECT_THAT(who->groups, ElementsAre("engineers", "sre"));
@@ -297,7 +298,7 @@ TEST_F(OidcTest, AbsentGroupsClaimMeansNoGroups) {
   auto auth = FileAuth();
   json c = Claims();
   c.erase("groups");
-  Result<policy::Identity> who = auth->Authenticate(RsaToken(c));
+  Result<model::Identity> who = auth->Authenticate(RsaToken(c));
   ASSERT_OK(who);
   EXPECT_THAT(who->groups, IsEmpty());
 }
@@ -311,7 +312,7 @@ TEST_F(OidcTest, UsesTheConfiguredClaims) {
   json c = Claims();
   c["email"] = "alice@example.com";
   c["roles"] = {"approvers"};
-  Result<policy::Identity> who = (*auth)->Authenticate(RsaToken(c));
+  Result<model::Identity> who = (*auth)->Authenticate(RsaToken(c));
   ASSERT_OK(who);
   EXPECT_EQ(who->username, "alice@example.com");
   EXPECT_THAT(who->groups, ElementsAre("approvers"));
@@ -712,7 +713,7 @@ TEST_F(OidcTest, RotatedKeyInTheFileIsAcceptedAfterRefetch) {
   json c = Claims();
   c["exp"] = Now() + 300;
   new_token = SignedToken(K().rsa2.get(), RsaHeader("rsa-2"), c);
-  Result<policy::Identity> who = auth->Authenticate(new_token);
+  Result<model::Identity> who = auth->Authenticate(new_token);
   ASSERT_OK(who);
   EXPECT_EQ(who->username, "alice");
   // The retired key is gone with the old set.
@@ -851,10 +852,10 @@ TEST_F(OidcTest, ChainTriesStaticTokensThenOidc) {
   parts.push_back(NewStaticAuthenticator(DevUsers(), {}));
   parts.push_back(FileAuth());
   auto chain = NewChainAuthenticator(std::move(parts));
-  Result<policy::Identity> bob = chain->Authenticate("dev-bob");
+  Result<model::Identity> bob = chain->Authenticate("dev-bob");
   ASSERT_OK(bob);
   EXPECT_EQ(bob->username, "bob");
-  Result<policy::Identity> alice = chain->Authenticate(RsaToken());
+  Result<model::Identity> alice = chain->Authenticate(RsaToken());
   ASSERT_OK(alice);
   EXPECT_EQ(alice->username, "alice");
   EXPECT_THAT(alice->groups, ElementsAre("engineers", "sre"));
@@ -953,10 +954,10 @@ TEST(ChainAuthenticator, PrefersAnErrorOtherThanUnauthenticated) {
 TEST(ChainAuthenticator, FirstSuccessWins) {
   std::vector<std::unique_ptr<Authenticator>> parts;
   parts.push_back(std::make_unique<FixedAuthenticator>(UnauthenticatedError("no")));
-  parts.push_back(std::make_unique<FixedAuthenticator>(policy::Identity{"a", {}, ""}));
-  parts.push_back(std::make_unique<FixedAuthenticator>(policy::Identity{"b", {}, ""}));
+  parts.push_back(std::make_unique<FixedAuthenticator>(model::Identity{"a", {}, ""}));
+  parts.push_back(std::make_unique<FixedAuthenticator>(model::Identity{"b", {}, ""}));
   auto chain = NewChainAuthenticator(std::move(parts));
-  Result<policy::Identity> who = chain->Authenticate("x");
+  Result<model::Identity> who = chain->Authenticate("x");
   ASSERT_OK(who);
   EXPECT_EQ(who->username, "a");
   EXPECT_THAT(NewChainAuthenticator({})->Authenticate("x"),

@@ -13,6 +13,7 @@
 #include "core/crypto.h"
 #include "core/encoding.h"
 #include "core/mutex.h"
+#include "model/identity.h"
 
 namespace jit::auth {
 namespace {
@@ -209,8 +210,8 @@ Result<OidcLoginStart> OidcLogin::Begin(std::string_view redirect_uri) {
   return start;
 }
 
-Result<policy::Identity> OidcLogin::Finish(const OidcLoginStart& saved,
-                                           std::string_view returned_state, std::string_view code) {
+Result<model::Identity> OidcLogin::Finish(const OidcLoginStart& saved,
+                                          std::string_view returned_state, std::string_view code) {
   if (saved.state.empty() || !ConstantTimeEquals(saved.state, returned_state)) {
     return UnauthenticatedError("the sign-in state does not match; start the sign-in again");
   }
@@ -271,7 +272,7 @@ Result<policy::Identity> OidcLogin::Finish(const OidcLoginStart& saved,
   if (!id_token) return UnauthenticatedError("the identity provider sent no id_token");
 
   // Signature, iss, aud (the client id), exp, nbf, iat; then what only an id_token carries.
-  JIT_ASSIGN_OR_RETURN(policy::Identity who, verifier_->Authenticate(*id_token));
+  JIT_ASSIGN_OR_RETURN(model::Identity who, verifier_->Authenticate(*id_token));
   JIT_ASSIGN_OR_RETURN(ParsedJwt jwt, ParseJwt(*id_token));
   std::optional<json> claims = ParseStrictJson(jwt.payload);
   if (!claims || !claims->is_object()) return UnauthenticatedError("malformed id_token");

@@ -22,6 +22,7 @@
 #include "core/clock.h"
 #include "core/mutex.h"
 #include "core/result.h"
+#include "model/identity.h"
 #include "policy/config.h"
 
 namespace jit::auth {
@@ -97,8 +98,8 @@ class OidcLogin {
   // `saved.redirect_uri`, and the
   // id_token must verify and carry `saved.nonce`. Returns who signed in. Unauthenticated for
   // a refused code or a bad id_token; Unavailable when the issuer cannot be reached.
-  Result<policy::Identity> Finish(const OidcLoginStart& saved, std::string_view returned_state,
-                                  std::string_view code);
+  Result<model::Identity> Finish(const OidcLoginStart& saved, std::string_view returned_state,
+                                 std::string_view code);
 
   const OidcLoginSettings& settings() const { return settings_; }
 

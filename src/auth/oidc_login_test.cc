@@ -19,6 +19,7 @@
 #include "core/encoding.h"
 #include "core/mutex.h"
 #include "core/testing.h"
+#include "model/identity.h"
 
 namespace jit::auth {
 namespace {
@@ -363,7 +364,7 @@ TEST_F(OidcLoginTest, BeginRefusesARedirectThatIsNotHttps) {
 TEST_F(OidcLoginTest, FinishExchangesTheCodeWithTheVerifierAndReturnsTheUser) {
   OidcLoginStart start = *login_->Begin(kRedirect);
   AnswerWithIdToken(Claims(start));
-  Result<policy::Identity> who = login_->Finish(start, start.state, "the/code+1");
+  Result<model::Identity> who = login_->Finish(start, start.state, "the/code+1");
   ASSERT_OK(who);
   EXPECT_EQ(who->username, "alice");
   EXPECT_EQ(who->groups, std::vector<std::string>{"engineers"});

@@ -232,7 +232,7 @@ bool IsSecurityHubEvent(Event e) {
 
 json SecurityHubFinding(const Message& m, const std::string& region,
                         const std::string& account_id) {
-  const store::Request& r = m.request;
+  const model::Request& r = m.request;
   std::string partition = PartitionOf(region);
   std::string event(EventName(m.event));
   std::string id =

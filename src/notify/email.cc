@@ -149,7 +149,7 @@ class CurlSmtpSender final : public SmtpSender {
 class EmailChannel final : public BasicChannel {
  public:
   EmailChannel(ChannelSettings settings, EmailSettings email, SmtpSender& sender,
-               std::unique_ptr<SmtpSender> owned, provider::UserDirectory* directory, Clock& clock)
+               std::unique_ptr<SmtpSender> owned, Directory* directory, Clock& clock)
       : BasicChannel(std::move(settings)),
         email_(std::move(email)),
         owned_(std::move(owned)),
@@ -163,15 +163,15 @@ class EmailChannel final : public BasicChannel {
     std::vector<std::string> to = email_.to;
     if (email_.to_requester && AudienceOf(m.event) == Audience::kRequester &&
         directory_ != nullptr && !m.request.principal_id.empty()) {
-      Result<provider::DirectoryUser> user = directory_->DescribeUser(m.request.principal_id);
-      if (user.has_value()) {
-        if (!user->emails.empty() && IsMailAddress(user->emails[0]) &&
-            std::find(to.begin(), to.end(), user->emails[0]) == to.end()) {
-          to.push_back(user->emails[0]);
+      Result<std::vector<std::string>> emails = directory_->Emails(m.request.principal_id);
+      if (emails.has_value()) {
+        if (!emails->empty() && IsMailAddress((*emails)[0]) &&
+            std::find(to.begin(), to.end(), (*emails)[0]) == to.end()) {
+          to.push_back((*emails)[0]);
         }
-      } else if (user.error().code() != StatusCode::kNotFound) {
+      } else if (emails.error().code() != StatusCode::kNotFound) {
         // Nothing is sent yet: the retry mails everyone once.
-        return ForJobQueue(user.error().WithContext("email " + name() + ": requester's e-mail"));
+        return ForJobQueue(emails.error().WithContext("email " + name() + ": requester's e-mail"));
       }
     }
     if (to.empty()) return OkStatus();  // nobody to tell (the requester has no e-mail)
@@ -183,7 +183,7 @@ class EmailChannel final : public BasicChannel {
   EmailSettings email_;
   std::unique_ptr<SmtpSender> owned_;
   SmtpSender& sender_;
-  provider::UserDirectory* directory_;
+  Directory* directory_;
   Clock& clock_;
 };
 
@@ -226,7 +226,7 @@ std::unique_ptr<SmtpSender> NewCurlSmtpSender() { return std::make_unique<CurlSm
 
 std::unique_ptr<Channel> NewEmailChannel(ChannelSettings settings, EmailSettings email,
                                          SmtpSender& sender, std::unique_ptr<SmtpSender> owned,
-                                         provider::UserDirectory* directory, Clock& clock) {
+                                         Directory* directory, Clock& clock) {
   return std::make_unique<EmailChannel>(std::move(settings), std::move(email), sender,
                                         std::move(owned), directory, clock);
 }

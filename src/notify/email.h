@@ -10,7 +10,7 @@
 #include "core/clock.h"
 #include "core/email_address.h"
 #include "notify/channel_base.h"
-#include "provider/provider.h"
+#include "notify/directory.h"
 
 namespace jit::notify {
 
@@ -64,6 +64,6 @@ struct EmailSettings {
 // it; `owned` (may be null) is kept alive with the channel.
 std::unique_ptr<Channel> NewEmailChannel(ChannelSettings settings, EmailSettings email,
                                          SmtpSender& sender, std::unique_ptr<SmtpSender> owned,
-                                         provider::UserDirectory* directory, Clock& clock);
+                                         Directory* directory, Clock& clock);
 
 }  // namespace jit::notify

@@ -11,6 +11,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <sstream>
@@ -19,7 +21,6 @@
 #include "core/testing.h"
 #include "notify/render.h"
 #include "notify/test_util.h"
-#include "provider/fake_directory.h"
 
 namespace jit::notify {
 namespace {
@@ -125,6 +126,31 @@ class SmtpSink {
   int port_ = 0;
 };
 
+// Users by id, or a failure for every look-up.
+class FakeDirectory final : public Directory {
+ public:
+  void AddUser(const std::string& user_id, std::vector<std::string> emails) {
+    std::lock_guard<std::mutex> lock(mu_);
+    users_[user_id] = std::move(emails);
+  }
+  void FailWith(Status s) {
+    std::lock_guard<std::mutex> lock(mu_);
+    fail_ = std::move(s);
+  }
+  Result<std::vector<std::string>> Emails(const std::string& user_id) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!fail_.ok()) return fail_;
+    auto it = users_.find(user_id);
+    if (it == users_.end()) return NotFoundError("no user " + user_id);
+    return it->second;
+  }
+
+ private:
+  std::mutex mu_;
+  std::map<std::string, std::vector<std::string>> users_;  // GUARDED_BY(mu_)
+  Status fail_;                                            // GUARDED_BY(mu_)
+};
+
 class EmailTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -132,9 +158,7 @@ class EmailTest : public ::testing::Test {
       FAIL() << "python3-aiosmtpd is missing (" << Python() << " cannot import aiosmtpd): run "
              << "scripts/setup.sh";
     }
-    directory_.AddUser(
-        {"a1b2c3d4-0000-4000-8000-000000000001", "alice", "Alice", {"alice@example.com"}},
-        {"engineers"});
+    directory_.AddUser("a1b2c3d4-0000-4000-8000-000000000001", {"alice@example.com"});
   }
 
   std::unique_ptr<Channel> MakeChannel(int port, bool require_tls, std::vector<std::string> to,
@@ -166,7 +190,7 @@ class EmailTest : public ::testing::Test {
   ::jit::testing::TempDir dir_;
   FakeClock clock_;
   std::unique_ptr<SmtpSender> sender_ = NewCurlSmtpSender();
-  provider::FakeUserDirectory directory_;
+  FakeDirectory directory_;
 };
 
 TEST_F(EmailTest, DeliversProperMimeToTheListAndTheRequester) {

@@ -20,9 +20,9 @@
 #include "core/clock.h"
 #include "core/mutex.h"
 #include "core/result.h"
+#include "model/request.h"
+#include "notify/directory.h"
 #include "policy/config.h"
-#include "provider/provider.h"
-#include "store/model.h"
 
 namespace jit::notify {
 
@@ -65,7 +65,7 @@ std::optional<Audience> ParseAudience(std::string_view name);
 struct Message {
   Event event = Event::kRequestCreated;
   // The request after the transition (id empty for drift events without a request).
-  store::Request request;
+  model::Request request;
   Time at;
   std::string actor;       // who caused it; "jit" for the broker
   std::string detail;      // free text: deny reason, drift description, ... (may be empty)
@@ -142,7 +142,7 @@ struct NotifierDeps {
   // The region a channel uses when it names none (config aws.region); empty: from `env`.
   std::string default_region;
   // Looks up the requester's e-mail for email channels (to_requester); null: only `to`.
-  provider::UserDirectory* directory = nullptr;
+  Directory* directory = nullptr;
   // Sends the e-mail of email channels; null: libcurl SMTP.
   SmtpSender* smtp = nullptr;
 };

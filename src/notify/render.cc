@@ -10,16 +10,12 @@
 #include "core/crypto.h"
 #include "core/duration.h"
 #include "core/time_format.h"
+#include "model/request_json.h"
 
 namespace jit::notify {
 namespace {
 
 using nlohmann::json;
-
-json TimeOrNull(const std::optional<Time>& t) {
-  if (!t.has_value()) return nullptr;
-  return FormatRfc3339(*t);
-}
 
 json StringOrNull(const std::string& s) {
   if (s.empty()) return nullptr;
@@ -29,7 +25,7 @@ json StringOrNull(const std::string& s) {
 std::string Seconds(std::int64_t s) { return FormatDuration(std::chrono::seconds(s)); }
 
 // "Admin on prod (222222222222)".
-std::string What(const store::Request& r) {
+std::string What(const model::Request& r) {
   std::string account =
       r.account_name.empty() ? r.account_id : r.account_name + " (" + r.account_id + ")";
   return OneLine(r.permission_set_name, 100) + " on " + OneLine(account, 120);
@@ -42,59 +38,7 @@ std::string Clock(const std::optional<Time>& t) {
   return s.substr(0, 10) + " " + s.substr(11, 5) + " UTC";
 }
 
-json ApprovalsJson(const std::vector<store::Approval>& list) {
-  json approvals = json::array();
-  for (const store::Approval& a : list) {
-    approvals.push_back(
-        json{{"approver", a.approver}, {"comment", a.comment}, {"at", FormatRfc3339(a.at)}});
-  }
-  return approvals;
-}
-
-json ExtensionJson(const std::optional<store::PendingExtension>& e, int approvals_required) {
-  if (!e.has_value()) return nullptr;
-  return json{{"duration_seconds", e->seconds},
-              {"duration", FormatDuration(std::chrono::seconds(e->seconds))},
-              {"requested_at", FormatRfc3339(e->requested_at)},
-              {"deadline", FormatRfc3339(e->deadline)},
-              {"approvals_required", std::max(1, approvals_required)},
-              {"approvals", ApprovalsJson(e->approvals)}};
-}
-
 }  // namespace
-
-json RequestJson(const store::Request& r) {
-  return json{
-      {"id", r.id},
-      {"requester", r.requester},
-      {"account", json{{"id", r.account_id}, {"name", r.account_name}}},
-      {"permission_set", json{{"name", r.permission_set_name}, {"arn", r.permission_set_arn}}},
-      {"duration_seconds", r.duration_seconds},
-      {"duration", FormatDuration(std::chrono::seconds(r.duration_seconds))},
-      {"reason", r.reason},
-      {"ticket", StringOrNull(r.ticket)},
-      {"rule", r.rule},
-      {"break_glass", r.break_glass},
-      {"state", std::string(store::RequestStateName(r.state))},
-      {"approvals_required", r.approvals_required},
-      {"approvals", ApprovalsJson(r.approvals)},
-      {"created_at", FormatRfc3339(r.created_at)},
-      {"approval_deadline", TimeOrNull(r.approval_deadline)},
-      {"start_at", TimeOrNull(r.start_at)},
-      {"decided_at", TimeOrNull(r.decided_at)},
-      {"activated_at", TimeOrNull(r.activated_at)},
-      {"expires_at", TimeOrNull(r.expires_at)},
-      {"ended_at", TimeOrNull(r.ended_at)},
-      {"decided_by", StringOrNull(r.decided_by)},
-      {"end_reason", StringOrNull(r.end_reason)},
-      {"failure_reason", StringOrNull(r.failure_reason)},
-      {"review_state", StringOrNull(r.review_state)},
-      {"reviewed_by", StringOrNull(r.reviewed_by)},
-      {"review_comment", StringOrNull(r.review_comment)},
-      {"reviewed_at", TimeOrNull(r.reviewed_at)},
-      {"extension", ExtensionJson(r.extension, r.approvals_required)},
-  };
-}
 
 std::string DeliveryId(const Message& m) {
   std::string key = std::string(EventName(m.event)) + "\n" + m.request.id + "\n" +
@@ -121,7 +65,7 @@ json EventJson(const Message& m) {
               {"time", FormatRfc3339(m.at)},
               {"actor", m.actor},
               {"detail", StringOrNull(m.detail)},
-              {"request", m.request.id.empty() ? json(nullptr) : RequestJson(m.request)},
+              {"request", m.request.id.empty() ? json(nullptr) : model::RequestToJson(m.request)},
               {"url", StringOrNull(link)}};
 }
 
@@ -143,7 +87,7 @@ std::string OneLine(std::string_view s, std::size_t max_bytes) {
 }
 
 std::string Title(const Message& m) {
-  const store::Request& r = m.request;
+  const model::Request& r = m.request;
   std::string who = OneLine(r.requester, 100);
   std::string what = What(r);
   std::string by = OneLine(m.actor, 100);
@@ -189,7 +133,7 @@ std::string Title(const Message& m) {
 }
 
 std::vector<std::pair<std::string, std::string>> Facts(const Message& m) {
-  const store::Request& r = m.request;
+  const model::Request& r = m.request;
   std::vector<std::pair<std::string, std::string>> out;
   auto add = [&out](std::string label, const std::string& value, std::size_t max = 500) {
     if (!value.empty()) out.emplace_back(std::move(label), OneLine(value, max));

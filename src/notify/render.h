@@ -15,14 +15,10 @@
 
 namespace jit::notify {
 
-// The request object as the API shows it: api::RequestToJson is this function, so that a
-// webhook's request and the API's cannot differ.
-nlohmann::json RequestJson(const store::Request& r);
-
 // The event as JSON (webhook body, EventBridge Detail, SNS json message):
 //   {"id": DeliveryId, "event": "request.created", "audience": "approvers",
 //    "time": RFC 3339, "actor": "...", "detail": "..." or null,
-//    "request": RequestJson or null (no request), "url": RequestLink or null}
+//    "request": model::RequestToJson or null (no request), "url": RequestLink or null}
 nlohmann::json EventJson(const Message& m);
 
 // A stable id of one (event, request, time): a re-delivery carries the same id, so receivers

@@ -9,8 +9,8 @@
 namespace jit::notify::testing {
 
 // A pending prod/Admin request by alice, as the workflow would hand it over.
-inline store::Request SampleRequest(Time now) {
-  store::Request r;
+inline model::Request SampleRequest(Time now) {
+  model::Request r;
   r.id = "req_01JD3Q8W5C2M7X9K4T6B1N0R8P";
   r.requester = "alice";
   r.principal_id = "a1b2c3d4-0000-4000-8000-000000000001";
@@ -24,7 +24,7 @@ inline store::Request SampleRequest(Time now) {
   r.rule = "prod-admin";
   r.approvals_required = 1;
   r.approver_groups = {"approvers"};
-  r.state = store::RequestState::kPending;
+  r.state = model::RequestState::kPending;
   r.created_at = now;
   r.approval_deadline = now + std::chrono::minutes(15);
   return r;

@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "aws/names.h"
 #include "core/duration.h"
 #include "core/email_address.h"
 
@@ -444,7 +445,7 @@ class Parser {
     config_.aws.line = LineOf(f);
     if (const Field* region = fields->Get("region")) {
       if (auto s = String(*region)) {
-        if (!IsAwsRegion(*s)) {
+        if (!aws::IsAwsRegion(*s)) {
           Error(LineOf(*region), "'" + *s + "' is not an AWS region (like us-east-1)");
         } else {
           config_.aws.region = *s;
@@ -452,7 +453,7 @@ class Parser {
       }
     }
     if (auto arn = RequiredString(*fields, "instance_arn", LineOf(f), "'aws'")) {
-      if (!IsInstanceArn(*arn)) {
+      if (!aws::IsInstanceArn(*arn)) {
         Error(LineOf(*fields->Get("instance_arn")),
               "'" + *arn + "' is not an Identity Center instance ARN " +
                   "(arn:aws:sso:::instance/ssoins-<16>)");
@@ -461,7 +462,7 @@ class Parser {
       }
     }
     if (auto id = RequiredString(*fields, "identity_store_id", LineOf(f), "'aws'")) {
-      if (!IsIdentityStoreId(*id)) {
+      if (!aws::IsIdentityStoreId(*id)) {
         Error(LineOf(*fields->Get("identity_store_id")),
               "'" + *id + "' is not an identity store id (d-<10 hex digits>)");
       } else {
@@ -685,7 +686,7 @@ class Parser {
     }
     if (const Field* region = fields->Get("region")) {
       if (auto s = String(*region)) {
-        if (!IsAwsRegion(*s)) {
+        if (!aws::IsAwsRegion(*s)) {
           Error(region->line, "'" + *s + "' is not an AWS region (like us-east-1)");
         } else {
           c.region = *s;
@@ -1325,18 +1326,6 @@ class Parser {
 
 }  // namespace
 
-bool IsAwsRegion(std::string_view s) {
-  // partition prefix, optional qualifier (gov, iso, isob, ...), direction, number.
-  static const std::regex kRegion("[a-z]{2}(-[a-z]{3,4})?-[a-z]+-[0-9]{1,2}");
-  return s.size() <= 32 && std::regex_match(s.begin(), s.end(), kRegion);
-}
-
-bool IsInstanceArn(std::string_view s) {
-  static const std::regex kArn(
-      "arn:aws(-[a-z]{1,5}){0,3}:sso:::instance/(sso)?ins-[a-zA-Z0-9.-]{16}");
-  return s.size() <= 1224 && std::regex_match(s.begin(), s.end(), kArn);
-}
-
 bool IsHttpsOrLoopbackHttpUrl(std::string_view url) {
   std::string_view rest;
   bool https = false;
@@ -1384,12 +1373,6 @@ Status CheckPublicUrl(std::string_view url) {
         "root (https://jit.example.com)");
   }
   return OkStatus();
-}
-
-bool IsIdentityStoreId(std::string_view s) {
-  static const std::regex kId(
-      "d-[0-9a-f]{10}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
-  return s.size() <= 36 && std::regex_match(s.begin(), s.end(), kId);
 }
 
 namespace {

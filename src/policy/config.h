@@ -11,16 +11,10 @@
 #include "core/clock.h"
 #include "core/mutex.h"
 #include "core/result.h"
+#include "model/identity.h"
 #include "policy/timezone.h"
 
 namespace jit::policy {
-
-// Who is calling. Made by auth/ from a token; `principal_id` is the Identity Center user id.
-struct Identity {
-  std::string username;
-  std::vector<std::string> groups;
-  std::string principal_id;
-};
 
 // A set of people: listed users and members of listed groups.
 struct Subjects {
@@ -29,7 +23,7 @@ struct Subjects {
 
   bool Empty() const { return users.empty() && groups.empty(); }
   // True when the identity is one of the users or is in one of the groups.
-  bool Contains(const Identity& who) const;
+  bool Contains(const model::Identity& who) const;
 };
 
 struct Account {
@@ -127,14 +121,6 @@ struct AwsSettings {
 
   bool Empty() const { return instance_arn.empty() && identity_store_id.empty() && region.empty(); }
 };
-
-// Shapes of the AWS names the config carries (../shared/AWS.md "sso-admin").
-// "us-east-1", "eu-central-2", "us-gov-west-1", "ap-southeast-4", "cn-north-1".
-bool IsAwsRegion(std::string_view s);
-// arn:aws(-[a-z]{1,5}){0,3}:sso:::instance/(sso)?ins-[a-zA-Z0-9-.]{16}
-bool IsInstanceArn(std::string_view s);
-// d-<10 lowercase hex digits>, or a lowercase UUID.
-bool IsIdentityStoreId(std::string_view s);
 
 // The `audit:` section: signed checkpoints of the audit trail (audit/checkpoint.h).
 struct AuditSettings {

@@ -6,6 +6,7 @@
 
 #include "core/duration.h"
 #include "core/time_format.h"
+#include "model/identity.h"
 
 namespace jit::policy {
 namespace {
@@ -97,7 +98,8 @@ std::string_view OutcomeName(Outcome o) {
 
 // Mirrors Evaluate step by step, with the same helpers, so that the two cannot disagree; the
 // tests compare them over a table of requests.
-Explanation Explain(const Config& config, const Identity& who, const AccessRequest& req, Time now) {
+Explanation Explain(const Config& config, const model::Identity& who, const AccessRequest& req,
+                    Time now) {
   Explanation e;
   e.who = who;
   e.request = req;

@@ -8,6 +8,7 @@
 
 #include "core/clock.h"
 #include "core/status.h"
+#include "model/identity.h"
 #include "policy/config.h"
 #include "policy/policy.h"
 
@@ -41,7 +42,7 @@ enum class Outcome {
 std::string_view OutcomeName(Outcome o);
 
 struct Explanation {
-  Identity who;
+  model::Identity who;
   AccessRequest request;
   Time at;  // the time the request was explained for (allowed hours)
 
@@ -70,6 +71,7 @@ struct Explanation {
 // point into `config`, which must outlive it. Never fails: a refusal is an outcome. The
 // outcome, deciding rule and refusal always equal Evaluate's. A duration of 0 (not given) is
 // refused as Evaluate refuses it, but the rules are still listed with their conditions.
-Explanation Explain(const Config& config, const Identity& who, const AccessRequest& req, Time now);
+Explanation Explain(const Config& config, const model::Identity& who, const AccessRequest& req,
+                    Time now);
 
 }  // namespace jit::policy

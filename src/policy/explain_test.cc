@@ -7,6 +7,7 @@
 
 #include "core/duration.h"
 #include "core/testing.h"
+#include "model/identity.h"
 #include "policy/policy_test_config.h"
 
 namespace jit::policy {
@@ -31,7 +32,7 @@ const Time kSaturday = At("2026-01-10T10:00:00Z");
 const Time kFridayNightNy = At("2026-01-10T03:00:00Z");  // 22:00 in New York
 
 // Explain and Evaluate must say the same thing about every request.
-void ExpectAgreement(const Config& config, const Identity& who, const AccessRequest& req,
+void ExpectAgreement(const Config& config, const model::Identity& who, const AccessRequest& req,
                      Time now) {
   SCOPED_TRACE(who.username + " " + req.account + "/" + req.permission_set + " " +
                FormatDuration(req.duration) + " reason='" + req.reason + "' ticket='" + req.ticket +
@@ -62,7 +63,7 @@ void ExpectAgreement(const Config& config, const Identity& who, const AccessRequ
 
 TEST(Explain, AgreesWithEvaluateOnATableOfRequests) {
   Config config = test::MustParse(kRules);
-  const std::vector<Identity> people = {kCarol, kDave, kErin, kMallory, Identity{}};
+  const std::vector<model::Identity> people = {kCarol, kDave, kErin, kMallory, model::Identity{}};
   const std::vector<AccessRequest> requests = {
       Req("prod", "Admin", hours(1), "deploy the hotfix", "INC-1"),
       Req("prod", "Admin", hours(3), "deploy the hotfix", "INC-1"),  // over the set's 2h
@@ -86,7 +87,7 @@ TEST(Explain, AgreesWithEvaluateOnATableOfRequests) {
   const std::vector<Time> times = {kMondayMorning, kSaturday, kFridayNightNy,
                                    At("2026-10-25T00:30:00Z"), At("2026-03-29T01:30:00Z")};
   int compared = 0;
-  for (const Identity& who : people) {
+  for (const model::Identity& who : people) {
     for (const AccessRequest& req : requests) {
       for (Time t : times) {
         ExpectAgreement(config, who, req, t);
@@ -97,7 +98,7 @@ TEST(Explain, AgreesWithEvaluateOnATableOfRequests) {
   EXPECT_EQ(compared, 5 * 18 * 5);
 
   // Scheduled starts: ahead, too far ahead, just past (means now), long past.
-  for (const Identity& who : people) {
+  for (const model::Identity& who : people) {
     for (AccessRequest req : {Req("prod", "Admin", hours(1), "deploy the hotfix", "INC-1"),
                               Req("sandbox", "ReadOnly", hours(1), "look around"),
                               Req("sandbox", "Admin", minutes(30), "outage now!"),
@@ -114,8 +115,8 @@ TEST(Explain, AgreesWithEvaluateOnATableOfRequests) {
 
   Result<Config> dev = ParseConfig(DevConfigYaml(), "dev");
   ASSERT_OK(dev);
-  for (const Identity& who :
-       {Identity{"alice", {"engineers"}, ""}, kCarol, Identity{"sam", {"sre"}, ""}}) {
+  for (const model::Identity& who :
+       {model::Identity{"alice", {"engineers"}, ""}, kCarol, model::Identity{"sam", {"sre"}, ""}}) {
     for (const AccessRequest& req :
          {Req("sandbox", "ReadOnly", hours(2)), Req("prod", "Admin", minutes(30), "hotfix"),
           Req("prod", "Admin", minutes(30)), Req("prod", "BreakGlass", hours(1), "outage"),
@@ -267,7 +268,7 @@ TEST(Explain, Json) {
 TEST(Explain, JsonOfHostileInputDumpsWithoutThrowing) {
   Config config = test::MustParse(kRules);
   // Invalid UTF-8 in what people type, echoed in the ticket error message too.
-  Explanation e = Explain(config, Identity{"\xff\xfe", {"engineers", "\xc0\xaf"}, ""},
+  Explanation e = Explain(config, model::Identity{"\xff\xfe", {"engineers", "\xc0\xaf"}, ""},
                           Req("prod", "Admin", hours(1), "reason \xed\xa0\x80 here", "INC-\xff"),
                           kMondayMorning);
   std::string dumped;

@@ -9,6 +9,7 @@
 #include "core/duration.h"
 #include "core/strings.h"
 #include "core/time_format.h"
+#include "model/identity.h"
 
 namespace jit::policy {
 namespace {
@@ -106,7 +107,7 @@ Time EffectiveStart(const AccessRequest& req, Time now) {
   return req.start_at && *req.start_at > now ? *req.start_at : now;
 }
 
-bool RuleCovers(const Rule& rule, const Identity& who, const Account& account,
+bool RuleCovers(const Rule& rule, const model::Identity& who, const Account& account,
                 const PermissionSet& ps) {
   return rule.requesters.Contains(who) && rule.accounts.Matches(account) &&
          Contains(rule.permission_sets, ps.name);
@@ -218,7 +219,7 @@ std::string AllowedHours::Describe() const {
   return out + " " + ClockTime(from_minute) + "-" + ClockTime(to_minute) + " " + zone->name();
 }
 
-bool Subjects::Contains(const Identity& who) const {
+bool Subjects::Contains(const model::Identity& who) const {
   if (!who.username.empty() && policy::Contains(users, who.username)) return true;
   return std::any_of(who.groups.begin(), who.groups.end(), [this](const std::string& g) {
     return !g.empty() && policy::Contains(groups, g);
@@ -255,12 +256,13 @@ const PermissionSet* Config::FindPermissionSet(std::string_view name_or_arn) con
   return nullptr;
 }
 
-Result<Decision> Evaluate(const Config& config, const Identity& who, const AccessRequest& req) {
+Result<Decision> Evaluate(const Config& config, const model::Identity& who,
+                          const AccessRequest& req) {
   return Evaluate(config, who, req, std::chrono::system_clock::now());
 }
 
-Result<Decision> Evaluate(const Config& config, const Identity& who, const AccessRequest& req,
-                          Time now) {
+Result<Decision> Evaluate(const Config& config, const model::Identity& who,
+                          const AccessRequest& req, Time now) {
   // Bound untrusted input first.
   if (Status st = CheckRequestSize(req); !st.ok()) return st;
   const Account* account = config.FindAccount(req.account);
@@ -303,13 +305,13 @@ Result<Decision> Evaluate(const Config& config, const Identity& who, const Acces
   return NoRuleError(who, *account, *ps);
 }
 
-Status NoRuleError(const Identity& who, const Account& account, const PermissionSet& ps) {
+Status NoRuleError(const model::Identity& who, const Account& account, const PermissionSet& ps) {
   return PermissionDeniedError("no rule lets " + (who.username.empty() ? "you" : who.username) +
                                " request " + ps.name + " on " + account.name + " (" + account.id +
                                ")");
 }
 
-std::vector<CatalogEntry> Catalog(const Config& config, const Identity& who) {
+std::vector<CatalogEntry> Catalog(const Config& config, const model::Identity& who) {
   std::vector<CatalogEntry> out;
   for (const Account& account : config.accounts) {
     for (const PermissionSet& ps : config.permission_sets) {
@@ -391,8 +393,8 @@ Result<Duration> CheckTotal(const GrantPolicy& found, const GrantTerms& grant, D
 
 }  // namespace
 
-Result<Duration> CheckExtension(const Config& config, const Identity& who, const GrantTerms& grant,
-                                Duration extra, Time now) {
+Result<Duration> CheckExtension(const Config& config, const model::Identity& who,
+                                const GrantTerms& grant, Duration extra, Time now) {
   if (extra.count() <= 0) {
     return InvalidArgumentError("an extension must be longer than 0s, not " +
                                 FormatDuration(extra));
@@ -414,9 +416,11 @@ Result<Duration> CheckExtensionLimit(const Config& config, const GrantTerms& gra
   return CheckTotal(found, grant, extra);
 }
 
-bool IsAdmin(const Config& config, const Identity& who) { return config.admins.Contains(who); }
+bool IsAdmin(const Config& config, const model::Identity& who) {
+  return config.admins.Contains(who);
+}
 
-bool IsAuditor(const Config& config, const Identity& who) {
+bool IsAuditor(const Config& config, const model::Identity& who) {
   return config.auditors.Contains(who) || IsAdmin(config, who);
 }
 

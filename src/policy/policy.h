@@ -7,6 +7,7 @@
 
 #include "core/clock.h"
 #include "core/result.h"
+#include "model/identity.h"
 #include "policy/config.h"
 
 namespace jit::policy {
@@ -54,11 +55,12 @@ struct Decision {
 // When several rules match the identity, account and permission set, the first (in file order)
 // whose conditions the request meets decides; when none does, the first one's error is
 // returned.
-Result<Decision> Evaluate(const Config& config, const Identity& who, const AccessRequest& req,
-                          Time now);
+Result<Decision> Evaluate(const Config& config, const model::Identity& who,
+                          const AccessRequest& req, Time now);
 // The same at the system clock's current time (std::chrono::system_clock::now()). Kept for
 // callers that have no Clock yet; new code passes Clock::Now() to the overload above.
-Result<Decision> Evaluate(const Config& config, const Identity& who, const AccessRequest& req);
+Result<Decision> Evaluate(const Config& config, const model::Identity& who,
+                          const AccessRequest& req);
 
 // One condition of a rule, checked against a request.
 struct ConditionCheck {
@@ -83,10 +85,10 @@ std::vector<ConditionCheck> CheckConditions(const Rule& rule, const PermissionSe
 Status CheckRequestSize(const AccessRequest& req);
 
 // The PermissionDenied Evaluate returns when no rule covers the request. Shared with Explain.
-Status NoRuleError(const Identity& who, const Account& account, const PermissionSet& ps);
+Status NoRuleError(const model::Identity& who, const Account& account, const PermissionSet& ps);
 
 // Whether `rule` applies to this identity, account and permission set at all.
-bool RuleCovers(const Rule& rule, const Identity& who, const Account& account,
+bool RuleCovers(const Rule& rule, const model::Identity& who, const Account& account,
                 const PermissionSet& ps);
 
 // What an existing request was granted under, for an extension.
@@ -106,8 +108,8 @@ struct GrantTerms {
 //   limit and who sets it); outside the rule's hours.
 // - PermissionDenied: the rule, account or permission set is gone from the config, or the rule
 //   no longer covers `who`.
-Result<Duration> CheckExtension(const Config& config, const Identity& who, const GrantTerms& grant,
-                                Duration extra, Time now);
+Result<Duration> CheckExtension(const Config& config, const model::Identity& who,
+                                const GrantTerms& grant, Duration extra, Time now);
 
 // What is left of CheckExtension when an approver completes the approval of an extension that
 // was requested earlier: the rule, account and permission set must still be in the config
@@ -135,11 +137,11 @@ struct CatalogEntry {
 
 // Every (account, permission set) the identity may request, with the limits of the first rule
 // that allows each, in config order of accounts then permission sets.
-std::vector<CatalogEntry> Catalog(const Config& config, const Identity& who);
+std::vector<CatalogEntry> Catalog(const Config& config, const model::Identity& who);
 
 // True when the identity is one of `admins` (may revoke anything, read everything).
-bool IsAdmin(const Config& config, const Identity& who);
+bool IsAdmin(const Config& config, const model::Identity& who);
 // True when the identity may read everything: one of `auditors`, or an admin.
-bool IsAuditor(const Config& config, const Identity& who);
+bool IsAuditor(const Config& config, const model::Identity& who);
 
 }  // namespace jit::policy

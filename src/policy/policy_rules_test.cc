@@ -6,6 +6,7 @@
 
 #include "core/testing.h"
 #include "core/time_format.h"
+#include "model/identity.h"
 #include "policy/policy.h"
 #include "policy/policy_test_config.h"
 
@@ -310,7 +311,7 @@ TEST_F(Rules, ExtensionLimitAtApprovalChecksTheConfigNotTheRequesterOrTheHours) 
 
 TEST_F(Rules, ExtensionNeedsTheSameRuleToStillCoverTheRequester) {
   Time t = At("2026-03-30T08:00:00Z");
-  Identity left{"erin", {"marketing"}, "u-erin"};
+  model::Identity left{"erin", {"marketing"}, "u-erin"};
   EXPECT_THAT(CheckExtension(config_, left, OfficeGrant(hours(1)), minutes(30), t),
               StatusIs(StatusCode::kPermissionDenied,
                        "rule 'office' no longer lets erin request Admin on prod (222222222222)"));

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "core/testing.h"
+#include "model/identity.h"
 
 namespace jit::policy {
 namespace {
@@ -23,10 +24,10 @@ Config MustParse(std::string_view yaml) {
   return c.ok() ? std::move(c).value() : Config();
 }
 
-const Identity kAlice{"alice", {"engineers"}, "u-alice"};
-const Identity kBob{"bob", {"approvers"}, "u-bob"};
-const Identity kCarol{"carol", {"approvers", "sre", "admins"}, "u-carol"};
-const Identity kMallory{"mallory", {}, "u-mallory"};
+const model::Identity kAlice{"alice", {"engineers"}, "u-alice"};
+const model::Identity kBob{"bob", {"approvers"}, "u-bob"};
+const model::Identity kCarol{"carol", {"approvers", "sre", "admins"}, "u-carol"};
+const model::Identity kMallory{"mallory", {}, "u-mallory"};
 
 AccessRequest Req(std::string account, std::string ps, Duration d, std::string reason = "",
                   std::string ticket = "") {
@@ -172,7 +173,7 @@ TEST_F(DevPolicy, FindHelpers) {
 TEST_F(DevPolicy, AdminsAndAuditors) {
   EXPECT_TRUE(IsAdmin(config_, kCarol));
   EXPECT_FALSE(IsAdmin(config_, kAlice));
-  Identity auditor{"ann", {"auditors"}, ""};
+  model::Identity auditor{"ann", {"auditors"}, ""};
   EXPECT_TRUE(IsAuditor(config_, auditor));
   EXPECT_FALSE(IsAdmin(config_, auditor));
   EXPECT_TRUE(IsAuditor(config_, kCarol));  // admins read everything too
@@ -251,8 +252,8 @@ rules:
 class Policy : public ::testing::Test {
  protected:
   Config config_ = MustParse(kPolicy);
-  Identity alice_{"alice", {"engineers"}, ""};
-  Identity dave_{"dave", {"engineers"}, ""};
+  model::Identity alice_{"alice", {"engineers"}, ""};
+  model::Identity dave_{"dave", {"engineers"}, ""};
 };
 
 TEST_F(Policy, FirstMatchingRuleWins) {

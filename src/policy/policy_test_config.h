@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "core/time_format.h"
+#include "model/identity.h"
 #include "policy/config.h"
 #include "policy/policy.h"
 
@@ -54,10 +55,10 @@ rules:
     break_glass: true
 )";
 
-inline const Identity kCarol{"carol", {"engineers", "sre"}, "u-carol"};
-inline const Identity kDave{"dave", {"oncall"}, "u-dave"};
-inline const Identity kErin{"erin", {"engineers"}, "u-erin"};
-inline const Identity kMallory{"mallory", {}, "u-mallory"};
+inline const model::Identity kCarol{"carol", {"engineers", "sre"}, "u-carol"};
+inline const model::Identity kDave{"dave", {"oncall"}, "u-dave"};
+inline const model::Identity kErin{"erin", {"engineers"}, "u-erin"};
+inline const model::Identity kMallory{"mallory", {}, "u-mallory"};
 
 inline Config MustParse(std::string_view yaml) {
   Result<Config> c = ParseConfig(yaml, "rules.yaml", JIT_ZONEINFO_TESTDATA);

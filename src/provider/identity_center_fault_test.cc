@@ -23,6 +23,7 @@
 #include "core/mutex.h"
 #include "core/testing.h"
 #include "emulator/emulator.h"
+#include "model/identity.h"
 #include "policy/config.h"
 #include "provider/identity_center.h"
 #include "scheduler/scheduler.h"
@@ -33,7 +34,7 @@ namespace jit::provider {
 namespace {
 
 using json = nlohmann::json;
-using store::RequestState;
+using model::RequestState;
 
 // Wraps the real limiter and records how many creates were in flight at most.
 class CountingLimiter final : public aws::Limiter {
@@ -162,13 +163,13 @@ TEST(IdentityCenterAgainstEmulator, EveryGrantAndRevokeCompletesOnceUnderFaults)
   ASSERT_OK(scheduler.Start());
 
   // 40 requests over fewer triples: some share an assignment, some hit standing access.
-  std::vector<std::pair<policy::Identity, std::string>> requests;
+  std::vector<std::pair<model::Identity, std::string>> requests;
   std::set<std::tuple<std::string, std::string, std::string>> triples;
   for (int i = 0; i < kRequests; ++i) {
     int u = i % kUsers;
     const auto& account = accounts[(i / kUsers) % 2];
     const auto& ps = sets[(i / 2) % 3];
-    policy::Identity who{UserName(u), {"engineers"}, ""};  // resolved through the Directory
+    model::Identity who{UserName(u), {"engineers"}, ""};  // resolved through the Directory
     auto r = flow.Submit(who, {account.name, ps.name, std::chrono::minutes(30), "load", ""});
     ASSERT_OK(r);
     requests.emplace_back(who, r->id);

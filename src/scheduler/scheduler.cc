@@ -88,12 +88,12 @@ class Scheduler::Impl {
   void Stop();
   int RunDueJobs() { return RunPass(kInlineBatch, /*stop_aware=*/false); }
   SchedulerStats Stats() const;
-  void OnJobsCommitted(const std::vector<store::Job>& jobs);
+  void OnJobsCommitted(const std::vector<model::Job>& jobs);
 
  private:
   using DueIndex = std::multimap<Time, std::string>;
   struct Entry {
-    store::JobKind kind = store::JobKind::kGrant;
+    model::JobKind kind = model::JobKind::kGrant;
     Time first_due_at;
     Time due_at;             // the job's due time as last seen
     std::uint64_t seq = 0;   // index_seq_ when last changed
@@ -112,7 +112,7 @@ class Scheduler::Impl {
   };
 
   // When to look at a job next: its due time, or the end of a lease someone else holds.
-  static Time NextLook(const store::Job& j) {
+  static Time NextLook(const model::Job& j) {
     Time next = j.due_at;
     if (!j.lease_owner.empty() && j.lease_until.has_value() && *j.lease_until > next) {
       next = *j.lease_until;
@@ -120,7 +120,7 @@ class Scheduler::Impl {
     return next;
   }
 
-  void IndexLocked(const store::Job& j, Time next) REQUIRES(mu_);
+  void IndexLocked(const model::Job& j, Time next) REQUIRES(mu_);
   void EraseLocked(const std::string& id) REQUIRES(mu_);
   // Arms the clock timer for the earliest entry unless one is armed at or before it.
   void ArmLocked() REQUIRES(mu_);
@@ -144,15 +144,15 @@ class Scheduler::Impl {
   Status Transact(const std::function<Status(store::Tx&)>& fn);
   // Claims and runs due jobs until none is left; returns how many ran. Re-arms the timer.
   int RunPass(int batch, bool stop_aware);
-  void RunOne(const store::Job& job);
+  void RunOne(const model::Job& job);
   // Gives up the store's leases of unreleased_ (see there). False when the store refused.
   bool ReleaseUnreleased(Time now);
   // After a run whose bookkeeping failed: remember the job and look at it again soon.
-  void BookkeepingFailed(const store::Job& job);
+  void BookkeepingFailed(const model::Job& job);
   // Index entries that were due but not claimed: deleted behind our back, or leased by
   // someone else. Looks them up in the store and drops or moves them.
   void RecheckStale(Time now, const std::set<std::string>& claimed);
-  Duration Backoff(store::JobKind kind, int attempts);
+  Duration Backoff(model::JobKind kind, int attempts);
   bool Stopping() const {
     MutexLock lock(&mu_);
     return stopping_;
@@ -176,8 +176,8 @@ class Scheduler::Impl {
   std::optional<Time> not_before_ GUARDED_BY(mu_);  // set while the store fails
   std::uint64_t work_gen_ GUARDED_BY(mu_) = 0;
   std::shared_ptr<TimerGate> gate_ GUARDED_BY(mu_);
-  std::vector<std::thread> workers_;             // touched by Start/Stop only
-  std::uint64_t index_seq_ GUARDED_BY(mu_) = 0;  // bumped by IndexLocked
+  std::vector<std::thread> workers_;                    // touched by Start/Stop only
+  std::uint64_t index_seq_ GUARDED_BY(mu_) = 0;         // bumped by IndexLocked
   std::set<std::string> running_jobs_ GUARDED_BY(mu_);  // jobs being run here now
   // Jobs run here whose bookkeeping (delete or reschedule) the store refused: their lease is
   // still ours in the store. The next pass gives it up (RenewLeases to `now`) so that they are
@@ -192,7 +192,7 @@ class Scheduler::Impl {
   std::int64_t rescan_count_ GUARDED_BY(mu_) = 0;  // started re-scans
   bool rescan_failing_ GUARDED_BY(mu_) = false;    // to log outages once
   CondVar maintenance_cv_;                         // signalled with mu_
-  std::thread maintenance_;                 // touched by Start/Stop only
+  std::thread maintenance_;                        // touched by Start/Stop only
 
   std::atomic<std::int64_t> runs_{0};
   std::atomic<std::int64_t> retries_{0};
@@ -226,7 +226,7 @@ Status Scheduler::Impl::Start(store::JobListener* listener) {
   }
   {
     MutexLock lock(&mu_);
-    for (const store::Job& j : *jobs) {
+    for (const model::Job& j : *jobs) {
       if (jobs_.count(j.id) == 0) IndexLocked(j, NextLook(j));
     }
     spdlog::info(
@@ -279,8 +279,8 @@ void Scheduler::Impl::Stop() {
 
 SchedulerStats Scheduler::Impl::Stats() const {
   SchedulerStats stats;
-  for (store::JobKind k : {store::JobKind::kGrant, store::JobKind::kRevoke,
-                           store::JobKind::kApprovalTimeout, store::JobKind::kNotify}) {
+  for (model::JobKind k : {model::JobKind::kGrant, model::JobKind::kRevoke,
+                           model::JobKind::kApprovalTimeout, model::JobKind::kNotify}) {
     stats.pending[k] = 0;
   }
   Time overdue_before = clock_.Now() - options_.overdue_after;
@@ -288,7 +288,7 @@ SchedulerStats Scheduler::Impl::Stats() const {
     MutexLock lock(&mu_);
     for (const auto& [id, e] : jobs_) {
       ++stats.pending[e.kind];
-      if (e.kind == store::JobKind::kRevoke && e.first_due_at < overdue_before) {
+      if (e.kind == model::JobKind::kRevoke && e.first_due_at < overdue_before) {
         ++stats.overdue_revocations;
       }
     }
@@ -301,14 +301,14 @@ SchedulerStats Scheduler::Impl::Stats() const {
   return stats;
 }
 
-void Scheduler::Impl::OnJobsCommitted(const std::vector<store::Job>& jobs) {
+void Scheduler::Impl::OnJobsCommitted(const std::vector<model::Job>& jobs) {
   // Called on the store's committing thread: only the index and the timer, nothing that waits.
   MutexLock lock(&mu_);
-  for (const store::Job& j : jobs) IndexLocked(j, NextLook(j));
+  for (const model::Job& j : jobs) IndexLocked(j, NextLook(j));
   ArmLocked();
 }
 
-void Scheduler::Impl::IndexLocked(const store::Job& j, Time next) {
+void Scheduler::Impl::IndexLocked(const model::Job& j, Time next) {
   const std::uint64_t seq = ++index_seq_;
   auto it = jobs_.find(j.id);
   if (it == jobs_.end()) {
@@ -474,7 +474,7 @@ void Scheduler::Impl::Rescan() {
   const bool truncated = !full && static_cast<int>(jobs->size()) == kRescanLimit;
   const Time cutoff = full ? Time::max() : truncated ? jobs->back().due_at : before;
   std::set<std::string> seen;
-  for (const store::Job& j : *jobs) {
+  for (const model::Job& j : *jobs) {
     seen.insert(j.id);
     // Running here, or changed here since the read began: what this process knows is newer.
     if (running_jobs_.count(j.id) != 0) continue;
@@ -545,11 +545,11 @@ int Scheduler::Impl::RunPass(int batch, bool stop_aware) {
       break;
     }
     std::set<std::string> ids;
-    std::vector<const store::Job*> to_run;
+    std::vector<const model::Job*> to_run;
     {
       MutexLock lock(&mu_);
       not_before_.reset();
-      for (const store::Job& j : *claimed) {
+      for (const model::Job& j : *claimed) {
         ids.insert(j.id);
         // A job already running here (its lease looked run out: the wall clock stepped
         // forward past it before a renewal) is left to that run: never two runs of one job.
@@ -559,7 +559,7 @@ int Scheduler::Impl::RunPass(int batch, bool stop_aware) {
         to_run.push_back(&j);
       }
     }
-    for (const store::Job* j : to_run) {
+    for (const model::Job* j : to_run) {
       RunOne(*j);
       ++ran;
     }
@@ -573,7 +573,7 @@ int Scheduler::Impl::RunPass(int batch, bool stop_aware) {
   return ran;
 }
 
-void Scheduler::Impl::RunOne(const store::Job& job) {
+void Scheduler::Impl::RunOne(const model::Job& job) {
   {
     MutexLock lock(&mu_);
     running_jobs_.insert(job.id);
@@ -591,7 +591,7 @@ void Scheduler::Impl::RunOne(const store::Job& job) {
   }
   ++runs_;
   const Time now = clock_.Now();
-  const std::string_view kind = store::JobKindName(job.kind);
+  const std::string_view kind = model::JobKindName(job.kind);
 
   if (outcome.kind == JobOutcome::Kind::kDone) {
     // The runner may have deleted the job in its own transaction already: that is fine.
@@ -620,7 +620,7 @@ void Scheduler::Impl::RunOne(const store::Job& job) {
     delay = Backoff(job.kind, job.attempts);
     attempts = job.attempts + 1;
     bool lagging =
-        job.kind == store::JobKind::kRevoke && job.first_due_at < now - options_.overdue_after;
+        job.kind == model::JobKind::kRevoke && job.first_due_at < now - options_.overdue_after;
     spdlog::log(lagging ? spdlog::level::err : spdlog::level::warn,
                 "scheduler: {} job {} (request {}) failed, attempt {}: {}; retry in {} ms{}", kind,
                 job.id, job.request_id, attempts, outcome.error, delay.count(),
@@ -633,9 +633,9 @@ void Scheduler::Impl::RunOne(const store::Job& job) {
   Status s = Transact([&](store::Tx& tx) -> Status {
     gone = false;
     other_owner.clear();
-    JIT_ASSIGN_OR_RETURN(std::vector<store::Job> current, tx.JobsForRequest(job.request_id));
+    JIT_ASSIGN_OR_RETURN(std::vector<model::Job> current, tx.JobsForRequest(job.request_id));
     auto it = std::find_if(current.begin(), current.end(),
-                           [&](const store::Job& c) { return c.id == job.id; });
+                           [&](const model::Job& c) { return c.id == job.id; });
     if (it == current.end()) {
       gone = true;  // the runner finished it off itself: do not bring it back
       return OkStatus();
@@ -644,7 +644,7 @@ void Scheduler::Impl::RunOne(const store::Job& job) {
       other_owner = it->lease_owner;  // our lease ran out and someone else runs it now
       return OkStatus();
     }
-    store::Job next = *it;
+    model::Job next = *it;
     next.due_at = now + delay;
     next.attempts = attempts;
     next.lease_owner.clear();
@@ -672,7 +672,7 @@ void Scheduler::Impl::RunOne(const store::Job& job) {
   // Otherwise PutJob's commit reached OnJobsCommitted, which re-indexed the job.
 }
 
-void Scheduler::Impl::BookkeepingFailed(const store::Job& job) {
+void Scheduler::Impl::BookkeepingFailed(const model::Job& job) {
   MutexLock lock(&mu_);
   unreleased_.insert(job.id);
   IndexLocked(job, clock_.Now() + kRecheckDelay);
@@ -720,8 +720,8 @@ void Scheduler::Impl::RecheckStale(Time now, const std::set<std::string>& claime
     not_before_ = clock_.Now() + kRecheckDelay;
     return;
   }
-  std::unordered_map<std::string, const store::Job*> by_id;
-  for (const store::Job& j : *jobs) by_id.emplace(j.id, &j);
+  std::unordered_map<std::string, const model::Job*> by_id;
+  for (const model::Job& j : *jobs) by_id.emplace(j.id, &j);
   const Time earliest = clock_.Now() + kRecheckDelay;
   for (const auto& [id, seen] : stale) {
     auto e = jobs_.find(id);
@@ -737,11 +737,11 @@ void Scheduler::Impl::RecheckStale(Time now, const std::set<std::string>& claime
   }
 }
 
-Duration Scheduler::Impl::Backoff(store::JobKind kind, int attempts) {
+Duration Scheduler::Impl::Backoff(model::JobKind kind, int attempts) {
   // min(max, base * 2^attempts), doubling step by step so that it cannot overflow.
   double ms = static_cast<double>(options_.base_backoff.count());
   const double max_ms = static_cast<double>(
-      (kind == store::JobKind::kRevoke ? std::min(options_.max_backoff, options_.max_revoke_backoff)
+      (kind == model::JobKind::kRevoke ? std::min(options_.max_backoff, options_.max_revoke_backoff)
                                        : options_.max_backoff)
           .count());
   for (int i = 0; i < attempts && ms < max_ms; ++i) ms *= 2;
@@ -767,7 +767,7 @@ int Scheduler::RunDueJobs() { return impl_->RunDueJobs(); }
 
 SchedulerStats Scheduler::Stats() const { return impl_->Stats(); }
 
-void Scheduler::OnJobsCommitted(const std::vector<store::Job>& jobs) {
+void Scheduler::OnJobsCommitted(const std::vector<model::Job>& jobs) {
   impl_->OnJobsCommitted(jobs);
 }
 

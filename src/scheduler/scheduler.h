@@ -36,7 +36,7 @@ struct JobOutcome {
 class JobRunner {
  public:
   virtual ~JobRunner() = default;
-  virtual JobOutcome Run(const store::Job& job) = 0;
+  virtual JobOutcome Run(const model::Job& job) = 0;
 };
 
 struct SchedulerOptions {
@@ -76,7 +76,7 @@ struct SchedulerOptions {
 };
 
 struct SchedulerStats {
-  std::map<store::JobKind, std::int64_t> pending;  // jobs waiting, by kind
+  std::map<model::JobKind, std::int64_t> pending;  // jobs waiting, by kind
   std::int64_t overdue_revocations = 0;
   std::int64_t runs = 0;         // job runs so far
   std::int64_t retries = 0;      // runs that ended in kRetry
@@ -111,7 +111,7 @@ class Scheduler final : public store::JobListener {
 
   SchedulerStats Stats() const;
 
-  void OnJobsCommitted(const std::vector<store::Job>& jobs) override;
+  void OnJobsCommitted(const std::vector<model::Job>& jobs) override;
 
  private:
   class Impl;

@@ -24,8 +24,8 @@ namespace {
 
 using ::jit::testing::IsOk;
 using ::jit::testing::StatusIs;
-using store::Job;
-using store::JobKind;
+using model::Job;
+using model::JobKind;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 using ::testing::SizeIs;

@@ -21,16 +21,16 @@ std::optional<Time> OptionalTime(const Json& j, const char* key) {
   return FromUnixMillis(it->get<std::int64_t>());
 }
 
-Json ApprovalsJson(const std::vector<Approval>& approvals) {
+Json ApprovalsJson(const std::vector<model::Approval>& approvals) {
   Json out = Json::array();
-  for (const Approval& a : approvals) {
+  for (const model::Approval& a : approvals) {
     out.push_back({{"approver", a.approver}, {"comment", a.comment}, {"at", ToUnixMillis(a.at)}});
   }
   return out;
 }
 
-std::vector<Approval> ApprovalsFrom(const Json& j, const char* key) {
-  std::vector<Approval> out;
+std::vector<model::Approval> ApprovalsFrom(const Json& j, const char* key) {
+  std::vector<model::Approval> out;
   auto it = j.find(key);
   if (it == j.end() || it->is_null()) return out;
   for (const Json& a : *it) {
@@ -42,7 +42,7 @@ std::vector<Approval> ApprovalsFrom(const Json& j, const char* key) {
 
 }  // namespace
 
-Result<std::string> EncodeRequestData(const Request& r) {
+Result<std::string> EncodeRequestData(const model::Request& r) {
   try {
     Json extension = nullptr;
     if (r.extension.has_value()) {
@@ -68,7 +68,7 @@ Result<std::string> EncodeRequestData(const Request& r) {
         {"approver_users", r.approver_users},
         {"approver_groups", r.approver_groups},
         {"approvals", ApprovalsJson(r.approvals)},
-        {"state", RequestStateName(r.state)},
+        {"state", model::RequestStateName(r.state)},
         {"created_at", ToUnixMillis(r.created_at)},
         {"approval_deadline", TimeJson(r.approval_deadline)},
         {"start_at", TimeJson(r.start_at)},
@@ -94,7 +94,7 @@ Result<std::string> EncodeRequestData(const Request& r) {
   }
 }
 
-Status DecodeRequestData(std::string_view data, Request& r) {
+Status DecodeRequestData(std::string_view data, model::Request& r) {
   try {
     Json j = Json::parse(data);
     r.principal_id = j.value("principal_id", "");
@@ -130,7 +130,7 @@ Status DecodeRequestData(std::string_view data, Request& r) {
     r.revoke_overdue_at = OptionalTime(j, "revoke_overdue_at");
     r.extension.reset();
     if (auto it = j.find("extension"); it != j.end() && !it->is_null()) {
-      PendingExtension e;
+      model::PendingExtension e;
       e.seconds = it->at("seconds").get<std::int64_t>();
       e.requested_at = FromUnixMillis(it->at("requested_at").get<std::int64_t>());
       e.deadline = FromUnixMillis(it->at("deadline").get<std::int64_t>());

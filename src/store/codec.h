@@ -7,17 +7,17 @@
 #include <string_view>
 
 #include "core/result.h"
-#include "store/model.h"
+#include "model/request.h"
 
 namespace jit::store {
 
 // The whole request as JSON text (times as Unix milliseconds). InvalidArgument when it holds
 // text that is not UTF-8 (nothing is stored then).
-Result<std::string> EncodeRequestData(const Request& r);
+Result<std::string> EncodeRequestData(const model::Request& r);
 
 // Fills `r` from text made by EncodeRequestData, every field but id, requester, state and
 // version (the engine's columns are the truth for those). Members missing from the text (rows
 // written by an older broker) keep their defaults. Internal when the text is damaged.
-Status DecodeRequestData(std::string_view data, Request& r);
+Status DecodeRequestData(std::string_view data, model::Request& r);
 
 }  // namespace jit::store

@@ -78,7 +78,7 @@ Status FaultInjectingStore::Transact(const std::function<Status(Tx&)>& fn) {
   return ran.ok() ? fault : s;
 }
 
-Result<Request> FaultInjectingStore::GetRequest(std::string_view id) {
+Result<model::Request> FaultInjectingStore::GetRequest(std::string_view id) {
   if (Status s = Next(Kind::kRead); !s.ok()) return s;
   return inner_.GetRequest(id);
 }
@@ -88,24 +88,25 @@ Result<RequestPage> FaultInjectingStore::ListRequests(const RequestFilter& filte
   return inner_.ListRequests(filter);
 }
 
-Result<std::vector<AuditEvent>> FaultInjectingStore::ListAudit(std::int64_t after_seq, int limit,
-                                                               std::string_view request_id) {
+Result<std::vector<model::AuditEvent>> FaultInjectingStore::ListAudit(std::int64_t after_seq,
+                                                                      int limit,
+                                                                      std::string_view request_id) {
   if (Status s = Next(Kind::kRead); !s.ok()) return s;
   return inner_.ListAudit(after_seq, limit, request_id);
 }
 
-Result<std::vector<Job>> FaultInjectingStore::ListJobs() {
+Result<std::vector<model::Job>> FaultInjectingStore::ListJobs() {
   if (Status s = Next(Kind::kRead); !s.ok()) return s;
   return inner_.ListJobs();
 }
 
-Result<std::vector<Job>> FaultInjectingStore::ClaimDueJobs(Time now, std::string_view owner,
-                                                           Time lease_until, int limit) {
+Result<std::vector<model::Job>> FaultInjectingStore::ClaimDueJobs(Time now, std::string_view owner,
+                                                                  Time lease_until, int limit) {
   if (Status s = Next(Kind::kClaim); !s.ok()) return s;
   return inner_.ClaimDueJobs(now, owner, lease_until, limit);
 }
 
-Result<std::vector<Job>> FaultInjectingStore::ListJobsDueBefore(Time before, int limit) {
+Result<std::vector<model::Job>> FaultInjectingStore::ListJobsDueBefore(Time before, int limit) {
   if (Status s = Next(Kind::kRead); !s.ok()) return s;
   return inner_.ListJobsDueBefore(before, limit);
 }
@@ -121,7 +122,7 @@ Status FaultInjectingStore::ReleaseAllLeases() {
   return inner_.ReleaseAllLeases();
 }
 
-Result<std::vector<LedgerEntry>> FaultInjectingStore::ListLedger() {
+Result<std::vector<model::LedgerEntry>> FaultInjectingStore::ListLedger() {
   if (Status s = Next(Kind::kRead); !s.ok()) return s;
   return inner_.ListLedger();
 }

@@ -47,19 +47,19 @@ class FaultInjectingStore final : public Store {
   std::int64_t failed() const;
 
   Status Transact(const std::function<Status(Tx&)>& fn) override;
-  Result<Request> GetRequest(std::string_view id) override;
+  Result<model::Request> GetRequest(std::string_view id) override;
   Result<RequestPage> ListRequests(const RequestFilter& filter) override;
-  Result<std::vector<AuditEvent>> ListAudit(std::int64_t after_seq, int limit,
-                                            std::string_view request_id = {}) override;
-  Result<std::vector<Job>> ListJobs() override;
-  Result<std::vector<Job>> ClaimDueJobs(Time now, std::string_view owner, Time lease_until,
-                                        int limit) override;
-  Result<std::vector<Job>> ListJobsDueBefore(Time before, int limit) override;
+  Result<std::vector<model::AuditEvent>> ListAudit(std::int64_t after_seq, int limit,
+                                                   std::string_view request_id = {}) override;
+  Result<std::vector<model::Job>> ListJobs() override;
+  Result<std::vector<model::Job>> ClaimDueJobs(Time now, std::string_view owner, Time lease_until,
+                                               int limit) override;
+  Result<std::vector<model::Job>> ListJobsDueBefore(Time before, int limit) override;
   Result<std::vector<std::string>> RenewLeases(std::string_view owner,
                                                const std::vector<std::string>& ids,
                                                Time lease_until) override;
   Status ReleaseAllLeases() override;
-  Result<std::vector<LedgerEntry>> ListLedger() override;
+  Result<std::vector<model::LedgerEntry>> ListLedger() override;
   Status Ping() override;
   void SetJobListener(JobListener* listener) override { inner_.SetJobListener(listener); }
 

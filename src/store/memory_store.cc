@@ -3,10 +3,10 @@
 #include <algorithm>
 #include <utility>
 
-#include "audit/chain.h"
 #include "core/check.h"
 #include "core/ids.h"
 #include "core/mutex.h"
+#include "model/chain.h"
 #include "store/codec.h"
 
 namespace jit::store {
@@ -23,9 +23,9 @@ std::optional<Time> Ms(const std::optional<Time>& t) {
   return t.has_value() ? std::optional<Time>(Ms(*t)) : std::nullopt;
 }
 
-Request Normalized(Request r) {
+model::Request Normalized(model::Request r) {
   r.created_at = Ms(r.created_at);
-  for (Approval& a : r.approvals) a.at = Ms(a.at);
+  for (model::Approval& a : r.approvals) a.at = Ms(a.at);
   r.approval_deadline = Ms(r.approval_deadline);
   r.start_at = Ms(r.start_at);
   r.decided_at = Ms(r.decided_at);
@@ -37,12 +37,12 @@ Request Normalized(Request r) {
   if (r.extension.has_value()) {
     r.extension->requested_at = Ms(r.extension->requested_at);
     r.extension->deadline = Ms(r.extension->deadline);
-    for (Approval& a : r.extension->approvals) a.at = Ms(a.at);
+    for (model::Approval& a : r.extension->approvals) a.at = Ms(a.at);
   }
   return r;
 }
 
-Job Normalized(Job j) {
+model::Job Normalized(model::Job j) {
   j.due_at = Ms(j.due_at);
   j.first_due_at = Ms(j.first_due_at);
   j.lease_until = Ms(j.lease_until);
@@ -50,12 +50,12 @@ Job Normalized(Job j) {
   return j;
 }
 
-LedgerEntry Normalized(LedgerEntry e) {
+model::LedgerEntry Normalized(model::LedgerEntry e) {
   e.updated_at = Ms(e.updated_at);
   return e;
 }
 
-bool DueOrder(const Job& a, const Job& b) {
+bool DueOrder(const model::Job& a, const model::Job& b) {
   if (a.due_at != b.due_at) return a.due_at < b.due_at;
   return a.id < b.id;
 }
@@ -81,25 +81,25 @@ class MemoryStore::MemoryTx final : public Tx {
     Restore(data_.ledger, ledger_before_);
   }
 
-  Result<Request> GetRequest(std::string_view id) override {
+  Result<model::Request> GetRequest(std::string_view id) override {
     auto it = data_.requests.find(std::string(id));
     if (it == data_.requests.end()) return NotFoundError("no request " + std::string(id));
     return it->second;
   }
 
-  Status InsertRequest(const Request& r) override {
+  Status InsertRequest(const model::Request& r) override {
     if (r.id.empty()) return InvalidArgumentError("request id is empty");
     if (data_.requests.count(r.id) != 0) return AlreadyExistsError("request " + r.id);
     // What the real engines cannot encode, the fake refuses too.
     JIT_RETURN_IF_ERROR(EncodeRequestData(r).error());
     Save(data_.requests, r.id, requests_before_);
-    Request stored = Normalized(r);
+    model::Request stored = Normalized(r);
     stored.version = 1;
     data_.requests.emplace(r.id, std::move(stored));
     return OkStatus();
   }
 
-  Status UpdateRequest(Request& r) override {
+  Status UpdateRequest(model::Request& r) override {
     auto it = data_.requests.find(r.id);
     if (it == data_.requests.end()) return NotFoundError("no request " + r.id);
     if (it->second.version != r.version) {
@@ -114,24 +114,24 @@ class MemoryStore::MemoryTx final : public Tx {
     return OkStatus();
   }
 
-  Result<AuditEvent> AppendAudit(AuditEvent e) override {
+  Result<model::AuditEvent> AppendAudit(model::AuditEvent e) override {
     if (!audit_failure_.ok()) return audit_failure_;
     if (e.at == Time()) e.at = clock_.Now();
     e.at = Ms(e.at);
     e.seq = static_cast<std::int64_t>(data_.audit.size()) + 1;
-    e.prev_hash = data_.audit.empty() ? std::string(audit::kGenesisHash) : data_.audit.back().hash;
-    e.hash = audit::ChainHash(e);
+    e.prev_hash = data_.audit.empty() ? std::string(model::kGenesisHash) : data_.audit.back().hash;
+    e.hash = model::ChainHash(e);
     data_.audit.push_back(e);
     return e;
   }
 
-  Status PutJob(const Job& j) override {
+  Status PutJob(const model::Job& j) override {
     if (j.id.empty()) return InvalidArgumentError("job id is empty");
     Save(data_.jobs, j.id, jobs_before_);
-    Job stored = Normalized(j);
+    model::Job stored = Normalized(j);
     data_.jobs[j.id] = stored;
     auto it = std::find_if(put_jobs_.begin(), put_jobs_.end(),
-                           [&](const Job& p) { return p.id == j.id; });
+                           [&](const model::Job& p) { return p.id == j.id; });
     if (it != put_jobs_.end()) {
       *it = std::move(stored);
     } else {
@@ -144,12 +144,12 @@ class MemoryStore::MemoryTx final : public Tx {
     Save(data_.jobs, std::string(id), jobs_before_);
     data_.jobs.erase(std::string(id));
     // A job put and deleted in the same transaction never existed as far as others know.
-    std::erase_if(put_jobs_, [&](const Job& p) { return p.id == id; });
+    std::erase_if(put_jobs_, [&](const model::Job& p) { return p.id == id; });
     return OkStatus();
   }
 
-  Result<std::vector<Job>> JobsForRequest(std::string_view request_id) override {
-    std::vector<Job> out;
+  Result<std::vector<model::Job>> JobsForRequest(std::string_view request_id) override {
+    std::vector<model::Job> out;
     for (const auto& [id, job] : data_.jobs) {
       if (job.request_id == request_id) out.push_back(job);
     }
@@ -157,16 +157,16 @@ class MemoryStore::MemoryTx final : public Tx {
     return out;
   }
 
-  Result<std::optional<LedgerEntry>> GetLedger(std::string_view principal_id,
-                                               std::string_view account_id,
-                                               std::string_view permission_set_arn) override {
+  Result<std::optional<model::LedgerEntry>> GetLedger(
+      std::string_view principal_id, std::string_view account_id,
+      std::string_view permission_set_arn) override {
     auto it = data_.ledger.find(
         {std::string(principal_id), std::string(account_id), std::string(permission_set_arn)});
-    if (it == data_.ledger.end()) return std::optional<LedgerEntry>();
-    return std::optional<LedgerEntry>(it->second);
+    if (it == data_.ledger.end()) return std::optional<model::LedgerEntry>();
+    return std::optional<model::LedgerEntry>(it->second);
   }
 
-  Status PutLedger(const LedgerEntry& e) override {
+  Status PutLedger(const model::LedgerEntry& e) override {
     LedgerKey key{e.principal_id, e.account_id, e.permission_set_arn};
     Save(data_.ledger, key, ledger_before_);
     data_.ledger[key] = Normalized(e);
@@ -182,7 +182,7 @@ class MemoryStore::MemoryTx final : public Tx {
     return OkStatus();
   }
 
-  std::vector<Job> TakePutJobs() { return std::move(put_jobs_); }
+  std::vector<model::Job> TakePutJobs() { return std::move(put_jobs_); }
 
  private:
   // Keeps the value `key` has now in `before`, unless it was kept already.
@@ -207,10 +207,10 @@ class MemoryStore::MemoryTx final : public Tx {
   Clock& clock_;
   const Status audit_failure_;
   const std::size_t audit_size_at_start_;
-  std::map<std::string, std::optional<Request>> requests_before_;
-  std::map<std::string, std::optional<Job>> jobs_before_;
-  std::map<LedgerKey, std::optional<LedgerEntry>> ledger_before_;
-  std::vector<Job> put_jobs_;  // in order of first put; last put of each id wins
+  std::map<std::string, std::optional<model::Request>> requests_before_;
+  std::map<std::string, std::optional<model::Job>> jobs_before_;
+  std::map<LedgerKey, std::optional<model::LedgerEntry>> ledger_before_;
+  std::vector<model::Job> put_jobs_;  // in order of first put; last put of each id wins
 };
 
 MemoryStore::MemoryStore(Clock& clock) : clock_(clock) {}
@@ -218,7 +218,7 @@ MemoryStore::~MemoryStore() = default;
 
 Status MemoryStore::Transact(const std::function<Status(Tx&)>& fn) {
   JIT_CHECK(tl_in_transaction != this);  // Transact or a Store read inside fn: a bug
-  std::vector<Job> committed_jobs;
+  std::vector<model::Job> committed_jobs;
   {
     MutexLock lock(&mu_);
     if (!write_failure_.ok()) {
@@ -244,7 +244,7 @@ Status MemoryStore::Transact(const std::function<Status(Tx&)>& fn) {
   return OkStatus();
 }
 
-Result<Request> MemoryStore::GetRequest(std::string_view id) {
+Result<model::Request> MemoryStore::GetRequest(std::string_view id) {
   JIT_CHECK(tl_in_transaction != this);
   MutexLock lock(&mu_);
   if (!read_failure_.ok()) return read_failure_;
@@ -269,7 +269,7 @@ Result<RequestPage> MemoryStore::ListRequests(const RequestFilter& filter) {
   // Walk ids downwards from just below the cursor (newest first).
   while (it != data_.requests.begin()) {
     --it;
-    const Request& r = it->second;
+    const model::Request& r = it->second;
     if (filter.state.has_value() && r.state != *filter.state) continue;
     if (!filter.requester.empty() && r.requester != filter.requester) continue;
     if (static_cast<int>(page.items.size()) == filter.limit) {
@@ -281,15 +281,15 @@ Result<RequestPage> MemoryStore::ListRequests(const RequestFilter& filter) {
   return page;
 }
 
-Result<std::vector<AuditEvent>> MemoryStore::ListAudit(std::int64_t after_seq, int limit,
-                                                       std::string_view request_id) {
+Result<std::vector<model::AuditEvent>> MemoryStore::ListAudit(std::int64_t after_seq, int limit,
+                                                              std::string_view request_id) {
   JIT_CHECK(tl_in_transaction != this);
   if (limit < 1 || limit > 1000) {
     return InvalidArgumentError("limit must be 1..1000, not " + std::to_string(limit));
   }
   MutexLock lock(&mu_);
   if (!read_failure_.ok()) return read_failure_;
-  std::vector<AuditEvent> out;
+  std::vector<model::AuditEvent> out;
   std::size_t start = after_seq < 0 ? 0 : static_cast<std::size_t>(after_seq);
   for (std::size_t i = start; i < data_.audit.size(); ++i) {
     if (!request_id.empty() && data_.audit[i].request_id != request_id) continue;
@@ -299,19 +299,19 @@ Result<std::vector<AuditEvent>> MemoryStore::ListAudit(std::int64_t after_seq, i
   return out;
 }
 
-Result<std::vector<Job>> MemoryStore::ListJobs() {
+Result<std::vector<model::Job>> MemoryStore::ListJobs() {
   JIT_CHECK(tl_in_transaction != this);
   MutexLock lock(&mu_);
   if (!read_failure_.ok()) return read_failure_;
-  std::vector<Job> out;
+  std::vector<model::Job> out;
   out.reserve(data_.jobs.size());
   for (const auto& [id, job] : data_.jobs) out.push_back(job);
   std::sort(out.begin(), out.end(), DueOrder);
   return out;
 }
 
-Result<std::vector<Job>> MemoryStore::ClaimDueJobs(Time now, std::string_view owner,
-                                                   Time lease_until, int limit) {
+Result<std::vector<model::Job>> MemoryStore::ClaimDueJobs(Time now, std::string_view owner,
+                                                          Time lease_until, int limit) {
   JIT_CHECK(tl_in_transaction != this);
   if (owner.empty()) return InvalidArgumentError("lease owner is empty");
   if (limit < 1) return InvalidArgumentError("limit must be at least 1");
@@ -319,7 +319,7 @@ Result<std::vector<Job>> MemoryStore::ClaimDueJobs(Time now, std::string_view ow
   lease_until = Ms(lease_until);
   MutexLock lock(&mu_);
   if (!write_failure_.ok()) return write_failure_;
-  std::vector<Job*> due;
+  std::vector<model::Job*> due;
   for (auto& [id, job] : data_.jobs) {
     if (job.due_at > now) continue;
     if (!job.lease_owner.empty() && job.lease_until.has_value() && *job.lease_until > now) {
@@ -327,16 +327,16 @@ Result<std::vector<Job>> MemoryStore::ClaimDueJobs(Time now, std::string_view ow
     }
     due.push_back(&job);
   }
-  std::sort(due.begin(), due.end(), [](const Job* a, const Job* b) {
-    bool a_revoke = a->kind == JobKind::kRevoke;
-    bool b_revoke = b->kind == JobKind::kRevoke;
+  std::sort(due.begin(), due.end(), [](const model::Job* a, const model::Job* b) {
+    bool a_revoke = a->kind == model::JobKind::kRevoke;
+    bool b_revoke = b->kind == model::JobKind::kRevoke;
     if (a_revoke != b_revoke) return a_revoke;
     return DueOrder(*a, *b);
   });
   if (static_cast<int>(due.size()) > limit) due.resize(static_cast<std::size_t>(limit));
-  std::vector<Job> out;
+  std::vector<model::Job> out;
   out.reserve(due.size());
-  for (Job* job : due) {
+  for (model::Job* job : due) {
     job->lease_owner = std::string(owner);
     job->lease_until = lease_until;
     out.push_back(*job);
@@ -344,7 +344,7 @@ Result<std::vector<Job>> MemoryStore::ClaimDueJobs(Time now, std::string_view ow
   return out;
 }
 
-Result<std::vector<Job>> MemoryStore::ListJobsDueBefore(Time before, int limit) {
+Result<std::vector<model::Job>> MemoryStore::ListJobsDueBefore(Time before, int limit) {
   JIT_CHECK(tl_in_transaction != this);
   if (limit < 1 || limit > 10000) {
     return InvalidArgumentError("limit must be 1..10000, not " + std::to_string(limit));
@@ -352,7 +352,7 @@ Result<std::vector<Job>> MemoryStore::ListJobsDueBefore(Time before, int limit) 
   before = Ms(before);
   MutexLock lock(&mu_);
   if (!read_failure_.ok()) return read_failure_;
-  std::vector<Job> out;
+  std::vector<model::Job> out;
   for (const auto& [id, job] : data_.jobs) {
     if (job.due_at <= before) out.push_back(job);
   }
@@ -389,11 +389,11 @@ Status MemoryStore::ReleaseAllLeases() {
   return OkStatus();
 }
 
-Result<std::vector<LedgerEntry>> MemoryStore::ListLedger() {
+Result<std::vector<model::LedgerEntry>> MemoryStore::ListLedger() {
   JIT_CHECK(tl_in_transaction != this);
   MutexLock lock(&mu_);
   if (!read_failure_.ok()) return read_failure_;
-  std::vector<LedgerEntry> out;
+  std::vector<model::LedgerEntry> out;
   out.reserve(data_.ledger.size());
   for (const auto& [key, entry] : data_.ledger) out.push_back(entry);
   return out;

@@ -16,7 +16,10 @@
 #include "core/mutex.h"
 #include "core/result.h"
 #include "core/status.h"
-#include "store/model.h"
+#include "model/audit_event.h"
+#include "model/job.h"
+#include "model/ledger.h"
+#include "model/request.h"
 #include "store/store.h"
 
 namespace jit::store {
@@ -36,19 +39,19 @@ class MemoryStore final : public Store {
 
   // Store (see store.h for each method's contract).
   Status Transact(const std::function<Status(Tx&)>& fn) override;
-  Result<Request> GetRequest(std::string_view id) override;
+  Result<model::Request> GetRequest(std::string_view id) override;
   Result<RequestPage> ListRequests(const RequestFilter& filter) override;
-  Result<std::vector<AuditEvent>> ListAudit(std::int64_t after_seq, int limit,
-                                            std::string_view request_id = {}) override;
-  Result<std::vector<Job>> ListJobs() override;
-  Result<std::vector<Job>> ClaimDueJobs(Time now, std::string_view owner, Time lease_until,
-                                        int limit) override;
-  Result<std::vector<Job>> ListJobsDueBefore(Time before, int limit) override;
+  Result<std::vector<model::AuditEvent>> ListAudit(std::int64_t after_seq, int limit,
+                                                   std::string_view request_id = {}) override;
+  Result<std::vector<model::Job>> ListJobs() override;
+  Result<std::vector<model::Job>> ClaimDueJobs(Time now, std::string_view owner, Time lease_until,
+                                               int limit) override;
+  Result<std::vector<model::Job>> ListJobsDueBefore(Time before, int limit) override;
   Result<std::vector<std::string>> RenewLeases(std::string_view owner,
                                                const std::vector<std::string>& ids,
                                                Time lease_until) override;
   Status ReleaseAllLeases() override;
-  Result<std::vector<LedgerEntry>> ListLedger() override;
+  Result<std::vector<model::LedgerEntry>> ListLedger() override;
   Status Ping() override;
   void SetJobListener(JobListener* listener) override;
 
@@ -73,10 +76,10 @@ class MemoryStore final : public Store {
   using LedgerKey = std::tuple<std::string, std::string, std::string>;
   // Everything the store holds.
   struct Data {
-    std::map<std::string, Request> requests;  // by id: ids sort by creation time
-    std::vector<AuditEvent> audit;            // audit[i].seq == i + 1
-    std::map<std::string, Job> jobs;
-    std::map<LedgerKey, LedgerEntry> ledger;
+    std::map<std::string, model::Request> requests;  // by id: ids sort by creation time
+    std::vector<model::AuditEvent> audit;            // audit[i].seq == i + 1
+    std::map<std::string, model::Job> jobs;
+    std::map<LedgerKey, model::LedgerEntry> ledger;
   };
   class MemoryTx;
 

@@ -14,10 +14,10 @@
 #include <utility>
 #include <vector>
 
-#include "audit/chain.h"
 #include "core/check.h"
 #include "core/ids.h"
 #include "core/mutex.h"
+#include "model/chain.h"
 #include "store/codec.h"
 
 namespace jit::store {
@@ -490,13 +490,13 @@ class Pool {
 
 constexpr std::string_view kRequestColumns = "id, requester, state, version, data";
 
-Result<Request> RequestFromRow(const Rows& rows, int i) {
-  Request r;
+Result<model::Request> RequestFromRow(const Rows& rows, int i) {
+  model::Request r;
   r.id = rows.Text(i, 0);
   JIT_RETURN_IF_ERROR(DecodeRequestData(rows.Text(i, 4), r));
   // The indexed columns are the truth; the JSON holds the rest.
   r.requester = rows.Text(i, 1);
-  std::optional<RequestState> state = ParseRequestState(rows.Text(i, 2));
+  std::optional<model::RequestState> state = model::ParseRequestState(rows.Text(i, 2));
   if (!state.has_value()) return InternalError("request " + r.id + " has an unknown state");
   r.state = *state;
   r.version = rows.Int(i, 3);
@@ -507,10 +507,10 @@ constexpr std::string_view kJobColumns =
     "id, kind, request_id, due_at_ms, first_due_at_ms, attempts, lease_owner, lease_until_ms, "
     "last_error, payload, created_at_ms";
 
-Result<Job> JobFromRow(const Rows& rows, int i) {
-  Job j;
+Result<model::Job> JobFromRow(const Rows& rows, int i) {
+  model::Job j;
   j.id = rows.Text(i, 0);
-  std::optional<JobKind> kind = ParseJobKind(rows.Text(i, 1));
+  std::optional<model::JobKind> kind = model::ParseJobKind(rows.Text(i, 1));
   if (!kind.has_value()) return InternalError("job " + j.id + " has an unknown kind");
   j.kind = *kind;
   j.request_id = rows.Text(i, 2);
@@ -525,11 +525,11 @@ Result<Job> JobFromRow(const Rows& rows, int i) {
   return j;
 }
 
-Result<std::vector<Job>> JobsFrom(const Rows& rows) {
-  std::vector<Job> out;
+Result<std::vector<model::Job>> JobsFrom(const Rows& rows) {
+  std::vector<model::Job> out;
   out.reserve(static_cast<std::size_t>(rows.size()));
   for (int i = 0; i < rows.size(); ++i) {
-    JIT_ASSIGN_OR_RETURN(Job j, JobFromRow(rows, i));
+    JIT_ASSIGN_OR_RETURN(model::Job j, JobFromRow(rows, i));
     out.push_back(std::move(j));
   }
   return out;
@@ -538,8 +538,8 @@ Result<std::vector<Job>> JobsFrom(const Rows& rows) {
 constexpr std::string_view kAuditColumns =
     "seq, at_ms, actor, action, request_id, severity, details, prev_hash, hash";
 
-AuditEvent AuditFromRow(const Rows& rows, int i) {
-  AuditEvent e;
+model::AuditEvent AuditFromRow(const Rows& rows, int i) {
+  model::AuditEvent e;
   e.seq = rows.Int(i, 0);
   e.at = rows.TimeAt(i, 1);
   e.actor = rows.Text(i, 2);
@@ -556,13 +556,13 @@ constexpr std::string_view kLedgerColumns =
     "principal_id, account_id, permission_set_arn, origin, state, holders, operation_id, "
     "updated_at_ms";
 
-Result<LedgerEntry> LedgerFromRow(const Rows& rows, int i) {
-  LedgerEntry e;
+Result<model::LedgerEntry> LedgerFromRow(const Rows& rows, int i) {
+  model::LedgerEntry e;
   e.principal_id = rows.Text(i, 0);
   e.account_id = rows.Text(i, 1);
   e.permission_set_arn = rows.Text(i, 2);
-  std::optional<LedgerOrigin> origin = ParseLedgerOrigin(rows.Text(i, 3));
-  std::optional<LedgerState> state = ParseLedgerState(rows.Text(i, 4));
+  std::optional<model::LedgerOrigin> origin = model::ParseLedgerOrigin(rows.Text(i, 3));
+  std::optional<model::LedgerState> state = model::ParseLedgerState(rows.Text(i, 4));
   if (!origin.has_value() || !state.has_value()) {
     return InternalError("ledger entry for " + e.principal_id + " has an unknown origin/state");
   }
@@ -614,9 +614,9 @@ class PgTx final : public Tx {
   PgTx(Conn& conn, Clock& clock) : conn_(conn), clock_(clock) {}
 
   const Status& poisoned() const { return poisoned_; }
-  std::vector<Job> TakePutJobs() { return std::move(put_jobs_); }
+  std::vector<model::Job> TakePutJobs() { return std::move(put_jobs_); }
 
-  Result<Request> GetRequest(std::string_view id) override {
+  Result<model::Request> GetRequest(std::string_view id) override {
     JIT_ASSIGN_OR_RETURN(
         Rows rows,
         Query(Sql("SELECT ", kRequestColumns, " FROM requests WHERE id = $1"), Params().Add(id)));
@@ -624,7 +624,7 @@ class PgTx final : public Tx {
     return RequestFromRow(rows, 0);
   }
 
-  Status InsertRequest(const Request& r) override {
+  Status InsertRequest(const model::Request& r) override {
     if (r.id.empty()) return InvalidArgumentError("request id is empty");
     JIT_ASSIGN_OR_RETURN(std::string data, EncodeRequestData(r));
     // ON CONFLICT DO NOTHING: a taken id must not fail (and so poison) the transaction.
@@ -635,14 +635,14 @@ class PgTx final : public Tx {
               Params()
                   .Add(r.id)
                   .Add(r.requester)
-                  .Add(RequestStateName(r.state))
+                  .Add(model::RequestStateName(r.state))
                   .Add(r.created_at)
                   .Add(data)));
     if (rows.affected() != 1) return AlreadyExistsError("request " + r.id);
     return OkStatus();
   }
 
-  Status UpdateRequest(Request& r) override {
+  Status UpdateRequest(model::Request& r) override {
     JIT_ASSIGN_OR_RETURN(std::string data, EncodeRequestData(r));
     JIT_ASSIGN_OR_RETURN(
         Rows rows, Query("UPDATE requests SET requester = $2, state = $3, created_at_ms = $4, "
@@ -650,7 +650,7 @@ class PgTx final : public Tx {
                          Params()
                              .Add(r.id)
                              .Add(r.requester)
-                             .Add(RequestStateName(r.state))
+                             .Add(model::RequestStateName(r.state))
                              .Add(r.created_at)
                              .Add(data)
                              .Add(r.version)));
@@ -666,20 +666,20 @@ class PgTx final : public Tx {
                         ", not " + std::to_string(r.version) + ")");
   }
 
-  Result<AuditEvent> AppendAudit(AuditEvent e) override {
+  Result<model::AuditEvent> AppendAudit(model::AuditEvent e) override {
     if (!head_.has_value()) {
       // The write lock is held, and under READ COMMITTED this reads the latest commit: the
       // head cannot move until this transaction ends.
       JIT_ASSIGN_OR_RETURN(Rows rows,
                            Query("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1"));
-      head_ = rows.size() == 0 ? std::make_pair(std::int64_t{0}, std::string(audit::kGenesisHash))
+      head_ = rows.size() == 0 ? std::make_pair(std::int64_t{0}, std::string(model::kGenesisHash))
                                : std::make_pair(rows.Int(0, 0), rows.Text(0, 1));
     }
     if (e.at == Time()) e.at = clock_.Now();
     e.at = Ms(e.at);
     e.seq = head_->first + 1;
     e.prev_hash = head_->second;
-    e.hash = audit::ChainHash(e);
+    e.hash = model::ChainHash(e);
     Result<Rows> inserted = Query(Sql("INSERT INTO audit_events (", kAuditColumns,
                                       ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"),
                                   Params()
@@ -704,7 +704,7 @@ class PgTx final : public Tx {
     return e;
   }
 
-  Status PutJob(const Job& j) override {
+  Status PutJob(const model::Job& j) override {
     if (j.id.empty()) return InvalidArgumentError("job id is empty");
     JIT_ASSIGN_OR_RETURN(
         Rows rows,
@@ -718,7 +718,7 @@ class PgTx final : public Tx {
                   "created_at_ms = EXCLUDED.created_at_ms"),
               Params()
                   .Add(j.id)
-                  .Add(JobKindName(j.kind))
+                  .Add(model::JobKindName(j.kind))
                   .Add(j.request_id)
                   .Add(j.due_at)
                   .Add(j.first_due_at)
@@ -730,13 +730,13 @@ class PgTx final : public Tx {
                   .Add(j.created_at)));
     (void)rows;
     // Report the job as stored (times to the millisecond).
-    Job stored = j;
+    model::Job stored = j;
     stored.due_at = Ms(j.due_at);
     stored.first_due_at = Ms(j.first_due_at);
     stored.created_at = Ms(j.created_at);
     if (j.lease_until.has_value()) stored.lease_until = Ms(*j.lease_until);
     auto it = std::find_if(put_jobs_.begin(), put_jobs_.end(),
-                           [&](const Job& p) { return p.id == j.id; });
+                           [&](const model::Job& p) { return p.id == j.id; });
     if (it != put_jobs_.end()) {
       *it = std::move(stored);
     } else {
@@ -749,11 +749,11 @@ class PgTx final : public Tx {
     JIT_ASSIGN_OR_RETURN(Rows rows, Query("DELETE FROM jobs WHERE id = $1", Params().Add(id)));
     (void)rows;
     // A job put and deleted in the same transaction never existed as far as others know.
-    std::erase_if(put_jobs_, [&](const Job& p) { return p.id == id; });
+    std::erase_if(put_jobs_, [&](const model::Job& p) { return p.id == id; });
     return OkStatus();
   }
 
-  Result<std::vector<Job>> JobsForRequest(std::string_view request_id) override {
+  Result<std::vector<model::Job>> JobsForRequest(std::string_view request_id) override {
     // FOR UPDATE: a claim by another process (which does not take the write lock) cannot
     // change these rows between this read and this transaction's writes.
     JIT_ASSIGN_OR_RETURN(Rows rows, Query(Sql("SELECT ", kJobColumns,
@@ -763,20 +763,20 @@ class PgTx final : public Tx {
     return JobsFrom(rows);
   }
 
-  Result<std::optional<LedgerEntry>> GetLedger(std::string_view principal_id,
-                                               std::string_view account_id,
-                                               std::string_view permission_set_arn) override {
+  Result<std::optional<model::LedgerEntry>> GetLedger(
+      std::string_view principal_id, std::string_view account_id,
+      std::string_view permission_set_arn) override {
     JIT_ASSIGN_OR_RETURN(Rows rows,
                          Query(Sql("SELECT ", kLedgerColumns,
                                    " FROM ledger WHERE principal_id = $1 AND account_id = $2 AND "
                                    "permission_set_arn = $3"),
                                Params().Add(principal_id).Add(account_id).Add(permission_set_arn)));
-    if (rows.size() == 0) return std::optional<LedgerEntry>();
-    JIT_ASSIGN_OR_RETURN(LedgerEntry e, LedgerFromRow(rows, 0));
-    return std::optional<LedgerEntry>(std::move(e));
+    if (rows.size() == 0) return std::optional<model::LedgerEntry>();
+    JIT_ASSIGN_OR_RETURN(model::LedgerEntry e, LedgerFromRow(rows, 0));
+    return std::optional<model::LedgerEntry>(std::move(e));
   }
 
-  Status PutLedger(const LedgerEntry& e) override {
+  Status PutLedger(const model::LedgerEntry& e) override {
     std::string holders;
     try {
       holders = Json(e.holders).dump();
@@ -794,8 +794,8 @@ class PgTx final : public Tx {
                   .Add(e.principal_id)
                   .Add(e.account_id)
                   .Add(e.permission_set_arn)
-                  .Add(LedgerOriginName(e.origin))
-                  .Add(LedgerStateName(e.state))
+                  .Add(model::LedgerOriginName(e.origin))
+                  .Add(model::LedgerStateName(e.state))
                   .Add(holders)
                   .Add(e.operation_id)
                   .Add(e.updated_at)));
@@ -828,7 +828,7 @@ class PgTx final : public Tx {
   Clock& clock_;
   Status poisoned_;
   std::optional<std::pair<std::int64_t, std::string>> head_;  // last seq and hash, once read
-  std::vector<Job> put_jobs_;  // in order of first put; last put of each id wins
+  std::vector<model::Job> put_jobs_;  // in order of first put; last put of each id wins
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -859,8 +859,8 @@ class PostgresStore final : public Store {
     }
   }
 
-  Result<Request> GetRequest(std::string_view id) override {
-    return Read<Request>([&](Conn& c) -> Result<Request> {
+  Result<model::Request> GetRequest(std::string_view id) override {
+    return Read<model::Request>([&](Conn& c) -> Result<model::Request> {
       JIT_ASSIGN_OR_RETURN(Rows rows,
                            c.Query(Sql("SELECT ", kRequestColumns, " FROM requests WHERE id = $1"),
                                    Params().Add(id)));
@@ -887,7 +887,7 @@ class PostgresStore final : public Store {
                       " AND ($3 = '' OR id < $3) ORDER BY id DESC "
                       "LIMIT $4"),
                   Params()
-                      .Add(filter.state.has_value() ? RequestStateName(*filter.state) : "")
+                      .Add(filter.state.has_value() ? model::RequestStateName(*filter.state) : "")
                       .Add(filter.requester)
                       .Add(filter.cursor)
                       .Add(static_cast<std::int64_t>(filter.limit) + 1)));
@@ -897,45 +897,47 @@ class PostgresStore final : public Store {
           page.next_cursor = page.items.back().id;
           break;
         }
-        JIT_ASSIGN_OR_RETURN(Request r, RequestFromRow(rows, i));
+        JIT_ASSIGN_OR_RETURN(model::Request r, RequestFromRow(rows, i));
         page.items.push_back(std::move(r));
       }
       return page;
     });
   }
 
-  Result<std::vector<AuditEvent>> ListAudit(std::int64_t after_seq, int limit,
-                                            std::string_view request_id) override {
+  Result<std::vector<model::AuditEvent>> ListAudit(std::int64_t after_seq, int limit,
+                                                   std::string_view request_id) override {
     if (limit < 1 || limit > 1000) {
       return InvalidArgumentError("limit must be 1..1000, not " + std::to_string(limit));
     }
-    return Read<std::vector<AuditEvent>>([&](Conn& c) -> Result<std::vector<AuditEvent>> {
-      JIT_ASSIGN_OR_RETURN(
-          Rows rows,
-          c.Query(Sql("SELECT ", kAuditColumns,
+    return Read<std::vector<model::AuditEvent>>(
+        [&](Conn& c) -> Result<std::vector<model::AuditEvent>> {
+          JIT_ASSIGN_OR_RETURN(
+              Rows rows,
+              c.Query(
+                  Sql("SELECT ", kAuditColumns,
                       " FROM audit_events WHERE seq > $1 AND "
                       "($2 = '' OR request_id = $2) ORDER BY seq LIMIT $3"),
                   Params().Add(after_seq).Add(request_id).Add(static_cast<std::int64_t>(limit))));
-      std::vector<AuditEvent> out;
-      out.reserve(static_cast<std::size_t>(rows.size()));
-      for (int i = 0; i < rows.size(); ++i) out.push_back(AuditFromRow(rows, i));
-      return out;
-    });
+          std::vector<model::AuditEvent> out;
+          out.reserve(static_cast<std::size_t>(rows.size()));
+          for (int i = 0; i < rows.size(); ++i) out.push_back(AuditFromRow(rows, i));
+          return out;
+        });
   }
 
-  Result<std::vector<Job>> ListJobs() override {
-    return Read<std::vector<Job>>([&](Conn& c) -> Result<std::vector<Job>> {
+  Result<std::vector<model::Job>> ListJobs() override {
+    return Read<std::vector<model::Job>>([&](Conn& c) -> Result<std::vector<model::Job>> {
       JIT_ASSIGN_OR_RETURN(
           Rows rows, c.Query(Sql("SELECT ", kJobColumns, " FROM jobs ORDER BY due_at_ms, id")));
       return JobsFrom(rows);
     });
   }
 
-  Result<std::vector<Job>> ListJobsDueBefore(Time before, int limit) override {
+  Result<std::vector<model::Job>> ListJobsDueBefore(Time before, int limit) override {
     if (limit < 1 || limit > 10000) {
       return InvalidArgumentError("limit must be 1..10000, not " + std::to_string(limit));
     }
-    return Read<std::vector<Job>>([&](Conn& c) -> Result<std::vector<Job>> {
+    return Read<std::vector<model::Job>>([&](Conn& c) -> Result<std::vector<model::Job>> {
       JIT_ASSIGN_OR_RETURN(
           Rows rows,
           c.Query(Sql("SELECT ", kJobColumns,
@@ -945,15 +947,15 @@ class PostgresStore final : public Store {
     });
   }
 
-  Result<std::vector<Job>> ClaimDueJobs(Time now, std::string_view owner, Time lease_until,
-                                        int limit) override {
+  Result<std::vector<model::Job>> ClaimDueJobs(Time now, std::string_view owner, Time lease_until,
+                                               int limit) override {
     if (owner.empty()) return InvalidArgumentError("lease owner is empty");
     if (limit < 1) return InvalidArgumentError("limit must be at least 1");
     // One statement, no write lock: rows another claimer (or a transaction's JobsForRequest)
     // holds are skipped, and a row whose lease someone took meanwhile fails the re-check of
     // the WHERE clause, so no job is leased twice.
-    Result<std::vector<Job>> claimed = Read<std::vector<Job>>([&](Conn& c)
-                                                                  -> Result<std::vector<Job>> {
+    Result<std::vector<model::Job>> claimed = Read<
+        std::vector<model::Job>>([&](Conn& c) -> Result<std::vector<model::Job>> {
       JIT_ASSIGN_OR_RETURN(
           Rows rows,
           c.Query(
@@ -969,9 +971,9 @@ class PostgresStore final : public Store {
     });
     if (!claimed.ok()) return claimed;
     // RETURNING keeps no order: revocations first, then by due time, as the contract says.
-    std::sort(claimed->begin(), claimed->end(), [](const Job& a, const Job& b) {
-      bool ar = a.kind == JobKind::kRevoke;
-      bool br = b.kind == JobKind::kRevoke;
+    std::sort(claimed->begin(), claimed->end(), [](const model::Job& a, const model::Job& b) {
+      bool ar = a.kind == model::JobKind::kRevoke;
+      bool br = b.kind == model::JobKind::kRevoke;
       if (ar != br) return ar;
       if (a.due_at != b.due_at) return a.due_at < b.due_at;
       return a.id < b.id;
@@ -1009,19 +1011,20 @@ class PostgresStore final : public Store {
         .error();
   }
 
-  Result<std::vector<LedgerEntry>> ListLedger() override {
-    return Read<std::vector<LedgerEntry>>([&](Conn& c) -> Result<std::vector<LedgerEntry>> {
-      JIT_ASSIGN_OR_RETURN(
-          Rows rows,
-          c.Query(Sql("SELECT ", kLedgerColumns,
-                      " FROM ledger ORDER BY principal_id, account_id, permission_set_arn")));
-      std::vector<LedgerEntry> out;
-      for (int i = 0; i < rows.size(); ++i) {
-        JIT_ASSIGN_OR_RETURN(LedgerEntry e, LedgerFromRow(rows, i));
-        out.push_back(std::move(e));
-      }
-      return out;
-    });
+  Result<std::vector<model::LedgerEntry>> ListLedger() override {
+    return Read<std::vector<model::LedgerEntry>>(
+        [&](Conn& c) -> Result<std::vector<model::LedgerEntry>> {
+          JIT_ASSIGN_OR_RETURN(
+              Rows rows,
+              c.Query(Sql("SELECT ", kLedgerColumns,
+                          " FROM ledger ORDER BY principal_id, account_id, permission_set_arn")));
+          std::vector<model::LedgerEntry> out;
+          for (int i = 0; i < rows.size(); ++i) {
+            JIT_ASSIGN_OR_RETURN(model::LedgerEntry e, LedgerFromRow(rows, i));
+            out.push_back(std::move(e));
+          }
+          return out;
+        });
   }
 
   Status Ping() override {
@@ -1074,7 +1077,7 @@ class PostgresStore final : public Store {
       return s;
     }
     JIT_RETURN_IF_ERROR(conn->Commit());
-    std::vector<Job> jobs = tx.TakePutJobs();
+    std::vector<model::Job> jobs = tx.TakePutJobs();
     if (!jobs.empty()) {
       MutexLock lock(&listener_mu_);
       if (listener_ != nullptr) listener_->OnJobsCommitted(jobs);

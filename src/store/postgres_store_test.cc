@@ -60,8 +60,8 @@ class PostgresStoreTest : public ::testing::Test {
   }
   std::unique_ptr<Store> Open() { return Open(Options()); }
 
-  AuditEvent Event(std::string action) {
-    AuditEvent e;
+  model::AuditEvent Event(std::string action) {
+    model::AuditEvent e;
     e.at = clock_.Now();
     e.actor = "alice";
     e.action = std::move(action);
@@ -70,8 +70,8 @@ class PostgresStoreTest : public ::testing::Test {
     return e;
   }
 
-  Job MakeJob(JobKind kind, Time due) {
-    Job j;
+  model::Job MakeJob(model::JobKind kind, Time due) {
+    model::Job j;
     j.id = NewId("job_", clock_.Now());
     j.kind = kind;
     j.request_id = NewId("req_", clock_.Now());
@@ -82,11 +82,11 @@ class PostgresStoreTest : public ::testing::Test {
     return j;
   }
 
-  std::vector<AuditEvent> AllAudit(Store& st) {
-    std::vector<AuditEvent> all;
+  std::vector<model::AuditEvent> AllAudit(Store& st) {
+    std::vector<model::AuditEvent> all;
     std::int64_t after = 0;
     for (;;) {
-      Result<std::vector<AuditEvent>> page = st.ListAudit(after, 1000);
+      Result<std::vector<model::AuditEvent>> page = st.ListAudit(after, 1000);
       EXPECT_OK(page);
       if (!page.ok() || page->empty()) break;
       after = page->back().seq;
@@ -126,7 +126,7 @@ TEST_F(PostgresStoreTest, ConcurrentAppendersFromTwoStoresKeepOneUnbrokenChain) 
   }
   for (std::thread& th : threads) th.join();
   EXPECT_EQ(failures.load(), 0);
-  std::vector<AuditEvent> all = AllAudit(*a);
+  std::vector<model::AuditEvent> all = AllAudit(*a);
   ASSERT_THAT(all, SizeIs(2 * kThreadsPerStore * kPerThread * 2));
   audit::ChainCheck check = audit::VerifyChain(all);
   EXPECT_TRUE(check.ok) << check.why << " at " << check.first_bad_seq;
@@ -156,9 +156,10 @@ TEST_F(PostgresStoreTest, ReadCheckWriteFromTwoStoresIsNeverRaced) {
       for (int i = 0; i < kPerThread; ++i) {
         std::string holder = "req_" + std::to_string(t) + "_" + std::to_string(i);
         Status s = st.Transact([&](Tx& tx) -> Status {
-          JIT_ASSIGN_OR_RETURN(std::optional<LedgerEntry> e,
+          JIT_ASSIGN_OR_RETURN(std::optional<model::LedgerEntry> e,
                                tx.GetLedger("user-1", "111111111111", "arn:ps"));
-          LedgerEntry next = e.value_or(LedgerEntry{"user-1", "111111111111", "arn:ps"});
+          model::LedgerEntry next =
+              e.value_or(model::LedgerEntry{"user-1", "111111111111", "arn:ps"});
           next.holders.push_back(holder);
           return tx.PutLedger(next);
         });
@@ -171,7 +172,7 @@ TEST_F(PostgresStoreTest, ReadCheckWriteFromTwoStoresIsNeverRaced) {
   }
   for (std::thread& th : threads) th.join();
   EXPECT_EQ(failures.load(), 0);
-  Result<std::vector<LedgerEntry>> ledger = a->ListLedger();
+  Result<std::vector<model::LedgerEntry>> ledger = a->ListLedger();
   ASSERT_OK(ledger);
   ASSERT_THAT(*ledger, SizeIs(1));
   std::set<std::string> holders((*ledger)[0].holders.begin(), (*ledger)[0].holders.end());
@@ -186,13 +187,13 @@ TEST_F(PostgresStoreTest, TwoStoresClaimingTheSameDueJobsNeverBothGetOne) {
   ASSERT_NE(b, nullptr);
   constexpr int kJobs = 300;
   Time now = clock_.Now();
-  std::vector<Job> jobs;
+  std::vector<model::Job> jobs;
   for (int i = 0; i < kJobs; ++i) {
     clock_.Advance(Duration(1));
-    jobs.push_back(MakeJob(i % 3 == 0 ? JobKind::kRevoke : JobKind::kGrant, now));
+    jobs.push_back(MakeJob(i % 3 == 0 ? model::JobKind::kRevoke : model::JobKind::kGrant, now));
   }
   ASSERT_OK(a->Transact([&](Tx& tx) -> Status {
-    for (const Job& j : jobs) JIT_RETURN_IF_ERROR(tx.PutJob(j));
+    for (const model::Job& j : jobs) JIT_RETURN_IF_ERROR(tx.PutJob(j));
     return OkStatus();
   }));
 
@@ -205,7 +206,7 @@ TEST_F(PostgresStoreTest, TwoStoresClaimingTheSameDueJobsNeverBothGetOne) {
     std::string owner = (t % 2 == 0 ? "replica-a-" : "replica-b-") + std::to_string(t);
     threads.emplace_back([&, owner] {
       for (;;) {
-        Result<std::vector<Job>> got = st.ClaimDueJobs(now, owner, now + Duration(60000), 7);
+        Result<std::vector<model::Job>> got = st.ClaimDueJobs(now, owner, now + Duration(60000), 7);
         if (!got.ok()) {
           ++failures;
           ADD_FAILURE() << got.error();
@@ -213,7 +214,7 @@ TEST_F(PostgresStoreTest, TwoStoresClaimingTheSameDueJobsNeverBothGetOne) {
         }
         if (got->empty()) return;
         MutexLock lock(&mu);
-        for (const Job& j : *got) {
+        for (const model::Job& j : *got) {
           EXPECT_EQ(j.lease_owner, owner);
           claimed_by[j.id].push_back(owner);
         }
@@ -242,25 +243,25 @@ TEST_F(PostgresStoreTest, StaleUpdateFromAnotherStoreIsAborted) {
   std::unique_ptr<Store> b = Open();
   ASSERT_NE(a, nullptr);
   ASSERT_NE(b, nullptr);
-  Request r;
+  model::Request r;
   r.id = NewId("req_", clock_.Now());
   r.requester = "alice";
   r.created_at = clock_.Now();
   ASSERT_OK(a->Transact([&](Tx& tx) { return tx.InsertRequest(r); }));
-  Request on_a = *a->GetRequest(r.id);
-  Request on_b = *b->GetRequest(r.id);
-  on_a.state = RequestState::kApproved;
+  model::Request on_a = *a->GetRequest(r.id);
+  model::Request on_b = *b->GetRequest(r.id);
+  on_a.state = model::RequestState::kApproved;
   ASSERT_OK(a->Transact([&](Tx& tx) { return tx.UpdateRequest(on_a); }));
-  on_b.state = RequestState::kDenied;
+  on_b.state = model::RequestState::kDenied;
   EXPECT_THAT(b->Transact([&](Tx& tx) { return tx.UpdateRequest(on_b); }),
               StatusIs(StatusCode::kAborted));
-  EXPECT_EQ(b->GetRequest(r.id)->state, RequestState::kApproved);
+  EXPECT_EQ(b->GetRequest(r.id)->state, model::RequestState::kApproved);
 }
 
 TEST_F(PostgresStoreTest, ConnectionLostAndBackIsUnavailableThenOk) {
   std::unique_ptr<Store> st = Open();
   ASSERT_NE(st, nullptr);
-  Job job = MakeJob(JobKind::kRevoke, clock_.Now());
+  model::Job job = MakeJob(model::JobKind::kRevoke, clock_.Now());
   ASSERT_OK(st->Transact([&](Tx& tx) { return tx.PutJob(job); }));
   ASSERT_OK(st->Ping());
   ASSERT_OK(st->ListJobs());
@@ -288,12 +289,12 @@ TEST_F(PostgresStoreTest, ConnectionLostAndBackIsUnavailableThenOk) {
   ASSERT_OK(server_->Restart());
   // The same store reconnects on its next calls; nothing was lost.
   EXPECT_OK(st->Ping());
-  Result<std::vector<Job>> jobs = st->ListJobs();
+  Result<std::vector<model::Job>> jobs = st->ListJobs();
   ASSERT_OK(jobs);
   ASSERT_THAT(*jobs, SizeIs(1));
   EXPECT_EQ((*jobs)[0].id, job.id);
   EXPECT_OK(st->Transact([&](Tx& tx) { return tx.AppendAudit(Event("back")).error(); }));
-  Result<std::vector<Job>> claimed =
+  Result<std::vector<model::Job>> claimed =
       st->ClaimDueJobs(clock_.Now(), "w", clock_.Now() + Duration(1000), 10);
   ASSERT_OK(claimed);
   EXPECT_THAT(*claimed, SizeIs(1));
@@ -367,7 +368,7 @@ TEST_F(PostgresStoreTest, AuditRowsCannotBeUpdatedOrDeletedEvenByTheSuperuser) {
                                 "WHERE seq = 2"),
                 StatusIs(StatusCode::kInternal, HasSubstr("audit_events_one_successor")));
   }
-  std::vector<AuditEvent> all = AllAudit(*st);
+  std::vector<model::AuditEvent> all = AllAudit(*st);
   ASSERT_THAT(all, SizeIs(2));
   EXPECT_EQ(all[1].actor, "alice");
   EXPECT_TRUE(audit::VerifyChain(all).ok);
@@ -419,28 +420,28 @@ TEST_F(PostgresStoreTest, RoleWithTheGrantsOfDocsHaMdRunsOnASchemaItDidNotCreate
   o.url = "postgres://jit_app@127.0.0.1:" + std::to_string(server_->port()) + "/" + db_;
   std::unique_ptr<Store> st = Open(o);
   ASSERT_NE(st, nullptr);
-  Request r;
+  model::Request r;
   r.id = NewId("req_", clock_.Now());
   r.requester = "alice";
   r.created_at = clock_.Now();
-  Job job = MakeJob(JobKind::kRevoke, clock_.Now());
+  model::Job job = MakeJob(model::JobKind::kRevoke, clock_.Now());
   ASSERT_OK(st->Transact([&](Tx& tx) -> Status {
     JIT_RETURN_IF_ERROR(tx.InsertRequest(r));
-    Request again = r;
+    model::Request again = r;
     again.version = 1;
-    again.state = RequestState::kApproved;
+    again.state = model::RequestState::kApproved;
     JIT_RETURN_IF_ERROR(tx.UpdateRequest(again));
     JIT_RETURN_IF_ERROR(tx.AppendAudit(Event("request.created")).error());
     JIT_RETURN_IF_ERROR(tx.PutJob(job));
     JIT_RETURN_IF_ERROR(tx.JobsForRequest(job.request_id).error());
-    JIT_RETURN_IF_ERROR(tx.PutLedger(LedgerEntry{"u",
-                                                 "111111111111",
-                                                 "arn:ps",
-                                                 LedgerOrigin::kJit,
-                                                 LedgerState::kPresent,
-                                                 {r.id},
-                                                 "",
-                                                 clock_.Now()}));
+    JIT_RETURN_IF_ERROR(tx.PutLedger(model::LedgerEntry{"u",
+                                                        "111111111111",
+                                                        "arn:ps",
+                                                        model::LedgerOrigin::kJit,
+                                                        model::LedgerState::kPresent,
+                                                        {r.id},
+                                                        "",
+                                                        clock_.Now()}));
     return tx.DeleteLedger("u", "111111111111", "arn:ps");
   }));
   EXPECT_THAT(*st->ClaimDueJobs(clock_.Now(), "w", clock_.Now() + Duration(5000), 10), SizeIs(1));

@@ -95,14 +95,14 @@ class SqliteFaultTest : public ::testing::Test {
   // One transition's worth of writes: a request, its event and a job.
   Status Insert(Store& store, const std::string& id, std::size_t reason_bytes = 100) {
     return store.Transact([&](Tx& tx) -> Status {
-      Request r;
+      model::Request r;
       r.id = id;
       r.requester = "alice";
       r.account_id = "111111111111";
       r.reason = std::string(reason_bytes, 'x');
       r.created_at = clock_.Now();
       JIT_RETURN_IF_ERROR(tx.InsertRequest(r));
-      AuditEvent e;
+      model::AuditEvent e;
       e.at = clock_.Now();
       e.actor = "alice";
       e.action = "request.created";
@@ -110,9 +110,9 @@ class SqliteFaultTest : public ::testing::Test {
       e.severity = "info";
       e.details = "{}";
       JIT_RETURN_IF_ERROR(tx.AppendAudit(e).error());
-      Job j;
+      model::Job j;
       j.id = "grant:" + id;
-      j.kind = JobKind::kGrant;
+      j.kind = model::JobKind::kGrant;
       j.request_id = id;
       j.due_at = j.first_due_at = j.created_at = clock_.Now();
       j.payload = "{}";
@@ -278,7 +278,7 @@ TEST_F(SqliteFaultTest, InjectedCommitFailureRunsTheFunctionThenUndoesIt) {
   bool ran = false;
   Status s = store.Transact([&](Tx& tx) -> Status {
     ran = true;
-    Request r;
+    model::Request r;
     r.id = b;
     r.created_at = clock_.Now();
     return tx.InsertRequest(r);

@@ -15,10 +15,10 @@
 #include <utility>
 #include <vector>
 
-#include "audit/chain.h"
 #include "core/check.h"
 #include "core/ids.h"
 #include "core/mutex.h"
+#include "model/chain.h"
 #include "store/codec.h"
 
 namespace jit::store {
@@ -273,14 +273,14 @@ class Conn {
 // ---------------------------------------------------------------------------------------------
 // Rows.
 
-Result<Request> RequestFromRow(const Stmt& row) {
+Result<model::Request> RequestFromRow(const Stmt& row) {
   // Columns: id, requester, state, version, data.
-  Request r;
+  model::Request r;
   r.id = row.Text(0);
   JIT_RETURN_IF_ERROR(DecodeRequestData(row.Text(4), r));
   // The indexed columns are the truth; the JSON holds the rest.
   r.requester = row.Text(1);
-  std::optional<RequestState> state = ParseRequestState(row.Text(2));
+  std::optional<model::RequestState> state = model::ParseRequestState(row.Text(2));
   if (!state.has_value()) return InternalError("request " + r.id + " has an unknown state");
   r.state = *state;
   r.version = row.Int(3);
@@ -293,10 +293,10 @@ constexpr std::string_view kJobColumns =
     "id, kind, request_id, due_at_ms, first_due_at_ms, attempts, lease_owner, lease_until_ms, "
     "last_error, payload, created_at_ms";
 
-Result<Job> JobFromRow(const Stmt& row) {
-  Job j;
+Result<model::Job> JobFromRow(const Stmt& row) {
+  model::Job j;
   j.id = row.Text(0);
-  std::optional<JobKind> kind = ParseJobKind(row.Text(1));
+  std::optional<model::JobKind> kind = model::ParseJobKind(row.Text(1));
   if (!kind.has_value()) return InternalError("job " + j.id + " has an unknown kind");
   j.kind = *kind;
   j.request_id = row.Text(2);
@@ -311,12 +311,12 @@ Result<Job> JobFromRow(const Stmt& row) {
   return j;
 }
 
-Result<std::vector<Job>> CollectJobs(Stmt& stmt) {
-  std::vector<Job> out;
+Result<std::vector<model::Job>> CollectJobs(Stmt& stmt) {
+  std::vector<model::Job> out;
   for (;;) {
     JIT_ASSIGN_OR_RETURN(bool row, stmt.Step());
     if (!row) return out;
-    JIT_ASSIGN_OR_RETURN(Job j, JobFromRow(stmt));
+    JIT_ASSIGN_OR_RETURN(model::Job j, JobFromRow(stmt));
     out.push_back(std::move(j));
   }
 }
@@ -324,8 +324,8 @@ Result<std::vector<Job>> CollectJobs(Stmt& stmt) {
 constexpr std::string_view kAuditColumns =
     "seq, at_ms, actor, action, request_id, severity, details, prev_hash, hash";
 
-AuditEvent AuditFromRow(const Stmt& row) {
-  AuditEvent e;
+model::AuditEvent AuditFromRow(const Stmt& row) {
+  model::AuditEvent e;
   e.seq = row.Int(0);
   e.at = row.TimeAt(1);
   e.actor = row.Text(2);
@@ -342,13 +342,13 @@ constexpr std::string_view kLedgerColumns =
     "principal_id, account_id, permission_set_arn, origin, state, holders, operation_id, "
     "updated_at_ms";
 
-Result<LedgerEntry> LedgerFromRow(const Stmt& row) {
-  LedgerEntry e;
+Result<model::LedgerEntry> LedgerFromRow(const Stmt& row) {
+  model::LedgerEntry e;
   e.principal_id = row.Text(0);
   e.account_id = row.Text(1);
   e.permission_set_arn = row.Text(2);
-  std::optional<LedgerOrigin> origin = ParseLedgerOrigin(row.Text(3));
-  std::optional<LedgerState> state = ParseLedgerState(row.Text(4));
+  std::optional<model::LedgerOrigin> origin = model::ParseLedgerOrigin(row.Text(3));
+  std::optional<model::LedgerState> state = model::ParseLedgerState(row.Text(4));
   if (!origin.has_value() || !state.has_value()) {
     return InternalError("ledger entry for " + e.principal_id + " has an unknown origin/state");
   }
@@ -379,7 +379,7 @@ class SqliteTx final : public Tx {
   SqliteTx(Conn& conn, Clock& clock, std::int64_t& last_seq, std::string& last_hash)
       : conn_(conn), clock_(clock), last_seq_(last_seq), last_hash_(last_hash) {}
 
-  Result<Request> GetRequest(std::string_view id) override {
+  Result<model::Request> GetRequest(std::string_view id) override {
     JIT_SQL_STMT(stmt, conn_, Sql("SELECT ", kRequestColumns, " FROM requests WHERE id = ?1"));
     stmt.Bind(1, id);
     JIT_ASSIGN_OR_RETURN(bool row, stmt.Step());
@@ -387,7 +387,7 @@ class SqliteTx final : public Tx {
     return RequestFromRow(stmt);
   }
 
-  Status InsertRequest(const Request& r) override {
+  Status InsertRequest(const model::Request& r) override {
     if (r.id.empty()) return InvalidArgumentError("request id is empty");
     JIT_ASSIGN_OR_RETURN(std::string data, EncodeRequestData(r));
     JIT_SQL_STMT(stmt, conn_,
@@ -395,7 +395,7 @@ class SqliteTx final : public Tx {
                  "VALUES (?1, ?2, ?3, ?4, 1, ?5)");
     stmt.Bind(1, r.id);
     stmt.Bind(2, r.requester);
-    stmt.Bind(3, RequestStateName(r.state));
+    stmt.Bind(3, model::RequestStateName(r.state));
     stmt.Bind(4, r.created_at);
     stmt.Bind(5, data);
     Status s = stmt.Run();
@@ -405,14 +405,14 @@ class SqliteTx final : public Tx {
     return s;
   }
 
-  Status UpdateRequest(Request& r) override {
+  Status UpdateRequest(model::Request& r) override {
     JIT_ASSIGN_OR_RETURN(std::string data, EncodeRequestData(r));
     JIT_SQL_STMT(stmt, conn_,
                  "UPDATE requests SET requester = ?2, state = ?3, created_at_ms = ?4, "
                  "version = version + 1, data = ?5 WHERE id = ?1 AND version = ?6");
     stmt.Bind(1, r.id);
     stmt.Bind(2, r.requester);
-    stmt.Bind(3, RequestStateName(r.state));
+    stmt.Bind(3, model::RequestStateName(r.state));
     stmt.Bind(4, r.created_at);
     stmt.Bind(5, data);
     stmt.Bind(6, r.version);
@@ -430,12 +430,12 @@ class SqliteTx final : public Tx {
                         ", not " + std::to_string(r.version) + ")");
   }
 
-  Result<AuditEvent> AppendAudit(AuditEvent e) override {
+  Result<model::AuditEvent> AppendAudit(model::AuditEvent e) override {
     if (e.at == Time()) e.at = clock_.Now();
     e.at = FromUnixMillis(ToUnixMillis(e.at));
     e.seq = last_seq_ + 1;
     e.prev_hash = last_hash_;
-    e.hash = audit::ChainHash(e);
+    e.hash = model::ChainHash(e);
     JIT_SQL_STMT(stmt, conn_,
                  Sql("INSERT INTO audit_events (", kAuditColumns,
                      ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"));
@@ -454,13 +454,13 @@ class SqliteTx final : public Tx {
     return e;
   }
 
-  Status PutJob(const Job& j) override {
+  Status PutJob(const model::Job& j) override {
     if (j.id.empty()) return InvalidArgumentError("job id is empty");
     JIT_SQL_STMT(stmt, conn_,
                  Sql("INSERT OR REPLACE INTO jobs (", kJobColumns,
                      ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"));
     stmt.Bind(1, j.id);
-    stmt.Bind(2, JobKindName(j.kind));
+    stmt.Bind(2, model::JobKindName(j.kind));
     stmt.Bind(3, j.request_id);
     stmt.Bind(4, j.due_at);
     stmt.Bind(5, j.first_due_at);
@@ -472,14 +472,14 @@ class SqliteTx final : public Tx {
     stmt.Bind(11, j.created_at);
     JIT_RETURN_IF_ERROR(stmt.Run());
     // Report the job as stored (times to the millisecond).
-    Job stored = j;
+    model::Job stored = j;
     stored.due_at = FromUnixMillis(ToUnixMillis(j.due_at));
     stored.first_due_at = FromUnixMillis(ToUnixMillis(j.first_due_at));
     stored.created_at = FromUnixMillis(ToUnixMillis(j.created_at));
     if (j.lease_until.has_value())
       stored.lease_until = FromUnixMillis(ToUnixMillis(*j.lease_until));
     auto it = std::find_if(put_jobs_.begin(), put_jobs_.end(),
-                           [&](const Job& p) { return p.id == j.id; });
+                           [&](const model::Job& p) { return p.id == j.id; });
     if (it != put_jobs_.end()) {
       *it = std::move(stored);
     } else {
@@ -493,11 +493,11 @@ class SqliteTx final : public Tx {
     stmt.Bind(1, id);
     JIT_RETURN_IF_ERROR(stmt.Run());
     // A job put and deleted in the same transaction never existed as far as others know.
-    std::erase_if(put_jobs_, [&](const Job& p) { return p.id == id; });
+    std::erase_if(put_jobs_, [&](const model::Job& p) { return p.id == id; });
     return OkStatus();
   }
 
-  Result<std::vector<Job>> JobsForRequest(std::string_view request_id) override {
+  Result<std::vector<model::Job>> JobsForRequest(std::string_view request_id) override {
     JIT_SQL_STMT(
         stmt, conn_,
         Sql("SELECT ", kJobColumns, " FROM jobs WHERE request_id = ?1 ORDER BY due_at_ms, id"));
@@ -505,9 +505,9 @@ class SqliteTx final : public Tx {
     return CollectJobs(stmt);
   }
 
-  Result<std::optional<LedgerEntry>> GetLedger(std::string_view principal_id,
-                                               std::string_view account_id,
-                                               std::string_view permission_set_arn) override {
+  Result<std::optional<model::LedgerEntry>> GetLedger(
+      std::string_view principal_id, std::string_view account_id,
+      std::string_view permission_set_arn) override {
     JIT_SQL_STMT(stmt, conn_,
                  Sql("SELECT ", kLedgerColumns,
                      " FROM ledger WHERE principal_id = ?1 AND account_id = ?2 AND "
@@ -516,12 +516,12 @@ class SqliteTx final : public Tx {
     stmt.Bind(2, account_id);
     stmt.Bind(3, permission_set_arn);
     JIT_ASSIGN_OR_RETURN(bool row, stmt.Step());
-    if (!row) return std::optional<LedgerEntry>();
-    JIT_ASSIGN_OR_RETURN(LedgerEntry e, LedgerFromRow(stmt));
-    return std::optional<LedgerEntry>(std::move(e));
+    if (!row) return std::optional<model::LedgerEntry>();
+    JIT_ASSIGN_OR_RETURN(model::LedgerEntry e, LedgerFromRow(stmt));
+    return std::optional<model::LedgerEntry>(std::move(e));
   }
 
-  Status PutLedger(const LedgerEntry& e) override {
+  Status PutLedger(const model::LedgerEntry& e) override {
     std::string holders;
     try {
       holders = Json(e.holders).dump();
@@ -534,8 +534,8 @@ class SqliteTx final : public Tx {
     stmt.Bind(1, e.principal_id);
     stmt.Bind(2, e.account_id);
     stmt.Bind(3, e.permission_set_arn);
-    stmt.Bind(4, LedgerOriginName(e.origin));
-    stmt.Bind(5, LedgerStateName(e.state));
+    stmt.Bind(4, model::LedgerOriginName(e.origin));
+    stmt.Bind(5, model::LedgerStateName(e.state));
     stmt.Bind(6, holders);
     stmt.Bind(7, e.operation_id);
     stmt.Bind(8, e.updated_at);
@@ -554,14 +554,14 @@ class SqliteTx final : public Tx {
   }
 
   Conn& conn() { return conn_; }
-  std::vector<Job> TakePutJobs() { return std::move(put_jobs_); }
+  std::vector<model::Job> TakePutJobs() { return std::move(put_jobs_); }
 
  private:
   Conn& conn_;
   Clock& clock_;
   std::int64_t& last_seq_;  // the writer's chain state
   std::string& last_hash_;
-  std::vector<Job> put_jobs_;  // in order of first put; last put of each id wins
+  std::vector<model::Job> put_jobs_;  // in order of first put; last put of each id wins
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -595,7 +595,7 @@ class SqliteStore final : public Store {
     return RunOnWriter([&fn](SqliteTx& tx) { return fn(tx); }, /*counted=*/true);
   }
 
-  Result<Request> GetRequest(std::string_view id) override {
+  Result<model::Request> GetRequest(std::string_view id) override {
     JIT_ASSIGN_OR_RETURN(Reader reader, AcquireReader());
     JIT_SQL_STMT(stmt, *reader, Sql("SELECT ", kRequestColumns, " FROM requests WHERE id = ?1"));
     stmt.Bind(1, id);
@@ -618,7 +618,7 @@ class SqliteStore final : public Store {
                  Sql("SELECT ", kRequestColumns,
                      " FROM requests WHERE (?1 = '' OR state = ?1) AND (?2 = '' OR requester = ?2)"
                      " AND (?3 = '' OR id < ?3) ORDER BY id DESC LIMIT ?4"));
-    stmt.Bind(1, filter.state.has_value() ? RequestStateName(*filter.state) : "");
+    stmt.Bind(1, filter.state.has_value() ? model::RequestStateName(*filter.state) : "");
     stmt.Bind(2, filter.requester);
     stmt.Bind(3, filter.cursor);
     stmt.Bind(4, static_cast<std::int64_t>(filter.limit) + 1);
@@ -630,14 +630,14 @@ class SqliteStore final : public Store {
         page.next_cursor = page.items.back().id;
         break;
       }
-      JIT_ASSIGN_OR_RETURN(Request r, RequestFromRow(stmt));
+      JIT_ASSIGN_OR_RETURN(model::Request r, RequestFromRow(stmt));
       page.items.push_back(std::move(r));
     }
     return page;
   }
 
-  Result<std::vector<AuditEvent>> ListAudit(std::int64_t after_seq, int limit,
-                                            std::string_view request_id) override {
+  Result<std::vector<model::AuditEvent>> ListAudit(std::int64_t after_seq, int limit,
+                                                   std::string_view request_id) override {
     if (limit < 1 || limit > 1000) {
       return InvalidArgumentError("limit must be 1..1000, not " + std::to_string(limit));
     }
@@ -649,7 +649,7 @@ class SqliteStore final : public Store {
     stmt.Bind(1, after_seq);
     stmt.Bind(2, request_id);
     stmt.Bind(3, static_cast<std::int64_t>(limit));
-    std::vector<AuditEvent> out;
+    std::vector<model::AuditEvent> out;
     for (;;) {
       JIT_ASSIGN_OR_RETURN(bool row, stmt.Step());
       if (!row) return out;
@@ -657,17 +657,17 @@ class SqliteStore final : public Store {
     }
   }
 
-  Result<std::vector<Job>> ListJobs() override {
+  Result<std::vector<model::Job>> ListJobs() override {
     JIT_ASSIGN_OR_RETURN(Reader reader, AcquireReader());
     JIT_SQL_STMT(stmt, *reader, Sql("SELECT ", kJobColumns, " FROM jobs ORDER BY due_at_ms, id"));
     return CollectJobs(stmt);
   }
 
-  Result<std::vector<Job>> ClaimDueJobs(Time now, std::string_view owner, Time lease_until,
-                                        int limit) override {
+  Result<std::vector<model::Job>> ClaimDueJobs(Time now, std::string_view owner, Time lease_until,
+                                               int limit) override {
     if (owner.empty()) return InvalidArgumentError("lease owner is empty");
     if (limit < 1) return InvalidArgumentError("limit must be at least 1");
-    std::vector<Job> claimed;
+    std::vector<model::Job> claimed;
     Status s = RunOnWriter(
         [&](SqliteTx& tx) -> Status {
           claimed.clear();
@@ -682,7 +682,7 @@ class SqliteStore final : public Store {
           JIT_ASSIGN_OR_RETURN(claimed, CollectJobs(select));
           JIT_SQL_STMT(update, conn,
                        "UPDATE jobs SET lease_owner = ?2, lease_until_ms = ?3 WHERE id = ?1");
-          for (Job& j : claimed) {
+          for (model::Job& j : claimed) {
             update.Bind(1, j.id);
             update.Bind(2, owner);
             update.Bind(3, lease_until);
@@ -698,7 +698,7 @@ class SqliteStore final : public Store {
     return claimed;
   }
 
-  Result<std::vector<Job>> ListJobsDueBefore(Time before, int limit) override {
+  Result<std::vector<model::Job>> ListJobsDueBefore(Time before, int limit) override {
     if (limit < 1 || limit > 10000) {
       return InvalidArgumentError("limit must be 1..10000, not " + std::to_string(limit));
     }
@@ -748,16 +748,16 @@ class SqliteStore final : public Store {
         /*counted=*/true);
   }
 
-  Result<std::vector<LedgerEntry>> ListLedger() override {
+  Result<std::vector<model::LedgerEntry>> ListLedger() override {
     JIT_ASSIGN_OR_RETURN(Reader reader, AcquireReader());
     JIT_SQL_STMT(stmt, *reader,
                  Sql("SELECT ", kLedgerColumns,
                      " FROM ledger ORDER BY principal_id, account_id, permission_set_arn"));
-    std::vector<LedgerEntry> out;
+    std::vector<model::LedgerEntry> out;
     for (;;) {
       JIT_ASSIGN_OR_RETURN(bool row, stmt.Step());
       if (!row) return out;
-      JIT_ASSIGN_OR_RETURN(LedgerEntry e, LedgerFromRow(stmt));
+      JIT_ASSIGN_OR_RETURN(model::LedgerEntry e, LedgerFromRow(stmt));
       out.push_back(std::move(e));
     }
   }
@@ -786,9 +786,9 @@ class SqliteStore final : public Store {
   struct Work {
     std::function<Status(SqliteTx&)> fn;
     bool counted = true;
-    Status result;          // written by the writer before `done`
-    std::vector<Job> jobs;  // what fn put, when it committed
-    bool done = false;      // guarded by queue_mu_ (an annotation here cannot name the store's)
+    Status result;                 // written by the writer before `done`
+    std::vector<model::Job> jobs;  // what fn put, when it committed
+    bool done = false;  // guarded by queue_mu_ (an annotation here cannot name the store's)
   };
 
   // A read connection borrowed from the pool; given back when it goes away.
@@ -856,10 +856,10 @@ class SqliteStore final : public Store {
         queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
       }
       RunBatch(batch);
-      std::vector<Job> committed;
+      std::vector<model::Job> committed;
       for (Work* w : batch) {
         if (w->result.ok()) {
-          for (Job& j : w->jobs) committed.push_back(std::move(j));
+          for (model::Job& j : w->jobs) committed.push_back(std::move(j));
         }
       }
       if (!committed.empty()) {
@@ -1024,7 +1024,7 @@ Result<std::unique_ptr<Store>> OpenSqliteStore(const SqliteOptions& options, Clo
   JIT_RETURN_IF_ERROR(Migrate(*writer, options.path));
 
   std::int64_t last_seq = 0;
-  std::string last_hash(audit::kGenesisHash);
+  std::string last_hash(model::kGenesisHash);
   {
     JIT_SQL_STMT(stmt, *writer, "SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1");
     JIT_ASSIGN_OR_RETURN(bool row, stmt.Step());

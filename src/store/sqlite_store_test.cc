@@ -42,9 +42,9 @@ class SqliteStoreTest : public ::testing::Test {
     return s.ok() ? std::move(s).value() : nullptr;
   }
 
-  Request MakeRequest(std::string requester = "alice") {
+  model::Request MakeRequest(std::string requester = "alice") {
     clock_.Advance(Duration(1));
-    Request r;
+    model::Request r;
     r.id = NewId("req_", clock_.Now());
     r.requester = std::move(requester);
     r.account_id = "111111111111";
@@ -52,8 +52,8 @@ class SqliteStoreTest : public ::testing::Test {
     return r;
   }
 
-  AuditEvent MakeEvent(std::string action, std::string request_id = "") {
-    AuditEvent e;
+  model::AuditEvent MakeEvent(std::string action, std::string request_id = "") {
+    model::AuditEvent e;
     e.at = clock_.Now();
     e.actor = "jit";
     e.action = std::move(action);
@@ -145,17 +145,18 @@ class WriterGate {
 void WaitForCallersToQueue() { std::this_thread::sleep_for(std::chrono::milliseconds(200)); }
 
 TEST_F(SqliteStoreTest, DataSurvivesCloseAndReopen) {
-  Request r = MakeRequest();
-  Job job;
+  model::Request r = MakeRequest();
+  model::Job job;
   job.id = NewId("job_", clock_.Now());
-  job.kind = JobKind::kRevoke;
+  job.kind = model::JobKind::kRevoke;
   job.request_id = r.id;
   job.due_at = clock_.Now() + Duration(3600000);
   job.first_due_at = job.due_at;
   job.payload = "{}";
   job.created_at = clock_.Now();
-  LedgerEntry entry{"user-1", r.account_id, "arn:ps",    LedgerOrigin::kJit, LedgerState::kPresent,
-                    {r.id},   "",           clock_.Now()};
+  model::LedgerEntry entry{
+      "user-1", r.account_id, "arn:ps",    model::LedgerOrigin::kJit, model::LedgerState::kPresent,
+      {r.id},   "",           clock_.Now()};
   {
     std::unique_ptr<Store> store = Open(Options());
     ASSERT_NE(store, nullptr);
@@ -169,11 +170,11 @@ TEST_F(SqliteStoreTest, DataSurvivesCloseAndReopen) {
   }
   std::unique_ptr<Store> store = Open(Options());
   ASSERT_NE(store, nullptr);
-  Result<Request> got = store->GetRequest(r.id);
+  Result<model::Request> got = store->GetRequest(r.id);
   ASSERT_OK(got);
   EXPECT_EQ(got->requester, "alice");
   EXPECT_EQ(got->version, 1);
-  Result<std::vector<Job>> jobs = store->ListJobs();
+  Result<std::vector<model::Job>> jobs = store->ListJobs();
   ASSERT_OK(jobs);
   ASSERT_THAT(*jobs, SizeIs(1));
   EXPECT_EQ((*jobs)[0].id, job.id);
@@ -183,7 +184,7 @@ TEST_F(SqliteStoreTest, DataSurvivesCloseAndReopen) {
   // The chain goes on from the last event on disk.
   ASSERT_OK(store->Transact(
       [&](Tx& tx) { return tx.AppendAudit(MakeEvent("request.ended", r.id)).error(); }));
-  Result<std::vector<AuditEvent>> events = store->ListAudit(0, 100);
+  Result<std::vector<model::AuditEvent>> events = store->ListAudit(0, 100);
   ASSERT_OK(events);
   ASSERT_THAT(*events, SizeIs(3));
   EXPECT_EQ((*events)[2].seq, 3);
@@ -233,7 +234,7 @@ TEST_F(SqliteStoreTest, SynchronousNormalWorks) {
   o.synchronous = "NORMAL";
   std::unique_ptr<Store> store = Open(o);
   ASSERT_NE(store, nullptr);
-  Request r = MakeRequest();
+  model::Request r = MakeRequest();
   ASSERT_OK(store->Transact([&](Tx& tx) { return tx.InsertRequest(r); }));
   EXPECT_OK(store->GetRequest(r.id));
   EXPECT_OK(store->Ping());
@@ -248,7 +249,7 @@ TEST_F(SqliteStoreTest, AuditRowsCannotBeUpdatedOrDeletedThroughSql) {
               StatusIs(StatusCode::kInternal, HasSubstr("append-only")));
   EXPECT_THAT(RawExec("DELETE FROM audit_events"),
               StatusIs(StatusCode::kInternal, HasSubstr("append-only")));
-  Result<std::vector<AuditEvent>> events = store->ListAudit(0, 10);
+  Result<std::vector<model::AuditEvent>> events = store->ListAudit(0, 10);
   ASSERT_OK(events);
   ASSERT_THAT(*events, SizeIs(1));
   EXPECT_EQ((*events)[0].actor, "jit");
@@ -259,7 +260,7 @@ TEST_F(SqliteStoreTest, GroupCommitSharesCommitsBetweenCallers) {
   ASSERT_NE(store, nullptr);
   constexpr int kThreads = 16;
   constexpr int kPerThread = 25;
-  std::vector<std::vector<Request>> requests(kThreads);
+  std::vector<std::vector<model::Request>> requests(kThreads);
   for (auto& mine : requests) {
     for (int i = 0; i < kPerThread; ++i) mine.push_back(MakeRequest());
   }
@@ -270,7 +271,7 @@ TEST_F(SqliteStoreTest, GroupCommitSharesCommitsBetweenCallers) {
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
-      for (const Request& r : requests[t]) {
+      for (const model::Request& r : requests[t]) {
         EXPECT_OK(store->Transact([&](Tx& tx) -> Status {
           JIT_RETURN_IF_ERROR(tx.InsertRequest(r));
           return tx.AppendAudit(MakeEvent("request.created", r.id)).error();
@@ -289,9 +290,9 @@ TEST_F(SqliteStoreTest, GroupCommitSharesCommitsBetweenCallers) {
   EXPECT_LT(commits, transactions);
   EXPECT_GE(commits, 1);
 
-  std::vector<AuditEvent> all;
+  std::vector<model::AuditEvent> all;
   for (std::int64_t after_seq = 0;;) {
-    Result<std::vector<AuditEvent>> page = store->ListAudit(after_seq, 1000);
+    Result<std::vector<model::AuditEvent>> page = store->ListAudit(after_seq, 1000);
     ASSERT_OK(page);
     if (page->empty()) break;
     after_seq = page->back().seq;
@@ -313,7 +314,7 @@ TEST_F(SqliteStoreTest, StatsAreZeroForOtherEngines) {
 TEST_F(SqliteStoreTest, ACallersErrorInABatchLeavesTheOthersAlone) {
   std::unique_ptr<Store> store = Open(Options());
   ASSERT_NE(store, nullptr);
-  Request before = MakeRequest();
+  model::Request before = MakeRequest();
   ASSERT_OK(store->Transact([&](Tx& tx) -> Status {
     JIT_RETURN_IF_ERROR(tx.InsertRequest(before));
     return tx.AppendAudit(MakeEvent("request.created", before.id)).error();
@@ -321,7 +322,7 @@ TEST_F(SqliteStoreTest, ACallersErrorInABatchLeavesTheOthersAlone) {
   const SqliteStats stats_before = GetSqliteStats(*store);
 
   constexpr int kCallers = 9;  // every third one fails after writing
-  std::vector<Request> requests;
+  std::vector<model::Request> requests;
   for (int i = 0; i < kCallers; ++i) requests.push_back(MakeRequest());
   std::vector<Status> results(kCallers);
 
@@ -334,7 +335,7 @@ TEST_F(SqliteStoreTest, ACallersErrorInABatchLeavesTheOthersAlone) {
   std::vector<std::thread> threads;
   for (int i = 0; i < kCallers; ++i) {
     threads.emplace_back([&, i] {
-      const Request& r = requests[i];
+      const model::Request& r = requests[i];
       results[i] = store->Transact([&](Tx& tx) -> Status {
         JIT_RETURN_IF_ERROR(tx.InsertRequest(r));
         JIT_RETURN_IF_ERROR(tx.AppendAudit(MakeEvent("request.created", r.id)).error());
@@ -360,12 +361,12 @@ TEST_F(SqliteStoreTest, ACallersErrorInABatchLeavesTheOthersAlone) {
       EXPECT_OK(store->GetRequest(requests[i].id));
     }
   }
-  Result<std::vector<AuditEvent>> events = store->ListAudit(0, 100);
+  Result<std::vector<model::AuditEvent>> events = store->ListAudit(0, 100);
   ASSERT_OK(events);
   EXPECT_THAT(*events, SizeIs(1 + 6));
   audit::ChainCheck check = audit::VerifyChain(*events);
   EXPECT_TRUE(check.ok) << check.why << " at " << check.first_bad_seq;
-  for (const AuditEvent& e : *events) EXPECT_NE(e.request_id, requests[0].id);
+  for (const model::AuditEvent& e : *events) EXPECT_NE(e.request_id, requests[0].id);
 }
 
 TEST_F(SqliteStoreTest, ClosingWithNoWorkIsClean) {

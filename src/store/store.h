@@ -11,7 +11,10 @@
 #include "core/clock.h"
 #include "core/result.h"
 #include "core/status.h"
-#include "store/model.h"
+#include "model/audit_event.h"
+#include "model/job.h"
+#include "model/ledger.h"
+#include "model/request.h"
 
 namespace jit::store {
 
@@ -23,30 +26,30 @@ class Tx {
   virtual ~Tx() = default;
 
   // NotFound when there is no request with this id.
-  virtual Result<Request> GetRequest(std::string_view id) = 0;
+  virtual Result<model::Request> GetRequest(std::string_view id) = 0;
   // AlreadyExists when the id is taken. Stores r with version 1.
-  virtual Status InsertRequest(const Request& r) = 0;
+  virtual Status InsertRequest(const model::Request& r) = 0;
   // Replaces the stored request when its version equals r.version, and bumps r.version.
   // Aborted when the stored version differs (someone else changed it); NotFound when absent.
-  virtual Status UpdateRequest(Request& r) = 0;
+  virtual Status UpdateRequest(model::Request& r) = 0;
 
-  // Appends an event: assigns seq, prev_hash and hash (audit/chain.h) and returns the event
+  // Appends an event: assigns seq, prev_hash and hash (model/chain.h) and returns the event
   // as stored.
-  virtual Result<AuditEvent> AppendAudit(AuditEvent e) = 0;
+  virtual Result<model::AuditEvent> AppendAudit(model::AuditEvent e) = 0;
 
   // Inserts the job, or replaces the one with the same id. Jobs put in a transaction are
   // reported to the JobListener after the commit.
-  virtual Status PutJob(const Job& j) = 0;
+  virtual Status PutJob(const model::Job& j) = 0;
   // Deletes the job; deleting an absent job is OK (replays do no harm).
   virtual Status DeleteJob(std::string_view id) = 0;
-  virtual Result<std::vector<Job>> JobsForRequest(std::string_view request_id) = 0;
+  virtual Result<std::vector<model::Job>> JobsForRequest(std::string_view request_id) = 0;
 
   // The ledger entry of one assignment, or nullopt.
-  virtual Result<std::optional<LedgerEntry>> GetLedger(std::string_view principal_id,
-                                                       std::string_view account_id,
-                                                       std::string_view permission_set_arn) = 0;
+  virtual Result<std::optional<model::LedgerEntry>> GetLedger(
+      std::string_view principal_id, std::string_view account_id,
+      std::string_view permission_set_arn) = 0;
   // Inserts or replaces the entry for its (principal, account, permission set).
-  virtual Status PutLedger(const LedgerEntry& e) = 0;
+  virtual Status PutLedger(const model::LedgerEntry& e) = 0;
   // Deleting an absent entry is OK.
   virtual Status DeleteLedger(std::string_view principal_id, std::string_view account_id,
                               std::string_view permission_set_arn) = 0;
@@ -57,19 +60,19 @@ class JobListener {
  public:
   virtual ~JobListener() = default;
   // Called on the committing thread; must not block and must not call Transact.
-  virtual void OnJobsCommitted(const std::vector<Job>& jobs) = 0;
+  virtual void OnJobsCommitted(const std::vector<model::Job>& jobs) = 0;
 };
 
 struct RequestFilter {
-  std::optional<RequestState> state;
+  std::optional<model::RequestState> state;
   std::string requester;  // empty: anyone
   int limit = 50;         // 1..500
   std::string cursor;     // from RequestPage::next_cursor; empty: from the newest
 };
 
 struct RequestPage {
-  std::vector<Request> items;  // newest first
-  std::string next_cursor;     // empty when there is nothing more
+  std::vector<model::Request> items;  // newest first
+  std::string next_cursor;            // empty when there is nothing more
 };
 
 // Durable state of the broker. Engines: SQLite (sqlite_store.h, one process) and PostgreSQL
@@ -87,24 +90,24 @@ class Store {
   virtual Status Transact(const std::function<Status(Tx&)>& fn) = 0;
 
   // Reads outside a transaction (each sees one committed state).
-  virtual Result<Request> GetRequest(std::string_view id) = 0;  // NotFound
+  virtual Result<model::Request> GetRequest(std::string_view id) = 0;  // NotFound
   // InvalidArgument for a malformed cursor or a limit out of range.
   virtual Result<RequestPage> ListRequests(const RequestFilter& filter) = 0;
   // Events with seq > after_seq, oldest first, at most `limit` (1..1000). With a request id,
   // only that request's events.
-  virtual Result<std::vector<AuditEvent>> ListAudit(std::int64_t after_seq, int limit,
-                                                    std::string_view request_id = {}) = 0;
+  virtual Result<std::vector<model::AuditEvent>> ListAudit(std::int64_t after_seq, int limit,
+                                                           std::string_view request_id = {}) = 0;
   // Every job, earliest due first.
-  virtual Result<std::vector<Job>> ListJobs() = 0;
+  virtual Result<std::vector<model::Job>> ListJobs() = 0;
   // Leases up to `limit` jobs due at `now` whose lease is free or has run out: sets
   // lease_owner and lease_until and returns them, revocations first (earliest due first),
   // then the rest by due time.
-  virtual Result<std::vector<Job>> ClaimDueJobs(Time now, std::string_view owner, Time lease_until,
-                                                int limit) = 0;
+  virtual Result<std::vector<model::Job>> ClaimDueJobs(Time now, std::string_view owner,
+                                                       Time lease_until, int limit) = 0;
   // Jobs due at or before `before`, earliest due first (then by id), at most `limit` (1..10000),
   // whatever their lease. An indexed query: the scheduler calls it every second or so to learn
   // of jobs that other processes put or moved. InvalidArgument for a limit out of range.
-  virtual Result<std::vector<Job>> ListJobsDueBefore(Time before, int limit) = 0;
+  virtual Result<std::vector<model::Job>> ListJobsDueBefore(Time before, int limit) = 0;
   // Sets lease_until to `lease_until` on each of `ids` whose lease_owner is still `owner`, and
   // returns the ids it renewed; the others were deleted, rescheduled (lease cleared) or taken
   // over by another owner. A long run keeps its job this way. InvalidArgument for an empty
@@ -115,7 +118,7 @@ class Store {
   // Clears every lease. Only for a single-process engine at start (the old owner is dead);
   // never with several processes on one database, whose leases belong to live peers.
   virtual Status ReleaseAllLeases() = 0;
-  virtual Result<std::vector<LedgerEntry>> ListLedger() = 0;
+  virtual Result<std::vector<model::LedgerEntry>> ListLedger() = 0;
   // OK when the store can be read and written now; Unavailable otherwise.
   virtual Status Ping() = 0;
 

@@ -19,8 +19,12 @@
 #include "core/ids.h"
 #include "core/mutex.h"
 #include "core/testing.h"
+#include "model/audit_event.h"
+#include "model/chain.h"
+#include "model/job.h"
+#include "model/ledger.h"
+#include "model/request.h"
 #include "store/memory_store.h"
-#include "store/model.h"
 #include "store/postgres_store.h"
 #include "store/postgres_test_server.h"
 #include "store/sqlite_store.h"
@@ -76,10 +80,10 @@ class EngineNames {
 // Records what the store reports as committed.
 class RecordingListener final : public JobListener {
  public:
-  void OnJobsCommitted(const std::vector<Job>& jobs) override {
+  void OnJobsCommitted(const std::vector<model::Job>& jobs) override {
     MutexLock lock(&mu_);
     ++calls_;
-    for (const Job& j : jobs) ids_.push_back(j.id);
+    for (const model::Job& j : jobs) ids_.push_back(j.id);
   }
   std::vector<std::string> ids() const {
     MutexLock lock(&mu_);
@@ -112,10 +116,10 @@ class StoreConformance : public ::testing::Test {
   Store& store() { return *store_; }
 
   // A request with every field set; ids are fresh and sort by creation time.
-  Request MakeRequest(std::string requester = "alice",
-                      RequestState state = RequestState::kPending) {
+  model::Request MakeRequest(std::string requester = "alice",
+                             model::RequestState state = model::RequestState::kPending) {
     clock_.Advance(Duration(1));
-    Request r;
+    model::Request r;
     r.id = NewId("req_", clock_.Now());
     r.requester = std::move(requester);
     r.principal_id = "user-" + r.requester;
@@ -142,15 +146,15 @@ class StoreConformance : public ::testing::Test {
     r.reviewed_at = clock_.Now() + Duration(5000);
     r.start_at = clock_.Now() + Duration(3'600'123);
     r.revoke_overdue_at = clock_.Now() + Duration(61'001);
-    r.extension = PendingExtension{900,
-                                   clock_.Now() + Duration(7),
-                                   clock_.Now() + Duration(900'007),
-                                   {{"carol", "fine \xc3\xa9", clock_.Now() + Duration(8)}}};
+    r.extension = model::PendingExtension{900,
+                                          clock_.Now() + Duration(7),
+                                          clock_.Now() + Duration(900'007),
+                                          {{"carol", "fine \xc3\xa9", clock_.Now() + Duration(8)}}};
     return r;
   }
 
-  Job MakeJob(JobKind kind, Time due, std::string request_id = "") {
-    Job j;
+  model::Job MakeJob(model::JobKind kind, Time due, std::string request_id = "") {
+    model::Job j;
     j.id = NewId("job_", clock_.Now());
     j.kind = kind;
     j.request_id = std::move(request_id);
@@ -161,8 +165,8 @@ class StoreConformance : public ::testing::Test {
     return j;
   }
 
-  AuditEvent MakeEvent(std::string action, std::string request_id = "") {
-    AuditEvent e;
+  model::AuditEvent MakeEvent(std::string action, std::string request_id = "") {
+    model::AuditEvent e;
     e.at = clock_.Now();
     e.actor = "alice";
     e.action = std::move(action);
@@ -172,15 +176,15 @@ class StoreConformance : public ::testing::Test {
     return e;
   }
 
-  Status Insert(const Request& r) {
+  Status Insert(const model::Request& r) {
     return store().Transact([&](Tx& tx) { return tx.InsertRequest(r); });
   }
 
-  std::vector<AuditEvent> AllAudit() {
-    std::vector<AuditEvent> all;
+  std::vector<model::AuditEvent> AllAudit() {
+    std::vector<model::AuditEvent> all;
     std::int64_t after = 0;
     for (;;) {
-      Result<std::vector<AuditEvent>> page = store().ListAudit(after, 1000);
+      Result<std::vector<model::AuditEvent>> page = store().ListAudit(after, 1000);
       EXPECT_OK(page);
       if (!page.ok() || page->empty()) break;
       after = page->back().seq;
@@ -196,7 +200,7 @@ class StoreConformance : public ::testing::Test {
 
 TYPED_TEST_SUITE(StoreConformance, Engines, EngineNames);
 
-void ExpectSameRequest(const Request& a, const Request& b) {
+void ExpectSameRequest(const model::Request& a, const model::Request& b) {
   EXPECT_EQ(a.id, b.id);
   EXPECT_EQ(a.requester, b.requester);
   EXPECT_EQ(a.principal_id, b.principal_id);
@@ -251,29 +255,29 @@ void ExpectSameRequest(const Request& a, const Request& b) {
   EXPECT_EQ(a.version, b.version);
 }
 
-std::vector<std::string> Ids(const std::vector<Job>& jobs) {
+std::vector<std::string> Ids(const std::vector<model::Job>& jobs) {
   std::vector<std::string> ids;
-  for (const Job& j : jobs) ids.push_back(j.id);
+  for (const model::Job& j : jobs) ids.push_back(j.id);
   return ids;
 }
 
-std::vector<std::string> Ids(const std::vector<Request>& requests) {
+std::vector<std::string> Ids(const std::vector<model::Request>& requests) {
   std::vector<std::string> ids;
-  for (const Request& r : requests) ids.push_back(r.id);
+  for (const model::Request& r : requests) ids.push_back(r.id);
   return ids;
 }
 
 TYPED_TEST(StoreConformance, InsertedRequestReadsBackWithVersionOne) {
-  Request r = this->MakeRequest();
+  model::Request r = this->MakeRequest();
   r.version = 17;  // ignored: a new request is version 1
   ASSERT_OK(this->Insert(r));
-  Result<Request> got = this->store().GetRequest(r.id);
+  Result<model::Request> got = this->store().GetRequest(r.id);
   ASSERT_OK(got);
   r.version = 1;
   ExpectSameRequest(*got, r);
 
   ASSERT_OK(this->store().Transact([&](Tx& tx) -> Status {
-    JIT_ASSIGN_OR_RETURN(Request in_tx, tx.GetRequest(r.id));
+    JIT_ASSIGN_OR_RETURN(model::Request in_tx, tx.GetRequest(r.id));
     ExpectSameRequest(in_tx, r);
     return OkStatus();
   }));
@@ -287,44 +291,44 @@ TYPED_TEST(StoreConformance, MissingRequestIsNotFound) {
 }
 
 TYPED_TEST(StoreConformance, InsertingATakenIdIsAlreadyExists) {
-  Request r = this->MakeRequest();
+  model::Request r = this->MakeRequest();
   ASSERT_OK(this->Insert(r));
   EXPECT_THAT(this->Insert(r), StatusIs(StatusCode::kAlreadyExists));
 }
 
 TYPED_TEST(StoreConformance, UpdateBumpsVersionAndStaleUpdateIsAborted) {
-  Request r = this->MakeRequest();
+  model::Request r = this->MakeRequest();
   ASSERT_OK(this->Insert(r));
-  Request first = *this->store().GetRequest(r.id);
-  Request second = first;
+  model::Request first = *this->store().GetRequest(r.id);
+  model::Request second = first;
 
-  first.state = RequestState::kApproved;
+  first.state = model::RequestState::kApproved;
   first.decided_at = this->clock_.Now();
   first.decided_by = "bob";
   ASSERT_OK(this->store().Transact([&](Tx& tx) { return tx.UpdateRequest(first); }));
   EXPECT_EQ(first.version, 2);
 
-  Result<Request> got = this->store().GetRequest(r.id);
+  Result<model::Request> got = this->store().GetRequest(r.id);
   ASSERT_OK(got);
   ExpectSameRequest(*got, first);
 
   // `second` still carries version 1: someone else changed the request meanwhile.
-  second.state = RequestState::kDenied;
+  second.state = model::RequestState::kDenied;
   EXPECT_THAT(this->store().Transact([&](Tx& tx) { return tx.UpdateRequest(second); }),
               StatusIs(StatusCode::kAborted));
-  EXPECT_EQ(this->store().GetRequest(r.id)->state, RequestState::kApproved);
+  EXPECT_EQ(this->store().GetRequest(r.id)->state, model::RequestState::kApproved);
   EXPECT_EQ(this->store().GetRequest(r.id)->version, 2);
 }
 
 TYPED_TEST(StoreConformance, UpdateClearsAPendingExtensionAndTheStart) {
-  Request r = this->MakeRequest();
+  model::Request r = this->MakeRequest();
   ASSERT_OK(this->Insert(r));
-  Request got = *this->store().GetRequest(r.id);
+  model::Request got = *this->store().GetRequest(r.id);
   ASSERT_TRUE(got.extension.has_value());
   got.extension.reset();
   got.start_at.reset();
   ASSERT_OK(this->store().Transact([&](Tx& tx) { return tx.UpdateRequest(got); }));
-  Result<Request> again = this->store().GetRequest(r.id);
+  Result<model::Request> again = this->store().GetRequest(r.id);
   ASSERT_OK(again);
   EXPECT_FALSE(again->extension.has_value());
   EXPECT_FALSE(again->start_at.has_value());
@@ -332,35 +336,41 @@ TYPED_TEST(StoreConformance, UpdateClearsAPendingExtensionAndTheStart) {
 }
 
 TYPED_TEST(StoreConformance, UpdatingAMissingRequestIsNotFound) {
-  Request r = this->MakeRequest();
+  model::Request r = this->MakeRequest();
   r.version = 1;
   EXPECT_THAT(this->store().Transact([&](Tx& tx) { return tx.UpdateRequest(r); }),
               StatusIs(StatusCode::kNotFound));
 }
 
 TYPED_TEST(StoreConformance, TimesAreKeptToTheMillisecond) {
-  Request r = this->MakeRequest();
+  model::Request r = this->MakeRequest();
   r.created_at = FromUnixMillis(1767225600123) + std::chrono::microseconds(456);
   ASSERT_OK(this->Insert(r));
   EXPECT_EQ(this->store().GetRequest(r.id)->created_at, FromUnixMillis(1767225600123));
 }
 
 TYPED_TEST(StoreConformance, FailedTransactionLeavesNothingBehind) {
-  Request existing = this->MakeRequest();
+  model::Request existing = this->MakeRequest();
   ASSERT_OK(this->Insert(existing));
   existing = *this->store().GetRequest(existing.id);
 
   RecordingListener listener;
   this->store().SetJobListener(&listener);
 
-  Request r = this->MakeRequest();
-  Job job = this->MakeJob(JobKind::kGrant, this->clock_.Now(), r.id);
-  LedgerEntry entry{"user-alice",           "111111111111", "arn:ps", LedgerOrigin::kJit,
-                    LedgerState::kGranting, {r.id},         "op-1",   this->clock_.Now()};
+  model::Request r = this->MakeRequest();
+  model::Job job = this->MakeJob(model::JobKind::kGrant, this->clock_.Now(), r.id);
+  model::LedgerEntry entry{"user-alice",
+                           "111111111111",
+                           "arn:ps",
+                           model::LedgerOrigin::kJit,
+                           model::LedgerState::kGranting,
+                           {r.id},
+                           "op-1",
+                           this->clock_.Now()};
   Status s = this->store().Transact([&](Tx& tx) -> Status {
     JIT_RETURN_IF_ERROR(tx.InsertRequest(r));
-    Request changed = existing;
-    changed.state = RequestState::kCancelled;
+    model::Request changed = existing;
+    changed.state = model::RequestState::kCancelled;
     JIT_RETURN_IF_ERROR(tx.UpdateRequest(changed));
     JIT_RETURN_IF_ERROR(tx.AppendAudit(this->MakeEvent("request.created", r.id)).error());
     JIT_RETURN_IF_ERROR(tx.PutJob(job));
@@ -370,9 +380,9 @@ TYPED_TEST(StoreConformance, FailedTransactionLeavesNothingBehind) {
   EXPECT_THAT(s, StatusIs(StatusCode::kFailedPrecondition, "changed my mind"));
 
   EXPECT_THAT(this->store().GetRequest(r.id), StatusIs(StatusCode::kNotFound));
-  Result<Request> still = this->store().GetRequest(existing.id);
+  Result<model::Request> still = this->store().GetRequest(existing.id);
   ASSERT_OK(still);
-  EXPECT_EQ(still->state, RequestState::kPending);
+  EXPECT_EQ(still->state, model::RequestState::kPending);
   EXPECT_EQ(still->version, 1);
   EXPECT_THAT(this->AllAudit(), IsEmpty());
   EXPECT_THAT(*this->store().ListJobs(), IsEmpty());
@@ -382,22 +392,22 @@ TYPED_TEST(StoreConformance, FailedTransactionLeavesNothingBehind) {
   // The audit trail goes on from where it was: the undone event left no gap.
   ASSERT_OK(this->store().Transact(
       [&](Tx& tx) { return tx.AppendAudit(this->MakeEvent("request.created")).error(); }));
-  std::vector<AuditEvent> all = this->AllAudit();
+  std::vector<model::AuditEvent> all = this->AllAudit();
   ASSERT_THAT(all, SizeIs(1));
   EXPECT_EQ(all[0].seq, 1);
-  EXPECT_EQ(all[0].prev_hash, audit::kGenesisHash);
+  EXPECT_EQ(all[0].prev_hash, model::kGenesisHash);
 }
 
 TYPED_TEST(StoreConformance, AuditEventsAreChainedAndVerify) {
-  Request r = this->MakeRequest();
-  std::vector<AuditEvent> returned;
+  model::Request r = this->MakeRequest();
+  std::vector<model::AuditEvent> returned;
   for (int i = 0; i < 5; ++i) {
     this->clock_.Advance(Duration(10));
     ASSERT_OK(this->store().Transact([&](Tx& tx) -> Status {
-      JIT_ASSIGN_OR_RETURN(AuditEvent a,
+      JIT_ASSIGN_OR_RETURN(model::AuditEvent a,
                            tx.AppendAudit(this->MakeEvent("step" + std::to_string(i), r.id)));
       returned.push_back(a);
-      JIT_ASSIGN_OR_RETURN(AuditEvent b, tx.AppendAudit(this->MakeEvent("other")));
+      JIT_ASSIGN_OR_RETURN(model::AuditEvent b, tx.AppendAudit(this->MakeEvent("other")));
       returned.push_back(b);
       return OkStatus();
     }));
@@ -409,7 +419,7 @@ TYPED_TEST(StoreConformance, AuditEventsAreChainedAndVerify) {
                 StatusIs(StatusCode::kAborted));
   }
 
-  std::vector<AuditEvent> all = this->AllAudit();
+  std::vector<model::AuditEvent> all = this->AllAudit();
   ASSERT_THAT(all, SizeIs(10));
   for (std::size_t i = 0; i < all.size(); ++i) {
     EXPECT_EQ(all[i].seq, static_cast<std::int64_t>(i) + 1);
@@ -423,25 +433,25 @@ TYPED_TEST(StoreConformance, AuditEventsAreChainedAndVerify) {
   EXPECT_TRUE(check.ok) << check.why;
 
   // A page from the middle verifies against the event before it.
-  Result<std::vector<AuditEvent>> tail = this->store().ListAudit(4, 3);
+  Result<std::vector<model::AuditEvent>> tail = this->store().ListAudit(4, 3);
   ASSERT_OK(tail);
   ASSERT_THAT(*tail, SizeIs(3));
   EXPECT_EQ((*tail)[0].seq, 5);
   EXPECT_TRUE(audit::VerifyChain(*tail, all[3].hash, 5).ok);
 
   // Only one request's events.
-  Result<std::vector<AuditEvent>> mine = this->store().ListAudit(0, 1000, r.id);
+  Result<std::vector<model::AuditEvent>> mine = this->store().ListAudit(0, 1000, r.id);
   ASSERT_OK(mine);
   ASSERT_THAT(*mine, SizeIs(5));
-  for (const AuditEvent& e : *mine) EXPECT_EQ(e.request_id, r.id);
+  for (const model::AuditEvent& e : *mine) EXPECT_EQ(e.request_id, r.id);
   EXPECT_THAT(*this->store().ListAudit(6, 2, r.id), SizeIs(2));
   EXPECT_EQ((*this->store().ListAudit(6, 2, r.id))[0].seq, 7);
 }
 
 TYPED_TEST(StoreConformance, AuditEventWithoutATimeIsStampedWithTheClock) {
-  AuditEvent e = this->MakeEvent("x");
+  model::AuditEvent e = this->MakeEvent("x");
   e.at = Time();
-  Result<AuditEvent> stored = AuditEvent();
+  Result<model::AuditEvent> stored = model::AuditEvent();
   ASSERT_OK(this->store().Transact([&](Tx& tx) -> Status {
     stored = tx.AppendAudit(e);
     return stored.error();
@@ -457,9 +467,9 @@ TYPED_TEST(StoreConformance, ListAuditRejectsALimitOutOfRange) {
 }
 
 TYPED_TEST(StoreConformance, ListRequestsPagesNewestFirstWithFilters) {
-  std::vector<Request> made;
-  const RequestState states[] = {RequestState::kPending, RequestState::kActive,
-                                 RequestState::kEnded};
+  std::vector<model::Request> made;
+  const model::RequestState states[] = {model::RequestState::kPending, model::RequestState::kActive,
+                                        model::RequestState::kEnded};
   for (int i = 0; i < 7; ++i) {
     made.push_back(this->MakeRequest(i % 2 == 0 ? "alice" : "bob", states[i % 3]));
     ASSERT_OK(this->Insert(made.back()));
@@ -499,7 +509,7 @@ TYPED_TEST(StoreConformance, ListRequestsPagesNewestFirstWithFilters) {
 
   // State filter: items 1 and 4 are active.
   RequestFilter active;
-  active.state = RequestState::kActive;
+  active.state = model::RequestState::kActive;
   page = this->store().ListRequests(active);
   ASSERT_OK(page);
   EXPECT_THAT(Ids(page->items), ElementsAre(made[4].id, made[1].id));
@@ -520,7 +530,7 @@ TYPED_TEST(StoreConformance, ListRequestsPagesNewestFirstWithFilters) {
   // Both: alice's pending requests are 0 and 6.
   RequestFilter both;
   both.requester = "alice";
-  both.state = RequestState::kPending;
+  both.state = model::RequestState::kPending;
   page = this->store().ListRequests(both);
   ASSERT_OK(page);
   EXPECT_THAT(Ids(page->items), ElementsAre(made[6].id, made[0].id));
@@ -553,9 +563,9 @@ TYPED_TEST(StoreConformance, ListRequestsRejectsABadCursorOrLimit) {
 
 TYPED_TEST(StoreConformance, JobsPutReplaceDeleteAndList) {
   Time now = this->clock_.Now();
-  Job a = this->MakeJob(JobKind::kGrant, now + Duration(2000), "req_a");
-  Job b = this->MakeJob(JobKind::kRevoke, now + Duration(1000), "req_a");
-  Job c = this->MakeJob(JobKind::kNotify, now + Duration(3000), "req_b");
+  model::Job a = this->MakeJob(model::JobKind::kGrant, now + Duration(2000), "req_a");
+  model::Job b = this->MakeJob(model::JobKind::kRevoke, now + Duration(1000), "req_a");
+  model::Job c = this->MakeJob(model::JobKind::kNotify, now + Duration(3000), "req_b");
   c.attempts = 3;
   c.last_error = "throttled";
   c.lease_owner = "someone";
@@ -565,11 +575,11 @@ TYPED_TEST(StoreConformance, JobsPutReplaceDeleteAndList) {
     JIT_RETURN_IF_ERROR(tx.PutJob(b));
     return tx.PutJob(c);
   }));
-  Result<std::vector<Job>> jobs = this->store().ListJobs();
+  Result<std::vector<model::Job>> jobs = this->store().ListJobs();
   ASSERT_OK(jobs);
   EXPECT_THAT(Ids(*jobs), ElementsAre(b.id, a.id, c.id));
-  const Job& got = (*jobs)[2];
-  EXPECT_EQ(got.kind, JobKind::kNotify);
+  const model::Job& got = (*jobs)[2];
+  EXPECT_EQ(got.kind, model::JobKind::kNotify);
   EXPECT_EQ(got.request_id, "req_b");
   EXPECT_EQ(got.due_at, c.due_at);
   EXPECT_EQ(got.first_due_at, c.first_due_at);
@@ -596,9 +606,9 @@ TYPED_TEST(StoreConformance, JobsPutReplaceDeleteAndList) {
   EXPECT_EQ((*jobs)[1].attempts, 1);
 
   ASSERT_OK(this->store().Transact([&](Tx& tx) -> Status {
-    JIT_ASSIGN_OR_RETURN(std::vector<Job> for_a, tx.JobsForRequest("req_a"));
+    JIT_ASSIGN_OR_RETURN(std::vector<model::Job> for_a, tx.JobsForRequest("req_a"));
     EXPECT_THAT(Ids(for_a), ElementsAre(a.id));
-    JIT_ASSIGN_OR_RETURN(std::vector<Job> for_none, tx.JobsForRequest("req_none"));
+    JIT_ASSIGN_OR_RETURN(std::vector<model::Job> for_none, tx.JobsForRequest("req_none"));
     EXPECT_THAT(for_none, IsEmpty());
     return OkStatus();
   }));
@@ -606,27 +616,30 @@ TYPED_TEST(StoreConformance, JobsPutReplaceDeleteAndList) {
 
 TYPED_TEST(StoreConformance, ClaimDueJobsTakesRevocationsFirstThenByDueTime) {
   Time now = this->clock_.Now();
-  Job grant = this->MakeJob(JobKind::kGrant, now - Duration(3000));
-  Job revoke_late = this->MakeJob(JobKind::kRevoke, now - Duration(1000));
-  Job revoke_early = this->MakeJob(JobKind::kRevoke, now - Duration(2000));
-  Job timeout = this->MakeJob(JobKind::kApprovalTimeout, now - Duration(5000));
-  Job future_revoke = this->MakeJob(JobKind::kRevoke, now + Duration(10000));
-  Job due_now = this->MakeJob(JobKind::kNotify, now);
+  model::Job grant = this->MakeJob(model::JobKind::kGrant, now - Duration(3000));
+  model::Job revoke_late = this->MakeJob(model::JobKind::kRevoke, now - Duration(1000));
+  model::Job revoke_early = this->MakeJob(model::JobKind::kRevoke, now - Duration(2000));
+  model::Job timeout = this->MakeJob(model::JobKind::kApprovalTimeout, now - Duration(5000));
+  model::Job future_revoke = this->MakeJob(model::JobKind::kRevoke, now + Duration(10000));
+  model::Job due_now = this->MakeJob(model::JobKind::kNotify, now);
   ASSERT_OK(this->store().Transact([&](Tx& tx) -> Status {
-    for (const Job* j : {&grant, &revoke_late, &revoke_early, &timeout, &future_revoke, &due_now}) {
+    for (const model::Job* j :
+         {&grant, &revoke_late, &revoke_early, &timeout, &future_revoke, &due_now}) {
       JIT_RETURN_IF_ERROR(tx.PutJob(*j));
     }
     return OkStatus();
   }));
 
-  Result<std::vector<Job>> two = this->store().ClaimDueJobs(now, "w1", now + Duration(30000), 2);
+  Result<std::vector<model::Job>> two =
+      this->store().ClaimDueJobs(now, "w1", now + Duration(30000), 2);
   ASSERT_OK(two);
   EXPECT_THAT(Ids(*two), ElementsAre(revoke_early.id, revoke_late.id));
-  for (const Job& j : *two) {
+  for (const model::Job& j : *two) {
     EXPECT_EQ(j.lease_owner, "w1");
     EXPECT_EQ(j.lease_until, now + Duration(30000));
   }
-  Result<std::vector<Job>> rest = this->store().ClaimDueJobs(now, "w1", now + Duration(30000), 10);
+  Result<std::vector<model::Job>> rest =
+      this->store().ClaimDueJobs(now, "w1", now + Duration(30000), 10);
   ASSERT_OK(rest);
   EXPECT_THAT(Ids(*rest), ElementsAre(timeout.id, grant.id, due_now.id));
 
@@ -637,7 +650,7 @@ TYPED_TEST(StoreConformance, ClaimDueJobsTakesRevocationsFirstThenByDueTime) {
 
 TYPED_TEST(StoreConformance, LeasedJobIsNotClaimedAgainUntilTheLeaseRunsOut) {
   Time now = this->clock_.Now();
-  Job job = this->MakeJob(JobKind::kGrant, now);
+  model::Job job = this->MakeJob(model::JobKind::kGrant, now);
   ASSERT_OK(this->store().Transact([&](Tx& tx) { return tx.PutJob(job); }));
 
   ASSERT_THAT(*this->store().ClaimDueJobs(now, "w1", now + Duration(30000), 10), SizeIs(1));
@@ -645,7 +658,7 @@ TYPED_TEST(StoreConformance, LeasedJobIsNotClaimedAgainUntilTheLeaseRunsOut) {
   EXPECT_THAT(*this->store().ClaimDueJobs(now + Duration(29999), "w2", now + Duration(60000), 10),
               IsEmpty());
 
-  Result<std::vector<Job>> again =
+  Result<std::vector<model::Job>> again =
       this->store().ClaimDueJobs(now + Duration(30000), "w2", now + Duration(60000), 10);
   ASSERT_OK(again);
   ASSERT_THAT(*again, SizeIs(1));
@@ -654,11 +667,11 @@ TYPED_TEST(StoreConformance, LeasedJobIsNotClaimedAgainUntilTheLeaseRunsOut) {
 
   // After a restart every lease is free at once.
   ASSERT_OK(this->store().ReleaseAllLeases());
-  Result<std::vector<Job>> listed = this->store().ListJobs();
+  Result<std::vector<model::Job>> listed = this->store().ListJobs();
   ASSERT_OK(listed);
   EXPECT_EQ(listed->at(0).lease_owner, "");
   EXPECT_EQ(listed->at(0).lease_until, std::nullopt);
-  Result<std::vector<Job>> third =
+  Result<std::vector<model::Job>> third =
       this->store().ClaimDueJobs(now + Duration(30000), "w3", now + Duration(90000), 10);
   ASSERT_OK(third);
   ASSERT_THAT(*third, SizeIs(1));
@@ -669,10 +682,10 @@ TYPED_TEST(StoreConformance, JobListenerSeesCommittedJobsOnly) {
   RecordingListener listener;
   this->store().SetJobListener(&listener);
   Time now = this->clock_.Now();
-  Job kept1 = this->MakeJob(JobKind::kGrant, now);
-  Job kept2 = this->MakeJob(JobKind::kRevoke, now);
-  Job undone = this->MakeJob(JobKind::kNotify, now);
-  Job put_then_deleted = this->MakeJob(JobKind::kNotify, now);
+  model::Job kept1 = this->MakeJob(model::JobKind::kGrant, now);
+  model::Job kept2 = this->MakeJob(model::JobKind::kRevoke, now);
+  model::Job undone = this->MakeJob(model::JobKind::kNotify, now);
+  model::Job put_then_deleted = this->MakeJob(model::JobKind::kNotify, now);
 
   ASSERT_OK(this->store().Transact([&](Tx& tx) -> Status {
     JIT_RETURN_IF_ERROR(tx.PutJob(kept1));
@@ -701,39 +714,44 @@ TYPED_TEST(StoreConformance, JobListenerSeesCommittedJobsOnly) {
 }
 
 TYPED_TEST(StoreConformance, LedgerPutGetReplaceDelete) {
-  LedgerEntry e{"user-1",
-                "111111111111",
-                "arn:ps/1",
-                LedgerOrigin::kStanding,
-                LedgerState::kPresent,
-                {"req_a", "req_b"},
-                "",
-                this->clock_.Now()};
-  LedgerEntry other{
-      "user-2", "111111111111", "arn:ps/1",        LedgerOrigin::kJit, LedgerState::kGranting,
-      {},       "op-7",         this->clock_.Now()};
+  model::LedgerEntry e{"user-1",
+                       "111111111111",
+                       "arn:ps/1",
+                       model::LedgerOrigin::kStanding,
+                       model::LedgerState::kPresent,
+                       {"req_a", "req_b"},
+                       "",
+                       this->clock_.Now()};
+  model::LedgerEntry other{"user-2",
+                           "111111111111",
+                           "arn:ps/1",
+                           model::LedgerOrigin::kJit,
+                           model::LedgerState::kGranting,
+                           {},
+                           "op-7",
+                           this->clock_.Now()};
   ASSERT_OK(this->store().Transact([&](Tx& tx) -> Status {
     JIT_RETURN_IF_ERROR(tx.PutLedger(e));
     return tx.PutLedger(other);
   }));
 
   ASSERT_OK(this->store().Transact([&](Tx& tx) -> Status {
-    JIT_ASSIGN_OR_RETURN(std::optional<LedgerEntry> got,
+    JIT_ASSIGN_OR_RETURN(std::optional<model::LedgerEntry> got,
                          tx.GetLedger("user-1", "111111111111", "arn:ps/1"));
     EXPECT_TRUE(got.has_value());
     if (!got.has_value()) return OkStatus();
-    EXPECT_EQ(got->origin, LedgerOrigin::kStanding);
-    EXPECT_EQ(got->state, LedgerState::kPresent);
+    EXPECT_EQ(got->origin, model::LedgerOrigin::kStanding);
+    EXPECT_EQ(got->state, model::LedgerState::kPresent);
     EXPECT_THAT(got->holders, ElementsAre("req_a", "req_b"));
     EXPECT_EQ(got->operation_id, "");
     EXPECT_EQ(got->updated_at, e.updated_at);
-    JIT_ASSIGN_OR_RETURN(std::optional<LedgerEntry> none,
+    JIT_ASSIGN_OR_RETURN(std::optional<model::LedgerEntry> none,
                          tx.GetLedger("user-1", "111111111111", "arn:ps/2"));
     EXPECT_FALSE(none.has_value());
     return OkStatus();
   }));
 
-  e.state = LedgerState::kRevoking;
+  e.state = model::LedgerState::kRevoking;
   e.holders = {"req_b"};
   e.operation_id = "op-9";
   ASSERT_OK(this->store().Transact([&](Tx& tx) -> Status {
@@ -741,28 +759,29 @@ TYPED_TEST(StoreConformance, LedgerPutGetReplaceDelete) {
     JIT_RETURN_IF_ERROR(tx.DeleteLedger("user-2", "111111111111", "arn:ps/1"));
     return tx.DeleteLedger("user-9", "111111111111", "arn:ps/1");  // absent: fine
   }));
-  Result<std::vector<LedgerEntry>> all = this->store().ListLedger();
+  Result<std::vector<model::LedgerEntry>> all = this->store().ListLedger();
   ASSERT_OK(all);
   ASSERT_THAT(*all, SizeIs(1));
   EXPECT_EQ((*all)[0].principal_id, "user-1");
-  EXPECT_EQ((*all)[0].state, LedgerState::kRevoking);
+  EXPECT_EQ((*all)[0].state, model::LedgerState::kRevoking);
   EXPECT_THAT((*all)[0].holders, ElementsAre("req_b"));
   EXPECT_EQ((*all)[0].operation_id, "op-9");
 }
 
 TYPED_TEST(StoreConformance, ListJobsDueBeforeReturnsDueJobsEarliestFirstWhateverTheirLease) {
   Time now = this->clock_.Now();
-  Job late = this->MakeJob(JobKind::kGrant, now + Duration(2000));
-  Job early = this->MakeJob(JobKind::kRevoke, now - Duration(1000));
-  Job leased = this->MakeJob(JobKind::kNotify, now);
+  model::Job late = this->MakeJob(model::JobKind::kGrant, now + Duration(2000));
+  model::Job early = this->MakeJob(model::JobKind::kRevoke, now - Duration(1000));
+  model::Job leased = this->MakeJob(model::JobKind::kNotify, now);
   leased.lease_owner = "someone";
   leased.lease_until = now + Duration(60000);
-  Job future = this->MakeJob(JobKind::kRevoke, now + Duration(2001));
+  model::Job future = this->MakeJob(model::JobKind::kRevoke, now + Duration(2001));
   ASSERT_OK(this->store().Transact([&](Tx& tx) -> Status {
-    for (const Job* j : {&late, &early, &leased, &future}) JIT_RETURN_IF_ERROR(tx.PutJob(*j));
+    for (const model::Job* j : {&late, &early, &leased, &future})
+      JIT_RETURN_IF_ERROR(tx.PutJob(*j));
     return OkStatus();
   }));
-  Result<std::vector<Job>> due = this->store().ListJobsDueBefore(now + Duration(2000), 100);
+  Result<std::vector<model::Job>> due = this->store().ListJobsDueBefore(now + Duration(2000), 100);
   ASSERT_OK(due);
   EXPECT_THAT(Ids(*due), ElementsAre(early.id, leased.id, late.id));
   EXPECT_EQ((*due)[1].lease_owner, "someone");
@@ -778,17 +797,17 @@ TYPED_TEST(StoreConformance, ListJobsDueBeforeReturnsDueJobsEarliestFirstWhateve
 
 TYPED_TEST(StoreConformance, RenewLeasesExtendsOnlyTheOwnersLeases) {
   Time now = this->clock_.Now();
-  Job mine = this->MakeJob(JobKind::kRevoke, now);
-  Job theirs = this->MakeJob(JobKind::kGrant, now);
-  Job gone = this->MakeJob(JobKind::kGrant, now);
+  model::Job mine = this->MakeJob(model::JobKind::kRevoke, now);
+  model::Job theirs = this->MakeJob(model::JobKind::kGrant, now);
+  model::Job gone = this->MakeJob(model::JobKind::kGrant, now);
   ASSERT_OK(this->store().Transact([&](Tx& tx) -> Status {
-    for (const Job* j : {&mine, &theirs, &gone}) JIT_RETURN_IF_ERROR(tx.PutJob(*j));
+    for (const model::Job* j : {&mine, &theirs, &gone}) JIT_RETURN_IF_ERROR(tx.PutJob(*j));
     return OkStatus();
   }));
   ASSERT_THAT(*this->store().ClaimDueJobs(now, "w1", now + Duration(5000), 10), SizeIs(3));
   // theirs: w1's lease ran out and w2 took it; gone: finished and deleted.
   ASSERT_OK(this->store().Transact([&](Tx& tx) -> Status {
-    Job t = theirs;
+    model::Job t = theirs;
     t.lease_owner = "w2";
     t.lease_until = now + Duration(9000);
     JIT_RETURN_IF_ERROR(tx.PutJob(t));
@@ -798,8 +817,8 @@ TYPED_TEST(StoreConformance, RenewLeasesExtendsOnlyTheOwnersLeases) {
       this->store().RenewLeases("w1", {mine.id, theirs.id, gone.id}, now + Duration(20000));
   ASSERT_OK(renewed);
   EXPECT_THAT(*renewed, ElementsAre(mine.id));
-  std::vector<Job> jobs = *this->store().ListJobs();
-  for (const Job& j : jobs) {
+  std::vector<model::Job> jobs = *this->store().ListJobs();
+  for (const model::Job& j : jobs) {
     if (j.id == mine.id) {
       EXPECT_EQ(j.lease_owner, "w1");
       EXPECT_EQ(j.lease_until, now + Duration(20000));
@@ -817,13 +836,13 @@ TYPED_TEST(StoreConformance, RenewLeasesExtendsOnlyTheOwnersLeases) {
 }
 
 TYPED_TEST(StoreConformance, TextThatCannotBeStoredIsRefusedAndTheTransactionGoesOn) {
-  Request r = this->MakeRequest();
+  model::Request r = this->MakeRequest();
   r.reason = std::string("bad \xff\xfe utf-8");
-  AuditEvent nul = this->MakeEvent("x");
+  model::AuditEvent nul = this->MakeEvent("x");
   nul.details = "{\"a\":\"b";
   nul.details += '\0';
   nul.details += "c\"}";
-  Request ok = this->MakeRequest();
+  model::Request ok = this->MakeRequest();
   ASSERT_OK(this->store().Transact([&](Tx& tx) -> Status {
     EXPECT_THAT(tx.InsertRequest(r), StatusIs(StatusCode::kInvalidArgument));
     // Engines differ on a NUL in a column (SQLite keeps it); none may lose the rest.
@@ -843,7 +862,7 @@ TYPED_TEST(StoreConformance, ConcurrentTransactionsAllLandAndTheChainHolds) {
   this->store().SetJobListener(&listener);
   // Ids are made up front: NewId takes the time, and the fake clock is not ours to move from
   // many threads.
-  std::vector<std::vector<Request>> requests(kThreads);
+  std::vector<std::vector<model::Request>> requests(kThreads);
   for (int t = 0; t < kThreads; ++t) {
     for (int i = 0; i < kPerThread; ++i) {
       requests[t].push_back(this->MakeRequest("user" + std::to_string(t)));
@@ -854,13 +873,13 @@ TYPED_TEST(StoreConformance, ConcurrentTransactionsAllLandAndTheChainHolds) {
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < kPerThread; ++i) {
-        const Request& r = requests[t][i];
+        const model::Request& r = requests[t][i];
         Status s = this->store().Transact([&](Tx& tx) -> Status {
           JIT_RETURN_IF_ERROR(tx.InsertRequest(r));
           JIT_RETURN_IF_ERROR(tx.AppendAudit(this->MakeEvent("request.created", r.id)).error());
-          Job j;
+          model::Job j;
           j.id = "job_" + r.id.substr(4);
-          j.kind = JobKind::kApprovalTimeout;
+          j.kind = model::JobKind::kApprovalTimeout;
           j.request_id = r.id;
           j.due_at = r.created_at;
           j.first_due_at = r.created_at;
@@ -878,7 +897,7 @@ TYPED_TEST(StoreConformance, ConcurrentTransactionsAllLandAndTheChainHolds) {
   for (std::thread& th : threads) th.join();
   EXPECT_EQ(failures.load(), 0);
 
-  std::vector<AuditEvent> all = this->AllAudit();
+  std::vector<model::AuditEvent> all = this->AllAudit();
   EXPECT_THAT(all, SizeIs(kThreads * kPerThread));
   audit::ChainCheck check = audit::VerifyChain(all);
   EXPECT_TRUE(check.ok) << check.why << " at " << check.first_bad_seq;

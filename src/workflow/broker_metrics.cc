@@ -95,16 +95,16 @@ void BrokerMetrics::ProviderCall(std::string_view operation, std::string_view ou
   registry_.Add("jit_provider_calls_total", {std::string(operation), std::string(outcome)});
 }
 
-void BrokerMetrics::OnCommitted(const std::vector<store::AuditEvent>& events) {
+void BrokerMetrics::OnCommitted(const std::vector<model::AuditEvent>& events) {
   registry_.Add("jit_audit_events_total", {}, static_cast<double>(events.size()));
   // Requests created in this transaction and approved in it too never were pending.
   std::set<std::string> approved_at_once;
-  for (const store::AuditEvent& e : events) {
+  for (const model::AuditEvent& e : events) {
     if (e.action == "request.approved" || e.action == "breakglass.activated") {
       approved_at_once.insert(e.request_id);
     }
   }
-  for (const store::AuditEvent& e : events) {
+  for (const model::AuditEvent& e : events) {
     if (e.action == "request.created") {
       if (!approved_at_once.count(e.request_id)) registry_.Add("jit_requests_total", {"pending"});
       continue;
@@ -121,7 +121,7 @@ void BrokerMetrics::OnCommitted(const std::vector<store::AuditEvent>& events) {
   }
 }
 
-void BrokerMetrics::OnRevokeIssued(const store::Request& r, Time at) {
+void BrokerMetrics::OnRevokeIssued(const model::Request& r, Time at) {
   if (r.end_reason != "expired" || !r.expires_at) return;
   double lag = std::chrono::duration<double>(at - *r.expires_at).count();
   registry_.Observe("jit_revoke_lag_seconds", lag < 0 ? 0 : lag);
@@ -129,7 +129,7 @@ void BrokerMetrics::OnRevokeIssued(const store::Request& r, Time at) {
 
 double CountActiveGrants(store::Store& store) {
   store::RequestFilter f;
-  f.state = store::RequestState::kActive;
+  f.state = model::RequestState::kActive;
   f.limit = 500;
   double n = 0;
   for (int page = 0; page < 200; ++page) {

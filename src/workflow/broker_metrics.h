@@ -9,7 +9,8 @@
 
 #include "core/metrics.h"
 #include "core/mutex.h"
-#include "store/model.h"
+#include "model/audit_event.h"
+#include "model/request.h"
 #include "store/store.h"
 #include "workflow/observer.h"
 
@@ -33,8 +34,8 @@ class BrokerMetrics final : public WorkflowObserver {
   void ProviderCall(std::string_view operation, std::string_view outcome);
 
   // WorkflowObserver.
-  void OnCommitted(const std::vector<store::AuditEvent>& events) override;
-  void OnRevokeIssued(const store::Request& r, Time at) override;
+  void OnCommitted(const std::vector<model::AuditEvent>& events) override;
+  void OnRevokeIssued(const model::Request& r, Time at) override;
 
  private:
   MetricsRegistry& registry_;

@@ -11,10 +11,10 @@ namespace jit::workflow {
 namespace {
 
 // Puts `n` requests in `state` into `store`.
-void AddRequests(store::Store& store, FakeClock& clock, int n, store::RequestState state) {
+void AddRequests(store::Store& store, FakeClock& clock, int n, model::RequestState state) {
   for (int i = 0; i < n; ++i) {
     clock.Advance(Duration(1));
-    store::Request r;
+    model::Request r;
     r.id = NewId("req_", clock.Now());
     r.requester = "alice";
     r.principal_id = "user-alice";
@@ -35,8 +35,8 @@ TEST(CountActiveGrants, CountsTheActiveRequestsOfEveryPage) {
   store::MemoryStore store(clock);
   EXPECT_EQ(CountActiveGrants(store), 0);
   // More than one page of 500.
-  AddRequests(store, clock, 501, store::RequestState::kActive);
-  AddRequests(store, clock, 3, store::RequestState::kPending);
+  AddRequests(store, clock, 501, model::RequestState::kActive);
+  AddRequests(store, clock, 3, model::RequestState::kPending);
   EXPECT_EQ(CountActiveGrants(store), 501);
 }
 

@@ -4,21 +4,21 @@
 #include <string>
 
 #include "core/clock.h"
-#include "store/model.h"
+#include "model/job.h"
 
 namespace jit::workflow {
 
 // Each request has at most one grant, revoke and approval-timeout job, so their ids are derived
 // from the request id: putting a job again replaces it, and a replayed transition cannot
 // enqueue a duplicate.
-inline std::string JobId(store::JobKind kind, const std::string& request_id) {
-  return std::string(store::JobKindName(kind)) + ":" + request_id;
+inline std::string JobId(model::JobKind kind, const std::string& request_id) {
+  return std::string(model::JobKindName(kind)) + ":" + request_id;
 }
 
 // A job `id` of `kind` for `request_id`, due at `due`, made at `now`, with `payload`.
-inline store::Job MakeJobWithId(std::string id, store::JobKind kind, const std::string& request_id,
+inline model::Job MakeJobWithId(std::string id, model::JobKind kind, const std::string& request_id,
                                 Time due, Time now, std::string payload = "{}") {
-  store::Job j;
+  model::Job j;
   j.id = std::move(id);
   j.kind = kind;
   j.request_id = request_id;
@@ -29,7 +29,7 @@ inline store::Job MakeJobWithId(std::string id, store::JobKind kind, const std::
   return j;
 }
 
-inline store::Job MakeJob(store::JobKind kind, const std::string& request_id, Time due, Time now) {
+inline model::Job MakeJob(model::JobKind kind, const std::string& request_id, Time due, Time now) {
   return MakeJobWithId(JobId(kind, request_id), kind, request_id, due, now);
 }
 

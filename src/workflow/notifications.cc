@@ -15,13 +15,13 @@ namespace jit::workflow {
 namespace {
 
 using json = nlohmann::json;
+using model::AuditEvent;
+using model::Job;
+using model::JobKind;
+using model::Request;
+using model::RequestState;
 using notify::Event;
 using scheduler::JobOutcome;
-using store::AuditEvent;
-using store::Job;
-using store::JobKind;
-using store::Request;
-using store::RequestState;
 
 std::string ReminderJobId(const std::string& request_id) { return "notify-reminder:" + request_id; }
 std::string ExpiryJobId(const std::string& request_id) { return "notify-expiry:" + request_id; }

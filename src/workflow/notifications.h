@@ -35,10 +35,10 @@ class Notifications {
                 MetricsRegistry* metrics = nullptr, NotificationOptions options = {});
 
   // For TransactAndTell's before-commit hook: the jobs that follow from `events`, put in `tx`.
-  Status Enqueue(store::Tx& tx, const std::vector<store::AuditEvent>& events);
+  Status Enqueue(store::Tx& tx, const std::vector<model::AuditEvent>& events);
   // Enqueue as a BeforeCommit.
   BeforeCommit Hook() {
-    return [this](store::Tx& tx, const std::vector<store::AuditEvent>& events) {
+    return [this](store::Tx& tx, const std::vector<model::AuditEvent>& events) {
       return Enqueue(tx, events);
     };
   }
@@ -46,15 +46,15 @@ class Notifications {
   // Runs a notify job: a delivery, a reminder or an expiry warning. Done when it is finished
   // (delivered, given up, or nothing left to say); Retry for a delivery that failed and may
   // succeed later.
-  scheduler::JobOutcome Run(store::Store& store, const store::Job& job);
+  scheduler::JobOutcome Run(store::Store& store, const model::Job& job);
 
  private:
   // Puts one delivery job per channel that wants `m` (`key` makes the job ids unique).
   Status PutDeliveries(store::Tx& tx, const notify::Message& m, const std::string& key);
-  scheduler::JobOutcome RunDelivery(store::Store& store, const store::Job& job);
-  scheduler::JobOutcome RunReminder(store::Store& store, const store::Job& job);
-  scheduler::JobOutcome RunExpiryWarning(store::Store& store, const store::Job& job);
-  notify::Message MessageFor(notify::Event e, const store::Request& r, Time at, std::string actor,
+  scheduler::JobOutcome RunDelivery(store::Store& store, const model::Job& job);
+  scheduler::JobOutcome RunReminder(store::Store& store, const model::Job& job);
+  scheduler::JobOutcome RunExpiryWarning(store::Store& store, const model::Job& job);
+  notify::Message MessageFor(notify::Event e, const model::Request& r, Time at, std::string actor,
                              std::string detail) const;
 
   notify::Notifier& notifier_;

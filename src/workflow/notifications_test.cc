@@ -11,6 +11,7 @@
 
 #include "core/metrics.h"
 #include "core/testing.h"
+#include "model/identity.h"
 #include "notify/fake_channel.h"
 #include "provider/fake_provider.h"
 #include "scheduler/scheduler.h"
@@ -21,6 +22,7 @@
 namespace jit::workflow {
 namespace {
 
+using model::RequestState;
 using notify::Audience;
 using notify::Event;
 using notify::FakeChannel;
@@ -28,12 +30,11 @@ using provider::FakeProvider;
 using std::chrono::hours;
 using std::chrono::minutes;
 using std::chrono::seconds;
-using store::RequestState;
 using ::testing::ElementsAre;
 
-const policy::Identity kAlice{"alice", {"engineers"}, "a11ce000-0000-4000-8000-000000000001"};
-const policy::Identity kBob{"bob", {"approvers"}, "b0b00000-0000-4000-8000-000000000002"};
-const policy::Identity kCarol{
+const model::Identity kAlice{"alice", {"engineers"}, "a11ce000-0000-4000-8000-000000000001"};
+const model::Identity kBob{"bob", {"approvers"}, "b0b00000-0000-4000-8000-000000000002"};
+const model::Identity kCarol{
     "carol", {"approvers", "sre", "admins"}, "ca401000-0000-4000-8000-000000000003"};
 
 // The dev policy, with a two-hour approval window so that reminders have room.
@@ -97,17 +98,17 @@ class NotificationsTest : public ::testing::Test {
   void TearDown() override { scheduler_.Stop(); }
   void Settle() { clock_.Advance(Duration(0)); }
 
-  store::Request Submit(const policy::Identity& who, const std::string& account,
+  model::Request Submit(const model::Identity& who, const std::string& account,
                         const std::string& ps, Duration d, const std::string& reason = "work") {
     auto r = workflow_.Submit(who, {account, ps, d, reason, ""});
     EXPECT_OK(r);
-    return r.value_or(store::Request{});
+    return r.value_or(model::Request{});
   }
   RequestState StateOf(const std::string& id) { return store_.GetRequest(id)->state; }
   std::vector<std::string> Actions(const std::string& id) {
     std::vector<std::string> out;
-    std::vector<store::AuditEvent> events =
-        store_.ListAudit(0, 1000, id).value_or(std::vector<store::AuditEvent>{});
+    std::vector<model::AuditEvent> events =
+        store_.ListAudit(0, 1000, id).value_or(std::vector<model::AuditEvent>{});
     for (const auto& e : events) out.push_back(e.action);
     return out;
   }
@@ -271,9 +272,9 @@ TEST_F(NotificationsTest, AChannelRemovedByAReloadDropsItsJobs) {
   Settle();
   notifier_.SetChannels({});
   clock_.Advance(minutes(5));
-  std::vector<store::Job> jobs = store_.ListJobs().value_or(std::vector<store::Job>{});
+  std::vector<model::Job> jobs = store_.ListJobs().value_or(std::vector<model::Job>{});
   EXPECT_LE(jobs.size(), 2u);  // the revoke (and the expiry warning) only
-  for (const store::Job& j : jobs) EXPECT_NE(j.id.rfind("notify:", 0), 0u) << j.id;
+  for (const model::Job& j : jobs) EXPECT_NE(j.id.rfind("notify:", 0), 0u) << j.id;
 }
 
 }  // namespace

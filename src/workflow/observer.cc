@@ -12,35 +12,35 @@ class RecordingTx final : public store::Tx {
  public:
   explicit RecordingTx(store::Tx& tx) : tx_(tx) {}
 
-  Result<store::Request> GetRequest(std::string_view id) override { return tx_.GetRequest(id); }
-  Status InsertRequest(const store::Request& r) override { return tx_.InsertRequest(r); }
-  Status UpdateRequest(store::Request& r) override { return tx_.UpdateRequest(r); }
-  Result<store::AuditEvent> AppendAudit(store::AuditEvent e) override {
-    Result<store::AuditEvent> stored = tx_.AppendAudit(std::move(e));
+  Result<model::Request> GetRequest(std::string_view id) override { return tx_.GetRequest(id); }
+  Status InsertRequest(const model::Request& r) override { return tx_.InsertRequest(r); }
+  Status UpdateRequest(model::Request& r) override { return tx_.UpdateRequest(r); }
+  Result<model::AuditEvent> AppendAudit(model::AuditEvent e) override {
+    Result<model::AuditEvent> stored = tx_.AppendAudit(std::move(e));
     if (stored.has_value()) events_.push_back(*stored);
     return stored;
   }
-  Status PutJob(const store::Job& j) override { return tx_.PutJob(j); }
+  Status PutJob(const model::Job& j) override { return tx_.PutJob(j); }
   Status DeleteJob(std::string_view id) override { return tx_.DeleteJob(id); }
-  Result<std::vector<store::Job>> JobsForRequest(std::string_view request_id) override {
+  Result<std::vector<model::Job>> JobsForRequest(std::string_view request_id) override {
     return tx_.JobsForRequest(request_id);
   }
-  Result<std::optional<store::LedgerEntry>> GetLedger(std::string_view principal_id,
+  Result<std::optional<model::LedgerEntry>> GetLedger(std::string_view principal_id,
                                                       std::string_view account_id,
                                                       std::string_view arn) override {
     return tx_.GetLedger(principal_id, account_id, arn);
   }
-  Status PutLedger(const store::LedgerEntry& e) override { return tx_.PutLedger(e); }
+  Status PutLedger(const model::LedgerEntry& e) override { return tx_.PutLedger(e); }
   Status DeleteLedger(std::string_view principal_id, std::string_view account_id,
                       std::string_view arn) override {
     return tx_.DeleteLedger(principal_id, account_id, arn);
   }
 
-  std::vector<store::AuditEvent> Take() { return std::move(events_); }
+  std::vector<model::AuditEvent> Take() { return std::move(events_); }
 
  private:
   store::Tx& tx_;
-  std::vector<store::AuditEvent> events_;
+  std::vector<model::AuditEvent> events_;
 };
 
 }  // namespace
@@ -49,14 +49,14 @@ Status TransactAndTell(store::Store& store, WorkflowObserver* observer,
                        const std::function<Status(store::Tx&)>& fn,
                        const BeforeCommit& before_commit) {
   return RetryAborted([&]() -> Status {
-    std::vector<store::AuditEvent> events;
+    std::vector<model::AuditEvent> events;
     Status s = store.Transact([&](store::Tx& tx) -> Status {
       RecordingTx recording(tx);
       Status inner = fn(recording);
       if (inner.ok() && before_commit) {
-        std::vector<store::AuditEvent> so_far = recording.Take();
+        std::vector<model::AuditEvent> so_far = recording.Take();
         inner = before_commit(recording, so_far);
-        std::vector<store::AuditEvent> more = recording.Take();
+        std::vector<model::AuditEvent> more = recording.Take();
         so_far.insert(so_far.end(), more.begin(), more.end());
         events = std::move(so_far);
         return inner;

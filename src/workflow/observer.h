@@ -7,7 +7,8 @@
 
 #include "core/clock.h"
 #include "core/status.h"
-#include "store/model.h"
+#include "model/audit_event.h"
+#include "model/request.h"
 #include "store/store.h"
 
 namespace jit::workflow {
@@ -17,17 +18,17 @@ class WorkflowObserver {
   virtual ~WorkflowObserver() = default;
   // The audit events a transaction appended, in order, after it committed durably. Called on
   // the committing thread; must not block and must not call back into the workflow.
-  virtual void OnCommitted(const std::vector<store::AuditEvent>& events) = 0;
+  virtual void OnCommitted(const std::vector<model::AuditEvent>& events) = 0;
   // Identity Center accepted the delete of `r`'s assignment at `at` (r.end_reason says why:
   // "expired" for expiries).
-  virtual void OnRevokeIssued(const store::Request& r, Time at) = 0;
+  virtual void OnRevokeIssued(const model::Request& r, Time at) = 0;
 };
 
 // Called inside the transaction, after `fn` succeeded, with the audit events it appended: what
 // follows from them (notification jobs) is written in the same transaction. An error undoes
 // the whole transaction.
 using BeforeCommit =
-    std::function<Status(store::Tx& tx, const std::vector<store::AuditEvent>& events)>;
+    std::function<Status(store::Tx& tx, const std::vector<model::AuditEvent>& events)>;
 
 // Runs `fn` in one store transaction, again (up to 5 times in all) when it loses a race
 // (Aborted). `before_commit` (may be empty) runs last inside it. When it commits, `observer`

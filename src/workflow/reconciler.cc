@@ -15,11 +15,11 @@ namespace jit::workflow {
 namespace {
 
 using json = nlohmann::json;
-using store::LedgerEntry;
-using store::LedgerOrigin;
-using store::LedgerState;
-using store::Request;
-using store::RequestState;
+using model::LedgerEntry;
+using model::LedgerOrigin;
+using model::LedgerState;
+using model::Request;
+using model::RequestState;
 using store::Tx;
 
 constexpr std::string_view kSystemActor = "jit";
@@ -45,7 +45,7 @@ json Describe(const LedgerEntry& e) {
 
 Status Append(Tx& tx, Time now, std::string_view action, const std::string& request_id,
               std::string_view severity, const json& details) {
-  store::AuditEvent ev;
+  model::AuditEvent ev;
   ev.at = now;
   ev.actor = std::string(kSystemActor);
   ev.action = std::string(action);
@@ -70,7 +70,7 @@ Result<Holders> ReadHolders(Tx& tx, const LedgerEntry& e) {
       return r.error();
     }
     JIT_ASSIGN_OR_RETURN(auto jobs, tx.JobsForRequest(id));
-    if (!store::IsTerminal(r->state) || !jobs.empty()) h.any_live = true;
+    if (!model::IsTerminal(r->state) || !jobs.empty()) h.any_live = true;
     if (r->state == RequestState::kActive) h.active.push_back(std::move(r).value());
   }
   return h;
@@ -187,8 +187,8 @@ class RunContext {
           JIT_RETURN_IF_ERROR(tx.UpdateRequest(r));
           JIT_RETURN_IF_ERROR(Append(tx, now, "request.ended", r.id, "info",
                                      {{"assignment", "removed outside jit"}}));
-          JIT_RETURN_IF_ERROR(tx.DeleteJob(JobId(store::JobKind::kRevoke, r.id)));
-          JIT_RETURN_IF_ERROR(tx.DeleteJob(JobId(store::JobKind::kGrant, r.id)));
+          JIT_RETURN_IF_ERROR(tx.DeleteJob(JobId(model::JobKind::kRevoke, r.id)));
+          JIT_RETURN_IF_ERROR(tx.DeleteJob(JobId(model::JobKind::kGrant, r.id)));
           ++ended;
         }
         act = Act::kMissing;

@@ -11,6 +11,7 @@
 
 #include "core/ids.h"
 #include "core/testing.h"
+#include "model/identity.h"
 #include "policy/config.h"
 #include "provider/fake_provider.h"
 #include "scheduler/scheduler.h"
@@ -25,17 +26,17 @@ using ::jit::testing::StatusIs;
 using provider::Assignment;
 using provider::FakeProvider;
 using Op = provider::FakeProvider::Op;
+using model::LedgerEntry;
+using model::LedgerOrigin;
+using model::LedgerState;
+using model::RequestState;
 using std::chrono::minutes;
-using store::LedgerEntry;
-using store::LedgerOrigin;
-using store::LedgerState;
-using store::RequestState;
 using ::testing::Contains;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
-const policy::Identity kAlice{"alice", {"engineers"}, "a11ce000-0000-4000-8000-000000000001"};
-const policy::Identity kBob{"bob", {"approvers"}, "b0b00000-0000-4000-8000-000000000002"};
+const model::Identity kAlice{"alice", {"engineers"}, "a11ce000-0000-4000-8000-000000000001"};
+const model::Identity kBob{"bob", {"approvers"}, "b0b00000-0000-4000-8000-000000000002"};
 constexpr char kReadOnly[] =
     "arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-1111111111111111";
 constexpr char kAdmin[] = "arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-2222222222222222";
@@ -101,8 +102,8 @@ class ReconcilerTest : public ::testing::Test {
   }
 
   // A request as the workflow would have left it, straight into the store.
-  std::string PutRequest(const policy::Identity& who, const std::string& arn, RequestState state) {
-    store::Request r;
+  std::string PutRequest(const model::Identity& who, const std::string& arn, RequestState state) {
+    model::Request r;
     r.id = NewId("req_", clock_.Now());
     r.requester = who.username;
     r.principal_id = who.principal_id;
@@ -114,7 +115,7 @@ class ReconcilerTest : public ::testing::Test {
     r.rule = "readonly";
     r.state = state;
     r.created_at = clock_.Now();
-    if (store::IsTerminal(state)) r.ended_at = clock_.Now();
+    if (model::IsTerminal(state)) r.ended_at = clock_.Now();
     EXPECT_OK(store_->Transact([&](store::Tx& tx) { return tx.InsertRequest(r); }));
     return r.id;
   }
@@ -141,8 +142,8 @@ class ReconcilerTest : public ::testing::Test {
     return out;
   }
 
-  std::vector<store::AuditEvent> Events(const std::string& action) {
-    std::vector<store::AuditEvent> out;
+  std::vector<model::AuditEvent> Events(const std::string& action) {
+    std::vector<model::AuditEvent> out;
     auto all = store_->ListAudit(0, 1000);
     EXPECT_OK(all);
     for (auto& e : *all) {

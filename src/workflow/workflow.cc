@@ -10,21 +10,22 @@
 #include "core/ids.h"
 #include "core/retry.h"
 #include "core/time_format.h"
+#include "model/identity.h"
 #include "workflow/jobs.h"
 
 namespace jit::workflow {
 namespace {
 
 using json = nlohmann::json;
+using model::AuditEvent;
+using model::Job;
+using model::JobKind;
+using model::LedgerEntry;
+using model::LedgerOrigin;
+using model::LedgerState;
+using model::Request;
+using model::RequestState;
 using scheduler::JobOutcome;
-using store::AuditEvent;
-using store::Job;
-using store::JobKind;
-using store::LedgerEntry;
-using store::LedgerOrigin;
-using store::LedgerState;
-using store::Request;
-using store::RequestState;
 using store::Tx;
 
 constexpr std::string_view kSystemActor = "jit";
@@ -60,7 +61,7 @@ Time GrantDue(const Request& r, Time now) {
   return r.start_at && *r.start_at > now ? *r.start_at : now;
 }
 
-std::string StateName(RequestState s) { return std::string(store::RequestStateName(s)); }
+std::string StateName(RequestState s) { return std::string(model::RequestStateName(s)); }
 
 Status WrongState(const Request& r, std::string_view wanted) {
   return FailedPreconditionError("request " + r.id + " is " + StateName(r.state) + ", not " +
@@ -89,7 +90,7 @@ class Workflow::Impl {
 
   // ---- Who may see and do what -------------------------------------------------------------
 
-  bool MaySee(const policy::Config& config, const policy::Identity& who, const Request& r) const {
+  bool MaySee(const policy::Config& config, const model::Identity& who, const Request& r) const {
     if (r.requester == who.username) return true;
     if (policy::IsAdmin(config, who) || policy::IsAuditor(config, who)) return true;
     if (r.break_glass && IsAnyApprover(config, who)) return true;
@@ -98,20 +99,20 @@ class Workflow::Impl {
 
   // True when the identity is among the approvers of some rule of `config`: such people review
   // break-glass access (which nobody approved beforehand).
-  static bool IsAnyApprover(const policy::Config& config, const policy::Identity& who) {
+  static bool IsAnyApprover(const policy::Config& config, const model::Identity& who) {
     return std::any_of(config.rules.begin(), config.rules.end(), [&who](const policy::Rule& rule) {
       return !rule.approval.approvers.Empty() && rule.approval.approvers.Contains(who);
     });
   }
 
-  static bool MayApprove(const policy::Identity& who, const Request& r) {
+  static bool MayApprove(const model::Identity& who, const Request& r) {
     policy::Subjects approvers{r.approver_users, r.approver_groups};
     return !approvers.Empty() && approvers.Contains(who);
   }
 
   // Reads a request inside `tx` for a caller: another's request the caller may not see reads
   // as NotFound, so that ids cannot be probed.
-  Result<Request> ReadFor(Tx& tx, const policy::Config& config, const policy::Identity& who,
+  Result<Request> ReadFor(Tx& tx, const policy::Config& config, const model::Identity& who,
                           const std::string& id) {
     if (!IsWellFormedId(id, "req_")) return NotFoundError("no request " + id);
     auto r = tx.GetRequest(id);
@@ -125,7 +126,7 @@ class Workflow::Impl {
 
   // ---- Caller-facing transitions ------------------------------------------------------------
 
-  Result<Request> Submit(const policy::Identity& who, const SubmitInput& in) {
+  Result<Request> Submit(const model::Identity& who, const SubmitInput& in) {
     auto config = config_.Get();
     std::string principal_id = who.principal_id;
     if (principal_id.empty() && options_.directory != nullptr) {
@@ -215,7 +216,7 @@ class Workflow::Impl {
     return r;
   }
 
-  Result<Request> Approve(const policy::Identity& who, const std::string& id,
+  Result<Request> Approve(const model::Identity& who, const std::string& id,
                           const std::string& comment) {
     auto config = config_.Get();
     Request out;
@@ -265,7 +266,7 @@ class Workflow::Impl {
     return out;
   }
 
-  Result<Request> Deny(const policy::Identity& who, const std::string& id,
+  Result<Request> Deny(const model::Identity& who, const std::string& id,
                        const std::string& reason) {
     if (reason.empty()) return InvalidArgumentError("a reason is required to deny a request");
     auto config = config_.Get();
@@ -304,7 +305,7 @@ class Workflow::Impl {
     return out;
   }
 
-  Result<Request> Cancel(const policy::Identity& who, const std::string& id) {
+  Result<Request> Cancel(const model::Identity& who, const std::string& id) {
     auto config = config_.Get();
     Request out;
     Status s = Transact([&](Tx& tx) -> Status {
@@ -329,7 +330,7 @@ class Workflow::Impl {
     return out;
   }
 
-  Result<Request> Revoke(const policy::Identity& who, const std::string& id,
+  Result<Request> Revoke(const model::Identity& who, const std::string& id,
                          const std::string& reason) {
     auto config = config_.Get();
     Request out;
@@ -371,7 +372,7 @@ class Workflow::Impl {
     return out;
   }
 
-  Result<Request> Extend(const policy::Identity& who, const std::string& id, Duration extra) {
+  Result<Request> Extend(const model::Identity& who, const std::string& id, Duration extra) {
     auto extra_s = std::chrono::duration_cast<std::chrono::seconds>(extra);
     if (extra_s.count() < 1) {
       return InvalidArgumentError("an extension must be at least 1s");
@@ -400,7 +401,7 @@ class Workflow::Impl {
           return FailedPreconditionError("request " + r.id +
                                          " already has an extension awaiting approval");
         }
-        store::PendingExtension ext;
+        model::PendingExtension ext;
         ext.seconds = extra_s.count();
         ext.requested_at = now;
         ext.deadline = std::min(now + rule->approval.timeout, *r.expires_at);
@@ -430,7 +431,7 @@ class Workflow::Impl {
     return out;
   }
 
-  Result<Request> Review(const policy::Identity& who, const std::string& id,
+  Result<Request> Review(const model::Identity& who, const std::string& id,
                          const std::string& comment) {
     auto config = config_.Get();
     Request out;
@@ -465,7 +466,7 @@ class Workflow::Impl {
 
   // ---- Reading --------------------------------------------------------------------------------
 
-  Result<RequestView> Get(const policy::Identity& who, const std::string& id) {
+  Result<RequestView> Get(const model::Identity& who, const std::string& id) {
     auto config = config_.Get();
     if (!IsWellFormedId(id, "req_")) return NotFoundError("no request " + id);
     auto r = store_.GetRequest(id);
@@ -478,7 +479,7 @@ class Workflow::Impl {
     return RequestView{std::move(r).value(), std::move(history)};
   }
 
-  Result<store::RequestPage> List(const policy::Identity& who, const ListInput& in) {
+  Result<store::RequestPage> List(const model::Identity& who, const ListInput& in) {
     if (in.limit < 1 || in.limit > kMaxListLimit) return PageLimitError(kMaxListLimit);
     if (!in.review.empty() && in.review != "open" && in.review != "closed") {
       return InvalidArgumentError("review must be open or closed");
@@ -516,7 +517,7 @@ class Workflow::Impl {
     return out;
   }
 
-  Result<ExplainView> Explain(const policy::Identity& who, const policy::Identity& subject,
+  Result<ExplainView> Explain(const model::Identity& who, const model::Identity& subject,
                               const policy::AccessRequest& ask) {
     auto config = config_.Get();
     if (subject.username != who.username && !policy::IsAdmin(*config, who) &&
@@ -528,7 +529,7 @@ class Workflow::Impl {
     return ExplainView{std::move(config), std::move(e)};
   }
 
-  Result<std::vector<AuditEvent>> Audit(const policy::Identity& who, std::int64_t after_seq,
+  Result<std::vector<AuditEvent>> Audit(const model::Identity& who, std::int64_t after_seq,
                                         int limit) {
     if (limit < 1 || limit > kMaxAuditLimit) return PageLimitError(kMaxAuditLimit);
     if (after_seq < 0) return InvalidArgumentError("after must not be negative");
@@ -536,7 +537,7 @@ class Workflow::Impl {
     return store_.ListAudit(after_seq, limit);
   }
 
-  Status CheckAuditReader(const policy::Identity& who) {
+  Status CheckAuditReader(const model::Identity& who) {
     auto config = config_.Get();
     if (!policy::IsAdmin(*config, who) && !policy::IsAuditor(*config, who)) {
       return PermissionDeniedError("only admins and auditors can read the audit trail");
@@ -608,9 +609,9 @@ class Workflow::Impl {
   // lasts longer at once and its expiry timer moves, if the config (reloaded since the
   // extension was asked for, perhaps) still allows the longer total; otherwise the approval is
   // refused and the extension lapses at its deadline.
-  Status ApproveExtension(Tx& tx, const policy::Config& config, const policy::Identity& who,
+  Status ApproveExtension(Tx& tx, const policy::Config& config, const model::Identity& who,
                           Request& r, const std::string& comment, Time now) {
-    store::PendingExtension& ext = *r.extension;
+    model::PendingExtension& ext = *r.extension;
     if (now >= ext.deadline) {
       return FailedPreconditionError("the approval window of the extension of request " + r.id +
                                      " has closed");
@@ -1139,49 +1140,49 @@ Workflow::Workflow(store::Store& store, policy::ConfigHolder& config, provider::
                    Clock& clock, WorkflowOptions options)
     : impl_(std::make_shared<Impl>(store, config, provider, clock, std::move(options))) {}
 
-Result<store::Request> Workflow::Submit(const policy::Identity& who, const SubmitInput& in) {
+Result<model::Request> Workflow::Submit(const model::Identity& who, const SubmitInput& in) {
   return impl_->Submit(who, in);
 }
-Result<store::Request> Workflow::Approve(const policy::Identity& who, const std::string& id,
+Result<model::Request> Workflow::Approve(const model::Identity& who, const std::string& id,
                                          const std::string& comment) {
   return impl_->Approve(who, id, comment);
 }
-Result<store::Request> Workflow::Deny(const policy::Identity& who, const std::string& id,
+Result<model::Request> Workflow::Deny(const model::Identity& who, const std::string& id,
                                       const std::string& reason) {
   return impl_->Deny(who, id, reason);
 }
-Result<store::Request> Workflow::Cancel(const policy::Identity& who, const std::string& id) {
+Result<model::Request> Workflow::Cancel(const model::Identity& who, const std::string& id) {
   return impl_->Cancel(who, id);
 }
-Result<store::Request> Workflow::Revoke(const policy::Identity& who, const std::string& id,
+Result<model::Request> Workflow::Revoke(const model::Identity& who, const std::string& id,
                                         const std::string& reason) {
   return impl_->Revoke(who, id, reason);
 }
-Result<store::Request> Workflow::Extend(const policy::Identity& who, const std::string& id,
+Result<model::Request> Workflow::Extend(const model::Identity& who, const std::string& id,
                                         Duration extra) {
   return impl_->Extend(who, id, extra);
 }
-Result<store::Request> Workflow::Review(const policy::Identity& who, const std::string& id,
+Result<model::Request> Workflow::Review(const model::Identity& who, const std::string& id,
                                         const std::string& comment) {
   return impl_->Review(who, id, comment);
 }
-Result<RequestView> Workflow::Get(const policy::Identity& who, const std::string& id) {
+Result<RequestView> Workflow::Get(const model::Identity& who, const std::string& id) {
   return impl_->Get(who, id);
 }
-Result<store::RequestPage> Workflow::List(const policy::Identity& who, const ListInput& in) {
+Result<store::RequestPage> Workflow::List(const model::Identity& who, const ListInput& in) {
   return impl_->List(who, in);
 }
-Result<ExplainView> Workflow::Explain(const policy::Identity& who, const policy::Identity& subject,
+Result<ExplainView> Workflow::Explain(const model::Identity& who, const model::Identity& subject,
                                       const policy::AccessRequest& ask) {
   return impl_->Explain(who, subject, ask);
 }
-Result<std::vector<store::AuditEvent>> Workflow::Audit(const policy::Identity& who,
+Result<std::vector<model::AuditEvent>> Workflow::Audit(const model::Identity& who,
                                                        std::int64_t after_seq, int limit) {
   return impl_->Audit(who, after_seq, limit);
 }
-Status Workflow::CheckAuditReader(const policy::Identity& who) {
+Status Workflow::CheckAuditReader(const model::Identity& who) {
   return impl_->CheckAuditReader(who);
 }
-scheduler::JobOutcome Workflow::Run(const store::Job& job) { return impl_->Run(job); }
+scheduler::JobOutcome Workflow::Run(const model::Job& job) { return impl_->Run(job); }
 
 }  // namespace jit::workflow

@@ -7,6 +7,7 @@
 
 #include "core/clock.h"
 #include "core/result.h"
+#include "model/identity.h"
 #include "policy/config.h"
 #include "policy/explain.h"
 #include "policy/policy.h"
@@ -35,7 +36,7 @@ inline constexpr int kMaxAuditLimit = 1000;
 Status PageLimitError(int max);
 
 struct ListInput {
-  std::optional<store::RequestState> state;
+  std::optional<model::RequestState> state;
   bool mine = false;  // only the caller's own requests
   // "open" or "closed": only break-glass requests whose post-incident review is so; empty: all.
   std::string review;
@@ -45,8 +46,8 @@ struct ListInput {
 
 // A request with its history (the audit events that name it, oldest first).
 struct RequestView {
-  store::Request request;
-  std::vector<store::AuditEvent> history;
+  model::Request request;
+  std::vector<model::AuditEvent> history;
 };
 
 // A policy dry run, with the config it was made against (the explanation points into it).
@@ -94,20 +95,20 @@ class Workflow final : public scheduler::JobRunner {
   // A new request, decided by policy::Evaluate at the clock's now. Auto-approved and
   // break-glass requests are approved at once; their grant runs at once, or at `start_at` when
   // the request is scheduled (then the request stays approved until its start).
-  Result<store::Request> Submit(const policy::Identity& who, const SubmitInput& in);
+  Result<model::Request> Submit(const model::Identity& who, const SubmitInput& in);
   // One approval by one of the request's approvers (never the requester): a pending request is
   // approved with its rule's number of distinct approvals; an active request's pending
   // extension is applied with as many.
-  Result<store::Request> Approve(const policy::Identity& who, const std::string& id,
+  Result<model::Request> Approve(const model::Identity& who, const std::string& id,
                                  const std::string& comment);
   // An approver or admin (never the requester) refuses a pending request, or an active
   // request's pending extension (the grant then runs on to its expiry).
-  Result<store::Request> Deny(const policy::Identity& who, const std::string& id,
+  Result<model::Request> Deny(const model::Identity& who, const std::string& id,
                               const std::string& reason);
   // Only the requester, while pending.
-  Result<store::Request> Cancel(const policy::Identity& who, const std::string& id);
+  Result<model::Request> Cancel(const model::Identity& who, const std::string& id);
   // The requester or an admin, while approved or active: the access ends now.
-  Result<store::Request> Revoke(const policy::Identity& who, const std::string& id,
+  Result<model::Request> Revoke(const model::Identity& who, const std::string& id,
                                 const std::string& reason);
 
   // Only the requester, while active: the access lasts `extra` longer (whole seconds, at least
@@ -120,35 +121,35 @@ class Workflow final : public scheduler::JobRunner {
   // approve (as many as the request needed) or deny before min(now + the rule's approval
   // timeout, expires_at); it lapses then ("extension.timed_out"), or when the grant ends first
   // ("extension.cancelled"). FailedPrecondition while one is pending already.
-  Result<store::Request> Extend(const policy::Identity& who, const std::string& id, Duration extra);
+  Result<model::Request> Extend(const model::Identity& who, const std::string& id, Duration extra);
   // Closes the post-incident review of a break-glass request: admins and the approvers of any
   // rule may, never the requester (PermissionDenied). FailedPrecondition for a request that is
   // not break-glass or whose review is closed already. Audits "breakglass.reviewed".
-  Result<store::Request> Review(const policy::Identity& who, const std::string& id,
+  Result<model::Request> Review(const model::Identity& who, const std::string& id,
                                 const std::string& comment);
 
   // Reading: requesters see their own requests, approvers those they may approve, admins and
   // auditors everything; the approvers of any rule also see break-glass requests (they may
   // review them). Another's request reads as NotFound.
-  Result<RequestView> Get(const policy::Identity& who, const std::string& id);
-  Result<store::RequestPage> List(const policy::Identity& who, const ListInput& in);
+  Result<RequestView> Get(const model::Identity& who, const std::string& id);
+  Result<store::RequestPage> List(const model::Identity& who, const ListInput& in);
   // What the policy in force would decide for `subject` asking for `ask` now, rule by rule
   // (`jit policy explain`). Anyone may explain for themselves; explaining for someone else takes
   // an admin or an auditor (PermissionDenied otherwise). Nothing is written.
-  Result<ExplainView> Explain(const policy::Identity& who, const policy::Identity& subject,
+  Result<ExplainView> Explain(const model::Identity& who, const model::Identity& subject,
                               const policy::AccessRequest& ask);
 
   // Reading the audit trail: admins and auditors only (PermissionDenied "only admins and
   // auditors can read the audit trail" otherwise). The one check of that permission: Audit makes
   // it, and so does the API before it verifies the trail (GET /v1/audit/verify).
-  Status CheckAuditReader(const policy::Identity& who);
+  Status CheckAuditReader(const model::Identity& who);
   // The events after `after_seq` (>= 0), at most `limit` (1..kMaxAuditLimit). InvalidArgument for
   // either out of range, checked before CheckAuditReader.
-  Result<std::vector<store::AuditEvent>> Audit(const policy::Identity& who, std::int64_t after_seq,
+  Result<std::vector<model::AuditEvent>> Audit(const model::Identity& who, std::int64_t after_seq,
                                                int limit);
 
   // scheduler::JobRunner: grant, revoke and approval-timeout jobs.
-  scheduler::JobOutcome Run(const store::Job& job) override;
+  scheduler::JobOutcome Run(const model::Job& job) override;
 
  private:
   class Impl;

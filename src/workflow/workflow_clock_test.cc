@@ -22,6 +22,7 @@
 
 #include "core/check.h"
 #include "core/testing.h"
+#include "model/identity.h"
 #include "policy/config.h"
 #include "provider/fake_provider.h"
 #include "scheduler/scheduler.h"
@@ -32,14 +33,14 @@
 namespace jit::workflow {
 namespace {
 
+using model::RequestState;
 using provider::FakeProvider;
 using std::chrono::hours;
 using std::chrono::minutes;
 using std::chrono::seconds;
-using store::RequestState;
 
-const policy::Identity kAlice{"alice", {"engineers"}, "a11ce000-0000-4000-8000-000000000001"};
-const policy::Identity kBob{"bob", {"approvers"}, "b0b00000-0000-4000-8000-000000000002"};
+const model::Identity kAlice{"alice", {"engineers"}, "a11ce000-0000-4000-8000-000000000001"};
+const model::Identity kBob{"bob", {"approvers"}, "b0b00000-0000-4000-8000-000000000002"};
 constexpr std::string_view kReadOnlyArn =
     "arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-1111111111111111";
 
@@ -66,7 +67,7 @@ class SteppedClockTest : public ::testing::Test {
   void SetUp() override { ASSERT_OK(scheduler_.Start()); }
   void TearDown() override { scheduler_.Stop(); }
 
-  store::Request Get(const std::string& id) {
+  model::Request Get(const std::string& id) {
     auto r = memory_->GetRequest(id);
     JIT_CHECK(r.has_value());
     return *r;
@@ -76,11 +77,11 @@ class SteppedClockTest : public ::testing::Test {
     return {kAlice.principal_id, "111111111111", std::string(kReadOnlyArn)};
   }
   // An auto-approved grant of `d`, active now.
-  store::Request ActiveGrant(Duration d) {
+  model::Request ActiveGrant(Duration d) {
     auto r = workflow_.Submit(kAlice, {"sandbox", "ReadOnly", d, "work", ""});
     JIT_CHECK(r.has_value());
     clock_.Advance(Duration(0));
-    store::Request active = Get(r->id);
+    model::Request active = Get(r->id);
     JIT_CHECK(active.state == RequestState::kActive);
     return active;
   }
@@ -103,7 +104,7 @@ class SteppedClockTest : public ::testing::Test {
 };
 
 TEST_F(SteppedClockTest, AnHourForwardAndBackInsideAGrantNeitherEndsItEarlyNorLate) {
-  store::Request r = ActiveGrant(hours(3));
+  model::Request r = ActiveGrant(hours(3));
   const Time t0 = clock_.Now();
   clock_.SetTime(t0 + hours(1));
   EXPECT_EQ(StateOf(r.id), RequestState::kActive);
@@ -120,7 +121,7 @@ TEST_F(SteppedClockTest, AnHourForwardAndBackInsideAGrantNeitherEndsItEarlyNorLa
 }
 
 TEST_F(SteppedClockTest, AnHourBackDelaysTheEndWhileTheClockIsWrongAndItEndsAtOnceWhenRight) {
-  store::Request r = ActiveGrant(minutes(30));
+  model::Request r = ActiveGrant(minutes(30));
   const Time t0 = clock_.Now();
   clock_.Advance(minutes(20));
   // The clock falls an hour behind for an hour of real time: it reads t0-40m .. t0+20m, all
@@ -139,7 +140,7 @@ TEST_F(SteppedClockTest, AnHourBackDelaysTheEndWhileTheClockIsWrongAndItEndsAtOn
 }
 
 TEST_F(SteppedClockTest, ARevocationThatFiresAsTheClockStepsBackWaitsForTheExpiry) {
-  store::Request r = ActiveGrant(minutes(30));
+  model::Request r = ActiveGrant(minutes(30));
   // The revoke job is claimed at its due time; before it runs, the clock steps back an hour.
   bool stepped = false;
   store::StoreFaults faults;
@@ -164,10 +165,10 @@ TEST_F(SteppedClockTest, ARevocationThatFiresAsTheClockStepsBackWaitsForTheExpir
 }
 
 TEST_F(SteppedClockTest, AStepForwardPastTheExpiryEndsTheGrantAtOnce) {
-  store::Request r = ActiveGrant(minutes(30));
+  model::Request r = ActiveGrant(minutes(30));
   const Time stepped = clock_.Now() + hours(1);
   clock_.SetTime(stepped);
-  store::Request ended = Get(r.id);
+  model::Request ended = Get(r.id);
   EXPECT_EQ(ended.state, RequestState::kEnded);
   EXPECT_EQ(ended.end_reason, "expired");
   EXPECT_LE(*ended.ended_at, stepped);
@@ -182,7 +183,7 @@ TEST_F(SteppedClockTest, AStepForwardPastTheExpiryEndsTheGrantAtOnce) {
 TEST_F(SteppedClockTest, AGrantActivatedWhileTheClockIsBehindLastsItsDurationByThatClock) {
   const Time real = clock_.Now();
   clock_.SetTime(real - hours(1));
-  store::Request r = ActiveGrant(minutes(30));
+  model::Request r = ActiveGrant(minutes(30));
   EXPECT_EQ(*r.activated_at, real - hours(1));
   EXPECT_EQ(*r.expires_at, real - minutes(30));
   // Corrected, the clock is past that expiry: the grant ends at once (early by the step).
@@ -219,14 +220,14 @@ TEST_F(SteppedClockTest, AnApprovalTimeoutThatFiresAsTheClockStepsBackWaitsForTh
   store_.SetFaults(faults);
   clock_.SetTime(deadline);
   ASSERT_TRUE(stepped);
-  store::Request after = Get(r->id);
+  model::Request after = Get(r->id);
   EXPECT_EQ(after.state, RequestState::kTimedOut);
   EXPECT_GE(*after.ended_at, deadline);  // not an hour early
 }
 
 TEST_F(SteppedClockTest, AScheduledStartIsNotGrantedEarlyWhenTheClockStepsBack) {
   const Time start = clock_.Now() + hours(2);
-  policy::Identity alice = kAlice;
+  model::Identity alice = kAlice;
   auto r = workflow_.Submit(alice, {"sandbox", "ReadOnly", minutes(30), "later", "", start});
   ASSERT_OK(r);
   ASSERT_EQ(r->state, RequestState::kApproved);
@@ -245,7 +246,7 @@ TEST_F(SteppedClockTest, AScheduledStartIsNotGrantedEarlyWhenTheClockStepsBack) 
   EXPECT_FALSE(provider_.Has(Sandbox()));
   clock_.SetTime(start);  // the grant job fires; the clock reads an hour before the start
   ASSERT_TRUE(stepped);
-  store::Request granted = Get(r->id);
+  model::Request granted = Get(r->id);
   EXPECT_EQ(granted.state, RequestState::kActive);
   EXPECT_GE(*granted.activated_at, start);
   EXPECT_EQ(*granted.expires_at, *granted.activated_at + minutes(30));

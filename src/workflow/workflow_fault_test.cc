@@ -22,6 +22,7 @@
 #include "audit/chain.h"
 #include "core/check.h"
 #include "core/testing.h"
+#include "model/identity.h"
 #include "policy/config.h"
 #include "provider/fake_provider.h"
 #include "scheduler/scheduler.h"
@@ -33,12 +34,12 @@ namespace jit::workflow {
 namespace {
 
 using ::jit::testing::StatusIs;
+using model::RequestState;
 using provider::FakeProvider;
 using std::chrono::minutes;
 using std::chrono::seconds;
-using store::RequestState;
 
-const policy::Identity kAlice{"alice", {"engineers"}, "a11ce000-0000-4000-8000-000000000001"};
+const model::Identity kAlice{"alice", {"engineers"}, "a11ce000-0000-4000-8000-000000000001"};
 constexpr std::string_view kReadOnlyArn =
     "arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-1111111111111111";
 constexpr std::int64_t kMaxPages = 96;
@@ -110,7 +111,7 @@ class Broker {
     JIT_CHECK(r.has_value());
     return r->state;
   }
-  store::Request Get(const std::string& id) { return *sqlite_->GetRequest(id); }
+  model::Request Get(const std::string& id) { return *sqlite_->GetRequest(id); }
   std::vector<std::string> Actions(const std::string& id) {
     std::vector<std::string> out;
     auto events = sqlite_->ListAudit(0, 1000, id);
@@ -126,7 +127,7 @@ class Broker {
     auto ledger = sqlite_->ListLedger();
     if (!ledger.has_value()) return "cannot read the ledger";
     for (const auto& a : provider_.Assignments()) {
-      bool known = std::any_of(ledger->begin(), ledger->end(), [&](const store::LedgerEntry& e) {
+      bool known = std::any_of(ledger->begin(), ledger->end(), [&](const model::LedgerEntry& e) {
         return e.principal_id == a.principal_id && e.account_id == a.account_id &&
                e.permission_set_arn == a.permission_set_arn;
       });
@@ -169,7 +170,7 @@ provider::Assignment AliceSandbox() {
 // Fills the disk: junk from beside the store, then requests of `who` until the store refuses
 // one (a full disk bites when a write needs a new page, so the store's own tables must be full
 // too). Returns the requests that were accepted meanwhile.
-std::vector<std::string> FillUp(Broker& b, DiskFiller& disk, const policy::Identity& who) {
+std::vector<std::string> FillUp(Broker& b, DiskFiller& disk, const model::Identity& who) {
   disk.Fill();
   std::vector<std::string> accepted;
   // Long reasons first, then the shortest, so that little room is left in any page.
@@ -197,7 +198,7 @@ std::vector<std::string> FillUp(Broker& b, DiskFiller& disk, const policy::Ident
   return accepted;
 }
 
-const policy::Identity kDave{"dave", {"engineers"}, "da7e0000-0000-4000-8000-000000000004"};
+const model::Identity kDave{"dave", {"engineers"}, "da7e0000-0000-4000-8000-000000000004"};
 
 TEST(WorkflowDiskFull, GrantsFailClosedWhileTheDiskIsFullAndHappenOnceItIsFreed) {
   ::jit::testing::TempDir dir;
@@ -237,7 +238,7 @@ TEST(WorkflowDiskFull, GrantsFailClosedWhileTheDiskIsFullAndHappenOnceItIsFreed)
       static_cast<long long>(std::chrono::duration_cast<Duration>(b.clock_.Now() - freed).count()));
   EXPECT_LE(b.clock_.Now() - freed, seconds(2)) << "granted long after the disk was freed";
   // The access clock starts at activation: the full ten minutes, from then.
-  store::Request active = b.Get(ids.back());
+  model::Request active = b.Get(ids.back());
   EXPECT_EQ(*active.expires_at, *active.activated_at + minutes(10));
   // One assignment, shared by every grant, created once.
   EXPECT_EQ(b.provider_.Calls(FakeProvider::Op::kGrant), 1);
@@ -339,7 +340,7 @@ TEST(WorkflowFaultSweep, AnOutageStartingAtAnyTransactionOfAGrantsLifeLeavesNoth
     }
     ASSERT_EQ(b.StateOf(id), RequestState::kEnded)
         << "not ended 30 minutes after the store came back";
-    store::Request ended = b.Get(id);
+    model::Request ended = b.Get(id);
     ASSERT_TRUE(ended.expires_at.has_value());
     // From the later of the expiry and the store's return to the end.
     if (was_active || *ended.expires_at < back) {

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "core/testing.h"
+#include "model/identity.h"
 #include "policy/config.h"
 #include "provider/fake_provider.h"
 #include "scheduler/scheduler.h"
@@ -18,19 +19,19 @@ namespace {
 
 using ::jit::testing::IsOk;
 using ::jit::testing::StatusIs;
+using model::RequestState;
 using provider::FakeProvider;
 using std::chrono::hours;
 using std::chrono::minutes;
 using std::chrono::seconds;
-using store::RequestState;
 using ::testing::AllOf;
 using ::testing::HasSubstr;
 
-const policy::Identity kAlice{"alice", {"engineers"}, "a11ce000-0000-4000-8000-000000000001"};
-const policy::Identity kBob{"bob", {"approvers"}, "b0b00000-0000-4000-8000-000000000002"};
-const policy::Identity kCarol{
+const model::Identity kAlice{"alice", {"engineers"}, "a11ce000-0000-4000-8000-000000000001"};
+const model::Identity kBob{"bob", {"approvers"}, "b0b00000-0000-4000-8000-000000000002"};
+const model::Identity kCarol{
     "carol", {"approvers", "sre", "admins"}, "ca401000-0000-4000-8000-000000000003"};
-const policy::Identity kDave{"dave", {"engineers"}, "da7e0000-0000-4000-8000-000000000004"};
+const model::Identity kDave{"dave", {"engineers"}, "da7e0000-0000-4000-8000-000000000004"};
 
 constexpr char kReadOnlyArn[] =
     "arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-1111111111111111";
@@ -63,11 +64,11 @@ class WorkflowTest : public ::testing::Test {
   // Runs whatever is due now.
   void Settle() { clock_.Advance(Duration(0)); }
 
-  store::Request Submit(const policy::Identity& who, const std::string& account,
+  model::Request Submit(const model::Identity& who, const std::string& account,
                         const std::string& ps, Duration d, const std::string& reason = "work") {
     auto r = workflow_.Submit(who, {account, ps, d, reason, ""});
     EXPECT_OK(r);
-    return r.value_or(store::Request{});
+    return r.value_or(model::Request{});
   }
 
   RequestState StateOf(const std::string& id) {
@@ -84,7 +85,7 @@ class WorkflowTest : public ::testing::Test {
     return out;
   }
 
-  provider::Assignment AssignmentFor(const policy::Identity& who, const std::string& account,
+  provider::Assignment AssignmentFor(const model::Identity& who, const std::string& account,
                                      const std::string& arn) {
     return {who.principal_id, account, arn};
   }
@@ -146,7 +147,7 @@ TEST_F(WorkflowTest, ApprovalFlowNeedsAnotherPerson) {
 }
 
 TEST_F(WorkflowTest, AdminCannotApproveOwnRequest) {
-  const policy::Identity carol_engineer{
+  const model::Identity carol_engineer{
       "carol", {"engineers", "approvers", "admins"}, kCarol.principal_id};
   auto r = Submit(carol_engineer, "prod", "Admin", minutes(30), "x");
   EXPECT_THAT(workflow_.Approve(carol_engineer, r.id, "me"),
@@ -316,18 +317,18 @@ TEST_F(WorkflowTest, RevokeBeforeGrantStartsCreatesNothing) {
 
 TEST_F(WorkflowTest, ReplayedJobsDoNoHarm) {
   auto r = Submit(kAlice, "sandbox", "ReadOnly", minutes(5));
-  store::Job grant;
+  model::Job grant;
   grant.id = "grant:" + r.id;
-  grant.kind = store::JobKind::kGrant;
+  grant.kind = model::JobKind::kGrant;
   grant.request_id = r.id;
   Settle();
   // The grant job runs again after it is done (as after a crash before its deletion).
   EXPECT_EQ(workflow_.Run(grant).kind, scheduler::JobOutcome::Kind::kDone);
   EXPECT_EQ(provider_.Calls(FakeProvider::Op::kGrant), 1);
   clock_.Advance(minutes(5));
-  store::Job revoke = grant;
+  model::Job revoke = grant;
   revoke.id = "revoke:" + r.id;
-  revoke.kind = store::JobKind::kRevoke;
+  revoke.kind = model::JobKind::kRevoke;
   EXPECT_EQ(workflow_.Run(revoke).kind, scheduler::JobOutcome::Kind::kDone);
   EXPECT_EQ(provider_.Calls(FakeProvider::Op::kRevoke), 1);
   auto actions = Actions(r.id);
@@ -344,7 +345,7 @@ TEST_F(WorkflowTest, OutsidePolicyIsRefused) {
               StatusIs(StatusCode::kInvalidArgument));
   EXPECT_THAT(workflow_.Submit(kBob, {"prod", "Admin", hours(1), "x", ""}),
               StatusIs(StatusCode::kPermissionDenied));
-  policy::Identity no_principal{"bot", {"engineers"}, ""};
+  model::Identity no_principal{"bot", {"engineers"}, ""};
   EXPECT_THAT(workflow_.Submit(no_principal, {"sandbox", "ReadOnly", hours(1), "x", ""}),
               StatusIs(StatusCode::kInvalidArgument));
   auto all = store_->ListRequests({});
@@ -662,7 +663,7 @@ TEST_F(WorkflowTest, BreakGlassExtendsAtOnce) {
 
 // ---- Break-glass review ----
 
-const policy::Identity kEve{"eve", {"auditors"}, ""};
+const model::Identity kEve{"eve", {"auditors"}, ""};
 
 TEST_F(WorkflowTest, BreakGlassOpensAReviewThatAnApproverCloses) {
   auto r = Submit(kCarol, "prod", "BreakGlass", minutes(10), "outage");
@@ -856,7 +857,7 @@ class DirectoryTest : public WorkflowTest {
 };
 
 TEST_F(DirectoryTest, ResolvesTheCallersPrincipalWhenTheIdentityHasNone) {
-  policy::Identity alice{"alice", {"engineers"}, ""};
+  model::Identity alice{"alice", {"engineers"}, ""};
   auto r = workflow_.Submit(alice, {"sandbox", "ReadOnly", minutes(30), "work", ""});
   ASSERT_OK(r);
   EXPECT_EQ(r->principal_id, "a11ce000-0000-4000-8000-0000000000aa");
@@ -869,14 +870,14 @@ TEST_F(DirectoryTest, ResolvesTheCallersPrincipalWhenTheIdentityHasNone) {
 }
 
 TEST_F(DirectoryTest, UnknownUserIsInvalidArgument) {
-  policy::Identity dave{"dave", {"engineers"}, ""};
+  model::Identity dave{"dave", {"engineers"}, ""};
   EXPECT_THAT(workflow_.Submit(dave, {"sandbox", "ReadOnly", minutes(30), "work", ""}),
               StatusIs(StatusCode::kInvalidArgument, "user dave is not known to Identity Center"));
 }
 
 TEST_F(DirectoryTest, DirectoryTroubleIsUnavailable) {
   TestDirectory()->fail = PermissionDeniedError("AccessDeniedException: not allowed");
-  policy::Identity alice{"alice", {"engineers"}, ""};
+  model::Identity alice{"alice", {"engineers"}, ""};
   EXPECT_THAT(workflow_.Submit(alice, {"sandbox", "ReadOnly", minutes(30), "work", ""}),
               StatusIs(StatusCode::kUnavailable, HasSubstr("cannot look up user alice")));
 }

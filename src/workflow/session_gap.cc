@@ -1,10 +1,10 @@
-#include "provider/session_gap.h"
+#include "workflow/session_gap.h"
 
 #include <algorithm>
 
 #include "core/duration.h"
 
-namespace jit::provider {
+namespace jit::workflow {
 
 Duration LongestGrant(const policy::Config& config, const std::string& name) {
   const policy::PermissionSet* ps = config.FindPermissionSet(name);
@@ -23,12 +23,12 @@ Duration LongestGrant(const policy::Config& config, const std::string& name) {
   return longest;
 }
 
-std::vector<std::string> SessionGapWarnings(const std::vector<PermissionSetInfo>& sets,
+std::vector<std::string> SessionGapWarnings(const std::vector<provider::PermissionSetInfo>& sets,
                                             const policy::Config& config) {
   std::vector<std::string> out;
   for (const policy::PermissionSet& ps : config.permission_sets) {
     auto info = std::find_if(sets.begin(), sets.end(),
-                             [&](const PermissionSetInfo& i) { return i.arn == ps.arn; });
+                             [&](const provider::PermissionSetInfo& i) { return i.arn == ps.arn; });
     if (info == sets.end()) continue;
     Duration longest = LongestGrant(config, ps.name);
     if (longest.count() <= 0 || info->session_duration <= longest) continue;
@@ -43,4 +43,4 @@ std::vector<std::string> SessionGapWarnings(const std::vector<PermissionSetInfo>
   return out;
 }
 
-}  // namespace jit::provider
+}  // namespace jit::workflow

@@ -1,6 +1,7 @@
 #pragma once
-// Data the store keeps. Plain structs; the store knows their shape, not the rules that move a
-// request from one state to another (that is workflow/).
+// An access request as the store keeps it: its state, approvals and pending extension. Plain
+// structs; the rules that move a request from one state to another are workflow/'s. Shared by
+// store, audit, notify, workflow and api (the layer below them all).
 
 #include <cstdint>
 #include <optional>
@@ -10,7 +11,7 @@
 
 #include "core/clock.h"
 
-namespace jit::store {
+namespace jit::model {
 
 enum class RequestState {
   kPending,
@@ -90,69 +91,4 @@ struct Request {
   std::int64_t version = 0;  // bumped by every update (optimistic concurrency)
 };
 
-// One entry of the append-only, hash-chained audit trail.
-struct AuditEvent {
-  std::int64_t seq = 0;  // 1, 2, 3, ... assigned by the store
-  Time at;
-  std::string actor;       // username, or "jit" for the broker itself
-  std::string action;      // "request.created", "request.approved", "grant.succeeded", ...
-  std::string request_id;  // empty when the event names no request
-  std::string severity;    // "info", "warning" or "high"
-  std::string details;     // a JSON object as text ("{}" when there is nothing to add)
-  std::string prev_hash;   // hex SHA-256 of the event before (64 zeros for the first)
-  std::string hash;        // hex SHA-256 over this event's canonical encoding and prev_hash
-};
-
-enum class JobKind {
-  kGrant,            // create the assignment, then poll until it exists
-  kRevoke,           // due at expiry: delete the assignment, then poll until it is gone
-  kApprovalTimeout,  // due at the approval deadline
-  kNotify,           // deliver a notification
-};
-std::string_view JobKindName(JobKind k);  // "grant", "revoke", "approval_timeout", "notify"
-std::optional<JobKind> ParseJobKind(std::string_view name);
-
-// A durable unit of work: an outbox entry or a timer.
-struct Job {
-  std::string id;  // "job_" + 26 characters
-  JobKind kind = JobKind::kGrant;
-  std::string request_id;
-  Time due_at;              // run at or after this time
-  Time first_due_at;        // the due time it was created with (lag is measured from it)
-  int attempts = 0;         // failed attempts so far
-  std::string lease_owner;  // who is running it now (empty: nobody)
-  std::optional<Time> lease_until;
-  std::string last_error;
-  std::string payload;  // JSON text, kind-specific ("{}" when none)
-  Time created_at;
-};
-
-enum class LedgerOrigin {
-  kJit,       // jit created the assignment; jit deletes it when the last holder ends
-  kStanding,  // it existed before jit granted it; jit never deletes it
-};
-enum class LedgerState {
-  kGranting,  // a create is under way
-  kPresent,   // the assignment exists
-  kRevoking,  // a delete is under way
-};
-
-// "jit", "standing" and back; "granting", "present", "revoking" and back (how engines keep them).
-std::string_view LedgerOriginName(LedgerOrigin o);
-std::optional<LedgerOrigin> ParseLedgerOrigin(std::string_view name);
-std::string_view LedgerStateName(LedgerState s);
-std::optional<LedgerState> ParseLedgerState(std::string_view name);
-
-// What jit knows of one Identity Center assignment (principal, account, permission set).
-struct LedgerEntry {
-  std::string principal_id;
-  std::string account_id;
-  std::string permission_set_arn;
-  LedgerOrigin origin = LedgerOrigin::kJit;
-  LedgerState state = LedgerState::kGranting;
-  std::vector<std::string> holders;  // ids of the requests that rely on it
-  std::string operation_id;          // the create or delete under way, if any
-  Time updated_at;
-};
-
-}  // namespace jit::store
+}  // namespace jit::model

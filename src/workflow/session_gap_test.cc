@@ -1,11 +1,11 @@
-#include "provider/session_gap.h"
+#include "workflow/session_gap.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "core/testing.h"
 
-namespace jit::provider {
+namespace jit::workflow {
 namespace {
 
 using ::testing::ElementsAre;
@@ -45,7 +45,7 @@ TEST(LongestGrant, IsTheLongestRuleCappedByThePermissionSet) {
 
 TEST(SessionGapWarnings, WarnsWhereSessionsOutliveTheLongestGrant) {
   policy::Config c = TestConfig();
-  std::vector<PermissionSetInfo> sets = {
+  std::vector<provider::PermissionSetInfo> sets = {
       {"ReadOnly", kReadOnly, std::chrono::hours(8)},
       {"Admin", kAdmin, std::chrono::hours(2)},
       {"Unused", kUnused, std::chrono::hours(12)},
@@ -70,4 +70,4 @@ TEST(SessionGapWarnings, NoneWhenSessionsAreShortOrTheSetIsNotListed) {
 }
 
 }  // namespace
-}  // namespace jit::provider
+}  // namespace jit::workflow

@@ -10,7 +10,7 @@
 #include "policy/config.h"
 #include "provider/identity_center.h"
 
-namespace jit::provider {
+namespace jit::workflow {
 
 // The longest grant any rule of `config` allows for the permission set named `name` (the
 // smaller of the rule's and the permission set's max_duration), or 0 when no rule allows it.
@@ -19,7 +19,7 @@ Duration LongestGrant(const policy::Config& config, const std::string& name);
 // One warning per permission set of `config` whose SessionDuration in `sets` (matched by ARN)
 // is longer than the longest grant a rule allows for it, in config order. Permission sets that
 // no rule allows, or that Identity Center does not list, get none.
-std::vector<std::string> SessionGapWarnings(const std::vector<PermissionSetInfo>& sets,
+std::vector<std::string> SessionGapWarnings(const std::vector<provider::PermissionSetInfo>& sets,
                                             const policy::Config& config);
 
-}  // namespace jit::provider
+}  // namespace jit::workflow
