@@ -41,7 +41,8 @@
 #include "emulator/emulator.h"
 #include "notify/notify.h"
 #include "notify/slack.h"
-#include "policy/config.h"
+#include "config/config.h"
+#include "core/url.h"
 #include "provider/identity_center.h"
 #include "provider/session_gap.h"
 #include "scheduler/scheduler.h"
@@ -163,7 +164,7 @@ struct IdentityCenter {
 };
 
 // The config's `aws:` section, completed from the environment (region, endpoint overrides).
-Result<IdentityCenterSettings> SettingsFromConfig(const policy::Config& config,
+Result<IdentityCenterSettings> SettingsFromConfig(const config::Config& config,
                                                   const aws::Environment& env) {
   if (config.aws.instance_arn.empty() || config.aws.identity_store_id.empty()) {
     return InvalidArgumentError(
@@ -239,12 +240,12 @@ Result<std::vector<std::string>> AwsWarnings(provider::IdentityCenterProvider& i
 }
 
 // `jit config check FILE --aws`.
-Result<std::vector<std::string>> CheckAws(const policy::Config& config) {
+Result<std::vector<std::string>> CheckAws(const config::Config& config) {
   RealClock clock;
   aws::Environment env = aws::Environment::FromProcess();
   JIT_ASSIGN_OR_RETURN(IdentityCenterSettings settings, SettingsFromConfig(config, env));
   JIT_ASSIGN_OR_RETURN(auto ic, ConnectIdentityCenter(settings, nullptr, env, clock));
-  return AwsWarnings(*ic->provider, config);
+  return AwsWarnings(*ic->provider, config.policy);
 }
 
 // The web UI with what it stands on; members are destroyed in reverse order, the UI first.
@@ -269,7 +270,7 @@ Result<std::string> ReadSecretFile(const std::string& path, const std::string& w
 // Sessions signed with ui.session_key_file (every replica must have the same) or, without
 // one, a key of this process; the OIDC sign-in when auth.oidc is set; the dev users in dev
 // mode.
-Result<std::unique_ptr<WebUi>> BuildWebUi(const policy::Config& config,
+Result<std::unique_ptr<WebUi>> BuildWebUi(const config::Config& config,
                                           std::vector<auth::DevUser> dev_users, Clock& clock) {
   auto w = std::make_unique<WebUi>();
   std::optional<api::CookieSigner> signer;
@@ -289,7 +290,7 @@ Result<std::unique_ptr<WebUi>> BuildWebUi(const policy::Config& config,
           "shared with other replicas");
     }
   }
-  if (const policy::OidcConfig& oidc = config.oidc; !oidc.Empty()) {
+  if (const auth::OidcConfig& oidc = config.auth.oidc; !oidc.Empty()) {
     w->http = aws::NewCurlTransport();
     auth::OidcSettings verify = auth::OidcSettingsFromConfig(oidc);
     verify.audience = oidc.LoginClientId();  // an id_token is for the UI's client
@@ -354,16 +355,16 @@ struct AuthState {
 // SIGHUP: reads the config file again and puts it in force when it is valid, with the
 // authenticator (static tokens, OIDC) and the notification channels built from it; otherwise
 // keeps the old config, authenticator and channels and logs the first error. Settings read once
-// at start (policy::SettingsNeedingRestart: listen address, store, aws, audit, ui and the UI's
+// at start (config::SettingsNeedingRestart: listen address, store, aws, audit, ui and the UI's
 // sign-in client) need a restart, and a warning names those that changed; rules, accounts,
 // permission sets, roles, auth and notify apply at once.
-void ReloadConfig(const cli::ServeOptions& opts, policy::ConfigHolder& holder, AuthState& auth,
+void ReloadConfig(const cli::ServeOptions& opts, config::ConfigHolder& holder, AuthState& auth,
                   notify::Notifier& notifier, const notify::NotifierDeps& notify_deps) {
   if (opts.config_file.empty()) {
     spdlog::info("SIGHUP: nothing to reload (serving the built-in dev config; no --config)");
     return;
   }
-  Result<policy::Config> next = policy::LoadConfigFile(opts.config_file);
+  Result<config::Config> next = config::LoadConfigFile(opts.config_file);
   if (!next.has_value()) {
     std::string why = next.error().message();
     why = why.substr(0, why.find('\n'));
@@ -371,18 +372,18 @@ void ReloadConfig(const cli::ServeOptions& opts, policy::ConfigHolder& holder, A
     return;
   }
   Result<auth::BrokerAuth> built =
-      auth::BuildBrokerAuth(*next, auth.dev_users, *auth.jwks_http, *auth.clock, &auth.built);
+      auth::BuildBrokerAuth(next->auth, auth.dev_users, *auth.jwks_http, *auth.clock, &auth.built);
   if (!built.has_value()) {
     spdlog::error("SIGHUP: keeping the old config: {}", built.error().message());
     return;
   }
   // The notification channels follow the file; when they cannot be built, nothing changes.
-  auto channels = notify::NewChannels(*next, notify_deps);
+  auto channels = notify::NewChannels(next->notify, notify_deps);
   if (!channels.has_value()) {
     spdlog::error("SIGHUP: keeping the old config: notify: {}", channels.error().message());
     return;
   }
-  std::vector<std::string> pending = policy::SettingsNeedingRestart(*holder.Get(), *next);
+  std::vector<std::string> pending = config::SettingsNeedingRestart(*holder.Get(), *next);
   holder.Set(std::move(next).value());
   auth.built = std::move(built).value();
   auth.swappable->Set(auth.built.authenticator);
@@ -412,11 +413,11 @@ int Serve(const cli::ServeOptions& opts) {
   spdlog::set_default_logger(logger);
 
   // Config.
-  Result<policy::Config> config = InvalidArgumentError("no config");
+  Result<config::Config> config = InvalidArgumentError("no config");
   if (!opts.config_file.empty()) {
-    config = policy::LoadConfigFile(opts.config_file);
+    config = config::LoadConfigFile(opts.config_file);
   } else if (opts.dev) {
-    config = policy::ParseConfig(policy::DevConfigYaml(), "dev-config");
+    config = config::ParseConfig(config::DevConfigYaml(), "dev-config");
   } else {
     return Fail("serve needs --config FILE (or --dev for the built-in demo set-up)");
   }
@@ -439,7 +440,7 @@ int Serve(const cli::ServeOptions& opts) {
 
   std::string listen = opts.listen;
   if (listen.empty()) listen = config->server.listen;
-  policy::ConfigHolder holder(std::move(config).value());
+  config::ConfigHolder holder(std::move(config).value());
 
   // Identity Center: in dev mode the embedded emulator, spoken to over the same signed wire
   // protocol as AWS; otherwise AWS itself with the default credential chain.
@@ -470,7 +471,7 @@ int Serve(const cli::ServeOptions& opts) {
   if (!opts.dev) {
     spdlog::info("Identity Center: {} in {} ({})", aws_settings->instance_arn, aws_settings->region,
                  aws_settings->sso_admin_endpoint);
-    auto warnings = AwsWarnings(provider, *holder.Get());
+    auto warnings = AwsWarnings(provider, holder.Get()->policy);
     if (!warnings.has_value()) {
       spdlog::warn("cannot read the permission sets from Identity Center: {}",
                    warnings.error().ToString());
@@ -492,7 +493,7 @@ int Serve(const cli::ServeOptions& opts) {
       notify_deps.env.vars["AWS_ENDPOINT_URL_" + std::string(id)] = emu->url();
     }
   }
-  auto made_notifier = notify::NewNotifier(*holder.Get(), notify_deps);
+  auto made_notifier = notify::NewNotifier(holder.Get()->notify, notify_deps);
   if (!made_notifier.has_value()) return Fail("notify: " + made_notifier.error().message());
   std::unique_ptr<notify::Notifier> notifier = std::move(made_notifier).value();
   for (const std::string& name : notifier->ChannelNames()) {
@@ -596,18 +597,18 @@ int Serve(const cli::ServeOptions& opts) {
   auth_state.jwks_http = jwks_http.get();
   auth_state.clock = &clock;
   Result<auth::BrokerAuth> built =
-      auth::BuildBrokerAuth(*holder.Get(), auth_state.dev_users, *jwks_http, clock, nullptr);
+      auth::BuildBrokerAuth(holder.Get()->auth, auth_state.dev_users, *jwks_http, clock, nullptr);
   if (!built.has_value()) return Fail(built.error().message());
   auth_state.built = std::move(built).value();
   auth_state.swappable =
       std::make_unique<auth::SwappableAuthenticator>(auth_state.built.authenticator);
-  if (const policy::OidcConfig& oidc = holder.Get()->oidc; !oidc.Empty()) {
+  if (const auth::OidcConfig& oidc = holder.Get()->auth.oidc; !oidc.Empty()) {
     spdlog::info("OIDC bearer tokens from issuer {} accepted", oidc.issuer);
   }
   auth::Authenticator* authenticator = auth_state.swappable.get();
 
   // Approve / Deny buttons in Slack (POST /v1/slack/interactions).
-  auto slack_apps = notify::SlackAppsFromConfig(*holder.Get());
+  auto slack_apps = notify::SlackAppsFromConfig(holder.Get()->notify);
   if (!slack_apps.has_value()) return Fail("notify: " + slack_apps.error().message());
   std::unique_ptr<api::SlackInteractions> slack;
   if (!slack_apps->empty()) {
@@ -653,7 +654,7 @@ int Serve(const cli::ServeOptions& opts) {
   std::string host = listen.substr(0, listen.rfind(':'));
   std::string url = "http://" + host + ":" + std::to_string(server.port());
   (*web_ui)->ui->SetListenUrl(url);
-  if (!policy::IsHttpsOrLoopbackHttpUrl((*web_ui)->ui->BaseUrl())) {
+  if (!IsHttpsOrLoopbackHttpUrl((*web_ui)->ui->BaseUrl())) {
     spdlog::warn(
         "ui: {} is plain http beyond loopback: browsers drop the web UI's Secure cookies there "
         "and the OIDC sign-in needs https; set server.public_url to the https address in front "

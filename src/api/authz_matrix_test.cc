@@ -54,7 +54,7 @@
 #include "core/check.h"
 #include "core/clock.h"
 #include "core/testing.h"
-#include "policy/config.h"
+#include "config/config.h"
 #include "provider/fake_provider.h"
 #include "store/memory_store.h"
 #include "workflow/workflow.h"
@@ -116,8 +116,8 @@ std::vector<auth::DevUser> Users() {
 constexpr std::array<const char*, kColumns> kTokens = {"tok-alice", "tok-erin", "tok-bob",
                                                        "tok-carol", "tok-dave", ""};
 
-policy::Config MatrixConfig() {
-  auto c = policy::ParseConfig(kConfig, "matrix.yaml");
+config::Config MatrixConfig() {
+  auto c = config::ParseConfig(kConfig, "matrix.yaml");
   JIT_CHECK(c.has_value());
   return std::move(c).value();
 }
@@ -218,7 +218,7 @@ class Broker {
   FakeClock clock_;
   store::MemoryStore store_{clock_};
   provider::FakeProvider provider_;
-  policy::ConfigHolder config_;
+  config::ConfigHolder config_;
   workflow::Workflow workflow_;
   std::unique_ptr<auth::Authenticator> auth_;
   CookieSigner signer_ = CookieSigner::WithRandomKey();

@@ -270,7 +270,7 @@ std::string PathForLog(std::string_view target) {
 }
 
 ApiHandler::ApiHandler(workflow::Workflow& workflow, auth::Authenticator& authenticator,
-                       policy::ConfigHolder& config, std::function<Status()> readiness,
+                       config::ConfigHolder& config, std::function<Status()> readiness,
                        ApiHooks hooks)
     : workflow_(workflow),
       authenticator_(authenticator),
@@ -483,7 +483,7 @@ ApiResponse ApiHandler::HandleUnchecked(const ApiRequest& request) {
         return JsonResponse(200, view ? RequestViewToJson(*view) : RequestToJson(*decided));
       }
       case Route::kCatalog: {
-        std::shared_ptr<const policy::Config> config = config_.Get();
+        std::shared_ptr<const policy::Config> config = config_.Policy();
         json items = json::array();
         for (const policy::CatalogEntry& e : policy::Catalog(*config, who)) {
           items.push_back(CatalogEntryToJson(e));
@@ -491,7 +491,7 @@ ApiResponse ApiHandler::HandleUnchecked(const ApiRequest& request) {
         return JsonResponse(200, json{{"items", std::move(items)}});
       }
       case Route::kMe: {
-        std::shared_ptr<const policy::Config> config = config_.Get();
+        std::shared_ptr<const policy::Config> config = config_.Policy();
         json roles = json::array();
         if (policy::IsAdmin(*config, who)) roles.push_back("admin");
         if (policy::IsAuditor(*config, who)) roles.push_back("auditor");
@@ -534,7 +534,7 @@ ApiResponse ApiHandler::HandleUnchecked(const ApiRequest& request) {
       }
       case Route::kAuditVerify: {
         // Like the audit trail itself: admins and auditors only, before anything else.
-        std::shared_ptr<const policy::Config> config = config_.Get();
+        std::shared_ptr<const policy::Config> config = config_.Policy();
         if (!policy::IsAdmin(*config, who) && !policy::IsAuditor(*config, who)) {
           return Error(403, "permission_denied",
                        "only admins and auditors can read the audit trail");

@@ -12,7 +12,7 @@
 #include "audit/trail.h"
 #include "auth/auth.h"
 #include "core/status.h"
-#include "policy/config.h"
+#include "config/config.h"
 #include "workflow/workflow.h"
 
 namespace jit::api {
@@ -90,7 +90,7 @@ class ApiHandler {
   // without an Authorization header is authenticated by its session cookie, through exactly
   // the same checks afterwards.
   ApiHandler(workflow::Workflow& workflow, auth::Authenticator& authenticator,
-             policy::ConfigHolder& config, std::function<Status()> readiness, ApiHooks hooks = {});
+             config::ConfigHolder& config, std::function<Status()> readiness, ApiHooks hooks = {});
 
   ApiResponse Handle(const ApiRequest& request);
 
@@ -102,7 +102,7 @@ class ApiHandler {
 
   workflow::Workflow& workflow_;
   auth::Authenticator& authenticator_;
-  policy::ConfigHolder& config_;
+  config::ConfigHolder& config_;
   std::function<Status()> readiness_;
   ApiHooks hooks_;
 };

@@ -273,7 +273,7 @@ ApiHooks WithSessions(ApiHooks hooks) {
 class HttpServer::Impl {
  public:
   Impl(HttpServerOptions options, workflow::Workflow& workflow, auth::Authenticator& authenticator,
-       policy::ConfigHolder& config, std::function<Status()> readiness, Clock& clock,
+       config::ConfigHolder& config, std::function<Status()> readiness, Clock& clock,
        ApiHooks hooks)
       : ctx_{std::move(options),
              ApiHandler(workflow, authenticator, config, std::move(readiness), WithSessions(hooks)),
@@ -358,7 +358,7 @@ class HttpServer::Impl {
 };
 
 HttpServer::HttpServer(HttpServerOptions options, workflow::Workflow& workflow,
-                       auth::Authenticator& authenticator, policy::ConfigHolder& config,
+                       auth::Authenticator& authenticator, config::ConfigHolder& config,
                        std::function<Status()> readiness, Clock& clock, ApiHooks hooks)
     : impl_(std::make_unique<Impl>(std::move(options), workflow, authenticator, config,
                                    std::move(readiness), clock, std::move(hooks))) {}

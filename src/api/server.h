@@ -14,7 +14,7 @@
 #include "auth/auth.h"
 #include "core/clock.h"
 #include "core/status.h"
-#include "policy/config.h"
+#include "config/config.h"
 #include "workflow/workflow.h"
 
 namespace jit::api {
@@ -43,7 +43,7 @@ class HttpServer {
   // `ui` (not owned, may be null) serves the web UI at / and /ui/, and lets its session
   // cookies call /v1.
   HttpServer(HttpServerOptions options, workflow::Workflow& workflow,
-             auth::Authenticator& authenticator, policy::ConfigHolder& config,
+             auth::Authenticator& authenticator, config::ConfigHolder& config,
              std::function<Status()> readiness, Clock& clock, ApiHooks hooks = {});
   // Stops the server if it runs.
   ~HttpServer();

@@ -16,7 +16,7 @@
 #include "core/clock.h"
 #include "core/ids.h"
 #include "core/testing.h"
-#include "policy/config.h"
+#include "config/config.h"
 #include "provider/fake_provider.h"
 #include "store/memory_store.h"
 #include "workflow/workflow.h"
@@ -73,7 +73,7 @@ Reply RoundTrip(beast::tcp_stream& stream, beast::flat_buffer& buffer, const Cal
 class ServerTest : public ::testing::Test {
  protected:
   ServerTest()
-      : config_(*policy::ParseConfig(policy::DevConfigYaml(), "dev")),
+      : config_(*config::ParseConfig(config::DevConfigYaml(), "dev")),
         workflow_(store_, config_, provider_, clock_),
         auth_(auth::NewStaticAuthenticator(auth::DevUsers(), {})) {}
 
@@ -155,7 +155,7 @@ class ServerTest : public ::testing::Test {
   FakeClock clock_;
   store::MemoryStore store_{clock_};
   provider::FakeProvider provider_;
-  policy::ConfigHolder config_;
+  config::ConfigHolder config_;
   workflow::Workflow workflow_;
   std::unique_ptr<auth::Authenticator> auth_;
   std::mutex mu_;
@@ -751,7 +751,7 @@ TEST_F(ServerTest, CarolReadsTheAuditTrail) {
 class HttpServerStartTest : public ::testing::Test {
  protected:
   HttpServerStartTest()
-      : config_(*policy::ParseConfig(policy::DevConfigYaml(), "dev")),
+      : config_(*config::ParseConfig(config::DevConfigYaml(), "dev")),
         workflow_(store_, config_, provider_, clock_),
         auth_(auth::NewStaticAuthenticator(auth::DevUsers(), {})) {}
 
@@ -766,7 +766,7 @@ class HttpServerStartTest : public ::testing::Test {
   FakeClock clock_;
   store::MemoryStore store_{clock_};
   provider::FakeProvider provider_;
-  policy::ConfigHolder config_;
+  config::ConfigHolder config_;
   workflow::Workflow workflow_;
   std::unique_ptr<auth::Authenticator> auth_;
 };

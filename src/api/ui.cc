@@ -12,6 +12,7 @@
 #include "api/ui_assets.h"
 #include "core/form.h"
 #include "core/time_format.h"
+#include "core/url.h"
 
 namespace jit::api {
 namespace {
@@ -23,7 +24,7 @@ constexpr std::string_view kLoginPurpose = "oidc-login";
 constexpr auto kLoginLifetime = std::chrono::minutes(10);
 
 bool IsLoopbackHttp(std::string_view url) {
-  return url.substr(0, 7) == "http://" && policy::IsHttpsOrLoopbackHttpUrl(url);
+  return url.substr(0, 7) == "http://" && IsHttpsOrLoopbackHttpUrl(url);
 }
 
 std::int64_t Seconds(Duration d) {

@@ -97,7 +97,7 @@ std::vector<DevUser> DevUsers() {
 }
 
 std::unique_ptr<Authenticator> NewStaticAuthenticator(std::vector<DevUser> dev_users,
-                                                      std::vector<policy::StaticToken> tokens) {
+                                                      std::vector<StaticToken> tokens) {
   std::vector<Entry> entries;
   entries.reserve(dev_users.size() + tokens.size());
   for (DevUser& u : dev_users) {
@@ -107,7 +107,7 @@ std::unique_ptr<Authenticator> NewStaticAuthenticator(std::vector<DevUser> dev_u
         Sha256(u.token),
         policy::Identity{std::move(u.username), std::move(u.groups), std::move(u.principal_id)}});
   }
-  for (policy::StaticToken& t : tokens) {
+  for (StaticToken& t : tokens) {
     // A malformed hash cannot match any token; the config check reports it, here it is dropped.
     std::optional<Digest> d = ParseHexDigest(t.sha256_hex);
     if (!d) continue;

@@ -12,6 +12,7 @@
 #include "auth/jwks.h"
 #include "auth/jwt.h"
 #include "auth/strict_json.h"
+#include "core/url.h"
 #include "core/check.h"
 
 namespace jit::auth {
@@ -151,7 +152,7 @@ Result<OidcProviderMetadata> ParseDiscovery(std::string_view text,
         std::pair<const char*, std::string*>{"token_endpoint", &m.token_endpoint}}) {
     std::optional<std::string> url = StringMember(*doc, name);
     if (!url) return InvalidArgumentError(std::string("the discovery document has no ") + name);
-    if (!policy::IsHttpsOrLoopbackHttpUrl(*url)) {
+    if (!IsHttpsOrLoopbackHttpUrl(*url)) {
       return InvalidArgumentError(std::string("the discovery document's ") + name +
                                   " is not an https URL (http only on a loopback host)");
     }
@@ -174,7 +175,7 @@ Result<OidcProviderMetadata> ParseDiscovery(std::string_view text,
 }
 
 Status OidcLoginSettings::Validate() const {
-  if (!policy::IsHttpsOrLoopbackHttpUrl(issuer)) {
+  if (!IsHttpsOrLoopbackHttpUrl(issuer)) {
     return InvalidArgumentError("oidc login: issuer must be an https URL (http only on loopback)");
   }
   if (client_id.empty()) return InvalidArgumentError("oidc login: client_id is empty");
@@ -225,7 +226,7 @@ Result<OidcProviderMetadata> OidcLogin::Metadata() {
 }
 
 Result<OidcLoginStart> OidcLogin::Begin(std::string_view redirect_uri) {
-  if (!policy::IsHttpsOrLoopbackHttpUrl(redirect_uri)) {
+  if (!IsHttpsOrLoopbackHttpUrl(redirect_uri)) {
     return InvalidArgumentError(
         "the sign-in redirect URL must be https (http only on loopback); set server.public_url");
   }
@@ -257,7 +258,7 @@ Result<policy::Identity> OidcLogin::Finish(const OidcLoginStart& saved,
     return UnauthenticatedError("the identity provider sent no usable authorization code");
   }
   if (!IsValidPkceVerifier(saved.code_verifier) ||
-      !policy::IsHttpsOrLoopbackHttpUrl(saved.redirect_uri)) {
+      !IsHttpsOrLoopbackHttpUrl(saved.redirect_uri)) {
     return UnauthenticatedError("the sign-in state is damaged; start the sign-in again");
   }
   JIT_ASSIGN_OR_RETURN(OidcProviderMetadata m, Metadata());

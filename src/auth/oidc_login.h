@@ -22,7 +22,7 @@
 #include "aws/http.h"
 #include "core/clock.h"
 #include "core/result.h"
-#include "policy/config.h"
+#include "auth/settings.h"
 
 namespace jit::auth {
 

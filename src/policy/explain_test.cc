@@ -112,7 +112,7 @@ TEST(Explain, AgreesWithEvaluateOnATableOfRequests) {
     }
   }
 
-  Result<Config> dev = ParseConfig(DevConfigYaml(), "dev");
+  Result<Config> dev = ParseConfig(DevPolicyYaml(), "dev");
   ASSERT_OK(dev);
   for (const Identity& who :
        {Identity{"alice", {"engineers"}, ""}, kCarol, Identity{"sam", {"sre"}, ""}}) {

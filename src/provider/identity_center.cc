@@ -7,6 +7,7 @@
 #include <set>
 #include <utility>
 
+#include "aws/settings.h"
 #include "policy/config.h"
 
 namespace jit::provider {
@@ -52,11 +53,11 @@ Status Paginate(aws::JsonClient& client, const std::string& operation, json body
 // ---- Options and helpers ---------------------------------------------------------------------
 
 Status IdentityCenterOptions::Validate() const {
-  if (!policy::IsInstanceArn(instance_arn)) {
+  if (!aws::IsInstanceArn(instance_arn)) {
     return InvalidArgumentError("instance_arn '" + instance_arn +
                                 "' is not an Identity Center instance ARN");
   }
-  if (!policy::IsIdentityStoreId(identity_store_id)) {
+  if (!aws::IsIdentityStoreId(identity_store_id)) {
     return InvalidArgumentError("identity_store_id '" + identity_store_id +
                                 "' is not an identity store id");
   }

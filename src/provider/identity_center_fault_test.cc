@@ -23,7 +23,7 @@
 #include "aws/json_client.h"
 #include "core/testing.h"
 #include "emulator/emulator.h"
-#include "policy/config.h"
+#include "config/config.h"
 #include "provider/identity_center.h"
 #include "scheduler/scheduler.h"
 #include "store/memory_store.h"
@@ -84,7 +84,7 @@ std::string UserName(int i) {
   return buf;
 }
 
-policy::Config TestConfig(const emulator::Seed& seed) {
+config::Config TestConfig(const emulator::Seed& seed) {
   std::string yaml = "accounts:\n";
   for (const auto& a : seed.accounts) {
     yaml += "  - {id: \"" + a.id + "\", name: " + a.name + "}\n";
@@ -99,7 +99,7 @@ policy::Config TestConfig(const emulator::Seed& seed) {
       "rules:\n  - {name: all, requesters: {groups: [engineers]}, accounts: {all: true}, "
       "permission_sets: [" +
       names + "], max_duration: 1h, approval: auto}\n";
-  auto c = policy::ParseConfig(yaml, "fault-test");
+  auto c = config::ParseConfig(yaml, "fault-test");
   JIT_CHECK(c.has_value());
   return std::move(c).value();
 }
@@ -148,7 +148,7 @@ TEST(IdentityCenterAgainstEmulator, EveryGrantAndRevokeCompletesOnceUnderFaults)
   IdentityCenterProvider provider(po, sso, ids, limiter, clock);
 
   // The broker's state machine on the in-memory store, jobs on worker threads.
-  policy::ConfigHolder config(TestConfig(eo.seed));
+  config::ConfigHolder config(TestConfig(eo.seed));
   auto store = store::NewMemoryStore(clock);
   workflow::WorkflowOptions wo;
   wo.poll_interval = Duration(30);

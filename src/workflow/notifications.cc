@@ -83,7 +83,7 @@ std::string DetailFor(const AuditEvent& e, const json& d, const Request& r) {
 
 }  // namespace
 
-Notifications::Notifications(notify::Notifier& notifier, policy::ConfigHolder& config, Clock& clock,
+Notifications::Notifications(notify::Notifier& notifier, config::ConfigHolder& config, Clock& clock,
                              MetricsRegistry* metrics, NotificationOptions options)
     : notifier_(notifier),
       config_(config),

@@ -12,7 +12,7 @@
 #include "core/clock.h"
 #include "core/metrics.h"
 #include "notify/notify.h"
-#include "policy/config.h"
+#include "config/config.h"
 #include "scheduler/scheduler.h"
 #include "store/store.h"
 #include "workflow/observer.h"
@@ -31,7 +31,7 @@ struct NotificationOptions {
 // Thread-safe. `notifier`, `config`, `clock` and `metrics` (may be null) must outlive it.
 class Notifications {
  public:
-  Notifications(notify::Notifier& notifier, policy::ConfigHolder& config, Clock& clock,
+  Notifications(notify::Notifier& notifier, config::ConfigHolder& config, Clock& clock,
                 MetricsRegistry* metrics = nullptr, NotificationOptions options = {});
 
   // For TransactAndTell's before-commit hook: the jobs that follow from `events`, put in `tx`.
@@ -58,7 +58,7 @@ class Notifications {
                              std::string detail) const;
 
   notify::Notifier& notifier_;
-  policy::ConfigHolder& config_;
+  config::ConfigHolder& config_;
   Clock& clock_;
   MetricsRegistry* metrics_;
   const NotificationOptions options_;

@@ -10,7 +10,7 @@
 
 #include "core/ids.h"
 #include "core/testing.h"
-#include "policy/config.h"
+#include "config/config.h"
 #include "provider/fake_provider.h"
 #include "scheduler/scheduler.h"
 #include "store/memory_store.h"
@@ -40,8 +40,8 @@ constexpr char kReadOnly[] =
 constexpr char kAdmin[] = "arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-2222222222222222";
 constexpr char kSandbox[] = "111111111111";
 
-policy::Config DevConfig() {
-  auto c = policy::ParseConfig(policy::DevConfigYaml(), "dev");
+config::Config DevConfig() {
+  auto c = config::ParseConfig(config::DevConfigYaml(), "dev");
   JIT_CHECK(c.has_value());
   return std::move(c).value();
 }
@@ -157,7 +157,7 @@ class ReconcilerTest : public ::testing::Test {
   }
 
   FakeClock clock_;
-  policy::ConfigHolder config_;
+  config::ConfigHolder config_;
   FakeProvider provider_;
   std::unique_ptr<store::Store> store_;
   HookedProvider hooked_;

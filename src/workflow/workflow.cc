@@ -70,7 +70,7 @@ Status WrongState(const Request& r, std::string_view wanted) {
 
 class Workflow::Impl {
  public:
-  Impl(store::Store& store, policy::ConfigHolder& config, provider::Provider& provider,
+  Impl(store::Store& store, config::ConfigHolder& config, provider::Provider& provider,
        Clock& clock, WorkflowOptions options)
       : store_(store),
         config_(config),
@@ -125,7 +125,7 @@ class Workflow::Impl {
   // ---- Caller-facing transitions ------------------------------------------------------------
 
   Result<Request> Submit(const policy::Identity& who, const SubmitInput& in) {
-    auto config = config_.Get();
+    auto config = config_.Policy();
     std::string principal_id = who.principal_id;
     if (principal_id.empty() && options_.directory != nullptr) {
       auto found = options_.directory->UserId(who.username);
@@ -216,7 +216,7 @@ class Workflow::Impl {
 
   Result<Request> Approve(const policy::Identity& who, const std::string& id,
                           const std::string& comment) {
-    auto config = config_.Get();
+    auto config = config_.Policy();
     Request out;
     Status s = Transact([&](Tx& tx) -> Status {
       JIT_ASSIGN_OR_RETURN(Request r, ReadFor(tx, *config, who, id));
@@ -267,7 +267,7 @@ class Workflow::Impl {
   Result<Request> Deny(const policy::Identity& who, const std::string& id,
                        const std::string& reason) {
     if (reason.empty()) return InvalidArgumentError("a reason is required to deny a request");
-    auto config = config_.Get();
+    auto config = config_.Policy();
     Request out;
     Status s = Transact([&](Tx& tx) -> Status {
       JIT_ASSIGN_OR_RETURN(Request r, ReadFor(tx, *config, who, id));
@@ -304,7 +304,7 @@ class Workflow::Impl {
   }
 
   Result<Request> Cancel(const policy::Identity& who, const std::string& id) {
-    auto config = config_.Get();
+    auto config = config_.Policy();
     Request out;
     Status s = Transact([&](Tx& tx) -> Status {
       JIT_ASSIGN_OR_RETURN(Request r, ReadFor(tx, *config, who, id));
@@ -330,7 +330,7 @@ class Workflow::Impl {
 
   Result<Request> Revoke(const policy::Identity& who, const std::string& id,
                          const std::string& reason) {
-    auto config = config_.Get();
+    auto config = config_.Policy();
     Request out;
     Status s = Transact([&](Tx& tx) -> Status {
       JIT_ASSIGN_OR_RETURN(Request r, ReadFor(tx, *config, who, id));
@@ -375,7 +375,7 @@ class Workflow::Impl {
     if (extra_s.count() < 1) {
       return InvalidArgumentError("an extension must be at least 1s");
     }
-    auto config = config_.Get();
+    auto config = config_.Policy();
     Request out;
     Status s = Transact([&](Tx& tx) -> Status {
       JIT_ASSIGN_OR_RETURN(Request r, ReadFor(tx, *config, who, id));
@@ -431,7 +431,7 @@ class Workflow::Impl {
 
   Result<Request> Review(const policy::Identity& who, const std::string& id,
                          const std::string& comment) {
-    auto config = config_.Get();
+    auto config = config_.Policy();
     Request out;
     Status s = Transact([&](Tx& tx) -> Status {
       JIT_ASSIGN_OR_RETURN(Request r, ReadFor(tx, *config, who, id));
@@ -465,7 +465,7 @@ class Workflow::Impl {
   // ---- Reading --------------------------------------------------------------------------------
 
   Result<RequestView> Get(const policy::Identity& who, const std::string& id) {
-    auto config = config_.Get();
+    auto config = config_.Policy();
     if (!IsWellFormedId(id, "req_")) return NotFoundError("no request " + id);
     auto r = store_.GetRequest(id);
     if (!r.has_value()) {
@@ -484,7 +484,7 @@ class Workflow::Impl {
     if (!in.review.empty() && in.review != "open" && in.review != "closed") {
       return InvalidArgumentError("review must be open or closed");
     }
-    auto config = config_.Get();
+    auto config = config_.Policy();
     store::RequestFilter f;
     f.state = in.state;
     f.limit = in.limit;
@@ -519,7 +519,7 @@ class Workflow::Impl {
 
   Result<ExplainView> Explain(const policy::Identity& who, const policy::Identity& subject,
                               const policy::AccessRequest& ask) {
-    auto config = config_.Get();
+    auto config = config_.Policy();
     if (subject.username != who.username && !policy::IsAdmin(*config, who) &&
         !policy::IsAuditor(*config, who)) {
       return PermissionDeniedError(
@@ -531,7 +531,7 @@ class Workflow::Impl {
 
   Result<std::vector<AuditEvent>> Audit(const policy::Identity& who, std::int64_t after_seq,
                                         int limit) {
-    auto config = config_.Get();
+    auto config = config_.Policy();
     if (!policy::IsAdmin(*config, who) && !policy::IsAuditor(*config, who)) {
       return PermissionDeniedError("only admins and auditors can read the audit trail");
     }
@@ -1122,13 +1122,13 @@ class Workflow::Impl {
   }
 
   store::Store& store_;
-  policy::ConfigHolder& config_;
+  config::ConfigHolder& config_;
   provider::Provider& provider_;
   Clock& clock_;
   WorkflowOptions options_;
 };
 
-Workflow::Workflow(store::Store& store, policy::ConfigHolder& config, provider::Provider& provider,
+Workflow::Workflow(store::Store& store, config::ConfigHolder& config, provider::Provider& provider,
                    Clock& clock, WorkflowOptions options)
     : impl_(std::make_shared<Impl>(store, config, provider, clock, std::move(options))) {}
 

@@ -7,7 +7,7 @@
 
 #include "core/clock.h"
 #include "core/result.h"
-#include "policy/config.h"
+#include "config/config.h"
 #include "policy/explain.h"
 #include "policy/policy.h"
 #include "provider/provider.h"
@@ -82,7 +82,7 @@ struct WorkflowOptions {
 // Unavailable (store).
 class Workflow final : public scheduler::JobRunner {
  public:
-  Workflow(store::Store& store, policy::ConfigHolder& config, provider::Provider& provider,
+  Workflow(store::Store& store, config::ConfigHolder& config, provider::Provider& provider,
            Clock& clock, WorkflowOptions options = {});
 
   // A new request, decided by policy::Evaluate at the clock's now. Auto-approved and

@@ -22,7 +22,7 @@
 
 #include "core/check.h"
 #include "core/testing.h"
-#include "policy/config.h"
+#include "config/config.h"
 #include "provider/fake_provider.h"
 #include "scheduler/scheduler.h"
 #include "store/fault_injecting_store.h"
@@ -43,8 +43,8 @@ const policy::Identity kBob{"bob", {"approvers"}, "b0b00000-0000-4000-8000-00000
 constexpr std::string_view kReadOnlyArn =
     "arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-1111111111111111";
 
-policy::Config DevConfig() {
-  auto c = policy::ParseConfig(policy::DevConfigYaml(), "dev");
+config::Config DevConfig() {
+  auto c = config::ParseConfig(config::DevConfigYaml(), "dev");
   JIT_CHECK(c.has_value());
   return std::move(c).value();
 }
@@ -94,7 +94,7 @@ class SteppedClockTest : public ::testing::Test {
   }
 
   FakeClock clock_;
-  policy::ConfigHolder config_;
+  config::ConfigHolder config_;
   FakeProvider provider_;
   std::unique_ptr<store::Store> memory_;
   store::FaultInjectingStore store_;
