@@ -18,9 +18,9 @@
 #include <thread>
 #include <vector>
 
+#include "config/config.h"
 #include "core/clock.h"
 #include "core/duration.h"
-#include "config/config.h"
 #include "provider/fake_provider.h"
 #include "scheduler/scheduler.h"
 #include "store/sqlite_store.h"

@@ -14,8 +14,8 @@
 #include <string>
 #include <string_view>
 
-#include "core/clock.h"
 #include "config/config.h"
+#include "core/clock.h"
 #include "policy/explain.h"
 #include "policy/policy.h"
 

@@ -11,8 +11,8 @@
 
 #include "audit/trail.h"
 #include "auth/auth.h"
-#include "core/status.h"
 #include "config/config.h"
+#include "core/status.h"
 #include "workflow/workflow.h"
 
 namespace jit::api {

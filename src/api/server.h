@@ -12,9 +12,9 @@
 
 #include "api/handlers.h"
 #include "auth/auth.h"
+#include "config/config.h"
 #include "core/clock.h"
 #include "core/status.h"
-#include "config/config.h"
 #include "workflow/workflow.h"
 
 namespace jit::api {

@@ -13,10 +13,10 @@
 #include <vector>
 
 #include "auth/auth.h"
+#include "config/config.h"
 #include "core/clock.h"
 #include "core/ids.h"
 #include "core/testing.h"
-#include "config/config.h"
 #include "provider/fake_provider.h"
 #include "store/memory_store.h"
 #include "workflow/workflow.h"

@@ -6,8 +6,8 @@
 #include <string_view>
 #include <vector>
 
-#include "core/result.h"
 #include "auth/settings.h"
+#include "core/result.h"
 #include "policy/config.h"
 
 namespace jit::auth {

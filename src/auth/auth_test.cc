@@ -98,10 +98,9 @@ TEST(StaticAuthenticator, DevTokensAreRefusedWhenNoDevUsersAreGiven) {
 }
 
 TEST(StaticAuthenticator, IgnoresMalformedHashes) {
-  auto auth =
-      NewStaticAuthenticator({}, {StaticToken{"short", "abc", {}},
-                                  StaticToken{"nothex", std::string(64, 'z'), {}},
-                                  StaticToken{"good", Sha256Hex("good-token"), {}}});
+  auto auth = NewStaticAuthenticator(
+      {}, {StaticToken{"short", "abc", {}}, StaticToken{"nothex", std::string(64, 'z'), {}},
+           StaticToken{"good", Sha256Hex("good-token"), {}}});
   EXPECT_THAT(auth->Authenticate("abc"), StatusIs(StatusCode::kUnauthenticated));
   auto good = auth->Authenticate("good-token");
   ASSERT_OK(good);

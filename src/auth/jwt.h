@@ -13,10 +13,10 @@
 
 #include "auth/auth.h"
 #include "auth/jwks.h"
+#include "auth/settings.h"
 #include "aws/http.h"
 #include "core/clock.h"
 #include "core/result.h"
-#include "auth/settings.h"
 
 namespace jit::auth {
 

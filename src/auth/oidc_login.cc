@@ -12,8 +12,8 @@
 #include "auth/jwks.h"
 #include "auth/jwt.h"
 #include "auth/strict_json.h"
-#include "core/url.h"
 #include "core/check.h"
+#include "core/url.h"
 
 namespace jit::auth {
 namespace {
@@ -257,8 +257,7 @@ Result<policy::Identity> OidcLogin::Finish(const OidcLoginStart& saved,
   if (code.empty() || code.size() > 4096) {
     return UnauthenticatedError("the identity provider sent no usable authorization code");
   }
-  if (!IsValidPkceVerifier(saved.code_verifier) ||
-      !IsHttpsOrLoopbackHttpUrl(saved.redirect_uri)) {
+  if (!IsValidPkceVerifier(saved.code_verifier) || !IsHttpsOrLoopbackHttpUrl(saved.redirect_uri)) {
     return UnauthenticatedError("the sign-in state is damaged; start the sign-in again");
   }
   JIT_ASSIGN_OR_RETURN(OidcProviderMetadata m, Metadata());

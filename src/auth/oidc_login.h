@@ -19,10 +19,10 @@
 #include <vector>
 
 #include "auth/auth.h"
+#include "auth/settings.h"
 #include "aws/http.h"
 #include "core/clock.h"
 #include "core/result.h"
-#include "auth/settings.h"
 
 namespace jit::auth {
 

@@ -36,7 +36,7 @@ class Parser {
     if (f.value.IsNull()) return;
     std::optional<Fields> fields =
         r_.Map(f, {"issuer", "audience", "jwks_file", "jwks_url", "username_claim", "groups_claim",
-                "leeway", "client_id", "client_secret_file", "scopes"});
+                   "leeway", "client_id", "client_secret_file", "scopes"});
     if (!fields) return;
     const int line = f.line;
     OidcConfig oidc;
@@ -44,7 +44,7 @@ class Parser {
     if (auto issuer = r_.RequiredString(*fields, "issuer", line, "'oidc'")) {
       if (!IsHttpsOrLoopbackHttpUrl(*issuer)) {
         r_.Error(fields->Get("issuer")->line,
-              "'issuer' must be an https URL (http only on a loopback host)");
+                 "'issuer' must be an https URL (http only on a loopback host)");
       } else {
         oidc.issuer = *issuer;
       }
@@ -134,8 +134,8 @@ class Parser {
         token.name = *name;
         auto [it, fresh] = names.emplace(*name, line);
         if (!fresh) {
-          r_.Error(line,
-                "token name '" + *name + "' is already used on line " + std::to_string(it->second));
+          r_.Error(line, "token name '" + *name + "' is already used on line " +
+                             std::to_string(it->second));
         }
       }
       if (auto sha = r_.RequiredString(*t, "sha256", line, "a token")) {
@@ -147,7 +147,7 @@ class Parser {
           auto [it, fresh] = hashes.emplace(*sha, sha_line);
           if (!fresh) {
             r_.Error(sha_line,
-                  "this token hash is already used on line " + std::to_string(it->second));
+                     "this token hash is already used on line " + std::to_string(it->second));
           }
         }
       }

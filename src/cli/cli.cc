@@ -14,9 +14,9 @@
 
 #include "cli/format.h"
 #include "cli/http_client.h"
+#include "config/config.h"
 #include "core/duration.h"
 #include "core/time_format.h"
-#include "config/config.h"
 
 #ifndef JIT_VERSION
 #define JIT_VERSION "0.0.0"
@@ -497,8 +497,8 @@ int DoConfigCheck(const Context& ctx, const std::string& file, bool aws, const C
     return kExitFailure;
   }
   *ctx.out << file << ": ok (" << config->policy.accounts.size() << " accounts, "
-           << config->policy.permission_sets.size() << " permission sets, " << config->policy.rules.size()
-           << " rules)\n";
+           << config->policy.permission_sets.size() << " permission sets, "
+           << config->policy.rules.size() << " rules)\n";
   if (!aws) return kExitOk;
   if (!commands.check_aws) {
     *ctx.err << "jit: config check --aws is not available in this build\n";

@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
+#include "config/config.h"
 #include "core/clock.h"
 #include "core/result.h"
-#include "config/config.h"
 
 namespace jit::cli {
 

@@ -9,37 +9,36 @@ namespace jit::config {
 
 Result<Config> ParseConfig(std::string_view yaml_text, std::string_view file_name,
                            std::string_view zoneinfo_dir) {
-  std::vector<std::string> keys = {"server", "store", "aws",   "auth", "admins", "auditors",
-                                   "accounts", "permission_sets", "rules", "notify", "audit",
-                                   "ui"};
+  std::vector<std::string> keys = {"server", "store",    "aws",      "auth",
+                                   "admins", "auditors", "accounts", "permission_sets",
+                                   "rules",  "notify",   "audit",    "ui"};
   Config config;
-  JIT_RETURN_IF_ERROR(ReadDocument(
-      yaml_text, file_name, keys, [&](const Fields& top, Reader& r) {
-        // Rules refer to accounts and permission sets, which may stand after them in the file.
-        const Field* rules = nullptr;
-        for (const Field& f : top.all()) {
-          if (f.key == "server") {
-            config.server = api::ParseServerSettings(f, r);
-          } else if (f.key == "store") {
-            if (auto s = store::ParseStoreUrl(f, r)) config.store = *s;
-          } else if (f.key == "aws") {
-            config.aws = aws::ParseAwsSettings(f, r);
-          } else if (f.key == "audit") {
-            config.audit = audit::ParseAuditSettings(f, r);
-          } else if (f.key == "notify") {
-            config.notify = notify::ParseChannels(f, r);
-          } else if (f.key == "auth") {
-            config.auth = auth::ParseAuthSettings(f, r);
-          } else if (f.key == "ui") {
-            config.ui = api::ParseUiSettings(f, r);
-          } else if (f.key == "rules") {
-            rules = &f;
-          } else {
-            policy::ParsePolicyField(f, r, zoneinfo_dir, config.policy);
-          }
-        }
-        if (rules != nullptr) policy::ParsePolicyField(*rules, r, zoneinfo_dir, config.policy);
-      }));
+  JIT_RETURN_IF_ERROR(ReadDocument(yaml_text, file_name, keys, [&](const Fields& top, Reader& r) {
+    // Rules refer to accounts and permission sets, which may stand after them in the file.
+    const Field* rules = nullptr;
+    for (const Field& f : top.all()) {
+      if (f.key == "server") {
+        config.server = api::ParseServerSettings(f, r);
+      } else if (f.key == "store") {
+        if (auto s = store::ParseStoreUrl(f, r)) config.store = *s;
+      } else if (f.key == "aws") {
+        config.aws = aws::ParseAwsSettings(f, r);
+      } else if (f.key == "audit") {
+        config.audit = audit::ParseAuditSettings(f, r);
+      } else if (f.key == "notify") {
+        config.notify = notify::ParseChannels(f, r);
+      } else if (f.key == "auth") {
+        config.auth = auth::ParseAuthSettings(f, r);
+      } else if (f.key == "ui") {
+        config.ui = api::ParseUiSettings(f, r);
+      } else if (f.key == "rules") {
+        rules = &f;
+      } else {
+        policy::ParsePolicyField(f, r, zoneinfo_dir, config.policy);
+      }
+    }
+    if (rules != nullptr) policy::ParsePolicyField(*rules, r, zoneinfo_dir, config.policy);
+  }));
   return config;
 }
 

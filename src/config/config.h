@@ -24,13 +24,13 @@ namespace jit::config {
 
 struct Config {
   api::ServerSettings server;
-  std::string store;                        // "sqlite:///path/jit.db"; empty: <data>/jit.db
-  aws::AwsSettings aws;                     // empty when the file has no `aws:` section
-  auth::AuthSettings auth;                  // static tokens and OIDC
-  audit::AuditSettings audit;               // checkpoints; no key file when absent
-  api::UiSettings ui;                       // the web UI's sessions
+  std::string store;                          // "sqlite:///path/jit.db"; empty: <data>/jit.db
+  aws::AwsSettings aws;                       // empty when the file has no `aws:` section
+  auth::AuthSettings auth;                    // static tokens and OIDC
+  audit::AuditSettings audit;                 // checkpoints; no key file when absent
+  api::UiSettings ui;                         // the web UI's sessions
   std::vector<notify::ChannelConfig> notify;  // the `notify:` list, in file order
-  policy::Config policy;  // accounts, permission sets, rules, admins, auditors
+  policy::Config policy;                      // accounts, permission sets, rules, admins, auditors
 };
 
 // Parses and validates a config. `file_name` is used in messages. On error the status is

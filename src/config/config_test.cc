@@ -14,6 +14,7 @@ namespace jit::config {
 namespace {
 
 using ::jit::api::CheckPublicUrl;
+using ::jit::auth::StaticToken;
 using ::jit::aws::IsAwsRegion;
 using ::jit::aws::IsIdentityStoreId;
 using ::jit::aws::IsInstanceArn;

@@ -1,10 +1,11 @@
 // The `notify:` section of the config (docs/NOTIFY.md).
 
+#include "notify/channel_config.h"
+
 #include <fstream>
 
 #include "config/reader.h"
 #include "core/testing.h"
-#include "notify/channel_config.h"
 
 namespace jit::notify {
 namespace {
@@ -21,10 +22,11 @@ struct Config {
 
 Result<Config> ParseConfig(const std::string& yaml, const std::string& file) {
   Config out;
-  JIT_RETURN_IF_ERROR(config::ReadDocument(
-      yaml, file, {"notify"}, [&](const config::Fields& top, config::Reader& r) {
-        if (const config::Field* f = top.Get("notify")) out.notify = ParseChannels(*f, r);
-      }));
+  JIT_RETURN_IF_ERROR(config::ReadDocument(yaml, file, {"notify"},
+                                           [&](const config::Fields& top, config::Reader& r) {
+                                             if (const config::Field* f = top.Get("notify"))
+                                               out.notify = ParseChannels(*f, r);
+                                           }));
   return out;
 }
 

@@ -231,8 +231,9 @@ std::shared_ptr<const ChannelOptions> ParseEmail(const Fields& fields, int line,
         if (c->smtp_url.rfind("smtps://", 0) == 0) {
           r.Error(f->line, "'starttls: false' makes no sense with smtps:// (TLS from the start)");
         } else if (!IsHttpsOrLoopbackHttpUrl(as_http)) {
-          r.Error(f->line, "'starttls: false' is allowed only for a loopback SMTP server; mail to " +
-                               c->smtp_url + " must be encrypted");
+          r.Error(f->line,
+                  "'starttls: false' is allowed only for a loopback SMTP server; mail to " +
+                      c->smtp_url + " must be encrypted");
         }
       }
     }
@@ -314,8 +315,7 @@ std::shared_ptr<const ChannelOptions> ParseSns(const Fields& fields, int line,
 Result<std::unique_ptr<Channel>> MakeSns(const ChannelConfig& c, ChannelSettings settings,
                                          const NotifierDeps& deps) {
   const auto& o = c.As<SnsOptions>();
-  JIT_ASSIGN_OR_RETURN(std::string region,
-                       AwsRegionFor(c, o.region, ArnRegion(o.topic_arn), deps));
+  JIT_ASSIGN_OR_RETURN(std::string region, AwsRegionFor(c, o.region, ArnRegion(o.topic_arn), deps));
   AwsTarget target{deps.http, *deps.aws_credentials, deps.clock, region,
                    aws::ResolveEndpoint(deps.env, "SNS", "sns", region)};
   return NewSnsChannel(std::move(settings), target, o.topic_arn, o.format);
@@ -412,9 +412,9 @@ std::optional<ChannelConfig> ReadChannel(const config::Node& item, int line, Rea
   if (kind == nullptr) {
     std::string names;
     for (const std::string& n : TypeNames()) names += (names.empty() ? "" : ", ") + n;
-    r.Error(line, type.empty() ? "a 'notify' entry needs a 'type' (one of " + names + ")"
-                               : "unknown channel type '" + type + "'" +
-                                     config::Hint(type, TypeNames()));
+    r.Error(line, type.empty()
+                      ? "a 'notify' entry needs a 'type' (one of " + names + ")"
+                      : "unknown channel type '" + type + "'" + config::Hint(type, TypeNames()));
     return std::nullopt;
   }
   std::vector<std::string> allowed = {"type", "name", "audiences", "events", "timeout"};

@@ -4,8 +4,8 @@
 #include <set>
 
 #include "notify/channel_types.h"
-#include "notify/render.h"
 #include "notify/notify.h"
+#include "notify/render.h"
 
 namespace jit::notify {
 namespace {
@@ -19,9 +19,7 @@ constexpr std::array<std::string_view, kAllEvents.size()> kEventNames = {
 
 }  // namespace
 
-std::string_view EventName(Event e) {
-  return kEventNames.at(static_cast<std::size_t>(e));
-}
+std::string_view EventName(Event e) { return kEventNames.at(static_cast<std::size_t>(e)); }
 
 std::optional<Event> ParseEvent(std::string_view name) {
   for (Event e : kAllEvents) {

@@ -43,7 +43,9 @@ TEST(Events, NamesMatchTheConfigListAndRoundTrip) {
   for (std::size_t i = 0; i < kAllEvents.size(); ++i) {
     EXPECT_EQ(EventName(kAllEvents[i]), names[i]);
     EXPECT_EQ(ParseEvent(names[i]), kAllEvents[i]);
-    EXPECT_EQ(i <= 2 ? "approvers" : i <= 11 ? "requester" : "security",
+    EXPECT_EQ(i <= 2    ? "approvers"
+              : i <= 11 ? "requester"
+                        : "security",
               AudienceName(AudienceOf(kAllEvents[i])));
   }
   EXPECT_EQ(ParseEvent("request.nope"), std::nullopt);
@@ -520,7 +522,8 @@ TEST(NewChannels, BuildsEachTypeFromTheConfigAndReadsItsFiles) {
       "  - {type: email, smtp_url: \"smtp://mail.example.com:587\", from: "
       "jit@example.com, to: [ops@example.com]}\n"
       "  - {type: sns, topic_arn: \"arn:aws:sns:us-east-1:111111111111:jit\"}\n";
-  Result<std::vector<ChannelConfig>> config = ::jit::notify::testing::ParseNotifySection(yaml, "t.yaml");
+  Result<std::vector<ChannelConfig>> config =
+      ::jit::notify::testing::ParseNotifySection(yaml, "t.yaml");
   ASSERT_OK(config);
   FakeClock clock;
   auto http = aws::NewCurlTransport();

@@ -2,7 +2,6 @@
 // Shared by the notify tests only.
 
 #include <string>
-
 #include <vector>
 
 #include "config/reader.h"
@@ -17,10 +16,11 @@ namespace jit::notify::testing {
 inline Result<std::vector<ChannelConfig>> ParseNotifySection(const std::string& yaml,
                                                              const std::string& file) {
   std::vector<ChannelConfig> out;
-  JIT_RETURN_IF_ERROR(config::ReadDocument(
-      yaml, file, {"notify"}, [&](const config::Fields& top, config::Reader& r) {
-        if (const config::Field* f = top.Get("notify")) out = ParseChannels(*f, r);
-      }));
+  JIT_RETURN_IF_ERROR(config::ReadDocument(yaml, file, {"notify"},
+                                           [&](const config::Fields& top, config::Reader& r) {
+                                             if (const config::Field* f = top.Get("notify"))
+                                               out = ParseChannels(*f, r);
+                                           }));
   return out;
 }
 

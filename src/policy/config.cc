@@ -86,8 +86,8 @@ class Parser {
           a.id = *id;
           auto [it, fresh] = ids.emplace(*id, line);
           if (!fresh) {
-            r_.Error(line,
-                  "account id " + *id + " is already listed on line " + std::to_string(it->second));
+            r_.Error(line, "account id " + *id + " is already listed on line " +
+                               std::to_string(it->second));
           }
         }
       }
@@ -96,12 +96,12 @@ class Parser {
         if (IsDigits(*name, 12)) {
           // Accounts are looked up by id or name; a name that looks like an id is ambiguous.
           r_.Error(fields->Get("name")->line,
-                "account name '" + *name + "' looks like an account id");
+                   "account name '" + *name + "' looks like an account id");
         }
         auto [it, fresh] = names.emplace(*name, line);
         if (!fresh) {
           r_.Error(line, "account name '" + *name + "' is already used on line " +
-                          std::to_string(it->second));
+                             std::to_string(it->second));
         }
       }
       a.tags = r_.NameList(fields->Get("tags"));
@@ -128,20 +128,21 @@ class Parser {
         auto [it, fresh] = names.emplace(*name, line);
         if (!fresh) {
           r_.Error(line, "permission set name '" + *name + "' is already used on line " +
-                          std::to_string(it->second));
+                             std::to_string(it->second));
         }
       }
       if (auto arn = r_.RequiredString(*fields, "arn", line, "a permission set")) {
         if (!IsPermissionSetArn(*arn)) {
           r_.Error(fields->Get("arn")->line,
-                "'" + *arn +
-                    "' is not a permission set ARN (arn:aws:sso:::permissionSet/ssoins-<16>/"
-                    "ps-<16>)");
+                   "'" + *arn +
+                       "' is not a permission set ARN (arn:aws:sso:::permissionSet/ssoins-<16>/"
+                       "ps-<16>)");
         } else {
           ps.arn = *arn;
           auto [it, fresh] = arns.emplace(*arn, line);
           if (!fresh) {
-            r_.Error(line, "permission set ARN is already used on line " + std::to_string(it->second));
+            r_.Error(line,
+                     "permission set ARN is already used on line " + std::to_string(it->second));
           }
         }
       }
@@ -197,7 +198,8 @@ class Parser {
     for (const Named& name : names) {
       if (std::none_of(out_.accounts.begin(), out_.accounts.end(),
                        [&](const Account& a) { return a.name == name.value; })) {
-        r_.Error(name.line, "unknown account '" + name.value + "'" + config::Hint(name.value, AccountNames()));
+        r_.Error(name.line,
+                 "unknown account '" + name.value + "'" + config::Hint(name.value, AccountNames()));
       }
       sel.names.push_back(name.value);
     }
@@ -223,8 +225,8 @@ class Parser {
       if (f.value.Scalar() == "auto") {
         rule.approval.automatic = true;
       } else {
-        r_.Error(f.line,
-              "'approval' must be 'auto' or a map with approvers, not '" + f.value.Scalar() + "'");
+        r_.Error(f.line, "'approval' must be 'auto' or a map with approvers, not '" +
+                             f.value.Scalar() + "'");
       }
       return;
     }
@@ -287,7 +289,7 @@ class Parser {
           auto it = std::find(kDays.begin(), kDays.end(), d.value);
           if (it == kDays.end()) {
             r_.Error(d.line, "unknown day '" + d.value + "'; days are mon, tue, wed, thu, fri, " +
-                              "sat, sun" + config::Hint(d.value, kDays));
+                                 "sat, sun" + config::Hint(d.value, kDays));
             ok = false;
             continue;
           }
@@ -312,7 +314,7 @@ class Parser {
     if (!from || !to) return std::nullopt;
     if (*from == *to || (*from == 0 && *to == 24 * 60)) {
       r_.Error(fields->Get("to")->line,
-            "'from' and 'to' must differ (leave 'hours' out to allow any time)");
+               "'from' and 'to' must differ (leave 'hours' out to allow any time)");
       return std::nullopt;
     }
     h.from_minute = *from;
@@ -344,9 +346,9 @@ class Parser {
       int line = item.Line(f.line);
       std::optional<Fields> fields =
           r_.Map(item, line, "a rule",
-              {"name", "requesters", "accounts", "permission_sets", "max_duration", "min_duration",
-               "reason", "reason_min_length", "ticket", "approval", "break_glass", "hours",
-               "schedule_window"});
+                 {"name", "requesters", "accounts", "permission_sets", "max_duration",
+                  "min_duration", "reason", "reason_min_length", "ticket", "approval",
+                  "break_glass", "hours", "schedule_window"});
       if (!fields) continue;
       Rule rule;
       rule.line = line;
@@ -354,8 +356,8 @@ class Parser {
         rule.name = *name;
         auto [it, fresh] = names.emplace(*name, line);
         if (!fresh) {
-          r_.Error(line,
-                "rule name '" + *name + "' is already used on line " + std::to_string(it->second));
+          r_.Error(line, "rule name '" + *name + "' is already used on line " +
+                             std::to_string(it->second));
         }
       }
       std::string what = rule.name.empty() ? "a rule" : "rule '" + rule.name + "'";
@@ -379,7 +381,7 @@ class Parser {
             if (std::none_of(out_.permission_sets.begin(), out_.permission_sets.end(),
                              [&](const PermissionSet& p) { return p.name == ps.value; })) {
               r_.Error(ps.line, "unknown permission set '" + ps.value + "'" +
-                                 config::Hint(ps.value, PermissionSetNames()));
+                                    config::Hint(ps.value, PermissionSetNames()));
             }
             rule.permission_sets.push_back(ps.value);
           }
@@ -437,7 +439,7 @@ class Parser {
               rule.ticket_pattern = *s;
             } catch (const std::regex_error& e) {
               r_.Error(x->line,
-                    "'ticket' is not a valid regular expression: " + std::string(e.what()));
+                       "'ticket' is not a valid regular expression: " + std::string(e.what()));
             }
           }
         }
@@ -454,8 +456,8 @@ class Parser {
                                 FormatDuration(kMaxScheduleWindow));
         } else if (rule.break_glass && d->count() > 0) {
           r_.Error(x->line,
-                "a break-glass rule cannot schedule access: it starts at once (schedule_window: "
-                "0s or none)");
+                   "a break-glass rule cannot schedule access: it starts at once (schedule_window: "
+                   "0s or none)");
         } else {
           rule.schedule_window = *d;
         }
@@ -468,8 +470,8 @@ class Parser {
         ReadApproval(*approval, rule);
       } else if (!rule.break_glass) {
         r_.Error(line, what +
-                        " has no 'approval' (approval: auto, or approvers) and is not "
-                        "break_glass: true");
+                           " has no 'approval' (approval: auto, or approvers) and is not "
+                           "break_glass: true");
       }
       out_.rules.push_back(std::move(rule));
     }
@@ -496,18 +498,19 @@ void ParsePolicyField(const config::Field& field, config::Reader& reader,
 Result<Config> ParseConfig(std::string_view yaml_text, std::string_view file_name,
                            std::string_view zoneinfo_dir) {
   Config config;
-  JIT_RETURN_IF_ERROR(config::ReadDocument(
-      yaml_text, file_name, PolicyKeys(), [&](const Fields& top, config::Reader& r) {
-        const Field* rules = nullptr;
-        for (const Field& f : top.all()) {
-          if (f.key == "rules") {
-            rules = &f;
-          } else {
-            ParsePolicyField(f, r, zoneinfo_dir, config);
-          }
-        }
-        if (rules != nullptr) ParsePolicyField(*rules, r, zoneinfo_dir, config);
-      }));
+  JIT_RETURN_IF_ERROR(config::ReadDocument(yaml_text, file_name, PolicyKeys(),
+                                           [&](const Fields& top, config::Reader& r) {
+                                             const Field* rules = nullptr;
+                                             for (const Field& f : top.all()) {
+                                               if (f.key == "rules") {
+                                                 rules = &f;
+                                               } else {
+                                                 ParsePolicyField(f, r, zoneinfo_dir, config);
+                                               }
+                                             }
+                                             if (rules != nullptr)
+                                               ParsePolicyField(*rules, r, zoneinfo_dir, config);
+                                           }));
   return config;
 }
 

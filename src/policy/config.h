@@ -9,8 +9,8 @@
 #include <string_view>
 #include <vector>
 
-#include "core/clock.h"
 #include "config/reader.h"
+#include "core/clock.h"
 #include "core/result.h"
 #include "policy/timezone.h"
 

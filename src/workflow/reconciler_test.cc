@@ -8,9 +8,9 @@
 #include <string>
 #include <thread>
 
+#include "config/config.h"
 #include "core/ids.h"
 #include "core/testing.h"
-#include "config/config.h"
 #include "provider/fake_provider.h"
 #include "scheduler/scheduler.h"
 #include "store/memory_store.h"

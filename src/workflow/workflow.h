@@ -5,9 +5,9 @@
 #include <string>
 #include <vector>
 
+#include "config/config.h"
 #include "core/clock.h"
 #include "core/result.h"
-#include "config/config.h"
 #include "policy/explain.h"
 #include "policy/policy.h"
 #include "provider/provider.h"

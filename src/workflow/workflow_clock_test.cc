@@ -20,9 +20,9 @@
 #include <string_view>
 #include <vector>
 
+#include "config/config.h"
 #include "core/check.h"
 #include "core/testing.h"
-#include "config/config.h"
 #include "provider/fake_provider.h"
 #include "scheduler/scheduler.h"
 #include "store/fault_injecting_store.h"

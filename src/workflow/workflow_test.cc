@@ -7,8 +7,8 @@
 #include <memory>
 #include <string>
 
-#include "core/testing.h"
 #include "config/config.h"
+#include "core/testing.h"
 #include "provider/fake_provider.h"
 #include "scheduler/scheduler.h"
 #include "store/memory_store.h"
@@ -524,7 +524,8 @@ TEST_F(WorkflowTest, ExtensionTheReloadedConfigNoLongerAllowsCannotBeApproved) {
 
   // A rule removed by the reload: the same.
   config::Config without = original;
-  std::erase_if(without.policy.rules, [&](const policy::Rule& rule) { return rule.name == after->rule; });
+  std::erase_if(without.policy.rules,
+                [&](const policy::Rule& rule) { return rule.name == after->rule; });
   config_.Set(without);
   EXPECT_THAT(workflow_.Approve(kBob, r.id, "fine"),
               StatusIs(StatusCode::kFailedPrecondition, HasSubstr("no longer in the config")));
