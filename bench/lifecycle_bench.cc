@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "config/config.h"
 #include "core/clock.h"
 #include "core/duration.h"
 #include "model/identity.h"
@@ -121,12 +122,12 @@ int main(int argc, char** argv) {
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
 
-  auto config = policy::ParseConfig(kConfig, "bench.yaml");
+  auto config = config::ParseConfig(kConfig, "bench.yaml");
   if (!config.has_value()) {
     std::fprintf(stderr, "%s\n", config.error().ToString().c_str());
     return 1;
   }
-  policy::ConfigHolder holder(std::move(config).value());
+  config::ConfigHolder holder(std::move(config).value());
   RealClock clock;
   store::SqliteOptions so;
   so.path = (dir / "jit.db").string();

@@ -1,4 +1,4 @@
-// Fuzzes the config parser: policy::ParseConfig on arbitrary text (time zones from the test
+// Fuzzes the config parser: config::ParseConfig on arbitrary text (time zones from the test
 // zoneinfo folder, so that nothing outside the repository is read), then, for a config that
 // parses, policy::Evaluate and policy::Explain for a few callers and requests.
 //
@@ -14,6 +14,7 @@
 #include <string>
 #include <string_view>
 
+#include "config/config.h"
 #include "core/clock.h"
 #include "model/identity.h"
 #include "policy/config.h"
@@ -54,7 +55,7 @@ void CheckError(const jit::Status& s) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string_view text(reinterpret_cast<const char*>(data), size);
-  auto config = jit::policy::ParseConfig(text, "fuzz.yaml", JIT_ZONEINFO_TESTDATA);
+  auto config = jit::config::ParseConfig(text, "fuzz.yaml", JIT_ZONEINFO_TESTDATA);
   if (!config.has_value()) {
     CheckError(config.error());
     return 0;
@@ -66,20 +67,20 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       {"nobody", {}, ""},
   };
   // A few of each: enough to reach every rule's checks without making one input slow.
-  const std::size_t accounts = std::min<std::size_t>(config->accounts.size(), 4);
-  const std::size_t sets = std::min<std::size_t>(config->permission_sets.size(), 4);
+  const std::size_t accounts = std::min<std::size_t>(config->policy.accounts.size(), 4);
+  const std::size_t sets = std::min<std::size_t>(config->policy.permission_sets.size(), 4);
   for (const auto& who : people) {
     for (std::size_t a = 0; a < accounts; ++a) {
       for (std::size_t p = 0; p < sets; ++p) {
-        const auto& account = config->accounts[a];
-        const auto& ps = config->permission_sets[p];
+        const auto& account = config->policy.accounts[a];
+        const auto& ps = config->policy.permission_sets[p];
         jit::policy::AccessRequest ask;
         ask.account = account.name.empty() ? account.id : account.name;
         ask.permission_set = ps.name;
         ask.duration = std::chrono::minutes(30);
         ask.reason = "fuzzing the config";
-        (void)jit::policy::Evaluate(*config, who, ask, now);
-        (void)jit::policy::Explain(*config, who, ask, now);
+        (void)jit::policy::Evaluate(config->policy, who, ask, now);
+        (void)jit::policy::Explain(config->policy, who, ask, now);
       }
     }
   }

@@ -51,6 +51,7 @@
 #include "api/session.h"
 #include "api/ui.h"
 #include "auth/auth.h"
+#include "config/config.h"
 #include "core/check.h"
 #include "core/clock.h"
 #include "core/testing.h"
@@ -117,8 +118,8 @@ std::vector<auth::DevUser> Users() {
 constexpr std::array<const char*, kColumns> kTokens = {"tok-alice", "tok-erin", "tok-bob",
                                                        "tok-carol", "tok-dave", ""};
 
-policy::Config MatrixConfig() {
-  auto c = policy::ParseConfig(kConfig, "matrix.yaml");
+config::Config MatrixConfig() {
+  auto c = config::ParseConfig(kConfig, "matrix.yaml");
   JIT_CHECK(c.has_value());
   return std::move(c).value();
 }
@@ -219,7 +220,7 @@ class Broker {
   FakeClock clock_;
   store::MemoryStore store_{clock_};
   provider::FakeProvider provider_;
-  policy::ConfigHolder config_;
+  config::ConfigHolder config_;
   workflow::Workflow workflow_;
   std::unique_ptr<auth::Authenticator> auth_;
   CookieSigner signer_ = CookieSigner::WithRandomKey();

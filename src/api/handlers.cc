@@ -22,6 +22,7 @@
 #include "model/audit_event.h"
 #include "model/identity.h"
 #include "model/request.h"
+#include "model/request_json.h"
 #include "policy/policy.h"
 
 namespace jit::api {
@@ -302,7 +303,8 @@ ApiResponse ApiHandler::SubmitRequest(const Call& call) {
   // Answer with the history too, like every other single-request answer; the request is
   // committed either way, so a failed re-read only loses the history.
   Result<workflow::RequestView> view = workflow_.Get(call.who, created->id);
-  ApiResponse r = JsonResponse(201, view ? RequestViewToJson(*view) : model::RequestToJson(*created));
+  ApiResponse r =
+      JsonResponse(201, view ? RequestViewToJson(*view) : model::RequestToJson(*created));
   r.headers.emplace_back("Location", "/v1/requests/" + created->id);
   r.request_id = created->id;
   return r;

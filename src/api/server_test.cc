@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "auth/auth.h"
+#include "config/config.h"
 #include "core/clock.h"
 #include "core/ids.h"
 #include "core/mutex.h"
@@ -68,7 +69,7 @@ Reply RoundTrip(HttpConnection& connection, const Call& c) {
 class ServerTest : public ::testing::Test {
  protected:
   ServerTest()
-      : config_(*policy::ParseConfig(policy::DevConfigYaml(), "dev")),
+      : config_(*config::ParseConfig(config::DevConfigYaml(), "dev")),
         workflow_(store_, config_, provider_, clock_),
         auth_(auth::NewStaticAuthenticator(auth::DevUsers(), {})) {}
 
@@ -142,7 +143,7 @@ class ServerTest : public ::testing::Test {
   FakeClock clock_;
   store::MemoryStore store_{clock_};
   provider::FakeProvider provider_;
-  policy::ConfigHolder config_;
+  config::ConfigHolder config_;
   workflow::Workflow workflow_;
   std::unique_ptr<auth::Authenticator> auth_;
   Mutex mu_;
@@ -725,7 +726,7 @@ TEST_F(ServerTest, CarolReadsTheAuditTrail) {
 class HttpServerStartTest : public ::testing::Test {
  protected:
   HttpServerStartTest()
-      : config_(*policy::ParseConfig(policy::DevConfigYaml(), "dev")),
+      : config_(*config::ParseConfig(config::DevConfigYaml(), "dev")),
         workflow_(store_, config_, provider_, clock_),
         auth_(auth::NewStaticAuthenticator(auth::DevUsers(), {})) {}
 
@@ -740,7 +741,7 @@ class HttpServerStartTest : public ::testing::Test {
   FakeClock clock_;
   store::MemoryStore store_{clock_};
   provider::FakeProvider provider_;
-  policy::ConfigHolder config_;
+  config::ConfigHolder config_;
   workflow::Workflow workflow_;
   std::unique_ptr<auth::Authenticator> auth_;
 };

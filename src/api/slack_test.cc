@@ -11,13 +11,13 @@
 #include "auth/auth.h"
 #include "aws/sigv4.h"
 #include "aws/test_http_server.h"
+#include "config/config.h"
 #include "core/testing.h"
 #include "model/identity.h"
 #include "model/request_json.h"
 #include "net/test_http_client.h"
 #include "notify/render.h"
 #include "notify/slack.h"
-#include "policy/config.h"
 #include "provider/fake_directory.h"
 #include "provider/fake_provider.h"
 #include "store/memory_store.h"
@@ -58,7 +58,7 @@ CannedResponse FakeSlack(const ReceivedRequest& r) {
 class SlackInteractionsTest : public ::testing::Test {
  protected:
   SlackInteractionsTest()
-      : config_(*policy::ParseConfig(policy::DevConfigYaml(), "dev")),
+      : config_(*config::ParseConfig(config::DevConfigYaml(), "dev")),
         store_(store::NewMemoryStore(clock_)),
         workflow_(*store_, config_, provider_, clock_),
         slack_server_(FakeSlack),
@@ -123,7 +123,7 @@ class SlackInteractionsTest : public ::testing::Test {
   model::Request Stored(const std::string& id) { return store_->GetRequest(id).value(); }
 
   FakeClock clock_;
-  policy::ConfigHolder config_;
+  config::ConfigHolder config_;
   std::unique_ptr<store::Store> store_;
   provider::FakeProvider provider_;
   workflow::Workflow workflow_;

@@ -12,10 +12,10 @@
 
 #include "api/handlers.h"
 #include "auth/auth.h"
+#include "config/config.h"
 #include "core/check.h"
 #include "core/clock.h"
 #include "core/testing.h"
-#include "policy/config.h"
 #include "provider/fake_provider.h"
 #include "store/sqlite_store.h"
 #include "workflow/workflow.h"
@@ -31,7 +31,7 @@ constexpr std::int64_t kMaxPages = 64;
 class ApiStoreFaultTest : public ::testing::Test {
  protected:
   ApiStoreFaultTest()
-      : config_(*policy::ParseConfig(policy::DevConfigYaml(), "dev")),
+      : config_(*config::ParseConfig(config::DevConfigYaml(), "dev")),
         auth_(auth::NewStaticAuthenticator(auth::DevUsers(), {})) {
     store::SqliteOptions o;
     o.path = Path();
@@ -78,7 +78,7 @@ class ApiStoreFaultTest : public ::testing::Test {
 
   FakeClock clock_;
   ::jit::testing::TempDir dir_;
-  policy::ConfigHolder config_;
+  config::ConfigHolder config_;
   provider::FakeProvider provider_;
   std::unique_ptr<auth::Authenticator> auth_;
   std::unique_ptr<store::Store> store_;

@@ -14,6 +14,7 @@
 #include "core/form.h"
 #include "core/mutex.h"
 #include "core/time_format.h"
+#include "core/url.h"
 #include "model/identity.h"
 
 namespace jit::api {
@@ -26,7 +27,7 @@ constexpr std::string_view kLoginPurpose = "oidc-login";
 constexpr auto kLoginLifetime = std::chrono::minutes(10);
 
 bool IsLoopbackHttp(std::string_view url) {
-  return url.substr(0, 7) == "http://" && policy::IsHttpsOrLoopbackHttpUrl(url);
+  return url.substr(0, 7) == "http://" && IsHttpsOrLoopbackHttpUrl(url);
 }
 
 std::int64_t Seconds(Duration d) {

@@ -9,7 +9,9 @@
 #include <random>
 #include <utility>
 
+#include "config/config.h"
 #include "core/duration.h"
+#include "core/url.h"
 #include "notify/directory.h"
 #include "provider/provider.h"
 #include "store/postgres_store.h"
@@ -63,7 +65,7 @@ Broker::~Broker() {
   if (started_) Stop();
 }
 
-Result<std::unique_ptr<Broker>> Broker::Build(policy::Config config, const BrokerOptions& options,
+Result<std::unique_ptr<Broker>> Broker::Build(config::Config config, const BrokerOptions& options,
                                               Clock& clock) {
   std::unique_ptr<Broker> b(new Broker(options, clock));
   if (!options.dev) {
@@ -74,7 +76,8 @@ Result<std::unique_ptr<Broker>> Broker::Build(policy::Config config, const Broke
   JIT_RETURN_IF_ERROR(b->OpenStore(config));
   b->listen_ = options.listen;
   if (b->listen_.empty()) b->listen_ = config.server.listen;
-  b->holder_ = std::make_unique<policy::ConfigHolder>(std::move(config));
+  b->policy_ = std::make_unique<policy::ConfigHolder>(config.policy);
+  b->holder_ = std::make_unique<config::ConfigHolder>(std::move(config));
   JIT_RETURN_IF_ERROR(b->StartEmulator());
   b->metrics_ = std::make_unique<workflow::BrokerMetrics>(b->registry_);
   JIT_RETURN_IF_ERROR(b->ConnectProvider());
@@ -87,7 +90,7 @@ Result<std::unique_ptr<Broker>> Broker::Build(policy::Config config, const Broke
   return b;
 }
 
-Status Broker::OpenStore(const policy::Config& config) {
+Status Broker::OpenStore(const config::Config& config) {
   Result<store::OpenedStore> opened = store::OpenStore(config.store, data_dir_, clock_);
   if (!opened.has_value()) return Spelled(opened.error());
   store_ = *std::move(opened);
@@ -127,7 +130,7 @@ Status Broker::ConnectProvider() {
   if (!options_.dev) {
     spdlog::info("Identity Center: {} in {} ({})", aws_settings_.instance_arn, aws_settings_.region,
                  aws_settings_.sso_admin_endpoint);
-    auto warnings = AwsWarnings(*identity_center_->provider, *holder_->Get());
+    auto warnings = AwsWarnings(*identity_center_->provider, holder_->Get()->policy);
     if (!warnings.has_value()) {
       spdlog::warn("cannot read the permission sets from Identity Center: {}",
                    warnings.error().ToString());
@@ -154,7 +157,7 @@ Status Broker::BuildNotifier() {
       notify_deps_->env.vars["AWS_ENDPOINT_URL_" + std::string(id)] = emulator_->url();
     }
   }
-  auto made_notifier = notify::NewNotifier(*holder_->Get(), *notify_deps_);
+  auto made_notifier = notify::NewNotifier(holder_->Get()->notify, *notify_deps_);
   if (!made_notifier.has_value()) return Prefixed("notify: ", made_notifier.error());
   notifier_ = std::move(made_notifier).value();
   for (const std::string& name : notifier_->ChannelNames()) {
@@ -166,7 +169,9 @@ Status Broker::BuildNotifier() {
 void Broker::BuildWorkflow() {
   // Who hears what: notify jobs put in the same transaction as each step.
   notifications_ =
-      std::make_unique<workflow::Notifications>(*notifier_, *holder_, clock_, &registry_);
+      std::make_unique<workflow::Notifications>(
+      *notifier_, *policy_, clock_, &registry_,
+      workflow::NotificationOptions{.public_url = holder_->Get()->server.public_url});
 
   provider::IdentityCenterProvider& provider = *identity_center_->provider;
   workflow::WorkflowOptions flow_opts;
@@ -177,7 +182,7 @@ void Broker::BuildWorkflow() {
   // seconds): poll it often, so that dev-mode grants start and end promptly.
   if (options_.dev) flow_opts.poll_interval = Duration(100);
   workflow_ =
-      std::make_unique<workflow::Workflow>(*store_.store, *holder_, provider, clock_, flow_opts);
+      std::make_unique<workflow::Workflow>(*store_.store, *policy_, provider, clock_, flow_opts);
   scheduler::SchedulerOptions sched_opts;
   sched_opts.workers = 4;
   sched_opts.owner = LeaseOwner();
@@ -249,11 +254,11 @@ Status Broker::BuildAuth() {
   jwks_http_ = aws::NewCurlTransport();
   if (options_.dev) auth_.dev_users = auth::DevUsers();
   Result<auth::BrokerAuth> built =
-      auth::BuildBrokerAuth(*holder_->Get(), auth_.dev_users, *jwks_http_, clock_, nullptr);
+      auth::BuildBrokerAuth(holder_->Get()->auth, auth_.dev_users, *jwks_http_, clock_, nullptr);
   if (!built.has_value()) return built.error();
   auth_.built = std::move(built).value();
   auth_.swappable = std::make_unique<auth::SwappableAuthenticator>(auth_.built.authenticator);
-  if (const policy::OidcConfig& oidc = holder_->Get()->oidc; !oidc.Empty()) {
+  if (const auth::OidcConfig& oidc = holder_->Get()->auth.oidc; !oidc.Empty()) {
     spdlog::info("OIDC bearer tokens from issuer {} accepted", oidc.issuer);
   }
   return OkStatus();
@@ -262,7 +267,7 @@ Status Broker::BuildAuth() {
 // Slack's buttons, the web UI, and the HTTP API over them (not yet listening).
 Status Broker::BuildApi() {
   // Approve / Deny buttons in Slack (POST /v1/slack/interactions).
-  auto slack_apps = notify::SlackAppsFromConfig(*holder_->Get());
+  auto slack_apps = notify::SlackAppsFromConfig(holder_->Get()->notify);
   if (!slack_apps.has_value()) return Prefixed("notify: ", slack_apps.error());
   if (!slack_apps->empty()) {
     slack_ = std::make_unique<api::SlackInteractions>(std::move(slack_apps).value(), *workflow_,
@@ -290,7 +295,7 @@ Status Broker::BuildApi() {
   store::Store* store = store_.store.get();
   aws::CallHealth* provider_health = identity_center_->health.get();
   server_ = std::make_unique<api::HttpServer>(
-      http, *workflow_, *auth_.swappable, *holder_,
+      http, *workflow_, *auth_.swappable, *policy_,
       [store, provider_health]() -> Status {
         if (Status s = store->Ping(); !s.ok()) return s.WithContext("store");
         if (Status s = provider_health->Check(); !s.ok()) return s.WithContext("Identity Center");
@@ -324,7 +329,7 @@ Status Broker::Start() {
   std::string host = listen_.substr(0, listen_.rfind(':'));
   url_ = "http://" + host + ":" + std::to_string(server_->port());
   web_ui_->ui->SetListenUrl(url_);
-  if (!policy::IsHttpsOrLoopbackHttpUrl(web_ui_->ui->BaseUrl())) {
+  if (!IsHttpsOrLoopbackHttpUrl(web_ui_->ui->BaseUrl())) {
     spdlog::warn(
         "ui: {} is plain http beyond loopback: browsers drop the web UI's Secure cookies there "
         "and the OIDC sign-in needs https; set server.public_url to the https address in front "
@@ -334,14 +339,15 @@ Status Broker::Start() {
   return OkStatus();
 }
 
-Result<std::vector<std::string>> Broker::Reload(policy::Config next) {
+Result<std::vector<std::string>> Broker::Reload(config::Config next) {
   Result<auth::BrokerAuth> built =
-      auth::BuildBrokerAuth(next, auth_.dev_users, *jwks_http_, clock_, &auth_.built);
+      auth::BuildBrokerAuth(next.auth, auth_.dev_users, *jwks_http_, clock_, &auth_.built);
   if (!built.has_value()) return built.error();
   // The notification channels follow the file; when they cannot be built, nothing changes.
-  auto channels = notify::NewChannels(next, *notify_deps_);
+  auto channels = notify::NewChannels(next.notify, *notify_deps_);
   if (!channels.has_value()) return Prefixed("notify: ", channels.error());
-  std::vector<std::string> pending = policy::SettingsNeedingRestart(*holder_->Get(), next);
+  std::vector<std::string> pending = config::SettingsNeedingRestart(*holder_->Get(), next);
+  policy_->Set(next.policy);
   holder_->Set(std::move(next));
   auth_.built = std::move(built).value();
   auth_.swappable->Set(auth_.built.authenticator);

@@ -23,6 +23,7 @@
 #include "core/result.h"
 #include "emulator/emulator.h"
 #include "notify/notify.h"
+#include "config/config.h"
 #include "policy/config.h"
 #include "scheduler/scheduler.h"
 #include "store/open.h"
@@ -70,7 +71,7 @@ class Broker {
   // store URL, a bad notify channel, ...); FailedPrecondition when another broker holds the
   // data folder; Unavailable when the store cannot be reached or the emulator cannot bind;
   // NotFound for an unreadable key or secret file.
-  static Result<std::unique_ptr<Broker>> Build(policy::Config config, const BrokerOptions& options,
+  static Result<std::unique_ptr<Broker>> Build(config::Config config, const BrokerOptions& options,
                                                Clock& clock);
 
   // Stops what runs, as Stop does, when it was started.
@@ -89,10 +90,10 @@ class Broker {
   // (static tokens, OIDC) and the notification channels are rebuilt from it, then the config,
   // authenticator and channels are swapped in together. Rules, accounts, permission sets,
   // roles, auth and notify apply at once; the rest is read at start only, and the settings of
-  // that kind that differ (policy::SettingsNeedingRestart: "server.listen", "store", ...) are
+  // that kind that differ (config::SettingsNeedingRestart: "server.listen", "store", ...) are
   // returned, for a warning. On error nothing changes: the authenticator's error, or
   // "notify: ..." for channels that cannot be built. Safe while the API serves.
-  Result<std::vector<std::string>> Reload(policy::Config next);
+  Result<std::vector<std::string>> Reload(config::Config next);
 
   // Stops serving the API, then the reconciler and the scheduler (after the jobs they run),
   // takes a last audit checkpoint and stops the emulator. Idempotent; returns when every
@@ -110,7 +111,7 @@ class Broker {
   // The data folder in use.
   const std::filesystem::path& data_dir() const { return data_dir_; }
   // The config in force.
-  std::shared_ptr<const policy::Config> config() const { return holder_->Get(); }
+  std::shared_ptr<const config::Config> config() const { return holder_->Get(); }
 
  private:
   // Who may call, as built from the config in force; rebuilt by Reload.
@@ -123,7 +124,7 @@ class Broker {
   Broker(const BrokerOptions& options, Clock& clock);
 
   // The steps of Build, in order; each sets the members it names.
-  Status OpenStore(const policy::Config& config);
+  Status OpenStore(const config::Config& config);
   Status StartEmulator();
   Status ConnectProvider();
   Status BuildNotifier();
@@ -141,7 +142,9 @@ class Broker {
   std::filesystem::path data_dir_;
   store::OpenedStore store_;  // the data folder's lock and the store
   std::string listen_;
-  std::unique_ptr<policy::ConfigHolder> holder_;
+  std::unique_ptr<config::ConfigHolder> holder_;  // the whole file in force
+  // Its access policy, for the workflow and the API; set with holder_ on a reload.
+  std::unique_ptr<policy::ConfigHolder> policy_;
   std::unique_ptr<emulator::Emulator> emulator_;        // dev mode only
   std::unique_ptr<aws::CredentialSource> credentials_;  // dev mode; moved into the provider
   MetricsRegistry registry_;

@@ -8,7 +8,7 @@
 
 namespace jit::app {
 
-Result<IdentityCenterSettings> SettingsFromConfig(const policy::Config& config,
+Result<IdentityCenterSettings> SettingsFromConfig(const config::Config& config,
                                                   const aws::Environment& env) {
   if (config.aws.instance_arn.empty() || config.aws.identity_store_id.empty()) {
     return InvalidArgumentError(
@@ -79,12 +79,12 @@ Result<std::vector<std::string>> AwsWarnings(provider::IdentityCenterProvider& i
   return out;
 }
 
-Result<std::vector<std::string>> CheckAws(const policy::Config& config) {
+Result<std::vector<std::string>> CheckAws(const config::Config& config) {
   RealClock clock;
   aws::Environment env = aws::Environment::FromProcess();
   JIT_ASSIGN_OR_RETURN(IdentityCenterSettings settings, SettingsFromConfig(config, env));
   JIT_ASSIGN_OR_RETURN(auto ic, ConnectIdentityCenter(settings, nullptr, env, clock));
-  return AwsWarnings(*ic->provider, config);
+  return AwsWarnings(*ic->provider, config.policy);
 }
 
 }  // namespace jit::app

@@ -12,6 +12,7 @@
 #include "aws/json_client.h"
 #include "core/clock.h"
 #include "core/result.h"
+#include "config/config.h"
 #include "policy/config.h"
 #include "provider/identity_center.h"
 
@@ -40,7 +41,7 @@ struct IdentityCenter {
 
 // The config's `aws:` section, completed from the environment (region, endpoint overrides).
 // InvalidArgument when the section is missing or no region is known.
-Result<IdentityCenterSettings> SettingsFromConfig(const policy::Config& config,
+Result<IdentityCenterSettings> SettingsFromConfig(const config::Config& config,
                                                   const aws::Environment& env);
 
 // Builds the provider; sends nothing. `credentials` null: the default credential chain of
@@ -60,6 +61,6 @@ Result<std::vector<std::string>> AwsWarnings(provider::IdentityCenterProvider& i
 // `jit config check FILE --aws`: AwsWarnings for `config`, asking the Identity Center of its
 // `aws:` section with the process's environment and default credential chain. Errors of
 // SettingsFromConfig, ConnectIdentityCenter and AwsWarnings.
-Result<std::vector<std::string>> CheckAws(const policy::Config& config);
+Result<std::vector<std::string>> CheckAws(const config::Config& config);
 
 }  // namespace jit::app

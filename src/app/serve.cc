@@ -14,6 +14,7 @@
 #include "app/commands.h"
 #include "auth/auth.h"
 #include "core/clock.h"
+#include "config/config.h"
 #include "core/log.h"
 
 namespace jit::app {
@@ -52,7 +53,7 @@ void PrintDevBanner(const std::string& url, const std::filesystem::path& data,
 // SIGHUP: reads the config file again and puts it in force when it is valid, with the
 // authenticator (static tokens, OIDC) and the notification channels built from it; otherwise
 // keeps the old config, authenticator and channels and logs the first error. Settings read once
-// at start (policy::SettingsNeedingRestart: listen address, store, aws, audit, ui and the UI's
+// at start (config::SettingsNeedingRestart: listen address, store, aws, audit, ui and the UI's
 // sign-in client) need a restart, and a warning names those that changed; rules, accounts,
 // permission sets, roles, auth and notify apply at once.
 void ReloadConfig(const cli::ServeOptions& opts, Broker& broker) {
@@ -60,7 +61,7 @@ void ReloadConfig(const cli::ServeOptions& opts, Broker& broker) {
     spdlog::info("SIGHUP: nothing to reload (serving the built-in dev config; no --config)");
     return;
   }
-  Result<policy::Config> next = policy::LoadConfigFile(opts.config_file);
+  Result<config::Config> next = config::LoadConfigFile(opts.config_file);
   if (!next.has_value()) {
     std::string why = next.error().message();
     why = why.substr(0, why.find('\n'));
@@ -99,11 +100,11 @@ int Serve(const cli::ServeOptions& opts) {
   spdlog::set_default_logger(logger);
 
   // Config.
-  Result<policy::Config> config = InvalidArgumentError("no config");
+  Result<config::Config> config = InvalidArgumentError("no config");
   if (!opts.config_file.empty()) {
-    config = policy::LoadConfigFile(opts.config_file);
+    config = config::LoadConfigFile(opts.config_file);
   } else if (opts.dev) {
-    config = policy::ParseConfig(policy::DevConfigYaml(), "dev-config");
+    config = config::ParseConfig(config::DevConfigYaml(), "dev-config");
   } else {
     return Fail("serve needs --config FILE (or --dev for the built-in demo set-up)");
   }

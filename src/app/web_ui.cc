@@ -48,7 +48,7 @@ Result<std::unique_ptr<WebUi>> BuildWebUi(const policy::Config& config,
           "shared with other replicas");
     }
   }
-  if (const policy::OidcConfig& oidc = config.oidc; !oidc.Empty()) {
+  if (const auth::OidcConfig& oidc = config.auth.oidc; !oidc.Empty()) {
     w->http = aws::NewCurlTransport();
     auth::OidcSettings verify = auth::OidcSettingsFromConfig(oidc);
     verify.audience = oidc.LoginClientId();  // an id_token is for the UI's client

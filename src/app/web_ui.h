@@ -11,7 +11,7 @@
 #include "aws/http.h"
 #include "core/clock.h"
 #include "core/result.h"
-#include "policy/config.h"
+#include "config/config.h"
 
 namespace jit::app {
 
@@ -27,7 +27,7 @@ struct WebUi {
 // auth.oidc is set; the dev users in dev mode. Sends nothing. `clock` must outlive the result.
 // Errors: the key file's or OIDC settings' (the message names the config key), the client
 // secret file's (NotFound when unreadable, InvalidArgument when empty).
-Result<std::unique_ptr<WebUi>> BuildWebUi(const policy::Config& config,
+Result<std::unique_ptr<WebUi>> BuildWebUi(const config::Config& config,
                                           std::vector<auth::DevUser> dev_users, Clock& clock);
 
 }  // namespace jit::app

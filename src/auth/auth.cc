@@ -74,7 +74,7 @@ std::vector<DevUser> DevUsers() {
 }
 
 std::unique_ptr<Authenticator> NewStaticAuthenticator(std::vector<DevUser> dev_users,
-                                                      std::vector<policy::StaticToken> tokens) {
+                                                      std::vector<StaticToken> tokens) {
   std::vector<Entry> entries;
   entries.reserve(dev_users.size() + tokens.size());
   for (DevUser& u : dev_users) {
@@ -84,7 +84,7 @@ std::unique_ptr<Authenticator> NewStaticAuthenticator(std::vector<DevUser> dev_u
         Sha256(u.token),
         model::Identity{std::move(u.username), std::move(u.groups), std::move(u.principal_id)}});
   }
-  for (policy::StaticToken& t : tokens) {
+  for (StaticToken& t : tokens) {
     // A malformed hash cannot match any token; the config check reports it, here it is dropped.
     std::optional<std::string> d = ParseHexDigest(t.sha256_hex);
     if (!d) continue;

@@ -5,6 +5,7 @@
 #include <string_view>
 #include <vector>
 
+#include "auth/settings.h"
 #include "core/mutex.h"
 #include "core/result.h"
 #include "model/identity.h"
@@ -33,7 +34,7 @@ std::vector<DevUser> DevUsers();
 // Accepts the dev users' tokens (dev mode only) and the config's static tokens, which are
 // stored as SHA-256 hashes and compared in constant time.
 std::unique_ptr<Authenticator> NewStaticAuthenticator(std::vector<DevUser> dev_users,
-                                                      std::vector<policy::StaticToken> tokens);
+                                                      std::vector<StaticToken> tokens);
 
 // An Authenticator that forwards to a shared one, so that one instance (an OIDC authenticator
 // with its cached keys) can stand in several chains, the old and the reloaded.

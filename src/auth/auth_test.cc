@@ -45,7 +45,7 @@ TEST(StaticAuthenticator, MapsDevTokensToTheirUsers) {
 
 TEST(StaticAuthenticator, MapsConfigTokensByTheirHash) {
   auto auth = NewStaticAuthenticator(
-      {}, {policy::StaticToken{"ci-bot", Sha256Hex("s3cret-token"), {"automation"}}});
+      {}, {StaticToken{"ci-bot", Sha256Hex("s3cret-token"), {"automation"}}});
   auto who = auth->Authenticate("s3cret-token");
   ASSERT_OK(who);
   EXPECT_EQ(who->username, "ci-bot");
@@ -56,7 +56,7 @@ TEST(StaticAuthenticator, MapsConfigTokensByTheirHash) {
 TEST(StaticAuthenticator, AcceptsUppercaseHexHashes) {
   std::string hex = Sha256Hex("tok");
   for (char& c : hex) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  auto auth = NewStaticAuthenticator({}, {policy::StaticToken{"bot", hex, {}}});
+  auto auth = NewStaticAuthenticator({}, {StaticToken{"bot", hex, {}}});
   EXPECT_OK(auth->Authenticate("tok"));
 }
 
@@ -68,7 +68,7 @@ TEST(StaticAuthenticator, RefusesMissingToken) {
 
 TEST(StaticAuthenticator, RefusesUnknownToken) {
   auto auth = NewStaticAuthenticator(
-      DevUsers(), {policy::StaticToken{"ci-bot", Sha256Hex("s3cret-token"), {"automation"}}});
+      DevUsers(), {StaticToken{"ci-bot", Sha256Hex("s3cret-token"), {"automation"}}});
   EXPECT_THAT(auth->Authenticate("dev-mallory"),
               StatusIs(StatusCode::kUnauthenticated, HasSubstr("unknown bearer token")));
   // The hash itself is not a token.
@@ -85,10 +85,9 @@ TEST(StaticAuthenticator, DevTokensAreRefusedWhenNoDevUsersAreGiven) {
 }
 
 TEST(StaticAuthenticator, IgnoresMalformedHashes) {
-  auto auth =
-      NewStaticAuthenticator({}, {policy::StaticToken{"short", "abc", {}},
-                                  policy::StaticToken{"nothex", std::string(64, 'z'), {}},
-                                  policy::StaticToken{"good", Sha256Hex("good-token"), {}}});
+  auto auth = NewStaticAuthenticator(
+      {}, {StaticToken{"short", "abc", {}}, StaticToken{"nothex", std::string(64, 'z'), {}},
+           StaticToken{"good", Sha256Hex("good-token"), {}}});
   EXPECT_THAT(auth->Authenticate("abc"), StatusIs(StatusCode::kUnauthenticated));
   auto good = auth->Authenticate("good-token");
   ASSERT_OK(good);

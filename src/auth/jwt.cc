@@ -9,6 +9,7 @@
 #include "auth/strict_json.h"
 #include "core/encoding.h"
 #include "core/mutex.h"
+#include "core/url.h"
 #include "model/identity.h"
 
 namespace jit::auth {
@@ -258,14 +259,14 @@ Result<model::Identity> VerifyJwt(std::string_view token, const Jwks& keys,
 
 Status OidcSettings::Validate() const {
   if (issuer.empty()) return InvalidArgumentError("oidc: issuer is required");
-  if (!policy::IsHttpsOrLoopbackHttpUrl(issuer)) {
+  if (!IsHttpsOrLoopbackHttpUrl(issuer)) {
     return InvalidArgumentError("oidc: issuer must be an https URL (http only on loopback)");
   }
   if (audience.empty()) return InvalidArgumentError("oidc: audience is required");
   if (jwks_file.empty() == jwks_url.empty()) {
     return InvalidArgumentError("oidc: exactly one of jwks_file and jwks_url is required");
   }
-  if (!jwks_url.empty() && !policy::IsHttpsOrLoopbackHttpUrl(jwks_url)) {
+  if (!jwks_url.empty() && !IsHttpsOrLoopbackHttpUrl(jwks_url)) {
     return InvalidArgumentError("oidc: jwks_url must be an https URL (http only on loopback)");
   }
   if (username_claim.empty()) return InvalidArgumentError("oidc: username_claim is empty");
@@ -276,7 +277,7 @@ Status OidcSettings::Validate() const {
   return OkStatus();
 }
 
-OidcSettings OidcSettingsFromConfig(const policy::OidcConfig& config) {
+OidcSettings OidcSettingsFromConfig(const OidcConfig& config) {
   OidcSettings s;
   s.issuer = config.issuer;
   s.audience = config.audience;
@@ -314,7 +315,7 @@ bool SameOidcSettings(const OidcSettings& a, const OidcSettings& b) {
 
 }  // namespace
 
-Result<BrokerAuth> BuildBrokerAuth(const policy::Config& config, std::vector<DevUser> dev_users,
+Result<BrokerAuth> BuildBrokerAuth(const AuthSettings& config, std::vector<DevUser> dev_users,
                                    aws::HttpTransport& http, Clock& clock,
                                    const BrokerAuth* previous) {
   BrokerAuth out;

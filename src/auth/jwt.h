@@ -13,6 +13,7 @@
 
 #include "auth/auth.h"
 #include "auth/jwks.h"
+#include "auth/settings.h"
 #include "aws/http.h"
 #include "core/clock.h"
 #include "core/result.h"
@@ -83,7 +84,7 @@ struct OidcSettings {
 };
 
 // The authenticator's settings from the config's auth.oidc section.
-OidcSettings OidcSettingsFromConfig(const policy::OidcConfig& config);
+OidcSettings OidcSettingsFromConfig(const OidcConfig& config);
 
 // An Authenticator for OIDC bearer tokens. Keys come from `settings.jwks_file` (read now: a
 // missing or bad file is an error here) or from `settings.jwks_url` (fetched now through
@@ -120,7 +121,7 @@ struct BrokerAuth {
 // unchanged and the keys come from a URL; a JWKS file is always read again, so that a SIGHUP
 // after rotating the file takes effect at once. Errors of NewOidcAuthenticator, with
 // "auth.oidc: " before the message.
-Result<BrokerAuth> BuildBrokerAuth(const policy::Config& config, std::vector<DevUser> dev_users,
+Result<BrokerAuth> BuildBrokerAuth(const AuthSettings& config, std::vector<DevUser> dev_users,
                                    aws::HttpTransport& http, Clock& clock,
                                    const BrokerAuth* previous);
 

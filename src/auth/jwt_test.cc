@@ -827,7 +827,7 @@ TEST(OidcSettings, InvalidSettingsAreRefusedByTheConstructor) {
 }
 
 TEST(OidcSettings, ComeFromTheConfigSection) {
-  policy::OidcConfig c;
+  OidcConfig c;
   c.issuer = "https://idp.example.com";
   c.audience = "jit";
   c.jwks_url = "https://idp.example.com/jwks";
@@ -871,8 +871,8 @@ TEST_F(OidcTest, ChainTriesStaticTokensThenOidc) {
 
 // --- the broker's authenticator, built again on SIGHUP ------------------------------------------
 
-policy::Config ConfigWith(std::vector<policy::StaticToken> tokens, const OidcSettings* oidc) {
-  policy::Config c;
+AuthSettings ConfigWith(std::vector<StaticToken> tokens, const OidcSettings* oidc) {
+  AuthSettings c;
   c.tokens = std::move(tokens);
   if (oidc != nullptr) {
     c.oidc.issuer = oidc->issuer;
@@ -886,7 +886,7 @@ policy::Config ConfigWith(std::vector<policy::StaticToken> tokens, const OidcSet
 
 TEST_F(OidcTest, BrokerAuthTakesStaticTokensThenOidcAndReloadsTheFile) {
   OidcSettings file = FileSettings();
-  policy::StaticToken bot{
+  StaticToken bot{
       "ci-bot", "0c7e8e3df6b3ef1d3c25e1a0bd5b27f6e9c5e3b1a7d4c2f08e9b6a5d4c3b2a10", {"automation"}};
   Result<BrokerAuth> first = BuildBrokerAuth(ConfigWith({bot}, &file), {}, http_, clock_, nullptr);
   ASSERT_OK(first);

@@ -13,6 +13,7 @@
 #include "core/crypto.h"
 #include "core/encoding.h"
 #include "core/mutex.h"
+#include "core/url.h"
 #include "model/identity.h"
 
 namespace jit::auth {
@@ -113,7 +114,7 @@ Result<OidcProviderMetadata> ParseDiscovery(std::string_view text,
         std::pair<const char*, std::string*>{"token_endpoint", &m.token_endpoint}}) {
     std::optional<std::string> url = StringMember(*doc, name);
     if (!url) return InvalidArgumentError(std::string("the discovery document has no ") + name);
-    if (!policy::IsHttpsOrLoopbackHttpUrl(*url)) {
+    if (!IsHttpsOrLoopbackHttpUrl(*url)) {
       return InvalidArgumentError(std::string("the discovery document's ") + name +
                                   " is not an https URL (http only on a loopback host)");
     }
@@ -136,7 +137,7 @@ Result<OidcProviderMetadata> ParseDiscovery(std::string_view text,
 }
 
 Status OidcLoginSettings::Validate() const {
-  if (!policy::IsHttpsOrLoopbackHttpUrl(issuer)) {
+  if (!IsHttpsOrLoopbackHttpUrl(issuer)) {
     return InvalidArgumentError("oidc login: issuer must be an https URL (http only on loopback)");
   }
   if (client_id.empty()) return InvalidArgumentError("oidc login: client_id is empty");
@@ -187,7 +188,7 @@ Result<OidcProviderMetadata> OidcLogin::Metadata() {
 }
 
 Result<OidcLoginStart> OidcLogin::Begin(std::string_view redirect_uri) {
-  if (!policy::IsHttpsOrLoopbackHttpUrl(redirect_uri)) {
+  if (!IsHttpsOrLoopbackHttpUrl(redirect_uri)) {
     return InvalidArgumentError(
         "the sign-in redirect URL must be https (http only on loopback); set server.public_url");
   }
@@ -218,8 +219,7 @@ Result<model::Identity> OidcLogin::Finish(const OidcLoginStart& saved,
   if (code.empty() || code.size() > 4096) {
     return UnauthenticatedError("the identity provider sent no usable authorization code");
   }
-  if (!IsValidPkceVerifier(saved.code_verifier) ||
-      !policy::IsHttpsOrLoopbackHttpUrl(saved.redirect_uri)) {
+  if (!IsValidPkceVerifier(saved.code_verifier) || !IsHttpsOrLoopbackHttpUrl(saved.redirect_uri)) {
     return UnauthenticatedError("the sign-in state is damaged; start the sign-in again");
   }
   JIT_ASSIGN_OR_RETURN(OidcProviderMetadata m, Metadata());

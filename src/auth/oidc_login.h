@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "auth/auth.h"
+#include "auth/settings.h"
 #include "aws/http.h"
 #include "core/clock.h"
 #include "core/mutex.h"

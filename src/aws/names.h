@@ -1,6 +1,6 @@
 #pragma once
 // Shapes of the AWS names jit is configured with (docs/AWS.md, "sso-admin"): checked when the
-// config is read (policy/config.cc) and again when the Identity Center client is made
+// config is read (aws/settings.cc) and again when the Identity Center client is made
 // (provider/identity_center.cc). Syntax only; whether the thing exists is AWS's answer. Pure
 // functions; thread-safe.
 

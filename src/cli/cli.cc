@@ -14,9 +14,9 @@
 
 #include "cli/format.h"
 #include "cli/http_client.h"
+#include "config/config.h"
 #include "core/duration.h"
 #include "core/time_format.h"
-#include "policy/config.h"
 
 #ifndef JIT_VERSION
 #define JIT_VERSION "0.0.0"
@@ -484,7 +484,7 @@ int DoAuditVerify(const Context& ctx) {
 }
 
 int DoConfigCheck(const Context& ctx, const std::string& file, bool aws, const Commands& commands) {
-  Result<policy::Config> config = policy::LoadConfigFile(file);
+  Result<config::Config> config = config::LoadConfigFile(file);
   if (!config.has_value()) {
     if (config.error().code() != StatusCode::kInvalidArgument) {  // could not read it
       *ctx.err << "jit: " << OneLine(config.error().message()) << '\n';
@@ -496,9 +496,9 @@ int DoConfigCheck(const Context& ctx, const std::string& file, bool aws, const C
     *ctx.err << message;
     return kExitFailure;
   }
-  *ctx.out << file << ": ok (" << config->accounts.size() << " accounts, "
-           << config->permission_sets.size() << " permission sets, " << config->rules.size()
-           << " rules)\n";
+  *ctx.out << file << ": ok (" << config->policy.accounts.size() << " accounts, "
+           << config->policy.permission_sets.size() << " permission sets, "
+           << config->policy.rules.size() << " rules)\n";
   if (!aws) return kExitOk;
   if (!commands.check_aws) {
     *ctx.err << "jit: config check --aws is not available in this build\n";

@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
+#include "config/config.h"
 #include "core/clock.h"
 #include "core/result.h"
-#include "policy/config.h"
 
 namespace jit::cli {
 
@@ -40,7 +40,7 @@ struct Commands {
   // `jit config check FILE --aws`: asks Identity Center about the valid config and returns one
   // warning per problem found (say, a SessionDuration longer than the longest grant), or why
   // it could not ask. Without --aws nothing calls it.
-  std::function<Result<std::vector<std::string>>(const policy::Config&)> check_aws;
+  std::function<Result<std::vector<std::string>>(const config::Config&)> check_aws;
 };
 
 // Runs the command line; `commands.serve` / `commands.emulator` are called for `jit serve` and

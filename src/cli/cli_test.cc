@@ -259,9 +259,9 @@ class CliTest : public ::testing::Test {
       emulated_.push_back(opts);
       return serve_status_;
     };
-    commands.check_aws = [this](const policy::Config& config) -> Result<std::vector<std::string>> {
+    commands.check_aws = [this](const config::Config& config) -> Result<std::vector<std::string>> {
       ++aws_checks_;
-      checked_rules_ = static_cast<int>(config.rules.size());
+      checked_rules_ = static_cast<int>(config.policy.rules.size());
       return aws_answer_;
     };
     o.code = cli::Run(static_cast<int>(args.size()), argv.data(), out, err, commands, clock_,
@@ -941,7 +941,7 @@ TEST_F(CliTest, EmulatorWithoutACallbackIsNotAvailable) {
 TEST_F(CliTest, ConfigCheckCountsAGoodFile) {
   testing::TempDir dir;
   std::string path = (dir.path() / "good.yaml").string();
-  std::ofstream(path) << policy::DevConfigYaml();
+  std::ofstream(path) << config::DevConfigYaml();
   Outcome o = RunRaw({"config", "check", path});
   EXPECT_EQ(o.code, 0) << o.err;
   EXPECT_THAT(o.out, StartsWith(path + ": ok ("));
@@ -962,7 +962,7 @@ TEST_F(CliTest, ConfigCheckNamesTheLineOfEachError) {
 TEST_F(CliTest, ConfigCheckCallsAwsOnlyWithTheFlag) {
   testing::TempDir dir;
   std::string path = (dir.path() / "good.yaml").string();
-  std::ofstream(path) << policy::DevConfigYaml();
+  std::ofstream(path) << config::DevConfigYaml();
   Outcome o = RunRaw({"config", "check", path});
   EXPECT_EQ(o.code, 0) << o.err;
   EXPECT_EQ(aws_checks_, 0);

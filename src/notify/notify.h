@@ -21,8 +21,10 @@
 #include "core/mutex.h"
 #include "core/result.h"
 #include "model/request.h"
+#include "notify/channel_config.h"
 #include "notify/directory.h"
 #include "policy/config.h"
+#include "provider/provider.h"
 
 namespace jit::notify {
 
@@ -53,7 +55,8 @@ inline constexpr std::array<Event, 15> kAllEvents = {
 // "request.created", "request.reminder", "extension.requested", "request.approved",
 // "request.denied", "request.cancelled", "request.timed_out", "grant.activated",
 // "grant.expiring_soon", "grant.extended", "grant.ended", "grant.failed",
-// "breakglass.activated", "drift.detected", "revocation.overdue" (policy::NotifyEventNames()).
+// "breakglass.activated", "drift.detected", "revocation.overdue": the names the config's
+// `events:` filters use.
 std::string_view EventName(Event e);
 std::optional<Event> ParseEvent(std::string_view name);
 
@@ -96,7 +99,7 @@ struct Filter {
   bool Matches(Event e) const;
   // From a channel's config (`audiences`, `events`); names were checked by the config parser.
   // `defaults` is used when the config lists neither.
-  static Filter FromConfig(const policy::NotifyChannelConfig& c, const Filter& defaults);
+  static Filter FromConfig(const ChannelConfig& c, const Filter& defaults);
 };
 
 // Holds the configured channels. Thread-safe: deliveries may run on many threads while the
@@ -147,13 +150,14 @@ struct NotifierDeps {
   SmtpSender* smtp = nullptr;
 };
 
-// Builds the channels of config.notify, reading their secret files. InvalidArgument naming the
-// channel for a file that cannot be read or holds something unusable (an empty secret, a URL
-// that is not https); FailedPrecondition for an AWS channel without credentials or region.
-Result<std::vector<std::unique_ptr<Channel>>> NewChannels(const policy::Config& config,
-                                                          const NotifierDeps& deps);
+// Builds the channels of the config's `notify:` list (ParseChannels) with their types'
+// factories (ChannelTypes()), reading their secret files. InvalidArgument naming the channel
+// for a file that cannot be read or holds something unusable (an empty secret, a URL that is
+// not https); FailedPrecondition for an AWS channel without credentials or region.
+Result<std::vector<std::unique_ptr<Channel>>> NewChannels(
+    const std::vector<ChannelConfig>& channels, const NotifierDeps& deps);
 // NewChannels, held by a Notifier.
-Result<std::unique_ptr<Notifier>> NewNotifier(const policy::Config& config,
+Result<std::unique_ptr<Notifier>> NewNotifier(const std::vector<ChannelConfig>& channels,
                                               const NotifierDeps& deps);
 
 }  // namespace jit::notify

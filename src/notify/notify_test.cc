@@ -35,12 +35,20 @@ ChannelSettings Settings(std::string name, Duration timeout = Duration(2000)) {
 }
 
 TEST(Events, NamesMatchTheConfigListAndRoundTrip) {
-  const std::vector<std::string>& names = policy::NotifyEventNames();
+  // The names config files use in `events:` (docs/NOTIFY.md), in Event order.
+  const std::vector<std::string> names = {
+      "request.created",      "request.reminder",  "extension.requested", "request.approved",
+      "request.denied",       "request.cancelled", "request.timed_out",   "grant.activated",
+      "grant.expiring_soon",  "grant.extended",    "grant.ended",         "grant.failed",
+      "breakglass.activated", "drift.detected",    "revocation.overdue"};
   ASSERT_EQ(names.size(), kAllEvents.size());
   for (std::size_t i = 0; i < kAllEvents.size(); ++i) {
     EXPECT_EQ(EventName(kAllEvents[i]), names[i]);
     EXPECT_EQ(ParseEvent(names[i]), kAllEvents[i]);
-    EXPECT_EQ(policy::NotifyEventAudience(names[i]), AudienceName(AudienceOf(kAllEvents[i])));
+    EXPECT_EQ(i <= 2    ? "approvers"
+              : i <= 11 ? "requester"
+                        : "security",
+              AudienceName(AudienceOf(kAllEvents[i])));
   }
   EXPECT_EQ(ParseEvent("request.nope"), std::nullopt);
   EXPECT_EQ(EventName(Event::kGrantExpiringSoon), "grant.expiring_soon");
@@ -51,7 +59,7 @@ TEST(Events, NamesMatchTheConfigListAndRoundTrip) {
 }
 
 TEST(Filter, AudiencesAndEventsFromConfig) {
-  policy::NotifyChannelConfig c;
+  ChannelConfig c;
   Filter all = Filter::FromConfig(c, Filter{});
   for (Event e : kAllEvents) EXPECT_TRUE(all.Matches(e));
 
@@ -531,7 +539,8 @@ TEST(NewChannels, BuildsEachTypeFromTheConfigAndReadsItsFiles) {
       "  - {type: email, smtp_url: \"smtp://mail.example.com:587\", from: "
       "jit@example.com, to: [ops@example.com]}\n"
       "  - {type: sns, topic_arn: \"arn:aws:sns:us-east-1:111111111111:jit\"}\n";
-  Result<policy::Config> config = policy::ParseConfig(yaml, "t.yaml");
+  Result<std::vector<ChannelConfig>> config =
+      ::jit::notify::testing::ParseNotifySection(yaml, "t.yaml");
   ASSERT_OK(config);
   FakeClock clock;
   auto http = aws::NewCurlTransport();
@@ -550,8 +559,8 @@ TEST(NewChannels, BuildsEachTypeFromTheConfigAndReadsItsFiles) {
   EXPECT_THAT((*n)->ChannelsFor(ended), ElementsAre("webhook", "teams", "email", "sns"));
 
   for (const std::string& file : {bad_url, empty, (dir.path() / "missing").string()}) {
-    Result<policy::Config> c =
-        policy::ParseConfig("notify:\n  - {type: slack, webhook_url_file: " + file + "}\n", "t");
+    Result<std::vector<ChannelConfig>> c = ::jit::notify::testing::ParseNotifySection(
+        "notify:\n  - {type: slack, webhook_url_file: " + file + "}\n", "t");
     ASSERT_OK(c);
     EXPECT_THAT(NewChannels(*c, deps), StatusIs(StatusCode::kInvalidArgument, HasSubstr("slack")))
         << file;

@@ -211,16 +211,19 @@ json SlackEphemeral(std::string_view text) {
       {"response_type", "ephemeral"}, {"replace_original", false}, {"text", OneLine(text, 2000)}};
 }
 
-Result<std::vector<SlackApp>> SlackAppsFromConfig(const policy::Config& config) {
+Result<std::vector<SlackApp>> SlackAppsFromConfig(const std::vector<ChannelConfig>& channels) {
   std::vector<SlackApp> apps;
-  for (const policy::NotifyChannelConfig& c : config.notify) {
-    if (c.type != "slack" || c.signing_secret_file.empty()) continue;
+  for (const ChannelConfig& channel : channels) {
+    if (channel.type != "slack") continue;
+    const SlackOptions& c = channel.As<SlackOptions>();
+    if (c.signing_secret_file.empty()) continue;
     SlackApp app;
-    app.channel = c.name;
+    app.channel = channel.name;
     JIT_ASSIGN_OR_RETURN(app.signing_secret,
-                         ReadSecretFile(c.signing_secret_file, "slack " + c.name));
+                         ReadSecretFile(c.signing_secret_file, "slack " + channel.name));
     if (!c.bot_token_file.empty()) {
-      JIT_ASSIGN_OR_RETURN(app.bot_token, ReadSecretFile(c.bot_token_file, "slack " + c.name));
+      JIT_ASSIGN_OR_RETURN(app.bot_token,
+                           ReadSecretFile(c.bot_token_file, "slack " + channel.name));
     }
     app.api_url = c.api_url;
     while (!app.api_url.empty() && app.api_url.back() == '/') app.api_url.pop_back();

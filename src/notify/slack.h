@@ -73,7 +73,7 @@ struct SlackApp {
 };
 // The slack channels of the config that have a signing secret, with their files read.
 // InvalidArgument naming the channel when a file cannot be read or is empty.
-Result<std::vector<SlackApp>> SlackAppsFromConfig(const policy::Config& config);
+Result<std::vector<SlackApp>> SlackAppsFromConfig(const std::vector<ChannelConfig>& channels);
 
 // Slack's Web API, for users.info. Thread-safe; answers are cached for `ttl`.
 class SlackWebApi {

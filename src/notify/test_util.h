@@ -2,11 +2,27 @@
 // Shared by the notify tests only.
 
 #include <string>
+#include <vector>
 
+#include "config/reader.h"
 #include "core/clock.h"
+#include "notify/channel_config.h"
 #include "notify/notify.h"
 
 namespace jit::notify::testing {
+
+// The channels of a YAML document that holds only a `notify:` section, parsed as
+// config::ParseConfig parses that section of a config file.
+inline Result<std::vector<ChannelConfig>> ParseNotifySection(const std::string& yaml,
+                                                             const std::string& file) {
+  std::vector<ChannelConfig> out;
+  JIT_RETURN_IF_ERROR(config::ReadDocument(yaml, file, {"notify"},
+                                           [&](const config::Fields& top, config::Reader& r) {
+                                             if (const config::Field* f = top.Get("notify"))
+                                               out = ParseChannels(*f, r);
+                                           }));
+  return out;
+}
 
 // A pending prod/Admin request by alice, as the workflow would hand it over.
 inline model::Request SampleRequest(Time now) {

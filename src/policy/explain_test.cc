@@ -113,7 +113,7 @@ TEST(Explain, AgreesWithEvaluateOnATableOfRequests) {
     }
   }
 
-  Result<Config> dev = ParseConfig(DevConfigYaml(), "dev");
+  Result<Config> dev = ParseConfig(DevPolicyYaml(), "dev");
   ASSERT_OK(dev);
   for (const model::Identity& who :
        {model::Identity{"alice", {"engineers"}, ""}, kCarol, model::Identity{"sam", {"sre"}, ""}}) {

@@ -36,7 +36,7 @@ AccessRequest Req(std::string account, std::string ps, Duration d, std::string r
 
 class DevPolicy : public ::testing::Test {
  protected:
-  Config config_ = MustParse(DevConfigYaml());
+  Config config_ = MustParse(DevPolicyYaml());
 };
 
 TEST_F(DevPolicy, ReadOnlyIsAutoApproved) {

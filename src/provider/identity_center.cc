@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "aws/names.h"
+#include "aws/settings.h"
 #include "core/mutex.h"
 #include "core/strings.h"
 #include "policy/config.h"

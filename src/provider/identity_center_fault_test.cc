@@ -20,6 +20,7 @@
 #include "aws/credentials.h"
 #include "aws/http.h"
 #include "aws/json_client.h"
+#include "config/config.h"
 #include "core/mutex.h"
 #include "core/testing.h"
 #include "emulator/emulator.h"
@@ -85,7 +86,7 @@ std::string UserName(int i) {
   return buf;
 }
 
-policy::Config TestConfig(const emulator::Seed& seed) {
+config::Config TestConfig(const emulator::Seed& seed) {
   std::string yaml = "accounts:\n";
   for (const auto& a : seed.accounts) {
     yaml += "  - {id: \"" + a.id + "\", name: " + a.name + "}\n";
@@ -100,7 +101,7 @@ policy::Config TestConfig(const emulator::Seed& seed) {
       "rules:\n  - {name: all, requesters: {groups: [engineers]}, accounts: {all: true}, "
       "permission_sets: [" +
       names + "], max_duration: 1h, approval: auto}\n";
-  auto c = policy::ParseConfig(yaml, "fault-test");
+  auto c = config::ParseConfig(yaml, "fault-test");
   JIT_CHECK(c.has_value());
   return std::move(c).value();
 }
@@ -149,7 +150,7 @@ TEST(IdentityCenterAgainstEmulator, EveryGrantAndRevokeCompletesOnceUnderFaults)
   IdentityCenterProvider provider(po, sso, ids, limiter, clock);
 
   // The broker's state machine on the in-memory store, jobs on worker threads.
-  policy::ConfigHolder config(TestConfig(eo.seed));
+  config::ConfigHolder config(TestConfig(eo.seed));
   auto store = store::NewMemoryStore(clock);
   workflow::WorkflowOptions wo;
   wo.poll_interval = Duration(30);

@@ -107,7 +107,7 @@ notify::Message Notifications::MessageFor(Event e, const Request& r, Time at, st
   m.at = at;
   m.actor = std::move(actor);
   m.detail = std::move(detail);
-  m.public_url = config_.Get()->server.public_url;
+  m.public_url = options_.public_url;
   return m;
 }
 

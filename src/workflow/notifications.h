@@ -9,10 +9,10 @@
 #include <string>
 #include <vector>
 
+#include "policy/config.h"
 #include "core/clock.h"
 #include "core/metrics.h"
 #include "notify/notify.h"
-#include "policy/config.h"
 #include "scheduler/scheduler.h"
 #include "store/store.h"
 #include "workflow/observer.h"
@@ -26,6 +26,9 @@ struct NotificationOptions {
   Duration expiry_warning = std::chrono::minutes(10);
   // A delivery that fails this many times in a row (retryable errors) is given up, audited.
   int max_delivery_attempts = 20;
+  // The broker's server.public_url, for the links in messages (empty: none). Fixed for the
+  // process: a reload does not change it (config/config.h SettingsNeedingRestart).
+  std::string public_url;
 };
 
 // Thread-safe. `notifier`, `config`, `clock` and `metrics` (may be null) must outlive it.

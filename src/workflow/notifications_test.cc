@@ -38,11 +38,11 @@ const model::Identity kCarol{
     "carol", {"approvers", "sre", "admins"}, "ca401000-0000-4000-8000-000000000003"};
 
 // The dev policy, with a two-hour approval window so that reminders have room.
-policy::Config TestConfig() {
-  std::string yaml(policy::DevConfigYaml());
+config::Config TestConfig() {
+  std::string yaml(config::DevConfigYaml());
   std::string from = "timeout: 15m";
   yaml.replace(yaml.find(from), from.size(), "timeout: 2h");
-  auto c = policy::ParseConfig(yaml, "dev");
+  auto c = config::ParseConfig(yaml, "dev");
   JIT_CHECK(c.has_value());
   c->server.public_url = "https://jit.example.com";
   return std::move(c).value();
@@ -114,7 +114,7 @@ class NotificationsTest : public ::testing::Test {
   }
 
   FakeClock clock_;
-  policy::ConfigHolder config_;
+  config::ConfigHolder config_;
   FakeProvider provider_;
   store::MemoryStore store_;
   MetricsRegistry metrics_;

@@ -9,6 +9,7 @@
 #include <string>
 #include <thread>
 
+#include "config/config.h"
 #include "core/ids.h"
 #include "core/testing.h"
 #include "model/identity.h"
@@ -42,8 +43,8 @@ constexpr char kReadOnly[] =
 constexpr char kAdmin[] = "arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-2222222222222222";
 constexpr char kSandbox[] = "111111111111";
 
-policy::Config DevConfig() {
-  auto c = policy::ParseConfig(policy::DevConfigYaml(), "dev");
+config::Config DevConfig() {
+  auto c = config::ParseConfig(config::DevConfigYaml(), "dev");
   JIT_CHECK(c.has_value());
   return std::move(c).value();
 }
@@ -159,7 +160,7 @@ class ReconcilerTest : public ::testing::Test {
   }
 
   FakeClock clock_;
-  policy::ConfigHolder config_;
+  config::ConfigHolder config_;
   FakeProvider provider_;
   std::unique_ptr<store::Store> store_;
   HookedProvider hooked_;

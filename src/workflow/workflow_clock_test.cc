@@ -20,6 +20,7 @@
 #include <string_view>
 #include <vector>
 
+#include "config/config.h"
 #include "core/check.h"
 #include "core/testing.h"
 #include "model/identity.h"
@@ -44,8 +45,8 @@ const model::Identity kBob{"bob", {"approvers"}, "b0b00000-0000-4000-8000-000000
 constexpr std::string_view kReadOnlyArn =
     "arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-1111111111111111";
 
-policy::Config DevConfig() {
-  auto c = policy::ParseConfig(policy::DevConfigYaml(), "dev");
+config::Config DevConfig() {
+  auto c = config::ParseConfig(config::DevConfigYaml(), "dev");
   JIT_CHECK(c.has_value());
   return std::move(c).value();
 }
@@ -95,7 +96,7 @@ class SteppedClockTest : public ::testing::Test {
   }
 
   FakeClock clock_;
-  policy::ConfigHolder config_;
+  config::ConfigHolder config_;
   FakeProvider provider_;
   std::unique_ptr<store::Store> memory_;
   store::FaultInjectingStore store_;

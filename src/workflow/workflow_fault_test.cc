@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "audit/chain.h"
+#include "config/config.h"
 #include "core/check.h"
 #include "core/testing.h"
 #include "model/identity.h"
@@ -44,8 +45,8 @@ constexpr std::string_view kReadOnlyArn =
     "arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-1111111111111111";
 constexpr std::int64_t kMaxPages = 96;
 
-policy::Config DevConfig() {
-  auto c = policy::ParseConfig(policy::DevConfigYaml(), "dev");
+config::Config DevConfig() {
+  auto c = config::ParseConfig(config::DevConfigYaml(), "dev");
   JIT_CHECK(c.has_value());
   return std::move(c).value();
 }
@@ -155,7 +156,7 @@ class Broker {
   }
 
   FakeClock clock_;
-  policy::ConfigHolder config_;
+  config::ConfigHolder config_;
   FakeProvider provider_;
   std::unique_ptr<store::Store> sqlite_;
   store::FaultInjectingStore store_;

@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "config/config.h"
 #include "core/testing.h"
 #include "model/identity.h"
 #include "policy/config.h"
@@ -36,8 +37,8 @@ const model::Identity kDave{"dave", {"engineers"}, "da7e0000-0000-4000-8000-0000
 constexpr char kReadOnlyArn[] =
     "arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-1111111111111111";
 
-policy::Config DevConfig() {
-  auto c = policy::ParseConfig(policy::DevConfigYaml(), "dev");
+config::Config DevConfig() {
+  auto c = config::ParseConfig(config::DevConfigYaml(), "dev");
   JIT_CHECK(c.has_value());
   return std::move(c).value();
 }
@@ -46,7 +47,7 @@ policy::Config DevConfig() {
 // inline whenever the fake clock is advanced.
 class WorkflowTest : public ::testing::Test {
  protected:
-  explicit WorkflowTest(policy::Config config = DevConfig(), WorkflowOptions options = {})
+  explicit WorkflowTest(config::Config config = DevConfig(), WorkflowOptions options = {})
       : config_(std::move(config)),
         store_(store::NewMemoryStore(clock_)),
         workflow_(*store_, config_, provider_, clock_, options),
@@ -91,7 +92,7 @@ class WorkflowTest : public ::testing::Test {
   }
 
   FakeClock clock_;
-  policy::ConfigHolder config_;
+  config::ConfigHolder config_;
   FakeProvider provider_;
   std::unique_ptr<store::Store> store_;
   Workflow workflow_;
@@ -507,9 +508,9 @@ TEST_F(WorkflowTest, ExtensionTheReloadedConfigNoLongerAllowsCannotBeApproved) {
   ASSERT_OK(workflow_.Extend(kAlice, r.id, minutes(10)));
 
   // The config is reloaded with a shorter maximum before an approver says yes.
-  policy::Config original = *config_.Get();
-  policy::Config shorter = original;
-  for (policy::Rule& rule : shorter.rules) {
+  config::Config original = *config_.Get();
+  config::Config shorter = original;
+  for (policy::Rule& rule : shorter.policy.rules) {
     if (rule.name == store_->GetRequest(r.id)->rule) rule.max_duration = minutes(35);
   }
   config_.Set(shorter);
@@ -524,8 +525,9 @@ TEST_F(WorkflowTest, ExtensionTheReloadedConfigNoLongerAllowsCannotBeApproved) {
   EXPECT_THAT(Actions(r.id), ::testing::Not(::testing::Contains("extension.approval")));
 
   // A rule removed by the reload: the same.
-  policy::Config without = original;
-  std::erase_if(without.rules, [&](const policy::Rule& rule) { return rule.name == after->rule; });
+  config::Config without = original;
+  std::erase_if(without.policy.rules,
+                [&](const policy::Rule& rule) { return rule.name == after->rule; });
   config_.Set(without);
   EXPECT_THAT(workflow_.Approve(kBob, r.id, "fine"),
               StatusIs(StatusCode::kFailedPrecondition, HasSubstr("no longer in the config")));
@@ -759,8 +761,8 @@ TEST_F(WorkflowTest, StoreOutageFailsCleanlyAndRevocationFinishesAfter) {
   EXPECT_FALSE(provider_.Has(a));
 }
 
-policy::Config TwoApproverConfig() {
-  auto c = policy::ParseConfig(R"(
+config::Config TwoApproverConfig() {
+  auto c = config::ParseConfig(R"(
 accounts:
   - {id: "222222222222", name: prod, tags: [prod]}
 permission_sets:

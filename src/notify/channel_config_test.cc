@@ -1,16 +1,41 @@
 // The `notify:` section of the config (docs/NOTIFY.md).
 
+#include "notify/channel_config.h"
+
 #include <fstream>
 
+#include "config/reader.h"
 #include "core/testing.h"
-#include "policy/config.h"
 
-namespace jit::policy {
+namespace jit::notify {
 namespace {
 
 using ::jit::testing::StatusIs;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+
+// A config file that holds only a `notify:` section, read as config::ParseConfig and
+// config::LoadConfigFile read it.
+struct Config {
+  std::vector<ChannelConfig> notify;
+};
+
+Result<Config> ParseConfig(const std::string& yaml, const std::string& file) {
+  Config out;
+  JIT_RETURN_IF_ERROR(config::ReadDocument(yaml, file, {"notify"},
+                                           [&](const config::Fields& top, config::Reader& r) {
+                                             if (const config::Field* f = top.Get("notify"))
+                                               out.notify = ParseChannels(*f, r);
+                                           }));
+  return out;
+}
+
+Result<Config> LoadConfigFile(const std::string& path) {
+  JIT_ASSIGN_OR_RETURN(std::string text, config::ReadConfigText(path));
+  JIT_ASSIGN_OR_RETURN(Config c, ParseConfig(text, path));
+  JIT_RETURN_IF_ERROR(CheckChannelFiles(c.notify, path));
+  return c;
+}
 
 Result<Config> Parse(const std::string& notify) {
   return ParseConfig("notify:\n" + notify, "jit.yaml");
@@ -42,25 +67,25 @@ TEST(NotifyConfig, ReadsEveryChannelTypeWithDefaults) {
   const auto& n = c->notify;
   EXPECT_EQ(n[0].type, "webhook");
   EXPECT_EQ(n[0].name, "webhook");
-  EXPECT_EQ(n[0].url, "https://hooks.example.com/jit");
-  EXPECT_EQ(n[0].secret_file, "/etc/jit/webhook-secret");
+  EXPECT_EQ(n[0].As<WebhookOptions>().url, "https://hooks.example.com/jit");
+  EXPECT_EQ(n[0].As<WebhookOptions>().secret_file, "/etc/jit/webhook-secret");
   EXPECT_EQ(n[0].timeout, Duration(10000));
   EXPECT_EQ(n[1].name, "slack");
-  EXPECT_EQ(n[1].signing_secret_file, "/etc/jit/slack-secret");
-  EXPECT_EQ(n[1].bot_token_file, "/etc/jit/slack-bot");
-  EXPECT_EQ(n[1].api_url, "https://slack.com/api");
-  EXPECT_EQ(n[1].team_id, "T123");
+  EXPECT_EQ(n[1].As<SlackOptions>().signing_secret_file, "/etc/jit/slack-secret");
+  EXPECT_EQ(n[1].As<SlackOptions>().bot_token_file, "/etc/jit/slack-bot");
+  EXPECT_EQ(n[1].As<SlackOptions>().api_url, "https://slack.com/api");
+  EXPECT_EQ(n[1].As<SlackOptions>().team_id, "T123");
   EXPECT_THAT(n[2].audiences, ElementsAre("approvers", "security"));
-  EXPECT_EQ(n[3].smtp_url, "smtp://mail.example.com:587");
-  EXPECT_TRUE(n[3].starttls);
-  EXPECT_TRUE(n[3].to_requester);
-  EXPECT_THAT(n[3].to, ElementsAre("ops@example.com"));
-  EXPECT_EQ(n[3].username, "jit");
-  EXPECT_EQ(n[4].format, "text");
-  EXPECT_EQ(n[5].bus, "jit-events");
-  EXPECT_EQ(n[5].source, "jit");
-  EXPECT_EQ(n[6].account_id, "111111111111");
-  EXPECT_EQ(n[6].region, "eu-west-1");
+  EXPECT_EQ(n[3].As<EmailOptions>().smtp_url, "smtp://mail.example.com:587");
+  EXPECT_TRUE(n[3].As<EmailOptions>().starttls);
+  EXPECT_TRUE(n[3].As<EmailOptions>().to_requester);
+  EXPECT_THAT(n[3].As<EmailOptions>().to, ElementsAre("ops@example.com"));
+  EXPECT_EQ(n[3].As<EmailOptions>().username, "jit");
+  EXPECT_EQ(n[4].As<SnsOptions>().format, "text");
+  EXPECT_EQ(n[5].As<EventBridgeOptions>().bus, "jit-events");
+  EXPECT_EQ(n[5].As<EventBridgeOptions>().source, "jit");
+  EXPECT_EQ(n[6].As<SecurityHubOptions>().account_id, "111111111111");
+  EXPECT_EQ(n[6].As<SecurityHubOptions>().region, "eu-west-1");
   EXPECT_EQ(n[7].name, "audit-hook");
   EXPECT_THAT(n[7].events, ElementsAre("request.created", "grant.ended"));
   EXPECT_EQ(n[7].timeout, Duration(3000));
@@ -141,7 +166,7 @@ TEST(NotifyConfig, StartTlsMayBeOffOnlyOnLoopback) {
       "  - {type: email, smtp_url: \"smtp://127.0.0.1:2525\", from: jit@example.com, to: "
       "[ops@example.com], starttls: false}\n");
   ASSERT_OK(c);
-  EXPECT_FALSE(c->notify[0].starttls);
+  EXPECT_FALSE(c->notify[0].As<EmailOptions>().starttls);
   EXPECT_THAT(ErrorOf("  - {type: email, smtp_url: \"smtps://127.0.0.1:2525\", from: j@x.y, "
                       "to: [a@b.c], starttls: false}\n"),
               HasSubstr("makes no sense with smtps://"));
@@ -165,4 +190,4 @@ TEST(NotifyConfig, LoadConfigFileChecksThatTheFilesCanBeRead) {
 }
 
 }  // namespace
-}  // namespace jit::policy
+}  // namespace jit::notify

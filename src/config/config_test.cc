@@ -1,4 +1,4 @@
-#include "policy/config.h"
+#include "config/config.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -7,11 +7,22 @@
 #include <string>
 #include <vector>
 
+#include "aws/names.h"
 #include "core/testing.h"
+#include "core/url.h"
 
-namespace jit::policy {
+namespace jit::config {
 namespace {
 
+using ::jit::api::CheckPublicUrl;
+using ::jit::auth::StaticToken;
+using ::jit::aws::IsAwsRegion;
+using ::jit::aws::IsIdentityStoreId;
+using ::jit::aws::IsInstanceArn;
+using ::jit::policy::Account;
+using ::jit::policy::AllowedHours;
+using ::jit::policy::PermissionSet;
+using ::jit::policy::Rule;
 using ::jit::testing::IsOk;
 using ::jit::testing::StatusIs;
 using std::chrono::hours;
@@ -101,29 +112,29 @@ audit: {checkpoint_key_file: /etc/jit/audit-key.pem, checkpoint_interval: 60s}
   EXPECT_EQ(c->server.listen, "127.0.0.1:8080");
   EXPECT_EQ(c->server.public_url, "https://jit.example.com");
   EXPECT_EQ(c->store, "sqlite:///var/lib/jit/jit.db");
-  ASSERT_EQ(c->tokens.size(), 1u);
-  EXPECT_EQ(c->tokens[0].name, "ci-bot");
-  EXPECT_EQ(c->tokens[0].sha256_hex,
+  ASSERT_EQ(c->auth.tokens.size(), 1u);
+  EXPECT_EQ(c->auth.tokens[0].name, "ci-bot");
+  EXPECT_EQ(c->auth.tokens[0].sha256_hex,
             "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08");
-  EXPECT_THAT(c->tokens[0].groups, ElementsAre("automation"));
-  EXPECT_THAT(c->admins.groups, ElementsAre("admins"));
-  EXPECT_THAT(c->admins.users, IsEmpty());
-  EXPECT_THAT(c->auditors.users, ElementsAre("eve"));
-  EXPECT_THAT(c->auditors.groups, ElementsAre("auditors"));
+  EXPECT_THAT(c->auth.tokens[0].groups, ElementsAre("automation"));
+  EXPECT_THAT(c->policy.admins.groups, ElementsAre("admins"));
+  EXPECT_THAT(c->policy.admins.users, IsEmpty());
+  EXPECT_THAT(c->policy.auditors.users, ElementsAre("eve"));
+  EXPECT_THAT(c->policy.auditors.groups, ElementsAre("auditors"));
 
-  ASSERT_EQ(c->accounts.size(), 2u);
-  EXPECT_EQ(c->accounts[1].id, "222222222222");
-  EXPECT_EQ(c->accounts[1].name, "prod");
-  EXPECT_THAT(c->accounts[1].tags, ElementsAre("prod"));
-  EXPECT_EQ(c->accounts[1].line, 16);
+  ASSERT_EQ(c->policy.accounts.size(), 2u);
+  EXPECT_EQ(c->policy.accounts[1].id, "222222222222");
+  EXPECT_EQ(c->policy.accounts[1].name, "prod");
+  EXPECT_THAT(c->policy.accounts[1].tags, ElementsAre("prod"));
+  EXPECT_EQ(c->policy.accounts[1].line, 16);
 
-  ASSERT_EQ(c->permission_sets.size(), 3u);
-  EXPECT_EQ(c->permission_sets[0].max_duration, hours(8));
-  EXPECT_EQ(c->permission_sets[1].max_duration, Duration(0));
-  EXPECT_EQ(c->permission_sets[2].line, 20);
+  ASSERT_EQ(c->policy.permission_sets.size(), 3u);
+  EXPECT_EQ(c->policy.permission_sets[0].max_duration, hours(8));
+  EXPECT_EQ(c->policy.permission_sets[1].max_duration, Duration(0));
+  EXPECT_EQ(c->policy.permission_sets[2].line, 20);
 
-  ASSERT_EQ(c->rules.size(), 2u);
-  const Rule& r = c->rules[0];
+  ASSERT_EQ(c->policy.rules.size(), 2u);
+  const Rule& r = c->policy.rules[0];
   EXPECT_EQ(r.name, "prod-admin");
   EXPECT_EQ(r.line, 22);
   EXPECT_THAT(r.requesters.groups, ElementsAre("engineers"));
@@ -141,7 +152,7 @@ audit: {checkpoint_key_file: /etc/jit/audit-key.pem, checkpoint_interval: 60s}
   EXPECT_EQ(r.approval.timeout, minutes(20));
   EXPECT_FALSE(r.break_glass);
 
-  const Rule& bg = c->rules[1];
+  const Rule& bg = c->policy.rules[1];
   EXPECT_TRUE(bg.break_glass);
   EXPECT_TRUE(bg.accounts.all);
   EXPECT_FALSE(bg.reason_required);
@@ -161,7 +172,7 @@ TEST(ParseConfig, AppliesDefaults) {
   ASSERT_OK(c);
   EXPECT_EQ(c->server.listen, "127.0.0.1:8080");
   EXPECT_EQ(c->store, "");
-  const Rule& r = c->rules[0];
+  const Rule& r = c->policy.rules[0];
   EXPECT_EQ(r.approval.required, 1);
   EXPECT_EQ(r.approval.timeout, minutes(15));
   EXPECT_FALSE(r.reason_required);
@@ -181,10 +192,10 @@ TEST(ParseConfig, ReadsAutoApprovalAndOptionalReason) {
 )",
                                  "jit.yaml");
   ASSERT_OK(c);
-  EXPECT_TRUE(c->rules[0].approval.automatic);
-  EXPECT_FALSE(c->rules[0].reason_required);
-  EXPECT_THAT(c->rules[0].accounts.ids, ElementsAre("111111111111", "222222222222"));
-  EXPECT_EQ(c->rules[0].max_duration, minutes(90));
+  EXPECT_TRUE(c->policy.rules[0].approval.automatic);
+  EXPECT_FALSE(c->policy.rules[0].reason_required);
+  EXPECT_THAT(c->policy.rules[0].accounts.ids, ElementsAre("111111111111", "222222222222"));
+  EXPECT_EQ(c->policy.rules[0].max_duration, minutes(90));
 }
 
 TEST(ParseConfig, KeepsAccountIdTextWhetherQuotedOrNot) {
@@ -196,35 +207,35 @@ TEST(ParseConfig, KeepsAccountIdTextWhetherQuotedOrNot) {
 )",
                                  "jit.yaml");
   ASSERT_OK(c);
-  EXPECT_EQ(c->accounts[0].id, "012345678901");
-  EXPECT_EQ(c->accounts[1].id, "999999999999");
-  EXPECT_EQ(c->accounts[2].id, "000000000001");
-  EXPECT_EQ(c->accounts[2].line, 4);
+  EXPECT_EQ(c->policy.accounts[0].id, "012345678901");
+  EXPECT_EQ(c->policy.accounts[1].id, "999999999999");
+  EXPECT_EQ(c->policy.accounts[2].id, "000000000001");
+  EXPECT_EQ(c->policy.accounts[2].line, 4);
 }
 
 TEST(ParseConfig, DevConfigParsesWithoutErrors) {
   Result<Config> c = ParseConfig(DevConfigYaml(), "dev");
   ASSERT_OK(c);
-  ASSERT_EQ(c->accounts.size(), 2u);
-  EXPECT_EQ(c->accounts[0].id, "111111111111");
-  EXPECT_EQ(c->accounts[0].name, "sandbox");
-  EXPECT_THAT(c->accounts[0].tags, ElementsAre("dev"));
-  EXPECT_EQ(c->accounts[1].id, "222222222222");
-  EXPECT_EQ(c->accounts[1].name, "prod");
-  EXPECT_THAT(c->accounts[1].tags, ElementsAre("prod"));
+  ASSERT_EQ(c->policy.accounts.size(), 2u);
+  EXPECT_EQ(c->policy.accounts[0].id, "111111111111");
+  EXPECT_EQ(c->policy.accounts[0].name, "sandbox");
+  EXPECT_THAT(c->policy.accounts[0].tags, ElementsAre("dev"));
+  EXPECT_EQ(c->policy.accounts[1].id, "222222222222");
+  EXPECT_EQ(c->policy.accounts[1].name, "prod");
+  EXPECT_THAT(c->policy.accounts[1].tags, ElementsAre("prod"));
 
-  ASSERT_EQ(c->permission_sets.size(), 3u);
-  EXPECT_EQ(c->permission_sets[0].name, "ReadOnly");
-  EXPECT_EQ(c->permission_sets[0].arn, kPs1);
-  EXPECT_EQ(c->permission_sets[1].name, "Admin");
-  EXPECT_EQ(c->permission_sets[1].arn,
+  ASSERT_EQ(c->policy.permission_sets.size(), 3u);
+  EXPECT_EQ(c->policy.permission_sets[0].name, "ReadOnly");
+  EXPECT_EQ(c->policy.permission_sets[0].arn, kPs1);
+  EXPECT_EQ(c->policy.permission_sets[1].name, "Admin");
+  EXPECT_EQ(c->policy.permission_sets[1].arn,
             "arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-2222222222222222");
-  EXPECT_EQ(c->permission_sets[2].name, "BreakGlass");
-  EXPECT_EQ(c->permission_sets[2].arn,
+  EXPECT_EQ(c->policy.permission_sets[2].name, "BreakGlass");
+  EXPECT_EQ(c->policy.permission_sets[2].arn,
             "arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-3333333333333333");
 
-  ASSERT_EQ(c->rules.size(), 3u);
-  const Rule& ro = c->rules[0];
+  ASSERT_EQ(c->policy.rules.size(), 3u);
+  const Rule& ro = c->policy.rules[0];
   EXPECT_EQ(ro.name, "readonly");
   EXPECT_THAT(ro.requesters.groups, ElementsAre("engineers"));
   EXPECT_TRUE(ro.accounts.all);
@@ -233,7 +244,7 @@ TEST(ParseConfig, DevConfigParsesWithoutErrors) {
   EXPECT_EQ(ro.max_duration, hours(8));
   EXPECT_EQ(ro.min_duration, seconds(5));
 
-  const Rule& admin = c->rules[1];
+  const Rule& admin = c->policy.rules[1];
   EXPECT_EQ(admin.name, "prod-admin");
   EXPECT_THAT(admin.requesters.groups, ElementsAre("engineers"));
   EXPECT_THAT(admin.accounts.names, ElementsAre("prod"));
@@ -246,7 +257,7 @@ TEST(ParseConfig, DevConfigParsesWithoutErrors) {
   EXPECT_EQ(admin.min_duration, seconds(5));
   EXPECT_TRUE(admin.reason_required);
 
-  const Rule& bg = c->rules[2];
+  const Rule& bg = c->policy.rules[2];
   EXPECT_EQ(bg.name, "break-glass");
   EXPECT_THAT(bg.requesters.groups, ElementsAre("sre"));
   EXPECT_TRUE(bg.accounts.all);
@@ -256,8 +267,8 @@ TEST(ParseConfig, DevConfigParsesWithoutErrors) {
   EXPECT_EQ(bg.min_duration, seconds(5));
   EXPECT_TRUE(bg.reason_required);
 
-  EXPECT_THAT(c->admins.groups, ElementsAre("admins"));
-  EXPECT_THAT(c->auditors.groups, ElementsAre("auditors"));
+  EXPECT_THAT(c->policy.admins.groups, ElementsAre("admins"));
+  EXPECT_THAT(c->policy.auditors.groups, ElementsAre("auditors"));
 }
 
 // One config with one problem, and the one error line it must give.
@@ -706,10 +717,10 @@ TEST(SettingsNeedingRestart, NamesTheStartOnlyKeysThatChangedAndNothingElse) {
   Config after = before;
   EXPECT_THAT(SettingsNeedingRestart(before, after), ::testing::IsEmpty());
   // What a reload applies at once is not named.
-  after.rules.push_back(Rule{});
-  after.admins.users.push_back("carol");
-  after.oidc.issuer = "https://idp.example.com";
-  after.tokens.push_back(StaticToken{});
+  after.policy.rules.push_back(Rule{});
+  after.policy.admins.users.push_back("carol");
+  after.auth.oidc.issuer = "https://idp.example.com";
+  after.auth.tokens.push_back(StaticToken{});
   EXPECT_THAT(SettingsNeedingRestart(before, after), ::testing::IsEmpty());
 
   after.server.listen = "127.0.0.1:9090";
@@ -717,7 +728,7 @@ TEST(SettingsNeedingRestart, NamesTheStartOnlyKeysThatChangedAndNothingElse) {
   after.aws.region = "eu-west-1";
   after.audit.checkpoint_interval = Duration(5000);
   after.ui.session_lifetime = Duration(3600 * 1000);
-  after.oidc.scopes = {"openid"};
+  after.auth.oidc.scopes = {"openid"};
   EXPECT_THAT(
       SettingsNeedingRestart(before, after),
       ::testing::ElementsAre("server.listen", "store", "aws.region", "audit.checkpoint_interval",
@@ -841,15 +852,15 @@ TEST(ParseConfig, ReadsOidcWithDefaults) {
       "jwks_file: /etc/jit/jwks.json}\n",
       "jit.yaml");
   ASSERT_OK(c);
-  EXPECT_FALSE(c->oidc.Empty());
-  EXPECT_EQ(c->oidc.line, 3);
-  EXPECT_EQ(c->oidc.issuer, "https://idp.example.com");
-  EXPECT_EQ(c->oidc.audience, "jit");
-  EXPECT_EQ(c->oidc.jwks_file, "/etc/jit/jwks.json");
-  EXPECT_EQ(c->oidc.jwks_url, "");
-  EXPECT_EQ(c->oidc.username_claim, "preferred_username");
-  EXPECT_EQ(c->oidc.groups_claim, "groups");
-  EXPECT_EQ(c->oidc.leeway, Duration(60 * 1000));
+  EXPECT_FALSE(c->auth.oidc.Empty());
+  EXPECT_EQ(c->auth.oidc.line, 3);
+  EXPECT_EQ(c->auth.oidc.issuer, "https://idp.example.com");
+  EXPECT_EQ(c->auth.oidc.audience, "jit");
+  EXPECT_EQ(c->auth.oidc.jwks_file, "/etc/jit/jwks.json");
+  EXPECT_EQ(c->auth.oidc.jwks_url, "");
+  EXPECT_EQ(c->auth.oidc.username_claim, "preferred_username");
+  EXPECT_EQ(c->auth.oidc.groups_claim, "groups");
+  EXPECT_EQ(c->auth.oidc.leeway, Duration(60 * 1000));
 }
 
 TEST(ParseConfig, ReadsOidcWithAJwksUrlAndOwnClaims) {
@@ -864,13 +875,13 @@ TEST(ParseConfig, ReadsOidcWithAJwksUrlAndOwnClaims) {
 )",
                                  "jit.yaml");
   ASSERT_OK(c);
-  EXPECT_EQ(c->oidc.issuer, "http://127.0.0.1:8081/realms/jit");
-  EXPECT_EQ(c->oidc.audience, "jit-broker");
-  EXPECT_EQ(c->oidc.jwks_file, "");
-  EXPECT_EQ(c->oidc.jwks_url, "http://localhost:8081/realms/jit/certs");
-  EXPECT_EQ(c->oidc.username_claim, "email");
-  EXPECT_EQ(c->oidc.groups_claim, "roles");
-  EXPECT_EQ(c->oidc.leeway, Duration(30 * 1000));
+  EXPECT_EQ(c->auth.oidc.issuer, "http://127.0.0.1:8081/realms/jit");
+  EXPECT_EQ(c->auth.oidc.audience, "jit-broker");
+  EXPECT_EQ(c->auth.oidc.jwks_file, "");
+  EXPECT_EQ(c->auth.oidc.jwks_url, "http://localhost:8081/realms/jit/certs");
+  EXPECT_EQ(c->auth.oidc.username_claim, "email");
+  EXPECT_EQ(c->auth.oidc.groups_claim, "roles");
+  EXPECT_EQ(c->auth.oidc.leeway, Duration(30 * 1000));
 }
 
 TEST(ParseConfig, ReadsTheWebUiSignInKeys) {
@@ -893,10 +904,10 @@ auth:
   EXPECT_EQ(c->ui.line, 2);
   EXPECT_EQ(c->ui.session_key_file, "/etc/jit/session-key");
   EXPECT_EQ(c->ui.session_lifetime, Duration(12 * 3600 * 1000));
-  EXPECT_EQ(c->oidc.client_id, "jit-ui");
-  EXPECT_EQ(c->oidc.LoginClientId(), "jit-ui");
-  EXPECT_EQ(c->oidc.client_secret_file, "/etc/jit/oidc-secret");
-  EXPECT_THAT(c->oidc.scopes, ElementsAre("openid", "profile", "groups"));
+  EXPECT_EQ(c->auth.oidc.client_id, "jit-ui");
+  EXPECT_EQ(c->auth.oidc.LoginClientId(), "jit-ui");
+  EXPECT_EQ(c->auth.oidc.client_secret_file, "/etc/jit/oidc-secret");
+  EXPECT_THAT(c->auth.oidc.scopes, ElementsAre("openid", "profile", "groups"));
 }
 
 TEST(ParseConfig, WebUiKeysHaveDefaults) {
@@ -907,10 +918,10 @@ TEST(ParseConfig, WebUiKeysHaveDefaults) {
   EXPECT_EQ(c->ui.line, 0);
   EXPECT_EQ(c->ui.session_key_file, "");
   EXPECT_EQ(c->ui.session_lifetime, Duration(8 * 3600 * 1000));
-  EXPECT_EQ(c->oidc.client_id, "");
-  EXPECT_EQ(c->oidc.LoginClientId(), "jit") << "the client id defaults to the audience";
-  EXPECT_EQ(c->oidc.client_secret_file, "");
-  EXPECT_THAT(c->oidc.scopes, ElementsAre("openid", "profile"));
+  EXPECT_EQ(c->auth.oidc.client_id, "");
+  EXPECT_EQ(c->auth.oidc.LoginClientId(), "jit") << "the client id defaults to the audience";
+  EXPECT_EQ(c->auth.oidc.client_secret_file, "");
+  EXPECT_THAT(c->auth.oidc.scopes, ElementsAre("openid", "profile"));
   EXPECT_OK(ParseConfig("ui:\n", "jit.yaml"));
 }
 
@@ -931,10 +942,10 @@ TEST(CheckPublicUrl, AllowsAnOriginOnly) {
 TEST(ParseConfig, NoOidcSectionLeavesItEmpty) {
   Result<Config> c = ParseConfig(DevConfigYaml(), "dev");
   ASSERT_OK(c);
-  EXPECT_TRUE(c->oidc.Empty());
+  EXPECT_TRUE(c->auth.oidc.Empty());
   Result<Config> null_oidc = ParseConfig("auth: {oidc: }\n", "jit.yaml");
   ASSERT_OK(null_oidc);
-  EXPECT_TRUE(null_oidc->oidc.Empty());
+  EXPECT_TRUE(null_oidc->auth.oidc.Empty());
 }
 
 TEST(IsHttpsOrLoopbackHttpUrl, AllowsHttpOnlyOnLoopback) {
@@ -1000,7 +1011,7 @@ TEST(LoadConfigFile, ReadsAFile) {
   }
   Result<Config> c = LoadConfigFile(path);
   ASSERT_OK(c);
-  EXPECT_EQ(c->rules.size(), 3u);
+  EXPECT_EQ(c->policy.rules.size(), 3u);
 }
 
 TEST(LoadConfigFile, ErrorsNameThePath) {
@@ -1021,7 +1032,7 @@ TEST(ParseConfig, ReadsAllowedHoursAndReasonMinLength) {
                                           "\"08:00\", to: \"18:00\", timezone: Europe/Berlin}\n"),
                                  "jit.yaml", JIT_ZONEINFO_TESTDATA);
   ASSERT_OK(c);
-  const Rule& r = c->rules[0];
+  const Rule& r = c->policy.rules[0];
   EXPECT_EQ(r.reason_min_length, 20);
   EXPECT_TRUE(r.reason_required);
   ASSERT_TRUE(r.hours.has_value());
@@ -1050,25 +1061,25 @@ TEST(ParseConfig, ReadsTheAuditSection) {
 TEST(ParseConfig, ScheduleWindowDefaultsToAWeekAndBreakGlassToNone) {
   Result<Config> c = ParseConfig(RuleWith(""), "jit.yaml", "/nonexistent");
   ASSERT_OK(c);
-  EXPECT_EQ(c->rules[0].schedule_window, std::chrono::hours(7 * 24));
+  EXPECT_EQ(c->policy.rules[0].schedule_window, std::chrono::hours(7 * 24));
   c = ParseConfig(RuleWith("    schedule_window: 0s\n"), "jit.yaml", "/nonexistent");
   ASSERT_OK(c);
-  EXPECT_EQ(c->rules[0].schedule_window, Duration(0));
+  EXPECT_EQ(c->policy.rules[0].schedule_window, Duration(0));
   c = ParseConfig(RuleWith("    schedule_window: 36h\n"), "jit.yaml", "/nonexistent");
   ASSERT_OK(c);
-  EXPECT_EQ(c->rules[0].schedule_window, std::chrono::hours(36));
+  EXPECT_EQ(c->policy.rules[0].schedule_window, std::chrono::hours(36));
   c = ParseConfig(RuleWith("", "break_glass: true"), "jit.yaml", "/nonexistent");
   ASSERT_OK(c);
-  EXPECT_EQ(c->rules[0].schedule_window, Duration(0));
+  EXPECT_EQ(c->policy.rules[0].schedule_window, Duration(0));
 }
 
 TEST(ParseConfig, HoursDefaultToEveryDayInUtc) {
   Result<Config> c = ParseConfig(RuleWith("    hours: {from: \"22:00\", to: \"06:00\"}\n"),
                                  "jit.yaml", "/nonexistent");
   ASSERT_OK(c);
-  ASSERT_TRUE(c->rules[0].hours.has_value());
-  EXPECT_EQ(c->rules[0].hours->Describe(), "daily 22:00-06:00 UTC");
-  EXPECT_EQ(c->rules[0].reason_min_length, 0);
+  ASSERT_TRUE(c->policy.rules[0].hours.has_value());
+  EXPECT_EQ(c->policy.rules[0].hours->Describe(), "daily 22:00-06:00 UTC");
+  EXPECT_EQ(c->policy.rules[0].reason_min_length, 0);
 }
 
 TEST(LoadConfigFile, MissingFileIsNotFound) {
@@ -1078,4 +1089,4 @@ TEST(LoadConfigFile, MissingFileIsNotFound) {
 }
 
 }  // namespace
-}  // namespace jit::policy
+}  // namespace jit::config

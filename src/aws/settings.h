@@ -1,0 +1,26 @@
+#pragma once
+// The `aws:` section of the config file: where the broker finds Identity Center.
+
+#include <string>
+
+#include "config/reader.h"
+
+namespace jit::aws {
+
+// Where the broker finds Identity Center (the `aws:` section). Credentials never come from the
+// config: they come from the default credential chain (environment, profiles, roles).
+struct AwsSettings {
+  std::string region;             // "us-east-1"; empty: AWS_REGION, AWS_DEFAULT_REGION, profile
+  std::string instance_arn;       // "arn:aws:sso:::instance/ssoins-<16 characters>"
+  std::string identity_store_id;  // "d-<10 hex digits>" (or a UUID)
+  int line = 0;                   // of the `aws:` key (0: no section)
+
+  bool Empty() const { return instance_arn.empty() && identity_store_id.empty() && region.empty(); }
+};
+
+// Reads `aws: {region, instance_arn, identity_store_id}`, reporting problems to `reader`. A
+// present section must name the instance and its identity store; the region may come from the
+// environment instead. A null `aws:` is the same as none.
+AwsSettings ParseAwsSettings(const config::Field& field, config::Reader& reader);
+
+}  // namespace jit::aws

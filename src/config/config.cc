@@ -1,0 +1,79 @@
+#include "config/config.h"
+
+#include <utility>
+
+#include "config/reader.h"
+#include "store/settings.h"
+
+namespace jit::config {
+
+Result<Config> ParseConfig(std::string_view yaml_text, std::string_view file_name,
+                           std::string_view zoneinfo_dir) {
+  std::vector<std::string> keys = {"server", "store",    "aws",      "auth",
+                                   "admins", "auditors", "accounts", "permission_sets",
+                                   "rules",  "notify",   "audit",    "ui"};
+  Config config;
+  JIT_RETURN_IF_ERROR(ReadDocument(yaml_text, file_name, keys, [&](const Fields& top, Reader& r) {
+    // Rules refer to accounts and permission sets, which may stand after them in the file.
+    const Field* rules = nullptr;
+    for (const Field& f : top.all()) {
+      if (f.key == "server") {
+        config.server = api::ParseServerSettings(f, r);
+      } else if (f.key == "store") {
+        if (auto s = store::ParseStoreUrl(f, r)) config.store = *s;
+      } else if (f.key == "aws") {
+        config.aws = aws::ParseAwsSettings(f, r);
+      } else if (f.key == "audit") {
+        config.audit = audit::ParseAuditSettings(f, r);
+      } else if (f.key == "notify") {
+        config.notify = notify::ParseChannels(f, r);
+      } else if (f.key == "auth") {
+        config.auth = auth::ParseAuthSettings(f, r);
+      } else if (f.key == "ui") {
+        config.ui = api::ParseUiSettings(f, r);
+      } else if (f.key == "rules") {
+        rules = &f;
+      } else {
+        policy::ParsePolicyField(f, r, zoneinfo_dir, config.policy);
+      }
+    }
+    if (rules != nullptr) policy::ParsePolicyField(*rules, r, zoneinfo_dir, config.policy);
+  }));
+  return config;
+}
+
+Result<Config> LoadConfigFile(const std::string& path) {
+  JIT_ASSIGN_OR_RETURN(std::string text, ReadConfigText(path));
+  JIT_ASSIGN_OR_RETURN(Config config, ParseConfig(text, path));
+  JIT_RETURN_IF_ERROR(notify::CheckChannelFiles(config.notify, path));
+  return config;
+}
+
+std::string_view DevConfigYaml() { return policy::DevPolicyYaml(); }
+
+std::vector<std::string> SettingsNeedingRestart(const Config& before, const Config& after) {
+  std::vector<std::string> changed;
+  auto check = [&changed](bool differs, const char* key) {
+    if (differs) changed.emplace_back(key);
+  };
+  check(before.server.listen != after.server.listen, "server.listen");
+  check(before.server.public_url != after.server.public_url, "server.public_url");
+  check(before.store != after.store, "store");
+  check(before.aws.region != after.aws.region, "aws.region");
+  check(before.aws.instance_arn != after.aws.instance_arn, "aws.instance_arn");
+  check(before.aws.identity_store_id != after.aws.identity_store_id, "aws.identity_store_id");
+  check(before.audit.checkpoint_key_file != after.audit.checkpoint_key_file,
+        "audit.checkpoint_key_file");
+  check(before.audit.checkpoint_interval != after.audit.checkpoint_interval,
+        "audit.checkpoint_interval");
+  check(before.audit.checkpoint_file != after.audit.checkpoint_file, "audit.checkpoint_file");
+  check(before.ui.session_key_file != after.ui.session_key_file, "ui.session_key_file");
+  check(before.ui.session_lifetime != after.ui.session_lifetime, "ui.session_lifetime");
+  check(before.auth.oidc.client_id != after.auth.oidc.client_id, "auth.oidc.client_id");
+  check(before.auth.oidc.client_secret_file != after.auth.oidc.client_secret_file,
+        "auth.oidc.client_secret_file");
+  check(before.auth.oidc.scopes != after.auth.oidc.scopes, "auth.oidc.scopes");
+  return changed;
+}
+
+}  // namespace jit::config

@@ -1,0 +1,84 @@
+#pragma once
+// The broker's config file (YAML, DESIGN.md "Config file"), put together from the sections that
+// the modules parse themselves: server and ui (api/settings.h), store (store/settings.h), aws
+// (aws/settings.h), auth (auth/settings.h), audit (audit/settings.h), notify
+// (notify/channel_config.h) and the access policy (policy/config.h). config/reader.h reads the
+// YAML for them.
+
+#include <memory>
+#include <utility>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "api/settings.h"
+#include "audit/settings.h"
+#include "auth/settings.h"
+#include "aws/settings.h"
+#include "core/mutex.h"
+#include "core/result.h"
+#include "notify/channel_config.h"
+#include "policy/config.h"
+#include "policy/timezone.h"
+
+namespace jit::config {
+
+struct Config {
+  api::ServerSettings server;
+  std::string store;                          // "sqlite:///path/jit.db"; empty: <data>/jit.db
+  aws::AwsSettings aws;                       // empty when the file has no `aws:` section
+  auth::AuthSettings auth;                    // static tokens and OIDC
+  audit::AuditSettings audit;                 // checkpoints; no key file when absent
+  api::UiSettings ui;                         // the web UI's sessions
+  std::vector<notify::ChannelConfig> notify;  // the `notify:` list, in file order
+  policy::Config policy;                      // accounts, permission sets, rules, admins, auditors
+};
+
+// Parses and validates a config. `file_name` is used in messages. On error the status is
+// InvalidArgument and its message has one line per problem, each "FILE:LINE: what is wrong",
+// in file order. Time zones named by `hours:` are read from `zoneinfo_dir` (an unknown zone is
+// an error with its line).
+Result<Config> ParseConfig(std::string_view yaml_text, std::string_view file_name,
+                           std::string_view zoneinfo_dir = policy::kSystemZoneInfoDir);
+// Reads a file and parses it, then checks that the notify channels' files can be read
+// (notify::CheckChannelFiles). NotFound when the file cannot be read.
+Result<Config> LoadConfigFile(const std::string& path);
+
+// The keys whose value differs between `before` and `after` among those `jit serve` reads once
+// at start (server.listen, server.public_url, store, aws.*, audit.*, ui.*, and the web UI's
+// sign-in client: auth.oidc.client_id, client_secret_file, scopes), in that order, by their
+// names in the file. A SIGHUP reload applies everything else and logs these as needing a
+// restart.
+std::vector<std::string> SettingsNeedingRestart(const Config& before, const Config& after);
+
+// The built-in config of `jit serve --dev` (DESIGN.md "Dev mode"): the dev policy
+// (policy::DevPolicyYaml) and defaults for everything else.
+std::string_view DevConfigYaml();
+
+// Holds the whole config in force (app/ owns it; the workflow and the API read the policy
+// through a policy::ConfigHolder of their own); readers take a snapshot that stays valid while
+// they hold it. Thread-safe.
+class ConfigHolder {
+ public:
+  explicit ConfigHolder(Config c) : config_(std::make_shared<const Config>(std::move(c))) {}
+  std::shared_ptr<const Config> Get() const {
+    MutexLock lock(&mu_);
+    return config_;
+  }
+  // The policy of the config in force, sharing the snapshot's lifetime.
+  std::shared_ptr<const policy::Config> Policy() const {
+    std::shared_ptr<const Config> whole = Get();
+    return std::shared_ptr<const policy::Config>(whole, &whole->policy);
+  }
+  void Set(Config c) {
+    auto next = std::make_shared<const Config>(std::move(c));
+    MutexLock lock(&mu_);
+    config_ = std::move(next);
+  }
+
+ private:
+  mutable Mutex mu_;
+  std::shared_ptr<const Config> config_ GUARDED_BY(mu_);
+};
+
+}  // namespace jit::config
