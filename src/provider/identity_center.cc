@@ -9,7 +9,6 @@
 #include "aws/names.h"
 #include "core/mutex.h"
 #include "core/strings.h"
-#include "policy/config.h"
 
 namespace jit::provider {
 namespace {
