@@ -24,7 +24,7 @@ SECRET = "webhook-secret-for-the-lifecycle-test"
 
 
 class Receiver(BaseHTTPRequestHandler):
-    """A webhook receiver that verifies the signature like DESIGN.md says and fails the first
+    """A webhook receiver that verifies the signature like docs/NOTIFY.md says and fails the first
     `fail_first` deliveries with 503."""
     lock = threading.Lock()
     fail_first = 0

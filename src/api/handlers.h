@@ -1,8 +1,8 @@
 #pragma once
-// Routing and the handlers of the HTTP API (DESIGN.md "HTTP API"), apart from the transport so
+// Routing and the handlers of the HTTP API (docs/ARCHITECTURE.md "HTTP API"), apart from the transport so
 // that they can be driven without sockets. Nothing here knows about Beast.
 //
-// Who checks what (STYLE.md "Errors"; one layer for each kind of check):
+// Who checks what (docs/ARCHITECTURE.md "Who checks what"; one layer for each kind of check):
 //  - Routing: one table in handlers.cc maps each (method, path pattern) to one handler
 //    function (api/router.h); an unknown path is 404 not_found, a known one with another method
 //    405 method_not_allowed with an Allow header. The {id} of a path is read once, before the

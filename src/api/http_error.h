@@ -1,5 +1,5 @@
 #pragma once
-// The one place where Status codes become HTTP statuses (STYLE.md "Errors").
+// The one place where Status codes become HTTP statuses (docs/ARCHITECTURE.md "Errors").
 
 #include <string_view>
 

@@ -1,5 +1,5 @@
 #pragma once
-// The API's JSON shapes (DESIGN.md "HTTP API"): request objects, audit events, catalog entries
+// The API's JSON shapes (docs/ARCHITECTURE.md "HTTP API"): request objects, audit events, catalog entries
 // and error bodies. Pure functions; nothing here throws.
 
 #include <nlohmann/json.hpp>

@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "audit/chain.h"
+#include "core/crypto.h"
 #include "core/encoding.h"
 #include "core/mutex.h"
 #include "core/time_format.h"
@@ -46,7 +47,7 @@ CheckpointKey::CheckpointKey(std::unique_ptr<Pkey> pkey) : pkey_(std::move(pkey)
   std::size_t len = raw.size();
   if (EVP_PKEY_get_raw_public_key(pkey_->key, raw.data(), &len) == 1 && len == raw.size()) {
     public_hex_ = Hex(std::string_view(reinterpret_cast<const char*>(raw.data()), len));
-    key_id_ = model::Sha256Hex(std::string_view(reinterpret_cast<const char*>(raw.data()), len))
+    key_id_ = jit::Sha256Hex(std::string_view(reinterpret_cast<const char*>(raw.data()), len))
                   .substr(0, 16);
   }
 }

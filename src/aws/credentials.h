@@ -1,5 +1,5 @@
 #pragma once
-// The credential chain, in the order the AWS SDKs use (../shared/AWS.md "Credentials").
+// The credential chain, in the order the AWS SDKs use (docs/AWS.md "Credentials, region and endpoints").
 
 #include <map>
 #include <memory>

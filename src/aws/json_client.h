@@ -32,7 +32,7 @@ std::optional<std::string> XmlElementText(std::string_view xml, std::string_view
 // &amp; &lt; &gt; &quot; &apos; and numeric references decoded.
 std::string XmlUnescape(std::string_view s);
 
-// Parses an error body/response into AwsError (type normalised as ../shared/AWS.md says).
+// Parses an error body/response into AwsError (type normalised as the AWS SDKs do).
 AwsError ParseAwsError(const HttpResponse& response);
 
 // How an AwsError maps to a Status code: ThrottlingException, InternalServerException,

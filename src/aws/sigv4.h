@@ -1,5 +1,5 @@
 #pragma once
-// AWS Signature Version 4 (header signing) with OpenSSL. See ../shared/AWS.md "SigV4".
+// AWS Signature Version 4 (header signing) with OpenSSL. Checked against AWS's published vectors (tests/testdata/sigv4).
 
 #include <functional>
 #include <optional>

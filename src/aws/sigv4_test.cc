@@ -20,7 +20,7 @@ using ::testing::AllOf;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
-// AWS's published SigV4 suite (tests/testdata/sigv4, copied from ../shared/testdata/sigv4 with
+// AWS's published SigV4 suite (tests/testdata/sigv4, AWS's published vectors, with
 // its LICENSE and NOTICE). JIT_SIGV4_VECTORS in the environment overrides the folder compiled in.
 fs::path VectorsDir() {
   if (const char* env = std::getenv("JIT_SIGV4_VECTORS"); env != nullptr && *env != '\0') {

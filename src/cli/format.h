@@ -1,6 +1,6 @@
 #pragma once
 // Renders the broker's API answers for people (`--output table`). The JSON shapes are those of
-// DESIGN.md "HTTP API". Missing or mistyped fields print as "-"; nothing here throws.
+// docs/ARCHITECTURE.md "HTTP API". Missing or mistyped fields print as "-"; nothing here throws.
 
 #include <nlohmann/json.hpp>
 #include <ostream>

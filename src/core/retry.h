@@ -1,5 +1,5 @@
 #pragma once
-// Whether and how to retry a failure, decided by its status code as STYLE.md "Errors" and
+// Whether and how to retry a failure, decided by its status code as docs/ARCHITECTURE.md "Errors" and
 // core/status.h define them. Every retry decision in jit asks these, so that a code means the
 // same everywhere.
 

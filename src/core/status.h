@@ -7,7 +7,7 @@
 
 namespace jit {
 
-// What went wrong, chosen so that the caller knows what to do next (see STYLE.md "Errors").
+// What went wrong, chosen so that the caller knows what to do next (see docs/ARCHITECTURE.md "Errors").
 enum class StatusCode {
   kOk = 0,
   kInvalidArgument,     // bad input from the caller; do not retry unchanged (HTTP 400/422)

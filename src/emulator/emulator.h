@@ -1,10 +1,10 @@
 #pragma once
-// A local IAM Identity Center (DESIGN.md "One binary, two roles"): the sso-admin and
+// A local IAM Identity Center (docs/ARCHITECTURE.md "Command line"): the sso-admin and
 // identitystore subsets jit uses, spoken over the AWS JSON 1.1 protocol on a loopback port and
 // accepting only requests signed (SigV4) with one key pair. Used by tests, `jit emulator` and
 // `jit serve --dev`.
 //
-// Wire contract (see ../shared/AWS.md):
+// Wire contract (see docs/AWS.md "What jit does on the wire"):
 // - Every call is `POST /` with `X-Amz-Target: SWBExternalService.<Op>` (signing name `sso`) or
 //   `AWSIdentityStore.<Op>` (signing name `identitystore`) and a JSON object body. Answers are
 //   `application/x-amz-json-1.1` with an `x-amzn-RequestId` header (a lowercase UUID).
@@ -106,7 +106,7 @@ struct Seed {
   Status Validate() const;
 };
 
-// The dev catalog (DESIGN.md "Dev mode"): accounts 111111111111 (sandbox) and 222222222222
+// The dev catalog (docs/ARCHITECTURE.md "Dev mode"): accounts 111111111111 (sandbox) and 222222222222
 // (prod); permission sets ReadOnly, Admin, BreakGlass (ps-1111.., ps-2222.., ps-3333..); users
 // alice, bob, carol with the principal ids of auth::DevUsers(); groups engineers{alice},
 // approvers{bob, carol}, sre{carol}, admins{carol}; no assignments.

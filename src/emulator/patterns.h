@@ -1,5 +1,5 @@
 #pragma once
-// The id patterns of the sso-admin and identitystore service models (../shared/AWS.md), and
+// The id patterns of the sso-admin and identitystore service models (as AWS publishes them), and
 // the text of each, for validation messages. Internal to jit_emulator.
 
 #include <string_view>

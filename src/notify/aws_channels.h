@@ -1,6 +1,6 @@
 #pragma once
 // The AWS channels: SNS Publish, EventBridge PutEvents and Security Hub BatchImportFindings
-// (../shared/AWS.md "Other services"), each one signed attempt per Send.
+// (docs/AWS.md "What jit does on the wire"), each one signed attempt per Send.
 
 #include <memory>
 #include <nlohmann/json.hpp>

@@ -218,7 +218,7 @@ TEST(Webhook, SignsWithTheExactHeaderAndAReceiverVerifiesIt) {
   EXPECT_EQ(r.Header("x-jit-event"), "request.created");
   EXPECT_EQ(r.Header("x-jit-delivery"), DeliveryId(m));
   std::string sig = r.Header("x-jit-signature");
-  // DESIGN.md: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>.
+  // docs/NOTIFY.md: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>.
   EXPECT_THAT(sig, ::testing::MatchesRegex("t=1767225600,v1=[0-9a-f]{64}"));
   std::string expected = "t=1767225600,v1=" + Hex(HmacSha256("s3cr3t", "1767225600." + r.body));
   EXPECT_EQ(sig, expected);

@@ -3,7 +3,7 @@
 //
 // Generic webhook: `POST <url>` with the EventJson body (render.h), Content-Type
 // application/json, `X-Jit-Event: <event name>`, `X-Jit-Delivery: <DeliveryId>` and
-// `X-Jit-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>` (DESIGN.md).
+// `X-Jit-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>` (docs/NOTIFY.md).
 
 #include <memory>
 #include <nlohmann/json.hpp>

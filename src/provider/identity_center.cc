@@ -10,7 +10,6 @@
 #include "aws/settings.h"
 #include "core/mutex.h"
 #include "core/strings.h"
-#include "policy/config.h"
 
 namespace jit::provider {
 namespace {

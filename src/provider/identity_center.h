@@ -1,6 +1,6 @@
 #pragma once
 // The AWS IAM Identity Center provider: sso-admin for assignments and permission sets,
-// identitystore for user ids (../shared/AWS.md "sso-admin", "identitystore").
+// identitystore for user ids (docs/AWS.md "What jit does on the wire").
 
 #include <chrono>
 #include <map>

@@ -1,5 +1,5 @@
 #pragma once
-// The broker's Prometheus metrics (DESIGN.md "Metrics"): what the workflow and reconciler
+// The broker's Prometheus metrics (docs/OPERATIONS.md "Metrics"): what the workflow and reconciler
 // commit, counted as it happens, and gauges read from the store and the scheduler when scraped.
 
 #include <functional>

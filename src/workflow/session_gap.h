@@ -1,5 +1,5 @@
 #pragma once
-// AWS sessions outlive a deleted assignment (../shared/AWS.md "Sessions outlive assignments"):
+// AWS sessions outlive a deleted assignment (docs/AWS.md "Sessions outlive a deleted assignment"):
 // a permission set whose SessionDuration is longer than the longest grant jit makes of it lets
 // a user keep working after jit has revoked the access.
 

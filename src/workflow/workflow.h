@@ -74,7 +74,7 @@ struct WorkflowOptions {
   Duration revoke_overdue_after = std::chrono::seconds(60);
 };
 
-// The request state machine (DESIGN.md "Request lifecycle"):
+// The request state machine (docs/ARCHITECTURE.md "Request lifecycle"):
 //
 //   pending --approve (k of n)--> approved --grant ok--> active --expiry/revoke--> revoking
 //   --> ended; pending --> denied | cancelled | timed_out; approved --> failed.
