@@ -10,6 +10,7 @@
 #include "aws/credentials.h"
 #include "aws/names.h"
 #include "core/email_address.h"
+#include "core/secret_file.h"
 #include "core/url.h"
 #include "notify/aws_channels.h"
 #include "notify/email.h"
