@@ -18,11 +18,10 @@
 #include <thread>
 #include <vector>
 
-#include "config/config.h"
+#include "policy/config.h"
 #include "core/clock.h"
 #include "core/duration.h"
 #include "model/identity.h"
-#include "policy/config.h"
 #include "provider/fake_provider.h"
 #include "scheduler/scheduler.h"
 #include "store/sqlite_store.h"
@@ -122,12 +121,12 @@ int main(int argc, char** argv) {
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
 
-  auto config = config::ParseConfig(kConfig, "bench.yaml");
+  auto config = policy::ParseConfig(kConfig, "bench.yaml");
   if (!config.has_value()) {
     std::fprintf(stderr, "%s\n", config.error().ToString().c_str());
     return 1;
   }
-  config::ConfigHolder holder(std::move(config).value());
+  policy::ConfigHolder holder(std::move(config).value());
   RealClock clock;
   store::SqliteOptions so;
   so.path = (dir / "jit.db").string();

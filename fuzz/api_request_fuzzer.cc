@@ -26,7 +26,7 @@
 #include "api/handlers.h"
 #include "audit/trail.h"
 #include "auth/auth.h"
-#include "config/config.h"
+#include "policy/config.h"
 #include "core/clock.h"
 #include "provider/fake_provider.h"
 #include "scheduler/scheduler.h"
@@ -46,11 +46,11 @@ constexpr std::size_t kMaxRequests = 8;
   std::abort();
 }
 
-const jit::config::Config& DevConfig() {
-  static const jit::config::Config* config = [] {
-    auto c = jit::config::ParseConfig(jit::config::DevConfigYaml(), "dev-config");
+const jit::policy::Config& DevConfig() {
+  static const jit::policy::Config* config = [] {
+    auto c = jit::policy::ParseConfig(jit::policy::DevPolicyYaml(), "dev-config");
     if (!c.has_value()) std::abort();
-    return new jit::config::Config(std::move(c).value());
+    return new jit::policy::Config(std::move(c).value());
   }();
   return *config;
 }
@@ -96,7 +96,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   jit::FakeClock clock;
   std::unique_ptr<jit::store::Store> store = jit::store::NewMemoryStore(clock);
   jit::provider::FakeProvider provider;
-  jit::config::ConfigHolder config(DevConfig());
+  jit::policy::ConfigHolder config(DevConfig());
   jit::workflow::Workflow workflow(*store, config, provider, clock);
   jit::scheduler::SchedulerOptions sched_opts;
   sched_opts.workers = 0;

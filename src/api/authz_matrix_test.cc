@@ -51,12 +51,11 @@
 #include "api/session.h"
 #include "api/ui.h"
 #include "auth/auth.h"
-#include "config/config.h"
+#include "policy/config.h"
 #include "core/check.h"
 #include "core/clock.h"
 #include "core/testing.h"
 #include "model/identity.h"
-#include "policy/config.h"
 #include "provider/fake_provider.h"
 #include "store/memory_store.h"
 #include "workflow/workflow.h"
@@ -118,8 +117,8 @@ std::vector<auth::DevUser> Users() {
 constexpr std::array<const char*, kColumns> kTokens = {"tok-alice", "tok-erin", "tok-bob",
                                                        "tok-carol", "tok-dave", ""};
 
-config::Config MatrixConfig() {
-  auto c = config::ParseConfig(kConfig, "matrix.yaml");
+policy::Config MatrixConfig() {
+  auto c = policy::ParseConfig(kConfig, "matrix.yaml");
   JIT_CHECK(c.has_value());
   return std::move(c).value();
 }
@@ -220,7 +219,7 @@ class Broker {
   FakeClock clock_;
   store::MemoryStore store_{clock_};
   provider::FakeProvider provider_;
-  config::ConfigHolder config_;
+  policy::ConfigHolder config_;
   workflow::Workflow workflow_;
   std::unique_ptr<auth::Authenticator> auth_;
   CookieSigner signer_ = CookieSigner::WithRandomKey();

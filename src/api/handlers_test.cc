@@ -29,7 +29,7 @@ using nlohmann::json;
 class HandlersTest : public ::testing::Test {
  protected:
   HandlersTest()
-      : config_(*policy::ParseConfig(policy::DevConfigYaml(), "dev")),
+      : config_(*policy::ParseConfig(policy::DevPolicyYaml(), "dev")),
         workflow_(store_, config_, provider_, clock_),
         auth_(auth::NewStaticAuthenticator(auth::DevUsers(), {})),
         handler_(workflow_, *auth_, config_, nullptr) {}

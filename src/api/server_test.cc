@@ -7,13 +7,12 @@
 #include <vector>
 
 #include "auth/auth.h"
-#include "config/config.h"
+#include "policy/config.h"
 #include "core/clock.h"
 #include "core/ids.h"
 #include "core/mutex.h"
 #include "core/testing.h"
 #include "net/test_http_client.h"
-#include "policy/config.h"
 #include "provider/fake_provider.h"
 #include "store/memory_store.h"
 #include "workflow/workflow.h"
@@ -69,7 +68,7 @@ Reply RoundTrip(HttpConnection& connection, const Call& c) {
 class ServerTest : public ::testing::Test {
  protected:
   ServerTest()
-      : config_(*config::ParseConfig(config::DevConfigYaml(), "dev")),
+      : config_(*policy::ParseConfig(policy::DevPolicyYaml(), "dev")),
         workflow_(store_, config_, provider_, clock_),
         auth_(auth::NewStaticAuthenticator(auth::DevUsers(), {})) {}
 
@@ -143,7 +142,7 @@ class ServerTest : public ::testing::Test {
   FakeClock clock_;
   store::MemoryStore store_{clock_};
   provider::FakeProvider provider_;
-  config::ConfigHolder config_;
+  policy::ConfigHolder config_;
   workflow::Workflow workflow_;
   std::unique_ptr<auth::Authenticator> auth_;
   Mutex mu_;
@@ -726,7 +725,7 @@ TEST_F(ServerTest, CarolReadsTheAuditTrail) {
 class HttpServerStartTest : public ::testing::Test {
  protected:
   HttpServerStartTest()
-      : config_(*config::ParseConfig(config::DevConfigYaml(), "dev")),
+      : config_(*policy::ParseConfig(policy::DevPolicyYaml(), "dev")),
         workflow_(store_, config_, provider_, clock_),
         auth_(auth::NewStaticAuthenticator(auth::DevUsers(), {})) {}
 
@@ -741,7 +740,7 @@ class HttpServerStartTest : public ::testing::Test {
   FakeClock clock_;
   store::MemoryStore store_{clock_};
   provider::FakeProvider provider_;
-  config::ConfigHolder config_;
+  policy::ConfigHolder config_;
   workflow::Workflow workflow_;
   std::unique_ptr<auth::Authenticator> auth_;
 };

@@ -11,7 +11,7 @@
 #include "auth/auth.h"
 #include "aws/sigv4.h"
 #include "aws/test_http_server.h"
-#include "config/config.h"
+#include "policy/config.h"
 #include "core/testing.h"
 #include "model/identity.h"
 #include "model/request_json.h"
@@ -58,7 +58,7 @@ CannedResponse FakeSlack(const ReceivedRequest& r) {
 class SlackInteractionsTest : public ::testing::Test {
  protected:
   SlackInteractionsTest()
-      : config_(*config::ParseConfig(config::DevConfigYaml(), "dev")),
+      : config_(*policy::ParseConfig(policy::DevPolicyYaml(), "dev")),
         store_(store::NewMemoryStore(clock_)),
         workflow_(*store_, config_, provider_, clock_),
         slack_server_(FakeSlack),
@@ -123,7 +123,7 @@ class SlackInteractionsTest : public ::testing::Test {
   model::Request Stored(const std::string& id) { return store_->GetRequest(id).value(); }
 
   FakeClock clock_;
-  config::ConfigHolder config_;
+  policy::ConfigHolder config_;
   std::unique_ptr<store::Store> store_;
   provider::FakeProvider provider_;
   workflow::Workflow workflow_;

@@ -12,7 +12,7 @@
 
 #include "api/handlers.h"
 #include "auth/auth.h"
-#include "config/config.h"
+#include "policy/config.h"
 #include "core/check.h"
 #include "core/clock.h"
 #include "core/testing.h"
@@ -31,7 +31,7 @@ constexpr std::int64_t kMaxPages = 64;
 class ApiStoreFaultTest : public ::testing::Test {
  protected:
   ApiStoreFaultTest()
-      : config_(*config::ParseConfig(config::DevConfigYaml(), "dev")),
+      : config_(*policy::ParseConfig(policy::DevPolicyYaml(), "dev")),
         auth_(auth::NewStaticAuthenticator(auth::DevUsers(), {})) {
     store::SqliteOptions o;
     o.path = Path();
@@ -78,7 +78,7 @@ class ApiStoreFaultTest : public ::testing::Test {
 
   FakeClock clock_;
   ::jit::testing::TempDir dir_;
-  config::ConfigHolder config_;
+  policy::ConfigHolder config_;
   provider::FakeProvider provider_;
   std::unique_ptr<auth::Authenticator> auth_;
   std::unique_ptr<store::Store> store_;

@@ -8,7 +8,7 @@
 #include "aws/http.h"
 #include "core/clock.h"
 #include "core/testing.h"
-#include "policy/config.h"
+#include "config/config.h"
 
 namespace jit::app {
 namespace {
@@ -19,8 +19,8 @@ using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::StartsWith;
 
-policy::Config DevConfig() {
-  Result<policy::Config> config = policy::ParseConfig(policy::DevConfigYaml(), "dev-config");
+config::Config DevConfig() {
+  Result<config::Config> config = config::ParseConfig(config::DevConfigYaml(), "dev-config");
   EXPECT_TRUE(config.has_value());
   return *std::move(config);
 }
@@ -82,7 +82,7 @@ TEST_F(BrokerTest, ReloadReportsTheSettingsThatNeedARestart) {
   ASSERT_TRUE(same.has_value()) << same.error();
   EXPECT_THAT(*same, IsEmpty());
 
-  policy::Config next = DevConfig();
+  config::Config next = DevConfig();
   next.server.listen = "127.0.0.1:1";
   Result<std::vector<std::string>> pending = (*broker)->Reload(next);
   ASSERT_TRUE(pending.has_value()) << pending.error();
@@ -96,7 +96,7 @@ TEST_F(BrokerTest, ReloadReportsTheSettingsThatNeedARestart) {
 }
 
 TEST_F(BrokerTest, BadStoreUrlIsAnInvalidArgumentNamingIt) {
-  policy::Config config = DevConfig();
+  config::Config config = DevConfig();
   config.store = "mysql://db.example/jit";
   Result<std::unique_ptr<Broker>> broker = Broker::Build(std::move(config), DevOptions(), clock_);
   EXPECT_THAT(broker, StatusIs(StatusCode::kInvalidArgument,
@@ -115,7 +115,7 @@ TEST_F(BrokerTest, SecondBrokerOnTheSameDataFolderIsRefused) {
 TEST_F(BrokerTest, WithoutAwsSectionOutsideDevModeBuildFails) {
   BrokerOptions options = DevOptions();
   options.dev = false;
-  policy::Config config = DevConfig();
+  config::Config config = DevConfig();
   config.aws = {};
   Result<std::unique_ptr<Broker>> broker = Broker::Build(std::move(config), options, clock_);
   EXPECT_THAT(broker, StatusIs(StatusCode::kInvalidArgument, HasSubstr("no aws section")));

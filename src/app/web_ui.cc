@@ -28,7 +28,7 @@ Result<std::string> ReadSecretFile(const std::string& path, const std::string& w
 
 }  // namespace
 
-Result<std::unique_ptr<WebUi>> BuildWebUi(const policy::Config& config,
+Result<std::unique_ptr<WebUi>> BuildWebUi(const config::Config& config,
                                           std::vector<auth::DevUser> dev_users, Clock& clock) {
   auto w = std::make_unique<WebUi>();
   std::optional<api::CookieSigner> signer;

@@ -7,7 +7,6 @@
 #include <utility>
 
 #include "aws/names.h"
-#include "aws/settings.h"
 #include "core/mutex.h"
 #include "core/strings.h"
 

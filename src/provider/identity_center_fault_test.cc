@@ -20,12 +20,11 @@
 #include "aws/credentials.h"
 #include "aws/http.h"
 #include "aws/json_client.h"
-#include "config/config.h"
+#include "policy/config.h"
 #include "core/mutex.h"
 #include "core/testing.h"
 #include "emulator/emulator.h"
 #include "model/identity.h"
-#include "policy/config.h"
 #include "provider/identity_center.h"
 #include "scheduler/scheduler.h"
 #include "store/memory_store.h"
@@ -86,7 +85,7 @@ std::string UserName(int i) {
   return buf;
 }
 
-config::Config TestConfig(const emulator::Seed& seed) {
+policy::Config TestConfig(const emulator::Seed& seed) {
   std::string yaml = "accounts:\n";
   for (const auto& a : seed.accounts) {
     yaml += "  - {id: \"" + a.id + "\", name: " + a.name + "}\n";
@@ -101,7 +100,7 @@ config::Config TestConfig(const emulator::Seed& seed) {
       "rules:\n  - {name: all, requesters: {groups: [engineers]}, accounts: {all: true}, "
       "permission_sets: [" +
       names + "], max_duration: 1h, approval: auto}\n";
-  auto c = config::ParseConfig(yaml, "fault-test");
+  auto c = policy::ParseConfig(yaml, "fault-test");
   JIT_CHECK(c.has_value());
   return std::move(c).value();
 }
@@ -150,7 +149,7 @@ TEST(IdentityCenterAgainstEmulator, EveryGrantAndRevokeCompletesOnceUnderFaults)
   IdentityCenterProvider provider(po, sso, ids, limiter, clock);
 
   // The broker's state machine on the in-memory store, jobs on worker threads.
-  config::ConfigHolder config(TestConfig(eo.seed));
+  policy::ConfigHolder config(TestConfig(eo.seed));
   auto store = store::NewMemoryStore(clock);
   workflow::WorkflowOptions wo;
   wo.poll_interval = Duration(30);

@@ -38,13 +38,12 @@ const model::Identity kCarol{
     "carol", {"approvers", "sre", "admins"}, "ca401000-0000-4000-8000-000000000003"};
 
 // The dev policy, with a two-hour approval window so that reminders have room.
-config::Config TestConfig() {
-  std::string yaml(config::DevConfigYaml());
+policy::Config TestConfig() {
+  std::string yaml(policy::DevPolicyYaml());
   std::string from = "timeout: 15m";
   yaml.replace(yaml.find(from), from.size(), "timeout: 2h");
-  auto c = config::ParseConfig(yaml, "dev");
+  auto c = policy::ParseConfig(yaml, "dev");
   JIT_CHECK(c.has_value());
-  c->server.public_url = "https://jit.example.com";
   return std::move(c).value();
 }
 
@@ -66,7 +65,8 @@ class NotificationsTest : public ::testing::Test {
       : config_(TestConfig()),
         store_(clock_),
         notifier_(Channels()),
-        notifications_(notifier_, config_, clock_, &metrics_),
+        notifications_(notifier_, config_, clock_, &metrics_,
+                       NotificationOptions{.public_url = "https://jit.example.com"}),
         workflow_(store_, config_, provider_, clock_, Options()),
         scheduler_(store_, workflow_, clock_, SchedulerOptions()) {}
 
@@ -114,7 +114,7 @@ class NotificationsTest : public ::testing::Test {
   }
 
   FakeClock clock_;
-  config::ConfigHolder config_;
+  policy::ConfigHolder config_;
   FakeProvider provider_;
   store::MemoryStore store_;
   MetricsRegistry metrics_;

@@ -9,11 +9,10 @@
 #include <string>
 #include <thread>
 
-#include "config/config.h"
+#include "policy/config.h"
 #include "core/ids.h"
 #include "core/testing.h"
 #include "model/identity.h"
-#include "policy/config.h"
 #include "provider/fake_provider.h"
 #include "scheduler/scheduler.h"
 #include "store/memory_store.h"
@@ -43,8 +42,8 @@ constexpr char kReadOnly[] =
 constexpr char kAdmin[] = "arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-2222222222222222";
 constexpr char kSandbox[] = "111111111111";
 
-config::Config DevConfig() {
-  auto c = config::ParseConfig(config::DevConfigYaml(), "dev");
+policy::Config DevConfig() {
+  auto c = policy::ParseConfig(policy::DevPolicyYaml(), "dev");
   JIT_CHECK(c.has_value());
   return std::move(c).value();
 }
@@ -160,7 +159,7 @@ class ReconcilerTest : public ::testing::Test {
   }
 
   FakeClock clock_;
-  config::ConfigHolder config_;
+  policy::ConfigHolder config_;
   FakeProvider provider_;
   std::unique_ptr<store::Store> store_;
   HookedProvider hooked_;

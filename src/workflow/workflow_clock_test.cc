@@ -20,11 +20,10 @@
 #include <string_view>
 #include <vector>
 
-#include "config/config.h"
+#include "policy/config.h"
 #include "core/check.h"
 #include "core/testing.h"
 #include "model/identity.h"
-#include "policy/config.h"
 #include "provider/fake_provider.h"
 #include "scheduler/scheduler.h"
 #include "store/fault_injecting_store.h"
@@ -45,8 +44,8 @@ const model::Identity kBob{"bob", {"approvers"}, "b0b00000-0000-4000-8000-000000
 constexpr std::string_view kReadOnlyArn =
     "arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-1111111111111111";
 
-config::Config DevConfig() {
-  auto c = config::ParseConfig(config::DevConfigYaml(), "dev");
+policy::Config DevConfig() {
+  auto c = policy::ParseConfig(policy::DevPolicyYaml(), "dev");
   JIT_CHECK(c.has_value());
   return std::move(c).value();
 }
@@ -96,7 +95,7 @@ class SteppedClockTest : public ::testing::Test {
   }
 
   FakeClock clock_;
-  config::ConfigHolder config_;
+  policy::ConfigHolder config_;
   FakeProvider provider_;
   std::unique_ptr<store::Store> memory_;
   store::FaultInjectingStore store_;

@@ -20,11 +20,10 @@
 #include <vector>
 
 #include "audit/chain.h"
-#include "config/config.h"
+#include "policy/config.h"
 #include "core/check.h"
 #include "core/testing.h"
 #include "model/identity.h"
-#include "policy/config.h"
 #include "provider/fake_provider.h"
 #include "scheduler/scheduler.h"
 #include "store/fault_injecting_store.h"
@@ -45,8 +44,8 @@ constexpr std::string_view kReadOnlyArn =
     "arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-1111111111111111";
 constexpr std::int64_t kMaxPages = 96;
 
-config::Config DevConfig() {
-  auto c = config::ParseConfig(config::DevConfigYaml(), "dev");
+policy::Config DevConfig() {
+  auto c = policy::ParseConfig(policy::DevPolicyYaml(), "dev");
   JIT_CHECK(c.has_value());
   return std::move(c).value();
 }
@@ -156,7 +155,7 @@ class Broker {
   }
 
   FakeClock clock_;
-  config::ConfigHolder config_;
+  policy::ConfigHolder config_;
   FakeProvider provider_;
   std::unique_ptr<store::Store> sqlite_;
   store::FaultInjectingStore store_;

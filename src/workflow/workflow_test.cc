@@ -7,10 +7,9 @@
 #include <memory>
 #include <string>
 
-#include "config/config.h"
+#include "policy/config.h"
 #include "core/testing.h"
 #include "model/identity.h"
-#include "policy/config.h"
 #include "provider/fake_provider.h"
 #include "scheduler/scheduler.h"
 #include "store/memory_store.h"
@@ -37,8 +36,8 @@ const model::Identity kDave{"dave", {"engineers"}, "da7e0000-0000-4000-8000-0000
 constexpr char kReadOnlyArn[] =
     "arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-1111111111111111";
 
-config::Config DevConfig() {
-  auto c = config::ParseConfig(config::DevConfigYaml(), "dev");
+policy::Config DevConfig() {
+  auto c = policy::ParseConfig(policy::DevPolicyYaml(), "dev");
   JIT_CHECK(c.has_value());
   return std::move(c).value();
 }
@@ -47,7 +46,7 @@ config::Config DevConfig() {
 // inline whenever the fake clock is advanced.
 class WorkflowTest : public ::testing::Test {
  protected:
-  explicit WorkflowTest(config::Config config = DevConfig(), WorkflowOptions options = {})
+  explicit WorkflowTest(policy::Config config = DevConfig(), WorkflowOptions options = {})
       : config_(std::move(config)),
         store_(store::NewMemoryStore(clock_)),
         workflow_(*store_, config_, provider_, clock_, options),
@@ -92,7 +91,7 @@ class WorkflowTest : public ::testing::Test {
   }
 
   FakeClock clock_;
-  config::ConfigHolder config_;
+  policy::ConfigHolder config_;
   FakeProvider provider_;
   std::unique_ptr<store::Store> store_;
   Workflow workflow_;
@@ -508,9 +507,9 @@ TEST_F(WorkflowTest, ExtensionTheReloadedConfigNoLongerAllowsCannotBeApproved) {
   ASSERT_OK(workflow_.Extend(kAlice, r.id, minutes(10)));
 
   // The config is reloaded with a shorter maximum before an approver says yes.
-  config::Config original = *config_.Get();
-  config::Config shorter = original;
-  for (policy::Rule& rule : shorter.policy.rules) {
+  policy::Config original = *config_.Get();
+  policy::Config shorter = original;
+  for (policy::Rule& rule : shorter.rules) {
     if (rule.name == store_->GetRequest(r.id)->rule) rule.max_duration = minutes(35);
   }
   config_.Set(shorter);
@@ -525,8 +524,8 @@ TEST_F(WorkflowTest, ExtensionTheReloadedConfigNoLongerAllowsCannotBeApproved) {
   EXPECT_THAT(Actions(r.id), ::testing::Not(::testing::Contains("extension.approval")));
 
   // A rule removed by the reload: the same.
-  config::Config without = original;
-  std::erase_if(without.policy.rules,
+  policy::Config without = original;
+  std::erase_if(without.rules,
                 [&](const policy::Rule& rule) { return rule.name == after->rule; });
   config_.Set(without);
   EXPECT_THAT(workflow_.Approve(kBob, r.id, "fine"),
@@ -761,8 +760,8 @@ TEST_F(WorkflowTest, StoreOutageFailsCleanlyAndRevocationFinishesAfter) {
   EXPECT_FALSE(provider_.Has(a));
 }
 
-config::Config TwoApproverConfig() {
-  auto c = config::ParseConfig(R"(
+policy::Config TwoApproverConfig() {
+  auto c = policy::ParseConfig(R"(
 accounts:
   - {id: "222222222222", name: prod, tags: [prod]}
 permission_sets:
