@@ -18,10 +18,10 @@
 #include <thread>
 #include <vector>
 
-#include "policy/config.h"
 #include "core/clock.h"
 #include "core/duration.h"
 #include "model/identity.h"
+#include "policy/config.h"
 #include "provider/fake_provider.h"
 #include "scheduler/scheduler.h"
 #include "store/sqlite_store.h"

@@ -38,9 +38,9 @@
 
 #include "audit/trail.h"
 #include "auth/auth.h"
-#include "policy/config.h"
 #include "core/status.h"
 #include "model/identity.h"
+#include "policy/config.h"
 #include "workflow/workflow.h"
 
 namespace jit::api {

@@ -12,9 +12,9 @@
 
 #include "api/handlers.h"
 #include "auth/auth.h"
-#include "policy/config.h"
 #include "core/clock.h"
 #include "core/status.h"
+#include "policy/config.h"
 #include "workflow/workflow.h"
 
 namespace jit::api {

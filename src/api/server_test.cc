@@ -7,12 +7,12 @@
 #include <vector>
 
 #include "auth/auth.h"
-#include "policy/config.h"
 #include "core/clock.h"
 #include "core/ids.h"
 #include "core/mutex.h"
 #include "core/testing.h"
 #include "net/test_http_client.h"
+#include "policy/config.h"
 #include "provider/fake_provider.h"
 #include "store/memory_store.h"
 #include "workflow/workflow.h"

@@ -12,10 +12,10 @@
 
 #include "api/handlers.h"
 #include "auth/auth.h"
-#include "policy/config.h"
 #include "core/check.h"
 #include "core/clock.h"
 #include "core/testing.h"
+#include "policy/config.h"
 #include "provider/fake_provider.h"
 #include "store/sqlite_store.h"
 #include "workflow/workflow.h"

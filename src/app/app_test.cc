@@ -6,9 +6,9 @@
 
 #include "app/broker.h"
 #include "aws/http.h"
+#include "config/config.h"
 #include "core/clock.h"
 #include "core/testing.h"
-#include "config/config.h"
 
 namespace jit::app {
 namespace {

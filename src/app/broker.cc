@@ -168,8 +168,7 @@ Status Broker::BuildNotifier() {
 
 void Broker::BuildWorkflow() {
   // Who hears what: notify jobs put in the same transaction as each step.
-  notifications_ =
-      std::make_unique<workflow::Notifications>(
+  notifications_ = std::make_unique<workflow::Notifications>(
       *notifier_, *policy_, clock_, &registry_,
       workflow::NotificationOptions{.public_url = holder_->Get()->server.public_url});
 

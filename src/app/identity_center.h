@@ -10,9 +10,9 @@
 #include "aws/credentials.h"
 #include "aws/http.h"
 #include "aws/json_client.h"
+#include "config/config.h"
 #include "core/clock.h"
 #include "core/result.h"
-#include "config/config.h"
 #include "policy/config.h"
 #include "provider/identity_center.h"
 

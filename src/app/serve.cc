@@ -13,8 +13,8 @@
 #include "app/broker.h"
 #include "app/commands.h"
 #include "auth/auth.h"
-#include "core/clock.h"
 #include "config/config.h"
+#include "core/clock.h"
 #include "core/log.h"
 
 namespace jit::app {

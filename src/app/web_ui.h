@@ -9,9 +9,9 @@
 #include "auth/auth.h"
 #include "auth/oidc_login.h"
 #include "aws/http.h"
+#include "config/config.h"
 #include "core/clock.h"
 #include "core/result.h"
-#include "config/config.h"
 
 namespace jit::app {
 

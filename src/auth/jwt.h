@@ -18,7 +18,6 @@
 #include "core/clock.h"
 #include "core/result.h"
 #include "model/identity.h"
-#include "policy/config.h"
 
 namespace jit::auth {
 

@@ -24,7 +24,6 @@
 #include "core/mutex.h"
 #include "core/result.h"
 #include "model/identity.h"
-#include "policy/config.h"
 
 namespace jit::auth {
 

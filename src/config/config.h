@@ -6,9 +6,9 @@
 // YAML for them.
 
 #include <memory>
-#include <utility>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "api/settings.h"

@@ -23,8 +23,6 @@
 #include "model/request.h"
 #include "notify/channel_config.h"
 #include "notify/directory.h"
-#include "policy/config.h"
-#include "provider/provider.h"
 
 namespace jit::notify {
 

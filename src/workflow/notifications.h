@@ -9,10 +9,10 @@
 #include <string>
 #include <vector>
 
-#include "policy/config.h"
 #include "core/clock.h"
 #include "core/metrics.h"
 #include "notify/notify.h"
+#include "policy/config.h"
 #include "scheduler/scheduler.h"
 #include "store/store.h"
 #include "workflow/observer.h"

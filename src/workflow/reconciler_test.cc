@@ -9,10 +9,10 @@
 #include <string>
 #include <thread>
 
-#include "policy/config.h"
 #include "core/ids.h"
 #include "core/testing.h"
 #include "model/identity.h"
+#include "policy/config.h"
 #include "provider/fake_provider.h"
 #include "scheduler/scheduler.h"
 #include "store/memory_store.h"

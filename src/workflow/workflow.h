@@ -5,10 +5,10 @@
 #include <string>
 #include <vector>
 
-#include "policy/config.h"
 #include "core/clock.h"
 #include "core/result.h"
 #include "model/identity.h"
+#include "policy/config.h"
 #include "policy/explain.h"
 #include "policy/policy.h"
 #include "provider/provider.h"

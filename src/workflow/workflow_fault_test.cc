@@ -20,10 +20,10 @@
 #include <vector>
 
 #include "audit/chain.h"
-#include "policy/config.h"
 #include "core/check.h"
 #include "core/testing.h"
 #include "model/identity.h"
+#include "policy/config.h"
 #include "provider/fake_provider.h"
 #include "scheduler/scheduler.h"
 #include "store/fault_injecting_store.h"

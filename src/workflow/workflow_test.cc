@@ -7,9 +7,9 @@
 #include <memory>
 #include <string>
 
-#include "policy/config.h"
 #include "core/testing.h"
 #include "model/identity.h"
+#include "policy/config.h"
 #include "provider/fake_provider.h"
 #include "scheduler/scheduler.h"
 #include "store/memory_store.h"
@@ -525,8 +525,7 @@ TEST_F(WorkflowTest, ExtensionTheReloadedConfigNoLongerAllowsCannotBeApproved) {
 
   // A rule removed by the reload: the same.
   policy::Config without = original;
-  std::erase_if(without.rules,
-                [&](const policy::Rule& rule) { return rule.name == after->rule; });
+  std::erase_if(without.rules, [&](const policy::Rule& rule) { return rule.name == after->rule; });
   config_.Set(without);
   EXPECT_THAT(workflow_.Approve(kBob, r.id, "fine"),
               StatusIs(StatusCode::kFailedPrecondition, HasSubstr("no longer in the config")));
