@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "core/duration.h"
+#include "core/encoding.h"
 #include "core/url.h"
 
 namespace jit::auth {
@@ -14,12 +15,6 @@ namespace {
 using config::Field;
 using config::Fields;
 using config::Named;
-
-bool IsLowerHex(std::string_view s, std::size_t n) {
-  return s.size() == n && std::all_of(s.begin(), s.end(), [](char c) {
-           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-         });
-}
 
 class Parser {
  public:
@@ -140,7 +135,7 @@ class Parser {
       }
       if (auto sha = r_.RequiredString(*t, "sha256", line, "a token")) {
         int sha_line = t->Get("sha256")->line;
-        if (!IsLowerHex(*sha, 64)) {
+        if (sha->size() != 64 || !IsLowerHex(*sha)) {
           r_.Error(sha_line, "'sha256' must be 64 lowercase hex digits (the SHA-256 of the token)");
         } else {
           token.sha256_hex = *sha;

@@ -65,11 +65,6 @@ class ConfigHolder {
     MutexLock lock(&mu_);
     return config_;
   }
-  // The policy of the config in force, sharing the snapshot's lifetime.
-  std::shared_ptr<const policy::Config> Policy() const {
-    std::shared_ptr<const Config> whole = Get();
-    return std::shared_ptr<const policy::Config>(whole, &whole->policy);
-  }
   void Set(Config c) {
     auto next = std::make_shared<const Config>(std::move(c));
     MutexLock lock(&mu_);
