@@ -24,18 +24,18 @@ void SleepFor(Clock& clock, Duration d) {
   if (d <= Duration(0)) return;
   // Shared with the timer's function, which the clock may destroy after this call returns.
   struct Wake {
-    std::mutex mu;
-    std::condition_variable cv;
-    bool fired = false;  // GUARDED_BY(mu)
+    Mutex mu;
+    CondVar cv;
+    bool fired GUARDED_BY(mu) = false;
   };
   auto wake = std::make_shared<Wake>();
   clock.ScheduleAt(clock.Now() + d, [wake] {
-    std::lock_guard<std::mutex> lock(wake->mu);
+    MutexLock lock(&wake->mu);
     wake->fired = true;
-    wake->cv.notify_all();
+    wake->cv.SignalAll();
   });
-  std::unique_lock<std::mutex> lock(wake->mu);
-  wake->cv.wait(lock, [&] { return wake->fired; });
+  MutexLock lock(&wake->mu);
+  while (!wake->fired) wake->cv.Wait(wake->mu);
 }
 
 namespace {

@@ -231,17 +231,17 @@ TEST(RealClock, DestroyingWithPendingTimersDoesNotFireThem) {
 
 TEST(SleepFor, WaitsUntilTheFakeClockIsAdvanced) {
   FakeClock clock;
-  std::mutex mu;
+  Mutex mu;
   bool woke = false;
   std::thread sleeper([&] {
     SleepFor(clock, seconds(5));
-    std::lock_guard<std::mutex> lock(mu);
+    MutexLock lock(&mu);
     woke = true;
   });
   while (clock.PendingTimers() == 0) std::this_thread::yield();
   clock.Advance(seconds(4));
   {
-    std::lock_guard<std::mutex> lock(mu);
+    MutexLock lock(&mu);
     EXPECT_FALSE(woke);
   }
   clock.Advance(seconds(1));

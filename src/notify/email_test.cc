@@ -12,12 +12,12 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <sstream>
 #include <thread>
 
+#include "core/mutex.h"
 #include "core/testing.h"
 #include "notify/render.h"
 #include "notify/test_util.h"
@@ -130,15 +130,15 @@ class SmtpSink {
 class FakeDirectory final : public Directory {
  public:
   void AddUser(const std::string& user_id, std::vector<std::string> emails) {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     users_[user_id] = std::move(emails);
   }
   void FailWith(Status s) {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     fail_ = std::move(s);
   }
   Result<std::vector<std::string>> Emails(const std::string& user_id) override {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (!fail_.ok()) return fail_;
     auto it = users_.find(user_id);
     if (it == users_.end()) return NotFoundError("no user " + user_id);
@@ -146,9 +146,9 @@ class FakeDirectory final : public Directory {
   }
 
  private:
-  std::mutex mu_;
-  std::map<std::string, std::vector<std::string>> users_;  // GUARDED_BY(mu_)
-  Status fail_;                                            // GUARDED_BY(mu_)
+  Mutex mu_;
+  std::map<std::string, std::vector<std::string>> users_ GUARDED_BY(mu_);
+  Status fail_ GUARDED_BY(mu_);
 };
 
 class EmailTest : public ::testing::Test {
