@@ -32,7 +32,6 @@ class NotifyDirectory final : public notify::Directory {
   provider::UserDirectory& users_;
 };
 
-
 // `s` with `prefix` before its message.
 Status Prefixed(std::string_view prefix, const Status& s) {
   return Status(s.code(), std::string(prefix) + s.message());
@@ -169,7 +168,7 @@ Status Broker::BuildNotifier() {
 void Broker::BuildWorkflow() {
   // Who hears what: notify jobs put in the same transaction as each step.
   notifications_ = std::make_unique<workflow::Notifications>(
-      *notifier_, *policy_, clock_, &registry_,
+      *notifier_, clock_, &registry_,
       workflow::NotificationOptions{.public_url = holder_->Get()->server.public_url});
 
   provider::IdentityCenterProvider& provider = *identity_center_->provider;

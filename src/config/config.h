@@ -1,5 +1,5 @@
 #pragma once
-// The broker's config file (YAML, DESIGN.md "Config file"), put together from the sections that
+// The broker's config file (YAML, docs/POLICY.md), put together from the sections that
 // the modules parse themselves: server and ui (api/settings.h), store (store/settings.h), aws
 // (aws/settings.h), auth (auth/settings.h), audit (audit/settings.h), notify
 // (notify/channel_config.h) and the access policy (policy/config.h). config/reader.h reads the
@@ -51,7 +51,7 @@ Result<Config> LoadConfigFile(const std::string& path);
 // restart.
 std::vector<std::string> SettingsNeedingRestart(const Config& before, const Config& after);
 
-// The built-in config of `jit serve --dev` (DESIGN.md "Dev mode"): the dev policy
+// The built-in config of `jit serve --dev` (docs/ARCHITECTURE.md "Dev mode"): the dev policy
 // (policy::DevPolicyYaml) and defaults for everything else.
 std::string_view DevConfigYaml();
 

@@ -1,5 +1,5 @@
 #pragma once
-// Notifications (DESIGN.md "notifier channels", docs/NOTIFY.md): which events there are, who
+// Notifications (docs/NOTIFY.md): which events there are, who
 // hears each, the channels that carry them and the Notifier that holds the configured ones.
 //
 // Delivery runs from the durable job queue: the workflow enqueues one `notify` job per (event,

@@ -515,7 +515,7 @@ Result<Config> ParseConfig(std::string_view yaml_text, std::string_view file_nam
 }
 
 std::string_view DevPolicyYaml() {
-  static constexpr std::string_view kYaml = R"yaml(# jit serve --dev (DESIGN.md "Dev mode")
+  static constexpr std::string_view kYaml = R"yaml(# jit serve --dev (docs/ARCHITECTURE.md "Dev mode")
 admins: {groups: [admins]}
 auditors: {groups: [auditors]}
 accounts:

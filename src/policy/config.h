@@ -1,5 +1,5 @@
 #pragma once
-// The access policy of the config file (YAML, DESIGN.md "Config file"): accounts, permission
+// The access policy of the config file (YAML, docs/POLICY.md): accounts, permission
 // sets, rules, admins and auditors. Plain data.
 
 #include <array>
@@ -128,7 +128,7 @@ void ParsePolicyField(const config::Field& field, config::Reader& reader,
 Result<Config> ParseConfig(std::string_view yaml_text, std::string_view file_name,
                            std::string_view zoneinfo_dir = kSystemZoneInfoDir);
 
-// The accounts, permission sets and rules of `jit serve --dev` (DESIGN.md "Dev mode"); the
+// The accounts, permission sets and rules of `jit serve --dev` (docs/ARCHITECTURE.md "Dev mode"); the
 // whole dev config is config::DevConfigYaml().
 std::string_view DevPolicyYaml();
 

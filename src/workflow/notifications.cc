@@ -84,13 +84,9 @@ std::string DetailFor(const AuditEvent& e, const json& d, const Request& r) {
 
 }  // namespace
 
-Notifications::Notifications(notify::Notifier& notifier, policy::ConfigHolder& config, Clock& clock,
-                             MetricsRegistry* metrics, NotificationOptions options)
-    : notifier_(notifier),
-      config_(config),
-      clock_(clock),
-      metrics_(metrics),
-      options_(std::move(options)) {
+Notifications::Notifications(notify::Notifier& notifier, Clock& clock, MetricsRegistry* metrics,
+                             NotificationOptions options)
+    : notifier_(notifier), clock_(clock), metrics_(metrics), options_(std::move(options)) {
   if (metrics_ != nullptr) {
     metrics_->DeclareCounter("jit_notifications_total",
                              "Notification deliveries by channel and outcome (delivered, retried, "

@@ -31,11 +31,11 @@ struct NotificationOptions {
   std::string public_url;
 };
 
-// Thread-safe. `notifier`, `config`, `clock` and `metrics` (may be null) must outlive it.
+// Thread-safe. `notifier`, `clock` and `metrics` (may be null) must outlive it.
 class Notifications {
  public:
-  Notifications(notify::Notifier& notifier, policy::ConfigHolder& config, Clock& clock,
-                MetricsRegistry* metrics = nullptr, NotificationOptions options = {});
+  Notifications(notify::Notifier& notifier, Clock& clock, MetricsRegistry* metrics = nullptr,
+                NotificationOptions options = {});
 
   // For TransactAndTell's before-commit hook: the jobs that follow from `events`, put in `tx`.
   Status Enqueue(store::Tx& tx, const std::vector<model::AuditEvent>& events);
@@ -61,7 +61,6 @@ class Notifications {
                              std::string detail) const;
 
   notify::Notifier& notifier_;
-  policy::ConfigHolder& config_;
   Clock& clock_;
   MetricsRegistry* metrics_;
   const NotificationOptions options_;

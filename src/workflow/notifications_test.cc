@@ -65,7 +65,7 @@ class NotificationsTest : public ::testing::Test {
       : config_(TestConfig()),
         store_(clock_),
         notifier_(Channels()),
-        notifications_(notifier_, config_, clock_, &metrics_,
+        notifications_(notifier_, clock_, &metrics_,
                        NotificationOptions{.public_url = "https://jit.example.com"}),
         workflow_(store_, config_, provider_, clock_, Options()),
         scheduler_(store_, workflow_, clock_, SchedulerOptions()) {}
