@@ -25,6 +25,7 @@
 #include <string_view>
 
 #include "auth/jwks.h"
+#include "core/encoding.h"
 
 namespace {
 
@@ -93,7 +94,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     rest.remove_prefix(2);
     std::string a(rest.substr(0, len));
     std::string b(rest.substr(std::min(len, rest.size())));
-    using jit::auth::EncodeBase64Url;
+    using jit::EncodeBase64Url;
     json rsa = {{"kty", "RSA"}, {"kid", "r"}, {"n", EncodeBase64Url(a)}, {"e", EncodeBase64Url(b)}};
     json ec = {{"kty", "EC"},
                {"crv", "P-256"},
@@ -106,12 +107,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     return 0;
   }
   // mode 2: base64url is one-to-one.
-  std::optional<std::string> decoded = jit::auth::DecodeBase64Url(rest);
-  if (decoded && jit::auth::EncodeBase64Url(*decoded) != rest) {
+  std::optional<std::string> decoded = jit::DecodeBase64Url(rest);
+  if (decoded && jit::EncodeBase64Url(*decoded) != rest) {
     Fail("a base64url text that decodes is not how its bytes encode");
   }
-  std::string encoded = jit::auth::EncodeBase64Url(rest);
-  std::optional<std::string> back = jit::auth::DecodeBase64Url(encoded);
+  std::string encoded = jit::EncodeBase64Url(rest);
+  std::optional<std::string> back = jit::DecodeBase64Url(encoded);
   if (!back || *back != rest) Fail("Decode(Encode(bytes)) is not the bytes");
   return 0;
 }
