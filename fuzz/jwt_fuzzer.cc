@@ -164,8 +164,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::string_view header = rest.substr(0, split);
   std::string_view payload =
       split == std::string_view::npos ? std::string_view() : rest.substr(split + 1);
-  std::string input =
-      jit::EncodeBase64Url(header) + "." + jit::EncodeBase64Url(payload);
+  std::string input = jit::EncodeBase64Url(header) + "." + jit::EncodeBase64Url(payload);
   std::string token = input + "." + jit::EncodeBase64Url(SignEs256(keys.ec, input));
   auto who = jit::auth::VerifyJwt(token, keys.jwks, Expect(), kNow);
   CheckAccepted(who, true);

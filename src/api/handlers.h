@@ -1,6 +1,6 @@
 #pragma once
-// Routing and the handlers of the HTTP API (docs/ARCHITECTURE.md "HTTP API"), apart from the transport so
-// that they can be driven without sockets. Nothing here knows about Beast.
+// Routing and the handlers of the HTTP API (docs/ARCHITECTURE.md "HTTP API"), apart from the
+// transport so that they can be driven without sockets. Nothing here knows about Beast.
 //
 // Who checks what (docs/ARCHITECTURE.md "Who checks what"; one layer for each kind of check):
 //  - Routing: one table in handlers.cc maps each (method, path pattern) to one handler

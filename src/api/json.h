@@ -1,6 +1,6 @@
 #pragma once
-// The API's JSON shapes (docs/ARCHITECTURE.md "HTTP API"): request objects, audit events, catalog entries
-// and error bodies. Pure functions; nothing here throws.
+// The API's JSON shapes (docs/ARCHITECTURE.md "HTTP API"): request objects, audit events, catalog
+// entries and error bodies. Pure functions; nothing here throws.
 
 #include <nlohmann/json.hpp>
 #include <string>

@@ -36,8 +36,8 @@ namespace jit::app {
 
 // How `jit serve` runs the broker, beyond the config file.
 struct BrokerOptions {
-  // Dev mode (docs/ARCHITECTURE.md "Dev mode"): Identity Center is an embedded emulator, the dev users
-  // and their tokens are accepted, the API listens on loopback only, and the audit checkpoint
+  // Dev mode (docs/ARCHITECTURE.md "Dev mode"): Identity Center is an embedded emulator, the dev
+  // users and their tokens are accepted, the API listens on loopback only, and the audit checkpoint
   // key is made in the data folder on first start.
   bool dev = false;
   // host:port to serve the API on; empty: the config's server.listen. Port 0 picks one.

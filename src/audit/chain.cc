@@ -3,6 +3,7 @@
 #include <array>
 #include <memory>
 #include <string>
+
 #include "core/check.h"
 #include "core/crypto.h"
 #include "model/chain.h"

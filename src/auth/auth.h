@@ -27,7 +27,8 @@ struct DevUser {
   std::string principal_id;
 };
 
-// alice, bob and carol of docs/ARCHITECTURE.md "Dev mode", with their tokens and placeholder principal ids.
+// alice, bob and carol of docs/ARCHITECTURE.md "Dev mode", with their tokens and placeholder
+// principal ids.
 std::vector<DevUser> DevUsers();
 
 // Accepts the dev users' tokens (dev mode only) and the config's static tokens, which are

@@ -1,5 +1,6 @@
 #pragma once
-// The credential chain, in the order the AWS SDKs use (docs/AWS.md "Credentials, region and endpoints").
+// The credential chain, in the order the AWS SDKs use (docs/AWS.md "Credentials, region and
+// endpoints").
 
 #include <map>
 #include <memory>

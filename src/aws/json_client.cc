@@ -5,10 +5,9 @@
 #include <cmath>
 #include <optional>
 
+#include "core/mutex.h"
 #include "core/retry.h"
 #include "core/strings.h"
-
-#include "core/mutex.h"
 
 namespace jit::aws {
 namespace {

@@ -1,5 +1,6 @@
 #pragma once
-// AWS Signature Version 4 (header signing) with OpenSSL. Checked against AWS's published vectors (tests/testdata/sigv4).
+// AWS Signature Version 4 (header signing) with OpenSSL. Checked against AWS's published vectors
+// (tests/testdata/sigv4).
 
 #include <functional>
 #include <optional>

@@ -1,6 +1,6 @@
 #pragma once
-// The `jit` command line (docs/ARCHITECTURE.md "Command line"). Every subcommand but `serve` is a client
-// of the broker's HTTP API; `serve` only has its flags parsed here and is run by the caller.
+// The `jit` command line (docs/ARCHITECTURE.md "Command line"). Every subcommand but `serve` is a
+// client of the broker's HTTP API; `serve` only has its flags parsed here and is run by the caller.
 
 #include <functional>
 #include <ostream>
@@ -15,9 +15,9 @@ namespace jit::cli {
 
 // `jit serve [--config FILE] [--dev] [--listen ADDR] [--data DIR] [--emulator-listen ADDR]`.
 struct ServeOptions {
-  std::string config_file;              // --config: the YAML config file; empty: none given
-  bool dev = false;                     // --dev: the embedded dev broker (docs/ARCHITECTURE.md "Dev mode")
-  std::string listen;                   // --listen: host:port to serve on; empty: the default
+  std::string config_file;  // --config: the YAML config file; empty: none given
+  bool dev = false;         // --dev: the embedded dev broker (docs/ARCHITECTURE.md "Dev mode")
+  std::string listen;       // --listen: host:port to serve on; empty: the default
   std::string data_dir = "./jit-data";  // --data: where the SQLite database lives
   std::string emulator_listen;          // --emulator-listen: the dev emulator's address; empty: any
   // --log-format: "json" (one JSON object per line) or "text"; empty: text with --dev, else json.
