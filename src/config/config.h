@@ -15,8 +15,8 @@
 #include "audit/settings.h"
 #include "auth/settings.h"
 #include "aws/settings.h"
-#include "core/mutex.h"
 #include "core/result.h"
+#include "core/snapshot.h"
 #include "notify/channel_config.h"
 #include "policy/config.h"
 #include "policy/timezone.h"
@@ -58,22 +58,6 @@ std::string_view DevConfigYaml();
 // Holds the whole config in force (app/ owns it; the workflow and the API read the policy
 // through a policy::ConfigHolder of their own); readers take a snapshot that stays valid while
 // they hold it. Thread-safe.
-class ConfigHolder {
- public:
-  explicit ConfigHolder(Config c) : config_(std::make_shared<const Config>(std::move(c))) {}
-  std::shared_ptr<const Config> Get() const {
-    MutexLock lock(&mu_);
-    return config_;
-  }
-  void Set(Config c) {
-    auto next = std::make_shared<const Config>(std::move(c));
-    MutexLock lock(&mu_);
-    config_ = std::move(next);
-  }
-
- private:
-  mutable Mutex mu_;
-  std::shared_ptr<const Config> config_ GUARDED_BY(mu_);
-};
+using ConfigHolder = Snapshot<Config>;
 
 }  // namespace jit::config

@@ -12,8 +12,8 @@
 
 #include "config/reader.h"
 #include "core/clock.h"
-#include "core/mutex.h"
 #include "core/result.h"
+#include "core/snapshot.h"
 #include "model/identity.h"
 #include "policy/timezone.h"
 
@@ -128,29 +128,13 @@ void ParsePolicyField(const config::Field& field, config::Reader& reader,
 Result<Config> ParseConfig(std::string_view yaml_text, std::string_view file_name,
                            std::string_view zoneinfo_dir = kSystemZoneInfoDir);
 
-// The accounts, permission sets and rules of `jit serve --dev` (docs/ARCHITECTURE.md "Dev mode"); the
-// whole dev config is config::DevConfigYaml().
+// The accounts, permission sets and rules of `jit serve --dev` (docs/ARCHITECTURE.md "Dev mode");
+// the whole dev config is config::DevConfigYaml().
 std::string_view DevPolicyYaml();
 
 // Holds the access policy in force; readers take a snapshot that stays valid while they hold
 // it. The workflow and the API read the policy through it; app/ owns the whole config
 // (config/config.h) and sets this on a reload. Thread-safe.
-class ConfigHolder {
- public:
-  explicit ConfigHolder(Config c) : config_(std::make_shared<const Config>(std::move(c))) {}
-  std::shared_ptr<const Config> Get() const {
-    MutexLock lock(&mu_);
-    return config_;
-  }
-  void Set(Config c) {
-    auto next = std::make_shared<const Config>(std::move(c));
-    MutexLock lock(&mu_);
-    config_ = std::move(next);
-  }
-
- private:
-  mutable Mutex mu_;
-  std::shared_ptr<const Config> config_ GUARDED_BY(mu_);
-};
+using ConfigHolder = Snapshot<Config>;
 
 }  // namespace jit::policy
