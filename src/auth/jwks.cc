@@ -14,6 +14,7 @@
 
 #include "auth/strict_json.h"
 #include "core/encoding.h"
+#include "core/strings.h"
 
 namespace jit::auth {
 
@@ -151,13 +152,6 @@ Result<std::shared_ptr<const PublicKey>> P256Key(const nlohmann::json& o) {
   return key;
 }
 
-// Printable and short, for the skipped list (a kid comes from a file or the network).
-std::string Printable(std::string_view s) {
-  std::string out;
-  for (char c : s.substr(0, 64)) out += (c >= 0x20 && c < 0x7f) ? c : '?';
-  return out;
-}
-
 // One entry of "keys": the usable key, or why it is skipped.
 Result<Jwk> ReadKey(const nlohmann::json& o) {
   if (!o.is_object()) return InvalidArgumentError("not a JSON object");
@@ -170,7 +164,7 @@ Result<Jwk> ReadKey(const nlohmann::json& o) {
   if (bad) return InvalidArgumentError("kty, kid, use, alg or crv is not a string");
   if (!kty) return InvalidArgumentError("no kty");
   if (use && *use != "sig")
-    return InvalidArgumentError("use is '" + Printable(*use) + "', not 'sig'");
+    return InvalidArgumentError("use is '" + PrintableExcerpt(*use, 64) + "', not 'sig'");
   if (auto ops = o.find("key_ops"); ops != o.end()) {
     if (!ops->is_array() || std::none_of(ops->begin(), ops->end(), [](const nlohmann::json& op) {
           return op.is_string() && op.get_ref<const std::string&>() == "verify";
@@ -183,7 +177,7 @@ Result<Jwk> ReadKey(const nlohmann::json& o) {
   if (*kty == "RSA") {
     jwk.alg = JwsAlgorithm::kRS256;
     if (alg && *alg != "RS256") {
-      return InvalidArgumentError("alg '" + Printable(*alg) +
+      return InvalidArgumentError("alg '" + PrintableExcerpt(*alg, 64) +
                                   "' on an RSA key (only RS256 is accepted)");
     }
     JIT_ASSIGN_OR_RETURN(jwk.key, RsaKey(o));
@@ -191,12 +185,12 @@ Result<Jwk> ReadKey(const nlohmann::json& o) {
     jwk.alg = JwsAlgorithm::kES256;
     if (!crv || *crv != "P-256") return InvalidArgumentError("EC curve is not P-256");
     if (alg && *alg != "ES256") {
-      return InvalidArgumentError("alg '" + Printable(*alg) +
+      return InvalidArgumentError("alg '" + PrintableExcerpt(*alg, 64) +
                                   "' on a P-256 key (only ES256 is accepted)");
     }
     JIT_ASSIGN_OR_RETURN(jwk.key, P256Key(o));
   } else {
-    return InvalidArgumentError("unsupported kty '" + Printable(*kty) + "'");
+    return InvalidArgumentError("unsupported kty '" + PrintableExcerpt(*kty, 64) + "'");
   }
   return jwk;
 }
@@ -243,7 +237,7 @@ Result<Jwks> ParseJwks(std::string_view json) {
       std::string kid;
       if (entry.is_object()) {
         if (auto it = entry.find("kid"); it != entry.end() && it->is_string()) {
-          kid = " (kid '" + Printable(it->get_ref<const std::string&>()) + "')";
+          kid = " (kid '" + PrintableExcerpt(it->get_ref<const std::string&>(), 64) + "')";
         }
       }
       out.skipped.push_back("key " + std::to_string(index) + kid + ": " + key.error().message());
@@ -252,7 +246,8 @@ Result<Jwks> ParseJwks(std::string_view json) {
     if (key->kid.empty()) {
       kidless = true;
     } else if (!kids.insert(key->kid).second) {
-      return InvalidArgumentError("the JWKS has two keys with kid '" + Printable(key->kid) + "'");
+      return InvalidArgumentError("the JWKS has two keys with kid '" +
+                                  PrintableExcerpt(key->kid, 64) + "'");
     }
     out.keys.push_back(std::move(*key));
   }

@@ -13,6 +13,7 @@
 #include "core/crypto.h"
 #include "core/encoding.h"
 #include "core/mutex.h"
+#include "core/strings.h"
 #include "core/url.h"
 #include "model/identity.h"
 
@@ -45,13 +46,6 @@ bool ListAbsentOrHas(const json& j, const char* name, std::string_view want, boo
   return std::any_of(it->begin(), it->end(), [&](const json& v) {
     return v.is_string() && v.get_ref<const std::string&>() == want;
   });
-}
-
-// A short, printable excerpt of what an identity provider said, for messages.
-std::string Printable(std::string_view s) {
-  std::string out;
-  for (char c : s.substr(0, 120)) out.push_back(c >= 0x20 && c < 0x7f ? c : '?');
-  return out;
 }
 
 }  // namespace
@@ -105,7 +99,7 @@ Result<OidcProviderMetadata> ParseDiscovery(std::string_view text,
   std::optional<std::string> issuer = StringMember(*doc, "issuer");
   if (!issuer || *issuer != expected_issuer) {
     return InvalidArgumentError("the discovery document names issuer '" +
-                                Printable(issuer.value_or("")) + "', not '" +
+                                PrintableExcerpt(issuer.value_or(""), 120) + "', not '" +
                                 std::string(expected_issuer) + "'");
   }
   m.issuer = *issuer;
@@ -263,7 +257,7 @@ Result<model::Identity> OidcLogin::Finish(const OidcLoginStart& saved,
   if (answer->status != 200) {
     std::string error = body && body->is_object() ? StringMember(*body, "error").value_or("") : "";
     return UnauthenticatedError("the identity provider refused the sign-in code" +
-                                (error.empty() ? "" : " (" + Printable(error) + ")"));
+                                (error.empty() ? "" : " (" + PrintableExcerpt(error, 120) + ")"));
   }
   if (!body || !body->is_object()) {
     return UnavailableError("the token endpoint's answer is not a JSON object");

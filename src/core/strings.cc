@@ -27,4 +27,10 @@ std::string_view Trim(std::string_view s, std::string_view blanks) {
   return s.substr(first, s.find_last_not_of(blanks) - first + 1);
 }
 
+std::string PrintableExcerpt(std::string_view s, std::size_t max_bytes) {
+  std::string out;
+  for (char c : s.substr(0, max_bytes)) out.push_back(c >= 0x20 && c < 0x7f ? c : '?');
+  return out;
+}
+
 }  // namespace jit

@@ -1,6 +1,7 @@
 #pragma once
 // Small ASCII string helpers (locale-independent).
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -15,5 +16,9 @@ std::string ToLower(std::string_view s);
 bool EqualsIgnoreCase(std::string_view a, std::string_view b);
 // `s` without the characters of `blanks` at either end (a view into `s`).
 std::string_view Trim(std::string_view s, std::string_view blanks = kAsciiWhiteSpace);
+
+// The first max_bytes bytes of s with every byte outside printable ASCII (0x20..0x7e) replaced
+// by '?': a safe excerpt of text from a file or the network for an error message.
+std::string PrintableExcerpt(std::string_view s, std::size_t max_bytes);
 
 }  // namespace jit
