@@ -13,8 +13,6 @@ namespace {
 
 using nlohmann::json;
 
-std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
-
 // One attempt: the job queue retries.
 aws::RetryPolicy OneAttempt() { return aws::RetryPolicy{.max_attempts = 1}; }
 
@@ -54,7 +52,7 @@ class SnsChannel final : public BasicChannel {
   Status Send(const Message& m) override {
     std::vector<std::pair<std::string, std::string>> params = {
         {"TopicArn", topic_arn_},
-        {"Message", format_ == "text" ? PlainText(m) : Dump(EventJson(m))},
+        {"Message", format_ == "text" ? PlainText(m) : DumpJson(EventJson(m))},
         {"Subject", SnsSubject(Title(m))},
         {"MessageAttributes.entry.1.Name", "event"},
         {"MessageAttributes.entry.1.Value.DataType", "String"},
@@ -97,7 +95,7 @@ class EventBridgeChannel final : public BasicChannel {
   Status Send(const Message& m) override {
     json entry = {{"Source", source_},
                   {"DetailType", std::string(EventName(m.event))},
-                  {"Detail", Dump(EventJson(m))},
+                  {"Detail", DumpJson(EventJson(m))},
                   {"EventBusName", bus_},
                   {"Time", static_cast<double>(ToUnixMillis(m.at)) / 1000.0}};
     if (!m.request.permission_set_arn.empty()) {

@@ -32,7 +32,7 @@ std::string What(const model::Request& r) {
 }
 
 // "HH:MM UTC" of a time, or "" when unset.
-std::string Clock(const std::optional<Time>& t) {
+std::string UtcMinute(const std::optional<Time>& t) {
   if (!t) return "";
   std::string s = FormatRfc3339(*t);  // 2026-01-01T10:30:00.000Z
   return s.substr(0, 10) + " " + s.substr(11, 5) + " UTC";
@@ -111,12 +111,12 @@ std::string Title(const Message& m) {
       return "Timed out without a decision: " + what + " for " + who;
     case Event::kGrantActivated:
       return "Access active: " + who + " has " + what +
-             (r.expires_at ? " until " + Clock(r.expires_at) : "");
+             (r.expires_at ? " until " + UtcMinute(r.expires_at) : "");
     case Event::kGrantExpiringSoon:
       return "Access expires in 10 minutes: " + who + " has " + what;
     case Event::kGrantExtended:
       return "Access extended: " + who + " has " + what +
-             (r.expires_at ? " until " + Clock(r.expires_at) : "");
+             (r.expires_at ? " until " + UtcMinute(r.expires_at) : "");
     case Event::kGrantEnded:
       return "Access ended: " + who + " no longer has " + what;
     case Event::kGrantFailed:
@@ -151,9 +151,9 @@ std::vector<std::pair<std::string, std::string>> Facts(const Message& m) {
     if (m.event == Event::kExtensionRequested && r.extension) {
       add("Extension", Seconds(r.extension->seconds));
     }
-    add("Expires", Clock(r.expires_at));
+    add("Expires", UtcMinute(r.expires_at));
     if (m.event == Event::kRequestCreated || m.event == Event::kApprovalReminder) {
-      add("Decide by", Clock(r.approval_deadline));
+      add("Decide by", UtcMinute(r.approval_deadline));
     }
     if (m.event == Event::kGrantEnded) add("Why", r.end_reason);
     if (m.event == Event::kGrantFailed) add("Why", r.failure_reason);
@@ -217,6 +217,10 @@ Status ForJobQueue(Status s) {
       return FailedPreconditionError(s.message());
   }
   return UnavailableError(s.message());
+}
+
+std::string DumpJson(const nlohmann::json& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 }  // namespace jit::notify

@@ -45,6 +45,9 @@ std::string PlainText(const Message& m);
 // `max_bytes` on a UTF-8 boundary ("..." appended when cut).
 std::string OneLine(std::string_view s, std::size_t max_bytes = 500);
 
+// j as compact JSON; invalid UTF-8 in strings is replaced rather than thrown about.
+std::string DumpJson(const nlohmann::json& j);
+
 // The outcome of one HTTP delivery: OK for 2xx; Unavailable for transport errors, 408, 425,
 // 429 and 5xx; PermissionDenied for 401/403; FailedPrecondition for 3xx (redirects are not
 // followed), 404 and 410; InvalidArgument for other 4xx. `what` names the channel; the answer's

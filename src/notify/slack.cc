@@ -15,8 +15,6 @@ namespace {
 
 using nlohmann::json;
 
-std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
-
 json PlainText(std::string_view s, std::size_t max) {
   return {{"type", "plain_text"}, {"text", OneLine(s, max)}, {"emoji", false}};
 }
@@ -43,7 +41,7 @@ class SlackChannel final : public BasicChannel {
     aws::HttpCall call{.method = "POST",
                        .url = url_,
                        .headers = {{"Content-Type", "application/json; charset=utf-8"}},
-                       .body = Dump(SlackBlocks(m)),
+                       .body = DumpJson(SlackBlocks(m)),
                        .connect_timeout = std::min(timeout(), Duration(5000)),
                        .total_timeout = timeout()};
     // Slack answers 200 "ok"; errors are 4xx with a word such as invalid_payload,

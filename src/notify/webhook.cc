@@ -11,8 +11,6 @@ namespace {
 
 using nlohmann::json;
 
-std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
-
 std::int64_t UnixSeconds(Time t) {
   return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
 }
@@ -28,7 +26,7 @@ class WebhookChannel final : public BasicChannel {
         clock_(clock) {}
 
   Status Send(const Message& m) override {
-    std::string body = Dump(EventJson(m));
+    std::string body = DumpJson(EventJson(m));
     aws::HttpCall call{.method = "POST",
                        .url = url_,
                        .headers = {{"Content-Type", "application/json"},
@@ -58,7 +56,7 @@ class TeamsChannel final : public BasicChannel {
     aws::HttpCall call{.method = "POST",
                        .url = url_,
                        .headers = {{"Content-Type", "application/json"}},
-                       .body = Dump(TeamsCard(m)),
+                       .body = DumpJson(TeamsCard(m)),
                        .connect_timeout = std::min(timeout(), Duration(5000)),
                        .total_timeout = timeout()};
     // Teams answers 200 "1" (connectors) or 202 (workflows); some errors come as 200 with a
