@@ -2,11 +2,15 @@
 // How the workflow names and makes its jobs (shared by workflow.cc and notifications.cc).
 
 #include <string>
+#include <string_view>
 
 #include "core/clock.h"
 #include "model/job.h"
 
 namespace jit::workflow {
+
+// The actor that the audit trail names for what jit does by itself (expiry, revocation, drift).
+inline constexpr std::string_view kSystemActor = "jit";
 
 // Each request has at most one grant, revoke and approval-timeout job, so their ids are derived
 // from the request id: putting a job again replaces it, and a replayed transition cannot

@@ -17,10 +17,15 @@
 #include "scheduler/scheduler.h"
 #include "store/memory_store.h"
 #include "workflow/reconciler.h"
+#include "workflow/test_fixtures.h"
 #include "workflow/workflow.h"
 
 namespace jit::workflow {
 namespace {
+
+using fixtures::kAlice;
+using fixtures::kBob;
+using fixtures::kCarol;
 
 using model::RequestState;
 using notify::Audience;
@@ -31,11 +36,6 @@ using std::chrono::hours;
 using std::chrono::minutes;
 using std::chrono::seconds;
 using ::testing::ElementsAre;
-
-const model::Identity kAlice{"alice", {"engineers"}, "a11ce000-0000-4000-8000-000000000001"};
-const model::Identity kBob{"bob", {"approvers"}, "b0b00000-0000-4000-8000-000000000002"};
-const model::Identity kCarol{
-    "carol", {"approvers", "sre", "admins"}, "ca401000-0000-4000-8000-000000000003"};
 
 // The dev policy, with a two-hour approval window so that reminders have room.
 policy::Config TestConfig() {

@@ -22,8 +22,6 @@ using model::Request;
 using model::RequestState;
 using store::Tx;
 
-constexpr std::string_view kSystemActor = "jit";
-
 provider::Assignment AssignmentOf(const LedgerEntry& e) {
   return {e.principal_id, e.account_id, e.permission_set_arn};
 }

@@ -16,10 +16,17 @@
 #include "provider/fake_provider.h"
 #include "scheduler/scheduler.h"
 #include "store/memory_store.h"
+#include "workflow/test_fixtures.h"
 #include "workflow/workflow.h"
 
 namespace jit::workflow {
 namespace {
+
+using fixtures::DevConfig;
+using fixtures::kAdmin;
+using fixtures::kAlice;
+using fixtures::kBob;
+using fixtures::kReadOnly;
 
 using ::jit::testing::IsOk;
 using ::jit::testing::StatusIs;
@@ -35,18 +42,7 @@ using ::testing::Contains;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
-const model::Identity kAlice{"alice", {"engineers"}, "a11ce000-0000-4000-8000-000000000001"};
-const model::Identity kBob{"bob", {"approvers"}, "b0b00000-0000-4000-8000-000000000002"};
-constexpr char kReadOnly[] =
-    "arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-1111111111111111";
-constexpr char kAdmin[] = "arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-2222222222222222";
 constexpr char kSandbox[] = "111111111111";
-
-policy::Config DevConfig() {
-  auto c = policy::ParseConfig(policy::DevPolicyYaml(), "dev");
-  JIT_CHECK(c.has_value());
-  return std::move(c).value();
-}
 
 // A provider that runs a hook before answering ListAssignments (to change the ledger while
 // the reconciler looks), and otherwise passes to a FakeProvider.

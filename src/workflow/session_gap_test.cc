@@ -4,21 +4,22 @@
 #include <gtest/gtest.h>
 
 #include "core/testing.h"
+#include "workflow/test_fixtures.h"
 
 namespace jit::workflow {
 namespace {
+
+using fixtures::kAdmin;
+using fixtures::kReadOnly;
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
-constexpr char kReadOnly[] =
-    "arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-1111111111111111";
-constexpr char kAdmin[] = "arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-2222222222222222";
 constexpr char kUnused[] =
     "arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-3333333333333333";
 
-policy::Config TestConfig() {
+policy::Config GapConfig() {
   auto c = policy::ParseConfig(R"(
 accounts:
   - {id: "111111111111", name: sandbox, tags: [dev]}
@@ -37,14 +38,14 @@ rules:
 }
 
 TEST(LongestGrant, IsTheLongestRuleCappedByThePermissionSet) {
-  policy::Config c = TestConfig();
+  policy::Config c = GapConfig();
   EXPECT_EQ(LongestGrant(c, "ReadOnly"), std::chrono::hours(4));  // rule 8h, set 4h
   EXPECT_EQ(LongestGrant(c, "Admin"), std::chrono::hours(2));
   EXPECT_EQ(LongestGrant(c, "Unused"), Duration(0));
 }
 
 TEST(SessionGapWarnings, WarnsWhereSessionsOutliveTheLongestGrant) {
-  policy::Config c = TestConfig();
+  policy::Config c = GapConfig();
   std::vector<provider::PermissionSetInfo> sets = {
       {"ReadOnly", kReadOnly, std::chrono::hours(8)},
       {"Admin", kAdmin, std::chrono::hours(2)},
@@ -64,7 +65,7 @@ TEST(SessionGapWarnings, WarnsWhereSessionsOutliveTheLongestGrant) {
 }
 
 TEST(SessionGapWarnings, NoneWhenSessionsAreShortOrTheSetIsNotListed) {
-  policy::Config c = TestConfig();
+  policy::Config c = GapConfig();
   EXPECT_THAT(SessionGapWarnings({{"ReadOnly", kReadOnly, std::chrono::hours(1)}}, c), IsEmpty());
   EXPECT_THAT(SessionGapWarnings({}, c), IsEmpty());
 }

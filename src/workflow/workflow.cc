@@ -28,8 +28,6 @@ using model::RequestState;
 using scheduler::JobOutcome;
 using store::Tx;
 
-constexpr std::string_view kSystemActor = "jit";
-
 provider::Assignment AssignmentOf(const Request& r) {
   return {r.principal_id, r.account_id, r.permission_set_arn};
 }

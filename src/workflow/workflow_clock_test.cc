@@ -28,27 +28,22 @@
 #include "scheduler/scheduler.h"
 #include "store/fault_injecting_store.h"
 #include "store/memory_store.h"
+#include "workflow/test_fixtures.h"
 #include "workflow/workflow.h"
 
 namespace jit::workflow {
 namespace {
+
+using fixtures::DevConfig;
+using fixtures::kAlice;
+using fixtures::kBob;
+using fixtures::kReadOnly;
 
 using model::RequestState;
 using provider::FakeProvider;
 using std::chrono::hours;
 using std::chrono::minutes;
 using std::chrono::seconds;
-
-const model::Identity kAlice{"alice", {"engineers"}, "a11ce000-0000-4000-8000-000000000001"};
-const model::Identity kBob{"bob", {"approvers"}, "b0b00000-0000-4000-8000-000000000002"};
-constexpr std::string_view kReadOnlyArn =
-    "arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-1111111111111111";
-
-policy::Config DevConfig() {
-  auto c = policy::ParseConfig(policy::DevPolicyYaml(), "dev");
-  JIT_CHECK(c.has_value());
-  return std::move(c).value();
-}
 
 class SteppedClockTest : public ::testing::Test {
  protected:
@@ -74,7 +69,7 @@ class SteppedClockTest : public ::testing::Test {
   }
   RequestState StateOf(const std::string& id) { return Get(id).state; }
   provider::Assignment Sandbox() const {
-    return {kAlice.principal_id, "111111111111", std::string(kReadOnlyArn)};
+    return {kAlice.principal_id, "111111111111", std::string(kReadOnly)};
   }
   // An auto-approved grant of `d`, active now.
   model::Request ActiveGrant(Duration d) {

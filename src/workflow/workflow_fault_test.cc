@@ -28,10 +28,16 @@
 #include "scheduler/scheduler.h"
 #include "store/fault_injecting_store.h"
 #include "store/sqlite_store.h"
+#include "workflow/test_fixtures.h"
 #include "workflow/workflow.h"
 
 namespace jit::workflow {
 namespace {
+
+using fixtures::DevConfig;
+using fixtures::kAlice;
+using fixtures::kDave;
+using fixtures::kReadOnly;
 
 using ::jit::testing::StatusIs;
 using model::RequestState;
@@ -39,16 +45,7 @@ using provider::FakeProvider;
 using std::chrono::minutes;
 using std::chrono::seconds;
 
-const model::Identity kAlice{"alice", {"engineers"}, "a11ce000-0000-4000-8000-000000000001"};
-constexpr std::string_view kReadOnlyArn =
-    "arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-1111111111111111";
 constexpr std::int64_t kMaxPages = 96;
-
-policy::Config DevConfig() {
-  auto c = policy::ParseConfig(policy::DevPolicyYaml(), "dev");
-  JIT_CHECK(c.has_value());
-  return std::move(c).value();
-}
 
 // Fills the database from a connection of its own until SQLite says it is full, and frees it.
 class DiskFiller {
@@ -164,7 +161,7 @@ class Broker {
 };
 
 provider::Assignment AliceSandbox() {
-  return {kAlice.principal_id, "111111111111", std::string(kReadOnlyArn)};
+  return {kAlice.principal_id, "111111111111", std::string(kReadOnly)};
 }
 
 // Fills the disk: junk from beside the store, then requests of `who` until the store refuses
@@ -197,8 +194,6 @@ std::vector<std::string> FillUp(Broker& b, DiskFiller& disk, const model::Identi
   }
   return accepted;
 }
-
-const model::Identity kDave{"dave", {"engineers"}, "da7e0000-0000-4000-8000-000000000004"};
 
 TEST(WorkflowDiskFull, GrantsFailClosedWhileTheDiskIsFullAndHappenOnceItIsFreed) {
   ::jit::testing::TempDir dir;

@@ -13,9 +13,17 @@
 #include "provider/fake_provider.h"
 #include "scheduler/scheduler.h"
 #include "store/memory_store.h"
+#include "workflow/test_fixtures.h"
 
 namespace jit::workflow {
 namespace {
+
+using fixtures::DevConfig;
+using fixtures::kAlice;
+using fixtures::kBob;
+using fixtures::kCarol;
+using fixtures::kDave;
+using fixtures::kReadOnly;
 
 using ::jit::testing::IsOk;
 using ::jit::testing::StatusIs;
@@ -26,21 +34,6 @@ using std::chrono::minutes;
 using std::chrono::seconds;
 using ::testing::AllOf;
 using ::testing::HasSubstr;
-
-const model::Identity kAlice{"alice", {"engineers"}, "a11ce000-0000-4000-8000-000000000001"};
-const model::Identity kBob{"bob", {"approvers"}, "b0b00000-0000-4000-8000-000000000002"};
-const model::Identity kCarol{
-    "carol", {"approvers", "sre", "admins"}, "ca401000-0000-4000-8000-000000000003"};
-const model::Identity kDave{"dave", {"engineers"}, "da7e0000-0000-4000-8000-000000000004"};
-
-constexpr char kReadOnlyArn[] =
-    "arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-1111111111111111";
-
-policy::Config DevConfig() {
-  auto c = policy::ParseConfig(policy::DevPolicyYaml(), "dev");
-  JIT_CHECK(c.has_value());
-  return std::move(c).value();
-}
 
 // The workflow over the in-memory store and the fake provider, with the scheduler running jobs
 // inline whenever the fake clock is advanced.
@@ -102,7 +95,7 @@ TEST_F(WorkflowTest, AutoApprovedGrantIsActiveThenEndsAtExpiry) {
   auto r = Submit(kAlice, "sandbox", "ReadOnly", minutes(30));
   EXPECT_EQ(r.state, RequestState::kApproved);
   Settle();
-  auto a = AssignmentFor(kAlice, "111111111111", kReadOnlyArn);
+  auto a = AssignmentFor(kAlice, "111111111111", kReadOnly);
   EXPECT_EQ(StateOf(r.id), RequestState::kActive);
   EXPECT_TRUE(provider_.Has(a));
   auto active = store_->GetRequest(r.id);
@@ -201,7 +194,7 @@ TEST_F(WorkflowTest, DenyAndCancel) {
 TEST_F(WorkflowTest, EarlyRevokeByRequesterOrAdminOnly) {
   auto r = Submit(kAlice, "sandbox", "ReadOnly", hours(1));
   Settle();
-  auto a = AssignmentFor(kAlice, "111111111111", kReadOnlyArn);
+  auto a = AssignmentFor(kAlice, "111111111111", kReadOnly);
   ASSERT_TRUE(provider_.Has(a));
   EXPECT_THAT(workflow_.Revoke(kBob, r.id, ""), StatusIs(StatusCode::kNotFound));  // not his
   auto revoked = workflow_.Revoke(kCarol, r.id, "suspicious");
@@ -215,7 +208,7 @@ TEST_F(WorkflowTest, EarlyRevokeByRequesterOrAdminOnly) {
 }
 
 TEST_F(WorkflowTest, StandingAssignmentIsNeverDeleted) {
-  auto a = AssignmentFor(kAlice, "111111111111", kReadOnlyArn);
+  auto a = AssignmentFor(kAlice, "111111111111", kReadOnly);
   provider_.AddStanding(a);
   auto r = Submit(kAlice, "sandbox", "ReadOnly", minutes(5));
   Settle();
@@ -228,7 +221,7 @@ TEST_F(WorkflowTest, StandingAssignmentIsNeverDeleted) {
 }
 
 TEST_F(WorkflowTest, OverlappingGrantsShareOneAssignment) {
-  auto a = AssignmentFor(kAlice, "111111111111", kReadOnlyArn);
+  auto a = AssignmentFor(kAlice, "111111111111", kReadOnly);
   auto r1 = Submit(kAlice, "sandbox", "ReadOnly", minutes(10));
   Settle();
   auto r2 = Submit(kAlice, "sandbox", "ReadOnly", minutes(30));
@@ -245,7 +238,7 @@ TEST_F(WorkflowTest, OverlappingGrantsShareOneAssignment) {
 }
 
 TEST_F(WorkflowTest, RevocationIsRetriedUntilItSucceeds) {
-  auto a = AssignmentFor(kAlice, "111111111111", kReadOnlyArn);
+  auto a = AssignmentFor(kAlice, "111111111111", kReadOnly);
   auto r = Submit(kAlice, "sandbox", "ReadOnly", minutes(5));
   Settle();
   provider_.FailNext(FakeProvider::Op::kRevoke, 20, UnavailableError("ThrottlingException"));
@@ -383,7 +376,7 @@ TEST_F(WorkflowTest, VisibilityFollowsRoles) {
 TEST_F(WorkflowTest, ExtendedGrantEndsAtTheNewTimeNotBefore) {
   auto r = Submit(kAlice, "sandbox", "ReadOnly", minutes(30));
   Settle();
-  auto a = AssignmentFor(kAlice, "111111111111", kReadOnlyArn);
+  auto a = AssignmentFor(kAlice, "111111111111", kReadOnly);
   ASSERT_TRUE(provider_.Has(a));
   Time activated = *store_->GetRequest(r.id)->activated_at;
   clock_.Advance(minutes(10));
@@ -606,7 +599,7 @@ TEST_F(WorkflowTest, ScheduledGrantStartsAtItsTimeAndLastsItsDuration) {
   ASSERT_OK(r);
   EXPECT_EQ(r->state, RequestState::kApproved);
   EXPECT_EQ(r->start_at, start);
-  auto a = AssignmentFor(kAlice, "111111111111", kReadOnlyArn);
+  auto a = AssignmentFor(kAlice, "111111111111", kReadOnly);
   clock_.Advance(hours(2) - seconds(1));
   EXPECT_EQ(StateOf(r->id), RequestState::kApproved);
   EXPECT_FALSE(provider_.Has(a));
@@ -745,7 +738,7 @@ TEST_F(WorkflowTest, NoAuditEventMeansNoTransition) {
 
 TEST_F(WorkflowTest, StoreOutageFailsCleanlyAndRevocationFinishesAfter) {
   auto* mem = static_cast<store::MemoryStore*>(store_.get());
-  auto a = AssignmentFor(kAlice, "111111111111", kReadOnlyArn);
+  auto a = AssignmentFor(kAlice, "111111111111", kReadOnly);
   auto r = Submit(kAlice, "sandbox", "ReadOnly", minutes(5));
   Settle();
   mem->FailTransactionsWith(UnavailableError("disk full"));
@@ -862,8 +855,7 @@ TEST_F(DirectoryTest, ResolvesTheCallersPrincipalWhenTheIdentityHasNone) {
   ASSERT_OK(r);
   EXPECT_EQ(r->principal_id, "a11ce000-0000-4000-8000-0000000000aa");
   Settle();
-  EXPECT_TRUE(
-      provider_.Has({"a11ce000-0000-4000-8000-0000000000aa", "111111111111", kReadOnlyArn}));
+  EXPECT_TRUE(provider_.Has({"a11ce000-0000-4000-8000-0000000000aa", "111111111111", kReadOnly}));
   // An identity that carries its principal is not looked up.
   ASSERT_OK(workflow_.Submit(kAlice, {"sandbox", "ReadOnly", minutes(30), "work", ""}));
   EXPECT_EQ(TestDirectory()->calls, 1);
