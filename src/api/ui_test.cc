@@ -15,7 +15,9 @@
 #include "core/testing.h"
 #include "model/identity.h"
 
-namespace jit::api {
+// A namespace of this file's own, so that its helpers do not meet those of the other tests of
+// the module in a unity build (docs/BUILD.md).
+namespace jit::api::ui_test {
 namespace {
 
 using ::jit::testing::IsOk;
@@ -498,4 +500,4 @@ TEST(HtmlEscape, EscapesMarkup) {
 }
 
 }  // namespace
-}  // namespace jit::api
+}  // namespace jit::api::ui_test

@@ -21,7 +21,9 @@
 #include "core/testing.h"
 #include "model/identity.h"
 
-namespace jit::auth {
+// A namespace of this file's own, so that its helpers do not meet those of the other tests of
+// the module in a unity build (docs/BUILD.md).
+namespace jit::auth::oidc_login_test {
 namespace {
 
 using ::jit::testing::IsOk;
@@ -492,4 +494,4 @@ TEST(OidcLoginSettings, ValidateNamesTheBadField) {
 }
 
 }  // namespace
-}  // namespace jit::auth
+}  // namespace jit::auth::oidc_login_test

@@ -8,7 +8,9 @@
 #include "core/testing.h"
 #include "model/identity.h"
 
-namespace jit::policy {
+// A namespace of this file's own, so that its helpers do not meet those of the other tests of
+// the module in a unity build (docs/BUILD.md).
+namespace jit::policy::policy_test {
 namespace {
 
 using ::jit::testing::StatusIs;
@@ -375,4 +377,4 @@ TEST(AccountSelector, Matches) {
 }
 
 }  // namespace
-}  // namespace jit::policy
+}  // namespace jit::policy::policy_test

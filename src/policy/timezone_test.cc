@@ -9,7 +9,9 @@
 #include "core/testing.h"
 #include "core/time_format.h"
 
-namespace jit::policy {
+// A namespace of this file's own, so that its helpers do not meet those of the other tests of
+// the module in a unity build (docs/BUILD.md).
+namespace jit::policy::timezone_test {
 namespace {
 
 using ::jit::testing::StatusIs;
@@ -258,4 +260,4 @@ TEST(TimeZone, SouthernHemisphereFooter) {
 }
 
 }  // namespace
-}  // namespace jit::policy
+}  // namespace jit::policy::timezone_test

@@ -12,7 +12,9 @@
 #include "core/mutex.h"
 #include "core/testing.h"
 
-namespace jit::provider {
+// A namespace of this file's own, so that its helpers do not meet those of the other tests of
+// the module in a unity build (docs/BUILD.md).
+namespace jit::provider::identity_center_test {
 namespace {
 
 using json = nlohmann::json;
@@ -619,4 +621,4 @@ TEST_F(IdentityCenterTest, MalformedAnswersAreInternalErrors) {
 }
 
 }  // namespace
-}  // namespace jit::provider
+}  // namespace jit::provider::identity_center_test
