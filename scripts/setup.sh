@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake ninja-build ccache pkg-config git
-  clang clang-format clang-tidy libclang-rt-14-dev
+  clang clang-format clang-tidy libclang-rt-14-dev lld
   libboost-dev libboost-system-dev
   libssl-dev libcurl4-openssl-dev
   nlohmann-json3-dev libsqlite3-dev sqlite3
