@@ -18,6 +18,7 @@ if [ ${#harnesses[@]} -eq 0 ]; then
 fi
 jobs=${JIT_FUZZ_JOBS:-1}
 build=${JIT_FUZZ_BUILD:-build/fuzz}
+case $build in /*) ;; *) build=$PWD/$build ;; esac
 bin=$build/fuzz
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/jit-fuzz-XXXXXX")
 trap 'rm -rf "$scratch"' EXIT
@@ -25,36 +26,63 @@ trap 'rm -rf "$scratch"' EXIT
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:allocator_may_return_null=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
-status=0
+# JIT_FUZZ_PARALLEL=N runs N harnesses at a time (default 1); scripts/test.sh runs one per core.
+parallel_harnesses=${JIT_FUZZ_PARALLEL:-1}
+
 for h in "${harnesses[@]}"; do
   if [ ! -x "$bin/$h" ]; then
     echo "fuzz: $bin/$h is missing: run cmake --preset fuzz && cmake --build --preset fuzz" \
          "(or set JIT_FUZZ_BUILD to a build made with -DJIT_FUZZ=ON)" >&2
     exit 1
   fi
-  corpus_name=${h%_fuzzer}
-  work="$scratch/$h"
-  artifacts="$build/artifacts/$h"
-  mkdir -p "$work" "$artifacts"
+done
+
+# run_one HARNESS: fuzzes one harness in a folder of its own; prints one line, or the end of its
+# log on a failure, and exits non-zero then.
+run_one() {
+  local h="$1"
+  local corpus_name=${h%_fuzzer}
+  local work="$scratch/$h"
+  local artifacts="$build/artifacts/$h"
+  mkdir -p "$work" "$artifacts" "$scratch/$h.cwd"
   cp fuzz/corpus/"$corpus_name"/* "$work"/
+  local start
   start=$(date +%s)
-  log="$scratch/$h.log"
-  parallel=()
+  local log="$scratch/$h.log"
+  local parallel=()
   [ "$jobs" -gt 1 ] && parallel=(-jobs="$jobs" -workers="$jobs")
-  if ! "$bin/$h" "$work" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2560 \
-      -max_len=8192 -print_final_stats=1 -artifact_prefix="$artifacts/" "${parallel[@]}" \
-      >"$log" 2>&1; then
-    echo "fuzz: $h FAILED after $(( $(date +%s) - start ))s; the end of its log:" >&2
-    tail -60 "$log" >&2
-    [ "$jobs" -gt 1 ] && tail -60 fuzz-*.log >&2 2>/dev/null || true
-    status=1
-    break
+  # Each harness runs in a folder of its own, where libFuzzer's -jobs leave their fuzz-N.log.
+  if ! (cd "$scratch/$h.cwd" && "$bin/$h" "$work" -max_total_time="$seconds" -timeout=10 \
+        -rss_limit_mb=2560 -max_len=8192 -print_final_stats=1 \
+        -artifact_prefix="$artifacts/" "${parallel[@]}") >"$log" 2>&1; then
+    {
+      echo "fuzz: $h FAILED after $(( $(date +%s) - start ))s; the end of its log:"
+      tail -60 "$log"
+      [ "$jobs" -gt 1 ] && tail -60 "$scratch/$h.cwd"/fuzz-*.log 2>/dev/null
+    } >&2
+    return 1
   fi
+  local runs cov
   runs=$(grep -Eo 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -Eo '[0-9]+$' |
          awk '{s += $1} END {print s + 0}')
   cov=$(grep -Eo 'cov: [0-9]+' "$log" | tail -1 || true)
   echo "fuzz: $h ok: ${runs} runs in $(( $(date +%s) - start ))s, ${cov:-cov: ?}," \
        "corpus $(ls "$work" | wc -l) inputs"
+}
+
+status=0
+running=0
+for h in "${harnesses[@]}"; do
+  run_one "$h" &
+  running=$((running + 1))
+  if [ "$running" -ge "$parallel_harnesses" ]; then
+    wait -n || status=1
+    running=$((running - 1))
+    [ "$status" -eq 0 ] || break
+  fi
 done
-rm -f fuzz-*.log
+while [ "$running" -gt 0 ]; do
+  wait -n || status=1
+  running=$((running - 1))
+done
 exit $status
