@@ -35,6 +35,34 @@ bool IsSaneRequestId(std::string_view id) {
   return true;
 }
 
+// Whether `host` (a Host header's value) names this machine's loopback interface: 127.0.0.1,
+// localhost or [::1], with or without ":PORT".
+bool IsLoopbackHost(std::string_view host) {
+  std::string_view name = host;
+  std::string_view port;
+  if (!host.empty() && host.front() == '[') {
+    std::size_t close = host.find(']');
+    if (close == std::string_view::npos) return false;
+    name = host.substr(0, close + 1);
+    std::string_view rest = host.substr(close + 1);
+    if (!rest.empty()) {
+      if (rest.front() != ':') return false;
+      port = rest.substr(1);
+    }
+  } else if (std::size_t colon = host.find(':'); colon != std::string_view::npos) {
+    name = host.substr(0, colon);
+    port = host.substr(colon + 1);
+    if (port.empty()) return false;
+  }
+  if (!std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; }) ||
+      port.size() > 5) {
+    return false;
+  }
+  std::string lower(name);
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return lower == "127.0.0.1" || lower == "localhost" || lower == "[::1]";
+}
+
 bool IEquals(std::string_view a, std::string_view b) {
   return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
     return std::tolower(static_cast<unsigned char>(x)) ==
@@ -106,9 +134,33 @@ class HttpServer::Impl {
   std::uint16_t port() const { return port_.load(); }
 
  private:
+  // The answer to a request refused for its Host header, if it is: 400 for HTTP/1.1 without one
+  // (RFC 9112, 3.2), 421 in dev mode for a name that is not loopback.
+  std::optional<ApiResponse> HostRefusal(const net::HttpRequest& req) const {
+    bool has_host = std::any_of(req.headers.begin(), req.headers.end(),
+                                [](const auto& h) { return IEquals(h.first, "Host"); });
+    std::string_view host = req.Header("Host");
+    ApiResponse r;
+    if (req.version >= 11 && (!has_host || host.empty())) {
+      r.status = 400;
+      r.body = Dump(ErrorJson("bad_request", "an HTTP/1.1 request needs a Host header"));
+      return r;
+    }
+    if (options_.loopback_only && has_host && !IsLoopbackHost(host)) {
+      r.status = 421;
+      r.body = Dump(ErrorJson("misdirected_request",
+                              "dev mode answers only requests for 127.0.0.1, localhost or [::1]"));
+      return r;
+    }
+    return std::nullopt;
+  }
+
   // Runs on a worker thread.
   net::HttpResponse Handle(net::HttpRequest req) {
     std::string request_id = RequestIdFor(req.Header(kRequestIdHeader));
+    if (std::optional<ApiResponse> refused = HostRefusal(req)) {
+      return Answer(std::move(*refused), req.method, req.target, request_id, req.received);
+    }
     ApiRequest api_req;
     api_req.method = req.method;
     api_req.target = req.target;
@@ -136,11 +188,24 @@ class HttpServer::Impl {
   // An answerable request: too large, or not HTTP we understand.
   std::optional<net::HttpResponse> HandleBad(const net::BadHttpRequest& bad) {
     ApiResponse r;
-    r.status = bad.too_large ? 413 : 400;
-    r.body = Dump(bad.too_large ? ErrorJson("payload_too_large",
-                                            "request body is larger than " +
-                                                std::to_string(options_.max_body_bytes) + " bytes")
-                                : ErrorJson("bad_request", "malformed HTTP request"));
+    if (bad.too_large) {
+      r.status = 413;
+      r.body = Dump(ErrorJson(
+          "payload_too_large",
+          "request body is larger than " + std::to_string(options_.max_body_bytes) + " bytes"));
+    } else if (bad.header_too_large) {
+      r.status = 431;
+      r.body = Dump(ErrorJson(
+          "request_header_fields_too_large",
+          "request header fields are larger than " + std::to_string(kMaxHeaderBytes) + " bytes"));
+    } else if (bad.unsupported_coding) {
+      r.status = 501;
+      r.body = Dump(
+          ErrorJson("not_implemented", "the only transfer coding jit reads is \"chunked\" alone"));
+    } else {
+      r.status = 400;
+      r.body = Dump(ErrorJson("bad_request", "malformed HTTP request"));
+    }
     net::HttpResponse res =
         Answer(std::move(r), bad.partial.method, bad.partial.target,
                RequestIdFor(bad.partial.Header(kRequestIdHeader)), bad.partial.received);

@@ -30,7 +30,10 @@ struct HttpServerOptions {
   int threads = 4;
   // How long a connection may take to send one request, and to take one answer.
   Duration read_timeout = std::chrono::seconds(30);
-  // Dev mode: refuse any address that is not loopback.
+  // Dev mode: refuse any address that is not loopback, and answer only requests whose Host is a
+  // loopback name (127.0.0.1, localhost or [::1], with or without a port), so that a web page
+  // cannot reach the dev broker through DNS rebinding. (Every mode answers 400 to an HTTP/1.1
+  // request without Host.)
   bool loopback_only = false;
 
   // InvalidArgument naming the first bad field.

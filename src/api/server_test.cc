@@ -1,5 +1,6 @@
 #include "api/server.h"
 
+#include <cstdio>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -764,6 +765,108 @@ TEST_F(HttpServerStartTest, DevModeListensOnLoopbackOnly) {
   EXPECT_OK(StartWith(o));
   o.listen = "localhost:0";
   EXPECT_OK(StartWith(o));
+}
+
+// DNS rebinding: a page whose own name came to resolve to 127.0.0.1 sends its own name as Host.
+TEST_F(HttpServerStartTest, DevModeAnswersOnlyLoopbackHostNames) {
+  HttpServerOptions o;
+  o.loopback_only = true;
+  HttpServer server(
+      std::move(o), workflow_, *auth_, config_, [] { return OkStatus(); }, clock_);
+  ASSERT_OK(server.Start());
+  auto get = [&](std::optional<std::string> host) {
+    HttpConnection connection(server.port());
+    ClientRequest req;
+    req.method = "GET";
+    req.target = "/healthz";
+    if (host) req.Set("Host", *host);
+    return connection.RoundTrip(req);
+  };
+  for (const char* host :
+       {"127.0.0.1", "127.0.0.1:8080", "localhost", "LOCALHOST:1", "[::1]", "[::1]:8080"}) {
+    EXPECT_EQ(get(host).status, 200) << host;
+  }
+  for (const char* host :
+       {"evil.test", "evil.test:8080", "127.0.0.1.evil.test", "localhost.", "127.0.0.2", "[::2]:80",
+        "127.0.0.1:80x", "localhost:", "[::1]x", "[::1", "127.0.0.1:123456"}) {
+    ClientResponse r = get(host);
+    EXPECT_EQ(r.status, 421) << host;
+    EXPECT_THAT(r.body, HasSubstr("misdirected_request")) << host;
+  }
+  ClientResponse no_host = get(std::nullopt);
+  EXPECT_EQ(no_host.status, 400);
+  EXPECT_THAT(no_host.body, HasSubstr("Host"));
+  server.Stop();
+}
+
+// Request smuggling: a Transfer-Encoding that is not "chunked" alone must not be read as "no
+// body" with its remainder parsed as the next request.
+TEST_F(ServerTest, TransferEncodingOtherThanChunkedIsRefusedAndTheConnectionClosed) {
+  const std::string smuggled =
+      "GET /v1/me HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+      "Authorization: Bearer dev-alice\r\n\r\n";
+  for (const char* coding : {"xchunked", "chunked, gzip", "identity", ""}) {
+    HttpConnection connection(server_->port());
+    connection.WriteRaw(std::string("POST /v1/requests HTTP/1.1\r\nHost: 127.0.0.1\r\n") +
+                        "Authorization: Bearer dev-alice\r\nContent-Type: application/json\r\n" +
+                        "Transfer-Encoding: " + coding + "\r\n\r\n" + smuggled);
+    ClientResponse r = connection.Read();
+    EXPECT_EQ(r.status, 400) << coding;
+    EXPECT_FALSE(r.keep_alive) << coding;
+  }
+  for (const char* coding : {"gzip, chunked", "deflate,chunked"}) {
+    HttpConnection connection(server_->port());
+    connection.WriteRaw(std::string("POST /v1/requests HTTP/1.1\r\nHost: 127.0.0.1\r\n") +
+                        "Authorization: Bearer dev-alice\r\n" + "Transfer-Encoding: " + coding +
+                        "\r\n\r\n0\r\n\r\n");
+    ClientResponse r = connection.Read();
+    EXPECT_EQ(r.status, 501) << coding;
+    EXPECT_THAT(r.body, HasSubstr("not_implemented"));
+    EXPECT_FALSE(r.keep_alive);
+  }
+  // Two fields make one list: "gzip" then "chunked".
+  HttpConnection two_fields(server_->port());
+  two_fields.WriteRaw(
+      "POST /v1/requests HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer dev-alice\r\n"
+      "Transfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
+  EXPECT_EQ(two_fields.Read().status, 501);
+}
+
+TEST_F(ServerTest, ChunkedAloneIsReadAsTheBody) {
+  std::string body =
+      json{{"account", "sandbox"}, {"permission_set", "ReadOnly"}, {"duration", "30m"}}.dump();
+  char size[16];
+  std::snprintf(size, sizeof size, "%zx", body.size());
+  HttpConnection connection(server_->port());
+  connection.WriteRaw(std::string("POST /v1/requests HTTP/1.1\r\nHost: 127.0.0.1\r\n") +
+                      "Authorization: Bearer dev-alice\r\nContent-Type: application/json\r\n" +
+                      "Transfer-Encoding: Chunked\r\n\r\n" + size + "\r\n" + body +
+                      "\r\n0\r\n\r\n");
+  ClientResponse r = connection.Read();
+  EXPECT_EQ(r.status, 201) << r.body;
+}
+
+TEST_F(ServerTest, OversizedHeaderFieldsAre431) {
+  HttpConnection connection(server_->port());
+  ClientRequest req;
+  req.method = "GET";
+  req.target = "/healthz";
+  req.Set("Host", "127.0.0.1");
+  req.Set("X-Padding", std::string(20 * 1024, 'a'));
+  ClientResponse r = connection.RoundTrip(req);
+  EXPECT_EQ(r.status, 431);
+  EXPECT_THAT(r.body, HasSubstr("request_header_fields_too_large"));
+}
+
+TEST_F(ServerTest, Http11WithoutHostIs400AndAnyHostIsAnsweredOutsideDevMode) {
+  HttpConnection connection(server_->port());
+  ClientRequest req;
+  req.method = "GET";
+  req.target = "/healthz";
+  EXPECT_EQ(connection.RoundTrip(req).status, 400);
+  HttpConnection again(server_->port());
+  req.Set("Host", "jit.example.test");
+  EXPECT_EQ(again.RoundTrip(req).status, 200);
 }
 
 TEST_F(HttpServerStartTest, RefusesBadOptions) {

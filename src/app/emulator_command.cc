@@ -41,10 +41,19 @@ int RunEmulator(const cli::EmulatorCommandOptions& opts) {
     std::cerr << "jit: " << s.message() << std::endl;
     return 1;
   }
-  std::printf("jit emulator listening on %s\n", emu.url().c_str());
+  // The address as bound: "http://0.0.0.0:PORT" when it listens on every address, with the URL a
+  // client on this machine uses.
+  std::string bound = "http://" + emu.listen_address();
+  if (bound == emu.url()) {
+    std::printf("jit emulator listening on %s\n", bound.c_str());
+  } else {
+    std::printf("jit emulator listening on %s (every address; on this machine: %s)\n",
+                bound.c_str(), emu.url().c_str());
+  }
   std::printf("  access key id: %s   region: %s\n", options.access_key_id.c_str(),
               options.region.c_str());
-  std::printf("  state: GET %s/_emulator/state\n", emu.url().c_str());
+  std::printf("  state: GET %s/_emulator/state%s\n", emu.url().c_str(),
+              emu.control_needs_key() ? " (with Authorization: Bearer <secret access key>)" : "");
   std::fflush(stdout);
 
   int sig = 0;

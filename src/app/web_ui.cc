@@ -2,32 +2,15 @@
 
 #include <spdlog/spdlog.h>
 
-#include <fstream>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <utility>
 
 #include "api/session.h"
 #include "auth/jwt.h"
+#include "core/secret_file.h"
 
 namespace jit::app {
-namespace {
-
-// The file's text less trailing newlines; NotFound when unreadable, InvalidArgument if empty.
-Result<std::string> ReadSecretFile(const std::string& path, const std::string& what) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return NotFoundError("cannot read " + what + " " + path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  std::string secret = text.str();
-  while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
-  if (secret.empty()) return InvalidArgumentError(what + " " + path + " is empty");
-  return secret;
-}
-
-}  // namespace
-
 Result<std::unique_ptr<WebUi>> BuildWebUi(const config::Config& config,
                                           std::vector<auth::DevUser> dev_users, Clock& clock) {
   auto w = std::make_unique<WebUi>();

@@ -16,6 +16,7 @@
 #include "cli/http_client.h"
 #include "config/config.h"
 #include "core/duration.h"
+#include "core/strings.h"
 #include "core/time_format.h"
 
 #ifndef JIT_VERSION
@@ -46,13 +47,28 @@ struct Context {
   bool Json() const { return output == "json"; }
 };
 
-// One line, whatever the message holds.
+// One line, whatever the message holds, with control characters escaped (EscapeForTerminal):
+// messages from the server can quote what a user sent.
 std::string OneLine(std::string_view text) {
   std::string line(text);
   std::replace(line.begin(), line.end(), '\n', ' ');
   std::replace(line.begin(), line.end(), '\r', ' ');
   while (!line.empty() && line.back() == ' ') line.pop_back();
-  return line;
+  return EscapeForTerminal(line);
+}
+
+// Text from the server for a terminal: EscapeForTerminal on each line, line breaks kept.
+std::string Lines(std::string_view text) {
+  std::string out;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    std::size_t end = text.find('\n', start);
+    if (end == std::string_view::npos) end = text.size();
+    out += EscapeForTerminal(text.substr(start, end - start));
+    if (end < text.size()) out += '\n';
+    start = end + 1;
+  }
+  return out;
 }
 
 // A successful API answer: the body parsed, and as received.
@@ -208,14 +224,14 @@ int WaitFor(const Context& ctx, Answer current, Duration timeout) {
   }
   const MonoTime start = ctx.clock->MonoNow();
   if (!IsSettled(state) && !ctx.Json()) {
-    *ctx.out << "Request " << id << " is " << state << "; waiting (up to "
+    *ctx.out << "Request " << OneLine(id) << " is " << OneLine(state) << "; waiting (up to "
              << FormatDuration(timeout) << ")...\n";
   }
   while (!IsSettled(state)) {
     if (ctx.clock->MonoNow() - start >= timeout) {
       ShowRequest(ctx, current);
-      *ctx.err << "jit: gave up waiting for request " << id << " after " << FormatDuration(timeout)
-               << " (it is still " << state << ")\n";
+      *ctx.err << "jit: gave up waiting for request " << OneLine(id) << " after "
+               << FormatDuration(timeout) << " (it is still " << OneLine(state) << ")\n";
       return kExitFailure;
     }
     (*ctx.sleep)(std::chrono::seconds(1));
@@ -226,7 +242,7 @@ int WaitFor(const Context& ctx, Answer current, Duration timeout) {
     }
     std::string next_state = Field(polled.answer->body, "state");
     if (next_state != state && !ctx.Json() && !IsSettled(next_state)) {
-      *ctx.out << "Request " << id << " is " << next_state << "...\n";
+      *ctx.out << "Request " << OneLine(id) << " is " << OneLine(next_state) << "...\n";
     }
     current = std::move(*polled.answer);
     state = next_state;
@@ -235,7 +251,7 @@ int WaitFor(const Context& ctx, Answer current, Duration timeout) {
   if (IsUnsuccessful(state)) {
     std::string why = Field(current.body, "failure_reason");
     if (why.empty()) why = Field(current.body, "end_reason");
-    *ctx.err << "jit: request " << id << " ended " << state
+    *ctx.err << "jit: request " << OneLine(id) << " ended " << OneLine(state)
              << (why.empty() ? std::string() : ": " + OneLine(why)) << '\n';
     return kExitFailure;
   }
@@ -329,34 +345,34 @@ int DoDecision(const Context& ctx, const std::string& id, std::string_view verb,
   }
   const json& r = decided.answer->body;
   if (verb == "review" && !Field(r, "review_state").empty()) {
-    *ctx.out << "Request " << (Field(r, "id").empty() ? id : Field(r, "id")) << ": review "
-             << Field(r, "review_state");
-    if (!Field(r, "reviewed_by").empty()) *ctx.out << " by " << Field(r, "reviewed_by");
+    *ctx.out << "Request " << OneLine(Field(r, "id").empty() ? id : Field(r, "id")) << ": review "
+             << OneLine(Field(r, "review_state"));
+    if (!Field(r, "reviewed_by").empty()) *ctx.out << " by " << OneLine(Field(r, "reviewed_by"));
     *ctx.out << ".\n";
     return kExitOk;
   }
   std::string state = Field(r, "state");
-  *ctx.out << "Request " << (Field(r, "id").empty() ? id : Field(r, "id"));
+  *ctx.out << "Request " << OneLine(Field(r, "id").empty() ? id : Field(r, "id"));
   if (state.empty()) {
     *ctx.out << ": " << verb << " done\n";
     return kExitOk;
   }
-  *ctx.out << " is " << state;
+  *ctx.out << " is " << OneLine(state);
   if (state == "pending" && !Field(r, "approvals_required").empty()) {
     size_t given = r.contains("approvals") && r["approvals"].is_array() ? r["approvals"].size() : 0;
-    *ctx.out << " (" << given << " of " << Field(r, "approvals_required") << " approvals)";
+    *ctx.out << " (" << given << " of " << OneLine(Field(r, "approvals_required")) << " approvals)";
   }
   if (!Field(r, "expires_at").empty() && (state == "active" || verb == "extend")) {
-    *ctx.out << "; expires " << ShortTime(Field(r, "expires_at"));
+    *ctx.out << "; expires " << OneLine(ShortTime(Field(r, "expires_at")));
   }
   if (const json& ext = Member(r, "extension"); ext.is_object()) {
     const json& given = Member(ext, "approvals");
-    *ctx.out << "; extension by " << Field(ext, "duration") << " awaits approval ("
-             << (given.is_array() ? given.size() : 0) << " of " << Field(ext, "approvals_required")
-             << ")";
+    *ctx.out << "; extension by " << OneLine(Field(ext, "duration")) << " awaits approval ("
+             << (given.is_array() ? given.size() : 0) << " of "
+             << OneLine(Field(ext, "approvals_required")) << ")";
   }
   if (state == "approved" && !Field(r, "start_at").empty() && Field(r, "activated_at").empty()) {
-    *ctx.out << "; starts " << ShortTime(Field(r, "start_at"));
+    *ctx.out << "; starts " << OneLine(ShortTime(Field(r, "start_at")));
   }
   *ctx.out << ".\n";
   return kExitOk;
@@ -401,7 +417,7 @@ int DoExplain(const Context& ctx, const ExplainArgs& args) {
   if (ctx.Json()) {
     PrintJson(ctx, *got.answer);
   } else {
-    *ctx.out << Field(got.answer->body, "text");
+    *ctx.out << Lines(Field(got.answer->body, "text"));
   }
   return kExitOk;
 }
@@ -450,10 +466,11 @@ int DoAuditFollow(const Context& ctx, std::int64_t after, int max_polls) {
       if (ctx.Json()) {
         *ctx.out << e.dump() << '\n';
       } else {
-        *ctx.out << Field(e, "seq") << "  " << ShortTime(Field(e, "at")) << "  "
-                 << OrDashText(Field(e, "actor")) << "  " << OrDashText(Field(e, "action")) << "  "
-                 << OrDashText(Field(e, "request_id")) << "  " << Field(e, "severity") << "  "
-                 << Member(e, "details").dump() << '\n';
+        *ctx.out << EscapeForTerminal(Field(e, "seq")) << "  " << OneLine(ShortTime(Field(e, "at")))
+                 << "  " << OneLine(OrDashText(Field(e, "actor"))) << "  "
+                 << OneLine(OrDashText(Field(e, "action"))) << "  "
+                 << OneLine(OrDashText(Field(e, "request_id"))) << "  "
+                 << OneLine(Field(e, "severity")) << "  " << Member(e, "details").dump() << '\n';
       }
       if (Member(e, "seq").is_number_integer()) after = Member(e, "seq").get<std::int64_t>();
     }

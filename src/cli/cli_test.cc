@@ -527,6 +527,73 @@ TEST_F(CliTest, ShowPrintsOneRequestWithHistoryAndTimeLeft) {
   EXPECT_THAT(o.out, HasSubstr(R"({"assignment":"created"})"));
 }
 
+// What a requester typed reaches an approver's terminal escaped: a clear-screen sequence and a
+// fake "APPROVED" in the reason, ticket, end reason, an approval comment or a user name are shown
+// as text, in `show`, `ls`, `audit tail` and in the one-line answers of the decision verbs.
+constexpr char kClearAndLie[] =
+    "\x1b[2J\x1b[1;1HAPPROVED\xc2\x9b"
+    "31m";
+
+bool HasRawControl(const std::string& text) {
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    auto c = static_cast<unsigned char>(text[i]);
+    if ((c < 0x20 && c != '\n') || c == 0x7f) return true;
+    if (c == 0xc2 && i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) >= 0x80 &&
+        static_cast<unsigned char>(text[i + 1]) <= 0x9f) {
+      return true;
+    }
+  }
+  return false;
+}
+
+TEST_F(CliTest, ShowEscapesControlCharactersInWhatUsersTyped) {
+  json r = ActiveRequest("r-1");
+  r["reason"] = std::string("fix ") + kClearAndLie;
+  r["ticket"] = kClearAndLie;
+  r["end_reason"] = kClearAndLie;
+  r["requester"] = std::string("mal\rlory");
+  r["approvals"][0]["comment"] = kClearAndLie;
+  r["history"][0]["actor"] = kClearAndLie;
+  server_.Respond(200, r);
+  Outcome o = RunCli({"show", "r-1"});
+  EXPECT_EQ(o.code, 0) << o.err;
+  EXPECT_FALSE(HasRawControl(o.out)) << o.out;
+  EXPECT_THAT(o.out, HasSubstr("fix \\x1b[2J\\x1b[1;1HAPPROVED\\u009b31m"));
+  EXPECT_THAT(o.out, HasSubstr("mal\\rlory"));
+}
+
+TEST_F(CliTest, LsAndAuditTailEscapeControlCharacters) {
+  json listed = Request("r-1", "pending");
+  listed["requester"] = kClearAndLie;
+  server_.Respond(200, json{{"items", json::array({listed})}, {"next_cursor", nullptr}});
+  Outcome ls = RunCli({"ls"});
+  EXPECT_EQ(ls.code, 0) << ls.err;
+  EXPECT_FALSE(HasRawControl(ls.out)) << ls.out;
+  EXPECT_THAT(ls.out, HasSubstr("\\x1b[2J"));
+
+  json event{{"seq", 3},
+             {"at", "2026-01-01T00:00:00.000Z"},
+             {"actor", kClearAndLie},
+             {"action", "x"},
+             {"request_id", kClearAndLie},
+             {"severity", "info"},
+             {"details", {{"reason", kClearAndLie}}}};
+  server_.Respond(200, json{{"items", json::array({event})}, {"next_after", nullptr}});
+  Outcome tail = RunCli({"audit", "tail"});
+  EXPECT_EQ(tail.code, 0) << tail.err;
+  EXPECT_FALSE(HasRawControl(tail.out)) << tail.out;
+}
+
+TEST_F(CliTest, ServerErrorMessagesAreEscaped) {
+  server_.Respond(422, json{{"error",
+                             {{"code", "invalid_argument"},
+                              {"message", std::string("bad ticket '") + kClearAndLie + "'"}}}});
+  Outcome o = RunCli({"show", "r-1"});
+  EXPECT_NE(o.code, 0);
+  EXPECT_FALSE(HasRawControl(o.err)) << o.err;
+  EXPECT_THAT(o.err, HasSubstr("\\x1b[2J"));
+}
+
 TEST_F(CliTest, ShowEncodesTheId) {
   server_.Respond(200, Request("a/b", "pending"));
   Outcome o = RunCli({"show", "a/b"});

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "core/duration.h"
+#include "core/strings.h"
 #include "core/time_format.h"
 
 namespace jit::cli {
@@ -66,11 +67,14 @@ std::string TimeLeft(std::string_view when, Time now) {
   return FormatDuration(left);
 }
 
+// Every value comes from the server and may hold what a user typed: it is printed escaped
+// (EscapeForTerminal), so that no control sequence reaches the terminal.
 void PrintLines(const std::vector<std::pair<std::string, std::string>>& lines, std::ostream& out) {
   size_t width = 0;
   for (const auto& [key, value] : lines) width = std::max(width, DisplayWidth(key));
   for (const auto& [key, value] : lines) {
-    out << key << ':' << std::string(width - DisplayWidth(key) + 2, ' ') << value << '\n';
+    out << key << ':' << std::string(width - DisplayWidth(key) + 2, ' ') << EscapeForTerminal(value)
+        << '\n';
   }
 }
 
@@ -85,6 +89,7 @@ const json& Member(const json& object, std::string_view key) {
 
 void Table::AddRow(std::vector<std::string> cells) {
   cells.resize(headers_.size());
+  for (std::string& cell : cells) cell = EscapeForTerminal(cell);
   rows_.push_back(std::move(cells));
 }
 
@@ -143,7 +148,7 @@ void PrintRequestList(const json& list, std::ostream& out) {
     table.Print(out);
   }
   std::string cursor = Field(list, "next_cursor");
-  if (!cursor.empty()) out << "(more: --cursor " << cursor << ")\n";
+  if (!cursor.empty()) out << "(more: --cursor " << EscapeForTerminal(cursor) << ")\n";
 }
 
 void PrintRequest(const json& r, Time now, std::ostream& out) {
@@ -290,12 +295,12 @@ void PrintAudit(const json& audit, std::ostream& out) {
     table.Print(out);
   }
   std::string next = Field(audit, "next_after");
-  if (!next.empty()) out << "(next: --after " << next << ")\n";
+  if (!next.empty()) out << "(next: --after " << EscapeForTerminal(next) << ")\n";
 }
 
 void PrintObject(const json& object, std::ostream& out) {
   if (!object.is_object()) {
-    out << Compact(object) << '\n';
+    out << EscapeForTerminal(Compact(object)) << '\n';
     return;
   }
   std::vector<std::pair<std::string, std::string>> lines;

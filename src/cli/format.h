@@ -12,7 +12,10 @@
 
 namespace jit::cli {
 
-// Columns aligned on the widest cell, two spaces apart, headers first.
+// Every Print* function below escapes the text it prints (core EscapeForTerminal).
+
+// Columns aligned on the widest cell, two spaces apart, headers first. Cells are printed escaped
+// (core EscapeForTerminal): control characters in what users typed never reach the terminal.
 class Table {
  public:
   explicit Table(std::vector<std::string> headers) : headers_(std::move(headers)) {}

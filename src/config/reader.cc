@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "core/duration.h"
+#include "core/strings.h"
 
 namespace jit::config {
 namespace {
@@ -28,29 +29,6 @@ std::size_t EditDistance(std::string_view a, std::string_view b) {
     }
   }
   return row[b.size()];
-}
-
-std::string EscapeControls(const std::string& text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    auto u = static_cast<unsigned char>(c);
-    if (c == '\n') {
-      out += "\\n";
-    } else if (c == '\r') {
-      out += "\\r";
-    } else if (c == '\t') {
-      out += "\\t";
-    } else if (u < 0x20 || u == 0x7f) {
-      static constexpr std::string_view kHex = "0123456789abcdef";
-      out += "\\x";
-      out += kHex[u >> 4];
-      out += kHex[u & 15];
-    } else {
-      out += c;
-    }
-  }
-  return out;
 }
 
 // Walks the documents of a YAML stream without building them, noting where each starts and
@@ -179,7 +157,7 @@ std::string Hint(std::string_view word, const std::vector<std::string>& candidat
 // --- Reader -------------------------------------------------------------------------------
 
 void Reader::Error(int line, const std::string& what) {
-  errors_.emplace_back(line, EscapeControls(what));
+  errors_.emplace_back(line, EscapeForTerminal(what));
 }
 
 Status Reader::Finish() const {

@@ -17,6 +17,16 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b);
 // `s` without the characters of `blanks` at either end (a view into `s`).
 std::string_view Trim(std::string_view s, std::string_view blanks = kAsciiWhiteSpace);
 
+// Whether s is exactly n ASCII digits (an AWS account id is 12).
+bool IsDigits(std::string_view s, std::size_t n);
+
+// s made safe to print on a terminal, on one line: newline, carriage return and tab as \n, \r
+// and \t; other C0 controls, DEL and bytes that are not UTF-8 as \xNN; C1 controls, line and
+// paragraph separators and the bidirectional formatting characters (which can reorder what is
+// shown: "Trojan Source") as \uNNNN. Everything else, accents and other scripts included, is
+// kept. For user-supplied text in CLI tables and lines.
+std::string EscapeForTerminal(std::string_view s);
+
 // The first max_bytes bytes of s with every byte outside printable ASCII (0x20..0x7e) replaced
 // by '?': a safe excerpt of text from a file or the network for an error message.
 std::string PrintableExcerpt(std::string_view s, std::size_t max_bytes);

@@ -162,7 +162,10 @@ class Emulator::Impl {
     {
       MutexLock url_lock(&url_mu_);
       url_ = "http://" + host + ":" + std::to_string(local->port);
+      listen_address_ = (local->is_v6 ? "[" + local->host + "]" : local->host) + ":" +
+                        std::to_string(local->port);
     }
+    control_needs_key_.store(!local->is_loopback || options_.control_needs_key);
     server_ = std::move(server);
     return OkStatus();
   }
@@ -173,6 +176,11 @@ class Emulator::Impl {
   }
 
   std::uint16_t port() const { return port_.load(); }
+  bool control_needs_key() const { return control_needs_key_.load(); }
+  std::string listen_address() const {
+    MutexLock lock(&url_mu_);
+    return listen_address_;
+  }
   std::string url() const {
     MutexLock lock(&url_mu_);
     return url_;
@@ -328,7 +336,36 @@ class Emulator::Impl {
     return FromService(service_.Handle(amz_target, input));
   }
 
+  // Why a control request is refused, or "" when it may go on. A browser page on another origin
+  // must not reach them (a no-cors POST needs no preflight: it is refused by its Origin or
+  // Sec-Fetch-Site header, and a body must be JSON); beyond loopback, the caller must also show
+  // the emulator's secret key.
+  std::string ControlRefusal(const net::HttpRequest& req) const {
+    if (!req.Header("Origin").empty()) return "the emulator's control endpoints refuse browsers";
+    std::string_view site = req.Header("Sec-Fetch-Site");
+    if (!site.empty() && site != "none" && site != "same-origin") {
+      return "the emulator's control endpoints refuse browsers";
+    }
+    if (!req.body.empty() &&
+        req.Header("Content-Type").substr(0, 16) != std::string_view("application/json")) {
+      return "the body must be JSON (Content-Type: application/json)";
+    }
+    if (control_needs_key_.load()) {
+      std::string_view auth = req.Header("Authorization");
+      constexpr std::string_view kBearer = "Bearer ";
+      if (auth.substr(0, kBearer.size()) != kBearer ||
+          !ConstantTimeEquals(auth.substr(kBearer.size()), options_.secret_access_key)) {
+        return "beyond loopback the emulator's control endpoints need \"Authorization: Bearer "
+               "<secret access key>\"";
+      }
+    }
+    return "";
+  }
+
   Reply HandleTestEndpoint(const net::HttpRequest& req, std::string_view path) {
+    if (std::string why = ControlRefusal(req); !why.empty()) {
+      return TestReply(403, {{"message", why}});
+    }
     if (path == "/_emulator/state") {
       if (req.method != "GET") return TestReply(405, {{"message", "use GET"}});
       return TestReply(200, FullState());
@@ -363,8 +400,10 @@ class Emulator::Impl {
   NotifyServices notify_;
 
   std::atomic<std::uint16_t> port_{0};
+  std::atomic<bool> control_needs_key_{false};
   mutable Mutex url_mu_;
   std::string url_ GUARDED_BY(url_mu_);
+  std::string listen_address_ GUARDED_BY(url_mu_);
 
   Mutex mu_;                                                 // serializes Start and Stop
   std::unique_ptr<net::HttpServer> server_ GUARDED_BY(mu_);  // set once started
@@ -380,6 +419,10 @@ Status Emulator::Start() { return impl_->Start(); }
 std::uint16_t Emulator::port() const { return impl_->port(); }
 
 std::string Emulator::url() const { return impl_->url(); }
+
+std::string Emulator::listen_address() const { return impl_->listen_address(); }
+
+bool Emulator::control_needs_key() const { return impl_->control_needs_key(); }
 
 void Emulator::Stop() { impl_->Stop(); }
 

@@ -106,10 +106,10 @@ struct Seed {
   Status Validate() const;
 };
 
-// The dev catalog (docs/ARCHITECTURE.md "Dev mode"): accounts 111111111111 (sandbox) and 222222222222
-// (prod); permission sets ReadOnly, Admin, BreakGlass (ps-1111.., ps-2222.., ps-3333..); users
-// alice, bob, carol with the principal ids of auth::DevUsers(); groups engineers{alice},
-// approvers{bob, carol}, sre{carol}, admins{carol}; no assignments.
+// The dev catalog (docs/ARCHITECTURE.md "Dev mode"): accounts 111111111111 (sandbox) and
+// 222222222222 (prod); permission sets ReadOnly, Admin, BreakGlass (ps-1111.., ps-2222..,
+// ps-3333..); users alice, bob, carol with the principal ids of auth::DevUsers(); groups
+// engineers{alice}, approvers{bob, carol}, sre{carol}, admins{carol}; no assignments.
 Seed DefaultSeed();
 
 // Reads a seed from a JSON file of this shape (every member optional; a missing one keeps
@@ -153,6 +153,9 @@ struct EmulatorOptions {
   // The one key pair accepted.
   std::string access_key_id = "AKIDJITEMULATOR";
   std::string secret_access_key = "jit-emulator-secret";
+  // The control endpoints (/_emulator/...) need "Authorization: Bearer <secret_access_key>" when
+  // the emulator listens beyond loopback, and also on loopback when this is set.
+  bool control_needs_key = false;
   // The region requests must be signed for.
   std::string region = "us-east-1";
   // Create/delete operations end this long (by the Clock) after they were accepted.
@@ -197,6 +200,12 @@ class Emulator {
   Status Start();
   // The bound port; 0 before Start.
   std::uint16_t port() const;
+  // The address it listens on as bound, "HOST:PORT" ("0.0.0.0:9090" for every address); "" before
+  // Start.
+  std::string listen_address() const;
+  // Whether the control endpoints (/_emulator/...) need "Authorization: Bearer
+  // <secret_access_key>": when it listens beyond loopback, or control_needs_key is set.
+  bool control_needs_key() const;
   // "http://HOST:PORT" for clients (a wildcard host becomes 127.0.0.1); "" before Start.
   std::string url() const;
   // Stops serving and closes every connection. Idempotent.

@@ -117,11 +117,14 @@ class EmulatorTest : public ::testing::Test {
     return Call("AWSIdentityStore." + op, body);
   }
 
-  Response Plain(const std::string& method, const std::string& path, const std::string& body) {
+  Response Plain(const std::string& method, const std::string& path, const std::string& body,
+                 std::vector<std::pair<std::string, std::string>> headers = {
+                     {"Content-Type", "application/json"}}) {
     aws::HttpRequest req;
     req.method = method;
     req.path = path;
-    req.headers = {{"Host", "127.0.0.1"}, {"Content-Type", "application/json"}};
+    req.headers = {{"Host", "127.0.0.1"}};
+    for (auto& h : headers) req.headers.push_back(std::move(h));
     req.body = body;
     return Send(emulator_->port(), req);
   }
@@ -710,6 +713,60 @@ TEST_F(EmulatorTest, StateFaultsAndResetEndpoints) {
   EXPECT_THAT(after["assignments"], SizeIs(0));
   EXPECT_EQ(after["calls"], json({{"ListInstances", 1}}));
   EXPECT_EQ(Plain("GET", "/_emulator/nope", "").status, 404);
+}
+
+// A page on another origin must not change the emulator: a browser's no-cors POST carries an
+// Origin (and Sec-Fetch-Site) and can only send a text/plain or form body.
+TEST_F(EmulatorTest, ControlEndpointsRefuseBrowsersOnOtherOrigins) {
+  const std::string faults = R"({"throttle_rate": 1})";
+  Response from_page = Plain("POST", "/_emulator/faults", faults,
+                             {{"Content-Type", "text/plain"}, {"Origin", "http://evil.test"}});
+  EXPECT_EQ(from_page.status, 403) << from_page.raw;
+  EXPECT_EQ(Plain("POST", "/_emulator/faults", faults,
+                  {{"Content-Type", "application/json"}, {"Origin", "http://evil.test"}})
+                .status,
+            403);
+  EXPECT_EQ(Plain("POST", "/_emulator/reset", "", {{"Sec-Fetch-Site", "cross-site"}}).status, 403);
+  EXPECT_EQ(Plain("GET", "/_emulator/state", "", {{"Sec-Fetch-Site", "same-site"}}).status, 403);
+  Response plain_text =
+      Plain("POST", "/_emulator/faults", faults, {{"Content-Type", "text/plain"}});
+  EXPECT_EQ(plain_text.status, 403);
+  EXPECT_THAT(plain_text.raw, HasSubstr("application/json"));
+  // None of them changed the faults; a tool's request does.
+  EXPECT_EQ(Sso("ListInstances", json::object()).status, 200);
+  EXPECT_EQ(Plain("GET", "/_emulator/state", "", {{"Sec-Fetch-Site", "none"}}).status, 200);
+  EXPECT_EQ(Plain("POST", "/_emulator/faults", faults).status, 200);
+  EXPECT_EQ(Sso("ListInstances", json::object()).Type(), "ThrottlingException");
+}
+
+// Beyond loopback (or with control_needs_key) the control endpoints need the secret key.
+TEST_F(EmulatorTest, ControlEndpointsNeedTheSecretKeyWhenAskedTo) {
+  EmulatorOptions options;
+  options.access_key_id = "AKIDCUSTOM";
+  options.secret_access_key = "custom-secret";
+  options.control_needs_key = true;
+  StartWith(options);
+  EXPECT_TRUE(emulator_->control_needs_key());
+  Response none = Plain("GET", "/_emulator/state", "");
+  EXPECT_EQ(none.status, 403);
+  EXPECT_THAT(none.raw, HasSubstr("Authorization: Bearer"));
+  EXPECT_EQ(Plain("POST", "/_emulator/reset", "", {{"Authorization", "Bearer jit-emulator-secret"}})
+                .status,
+            403);
+  EXPECT_EQ(Plain("POST", "/_emulator/reset", "", {{"Authorization", "custom-secret"}}).status,
+            403);
+  EXPECT_EQ(
+      Plain("GET", "/_emulator/state", "", {{"Authorization", "Bearer custom-secret"}}).status,
+      200);
+  EXPECT_EQ(
+      Plain("POST", "/_emulator/reset", "", {{"Authorization", "Bearer custom-secret"}}).status,
+      200);
+}
+
+TEST_F(EmulatorTest, ReportsTheAddressItListensOn) {
+  EXPECT_EQ(emulator_->listen_address(), "127.0.0.1:" + std::to_string(emulator_->port()));
+  EXPECT_EQ(emulator_->url(), "http://" + emulator_->listen_address());
+  EXPECT_FALSE(emulator_->control_needs_key());
 }
 
 // --- assignment history (the ground truth of tests/crash and tests/fault) --------------------

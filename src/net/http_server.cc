@@ -12,8 +12,11 @@
 #include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <cctype>
 #include <exception>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "core/mutex.h"
 #include "net/listener.h"
@@ -42,6 +45,40 @@ bool IEquals(std::string_view a, std::string_view b) {
 }
 
 // The plain request of a (complete or partial) Beast message.
+enum class Framing { kOk, kMalformed, kUnsupportedCoding };
+
+// RFC 9112 6.1 and 6.3: a request's Transfer-Encoding, over all its fields, must end with
+// "chunked"; jit implements no other coding. Beast reads "xchunked" or "chunked, gzip" as a
+// message without a body and would parse what follows as the next request (request smuggling):
+// such a request is refused before its body is read, and the connection closed.
+Framing CheckFraming(const http::request<http::string_body>& req) {
+  std::vector<std::string> codings;
+  bool present = false;
+  for (const auto& field : req) {
+    if (field.name() != http::field::transfer_encoding) continue;
+    present = true;
+    std::string_view value(field.value().data(), field.value().size());
+    std::size_t start = 0;
+    while (start <= value.size()) {
+      std::size_t comma = value.find(',', start);
+      if (comma == std::string_view::npos) comma = value.size();
+      std::string_view item = value.substr(start, comma - start);
+      while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
+      while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
+      if (!item.empty()) {
+        std::string lower(item);
+        for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        codings.push_back(std::move(lower));
+      }
+      start = comma + 1;
+    }
+  }
+  if (!present) return Framing::kOk;
+  if (codings.empty() || codings.back() != "chunked") return Framing::kMalformed;
+  if (codings.size() > 1) return Framing::kUnsupportedCoding;
+  return Framing::kOk;
+}
+
 HttpRequest FromBeast(http::request<http::string_body>&& req) {
   HttpRequest out;
   out.method = std::string(req.method_string());
@@ -88,6 +125,11 @@ class Session : public std::enable_shared_from_this<Session> {
   // before sending them. An oversize Content-Length has already failed the header read.
   void OnHeader(beast::error_code ec, std::size_t bytes) {
     if (ec) return OnRead(ec, bytes);
+    if (Framing framing = CheckFraming(parser_->get()); framing != Framing::kOk) {
+      BadHttpRequest bad;
+      bad.unsupported_coding = framing == Framing::kUnsupportedCoding;
+      return RefuseBad(std::move(bad));
+    }
     if (beast::iequals(parser_->get()[http::field::expect], "100-continue")) {
       continue_.emplace(http::status::continue_, parser_->get().version());
       return http::async_write(
@@ -101,6 +143,18 @@ class Session : public std::enable_shared_from_this<Session> {
     ReadBody();
   }
 
+  // Answers a request that cannot be served (if the owner has an answer) and closes.
+  void RefuseBad(BadHttpRequest bad) {
+    stream_.expires_never();
+    // Whatever of the start line and fields was parsed before the error (may be empty).
+    bad.partial = FromBeast(parser_->release());
+    bad.partial.received = ctx_.clock.MonoNow();
+    std::optional<HttpResponse> answer =
+        ctx_.on_bad_request ? ctx_.on_bad_request(bad) : std::nullopt;
+    if (!answer) return Close();
+    return Write(std::move(*answer), bad.partial.version, /*keep_alive=*/false);
+  }
+
   void ReadBody() {
     http::async_read(stream_, buffer_, *parser_,
                      beast::bind_front_handler(&Session::OnRead, shared_from_this()));
@@ -111,16 +165,10 @@ class Session : public std::enable_shared_from_this<Session> {
     if (ec == http::error::partial_message) return Close();  // the peer went away mid-request
     if (ec.category() == http::make_error_code(http::error::body_limit).category()) {
       // Too large, or not HTTP we understand: the owner may answer.
-      stream_.expires_never();
       BadHttpRequest bad;
       bad.too_large = ec == http::error::body_limit;
-      // Whatever of the start line and fields was parsed before the error (may be empty).
-      bad.partial = FromBeast(parser_->release());
-      bad.partial.received = ctx_.clock.MonoNow();
-      std::optional<HttpResponse> answer =
-          ctx_.on_bad_request ? ctx_.on_bad_request(bad) : std::nullopt;
-      if (!answer) return Close();
-      return Write(std::move(*answer), bad.partial.version, /*keep_alive=*/false);
+      bad.header_too_large = ec == http::error::header_limit;
+      return RefuseBad(std::move(bad));
     }
     if (ec) return Close();  // time-out, reset: nobody to answer
 
@@ -274,6 +322,7 @@ class HttpServer::Impl {
     bound.port = local.port();
     bound.is_v6 = local.address().is_v6();
     bound.is_unspecified = local.address().is_unspecified();
+    bound.is_loopback = local.address().is_loopback();
     return bound;
   }
 

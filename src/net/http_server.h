@@ -51,8 +51,13 @@ struct HttpResponse {
 
 // A request the server could not read to the end but may still answer.
 struct BadHttpRequest {
-  bool too_large = false;  // the body is larger than max_body_bytes; otherwise malformed
-  HttpRequest partial;     // whatever was parsed before the error (fields may be empty)
+  bool too_large = false;         // the body is larger than max_body_bytes
+  bool header_too_large = false;  // the start line and fields exceed max_header_bytes
+  // Transfer-Encoding names a coding besides the final "chunked" (RFC 9112 6.1): understood,
+  // but not implemented (501). A Transfer-Encoding whose last coding is not "chunked" cannot be
+  // framed at all and is malformed (all three false).
+  bool unsupported_coding = false;
+  HttpRequest partial;  // whatever was parsed before the error (fields may be empty)
 };
 
 struct HttpServerOptions {
@@ -90,6 +95,7 @@ struct BoundAddress {
   std::uint16_t port = 0;
   bool is_v6 = false;
   bool is_unspecified = false;  // a wildcard address (0.0.0.0 or ::)
+  bool is_loopback = false;     // 127.0.0.0/8 or ::1
 };
 
 // The request as the server would hand it over (HTTP/1.1), for answering requests without a

@@ -86,6 +86,10 @@ void HttpConnection::WriteHeader(const ClientRequest& request) {
 
 void HttpConnection::WriteBody() { http::write(impl_->stream, *impl_->serializer); }
 
+void HttpConnection::WriteRaw(std::string_view bytes) {
+  asio::write(impl_->stream, asio::buffer(bytes.data(), bytes.size()));
+}
+
 ClientResponse HttpConnection::Read() {
   http::response<http::string_body> res;
   http::read(impl_->stream, impl_->buffer, res);

@@ -51,6 +51,8 @@ class HttpConnection {
   // rest of it.
   void WriteHeader(const ClientRequest& request);
   void WriteBody();
+  // Writes `bytes` as they are: for requests Beast would not serialize (bad framing).
+  void WriteRaw(std::string_view bytes);
   // Reads one answer (a "100 Continue" too).
   ClientResponse Read();
 

@@ -11,6 +11,7 @@
 #include "aws/names.h"
 #include "core/email_address.h"
 #include "core/secret_file.h"
+#include "core/strings.h"
 #include "core/url.h"
 #include "notify/aws_channels.h"
 #include "notify/email.h"
@@ -25,11 +26,6 @@ using config::Field;
 using config::Fields;
 using config::Named;
 using config::Reader;
-
-bool IsDigits(std::string_view s, std::size_t n) {
-  return s.size() == n &&
-         std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
 
 // A file path the broker must be able to read (secrets and URLs are kept in files). Only its
 // shape is checked here; CheckChannelFiles (config::LoadConfigFile) checks that it can be read.

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/duration.h"
+#include "core/strings.h"
 
 namespace jit::policy {
 namespace {
@@ -16,11 +17,6 @@ namespace {
 using config::Field;
 using config::Fields;
 using config::Named;
-
-bool IsDigits(std::string_view s, std::size_t n) {
-  return s.size() == n &&
-         std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
 
 // AWS.md "PermissionSetArn".
 bool IsPermissionSetArn(const std::string& arn) {
@@ -515,7 +511,8 @@ Result<Config> ParseConfig(std::string_view yaml_text, std::string_view file_nam
 }
 
 std::string_view DevPolicyYaml() {
-  static constexpr std::string_view kYaml = R"yaml(# jit serve --dev (docs/ARCHITECTURE.md "Dev mode")
+  static constexpr std::string_view kYaml =
+      R"yaml(# jit serve --dev (docs/ARCHITECTURE.md "Dev mode")
 admins: {groups: [admins]}
 auditors: {groups: [auditors]}
 accounts:

@@ -129,6 +129,14 @@ Status CheckRequestSize(const AccessRequest& req) {
   return OkStatus();
 }
 
+Status CheckFreeText(std::string_view what, std::string_view text) {
+  if (CharCount(text) > kMaxReasonChars) {
+    return InvalidArgumentError("the " + std::string(what) + " is too long (at most " +
+                                std::to_string(kMaxReasonChars) + " characters)");
+  }
+  return OkStatus();
+}
+
 std::vector<ConditionCheck> CheckConditions(const Rule& rule, const PermissionSet& ps,
                                             const AccessRequest& req, Time now) {
   std::vector<ConditionCheck> out;

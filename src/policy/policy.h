@@ -3,6 +3,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/clock.h"
@@ -83,6 +84,11 @@ std::vector<ConditionCheck> CheckConditions(const Rule& rule, const PermissionSe
 // when the reason, ticket, account or permission set is too long. Shared by Evaluate and
 // Explain.
 Status CheckRequestSize(const AccessRequest& req);
+
+// The free text of a decision (an approval or review comment, a deny or revoke reason): at most
+// as many characters as a request's reason, else InvalidArgument "the <what> is too long (at
+// most 1000 characters)", the wording of CheckRequestSize.
+Status CheckFreeText(std::string_view what, std::string_view text);
 
 // The PermissionDenied Evaluate returns when no rule covers the request. Shared with Explain.
 Status NoRuleError(const model::Identity& who, const Account& account, const PermissionSet& ps);

@@ -1143,10 +1143,12 @@ Result<model::Request> Workflow::Submit(const model::Identity& who, const Submit
 }
 Result<model::Request> Workflow::Approve(const model::Identity& who, const std::string& id,
                                          const std::string& comment) {
+  JIT_RETURN_IF_ERROR(policy::CheckFreeText("comment", comment));
   return impl_->Approve(who, id, comment);
 }
 Result<model::Request> Workflow::Deny(const model::Identity& who, const std::string& id,
                                       const std::string& reason) {
+  JIT_RETURN_IF_ERROR(policy::CheckFreeText("reason", reason));
   return impl_->Deny(who, id, reason);
 }
 Result<model::Request> Workflow::Cancel(const model::Identity& who, const std::string& id) {
@@ -1154,6 +1156,7 @@ Result<model::Request> Workflow::Cancel(const model::Identity& who, const std::s
 }
 Result<model::Request> Workflow::Revoke(const model::Identity& who, const std::string& id,
                                         const std::string& reason) {
+  JIT_RETURN_IF_ERROR(policy::CheckFreeText("reason", reason));
   return impl_->Revoke(who, id, reason);
 }
 Result<model::Request> Workflow::Extend(const model::Identity& who, const std::string& id,
@@ -1162,6 +1165,7 @@ Result<model::Request> Workflow::Extend(const model::Identity& who, const std::s
 }
 Result<model::Request> Workflow::Review(const model::Identity& who, const std::string& id,
                                         const std::string& comment) {
+  JIT_RETURN_IF_ERROR(policy::CheckFreeText("comment", comment));
   return impl_->Review(who, id, comment);
 }
 Result<RequestView> Workflow::Get(const model::Identity& who, const std::string& id) {

@@ -191,6 +191,45 @@ TEST_F(WorkflowTest, DenyAndCancel) {
   EXPECT_EQ(StateOf(r2.id), RequestState::kCancelled);
 }
 
+// Comments and reasons of decisions are bounded like a request's reason (1,000 characters, not
+// bytes), with the same wording, and a refused one changes nothing.
+TEST_F(WorkflowTest, DecisionTextIsBoundedLikeTheReason) {
+  const std::string too_long(1001, 'x');
+  const std::string longest(1000, 'x');
+  auto r = Submit(kAlice, "prod", "Admin", minutes(30), "x");
+  EXPECT_THAT(
+      workflow_.Approve(kBob, r.id, too_long),
+      StatusIs(StatusCode::kInvalidArgument, "the comment is too long (at most 1000 characters)"));
+  EXPECT_THAT(
+      workflow_.Deny(kBob, r.id, too_long),
+      StatusIs(StatusCode::kInvalidArgument, "the reason is too long (at most 1000 characters)"));
+  EXPECT_EQ(StateOf(r.id), RequestState::kPending);
+  // 1,000 characters of two bytes each are within the bound.
+  std::string accents;
+  for (int i = 0; i < 1000; ++i) accents += "\xc3\xa9";
+  ASSERT_OK(workflow_.Approve(kBob, r.id, accents));
+  Settle();
+  EXPECT_THAT(workflow_.Revoke(kAlice, r.id, too_long),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("reason is too long")));
+  EXPECT_EQ(StateOf(r.id), RequestState::kActive);
+  ASSERT_OK(workflow_.Revoke(kAlice, r.id, longest));
+  EXPECT_THAT(workflow_.Review(kCarol, r.id, too_long),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("comment is too long")));
+}
+
+// An admin the rule does not name as an approver may deny (refusing grants nothing) but not
+// approve: docs/UI.md "Approvals" says the same.
+TEST_F(WorkflowTest, AnAdminWhoIsNotAnApproverMayDenyButNotApprove) {
+  const model::Identity erin{"erin", {"admins"}, "e0000000-0000-4000-8000-000000000005"};
+  auto first = Submit(kAlice, "prod", "Admin", minutes(30), "x");
+  EXPECT_THAT(workflow_.Approve(erin, first.id, ""), StatusIs(StatusCode::kPermissionDenied));
+  EXPECT_EQ(StateOf(first.id), RequestState::kPending);
+  auto denied = workflow_.Deny(erin, first.id, "not during the freeze");
+  ASSERT_OK(denied);
+  EXPECT_EQ(denied->state, RequestState::kDenied);
+  EXPECT_EQ(denied->decided_by, "erin");
+}
+
 TEST_F(WorkflowTest, EarlyRevokeByRequesterOrAdminOnly) {
   auto r = Submit(kAlice, "sandbox", "ReadOnly", hours(1));
   Settle();
