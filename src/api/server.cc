@@ -12,6 +12,7 @@
 
 #include "api/handlers.h"
 #include "api/json.h"
+#include "api/refusal_audit.h"
 #include "api/ui.h"
 #include "core/ids.h"
 #include "core/log.h"
@@ -95,6 +96,7 @@ class HttpServer::Impl {
        ApiHooks hooks)
       : options_(std::move(options)),
         handler_(workflow, authenticator, config, std::move(readiness), WithSessions(hooks)),
+        refusals_(workflow, clock, RefusalAudit::Options{}),
         clock_(clock),
         ui_(hooks.ui) {}
 
@@ -182,6 +184,7 @@ class HttpServer::Impl {
       r = ui_ != nullptr && Ui::Owns(api_req.target) ? ui_->Handle(api_req)
                                                      : handler_.Handle(api_req);
     }
+    refusals_.Observe(api_req.method, api_req.target, req.peer, r);
     return Answer(std::move(r), api_req.method, api_req.target, request_id, req.received);
   }
 
@@ -252,6 +255,7 @@ class HttpServer::Impl {
 
   const HttpServerOptions options_;
   ApiHandler handler_;
+  RefusalAudit refusals_;  // refused calls into the audit trail
   Clock& clock_;
   Ui* ui_ = nullptr;  // the web UI; null: the API alone
   std::atomic<std::uint16_t> port_{0};

@@ -231,6 +231,85 @@ TEST_F(ServerTest, OversizeBodyIs413BeforeTheBodyIsSent) {
             "payload_too_large");
 }
 
+// ---- Refusals in the audit trail (issue 15, finding 4) ----
+
+// The "access.refused" events in the store, oldest first.
+std::vector<json> RefusalEvents(store::Store& store) {
+  std::vector<json> out;
+  auto events = store.ListAudit(0, 1000, "");
+  EXPECT_TRUE(events.has_value());
+  if (!events.has_value()) return out;
+  for (const model::AuditEvent& e : *events) {
+    if (e.action != "access.refused") continue;
+    json details = json::parse(e.details);
+    details["actor"] = e.actor;
+    details["severity"] = e.severity;
+    details["request_id"] = e.request_id;
+    out.push_back(std::move(details));
+  }
+  return out;
+}
+
+TEST_F(ServerTest, RefusalsThatMatterForSecurityAreAudited) {
+  std::string id = SubmitProdAdmin();
+  // A bad token.
+  ExpectError(Get("/v1/me", "not-a-token"), 401, "unauthenticated");
+  // Self-approval.
+  EXPECT_EQ(Post("/v1/requests/" + id + "/approve", "dev-alice", "{}").status, 403);
+  // Acting on someone else's request: bob may see it but not cancel it; a request alice cannot
+  // see reads as not found.
+  EXPECT_EQ(Post("/v1/requests/" + id + "/cancel", "dev-bob", "{}").status, 403);
+  EXPECT_EQ(Post("/v1/requests/req_01JD3Q8W5C2M7X9K4T6B1N0R8P/approve", "dev-alice", "{}").status,
+            404);
+  // A policy refusal: alice is not in sre.
+  EXPECT_EQ(Post("/v1/requests", "dev-alice",
+                 json{{"account", "prod"},
+                      {"permission_set", "BreakGlass"},
+                      {"duration", 600},
+                      {"reason", "x"}}
+                     .dump())
+                .status,
+            403);
+  // A non-auditor reading the audit trail.
+  EXPECT_EQ(Get("/v1/audit", "dev-alice").status, 403);
+  // Not refusals: an unknown route, a bad duration, a successful read.
+  EXPECT_EQ(Get("/v1/nothing-here", "dev-alice").status, 404);
+  EXPECT_EQ(Get("/v1/me", "dev-alice").status, 200);
+
+  std::vector<json> events = RefusalEvents(store_);
+  ASSERT_EQ(events.size(), 6u) << json(events).dump(2);
+  EXPECT_EQ(events[0]["actor"], "anonymous");
+  EXPECT_EQ(events[0]["status"], 401);
+  EXPECT_EQ(events[0]["path"], "/v1/me");
+  EXPECT_EQ(events[0]["source"], "127.0.0.1");
+  EXPECT_EQ(events[1]["actor"], "alice");
+  EXPECT_EQ(events[1]["status"], 403);
+  EXPECT_EQ(events[1]["request_id"], id);
+  EXPECT_EQ(events[1]["method"], "POST");
+  EXPECT_FALSE(events[1]["message"].get<std::string>().empty());
+  EXPECT_EQ(events[2]["actor"], "bob");
+  EXPECT_EQ(events[2]["status"], 403);
+  EXPECT_EQ(events[2]["request_id"], id);
+  EXPECT_EQ(events[3]["actor"], "alice");
+  EXPECT_EQ(events[3]["status"], 404);
+  EXPECT_EQ(events[3]["request_id"], "req_01JD3Q8W5C2M7X9K4T6B1N0R8P");
+  EXPECT_EQ(events[4]["actor"], "alice");
+  EXPECT_EQ(events[4]["path"], "/v1/requests");
+  EXPECT_EQ(events[5]["path"], "/v1/audit");
+  for (const json& e : events) EXPECT_EQ(e["severity"], "warning");
+}
+
+TEST_F(ServerTest, AFloodOfRefusalsIsCutToTenASourceAMinuteAndCounted) {
+  for (int i = 0; i < 25; ++i) EXPECT_EQ(Get("/v1/me", "bad-token").status, 401);
+  std::vector<json> events = RefusalEvents(store_);
+  EXPECT_EQ(events.size(), 10u);
+  clock_.Advance(std::chrono::minutes(1));
+  EXPECT_EQ(Get("/v1/me", "bad-token").status, 401);
+  events = RefusalEvents(store_);
+  ASSERT_EQ(events.size(), 11u);
+  EXPECT_EQ(events.back()["suppressed"], 15);
+}
+
 // ---- Error answers ----
 
 TEST_F(ServerTest, MissingTokenIs401WithBearerChallenge) {
@@ -927,8 +1006,9 @@ TEST_F(HookedServerTest, AuditVerifyReportsTheChainToAuditorsOnly) {
   Reply r = Get("/v1/audit/verify", "dev-carol");
   ASSERT_EQ(r.status, 200) << r.raw.body;
   EXPECT_EQ(r.body["ok"], true);
-  EXPECT_EQ(r.body["events"], 2);
-  EXPECT_EQ(r.body["last_seq"], 2);
+  // The request's two events and the two refusals ("access.refused").
+  EXPECT_EQ(r.body["events"], 4);
+  EXPECT_EQ(r.body["last_seq"], 4);
   EXPECT_TRUE(r.body["first_bad_seq"].is_null());
   ASSERT_EQ(r.body["warnings"].size(), 1u);
   EXPECT_THAT(r.body["warnings"][0].get<std::string>(), HasSubstr("no signed checkpoints"));

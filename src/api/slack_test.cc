@@ -256,6 +256,21 @@ TEST_F(SlackInteractionsTest, TheServerRoutesSignedPostsWithTheirHeaders) {
   net::testing::ClientResponse res = connection.RoundTrip(hr);
   EXPECT_EQ(res.status, 200) << res.body;
   EXPECT_EQ(Stored(id).state, model::RequestState::kApproved);
+
+  // A forged interaction (a bad signature) is refused and audited.
+  hr.Set("X-Slack-Signature", "v0=" + std::string(64, '0'));
+  net::testing::HttpConnection forged(server.port());
+  EXPECT_EQ(forged.RoundTrip(hr).status, 401);
+  bool audited = false;
+  auto events = store_->ListAudit(0, 1000, "");
+  ASSERT_TRUE(events.has_value());
+  for (const model::AuditEvent& e : *events) {
+    if (e.action == "access.refused" && e.severity == "warning" &&
+        e.details.find("/v1/slack") != std::string::npos) {
+      audited = true;
+    }
+  }
+  EXPECT_TRUE(audited);
   server.Stop();
 
   // Without Slack configured the path does not exist.

@@ -104,7 +104,11 @@ struct Context {
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket socket, Context& ctx)
-      : stream_(std::move(socket)), delay_(stream_.get_executor()), ctx_(ctx) {}
+      : stream_(std::move(socket)), delay_(stream_.get_executor()), ctx_(ctx) {
+    beast::error_code ec;
+    tcp::endpoint remote = stream_.socket().remote_endpoint(ec);
+    if (!ec) peer_ = remote.address().to_string();
+  }
 
   void Start() {
     asio::dispatch(stream_.get_executor(),
@@ -148,6 +152,7 @@ class Session : public std::enable_shared_from_this<Session> {
     stream_.expires_never();
     // Whatever of the start line and fields was parsed before the error (may be empty).
     bad.partial = FromBeast(parser_->release());
+    bad.partial.peer = peer_;
     bad.partial.received = ctx_.clock.MonoNow();
     std::optional<HttpResponse> answer =
         ctx_.on_bad_request ? ctx_.on_bad_request(bad) : std::nullopt;
@@ -174,6 +179,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
     stream_.expires_never();
     HttpRequest req = FromBeast(parser_->release());
+    req.peer = peer_;
     req.received = ctx_.clock.MonoNow();
     if (ctx_.pool == nullptr) {
       unsigned version = req.version;
@@ -259,6 +265,7 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::tcp_stream stream_;
   asio::steady_timer delay_;
   Context& ctx_;
+  std::string peer_;  // the client's address, "" when the socket could not tell
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::optional<http::response<http::string_body>> res_;      // alive while it is written

@@ -32,6 +32,8 @@ struct HttpRequest {
   std::string body;
   // When the request had been read completely, by the server's Clock.
   MonoTime received{};
+  // The client's address as text ("127.0.0.1", "::1"); "" when unknown (no socket).
+  std::string peer;
 
   // The first value of the header `name` (compared case-insensitively); "" when absent.
   std::string_view Header(std::string_view name) const;

@@ -264,6 +264,16 @@ class Workflow::Impl {
     return out;
   }
 
+  Status RecordRefusal(const Refusal& f) {
+    json details = {{"source", f.source}, {"method", f.method}, {"path", f.path},
+                    {"status", f.status}, {"code", f.code},     {"message", f.message}};
+    if (f.suppressed > 0) details["suppressed"] = f.suppressed;
+    return Transact([&](Tx& tx) {
+      return AppendEvent(tx, clock_.Now(), f.actor.empty() ? "anonymous" : f.actor,
+                         "access.refused", f.request_id, "warning", details);
+    });
+  }
+
   Result<Request> Deny(const model::Identity& who, const std::string& id,
                        const std::string& reason) {
     if (reason.empty()) return InvalidArgumentError("a reason is required to deny a request");
@@ -1168,6 +1178,7 @@ Result<model::Request> Workflow::Review(const model::Identity& who, const std::s
   JIT_RETURN_IF_ERROR(policy::CheckFreeText("comment", comment));
   return impl_->Review(who, id, comment);
 }
+Status Workflow::RecordRefusal(const Refusal& refusal) { return impl_->RecordRefusal(refusal); }
 Result<RequestView> Workflow::Get(const model::Identity& who, const std::string& id) {
   return impl_->Get(who, id);
 }

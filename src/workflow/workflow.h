@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -34,6 +35,22 @@ struct SubmitInput {
 inline constexpr int kMaxListLimit = 500;
 inline constexpr int kMaxAuditLimit = 1000;
 Status PageLimitError(int max);
+
+// A refused call worth a trace in the audit trail (docs/ARCHITECTURE.md "Who checks what"): a
+// bad token or Slack signature, a CSRF failure, a permission refusal, acting on a request the
+// caller cannot see, a per-user limit. The HTTP server decides which answers are refusals and
+// how many per source it writes (api/refusal_audit.h).
+struct Refusal {
+  std::string actor;            // who the caller proved to be; "" when unauthenticated
+  std::string source;           // the client's address; "" when unknown
+  std::string request_id;       // the jit request the call named, if any
+  std::string method;           // "POST"
+  std::string path;             // without the query; bounded and printable (the log's form)
+  int status = 0;               // the HTTP status answered: 401, 403, 404, 429
+  std::string code;             // the error code answered ("permission_denied")
+  std::string message;          // the error message answered
+  std::int64_t suppressed = 0;  // refusals from this source left out since the last one written
+};
 
 struct ListInput {
   std::optional<model::RequestState> state;
@@ -132,6 +149,11 @@ class Workflow final : public scheduler::JobRunner {
   // auditors everything; the approvers of any rule also see break-glass requests (they may
   // review them). Another's request reads as NotFound.
   Result<RequestView> Get(const model::Identity& who, const std::string& id);
+
+  // Writes "access.refused" (severity "warning"; actor the caller, or "anonymous") with the
+  // refusal's source, method, path, status, code, message and suppressed count as details.
+  // Errors: the store's.
+  Status RecordRefusal(const Refusal& refusal);
   Result<store::RequestPage> List(const model::Identity& who, const ListInput& in);
   // What the policy in force would decide for `subject` asking for `ask` now, rule by rule
   // (`jit policy explain`). Anyone may explain for themselves; explaining for someone else takes
