@@ -80,6 +80,7 @@ Status HttpServerOptions::Validate() const {
   }
   if (threads < 1 || threads > 256) return InvalidArgumentError("threads must be from 1 to 256");
   if (read_timeout <= Duration::zero()) return InvalidArgumentError("read_timeout must be > 0");
+  if (max_connections < 0) return InvalidArgumentError("max_connections must be >= 0");
   return OkStatus();
 }
 
@@ -117,6 +118,7 @@ class HttpServer::Impl {
     net_options.handler_threads = options_.threads;
     net_options.graceful_close = true;
     net_options.log_accept_errors = true;
+    net_options.max_connections = options_.max_connections;
     auto server = std::make_unique<net::HttpServer>(
         std::move(net_options), [this](net::HttpRequest req) { return Handle(std::move(req)); },
         [this](const net::BadHttpRequest& bad) { return HandleBad(bad); }, clock_);
@@ -124,6 +126,7 @@ class HttpServer::Impl {
     if (!bound) return bound.error();
     port_.store(bound->port);
     server_ = std::move(server);
+    started_.store(server_.get());
     spdlog::info("http: listening on {}:{}", bound->host, bound->port);
     return OkStatus();
   }
@@ -134,6 +137,12 @@ class HttpServer::Impl {
   }
 
   std::uint16_t port() const { return port_.load(); }
+
+  // Without mu_: a /metrics handler reads this while Stop, holding mu_, waits for handlers.
+  net::ConnectionStats connections() const {
+    const net::HttpServer* server = started_.load();
+    return server != nullptr ? server->Stats() : net::ConnectionStats{};
+  }
 
  private:
   // The answer to a request refused for its Host header, if it is: 400 for HTTP/1.1 without one
@@ -262,6 +271,7 @@ class HttpServer::Impl {
 
   Mutex mu_;                                                 // serializes Start and Stop
   std::unique_ptr<net::HttpServer> server_ GUARDED_BY(mu_);  // set once started
+  std::atomic<const net::HttpServer*> started_{nullptr};     // server_, once started; kept
 };
 
 HttpServer::HttpServer(HttpServerOptions options, workflow::Workflow& workflow,
@@ -277,5 +287,7 @@ Status HttpServer::Start() { return impl_->Start(); }
 std::uint16_t HttpServer::port() const { return impl_->port(); }
 
 void HttpServer::Stop() { impl_->Stop(); }
+
+net::ConnectionStats HttpServer::connections() const { return impl_->connections(); }
 
 }  // namespace jit::api

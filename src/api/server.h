@@ -14,6 +14,7 @@
 #include "auth/auth.h"
 #include "core/clock.h"
 #include "core/status.h"
+#include "net/http_server.h"
 #include "policy/config.h"
 #include "workflow/workflow.h"
 
@@ -35,6 +36,8 @@ struct HttpServerOptions {
   // cannot reach the dev broker through DNS rebinding. (Every mode answers 400 to an HTTP/1.1
   // request without Host.)
   bool loopback_only = false;
+  // The most connections open at once (net::HttpServerOptions::max_connections); 0: no cap.
+  int max_connections = 0;
 
   // InvalidArgument naming the first bad field.
   Status Validate() const;
@@ -65,6 +68,9 @@ class HttpServer {
   // Stops accepting, waits for running handlers to finish and closes every connection.
   // Idempotent. Must not be called from a handler.
   void Stop();
+
+  // Open, evicted and refused connections (all 0 before Start). Thread-safe.
+  net::ConnectionStats connections() const;
 
  private:
   class Impl;

@@ -22,7 +22,7 @@ Status CheckPublicUrl(std::string_view url) {
 
 ServerSettings ParseServerSettings(const config::Field& f, config::Reader& r) {
   ServerSettings server;
-  std::optional<config::Fields> fields = r.Map(f, {"listen", "public_url"});
+  std::optional<config::Fields> fields = r.Map(f, {"listen", "public_url", "max_connections"});
   if (!fields) return server;
   if (const config::Field* listen = fields->Get("listen")) {
     if (auto s = r.String(*listen)) {
@@ -41,6 +41,9 @@ ServerSettings ParseServerSettings(const config::Field& f, config::Reader& r) {
         server.public_url = *s;
       }
     }
+  }
+  if (const config::Field* max = fields->Get("max_connections")) {
+    if (auto n = r.Int(*max, 1, 1'000'000)) server.max_connections = *n;
   }
   return server;
 }

@@ -16,6 +16,9 @@ struct ServerSettings {
   // Where browsers reach the broker ("https://jit.example.com"): an https URL (http only on a
   // loopback host) without a path. The web UI's sign-in redirect is <public_url>/ui/auth/callback.
   std::string public_url;
+  // The most client connections open at once (1 to 1,000,000); 0: derived from the open-file
+  // limit (net::ChooseMaxConnections). A value the limit cannot hold is lowered at start.
+  int max_connections = 0;
 };
 
 // The `ui:` section: the web UI's sessions (docs/UI.md).
@@ -31,8 +34,8 @@ struct UiSettings {
 // info, no path but "/", no query or fragment. InvalidArgument saying why otherwise.
 Status CheckPublicUrl(std::string_view url);
 
-// Reads `server: {listen, public_url}`, reporting problems to `reader`; keys left out keep
-// their defaults.
+// Reads `server: {listen, public_url, max_connections}`, reporting problems to `reader`; keys left
+// out keep their defaults.
 ServerSettings ParseServerSettings(const config::Field& field, config::Reader& reader);
 // Reads `ui: {session_key_file, session_lifetime}`. A null `ui:` is the same as none.
 UiSettings ParseUiSettings(const config::Field& field, config::Reader& reader);

@@ -9,6 +9,7 @@
 #include "config/config.h"
 #include "core/clock.h"
 #include "core/testing.h"
+#include "net/connection_limits.h"
 
 namespace jit::app {
 namespace {
@@ -43,6 +44,16 @@ class BrokerTest : public ::testing::Test {
     call.total_timeout = Duration(5000);
     JIT_ASSIGN_OR_RETURN(aws::HttpResponse r, http_->Send(call));
     return r.status;
+  }
+
+  // GET `url`'s body ("" on any error).
+  std::string GetBody(const std::string& url) {
+    aws::HttpCall call;
+    call.method = "GET";
+    call.url = url;
+    call.total_timeout = Duration(5000);
+    Result<aws::HttpResponse> r = http_->Send(call);
+    return r.has_value() ? r->body : "";
   }
 
   testing::TempDir data_;
@@ -92,6 +103,38 @@ TEST_F(BrokerTest, ReloadReportsTheSettingsThatNeedARestart) {
   Result<long> ready = Get((*broker)->url() + "/readyz");
   ASSERT_TRUE(ready.has_value()) << ready.error();
   EXPECT_EQ(*ready, 200);
+  (*broker)->Stop();
+}
+
+// Issue 15: server.max_connections caps the API's connections, a value the open-file limit cannot
+// hold is lowered, and /metrics shows the cap and the connections.
+TEST_F(BrokerTest, CapsTheApisConnectionsAndExportsTheirMetrics) {
+  config::Config config = DevConfig();
+  config.server.max_connections = 3;
+  Result<std::unique_ptr<Broker>> broker = Broker::Build(std::move(config), DevOptions(), clock_);
+  ASSERT_TRUE(broker.has_value()) << broker.error();
+  ASSERT_OK((*broker)->Start());
+  std::string metrics = GetBody((*broker)->url() + "/metrics");
+  EXPECT_THAT(metrics, HasSubstr("\njit_http_connections_max 3\n"));
+  EXPECT_THAT(metrics, HasSubstr("\njit_http_connections_open 1\n"));
+  EXPECT_THAT(metrics, HasSubstr("# TYPE jit_http_connections_refused_total counter\n"
+                                 "jit_http_connections_refused_total 0\n"));
+  EXPECT_THAT(metrics, HasSubstr("\njit_http_connections_evicted_total 0\n"));
+  EXPECT_THAT(metrics, HasSubstr("\njit_http_accept_failures_total 0\n"));
+  (*broker)->Stop();
+  broker->reset();
+
+  Result<net::FileLimit> limit = net::CurrentFileLimit();
+  ASSERT_OK(limit);
+  config = DevConfig();
+  config.server.max_connections = 1'000'000;
+  broker = Broker::Build(std::move(config), DevOptions(), clock_);
+  ASSERT_TRUE(broker.has_value()) << broker.error();
+  ASSERT_OK((*broker)->Start());
+  int lowered = net::ChooseMaxConnections(1'000'000, limit->soft).max_connections;
+  ASSERT_LT(lowered, 1'000'000);
+  EXPECT_THAT(GetBody((*broker)->url() + "/metrics"),
+              HasSubstr("\njit_http_connections_max " + std::to_string(lowered) + "\n"));
   (*broker)->Stop();
 }
 

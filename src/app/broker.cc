@@ -12,6 +12,7 @@
 #include "config/config.h"
 #include "core/duration.h"
 #include "core/url.h"
+#include "net/connection_limits.h"
 #include "notify/directory.h"
 #include "provider/provider.h"
 #include "store/postgres_store.h"
@@ -50,6 +51,57 @@ std::string LeaseOwner() {
   char suffix[16];
   std::snprintf(suffix, sizeof(suffix), "%08x", static_cast<unsigned>(rd()));
   return std::string(host) + "-" + std::to_string(::getpid()) + "-" + suffix;
+}
+
+// The cap on the API's open connections (issue 15): server.max_connections, or what the
+// process's open-file limit leaves after a reserve for the broker's own outbound calls (AWS,
+// notifications, OIDC keys), its store and its logs, so that a connection flood cannot take the
+// descriptors that revocations need. Logs the choice.
+int ChooseApiMaxConnections(int configured) {
+  Result<net::FileLimit> limit = net::CurrentFileLimit();
+  // getrlimit does not fail on Linux; if it did, assume systemd's default soft limit.
+  std::uint64_t soft = limit.has_value() ? limit->soft : 1024;
+  net::ConnectionCap cap = net::ChooseMaxConnections(
+      configured > 0 ? std::optional<int>(configured) : std::nullopt, soft);
+  if (!cap.warning.empty()) spdlog::warn("{}", cap.warning);
+  spdlog::info(
+      "http: at most {} connections open at once ({}; {} of {} open files kept for "
+      "the broker's own calls, store and logs)",
+      cap.max_connections, configured > 0 ? "server.max_connections" : "from the open-file limit",
+      net::ReservedDescriptors(soft), soft);
+  return cap.max_connections;
+}
+
+// The API's connection metrics (docs/OPERATIONS.md "Metrics"), read from the server when
+// scraped. `server` must outlive `registry`'s scrapes.
+void DeclareHttpMetrics(MetricsRegistry& registry, const api::HttpServer& server,
+                        int max_connections) {
+  using Samples = std::map<LabelValues, double>;
+  const api::HttpServer* s = &server;
+  registry.DeclareGauge("jit_http_connections_open", "Client connections open now.", {}, [s] {
+    return Samples{{{}, static_cast<double>(s->connections().open)}};
+  });
+  registry.DeclareGauge("jit_http_connections_max",
+                        "The most client connections open at once (the cap).", {},
+                        [max_connections] {
+                          return Samples{{{}, static_cast<double>(max_connections)}};
+                        });
+  registry.DeclareCounterFunc(
+      "jit_http_connections_evicted_total",
+      "Idle client connections closed at the cap to make room for a new one.", {}, [s] {
+        return Samples{{{}, static_cast<double>(s->connections().evicted)}};
+      });
+  registry.DeclareCounterFunc(
+      "jit_http_connections_refused_total",
+      "Client connections closed at once: the cap was reached and none was idle.", {}, [s] {
+        return Samples{{{}, static_cast<double>(s->connections().refused)}};
+      });
+  registry.DeclareCounterFunc(
+      "jit_http_accept_failures_total",
+      "Accepts that failed (e.g. out of file descriptors); each is retried after a back-off.", {},
+      [s] {
+        return Samples{{{}, static_cast<double>(s->connections().accept_failures)}};
+      });
 }
 
 }  // namespace
@@ -290,6 +342,7 @@ Status Broker::BuildApi() {
   api::HttpServerOptions http;
   http.listen = listen_;
   http.loopback_only = options_.dev;
+  http.max_connections = ChooseApiMaxConnections(holder_->Get()->server.max_connections);
   store::Store* store = store_.store.get();
   aws::CallHealth* provider_health = identity_center_->health.get();
   server_ = std::make_unique<api::HttpServer>(
@@ -300,6 +353,7 @@ Status Broker::BuildApi() {
         return OkStatus();
       },
       clock_, hooks);
+  DeclareHttpMetrics(registry_, *server_, http.max_connections);
   return OkStatus();
 }
 

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <limits>
 #include <memory>
 #include <string>
 
@@ -16,6 +17,7 @@
 #include "config/config.h"
 #include "core/clock.h"
 #include "core/log.h"
+#include "net/connection_limits.h"
 
 namespace jit::app {
 namespace {
@@ -82,6 +84,29 @@ void ReloadConfig(const cli::ServeOptions& opts, Broker& broker) {
   }
 }
 
+std::string FileCount(std::uint64_t n) {
+  return n == std::numeric_limits<std::uint64_t>::max() ? "unlimited" : std::to_string(n);
+}
+
+// Issue 15: with systemd's default soft limit of 1,024 open files, a client holding idle
+// connections took every descriptor and revocations could not reach AWS. The soft limit is
+// raised to the hard one (which needs no privilege), and the API's connections are capped below
+// it (Broker, server.max_connections).
+void RaiseFileLimit() {
+  Result<net::RaisedFileLimit> raised = net::RaiseSoftFileLimit();
+  if (!raised.has_value()) {
+    spdlog::warn("open files: cannot raise the soft limit to the hard one: {}",
+                 raised.error().message());
+    return;
+  }
+  if (raised->before.soft != raised->after.soft) {
+    spdlog::info("open files: soft limit raised from {} to {} (the hard limit)",
+                 FileCount(raised->before.soft), FileCount(raised->after.soft));
+  } else {
+    spdlog::info("open files: limit {} (soft and hard)", FileCount(raised->after.soft));
+  }
+}
+
 }  // namespace
 
 int Serve(const cli::ServeOptions& opts) {
@@ -98,6 +123,7 @@ int Serve(const cli::ServeOptions& opts) {
   logger->set_formatter(log_format == "json" ? logging::NewJsonFormatter()
                                              : logging::NewTextFormatter());
   spdlog::set_default_logger(logger);
+  RaiseFileLimit();
 
   // Config.
   Result<config::Config> config = InvalidArgumentError("no config");

@@ -57,6 +57,7 @@ std::vector<std::string> SettingsNeedingRestart(const Config& before, const Conf
     if (differs) changed.emplace_back(key);
   };
   check(before.server.listen != after.server.listen, "server.listen");
+  check(before.server.max_connections != after.server.max_connections, "server.max_connections");
   check(before.server.public_url != after.server.public_url, "server.public_url");
   check(before.store != after.store, "store");
   check(before.aws.region != after.aws.region, "aws.region");

@@ -45,10 +45,10 @@ Result<Config> ParseConfig(std::string_view yaml_text, std::string_view file_nam
 Result<Config> LoadConfigFile(const std::string& path);
 
 // The keys whose value differs between `before` and `after` among those `jit serve` reads once
-// at start (server.listen, server.public_url, store, aws.*, audit.*, ui.*, and the web UI's
-// sign-in client: auth.oidc.client_id, client_secret_file, scopes), in that order, by their
-// names in the file. A SIGHUP reload applies everything else and logs these as needing a
-// restart.
+// at start (server.listen, server.max_connections, server.public_url, store, aws.*, audit.*,
+// ui.*, and the web UI's sign-in client: auth.oidc.client_id, client_secret_file, scopes), in
+// that order, by their names in the file. A SIGHUP reload applies everything else and logs these
+// as needing a restart.
 std::vector<std::string> SettingsNeedingRestart(const Config& before, const Config& after);
 
 // The built-in config of `jit serve --dev` (docs/ARCHITECTURE.md "Dev mode"): the dev policy

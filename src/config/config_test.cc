@@ -66,7 +66,7 @@ std::vector<std::string> Lines(const std::string& s) {
 
 TEST(ParseConfig, ReadsTheDesignExample) {
   const std::string yaml =
-      R"(server: {listen: "127.0.0.1:8080", public_url: "https://jit.example.com"}
+      R"(server: {listen: "127.0.0.1:8080", public_url: "https://jit.example.com", max_connections: 500}
 store: "sqlite:///var/lib/jit/jit.db"
 aws:
   region: us-east-1
@@ -111,6 +111,7 @@ audit: {checkpoint_key_file: /etc/jit/audit-key.pem, checkpoint_interval: 60s}
   ASSERT_OK(c);
   EXPECT_EQ(c->server.listen, "127.0.0.1:8080");
   EXPECT_EQ(c->server.public_url, "https://jit.example.com");
+  EXPECT_EQ(c->server.max_connections, 500);
   EXPECT_EQ(c->store, "sqlite:///var/lib/jit/jit.db");
   ASSERT_EQ(c->auth.tokens.size(), 1u);
   EXPECT_EQ(c->auth.tokens[0].name, "ci-bot");
@@ -394,6 +395,10 @@ INSTANTIATE_TEST_SUITE_P(
         BadConfig{"PublicUrlWithPath", "server:\n  public_url: https://example.com/jit\n",
                   "jit.yaml:2: 'public_url' must have no path, query or fragment: jit serves "
                   "its UI and API at the root (https://jit.example.com)"},
+        BadConfig{"MaxConnectionsZero", "server: {max_connections: 0}\n",
+                  "jit.yaml:1: 'max_connections' must be a whole number from 1 to 1000000"},
+        BadConfig{"MaxConnectionsText", "server:\n  max_connections: lots\n",
+                  "jit.yaml:2: 'max_connections' must be a whole number from 1 to 1000000"},
         BadConfig{"UiUnknownKey", "ui: {session_lifetme: 1h}\n",
                   "jit.yaml:1: unknown key 'session_lifetme' in 'ui' (did you mean "
                   "'session_lifetime'?)"},
@@ -724,15 +729,16 @@ TEST(SettingsNeedingRestart, NamesTheStartOnlyKeysThatChangedAndNothingElse) {
   EXPECT_THAT(SettingsNeedingRestart(before, after), ::testing::IsEmpty());
 
   after.server.listen = "127.0.0.1:9090";
+  after.server.max_connections = 100;
   after.store = "postgres://localhost/jit";
   after.aws.region = "eu-west-1";
   after.audit.checkpoint_interval = Duration(5000);
   after.ui.session_lifetime = Duration(3600 * 1000);
   after.auth.oidc.scopes = {"openid"};
-  EXPECT_THAT(
-      SettingsNeedingRestart(before, after),
-      ::testing::ElementsAre("server.listen", "store", "aws.region", "audit.checkpoint_interval",
-                             "ui.session_lifetime", "auth.oidc.scopes"));
+  EXPECT_THAT(SettingsNeedingRestart(before, after),
+              ::testing::ElementsAre("server.listen", "server.max_connections", "store",
+                                     "aws.region", "audit.checkpoint_interval",
+                                     "ui.session_lifetime", "auth.oidc.scopes"));
 }
 
 TEST(ParseConfig, ControlCharactersInQuotedTextStayOnTheErrorsLine) {

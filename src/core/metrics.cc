@@ -116,10 +116,20 @@ void MetricsRegistry::DeclareGauge(std::string name, std::string help,
   f.read = std::move(read);
 }
 
+void MetricsRegistry::DeclareCounterFunc(std::string name, std::string help,
+                                         std::vector<std::string> labels,
+                                         std::function<std::map<LabelValues, double>()> read) {
+  JIT_CHECK(read != nullptr);
+  MutexLock lock(&mu_);
+  Family& f = Declare(std::move(name), std::move(help), Kind::kCounter, std::move(labels));
+  f.read = std::move(read);
+}
+
 void MetricsRegistry::Add(std::string_view name, const LabelValues& labels, double by) {
   MutexLock lock(&mu_);
   Family* f = Find(name);
-  JIT_CHECK(f != nullptr && f->kind == Kind::kCounter && labels.size() == f->labels.size());
+  JIT_CHECK(f != nullptr && f->kind == Kind::kCounter && f->read == nullptr &&
+            labels.size() == f->labels.size());
   if (by > 0) f->counters[labels] += by;
 }
 
@@ -154,16 +164,17 @@ std::uint64_t MetricsRegistry::HistogramCount(std::string_view name,
 }
 
 std::string MetricsRegistry::Render() const {
-  // Gauges are read without the lock: their readers may take locks of their own.
-  std::vector<std::pair<const Family*, std::function<std::map<LabelValues, double>()>>> gauges;
+  // Gauges and counter funcs are read without the lock: their readers may take locks of their
+  // own.
+  std::vector<std::pair<const Family*, std::function<std::map<LabelValues, double>()>>> readers;
   {
     MutexLock lock(&mu_);
     for (const auto& f : families_) {
-      if (f->kind == Kind::kGauge) gauges.emplace_back(f.get(), f->read);
+      if (f->kind == Kind::kGauge || f->read) readers.emplace_back(f.get(), f->read);
     }
   }
-  std::map<const Family*, std::map<LabelValues, double>> gauge_values;
-  for (auto& [f, read] : gauges) gauge_values[f] = read ? read() : std::map<LabelValues, double>{};
+  std::map<const Family*, std::map<LabelValues, double>> read_values;
+  for (auto& [f, read] : readers) read_values[f] = read ? read() : std::map<LabelValues, double>{};
 
   MutexLock lock(&mu_);
   std::string out;
@@ -175,14 +186,16 @@ std::string MetricsRegistry::Render() const {
     out += "# HELP " + f.name + " " + Escape(f.help, false) + "\n";
     out += "# TYPE " + f.name + " " + type + "\n";
     switch (f.kind) {
-      case Kind::kCounter:
-        if (f.counters.empty() && f.labels.empty()) out += f.name + " 0\n";
-        for (const auto& [labels, value] : f.counters) {
+      case Kind::kCounter: {
+        const std::map<LabelValues, double>& values = f.read ? read_values[&f] : f.counters;
+        if (values.empty() && f.labels.empty()) out += f.name + " 0\n";
+        for (const auto& [labels, value] : values) {
           out += f.name + Labels(f.labels, labels) + " " + Number(value) + "\n";
         }
         break;
+      }
       case Kind::kGauge:
-        for (const auto& [labels, value] : gauge_values[&f]) {
+        for (const auto& [labels, value] : read_values[&f]) {
           out += f.name + Labels(f.labels, labels) + " " + Number(value) + "\n";
         }
         break;

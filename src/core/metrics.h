@@ -33,18 +33,24 @@ class MetricsRegistry {
   // A gauge whose samples `read` gives at scrape time: label values -> value.
   void DeclareGauge(std::string name, std::string help, std::vector<std::string> labels,
                     std::function<std::map<LabelValues, double>()> read);
+  // A counter kept elsewhere (e.g. atomics of a server), whose samples `read` gives at scrape
+  // time; they must never decrease. Add() on it is a programming error.
+  void DeclareCounterFunc(std::string name, std::string help, std::vector<std::string> labels,
+                          std::function<std::map<LabelValues, double>()> read);
 
   // Adds `by` (>= 0) to a counter. REQUIRES: declared, with as many values as labels.
   void Add(std::string_view name, const LabelValues& labels = {}, double by = 1);
   // Records one observation in a histogram.
   void Observe(std::string_view name, double value, const LabelValues& labels = {});
 
-  // The current value of a counter sample (0 when never added); for tests.
+  // The current value of a counter sample (0 when never added; not for DeclareCounterFunc); for
+  // tests.
   double CounterValue(std::string_view name, const LabelValues& labels = {}) const;
   // The number of observations of a histogram sample; for tests.
   std::uint64_t HistogramCount(std::string_view name, const LabelValues& labels = {}) const;
 
-  // The text exposition of every family, in declaration order.
+  // The text exposition of every family, in declaration order. Calls the gauges' and counter
+  // funcs' readers without holding the registry's lock.
   std::string Render() const;
 
  private:

@@ -64,6 +64,18 @@ TEST(Metrics, GaugesAreReadWhenScraped) {
   EXPECT_THAT(text, HasSubstr("jit_pending{kind=\"revoke\"} 0.5\n"));
 }
 
+TEST(Metrics, CounterFuncsAreReadWhenScraped) {
+  MetricsRegistry m;
+  double refused = 0;
+  m.DeclareCounterFunc("jit_refused_total", "Refused.", {}, [&refused] {
+    return std::map<LabelValues, double>{{{}, refused}};
+  });
+  refused = 3;
+  std::string text = m.Render();
+  EXPECT_THAT(text, HasSubstr("# TYPE jit_refused_total counter\n"));
+  EXPECT_THAT(text, HasSubstr("\njit_refused_total 3\n"));
+}
+
 TEST(Metrics, ConcurrentUpdatesAllCount) {
   MetricsRegistry m;
   m.DeclareCounter("jit_n_total", "N.", {"t"});
@@ -83,6 +95,12 @@ TEST(MetricsDeathTest, WrongLabelCountIsAProgrammingError) {
   EXPECT_DEATH(m.Add("jit_x_total", {}), "");
   EXPECT_DEATH(m.DeclareCounter("jit_x_total", "again"), "");
   EXPECT_DEATH(m.DeclareCounter("bad name", "x"), "");
+}
+
+TEST(MetricsDeathTest, AddingToACounterFuncIsAProgrammingError) {
+  MetricsRegistry m;
+  m.DeclareCounterFunc("jit_y_total", "Y.", {}, [] { return std::map<LabelValues, double>{}; });
+  EXPECT_DEATH(m.Add("jit_y_total"), "");
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <array>
+#include <atomic>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -14,11 +15,13 @@
 #include <boost/beast/http.hpp>
 #include <cctype>
 #include <exception>
+#include <map>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "core/mutex.h"
+#include "net/connection_limits.h"
 #include "net/listener.h"
 
 namespace jit::net {
@@ -32,6 +35,17 @@ using tcp = asio::ip::tcp;
 // After an answer that closes the connection, unread input is drained for at most this long so
 // that the peer sees the answer rather than a reset (HttpServerOptions::graceful_close).
 constexpr auto kLingerTime = std::chrono::seconds(2);
+
+// At most one warning this often about failed accepts, and one about connections shed at the cap.
+constexpr Duration kWarningInterval = std::chrono::seconds(10);
+
+// Waits of 50 ms doubling to 1 s between failed accepts, warnings at most every
+// kWarningInterval.
+AcceptBackoff::Options BackoffOptions() {
+  AcceptBackoff::Options options;
+  options.log_interval = kWarningInterval;
+  return options;
+}
 
 bool IEquals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
@@ -92,6 +106,24 @@ HttpRequest FromBeast(http::request<http::string_body>&& req) {
   return out;
 }
 
+class Session;
+
+// The open connections of one server and what happened to them. The acceptor and the sessions
+// update it (on the I/O thread); HttpServer::Stats reads the counters from any thread.
+struct Connections {
+  std::atomic<std::int64_t> open{0};  // sessions alive, each holding its socket
+  std::atomic<std::uint64_t> accepted{0};
+  std::atomic<std::uint64_t> evicted{0};
+  std::atomic<std::uint64_t> refused{0};
+  std::atomic<std::uint64_t> accept_failures{0};
+  Mutex mu;
+  // The sessions that may be evicted (waiting for a request's header, or draining after their
+  // last answer), by when they started waiting: the first has waited longest. Keys are never
+  // reused.
+  std::map<std::uint64_t, std::weak_ptr<Session>> waiting GUARDED_BY(mu);
+  std::uint64_t next_key GUARDED_BY(mu) = 1;
+};
+
 // What the connections share; owned by the server and outliving every session's handlers.
 struct Context {
   HttpServerOptions options;
@@ -99,6 +131,7 @@ struct Context {
   BadHttpRequestHandler on_bad_request;
   Clock& clock;
   asio::thread_pool* pool = nullptr;  // null: handlers run on the I/O thread
+  Connections connections;
 };
 
 class Session : public std::enable_shared_from_this<Session> {
@@ -108,19 +141,56 @@ class Session : public std::enable_shared_from_this<Session> {
     beast::error_code ec;
     tcp::endpoint remote = stream_.socket().remote_endpoint(ec);
     if (!ec) peer_ = remote.address().to_string();
+    ctx_.connections.open.fetch_add(1);
   }
+
+  ~Session() {
+    StopWaiting();
+    ctx_.connections.open.fetch_sub(1);
+  }
+
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
 
   void Start() {
     asio::dispatch(stream_.get_executor(),
                    beast::bind_front_handler(&Session::Read, shared_from_this()));
   }
 
+  // Closes the connection on its strand, whatever it is doing: the server needs its descriptor
+  // for a new one. Thread-safe.
+  void Evict() {
+    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->Close(); });
+  }
+
  private:
+  // Whether the server may evict this session to make room for a new connection: from now
+  // until StopWaiting. Runs on the session's strand.
+  void StartWaiting() {
+    StopWaiting();
+    Connections& c = ctx_.connections;
+    MutexLock lock(&c.mu);
+    waiting_key_ = c.next_key++;
+    c.waiting.emplace(waiting_key_, weak_from_this());
+  }
+
+  void StopWaiting() {
+    if (waiting_key_ == 0) return;
+    Connections& c = ctx_.connections;
+    MutexLock lock(&c.mu);
+    c.waiting.erase(waiting_key_);  // a no-op when the acceptor took it to evict it
+    waiting_key_ = 0;
+  }
+
   void Read() {
     parser_.emplace();
     parser_->body_limit(ctx_.options.max_body_bytes);
     parser_->header_limit(static_cast<std::uint32_t>(ctx_.options.max_header_bytes));
     stream_.expires_after(ctx_.options.read_timeout);
+    // Until a request's header has been read, the connection costs a descriptor and serves
+    // nobody yet: a connection flood looks like this (issue 15), and so does a client between
+    // keep-alive requests. Either may be evicted at the cap.
+    StartWaiting();
     http::async_read_header(stream_, buffer_, *parser_,
                             beast::bind_front_handler(&Session::OnHeader, shared_from_this()));
   }
@@ -128,6 +198,7 @@ class Session : public std::enable_shared_from_this<Session> {
   // Clients such as curl send "Expect: 100-continue" with larger bodies and wait for a go-ahead
   // before sending them. An oversize Content-Length has already failed the header read.
   void OnHeader(beast::error_code ec, std::size_t bytes) {
+    StopWaiting();
     if (ec) return OnRead(ec, bytes);
     if (Framing framing = CheckFraming(parser_->get()); framing != Framing::kOk) {
       BadHttpRequest bad;
@@ -245,6 +316,7 @@ class Session : public std::enable_shared_from_this<Session> {
     beast::error_code ignored;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
     stream_.expires_after(kLingerTime);
+    StartWaiting();  // nothing more to do for it: the first to go at the cap
     Drain();
   }
 
@@ -271,6 +343,8 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<http::response<http::string_body>> res_;      // alive while it is written
   std::optional<http::response<http::empty_body>> continue_;  // likewise, for 100 Continue
   std::array<char, 4096> drain_buffer_{};
+  // Its key in Connections::waiting; 0: not waiting. Touched on the session's strand only.
+  std::uint64_t waiting_key_ = 0;
 };
 
 }  // namespace
@@ -348,6 +422,17 @@ class HttpServer::Impl {
     ctx_.pool = nullptr;
   }
 
+  ConnectionStats Stats() const {
+    const Connections& c = ctx_.connections;
+    ConnectionStats out;
+    out.open = c.open.load();
+    out.accepted = c.accepted.load();
+    out.evicted = c.evicted.load();
+    out.refused = c.refused.load();
+    out.accept_failures = c.accept_failures.load();
+    return out;
+  }
+
  private:
   // What runs while the server serves. Members are destroyed in reverse order: the pool (joined
   // by then), the retry timer and the acceptor go before the io_context.
@@ -361,6 +446,9 @@ class HttpServer::Impl {
     asio::steady_timer retry{ioc};
     std::optional<asio::thread_pool> pool;
     std::thread io_thread;
+    // Used on the I/O thread only.
+    AcceptBackoff backoff{BackoffOptions()};
+    LogThrottle shed_log{kWarningInterval};
   };
 
   // Runs on the I/O thread (and once from Start, before it starts).
@@ -368,20 +456,88 @@ class HttpServer::Impl {
     rt->acceptor.async_accept(
         asio::make_strand(rt->ioc), [this, rt](beast::error_code ec, tcp::socket socket) {
           if (ec == asio::error::operation_aborted) return;
-          if (ec) {
-            // Out of file descriptors and the like: wait a little instead of spinning.
-            if (ctx_.options.log_accept_errors) {
-              spdlog::warn("{}: accept failed: {}", ctx_.options.name, ec.message());
-            }
-            rt->retry.expires_after(std::chrono::milliseconds(100));
-            rt->retry.async_wait([this, rt](beast::error_code wait_ec) {
-              if (!wait_ec) Accept(rt);
-            });
-            return;
+          if (ec) return AcceptFailed(rt, ec);
+          std::optional<std::uint64_t> unreported = rt->backoff.OnSuccess(ctx_.clock.MonoNow());
+          if (unreported && ctx_.options.log_accept_errors) {
+            spdlog::info("{}: accepting again; {} more failed accepts since the last warning",
+                         ctx_.options.name, *unreported);
           }
-          std::make_shared<Session>(std::move(socket), ctx_)->Start();
+          if (MakeRoom(rt)) {
+            ctx_.connections.accepted.fetch_add(1);
+            std::make_shared<Session>(std::move(socket), ctx_)->Start();
+          } else {
+            beast::error_code ignored;
+            socket.close(ignored);
+          }
           Accept(rt);
         });
+  }
+
+  // Out of file descriptors and the like: the accept is tried again after a wait that grows
+  // while it keeps failing, rather than ten times a second, and logged at most once in
+  // kWarningInterval. Runs on the I/O thread.
+  void AcceptFailed(Runtime* rt, const beast::error_code& ec) {
+    ctx_.connections.accept_failures.fetch_add(1);
+    AcceptBackoff::Step step = rt->backoff.OnFailure(ctx_.clock.MonoNow());
+    if (step.log_failures && ctx_.options.log_accept_errors) {
+      if (*step.log_failures == 1) {
+        spdlog::warn("{}: accept failed: {}; trying again in {} ms", ctx_.options.name,
+                     ec.message(), step.wait.count());
+      } else {
+        spdlog::warn(
+            "{}: accept failed {} times since the last warning (now: {}); trying again "
+            "in {} ms",
+            ctx_.options.name, *step.log_failures, ec.message(), step.wait.count());
+      }
+    }
+    rt->retry.expires_after(step.wait);
+    rt->retry.async_wait([this, rt](beast::error_code wait_ec) {
+      if (!wait_ec) Accept(rt);
+    });
+  }
+
+  // Whether a connection just accepted may be served: below the cap, or at it once the session
+  // that has waited longest for a request has been told to close (evicted). False: every open
+  // connection is busy, and the new one is to be closed at once (refused). Runs on the I/O
+  // thread.
+  //
+  // At the cap, connections are still accepted (and then served or closed), not left in the
+  // listen backlog: a backlog that nobody drains fills with the flood's connections, after which
+  // the kernel drops new SYNs, and a health check or an API client waits for its connect to be
+  // retried (1 s, 3 s, 7 s ...) behind connections that will never send a request. Accepting
+  // keeps the backlog empty and lets the server choose: the new connection against the oldest
+  // idle one, so that a client holding thousands of idle sockets cannot shut out a client that
+  // sends a request, while the process's descriptors above the cap stay free for its own
+  // outbound calls (issue 15: revocations were late because DeleteAccountAssignment could not
+  // open a socket).
+  bool MakeRoom(Runtime* rt) {
+    int max = ctx_.options.max_connections;
+    Connections& c = ctx_.connections;
+    if (max <= 0 || c.open.load() < max) return true;
+    std::shared_ptr<Session> victim;
+    {
+      MutexLock lock(&c.mu);
+      while (victim == nullptr && !c.waiting.empty()) {
+        victim = c.waiting.begin()->second.lock();  // null: being destroyed already
+        c.waiting.erase(c.waiting.begin());
+      }
+    }
+    if (victim != nullptr) {
+      victim->Evict();
+      c.evicted.fetch_add(1);
+    } else {
+      c.refused.fetch_add(1);
+    }
+    if (ctx_.options.log_accept_errors) {
+      if (std::optional<std::uint64_t> shed = rt->shed_log.Hit(ctx_.clock.MonoNow())) {
+        spdlog::warn(
+            "{}: {} connections open, the most allowed (max_connections): {} connections shed "
+            "since the last warning ({} idle ones closed to make room and {} new ones refused "
+            "since start)",
+            ctx_.options.name, max, *shed, c.evicted.load(), c.refused.load());
+      }
+    }
+    return victim != nullptr;
   }
 
   Context ctx_;
@@ -402,5 +558,7 @@ HttpServer::~HttpServer() = default;
 Result<BoundAddress> HttpServer::Start() { return impl_->Start(); }
 
 void HttpServer::Stop() { impl_->Stop(); }
+
+ConnectionStats HttpServer::Stats() const { return impl_->Stats(); }
 
 }  // namespace jit::net

@@ -81,8 +81,26 @@ struct HttpServerOptions {
   // is half-closed and drained for a while, so that the peer reads the answer rather than a
   // reset; otherwise it is closed at once.
   bool graceful_close = false;
-  // Whether a failed accept (out of file descriptors and the like) is logged as a warning.
+  // Whether a failed accept (out of file descriptors and the like) is logged as a warning (the
+  // first at once, then at most one every 10 s with the number of failures in between), and
+  // likewise connections shed at the cap. Either way a failed accept is retried after a wait
+  // that grows from 50 ms to 1 s while accepts keep failing.
   bool log_accept_errors = false;
+  // The most connections open at once; 0: no cap. A connection accepted at the cap takes the
+  // place of the open connection that has waited longest for a request (its client sent
+  // nothing, or is idle between keep-alive requests, or is still sending a request's header):
+  // that one is closed ("evicted"). When every open connection is busy (a body being read, a
+  // handler running, an answer being written) the new one is closed at once ("refused").
+  int max_connections = 0;
+};
+
+// What a server's connections have done since it started. Read from any thread.
+struct ConnectionStats {
+  std::int64_t open = 0;              // connections open now (their descriptors held)
+  std::uint64_t accepted = 0;         // connections accepted and served (evictions made room)
+  std::uint64_t evicted = 0;          // idle connections closed to make room at the cap
+  std::uint64_t refused = 0;          // connections closed at once: the cap was reached, none idle
+  std::uint64_t accept_failures = 0;  // accepts that failed (e.g. out of file descriptors)
 };
 
 // Never throws; runs on a handler thread (or the I/O thread).
@@ -128,6 +146,9 @@ class HttpServer {
   // Stops accepting, waits for running handlers to finish (their answers are dropped) and
   // closes every connection. Idempotent. Must not be called from a handler.
   void Stop();
+
+  // The connection counters (all 0 before Start). Thread-safe.
+  ConnectionStats Stats() const;
 
  private:
   class Impl;

@@ -191,8 +191,9 @@ class Broker:
     """One `jit serve --config` on a fixed loopback port, restarted on the same port after a
     SIGKILL. Keeps the windows during which it was ready (ready_at, killed_at)."""
 
-    def __init__(self, name, config_path, data_dir, env):
+    def __init__(self, name, config_path, data_dir, env, preexec_fn=None):
         self.name = name
+        self.preexec_fn = preexec_fn  # run in the child before exec (e.g. resource limits)
         self.config_path = config_path
         self.data_dir = data_dir
         os.makedirs(data_dir, exist_ok=True)
@@ -218,7 +219,7 @@ class Broker:
                 [JIT, "serve", "--config", self.config_path, "--listen",
                  f"127.0.0.1:{self.port}", "--data", self.data_dir],
                 stdout=subprocess.PIPE, stderr=self._log, stdin=subprocess.DEVNULL, text=True,
-                env=self.env)
+                env=self.env, preexec_fn=self.preexec_fn)
             line = self.proc.stdout.readline()
             if "listening on" in line:
                 break
