@@ -94,6 +94,8 @@ class NotifyTest(unittest.TestCase):
         cls.config = os.path.join(d, "jit.yaml")
         with open(cls.config, "w", encoding="utf-8") as f:
             f.write(CONFIG.replace("READONLY_MAX", "8h"))
+            # Each test asks for prod Admin on the one shared server, and leaves it open.
+            f.write("limits: {refuse_duplicates: false}\n")
             f.write("notify:\n")
             f.write(f"  - {{type: slack, webhook_url_file: {url_file}, signing_secret_file: "
                     f"{secret_file}, bot_token_file: {token_file}, api_url: \"{slack_url}/api\", "

@@ -100,8 +100,10 @@ class ReloadTest(unittest.TestCase):
         self.assertEqual(status, 200)
         status, body = self.request_readonly_30m()
         self.assertEqual(status, 422, body)
+        # prod: sandbox ReadOnly is still active from the first request, and a second would
+        # be a duplicate (docs/POLICY.md "Limits").
         status, body = http(self.server.url, "POST", "/v1/requests", token="dev-alice",
-                            body={"account": "sandbox", "permission_set": "ReadOnly",
+                            body={"account": "prod", "permission_set": "ReadOnly",
                                   "duration": "10m", "reason": "reload test"})
         self.assertEqual(status, 201, body)
 

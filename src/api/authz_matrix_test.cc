@@ -242,7 +242,8 @@ const std::vector<Row>& Matrix() {
   static const std::vector<Row> rows = {
       {"POST",
        "/v1/requests",
-       R"({"account": "sandbox", "permission_set": "ReadOnly", "duration": "30m"})",
+       // prod: alice's A is sandbox / ReadOnly, and another would be a duplicate (409).
+       R"({"account": "prod", "permission_set": "ReadOnly", "duration": "30m"})",
        {201, 201, 403, 403, 403, 401}},
       {"GET", "/v1/requests", "", {200, 200, 200, 200, 200, 401}},
       {"GET", "/v1/requests/{P}", "", {200, 404, 200, 200, 200, 401}},

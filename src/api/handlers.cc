@@ -51,6 +51,18 @@ ApiResponse FromStatus(const Status& s) {
   return Error(e.status, e.code, "internal error");
 }
 
+// A refusal of a per-user limit (workflow::Workflow::Submit): 429 with Retry-After, in the one
+// place the API adds that header. Any other status: FromStatus alone.
+ApiResponse FromStatus(const Status& s, Duration retry_after) {
+  ApiResponse r = FromStatus(s);
+  if (r.status == 429) {
+    // The workflow says how long; a refusal that did not gets a minute.
+    Duration wait = retry_after.count() > 0 ? retry_after : Duration(std::chrono::minutes(1));
+    r.headers.emplace_back("Retry-After", RetryAfterSeconds(wait));
+  }
+  return r;
+}
+
 // A refused input as its JSON error.
 ApiResponse Refused(const InputError& e) { return Error(e.status, e.code, e.message); }
 
@@ -298,8 +310,9 @@ ApiResponse ApiHandler::SubmitRequest(const Call& call) {
     if (e) return Refused(*e);
   }
   workflow::SubmitInput in{*account, *permission_set, **duration, *reason, *ticket, *start_at};
-  Result<model::Request> created = workflow_.Submit(call.who, in);
-  if (!created) return FromStatus(created.error());
+  Duration retry_after{0};
+  Result<model::Request> created = workflow_.Submit(call.who, in, &retry_after);
+  if (!created) return FromStatus(created.error(), retry_after);
   // Answer with the history too, like every other single-request answer; the request is
   // committed either way, so a failed re-read only loses the history.
   Result<workflow::RequestView> view = workflow_.Get(call.who, created->id);

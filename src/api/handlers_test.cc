@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "api/http_error.h"
 #include "api/router.h"
 #include "auth/auth.h"
 #include "core/clock.h"
@@ -200,6 +201,56 @@ TEST_F(HandlersTest, EachV1RouteAnswersFromItsHandler) {
   EXPECT_EQ(Message(Call("POST", decide + "review", "dev-bob", R"({"reason": "x"})")),
             "unknown field \"reason\"");
   EXPECT_EQ(Call("POST", decide + "approve", "dev-bob", "{}").status, 404);
+}
+
+// Issue #15 finding 2 and #16 "Limits": a submission over a per-user limit answers 429 with
+// Retry-After and the JSON error body; a duplicate answers 409 naming the request it duplicates.
+TEST_F(HandlersTest, SubmissionOverALimitIs429WithRetryAfterAndADuplicateIs409) {
+  policy::Config limited = *config_.Get();
+  limited.limits.requests_per_minute_per_user = 2;
+  config_.Set(std::move(limited));
+  const std::string prod_admin =
+      R"({"account": "prod", "permission_set": "Admin", "duration": "30m", "reason": "deploy"})";
+  ApiResponse first = Call("POST", "/v1/requests", "dev-alice", prod_admin);
+  ASSERT_EQ(first.status, 201) << first.body;
+  std::string id = Body(first)["id"];
+
+  ApiResponse again = Call("POST", "/v1/requests", "dev-alice", prod_admin);
+  EXPECT_EQ(again.status, 409);
+  EXPECT_EQ(Body(again)["error"]["code"], "conflict");
+  EXPECT_THAT(Message(again), ::testing::HasSubstr("you already have request " + id));
+  EXPECT_THAT(again.headers, ::testing::Not(::testing::Contains(::testing::Key("Retry-After"))));
+
+  // The refused duplicate did not count: a second request fits, the third is one too many.
+  ApiResponse second =
+      Call("POST", "/v1/requests", "dev-alice",
+           R"({"account": "sandbox", "permission_set": "ReadOnly", "duration": "30m"})");
+  ASSERT_EQ(second.status, 201) << second.body;
+  clock_.Advance(std::chrono::seconds(20));
+  ApiResponse third =
+      Call("POST", "/v1/requests", "dev-alice",
+           R"({"account": "prod", "permission_set": "ReadOnly", "duration": "30m"})");
+  EXPECT_EQ(third.status, 429);
+  EXPECT_EQ(third.content_type, "application/json");
+  EXPECT_EQ(Body(third)["error"]["code"], "resource_exhausted");
+  EXPECT_THAT(Message(third), ::testing::HasSubstr("try again in 40s"));
+  EXPECT_THAT(third.headers,
+              ::testing::Contains(std::pair<std::string, std::string>("Retry-After", "40")));
+  EXPECT_EQ(third.user, "alice");
+
+  clock_.Advance(std::chrono::seconds(40));
+  EXPECT_EQ(Call("POST", "/v1/requests", "dev-alice",
+                 R"({"account": "prod", "permission_set": "ReadOnly", "duration": "30m"})")
+                .status,
+            201);
+}
+
+TEST(RetryAfterSeconds, RoundsUpToAWholeSecondOfAtLeastOne) {
+  EXPECT_EQ(RetryAfterSeconds(Duration(0)), "1");
+  EXPECT_EQ(RetryAfterSeconds(Duration(1)), "1");
+  EXPECT_EQ(RetryAfterSeconds(Duration(1000)), "1");
+  EXPECT_EQ(RetryAfterSeconds(Duration(1001)), "2");
+  EXPECT_EQ(RetryAfterSeconds(std::chrono::minutes(15)), "900");
 }
 
 TEST_F(HandlersTest, MalformedIdIs404AfterAuthentication) {

@@ -1,5 +1,9 @@
 #include "api/http_error.h"
 
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+
 namespace jit::api {
 
 HttpError HttpErrorFor(StatusCode code) {
@@ -41,6 +45,11 @@ bool MessageIsSafeToShow(StatusCode code) {
     default:
       return false;
   }
+}
+
+std::string RetryAfterSeconds(Duration wait) {
+  auto seconds = std::chrono::ceil<std::chrono::seconds>(wait).count();
+  return std::to_string(std::max<std::int64_t>(seconds, 1));
 }
 
 }  // namespace jit::api

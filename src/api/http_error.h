@@ -1,8 +1,10 @@
 #pragma once
 // The one place where Status codes become HTTP statuses (docs/ARCHITECTURE.md "Errors").
 
+#include <string>
 #include <string_view>
 
+#include "core/clock.h"
 #include "core/status.h"
 
 namespace jit::api {
@@ -21,5 +23,8 @@ HttpError HttpErrorFor(StatusCode code);
 // True when the Status's message may be shown to the caller; false for codes whose messages can
 // carry internals (Internal, Unavailable and unknown codes), which get a generic message.
 bool MessageIsSafeToShow(StatusCode code);
+
+// The value of a 429's Retry-After header: `wait` in whole seconds, rounded up, at least 1.
+std::string RetryAfterSeconds(Duration wait);
 
 }  // namespace jit::api

@@ -28,10 +28,17 @@ using ::testing::HasSubstr;
 
 constexpr std::int64_t kMaxPages = 64;
 
+// The tests fill the disk with alice's requests for one target: no per-user limits
+// (policy::Limits) in their way.
+policy::Config WithoutLimits(policy::Config c) {
+  c.limits = {0, 0, false};
+  return c;
+}
+
 class ApiStoreFaultTest : public ::testing::Test {
  protected:
   ApiStoreFaultTest()
-      : config_(*policy::ParseConfig(policy::DevPolicyYaml(), "dev")),
+      : config_(WithoutLimits(*policy::ParseConfig(policy::DevPolicyYaml(), "dev"))),
         auth_(auth::NewStaticAuthenticator(auth::DevUsers(), {})) {
     store::SqliteOptions o;
     o.path = Path();

@@ -536,6 +536,17 @@ INSTANTIATE_TEST_SUITE_P(
                   "'checkpoint_key_file'?)"},
         BadConfig{"AuditEmptyKeyFile", kBase + "audit:\n  checkpoint_key_file: \"\"\n",
                   "jit.yaml:8: 'checkpoint_key_file' must not be empty"},
+        BadConfig{"LimitNegative", kBase + "limits: {open_requests_per_user: -1}\n",
+                  "jit.yaml:7: 'open_requests_per_user' must be a whole number from 0 to 100000"},
+        BadConfig{"LimitTooLarge", kBase + "limits:\n  requests_per_minute_per_user: 100001\n",
+                  "jit.yaml:8: 'requests_per_minute_per_user' must be a whole number from 0 to "
+                  "100000"},
+        BadConfig{"LimitsUnknownKey", kBase + "limits: {open_request_per_user: 5}\n",
+                  "jit.yaml:7: unknown key 'open_request_per_user' in 'limits' (did you mean "
+                  "'open_requests_per_user'?)"},
+        BadConfig{"LimitsNotAMap", kBase + "limits: 20\n", "jit.yaml:7: 'limits' must be a map"},
+        BadConfig{"RefuseDuplicatesNotABool", kBase + "limits: {refuse_duplicates: maybe}\n",
+                  "jit.yaml:7: 'refuse_duplicates' must be true or false"},
         BadConfig{"ScheduleWindowTooLong", RuleWith("    schedule_window: 91d\n"),
                   "jit.yaml:13: 'schedule_window' must be a duration from 0s to 90d"},
         BadConfig{"ScheduleWindowNotADuration", RuleWith("    schedule_window: [1h]\n"),
@@ -1077,6 +1088,32 @@ TEST(ParseConfig, ScheduleWindowDefaultsToAWeekAndBreakGlassToNone) {
   c = ParseConfig(RuleWith("", "break_glass: true"), "jit.yaml", "/nonexistent");
   ASSERT_OK(c);
   EXPECT_EQ(c->policy.rules[0].schedule_window, Duration(0));
+}
+
+TEST(ParseConfig, LimitsDefaultWhenAbsentAndKeepTheDefaultsOfKeysLeftOut) {
+  Result<Config> c = ParseConfig(kBase, "jit.yaml", "/nonexistent");
+  ASSERT_OK(c);
+  EXPECT_EQ(c->policy.limits.open_requests_per_user, 20);
+  EXPECT_EQ(c->policy.limits.requests_per_minute_per_user, 10);
+  EXPECT_TRUE(c->policy.limits.refuse_duplicates);
+  c = ParseConfig(kBase + "limits: {open_requests_per_user: 5}\n", "jit.yaml", "/nonexistent");
+  ASSERT_OK(c);
+  EXPECT_EQ(c->policy.limits.open_requests_per_user, 5);
+  EXPECT_EQ(c->policy.limits.requests_per_minute_per_user, 10);
+  EXPECT_TRUE(c->policy.limits.refuse_duplicates);
+  c = ParseConfig(kBase +
+                      "limits:\n  open_requests_per_user: 0\n  requests_per_minute_per_user: 0\n"
+                      "  refuse_duplicates: false\n",
+                  "jit.yaml", "/nonexistent");
+  ASSERT_OK(c);
+  EXPECT_EQ(c->policy.limits.open_requests_per_user, 0);
+  EXPECT_EQ(c->policy.limits.requests_per_minute_per_user, 0);
+  EXPECT_FALSE(c->policy.limits.refuse_duplicates);
+  // The policy alone (policy::ParseConfig) reads them too.
+  Result<policy::Config> p =
+      policy::ParseConfig(kBase + "limits: {requests_per_minute_per_user: 3}\n", "jit.yaml");
+  ASSERT_OK(p);
+  EXPECT_EQ(p->limits.requests_per_minute_per_user, 3);
 }
 
 TEST(ParseConfig, HoursDefaultToEveryDayInUtc) {

@@ -18,6 +18,9 @@ using config::Field;
 using config::Fields;
 using config::Named;
 
+// The largest number a `limits:` key takes.
+constexpr int kMaxPerUserLimit = 100000;
+
 // AWS.md "PermissionSetArn".
 bool IsPermissionSetArn(const std::string& arn) {
   static const std::regex kArn(
@@ -44,6 +47,8 @@ class Parser {
       ReadPermissionSets(f);
     } else if (f.key == "rules") {
       ReadRules(f);
+    } else if (f.key == "limits") {
+      ReadLimits(f);
     }
   }
 
@@ -61,6 +66,22 @@ class Parser {
     return s;
   }
 
+  // `limits: {open_requests_per_user: 20, requests_per_minute_per_user: 10,
+  // refuse_duplicates: true}`; a key left out keeps its default.
+  void ReadLimits(const Field& f) {
+    std::optional<Fields> fields =
+        r_.Map(f, {"open_requests_per_user", "requests_per_minute_per_user", "refuse_duplicates"});
+    if (!fields) return;
+    if (const Field* x = fields->Get("open_requests_per_user")) {
+      if (auto n = r_.Int(*x, 0, kMaxPerUserLimit)) out_.limits.open_requests_per_user = *n;
+    }
+    if (const Field* x = fields->Get("requests_per_minute_per_user")) {
+      if (auto n = r_.Int(*x, 0, kMaxPerUserLimit)) out_.limits.requests_per_minute_per_user = *n;
+    }
+    if (const Field* x = fields->Get("refuse_duplicates")) {
+      if (auto b = r_.Bool(*x)) out_.limits.refuse_duplicates = *b;
+    }
+  }
   void ReadAccounts(const Field& f) {
     if (!f.value.IsSequence()) {
       r_.Error(f.line, "'accounts' must be a list");
@@ -481,8 +502,8 @@ class Parser {
 }  // namespace
 
 const std::vector<std::string>& PolicyKeys() {
-  static const std::vector<std::string> kKeys = {"admins", "auditors", "accounts",
-                                                 "permission_sets", "rules"};
+  static const std::vector<std::string> kKeys = {"admins",          "auditors", "accounts",
+                                                 "permission_sets", "rules",    "limits"};
   return kKeys;
 }
 

@@ -98,6 +98,21 @@ struct Rule {
   int line = 0;
 };
 
+// Per-user limits on new requests (`limits:`, docs/POLICY.md "Limits"), checked by the workflow
+// when a request is submitted. A request under a break-glass rule is never refused by them (an
+// emergency must not wait on a limit; break-glass is loud enough on its own), but it counts
+// among its requester's open requests.
+struct Limits {
+  // Most requests one user may have open (pending, approved or active) at once; 0: no cap.
+  int open_requests_per_user = 20;
+  // Most requests one user may submit in any 60 s; 0: no limit. Kept in each broker process's
+  // memory: with several replicas a user may submit this many to each.
+  int requests_per_minute_per_user = 10;
+  // Refuse a request whose requester already has an open request for the same account and
+  // permission set, whose time overlaps the new one's (an unscheduled request counts from now).
+  bool refuse_duplicates = true;
+};
+
 // The access policy of the config file: who may ask for what, who approves, who administers.
 // The file's other sections belong to the modules that use them (config/config.h).
 struct Config {
@@ -106,13 +121,14 @@ struct Config {
   std::vector<Account> accounts;
   std::vector<PermissionSet> permission_sets;
   std::vector<Rule> rules;
+  Limits limits;  // defaults when the file has no `limits:`
 
   const Account* FindAccount(std::string_view id_or_name) const;
   const PermissionSet* FindPermissionSet(std::string_view name_or_arn) const;
 };
 
 // The top-level keys of the file that ParsePolicyField reads: admins, auditors, accounts,
-// permission_sets, rules.
+// permission_sets, rules, limits.
 const std::vector<std::string>& PolicyKeys();
 
 // Reads one top-level field of the file among PolicyKeys() into `out`, reporting problems to

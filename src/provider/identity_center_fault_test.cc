@@ -100,6 +100,10 @@ policy::Config TestConfig(const emulator::Seed& seed) {
       "rules:\n  - {name: all, requesters: {groups: [engineers]}, accounts: {all: true}, "
       "permission_sets: [" +
       names + "], max_duration: 1h, approval: auto}\n";
+  // The test overlaps grants of one assignment on purpose: no per-user limits.
+  yaml +=
+      "limits: {open_requests_per_user: 0, requests_per_minute_per_user: 0, "
+      "refuse_duplicates: false}\n";
   auto c = policy::ParseConfig(yaml, "fault-test");
   JIT_CHECK(c.has_value());
   return std::move(c).value();

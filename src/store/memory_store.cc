@@ -114,6 +114,14 @@ class MemoryStore::MemoryTx final : public Tx {
     return OkStatus();
   }
 
+  Result<std::vector<model::Request>> OpenRequestsOf(std::string_view requester) override {
+    std::vector<model::Request> out;
+    for (const auto& [id, r] : data_.requests) {  // ids sort by creation time
+      if (r.requester == requester && IsOpen(r.state)) out.push_back(r);
+    }
+    return out;
+  }
+
   Result<model::AuditEvent> AppendAudit(model::AuditEvent e) override {
     if (!audit_failure_.ok()) return audit_failure_;
     if (e.at == Time()) e.at = clock_.Now();

@@ -624,6 +624,22 @@ class PgTx final : public Tx {
     return RequestFromRow(rows, 0);
   }
 
+  Result<std::vector<model::Request>> OpenRequestsOf(std::string_view requester) override {
+    // Every transaction holds the write lock (the advisory lock), so no other submission can
+    // insert between this read and this transaction's commit.
+    JIT_ASSIGN_OR_RETURN(Rows rows,
+                         Query(Sql("SELECT ", kRequestColumns,
+                                   " FROM requests WHERE requester = $1 AND state IN ('pending', "
+                                   "'approved', 'active') ORDER BY id"),
+                               Params().Add(requester)));
+    std::vector<model::Request> out;
+    for (int i = 0; i < rows.size(); ++i) {
+      JIT_ASSIGN_OR_RETURN(model::Request r, RequestFromRow(rows, i));
+      out.push_back(std::move(r));
+    }
+    return out;
+  }
+
   Status InsertRequest(const model::Request& r) override {
     if (r.id.empty()) return InvalidArgumentError("request id is empty");
     JIT_ASSIGN_OR_RETURN(std::string data, EncodeRequestData(r));

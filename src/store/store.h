@@ -18,6 +18,13 @@
 
 namespace jit::store {
 
+// An open request (Tx::OpenRequestsOf) waits for a decision (pending), for its grant (approved)
+// or holds access (active).
+inline bool IsOpen(model::RequestState s) {
+  return s == model::RequestState::kPending || s == model::RequestState::kApproved ||
+         s == model::RequestState::kActive;
+}
+
 // The operations of one transaction. A Tx is only valid inside the function given to
 // Store::Transact, on that thread. Nothing written is visible to others, or durable, until
 // the function returns OK and the commit completes.
@@ -32,6 +39,10 @@ class Tx {
   // Replaces the stored request when its version equals r.version, and bumps r.version.
   // Aborted when the stored version differs (someone else changed it); NotFound when absent.
   virtual Status UpdateRequest(model::Request& r) = 0;
+  // The requests of `requester` that are open (pending, approved or active), oldest first. The
+  // workflow's per-user limits read them here, so that a check and the insert it admits are one
+  // transaction: two racing submissions cannot both pass a cap of one.
+  virtual Result<std::vector<model::Request>> OpenRequestsOf(std::string_view requester) = 0;
 
   // Appends an event: assigns seq, prev_hash and hash (model/chain.h) and returns the event
   // as stored.

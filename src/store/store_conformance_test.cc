@@ -544,6 +544,44 @@ TYPED_TEST(StoreConformance, ListRequestsPagesNewestFirstWithFilters) {
   EXPECT_EQ(page->next_cursor, "");
 }
 
+TYPED_TEST(StoreConformance, OpenRequestsOfReadsOneRequestersOpenRequestsOldestFirst) {
+  using model::RequestState;
+  std::vector<model::Request> made;
+  for (RequestState state :
+       {RequestState::kPending, RequestState::kApproved, RequestState::kActive,
+        RequestState::kRevoking, RequestState::kEnded, RequestState::kDenied,
+        RequestState::kCancelled, RequestState::kTimedOut, RequestState::kFailed}) {
+    made.push_back(this->MakeRequest("alice", state));
+    ASSERT_OK(this->Insert(made.back()));
+  }
+  model::Request bobs = this->MakeRequest("bob", RequestState::kPending);
+  ASSERT_OK(this->Insert(bobs));
+
+  std::vector<model::Request> open;
+  ASSERT_OK(this->store().Transact([&](Tx& tx) -> Status {
+    JIT_ASSIGN_OR_RETURN(open, tx.OpenRequestsOf("alice"));
+    return OkStatus();
+  }));
+  EXPECT_THAT(Ids(open), ElementsAre(made[0].id, made[1].id, made[2].id));
+  ASSERT_THAT(open, SizeIs(3));
+  EXPECT_EQ(open[2].state, RequestState::kActive);
+  EXPECT_EQ(open[2].account_id, made[2].account_id);
+  EXPECT_EQ(open[2].permission_set_arn, made[2].permission_set_arn);
+
+  // What the transaction itself wrote counts: the workflow checks, then inserts.
+  ASSERT_OK(this->store().Transact([&](Tx& tx) -> Status {
+    JIT_RETURN_IF_ERROR(tx.InsertRequest(this->MakeRequest("mallory", RequestState::kPending)));
+    JIT_ASSIGN_OR_RETURN(open, tx.OpenRequestsOf("mallory"));
+    return OkStatus();
+  }));
+  EXPECT_THAT(open, SizeIs(1));
+  ASSERT_OK(this->store().Transact([&](Tx& tx) -> Status {
+    JIT_ASSIGN_OR_RETURN(open, tx.OpenRequestsOf("nobody"));
+    return OkStatus();
+  }));
+  EXPECT_THAT(open, IsEmpty());
+}
+
 TYPED_TEST(StoreConformance, ListRequestsRejectsABadCursorOrLimit) {
   RequestFilter f;
   f.cursor = "req_' OR 1=1 --";

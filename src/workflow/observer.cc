@@ -15,6 +15,9 @@ class RecordingTx final : public store::Tx {
   Result<model::Request> GetRequest(std::string_view id) override { return tx_.GetRequest(id); }
   Status InsertRequest(const model::Request& r) override { return tx_.InsertRequest(r); }
   Status UpdateRequest(model::Request& r) override { return tx_.UpdateRequest(r); }
+  Result<std::vector<model::Request>> OpenRequestsOf(std::string_view requester) override {
+    return tx_.OpenRequestsOf(requester);
+  }
   Result<model::AuditEvent> AppendAudit(model::AuditEvent e) override {
     Result<model::AuditEvent> stored = tx_.AppendAudit(std::move(e));
     if (stored.has_value()) events_.push_back(*stored);

@@ -30,4 +30,13 @@ inline policy::Config DevConfig() {
   return std::move(c).value();
 }
 
+// `c` with the per-user limits off (policy::Limits), for tests that pile up one user's requests
+// on purpose: to fill a disk, or to overlap grants of one assignment.
+inline policy::Config WithoutLimits(policy::Config c) {
+  c.limits.open_requests_per_user = 0;
+  c.limits.requests_per_minute_per_user = 0;
+  c.limits.refuse_duplicates = false;
+  return c;
+}
+
 }  // namespace jit::workflow::fixtures

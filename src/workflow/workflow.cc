@@ -12,6 +12,7 @@
 #include "core/time_format.h"
 #include "model/identity.h"
 #include "workflow/jobs.h"
+#include "workflow/rate_limiter.h"
 
 namespace jit::workflow {
 namespace {
@@ -60,6 +61,51 @@ Time GrantDue(const Request& r, Time now) {
 }
 
 std::string StateName(RequestState s) { return std::string(model::RequestStateName(s)); }
+
+// The time a request holds or asks for: an active grant's, else from its start (GrantDue) for
+// its duration.
+std::pair<Time, Time> TimeSpanOf(const Request& r, Time now) {
+  if (r.state == RequestState::kActive && r.activated_at && r.expires_at) {
+    return {*r.activated_at, *r.expires_at};
+  }
+  Time start = GrantDue(r, now);
+  return {start, start + std::chrono::seconds(r.duration_seconds)};
+}
+
+bool SpansOverlap(const std::pair<Time, Time>& a, const std::pair<Time, Time>& b) {
+  return a.first < b.second && b.first < a.second;
+}
+
+// How long until one of `open` closes without anyone acting: a pending request at its approval
+// deadline, an approved or active one at the end of its time. A minute when none says.
+Duration UntilOneCloses(const std::vector<Request>& open, Time now) {
+  std::optional<Time> first;
+  for (const Request& r : open) {
+    std::optional<Time> closes;
+    if (r.state == RequestState::kPending) {
+      closes = r.approval_deadline;
+    } else {
+      closes = TimeSpanOf(r, now).second;
+    }
+    if (closes && (!first || *closes < *first)) first = closes;
+  }
+  if (!first) return std::chrono::minutes(1);
+  return std::max<Duration>(std::chrono::seconds(1), std::chrono::ceil<Duration>(*first - now));
+}
+
+// Submit's refusal of a request whose requester already has `open` for the same target.
+Status DuplicateOf(const Request& open) {
+  std::string what = "you already have request " + open.id + " for " + open.account_name + " / " +
+                     open.permission_set_name + " (" + StateName(open.state) + "): ";
+  switch (open.state) {
+    case RequestState::kPending:
+      return FailedPreconditionError(what + "wait for its decision, or cancel it first");
+    case RequestState::kActive:
+      return FailedPreconditionError(what + "extend it instead, or revoke it first");
+    default:
+      return FailedPreconditionError(what + "revoke it first to ask again");
+  }
+}
 
 Status WrongState(const Request& r, std::string_view wanted) {
   return FailedPreconditionError("request " + r.id + " is " + StateName(r.state) + ", not " +
@@ -124,8 +170,68 @@ class Workflow::Impl {
 
   // ---- Caller-facing transitions ------------------------------------------------------------
 
-  Result<Request> Submit(const model::Identity& who, const SubmitInput& in) {
+  // Submit's limits on the requester's open requests, read in its transaction `tx`: a duplicate
+  // of `r` (same account and permission set, overlapping time) is FailedPrecondition naming it;
+  // a request beyond the cap is ResourceExhausted, with `*retry_after` (when not null) set.
+  Status CheckOpenRequests(Tx& tx, const policy::Limits& limits, const Request& r, Time now,
+                           Duration* retry_after) {
+    int cap = limits.open_requests_per_user;
+    if (!limits.refuse_duplicates && cap <= 0) return OkStatus();
+    JIT_ASSIGN_OR_RETURN(std::vector<Request> open, tx.OpenRequestsOf(r.requester));
+    if (limits.refuse_duplicates) {
+      std::pair<Time, Time> asked = TimeSpanOf(r, now);
+      for (const Request& o : open) {
+        if (o.account_id == r.account_id && o.permission_set_arn == r.permission_set_arn &&
+            SpansOverlap(TimeSpanOf(o, now), asked)) {
+          return DuplicateOf(o);
+        }
+      }
+    }
+    if (cap > 0 && open.size() >= static_cast<std::size_t>(cap)) {
+      if (retry_after != nullptr) *retry_after = UntilOneCloses(open, now);
+      return ResourceExhaustedError("you have " + std::to_string(open.size()) +
+                                    " open requests (pending, approved or active), the most one "
+                                    "user may have; cancel one or wait until one ends");
+    }
+    return OkStatus();
+  }
+
+  Result<Request> Submit(const model::Identity& who, const SubmitInput& in, Duration* retry_after) {
     auto config = config_.Get();
+    policy::AccessRequest ask{in.account, in.permission_set, in.duration,
+                              in.reason,  in.ticket,         in.start_at};
+    Time now = clock_.Now();
+    JIT_ASSIGN_OR_RETURN(policy::Decision d, policy::Evaluate(*config, who, ask, now));
+
+    // The per-user limits (policy::Limits), which never refuse break-glass. The rate first, before
+    // anything is asked of Identity Center or the store, so that a flood is turned away cheaply.
+    const policy::Limits& limits = config->limits;
+    bool limited = !d.break_glass;
+    std::optional<MonoTime> rate_slot;
+    if (limited && limits.requests_per_minute_per_user > 0) {
+      MonoTime mono = clock_.MonoNow();
+      Admission admitted =
+          submissions_.TryAcquire(who.username, limits.requests_per_minute_per_user, mono);
+      if (!admitted.allowed) {
+        if (retry_after != nullptr) *retry_after = admitted.retry_after;
+        return ResourceExhaustedError(
+            "you have asked for access " + std::to_string(limits.requests_per_minute_per_user) +
+            " times in the last minute, the most one user may; try again in " +
+            FormatDuration(std::chrono::ceil<std::chrono::seconds>(admitted.retry_after)));
+      }
+      rate_slot = mono;
+    }
+    Result<Request> filed = File(who, in, d, now, limited ? &limits : nullptr, retry_after);
+    // A submission that filed nothing does not count against the rate.
+    if (!filed.has_value() && rate_slot) submissions_.Release(who.username, *rate_slot);
+    return filed;
+  }
+
+  // Submit after the policy and the rate: resolves the requester's principal and files the
+  // request decided by `d`, checking `limits` (null: none, for break-glass) on the requester's
+  // open requests in the same transaction.
+  Result<Request> File(const model::Identity& who, const SubmitInput& in, const policy::Decision& d,
+                       Time now, const policy::Limits* limits, Duration* retry_after) {
     std::string principal_id = who.principal_id;
     if (principal_id.empty() && options_.directory != nullptr) {
       auto found = options_.directory->UserId(who.username);
@@ -145,11 +251,6 @@ class Workflow::Impl {
       return InvalidArgumentError("user '" + who.username +
                                   "' has no Identity Center principal and cannot hold access");
     }
-    policy::AccessRequest ask{in.account, in.permission_set, in.duration,
-                              in.reason,  in.ticket,         in.start_at};
-    Time now = clock_.Now();
-    JIT_ASSIGN_OR_RETURN(policy::Decision d, policy::Evaluate(*config, who, ask, now));
-
     Request r;
     r.id = NewId("req_", now);
     r.requester = who.username;
@@ -180,6 +281,9 @@ class Workflow::Impl {
     if (r.start_at) created["start_at"] = FormatRfc3339(*r.start_at);
 
     Status s = Transact([&](Tx& tx) -> Status {
+      if (limits != nullptr) {
+        JIT_RETURN_IF_ERROR(CheckOpenRequests(tx, *limits, r, now, retry_after));
+      }
       Request row = r;
       std::vector<Job> jobs;
       if (d.break_glass || d.auto_approve) {
@@ -1138,6 +1242,8 @@ class Workflow::Impl {
   provider::Provider& provider_;
   Clock& clock_;
   WorkflowOptions options_;
+  // Submissions per requester in the last minute (policy::Limits::requests_per_minute_per_user).
+  SlidingWindowLimiter submissions_{std::chrono::minutes(1)};
 };
 
 Status PageLimitError(int max) {
@@ -1148,8 +1254,9 @@ Workflow::Workflow(store::Store& store, policy::ConfigHolder& config, provider::
                    Clock& clock, WorkflowOptions options)
     : impl_(std::make_shared<Impl>(store, config, provider, clock, std::move(options))) {}
 
-Result<model::Request> Workflow::Submit(const model::Identity& who, const SubmitInput& in) {
-  return impl_->Submit(who, in);
+Result<model::Request> Workflow::Submit(const model::Identity& who, const SubmitInput& in,
+                                        Duration* retry_after) {
+  return impl_->Submit(who, in, retry_after);
 }
 Result<model::Request> Workflow::Approve(const model::Identity& who, const std::string& id,
                                          const std::string& comment) {

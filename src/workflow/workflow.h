@@ -112,7 +112,19 @@ class Workflow final : public scheduler::JobRunner {
   // A new request, decided by policy::Evaluate at the clock's now. Auto-approved and
   // break-glass requests are approved at once; their grant runs at once, or at `start_at` when
   // the request is scheduled (then the request stays approved until its start).
-  Result<model::Request> Submit(const model::Identity& who, const SubmitInput& in);
+  //
+  // Then the per-user limits of the policy (policy::Limits), except for break-glass requests,
+  // which no limit refuses: ResourceExhausted when the requester has submitted
+  // `requests_per_minute_per_user` requests in the last 60 s (counted in this process's memory;
+  // refused submissions do not count) or has `open_requests_per_user` requests open;
+  // FailedPrecondition naming the existing request when `refuse_duplicates` and the requester
+  // has an open request for the same account and permission set whose time overlaps this one's.
+  // The open requests are read in the transaction that inserts the new one, so racing
+  // submissions cannot pass a cap together. On ResourceExhausted, `*retry_after` (when not null)
+  // is how long to wait before trying again (more than zero): until a slot of the rate limit
+  // frees, or until the first open request closes by itself (approval time-out, expiry).
+  Result<model::Request> Submit(const model::Identity& who, const SubmitInput& in,
+                                Duration* retry_after = nullptr);
   // One approval by one of the request's approvers (never the requester): a pending request is
   // approved with its rule's number of distinct approvals; an active request's pending
   // extension is applied with as many.

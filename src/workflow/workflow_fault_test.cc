@@ -80,7 +80,7 @@ class DiskFiller {
 class Broker {
  public:
   explicit Broker(const std::filesystem::path& dir)
-      : config_(DevConfig()),
+      : config_(fixtures::WithoutLimits(DevConfig())),  // FillUp piles up one user's requests
         sqlite_(Open(dir, clock_)),
         store_(*sqlite_),
         workflow_(store_, config_, provider_, clock_),
