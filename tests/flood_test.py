@@ -267,8 +267,10 @@ class ConnectionFloodTest(unittest.TestCase):
                       f"expiry; 'accept failed' log lines {accept_failed_lines}", flush=True)
 
                 self.assertEqual(probe.failures, [])
-                self.assertGreater(len(lat), 10)
-                self.assertLess(worst, MAX_HEALTH_LATENCY_S)
+                # The sanitizer build answers two to three times slower (crashlib.timing_scale).
+                scale = crashlib.timing_scale()
+                self.assertGreater(len(lat), 10 / scale)
+                self.assertLess(worst, MAX_HEALTH_LATENCY_S * scale)
                 self.assertEqual(ready_status, 200)
                 self.assertGreaterEqual(lag, -0.01, "removed before the entitlement ended")
                 self.assertLess(lag, MAX_REVOCATION_LAG_S)
