@@ -19,8 +19,13 @@
 #include "core/strings.h"
 #include "core/time_format.h"
 
+// Both come from the build (src/cli/CMakeLists.txt): the CMake project version and the git
+// commit at configure time.
 #ifndef JIT_VERSION
 #define JIT_VERSION "0.0.0"
+#endif
+#ifndef JIT_COMMIT
+#define JIT_COMMIT "unknown"
 #endif
 
 namespace jit::cli {
@@ -547,7 +552,7 @@ int RunOrThrow(int argc, const char* const* argv, std::ostream& out, std::ostrea
   // At most one command; none is reported below (CLI11's "A subcommand is required" would
   // also be its answer to an unknown command).
   app.require_subcommand(0, 1);
-  app.set_version_flag("--version", "jit " JIT_VERSION);
+  app.set_version_flag("--version", "jit " JIT_VERSION " (commit " JIT_COMMIT ")");
   app.add_option("--server", ctx.server, "The broker's URL")
       ->envname("JIT_SERVER")
       ->capture_default_str();
