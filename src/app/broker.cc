@@ -343,17 +343,18 @@ Status Broker::BuildApi() {
   http.listen = listen_;
   http.loopback_only = options_.dev;
   http.max_connections = ChooseApiMaxConnections(holder_->Get()->server.max_connections);
-  store::Store* store = store_.store.get();
-  aws::CallHealth* provider_health = identity_center_->health.get();
   server_ = std::make_unique<api::HttpServer>(
-      http, *workflow_, *auth_.swappable, *policy_,
-      [store, provider_health]() -> Status {
-        if (Status s = store->Ping(); !s.ok()) return s.WithContext("store");
-        if (Status s = provider_health->Check(); !s.ok()) return s.WithContext("Identity Center");
-        return OkStatus();
-      },
-      clock_, hooks);
+      http, *workflow_, *auth_.swappable, *policy_, [this]() { return Readiness(); }, clock_,
+      hooks);
   DeclareHttpMetrics(registry_, *server_, http.max_connections);
+  return OkStatus();
+}
+
+Status Broker::Readiness() const {
+  if (Status s = store_.store->Ping(); !s.ok()) return s.WithContext("store");
+  if (Status s = identity_center_->health->Check(); !s.ok()) {
+    return s.WithContext("Identity Center");
+  }
   return OkStatus();
 }
 

@@ -100,6 +100,10 @@ class Broker {
   // thread of the broker has finished. Must not be called from an API handler.
   void Stop();
 
+  // What GET /readyz answers: OK (200) when the store answers a ping and Identity Center is
+  // not failing; otherwise the reason (503). Valid after Build; safe from any thread.
+  Status Readiness() const;
+
   // "http://HOST:PORT" of the API as bound; "" before Start.
   const std::string& url() const { return url_; }
   // The bound port of the API; 0 before Start.

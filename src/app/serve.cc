@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+#include <time.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -10,6 +11,7 @@
 #include <limits>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "app/broker.h"
 #include "app/commands.h"
@@ -17,6 +19,7 @@
 #include "config/config.h"
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/systemd_notify.h"
 #include "net/connection_limits.h"
 
 namespace jit::app {
@@ -107,6 +110,44 @@ void RaiseFileLimit() {
   }
 }
 
+// Tells systemd (a unit of Type=notify, deploy/debian/jit.service) about a change of state; a
+// failure is logged, never fatal: the broker serves either way.
+void Notify(std::string_view state) {
+  if (Status s = NotifySystemd(state); !s.ok()) {
+    spdlog::warn("systemd notify {}: {}", state, s.message());
+  }
+}
+
+// Waits for a stop signal, reloading the config on each SIGHUP meanwhile, and sends systemd
+// READY=1 once the broker is ready (what GET /readyz would answer 200 for: the store answers
+// and Identity Center is not failing), checking every 200 ms until then. Returns the stop signal.
+int WaitForStop(const cli::ServeOptions& opts, Broker& broker, const sigset_t& signals) {
+  bool ready = false;
+  bool said_not_ready = false;
+  for (;;) {
+    if (!ready) {
+      Status readiness = broker.Readiness();
+      if (readiness.ok()) {
+        ready = true;
+        Notify("READY=1");
+      } else if (!said_not_ready) {
+        said_not_ready = true;
+        spdlog::warn("not ready yet (systemd is told once it is): {}", readiness.message());
+      }
+    }
+    int sig = 0;
+    if (ready) {
+      if (sigwait(&signals, &sig) != 0) return SIGTERM;
+    } else {
+      const timespec tick{0, 200'000'000};
+      sig = sigtimedwait(&signals, nullptr, &tick);
+      if (sig < 0) continue;  // time-out (EAGAIN) or EINTR: check readiness again
+    }
+    if (sig != SIGHUP) return sig;
+    ReloadConfig(opts, broker);
+  }
+}
+
 }  // namespace
 
 int Serve(const cli::ServeOptions& opts) {
@@ -156,9 +197,9 @@ int Serve(const cli::ServeOptions& opts) {
   }
   spdlog::info("ready on {}", broker.url());
 
-  int sig = 0;
-  while (sigwait(&stop_signals, &sig) == 0 && sig == SIGHUP) ReloadConfig(opts, broker);
+  int sig = WaitForStop(opts, broker, stop_signals);
   spdlog::info("signal {}: stopping", sig);
+  Notify("STOPPING=1");
   broker.Stop();
   return 0;
 }
