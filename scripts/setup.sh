@@ -15,6 +15,7 @@ packages=(
   libpq-dev postgresql
   python3-aiosmtpd openssl
   chromium fonts-dejavu-core
+  dpkg-dev file systemd
 )
 
 missing=()
