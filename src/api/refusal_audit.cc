@@ -41,8 +41,11 @@ RefusalAudit::RefusalAudit(workflow::Workflow& workflow, Clock& clock, Options o
 
 void RefusalAudit::Observe(std::string_view method, std::string_view target, std::string_view peer,
                            const ApiResponse& response) {
+  // Most answers are not refusals: they leave before any string is made.
+  const int status = response.status;
+  if (status != 401 && status != 403 && status != 404 && status != 429) return;
   std::string path = PathForLog(target);
-  if (!IsAuditedRefusal(path, response.status)) return;
+  if (!IsAuditedRefusal(path, status)) return;
 
   workflow::Refusal refusal;
   refusal.actor = response.user;
