@@ -140,6 +140,11 @@ Decoded<std::int64_t> DecodeAfter(const Query& query);
 // ?format=jit|ocsf: "jit" when absent; 422 "format must be jit or ocsf".
 Decoded<std::string> DecodeAuditFormat(const Query& query);
 
+// ?account=ID_OR_NAME of GET /v1/assignments/standing: "" when absent (every account); 422
+// "account must be an account id or name" when longer than 128 bytes or holding a control
+// character. Whether the catalog has it is the workflow's question.
+Decoded<std::string> DecodeAccountFilter(const Query& query);
+
 // ---- Paths ----
 
 // The {id} of /v1/requests/{id}...: 404 not_found "no such request" unless it is a well-formed

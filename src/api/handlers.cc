@@ -174,6 +174,8 @@ std::span<const ApiHandler::Route> ApiHandler::Routes() {
       {{"GET", "/v1/audit", "Audit"}, &ApiHandler::Audit},
       {{"GET", "/v1/audit/verify", "AuditVerify"}, &ApiHandler::AuditVerify},
       {{"POST", "/v1/policy/explain", "ExplainPolicy"}, &ApiHandler::ExplainPolicy},
+      {{"GET", "/v1/assignments/standing", "StandingAssignments"},
+       &ApiHandler::StandingAssignments},
   };
   return kRoutes;
 }
@@ -442,6 +444,28 @@ ApiResponse ApiHandler::AuditVerify(const Call& call) {
   Result<audit::TrailReport> report = hooks_.verify_audit();
   if (!report) return FromStatus(report.error());
   return JsonResponse(200, TrailReportToJson(*report));
+}
+
+// ---- Standing access ----
+
+ApiResponse ApiHandler::StandingAssignments(const Call& call) {
+  Decoded<std::string> account = DecodeAccountFilter(call.query);
+  if (!account) return Refused(account.error());
+  Result<workflow::StandingInventory> inv = workflow_.StandingAccess(call.who, *account);
+  if (!inv) return FromStatus(inv.error());
+  json items = json::array();
+  for (const workflow::StandingAssignment& a : inv->assignments) {
+    items.push_back(
+        {{"account_id", a.account_id},
+         {"account_name", a.account_name},
+         {"permission_set", a.permission_set_name},
+         {"permission_set_arn", a.permission_set_arn},
+         {"principal_type", provider::PrincipalTypeName(a.principal_type)},
+         {"principal_id", a.principal_id},
+         {"principal_name", a.principal_name.empty() ? json(nullptr) : json(a.principal_name)},
+         {"held_through_jit", a.held_through_jit}});
+  }
+  return JsonResponse(200, json{{"items", std::move(items)}, {"pairs_listed", inv->pairs_listed}});
 }
 
 // ---- Policy ----

@@ -159,6 +159,7 @@ class ApiHandler {
   ApiResponse Me(const Call& call);
   ApiResponse Audit(const Call& call);
   ApiResponse AuditVerify(const Call& call);
+  ApiResponse StandingAssignments(const Call& call);
   ApiResponse ExplainPolicy(const Call& call);
 
   // A decided request, answered with its history like every single-request answer.

@@ -657,6 +657,19 @@ class Workflow::Impl {
     return OkStatus();
   }
 
+  Result<StandingInventory> StandingAccess(const model::Identity& who, std::string_view account) {
+    auto config = config_.Get();
+    if (!policy::IsAdmin(*config, who) && !policy::IsAuditor(*config, who)) {
+      return PermissionDeniedError("only admins and auditors can list standing access");
+    }
+    if (options_.inventory == nullptr) {
+      return FailedPreconditionError("this broker cannot list Identity Center's assignments");
+    }
+    Result<std::vector<model::LedgerEntry>> ledger = store_.ListLedger();
+    if (!ledger.has_value()) return ledger.error();
+    return ListStanding(*config, account, *ledger, *options_.inventory);
+  }
+
   // ---- Jobs -----------------------------------------------------------------------------------
 
   JobOutcome Run(const Job& job) {
@@ -1302,6 +1315,10 @@ Result<std::vector<model::AuditEvent>> Workflow::Audit(const model::Identity& wh
 }
 Status Workflow::CheckAuditReader(const model::Identity& who) {
   return impl_->CheckAuditReader(who);
+}
+Result<StandingInventory> Workflow::StandingAccess(const model::Identity& who,
+                                                   std::string_view account) {
+  return impl_->StandingAccess(who, account);
 }
 scheduler::JobOutcome Workflow::Run(const model::Job& job) { return impl_->Run(job); }
 
