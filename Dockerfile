@@ -1,7 +1,7 @@
 # The jit broker as a container image (docs/DEPLOY.md "The container"):
 #
 #   docker build -t jit .
-#   docker run -d --name jit -p 127.0.0.1:8080:8080 -v jit-data:/var/lib/jit \
+#   docker run -d --name jit-broker -p 127.0.0.1:8080:8080 -v jit-data:/var/lib/jit \
 #     -v /etc/jit/config.yaml:/etc/jit/config.yaml:ro jit
 #
 # Two stages: the build stage compiles `jit` with the release preset on Debian 12; the run stage
@@ -77,7 +77,8 @@ EXPOSE 8080
 
 # /readyz answers 200 once the store answers and Identity Center is not failing (503 before).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
-  CMD ["curl", "--fail", "--silent", "--show-error", "--output", "/dev/null", "--max-time", "4", "--noproxy", "*", "http://127.0.0.1:8080/readyz"]
+  CMD ["curl", "--fail", "--silent", "--show-error", "--output", "/dev/null", "--max-time", "4", \
+       "--noproxy", "*", "http://127.0.0.1:8080/readyz"]
 
 ENTRYPOINT ["/usr/bin/jit"]
 CMD ["serve", "--config", "/etc/jit/config.yaml", "--data", "/var/lib/jit"]
