@@ -308,19 +308,23 @@ def spec_problems(template, spec):
             return
         kind = pspec.get("Type")
         item = pspec.get("ItemType")
-        base = owner.split(".")[0]
-        if kind in ("List", "Map") and item:
-            items = value if kind == "List" else (value or {}).values()
-            if not isinstance(items, (list, type({}.values()))):
-                problems.append(f"{where}: expected a {kind}")
+        if kind in ("List", "Map"):
+            if not item:  # a list or map of primitive values
                 return
+            if kind == "List" and not isinstance(value, list):
+                problems.append(f"{where}: expected a list")
+                return
+            if kind == "Map" and not isinstance(value, dict):
+                problems.append(f"{where}: expected a map")
+                return
+            items = value if kind == "List" else list(value.values())
             for i, v in enumerate(items):
-                if isinstance(v, dict) and list(v) == ["Fn::If"]:
-                    check_value(f"{where}[{i}]", owner, {"Type": item}, v)
-                else:
-                    check_value(f"{where}[{i}]", owner, {"Type": item}, v)
-        elif kind and kind not in ("List", "Map"):
-            name = kind if kind in ptypes else f"{base}.{kind}"
+                check_value(f"{where}[{i}]", owner, {"Type": item}, v)
+        elif kind:
+            # A property type of this resource type ("AWS::IAM::Role.Policy"), else a shared one
+            # ("Tag").
+            base = owner.split(".")[0]
+            name = f"{base}.{kind}" if f"{base}.{kind}" in ptypes else kind
             if name not in ptypes:
                 problems.append(f"{where}: unknown property type {name}")
                 return
@@ -523,6 +527,12 @@ class TemplateTest(unittest.TestCase):
         broken["Resources"]["BrokerRole"]["Properties"]["Policies"][0]["Document"] = {}
         self.assertIn("BrokerRole.Policies[0]: AWS::IAM::Role.Policy has no property Document",
                       spec_problems(broken, load_spec()))
+        # And in a list of a shared property type.
+        broken = copy.deepcopy(self.template)
+        broken["Resources"]["Topic"]["Properties"]["Tags"] = [{"Key": "team", "Val": "sec"}]
+        problems = spec_problems(broken, load_spec())
+        self.assertIn("Topic.Tags[0]: Tag has no property Val", problems)
+        self.assertIn("Topic.Tags[0]: Tag needs property Value", problems)
 
     def test_an_unknown_resource_type_is_caught(self):
         broken = copy.deepcopy(self.template)
