@@ -16,6 +16,7 @@ packages=(
   python3-aiosmtpd openssl
   chromium fonts-dejavu-core
   dpkg-dev file systemd
+  python3-yaml
 )
 
 missing=()
@@ -89,3 +90,6 @@ npm_install() {
 root="$(cd "$(dirname "$0")/.." && pwd)"
 npm_install "$root/tests/sdk" "the AWS SDK for JavaScript"
 npm_install "$root/tests/ui" "playwright-core and oidc-provider"
+# cfn-lint and AWS's CloudFormation resource specification (@aws-cdk/cfnspec) for the checks of
+# deploy/cloudformation/jit.yaml in tests/deploy_test.py.
+npm_install "$root/tests/deploy" "cfn-lint and the CloudFormation resource specification"
