@@ -114,6 +114,23 @@ std::optional<Time> ModifiedAt(const std::string& path) {
                         st.st_mtim.tv_nsec / 1000000);
 }
 
+// Run as root (say `sudo jit restore`), files made in `dir` would be root's and the broker's
+// unprivileged user could not open them: give `path` to the owner of `dir`. Nothing otherwise.
+Status GiveToFolderOwner(const std::string& dir, const std::string& path) {
+  if (::geteuid() != 0) return OkStatus();
+  struct stat folder;
+  struct stat file;
+  if (::stat(dir.c_str(), &folder) != 0 || ::stat(path.c_str(), &file) != 0) {
+    return UnavailableError("cannot stat " + path + ": " + std::strerror(errno));
+  }
+  if (file.st_uid == folder.st_uid && file.st_gid == folder.st_gid) return OkStatus();
+  if (::chown(path.c_str(), folder.st_uid, folder.st_gid) != 0) {
+    return UnavailableError("cannot give " + path + " to the owner of " + dir + ": " +
+                            std::strerror(errno));
+  }
+  return OkStatus();
+}
+
 }  // namespace
 
 int RunBackup(const cli::BackupOptions& opts, std::ostream& out, std::ostream& err, Clock& clock) {
@@ -202,6 +219,9 @@ int RunRestore(const cli::RestoreOptions& opts, std::ostream& out, std::ostream&
       return Refuse(err, "a jit server is running on " + dir + " (it holds " +
                              (fs::path(dir) / "jit.lock").string() + "); stop it before restoring");
     }
+    return Refuse(err, s.message());
+  }
+  if (Status s = GiveToFolderOwner(dir, (fs::path(dir) / "jit.lock").string()); !s.ok()) {
     return Refuse(err, s.message());
   }
   const std::string store_path = (fs::path(dir) / "jit.db").string();
@@ -299,6 +319,7 @@ int RunRestore(const cli::RestoreOptions& opts, std::ostream& out, std::ostream&
     return Refuse(err, "the restored store does not check out: " + result.error().message());
   }
   if (Exists(new_tmp + "-wal")) return Refuse(err, new_tmp + "-wal is left over; not restoring");
+  if (Status s = GiveToFolderOwner(dir, new_tmp); !s.ok()) return Refuse(err, s.message());
   if (Status s = store::SyncPath(new_tmp); !s.ok()) return Refuse(err, s.message());
 
   // Swap: the replaced store keeps its files under the new name (never deleted), then the new

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -166,6 +167,23 @@ TEST_F(BackupCommandTest, RestoreKeepsTheReplacedStoreAndItsCheckpoints) {
   EXPECT_EQ(now->requests, 2);
   EXPECT_EQ(now->last_audit_seq, 3);
   EXPECT_THAT(out_.str(), HasSubstr("its audit trail runs to seq 3"));
+}
+
+TEST_F(BackupCommandTest, RestoreAsRootGivesTheNewFilesToTheFolderOwner) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root";
+  MakeStore(1);
+  std::string file = (dir_.path() / "b.db").string();
+  ASSERT_EQ(Backup(file), 0) << err_.str();
+  fs::path folder = dir_.path() / "owned";
+  fs::create_directories(folder);
+  ASSERT_EQ(::chown(folder.c_str(), 65534, 65534), 0);
+  ASSERT_EQ(Restore(file, folder), 0) << err_.str();
+  for (const char* name : {"jit.db", "jit.lock"}) {
+    struct stat st;
+    ASSERT_EQ(::stat((folder / name).c_str(), &st), 0) << name;
+    EXPECT_EQ(st.st_uid, 65534u) << name;
+    EXPECT_EQ(st.st_gid, 65534u) << name;
+  }
 }
 
 TEST_F(BackupCommandTest, RestoreRefusesBadFilesAndLeavesTheFolderAlone) {

@@ -135,6 +135,8 @@ Result<SqliteCopyStats> CopySqliteDatabase(const std::string& source, const std:
   // written (query_only), and SQLite opens it read-only when the file is write-protected.
   JIT_RETURN_IF_ERROR(src.Open(source, SQLITE_OPEN_READWRITE).WithContext(source));
   JIT_RETURN_IF_ERROR(src.Exec("PRAGMA query_only = ON").WithContext(source));
+  // Closing the last connection would checkpoint the WAL into the file: not the copy's business.
+  sqlite3_db_config(src.get(), SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
   // Touch the schema first: a file that is not a database says so here, not halfway through.
   JIT_RETURN_IF_ERROR(src.Text("SELECT count(*) FROM sqlite_master").error().WithContext(source));
 
