@@ -169,6 +169,40 @@ TEST_F(BackupCommandTest, RestoreKeepsTheReplacedStoreAndItsCheckpoints) {
   EXPECT_THAT(out_.str(), HasSubstr("its audit trail runs to seq 3"));
 }
 
+TEST_F(BackupCommandTest, RestoreOverACrashedStoreKeepsWhatItsLogHeld) {
+  MakeStore(1);
+  std::string file = (dir_.path() / "b.db").string();
+  ASSERT_EQ(Backup(file), 0) << err_.str();
+  // A broker killed with commits still in its write-ahead log: copy the files while it runs.
+  fs::path crashed = dir_.path() / "crashed";
+  fs::create_directories(crashed);
+  {
+    store::SqliteOptions so;
+    so.path = (data_ / "jit.db").string();
+    auto s = store::OpenSqliteStore(so, clock_);
+    ASSERT_OK(s);
+    ASSERT_OK((*s)->Transact([&](store::Tx& tx) {
+      model::Request r;
+      r.id = "req_2000";
+      r.requester = "bob";
+      r.state = model::RequestState::kEnded;
+      r.created_at = clock_.Now();
+      return tx.InsertRequest(r);
+    }));
+    ASSERT_GT(fs::file_size(data_ / "jit.db-wal"), 0u);
+    fs::copy_file(data_ / "jit.db", crashed / "jit.db");
+    fs::copy_file(data_ / "jit.db-wal", crashed / "jit.db-wal");
+  }
+  ASSERT_EQ(Restore(file, crashed), 0) << err_.str();
+  EXPECT_FALSE(fs::exists(crashed / "jit.db-wal"));
+  auto kept = store::InspectSqliteStore((crashed / "jit.db.pre-restore-20260101T000000Z").string());
+  ASSERT_OK(kept);
+  EXPECT_EQ(kept->requests, 2);  // the commit that was only in the log is in the kept file
+  auto restored = store::InspectSqliteStore((crashed / "jit.db").string());
+  ASSERT_OK(restored);
+  EXPECT_EQ(restored->requests, 1);
+}
+
 TEST_F(BackupCommandTest, RestoreAsRootGivesTheNewFilesToTheFolderOwner) {
   if (::geteuid() != 0) GTEST_SKIP() << "needs root";
   MakeStore(1);
