@@ -27,8 +27,8 @@ int RunEmulator(const cli::EmulatorCommandOptions& opts);
 // FILE through SQLite's online backup API while a broker may serve from it, without taking the
 // data folder's lock; writes FILE.tmp beside FILE, checks it (integrity, schema version), syncs
 // it and renames it to FILE (never over an existing FILE). Prints what it copied. Returns 0, or
-// 1 with one line "jit: <reason>" on stderr (a PostgreSQL store: use pg_dump). Clock: the time
-// recorded as the backup's.
+// 1 with one line "jit: <reason>" on stderr (a PostgreSQL store: use pg_dump). Backup runs it on
+// std::cout/std::cerr with the real clock; RunBackup takes them (`clock` dates the backup).
 int Backup(const cli::BackupOptions& opts);
 int RunBackup(const cli::BackupOptions& opts, std::ostream& out, std::ostream& err, Clock& clock);
 
@@ -37,8 +37,10 @@ int RunBackup(const cli::BackupOptions& opts, std::ostream& out, std::ostream& e
 // it replaces is kept as jit.db.pre-restore-<UTC time> (and the default checkpoint file beside
 // it likewise), and what happened after the backup is carried forward from it (app/restore.h
 // CarryForward). The new store is built in a temporary file in DIR, synced and renamed over:
-// DIR never holds a half-written store. Returns 0, or 1 with "jit: <reason>" on stderr and DIR
-// as it was.
+// DIR never holds a half-written store. Run as root, the new files get DIR's owner. Returns 0,
+// or 1 with "jit: <reason>" on stderr and DIR as it was (bad input, a running broker). Warnings
+// (no replaced store to carry forward from) go to stderr with exit 0. Not thread-safe: one
+// restore per folder at a time (the lock sees to it across processes).
 int Restore(const cli::RestoreOptions& opts);
 int RunRestore(const cli::RestoreOptions& opts, std::ostream& out, std::ostream& err, Clock& clock);
 
