@@ -171,7 +171,8 @@ class BackupTest(unittest.TestCase):
         self.broker.stop()
 
         out, err = self.restore(backup)
-        self.assertIn("1 requests ended since the backup", out)
+        # The revoked grant (and the short one, if a slow machine let it expire meanwhile).
+        self.assertRegex(out, r"[12] requests ended since the backup")
         self.assertIn("1 assignments jit made since", out)
         self.assertEqual(err, "")
         restarted = time.time()
