@@ -152,8 +152,10 @@ class BackupTest(unittest.TestCase):
         self.broker.start()
         revoked = self.submit("dave", "sandbox", "ReadOnly", 600)
         short = self.submit("alice", "prod", "ReadOnly", 8)
+        approved_later = self.submit("frank", "prod", "Admin", 10)  # needs an approver
         self.wait_state(revoked, {"active"})
         short_r = self.wait_state(short, {"active"})
+        self.wait_state(approved_later, {"pending"})
 
         backup = os.path.join(self.folder, "b.db")
         code, out, err = run("backup", backup, "--data", self.data)
@@ -166,6 +168,10 @@ class BackupTest(unittest.TestCase):
         self.wait_state(revoked, {"ended"})
         made = self.submit("erin", "sandbox", "ReadOnly", 600)
         self.wait_state(made, {"active"})
+        status, r = http(self.broker.url, "POST", f"/v1/requests/{approved_later}/approve",
+                         token("bob"), {"comment": "after the backup"})
+        self.assertEqual(status, 200, r)
+        granted = self.wait_state(approved_later, {"active"})
         self.assertIn(triple("erin", "sandbox", "ReadOnly"), held(self.emulator))
         self.assertNotIn(triple("dave", "sandbox", "ReadOnly"), held(self.emulator))
         self.broker.stop()
@@ -173,7 +179,7 @@ class BackupTest(unittest.TestCase):
         out, err = self.restore(backup)
         # The revoked grant (and the short one, if a slow machine let it expire meanwhile).
         self.assertRegex(out, r"[12] requests ended since the backup")
-        self.assertIn("1 assignments jit made since", out)
+        self.assertIn("1 granted since", out)
         self.assertEqual(err, "")
         restarted = time.time()
         self.broker.start()
@@ -192,6 +198,14 @@ class BackupTest(unittest.TestCase):
         self.assertLess(parse_time(ended["ended_at"]) - parse_time(short_r["expires_at"]),
                         3 * SCALE)
         self.assertNotIn(triple("alice", "prod", "ReadOnly"), held(self.emulator))
+        # The grant approved after the backup keeps its expiry (no new full-length grant) and
+        # ends then.
+        status, r = self.get(approved_later)
+        self.assertEqual(r["expires_at"], granted["expires_at"], r)
+        ended = self.wait_state(approved_later, {"ended"}, timeout=20)
+        self.assertLess(parse_time(ended["ended_at"]) - parse_time(granted["expires_at"]),
+                        3 * SCALE)
+        self.assertNotIn(triple("frank", "prod", "Admin"), held(self.emulator))
         history = self.emulator.history()
         readds = [e for e in history["events"]
                   if e["phase"] == "settled" and e["effect"] == "added"
@@ -200,8 +214,8 @@ class BackupTest(unittest.TestCase):
                   == triple("dave", "sandbox", "ReadOnly")]
         self.assertEqual(readds, [], "the revoked grant was granted again")
         actions = self.audit_actions()
-        for a in ("restore.request_ended", "restore.ledger_carried", "store.restored",
-                  "drift.deleted"):
+        for a in ("restore.request_ended", "restore.request_granted", "restore.ledger_carried",
+                  "store.restored", "drift.deleted"):
             self.assertIn(a, actions)
         self.verify()
 

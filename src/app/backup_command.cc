@@ -364,9 +364,10 @@ int RunRestore(const cli::RestoreOptions& opts, std::ostream& out, std::ostream&
         << "; the broker starts a new checkpoint file.\n";
   }
   out << "Carried forward: " << report->requests_ended << " requests ended since the backup, "
-      << report->ledger_carried << " assignments jit made since (the reconciler deletes them), "
-      << report->entries_released << " ledger entries handed to the reconciler, "
-      << report->grants_failed << " unfinished grants failed, " << report->notify_jobs_dropped
+      << report->requests_granted << " granted since, " << report->ledger_carried
+      << " assignments jit made since (the reconciler deletes them), " << report->entries_released
+      << " ledger entries handed to the reconciler, " << report->grants_failed
+      << " unfinished grants failed, " << report->notify_jobs_dropped
       << " delivered notifications dropped.\n";
   if (!facts.replaced_problem.empty()) {
     err << "jit: warning: the replaced store could not be read ("

@@ -1,5 +1,6 @@
 #include "app/restore.h"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <utility>
@@ -86,7 +87,8 @@ Result<RestoreReport> CarryForward(store::Store& restored, store::Store* replace
   JIT_ASSIGN_OR_RETURN(std::vector<LedgerEntry> restored_ledger, restored.ListLedger());
   JIT_ASSIGN_OR_RETURN(std::vector<model::Job> restored_jobs, restored.ListJobs());
 
-  std::vector<Request> ended_since;  // the replaced store's versions
+  std::vector<Request> ended_since;    // the replaced store's versions
+  std::vector<Request> granted_since;  // open but not active here, active there
   std::vector<LedgerEntry> replaced_ledger;
   std::set<std::string> replaced_job_ids;
   if (replaced != nullptr) {
@@ -96,7 +98,19 @@ Result<RestoreReport> CarryForward(store::Store& restored, store::Store* replace
         if (there.error().code() == StatusCode::kNotFound) continue;
         return there.error().WithContext("replaced store");
       }
-      if (model::IsTerminal(there->state)) ended_since.push_back(std::move(there).value());
+      if (there->state == RequestState::kRevoking) {
+        // Its access was being taken away: as good as ended (the carried-forward entry below
+        // sees to the assignment).
+        Request ended = std::move(there).value();
+        ended.state = RequestState::kEnded;
+        if (!ended.ended_at) ended.ended_at = clock.Now();
+        ended_since.push_back(std::move(ended));
+      } else if (model::IsTerminal(there->state)) {
+        ended_since.push_back(std::move(there).value());
+      } else if (there->state == RequestState::kActive &&
+                 (r.state == RequestState::kPending || r.state == RequestState::kApproved)) {
+        granted_since.push_back(std::move(there).value());
+      }
     }
     JIT_ASSIGN_OR_RETURN(replaced_ledger, replaced->ListLedger());
     JIT_ASSIGN_OR_RETURN(std::vector<model::Job> jobs, replaced->ListJobs());
@@ -133,6 +147,27 @@ Result<RestoreReport> CarryForward(store::Store& restored, store::Store* replace
       ++report.requests_ended;
     }
 
+    // Requests granted after the backup keep the access they have, until it was to end: not a
+    // new grant of the full duration from now.
+    for (const Request& there : granted_since) {
+      JIT_ASSIGN_OR_RETURN(Request cur, tx.GetRequest(there.id));
+      if (cur.state == RequestState::kActive || model::IsTerminal(cur.state)) continue;
+      Request next = there;
+      next.version = cur.version;
+      JIT_RETURN_IF_ERROR(tx.UpdateRequest(next));
+      JIT_RETURN_IF_ERROR(tx.DeleteJob(workflow::JobId(JobKind::kGrant, there.id)));
+      JIT_RETURN_IF_ERROR(tx.DeleteJob(workflow::JobId(JobKind::kApprovalTimeout, there.id)));
+      Time due = there.expires_at.value_or(now);
+      JIT_RETURN_IF_ERROR(tx.PutJob(workflow::MakeJob(JobKind::kRevoke, there.id, due, now)));
+      json d = {{"state_in_backup", model::RequestStateName(cur.state)},
+                {"state", "active"},
+                {"expires_at", FormatRfc3339(due)},
+                {"note", "it was granted after the backup was taken (the replaced store says so)"}};
+      JIT_RETURN_IF_ERROR(
+          AppendRestoreEvent(tx, now, "restore.request_granted", there.id, "info", d));
+      ++report.requests_granted;
+    }
+
     // Notifications delivered since: the replaced store no longer has their jobs.
     if (replaced != nullptr) {
       for (const model::Job& j : restored_jobs) {
@@ -142,14 +177,53 @@ Result<RestoreReport> CarryForward(store::Store& restored, store::Store* replace
       }
     }
 
-    // Assignments jit made that the backup does not know of as jit's.
+    // Assignments made after the backup: kept for the requests granted since that hold them
+    // (active here now), else, when jit made them, handed to the reconciler to delete.
     for (const LedgerEntry& there : replaced_ledger) {
-      if (there.origin != LedgerOrigin::kJit) continue;
+      std::vector<std::string> active_holders;
+      for (const std::string& id : there.holders) {
+        Result<Request> r = tx.GetRequest(id);
+        if (!r.has_value()) {
+          if (r.error().code() == StatusCode::kNotFound) continue;
+          return r.error();
+        }
+        if (r->state == RequestState::kActive) active_holders.push_back(id);
+      }
       JIT_ASSIGN_OR_RETURN(
           auto here, tx.GetLedger(there.principal_id, there.account_id, there.permission_set_arn));
       json d = DescribeEntry(there);
       d["holders_in_replaced_store"] = there.holders;
-      if (!here) {
+      if (here) {
+        bool changed = false;
+        for (const std::string& id : active_holders) {
+          if (std::find(here->holders.begin(), here->holders.end(), id) == here->holders.end()) {
+            here->holders.push_back(id);
+            changed = true;
+          }
+        }
+        if (!active_holders.empty() && here->state == LedgerState::kGranting) {
+          here->state = LedgerState::kPresent;  // the create finished after the backup
+          here->operation_id.clear();
+          changed = true;
+        }
+        if (there.origin == LedgerOrigin::kJit && here->origin == LedgerOrigin::kStanding) {
+          here->origin = LedgerOrigin::kJit;
+          changed = true;
+          d["note"] =
+              "standing access in the backup, made by jit since; jit deletes it when its "
+              "last holder ends";
+        }
+        if (!changed) continue;  // the backup's holders release it
+        if (!d.contains("note")) d["note"] = "holders granted since the backup";
+        JIT_RETURN_IF_ERROR(tx.PutLedger(*here));
+      } else if (!active_holders.empty()) {
+        LedgerEntry e = there;
+        e.state = LedgerState::kPresent;
+        e.operation_id.clear();
+        e.holders = active_holders;
+        JIT_RETURN_IF_ERROR(tx.PutLedger(e));
+        d["note"] = "made after the backup was taken for requests granted since";
+      } else if (there.origin == LedgerOrigin::kJit) {
         LedgerEntry e;
         e.principal_id = there.principal_id;
         e.account_id = there.account_id;
@@ -159,14 +233,8 @@ Result<RestoreReport> CarryForward(store::Store& restored, store::Store* replace
         e.updated_at = handed_over_at;
         JIT_RETURN_IF_ERROR(tx.PutLedger(e));
         d["note"] = "made after the backup was taken; the reconciler deletes it";
-      } else if (here->origin == LedgerOrigin::kStanding) {
-        here->origin = LedgerOrigin::kJit;
-        JIT_RETURN_IF_ERROR(tx.PutLedger(*here));
-        d["note"] =
-            "standing access in the backup, made by jit since; jit deletes it when its "
-            "last holder ends";
       } else {
-        continue;  // jit's in both: the backup's holders release it
+        continue;  // standing access nobody here holds: never jit's to delete
       }
       JIT_RETURN_IF_ERROR(AppendRestoreEvent(tx, now, "restore.ledger_carried", "", "warning", d));
       ++report.ledger_carried;
@@ -227,6 +295,7 @@ Result<RestoreReport> CarryForward(store::Store& restored, store::Store* replace
     json d = {{"backup_taken_at", FormatRfc3339(facts.backup_taken_at)},
               {"backup_last_seq", facts.backup_last_seq},
               {"requests_ended", report.requests_ended},
+              {"requests_granted", report.requests_granted},
               {"ledger_carried", report.ledger_carried},
               {"grants_failed", report.grants_failed},
               {"entries_released", report.entries_released},

@@ -29,8 +29,11 @@ struct RestoreFacts {
 // What CarryForward changed in the restored store.
 struct RestoreReport {
   int requests_ended = 0;       // open in the backup, ended in the replaced store: ended here too
-  int ledger_carried = 0;       // assignments jit made that the backup does not know (or not as
-                                // jit's): handed to the reconciler to delete
+  int requests_granted = 0;     // pending/approved in the backup, active in the replaced store:
+                                // active here too, until the same expiry
+  int ledger_carried = 0;       // ledger entries of the replaced store the backup lacks (or has
+                                // otherwise): kept for holders granted since, or handed to the
+                                // reconciler to delete
   int grants_failed = 0;        // approved, not yet granted, with no replaced store to ask
   int entries_released = 0;     // entries of jit's with no live holder: the reconciler deletes them
   int standing_dropped = 0;     // entries of standing access with no live holder: forgotten
@@ -45,12 +48,17 @@ std::string RestoredGrantFailure(Time backup_taken_at);
 //
 // With the replaced store (`replaced` non-null):
 //  - a request open (pending, approved, active, revoking) in the backup that the replaced store
-//    shows ended (ended, denied, cancelled, timed_out, failed) takes its ended state there (its
-//    reason and time), loses its grant, revoke and approval-timeout jobs, and gets a
-//    "restore.request_ended" event: nothing re-grants it;
-//  - a ledger entry of jit's (origin jit) in the replaced store that the backup lacks is added as
-//    "revoking" with no holder, and one the backup has as standing access becomes jit's
-//    ("restore.ledger_carried" each): the reconciler's first run deletes the assignment;
+//    shows ended (ended, denied, cancelled, timed_out, failed; or revoking, taken as ended)
+//    takes its ended state there (its reason and time), loses its grant, revoke and
+//    approval-timeout jobs, and gets a "restore.request_ended" event: nothing re-grants it;
+//  - a request pending or approved in the backup that the replaced store shows active takes
+//    that state (its activation and expiry), with a revoke job at that expiry instead of its
+//    grant job ("restore.request_granted"): not a new grant of the full duration;
+//  - a ledger entry of the replaced store that the backup lacks is added for the holders that
+//    are active here (as it was there), or, with none and origin jit, as "revoking" with no
+//    holder, which the reconciler's first run deletes; an entry the backup has gains those
+//    holders (a "granting" one becomes "present"), and one that is standing access in the backup
+//    but jit's in the replaced store becomes jit's ("restore.ledger_carried" each);
 //  - notification jobs the replaced store no longer has (delivered since) are dropped.
 // Without it (absent or unreadable):
 //  - an approved request (its grant not finished in the backup) fails with

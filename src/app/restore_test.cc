@@ -206,6 +206,86 @@ TEST_F(RestoreTest, OpenRequestsTheReplacedStoreStillHasOpenAreLeftAlone) {
   EXPECT_EQ(backup_.ListJobs()->size(), 2u);
 }
 
+TEST_F(RestoreTest, GrantMadeAfterTheBackupKeepsItsExpiry) {
+  Request approved = MakeRequest("req_12", RequestState::kApproved, "p12");
+  Put(backup_, approved, {JobKind::kGrant});
+  Request active = approved;
+  active.state = RequestState::kActive;
+  active.activated_at = clock_.Now() - std::chrono::minutes(5);
+  active.expires_at = clock_.Now() + std::chrono::minutes(55);
+  Put(replaced_, active, {JobKind::kRevoke});
+  PutEntry(replaced_, Entry("p12", LedgerOrigin::kJit, LedgerState::kPresent, {"req_12"},
+                            clock_.Now() - std::chrono::minutes(5)));
+
+  auto report = CarryForward(backup_, &replaced_, Facts(), clock_);
+  ASSERT_OK(report);
+  EXPECT_EQ(report->requests_granted, 1);
+  EXPECT_EQ(report->ledger_carried, 1);
+  auto r = backup_.GetRequest("req_12");
+  ASSERT_OK(r);
+  EXPECT_EQ(r->state, RequestState::kActive);
+  EXPECT_EQ(r->expires_at, active.expires_at);  // not a new grant of the full duration
+  auto jobs = backup_.ListJobs();
+  ASSERT_OK(jobs);
+  ASSERT_EQ(jobs->size(), 1u);
+  EXPECT_EQ((*jobs)[0].id, "revoke:req_12");
+  EXPECT_EQ((*jobs)[0].due_at, *active.expires_at);
+  auto ledger = backup_.ListLedger();
+  ASSERT_OK(ledger);
+  ASSERT_EQ(ledger->size(), 1u);
+  EXPECT_EQ((*ledger)[0].state, LedgerState::kPresent);  // its revoke job deletes it
+  EXPECT_THAT((*ledger)[0].holders, ElementsAre("req_12"));
+  EXPECT_THAT(Actions(backup_), ElementsAre("request.created", "restore.request_granted",
+                                            "restore.ledger_carried", "store.restored"));
+  ExpectTrailVerifies(backup_);
+}
+
+TEST_F(RestoreTest, AGrantingEntryTheReplacedStoreFinishedBecomesPresent) {
+  Request approved = MakeRequest("req_13", RequestState::kApproved, "p13");
+  Put(backup_, approved, {JobKind::kGrant});
+  PutEntry(backup_,
+           Entry("p13", LedgerOrigin::kJit, LedgerState::kGranting, {"req_13"}, clock_.Now()));
+  Request active = approved;
+  active.state = RequestState::kActive;
+  active.expires_at = clock_.Now() + std::chrono::minutes(30);
+  Put(replaced_, active, {JobKind::kRevoke});
+  PutEntry(replaced_,
+           Entry("p13", LedgerOrigin::kJit, LedgerState::kPresent, {"req_13"}, clock_.Now()));
+
+  ASSERT_OK(CarryForward(backup_, &replaced_, Facts(), clock_));
+  auto ledger = backup_.ListLedger();
+  ASSERT_OK(ledger);
+  ASSERT_EQ(ledger->size(), 1u);
+  EXPECT_EQ((*ledger)[0].state, LedgerState::kPresent);
+  EXPECT_THAT((*ledger)[0].holders, ElementsAre("req_13"));
+}
+
+TEST_F(RestoreTest, ARevocationUnderWayInTheReplacedStoreCountsAsEnded) {
+  Request active = MakeRequest("req_14", RequestState::kActive, "p14");
+  Put(backup_, active, {JobKind::kRevoke});
+  PutEntry(backup_,
+           Entry("p14", LedgerOrigin::kJit, LedgerState::kPresent, {"req_14"}, clock_.Now()));
+  Request revoking = active;
+  revoking.state = RequestState::kRevoking;
+  revoking.end_reason = "expired";
+  Put(replaced_, revoking, {JobKind::kRevoke});
+  PutEntry(replaced_,
+           Entry("p14", LedgerOrigin::kJit, LedgerState::kRevoking, {"req_14"}, clock_.Now()));
+
+  auto report = CarryForward(backup_, &replaced_, Facts(), clock_);
+  ASSERT_OK(report);
+  EXPECT_EQ(report->requests_ended, 1);
+  auto r = backup_.GetRequest("req_14");
+  ASSERT_OK(r);
+  EXPECT_EQ(r->state, RequestState::kEnded);
+  EXPECT_EQ(r->end_reason, "expired");
+  auto ledger = backup_.ListLedger();
+  ASSERT_OK(ledger);
+  ASSERT_EQ(ledger->size(), 1u);
+  EXPECT_EQ((*ledger)[0].state, LedgerState::kRevoking);  // the reconciler deletes it
+  EXPECT_THAT(*backup_.ListJobs(), IsEmpty());
+}
+
 TEST_F(RestoreTest, NotificationsDeliveredSinceAreDropped) {
   Put(backup_, MakeRequest("req_07", RequestState::kPending, "p7"), {});
   Put(replaced_, MakeRequest("req_07", RequestState::kPending, "p7"), {});
