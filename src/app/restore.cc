@@ -119,7 +119,7 @@ Result<RestoreReport> CarryForward(store::Store& restored, store::Store* replace
 
   RestoreReport report;
   const Time now = clock.Now();
-  // Deletes need no settle time (store/reconciler.h): date the entries handed over so that the
+  // Deletes need no settle time (workflow/reconciler.h): date the entries handed over so that the
   // reconciler's run at start takes them.
   const Time handed_over_at = now - std::chrono::hours(1);
   Status s = restored.Transact([&](store::Tx& tx) -> Status {
