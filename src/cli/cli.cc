@@ -696,6 +696,21 @@ int RunOrThrow(int argc, const char* const* argv, std::ostream& out, std::ostrea
   emulator_cmd->add_option("--secret-access-key", emulator_options.secret_access_key,
                            "Its secret access key");
 
+  BackupOptions backup_options;
+  CLI::App* backup_cmd = app.add_subcommand(
+      "backup", "Copy the SQLite store to FILE while the broker serves (docs/STORAGE.md)");
+  backup_cmd->add_option("FILE", backup_options.file, "Where the copy goes (must not exist)")
+      ->required();
+  backup_cmd->add_option("--data", backup_options.data_dir, "Data folder")->capture_default_str();
+  backup_cmd->add_option("--config", backup_options.config_file,
+                         "Config file whose store: names the store");
+
+  RestoreOptions restore_options;
+  CLI::App* restore_cmd = app.add_subcommand(
+      "restore", "Replace the store of a stopped broker with a backup (docs/STORAGE.md)");
+  restore_cmd->add_option("FILE", restore_options.file, "A backup made by jit backup")->required();
+  restore_cmd->add_option("--data", restore_options.data_dir, "Data folder")->required();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -710,6 +725,15 @@ int RunOrThrow(int argc, const char* const* argv, std::ostream& out, std::ostrea
   } catch (const CLI::ParseError& e) {
     err << "jit: " << OneLine(e.what()) << " (see jit --help)\n";
     return kExitUsage;
+  }
+
+  if (backup_cmd->parsed() || restore_cmd->parsed()) {
+    const bool backup = backup_cmd->parsed();
+    if (backup ? !commands.backup : !commands.restore) {
+      err << "jit: " << (backup ? "backup" : "restore") << " is not available in this build\n";
+      return kExitFailure;
+    }
+    return backup ? commands.backup(backup_options) : commands.restore(restore_options);
   }
 
   while (!ctx.server.empty() && ctx.server.back() == '/') ctx.server.pop_back();

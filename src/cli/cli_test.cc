@@ -1099,5 +1099,82 @@ TEST(HttpCall, SendsMethodHeadersAndBody) {
   EXPECT_EQ(got.body, R"({"a":2})");
 }
 
+// --- backup, restore ----------------------------------------------------------------------------
+
+// Runs `jit <args...>` with only the backup and restore commands, recording what they get.
+struct BackupRestoreRun {
+  int code = 0;
+  std::string out;
+  std::string err;
+  std::vector<BackupOptions> backups;
+  std::vector<RestoreOptions> restores;
+};
+
+BackupRestoreRun RunBackupRestore(std::vector<std::string> args) {
+  args.insert(args.begin(), "jit");
+  std::vector<const char*> argv;
+  for (const std::string& a : args) argv.push_back(a.c_str());
+  argv.push_back(nullptr);
+  BackupRestoreRun run;
+  Commands commands;
+  commands.backup = [&run](const BackupOptions& o) {
+    run.backups.push_back(o);
+    return 5;
+  };
+  commands.restore = [&run](const RestoreOptions& o) {
+    run.restores.push_back(o);
+    return 6;
+  };
+  std::ostringstream out, err;
+  FakeClock clock;
+  // A --server that is no URL does not matter to local commands.
+  run.code =
+      Run(static_cast<int>(args.size()), argv.data(), out, err, commands, clock, [](Duration) {});
+  run.out = out.str();
+  run.err = err.str();
+  return run;
+}
+
+TEST(CliBackupTest, BackupPassesItsFlags) {
+  BackupRestoreRun r = RunBackupRestore({"backup", "b.db"});
+  EXPECT_EQ(r.code, 5) << r.err;
+  ASSERT_EQ(r.backups.size(), 1u);
+  EXPECT_EQ(r.backups[0].file, "b.db");
+  EXPECT_EQ(r.backups[0].data_dir, "./jit-data");
+  EXPECT_EQ(r.backups[0].config_file, "");
+
+  r = RunBackupRestore({"--server", "nonsense", "backup", "b.db", "--data", "/var/lib/jit",
+                        "--config", "/etc/jit/config.yaml"});
+  EXPECT_EQ(r.code, 5) << r.err;
+  ASSERT_EQ(r.backups.size(), 1u);
+  EXPECT_EQ(r.backups[0].data_dir, "/var/lib/jit");
+  EXPECT_EQ(r.backups[0].config_file, "/etc/jit/config.yaml");
+}
+
+TEST(CliBackupTest, RestoreNeedsAFileAndAFolder) {
+  BackupRestoreRun r = RunBackupRestore({"restore", "b.db", "--data", "/var/lib/jit"});
+  EXPECT_EQ(r.code, 6) << r.err;
+  ASSERT_EQ(r.restores.size(), 1u);
+  EXPECT_EQ(r.restores[0].file, "b.db");
+  EXPECT_EQ(r.restores[0].data_dir, "/var/lib/jit");
+
+  r = RunBackupRestore({"restore", "b.db"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("--data"));
+  r = RunBackupRestore({"backup"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_TRUE(r.backups.empty());
+  EXPECT_TRUE(r.restores.empty());
+}
+
+TEST(CliBackupTest, WithoutACallbackTheyAreNotAvailable) {
+  const char* argv[] = {"jit", "restore", "b.db", "--data", "d", nullptr};
+  std::ostringstream out, err;
+  FakeClock clock;
+  int code = cli::Run(5, argv, out, err, Commands{}, clock, [](Duration) {});
+  EXPECT_EQ(code, 1);
+  EXPECT_EQ(err.str(), "jit: restore is not available in this build\n");
+}
+
 }  // namespace
 }  // namespace jit::cli
