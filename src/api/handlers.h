@@ -160,6 +160,7 @@ class ApiHandler {
   ApiResponse Audit(const Call& call);
   ApiResponse AuditVerify(const Call& call);
   ApiResponse ExplainPolicy(const Call& call);
+  ApiResponse ReportSummary(const Call& call);
 
   // A decided request, answered with its history like every single-request answer.
   ApiResponse DecidedRequest(const Call& call, const Result<model::Request>& decided);
