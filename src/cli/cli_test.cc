@@ -1071,6 +1071,124 @@ TEST_F(CliTest, ConfigCheckOfAMissingFileFails) {
   EXPECT_EQ(std::count(o.err.begin(), o.err.end(), '\n'), 1);
 }
 
+// --- report -----------------------------------------------------------------------------------
+
+// A summary as GET /v1/reports/summary answers it, with a requester name that carries a control
+// character, a comma and a quote.
+json Summary() {
+  return json::parse(R"({
+    "since": "2026-11-04T00:00:00Z", "until": "2026-12-04T00:00:00Z", "window": "30d",
+    "requests": {"total": 10, "open": 4, "by_state": {"pending": 1, "approved": 0, "active": 2,
+      "revoking": 1, "ended": 3, "denied": 1, "cancelled": 1, "timed_out": 1, "failed": 0}},
+    "time_to_approve": {"count": 2, "p50_seconds": 60, "p95_seconds": 300},
+    "approval_to_active": {"count": 6, "p50_seconds": 2, "p95_seconds": 5.25},
+    "revoke_lag": {"count": 2, "p50_seconds": 0.212, "p99_seconds": 120, "max_seconds": 120,
+      "objective_seconds": 60, "ended_late": 1, "overdue_now": 0},
+    "break_glass": {"uses": 2, "open_reviews": 1},
+    "decisions": {"decided": 4, "denial_rate": 0.25, "timeout_rate": null},
+    "top": {
+      "requesters": [{"name": "al\u001b[31mice, \"the\" admin", "requests": 3},
+                     {"name": "=cmd", "requests": 1}],
+      "accounts": [{"id": "222222222222", "name": "prod", "requests": 7}],
+      "permission_sets": [{"name": "Admin", "arn": "arn:aws:sso:::permissionSet/ssoins-1/ps-2",
+                           "requests": 6}]}
+  })");
+}
+
+TEST_F(CliTest, ReportAsksForTheWindowAndPrintsTables) {
+  server_.Respond(200, Summary());
+  Outcome o = RunCli({"report", "--since", "7d"});
+  EXPECT_EQ(o.code, 0) << o.err;
+  EXPECT_EQ(server_.Only().method, "GET");
+  EXPECT_EQ(server_.Only().path, "/v1/reports/summary?since=7d");
+  EXPECT_THAT(o.out, HasSubstr("(30d): 10, 4 open"));
+  EXPECT_THAT(o.out, HasSubstr("timed_out  1"));
+  EXPECT_THAT(o.out, HasSubstr("time to approve     2      1m      5m"));
+  EXPECT_THAT(o.out, HasSubstr("revoke lag          2      0.212s  -       2m   2m"));
+  EXPECT_THAT(o.out, HasSubstr("Denial rate:"));
+  EXPECT_THAT(o.out, HasSubstr("25.0%"));
+  EXPECT_THAT(o.out, HasSubstr("prod (222222222222)  7"));
+  // What users typed reaches the terminal escaped.
+  EXPECT_EQ(o.out.find('\x1b'), std::string::npos);
+  EXPECT_THAT(o.out, HasSubstr("al\\x1b[31mice"));
+}
+
+TEST_F(CliTest, ReportDefaultsToThirtyDays) {
+  server_.Respond(200, Summary());
+  Outcome o = RunCli({"report"});
+  EXPECT_EQ(o.code, 0) << o.err;
+  EXPECT_EQ(server_.Only().path, "/v1/reports/summary?since=30d");
+}
+
+TEST_F(CliTest, ReportJsonPrintsTheBodyAsReceived) {
+  server_.Respond(200, Summary());
+  Outcome o = RunCli({"-o", "json", "report"});
+  EXPECT_EQ(o.code, 0) << o.err;
+  EXPECT_EQ(json::parse(o.out), Summary());
+}
+
+TEST_F(CliTest, ReportCsvQuotesAndEscapesWhatUsersTyped) {
+  server_.Respond(200, Summary());
+  Outcome o = RunCli({"report", "--output", "csv"});
+  EXPECT_EQ(o.code, 0) << o.err;
+  std::vector<std::string> lines;
+  std::istringstream in(o.out);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  ASSERT_FALSE(lines.empty());
+  EXPECT_EQ(lines.front(), "section,name,id,value");
+  auto has = [&lines](const std::string& want) {
+    return std::find(lines.begin(), lines.end(), want) != lines.end();
+  };
+  EXPECT_TRUE(has("window,window,,30d"));
+  EXPECT_TRUE(has("requests,total,,10"));
+  EXPECT_TRUE(has("by_state,timed_out,,1"));
+  EXPECT_TRUE(has("time_to_approve,p95_seconds,,300"));
+  EXPECT_TRUE(has("revoke_lag,p50_seconds,,0.212"));
+  EXPECT_TRUE(has("decisions,timeout_rate,,"));  // null: nothing to show
+  EXPECT_TRUE(has(R"(top_requesters,"al\x1b[31mice, ""the"" admin",,3)"));
+  EXPECT_TRUE(has("top_requesters,'=cmd,,1"));
+  EXPECT_TRUE(has("top_accounts,prod,222222222222,7"));
+  EXPECT_TRUE(has("top_permission_sets,Admin,arn:aws:sso:::permissionSet/ssoins-1/ps-2,6"));
+  EXPECT_EQ(o.out.find('\x1b'), std::string::npos);
+}
+
+TEST_F(CliTest, ReportRefusesABadSinceBeforeCallingTheServer) {
+  for (const char* since : {"5x", "", "0d", "367d", "soon", "-1d"}) {
+    Outcome o = RunCli({"report", "--since", since});
+    EXPECT_EQ(o.code, 2) << since;
+    EXPECT_THAT(o.err, StartsWith("jit: --since: expected a duration such as 30d")) << since;
+    EXPECT_EQ(std::count(o.err.begin(), o.err.end(), '\n'), 1) << since << " " << o.err;
+    EXPECT_EQ(o.out, "");
+  }
+  EXPECT_TRUE(server_.Requests().empty());
+}
+
+TEST_F(CliTest, ReportErrorsFromTheServerAreOneLine) {
+  server_.Respond(403, {{"error",
+                         {{"code", "permission_denied"},
+                          {"message", "only admins and auditors can read reports"}}}});
+  Outcome o = RunCli({"report"});
+  EXPECT_EQ(o.code, 1);
+  EXPECT_EQ(o.err, "jit: only admins and auditors can read reports (HTTP 403)\n");
+}
+
+TEST_F(CliTest, CsvIsRefusedByCommandsWithoutACsvForm) {
+  for (const auto& [args, name] : std::vector<std::pair<std::vector<std::string>, std::string>>{
+           {{"-o", "csv", "ls"}, "ls"},
+           {{"--output", "csv", "whoami"}, "whoami"},
+           {{"audit", "tail", "-o", "csv"}, "audit tail"},
+           {{"-o", "csv", "show", "req_1"}, "show"},
+           {{"-o", "csv", "config", "check", "/nonexistent.yaml"}, "config check"},
+           {{"-o", "csv", "serve", "--dev"}, "serve"}}) {
+    Outcome o = RunCli(args);
+    EXPECT_EQ(o.code, 2) << name;
+    EXPECT_EQ(o.err, "jit: --output csv is not supported by " + name + "\n");
+    EXPECT_EQ(o.out, "");
+  }
+  EXPECT_TRUE(server_.Requests().empty());
+  EXPECT_TRUE(served_.empty());
+}
+
 // --- http client ------------------------------------------------------------------------------
 
 TEST(UrlEncode, KeepsUnreservedAndEncodesTheRest) {

@@ -649,6 +649,19 @@ class Workflow::Impl {
     return store_.ListAudit(after_seq, limit);
   }
 
+  Result<ReportSummary> Report(const model::Identity& who, Duration window) {
+    if (window <= Duration(0) || window > kMaxReportWindow) {
+      return InvalidArgumentError("the report window must be more than 0 and at most " +
+                                  FormatDuration(kMaxReportWindow));
+    }
+    auto config = config_.Get();
+    if (!policy::IsAdmin(*config, who) && !policy::IsAuditor(*config, who)) {
+      return PermissionDeniedError("only admins and auditors can read reports");
+    }
+    Time now = clock_.Now();
+    return BuildSummary(store_, now - window, now);
+  }
+
   Status CheckAuditReader(const model::Identity& who) {
     auto config = config_.Get();
     if (!policy::IsAdmin(*config, who) && !policy::IsAuditor(*config, who)) {
@@ -1302,6 +1315,9 @@ Result<std::vector<model::AuditEvent>> Workflow::Audit(const model::Identity& wh
 }
 Status Workflow::CheckAuditReader(const model::Identity& who) {
   return impl_->CheckAuditReader(who);
+}
+Result<ReportSummary> Workflow::Report(const model::Identity& who, Duration window) {
+  return impl_->Report(who, window);
 }
 scheduler::JobOutcome Workflow::Run(const model::Job& job) { return impl_->Run(job); }
 

@@ -17,6 +17,7 @@
 #include "store/store.h"
 #include "workflow/notifications.h"
 #include "workflow/observer.h"
+#include "workflow/report.h"
 
 namespace jit::workflow {
 
@@ -181,6 +182,11 @@ class Workflow final : public scheduler::JobRunner {
   // either out of range, checked before CheckAuditReader.
   Result<std::vector<model::AuditEvent>> Audit(const model::Identity& who, std::int64_t after_seq,
                                                int limit);
+
+  // The KPIs of the requests created in the last `window` (workflow/report.h, docs/OPERATIONS.md
+  // "Reports"): admins and auditors only (PermissionDenied "only admins and auditors can read
+  // reports"). InvalidArgument for a window not in (0, kMaxReportWindow], checked first.
+  Result<ReportSummary> Report(const model::Identity& who, Duration window);
 
   // scheduler::JobRunner: grant, revoke and approval-timeout jobs.
   scheduler::JobOutcome Run(const model::Job& job) override;
