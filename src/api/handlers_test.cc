@@ -300,7 +300,7 @@ TEST_F(HandlersTest, ReportSummaryIsForAdminsAndAuditorsWithAThirtyDayDefault) {
   EXPECT_EQ(body["requests"]["by_state"].size(), 9u);
   EXPECT_TRUE(body["time_to_approve"]["p50_seconds"].is_null());
   EXPECT_TRUE(body["decisions"]["denial_rate"].is_null());
-  EXPECT_EQ(body["revoke_lag"]["objective_seconds"], 60);
+  EXPECT_EQ(body["revoke_lag"]["objective_seconds"], 5);
   EXPECT_EQ(Body(Call("GET", "/v1/reports/summary?since=12h", "dev-carol"))["window"], "12h");
 
   r = Call("GET", "/v1/reports/summary", "dev-alice");
