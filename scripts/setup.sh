@@ -16,6 +16,8 @@ packages=(
   python3-aiosmtpd openssl
   chromium fonts-dejavu-core
   dpkg-dev file systemd
+  python3-yaml
+  prometheus
 )
 
 missing=()
@@ -33,11 +35,15 @@ if [ ${#missing[@]} -gt 0 ]; then
   # PostgreSQL is for tests only: each test starts a throwaway server of its own (initdb and
   # pg_ctl into a temporary folder). Debian's package would create and start a system cluster
   # on port 5432; tell it not to create one, and keep services from starting during the install.
+  # Prometheus is for `promtool test rules` only (deploy/prometheus): its server must not start
+  # now, nor at boot.
   policy_rc=""
   if [[ " ${missing[*]} " == *" postgresql "* ]]; then
     $sudo_cmd mkdir -p /etc/postgresql-common/createcluster.d
     echo "create_main_cluster = false" |
       $sudo_cmd tee /etc/postgresql-common/createcluster.d/50-jit-no-main-cluster.conf >/dev/null
+  fi
+  if [[ " ${missing[*]} " == *" postgresql "* || " ${missing[*]} " == *" prometheus "* ]]; then
     if [ ! -e /usr/sbin/policy-rc.d ]; then
       printf '#!/bin/sh\nexit 101\n' | $sudo_cmd tee /usr/sbin/policy-rc.d >/dev/null
       $sudo_cmd chmod 755 /usr/sbin/policy-rc.d
@@ -48,6 +54,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   status=0
   $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || status=$?
   [ -z "$policy_rc" ] || $sudo_cmd rm -f "$policy_rc"
+  if [ "$status" -eq 0 ] && [[ " ${missing[*]} " == *" prometheus "* ]]; then
+    $sudo_cmd systemctl disable prometheus >/dev/null 2>&1 || true
+  fi
   [ "$status" -eq 0 ] || { echo "setup: apt-get install failed" >&2; exit "$status"; }
 else
   echo "setup: all packages present"
@@ -89,3 +98,6 @@ npm_install() {
 root="$(cd "$(dirname "$0")/.." && pwd)"
 npm_install "$root/tests/sdk" "the AWS SDK for JavaScript"
 npm_install "$root/tests/ui" "playwright-core and oidc-provider"
+# cfn-lint and AWS's CloudFormation resource specification (@aws-cdk/cfnspec) for the checks of
+# deploy/cloudformation/jit.yaml in tests/deploy_test.py.
+npm_install "$root/tests/deploy" "cfn-lint and the CloudFormation resource specification"

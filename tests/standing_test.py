@@ -60,9 +60,9 @@ permission_sets:
   - {{name: Admin, arn: "{admin}", max_duration: 1h}}
 rules:
   - {{name: readonly, requesters: {{groups: [engineers]}}, accounts: {{all: true}},
-     permission_sets: [ReadOnly], approval: auto}}
+     permission_sets: [ReadOnly], max_duration: 8h, approval: auto}}
   - {{name: prod-admin, requesters: {{groups: [engineers]}}, accounts: {{names: [prod]}},
-     permission_sets: [Admin], approval: {{approvers: {{groups: [admins]}}}}}}
+     permission_sets: [Admin], max_duration: 1h, approval: {{approvers: {{groups: [admins]}}}}}}
 """
 
 

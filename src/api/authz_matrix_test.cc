@@ -30,6 +30,7 @@
 // | GET  /v1/me                    |  200  |   200    |   200    |  200  |   200   | 401  |
 // | GET  /v1/audit                 |  403  |   403    |   403    |  200  |   200   | 401  |
 // | GET  /v1/audit/verify          |  403  |   403    |   403    |  501  |   501   | 401  |
+// | GET  /v1/reports/summary       |  403  |   403    |   403    |  200  |   200   | 401  |
 // | GET  /v1/assignments/standing  |  403  |   403    |   403    |  200  |   200   | 401  |
 //
 // Read as: another's request that one may not see is 404 (ids cannot be probed); one that one
@@ -266,6 +267,7 @@ const std::vector<Row>& Matrix() {
       {"GET", "/v1/me", "", {200, 200, 200, 200, 200, 401}},
       {"GET", "/v1/audit", "", {403, 403, 403, 200, 200, 401}},
       {"GET", "/v1/audit/verify", "", {403, 403, 403, 501, 501, 401}},
+      {"GET", "/v1/reports/summary?since=7d", "", {403, 403, 403, 200, 200, 401}},
       {"GET", "/v1/assignments/standing", "", {403, 403, 403, 200, 200, 401}},
   };
   return rows;
@@ -282,7 +284,7 @@ TEST(AuthzMatrix, EveryEndpointAnswersEveryRoleWithTheExactStatus) {
       ++cells;
     }
   }
-  EXPECT_EQ(cells, 16 * kColumns);
+  EXPECT_EQ(cells, 17 * kColumns);
 }
 
 // The web UI's session cookies go through exactly the same checks: every cell answers the
@@ -310,7 +312,7 @@ TEST(AuthzMatrix, SessionCookiesAnswerEveryCellLikeTheUsersBearerToken) {
       ++cells;
     }
   }
-  EXPECT_EQ(cells, 16 * kColumns);
+  EXPECT_EQ(cells, 17 * kColumns);
 }
 
 TEST(AuthzMatrix, SessionCookiesWithoutTheCsrfTokenChangeNothing) {

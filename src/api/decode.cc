@@ -196,6 +196,18 @@ Decoded<std::string> DecodeAuditFormat(const Query& query) {
   return text;
 }
 
+Decoded<Duration> DecodeSince(const Query& query) {
+  auto it = query.find("since");
+  if (it == query.end()) return workflow::kDefaultReportWindow;
+  const std::string kWants =
+      "since must be a duration such as 30d or 12h, more than 0 and at most " +
+      FormatDuration(workflow::kMaxReportWindow);
+  Result<Duration> d = ParseDuration(it->second);
+  if (!d.has_value()) return BadShape(kWants + ": " + d.error().message());
+  if (*d <= Duration(0) || *d > workflow::kMaxReportWindow) return BadShape(kWants);
+  return *d;
+}
+
 Decoded<std::string> DecodeAccountFilter(const Query& query) {
   std::string text = Param(query, "account");
   constexpr std::size_t kMaxAccount = 128;

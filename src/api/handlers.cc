@@ -174,6 +174,7 @@ std::span<const ApiHandler::Route> ApiHandler::Routes() {
       {{"GET", "/v1/audit", "Audit"}, &ApiHandler::Audit},
       {{"GET", "/v1/audit/verify", "AuditVerify"}, &ApiHandler::AuditVerify},
       {{"POST", "/v1/policy/explain", "ExplainPolicy"}, &ApiHandler::ExplainPolicy},
+      {{"GET", "/v1/reports/summary", "ReportSummary"}, &ApiHandler::ReportSummary},
       {{"GET", "/v1/assignments/standing", "StandingAssignments"},
        &ApiHandler::StandingAssignments},
   };
@@ -444,6 +445,16 @@ ApiResponse ApiHandler::AuditVerify(const Call& call) {
   Result<audit::TrailReport> report = hooks_.verify_audit();
   if (!report) return FromStatus(report.error());
   return JsonResponse(200, TrailReportToJson(*report));
+}
+
+// ---- Reports ----
+
+ApiResponse ApiHandler::ReportSummary(const Call& call) {
+  Decoded<Duration> since = DecodeSince(call.query);
+  if (!since) return Refused(since.error());
+  Result<workflow::ReportSummary> summary = workflow_.Report(call.who, *since);
+  if (!summary) return FromStatus(summary.error());
+  return JsonResponse(200, ReportSummaryToJson(*summary, *since));
 }
 
 // ---- Standing access ----

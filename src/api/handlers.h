@@ -19,7 +19,8 @@
 //  - Authorization (whether this caller may do this) is the workflow's, for every action:
 //    submitting (policy::Evaluate), approving, denying, cancelling, revoking, extending,
 //    reviewing, seeing a request, explaining for someone else, and reading the audit trail
-//    (workflow::Workflow::CheckAuditReader, for both GET /v1/audit and GET /v1/audit/verify).
+//    (workflow::Workflow::CheckAuditReader, for both GET /v1/audit and GET /v1/audit/verify)
+//    and reading reports (workflow::Workflow::Report, GET /v1/reports/summary).
 //    Handlers make no permission decision of their own; GET /v1/me and /v1/catalog only report
 //    what policy says about the caller.
 //  - Limits (a duration against its rule and permission set, the schedule window, the hours, a
@@ -161,6 +162,7 @@ class ApiHandler {
   ApiResponse AuditVerify(const Call& call);
   ApiResponse StandingAssignments(const Call& call);
   ApiResponse ExplainPolicy(const Call& call);
+  ApiResponse ReportSummary(const Call& call);
 
   // A decided request, answered with its history like every single-request answer.
   ApiResponse DecidedRequest(const Call& call, const Result<model::Request>& decided);

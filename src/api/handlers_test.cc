@@ -88,7 +88,7 @@ TEST(RouteTable, IsTheApi) {
           "POST /v1/requests/{id}/extend -> ExtendRequest",
           "POST /v1/requests/{id}/review -> ReviewRequest", "GET /v1/catalog -> Catalog",
           "GET /v1/me -> Me", "GET /v1/audit -> Audit", "GET /v1/audit/verify -> AuditVerify",
-          "POST /v1/policy/explain -> ExplainPolicy",
+          "POST /v1/policy/explain -> ExplainPolicy", "GET /v1/reports/summary -> ReportSummary",
           "GET /v1/assignments/standing -> StandingAssignments"));
 }
 
@@ -120,6 +120,7 @@ TEST(RouteTable, EachRouteReachesItsHandler) {
            {"GET", "/v1/audit", "Audit"},
            {"GET", "/v1/audit/verify", "AuditVerify"},
            {"POST", "/v1/policy/explain", "ExplainPolicy"},
+           {"GET", "/v1/reports/summary", "ReportSummary"},
            {"GET", "/v1/assignments/standing", "StandingAssignments"},
        }) {
     RouteMatch m = MatchRoute(patterns, c.method, c.path);
@@ -297,6 +298,39 @@ TEST_F(HandlersTest, PageLimitsAreTheWorkflowsAndWordedAsBefore) {
   EXPECT_EQ(Call("GET", "/v1/audit?limit=5000", "dev-alice").status, 422);
   EXPECT_EQ(Message(Call("GET", "/v1/requests?review=maybe", "dev-alice")),
             "review must be open or closed");
+}
+
+TEST_F(HandlersTest, ReportSummaryIsForAdminsAndAuditorsWithAThirtyDayDefault) {
+  ApiResponse r = Call("GET", "/v1/reports/summary", "dev-carol");
+  ASSERT_EQ(r.status, 200) << r.body;
+  json body = Body(r);
+  EXPECT_EQ(body["window"], "30d");
+  EXPECT_EQ(body["requests"]["total"], 0);
+  EXPECT_EQ(body["requests"]["by_state"].size(), 9u);
+  EXPECT_TRUE(body["time_to_approve"]["p50_seconds"].is_null());
+  EXPECT_TRUE(body["decisions"]["denial_rate"].is_null());
+  EXPECT_EQ(body["revoke_lag"]["objective_seconds"], 5);
+  EXPECT_EQ(Body(Call("GET", "/v1/reports/summary?since=12h", "dev-carol"))["window"], "12h");
+
+  r = Call("GET", "/v1/reports/summary", "dev-alice");
+  EXPECT_EQ(r.status, 403);
+  EXPECT_EQ(Message(r), "only admins and auditors can read reports");
+  EXPECT_EQ(Call("GET", "/v1/reports/summary", "dev-bob").status, 403);
+  EXPECT_EQ(Call("GET", "/v1/reports/summary", "").status, 401);
+}
+
+TEST_F(HandlersTest, ABadSinceIs400WithAJsonErrorBeforeThePermissionCheck) {
+  for (const char* since : {"", "abc", "30x", "0d", "0s", "-1d", "367d", "400d", "1d1d", "%20"}) {
+    for (const char* token : {"dev-carol", "dev-alice"}) {
+      ApiResponse r = Call("GET", std::string("/v1/reports/summary?since=") + since, token);
+      EXPECT_EQ(r.status, 400) << since << ": " << r.body;
+      EXPECT_EQ(Body(r)["error"]["code"], "bad_request") << since;
+      EXPECT_THAT(Message(r), ::testing::StartsWith("since must be a duration such as 30d"))
+          << since;
+    }
+  }
+  EXPECT_EQ(Call("GET", "/v1/reports/summary?since=366d", "dev-carol").status, 200);
+  EXPECT_EQ(Call("GET", "/v1/reports/summary?since=1d12h", "dev-carol").status, 200);
 }
 
 }  // namespace

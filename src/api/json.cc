@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <optional>
 #include <vector>
 
@@ -82,6 +83,61 @@ json CatalogEntryToJson(const policy::CatalogEntry& e) {
       {"hours", StringOrNull(e.hours)},
       {"schedule_window_seconds",
        std::chrono::duration_cast<std::chrono::seconds>(e.schedule_window).count()},
+  };
+}
+
+namespace {
+
+json RoundedSeconds(double seconds) { return std::round(seconds * 1000.0) / 1000.0; }
+
+json SpreadJson(const workflow::Spread& s, bool p95, bool p99) {
+  json out = {{"count", s.count}};
+  auto figure = [&](double v) { return s.count == 0 ? json(nullptr) : RoundedSeconds(v); };
+  out["p50_seconds"] = figure(s.p50);
+  if (p95) out["p95_seconds"] = figure(s.p95);
+  if (p99) out["p99_seconds"] = figure(s.p99);
+  return out;
+}
+
+json TopJson(const std::vector<workflow::TopEntry>& entries, std::string_view id_key) {
+  json out = json::array();
+  for (const workflow::TopEntry& e : entries) {
+    json item = {{"name", e.name}, {"requests", e.requests}};
+    if (!id_key.empty()) item[std::string(id_key)] = e.id;
+    out.push_back(std::move(item));
+  }
+  return out;
+}
+
+}  // namespace
+
+json ReportSummaryToJson(const workflow::ReportSummary& s, Duration window) {
+  json by_state = json::object();
+  for (const auto& [state, n] : s.by_state)
+    by_state[std::string(model::RequestStateName(state))] = n;
+  json lag = SpreadJson(s.revoke_lag, false, true);
+  lag["max_seconds"] = s.revoke_lag.count == 0 ? json(nullptr) : RoundedSeconds(s.revoke_lag.max);
+  lag["objective_seconds"] = std::chrono::duration<double>(s.objective).count();
+  lag["ended_late"] = s.ended_late;
+  lag["overdue_now"] = s.overdue_now;
+  auto rate = [&](double r) { return s.decided == 0 ? json(nullptr) : json(r); };
+  return json{
+      {"since", FormatRfc3339(s.since)},
+      {"until", FormatRfc3339(s.until)},
+      {"window", FormatDuration(window)},
+      {"requests", {{"total", s.total}, {"open", s.open}, {"by_state", std::move(by_state)}}},
+      {"time_to_approve", SpreadJson(s.time_to_approve, true, false)},
+      {"approval_to_active", SpreadJson(s.approval_to_active, true, false)},
+      {"revoke_lag", std::move(lag)},
+      {"break_glass", {{"uses", s.break_glass}, {"open_reviews", s.open_reviews}}},
+      {"decisions",
+       {{"decided", s.decided},
+        {"denial_rate", rate(s.denial_rate)},
+        {"timeout_rate", rate(s.timeout_rate)}}},
+      {"top",
+       {{"requesters", TopJson(s.top_requesters, "")},
+        {"accounts", TopJson(s.top_accounts, "id")},
+        {"permission_sets", TopJson(s.top_permission_sets, "arn")}}},
   };
 }
 

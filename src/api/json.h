@@ -39,6 +39,16 @@ nlohmann::json CatalogEntryToJson(const policy::CatalogEntry& e);
 // ok), warnings}.
 nlohmann::json TrailReportToJson(const audit::TrailReport& r);
 
+// What GET /v1/reports/summary answers (workflow/report.h; docs/OPERATIONS.md "Reports"):
+// {since, until (RFC 3339), window ("30d"), requests {total, open, by_state {state: n} for all
+// nine states}, time_to_approve {count, p50_seconds, p95_seconds}, approval_to_active {same},
+// revoke_lag {count, p50_seconds, p99_seconds, max_seconds, objective_seconds, ended_late,
+// overdue_now}, break_glass {uses, open_reviews}, decisions {decided, denial_rate,
+// timeout_rate}, top {requesters [{name, requests}], accounts [{id, name, requests}],
+// permission_sets [{name, arn, requests}]}}. Seconds are rounded to milliseconds; percentiles
+// are null when their count is 0, rates null when nothing was decided.
+nlohmann::json ReportSummaryToJson(const workflow::ReportSummary& s, Duration window);
+
 // {"error": {"code": code, "message": message}}.
 nlohmann::json ErrorJson(std::string_view code, std::string_view message);
 

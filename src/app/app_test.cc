@@ -5,6 +5,7 @@
 #include <string>
 
 #include "app/broker.h"
+#include "app/health_metrics.h"
 #include "aws/http.h"
 #include "config/config.h"
 #include "core/clock.h"
@@ -18,6 +19,8 @@ using ::jit::testing::StatusIs;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using ::testing::MatchesRegex;
+using ::testing::Not;
 using ::testing::StartsWith;
 
 config::Config DevConfig() {
@@ -164,6 +167,98 @@ TEST_F(BrokerTest, WithoutAwsSectionOutsideDevModeBuildFails) {
   EXPECT_THAT(broker, StatusIs(StatusCode::kInvalidArgument, HasSubstr("no aws section")));
   // Nothing was opened: the data folder was not even made.
   EXPECT_FALSE(std::filesystem::exists(options.data_dir));
+}
+
+// Issue 13: the dev broker serves its readiness, its store, its audit checkpoints and its build
+// on /metrics.
+TEST_F(BrokerTest, MetricsShowReadinessTheStoreTheCheckpointsAndTheBuild) {
+  Result<std::unique_ptr<Broker>> broker = Broker::Build(DevConfig(), DevOptions(), clock_);
+  ASSERT_TRUE(broker.has_value()) << broker.error();
+  ASSERT_OK((*broker)->Start());
+  std::string metrics = GetBody((*broker)->url() + "/metrics");
+  EXPECT_THAT(metrics, HasSubstr("\njit_ready 1\n"));
+  EXPECT_THAT(metrics, HasSubstr("\njit_store_available 1\n"));
+  EXPECT_THAT(metrics, HasSubstr("\njit_audit_checkpoint_failures_total 0\n"));
+  EXPECT_THAT(metrics, HasSubstr("\njit_audit_verification_failures_total 0\n"));
+  // The dev trail is empty at start: no checkpoint yet.
+  EXPECT_THAT(metrics, HasSubstr("# TYPE jit_audit_last_checkpoint_timestamp_seconds gauge\n#"));
+  BuildInfo build = ThisBuild();
+  EXPECT_THAT(metrics, HasSubstr("\njit_build_info{version=\"" + build.version + "\",commit=\"" +
+                                 build.commit + "\"} 1\n"));
+  (*broker)->Stop();
+}
+
+TEST(HealthMetrics, ReadinessAndTheStoreFollowTheirSourcesAtEachScrape) {
+  MetricsRegistry registry;
+  Status ready;  // read by the gauges during Render, on this thread
+  bool store = true;
+  DeclareHealthMetrics(
+      registry, {.readiness = [&] { return ready; }, .store_available = [&] { return store; }});
+  EXPECT_THAT(registry.Render(), HasSubstr("\njit_ready 1\n"));
+  EXPECT_THAT(registry.Render(), HasSubstr("\njit_store_available 1\n"));
+  ready = UnavailableError("Identity Center: 3 calls failed in a row");
+  EXPECT_THAT(registry.Render(), HasSubstr("\njit_ready 0\n"));
+  EXPECT_THAT(registry.Render(), HasSubstr("\njit_store_available 1\n"));
+  store = false;
+  EXPECT_THAT(registry.Render(), HasSubstr("\njit_store_available 0\n"));
+}
+
+TEST(HealthMetrics, ReadinessIsReadBeforeTheStoreInOneScrape) {
+  MetricsRegistry registry;
+  std::vector<std::string> order;
+  DeclareHealthMetrics(registry, {.readiness =
+                                      [&] {
+                                        order.push_back("readiness");
+                                        return OkStatus();
+                                      },
+                                  .store_available =
+                                      [&] {
+                                        order.push_back("store");
+                                        return true;
+                                      }});
+  (void)registry.Render();
+  EXPECT_THAT(order, ElementsAre("readiness", "store"));
+}
+
+TEST(HealthMetrics, AuditCountsAndTheLastCheckpointComeFromTheCheckpointer) {
+  MetricsRegistry registry;
+  audit::CheckpointerStats stats;
+  stats.checkpoint_failures = 2;
+  stats.verification_failures = 3;
+  stats.last_checkpoint_at = FromUnixMillis(1767225605750);
+  DeclareHealthMetrics(registry, {.readiness = [] { return OkStatus(); },
+                                  .store_available = [] { return true; },
+                                  .checkpoints = [&] { return stats; }});
+  std::string text = registry.Render();
+  EXPECT_THAT(text, HasSubstr("# TYPE jit_audit_checkpoint_failures_total counter\n"
+                              "jit_audit_checkpoint_failures_total 2\n"));
+  EXPECT_THAT(text, HasSubstr("# TYPE jit_audit_verification_failures_total counter\n"
+                              "jit_audit_verification_failures_total 3\n"));
+  // Whole seconds, exactly.
+  EXPECT_THAT(text, HasSubstr("\njit_audit_last_checkpoint_timestamp_seconds 1767225605\n"));
+}
+
+TEST(HealthMetrics, WithoutCheckpointsTheCountersReadZeroAndNoTimestampIsShown) {
+  MetricsRegistry registry;
+  DeclareHealthMetrics(
+      registry, {.readiness = [] { return OkStatus(); }, .store_available = [] { return true; }});
+  std::string text = registry.Render();
+  EXPECT_THAT(text, HasSubstr("\njit_audit_checkpoint_failures_total 0\n"));
+  EXPECT_THAT(text, HasSubstr("\njit_audit_verification_failures_total 0\n"));
+  EXPECT_THAT(text, Not(HasSubstr("\njit_audit_last_checkpoint_timestamp_seconds ")));
+}
+
+TEST(HealthMetrics, BuildInfoNamesTheProjectVersionAndTheCommit) {
+  BuildInfo build = ThisBuild();
+  // From CMake (not the fallbacks of a file compiled without the definitions).
+  EXPECT_THAT(build.version, MatchesRegex("[0-9]+\\.[0-9]+\\.[0-9]+"));
+  EXPECT_NE(build.version, "0.0.0");
+  EXPECT_THAT(build.commit, MatchesRegex("[0-9a-f]+|unknown"));
+  MetricsRegistry registry;
+  DeclareBuildInfo(registry);
+  EXPECT_THAT(registry.Render(),
+              HasSubstr("# TYPE jit_build_info gauge\njit_build_info{version=\"" + build.version +
+                        "\",commit=\"" + build.commit + "\"} 1\n"));
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <random>
 #include <utility>
 
+#include "app/health_metrics.h"
 #include "config/config.h"
 #include "core/duration.h"
 #include "core/url.h"
@@ -136,6 +137,7 @@ Result<std::unique_ptr<Broker>> Broker::Build(config::Config config, const Broke
   b->BuildWorkflow();
   b->CollectMetrics();
   JIT_RETURN_IF_ERROR(b->StartCheckpoints());
+  b->CollectHealthMetrics();
   JIT_RETURN_IF_ERROR(b->BuildAuth());
   JIT_RETURN_IF_ERROR(b->BuildApi());
   return b;
@@ -300,6 +302,18 @@ Status Broker::StartCheckpoints() {
   return OkStatus();
 }
 
+// Readiness, the store, the audit checkpoints and the build, read at scrape time.
+void Broker::CollectHealthMetrics() {
+  HealthSources sources;
+  sources.readiness = [this] { return Readiness(); };
+  sources.store_available = [this] { return store_available_.load(); };
+  if (audit::Checkpointer* checkpointer = checkpointer_.get()) {
+    sources.checkpoints = [checkpointer] { return checkpointer->Stats(); };
+  }
+  DeclareHealthMetrics(registry_, std::move(sources));
+  DeclareBuildInfo(registry_);
+}
+
 // Static tokens (and dev users) first, then OIDC bearer tokens when auth.oidc is set.
 Status Broker::BuildAuth() {
   jwks_http_ = aws::NewCurlTransport();
@@ -352,7 +366,9 @@ Status Broker::BuildApi() {
 }
 
 Status Broker::Readiness() const {
-  if (Status s = store_.store->Ping(); !s.ok()) return s.WithContext("store");
+  Status store = store_.store->Ping();
+  store_available_.store(store.ok());
+  if (!store.ok()) return store.WithContext("store");
   if (Status s = identity_center_->health->Check(); !s.ok()) {
     return s.WithContext("Identity Center");
   }

@@ -3,6 +3,7 @@
 // workflow, scheduler, reconciler, audit checkpoints, authenticator, web UI and HTTP API, wired
 // together. app/ is the composition root: the only module that may depend on every other.
 
+#include <atomic>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -101,7 +102,8 @@ class Broker {
   void Stop();
 
   // What GET /readyz answers: OK (200) when the store answers a ping and Identity Center is
-  // not failing; otherwise the reason (503). Valid after Build; safe from any thread.
+  // not failing; otherwise the reason (503). Keeps the ping's outcome for jit_store_available.
+  // Valid after Build; safe from any thread.
   Status Readiness() const;
 
   // "http://HOST:PORT" of the API as bound; "" before Start.
@@ -135,6 +137,7 @@ class Broker {
   void BuildWorkflow();
   void CollectMetrics();
   Status StartCheckpoints();
+  void CollectHealthMetrics();
   Status BuildAuth();
   Status BuildApi();
 
@@ -165,6 +168,8 @@ class Broker {
   std::unique_ptr<audit::CheckpointLog> checkpoint_log_;
   audit::EventReader read_audit_;
   std::unique_ptr<audit::Checkpointer> checkpointer_;
+  // Whether the store answered the last ping of Readiness() (true until one fails).
+  mutable std::atomic<bool> store_available_{true};
   std::unique_ptr<aws::HttpTransport> jwks_http_;
   AuthState auth_;
   std::unique_ptr<api::SlackInteractions> slack_;  // null without Slack apps

@@ -120,12 +120,16 @@ Status Checkpointer::Start() {
   JIT_ASSIGN_OR_RETURN(std::vector<Checkpoint> written, log_.ReadAll());
   {
     MutexLock lock(&mu_);
+    std::optional<Time> last_at;
     for (const Checkpoint& c : written) {
       if (c.seq > last_seq_) {
         last_seq_ = c.seq;
         last_hash_ = c.hash;
+        last_at = c.at;
       }
     }
+    MutexLock stats(&stats_mu_);
+    if (last_at) stats_.last_checkpoint_at = last_at;
   }
   return task_->Start();
 }
@@ -140,29 +144,82 @@ void Checkpointer::Stop() {
   Run();
 }
 
-void Checkpointer::Run() {
-  Result<std::optional<Checkpoint>> c = CheckpointNow();
-  if (!c.has_value()) spdlog::warn("audit: cannot take a checkpoint: {}", c.error().ToString());
-}
+void Checkpointer::Run() { (void)CheckpointNow(); }
 
 Result<std::optional<Checkpoint>> Checkpointer::CheckpointNow() {
   MutexLock lock(&mu_);
-  // Find the head from where the last checkpoint stands.
+  bool verification_failed = false;
+  Result<std::optional<Checkpoint>> c = CheckAndSign(verification_failed);
+  {
+    MutexLock stats(&stats_mu_);
+    if (c.has_value()) {
+      if (c->has_value()) stats_.last_checkpoint_at = (*c)->at;
+    } else if (verification_failed) {
+      ++stats_.verification_failures;
+    } else {
+      ++stats_.checkpoint_failures;
+    }
+  }
+  if (!c.has_value()) {
+    if (verification_failed) {
+      spdlog::error(
+          "audit: the trail does not verify since the last checkpoint (seq {}): {}; nothing is "
+          "signed until it does (see `jit audit verify`)",
+          last_seq_, c.error().message());
+    } else {
+      spdlog::warn("audit: cannot take a checkpoint: {}", c.error().ToString());
+    }
+  }
+  return c;
+}
+
+Result<std::optional<Checkpoint>> Checkpointer::CheckAndSign(bool& verification_failed) {
+  // The event the last checkpoint covers must still be the one signed: one read, however long
+  // the trail.
+  if (last_seq_ > 0) {
+    JIT_ASSIGN_OR_RETURN(std::vector<model::AuditEvent> at, read_(last_seq_ - 1, 1));
+    std::string covered = "seq " + std::to_string(last_seq_) + ", which the last checkpoint covers";
+    if (at.empty() || at.front().seq != last_seq_) {
+      verification_failed = true;
+      return FailedPreconditionError(
+          (at.empty() ? "the trail no longer reaches " + covered
+                      : "the trail has no event at " + covered) +
+          ": events were cut off (truncated), or an older copy of the database was put back");
+    }
+    if (at.front().hash != last_hash_) {
+      verification_failed = true;
+      return FailedPreconditionError("the event at " + covered +
+                                     " is not the one signed: the trail was replaced (an older "
+                                     "copy of the database?) or rewritten from there");
+    }
+  }
+  // The events since then, chained from it; the last one read is the head to sign.
   std::int64_t seq = last_seq_;
-  std::string hash = last_hash_;
+  std::string hash = last_seq_ > 0 ? last_hash_ : std::string(model::kGenesisHash);
   for (;;) {
     JIT_ASSIGN_OR_RETURN(std::vector<model::AuditEvent> page, read_(seq, kPage));
     if (page.empty()) break;
+    ChainCheck check = VerifyChain(page, hash, seq + 1);
+    if (!check.ok) {
+      verification_failed = true;
+      return FailedPreconditionError("event " + std::to_string(check.first_bad_seq) + " (" +
+                                     check.problem + "): " + check.why);
+    }
     seq = page.back().seq;
     hash = page.back().hash;
     if (static_cast<int>(page.size()) < kPage) break;
   }
-  if (seq == 0 || (seq == last_seq_ && hash == last_hash_)) return std::optional<Checkpoint>();
+  if (seq == last_seq_) return std::optional<Checkpoint>();  // nothing moved (or nothing yet)
   JIT_ASSIGN_OR_RETURN(Checkpoint c, key_.Sign(seq, hash, clock_.Now()));
   JIT_RETURN_IF_ERROR(log_.Append(c));
   last_seq_ = seq;
   last_hash_ = hash;
   return std::optional<Checkpoint>(std::move(c));
+}
+
+CheckpointerStats Checkpointer::Stats() const {
+  MutexLock lock(&stats_mu_);
+  return stats_;
 }
 
 }  // namespace jit::audit

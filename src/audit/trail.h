@@ -48,8 +48,25 @@ struct TrailReport {
 Result<TrailReport> VerifyTrail(const EventReader& read, const std::vector<Checkpoint>& checkpoints,
                                 const CheckpointKey* key);
 
+// What a Checkpointer met since it was built (docs/OPERATIONS.md "Metrics").
+struct CheckpointerStats {
+  // Runs that could not make or write a checkpoint: the trail could not be read, the signature
+  // could not be made or the log could not be appended to.
+  std::int64_t checkpoint_failures = 0;
+  // Runs whose check of the trail since the last checkpoint failed (nothing was signed).
+  std::int64_t verification_failures = 0;
+  // When the newest checkpoint of the log was signed: read from the log at Start, then each
+  // one written; nullopt while the log has none.
+  std::optional<Time> last_checkpoint_at;
+};
+
 // Signs the head of the trail into a CheckpointLog now and then: at start, every `interval`,
-// and at Stop; only when the head moved since the last checkpoint. Thread-safe.
+// and at Stop; only when the head moved since the last checkpoint. Before it signs, each run
+// checks the trail from the last checkpoint on, incrementally (never the whole trail): the event
+// at the last checkpoint's seq must still carry the hash that was signed (else the tail was cut
+// off, or the trail replaced), and the events after it must chain from it (chain.h VerifyChain).
+// A run whose check fails signs nothing, logs an error and counts a verification failure; the
+// next run checks again. Thread-safe.
 class Checkpointer {
  public:
   // Every reference must outlive the checkpointer. REQUIRES: interval > 0.
@@ -63,12 +80,21 @@ class Checkpointer {
   // Stops the background runs, then takes a last checkpoint. Idempotent.
   void Stop();
 
-  // Takes a checkpoint now if the head moved: the new checkpoint, nullopt when nothing moved.
-  // Unavailable when the trail cannot be read or the log cannot be written.
+  // Checks the trail since the last checkpoint, then takes a checkpoint if the head moved: the
+  // new checkpoint, nullopt when nothing moved. Errors: Unavailable when the trail cannot be
+  // read or the log cannot be written, Internal when the signature cannot be made (each counts
+  // a checkpoint failure); FailedPrecondition, saying what is wrong, when the check fails (a
+  // verification failure).
   Result<std::optional<Checkpoint>> CheckpointNow();
+
+  // The counts so far. Safe from any thread; does not wait for a run in progress.
+  CheckpointerStats Stats() const;
 
  private:
   void Run();
+  // CheckpointNow without the counting and the logging; sets `verification_failed` when the
+  // error is the check's.
+  Result<std::optional<Checkpoint>> CheckAndSign(bool& verification_failed) REQUIRES(mu_);
 
   const EventReader read_;
   const CheckpointKey& key_;
@@ -78,6 +104,9 @@ class Checkpointer {
   std::int64_t last_seq_ GUARDED_BY(mu_) = 0;  // the head last signed
   std::string last_hash_ GUARDED_BY(mu_);
   bool stopped_ GUARDED_BY(mu_) = false;
+  // Apart from mu_, so that Stats() does not wait for a run that reads the trail.
+  mutable Mutex stats_mu_;
+  CheckpointerStats stats_ GUARDED_BY(stats_mu_);
   std::unique_ptr<PeriodicTask> task_;
 };
 

@@ -49,13 +49,21 @@ class Trail {
     };
   }
   std::vector<model::AuditEvent>& events() { return events_; }
-  void Fail(Status s) { fail_ = std::move(s); }
+  void Fail(Status s) {
+    MutexLock lock(&mu_);
+    fail_ = std::move(s);
+  }
+  // Reads answered so far.
+  int reads() {
+    MutexLock lock(&mu_);
+    return reads_;
+  }
 
  private:
   Mutex mu_;
   std::vector<model::AuditEvent> events_;
-  Status fail_;
-  int reads_ = 0;
+  Status fail_ GUARDED_BY(mu_);
+  int reads_ GUARDED_BY(mu_) = 0;
 };
 
 class TrailTest : public ::testing::Test {
@@ -232,6 +240,104 @@ TEST_F(TrailTest, CheckpointerRunsAtStartEveryIntervalAndAtStop) {
   ASSERT_OK(again.Start());
   again.Stop();
   EXPECT_EQ(count(), 3u);
+}
+
+// Issue 13: each run checks the trail since the last checkpoint; a broken chain is counted,
+// logged and not signed, and the run after the repair signs again.
+TEST_F(TrailTest, CheckpointerCountsAVerificationFailureAndSignsNothingOverAnEditedEvent) {
+  CheckpointLog log((dir_.path() / "cp.jsonl").string());
+  Checkpointer cp(trail_.Reader(), *key_, log, clock_, std::chrono::seconds(60));
+  trail_.AppendMany(3);
+  ASSERT_OK(cp.CheckpointNow());
+  trail_.AppendMany(2);
+  std::string original = trail_.events()[3].details;
+  trail_.events()[3].details = R"({"forged":true})";
+  EXPECT_THAT(cp.CheckpointNow(),
+              StatusIs(StatusCode::kFailedPrecondition, HasSubstr("event 4 (edited)")));
+  EXPECT_EQ(cp.Stats().verification_failures, 1);
+  EXPECT_EQ(cp.Stats().checkpoint_failures, 0);
+  EXPECT_EQ(log.ReadAll()->size(), 1u);  // nothing signed over the edit
+  EXPECT_THAT(cp.CheckpointNow(), StatusIs(StatusCode::kFailedPrecondition));
+  EXPECT_EQ(cp.Stats().verification_failures, 2);  // every run checks again
+
+  trail_.events()[3].details = original;
+  Result<std::optional<Checkpoint>> c = cp.CheckpointNow();
+  ASSERT_OK(c);
+  ASSERT_TRUE(c->has_value());
+  EXPECT_EQ((*c)->seq, 5);
+  EXPECT_EQ(cp.Stats().verification_failures, 2);
+}
+
+TEST_F(TrailTest, CheckpointerCatchesACutOffTailEvenWhenNothingNewWasWritten) {
+  CheckpointLog log((dir_.path() / "cp.jsonl").string());
+  Checkpointer cp(trail_.Reader(), *key_, log, clock_, std::chrono::seconds(60));
+  trail_.AppendMany(5);
+  ASSERT_OK(cp.CheckpointNow());
+  trail_.events().resize(3);
+  EXPECT_THAT(cp.CheckpointNow(),
+              StatusIs(StatusCode::kFailedPrecondition,
+                       HasSubstr("the trail no longer reaches seq 5, which the last checkpoint")));
+  EXPECT_EQ(cp.Stats().verification_failures, 1);
+  // Written again up to past the checkpoint, as a trail restored from an older copy would be:
+  // a valid chain, but not the one that was signed.
+  for (int i = 0; i < 4; ++i) trail_.Append("written after the copy");
+  EXPECT_THAT(cp.CheckpointNow(),
+              StatusIs(StatusCode::kFailedPrecondition, HasSubstr("is not the one signed")));
+  EXPECT_EQ(cp.Stats().verification_failures, 2);
+  EXPECT_EQ(cp.Stats().checkpoint_failures, 0);
+  EXPECT_EQ(log.ReadAll()->size(), 1u);
+}
+
+TEST_F(TrailTest, CheckpointerChecksOnlyTheEventsSinceTheLastCheckpoint) {
+  CheckpointLog log((dir_.path() / "cp.jsonl").string());
+  Checkpointer cp(trail_.Reader(), *key_, log, clock_, std::chrono::seconds(60));
+  trail_.AppendMany(2500);
+  ASSERT_OK(cp.CheckpointNow());
+  // An edit before the checkpoint is `jit audit verify`'s to find, not the checkpointer's.
+  trail_.events()[10].details = R"({"forged":true})";
+  trail_.AppendMany(1);
+  int before = trail_.reads();
+  Result<std::optional<Checkpoint>> c = cp.CheckpointNow();
+  ASSERT_OK(c);
+  EXPECT_EQ((*c)->seq, 2501);
+  // The event at the checkpoint, then one page: not the 2501 events again.
+  EXPECT_EQ(trail_.reads() - before, 2);
+  EXPECT_EQ(cp.Stats().verification_failures, 0);
+}
+
+TEST_F(TrailTest, CheckpointerCountsCheckpointsThatCannotBeMadeOrWritten) {
+  CheckpointLog unwritable((dir_.path() / "no-such-folder" / "cp.jsonl").string());
+  Checkpointer cp(trail_.Reader(), *key_, unwritable, clock_, std::chrono::seconds(60));
+  trail_.AppendMany(2);
+  EXPECT_THAT(cp.CheckpointNow(), StatusIs(StatusCode::kUnavailable));
+  EXPECT_EQ(cp.Stats().checkpoint_failures, 1);
+  trail_.Fail(UnavailableError("database is locked"));
+  EXPECT_THAT(cp.CheckpointNow(), StatusIs(StatusCode::kUnavailable));
+  EXPECT_EQ(cp.Stats().checkpoint_failures, 2);
+  EXPECT_EQ(cp.Stats().verification_failures, 0);
+  EXPECT_FALSE(cp.Stats().last_checkpoint_at.has_value());
+}
+
+TEST_F(TrailTest, CheckpointerKnowsWhenTheLastCheckpointWasSignedAcrossARestart) {
+  CheckpointLog log((dir_.path() / "cp.jsonl").string());
+  trail_.AppendMany(2);
+  Time signed_at;
+  {
+    Checkpointer cp(trail_.Reader(), *key_, log, clock_, std::chrono::seconds(60));
+    EXPECT_FALSE(cp.Stats().last_checkpoint_at.has_value());
+    clock_.Advance(std::chrono::seconds(5));
+    Result<std::optional<Checkpoint>> c = cp.CheckpointNow();
+    ASSERT_OK(c);
+    signed_at = (*c)->at;
+    EXPECT_EQ(cp.Stats().last_checkpoint_at, signed_at);
+    clock_.Advance(std::chrono::seconds(5));
+    EXPECT_FALSE(cp.CheckpointNow()->has_value());  // nothing moved: no newer checkpoint
+    EXPECT_EQ(cp.Stats().last_checkpoint_at, signed_at);
+  }
+  Checkpointer again(trail_.Reader(), *key_, log, clock_, std::chrono::seconds(60));
+  ASSERT_OK(again.Start());
+  EXPECT_EQ(again.Stats().last_checkpoint_at, signed_at);
+  again.Stop();
 }
 
 }  // namespace

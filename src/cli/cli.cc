@@ -50,6 +50,7 @@ struct Context {
   const std::function<void(Duration)>* sleep = nullptr;
 
   bool Json() const { return output == "json"; }
+  bool Csv() const { return output == "csv"; }
 };
 
 // One line, whatever the message holds, with control characters escaped (EscapeForTerminal):
@@ -537,6 +538,45 @@ int DoConfigCheck(const Context& ctx, const std::string& file, bool aws, const C
   return kExitOk;
 }
 
+// report: GET /v1/reports/summary?since=... as tables, JSON or CSV. A bad --since is refused
+// here, before any call (exit 2).
+int DoReport(const Context& ctx, const std::string& since) {
+  Result<Duration> window = ParseDuration(since);
+  if (!window.has_value() || window->count() <= 0) {
+    *ctx.err << "jit: --since: expected a duration such as 30d or 12h, more than 0 and at most "
+                "366d"
+             << (window.has_value() ? std::string() : ": " + OneLine(window.error().message()))
+             << '\n';
+    return kExitUsage;
+  }
+  if (!NeedToken(ctx)) return kExitUsage;
+  std::string query;
+  AddQuery(query, "since", since);
+  CallResult got = Call(ctx, "GET", "/v1/reports/summary" + query, std::nullopt);
+  if (!got.answer.has_value()) return got.exit_code;
+  if (ctx.Json()) {
+    PrintJson(ctx, *got.answer);
+  } else if (ctx.Csv()) {
+    PrintReportCsv(got.answer->body, *ctx.out);
+  } else {
+    PrintReport(got.answer->body, *ctx.out);
+  }
+  return kExitOk;
+}
+
+// The command line's command as typed ("audit tail", "ls"); "" when none was given.
+std::string CommandName(const CLI::App& app) {
+  std::string name;
+  const CLI::App* at = &app;
+  for (;;) {
+    auto parsed = at->get_subcommands();
+    if (parsed.empty()) return name;
+    at = parsed.front();
+    if (!name.empty()) name += ' ';
+    name += at->get_name();
+  }
+}
+
 int RunOrThrow(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
                const Commands& commands, Clock& clock, const std::function<void(Duration)>& sleep) {
   Context ctx;
@@ -558,7 +598,7 @@ int RunOrThrow(int argc, const char* const* argv, std::ostream& out, std::ostrea
       ->capture_default_str();
   app.add_option("--token", ctx.token, "API token")->envname("JIT_TOKEN");
   app.add_option("--output,-o", ctx.output, "Output format")
-      ->check(CLI::IsMember({"table", "json"}))
+      ->check(CLI::IsMember({"table", "json", "csv"}))
       ->capture_default_str();
 
   ServeOptions serve_options;
@@ -684,6 +724,22 @@ int RunOrThrow(int argc, const char* const* argv, std::ostream& out, std::ostrea
                              "endpoints) and warn about permission sets whose sessions outlive "
                              "the longest grant");
 
+  std::string report_since = "30d";
+  CLI::App* report_cmd = app.add_subcommand(
+      "report", "KPIs and service levels (admins and auditors; --output table, json or csv)");
+  report_cmd->add_option("--since", report_since, "How far back, e.g. 7d, 30d, 12h (at most 366d)")
+      ->capture_default_str();
+
+  std::string standing_account;
+  CLI::App* assignments_cmd =
+      app.add_subcommand("assignments", "Identity Center's assignments (admins and auditors)");
+  assignments_cmd->require_subcommand(0, 1);
+  CLI::App* standing_cmd = assignments_cmd->add_subcommand(
+      "standing",
+      "Assignments of the permission sets jit offers that jit did not make: the standing access "
+      "a cutover removes (--output table, json or csv)");
+  standing_cmd->add_option("--account", standing_account, "Only this account (id or name)");
+
   EmulatorCommandOptions emulator_options;
   CLI::App* emulator_cmd = app.add_subcommand("emulator", "The local Identity Center emulator");
   emulator_cmd->add_option("--listen", emulator_options.listen, "Address to listen on (host:port)")
@@ -695,6 +751,21 @@ int RunOrThrow(int argc, const char* const* argv, std::ostream& out, std::ostrea
       ->capture_default_str();
   emulator_cmd->add_option("--secret-access-key", emulator_options.secret_access_key,
                            "Its secret access key");
+
+  BackupOptions backup_options;
+  CLI::App* backup_cmd = app.add_subcommand(
+      "backup", "Copy the SQLite store to FILE while the broker serves (docs/STORAGE.md)");
+  backup_cmd->add_option("FILE", backup_options.file, "Where the copy goes (must not exist)")
+      ->required();
+  backup_cmd->add_option("--data", backup_options.data_dir, "Data folder")->capture_default_str();
+  backup_cmd->add_option("--config", backup_options.config_file,
+                         "Config file whose store: names the store");
+
+  RestoreOptions restore_options;
+  CLI::App* restore_cmd = app.add_subcommand(
+      "restore", "Replace the store of a stopped broker with a backup (docs/STORAGE.md)");
+  restore_cmd->add_option("FILE", restore_options.file, "A backup made by jit backup")->required();
+  restore_cmd->add_option("--data", restore_options.data_dir, "Data folder")->required();
 
   try {
     app.parse(argc, argv);
@@ -710,6 +781,26 @@ int RunOrThrow(int argc, const char* const* argv, std::ostream& out, std::ostrea
   } catch (const CLI::ParseError& e) {
     err << "jit: " << OneLine(e.what()) << " (see jit --help)\n";
     return kExitUsage;
+  }
+
+  // --output csv: only the commands that have a CSV form.
+  if (ctx.Csv()) {
+    static const std::vector<std::string> kCsvCommands = {"report", "assignments standing"};
+    std::string command = CommandName(app);
+    if (!command.empty() &&
+        std::find(kCsvCommands.begin(), kCsvCommands.end(), command) == kCsvCommands.end()) {
+      err << "jit: --output csv is not supported by " << command << '\n';
+      return kExitUsage;
+    }
+  }
+
+  if (backup_cmd->parsed() || restore_cmd->parsed()) {
+    const bool backup = backup_cmd->parsed();
+    if (backup ? !commands.backup : !commands.restore) {
+      err << "jit: " << (backup ? "backup" : "restore") << " is not available in this build\n";
+      return kExitFailure;
+    }
+    return backup ? commands.backup(backup_options) : commands.restore(restore_options);
   }
 
   while (!ctx.server.empty() && ctx.server.back() == '/') ctx.server.pop_back();
@@ -775,6 +866,13 @@ int RunOrThrow(int argc, const char* const* argv, std::ostream& out, std::ostrea
     return DoGet(ctx, "/v1/audit" + query, PrintAudit);
   }
   if (audit_verify_cmd->parsed()) return DoAuditVerify(ctx);
+  if (report_cmd->parsed()) return DoReport(ctx, report_since);
+  if (standing_cmd->parsed()) {
+    std::string query;
+    if (!standing_account.empty()) AddQuery(query, "account", standing_account);
+    return DoGet(ctx, "/v1/assignments/standing" + query,
+                 ctx.Csv() ? PrintStandingCsv : PrintStanding);
+  }
   if (audit_export_cmd->parsed()) return DoAuditExport(ctx, audit_format);
   if (explain_cmd->parsed()) {
     if (!explain_args.duration.empty()) {
@@ -808,6 +906,10 @@ int RunOrThrow(int argc, const char* const* argv, std::ostream& out, std::ostrea
   }
   if (config_cmd->parsed()) {
     err << "jit: config needs a command: check (see jit config --help)\n";
+    return kExitUsage;
+  }
+  if (assignments_cmd->parsed()) {
+    err << "jit: assignments needs a command: standing (see jit assignments --help)\n";
     return kExitUsage;
   }
   err << "jit: no command given (see jit --help)\n";

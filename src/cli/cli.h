@@ -32,6 +32,19 @@ struct EmulatorCommandOptions {
   std::string secret_access_key = "jit-emulator-secret";  // --secret-access-key: its secret
 };
 
+// `jit backup FILE [--data DIR] [--config FILE]`: an online copy of the SQLite store.
+struct BackupOptions {
+  std::string file;                     // FILE: where the copy goes (must not exist)
+  std::string data_dir = "./jit-data";  // --data: the data folder of the store
+  std::string config_file;              // --config: whose `store:` names the store; empty: none
+};
+
+// `jit restore FILE --data DIR`: replaces DIR's store with a backup.
+struct RestoreOptions {
+  std::string file;      // FILE: a backup made by `jit backup` (or a copy of a store)
+  std::string data_dir;  // --data: the data folder to restore into
+};
+
 // What the caller runs for the commands that are not API clients. An empty function makes the
 // command fail with "jit: <command> is not available in this build".
 struct Commands {
@@ -41,6 +54,8 @@ struct Commands {
   // warning per problem found (say, a SessionDuration longer than the longest grant), or why
   // it could not ask. Without --aws nothing calls it.
   std::function<Result<std::vector<std::string>>(const config::Config&)> check_aws;
+  std::function<int(const BackupOptions&)> backup;    // `jit backup`
+  std::function<int(const RestoreOptions&)> restore;  // `jit restore`
 };
 
 // Runs the command line; `commands.serve` / `commands.emulator` are called for `jit serve` and

@@ -1071,6 +1071,203 @@ TEST_F(CliTest, ConfigCheckOfAMissingFileFails) {
   EXPECT_EQ(std::count(o.err.begin(), o.err.end(), '\n'), 1);
 }
 
+// --- report -----------------------------------------------------------------------------------
+
+// A summary as GET /v1/reports/summary answers it, with a requester name that carries a control
+// character, a comma and a quote.
+json Summary() {
+  return json::parse(R"({
+    "since": "2026-11-04T00:00:00Z", "until": "2026-12-04T00:00:00Z", "window": "30d",
+    "requests": {"total": 10, "open": 4, "by_state": {"pending": 1, "approved": 0, "active": 2,
+      "revoking": 1, "ended": 3, "denied": 1, "cancelled": 1, "timed_out": 1, "failed": 0}},
+    "time_to_approve": {"count": 2, "p50_seconds": 60, "p95_seconds": 300},
+    "approval_to_active": {"count": 6, "p50_seconds": 2, "p95_seconds": 5.25},
+    "revoke_lag": {"count": 2, "p50_seconds": 0.212, "p99_seconds": 120, "max_seconds": 120,
+      "objective_seconds": 60, "ended_late": 1, "overdue_now": 0},
+    "break_glass": {"uses": 2, "open_reviews": 1},
+    "decisions": {"decided": 4, "denial_rate": 0.25, "timeout_rate": null},
+    "top": {
+      "requesters": [{"name": "al\u001b[31mice, \"the\" admin", "requests": 3},
+                     {"name": "=cmd", "requests": 1}],
+      "accounts": [{"id": "222222222222", "name": "prod", "requests": 7}],
+      "permission_sets": [{"name": "Admin", "arn": "arn:aws:sso:::permissionSet/ssoins-1/ps-2",
+                           "requests": 6}]}
+  })");
+}
+
+TEST_F(CliTest, ReportAsksForTheWindowAndPrintsTables) {
+  server_.Respond(200, Summary());
+  Outcome o = RunCli({"report", "--since", "7d"});
+  EXPECT_EQ(o.code, 0) << o.err;
+  EXPECT_EQ(server_.Only().method, "GET");
+  EXPECT_EQ(server_.Only().path, "/v1/reports/summary?since=7d");
+  EXPECT_THAT(o.out, HasSubstr("(30d): 10, 4 open"));
+  EXPECT_THAT(o.out, HasSubstr("timed_out  1"));
+  EXPECT_THAT(o.out, HasSubstr("time to approve     2      1m      5m"));
+  EXPECT_THAT(o.out, HasSubstr("revoke lag          2      0.212s  -       2m   2m"));
+  EXPECT_THAT(o.out, HasSubstr("Denial rate:"));
+  EXPECT_THAT(o.out, HasSubstr("25.0%"));
+  EXPECT_THAT(o.out, HasSubstr("prod (222222222222)  7"));
+  // What users typed reaches the terminal escaped.
+  EXPECT_EQ(o.out.find('\x1b'), std::string::npos);
+  EXPECT_THAT(o.out, HasSubstr("al\\x1b[31mice"));
+}
+
+TEST_F(CliTest, ReportDefaultsToThirtyDays) {
+  server_.Respond(200, Summary());
+  Outcome o = RunCli({"report"});
+  EXPECT_EQ(o.code, 0) << o.err;
+  EXPECT_EQ(server_.Only().path, "/v1/reports/summary?since=30d");
+}
+
+TEST_F(CliTest, ReportJsonPrintsTheBodyAsReceived) {
+  server_.Respond(200, Summary());
+  Outcome o = RunCli({"-o", "json", "report"});
+  EXPECT_EQ(o.code, 0) << o.err;
+  EXPECT_EQ(json::parse(o.out), Summary());
+}
+
+TEST_F(CliTest, ReportCsvQuotesAndEscapesWhatUsersTyped) {
+  server_.Respond(200, Summary());
+  Outcome o = RunCli({"report", "--output", "csv"});
+  EXPECT_EQ(o.code, 0) << o.err;
+  std::vector<std::string> lines;
+  std::istringstream in(o.out);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  ASSERT_FALSE(lines.empty());
+  EXPECT_EQ(lines.front(), "section,name,id,value");
+  auto has = [&lines](const std::string& want) {
+    return std::find(lines.begin(), lines.end(), want) != lines.end();
+  };
+  EXPECT_TRUE(has("window,window,,30d"));
+  EXPECT_TRUE(has("requests,total,,10"));
+  EXPECT_TRUE(has("by_state,timed_out,,1"));
+  EXPECT_TRUE(has("time_to_approve,p95_seconds,,300"));
+  EXPECT_TRUE(has("revoke_lag,p50_seconds,,0.212"));
+  EXPECT_TRUE(has("decisions,timeout_rate,,"));  // null: nothing to show
+  EXPECT_TRUE(has(R"(top_requesters,"al\x1b[31mice, ""the"" admin",,3)"));
+  EXPECT_TRUE(has("top_requesters,'=cmd,,1"));
+  EXPECT_TRUE(has("top_accounts,prod,222222222222,7"));
+  EXPECT_TRUE(has("top_permission_sets,Admin,arn:aws:sso:::permissionSet/ssoins-1/ps-2,6"));
+  EXPECT_EQ(o.out.find('\x1b'), std::string::npos);
+}
+
+TEST_F(CliTest, ReportRefusesABadSinceBeforeCallingTheServer) {
+  for (const char* since : {"5x", "", "0d", "367d", "soon", "-1d"}) {
+    Outcome o = RunCli({"report", "--since", since});
+    EXPECT_EQ(o.code, 2) << since;
+    EXPECT_THAT(o.err, StartsWith("jit: --since: expected a duration such as 30d")) << since;
+    EXPECT_EQ(std::count(o.err.begin(), o.err.end(), '\n'), 1) << since << " " << o.err;
+    EXPECT_EQ(o.out, "");
+  }
+  EXPECT_TRUE(server_.Requests().empty());
+}
+
+TEST_F(CliTest, ReportErrorsFromTheServerAreOneLine) {
+  server_.Respond(403, {{"error",
+                         {{"code", "permission_denied"},
+                          {"message", "only admins and auditors can read reports"}}}});
+  Outcome o = RunCli({"report"});
+  EXPECT_EQ(o.code, 1);
+  EXPECT_EQ(o.err, "jit: only admins and auditors can read reports (HTTP 403)\n");
+}
+
+// GET /v1/assignments/standing as the server answers it (issue 13 deliverable 8).
+json Standing() {
+  return json::parse(R"({"pairs_listed": 5, "items": [
+    {"account_id": "222222222222", "account_name": "prod", "permission_set": "Admin",
+     "permission_set_arn": "arn:aws:sso:::permissionSet/ssoins-1/ps-2", "principal_type": "USER",
+     "principal_id": "b0b00000-0000-4000-8000-000000000002", "principal_name": "bob",
+     "held_through_jit": true},
+    {"account_id": "111111111111", "account_name": "sandbox", "permission_set": "ReadOnly",
+     "permission_set_arn": "arn:aws:sso:::permissionSet/ssoins-1/ps-1", "principal_type": "GROUP",
+     "principal_id": "0a500000-0000-4000-8000-000000000010", "principal_name": "=ops\u001b[2J, x",
+     "held_through_jit": false},
+    {"account_id": "111111111111", "account_name": "sandbox", "permission_set": "ReadOnly",
+     "permission_set_arn": "arn:aws:sso:::permissionSet/ssoins-1/ps-1", "principal_type": "USER",
+     "principal_id": "90000000-0000-4000-8000-000000000009", "principal_name": null,
+     "held_through_jit": false}]})");
+}
+
+TEST_F(CliTest, AssignmentsStandingPrintsATableEscaped) {
+  server_.Respond(200, Standing());
+  Outcome o = RunCli({"assignments", "standing", "--account", "prod env"});
+  EXPECT_EQ(o.code, 0) << o.err;
+  EXPECT_EQ(server_.Only().method, "GET");
+  EXPECT_EQ(server_.Only().path, "/v1/assignments/standing?account=prod%20env");
+  EXPECT_THAT(o.out, HasSubstr("ACCOUNT"));
+  EXPECT_THAT(o.out, HasSubstr("prod (222222222222)"));
+  EXPECT_THAT(o.out, HasSubstr("jit grants it on top too"));
+  EXPECT_THAT(o.out, HasSubstr("group"));
+  EXPECT_THAT(o.out, HasSubstr("=ops\\x1b[2J, x"));
+  EXPECT_THAT(o.out, HasSubstr("90000000-0000-4000-8000-000000000009 (no name)"));
+  EXPECT_EQ(o.out.find('\x1b'), std::string::npos);
+}
+
+TEST_F(CliTest, AssignmentsStandingSaysWhenThereIsNone) {
+  server_.Respond(200, json{{"pairs_listed", 3}, {"items", json::array()}});
+  Outcome o = RunCli({"assignments", "standing"});
+  EXPECT_EQ(o.code, 0) << o.err;
+  EXPECT_EQ(server_.Only().path, "/v1/assignments/standing");
+  EXPECT_EQ(o.out, "No standing assignments in 3 account and permission set pairs jit offers.\n");
+}
+
+TEST_F(CliTest, AssignmentsStandingAsJsonAndCsv) {
+  server_.Respond(200, Standing());
+  Outcome j = RunCli({"-o", "json", "assignments", "standing"});
+  EXPECT_EQ(j.code, 0) << j.err;
+  EXPECT_EQ(json::parse(j.out), Standing());
+  server_.Respond(200, Standing());
+  Outcome c = RunCli({"assignments", "standing", "-o", "csv"});
+  EXPECT_EQ(c.code, 0) << c.err;
+  std::vector<std::string> lines;
+  std::istringstream in(c.out);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  ASSERT_EQ(lines.size(), 4u) << c.out;
+  EXPECT_EQ(lines[0],
+            "account_id,account_name,permission_set,permission_set_arn,principal_type,"
+            "principal_id,principal_name,held_through_jit");
+  EXPECT_EQ(lines[1],
+            "222222222222,prod,Admin,arn:aws:sso:::permissionSet/ssoins-1/ps-2,USER,"
+            "b0b00000-0000-4000-8000-000000000002,bob,true");
+  EXPECT_EQ(lines[2],
+            "111111111111,sandbox,ReadOnly,arn:aws:sso:::permissionSet/ssoins-1/ps-1,GROUP,"
+            R"(0a500000-0000-4000-8000-000000000010,"'=ops\x1b[2J, x",false)");
+  EXPECT_EQ(lines[3].substr(lines[3].size() - 7), ",,false");
+  EXPECT_EQ(c.out.find('\x1b'), std::string::npos);
+}
+
+TEST_F(CliTest, AssignmentsNeedsASubcommandAndErrorsAreOneLine) {
+  Outcome o = RunCli({"assignments"});
+  EXPECT_EQ(o.code, 2);
+  EXPECT_EQ(o.err, "jit: assignments needs a command: standing (see jit assignments --help)\n");
+  server_.Respond(422,
+                  {{"error",
+                    {{"code", "invalid_argument"},
+                     {"message", "account 'x' is not in the catalog (an account id or name)"}}}});
+  o = RunCli({"assignments", "standing", "--account", "x"});
+  EXPECT_EQ(o.code, 1);
+  EXPECT_EQ(o.err, "jit: account 'x' is not in the catalog (an account id or name) (HTTP 422)\n");
+  EXPECT_EQ(o.out, "");
+}
+
+TEST_F(CliTest, CsvIsRefusedByCommandsWithoutACsvForm) {
+  for (const auto& [args, name] : std::vector<std::pair<std::vector<std::string>, std::string>>{
+           {{"-o", "csv", "ls"}, "ls"},
+           {{"--output", "csv", "whoami"}, "whoami"},
+           {{"audit", "tail", "-o", "csv"}, "audit tail"},
+           {{"-o", "csv", "show", "req_1"}, "show"},
+           {{"-o", "csv", "config", "check", "/nonexistent.yaml"}, "config check"},
+           {{"-o", "csv", "serve", "--dev"}, "serve"}}) {
+    Outcome o = RunCli(args);
+    EXPECT_EQ(o.code, 2) << name;
+    EXPECT_EQ(o.err, "jit: --output csv is not supported by " + name + "\n");
+    EXPECT_EQ(o.out, "");
+  }
+  EXPECT_TRUE(server_.Requests().empty());
+  EXPECT_TRUE(served_.empty());
+}
+
 // --- http client ------------------------------------------------------------------------------
 
 TEST(UrlEncode, KeepsUnreservedAndEncodesTheRest) {
@@ -1097,6 +1294,83 @@ TEST(HttpCall, SendsMethodHeadersAndBody) {
   EXPECT_EQ(got.path, "/p?q=1");
   EXPECT_EQ(got.headers["authorization"], "Bearer tok");
   EXPECT_EQ(got.body, R"({"a":2})");
+}
+
+// --- backup, restore ----------------------------------------------------------------------------
+
+// Runs `jit <args...>` with only the backup and restore commands, recording what they get.
+struct BackupRestoreRun {
+  int code = 0;
+  std::string out;
+  std::string err;
+  std::vector<BackupOptions> backups;
+  std::vector<RestoreOptions> restores;
+};
+
+BackupRestoreRun RunBackupRestore(std::vector<std::string> args) {
+  args.insert(args.begin(), "jit");
+  std::vector<const char*> argv;
+  for (const std::string& a : args) argv.push_back(a.c_str());
+  argv.push_back(nullptr);
+  BackupRestoreRun run;
+  Commands commands;
+  commands.backup = [&run](const BackupOptions& o) {
+    run.backups.push_back(o);
+    return 5;
+  };
+  commands.restore = [&run](const RestoreOptions& o) {
+    run.restores.push_back(o);
+    return 6;
+  };
+  std::ostringstream out, err;
+  FakeClock clock;
+  // A --server that is no URL does not matter to local commands.
+  run.code =
+      Run(static_cast<int>(args.size()), argv.data(), out, err, commands, clock, [](Duration) {});
+  run.out = out.str();
+  run.err = err.str();
+  return run;
+}
+
+TEST(CliBackupTest, BackupPassesItsFlags) {
+  BackupRestoreRun r = RunBackupRestore({"backup", "b.db"});
+  EXPECT_EQ(r.code, 5) << r.err;
+  ASSERT_EQ(r.backups.size(), 1u);
+  EXPECT_EQ(r.backups[0].file, "b.db");
+  EXPECT_EQ(r.backups[0].data_dir, "./jit-data");
+  EXPECT_EQ(r.backups[0].config_file, "");
+
+  r = RunBackupRestore({"--server", "nonsense", "backup", "b.db", "--data", "/var/lib/jit",
+                        "--config", "/etc/jit/config.yaml"});
+  EXPECT_EQ(r.code, 5) << r.err;
+  ASSERT_EQ(r.backups.size(), 1u);
+  EXPECT_EQ(r.backups[0].data_dir, "/var/lib/jit");
+  EXPECT_EQ(r.backups[0].config_file, "/etc/jit/config.yaml");
+}
+
+TEST(CliBackupTest, RestoreNeedsAFileAndAFolder) {
+  BackupRestoreRun r = RunBackupRestore({"restore", "b.db", "--data", "/var/lib/jit"});
+  EXPECT_EQ(r.code, 6) << r.err;
+  ASSERT_EQ(r.restores.size(), 1u);
+  EXPECT_EQ(r.restores[0].file, "b.db");
+  EXPECT_EQ(r.restores[0].data_dir, "/var/lib/jit");
+
+  r = RunBackupRestore({"restore", "b.db"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("--data"));
+  r = RunBackupRestore({"backup"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_TRUE(r.backups.empty());
+  EXPECT_TRUE(r.restores.empty());
+}
+
+TEST(CliBackupTest, WithoutACallbackTheyAreNotAvailable) {
+  const char* argv[] = {"jit", "restore", "b.db", "--data", "d", nullptr};
+  std::ostringstream out, err;
+  FakeClock clock;
+  int code = cli::Run(5, argv, out, err, Commands{}, clock, [](Duration) {});
+  EXPECT_EQ(code, 1);
+  EXPECT_EQ(err.str(), "jit: restore is not available in this build\n");
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <ctime>
 #include <utility>
 
@@ -239,6 +240,54 @@ void PrintRequest(const json& r, Time now, std::ostream& out) {
   }
 }
 
+void PrintStanding(const json& standing, std::ostream& out) {
+  Table table({"ACCOUNT", "PERMISSION SET", "TYPE", "PRINCIPAL", "NOTE"});
+  const json& items = Member(standing, "items");
+  if (items.is_array()) {
+    for (const json& item : items) {
+      std::string account = Field(item, "account_name");
+      std::string id = Field(item, "account_id");
+      account = account.empty() ? id : account + " (" + id + ")";
+      std::string principal = Field(item, "principal_name");
+      if (principal.empty()) principal = Field(item, "principal_id") + " (no name)";
+      const json& held = Member(item, "held_through_jit");
+      std::string note = held.is_boolean() && held.get<bool>() ? "jit grants it on top too" : "";
+      table.AddRow({OrDash(account), OrDash(Field(item, "permission_set")),
+                    OrDash(ToLower(Field(item, "principal_type"))), OrDash(principal),
+                    OrDash(note)});
+    }
+  }
+  if (table.Empty()) {
+    std::string pairs = Field(standing, "pairs_listed");
+    out << "No standing assignments in " << (pairs.empty() ? "the" : EscapeForTerminal(pairs))
+        << " account and permission set pairs jit offers.\n";
+  } else {
+    table.Print(out);
+  }
+}
+
+void PrintStandingCsv(const json& standing, std::ostream& out) {
+  static const char* const kColumns[] = {"account_id",         "account_name",    "permission_set",
+                                         "permission_set_arn", "principal_type",  "principal_id",
+                                         "principal_name",     "held_through_jit"};
+  bool first = true;
+  for (const char* c : kColumns) {
+    out << (first ? "" : ",") << c;
+    first = false;
+  }
+  out << '\n';
+  const json& items = Member(standing, "items");
+  if (!items.is_array()) return;
+  for (const json& item : items) {
+    first = true;
+    for (const char* c : kColumns) {
+      out << (first ? "" : ",") << CsvField(Field(item, c));
+      first = false;
+    }
+    out << '\n';
+  }
+}
+
 void PrintCatalog(const json& catalog, std::ostream& out) {
   Table table(
       {"ACCOUNT", "PERMISSION SET", "RULE", "MAX DURATION", "APPROVAL", "REASON", "TICKET"});
@@ -306,6 +355,146 @@ void PrintObject(const json& object, std::ostream& out) {
   std::vector<std::pair<std::string, std::string>> lines;
   for (const auto& [key, value] : object.items()) lines.emplace_back(key, OrDash(Compact(value)));
   PrintLines(lines, out);
+}
+
+namespace {
+
+// "0.212s" below a minute, else whole seconds as a duration ("5m", "1h2m3s"); "-" for null.
+std::string SecondsLabel(const json& value) {
+  if (!value.is_number()) return "-";
+  double v = value.get<double>();
+  if (v < 60) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.3fs", v);
+    return buf;
+  }
+  return FormatDuration(std::chrono::seconds(static_cast<std::int64_t>(v + 0.5)));
+}
+
+std::string PercentLabel(const json& value) {
+  if (!value.is_number()) return "-";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f%%", value.get<double>() * 100.0);
+  return buf;
+}
+
+// Numbers as JSON text, strings as they are, null as "".
+std::string CsvValue(const json& value) { return value.is_null() ? "" : Compact(value); }
+
+constexpr std::string_view kStates[] = {"pending", "approved",  "active",    "revoking", "ended",
+                                        "denied",  "cancelled", "timed_out", "failed"};
+
+}  // namespace
+
+void PrintReport(const json& summary, std::ostream& out) {
+  const json& requests = Member(summary, "requests");
+  out << "Requests created " << EscapeForTerminal(ShortTime(Field(summary, "since"))) << " to "
+      << EscapeForTerminal(ShortTime(Field(summary, "until"))) << " ("
+      << EscapeForTerminal(Field(summary, "window")) << "): " << OrDash(Field(requests, "total"))
+      << ", " << OrDash(Field(requests, "open")) << " open\n\n";
+
+  Table states({"STATE", "REQUESTS"});
+  const json& by_state = Member(requests, "by_state");
+  for (std::string_view st : kStates) states.AddRow({std::string(st), OrDash(Field(by_state, st))});
+  states.Print(out);
+  out << '\n';
+
+  Table timing({"FIGURE", "COUNT", "P50", "P95", "P99", "MAX"});
+  for (const auto& [key, label] : std::vector<std::pair<std::string_view, std::string>>{
+           {"time_to_approve", "time to approve"},
+           {"approval_to_active", "approval to active"},
+           {"revoke_lag", "revoke lag"}}) {
+    const json& f = Member(summary, key);
+    timing.AddRow({label, OrDash(Field(f, "count")), SecondsLabel(Member(f, "p50_seconds")),
+                   SecondsLabel(Member(f, "p95_seconds")), SecondsLabel(Member(f, "p99_seconds")),
+                   SecondsLabel(Member(f, "max_seconds"))});
+  }
+  timing.Print(out);
+  out << '\n';
+
+  const json& lag = Member(summary, "revoke_lag");
+  const json& glass = Member(summary, "break_glass");
+  const json& decisions = Member(summary, "decisions");
+  PrintLines(
+      {{"Ended later than the objective (" + SecondsLabel(Member(lag, "objective_seconds")) + ")",
+        OrDash(Field(lag, "ended_late"))},
+       {"Expired, still being revoked, past it", OrDash(Field(lag, "overdue_now"))},
+       {"Break-glass uses", OrDash(Field(glass, "uses"))},
+       {"Break-glass reviews open", OrDash(Field(glass, "open_reviews"))},
+       {"Decided (needed an approval)", OrDash(Field(decisions, "decided"))},
+       {"Denial rate", PercentLabel(Member(decisions, "denial_rate"))},
+       {"Time-out rate", PercentLabel(Member(decisions, "timeout_rate"))}},
+      out);
+
+  const json& top = Member(summary, "top");
+  struct List {
+    std::string_view key;
+    const char* header;
+  };
+  for (const List& list : {List{"requesters", "REQUESTER"}, List{"accounts", "ACCOUNT"},
+                           List{"permission_sets", "PERMISSION SET"}}) {
+    out << '\n';
+    Table t({list.header, "REQUESTS"});
+    const json& items = Member(top, list.key);
+    if (items.is_array()) {
+      for (const json& e : items) {
+        std::string name = list.key == "accounts" ? AccountLabel(e) : Field(e, "name");
+        t.AddRow({OrDash(name), OrDash(Field(e, "requests"))});
+      }
+    }
+    if (t.Empty()) t.AddRow({"-", "0"});
+    t.Print(out);
+  }
+}
+
+std::string CsvField(std::string_view text) {
+  std::string cell = EscapeForTerminal(text);
+  if (!cell.empty() && (cell[0] == '=' || cell[0] == '+' || cell[0] == '-' || cell[0] == '@')) {
+    cell.insert(cell.begin(), '\'');
+  }
+  bool quote = cell.find_first_of(",\"") != std::string::npos ||
+               (!cell.empty() && (cell.front() == ' ' || cell.back() == ' '));
+  if (!quote) return cell;
+  std::string out = "\"";
+  for (char c : cell) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  out += '"';
+  return out;
+}
+
+void PrintReportCsv(const json& summary, std::ostream& out) {
+  auto row = [&out](std::string_view section, std::string_view name, std::string_view id,
+                    const std::string& value) {
+    out << CsvField(section) << ',' << CsvField(name) << ',' << CsvField(id) << ','
+        << CsvField(value) << '\n';
+  };
+  row("section", "name", "id", "value");
+  for (const char* key : {"since", "until", "window"}) row("window", key, "", Field(summary, key));
+  const json& requests = Member(summary, "requests");
+  row("requests", "total", "", CsvValue(Member(requests, "total")));
+  row("requests", "open", "", CsvValue(Member(requests, "open")));
+  const json& by_state = Member(requests, "by_state");
+  for (std::string_view st : kStates) row("by_state", st, "", CsvValue(Member(by_state, st)));
+  for (const char* section :
+       {"time_to_approve", "approval_to_active", "revoke_lag", "break_glass", "decisions"}) {
+    const json& f = Member(summary, section);
+    if (!f.is_object()) continue;
+    for (const auto& [name, value] : f.items()) row(section, name, "", CsvValue(value));
+  }
+  const json& top = Member(summary, "top");
+  for (const auto& [key, section] : std::vector<std::pair<std::string_view, std::string_view>>{
+           {"requesters", "top_requesters"},
+           {"accounts", "top_accounts"},
+           {"permission_sets", "top_permission_sets"}}) {
+    const json& items = Member(top, key);
+    if (!items.is_array()) continue;
+    for (const json& e : items) {
+      std::string id = key == "accounts" ? Field(e, "id") : Field(e, "arn");
+      row(section, Field(e, "name"), id, CsvValue(Member(e, "requests")));
+    }
+  }
 }
 
 }  // namespace jit::cli

@@ -57,6 +57,31 @@ void PrintWhoami(const nlohmann::json& me, std::ostream& out);
 // `{items, next_after}` of GET /v1/audit as a table.
 void PrintAudit(const nlohmann::json& audit, std::ostream& out);
 
+// GET /v1/reports/summary (docs/OPERATIONS.md "Reports") as tables: requests by state, the
+// timing figures, revocation, break-glass and decision figures, the busiest requesters,
+// accounts and permission sets.
+void PrintReport(const nlohmann::json& summary, std::ostream& out);
+
+// One CSV field (RFC 4180): control characters escaped first (core EscapeForTerminal, so a
+// field never holds a line break), then quoted, with quotes doubled, when it holds a comma, a
+// quote or a leading or trailing space. Text that a spreadsheet would run as a formula (it
+// starts with =, +, -, @) gets a leading apostrophe.
+std::string CsvField(std::string_view text);
+
+// GET /v1/reports/summary as CSV: a header "section,name,id,value", then one row per figure
+// (empty value for a figure with nothing to measure), e.g. "revoke_lag,p99_seconds,,0.21" and
+// "top_accounts,prod,222222222222,7".
+void PrintReportCsv(const nlohmann::json& summary, std::ostream& out);
+
+// GET /v1/assignments/standing as a table (ACCOUNT, PERMISSION SET, TYPE, PRINCIPAL, NOTE), or
+// "No standing assignments in N account and permission set pairs." when it lists none.
+void PrintStanding(const nlohmann::json& standing, std::ostream& out);
+
+// GET /v1/assignments/standing as CSV: a header "account_id,account_name,permission_set,
+// permission_set_arn,principal_type,principal_id,principal_name,held_through_jit", then one row
+// per assignment (CsvField for each).
+void PrintStandingCsv(const nlohmann::json& standing, std::ostream& out);
+
 // Any JSON object as "key: value" lines (nested values as compact JSON).
 void PrintObject(const nlohmann::json& object, std::ostream& out);
 

@@ -649,6 +649,19 @@ class Workflow::Impl {
     return store_.ListAudit(after_seq, limit);
   }
 
+  Result<ReportSummary> Report(const model::Identity& who, Duration window) {
+    if (window <= Duration(0) || window > kMaxReportWindow) {
+      return InvalidArgumentError("the report window must be more than 0 and at most " +
+                                  FormatDuration(kMaxReportWindow));
+    }
+    auto config = config_.Get();
+    if (!policy::IsAdmin(*config, who) && !policy::IsAuditor(*config, who)) {
+      return PermissionDeniedError("only admins and auditors can read reports");
+    }
+    Time now = clock_.Now();
+    return BuildSummary(store_, now - window, now);
+  }
+
   Status CheckAuditReader(const model::Identity& who) {
     auto config = config_.Get();
     if (!policy::IsAdmin(*config, who) && !policy::IsAuditor(*config, who)) {
@@ -1316,6 +1329,10 @@ Result<std::vector<model::AuditEvent>> Workflow::Audit(const model::Identity& wh
 Status Workflow::CheckAuditReader(const model::Identity& who) {
   return impl_->CheckAuditReader(who);
 }
+Result<ReportSummary> Workflow::Report(const model::Identity& who, Duration window) {
+  return impl_->Report(who, window);
+}
+
 Result<StandingInventory> Workflow::StandingAccess(const model::Identity& who,
                                                    std::string_view account) {
   return impl_->StandingAccess(who, account);

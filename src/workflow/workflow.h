@@ -18,6 +18,7 @@
 #include "store/store.h"
 #include "workflow/notifications.h"
 #include "workflow/observer.h"
+#include "workflow/report.h"
 #include "workflow/standing.h"
 
 namespace jit::workflow {
@@ -187,6 +188,10 @@ class Workflow final : public scheduler::JobRunner {
   Result<std::vector<model::AuditEvent>> Audit(const model::Identity& who, std::int64_t after_seq,
                                                int limit);
 
+  // The KPIs of the requests created in the last `window` (workflow/report.h, docs/OPERATIONS.md
+  // "Reports"): admins and auditors only (PermissionDenied "only admins and auditors can read
+  // reports"). InvalidArgument for a window not in (0, kMaxReportWindow], checked first.
+  Result<ReportSummary> Report(const model::Identity& who, Duration window);
   // The standing access in Identity Center of the pairs jit offers, in `account` (an id or name
   // of the catalog; empty: every account): workflow/standing.h ListStanding over the ledger.
   // Admins and auditors only (PermissionDenied "only admins and auditors can list standing

@@ -302,6 +302,53 @@ function suite() {
       await screenshot(carol, 'carol-audit');
     });
 
+    test('the audit page shows the service levels report with bar charts', async () => {
+      // A request of alice's own, so that the report has someone to show whatever ran before.
+      const made = await apiAs(jit.url, 'dev-alice', 'POST', '/v1/requests', {
+        account: 'sandbox', permission_set: 'ReadOnly', duration: '5m', reason: 'the report',
+      });
+      assert.ok(made.status === 201 || made.status === 409, `submitted: ${made.status}`);
+      assert.equal((await apiAs(jit.url, 'dev-alice', 'GET', '/v1/reports/summary')).status, 403);
+      const bad = await apiAs(jit.url, 'dev-carol', 'GET', '/v1/reports/summary?since=soon');
+      assert.equal(bad.status, 400);
+      assert.equal(bad.body.error.code, 'bad_request');
+
+      const carol = await signInDev(await person(), jit.url, 'carol');
+      // The figures shown are those of the page's own call (grants move on meanwhile).
+      const answered = carol.waitForResponse((r) => r.url().includes('/v1/reports/summary?since=30d'));
+      await carol.goto(`${jit.url}/#/audit`);
+      const response = await answered;
+      assert.equal(response.status(), 200);
+      const summary = { body: await response.json() };
+      const report = carol.locator('#report');
+      await report.getByRole('heading', { name: 'Service levels' }).waitFor();
+      const figures = report.locator('[data-report="figures"]');
+      await figures.waitFor();
+      const { total, open } = summary.body.requests;
+      assert.match(await figures.textContent(), new RegExp(`Requests${total} \\(${open} open\\)`));
+      assert.match(await figures.textContent(), /Revoke lag/);
+      // One bar per state, as long as its count says.
+      const states = report.locator('svg[data-chart="states"] rect.bar');
+      assert.equal(await states.count(), 9);
+      for (const [state, n] of Object.entries(summary.body.requests.by_state)) {
+        const bar = report.locator(`svg[data-chart="states"] rect[data-label="${state}"]`);
+        assert.equal(await bar.getAttribute('data-value'), String(n), state);
+        assert.equal(Number(await bar.getAttribute('width')) > 0, n > 0, state);
+      }
+      const people = summary.body.top.requesters;
+      assert.ok(people.some((p) => p.name === 'alice'), 'alice is among the requesters');
+      assert.equal(await report.locator('svg[data-chart="requesters"] rect.bar').count(),
+                   people.length);
+      assert.match(await report.locator('svg[data-chart="requesters"]').getAttribute('aria-label'),
+                   new RegExp(`^Busiest requesters: ${people[0].name} ${people[0].requests}`));
+      // Another window asks again.
+      const asked = carol.waitForResponse((r) => r.url().includes('/v1/reports/summary?since=7d'));
+      await carol.getByLabel('Requests created in').selectOption('7d');
+      assert.equal((await asked).status(), 200);
+      await figures.waitFor();
+      await screenshot(carol, 'carol-report');
+    });
+
     test('keyboard only: sign in, move between pages, see where the focus is', async () => {
       const page = await (await person()).newPage();
       await page.goto(`${jit.url}/`);

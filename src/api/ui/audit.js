@@ -1,14 +1,17 @@
-// Audit (admins and auditors): the hash-chained audit trail with filters, and what the broker
-// says about the chain's integrity (GET /v1/audit/verify).
+// Audit (admins and auditors): the service levels (report.js, GET /v1/reports/summary), the
+// hash-chained audit trail with filters, and what the broker says about the chain's integrity
+// (GET /v1/audit/verify).
 
 import { api } from './api.js';
 import { el, facts, field, formatTime } from './format.js';
+import { mountReport } from './report.js';
 
 const PAGE = 1000;
 const MAX_PAGES_AT_ONCE = 10;
 
 export function mountAudit(main, ctx) {
   main.append(el('h1', {}, 'Audit'));
+  mountReport(main);
 
   // --- verification ---
   const verifyResult = el('div', { class: 'verify-result', 'aria-live': 'polite' });
