@@ -31,6 +31,7 @@
 // | GET  /v1/audit                 |  403  |   403    |   403    |  200  |   200   | 401  |
 // | GET  /v1/audit/verify          |  403  |   403    |   403    |  501  |   501   | 401  |
 // | GET  /v1/reports/summary       |  403  |   403    |   403    |  200  |   200   | 401  |
+// | GET  /v1/assignments/standing  |  403  |   403    |   403    |  200  |   200   | 401  |
 //
 // Read as: another's request that one may not see is 404 (ids cannot be probed); one that one
 // sees but may not act on is 403. Nobody approves their own request (admins included: see
@@ -130,13 +131,19 @@ ApiHooks HooksWithSessions(const CookieSessions* sessions) {
   return hooks;
 }
 
+workflow::WorkflowOptions MatrixOptions(provider::FakeProvider& provider) {
+  workflow::WorkflowOptions o;
+  o.inventory = &provider;
+  return o;
+}
+
 // One broker (memory store, fake provider, fake clock) behind the API handler, with alice's
 // fixture requests P, A and B.
 class Broker {
  public:
   Broker()
       : config_(MatrixConfig()),
-        workflow_(store_, config_, provider_, clock_),
+        workflow_(store_, config_, provider_, clock_, MatrixOptions(provider_)),
         auth_(auth::NewStaticAuthenticator(Users(), {})),
         ui_(UiOptions{Users(), std::chrono::hours(1), ""}, signer_, nullptr, clock_),
         handler_(workflow_, *auth_, config_, nullptr, HooksWithSessions(&ui_)) {
@@ -261,6 +268,7 @@ const std::vector<Row>& Matrix() {
       {"GET", "/v1/audit", "", {403, 403, 403, 200, 200, 401}},
       {"GET", "/v1/audit/verify", "", {403, 403, 403, 501, 501, 401}},
       {"GET", "/v1/reports/summary?since=7d", "", {403, 403, 403, 200, 200, 401}},
+      {"GET", "/v1/assignments/standing", "", {403, 403, 403, 200, 200, 401}},
   };
   return rows;
 }
@@ -276,7 +284,7 @@ TEST(AuthzMatrix, EveryEndpointAnswersEveryRoleWithTheExactStatus) {
       ++cells;
     }
   }
-  EXPECT_EQ(cells, 16 * kColumns);
+  EXPECT_EQ(cells, 17 * kColumns);
 }
 
 // The web UI's session cookies go through exactly the same checks: every cell answers the
@@ -304,7 +312,7 @@ TEST(AuthzMatrix, SessionCookiesAnswerEveryCellLikeTheUsersBearerToken) {
       ++cells;
     }
   }
-  EXPECT_EQ(cells, 16 * kColumns);
+  EXPECT_EQ(cells, 17 * kColumns);
 }
 
 TEST(AuthzMatrix, SessionCookiesWithoutTheCsrfTokenChangeNothing) {

@@ -208,6 +208,18 @@ Decoded<Duration> DecodeSince(const Query& query) {
   return *d;
 }
 
+Decoded<std::string> DecodeAccountFilter(const Query& query) {
+  std::string text = Param(query, "account");
+  constexpr std::size_t kMaxAccount = 128;
+  bool control = std::any_of(text.begin(), text.end(), [](char c) {
+    return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+  });
+  if (text.size() > kMaxAccount || control) {
+    return BadValue("account must be an account id or name");
+  }
+  return text;
+}
+
 // ---- Paths ----
 
 Decoded<std::string> DecodeRequestId(std::string_view id) {

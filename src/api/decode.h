@@ -144,6 +144,10 @@ Decoded<std::string> DecodeAuditFormat(const Query& query);
 // workflow::kDefaultReportWindow when absent. 400 bad_request "since must be a duration such as
 // 30d or 12h, more than 0 and at most 366d: ..." when it cannot be read or is out of range.
 Decoded<Duration> DecodeSince(const Query& query);
+// ?account=ID_OR_NAME of GET /v1/assignments/standing: "" when absent (every account); 422
+// "account must be an account id or name" when longer than 128 bytes or holding a control
+// character. Whether the catalog has it is the workflow's question.
+Decoded<std::string> DecodeAccountFilter(const Query& query);
 
 // ---- Paths ----
 

@@ -175,6 +175,8 @@ std::span<const ApiHandler::Route> ApiHandler::Routes() {
       {{"GET", "/v1/audit/verify", "AuditVerify"}, &ApiHandler::AuditVerify},
       {{"POST", "/v1/policy/explain", "ExplainPolicy"}, &ApiHandler::ExplainPolicy},
       {{"GET", "/v1/reports/summary", "ReportSummary"}, &ApiHandler::ReportSummary},
+      {{"GET", "/v1/assignments/standing", "StandingAssignments"},
+       &ApiHandler::StandingAssignments},
   };
   return kRoutes;
 }
@@ -453,6 +455,28 @@ ApiResponse ApiHandler::ReportSummary(const Call& call) {
   Result<workflow::ReportSummary> summary = workflow_.Report(call.who, *since);
   if (!summary) return FromStatus(summary.error());
   return JsonResponse(200, ReportSummaryToJson(*summary, *since));
+}
+
+// ---- Standing access ----
+
+ApiResponse ApiHandler::StandingAssignments(const Call& call) {
+  Decoded<std::string> account = DecodeAccountFilter(call.query);
+  if (!account) return Refused(account.error());
+  Result<workflow::StandingInventory> inv = workflow_.StandingAccess(call.who, *account);
+  if (!inv) return FromStatus(inv.error());
+  json items = json::array();
+  for (const workflow::StandingAssignment& a : inv->assignments) {
+    items.push_back(
+        {{"account_id", a.account_id},
+         {"account_name", a.account_name},
+         {"permission_set", a.permission_set_name},
+         {"permission_set_arn", a.permission_set_arn},
+         {"principal_type", provider::PrincipalTypeName(a.principal_type)},
+         {"principal_id", a.principal_id},
+         {"principal_name", a.principal_name.empty() ? json(nullptr) : json(a.principal_name)},
+         {"held_through_jit", a.held_through_jit}});
+  }
+  return JsonResponse(200, json{{"items", std::move(items)}, {"pairs_listed", inv->pairs_listed}});
 }
 
 // ---- Policy ----

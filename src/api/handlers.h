@@ -160,6 +160,7 @@ class ApiHandler {
   ApiResponse Me(const Call& call);
   ApiResponse Audit(const Call& call);
   ApiResponse AuditVerify(const Call& call);
+  ApiResponse StandingAssignments(const Call& call);
   ApiResponse ExplainPolicy(const Call& call);
   ApiResponse ReportSummary(const Call& call);
 

@@ -27,11 +27,17 @@ namespace {
 
 using nlohmann::json;
 
+workflow::WorkflowOptions WithInventory(provider::FakeProvider& provider) {
+  workflow::WorkflowOptions o;
+  o.inventory = &provider;
+  return o;
+}
+
 class HandlersTest : public ::testing::Test {
  protected:
   HandlersTest()
       : config_(*policy::ParseConfig(policy::DevPolicyYaml(), "dev")),
-        workflow_(store_, config_, provider_, clock_),
+        workflow_(store_, config_, provider_, clock_, WithInventory(provider_)),
         auth_(auth::NewStaticAuthenticator(auth::DevUsers(), {})),
         handler_(workflow_, *auth_, config_, nullptr) {}
 
@@ -82,7 +88,8 @@ TEST(RouteTable, IsTheApi) {
           "POST /v1/requests/{id}/extend -> ExtendRequest",
           "POST /v1/requests/{id}/review -> ReviewRequest", "GET /v1/catalog -> Catalog",
           "GET /v1/me -> Me", "GET /v1/audit -> Audit", "GET /v1/audit/verify -> AuditVerify",
-          "POST /v1/policy/explain -> ExplainPolicy", "GET /v1/reports/summary -> ReportSummary"));
+          "POST /v1/policy/explain -> ExplainPolicy", "GET /v1/reports/summary -> ReportSummary",
+          "GET /v1/assignments/standing -> StandingAssignments"));
 }
 
 TEST(RouteTable, EachRouteReachesItsHandler) {
@@ -114,6 +121,7 @@ TEST(RouteTable, EachRouteReachesItsHandler) {
            {"GET", "/v1/audit/verify", "AuditVerify"},
            {"POST", "/v1/policy/explain", "ExplainPolicy"},
            {"GET", "/v1/reports/summary", "ReportSummary"},
+           {"GET", "/v1/assignments/standing", "StandingAssignments"},
        }) {
     RouteMatch m = MatchRoute(patterns, c.method, c.path);
     ASSERT_EQ(m.outcome, RouteMatch::Outcome::kFound) << c.method << " " << c.path;
@@ -174,6 +182,7 @@ TEST_F(HandlersTest, EachV1RouteAnswersFromItsHandler) {
   EXPECT_TRUE(Body(Call("GET", "/v1/requests", "dev-alice")).contains("next_cursor"));
   EXPECT_TRUE(Body(Call("GET", "/v1/audit", "dev-carol")).contains("next_after"));
   EXPECT_EQ(Call("GET", "/v1/audit/verify", "dev-carol").status, 501);  // no verify hook
+  EXPECT_TRUE(Body(Call("GET", "/v1/assignments/standing", "dev-carol")).contains("pairs_listed"));
   ApiResponse explain = Call("POST", "/v1/policy/explain", "dev-alice",
                              R"({"account": "sandbox", "permission_set": "ReadOnly"})");
   EXPECT_EQ(explain.status, 200) << explain.body;
@@ -322,6 +331,49 @@ TEST_F(HandlersTest, ABadSinceIs400WithAJsonErrorBeforeThePermissionCheck) {
   }
   EXPECT_EQ(Call("GET", "/v1/reports/summary?since=366d", "dev-carol").status, 200);
   EXPECT_EQ(Call("GET", "/v1/reports/summary?since=1d12h", "dev-carol").status, 200);
+}
+
+}  // namespace
+}  // namespace jit::api
+
+namespace jit::api {
+namespace {
+
+// GET /v1/assignments/standing (issue 13 deliverable 8): the standing access of the pairs jit
+// offers, as JSON; the account filter's bad input; who may ask.
+TEST_F(HandlersTest, StandingAssignmentsListsWhatJitDidNotMake) {
+  const std::string ro = "arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-1111111111111111";
+  provider_.AddStanding({"b0b00000-0000-4000-8000-000000000002", "111111111111", ro});
+  provider_.SetPrincipalName(provider::PrincipalType::kUser, "b0b00000-0000-4000-8000-000000000002",
+                             "bob\x1b[31m");
+  provider_.AddGroupAssignment("0a500000-0000-4000-8000-000000000010", "222222222222", ro);
+  ApiResponse r = Call("GET", "/v1/assignments/standing", "dev-carol");
+  ASSERT_EQ(r.status, 200) << r.body;
+  json body = Body(r);
+  EXPECT_EQ(body["pairs_listed"], 5);
+  ASSERT_EQ(body["items"].size(), 2u);
+  EXPECT_EQ(body["items"][0], json::parse(R"({"account_id": "222222222222", "account_name": "prod",
+      "permission_set": "ReadOnly", "permission_set_arn": ")" +
+                                          ro + R"(",
+      "principal_type": "GROUP", "principal_id": "0a500000-0000-4000-8000-000000000010",
+      "principal_name": null, "held_through_jit": false})"));
+  EXPECT_EQ(body["items"][1]["principal_name"], "bob\x1b[31m");  // JSON escapes it
+
+  ApiResponse one = Call("GET", "/v1/assignments/standing?account=sandbox", "dev-carol");
+  ASSERT_EQ(one.status, 200) << one.body;
+  EXPECT_EQ(Body(one)["items"].size(), 1u);
+  EXPECT_EQ(Body(one)["pairs_listed"], 2);
+
+  ApiResponse unknown = Call("GET", "/v1/assignments/standing?account=staging", "dev-carol");
+  EXPECT_EQ(unknown.status, 422);
+  EXPECT_THAT(Message(unknown), ::testing::HasSubstr("'staging' is not in the catalog"));
+  ApiResponse bad = Call("GET", "/v1/assignments/standing?account=a%0Ab", "dev-carol");
+  EXPECT_EQ(bad.status, 422);
+  EXPECT_EQ(Message(bad), "account must be an account id or name");
+  EXPECT_EQ(Call("GET", "/v1/assignments/standing", "dev-alice").status, 403);
+
+  provider_.FailNext(provider::FakeProvider::Op::kListAll, 1, UnavailableError("throttled"));
+  EXPECT_EQ(Call("GET", "/v1/assignments/standing", "dev-carol").status, 503);
 }
 
 }  // namespace

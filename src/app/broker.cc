@@ -228,6 +228,7 @@ void Broker::BuildWorkflow() {
   provider::IdentityCenterProvider& provider = *identity_center_->provider;
   workflow::WorkflowOptions flow_opts;
   flow_opts.directory = &provider;
+  flow_opts.inventory = &provider;  // GET /v1/assignments/standing
   flow_opts.observer = metrics_.get();
   flow_opts.notifications = notifications_.get();
   // The emulator finishes creates and deletes within a fraction of a second (AWS takes

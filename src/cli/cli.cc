@@ -730,6 +730,16 @@ int RunOrThrow(int argc, const char* const* argv, std::ostream& out, std::ostrea
   report_cmd->add_option("--since", report_since, "How far back, e.g. 7d, 30d, 12h (at most 366d)")
       ->capture_default_str();
 
+  std::string standing_account;
+  CLI::App* assignments_cmd =
+      app.add_subcommand("assignments", "Identity Center's assignments (admins and auditors)");
+  assignments_cmd->require_subcommand(0, 1);
+  CLI::App* standing_cmd = assignments_cmd->add_subcommand(
+      "standing",
+      "Assignments of the permission sets jit offers that jit did not make: the standing access "
+      "a cutover removes (--output table, json or csv)");
+  standing_cmd->add_option("--account", standing_account, "Only this account (id or name)");
+
   EmulatorCommandOptions emulator_options;
   CLI::App* emulator_cmd = app.add_subcommand("emulator", "The local Identity Center emulator");
   emulator_cmd->add_option("--listen", emulator_options.listen, "Address to listen on (host:port)")
@@ -775,7 +785,7 @@ int RunOrThrow(int argc, const char* const* argv, std::ostream& out, std::ostrea
 
   // --output csv: only the commands that have a CSV form.
   if (ctx.Csv()) {
-    static const std::vector<std::string> kCsvCommands = {"report"};
+    static const std::vector<std::string> kCsvCommands = {"report", "assignments standing"};
     std::string command = CommandName(app);
     if (!command.empty() &&
         std::find(kCsvCommands.begin(), kCsvCommands.end(), command) == kCsvCommands.end()) {
@@ -857,6 +867,12 @@ int RunOrThrow(int argc, const char* const* argv, std::ostream& out, std::ostrea
   }
   if (audit_verify_cmd->parsed()) return DoAuditVerify(ctx);
   if (report_cmd->parsed()) return DoReport(ctx, report_since);
+  if (standing_cmd->parsed()) {
+    std::string query;
+    if (!standing_account.empty()) AddQuery(query, "account", standing_account);
+    return DoGet(ctx, "/v1/assignments/standing" + query,
+                 ctx.Csv() ? PrintStandingCsv : PrintStanding);
+  }
   if (audit_export_cmd->parsed()) return DoAuditExport(ctx, audit_format);
   if (explain_cmd->parsed()) {
     if (!explain_args.duration.empty()) {
@@ -890,6 +906,10 @@ int RunOrThrow(int argc, const char* const* argv, std::ostream& out, std::ostrea
   }
   if (config_cmd->parsed()) {
     err << "jit: config needs a command: check (see jit config --help)\n";
+    return kExitUsage;
+  }
+  if (assignments_cmd->parsed()) {
+    err << "jit: assignments needs a command: standing (see jit assignments --help)\n";
     return kExitUsage;
   }
   err << "jit: no command given (see jit --help)\n";

@@ -1172,6 +1172,85 @@ TEST_F(CliTest, ReportErrorsFromTheServerAreOneLine) {
   EXPECT_EQ(o.err, "jit: only admins and auditors can read reports (HTTP 403)\n");
 }
 
+// GET /v1/assignments/standing as the server answers it (issue 13 deliverable 8).
+json Standing() {
+  return json::parse(R"({"pairs_listed": 5, "items": [
+    {"account_id": "222222222222", "account_name": "prod", "permission_set": "Admin",
+     "permission_set_arn": "arn:aws:sso:::permissionSet/ssoins-1/ps-2", "principal_type": "USER",
+     "principal_id": "b0b00000-0000-4000-8000-000000000002", "principal_name": "bob",
+     "held_through_jit": true},
+    {"account_id": "111111111111", "account_name": "sandbox", "permission_set": "ReadOnly",
+     "permission_set_arn": "arn:aws:sso:::permissionSet/ssoins-1/ps-1", "principal_type": "GROUP",
+     "principal_id": "0a500000-0000-4000-8000-000000000010", "principal_name": "=ops\u001b[2J, x",
+     "held_through_jit": false},
+    {"account_id": "111111111111", "account_name": "sandbox", "permission_set": "ReadOnly",
+     "permission_set_arn": "arn:aws:sso:::permissionSet/ssoins-1/ps-1", "principal_type": "USER",
+     "principal_id": "90000000-0000-4000-8000-000000000009", "principal_name": null,
+     "held_through_jit": false}]})");
+}
+
+TEST_F(CliTest, AssignmentsStandingPrintsATableEscaped) {
+  server_.Respond(200, Standing());
+  Outcome o = RunCli({"assignments", "standing", "--account", "prod env"});
+  EXPECT_EQ(o.code, 0) << o.err;
+  EXPECT_EQ(server_.Only().method, "GET");
+  EXPECT_EQ(server_.Only().path, "/v1/assignments/standing?account=prod%20env");
+  EXPECT_THAT(o.out, HasSubstr("ACCOUNT"));
+  EXPECT_THAT(o.out, HasSubstr("prod (222222222222)"));
+  EXPECT_THAT(o.out, HasSubstr("jit grants it on top too"));
+  EXPECT_THAT(o.out, HasSubstr("group"));
+  EXPECT_THAT(o.out, HasSubstr("=ops\\x1b[2J, x"));
+  EXPECT_THAT(o.out, HasSubstr("90000000-0000-4000-8000-000000000009 (no name)"));
+  EXPECT_EQ(o.out.find('\x1b'), std::string::npos);
+}
+
+TEST_F(CliTest, AssignmentsStandingSaysWhenThereIsNone) {
+  server_.Respond(200, json{{"pairs_listed", 3}, {"items", json::array()}});
+  Outcome o = RunCli({"assignments", "standing"});
+  EXPECT_EQ(o.code, 0) << o.err;
+  EXPECT_EQ(server_.Only().path, "/v1/assignments/standing");
+  EXPECT_EQ(o.out, "No standing assignments in 3 account and permission set pairs jit offers.\n");
+}
+
+TEST_F(CliTest, AssignmentsStandingAsJsonAndCsv) {
+  server_.Respond(200, Standing());
+  Outcome j = RunCli({"-o", "json", "assignments", "standing"});
+  EXPECT_EQ(j.code, 0) << j.err;
+  EXPECT_EQ(json::parse(j.out), Standing());
+  server_.Respond(200, Standing());
+  Outcome c = RunCli({"assignments", "standing", "-o", "csv"});
+  EXPECT_EQ(c.code, 0) << c.err;
+  std::vector<std::string> lines;
+  std::istringstream in(c.out);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  ASSERT_EQ(lines.size(), 4u) << c.out;
+  EXPECT_EQ(lines[0],
+            "account_id,account_name,permission_set,permission_set_arn,principal_type,"
+            "principal_id,principal_name,held_through_jit");
+  EXPECT_EQ(lines[1],
+            "222222222222,prod,Admin,arn:aws:sso:::permissionSet/ssoins-1/ps-2,USER,"
+            "b0b00000-0000-4000-8000-000000000002,bob,true");
+  EXPECT_EQ(lines[2],
+            "111111111111,sandbox,ReadOnly,arn:aws:sso:::permissionSet/ssoins-1/ps-1,GROUP,"
+            R"(0a500000-0000-4000-8000-000000000010,"'=ops\x1b[2J, x",false)");
+  EXPECT_EQ(lines[3].substr(lines[3].size() - 7), ",,false");
+  EXPECT_EQ(c.out.find('\x1b'), std::string::npos);
+}
+
+TEST_F(CliTest, AssignmentsNeedsASubcommandAndErrorsAreOneLine) {
+  Outcome o = RunCli({"assignments"});
+  EXPECT_EQ(o.code, 2);
+  EXPECT_EQ(o.err, "jit: assignments needs a command: standing (see jit assignments --help)\n");
+  server_.Respond(422,
+                  {{"error",
+                    {{"code", "invalid_argument"},
+                     {"message", "account 'x' is not in the catalog (an account id or name)"}}}});
+  o = RunCli({"assignments", "standing", "--account", "x"});
+  EXPECT_EQ(o.code, 1);
+  EXPECT_EQ(o.err, "jit: account 'x' is not in the catalog (an account id or name) (HTTP 422)\n");
+  EXPECT_EQ(o.out, "");
+}
+
 TEST_F(CliTest, CsvIsRefusedByCommandsWithoutACsvForm) {
   for (const auto& [args, name] : std::vector<std::pair<std::vector<std::string>, std::string>>{
            {{"-o", "csv", "ls"}, "ls"},

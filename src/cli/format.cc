@@ -240,6 +240,54 @@ void PrintRequest(const json& r, Time now, std::ostream& out) {
   }
 }
 
+void PrintStanding(const json& standing, std::ostream& out) {
+  Table table({"ACCOUNT", "PERMISSION SET", "TYPE", "PRINCIPAL", "NOTE"});
+  const json& items = Member(standing, "items");
+  if (items.is_array()) {
+    for (const json& item : items) {
+      std::string account = Field(item, "account_name");
+      std::string id = Field(item, "account_id");
+      account = account.empty() ? id : account + " (" + id + ")";
+      std::string principal = Field(item, "principal_name");
+      if (principal.empty()) principal = Field(item, "principal_id") + " (no name)";
+      const json& held = Member(item, "held_through_jit");
+      std::string note = held.is_boolean() && held.get<bool>() ? "jit grants it on top too" : "";
+      table.AddRow({OrDash(account), OrDash(Field(item, "permission_set")),
+                    OrDash(ToLower(Field(item, "principal_type"))), OrDash(principal),
+                    OrDash(note)});
+    }
+  }
+  if (table.Empty()) {
+    std::string pairs = Field(standing, "pairs_listed");
+    out << "No standing assignments in " << (pairs.empty() ? "the" : EscapeForTerminal(pairs))
+        << " account and permission set pairs jit offers.\n";
+  } else {
+    table.Print(out);
+  }
+}
+
+void PrintStandingCsv(const json& standing, std::ostream& out) {
+  static const char* const kColumns[] = {"account_id",         "account_name",    "permission_set",
+                                         "permission_set_arn", "principal_type",  "principal_id",
+                                         "principal_name",     "held_through_jit"};
+  bool first = true;
+  for (const char* c : kColumns) {
+    out << (first ? "" : ",") << c;
+    first = false;
+  }
+  out << '\n';
+  const json& items = Member(standing, "items");
+  if (!items.is_array()) return;
+  for (const json& item : items) {
+    first = true;
+    for (const char* c : kColumns) {
+      out << (first ? "" : ",") << CsvField(Field(item, c));
+      first = false;
+    }
+    out << '\n';
+  }
+}
+
 void PrintCatalog(const json& catalog, std::ostream& out) {
   Table table(
       {"ACCOUNT", "PERMISSION SET", "RULE", "MAX DURATION", "APPROVAL", "REASON", "TICKET"});

@@ -73,6 +73,15 @@ std::string CsvField(std::string_view text);
 // "top_accounts,prod,222222222222,7".
 void PrintReportCsv(const nlohmann::json& summary, std::ostream& out);
 
+// GET /v1/assignments/standing as a table (ACCOUNT, PERMISSION SET, TYPE, PRINCIPAL, NOTE), or
+// "No standing assignments in N account and permission set pairs." when it lists none.
+void PrintStanding(const nlohmann::json& standing, std::ostream& out);
+
+// GET /v1/assignments/standing as CSV: a header "account_id,account_name,permission_set,
+// permission_set_arn,principal_type,principal_id,principal_name,held_through_jit", then one row
+// per assignment (CsvField for each).
+void PrintStandingCsv(const nlohmann::json& standing, std::ostream& out);
+
 // Any JSON object as "key: value" lines (nested values as compact JSON).
 void PrintObject(const nlohmann::json& object, std::ostream& out);
 

@@ -42,6 +42,47 @@ Result<std::vector<Assignment>> FakeProvider::ListAssignments(
   return out;
 }
 
+Result<std::vector<PrincipalAssignment>> FakeProvider::ListAllAssignments(
+    const std::string& account_id, const std::string& permission_set_arn) {
+  MutexLock lock(&mu_);
+  if (Status s = BeginCallLocked(Op::kListAll); !s.ok()) return s;
+  std::vector<PrincipalAssignment> out;
+  for (const Assignment& a : assignments_) {
+    if (a.account_id == account_id && a.permission_set_arn == permission_set_arn) {
+      out.push_back({PrincipalType::kUser, a.principal_id, a.account_id, a.permission_set_arn});
+    }
+  }
+  for (const PrincipalAssignment& g : group_assignments_) {
+    if (g.account_id == account_id && g.permission_set_arn == permission_set_arn) {
+      out.push_back(g);
+    }
+  }
+  return out;
+}
+
+Result<std::string> FakeProvider::PrincipalName(PrincipalType type, const std::string& id) {
+  MutexLock lock(&mu_);
+  if (Status s = BeginCallLocked(Op::kName); !s.ok()) return s;
+  auto it = names_.find({type, id});
+  if (it == names_.end()) {
+    return NotFoundError(std::string(type == PrincipalType::kGroup ? "group " : "user ") + id +
+                         " is not in the identity store");
+  }
+  return it->second;
+}
+
+void FakeProvider::AddGroupAssignment(const std::string& group_id, const std::string& account_id,
+                                      const std::string& permission_set_arn) {
+  MutexLock lock(&mu_);
+  group_assignments_.push_back({PrincipalType::kGroup, group_id, account_id, permission_set_arn});
+}
+
+void FakeProvider::SetPrincipalName(PrincipalType type, const std::string& id,
+                                    const std::string& name) {
+  MutexLock lock(&mu_);
+  names_[{type, id}] = name;
+}
+
 void FakeProvider::AddStanding(const Assignment& a) {
   MutexLock lock(&mu_);
   AddLocked(a);

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/mutex.h"
@@ -14,10 +15,10 @@
 namespace jit::provider {
 
 // Thread-safe: every method may be called from any thread.
-class FakeProvider final : public Provider {
+class FakeProvider final : public Provider, public AssignmentInventory {
  public:
   // The calls that can be counted and made to fail.
-  enum class Op { kGrant, kGrantStatus, kRevoke, kRevokeStatus, kList };
+  enum class Op { kGrant, kGrantStatus, kRevoke, kRevokeStatus, kList, kListAll, kName };
 
   FakeProvider() = default;
   FakeProvider(const FakeProvider&) = delete;
@@ -32,8 +33,19 @@ class FakeProvider final : public Provider {
   Result<std::vector<Assignment>> ListAssignments(const std::string& account_id,
                                                   const std::string& permission_set_arn) override;
 
+  // AssignmentInventory: the user assignments above and the group assignments added by
+  // AddGroupAssignment (users first); names set by SetPrincipalName, NotFound for others.
+  Result<std::vector<PrincipalAssignment>> ListAllAssignments(
+      const std::string& account_id, const std::string& permission_set_arn) override;
+  Result<std::string> PrincipalName(PrincipalType type, const std::string& id) override;
+
   // Adds an assignment that exists before anyone grants it (standing access).
   void AddStanding(const Assignment& a);
+  // Adds a group's assignment (jit never makes those; ListAssignments does not show them).
+  void AddGroupAssignment(const std::string& group_id, const std::string& account_id,
+                          const std::string& permission_set_arn);
+  // The name PrincipalName answers for a user or group id.
+  void SetPrincipalName(PrincipalType type, const std::string& id, const std::string& name);
 
   // Operations started from now on report kInProgress for their first `n` status polls, then
   // kSucceeded (the assignment changes only then). 0 (default): Grant and Revoke return
@@ -83,6 +95,8 @@ class FakeProvider final : public Provider {
 
   mutable Mutex mu_;
   std::vector<Assignment> assignments_ GUARDED_BY(mu_);
+  std::vector<PrincipalAssignment> group_assignments_ GUARDED_BY(mu_);
+  std::map<std::pair<PrincipalType, std::string>, std::string> names_ GUARDED_BY(mu_);
   std::map<std::string, PendingOp> operations_ GUARDED_BY(mu_);
   std::map<Op, Failure> failures_ GUARDED_BY(mu_);
   std::map<Op, std::int64_t> calls_ GUARDED_BY(mu_);

@@ -382,7 +382,20 @@ Result<Operation> IdentityCenterProvider::RevokeStatus(const std::string& operat
 
 Result<std::vector<Assignment>> IdentityCenterProvider::ListAssignments(
     const std::string& account_id, const std::string& permission_set_arn) {
+  Result<std::vector<PrincipalAssignment>> all = ListAllAssignments(account_id, permission_set_arn);
+  if (!all.has_value()) return all.error();
   std::vector<Assignment> out;
+  for (PrincipalAssignment& p : *all) {
+    if (p.principal_type != PrincipalType::kUser) continue;  // groups are not ours
+    out.push_back(
+        {std::move(p.principal_id), std::move(p.account_id), std::move(p.permission_set_arn)});
+  }
+  return out;
+}
+
+Result<std::vector<PrincipalAssignment>> IdentityCenterProvider::ListAllAssignments(
+    const std::string& account_id, const std::string& permission_set_arn) {
+  std::vector<PrincipalAssignment> out;
   json body = {{"InstanceArn", options_.instance_arn},
                {"AccountId", account_id},
                {"PermissionSetArn", permission_set_arn},
@@ -392,8 +405,15 @@ Result<std::vector<Assignment>> IdentityCenterProvider::ListAssignments(
     if (it == page.end() || it->is_null()) return OkStatus();
     if (!it->is_array()) return Malformed("ListAccountAssignments", "AccountAssignments");
     for (const json& item : *it) {
-      if (StringField(item, "PrincipalType") != "USER") continue;  // groups are not ours
-      Assignment a;
+      PrincipalAssignment a;
+      std::string type = StringField(item, "PrincipalType");
+      if (type == "USER") {
+        a.principal_type = PrincipalType::kUser;
+      } else if (type == "GROUP") {
+        a.principal_type = PrincipalType::kGroup;
+      } else {
+        continue;  // a principal type jit does not know: neither ours nor a person's
+      }
       a.principal_id = StringField(item, "PrincipalId");
       a.account_id = StringField(item, "AccountId");
       a.permission_set_arn = StringField(item, "PermissionSetArn");
@@ -406,6 +426,28 @@ Result<std::vector<Assignment>> IdentityCenterProvider::ListAssignments(
   });
   if (!s.ok()) return s;
   return out;
+}
+
+Result<std::string> IdentityCenterProvider::PrincipalName(PrincipalType type,
+                                                          const std::string& id) {
+  if (type == PrincipalType::kUser) {
+    Result<DirectoryUser> u = DescribeUser(id);
+    if (!u.has_value()) return u.error();
+    return u->user_name;
+  }
+  if (id.empty() || id.size() > 47) {
+    return InvalidArgumentError("'" + id + "' is not an identity store group id");
+  }
+  if (std::optional<std::string> name = Fresh(&IdentityCenterProvider::group_display_, id)) {
+    return *name;
+  }
+  Result<json> answer = identity_store_.Call(
+      "DescribeGroup", {{"IdentityStoreId", options_.identity_store_id}, {"GroupId", id}});
+  if (!answer.has_value()) return answer.error();
+  std::string name = StringField(*answer, "DisplayName");
+  if (name.empty()) return Malformed("DescribeGroup", "no DisplayName");
+  Remember(&IdentityCenterProvider::group_display_, id, name);
+  return name;
 }
 
 Result<std::string> IdentityCenterProvider::UserId(const std::string& username) {

@@ -72,7 +72,10 @@ Result<Duration> ParseIsoDuration(std::string_view text);
 // Grant blocks while max_creates_in_flight creates are outstanding. Since the threads that
 // would poll those creates may be the very ones blocked, a waiting Grant itself polls the
 // oldest outstanding create every `create_wait` (one waiter at a time), so waiting always ends.
-class IdentityCenterProvider final : public Provider, public Directory, public UserDirectory {
+class IdentityCenterProvider final : public Provider,
+                                     public Directory,
+                                     public UserDirectory,
+                                     public AssignmentInventory {
  public:
   // `sso_admin` speaks to sso-admin (SsoAdminSpec), `identity_store` to identitystore; both,
   // `limiter` (the one the clients share) and `clock` must outlive this object.
@@ -104,6 +107,12 @@ class IdentityCenterProvider final : public Provider, public Directory, public U
   Result<std::string> UserIdByEmail(const std::string& email) override;
   Result<DirectoryUser> DescribeUser(const std::string& user_id) override;
   Result<std::vector<std::string>> GroupNames(const std::string& user_id) override;
+
+  // AssignmentInventory: ListAccountAssignments (every page, users and groups); DescribeUser
+  // (cached like UserDirectory's answers) or DescribeGroup (its DisplayName, cached likewise).
+  Result<std::vector<PrincipalAssignment>> ListAllAssignments(
+      const std::string& account_id, const std::string& permission_set_arn) override;
+  Result<std::string> PrincipalName(PrincipalType type, const std::string& id) override;
 
   // Every permission set of the instance (ListPermissionSets, every page, then
   // DescribePermissionSet for each), in the order AWS lists them.

@@ -51,6 +51,40 @@ class Provider {
       const std::string& account_id, const std::string& permission_set_arn) = 0;
 };
 
+// Who an assignment is for: an identity store user, or a group (whose members all hold it).
+enum class PrincipalType { kUser, kGroup };
+
+// "USER" or "GROUP", as the AWS wire spells it.
+constexpr const char* PrincipalTypeName(PrincipalType t) {
+  return t == PrincipalType::kGroup ? "GROUP" : "USER";
+}
+
+// One account assignment of any principal, as Identity Center lists it.
+struct PrincipalAssignment {
+  PrincipalType principal_type = PrincipalType::kUser;
+  std::string principal_id;  // identity store user or group id
+  std::string account_id;
+  std::string permission_set_arn;
+
+  friend bool operator==(const PrincipalAssignment&, const PrincipalAssignment&) = default;
+};
+
+// Reads every assignment, of users and groups alike, and names principals: the inventory of
+// standing access (`jit assignments standing`, docs/CUTOVER_CHECKLIST.md). Read-only.
+// Implementations are thread-safe. Errors as for Provider: Unavailable (retry later),
+// InvalidArgument / NotFound / PermissionDenied (retrying will not help).
+class AssignmentInventory {
+ public:
+  virtual ~AssignmentInventory() = default;
+
+  // Every assignment of one (account, permission set), users and groups, every page.
+  virtual Result<std::vector<PrincipalAssignment>> ListAllAssignments(
+      const std::string& account_id, const std::string& permission_set_arn) = 0;
+  // A user's UserName or a group's DisplayName. NotFound when the identity store has no such
+  // principal (deleted since it was assigned).
+  virtual Result<std::string> PrincipalName(PrincipalType type, const std::string& id) = 0;
+};
+
 // Looks users up in the identity store behind the provider (Identity Center's identitystore).
 // Implementations are thread-safe.
 class Directory {

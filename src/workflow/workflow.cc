@@ -670,6 +670,19 @@ class Workflow::Impl {
     return OkStatus();
   }
 
+  Result<StandingInventory> StandingAccess(const model::Identity& who, std::string_view account) {
+    auto config = config_.Get();
+    if (!policy::IsAdmin(*config, who) && !policy::IsAuditor(*config, who)) {
+      return PermissionDeniedError("only admins and auditors can list standing access");
+    }
+    if (options_.inventory == nullptr) {
+      return FailedPreconditionError("this broker cannot list Identity Center's assignments");
+    }
+    Result<std::vector<model::LedgerEntry>> ledger = store_.ListLedger();
+    if (!ledger.has_value()) return ledger.error();
+    return ListStanding(*config, account, *ledger, *options_.inventory);
+  }
+
   // ---- Jobs -----------------------------------------------------------------------------------
 
   JobOutcome Run(const Job& job) {
@@ -1318,6 +1331,11 @@ Status Workflow::CheckAuditReader(const model::Identity& who) {
 }
 Result<ReportSummary> Workflow::Report(const model::Identity& who, Duration window) {
   return impl_->Report(who, window);
+}
+
+Result<StandingInventory> Workflow::StandingAccess(const model::Identity& who,
+                                                   std::string_view account) {
+  return impl_->StandingAccess(who, account);
 }
 scheduler::JobOutcome Workflow::Run(const model::Job& job) { return impl_->Run(job); }
 

@@ -4,6 +4,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/clock.h"
@@ -18,6 +19,7 @@
 #include "workflow/notifications.h"
 #include "workflow/observer.h"
 #include "workflow/report.h"
+#include "workflow/standing.h"
 
 namespace jit::workflow {
 
@@ -82,6 +84,9 @@ struct WorkflowOptions {
   // Resolves the Identity Center user id of a caller whose Identity carries none (Submit).
   // Not owned; must outlive the workflow. nullptr: such callers cannot request access.
   provider::Directory* directory = nullptr;
+  // Lists every assignment of the pairs jit offers, groups' too, for StandingAccess. Not owned;
+  // must outlive the workflow. nullptr: StandingAccess answers FailedPrecondition.
+  provider::AssignmentInventory* inventory = nullptr;
   // Hears committed audit events and issued revocations (metrics). Not owned; may be null.
   WorkflowObserver* observer = nullptr;
   // Turns each step's audit events into notify jobs in the same transaction, and runs them.
@@ -187,6 +192,13 @@ class Workflow final : public scheduler::JobRunner {
   // "Reports"): admins and auditors only (PermissionDenied "only admins and auditors can read
   // reports"). InvalidArgument for a window not in (0, kMaxReportWindow], checked first.
   Result<ReportSummary> Report(const model::Identity& who, Duration window);
+  // The standing access in Identity Center of the pairs jit offers, in `account` (an id or name
+  // of the catalog; empty: every account): workflow/standing.h ListStanding over the ledger.
+  // Admins and auditors only (PermissionDenied "only admins and auditors can list standing
+  // access"); InvalidArgument for an account not in the catalog; FailedPrecondition when the
+  // workflow has no inventory (WorkflowOptions::inventory); Unavailable (store, Identity Center).
+  // Nothing is written.
+  Result<StandingInventory> StandingAccess(const model::Identity& who, std::string_view account);
 
   // scheduler::JobRunner: grant, revoke and approval-timeout jobs.
   scheduler::JobOutcome Run(const model::Job& job) override;
