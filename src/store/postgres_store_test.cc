@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <latch>
 #include <map>
 #include <memory>
 #include <set>
@@ -201,23 +202,31 @@ TEST_F(PostgresStoreTest, TwoStoresClaimingTheSameDueJobsNeverBothGetOne) {
   std::map<std::string, std::vector<std::string>> claimed_by;  // job id -> owners
   std::atomic<int> failures{0};
   std::vector<std::thread> threads;
-  for (int t = 0; t < 6; ++t) {
+  // Every thread makes its first claim before any makes its second, so that both stores take
+  // part however the threads are scheduled (on a busy machine one store's threads could
+  // otherwise take all 300 before the other's start); the first claims race all the same.
+  constexpr int kThreads = 6;
+  std::latch first_claims(kThreads);
+  for (int t = 0; t < kThreads; ++t) {
     Store& st = t % 2 == 0 ? *a : *b;
     std::string owner = (t % 2 == 0 ? "replica-a-" : "replica-b-") + std::to_string(t);
     threads.emplace_back([&, owner] {
-      for (;;) {
+      for (bool first = true;; first = false) {
         Result<std::vector<model::Job>> got = st.ClaimDueJobs(now, owner, now + Duration(60000), 7);
+        if (got.ok()) {
+          MutexLock lock(&mu);
+          for (const model::Job& j : *got) {
+            EXPECT_EQ(j.lease_owner, owner);
+            claimed_by[j.id].push_back(owner);
+          }
+        }
+        if (first) first_claims.arrive_and_wait();
         if (!got.ok()) {
           ++failures;
           ADD_FAILURE() << got.error();
           return;
         }
         if (got->empty()) return;
-        MutexLock lock(&mu);
-        for (const model::Job& j : *got) {
-          EXPECT_EQ(j.lease_owner, owner);
-          claimed_by[j.id].push_back(owner);
-        }
       }
     });
   }
