@@ -41,6 +41,17 @@ std::vector<model::Approval> ApprovalsFrom(const Json& j, const char* key) {
   return out;
 }
 
+// Whether `j` holds a floating-point number anywhere.
+bool HoldsFloat(const Json& j) {
+  if (j.is_number_float()) return true;
+  if (j.is_structured()) {
+    for (const Json& v : j) {
+      if (HoldsFloat(v)) return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 Result<std::string> EncodeRequestData(const model::Request& r) {
@@ -98,6 +109,10 @@ Result<std::string> EncodeRequestData(const model::Request& r) {
 Status DecodeRequestDataWithDom(std::string_view data, model::Request& r) {
   try {
     Json j = Json::parse(data);
+    // The codec writes whole numbers only; a float (damage) would reach a conversion to an
+    // integer that is undefined when out of range.
+    if (HoldsFloat(j))
+      return InternalError("request " + r.id + " is damaged: a number with a fraction");
     r.principal_id = j.value("principal_id", "");
     r.account_id = j.value("account_id", "");
     r.account_name = j.value("account_name", "");
