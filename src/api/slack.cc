@@ -34,10 +34,23 @@ SlackInteractions::SlackInteractions(std::vector<notify::SlackApp> apps,
       http_(http),
       clock_(clock),
       options_(std::move(options)) {
+  SetApps(std::move(apps));
+}
+
+std::shared_ptr<const std::vector<SlackInteractions::App>> SlackInteractions::MakeApps(
+    std::vector<notify::SlackApp> apps) {
+  auto out = std::make_shared<std::vector<App>>();
   for (notify::SlackApp& a : apps) {
-    auto web = std::make_unique<notify::SlackWebApi>(a.api_url, a.bot_token, http, clock);
-    apps_.push_back(App{std::move(a), std::move(web)});
+    auto web = std::make_unique<notify::SlackWebApi>(a.api_url, a.bot_token, http_, clock_);
+    out->push_back(App{std::move(a), std::move(web)});
   }
+  return out;
+}
+
+void SlackInteractions::SetApps(std::vector<notify::SlackApp> apps) {
+  std::shared_ptr<const std::vector<App>> built = MakeApps(std::move(apps));
+  MutexLock lock(&mu_);
+  apps_ = std::move(built);
 }
 
 bool SlackInteractions::FirstSight(const std::string& signature) {
@@ -80,9 +93,14 @@ ApiResponse SlackInteractions::Handle(const ApiRequest& request) {
   try {
     std::string timestamp = request.Header("x-slack-request-timestamp");
     std::string signature = request.Header("x-slack-signature");
+    std::shared_ptr<const std::vector<App>> apps;
+    {
+      MutexLock lock(&mu_);
+      apps = apps_;
+    }
     const App* app = nullptr;
     Status first_error;
-    for (const App& a : apps_) {
+    for (const App& a : *apps) {
       Status s = notify::VerifySlackSignature(a.settings.signing_secret, timestamp, signature,
                                               request.body, clock_.Now(), options_.max_age);
       if (s.ok()) {
@@ -92,7 +110,7 @@ ApiResponse SlackInteractions::Handle(const ApiRequest& request) {
       if (first_error.ok()) first_error = s;
     }
     if (app == nullptr) {
-      std::string why = apps_.empty() ? "no Slack app is configured" : first_error.message();
+      std::string why = apps->empty() ? "no Slack app is configured" : first_error.message();
       spdlog::warn("slack: refused an interaction: {}", why);
       return Answer(401, "unauthenticated", why, "");
     }

@@ -47,6 +47,11 @@ class SlackInteractions {
   // Answers one POST /v1/slack/interactions (never throws).
   ApiResponse Handle(const ApiRequest& request);
 
+  // Replaces the apps whose signatures are accepted (a SIGHUP re-read their signing secrets and
+  // bot tokens: rotation without a restart). Interactions being answered finish with the apps
+  // they started with. Thread-safe.
+  void SetApps(std::vector<notify::SlackApp> apps);
+
  private:
   struct App {
     notify::SlackApp settings;
@@ -58,7 +63,9 @@ class SlackInteractions {
   // True the first time a signature is seen within max_age.
   bool FirstSight(const std::string& signature);
 
-  std::vector<App> apps_;
+  // Builds the App of each SlackApp (its Web API client).
+  std::shared_ptr<const std::vector<App>> MakeApps(std::vector<notify::SlackApp> apps);
+
   workflow::Workflow& workflow_;
   provider::UserDirectory& directory_;
   aws::HttpTransport& http_;
@@ -67,6 +74,7 @@ class SlackInteractions {
 
   Mutex mu_;
   std::map<std::string, Time> seen_ GUARDED_BY(mu_);  // signature -> when it was first seen
+  std::shared_ptr<const std::vector<App>> apps_ GUARDED_BY(mu_);
 };
 
 }  // namespace jit::api

@@ -221,6 +221,32 @@ TEST_F(SlackInteractionsTest, BadSignaturesOldTimestampsAndReplaysAreRefused) {
   EXPECT_THAT(Body(replay)["error"]["message"].get<std::string>(), HasSubstr("replay"));
 }
 
+// A SIGHUP hands the endpoint the secrets read now (Broker::Reload): the rotated secret is
+// accepted at once and the old one refused; with no app left every press is refused.
+TEST_F(SlackInteractionsTest, SetAppsRotatesTheSigningSecret) {
+  std::string id = Pending();
+  notify::SlackApp app;
+  app.channel = "slack";
+  app.signing_secret = "rotated-secret";
+  app.bot_token = "xoxb-jit";
+  app.api_url = slack_server_.url() + "/api";
+  app.team_id = "T1";
+  slack_->SetApps({app});
+  EXPECT_EQ(slack_->Handle(Signed(Form("UBOB", "jit_approve", id))).status, 401);
+  EXPECT_EQ(Stored(id).state, model::RequestState::kPending);
+  ApiResponse ok =
+      slack_->Handle(Signed(Form("UBOB", "jit_deny", id), Duration(0), "rotated-secret"));
+  EXPECT_EQ(ok.status, 200) << ok.body;
+  EXPECT_EQ(Stored(id).state, model::RequestState::kDenied);
+
+  slack_->SetApps({});
+  ApiResponse none =
+      slack_->Handle(Signed(Form("UBOB", "jit_approve", Pending()), Duration(0), "rotated-secret"));
+  EXPECT_EQ(none.status, 401);
+  EXPECT_THAT(Body(none)["error"]["message"].get<std::string>(),
+              HasSubstr("no Slack app is configured"));
+}
+
 TEST_F(SlackInteractionsTest, GarbledPayloadsAreBadRequests) {
   for (const std::string& body :
        {std::string("payload=%7Bnot-json"), std::string("nothing=here"),

@@ -1,6 +1,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <memory>
 #include <string>
 
@@ -106,6 +107,31 @@ TEST_F(BrokerTest, ReloadReportsTheSettingsThatNeedARestart) {
   Result<long> ready = Get((*broker)->url() + "/readyz");
   ASSERT_TRUE(ready.has_value()) << ready.error();
   EXPECT_EQ(*ready, 200);
+  (*broker)->Stop();
+}
+
+// A SIGHUP may bring a Slack channel with a signing secret to a broker that started without
+// one: its interactions endpoint is set up at start, so Reload says a restart is needed.
+TEST_F(BrokerTest, ReloadSaysANewSlackInteractionsEndpointNeedsARestart) {
+  Result<std::unique_ptr<Broker>> broker = Broker::Build(DevConfig(), DevOptions(), clock_);
+  ASSERT_TRUE(broker.has_value()) << broker.error();
+  ASSERT_OK((*broker)->Start());
+  testing::TempDir files;
+  const std::string url = (files.path() / "slack-url").string();
+  const std::string secret = (files.path() / "slack-secret").string();
+  const std::string token = (files.path() / "slack-token").string();
+  std::ofstream(token) << "xoxb-test\n";
+  std::ofstream(url) << "http://127.0.0.1:9/hook\n";
+  std::ofstream(secret) << "a-signing-secret\n";
+  std::string yaml(config::DevConfigYaml());
+  yaml += "notify:\n  - {type: slack, webhook_url_file: " + url +
+          ", signing_secret_file: " + secret + ", bot_token_file: " + token + "}\n";
+  Result<config::Config> next = config::ParseConfig(yaml, "next.yaml");
+  ASSERT_TRUE(next.has_value()) << next.error();
+  Result<std::vector<std::string>> pending = (*broker)->Reload(*next);
+  ASSERT_TRUE(pending.has_value()) << pending.error();
+  EXPECT_THAT(*pending,
+              ElementsAre("notify: a Slack channel's signing_secret_file (Slack interactions)"));
   (*broker)->Stop();
 }
 

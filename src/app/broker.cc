@@ -416,7 +416,16 @@ Result<std::vector<std::string>> Broker::Reload(config::Config next) {
   // The notification channels follow the file; when they cannot be built, nothing changes.
   auto channels = notify::NewChannels(next.notify, *notify_deps_);
   if (!channels.has_value()) return Prefixed("notify: ", channels.error());
+  // Slack's Approve / Deny endpoint takes the signing secrets and bot tokens read now; one that
+  // was not set up at start needs a restart to be.
+  auto slack_apps = notify::SlackAppsFromConfig(next.notify);
+  if (!slack_apps.has_value()) return Prefixed("notify: ", slack_apps.error());
   std::vector<std::string> pending = config::SettingsNeedingRestart(*holder_->Get(), next);
+  if (slack_) {
+    slack_->SetApps(std::move(slack_apps).value());
+  } else if (!slack_apps->empty()) {
+    pending.emplace_back("notify: a Slack channel's signing_secret_file (Slack interactions)");
+  }
   policy_->Set(next.policy);
   holder_->Set(std::move(next));
   auth_.built = std::move(built).value();

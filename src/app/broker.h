@@ -89,8 +89,9 @@ class Broker {
 
   // Puts `next` in force when the parts that follow the config accept it: the authenticator
   // (static tokens, OIDC) and the notification channels are rebuilt from it, then the config,
-  // authenticator and channels are swapped in together. Rules, accounts, permission sets,
-  // roles, auth and notify apply at once; the rest is read at start only, and the settings of
+  // authenticator and channels are swapped in together, and Slack interactions take the
+  // signing secrets and bot tokens read now. Rules, accounts, permission sets, roles, auth and
+  // notify apply at once; the rest is read at start only, and the settings of
   // that kind that differ (config::SettingsNeedingRestart: "server.listen", "store", ...) are
   // returned, for a warning. On error nothing changes: the authenticator's error, or
   // "notify: ..." for channels that cannot be built. Safe while the API serves.
