@@ -151,6 +151,16 @@ class PackageTest(unittest.TestCase):
         ours = [line for line in (p.stdout + p.stderr).splitlines() if "jit.service" in line]
         self.assertEqual((p.returncode, ours), (0, []), p.stdout + p.stderr)
 
+        # The bar: `systemd-analyze security` rates the unit "OK" or better, that is an
+        # exposure below 4.0 (--threshold counts tenths; 1.2 when this was written).
+        p = subprocess.run(["systemd-analyze", "security", "--offline=true", "--threshold=39",
+                            copy], capture_output=True, text=True, timeout=120)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        m = re.search(r"Overall exposure level for jit\.service: ([0-9.]+) (\w+)", p.stdout)
+        self.assertIsNotNone(m, p.stdout)
+        self.assertIn(m.group(2), ("SAFE", "OK"), m.group(0))
+        self.assertLess(float(m.group(1)), 4.0, m.group(0))
+
     def test_version_names_the_commit(self):
         out = run(os.path.join(self.root, "usr/bin/jit"), "--version").strip()
         self.assertRegex(out, r"^jit " + re.escape(project_version()) +
