@@ -30,8 +30,9 @@ std::string RequestIdOf(std::string_view path) {
 
 }  // namespace
 
-bool IsAuditedRefusal(std::string_view path, int status) {
+bool IsAuditedRefusal(std::string_view method, std::string_view path, int status) {
   if (status == 401 || status == 403 || status == 429) return true;
+  if (status == 409) return method == "POST" && path == "/v1/requests";
   return status == 404 && path.substr(0, kRequestsPrefix.size()) == kRequestsPrefix &&
          path.size() > kRequestsPrefix.size();
 }
@@ -43,9 +44,9 @@ void RefusalAudit::Observe(std::string_view method, std::string_view target, std
                            const ApiResponse& response) {
   // Most answers are not refusals: they leave before any string is made.
   const int status = response.status;
-  if (status != 401 && status != 403 && status != 404 && status != 429) return;
+  if (status != 401 && status != 403 && status != 404 && status != 409 && status != 429) return;
   std::string path = PathForLog(target);
-  if (!IsAuditedRefusal(path, status)) return;
+  if (!IsAuditedRefusal(method, path, status)) return;
 
   workflow::Refusal refusal;
   refusal.actor = response.user;

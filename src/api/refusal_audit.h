@@ -17,9 +17,11 @@ namespace jit::api {
 
 // Whether an answer is a refusal worth an "access.refused" audit event: 401 (a bad or missing
 // token, a bad Slack signature), 403 (a permission or policy refusal, self-approval, a CSRF
-// failure, a non-auditor reading the audit trail), 429 (a per-user limit), and 404 on a request's
-// path (another's request reads as not found). Other 404s (unknown routes) are not.
-bool IsAuditedRefusal(std::string_view path, int status);
+// failure, a non-auditor reading the audit trail), 429 (a per-user limit), 409 to POST
+// /v1/requests (a duplicate of the requester's open request: the per-user limit
+// `refuse_duplicates`), and 404 on a request's path (another's request reads as not found).
+// Other 404s (unknown routes) and other 409s (a decision on a request in the wrong state) are not.
+bool IsAuditedRefusal(std::string_view method, std::string_view path, int status);
 
 // Writes each audited refusal through Workflow::RecordRefusal, at most `per_source_per_minute`
 // per source (the caller's name when known, else the client's address) and `total_per_minute` in

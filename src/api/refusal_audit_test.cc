@@ -20,15 +20,19 @@ namespace {
 using nlohmann::json;
 
 TEST(IsAuditedRefusal, CoversTokensPermissionsLimitsAndOthersRequests) {
-  EXPECT_TRUE(IsAuditedRefusal("/v1/me", 401));
-  EXPECT_TRUE(IsAuditedRefusal("/v1/slack/interactions", 401));
-  EXPECT_TRUE(IsAuditedRefusal("/ui/session", 403));  // a CSRF failure of the web UI
-  EXPECT_TRUE(IsAuditedRefusal("/v1/requests", 429));
-  EXPECT_TRUE(IsAuditedRefusal("/v1/requests/req_1/approve", 404));
-  EXPECT_FALSE(IsAuditedRefusal("/v1/requests/", 404));
-  EXPECT_FALSE(IsAuditedRefusal("/v1/nothing", 404));
-  EXPECT_FALSE(IsAuditedRefusal("/v1/requests", 422));
-  EXPECT_FALSE(IsAuditedRefusal("/v1/requests", 201));
+  EXPECT_TRUE(IsAuditedRefusal("GET", "/v1/me", 401));
+  EXPECT_TRUE(IsAuditedRefusal("GET", "/v1/slack/interactions", 401));
+  EXPECT_TRUE(IsAuditedRefusal("GET", "/ui/session", 403));  // a CSRF failure of the web UI
+  EXPECT_TRUE(IsAuditedRefusal("GET", "/v1/requests", 429));
+  EXPECT_TRUE(IsAuditedRefusal("GET", "/v1/requests/req_1/approve", 404));
+  EXPECT_FALSE(IsAuditedRefusal("GET", "/v1/requests/", 404));
+  EXPECT_FALSE(IsAuditedRefusal("GET", "/v1/nothing", 404));
+  EXPECT_FALSE(IsAuditedRefusal("GET", "/v1/requests", 422));
+  EXPECT_FALSE(IsAuditedRefusal("GET", "/v1/requests", 201));
+  // A duplicate request (refuse_duplicates) is a refusal; a decision in the wrong state is not.
+  EXPECT_TRUE(IsAuditedRefusal("POST", "/v1/requests", 409));
+  EXPECT_FALSE(IsAuditedRefusal("POST", "/v1/requests/req_1/approve", 409));
+  EXPECT_FALSE(IsAuditedRefusal("GET", "/v1/requests", 409));
 }
 
 class RefusalAuditTest : public ::testing::Test {
@@ -76,6 +80,22 @@ TEST_F(RefusalAuditTest, WritesTheRefusalWithItsSourceAndEscapedMessage) {
   EXPECT_EQ(details["message"], "no \\x1b[2J");
   EXPECT_EQ(details["source"], "127.0.0.1");
   EXPECT_FALSE(details.contains("suppressed"));
+}
+
+// Issue 16 "Limits": a duplicate request refused with 409 is audited like the other limits; a
+// decision refused for the request's state is not a refusal of access.
+TEST_F(RefusalAuditTest, ADuplicateRequestIsAuditedAndAWrongStateIsNot) {
+  RefusalAudit audit(workflow_, clock_, {});
+  audit.Observe("POST", "/v1/requests/req_1/approve", "127.0.0.1",
+                Refused(409, "bob", "failed_precondition"));
+  EXPECT_TRUE(Events().empty());
+  audit.Observe("POST", "/v1/requests", "127.0.0.1", Refused(409, "alice", "failed_precondition"));
+  std::vector<model::AuditEvent> events = Events();
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].actor, "alice");
+  json details = json::parse(events[0].details);
+  EXPECT_EQ(details["status"], 409);
+  EXPECT_EQ(details["path"], "/v1/requests");
 }
 
 TEST_F(RefusalAuditTest, LimitsEachSourceAndAllSourcesPerMinute) {
