@@ -555,6 +555,12 @@ INSTANTIATE_TEST_SUITE_P(
                   RuleWith("    schedule_window: 1h\n", "break_glass: true"),
                   "jit.yaml:13: a break-glass rule cannot schedule access: it starts at once "
                   "(schedule_window: 0s or none)"},
+        BadConfig{"MaxActivePerUserNegative", RuleWith("    max_active_per_user: -1\n"),
+                  "jit.yaml:13: 'max_active_per_user' must be a whole number from 0 to 100000"},
+        BadConfig{"MaxActivePerUserOnBreakGlass",
+                  RuleWith("    max_active_per_user: 2\n", "break_glass: true"),
+                  "jit.yaml:13: a break-glass rule takes no 'max_active_per_user': no limit "
+                  "refuses break-glass"},
         BadConfig{"RuleRegions", RuleWith("    regions: [eu-central-1]\n"),
                   "jit.yaml:13: 'regions' is not supported yet"},
         BadConfig{"RuleNoName",
@@ -1114,6 +1120,16 @@ TEST(ParseConfig, LimitsDefaultWhenAbsentAndKeepTheDefaultsOfKeysLeftOut) {
       policy::ParseConfig(kBase + "limits: {requests_per_minute_per_user: 3}\n", "jit.yaml");
   ASSERT_OK(p);
   EXPECT_EQ(p->limits.requests_per_minute_per_user, 3);
+}
+
+TEST(ParseConfig, RuleMaxActivePerUserIsReadAndNoneByDefault) {
+  Result<Config> c =
+      ParseConfig(RuleWith("    max_active_per_user: 3\n"), "jit.yaml", "/nonexistent");
+  ASSERT_OK(c);
+  EXPECT_EQ(c->policy.rules.at(0).max_active_per_user, 3);
+  c = ParseConfig(RuleWith(""), "jit.yaml", "/nonexistent");
+  ASSERT_OK(c);
+  EXPECT_EQ(c->policy.rules.at(0).max_active_per_user, 0);
 }
 
 TEST(ParseConfig, HoursDefaultToEveryDayInUtc) {

@@ -365,7 +365,7 @@ class Parser {
           r_.Map(item, line, "a rule",
                  {"name", "requesters", "accounts", "permission_sets", "max_duration",
                   "min_duration", "reason", "reason_min_length", "ticket", "approval",
-                  "break_glass", "hours", "schedule_window"});
+                  "break_glass", "hours", "schedule_window", "max_active_per_user"});
       if (!fields) continue;
       Rule rule;
       rule.line = line;
@@ -480,6 +480,15 @@ class Parser {
         }
       }
       if (rule.break_glass) rule.schedule_window = Duration(0);
+      if (const Field* x = fields->Get("max_active_per_user")) {
+        if (rule.break_glass) {
+          r_.Error(x->line,
+                   "a break-glass rule takes no 'max_active_per_user': no limit refuses "
+                   "break-glass");
+        } else if (auto n = r_.Int(*x, 0, kMaxPerUserLimit)) {
+          rule.max_active_per_user = *n;
+        }
+      }
       const Field* approval = fields->Get("approval");
       if (rule.break_glass && approval != nullptr) {
         r_.Error(approval->line, "a break-glass rule takes no 'approval'; it is self-activated");

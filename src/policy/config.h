@@ -95,6 +95,10 @@ struct Rule {
   // How far ahead a request may ask to start (`start_at`); 0: only immediate starts.
   // Break-glass rules always start at once.
   Duration schedule_window{kDefaultScheduleWindow};
+  // Most requests one user may have open (pending, approved or active) under this rule at once
+  // (`max_active_per_user`); 0: no cap of its own (the global `limits` still apply). Not on
+  // break-glass rules, which no limit refuses.
+  int max_active_per_user = 0;
   int line = 0;
 };
 

@@ -173,10 +173,12 @@ class Workflow::Impl {
   // Submit's limits on the requester's open requests, read in its transaction `tx`: a duplicate
   // of `r` (same account and permission set, overlapping time) is FailedPrecondition naming it;
   // a request beyond the cap is ResourceExhausted, with `*retry_after` (when not null) set.
-  Status CheckOpenRequests(Tx& tx, const policy::Limits& limits, const Request& r, Time now,
-                           Duration* retry_after) {
+  // `rule_cap` (the rule's max_active_per_user; 0: none) caps the requester's open requests
+  // under r's rule likewise.
+  Status CheckOpenRequests(Tx& tx, const policy::Limits& limits, int rule_cap, const Request& r,
+                           Time now, Duration* retry_after) {
     int cap = limits.open_requests_per_user;
-    if (!limits.refuse_duplicates && cap <= 0) return OkStatus();
+    if (!limits.refuse_duplicates && cap <= 0 && rule_cap <= 0) return OkStatus();
     JIT_ASSIGN_OR_RETURN(std::vector<Request> open, tx.OpenRequestsOf(r.requester));
     if (limits.refuse_duplicates) {
       std::pair<Time, Time> asked = TimeSpanOf(r, now);
@@ -192,6 +194,20 @@ class Workflow::Impl {
       return ResourceExhaustedError("you have " + std::to_string(open.size()) +
                                     " open requests (pending, approved or active), the most one "
                                     "user may have; cancel one or wait until one ends");
+    }
+    if (rule_cap > 0) {
+      std::vector<Request> same_rule;
+      for (const Request& o : open) {
+        if (o.rule == r.rule) same_rule.push_back(o);
+      }
+      if (same_rule.size() >= static_cast<std::size_t>(rule_cap)) {
+        if (retry_after != nullptr) *retry_after = UntilOneCloses(same_rule, now);
+        return ResourceExhaustedError(
+            "you have " + std::to_string(same_rule.size()) + " open requests under rule '" +
+            r.rule +
+            "', the most it allows one user (max_active_per_user); cancel one or wait "
+            "until one ends");
+      }
     }
     return OkStatus();
   }
@@ -282,7 +298,8 @@ class Workflow::Impl {
 
     Status s = Transact([&](Tx& tx) -> Status {
       if (limits != nullptr) {
-        JIT_RETURN_IF_ERROR(CheckOpenRequests(tx, *limits, r, now, retry_after));
+        JIT_RETURN_IF_ERROR(CheckOpenRequests(
+            tx, *limits, d.rule != nullptr ? d.rule->max_active_per_user : 0, r, now, retry_after));
       }
       Request row = r;
       std::vector<Job> jobs;

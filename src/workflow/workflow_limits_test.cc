@@ -214,6 +214,29 @@ TEST_F(LimitsTest, OpenRequestCapRefusesTheNextUntilOneCloses) {
   EXPECT_THAT(Ask(kAlice, "prod", "Admin"), StatusIs(StatusCode::kResourceExhausted));
 }
 
+// Issue 16 "Limits": a rule's own cap (max_active_per_user) counts the requester's open
+// requests under that rule only, beside the global cap.
+TEST_F(LimitsTest, RuleCapCountsOpenRequestsUnderThatRuleOnly) {
+  policy::Config c = LimitedConfig(0, 0, /*refuse_duplicates=*/false);
+  for (policy::Rule& rule : c.rules) {
+    if (rule.name == "prod-admin") rule.max_active_per_user = 2;
+  }
+  config_.Set(c);
+  ASSERT_OK(Ask(kAlice, "prod", "Admin"));
+  clock_.Advance(minutes(1));
+  ASSERT_OK(Ask(kAlice, "prod", "Admin"));
+  Duration retry_after{0};
+  EXPECT_THAT(Ask(kAlice, "prod", "Admin", minutes(30), &retry_after),
+              StatusIs(StatusCode::kResourceExhausted,
+                       AllOf(HasSubstr("2 open requests under rule 'prod-admin'"),
+                             HasSubstr("max_active_per_user"))));
+  EXPECT_EQ(retry_after, minutes(14));  // the first times out 15 minutes after it was filed
+  // Other rules, and other people, are not held by it.
+  EXPECT_OK(Ask(kAlice, "sandbox", "ReadOnly"));
+  EXPECT_OK(Ask(kAlice, "prod", "ReadOnly"));
+  EXPECT_OK(Ask(kDave, "prod", "Admin"));
+}
+
 TEST_F(LimitsTest, CapRetryAfterIsTheFirstEndOfAnActiveGrant) {
   SetLimits(1, 0, true);
   ASSERT_OK(Ask(kAlice, "sandbox", "ReadOnly", minutes(45)));
