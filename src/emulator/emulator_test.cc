@@ -19,6 +19,7 @@
 #include "core/testing.h"
 #include "emulator/history.h"
 #include "net/test_http_client.h"
+#include "provider/identity_center.h"
 
 namespace jit::emulator {
 namespace {
@@ -1193,6 +1194,59 @@ TEST_F(EmulatorTest, TheAwsJsonClientOverCurlTalksToTheEmulator) {
   EXPECT_THAT(sso.Call("ListInstances", json::object()), StatusIs(StatusCode::kUnavailable));
   EXPECT_EQ(emulator_->State()["calls"]["ListInstances"], retry.max_attempts);
   EXPECT_EQ(sleeps.size(), static_cast<std::size_t>(retry.max_attempts - 1));
+}
+
+// The provider's PermissionSetPolicies (provider/identity_center.h) over curl against the
+// emulator: the calls session cut-off will make, end to end on the wire.
+TEST_F(EmulatorTest, IdentityCenterProviderPutsReadsAndProvisionsInlinePolicies) {
+  std::unique_ptr<aws::HttpTransport> http = aws::NewCurlTransport();
+  std::unique_ptr<aws::CredentialSource> creds =
+      aws::NewStaticCredentials({"AKIDJITEMULATOR", "jit-emulator-secret", "", {}});
+  std::unique_ptr<aws::Limiter> limiter = aws::NewLimiter(clock_, 0, 10);
+  aws::RetryPolicy retry;
+  retry.sleep = [](Duration) {};
+  aws::JsonClient sso(provider::SsoAdminSpec(emulator_->url(), "us-east-1"), *http, *creds,
+                      *limiter, clock_, retry);
+  aws::JsonClient ids(provider::IdentityStoreSpec(emulator_->url(), "us-east-1"), *http, *creds,
+                      *limiter, clock_, retry);
+  provider::IdentityCenterOptions options;
+  options.instance_arn = kInstance;
+  options.identity_store_id = kStore;
+  provider::IdentityCenterProvider p(options, sso, ids, *limiter, clock_);
+
+  ASSERT_OK(p.GetInlinePolicy(kAdmin));
+  EXPECT_EQ(*p.GetInlinePolicy(kAdmin), "");
+  ASSERT_OK(p.PutInlinePolicy(kAdmin, kPolicy));
+  EXPECT_EQ(*p.GetInlinePolicy(kAdmin), kPolicy);
+
+  Result<provider::Operation> op = p.ProvisionPermissionSet(kAdmin, "222222222222");
+  ASSERT_OK(op);
+  EXPECT_EQ(op->state, provider::OperationState::kInProgress);
+  EXPECT_TRUE(std::regex_match(op->id, kUuid)) << op->id;
+  Result<provider::Operation> st = p.ProvisionStatus(op->id);
+  ASSERT_OK(st);
+  EXPECT_EQ(st->state, provider::OperationState::kInProgress);
+  clock_.Advance(options_.completion_delay);
+  st = p.ProvisionStatus(op->id);
+  ASSERT_OK(st);
+  EXPECT_EQ(st->state, provider::OperationState::kSucceeded);
+  EXPECT_EQ(st->id, op->id);
+  EXPECT_EQ(StatePermissionSet(emulator_->State(), kAdmin)["provisioned"],
+            json({{"222222222222", kPolicy}}));
+
+  ASSERT_OK(p.DeleteInlinePolicy(kAdmin));
+  EXPECT_EQ(*p.GetInlinePolicy(kAdmin), "");
+
+  const std::string unknown =
+      "arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-9999999999999999";
+  EXPECT_THAT(p.GetInlinePolicy(unknown), StatusIs(StatusCode::kNotFound));
+  EXPECT_THAT(p.PutInlinePolicy(unknown, kPolicy), StatusIs(StatusCode::kNotFound));
+  EXPECT_THAT(p.ProvisionPermissionSet(kAdmin, "333333333333"), StatusIs(StatusCode::kNotFound));
+  EXPECT_THAT(p.ProvisionStatus("00000000-0000-4000-8000-000000000000"),
+              StatusIs(StatusCode::kNotFound));
+  // Refused before the wire: the emulator never sees it.
+  EXPECT_THAT(p.PutInlinePolicy(kAdmin, "[]"), StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_EQ(emulator_->State()["calls"]["PutInlinePolicyToPermissionSet"], 2);
 }
 
 // --- seed and options --------------------------------------------------------------------------
