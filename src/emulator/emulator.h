@@ -28,13 +28,23 @@
 //   (the assignment is added or removed at that moment) or FAILED with a FailureReason, with
 //   probability Faults::failed_rate. Creating an existing assignment and deleting a missing one
 //   succeed.
+// - Inline policies (what session cut-off, issue 14, will need): GetInlinePolicyForPermissionSet
+//   answers "" for a permission set without one; PutInlinePolicyToPermissionSet refuses (400
+//   ValidationException) a policy longer than 32,768 characters, with a character outside tab,
+//   LF, CR and U+0020..U+00FF, or that is not a JSON object; DeleteInlinePolicyFromPermissionSet
+//   of none succeeds. ProvisionPermissionSet (TargetType AWS_ACCOUNT with a TargetId, or
+//   ALL_PROVISIONED_ACCOUNTS: the accounts the set is assigned in or was provisioned to) answers
+//   IN_PROGRESS and ends like an assignment operation, `completion_delay` later, SUCCEEDED or
+//   FAILED (Faults::failed_rate); on success each account has the inline policy as it was at
+//   the call (DescribePermissionSetProvisioningStatus polls it).
 //
 // Unsigned test endpoints (never faulted):
 //   GET  /_emulator/state   -> State()
 //   GET  /_emulator/history[?after=SEQ] -> every create/delete accepted and how it ended, with
 //        counts per assignment (emulator/history.h AssignmentHistory::ToJson); 400 for a bad SEQ
 //   POST /_emulator/faults  -> sets the Faults fields present in the JSON body (see FaultsFromJson)
-//   POST /_emulator/reset   -> assignments, operations, call counts and faults back to the start
+//   POST /_emulator/reset   -> assignments, operations, inline policies, call counts and faults
+//                              back to the start
 
 #include <cstdint>
 #include <memory>
@@ -133,7 +143,7 @@ struct Faults {
   double throttle_rate = 0;      // share of calls answered ThrottlingException (400)
   double server_error_rate = 0;  // share of calls answered InternalServerException (500)
   Duration latency{0};           // real time added before each answer
-  double failed_rate = 0;        // share of creates/deletes that end FAILED
+  double failed_rate = 0;        // share of creates/deletes/provisionings that end FAILED
   bool conflicts = true;   // ConflictException when a create and a delete on one assignment overlap
   std::uint64_t seed = 1;  // the fault RNG's seed (the same calls give the same faults)
 
@@ -214,13 +224,18 @@ class Emulator {
   // Replaces the faults and reseeds the fault RNG with faults.seed. REQUIRES: a valid Faults
   // (an invalid one is ignored).
   void SetFaults(const Faults& faults);
-  // Assignments back to the seed, operations and call counts cleared, the start faults back.
+  // Assignments back to the seed, operations, inline policies, provisionings and call counts
+  // cleared, the start faults back.
   void Reset();
   // What GET /_emulator/state returns (operations that are due are settled first):
   //   {"assignments": [{AccountId, PermissionSetArn, PrincipalType, PrincipalId}],
   //    "operations": {"create": {"in_progress", "succeeded", "failed"}, "delete": {...}},
-  //    "calls": {"<Operation>": n}, "assignment_calls": [...], "faults": {...}, "sns": [],
-  //    "eventbridge": [], "securityhub": []}
+  //    "calls": {"<Operation>": n}, "assignment_calls": [...], "faults": {...},
+  //    "permission_sets": [{"Name", "PermissionSetArn", "InlinePolicy" ("" none),
+  //                         "provisioned": {"<account id>": "<inline policy it has>"}}],
+  //    "provisioning": [{RequestId, Status, PermissionSetArn, AccountId (one account only),
+  //                      CreatedDate, FailureReason, "Accounts": [...], "InlinePolicy"}],
+  //    "sns": [], "eventbridge": [], "securityhub": []}
   // "calls" counts every call whose signature checked out, faulted ones included.
   // "assignment_calls" has one entry per assignment ever named by a create or delete: its ids
   // and how many creates and deletes were accepted, succeeded, failed, and actually added or

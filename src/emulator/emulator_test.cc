@@ -19,6 +19,7 @@
 #include "core/testing.h"
 #include "emulator/history.h"
 #include "net/test_http_client.h"
+#include "provider/identity_center.h"
 
 namespace jit::emulator {
 namespace {
@@ -325,6 +326,247 @@ TEST_F(EmulatorTest, ConflictsCanBeSwitchedOff) {
   json a = Assignment("222222222222", kAdmin, "USER", kAlice);
   ASSERT_EQ(Sso("CreateAccountAssignment", a).status, 200);
   EXPECT_EQ(Sso("DeleteAccountAssignment", a).status, 200);
+}
+
+// --- inline policies and provisioning (issue 14) ---------------------------------------------
+
+constexpr char kPolicy[] =
+    R"({"Version":"2012-10-17","Statement":[{"Sid":"JitCutoff1","Effect":"Deny","Action":"*","Resource":"*"}]})";
+
+json PermissionSetRequest(const std::string& ps) {
+  return {{"InstanceArn", kInstance}, {"PermissionSetArn", ps}};
+}
+
+// The entry of `ps` in the state's "permission_sets".
+json StatePermissionSet(const json& state, const std::string& ps) {
+  for (const json& p : state["permission_sets"]) {
+    if (p["PermissionSetArn"] == ps) return p;
+  }
+  ADD_FAILURE() << "no " << ps << " in " << state.dump();
+  return json::object();
+}
+
+TEST_F(EmulatorTest, InlinePolicyIsPutReadAndDeleted) {
+  Response none = Sso("GetInlinePolicyForPermissionSet", PermissionSetRequest(kAdmin));
+  ASSERT_EQ(none.status, 200) << none.raw;
+  EXPECT_EQ(none.body, json({{"InlinePolicy", ""}}));
+
+  json put = PermissionSetRequest(kAdmin);
+  put["InlinePolicy"] = kPolicy;
+  Response p = Sso("PutInlinePolicyToPermissionSet", put);
+  ASSERT_EQ(p.status, 200) << p.raw;
+  EXPECT_EQ(p.body, json::object());
+  Response got = Sso("GetInlinePolicyForPermissionSet", PermissionSetRequest(kAdmin));
+  EXPECT_EQ(got.body["InlinePolicy"], kPolicy);
+  // Per permission set.
+  EXPECT_EQ(
+      Sso("GetInlinePolicyForPermissionSet", PermissionSetRequest(kReadOnly)).body["InlinePolicy"],
+      "");
+  EXPECT_EQ(StatePermissionSet(emulator_->State(), kAdmin)["InlinePolicy"], kPolicy);
+
+  Response d = Sso("DeleteInlinePolicyFromPermissionSet", PermissionSetRequest(kAdmin));
+  ASSERT_EQ(d.status, 200) << d.raw;
+  EXPECT_EQ(d.body, json::object());
+  EXPECT_EQ(
+      Sso("GetInlinePolicyForPermissionSet", PermissionSetRequest(kAdmin)).body["InlinePolicy"],
+      "");
+  // Deleting none succeeds.
+  EXPECT_EQ(Sso("DeleteInlinePolicyFromPermissionSet", PermissionSetRequest(kAdmin)).status, 200);
+  EXPECT_EQ(StatePermissionSet(emulator_->State(), kAdmin)["InlinePolicy"], "");
+}
+
+TEST_F(EmulatorTest, PutRefusesWhatAwsRefusesAndKeepsThePolicy) {
+  json put = PermissionSetRequest(kAdmin);
+  put["InlinePolicy"] = kPolicy;
+  ASSERT_EQ(Sso("PutInlinePolicyToPermissionSet", put).status, 200);
+
+  auto refused = [&](const json& policy, const std::string& expect) {
+    json bad = PermissionSetRequest(kAdmin);
+    if (!policy.is_null()) bad["InlinePolicy"] = policy;
+    Response r = Sso("PutInlinePolicyToPermissionSet", bad);
+    EXPECT_EQ(r.status, 400) << r.raw;
+    EXPECT_EQ(r.Type(), "ValidationException") << r.raw;
+    EXPECT_THAT(r.body.value("message", ""), HasSubstr(expect));
+  };
+  refused(nullptr, "InlinePolicy");
+  refused("", "InlinePolicy");
+  refused("[1]", "JSON object");
+  refused("{not json", "JSON object");
+  refused(42, "InlinePolicy");
+  refused("{\"a\":\"\x01\"}", "regular expression");
+  refused("{\"a\":\"\xe2\x82\xac\"}", "regular expression");  // U+20AC
+  std::string filler(32768 - 8, 'x');
+  refused("{\"a\":\"" + filler + "x\"}", "32768");
+  EXPECT_EQ(
+      Sso("GetInlinePolicyForPermissionSet", PermissionSetRequest(kAdmin)).body["InlinePolicy"],
+      kPolicy);
+
+  // Exactly 32,768 characters is allowed, and characters are counted, not bytes.
+  put["InlinePolicy"] = "{\"a\":\"" + filler + "\"}";
+  EXPECT_EQ(Sso("PutInlinePolicyToPermissionSet", put).status, 200);
+  std::string wide;
+  for (std::size_t i = 0; i < filler.size(); ++i) wide += "\xc3\xa9";  // U+00E9
+  put["InlinePolicy"] = "{\"a\":\"" + wide + "\"}";
+  Response w = Sso("PutInlinePolicyToPermissionSet", put);
+  EXPECT_EQ(w.status, 200) << w.raw.substr(0, 300);
+}
+
+TEST_F(EmulatorTest, PolicyCallsCheckTheInstanceAndThePermissionSet) {
+  const std::string unknown =
+      "arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-9999999999999999";
+  json put = PermissionSetRequest(unknown);
+  put["InlinePolicy"] = kPolicy;
+  json provision = PermissionSetRequest(unknown);
+  provision["TargetType"] = "AWS_ACCOUNT";
+  provision["TargetId"] = "111111111111";
+  for (const auto& [op, body] : std::vector<std::pair<std::string, json>>{
+           {"GetInlinePolicyForPermissionSet", PermissionSetRequest(unknown)},
+           {"PutInlinePolicyToPermissionSet", put},
+           {"DeleteInlinePolicyFromPermissionSet", PermissionSetRequest(unknown)},
+           {"ProvisionPermissionSet", provision}}) {
+    Response r = Sso(op, body);
+    EXPECT_EQ(r.status, 400) << op;
+    EXPECT_EQ(r.Type(), "ResourceNotFoundException") << op << " " << r.raw;
+    json bad_arn = body;
+    bad_arn["PermissionSetArn"] = "arn:aws:sso:::permissionSet/ps-1";
+    EXPECT_EQ(Sso(op, bad_arn).Type(), "ValidationException") << op;
+    json other_instance = body;
+    other_instance["InstanceArn"] = "arn:aws:sso:::instance/ssoins-2222222222222222";
+    other_instance["PermissionSetArn"] = kAdmin;
+    EXPECT_EQ(Sso(op, other_instance).Type(), "ResourceNotFoundException") << op;
+  }
+}
+
+TEST_F(EmulatorTest, ProvisioningIsInProgressThenCopiesThePolicyAsItWasAtTheCall) {
+  json put = PermissionSetRequest(kAdmin);
+  put["InlinePolicy"] = kPolicy;
+  ASSERT_EQ(Sso("PutInlinePolicyToPermissionSet", put).status, 200);
+  json provision = PermissionSetRequest(kAdmin);
+  provision["TargetType"] = "AWS_ACCOUNT";
+  provision["TargetId"] = "222222222222";
+  Response r = Sso("ProvisionPermissionSet", provision);
+  ASSERT_EQ(r.status, 200) << r.raw;
+  const json& s = r.body["PermissionSetProvisioningStatus"];
+  EXPECT_EQ(s["Status"], "IN_PROGRESS");
+  EXPECT_EQ(s["AccountId"], "222222222222");
+  EXPECT_EQ(s["PermissionSetArn"], kAdmin);
+  EXPECT_DOUBLE_EQ(s["CreatedDate"].get<double>(),
+                   static_cast<double>(ToUnixMillis(clock_.Now())) / 1000.0);
+  std::string id = s["RequestId"];
+  EXPECT_TRUE(std::regex_match(id, kUuid)) << id;
+
+  // A change after the call is not part of it.
+  put["InlinePolicy"] = R"({"Version":"2012-10-17","Statement":[]})";
+  ASSERT_EQ(Sso("PutInlinePolicyToPermissionSet", put).status, 200);
+
+  json describe = {{"InstanceArn", kInstance}, {"ProvisionPermissionSetRequestId", id}};
+  clock_.Advance(options_.completion_delay - Duration(1));
+  Response early = Sso("DescribePermissionSetProvisioningStatus", describe);
+  ASSERT_EQ(early.status, 200) << early.raw;
+  EXPECT_EQ(early.body["PermissionSetProvisioningStatus"]["Status"], "IN_PROGRESS");
+  EXPECT_EQ(StatePermissionSet(emulator_->State(), kAdmin)["provisioned"], json::object());
+
+  clock_.Advance(Duration(1));
+  Response done = Sso("DescribePermissionSetProvisioningStatus", describe);
+  ASSERT_EQ(done.status, 200) << done.raw;
+  EXPECT_EQ(done.body["PermissionSetProvisioningStatus"]["Status"], "SUCCEEDED");
+  EXPECT_EQ(done.body["PermissionSetProvisioningStatus"]["RequestId"], id);
+  EXPECT_FALSE(done.body["PermissionSetProvisioningStatus"].contains("FailureReason"));
+  json state = emulator_->State();
+  EXPECT_EQ(StatePermissionSet(state, kAdmin)["provisioned"], json({{"222222222222", kPolicy}}));
+  ASSERT_THAT(state["provisioning"], SizeIs(1));
+  EXPECT_EQ(state["provisioning"][0]["RequestId"], id);
+  EXPECT_EQ(state["provisioning"][0]["Status"], "SUCCEEDED");
+  EXPECT_EQ(state["provisioning"][0]["Accounts"], json::array({"222222222222"}));
+  EXPECT_EQ(state["provisioning"][0]["InlinePolicy"], kPolicy);
+  EXPECT_EQ(state["calls"]["ProvisionPermissionSet"], 1);
+
+  // Unknown request ids, and an assignment's, are not provisioning requests.
+  json a = Settle(true, Assignment("222222222222", kAdmin, "USER", kAlice));
+  for (const std::string& other :
+       {std::string("00000000-0000-4000-8000-000000000000"), a["RequestId"].get<std::string>()}) {
+    Response nf = Sso("DescribePermissionSetProvisioningStatus",
+                      {{"InstanceArn", kInstance}, {"ProvisionPermissionSetRequestId", other}});
+    EXPECT_EQ(nf.Type(), "ResourceNotFoundException") << nf.raw;
+  }
+  EXPECT_EQ(Sso("DescribeAccountAssignmentCreationStatus",
+                {{"InstanceArn", kInstance}, {"AccountAssignmentCreationRequestId", id}})
+                .Type(),
+            "ResourceNotFoundException");
+}
+
+TEST_F(EmulatorTest, ProvisionChecksItsTarget) {
+  json provision = PermissionSetRequest(kAdmin);
+  provision["TargetType"] = "AWS_ACCOUNT";
+  Response no_target = Sso("ProvisionPermissionSet", provision);
+  EXPECT_EQ(no_target.Type(), "ValidationException");
+  EXPECT_THAT(no_target.body.value("message", ""), HasSubstr("TargetId"));
+  provision["TargetId"] = "333333333333";
+  EXPECT_EQ(Sso("ProvisionPermissionSet", provision).Type(), "ResourceNotFoundException");
+  provision["TargetId"] = "1234";
+  EXPECT_EQ(Sso("ProvisionPermissionSet", provision).Type(), "ValidationException");
+  provision["TargetType"] = "ORGANIZATION";
+  provision["TargetId"] = "111111111111";
+  EXPECT_EQ(Sso("ProvisionPermissionSet", provision).Type(), "ValidationException");
+  Response bad_id = Sso("DescribePermissionSetProvisioningStatus",
+                        {{"InstanceArn", kInstance}, {"ProvisionPermissionSetRequestId", "x"}});
+  EXPECT_EQ(bad_id.Type(), "ValidationException");
+  EXPECT_THAT(emulator_->State()["provisioning"], SizeIs(0));
+}
+
+TEST_F(EmulatorTest, ProvisioningToAllProvisionedAccountsReachesEveryAssignedAccount) {
+  Settle(true, Assignment("111111111111", kAdmin, "USER", kAlice));
+  Settle(true, Assignment("222222222222", kAdmin, "USER", kBob));
+  json put = PermissionSetRequest(kAdmin);
+  put["InlinePolicy"] = kPolicy;
+  ASSERT_EQ(Sso("PutInlinePolicyToPermissionSet", put).status, 200);
+  json provision = PermissionSetRequest(kAdmin);
+  provision["TargetType"] = "ALL_PROVISIONED_ACCOUNTS";
+  Response r = Sso("ProvisionPermissionSet", provision);
+  ASSERT_EQ(r.status, 200) << r.raw;
+  EXPECT_FALSE(r.body["PermissionSetProvisioningStatus"].contains("AccountId"));
+  clock_.Advance(options_.completion_delay);
+  EXPECT_EQ(StatePermissionSet(emulator_->State(), kAdmin)["provisioned"],
+            json({{"111111111111", kPolicy}, {"222222222222", kPolicy}}));
+  EXPECT_EQ(StatePermissionSet(emulator_->State(), kReadOnly)["provisioned"], json::object());
+  provision["TargetId"] = "111111111111";
+  EXPECT_EQ(Sso("ProvisionPermissionSet", provision).Type(), "ValidationException");
+}
+
+TEST_F(EmulatorTest, FailedProvisioningHasAReasonAndChangesNoAccount) {
+  Faults f;
+  f.failed_rate = 1;
+  emulator_->SetFaults(f);
+  json provision = PermissionSetRequest(kAdmin);
+  provision["TargetType"] = "AWS_ACCOUNT";
+  provision["TargetId"] = "222222222222";
+  Response r = Sso("ProvisionPermissionSet", provision);
+  ASSERT_EQ(r.status, 200) << r.raw;
+  clock_.Advance(options_.completion_delay);
+  Response d = Sso("DescribePermissionSetProvisioningStatus",
+                   {{"InstanceArn", kInstance},
+                    {"ProvisionPermissionSetRequestId",
+                     r.body["PermissionSetProvisioningStatus"]["RequestId"]}});
+  EXPECT_EQ(d.body["PermissionSetProvisioningStatus"]["Status"], "FAILED");
+  EXPECT_THAT(d.body["PermissionSetProvisioningStatus"]["FailureReason"].get<std::string>(),
+              HasSubstr("emulated"));
+  EXPECT_EQ(StatePermissionSet(emulator_->State(), kAdmin)["provisioned"], json::object());
+}
+
+TEST_F(EmulatorTest, ResetForgetsInlinePoliciesAndProvisioning) {
+  json put = PermissionSetRequest(kAdmin);
+  put["InlinePolicy"] = kPolicy;
+  ASSERT_EQ(Sso("PutInlinePolicyToPermissionSet", put).status, 200);
+  json provision = PermissionSetRequest(kAdmin);
+  provision["TargetType"] = "AWS_ACCOUNT";
+  provision["TargetId"] = "222222222222";
+  ASSERT_EQ(Sso("ProvisionPermissionSet", provision).status, 200);
+  clock_.Advance(options_.completion_delay);
+  emulator_->Reset();
+  json state = emulator_->State();
+  EXPECT_EQ(StatePermissionSet(state, kAdmin)["InlinePolicy"], "");
+  EXPECT_EQ(StatePermissionSet(state, kAdmin)["provisioned"], json::object());
+  EXPECT_THAT(state["provisioning"], SizeIs(0));
 }
 
 TEST_F(EmulatorTest, ListAccountAssignmentsPagesAcrossPrincipals) {
@@ -952,6 +1194,59 @@ TEST_F(EmulatorTest, TheAwsJsonClientOverCurlTalksToTheEmulator) {
   EXPECT_THAT(sso.Call("ListInstances", json::object()), StatusIs(StatusCode::kUnavailable));
   EXPECT_EQ(emulator_->State()["calls"]["ListInstances"], retry.max_attempts);
   EXPECT_EQ(sleeps.size(), static_cast<std::size_t>(retry.max_attempts - 1));
+}
+
+// The provider's PermissionSetPolicies (provider/identity_center.h) over curl against the
+// emulator: the calls session cut-off will make, end to end on the wire.
+TEST_F(EmulatorTest, IdentityCenterProviderPutsReadsAndProvisionsInlinePolicies) {
+  std::unique_ptr<aws::HttpTransport> http = aws::NewCurlTransport();
+  std::unique_ptr<aws::CredentialSource> creds =
+      aws::NewStaticCredentials({"AKIDJITEMULATOR", "jit-emulator-secret", "", {}});
+  std::unique_ptr<aws::Limiter> limiter = aws::NewLimiter(clock_, 0, 10);
+  aws::RetryPolicy retry;
+  retry.sleep = [](Duration) {};
+  aws::JsonClient sso(provider::SsoAdminSpec(emulator_->url(), "us-east-1"), *http, *creds,
+                      *limiter, clock_, retry);
+  aws::JsonClient ids(provider::IdentityStoreSpec(emulator_->url(), "us-east-1"), *http, *creds,
+                      *limiter, clock_, retry);
+  provider::IdentityCenterOptions options;
+  options.instance_arn = kInstance;
+  options.identity_store_id = kStore;
+  provider::IdentityCenterProvider p(options, sso, ids, *limiter, clock_);
+
+  ASSERT_OK(p.GetInlinePolicy(kAdmin));
+  EXPECT_EQ(*p.GetInlinePolicy(kAdmin), "");
+  ASSERT_OK(p.PutInlinePolicy(kAdmin, kPolicy));
+  EXPECT_EQ(*p.GetInlinePolicy(kAdmin), kPolicy);
+
+  Result<provider::Operation> op = p.ProvisionPermissionSet(kAdmin, "222222222222");
+  ASSERT_OK(op);
+  EXPECT_EQ(op->state, provider::OperationState::kInProgress);
+  EXPECT_TRUE(std::regex_match(op->id, kUuid)) << op->id;
+  Result<provider::Operation> st = p.ProvisionStatus(op->id);
+  ASSERT_OK(st);
+  EXPECT_EQ(st->state, provider::OperationState::kInProgress);
+  clock_.Advance(options_.completion_delay);
+  st = p.ProvisionStatus(op->id);
+  ASSERT_OK(st);
+  EXPECT_EQ(st->state, provider::OperationState::kSucceeded);
+  EXPECT_EQ(st->id, op->id);
+  EXPECT_EQ(StatePermissionSet(emulator_->State(), kAdmin)["provisioned"],
+            json({{"222222222222", kPolicy}}));
+
+  ASSERT_OK(p.DeleteInlinePolicy(kAdmin));
+  EXPECT_EQ(*p.GetInlinePolicy(kAdmin), "");
+
+  const std::string unknown =
+      "arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-9999999999999999";
+  EXPECT_THAT(p.GetInlinePolicy(unknown), StatusIs(StatusCode::kNotFound));
+  EXPECT_THAT(p.PutInlinePolicy(unknown, kPolicy), StatusIs(StatusCode::kNotFound));
+  EXPECT_THAT(p.ProvisionPermissionSet(kAdmin, "333333333333"), StatusIs(StatusCode::kNotFound));
+  EXPECT_THAT(p.ProvisionStatus("00000000-0000-4000-8000-000000000000"),
+              StatusIs(StatusCode::kNotFound));
+  // Refused before the wire: the emulator never sees it.
+  EXPECT_THAT(p.PutInlinePolicy(kAdmin, "[]"), StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_EQ(emulator_->State()["calls"]["PutInlinePolicyToPermissionSet"], 2);
 }
 
 // --- seed and options --------------------------------------------------------------------------

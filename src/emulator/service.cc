@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cstdio>
 #include <functional>
+#include <limits>
 #include <optional>
 #include <random>
 #include <utility>
@@ -26,6 +27,8 @@ constexpr std::size_t kSsoMaxTokenLength = 2048;
 constexpr std::size_t kIdentityStoreMaxTokenLength = 65535;
 // Finished operations kept for Describe*Status; older ones are forgotten.
 constexpr std::size_t kMaxOperations = 100000;
+// AWS's limit on a permission set's inline policy, in characters.
+constexpr std::size_t kMaxInlinePolicyLength = 32768;
 
 double EpochSeconds(Time t) { return static_cast<double>(ToUnixMillis(t)) / 1000.0; }
 
@@ -351,6 +354,10 @@ void Service::ResetLocked() {
   operations_.clear();
   operation_order_.clear();
   calls_.clear();
+  inline_policies_.clear();
+  provisioned_.clear();
+  provisionings_.clear();
+  provisioning_order_.clear();
   history_.Clear();
 }
 
@@ -397,6 +404,21 @@ void Service::Settle(Time now) {
     }
     history_.Settled(op->create, op->key, id, op->due, /*succeeded=*/true, changed);
   }
+  // Provisionings in the order they were accepted (their due times are in that order too).
+  for (const std::string& id : provisioning_order_) {
+    auto it = provisionings_.find(id);
+    if (it == provisionings_.end()) continue;
+    Provisioning& p = it->second;
+    if (p.status != "IN_PROGRESS" || p.due > now) continue;
+    if (p.will_fail) {
+      p.status = "FAILED";
+      continue;
+    }
+    p.status = "SUCCEEDED";
+    for (const std::string& account : p.accounts) {
+      provisioned_[{p.permission_set_arn, account}] = p.policy;
+    }
+  }
 }
 
 void Service::ForgetOldOperations() {
@@ -405,6 +427,12 @@ void Service::ForgetOldOperations() {
     if (it != operations_.end() && it->second.status == "IN_PROGRESS") break;
     if (it != operations_.end()) operations_.erase(it);
     operation_order_.pop_front();
+  }
+  while (provisioning_order_.size() > kMaxOperations) {
+    auto it = provisionings_.find(provisioning_order_.front());
+    if (it != provisionings_.end() && it->second.status == "IN_PROGRESS") break;
+    if (it != provisionings_.end()) provisionings_.erase(it);
+    provisioning_order_.pop_front();
   }
 }
 
@@ -422,6 +450,35 @@ json Service::OperationStatus(const std::string& id, const Operation& op) const 
   return s;
 }
 
+json Service::ProvisioningStatus(const std::string& id, const Provisioning& p) const {
+  json s = {{"Status", p.status},
+            {"RequestId", id},
+            {"PermissionSetArn", p.permission_set_arn},
+            {"CreatedDate", EpochSeconds(p.created)}};
+  if (!p.account_id.empty()) s["AccountId"] = p.account_id;
+  if (p.status == "FAILED") {
+    s["FailureReason"] =
+        "Request failed: the permission set could not be provisioned (emulated failure)";
+  }
+  return s;
+}
+
+json Service::PermissionSetsJson() const {
+  json out = json::array();
+  for (const SeedPermissionSet& ps : seed_.permission_sets) {
+    auto policy = inline_policies_.find(ps.arn);
+    json accounts = json::object();
+    for (const auto& [key, provisioned] : provisioned_) {
+      if (key.first == ps.arn) accounts[key.second] = provisioned;
+    }
+    out.push_back({{"Name", ps.name},
+                   {"PermissionSetArn", ps.arn},
+                   {"InlinePolicy", policy == inline_policies_.end() ? "" : policy->second},
+                   {"provisioned", std::move(accounts)}});
+  }
+  return out;
+}
+
 ServiceResponse Service::Handle(std::string_view target, const json& input) {
   MutexLock lock(&mu_);
   std::string_view service = ServiceForTarget(target);
@@ -435,7 +492,12 @@ ServiceResponse Service::Handle(std::string_view target, const json& input) {
                                                      "DeleteAccountAssignment",
                                                      "DescribeAccountAssignmentDeletionStatus",
                                                      "ListAccountAssignments",
-                                                     "ListAccountAssignmentsForPrincipal"};
+                                                     "ListAccountAssignmentsForPrincipal",
+                                                     "GetInlinePolicyForPermissionSet",
+                                                     "PutInlinePolicyToPermissionSet",
+                                                     "DeleteInlinePolicyFromPermissionSet",
+                                                     "ProvisionPermissionSet",
+                                                     "DescribePermissionSetProvisioningStatus"};
   static const std::set<std::string_view> kIdentityStoreOps = {"GetUserId",
                                                                "GetGroupId",
                                                                "DescribeUser",
@@ -483,6 +545,11 @@ ServiceResponse Service::Dispatch(std::string_view op, const json& in) {
   if (op == "DescribeAccountAssignmentDeletionStatus") return DescribeOperation(false, in);
   if (op == "ListAccountAssignments") return ListAccountAssignments(in);
   if (op == "ListAccountAssignmentsForPrincipal") return ListAccountAssignmentsForPrincipal(in);
+  if (op == "GetInlinePolicyForPermissionSet") return GetInlinePolicy(in);
+  if (op == "PutInlinePolicyToPermissionSet") return PutInlinePolicy(in);
+  if (op == "DeleteInlinePolicyFromPermissionSet") return DeleteInlinePolicy(in);
+  if (op == "ProvisionPermissionSet") return ProvisionPermissionSet(in);
+  if (op == "DescribePermissionSetProvisioningStatus") return DescribeProvisioning(in);
   if (op == "GetUserId") return GetUserId(in);
   if (op == "GetGroupId") return GetGroupId(in);
   if (op == "DescribeUser") return DescribeUser(in);
@@ -854,6 +921,137 @@ ServiceResponse Service::IsMemberInGroups(const json& in) {
   return resp;
 }
 
+ServiceResponse Service::GetInlinePolicy(const json& in) {
+  Reader r(in);
+  std::string instance = r.String("InstanceArn", true, &kInstanceArn, 10, 1224);
+  std::string ps = r.String("PermissionSetArn", true, &kPermissionSetArn, 10, 1224);
+  if (r.failed()) return r.error();
+  if (auto e = CheckInstance(instance)) return *e;
+  if (auto e = CheckPermissionSet(ps)) return *e;
+  auto it = inline_policies_.find(ps);
+  ServiceResponse resp;
+  // AWS answers an empty document for a permission set without one.
+  resp.body["InlinePolicy"] = it == inline_policies_.end() ? "" : it->second;
+  return resp;
+}
+
+ServiceResponse Service::PutInlinePolicy(const json& in) {
+  Reader r(in);
+  std::string instance = r.String("InstanceArn", true, &kInstanceArn, 10, 1224);
+  std::string ps = r.String("PermissionSetArn", true, &kPermissionSetArn, 10, 1224);
+  // Lengths are in characters, checked below; the body parser has checked the UTF-8.
+  std::string policy =
+      r.String("InlinePolicy", true, nullptr, 0, std::numeric_limits<std::size_t>::max());
+  if (r.failed()) return r.error();
+  if (policy.empty()) {
+    return Validation(ValidationMessage("''", "InlinePolicy",
+                                        "Member must have length greater than or equal to 1"));
+  }
+  std::size_t chars = 0;
+  bool allowed = true;
+  for (unsigned char c : policy) {
+    if ((c & 0xc0) == 0x80) continue;  // a continuation byte
+    ++chars;
+    // AWS's pattern allows tab, LF, CR and U+0020..U+00FF: in UTF-8, those ASCII bytes and
+    // the lead bytes C2 and C3.
+    bool ok =
+        c == '\t' || c == '\n' || c == '\r' || (c >= 0x20 && c < 0x80) || c == 0xc2 || c == 0xc3;
+    allowed = allowed && ok;
+  }
+  std::string excerpt = "'" + (policy.size() > 200 ? policy.substr(0, 200) + "..." : policy) + "'";
+  if (chars > kMaxInlinePolicyLength) {
+    return Validation(ValidationMessage(
+        excerpt, "InlinePolicy",
+        "Member must have length less than or equal to " + std::to_string(kMaxInlinePolicyLength)));
+  }
+  if (!allowed) {
+    return Validation(ValidationMessage(excerpt, "InlinePolicy",
+                                        "Member must satisfy regular expression pattern: "
+                                        "[\\u0009\\u000A\\u000D\\u0020-\\u00FF]+"));
+  }
+  if (auto e = CheckInstance(instance)) return *e;
+  if (auto e = CheckPermissionSet(ps)) return *e;
+  json doc = json::parse(policy, nullptr, /*allow_exceptions=*/false);
+  if (!doc.is_object()) {
+    return Validation("The InlinePolicy is not a valid policy document: it must be a JSON object");
+  }
+  inline_policies_[ps] = std::move(policy);
+  return ServiceResponse();
+}
+
+ServiceResponse Service::DeleteInlinePolicy(const json& in) {
+  Reader r(in);
+  std::string instance = r.String("InstanceArn", true, &kInstanceArn, 10, 1224);
+  std::string ps = r.String("PermissionSetArn", true, &kPermissionSetArn, 10, 1224);
+  if (r.failed()) return r.error();
+  if (auto e = CheckInstance(instance)) return *e;
+  if (auto e = CheckPermissionSet(ps)) return *e;
+  inline_policies_.erase(ps);  // deleting none succeeds
+  return ServiceResponse();
+}
+
+ServiceResponse Service::ProvisionPermissionSet(const json& in) {
+  Reader r(in);
+  std::string instance = r.String("InstanceArn", true, &kInstanceArn, 10, 1224);
+  std::string ps = r.String("PermissionSetArn", true, &kPermissionSetArn, 10, 1224);
+  std::string type = r.Enum("TargetType", {"AWS_ACCOUNT", "ALL_PROVISIONED_ACCOUNTS"});
+  std::string account = r.String("TargetId", false, &kAccountId, 12, 12);
+  if (r.failed()) return r.error();
+  if (type == "AWS_ACCOUNT" && account.empty()) {
+    return Validation("TargetId is required when TargetType is AWS_ACCOUNT");
+  }
+  if (type == "ALL_PROVISIONED_ACCOUNTS" && !account.empty()) {
+    return Validation("TargetId must not be given when TargetType is ALL_PROVISIONED_ACCOUNTS");
+  }
+  if (auto e = CheckInstance(instance)) return *e;
+  if (auto e = CheckPermissionSet(ps)) return *e;
+  Provisioning p;
+  p.permission_set_arn = ps;
+  p.account_id = account;
+  if (!account.empty()) {
+    if (auto e = CheckAccount(account)) return *e;
+    p.accounts.push_back(account);
+  } else {
+    // Every account the permission set is assigned in or was provisioned to.
+    std::set<std::string> accounts;
+    for (const Key& k : assignments_) {
+      if (std::get<1>(k) == ps) accounts.insert(std::get<0>(k));
+    }
+    for (const auto& [key, unused] : provisioned_) {
+      if (key.first == ps) accounts.insert(key.second);
+    }
+    p.accounts.assign(accounts.begin(), accounts.end());
+  }
+  auto policy = inline_policies_.find(ps);
+  if (policy != inline_policies_.end()) p.policy = policy->second;
+  p.created = clock_.Now();
+  p.due = p.created + completion_delay_;
+  p.will_fail = faults_.failed_rate > 0 && NextUniform() < faults_.failed_rate;
+  std::string id = RandomUuid();
+  while (provisionings_.count(id) || operations_.count(id)) id = RandomUuid();
+  ServiceResponse resp;
+  resp.body["PermissionSetProvisioningStatus"] = ProvisioningStatus(id, p);
+  provisionings_.emplace(id, std::move(p));
+  provisioning_order_.push_back(id);
+  ForgetOldOperations();
+  return resp;
+}
+
+ServiceResponse Service::DescribeProvisioning(const json& in) {
+  Reader r(in);
+  std::string instance = r.String("InstanceArn", true, &kInstanceArn, 10, 1224);
+  std::string id = r.String("ProvisionPermissionSetRequestId", true, &kRequestId, 36, 36);
+  if (r.failed()) return r.error();
+  if (auto e = CheckInstance(instance)) return *e;
+  auto it = provisionings_.find(id);
+  if (it == provisionings_.end()) {
+    return NotFound("Provisioning request " + id + " does not exist");
+  }
+  ServiceResponse resp;
+  resp.body["PermissionSetProvisioningStatus"] = ProvisioningStatus(it->first, it->second);
+  return resp;
+}
+
 json Service::State() {
   MutexLock lock(&mu_);
   Settle(clock_.Now());
@@ -872,10 +1070,25 @@ json Service::State() {
   }
   json calls = json::object();
   for (const auto& [op, n] : calls_) calls[op] = n;
-  return {{"assignments", std::move(assignments)}, {"operations", std::move(counts)},
-          {"assignment_calls", history_.Counts()}, {"calls", std::move(calls)},
-          {"faults", FaultsToJson(faults_)},       {"sns", json::array()},
-          {"eventbridge", json::array()},          {"securityhub", json::array()}};
+  json provisioning = json::array();
+  for (const std::string& id : provisioning_order_) {
+    auto it = provisionings_.find(id);
+    if (it == provisionings_.end()) continue;
+    json p = ProvisioningStatus(it->first, it->second);
+    p["Accounts"] = it->second.accounts;
+    p["InlinePolicy"] = it->second.policy;
+    provisioning.push_back(std::move(p));
+  }
+  return {{"assignments", std::move(assignments)},
+          {"operations", std::move(counts)},
+          {"assignment_calls", history_.Counts()},
+          {"calls", std::move(calls)},
+          {"faults", FaultsToJson(faults_)},
+          {"permission_sets", PermissionSetsJson()},
+          {"provisioning", std::move(provisioning)},
+          {"sns", json::array()},
+          {"eventbridge", json::array()},
+          {"securityhub", json::array()}};
 }
 
 json Service::History(std::int64_t after_seq) {

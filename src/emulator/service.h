@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include "core/clock.h"
@@ -70,12 +71,29 @@ class Service {
     bool will_fail = false;
   };
 
+  // A ProvisionPermissionSet request: it copies the inline policy as it was at the call to
+  // its accounts when it succeeds.
+  struct Provisioning {
+    std::string permission_set_arn;
+    std::string account_id;             // "" for ALL_PROVISIONED_ACCOUNTS
+    std::vector<std::string> accounts;  // the accounts it provisions to
+    std::string policy;                 // the inline policy it copies ("" none)
+    Time created;
+    Time due;
+    std::string status = "IN_PROGRESS";  // IN_PROGRESS | SUCCEEDED | FAILED
+    bool will_fail = false;
+  };
+
   // Everything below runs with mu_ held.
   double NextUniform() REQUIRES(mu_);
   void Settle(Time now) REQUIRES(mu_);
   void ForgetOldOperations() REQUIRES(mu_);
   std::string NewRequestId() REQUIRES(mu_);
   nlohmann::json OperationStatus(const std::string& id, const Operation& op) const REQUIRES(mu_);
+  nlohmann::json ProvisioningStatus(const std::string& id, const Provisioning& p) const
+      REQUIRES(mu_);
+  // The permission set's inline policy and what each account has of it, for State().
+  nlohmann::json PermissionSetsJson() const REQUIRES(mu_);
 
   void ResetLocked() REQUIRES(mu_);
   std::optional<ServiceResponse> CheckInstance(const std::string& arn) const REQUIRES(mu_);
@@ -99,6 +117,11 @@ class Service {
   ServiceResponse DescribeGroup(const nlohmann::json& in) REQUIRES(mu_);
   ServiceResponse ListGroupMembershipsForMember(const nlohmann::json& in) REQUIRES(mu_);
   ServiceResponse IsMemberInGroups(const nlohmann::json& in) REQUIRES(mu_);
+  ServiceResponse GetInlinePolicy(const nlohmann::json& in) REQUIRES(mu_);
+  ServiceResponse PutInlinePolicy(const nlohmann::json& in) REQUIRES(mu_);
+  ServiceResponse DeleteInlinePolicy(const nlohmann::json& in) REQUIRES(mu_);
+  ServiceResponse ProvisionPermissionSet(const nlohmann::json& in) REQUIRES(mu_);
+  ServiceResponse DescribeProvisioning(const nlohmann::json& in) REQUIRES(mu_);
 
   const Seed seed_;
   const Faults start_faults_;
@@ -116,6 +139,12 @@ class Service {
   std::deque<std::string> operation_order_ GUARDED_BY(mu_);      // oldest first
   std::uint64_t next_seq_ GUARDED_BY(mu_) = 0;
   std::map<std::string, std::int64_t> calls_ GUARDED_BY(mu_);
+  // Permission set ARN -> its inline policy (none: absent).
+  std::map<std::string, std::string> inline_policies_ GUARDED_BY(mu_);
+  // (permission set ARN, account id) -> the inline policy provisioned there ("" none).
+  std::map<std::pair<std::string, std::string>, std::string> provisioned_ GUARDED_BY(mu_);
+  std::map<std::string, Provisioning> provisionings_ GUARDED_BY(mu_);  // by request id
+  std::deque<std::string> provisioning_order_ GUARDED_BY(mu_);         // oldest first
   AssignmentHistory history_ GUARDED_BY(mu_);
 };
 

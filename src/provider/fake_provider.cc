@@ -71,6 +71,70 @@ Result<std::string> FakeProvider::PrincipalName(PrincipalType type, const std::s
   return it->second;
 }
 
+Result<std::string> FakeProvider::GetInlinePolicy(const std::string& permission_set_arn) {
+  MutexLock lock(&mu_);
+  if (Status s = BeginCallLocked(Op::kGetInlinePolicy); !s.ok()) return s;
+  auto it = inline_policies_.find(permission_set_arn);
+  return it == inline_policies_.end() ? std::string() : it->second;
+}
+
+Status FakeProvider::PutInlinePolicy(const std::string& permission_set_arn,
+                                     const std::string& policy_json) {
+  MutexLock lock(&mu_);
+  JIT_RETURN_IF_ERROR(BeginCallLocked(Op::kPutInlinePolicy));
+  JIT_RETURN_IF_ERROR(ValidateInlinePolicy(policy_json));
+  inline_policies_[permission_set_arn] = policy_json;
+  return OkStatus();
+}
+
+Status FakeProvider::DeleteInlinePolicy(const std::string& permission_set_arn) {
+  MutexLock lock(&mu_);
+  JIT_RETURN_IF_ERROR(BeginCallLocked(Op::kDeleteInlinePolicy));
+  inline_policies_.erase(permission_set_arn);
+  return OkStatus();
+}
+
+Result<Operation> FakeProvider::ProvisionPermissionSet(const std::string& permission_set_arn,
+                                                       const std::string& account_id) {
+  MutexLock lock(&mu_);
+  if (Status s = BeginCallLocked(Op::kProvision); !s.ok()) return s;
+  PendingOp op;
+  op.provision = true;
+  op.assignment = {"", account_id, permission_set_arn};
+  auto it = inline_policies_.find(permission_set_arn);
+  if (it != inline_policies_.end()) op.policy = it->second;
+  op.failure_reason = provision_failure_reason_;
+  return StartOpLocked(std::move(op));
+}
+
+Result<Operation> FakeProvider::ProvisionStatus(const std::string& request_id) {
+  MutexLock lock(&mu_);
+  if (Status s = BeginCallLocked(Op::kProvisionStatus); !s.ok()) return s;
+  auto it = operations_.find(request_id);
+  if (it == operations_.end() || !it->second.provision) {
+    return NotFoundError("no such provisioning request: " + request_id);
+  }
+  PendingOp& op = it->second;
+  if (op.polls_left > 0) {
+    --op.polls_left;
+    return Operation{request_id, OperationState::kInProgress, {}};
+  }
+  return FinishLocked(request_id, op);
+}
+
+std::optional<std::string> FakeProvider::ProvisionedPolicy(const std::string& permission_set_arn,
+                                                           const std::string& account_id) const {
+  MutexLock lock(&mu_);
+  auto it = provisioned_.find({permission_set_arn, account_id});
+  if (it == provisioned_.end()) return std::nullopt;
+  return it->second;
+}
+
+void FakeProvider::FailProvisionsWithReason(std::string reason) {
+  MutexLock lock(&mu_);
+  provision_failure_reason_ = std::move(reason);
+}
+
 void FakeProvider::AddGroupAssignment(const std::string& group_id, const std::string& account_id,
                                       const std::string& permission_set_arn) {
   MutexLock lock(&mu_);
@@ -132,14 +196,18 @@ Status FakeProvider::BeginCallLocked(Op op) {
 }
 
 Operation FakeProvider::StartLocked(bool grant, const Assignment& a) {
-  char id[32];
-  std::snprintf(id, sizeof(id), "fake-op-%06llu",
-                static_cast<unsigned long long>(next_operation_++));
   PendingOp op;
   op.grant = grant;
   op.assignment = a;
-  op.polls_left = async_polls_;
   if (grant) op.failure_reason = grant_failure_reason_;
+  return StartOpLocked(std::move(op));
+}
+
+Operation FakeProvider::StartOpLocked(PendingOp op) {
+  char id[32];
+  std::snprintf(id, sizeof(id), "fake-op-%06llu",
+                static_cast<unsigned long long>(next_operation_++));
+  op.polls_left = async_polls_;
   auto [it, inserted] = operations_.emplace(id, std::move(op));
   JIT_CHECK(inserted);
   if (it->second.polls_left > 0) return Operation{it->first, OperationState::kInProgress, {}};
@@ -150,7 +218,9 @@ Operation FakeProvider::FinishLocked(const std::string& id, PendingOp& op) {
   if (!op.finished) {
     op.finished = true;
     if (op.failure_reason.empty()) {
-      if (op.grant) {
+      if (op.provision) {
+        provisioned_[{op.assignment.permission_set_arn, op.assignment.account_id}] = op.policy;
+      } else if (op.grant) {
         AddLocked(op.assignment);
       } else {
         RemoveLocked(op.assignment);
@@ -166,7 +236,7 @@ Result<Operation> FakeProvider::Poll(Op call, bool grant, const std::string& ope
   if (Status s = BeginCallLocked(call); !s.ok()) return s;
   auto it = operations_.find(operation_id);
   // A create's id is unknown to RevokeStatus and the other way round, as in Identity Center.
-  if (it == operations_.end() || it->second.grant != grant) {
+  if (it == operations_.end() || it->second.provision || it->second.grant != grant) {
     return NotFoundError("no such operation: " + operation_id);
   }
   PendingOp& op = it->second;

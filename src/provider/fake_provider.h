@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -15,10 +16,25 @@
 namespace jit::provider {
 
 // Thread-safe: every method may be called from any thread.
-class FakeProvider final : public Provider, public AssignmentInventory {
+class FakeProvider final : public Provider,
+                           public AssignmentInventory,
+                           public PermissionSetPolicies {
  public:
   // The calls that can be counted and made to fail.
-  enum class Op { kGrant, kGrantStatus, kRevoke, kRevokeStatus, kList, kListAll, kName };
+  enum class Op {
+    kGrant,
+    kGrantStatus,
+    kRevoke,
+    kRevokeStatus,
+    kList,
+    kListAll,
+    kName,
+    kGetInlinePolicy,
+    kPutInlinePolicy,
+    kDeleteInlinePolicy,
+    kProvision,
+    kProvisionStatus,
+  };
 
   FakeProvider() = default;
   FakeProvider(const FakeProvider&) = delete;
@@ -38,6 +54,27 @@ class FakeProvider final : public Provider, public AssignmentInventory {
   Result<std::vector<PrincipalAssignment>> ListAllAssignments(
       const std::string& account_id, const std::string& permission_set_arn) override;
   Result<std::string> PrincipalName(PrincipalType type, const std::string& id) override;
+
+  // PermissionSetPolicies, in memory: any permission set ARN and account id are known.
+  // PutInlinePolicy refuses what ValidateInlinePolicy refuses. ProvisionPermissionSet copies
+  // the inline policy as it is at the call to the account once the operation succeeds (at once
+  // unless SetAsyncPolls says otherwise); ProvisionStatus is NotFound for an unknown id and for
+  // a grant's or revoke's id.
+  Result<std::string> GetInlinePolicy(const std::string& permission_set_arn) override;
+  Status PutInlinePolicy(const std::string& permission_set_arn,
+                         const std::string& policy_json) override;
+  Status DeleteInlinePolicy(const std::string& permission_set_arn) override;
+  Result<Operation> ProvisionPermissionSet(const std::string& permission_set_arn,
+                                           const std::string& account_id) override;
+  Result<Operation> ProvisionStatus(const std::string& request_id) override;
+
+  // The inline policy the account has of the permission set: what the last successful
+  // provisioning copied ("" for none); std::nullopt when it was never provisioned there.
+  std::optional<std::string> ProvisionedPolicy(const std::string& permission_set_arn,
+                                               const std::string& account_id) const;
+  // Provisionings started from now on end kFailed with this reason and copy nothing.
+  // Empty: off.
+  void FailProvisionsWithReason(std::string reason);
 
   // Adds an assignment that exists before anyone grants it (standing access).
   void AddStanding(const Assignment& a);
@@ -71,7 +108,9 @@ class FakeProvider final : public Provider, public AssignmentInventory {
  private:
   struct PendingOp {
     bool grant = true;
-    Assignment assignment;
+    bool provision = false;  // a provisioning (then `grant` is unused)
+    Assignment assignment;   // for a provisioning: its account and permission set
+    std::string policy;      // for a provisioning: the inline policy it copies
     int polls_left = 0;
     std::string failure_reason;  // non-empty: ends kFailed
     bool finished = false;
@@ -81,6 +120,8 @@ class FakeProvider final : public Provider, public AssignmentInventory {
   Status BeginCallLocked(Op op) REQUIRES(mu_);
   // Starts a grant or revoke. REQUIRES: mu_ held.
   Operation StartLocked(bool grant, const Assignment& a) REQUIRES(mu_);
+  // Files `op` under a new id and settles it at once when no polls are asked for.
+  Operation StartOpLocked(PendingOp op) REQUIRES(mu_);
   // Applies a finished operation and reports its state. REQUIRES: mu_ held.
   Operation FinishLocked(const std::string& id, PendingOp& op) REQUIRES(mu_);
   // GrantStatus / RevokeStatus.
@@ -102,6 +143,11 @@ class FakeProvider final : public Provider, public AssignmentInventory {
   std::map<Op, std::int64_t> calls_ GUARDED_BY(mu_);
   int async_polls_ GUARDED_BY(mu_) = 0;
   std::string grant_failure_reason_ GUARDED_BY(mu_);
+  std::string provision_failure_reason_ GUARDED_BY(mu_);
+  // Permission set ARN -> its inline policy (none: absent).
+  std::map<std::string, std::string> inline_policies_ GUARDED_BY(mu_);
+  // (permission set ARN, account id) -> the inline policy provisioned there.
+  std::map<std::pair<std::string, std::string>, std::string> provisioned_ GUARDED_BY(mu_);
   std::uint64_t next_operation_ GUARDED_BY(mu_) = 1;
 };
 

@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -232,6 +233,142 @@ TEST(FakeProvider, ListAssignmentsFiltersByAccountAndPermissionSet) {
   auto none = p.ListAssignments("333333333333", kAlice.permission_set_arn);
   ASSERT_THAT(none, IsOk());
   EXPECT_THAT(*none, IsEmpty());
+}
+
+constexpr char kPolicy[] = R"({"Version":"2012-10-17","Statement":[]})";
+
+TEST(FakeProvider, InlinePolicyIsPutReadAndDeleted) {
+  FakeProvider p;
+  const std::string& ps = kAlice.permission_set_arn;
+  EXPECT_THAT(p.GetInlinePolicy(ps), IsOk());
+  EXPECT_EQ(*p.GetInlinePolicy(ps), "");
+  ASSERT_OK(p.PutInlinePolicy(ps, kPolicy));
+  EXPECT_EQ(*p.GetInlinePolicy(ps), kPolicy);
+  ASSERT_OK(p.DeleteInlinePolicy(ps));
+  EXPECT_EQ(*p.GetInlinePolicy(ps), "");
+  EXPECT_OK(p.DeleteInlinePolicy(ps));  // deleting none succeeds
+  EXPECT_EQ(p.Calls(Op::kGetInlinePolicy), 4);
+  EXPECT_EQ(p.Calls(Op::kPutInlinePolicy), 1);
+  EXPECT_EQ(p.Calls(Op::kDeleteInlinePolicy), 2);
+}
+
+TEST(FakeProvider, PutRefusesWhatAwsRefusesAndKeepsThePolicy) {
+  FakeProvider p;
+  const std::string& ps = kAlice.permission_set_arn;
+  ASSERT_OK(p.PutInlinePolicy(ps, kPolicy));
+  for (const std::string& bad :
+       {std::string(""), std::string("[1]"), std::string("{nope"), std::string("{\"a\":\"\x01\"}"),
+        "{\"a\":\"" + std::string(kMaxInlinePolicyLength, 'x') + "\"}"}) {
+    EXPECT_THAT(p.PutInlinePolicy(ps, bad), StatusIs(StatusCode::kInvalidArgument))
+        << bad.substr(0, 40);
+  }
+  EXPECT_EQ(*p.GetInlinePolicy(ps), kPolicy);
+}
+
+TEST(FakeProvider, ProvisioningCopiesThePolicyAsItWasWhenItSucceeds) {
+  FakeProvider p;
+  const std::string& ps = kAlice.permission_set_arn;
+  EXPECT_EQ(p.ProvisionedPolicy(ps, "111111111111"), std::nullopt);
+  ASSERT_OK(p.PutInlinePolicy(ps, kPolicy));
+  p.SetAsyncPolls(1);
+  auto op = p.ProvisionPermissionSet(ps, "111111111111");
+  ASSERT_THAT(op, IsOk());
+  EXPECT_EQ(op->state, OperationState::kInProgress);
+  ASSERT_OK(p.DeleteInlinePolicy(ps));  // after the call: not part of this provisioning
+  EXPECT_EQ(p.ProvisionedPolicy(ps, "111111111111"), std::nullopt);
+  auto st = p.ProvisionStatus(op->id);
+  ASSERT_THAT(st, IsOk());
+  EXPECT_EQ(st->state, OperationState::kInProgress);
+  st = p.ProvisionStatus(op->id);
+  ASSERT_THAT(st, IsOk());
+  EXPECT_EQ(st->state, OperationState::kSucceeded);
+  EXPECT_EQ(st->id, op->id);
+  EXPECT_EQ(p.ProvisionedPolicy(ps, "111111111111"), kPolicy);
+  EXPECT_EQ(p.ProvisionedPolicy(ps, "222222222222"), std::nullopt);
+
+  // Provisioning again now copies "no inline policy".
+  p.SetAsyncPolls(0);
+  auto again = p.ProvisionPermissionSet(ps, "111111111111");
+  ASSERT_THAT(again, IsOk());
+  EXPECT_EQ(again->state, OperationState::kSucceeded);
+  EXPECT_EQ(p.ProvisionedPolicy(ps, "111111111111"), "");
+}
+
+TEST(FakeProvider, ProvisionStatusKnowsOnlyProvisioningIds) {
+  FakeProvider p;
+  auto g = p.Grant(kAlice);
+  ASSERT_THAT(g, IsOk());
+  EXPECT_THAT(p.ProvisionStatus(g->id), StatusIs(StatusCode::kNotFound));
+  EXPECT_THAT(p.ProvisionStatus("nope"), StatusIs(StatusCode::kNotFound));
+  auto op = p.ProvisionPermissionSet(kAlice.permission_set_arn, "111111111111");
+  ASSERT_THAT(op, IsOk());
+  EXPECT_THAT(p.GrantStatus(op->id), StatusIs(StatusCode::kNotFound));
+  EXPECT_THAT(p.RevokeStatus(op->id), StatusIs(StatusCode::kNotFound));
+  EXPECT_THAT(p.ProvisionStatus(op->id), IsOk());
+}
+
+TEST(FakeProvider, PolicyCallsFailOnDemandAndChangeNothing) {
+  FakeProvider p;
+  const std::string& ps = kAlice.permission_set_arn;
+  p.FailNext(Op::kPutInlinePolicy, 1, AbortedError("conflict"));
+  p.FailNext(Op::kGetInlinePolicy, 1, UnavailableError("throttled"));
+  p.FailNext(Op::kDeleteInlinePolicy, 1, UnavailableError("5xx"));
+  p.FailNext(Op::kProvision, 1, UnavailableError("timeout"));
+  p.FailNext(Op::kProvisionStatus, 1, UnavailableError("throttled"));
+  EXPECT_THAT(p.PutInlinePolicy(ps, kPolicy), StatusIs(StatusCode::kAborted));
+  EXPECT_THAT(p.GetInlinePolicy(ps), StatusIs(StatusCode::kUnavailable));
+  EXPECT_EQ(*p.GetInlinePolicy(ps), "");
+  ASSERT_OK(p.PutInlinePolicy(ps, kPolicy));
+  EXPECT_THAT(p.DeleteInlinePolicy(ps), StatusIs(StatusCode::kUnavailable));
+  EXPECT_EQ(*p.GetInlinePolicy(ps), kPolicy);
+  EXPECT_THAT(p.ProvisionPermissionSet(ps, "111111111111"), StatusIs(StatusCode::kUnavailable));
+  EXPECT_EQ(p.ProvisionedPolicy(ps, "111111111111"), std::nullopt);
+  p.SetAsyncPolls(1);
+  auto op = p.ProvisionPermissionSet(ps, "111111111111");
+  ASSERT_THAT(op, IsOk());
+  EXPECT_THAT(p.ProvisionStatus(op->id), StatusIs(StatusCode::kUnavailable));
+  EXPECT_EQ(p.ProvisionStatus(op->id)->state, OperationState::kInProgress);
+  EXPECT_EQ(p.ProvisionStatus(op->id)->state, OperationState::kSucceeded);
+  EXPECT_EQ(p.Calls(Op::kProvision), 2);
+  EXPECT_EQ(p.Calls(Op::kProvisionStatus), 3);
+}
+
+TEST(FakeProvider, FailProvisionsWithReasonEndsProvisioningFailed) {
+  FakeProvider p;
+  const std::string& ps = kAlice.permission_set_arn;
+  ASSERT_OK(p.PutInlinePolicy(ps, kPolicy));
+  p.FailProvisionsWithReason("the account's policy quota is full");
+  auto op = p.ProvisionPermissionSet(ps, "111111111111");
+  ASSERT_THAT(op, IsOk());
+  EXPECT_EQ(op->state, OperationState::kFailed);
+  EXPECT_EQ(op->failure_reason, "the account's policy quota is full");
+  EXPECT_EQ(p.ProvisionedPolicy(ps, "111111111111"), std::nullopt);
+  p.FailProvisionsWithReason("");
+  EXPECT_EQ(p.ProvisionPermissionSet(ps, "111111111111")->state, OperationState::kSucceeded);
+  EXPECT_EQ(p.ProvisionedPolicy(ps, "111111111111"), kPolicy);
+}
+
+TEST(ValidateInlinePolicy, AcceptsAwsShapedDocumentsOnly) {
+  EXPECT_OK(ValidateInlinePolicy(kPolicy));
+  EXPECT_OK(ValidateInlinePolicy("{\"Sid\":\"caf\xc3\xa9\"}\n"));  // U+00E9, a newline
+  EXPECT_OK(
+      ValidateInlinePolicy("{\"a\":\"" + std::string(kMaxInlinePolicyLength - 8, 'x') + "\"}"));
+  EXPECT_THAT(
+      ValidateInlinePolicy("{\"a\":\"" + std::string(kMaxInlinePolicyLength - 7, 'x') + "\"}"),
+      StatusIs(StatusCode::kInvalidArgument, ::testing::HasSubstr("32768")));
+  // Characters, not bytes: 16,384 two-byte characters fit.
+  std::string wide;
+  for (std::size_t i = 0; i < kMaxInlinePolicyLength - 8; ++i) wide += "\xc3\xa9";
+  EXPECT_OK(ValidateInlinePolicy("{\"a\":\"" + wide + "\"}"));
+  EXPECT_THAT(ValidateInlinePolicy(""), StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(ValidateInlinePolicy("\"a string\""),
+              StatusIs(StatusCode::kInvalidArgument, ::testing::HasSubstr("not a JSON object")));
+  EXPECT_THAT(ValidateInlinePolicy("{\"a\":"),
+              StatusIs(StatusCode::kInvalidArgument, ::testing::HasSubstr("not valid JSON")));
+  EXPECT_THAT(ValidateInlinePolicy("{\"a\":\"\xe2\x82\xac\"}"),  // U+20AC is beyond U+00FF
+              StatusIs(StatusCode::kInvalidArgument, ::testing::HasSubstr("character")));
+  EXPECT_THAT(ValidateInlinePolicy(std::string("{\"a\":\"\0\"}", 9)),
+              StatusIs(StatusCode::kInvalidArgument));
 }
 
 TEST(FakeProvider, ConcurrentGrantsAndRevokesAreSafe) {

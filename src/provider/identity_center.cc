@@ -652,6 +652,58 @@ Result<std::vector<PermissionSetInfo>> IdentityCenterProvider::ListPermissionSet
   return out;
 }
 
+Result<std::string> IdentityCenterProvider::GetInlinePolicy(const std::string& permission_set_arn) {
+  Result<json> answer = sso_admin_.Call(
+      "GetInlinePolicyForPermissionSet",
+      {{"InstanceArn", options_.instance_arn}, {"PermissionSetArn", permission_set_arn}});
+  if (!answer.has_value()) return answer.error();
+  if (!answer->is_object()) return Malformed("GetInlinePolicyForPermissionSet", "not an object");
+  auto it = answer->find("InlinePolicy");
+  if (it == answer->end() || it->is_null()) return std::string();  // none
+  if (!it->is_string()) return Malformed("GetInlinePolicyForPermissionSet", "InlinePolicy");
+  return it->get<std::string>();
+}
+
+Status IdentityCenterProvider::PutInlinePolicy(const std::string& permission_set_arn,
+                                               const std::string& policy_json) {
+  JIT_RETURN_IF_ERROR(ValidateInlinePolicy(policy_json));
+  Result<json> answer =
+      sso_admin_.Call("PutInlinePolicyToPermissionSet", {{"InstanceArn", options_.instance_arn},
+                                                         {"PermissionSetArn", permission_set_arn},
+                                                         {"InlinePolicy", policy_json}});
+  if (!answer.has_value()) return answer.error();
+  return OkStatus();
+}
+
+Status IdentityCenterProvider::DeleteInlinePolicy(const std::string& permission_set_arn) {
+  Result<json> answer = sso_admin_.Call(
+      "DeleteInlinePolicyFromPermissionSet",
+      {{"InstanceArn", options_.instance_arn}, {"PermissionSetArn", permission_set_arn}});
+  if (!answer.has_value()) return answer.error();
+  return OkStatus();
+}
+
+Result<Operation> IdentityCenterProvider::ProvisionPermissionSet(
+    const std::string& permission_set_arn, const std::string& account_id) {
+  Result<json> answer =
+      sso_admin_.Call("ProvisionPermissionSet", {{"InstanceArn", options_.instance_arn},
+                                                 {"PermissionSetArn", permission_set_arn},
+                                                 {"TargetType", "AWS_ACCOUNT"},
+                                                 {"TargetId", account_id}});
+  if (!answer.has_value()) return answer.error();
+  return ParseOperation(*answer, "PermissionSetProvisioningStatus");
+}
+
+Result<Operation> IdentityCenterProvider::ProvisionStatus(const std::string& request_id) {
+  Result<json> answer = sso_admin_.Call(
+      "DescribePermissionSetProvisioningStatus",
+      {{"InstanceArn", options_.instance_arn}, {"ProvisionPermissionSetRequestId", request_id}});
+  if (!answer.has_value()) return answer.error();
+  Result<Operation> op = ParseOperation(*answer, "PermissionSetProvisioningStatus");
+  if (op.has_value() && op->id.empty()) op->id = request_id;
+  return op;
+}
+
 void IdentityCenterProvider::ReleaseSlot(const std::string& request_id) {
   TimerId timer = 0;
   if (slots_->Release(request_id, &timer) && timer != 0) clock_.Cancel(timer);

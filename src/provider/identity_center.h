@@ -75,7 +75,8 @@ Result<Duration> ParseIsoDuration(std::string_view text);
 class IdentityCenterProvider final : public Provider,
                                      public Directory,
                                      public UserDirectory,
-                                     public AssignmentInventory {
+                                     public AssignmentInventory,
+                                     public PermissionSetPolicies {
  public:
   // `sso_admin` speaks to sso-admin (SsoAdminSpec), `identity_store` to identitystore; both,
   // `limiter` (the one the clients share) and `clock` must outlive this object.
@@ -114,6 +115,17 @@ class IdentityCenterProvider final : public Provider,
       const std::string& account_id, const std::string& permission_set_arn) override;
   Result<std::string> PrincipalName(PrincipalType type, const std::string& id) override;
 
+  // PermissionSetPolicies (provider.h), errors as for Provider above. PutInlinePolicy checks
+  // the document (ValidateInlinePolicy) before any call. DeleteInlinePolicy passes AWS's
+  // answer on as it is. ProvisionPermissionSet takes no create slot.
+  Result<std::string> GetInlinePolicy(const std::string& permission_set_arn) override;
+  Status PutInlinePolicy(const std::string& permission_set_arn,
+                         const std::string& policy_json) override;
+  Status DeleteInlinePolicy(const std::string& permission_set_arn) override;
+  Result<Operation> ProvisionPermissionSet(const std::string& permission_set_arn,
+                                           const std::string& account_id) override;
+  Result<Operation> ProvisionStatus(const std::string& request_id) override;
+
   // Every permission set of the instance (ListPermissionSets, every page, then
   // DescribePermissionSet for each), in the order AWS lists them.
   Result<std::vector<PermissionSetInfo>> ListPermissionSets();
@@ -125,7 +137,8 @@ class IdentityCenterProvider final : public Provider,
   // Gives back the create slot of a tracked request id (and cancels its timer); does nothing
   // for an id that holds none.
   void ReleaseSlot(const std::string& request_id);
-  // Parses an AccountAssignment{Creation,Deletion}Status object.
+  // Parses an AccountAssignment{Creation,Deletion}Status or PermissionSetProvisioningStatus
+  // object.
   static Result<Operation> ParseOperation(const nlohmann::json& answer, const char* field);
 
   // The create slots held, shared with the timers that give them back at the latest (a

@@ -604,6 +604,132 @@ TEST_F(IdentityCenterTest, ListPermissionSetsPagesAndDescribesEach) {
   EXPECT_EQ(calls[3].body["PermissionSetArn"], kPs2);
 }
 
+json ProvisioningStatus(const std::string& status, const std::string& id,
+                        const std::string& reason = "") {
+  json st = {{"Status", status},
+             {"RequestId", id},
+             {"AccountId", "111111111111"},
+             {"PermissionSetArn", kPs},
+             {"CreatedDate", 1767225600.5}};
+  if (!reason.empty()) st["FailureReason"] = reason;
+  return {{"PermissionSetProvisioningStatus", st}};
+}
+
+constexpr char kPolicy[] =
+    R"({"Version":"2012-10-17","Statement":[{"Sid":"JitCutoff","Effect":"Deny","Action":"*","Resource":"*"}]})";
+
+TEST_F(IdentityCenterTest, InlinePolicyCallsSendTheDocumentedRequests) {
+  auto p = Make();
+  http_.Then("GetInlinePolicyForPermissionSet", json{{"InlinePolicy", kPolicy}});
+  http_.Then("GetInlinePolicyForPermissionSet", json{{"InlinePolicy", ""}});
+  http_.Then("GetInlinePolicyForPermissionSet", json::object());
+  http_.Then("PutInlinePolicyToPermissionSet", json::object());
+  http_.Then("DeleteInlinePolicyFromPermissionSet", json::object());
+
+  auto got = p->GetInlinePolicy(kPs);
+  ASSERT_THAT(got, IsOk());
+  EXPECT_EQ(*got, kPolicy);
+  EXPECT_EQ(*p->GetInlinePolicy(kPs), "");  // none: AWS answers an empty string
+  EXPECT_EQ(*p->GetInlinePolicy(kPs), "");  // or leaves the member out
+  ASSERT_OK(p->PutInlinePolicy(kPs, kPolicy));
+  ASSERT_OK(p->DeleteInlinePolicy(kPs));
+
+  auto calls = http_.received();
+  ASSERT_EQ(calls.size(), 5u);
+  EXPECT_EQ(calls[0].target, "SWBExternalService.GetInlinePolicyForPermissionSet");
+  EXPECT_EQ(calls[0].body, (json{{"InstanceArn", kInstance}, {"PermissionSetArn", kPs}}));
+  EXPECT_EQ(calls[3].target, "SWBExternalService.PutInlinePolicyToPermissionSet");
+  EXPECT_EQ(
+      calls[3].body,
+      (json{{"InstanceArn", kInstance}, {"PermissionSetArn", kPs}, {"InlinePolicy", kPolicy}}));
+  EXPECT_EQ(calls[4].target, "SWBExternalService.DeleteInlinePolicyFromPermissionSet");
+  EXPECT_EQ(calls[4].body, (json{{"InstanceArn", kInstance}, {"PermissionSetArn", kPs}}));
+  // None of these takes a create slot.
+  EXPECT_EQ(limiter_.acquired(), 0);
+}
+
+TEST_F(IdentityCenterTest, PutRefusesABadDocumentBeforeAnyCall) {
+  auto p = Make();
+  EXPECT_THAT(p->PutInlinePolicy(kPs, "not json"), StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(p->PutInlinePolicy(kPs, "[]"),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("not a JSON object")));
+  EXPECT_THAT(p->PutInlinePolicy(kPs, "{\"a\":\"" + std::string(40000, 'x') + "\"}"),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("32768")));
+  EXPECT_THAT(http_.received(), IsEmpty());
+}
+
+TEST_F(IdentityCenterTest, PolicyErrorsKeepTheirMeaning) {
+  auto p = Make();
+  http_.Then("GetInlinePolicyForPermissionSet",
+             ScriptedTransport::Error(400, "ResourceNotFoundException", "no such permission set"));
+  EXPECT_THAT(p->GetInlinePolicy(kPs2), StatusIs(StatusCode::kNotFound));
+  http_.Then("PutInlinePolicyToPermissionSet",
+             ScriptedTransport::Error(400, "ConflictException", "provisioning in progress"));
+  EXPECT_THAT(p->PutInlinePolicy(kPs, kPolicy), StatusIs(StatusCode::kAborted));
+  http_.Then("DeleteInlinePolicyFromPermissionSet",
+             ScriptedTransport::Error(400, "AccessDeniedException", "not allowed"));
+  EXPECT_THAT(p->DeleteInlinePolicy(kPs), StatusIs(StatusCode::kPermissionDenied));
+  http_.Always("ProvisionPermissionSet",
+               ScriptedTransport::Error(500, "InternalServerException", "oops"));
+  EXPECT_THAT(p->ProvisionPermissionSet(kPs, "111111111111"), StatusIs(StatusCode::kUnavailable));
+  http_.Then("DescribePermissionSetProvisioningStatus",
+             ScriptedTransport::Error(400, "ResourceNotFoundException", "no such request"));
+  EXPECT_THAT(p->ProvisionStatus("prov-9"), StatusIs(StatusCode::kNotFound));
+  http_.Then("GetInlinePolicyForPermissionSet", json{{"InlinePolicy", 7}});
+  EXPECT_THAT(p->GetInlinePolicy(kPs), StatusIs(StatusCode::kInternal));
+  http_.Then("DescribePermissionSetProvisioningStatus", json{{"Something", "else"}});
+  EXPECT_THAT(p->ProvisionStatus("prov-9"), StatusIs(StatusCode::kInternal));
+}
+
+TEST_F(IdentityCenterTest, ProvisionSendsProvisionPermissionSetAndPollsItsStatus) {
+  auto p = Make();
+  http_.Then("ProvisionPermissionSet", ProvisioningStatus("IN_PROGRESS", "prov-1"));
+  http_.Then("DescribePermissionSetProvisioningStatus",
+             ProvisioningStatus("IN_PROGRESS", "prov-1"));
+  http_.Then("DescribePermissionSetProvisioningStatus", ProvisioningStatus("SUCCEEDED", "prov-1"));
+  auto op = p->ProvisionPermissionSet(kPs, "111111111111");
+  ASSERT_THAT(op, IsOk());
+  EXPECT_EQ(op->id, "prov-1");
+  EXPECT_EQ(op->state, OperationState::kInProgress);
+  auto st = p->ProvisionStatus("prov-1");
+  ASSERT_THAT(st, IsOk());
+  EXPECT_EQ(st->state, OperationState::kInProgress);
+  st = p->ProvisionStatus("prov-1");
+  ASSERT_THAT(st, IsOk());
+  EXPECT_EQ(st->state, OperationState::kSucceeded);
+  EXPECT_EQ(st->id, "prov-1");
+
+  auto calls = http_.received();
+  ASSERT_EQ(calls.size(), 3u);
+  EXPECT_EQ(calls[0].target, "SWBExternalService.ProvisionPermissionSet");
+  EXPECT_EQ(calls[0].body, (json{{"InstanceArn", kInstance},
+                                 {"PermissionSetArn", kPs},
+                                 {"TargetType", "AWS_ACCOUNT"},
+                                 {"TargetId", "111111111111"}}));
+  EXPECT_EQ(calls[1].target, "SWBExternalService.DescribePermissionSetProvisioningStatus");
+  EXPECT_EQ(calls[1].body,
+            (json{{"InstanceArn", kInstance}, {"ProvisionPermissionSetRequestId", "prov-1"}}));
+  EXPECT_EQ(limiter_.acquired(), 0);  // provisioning takes no create slot
+}
+
+TEST_F(IdentityCenterTest, FailedProvisioningReportsTheReason) {
+  auto p = Make();
+  http_.Then("ProvisionPermissionSet", ProvisioningStatus("IN_PROGRESS", "prov-1"));
+  http_.Then("DescribePermissionSetProvisioningStatus",
+             ProvisioningStatus("FAILED", "prov-1", "The policy quota of the account is full"));
+  ASSERT_THAT(p->ProvisionPermissionSet(kPs, "111111111111"), IsOk());
+  auto st = p->ProvisionStatus("prov-1");
+  ASSERT_THAT(st, IsOk());
+  EXPECT_EQ(st->state, OperationState::kFailed);
+  EXPECT_EQ(st->failure_reason, "The policy quota of the account is full");
+
+  // An answer that settled at once is passed on as it is.
+  http_.Then("ProvisionPermissionSet", ProvisioningStatus("SUCCEEDED", "prov-2"));
+  auto op = p->ProvisionPermissionSet(kPs, "111111111111");
+  ASSERT_THAT(op, IsOk());
+  EXPECT_EQ(op->state, OperationState::kSucceeded);
+}
+
 TEST_F(IdentityCenterTest, MalformedAnswersAreInternalErrors) {
   auto p = Make();
   http_.Then("CreateAccountAssignment", json{{"Something", "else"}});

@@ -1,9 +1,12 @@
 #pragma once
 
+#include <cstddef>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/result.h"
+#include "core/status.h"
 
 namespace jit::provider {
 
@@ -18,9 +21,9 @@ struct Assignment {
 
 enum class OperationState { kInProgress, kSucceeded, kFailed };
 
-// An asynchronous create or delete, as Identity Center reports it.
+// An asynchronous create, delete or provisioning, as Identity Center reports it.
 struct Operation {
-  std::string id;  // the provider's request id, for GrantStatus/RevokeStatus
+  std::string id;  // the provider's request id, for GrantStatus/RevokeStatus/ProvisionStatus
   OperationState state = OperationState::kInProgress;
   std::string failure_reason;  // set when kFailed
 };
@@ -84,6 +87,43 @@ class AssignmentInventory {
   // principal (deleted since it was assigned).
   virtual Result<std::string> PrincipalName(PrincipalType type, const std::string& id) = 0;
 };
+
+// The inline policy of a permission set and its provisioning to accounts: what session cut-off
+// (issue 14) will need to deny sessions issued before a grant ended. Implementations are
+// thread-safe. Errors as for Provider: Unavailable (throttled, 5xx, time-out: retry with
+// back-off), Aborted (a conflicting change of the permission set is under way: retry),
+// InvalidArgument / NotFound (unknown permission set, account or request id) /
+// PermissionDenied (retrying will not help).
+class PermissionSetPolicies {
+ public:
+  virtual ~PermissionSetPolicies() = default;
+
+  // The permission set's inline policy document (GetInlinePolicyForPermissionSet); "" when
+  // it has none.
+  virtual Result<std::string> GetInlinePolicy(const std::string& permission_set_arn) = 0;
+  // Replaces the permission set's inline policy (PutInlinePolicyToPermissionSet). Accounts
+  // see the change only once it is provisioned to them. InvalidArgument for a document that
+  // is not a JSON object or is longer than kMaxInlinePolicyLength characters.
+  virtual Status PutInlinePolicy(const std::string& permission_set_arn,
+                                 const std::string& policy_json) = 0;
+  // Removes the inline policy (DeleteInlinePolicyFromPermissionSet). Removing none succeeds.
+  virtual Status DeleteInlinePolicy(const std::string& permission_set_arn) = 0;
+  // Starts provisioning the permission set, as it is now, to one account
+  // (ProvisionPermissionSet, TargetType AWS_ACCOUNT).
+  virtual Result<Operation> ProvisionPermissionSet(const std::string& permission_set_arn,
+                                                   const std::string& account_id) = 0;
+  // The state of a provisioning started by ProvisionPermissionSet
+  // (DescribePermissionSetProvisioningStatus). NotFound for an unknown id.
+  virtual Result<Operation> ProvisionStatus(const std::string& request_id) = 0;
+};
+
+// AWS's limit on a permission set's inline policy, in characters.
+inline constexpr std::size_t kMaxInlinePolicyLength = 32768;
+
+// OK when `policy_json` is a document PutInlinePolicy may send: a JSON object of 1 to
+// kMaxInlinePolicyLength characters, each a tab, line feed, carriage return or U+0020..U+00FF
+// (AWS's pattern). InvalidArgument saying which rule it breaks otherwise. Thread-safe.
+Status ValidateInlinePolicy(std::string_view policy_json);
 
 // Looks users up in the identity store behind the provider (Identity Center's identitystore).
 // Implementations are thread-safe.

@@ -385,6 +385,110 @@ async function suite() {
     });
   });
 
+  // The inline policy and provisioning calls session cut-off (issue 14) will make.
+  describe("sso-admin inline policies and provisioning", () => {
+    const BREAK_GLASS = "arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-3333333333333333";
+    const UNKNOWN_PS = "arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-9999999999999999";
+    const policy = JSON.stringify({
+      Version: "2012-10-17",
+      Statement: [{
+        Sid: "JitCutoffSdkTest", Effect: "Deny", Action: "*", Resource: "*",
+        Condition: {
+          StringEquals: { "identitystore:userId": ALICE_ID },
+          DateLessThan: { "aws:TokenIssueTime": "2026-01-01T12:00:00Z" },
+        },
+      }],
+    });
+    const getPolicy = async (PermissionSetArn) => (await admin.send(
+      new sso.GetInlinePolicyForPermissionSetCommand({ InstanceArn: INSTANCE_ARN, PermissionSetArn })));
+
+    test("PutInlinePolicyToPermissionSet then GetInlinePolicyForPermissionSet returns the same document", async () => {
+      const put = await admin.send(new sso.PutInlinePolicyToPermissionSetCommand({
+        InstanceArn: INSTANCE_ARN, PermissionSetArn: BREAK_GLASS, InlinePolicy: policy,
+      }));
+      assert.equal(put.$metadata.httpStatusCode, 200);
+      const got = await getPolicy(BREAK_GLASS);
+      assert.equal(got.InlinePolicy, policy);
+      assert.deepEqual(JSON.parse(got.InlinePolicy), JSON.parse(policy));
+    });
+
+    test("DeleteInlinePolicyFromPermissionSet then Get returns an empty policy", async () => {
+      const del = await admin.send(new sso.DeleteInlinePolicyFromPermissionSetCommand({
+        InstanceArn: INSTANCE_ARN, PermissionSetArn: BREAK_GLASS,
+      }));
+      assert.equal(del.$metadata.httpStatusCode, 200);
+      assert.equal((await getPolicy(BREAK_GLASS)).InlinePolicy ?? "", "");
+      // Deleting none succeeds too.
+      await admin.send(new sso.DeleteInlinePolicyFromPermissionSetCommand({
+        InstanceArn: INSTANCE_ARN, PermissionSetArn: BREAK_GLASS,
+      }));
+    });
+
+    test("a policy that is not a JSON object or is too long is a ValidationException", async () => {
+      for (const InlinePolicy of ["[1]", "not json", JSON.stringify({ a: "x".repeat(32768) })]) {
+        const e = await rejection(() => admin.send(new sso.PutInlinePolicyToPermissionSetCommand({
+          InstanceArn: INSTANCE_ARN, PermissionSetArn: BREAK_GLASS, InlinePolicy,
+        })));
+        assertServiceError(e, "ValidationException", 400);
+      }
+    });
+
+    test("ProvisionPermissionSet reaches SUCCEEDED through DescribePermissionSetProvisioningStatus", async () => {
+      await admin.send(new sso.PutInlinePolicyToPermissionSetCommand({
+        InstanceArn: INSTANCE_ARN, PermissionSetArn: BREAK_GLASS, InlinePolicy: policy,
+      }));
+      const started = await admin.send(new sso.ProvisionPermissionSetCommand({
+        InstanceArn: INSTANCE_ARN, PermissionSetArn: BREAK_GLASS,
+        TargetType: "AWS_ACCOUNT", TargetId: PROD,
+      }));
+      const ps = started.PermissionSetProvisioningStatus;
+      assert.equal(ps.Status, "IN_PROGRESS");
+      assert.match(ps.RequestId, UUID_RE);
+      assert.equal(ps.AccountId, PROD);
+      assert.equal(ps.PermissionSetArn, BREAK_GLASS);
+      if (ps.CreatedDate !== undefined) assert.ok(ps.CreatedDate instanceof Date);
+
+      const done = await pollUntilDone(async () => (await admin.send(
+        new sso.DescribePermissionSetProvisioningStatusCommand({
+          InstanceArn: INSTANCE_ARN, ProvisionPermissionSetRequestId: ps.RequestId,
+        }))).PermissionSetProvisioningStatus, "provisioning");
+      assert.equal(done.Status, "SUCCEEDED", `provisioning failed: ${done.FailureReason}`);
+      assert.equal(done.RequestId, ps.RequestId);
+
+      const st = await state();
+      const entry = st.permission_sets.find((p) => p.PermissionSetArn === BREAK_GLASS);
+      assert.ok(entry, `GET /_emulator/state lists the permission set: ${JSON.stringify(st.permission_sets)}`);
+      assert.equal(entry.InlinePolicy, policy);
+      assert.equal(entry.provisioned[PROD], policy, "the account has the provisioned policy");
+      assert.ok(st.provisioning.some((p) => p.RequestId === ps.RequestId && p.Status === "SUCCEEDED"));
+
+      await admin.send(new sso.DeleteInlinePolicyFromPermissionSetCommand({
+        InstanceArn: INSTANCE_ARN, PermissionSetArn: BREAK_GLASS,
+      }));
+    });
+
+    test("an unknown permission set or request id is ResourceNotFoundException", async () => {
+      const calls = [
+        new sso.GetInlinePolicyForPermissionSetCommand({
+          InstanceArn: INSTANCE_ARN, PermissionSetArn: UNKNOWN_PS }),
+        new sso.PutInlinePolicyToPermissionSetCommand({
+          InstanceArn: INSTANCE_ARN, PermissionSetArn: UNKNOWN_PS, InlinePolicy: policy }),
+        new sso.DeleteInlinePolicyFromPermissionSetCommand({
+          InstanceArn: INSTANCE_ARN, PermissionSetArn: UNKNOWN_PS }),
+        new sso.ProvisionPermissionSetCommand({
+          InstanceArn: INSTANCE_ARN, PermissionSetArn: UNKNOWN_PS,
+          TargetType: "AWS_ACCOUNT", TargetId: PROD }),
+        new sso.DescribePermissionSetProvisioningStatusCommand({
+          InstanceArn: INSTANCE_ARN,
+          ProvisionPermissionSetRequestId: "00000000-0000-4000-8000-000000000000" }),
+      ];
+      for (const cmd of calls) {
+        const e = await rejection(() => admin.send(cmd));
+        assertServiceError(e, "ResourceNotFoundException", 400);
+      }
+    });
+  });
+
   describe("identitystore", () => {
     const getUserId = (name) => store.send(new ids.GetUserIdCommand({
       IdentityStoreId: IDENTITY_STORE_ID,
