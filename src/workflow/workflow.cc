@@ -78,6 +78,14 @@ bool SpansOverlap(const std::pair<Time, Time>& a, const std::pair<Time, Time>& b
 
 // How long until one of `open` closes without anyone acting: a pending request at its approval
 // deadline, an approved or active one at the end of its time. A minute when none says.
+// The one check of the readers' permissions (the audit trail, reports, standing access): admins
+// and auditors only; PermissionDenied "only admins and auditors can <what>" otherwise.
+Status RequireAdminOrAuditor(const policy::Config& config, const model::Identity& who,
+                             std::string_view what) {
+  if (policy::IsAdmin(config, who) || policy::IsAuditor(config, who)) return OkStatus();
+  return PermissionDeniedError("only admins and auditors can " + std::string(what));
+}
+
 Duration UntilOneCloses(const std::vector<Request>& open, Time now) {
   std::optional<Time> first;
   for (const Request& r : open) {
@@ -672,26 +680,18 @@ class Workflow::Impl {
                                   FormatDuration(kMaxReportWindow));
     }
     auto config = config_.Get();
-    if (!policy::IsAdmin(*config, who) && !policy::IsAuditor(*config, who)) {
-      return PermissionDeniedError("only admins and auditors can read reports");
-    }
+    JIT_RETURN_IF_ERROR(RequireAdminOrAuditor(*config, who, "read reports"));
     Time now = clock_.Now();
     return BuildSummary(store_, now - window, now);
   }
 
   Status CheckAuditReader(const model::Identity& who) {
-    auto config = config_.Get();
-    if (!policy::IsAdmin(*config, who) && !policy::IsAuditor(*config, who)) {
-      return PermissionDeniedError("only admins and auditors can read the audit trail");
-    }
-    return OkStatus();
+    return RequireAdminOrAuditor(*config_.Get(), who, "read the audit trail");
   }
 
   Result<StandingInventory> StandingAccess(const model::Identity& who, std::string_view account) {
     auto config = config_.Get();
-    if (!policy::IsAdmin(*config, who) && !policy::IsAuditor(*config, who)) {
-      return PermissionDeniedError("only admins and auditors can list standing access");
-    }
+    JIT_RETURN_IF_ERROR(RequireAdminOrAuditor(*config, who, "list standing access"));
     if (options_.inventory == nullptr) {
       return FailedPreconditionError("this broker cannot list Identity Center's assignments");
     }
