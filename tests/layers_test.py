@@ -33,9 +33,11 @@ ALLOWED = {
     "api_settings": {"core", "config_reader"},
     "emulator": {"core", "aws", "net"},
     "scheduler": {"core", "model", "store"},
-    "workflow": {"core", "model", "store", "scheduler", "policy", "provider", "notify", "audit"},
+    "cutoff": {"core", "model", "store", "scheduler", "policy", "provider"},
+    "workflow": {"core", "model", "store", "scheduler", "policy", "provider", "notify", "audit",
+                 "cutoff"},
     "api": {"core", "model", "net", "aws", "store", "audit", "policy", "auth", "notify",
-            "provider", "scheduler", "workflow", "api_settings"},
+            "provider", "scheduler", "workflow", "api_settings", "cutoff"},
     # The whole config file, put together from the modules' sections.
     "config": {"core", "model", "config_reader", "aws", "audit", "store", "policy", "notify",
                "auth", "api_settings"},

@@ -234,6 +234,16 @@ void Broker::BuildWorkflow() {
   // The emulator finishes creates and deletes within a fraction of a second (AWS takes
   // seconds): poll it often, so that dev-mode grants start and end promptly.
   if (options_.dev) flow_opts.poll_interval = Duration(100);
+  // Session cut-off (cutoff/engine.h): its audit events reach metrics and notifications as the
+  // workflow's do.
+  cutoff::EngineOptions cutoff_opts;
+  if (options_.dev) cutoff_opts.poll_interval = Duration(250);
+  cutoff_opts.transact = [this](const std::function<Status(store::Tx&)>& fn) {
+    return workflow::TransactAndTell(*store_.store, metrics_.get(), fn, notifications_->Hook());
+  };
+  cutoff_ = std::make_unique<cutoff::Engine>(*store_.store, provider, provider, clock_,
+                                             std::move(cutoff_opts));
+  flow_opts.cutoff = cutoff_.get();
   workflow_ =
       std::make_unique<workflow::Workflow>(*store_.store, *policy_, provider, clock_, flow_opts);
   scheduler::SchedulerOptions sched_opts;
@@ -387,6 +397,7 @@ Status Broker::Start() {
   workflow::ReconcilerOptions reconciler_opts;
   reconciler_opts.observer = metrics_.get();
   reconciler_opts.notifications = notifications_.get();
+  reconciler_opts.policy = policy_.get();
   reconciler_ = std::make_unique<workflow::Reconciler>(*store_.store, *identity_center_->provider,
                                                        clock_, reconciler_opts);
   if (Status s = reconciler_->Start(); !s.ok()) {

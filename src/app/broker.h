@@ -23,6 +23,7 @@
 #include "core/clock.h"
 #include "core/metrics.h"
 #include "core/result.h"
+#include "cutoff/engine.h"
 #include "emulator/emulator.h"
 #include "notify/notify.h"
 #include "policy/config.h"
@@ -163,6 +164,7 @@ class Broker {
   std::unique_ptr<notify::NotifierDeps> notify_deps_;
   std::unique_ptr<notify::Notifier> notifier_;
   std::unique_ptr<workflow::Notifications> notifications_;
+  std::unique_ptr<cutoff::Engine> cutoff_;  // runs before the workflow's jobs need it
   std::unique_ptr<workflow::Workflow> workflow_;
   std::unique_ptr<scheduler::Scheduler> scheduler_;
   std::unique_ptr<audit::CheckpointKey> checkpoint_key_;  // null: no checkpoints

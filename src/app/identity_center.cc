@@ -4,6 +4,7 @@
 #include <string_view>
 #include <utility>
 
+#include "cutoff/check.h"
 #include "workflow/session_gap.h"
 
 namespace jit::app {
@@ -76,6 +77,7 @@ Result<std::vector<std::string>> AwsWarnings(provider::IdentityCenterProvider& i
     }
   }
   for (std::string& w : workflow::SessionGapWarnings(sets, config)) out.push_back(std::move(w));
+  for (std::string& w : cutoff::PermissionWarnings(ic, config)) out.push_back(std::move(w));
   return out;
 }
 

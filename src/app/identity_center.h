@@ -52,9 +52,10 @@ Result<std::unique_ptr<IdentityCenter>> ConnectIdentityCenter(
     const IdentityCenterSettings& settings, std::unique_ptr<aws::CredentialSource> credentials,
     const aws::Environment& env, Clock& clock, aws::CallObserver observer = {});
 
-// What Identity Center says about the config: permission sets it does not have, and those
-// whose sessions outlive the longest grant (AWS sessions outlive a deleted assignment). One
-// warning per problem; errors of ListPermissionSets.
+// What Identity Center says about the config: permission sets it does not have, those whose
+// sessions outlive the longest grant (AWS sessions outlive a deleted assignment), and, when the
+// config turns session cut-off on, the calls it needs that the credentials may not make
+// (cutoff/check.h). One warning per problem; errors of ListPermissionSets.
 Result<std::vector<std::string>> AwsWarnings(provider::IdentityCenterProvider& ic,
                                              const policy::Config& config);
 

@@ -1,6 +1,7 @@
 #include "app/restore.h"
 
 #include <algorithm>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <utility>
@@ -91,6 +92,9 @@ Result<RestoreReport> CarryForward(store::Store& restored, store::Store* replace
   std::vector<Request> granted_since;  // open but not active here, active there
   std::vector<LedgerEntry> replaced_ledger;
   std::set<std::string> replaced_job_ids;
+  // The replaced store's session cut-off jobs, by request: a grant that ended after the backup
+  // still has its sessions to cut off (or its cut-off to lift).
+  std::map<std::string, std::vector<model::Job>> replaced_cutoffs;
   if (replaced != nullptr) {
     for (const Request& r : open) {
       Result<Request> there = replaced->GetRequest(r.id);
@@ -114,7 +118,12 @@ Result<RestoreReport> CarryForward(store::Store& restored, store::Store* replace
     }
     JIT_ASSIGN_OR_RETURN(replaced_ledger, replaced->ListLedger());
     JIT_ASSIGN_OR_RETURN(std::vector<model::Job> jobs, replaced->ListJobs());
-    for (const model::Job& j : jobs) replaced_job_ids.insert(j.id);
+    for (const model::Job& j : jobs) {
+      replaced_job_ids.insert(j.id);
+      if (j.kind == JobKind::kCutoff || j.kind == JobKind::kCutoffLift) {
+        replaced_cutoffs[j.request_id].push_back(j);
+      }
+    }
   }
 
   RestoreReport report;
@@ -134,6 +143,11 @@ Result<RestoreReport> CarryForward(store::Store& restored, store::Store* replace
       JIT_RETURN_IF_ERROR(tx.UpdateRequest(next));
       for (JobKind k : {JobKind::kGrant, JobKind::kRevoke, JobKind::kApprovalTimeout}) {
         JIT_RETURN_IF_ERROR(tx.DeleteJob(workflow::JobId(k, there.id)));
+      }
+      for (model::Job j : replaced_cutoffs[there.id]) {
+        j.lease_owner.clear();
+        j.lease_until.reset();
+        JIT_RETURN_IF_ERROR(tx.PutJob(j));
       }
       json d = {{"state_in_backup", model::RequestStateName(cur.state)},
                 {"state", model::RequestStateName(there.state)},

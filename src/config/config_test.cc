@@ -1132,6 +1132,29 @@ TEST(ParseConfig, RuleMaxActivePerUserIsReadAndNoneByDefault) {
   EXPECT_EQ(c->policy.rules.at(0).max_active_per_user, 0);
 }
 
+TEST(ParseConfig, SessionCutoffIsReadAtEachLevelAndOffByDefault) {
+  Result<Config> c = ParseConfig(RuleWith(""), "jit.yaml", "/nonexistent");
+  ASSERT_OK(c);
+  EXPECT_FALSE(c->policy.session_cutoff);
+  EXPECT_FALSE(c->policy.rules.at(0).session_cutoff.has_value());
+  EXPECT_FALSE(c->policy.permission_sets.at(0).session_cutoff.has_value());
+
+  std::string yaml = "session_cutoff: true\n" + RuleWith("    session_cutoff: false\n");
+  std::string with_ps =
+      "{name: Admin, arn: \"arn:aws:sso:::permissionSet/ssoins-1111111111111111/"
+      "ps-2222222222222222\", session_cutoff: yes}";
+  yaml.replace(yaml.find("{name: Admin"),
+               yaml.find('}', yaml.find("{name: Admin")) - yaml.find("{name: Admin") + 1, with_ps);
+  c = ParseConfig(yaml, "jit.yaml", "/nonexistent");
+  ASSERT_OK(c);
+  EXPECT_TRUE(c->policy.session_cutoff);
+  EXPECT_EQ(c->policy.rules.at(0).session_cutoff, std::optional<bool>(false));
+  EXPECT_EQ(c->policy.permission_sets.at(1).session_cutoff, std::optional<bool>(true));
+
+  EXPECT_EQ(Errors("session_cutoff: sometimes\n" + RuleWith("")),
+            "jit.yaml:1: 'session_cutoff' must be true or false");
+}
+
 TEST(ParseConfig, HoursDefaultToEveryDayInUtc) {
   Result<Config> c = ParseConfig(RuleWith("    hours: {from: \"22:00\", to: \"06:00\"}\n"),
                                  "jit.yaml", "/nonexistent");

@@ -14,8 +14,11 @@ enum class JobKind {
   kRevoke,           // due at expiry: delete the assignment, then poll until it is gone
   kApprovalTimeout,  // due at the approval deadline
   kNotify,           // deliver a notification
+  kCutoff,           // session cut-off: deny an ended grant's open AWS sessions (cutoff/)
+  kCutoffLift,       // take that denial out once those sessions have expired
 };
-std::string_view JobKindName(JobKind k);  // "grant", "revoke", "approval_timeout", "notify"
+// "grant", "revoke", "approval_timeout", "notify", "session_cutoff", "session_cutoff_lift"
+std::string_view JobKindName(JobKind k);
 std::optional<JobKind> ParseJobKind(std::string_view name);
 
 // A durable unit of work: an outbox entry or a timer.

@@ -49,6 +49,8 @@ class Parser {
       ReadRules(f);
     } else if (f.key == "limits") {
       ReadLimits(f);
+    } else if (f.key == "session_cutoff") {
+      if (auto b = r_.Bool(f)) out_.session_cutoff = *b;
     }
   }
 
@@ -136,7 +138,8 @@ class Parser {
     for (const config::Node& item : f.value.Items()) {
       int line = item.Line(f.line);
       std::optional<Fields> fields =
-          r_.Map(item, line, "a permission set", {"name", "arn", "max_duration"});
+          r_.Map(item, line, "a permission set",
+                 {"name", "arn", "max_duration", "session_cutoff", "definition"});
       if (!fields) continue;
       PermissionSet ps;
       ps.line = line;
@@ -165,6 +168,9 @@ class Parser {
       }
       if (const Field* max = fields->Get("max_duration")) {
         if (auto d = r_.PositiveDuration(*max)) ps.max_duration = *d;
+      }
+      if (const Field* x = fields->Get("session_cutoff")) {
+        if (auto b = r_.Bool(*x)) ps.session_cutoff = *b;
       }
       out_.permission_sets.push_back(std::move(ps));
     }
@@ -361,11 +367,11 @@ class Parser {
     std::map<std::string, int> names;
     for (const config::Node& item : f.value.Items()) {
       int line = item.Line(f.line);
-      std::optional<Fields> fields =
-          r_.Map(item, line, "a rule",
-                 {"name", "requesters", "accounts", "permission_sets", "max_duration",
-                  "min_duration", "reason", "reason_min_length", "ticket", "approval",
-                  "break_glass", "hours", "schedule_window", "max_active_per_user"});
+      std::optional<Fields> fields = r_.Map(
+          item, line, "a rule",
+          {"name", "requesters", "accounts", "permission_sets", "max_duration", "min_duration",
+           "reason", "reason_min_length", "ticket", "approval", "break_glass", "hours",
+           "schedule_window", "max_active_per_user", "session_cutoff"});
       if (!fields) continue;
       Rule rule;
       rule.line = line;
@@ -462,6 +468,9 @@ class Parser {
         }
       }
 
+      if (const Field* x = fields->Get("session_cutoff")) {
+        if (auto b = r_.Bool(*x)) rule.session_cutoff = *b;
+      }
       if (const Field* x = fields->Get("break_glass")) {
         if (auto b = r_.Bool(*x)) rule.break_glass = *b;
       }
@@ -511,8 +520,8 @@ class Parser {
 }  // namespace
 
 const std::vector<std::string>& PolicyKeys() {
-  static const std::vector<std::string> kKeys = {"admins",          "auditors", "accounts",
-                                                 "permission_sets", "rules",    "limits"};
+  static const std::vector<std::string> kKeys = {
+      "admins", "auditors", "accounts", "permission_sets", "rules", "limits", "session_cutoff"};
   return kKeys;
 }
 

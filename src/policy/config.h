@@ -40,6 +40,9 @@ struct PermissionSet {
   std::string name;
   std::string arn;
   Duration max_duration{0};  // 0: no limit of its own
+  // `session_cutoff`: whether grants of it cut their AWS sessions off when they end
+  // (cutoff/engine.h CutoffEnabled); unset: the rule's or the file's setting decides.
+  std::optional<bool> session_cutoff;
   int line = 0;
 };
 
@@ -99,6 +102,9 @@ struct Rule {
   // (`max_active_per_user`); 0: no cap of its own (the global `limits` still apply). Not on
   // break-glass rules, which no limit refuses.
   int max_active_per_user = 0;
+  // `session_cutoff`: overrides the permission set's and the file's setting for grants made
+  // under this rule; unset: they decide.
+  std::optional<bool> session_cutoff;
   int line = 0;
 };
 
@@ -126,13 +132,16 @@ struct Config {
   std::vector<PermissionSet> permission_sets;
   std::vector<Rule> rules;
   Limits limits;  // defaults when the file has no `limits:`
+  // Top-level `session_cutoff` (docs/AWS.md "Session cut-off"): off unless the operator has
+  // granted the broker the extra permissions (deploy/iam-policy-session-cutoff.json).
+  bool session_cutoff = false;
 
   const Account* FindAccount(std::string_view id_or_name) const;
   const PermissionSet* FindPermissionSet(std::string_view name_or_arn) const;
 };
 
 // The top-level keys of the file that ParsePolicyField reads: admins, auditors, accounts,
-// permission_sets, rules, limits.
+// permission_sets, rules, limits, session_cutoff.
 const std::vector<std::string>& PolicyKeys();
 
 // Reads one top-level field of the file among PolicyKeys() into `out`, reporting problems to

@@ -72,10 +72,33 @@ Result<std::string> FakeProvider::PrincipalName(PrincipalType type, const std::s
 }
 
 Result<std::string> FakeProvider::GetInlinePolicy(const std::string& permission_set_arn) {
+  std::string policy;
+  std::function<void(const std::string&)> hook;
+  {
+    MutexLock lock(&mu_);
+    if (Status s = BeginCallLocked(Op::kGetInlinePolicy); !s.ok()) return s;
+    auto it = inline_policies_.find(permission_set_arn);
+    if (it != inline_policies_.end()) policy = it->second;
+    hook = after_get_;
+  }
+  if (hook) hook(permission_set_arn);
+  return policy;
+}
+
+Result<Duration> FakeProvider::SessionDuration(const std::string& permission_set_arn) {
   MutexLock lock(&mu_);
-  if (Status s = BeginCallLocked(Op::kGetInlinePolicy); !s.ok()) return s;
-  auto it = inline_policies_.find(permission_set_arn);
-  return it == inline_policies_.end() ? std::string() : it->second;
+  auto it = session_durations_.find(permission_set_arn);
+  return it == session_durations_.end() ? Duration(std::chrono::hours(1)) : it->second;
+}
+
+void FakeProvider::SetSessionDuration(const std::string& permission_set_arn, Duration d) {
+  MutexLock lock(&mu_);
+  session_durations_[permission_set_arn] = d;
+}
+
+void FakeProvider::SetAfterGetInlinePolicy(std::function<void(const std::string&)> hook) {
+  MutexLock lock(&mu_);
+  after_get_ = std::move(hook);
 }
 
 Status FakeProvider::PutInlinePolicy(const std::string& permission_set_arn,

@@ -3,6 +3,7 @@
 // with switches to make calls slow (asynchronous), fail, or fail grants for good.
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -67,6 +68,12 @@ class FakeProvider final : public Provider,
   Result<Operation> ProvisionPermissionSet(const std::string& permission_set_arn,
                                            const std::string& account_id) override;
   Result<Operation> ProvisionStatus(const std::string& request_id) override;
+  // What SetSessionDuration set for the permission set; one hour otherwise.
+  Result<Duration> SessionDuration(const std::string& permission_set_arn) override;
+  void SetSessionDuration(const std::string& permission_set_arn, Duration d);
+  // Called after every GetInlinePolicy that succeeded, outside the fake's lock, with the
+  // permission set's ARN: a test changes the policy there as another writer would.
+  void SetAfterGetInlinePolicy(std::function<void(const std::string&)> hook);
 
   // The inline policy the account has of the permission set: what the last successful
   // provisioning copied ("" for none); std::nullopt when it was never provisioned there.
@@ -149,6 +156,8 @@ class FakeProvider final : public Provider,
   // (permission set ARN, account id) -> the inline policy provisioned there.
   std::map<std::pair<std::string, std::string>, std::string> provisioned_ GUARDED_BY(mu_);
   std::uint64_t next_operation_ GUARDED_BY(mu_) = 1;
+  std::map<std::string, Duration> session_durations_ GUARDED_BY(mu_);
+  std::function<void(const std::string&)> after_get_ GUARDED_BY(mu_);
 };
 
 }  // namespace jit::provider

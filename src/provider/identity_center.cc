@@ -625,31 +625,40 @@ Result<std::vector<PermissionSetInfo>> IdentityCenterProvider::ListPermissionSet
   if (!s.ok()) return s;
   std::vector<PermissionSetInfo> out;
   for (const std::string& arn : arns) {
-    Result<json> answer =
-        sso_admin_.Call("DescribePermissionSet",
-                        {{"InstanceArn", options_.instance_arn}, {"PermissionSetArn", arn}});
-    if (!answer.has_value()) return answer.error();
-    auto it = answer->find("PermissionSet");
-    if (it == answer->end() || !it->is_object()) {
-      return Malformed("DescribePermissionSet", "no PermissionSet");
-    }
-    PermissionSetInfo info;
-    info.name = StringField(*it, "Name");
-    info.arn = StringField(*it, "PermissionSetArn");
-    if (info.arn.empty()) info.arn = arn;
-    std::string session = StringField(*it, "SessionDuration");
-    if (session.empty()) {
-      info.session_duration = std::chrono::hours(1);  // AWS's default
-    } else {
-      Result<Duration> d = ParseIsoDuration(session);
-      if (!d.has_value()) {
-        return Malformed("DescribePermissionSet", "SessionDuration " + d.error().message());
-      }
-      info.session_duration = *d;
-    }
+    JIT_ASSIGN_OR_RETURN(PermissionSetInfo info, DescribePermissionSet(arn));
     out.push_back(std::move(info));
   }
   return out;
+}
+
+Result<PermissionSetInfo> IdentityCenterProvider::DescribePermissionSet(const std::string& arn) {
+  Result<json> answer = sso_admin_.Call(
+      "DescribePermissionSet", {{"InstanceArn", options_.instance_arn}, {"PermissionSetArn", arn}});
+  if (!answer.has_value()) return answer.error();
+  auto it = answer->find("PermissionSet");
+  if (it == answer->end() || !it->is_object()) {
+    return Malformed("DescribePermissionSet", "no PermissionSet");
+  }
+  PermissionSetInfo info;
+  info.name = StringField(*it, "Name");
+  info.arn = StringField(*it, "PermissionSetArn");
+  if (info.arn.empty()) info.arn = arn;
+  std::string session = StringField(*it, "SessionDuration");
+  if (session.empty()) {
+    info.session_duration = std::chrono::hours(1);  // AWS's default
+  } else {
+    Result<Duration> d = ParseIsoDuration(session);
+    if (!d.has_value()) {
+      return Malformed("DescribePermissionSet", "SessionDuration " + d.error().message());
+    }
+    info.session_duration = *d;
+  }
+  return info;
+}
+
+Result<Duration> IdentityCenterProvider::SessionDuration(const std::string& permission_set_arn) {
+  JIT_ASSIGN_OR_RETURN(PermissionSetInfo info, DescribePermissionSet(permission_set_arn));
+  return info.session_duration;
 }
 
 Result<std::string> IdentityCenterProvider::GetInlinePolicy(const std::string& permission_set_arn) {

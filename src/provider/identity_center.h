@@ -125,7 +125,11 @@ class IdentityCenterProvider final : public Provider,
   Result<Operation> ProvisionPermissionSet(const std::string& permission_set_arn,
                                            const std::string& account_id) override;
   Result<Operation> ProvisionStatus(const std::string& request_id) override;
+  // DescribePermissionSet's SessionDuration (AWS's default, one hour, when it has none).
+  Result<Duration> SessionDuration(const std::string& permission_set_arn) override;
 
+  // One permission set (DescribePermissionSet).
+  Result<PermissionSetInfo> DescribePermissionSet(const std::string& arn);
   // Every permission set of the instance (ListPermissionSets, every page, then
   // DescribePermissionSet for each), in the order AWS lists them.
   Result<std::vector<PermissionSetInfo>> ListPermissionSets();

@@ -5,6 +5,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/clock.h"
 #include "core/result.h"
 #include "core/status.h"
 
@@ -89,7 +90,7 @@ class AssignmentInventory {
 };
 
 // The inline policy of a permission set and its provisioning to accounts: what session cut-off
-// (issue 14) will need to deny sessions issued before a grant ended. Implementations are
+// (cutoff/engine.h) uses to deny the sessions issued before a grant ended. Implementations are
 // thread-safe. Errors as for Provider: Unavailable (throttled, 5xx, time-out: retry with
 // back-off), Aborted (a conflicting change of the permission set is under way: retry),
 // InvalidArgument / NotFound (unknown permission set, account or request id) /
@@ -115,6 +116,9 @@ class PermissionSetPolicies {
   // The state of a provisioning started by ProvisionPermissionSet
   // (DescribePermissionSetProvisioningStatus). NotFound for an unknown id.
   virtual Result<Operation> ProvisionStatus(const std::string& request_id) = 0;
+  // How long a role session made from the permission set lasts (its SessionDuration): every
+  // session issued before a time has expired that long after it.
+  virtual Result<Duration> SessionDuration(const std::string& permission_set_arn) = 0;
 };
 
 // AWS's limit on a permission set's inline policy, in characters.

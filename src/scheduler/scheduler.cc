@@ -279,8 +279,9 @@ void Scheduler::Impl::Stop() {
 
 SchedulerStats Scheduler::Impl::Stats() const {
   SchedulerStats stats;
-  for (model::JobKind k : {model::JobKind::kGrant, model::JobKind::kRevoke,
-                           model::JobKind::kApprovalTimeout, model::JobKind::kNotify}) {
+  for (model::JobKind k :
+       {model::JobKind::kGrant, model::JobKind::kRevoke, model::JobKind::kApprovalTimeout,
+        model::JobKind::kNotify, model::JobKind::kCutoff, model::JobKind::kCutoffLift}) {
     stats.pending[k] = 0;
   }
   Time overdue_before = clock_.Now() - options_.overdue_after;

@@ -9,6 +9,7 @@
 #include <optional>
 #include <utility>
 
+#include "cutoff/engine.h"
 #include "workflow/jobs.h"
 
 namespace jit::workflow {
@@ -187,6 +188,9 @@ class RunContext {
                                      {{"assignment", "removed outside jit"}}));
           JIT_RETURN_IF_ERROR(tx.DeleteJob(JobId(model::JobKind::kRevoke, r.id)));
           JIT_RETURN_IF_ERROR(tx.DeleteJob(JobId(model::JobKind::kGrant, r.id)));
+          if (options_.policy != nullptr) {
+            JIT_RETURN_IF_ERROR(cutoff::ScheduleCutoff(tx, *options_.policy->Get(), r, now, now));
+          }
           ++ended;
         }
         act = Act::kMissing;

@@ -10,6 +10,7 @@
 #include "core/clock.h"
 #include "core/periodic.h"
 #include "core/result.h"
+#include "policy/config.h"
 #include "provider/provider.h"
 #include "store/store.h"
 #include "workflow/notifications.h"
@@ -34,6 +35,10 @@ struct ReconcilerOptions {
   // Sends drift to the security audience (notify jobs in the same transaction). Not owned; may
   // be null.
   Notifications* notifications = nullptr;
+  // The policy in force: a grant ended because its assignment was removed outside jit gets its
+  // sessions cut off where the policy says so (cutoff/engine.h ScheduleCutoff). Not owned; may
+  // be null (no cut-off).
+  policy::ConfigHolder* policy = nullptr;
 
   Status Validate() const;
 };

@@ -10,6 +10,7 @@
 #include "core/ids.h"
 #include "core/retry.h"
 #include "core/time_format.h"
+#include "cutoff/engine.h"
 #include "model/identity.h"
 #include "workflow/jobs.h"
 #include "workflow/rate_limiter.h"
@@ -714,6 +715,12 @@ class Workflow::Impl {
         if (options_.notifications != nullptr) return options_.notifications->Run(store_, job);
         spdlog::warn("notify job {}: this broker has no notifier; dropping it", job.id);
         return JobOutcome::Done();
+      case JobKind::kCutoff:
+      case JobKind::kCutoffLift:
+        if (options_.cutoff != nullptr) return options_.cutoff->Run(job);
+        // Kept, not dropped: a broker started with cut-off wired runs it later.
+        spdlog::warn("session cut-off job {}: this broker does not run session cut-off", job.id);
+        return JobOutcome::Retry("this broker does not run session cut-off");
     }
     spdlog::error("job {} has a kind this broker does not run; dropping it", job.id);
     return JobOutcome::Done();
@@ -1274,6 +1281,8 @@ class Workflow::Impl {
       JIT_RETURN_IF_ERROR(tx.DeleteLedger(a.principal_id, a.account_id, a.permission_set_arn));
       JIT_RETURN_IF_ERROR(AppendEvent(tx, now, kSystemActor, "revoke.succeeded", r.id, "info"));
       JIT_RETURN_IF_ERROR(tx.DeleteJob(job.id));
+      // Sessions opened with the assignment outlive it: cut them off where that is on.
+      JIT_RETURN_IF_ERROR(cutoff::ScheduleCutoff(tx, *config_.Get(), r, now, now));
       return End(tx, r, now, {{"assignment", "deleted"}});
     });
     if (!s.ok()) return JobOutcome::Retry(s.ToString());

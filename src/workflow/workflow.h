@@ -92,6 +92,9 @@ struct WorkflowOptions {
   // Turns each step's audit events into notify jobs in the same transaction, and runs them.
   // Not owned; may be null (no notifications).
   Notifications* notifications = nullptr;
+  // Runs session cut-off jobs (cutoff/engine.h); the workflow puts them when a grant's
+  // assignment is deleted and cut-off is on for it. Not owned; may be null (such jobs wait).
+  scheduler::JobRunner* cutoff = nullptr;
   // A revocation still failing this long after it was due is reported once: audited as
   // "revoke.overdue" (high) and sent to the security audience.
   Duration revoke_overdue_after = std::chrono::seconds(60);
