@@ -130,7 +130,7 @@ void MetricsRegistry::Add(std::string_view name, const LabelValues& labels, doub
   Family* f = Find(name);
   JIT_CHECK(f != nullptr && f->kind == Kind::kCounter && f->read == nullptr &&
             labels.size() == f->labels.size());
-  if (by > 0) f->counters[labels] += by;
+  if (by >= 0) f->counters[labels] += by;
 }
 
 void MetricsRegistry::Observe(std::string_view name, double value, const LabelValues& labels) {

@@ -38,7 +38,8 @@ class MetricsRegistry {
   void DeclareCounterFunc(std::string name, std::string help, std::vector<std::string> labels,
                           std::function<std::map<LabelValues, double>()> read);
 
-  // Adds `by` (>= 0) to a counter. REQUIRES: declared, with as many values as labels.
+  // Adds `by` (>= 0) to a counter. REQUIRES: declared, with as many values as labels. Adding 0
+  // makes the sample exist (served as 0) without counting anything.
   void Add(std::string_view name, const LabelValues& labels = {}, double by = 1);
   // Records one observation in a histogram.
   void Observe(std::string_view name, double value, const LabelValues& labels = {});

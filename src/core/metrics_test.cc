@@ -103,5 +103,13 @@ TEST(MetricsDeathTest, AddingToACounterFuncIsAProgrammingError) {
   EXPECT_DEATH(m.Add("jit_y_total"), "");
 }
 
+TEST(Metrics, AddingZeroServesTheSampleAtZero) {
+  MetricsRegistry m;
+  m.DeclareCounter("jit_zero_total", "Nothing yet.", {"outcome"});
+  EXPECT_EQ(m.Render().find("jit_zero_total{"), std::string::npos);
+  m.Add("jit_zero_total", {"failed"}, 0);
+  EXPECT_NE(m.Render().find("jit_zero_total{outcome=\"failed\"} 0"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace jit

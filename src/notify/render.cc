@@ -128,6 +128,8 @@ std::string Title(const Message& m) {
              (r.id.empty() ? std::string() : ": " + what + " for " + who);
     case Event::kRevocationOverdue:
       return "Revocation overdue: " + who + " still has " + what;
+    case Event::kSessionCutoffFailed:
+      return "Sessions not cut off: " + who + " may still use " + what;
   }
   return std::string(EventName(m.event));
 }

@@ -46,6 +46,19 @@ BrokerMetrics::BrokerMetrics(MetricsRegistry& registry) : registry_(registry) {
       "jit_revoke_lag_seconds",
       "Time from a grant's expires_at to the delete of its assignment being issued, in seconds.",
       {0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300});
+  registry_.DeclareCounter(
+      "jit_session_cutoffs_total",
+      "Session cut-offs by outcome: applied (the sessions are denied), lifted (the denial taken "
+      "out after the session duration), failed (audited session.cutoff.failed).",
+      {"outcome"});
+  registry_.DeclareHistogram(
+      "jit_session_cutoff_seconds",
+      "Time from the end of a grant to its sessions being denied (the provisioning done), in "
+      "seconds.",
+      {1, 2, 5, 10, 15, 30, 60, 120, 300, 900});
+  for (const char* outcome : {"applied", "lifted", "failed"}) {
+    registry_.Add("jit_session_cutoffs_total", {outcome}, 0);  // served from the start
+  }
   registry_.DeclareCounter("jit_provider_calls_total",
                            "Calls to AWS by operation and outcome (ok, throttled, client_error, "
                            "server_error, network_error); every attempt counts.",
@@ -105,6 +118,16 @@ void BrokerMetrics::OnCommitted(const std::vector<model::AuditEvent>& events) {
     }
   }
   for (const model::AuditEvent& e : events) {
+    if (e.action.rfind("session.cutoff.", 0) == 0) {
+      std::string outcome = e.action.substr(std::string_view("session.cutoff.").size());
+      registry_.Add("jit_session_cutoffs_total", {outcome});
+      if (outcome != "applied") continue;
+      nlohmann::json d = nlohmann::json::parse(e.details, nullptr, /*allow_exceptions=*/false);
+      if (d.is_object() && d.contains("lag_ms") && d["lag_ms"].is_number()) {
+        registry_.Observe("jit_session_cutoff_seconds", d["lag_ms"].get<double>() / 1000.0);
+      }
+      continue;
+    }
     if (e.action == "request.created") {
       if (!approved_at_once.count(e.request_id)) registry_.Add("jit_requests_total", {"pending"});
       continue;

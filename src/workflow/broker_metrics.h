@@ -24,7 +24,8 @@ class BrokerMetrics final : public WorkflowObserver {
   // Gauges, read at scrape time; each may be left unset (then the family has no samples).
   // Requests active now.
   void SetActiveGrants(std::function<double()> read);
-  // Jobs waiting, by kind ("grant", "revoke", "approval_timeout", "notify").
+  // Jobs waiting, by kind ("grant", "revoke", "approval_timeout", "notify", "session_cutoff",
+  // "session_cutoff_lift").
   void SetJobsPending(std::function<std::map<std::string, double>()> read);
   // Revocations past their due time by more than the scheduler's overdue threshold.
   void SetRevocationsOverdue(std::function<double()> read);

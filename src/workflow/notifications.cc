@@ -59,6 +59,8 @@ std::optional<Event> EventFor(const AuditEvent& e, const json& d, const Request&
   if (a == "request.failed") return Event::kGrantFailed;
   if (a.rfind("drift.", 0) == 0) return Event::kDriftDetected;
   if (a == "revoke.overdue") return Event::kRevocationOverdue;
+  // The warning that the sessions expired before a cut-off got through tells nobody anything.
+  if (a == "session.cutoff.failed" && e.severity == "high") return Event::kSessionCutoffFailed;
   return std::nullopt;
 }
 
@@ -68,6 +70,10 @@ std::string DetailFor(const AuditEvent& e, const json& d, const Request& r) {
   if (e.action == "request.ended") return r.end_reason;
   if (e.action == "request.failed") return r.failure_reason;
   if (e.action == "revoke.overdue") return Text(d, "error");
+  if (e.action == "session.cutoff.failed") {
+    std::string until = Text(d, "sessions_open_until");
+    return Text(d, "why") + (until.empty() ? "" : "; its sessions stay open until " + until);
+  }
   if (e.action.rfind("drift.", 0) == 0) {
     std::string what = e.action == "drift.deleted" ? "jit deleted an assignment left behind"
                        : e.action == "drift.assignment_missing"
