@@ -36,7 +36,9 @@
 //   ALL_PROVISIONED_ACCOUNTS: the accounts the set is assigned in or was provisioned to) answers
 //   IN_PROGRESS and ends like an assignment operation, `completion_delay` later, SUCCEEDED or
 //   FAILED (Faults::failed_rate); on success each account has the inline policy as it was at
-//   the call (DescribePermissionSetProvisioningStatus polls it).
+//   the call (DescribePermissionSetProvisioningStatus polls it). While a provisioning of a
+//   permission set is IN_PROGRESS, another ProvisionPermissionSet of it is a ConflictException
+//   (with Faults::conflicts, the default).
 //
 // Unsigned test endpoints (never faulted):
 //   GET  /_emulator/state   -> State()
@@ -144,7 +146,9 @@ struct Faults {
   double server_error_rate = 0;  // share of calls answered InternalServerException (500)
   Duration latency{0};           // real time added before each answer
   double failed_rate = 0;        // share of creates/deletes/provisionings that end FAILED
-  bool conflicts = true;   // ConflictException when a create and a delete on one assignment overlap
+  // ConflictException when a create and a delete on one assignment overlap, and when a
+  // permission set is provisioned while a provisioning of it is still IN_PROGRESS.
+  bool conflicts = true;
   std::uint64_t seed = 1;  // the fault RNG's seed (the same calls give the same faults)
 
   // InvalidArgument when a rate is outside [0, 1] or the latency is negative or above 60 s.

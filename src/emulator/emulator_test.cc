@@ -533,6 +533,37 @@ TEST_F(EmulatorTest, ProvisioningToAllProvisionedAccountsReachesEveryAssignedAcc
   EXPECT_EQ(Sso("ProvisionPermissionSet", provision).Type(), "ValidationException");
 }
 
+TEST_F(EmulatorTest, ProvisioningAPermissionSetTwiceAtOnceConflicts) {
+  json provision = PermissionSetRequest(kAdmin);
+  provision["TargetType"] = "AWS_ACCOUNT";
+  provision["TargetId"] = "222222222222";
+  ASSERT_EQ(Sso("ProvisionPermissionSet", provision).status, 200);
+  // Another account, or all of them: the same permission set is busy.
+  json other = provision;
+  other["TargetId"] = "111111111111";
+  Response conflict = Sso("ProvisionPermissionSet", other);
+  EXPECT_EQ(conflict.status, 400) << conflict.raw;
+  EXPECT_EQ(conflict.Type(), "ConflictException");
+  EXPECT_THAT(conflict.body.value("message", ""), HasSubstr(kAdmin));
+  json all = PermissionSetRequest(kAdmin);
+  all["TargetType"] = "ALL_PROVISIONED_ACCOUNTS";
+  EXPECT_EQ(Sso("ProvisionPermissionSet", all).Type(), "ConflictException");
+  // Another permission set is not in the way.
+  json read_only = provision;
+  read_only["PermissionSetArn"] = kReadOnly;
+  EXPECT_EQ(Sso("ProvisionPermissionSet", read_only).status, 200);
+  // The refused call started nothing.
+  EXPECT_THAT(emulator_->State()["provisioning"], SizeIs(2));
+  clock_.Advance(options_.completion_delay);
+  EXPECT_EQ(Sso("ProvisionPermissionSet", other).status, 200);
+
+  // Without conflicts both run.
+  Faults f;
+  f.conflicts = false;
+  emulator_->SetFaults(f);
+  EXPECT_EQ(Sso("ProvisionPermissionSet", provision).status, 200);
+}
+
 TEST_F(EmulatorTest, FailedProvisioningHasAReasonAndChangesNoAccount) {
   Faults f;
   f.failed_rate = 1;

@@ -1005,11 +1005,24 @@ ServiceResponse Service::ProvisionPermissionSet(const json& in) {
   }
   if (auto e = CheckInstance(instance)) return *e;
   if (auto e = CheckPermissionSet(ps)) return *e;
+  if (!account.empty()) {
+    if (auto e = CheckAccount(account)) return *e;
+  }
+  if (faults_.conflicts) {
+    // AWS refuses a provisioning of a permission set while another one of it is running.
+    for (const auto& [id, other] : provisionings_) {
+      if (other.status == "IN_PROGRESS" && other.permission_set_arn == ps) {
+        return ErrorResponse(400, "ConflictException",
+                             "A provisioning of permission set " + ps +
+                                 " is in progress (request " + id +
+                                 "); retry when it has finished");
+      }
+    }
+  }
   Provisioning p;
   p.permission_set_arn = ps;
   p.account_id = account;
   if (!account.empty()) {
-    if (auto e = CheckAccount(account)) return *e;
     p.accounts.push_back(account);
   } else {
     // Every account the permission set is assigned in or was provisioned to.
