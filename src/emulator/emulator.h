@@ -45,8 +45,28 @@
 //   GET  /_emulator/history[?after=SEQ] -> every create/delete accepted and how it ended, with
 //        counts per assignment (emulator/history.h AssignmentHistory::ToJson); 400 for a bad SEQ
 //   POST /_emulator/faults  -> sets the Faults fields present in the JSON body (see FaultsFromJson)
-//   POST /_emulator/reset   -> assignments, operations, inline policies, call counts and faults
-//                              back to the start
+//   POST /_emulator/reset   -> assignments, operations, inline policies, sessions, call counts
+//                              and faults back to the start
+//   POST /_emulator/sessions -> opens a session as AWS's sign-in would issue one:
+//        body {"user_name" | "user_id", "account_id", "permission_set_arn", "at" (RFC 3339,
+//        optional, default the Clock's now)} -> 201 {"session_id": "sess-<16 hex>", "user_id",
+//        "account_id", "permission_set_arn", "issued_at" (= at), "expires_at" (issued_at + the
+//        permission set's SessionDuration)}; 403 when the user holds no assignment of the set in
+//        the account, directly or through a group (the assignments as they are now); 404 unknown
+//        user, account or permission set; 400 a bad body (unknown members included).
+//   POST /_emulator/sessions/{id}/calls -> one call made with the session: body {"action":
+//        "s3:ListBuckets", "region" (optional, default the emulator's region), "at" (optional,
+//        now)} -> 200 {"allowed", "reason": "allowed" | "session expired" | "explicit deny by
+//        statement <Sid>" ("#N" for a statement without a Sid), "policy_problem" (only when part
+//        of the policy could not be read; such a part denies nothing)}; 404 unknown session; 400
+//        a bad body or an `at` before issued_at. Expired when at >= expires_at; otherwise denied
+//        when a Deny statement of the inline policy as last provisioned to the session's account
+//        matches (emulator/policy_eval.h; keys identitystore:userId, aws:TokenIssueTime =
+//        issued_at, aws:RequestedRegion, aws:PrincipalAccount, aws:CurrentTime = at). Deleting
+//        the assignment does not end an open session.
+//   GET  /_emulator/sessions -> {"sessions": [{session_id, user_id, account_id,
+//        permission_set_arn, issued_at, expires_at}]}, oldest first (the last 10,000)
+// Errors of the session endpoints are {"error": "..."}; those of the others {"message": "..."}.
 
 #include <cstdint>
 #include <memory>
@@ -80,8 +100,9 @@ struct SeedPermissionSet {
   std::string name;
   std::string arn;  // must belong to the instance (same ins- id)
   std::string description;
-  std::string session_duration = "PT1H";  // ISO-8601
-  std::string relay_state;                // empty: not returned
+  // ISO-8601 (PT20S, PT1H30M); may be shorter than the PT1H AWS allows on the wire, for tests.
+  std::string session_duration = "PT1H";
+  std::string relay_state;  // empty: not returned
 };
 
 struct SeedUser {
@@ -228,8 +249,8 @@ class Emulator {
   // Replaces the faults and reseeds the fault RNG with faults.seed. REQUIRES: a valid Faults
   // (an invalid one is ignored).
   void SetFaults(const Faults& faults);
-  // Assignments back to the seed, operations, inline policies, provisionings and call counts
-  // cleared, the start faults back.
+  // Assignments back to the seed, operations, inline policies, provisionings, sessions and call
+  // counts cleared, the start faults back.
   void Reset();
   // What GET /_emulator/state returns (operations that are due are settled first):
   //   {"assignments": [{AccountId, PermissionSetArn, PrincipalType, PrincipalId}],
@@ -239,6 +260,7 @@ class Emulator {
   //                         "provisioned": {"<account id>": "<inline policy it has>"}}],
   //    "provisioning": [{RequestId, Status, PermissionSetArn, AccountId (one account only),
   //                      CreatedDate, FailureReason, "Accounts": [...], "InlinePolicy"}],
+  //    "sessions": [as GET /_emulator/sessions lists them],
   //    "sns": [], "eventbridge": [], "securityhub": []}
   // "calls" counts every call whose signature checked out, faulted ones included.
   // "assignment_calls" has one entry per assignment ever named by a create or delete: its ids

@@ -17,6 +17,7 @@
 #include "aws/sigv4.h"
 #include "core/clock.h"
 #include "core/testing.h"
+#include "core/time_format.h"
 #include "emulator/history.h"
 #include "net/test_http_client.h"
 #include "provider/identity_center.h"
@@ -598,6 +599,243 @@ TEST_F(EmulatorTest, ResetForgetsInlinePoliciesAndProvisioning) {
   EXPECT_EQ(StatePermissionSet(state, kAdmin)["InlinePolicy"], "");
   EXPECT_EQ(StatePermissionSet(state, kAdmin)["provisioned"], json::object());
   EXPECT_THAT(state["provisioning"], SizeIs(0));
+}
+
+// --- sessions and access evaluation (issue 14) ------------------------------------------------
+
+constexpr char kEngineers[] = "e0000000-0000-4000-8000-000000000011";
+
+// A cut-off statement for alice in 222222222222, sessions issued before 2026-12-05T00:15:00Z.
+constexpr char kCutoffPolicy[] = R"({"Version":"2012-10-17","Statement":[
+  {"Sid":"JitCutoff222222222222T20261205001500","Effect":"Deny","Action":"*","Resource":"*",
+   "Condition":{"StringEquals":{"identitystore:userId":["a11ce000-0000-4000-8000-000000000001"],
+                                "aws:PrincipalAccount":"222222222222"},
+                "DateLessThan":{"aws:TokenIssueTime":"2026-12-05T00:15:00Z"}}}]})";
+
+class SessionTest : public EmulatorTest {
+ protected:
+  void SetUp() override {
+    EmulatorOptions options;
+    options.seed.permission_sets[1].session_duration = "PT20S";  // Admin
+    StartWith(options);
+    clock_.SetTime(*ParseRfc3339("2026-12-05T00:00:00Z"));
+  }
+
+  Response Open(const json& body) { return Plain("POST", "/_emulator/sessions", body.dump()); }
+  Response CallIn(const std::string& session, const json& body) {
+    return Plain("POST", "/_emulator/sessions/" + session + "/calls", body.dump());
+  }
+  // Puts `policy` on Admin and provisions it to 222222222222 (done at once).
+  void ProvisionAdmin(const std::string& policy) {
+    json put = PermissionSetRequest(kAdmin);
+    put["InlinePolicy"] = policy;
+    ASSERT_EQ(Sso("PutInlinePolicyToPermissionSet", put).status, 200);
+    json provision = PermissionSetRequest(kAdmin);
+    provision["TargetType"] = "AWS_ACCOUNT";
+    provision["TargetId"] = "222222222222";
+    ASSERT_EQ(Sso("ProvisionPermissionSet", provision).status, 200);
+    clock_.Advance(options_.completion_delay);
+  }
+  std::string OpenAdmin(const std::string& user_name, const std::string& at) {
+    Response r = Open({{"user_name", user_name},
+                       {"account_id", "222222222222"},
+                       {"permission_set_arn", kAdmin},
+                       {"at", at}});
+    EXPECT_EQ(r.status, 201) << r.raw;
+    return r.body.value("session_id", "");
+  }
+};
+
+TEST_F(SessionTest, ASessionNeedsAnAssignmentDirectlyOrThroughAGroup) {
+  json body = {
+      {"user_name", "alice"}, {"account_id", "222222222222"}, {"permission_set_arn", kAdmin}};
+  Response none = Open(body);
+  EXPECT_EQ(none.status, 403) << none.raw;
+  EXPECT_THAT(none.body.value("error", ""), HasSubstr("no assignment"));
+
+  Settle(true, Assignment("222222222222", kAdmin, "GROUP", kEngineers));  // alice is an engineer
+  Response r = Open(body);
+  ASSERT_EQ(r.status, 201) << r.raw;
+  EXPECT_THAT(r.body["session_id"].get<std::string>(), ::testing::StartsWith("sess-"));
+  EXPECT_EQ(r.body["user_id"], kAlice);
+  EXPECT_EQ(r.body["issued_at"], FormatRfc3339(clock_.Now()));
+  EXPECT_EQ(r.body["expires_at"], FormatRfc3339(clock_.Now() + std::chrono::seconds(20)));
+  // bob is not an engineer; by user id, and at a given time.
+  Response bob = Open({{"user_id", kBob},
+                       {"account_id", "222222222222"},
+                       {"permission_set_arn", kAdmin},
+                       {"at", "2026-12-05T00:10:00.250Z"}});
+  EXPECT_EQ(bob.status, 403) << bob.raw;
+  Settle(true, Assignment("222222222222", kAdmin, "USER", kBob));
+  bob = Open({{"user_id", kBob},
+              {"account_id", "222222222222"},
+              {"permission_set_arn", kAdmin},
+              {"at", "2026-12-05T00:10:00.250Z"}});
+  ASSERT_EQ(bob.status, 201) << bob.raw;
+  EXPECT_EQ(bob.body["issued_at"], "2026-12-05T00:10:00.250Z");
+  EXPECT_EQ(bob.body["expires_at"], "2026-12-05T00:10:20.250Z");
+  // Another account or permission set is another assignment.
+  json other = body;
+  other["account_id"] = "111111111111";
+  EXPECT_EQ(Open(other).status, 403);
+
+  json listed = Plain("GET", "/_emulator/sessions", "").body;
+  ASSERT_THAT(listed["sessions"], SizeIs(2));
+  EXPECT_EQ(listed["sessions"][1], json({{"session_id", bob.body["session_id"]},
+                                         {"user_id", kBob},
+                                         {"account_id", "222222222222"},
+                                         {"permission_set_arn", kAdmin},
+                                         {"issued_at", "2026-12-05T00:10:00.250Z"},
+                                         {"expires_at", "2026-12-05T00:10:20.250Z"}}));
+  EXPECT_EQ(emulator_->State()["sessions"], listed["sessions"]);
+}
+
+TEST_F(SessionTest, BadSessionRequestsAreRefusedAndOpenNothing) {
+  auto status = [&](const json& body) { return Open(body).status; };
+  json good = {
+      {"user_name", "alice"}, {"account_id", "222222222222"}, {"permission_set_arn", kAdmin}};
+  auto with = [&](const std::string& key, const json& value) {
+    json b = good;
+    if (value.is_null()) {
+      b.erase(key);
+    } else {
+      b[key] = value;
+    }
+    return b;
+  };
+  EXPECT_EQ(status(with("user_name", "nobody")), 404);
+  EXPECT_EQ(status(with("account_id", "333333333333")), 404);
+  EXPECT_EQ(status(with("permission_set_arn",
+                        "arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-9999999999999999")),
+            404);
+  EXPECT_EQ(status(with("user_id", kAlice)), 400);  // both user_name and user_id
+  EXPECT_EQ(status(with("user_name", nullptr)), 400);
+  EXPECT_EQ(status(with("account_id", nullptr)), 400);
+  EXPECT_EQ(status(with("permission_set_arn", nullptr)), 400);
+  EXPECT_EQ(status(with("at", "yesterday")), 400);
+  EXPECT_EQ(status(with("user_name", 7)), 400);
+  EXPECT_EQ(status(with("colour", "red")), 400);
+  EXPECT_EQ(status(json::array()), 400);
+  EXPECT_EQ(Plain("POST", "/_emulator/sessions", "{not json").status, 400);
+  EXPECT_EQ(Plain("DELETE", "/_emulator/sessions", "").status, 405);
+  EXPECT_THAT(Plain("GET", "/_emulator/sessions", "").body["sessions"], SizeIs(0));
+
+  Response unknown = CallIn("sess-0000000000000000", {{"action", "s3:ListBuckets"}});
+  EXPECT_EQ(unknown.status, 404) << unknown.raw;
+  EXPECT_THAT(unknown.body.value("error", ""), HasSubstr("session"));
+  EXPECT_EQ(Plain("POST", "/_emulator/sessions//calls", "{}").status, 404);
+  EXPECT_EQ(Plain("POST", "/_emulator/sessions/a/b/calls", "{}").status, 404);
+
+  Settle(true, Assignment("222222222222", kAdmin, "USER", kAlice));
+  std::string id = OpenAdmin("alice", "2026-12-05T00:00:10Z");
+  EXPECT_EQ(CallIn(id, json::object()).status, 400);  // no action
+  EXPECT_EQ(CallIn(id, {{"action", "s3:ListBuckets"}, {"at", "soon"}}).status, 400);
+  EXPECT_EQ(CallIn(id, {{"action", "s3:ListBuckets"}, {"region", ""}}).status, 400);
+  EXPECT_EQ(CallIn(id, {{"action", "s3:ListBuckets"}, {"resource", "*"}}).status, 400);
+  // Before the session was issued.
+  EXPECT_EQ(CallIn(id, {{"action", "s3:ListBuckets"}, {"at", "2026-12-05T00:00:09Z"}}).status, 400);
+  EXPECT_EQ(Plain("GET", "/_emulator/sessions/" + id + "/calls", "").status, 405);
+}
+
+TEST_F(SessionTest, CallsAreDeniedByThePolicyAsLastProvisionedToTheAccount) {
+  Settle(true, Assignment("222222222222", kAdmin, "USER", kAlice));
+  Settle(true, Assignment("222222222222", kAdmin, "USER", kBob));
+  std::string alice = OpenAdmin("alice", "2026-12-05T00:00:05Z");
+  std::string bob = OpenAdmin("bob", "2026-12-05T00:00:05Z");
+  json call = {{"action", "s3:ListBuckets"}, {"at", "2026-12-05T00:00:10Z"}};
+  Response r = CallIn(alice, call);
+  ASSERT_EQ(r.status, 200) << r.raw;
+  EXPECT_EQ(r.body, json({{"allowed", true}, {"reason", "allowed"}}));
+
+  // Put but not provisioned: the account does not have it yet.
+  json put = PermissionSetRequest(kAdmin);
+  put["InlinePolicy"] = kCutoffPolicy;
+  ASSERT_EQ(Sso("PutInlinePolicyToPermissionSet", put).status, 200);
+  EXPECT_EQ(CallIn(alice, call).body["allowed"], true);
+
+  ProvisionAdmin(kCutoffPolicy);
+  r = CallIn(alice, call);
+  EXPECT_EQ(r.body, json({{"allowed", false},
+                          {"reason",
+                           "explicit deny by statement "
+                           "JitCutoff222222222222T20261205001500"}}));
+  EXPECT_EQ(CallIn(bob, call).body["allowed"], true);
+  // Deleting the assignment does not end a session; a session issued after the cut is allowed.
+  Settle(false, Assignment("222222222222", kAdmin, "USER", kAlice));
+  EXPECT_EQ(CallIn(alice, call).body["allowed"], false);
+  Settle(true, Assignment("222222222222", kAdmin, "USER", kAlice));
+  std::string later = OpenAdmin("alice", "2026-12-05T00:15:00Z");
+  EXPECT_EQ(
+      CallIn(later, {{"action", "s3:ListBuckets"}, {"at", "2026-12-05T00:15:01Z"}}).body["allowed"],
+      true);
+
+  // A later put without the statement changes nothing until it is provisioned.
+  put["InlinePolicy"] = R"({"Version":"2012-10-17","Statement":[]})";
+  ASSERT_EQ(Sso("PutInlinePolicyToPermissionSet", put).status, 200);
+  EXPECT_EQ(CallIn(alice, call).body["allowed"], false);
+  ProvisionAdmin(put["InlinePolicy"]);
+  EXPECT_EQ(CallIn(alice, call).body["allowed"], true);
+}
+
+TEST_F(SessionTest, SessionsExpireAfterThePermissionSetsSessionDuration) {
+  Settle(true, Assignment("222222222222", kAdmin, "USER", kAlice));
+  Settle(true, Assignment("222222222222", kReadOnly, "USER", kAlice));
+  std::string admin = OpenAdmin("alice", "2026-12-05T00:00:00Z");  // PT20S
+  EXPECT_EQ(CallIn(admin, {{"action", "s3:ListBuckets"}, {"at", "2026-12-05T00:00:19.999Z"}})
+                .body["allowed"],
+            true);
+  EXPECT_EQ(CallIn(admin, {{"action", "s3:ListBuckets"}, {"at", "2026-12-05T00:00:20Z"}}).body,
+            json({{"allowed", false}, {"reason", "session expired"}}));
+  // Without `at`, the emulator's clock.
+  clock_.SetTime(*ParseRfc3339("2026-12-05T00:00:21Z"));
+  EXPECT_EQ(CallIn(admin, {{"action", "s3:ListBuckets"}}).body["reason"], "session expired");
+  Response ro = Open(
+      {{"user_name", "alice"}, {"account_id", "222222222222"}, {"permission_set_arn", kReadOnly}});
+  ASSERT_EQ(ro.status, 201) << ro.raw;
+  EXPECT_EQ(ro.body["expires_at"], "2026-12-05T01:00:21.000Z");  // PT1H
+}
+
+TEST_F(SessionTest, TheRegionIsTheEmulatorsUnlessTheCallNamesOne) {
+  Settle(true, Assignment("222222222222", kAdmin, "USER", kAlice));
+  ProvisionAdmin(R"({"Version":"2012-10-17","Statement":[{"Sid":"JitRegionGuardrail",
+    "Effect":"Deny","NotAction":["iam:*","sts:*"],"Resource":"*",
+    "Condition":{"StringNotEquals":{"aws:RequestedRegion":["eu-central-1"]}}}]})");
+  std::string id = OpenAdmin("alice", FormatRfc3339(clock_.Now()));
+  EXPECT_EQ(CallIn(id, {{"action", "ec2:RunInstances"}}).body["reason"],
+            "explicit deny by statement JitRegionGuardrail");  // us-east-1
+  EXPECT_EQ(
+      CallIn(id, {{"action", "ec2:RunInstances"}, {"region", "eu-central-1"}}).body["allowed"],
+      true);
+  EXPECT_EQ(CallIn(id, {{"action", "iam:ListRoles"}}).body["allowed"], true);
+}
+
+TEST_F(SessionTest, AnUnreadablePolicyDeniesNothingAndTheAnswerSaysWhy) {
+  Settle(true, Assignment("222222222222", kAdmin, "USER", kAlice));
+  ProvisionAdmin(R"({"Version":"2012-10-17","Statement":[{"Sid":"Odd","Effect":"Deny",
+    "Action":"*","Condition":{"NumericLessThan":{"aws:MultiFactorAuthAge":"1"}}}]})");
+  std::string id = OpenAdmin("alice", FormatRfc3339(clock_.Now()));
+  Response r = CallIn(id, {{"action", "s3:ListBuckets"}});
+  EXPECT_EQ(r.body["allowed"], true);
+  EXPECT_EQ(r.body["reason"], "allowed");
+  EXPECT_THAT(r.body.value("policy_problem", ""), HasSubstr("NumericLessThan"));
+}
+
+TEST_F(SessionTest, ResetForgetsSessions) {
+  Settle(true, Assignment("222222222222", kAdmin, "USER", kAlice));
+  std::string id = OpenAdmin("alice", FormatRfc3339(clock_.Now()));
+  ASSERT_EQ(Plain("POST", "/_emulator/reset", "").status, 200);
+  EXPECT_THAT(Plain("GET", "/_emulator/sessions", "").body["sessions"], SizeIs(0));
+  EXPECT_EQ(CallIn(id, {{"action", "s3:ListBuckets"}}).status, 404);
+}
+
+TEST(Seed, SessionDurationsShorterThanAwsAllowsAreSeedable) {
+  Seed seed = DefaultSeed();
+  seed.permission_sets[0].session_duration = "PT20S";
+  EXPECT_OK(seed.Validate());
+  for (const char* bad : {"PT", "PT0S", "1h", "PT1X", "P1D", ""}) {
+    seed.permission_sets[0].session_duration = bad;
+    EXPECT_THAT(seed.Validate(), StatusIs(StatusCode::kInvalidArgument)) << bad;
+  }
 }
 
 TEST_F(EmulatorTest, ListAccountAssignmentsPagesAcrossPrincipals) {

@@ -14,7 +14,10 @@
 #include "core/encoding.h"
 #include "core/mutex.h"
 #include "core/strings.h"
+#include "core/time_format.h"
 #include "emulator/patterns.h"
+#include "emulator/policy_eval.h"
+#include "provider/identity_center.h"
 
 namespace jit::emulator {
 namespace {
@@ -29,6 +32,8 @@ constexpr std::size_t kIdentityStoreMaxTokenLength = 65535;
 constexpr std::size_t kMaxOperations = 100000;
 // AWS's limit on a permission set's inline policy, in characters.
 constexpr std::size_t kMaxInlinePolicyLength = 32768;
+// Sessions kept for the session test endpoints; the oldest are forgotten.
+constexpr std::size_t kMaxSessions = 10000;
 
 double EpochSeconds(Time t) { return static_cast<double>(ToUnixMillis(t)) / 1000.0; }
 
@@ -310,6 +315,55 @@ std::optional<ServiceResponse> ReadUniqueAttribute(Reader& r, std::string& path,
   return std::nullopt;
 }
 
+// A test endpoint's error answer: {"error": message}.
+ServiceResponse TestError(int status, std::string message) {
+  ServiceResponse r;
+  r.status = status;
+  r.body = {{"error", std::move(message)}};
+  return r;
+}
+
+// Refuses members of a test endpoint's body other than `allowed`; nullopt when there are none.
+std::optional<ServiceResponse> UnknownMembers(const json& body,
+                                              const std::set<std::string_view>& allowed) {
+  for (const auto& [key, value] : body.items()) {
+    if (!allowed.count(key)) {
+      return TestError(400, "unknown member \"" + EscapeForTerminal(key.substr(0, 100)) + "\"");
+    }
+  }
+  return std::nullopt;
+}
+
+// A string member of a test endpoint's body: "" when absent; an error when it is there but not
+// a non-empty string of at most `max_len` bytes.
+std::optional<ServiceResponse> StringMember(const json& body, const char* name, std::string& out,
+                                            std::size_t max_len = 256) {
+  auto it = body.find(name);
+  if (it == body.end() || it->is_null()) return std::nullopt;
+  if (!it->is_string() || it->get_ref<const std::string&>().empty() ||
+      it->get_ref<const std::string&>().size() > max_len) {
+    return TestError(400, std::string(name) + " must be a non-empty string of at most " +
+                              std::to_string(max_len) + " characters");
+  }
+  out = it->get<std::string>();
+  return std::nullopt;
+}
+
+// The optional "at" member (RFC 3339), `now` when absent.
+std::optional<ServiceResponse> AtMember(const json& body, Time now, Time& at) {
+  std::string text;
+  if (auto e = StringMember(body, "at", text, 64)) return e;
+  at = now;
+  if (text.empty()) return std::nullopt;
+  Result<Time> parsed = ParseRfc3339(text);
+  if (!parsed.has_value()) {
+    return TestError(400, "at must be an RFC 3339 time such as 2026-12-05T00:15:00Z, not \"" +
+                              EscapeForTerminal(text) + "\"");
+  }
+  at = *parsed;
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::string NewUuid() { return RandomUuid(); }
@@ -328,11 +382,13 @@ std::string_view ServiceForTarget(std::string_view target) {
   return {};
 }
 
-Service::Service(Seed seed, Faults faults, Duration completion_delay, Clock& clock)
+Service::Service(Seed seed, Faults faults, Duration completion_delay, Clock& clock,
+                 std::string region)
     : seed_(std::move(seed)),
       start_faults_(faults),
       completion_delay_(completion_delay),
-      clock_(clock) {
+      clock_(clock),
+      region_(std::move(region)) {
   for (const SeedUser& u : seed_.users) {
     for (const SeedGroup& g : seed_.groups) {
       for (const std::string& m : g.members) {
@@ -359,6 +415,8 @@ void Service::ResetLocked() {
   provisionings_.clear();
   provisioning_order_.clear();
   history_.Clear();
+  sessions_.clear();
+  session_order_.clear();
 }
 
 void Service::Reset() {
@@ -1065,6 +1123,161 @@ ServiceResponse Service::DescribeProvisioning(const json& in) {
   return resp;
 }
 
+const SeedPermissionSet* Service::FindPermissionSet(std::string_view arn) const {
+  for (const SeedPermissionSet& p : seed_.permission_sets) {
+    if (p.arn == arn) return &p;
+  }
+  return nullptr;
+}
+
+bool Service::HoldsAssignment(const std::string& user_id, const std::string& account,
+                              const std::string& ps) const {
+  if (assignments_.count({account, ps, "USER", user_id})) return true;
+  auto groups = user_groups_.find(user_id);
+  if (groups == user_groups_.end()) return false;
+  for (const std::string& g : groups->second) {
+    if (assignments_.count({account, ps, "GROUP", g})) return true;
+  }
+  return false;
+}
+
+json Service::SessionsJson() const {
+  json out = json::array();
+  for (const std::string& id : session_order_) {
+    auto it = sessions_.find(id);
+    if (it == sessions_.end()) continue;
+    const Session& s = it->second;
+    out.push_back({{"session_id", id},
+                   {"user_id", s.user_id},
+                   {"account_id", s.account_id},
+                   {"permission_set_arn", s.permission_set_arn},
+                   {"issued_at", FormatRfc3339(s.issued)},
+                   {"expires_at", FormatRfc3339(s.expires)}});
+  }
+  return out;
+}
+
+json Service::Sessions() const {
+  MutexLock lock(&mu_);
+  return {{"sessions", SessionsJson()}};
+}
+
+ServiceResponse Service::OpenSession(const json& body) {
+  MutexLock lock(&mu_);
+  Time now = clock_.Now();
+  Settle(now);
+  if (!body.is_object()) return TestError(400, "the body must be a JSON object");
+  if (auto e = UnknownMembers(body,
+                              {"user_name", "user_id", "account_id", "permission_set_arn", "at"})) {
+    return *e;
+  }
+  std::string user_name;
+  std::string user_id;
+  std::string account;
+  std::string ps_arn;
+  Time at;
+  if (auto e = StringMember(body, "user_name", user_name)) return *e;
+  if (auto e = StringMember(body, "user_id", user_id)) return *e;
+  if (auto e = StringMember(body, "account_id", account)) return *e;
+  if (auto e = StringMember(body, "permission_set_arn", ps_arn, 1224)) return *e;
+  if (auto e = AtMember(body, now, at)) return *e;
+  if (user_name.empty() == user_id.empty()) {
+    return TestError(400, "give exactly one of user_name and user_id");
+  }
+  if (account.empty()) return TestError(400, "account_id is required");
+  if (ps_arn.empty()) return TestError(400, "permission_set_arn is required");
+  const SeedUser* user = nullptr;
+  for (const SeedUser& u : seed_.users) {
+    if ((!user_name.empty() && u.user_name == user_name) ||
+        (!user_id.empty() && u.user_id == user_id)) {
+      user = &u;
+    }
+  }
+  if (user == nullptr) {
+    return TestError(404,
+                     "no such user: " + EscapeForTerminal(user_name.empty() ? user_id : user_name));
+  }
+  if (CheckAccount(account))
+    return TestError(404, "no such account: " + EscapeForTerminal(account));
+  const SeedPermissionSet* ps = FindPermissionSet(ps_arn);
+  if (ps == nullptr) {
+    return TestError(404, "no such permission set: " + EscapeForTerminal(ps_arn));
+  }
+  if (!HoldsAssignment(user->user_id, account, ps_arn)) {
+    return TestError(403, "user " + user->user_name + " holds no assignment of " + ps->name +
+                              " in account " + account + " (directly or through a group)");
+  }
+  Result<Duration> duration = provider::ParseIsoDuration(ps->session_duration);
+  if (!duration.has_value() || *duration <= Duration::zero()) {
+    // The seed's validation refuses these; a guard, not a case.
+    return TestError(400, "permission set " + ps->name + " has no usable SessionDuration");
+  }
+  Session session{user->user_id, account, ps_arn, at, at + *duration};
+  std::string id = "sess-" + Hex64(Fnv1a(RandomUuid()));
+  while (sessions_.count(id)) id = "sess-" + Hex64(Fnv1a(RandomUuid()));
+  ServiceResponse resp;
+  resp.status = 201;
+  resp.body = {{"session_id", id},
+               {"user_id", session.user_id},
+               {"account_id", account},
+               {"permission_set_arn", ps_arn},
+               {"issued_at", FormatRfc3339(session.issued)},
+               {"expires_at", FormatRfc3339(session.expires)}};
+  sessions_.emplace(id, std::move(session));
+  session_order_.push_back(id);
+  while (session_order_.size() > kMaxSessions) {
+    sessions_.erase(session_order_.front());
+    session_order_.pop_front();
+  }
+  return resp;
+}
+
+ServiceResponse Service::SessionCall(std::string_view session_id, const json& body) {
+  MutexLock lock(&mu_);
+  Time now = clock_.Now();
+  Settle(now);
+  auto it = sessions_.find(std::string(session_id));
+  if (it == sessions_.end()) {
+    return TestError(
+        404, "no such session: " + EscapeForTerminal(std::string(session_id.substr(0, 100))));
+  }
+  const Session& session = it->second;
+  if (!body.is_object()) return TestError(400, "the body must be a JSON object");
+  if (auto e = UnknownMembers(body, {"action", "region", "at"})) return *e;
+  std::string action;
+  std::string region;
+  Time at;
+  if (auto e = StringMember(body, "action", action)) return *e;
+  if (auto e = StringMember(body, "region", region, 64)) return *e;
+  if (auto e = AtMember(body, now, at)) return *e;
+  if (action.empty()) return TestError(400, "action is required, e.g. \"s3:ListBuckets\"");
+  if (region.empty()) region = region_;
+  if (at < session.issued) {
+    return TestError(400,
+                     "at is before the session was issued (" + FormatRfc3339(session.issued) + ")");
+  }
+  ServiceResponse resp;
+  if (at >= session.expires) {
+    resp.body = {{"allowed", false}, {"reason", "session expired"}};
+    return resp;
+  }
+  CallContext call;
+  call.action = action;
+  call.keys = {{"identitystore:userId", session.user_id},
+               {"aws:TokenIssueTime", FormatRfc3339(session.issued)},
+               {"aws:RequestedRegion", region},
+               {"aws:PrincipalAccount", session.account_id},
+               {"aws:CurrentTime", FormatRfc3339(at)}};
+  // The policy the account has: as last provisioned there, not as the permission set has it now.
+  auto provisioned = provisioned_.find({session.permission_set_arn, session.account_id});
+  std::string policy = provisioned == provisioned_.end() ? "" : provisioned->second;
+  DenyDecision d = EvaluateDeny(policy, call);
+  resp.body = {{"allowed", !d.denied},
+               {"reason", d.denied ? "explicit deny by statement " + d.statement : "allowed"}};
+  if (!d.problem.empty()) resp.body["policy_problem"] = d.problem;
+  return resp;
+}
+
 json Service::State() {
   MutexLock lock(&mu_);
   Settle(clock_.Now());
@@ -1099,6 +1312,7 @@ json Service::State() {
           {"faults", FaultsToJson(faults_)},
           {"permission_sets", PermissionSetsJson()},
           {"provisioning", std::move(provisioning)},
+          {"sessions", SessionsJson()},
           {"sns", json::array()},
           {"eventbridge", json::array()},
           {"securityhub", json::array()}};

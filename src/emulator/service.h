@@ -43,7 +43,9 @@ std::string_view ServiceForTarget(std::string_view target);
 class Service {
  public:
   // REQUIRES: seed.Validate() and faults.Validate() are ok. `clock` must outlive this.
-  Service(Seed seed, Faults faults, Duration completion_delay, Clock& clock);
+  // `region` is the region a session call is made in when it names none.
+  Service(Seed seed, Faults faults, Duration completion_delay, Clock& clock,
+          std::string region = "us-east-1");
 
   // Handles one call whose signature has been checked: counts it, applies the faults, then
   // runs the operation. `target` is the whole X-Amz-Target value.
@@ -57,6 +59,15 @@ class Service {
   nlohmann::json State();
   // GET /_emulator/history (AssignmentHistory::ToJson); due operations are settled first.
   nlohmann::json History(std::int64_t after_seq);
+
+  // The session test endpoints (emulator.h): the answer's status (201, 200, 400, 403, 404)
+  // and JSON body ({"error": "..."} for an error). Due operations are settled first.
+  // POST /_emulator/sessions
+  ServiceResponse OpenSession(const nlohmann::json& body);
+  // POST /_emulator/sessions/{id}/calls
+  ServiceResponse SessionCall(std::string_view session_id, const nlohmann::json& body);
+  // GET /_emulator/sessions: {"sessions": [...]}, oldest first.
+  nlohmann::json Sessions() const;
 
  private:
   using Key = std::tuple<std::string, std::string, std::string, std::string>;  // account, ps,
@@ -84,6 +95,15 @@ class Service {
     bool will_fail = false;
   };
 
+  // A session opened through POST /_emulator/sessions: what AWS's sign-in would have issued.
+  struct Session {
+    std::string user_id;
+    std::string account_id;
+    std::string permission_set_arn;
+    Time issued;
+    Time expires;
+  };
+
   // Everything below runs with mu_ held.
   double NextUniform() REQUIRES(mu_);
   void Settle(Time now) REQUIRES(mu_);
@@ -102,6 +122,12 @@ class Service {
   std::optional<ServiceResponse> CheckIdentityStore(const std::string& id) const REQUIRES(mu_);
   const SeedUser* FindUser(std::string_view user_id) const REQUIRES(mu_);
   bool GroupExists(std::string_view group_id) const REQUIRES(mu_);
+  const SeedPermissionSet* FindPermissionSet(std::string_view arn) const REQUIRES(mu_);
+  // Whether the user holds an assignment of the permission set in the account, directly or
+  // through one of its groups.
+  bool HoldsAssignment(const std::string& user_id, const std::string& account,
+                       const std::string& ps) const REQUIRES(mu_);
+  nlohmann::json SessionsJson() const REQUIRES(mu_);
 
   ServiceResponse Dispatch(std::string_view op, const nlohmann::json& in) REQUIRES(mu_);
   ServiceResponse ListInstances(const nlohmann::json& in) REQUIRES(mu_);
@@ -127,6 +153,7 @@ class Service {
   const Faults start_faults_;
   const Duration completion_delay_;
   Clock& clock_;
+  const std::string region_;
   std::map<std::string, std::vector<std::string>>
       user_groups_;  // user id -> group ids (seed order)
 
@@ -146,6 +173,8 @@ class Service {
   std::map<std::string, Provisioning> provisionings_ GUARDED_BY(mu_);  // by request id
   std::deque<std::string> provisioning_order_ GUARDED_BY(mu_);         // oldest first
   AssignmentHistory history_ GUARDED_BY(mu_);
+  std::map<std::string, Session> sessions_ GUARDED_BY(mu_);  // by session id
+  std::deque<std::string> session_order_ GUARDED_BY(mu_);    // oldest first
 };
 
 }  // namespace jit::emulator
