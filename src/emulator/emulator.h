@@ -39,6 +39,24 @@
 //   the call (DescribePermissionSetProvisioningStatus polls it). While a provisioning of a
 //   permission set is IN_PROGRESS, another ProvisionPermissionSet of it is a ConflictException
 //   (with Faults::conflicts, the default).
+// - Permission sets as code (`jit permission-sets`, issue 14), AWS's members and error types:
+//   CreatePermissionSet (Name [\w+=,.@-]{1,32} unique in the instance, else ConflictException;
+//   SessionDuration PT1H..PT12H, default PT1H; Description, RelayState, Tags; a new ARN
+//   arn:aws:sso:::permissionSet/<ins-id>/ps-<16 hex>; at most 2,000 sets) and
+//   UpdatePermissionSet (members left out keep their values); DescribePermissionSet and
+//   ListPermissionSets see created sets after the seed's. Attach/Detach/ListManagedPolicies...
+//   (AWS managed policy ARNs, {Arn, Name}) and Attach/Detach/ListCustomerManagedPolicy
+//   References... ({Name, Path}, Path "/" by default): attaching one attached is a
+//   ConflictException, detaching one not attached a ResourceNotFoundException, at most 20 of
+//   each (ServiceQuotaExceededException, 402). Put/Get/DeletePermissionsBoundary...: exactly one
+//   of ManagedPolicyArn and CustomerManagedPolicyReference; Get and Delete of none are
+//   ResourceNotFoundException. TagResource/UntagResource/ListTagsForResource on permission set
+//   ARNs (InstanceArn optional; at most 50 tags; aws: keys refused; untagging a missing key
+//   succeeds). ListAccountsForProvisionedPermissionSet (the accounts the set is assigned in or
+//   was provisioned to) and ListPermissionSetsProvisionedToAccount, with ProvisioningStatus
+//   LATEST_PERMISSION_SET_PROVISIONED when the account's last successful provisioning came after
+//   the set's last change (inline policy, policies, boundary, UpdatePermissionSet), else
+//   LATEST_PERMISSION_SET_NOT_PROVISIONED. Creating an assignment does not provision.
 //
 // Unsigned test endpoints (never faulted):
 //   GET  /_emulator/state   -> State()
@@ -256,8 +274,13 @@ class Emulator {
   //   {"assignments": [{AccountId, PermissionSetArn, PrincipalType, PrincipalId}],
   //    "operations": {"create": {"in_progress", "succeeded", "failed"}, "delete": {...}},
   //    "calls": {"<Operation>": n}, "assignment_calls": [...], "faults": {...},
-  //    "permission_sets": [{"Name", "PermissionSetArn", "InlinePolicy" ("" none),
-  //                         "provisioned": {"<account id>": "<inline policy it has>"}}],
+  //    "permission_sets": [{"Name", "PermissionSetArn", "Description", "SessionDuration",
+  //                         "RelayState", "InlinePolicy" ("" none), "ManagedPolicies": [ARN],
+  //                         "CustomerManagedPolicyReferences": [{Name, Path}],
+  //                         "PermissionsBoundary" (null none), "Tags": {key: value},
+  //                         "version" (bumped by each change),
+  //                         "provisioned": {"<account id>": "<inline policy it has>"},
+  //                         "provisioned_version": {"<account id>": version}}],
   //    "provisioning": [{RequestId, Status, PermissionSetArn, AccountId (one account only),
   //                      CreatedDate, FailureReason, "Accounts": [...], "InlinePolicy"}],
   //    "sessions": [as GET /_emulator/sessions lists them],

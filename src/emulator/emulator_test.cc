@@ -601,6 +601,304 @@ TEST_F(EmulatorTest, ResetForgetsInlinePoliciesAndProvisioning) {
   EXPECT_THAT(state["provisioning"], SizeIs(0));
 }
 
+// --- permission sets as code (issue 14) ---------------------------------------------------------
+
+json CreateRequest(const std::string& name) { return {{"InstanceArn", kInstance}, {"Name", name}}; }
+
+TEST_F(EmulatorTest, CreatePermissionSetAnswersItAndListAndDescribeSeeIt) {
+  json create = CreateRequest("JitExtra");
+  create["Description"] = "Extra access";
+  create["SessionDuration"] = "PT2H";
+  create["RelayState"] = "https://console.aws.amazon.com/";
+  create["Tags"] = json::array({{{"Key", "team"}, {"Value", "security"}}});
+  Response r = Sso("CreatePermissionSet", create);
+  ASSERT_EQ(r.status, 200) << r.raw;
+  const json& ps = r.body["PermissionSet"];
+  std::string arn = ps["PermissionSetArn"];
+  EXPECT_TRUE(std::regex_match(
+      arn, std::regex("arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-[0-9a-f]{16}")))
+      << arn;
+  EXPECT_EQ(ps["Name"], "JitExtra");
+  EXPECT_EQ(ps["Description"], "Extra access");
+  EXPECT_EQ(ps["SessionDuration"], "PT2H");
+  EXPECT_EQ(ps["RelayState"], "https://console.aws.amazon.com/");
+  EXPECT_DOUBLE_EQ(ps["CreatedDate"].get<double>(),
+                   static_cast<double>(ToUnixMillis(clock_.Now())) / 1000.0);
+
+  Response d = Sso("DescribePermissionSet", PermissionSetRequest(arn));
+  ASSERT_EQ(d.status, 200) << d.raw;
+  EXPECT_EQ(d.body["PermissionSet"], ps);
+  Response list = Sso("ListPermissionSets", {{"InstanceArn", kInstance}});
+  EXPECT_EQ(list.body["PermissionSets"], json({kReadOnly, kAdmin, kBreakGlass, arn}));
+  Response tags = Sso("ListTagsForResource", {{"InstanceArn", kInstance}, {"ResourceArn", arn}});
+  EXPECT_EQ(tags.body["Tags"], json::array({{{"Key", "team"}, {"Value", "security"}}}));
+
+  // Defaults: PT1H, no description or relay state.
+  Response bare = Sso("CreatePermissionSet", CreateRequest("Bare"));
+  ASSERT_EQ(bare.status, 200) << bare.raw;
+  EXPECT_EQ(bare.body["PermissionSet"]["SessionDuration"], "PT1H");
+  EXPECT_FALSE(bare.body["PermissionSet"].contains("Description"));
+  EXPECT_FALSE(bare.body["PermissionSet"].contains("RelayState"));
+  EXPECT_NE(bare.body["PermissionSet"]["PermissionSetArn"], arn);
+
+  // Created sets take assignments; Reset forgets them.
+  EXPECT_EQ(Settle(true, Assignment("222222222222", arn, "USER", kAlice))["Status"], "SUCCEEDED");
+  emulator_->Reset();
+  EXPECT_THAT(Sso("ListPermissionSets", {{"InstanceArn", kInstance}}).body["PermissionSets"],
+              SizeIs(3));
+  EXPECT_EQ(Sso("DescribePermissionSet", PermissionSetRequest(arn)).Type(),
+            "ResourceNotFoundException");
+}
+
+TEST_F(EmulatorTest, CreatePermissionSetRefusesWhatAwsRefuses) {
+  auto type = [&](const json& body) { return Sso("CreatePermissionSet", body).Type(); };
+  EXPECT_EQ(type(CreateRequest("ReadOnly")), "ConflictException");  // a seeded name
+  ASSERT_EQ(Sso("CreatePermissionSet", CreateRequest("Mine")).status, 200);
+  EXPECT_EQ(type(CreateRequest("Mine")), "ConflictException");
+  EXPECT_EQ(type(CreateRequest("has space")), "ValidationException");
+  EXPECT_EQ(type(CreateRequest(std::string(33, 'a'))), "ValidationException");
+  EXPECT_EQ(type(CreateRequest("")), "ValidationException");
+  EXPECT_EQ(type({{"InstanceArn", kInstance}}), "ValidationException");
+  for (const char* d : {"PT59M", "PT13H", "P1D", "1h", "PT20S"}) {
+    json b = CreateRequest("D");
+    b["SessionDuration"] = d;
+    Response r = Sso("CreatePermissionSet", b);
+    EXPECT_EQ(r.Type(), "ValidationException") << d;
+    EXPECT_THAT(r.body.value("message", ""), HasSubstr("SessionDuration")) << d;
+  }
+  for (const char* d : {"PT1H", "PT12H", "PT90M", "PT3600S"}) {
+    json b = CreateRequest(std::string("D") + std::to_string(std::string(d).size()) + d);
+    b["SessionDuration"] = d;
+    EXPECT_EQ(Sso("CreatePermissionSet", b).status, 200) << d;
+  }
+  json bad_tag = CreateRequest("T");
+  bad_tag["Tags"] = json::array({{{"Key", "a<b"}, {"Value", "x"}}});
+  EXPECT_EQ(type(bad_tag), "ValidationException");
+  bad_tag["Tags"] = json::array({{{"Key", "aws:x"}, {"Value", "x"}}});
+  EXPECT_EQ(type(bad_tag), "ValidationException");
+  bad_tag["Tags"] = json::array({{{"Value", "x"}}});
+  EXPECT_EQ(type(bad_tag), "ValidationException");
+  json bad_relay = CreateRequest("R");
+  bad_relay["RelayState"] = "https://x/\x01";
+  EXPECT_EQ(type(bad_relay), "ValidationException");
+  json bad_description = CreateRequest("R");
+  bad_description["Description"] = "\xe2\x82\xac";  // U+20AC
+  EXPECT_EQ(type(bad_description), "ValidationException");
+  json other_instance = CreateRequest("Other");
+  other_instance["InstanceArn"] = "arn:aws:sso:::instance/ssoins-2222222222222222";
+  EXPECT_EQ(type(other_instance), "ResourceNotFoundException");
+  EXPECT_THAT(Sso("ListPermissionSets", {{"InstanceArn", kInstance}}).body["PermissionSets"],
+              SizeIs(3 + 1 + 4));
+}
+
+TEST_F(EmulatorTest, UpdatePermissionSetChangesOnlyWhatItIsGiven) {
+  json update = PermissionSetRequest(kAdmin);
+  update["SessionDuration"] = "PT4H";
+  ASSERT_EQ(Sso("UpdatePermissionSet", update).status, 200);
+  json ps = Sso("DescribePermissionSet", PermissionSetRequest(kAdmin)).body["PermissionSet"];
+  EXPECT_EQ(ps["SessionDuration"], "PT4H");
+  EXPECT_EQ(ps["Description"], "Administrator access");
+  update = PermissionSetRequest(kAdmin);
+  update["Description"] = "Admins";
+  update["RelayState"] = "https://console.aws.amazon.com/ec2/";
+  ASSERT_EQ(Sso("UpdatePermissionSet", update).status, 200);
+  ps = Sso("DescribePermissionSet", PermissionSetRequest(kAdmin)).body["PermissionSet"];
+  EXPECT_EQ(ps["SessionDuration"], "PT4H");
+  EXPECT_EQ(ps["Description"], "Admins");
+  EXPECT_EQ(ps["RelayState"], "https://console.aws.amazon.com/ec2/");
+  update["SessionDuration"] = "PT20S";
+  EXPECT_EQ(Sso("UpdatePermissionSet", update).Type(), "ValidationException");
+  EXPECT_EQ(Sso("UpdatePermissionSet",
+                PermissionSetRequest(
+                    "arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-9999999999999999"))
+                .Type(),
+            "ResourceNotFoundException");
+}
+
+TEST_F(EmulatorTest, ManagedPoliciesAttachOnceAndDetachWhenAttached) {
+  const std::string read_only = "arn:aws:iam::aws:policy/ReadOnlyAccess";
+  const std::string view_only = "arn:aws:iam::aws:policy/job-function/ViewOnlyAccess";
+  json attach = PermissionSetRequest(kAdmin);
+  attach["ManagedPolicyArn"] = read_only;
+  ASSERT_EQ(Sso("AttachManagedPolicyToPermissionSet", attach).status, 200);
+  EXPECT_EQ(Sso("AttachManagedPolicyToPermissionSet", attach).Type(), "ConflictException");
+  attach["ManagedPolicyArn"] = view_only;
+  ASSERT_EQ(Sso("AttachManagedPolicyToPermissionSet", attach).status, 200);
+  json list = PermissionSetRequest(kAdmin);
+  list["MaxResults"] = 1;
+  Response first = Sso("ListManagedPoliciesInPermissionSet", list);
+  ASSERT_EQ(first.status, 200) << first.raw;
+  EXPECT_EQ(first.body["AttachedManagedPolicies"],
+            json::array({{{"Arn", read_only}, {"Name", "ReadOnlyAccess"}}}));
+  list["NextToken"] = first.body["NextToken"];
+  EXPECT_EQ(Sso("ListManagedPoliciesInPermissionSet", list).body["AttachedManagedPolicies"],
+            json::array({{{"Arn", view_only}, {"Name", "ViewOnlyAccess"}}}));
+
+  json detach = PermissionSetRequest(kAdmin);
+  detach["ManagedPolicyArn"] = read_only;
+  ASSERT_EQ(Sso("DetachManagedPolicyFromPermissionSet", detach).status, 200);
+  EXPECT_EQ(Sso("DetachManagedPolicyFromPermissionSet", detach).Type(),
+            "ResourceNotFoundException");
+  EXPECT_THAT(Sso("ListManagedPoliciesInPermissionSet", PermissionSetRequest(kAdmin))
+                  .body["AttachedManagedPolicies"],
+              SizeIs(1));
+  // Customer managed policies go by reference, not by ARN.
+  attach["ManagedPolicyArn"] = "arn:aws:iam::111111111111:policy/Mine";
+  EXPECT_EQ(Sso("AttachManagedPolicyToPermissionSet", attach).Type(), "ValidationException");
+
+  // At most 20.
+  for (int i = 0; i < 19; ++i) {
+    attach["ManagedPolicyArn"] = "arn:aws:iam::aws:policy/P" + std::to_string(i);
+    ASSERT_EQ(Sso("AttachManagedPolicyToPermissionSet", attach).status, 200) << i;
+  }
+  attach["ManagedPolicyArn"] = "arn:aws:iam::aws:policy/OneTooMany";
+  Response quota = Sso("AttachManagedPolicyToPermissionSet", attach);
+  EXPECT_EQ(quota.status, 402);
+  EXPECT_EQ(quota.Type(), "ServiceQuotaExceededException");
+}
+
+TEST_F(EmulatorTest, CustomerManagedPolicyReferencesDefaultToTheRootPath) {
+  json attach = PermissionSetRequest(kAdmin);
+  attach["CustomerManagedPolicyReference"] = {{"Name", "JitExtra"}};
+  ASSERT_EQ(Sso("AttachCustomerManagedPolicyReferenceToPermissionSet", attach).status, 200);
+  EXPECT_EQ(Sso("AttachCustomerManagedPolicyReferenceToPermissionSet", attach).Type(),
+            "ConflictException");
+  json with_path = PermissionSetRequest(kAdmin);
+  with_path["CustomerManagedPolicyReference"] = {{"Name", "JitExtra"}, {"Path", "/jit/"}};
+  ASSERT_EQ(Sso("AttachCustomerManagedPolicyReferenceToPermissionSet", with_path).status, 200);
+  EXPECT_EQ(Sso("ListCustomerManagedPolicyReferencesInPermissionSet", PermissionSetRequest(kAdmin))
+                .body["CustomerManagedPolicyReferences"],
+            json::array({{{"Name", "JitExtra"}, {"Path", "/"}},
+                         {{"Name", "JitExtra"}, {"Path", "/jit/"}}}));
+  ASSERT_EQ(Sso("DetachCustomerManagedPolicyReferenceFromPermissionSet", with_path).status, 200);
+  EXPECT_EQ(Sso("DetachCustomerManagedPolicyReferenceFromPermissionSet", with_path).Type(),
+            "ResourceNotFoundException");
+  for (const json& bad : {json{{"Name", "a b"}}, json{{"Name", "x"}, {"Path", "jit"}},
+                          json{{"Name", "x"}, {"Path", "/a//"}}, json{{"Path", "/"}}}) {
+    json b = PermissionSetRequest(kAdmin);
+    b["CustomerManagedPolicyReference"] = bad;
+    EXPECT_EQ(Sso("AttachCustomerManagedPolicyReferenceToPermissionSet", b).Type(),
+              "ValidationException")
+        << bad.dump();
+  }
+}
+
+TEST_F(EmulatorTest, PermissionsBoundaryIsPutReadReplacedAndDeleted) {
+  Response none = Sso("GetPermissionsBoundaryForPermissionSet", PermissionSetRequest(kAdmin));
+  EXPECT_EQ(none.Type(), "ResourceNotFoundException");
+  EXPECT_EQ(Sso("DeletePermissionsBoundaryFromPermissionSet", PermissionSetRequest(kAdmin)).Type(),
+            "ResourceNotFoundException");
+  json put = PermissionSetRequest(kAdmin);
+  put["PermissionsBoundary"] = {{"ManagedPolicyArn", "arn:aws:iam::aws:policy/PowerUserAccess"}};
+  ASSERT_EQ(Sso("PutPermissionsBoundaryToPermissionSet", put).status, 200);
+  EXPECT_EQ(Sso("GetPermissionsBoundaryForPermissionSet", PermissionSetRequest(kAdmin))
+                .body["PermissionsBoundary"],
+            put["PermissionsBoundary"]);
+  put["PermissionsBoundary"] = {{"CustomerManagedPolicyReference", {{"Name", "Boundary"}}}};
+  ASSERT_EQ(Sso("PutPermissionsBoundaryToPermissionSet", put).status, 200);
+  EXPECT_EQ(Sso("GetPermissionsBoundaryForPermissionSet", PermissionSetRequest(kAdmin))
+                .body["PermissionsBoundary"],
+            json({{"CustomerManagedPolicyReference", {{"Name", "Boundary"}, {"Path", "/"}}}}));
+  put["PermissionsBoundary"] = json::object();
+  EXPECT_EQ(Sso("PutPermissionsBoundaryToPermissionSet", put).Type(), "ValidationException");
+  put["PermissionsBoundary"] = {{"ManagedPolicyArn", "arn:aws:iam::aws:policy/PowerUserAccess"},
+                                {"CustomerManagedPolicyReference", {{"Name", "Boundary"}}}};
+  EXPECT_EQ(Sso("PutPermissionsBoundaryToPermissionSet", put).Type(), "ValidationException");
+  ASSERT_EQ(Sso("DeletePermissionsBoundaryFromPermissionSet", PermissionSetRequest(kAdmin)).status,
+            200);
+  EXPECT_EQ(Sso("GetPermissionsBoundaryForPermissionSet", PermissionSetRequest(kAdmin)).Type(),
+            "ResourceNotFoundException");
+}
+
+TEST_F(EmulatorTest, TagsAreSetReplacedListedAndRemoved) {
+  json tag = {{"ResourceArn", kAdmin},
+              {"Tags", json::array({{{"Key", "team"}, {"Value", "security"}},
+                                    {{"Key", "env"}, {"Value", "prod"}}})}};
+  ASSERT_EQ(Sso("TagResource", tag).status, 200);  // InstanceArn is optional
+  tag["InstanceArn"] = kInstance;
+  tag["Tags"] = json::array({{{"Key", "team"}, {"Value", "platform"}}});
+  ASSERT_EQ(Sso("TagResource", tag).status, 200);
+  json list = {{"InstanceArn", kInstance}, {"ResourceArn", kAdmin}};
+  EXPECT_EQ(
+      Sso("ListTagsForResource", list).body["Tags"],
+      json::array({{{"Key", "env"}, {"Value", "prod"}}, {{"Key", "team"}, {"Value", "platform"}}}));
+  json untag = {{"InstanceArn", kInstance},
+                {"ResourceArn", kAdmin},
+                {"TagKeys", json::array({"env", "never-set"})}};
+  ASSERT_EQ(Sso("UntagResource", untag).status, 200);
+  EXPECT_EQ(Sso("ListTagsForResource", list).body["Tags"],
+            json::array({{{"Key", "team"}, {"Value", "platform"}}}));
+  EXPECT_EQ(Sso("ListTagsForResource", {{"ResourceArn", kReadOnly}}).body["Tags"], json::array());
+  const std::string unknown =
+      "arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-9999999999999999";
+  EXPECT_EQ(Sso("ListTagsForResource", {{"ResourceArn", unknown}}).Type(),
+            "ResourceNotFoundException");
+  EXPECT_EQ(Sso("TagResource", {{"ResourceArn", kAdmin}}).Type(), "ValidationException");
+  // At most 50 a permission set.
+  json many = {{"ResourceArn", kAdmin}, {"Tags", json::array()}};
+  for (int i = 0; i < 50; ++i) {
+    many["Tags"].push_back({{"Key", "k" + std::to_string(i)}, {"Value", ""}});
+  }
+  EXPECT_EQ(Sso("TagResource", many).Type(), "ServiceQuotaExceededException");
+  EXPECT_THAT(Sso("ListTagsForResource", list).body["Tags"], SizeIs(1));
+}
+
+TEST_F(EmulatorTest, ProvisionedAccountsAreListedWithWhetherTheyHaveTheLatestVersion) {
+  json list = PermissionSetRequest(kAdmin);
+  EXPECT_EQ(Sso("ListAccountsForProvisionedPermissionSet", list).body["AccountIds"], json::array());
+  Settle(true, Assignment("111111111111", kAdmin, "USER", kAlice));
+  json provision = PermissionSetRequest(kAdmin);
+  provision["TargetType"] = "AWS_ACCOUNT";
+  provision["TargetId"] = "222222222222";
+  ASSERT_EQ(Sso("ProvisionPermissionSet", provision).status, 200);
+  clock_.Advance(options_.completion_delay);
+  EXPECT_EQ(Sso("ListAccountsForProvisionedPermissionSet", list).body["AccountIds"],
+            json({"111111111111", "222222222222"}));
+  list["ProvisioningStatus"] = "LATEST_PERMISSION_SET_PROVISIONED";
+  EXPECT_EQ(Sso("ListAccountsForProvisionedPermissionSet", list).body["AccountIds"],
+            json({"222222222222"}));
+  list["ProvisioningStatus"] = "LATEST_PERMISSION_SET_NOT_PROVISIONED";
+  EXPECT_EQ(Sso("ListAccountsForProvisionedPermissionSet", list).body["AccountIds"],
+            json({"111111111111"}));
+  // A change makes 222222222222 out of date until it is provisioned again.
+  json attach = PermissionSetRequest(kAdmin);
+  attach["ManagedPolicyArn"] = "arn:aws:iam::aws:policy/ReadOnlyAccess";
+  ASSERT_EQ(Sso("AttachManagedPolicyToPermissionSet", attach).status, 200);
+  EXPECT_EQ(Sso("ListAccountsForProvisionedPermissionSet", list).body["AccountIds"],
+            json({"111111111111", "222222222222"}));
+  list["ProvisioningStatus"] = "SOMETHING";
+  EXPECT_EQ(Sso("ListAccountsForProvisionedPermissionSet", list).Type(), "ValidationException");
+  list.erase("ProvisioningStatus");
+  list["MaxResults"] = 1;
+  Response page = Sso("ListAccountsForProvisionedPermissionSet", list);
+  EXPECT_EQ(page.body["AccountIds"], json({"111111111111"}));
+  EXPECT_TRUE(page.body.contains("NextToken"));
+
+  Response sets = Sso("ListPermissionSetsProvisionedToAccount",
+                      {{"InstanceArn", kInstance}, {"AccountId", "222222222222"}});
+  ASSERT_EQ(sets.status, 200) << sets.raw;
+  EXPECT_EQ(sets.body["PermissionSets"], json({kAdmin}));
+  EXPECT_EQ(Sso("ListPermissionSetsProvisionedToAccount",
+                {{"InstanceArn", kInstance}, {"AccountId", "333333333333"}})
+                .Type(),
+            "ResourceNotFoundException");
+}
+
+TEST_F(EmulatorTest, StateCountsCallsAndShowsThePermissionSetsDefinition) {
+  json attach = PermissionSetRequest(kAdmin);
+  attach["ManagedPolicyArn"] = "arn:aws:iam::aws:policy/ReadOnlyAccess";
+  ASSERT_EQ(Sso("AttachManagedPolicyToPermissionSet", attach).status, 200);
+  ASSERT_EQ(Sso("ListManagedPoliciesInPermissionSet", PermissionSetRequest(kAdmin)).status, 200);
+  json state = emulator_->State();
+  EXPECT_EQ(state["calls"]["AttachManagedPolicyToPermissionSet"], 1);
+  EXPECT_EQ(state["calls"]["ListManagedPoliciesInPermissionSet"], 1);
+  json admin = StatePermissionSet(state, kAdmin);
+  EXPECT_EQ(admin["ManagedPolicies"], json({"arn:aws:iam::aws:policy/ReadOnlyAccess"}));
+  EXPECT_EQ(admin["SessionDuration"], "PT1H");
+  EXPECT_EQ(admin["PermissionsBoundary"], nullptr);
+  EXPECT_EQ(admin["Tags"], json::object());
+}
+
 // --- sessions and access evaluation (issue 14) ------------------------------------------------
 
 constexpr char kEngineers[] = "e0000000-0000-4000-8000-000000000011";
