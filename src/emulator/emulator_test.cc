@@ -1091,6 +1091,17 @@ TEST_F(SessionTest, SessionsExpireAfterThePermissionSetsSessionDuration) {
       {{"user_name", "alice"}, {"account_id", "222222222222"}, {"permission_set_arn", kReadOnly}});
   ASSERT_EQ(ro.status, 201) << ro.raw;
   EXPECT_EQ(ro.body["expires_at"], "2026-12-05T01:00:21.000Z");  // PT1H
+
+  // Times finer than a millisecond are cut, so that the answered expires_at is the expiry.
+  clock_.SetTime(*ParseRfc3339("2026-12-05T00:01:00.123Z") + std::chrono::microseconds(600));
+  Response fine = Open(
+      {{"user_name", "alice"}, {"account_id", "222222222222"}, {"permission_set_arn", kAdmin}});
+  ASSERT_EQ(fine.status, 201) << fine.raw;
+  EXPECT_EQ(fine.body["issued_at"], "2026-12-05T00:01:00.123Z");
+  EXPECT_EQ(CallIn(fine.body["session_id"],
+                   {{"action", "s3:ListBuckets"}, {"at", fine.body["expires_at"]}})
+                .body["reason"],
+            "session expired");
 }
 
 TEST_F(SessionTest, TheRegionIsTheEmulatorsUnlessTheCallNamesOne) {

@@ -364,6 +364,10 @@ std::optional<ServiceResponse> AtMember(const json& body, Time now, Time& at) {
   return std::nullopt;
 }
 
+// `t` to whole milliseconds, the precision the session endpoints answer in, so that a time they
+// answered names the same instant when it is sent back.
+Time ToMillis(Time t) { return std::chrono::floor<std::chrono::milliseconds>(t); }
+
 // --- permission sets as code: AWS's limits and patterns ----------------------------------------
 
 constexpr std::size_t kMaxPermissionSets = 2000;          // per instance
@@ -1481,6 +1485,7 @@ ServiceResponse Service::OpenSession(const json& body) {
     // The seed's validation refuses these; a guard, not a case.
     return TestError(400, "permission set " + ps->name + " has no usable SessionDuration");
   }
+  at = ToMillis(at);
   Session session{user->user_id, account, ps_arn, at, at + *duration};
   std::string id = "sess-" + Hex64(Fnv1a(RandomUuid()));
   while (sessions_.count(id)) id = "sess-" + Hex64(Fnv1a(RandomUuid()));
@@ -1521,6 +1526,7 @@ ServiceResponse Service::SessionCall(std::string_view session_id, const json& bo
   if (auto e = AtMember(body, now, at)) return *e;
   if (action.empty()) return TestError(400, "action is required, e.g. \"s3:ListBuckets\"");
   if (region.empty()) region = region_;
+  at = ToMillis(at);
   if (at < session.issued) {
     return TestError(400,
                      "at is before the session was issued (" + FormatRfc3339(session.issued) + ")");
