@@ -69,9 +69,9 @@
 //        body {"user_name" | "user_id", "account_id", "permission_set_arn", "at" (RFC 3339,
 //        optional, default the Clock's now)} -> 201 {"session_id": "sess-<16 hex>", "user_id",
 //        "account_id", "permission_set_arn", "issued_at" (= at), "expires_at" (issued_at + the
-//        permission set's SessionDuration)}; 403 when the user holds no assignment of the set in
-//        the account, directly or through a group (the assignments as they are now); 404 unknown
-//        user, account or permission set; 400 a bad body (unknown members included).
+//        permission set's SessionDuration)}; 403 when the user held no assignment of the set in
+//        the account at `at`, directly or through a group (AssignmentHistory::HeldAt); 404
+//        unknown user, account or permission set; 400 a bad body (unknown members included).
 //   POST /_emulator/sessions/{id}/calls -> one call made with the session: body {"action":
 //        "s3:ListBuckets", "region" (optional, default the emulator's region), "at" (optional,
 //        now)} -> 200 {"allowed", "reason": "allowed" | "session expired" | "explicit deny by

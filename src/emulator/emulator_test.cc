@@ -988,6 +988,28 @@ TEST_F(SessionTest, ASessionNeedsAnAssignmentDirectlyOrThroughAGroup) {
   EXPECT_EQ(emulator_->State()["sessions"], listed["sessions"]);
 }
 
+// `at` in the past: the assignments as they were then.
+TEST_F(SessionTest, ASessionInThePastNeedsTheAssignmentAsItWasThen) {
+  Time before = clock_.Now();
+  clock_.Advance(std::chrono::seconds(10));
+  Settle(true, Assignment("222222222222", kAdmin, "GROUP", kEngineers));  // done at +10.2 s
+  Time during = clock_.Now();
+  clock_.Advance(std::chrono::seconds(10));
+  Settle(false, Assignment("222222222222", kAdmin, "GROUP", kEngineers));  // done at +20.4 s
+  auto open_at = [&](Time at) {
+    return Open({{"user_name", "alice"},
+                 {"account_id", "222222222222"},
+                 {"permission_set_arn", kAdmin},
+                 {"at", FormatRfc3339(at)}})
+        .status;
+  };
+  EXPECT_EQ(open_at(before), 403);
+  EXPECT_EQ(open_at(during), 201);
+  EXPECT_EQ(open_at(during + std::chrono::seconds(10)), 201);  // the delete was not done yet
+  EXPECT_EQ(open_at(clock_.Now()), 403);
+  EXPECT_EQ(open_at(clock_.Now() + std::chrono::hours(1)), 403);
+}
+
 TEST_F(SessionTest, BadSessionRequestsAreRefusedAndOpenNothing) {
   auto status = [&](const json& body) { return Open(body).status; };
   json good = {
@@ -1078,19 +1100,19 @@ TEST_F(SessionTest, CallsAreDeniedByThePolicyAsLastProvisionedToTheAccount) {
 TEST_F(SessionTest, SessionsExpireAfterThePermissionSetsSessionDuration) {
   Settle(true, Assignment("222222222222", kAdmin, "USER", kAlice));
   Settle(true, Assignment("222222222222", kReadOnly, "USER", kAlice));
-  std::string admin = OpenAdmin("alice", "2026-12-05T00:00:00Z");  // PT20S
-  EXPECT_EQ(CallIn(admin, {{"action", "s3:ListBuckets"}, {"at", "2026-12-05T00:00:19.999Z"}})
+  std::string admin = OpenAdmin("alice", "2026-12-05T00:00:01Z");  // PT20S
+  EXPECT_EQ(CallIn(admin, {{"action", "s3:ListBuckets"}, {"at", "2026-12-05T00:00:20.999Z"}})
                 .body["allowed"],
             true);
-  EXPECT_EQ(CallIn(admin, {{"action", "s3:ListBuckets"}, {"at", "2026-12-05T00:00:20Z"}}).body,
+  EXPECT_EQ(CallIn(admin, {{"action", "s3:ListBuckets"}, {"at", "2026-12-05T00:00:21Z"}}).body,
             json({{"allowed", false}, {"reason", "session expired"}}));
   // Without `at`, the emulator's clock.
-  clock_.SetTime(*ParseRfc3339("2026-12-05T00:00:21Z"));
+  clock_.SetTime(*ParseRfc3339("2026-12-05T00:00:22Z"));
   EXPECT_EQ(CallIn(admin, {{"action", "s3:ListBuckets"}}).body["reason"], "session expired");
   Response ro = Open(
       {{"user_name", "alice"}, {"account_id", "222222222222"}, {"permission_set_arn", kReadOnly}});
   ASSERT_EQ(ro.status, 201) << ro.raw;
-  EXPECT_EQ(ro.body["expires_at"], "2026-12-05T01:00:21.000Z");  // PT1H
+  EXPECT_EQ(ro.body["expires_at"], "2026-12-05T01:00:22.000Z");  // PT1H
 
   // Times finer than a millisecond are cut, so that the answered expires_at is the expiry.
   clock_.SetTime(*ParseRfc3339("2026-12-05T00:01:00.123Z") + std::chrono::microseconds(600));

@@ -1403,12 +1403,13 @@ std::vector<std::string> Service::ProvisionedAccounts(const std::string& ps) con
 }
 
 bool Service::HoldsAssignment(const std::string& user_id, const std::string& account,
-                              const std::string& ps) const {
-  if (assignments_.count({account, ps, "USER", user_id})) return true;
+                              const std::string& ps, Time at) const {
+  auto held = [&](const Key& key) { return history_.HeldAt(key, at, assignments_.count(key) > 0); };
+  if (held({account, ps, "USER", user_id})) return true;
   auto groups = user_groups_.find(user_id);
   if (groups == user_groups_.end()) return false;
   for (const std::string& g : groups->second) {
-    if (assignments_.count({account, ps, "GROUP", g})) return true;
+    if (held({account, ps, "GROUP", g})) return true;
   }
   return false;
 }
@@ -1476,9 +1477,10 @@ ServiceResponse Service::OpenSession(const json& body) {
     return TestError(404, "no such permission set: " + EscapeForTerminal(ps_arn));
   }
   const SeedPermissionSet* ps = &state->info;
-  if (!HoldsAssignment(user->user_id, account, ps_arn)) {
-    return TestError(403, "user " + user->user_name + " holds no assignment of " + ps->name +
-                              " in account " + account + " (directly or through a group)");
+  if (!HoldsAssignment(user->user_id, account, ps_arn, at)) {
+    return TestError(403, "user " + user->user_name + " held no assignment of " + ps->name +
+                              " in account " + account + " at " + FormatRfc3339(at) +
+                              " (directly or through a group)");
   }
   Result<Duration> duration = provider::ParseIsoDuration(ps->session_duration);
   if (!duration.has_value() || *duration <= Duration::zero()) {

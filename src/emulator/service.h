@@ -140,10 +140,10 @@ class Service {
   PermissionSetState* FindPermissionSet(std::string_view arn) REQUIRES(mu_);
   // The accounts a permission set was provisioned to or is assigned in, sorted.
   std::vector<std::string> ProvisionedAccounts(const std::string& ps) const REQUIRES(mu_);
-  // Whether the user holds an assignment of the permission set in the account, directly or
-  // through one of its groups.
+  // Whether the user held an assignment of the permission set in the account at `at`, directly
+  // or through one of its groups (AssignmentHistory::HeldAt).
   bool HoldsAssignment(const std::string& user_id, const std::string& account,
-                       const std::string& ps) const REQUIRES(mu_);
+                       const std::string& ps, Time at) const REQUIRES(mu_);
   nlohmann::json SessionsJson() const REQUIRES(mu_);
 
   ServiceResponse Dispatch(std::string_view op, const nlohmann::json& in) REQUIRES(mu_);
