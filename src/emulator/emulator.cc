@@ -125,7 +125,7 @@ class Emulator::Impl {
   Impl(EmulatorOptions options, Clock& clock)
       : options_(std::move(options)),
         clock_(clock),
-        service_(options_.seed, options_.faults, options_.completion_delay, clock),
+        service_(options_.seed, options_.faults, options_.completion_delay, clock, options_.region),
         notify_(options_.region, options_.seed.instance.owner_account_id, options_.access_key_id,
                 clock) {
     notify_.SetFaults(options_.faults);
@@ -390,6 +390,28 @@ class Emulator::Impl {
       if (!faults.has_value()) return TestReply(400, {{"message", faults.error().message()}});
       SetFaults(*faults);
       return TestReply(200, {{"faults", FaultsToJson(*faults)}});
+    }
+    if (path == "/_emulator/sessions") {
+      if (req.method == "GET") return TestReply(200, service_.Sessions());
+      if (req.method != "POST") return TestReply(405, {{"error", "use GET or POST"}});
+      json body = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
+      if (body.is_discarded()) return TestReply(400, {{"error", "the body is not JSON"}});
+      ServiceResponse r = service_.OpenSession(body);
+      return TestReply(r.status, std::move(r.body));
+    }
+    constexpr std::string_view kSessions = "/_emulator/sessions/";
+    constexpr std::string_view kCalls = "/calls";
+    if (path.rfind(kSessions, 0) == 0 && path.size() > kSessions.size() + kCalls.size() &&
+        path.substr(path.size() - kCalls.size()) == kCalls) {
+      std::string_view id =
+          path.substr(kSessions.size(), path.size() - kSessions.size() - kCalls.size());
+      if (id.find('/') == std::string_view::npos) {
+        if (req.method != "POST") return TestReply(405, {{"error", "use POST"}});
+        json body = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
+        if (body.is_discarded()) return TestReply(400, {{"error", "the body is not JSON"}});
+        ServiceResponse r = service_.SessionCall(id, body);
+        return TestReply(r.status, std::move(r.body));
+      }
     }
     return TestReply(404, {{"message", "no such emulator endpoint"}});
   }

@@ -36,15 +36,55 @@
 //   ALL_PROVISIONED_ACCOUNTS: the accounts the set is assigned in or was provisioned to) answers
 //   IN_PROGRESS and ends like an assignment operation, `completion_delay` later, SUCCEEDED or
 //   FAILED (Faults::failed_rate); on success each account has the inline policy as it was at
-//   the call (DescribePermissionSetProvisioningStatus polls it).
+//   the call (DescribePermissionSetProvisioningStatus polls it). While a provisioning of a
+//   permission set is IN_PROGRESS, another ProvisionPermissionSet of it is a ConflictException
+//   (with Faults::conflicts, the default).
+// - Permission sets as code (`jit permission-sets`, issue 14), AWS's members and error types:
+//   CreatePermissionSet (Name [\w+=,.@-]{1,32} unique in the instance, else ConflictException;
+//   SessionDuration PT1H..PT12H, default PT1H; Description, RelayState, Tags; a new ARN
+//   arn:aws:sso:::permissionSet/<ins-id>/ps-<16 hex>; at most 2,000 sets) and
+//   UpdatePermissionSet (members left out keep their values); DescribePermissionSet and
+//   ListPermissionSets see created sets after the seed's. Attach/Detach/ListManagedPolicies...
+//   (AWS managed policy ARNs, {Arn, Name}) and Attach/Detach/ListCustomerManagedPolicy
+//   References... ({Name, Path}, Path "/" by default): attaching one attached is a
+//   ConflictException, detaching one not attached a ResourceNotFoundException, at most 20 of
+//   each (ServiceQuotaExceededException, 402). Put/Get/DeletePermissionsBoundary...: exactly one
+//   of ManagedPolicyArn and CustomerManagedPolicyReference; Get and Delete of none are
+//   ResourceNotFoundException. TagResource/UntagResource/ListTagsForResource on permission set
+//   ARNs (InstanceArn optional; at most 50 tags; aws: keys refused; untagging a missing key
+//   succeeds). ListAccountsForProvisionedPermissionSet (the accounts the set is assigned in or
+//   was provisioned to) and ListPermissionSetsProvisionedToAccount, with ProvisioningStatus
+//   LATEST_PERMISSION_SET_PROVISIONED when the account's last successful provisioning came after
+//   the set's last change (inline policy, policies, boundary, UpdatePermissionSet), else
+//   LATEST_PERMISSION_SET_NOT_PROVISIONED. Creating an assignment does not provision.
 //
 // Unsigned test endpoints (never faulted):
 //   GET  /_emulator/state   -> State()
 //   GET  /_emulator/history[?after=SEQ] -> every create/delete accepted and how it ended, with
 //        counts per assignment (emulator/history.h AssignmentHistory::ToJson); 400 for a bad SEQ
 //   POST /_emulator/faults  -> sets the Faults fields present in the JSON body (see FaultsFromJson)
-//   POST /_emulator/reset   -> assignments, operations, inline policies, call counts and faults
-//                              back to the start
+//   POST /_emulator/reset   -> assignments, operations, inline policies, sessions, call counts
+//                              and faults back to the start
+//   POST /_emulator/sessions -> opens a session as AWS's sign-in would issue one:
+//        body {"user_name" | "user_id", "account_id", "permission_set_arn", "at" (RFC 3339,
+//        optional, default the Clock's now)} -> 201 {"session_id": "sess-<16 hex>", "user_id",
+//        "account_id", "permission_set_arn", "issued_at" (= at), "expires_at" (issued_at + the
+//        permission set's SessionDuration)}; 403 when the user held no assignment of the set in
+//        the account at `at`, directly or through a group (AssignmentHistory::HeldAt); 404
+//        unknown user, account or permission set; 400 a bad body (unknown members included).
+//   POST /_emulator/sessions/{id}/calls -> one call made with the session: body {"action":
+//        "s3:ListBuckets", "region" (optional, default the emulator's region), "at" (optional,
+//        now)} -> 200 {"allowed", "reason": "allowed" | "session expired" | "explicit deny by
+//        statement <Sid>" ("#N" for a statement without a Sid), "policy_problem" (only when part
+//        of the policy could not be read; such a part denies nothing)}; 404 unknown session; 400
+//        a bad body or an `at` before issued_at. Expired when at >= expires_at; otherwise denied
+//        when a Deny statement of the inline policy as last provisioned to the session's account
+//        matches (emulator/policy_eval.h; keys identitystore:userId, aws:TokenIssueTime =
+//        issued_at, aws:RequestedRegion, aws:PrincipalAccount, aws:CurrentTime = at). Deleting
+//        the assignment does not end an open session.
+//   GET  /_emulator/sessions -> {"sessions": [{session_id, user_id, account_id,
+//        permission_set_arn, issued_at, expires_at}]}, oldest first (the last 10,000)
+// Errors of the session endpoints are {"error": "..."}; those of the others {"message": "..."}.
 
 #include <cstdint>
 #include <memory>
@@ -78,8 +118,9 @@ struct SeedPermissionSet {
   std::string name;
   std::string arn;  // must belong to the instance (same ins- id)
   std::string description;
-  std::string session_duration = "PT1H";  // ISO-8601
-  std::string relay_state;                // empty: not returned
+  // ISO-8601 (PT20S, PT1H30M); may be shorter than the PT1H AWS allows on the wire, for tests.
+  std::string session_duration = "PT1H";
+  std::string relay_state;  // empty: not returned
 };
 
 struct SeedUser {
@@ -144,7 +185,9 @@ struct Faults {
   double server_error_rate = 0;  // share of calls answered InternalServerException (500)
   Duration latency{0};           // real time added before each answer
   double failed_rate = 0;        // share of creates/deletes/provisionings that end FAILED
-  bool conflicts = true;   // ConflictException when a create and a delete on one assignment overlap
+  // ConflictException when a create and a delete on one assignment overlap, and when a
+  // permission set is provisioned while a provisioning of it is still IN_PROGRESS.
+  bool conflicts = true;
   std::uint64_t seed = 1;  // the fault RNG's seed (the same calls give the same faults)
 
   // InvalidArgument when a rate is outside [0, 1] or the latency is negative or above 60 s.
@@ -224,17 +267,23 @@ class Emulator {
   // Replaces the faults and reseeds the fault RNG with faults.seed. REQUIRES: a valid Faults
   // (an invalid one is ignored).
   void SetFaults(const Faults& faults);
-  // Assignments back to the seed, operations, inline policies, provisionings and call counts
-  // cleared, the start faults back.
+  // Assignments back to the seed, operations, inline policies, provisionings, sessions and call
+  // counts cleared, the start faults back.
   void Reset();
   // What GET /_emulator/state returns (operations that are due are settled first):
   //   {"assignments": [{AccountId, PermissionSetArn, PrincipalType, PrincipalId}],
   //    "operations": {"create": {"in_progress", "succeeded", "failed"}, "delete": {...}},
   //    "calls": {"<Operation>": n}, "assignment_calls": [...], "faults": {...},
-  //    "permission_sets": [{"Name", "PermissionSetArn", "InlinePolicy" ("" none),
-  //                         "provisioned": {"<account id>": "<inline policy it has>"}}],
+  //    "permission_sets": [{"Name", "PermissionSetArn", "Description", "SessionDuration",
+  //                         "RelayState", "InlinePolicy" ("" none), "ManagedPolicies": [ARN],
+  //                         "CustomerManagedPolicyReferences": [{Name, Path}],
+  //                         "PermissionsBoundary" (null none), "Tags": {key: value},
+  //                         "version" (bumped by each change),
+  //                         "provisioned": {"<account id>": "<inline policy it has>"},
+  //                         "provisioned_version": {"<account id>": version}}],
   //    "provisioning": [{RequestId, Status, PermissionSetArn, AccountId (one account only),
   //                      CreatedDate, FailureReason, "Accounts": [...], "InlinePolicy"}],
+  //    "sessions": [as GET /_emulator/sessions lists them],
   //    "sns": [], "eventbridge": [], "securityhub": []}
   // "calls" counts every call whose signature checked out, faulted ones included.
   // "assignment_calls" has one entry per assignment ever named by a create or delete: its ids

@@ -17,6 +17,7 @@
 #include "aws/sigv4.h"
 #include "core/clock.h"
 #include "core/testing.h"
+#include "core/time_format.h"
 #include "emulator/history.h"
 #include "net/test_http_client.h"
 #include "provider/identity_center.h"
@@ -533,6 +534,37 @@ TEST_F(EmulatorTest, ProvisioningToAllProvisionedAccountsReachesEveryAssignedAcc
   EXPECT_EQ(Sso("ProvisionPermissionSet", provision).Type(), "ValidationException");
 }
 
+TEST_F(EmulatorTest, ProvisioningAPermissionSetTwiceAtOnceConflicts) {
+  json provision = PermissionSetRequest(kAdmin);
+  provision["TargetType"] = "AWS_ACCOUNT";
+  provision["TargetId"] = "222222222222";
+  ASSERT_EQ(Sso("ProvisionPermissionSet", provision).status, 200);
+  // Another account, or all of them: the same permission set is busy.
+  json other = provision;
+  other["TargetId"] = "111111111111";
+  Response conflict = Sso("ProvisionPermissionSet", other);
+  EXPECT_EQ(conflict.status, 400) << conflict.raw;
+  EXPECT_EQ(conflict.Type(), "ConflictException");
+  EXPECT_THAT(conflict.body.value("message", ""), HasSubstr(kAdmin));
+  json all = PermissionSetRequest(kAdmin);
+  all["TargetType"] = "ALL_PROVISIONED_ACCOUNTS";
+  EXPECT_EQ(Sso("ProvisionPermissionSet", all).Type(), "ConflictException");
+  // Another permission set is not in the way.
+  json read_only = provision;
+  read_only["PermissionSetArn"] = kReadOnly;
+  EXPECT_EQ(Sso("ProvisionPermissionSet", read_only).status, 200);
+  // The refused call started nothing.
+  EXPECT_THAT(emulator_->State()["provisioning"], SizeIs(2));
+  clock_.Advance(options_.completion_delay);
+  EXPECT_EQ(Sso("ProvisionPermissionSet", other).status, 200);
+
+  // Without conflicts both run.
+  Faults f;
+  f.conflicts = false;
+  emulator_->SetFaults(f);
+  EXPECT_EQ(Sso("ProvisionPermissionSet", provision).status, 200);
+}
+
 TEST_F(EmulatorTest, FailedProvisioningHasAReasonAndChangesNoAccount) {
   Faults f;
   f.failed_rate = 1;
@@ -567,6 +599,574 @@ TEST_F(EmulatorTest, ResetForgetsInlinePoliciesAndProvisioning) {
   EXPECT_EQ(StatePermissionSet(state, kAdmin)["InlinePolicy"], "");
   EXPECT_EQ(StatePermissionSet(state, kAdmin)["provisioned"], json::object());
   EXPECT_THAT(state["provisioning"], SizeIs(0));
+}
+
+// --- permission sets as code (issue 14) ---------------------------------------------------------
+
+json CreateRequest(const std::string& name) { return {{"InstanceArn", kInstance}, {"Name", name}}; }
+
+TEST_F(EmulatorTest, CreatePermissionSetAnswersItAndListAndDescribeSeeIt) {
+  json create = CreateRequest("JitExtra");
+  create["Description"] = "Extra access";
+  create["SessionDuration"] = "PT2H";
+  create["RelayState"] = "https://console.aws.amazon.com/";
+  create["Tags"] = json::array({{{"Key", "team"}, {"Value", "security"}}});
+  Response r = Sso("CreatePermissionSet", create);
+  ASSERT_EQ(r.status, 200) << r.raw;
+  const json& ps = r.body["PermissionSet"];
+  std::string arn = ps["PermissionSetArn"];
+  EXPECT_TRUE(std::regex_match(
+      arn, std::regex("arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-[0-9a-f]{16}")))
+      << arn;
+  EXPECT_EQ(ps["Name"], "JitExtra");
+  EXPECT_EQ(ps["Description"], "Extra access");
+  EXPECT_EQ(ps["SessionDuration"], "PT2H");
+  EXPECT_EQ(ps["RelayState"], "https://console.aws.amazon.com/");
+  EXPECT_DOUBLE_EQ(ps["CreatedDate"].get<double>(),
+                   static_cast<double>(ToUnixMillis(clock_.Now())) / 1000.0);
+
+  Response d = Sso("DescribePermissionSet", PermissionSetRequest(arn));
+  ASSERT_EQ(d.status, 200) << d.raw;
+  EXPECT_EQ(d.body["PermissionSet"], ps);
+  Response list = Sso("ListPermissionSets", {{"InstanceArn", kInstance}});
+  EXPECT_EQ(list.body["PermissionSets"], json({kReadOnly, kAdmin, kBreakGlass, arn}));
+  Response tags = Sso("ListTagsForResource", {{"InstanceArn", kInstance}, {"ResourceArn", arn}});
+  EXPECT_EQ(tags.body["Tags"], json::array({{{"Key", "team"}, {"Value", "security"}}}));
+
+  // Defaults: PT1H, no description or relay state.
+  Response bare = Sso("CreatePermissionSet", CreateRequest("Bare"));
+  ASSERT_EQ(bare.status, 200) << bare.raw;
+  EXPECT_EQ(bare.body["PermissionSet"]["SessionDuration"], "PT1H");
+  EXPECT_FALSE(bare.body["PermissionSet"].contains("Description"));
+  EXPECT_FALSE(bare.body["PermissionSet"].contains("RelayState"));
+  EXPECT_NE(bare.body["PermissionSet"]["PermissionSetArn"], arn);
+
+  // Created sets take assignments; Reset forgets them.
+  EXPECT_EQ(Settle(true, Assignment("222222222222", arn, "USER", kAlice))["Status"], "SUCCEEDED");
+  emulator_->Reset();
+  EXPECT_THAT(Sso("ListPermissionSets", {{"InstanceArn", kInstance}}).body["PermissionSets"],
+              SizeIs(3));
+  EXPECT_EQ(Sso("DescribePermissionSet", PermissionSetRequest(arn)).Type(),
+            "ResourceNotFoundException");
+}
+
+TEST_F(EmulatorTest, CreatePermissionSetRefusesWhatAwsRefuses) {
+  auto type = [&](const json& body) { return Sso("CreatePermissionSet", body).Type(); };
+  EXPECT_EQ(type(CreateRequest("ReadOnly")), "ConflictException");  // a seeded name
+  ASSERT_EQ(Sso("CreatePermissionSet", CreateRequest("Mine")).status, 200);
+  EXPECT_EQ(type(CreateRequest("Mine")), "ConflictException");
+  EXPECT_EQ(type(CreateRequest("has space")), "ValidationException");
+  EXPECT_EQ(type(CreateRequest(std::string(33, 'a'))), "ValidationException");
+  EXPECT_EQ(type(CreateRequest("")), "ValidationException");
+  EXPECT_EQ(type({{"InstanceArn", kInstance}}), "ValidationException");
+  for (const char* d : {"PT59M", "PT13H", "P1D", "1h", "PT20S"}) {
+    json b = CreateRequest("D");
+    b["SessionDuration"] = d;
+    Response r = Sso("CreatePermissionSet", b);
+    EXPECT_EQ(r.Type(), "ValidationException") << d;
+    EXPECT_THAT(r.body.value("message", ""), HasSubstr("SessionDuration")) << d;
+  }
+  for (const char* d : {"PT1H", "PT12H", "PT90M", "PT3600S"}) {
+    json b = CreateRequest(std::string("D") + std::to_string(std::string(d).size()) + d);
+    b["SessionDuration"] = d;
+    EXPECT_EQ(Sso("CreatePermissionSet", b).status, 200) << d;
+  }
+  json bad_tag = CreateRequest("T");
+  bad_tag["Tags"] = json::array({{{"Key", "a<b"}, {"Value", "x"}}});
+  EXPECT_EQ(type(bad_tag), "ValidationException");
+  bad_tag["Tags"] = json::array({{{"Key", "aws:x"}, {"Value", "x"}}});
+  EXPECT_EQ(type(bad_tag), "ValidationException");
+  bad_tag["Tags"] = json::array({{{"Value", "x"}}});
+  EXPECT_EQ(type(bad_tag), "ValidationException");
+  json bad_relay = CreateRequest("R");
+  bad_relay["RelayState"] = "https://x/\x01";
+  EXPECT_EQ(type(bad_relay), "ValidationException");
+  json bad_description = CreateRequest("R");
+  bad_description["Description"] = "\xe2\x82\xac";  // U+20AC
+  EXPECT_EQ(type(bad_description), "ValidationException");
+  json other_instance = CreateRequest("Other");
+  other_instance["InstanceArn"] = "arn:aws:sso:::instance/ssoins-2222222222222222";
+  EXPECT_EQ(type(other_instance), "ResourceNotFoundException");
+  EXPECT_THAT(Sso("ListPermissionSets", {{"InstanceArn", kInstance}}).body["PermissionSets"],
+              SizeIs(3 + 1 + 4));
+}
+
+TEST_F(EmulatorTest, UpdatePermissionSetChangesOnlyWhatItIsGiven) {
+  json update = PermissionSetRequest(kAdmin);
+  update["SessionDuration"] = "PT4H";
+  ASSERT_EQ(Sso("UpdatePermissionSet", update).status, 200);
+  json ps = Sso("DescribePermissionSet", PermissionSetRequest(kAdmin)).body["PermissionSet"];
+  EXPECT_EQ(ps["SessionDuration"], "PT4H");
+  EXPECT_EQ(ps["Description"], "Administrator access");
+  update = PermissionSetRequest(kAdmin);
+  update["Description"] = "Admins";
+  update["RelayState"] = "https://console.aws.amazon.com/ec2/";
+  ASSERT_EQ(Sso("UpdatePermissionSet", update).status, 200);
+  ps = Sso("DescribePermissionSet", PermissionSetRequest(kAdmin)).body["PermissionSet"];
+  EXPECT_EQ(ps["SessionDuration"], "PT4H");
+  EXPECT_EQ(ps["Description"], "Admins");
+  EXPECT_EQ(ps["RelayState"], "https://console.aws.amazon.com/ec2/");
+  update["SessionDuration"] = "PT20S";
+  EXPECT_EQ(Sso("UpdatePermissionSet", update).Type(), "ValidationException");
+  EXPECT_EQ(Sso("UpdatePermissionSet",
+                PermissionSetRequest(
+                    "arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-9999999999999999"))
+                .Type(),
+            "ResourceNotFoundException");
+}
+
+TEST_F(EmulatorTest, ManagedPoliciesAttachOnceAndDetachWhenAttached) {
+  const std::string read_only = "arn:aws:iam::aws:policy/ReadOnlyAccess";
+  const std::string view_only = "arn:aws:iam::aws:policy/job-function/ViewOnlyAccess";
+  json attach = PermissionSetRequest(kAdmin);
+  attach["ManagedPolicyArn"] = read_only;
+  ASSERT_EQ(Sso("AttachManagedPolicyToPermissionSet", attach).status, 200);
+  EXPECT_EQ(Sso("AttachManagedPolicyToPermissionSet", attach).Type(), "ConflictException");
+  attach["ManagedPolicyArn"] = view_only;
+  ASSERT_EQ(Sso("AttachManagedPolicyToPermissionSet", attach).status, 200);
+  json list = PermissionSetRequest(kAdmin);
+  list["MaxResults"] = 1;
+  Response first = Sso("ListManagedPoliciesInPermissionSet", list);
+  ASSERT_EQ(first.status, 200) << first.raw;
+  EXPECT_EQ(first.body["AttachedManagedPolicies"],
+            json::array({{{"Arn", read_only}, {"Name", "ReadOnlyAccess"}}}));
+  list["NextToken"] = first.body["NextToken"];
+  EXPECT_EQ(Sso("ListManagedPoliciesInPermissionSet", list).body["AttachedManagedPolicies"],
+            json::array({{{"Arn", view_only}, {"Name", "ViewOnlyAccess"}}}));
+
+  json detach = PermissionSetRequest(kAdmin);
+  detach["ManagedPolicyArn"] = read_only;
+  ASSERT_EQ(Sso("DetachManagedPolicyFromPermissionSet", detach).status, 200);
+  EXPECT_EQ(Sso("DetachManagedPolicyFromPermissionSet", detach).Type(),
+            "ResourceNotFoundException");
+  EXPECT_THAT(Sso("ListManagedPoliciesInPermissionSet", PermissionSetRequest(kAdmin))
+                  .body["AttachedManagedPolicies"],
+              SizeIs(1));
+  // Customer managed policies go by reference, not by ARN.
+  attach["ManagedPolicyArn"] = "arn:aws:iam::111111111111:policy/Mine";
+  EXPECT_EQ(Sso("AttachManagedPolicyToPermissionSet", attach).Type(), "ValidationException");
+
+  // At most 20.
+  for (int i = 0; i < 19; ++i) {
+    attach["ManagedPolicyArn"] = "arn:aws:iam::aws:policy/P" + std::to_string(i);
+    ASSERT_EQ(Sso("AttachManagedPolicyToPermissionSet", attach).status, 200) << i;
+  }
+  attach["ManagedPolicyArn"] = "arn:aws:iam::aws:policy/OneTooMany";
+  Response quota = Sso("AttachManagedPolicyToPermissionSet", attach);
+  EXPECT_EQ(quota.status, 402);
+  EXPECT_EQ(quota.Type(), "ServiceQuotaExceededException");
+}
+
+TEST_F(EmulatorTest, CustomerManagedPolicyReferencesDefaultToTheRootPath) {
+  json attach = PermissionSetRequest(kAdmin);
+  attach["CustomerManagedPolicyReference"] = {{"Name", "JitExtra"}};
+  ASSERT_EQ(Sso("AttachCustomerManagedPolicyReferenceToPermissionSet", attach).status, 200);
+  EXPECT_EQ(Sso("AttachCustomerManagedPolicyReferenceToPermissionSet", attach).Type(),
+            "ConflictException");
+  json with_path = PermissionSetRequest(kAdmin);
+  with_path["CustomerManagedPolicyReference"] = {{"Name", "JitExtra"}, {"Path", "/jit/"}};
+  ASSERT_EQ(Sso("AttachCustomerManagedPolicyReferenceToPermissionSet", with_path).status, 200);
+  EXPECT_EQ(Sso("ListCustomerManagedPolicyReferencesInPermissionSet", PermissionSetRequest(kAdmin))
+                .body["CustomerManagedPolicyReferences"],
+            json::array({{{"Name", "JitExtra"}, {"Path", "/"}},
+                         {{"Name", "JitExtra"}, {"Path", "/jit/"}}}));
+  ASSERT_EQ(Sso("DetachCustomerManagedPolicyReferenceFromPermissionSet", with_path).status, 200);
+  EXPECT_EQ(Sso("DetachCustomerManagedPolicyReferenceFromPermissionSet", with_path).Type(),
+            "ResourceNotFoundException");
+  for (const json& bad : {json{{"Name", "a b"}}, json{{"Name", "x"}, {"Path", "jit"}},
+                          json{{"Name", "x"}, {"Path", "/a//"}}, json{{"Path", "/"}}}) {
+    json b = PermissionSetRequest(kAdmin);
+    b["CustomerManagedPolicyReference"] = bad;
+    EXPECT_EQ(Sso("AttachCustomerManagedPolicyReferenceToPermissionSet", b).Type(),
+              "ValidationException")
+        << bad.dump();
+  }
+}
+
+TEST_F(EmulatorTest, PermissionsBoundaryIsPutReadReplacedAndDeleted) {
+  Response none = Sso("GetPermissionsBoundaryForPermissionSet", PermissionSetRequest(kAdmin));
+  EXPECT_EQ(none.Type(), "ResourceNotFoundException");
+  EXPECT_EQ(Sso("DeletePermissionsBoundaryFromPermissionSet", PermissionSetRequest(kAdmin)).Type(),
+            "ResourceNotFoundException");
+  json put = PermissionSetRequest(kAdmin);
+  put["PermissionsBoundary"] = {{"ManagedPolicyArn", "arn:aws:iam::aws:policy/PowerUserAccess"}};
+  ASSERT_EQ(Sso("PutPermissionsBoundaryToPermissionSet", put).status, 200);
+  EXPECT_EQ(Sso("GetPermissionsBoundaryForPermissionSet", PermissionSetRequest(kAdmin))
+                .body["PermissionsBoundary"],
+            put["PermissionsBoundary"]);
+  put["PermissionsBoundary"] = {{"CustomerManagedPolicyReference", {{"Name", "Boundary"}}}};
+  ASSERT_EQ(Sso("PutPermissionsBoundaryToPermissionSet", put).status, 200);
+  EXPECT_EQ(Sso("GetPermissionsBoundaryForPermissionSet", PermissionSetRequest(kAdmin))
+                .body["PermissionsBoundary"],
+            json({{"CustomerManagedPolicyReference", {{"Name", "Boundary"}, {"Path", "/"}}}}));
+  put["PermissionsBoundary"] = json::object();
+  EXPECT_EQ(Sso("PutPermissionsBoundaryToPermissionSet", put).Type(), "ValidationException");
+  put["PermissionsBoundary"] = {{"ManagedPolicyArn", "arn:aws:iam::aws:policy/PowerUserAccess"},
+                                {"CustomerManagedPolicyReference", {{"Name", "Boundary"}}}};
+  EXPECT_EQ(Sso("PutPermissionsBoundaryToPermissionSet", put).Type(), "ValidationException");
+  ASSERT_EQ(Sso("DeletePermissionsBoundaryFromPermissionSet", PermissionSetRequest(kAdmin)).status,
+            200);
+  EXPECT_EQ(Sso("GetPermissionsBoundaryForPermissionSet", PermissionSetRequest(kAdmin)).Type(),
+            "ResourceNotFoundException");
+}
+
+TEST_F(EmulatorTest, TagsAreSetReplacedListedAndRemoved) {
+  json tag = {{"ResourceArn", kAdmin},
+              {"Tags", json::array({{{"Key", "team"}, {"Value", "security"}},
+                                    {{"Key", "env"}, {"Value", "prod"}}})}};
+  ASSERT_EQ(Sso("TagResource", tag).status, 200);  // InstanceArn is optional
+  tag["InstanceArn"] = kInstance;
+  tag["Tags"] = json::array({{{"Key", "team"}, {"Value", "platform"}}});
+  ASSERT_EQ(Sso("TagResource", tag).status, 200);
+  json list = {{"InstanceArn", kInstance}, {"ResourceArn", kAdmin}};
+  EXPECT_EQ(
+      Sso("ListTagsForResource", list).body["Tags"],
+      json::array({{{"Key", "env"}, {"Value", "prod"}}, {{"Key", "team"}, {"Value", "platform"}}}));
+  json untag = {{"InstanceArn", kInstance},
+                {"ResourceArn", kAdmin},
+                {"TagKeys", json::array({"env", "never-set"})}};
+  ASSERT_EQ(Sso("UntagResource", untag).status, 200);
+  EXPECT_EQ(Sso("ListTagsForResource", list).body["Tags"],
+            json::array({{{"Key", "team"}, {"Value", "platform"}}}));
+  EXPECT_EQ(Sso("ListTagsForResource", {{"ResourceArn", kReadOnly}}).body["Tags"], json::array());
+  const std::string unknown =
+      "arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-9999999999999999";
+  EXPECT_EQ(Sso("ListTagsForResource", {{"ResourceArn", unknown}}).Type(),
+            "ResourceNotFoundException");
+  EXPECT_EQ(Sso("TagResource", {{"ResourceArn", kAdmin}}).Type(), "ValidationException");
+  // At most 50 a permission set.
+  json many = {{"ResourceArn", kAdmin}, {"Tags", json::array()}};
+  for (int i = 0; i < 50; ++i) {
+    many["Tags"].push_back({{"Key", "k" + std::to_string(i)}, {"Value", ""}});
+  }
+  EXPECT_EQ(Sso("TagResource", many).Type(), "ServiceQuotaExceededException");
+  EXPECT_THAT(Sso("ListTagsForResource", list).body["Tags"], SizeIs(1));
+}
+
+TEST_F(EmulatorTest, ProvisionedAccountsAreListedWithWhetherTheyHaveTheLatestVersion) {
+  json list = PermissionSetRequest(kAdmin);
+  EXPECT_EQ(Sso("ListAccountsForProvisionedPermissionSet", list).body["AccountIds"], json::array());
+  Settle(true, Assignment("111111111111", kAdmin, "USER", kAlice));
+  json provision = PermissionSetRequest(kAdmin);
+  provision["TargetType"] = "AWS_ACCOUNT";
+  provision["TargetId"] = "222222222222";
+  ASSERT_EQ(Sso("ProvisionPermissionSet", provision).status, 200);
+  clock_.Advance(options_.completion_delay);
+  EXPECT_EQ(Sso("ListAccountsForProvisionedPermissionSet", list).body["AccountIds"],
+            json({"111111111111", "222222222222"}));
+  list["ProvisioningStatus"] = "LATEST_PERMISSION_SET_PROVISIONED";
+  EXPECT_EQ(Sso("ListAccountsForProvisionedPermissionSet", list).body["AccountIds"],
+            json({"222222222222"}));
+  list["ProvisioningStatus"] = "LATEST_PERMISSION_SET_NOT_PROVISIONED";
+  EXPECT_EQ(Sso("ListAccountsForProvisionedPermissionSet", list).body["AccountIds"],
+            json({"111111111111"}));
+  // A change makes 222222222222 out of date until it is provisioned again.
+  json attach = PermissionSetRequest(kAdmin);
+  attach["ManagedPolicyArn"] = "arn:aws:iam::aws:policy/ReadOnlyAccess";
+  ASSERT_EQ(Sso("AttachManagedPolicyToPermissionSet", attach).status, 200);
+  EXPECT_EQ(Sso("ListAccountsForProvisionedPermissionSet", list).body["AccountIds"],
+            json({"111111111111", "222222222222"}));
+  list["ProvisioningStatus"] = "SOMETHING";
+  EXPECT_EQ(Sso("ListAccountsForProvisionedPermissionSet", list).Type(), "ValidationException");
+  list.erase("ProvisioningStatus");
+  list["MaxResults"] = 1;
+  Response page = Sso("ListAccountsForProvisionedPermissionSet", list);
+  EXPECT_EQ(page.body["AccountIds"], json({"111111111111"}));
+  EXPECT_TRUE(page.body.contains("NextToken"));
+
+  Response sets = Sso("ListPermissionSetsProvisionedToAccount",
+                      {{"InstanceArn", kInstance}, {"AccountId", "222222222222"}});
+  ASSERT_EQ(sets.status, 200) << sets.raw;
+  EXPECT_EQ(sets.body["PermissionSets"], json({kAdmin}));
+  EXPECT_EQ(Sso("ListPermissionSetsProvisionedToAccount",
+                {{"InstanceArn", kInstance}, {"AccountId", "333333333333"}})
+                .Type(),
+            "ResourceNotFoundException");
+}
+
+TEST_F(EmulatorTest, StateCountsCallsAndShowsThePermissionSetsDefinition) {
+  json attach = PermissionSetRequest(kAdmin);
+  attach["ManagedPolicyArn"] = "arn:aws:iam::aws:policy/ReadOnlyAccess";
+  ASSERT_EQ(Sso("AttachManagedPolicyToPermissionSet", attach).status, 200);
+  ASSERT_EQ(Sso("ListManagedPoliciesInPermissionSet", PermissionSetRequest(kAdmin)).status, 200);
+  json state = emulator_->State();
+  EXPECT_EQ(state["calls"]["AttachManagedPolicyToPermissionSet"], 1);
+  EXPECT_EQ(state["calls"]["ListManagedPoliciesInPermissionSet"], 1);
+  json admin = StatePermissionSet(state, kAdmin);
+  EXPECT_EQ(admin["ManagedPolicies"], json({"arn:aws:iam::aws:policy/ReadOnlyAccess"}));
+  EXPECT_EQ(admin["SessionDuration"], "PT1H");
+  EXPECT_EQ(admin["PermissionsBoundary"], nullptr);
+  EXPECT_EQ(admin["Tags"], json::object());
+}
+
+// --- sessions and access evaluation (issue 14) ------------------------------------------------
+
+constexpr char kEngineers[] = "e0000000-0000-4000-8000-000000000011";
+
+// A cut-off statement for alice in 222222222222, sessions issued before 2026-12-05T00:15:00Z.
+constexpr char kCutoffPolicy[] = R"({"Version":"2012-10-17","Statement":[
+  {"Sid":"JitCutoff222222222222T20261205001500","Effect":"Deny","Action":"*","Resource":"*",
+   "Condition":{"StringEquals":{"identitystore:userId":["a11ce000-0000-4000-8000-000000000001"],
+                                "aws:PrincipalAccount":"222222222222"},
+                "DateLessThan":{"aws:TokenIssueTime":"2026-12-05T00:15:00Z"}}}]})";
+
+class SessionTest : public EmulatorTest {
+ protected:
+  void SetUp() override {
+    EmulatorOptions options;
+    options.seed.permission_sets[1].session_duration = "PT20S";  // Admin
+    StartWith(options);
+    clock_.SetTime(*ParseRfc3339("2026-12-05T00:00:00Z"));
+  }
+
+  Response Open(const json& body) { return Plain("POST", "/_emulator/sessions", body.dump()); }
+  Response CallIn(const std::string& session, const json& body) {
+    return Plain("POST", "/_emulator/sessions/" + session + "/calls", body.dump());
+  }
+  // Puts `policy` on Admin and provisions it to 222222222222 (done at once).
+  void ProvisionAdmin(const std::string& policy) {
+    json put = PermissionSetRequest(kAdmin);
+    put["InlinePolicy"] = policy;
+    ASSERT_EQ(Sso("PutInlinePolicyToPermissionSet", put).status, 200);
+    json provision = PermissionSetRequest(kAdmin);
+    provision["TargetType"] = "AWS_ACCOUNT";
+    provision["TargetId"] = "222222222222";
+    ASSERT_EQ(Sso("ProvisionPermissionSet", provision).status, 200);
+    clock_.Advance(options_.completion_delay);
+  }
+  std::string OpenAdmin(const std::string& user_name, const std::string& at) {
+    Response r = Open({{"user_name", user_name},
+                       {"account_id", "222222222222"},
+                       {"permission_set_arn", kAdmin},
+                       {"at", at}});
+    EXPECT_EQ(r.status, 201) << r.raw;
+    return r.body.value("session_id", "");
+  }
+};
+
+TEST_F(SessionTest, ASessionNeedsAnAssignmentDirectlyOrThroughAGroup) {
+  json body = {
+      {"user_name", "alice"}, {"account_id", "222222222222"}, {"permission_set_arn", kAdmin}};
+  Response none = Open(body);
+  EXPECT_EQ(none.status, 403) << none.raw;
+  EXPECT_THAT(none.body.value("error", ""), HasSubstr("no assignment"));
+
+  Settle(true, Assignment("222222222222", kAdmin, "GROUP", kEngineers));  // alice is an engineer
+  Response r = Open(body);
+  ASSERT_EQ(r.status, 201) << r.raw;
+  EXPECT_THAT(r.body["session_id"].get<std::string>(), ::testing::StartsWith("sess-"));
+  EXPECT_EQ(r.body["user_id"], kAlice);
+  EXPECT_EQ(r.body["issued_at"], FormatRfc3339(clock_.Now()));
+  EXPECT_EQ(r.body["expires_at"], FormatRfc3339(clock_.Now() + std::chrono::seconds(20)));
+  // bob is not an engineer; by user id, and at a given time.
+  Response bob = Open({{"user_id", kBob},
+                       {"account_id", "222222222222"},
+                       {"permission_set_arn", kAdmin},
+                       {"at", "2026-12-05T00:10:00.250Z"}});
+  EXPECT_EQ(bob.status, 403) << bob.raw;
+  Settle(true, Assignment("222222222222", kAdmin, "USER", kBob));
+  bob = Open({{"user_id", kBob},
+              {"account_id", "222222222222"},
+              {"permission_set_arn", kAdmin},
+              {"at", "2026-12-05T00:10:00.250Z"}});
+  ASSERT_EQ(bob.status, 201) << bob.raw;
+  EXPECT_EQ(bob.body["issued_at"], "2026-12-05T00:10:00.250Z");
+  EXPECT_EQ(bob.body["expires_at"], "2026-12-05T00:10:20.250Z");
+  // Another account or permission set is another assignment.
+  json other = body;
+  other["account_id"] = "111111111111";
+  EXPECT_EQ(Open(other).status, 403);
+
+  json listed = Plain("GET", "/_emulator/sessions", "").body;
+  ASSERT_THAT(listed["sessions"], SizeIs(2));
+  EXPECT_EQ(listed["sessions"][1], json({{"session_id", bob.body["session_id"]},
+                                         {"user_id", kBob},
+                                         {"account_id", "222222222222"},
+                                         {"permission_set_arn", kAdmin},
+                                         {"issued_at", "2026-12-05T00:10:00.250Z"},
+                                         {"expires_at", "2026-12-05T00:10:20.250Z"}}));
+  EXPECT_EQ(emulator_->State()["sessions"], listed["sessions"]);
+}
+
+// `at` in the past: the assignments as they were then.
+TEST_F(SessionTest, ASessionInThePastNeedsTheAssignmentAsItWasThen) {
+  Time before = clock_.Now();
+  clock_.Advance(std::chrono::seconds(10));
+  Settle(true, Assignment("222222222222", kAdmin, "GROUP", kEngineers));  // done at +10.2 s
+  Time during = clock_.Now();
+  clock_.Advance(std::chrono::seconds(10));
+  Settle(false, Assignment("222222222222", kAdmin, "GROUP", kEngineers));  // done at +20.4 s
+  auto open_at = [&](Time at) {
+    return Open({{"user_name", "alice"},
+                 {"account_id", "222222222222"},
+                 {"permission_set_arn", kAdmin},
+                 {"at", FormatRfc3339(at)}})
+        .status;
+  };
+  EXPECT_EQ(open_at(before), 403);
+  EXPECT_EQ(open_at(during), 201);
+  EXPECT_EQ(open_at(during + std::chrono::seconds(10)), 201);  // the delete was not done yet
+  EXPECT_EQ(open_at(clock_.Now()), 403);
+  EXPECT_EQ(open_at(clock_.Now() + std::chrono::hours(1)), 403);
+}
+
+TEST_F(SessionTest, BadSessionRequestsAreRefusedAndOpenNothing) {
+  auto status = [&](const json& body) { return Open(body).status; };
+  json good = {
+      {"user_name", "alice"}, {"account_id", "222222222222"}, {"permission_set_arn", kAdmin}};
+  auto with = [&](const std::string& key, const json& value) {
+    json b = good;
+    if (value.is_null()) {
+      b.erase(key);
+    } else {
+      b[key] = value;
+    }
+    return b;
+  };
+  EXPECT_EQ(status(with("user_name", "nobody")), 404);
+  EXPECT_EQ(status(with("account_id", "333333333333")), 404);
+  EXPECT_EQ(status(with("permission_set_arn",
+                        "arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-9999999999999999")),
+            404);
+  EXPECT_EQ(status(with("user_id", kAlice)), 400);  // both user_name and user_id
+  EXPECT_EQ(status(with("user_name", nullptr)), 400);
+  EXPECT_EQ(status(with("account_id", nullptr)), 400);
+  EXPECT_EQ(status(with("permission_set_arn", nullptr)), 400);
+  EXPECT_EQ(status(with("at", "yesterday")), 400);
+  EXPECT_EQ(status(with("user_name", 7)), 400);
+  EXPECT_EQ(status(with("colour", "red")), 400);
+  EXPECT_EQ(status(json::array()), 400);
+  EXPECT_EQ(Plain("POST", "/_emulator/sessions", "{not json").status, 400);
+  EXPECT_EQ(Plain("DELETE", "/_emulator/sessions", "").status, 405);
+  EXPECT_THAT(Plain("GET", "/_emulator/sessions", "").body["sessions"], SizeIs(0));
+
+  Response unknown = CallIn("sess-0000000000000000", {{"action", "s3:ListBuckets"}});
+  EXPECT_EQ(unknown.status, 404) << unknown.raw;
+  EXPECT_THAT(unknown.body.value("error", ""), HasSubstr("session"));
+  EXPECT_EQ(Plain("POST", "/_emulator/sessions//calls", "{}").status, 404);
+  EXPECT_EQ(Plain("POST", "/_emulator/sessions/a/b/calls", "{}").status, 404);
+
+  Settle(true, Assignment("222222222222", kAdmin, "USER", kAlice));
+  std::string id = OpenAdmin("alice", "2026-12-05T00:00:10Z");
+  EXPECT_EQ(CallIn(id, json::object()).status, 400);  // no action
+  EXPECT_EQ(CallIn(id, {{"action", "s3:ListBuckets"}, {"at", "soon"}}).status, 400);
+  EXPECT_EQ(CallIn(id, {{"action", "s3:ListBuckets"}, {"region", ""}}).status, 400);
+  EXPECT_EQ(CallIn(id, {{"action", "s3:ListBuckets"}, {"resource", "*"}}).status, 400);
+  // Before the session was issued.
+  EXPECT_EQ(CallIn(id, {{"action", "s3:ListBuckets"}, {"at", "2026-12-05T00:00:09Z"}}).status, 400);
+  EXPECT_EQ(Plain("GET", "/_emulator/sessions/" + id + "/calls", "").status, 405);
+}
+
+TEST_F(SessionTest, CallsAreDeniedByThePolicyAsLastProvisionedToTheAccount) {
+  Settle(true, Assignment("222222222222", kAdmin, "USER", kAlice));
+  Settle(true, Assignment("222222222222", kAdmin, "USER", kBob));
+  std::string alice = OpenAdmin("alice", "2026-12-05T00:00:05Z");
+  std::string bob = OpenAdmin("bob", "2026-12-05T00:00:05Z");
+  json call = {{"action", "s3:ListBuckets"}, {"at", "2026-12-05T00:00:10Z"}};
+  Response r = CallIn(alice, call);
+  ASSERT_EQ(r.status, 200) << r.raw;
+  EXPECT_EQ(r.body, json({{"allowed", true}, {"reason", "allowed"}}));
+
+  // Put but not provisioned: the account does not have it yet.
+  json put = PermissionSetRequest(kAdmin);
+  put["InlinePolicy"] = kCutoffPolicy;
+  ASSERT_EQ(Sso("PutInlinePolicyToPermissionSet", put).status, 200);
+  EXPECT_EQ(CallIn(alice, call).body["allowed"], true);
+
+  ProvisionAdmin(kCutoffPolicy);
+  r = CallIn(alice, call);
+  EXPECT_EQ(r.body, json({{"allowed", false},
+                          {"reason",
+                           "explicit deny by statement "
+                           "JitCutoff222222222222T20261205001500"}}));
+  EXPECT_EQ(CallIn(bob, call).body["allowed"], true);
+  // Deleting the assignment does not end a session; a session issued after the cut is allowed.
+  Settle(false, Assignment("222222222222", kAdmin, "USER", kAlice));
+  EXPECT_EQ(CallIn(alice, call).body["allowed"], false);
+  Settle(true, Assignment("222222222222", kAdmin, "USER", kAlice));
+  std::string later = OpenAdmin("alice", "2026-12-05T00:15:00Z");
+  EXPECT_EQ(
+      CallIn(later, {{"action", "s3:ListBuckets"}, {"at", "2026-12-05T00:15:01Z"}}).body["allowed"],
+      true);
+
+  // A later put without the statement changes nothing until it is provisioned.
+  put["InlinePolicy"] = R"({"Version":"2012-10-17","Statement":[]})";
+  ASSERT_EQ(Sso("PutInlinePolicyToPermissionSet", put).status, 200);
+  EXPECT_EQ(CallIn(alice, call).body["allowed"], false);
+  ProvisionAdmin(put["InlinePolicy"]);
+  EXPECT_EQ(CallIn(alice, call).body["allowed"], true);
+}
+
+TEST_F(SessionTest, SessionsExpireAfterThePermissionSetsSessionDuration) {
+  Settle(true, Assignment("222222222222", kAdmin, "USER", kAlice));
+  Settle(true, Assignment("222222222222", kReadOnly, "USER", kAlice));
+  std::string admin = OpenAdmin("alice", "2026-12-05T00:00:01Z");  // PT20S
+  EXPECT_EQ(CallIn(admin, {{"action", "s3:ListBuckets"}, {"at", "2026-12-05T00:00:20.999Z"}})
+                .body["allowed"],
+            true);
+  EXPECT_EQ(CallIn(admin, {{"action", "s3:ListBuckets"}, {"at", "2026-12-05T00:00:21Z"}}).body,
+            json({{"allowed", false}, {"reason", "session expired"}}));
+  // Without `at`, the emulator's clock.
+  clock_.SetTime(*ParseRfc3339("2026-12-05T00:00:22Z"));
+  EXPECT_EQ(CallIn(admin, {{"action", "s3:ListBuckets"}}).body["reason"], "session expired");
+  Response ro = Open(
+      {{"user_name", "alice"}, {"account_id", "222222222222"}, {"permission_set_arn", kReadOnly}});
+  ASSERT_EQ(ro.status, 201) << ro.raw;
+  EXPECT_EQ(ro.body["expires_at"], "2026-12-05T01:00:22.000Z");  // PT1H
+
+  // Times finer than a millisecond are cut, so that the answered expires_at is the expiry.
+  clock_.SetTime(*ParseRfc3339("2026-12-05T00:01:00.123Z") + std::chrono::microseconds(600));
+  Response fine = Open(
+      {{"user_name", "alice"}, {"account_id", "222222222222"}, {"permission_set_arn", kAdmin}});
+  ASSERT_EQ(fine.status, 201) << fine.raw;
+  EXPECT_EQ(fine.body["issued_at"], "2026-12-05T00:01:00.123Z");
+  EXPECT_EQ(CallIn(fine.body["session_id"],
+                   {{"action", "s3:ListBuckets"}, {"at", fine.body["expires_at"]}})
+                .body["reason"],
+            "session expired");
+}
+
+TEST_F(SessionTest, TheRegionIsTheEmulatorsUnlessTheCallNamesOne) {
+  Settle(true, Assignment("222222222222", kAdmin, "USER", kAlice));
+  ProvisionAdmin(R"({"Version":"2012-10-17","Statement":[{"Sid":"JitRegionGuardrail",
+    "Effect":"Deny","NotAction":["iam:*","sts:*"],"Resource":"*",
+    "Condition":{"StringNotEquals":{"aws:RequestedRegion":["eu-central-1"]}}}]})");
+  std::string id = OpenAdmin("alice", FormatRfc3339(clock_.Now()));
+  EXPECT_EQ(CallIn(id, {{"action", "ec2:RunInstances"}}).body["reason"],
+            "explicit deny by statement JitRegionGuardrail");  // us-east-1
+  EXPECT_EQ(
+      CallIn(id, {{"action", "ec2:RunInstances"}, {"region", "eu-central-1"}}).body["allowed"],
+      true);
+  EXPECT_EQ(CallIn(id, {{"action", "iam:ListRoles"}}).body["allowed"], true);
+}
+
+TEST_F(SessionTest, AnUnreadablePolicyDeniesNothingAndTheAnswerSaysWhy) {
+  Settle(true, Assignment("222222222222", kAdmin, "USER", kAlice));
+  ProvisionAdmin(R"({"Version":"2012-10-17","Statement":[{"Sid":"Odd","Effect":"Deny",
+    "Action":"*","Condition":{"NumericLessThan":{"aws:MultiFactorAuthAge":"1"}}}]})");
+  std::string id = OpenAdmin("alice", FormatRfc3339(clock_.Now()));
+  Response r = CallIn(id, {{"action", "s3:ListBuckets"}});
+  EXPECT_EQ(r.body["allowed"], true);
+  EXPECT_EQ(r.body["reason"], "allowed");
+  EXPECT_THAT(r.body.value("policy_problem", ""), HasSubstr("NumericLessThan"));
+}
+
+TEST_F(SessionTest, ResetForgetsSessions) {
+  Settle(true, Assignment("222222222222", kAdmin, "USER", kAlice));
+  std::string id = OpenAdmin("alice", FormatRfc3339(clock_.Now()));
+  ASSERT_EQ(Plain("POST", "/_emulator/reset", "").status, 200);
+  EXPECT_THAT(Plain("GET", "/_emulator/sessions", "").body["sessions"], SizeIs(0));
+  EXPECT_EQ(CallIn(id, {{"action", "s3:ListBuckets"}}).status, 404);
+}
+
+TEST(Seed, SessionDurationsShorterThanAwsAllowsAreSeedable) {
+  Seed seed = DefaultSeed();
+  seed.permission_sets[0].session_duration = "PT20S";
+  EXPECT_OK(seed.Validate());
+  for (const char* bad : {"PT", "PT0S", "1h", "PT1X", "P1D", ""}) {
+    seed.permission_sets[0].session_duration = bad;
+    EXPECT_THAT(seed.Validate(), StatusIs(StatusCode::kInvalidArgument)) << bad;
+  }
 }
 
 TEST_F(EmulatorTest, ListAccountAssignmentsPagesAcrossPrincipals) {

@@ -31,6 +31,16 @@ void AssignmentHistory::Accepted(bool create, const Key& key, const std::string&
   Push(std::move(e));
 }
 
+bool AssignmentHistory::HeldAt(const Key& key, Time t, bool held_now) const {
+  bool held = held_now;
+  for (auto it = events_.rbegin(); it != events_.rend(); ++it) {
+    if (!it->settled || it->at <= t || it->key != key) continue;
+    if (it->effect == "added") held = false;
+    if (it->effect == "removed") held = true;
+  }
+  return held;
+}
+
 void AssignmentHistory::Settled(bool create, const Key& key, const std::string& request_id, Time at,
                                 bool succeeded, bool changed) {
   Counters& c = counts_[key];

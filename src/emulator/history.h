@@ -54,6 +54,10 @@ class AssignmentHistory {
   nlohmann::json ToJson(std::int64_t after_seq = 0) const;
   // Just the "triples" array.
   nlohmann::json Counts() const;
+  // Whether `key` was assigned at `t`, given whether it is now (`held_now`): the additions and
+  // removals recorded after `t` undone, newest first. As far back as the kept events reach;
+  // before that, assignments are taken as they were at the oldest kept event.
+  bool HeldAt(const Key& key, Time t, bool held_now) const;
 
  private:
   struct Event {

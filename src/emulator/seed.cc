@@ -9,6 +9,7 @@
 
 #include "emulator/emulator.h"
 #include "emulator/patterns.h"
+#include "provider/identity_center.h"
 
 namespace jit::emulator {
 namespace {
@@ -165,7 +166,10 @@ Status Seed::Validate() const {
     if (InstanceIdOf(p.arn) != InstanceIdOf(instance.arn)) {
       return InvalidArgumentError(where + ".arn \"" + p.arn + "\" belongs to another instance");
     }
-    if (p.session_duration.empty() || p.session_duration.rfind("PT", 0) != 0) {
+    // Only the syntax: a seed may hold durations AWS refuses on the wire (tests use PT20S).
+    Result<Duration> duration = provider::ParseIsoDuration(p.session_duration);
+    if (p.session_duration.rfind("PT", 0) != 0 || !duration.has_value() ||
+        *duration <= Duration::zero()) {
       return InvalidArgumentError(where + ".session_duration must be ISO-8601 like PT1H");
     }
     if (!seen.insert(p.arn).second || !seen.insert("name:" + p.name).second) {

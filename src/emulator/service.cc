@@ -14,7 +14,10 @@
 #include "core/encoding.h"
 #include "core/mutex.h"
 #include "core/strings.h"
+#include "core/time_format.h"
 #include "emulator/patterns.h"
+#include "emulator/policy_eval.h"
+#include "provider/identity_center.h"
 
 namespace jit::emulator {
 namespace {
@@ -29,6 +32,8 @@ constexpr std::size_t kIdentityStoreMaxTokenLength = 65535;
 constexpr std::size_t kMaxOperations = 100000;
 // AWS's limit on a permission set's inline policy, in characters.
 constexpr std::size_t kMaxInlinePolicyLength = 32768;
+// Sessions kept for the session test endpoints; the oldest are forgotten.
+constexpr std::size_t kMaxSessions = 10000;
 
 double EpochSeconds(Time t) { return static_cast<double>(ToUnixMillis(t)) / 1000.0; }
 
@@ -310,6 +315,244 @@ std::optional<ServiceResponse> ReadUniqueAttribute(Reader& r, std::string& path,
   return std::nullopt;
 }
 
+// A test endpoint's error answer: {"error": message}.
+ServiceResponse TestError(int status, std::string message) {
+  ServiceResponse r;
+  r.status = status;
+  r.body = {{"error", std::move(message)}};
+  return r;
+}
+
+// Refuses members of a test endpoint's body other than `allowed`; nullopt when there are none.
+std::optional<ServiceResponse> UnknownMembers(const json& body,
+                                              const std::set<std::string_view>& allowed) {
+  for (const auto& [key, value] : body.items()) {
+    if (!allowed.count(key)) {
+      return TestError(400, "unknown member \"" + EscapeForTerminal(key.substr(0, 100)) + "\"");
+    }
+  }
+  return std::nullopt;
+}
+
+// A string member of a test endpoint's body: "" when absent; an error when it is there but not
+// a non-empty string of at most `max_len` bytes.
+std::optional<ServiceResponse> StringMember(const json& body, const char* name, std::string& out,
+                                            std::size_t max_len = 256) {
+  auto it = body.find(name);
+  if (it == body.end() || it->is_null()) return std::nullopt;
+  if (!it->is_string() || it->get_ref<const std::string&>().empty() ||
+      it->get_ref<const std::string&>().size() > max_len) {
+    return TestError(400, std::string(name) + " must be a non-empty string of at most " +
+                              std::to_string(max_len) + " characters");
+  }
+  out = it->get<std::string>();
+  return std::nullopt;
+}
+
+// The optional "at" member (RFC 3339), `now` when absent.
+std::optional<ServiceResponse> AtMember(const json& body, Time now, Time& at) {
+  std::string text;
+  if (auto e = StringMember(body, "at", text, 64)) return e;
+  at = now;
+  if (text.empty()) return std::nullopt;
+  Result<Time> parsed = ParseRfc3339(text);
+  if (!parsed.has_value()) {
+    return TestError(400, "at must be an RFC 3339 time such as 2026-12-05T00:15:00Z, not \"" +
+                              EscapeForTerminal(text) + "\"");
+  }
+  at = *parsed;
+  return std::nullopt;
+}
+
+// `t` to whole milliseconds, the precision the session endpoints answer in, so that a time they
+// answered names the same instant when it is sent back.
+Time ToMillis(Time t) { return std::chrono::floor<std::chrono::milliseconds>(t); }
+
+// --- permission sets as code: AWS's limits and patterns ----------------------------------------
+
+constexpr std::size_t kMaxPermissionSets = 2000;          // per instance
+constexpr std::size_t kMaxPoliciesPerPermissionSet = 20;  // managed; customer managed alike
+constexpr std::size_t kMaxTagsPerResource = 50;
+constexpr std::size_t kMaxTagsPerRequest = 75;
+// SessionDuration on the wire: PT1H..PT12H (a seed may hold shorter ones).
+constexpr Duration kMinSessionDuration = std::chrono::hours(1);
+constexpr Duration kMaxSessionDuration = std::chrono::hours(12);
+
+bool IsWordChar(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+// [\w+=,.@-]+ (permission set names, customer managed policy names)
+bool MatchPolicyName(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s) {
+    if (!IsWordChar(c) && std::string_view("+=,.@-").find(c) == std::string_view::npos) {
+      return false;
+    }
+  }
+  return true;
+}
+const Pattern kNamePattern{"[\\w+=,.@-]+", MatchPolicyName};
+
+// [\u0009\u000A\u000D\u0020-\u007E\u00A1-\u00FF]* in UTF-8.
+bool MatchDescription(std::string_view s) {
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c == '\t' || c == '\n' || c == '\r' || (c >= 0x20 && c <= 0x7e)) continue;
+    if (i + 1 >= s.size()) return false;
+    unsigned char next = static_cast<unsigned char>(s[i + 1]);
+    if ((c == 0xc2 && next >= 0xa1 && next <= 0xbf) ||
+        (c == 0xc3 && next >= 0x80 && next <= 0xbf)) {
+      ++i;
+      continue;
+    }
+    return false;
+  }
+  return true;
+}
+const Pattern kDescriptionPattern{"[\\u0009\\u000A\\u000D\\u0020-\\u007E\\u00A1-\\u00FF]*",
+                                  MatchDescription};
+
+bool MatchRelayState(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              std::string_view("&$@#\\/%?=~-_'\"|!:,.;*+[] (){}").find(c) != std::string_view::npos;
+    if (!ok) return false;
+  }
+  return true;
+}
+const Pattern kRelayStatePattern{"[a-zA-Z0-9&$@#\\\\\\/%?=~\\-_'\"|!:,.;*+\\[\\]\\ \\(\\)\\{\\}]+",
+                                 MatchRelayState};
+
+// The partitions AWS's patterns name.
+bool HasPartitionPrefix(std::string_view s, std::string_view rest_prefix, std::string_view& rest) {
+  for (std::string_view partition : {"aws", "aws-us-gov", "aws-cn", "aws-iso", "aws-iso-b"}) {
+    std::string prefix = "arn:" + std::string(partition) + ":" + std::string(rest_prefix);
+    if (s.substr(0, prefix.size()) == prefix) {
+      rest = s.substr(prefix.size());
+      return true;
+    }
+  }
+  return false;
+}
+
+// arn:(aws|aws-us-gov|aws-cn|aws-iso|aws-iso-b):iam::aws:policy/[\p{L}\p{M}\p{Z}\p{S}\p{N}\p{P}]+
+bool MatchManagedPolicyArn(std::string_view s) {
+  std::string_view rest;
+  if (!HasPartitionPrefix(s, "iam::aws:policy/", rest) || rest.empty()) return false;
+  for (char c : rest) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return false;
+  }
+  return true;
+}
+const Pattern kManagedPolicyArnPattern{
+    "arn:(aws|aws-us-gov|aws-cn|aws-iso|aws-iso-b):iam::aws:policy/"
+    "[\\p{L}\\p{M}\\p{Z}\\p{S}\\p{N}\\p{P}]+",
+    MatchManagedPolicyArn};
+
+// ((/[A-Za-z0-9\.,\+@=_-]+)*)/
+bool MatchPolicyPath(std::string_view s) {
+  if (s.empty() || s.front() != '/' || s.back() != '/') return false;
+  bool segment_empty = true;
+  for (std::size_t i = 1; i < s.size(); ++i) {
+    char c = s[i];
+    if (c == '/') {
+      if (segment_empty) return false;
+      segment_empty = true;
+      continue;
+    }
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              std::string_view(".,+@=_-").find(c) != std::string_view::npos;
+    if (!ok) return false;
+    segment_empty = false;
+  }
+  return true;
+}
+const Pattern kPolicyPathPattern{"((/[A-Za-z0-9\\.,\\+@=_-]+)*)/", MatchPolicyPath};
+
+// [\p{L}\p{Z}\p{N}_.:/=+\-@]* : ASCII letters, digits, space, _.:/=+-@ and any non-ASCII
+// character.
+bool MatchTagText(std::string_view s) {
+  for (char c : s) {
+    bool ok = static_cast<unsigned char>(c) >= 0x80 || (c >= 'a' && c <= 'z') ||
+              (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              std::string_view(" _.:/=+-@").find(c) != std::string_view::npos;
+    if (!ok) return false;
+  }
+  return true;
+}
+const Pattern kTagKeyPattern{"[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+", MatchTagText};
+const Pattern kTagValuePattern{"[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*", MatchTagText};
+
+// The ISO-8601 SessionDuration AWS accepts on the wire: PT1H..PT12H. "" when good.
+std::string SessionDurationProblem(const std::string& text) {
+  Result<Duration> d = provider::ParseIsoDuration(text);
+  if (!d.has_value()) {
+    return ValidationMessage("'" + text.substr(0, 100) + "'", "SessionDuration",
+                             "Member must be an ISO-8601 duration such as PT1H");
+  }
+  if (*d < kMinSessionDuration || *d > kMaxSessionDuration) {
+    return "The SessionDuration " + text.substr(0, 100) +
+           " is out of range: it must be from 1 hour (PT1H) to 12 hours (PT12H)";
+  }
+  return "";
+}
+
+// Reads a list of {"Key", "Value"} tags (member `name`); ok when absent and not required.
+std::optional<ServiceResponse> ReadTags(const json& in, const char* name, bool required,
+                                        std::vector<std::pair<std::string, std::string>>& out) {
+  auto it = in.find(name);
+  if (it == in.end() || it->is_null()) {
+    if (!required) return std::nullopt;
+    return Validation(ValidationMessage("null", name, "Member must not be null"));
+  }
+  if (!it->is_array()) {
+    return Validation(ValidationMessage(it->dump().substr(0, 200), name, "Member must be a list"));
+  }
+  if (it->size() > kMaxTagsPerRequest) {
+    return Validation(ValidationMessage(
+        "'[...]'", name,
+        "Member must have length less than or equal to " + std::to_string(kMaxTagsPerRequest)));
+  }
+  for (std::size_t i = 0; i < it->size(); ++i) {
+    const json& tag = (*it)[i];
+    if (!tag.is_object()) {
+      return Validation(ValidationMessage(tag.dump().substr(0, 200),
+                                          std::string(name) + "." + std::to_string(i + 1),
+                                          "Member must be an object"));
+    }
+    Reader t(tag);
+    std::string key = t.String("Key", true, &kTagKeyPattern, 1, 128);
+    std::string value = t.String("Value", true, &kTagValuePattern, 0, 256);
+    if (t.failed()) return t.error();
+    if (key.rfind("aws:", 0) == 0) {
+      return Validation("Tag keys starting with aws: are reserved for AWS use");
+    }
+    out.emplace_back(std::move(key), std::move(value));
+  }
+  return std::nullopt;
+}
+
+// {"Name", "Path"} of a CustomerManagedPolicyReference (Path "/" when absent).
+std::optional<ServiceResponse> ReadPolicyReference(const json& ref, std::string& name,
+                                                   std::string& path) {
+  Reader r(ref);
+  name = r.String("Name", true, &kNamePattern, 1, 128);
+  path = r.String("Path", false, &kPolicyPathPattern, 1, 512);
+  if (r.failed()) return r.error();
+  if (path.empty()) path = "/";
+  return std::nullopt;
+}
+
+ServiceResponse Conflict(std::string_view message) {
+  return ErrorResponse(400, "ConflictException", message);
+}
+
+ServiceResponse QuotaExceeded(std::string_view message) {
+  return ErrorResponse(402, "ServiceQuotaExceededException", message);
+}
+
 }  // namespace
 
 std::string NewUuid() { return RandomUuid(); }
@@ -328,11 +571,13 @@ std::string_view ServiceForTarget(std::string_view target) {
   return {};
 }
 
-Service::Service(Seed seed, Faults faults, Duration completion_delay, Clock& clock)
+Service::Service(Seed seed, Faults faults, Duration completion_delay, Clock& clock,
+                 std::string region)
     : seed_(std::move(seed)),
       start_faults_(faults),
       completion_delay_(completion_delay),
-      clock_(clock) {
+      clock_(clock),
+      region_(std::move(region)) {
   for (const SeedUser& u : seed_.users) {
     for (const SeedGroup& g : seed_.groups) {
       for (const std::string& m : g.members) {
@@ -354,11 +599,20 @@ void Service::ResetLocked() {
   operations_.clear();
   operation_order_.clear();
   calls_.clear();
+  permission_sets_.clear();
+  for (const SeedPermissionSet& p : seed_.permission_sets) {
+    PermissionSetState state;
+    state.info = p;
+    permission_sets_.push_back(std::move(state));
+  }
   inline_policies_.clear();
   provisioned_.clear();
+  provisioned_version_.clear();
   provisionings_.clear();
   provisioning_order_.clear();
   history_.Clear();
+  sessions_.clear();
+  session_order_.clear();
 }
 
 void Service::Reset() {
@@ -417,6 +671,7 @@ void Service::Settle(Time now) {
     p.status = "SUCCEEDED";
     for (const std::string& account : p.accounts) {
       provisioned_[{p.permission_set_arn, account}] = p.policy;
+      provisioned_version_[{p.permission_set_arn, account}] = p.version;
     }
   }
 }
@@ -465,16 +720,34 @@ json Service::ProvisioningStatus(const std::string& id, const Provisioning& p) c
 
 json Service::PermissionSetsJson() const {
   json out = json::array();
-  for (const SeedPermissionSet& ps : seed_.permission_sets) {
+  for (const PermissionSetState& state : permission_sets_) {
+    const SeedPermissionSet& ps = state.info;
     auto policy = inline_policies_.find(ps.arn);
     json accounts = json::object();
+    json versions = json::object();
     for (const auto& [key, provisioned] : provisioned_) {
-      if (key.first == ps.arn) accounts[key.second] = provisioned;
+      if (key.first != ps.arn) continue;
+      accounts[key.second] = provisioned;
+      auto v = provisioned_version_.find(key);
+      versions[key.second] = v == provisioned_version_.end() ? 0 : v->second;
+    }
+    json customer = json::array();
+    for (const auto& [name, path] : state.customer_managed) {
+      customer.push_back({{"Name", name}, {"Path", path}});
     }
     out.push_back({{"Name", ps.name},
                    {"PermissionSetArn", ps.arn},
+                   {"Description", ps.description},
+                   {"SessionDuration", ps.session_duration},
+                   {"RelayState", ps.relay_state},
                    {"InlinePolicy", policy == inline_policies_.end() ? "" : policy->second},
-                   {"provisioned", std::move(accounts)}});
+                   {"ManagedPolicies", state.managed_policies},
+                   {"CustomerManagedPolicyReferences", std::move(customer)},
+                   {"PermissionsBoundary", state.boundary},
+                   {"Tags", state.tags},
+                   {"version", state.version},
+                   {"provisioned", std::move(accounts)},
+                   {"provisioned_version", std::move(versions)}});
   }
   return out;
 }
@@ -484,20 +757,37 @@ ServiceResponse Service::Handle(std::string_view target, const json& input) {
   std::string_view service = ServiceForTarget(target);
   bool sso = service == "sso";
   std::string_view op = target.substr(target.find('.') + 1);
-  static const std::set<std::string_view> kSsoOps = {"ListInstances",
-                                                     "ListPermissionSets",
-                                                     "DescribePermissionSet",
-                                                     "CreateAccountAssignment",
-                                                     "DescribeAccountAssignmentCreationStatus",
-                                                     "DeleteAccountAssignment",
-                                                     "DescribeAccountAssignmentDeletionStatus",
-                                                     "ListAccountAssignments",
-                                                     "ListAccountAssignmentsForPrincipal",
-                                                     "GetInlinePolicyForPermissionSet",
-                                                     "PutInlinePolicyToPermissionSet",
-                                                     "DeleteInlinePolicyFromPermissionSet",
-                                                     "ProvisionPermissionSet",
-                                                     "DescribePermissionSetProvisioningStatus"};
+  static const std::set<std::string_view> kSsoOps = {
+      "ListInstances",
+      "ListPermissionSets",
+      "DescribePermissionSet",
+      "CreateAccountAssignment",
+      "DescribeAccountAssignmentCreationStatus",
+      "DeleteAccountAssignment",
+      "DescribeAccountAssignmentDeletionStatus",
+      "ListAccountAssignments",
+      "ListAccountAssignmentsForPrincipal",
+      "GetInlinePolicyForPermissionSet",
+      "PutInlinePolicyToPermissionSet",
+      "DeleteInlinePolicyFromPermissionSet",
+      "ProvisionPermissionSet",
+      "DescribePermissionSetProvisioningStatus",
+      "CreatePermissionSet",
+      "UpdatePermissionSet",
+      "AttachManagedPolicyToPermissionSet",
+      "DetachManagedPolicyFromPermissionSet",
+      "ListManagedPoliciesInPermissionSet",
+      "AttachCustomerManagedPolicyReferenceToPermissionSet",
+      "DetachCustomerManagedPolicyReferenceFromPermissionSet",
+      "ListCustomerManagedPolicyReferencesInPermissionSet",
+      "PutPermissionsBoundaryToPermissionSet",
+      "GetPermissionsBoundaryForPermissionSet",
+      "DeletePermissionsBoundaryFromPermissionSet",
+      "TagResource",
+      "UntagResource",
+      "ListTagsForResource",
+      "ListAccountsForProvisionedPermissionSet",
+      "ListPermissionSetsProvisionedToAccount"};
   static const std::set<std::string_view> kIdentityStoreOps = {"GetUserId",
                                                                "GetGroupId",
                                                                "DescribeUser",
@@ -550,6 +840,32 @@ ServiceResponse Service::Dispatch(std::string_view op, const json& in) {
   if (op == "DeleteInlinePolicyFromPermissionSet") return DeleteInlinePolicy(in);
   if (op == "ProvisionPermissionSet") return ProvisionPermissionSet(in);
   if (op == "DescribePermissionSetProvisioningStatus") return DescribeProvisioning(in);
+  if (op == "CreatePermissionSet") return CreatePermissionSet(in);
+  if (op == "UpdatePermissionSet") return UpdatePermissionSet(in);
+  if (op == "AttachManagedPolicyToPermissionSet") return ManagedPolicy(true, in);
+  if (op == "DetachManagedPolicyFromPermissionSet") return ManagedPolicy(false, in);
+  if (op == "ListManagedPoliciesInPermissionSet") return ListManagedPolicies(in);
+  if (op == "AttachCustomerManagedPolicyReferenceToPermissionSet") {
+    return CustomerManagedPolicy(true, in);
+  }
+  if (op == "DetachCustomerManagedPolicyReferenceFromPermissionSet") {
+    return CustomerManagedPolicy(false, in);
+  }
+  if (op == "ListCustomerManagedPolicyReferencesInPermissionSet") {
+    return ListCustomerManagedPolicies(in);
+  }
+  if (op == "PutPermissionsBoundaryToPermissionSet") return PutPermissionsBoundary(in);
+  if (op == "GetPermissionsBoundaryForPermissionSet") return GetPermissionsBoundary(in);
+  if (op == "DeletePermissionsBoundaryFromPermissionSet") return DeletePermissionsBoundary(in);
+  if (op == "TagResource") return TagResource(in);
+  if (op == "UntagResource") return UntagResource(in);
+  if (op == "ListTagsForResource") return ListTagsForResource(in);
+  if (op == "ListAccountsForProvisionedPermissionSet") {
+    return ListAccountsForProvisionedPermissionSet(in);
+  }
+  if (op == "ListPermissionSetsProvisionedToAccount") {
+    return ListPermissionSetsProvisionedToAccount(in);
+  }
   if (op == "GetUserId") return GetUserId(in);
   if (op == "GetGroupId") return GetGroupId(in);
   if (op == "DescribeUser") return DescribeUser(in);
@@ -564,9 +880,7 @@ std::optional<ServiceResponse> Service::CheckInstance(const std::string& arn) co
 }
 
 std::optional<ServiceResponse> Service::CheckPermissionSet(const std::string& arn) const {
-  for (const SeedPermissionSet& p : seed_.permission_sets) {
-    if (p.arn == arn) return std::nullopt;
-  }
+  if (FindPermissionSet(arn) != nullptr) return std::nullopt;
   return NotFound("PermissionSet " + arn + " does not exist in instance " + seed_.instance.arn);
 }
 
@@ -622,9 +936,9 @@ ServiceResponse Service::ListPermissionSets(const json& in) {
   if (r.failed()) return r.error();
   if (auto e = CheckInstance(instance)) return *e;
   ServiceResponse resp;
-  auto [begin, end] = pager.Slice(seed_.permission_sets.size(), resp.body);
+  auto [begin, end] = pager.Slice(permission_sets_.size(), resp.body);
   json arns = json::array();
-  for (std::size_t i = begin; i < end; ++i) arns.push_back(seed_.permission_sets[i].arn);
+  for (std::size_t i = begin; i < end; ++i) arns.push_back(permission_sets_[i].info.arn);
   resp.body["PermissionSets"] = std::move(arns);
   return resp;
 }
@@ -635,19 +949,22 @@ ServiceResponse Service::DescribePermissionSet(const json& in) {
   std::string arn = r.String("PermissionSetArn", true, &kPermissionSetArn, 10, 1224);
   if (r.failed()) return r.error();
   if (auto e = CheckInstance(instance)) return *e;
-  for (const SeedPermissionSet& p : seed_.permission_sets) {
-    if (p.arn != arn) continue;
-    json ps = {{"Name", p.name},
-               {"PermissionSetArn", p.arn},
-               {"Description", p.description},
-               {"CreatedDate", 1704067200.0},
-               {"SessionDuration", p.session_duration}};
-    if (!p.relay_state.empty()) ps["RelayState"] = p.relay_state;
-    ServiceResponse resp;
-    resp.body["PermissionSet"] = std::move(ps);
-    return resp;
-  }
-  return *CheckPermissionSet(arn);
+  const PermissionSetState* ps = FindPermissionSet(arn);
+  if (ps == nullptr) return *CheckPermissionSet(arn);
+  ServiceResponse resp;
+  resp.body["PermissionSet"] = PermissionSetJson(*ps);
+  return resp;
+}
+
+json Service::PermissionSetJson(const PermissionSetState& state) {
+  const SeedPermissionSet& p = state.info;
+  json ps = {{"Name", p.name},
+             {"PermissionSetArn", p.arn},
+             {"CreatedDate", state.created_date},
+             {"SessionDuration", p.session_duration}};
+  if (!p.description.empty()) ps["Description"] = p.description;
+  if (!p.relay_state.empty()) ps["RelayState"] = p.relay_state;
+  return ps;
 }
 
 ServiceResponse Service::StartAssignmentOperation(bool create, const json& in) {
@@ -976,6 +1293,7 @@ ServiceResponse Service::PutInlinePolicy(const json& in) {
     return Validation("The InlinePolicy is not a valid policy document: it must be a JSON object");
   }
   inline_policies_[ps] = std::move(policy);
+  ++FindPermissionSet(ps)->version;
   return ServiceResponse();
 }
 
@@ -986,7 +1304,7 @@ ServiceResponse Service::DeleteInlinePolicy(const json& in) {
   if (r.failed()) return r.error();
   if (auto e = CheckInstance(instance)) return *e;
   if (auto e = CheckPermissionSet(ps)) return *e;
-  inline_policies_.erase(ps);  // deleting none succeeds
+  if (inline_policies_.erase(ps) > 0) ++FindPermissionSet(ps)->version;  // deleting none succeeds
   return ServiceResponse();
 }
 
@@ -1005,23 +1323,30 @@ ServiceResponse Service::ProvisionPermissionSet(const json& in) {
   }
   if (auto e = CheckInstance(instance)) return *e;
   if (auto e = CheckPermissionSet(ps)) return *e;
+  if (!account.empty()) {
+    if (auto e = CheckAccount(account)) return *e;
+  }
+  if (faults_.conflicts) {
+    // AWS refuses a provisioning of a permission set while another one of it is running.
+    for (const auto& [id, other] : provisionings_) {
+      if (other.status == "IN_PROGRESS" && other.permission_set_arn == ps) {
+        return ErrorResponse(400, "ConflictException",
+                             "A provisioning of permission set " + ps +
+                                 " is in progress (request " + id +
+                                 "); retry when it has finished");
+      }
+    }
+  }
   Provisioning p;
   p.permission_set_arn = ps;
   p.account_id = account;
   if (!account.empty()) {
-    if (auto e = CheckAccount(account)) return *e;
     p.accounts.push_back(account);
   } else {
     // Every account the permission set is assigned in or was provisioned to.
-    std::set<std::string> accounts;
-    for (const Key& k : assignments_) {
-      if (std::get<1>(k) == ps) accounts.insert(std::get<0>(k));
-    }
-    for (const auto& [key, unused] : provisioned_) {
-      if (key.first == ps) accounts.insert(key.second);
-    }
-    p.accounts.assign(accounts.begin(), accounts.end());
+    p.accounts = ProvisionedAccounts(ps);
   }
+  p.version = FindPermissionSet(ps)->version;
   auto policy = inline_policies_.find(ps);
   if (policy != inline_policies_.end()) p.policy = policy->second;
   p.created = clock_.Now();
@@ -1049,6 +1374,558 @@ ServiceResponse Service::DescribeProvisioning(const json& in) {
   }
   ServiceResponse resp;
   resp.body["PermissionSetProvisioningStatus"] = ProvisioningStatus(it->first, it->second);
+  return resp;
+}
+
+const Service::PermissionSetState* Service::FindPermissionSet(std::string_view arn) const {
+  for (const PermissionSetState& p : permission_sets_) {
+    if (p.info.arn == arn) return &p;
+  }
+  return nullptr;
+}
+
+Service::PermissionSetState* Service::FindPermissionSet(std::string_view arn) {
+  for (PermissionSetState& p : permission_sets_) {
+    if (p.info.arn == arn) return &p;
+  }
+  return nullptr;
+}
+
+std::vector<std::string> Service::ProvisionedAccounts(const std::string& ps) const {
+  std::set<std::string> accounts;
+  for (const Key& k : assignments_) {
+    if (std::get<1>(k) == ps) accounts.insert(std::get<0>(k));
+  }
+  for (const auto& [key, unused] : provisioned_) {
+    if (key.first == ps) accounts.insert(key.second);
+  }
+  return {accounts.begin(), accounts.end()};
+}
+
+bool Service::HoldsAssignment(const std::string& user_id, const std::string& account,
+                              const std::string& ps, Time at) const {
+  auto held = [&](const Key& key) { return history_.HeldAt(key, at, assignments_.count(key) > 0); };
+  if (held({account, ps, "USER", user_id})) return true;
+  auto groups = user_groups_.find(user_id);
+  if (groups == user_groups_.end()) return false;
+  for (const std::string& g : groups->second) {
+    if (held({account, ps, "GROUP", g})) return true;
+  }
+  return false;
+}
+
+json Service::SessionsJson() const {
+  json out = json::array();
+  for (const std::string& id : session_order_) {
+    auto it = sessions_.find(id);
+    if (it == sessions_.end()) continue;
+    const Session& s = it->second;
+    out.push_back({{"session_id", id},
+                   {"user_id", s.user_id},
+                   {"account_id", s.account_id},
+                   {"permission_set_arn", s.permission_set_arn},
+                   {"issued_at", FormatRfc3339(s.issued)},
+                   {"expires_at", FormatRfc3339(s.expires)}});
+  }
+  return out;
+}
+
+json Service::Sessions() const {
+  MutexLock lock(&mu_);
+  return {{"sessions", SessionsJson()}};
+}
+
+ServiceResponse Service::OpenSession(const json& body) {
+  MutexLock lock(&mu_);
+  Time now = clock_.Now();
+  Settle(now);
+  if (!body.is_object()) return TestError(400, "the body must be a JSON object");
+  if (auto e = UnknownMembers(body,
+                              {"user_name", "user_id", "account_id", "permission_set_arn", "at"})) {
+    return *e;
+  }
+  std::string user_name;
+  std::string user_id;
+  std::string account;
+  std::string ps_arn;
+  Time at;
+  if (auto e = StringMember(body, "user_name", user_name)) return *e;
+  if (auto e = StringMember(body, "user_id", user_id)) return *e;
+  if (auto e = StringMember(body, "account_id", account)) return *e;
+  if (auto e = StringMember(body, "permission_set_arn", ps_arn, 1224)) return *e;
+  if (auto e = AtMember(body, now, at)) return *e;
+  if (user_name.empty() == user_id.empty()) {
+    return TestError(400, "give exactly one of user_name and user_id");
+  }
+  if (account.empty()) return TestError(400, "account_id is required");
+  if (ps_arn.empty()) return TestError(400, "permission_set_arn is required");
+  const SeedUser* user = nullptr;
+  for (const SeedUser& u : seed_.users) {
+    if ((!user_name.empty() && u.user_name == user_name) ||
+        (!user_id.empty() && u.user_id == user_id)) {
+      user = &u;
+    }
+  }
+  if (user == nullptr) {
+    return TestError(404,
+                     "no such user: " + EscapeForTerminal(user_name.empty() ? user_id : user_name));
+  }
+  if (CheckAccount(account))
+    return TestError(404, "no such account: " + EscapeForTerminal(account));
+  const PermissionSetState* state = FindPermissionSet(ps_arn);
+  if (state == nullptr) {
+    return TestError(404, "no such permission set: " + EscapeForTerminal(ps_arn));
+  }
+  const SeedPermissionSet* ps = &state->info;
+  if (!HoldsAssignment(user->user_id, account, ps_arn, at)) {
+    return TestError(403, "user " + user->user_name + " held no assignment of " + ps->name +
+                              " in account " + account + " at " + FormatRfc3339(at) +
+                              " (directly or through a group)");
+  }
+  Result<Duration> duration = provider::ParseIsoDuration(ps->session_duration);
+  if (!duration.has_value() || *duration <= Duration::zero()) {
+    // The seed's validation refuses these; a guard, not a case.
+    return TestError(400, "permission set " + ps->name + " has no usable SessionDuration");
+  }
+  at = ToMillis(at);
+  Session session{user->user_id, account, ps_arn, at, at + *duration};
+  std::string id = "sess-" + Hex64(Fnv1a(RandomUuid()));
+  while (sessions_.count(id)) id = "sess-" + Hex64(Fnv1a(RandomUuid()));
+  ServiceResponse resp;
+  resp.status = 201;
+  resp.body = {{"session_id", id},
+               {"user_id", session.user_id},
+               {"account_id", account},
+               {"permission_set_arn", ps_arn},
+               {"issued_at", FormatRfc3339(session.issued)},
+               {"expires_at", FormatRfc3339(session.expires)}};
+  sessions_.emplace(id, std::move(session));
+  session_order_.push_back(id);
+  while (session_order_.size() > kMaxSessions) {
+    sessions_.erase(session_order_.front());
+    session_order_.pop_front();
+  }
+  return resp;
+}
+
+ServiceResponse Service::SessionCall(std::string_view session_id, const json& body) {
+  MutexLock lock(&mu_);
+  Time now = clock_.Now();
+  Settle(now);
+  auto it = sessions_.find(std::string(session_id));
+  if (it == sessions_.end()) {
+    return TestError(
+        404, "no such session: " + EscapeForTerminal(std::string(session_id.substr(0, 100))));
+  }
+  const Session& session = it->second;
+  if (!body.is_object()) return TestError(400, "the body must be a JSON object");
+  if (auto e = UnknownMembers(body, {"action", "region", "at"})) return *e;
+  std::string action;
+  std::string region;
+  Time at;
+  if (auto e = StringMember(body, "action", action)) return *e;
+  if (auto e = StringMember(body, "region", region, 64)) return *e;
+  if (auto e = AtMember(body, now, at)) return *e;
+  if (action.empty()) return TestError(400, "action is required, e.g. \"s3:ListBuckets\"");
+  if (region.empty()) region = region_;
+  at = ToMillis(at);
+  if (at < session.issued) {
+    return TestError(400,
+                     "at is before the session was issued (" + FormatRfc3339(session.issued) + ")");
+  }
+  ServiceResponse resp;
+  if (at >= session.expires) {
+    resp.body = {{"allowed", false}, {"reason", "session expired"}};
+    return resp;
+  }
+  CallContext call;
+  call.action = action;
+  call.keys = {{"identitystore:userId", session.user_id},
+               {"aws:TokenIssueTime", FormatRfc3339(session.issued)},
+               {"aws:RequestedRegion", region},
+               {"aws:PrincipalAccount", session.account_id},
+               {"aws:CurrentTime", FormatRfc3339(at)}};
+  // The policy the account has: as last provisioned there, not as the permission set has it now.
+  auto provisioned = provisioned_.find({session.permission_set_arn, session.account_id});
+  std::string policy = provisioned == provisioned_.end() ? "" : provisioned->second;
+  DenyDecision d = EvaluateDeny(policy, call);
+  resp.body = {{"allowed", !d.denied},
+               {"reason", d.denied ? "explicit deny by statement " + d.statement : "allowed"}};
+  if (!d.problem.empty()) resp.body["policy_problem"] = d.problem;
+  return resp;
+}
+
+// --- permission sets as code (issue 14) ---------------------------------------------------------
+
+ServiceResponse Service::CreatePermissionSet(const json& in) {
+  Reader r(in);
+  std::string instance = r.String("InstanceArn", true, &kInstanceArn, 10, 1224);
+  std::string name = r.String("Name", true, &kNamePattern, 1, 32);
+  std::string description = r.String("Description", false, &kDescriptionPattern, 1, 700);
+  std::string session = r.String("SessionDuration", false, nullptr, 1, 100);
+  std::string relay = r.String("RelayState", false, &kRelayStatePattern, 1, 240);
+  if (r.failed()) return r.error();
+  std::vector<std::pair<std::string, std::string>> tags;
+  if (auto e = ReadTags(in, "Tags", false, tags)) return *e;
+  if (!session.empty()) {
+    if (std::string problem = SessionDurationProblem(session); !problem.empty()) {
+      return Validation(problem);
+    }
+  }
+  if (auto e = CheckInstance(instance)) return *e;
+  for (const PermissionSetState& p : permission_sets_) {
+    if (p.info.name == name) {
+      return Conflict("A permission set named " + name + " already exists in instance " + instance +
+                      " (" + p.info.arn + ")");
+    }
+  }
+  if (permission_sets_.size() >= kMaxPermissionSets) {
+    return QuotaExceeded("The instance already has " + std::to_string(kMaxPermissionSets) +
+                         " permission sets");
+  }
+  std::map<std::string, std::string> tag_map(tags.begin(), tags.end());
+  if (tag_map.size() > kMaxTagsPerResource) {
+    return QuotaExceeded("A permission set can have at most " +
+                         std::to_string(kMaxTagsPerResource) + " tags");
+  }
+  PermissionSetState state;
+  std::string prefix =
+      "arn:aws:sso:::permissionSet/" + std::string(InstanceIdOf(instance)) + "/ps-";
+  do {
+    state.info.arn = prefix + Hex64(Fnv1a(RandomUuid()));
+  } while (FindPermissionSet(state.info.arn) != nullptr);
+  state.info.name = name;
+  state.info.description = description;
+  state.info.session_duration = session.empty() ? "PT1H" : session;
+  state.info.relay_state = relay;
+  state.created_date = EpochSeconds(clock_.Now());
+  state.tags = std::move(tag_map);
+  ServiceResponse resp;
+  resp.body["PermissionSet"] = PermissionSetJson(state);
+  permission_sets_.push_back(std::move(state));
+  return resp;
+}
+
+ServiceResponse Service::UpdatePermissionSet(const json& in) {
+  Reader r(in);
+  std::string instance = r.String("InstanceArn", true, &kInstanceArn, 10, 1224);
+  std::string arn = r.String("PermissionSetArn", true, &kPermissionSetArn, 10, 1224);
+  std::string description = r.String("Description", false, &kDescriptionPattern, 1, 700);
+  std::string session = r.String("SessionDuration", false, nullptr, 1, 100);
+  std::string relay = r.String("RelayState", false, &kRelayStatePattern, 1, 240);
+  if (r.failed()) return r.error();
+  if (!session.empty()) {
+    if (std::string problem = SessionDurationProblem(session); !problem.empty()) {
+      return Validation(problem);
+    }
+  }
+  if (auto e = CheckInstance(instance)) return *e;
+  if (auto e = CheckPermissionSet(arn)) return *e;
+  PermissionSetState& ps = *FindPermissionSet(arn);
+  // Members left out keep their values.
+  if (!description.empty()) ps.info.description = description;
+  if (!session.empty()) ps.info.session_duration = session;
+  if (!relay.empty()) ps.info.relay_state = relay;
+  ++ps.version;
+  return ServiceResponse();
+}
+
+ServiceResponse Service::ManagedPolicy(bool attach, const json& in) {
+  Reader r(in);
+  std::string instance = r.String("InstanceArn", true, &kInstanceArn, 10, 1224);
+  std::string arn = r.String("PermissionSetArn", true, &kPermissionSetArn, 10, 1224);
+  std::string policy = r.String("ManagedPolicyArn", true, &kManagedPolicyArnPattern, 20, 2048);
+  if (r.failed()) return r.error();
+  if (auto e = CheckInstance(instance)) return *e;
+  if (auto e = CheckPermissionSet(arn)) return *e;
+  PermissionSetState& ps = *FindPermissionSet(arn);
+  auto it = std::find(ps.managed_policies.begin(), ps.managed_policies.end(), policy);
+  if (attach) {
+    if (it != ps.managed_policies.end()) {
+      return Conflict("Managed policy " + policy + " is already attached to permission set " + arn);
+    }
+    if (ps.managed_policies.size() >= kMaxPoliciesPerPermissionSet) {
+      return QuotaExceeded("A permission set can have at most " +
+                           std::to_string(kMaxPoliciesPerPermissionSet) + " managed policies");
+    }
+    ps.managed_policies.push_back(policy);
+  } else {
+    if (it == ps.managed_policies.end()) {
+      return NotFound("Managed policy " + policy + " is not attached to permission set " + arn);
+    }
+    ps.managed_policies.erase(it);
+  }
+  ++ps.version;
+  return ServiceResponse();
+}
+
+ServiceResponse Service::ListManagedPolicies(const json& in) {
+  Reader r(in);
+  std::string instance = r.String("InstanceArn", true, &kInstanceArn, 10, 1224);
+  std::string arn = r.String("PermissionSetArn", true, &kPermissionSetArn, 10, 1224);
+  Pager pager(r, "ListManagedPoliciesInPermissionSet\n" + instance + "\n" + arn,
+              kSsoMaxTokenLength);
+  if (r.failed()) return r.error();
+  if (auto e = CheckInstance(instance)) return *e;
+  if (auto e = CheckPermissionSet(arn)) return *e;
+  const std::vector<std::string>& policies = FindPermissionSet(arn)->managed_policies;
+  ServiceResponse resp;
+  auto [begin, end] = pager.Slice(policies.size(), resp.body);
+  json list = json::array();
+  for (std::size_t i = begin; i < end; ++i) {
+    const std::string& p = policies[i];
+    list.push_back({{"Arn", p}, {"Name", p.substr(p.rfind('/') + 1)}});
+  }
+  resp.body["AttachedManagedPolicies"] = std::move(list);
+  return resp;
+}
+
+ServiceResponse Service::CustomerManagedPolicy(bool attach, const json& in) {
+  Reader r(in);
+  std::string instance = r.String("InstanceArn", true, &kInstanceArn, 10, 1224);
+  std::string arn = r.String("PermissionSetArn", true, &kPermissionSetArn, 10, 1224);
+  const json* ref = r.Object("CustomerManagedPolicyReference", true);
+  if (r.failed()) return r.error();
+  std::string name;
+  std::string path;
+  if (auto e = ReadPolicyReference(*ref, name, path)) return *e;
+  if (auto e = CheckInstance(instance)) return *e;
+  if (auto e = CheckPermissionSet(arn)) return *e;
+  PermissionSetState& ps = *FindPermissionSet(arn);
+  auto it =
+      std::find(ps.customer_managed.begin(), ps.customer_managed.end(), std::make_pair(name, path));
+  std::string shown = path + name;
+  if (attach) {
+    if (it != ps.customer_managed.end()) {
+      return Conflict("Customer managed policy " + shown +
+                      " is already attached to permission set " + arn);
+    }
+    if (ps.customer_managed.size() >= kMaxPoliciesPerPermissionSet) {
+      return QuotaExceeded("A permission set can have at most " +
+                           std::to_string(kMaxPoliciesPerPermissionSet) +
+                           " customer managed policy references");
+    }
+    ps.customer_managed.emplace_back(name, path);
+  } else {
+    if (it == ps.customer_managed.end()) {
+      return NotFound("Customer managed policy " + shown + " is not attached to permission set " +
+                      arn);
+    }
+    ps.customer_managed.erase(it);
+  }
+  ++ps.version;
+  return ServiceResponse();
+}
+
+ServiceResponse Service::ListCustomerManagedPolicies(const json& in) {
+  Reader r(in);
+  std::string instance = r.String("InstanceArn", true, &kInstanceArn, 10, 1224);
+  std::string arn = r.String("PermissionSetArn", true, &kPermissionSetArn, 10, 1224);
+  Pager pager(r, "ListCustomerManagedPolicyReferencesInPermissionSet\n" + instance + "\n" + arn,
+              kSsoMaxTokenLength);
+  if (r.failed()) return r.error();
+  if (auto e = CheckInstance(instance)) return *e;
+  if (auto e = CheckPermissionSet(arn)) return *e;
+  const auto& refs = FindPermissionSet(arn)->customer_managed;
+  ServiceResponse resp;
+  auto [begin, end] = pager.Slice(refs.size(), resp.body);
+  json list = json::array();
+  for (std::size_t i = begin; i < end; ++i) {
+    list.push_back({{"Name", refs[i].first}, {"Path", refs[i].second}});
+  }
+  resp.body["CustomerManagedPolicyReferences"] = std::move(list);
+  return resp;
+}
+
+ServiceResponse Service::PutPermissionsBoundary(const json& in) {
+  Reader r(in);
+  std::string instance = r.String("InstanceArn", true, &kInstanceArn, 10, 1224);
+  std::string arn = r.String("PermissionSetArn", true, &kPermissionSetArn, 10, 1224);
+  const json* boundary = r.Object("PermissionsBoundary", true);
+  if (r.failed()) return r.error();
+  Reader b(*boundary);
+  std::string managed = b.String("ManagedPolicyArn", false, &kManagedPolicyArnPattern, 20, 2048);
+  const json* ref = b.Object("CustomerManagedPolicyReference", false);
+  if (b.failed()) return b.error();
+  if (managed.empty() == (ref == nullptr)) {
+    return Validation(
+        "PermissionsBoundary must have exactly one of ManagedPolicyArn and "
+        "CustomerManagedPolicyReference");
+  }
+  json stored;
+  if (ref != nullptr) {
+    std::string name;
+    std::string path;
+    if (auto e = ReadPolicyReference(*ref, name, path)) return *e;
+    stored = {{"CustomerManagedPolicyReference", {{"Name", name}, {"Path", path}}}};
+  } else {
+    stored = {{"ManagedPolicyArn", managed}};
+  }
+  if (auto e = CheckInstance(instance)) return *e;
+  if (auto e = CheckPermissionSet(arn)) return *e;
+  PermissionSetState& ps = *FindPermissionSet(arn);
+  ps.boundary = std::move(stored);  // replaces the one there
+  ++ps.version;
+  return ServiceResponse();
+}
+
+ServiceResponse Service::GetPermissionsBoundary(const json& in) {
+  Reader r(in);
+  std::string instance = r.String("InstanceArn", true, &kInstanceArn, 10, 1224);
+  std::string arn = r.String("PermissionSetArn", true, &kPermissionSetArn, 10, 1224);
+  if (r.failed()) return r.error();
+  if (auto e = CheckInstance(instance)) return *e;
+  if (auto e = CheckPermissionSet(arn)) return *e;
+  const PermissionSetState& ps = *FindPermissionSet(arn);
+  if (ps.boundary.is_null()) {
+    return NotFound("Permission set " + arn + " has no permissions boundary");
+  }
+  ServiceResponse resp;
+  resp.body["PermissionsBoundary"] = ps.boundary;
+  return resp;
+}
+
+ServiceResponse Service::DeletePermissionsBoundary(const json& in) {
+  Reader r(in);
+  std::string instance = r.String("InstanceArn", true, &kInstanceArn, 10, 1224);
+  std::string arn = r.String("PermissionSetArn", true, &kPermissionSetArn, 10, 1224);
+  if (r.failed()) return r.error();
+  if (auto e = CheckInstance(instance)) return *e;
+  if (auto e = CheckPermissionSet(arn)) return *e;
+  PermissionSetState& ps = *FindPermissionSet(arn);
+  if (ps.boundary.is_null()) {
+    return NotFound("Permission set " + arn + " has no permissions boundary");
+  }
+  ps.boundary = nullptr;
+  ++ps.version;
+  return ServiceResponse();
+}
+
+// The tag operations take the instance optionally; the emulator keeps tags of permission sets.
+ServiceResponse Service::TagResource(const json& in) {
+  Reader r(in);
+  std::string instance = r.String("InstanceArn", false, &kInstanceArn, 10, 1224);
+  std::string arn = r.String("ResourceArn", true, &kPermissionSetArn, 10, 2048);
+  if (r.failed()) return r.error();
+  std::vector<std::pair<std::string, std::string>> tags;
+  if (auto e = ReadTags(in, "Tags", true, tags)) return *e;
+  if (!instance.empty()) {
+    if (auto e = CheckInstance(instance)) return *e;
+  }
+  if (auto e = CheckPermissionSet(arn)) return *e;
+  PermissionSetState& ps = *FindPermissionSet(arn);
+  std::map<std::string, std::string> merged = ps.tags;
+  for (auto& [key, value] : tags) merged[key] = value;  // a key given again gets the new value
+  if (merged.size() > kMaxTagsPerResource) {
+    return QuotaExceeded("A permission set can have at most " +
+                         std::to_string(kMaxTagsPerResource) + " tags");
+  }
+  ps.tags = std::move(merged);
+  return ServiceResponse();
+}
+
+ServiceResponse Service::UntagResource(const json& in) {
+  Reader r(in);
+  std::string instance = r.String("InstanceArn", false, &kInstanceArn, 10, 1224);
+  std::string arn = r.String("ResourceArn", true, &kPermissionSetArn, 10, 2048);
+  std::vector<std::string> keys = r.StringList("TagKeys", kTagKeyPattern, 50);
+  if (r.failed()) return r.error();
+  for (const std::string& k : keys) {
+    if (k.empty() || k.size() > 128) {
+      return Validation(ValidationMessage("'" + k.substr(0, 200) + "'", "TagKeys",
+                                          "Member must have length between 1 and 128"));
+    }
+  }
+  if (!instance.empty()) {
+    if (auto e = CheckInstance(instance)) return *e;
+  }
+  if (auto e = CheckPermissionSet(arn)) return *e;
+  PermissionSetState& ps = *FindPermissionSet(arn);
+  for (const std::string& k : keys) ps.tags.erase(k);  // a key it does not have is no error
+  return ServiceResponse();
+}
+
+ServiceResponse Service::ListTagsForResource(const json& in) {
+  Reader r(in);
+  std::string instance = r.String("InstanceArn", false, &kInstanceArn, 10, 1224);
+  std::string arn = r.String("ResourceArn", true, &kPermissionSetArn, 10, 2048);
+  Pager pager(r, "ListTagsForResource\n" + instance + "\n" + arn, kSsoMaxTokenLength);
+  if (r.failed()) return r.error();
+  if (!instance.empty()) {
+    if (auto e = CheckInstance(instance)) return *e;
+  }
+  if (auto e = CheckPermissionSet(arn)) return *e;
+  const std::map<std::string, std::string>& tags = FindPermissionSet(arn)->tags;
+  std::vector<std::pair<std::string, std::string>> list(tags.begin(), tags.end());
+  ServiceResponse resp;
+  auto [begin, end] = pager.Slice(list.size(), resp.body);
+  json out = json::array();
+  for (std::size_t i = begin; i < end; ++i) {
+    out.push_back({{"Key", list[i].first}, {"Value", list[i].second}});
+  }
+  resp.body["Tags"] = std::move(out);
+  return resp;
+}
+
+ServiceResponse Service::ListAccountsForProvisionedPermissionSet(const json& in) {
+  Reader r(in);
+  std::string instance = r.String("InstanceArn", true, &kInstanceArn, 10, 1224);
+  std::string arn = r.String("PermissionSetArn", true, &kPermissionSetArn, 10, 1224);
+  std::string status;
+  if (in.contains("ProvisioningStatus") && !in["ProvisioningStatus"].is_null()) {
+    status = r.Enum("ProvisioningStatus",
+                    {"LATEST_PERMISSION_SET_PROVISIONED", "LATEST_PERMISSION_SET_NOT_PROVISIONED"});
+  }
+  Pager pager(r,
+              "ListAccountsForProvisionedPermissionSet\n" + instance + "\n" + arn + "\n" + status,
+              kSsoMaxTokenLength);
+  if (r.failed()) return r.error();
+  if (auto e = CheckInstance(instance)) return *e;
+  if (auto e = CheckPermissionSet(arn)) return *e;
+  std::uint64_t version = FindPermissionSet(arn)->version;
+  std::vector<std::string> accounts;
+  for (const std::string& account : ProvisionedAccounts(arn)) {
+    auto v = provisioned_version_.find({arn, account});
+    bool latest = v != provisioned_version_.end() && v->second == version;
+    if (status == "LATEST_PERMISSION_SET_PROVISIONED" && !latest) continue;
+    if (status == "LATEST_PERMISSION_SET_NOT_PROVISIONED" && latest) continue;
+    accounts.push_back(account);
+  }
+  ServiceResponse resp;
+  auto [begin, end] = pager.Slice(accounts.size(), resp.body);
+  resp.body["AccountIds"] =
+      std::vector<std::string>(accounts.begin() + begin, accounts.begin() + end);
+  return resp;
+}
+
+ServiceResponse Service::ListPermissionSetsProvisionedToAccount(const json& in) {
+  Reader r(in);
+  std::string instance = r.String("InstanceArn", true, &kInstanceArn, 10, 1224);
+  std::string account = r.String("AccountId", true, &kAccountId, 12, 12);
+  std::string status;
+  if (in.contains("ProvisioningStatus") && !in["ProvisioningStatus"].is_null()) {
+    status = r.Enum("ProvisioningStatus",
+                    {"LATEST_PERMISSION_SET_PROVISIONED", "LATEST_PERMISSION_SET_NOT_PROVISIONED"});
+  }
+  Pager pager(
+      r, "ListPermissionSetsProvisionedToAccount\n" + instance + "\n" + account + "\n" + status,
+      kSsoMaxTokenLength);
+  if (r.failed()) return r.error();
+  if (auto e = CheckInstance(instance)) return *e;
+  if (auto e = CheckAccount(account)) return *e;
+  std::vector<std::string> sets;
+  for (const PermissionSetState& ps : permission_sets_) {
+    std::vector<std::string> accounts = ProvisionedAccounts(ps.info.arn);
+    if (std::find(accounts.begin(), accounts.end(), account) == accounts.end()) continue;
+    auto v = provisioned_version_.find({ps.info.arn, account});
+    bool latest = v != provisioned_version_.end() && v->second == ps.version;
+    if (status == "LATEST_PERMISSION_SET_PROVISIONED" && !latest) continue;
+    if (status == "LATEST_PERMISSION_SET_NOT_PROVISIONED" && latest) continue;
+    sets.push_back(ps.info.arn);
+  }
+  ServiceResponse resp;
+  auto [begin, end] = pager.Slice(sets.size(), resp.body);
+  resp.body["PermissionSets"] = std::vector<std::string>(sets.begin() + begin, sets.begin() + end);
   return resp;
 }
 
@@ -1086,6 +1963,7 @@ json Service::State() {
           {"faults", FaultsToJson(faults_)},
           {"permission_sets", PermissionSetsJson()},
           {"provisioning", std::move(provisioning)},
+          {"sessions", SessionsJson()},
           {"sns", json::array()},
           {"eventbridge", json::array()},
           {"securityhub", json::array()}};

@@ -43,7 +43,9 @@ std::string_view ServiceForTarget(std::string_view target);
 class Service {
  public:
   // REQUIRES: seed.Validate() and faults.Validate() are ok. `clock` must outlive this.
-  Service(Seed seed, Faults faults, Duration completion_delay, Clock& clock);
+  // `region` is the region a session call is made in when it names none.
+  Service(Seed seed, Faults faults, Duration completion_delay, Clock& clock,
+          std::string region = "us-east-1");
 
   // Handles one call whose signature has been checked: counts it, applies the faults, then
   // runs the operation. `target` is the whole X-Amz-Target value.
@@ -57,6 +59,15 @@ class Service {
   nlohmann::json State();
   // GET /_emulator/history (AssignmentHistory::ToJson); due operations are settled first.
   nlohmann::json History(std::int64_t after_seq);
+
+  // The session test endpoints (emulator.h): the answer's status (201, 200, 400, 403, 404)
+  // and JSON body ({"error": "..."} for an error). Due operations are settled first.
+  // POST /_emulator/sessions
+  ServiceResponse OpenSession(const nlohmann::json& body);
+  // POST /_emulator/sessions/{id}/calls
+  ServiceResponse SessionCall(std::string_view session_id, const nlohmann::json& body);
+  // GET /_emulator/sessions: {"sessions": [...]}, oldest first.
+  nlohmann::json Sessions() const;
 
  private:
   using Key = std::tuple<std::string, std::string, std::string, std::string>;  // account, ps,
@@ -78,10 +89,33 @@ class Service {
     std::string account_id;             // "" for ALL_PROVISIONED_ACCOUNTS
     std::vector<std::string> accounts;  // the accounts it provisions to
     std::string policy;                 // the inline policy it copies ("" none)
+    std::uint64_t version = 0;          // the permission set's version it copies
     Time created;
     Time due;
     std::string status = "IN_PROGRESS";  // IN_PROGRESS | SUCCEEDED | FAILED
     bool will_fail = false;
+  };
+
+  // A permission set as the emulator holds it: one of the seed's or one CreatePermissionSet
+  // made.
+  struct PermissionSetState {
+    SeedPermissionSet info;
+    double created_date = 1704067200.0;  // epoch seconds (seed sets: 2024-01-01)
+    std::map<std::string, std::string> tags;
+    std::vector<std::string> managed_policies;  // AWS managed policy ARNs, in attach order
+    std::vector<std::pair<std::string, std::string>> customer_managed;  // (Name, Path)
+    nlohmann::json boundary;  // PermissionsBoundary as put; null for none
+    // Bumped by every change that needs a ProvisionPermissionSet to reach the accounts.
+    std::uint64_t version = 0;
+  };
+
+  // A session opened through POST /_emulator/sessions: what AWS's sign-in would have issued.
+  struct Session {
+    std::string user_id;
+    std::string account_id;
+    std::string permission_set_arn;
+    Time issued;
+    Time expires;
   };
 
   // Everything below runs with mu_ held.
@@ -102,6 +136,15 @@ class Service {
   std::optional<ServiceResponse> CheckIdentityStore(const std::string& id) const REQUIRES(mu_);
   const SeedUser* FindUser(std::string_view user_id) const REQUIRES(mu_);
   bool GroupExists(std::string_view group_id) const REQUIRES(mu_);
+  const PermissionSetState* FindPermissionSet(std::string_view arn) const REQUIRES(mu_);
+  PermissionSetState* FindPermissionSet(std::string_view arn) REQUIRES(mu_);
+  // The accounts a permission set was provisioned to or is assigned in, sorted.
+  std::vector<std::string> ProvisionedAccounts(const std::string& ps) const REQUIRES(mu_);
+  // Whether the user held an assignment of the permission set in the account at `at`, directly
+  // or through one of its groups (AssignmentHistory::HeldAt).
+  bool HoldsAssignment(const std::string& user_id, const std::string& account,
+                       const std::string& ps, Time at) const REQUIRES(mu_);
+  nlohmann::json SessionsJson() const REQUIRES(mu_);
 
   ServiceResponse Dispatch(std::string_view op, const nlohmann::json& in) REQUIRES(mu_);
   ServiceResponse ListInstances(const nlohmann::json& in) REQUIRES(mu_);
@@ -122,11 +165,30 @@ class Service {
   ServiceResponse DeleteInlinePolicy(const nlohmann::json& in) REQUIRES(mu_);
   ServiceResponse ProvisionPermissionSet(const nlohmann::json& in) REQUIRES(mu_);
   ServiceResponse DescribeProvisioning(const nlohmann::json& in) REQUIRES(mu_);
+  // Permission sets as code (issue 14), in service_permission_sets.cc.
+  ServiceResponse CreatePermissionSet(const nlohmann::json& in) REQUIRES(mu_);
+  ServiceResponse UpdatePermissionSet(const nlohmann::json& in) REQUIRES(mu_);
+  ServiceResponse ManagedPolicy(bool attach, const nlohmann::json& in) REQUIRES(mu_);
+  ServiceResponse ListManagedPolicies(const nlohmann::json& in) REQUIRES(mu_);
+  ServiceResponse CustomerManagedPolicy(bool attach, const nlohmann::json& in) REQUIRES(mu_);
+  ServiceResponse ListCustomerManagedPolicies(const nlohmann::json& in) REQUIRES(mu_);
+  ServiceResponse PutPermissionsBoundary(const nlohmann::json& in) REQUIRES(mu_);
+  ServiceResponse GetPermissionsBoundary(const nlohmann::json& in) REQUIRES(mu_);
+  ServiceResponse DeletePermissionsBoundary(const nlohmann::json& in) REQUIRES(mu_);
+  ServiceResponse TagResource(const nlohmann::json& in) REQUIRES(mu_);
+  ServiceResponse UntagResource(const nlohmann::json& in) REQUIRES(mu_);
+  ServiceResponse ListTagsForResource(const nlohmann::json& in) REQUIRES(mu_);
+  ServiceResponse ListAccountsForProvisionedPermissionSet(const nlohmann::json& in) REQUIRES(mu_);
+  ServiceResponse ListPermissionSetsProvisionedToAccount(const nlohmann::json& in) REQUIRES(mu_);
+  // {"Name", "PermissionSetArn", "Description", "CreatedDate", "SessionDuration",
+  // "RelayState"} as AWS answers it (empty members left out).
+  static nlohmann::json PermissionSetJson(const PermissionSetState& ps);
 
   const Seed seed_;
   const Faults start_faults_;
   const Duration completion_delay_;
   Clock& clock_;
+  const std::string region_;
   std::map<std::string, std::vector<std::string>>
       user_groups_;  // user id -> group ids (seed order)
 
@@ -139,13 +201,18 @@ class Service {
   std::deque<std::string> operation_order_ GUARDED_BY(mu_);      // oldest first
   std::uint64_t next_seq_ GUARDED_BY(mu_) = 0;
   std::map<std::string, std::int64_t> calls_ GUARDED_BY(mu_);
+  std::vector<PermissionSetState> permission_sets_ GUARDED_BY(mu_);  // seed's first, then created
   // Permission set ARN -> its inline policy (none: absent).
   std::map<std::string, std::string> inline_policies_ GUARDED_BY(mu_);
   // (permission set ARN, account id) -> the inline policy provisioned there ("" none).
   std::map<std::pair<std::string, std::string>, std::string> provisioned_ GUARDED_BY(mu_);
+  // (permission set ARN, account id) -> the permission set's version provisioned there.
+  std::map<std::pair<std::string, std::string>, std::uint64_t> provisioned_version_ GUARDED_BY(mu_);
   std::map<std::string, Provisioning> provisionings_ GUARDED_BY(mu_);  // by request id
   std::deque<std::string> provisioning_order_ GUARDED_BY(mu_);         // oldest first
   AssignmentHistory history_ GUARDED_BY(mu_);
+  std::map<std::string, Session> sessions_ GUARDED_BY(mu_);  // by session id
+  std::deque<std::string> session_order_ GUARDED_BY(mu_);    // oldest first
 };
 
 }  // namespace jit::emulator

@@ -489,6 +489,249 @@ async function suite() {
     });
   });
 
+  // The calls `jit permission-sets plan|apply` makes (issue 14), with the official client.
+  describe("sso-admin permission sets as code", () => {
+    const provision = (PermissionSetArn, TargetId) => admin.send(new sso.ProvisionPermissionSetCommand({
+      InstanceArn: INSTANCE_ARN, PermissionSetArn, TargetType: "AWS_ACCOUNT", TargetId,
+    }));
+    const waitProvisioned = (RequestId) => pollUntilDone(async () => (await admin.send(
+      new sso.DescribePermissionSetProvisioningStatusCommand({
+        InstanceArn: INSTANCE_ARN, ProvisionPermissionSetRequestId: RequestId,
+      }))).PermissionSetProvisioningStatus, "provisioning");
+    let created;  // the PermissionSet CreatePermissionSet answered
+
+    // The emulator is shared with the tests above: leave it as the seed made it.
+    after(async () => {
+      const res = await fetch(`${endpoint}/_emulator/reset`, { method: "POST" });
+      assert.equal(res.status, 200);
+    });
+
+    test("CreatePermissionSet answers the new set; Describe, List and ListTags see it", async () => {
+      const out = await admin.send(new sso.CreatePermissionSetCommand({
+        InstanceArn: INSTANCE_ARN, Name: "JitSdkTest", Description: "Made by the SDK suite",
+        SessionDuration: "PT2H", RelayState: "https://console.aws.amazon.com/",
+        Tags: [{ Key: "team", Value: "security" }],
+      }));
+      created = out.PermissionSet;
+      assert.match(created.PermissionSetArn,
+                   /^arn:aws:sso:::permissionSet\/ssoins-1111111111111111\/ps-[0-9a-f]{16}$/);
+      assert.equal(created.Name, "JitSdkTest");
+      assert.equal(created.Description, "Made by the SDK suite");
+      assert.equal(created.SessionDuration, "PT2H");
+      assert.equal(created.RelayState, "https://console.aws.amazon.com/");
+      assert.ok(created.CreatedDate instanceof Date && !Number.isNaN(created.CreatedDate.getTime()));
+
+      const { PermissionSet: described } = await admin.send(new sso.DescribePermissionSetCommand({
+        InstanceArn: INSTANCE_ARN, PermissionSetArn: created.PermissionSetArn,
+      }));
+      assert.deepEqual(described, created);
+      const arns = await listAll(sso.ListPermissionSetsCommand, { InstanceArn: INSTANCE_ARN },
+                                 "PermissionSets");
+      assert.ok(arns.includes(created.PermissionSetArn), "ListPermissionSets lists it");
+      const tags = await admin.send(new sso.ListTagsForResourceCommand({
+        InstanceArn: INSTANCE_ARN, ResourceArn: created.PermissionSetArn,
+      }));
+      assert.deepEqual(tags.Tags, [{ Key: "team", Value: "security" }]);
+    });
+
+    test("a taken name is a ConflictException, a session over 12 hours a ValidationException", async () => {
+      const taken = await rejection(() => admin.send(new sso.CreatePermissionSetCommand({
+        InstanceArn: INSTANCE_ARN, Name: "JitSdkTest",
+      })));
+      assert.ok(taken instanceof sso.ConflictException, `${taken.name} is the SDK's ConflictException`);
+      assertServiceError(taken, "ConflictException", 400);
+      const long = await rejection(() => admin.send(new sso.CreatePermissionSetCommand({
+        InstanceArn: INSTANCE_ARN, Name: "JitSdkTooLong", SessionDuration: "PT13H",
+      })));
+      assertServiceError(long, "ValidationException", 400);
+    });
+
+    test("UpdatePermissionSet changes what it is given", async () => {
+      await admin.send(new sso.UpdatePermissionSetCommand({
+        InstanceArn: INSTANCE_ARN, PermissionSetArn: created.PermissionSetArn,
+        SessionDuration: "PT4H",
+      }));
+      const { PermissionSet: ps } = await admin.send(new sso.DescribePermissionSetCommand({
+        InstanceArn: INSTANCE_ARN, PermissionSetArn: created.PermissionSetArn,
+      }));
+      assert.equal(ps.SessionDuration, "PT4H");
+      assert.equal(ps.Description, "Made by the SDK suite", "left out, kept");
+    });
+
+    test("managed policies attach, list and detach", async () => {
+      const base = { InstanceArn: INSTANCE_ARN, PermissionSetArn: created.PermissionSetArn };
+      const arn = "arn:aws:iam::aws:policy/ReadOnlyAccess";
+      await admin.send(new sso.AttachManagedPolicyToPermissionSetCommand({ ...base, ManagedPolicyArn: arn }));
+      const twice = await rejection(() => admin.send(
+        new sso.AttachManagedPolicyToPermissionSetCommand({ ...base, ManagedPolicyArn: arn })));
+      assertServiceError(twice, "ConflictException", 400);
+      const listed = await listAll(sso.ListManagedPoliciesInPermissionSetCommand, base,
+                                   "AttachedManagedPolicies");
+      assert.deepEqual(listed, [{ Arn: arn, Name: "ReadOnlyAccess" }]);
+      await admin.send(new sso.DetachManagedPolicyFromPermissionSetCommand({ ...base, ManagedPolicyArn: arn }));
+      const missing = await rejection(() => admin.send(
+        new sso.DetachManagedPolicyFromPermissionSetCommand({ ...base, ManagedPolicyArn: arn })));
+      assertServiceError(missing, "ResourceNotFoundException", 400);
+      assert.deepEqual(await listAll(sso.ListManagedPoliciesInPermissionSetCommand, base,
+                                     "AttachedManagedPolicies"), []);
+    });
+
+    test("customer managed policy references attach, list and detach", async () => {
+      const base = { InstanceArn: INSTANCE_ARN, PermissionSetArn: created.PermissionSetArn };
+      const ref = { Name: "JitExtra", Path: "/jit/" };
+      await admin.send(new sso.AttachCustomerManagedPolicyReferenceToPermissionSetCommand({
+        ...base, CustomerManagedPolicyReference: ref }));
+      await admin.send(new sso.AttachCustomerManagedPolicyReferenceToPermissionSetCommand({
+        ...base, CustomerManagedPolicyReference: { Name: "JitRoot" } }));
+      const twice = await rejection(() => admin.send(
+        new sso.AttachCustomerManagedPolicyReferenceToPermissionSetCommand({
+          ...base, CustomerManagedPolicyReference: ref })));
+      assertServiceError(twice, "ConflictException", 400);
+      const listed = await listAll(sso.ListCustomerManagedPolicyReferencesInPermissionSetCommand,
+                                   base, "CustomerManagedPolicyReferences");
+      assert.deepEqual(listed, [ref, { Name: "JitRoot", Path: "/" }]);
+      await admin.send(new sso.DetachCustomerManagedPolicyReferenceFromPermissionSetCommand({
+        ...base, CustomerManagedPolicyReference: ref }));
+      const missing = await rejection(() => admin.send(
+        new sso.DetachCustomerManagedPolicyReferenceFromPermissionSetCommand({
+          ...base, CustomerManagedPolicyReference: ref })));
+      assertServiceError(missing, "ResourceNotFoundException", 400);
+    });
+
+    test("a permissions boundary is put, read and deleted", async () => {
+      const base = { InstanceArn: INSTANCE_ARN, PermissionSetArn: created.PermissionSetArn };
+      const none = await rejection(() => admin.send(
+        new sso.GetPermissionsBoundaryForPermissionSetCommand(base)));
+      assertServiceError(none, "ResourceNotFoundException", 400);
+      const boundary = { ManagedPolicyArn: "arn:aws:iam::aws:policy/PowerUserAccess" };
+      await admin.send(new sso.PutPermissionsBoundaryToPermissionSetCommand({
+        ...base, PermissionsBoundary: boundary }));
+      const got = await admin.send(new sso.GetPermissionsBoundaryForPermissionSetCommand(base));
+      assert.deepEqual(got.PermissionsBoundary, boundary);
+      const customer = { CustomerManagedPolicyReference: { Name: "JitBoundary", Path: "/" } };
+      await admin.send(new sso.PutPermissionsBoundaryToPermissionSetCommand({
+        ...base, PermissionsBoundary: customer }));
+      assert.deepEqual((await admin.send(
+        new sso.GetPermissionsBoundaryForPermissionSetCommand(base))).PermissionsBoundary, customer);
+      await admin.send(new sso.DeletePermissionsBoundaryFromPermissionSetCommand(base));
+      const gone = await rejection(() => admin.send(
+        new sso.GetPermissionsBoundaryForPermissionSetCommand(base)));
+      assertServiceError(gone, "ResourceNotFoundException", 400);
+    });
+
+    test("TagResource adds and replaces, UntagResource removes", async () => {
+      const ResourceArn = created.PermissionSetArn;
+      await admin.send(new sso.TagResourceCommand({
+        InstanceArn: INSTANCE_ARN, ResourceArn,
+        Tags: [{ Key: "team", Value: "platform" }, { Key: "env", Value: "prod" }],
+      }));
+      await admin.send(new sso.UntagResourceCommand({
+        InstanceArn: INSTANCE_ARN, ResourceArn, TagKeys: ["env"],
+      }));
+      const out = await admin.send(new sso.ListTagsForResourceCommand({
+        InstanceArn: INSTANCE_ARN, ResourceArn }));
+      assert.deepEqual(out.Tags, [{ Key: "team", Value: "platform" }]);
+    });
+
+    test("provisioned accounts are listed both ways; a second provisioning at once conflicts", async () => {
+      const arn = created.PermissionSetArn;
+      // The second call must come while the first is IN_PROGRESS (200 ms): try a few times.
+      let conflict;
+      let first;
+      for (let i = 0; i < 5 && !conflict; i++) {
+        first = (await provision(arn, PROD)).PermissionSetProvisioningStatus;
+        try {
+          await provision(arn, SANDBOX);
+        } catch (e) {
+          conflict = e;
+        }
+        await waitProvisioned(first.RequestId);
+      }
+      assert.ok(conflict, "a provisioning while one is IN_PROGRESS is refused");
+      assert.ok(conflict instanceof sso.ConflictException, `${conflict.name} is ConflictException`);
+      assertServiceError(conflict, "ConflictException", 400);
+      const done = await waitProvisioned(first.RequestId);
+      assert.equal(done.Status, "SUCCEEDED", `provisioning failed: ${done.FailureReason}`);
+
+      const accounts = await listAll(sso.ListAccountsForProvisionedPermissionSetCommand, {
+        InstanceArn: INSTANCE_ARN, PermissionSetArn: arn,
+        ProvisioningStatus: "LATEST_PERMISSION_SET_PROVISIONED",
+      }, "AccountIds");
+      assert.ok(accounts.includes(PROD), `ListAccountsForProvisionedPermissionSet: ${accounts}`);
+      const sets = await listAll(sso.ListPermissionSetsProvisionedToAccountCommand, {
+        InstanceArn: INSTANCE_ARN, AccountId: PROD,
+      }, "PermissionSets");
+      assert.ok(sets.includes(arn), `ListPermissionSetsProvisionedToAccount: ${sets}`);
+      const st = await state();
+      assert.ok(st.calls.CreatePermissionSet >= 1, "GET /_emulator/state counts the calls");
+    });
+
+    test("a session is denied by the policy as provisioned (POST /_emulator/sessions)", async () => {
+      const post = async (path, body) => {
+        const res = await fetch(`${endpoint}${path}`, {
+          method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
+        });
+        return { status: res.status, body: await res.json() };
+      };
+      const arn = created.PermissionSetArn;
+      const open = { user_name: "alice", account_id: PROD, permission_set_arn: arn };
+      const refused = await post("/_emulator/sessions", open);
+      assert.equal(refused.status, 403, JSON.stringify(refused.body));
+      assert.ok(refused.body.error, "403 says why");
+
+      const c = await admin.send(new sso.CreateAccountAssignmentCommand({
+        InstanceArn: INSTANCE_ARN, TargetId: PROD, TargetType: "AWS_ACCOUNT",
+        PermissionSetArn: arn, PrincipalType: "USER", PrincipalId: ALICE_ID,
+      }));
+      const cs = await pollUntilDone(async () => (await admin.send(
+        new sso.DescribeAccountAssignmentCreationStatusCommand({
+          InstanceArn: INSTANCE_ARN,
+          AccountAssignmentCreationRequestId: c.AccountAssignmentCreationStatus.RequestId,
+        }))).AccountAssignmentCreationStatus, "creation");
+      assert.equal(cs.Status, "SUCCEEDED");
+
+      const opened = await post("/_emulator/sessions", open);
+      assert.equal(opened.status, 201, JSON.stringify(opened.body));
+      const { session_id: id, issued_at: issued, expires_at: expires } = opened.body;
+      assert.match(id, /^sess-/);
+      assert.equal(opened.body.user_id, ALICE_ID);
+      assert.equal(Date.parse(expires) - Date.parse(issued), 4 * 3600 * 1000, "PT4H");
+      const call = (body) => post(`/_emulator/sessions/${id}/calls`, body);
+      assert.deepEqual((await call({ action: "s3:ListBuckets" })).body,
+                       { allowed: true, reason: "allowed" });
+
+      // Cut off sessions issued before a time after this one's, and provision that.
+      const cut = new Date(Date.parse(issued) + 60_000).toISOString().replace(/\.\d+Z$/, "Z");
+      await admin.send(new sso.PutInlinePolicyToPermissionSetCommand({
+        InstanceArn: INSTANCE_ARN, PermissionSetArn: arn,
+        InlinePolicy: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [{
+            Sid: "JitCutoffSdk", Effect: "Deny", Action: "*", Resource: "*",
+            Condition: {
+              StringEquals: { "identitystore:userId": [ALICE_ID], "aws:PrincipalAccount": PROD },
+              DateLessThan: { "aws:TokenIssueTime": cut },
+            },
+          }],
+        }),
+      }));
+      assert.equal((await call({ action: "s3:ListBuckets" })).body.allowed, true,
+                   "not provisioned yet");
+      const p = (await provision(arn, PROD)).PermissionSetProvisioningStatus;
+      assert.equal((await waitProvisioned(p.RequestId)).Status, "SUCCEEDED");
+      assert.deepEqual((await call({ action: "s3:ListBuckets", region: "eu-west-1" })).body,
+                       { allowed: false, reason: "explicit deny by statement JitCutoffSdk" });
+      // After it expired.
+      const late = await call({ action: "s3:ListBuckets", at: expires });
+      assert.deepEqual(late.body, { allowed: false, reason: "session expired" });
+
+      const res = await fetch(`${endpoint}/_emulator/sessions`);
+      const listed = (await res.json()).sessions;
+      assert.ok(listed.some((x) => x.session_id === id && x.permission_set_arn === arn));
+      assert.equal((await post("/_emulator/sessions/sess-nope/calls", { action: "s3:X" })).status, 404);
+    });
+  });
+
   describe("identitystore", () => {
     const getUserId = (name) => store.send(new ids.GetUserIdCommand({
       IdentityStoreId: IDENTITY_STORE_ID,
