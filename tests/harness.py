@@ -34,6 +34,10 @@ class Server:
         self.log_path = os.path.join(data_dir, "server.log")
 
     def start(self, timeout=30):
+        # A restart after kill() or stop(): the old process's pipe and log are done with.
+        if self.proc is not None and self.proc.poll() is not None:
+            self.proc.stdout.close()
+            self._log.close()
         self._log = open(self.log_path, "ab")
         log = self._log
         self.proc = subprocess.Popen(

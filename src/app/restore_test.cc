@@ -147,6 +147,24 @@ TEST_F(RestoreTest, RequestThatEndedAfterTheBackupStaysEnded) {
   ExpectTrailVerifies(backup_);
 }
 
+TEST_F(RestoreTest, TheSessionCutOffOfAGrantEndedSinceIsCarriedOver) {
+  Request active = MakeRequest("req_01", RequestState::kActive, "p1");
+  Put(backup_, active, {JobKind::kRevoke});
+  Request ended = active;
+  ended.state = RequestState::kEnded;
+  ended.ended_at = clock_.Now() - std::chrono::minutes(5);
+  Put(replaced_, ended, {JobKind::kCutoff});
+
+  auto report = CarryForward(backup_, &replaced_, Facts(), clock_);
+  ASSERT_OK(report);
+  EXPECT_EQ(report->requests_ended, 1);
+  auto jobs = backup_.ListJobs();
+  ASSERT_OK(jobs);
+  ASSERT_EQ(jobs->size(), 1u);  // the revoke is gone, the cut-off still to do
+  EXPECT_EQ((*jobs)[0].kind, JobKind::kCutoff);
+  EXPECT_EQ((*jobs)[0].request_id, "req_01");
+}
+
 TEST_F(RestoreTest, AssignmentMadeAfterTheBackupIsHandedToTheReconciler) {
   Put(replaced_, MakeRequest("req_02", RequestState::kActive, "p2"), {JobKind::kRevoke});
   PutEntry(replaced_,
