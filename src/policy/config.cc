@@ -136,7 +136,8 @@ class Parser {
     for (const config::Node& item : f.value.Items()) {
       int line = item.Line(f.line);
       std::optional<Fields> fields =
-          r_.Map(item, line, "a permission set", {"name", "arn", "max_duration"});
+          r_.Map(item, line, "a permission set",
+                 {"name", "arn", "max_duration", "definition", "session_cutoff"});
       if (!fields) continue;
       PermissionSet ps;
       ps.line = line;
