@@ -40,6 +40,8 @@ NOT_METRICS = {
 NOT_ALERTS = {
     "JitRevokedSessions",             # the Sid of an IAM policy statement (docs/AWS.md)
     "JitIdentityCenter",              # the inline policy of the role (deploy/cloudformation/jit.yaml)
+    "JitRegionGuardrail",             # Sids jit owns in a permission set's inline policy (issue 14)
+    "JitCutoff",
 }
 
 # Flags every command takes (the root's options); those that take a value.

@@ -22,7 +22,8 @@ void PrintError(std::ostream& err, const std::string& message) {
   while (start <= message.size()) {
     std::size_t end = message.find('\n', start);
     if (end == std::string::npos) end = message.size();
-    if (end > start) err << "jit: " << EscapeForTerminal(message.substr(start, end - start)) << '\n';
+    if (end > start)
+      err << "jit: " << EscapeForTerminal(message.substr(start, end - start)) << '\n';
     start = end + 1;
   }
 }
@@ -112,7 +113,8 @@ int PermissionSets(const cli::PermissionSetsOptions& opts) {
     PrintError(std::cerr, settings.error().message());
     return 1;
   }
-  Result<std::unique_ptr<IdentityCenter>> ic = ConnectIdentityCenter(*settings, nullptr, env, clock);
+  Result<std::unique_ptr<IdentityCenter>> ic =
+      ConnectIdentityCenter(*settings, nullptr, env, clock);
   if (!ic.has_value()) {
     PrintError(std::cerr, ic.error().message());
     return 1;

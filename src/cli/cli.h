@@ -47,9 +47,9 @@ struct RestoreOptions {
 
 // `jit permission-sets plan|apply [--config FILE]` (docs/AWS.md "Permission sets as code").
 struct PermissionSetsOptions {
-  bool apply = false;                              // apply; otherwise plan
+  bool apply = false;                                // apply; otherwise plan
   std::string config_file = "/etc/jit/config.yaml";  // --config
-  bool json = false;                               // --output json
+  bool json = false;                                 // --output json
 };
 
 // What the caller runs for the commands that are not API clients. An empty function makes the

@@ -103,9 +103,8 @@ bool IsRelayState(std::string_view s) {
 }
 
 std::size_t NonWhitespace(std::string_view s) {
-  return static_cast<std::size_t>(std::count_if(s.begin(), s.end(), [](char c) {
-    return c != ' ' && c != '\t' && c != '\n' && c != '\r';
-  }));
+  return static_cast<std::size_t>(std::count_if(
+      s.begin(), s.end(), [](char c) { return c != ' ' && c != '\t' && c != '\n' && c != '\r'; }));
 }
 
 // Reads {name, path} of a customer managed policy reference.
@@ -327,10 +326,15 @@ std::string ConfigDir(std::string_view config_file) {
 std::optional<Definition> ParseDefinition(const config::Field& field, const std::string& name,
                                           const std::string& arn, const std::string& config_dir,
                                           config::Reader& r) {
-  static const std::vector<std::string> kKeys = {
-      "description",      "session_duration",     "managed_policies", "customer_managed_policies",
-      "inline_policy_file", "permissions_boundary", "tags",           "relay_state",
-      "regions"};
+  static const std::vector<std::string> kKeys = {"description",
+                                                 "session_duration",
+                                                 "managed_policies",
+                                                 "customer_managed_policies",
+                                                 "inline_policy_file",
+                                                 "permissions_boundary",
+                                                 "tags",
+                                                 "relay_state",
+                                                 "regions"};
   // Problems found here (the Reader only says whether it has any at all).
   int problems = 0;
   auto bad = [&](int line, const std::string& what) {
@@ -491,8 +495,7 @@ std::optional<Definition> ParseDefinition(const config::Field& field, const std:
         continue;
       }
       d.inline_policy_file = *s;
-      d.inline_policy_path =
-          (s->front() == '/' || config_dir.empty()) ? *s : config_dir + "/" + *s;
+      d.inline_policy_path = (s->front() == '/' || config_dir.empty()) ? *s : config_dir + "/" + *s;
     } else if (f.key == "regions") {
       auto list = r.Names(f);
       failed(list.has_value());

@@ -9,11 +9,10 @@
 // `inline_policy_file` or `regions` is present.
 
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "config/reader.h"
 #include "core/clock.h"
@@ -43,7 +42,7 @@ struct Definition {
   std::optional<std::string> relay_state;
   std::optional<std::vector<std::string>> managed_policies;  // AWS managed policy ARNs
   std::optional<std::vector<provider::CustomerManagedPolicyReference>> customer_managed_policies;
-  bool boundary_declared = false;  // `permissions_boundary` present
+  bool boundary_declared = false;                         // `permissions_boundary` present
   std::optional<provider::PermissionsBoundary> boundary;  // declared and nullopt: `none`
   std::optional<std::map<std::string, std::string>> tags;
   std::string inline_policy_file;  // as written in the config; "" when none

@@ -19,7 +19,8 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using json = nlohmann::json;
 
-constexpr const char* kArn = "arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-1111111111111111";
+constexpr const char* kArn =
+    "arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-1111111111111111";
 
 // Parses a config holding only `permission_sets:` as config.cc does.
 Result<std::vector<Definition>> Parse(const std::string& yaml, const std::string& dir) {
@@ -119,8 +120,8 @@ TEST_F(DefinitionTest, RegionsAloneMakeAGuardrailOnlyPolicy) {
   std::string text = PolicyText(d.policy_version, d.DesiredStatements());
   EXPECT_OK(provider::ValidateInlinePolicy(text));
   EXPECT_EQ(text.rfind("{\"Version\":\"2012-10-17\",\"Statement\":[", 0), 0u);
-  for (const char* action : {"iam:*", "sts:*", "organizations:*", "support:*", "route53:*",
-                             "cloudfront:*"}) {
+  for (const char* action :
+       {"iam:*", "sts:*", "organizations:*", "support:*", "route53:*", "cloudfront:*"}) {
     EXPECT_NE(std::find(GlobalServiceActions().begin(), GlobalServiceActions().end(), action),
               GlobalServiceActions().end())
         << action;
@@ -128,7 +129,8 @@ TEST_F(DefinitionTest, RegionsAloneMakeAGuardrailOnlyPolicy) {
 }
 
 TEST_F(DefinitionTest, BadJsonNamesTheFileAndItsLine) {
-  Write("bad.json", "{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": [\n    {\"Effect\": }\n]}");
+  Write("bad.json",
+        "{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": [\n    {\"Effect\": }\n]}");
   Result<std::vector<Definition>> got = Parse(Entry("      inline_policy_file: bad.json\n"), dir());
   EXPECT_THAT(got, StatusIs(StatusCode::kInvalidArgument,
                             HasSubstr("jit.yaml:5: permission set ReadOnly: bad.json:4: not valid "
@@ -140,17 +142,21 @@ TEST_F(DefinitionTest, RefusesWhatAwsWouldRefuse) {
     std::string lines;
     std::string error;
   };
-  std::string big = "{\"Statement\": [{\"Effect\": \"Allow\", \"Action\": \"s3:*\", \"Resource\": \"" +
-                    std::string(40000, 'x') + "\"}]}";
+  std::string big =
+      "{\"Statement\": [{\"Effect\": \"Allow\", \"Action\": \"s3:*\", \"Resource\": \"" +
+      std::string(40000, 'x') + "\"}]}";
   Write("big.json", big);
-  Write("mid.json", "{\"Statement\": [{\"Effect\": \"Allow\", \"Action\": \"s3:*\", \"Resource\": \"" +
-                        std::string(11000, 'x') + "\"}]}");
-  Write("jit.json",
-        R"({"Statement": [{"Sid": "JitCutoffX", "Effect": "Deny", "Action": "*", "Resource": "*"}]})");
+  Write("mid.json",
+        "{\"Statement\": [{\"Effect\": \"Allow\", \"Action\": \"s3:*\", \"Resource\": \"" +
+            std::string(11000, 'x') + "\"}]}");
+  Write(
+      "jit.json",
+      R"({"Statement": [{"Sid": "JitCutoffX", "Effect": "Deny", "Action": "*", "Resource": "*"}]})");
   Write("array.json", "[1, 2]");
   Write("noeffect.json", R"({"Statement": {"Action": "s3:*", "Resource": "*"}})");
   Write("latin.json",
-        "{\"Statement\": {\"Effect\": \"Allow\", \"Action\": \"s3:*\", \"Resource\": \"\xe2\x82\xac\"}}");
+        "{\"Statement\": {\"Effect\": \"Allow\", \"Action\": \"s3:*\", \"Resource\": "
+        "\"\xe2\x82\xac\"}}");
   std::string managed;
   for (int i = 0; i < 21; ++i) managed += "arn:aws:iam::aws:policy/P" + std::to_string(i) + ", ";
   std::vector<Case> cases = {
@@ -185,8 +191,7 @@ TEST_F(DefinitionTest, RefusesWhatAwsWouldRefuse) {
 }
 
 TEST_F(DefinitionTest, PermissionsBoundaryNoneRemovesIt) {
-  Result<std::vector<Definition>> got =
-      Parse(Entry("      permissions_boundary: none\n"), dir());
+  Result<std::vector<Definition>> got = Parse(Entry("      permissions_boundary: none\n"), dir());
   ASSERT_OK(got);
   EXPECT_TRUE((*got)[0].boundary_declared);
   EXPECT_FALSE((*got)[0].boundary.has_value());

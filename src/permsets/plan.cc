@@ -51,7 +51,9 @@ std::string BoundaryText(const provider::PermissionsBoundary& b) {
   return "customer managed " + RefText(b.customer_managed_policy);
 }
 
-std::string Quote(const std::string& s) { return json(s).dump(-1, ' ', false, json::error_handler_t::replace); }
+std::string Quote(const std::string& s) {
+  return json(s).dump(-1, ' ', false, json::error_handler_t::replace);
+}
 
 std::string SessionText(const std::string& iso) {
   if (iso.empty()) return "1h (AWS's default)";
@@ -60,8 +62,8 @@ std::string SessionText(const std::string& iso) {
 }
 
 std::string InlineDetail(const Definition& d, std::size_t cutoffs) {
-  std::string out = std::to_string(d.statements.size()) + " statement" +
-                    (d.statements.size() == 1 ? "" : "s");
+  std::string out =
+      std::to_string(d.statements.size()) + " statement" + (d.statements.size() == 1 ? "" : "s");
   if (!d.inline_policy_file.empty()) out += " from " + d.inline_policy_file;
   if (!d.regions.empty()) {
     out += " + region guardrail (";
@@ -124,8 +126,7 @@ Status PlanExisting(const Definition& d, const provider::PermissionSetAttributes
     json own, cutoffs;
     Split(StatementsOf(text, &version), own, cutoffs);
     if (text.empty() || own != d.DesiredStatements() || version != d.policy_version) {
-      out.push_back(
-          Make(ChangeKind::kPutInlinePolicy, d, arn, InlineDetail(d, cutoffs.size())));
+      out.push_back(Make(ChangeKind::kPutInlinePolicy, d, arn, InlineDetail(d, cutoffs.size())));
     }
   }
 
@@ -172,9 +173,9 @@ Status PlanExisting(const Definition& d, const provider::PermissionSetAttributes
     if (!d.boundary && now) {
       out.push_back(Make(ChangeKind::kDeletePermissionsBoundary, d, arn, BoundaryText(*now)));
     } else if (d.boundary && (!now || !(*now == *d.boundary))) {
-      Change c = Make(ChangeKind::kPutPermissionsBoundary, d, arn,
-                      (now ? BoundaryText(*now) + " -> " : std::string()) +
-                          BoundaryText(*d.boundary));
+      Change c =
+          Make(ChangeKind::kPutPermissionsBoundary, d, arn,
+               (now ? BoundaryText(*now) + " -> " : std::string()) + BoundaryText(*d.boundary));
       c.boundary = *d.boundary;
       out.push_back(std::move(c));
     }
@@ -221,7 +222,8 @@ void PlanCreate(const Definition& d, std::vector<Change>& out) {
   if (d.relay_state) create.attributes.relay_state = *d.relay_state;
   if (d.tags) create.tags = *d.tags;
   create.detail = "permission set " + d.name;
-  if (d.session_duration) create.detail += ", session duration " + FormatDuration(*d.session_duration);
+  if (d.session_duration)
+    create.detail += ", session duration " + FormatDuration(*d.session_duration);
   if (!create.tags.empty()) create.detail += ", " + std::to_string(create.tags.size()) + " tags";
   out.push_back(std::move(create));
   if (d.ManagesInlinePolicy()) {
@@ -262,10 +264,9 @@ Result<bool> PutInline(const Definition& d, const std::string& arn,
   for (const json& c : cutoffs) desired.push_back(c);
   std::string policy = PolicyText(d.policy_version, desired);
   if (Status s = provider::ValidateInlinePolicy(policy); !s.ok()) {
-    return InvalidArgumentError("permission set " + d.name + ": with its " +
-                                std::to_string(cutoffs.size()) +
-                                " JitCutoff statements the inline policy is too large: " +
-                                s.message());
+    return InvalidArgumentError(
+        "permission set " + d.name + ": with its " + std::to_string(cutoffs.size()) +
+        " JitCutoff statements the inline policy is too large: " + s.message());
   }
   JIT_RETURN_IF_ERROR(admin.PutInlinePolicy(arn, policy));
   return true;
@@ -282,7 +283,7 @@ Status Provision(const Change& c, provider::PermissionSetAdmin& admin,
     }
     if (polls >= options.max_polls) {
       return UnavailableError("provisioning " + c.permission_set + " (request " + op.id +
-                                   ") did not finish in time");
+                              ") did not finish in time");
     }
     options.sleep(options.poll_interval);
     std::string id = op.id;

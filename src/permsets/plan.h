@@ -9,11 +9,10 @@
 
 #include <functional>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "core/clock.h"
 #include "core/result.h"
@@ -48,10 +47,10 @@ struct Change {
   std::string detail;          // what changes, for people (not escaped)
 
   // What apply sends, by kind.
-  provider::PermissionSetAttributes attributes;  // kCreate, kUpdate (only changed fields set)
-  std::map<std::string, std::string> tags;       // kCreate, kTag
-  std::vector<std::string> keys;                 // kUntag
-  std::string policy_arn;                        // k{Attach,Detach}ManagedPolicy
+  provider::PermissionSetAttributes attributes;        // kCreate, kUpdate (only changed fields set)
+  std::map<std::string, std::string> tags;             // kCreate, kTag
+  std::vector<std::string> keys;                       // kUntag
+  std::string policy_arn;                              // k{Attach,Detach}ManagedPolicy
   provider::CustomerManagedPolicyReference reference;  // k*CustomerManagedPolicy
   provider::PermissionsBoundary boundary;              // kPutPermissionsBoundary
   std::size_t accounts = 0;                            // kProvision
@@ -81,7 +80,7 @@ struct ApplyOptions {
 };
 
 struct ApplyResult {
-  std::size_t changes = 0;                   // writes made (provisionings included)
+  std::size_t changes = 0;                     // writes made (provisionings included)
   std::map<std::string, std::string> created;  // name -> ARN of each set created
 };
 

@@ -41,8 +41,9 @@ json Cutoff(const std::string& suffix) {
           {"Action", "*"},
           {"Resource", "*"},
           {"Condition",
-           {{"StringEquals", {{"identitystore:userId", json::array({"u-1"})},
-                              {"aws:PrincipalAccount", "222222222222"}}},
+           {{"StringEquals",
+             {{"identitystore:userId", json::array({"u-1"})},
+              {"aws:PrincipalAccount", "222222222222"}}},
             {"DateLessThan", {{"aws:TokenIssueTime", "2026-12-05T00:15:00Z"}}}}}};
 }
 
@@ -107,9 +108,8 @@ TEST(Plan, UpdatesAnExistingSetAndASecondApplyWritesNothing) {
 
   Result<Plan> plan = MakePlan(defs, admin);
   ASSERT_OK(plan);
-  EXPECT_THAT(Actions(*plan),
-              ElementsAre("update", "put_inline_policy", "attach_managed_policy",
-                          "detach_managed_policy", "tag", "untag", "provision"));
+  EXPECT_THAT(Actions(*plan), ElementsAre("update", "put_inline_policy", "attach_managed_policy",
+                                          "detach_managed_policy", "tag", "untag", "provision"));
   EXPECT_THAT(plan->changes[1].detail, HasSubstr("1 JitCutoff statement kept"));
   EXPECT_THAT(plan->changes.back().detail, HasSubstr("to 2 accounts"));
   EXPECT_THAT(admin.writes(), IsEmpty()) << "plan only reads";
@@ -161,11 +161,10 @@ TEST(Plan, CutoffStatementsWrittenAfterThePlanSurviveThePut) {
   // The update is made before the inline policy: a cut-off lands in between.
   options.on_change = [&](const Change& c) {
     if (c.kind == ChangeKind::kUpdate) {
-      admin.SetInlinePolicy(
-          kReadOnlyArn,
-          json({{"Version", "2012-10-17"},
-                {"Statement", json::array({OperatorStatement(), Cutoff("B2")})}})
-              .dump());
+      admin.SetInlinePolicy(kReadOnlyArn,
+                            json({{"Version", "2012-10-17"},
+                                  {"Statement", json::array({OperatorStatement(), Cutoff("B2")})}})
+                                .dump());
     }
   };
   ASSERT_OK(Apply(defs, admin, options));
@@ -182,8 +181,8 @@ TEST(Plan, CreatesAMissingSet) {
   admin.Add(Other());
   std::vector<Definition> defs = {ReadOnly()};
   defs[0].boundary_declared = true;
-  defs[0].boundary = provider::PermissionsBoundary{"arn:aws:iam::aws:policy/PowerUserAccess",
-                                                  {"", ""}};
+  defs[0].boundary =
+      provider::PermissionsBoundary{"arn:aws:iam::aws:policy/PowerUserAccess", {"", ""}};
   defs[0].customer_managed_policies =
       std::vector<provider::CustomerManagedPolicyReference>{{"JitExtra", "/"}};
   Result<Plan> plan = MakePlan(defs, admin);
@@ -230,7 +229,8 @@ TEST(Plan, AnArnOfAnotherSetIsRefusedBeforeAnyWrite) {
 TEST(Plan, KeysLeftOutAreLeftAlone) {
   FakePermissionSetAdmin admin;
   FakePermissionSetAdmin::Set s = ExistingReadOnly();
-  s.inline_policy = R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]})";
+  s.inline_policy =
+      R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]})";
   s.managed_policies = {"arn:aws:iam::aws:policy/ViewOnlyAccess"};
   s.tags = {{"k", "v"}};
   s.boundary = provider::PermissionsBoundary{"arn:aws:iam::aws:policy/PowerUserAccess", {"", ""}};

@@ -174,8 +174,8 @@ class FakePermissionSetAdmin final : public PermissionSetAdmin {
     s.attributes = attributes;
     char suffix[17];
     std::snprintf(suffix, sizeof suffix, "%016d", ++next_set_);
-    s.attributes.arn = "arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-f" +
-                       std::string(suffix).substr(1);
+    s.attributes.arn =
+        "arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-f" + std::string(suffix).substr(1);
     if (s.attributes.session_duration.empty()) s.attributes.session_duration = "PT1H";
     s.tags = tags;
     sets_.push_back(s);

@@ -104,9 +104,9 @@ Status IdentityCenterPermissionSetAdmin::Send(const std::string& operation, json
 
 Result<std::string> IdentityCenterPermissionSetAdmin::GetInlinePolicy(
     const std::string& permission_set_arn) {
-  Result<json> answer = sso_admin_.Call(
-      "GetInlinePolicyForPermissionSet",
-      {{"InstanceArn", instance_arn_}, {"PermissionSetArn", permission_set_arn}});
+  Result<json> answer =
+      sso_admin_.Call("GetInlinePolicyForPermissionSet",
+                      {{"InstanceArn", instance_arn_}, {"PermissionSetArn", permission_set_arn}});
   if (!answer.has_value()) return answer.error();
   if (!answer->is_object()) {
     return AdminMalformed("GetInlinePolicyForPermissionSet", "not an object");
@@ -326,17 +326,16 @@ Result<std::map<std::string, std::string>> IdentityCenterPermissionSetAdmin::Lis
     const std::string& arn) {
   std::map<std::string, std::string> out;
   // ListTagsForResource takes no MaxResults.
-  Status s = AdminPaginate(sso_admin_, "ListTagsForResource",
-                           {{"InstanceArn", instance_arn_}, {"ResourceArn", arn}},
-                           [&](const json& page) -> Status {
-                             JIT_ASSIGN_OR_RETURN(const json* list,
-                                                  AdminArray(page, "Tags", "ListTagsForResource"));
-                             for (const json& t : *list) {
-                               std::string key = AdminString(t, "Key");
-                               if (!key.empty()) out[key] = AdminString(t, "Value");
-                             }
-                             return OkStatus();
-                           });
+  Status s = AdminPaginate(
+      sso_admin_, "ListTagsForResource", {{"InstanceArn", instance_arn_}, {"ResourceArn", arn}},
+      [&](const json& page) -> Status {
+        JIT_ASSIGN_OR_RETURN(const json* list, AdminArray(page, "Tags", "ListTagsForResource"));
+        for (const json& t : *list) {
+          std::string key = AdminString(t, "Key");
+          if (!key.empty()) out[key] = AdminString(t, "Value");
+        }
+        return OkStatus();
+      });
   if (!s.ok()) return s;
   return out;
 }

@@ -66,8 +66,9 @@ class PermissionSetAdmin : public PermissionSetPolicies {
   virtual Result<std::vector<PermissionSetAttributes>> ListPermissionSets() = 0;
   // Creates a permission set (CreatePermissionSet) with `attributes` (arn ignored; empty
   // fields are not sent) and `tags`. Returns its ARN.
-  virtual Result<std::string> CreatePermissionSet(const PermissionSetAttributes& attributes,
-                                                  const std::map<std::string, std::string>& tags) = 0;
+  virtual Result<std::string> CreatePermissionSet(
+      const PermissionSetAttributes& attributes,
+      const std::map<std::string, std::string>& tags) = 0;
   // Sets description, session duration and relay state (UpdatePermissionSet); empty fields
   // are not sent (AWS leaves them as they are).
   virtual Status UpdatePermissionSet(const PermissionSetAttributes& attributes) = 0;
