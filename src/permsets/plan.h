@@ -6,6 +6,10 @@
 // inline policy statements (Sid JitCutoff*, written by session cut-off) are ignored when
 // comparing and carried over on every write of the inline policy: the policy is read again
 // right before the put.
+//
+// Thread safety: the functions keep no state of their own; `admin` must be thread-safe (every
+// PermissionSetAdmin is). Two applies of one config at once are not coordinated: Identity
+// Center's ConflictException (Aborted) stops the one that loses.
 
 #include <functional>
 #include <map>
