@@ -2,10 +2,10 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <regex>
 #include <set>
-#include <sstream>
 #include <utility>
 
 #include "aws/names.h"
@@ -145,15 +145,22 @@ std::optional<provider::CustomerManagedPolicyReference> ReadReference(const conf
 // `line` of the config, naming the file and, for JSON syntax, its line. False on a problem.
 bool ReadPolicyFile(Definition& d, int line, config::Reader& r) {
   std::string prefix = "permission set " + d.name + ": " + d.inline_policy_file;
-  std::ifstream in(d.inline_policy_path, std::ios::binary);
-  if (!in) {
+  // A regular file of bounded size only: never a device or a pipe (/dev/zero, /dev/stdin)
+  // that would be read for ever.
+  std::error_code ec;
+  auto status = std::filesystem::status(d.inline_policy_path, ec);
+  std::ifstream in;
+  if (!ec && std::filesystem::is_regular_file(status)) {
+    in.open(d.inline_policy_path, std::ios::binary);
+  }
+  if (!in.is_open()) {
     r.Error(line, prefix + ": cannot read the inline policy file (looked for " +
                       d.inline_policy_path + ")");
     return false;
   }
-  std::ostringstream buf;
-  buf << in.rdbuf();
-  std::string text = buf.str();
+  std::string text(kMaxPolicyFileBytes + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<std::size_t>(in.gcount()));
   if (text.size() > kMaxPolicyFileBytes) {
     r.Error(line, prefix + ": the inline policy file is larger than 1 MiB");
     return false;

@@ -168,6 +168,7 @@ TEST_F(DefinitionTest, RefusesWhatAwsWouldRefuse) {
       {"      regions: [moon-1]\n", "jit.yaml:5: 'moon-1' is not an AWS region"},
       {"      regions: []\n", "'regions' must name at least one region"},
       {"      regions: [eu-west-1, eu-west-1]\n", "region 'eu-west-1' is listed twice"},
+      {"      inline_policy_file: /dev/zero\n", "cannot read the inline policy file"},
       {"      inline_policy_file: missing.json\n",
        "jit.yaml:5: permission set ReadOnly: missing.json: cannot read the inline policy file"},
       {"      inline_policy_file: big.json\n", "AWS allows at most 32768"},
