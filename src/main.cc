@@ -8,7 +8,8 @@
 #include "cli/cli.h"
 
 int main(int argc, char** argv) {
-  return jit::cli::Run(argc, argv, std::cout, std::cerr,
-                       jit::cli::Commands{jit::app::Serve, jit::app::RunEmulator,
-                                          jit::app::CheckAws, jit::app::Backup, jit::app::Restore});
+  return jit::cli::Run(
+      argc, argv, std::cout, std::cerr,
+      jit::cli::Commands{jit::app::Serve, jit::app::RunEmulator, jit::app::CheckAws,
+                         jit::app::Backup, jit::app::Restore, jit::app::PermissionSets});
 }

@@ -37,6 +37,15 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 TEMPLATE = os.path.join(ROOT, "deploy", "cloudformation", "jit.yaml")
 POLICY = os.path.join(ROOT, "deploy", "iam-policy.json")
+# The opt-in policies of issue 14 and the template resources that attach them.
+OPT_IN_POLICIES = {
+    "SessionCutoffPolicy": ("SessionCutoff",
+                            os.path.join(ROOT, "deploy", "iam-policy-session-cutoff.json")),
+    "PermissionSetsPolicy": ("PermissionSetsAsCode",
+                             os.path.join(ROOT, "deploy", "iam-policy-permission-sets.json")),
+}
+SCP = os.path.join(ROOT, "deploy", "scp", "region-allow-list.json")
+GUARDRAIL_SOURCE = os.path.join(ROOT, "src", "permsets", "definition.cc")
 DOCKERFILE = os.path.join(ROOT, "Dockerfile")
 DOCKERIGNORE = os.path.join(ROOT, ".dockerignore")
 SETUP = os.path.join(ROOT, "scripts", "setup.sh")
@@ -438,6 +447,60 @@ class TemplateTest(unittest.TestCase):
             self.assertEqual("Topic" in made, ("sns:Publish", "<Topic>") in extra)
             self.assertEqual("EventBus" in made, ("events:PutEvents", "<EventBus.Arn>") in extra)
 
+    # The opt-in policies of issue 14 (session cut-off, permission sets as code).
+
+    def test_opt_in_policies_are_their_files_and_off_by_default(self):
+        made = Evaluator(self.template, EXAMPLE).resources()
+        for resource, (param, path) in OPT_IN_POLICIES.items():
+            self.assertNotIn(resource, made, "off unless asked for")
+            with open(path, encoding="utf-8") as f:
+                want = json.load(f)
+            on = Evaluator(self.template, dict(EXAMPLE, **{param: "yes"})).resources()
+            self.assertEqual(on[resource]["Properties"]["Roles"], ["<BrokerRole>"])
+            got = on[resource]["Properties"]["PolicyDocument"]
+            self.assertEqual(got["Version"], want["Version"])
+            self.assertEqual([normalized(s) for s in got["Statement"]],
+                             [normalized(s) for s in want["Statement"]], resource)
+            for s in want["Statement"]:
+                for action in as_list(s["Action"]):
+                    self.assertTrue(action.startswith("sso:"), action)
+                for r in as_list(s["Resource"]):
+                    self.assertNotEqual(r, "*", f"{path}: {s['Sid']} is scoped")
+
+    def test_opt_in_policies_follow_the_parameters(self):
+        values = dict(EVERYTHING, SessionCutoff="yes", PermissionSetsAsCode="yes")
+        made = Evaluator(self.template, values).resources()
+        cutoff = made["SessionCutoffPolicy"]["Properties"]["PolicyDocument"]["Statement"][0]
+        self.assertEqual(cutoff["Resource"], [
+            "arn:aws:sso:::instance/ssoins-1111111111111111",
+            "arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-1111111111111111",
+            "arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-2222222222222222",
+            "arn:aws:sso:::account/111111111111", "arn:aws:sso:::account/222222222222"])
+        # apply creates permission sets: every set of the instance, whatever the list says.
+        for s in made["PermissionSetsPolicy"]["Properties"]["PolicyDocument"]["Statement"]:
+            self.assertIn("arn:aws:sso:::permissionSet/ssoins-1111111111111111/*", s["Resource"])
+        grants = other_grants(self.template, values)
+        self.assertIn(("sso:PutInlinePolicyToPermissionSet",
+                       "arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-1111111111111111"),
+                      grants)
+        self.assertFalse([g for g in grants if g[1] == "*"], "nothing on every resource")
+
+    def test_scp_exempts_the_guardrails_global_services(self):
+        with open(SCP, encoding="utf-8") as f:
+            scp = json.load(f)
+        [statement] = scp["Statement"]
+        self.assertEqual(statement["Effect"], "Deny")
+        self.assertEqual(statement["Resource"], "*")
+        self.assertIn("aws:RequestedRegion", statement["Condition"]["StringNotEquals"])
+        with open(GUARDRAIL_SOURCE, encoding="utf-8") as f:
+            source = f.read()
+        block = source[source.index("kActions = {"):]
+        block = block[:block.index("};")]
+        self.assertEqual(statement["NotAction"], re.findall(r'"([^"]+)"', block),
+                         "the SCP and the JitRegionGuardrail statement exempt the same actions")
+        for action in ("iam:*", "sts:*", "organizations:*", "support:*", "route53:*"):
+            self.assertIn(action, statement["NotAction"])
+
     def test_trust_and_instance_profile(self):
         made = Evaluator(self.template, EXAMPLE).resources()
         trust = made["BrokerRole"]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
@@ -484,7 +547,8 @@ class TemplateTest(unittest.TestCase):
     # cfn-lint and the resource specification.
 
     def test_cfn_lint(self):
-        for values in (EXAMPLE, EVERYTHING):
+        for values in (EXAMPLE, EVERYTHING,
+                       dict(EVERYTHING, SessionCutoff="yes", PermissionSetsAsCode="yes")):
             code, out = lint(TEMPLATE, values)
             self.assertEqual(code, 0, out)
             self.assertIn("valid", out)

@@ -41,6 +41,7 @@ NOT_ALERTS = {
     "JitRevokedSessions",             # the Sid of an IAM policy statement (docs/AWS.md)
     "JitIdentityCenter",              # the inline policy of the role (deploy/cloudformation/jit.yaml)
     "JitCutoff",                      # the Sid prefix of session cut-off statements (docs/AWS.md)
+    "JitRegionGuardrail",             # the Sid of permission sets' region guardrail (docs/AWS.md)
 }
 
 # Flags every command takes (the root's options); those that take a value.

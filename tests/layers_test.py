@@ -32,6 +32,8 @@ ALLOWED = {
     "auth": {"core", "model", "aws", "config_reader"},
     "api_settings": {"core", "config_reader"},
     "emulator": {"core", "aws", "net"},
+    # Permission sets as code: definitions from the config, plan and apply over the provider.
+    "permsets": {"core", "model", "aws", "config_reader", "provider"},
     "scheduler": {"core", "model", "store"},
     "cutoff": {"core", "model", "store", "scheduler", "policy", "provider"},
     "workflow": {"core", "model", "store", "scheduler", "policy", "provider", "notify", "audit",
@@ -40,7 +42,7 @@ ALLOWED = {
             "provider", "scheduler", "workflow", "api_settings", "cutoff"},
     # The whole config file, put together from the modules' sections.
     "config": {"core", "model", "config_reader", "aws", "audit", "store", "policy", "notify",
-               "auth", "api_settings"},
+               "auth", "api_settings", "permsets"},
     "cli": {"core", "model", "policy", "config"},
     "app": None,  # the composition root may include every module
 }

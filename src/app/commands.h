@@ -2,10 +2,13 @@
 // The commands of the `jit` binary that are not clients of the broker's HTTP API; main.cc
 // hands them to cli::Run (cli/cli.h parses their flags).
 
+#include <functional>
 #include <ostream>
 
 #include "cli/cli.h"
+#include "config/config.h"
 #include "core/clock.h"
+#include "provider/permission_set_admin.h"
 
 namespace jit::app {
 
@@ -43,5 +46,18 @@ int RunBackup(const cli::BackupOptions& opts, std::ostream& out, std::ostream& e
 // restore per folder at a time (the lock sees to it across processes).
 int Restore(const cli::RestoreOptions& opts);
 int RunRestore(const cli::RestoreOptions& opts, std::ostream& out, std::ostream& err, Clock& clock);
+
+// `jit permission-sets plan|apply [--config FILE]` (docs/AWS.md "Permission sets as code"):
+// loads the config (its problems as "FILE:LINE: ..." lines on stderr, exit 1), connects to the
+// Identity Center of its `aws:` section as `config check --aws` does (process environment,
+// default credential chain) and runs RunPermissionSets.
+int PermissionSets(const cli::PermissionSetsOptions& opts);
+// plan: prints permsets::FormatPlan (or PlanJson with opts.json) and returns 0. apply: prints
+// each change as it is made, the ARN of each set created (to put in the config), and a summary
+// line; returns 0, or 1 with "jit: <reason>" on stderr after the first error (the changes
+// printed before it were made). `sleep` waits between provisioning status polls.
+int RunPermissionSets(const cli::PermissionSetsOptions& opts, const config::Config& config,
+                      provider::PermissionSetAdmin& admin, std::ostream& out, std::ostream& err,
+                      const std::function<void(Duration)>& sleep);
 
 }  // namespace jit::app

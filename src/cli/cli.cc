@@ -740,6 +740,21 @@ int RunOrThrow(int argc, const char* const* argv, std::ostream& out, std::ostrea
       "a cutover removes (--output table, json or csv)");
   standing_cmd->add_option("--account", standing_account, "Only this account (id or name)");
 
+  PermissionSetsOptions permission_sets_options;
+  CLI::App* permission_sets_cmd = app.add_subcommand(
+      "permission-sets",
+      "Permission sets as code: compare the config's definitions with Identity Center, or apply "
+      "them (default credentials, region and endpoints)");
+  permission_sets_cmd->require_subcommand(0, 1);
+  CLI::App* permission_sets_plan_cmd = permission_sets_cmd->add_subcommand(
+      "plan", "Print what apply would change (--output json too); writes nothing");
+  CLI::App* permission_sets_apply_cmd = permission_sets_cmd->add_subcommand(
+      "apply", "Create and update the defined permission sets and provision them");
+  for (CLI::App* c : {permission_sets_plan_cmd, permission_sets_apply_cmd}) {
+    c->add_option("--config", permission_sets_options.config_file, "Config file (YAML)")
+        ->capture_default_str();
+  }
+
   EmulatorCommandOptions emulator_options;
   CLI::App* emulator_cmd = app.add_subcommand("emulator", "The local Identity Center emulator");
   emulator_cmd->add_option("--listen", emulator_options.listen, "Address to listen on (host:port)")
@@ -801,6 +816,19 @@ int RunOrThrow(int argc, const char* const* argv, std::ostream& out, std::ostrea
       return kExitFailure;
     }
     return backup ? commands.backup(backup_options) : commands.restore(restore_options);
+  }
+  if (permission_sets_plan_cmd->parsed() || permission_sets_apply_cmd->parsed()) {
+    if (!commands.permission_sets) {
+      err << "jit: permission-sets is not available in this build\n";
+      return kExitFailure;
+    }
+    permission_sets_options.apply = permission_sets_apply_cmd->parsed();
+    permission_sets_options.json = ctx.Json();
+    return commands.permission_sets(permission_sets_options);
+  }
+  if (permission_sets_cmd->parsed()) {
+    err << "jit: permission-sets needs a command: plan or apply (see jit permission-sets --help)\n";
+    return kExitUsage;
   }
 
   while (!ctx.server.empty() && ctx.server.back() == '/') ctx.server.pop_back();

@@ -45,6 +45,13 @@ struct RestoreOptions {
   std::string data_dir;  // --data: the data folder to restore into
 };
 
+// `jit permission-sets plan|apply [--config FILE]` (docs/AWS.md "Permission sets as code").
+struct PermissionSetsOptions {
+  bool apply = false;                                // apply; otherwise plan
+  std::string config_file = "/etc/jit/config.yaml";  // --config
+  bool json = false;                                 // --output json
+};
+
 // What the caller runs for the commands that are not API clients. An empty function makes the
 // command fail with "jit: <command> is not available in this build".
 struct Commands {
@@ -56,6 +63,9 @@ struct Commands {
   std::function<Result<std::vector<std::string>>(const config::Config&)> check_aws;
   std::function<int(const BackupOptions&)> backup;    // `jit backup`
   std::function<int(const RestoreOptions&)> restore;  // `jit restore`
+  // `jit permission-sets plan|apply`: prints to stdout, "jit: ..." on stderr; returns the exit
+  // status.
+  std::function<int(const PermissionSetsOptions&)> permission_sets;
 };
 
 // Runs the command line; `commands.serve` / `commands.emulator` are called for `jit serve` and

@@ -1373,5 +1373,47 @@ TEST(CliBackupTest, WithoutACallbackTheyAreNotAvailable) {
   EXPECT_EQ(err.str(), "jit: restore is not available in this build\n");
 }
 
+// --- permission-sets -------------------------------------------------------------------------
+
+TEST(CliPermissionSetsTest, PlanAndApplyPassTheirFlags) {
+  std::vector<PermissionSetsOptions> got;
+  Commands commands;
+  commands.permission_sets = [&got](const PermissionSetsOptions& o) {
+    got.push_back(o);
+    return 7;
+  };
+  auto run = [&](std::vector<const char*> argv, std::string* err_out = nullptr) {
+    argv.insert(argv.begin(), "jit");
+    std::ostringstream out, err;
+    FakeClock clock;
+    int n = static_cast<int>(argv.size());
+    argv.push_back(nullptr);
+    int code = cli::Run(n, argv.data(), out, err, commands, clock, [](Duration) {});
+    if (err_out != nullptr) *err_out = err.str();
+    return code;
+  };
+  EXPECT_EQ(run({"permission-sets", "plan"}), 7);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_FALSE(got[0].apply);
+  EXPECT_FALSE(got[0].json);
+  EXPECT_EQ(got[0].config_file, "/etc/jit/config.yaml");
+  // A --server that is no URL does not matter to a local command.
+  EXPECT_EQ(
+      run({"--server", "nonsense", "-o", "json", "permission-sets", "apply", "--config", "j.yaml"}),
+      7);
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_TRUE(got[1].apply);
+  EXPECT_TRUE(got[1].json);
+  EXPECT_EQ(got[1].config_file, "j.yaml");
+  std::string err;
+  EXPECT_EQ(run({"permission-sets"}, &err), 2);
+  EXPECT_THAT(err, HasSubstr("plan or apply"));
+  EXPECT_EQ(run({"-o", "csv", "permission-sets", "plan"}, &err), 2);
+  EXPECT_EQ(got.size(), 2u);
+  commands.permission_sets = nullptr;
+  EXPECT_EQ(run({"permission-sets", "plan"}, &err), 1);
+  EXPECT_EQ(err, "jit: permission-sets is not available in this build\n");
+}
+
 }  // namespace
 }  // namespace jit::cli

@@ -33,6 +33,11 @@ Result<Config> ParseConfig(std::string_view yaml_text, std::string_view file_nam
         config.ui = api::ParseUiSettings(f, r);
       } else if (f.key == "rules") {
         rules = &f;
+      } else if (f.key == "permission_sets") {
+        policy::ParsePolicyField(f, r, zoneinfo_dir, config.policy);
+        // Inline policy files are read relative to the config file's folder.
+        config.permission_set_definitions =
+            permsets::ParseDefinitions(f, permsets::ConfigDir(file_name), r);
       } else {
         policy::ParsePolicyField(f, r, zoneinfo_dir, config.policy);
       }

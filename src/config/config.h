@@ -18,6 +18,7 @@
 #include "core/result.h"
 #include "core/snapshot.h"
 #include "notify/channel_config.h"
+#include "permsets/definition.h"
 #include "policy/config.h"
 #include "policy/timezone.h"
 
@@ -32,6 +33,9 @@ struct Config {
   api::UiSettings ui;                         // the web UI's sessions
   std::vector<notify::ChannelConfig> notify;  // the `notify:` list, in file order
   policy::Config policy;                      // accounts, permission sets, rules, admins, auditors
+  // The `definition:` of each permission set that has one, in file order, with its inline
+  // policy file read and checked (permsets/definition.h; `jit permission-sets plan|apply`).
+  std::vector<permsets::Definition> permission_set_definitions;
 };
 
 // Parses and validates a config. `file_name` is used in messages. On error the status is

@@ -562,7 +562,9 @@ INSTANTIATE_TEST_SUITE_P(
                   "jit.yaml:13: a break-glass rule takes no 'max_active_per_user': no limit "
                   "refuses break-glass"},
         BadConfig{"RuleRegions", RuleWith("    regions: [eu-central-1]\n"),
-                  "jit.yaml:13: 'regions' is not supported yet"},
+                  "jit.yaml:13: 'regions' is not a key of a rule: restrict regions in the "
+                  "permission set's 'definition: regions: [...]' (docs/POLICY.md \"Permission "
+                  "set definitions\")"},
         BadConfig{"RuleNoName",
                   kBase + "rules:\n  - requesters: {groups: [e]}\n    accounts: {all: true}\n"
                           "    permission_sets: [ReadOnly]\n    max_duration: 1h\n"

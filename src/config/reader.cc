@@ -190,8 +190,11 @@ std::optional<Fields> Reader::Map(const Node& node, int line, const std::string&
     std::string name = key.Scalar();
     if (std::find(allowed.begin(), allowed.end(), name) == allowed.end()) {
       if (what == "a rule" && name == "regions") {
-        // Silently ignoring a region restriction would widen access.
-        Error(key_line, "'" + name + "' is not supported yet");
+        // Silently ignoring a region restriction would widen access. Regions are enforced by
+        // the permission set's inline policy, so they belong to its definition.
+        Error(key_line,
+              "'regions' is not a key of a rule: restrict regions in the permission set's "
+              "'definition: regions: [...]' (docs/POLICY.md \"Permission set definitions\")");
       } else {
         Error(key_line, "unknown key '" + name + "' in " + what + Hint(name, allowed));
       }

@@ -112,7 +112,7 @@ struct JobResult {
   Time until;    // kNotYet
   Time done_at;  // when the round ended
   Time before;   // kApply kDone: the time of the statement that covers it (best effort)
-  std::size_t chars = 0;
+  std::size_t size = 0;
   bool compact = false;
   Duration session_duration{0};
 };
@@ -271,7 +271,7 @@ class Engine::Impl {
       if (status.ok()) {
         r.outcome = round->plan.outcomes[i];
         r.until = round->plan.until[i];
-        r.chars = round->plan.chars;
+        r.size = round->plan.size;
         r.compact = round->plan.compacted_accounts > 0;
         const Change& c = round->members[i].change;
         r.before = CeilToSecond(c.at);
@@ -313,7 +313,7 @@ class Engine::Impl {
       in.changes = changes;
       in.now = clock_.Now();
       in.session_duration = *d;
-      in.max_chars = options_.max_policy_chars;
+      in.max_size = options_.max_policy_size;
       in.holders = [&](const std::string& account) -> Result<std::set<std::string>> {
         JIT_ASSIGN_OR_RETURN(auto list, provider_.ListAssignments(account, ps));
         std::set<std::string> users;
@@ -486,7 +486,7 @@ class Engine::Impl {
       d["denies_sessions_issued_before"] = FormatRfc3339(r.before);
       d["applied_at"] = FormatRfc3339(r.done_at);
       d["lag_ms"] = Millis(std::chrono::duration_cast<Duration>(r.done_at - c.at));
-      d["policy_chars"] = r.chars;
+      d["policy_size"] = r.size;
       d["compact"] = r.compact;
       d["lift_at"] = FormatRfc3339(lift_at);
       JIT_RETURN_IF_ERROR(AppendAudit(tx, p.request_id, "session.cutoff.applied", "info", d));

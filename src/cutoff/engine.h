@@ -46,8 +46,9 @@ Status ScheduleCutoff(store::Tx& tx, const policy::Config& config, const model::
                       Time ended_at, Time now);
 
 struct EngineOptions {
-  // The inline policy's size budget (AWS: provider::kMaxInlinePolicyLength).
-  std::size_t max_policy_chars = 32768;
+  // The inline policy's size budget, in characters besides white space: IAM's limit on a role's
+  // inline policies (provider::kMaxProvisionedPolicySize), which the provisioned policy becomes.
+  std::size_t max_policy_size = provider::kMaxProvisionedPolicySize;
   // A round waits this long after its first job for the others of its permission set that
   // come due meanwhile (they share its one write and provisioning).
   Duration gather = Duration(500);

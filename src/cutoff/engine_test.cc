@@ -30,7 +30,7 @@ class CutoffEngineTest : public ::testing::Test {
   void StartEngine() {
     EngineOptions o;
     o.poll_interval = Duration(1000);
-    o.max_policy_chars = max_chars_;
+    o.max_policy_size = max_size_;
     engine_ = std::make_unique<Engine>(store_, fake_, fake_, clock_, o);
     scheduler::SchedulerOptions so;
     so.workers = 0;
@@ -75,7 +75,7 @@ class CutoffEngineTest : public ::testing::Test {
   store::MemoryStore store_;
   FakeProvider fake_;
   policy::Config config_;
-  std::size_t max_chars_ = 32768;
+  std::size_t max_size_ = provider::kMaxProvisionedPolicySize;
   std::unique_ptr<Engine> engine_;
   std::unique_ptr<scheduler::Scheduler> scheduler_;
 };

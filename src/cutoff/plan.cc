@@ -23,6 +23,14 @@ CutoffStatement* Find(InlinePolicy& p, const std::string& account, Time before,
   return nullptr;
 }
 
+// True when the document of `p` is within the budget: `max_size` characters besides white space
+// (provider::ProvisionedPolicySize), and AWS's length limit.
+bool Fits(const InlinePolicy& p, std::size_t max_size) {
+  std::string text = ComposeInlinePolicy(p);
+  return provider::ProvisionedPolicySize(text) <= max_size &&
+         text.size() <= provider::kMaxInlinePolicyLength;
+}
+
 void DropEmpty(InlinePolicy& p) {
   p.cutoffs.erase(std::remove_if(p.cutoffs.begin(), p.cutoffs.end(),
                                  [](const CutoffStatement& s) {
@@ -106,7 +114,7 @@ Result<RoundPlan> PlanRound(const RoundInput& in) {
 
   // 3. Compact the accounts with the most listed users until it fits.
   std::set<std::string> tried;
-  while (ComposeInlinePolicy(next).size() > in.max_chars) {
+  while (!Fits(next, in.max_size)) {
     std::map<std::string, std::size_t> listed;
     for (const CutoffStatement& s : next.cutoffs) {
       if (!s.everyone_except && tried.count(s.account_id) == 0) {
@@ -126,7 +134,7 @@ Result<RoundPlan> PlanRound(const RoundInput& in) {
   }
 
   // 4. What still does not fit is left out, newest first.
-  while (ComposeInlinePolicy(next).size() > in.max_chars && !added.empty()) {
+  while (!Fits(next, in.max_size) && !added.empty()) {
     std::size_t i = added.back();
     added.pop_back();
     const Change& c = in.changes[i];
@@ -150,7 +158,7 @@ Result<RoundPlan> PlanRound(const RoundInput& in) {
   }
 
   std::string composed = ComposeInlinePolicy(next);
-  plan.chars = composed.size();
+  plan.size = provider::ProvisionedPolicySize(composed);
   plan.changed = composed != ComposeInlinePolicy(in.current);
   return plan;
 }

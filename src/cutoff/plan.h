@@ -11,6 +11,7 @@
 #include "core/clock.h"
 #include "core/result.h"
 #include "cutoff/statements.h"
+#include "provider/provider.h"
 
 namespace jit::cutoff {
 
@@ -28,7 +29,10 @@ struct RoundInput {
   std::vector<Change> changes;
   Time now;
   Duration session_duration{0};  // the permission set's SessionDuration
-  std::size_t max_chars = 0;     // the policy's size budget
+  // The policy's size budget, in characters besides white space (provider::ProvisionedPolicySize;
+  // IAM's limit on a role's inline policies, provider::kMaxProvisionedPolicySize). The document
+  // also stays within AWS's length limit, provider::kMaxInlinePolicyLength.
+  std::size_t max_size = 0;
   // The users who hold the permission set in `account` now (every user assignment): they are
   // left out of a compact "everyone except" statement. Called only when the policy would not
   // fit otherwise.
@@ -48,8 +52,8 @@ struct RoundPlan {
   std::set<std::string> provision;      // accounts to provision after the put
   std::vector<ChangeOutcome> outcomes;  // one per change, in order
   std::vector<Time> until;              // for kNotYet: when to look again; else unset
-  std::size_t chars = 0;                // of the composed document
-  int compacted_accounts = 0;           // accounts turned into the compact form in this round
+  std::size_t size = 0;        // of the composed document (provider::ProvisionedPolicySize)
+  int compacted_accounts = 0;  // accounts turned into the compact form in this round
 };
 
 // Plans the round:
@@ -59,7 +63,7 @@ struct RoundPlan {
 //    it, or joins the per-user statement of its account at CeilToSecond(at) (made when
 //    missing). Its account is provisioned either way (a restart may have come between the put
 //    and the provisioning).
-// 3. While the document is longer than max_chars, the account with the most listed users is
+// 3. While the document is over the budget (max_size), the account with the most listed users is
 //    compacted: its per-user statements' users who no longer hold the permission set there
 //    (holders) move into one "everyone except the holders" statement at the latest of their
 //    times; holders keep theirs. Errors of `holders` are returned.

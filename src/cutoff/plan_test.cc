@@ -20,7 +20,7 @@ RoundInput Input(std::vector<Change> changes, Time now) {
   in.changes = std::move(changes);
   in.now = now;
   in.session_duration = std::chrono::hours(1);
-  in.max_chars = 32768;
+  in.max_size = provider::kMaxProvisionedPolicySize;
   return in;
 }
 
@@ -92,7 +92,7 @@ TEST(CutoffPlanTest, OverTheBudgetAnAccountIsCompactedSparingWhoStillHoldsTheSet
   };
   RoundPlan plan = PlanRound(in).value();
   EXPECT_EQ(asked, 1);
-  EXPECT_LE(plan.chars, 32768u);
+  EXPECT_LE(plan.size, provider::kMaxProvisionedPolicySize);
   EXPECT_EQ(plan.compacted_accounts, 1);
   for (ChangeOutcome o : plan.outcomes) EXPECT_EQ(o, ChangeOutcome::kDone);
   // Everyone's sessions from before their end are denied; user 7's later session is not.
@@ -113,14 +113,14 @@ TEST(CutoffPlanTest, WhatCannotFitIsRefusedNewestFirst) {
   std::vector<Change> changes;
   for (int i = 0; i < 50; ++i) changes.push_back(Apply(UserId(i), "222222222222", t));
   RoundInput in = Input(changes, t);
-  in.max_chars = 1200;
+  in.max_size = 1200;
   in.holders = [&](const std::string&) -> Result<std::set<std::string>> {
     std::set<std::string> all;  // everyone holds it again: nothing can be compacted
     for (int i = 0; i < 50; ++i) all.insert(UserId(i));
     return all;
   };
   RoundPlan plan = PlanRound(in).value();
-  EXPECT_LE(plan.chars, 1200u);
+  EXPECT_LE(plan.size, 1200u);
   EXPECT_EQ(plan.outcomes.front(), ChangeOutcome::kDone);
   EXPECT_EQ(plan.outcomes.back(), ChangeOutcome::kNoRoom);
 }
@@ -128,7 +128,7 @@ TEST(CutoffPlanTest, WhatCannotFitIsRefusedNewestFirst) {
 TEST(CutoffPlanTest, HoldersErrorsFailTheRound) {
   Time t = When("2026-12-05T00:15:00Z");
   RoundInput in = Input({Apply(UserId(1), "222222222222", t)}, t);
-  in.max_chars = 10;
+  in.max_size = 10;
   in.holders = [](const std::string&) -> Result<std::set<std::string>> {
     return UnavailableError("throttled");
   };

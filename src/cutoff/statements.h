@@ -22,10 +22,11 @@
 
 #include "core/clock.h"
 #include "core/result.h"
+#include "provider/provider.h"
 
 namespace jit::cutoff {
 
-inline constexpr std::string_view kSidPrefix = "JitCutoff";
+inline constexpr std::string_view kSidPrefix = provider::kCutoffSidPrefix;
 
 struct CutoffStatement {
   std::string account_id;

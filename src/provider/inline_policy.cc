@@ -1,6 +1,7 @@
 // ValidateInlinePolicy (provider.h): the checks AWS applies to a permission set's inline
 // policy, made before any call so that a bad document never reaches the wire.
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
@@ -8,6 +9,12 @@
 #include "provider/provider.h"
 
 namespace jit::provider {
+
+std::size_t ProvisionedPolicySize(std::string_view policy_json) {
+  return static_cast<std::size_t>(std::count_if(policy_json.begin(), policy_json.end(), [](char c) {
+    return c != ' ' && c != '\t' && c != '\n' && c != '\r';
+  }));
+}
 
 Status ValidateInlinePolicy(std::string_view policy_json) {
   // Count characters (code points), as AWS does, and check each against its pattern (tab, LF,

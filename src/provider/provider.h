@@ -123,6 +123,19 @@ class PermissionSetPolicies {
 
 // AWS's limit on a permission set's inline policy, in characters.
 inline constexpr std::size_t kMaxInlinePolicyLength = 32768;
+// IAM's limit on a role's inline policies, which the permission set's inline policy becomes in
+// each account it is provisioned to: 10,240 characters besides white space. PutInlinePolicy
+// takes a longer document, but provisioning it fails.
+inline constexpr std::size_t kMaxProvisionedPolicySize = 10240;
+// The characters of `policy_json` that count against kMaxProvisionedPolicySize: all but
+// spaces, tabs, carriage returns and line feeds.
+std::size_t ProvisionedPolicySize(std::string_view policy_json);
+
+// Statements of a permission set's inline policy whose Sid starts with kJitSidPrefix are jit's:
+// session cut-off's start with kCutoffSidPrefix (cutoff/statements.h), and `permission-sets
+// apply` writes the region guardrail (permsets/definition.h). Each keeps the other's.
+inline constexpr const char* kJitSidPrefix = "Jit";
+inline constexpr const char* kCutoffSidPrefix = "JitCutoff";
 
 // OK when `policy_json` is a document PutInlinePolicy may send: a JSON object of 1 to
 // kMaxInlinePolicyLength characters, each a tab, line feed, carriage return or U+0020..U+00FF
