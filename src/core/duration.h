@@ -14,6 +14,10 @@ namespace jit {
 // wrong ("unknown unit 'x' in '5x'"). Durations above 366 days are refused.
 Result<Duration> ParseDuration(std::string_view text);
 
+// Parses the ISO-8601 durations AWS uses (Identity Center's SessionDuration): "PT8H",
+// "PT1H30M", "PT45M", "PT3600S", "P1D". InvalidArgument otherwise.
+Result<Duration> ParseIsoDuration(std::string_view text);
+
 // Formats a duration the way ParseDuration reads it: "1h30m", "45s", "0s".
 std::string FormatDuration(Duration d);
 

@@ -7,9 +7,9 @@
 #include <sstream>
 #include <utility>
 
+#include "core/duration.h"
 #include "emulator/emulator.h"
 #include "emulator/patterns.h"
-#include "provider/identity_center.h"
 
 namespace jit::emulator {
 namespace {
@@ -167,7 +167,7 @@ Status Seed::Validate() const {
       return InvalidArgumentError(where + ".arn \"" + p.arn + "\" belongs to another instance");
     }
     // Only the syntax: a seed may hold durations AWS refuses on the wire (tests use PT20S).
-    Result<Duration> duration = provider::ParseIsoDuration(p.session_duration);
+    Result<Duration> duration = ParseIsoDuration(p.session_duration);
     if (p.session_duration.rfind("PT", 0) != 0 || !duration.has_value() ||
         *duration <= Duration::zero()) {
       return InvalidArgumentError(where + ".session_duration must be ISO-8601 like PT1H");

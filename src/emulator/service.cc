@@ -11,13 +11,13 @@
 #include <utility>
 #include <vector>
 
+#include "core/duration.h"
 #include "core/encoding.h"
 #include "core/mutex.h"
 #include "core/strings.h"
 #include "core/time_format.h"
 #include "emulator/patterns.h"
 #include "emulator/policy_eval.h"
-#include "provider/identity_center.h"
 
 namespace jit::emulator {
 namespace {
@@ -487,7 +487,7 @@ const Pattern kTagValuePattern{"[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*", MatchTagText};
 
 // The ISO-8601 SessionDuration AWS accepts on the wire: PT1H..PT12H. "" when good.
 std::string SessionDurationProblem(const std::string& text) {
-  Result<Duration> d = provider::ParseIsoDuration(text);
+  Result<Duration> d = ParseIsoDuration(text);
   if (!d.has_value()) {
     return ValidationMessage("'" + text.substr(0, 100) + "'", "SessionDuration",
                              "Member must be an ISO-8601 duration such as PT1H");
@@ -1482,7 +1482,7 @@ ServiceResponse Service::OpenSession(const json& body) {
                               " in account " + account + " at " + FormatRfc3339(at) +
                               " (directly or through a group)");
   }
-  Result<Duration> duration = provider::ParseIsoDuration(ps->session_duration);
+  Result<Duration> duration = ParseIsoDuration(ps->session_duration);
   if (!duration.has_value() || *duration <= Duration::zero()) {
     // The seed's validation refuses these; a guard, not a case.
     return TestError(400, "permission set " + ps->name + " has no usable SessionDuration");

@@ -80,50 +80,6 @@ aws::ServiceSpec IdentityStoreSpec(std::string endpoint, std::string region) {
   return {std::move(endpoint), std::move(region), "identitystore", "AWSIdentityStore"};
 }
 
-Result<Duration> ParseIsoDuration(std::string_view text) {
-  auto bad = [&] {
-    return InvalidArgumentError("'" + std::string(text) +
-                                "' is not an ISO-8601 duration such as PT8H or PT1H30M");
-  };
-  if (text.size() < 3 || text.size() > 40 || text[0] != 'P') return bad();
-  std::int64_t seconds = 0;
-  bool in_time = false;
-  bool any = false;
-  std::string order;  // the units seen, to refuse repeats
-  std::size_t i = 1;
-  while (i < text.size()) {
-    if (text[i] == 'T') {
-      if (in_time) return bad();
-      in_time = true;
-      ++i;
-      if (i == text.size()) return bad();
-      continue;
-    }
-    std::int64_t n = 0;
-    std::size_t start = i;
-    while (i < text.size() && text[i] >= '0' && text[i] <= '9') {
-      if (i - start >= 9) return bad();
-      n = n * 10 + (text[i] - '0');
-      ++i;
-    }
-    if (i == start || i == text.size()) return bad();
-    char unit = text[i++];
-    std::int64_t scale = 0;
-    if (!in_time && unit == 'D') scale = 86400;
-    if (in_time && unit == 'H') scale = 3600;
-    if (in_time && unit == 'M') scale = 60;
-    if (in_time && unit == 'S') scale = 1;
-    if (scale == 0) return bad();
-    std::string key = std::string(in_time ? "T" : "") + unit;
-    if (order.find(key) != std::string::npos) return bad();
-    order += key;
-    seconds += n * scale;
-    any = true;
-  }
-  if (!any) return bad();
-  return std::chrono::duration_cast<Duration>(std::chrono::seconds(seconds));
-}
-
 // ---- Create slots ----------------------------------------------------------------------------
 
 struct IdentityCenterProvider::CreateSlots {

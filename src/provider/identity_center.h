@@ -11,6 +11,7 @@
 
 #include "aws/json_client.h"
 #include "core/clock.h"
+#include "core/duration.h"
 #include "core/mutex.h"
 #include "core/result.h"
 #include "core/status.h"
@@ -56,9 +57,8 @@ struct PermissionSetInfo {
   Duration session_duration{0};  // how long an AWS session made from it lasts (default 1h)
 };
 
-// Parses the ISO-8601 durations Identity Center uses for SessionDuration ("PT8H", "PT1H30M",
-// "PT45M", "PT3600S", "P1D"). InvalidArgument otherwise.
-Result<Duration> ParseIsoDuration(std::string_view text);
+// ParseIsoDuration (core/duration.h) reads the ISO-8601 durations of SessionDuration.
+using ::jit::ParseIsoDuration;
 
 // Provider and Directory over the real wire. Thread-safe.
 //

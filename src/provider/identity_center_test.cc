@@ -217,24 +217,6 @@ TEST(IdentityCenterOptions, ValidateChecksTheIds) {
   EXPECT_THAT(o.Validate(), StatusIs(StatusCode::kInvalidArgument));
 }
 
-TEST(ParseIsoDuration, ReadsSessionDurations) {
-  using std::chrono::hours;
-  using std::chrono::minutes;
-  using std::chrono::seconds;
-  EXPECT_EQ(*ParseIsoDuration("PT8H"), hours(8));
-  EXPECT_EQ(*ParseIsoDuration("PT1H"), hours(1));
-  EXPECT_EQ(*ParseIsoDuration("PT1H30M"), minutes(90));
-  EXPECT_EQ(*ParseIsoDuration("PT45M"), minutes(45));
-  EXPECT_EQ(*ParseIsoDuration("PT3600S"), hours(1));
-  EXPECT_EQ(*ParseIsoDuration("PT12H"), hours(12));
-  EXPECT_EQ(*ParseIsoDuration("P1DT2H"), hours(26));
-  EXPECT_EQ(*ParseIsoDuration("PT1H0M30S"), seconds(3630));
-  for (const char* bad : {"", "P", "PT", "8H", "PT8", "PTH", "PT8X", "P8H", "PT1H1H", "PT-1H",
-                          "PT1.5H", "pt8h", "PT8H ", "P1DT", "PT1M1H1M"}) {
-    EXPECT_THAT(ParseIsoDuration(bad), StatusIs(StatusCode::kInvalidArgument)) << bad;
-  }
-}
-
 TEST_F(IdentityCenterTest, GrantSendsCreateAccountAssignmentAndHoldsASlotUntilTerminal) {
   auto p = Make();
   http_.Then("CreateAccountAssignment", CreationStatus("IN_PROGRESS", "req-1"));
