@@ -5,6 +5,8 @@
 #include <utility>
 
 #include "cutoff/check.h"
+#include "permsets/check.h"
+#include "provider/permission_set_admin.h"
 #include "workflow/session_gap.h"
 
 namespace jit::app {
@@ -86,7 +88,14 @@ Result<std::vector<std::string>> CheckAws(const config::Config& config) {
   aws::Environment env = aws::Environment::FromProcess();
   JIT_ASSIGN_OR_RETURN(IdentityCenterSettings settings, SettingsFromConfig(config, env));
   JIT_ASSIGN_OR_RETURN(auto ic, ConnectIdentityCenter(settings, nullptr, env, clock));
-  return AwsWarnings(*ic->provider, config.policy);
+  JIT_ASSIGN_OR_RETURN(std::vector<std::string> warnings,
+                       AwsWarnings(*ic->provider, config.policy));
+  provider::IdentityCenterPermissionSetAdmin admin(settings.instance_arn, *ic->sso_admin);
+  for (std::string& w : permsets::PermissionWarnings(admin, settings.instance_arn,
+                                                     config.permission_set_definitions)) {
+    warnings.push_back(std::move(w));
+  }
+  return warnings;
 }
 
 }  // namespace jit::app

@@ -59,8 +59,10 @@ Result<std::unique_ptr<IdentityCenter>> ConnectIdentityCenter(
 Result<std::vector<std::string>> AwsWarnings(provider::IdentityCenterProvider& ic,
                                              const policy::Config& config);
 
-// `jit config check FILE --aws`: AwsWarnings for `config`, asking the Identity Center of its
-// `aws:` section with the process's environment and default credential chain. Errors of
+// `jit config check FILE --aws`: AwsWarnings for `config`, and the calls `permission-sets apply`
+// needs that the credentials may not make (permsets/check.h) when it defines permission sets,
+// asking the Identity Center of its `aws:` section with the process's environment and default
+// credential chain. Errors of
 // SettingsFromConfig, ConnectIdentityCenter and AwsWarnings.
 Result<std::vector<std::string>> CheckAws(const config::Config& config);
 
