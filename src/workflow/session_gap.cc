@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/duration.h"
+#include "cutoff/engine.h"
 
 namespace jit::workflow {
 
@@ -23,6 +24,20 @@ Duration LongestGrant(const policy::Config& config, const std::string& name) {
   return longest;
 }
 
+bool CutoffCoversEveryGrant(const policy::Config& config, const policy::PermissionSet& ps) {
+  for (const policy::Rule& rule : config.rules) {
+    if (std::find(rule.permission_sets.begin(), rule.permission_sets.end(), ps.name) ==
+        rule.permission_sets.end()) {
+      continue;
+    }
+    model::Request r;
+    r.rule = rule.name;
+    r.permission_set_arn = ps.arn;
+    if (!cutoff::CutoffEnabled(config, r)) return false;
+  }
+  return true;
+}
+
 std::vector<std::string> SessionGapWarnings(const std::vector<provider::PermissionSetInfo>& sets,
                                             const policy::Config& config) {
   std::vector<std::string> out;
@@ -32,13 +47,14 @@ std::vector<std::string> SessionGapWarnings(const std::vector<provider::Permissi
     if (info == sets.end()) continue;
     Duration longest = LongestGrant(config, ps.name);
     if (longest.count() <= 0 || info->session_duration <= longest) continue;
+    if (CutoffCoversEveryGrant(config, ps)) continue;  // the sessions end with the grant
     out.push_back("permission set " + ps.name + ": its SessionDuration is " +
                   FormatDuration(info->session_duration) + " but the longest grant is " +
                   FormatDuration(longest) +
                   "; AWS sessions outlive a deleted assignment, so access can last up to " +
                   FormatDuration(info->session_duration) +
                   " after a revocation (set SessionDuration to " + FormatDuration(longest) +
-                  " or less)");
+                  " or less, or turn session_cutoff on: docs/AWS.md \"Session cut-off\")");
   }
   return out;
 }

@@ -64,6 +64,17 @@ TEST(SessionGapWarnings, WarnsWhereSessionsOutliveTheLongestGrant) {
   EXPECT_THAT(w[1], HasSubstr("permission set Admin"));
 }
 
+TEST(SessionGapWarnings, SessionCutoffOnEveryGrantClosesTheGap) {
+  policy::Config c = GapConfig();
+  std::vector<provider::PermissionSetInfo> sets = {{"Admin", kAdmin, std::chrono::hours(8)}};
+  ASSERT_EQ(SessionGapWarnings(sets, c).size(), 1u);
+  EXPECT_THAT(SessionGapWarnings(sets, c)[0], HasSubstr("or turn session_cutoff on"));
+  c.permission_sets[1].session_cutoff = true;
+  EXPECT_THAT(SessionGapWarnings(sets, c), IsEmpty());
+  c.rules[2].session_cutoff = false;  // the break-glass rule's grants keep their sessions
+  EXPECT_EQ(SessionGapWarnings(sets, c).size(), 1u);
+}
+
 TEST(SessionGapWarnings, NoneWhenSessionsAreShortOrTheSetIsNotListed) {
   policy::Config c = GapConfig();
   EXPECT_THAT(SessionGapWarnings({{"ReadOnly", kReadOnly, std::chrono::hours(1)}}, c), IsEmpty());
