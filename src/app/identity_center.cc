@@ -90,7 +90,8 @@ Result<std::vector<std::string>> CheckAws(const config::Config& config) {
   JIT_ASSIGN_OR_RETURN(auto ic, ConnectIdentityCenter(settings, nullptr, env, clock));
   JIT_ASSIGN_OR_RETURN(std::vector<std::string> warnings,
                        AwsWarnings(*ic->provider, config.policy));
-  provider::IdentityCenterPermissionSetAdmin admin(settings.instance_arn, *ic->sso_admin);
+  provider::IdentityCenterPermissionSetAdmin admin(settings.instance_arn, *ic->sso_admin,
+                                                   *ic->provider);
   for (std::string& w : permsets::PermissionWarnings(admin, settings.instance_arn,
                                                      config.permission_set_definitions)) {
     warnings.push_back(std::move(w));

@@ -119,7 +119,8 @@ int PermissionSets(const cli::PermissionSetsOptions& opts) {
     PrintError(std::cerr, ic.error().message());
     return 1;
   }
-  provider::IdentityCenterPermissionSetAdmin admin(settings->instance_arn, *(*ic)->sso_admin);
+  provider::IdentityCenterPermissionSetAdmin admin(settings->instance_arn, *(*ic)->sso_admin,
+                                                   *(*ic)->provider);
   return RunPermissionSets(opts, *config, admin, std::cout, std::cerr,
                            [](Duration d) { std::this_thread::sleep_for(d); });
 }

@@ -165,16 +165,7 @@ class Engine::Impl {
     std::shared_ptr<Round> round;
     bool start = false;
     bool poll = false;
-    std::optional<JobResult> done;
-    {
-      MutexLock l(&mu_);
-      SetState& st = sets_[ps];
-      if (auto it = st.finished.find(job.id); it != st.finished.end()) {
-        done = std::move(it->second);
-        st.finished.erase(it);
-      }
-    }
-    if (done) return Finish(job, *p, *done);
+    if (std::optional<JobResult> done = TakeFinished(ps, job.id)) return Finish(job, *p, *done);
     {
       MutexLock l(&mu_);
       SetState& st = sets_[ps];
@@ -220,15 +211,7 @@ class Engine::Impl {
     }
     if (start) StartRound(ps, round);
     if (poll) PollRound(ps, round);
-    {
-      MutexLock l(&mu_);
-      SetState& st = sets_[ps];
-      if (auto it = st.finished.find(job.id); it != st.finished.end()) {
-        done = std::move(it->second);
-        st.finished.erase(it);
-      }
-    }
-    if (done) return Finish(job, *p, *done);
+    if (std::optional<JobResult> done = TakeFinished(ps, job.id)) return Finish(job, *p, *done);
     return JobOutcome::CheckAgain(options_.poll_interval);
   }
 
@@ -238,6 +221,17 @@ class Engine::Impl {
   }
 
  private:
+  // The result a round left for `job_id`, taken out; nullopt when it has none yet.
+  std::optional<JobResult> TakeFinished(const std::string& ps, const std::string& job_id) {
+    MutexLock l(&mu_);
+    SetState& st = sets_[ps];
+    auto it = st.finished.find(job_id);
+    if (it == st.finished.end()) return std::nullopt;
+    JobResult r = std::move(it->second);
+    st.finished.erase(it);
+    return r;
+  }
+
   Status Transact(const std::function<Status(store::Tx&)>& fn) {
     if (options_.transact) return options_.transact(fn);
     return store_.Transact(fn);

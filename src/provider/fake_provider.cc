@@ -241,7 +241,11 @@ Operation FakeProvider::FinishLocked(const std::string& id, PendingOp& op) {
   if (!op.finished) {
     op.finished = true;
     if (op.failure_reason.empty()) {
-      if (op.provision) {
+      if (op.provision && op.assignment.account_id == kAllProvisionedAccounts) {
+        for (auto& [key, policy] : provisioned_) {
+          if (key.first == op.assignment.permission_set_arn) policy = op.policy;
+        }
+      } else if (op.provision) {
         provisioned_[{op.assignment.permission_set_arn, op.assignment.account_id}] = op.policy;
       } else if (op.grant) {
         AddLocked(op.assignment);

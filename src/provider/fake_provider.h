@@ -56,7 +56,8 @@ class FakeProvider final : public Provider,
       const std::string& account_id, const std::string& permission_set_arn) override;
   Result<std::string> PrincipalName(PrincipalType type, const std::string& id) override;
 
-  // PermissionSetPolicies, in memory: any permission set ARN and account id are known.
+  // PermissionSetPolicies, in memory: any permission set ARN and account id are known;
+  // kAllProvisionedAccounts provisions to every account the set was provisioned to before.
   // PutInlinePolicy refuses what ValidateInlinePolicy refuses. ProvisionPermissionSet copies
   // the inline policy as it is at the call to the account once the operation succeeds (at once
   // unless SetAsyncPolls says otherwise); ProvisionStatus is NotFound for an unknown id and for

@@ -9,6 +9,7 @@
 #include "aws/names.h"
 #include "core/mutex.h"
 #include "core/strings.h"
+#include "provider/wire.h"
 
 namespace jit::provider {
 namespace {
@@ -16,37 +17,12 @@ namespace {
 using json = nlohmann::json;
 
 // A guard against a service that hands out NextTokens for ever.
-constexpr int kMaxPages = 10000;
 // Deletes remembered for RevokeStatus; beyond this the oldest are forgotten (they only help
 // to tell "already gone" from a real failure).
 constexpr std::size_t kMaxTrackedDeletes = 10000;
 
-std::string StringField(const json& j, const char* key) {
-  if (!j.is_object()) return {};
-  auto it = j.find(key);
-  if (it == j.end() || !it->is_string()) return {};
-  return it->get<std::string>();
-}
-
-Status Malformed(const std::string& operation, const std::string& what) {
-  return InternalError(operation + ": unexpected answer from Identity Center: " + what);
-}
-
-// Follows NextToken through every page of `operation`, calling `page` for each answer.
-Status Paginate(aws::JsonClient& client, const std::string& operation, json body,
-                const std::function<Status(const json&)>& page) {
-  std::set<std::string> seen;
-  for (int i = 0; i < kMaxPages; ++i) {
-    Result<json> answer = client.Call(operation, body);
-    if (!answer.has_value()) return answer.error();
-    JIT_RETURN_IF_ERROR(page(*answer));
-    std::string next = StringField(*answer, "NextToken");
-    if (next.empty()) return OkStatus();
-    if (!seen.insert(next).second) return Malformed(operation, "a NextToken came back twice");
-    body["NextToken"] = next;
-  }
-  return Malformed(operation, "more than " + std::to_string(kMaxPages) + " pages");
-}
+using wire::Malformed;
+using wire::Paginate;
 
 }  // namespace
 
@@ -200,28 +176,7 @@ IdentityCenterProvider::~IdentityCenterProvider() {
 }
 
 Result<Operation> IdentityCenterProvider::ParseOperation(const json& answer, const char* field) {
-  if (!answer.is_object() || !answer.contains(field) || !answer[field].is_object()) {
-    return Malformed(field, std::string("no ") + field);
-  }
-  const json& st = answer[field];
-  Operation op;
-  op.id = StringField(st, "RequestId");
-  std::string status = StringField(st, "Status");
-  if (status == "IN_PROGRESS") {
-    op.state = OperationState::kInProgress;
-  } else if (status == "SUCCEEDED") {
-    op.state = OperationState::kSucceeded;
-  } else if (status == "FAILED") {
-    op.state = OperationState::kFailed;
-    op.failure_reason = StringField(st, "FailureReason");
-    if (op.failure_reason.empty()) op.failure_reason = "no reason given";
-  } else {
-    return Malformed(field, "Status '" + status + "'");
-  }
-  if (op.state == OperationState::kInProgress && op.id.empty()) {
-    return Malformed(field, "an IN_PROGRESS status without a RequestId");
-  }
-  return op;
+  return wire::OperationStatus(answer, field);
 }
 
 Result<Operation> IdentityCenterProvider::Grant(const Assignment& a) {
@@ -362,7 +317,7 @@ Result<std::vector<PrincipalAssignment>> IdentityCenterProvider::ListAllAssignme
     if (!it->is_array()) return Malformed("ListAccountAssignments", "AccountAssignments");
     for (const json& item : *it) {
       PrincipalAssignment a;
-      std::string type = StringField(item, "PrincipalType");
+      std::string type = wire::String(item, "PrincipalType");
       if (type == "USER") {
         a.principal_type = PrincipalType::kUser;
       } else if (type == "GROUP") {
@@ -370,9 +325,9 @@ Result<std::vector<PrincipalAssignment>> IdentityCenterProvider::ListAllAssignme
       } else {
         continue;  // a principal type jit does not know: neither ours nor a person's
       }
-      a.principal_id = StringField(item, "PrincipalId");
-      a.account_id = StringField(item, "AccountId");
-      a.permission_set_arn = StringField(item, "PermissionSetArn");
+      a.principal_id = wire::String(item, "PrincipalId");
+      a.account_id = wire::String(item, "AccountId");
+      a.permission_set_arn = wire::String(item, "PermissionSetArn");
       if (a.account_id.empty()) a.account_id = account_id;
       if (a.permission_set_arn.empty()) a.permission_set_arn = permission_set_arn;
       if (a.principal_id.empty()) continue;
@@ -400,7 +355,7 @@ Result<std::string> IdentityCenterProvider::PrincipalName(PrincipalType type,
   Result<json> answer = identity_store_.Call(
       "DescribeGroup", {{"IdentityStoreId", options_.identity_store_id}, {"GroupId", id}});
   if (!answer.has_value()) return answer.error();
-  std::string name = StringField(*answer, "DisplayName");
+  std::string name = wire::String(*answer, "DisplayName");
   if (name.empty()) return Malformed("DescribeGroup", "no DisplayName");
   Remember(&IdentityCenterProvider::group_display_, id, name);
   return name;
@@ -429,7 +384,7 @@ Result<std::string> IdentityCenterProvider::UserId(const std::string& username) 
     }
     return answer.error();
   }
-  std::string id = StringField(*answer, "UserId");
+  std::string id = wire::String(*answer, "UserId");
   if (id.empty()) return Malformed("GetUserId", "no UserId");
   if (options_.user_cache_ttl.count() > 0) {
     MutexLock lock(&mu_);
@@ -481,7 +436,7 @@ Result<std::string> IdentityCenterProvider::UserIdByEmail(const std::string& ema
     }
     return answer.error();
   }
-  std::string id = StringField(*answer, "UserId");
+  std::string id = wire::String(*answer, "UserId");
   if (id.empty()) return Malformed("GetUserId", "no UserId");
   Remember(&IdentityCenterProvider::ids_by_email_, key, id);
   return id;
@@ -497,14 +452,14 @@ Result<DirectoryUser> IdentityCenterProvider::DescribeUser(const std::string& us
       "DescribeUser", {{"IdentityStoreId", options_.identity_store_id}, {"UserId", user_id}});
   if (!answer.has_value()) return answer.error();
   DirectoryUser u;
-  u.user_id = StringField(*answer, "UserId");
+  u.user_id = wire::String(*answer, "UserId");
   if (u.user_id.empty()) u.user_id = user_id;
-  u.user_name = StringField(*answer, "UserName");
-  u.display_name = StringField(*answer, "DisplayName");
+  u.user_name = wire::String(*answer, "UserName");
+  u.display_name = wire::String(*answer, "DisplayName");
   if (u.user_name.empty()) return Malformed("DescribeUser", "no UserName");
   if (auto emails = answer->find("Emails"); emails != answer->end() && emails->is_array()) {
     for (const json& e : *emails) {
-      std::string value = StringField(e, "Value");
+      std::string value = wire::String(e, "Value");
       if (value.empty()) continue;
       bool primary = e.is_object() && e.value("Primary", false);
       if (primary) {
@@ -537,7 +492,7 @@ Result<std::vector<std::string>> IdentityCenterProvider::GroupNames(const std::s
                           return Malformed("ListGroupMembershipsForMember", "GroupMemberships");
                         }
                         for (const json& m : *it) {
-                          std::string id = StringField(m, "GroupId");
+                          std::string id = wire::String(m, "GroupId");
                           if (!id.empty()) group_ids.push_back(id);
                         }
                         return OkStatus();
@@ -553,7 +508,7 @@ Result<std::vector<std::string>> IdentityCenterProvider::GroupNames(const std::s
         if (answer.error().code() == StatusCode::kNotFound) continue;  // deleted meanwhile
         return answer.error();
       }
-      name = StringField(*answer, "DisplayName");
+      name = wire::String(*answer, "DisplayName");
       if (name->empty()) return Malformed("DescribeGroup", "no DisplayName");
       Remember(&IdentityCenterProvider::group_display_, id, *name);
     }
@@ -596,10 +551,10 @@ Result<PermissionSetInfo> IdentityCenterProvider::DescribePermissionSet(const st
     return Malformed("DescribePermissionSet", "no PermissionSet");
   }
   PermissionSetInfo info;
-  info.name = StringField(*it, "Name");
-  info.arn = StringField(*it, "PermissionSetArn");
+  info.name = wire::String(*it, "Name");
+  info.arn = wire::String(*it, "PermissionSetArn");
   if (info.arn.empty()) info.arn = arn;
-  std::string session = StringField(*it, "SessionDuration");
+  std::string session = wire::String(*it, "SessionDuration");
   if (session.empty()) {
     info.session_duration = std::chrono::hours(1);  // AWS's default
   } else {
@@ -650,11 +605,14 @@ Status IdentityCenterProvider::DeleteInlinePolicy(const std::string& permission_
 
 Result<Operation> IdentityCenterProvider::ProvisionPermissionSet(
     const std::string& permission_set_arn, const std::string& account_id) {
-  Result<json> answer =
-      sso_admin_.Call("ProvisionPermissionSet", {{"InstanceArn", options_.instance_arn},
-                                                 {"PermissionSetArn", permission_set_arn},
-                                                 {"TargetType", "AWS_ACCOUNT"},
-                                                 {"TargetId", account_id}});
+  json body = {{"InstanceArn", options_.instance_arn}, {"PermissionSetArn", permission_set_arn}};
+  if (account_id == kAllProvisionedAccounts) {
+    body["TargetType"] = kAllProvisionedAccounts;
+  } else {
+    body["TargetType"] = "AWS_ACCOUNT";
+    body["TargetId"] = account_id;
+  }
+  Result<json> answer = sso_admin_.Call("ProvisionPermissionSet", body);
   if (!answer.has_value()) return answer.error();
   return ParseOperation(*answer, "PermissionSetProvisioningStatus");
 }

@@ -47,10 +47,6 @@ struct PermissionsBoundary {
   friend bool operator==(const PermissionsBoundary&, const PermissionsBoundary&) = default;
 };
 
-// What `ProvisionPermissionSet` targets: one account, or every account the set is provisioned
-// to (TargetType ALL_PROVISIONED_ACCOUNTS).
-inline constexpr const char* kAllProvisionedAccounts = "ALL_PROVISIONED_ACCOUNTS";
-
 // The sso-admin calls that define permission sets. The inline policy and provisioning calls
 // are PermissionSetPolicies' (provider.h); ProvisionPermissionSet with account_id
 // kAllProvisionedAccounts targets every provisioned account.
@@ -107,21 +103,22 @@ class PermissionSetAdmin : public PermissionSetPolicies {
 };
 
 // PermissionSetAdmin over the real wire (sso-admin). The client is paced by the shared
-// aws::Limiter like every other call. Thread-safe; `sso_admin` must outlive this object.
+// aws::Limiter like every other call. The inline policy, provisioning and session duration
+// calls are those of `policies` (the IdentityCenterProvider of the same instance), passed on.
+// Thread-safe; `sso_admin` and `policies` must outlive this object.
 class IdentityCenterPermissionSetAdmin final : public PermissionSetAdmin {
  public:
   IdentityCenterPermissionSetAdmin(std::string instance_arn, aws::JsonClient& sso_admin,
-                                   int page_size = 100);
+                                   PermissionSetPolicies& policies, int page_size = 100);
 
+  // PermissionSetPolicies: `policies`'.
   Result<std::string> GetInlinePolicy(const std::string& permission_set_arn) override;
-  // Checks the document (ValidateInlinePolicy) before any call.
   Status PutInlinePolicy(const std::string& permission_set_arn,
                          const std::string& policy_json) override;
   Status DeleteInlinePolicy(const std::string& permission_set_arn) override;
   Result<Operation> ProvisionPermissionSet(const std::string& permission_set_arn,
                                            const std::string& account_id) override;
   Result<Operation> ProvisionStatus(const std::string& request_id) override;
-  // DescribePermissionSet's SessionDuration (PT1H when it has none).
   Result<Duration> SessionDuration(const std::string& permission_set_arn) override;
 
   Result<std::vector<PermissionSetAttributes>> ListPermissionSets() override;
@@ -154,6 +151,7 @@ class IdentityCenterPermissionSetAdmin final : public PermissionSetAdmin {
 
   const std::string instance_arn_;
   aws::JsonClient& sso_admin_;
+  PermissionSetPolicies& policies_;
   const int page_size_;
 };
 

@@ -89,7 +89,15 @@ class PermissionSetAdminTest : public ::testing::Test {
   PermissionSetAdminTest()
       : client_(SsoAdminSpec("https://sso.us-east-1.amazonaws.com", "us-east-1"), wire_, creds_,
                 limiter_, clock_, NoWait()),
-        admin_(kInstance, client_, 2) {}
+        provider_(Options(), client_, client_, limiter_, clock_),
+        admin_(kInstance, client_, provider_, 2) {}
+
+  static IdentityCenterOptions Options() {
+    IdentityCenterOptions o;
+    o.instance_arn = kInstance;
+    o.identity_store_id = "d-1111111111";
+    return o;
+  }
 
   static aws::RetryPolicy NoWait() {
     aws::RetryPolicy p;
@@ -103,6 +111,8 @@ class PermissionSetAdminTest : public ::testing::Test {
   Creds creds_;
   NoLimit limiter_;
   aws::JsonClient client_;
+  // The inline policy and provisioning calls go through it, on the same wire.
+  IdentityCenterProvider provider_;
   IdentityCenterPermissionSetAdmin admin_;
 };
 

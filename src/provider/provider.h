@@ -110,7 +110,8 @@ class PermissionSetPolicies {
   // Removes the inline policy (DeleteInlinePolicyFromPermissionSet). Removing none succeeds.
   virtual Status DeleteInlinePolicy(const std::string& permission_set_arn) = 0;
   // Starts provisioning the permission set, as it is now, to one account
-  // (ProvisionPermissionSet, TargetType AWS_ACCOUNT).
+  // (ProvisionPermissionSet, TargetType AWS_ACCOUNT), or, with kAllProvisionedAccounts, to
+  // every account it is provisioned to (TargetType ALL_PROVISIONED_ACCOUNTS).
   virtual Result<Operation> ProvisionPermissionSet(const std::string& permission_set_arn,
                                                    const std::string& account_id) = 0;
   // The state of a provisioning started by ProvisionPermissionSet
@@ -120,6 +121,9 @@ class PermissionSetPolicies {
   // session issued before a time has expired that long after it.
   virtual Result<Duration> SessionDuration(const std::string& permission_set_arn) = 0;
 };
+
+// ProvisionPermissionSet's account for "every account the set is provisioned to".
+inline constexpr const char* kAllProvisionedAccounts = "ALL_PROVISIONED_ACCOUNTS";
 
 // AWS's limit on a permission set's inline policy, in characters.
 inline constexpr std::size_t kMaxInlinePolicyLength = 32768;
