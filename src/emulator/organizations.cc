@@ -408,14 +408,17 @@ ServiceResponse OrganizationsService::ListAccounts(const json& in) {
 }
 
 ServiceResponse OrganizationsService::DescribeOrganization() {
+  // Seed::Validate makes the management account a seed account; a missing one still answers.
   const Account* master = FindAccount(master_);
+  std::string email = master != nullptr ? AccountJson(*master)["Email"].get<std::string>()
+                                        : "aws+" + master_ + "@example.com";
   ServiceResponse resp;
   resp.body["Organization"] = {{"Id", org_.id},
                                {"Arn", Arn("organization", "")},
                                {"FeatureSet", "ALL"},
                                {"MasterAccountArn", Arn("account", master_)},
                                {"MasterAccountId", master_},
-                               {"MasterAccountEmail", AccountJson(*master)["Email"]},
+                               {"MasterAccountEmail", email},
                                {"AvailablePolicyTypes", json::array()}};
   return resp;
 }
