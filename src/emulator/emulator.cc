@@ -15,6 +15,7 @@
 #include "core/form.h"
 #include "core/mutex.h"
 #include "emulator/notify_services.h"
+#include "emulator/organizations.h"
 #include "emulator/service.h"
 #include "net/http_server.h"
 
@@ -127,7 +128,8 @@ class Emulator::Impl {
         clock_(clock),
         service_(options_.seed, options_.faults, options_.completion_delay, clock, options_.region),
         notify_(options_.region, options_.seed.instance.owner_account_id, options_.access_key_id,
-                clock) {
+                clock),
+        organizations_(options_.seed, options_.faults) {
     notify_.SetFaults(options_.faults);
   }
 
@@ -193,16 +195,22 @@ class Emulator::Impl {
     json state = service_.State();
     json received = notify_.State();
     for (auto& [key, value] : received.items()) state[key] = std::move(value);
+    json org = organizations_.State();
+    state["organization"] = std::move(org["organization"]);
+    for (auto& [op, n] : org["calls"].items()) state["calls"][op] = std::move(n);
     return state;
   }
   void Reset() {
     service_.Reset();
     notify_.Reset();
     notify_.SetFaults(service_.faults());
+    organizations_.Reset();
+    organizations_.SetFaults(service_.faults());
   }
   void SetFaults(const Faults& faults) {
     service_.SetFaults(faults);
     notify_.SetFaults(faults);
+    organizations_.SetFaults(faults);
   }
 
   // Answers one request. Runs on the I/O thread; never throws.
@@ -333,6 +341,10 @@ class Emulator::Impl {
       return FromWire(notify_.HandleEvents(
           std::string_view(amz_target).substr(amz_target.find('.') + 1), input));
     }
+    if (service == "organizations") {
+      return FromService(organizations_.Handle(
+          std::string_view(amz_target).substr(amz_target.find('.') + 1), input));
+    }
     return FromService(service_.Handle(amz_target, input));
   }
 
@@ -420,6 +432,7 @@ class Emulator::Impl {
   Clock& clock_;
   Service service_;
   NotifyServices notify_;
+  OrganizationsService organizations_;
 
   std::atomic<std::uint16_t> port_{0};
   std::atomic<bool> control_needs_key_{false};

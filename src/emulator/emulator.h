@@ -1,8 +1,8 @@
 #pragma once
 // A local IAM Identity Center (docs/ARCHITECTURE.md "Command line"): the sso-admin and
-// identitystore subsets jit uses, spoken over the AWS JSON 1.1 protocol on a loopback port and
-// accepting only requests signed (SigV4) with one key pair. Used by tests, `jit emulator` and
-// `jit serve --dev`.
+// identitystore subsets jit uses (and the AWS Organizations read calls), spoken over the AWS JSON
+// 1.1 protocol on a loopback port and accepting only requests signed (SigV4) with one key pair.
+// Used by tests, `jit emulator` and `jit serve --dev`.
 //
 // Wire contract (see docs/AWS.md "What jit does on the wire"):
 // - Every call is `POST /` with `X-Amz-Target: SWBExternalService.<Op>` (signing name `sso`) or
@@ -57,6 +57,25 @@
 //   LATEST_PERMISSION_SET_PROVISIONED when the account's last successful provisioning came after
 //   the set's last change (inline policy, policies, boundary, UpdatePermissionSet), else
 //   LATEST_PERMISSION_SET_NOT_PROVISIONED. Creating an assignment does not provision.
+// - Organizations (issue 16; emulator/organizations.h): `X-Amz-Target:
+//   AWSOrganizationsV20161128.<Op>`, signing name `organizations`, the emulator's region (AWS
+//   signs it for us-east-1). ListRoots, ListChildren (ChildType ACCOUNT | ORGANIZATIONAL_UNIT,
+//   answering {Id, Type}), ListAccountsForParent, ListOrganizationalUnitsForParent, ListAccounts
+//   (seed order), DescribeOrganization, DescribeAccount, ListTagsForResource (accounts, OUs and
+//   roots; one page) and MoveAccount, from the seed's "organization" (accounts without a
+//   parent_id sit in the first root). Accounts are {Id, Arn, Email, Name, Status, State,
+//   JoinedMethod, JoinedTimestamp}; OUs {Id, Arn, Name}; roots {Id, Arn, Name, PolicyTypes: []};
+//   ARNs arn:aws:organizations::<management account>:<kind>/<o-id>/<id>. Lists page with
+//   MaxResults 1..20 (default 20) and a NextToken bound to the list's inputs. Errors are HTTP
+//   400 except ServiceException (500), AWS's types: AWSOrganizationsNotInUseException (every
+//   call, when the seed has no organization), InvalidInputException with a Reason
+//   (INPUT_REQUIRED, INVALID_PATTERN, INVALID_ENUM, MAX_LENGTH_EXCEEDED, MIN_VALUE_EXCEEDED,
+//   MAX_VALUE_EXCEEDED, INVALID_PAGINATION_TOKEN), ParentNotFoundException,
+//   AccountNotFoundException, TargetNotFoundException (ListTagsForResource),
+//   SourceParentNotFoundException (no such parent, or the account is not in it),
+//   DestinationParentNotFoundException, DuplicateAccountException (already in the
+//   destination); faults answer TooManyRequestsException (400) and ServiceException (500).
+//   MoveAccount's moves last until reset. Paths, policies and the write calls are not emulated.
 //
 // Unsigned test endpoints (never faulted):
 //   GET  /_emulator/state   -> State()
@@ -87,8 +106,10 @@
 // Errors of the session endpoints are {"error": "..."}; those of the others {"message": "..."}.
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -111,7 +132,33 @@ struct SeedInstance {
 
 struct SeedAccount {
   std::string id;    // 12 digits
-  std::string name;  // informational only
+  std::string name;  // informational only (Organizations: 1-50 characters, the id when empty)
+  // AWS Organizations (issue 16), used only when the seed has an organization:
+  std::string parent_id;          // the root or OU it is in; "" = the organization's first root
+  std::string status = "ACTIVE";  // ACTIVE | SUSPENDED
+  std::map<std::string, std::string> tags;  // at most 50; keys 1-128, values 0-256 characters
+  std::string email;                        // "" = "aws+<id>@example.com"
+};
+
+struct SeedRoot {
+  std::string id;  // r-[0-9a-z]{4,32}
+  std::string name = "Root";
+};
+
+struct SeedOrganizationalUnit {
+  std::string id;         // ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}
+  std::string name;       // 1-128 characters
+  std::string parent_id;  // a root or another OU (at most 5 OUs deep, as AWS allows)
+  std::map<std::string, std::string> tags;
+};
+
+// AWS Organizations as the emulator serves it (emulator.h "Organizations"). Every seed account
+// is a member; the management account is one of them.
+struct SeedOrganization {
+  std::string id;                 // o-[a-z0-9]{10,32}
+  std::string master_account_id;  // "" = the instance's owner_account_id
+  std::vector<SeedRoot> roots;    // at least one
+  std::vector<SeedOrganizationalUnit> organizational_units;
 };
 
 struct SeedPermissionSet {
@@ -151,9 +198,14 @@ struct Seed {
   std::vector<SeedUser> users;
   std::vector<SeedGroup> groups;
   std::vector<SeedAssignment> assignments;
+  // None: the Organizations calls answer AWSOrganizationsNotInUseException.
+  std::optional<SeedOrganization> organization;
 
   // InvalidArgument naming the first bad entry: id patterns, duplicates, permission sets of
-  // another instance, group members and assignment parts that name nothing in the seed.
+  // another instance, group members and assignment parts that name nothing in the seed; for the
+  // organization, parents that name no root or OU, OU cycles or nesting deeper than 5, a
+  // management account that is not a seed account, an account status other than ACTIVE or
+  // SUSPENDED, tags beyond AWS's limits, and an account parent_id without an organization.
   Status Validate() const;
 };
 
@@ -174,7 +226,13 @@ Seed DefaultSeed();
 //               "emails": ["alice@example.com"]}],
 //    "groups": [{"display_name": "engineers", "group_id": "...", "members": ["alice"]}],
 //    "assignments": [{"account_id": "...", "permission_set_arn": "...",
-//                     "principal_type": "USER", "principal_id": "..."}]}
+//                     "principal_type": "USER", "principal_id": "..."}],
+//    "organization": {"id": "o-...", "master_account_id": "111111111111",
+//                     "roots": [{"id": "r-...", "name": "Root"}],
+//                     "organizational_units": [{"id": "ou-...", "name": "...",
+//                                               "parent_id": "r-... or ou-...",
+//                                               "tags": {"k": "v"}}]}}
+// and each account may add "parent_id", "status" (ACTIVE | SUSPENDED), "tags" {k: v}, "email".
 // Errors: NotFound (no such file), InvalidArgument (not JSON, wrong types, Validate fails).
 Result<Seed> LoadSeed(const std::string& path);
 Result<Seed> ParseSeed(const std::string& json_text);
@@ -268,7 +326,7 @@ class Emulator {
   // (an invalid one is ignored).
   void SetFaults(const Faults& faults);
   // Assignments back to the seed, operations, inline policies, provisionings, sessions and call
-  // counts cleared, the start faults back.
+  // counts cleared, accounts MoveAccount moved back in their seed parents, the start faults back.
   void Reset();
   // What GET /_emulator/state returns (operations that are due are settled first):
   //   {"assignments": [{AccountId, PermissionSetArn, PrincipalType, PrincipalId}],
@@ -284,8 +342,11 @@ class Emulator {
   //    "provisioning": [{RequestId, Status, PermissionSetArn, AccountId (one account only),
   //                      CreatedDate, FailureReason, "Accounts": [...], "InlinePolicy"}],
   //    "sessions": [as GET /_emulator/sessions lists them],
+  //    "organization": null (none in the seed) | {"Id", "MasterAccountId",
+  //                    "accounts": {"<account id>": "<the root or OU it is in now>"}},
   //    "sns": [], "eventbridge": [], "securityhub": []}
-  // "calls" counts every call whose signature checked out, faulted ones included.
+  // "calls" counts every call whose signature checked out, faulted ones included (the
+  // Organizations calls too).
   // "assignment_calls" has one entry per assignment ever named by a create or delete: its ids
   // and how many creates and deletes were accepted, succeeded, failed, and actually added or
   // removed it (AssignmentHistory::Counts).

@@ -49,7 +49,36 @@ bool MatchRequestId(std::string_view s) {
   return Match(s, re);
 }
 
+bool MatchOrganizationId(std::string_view s) {
+  static const std::regex re(R"(o-[a-z0-9]{10,32})");
+  return Match(s, re);
+}
+
+bool MatchRootId(std::string_view s) {
+  static const std::regex re(R"(r-[0-9a-z]{4,32})");
+  return Match(s, re);
+}
+
+bool MatchOrganizationalUnitId(std::string_view s) {
+  static const std::regex re(R"(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})");
+  return Match(s, re);
+}
+
+bool MatchParentId(std::string_view s) { return MatchRootId(s) || MatchOrganizationalUnitId(s); }
+
+bool MatchTaggableResourceId(std::string_view s) {
+  return MatchRootId(s) || MatchOrganizationalUnitId(s) || MatchAccountId(s);
+}
+
 }  // namespace
+
+const Pattern kOrganizationId{"^o-[a-z0-9]{10,32}$", MatchOrganizationId};
+const Pattern kRootId{"^r-[0-9a-z]{4,32}$", MatchRootId};
+const Pattern kOrganizationalUnitId{"^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$",
+                                    MatchOrganizationalUnitId};
+const Pattern kParentId{"^(r-[0-9a-z]{4,32})|(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})$", MatchParentId};
+const Pattern kTaggableResourceId{
+    "^(r-[0-9a-z]{4,32})|(\\d{12})|(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})$", MatchTaggableResourceId};
 
 const Pattern kInstanceArn{
     "arn:(aws|aws-[a-z]{1,5}(-[a-z]{1,5}){0,2}):sso:::instance/(sso)?ins-[a-zA-Z0-9-.]{16}",

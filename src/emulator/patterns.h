@@ -1,6 +1,6 @@
 #pragma once
-// The id patterns of the sso-admin and identitystore service models (as AWS publishes them), and
-// the text of each, for validation messages. Internal to jit_emulator.
+// The id patterns of the sso-admin, identitystore and organizations service models (as AWS
+// publishes them), and the text of each, for validation messages. Internal to jit_emulator.
 
 #include <string_view>
 
@@ -24,6 +24,18 @@ extern const Pattern kPrincipalId;
 extern const Pattern kIdentityStoreId;
 // [0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}  (async request ids)
 extern const Pattern kRequestId;
+
+// AWS Organizations (issue 16):
+// ^o-[a-z0-9]{10,32}$
+extern const Pattern kOrganizationId;
+// ^r-[0-9a-z]{4,32}$
+extern const Pattern kRootId;
+// ^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$
+extern const Pattern kOrganizationalUnitId;
+// a root or OU id (ParentId)
+extern const Pattern kParentId;
+// a root, OU or account id (ListTagsForResource's ResourceId; policy ids are not emulated)
+extern const Pattern kTaggableResourceId;
 
 // The "ins-..." part of an instance or permission set ARN ("" when there is none).
 std::string_view InstanceIdOf(std::string_view arn);

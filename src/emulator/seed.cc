@@ -1,8 +1,10 @@
 // The seed (DefaultSeed, its validation, the JSON file) and the Faults settings.
 
+#include <cctype>
 #include <cmath>
 #include <exception>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 #include <utility>
@@ -50,6 +52,35 @@ Status ReadStrings(const json& obj, const char* key, const std::string& where,
   return OkStatus();
 }
 
+Status ReadStringMap(const json& obj, const char* key, const std::string& where,
+                     std::map<std::string, std::string>& out) {
+  auto it = obj.find(key);
+  if (it == obj.end()) return OkStatus();
+  if (!it->is_object()) return InvalidArgumentError(where + "." + key + " must be an object");
+  out.clear();
+  for (const auto& [k, v] : it->items()) {
+    if (!v.is_string()) return InvalidArgumentError(where + "." + key + " must map to strings");
+    out[k] = v.get<std::string>();
+  }
+  return OkStatus();
+}
+
+// AWS Organizations' tag limits: at most 50, keys 1-128 characters not starting with "aws:",
+// values 0-256.
+Status CheckTags(const std::string& where, const std::map<std::string, std::string>& tags) {
+  if (tags.size() > 50) return InvalidArgumentError(where + " has more than 50 tags");
+  for (const auto& [k, v] : tags) {
+    if (k.empty() || k.size() > 128 || k.rfind("aws:", 0) == 0) {
+      return InvalidArgumentError(where + " key \"" + k +
+                                  "\" must have 1 to 128 characters and not start with aws:");
+    }
+    if (v.size() > 256) {
+      return InvalidArgumentError(where + " value of \"" + k + "\" is longer than 256 characters");
+    }
+  }
+  return OkStatus();
+}
+
 // Calls `read(element, "member[i]")` for each object of the array `obj[key]`.
 template <typename Fn>
 Status ForEachObject(const json& obj, const char* key, Fn read) {
@@ -64,10 +95,45 @@ Status ForEachObject(const json& obj, const char* key, Fn read) {
   return OkStatus();
 }
 
+Status ReadOrganization(const json& o, Seed& seed) {
+  if (!o.is_object()) return InvalidArgumentError("organization must be an object");
+  static const std::set<std::string> kOrgMembers = {"id", "master_account_id", "roots",
+                                                    "organizational_units"};
+  for (const auto& [key, value] : o.items()) {
+    if (!kOrgMembers.count(key)) {
+      return InvalidArgumentError("unknown organization member \"" + key + "\"");
+    }
+  }
+  SeedOrganization org;
+  JIT_RETURN_IF_ERROR(ReadString(o, "id", "organization", org.id));
+  JIT_RETURN_IF_ERROR(ReadString(o, "master_account_id", "organization", org.master_account_id));
+  auto read_root = [&](const json& r, const std::string& w) {
+    SeedRoot root;
+    JIT_RETURN_IF_ERROR(ReadString(r, "id", "organization." + w, root.id));
+    JIT_RETURN_IF_ERROR(ReadString(r, "name", "organization." + w, root.name));
+    org.roots.push_back(std::move(root));
+    return OkStatus();
+  };
+  JIT_RETURN_IF_ERROR(ForEachObject(o, "roots", read_root));
+  auto read_unit = [&](const json& u, const std::string& w) {
+    SeedOrganizationalUnit ou;
+    std::string where = "organization." + w;
+    JIT_RETURN_IF_ERROR(ReadString(u, "id", where, ou.id));
+    JIT_RETURN_IF_ERROR(ReadString(u, "name", where, ou.name));
+    JIT_RETURN_IF_ERROR(ReadString(u, "parent_id", where, ou.parent_id));
+    JIT_RETURN_IF_ERROR(ReadStringMap(u, "tags", where, ou.tags));
+    org.organizational_units.push_back(std::move(ou));
+    return OkStatus();
+  };
+  JIT_RETURN_IF_ERROR(ForEachObject(o, "organizational_units", read_unit));
+  seed.organization = std::move(org);
+  return OkStatus();
+}
+
 Result<Seed> SeedFromJson(const json& j) {
   if (!j.is_object()) return InvalidArgumentError("the seed must be a JSON object");
-  static const std::set<std::string> kMembers = {"instance", "accounts", "permission_sets",
-                                                 "users",    "groups",   "assignments"};
+  static const std::set<std::string> kMembers = {
+      "instance", "accounts", "permission_sets", "users", "groups", "assignments", "organization"};
   for (const auto& [key, value] : j.items()) {
     if (!kMembers.count(key)) return InvalidArgumentError("unknown seed member \"" + key + "\"");
   }
@@ -89,6 +155,10 @@ Result<Seed> SeedFromJson(const json& j) {
     SeedAccount a;
     JIT_RETURN_IF_ERROR(ReadString(o, "id", w, a.id));
     JIT_RETURN_IF_ERROR(ReadString(o, "name", w, a.name));
+    JIT_RETURN_IF_ERROR(ReadString(o, "parent_id", w, a.parent_id));
+    JIT_RETURN_IF_ERROR(ReadString(o, "status", w, a.status));
+    JIT_RETURN_IF_ERROR(ReadStringMap(o, "tags", w, a.tags));
+    JIT_RETURN_IF_ERROR(ReadString(o, "email", w, a.email));
     seed.accounts.push_back(std::move(a));
     return OkStatus();
   };
@@ -133,11 +203,96 @@ Result<Seed> SeedFromJson(const json& j) {
     return OkStatus();
   };
   JIT_RETURN_IF_ERROR(ForEachObject(j, "assignments", read_assignments));
+  if (auto it = j.find("organization"); it != j.end() && !it->is_null()) {
+    JIT_RETURN_IF_ERROR(ReadOrganization(*it, seed));
+  }
   JIT_RETURN_IF_ERROR(seed.Validate());
   return seed;
 }
 
 bool IsRate(double r) { return std::isfinite(r) && r >= 0 && r <= 1; }
+
+// [^\s@]+@[^\s@]+\.[^\s@]+ with 6-64 characters, as Organizations' Email.
+bool IsOrganizationsEmail(const std::string& e) {
+  if (e.size() < 6 || e.size() > 64) return false;
+  std::size_t at = e.find('@');
+  if (at == 0 || at == std::string::npos || e.find('@', at + 1) != std::string::npos) return false;
+  for (char c : e) {
+    if (std::isspace(static_cast<unsigned char>(c))) return false;
+  }
+  std::size_t dot = e.rfind('.');
+  return dot != std::string::npos && dot > at + 1 && dot + 1 < e.size();
+}
+
+Status ValidateOrganization(const Seed& seed) {
+  const SeedOrganization& org = *seed.organization;
+  JIT_RETURN_IF_ERROR(CheckPattern("organization.id", org.id, kOrganizationId));
+  std::string master =
+      org.master_account_id.empty() ? seed.instance.owner_account_id : org.master_account_id;
+  bool master_found = false;
+  for (const SeedAccount& a : seed.accounts) master_found = master_found || a.id == master;
+  if (!master_found) {
+    return InvalidArgumentError("organization.master_account_id \"" + master +
+                                "\" is not one of the seed's accounts");
+  }
+  if (org.roots.empty()) return InvalidArgumentError("organization.roots must not be empty");
+  std::set<std::string> roots;
+  for (std::size_t i = 0; i < org.roots.size(); ++i) {
+    std::string where = "organization.roots[" + std::to_string(i) + "]";
+    JIT_RETURN_IF_ERROR(CheckPattern(where + ".id", org.roots[i].id, kRootId));
+    if (org.roots[i].name.empty() || org.roots[i].name.size() > 128) {
+      return InvalidArgumentError(where + ".name must have 1 to 128 characters");
+    }
+    if (!roots.insert(org.roots[i].id).second) {
+      return InvalidArgumentError(where + ".id \"" + org.roots[i].id + "\" appears twice");
+    }
+  }
+  std::map<std::string, std::string> ou_parent;
+  for (std::size_t i = 0; i < org.organizational_units.size(); ++i) {
+    const SeedOrganizationalUnit& ou = org.organizational_units[i];
+    std::string where = "organization.organizational_units[" + std::to_string(i) + "]";
+    JIT_RETURN_IF_ERROR(CheckPattern(where + ".id", ou.id, kOrganizationalUnitId));
+    if (ou.name.empty() || ou.name.size() > 128) {
+      return InvalidArgumentError(where + ".name must have 1 to 128 characters");
+    }
+    JIT_RETURN_IF_ERROR(CheckTags(where + ".tags", ou.tags));
+    if (!ou_parent.emplace(ou.id, ou.parent_id).second) {
+      return InvalidArgumentError(where + ".id \"" + ou.id + "\" appears twice");
+    }
+  }
+  for (std::size_t i = 0; i < org.organizational_units.size(); ++i) {
+    const SeedOrganizationalUnit& ou = org.organizational_units[i];
+    std::string where = "organization.organizational_units[" + std::to_string(i) + "]";
+    // Up the parent links to a root: at most 5 OUs deep, as AWS allows.
+    std::string at = ou.parent_id;
+    int depth = 1;
+    while (!roots.count(at)) {
+      auto up = ou_parent.find(at);
+      if (up == ou_parent.end()) {
+        return InvalidArgumentError(where + ".parent_id \"" + at + "\" names no root or OU");
+      }
+      if (++depth > 5) {
+        return InvalidArgumentError(
+            where + " is nested more than 5 OUs deep (or its parents form a cycle)");
+      }
+      at = up->second;
+    }
+  }
+  for (std::size_t i = 0; i < seed.accounts.size(); ++i) {
+    const SeedAccount& a = seed.accounts[i];
+    std::string where = "accounts[" + std::to_string(i) + "]";
+    if (!a.parent_id.empty() && !roots.count(a.parent_id) && !ou_parent.count(a.parent_id)) {
+      return InvalidArgumentError(where + ".parent_id \"" + a.parent_id +
+                                  "\" names no root or OU of the organization");
+    }
+    if (a.name.size() > 50)
+      return InvalidArgumentError(where + ".name is longer than 50 characters");
+    if (!a.email.empty() && !IsOrganizationsEmail(a.email)) {
+      return InvalidArgumentError(where + ".email \"" + a.email + "\" is not an e-mail address");
+    }
+  }
+  return OkStatus();
+}
 
 }  // namespace
 
@@ -155,6 +310,18 @@ Status Seed::Validate() const {
       return InvalidArgumentError(where + " \"" + accounts[i].id + "\" appears twice");
     }
   }
+  for (std::size_t i = 0; i < accounts.size(); ++i) {
+    const SeedAccount& a = accounts[i];
+    std::string where = "accounts[" + std::to_string(i) + "]";
+    if (a.status != "ACTIVE" && a.status != "SUSPENDED") {
+      return InvalidArgumentError(where + ".status must be ACTIVE or SUSPENDED");
+    }
+    JIT_RETURN_IF_ERROR(CheckTags(where + ".tags", a.tags));
+    if (!a.parent_id.empty() && !organization.has_value()) {
+      return InvalidArgumentError(where + ".parent_id needs an organization in the seed");
+    }
+  }
+  if (organization.has_value()) JIT_RETURN_IF_ERROR(ValidateOrganization(*this));
   seen.clear();
   for (std::size_t i = 0; i < permission_sets.size(); ++i) {
     const SeedPermissionSet& p = permission_sets[i];

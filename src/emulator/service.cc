@@ -568,6 +568,7 @@ std::string_view ServiceForTarget(std::string_view target) {
   if (target.rfind(kSsoPrefix, 0) == 0) return "sso";
   if (target.rfind(kIdentityStorePrefix, 0) == 0) return "identitystore";
   if (target.rfind("AWSEvents.", 0) == 0) return "events";
+  if (target.rfind("AWSOrganizationsV20161128.", 0) == 0) return "organizations";
   return {};
 }
 

@@ -36,7 +36,8 @@ ServiceResponse ErrorResponse(int status, std::string_view type, std::string_vie
 std::string NewUuid();
 
 // Which signing name a target belongs to: "sso" (SWBExternalService.*), "identitystore"
-// (AWSIdentityStore.*), "events" (AWSEvents.*, handled by NotifyServices), or "" for none.
+// (AWSIdentityStore.*), "events" (AWSEvents.*, handled by NotifyServices), "organizations"
+// (AWSOrganizationsV20161128.*, handled by OrganizationsService), or "" for none.
 std::string_view ServiceForTarget(std::string_view target);
 
 // Thread-safe (one mutex around everything).
