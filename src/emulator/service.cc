@@ -1405,12 +1405,14 @@ std::vector<std::string> Service::ProvisionedAccounts(const std::string& ps) con
 
 bool Service::HoldsAssignment(const std::string& user_id, const std::string& account,
                               const std::string& ps, Time at) const {
-  auto held = [&](const Key& key) { return history_.HeldAt(key, at, assignments_.count(key) > 0); };
-  if (held({account, ps, "USER", user_id})) return true;
+  // The principals whose assignment would let the user in: the user, then each of its groups.
+  std::vector<Key> keys = {{account, ps, "USER", user_id}};
   auto groups = user_groups_.find(user_id);
-  if (groups == user_groups_.end()) return false;
-  for (const std::string& g : groups->second) {
-    if (held({account, ps, "GROUP", g})) return true;
+  if (groups != user_groups_.end()) {
+    for (const std::string& g : groups->second) keys.push_back({account, ps, "GROUP", g});
+  }
+  for (const Key& key : keys) {
+    if (history_.HeldAt(key, at, assignments_.count(key) > 0)) return true;
   }
   return false;
 }
