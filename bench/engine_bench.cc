@@ -257,7 +257,7 @@ bool WaitActive(Engine& e, int want, double timeout_s) {
   return false;
 }
 
-nlohmann::json LagJson(const TrailReader& trail) {
+nlohmann::ordered_json LagJson(const TrailReader& trail) {
   std::vector<double> lags = trail.LagsMs();
   return {{"revocations", lags.size()},
           {"lag_p50_ms", Percentile(lags, 0.5)},
@@ -288,7 +288,7 @@ int Scale(const Args& args) {
     if (!trail.Poll()) return 1;
   }
   e.sched->Stop();
-  nlohmann::json out = {{"scenario", args.spread > 0 ? "scale_spread" : "scale_wave"},
+  nlohmann::ordered_json out = {{"scenario", args.spread > 0 ? "scale_spread" : "scale_wave"},
                         {"provider", "fake"},
                         {"users", args.users},
                         {"refused", failed},
@@ -339,7 +339,7 @@ int Recover(const Args& args) {
   }
   double all_s = Seconds(Steady::now() - t0);
   e.sched->Stop();
-  nlohmann::json out = {{"scenario", "recovery"},
+  nlohmann::ordered_json out = {{"scenario", "recovery"},
                         {"provider", "fake"},
                         {"overdue", args.users},
                         {"ready_ms", ready_s * 1000},
