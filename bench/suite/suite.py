@@ -465,7 +465,10 @@ def scenario_one_principal(args, out):
         # cheap; the times come from the audit trail afterwards).
         deadline = time.monotonic() + args.drain_timeout
         while time.monotonic() < deadline:
-            if metric_sum(st.port, "jit_requests_total", 'state="ended"') >= n:
+            # Every request that started revoking since the restart has ended, none is active.
+            if (metric_sum(st.port, "jit_active_grants") == 0 and
+                    metric_sum(st.port, "jit_requests_total", 'state="ended"') >=
+                    metric_sum(st.port, "jit_requests_total", 'state="revoking"') > 0):
                 break
             time.sleep(0.2)
         events = read_trail(st.port)
