@@ -19,6 +19,12 @@ packages=(
   python3-yaml
   prometheus
 )
+# `scripts/setup.sh --bench`: also what the benchmark suite (scripts/bench.sh) compares jit with
+# and loads it by: nginx serving the same JSON from a file, and the wrk load generator. Not
+# needed to build or test.
+if [ "${1:-}" = "--bench" ]; then
+  packages+=(nginx wrk)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
@@ -43,7 +49,9 @@ if [ ${#missing[@]} -gt 0 ]; then
     echo "create_main_cluster = false" |
       $sudo_cmd tee /etc/postgresql-common/createcluster.d/50-jit-no-main-cluster.conf >/dev/null
   fi
-  if [[ " ${missing[*]} " == *" postgresql "* || " ${missing[*]} " == *" prometheus "* ]]; then
+  # nginx (--bench) likewise: the suite starts its own on a loopback port.
+  if [[ " ${missing[*]} " == *" postgresql "* || " ${missing[*]} " == *" prometheus "* ||
+        " ${missing[*]} " == *" nginx "* ]]; then
     if [ ! -e /usr/sbin/policy-rc.d ]; then
       printf '#!/bin/sh\nexit 101\n' | $sudo_cmd tee /usr/sbin/policy-rc.d >/dev/null
       $sudo_cmd chmod 755 /usr/sbin/policy-rc.d
@@ -56,6 +64,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   [ -z "$policy_rc" ] || $sudo_cmd rm -f "$policy_rc"
   if [ "$status" -eq 0 ] && [[ " ${missing[*]} " == *" prometheus "* ]]; then
     $sudo_cmd systemctl disable prometheus >/dev/null 2>&1 || true
+  fi
+  if [ "$status" -eq 0 ] && [[ " ${missing[*]} " == *" nginx "* ]]; then
+    $sudo_cmd systemctl disable nginx >/dev/null 2>&1 || true
   fi
   [ "$status" -eq 0 ] || { echo "setup: apt-get install failed" >&2; exit "$status"; }
 else
