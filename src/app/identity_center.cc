@@ -31,6 +31,8 @@ Result<IdentityCenterSettings> SettingsFromConfig(const config::Config& config,
   s.identity_store_endpoint = aws::ResolveEndpoint(env, "IDENTITYSTORE", "identitystore", s.region);
   s.instance_arn = config.aws.instance_arn;
   s.identity_store_id = config.aws.identity_store_id;
+  s.calls_per_second = config.aws.calls_per_second;
+  s.max_creates_in_flight = config.aws.max_creates_in_flight;
   return s;
 }
 
@@ -42,7 +44,7 @@ Result<std::unique_ptr<IdentityCenter>> ConnectIdentityCenter(
   ic->http = aws::NewCurlTransport();
   ic->credentials =
       credentials ? std::move(credentials) : aws::NewDefaultCredentialChain(env, *ic->http, clock);
-  ic->limiter = aws::NewLimiter(clock);
+  ic->limiter = aws::NewLimiter(clock, settings.calls_per_second, settings.max_creates_in_flight);
   ic->sso_admin = std::make_unique<aws::JsonClient>(
       provider::SsoAdminSpec(settings.sso_admin_endpoint, settings.region), *ic->http,
       *ic->credentials, *ic->limiter, clock);
@@ -59,6 +61,8 @@ Result<std::unique_ptr<IdentityCenter>> ConnectIdentityCenter(
   provider::IdentityCenterOptions options;
   options.instance_arn = settings.instance_arn;
   options.identity_store_id = settings.identity_store_id;
+  // The provider holds no more create slots than the limiter lets be in flight.
+  options.max_creates_in_flight = settings.max_creates_in_flight;
   if (Status s = options.Validate(); !s.ok()) return s;
   ic->provider = std::make_unique<provider::IdentityCenterProvider>(
       options, *ic->sso_admin, *ic->identity_store, *ic->limiter, clock);

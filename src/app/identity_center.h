@@ -25,6 +25,8 @@ struct IdentityCenterSettings {
   std::string identity_store_endpoint;
   std::string instance_arn;
   std::string identity_store_id;
+  int calls_per_second = 18;  // aws::AwsSettings's pacing
+  int max_creates_in_flight = 10;
 };
 
 // The Identity Center provider with everything it stands on; members are destroyed in reverse

@@ -9,7 +9,8 @@ namespace jit::aws {
 AwsSettings ParseAwsSettings(const config::Field& f, config::Reader& r) {
   AwsSettings aws;
   if (f.value.IsNull()) return aws;
-  std::optional<config::Fields> fields = r.Map(f, {"region", "instance_arn", "identity_store_id"});
+  std::optional<config::Fields> fields = r.Map(f, {"region", "instance_arn", "identity_store_id",
+                                                   "calls_per_second", "max_creates_in_flight"});
   if (!fields) return aws;
   aws.line = f.line;
   if (const config::Field* region = fields->Get("region")) {
@@ -37,6 +38,12 @@ AwsSettings ParseAwsSettings(const config::Field& f, config::Reader& r) {
     } else {
       aws.identity_store_id = *id;
     }
+  }
+  if (const config::Field* x = fields->Get("calls_per_second")) {
+    if (auto n = r.Int(*x, 1, 1000)) aws.calls_per_second = *n;
+  }
+  if (const config::Field* x = fields->Get("max_creates_in_flight")) {
+    if (auto n = r.Int(*x, 1, 100)) aws.max_creates_in_flight = *n;
   }
   return aws;
 }

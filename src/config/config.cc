@@ -68,6 +68,9 @@ std::vector<std::string> SettingsNeedingRestart(const Config& before, const Conf
   check(before.aws.region != after.aws.region, "aws.region");
   check(before.aws.instance_arn != after.aws.instance_arn, "aws.instance_arn");
   check(before.aws.identity_store_id != after.aws.identity_store_id, "aws.identity_store_id");
+  check(before.aws.calls_per_second != after.aws.calls_per_second, "aws.calls_per_second");
+  check(before.aws.max_creates_in_flight != after.aws.max_creates_in_flight,
+        "aws.max_creates_in_flight");
   check(before.audit.checkpoint_key_file != after.audit.checkpoint_key_file,
         "audit.checkpoint_key_file");
   check(before.audit.checkpoint_interval != after.audit.checkpoint_interval,

@@ -751,13 +751,15 @@ TEST(SettingsNeedingRestart, NamesTheStartOnlyKeysThatChangedAndNothingElse) {
   after.server.max_connections = 100;
   after.store = "postgres://localhost/jit";
   after.aws.region = "eu-west-1";
+  after.aws.calls_per_second = 40;
   after.audit.checkpoint_interval = Duration(5000);
   after.ui.session_lifetime = Duration(3600 * 1000);
   after.auth.oidc.scopes = {"openid"};
-  EXPECT_THAT(SettingsNeedingRestart(before, after),
-              ::testing::ElementsAre("server.listen", "server.max_connections", "store",
-                                     "aws.region", "audit.checkpoint_interval",
-                                     "ui.session_lifetime", "auth.oidc.scopes"));
+  EXPECT_THAT(
+      SettingsNeedingRestart(before, after),
+      ::testing::ElementsAre("server.listen", "server.max_connections", "store", "aws.region",
+                             "aws.calls_per_second", "audit.checkpoint_interval",
+                             "ui.session_lifetime", "auth.oidc.scopes"));
 }
 
 TEST(ParseConfig, ControlCharactersInQuotedTextStayOnTheErrorsLine) {
@@ -823,6 +825,23 @@ TEST(ParseConfig, ReadsTheAwsSection) {
   EXPECT_EQ(c->aws.identity_store_id, "d-1111111111");
   EXPECT_EQ(c->aws.line, 2);
   EXPECT_FALSE(c->aws.Empty());
+  EXPECT_EQ(c->aws.calls_per_second, 18);  // AWS's default quota, with room
+  EXPECT_EQ(c->aws.max_creates_in_flight, 10);
+}
+
+TEST(ParseConfig, TheAwsPacingIsReadAndBounded) {
+  const std::string aws =
+      "aws:\n  instance_arn: \"arn:aws:sso:::instance/ssoins-1111111111111111\"\n"
+      "  identity_store_id: d-1111111111\n";
+  Result<Config> c =
+      ParseConfig(aws + "  calls_per_second: 40\n  max_creates_in_flight: 20\n", "jit.yaml");
+  ASSERT_OK(c);
+  EXPECT_EQ(c->aws.calls_per_second, 40);
+  EXPECT_EQ(c->aws.max_creates_in_flight, 20);
+  EXPECT_EQ(Errors(aws + "  calls_per_second: 0\n"),
+            "jit.yaml:4: 'calls_per_second' must be a whole number from 1 to 1000");
+  EXPECT_EQ(Errors(aws + "  max_creates_in_flight: 101\n"),
+            "jit.yaml:4: 'max_creates_in_flight' must be a whole number from 1 to 100");
 }
 
 TEST(ParseConfig, AwsRegionMayComeFromTheEnvironment) {
