@@ -288,20 +288,21 @@ int Scale(const Args& args) {
     if (!trail.Poll()) return 1;
   }
   e.sched->Stop();
-  nlohmann::ordered_json out = {{"scenario", args.spread > 0 ? "scale_spread" : "scale_wave"},
-                        {"provider", "fake"},
-                        {"users", args.users},
-                        {"refused", failed},
-                        {"all_active", active},
-                        {"expired_before_all_active", early},
-                        {"submit_s", submit_s},
-                        {"submits_per_s", args.users / submit_s},
-                        {"all_active_after_s", active_s},
-                        {"spread_s", args.spread},
-                        {"rss_bytes_before", rss_before},
-                        {"rss_bytes_active", rss_active},
-                        {"rss_bytes_per_active_grant",
-                         static_cast<double>(rss_active - rss_before) / std::max(1, args.users)}};
+  nlohmann::ordered_json out = {
+      {"scenario", args.spread > 0 ? "scale_spread" : "scale_wave"},
+      {"provider", "fake"},
+      {"users", args.users},
+      {"refused", failed},
+      {"all_active", active},
+      {"expired_before_all_active", early},
+      {"submit_s", submit_s},
+      {"submits_per_s", args.users / submit_s},
+      {"all_active_after_s", active_s},
+      {"spread_s", args.spread},
+      {"rss_bytes_before", rss_before},
+      {"rss_bytes_active", rss_active},
+      {"rss_bytes_per_active_grant",
+       static_cast<double>(rss_active - rss_before) / std::max(1, args.users)}};
   out.update(LagJson(trail));
   std::printf("%s\n", out.dump().c_str());
   std::fflush(stdout);
@@ -339,12 +340,13 @@ int Recover(const Args& args) {
   }
   double all_s = Seconds(Steady::now() - t0);
   e.sched->Stop();
-  nlohmann::ordered_json out = {{"scenario", "recovery"},
-                        {"provider", "fake"},
-                        {"overdue", args.users},
-                        {"ready_ms", ready_s * 1000},
-                        {"all_revocations_issued_s", all_s},
-                        {"revocations_per_s", args.users / std::max(1e-9, all_s - ready_s)}};
+  nlohmann::ordered_json out = {
+      {"scenario", "recovery"},
+      {"provider", "fake"},
+      {"overdue", args.users},
+      {"ready_ms", ready_s * 1000},
+      {"all_revocations_issued_s", all_s},
+      {"revocations_per_s", args.users / std::max(1e-9, all_s - ready_s)}};
   out.update(LagJson(trail));
   std::printf("%s\n", out.dump().c_str());
   return trail.Issued() == static_cast<size_t>(args.users) ? 0 : 1;
