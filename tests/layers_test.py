@@ -38,6 +38,9 @@ ALLOWED = {
     "cutoff": {"core", "model", "store", "scheduler", "policy", "provider"},
     "workflow": {"core", "model", "store", "scheduler", "policy", "provider", "notify", "audit",
                  "cutoff"},
+    # Accounts from AWS Organizations: resolves the sources, ends requests out of scope.
+    "org": {"core", "model", "store", "scheduler", "policy", "provider", "workflow", "notify",
+            "audit", "cutoff"},
     "api": {"core", "model", "net", "aws", "store", "audit", "policy", "auth", "notify",
             "provider", "scheduler", "workflow", "api_settings", "cutoff"},
     # The whole config file, put together from the modules' sections.

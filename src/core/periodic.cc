@@ -34,6 +34,17 @@ void PeriodicTask::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
+void PeriodicTask::RunSoon() {
+  {
+    MutexLock lock(&signal_->mu);
+    if (!signal_->started || signal_->stop) return;
+    if (signal_->timer != 0) clock_.Cancel(signal_->timer);
+    signal_->timer = 0;
+    signal_->due = true;
+  }
+  signal_->cv.SignalAll();
+}
+
 std::int64_t PeriodicTask::runs() const {
   MutexLock lock(&signal_->mu);
   return signal_->runs;
@@ -52,8 +63,8 @@ void PeriodicTask::Arm() {
     }
   });
   MutexLock lock(&signal_->mu);
-  if (signal_->stop) {
-    clock_.Cancel(timer);
+  if (signal_->stop || signal_->due) {  // stopping, or RunSoon asked during the run: the next
+    clock_.Cancel(timer);               // run arms its own timer
     return;
   }
   signal_->timer = timer;

@@ -27,6 +27,10 @@ class PeriodicTask {
   Status Start();
   // Waits for a run under way to finish; no run starts after. Idempotent.
   void Stop();
+  // Asks for a run as soon as the thread is free (one more after a run under way), instead of
+  // at the armed time; the next run is then armed `interval` after it. Nothing before Start
+  // or after Stop. Thread-safe.
+  void RunSoon();
   // Runs completed so far (for tests: a test that saw the count may move the clock on and rely
   // on the next timer being armed).
   std::int64_t runs() const;

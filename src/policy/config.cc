@@ -29,6 +29,12 @@ bool IsPermissionSetArn(const std::string& arn) {
   return std::regex_match(arn, kArn);
 }
 
+// An organizational unit id or a root id, as AWS Organizations spells them.
+bool IsOrganizationParentId(const std::string& id) {
+  static const std::regex kParent("ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32}");
+  return std::regex_match(id, kParent);
+}
+
 // Reads the policy sections into a Config, reporting every problem with its line to the
 // Reader.
 class Parser {
@@ -93,8 +99,20 @@ class Parser {
     std::map<std::string, int> names;
     for (const config::Node& item : f.value.Items()) {
       int line = item.Line(f.line);
-      std::optional<Fields> fields = r_.Map(item, line, "an account", {"id", "name", "tags"});
+      std::optional<Fields> fields = r_.Map(
+          item, line, "an account", {"id", "name", "tags", "organization", "ou", "recursive"});
       if (!fields) continue;
+      if (!fields->Get("id") && !fields->Get("name")) {
+        ReadAccountSource(*fields, line);
+        continue;
+      }
+      for (const char* key : {"organization", "ou", "recursive"}) {
+        if (const Field* x = fields->Get(key)) {
+          r_.Error(x->line, std::string("'") + key +
+                                "' names accounts of the organization; an entry with an id "
+                                "lists one account");
+        }
+      }
       Account a;
       a.line = line;
       if (auto id = r_.RequiredString(*fields, "id", line, "an account")) {
@@ -126,6 +144,59 @@ class Parser {
       a.tags = r_.NameList(fields->Get("tags"));
       out_.accounts.push_back(std::move(a));
     }
+  }
+
+  // `{organization: true}`, `{ou: ou-..., recursive: false}`, `{tags: {env: prod}}` or a
+  // combination (an OU's accounts with the tags).
+  void ReadAccountSource(const Fields& fields, int line) {
+    AccountSource src;
+    src.line = line;
+    if (const Field* x = fields.Get("organization")) {
+      if (auto b = r_.Bool(*x)) {
+        if (!*b) r_.Error(x->line, "'organization' can only be true (leave it out otherwise)");
+        src.organization = *b;
+      }
+    }
+    if (const Field* x = fields.Get("ou")) {
+      if (auto ou = r_.String(*x)) {
+        if (!IsOrganizationParentId(*ou)) {
+          r_.Error(x->line, "'" + *ou +
+                                "' is not an organizational unit id (ou-xxxx-xxxxxxxx) or a root "
+                                "id (r-xxxx)");
+        }
+        src.ou = *ou;
+      }
+    }
+    if (const Field* x = fields.Get("recursive")) {
+      if (!fields.Get("ou")) r_.Error(x->line, "'recursive' needs an 'ou'");
+      if (auto b = r_.Bool(*x)) src.recursive = *b;
+    }
+    if (const Field* x = fields.Get("tags")) {
+      if (!x->value.IsMap() || x->value.Entries().empty()) {
+        r_.Error(x->line,
+                 "'tags' of an organization entry must be a map of AWS tags (tags: {env: prod}); "
+                 "a list of tags belongs to an entry with an id");
+      } else {
+        for (const auto& [key, value] : x->value.Entries()) {
+          int at = key.Line(x->line);
+          if (!key.IsScalar() || key.Scalar().empty() || !value.IsScalar()) {
+            r_.Error(at, "a tag must be 'key: value' with a non-empty key");
+            continue;
+          }
+          src.tags[key.Scalar()] = value.Scalar();
+        }
+      }
+    }
+    if (src.organization && !src.ou.empty()) {
+      r_.Error(line, "an account entry has 'organization: true' and an 'ou'; use one or the other");
+    }
+    if (!src.organization && src.ou.empty() && !fields.Get("tags")) {
+      r_.Error(line,
+               "an account needs an 'id' and a 'name', or names accounts of the "
+               "organization with 'organization: true', 'ou' or 'tags'");
+      return;
+    }
+    out_.account_sources.push_back(std::move(src));
   }
 
   void ReadPermissionSets(const Field& f) {
@@ -190,7 +261,7 @@ class Parser {
 
   AccountSelector ReadSelector(const Field& f) {
     AccountSelector sel;
-    std::optional<Fields> fields = r_.Map(f, {"all", "ids", "names", "tags"});
+    std::optional<Fields> fields = r_.Map(f, {"all", "ids", "names", "tags", "ous"});
     if (!fields) return sel;
     bool bad_list = false;
     if (const Field* all = fields->Get("all")) {
@@ -198,7 +269,7 @@ class Parser {
       bad_list = !b;
       sel.all = b.value_or(false);
     }
-    std::vector<Named> ids, names, tags;
+    std::vector<Named> ids, names, tags, ous;
     auto read = [&](std::string_view key, std::vector<Named>& out) {
       if (const Field* x = fields->Get(key)) {
         std::optional<std::vector<Named>> list = r_.Names(*x);
@@ -209,36 +280,50 @@ class Parser {
     read("ids", ids);
     read("names", names);
     read("tags", tags);
+    read("ous", ous);
+    // Accounts from the organization are known only once org/ has read it: with sources, a
+    // rule may name accounts, tags and ids the file does not list.
+    const bool organization = !out_.account_sources.empty();
     for (const Named& id : ids) {
       if (!IsDigits(id.value, 12)) {
         r_.Error(id.line, "account id '" + id.value + "' must be exactly 12 digits");
-      } else if (std::none_of(out_.accounts.begin(), out_.accounts.end(),
+      } else if (!organization &&
+                 std::none_of(out_.accounts.begin(), out_.accounts.end(),
                               [&](const Account& a) { return a.id == id.value; })) {
         r_.Error(id.line, "account id " + id.value + " is not among the accounts");
       }
       sel.ids.push_back(id.value);
     }
     for (const Named& name : names) {
-      if (std::none_of(out_.accounts.begin(), out_.accounts.end(),
-                       [&](const Account& a) { return a.name == name.value; })) {
+      if (!organization && std::none_of(out_.accounts.begin(), out_.accounts.end(),
+                                        [&](const Account& a) { return a.name == name.value; })) {
         r_.Error(name.line,
                  "unknown account '" + name.value + "'" + config::Hint(name.value, AccountNames()));
       }
       sel.names.push_back(name.value);
     }
     for (const Named& tag : tags) {
-      if (std::none_of(out_.accounts.begin(), out_.accounts.end(), [&](const Account& a) {
+      if (!organization &&
+          std::none_of(out_.accounts.begin(), out_.accounts.end(), [&](const Account& a) {
             return std::find(a.tags.begin(), a.tags.end(), tag.value) != a.tags.end();
           })) {
         r_.Error(tag.line, "no account has the tag '" + tag.value + "'");
       }
       sel.tags.push_back(tag.value);
     }
-    bool listed = !ids.empty() || !names.empty() || !tags.empty();
+    for (const Named& ou : ous) {
+      if (!IsOrganizationParentId(ou.value)) {
+        r_.Error(ou.line, "'" + ou.value +
+                              "' is not an organizational unit id (ou-xxxx-xxxxxxxx) or a root "
+                              "id (r-xxxx)");
+      }
+      sel.ous.push_back(ou.value);
+    }
+    bool listed = !ids.empty() || !names.empty() || !tags.empty() || !ous.empty();
     if (sel.all && listed) {
       r_.Error(f.line, "'accounts' has 'all: true' and a list; use one or the other");
     } else if (!sel.all && !listed && !bad_list) {
-      r_.Error(f.line, "'accounts' selects no account; use all: true, ids, names or tags");
+      r_.Error(f.line, "'accounts' selects no account; use all: true, ids, names, tags or ous");
     }
     return sel;
   }

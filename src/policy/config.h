@@ -3,6 +3,7 @@
 // sets, rules, admins and auditors. Plain data.
 
 #include <array>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -32,8 +33,29 @@ struct Subjects {
 struct Account {
   std::string id;  // 12 digits
   std::string name;
+  // Labels rules select by (`tags: [prod]`). An account from the organization carries each of
+  // its AWS tags as "key=value" ("env=prod").
   std::vector<std::string> tags;
-  int line = 0;  // where it stands in the file (1-based; 0 when not from a file)
+  // The organizational units (ou-...) and the root (r-...) the account is in, innermost first,
+  // as the last organization refresh saw them (org/scope.h); empty when jit has not read the
+  // organization or the account is not in it.
+  std::vector<std::string> ous;
+  bool from_organization = false;  // resolved from an AccountSource, not listed in the file
+  int line = 0;  // where it stands in the file (1-based; 0 when not from a file); for an
+                 // account from the organization, the line of the source that named it
+};
+
+// An `accounts:` entry that names accounts of the AWS Organization instead of one account
+// (docs/POLICY.md "Accounts from AWS Organizations"): every active account of the
+// organization, of an organizational unit (or root), or carrying tags. org/ resolves the
+// sources at start, on a schedule and on SIGHUP, and puts the accounts they name into
+// Config::accounts.
+struct AccountSource {
+  bool organization = false;                // `organization: true`
+  std::string ou;                           // `ou: ou-...` or a root `r-...`
+  bool recursive = true;                    // `recursive`: also the accounts of the OUs below `ou`
+  std::map<std::string, std::string> tags;  // `tags: {env: prod}`: only accounts with all
+  int line = 0;
 };
 
 struct PermissionSet {
@@ -46,11 +68,14 @@ struct PermissionSet {
   int line = 0;
 };
 
+// A rule's `accounts:`. An account matches when the selector is `all`, or when its id, its
+// name, one of its tags or one of its OUs (Account::ous) is listed.
 struct AccountSelector {
   bool all = false;
   std::vector<std::string> ids;
   std::vector<std::string> names;
   std::vector<std::string> tags;
+  std::vector<std::string> ous;  // ou-... or r-...
 
   bool Matches(const Account& a) const;
 };
@@ -128,7 +153,11 @@ struct Limits {
 struct Config {
   Subjects admins;    // may revoke anything, read everything
   Subjects auditors;  // may read everything
+  // The accounts listed in the file and, once org/ has resolved them, those the
+  // `account_sources` name (after the listed ones; an account listed in the file is not
+  // repeated).
   std::vector<Account> accounts;
+  std::vector<AccountSource> account_sources;  // `accounts:` entries that name the organization
   std::vector<PermissionSet> permission_sets;
   std::vector<Rule> rules;
   Limits limits;  // defaults when the file has no `limits:`
@@ -137,6 +166,9 @@ struct Config {
   bool session_cutoff = false;
 
   const Account* FindAccount(std::string_view id_or_name) const;
+  // True when accounts come from the organization or a rule selects by OU: org/ then reads
+  // the organization.
+  bool UsesOrganization() const;
   const PermissionSet* FindPermissionSet(std::string_view name_or_arn) const;
 };
 

@@ -238,8 +238,18 @@ bool AccountSelector::Matches(const Account& a) const {
   if (all) return true;
   if (!a.id.empty() && policy::Contains(ids, a.id)) return true;
   if (!a.name.empty() && policy::Contains(names, a.name)) return true;
+  if (std::any_of(a.ous.begin(), a.ous.end(),
+                  [this](const std::string& ou) { return policy::Contains(ous, ou); })) {
+    return true;
+  }
   return std::any_of(a.tags.begin(), a.tags.end(),
                      [this](const std::string& t) { return policy::Contains(tags, t); });
+}
+
+bool Config::UsesOrganization() const {
+  if (!account_sources.empty()) return true;
+  return std::any_of(rules.begin(), rules.end(),
+                     [](const Rule& r) { return !r.accounts.ous.empty(); });
 }
 
 const Account* Config::FindAccount(std::string_view id_or_name) const {

@@ -482,32 +482,81 @@ class Workflow::Impl {
         return WrongState(r, "approved or active");
       }
       Time now = clock_.Now();
-      bool was_active = r.state == RequestState::kActive;
       JIT_RETURN_IF_ERROR(DropExtension(tx, r, now, kSystemActor, "extension.cancelled",
                                         {{"why", "the grant was revoked"}}));
-      r.state = RequestState::kRevoking;
       r.end_reason = "revoked by " + who.username + (reason.empty() ? "" : ": " + reason);
       JIT_RETURN_IF_ERROR(AppendEvent(tx, now, who.username, "request.revoked", r.id,
                                       admin && r.requester != who.username ? "warning" : "info",
                                       {{"reason", reason}}));
-      // An active grant is removed now. While the grant is still being made, its job hands over
-      // to a revocation once the create has settled.
-      JIT_ASSIGN_OR_RETURN(auto jobs, tx.JobsForRequest(r.id));
-      bool grant_pending = std::any_of(jobs.begin(), jobs.end(),
-                                       [](const Job& j) { return j.kind == JobKind::kGrant; });
-      if (was_active || !grant_pending) {
-        JIT_RETURN_IF_ERROR(tx.PutJob(MakeJob(JobKind::kRevoke, r.id, now, now)));
-      } else if (r.start_at && now < *r.start_at) {
-        // A scheduled grant that has not started: its job runs now, finds nothing made, and
-        // ends the request.
-        JIT_RETURN_IF_ERROR(tx.PutJob(MakeJob(JobKind::kGrant, r.id, now, now)));
-      }
-      JIT_RETURN_IF_ERROR(tx.UpdateRequest(r));
+      JIT_RETURN_IF_ERROR(BeginRevoke(tx, r, now));
       out = std::move(r);
       return OkStatus();
     });
     if (!s.ok()) return s;
     return out;
+  }
+
+  // Moves an approved or active request `r` to revoking (its end_reason, audit event and
+  // dropped extension are the caller's) and puts the job that removes the access; updates the
+  // row.
+  Status BeginRevoke(Tx& tx, Request& r, Time now) {
+    bool was_active = r.state == RequestState::kActive;
+    r.state = RequestState::kRevoking;
+    // An active grant is removed now. While the grant is still being made, its job hands over
+    // to a revocation once the create has settled.
+    JIT_ASSIGN_OR_RETURN(auto jobs, tx.JobsForRequest(r.id));
+    bool grant_pending = std::any_of(jobs.begin(), jobs.end(),
+                                     [](const Job& j) { return j.kind == JobKind::kGrant; });
+    if (was_active || !grant_pending) {
+      JIT_RETURN_IF_ERROR(tx.PutJob(MakeJob(JobKind::kRevoke, r.id, now, now)));
+    } else if (r.start_at && now < *r.start_at) {
+      // A scheduled grant that has not started: its job runs now, finds nothing made, and
+      // ends the request.
+      JIT_RETURN_IF_ERROR(tx.PutJob(MakeJob(JobKind::kGrant, r.id, now, now)));
+    }
+    return tx.UpdateRequest(r);
+  }
+
+  Result<Request> EndOutOfScope(const std::string& id, const std::string& reason) {
+    Request out;
+    Status s = Transact([&](Tx& tx) -> Status {
+      JIT_ASSIGN_OR_RETURN(Request r, tx.GetRequest(id));
+      Time now = clock_.Now();
+      json details = {{"reason", reason}, {"cause", "account_scope"}};
+      if (r.state == RequestState::kPending) {
+        r.state = RequestState::kDenied;
+        r.decided_at = now;
+        r.ended_at = now;
+        r.decided_by = std::string(kSystemActor);
+        r.end_reason = reason;
+        JIT_RETURN_IF_ERROR(tx.DeleteJob(JobId(JobKind::kApprovalTimeout, r.id)));
+        JIT_RETURN_IF_ERROR(
+            AppendEvent(tx, now, kSystemActor, "request.denied", r.id, "warning", details));
+        JIT_RETURN_IF_ERROR(tx.UpdateRequest(r));
+      } else if (r.state == RequestState::kActive || r.state == RequestState::kApproved) {
+        JIT_RETURN_IF_ERROR(DropExtension(tx, r, now, kSystemActor, "extension.cancelled",
+                                          {{"why", "the grant was revoked"}}));
+        r.end_reason = "revoked by jit: " + reason;
+        JIT_RETURN_IF_ERROR(
+            AppendEvent(tx, now, kSystemActor, "request.revoked", r.id, "warning", details));
+        JIT_RETURN_IF_ERROR(BeginRevoke(tx, r, now));
+      } else {
+        return WrongState(r, "pending, approved or active");
+      }
+      out = std::move(r);
+      return OkStatus();
+    });
+    if (!s.ok()) return s;
+    return out;
+  }
+
+  Status RecordScopeChange(const std::vector<std::string>& added,
+                           const std::vector<std::string>& removed, std::size_t total) {
+    json details = {{"added", added}, {"removed", removed}, {"accounts", total}};
+    return Transact([&](Tx& tx) {
+      return AppendEvent(tx, clock_.Now(), kSystemActor, "accounts.scope_changed", "",
+                         removed.empty() ? "info" : "warning", details);
+    });
   }
 
   Result<Request> Extend(const model::Identity& who, const std::string& id, Duration extra) {
@@ -1327,6 +1376,13 @@ Result<model::Request> Workflow::Revoke(const model::Identity& who, const std::s
                                         const std::string& reason) {
   JIT_RETURN_IF_ERROR(policy::CheckFreeText("reason", reason));
   return impl_->Revoke(who, id, reason);
+}
+Result<model::Request> Workflow::EndOutOfScope(const std::string& id, const std::string& reason) {
+  return impl_->EndOutOfScope(id, reason);
+}
+Status Workflow::RecordScopeChange(const std::vector<std::string>& added,
+                                   const std::vector<std::string>& removed, std::size_t total) {
+  return impl_->RecordScopeChange(added, removed, total);
 }
 Result<model::Request> Workflow::Extend(const model::Identity& who, const std::string& id,
                                         Duration extra) {

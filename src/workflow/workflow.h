@@ -149,6 +149,18 @@ class Workflow final : public scheduler::JobRunner {
   Result<model::Request> Revoke(const model::Identity& who, const std::string& id,
                                 const std::string& reason);
 
+  // The system ends a request whose account has left jit's scope (org/refresher.h): a pending
+  // one is denied by "jit" ("request.denied"), an approved or active one is revoked
+  // ("request.revoked" by "jit"; the access is removed as on any revocation). Both events are
+  // "warning" with details {reason, cause: "account_scope"}; `reason` becomes the end reason.
+  // FailedPrecondition for a request in any other state; NotFound for an unknown id. No
+  // permission check: the caller is the broker itself.
+  Result<model::Request> EndOutOfScope(const std::string& id, const std::string& reason);
+  // Audits "accounts.scope_changed" (by "jit"; "warning" when accounts left, else "info") with
+  // the account ids that came into and left the scope and the number of accounts now in it.
+  Status RecordScopeChange(const std::vector<std::string>& added,
+                           const std::vector<std::string>& removed, std::size_t total);
+
   // Only the requester, while active: the access lasts `extra` longer (whole seconds, at least
   // one). The rule that admitted the request must still cover the caller, now, for the new
   // total (policy::CheckExtension): InvalidArgument when the total is above the rule's or the
