@@ -165,6 +165,8 @@ Status Broker::StartEmulator() {
   aws_settings_.region = eo.region;
   aws_settings_.sso_admin_endpoint = emulator_->url();
   aws_settings_.identity_store_endpoint = emulator_->url();
+  aws_settings_.organizations_endpoint = emulator_->url();
+  aws_settings_.organizations_region = eo.region;
   aws_settings_.instance_arn = eo.seed.instance.arn;
   aws_settings_.identity_store_id = eo.seed.instance.identity_store_id;
   credentials_ = aws::NewStaticCredentials({eo.access_key_id, eo.secret_access_key, "", {}});
@@ -258,6 +260,19 @@ void Broker::BuildWorkflow() {
   }
   scheduler_ =
       std::make_unique<scheduler::Scheduler>(*store_.store, *workflow_, clock_, sched_opts);
+
+  // Accounts from AWS Organizations (org/refresher.h): the policy the workflow and the API
+  // read is the file's with the organization's accounts resolved into it.
+  org::RefresherOptions org_opts;
+  org_opts.interval = holder_->Get()->aws.organizations_refresh;
+  org_opts.metrics = &registry_;
+  // The data folder holds the last snapshot read, when there is one (SQLite makes it).
+  if (std::filesystem::is_directory(data_dir_))
+    org_opts.cache_file = data_dir_ / "organization.json";
+  provider::OrganizationsClient* organizations = identity_center_->organizations.get();
+  org_refresher_ = std::make_unique<org::Refresher>(
+      [organizations] { return organizations->ReadSnapshot(); }, holder_->Get()->policy, *policy_,
+      *workflow_, *store_.store, clock_, std::move(org_opts));
 }
 
 // The gauges read at scrape time.
@@ -405,6 +420,12 @@ Status Broker::Start() {
     scheduler_->Stop();
     return Spelled(s);
   }
+  if (Status s = org_refresher_->Start(); !s.ok()) {
+    server_->Stop();
+    reconciler_->Stop();
+    scheduler_->Stop();
+    return Spelled(s);
+  }
   started_ = true;
 
   std::string host = listen_.substr(0, listen_.rfind(':'));
@@ -437,7 +458,7 @@ Result<std::vector<std::string>> Broker::Reload(config::Config next) {
   } else if (!slack_apps->empty()) {
     pending.emplace_back("notify: a Slack channel's signing_secret_file (Slack interactions)");
   }
-  policy_->Set(next.policy);
+  org_refresher_->SetBase(next.policy);  // puts it in force, with the organization's accounts
   holder_->Set(std::move(next));
   auth_.built = std::move(built).value();
   auth_.swappable->Set(auth_.built.authenticator);
@@ -450,6 +471,7 @@ void Broker::Stop() {
   stopped_ = true;
   if (started_) {
     server_->Stop();
+    org_refresher_->Stop();
     reconciler_->Stop();
     scheduler_->Stop();
   }

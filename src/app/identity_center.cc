@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "cutoff/check.h"
+#include "org/scope.h"
 #include "permsets/check.h"
 #include "provider/permission_set_admin.h"
 #include "workflow/session_gap.h"
@@ -31,6 +32,9 @@ Result<IdentityCenterSettings> SettingsFromConfig(const config::Config& config,
   s.identity_store_endpoint = aws::ResolveEndpoint(env, "IDENTITYSTORE", "identitystore", s.region);
   s.instance_arn = config.aws.instance_arn;
   s.identity_store_id = config.aws.identity_store_id;
+  s.organizations_endpoint =
+      aws::ResolveEndpoint(env, "ORGANIZATIONS", "organizations", s.organizations_region);
+  s.organizations_calls_per_second = config.aws.organizations_calls_per_second;
   s.calls_per_second = config.aws.calls_per_second;
   s.max_creates_in_flight = config.aws.max_creates_in_flight;
   return s;
@@ -58,6 +62,12 @@ Result<std::unique_ptr<IdentityCenter>> ConnectIdentityCenter(
   };
   ic->sso_admin->SetObserver(tell);
   ic->identity_store->SetObserver(tell);
+  ic->organizations_limiter = aws::NewLimiter(clock, settings.organizations_calls_per_second, 1);
+  ic->organizations_client = std::make_unique<aws::JsonClient>(
+      provider::OrganizationsSpec(settings.organizations_endpoint, settings.organizations_region),
+      *ic->http, *ic->credentials, *ic->organizations_limiter, clock);
+  ic->organizations_client->SetObserver(tell);
+  ic->organizations = std::make_unique<provider::OrganizationsClient>(*ic->organizations_client);
   provider::IdentityCenterOptions options;
   options.instance_arn = settings.instance_arn;
   options.identity_store_id = settings.identity_store_id;
@@ -87,20 +97,47 @@ Result<std::vector<std::string>> AwsWarnings(provider::IdentityCenterProvider& i
   return out;
 }
 
-Result<std::vector<std::string>> CheckAws(const config::Config& config) {
+Result<cli::AwsCheck> CheckAws(const config::Config& config) {
   RealClock clock;
   aws::Environment env = aws::Environment::FromProcess();
   JIT_ASSIGN_OR_RETURN(IdentityCenterSettings settings, SettingsFromConfig(config, env));
   JIT_ASSIGN_OR_RETURN(auto ic, ConnectIdentityCenter(settings, nullptr, env, clock));
-  JIT_ASSIGN_OR_RETURN(std::vector<std::string> warnings,
-                       AwsWarnings(*ic->provider, config.policy));
+  cli::AwsCheck check;
+  policy::Config policy = config.policy;
+  if (policy.UsesOrganization()) {
+    Result<provider::OrganizationSnapshot> snapshot = ic->organizations->ReadSnapshot();
+    if (!snapshot.has_value()) {
+      return Status(snapshot.error().code(), "AWS Organizations: " + snapshot.error().message());
+    }
+    JIT_ASSIGN_OR_RETURN(org::Resolution scope, org::ResolveScope(policy, *snapshot));
+    for (const std::string& line : scope.sources) {
+      check.notes.push_back("accounts from AWS Organizations, " + line);
+    }
+    for (const policy::Account& a : scope.config.accounts) {
+      if (!a.from_organization) continue;
+      std::string tags;
+      for (const std::string& t : a.tags) tags += (tags.empty() ? "" : ",") + t;
+      check.notes.push_back("account " + a.id + " " + a.name + " (" +
+                            (a.ous.empty() ? std::string("?") : a.ous.front()) +
+                            (tags.empty() ? "" : "; " + tags) + ")");
+    }
+    for (const policy::Rule& rule : scope.config.rules) {
+      bool any = std::any_of(scope.config.accounts.begin(), scope.config.accounts.end(),
+                             [&](const policy::Account& a) { return rule.accounts.Matches(a); });
+      if (!any) check.warnings.push_back("rule " + rule.name + " selects no account of the scope");
+    }
+    for (std::string& w : scope.warnings) check.warnings.push_back(std::move(w));
+    policy = std::move(scope.config);
+  }
+  JIT_ASSIGN_OR_RETURN(std::vector<std::string> warnings, AwsWarnings(*ic->provider, policy));
+  for (std::string& w : warnings) check.warnings.push_back(std::move(w));
   provider::IdentityCenterPermissionSetAdmin admin(settings.instance_arn, *ic->sso_admin,
                                                    *ic->provider);
   for (std::string& w : permsets::PermissionWarnings(admin, settings.instance_arn,
                                                      config.permission_set_definitions)) {
-    warnings.push_back(std::move(w));
+    check.warnings.push_back(std::move(w));
   }
-  return warnings;
+  return check;
 }
 
 }  // namespace jit::app

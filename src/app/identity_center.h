@@ -10,11 +10,13 @@
 #include "aws/credentials.h"
 #include "aws/http.h"
 #include "aws/json_client.h"
+#include "cli/cli.h"
 #include "config/config.h"
 #include "core/clock.h"
 #include "core/result.h"
 #include "policy/config.h"
 #include "provider/identity_center.h"
+#include "provider/organizations.h"
 
 namespace jit::app {
 
@@ -27,6 +29,11 @@ struct IdentityCenterSettings {
   std::string identity_store_id;
   int calls_per_second = 18;  // aws::AwsSettings's pacing
   int max_creates_in_flight = 10;
+  // AWS Organizations (accounts from the organization): its endpoint and signing region
+  // (AWS serves it from us-east-1 in the commercial partition), and its own pacing.
+  std::string organizations_endpoint;
+  std::string organizations_region = "us-east-1";
+  int organizations_calls_per_second = 4;
 };
 
 // The Identity Center provider with everything it stands on; members are destroyed in reverse
@@ -39,6 +46,11 @@ struct IdentityCenter {
   std::unique_ptr<aws::JsonClient> sso_admin;
   std::unique_ptr<aws::JsonClient> identity_store;
   std::unique_ptr<provider::IdentityCenterProvider> provider;
+  // AWS Organizations, paced apart from Identity Center. Built always; called only when the
+  // policy names accounts of the organization.
+  std::unique_ptr<aws::Limiter> organizations_limiter;
+  std::unique_ptr<aws::JsonClient> organizations_client;
+  std::unique_ptr<provider::OrganizationsClient> organizations;
 };
 
 // The config's `aws:` section, completed from the environment (region, endpoint overrides).
@@ -64,8 +76,10 @@ Result<std::vector<std::string>> AwsWarnings(provider::IdentityCenterProvider& i
 // `jit config check FILE --aws`: AwsWarnings for `config`, and the calls `permission-sets apply`
 // needs that the credentials may not make (permsets/check.h) when it defines permission sets,
 // asking the Identity Center of its `aws:` section with the process's environment and default
-// credential chain. Errors of
-// SettingsFromConfig, ConnectIdentityCenter and AwsWarnings.
-Result<std::vector<std::string>> CheckAws(const config::Config& config);
+// credential chain. When the policy names accounts of the organization, also reads it and
+// reports the resolved scope (org::ResolveScope): one note per source and per account.
+// Errors of SettingsFromConfig, ConnectIdentityCenter, AwsWarnings, and of reading and
+// resolving the organization.
+Result<cli::AwsCheck> CheckAws(const config::Config& config);
 
 }  // namespace jit::app

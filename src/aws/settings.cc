@@ -9,8 +9,9 @@ namespace jit::aws {
 AwsSettings ParseAwsSettings(const config::Field& f, config::Reader& r) {
   AwsSettings aws;
   if (f.value.IsNull()) return aws;
-  std::optional<config::Fields> fields = r.Map(f, {"region", "instance_arn", "identity_store_id",
-                                                   "calls_per_second", "max_creates_in_flight"});
+  std::optional<config::Fields> fields = r.Map(
+      f, {"region", "instance_arn", "identity_store_id", "calls_per_second",
+          "max_creates_in_flight", "organizations_refresh", "organizations_calls_per_second"});
   if (!fields) return aws;
   aws.line = f.line;
   if (const config::Field* region = fields->Get("region")) {
@@ -44,6 +45,15 @@ AwsSettings ParseAwsSettings(const config::Field& f, config::Reader& r) {
   }
   if (const config::Field* x = fields->Get("max_creates_in_flight")) {
     if (auto n = r.Int(*x, 1, 100)) aws.max_creates_in_flight = *n;
+  }
+  if (const config::Field* x = fields->Get("organizations_refresh")) {
+    if (auto d = r.DurationIn(*x, std::chrono::minutes(1), std::chrono::hours(24),
+                              "'organizations_refresh' must be from 1m to 24h")) {
+      aws.organizations_refresh = *d;
+    }
+  }
+  if (const config::Field* x = fields->Get("organizations_calls_per_second")) {
+    if (auto n = r.Int(*x, 1, 100)) aws.organizations_calls_per_second = *n;
   }
   return aws;
 }

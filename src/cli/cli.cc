@@ -519,22 +519,28 @@ int DoConfigCheck(const Context& ctx, const std::string& file, bool aws, const C
     *ctx.err << message;
     return kExitFailure;
   }
-  *ctx.out << file << ": ok (" << config->policy.accounts.size() << " accounts, "
-           << config->policy.permission_sets.size() << " permission sets, "
+  *ctx.out << file << ": ok (" << config->policy.accounts.size() << " accounts, ";
+  if (std::size_t n = config->policy.account_sources.size(); n > 0) {
+    *ctx.out << n << " organization source" << (n == 1 ? "" : "s") << ", ";
+  }
+  *ctx.out << config->policy.permission_sets.size() << " permission sets, "
            << config->policy.rules.size() << " rules)\n";
   if (!aws) return kExitOk;
   if (!commands.check_aws) {
     *ctx.err << "jit: config check --aws is not available in this build\n";
     return kExitFailure;
   }
-  Result<std::vector<std::string>> warnings = commands.check_aws(*config);
-  if (!warnings.has_value()) {
-    *ctx.err << "jit: cannot check the config against AWS: " << OneLine(warnings.error().message())
+  Result<AwsCheck> check = commands.check_aws(*config);
+  if (!check.has_value()) {
+    *ctx.err << "jit: cannot check the config against AWS: " << OneLine(check.error().message())
              << '\n';
     return kExitFailure;
   }
-  for (const std::string& w : *warnings) *ctx.out << file << ": warning: " << OneLine(w) << '\n';
-  if (warnings->empty()) *ctx.out << file << ": AWS: no warnings\n";
+  for (const std::string& n : check->notes) *ctx.out << file << ": AWS: " << OneLine(n) << '\n';
+  for (const std::string& w : check->warnings) {
+    *ctx.out << file << ": warning: " << OneLine(w) << '\n';
+  }
+  if (check->warnings.empty()) *ctx.out << file << ": AWS: no warnings\n";
   return kExitOk;
 }
 

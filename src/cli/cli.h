@@ -52,15 +52,23 @@ struct PermissionSetsOptions {
   bool json = false;                                 // --output json
 };
 
+// What `jit config check --aws` learned: notes (what AWS says the config means: the accounts
+// resolved from the organization) and warnings (problems found), one line each.
+struct AwsCheck {
+  std::vector<std::string> notes;
+  std::vector<std::string> warnings;
+};
+
 // What the caller runs for the commands that are not API clients. An empty function makes the
 // command fail with "jit: <command> is not available in this build".
 struct Commands {
   std::function<int(const ServeOptions&)> serve;
   std::function<int(const EmulatorCommandOptions&)> emulator;
-  // `jit config check FILE --aws`: asks Identity Center about the valid config and returns one
-  // warning per problem found (say, a SessionDuration longer than the longest grant), or why
-  // it could not ask. Without --aws nothing calls it.
-  std::function<Result<std::vector<std::string>>(const config::Config&)> check_aws;
+  // `jit config check FILE --aws`: asks Identity Center (and AWS Organizations, when the
+  // policy names accounts of the organization) about the valid config and returns its notes
+  // and one warning per problem found (say, a SessionDuration longer than the longest grant),
+  // or why it could not ask. Without --aws nothing calls it.
+  std::function<Result<AwsCheck>(const config::Config&)> check_aws;
   std::function<int(const BackupOptions&)> backup;    // `jit backup`
   std::function<int(const RestoreOptions&)> restore;  // `jit restore`
   // `jit permission-sets plan|apply`: prints to stdout, "jit: ..." on stderr; returns the exit

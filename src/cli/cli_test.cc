@@ -259,7 +259,7 @@ class CliTest : public ::testing::Test {
       emulated_.push_back(opts);
       return serve_status_;
     };
-    commands.check_aws = [this](const config::Config& config) -> Result<std::vector<std::string>> {
+    commands.check_aws = [this](const config::Config& config) -> Result<cli::AwsCheck> {
       ++aws_checks_;
       checked_rules_ = static_cast<int>(config.policy.rules.size());
       return aws_answer_;
@@ -288,7 +288,7 @@ class CliTest : public ::testing::Test {
   int serve_status_ = 0;
   int aws_checks_ = 0;
   int checked_rules_ = 0;
-  Result<std::vector<std::string>> aws_answer_ = std::vector<std::string>{};
+  Result<cli::AwsCheck> aws_answer_ = cli::AwsCheck{};
 };
 
 // --- request ----------------------------------------------------------------------------------
@@ -1034,15 +1034,18 @@ TEST_F(CliTest, ConfigCheckCallsAwsOnlyWithTheFlag) {
   EXPECT_EQ(o.code, 0) << o.err;
   EXPECT_EQ(aws_checks_, 0);
 
-  aws_answer_ = std::vector<std::string>{"permission set ReadOnly: sessions outlive grants"};
+  aws_answer_ = cli::AwsCheck{{"accounts from AWS Organizations, line 7: ou-ab12-prod0000: 3"},
+                              {"permission set ReadOnly: sessions outlive grants"}};
   o = RunRaw({"config", "check", path, "--aws"});
   EXPECT_EQ(o.code, 0) << o.err;
   EXPECT_EQ(aws_checks_, 1);
   EXPECT_EQ(checked_rules_, 3);
   EXPECT_THAT(o.out, HasSubstr(path + ": warning: permission set ReadOnly: sessions outlive "
                                       "grants\n"));
+  EXPECT_THAT(o.out, HasSubstr(path + ": AWS: accounts from AWS Organizations, line 7: "
+                                      "ou-ab12-prod0000: 3\n"));
 
-  aws_answer_ = std::vector<std::string>{};
+  aws_answer_ = cli::AwsCheck{};
   o = RunRaw({"config", "check", "--aws", path});
   EXPECT_EQ(o.code, 0) << o.err;
   EXPECT_THAT(o.out, HasSubstr(path + ": AWS: no warnings\n"));

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "org/scope.h"
+#include "org/snapshot_cache.h"
 
 namespace jit::org {
 namespace {
@@ -39,7 +40,24 @@ Refresher::Refresher(SnapshotReader read, policy::Config base, policy::ConfigHol
       clock_(clock),
       options_(options),
       base_(base),
-      task_(clock, options.interval, [this] { RunAndLog(); }) {
+      task_(clock, options.interval, [this] { RefreshAndLog(); }) {
+  if (!options_.cache_file.empty() && base.UsesOrganization()) {
+    Result<provider::OrganizationSnapshot> cached = LoadSnapshot(options_.cache_file);
+    if (cached.has_value()) {
+      Result<Resolution> r = ResolveScope(base, *cached);
+      if (r.has_value()) {
+        MutexLock lock(&mu_);
+        snapshot_ = *std::move(cached);
+        org_accounts_ = FromOrganization(r->config);
+        base = std::move(r->config);
+      } else {
+        spdlog::warn("organizations: the cached organization does not fit the config: {}",
+                     r.error().message());
+      }
+    } else if (cached.error().code() != StatusCode::kNotFound) {
+      spdlog::warn("organizations: ignoring the cache: {}", cached.error().message());
+    }
+  }
   policy_.Set(std::move(base));
   if (MetricsRegistry* m = options_.metrics) {
     m->DeclareCounter(kRefreshes,
@@ -84,7 +102,6 @@ void Refresher::SetBase(policy::Config base) {
       policy_.Set(base);
     }
   }
-  skip_next_ = false;
   task_.RunSoon();
 }
 
@@ -156,6 +173,11 @@ Result<RefreshReport> Refresher::RefreshNow() {
     scope = policy_.Get();
   }
   if (options_.metrics) options_.metrics->Add(kRefreshes, {"ok"});
+  if (!options_.cache_file.empty()) {
+    if (Status s = SaveSnapshot(options_.cache_file, *snapshot); !s.ok()) {
+      spdlog::warn("organizations: cannot keep the snapshot for the next start: {}", s.message());
+    }
+  }
   if (before) {
     std::set_difference(ids.begin(), ids.end(), before->begin(), before->end(),
                         std::back_inserter(report.added));
@@ -190,11 +212,6 @@ Result<RefreshReport> Refresher::RefreshNow() {
   return report;
 }
 
-void Refresher::RunAndLog() {
-  if (skip_next_.exchange(false)) return;  // Start has just refreshed
-  RefreshAndLog();
-}
-
 void Refresher::RefreshAndLog() {
   Result<RefreshReport> r = RefreshNow();
   if (!r.has_value()) {
@@ -207,13 +224,7 @@ void Refresher::RefreshAndLog() {
                r->accounts, r->added.size(), r->removed.size(), r->ended.size());
 }
 
-Status Refresher::Start() {
-  RefreshAndLog();
-  skip_next_ = true;
-  Status s = task_.Start();
-  if (!s.ok()) skip_next_ = false;
-  return s;
-}
+Status Refresher::Start() { return task_.Start(); }
 
 void Refresher::Stop() { task_.Stop(); }
 

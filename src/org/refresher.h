@@ -4,8 +4,8 @@
 // reloaded, puts the resolved scope in force for the workflow and the API, audits what came in
 // and left, and ends the open requests the new scope no longer covers.
 
-#include <atomic>
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -33,6 +33,9 @@ struct RefresherOptions {
   // Declares and keeps jit_organizations_refreshes_total{outcome}, jit_organizations_accounts
   // and jit_organizations_last_success_timestamp_seconds. May be null.
   MetricsRegistry* metrics = nullptr;
+  // Where the last snapshot read is kept (snapshot_cache.h); empty: nowhere. A cached snapshot
+  // is resolved at construction, so a restarted broker offers the same accounts at once.
+  std::filesystem::path cache_file;
 };
 
 // What one refresh did.
@@ -54,7 +57,8 @@ class Refresher {
  public:
   // `policy` receives each scope; `workflow` ends requests; `store` lists the open ones. All
   // must outlive the refresher. `base` is the policy as parsed (no account resolved yet); it is
-  // put in force at once (the listed accounts only, until the first refresh).
+  // put in force at once, resolved against the cached snapshot when there is one (otherwise
+  // with the listed accounts only, until the first refresh).
   Refresher(SnapshotReader read, policy::Config base, policy::ConfigHolder& policy,
             workflow::Workflow& workflow, store::Store& store, Clock& clock,
             RefresherOptions options = {});
@@ -74,8 +78,9 @@ class Refresher {
   // tried again on the next refresh). Errors of the read and of ResolveScope (nothing changed).
   Result<RefreshReport> RefreshNow();
 
-  // Refreshes now (RefreshNow, its error logged), then every `interval` on a thread of its own.
-  // FailedPrecondition when started already.
+  // Refreshes on a thread of its own: at once, then every `interval` after each refresh ends,
+  // and soon after each SetBase (RefreshNow, errors logged). FailedPrecondition when started
+  // already.
   Status Start();
   // Waits for a refresh under way; none starts after. Idempotent.
   void Stop();
@@ -83,7 +88,6 @@ class Refresher {
   std::int64_t runs() const { return task_.runs(); }
 
  private:
-  void RunAndLog();      // the task's: skips the run Start has just made
   void RefreshAndLog();  // RefreshNow, logged
   Result<std::vector<model::Request>> OpenRequests();
 
@@ -101,10 +105,9 @@ class Refresher {
   std::optional<std::set<std::string>> scope_ GUARDED_BY(mu_);  // ids in force after a refresh
   std::size_t org_accounts_ GUARDED_BY(mu_) = 0;
   std::uint64_t generation_ GUARDED_BY(mu_) = 0;  // counts SetBase calls
-  std::atomic<bool> skip_next_{false};
   double last_success_s_ GUARDED_BY(mu_) = 0;
 
-  PeriodicTask task_;  // last: it calls RunAndLog, which uses the members above
+  PeriodicTask task_;  // last: it calls RefreshAndLog, which uses the members above
 };
 
 }  // namespace jit::org

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/mutex.h"
@@ -153,12 +154,22 @@ class RefresherTest : public ::testing::Test {
   scheduler::Scheduler scheduler_;
 };
 
+// Waits (real time, bounded) until `done` holds.
+template <typename Fn>
+bool Eventually(Fn done) {
+  for (int i = 0; i < 5000 && !done(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return done();
+}
+
 TEST_F(RefresherTest, StartPutsTheResolvedScopeInForce) {
   auto refresher = Make();
   EXPECT_THAT(Offered(), ElementsAre("111111111111"));  // before the first read
   ASSERT_OK(refresher->Start());
+  ASSERT_TRUE(Eventually([&] { return refresher->runs() == 1; }));
   EXPECT_THAT(Offered(), ElementsAre("111111111111", "333333333301", "333333333302"));
-  EXPECT_EQ(org_.reads(), 1);  // Start read once; the thread waits for the interval
+  EXPECT_EQ(org_.reads(), 1);  // once at start; the thread waits for the interval
   EXPECT_EQ(metrics_.CounterValue("jit_organizations_refreshes_total", {"ok"}), 1);
   EXPECT_THAT(metrics_.Render(), HasSubstr("jit_organizations_accounts 2"));
   EXPECT_THAT(Events("accounts.scope_changed"), IsEmpty());  // the first refresh only sets it
@@ -270,24 +281,31 @@ TEST_F(RefresherTest, SetBaseAppliesAtOnceAgainstTheLastSnapshot) {
 TEST_F(RefresherTest, RefreshesOnTheIntervalAndSoonAfterSetBase) {
   auto refresher = Make();
   ASSERT_OK(refresher->Start());
-  ASSERT_EQ(org_.reads(), 1);
-  // The thread's first run (skipped: Start has just read) arms the interval's timer.
-  for (int i = 0; i < 5000 && refresher->runs() < 1; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  ASSERT_EQ(refresher->runs(), 1);
+  ASSERT_TRUE(Eventually([&] { return refresher->runs() == 1; }));  // armed the interval
   EXPECT_EQ(org_.reads(), 1);
   clock_.Advance(std::chrono::minutes(15));
-  for (int i = 0; i < 5000 && org_.reads() < 2; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
+  ASSERT_TRUE(Eventually([&] { return refresher->runs() == 2; }));
   EXPECT_EQ(org_.reads(), 2);
   refresher->SetBase(Base());
-  for (int i = 0; i < 5000 && org_.reads() < 3; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
+  ASSERT_TRUE(Eventually([&] { return refresher->runs() == 3; }));
   EXPECT_EQ(org_.reads(), 3);
   refresher->Stop();
+}
+
+TEST_F(RefresherTest, ARestartOffersTheCachedAccountsBeforeItsFirstRead) {
+  testing::TempDir dir;
+  RefresherOptions o;
+  o.cache_file = dir.path() / "organization.json";
+  {
+    Refresher first(org_.Reader(), Base(), policy_, workflow_, store_, clock_, o);
+    ASSERT_OK(first.RefreshNow());
+  }
+  policy_.Set(policy::Config{});
+  org_.Fail(UnavailableError("no network"));
+  Refresher second(org_.Reader(), Base(), policy_, workflow_, store_, clock_, o);
+  EXPECT_THAT(Offered(), ElementsAre("111111111111", "333333333301", "333333333302"));
+  EXPECT_THAT(second.RefreshNow(), StatusIs(StatusCode::kUnavailable));
+  EXPECT_THAT(Offered(), ElementsAre("111111111111", "333333333301", "333333333302"));
 }
 
 }  // namespace

@@ -366,14 +366,95 @@ TEST(Subjects, ContainsUsersAndGroupMembers) {
 }
 
 TEST(AccountSelector, Matches) {
-  Account a{"111111111111", "sandbox", {"dev", "eu"}, 0};
+  Account a{"111111111111", "sandbox", {"dev", "eu"}, {"ou-ab12-eu000000", "r-ab12"}, false, 0};
   auto matches = [&a](AccountSelector s) { return s.Matches(a); };
   EXPECT_TRUE(matches({true, {}, {}, {}}));
   EXPECT_TRUE(matches({false, {"111111111111"}, {}, {}}));
   EXPECT_TRUE(matches({false, {}, {"sandbox"}, {}}));
   EXPECT_TRUE(matches({false, {}, {}, {"eu"}}));
   EXPECT_FALSE(matches({false, {"222222222222"}, {"prod"}, {"prod"}}));
+  EXPECT_TRUE(matches({false, {}, {}, {}, {"r-ab12"}}));  // by OU, the root too
+  EXPECT_FALSE(matches({false, {}, {}, {}, {"ou-ab12-us000000"}}));
   EXPECT_FALSE(matches({}));
+}
+
+// Issue 16: `accounts:` entries that name accounts of the AWS Organization.
+constexpr char kOrgRules[] = R"yaml(
+permission_sets:
+  - {name: ReadOnly, arn: "arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-1111111111111111"}
+rules:
+  - name: r
+    requesters: {groups: [engineers]}
+    accounts: {names: [payments], tags: [env=prod], ous: [ou-ab12-prod0000]}
+    permission_sets: [ReadOnly]
+    max_duration: 1h
+    approval: auto
+)yaml";
+
+TEST(OrganizationSources, ParseIntoSourcesAndLetRulesNameAccountsNotListed) {
+  Result<Config> c = ParseConfig(std::string(R"yaml(
+accounts:
+  - {id: "111111111111", name: sandbox, tags: [dev]}
+  - {ou: ou-ab12-prod0000}
+  - {ou: r-ab12, recursive: false, tags: {env: prod, team: pay}}
+  - {organization: true}
+  - {tags: {env: dev}}
+)yaml") + kOrgRules,
+                                 "test.yaml");
+  ASSERT_TRUE(c.has_value()) << c.error().message();
+  ASSERT_EQ(c->accounts.size(), 1u);
+  ASSERT_EQ(c->account_sources.size(), 4u);
+  EXPECT_EQ(c->account_sources[0].ou, "ou-ab12-prod0000");
+  EXPECT_TRUE(c->account_sources[0].recursive);  // the default
+  EXPECT_FALSE(c->account_sources[1].recursive);
+  EXPECT_EQ(c->account_sources[1].tags.at("team"), "pay");
+  EXPECT_TRUE(c->account_sources[2].organization);
+  EXPECT_EQ(c->account_sources[3].tags.at("env"), "dev");
+  EXPECT_EQ(c->account_sources[1].line, 5);  // the raw string starts with a blank line
+  EXPECT_TRUE(c->UsesOrganization());
+  EXPECT_THAT(c->rules[0].accounts.ous, ElementsAre("ou-ab12-prod0000"));
+}
+
+TEST(OrganizationSources, WithoutSourcesRulesStillNameOnlyListedAccounts) {
+  Result<Config> c = ParseConfig(std::string(R"yaml(
+accounts:
+  - {id: "111111111111", name: sandbox}
+)yaml") + kOrgRules,
+                                 "test.yaml");
+  ASSERT_FALSE(c.has_value());
+  EXPECT_THAT(c.error().message(), HasSubstr("unknown account 'payments'"));
+  EXPECT_THAT(c.error().message(), HasSubstr("no account has the tag 'env=prod'"));
+}
+
+TEST(OrganizationSources, BadEntriesNameTheirLine) {
+  auto error = [](const std::string& accounts) {
+    Result<Config> c = ParseConfig("accounts:\n" + accounts + kOrgRules, "test.yaml");
+    return c.has_value() ? std::string("parsed") : c.error().message();
+  };
+  EXPECT_THAT(error("  - {ou: ou-nope}\n"),
+              HasSubstr("test.yaml:2: 'ou-nope' is not an organizational unit id"));
+  EXPECT_THAT(error("  - {organization: false}\n"), HasSubstr("can only be true"));
+  EXPECT_THAT(error("  - {organization: true, ou: ou-ab12-prod0000}\n"),
+              HasSubstr("use one or the other"));
+  EXPECT_THAT(error("  - {recursive: true}\n"), HasSubstr("'recursive' needs an 'ou'"));
+  EXPECT_THAT(error("  - {tags: [prod]}\n"), HasSubstr("must be a map of AWS tags"));
+  EXPECT_THAT(error("  - {id: \"111111111111\", name: a, ou: ou-ab12-prod0000}\n"),
+              HasSubstr("an entry with an id lists one account"));
+  EXPECT_THAT(error("  - {}\n"), HasSubstr("an account needs an 'id' and a 'name'"));
+  Result<Config> bad_ou = ParseConfig(std::string("accounts:\n  - {organization: true}\n") +
+                                          R"yaml(
+permission_sets:
+  - {name: ReadOnly, arn: "arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-1111111111111111"}
+rules:
+  - name: r
+    requesters: {groups: [engineers]}
+    accounts: {ous: [prod]}
+    permission_sets: [ReadOnly]
+    approval: auto
+)yaml",
+                                      "test.yaml");
+  ASSERT_FALSE(bad_ou.has_value());
+  EXPECT_THAT(bad_ou.error().message(), HasSubstr("'prod' is not an organizational unit id"));
 }
 
 }  // namespace
