@@ -1,6 +1,9 @@
 """Shared helpers for the cross-process tests: run the real `jit` binary as a server and as a
 client, on loopback, in a temporary data folder."""
 
+import datetime
+import hashlib
+import hmac
 import json
 import os
 import re
@@ -163,6 +166,31 @@ class Emulator:
         if status != 200:
             raise RuntimeError(f"emulator state: HTTP {status}")
         return body
+
+    def aws(self, service, target, body, region="us-east-1"):
+        """One awsJson 1.1 call to the emulator, signed with SigV4 as an AWS SDK would (for the
+        calls a test makes as AWS's operator: moving an account, say). Returns (status, JSON)."""
+        payload = json.dumps(body).encode()
+        now = datetime.datetime.now(datetime.timezone.utc)
+        amz_date, day = now.strftime("%Y%m%dT%H%M%SZ"), now.strftime("%Y%m%d")
+        host = self.url.split("://", 1)[1]
+        headers = {"content-type": "application/x-amz-json-1.1", "host": host,
+                   "x-amz-date": amz_date, "x-amz-target": target}
+        signed = ";".join(sorted(headers))
+        canonical = "\n".join(["POST", "/", ""] +
+                              [f"{k}:{headers[k]}" for k in sorted(headers)] +
+                              ["", signed, hashlib.sha256(payload).hexdigest()])
+        scope = f"{day}/{region}/{service}/aws4_request"
+        to_sign = "\n".join(["AWS4-HMAC-SHA256", amz_date, scope,
+                             hashlib.sha256(canonical.encode()).hexdigest()])
+        key = ("AWS4" + self.secret_access_key).encode()
+        for part in (day, region, service, "aws4_request"):
+            key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+        signature = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
+        headers["authorization"] = (f"AWS4-HMAC-SHA256 Credential={self.access_key_id}/{scope}, "
+                                    f"SignedHeaders={signed}, Signature={signature}")
+        del headers["host"]
+        return http(self.url, "POST", "/", raw=payload, headers=headers)
 
     def close(self):
         if self.proc.poll() is None:

@@ -59,7 +59,11 @@ json AuditEventToJson(const model::AuditEvent& e) {
 json CatalogEntryToJson(const policy::CatalogEntry& e) {
   json account = json::object();
   if (e.account != nullptr) {
-    account = json{{"id", e.account->id}, {"name", e.account->name}, {"tags", e.account->tags}};
+    account = json{{"id", e.account->id},
+                   {"name", e.account->name},
+                   {"tags", e.account->tags},
+                   // The OU the account is directly in, when jit read the organization.
+                   {"ou", e.account->ous.empty() ? json(nullptr) : json(e.account->ous.front())}};
   }
   json permission_set = json::object();
   if (e.permission_set != nullptr) {

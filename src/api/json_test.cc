@@ -116,7 +116,9 @@ TEST(CatalogEntryToJson, NamesTheApprovalKind) {
   e.min_duration = std::chrono::seconds(5);
   e.auto_approve = true;
   json j = CatalogEntryToJson(e);
-  EXPECT_EQ(j["account"], (json{{"id", "111111111111"}, {"name", "sandbox"}, {"tags", {"dev"}}}));
+  EXPECT_EQ(
+      j["account"],
+      (json{{"id", "111111111111"}, {"name", "sandbox"}, {"tags", {"dev"}}, {"ou", nullptr}}));
   EXPECT_EQ(j["permission_set"], (json{{"name", "ReadOnly"}, {"arn", "arn:ps"}}));
   EXPECT_EQ(j["rule"], "readonly");
   EXPECT_EQ(j["max_duration"], "8h");
