@@ -35,7 +35,10 @@ class GroupMemberships {
   // Makes the user a member of the group (CreateGroupMembership) and returns the new
   // membership id. AlreadyExists when the user is a member already: nothing changes, and
   // MembershipId(group_id, user_id) finds the existing membership's id (the message names it
-  // too). NotFound for an unknown group or user.
+  // too). AlreadyExists does not say who made the membership: a retry of an add whose answer
+  // was lost (Unavailable after AWS had acted) gets it too. A caller that must tell a standing
+  // membership from its own asks MembershipId and records its intent before it adds.
+  // NotFound for an unknown group or user.
   virtual Result<std::string> AddMember(const std::string& group_id,
                                         const std::string& user_id) = 0;
   // Ends one membership (DeleteGroupMembership). NotFound when it does not exist (removed

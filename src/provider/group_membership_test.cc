@@ -151,6 +151,10 @@ TEST_P(GroupMembershipsConformance, UnknownGroupsUsersAndNamesAreNotFound) {
   Result<std::optional<std::string>> none = groups().MembershipId(kEngineers, kCarol);
   ASSERT_OK(none);
   EXPECT_EQ(*none, std::nullopt);
+  // Nor is a user the store does not know, in a group it knows.
+  Result<std::optional<std::string>> unknown_user = groups().MembershipId(kEngineers, kNobody);
+  ASSERT_OK(unknown_user);
+  EXPECT_EQ(*unknown_user, std::nullopt);
 }
 
 TEST_P(GroupMembershipsConformance, GroupIdFindsAGroupByDisplayName) {
