@@ -57,6 +57,20 @@
 //   LATEST_PERMISSION_SET_PROVISIONED when the account's last successful provisioning came after
 //   the set's last change (inline policy, policies, boundary, UpdatePermissionSet), else
 //   LATEST_PERMISSION_SET_NOT_PROVISIONED. Creating an assignment does not provision.
+// - Group memberships (issue 16, group elevation), identitystore's members and error types:
+//   CreateGroupMembership {IdentityStoreId, GroupId, MemberId: {UserId}} -> {IdentityStoreId,
+//   MembershipId} (a new random id; ConflictException with Reason UNIQUENESS_CONSTRAINT_VIOLATION
+//   when the user is a member already); DeleteGroupMembership {IdentityStoreId, MembershipId} ->
+//   {}; GetGroupMembershipId {IdentityStoreId, GroupId, MemberId} -> {IdentityStoreId,
+//   MembershipId}; DescribeGroupMembership {IdentityStoreId, MembershipId} and
+//   ListGroupMemberships {IdentityStoreId, GroupId, MaxResults, NextToken} answer
+//   GroupMembership objects {IdentityStoreId, MembershipId, GroupId, MemberId: {UserId}} (a
+//   group's in the order they were made, the seed's first). ResourceNotFoundException carries
+//   ResourceType GROUP, USER, GROUP_MEMBERSHIP or IDENTITY_STORE and the ResourceId. The seed's
+//   memberships have ids derived from the (group, user) pair, and can be deleted. A membership
+//   counts from the moment of the call: ListGroupMembershipsForMember, IsMemberInGroups and the
+//   session checks below see it at once, and a session opened `at` an earlier time sees the
+//   memberships as they were then. Reset brings back the seed's memberships.
 // - Organizations (issue 16; emulator/organizations.h): `X-Amz-Target:
 //   AWSOrganizationsV20161128.<Op>`, signing name `organizations`, the emulator's region (AWS
 //   signs it for us-east-1). ListRoots, ListChildren (ChildType ACCOUNT | ORGANIZATIONAL_UNIT,
@@ -82,14 +96,15 @@
 //   GET  /_emulator/history[?after=SEQ] -> every create/delete accepted and how it ended, with
 //        counts per assignment (emulator/history.h AssignmentHistory::ToJson); 400 for a bad SEQ
 //   POST /_emulator/faults  -> sets the Faults fields present in the JSON body (see FaultsFromJson)
-//   POST /_emulator/reset   -> assignments, operations, inline policies, sessions, call counts
-//                              and faults back to the start
+//   POST /_emulator/reset   -> assignments, operations, inline policies, sessions, group
+//                              memberships, call counts and faults back to the start
 //   POST /_emulator/sessions -> opens a session as AWS's sign-in would issue one:
 //        body {"user_name" | "user_id", "account_id", "permission_set_arn", "at" (RFC 3339,
 //        optional, default the Clock's now)} -> 201 {"session_id": "sess-<16 hex>", "user_id",
 //        "account_id", "permission_set_arn", "issued_at" (= at), "expires_at" (issued_at + the
 //        permission set's SessionDuration)}; 403 when the user held no assignment of the set in
-//        the account at `at`, directly or through a group (AssignmentHistory::HeldAt); 404
+//        the account at `at`, directly or through a group it was a member of then
+//        (AssignmentHistory::HeldAt); 404
 //        unknown user, account or permission set; 400 a bad body (unknown members included).
 //   POST /_emulator/sessions/{id}/calls -> one call made with the session: body {"action":
 //        "s3:ListBuckets", "region" (optional, default the emulator's region), "at" (optional,
@@ -330,6 +345,7 @@ class Emulator {
   void Reset();
   // What GET /_emulator/state returns (operations that are due are settled first):
   //   {"assignments": [{AccountId, PermissionSetArn, PrincipalType, PrincipalId}],
+  //    "group_memberships": [{MembershipId, GroupId, UserId}] (by group id, then as made),
   //    "operations": {"create": {"in_progress", "succeeded", "failed"}, "delete": {...}},
   //    "calls": {"<Operation>": n}, "assignment_calls": [...], "faults": {...},
   //    "permission_sets": [{"Name", "PermissionSetArn", "Description", "SessionDuration",

@@ -8,9 +8,11 @@
 #include <limits>
 #include <optional>
 #include <random>
+#include <set>
 #include <utility>
 #include <vector>
 
+#include "core/check.h"
 #include "core/duration.h"
 #include "core/encoding.h"
 #include "core/mutex.h"
@@ -275,6 +277,15 @@ json AssignmentJson(const std::string& account, const std::string& ps, const std
           {"PermissionSetArn", ps},
           {"PrincipalType", type},
           {"PrincipalId", principal}};
+}
+
+// A GroupMembership as identitystore lists and describes it.
+json MembershipJson(const std::string& store, const std::string& id, const std::string& group_id,
+                    const std::string& user_id) {
+  return {{"IdentityStoreId", store},
+          {"MembershipId", id},
+          {"GroupId", group_id},
+          {"MemberId", {{"UserId", user_id}}}};
 }
 
 std::string RandomUuid() {
@@ -579,13 +590,6 @@ Service::Service(Seed seed, Faults faults, Duration completion_delay, Clock& clo
       completion_delay_(completion_delay),
       clock_(clock),
       region_(std::move(region)) {
-  for (const SeedUser& u : seed_.users) {
-    for (const SeedGroup& g : seed_.groups) {
-      for (const std::string& m : g.members) {
-        if (m == u.user_name || m == u.user_id) user_groups_[u.user_id].push_back(g.group_id);
-      }
-    }
-  }
   MutexLock lock(&mu_);
   ResetLocked();
 }
@@ -614,6 +618,19 @@ void Service::ResetLocked() {
   history_.Clear();
   sessions_.clear();
   session_order_.clear();
+  memberships_.clear();
+  user_memberships_.clear();
+  group_memberships_.clear();
+  membership_events_.clear();
+  for (const SeedUser& u : seed_.users) {
+    for (const SeedGroup& g : seed_.groups) {
+      for (const std::string& m : g.members) {
+        if ((m == u.user_name || m == u.user_id) && !FindMembership(g.group_id, u.user_id)) {
+          AddMembership(MembershipId(g.group_id, u.user_id), g.group_id, u.user_id, std::nullopt);
+        }
+      }
+    }
+  }
 }
 
 void Service::Reset() {
@@ -794,7 +811,12 @@ ServiceResponse Service::Handle(std::string_view target, const json& input) {
                                                                "DescribeUser",
                                                                "DescribeGroup",
                                                                "ListGroupMembershipsForMember",
-                                                               "IsMemberInGroups"};
+                                                               "IsMemberInGroups",
+                                                               "CreateGroupMembership",
+                                                               "DeleteGroupMembership",
+                                                               "GetGroupMembershipId",
+                                                               "DescribeGroupMembership",
+                                                               "ListGroupMemberships"};
   if (service.empty() || !(sso ? kSsoOps : kIdentityStoreOps).count(op)) {
     std::string shown(target.substr(0, 200));
     return ErrorResponse(400, "UnknownOperationException", "Unknown operation " + shown);
@@ -872,6 +894,11 @@ ServiceResponse Service::Dispatch(std::string_view op, const json& in) {
   if (op == "DescribeUser") return DescribeUser(in);
   if (op == "DescribeGroup") return DescribeGroup(in);
   if (op == "ListGroupMembershipsForMember") return ListGroupMembershipsForMember(in);
+  if (op == "CreateGroupMembership") return CreateGroupMembership(in);
+  if (op == "DeleteGroupMembership") return DeleteGroupMembership(in);
+  if (op == "GetGroupMembershipId") return GetGroupMembershipId(in);
+  if (op == "DescribeGroupMembership") return DescribeGroupMembership(in);
+  if (op == "ListGroupMemberships") return ListGroupMemberships(in);
   return IsMemberInGroups(in);
 }
 
@@ -1199,16 +1226,14 @@ ServiceResponse Service::ListGroupMembershipsForMember(const json& in) {
   if (r.failed()) return r.error();
   if (auto e = CheckIdentityStore(store)) return *e;
   static const std::vector<std::string> kNone;
-  auto it = user_groups_.find(user_id);
-  const std::vector<std::string>& groups = it == user_groups_.end() ? kNone : it->second;
+  auto it = user_memberships_.find(user_id);
+  const std::vector<std::string>& ids = it == user_memberships_.end() ? kNone : it->second;
   ServiceResponse resp;
-  auto [begin, end] = pager.Slice(groups.size(), resp.body);
+  auto [begin, end] = pager.Slice(ids.size(), resp.body);
   json list = json::array();
   for (std::size_t i = begin; i < end; ++i) {
-    list.push_back({{"IdentityStoreId", store},
-                    {"MembershipId", MembershipId(groups[i], user_id)},
-                    {"GroupId", groups[i]},
-                    {"MemberId", {{"UserId", user_id}}}});
+    const Membership& m = memberships_.at(ids[i]);
+    list.push_back(MembershipJson(store, ids[i], m.group_id, m.user_id));
   }
   resp.body["GroupMemberships"] = std::move(list);
   return resp;
@@ -1226,16 +1251,182 @@ ServiceResponse Service::IsMemberInGroups(const json& in) {
   std::vector<std::string> group_ids = r.StringList("GroupIds", kPrincipalId, 100);
   if (r.failed()) return r.error();
   if (auto e = CheckIdentityStore(store)) return *e;
-  auto it = user_groups_.find(user_id);
   json results = json::array();
   for (const std::string& g : group_ids) {
-    bool member = it != user_groups_.end() &&
-                  std::find(it->second.begin(), it->second.end(), g) != it->second.end();
+    bool member = FindMembership(g, user_id) != nullptr;
     results.push_back(
         {{"GroupId", g}, {"MemberId", {{"UserId", user_id}}}, {"MembershipExists", member}});
   }
   ServiceResponse resp;
   resp.body["Results"] = std::move(results);
+  return resp;
+}
+
+std::vector<std::string> Service::UserGroups(const std::string& user_id) const {
+  std::vector<std::string> out;
+  auto it = user_memberships_.find(user_id);
+  if (it == user_memberships_.end()) return out;
+  for (const std::string& id : it->second) out.push_back(memberships_.at(id).group_id);
+  return out;
+}
+
+const std::string* Service::FindMembership(const std::string& group_id,
+                                           const std::string& user_id) const {
+  auto it = user_memberships_.find(user_id);
+  if (it == user_memberships_.end()) return nullptr;
+  for (const std::string& id : it->second) {
+    if (memberships_.at(id).group_id == group_id) return &id;
+  }
+  return nullptr;
+}
+
+void Service::AddMembership(const std::string& id, const std::string& group_id,
+                            const std::string& user_id, std::optional<Time> at) {
+  memberships_[id] = Membership{group_id, user_id};
+  user_memberships_[user_id].push_back(id);
+  group_memberships_[group_id].push_back(id);
+  if (!at) return;
+  membership_events_.push_back({*at, group_id, user_id, /*added=*/true});
+  while (membership_events_.size() > kMaxHistoryEvents) membership_events_.pop_front();
+}
+
+void Service::RemoveMembership(const std::string& id, Time at) {
+  auto it = memberships_.find(id);
+  JIT_CHECK(it != memberships_.end());
+  Membership m = it->second;
+  memberships_.erase(it);
+  auto unlist = [&id](std::map<std::string, std::vector<std::string>>& index,
+                      const std::string& key) {
+    auto list = index.find(key);
+    if (list == index.end()) return;
+    std::erase(list->second, id);
+    if (list->second.empty()) index.erase(list);
+  };
+  unlist(user_memberships_, m.user_id);
+  unlist(group_memberships_, m.group_id);
+  membership_events_.push_back({at, m.group_id, m.user_id, /*added=*/false});
+  while (membership_events_.size() > kMaxHistoryEvents) membership_events_.pop_front();
+}
+
+bool Service::MemberAt(const std::string& group_id, const std::string& user_id, Time t) const {
+  bool member = FindMembership(group_id, user_id) != nullptr;
+  for (auto it = membership_events_.rbegin(); it != membership_events_.rend(); ++it) {
+    if (it->at <= t || it->group_id != group_id || it->user_id != user_id) continue;
+    member = !it->added;
+  }
+  return member;
+}
+
+namespace {
+
+// {"MemberId": {"UserId": ...}}: the union's one member this emulator (like jit) knows.
+std::string ReadMemberUserId(Reader& r) {
+  const json* member = r.Object("MemberId", true);
+  if (r.failed()) return {};
+  Reader m(*member);
+  std::string user_id = m.String("UserId", true, &kPrincipalId, 1, 47);
+  if (m.failed()) r.Fail(m.error().body["message"].get<std::string>());
+  return user_id;
+}
+
+}  // namespace
+
+ServiceResponse Service::CreateGroupMembership(const json& in) {
+  Reader r(in);
+  std::string store = r.String("IdentityStoreId", true, &kIdentityStoreId, 1, 36);
+  std::string group_id = r.String("GroupId", true, &kPrincipalId, 1, 47);
+  std::string user_id = ReadMemberUserId(r);
+  if (r.failed()) return r.error();
+  if (auto e = CheckIdentityStore(store)) return *e;
+  if (!GroupExists(group_id)) {
+    return IdentityStoreNotFound("GROUP", group_id, "Group " + group_id + " not found");
+  }
+  if (FindUser(user_id) == nullptr) {
+    return IdentityStoreNotFound("USER", user_id, "User " + user_id + " not found");
+  }
+  if (FindMembership(group_id, user_id) != nullptr) {
+    ServiceResponse conflict = ErrorResponse(
+        400, "ConflictException", "User " + user_id + " is already a member of group " + group_id);
+    conflict.body["Reason"] = "UNIQUENESS_CONSTRAINT_VIOLATION";
+    return conflict;
+  }
+  std::string id = RandomUuid();
+  while (memberships_.count(id)) id = RandomUuid();
+  AddMembership(id, group_id, user_id, ToMillis(clock_.Now()));
+  ServiceResponse resp;
+  resp.body = {{"IdentityStoreId", store}, {"MembershipId", id}};
+  return resp;
+}
+
+ServiceResponse Service::DeleteGroupMembership(const json& in) {
+  Reader r(in);
+  std::string store = r.String("IdentityStoreId", true, &kIdentityStoreId, 1, 36);
+  std::string id = r.String("MembershipId", true, &kPrincipalId, 1, 47);
+  if (r.failed()) return r.error();
+  if (auto e = CheckIdentityStore(store)) return *e;
+  if (!memberships_.count(id)) {
+    return IdentityStoreNotFound("GROUP_MEMBERSHIP", id, "GroupMembership " + id + " not found");
+  }
+  RemoveMembership(id, ToMillis(clock_.Now()));
+  return ServiceResponse{};
+}
+
+ServiceResponse Service::GetGroupMembershipId(const json& in) {
+  Reader r(in);
+  std::string store = r.String("IdentityStoreId", true, &kIdentityStoreId, 1, 36);
+  std::string group_id = r.String("GroupId", true, &kPrincipalId, 1, 47);
+  std::string user_id = ReadMemberUserId(r);
+  if (r.failed()) return r.error();
+  if (auto e = CheckIdentityStore(store)) return *e;
+  if (!GroupExists(group_id)) {
+    return IdentityStoreNotFound("GROUP", group_id, "Group " + group_id + " not found");
+  }
+  const std::string* id = FindMembership(group_id, user_id);
+  if (id == nullptr) {
+    return IdentityStoreNotFound("GROUP_MEMBERSHIP", "",
+                                 "User " + user_id + " is not a member of group " + group_id);
+  }
+  ServiceResponse resp;
+  resp.body = {{"IdentityStoreId", store}, {"MembershipId", *id}};
+  return resp;
+}
+
+ServiceResponse Service::DescribeGroupMembership(const json& in) {
+  Reader r(in);
+  std::string store = r.String("IdentityStoreId", true, &kIdentityStoreId, 1, 36);
+  std::string id = r.String("MembershipId", true, &kPrincipalId, 1, 47);
+  if (r.failed()) return r.error();
+  if (auto e = CheckIdentityStore(store)) return *e;
+  auto it = memberships_.find(id);
+  if (it == memberships_.end()) {
+    return IdentityStoreNotFound("GROUP_MEMBERSHIP", id, "GroupMembership " + id + " not found");
+  }
+  ServiceResponse resp;
+  resp.body = MembershipJson(store, id, it->second.group_id, it->second.user_id);
+  return resp;
+}
+
+ServiceResponse Service::ListGroupMemberships(const json& in) {
+  Reader r(in);
+  std::string store = r.String("IdentityStoreId", true, &kIdentityStoreId, 1, 36);
+  std::string group_id = r.String("GroupId", true, &kPrincipalId, 1, 47);
+  Pager pager(r, "ListGroupMemberships\n" + store + "\n" + group_id, kIdentityStoreMaxTokenLength);
+  if (r.failed()) return r.error();
+  if (auto e = CheckIdentityStore(store)) return *e;
+  if (!GroupExists(group_id)) {
+    return IdentityStoreNotFound("GROUP", group_id, "Group " + group_id + " not found");
+  }
+  static const std::vector<std::string> kNone;
+  auto it = group_memberships_.find(group_id);
+  const std::vector<std::string>& ids = it == group_memberships_.end() ? kNone : it->second;
+  ServiceResponse resp;
+  auto [begin, end] = pager.Slice(ids.size(), resp.body);
+  json list = json::array();
+  for (std::size_t i = begin; i < end; ++i) {
+    const Membership& m = memberships_.at(ids[i]);
+    list.push_back(MembershipJson(store, ids[i], m.group_id, m.user_id));
+  }
+  resp.body["GroupMemberships"] = std::move(list);
   return resp;
 }
 
@@ -1406,12 +1597,17 @@ std::vector<std::string> Service::ProvisionedAccounts(const std::string& ps) con
 bool Service::HoldsAssignment(const std::string& user_id, const std::string& account,
                               const std::string& ps, Time at) const {
   // The principals whose assignment would let the user in: the user, then each of its groups.
-  std::vector<Key> keys = {{account, ps, "USER", user_id}};
-  auto groups = user_groups_.find(user_id);
-  if (groups != user_groups_.end()) {
-    for (const std::string& g : groups->second) keys.push_back({account, ps, "GROUP", g});
+  Key direct{account, ps, "USER", user_id};
+  if (history_.HeldAt(direct, at, assignments_.count(direct) > 0)) return true;
+  // Its groups now and those it has left since the kept records began.
+  std::set<std::string> groups;
+  for (const std::string& g : UserGroups(user_id)) groups.insert(g);
+  for (const MembershipEvent& e : membership_events_) {
+    if (e.user_id == user_id) groups.insert(e.group_id);
   }
-  for (const Key& key : keys) {
+  for (const std::string& g : groups) {
+    if (!MemberAt(g, user_id, at)) continue;
+    Key key{account, ps, "GROUP", g};
     if (history_.HeldAt(key, at, assignments_.count(key) > 0)) return true;
   }
   return false;
@@ -1959,7 +2155,15 @@ json Service::State() {
     p["InlinePolicy"] = it->second.policy;
     provisioning.push_back(std::move(p));
   }
+  json memberships = json::array();
+  for (const auto& [group_id, ids] : group_memberships_) {
+    for (const std::string& id : ids) {
+      memberships.push_back(
+          {{"MembershipId", id}, {"GroupId", group_id}, {"UserId", memberships_.at(id).user_id}});
+    }
+  }
   return {{"assignments", std::move(assignments)},
+          {"group_memberships", std::move(memberships)},
           {"operations", std::move(counts)},
           {"assignment_calls", history_.Counts()},
           {"calls", std::move(calls)},

@@ -141,8 +141,22 @@ class Service {
   PermissionSetState* FindPermissionSet(std::string_view arn) REQUIRES(mu_);
   // The accounts a permission set was provisioned to or is assigned in, sorted.
   std::vector<std::string> ProvisionedAccounts(const std::string& ps) const REQUIRES(mu_);
+  // The user's groups now, in the order the memberships were made (the seed's first).
+  std::vector<std::string> UserGroups(const std::string& user_id) const REQUIRES(mu_);
+  // The id of the user's membership in the group now; nullptr when it is not a member.
+  const std::string* FindMembership(const std::string& group_id, const std::string& user_id) const
+      REQUIRES(mu_);
+  // Adds a membership under `id` (not yet used) and records it at `at` (seed ones: no record).
+  void AddMembership(const std::string& id, const std::string& group_id, const std::string& user_id,
+                     std::optional<Time> at) REQUIRES(mu_);
+  // Removes the membership `id` (which exists) and records that at `at`.
+  void RemoveMembership(const std::string& id, Time at) REQUIRES(mu_);
+  // Whether the user was a member of the group at `t`: the membership now, with the additions
+  // and removals recorded after `t` undone (as far back as the kept records reach).
+  bool MemberAt(const std::string& group_id, const std::string& user_id, Time t) const
+      REQUIRES(mu_);
   // Whether the user held an assignment of the permission set in the account at `at`, directly
-  // or through one of its groups (AssignmentHistory::HeldAt).
+  // or through a group it was a member of then (AssignmentHistory::HeldAt, MemberAt).
   bool HoldsAssignment(const std::string& user_id, const std::string& account,
                        const std::string& ps, Time at) const REQUIRES(mu_);
   nlohmann::json SessionsJson() const REQUIRES(mu_);
@@ -161,6 +175,12 @@ class Service {
   ServiceResponse DescribeGroup(const nlohmann::json& in) REQUIRES(mu_);
   ServiceResponse ListGroupMembershipsForMember(const nlohmann::json& in) REQUIRES(mu_);
   ServiceResponse IsMemberInGroups(const nlohmann::json& in) REQUIRES(mu_);
+  // Group memberships (issue 16, group elevation).
+  ServiceResponse CreateGroupMembership(const nlohmann::json& in) REQUIRES(mu_);
+  ServiceResponse DeleteGroupMembership(const nlohmann::json& in) REQUIRES(mu_);
+  ServiceResponse GetGroupMembershipId(const nlohmann::json& in) REQUIRES(mu_);
+  ServiceResponse DescribeGroupMembership(const nlohmann::json& in) REQUIRES(mu_);
+  ServiceResponse ListGroupMemberships(const nlohmann::json& in) REQUIRES(mu_);
   ServiceResponse GetInlinePolicy(const nlohmann::json& in) REQUIRES(mu_);
   ServiceResponse PutInlinePolicy(const nlohmann::json& in) REQUIRES(mu_);
   ServiceResponse DeleteInlinePolicy(const nlohmann::json& in) REQUIRES(mu_);
@@ -190,8 +210,19 @@ class Service {
   const Duration completion_delay_;
   Clock& clock_;
   const std::string region_;
-  std::map<std::string, std::vector<std::string>>
-      user_groups_;  // user id -> group ids (seed order)
+  // A user's membership in a group: the seed's (ids derived from the pair) or one
+  // CreateGroupMembership made (a new random id).
+  struct Membership {
+    std::string group_id;
+    std::string user_id;
+  };
+  // A membership added or removed by a call, at `at`.
+  struct MembershipEvent {
+    Time at;
+    std::string group_id;
+    std::string user_id;
+    bool added = true;
+  };
 
   mutable Mutex mu_;
   Faults faults_ GUARDED_BY(mu_);
@@ -212,8 +243,14 @@ class Service {
   std::map<std::string, Provisioning> provisionings_ GUARDED_BY(mu_);  // by request id
   std::deque<std::string> provisioning_order_ GUARDED_BY(mu_);         // oldest first
   AssignmentHistory history_ GUARDED_BY(mu_);
-  std::map<std::string, Session> sessions_ GUARDED_BY(mu_);  // by session id
-  std::deque<std::string> session_order_ GUARDED_BY(mu_);    // oldest first
+  std::map<std::string, Session> sessions_ GUARDED_BY(mu_);        // by session id
+  std::deque<std::string> session_order_ GUARDED_BY(mu_);          // oldest first
+  std::map<std::string, Membership> memberships_ GUARDED_BY(mu_);  // by membership id
+  // User id (group id) -> its membership ids, oldest first.
+  std::map<std::string, std::vector<std::string>> user_memberships_ GUARDED_BY(mu_);
+  std::map<std::string, std::vector<std::string>> group_memberships_ GUARDED_BY(mu_);
+  // Additions and removals by calls, oldest first (the last kMaxHistoryEvents).
+  std::deque<MembershipEvent> membership_events_ GUARDED_BY(mu_);
 };
 
 }  // namespace jit::emulator
