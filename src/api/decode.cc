@@ -88,6 +88,20 @@ Decoded<std::string> DecodeRequiredString(const json& body, std::string_view nam
   return s;
 }
 
+Decoded<std::vector<std::string>> DecodeAccounts(const json& body) {
+  const json* m = Member(body, "accounts");
+  if (m == nullptr) return std::vector<std::string>();
+  if (!m->is_array()) return BadShape("accounts must be a list of strings");
+  std::vector<std::string> out;
+  for (const json& a : *m) {
+    if (!a.is_string()) return BadShape("accounts must be a list of strings");
+    if (a.get_ref<const std::string&>().empty()) return BadValue("accounts holds an empty name");
+    out.push_back(a.get<std::string>());
+  }
+  if (out.empty()) return BadValue("accounts must name at least one account");
+  return out;
+}
+
 Decoded<std::string> DecodeComment(const json& body) { return DecodeString(body, "comment"); }
 
 Decoded<std::string> DecodeReason(const json& body, bool required) {

@@ -86,6 +86,9 @@ Decoded<std::string> DecodeString(const nlohmann::json& body, std::string_view n
 
 // DecodeString, and 422 `name is required` when it reads as "".
 Decoded<std::string> DecodeRequiredString(const nlohmann::json& body, std::string_view name);
+// `accounts` of a new request for several accounts: absent -> empty; 400 "accounts must be a
+// list of strings" for another shape; 422 for an empty list or an empty entry.
+Decoded<std::vector<std::string>> DecodeAccounts(const nlohmann::json& body);
 
 // "comment" (approve, review): optional free text.
 Decoded<std::string> DecodeComment(const nlohmann::json& body);

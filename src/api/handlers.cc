@@ -296,10 +296,18 @@ ApiResponse ApiHandler::SubmitRequest(const Call& call) {
   Decoded<json> body = DecodeObject(call.request.body);
   if (!body) return Refused(body.error());
   if (std::optional<InputError> e = CheckKnownFields(
-          *body, {"account", "permission_set", "duration", "reason", "ticket", "start_at"})) {
+          *body,
+          {"account", "accounts", "permission_set", "duration", "reason", "ticket", "start_at"})) {
     return Refused(*e);
   }
-  Decoded<std::string> account = DecodeRequiredString(*body, "account");
+  // One account (`account`) or several (`accounts`: one request per account, decided once).
+  Decoded<std::vector<std::string>> accounts = DecodeAccounts(*body);
+  if (!accounts) return Refused(accounts.error());
+  if (!accounts->empty() && body->contains("account")) {
+    return Refused(BadValue("give account or accounts, not both"));
+  }
+  Decoded<std::string> account = !accounts->empty() ? Decoded<std::string>(accounts->front())
+                                                    : DecodeRequiredString(*body, "account");
   Decoded<std::string> permission_set = DecodeRequiredString(*body, "permission_set");
   Decoded<std::string> reason = DecodeReason(*body, /*required=*/false);
   Decoded<std::string> ticket = DecodeString(*body, "ticket");
@@ -313,6 +321,10 @@ ApiResponse ApiHandler::SubmitRequest(const Call& call) {
     if (e) return Refused(*e);
   }
   workflow::SubmitInput in{*account, *permission_set, **duration, *reason, *ticket, *start_at};
+  if (accounts->size() > 1) {
+    in.account.clear();
+    in.accounts = *accounts;
+  }
   Duration retry_after{0};
   Result<model::Request> created = workflow_.Submit(call.who, in, &retry_after);
   if (!created) return FromStatus(created.error(), retry_after);

@@ -41,6 +41,20 @@ json RequestViewToJson(const workflow::RequestView& v) {
   json history = json::array();
   for (const model::AuditEvent& e : v.history) history.push_back(HistoryEntry(e));
   j["history"] = std::move(history);
+  if (!v.batch.empty()) {
+    // One request for several accounts: each target's own state.
+    json targets = json::array();
+    for (const model::Request& t : v.batch) {
+      targets.push_back(
+          {{"id", t.id},
+           {"account", json{{"id", t.account_id}, {"name", t.account_name}}},
+           {"state", std::string(model::RequestStateName(t.state))},
+           {"expires_at", t.expires_at ? json(FormatRfc3339(*t.expires_at)) : json(nullptr)},
+           {"end_reason", t.end_reason.empty() ? json(nullptr) : json(t.end_reason)},
+           {"failure_reason", t.failure_reason.empty() ? json(nullptr) : json(t.failure_reason)}});
+    }
+    j["targets"] = std::move(targets);
+  }
   return j;
 }
 

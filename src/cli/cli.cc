@@ -199,6 +199,22 @@ bool IsUnsuccessful(std::string_view state) {
   return state == "denied" || state == "cancelled" || state == "timed_out" || state == "failed";
 }
 
+// The state to wait on: the request's, or for a request of several accounts ("targets") the
+// first target that has not settled ("pending" ...), else the first unsuccessful one, else the
+// request's.
+std::string WaitState(const json& request) {
+  std::string state = Field(request, "state");
+  const json& targets = Member(request, "targets");
+  if (!targets.is_array()) return state;
+  for (const json& t : targets) {
+    if (!IsSettled(Field(t, "state"))) return Field(t, "state");
+  }
+  for (const json& t : targets) {
+    if (IsUnsuccessful(Field(t, "state"))) return Field(t, "state");
+  }
+  return state;
+}
+
 // --- commands -------------------------------------------------------------------------------
 
 struct RequestArgs {
@@ -223,7 +239,7 @@ void ShowRequest(const Context& ctx, const Answer& answer) {
 // Polls the request every second until it is active or settled, or `timeout` passes.
 int WaitFor(const Context& ctx, Answer current, Duration timeout) {
   std::string id = Field(current.body, "id");
-  std::string state = Field(current.body, "state");
+  std::string state = WaitState(current.body);
   if (id.empty()) {
     *ctx.err << "jit: the server's answer has no request id to wait for\n";
     return kExitFailure;
@@ -246,7 +262,7 @@ int WaitFor(const Context& ctx, Answer current, Duration timeout) {
       if (polled.transient) continue;  // the broker may be restarting; keep waiting
       return polled.exit_code;
     }
-    std::string next_state = Field(polled.answer->body, "state");
+    std::string next_state = WaitState(polled.answer->body);
     if (next_state != state && !ctx.Json() && !IsSettled(next_state)) {
       *ctx.out << "Request " << OneLine(id) << " is " << OneLine(next_state) << "...\n";
     }
@@ -257,6 +273,18 @@ int WaitFor(const Context& ctx, Answer current, Duration timeout) {
   if (IsUnsuccessful(state)) {
     std::string why = Field(current.body, "failure_reason");
     if (why.empty()) why = Field(current.body, "end_reason");
+    if (const json& targets = Member(current.body, "targets"); targets.is_array()) {
+      // A request of several accounts: name the targets that did not get their access.
+      std::string failed;
+      for (const json& t : targets) {
+        if (!IsUnsuccessful(Field(t, "state"))) continue;
+        failed += (failed.empty() ? "" : ", ") + AccountLabel(Member(t, "account")) + " " +
+                  Field(t, "state");
+      }
+      *ctx.err << "jit: request " << OneLine(id)
+               << ": not every account got access: " << OneLine(failed) << '\n';
+      return kExitFailure;
+    }
     *ctx.err << "jit: request " << OneLine(id) << " ended " << OneLine(state)
              << (why.empty() ? std::string() : ": " + OneLine(why)) << '\n';
     return kExitFailure;
@@ -292,11 +320,28 @@ int DoRequest(const Context& ctx, const RequestArgs& args) {
       return kExitUsage;
     }
   }
+  // "prod,staging": one request for several accounts.
+  std::vector<std::string> accounts;
+  for (std::size_t at = 0;;) {
+    std::size_t comma = args.account.find(',', at);
+    accounts.push_back(args.account.substr(at, comma == std::string::npos ? comma : comma - at));
+    if (accounts.back().empty()) {
+      *ctx.err << "jit: ACCOUNT: an empty name in '" << OneLine(args.account)
+               << "' (separate several accounts with commas: prod,staging)\n";
+      return kExitUsage;
+    }
+    if (comma == std::string::npos) break;
+    at = comma + 1;
+  }
   if (!NeedToken(ctx)) return kExitUsage;
-  json body = {{"account", args.account},
-               {"permission_set", args.permission_set},
+  json body = {{"permission_set", args.permission_set},
                {"duration", args.duration},
                {"reason", args.reason}};
+  if (accounts.size() > 1) {
+    body["accounts"] = accounts;
+  } else {
+    body["account"] = args.account;
+  }
   if (!args.ticket.empty()) body["ticket"] = args.ticket;
   if (!start_at.empty()) body["start_at"] = start_at;
   CallResult created = Call(ctx, "POST", "/v1/requests", body);
@@ -622,7 +667,10 @@ int RunOrThrow(int argc, const char* const* argv, std::ostream& out, std::ostrea
 
   RequestArgs request_args;
   CLI::App* request_cmd = app.add_subcommand("request", "Ask for access");
-  request_cmd->add_option("ACCOUNT", request_args.account, "Account id or name")->required();
+  request_cmd
+      ->add_option("ACCOUNT", request_args.account,
+                   "Account id or name; several separated by commas (prod,staging)")
+      ->required();
   request_cmd
       ->add_option("PERMISSION_SET", request_args.permission_set, "Permission set name or ARN")
       ->required();

@@ -40,16 +40,6 @@ std::string JoinStrings(const json& array, std::string_view separator) {
   return out;
 }
 
-// "prod (222222222222)", or whichever of the two is known.
-std::string AccountLabel(const json& account) {
-  if (account.is_string()) return account.get<std::string>();
-  std::string id = Field(account, "id");
-  std::string name = Field(account, "name");
-  if (name.empty()) return id;
-  if (id.empty() || id == name) return name;
-  return name + " (" + id + ")";
-}
-
 std::string DurationLabel(const json& request) {
   std::string text = Field(request, "duration");
   if (!text.empty()) return text;
@@ -80,6 +70,15 @@ void PrintLines(const std::vector<std::pair<std::string, std::string>>& lines, s
 }
 
 }  // namespace
+
+std::string AccountLabel(const json& account) {
+  if (account.is_string()) return account.get<std::string>();
+  std::string id = Field(account, "id");
+  std::string name = Field(account, "name");
+  if (name.empty()) return id;
+  if (id.empty() || id == name) return name;
+  return name + " (" + id + ")";
+}
 
 const json& Member(const json& object, std::string_view key) {
   static const json kNull;
@@ -171,6 +170,15 @@ void PrintRequest(const json& r, Time now, std::ostream& out) {
   add("State", state_line);
   add("Requester", Field(r, "requester"));
   add("Account", AccountLabel(Member(r, "account")));
+  // A request of several accounts: each target's state.
+  if (const json& targets = Member(r, "targets"); targets.is_array()) {
+    for (const json& t : targets) {
+      std::string line = AccountLabel(Member(t, "account")) + ": " + Field(t, "state");
+      if (!Field(t, "failure_reason").empty()) line += " (" + Field(t, "failure_reason") + ")";
+      line += "  " + Field(t, "id");
+      add("Target", line);
+    }
+  }
   const json& ps = Member(r, "permission_set");
   std::string ps_label = Field(ps, "name");
   if (!Field(ps, "arn").empty()) ps_label += " (" + Field(ps, "arn") + ")";

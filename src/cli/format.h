@@ -37,6 +37,9 @@ const nlohmann::json& Member(const nlohmann::json& object, std::string_view key)
 // (missing, null, objects) as "".
 std::string Field(const nlohmann::json& object, std::string_view key);
 
+// "prod (222222222222)" for an account object {id, name}, or whichever of the two is known.
+std::string AccountLabel(const nlohmann::json& account);
+
 // "2026-11-24 09:30:00Z" for an RFC 3339 time; "-" for ""; other text unchanged.
 std::string ShortTime(std::string_view rfc3339);
 

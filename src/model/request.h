@@ -60,6 +60,11 @@ struct Request {
   std::string reason;
   std::string ticket;
   std::string rule;  // name of the policy rule that admitted the request
+  // One request for several accounts (issue 16): the ids of every request filed with this one,
+  // this one included, in the order the accounts were asked for; empty for a request of one
+  // account. Each is granted, revoked and audited on its own; approval, denial and
+  // cancellation act on all of them at once.
+  std::vector<std::string> batch;
   bool break_glass = false;
   int approvals_required = 0;               // 0 = approved automatically
   std::vector<std::string> approver_users;  // who may approve, fixed when submitted

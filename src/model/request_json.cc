@@ -53,6 +53,7 @@ json RequestToJson(const Request& r) {
       {"reason", r.reason},
       {"ticket", StringOrNull(r.ticket)},
       {"rule", r.rule},
+      {"batch", r.batch},
       {"break_glass", r.break_glass},
       {"state", std::string(RequestStateName(r.state))},
       {"approvals_required", r.approvals_required},

@@ -78,7 +78,8 @@ class Parser {
   // refuse_duplicates: true}`; a key left out keeps its default.
   void ReadLimits(const Field& f) {
     std::optional<Fields> fields =
-        r_.Map(f, {"open_requests_per_user", "requests_per_minute_per_user", "refuse_duplicates"});
+        r_.Map(f, {"open_requests_per_user", "requests_per_minute_per_user", "refuse_duplicates",
+                   "max_targets_per_request"});
     if (!fields) return;
     if (const Field* x = fields->Get("open_requests_per_user")) {
       if (auto n = r_.Int(*x, 0, kMaxPerUserLimit)) out_.limits.open_requests_per_user = *n;
@@ -88,6 +89,9 @@ class Parser {
     }
     if (const Field* x = fields->Get("refuse_duplicates")) {
       if (auto b = r_.Bool(*x)) out_.limits.refuse_duplicates = *b;
+    }
+    if (const Field* x = fields->Get("max_targets_per_request")) {
+      if (auto n = r_.Int(*x, 2, 100)) out_.limits.max_targets_per_request = *n;
     }
   }
   void ReadAccounts(const Field& f) {

@@ -146,6 +146,8 @@ struct Limits {
   // Refuse a request whose requester already has an open request for the same account and
   // permission set, whose time overlaps the new one's (an unscheduled request counts from now).
   bool refuse_duplicates = true;
+  // Most accounts one request may name (`jit request prod,staging ...`); 2..100.
+  int max_targets_per_request = 10;
 };
 
 // The access policy of the config file: who may ask for what, who approves, who administers.

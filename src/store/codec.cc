@@ -75,6 +75,7 @@ Result<std::string> EncodeRequestData(const model::Request& r) {
         {"reason", r.reason},
         {"ticket", r.ticket},
         {"rule", r.rule},
+        {"batch", r.batch},
         {"break_glass", r.break_glass},
         {"approvals_required", r.approvals_required},
         {"approver_users", r.approver_users},
@@ -122,6 +123,7 @@ Status DecodeRequestDataWithDom(std::string_view data, model::Request& r) {
     r.reason = j.value("reason", "");
     r.ticket = j.value("ticket", "");
     r.rule = j.value("rule", "");
+    r.batch = j.value("batch", std::vector<std::string>{});
     r.break_glass = j.value("break_glass", false);
     r.approvals_required = j.value("approvals_required", 0);
     r.approver_users = j.value("approver_users", std::vector<std::string>{});
@@ -190,6 +192,7 @@ class FastRequestReader {
     r.reason.clear();
     r.ticket.clear();
     r.rule.clear();
+    r.batch.clear();
     r.break_glass = false;
     r.approvals_required = 0;
     r.approver_users.clear();
@@ -269,6 +272,7 @@ class FastRequestReader {
       return true;
     }
     if (key == "break_glass") return Bool(r.break_glass);
+    if (key == "batch") return Strings(r.batch);
     if (key == "approver_users") return Strings(r.approver_users);
     if (key == "approver_groups") return Strings(r.approver_groups);
     if (key == "approvals") return Approvals(r.approvals);

@@ -85,7 +85,26 @@ std::string DetailFor(const AuditEvent& e, const json& d, const Request& r) {
   }
   if (e.action == "request.extended") return Text(d, "extra");
   if (e.action == "extension.requested") return Text(d, "extra");
+  if (e.action == "request.created" && r.batch.size() > 1) {
+    // One request for several accounts is asked once, by its first request's message.
+    std::string ids;
+    for (const std::string& id : r.batch) {
+      if (id != r.id) ids += (ids.empty() ? "" : ", ") + id;
+    }
+    return "one request for " + std::to_string(r.batch.size()) +
+           " accounts, decided together; the others: " + ids;
+  }
   return "";
+}
+
+// The events of a request for several accounts that its first request alone tells people
+// about: those of asking and deciding, which hold for all of them at once. Grant events stay
+// per account.
+bool DecidedWithTheFirst(const AuditEvent& e, const Request& r) {
+  if (r.batch.size() < 2 || r.id == r.batch.front()) return false;
+  return e.action == "request.created" || e.action == "request.approved" ||
+         e.action == "request.denied" || e.action == "request.cancelled" ||
+         e.action == "request.timed_out";
 }
 
 }  // namespace
@@ -141,6 +160,7 @@ Status Notifications::Enqueue(store::Tx& tx, const std::vector<AuditEvent>& even
       }
     }
     std::optional<Event> event = EventFor(e, d, r);
+    if (DecidedWithTheFirst(e, r)) event.reset();
     if (event) {
       std::string key =
           (e.request_id.empty() ? "audit" : e.request_id) + ":" + std::to_string(e.seq);
@@ -149,7 +169,8 @@ Status Notifications::Enqueue(store::Tx& tx, const std::vector<AuditEvent>& even
     }
     if (r.id.empty()) continue;
     // The timers that follow the request.
-    if (e.action == "request.created" && r.state == RequestState::kPending) {
+    if (e.action == "request.created" && r.state == RequestState::kPending &&
+        !DecidedWithTheFirst(e, r)) {
       Time due = r.created_at + options_.first_reminder;
       bool heard =
           !notifier_.ChannelsFor(MessageFor(Event::kApprovalReminder, r, now, "", "")).empty();

@@ -222,6 +222,7 @@ class Workflow::Impl {
   }
 
   Result<Request> Submit(const model::Identity& who, const SubmitInput& in, Duration* retry_after) {
+    if (!in.accounts.empty()) return SubmitBatch(who, in, retry_after);
     auto config = config_.Get();
     policy::AccessRequest ask{in.account, in.permission_set, in.duration,
                               in.reason,  in.ticket,         in.start_at};
@@ -252,11 +253,124 @@ class Workflow::Impl {
     return filed;
   }
 
-  // Submit after the policy and the rate: resolves the requester's principal and files the
-  // request decided by `d`, checking `limits` (null: none, for break-glass) on the requester's
-  // open requests in the same transaction.
-  Result<Request> File(const model::Identity& who, const SubmitInput& in, const policy::Decision& d,
-                       Time now, const policy::Limits* limits, Duration* retry_after) {
+  // One request for several accounts (SubmitInput::accounts): every target is decided on its
+  // own, then all are filed in one transaction under the strictest terms among them.
+  Result<Request> SubmitBatch(const model::Identity& who, const SubmitInput& in,
+                              Duration* retry_after) {
+    auto config = config_.Get();
+    const policy::Limits& limits = config->limits;
+    if (in.accounts.size() < 2) {
+      return InvalidArgumentError("'accounts' must list at least two accounts (or use 'account')");
+    }
+    if (static_cast<int>(in.accounts.size()) > limits.max_targets_per_request) {
+      return InvalidArgumentError("a request may name at most " +
+                                  std::to_string(limits.max_targets_per_request) +
+                                  " accounts, not " + std::to_string(in.accounts.size()));
+    }
+    Time now = clock_.Now();
+    std::vector<policy::Decision> decisions;
+    std::set<std::string> seen;
+    for (const std::string& account : in.accounts) {
+      policy::AccessRequest ask{account,   in.permission_set, in.duration,
+                                in.reason, in.ticket,         in.start_at};
+      Result<policy::Decision> d = policy::Evaluate(*config, who, ask, now);
+      if (!d.has_value()) {
+        return Status(d.error().code(),
+                      "account " + PrintableExcerpt(account, 40) + ": " + d.error().message());
+      }
+      if (!seen.insert(d->account->id).second) {
+        return InvalidArgumentError("account " + d->account->id + " is named twice");
+      }
+      decisions.push_back(*std::move(d));
+    }
+    // The strictest terms: break-glass only when every target is; otherwise approval unless
+    // every target is automatic, by as many approvers as the most demanding target asks, within
+    // the shortest timeout.
+    bool all_break_glass = true, any_break_glass = false, all_auto = true;
+    int required = 0;
+    Duration timeout = Duration::max();
+    policy::Subjects all_approvers;
+    for (const policy::Decision& d : decisions) {
+      all_break_glass = all_break_glass && d.break_glass;
+      any_break_glass = any_break_glass || d.break_glass;
+      all_auto = all_auto && (d.auto_approve || d.break_glass);
+      required = std::max(required, d.approvals_required);
+      if (d.approvals_required > 0) timeout = std::min(timeout, d.approval_timeout);
+      for (const std::string& u : d.approvers.users) all_approvers.users.push_back(u);
+      for (const std::string& g : d.approvers.groups) all_approvers.groups.push_back(g);
+    }
+    if (any_break_glass && !all_break_glass) {
+      return InvalidArgumentError(
+          "a break-glass account cannot share a request with accounts that need approval; ask "
+          "for it on its own");
+    }
+    if (!all_auto) {
+      for (policy::Decision& d : decisions) {
+        d.auto_approve = false;
+        d.approvals_required = required;
+        d.approval_timeout = timeout;
+        // A target whose own rule needs no approval is approved by the approvers of the others
+        // (stricter than no approval); the others keep their own rule's approvers.
+        if (d.approvers.Empty()) d.approvers = all_approvers;
+      }
+    }
+    std::optional<MonoTime> rate_slot;
+    if (!all_break_glass && limits.requests_per_minute_per_user > 0) {
+      MonoTime mono = clock_.MonoNow();
+      Admission admitted =
+          submissions_.TryAcquire(who.username, limits.requests_per_minute_per_user, mono);
+      if (!admitted.allowed) {
+        if (retry_after != nullptr) *retry_after = admitted.retry_after;
+        return ResourceExhaustedError(
+            "you have asked for access " + std::to_string(limits.requests_per_minute_per_user) +
+            " times in the last minute, the most one user may; try again in " +
+            FormatDuration(std::chrono::ceil<std::chrono::seconds>(admitted.retry_after)));
+      }
+      rate_slot = mono;
+    }
+    Result<Request> filed =
+        FileBatch(who, in, decisions, now, all_break_glass ? nullptr : &limits, retry_after);
+    if (!filed.has_value() && rate_slot) submissions_.Release(who.username, *rate_slot);
+    return filed;
+  }
+
+  Result<Request> FileBatch(const model::Identity& who, const SubmitInput& in,
+                            const std::vector<policy::Decision>& decisions, Time now,
+                            const policy::Limits* limits, Duration* retry_after) {
+    JIT_ASSIGN_OR_RETURN(std::string principal_id, PrincipalOf(who));
+    std::vector<Request> rows;
+    std::vector<std::string> ids;
+    for (const policy::Decision& d : decisions) {
+      rows.push_back(NewRow(who, principal_id, in, d, now));
+      ids.push_back(rows.back().id);
+    }
+    for (Request& r : rows) r.batch = ids;
+    Status s = Transact([&](Tx& tx) -> Status {
+      for (std::size_t i = 0; i < rows.size(); ++i) {
+        const policy::Decision& d = decisions[i];
+        if (limits != nullptr) {
+          Status checked =
+              CheckOpenRequests(tx, *limits, d.rule != nullptr ? d.rule->max_active_per_user : 0,
+                                rows[i], now, retry_after);
+          if (!checked.ok()) {
+            return Status(checked.code(),
+                          "account " + rows[i].account_id + ": " + checked.message());
+          }
+        }
+        JIT_RETURN_IF_ERROR(InsertFiled(tx, who, rows[i], d, now));
+      }
+      return OkStatus();
+    });
+    if (!s.ok()) return s;
+    for (Request& r : rows) {
+      r.version = 1;
+      LogBreakGlass(r);
+    }
+    return rows.front();
+  }
+
+  // The requester's Identity Center user id: from the identity, else from the directory.
+  Result<std::string> PrincipalOf(const model::Identity& who) {
     std::string principal_id = who.principal_id;
     if (principal_id.empty() && options_.directory != nullptr) {
       auto found = options_.directory->UserId(who.username);
@@ -276,6 +390,12 @@ class Workflow::Impl {
       return InvalidArgumentError("user '" + who.username +
                                   "' has no Identity Center principal and cannot hold access");
     }
+    return principal_id;
+  }
+
+  // A new request row as `d` decided it (state and jobs are InsertFiled's).
+  Request NewRow(const model::Identity& who, const std::string& principal_id, const SubmitInput& in,
+                 const policy::Decision& d, Time now) {
     Request r;
     r.id = NewId("req_", now);
     r.requester = who.username;
@@ -295,7 +415,40 @@ class Workflow::Impl {
     r.created_at = now;
     r.start_at = d.start_at;
     if (d.break_glass) r.review_state = "open";
+    return r;
+  }
 
+  // Submit after the policy and the rate: resolves the requester's principal and files the
+  // request decided by `d`, checking `limits` (null: none, for break-glass) on the requester's
+  // open requests in the same transaction.
+  Result<Request> File(const model::Identity& who, const SubmitInput& in, const policy::Decision& d,
+                       Time now, const policy::Limits* limits, Duration* retry_after) {
+    JIT_ASSIGN_OR_RETURN(std::string principal_id, PrincipalOf(who));
+    Request r = NewRow(who, principal_id, in, d, now);
+    Status s = Transact([&](Tx& tx) -> Status {
+      if (limits != nullptr) {
+        JIT_RETURN_IF_ERROR(CheckOpenRequests(
+            tx, *limits, d.rule != nullptr ? d.rule->max_active_per_user : 0, r, now, retry_after));
+      }
+      return InsertFiled(tx, who, r, d, now);
+    });
+    if (!s.ok()) return s;
+    r.version = 1;
+    LogBreakGlass(r);
+    return r;
+  }
+
+  static void LogBreakGlass(const Request& r) {
+    if (r.break_glass) {
+      spdlog::warn("break-glass access {} by {} to {} / {}", r.id, r.requester, r.account_name,
+                   r.permission_set_name);
+    }
+  }
+
+  // Inserts a new request `r` (approved at once, or pending until its approval deadline) with
+  // its audit events and its first job; `r` becomes the row as inserted.
+  Status InsertFiled(Tx& tx, const model::Identity& who, Request& r, const policy::Decision& d,
+                     Time now) {
     json created = {{"account", r.account_id},
                     {"account_name", r.account_name},
                     {"permission_set", r.permission_set_name},
@@ -304,12 +457,8 @@ class Workflow::Impl {
                     {"reason", r.reason}};
     if (!r.ticket.empty()) created["ticket"] = r.ticket;
     if (r.start_at) created["start_at"] = FormatRfc3339(*r.start_at);
-
-    Status s = Transact([&](Tx& tx) -> Status {
-      if (limits != nullptr) {
-        JIT_RETURN_IF_ERROR(CheckOpenRequests(
-            tx, *limits, d.rule != nullptr ? d.rule->max_active_per_user : 0, r, now, retry_after));
-      }
+    if (!r.batch.empty()) created["batch"] = r.batch;
+    {
       Request row = r;
       std::vector<Job> jobs;
       if (d.break_glass || d.auto_approve) {
@@ -333,15 +482,8 @@ class Workflow::Impl {
       }
       for (const Job& j : jobs) JIT_RETURN_IF_ERROR(tx.PutJob(j));
       r = row;
-      return OkStatus();
-    });
-    if (!s.ok()) return s;
-    r.version = 1;
-    if (d.break_glass) {
-      spdlog::warn("break-glass access {} by {} to {} / {}", r.id, r.requester, r.account_name,
-                   r.permission_set_name);
     }
-    return r;
+    return OkStatus();
   }
 
   Result<Request> Approve(const model::Identity& who, const std::string& id,
@@ -371,6 +513,41 @@ class Workflow::Impl {
           return FailedPreconditionError("you have already approved request " + r.id);
         }
       }
+      // One request for several accounts is decided once: the approval counts for every
+      // pending target the approver may approve (each under its own rule's approvers).
+      for (const std::string& other_id : r.batch) {
+        if (other_id == r.id) continue;
+        JIT_ASSIGN_OR_RETURN(Request other, tx.GetRequest(other_id));
+        if (other.state != RequestState::kPending || !MayApprove(who, other)) continue;
+        if (std::any_of(other.approvals.begin(), other.approvals.end(),
+                        [&](const model::Approval& a) { return a.approver == who.username; })) {
+          continue;
+        }
+        JIT_RETURN_IF_ERROR(AddApproval(tx, who, other, comment, now));
+      }
+      JIT_RETURN_IF_ERROR(AddApproval(tx, who, r, comment, now));
+      out = std::move(r);
+      return OkStatus();
+    });
+    if (!s.ok()) return s;
+    return out;
+  }
+
+  // Calls `fn` on every other pending request filed with `r` (Request::batch).
+  Status ForOtherPending(Tx& tx, const Request& r, const std::function<Status(Request&)>& fn) {
+    for (const std::string& other_id : r.batch) {
+      if (other_id == r.id) continue;
+      JIT_ASSIGN_OR_RETURN(Request other, tx.GetRequest(other_id));
+      if (other.state == RequestState::kPending) JIT_RETURN_IF_ERROR(fn(other));
+    }
+    return OkStatus();
+  }
+
+  // Adds `who`'s approval to the pending request `r` (checked by the caller), approves it when
+  // it has enough, and updates the row.
+  Status AddApproval(Tx& tx, const model::Identity& who, Request& r, const std::string& comment,
+                     Time now) {
+    {
       r.approvals.push_back({who.username, comment, now});
       int have = static_cast<int>(r.approvals.size());
       JIT_RETURN_IF_ERROR(AppendEvent(
@@ -386,12 +563,8 @@ class Workflow::Impl {
             {{"waited_ms",
               std::chrono::duration_cast<std::chrono::milliseconds>(now - r.created_at).count()}}));
       }
-      JIT_RETURN_IF_ERROR(tx.UpdateRequest(r));
-      out = std::move(r);
-      return OkStatus();
-    });
-    if (!s.ok()) return s;
-    return out;
+      return tx.UpdateRequest(r);
+    }
   }
 
   Status RecordRefusal(const Refusal& f) {
@@ -427,15 +600,20 @@ class Workflow::Impl {
         return OkStatus();
       }
       if (r.state != RequestState::kPending) return WrongState(r, "pending");
-      r.state = RequestState::kDenied;
-      r.decided_at = now;
-      r.ended_at = now;
-      r.decided_by = who.username;
-      r.end_reason = reason;
-      JIT_RETURN_IF_ERROR(tx.DeleteJob(JobId(JobKind::kApprovalTimeout, r.id)));
-      JIT_RETURN_IF_ERROR(
-          AppendEvent(tx, now, who.username, "request.denied", r.id, "info", {{"reason", reason}}));
-      JIT_RETURN_IF_ERROR(tx.UpdateRequest(r));
+      auto deny = [&](Request& one) -> Status {
+        one.state = RequestState::kDenied;
+        one.decided_at = now;
+        one.ended_at = now;
+        one.decided_by = who.username;
+        one.end_reason = reason;
+        JIT_RETURN_IF_ERROR(tx.DeleteJob(JobId(JobKind::kApprovalTimeout, one.id)));
+        JIT_RETURN_IF_ERROR(AppendEvent(tx, now, who.username, "request.denied", one.id, "info",
+                                        {{"reason", reason}}));
+        return tx.UpdateRequest(one);
+      };
+      // One request for several accounts is decided once: its other pending targets go too.
+      JIT_RETURN_IF_ERROR(ForOtherPending(tx, r, deny));
+      JIT_RETURN_IF_ERROR(deny(r));
       out = std::move(r);
       return OkStatus();
     });
@@ -453,14 +631,19 @@ class Workflow::Impl {
       }
       if (r.state != RequestState::kPending) return WrongState(r, "pending");
       Time now = clock_.Now();
-      r.state = RequestState::kCancelled;
-      r.decided_at = now;
-      r.ended_at = now;
-      r.decided_by = who.username;
-      r.end_reason = "cancelled by the requester";
-      JIT_RETURN_IF_ERROR(tx.DeleteJob(JobId(JobKind::kApprovalTimeout, r.id)));
-      JIT_RETURN_IF_ERROR(AppendEvent(tx, now, who.username, "request.cancelled", r.id, "info"));
-      JIT_RETURN_IF_ERROR(tx.UpdateRequest(r));
+      auto cancel = [&](Request& one) -> Status {
+        one.state = RequestState::kCancelled;
+        one.decided_at = now;
+        one.ended_at = now;
+        one.decided_by = who.username;
+        one.end_reason = "cancelled by the requester";
+        JIT_RETURN_IF_ERROR(tx.DeleteJob(JobId(JobKind::kApprovalTimeout, one.id)));
+        JIT_RETURN_IF_ERROR(
+            AppendEvent(tx, now, who.username, "request.cancelled", one.id, "info"));
+        return tx.UpdateRequest(one);
+      };
+      JIT_RETURN_IF_ERROR(ForOtherPending(tx, r, cancel));
+      JIT_RETURN_IF_ERROR(cancel(r));
       out = std::move(r);
       return OkStatus();
     });
@@ -663,7 +846,20 @@ class Workflow::Impl {
     }
     if (!MaySee(*config, who, *r)) return NotFoundError("no request " + id);
     JIT_ASSIGN_OR_RETURN(auto history, store_.ListAudit(0, 1000, id));
-    return RequestView{std::move(r).value(), std::move(history)};
+    RequestView view{std::move(r).value(), std::move(history), {}};
+    for (const std::string& other_id : view.request.batch) {
+      if (other_id == view.request.id) {
+        view.batch.push_back(view.request);
+        continue;
+      }
+      Result<Request> other = store_.GetRequest(other_id);
+      if (!other.has_value()) {
+        if (other.error().code() == StatusCode::kNotFound) continue;
+        return other.error();
+      }
+      if (MaySee(*config, who, *other)) view.batch.push_back(*std::move(other));
+    }
+    return view;
   }
 
   Result<store::RequestPage> List(const model::Identity& who, const ListInput& in) {

@@ -31,6 +31,9 @@ struct SubmitInput {
   std::string ticket;
   // A scheduled start within the rule's schedule_window; none: at once (policy::AccessRequest).
   std::optional<Time> start_at;
+  // Several accounts (ids or names), instead of `account`: one request per account, filed
+  // together (model::Request::batch) and decided once (Workflow::Submit).
+  std::vector<std::string> accounts;
 };
 
 // Page sizes: List takes a limit of 1..kMaxListLimit, Audit 1..kMaxAuditLimit. Outside them
@@ -68,6 +71,9 @@ struct ListInput {
 struct RequestView {
   model::Request request;
   std::vector<model::AuditEvent> history;
+  // A request filed for several accounts: every request of it the caller may see, this one
+  // included, in the order they were asked for (model::Request::batch); empty otherwise.
+  std::vector<model::Request> batch;
 };
 
 // A policy dry run, with the config it was made against (the explanation points into it).
