@@ -3,12 +3,14 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <set>
 #include <nlohmann/json.hpp>
 #include <utility>
 
 #include "core/duration.h"
 #include "core/ids.h"
 #include "core/retry.h"
+#include "core/strings.h"
 #include "core/time_format.h"
 #include "cutoff/engine.h"
 #include "model/identity.h"

@@ -22,7 +22,8 @@
 #include "workflow/test_fixtures.h"
 #include "workflow/workflow.h"
 
-namespace jit::workflow {
+// A namespace of this file's own: the unity build compiles it with the other workflow tests.
+namespace jit::workflow::batch_test {
 namespace {
 
 using fixtures::kAlice;
@@ -252,4 +253,4 @@ TEST_F(BatchTest, BreakGlassGoesAloneOrAllTogether) {
 }
 
 }  // namespace
-}  // namespace jit::workflow
+}  // namespace jit::workflow::batch_test
