@@ -27,7 +27,11 @@
 // wait on nothing but may not see the new policy until it is read).
 //
 //   catalog_bench [--accounts N] [--permission-sets N] [--users N] [--teams N]
-//                 [--sample N] [--explains N] [--parses N] [--seed N]
+//                 [--sample N] [--explains N] [--parses N] [--seed N] [--dump DIR]
+//
+// --dump DIR writes DIR/typical.json (the answer of a sampled user with the median number of
+// entries) and DIR/everything.json, for bench/catalog_form.mjs, which times the UI's request
+// form on them in Chromium.
 //
 // Output: one JSON line on stdout (the suite's shape, bench/suite/suite.py scenario "catalog");
 // a readable table on stderr. Exit 1 when a goal is missed, 2 on bad arguments.
@@ -39,6 +43,8 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -75,6 +81,7 @@ struct Args {
   int explains = 4000;
   int parses = 5;
   unsigned seed = 42;
+  std::string dump;  // a folder to write two GET /v1/catalog answers into (bench/catalog_form.mjs)
 };
 
 // Goals (the header says why).
@@ -288,6 +295,10 @@ void Row(const char* what, const Spread& s, const char* goal) {
 bool ParseArgs(int argc, char** argv, Args& a) {
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
+    if (arg == "--dump" && i + 1 < argc) {
+      a.dump = argv[++i];
+      continue;
+    }
     if (i + 1 >= argc) {
       std::fprintf(stderr, "catalog_bench: %s needs a value\n", arg.c_str());
       return false;
@@ -380,6 +391,7 @@ int main(int argc, char** argv) {
   sample.resize(std::min(sample.size(), static_cast<std::size_t>(args.sample)));
   std::vector<double> catalog_ms, api_ms, cli_ms, entries;
   std::size_t bytes_max = 0;
+  std::vector<std::string> bodies;  // kept only with --dump
   for (std::size_t u : sample) {
     std::size_t n = 0;
     catalog_ms.push_back(TimeMs([&] { n = policy::Catalog(*config, users[u]).size(); }));
@@ -392,6 +404,7 @@ int main(int argc, char** argv) {
       return 1;
     }
     bytes_max = std::max(bytes_max, resp.body.size());
+    if (!args.dump.empty()) bodies.push_back(resp.body);
     std::ostringstream out;
     cli_ms.push_back(TimeMs([&] { cli::PrintCatalog(json::parse(resp.body), out); }));
   }
@@ -454,6 +467,18 @@ int main(int argc, char** argv) {
       return 1;
     }
     explain_bytes_max = std::max(explain_bytes_max, resp.body.size());
+  }
+
+  if (!args.dump.empty()) {
+    // The body whose entry count is the median's.
+    std::vector<std::size_t> order(bodies.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(),
+              [&](std::size_t x, std::size_t y) { return entries[x] < entries[y]; });
+    std::filesystem::create_directories(args.dump);
+    std::ofstream(std::filesystem::path(args.dump) / "typical.json")
+        << bodies[order[order.size() / 2]];
+    std::ofstream(std::filesystem::path(args.dump) / "everything.json") << all_resp.body;
   }
 
   Spread parse = Summarize(parse_ms), catalog = Summarize(catalog_ms),
