@@ -13,5 +13,5 @@ cd "$(dirname "$0")/.."
 export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/jit-ccache}
 export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$PWD} CCACHE_NOHASHDIR=${CCACHE_NOHASHDIR:-true}
 cmake --preset release >/dev/null
-cmake --build --preset release -j "$(nproc)" --target jit engine_bench lifecycle_bench >&2
+cmake --build --preset release -j "$(nproc)" --target jit engine_bench lifecycle_bench catalog_bench >&2
 exec python3 bench/suite/suite.py --build build/release "$@"

@@ -406,11 +406,10 @@ ApiResponse ApiHandler::ReviewRequest(const Call& call) {
 
 ApiResponse ApiHandler::Catalog(const Call& call) {
   std::shared_ptr<const policy::Config> config = config_.Get();
-  json items = json::array();
-  for (const policy::CatalogEntry& e : policy::Catalog(*config, call.who)) {
-    items.push_back(CatalogEntryToJson(e));
-  }
-  return JsonResponse(200, json{{"items", std::move(items)}});
+  ApiResponse r;
+  r.status = 200;
+  r.body = CatalogJsonText(policy::Catalog(*config, call.who));
+  return r;
 }
 
 ApiResponse ApiHandler::Me(const Call& call) {

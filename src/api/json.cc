@@ -4,6 +4,8 @@
 #include <chrono>
 #include <cmath>
 #include <optional>
+#include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "core/duration.h"
@@ -70,19 +72,28 @@ json AuditEventToJson(const model::AuditEvent& e) {
               {"hash", e.hash}};
 }
 
+namespace {
+
+// A catalog entry's "account" and "permission_set" (CatalogEntryToJson and CatalogJsonText).
+json CatalogAccountJson(const policy::Account* a) {
+  if (a == nullptr) return json::object();
+  return json{{"id", a->id},
+              {"name", a->name},
+              {"tags", a->tags},
+              // The OU the account is directly in, when jit read the organization.
+              {"ou", a->ous.empty() ? json(nullptr) : json(a->ous.front())}};
+}
+
+json CatalogPermissionSetJson(const policy::PermissionSet* ps) {
+  if (ps == nullptr) return json::object();
+  return json{{"name", ps->name}, {"arn", ps->arn}};
+}
+
+}  // namespace
+
 json CatalogEntryToJson(const policy::CatalogEntry& e) {
-  json account = json::object();
-  if (e.account != nullptr) {
-    account = json{{"id", e.account->id},
-                   {"name", e.account->name},
-                   {"tags", e.account->tags},
-                   // The OU the account is directly in, when jit read the organization.
-                   {"ou", e.account->ous.empty() ? json(nullptr) : json(e.account->ous.front())}};
-  }
-  json permission_set = json::object();
-  if (e.permission_set != nullptr) {
-    permission_set = json{{"name", e.permission_set->name}, {"arn", e.permission_set->arn}};
-  }
+  json account = CatalogAccountJson(e.account);
+  json permission_set = CatalogPermissionSetJson(e.permission_set);
   const char* approval = e.break_glass ? "break_glass" : e.auto_approve ? "auto" : "approvers";
   return json{
       {"account", std::move(account)},
@@ -102,6 +113,55 @@ json CatalogEntryToJson(const policy::CatalogEntry& e) {
       {"schedule_window_seconds",
        std::chrono::duration_cast<std::chrono::seconds>(e.schedule_window).count()},
   };
+}
+
+std::string CatalogJsonText(const std::vector<policy::CatalogEntry>& entries) {
+  // The texts made so far: of accounts and permission sets by address (they are const for the
+  // call), of strings by value. Dump() makes each, so escapes and invalid UTF-8 are handled as
+  // Dump handles them.
+  std::unordered_map<const void*, std::string> accounts, sets;
+  std::unordered_map<std::string, std::string> strings;
+  auto object = [](std::unordered_map<const void*, std::string>& made, const void* key,
+                   const auto& make) -> const std::string& {
+    auto [it, fresh] = made.try_emplace(key);
+    if (fresh) it->second = Dump(make());
+    return it->second;
+  };
+  auto text = [&strings](const std::string& s) -> const std::string& {
+    auto [it, fresh] = strings.try_emplace(s);
+    if (fresh) it->second = Dump(json(s));
+    return it->second;
+  };
+  auto seconds = [](Duration d) {
+    return std::to_string(std::chrono::duration_cast<std::chrono::seconds>(d).count());
+  };
+  std::string out = "{\"items\":[";
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    const policy::CatalogEntry& e = entries[i];
+    // Keys in the order Dump writes them (nlohmann::json keeps object keys sorted).
+    out += i == 0 ? "{\"account\":" : ",{\"account\":";
+    out += object(accounts, e.account, [&e] { return CatalogAccountJson(e.account); });
+    out += ",\"approval\":";
+    out += e.break_glass ? "\"break_glass\"" : e.auto_approve ? "\"auto\"" : "\"approvers\"";
+    out += ",\"approvals_required\":" + std::to_string(e.approvals_required);
+    out += ",\"hours\":";
+    out += e.hours.empty() ? "null" : text(e.hours);
+    out += ",\"max_duration\":" + text(FormatDuration(e.max_duration));
+    out += ",\"max_duration_seconds\":" + seconds(e.max_duration);
+    out += ",\"min_duration_seconds\":" + seconds(e.min_duration);
+    out += ",\"permission_set\":";
+    out +=
+        object(sets, e.permission_set, [&e] { return CatalogPermissionSetJson(e.permission_set); });
+    out += ",\"reason_min_length\":" + std::to_string(e.reason_min_length);
+    out += e.reason_required ? ",\"reason_required\":true" : ",\"reason_required\":false";
+    out += ",\"rule\":";
+    out += e.rule == nullptr ? "null" : text(e.rule->name);
+    out += ",\"schedule_window_seconds\":" + seconds(e.schedule_window);
+    out += ",\"ticket_pattern\":";
+    out += e.ticket_pattern.empty() ? "null" : text(e.ticket_pattern);
+    out += "}";
+  }
+  return out + "]}";
 }
 
 namespace {

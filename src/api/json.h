@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "audit/trail.h"
 #include "core/result.h"
@@ -33,6 +34,12 @@ nlohmann::json AuditEventToJson(const model::AuditEvent& e);
 // hours (the allowed hours, e.g. "mon-fri 08:00-18:00 Europe/Berlin"; null: any time),
 // schedule_window_seconds (how far ahead start_at may be; 0: at once only)}.
 nlohmann::json CatalogEntryToJson(const policy::CatalogEntry& e);
+
+// What GET /v1/catalog answers, as text: exactly Dump({"items": [CatalogEntryToJson(e)...]}),
+// written without building the JSON values (a user with thousands of entries would wait tens of
+// milliseconds for them; bench/catalog_bench.cc). Each account's, permission set's and string's
+// text is made once.
+std::string CatalogJsonText(const std::vector<policy::CatalogEntry>& entries);
 
 // What GET /v1/audit/verify answers: {ok, events, last_seq, last_hash, checkpoints,
 // latest_checkpoint ({seq, hash, at, key_id} or null), first_bad_seq, problem, why (null when

@@ -154,6 +154,51 @@ TEST(CatalogEntryToJson, SaysHowLongAReasonMustBeAndWhenTheRuleApplies) {
   EXPECT_EQ(j["hours"], "mon-fri 08:00-18:00 Europe/Berlin");
 }
 
+// GET /v1/catalog writes its text without building JSON values; it must be byte for byte what
+// dumping the values gives, odd bytes and missing parts included.
+TEST(CatalogJsonText, IsTheDumpOfTheEntries) {
+  policy::Account a1{"111111111111", "sandbox", {"dev", "team \"a\""}};
+  policy::Account a2{"222222222222", "prod\x01\xff\xc3\xa9", {}};
+  policy::PermissionSet p1{"ReadOnly", "arn:ps1", std::chrono::hours(8)};
+  policy::PermissionSet p2{"Adm\\in\n", "arn:ps2", Duration(0)};
+  policy::Rule r1;
+  r1.name = "readonly";
+  policy::Rule r2;
+  r2.name = "prod \xe2\x80\x94 admin\t";
+  std::vector<policy::CatalogEntry> entries;
+  for (const policy::Account* a : {&a1, &a2, static_cast<policy::Account*>(nullptr)}) {
+    for (const policy::PermissionSet* p :
+         {&p1, &p2, static_cast<policy::PermissionSet*>(nullptr)}) {
+      for (const policy::Rule* r : {&r1, &r2, static_cast<policy::Rule*>(nullptr)}) {
+        policy::CatalogEntry e;
+        e.account = a;
+        e.permission_set = p;
+        e.rule = r;
+        std::size_t n = entries.size();
+        e.max_duration = Duration(static_cast<std::int64_t>(n) * 3600500);
+        e.min_duration = Duration(static_cast<std::int64_t>(n) * 1999);
+        e.auto_approve = n % 3 == 0;
+        e.break_glass = n % 5 == 0;
+        e.approvals_required = static_cast<int>(n % 4);
+        e.reason_required = n % 2 == 0;
+        e.reason_min_length = static_cast<int>(n % 7) * 5;
+        if (n % 4 == 1) e.ticket_pattern = "^(INC|CHG)-[0-9]+$\\\"";
+        if (n % 3 == 2) e.hours = "mon-fri 08:00-18:00 Europe/Berlin\x7f\xfe";
+        e.schedule_window = Duration(static_cast<std::int64_t>(n) * 86400000);
+        entries.push_back(e);
+      }
+    }
+  }
+  auto dumped = [](const std::vector<policy::CatalogEntry>& list) {
+    json items = json::array();
+    for (const policy::CatalogEntry& e : list) items.push_back(CatalogEntryToJson(e));
+    return Dump(json{{"items", std::move(items)}});
+  };
+  EXPECT_EQ(CatalogJsonText(entries), dumped(entries));
+  EXPECT_EQ(CatalogJsonText({}), dumped({}));
+  EXPECT_EQ(CatalogJsonText({}), R"({"items":[]})");
+}
+
 TEST(ParseJsonObject, AcceptsObjectsAndEmptyBodies) {
   auto empty = ParseJsonObject("  \n");
   ASSERT_OK(empty);

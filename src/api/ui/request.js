@@ -52,10 +52,15 @@ export function mountRequest(main, ctx) {
 }
 
 function buildForm(items, ctx) {
-  const accounts = [];
+  // Each account once, in catalog order, with its entries: a catalog may hold 100,000 entries
+  // over 2,000 accounts (docs/PERFORMANCE.md "Catalog and explain at scale"), so nothing here
+  // walks all of them per account or per option.
+  const byAccount = new Map();
   for (const item of items) {
-    if (!accounts.some((a) => a.id === item.account.id)) accounts.push(item.account);
+    const list = byAccount.get(item.account.id);
+    if (list) list.push(item); else byAccount.set(item.account.id, [item]);
   }
+  const accounts = [...byAccount.values()].map((list) => list[0].account);
   const accountSelect = el('select', { name: 'account', required: true });
   for (const a of accounts) {
     accountSelect.append(el('option', { value: a.id }, `${a.name} (${a.id})`));
@@ -86,13 +91,16 @@ function buildForm(items, ctx) {
     fields.reason.wrap, fields.ticket.wrap, fields.start.wrap, formError,
     el('div', { class: 'actions' }, submit));
 
-  const entry = () => items.find((i) => i.account.id === accountSelect.value &&
-                                        i.permission_set.name === psSelect.value);
+  // (A select's value is looked up among its options on every read: read it once.)
+  const entry = () => {
+    const ps = psSelect.value;
+    return (byAccount.get(accountSelect.value) || []).find((i) => i.permission_set.name === ps);
+  };
 
   function fillPermissionSets() {
     const previous = psSelect.value;
     psSelect.replaceChildren();
-    for (const i of items.filter((x) => x.account.id === accountSelect.value)) {
+    for (const i of byAccount.get(accountSelect.value) || []) {
       psSelect.append(el('option', { value: i.permission_set.name }, i.permission_set.name));
     }
     if ([...psSelect.options].some((o) => o.value === previous)) psSelect.value = previous;
