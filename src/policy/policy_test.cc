@@ -457,94 +457,95 @@ rules:
                                       "test.yaml");
   ASSERT_FALSE(bad_ou.has_value());
   EXPECT_THAT(bad_ou.error().message(), HasSubstr("'prod' is not an organizational unit id"));
+}
 
-  // Catalog skips work (bench/catalog_bench.cc); it must still answer exactly what trying every
-  // rule on every account and permission set in config order answers.
-  std::vector<CatalogEntry> CatalogByEveryRule(const Config& config, const model::Identity& who) {
-    std::vector<CatalogEntry> out;
-    for (const Account& account : config.accounts) {
-      for (const PermissionSet& ps : config.permission_sets) {
-        for (const Rule& rule : config.rules) {
-          if (!RuleCovers(rule, who, account, ps)) continue;
-          CatalogEntry e;
-          e.account = &account;
-          e.permission_set = &ps;
-          e.rule = &rule;
-          e.max_duration = ps.max_duration.count() > 0 && ps.max_duration < rule.max_duration
-                               ? ps.max_duration
-                               : rule.max_duration;
-          e.hours = rule.hours ? rule.hours->Describe() : "";
-          out.push_back(e);
+// Catalog skips work (bench/catalog_bench.cc); it must still answer exactly what trying every
+// rule on every account and permission set in config order answers.
+std::vector<CatalogEntry> CatalogByEveryRule(const Config& config, const model::Identity& who) {
+  std::vector<CatalogEntry> out;
+  for (const Account& account : config.accounts) {
+    for (const PermissionSet& ps : config.permission_sets) {
+      for (const Rule& rule : config.rules) {
+        if (!RuleCovers(rule, who, account, ps)) continue;
+        CatalogEntry e;
+        e.account = &account;
+        e.permission_set = &ps;
+        e.rule = &rule;
+        e.max_duration = ps.max_duration.count() > 0 && ps.max_duration < rule.max_duration
+                             ? ps.max_duration
+                             : rule.max_duration;
+        e.hours = rule.hours ? rule.hours->Describe() : "";
+        out.push_back(e);
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+TEST(Catalog, IsWhatTryingEveryRuleInOrderGives) {
+  std::mt19937 rng(7);
+  auto pick = [&rng](int n) { return static_cast<int>(rng() % static_cast<unsigned>(n)); };
+  const std::vector<std::string> tags = {"prod", "dev", "staging", "pci", "team-a", "team-b"};
+  const std::vector<std::string> groups = {"g0", "g1", "g2", "g3", "g4", "g5"};
+  for (int round = 0; round < 40; ++round) {
+    Config c;
+    for (int i = 0; i < 1 + pick(30); ++i) {
+      Account a;
+      a.id = std::to_string(100000000000LL + i);
+      a.name = "acct" + std::to_string(i);
+      for (int k = pick(3); k > 0; --k) a.tags.push_back(tags[pick(6)]);
+      c.accounts.push_back(a);
+    }
+    for (int i = 0; i < 1 + pick(8); ++i) {
+      PermissionSet ps;
+      // Names may repeat in a config made in code; both sets are offered then.
+      ps.name = "ps" + std::to_string(pick(6));
+      ps.max_duration = hours(pick(3));
+      c.permission_sets.push_back(ps);
+    }
+    for (int i = 0; i < pick(12); ++i) {
+      Rule r;
+      r.name = "rule" + std::to_string(i);
+      for (int k = pick(3); k > 0; --k) r.requesters.groups.push_back(groups[pick(6)]);
+      if (pick(4) == 0) r.requesters.users.push_back("u" + std::to_string(pick(3)));
+      switch (pick(4)) {
+        case 0:
+          r.accounts.all = true;
           break;
-        }
+        case 1:
+          for (int k = 1 + pick(3); k > 0; --k) r.accounts.tags.push_back(tags[pick(6)]);
+          break;
+        case 2:
+          for (int k = 1 + pick(5); k > 0; --k) {
+            r.accounts.names.push_back("acct" + std::to_string(pick(30)));
+          }
+          break;
+        default:
+          r.accounts.ids.push_back(std::to_string(100000000000LL + pick(30)));
       }
+      for (int k = 1 + pick(4); k > 0; --k)
+        r.permission_sets.push_back("ps" + std::to_string(pick(7)));
+      r.max_duration = hours(1 + pick(4));
+      if (pick(3) == 0) r.hours = AllowedHours{};
+      c.rules.push_back(r);
     }
-    return out;
-  }
-
-  TEST(Catalog, IsWhatTryingEveryRuleInOrderGives) {
-    std::mt19937 rng(7);
-    auto pick = [&rng](int n) { return static_cast<int>(rng() % static_cast<unsigned>(n)); };
-    const std::vector<std::string> tags = {"prod", "dev", "staging", "pci", "team-a", "team-b"};
-    const std::vector<std::string> groups = {"g0", "g1", "g2", "g3", "g4", "g5"};
-    for (int round = 0; round < 40; ++round) {
-      Config c;
-      for (int i = 0; i < 1 + pick(30); ++i) {
-        Account a;
-        a.id = std::to_string(100000000000LL + i);
-        a.name = "acct" + std::to_string(i);
-        for (int k = pick(3); k > 0; --k) a.tags.push_back(tags[pick(6)]);
-        c.accounts.push_back(a);
-      }
-      for (int i = 0; i < 1 + pick(8); ++i) {
-        PermissionSet ps;
-        // Names may repeat in a config made in code; both sets are offered then.
-        ps.name = "ps" + std::to_string(pick(6));
-        ps.max_duration = hours(pick(3));
-        c.permission_sets.push_back(ps);
-      }
-      for (int i = 0; i < pick(12); ++i) {
-        Rule r;
-        r.name = "rule" + std::to_string(i);
-        for (int k = pick(3); k > 0; --k) r.requesters.groups.push_back(groups[pick(6)]);
-        if (pick(4) == 0) r.requesters.users.push_back("u" + std::to_string(pick(3)));
-        switch (pick(4)) {
-          case 0:
-            r.accounts.all = true;
-            break;
-          case 1:
-            for (int k = 1 + pick(3); k > 0; --k) r.accounts.tags.push_back(tags[pick(6)]);
-            break;
-          case 2:
-            for (int k = 1 + pick(5); k > 0; --k) {
-              r.accounts.names.push_back("acct" + std::to_string(pick(30)));
-            }
-            break;
-          default:
-            r.accounts.ids.push_back(std::to_string(100000000000LL + pick(30)));
-        }
-        for (int k = 1 + pick(4); k > 0; --k)
-          r.permission_sets.push_back("ps" + std::to_string(pick(7)));
-        r.max_duration = hours(1 + pick(4));
-        if (pick(3) == 0) r.hours = AllowedHours{};
-        c.rules.push_back(r);
-      }
-      for (int u = 0; u < 6; ++u) {
-        model::Identity who{"u" + std::to_string(pick(4)), {}, ""};
-        for (int k = pick(4); k > 0; --k) who.groups.push_back(groups[pick(6)]);
-        std::vector<CatalogEntry> got = Catalog(c, who);
-        std::vector<CatalogEntry> want = CatalogByEveryRule(c, who);
-        ASSERT_EQ(got.size(), want.size()) << "round " << round;
-        for (std::size_t i = 0; i < got.size(); ++i) {
-          EXPECT_EQ(got[i].account, want[i].account) << "round " << round << " entry " << i;
-          EXPECT_EQ(got[i].permission_set, want[i].permission_set) << "round " << round;
-          EXPECT_EQ(got[i].rule, want[i].rule) << "round " << round << " entry " << i;
-          EXPECT_EQ(got[i].max_duration, want[i].max_duration) << "round " << round;
-          EXPECT_EQ(got[i].hours, want[i].hours) << "round " << round;
-        }
+    for (int u = 0; u < 6; ++u) {
+      model::Identity who{"u" + std::to_string(pick(4)), {}, ""};
+      for (int k = pick(4); k > 0; --k) who.groups.push_back(groups[pick(6)]);
+      std::vector<CatalogEntry> got = Catalog(c, who);
+      std::vector<CatalogEntry> want = CatalogByEveryRule(c, who);
+      ASSERT_EQ(got.size(), want.size()) << "round " << round;
+      for (std::size_t i = 0; i < got.size(); ++i) {
+        EXPECT_EQ(got[i].account, want[i].account) << "round " << round << " entry " << i;
+        EXPECT_EQ(got[i].permission_set, want[i].permission_set) << "round " << round;
+        EXPECT_EQ(got[i].rule, want[i].rule) << "round " << round << " entry " << i;
+        EXPECT_EQ(got[i].max_duration, want[i].max_duration) << "round " << round;
+        EXPECT_EQ(got[i].hours, want[i].hours) << "round " << round;
       }
     }
   }
+}
 
 }  // namespace
 }  // namespace jit::policy::policy_test

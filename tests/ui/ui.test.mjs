@@ -237,6 +237,38 @@ function suite() {
       await waitForState(alice, r.id, 'ended');
     });
 
+    test('one request for two accounts: asked once, each account active on its own',
+         async () => {
+      const alice = await signInDev(await person(), jit.url, 'alice');
+      await alice.getByLabel('Account').selectOption({ label: 'sandbox (111111111111)' });
+      await alice.getByLabel('Permission set').selectOption('ReadOnly');
+      // "Also in" offers the other accounts of that permission set, not the one chosen above.
+      const more = alice.getByLabel('Also in');
+      assert.deepEqual(await more.locator('option').allTextContents(), ['prod (222222222222)']);
+      await more.selectOption({ label: 'prod (222222222222)' });
+      await alice.getByLabel('Duration').fill('30m');
+      await alice.getByRole('button', { name: 'Request access' }).click();
+      await alice.getByRole('heading', { name: 'My requests' }).waitFor();
+      const mine = await apiAs(jit.url, 'dev-alice', 'GET', '/v1/requests?mine=true&limit=2');
+      const [second, first] = mine.body.items;  // newest first
+      assert.deepEqual(first.batch, [first.id, second.id]);
+      assert.deepEqual([first.account.name, second.account.name], ['sandbox', 'prod']);
+      await waitForState(alice, first.id, 'active');
+      await waitForState(alice, second.id, 'active');
+      await card(alice, first.id).getByText('1 more account in one request').waitFor();
+      const view = await apiAs(jit.url, 'dev-alice', 'GET', `/v1/requests/${first.id}`);
+      assert.deepEqual(view.body.targets.map((t) => [t.account.name, t.state]),
+                       [['sandbox', 'active'], ['prod', 'active']]);
+      await screenshot(alice, 'request-two-accounts');
+      // Each account is revoked on its own.
+      await card(alice, second.id).getByRole('button', { name: 'Revoke' }).click();
+      await waitForState(alice, second.id, 'ended');
+      assert.equal((await apiAs(jit.url, 'dev-alice', 'GET', `/v1/requests/${first.id}`))
+        .body.state, 'active');
+      await card(alice, first.id).getByRole('button', { name: 'Revoke' }).click();
+      await waitForState(alice, first.id, 'ended');
+    });
+
     test('the request form says what is wrong next to the field', async () => {
       const before = await apiAs(jit.url, 'dev-alice', 'GET', '/v1/requests?mine=true&limit=500');
       const alice = await signInDev(await person(), jit.url, 'alice');

@@ -130,6 +130,9 @@ function buildCard(r, ctx, refreshSoon) {
     ['Reason', r.reason],
     ['Ticket', r.ticket],
     ['Rule', r.rule + (r.break_glass ? ' (break-glass)' : '')],
+    ['Asked with', r.batch && r.batch.length > 1
+      ? `${r.batch.length - 1} more account${r.batch.length > 2 ? 's' : ''} in one request`
+      : null],
     ['Approvals', r.approvals_required > 0
       ? `${r.approvals.length} of ${r.approvals_required}` +
         (r.approvals.length ? ` (${r.approvals.map((a) => a.approver).join(', ')})` : '')

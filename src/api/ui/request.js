@@ -61,10 +61,19 @@ function buildForm(items, ctx) {
     if (list) list.push(item); else byAccount.set(item.account.id, [item]);
   }
   const accounts = [...byAccount.values()].map((list) => list[0].account);
+  // The accounts that offer each permission set, for "Also in" (several accounts at once).
+  const byPermissionSet = new Map();
+  for (const item of items) {
+    const list = byPermissionSet.get(item.permission_set.name);
+    if (list) list.push(item.account); else byPermissionSet.set(item.permission_set.name, [item.account]);
+  }
   const accountSelect = el('select', { name: 'account', required: true });
   for (const a of accounts) {
     accountSelect.append(el('option', { value: a.id }, `${a.name} (${a.id})`));
   }
+  // More accounts for the same permission set: one request, decided once, each account then
+  // granted on its own (docs/POLICY.md "Several accounts in one request").
+  const moreSelect = el('select', { name: 'more_accounts', multiple: true, size: 4 });
   const psSelect = el('select', { name: 'permission_set', required: true });
   const durationInput = el('input', {
     name: 'duration', type: 'text', required: true, autocomplete: 'off', spellcheck: 'false',
@@ -82,12 +91,16 @@ function buildForm(items, ctx) {
     reason: field('Reason', reasonInput, ' '),
     ticket: field('Ticket', ticketInput, ' '),
     start: field('Start', startInput, ' '),
+    more: field('Also in', moreSelect,
+                'Optional: more accounts for the same permission set, asked for and decided ' +
+                'together (Ctrl or Cmd picks several).'),
   };
   const ruleInfo = el('div', { class: 'rule-info', 'aria-live': 'polite' });
   const formError = el('p', { class: 'form-error', role: 'alert', hidden: true });
   const submit = el('button', { type: 'submit' }, 'Request access');
   const form = el('form', { class: 'request-form', novalidate: true },
-    fields.account.wrap, fields.permission_set.wrap, ruleInfo, fields.duration.wrap,
+    fields.account.wrap, fields.permission_set.wrap, fields.more.wrap, ruleInfo,
+    fields.duration.wrap,
     fields.reason.wrap, fields.ticket.wrap, fields.start.wrap, formError,
     el('div', { class: 'actions' }, submit));
 
@@ -107,7 +120,20 @@ function buildForm(items, ctx) {
     showRule();
   }
 
+  function fillMore() {
+    const chosen = new Set([...moreSelect.selectedOptions].map((o) => o.value));
+    moreSelect.replaceChildren();
+    const primary = accountSelect.value;
+    for (const a of byPermissionSet.get(psSelect.value) || []) {
+      if (a.id === primary) continue;
+      const label = `${a.name} (${a.id})${a.ou ? ` · ${a.ou}` : ''}`;
+      moreSelect.append(el('option', { value: a.id, selected: chosen.has(a.id) }, label));
+    }
+    fields.more.wrap.hidden = moreSelect.options.length === 0;
+  }
+
   function showRule() {
+    fillMore();
     const e = entry();
     if (!e) return;
     const lines = [
@@ -212,12 +238,19 @@ function buildForm(items, ctx) {
       duration: seconds,
       reason: reasonInput.value.trim(),
     };
+    const more = fields.more.wrap.hidden ? []
+      : [...moreSelect.selectedOptions].map((o) => o.value);
+    if (more.length) {
+      delete body.account;
+      body.accounts = [e.account.id, ...more];
+    }
     if (e.ticket_pattern) body.ticket = ticketInput.value.trim();
     if (startAt) body.start_at = startAt;
     try {
       const created = await api('POST', '/v1/requests', body);
-      ctx.announce(`Request ${created.id} sent: ${STATE_LABELS[created.state] || created.state}.`,
-                   'success');
+      const n = (created.batch || []).length;
+      ctx.announce(`Request ${created.id} sent${n > 1 ? ` for ${n} accounts` : ''}: ` +
+                   `${STATE_LABELS[created.state] || created.state}.`, 'success');
       location.hash = '#/mine';
     } catch (err) {
       const which = fieldOfMessage(err.message);
