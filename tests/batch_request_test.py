@@ -102,7 +102,7 @@ class BatchRequestTest(unittest.TestCase):
         # The CLI shows each target; --wait fails naming the one that did not get access.
         out, code, err = self.jit("alice", "show", lead["id"])
         self.assertEqual([t["state"] for t in out["targets"]], ["active", "active", "failed"])
-        code, text, err = cli(self.server.url, TOKENS["alice"], "-o", "text", "show", lead["id"])
+        code, text, err = cli(self.server.url, TOKENS["alice"], "-o", "table", "show", lead["id"])
         self.assertEqual(code, 0, err)
         self.assertIn("Target:", text)
         self.assertIn("ghost (333333333333): failed", text)
