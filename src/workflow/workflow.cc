@@ -3,8 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <set>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <utility>
 
 #include "core/duration.h"
@@ -236,23 +236,33 @@ class Workflow::Impl {
     const policy::Limits& limits = config->limits;
     bool limited = !d.break_glass;
     std::optional<MonoTime> rate_slot;
-    if (limited && limits.requests_per_minute_per_user > 0) {
-      MonoTime mono = clock_.MonoNow();
-      Admission admitted =
-          submissions_.TryAcquire(who.username, limits.requests_per_minute_per_user, mono);
-      if (!admitted.allowed) {
-        if (retry_after != nullptr) *retry_after = admitted.retry_after;
-        return ResourceExhaustedError(
-            "you have asked for access " + std::to_string(limits.requests_per_minute_per_user) +
-            " times in the last minute, the most one user may; try again in " +
-            FormatDuration(std::chrono::ceil<std::chrono::seconds>(admitted.retry_after)));
-      }
-      rate_slot = mono;
+    if (limited) {
+      JIT_ASSIGN_OR_RETURN(rate_slot, AdmitSubmission(who, limits, retry_after));
     }
     Result<Request> filed = File(who, in, d, now, limited ? &limits : nullptr, retry_after);
     // A submission that filed nothing does not count against the rate.
     if (!filed.has_value() && rate_slot) submissions_.Release(who.username, *rate_slot);
     return filed;
+  }
+
+  // The per-user rate of submissions (limits.requests_per_minute_per_user): the slot taken (to
+  // Release when nothing is filed), none without a rate, or ResourceExhausted with
+  // `retry_after` set.
+  Result<std::optional<MonoTime>> AdmitSubmission(const model::Identity& who,
+                                                  const policy::Limits& limits,
+                                                  Duration* retry_after) {
+    if (limits.requests_per_minute_per_user <= 0) return std::optional<MonoTime>();
+    MonoTime mono = clock_.MonoNow();
+    Admission admitted =
+        submissions_.TryAcquire(who.username, limits.requests_per_minute_per_user, mono);
+    if (!admitted.allowed) {
+      if (retry_after != nullptr) *retry_after = admitted.retry_after;
+      return ResourceExhaustedError(
+          "you have asked for access " + std::to_string(limits.requests_per_minute_per_user) +
+          " times in the last minute, the most one user may; try again in " +
+          FormatDuration(std::chrono::ceil<std::chrono::seconds>(admitted.retry_after)));
+    }
+    return std::optional<MonoTime>(mono);
   }
 
   // One request for several accounts (SubmitInput::accounts): every target is decided on its
@@ -317,18 +327,8 @@ class Workflow::Impl {
       }
     }
     std::optional<MonoTime> rate_slot;
-    if (!all_break_glass && limits.requests_per_minute_per_user > 0) {
-      MonoTime mono = clock_.MonoNow();
-      Admission admitted =
-          submissions_.TryAcquire(who.username, limits.requests_per_minute_per_user, mono);
-      if (!admitted.allowed) {
-        if (retry_after != nullptr) *retry_after = admitted.retry_after;
-        return ResourceExhaustedError(
-            "you have asked for access " + std::to_string(limits.requests_per_minute_per_user) +
-            " times in the last minute, the most one user may; try again in " +
-            FormatDuration(std::chrono::ceil<std::chrono::seconds>(admitted.retry_after)));
-      }
-      rate_slot = mono;
+    if (!all_break_glass) {
+      JIT_ASSIGN_OR_RETURN(rate_slot, AdmitSubmission(who, limits, retry_after));
     }
     Result<Request> filed =
         FileBatch(who, in, decisions, now, all_break_glass ? nullptr : &limits, retry_after);
