@@ -71,6 +71,10 @@ std::vector<std::string> SettingsNeedingRestart(const Config& before, const Conf
   check(before.aws.calls_per_second != after.aws.calls_per_second, "aws.calls_per_second");
   check(before.aws.max_creates_in_flight != after.aws.max_creates_in_flight,
         "aws.max_creates_in_flight");
+  check(before.aws.organizations_refresh != after.aws.organizations_refresh,
+        "aws.organizations_refresh");
+  check(before.aws.organizations_calls_per_second != after.aws.organizations_calls_per_second,
+        "aws.organizations_calls_per_second");
   check(before.audit.checkpoint_key_file != after.audit.checkpoint_key_file,
         "audit.checkpoint_key_file");
   check(before.audit.checkpoint_interval != after.audit.checkpoint_interval,

@@ -717,7 +717,7 @@ TEST(ParseConfig, BlockStyleErrorsPointAtTheKey) {
       required: 2
 )"),
             "jit.yaml:9: 'requesters' must name at least one user or group\n"
-            "jit.yaml:11: 'accounts' selects no account; use all: true, ids, names or tags\n"
+            "jit.yaml:11: 'accounts' selects no account; use all: true, ids, names, tags or ous\n"
             "jit.yaml:15: unknown permission set 'Nope'");
 }
 
@@ -752,14 +752,15 @@ TEST(SettingsNeedingRestart, NamesTheStartOnlyKeysThatChangedAndNothingElse) {
   after.store = "postgres://localhost/jit";
   after.aws.region = "eu-west-1";
   after.aws.calls_per_second = 40;
+  after.aws.organizations_refresh = std::chrono::minutes(5);
   after.audit.checkpoint_interval = Duration(5000);
   after.ui.session_lifetime = Duration(3600 * 1000);
   after.auth.oidc.scopes = {"openid"};
-  EXPECT_THAT(
-      SettingsNeedingRestart(before, after),
-      ::testing::ElementsAre("server.listen", "server.max_connections", "store", "aws.region",
-                             "aws.calls_per_second", "audit.checkpoint_interval",
-                             "ui.session_lifetime", "auth.oidc.scopes"));
+  EXPECT_THAT(SettingsNeedingRestart(before, after),
+              ::testing::ElementsAre("server.listen", "server.max_connections", "store",
+                                     "aws.region", "aws.calls_per_second",
+                                     "aws.organizations_refresh", "audit.checkpoint_interval",
+                                     "ui.session_lifetime", "auth.oidc.scopes"));
 }
 
 TEST(ParseConfig, ControlCharactersInQuotedTextStayOnTheErrorsLine) {
@@ -842,6 +843,18 @@ TEST(ParseConfig, TheAwsPacingIsReadAndBounded) {
             "jit.yaml:4: 'calls_per_second' must be a whole number from 1 to 1000");
   EXPECT_EQ(Errors(aws + "  max_creates_in_flight: 101\n"),
             "jit.yaml:4: 'max_creates_in_flight' must be a whole number from 1 to 100");
+  // AWS Organizations: how often it is read, and its own pacing.
+  EXPECT_EQ(c->aws.organizations_refresh, std::chrono::minutes(15));
+  EXPECT_EQ(c->aws.organizations_calls_per_second, 4);
+  c = ParseConfig(aws + "  organizations_refresh: 1h\n  organizations_calls_per_second: 10\n",
+                  "jit.yaml");
+  ASSERT_OK(c);
+  EXPECT_EQ(c->aws.organizations_refresh, std::chrono::hours(1));
+  EXPECT_EQ(c->aws.organizations_calls_per_second, 10);
+  EXPECT_EQ(Errors(aws + "  organizations_refresh: 30s\n"),
+            "jit.yaml:4: 'organizations_refresh' must be from 1m to 24h");
+  EXPECT_EQ(Errors(aws + "  organizations_calls_per_second: 101\n"),
+            "jit.yaml:4: 'organizations_calls_per_second' must be a whole number from 1 to 100");
 }
 
 TEST(ParseConfig, AwsRegionMayComeFromTheEnvironment) {
