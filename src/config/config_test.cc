@@ -594,8 +594,8 @@ INSTANTIATE_TEST_SUITE_P(
                   kBase + "rules:\n  - name: r\n    requesters: {groups: [e]}\n"
                           "    accounts: {}\n    permission_sets: [ReadOnly]\n"
                           "    max_duration: 1h\n    approval: auto\n",
-                  "jit.yaml:10: 'accounts' selects no account; use all: true, ids, names or "
-                  "tags"},
+                  "jit.yaml:10: 'accounts' selects no account; use all: true, ids, names, tags or "
+                  "ous"},
         BadConfig{"RuleAllAndList",
                   kBase + "rules:\n  - name: r\n    requesters: {groups: [e]}\n"
                           "    accounts: {all: true, names: [prod]}\n"
