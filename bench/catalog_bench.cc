@@ -374,10 +374,10 @@ int main(int argc, char** argv) {
   api::ApiHandler handler(workflow, authenticator, holder, nullptr);
   std::shared_ptr<const policy::Config> config = holder.Get();
 
-  auto get_catalog = [&](std::size_t user) {
+  auto get_catalog = [&](std::size_t user, bool compact = false) {
     api::ApiRequest req;
     req.method = "GET";
-    req.target = "/v1/catalog";
+    req.target = compact ? "/v1/catalog?view=compact" : "/v1/catalog";
     req.authorization = "Bearer u" + std::to_string(user);
     return handler.Handle(req);
   };
@@ -389,9 +389,9 @@ int main(int argc, char** argv) {
   for (std::size_t i = 0; i < sample.size(); ++i) sample[i] = i;
   std::shuffle(sample.begin(), sample.end(), rng);
   sample.resize(std::min(sample.size(), static_cast<std::size_t>(args.sample)));
-  std::vector<double> catalog_ms, api_ms, cli_ms, entries;
-  std::size_t bytes_max = 0;
-  std::vector<std::string> bodies;  // kept only with --dump
+  std::vector<double> catalog_ms, api_ms, compact_ms, cli_ms, entries;
+  std::size_t bytes_max = 0, compact_bytes_max = 0;
+  std::vector<std::string> bodies, compact_bodies;  // kept only with --dump
   for (std::size_t u : sample) {
     std::size_t n = 0;
     catalog_ms.push_back(TimeMs([&] { n = policy::Catalog(*config, users[u]).size(); }));
@@ -405,6 +405,10 @@ int main(int argc, char** argv) {
     }
     bytes_max = std::max(bytes_max, resp.body.size());
     if (!args.dump.empty()) bodies.push_back(resp.body);
+    api::ApiResponse compact;
+    compact_ms.push_back(TimeMs([&] { compact = get_catalog(u, true); }));
+    compact_bytes_max = std::max(compact_bytes_max, compact.body.size());
+    if (!args.dump.empty()) compact_bodies.push_back(compact.body);
     std::ostringstream out;
     cli_ms.push_back(TimeMs([&] { cli::PrintCatalog(json::parse(resp.body), out); }));
   }
@@ -422,6 +426,8 @@ int main(int argc, char** argv) {
   double all_catalog = TimeMs([&] { all_entries = policy::Catalog(*config, all).size(); });
   api::ApiResponse all_resp;
   double all_api = TimeMs([&] { all_resp = get_catalog(all_index); });
+  api::ApiResponse all_compact;
+  double all_compact_ms = TimeMs([&] { all_compact = get_catalog(all_index, true); });
   std::ostringstream all_out;
   double all_cli = TimeMs([&] { cli::PrintCatalog(json::parse(all_resp.body), all_out); });
   std::size_t expected_all =
@@ -478,13 +484,16 @@ int main(int argc, char** argv) {
     std::filesystem::create_directories(args.dump);
     std::ofstream(std::filesystem::path(args.dump) / "typical.json")
         << bodies[order[order.size() / 2]];
+    std::ofstream(std::filesystem::path(args.dump) / "typical-compact.json")
+        << compact_bodies[order[order.size() / 2]];
     std::ofstream(std::filesystem::path(args.dump) / "everything.json") << all_resp.body;
+    std::ofstream(std::filesystem::path(args.dump) / "everything-compact.json") << all_compact.body;
   }
 
   Spread parse = Summarize(parse_ms), catalog = Summarize(catalog_ms),
-         catalog_api = Summarize(api_ms), catalog_cli = Summarize(cli_ms),
-         explain = Summarize(explain_ms), explain_api = Summarize(explain_api_ms),
-         entry_count = Summarize(entries);
+         catalog_api = Summarize(api_ms), catalog_compact = Summarize(compact_ms),
+         catalog_cli = Summarize(cli_ms), explain = Summarize(explain_ms),
+         explain_api = Summarize(explain_api_ms), entry_count = Summarize(entries);
   bool catalog_ok = catalog_api.p99 < kCatalogGoalMs;
   bool explain_ok = explain_api.p99 < kExplainGoalMs;
   bool parse_ok = parse.max < kParseGoalMs;
@@ -498,6 +507,7 @@ int main(int argc, char** argv) {
   Row("catalog", catalog, "");
   Row("catalog_api", catalog_api,
       catalog_ok ? "(goal p99 < 50 ms: met)" : "(goal p99 < 50 ms: MISSED)");
+  Row("catalog_compact_api", catalog_compact, "(GET /v1/catalog?view=compact, the web UI's)");
   Row("catalog_cli", catalog_cli, "");
   Row("explain", explain, "");
   Row("explain_api", explain_api,
@@ -508,6 +518,8 @@ int main(int argc, char** argv) {
                "  everything-user: %zu entries (expected %zu), %zu bytes of JSON; catalog %.1f ms, "
                "GET /v1/catalog %.1f ms, jit catalog's parse and print %.1f ms\n",
                all_entries, expected_all, all_resp.body.size(), all_catalog, all_api, all_cli);
+  std::fprintf(stderr, "  everything-user, compact view: %zu bytes of JSON, %.1f ms\n",
+               all_compact.body.size(), all_compact_ms);
 
   json line = {{"scenario", "catalog"},
                {"accounts", args.accounts},
@@ -522,6 +534,8 @@ int main(int argc, char** argv) {
                {"catalog_entries_p50", entry_count.p50},
                {"catalog_entries_max", entry_count.max},
                {"catalog_json_bytes_max", bytes_max},
+               {"catalog_compact_api", SpreadJson(catalog_compact)},
+               {"catalog_compact_json_bytes_max", compact_bytes_max},
                {"explain", SpreadJson(explain)},
                {"explain_api", SpreadJson(explain_api)},
                {"explain_json_bytes_max", explain_bytes_max},
@@ -530,7 +544,9 @@ int main(int argc, char** argv) {
                  {"json_bytes", all_resp.body.size()},
                  {"catalog_ms", std::round(all_catalog * 10) / 10},
                  {"catalog_api_ms", std::round(all_api * 10) / 10},
-                 {"catalog_cli_ms", std::round(all_cli * 10) / 10}}},
+                 {"catalog_cli_ms", std::round(all_cli * 10) / 10},
+                 {"compact_json_bytes", all_compact.body.size()},
+                 {"compact_api_ms", std::round(all_compact_ms * 10) / 10}}},
                {"goals",
                 {{"catalog_api_p99_ms", kCatalogGoalMs},
                  {"explain_api_p99_ms", kExplainGoalMs},

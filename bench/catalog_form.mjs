@@ -46,7 +46,7 @@ window.chooseLastAccount = () => {
 };
 window.fetchParse = async () => {
   const t0 = performance.now();
-  const items = JSON.parse(await (await fetch('/v1/catalog')).text()).items;
+  const items = JSON.parse(await (await fetch('/v1/catalog?view=compact')).text()).items;
   return items.length >= 0 ? performance.now() - t0 : 0;
 };
 window.counts = () => ({
@@ -56,6 +56,7 @@ window.counts = () => ({
 </script>`;
 
 let body = '';
+let compactBody = '';  // what the form asks for: GET /v1/catalog?view=compact
 const server = createServer((req, res) => {
   const path = req.url.split('?')[0];
   if (path === '/') {
@@ -63,7 +64,7 @@ const server = createServer((req, res) => {
     res.end(page);
   } else if (path === '/v1/catalog') {
     res.writeHead(200, { 'Content-Type': 'application/json' });
-    res.end(body);
+    res.end(req.url.includes('view=compact') ? compactBody : body);
   } else if (path.startsWith('/ui/') && !path.includes('..')) {
     try {
       const type = path.endsWith('.js') ? 'text/javascript' : 'text/plain';
@@ -87,6 +88,7 @@ const out = { scenario: 'catalog_form', runs };
 try {
   for (const name of ['typical', 'everything']) {
     body = readFileSync(join(dir, `${name}.json`), 'utf8');
+    compactBody = readFileSync(join(dir, `${name}-compact.json`), 'utf8');
     const p = await browser.newPage();
     await p.goto(url);
     await p.waitForFunction(() => typeof window.mountForm === 'function');
@@ -103,6 +105,7 @@ try {
     out[name] = {
       entries: JSON.parse(body).items.length,
       json_bytes: Buffer.byteLength(body),
+      compact_json_bytes: Buffer.byteLength(compactBody),
       accounts: counts.accounts,
       fetch_and_parse_ms: { median: Math.round(median(fetched)), max: Math.round(Math.max(...fetched)) },
       form_ready_ms: { median: Math.round(median(form)), max: Math.round(Math.max(...form)) },

@@ -174,6 +174,13 @@ Decoded<std::optional<int>> DecodeLimit(const Query& query, int max) {
 
 std::string DecodeCursor(const Query& query) { return Param(query, "cursor"); }
 
+Decoded<bool> DecodeCompactView(const Query& query) {
+  std::string view = Param(query, "view");
+  if (view.empty() || view == "full") return false;
+  if (view == "compact") return true;
+  return BadValue("view must be full or compact");
+}
+
 Decoded<std::optional<model::RequestState>> DecodeState(const Query& query) {
   std::string text = Param(query, "state");
   if (text.empty()) return std::optional<model::RequestState>();

@@ -123,6 +123,8 @@ Decoded<Query> DecodeQuery(std::string_view query);
 // ("limit must be a whole number from 1 to <max>") when it is not a whole number. Whether it is
 // within 1..max is the workflow's check (workflow::kMaxListLimit, kMaxAuditLimit), worded so.
 Decoded<std::optional<int>> DecodeLimit(const Query& query, int max);
+// GET /v1/catalog's `view`: false for absent or "full", true for "compact"; 422 otherwise.
+Decoded<bool> DecodeCompactView(const Query& query);
 
 // ?cursor=..., an opaque paging cursor; "" when absent.
 std::string DecodeCursor(const Query& query);

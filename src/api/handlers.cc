@@ -405,10 +405,13 @@ ApiResponse ApiHandler::ReviewRequest(const Call& call) {
 // ---- The caller and the catalog ----
 
 ApiResponse ApiHandler::Catalog(const Call& call) {
+  Decoded<bool> compact = DecodeCompactView(call.query);
+  if (!compact) return Refused(compact.error());
   std::shared_ptr<const policy::Config> config = config_.Get();
   ApiResponse r;
   r.status = 200;
-  r.body = CatalogJsonText(policy::Catalog(*config, call.who));
+  std::vector<policy::CatalogEntry> entries = policy::Catalog(*config, call.who);
+  r.body = *compact ? CatalogCompactJsonText(entries) : CatalogJsonText(entries);
   return r;
 }
 

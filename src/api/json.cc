@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -162,6 +163,46 @@ std::string CatalogJsonText(const std::vector<policy::CatalogEntry>& entries) {
     out += "}";
   }
   return out + "]}";
+}
+
+std::string CatalogCompactJsonText(const std::vector<policy::CatalogEntry>& entries) {
+  std::unordered_map<const void*, std::size_t> account_index, set_index;
+  std::unordered_map<std::string, std::size_t> terms_index;
+  std::string accounts = "[", sets = "[", terms = "[", items = "[";
+  auto index_of = [](std::unordered_map<const void*, std::size_t>& seen, std::string& list,
+                     const void* key, const auto& make) {
+    auto [it, fresh] = seen.try_emplace(key, seen.size());
+    if (fresh) list += (it->second == 0 ? "" : ",") + Dump(make());
+    return it->second;
+  };
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    const policy::CatalogEntry& e = entries[i];
+    std::size_t a = index_of(account_index, accounts, e.account,
+                             [&e] { return CatalogAccountJson(e.account); });
+    std::size_t p = index_of(set_index, sets, e.permission_set,
+                             [&e] { return CatalogPermissionSetJson(e.permission_set); });
+    // The terms' identity, cheaply: every member but the account and the permission set (a
+    // JSON value is built only for terms not seen before).
+    std::string key =
+        std::to_string(reinterpret_cast<std::uintptr_t>(e.rule)) + '|' +
+        std::to_string(e.max_duration.count()) + '|' + std::to_string(e.min_duration.count()) +
+        '|' + std::to_string(e.schedule_window.count()) + '|' +
+        std::to_string(e.approvals_required) + '|' + std::to_string(e.reason_min_length) + '|' +
+        (e.auto_approve ? 'a' : '-') + (e.break_glass ? 'b' : '-') +
+        (e.reason_required ? 'r' : '-') + '|' + e.ticket_pattern + '\x1f' + e.hours;
+    auto [it, fresh] = terms_index.try_emplace(std::move(key), terms_index.size());
+    if (fresh) {
+      json t = CatalogEntryToJson(e);
+      t.erase("account");
+      t.erase("permission_set");
+      terms += (it->second == 0 ? "" : ",") + Dump(t);
+    }
+    items += (i == 0 ? "[" : ",[") + std::to_string(a) + "," + std::to_string(p) + "," +
+             std::to_string(it->second) + "]";
+  }
+  // Keys in the order Dump writes them.
+  return "{\"accounts\":" + accounts + "],\"items\":" + items + "],\"permission_sets\":" + sets +
+         "],\"terms\":" + terms + "]}";
 }
 
 namespace {

@@ -41,6 +41,15 @@ nlohmann::json CatalogEntryToJson(const policy::CatalogEntry& e);
 // text is made once.
 std::string CatalogJsonText(const std::vector<policy::CatalogEntry>& entries);
 
+// What GET /v1/catalog?view=compact answers: the same entries with each account, permission set
+// and set of terms written once: {"accounts": [...], "items": [[account, permission set, terms]
+// (indexes into the three lists)...], "permission_sets": [...], "terms": [...]}, where a terms
+// object is a CatalogEntryToJson object without "account" and "permission_set". Expanding every
+// item so gives CatalogJsonText's items, in order. A user who may request 2,000 accounts with 50
+// permission sets each gets a few megabytes instead of 46 (docs/PERFORMANCE.md "Catalog and
+// explain at scale").
+std::string CatalogCompactJsonText(const std::vector<policy::CatalogEntry>& entries);
+
 // What GET /v1/audit/verify answers: {ok, events, last_seq, last_hash, checkpoints,
 // latest_checkpoint ({seq, hash, at, key_id} or null), first_bad_seq, problem, why (null when
 // ok), warnings}.

@@ -196,6 +196,29 @@ TEST(CatalogJsonText, IsTheDumpOfTheEntries) {
   };
   EXPECT_EQ(CatalogJsonText(entries), dumped(entries));
   EXPECT_EQ(CatalogJsonText({}), dumped({}));
+  // The compact view, expanded, is the same list: every item's account, permission set and
+  // terms put back together.
+  auto expanded = [](const std::string& text) {
+    json c = json::parse(text);
+    json items = json::array();
+    for (const json& i : c["items"]) {
+      json e = c["terms"][i[2].get<std::size_t>()];
+      e["account"] = c["accounts"][i[0].get<std::size_t>()];
+      e["permission_set"] = c["permission_sets"][i[1].get<std::size_t>()];
+      items.push_back(std::move(e));
+    }
+    return Dump(json{{"items", std::move(items)}});
+  };
+  EXPECT_EQ(expanded(CatalogCompactJsonText(entries)), dumped(entries));
+  EXPECT_EQ(CatalogCompactJsonText({}),
+            R"({"accounts":[],"items":[],"permission_sets":[],"terms":[]})");
+  // Repeated accounts, permission sets and terms are written once.
+  std::vector<policy::CatalogEntry> same(50, entries[1]);
+  json c = json::parse(CatalogCompactJsonText(same));
+  EXPECT_EQ(c["accounts"].size(), 1u);
+  EXPECT_EQ(c["permission_sets"].size(), 1u);
+  EXPECT_EQ(c["terms"].size(), 1u);
+  EXPECT_EQ(c["items"].size(), 50u);
   EXPECT_EQ(CatalogJsonText({}), R"({"items":[]})");
 }
 

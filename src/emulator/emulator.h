@@ -227,7 +227,9 @@ struct Seed {
 // The dev catalog (docs/ARCHITECTURE.md "Dev mode"): accounts 111111111111 (sandbox) and
 // 222222222222 (prod); permission sets ReadOnly, Admin, BreakGlass (ps-1111.., ps-2222..,
 // ps-3333..); users alice, bob, carol with the principal ids of auth::DevUsers(); groups
-// engineers{alice}, approvers{bob, carol}, sre{carol}, admins{carol}; no assignments.
+// engineers{alice}, approvers{bob, carol}, sre{carol}, admins{carol}; no assignments; an
+// organization o-jitdev0000 with root r-jit0, OUs ou-jit0-sandbox0 (holding sandbox, tagged
+// env=dev) and ou-jit0-prod0000 (holding prod, tagged env=prod).
 Seed DefaultSeed();
 
 // Reads a seed from a JSON file of this shape (every member optional; a missing one keeps

@@ -163,7 +163,10 @@ class OrganizationsEmulatorTest : public ::testing::Test {
 };
 
 TEST_F(OrganizationsEmulatorTest, WithoutAnOrganizationEveryCallIsNotInUse) {
-  Start(EmulatorOptions());  // the default seed has no organization
+  EmulatorOptions options;
+  options.seed.organization.reset();  // the default seed has one; a seed may have none
+  for (SeedAccount& a : options.seed.accounts) a.parent_id.clear();
+  Start(options);
   for (const char* op : {"ListRoots", "ListAccounts", "DescribeOrganization"}) {
     OrgResponse r = Org(op, json::object());
     EXPECT_EQ(r.status, 400) << op;

@@ -393,7 +393,17 @@ Status Seed::Validate() const {
 
 Seed DefaultSeed() {
   Seed seed;
-  seed.accounts = {{"111111111111", "sandbox"}, {"222222222222", "prod"}};
+  seed.accounts = {{"111111111111", "sandbox", "ou-jit0-sandbox0", "ACTIVE", {{"env", "dev"}}, ""},
+                   {"222222222222", "prod", "ou-jit0-prod0000", "ACTIVE", {{"env", "prod"}}, ""}};
+  // A small AWS Organization, so that a config whose accounts come from the organization
+  // (docs/POLICY.md "Accounts from AWS Organizations") can be tried with `jit serve --dev
+  // --config FILE`: one OU per account, the accounts tagged env=dev and env=prod.
+  SeedOrganization org;
+  org.id = "o-jitdev0000";
+  org.roots = {{"r-jit0", "Root"}};
+  org.organizational_units = {{"ou-jit0-sandbox0", "sandbox", "r-jit0", {}},
+                              {"ou-jit0-prod0000", "prod", "r-jit0", {}}};
+  seed.organization = std::move(org);
   seed.permission_sets = {
       {"ReadOnly", PermissionSetArn("ps-1111111111111111"), "Read-only access", "PT1H", ""},
       {"Admin", PermissionSetArn("ps-2222222222222222"), "Administrator access", "PT1H", ""},

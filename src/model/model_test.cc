@@ -70,7 +70,8 @@ TEST(RequestToJson, UnsetFieldsAreNullAndTheStateIsItsName) {
   EXPECT_TRUE(j["expires_at"].is_null());
   EXPECT_TRUE(j["extension"].is_null());
   EXPECT_TRUE(j["approvals"].is_array());
-  EXPECT_EQ(j.size(), 28u);  // every field of the API's request object, no more
+  EXPECT_EQ(j["batch"], nlohmann::json::array());  // a request of one account
+  EXPECT_EQ(j.size(), 29u);  // every field of the API's request object, no more
 }
 
 }  // namespace
