@@ -995,15 +995,16 @@ class PostgresStore final : public Store {
     // holds are skipped, and a row whose lease someone took meanwhile fails the re-check of
     // the WHERE clause, so no job is leased twice. Revocations first, then the rest for what
     // is left of the limit: each an index scan in claim order (kClaimSql).
-    Result<std::vector<model::Job>> claimed = Read<
-        std::vector<model::Job>>([&](Conn& c) -> Result<std::vector<model::Job>> {
-      JIT_ASSIGN_OR_RETURN(
-          Rows rows,
-          c.Query(
-              Sql(kClaimSql, QualifiedJobColumns()),
-              Params().Add(now).Add(static_cast<std::int64_t>(limit)).Add(owner).Add(lease_until)));
-      return JobsFrom(rows);
-    });
+    Result<std::vector<model::Job>> claimed =
+        Read<std::vector<model::Job>>([&](Conn& c) -> Result<std::vector<model::Job>> {
+          JIT_ASSIGN_OR_RETURN(Rows rows, c.Query(Sql(kClaimSql, QualifiedJobColumns()),
+                                                  Params()
+                                                      .Add(now)
+                                                      .Add(static_cast<std::int64_t>(limit))
+                                                      .Add(owner)
+                                                      .Add(lease_until)));
+          return JobsFrom(rows);
+        });
     if (!claimed.ok()) return claimed;
     // RETURNING keeps no order: revocations first, then by due time, as the contract says.
     std::sort(claimed->begin(), claimed->end(), [](const model::Job& a, const model::Job& b) {

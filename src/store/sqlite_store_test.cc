@@ -226,8 +226,8 @@ TEST_F(SqliteStoreTest, ClaimQueriesSearchTheirIndexInClaimOrder) {
     // EXPLAIN QUERY PLAN's rows: id, parent, notused, detail.
     Result<std::vector<std::string>> plan = RawQuery("EXPLAIN QUERY PLAN " + queries[i], 3);
     ASSERT_OK(plan);
-    EXPECT_THAT(*plan, ElementsAre(std::string("SEARCH jobs USING INDEX ") + indexes[i] +
-                                   " (due_at_ms<?)"))
+    EXPECT_THAT(
+        *plan, ElementsAre(std::string("SEARCH jobs USING INDEX ") + indexes[i] + " (due_at_ms<?)"))
         << queries[i];
   }
 }
@@ -256,28 +256,27 @@ TEST_F(SqliteStoreTest, VersionOneDatabaseGainsTheClaimIndexesOnOpen) {
     }));
   }
   // What version 1 left: the same tables without the two indexes.
-  ASSERT_OK(RawExec(
-      "DROP INDEX jobs_revocations_by_due; DROP INDEX jobs_others_by_due; "
-      "UPDATE schema_version SET version = 1"));
-  Result<std::vector<std::string>> before =
-      RawQuery("SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'jobs_%' "
-               "ORDER BY name");
+  ASSERT_OK(
+      RawExec("DROP INDEX jobs_revocations_by_due; DROP INDEX jobs_others_by_due; "
+              "UPDATE schema_version SET version = 1"));
+  Result<std::vector<std::string>> before = RawQuery(
+      "SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'jobs_%' "
+      "ORDER BY name");
   ASSERT_OK(before);
   EXPECT_THAT(*before, ElementsAre("jobs_by_due", "jobs_by_request"));
 
   std::unique_ptr<Store> store = Open(Options());
   ASSERT_NE(store, nullptr);
-  Result<std::vector<std::string>> after =
-      RawQuery("SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'jobs_%' "
-               "ORDER BY name");
+  Result<std::vector<std::string>> after = RawQuery(
+      "SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'jobs_%' "
+      "ORDER BY name");
   ASSERT_OK(after);
   EXPECT_THAT(*after, ElementsAre("jobs_by_due", "jobs_by_request", "jobs_others_by_due",
                                   "jobs_revocations_by_due"));
   Result<std::vector<std::string>> version = RawQuery("SELECT version FROM schema_version");
   ASSERT_OK(version);
   EXPECT_THAT(*version, ElementsAre(std::to_string(SqliteSchemaVersion())));
-  Result<std::vector<model::Job>> claimed =
-      store->ClaimDueJobs(now, "w", now + Duration(1000), 10);
+  Result<std::vector<model::Job>> claimed = store->ClaimDueJobs(now, "w", now + Duration(1000), 10);
   ASSERT_OK(claimed);
   ASSERT_THAT(*claimed, SizeIs(2));
   EXPECT_EQ((*claimed)[0].id, "job_b");

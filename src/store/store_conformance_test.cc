@@ -691,9 +691,9 @@ TYPED_TEST(StoreConformance, ClaimsOfManyJobsComeInClaimOrderAndNeverPastTheLimi
   // due later, ones another owner leases (until later, or until a time already past). Claimed
   // 7 at a time, they come exactly as the contract orders them, every batch full but the last.
   Time now = this->clock_.Now();
-  const model::JobKind kinds[] = {model::JobKind::kGrant,    model::JobKind::kRevoke,
-                                  model::JobKind::kNotify,   model::JobKind::kApprovalTimeout,
-                                  model::JobKind::kRevoke,   model::JobKind::kCutoff,
+  const model::JobKind kinds[] = {model::JobKind::kGrant,     model::JobKind::kRevoke,
+                                  model::JobKind::kNotify,    model::JobKind::kApprovalTimeout,
+                                  model::JobKind::kRevoke,    model::JobKind::kCutoff,
                                   model::JobKind::kCutoffLift};
   std::vector<model::Job> jobs;
   for (int i = 0; i < 400; ++i) {
