@@ -113,9 +113,10 @@ class Store {
   // Leases up to `limit` (at least 1) jobs due at `now` (due_at <= now) whose lease is free
   // or has run out (lease_until <= now): sets lease_owner and lease_until and returns them in
   // claim order: every due revocation before any other job, each group by due time, then by
-  // id. Returns fewer than `limit` only when no other job is due and free, so a caller may
-  // claim a batch (the scheduler claims one job per free worker) and claim again while batches
-  // come back full. The SQL engines read through an index in claim order: a claim costs about
+  // id. Returns fewer than `limit` only when no other job is due and free (with PostgreSQL,
+  // also when another claimer is taking them at that moment), so a caller may claim a batch
+  // (the scheduler claims one job per free worker) and claim again while batches come back
+  // full. The SQL engines read through an index in claim order: a claim costs about
   // `limit` rows (plus the due jobs leased by others ahead of them), not the number of due
   // jobs. InvalidArgument for an empty owner or a limit below 1.
   virtual Result<std::vector<model::Job>> ClaimDueJobs(Time now, std::string_view owner,
