@@ -92,9 +92,9 @@ struct SchedulerStats {
 // processes, by the periodic re-scan) and arms one clock timer for the earliest; when it
 // fires, due jobs are claimed from the store (revocations first, oldest first) and run: with
 // workers, one claim takes a job for each free worker, and claims follow each other while
-// they come back full. Jobs that are
-// overdue at Start run at once. While a job runs its lease is renewed. Retries never give up
-// on their own: the runner decides when a job is done for good. Store I/O never runs on the
+// they come back full. Jobs that are overdue at Start run at once. While a job runs its lease
+// is renewed. Retries never give up on their own: the runner decides when a job is done for
+// good. Store I/O never runs on the
 // clock's timer thread when workers > 0 (re-scans and renewals have a thread of their own).
 // Thread-safe.
 class Scheduler final : public store::JobListener {
