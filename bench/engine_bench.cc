@@ -340,13 +340,17 @@ int Recover(const Args& args) {
   }
   double all_s = Seconds(Steady::now() - t0);
   e.sched->Stop();
+  scheduler::SchedulerStats stats = e.sched->Stats();
   nlohmann::ordered_json out = {
       {"scenario", "recovery"},
       {"provider", "fake"},
       {"overdue", args.users},
       {"ready_ms", ready_s * 1000},
       {"all_revocations_issued_s", all_s},
-      {"revocations_per_s", args.users / std::max(1e-9, all_s - ready_s)}};
+      {"revocations_per_s", args.users / std::max(1e-9, all_s - ready_s)},
+      {"claims", stats.claims},
+      {"jobs_per_claim", static_cast<double>(stats.claimed) /
+                             static_cast<double>(std::max<std::int64_t>(1, stats.claims))}};
   out.update(LagJson(trail));
   std::printf("%s\n", out.dump().c_str());
   return trail.Issued() == static_cast<size_t>(args.users) ? 0 : 1;

@@ -117,7 +117,7 @@ class BackupTest(unittest.TestCase):
             backup = os.path.join(self.folder, "under-load.db")
             code, out, err = run("backup", backup, "--data", self.data)
             self.assertEqual(code, 0, out + err)
-            self.assertIn("schema version 1", out)
+            self.assertIn("schema version 2", out)
             self.assertFalse(os.path.exists(backup + ".tmp"))
             time.sleep(1.5 * SCALE)
         finally:
@@ -280,8 +280,8 @@ class BackupTest(unittest.TestCase):
         shutil.copy(good, newer)
         with sqlite3.connect(newer) as db:
             db.execute("UPDATE schema_version SET version = version + 1")
-        refused(["restore", newer, "--data", self.data], "schema version is 2",
-                "newer than this jit knows (1)")
+        refused(["restore", newer, "--data", self.data], "schema version is 3",
+                "newer than this jit knows (2)")
         refused(["restore", os.path.join(self.folder, "missing.db"), "--data", self.data],
                 "no such file")
         self.assertEqual(listing(self.data), before)

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <deque>
 #include <functional>
 #include <optional>
 #include <random>
@@ -19,10 +20,10 @@
 namespace jit::scheduler {
 namespace {
 
-// Jobs claimed at a time by RunDueJobs (workers == 0) and by each worker. A worker takes one
-// at a time so that a revocation due later is not stuck behind a slow batch.
+// Jobs claimed at a time by RunDueJobs (workers == 0). With workers, a claim takes one job per
+// free worker (ClaimForWorkers), so that every claimed job starts at once and a revocation due
+// later is never stuck behind a batch waiting for a busy worker.
 constexpr int kInlineBatch = 16;
-constexpr int kWorkerBatch = 1;
 // After the store failed, or when the index says a job is due but the store will not hand it
 // out, look again no sooner than this: a store outage must not become a busy loop.
 constexpr Duration kRecheckDelay = Duration(1000);
@@ -86,7 +87,7 @@ class Scheduler::Impl {
 
   Status Start(store::JobListener* listener);
   void Stop();
-  int RunDueJobs() { return RunPass(kInlineBatch, /*stop_aware=*/false); }
+  int RunDueJobs() { return RunPass(kInlineBatch); }
   SchedulerStats Stats() const;
   void OnJobsCommitted(const std::vector<model::Job>& jobs);
 
@@ -143,7 +144,13 @@ class Scheduler::Impl {
   // store_.Transact, again when it loses a race (several processes on one store).
   Status Transact(const std::function<Status(store::Tx&)>& fn);
   // Claims and runs due jobs until none is left; returns how many ran. Re-arms the timer.
-  int RunPass(int batch, bool stop_aware);
+  // Without workers (RunDueJobs, and the timer's thread when workers == 0).
+  int RunPass(int batch);
+  // With workers: one claim of up to `want` jobs (one per free worker) into ready_, for the
+  // workers to take. Called by the worker that set claiming_; clears it. Re-arms the timer.
+  void ClaimForWorkers(int want);
+  // Gives up the leases of jobs claimed but never run (ready_ when the workers stopped).
+  void ReleaseReady();
   void RunOne(const model::Job& job);
   // Gives up the store's leases of unreleased_ (see there). False when the store refused.
   bool ReleaseUnreleased(Time now);
@@ -153,10 +160,6 @@ class Scheduler::Impl {
   // someone else. Looks them up in the store and drops or moves them.
   void RecheckStale(Time now, const std::set<std::string>& claimed);
   Duration Backoff(model::JobKind kind, int attempts);
-  bool Stopping() const {
-    MutexLock lock(&mu_);
-    return stopping_;
-  }
 
   store::Store& store_;
   JobRunner& runner_;
@@ -174,7 +177,15 @@ class Scheduler::Impl {
   Time timer_at_ GUARDED_BY(mu_);
   std::uint64_t timer_gen_ GUARDED_BY(mu_) = 0;
   std::optional<Time> not_before_ GUARDED_BY(mu_);  // set while the store fails
+  // Workers (workers > 0). The timer bumps work_gen_; an idle worker then claims for every
+  // idle worker (itself included) unless another one is claiming, and hands what it claimed
+  // out through ready_. A claim that came back full (more_due_) is followed by another.
   std::uint64_t work_gen_ GUARDED_BY(mu_) = 0;
+  std::uint64_t claimed_gen_ GUARDED_BY(mu_) = 0;  // work_gen_ when the last claim began
+  bool more_due_ GUARDED_BY(mu_) = false;
+  bool claiming_ GUARDED_BY(mu_) = false;
+  int idle_workers_ GUARDED_BY(mu_) = 0;          // waiting in WorkerLoop
+  std::deque<model::Job> ready_ GUARDED_BY(mu_);  // claimed, leased, in running_jobs_, not run
   std::shared_ptr<TimerGate> gate_ GUARDED_BY(mu_);
   std::vector<std::thread> workers_;                    // touched by Start/Stop only
   std::uint64_t index_seq_ GUARDED_BY(mu_) = 0;         // bumped by IndexLocked
@@ -195,6 +206,8 @@ class Scheduler::Impl {
   std::thread maintenance_;                        // touched by Start/Stop only
 
   std::atomic<std::int64_t> runs_{0};
+  std::atomic<std::int64_t> claims_{0};
+  std::atomic<std::int64_t> claimed_{0};
   std::atomic<std::int64_t> retries_{0};
   std::atomic<std::int64_t> rescans_{0};
   std::atomic<std::int64_t> renewals_{0};
@@ -214,6 +227,10 @@ Status Scheduler::Impl::Start(store::JobListener* listener) {
     running_ = true;
     stopping_ = false;
     not_before_.reset();
+    claimed_gen_ = work_gen_;
+    more_due_ = false;
+    claiming_ = false;
+    ready_.clear();
     gate_ = std::make_shared<TimerGate>(this);
   }
   // Listen first, then read: a job committed in between is reported, and the listener's
@@ -275,6 +292,7 @@ void Scheduler::Impl::Stop() {
   for (std::thread& t : workers_) t.join();
   workers_.clear();
   if (maintenance_.joinable()) maintenance_.join();
+  ReleaseReady();
 }
 
 SchedulerStats Scheduler::Impl::Stats() const {
@@ -295,6 +313,8 @@ SchedulerStats Scheduler::Impl::Stats() const {
     }
   }
   stats.runs = runs_.load();
+  stats.claims = claims_.load();
+  stats.claimed = claimed_.load();
   stats.retries = retries_.load();
   stats.rescans = rescans_.load();
   stats.renewals = renewals_.load();
@@ -514,30 +534,108 @@ void Scheduler::Impl::OnTimer(std::uint64_t generation) {
       return;
     }
   }
-  RunPass(kInlineBatch, /*stop_aware=*/false);
+  RunPass(kInlineBatch);
 }
 
 void Scheduler::Impl::WorkerLoop() {
-  std::uint64_t seen = 0;
   for (;;) {
+    std::optional<model::Job> job;
+    int want = 0;
     {
       MutexLock lock(&mu_);
-      while (!stopping_ && work_gen_ == seen) work_cv_.Wait(mu_);
+      ++idle_workers_;
+      while (!stopping_ && ready_.empty() &&
+             (claiming_ || (work_gen_ == claimed_gen_ && !more_due_))) {
+        work_cv_.Wait(mu_);
+      }
+      --idle_workers_;
       if (stopping_) return;
-      seen = work_gen_;
+      if (!ready_.empty()) {
+        job = std::move(ready_.front());
+        ready_.pop_front();
+      } else {
+        claiming_ = true;
+        claimed_gen_ = work_gen_;
+        more_due_ = false;
+        want = idle_workers_ + 1;  // the idle ones and this one
+      }
     }
-    RunPass(kWorkerBatch, /*stop_aware=*/true);
+    if (job.has_value()) {
+      RunOne(*job);
+    } else {
+      ClaimForWorkers(want);
+    }
   }
 }
 
-int Scheduler::Impl::RunPass(int batch, bool stop_aware) {
+void Scheduler::Impl::ClaimForWorkers(int want) {
+  // A job rescheduled after its run is due at least kMinDelay after this claim's `now`, so
+  // claims end even when the clock stands still (FakeClock).
+  const Time now = clock_.Now();
+  ReleaseUnreleased(now);
+  auto claimed = store_.ClaimDueJobs(now, options_.owner, now + options_.lease, want);
+  if (!claimed.has_value()) {
+    spdlog::error("scheduler: cannot claim due jobs: {}", claimed.error().ToString());
+    MutexLock lock(&mu_);
+    not_before_ = clock_.Now() + kRecheckDelay;
+    claiming_ = false;
+    ArmLocked();
+    work_cv_.SignalAll();
+    return;
+  }
+  ++claims_;
+  claimed_ += static_cast<std::int64_t>(claimed->size());
+  std::set<std::string> ids;
+  {
+    MutexLock lock(&mu_);
+    not_before_.reset();
+    for (model::Job& j : *claimed) {
+      ids.insert(j.id);
+      // A job already running here (its lease looked run out: the wall clock stepped forward
+      // past it before a renewal) is left to that run: never two runs of one job.
+      if (running_jobs_.count(j.id) != 0) continue;
+      // Ours until the lease ends; if the run's bookkeeping is lost, look again then.
+      IndexLocked(j, NextLook(j));
+      running_jobs_.insert(j.id);  // renewed from now on, and skipped by re-scans
+      ready_.push_back(std::move(j));
+    }
+    if (!ready_.empty()) ArmRenewLocked();
+    more_due_ = static_cast<int>(claimed->size()) == want;
+    claiming_ = false;
+  }
+  work_cv_.SignalAll();
+  if (static_cast<int>(claimed->size()) < want) RecheckStale(now, ids);
+  MutexLock lock(&mu_);
+  ArmLocked();
+}
+
+void Scheduler::Impl::ReleaseReady() {
+  std::vector<std::string> ids;
+  {
+    MutexLock lock(&mu_);
+    for (const model::Job& j : ready_) {
+      ids.push_back(j.id);
+      running_jobs_.erase(j.id);
+    }
+    ready_.clear();
+  }
+  if (ids.empty()) return;
+  // A lease that ends now is free to claim now: another process (or the next start) takes
+  // the jobs at once instead of when the lease runs out.
+  auto released = store_.RenewLeases(options_.owner, ids, clock_.Now());
+  if (!released.has_value()) {
+    spdlog::warn("scheduler: cannot give up the leases of {} claimed jobs not run: {}", ids.size(),
+                 released.error().ToString());
+  }
+}
+
+int Scheduler::Impl::RunPass(int batch) {
   int ran = 0;
   // One `now` for the whole pass: a job rescheduled during the pass is due after it, so the
   // pass ends even when the clock stands still (FakeClock).
   const Time now = clock_.Now();
   ReleaseUnreleased(now);
   for (;;) {
-    if (stop_aware && Stopping()) break;
     auto claimed = store_.ClaimDueJobs(now, options_.owner, clock_.Now() + options_.lease, batch);
     if (!claimed.has_value()) {
       spdlog::error("scheduler: cannot claim due jobs: {}", claimed.error().ToString());
@@ -545,6 +643,8 @@ int Scheduler::Impl::RunPass(int batch, bool stop_aware) {
       not_before_ = clock_.Now() + kRecheckDelay;
       break;
     }
+    ++claims_;
+    claimed_ += static_cast<std::int64_t>(claimed->size());
     std::set<std::string> ids;
     std::vector<const model::Job*> to_run;
     {

@@ -79,6 +79,8 @@ struct SchedulerStats {
   std::map<model::JobKind, std::int64_t> pending;  // jobs waiting, by kind
   std::int64_t overdue_revocations = 0;
   std::int64_t runs = 0;         // job runs so far
+  std::int64_t claims = 0;       // Store::ClaimDueJobs calls that succeeded
+  std::int64_t claimed = 0;      // jobs they returned (claimed / claims: the batch size)
   std::int64_t retries = 0;      // runs that ended in kRetry
   std::int64_t rescans = 0;      // re-scans of the store that succeeded
   std::int64_t renewals = 0;     // leases renewed while their job ran
@@ -88,9 +90,11 @@ struct SchedulerStats {
 // Runs due jobs on time. Keeps an in-memory index of due times that mirrors the store's jobs
 // (filled at Start, updated through JobListener after every commit and, with several
 // processes, by the periodic re-scan) and arms one clock timer for the earliest; when it
-// fires, due jobs are claimed from the store (revocations first) and run. Jobs that are
-// overdue at Start run at once. While a job runs its lease is renewed. Retries never give up
-// on their own: the runner decides when a job is done for good. Store I/O never runs on the
+// fires, due jobs are claimed from the store (revocations first, oldest first) and run: with
+// workers, one claim takes a job for each free worker, and claims follow each other while
+// they come back full. Jobs that are overdue at Start run at once. While a job runs its lease
+// is renewed. Retries never give up on their own: the runner decides when a job is done for
+// good. Store I/O never runs on the
 // clock's timer thread when workers > 0 (re-scans and renewals have a thread of their own).
 // Thread-safe.
 class Scheduler final : public store::JobListener {

@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <deque>
 #include <functional>
@@ -786,6 +787,130 @@ TEST(SchedulerRealClock, WorkersRunAJobDueShortlyAfterStart) {
   auto left = st.ListJobs();
   ASSERT_OK(left);
   EXPECT_THAT(*left, IsEmpty());
+}
+
+// Passes every call to `inner` and records each ClaimDueJobs: its limit and what it returned.
+class ClaimRecordingStore final : public store::Store {
+ public:
+  struct Claim {
+    int limit = 0;
+    std::vector<std::string> ids;
+  };
+  explicit ClaimRecordingStore(store::Store& inner) : inner_(inner) {}
+
+  std::vector<Claim> claims() const {
+    MutexLock lock(&mu_);
+    return claims_;
+  }
+
+  Status Transact(const std::function<Status(store::Tx&)>& fn) override {
+    return inner_.Transact(fn);
+  }
+  Result<model::Request> GetRequest(std::string_view id) override { return inner_.GetRequest(id); }
+  Result<store::RequestPage> ListRequests(const store::RequestFilter& filter) override {
+    return inner_.ListRequests(filter);
+  }
+  Result<std::vector<model::AuditEvent>> ListAudit(std::int64_t after_seq, int limit,
+                                                   std::string_view request_id = {}) override {
+    return inner_.ListAudit(after_seq, limit, request_id);
+  }
+  Result<std::vector<Job>> ListJobs() override { return inner_.ListJobs(); }
+  Result<std::vector<Job>> ClaimDueJobs(Time now, std::string_view owner, Time lease_until,
+                                        int limit) override {
+    Result<std::vector<Job>> got = inner_.ClaimDueJobs(now, owner, lease_until, limit);
+    if (got.ok()) {
+      Claim c{limit, {}};
+      for (const Job& j : *got) c.ids.push_back(j.id);
+      MutexLock lock(&mu_);
+      claims_.push_back(std::move(c));
+    }
+    return got;
+  }
+  Result<std::vector<Job>> ListJobsDueBefore(Time before, int limit) override {
+    return inner_.ListJobsDueBefore(before, limit);
+  }
+  Result<std::vector<std::string>> RenewLeases(std::string_view owner,
+                                               const std::vector<std::string>& ids,
+                                               Time lease_until) override {
+    return inner_.RenewLeases(owner, ids, lease_until);
+  }
+  Status ReleaseAllLeases() override { return inner_.ReleaseAllLeases(); }
+  Result<std::vector<model::LedgerEntry>> ListLedger() override { return inner_.ListLedger(); }
+  Status Ping() override { return inner_.Ping(); }
+  void SetJobListener(store::JobListener* listener) override { inner_.SetJobListener(listener); }
+
+ private:
+  store::Store& inner_;
+  mutable Mutex mu_;
+  std::vector<Claim> claims_ GUARDED_BY(mu_);
+};
+
+TEST(SchedulerRealClock, WorkersClaimOneJobPerFreeWorkerRevocationsFirstOldestFirst) {
+  RealClock clock;
+  store::MemoryStore mem(clock);
+  ClaimRecordingStore st(mem);
+  ScriptedRunner runner(clock);
+  // Each run takes a moment, so that claims meet busy workers too.
+  runner.SetHook([](const Job&) { std::this_thread::sleep_for(std::chrono::milliseconds(5)); });
+  SchedulerOptions o = TestOptions();
+  o.workers = 4;
+  Scheduler s(st, runner, clock, o);
+  ASSERT_OK(s.Start());
+  // Every worker is idle and waiting by now.
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  // 30 jobs, committed together, all overdue: revocations and grants with due times in no
+  // order. The commit wakes the scheduler at once.
+  const Time base = clock.Now() - Duration(100);
+  std::vector<Job> jobs;
+  for (int i = 0; i < 30; ++i) {
+    Job j;
+    j.id = "job_" + std::to_string(100 + i);
+    j.kind = i % 3 == 0 ? JobKind::kGrant : JobKind::kRevoke;
+    j.request_id = "req_" + std::to_string(i);
+    j.due_at = j.first_due_at = base - Duration((i * 7) % 30);
+    j.payload = "{}";
+    j.created_at = clock.Now();
+    jobs.push_back(j);
+  }
+  ASSERT_OK(st.Transact([&](store::Tx& tx) -> Status {
+    for (const Job& j : jobs) JIT_RETURN_IF_ERROR(tx.PutJob(j));
+    return OkStatus();
+  }));
+  ASSERT_TRUE(runner.WaitForCalls(jobs.size(), Duration(10000)));
+  s.Stop();
+
+  std::sort(jobs.begin(), jobs.end(), [](const Job& a, const Job& b) {
+    bool ar = a.kind == JobKind::kRevoke;
+    bool br = b.kind == JobKind::kRevoke;
+    if (ar != br) return ar;
+    if (a.due_at != b.due_at) return a.due_at < b.due_at;
+    return a.id < b.id;
+  });
+  std::vector<std::string> want;
+  for (const Job& j : jobs) want.push_back(j.id);
+  std::vector<ClaimRecordingStore::Claim> claims = st.claims();
+  ASSERT_FALSE(claims.empty());
+  // The first claim is for the four idle workers, and takes the four oldest revocations.
+  EXPECT_EQ(claims[0].limit, 4);
+  EXPECT_THAT(claims[0].ids, ElementsAre(want[0], want[1], want[2], want[3]));
+  // Never more than the workers; claimed in claim order, each job once.
+  std::vector<std::string> claimed;
+  for (const ClaimRecordingStore::Claim& c : claims) {
+    EXPECT_GE(c.limit, 1);
+    EXPECT_LE(c.limit, 4);
+    EXPECT_LE(static_cast<int>(c.ids.size()), c.limit);
+    claimed.insert(claimed.end(), c.ids.begin(), c.ids.end());
+  }
+  EXPECT_EQ(claimed, want);
+  EXPECT_LT(claims.size(), jobs.size());  // batches, not one claim per job
+  SchedulerStats stats = s.Stats();
+  EXPECT_EQ(stats.claims, static_cast<std::int64_t>(claims.size()));
+  EXPECT_EQ(stats.claimed, static_cast<std::int64_t>(jobs.size()));
+  std::map<std::string, int> runs;
+  for (const std::string& id : runner.ids()) ++runs[id];
+  EXPECT_THAT(runs, SizeIs(jobs.size()));
+  for (const auto& [id, n] : runs) EXPECT_EQ(n, 1) << id;
+  EXPECT_THAT(*mem.ListJobs(), IsEmpty());
 }
 
 TEST(SchedulerRealClock, WorkersRunManyJobsEachOnce) {

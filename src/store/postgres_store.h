@@ -63,6 +63,10 @@ Result<std::unique_ptr<Store>> OpenPostgresStore(const PostgresOptions& options,
 // The schema version this binary writes.
 int PostgresSchemaVersion();
 
+// The statement ClaimDueJobs runs ($1 now, $2 the most rows, $3 the owner, $4 the lease's end),
+// returning only jobs.id, for tests that check its query plan.
+std::string PostgresClaimStatementForTesting();
+
 // True for "postgres://..." and "postgresql://...".
 bool IsPostgresUrl(std::string_view url);
 

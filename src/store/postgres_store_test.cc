@@ -37,6 +37,16 @@ using ::testing::IsEmpty;
 using ::testing::Not;
 using ::testing::SizeIs;
 
+// `sql` with each single quote doubled, to stand inside a quoted SQL string.
+std::string Quoted(std::string_view sql) {
+  std::string out;
+  for (char c : sql) {
+    out += c;
+    if (c == '\'') out += c;
+  }
+  return out;
+}
+
 class PostgresStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -403,8 +413,9 @@ TEST_F(PostgresStoreTest, ReplicasStartingTogetherMigrateOnce) {
   // One schema_version row; the schema works from every store.
   EXPECT_OK(server_->ExecAs("jit", db_,
                             "DO $$ BEGIN IF (SELECT count(*) FROM schema_version) <> 1 OR "
-                            "(SELECT max(version) FROM schema_version) <> 1 THEN RAISE "
-                            "EXCEPTION 'bad schema_version'; END IF; END $$"));
+                            "(SELECT max(version) FROM schema_version) <> " +
+                                std::to_string(PostgresSchemaVersion()) +
+                                " THEN RAISE EXCEPTION 'bad schema_version'; END IF; END $$"));
   for (auto& s : stores) {
     if (s != nullptr) {
       EXPECT_OK(s->Ping());
@@ -466,6 +477,63 @@ TEST_F(PostgresStoreTest, RoleWithTheGrantsOfDocsHaMdRunsOnASchemaItDidNotCreate
               StatusIs(StatusCode::kInternal, HasSubstr("must be owner")));
   EXPECT_THAT(server_->ExecAs("jit_app", db_, "CREATE TABLE sneaky (x int)"),
               StatusIs(StatusCode::kInternal, HasSubstr("permission denied")));
+}
+
+// A database of schema version 1 (no claim indexes) is brought to the current version on
+// open: the indexes are made, its jobs stay and are claimed in claim order.
+TEST_F(PostgresStoreTest, VersionOneDatabaseGainsTheClaimIndexesOnOpen) {
+  Time now = clock_.Now();
+  model::Job grant = MakeJob(model::JobKind::kGrant, now - Duration(2000));
+  clock_.Advance(Duration(1));
+  model::Job revoke = MakeJob(model::JobKind::kRevoke, now - Duration(1000));
+  {
+    std::unique_ptr<Store> st = Open();
+    ASSERT_NE(st, nullptr);
+    ASSERT_OK(st->Transact([&](Tx& tx) -> Status {
+      JIT_RETURN_IF_ERROR(tx.PutJob(grant));
+      return tx.PutJob(revoke);
+    }));
+  }
+  ASSERT_OK(server_->ExecAs("jit", db_,
+                            "DROP INDEX jobs_revocations_by_due; DROP INDEX jobs_others_by_due; "
+                            "UPDATE schema_version SET version = 1"));
+  std::unique_ptr<Store> st = Open();
+  ASSERT_NE(st, nullptr);
+  EXPECT_OK(server_->ExecAs(
+      "jit", db_,
+      "DO $$ BEGIN IF (SELECT count(*) FROM pg_indexes WHERE tablename = 'jobs' AND indexname "
+      "IN ('jobs_revocations_by_due', 'jobs_others_by_due')) <> 2 OR (SELECT max(version) FROM "
+      "schema_version) <> " +
+          std::to_string(PostgresSchemaVersion()) +
+          " THEN RAISE EXCEPTION 'not upgraded'; END IF; END $$"));
+  Result<std::vector<model::Job>> claimed = st->ClaimDueJobs(now, "w", now + Duration(1000), 10);
+  ASSERT_OK(claimed);
+  ASSERT_THAT(*claimed, SizeIs(2));
+  EXPECT_EQ((*claimed)[0].id, revoke.id);
+  EXPECT_EQ((*claimed)[1].id, grant.id);
+}
+
+// With many jobs, the claim walks the partial indexes in claim order (no sort of the due
+// jobs). The planner's choice depends on statistics, so the table is analyzed first.
+TEST_F(PostgresStoreTest, ClaimWalksThePartialIndexesInClaimOrder) {
+  ASSERT_NE(Open(), nullptr);
+  ASSERT_OK(server_->ExecAs(
+      "jit", db_,
+      "INSERT INTO jobs (id, kind, request_id, due_at_ms, first_due_at_ms, attempts, "
+      "lease_owner, lease_until_ms, last_error, payload, created_at_ms) "
+      "SELECT 'job_' || lpad(g::text, 6, '0'), CASE WHEN g % 3 = 0 THEN 'grant' ELSE 'revoke' "
+      "END, 'req_' || g, g * 10, g * 10, 0, '', NULL, '', '{}', 0 "
+      "FROM generate_series(1, 20000) AS g; ANALYZE jobs"));
+  // The plan of the claim's statement, as text, must name both indexes and no Sort node.
+  ASSERT_OK(server_->ExecAs(
+      "jit", db_,
+      "DO $$ DECLARE line text; plan text := ''; BEGIN "
+      "EXECUTE 'PREPARE claim (bigint, bigint, text, bigint) AS " +
+          Quoted(PostgresClaimStatementForTesting()) +
+          "'; FOR line IN EXECUTE 'EXPLAIN EXECUTE claim (100000, 16, ''w'', 1)' "
+          "LOOP plan := plan || line || chr(10); END LOOP; "
+          "IF plan NOT LIKE '%jobs_revocations_by_due%' OR plan NOT LIKE '%jobs_others_by_due%' "
+          "OR plan LIKE '%Sort%' THEN RAISE EXCEPTION 'claim plan: %', plan; END IF; END $$"));
 }
 
 TEST_F(PostgresStoreTest, SchemaNewerThanThisBinaryIsRefused) {

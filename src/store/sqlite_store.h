@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/clock.h"
 #include "core/result.h"
@@ -37,6 +38,10 @@ Result<std::unique_ptr<Store>> OpenSqliteStore(const SqliteOptions& options, Clo
 
 // The schema version this binary writes.
 int SqliteSchemaVersion();
+
+// The statements ClaimDueJobs reads with (revocations, then the other jobs), for tests that
+// check their query plan.
+std::vector<std::string> SqliteClaimQueriesForTesting();
 
 // Counters of the SQLite engine's writer, for the benchmark and metrics. Both only grow.
 struct SqliteStats {

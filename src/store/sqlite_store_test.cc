@@ -81,20 +81,27 @@ class SqliteStoreTest : public ::testing::Test {
     return s;
   }
 
-  // The first column of each row `sql` returns, read on a connection of our own.
-  Result<std::vector<std::string>> RawQuery(const std::string& sql) {
+  // Column `column` (the first by default) of each row `sql` returns, read on a connection of
+  // our own.
+  Result<std::vector<std::string>> RawQuery(const std::string& sql, int column = 0) {
     sqlite3* db = nullptr;
-    std::vector<std::string> rows;
+    struct Out {
+      int column;
+      std::vector<std::string> rows;
+    } out{column, {}};
     int rc = sqlite3_open_v2(Options().path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
     if (rc == SQLITE_OK) {
       rc = sqlite3_exec(
           db, sql.c_str(),
-          [](void* out, int, char** values, char**) {
-            static_cast<std::vector<std::string>*>(out)->push_back(values[0] ? values[0] : "");
+          [](void* p, int n, char** values, char**) {
+            Out* o = static_cast<Out*>(p);
+            const char* v = o->column < n ? values[o->column] : nullptr;
+            o->rows.push_back(v != nullptr ? v : "");
             return 0;
           },
-          &rows, nullptr);
+          &out, nullptr);
     }
+    std::vector<std::string>& rows = out.rows;
     sqlite3_close_v2(db);
     if (rc != SQLITE_OK) return InternalError("raw query failed");
     return rows;
@@ -206,6 +213,74 @@ TEST_F(SqliteStoreTest, ReopeningAtTheSameVersionKeepsOneVersionRow) {
   Result<std::vector<std::string>> rows = RawQuery("SELECT version FROM schema_version");
   ASSERT_OK(rows);
   EXPECT_THAT(*rows, ElementsAre(std::to_string(SqliteSchemaVersion())));
+}
+
+// The claim reads through the partial indexes in claim order: a SEARCH on due_at_ms that
+// needs no sort, however many jobs are due (it used to sort every due job on each claim).
+TEST_F(SqliteStoreTest, ClaimQueriesSearchTheirIndexInClaimOrder) {
+  { ASSERT_NE(Open(Options()), nullptr); }
+  std::vector<std::string> queries = SqliteClaimQueriesForTesting();
+  ASSERT_THAT(queries, SizeIs(2));
+  const char* indexes[] = {"jobs_revocations_by_due", "jobs_others_by_due"};
+  for (std::size_t i = 0; i < queries.size(); ++i) {
+    // EXPLAIN QUERY PLAN's rows: id, parent, notused, detail.
+    Result<std::vector<std::string>> plan = RawQuery("EXPLAIN QUERY PLAN " + queries[i], 3);
+    ASSERT_OK(plan);
+    EXPECT_THAT(
+        *plan, ElementsAre(std::string("SEARCH jobs USING INDEX ") + indexes[i] + " (due_at_ms<?)"))
+        << queries[i];
+  }
+}
+
+// A database of schema version 1 (no claim indexes) is brought to the current version on
+// open: the indexes are made, its jobs stay and are claimed in claim order.
+TEST_F(SqliteStoreTest, VersionOneDatabaseGainsTheClaimIndexesOnOpen) {
+  Time now = clock_.Now();
+  model::Job grant;
+  grant.id = "job_a";
+  grant.kind = model::JobKind::kGrant;
+  grant.request_id = "req_a";
+  grant.due_at = grant.first_due_at = now - Duration(2000);
+  grant.created_at = now;
+  model::Job revoke = grant;
+  revoke.id = "job_b";
+  revoke.kind = model::JobKind::kRevoke;
+  revoke.request_id = "req_b";
+  revoke.due_at = revoke.first_due_at = now - Duration(1000);
+  {
+    std::unique_ptr<Store> store = Open(Options());
+    ASSERT_NE(store, nullptr);
+    ASSERT_OK(store->Transact([&](Tx& tx) -> Status {
+      JIT_RETURN_IF_ERROR(tx.PutJob(grant));
+      return tx.PutJob(revoke);
+    }));
+  }
+  // What version 1 left: the same tables without the two indexes.
+  ASSERT_OK(
+      RawExec("DROP INDEX jobs_revocations_by_due; DROP INDEX jobs_others_by_due; "
+              "UPDATE schema_version SET version = 1"));
+  Result<std::vector<std::string>> before = RawQuery(
+      "SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'jobs_%' "
+      "ORDER BY name");
+  ASSERT_OK(before);
+  EXPECT_THAT(*before, ElementsAre("jobs_by_due", "jobs_by_request"));
+
+  std::unique_ptr<Store> store = Open(Options());
+  ASSERT_NE(store, nullptr);
+  Result<std::vector<std::string>> after = RawQuery(
+      "SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'jobs_%' "
+      "ORDER BY name");
+  ASSERT_OK(after);
+  EXPECT_THAT(*after, ElementsAre("jobs_by_due", "jobs_by_request", "jobs_others_by_due",
+                                  "jobs_revocations_by_due"));
+  Result<std::vector<std::string>> version = RawQuery("SELECT version FROM schema_version");
+  ASSERT_OK(version);
+  EXPECT_THAT(*version, ElementsAre(std::to_string(SqliteSchemaVersion())));
+  Result<std::vector<model::Job>> claimed = store->ClaimDueJobs(now, "w", now + Duration(1000), 10);
+  ASSERT_OK(claimed);
+  ASSERT_THAT(*claimed, SizeIs(2));
+  EXPECT_EQ((*claimed)[0].id, "job_b");
+  EXPECT_EQ((*claimed)[1].id, "job_a");
 }
 
 TEST_F(SqliteStoreTest, OptionsAreValidated) {

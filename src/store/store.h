@@ -110,9 +110,15 @@ class Store {
                                                            std::string_view request_id = {}) = 0;
   // Every job, earliest due first.
   virtual Result<std::vector<model::Job>> ListJobs() = 0;
-  // Leases up to `limit` jobs due at `now` whose lease is free or has run out: sets
-  // lease_owner and lease_until and returns them, revocations first (earliest due first),
-  // then the rest by due time.
+  // Leases up to `limit` (at least 1) jobs due at `now` (due_at <= now) whose lease is free
+  // or has run out (lease_until <= now): sets lease_owner and lease_until and returns them in
+  // claim order: every due revocation before any other job, each group by due time, then by
+  // id. Returns fewer than `limit` only when no other job is due and free (with PostgreSQL,
+  // also when another claimer is taking them at that moment), so a caller may claim a batch
+  // (the scheduler claims one job per free worker) and claim again while batches come back
+  // full. The SQL engines read through an index in claim order: a claim costs about
+  // `limit` rows (plus the due jobs leased by others ahead of them), not the number of due
+  // jobs. InvalidArgument for an empty owner or a limit below 1.
   virtual Result<std::vector<model::Job>> ClaimDueJobs(Time now, std::string_view owner,
                                                        Time lease_until, int limit) = 0;
   // Jobs due at or before `before`, earliest due first (then by id), at most `limit` (1..10000),

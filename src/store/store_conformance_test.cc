@@ -686,6 +686,81 @@ TYPED_TEST(StoreConformance, ClaimDueJobsTakesRevocationsFirstThenByDueTime) {
               StatusIs(StatusCode::kInvalidArgument));
 }
 
+TYPED_TEST(StoreConformance, ClaimsOfManyJobsComeInClaimOrderAndNeverPastTheLimit) {
+  // 400 jobs of every kind: due ones (many sharing a due time, so that the id decides), ones
+  // due later, ones another owner leases (until later, or until a time already past). Claimed
+  // 7 at a time, they come exactly as the contract orders them, every batch full but the last.
+  Time now = this->clock_.Now();
+  const model::JobKind kinds[] = {model::JobKind::kGrant,     model::JobKind::kRevoke,
+                                  model::JobKind::kNotify,    model::JobKind::kApprovalTimeout,
+                                  model::JobKind::kRevoke,    model::JobKind::kCutoff,
+                                  model::JobKind::kCutoffLift};
+  std::vector<model::Job> jobs;
+  for (int i = 0; i < 400; ++i) {
+    this->clock_.Advance(Duration(1));  // fresh ids
+    // Due times from 60 s ago to 20 s ahead, in steps of 1 s, so that about 4 jobs share each.
+    Time due = now + Duration(1000 * ((i * 37) % 80) - 60000);
+    model::Job j = this->MakeJob(kinds[i % std::size(kinds)], due, "req_" + std::to_string(i));
+    if (i % 11 == 0) {
+      j.lease_owner = "other";
+      j.lease_until = i % 22 == 0 ? now + Duration(60000) : now - Duration(1);
+    }
+    jobs.push_back(j);
+  }
+  ASSERT_OK(this->store().Transact([&](Tx& tx) -> Status {
+    for (const model::Job& j : jobs) JIT_RETURN_IF_ERROR(tx.PutJob(j));
+    return OkStatus();
+  }));
+  std::vector<model::Job> want;
+  for (const model::Job& j : jobs) {
+    bool leased = !j.lease_owner.empty() && j.lease_until.has_value() && *j.lease_until > now;
+    if (j.due_at <= now && !leased) want.push_back(j);
+  }
+  std::sort(want.begin(), want.end(), [](const model::Job& a, const model::Job& b) {
+    bool ar = a.kind == model::JobKind::kRevoke;
+    bool br = b.kind == model::JobKind::kRevoke;
+    if (ar != br) return ar;
+    if (a.due_at != b.due_at) return a.due_at < b.due_at;
+    return a.id < b.id;
+  });
+  ASSERT_GT(want.size(), 250u);
+
+  std::vector<std::string> got;
+  for (int round = 0; round < 100; ++round) {
+    Result<std::vector<model::Job>> batch =
+        this->store().ClaimDueJobs(now, "w1", now + Duration(30000), 7);
+    ASSERT_OK(batch);
+    ASSERT_LE(batch->size(), 7u);
+    for (const model::Job& j : *batch) {
+      got.push_back(j.id);
+      EXPECT_EQ(j.lease_owner, "w1");
+    }
+    if (batch->size() < 7) {
+      EXPECT_EQ(got.size(), want.size()) << "only the last batch may be short";
+      break;
+    }
+  }
+  EXPECT_EQ(got, Ids(want));
+  EXPECT_THAT(*this->store().ClaimDueJobs(now, "w1", now + Duration(30000), 7), IsEmpty());
+
+  // One claim larger than what is due takes all of it; one of exactly the limit stops there.
+  ASSERT_OK(this->store().ReleaseAllLeases());
+  Result<std::vector<model::Job>> all =
+      this->store().ClaimDueJobs(now, "w2", now + Duration(30000), 1000);
+  ASSERT_OK(all);
+  std::vector<model::Job> due_all;
+  for (const model::Job& j : jobs) {
+    if (j.due_at <= now) due_all.push_back(j);
+  }
+  EXPECT_EQ(all->size(), due_all.size());
+  ASSERT_OK(this->store().ReleaseAllLeases());
+  Result<std::vector<model::Job>> exact =
+      this->store().ClaimDueJobs(now, "w3", now + Duration(30000), 5);
+  ASSERT_OK(exact);
+  EXPECT_THAT(*exact, SizeIs(5));
+  for (const model::Job& j : *exact) EXPECT_EQ(j.kind, model::JobKind::kRevoke);
+}
+
 TYPED_TEST(StoreConformance, LeasedJobIsNotClaimedAgainUntilTheLeaseRunsOut) {
   Time now = this->clock_.Now();
   model::Job job = this->MakeJob(model::JobKind::kGrant, now);
