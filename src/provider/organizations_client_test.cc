@@ -212,7 +212,10 @@ TEST_F(OrganizationsClientTest, OrganizationsErrorsGetTheirMeaningsCodes) {
   EXPECT_THAT(client_->ListAccountsForParent("not-a-parent"),
               StatusIs(StatusCode::kInvalidArgument));
 
-  Start(emulator::DefaultSeed());  // no organization
+  emulator::Seed none = emulator::DefaultSeed();  // which has one: take it away
+  none.organization.reset();
+  for (emulator::SeedAccount& a : none.accounts) a.parent_id.clear();
+  Start(none);
   EXPECT_THAT(client_->ListRoots(), StatusIs(StatusCode::kFailedPrecondition));
   EXPECT_THAT(client_->ReadSnapshot(), StatusIs(StatusCode::kFailedPrecondition));
 }
