@@ -3,9 +3,10 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -165,9 +166,40 @@ std::string CatalogJsonText(const std::vector<policy::CatalogEntry>& entries) {
   return out + "]}";
 }
 
+namespace {
+
+// What a compact catalog's terms object is made of: every member of an entry but its account
+// and permission set. The strings point into the entries.
+struct TermsKey {
+  const policy::Rule* rule;
+  Duration::rep max, min, window;
+  int approvals, reason_min_length;
+  bool automatic, break_glass, reason_required;
+  std::string_view ticket_pattern, hours;
+
+  bool operator==(const TermsKey&) const = default;
+};
+
+struct TermsKeyHash {
+  std::size_t operator()(const TermsKey& k) const {
+    std::size_t h = std::hash<const void*>()(k.rule);
+    auto mix = [&h](std::size_t v) { h ^= v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2); };
+    mix(std::hash<Duration::rep>()(k.max));
+    mix(std::hash<Duration::rep>()(k.min));
+    mix(std::hash<Duration::rep>()(k.window));
+    mix(static_cast<std::size_t>(k.approvals) * 31 + static_cast<std::size_t>(k.reason_min_length));
+    mix((k.automatic ? 1 : 0) | (k.break_glass ? 2 : 0) | (k.reason_required ? 4 : 0));
+    mix(std::hash<std::string_view>()(k.ticket_pattern));
+    mix(std::hash<std::string_view>()(k.hours));
+    return h;
+  }
+};
+
+}  // namespace
+
 std::string CatalogCompactJsonText(const std::vector<policy::CatalogEntry>& entries) {
   std::unordered_map<const void*, std::size_t> account_index, set_index;
-  std::unordered_map<std::string, std::size_t> terms_index;
+  std::unordered_map<TermsKey, std::size_t, TermsKeyHash> terms_index;
   std::string accounts = "[", sets = "[", terms = "[", items = "[";
   auto index_of = [](std::unordered_map<const void*, std::size_t>& seen, std::string& list,
                      const void* key, const auto& make) {
@@ -181,24 +213,32 @@ std::string CatalogCompactJsonText(const std::vector<policy::CatalogEntry>& entr
                              [&e] { return CatalogAccountJson(e.account); });
     std::size_t p = index_of(set_index, sets, e.permission_set,
                              [&e] { return CatalogPermissionSetJson(e.permission_set); });
-    // The terms' identity, cheaply: every member but the account and the permission set (a
-    // JSON value is built only for terms not seen before).
-    std::string key =
-        std::to_string(reinterpret_cast<std::uintptr_t>(e.rule)) + '|' +
-        std::to_string(e.max_duration.count()) + '|' + std::to_string(e.min_duration.count()) +
-        '|' + std::to_string(e.schedule_window.count()) + '|' +
-        std::to_string(e.approvals_required) + '|' + std::to_string(e.reason_min_length) + '|' +
-        (e.auto_approve ? 'a' : '-') + (e.break_glass ? 'b' : '-') +
-        (e.reason_required ? 'r' : '-') + '|' + e.ticket_pattern + '\x1f' + e.hours;
-    auto [it, fresh] = terms_index.try_emplace(std::move(key), terms_index.size());
+    // A JSON value is built only for terms not seen before.
+    TermsKey key{e.rule,
+                 e.max_duration.count(),
+                 e.min_duration.count(),
+                 e.schedule_window.count(),
+                 e.approvals_required,
+                 e.reason_min_length,
+                 e.auto_approve,
+                 e.break_glass,
+                 e.reason_required,
+                 e.ticket_pattern,
+                 e.hours};
+    auto [it, fresh] = terms_index.try_emplace(key, terms_index.size());
     if (fresh) {
       json t = CatalogEntryToJson(e);
       t.erase("account");
       t.erase("permission_set");
       terms += (it->second == 0 ? "" : ",") + Dump(t);
     }
-    items += (i == 0 ? "[" : ",[") + std::to_string(a) + "," + std::to_string(p) + "," +
-             std::to_string(it->second) + "]";
+    items += i == 0 ? "[" : ",[";
+    items += std::to_string(a);
+    items += ',';
+    items += std::to_string(p);
+    items += ',';
+    items += std::to_string(it->second);
+    items += ']';
   }
   // Keys in the order Dump writes them.
   return "{\"accounts\":" + accounts + "],\"items\":" + items + "],\"permission_sets\":" + sets +
