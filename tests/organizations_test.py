@@ -149,6 +149,10 @@ class OrganizationsTest(unittest.TestCase):
         self.assertEqual(first["name"], "prod-000")
         self.assertEqual(first["ou"], PROD)
         self.assertIn("env=prod", first["tags"])
+        # `jit catalog` names the OU beside the account.
+        code, out, err = cli(self.server.url, TOKENS["alice"], "-o", "table", "catalog")
+        self.assertEqual(code, 0, err)
+        self.assertIn(f"prod-000 ({account_id(0)}) · {PROD}", out)
         # A suspended account is not offered and cannot be asked for.
         code, _, err = cli(self.server.url, TOKENS["alice"], "request", account_id(9),
                            "ReadOnly", "--for", "10m", "--reason", "x")

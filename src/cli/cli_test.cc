@@ -718,6 +718,18 @@ TEST_F(CliTest, CatalogPrintsATable) {
   EXPECT_EQ(json::parse(j.out), catalog);
 }
 
+TEST_F(CliTest, CatalogNamesTheOuOfAnAccountFromTheOrganization) {
+  json account = {
+      {"id", "222222222222"}, {"name", "prod"}, {"tags", {"env=prod"}}, {"ou", "ou-ab12-prod0000"}};
+  server_.Respond(200, json{{"items", json::array({{{"account", account},
+                                                    {"permission_set", {{"name", "Admin"}}},
+                                                    {"rule", "by-ou"},
+                                                    {"approval", "auto"}}})}});
+  Outcome o = RunCli({"catalog"});
+  EXPECT_EQ(o.code, 0) << o.err;
+  EXPECT_THAT(o.out, HasSubstr("prod (222222222222) · ou-ab12-prod0000"));
+}
+
 TEST_F(CliTest, WhoamiPrintsTheIdentity) {
   server_.Respond(200, json{{"username", "carol"},
                             {"groups", {"approvers", "sre"}},

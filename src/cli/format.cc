@@ -315,8 +315,12 @@ void PrintCatalog(const json& catalog, std::ostream& out) {
         max = FormatDuration(
             std::chrono::seconds(Member(item, "max_duration_seconds").get<std::int64_t>()));
       }
-      table.AddRow({OrDash(AccountLabel(Member(item, "account"))),
-                    OrDash(Field(Member(item, "permission_set"), "name")),
+      // An account from AWS Organizations names the OU it is in.
+      std::string account = AccountLabel(Member(item, "account"));
+      if (std::string ou = Field(Member(item, "account"), "ou"); !ou.empty()) {
+        account += " · " + ou;
+      }
+      table.AddRow({OrDash(account), OrDash(Field(Member(item, "permission_set"), "name")),
                     OrDash(Field(item, "rule")), OrDash(max), OrDash(approval), reason,
                     OrDash(Field(item, "ticket_pattern"))});
     }
