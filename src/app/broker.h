@@ -168,7 +168,7 @@ class Broker {
   std::unique_ptr<cutoff::Engine> cutoff_;  // runs before the workflow's jobs need it
   std::unique_ptr<workflow::Workflow> workflow_;
   std::unique_ptr<scheduler::Scheduler> scheduler_;
-  std::unique_ptr<org::Refresher> org_refresher_;  // sets policy_ from the file and AWS
+  std::unique_ptr<org::Refresher> org_refresher_;         // sets policy_ from the file and AWS
   std::unique_ptr<audit::CheckpointKey> checkpoint_key_;  // null: no checkpoints
   std::unique_ptr<audit::CheckpointLog> checkpoint_log_;
   audit::EventReader read_audit_;
