@@ -1225,17 +1225,10 @@ ServiceResponse Service::ListGroupMembershipsForMember(const json& in) {
               kIdentityStoreMaxTokenLength);
   if (r.failed()) return r.error();
   if (auto e = CheckIdentityStore(store)) return *e;
-  static const std::vector<std::string> kNone;
-  auto it = user_memberships_.find(user_id);
-  const std::vector<std::string>& ids = it == user_memberships_.end() ? kNone : it->second;
   ServiceResponse resp;
+  const std::vector<std::string>& ids = MembershipIds(user_memberships_, user_id);
   auto [begin, end] = pager.Slice(ids.size(), resp.body);
-  json list = json::array();
-  for (std::size_t i = begin; i < end; ++i) {
-    const Membership& m = memberships_.at(ids[i]);
-    list.push_back(MembershipJson(store, ids[i], m.group_id, m.user_id));
-  }
-  resp.body["GroupMemberships"] = std::move(list);
+  resp.body["GroupMemberships"] = MembershipList(store, ids, begin, end);
   return resp;
 }
 
@@ -1406,6 +1399,23 @@ ServiceResponse Service::DescribeGroupMembership(const json& in) {
   return resp;
 }
 
+const std::vector<std::string>& Service::MembershipIds(
+    const std::map<std::string, std::vector<std::string>>& index, const std::string& key) {
+  static const std::vector<std::string> kNone;
+  auto it = index.find(key);
+  return it == index.end() ? kNone : it->second;
+}
+
+json Service::MembershipList(const std::string& store, const std::vector<std::string>& ids,
+                             std::size_t begin, std::size_t end) const {
+  json list = json::array();
+  for (std::size_t i = begin; i < end; ++i) {
+    const Membership& m = memberships_.at(ids[i]);
+    list.push_back(MembershipJson(store, ids[i], m.group_id, m.user_id));
+  }
+  return list;
+}
+
 ServiceResponse Service::ListGroupMemberships(const json& in) {
   Reader r(in);
   std::string store = r.String("IdentityStoreId", true, &kIdentityStoreId, 1, 36);
@@ -1416,17 +1426,10 @@ ServiceResponse Service::ListGroupMemberships(const json& in) {
   if (!GroupExists(group_id)) {
     return IdentityStoreNotFound("GROUP", group_id, "Group " + group_id + " not found");
   }
-  static const std::vector<std::string> kNone;
-  auto it = group_memberships_.find(group_id);
-  const std::vector<std::string>& ids = it == group_memberships_.end() ? kNone : it->second;
   ServiceResponse resp;
+  const std::vector<std::string>& ids = MembershipIds(group_memberships_, group_id);
   auto [begin, end] = pager.Slice(ids.size(), resp.body);
-  json list = json::array();
-  for (std::size_t i = begin; i < end; ++i) {
-    const Membership& m = memberships_.at(ids[i]);
-    list.push_back(MembershipJson(store, ids[i], m.group_id, m.user_id));
-  }
-  resp.body["GroupMemberships"] = std::move(list);
+  resp.body["GroupMemberships"] = MembershipList(store, ids, begin, end);
   return resp;
 }
 

@@ -181,6 +181,12 @@ class Service {
   ServiceResponse GetGroupMembershipId(const nlohmann::json& in) REQUIRES(mu_);
   ServiceResponse DescribeGroupMembership(const nlohmann::json& in) REQUIRES(mu_);
   ServiceResponse ListGroupMemberships(const nlohmann::json& in) REQUIRES(mu_);
+  // The membership ids `index` (user_memberships_ or group_memberships_) holds for `key`
+  // (empty when none), and the GroupMemberships list of ids[begin, end) for a list answer.
+  static const std::vector<std::string>& MembershipIds(
+      const std::map<std::string, std::vector<std::string>>& index, const std::string& key);
+  nlohmann::json MembershipList(const std::string& store, const std::vector<std::string>& ids,
+                                std::size_t begin, std::size_t end) const REQUIRES(mu_);
   ServiceResponse GetInlinePolicy(const nlohmann::json& in) REQUIRES(mu_);
   ServiceResponse PutInlinePolicy(const nlohmann::json& in) REQUIRES(mu_);
   ServiceResponse DeleteInlinePolicy(const nlohmann::json& in) REQUIRES(mu_);

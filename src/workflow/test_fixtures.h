@@ -3,11 +3,25 @@
 // Test-only: the dev-mode people and policy that the workflow tests share (one copy, so that the
 // tests agree on who alice is and so that the unity build sees one definition).
 
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <memory>
 #include <utility>
+#include <vector>
 
 #include "core/check.h"
+#include "core/clock.h"
+#include "core/testing.h"
 #include "model/identity.h"
+#include "notify/fake_channel.h"
+#include "notify/notify.h"
 #include "policy/config.h"
+#include "provider/fake_provider.h"
+#include "scheduler/scheduler.h"
+#include "store/memory_store.h"
+#include "workflow/notifications.h"
+#include "workflow/workflow.h"
 
 namespace jit::workflow::fixtures {
 
@@ -38,5 +52,60 @@ inline policy::Config WithoutLimits(policy::Config c) {
   c.limits.refuse_duplicates = false;
   return c;
 }
+
+// The messages of kind `what` a channel sent.
+inline int Count(const notify::FakeChannel& c, notify::Event what) {
+  const std::vector<notify::Message> sent = c.sent();
+  return static_cast<int>(std::count_if(
+      sent.begin(), sent.end(), [what](const notify::Message& m) { return m.event == what; }));
+}
+
+// The workflow over the memory store and the fake provider, its notifications going to one
+// channel that hears every audience (`webhook_`, a FakeChannel), and the scheduler running jobs
+// inline as the fake clock moves (no workers). For tests that drive a request step by step.
+class InlineWorkflowTest : public ::testing::Test {
+ protected:
+  explicit InlineWorkflowTest(policy::Config config)
+      : config_(std::move(config)),
+        store_(clock_),
+        notifier_(Channels()),
+        notifications_(notifier_, clock_),
+        workflow_(store_, config_, provider_, clock_, Options()),
+        scheduler_(store_, workflow_, clock_, SchedulerOptions()) {}
+
+  void SetUp() override { ASSERT_OK(scheduler_.Start()); }
+  void TearDown() override { scheduler_.Stop(); }
+  // Runs what is due now.
+  void Settle() { clock_.Advance(Duration(0)); }
+
+  FakeClock clock_;
+  policy::ConfigHolder config_;
+  provider::FakeProvider provider_;
+  store::MemoryStore store_;
+  notify::FakeChannel* webhook_ = nullptr;
+  notify::Notifier notifier_;
+  Notifications notifications_;
+  Workflow workflow_;
+  scheduler::Scheduler scheduler_;
+
+ private:
+  std::vector<std::unique_ptr<notify::Channel>> Channels() {
+    auto all = std::make_unique<notify::FakeChannel>("webhook");
+    webhook_ = all.get();
+    std::vector<std::unique_ptr<notify::Channel>> out;
+    out.push_back(std::move(all));
+    return out;
+  }
+  WorkflowOptions Options() {
+    WorkflowOptions o;
+    o.notifications = &notifications_;
+    return o;
+  }
+  static scheduler::SchedulerOptions SchedulerOptions() {
+    scheduler::SchedulerOptions o;
+    o.workers = 0;
+    return o;
+  }
+};
 
 }  // namespace jit::workflow::fixtures

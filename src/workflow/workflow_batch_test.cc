@@ -26,6 +26,7 @@
 namespace jit::workflow::batch_test {
 namespace {
 
+using fixtures::Count;
 using fixtures::kAlice;
 using fixtures::kBob;
 using fixtures::kCarol;
@@ -84,43 +85,12 @@ policy::Config Config() {
   return c.value_or(policy::Config{});
 }
 
-int Count(const notify::FakeChannel& c, notify::Event what) {
-  const std::vector<notify::Message> sent = c.sent();
-  return static_cast<int>(std::count_if(
-      sent.begin(), sent.end(), [what](const notify::Message& m) { return m.event == what; }));
-}
-
-class BatchTest : public ::testing::Test {
+class BatchTest : public fixtures::InlineWorkflowTest {
  protected:
-  BatchTest()
-      : config_(Config()),
-        store_(clock_),
-        notifier_(Channels()),
-        notifications_(notifier_, clock_),
-        workflow_(store_, config_, provider_, clock_, Options()),
-        scheduler_(store_, workflow_, clock_, SchedulerOptions()) {}
-
-  std::vector<std::unique_ptr<notify::Channel>> Channels() {
-    auto all = std::make_unique<notify::FakeChannel>("webhook");
-    webhook_ = all.get();
-    std::vector<std::unique_ptr<notify::Channel>> out;
-    out.push_back(std::move(all));
-    return out;
-  }
-  WorkflowOptions Options() {
-    WorkflowOptions o;
-    o.notifications = &notifications_;
-    return o;
-  }
-  static scheduler::SchedulerOptions SchedulerOptions() {
-    scheduler::SchedulerOptions o;
-    o.workers = 0;
-    return o;
-  }
-  void SetUp() override { ASSERT_OK(scheduler_.Start()); }
-  void TearDown() override { scheduler_.Stop(); }
-  void Settle() {
-    for (int i = 0; i < 5; ++i) clock_.Advance(Duration(0));
+  BatchTest() : InlineWorkflowTest(Config()) {}
+  // A grant of several accounts settles in a few steps.
+  void SettleAll() {
+    for (int i = 0; i < 5; ++i) Settle();
   }
 
   Result<model::Request> Ask(std::vector<std::string> accounts, std::string ps = "Admin") {
@@ -139,16 +109,6 @@ class BatchTest : public ::testing::Test {
     f.limit = 500;
     return static_cast<int>(store_.ListRequests(f)->items.size());
   }
-
-  FakeClock clock_;
-  policy::ConfigHolder config_;
-  provider::FakeProvider provider_;
-  store::MemoryStore store_;
-  notify::FakeChannel* webhook_ = nullptr;
-  notify::Notifier notifier_;
-  Notifications notifications_;
-  Workflow workflow_;
-  scheduler::Scheduler scheduler_;
 };
 
 TEST_F(BatchTest, ThreeAccountsAreAskedOnceApprovedOnceAndEachEndsOnTime) {
@@ -159,11 +119,11 @@ TEST_F(BatchTest, ThreeAccountsAreAskedOnceApprovedOnceAndEachEndsOnTime) {
   // The strictest terms: lab's rule is automatic, but the request waits for one approval.
   EXPECT_THAT(States(*lead),
               ElementsAre(RequestState::kPending, RequestState::kPending, RequestState::kPending));
-  Settle();
+  SettleAll();
   EXPECT_EQ(Count(*webhook_, notify::Event::kRequestCreated), 1);  // asked once
 
   ASSERT_OK(workflow_.Approve(kBob, lead->id, "ok"));
-  Settle();
+  SettleAll();
   EXPECT_THAT(States(*lead),
               ElementsAre(RequestState::kActive, RequestState::kActive, RequestState::kActive));
   EXPECT_THAT(provider_.Assignments(), SizeIs(3));
@@ -173,7 +133,7 @@ TEST_F(BatchTest, ThreeAccountsAreAskedOnceApprovedOnceAndEachEndsOnTime) {
   EXPECT_EQ(view->request.account_name, "lab");
   EXPECT_THAT(view->batch, SizeIs(3));
   clock_.Advance(minutes(30));
-  Settle();
+  SettleAll();
   EXPECT_THAT(States(*lead),
               ElementsAre(RequestState::kEnded, RequestState::kEnded, RequestState::kEnded));
   EXPECT_THAT(provider_.Assignments(), SizeIs(0));
@@ -185,7 +145,7 @@ TEST_F(BatchTest, ATargetWhoseGrantFailsDoesNotHoldTheOthersBack) {
   auto lead = Ask({"sandbox", "staging"});
   ASSERT_OK(lead);
   ASSERT_OK(workflow_.Approve(kBob, lead->id, ""));
-  Settle();
+  SettleAll();
   std::vector<RequestState> states = States(*lead);
   EXPECT_EQ(std::count(states.begin(), states.end(), RequestState::kFailed), 1);
   EXPECT_EQ(std::count(states.begin(), states.end(), RequestState::kActive), 1);
@@ -202,12 +162,12 @@ TEST_F(BatchTest, TheMostDemandingTargetSetsTheApprovalsEachUnderItsOwnApprovers
   EXPECT_THAT(prod->approver_users, ElementsAre("bob", "carol"));
   EXPECT_THAT(lab->approver_users, ElementsAre("bob", "carol"));  // the others' approvers
   ASSERT_OK(workflow_.Approve(kBob, lead->batch[1], ""));         // from any of its requests
-  Settle();
+  SettleAll();
   EXPECT_THAT(States(*lead), ElementsAre(RequestState::kPending, RequestState::kPending));
   EXPECT_THAT(workflow_.Approve(kBob, lead->id, ""),
               StatusIs(StatusCode::kFailedPrecondition, HasSubstr("already approved")));
   ASSERT_OK(workflow_.Approve(kCarol, lead->id, ""));
-  Settle();
+  SettleAll();
   EXPECT_THAT(States(*lead), ElementsAre(RequestState::kActive, RequestState::kActive));
 }
 
@@ -220,7 +180,7 @@ TEST_F(BatchTest, DenyAndCancelEndEveryTarget) {
   ASSERT_OK(cancelled);
   ASSERT_OK(workflow_.Cancel(kAlice, cancelled->id));
   EXPECT_THAT(States(*cancelled), ElementsAre(RequestState::kCancelled, RequestState::kCancelled));
-  Settle();
+  SettleAll();
   EXPECT_EQ(Count(*webhook_, notify::Event::kRequestDenied), 1);
   EXPECT_THAT(provider_.Assignments(), SizeIs(0));
 }
@@ -248,7 +208,7 @@ TEST_F(BatchTest, ARefusedTargetRefusesTheWholeRequestAndFilesNothing) {
 TEST_F(BatchTest, BreakGlassGoesAloneOrAllTogether) {
   auto all = Ask({"sandbox", "prod"}, "BreakGlass");
   ASSERT_OK(all);
-  Settle();
+  SettleAll();
   EXPECT_THAT(States(*all), ElementsAre(RequestState::kActive, RequestState::kActive));
 }
 

@@ -28,6 +28,7 @@
 namespace jit::workflow {
 namespace {
 
+using fixtures::Count;
 using fixtures::DevConfig;
 using fixtures::kAlice;
 using fixtures::kBob;
@@ -56,46 +57,13 @@ policy::Config LimitedConfig(int open_cap, int per_minute, bool refuse_duplicate
   return c;
 }
 
-// The number of `what` among the messages a channel sent.
-int Count(const notify::FakeChannel& c, notify::Event what) {
-  const std::vector<notify::Message> sent = c.sent();
-  return static_cast<int>(std::count_if(
-      sent.begin(), sent.end(), [what](const notify::Message& m) { return m.event == what; }));
-}
-
-// The workflow over the memory store, with one channel that hears every audience (a webhook, as
-// in the finding), and the scheduler running jobs inline as the fake clock moves.
-class LimitsTest : public ::testing::Test {
+// The dev policy's workflow, notifying one channel that hears every audience (a webhook, as in
+// the finding).
+class LimitsTest : public fixtures::InlineWorkflowTest {
  protected:
   explicit LimitsTest(policy::Config config = DevConfig())
-      : config_(std::move(config)),
-        store_(clock_),
-        notifier_(Channels()),
-        notifications_(notifier_, clock_),
-        workflow_(store_, config_, provider_, clock_, Options()),
-        scheduler_(store_, workflow_, clock_, SchedulerOptions()) {}
+      : InlineWorkflowTest(std::move(config)) {}
 
-  std::vector<std::unique_ptr<notify::Channel>> Channels() {
-    auto all = std::make_unique<notify::FakeChannel>("webhook");
-    webhook_ = all.get();
-    std::vector<std::unique_ptr<notify::Channel>> out;
-    out.push_back(std::move(all));
-    return out;
-  }
-  WorkflowOptions Options() {
-    WorkflowOptions o;
-    o.notifications = &notifications_;
-    return o;
-  }
-  static scheduler::SchedulerOptions SchedulerOptions() {
-    scheduler::SchedulerOptions o;
-    o.workers = 0;
-    return o;
-  }
-
-  void SetUp() override { ASSERT_OK(scheduler_.Start()); }
-  void TearDown() override { scheduler_.Stop(); }
-  void Settle() { clock_.Advance(Duration(0)); }
   void SetLimits(int open_cap, int per_minute, bool refuse_duplicates) {
     config_.Set(LimitedConfig(open_cap, per_minute, refuse_duplicates));
   }
@@ -116,16 +84,6 @@ class LimitsTest : public ::testing::Test {
     f.limit = 500;
     return static_cast<int>(store_.ListRequests(f)->items.size());
   }
-
-  FakeClock clock_;
-  policy::ConfigHolder config_;
-  provider::FakeProvider provider_;
-  store::MemoryStore store_;
-  notify::FakeChannel* webhook_ = nullptr;
-  notify::Notifier notifier_;
-  Notifications notifications_;
-  Workflow workflow_;
-  scheduler::Scheduler scheduler_;
 };
 
 // ---- Duplicates ---------------------------------------------------------------------------
