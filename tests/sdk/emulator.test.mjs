@@ -7,11 +7,12 @@
 
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
+
+import { rejection, spawnEmulator } from "./support.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -77,41 +78,9 @@ async function suite() {
   }
 
   async function startEmulator() {
-    const env = { ...process.env };
-    emulator = spawn(process.env.JIT_BINARY, ["emulator", "--listen", "127.0.0.1:0"], {
-      env, stdio: ["ignore", "pipe", "pipe"],
-    });
-    return await new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        reject(new Error(`jit emulator printed no listening address within 30s:\n${emulatorLog}`));
-      }, 30_000);
-      const onData = (chunk) => {
-        emulatorLog += chunk.toString();
-        const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(emulatorLog);
-        if (m) {
-          clearTimeout(timer);
-          resolve(m[1]);
-        }
-      };
-      emulator.stdout.on("data", onData);
-      emulator.stderr.on("data", onData);
-      emulator.once("error", (e) => { clearTimeout(timer); reject(e); });
-      emulator.once("exit", (code, signal) => {
-        clearTimeout(timer);
-        reject(new Error(`jit emulator exited early (code ${code}, signal ${signal}):\n${emulatorLog}`));
-      });
-    });
-  }
-
-  // Runs fn and returns the error it throws; fails when it does not throw.
-  async function rejection(fn) {
-    try {
-      const out = await fn();
-      assert.fail(`expected an error, got ${JSON.stringify(out)}`);
-    } catch (e) {
-      if (e instanceof assert.AssertionError) throw e;
-      return e;
-    }
+    const started = spawnEmulator(["--listen", "127.0.0.1:0"], (text) => { emulatorLog += text; });
+    emulator = started.proc;
+    return await started.url;
   }
 
   function assertServiceError(e, names, status) {

@@ -9,11 +9,12 @@
 
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+
+import { rejection, spawnEmulator } from "./support.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -102,39 +103,10 @@ async function suite() {
   }
 
   async function startEmulator(seedFile) {
-    emulator = spawn(process.env.JIT_BINARY,
-                     ["emulator", "--listen", "127.0.0.1:0", "--seed", seedFile],
-                     { env: { ...process.env }, stdio: ["ignore", "pipe", "pipe"] });
-    return await new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        reject(new Error(`jit emulator printed no listening address within 30s:\n${emulatorLog}`));
-      }, 30_000);
-      const onData = (chunk) => {
-        emulatorLog += chunk.toString();
-        const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(emulatorLog);
-        if (m) {
-          clearTimeout(timer);
-          resolve(m[1]);
-        }
-      };
-      emulator.stdout.on("data", onData);
-      emulator.stderr.on("data", onData);
-      emulator.once("error", (e) => { clearTimeout(timer); reject(e); });
-      emulator.once("exit", (code, signal) => {
-        clearTimeout(timer);
-        reject(new Error(`jit emulator exited early (code ${code}, signal ${signal}):\n${emulatorLog}`));
-      });
-    });
-  }
-
-  async function rejection(fn) {
-    try {
-      const out = await fn();
-      assert.fail(`expected an error, got ${JSON.stringify(out)}`);
-    } catch (e) {
-      if (e instanceof assert.AssertionError) throw e;
-      return e;
-    }
+    const started = spawnEmulator(["--listen", "127.0.0.1:0", "--seed", seedFile],
+                                  (text) => { emulatorLog += text; });
+    emulator = started.proc;
+    return await started.url;
   }
 
   function assertServiceError(e, name, status = 400) {
