@@ -4,14 +4,10 @@ approves once, and the three accounts are granted each on its own: the third, wh
 Center does not know, fails without holding the other two back, which end on time. A request
 naming an account no rule allows files nothing."""
 
-import hashlib
 import json
-import os
-import tempfile
-import time
 import unittest
 
-from harness import Emulator, Server, cli, http, wait_for
+from harness import EmulatedBroker, cli, http, token_hashes, wait_for
 
 INSTANCE = "arn:aws:sso:::instance/ssoins-1111111111111111"
 ADMIN = "arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-2222222222222222"
@@ -50,24 +46,13 @@ rules:
 
 class BatchRequestTest(unittest.TestCase):
     def setUp(self):
-        self.dir = tempfile.TemporaryDirectory(prefix="jit-batch-")
-        d = self.dir.name
-        self.config = os.path.join(d, "jit.yaml")
-        with open(self.config, "w", encoding="utf-8") as f:
-            f.write(CONFIG.format(
-                instance=INSTANCE, admin=ADMIN, sandbox=SANDBOX, prod=PROD, ghost=GHOST,
-                **{n: hashlib.sha256(t.encode()).hexdigest() for n, t in TOKENS.items()}))
-        self.emulator = Emulator(d, seed=SEED)
-        self.data = os.path.join(d, "data")
-        os.makedirs(self.data)
-        self.server = Server(data_dir=self.data, dev=False, extra_args=["--config", self.config],
-                             env=self.emulator.env())
-        self.server.start()
+        self.broker = EmulatedBroker("jit-batch-", SEED, CONFIG.format(
+            instance=INSTANCE, admin=ADMIN, sandbox=SANDBOX, prod=PROD, ghost=GHOST,
+            **token_hashes(TOKENS)))
+        self.server, self.emulator = self.broker.server, self.broker.emulator
 
     def tearDown(self):
-        self.server.close()
-        self.emulator.close()
-        self.dir.cleanup()
+        self.broker.close()
 
     def jit(self, token, *args, ok=True):
         code, out, err = cli(self.server.url, TOKENS[token], "-o", "json", *args)

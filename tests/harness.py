@@ -204,6 +204,47 @@ class Emulator:
         self._log.close()
 
 
+def token_hashes(tokens):
+    """{name: the SHA-256 hex of its token}: what a config's auth.tokens entries hold."""
+    return {n: hashlib.sha256(t.encode()).hexdigest() for n, t in tokens.items()}
+
+
+class EmulatedBroker:
+    """`jit emulator` seeded with `seed`, and `jit serve --config` with the text `config`
+    reaching it as it would AWS, in a temporary folder named after `prefix` (the config file
+    is `config_path`, the data folder `data`). `start_server` starts another broker on the same
+    config and data (after `server.close()` or `kill()`); `close` stops everything."""
+
+    def __init__(self, prefix, seed, config):
+        self.dir = tempfile.TemporaryDirectory(prefix=prefix)
+        d = self.dir.name
+        self.config_path = os.path.join(d, "jit.yaml")
+        with open(self.config_path, "w", encoding="utf-8") as f:
+            f.write(config)
+        self.data = os.path.join(d, "data")
+        os.makedirs(self.data)
+        self.server = None
+        self.emulator = Emulator(d, seed=seed)
+        try:
+            self.server = self.start_server()
+        except Exception:
+            self.close()
+            raise
+
+    def start_server(self, env=None):
+        """A broker on the config and data folder, with the emulator's environment or `env`."""
+        server = Server(data_dir=self.data, dev=False, extra_args=["--config", self.config_path],
+                        env=env or self.emulator.env())
+        server.start()
+        return server
+
+    def close(self):
+        if self.server is not None:
+            self.server.close()
+        self.emulator.close()
+        self.dir.cleanup()
+
+
 def http(base, method, path, token=None, body=None, raw=None, headers=None):
     """One HTTP call; returns (status, parsed JSON body or None)."""
     data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)

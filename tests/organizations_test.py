@@ -6,15 +6,12 @@ resolved set; moving an account out of the OU ends its grant (after a SIGHUP, wh
 once) with the reason in the audit trail and the assignment gone from Identity Center; a broker
 restarted while Organizations cannot be read offers the accounts of its last read at once."""
 
-import hashlib
 import json
-import os
 import signal
 import subprocess
-import tempfile
 import unittest
 
-from harness import JIT, Emulator, Server, cli, http, wait_for
+from harness import JIT, EmulatedBroker, cli, http, token_hashes, wait_for
 
 INSTANCE = "arn:aws:sso:::instance/ssoins-1111111111111111"
 READ_ONLY = "arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-1111111111111111"
@@ -93,28 +90,14 @@ def active_in(ou):
 
 class OrganizationsTest(unittest.TestCase):
     def setUp(self):
-        self.dir = tempfile.TemporaryDirectory(prefix="jit-org-")
-        d = self.dir.name
-        self.config = os.path.join(d, "jit.yaml")
-        with open(self.config, "w", encoding="utf-8") as f:
-            f.write(CONFIG.format(
-                instance=INSTANCE, read_only=READ_ONLY, admin=ADMIN, prod=PROD,
-                **{n: hashlib.sha256(t.encode()).hexdigest() for n, t in TOKENS.items()}))
-        self.emulator = Emulator(d, seed=SEED)
-        self.data = os.path.join(d, "data")
-        os.makedirs(self.data)
-        self.server = self.start_server()
-
-    def start_server(self, env=None):
-        server = Server(data_dir=self.data, dev=False, extra_args=["--config", self.config],
-                        env=env or self.emulator.env())
-        server.start()
-        return server
+        self.broker = EmulatedBroker("jit-org-", SEED, CONFIG.format(
+            instance=INSTANCE, read_only=READ_ONLY, admin=ADMIN, prod=PROD,
+            **token_hashes(TOKENS)))
+        self.server, self.emulator = self.broker.server, self.broker.emulator
+        self.config = self.broker.config_path
 
     def tearDown(self):
-        self.server.close()
-        self.emulator.close()
-        self.dir.cleanup()
+        self.broker.close()
 
     def jit(self, token, *args):
         code, out, err = cli(self.server.url, TOKENS[token], "-o", "json", *args)
@@ -202,7 +185,7 @@ class OrganizationsTest(unittest.TestCase):
         self.server.close()
         env = self.emulator.env()
         env["AWS_ENDPOINT_URL_ORGANIZATIONS"] = "http://127.0.0.1:9"  # nothing listens there
-        self.server = self.start_server(env)
+        self.server = self.broker.server = self.broker.start_server(env)
         self.assertEqual(self.offered().get("ReadOnly"), prod)
 
 

@@ -8,14 +8,11 @@ working; alice is granted again and her new session works; once the permission s
 duration (20 s here) has passed, jit's statement is gone. The same with a kill -9 of the broker
 right after the revocation, before the cut-off could be applied."""
 
-import hashlib
 import json
-import os
-import tempfile
 import time
 import unittest
 
-from harness import Emulator, Server, cli, http, wait_for
+from harness import EmulatedBroker, cli, http, token_hashes, wait_for
 
 INSTANCE = "arn:aws:sso:::instance/ssoins-1111111111111111"
 ADMIN = "arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-2222222222222222"
@@ -65,24 +62,13 @@ rules:
 
 class SessionCutoffTest(unittest.TestCase):
     def setUp(self):
-        self.dir = tempfile.TemporaryDirectory(prefix="jit-cutoff-")
-        d = self.dir.name
-        self.config = os.path.join(d, "jit.yaml")
-        with open(self.config, "w", encoding="utf-8") as f:
-            f.write(CONFIG.format(
-                instance=INSTANCE, sandbox=SANDBOX, prod=PROD, read_only=READ_ONLY, admin=ADMIN,
-                **{n: hashlib.sha256(t.encode()).hexdigest() for n, t in TOKENS.items()}))
-        self.emulator = Emulator(d, seed=SEED)
-        self.data = os.path.join(d, "data")
-        os.makedirs(self.data)
-        self.server = Server(data_dir=self.data, dev=False, extra_args=["--config", self.config],
-                             env=self.emulator.env())
-        self.server.start()
+        self.broker = EmulatedBroker("jit-cutoff-", SEED, CONFIG.format(
+            instance=INSTANCE, sandbox=SANDBOX, prod=PROD, read_only=READ_ONLY, admin=ADMIN,
+            **token_hashes(TOKENS)))
+        self.server, self.emulator = self.broker.server, self.broker.emulator
 
     def tearDown(self):
-        self.server.close()
-        self.emulator.close()
-        self.dir.cleanup()
+        self.broker.close()
 
     # ---- helpers ----------------------------------------------------------------------------
 
