@@ -7,24 +7,12 @@
 #include <string_view>
 #include <utility>
 
+#include "provider/wire.h"
+
 namespace jit::provider {
 namespace {
 
 using json = nlohmann::json;
-
-// A guard against a service that hands out NextTokens for ever.
-constexpr int kMaxOrgPages = 10000;
-
-std::string OrgString(const json& j, const char* key) {
-  if (!j.is_object()) return {};
-  auto it = j.find(key);
-  if (it == j.end() || !it->is_string()) return {};
-  return it->get<std::string>();
-}
-
-Status OrgMalformed(const std::string& operation, const std::string& what) {
-  return InternalError(operation + ": unexpected answer from AWS Organizations: " + what);
-}
 
 // aws::ToStatus leaves Organizations' own error types at InvalidArgument (HTTP 400); give them
 // the codes their meaning calls for. The message ("<operation>: <type>: ...") is kept.
@@ -48,38 +36,33 @@ Status OrgStatus(Status s) {
   return s;
 }
 
-// Follows NextToken through every page of `operation`, calling `page` for each answer's array
-// `key`.
+// Follows NextToken through every page of `operation` (wire::Paginate), calling `each` for
+// every object of each answer's array `key`; errors as OrgStatus gives them.
 Status OrgPaginate(aws::JsonClient& client, const std::string& operation, json body,
                    const char* key, const std::function<Status(const json&)>& each) {
-  std::set<std::string> seen;
-  for (int i = 0; i < kMaxOrgPages; ++i) {
-    Result<json> answer = client.Call(operation, body);
-    if (!answer.has_value()) return OrgStatus(answer.error());
-    auto list = answer->find(key);
-    if (list == answer->end() || !list->is_array()) {
-      return OrgMalformed(operation, std::string("no ") + key + " list");
+  return OrgStatus(wire::Paginate(client, operation, std::move(body), [&](const json& answer) {
+    auto list = answer.find(key);
+    if (list == answer.end() || !list->is_array()) {
+      return wire::Malformed(operation, std::string("no ") + key + " list");
     }
     for (const json& e : *list) {
-      if (!e.is_object()) return OrgMalformed(operation, std::string(key) + " holds a non-object");
+      if (!e.is_object()) {
+        return wire::Malformed(operation, std::string(key) + " holds a non-object");
+      }
       JIT_RETURN_IF_ERROR(each(e));
     }
-    std::string next = OrgString(*answer, "NextToken");
-    if (next.empty()) return OkStatus();
-    if (!seen.insert(next).second) return OrgMalformed(operation, "a NextToken came back twice");
-    body["NextToken"] = next;
-  }
-  return OrgMalformed(operation, "more than " + std::to_string(kMaxOrgPages) + " pages");
+    return OkStatus();
+  }));
 }
 
 Result<OrgAccount> AccountFrom(const std::string& operation, const json& a) {
   OrgAccount out;
-  out.id = OrgString(a, "Id");
-  if (out.id.empty()) return OrgMalformed(operation, "an account without an Id");
-  out.arn = OrgString(a, "Arn");
-  out.name = OrgString(a, "Name");
-  out.email = OrgString(a, "Email");
-  out.status = OrgString(a, "Status");
+  out.id = wire::String(a, "Id");
+  if (out.id.empty()) return wire::Malformed(operation, "an account without an Id");
+  out.arn = wire::String(a, "Arn");
+  out.name = wire::String(a, "Name");
+  out.email = wire::String(a, "Email");
+  out.status = wire::String(a, "Status");
   return out;
 }
 
@@ -157,15 +140,15 @@ Result<OrganizationInfo> OrganizationsClient::DescribeOrganization() {
   Result<json> answer = client_.Call("DescribeOrganization", json::object());
   if (!answer.has_value()) return OrgStatus(answer.error());
   auto org = answer->find("Organization");
-  if (org == answer->end() || !org->is_object() || OrgString(*org, "Id").empty()) {
-    return OrgMalformed("DescribeOrganization", "no Organization with an Id");
+  if (org == answer->end() || !org->is_object() || wire::String(*org, "Id").empty()) {
+    return wire::Malformed("DescribeOrganization", "no Organization with an Id");
   }
   OrganizationInfo info;
-  info.id = OrgString(*org, "Id");
-  info.arn = OrgString(*org, "Arn");
-  info.feature_set = OrgString(*org, "FeatureSet");
-  info.master_account_id = OrgString(*org, "MasterAccountId");
-  info.master_account_email = OrgString(*org, "MasterAccountEmail");
+  info.id = wire::String(*org, "Id");
+  info.arn = wire::String(*org, "Arn");
+  info.feature_set = wire::String(*org, "FeatureSet");
+  info.master_account_id = wire::String(*org, "MasterAccountId");
+  info.master_account_email = wire::String(*org, "MasterAccountEmail");
   return info;
 }
 
@@ -173,8 +156,8 @@ Result<std::vector<OrgRoot>> OrganizationsClient::ListRoots() {
   std::vector<OrgRoot> roots;
   Status s =
       OrgPaginate(client_, "ListRoots", {{"MaxResults", page_size_}}, "Roots", [&](const json& r) {
-        OrgRoot root{OrgString(r, "Id"), OrgString(r, "Arn"), OrgString(r, "Name")};
-        if (root.id.empty()) return OrgMalformed("ListRoots", "a root without an Id");
+        OrgRoot root{wire::String(r, "Id"), wire::String(r, "Arn"), wire::String(r, "Name")};
+        if (root.id.empty()) return wire::Malformed("ListRoots", "a root without an Id");
         roots.push_back(std::move(root));
         return OkStatus();
       });
@@ -188,9 +171,9 @@ Result<std::vector<OrgChild>> OrganizationsClient::ListChildren(const std::strin
   Status s = OrgPaginate(client_, "ListChildren",
                          {{"ParentId", parent_id}, {"ChildType", type}, {"MaxResults", page_size_}},
                          "Children", [&](const json& c) {
-                           OrgChild child{OrgString(c, "Id"), OrgString(c, "Type")};
+                           OrgChild child{wire::String(c, "Id"), wire::String(c, "Type")};
                            if (child.id.empty())
-                             return OrgMalformed("ListChildren", "a child without an Id");
+                             return wire::Malformed("ListChildren", "a child without an Id");
                            children.push_back(std::move(child));
                            return OkStatus();
                          });
@@ -217,17 +200,18 @@ Result<std::vector<OrgAccount>> OrganizationsClient::ListAccountsForParent(
 Result<std::vector<OrgUnit>> OrganizationsClient::ListOrganizationalUnitsForParent(
     const std::string& parent_id) {
   std::vector<OrgUnit> units;
-  Status s = OrgPaginate(
-      client_, "ListOrganizationalUnitsForParent",
-      {{"ParentId", parent_id}, {"MaxResults", page_size_}}, "OrganizationalUnits",
-      [&](const json& u) {
-        OrgUnit unit{OrgString(u, "Id"), OrgString(u, "Arn"), OrgString(u, "Name"), parent_id};
-        if (unit.id.empty()) {
-          return OrgMalformed("ListOrganizationalUnitsForParent", "an OU without an Id");
-        }
-        units.push_back(std::move(unit));
-        return OkStatus();
-      });
+  Status s = OrgPaginate(client_, "ListOrganizationalUnitsForParent",
+                         {{"ParentId", parent_id}, {"MaxResults", page_size_}},
+                         "OrganizationalUnits", [&](const json& u) {
+                           OrgUnit unit{wire::String(u, "Id"), wire::String(u, "Arn"),
+                                        wire::String(u, "Name"), parent_id};
+                           if (unit.id.empty()) {
+                             return wire::Malformed("ListOrganizationalUnitsForParent",
+                                                    "an OU without an Id");
+                           }
+                           units.push_back(std::move(unit));
+                           return OkStatus();
+                         });
   if (!s.ok()) return s;
   return units;
 }
@@ -249,7 +233,7 @@ Result<OrgAccount> OrganizationsClient::DescribeAccount(const std::string& accou
   Result<json> answer = client_.Call("DescribeAccount", {{"AccountId", account_id}});
   if (!answer.has_value()) return OrgStatus(answer.error());
   auto account = answer->find("Account");
-  if (account == answer->end()) return OrgMalformed("DescribeAccount", "no Account");
+  if (account == answer->end()) return wire::Malformed("DescribeAccount", "no Account");
   return AccountFrom("DescribeAccount", *account);
 }
 
@@ -258,11 +242,11 @@ Result<std::map<std::string, std::string>> OrganizationsClient::ListTagsForResou
   std::map<std::string, std::string> tags;
   Status s = OrgPaginate(client_, "ListTagsForResource", {{"ResourceId", resource_id}}, "Tags",
                          [&](const json& t) {
-                           std::string key = OrgString(t, "Key");
+                           std::string key = wire::String(t, "Key");
                            if (key.empty()) {
-                             return OrgMalformed("ListTagsForResource", "a tag without a Key");
+                             return wire::Malformed("ListTagsForResource", "a tag without a Key");
                            }
-                           tags[key] = OrgString(t, "Value");
+                           tags[key] = wire::String(t, "Value");
                            return OkStatus();
                          });
   if (!s.ok()) return s;

@@ -1,6 +1,7 @@
 #pragma once
-// Reading sso-admin and identitystore answers (provider-internal): the helpers the Identity
-// Center provider and the permission-set admin client share. Thread-compatible.
+// Reading sso-admin, identitystore and Organizations answers (provider-internal): the helpers
+// the Identity Center provider, the permission-set admin, group membership and Organizations
+// clients share. Thread-compatible.
 
 #include <functional>
 #include <nlohmann/json.hpp>
@@ -16,7 +17,7 @@ namespace jit::provider::wire {
 // The string member `key` of `j`; "" when `j` is not an object or the member is not a string.
 std::string String(const nlohmann::json& j, const char* key);
 
-// Internal "<operation>: unexpected answer from Identity Center: <what>".
+// Internal "<operation>: unexpected answer from AWS: <what>".
 Status Malformed(const std::string& operation, const std::string& what);
 
 // Calls `operation` with `body` and follows NextToken through every page (at most 10,000),
