@@ -48,7 +48,6 @@ Refresher::Refresher(SnapshotReader read, policy::Config base, policy::ConfigHol
       if (r.has_value()) {
         MutexLock lock(&mu_);
         snapshot_ = *std::move(cached);
-        org_accounts_ = FromOrganization(r->config);
         base = std::move(r->config);
       } else {
         spdlog::warn("organizations: the cached organization does not fit the config: {}",
@@ -68,10 +67,10 @@ Refresher::Refresher(SnapshotReader read, policy::Config base, policy::ConfigHol
     m->Add(kRefreshes, {"failed"}, 0);
     m->DeclareGauge(
         "jit_organizations_accounts",
-        "Accounts in jit's scope that came from AWS Organizations at the last refresh.", {},
+        "Accounts in jit's scope that came from AWS Organizations (in the policy in force).", {},
         [this] {
-          MutexLock lock(&mu_);
-          return std::map<LabelValues, double>{{{}, static_cast<double>(org_accounts_)}};
+          return std::map<LabelValues, double>{
+              {{}, static_cast<double>(FromOrganization(*policy_.Get()))}};
         });
     m->DeclareGauge("jit_organizations_last_success_timestamp_seconds",
                     "When AWS Organizations was last read successfully (Unix seconds; 0: not "
@@ -136,7 +135,6 @@ Result<RefreshReport> Refresher::RefreshNow() {
     MutexLock lock(&mu_);
     policy_.Set(base_);
     scope_.reset();
-    org_accounts_ = 0;
     report.accounts = base_.accounts.size();
     return report;
   }
@@ -167,7 +165,6 @@ Result<RefreshReport> Refresher::RefreshNow() {
     before = scope_;
     snapshot_ = *snapshot;
     scope_ = ids;
-    org_accounts_ = FromOrganization(resolved->config);
     last_success_s_ = std::chrono::duration<double>(clock_.Now().time_since_epoch()).count();
     policy_.Set(std::move(resolved->config));
     scope = policy_.Get();

@@ -103,8 +103,7 @@ class Refresher {
   policy::Config base_ GUARDED_BY(mu_);
   std::optional<provider::OrganizationSnapshot> snapshot_ GUARDED_BY(mu_);  // the last read
   std::optional<std::set<std::string>> scope_ GUARDED_BY(mu_);  // ids in force after a refresh
-  std::size_t org_accounts_ GUARDED_BY(mu_) = 0;
-  std::uint64_t generation_ GUARDED_BY(mu_) = 0;  // counts SetBase calls
+  std::uint64_t generation_ GUARDED_BY(mu_) = 0;                // counts SetBase calls
   double last_success_s_ GUARDED_BY(mu_) = 0;
 
   PeriodicTask task_;  // last: it calls RefreshAndLog, which uses the members above
