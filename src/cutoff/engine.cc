@@ -77,6 +77,9 @@ std::int64_t Millis(Duration d) { return std::chrono::duration_cast<Duration>(d)
 }  // namespace
 
 bool CutoffEnabled(const policy::Config& config, const model::Request& r) {
+  // A group membership's sessions are those of the group's assignments, in any account: cut-off
+  // applies to account assignments only.
+  if (model::IsGroupAccount(r.account_id)) return false;
   for (const policy::Rule& rule : config.rules) {
     if (rule.name == r.rule && rule.session_cutoff.has_value()) return *rule.session_cutoff;
   }

@@ -36,7 +36,8 @@ namespace jit::cutoff {
 
 // True when cut-off is on for the grant of `r` under `config`: the rule's `session_cutoff`
 // when it says, else the permission set's, else the file's top-level one (off by default). A
-// rule or permission set no longer in the config counts as silent.
+// rule or permission set no longer in the config counts as silent. Never for a group membership
+// (model::kGroupAccount).
 bool CutoffEnabled(const policy::Config& config, const model::Request& r);
 
 // In `tx`: when cut-off is on for `r`, puts its cut-off job, due now, for sessions issued

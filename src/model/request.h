@@ -13,6 +13,17 @@
 
 namespace jit::model {
 
+// What a request grants is an Identity Center account assignment (account, permission set), or,
+// for a rule with `identity_center_groups` (group elevation, docs/POLICY.md), membership in an
+// Identity Center group. A group target stands in the same places as an assignment, so that
+// rules, decisions, limits, the ledger and the provider treat both alike: its account is
+// kGroupAccount (never 12 digits, so never a real account), its permission set name is the
+// group's name in the config and its permission set ARN the group's identity store GroupId.
+inline constexpr std::string_view kGroupAccount = "group";
+
+// True when `account_id` is kGroupAccount: the target is a group membership.
+inline bool IsGroupAccount(std::string_view account_id) { return account_id == kGroupAccount; }
+
 enum class RequestState {
   kPending,
   kApproved,
@@ -52,10 +63,10 @@ struct Request {
   std::string id;            // "req_" + 26 characters (core/ids.h)
   std::string requester;     // username
   std::string principal_id;  // the requester's Identity Center user id
-  std::string account_id;    // 12 digits
-  std::string account_name;
-  std::string permission_set_name;
-  std::string permission_set_arn;
+  std::string account_id;    // 12 digits, or kGroupAccount for a group membership
+  std::string account_name;  // kGroupAccount for a group membership
+  std::string permission_set_name;  // or the group's name
+  std::string permission_set_arn;   // or the group's identity store GroupId
   std::int64_t duration_seconds = 0;
   std::string reason;
   std::string ticket;

@@ -115,6 +115,7 @@ std::vector<OutOfScope> FindOutOfScope(const policy::Config& scope,
   for (const policy::Rule& r : scope.rules) rules.emplace(r.name, &r);
   std::vector<OutOfScope> out;
   for (const model::Request& r : open) {
+    if (model::IsGroupAccount(r.account_id)) continue;  // a group membership is in no account
     auto account = by_id.find(r.account_id);
     if (account == by_id.end()) {
       out.push_back({r.id, "account " + r.account_id + " is no longer in jit's scope"});

@@ -10,6 +10,7 @@
 
 #include "core/duration.h"
 #include "core/strings.h"
+#include "model/request.h"
 
 namespace jit::policy {
 namespace {
@@ -30,6 +31,13 @@ bool IsPermissionSetArn(const std::string& arn) {
 }
 
 // An organizational unit id or a root id, as AWS Organizations spells them.
+// An identity store GroupId: a UUID, optionally after a 10-hex-digit prefix and a dash.
+bool IsGroupId(const std::string& id) {
+  static const std::regex kGroupId(
+      "([0-9a-f]{10}-)?[A-Fa-f0-9]{8}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{12}");
+  return std::regex_match(id, kGroupId);
+}
+
 bool IsOrganizationParentId(const std::string& id) {
   static const std::regex kParent("ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32}");
   return std::regex_match(id, kParent);
@@ -51,6 +59,8 @@ class Parser {
       ReadAccounts(f);
     } else if (f.key == "permission_sets") {
       ReadPermissionSets(f);
+    } else if (f.key == "identity_center_groups") {
+      ReadGroups(f);
     } else if (f.key == "rules") {
       ReadRules(f);
     } else if (f.key == "limits") {
@@ -251,6 +261,58 @@ class Parser {
     }
   }
 
+  // `identity_center_groups: [{name, id, max_duration}]`: the groups rules may grant membership
+  // in, kept in the shape of a permission set (Config::groups).
+  void ReadGroups(const Field& f) {
+    if (!f.value.IsSequence()) {
+      r_.Error(f.line, "'identity_center_groups' must be a list");
+      return;
+    }
+    std::map<std::string, int> names;
+    std::map<std::string, int> ids;
+    for (const config::Node& item : f.value.Items()) {
+      int line = item.Line(f.line);
+      std::optional<Fields> fields =
+          r_.Map(item, line, "an Identity Center group", {"name", "id", "max_duration"});
+      if (!fields) continue;
+      PermissionSet g;
+      g.line = line;
+      g.session_cutoff = false;
+      if (auto name = r_.RequiredString(*fields, "name", line, "an Identity Center group")) {
+        g.name = *name;
+        auto [it, fresh] = names.emplace(*name, line);
+        if (!fresh) {
+          r_.Error(line, "group name '" + *name + "' is already used on line " +
+                             std::to_string(it->second));
+        }
+      }
+      if (auto id = r_.RequiredString(*fields, "id", line, "an Identity Center group")) {
+        if (!IsGroupId(*id)) {
+          r_.Error(fields->Get("id")->line,
+                   "'" + *id +
+                       "' is not an identity store GroupId (a UUID, as `aws identitystore "
+                       "get-group-id` prints it)");
+        } else {
+          g.arn = *id;
+          auto [it, fresh] = ids.emplace(*id, line);
+          if (!fresh) {
+            r_.Error(line, "group id is already used on line " + std::to_string(it->second));
+          }
+        }
+      }
+      if (const Field* max = fields->Get("max_duration")) {
+        if (auto d = r_.PositiveDuration(*max)) g.max_duration = *d;
+      }
+      out_.groups.push_back(std::move(g));
+    }
+  }
+
+  std::vector<std::string> GroupNames() const {
+    std::vector<std::string> out;
+    for (const PermissionSet& g : out_.groups) out.push_back(g.name);
+    return out;
+  }
+
   std::vector<std::string> AccountNames() const {
     std::vector<std::string> out;
     for (const Account& a : out_.accounts) out.push_back(a.name);
@@ -448,7 +510,63 @@ class Parser {
     return h;
   }
 
+  // A rule's `accounts` and `permission_sets` (an account assignment).
+  void ReadRuleTargets(const Fields& fields, int line, const std::string& what, Rule& rule) {
+    if (const Field* x = fields.Get("accounts")) {
+      rule.accounts = ReadSelector(*x);
+    } else {
+      r_.Error(line, what + " has no 'accounts'");
+    }
+    if (const Field* x = fields.Get("permission_sets")) {
+      if (auto list = r_.Names(*x)) {
+        if (list->empty()) r_.Error(x->line, "'permission_sets' must name at least one");
+        for (const Named& ps : *list) {
+          if (std::none_of(out_.permission_sets.begin(), out_.permission_sets.end(),
+                           [&](const PermissionSet& p) { return p.name == ps.value; })) {
+            r_.Error(ps.line, "unknown permission set '" + ps.value + "'" +
+                                  config::Hint(ps.value, PermissionSetNames()));
+          }
+          rule.permission_sets.push_back(ps.value);
+        }
+      }
+    } else {
+      r_.Error(line, what + " has no 'permission_sets'");
+    }
+  }
+
+  // A rule's `identity_center_groups` (group elevation): its targets are the group account
+  // (model::kGroupAccount) and the groups named, in place of accounts and permission sets.
+  void ReadRuleGroups(const Field& x, const Fields& fields, const std::string& what, Rule& rule) {
+    rule.group_elevation = true;
+    for (const char* other : {"accounts", "permission_sets", "session_cutoff"}) {
+      if (const Field* o = fields.Get(other)) {
+        r_.Error(o->line, what + " grants Identity Center groups and takes no '" +
+                              std::string(other) + "'");
+      }
+    }
+    rule.accounts.ids = {std::string(model::kGroupAccount)};
+    if (auto list = r_.Names(x)) {
+      if (list->empty()) r_.Error(x.line, "'identity_center_groups' must name at least one");
+      for (const Named& g : *list) {
+        if (std::none_of(out_.groups.begin(), out_.groups.end(),
+                         [&](const PermissionSet& p) { return p.name == g.value; })) {
+          r_.Error(g.line, "unknown Identity Center group '" + g.value + "'" +
+                               config::Hint(g.value, GroupNames()));
+        }
+        rule.permission_sets.push_back(g.value);
+      }
+    }
+  }
+
   void ReadRules(const Field& f) {
+    if (!out_.groups.empty()) {
+      for (const Account& a : out_.accounts) {
+        if (a.name == model::kGroupAccount) {
+          r_.Error(a.line, "account name '" + a.name +
+                               "' is reserved for Identity Center groups ('identity_center_groups')");
+        }
+      }
+    }
     if (!f.value.IsSequence()) {
       r_.Error(f.line, "'rules' must be a list");
       return;
@@ -458,9 +576,9 @@ class Parser {
       int line = item.Line(f.line);
       std::optional<Fields> fields = r_.Map(
           item, line, "a rule",
-          {"name", "requesters", "accounts", "permission_sets", "max_duration", "min_duration",
-           "reason", "reason_min_length", "ticket", "approval", "break_glass", "hours",
-           "schedule_window", "max_active_per_user", "session_cutoff"});
+          {"name", "requesters", "accounts", "permission_sets", "identity_center_groups",
+           "max_duration", "min_duration", "reason", "reason_min_length", "ticket", "approval",
+           "break_glass", "hours", "schedule_window", "max_active_per_user", "session_cutoff"});
       if (!fields) continue;
       Rule rule;
       rule.line = line;
@@ -480,26 +598,10 @@ class Parser {
         r_.Error(line, what + " has no 'requesters'");
       }
 
-      if (const Field* x = fields->Get("accounts")) {
-        rule.accounts = ReadSelector(*x);
+      if (const Field* x = fields->Get("identity_center_groups")) {
+        ReadRuleGroups(*x, *fields, what, rule);
       } else {
-        r_.Error(line, what + " has no 'accounts'");
-      }
-
-      if (const Field* x = fields->Get("permission_sets")) {
-        if (auto list = r_.Names(*x)) {
-          if (list->empty()) r_.Error(x->line, "'permission_sets' must name at least one");
-          for (const Named& ps : *list) {
-            if (std::none_of(out_.permission_sets.begin(), out_.permission_sets.end(),
-                             [&](const PermissionSet& p) { return p.name == ps.value; })) {
-              r_.Error(ps.line, "unknown permission set '" + ps.value + "'" +
-                                    config::Hint(ps.value, PermissionSetNames()));
-            }
-            rule.permission_sets.push_back(ps.value);
-          }
-        }
-      } else {
-        r_.Error(line, what + " has no 'permission_sets'");
+        ReadRuleTargets(*fields, line, what, rule);
       }
 
       if (const Field* x = fields->Get("max_duration")) {
@@ -610,7 +712,8 @@ class Parser {
 
 const std::vector<std::string>& PolicyKeys() {
   static const std::vector<std::string> kKeys = {
-      "admins", "auditors", "accounts", "permission_sets", "rules", "limits", "session_cutoff"};
+      "admins",         "auditors", "accounts",      "permission_sets", "identity_center_groups",
+      "rules",          "limits",   "session_cutoff"};
   return kKeys;
 }
 

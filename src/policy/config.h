@@ -111,7 +111,13 @@ struct Rule {
   std::string name;
   Subjects requesters;
   AccountSelector accounts;
-  std::vector<std::string> permission_sets;  // names
+  // Names of permission sets; for a rule with `identity_center_groups` (group_elevation), the
+  // names of the groups.
+  std::vector<std::string> permission_sets;
+  // `identity_center_groups: [...]` in place of `accounts` and `permission_sets`: the rule grants
+  // membership in those groups (model/request.h kGroupAccount). Its `accounts` then select only
+  // the group account, which no other selector matches.
+  bool group_elevation = false;
   Duration max_duration{0};
   Duration min_duration{0};
   bool reason_required = false;  // `reason: required` (or implied by reason_min_length > 0)
@@ -161,21 +167,34 @@ struct Config {
   std::vector<Account> accounts;
   std::vector<AccountSource> account_sources;  // `accounts:` entries that name the organization
   std::vector<PermissionSet> permission_sets;
+  // `identity_center_groups:` (group elevation, docs/POLICY.md): the Identity Center groups rules
+  // may grant membership in, each kept in the shape of a permission set so that rules, decisions
+  // and the catalog treat both alike: `name`, `arn` holding the identity store GroupId,
+  // `max_duration`, and session_cutoff always false. They stand under GroupAccount().
+  std::vector<PermissionSet> groups;
   std::vector<Rule> rules;
   Limits limits;  // defaults when the file has no `limits:`
   // Top-level `session_cutoff` (docs/AWS.md "Session cut-off"): off unless the operator has
   // granted the broker the extra permissions (deploy/iam-policy-session-cutoff.json).
   bool session_cutoff = false;
 
+  // The account with this id or name; GroupAccount() for model::kGroupAccount when the file
+  // lists Identity Center groups.
   const Account* FindAccount(std::string_view id_or_name) const;
+  // The pseudo-account whose "permission sets" are the Identity Center groups: id and name
+  // model::kGroupAccount. Never in `accounts`; no selector but its id matches it.
+  static const Account& GroupAccount();
   // True when accounts come from the organization or a rule selects by OU: org/ then reads
   // the organization.
   bool UsesOrganization() const;
   const PermissionSet* FindPermissionSet(std::string_view name_or_arn) const;
+  // What can be asked for in `account`: the permission set (name or ARN), or, in GroupAccount(),
+  // the group (name or GroupId).
+  const PermissionSet* FindTarget(const Account& account, std::string_view name_or_arn) const;
 };
 
 // The top-level keys of the file that ParsePolicyField reads: admins, auditors, accounts,
-// permission_sets, rules, limits, session_cutoff.
+// permission_sets, identity_center_groups, rules, limits, session_cutoff.
 const std::vector<std::string>& PolicyKeys();
 
 // Reads one top-level field of the file among PolicyKeys() into `out`, reporting problems to

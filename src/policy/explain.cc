@@ -7,6 +7,7 @@
 #include "core/duration.h"
 #include "core/time_format.h"
 #include "model/identity.h"
+#include "model/request.h"
 
 namespace jit::policy {
 namespace {
@@ -118,9 +119,12 @@ Explanation Explain(const Config& config, const model::Identity& who, const Acce
     e.refusal = InvalidArgumentError("unknown account '" + req.account + "'");
     return e;
   }
-  e.permission_set = config.FindPermissionSet(req.permission_set);
+  e.permission_set = config.FindTarget(*e.account, req.permission_set);
   if (e.permission_set == nullptr) {
-    e.refusal = InvalidArgumentError("unknown permission set '" + req.permission_set + "'");
+    e.refusal = InvalidArgumentError(std::string(model::IsGroupAccount(e.account->id)
+                                                     ? "unknown Identity Center group '"
+                                                     : "unknown permission set '") +
+                                     req.permission_set + "'");
     return e;
   }
 
@@ -181,7 +185,10 @@ std::string Explanation::ToText() const {
   out += "\n";
   if (account != nullptr) out += "account: " + account->name + " (" + account->id + ")\n";
   if (permission_set != nullptr) {
-    out += "permission set: " + permission_set->name + " (" + permission_set->arn + ")\n";
+    out += std::string(account != nullptr && model::IsGroupAccount(account->id)
+                           ? "Identity Center group: "
+                           : "permission set: ") +
+           permission_set->name + " (" + permission_set->arn + ")\n";
   }
   if (account != nullptr && permission_set != nullptr) {
     out += rules.empty() ? "rules: none in the config\n" : "rules:\n";

@@ -10,6 +10,7 @@
 #include "core/strings.h"
 #include "core/time_format.h"
 #include "model/identity.h"
+#include "model/request.h"
 
 namespace jit::policy {
 namespace {
@@ -241,6 +242,8 @@ bool Subjects::Contains(const model::Identity& who) const {
 }
 
 bool AccountSelector::Matches(const Account& a) const {
+  // The group account is selected by its id alone: `all`, names and tags mean real accounts.
+  if (model::IsGroupAccount(a.id)) return policy::Contains(ids, a.id);
   if (all) return true;
   if (!a.id.empty() && policy::Contains(ids, a.id)) return true;
   if (!a.name.empty() && policy::Contains(names, a.name)) return true;
@@ -258,8 +261,29 @@ bool Config::UsesOrganization() const {
                      [](const Rule& r) { return !r.accounts.ous.empty(); });
 }
 
+const Account& Config::GroupAccount() {
+  static const Account kAccount = [] {
+    Account a;
+    a.id = std::string(model::kGroupAccount);
+    a.name = std::string(model::kGroupAccount);
+    return a;
+  }();
+  return kAccount;
+}
+
+const PermissionSet* Config::FindTarget(const Account& account,
+                                        std::string_view name_or_arn) const {
+  if (!model::IsGroupAccount(account.id)) return FindPermissionSet(name_or_arn);
+  if (name_or_arn.empty()) return nullptr;
+  for (const PermissionSet& g : groups) {
+    if (g.name == name_or_arn || g.arn == name_or_arn) return &g;
+  }
+  return nullptr;
+}
+
 const Account* Config::FindAccount(std::string_view id_or_name) const {
   if (id_or_name.empty()) return nullptr;
+  if (model::IsGroupAccount(id_or_name) && !groups.empty()) return &GroupAccount();
   for (const Account& a : accounts) {
     if (a.id == id_or_name) return &a;
   }
@@ -291,9 +315,12 @@ Result<Decision> Evaluate(const Config& config, const model::Identity& who,
   if (Status st = CheckRequestSize(req); !st.ok()) return st;
   const Account* account = config.FindAccount(req.account);
   if (account == nullptr) return InvalidArgumentError("unknown account '" + req.account + "'");
-  const PermissionSet* ps = config.FindPermissionSet(req.permission_set);
+  const PermissionSet* ps = config.FindTarget(*account, req.permission_set);
   if (ps == nullptr) {
-    return InvalidArgumentError("unknown permission set '" + req.permission_set + "'");
+    return InvalidArgumentError(std::string(model::IsGroupAccount(account->id)
+                                                ? "unknown Identity Center group '"
+                                                : "unknown permission set '") +
+                                req.permission_set + "'");
   }
   if (req.duration.count() <= 0) {
     return InvalidArgumentError("duration must be longer than 0s, not " +
@@ -330,6 +357,10 @@ Result<Decision> Evaluate(const Config& config, const model::Identity& who,
 }
 
 Status NoRuleError(const model::Identity& who, const Account& account, const PermissionSet& ps) {
+  if (model::IsGroupAccount(account.id)) {
+    return PermissionDeniedError("no rule lets " + (who.username.empty() ? "you" : who.username) +
+                                 " join the Identity Center group " + ps.name);
+  }
   return PermissionDeniedError("no rule lets " + (who.username.empty() ? "you" : who.username) +
                                " request " + ps.name + " on " + account.name + " (" + account.id +
                                ")");
@@ -341,7 +372,8 @@ Status NoRuleError(const model::Identity& who, const Account& account, const Per
 // account against only the rules this identity may use.
 std::vector<CatalogEntry> Catalog(const Config& config, const model::Identity& who) {
   // The rules whose requesters include `who`, in file order, and for each which permission
-  // sets (by index into config.permission_sets) it names.
+  // sets (by index into config.permission_sets, or into config.groups for a group-elevation
+  // rule) it names.
   struct Usable {
     const Rule* rule;
     std::vector<bool> sets;
@@ -350,10 +382,12 @@ std::vector<CatalogEntry> Catalog(const Config& config, const model::Identity& w
   std::vector<Usable> usable;
   for (const Rule& rule : config.rules) {
     if (!rule.requesters.Contains(who)) continue;
-    Usable u{&rule, std::vector<bool>(config.permission_sets.size()), ""};
+    const std::vector<PermissionSet>& targets =
+        rule.group_elevation ? config.groups : config.permission_sets;
+    Usable u{&rule, std::vector<bool>(targets.size()), ""};
     bool any = false;
-    for (std::size_t p = 0; p < config.permission_sets.size(); ++p) {
-      u.sets[p] = Contains(rule.permission_sets, config.permission_sets[p].name);
+    for (std::size_t p = 0; p < targets.size(); ++p) {
+      u.sets[p] = Contains(rule.permission_sets, targets[p].name);
       any = any || u.sets[p];
     }
     if (!any) continue;
@@ -363,18 +397,18 @@ std::vector<CatalogEntry> Catalog(const Config& config, const model::Identity& w
   std::vector<CatalogEntry> out;
   if (usable.empty()) return out;
   std::vector<const Usable*> matching;  // the usable rules that select this account
-  for (const Account& account : config.accounts) {
+  auto add_account = [&](const Account& account, const std::vector<PermissionSet>& targets) {
     matching.clear();
     for (const Usable& u : usable) {
       if (u.rule->accounts.Matches(account)) matching.push_back(&u);
     }
-    if (matching.empty()) continue;
-    for (std::size_t p = 0; p < config.permission_sets.size(); ++p) {
+    if (matching.empty()) return;
+    for (std::size_t p = 0; p < targets.size(); ++p) {
       auto first = std::find_if(matching.begin(), matching.end(),
                                 [p](const Usable* u) { return u->sets[p]; });
       if (first == matching.end()) continue;
       const Rule& rule = *(*first)->rule;
-      const PermissionSet& ps = config.permission_sets[p];
+      const PermissionSet& ps = targets[p];
       CatalogEntry e;
       e.account = &account;
       e.permission_set = &ps;
@@ -391,7 +425,9 @@ std::vector<CatalogEntry> Catalog(const Config& config, const model::Identity& w
       e.schedule_window = rule.schedule_window;
       out.push_back(std::move(e));
     }
-  }
+  };
+  for (const Account& account : config.accounts) add_account(account, config.permission_sets);
+  if (!config.groups.empty()) add_account(Config::GroupAccount(), config.groups);
   return out;
 }
 
@@ -416,11 +452,14 @@ Result<GrantPolicy> FindGrantPolicy(const Config& config, const GrantTerms& gran
   for (const Account& a : config.accounts) {
     if (a.id == grant.account_id) found.account = &a;
   }
+  if (model::IsGroupAccount(grant.account_id)) found.account = config.FindAccount(grant.account_id);
   if (found.account == nullptr) {
     return PermissionDeniedError("account " + grant.account_id +
                                  " is no longer in the config; the grant cannot be extended");
   }
-  for (const PermissionSet& p : config.permission_sets) {
+  const std::vector<PermissionSet>& targets =
+      model::IsGroupAccount(grant.account_id) ? config.groups : config.permission_sets;
+  for (const PermissionSet& p : targets) {
     if (p.name == grant.permission_set) found.permission_set = &p;
   }
   if (found.permission_set == nullptr) {

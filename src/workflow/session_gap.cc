@@ -11,6 +11,7 @@ Duration LongestGrant(const policy::Config& config, const std::string& name) {
   const policy::PermissionSet* ps = config.FindPermissionSet(name);
   Duration longest{0};
   for (const policy::Rule& rule : config.rules) {
+    if (rule.group_elevation) continue;  // its names are groups'
     if (std::find(rule.permission_sets.begin(), rule.permission_sets.end(), name) ==
         rule.permission_sets.end()) {
       continue;
@@ -26,6 +27,7 @@ Duration LongestGrant(const policy::Config& config, const std::string& name) {
 
 bool CutoffCoversEveryGrant(const policy::Config& config, const policy::PermissionSet& ps) {
   for (const policy::Rule& rule : config.rules) {
+    if (rule.group_elevation) continue;  // its names are groups'
     if (std::find(rule.permission_sets.begin(), rule.permission_sets.end(), ps.name) ==
         rule.permission_sets.end()) {
       continue;

@@ -17,7 +17,9 @@
 #include "notify/fake_channel.h"
 #include "notify/notify.h"
 #include "policy/config.h"
+#include "provider/fake_group_memberships.h"
 #include "provider/fake_provider.h"
+#include "provider/group_target.h"
 #include "scheduler/scheduler.h"
 #include "store/memory_store.h"
 #include "workflow/notifications.h"
@@ -60,7 +62,8 @@ inline int Count(const notify::FakeChannel& c, notify::Event what) {
       sent.begin(), sent.end(), [what](const notify::Message& m) { return m.event == what; }));
 }
 
-// The workflow over the memory store and the fake provider, its notifications going to one
+// The workflow over the memory store and the fake provider (account assignments in `provider_`,
+// group memberships in `groups_`, both through one GroupTargetProvider), its notifications going to one
 // channel that hears every audience (`webhook_`, a FakeChannel), and the scheduler running jobs
 // inline as the fake clock moves (no workers). For tests that drive a request step by step.
 class InlineWorkflowTest : public ::testing::Test {
@@ -70,7 +73,7 @@ class InlineWorkflowTest : public ::testing::Test {
         store_(clock_),
         notifier_(Channels()),
         notifications_(notifier_, clock_),
-        workflow_(store_, config_, provider_, clock_, Options()),
+        workflow_(store_, config_, targets_, clock_, Options()),
         scheduler_(store_, workflow_, clock_, SchedulerOptions()) {}
 
   void SetUp() override { ASSERT_OK(scheduler_.Start()); }
@@ -81,6 +84,8 @@ class InlineWorkflowTest : public ::testing::Test {
   FakeClock clock_;
   policy::ConfigHolder config_;
   provider::FakeProvider provider_;
+  provider::FakeGroupMemberships groups_;
+  provider::GroupTargetProvider targets_{provider_, groups_};
   store::MemoryStore store_;
   notify::FakeChannel* webhook_ = nullptr;
   notify::Notifier notifier_;
