@@ -9,10 +9,11 @@ namespace jit::config {
 
 Result<Config> ParseConfig(std::string_view yaml_text, std::string_view file_name,
                            std::string_view zoneinfo_dir) {
-  std::vector<std::string> keys = {
-      "server",          "store", "aws",    "auth",   "admins", "auditors", "accounts",
-      "permission_sets", "rules", "limits", "notify", "audit",  "ui",       "session_cutoff",
-      "identity_center_groups"};
+  std::vector<std::string> keys = {"server",   "store",           "aws",
+                                   "auth",     "admins",          "auditors",
+                                   "accounts", "permission_sets", "rules",
+                                   "limits",   "notify",          "audit",
+                                   "ui",       "session_cutoff",  "identity_center_groups"};
   Config config;
   JIT_RETURN_IF_ERROR(ReadDocument(yaml_text, file_name, keys, [&](const Fields& top, Reader& r) {
     // Rules refer to accounts and permission sets, which may stand after them in the file.

@@ -60,11 +60,11 @@ struct PendingExtension {
 
 // One access request, as it stands now. Its history is the audit events that name it.
 struct Request {
-  std::string id;            // "req_" + 26 characters (core/ids.h)
-  std::string requester;     // username
-  std::string principal_id;  // the requester's Identity Center user id
-  std::string account_id;    // 12 digits, or kGroupAccount for a group membership
-  std::string account_name;  // kGroupAccount for a group membership
+  std::string id;                   // "req_" + 26 characters (core/ids.h)
+  std::string requester;            // username
+  std::string principal_id;         // the requester's Identity Center user id
+  std::string account_id;           // 12 digits, or kGroupAccount for a group membership
+  std::string account_name;         // kGroupAccount for a group membership
   std::string permission_set_name;  // or the group's name
   std::string permission_set_arn;   // or the group's identity store GroupId
   std::int64_t duration_seconds = 0;

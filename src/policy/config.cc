@@ -34,7 +34,8 @@ bool IsPermissionSetArn(const std::string& arn) {
 // An identity store GroupId: a UUID, optionally after a 10-hex-digit prefix and a dash.
 bool IsGroupId(const std::string& id) {
   static const std::regex kGroupId(
-      "([0-9a-f]{10}-)?[A-Fa-f0-9]{8}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{12}");
+      "([0-9a-f]{10}-)?[A-Fa-f0-9]{8}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{"
+      "12}");
   return std::regex_match(id, kGroupId);
 }
 
@@ -540,8 +541,8 @@ class Parser {
     rule.group_elevation = true;
     for (const char* other : {"accounts", "permission_sets", "session_cutoff"}) {
       if (const Field* o = fields.Get(other)) {
-        r_.Error(o->line, what + " grants Identity Center groups and takes no '" +
-                              std::string(other) + "'");
+        r_.Error(o->line,
+                 what + " grants Identity Center groups and takes no '" + std::string(other) + "'");
       }
     }
     rule.accounts.ids = {std::string(model::kGroupAccount)};
@@ -562,8 +563,9 @@ class Parser {
     if (!out_.groups.empty()) {
       for (const Account& a : out_.accounts) {
         if (a.name == model::kGroupAccount) {
-          r_.Error(a.line, "account name '" + a.name +
-                               "' is reserved for Identity Center groups ('identity_center_groups')");
+          r_.Error(a.line,
+                   "account name '" + a.name +
+                       "' is reserved for Identity Center groups ('identity_center_groups')");
         }
       }
     }
@@ -712,8 +714,8 @@ class Parser {
 
 const std::vector<std::string>& PolicyKeys() {
   static const std::vector<std::string> kKeys = {
-      "admins",         "auditors", "accounts",      "permission_sets", "identity_center_groups",
-      "rules",          "limits",   "session_cutoff"};
+      "admins", "auditors", "accounts",      "permission_sets", "identity_center_groups",
+      "rules",  "limits",   "session_cutoff"};
   return kKeys;
 }
 

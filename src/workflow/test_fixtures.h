@@ -63,8 +63,8 @@ inline int Count(const notify::FakeChannel& c, notify::Event what) {
 }
 
 // The workflow over the memory store and the fake provider (account assignments in `provider_`,
-// group memberships in `groups_`, both through one GroupTargetProvider), its notifications going to one
-// channel that hears every audience (`webhook_`, a FakeChannel), and the scheduler running jobs
+// group memberships in `groups_`, both through one GroupTargetProvider), its notifications going to
+// one channel that hears every audience (`webhook_`, a FakeChannel), and the scheduler running jobs
 // inline as the fake clock moves (no workers). For tests that drive a request step by step.
 class InlineWorkflowTest : public ::testing::Test {
  protected:
