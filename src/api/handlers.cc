@@ -295,10 +295,18 @@ ApiResponse ApiHandler::ListRequests(const Call& call) {
 ApiResponse ApiHandler::SubmitRequest(const Call& call) {
   Decoded<json> body = DecodeObject(call.request.body);
   if (!body) return Refused(body.error());
-  if (std::optional<InputError> e = CheckKnownFields(
-          *body,
-          {"account", "accounts", "permission_set", "duration", "reason", "ticket", "start_at"})) {
+  if (std::optional<InputError> e =
+          CheckKnownFields(*body, {"account", "accounts", "permission_set", "group", "duration",
+                                   "reason", "ticket", "start_at"})) {
     return Refused(*e);
+  }
+  // Membership in an Identity Center group (`group`: a name of identity_center_groups), which
+  // stands as the permission set of the group account (model/request.h kGroupAccount).
+  Decoded<std::string> group = DecodeString(*body, "group");
+  if (!group) return Refused(group.error());
+  if (!group->empty() && (body->contains("account") || body->contains("accounts") ||
+                          body->contains("permission_set"))) {
+    return Refused(BadValue("give group, or account and permission_set, not both"));
   }
   // One account (`account`) or several (`accounts`: one request per account, decided once).
   Decoded<std::vector<std::string>> accounts = DecodeAccounts(*body);
@@ -306,9 +314,12 @@ ApiResponse ApiHandler::SubmitRequest(const Call& call) {
   if (!accounts->empty() && body->contains("account")) {
     return Refused(BadValue("give account or accounts, not both"));
   }
-  Decoded<std::string> account = !accounts->empty() ? Decoded<std::string>(accounts->front())
-                                                    : DecodeRequiredString(*body, "account");
-  Decoded<std::string> permission_set = DecodeRequiredString(*body, "permission_set");
+  Decoded<std::string> account = !group->empty()
+                                     ? Decoded<std::string>(std::string(model::kGroupAccount))
+                                 : !accounts->empty() ? Decoded<std::string>(accounts->front())
+                                                      : DecodeRequiredString(*body, "account");
+  Decoded<std::string> permission_set =
+      !group->empty() ? group : DecodeRequiredString(*body, "permission_set");
   Decoded<std::string> reason = DecodeReason(*body, /*required=*/false);
   Decoded<std::string> ticket = DecodeString(*body, "ticket");
   Decoded<std::optional<Time>> start_at = DecodeStartAt(*body);

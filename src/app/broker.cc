@@ -185,7 +185,7 @@ Status Broker::ConnectProvider() {
   if (!options_.dev) {
     spdlog::info("Identity Center: {} in {} ({})", aws_settings_.instance_arn, aws_settings_.region,
                  aws_settings_.sso_admin_endpoint);
-    auto warnings = AwsWarnings(*identity_center_->provider, holder_->Get()->policy);
+    auto warnings = AwsWarnings(*identity_center_, holder_->Get()->policy);
     if (!warnings.has_value()) {
       spdlog::warn("cannot read the permission sets from Identity Center: {}",
                    warnings.error().ToString());
@@ -246,8 +246,10 @@ void Broker::BuildWorkflow() {
   cutoff_ = std::make_unique<cutoff::Engine>(*store_.store, provider, provider, clock_,
                                              std::move(cutoff_opts));
   flow_opts.cutoff = cutoff_.get();
-  workflow_ =
-      std::make_unique<workflow::Workflow>(*store_.store, *policy_, provider, clock_, flow_opts);
+  // Group targets (identity_center_groups) go to identitystore memberships, the rest to
+  // account assignments (provider/group_target.h).
+  workflow_ = std::make_unique<workflow::Workflow>(*store_.store, *policy_,
+                                                   *identity_center_->targets, clock_, flow_opts);
   scheduler::SchedulerOptions sched_opts;
   sched_opts.workers = 4;
   sched_opts.owner = LeaseOwner();
@@ -413,7 +415,7 @@ Status Broker::Start() {
   reconciler_opts.observer = metrics_.get();
   reconciler_opts.notifications = notifications_.get();
   reconciler_opts.policy = policy_.get();
-  reconciler_ = std::make_unique<workflow::Reconciler>(*store_.store, *identity_center_->provider,
+  reconciler_ = std::make_unique<workflow::Reconciler>(*store_.store, *identity_center_->targets,
                                                        clock_, reconciler_opts);
   if (Status s = reconciler_->Start(); !s.ok()) {
     server_->Stop();

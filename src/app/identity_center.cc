@@ -76,12 +76,18 @@ Result<std::unique_ptr<IdentityCenter>> ConnectIdentityCenter(
   if (Status s = options.Validate(); !s.ok()) return s;
   ic->provider = std::make_unique<provider::IdentityCenterProvider>(
       options, *ic->sso_admin, *ic->identity_store, *ic->limiter, clock);
+  provider::IdentityStoreGroupsOptions group_options;
+  group_options.identity_store_id = settings.identity_store_id;
+  if (Status s = group_options.Validate(); !s.ok()) return s;
+  ic->groups =
+      std::make_unique<provider::IdentityStoreGroupMemberships>(group_options, *ic->identity_store);
+  ic->targets = std::make_unique<provider::GroupTargetProvider>(*ic->provider, *ic->groups);
   return ic;
 }
 
-Result<std::vector<std::string>> AwsWarnings(provider::IdentityCenterProvider& ic,
-                                             const policy::Config& config) {
-  JIT_ASSIGN_OR_RETURN(std::vector<provider::PermissionSetInfo> sets, ic.ListPermissionSets());
+Result<std::vector<std::string>> AwsWarnings(IdentityCenter& ic, const policy::Config& config) {
+  JIT_ASSIGN_OR_RETURN(std::vector<provider::PermissionSetInfo> sets,
+                       ic.provider->ListPermissionSets());
   std::vector<std::string> out;
   for (const policy::PermissionSet& ps : config.permission_sets) {
     bool listed = std::any_of(sets.begin(), sets.end(), [&](const provider::PermissionSetInfo& i) {
@@ -92,8 +98,19 @@ Result<std::vector<std::string>> AwsWarnings(provider::IdentityCenterProvider& i
                     " is not a permission set of the Identity Center instance");
     }
   }
+  for (const policy::PermissionSet& g : config.groups) {
+    // Listing the members is what every group grant does first (the standing check).
+    Result<std::vector<provider::GroupMember>> members = ic.groups->ListMembers(g.arn);
+    if (members.has_value()) continue;
+    out.push_back("Identity Center group " + g.name + ": " + g.arn +
+                  (members.error().code() == StatusCode::kNotFound
+                       ? std::string(" is not a group of the identity store")
+                       : " cannot be listed: " + members.error().message()));
+  }
   for (std::string& w : workflow::SessionGapWarnings(sets, config)) out.push_back(std::move(w));
-  for (std::string& w : cutoff::PermissionWarnings(ic, config)) out.push_back(std::move(w));
+  for (std::string& w : cutoff::PermissionWarnings(*ic.provider, config)) {
+    out.push_back(std::move(w));
+  }
   return out;
 }
 
@@ -122,6 +139,7 @@ Result<cli::AwsCheck> CheckAws(const config::Config& config) {
                             (tags.empty() ? "" : "; " + tags) + ")");
     }
     for (const policy::Rule& rule : scope.config.rules) {
+      if (rule.group_elevation) continue;  // it selects groups, not accounts
       bool any = std::any_of(scope.config.accounts.begin(), scope.config.accounts.end(),
                              [&](const policy::Account& a) { return rule.accounts.Matches(a); });
       if (!any) check.warnings.push_back("rule " + rule.name + " selects no account of the scope");
@@ -129,7 +147,7 @@ Result<cli::AwsCheck> CheckAws(const config::Config& config) {
     for (std::string& w : scope.warnings) check.warnings.push_back(std::move(w));
     policy = std::move(scope.config);
   }
-  JIT_ASSIGN_OR_RETURN(std::vector<std::string> warnings, AwsWarnings(*ic->provider, policy));
+  JIT_ASSIGN_OR_RETURN(std::vector<std::string> warnings, AwsWarnings(*ic, policy));
   for (std::string& w : warnings) check.warnings.push_back(std::move(w));
   provider::IdentityCenterPermissionSetAdmin admin(settings.instance_arn, *ic->sso_admin,
                                                    *ic->provider);

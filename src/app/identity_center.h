@@ -15,6 +15,8 @@
 #include "core/clock.h"
 #include "core/result.h"
 #include "policy/config.h"
+#include "provider/group_membership.h"
+#include "provider/group_target.h"
 #include "provider/identity_center.h"
 #include "provider/organizations.h"
 
@@ -46,6 +48,11 @@ struct IdentityCenter {
   std::unique_ptr<aws::JsonClient> sso_admin;
   std::unique_ptr<aws::JsonClient> identity_store;
   std::unique_ptr<provider::IdentityCenterProvider> provider;
+  // Group elevation: memberships through the same identitystore client, and the provider the
+  // workflow and the reconciler use, which sends group targets there and account assignments
+  // to `provider`.
+  std::unique_ptr<provider::IdentityStoreGroupMemberships> groups;
+  std::unique_ptr<provider::GroupTargetProvider> targets;
   // AWS Organizations, paced apart from Identity Center. Built always; called only when the
   // policy names accounts of the organization.
   std::unique_ptr<aws::Limiter> organizations_limiter;
@@ -67,11 +74,12 @@ Result<std::unique_ptr<IdentityCenter>> ConnectIdentityCenter(
     const aws::Environment& env, Clock& clock, aws::CallObserver observer = {});
 
 // What Identity Center says about the config: permission sets it does not have, those whose
-// sessions outlive the longest grant (AWS sessions outlive a deleted assignment), and, when the
-// config turns session cut-off on, the calls it needs that the credentials may not make
-// (cutoff/check.h). One warning per problem; errors of ListPermissionSets.
-Result<std::vector<std::string>> AwsWarnings(provider::IdentityCenterProvider& ic,
-                                             const policy::Config& config);
+// sessions outlive the longest grant (AWS sessions outlive a deleted assignment), Identity
+// Center groups (`identity_center_groups`) the identity store does not have or will not list
+// to jit, and, when the config turns session cut-off on, the calls it needs that the
+// credentials may not make (cutoff/check.h). One warning per problem; errors of
+// ListPermissionSets.
+Result<std::vector<std::string>> AwsWarnings(IdentityCenter& ic, const policy::Config& config);
 
 // `jit config check FILE --aws`: AwsWarnings for `config`, and the calls `permission-sets apply`
 // needs that the credentials may not make (permsets/check.h) when it defines permission sets,

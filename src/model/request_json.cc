@@ -48,6 +48,11 @@ json RequestToJson(const Request& r) {
       {"requester", r.requester},
       {"account", json{{"id", r.account_id}, {"name", r.account_name}}},
       {"permission_set", json{{"name", r.permission_set_name}, {"arn", r.permission_set_arn}}},
+      // Group elevation: the group whose membership is granted; null for an account assignment
+      // (whose account and permission set are the two members above).
+      {"group", IsGroupAccount(r.account_id)
+                    ? json{{"id", r.permission_set_arn}, {"name", r.permission_set_name}}
+                    : json(nullptr)},
       {"duration_seconds", r.duration_seconds},
       {"duration", FormatDuration(std::chrono::seconds(r.duration_seconds))},
       {"reason", r.reason},
