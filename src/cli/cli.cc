@@ -669,10 +669,12 @@ int RunOrThrow(int argc, const char* const* argv, std::ostream& out, std::ostrea
   CLI::App* request_cmd = app.add_subcommand("request", "Ask for access");
   request_cmd
       ->add_option("ACCOUNT", request_args.account,
-                   "Account id or name; several separated by commas (prod,staging)")
+                   "Account id or name; several separated by commas (prod,staging); `group` "
+                   "for membership in an Identity Center group")
       ->required();
   request_cmd
-      ->add_option("PERMISSION_SET", request_args.permission_set, "Permission set name or ARN")
+      ->add_option("PERMISSION_SET", request_args.permission_set,
+                   "Permission set name or ARN; after `group`, the group's name")
       ->required();
   request_cmd->add_option("--for", request_args.duration, "How long, e.g. 30m, 1h30m")->required();
   request_cmd->add_option("--reason", request_args.reason, "Why")->required();

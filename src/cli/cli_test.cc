@@ -30,6 +30,7 @@ namespace {
 using nlohmann::json;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::StartsWith;
 
 // A tiny HTTP/1.1 server on 127.0.0.1 (port 0) that records what it receives and answers with
@@ -560,6 +561,29 @@ TEST_F(CliTest, ShowEscapesControlCharactersInWhatUsersTyped) {
   EXPECT_FALSE(HasRawControl(o.out)) << o.out;
   EXPECT_THAT(o.out, HasSubstr("fix \\x1b[2J\\x1b[1;1HAPPROVED\\u009b31m"));
   EXPECT_THAT(o.out, HasSubstr("mal\\rlory"));
+}
+
+TEST_F(CliTest, ShowNamesTheGroupOfAGroupMembership) {
+  json r = ActiveRequest("r-1");
+  r["account"] = {{"id", "group"}, {"name", "group"}};
+  r["permission_set"] = {{"name", "sre"}, {"arn", "5e000000-0000-4000-8000-000000000013"}};
+  r["group"] = {{"id", "5e000000-0000-4000-8000-000000000013"}, {"name", "sre"}};
+  server_.Respond(200, r);
+  Outcome o = RunCli({"show", "r-1"});
+  EXPECT_EQ(o.code, 0) << o.err;
+  EXPECT_THAT(o.out, HasSubstr("Group:"));
+  EXPECT_THAT(o.out, HasSubstr("sre (5e000000-0000-4000-8000-000000000013)"));
+  EXPECT_THAT(o.out, Not(HasSubstr("Account:")));
+  EXPECT_THAT(o.out, Not(HasSubstr("Permission set:")));
+}
+
+TEST_F(CliTest, RequestForAGroupSendsTheGroupAccount) {
+  server_.Respond(201, Request("r-1", "pending"));
+  Outcome o = RunCli({"request", "group", "sre", "--for", "30m", "--reason", "incident"});
+  EXPECT_EQ(o.code, 0) << o.err;
+  json sent = json::parse(server_.Only().body);
+  EXPECT_EQ(sent["account"], "group");
+  EXPECT_EQ(sent["permission_set"], "sre");
 }
 
 TEST_F(CliTest, LsAndAuditTailEscapeControlCharacters) {

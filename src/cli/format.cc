@@ -169,7 +169,11 @@ void PrintRequest(const json& r, Time now, std::ostream& out) {
   add("ID", Field(r, "id"));
   add("State", state_line);
   add("Requester", Field(r, "requester"));
-  add("Account", AccountLabel(Member(r, "account")));
+  // Group elevation: the group whose membership is granted, in place of account and permission
+  // set.
+  const json& group = Member(r, "group");
+  if (group.is_object()) add("Group", Field(group, "name") + " (" + Field(group, "id") + ")");
+  if (!group.is_object()) add("Account", AccountLabel(Member(r, "account")));
   // A request of several accounts: each target's state.
   if (const json& targets = Member(r, "targets"); targets.is_array()) {
     for (const json& t : targets) {
@@ -182,7 +186,7 @@ void PrintRequest(const json& r, Time now, std::ostream& out) {
   const json& ps = Member(r, "permission_set");
   std::string ps_label = Field(ps, "name");
   if (!Field(ps, "arn").empty()) ps_label += " (" + Field(ps, "arn") + ")";
-  add("Permission set", ps_label);
+  if (!group.is_object()) add("Permission set", ps_label);
   add("Duration", DurationLabel(r));
   add("Reason", Field(r, "reason"));
   add("Ticket", Field(r, "ticket"));

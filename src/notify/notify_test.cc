@@ -180,6 +180,19 @@ TEST(Render, TitlesAndTextKeepControlCharactersOut) {
   EXPECT_EQ(OneLine(std::string(10, 'x') + "\xc3\xa9", 11), std::string(10, 'x') + "...");
 }
 
+TEST(Render, AGroupMembershipIsNamedAsTheGroup) {
+  FakeClock clock;
+  Message m = SampleMessage(Event::kRequestCreated, clock.Now());
+  m.request.account_id = "group";
+  m.request.account_name = "group";
+  m.request.permission_set_name = "sre";
+  m.request.permission_set_arn = "5e000000-0000-4000-8000-000000000013";
+  EXPECT_THAT(Title(m), HasSubstr("alice requests membership of the group sre for 1h"));
+  std::string text = PlainText(m);
+  EXPECT_THAT(text, HasSubstr("Group: sre (5e000000-0000-4000-8000-000000000013)\n"));
+  EXPECT_THAT(text, Not(HasSubstr("Account:")));
+}
+
 TEST(Render, HttpOutcomeClassifiesStatuses) {
   auto with = [](long status) {
     return HttpOutcome("t", Result<aws::HttpResponse>(aws::HttpResponse{.status = status}));

@@ -10,6 +10,7 @@
 #include "core/crypto.h"
 #include "core/duration.h"
 #include "core/time_format.h"
+#include "model/request.h"
 #include "model/request_json.h"
 
 namespace jit::notify {
@@ -24,8 +25,11 @@ json StringOrNull(const std::string& s) {
 
 std::string Seconds(std::int64_t s) { return FormatDuration(std::chrono::seconds(s)); }
 
-// "Admin on prod (222222222222)".
+// "Admin on prod (222222222222)", or for a group membership "membership of the group sre".
 std::string What(const model::Request& r) {
+  if (model::IsGroupAccount(r.account_id)) {
+    return "membership of the group " + OneLine(r.permission_set_name, 100);
+  }
   std::string account =
       r.account_name.empty() ? r.account_id : r.account_name + " (" + r.account_id + ")";
   return OneLine(r.permission_set_name, 100) + " on " + OneLine(account, 120);
@@ -143,9 +147,13 @@ std::vector<std::pair<std::string, std::string>> Facts(const Message& m) {
   if (!r.id.empty()) {
     add("Request", r.id);
     add("Requester", r.requester);
-    add("Account",
-        r.account_name.empty() ? r.account_id : r.account_name + " (" + r.account_id + ")");
-    add("Permission set", r.permission_set_name);
+    if (model::IsGroupAccount(r.account_id)) {
+      add("Group", r.permission_set_name + " (" + r.permission_set_arn + ")");
+    } else {
+      add("Account",
+          r.account_name.empty() ? r.account_id : r.account_name + " (" + r.account_id + ")");
+      add("Permission set", r.permission_set_name);
+    }
     add("Duration", Seconds(r.duration_seconds));
     add("Reason", r.reason);
     add("Ticket", r.ticket);
