@@ -1,7 +1,8 @@
 #pragma once
-// Membership of identity store users in Identity Center groups: the groundwork of group
-// elevation (issue 16 item 3), where a grant adds a user to a group for a while instead of
-// creating an account assignment. Nothing in the broker calls this yet.
+// Membership of identity store users in Identity Center groups: what group elevation (issue 16,
+// docs/POLICY.md "Group elevation") stands on, where a grant adds a user to a group for a while
+// instead of creating an account assignment. GroupTargetProvider (group_target.h) puts it under
+// the workflow's provider.
 
 #include <optional>
 #include <string>

@@ -1,4 +1,4 @@
-// GroupMemberships (group elevation groundwork, issue 16): one conformance suite run against the
+// GroupMemberships (group elevation, issue 16): one conformance suite run against the
 // fake and against IdentityStoreGroupMemberships talking to the emulator over loopback, so that
 // the fake cannot drift from the wire; then the wire's own cases (paging, error mapping, the
 // calls it makes) against the emulator and a scripted transport.

@@ -290,6 +290,10 @@ class Workflow::Impl {
         return Status(d.error().code(),
                       "account " + PrintableExcerpt(account, 40) + ": " + d.error().message());
       }
+      if (model::IsGroupAccount(d->account->id)) {
+        return InvalidArgumentError(
+            "a group membership is asked for alone, not among several accounts");
+      }
       if (!seen.insert(d->account->id).second) {
         return InvalidArgumentError("account " + d->account->id + " is named twice");
       }

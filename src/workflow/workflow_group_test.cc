@@ -184,6 +184,14 @@ TEST_F(GroupElevationTest, AMembershipRemovedOutsideJitEndsTheGrant) {
   EXPECT_THAT(store_.GetRequest(id)->end_reason, HasSubstr("outside jit"));
 }
 
+TEST_F(GroupElevationTest, AGroupIsAskedForAloneNotAmongAccounts) {
+  SubmitInput in{"", "responders", minutes(10), "x", ""};
+  in.accounts = {std::string(model::kGroupAccount), "sandbox"};
+  EXPECT_THAT(workflow_.Submit(kAlice, in),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("asked for alone")));
+  EXPECT_FALSE(Membership().has_value());
+}
+
 TEST_F(GroupElevationTest, AccountRulesDoNotOfferGroupsNorGroupRulesAccounts) {
   // `accounts: {all: true}` selects real accounts only; the group rule no account.
   EXPECT_THAT(
