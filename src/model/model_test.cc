@@ -71,7 +71,21 @@ TEST(RequestToJson, UnsetFieldsAreNullAndTheStateIsItsName) {
   EXPECT_TRUE(j["extension"].is_null());
   EXPECT_TRUE(j["approvals"].is_array());
   EXPECT_EQ(j["batch"], nlohmann::json::array());  // a request of one account
-  EXPECT_EQ(j.size(), 29u);  // every field of the API's request object, no more
+  EXPECT_TRUE(j["group"].is_null());               // an account assignment
+  EXPECT_EQ(j.size(), 30u);  // every field of the API's request object, no more
+}
+
+TEST(RequestToJson, AGroupMembershipNamesItsGroup) {
+  Request r;
+  r.account_id = std::string(kGroupAccount);
+  r.account_name = std::string(kGroupAccount);
+  r.permission_set_name = "sre";
+  r.permission_set_arn = "5e000000-0000-4000-8000-000000000013";
+  nlohmann::json j = RequestToJson(r);
+  EXPECT_EQ(j["group"],
+            (nlohmann::json{{"id", "5e000000-0000-4000-8000-000000000013"}, {"name", "sre"}}));
+  EXPECT_TRUE(IsGroupAccount(r.account_id));
+  EXPECT_FALSE(IsGroupAccount("111111111111"));
 }
 
 }  // namespace
