@@ -129,6 +129,39 @@ TEST(RouteTable, EachRouteReachesItsHandler) {
   }
 }
 
+TEST_F(HandlersTest, AGroupIsAskedForByNameAndNamedInTheAnswer) {
+  policy::Config c = *policy::ParseConfig(std::string(policy::DevPolicyYaml()) + R"yaml(
+  - name: responders
+    requesters: {groups: [engineers]}
+    identity_center_groups: [sre]
+    max_duration: 1h
+    approval: {approvers: {groups: [approvers]}, required: 1}
+identity_center_groups:
+  - {name: sre, id: "5e000000-0000-4000-8000-000000000013"}
+)yaml",
+                                          "groups.yaml");
+  config_.Set(std::move(c));
+  ApiResponse made = Call("POST", "/v1/requests", "dev-alice",
+                          R"({"group": "sre", "duration": "30m", "reason": "incident"})");
+  ASSERT_EQ(made.status, 201) << made.body;
+  json r = Body(made);
+  EXPECT_EQ(r["group"], json({{"id", "5e000000-0000-4000-8000-000000000013"}, {"name", "sre"}}));
+  EXPECT_EQ(r["account"]["id"], "group");
+  EXPECT_EQ(r["state"], "pending");
+
+  ApiResponse both = Call("POST", "/v1/requests", "dev-alice",
+                          R"({"group": "sre", "account": "prod", "duration": "30m"})");
+  EXPECT_EQ(both.status, 422);
+  EXPECT_EQ(Message(both), "give group, or account and permission_set, not both");
+  ApiResponse shape =
+      Call("POST", "/v1/requests", "dev-alice", R"({"group": 7, "duration": "30m"})");
+  EXPECT_EQ(shape.status, 400);
+  ApiResponse unknown =
+      Call("POST", "/v1/requests", "dev-alice", R"({"group": "nope", "duration": "30m"})");
+  EXPECT_EQ(unknown.status, 422);
+  EXPECT_EQ(Message(unknown), "unknown Identity Center group 'nope'");
+}
+
 TEST_F(HandlersTest, UnknownPathIs404BeforeAuthentication) {
   for (const char* target : {"/v1/nope", "/v1/requests/", "/v1/requests/req_1/frobnicate",
                              "/healthz/", "", "/v1/audit/verify/x"}) {
