@@ -3,7 +3,9 @@
 // is open.
 
 import { api, serverNow } from './api.js';
-import { accountLabel, el, facts, field, formatTime, formatTimeLeft, stateBadge } from './format.js';
+import {
+  el, facts, field, formatTime, formatTimeLeft, stateBadge, targetFacts, targetLabel,
+} from './format.js';
 
 const POLL_MS = 3000;
 
@@ -96,8 +98,7 @@ export function mountApprovals(main, ctx) {
 function requestFacts(r, extra = []) {
   return facts([
     ['Asked by', r.requester],
-    ['Account', accountLabel(r.account)],
-    ['Permission set', r.permission_set.name],
+    ...targetFacts(r, /*withPermissionSet=*/true),
     ['For', r.duration],
     ['Reason', r.reason],
     ['Ticket', r.ticket],
@@ -120,7 +121,7 @@ function buildDecision(r, ctx, refreshSoon) {
   const approvals = `${given.length} of ${requiredOf(r)}` +
     (given.length ? ` (${given.map((a) => a.approver).join(', ')})` : '');
   node.append(
-    el('h3', { id: titleId }, `${r.requester}: ${r.account.name} · ${r.permission_set.name}`,
+    el('h3', { id: titleId }, `${r.requester}: ${targetLabel(r)}`,
        r.extension ? ` — extension by ${r.extension.duration}` : '', ' ', stateBadge(r.state)),
     requestFacts(r, [
       ['Extension asked', r.extension ? `${r.extension.duration} more (ends ` +
@@ -180,7 +181,7 @@ function buildReview(r, ctx, refreshSoon) {
   const titleId = `rev-${r.id}-title`;
   const node = el('li', { class: 'card', 'data-request-id': r.id, 'aria-labelledby': titleId });
   node.append(el('h3', { id: titleId },
-                 `${r.requester}: ${r.account.name} · ${r.permission_set.name}`, ' ',
+                 `${r.requester}: ${targetLabel(r)}`, ' ',
                  stateBadge(r.state)),
               requestFacts(r, [['Request', el('code', {}, r.id)]]));
   const comment = el('textarea', { name: 'review-comment', rows: 2 });

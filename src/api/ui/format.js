@@ -110,6 +110,37 @@ export function accountLabel(account) {
   return account.name ? `${account.name} (${account.id})` : account.id;
 }
 
+// The account id that stands for Identity Center group memberships (model/request.h
+// kGroupAccount): never 12 digits, so never a real account.
+export const GROUP_ACCOUNT = 'group';
+
+// The group a request grants membership in, {id, name}, or null for an account assignment.
+// request.group says so; an answer without it (an older broker) is read from the group account.
+export function groupOf(r) {
+  if (r.group) return r.group;
+  if (r.group === undefined && r.account && r.account.id === GROUP_ACCOUNT) {
+    return { id: r.permission_set.arn || '', name: r.permission_set.name };
+  }
+  return null;
+}
+
+// What a request grants, as a person reads it: "Group sre" for a membership in an Identity
+// Center group, "prod · Admin" for an account assignment.
+export function targetLabel(r) {
+  const g = groupOf(r);
+  return g ? `Group ${g.name}` : `${r.account.name} · ${r.permission_set.name}`;
+}
+
+// The [term, value] facts that name a request's target: its group, or its account (and
+// permission set when `withPermissionSet`).
+export function targetFacts(r, withPermissionSet = false) {
+  const g = groupOf(r);
+  if (g) return [['Identity Center group', g.id ? `${g.name} (${g.id})` : g.name]];
+  const out = [['Account', accountLabel(r.account)]];
+  if (withPermissionSet) out.push(['Permission set', r.permission_set.name]);
+  return out;
+}
+
 // A definition list from [term, value] pairs (values may be nodes); empty values are left out.
 export function facts(pairs) {
   const dl = el('dl', { class: 'facts' });

@@ -3,8 +3,8 @@
 
 import { api, serverNow } from './api.js';
 import {
-  accountLabel, el, facts, field, formatDuration, formatTime, formatTimeLeft, parseDuration,
-  stateBadge, STATE_LABELS,
+  el, facts, field, formatDuration, formatTime, formatTimeLeft, parseDuration, stateBadge,
+  STATE_LABELS, targetFacts, targetLabel,
 } from './format.js';
 
 const POLL_MS = 2000;
@@ -63,7 +63,7 @@ export function mountMine(main, ctx) {
         continue;
       }
       if (old && !first && old.request.state !== r.state) {
-        ctx.announce(`${r.account.name} ${r.permission_set.name} (${r.id}) is now ` +
+        ctx.announce(`${targetLabel(r)} (${r.id}) is now ` +
                      `${(STATE_LABELS[r.state] || r.state).toLowerCase()}.`);
       }
       const card = buildCard(r, ctx, refreshSoon);
@@ -122,10 +122,10 @@ function buildCard(r, ctx, refreshSoon) {
   const node = el('li', { class: `card state-${r.state}`, 'data-request-id': r.id,
                           'aria-labelledby': titleId });
   const heading = el('h3', { id: titleId },
-                     `${r.account.name} · ${r.permission_set.name}`, ' ', stateBadge(r.state));
+                     targetLabel(r), ' ', stateBadge(r.state));
   const details = facts([
     ['Request', el('code', {}, r.id)],
-    ['Account', accountLabel(r.account)],
+    ...targetFacts(r),
     ['Duration', r.duration],
     ['Reason', r.reason],
     ['Ticket', r.ticket],
@@ -232,11 +232,11 @@ function buildAdminCard(r, ctx, refreshSoon) {
   const node = el('li', { class: 'card state-active', 'data-request-id': r.id,
                           'aria-labelledby': titleId });
   node.append(
-    el('h3', { id: titleId }, `${r.requester}: ${r.account.name} · ${r.permission_set.name}`, ' ',
+    el('h3', { id: titleId }, `${r.requester}: ${targetLabel(r)}`, ' ',
        stateBadge(r.state)),
     facts([
       ['Request', el('code', {}, r.id)],
-      ['Account', accountLabel(r.account)],
+      ...targetFacts(r),
       ['Reason', r.reason],
       ['Rule', r.rule + (r.break_glass ? ' (break-glass)' : '')],
       ['Time left', timeLeft],

@@ -3,7 +3,7 @@
 // docs/OPERATIONS.md "Reports" says what each figure means.
 
 import { api } from './api.js';
-import { el, facts, formatDuration } from './format.js';
+import { el, facts, formatDuration, GROUP_ACCOUNT } from './format.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
 const WINDOWS = [['7d', 'Last 7 days'], ['30d', 'Last 30 days'], ['90d', 'Last 90 days'],
@@ -42,6 +42,15 @@ function barChart(title, rows, id) {
       svg('text', { x: LABEL + BAR + 6, y: y + 15, class: 'bar-value' }, String(value)));
   });
   return el('figure', { class: 'chart' }, el('figcaption', {}, title), chart);
+}
+
+// Group memberships count under the group account (format.js GROUP_ACCOUNT), and each group as
+// a permission set whose arn is the group's identity store id (never an ARN).
+function accountBar(e) {
+  return [e.id === GROUP_ACCOUNT ? 'Identity Center groups' : `${e.name} (${e.id})`, e.requests];
+}
+function permissionSetBar(e) {
+  return [e.arn && !e.arn.startsWith('arn:') ? `Group ${e.name}` : e.name, e.requests];
 }
 
 function seconds(v) {
@@ -101,9 +110,8 @@ function describe(s) {
                'states'),
       barChart('Busiest requesters', s.top.requesters.map((e) => [e.name, e.requests]),
                'requesters'),
-      barChart('Busiest accounts', s.top.accounts.map((e) => [`${e.name} (${e.id})`, e.requests]),
-               'accounts'),
-      barChart('Busiest permission sets', s.top.permission_sets.map((e) => [e.name, e.requests]),
+      barChart('Busiest accounts', s.top.accounts.map(accountBar), 'accounts'),
+      barChart('Busiest permission sets', s.top.permission_sets.map(permissionSetBar),
                'permission-sets')),
   ];
 }

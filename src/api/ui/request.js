@@ -1,11 +1,15 @@
 // Request: a form fed by GET /v1/catalog (what the caller may ask for, with each rule's limits).
 
 import { api } from './api.js';
-import { el, field, formatDuration, parseDuration, STATE_LABELS } from './format.js';
+import {
+  el, field, formatDuration, GROUP_ACCOUNT, parseDuration, STATE_LABELS,
+} from './format.js';
 
-// Which field an API error message is about, so that it shows next to that field.
-function fieldOfMessage(message) {
+// Which field an API error message is about, so that it shows next to that field (`group`: the
+// form asks for an Identity Center group, whose picker is the permission set's).
+function fieldOfMessage(message, group) {
   const m = message.toLowerCase();
+  if (group && m.includes('group')) return 'permission_set';
   if (m.includes('ticket')) return 'ticket';
   if (m.includes('start_at') || m.includes('scheduled') || m.includes('starts at once')) {
     return 'start';
@@ -66,16 +70,25 @@ function buildForm(items, ctx) {
     const list = byAccount.get(item.account.id);
     if (list) list.push(item); else byAccount.set(item.account.id, [item]);
   }
-  const accounts = [...byAccount.values()].map((list) => list[0].account);
-  // The accounts that offer each permission set, for "Also in" (several accounts at once).
+  // Identity Center groups (the group account's entries) are offered after the accounts, as one
+  // choice of the account picker whose second picker lists the groups.
+  const accounts = [...byAccount.values()].map((list) => list[0].account)
+    .filter((a) => a.id !== GROUP_ACCOUNT);
+  // The accounts that offer each permission set, for "Also in" (several accounts at once); a
+  // group membership is for one group, never asked for in several accounts.
   const byPermissionSet = new Map();
   for (const item of items) {
+    if (item.account.id === GROUP_ACCOUNT) continue;
     const list = byPermissionSet.get(item.permission_set.name);
     if (list) list.push(item.account); else byPermissionSet.set(item.permission_set.name, [item.account]);
   }
   const accountSelect = el('select', { name: 'account', required: true });
   for (const a of accounts) {
     accountSelect.append(el('option', { value: a.id }, `${a.name} (${a.id})`));
+  }
+  const offersGroups = byAccount.has(GROUP_ACCOUNT);
+  if (offersGroups) {
+    accountSelect.append(el('option', { value: GROUP_ACCOUNT }, 'Identity Center groups'));
   }
   // More accounts for the same permission set: one request, decided once, each account then
   // granted on its own (docs/POLICY.md "Several accounts in one request").
@@ -91,7 +104,7 @@ function buildForm(items, ctx) {
   const startInput = el('input', { name: 'start', type: 'datetime-local' });
 
   const fields = {
-    account: field('Account', accountSelect),
+    account: field(offersGroups ? 'Account or group' : 'Account', accountSelect),
     permission_set: field('Permission set', psSelect),
     duration: field('Duration', durationInput, ' '),
     reason: field('Reason', reasonInput, ' '),
@@ -111,12 +124,16 @@ function buildForm(items, ctx) {
     el('div', { class: 'actions' }, submit));
 
   // (A select's value is looked up among its options on every read: read it once.)
+  const isGroup = () => accountSelect.value === GROUP_ACCOUNT;
   const entry = () => {
     const ps = psSelect.value;
     return (byAccount.get(accountSelect.value) || []).find((i) => i.permission_set.name === ps);
   };
 
+  // The second picker's label says what it lists: a group's or an account's permission sets.
+  const psLabel = fields.permission_set.wrap.querySelector('label');
   function fillPermissionSets() {
+    psLabel.textContent = isGroup() ? 'Group' : 'Permission set';
     const previous = psSelect.value;
     psSelect.replaceChildren();
     for (const i of byAccount.get(accountSelect.value) || []) {
@@ -130,7 +147,7 @@ function buildForm(items, ctx) {
     const chosen = new Set([...moreSelect.selectedOptions].map((o) => o.value));
     moreSelect.replaceChildren();
     const primary = accountSelect.value;
-    for (const a of byPermissionSet.get(psSelect.value) || []) {
+    for (const a of isGroup() ? [] : byPermissionSet.get(psSelect.value) || []) {
       if (a.id === primary) continue;
       const label = `${a.name} (${a.id})${a.ou ? ` · ${a.ou}` : ''}`;
       moreSelect.append(el('option', { value: a.id, selected: chosen.has(a.id) }, label));
@@ -145,6 +162,10 @@ function buildForm(items, ctx) {
     const lines = [
       el('p', {}, el('strong', {}, 'Rule: '), e.rule, ' — ', approvalText(e)),
     ];
+    if (isGroup()) {
+      lines.push(el('p', {}, 'Membership in the Identity Center group ',
+                    el('strong', {}, e.permission_set.name), ' for the time you ask.'));
+    }
     if (e.hours) lines.push(el('p', {}, `Only usable ${e.hours}.`));
     ruleInfo.replaceChildren(...lines);
     fields.duration.hint.textContent =
@@ -238,13 +259,15 @@ function buildForm(items, ctx) {
     }
     submit.disabled = true;
     submit.textContent = 'Requesting…';
-    const body = {
-      account: e.account.id,
-      permission_set: e.permission_set.name,
-      duration: seconds,
-      reason: reasonInput.value.trim(),
-    };
-    const more = fields.more.wrap.hidden ? []
+    const body = isGroup()
+      ? { group: e.permission_set.name, duration: seconds, reason: reasonInput.value.trim() }
+      : {
+        account: e.account.id,
+        permission_set: e.permission_set.name,
+        duration: seconds,
+        reason: reasonInput.value.trim(),
+      };
+    const more = fields.more.wrap.hidden || isGroup() ? []
       : [...moreSelect.selectedOptions].map((o) => o.value);
     if (more.length) {
       delete body.account;
@@ -259,7 +282,7 @@ function buildForm(items, ctx) {
                    `${STATE_LABELS[created.state] || created.state}.`, 'success');
       location.hash = '#/mine';
     } catch (err) {
-      const which = fieldOfMessage(err.message);
+      const which = fieldOfMessage(err.message, isGroup());
       if (which) {
         fields[which].setError(err.message);
         fields[which].input.focus();
