@@ -341,7 +341,7 @@ class GroupDuplicateTest(unittest.TestCase):
                             body=ask)
         self.assertEqual(status, 409, body)
         self.assertEqual(body["error"]["code"], "conflict")
-        self.assertIn(f"you already have request {first['id']} for group / responders (pending)",
+        self.assertIn(f"you already have request {first['id']} for the group responders (pending)",
                       body["error"]["message"])
         # Asked as the group account and permission set, it is the same target.
         status, body = http(self.server.url, "POST", "/v1/requests", token=TOKENS["alice"],
@@ -360,7 +360,7 @@ class GroupDuplicateTest(unittest.TestCase):
         status, body = http(self.server.url, "POST", "/v1/requests", token=TOKENS["alice"],
                             body=ask)
         self.assertEqual(status, 409, body)
-        self.assertIn(f"you already have request {first['id']} for group / responders (active)",
+        self.assertIn(f"you already have request {first['id']} for the group responders (active)",
                       body["error"]["message"])
         status, mine = http(self.server.url, "GET", "/v1/requests?mine=true",
                             token=TOKENS["alice"])

@@ -106,8 +106,11 @@ Duration UntilOneCloses(const std::vector<Request>& open, Time now) {
 
 // Submit's refusal of a request whose requester already has `open` for the same target.
 Status DuplicateOf(const Request& open) {
-  std::string what = "you already have request " + open.id + " for " + open.account_name + " / " +
-                     open.permission_set_name + " (" + StateName(open.state) + "): ";
+  std::string target = model::IsGroupAccount(open.account_id)
+                           ? "the group " + open.permission_set_name
+                           : open.account_name + " / " + open.permission_set_name;
+  std::string what = "you already have request " + open.id + " for " + target + " (" +
+                     StateName(open.state) + "): ";
   switch (open.state) {
     case RequestState::kPending:
       return FailedPreconditionError(what + "wait for its decision, or cancel it first");
