@@ -1261,6 +1261,9 @@ class Workflow::Impl {
         JIT_ASSIGN_OR_RETURN(auto entry,
                              tx.GetLedger(a.principal_id, a.account_id, a.permission_set_arn));
         if (!entry || !Holds(*entry, r.id)) return OkStatus();
+        // Another runner of this job recorded its create first: keep that one (creating an
+        // existing assignment succeeds, so the second create changed nothing).
+        if (!entry->operation_id.empty()) return OkStatus();
         entry->operation_id = op->id;
         entry->updated_at = clock_.Now();
         JIT_RETURN_IF_ERROR(tx.PutLedger(*entry));
@@ -1281,7 +1284,16 @@ class Workflow::Impl {
     auto op = provider_.GrantStatus(op_id);
     if (!op.has_value()) {
       if (op.error().code() == StatusCode::kNotFound) {
-        // The provider forgot the operation: ask again (creating an existing one succeeds).
+        // The provider forgot the operation: forget it too (so that the new create's id is
+        // recorded), and ask again (creating an existing one succeeds).
+        Status f = Transact([&](Tx& tx) -> Status {
+          JIT_ASSIGN_OR_RETURN(auto entry,
+                               tx.GetLedger(a.principal_id, a.account_id, a.permission_set_arn));
+          if (!entry || !Holds(*entry, r.id) || entry->operation_id != op_id) return OkStatus();
+          entry->operation_id.clear();
+          return tx.PutLedger(*entry);
+        });
+        if (!f.ok()) return JobOutcome::Retry(f.ToString());
         return Create(job, r, a);
       }
       return GrantTrouble(job, r, op.error());
@@ -1454,6 +1466,9 @@ class Workflow::Impl {
             JIT_ASSIGN_OR_RETURN(auto entry,
                                  tx.GetLedger(a.principal_id, a.account_id, a.permission_set_arn));
             if (!entry || !Holds(*entry, r.id)) return OkStatus();
+            // Another runner of this job (a replica whose lease ran out while it still ran)
+            // recorded its delete first: keep that one, and poll it next time.
+            if (!entry->operation_id.empty()) return OkStatus();
             entry->operation_id = op->id;
             JIT_RETURN_IF_ERROR(tx.PutLedger(*entry));
             JIT_ASSIGN_OR_RETURN(Request cur, tx.GetRequest(r.id));
