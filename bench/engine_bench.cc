@@ -11,7 +11,8 @@
 //       grant (VmRSS of this process at N active minus before the first submit).
 //   engine_bench seed    --users N --expire-in S [--dir DIR] [--workers W]
 //       N active grants expiring S seconds after the last one is active; prints
-//       {"seeded": N, "last_expires_at_ms": T} and waits to be killed (kill -9: recovery).
+//       {"seeded": N, "last_expires_at_ms": T, "seed_s", "grants_per_s", "expired_while_seeded"}
+//       and waits to be killed (kill -9: recovery).
 //   engine_bench recover --users N [--dir DIR] [--workers W]
 //       Opens the store the seed left, starts the scheduler (what /readyz waits for), and waits
 //       until every grant's revocation is issued. Prints one JSON line.
@@ -316,11 +317,17 @@ int Seed(const Args& args) {
   // nothing: the expiry is what the durations make it.
   Time wave_at = e.clock.Now() + std::chrono::seconds(static_cast<int>(args.expire_in) +
                                                       args.users / kGrantsPerSecond);
+  auto t0 = Steady::now();
   int failed = SubmitAll(e, args, wave_at);
   if (failed != 0 || !WaitActive(e, args.users, 600)) return 1;
-  if (e.clock.Now() >= wave_at) std::fprintf(stderr, "warning: grants expired while seeded\n");
+  double seed_s = Seconds(Steady::now() - t0);
+  bool expired_early = e.clock.Now() >= wave_at;
+  if (expired_early) std::fprintf(stderr, "warning: grants expired while seeded\n");
   std::printf("%s\n", nlohmann::json{{"seeded", args.users},
-                                     {"last_expires_at_ms", EpochMs(wave_at) + 1000}}
+                                     {"last_expires_at_ms", EpochMs(wave_at) + 1000},
+                                     {"seed_s", seed_s},
+                                     {"grants_per_s", args.users / std::max(1e-9, seed_s)},
+                                     {"expired_while_seeded", expired_early}}
                           .dump()
                           .c_str());
   std::fflush(stdout);
