@@ -17,7 +17,7 @@ import sqlite3
 import subprocess
 import unittest
 
-from harness import JIT, EmulatedBroker, cli, http, token_hashes, wait_for
+from harness import JIT, EmulatedBroker, cli, cli_json, http, token_hashes, wait_for
 
 INSTANCE = "arn:aws:sso:::instance/ssoins-1111111111111111"
 STORE = "d-1111111111"
@@ -87,9 +87,7 @@ class GroupElevationTest(unittest.TestCase):
     # -- helpers -------------------------------------------------------------------------------
 
     def jit(self, token, *args):
-        code, out, err = cli(self.server.url, TOKENS[token], "-o", "json", *args)
-        self.assertEqual(code, 0, err)
-        return json.loads(out) if out.strip() else None
+        return cli_json(self, self.server.url, TOKENS[token], *args)
 
     def members(self):
         """The user ids of responders' members, as identitystore lists them (every page)."""

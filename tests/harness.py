@@ -283,6 +283,14 @@ def cli(server_url, token, *args, check=None):
     return p.returncode, p.stdout, p.stderr
 
 
+def cli_json(test, server_url, token, *args):
+    """`jit -o json ARGS` with `token`, asserted on `test` to exit 0: its parsed output, or None
+    when it printed nothing."""
+    code, out, err = cli(server_url, token, "-o", "json", *args)
+    test.assertEqual(code, 0, err)
+    return json.loads(out) if out.strip() else None
+
+
 def parse_time(text):
     """RFC 3339 as jit writes it (UTC, milliseconds, Z) to epoch seconds."""
     from datetime import datetime

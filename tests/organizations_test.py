@@ -6,12 +6,11 @@ resolved set; moving an account out of the OU ends its grant (after a SIGHUP, wh
 once) with the reason in the audit trail and the assignment gone from Identity Center; a broker
 restarted while Organizations cannot be read offers the accounts of its last read at once."""
 
-import json
 import signal
 import subprocess
 import unittest
 
-from harness import JIT, EmulatedBroker, cli, http, token_hashes, wait_for
+from harness import JIT, EmulatedBroker, cli, cli_json, http, token_hashes, wait_for
 
 INSTANCE = "arn:aws:sso:::instance/ssoins-1111111111111111"
 READ_ONLY = "arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-1111111111111111"
@@ -100,9 +99,7 @@ class OrganizationsTest(unittest.TestCase):
         self.broker.close()
 
     def jit(self, token, *args):
-        code, out, err = cli(self.server.url, TOKENS[token], "-o", "json", *args)
-        self.assertEqual(code, 0, err)
-        return json.loads(out) if out.strip() else None
+        return cli_json(self, self.server.url, TOKENS[token], *args)
 
     def offered(self):
         """(permission set -> account ids) of alice's catalog."""

@@ -12,7 +12,7 @@ import json
 import time
 import unittest
 
-from harness import EmulatedBroker, cli, http, token_hashes, wait_for
+from harness import EmulatedBroker, cli_json, http, token_hashes, wait_for
 
 INSTANCE = "arn:aws:sso:::instance/ssoins-1111111111111111"
 ADMIN = "arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-2222222222222222"
@@ -73,9 +73,7 @@ class SessionCutoffTest(unittest.TestCase):
     # ---- helpers ----------------------------------------------------------------------------
 
     def jit(self, token, *args):
-        code, out, err = cli(self.server.url, TOKENS[token], "-o", "json", *args)
-        self.assertEqual(code, 0, err)
-        return json.loads(out) if out.strip() else None
+        return cli_json(self, self.server.url, TOKENS[token], *args)
 
     def grant(self):
         r = self.jit("alice", "request", "prod", "Admin", "--for", "30m", "--reason", "deploy",

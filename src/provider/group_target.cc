@@ -13,11 +13,17 @@ bool IsGroupOperation(const std::string& id) {
   return std::string_view(id).starts_with(GroupTargetProvider::kGroupOperationPrefix);
 }
 
-Operation Finished(const std::string& what) {
+// A finished operation with this id.
+Operation Finished(std::string id) {
   Operation op;
-  op.id = GroupTargetProvider::kGroupOperationPrefix + what;
+  op.id = std::move(id);
   op.state = OperationState::kSucceeded;
   return op;
+}
+
+// The finished operation of a group target; `what` names it (a membership id, "existing").
+Operation GroupOperation(const std::string& what) {
+  return Finished(GroupTargetProvider::kGroupOperationPrefix + what);
 }
 
 }  // namespace
@@ -28,18 +34,13 @@ GroupTargetProvider::GroupTargetProvider(Provider& assignments, GroupMemberships
 Result<Operation> GroupTargetProvider::Grant(const Assignment& a) {
   if (!model::IsGroupAccount(a.account_id)) return assignments_.Grant(a);
   Result<std::string> added = groups_.AddMember(a.permission_set_arn, a.principal_id);
-  if (added.has_value()) return Finished(*added);
-  if (added.error().code() == StatusCode::kAlreadyExists) return Finished("existing");
+  if (added.has_value()) return GroupOperation(*added);
+  if (added.error().code() == StatusCode::kAlreadyExists) return GroupOperation("existing");
   return added.error();
 }
 
 Result<Operation> GroupTargetProvider::GrantStatus(const std::string& operation_id) {
-  if (IsGroupOperation(operation_id)) {
-    Operation op;
-    op.id = operation_id;
-    op.state = OperationState::kSucceeded;
-    return op;
-  }
+  if (IsGroupOperation(operation_id)) return Finished(operation_id);
   return assignments_.GrantStatus(operation_id);
 }
 
@@ -48,19 +49,14 @@ Result<Operation> GroupTargetProvider::Revoke(const Assignment& a) {
   Result<std::optional<std::string>> id =
       groups_.MembershipId(a.permission_set_arn, a.principal_id);
   if (!id.has_value()) return id.error();
-  if (!id->has_value()) return Finished("none");
+  if (!id->has_value()) return GroupOperation("none");
   Status removed = groups_.RemoveMember(**id);
   if (!removed.ok() && removed.code() != StatusCode::kNotFound) return removed;
-  return Finished(**id);
+  return GroupOperation(**id);
 }
 
 Result<Operation> GroupTargetProvider::RevokeStatus(const std::string& operation_id) {
-  if (IsGroupOperation(operation_id)) {
-    Operation op;
-    op.id = operation_id;
-    op.state = OperationState::kSucceeded;
-    return op;
-  }
+  if (IsGroupOperation(operation_id)) return Finished(operation_id);
   return assignments_.RevokeStatus(operation_id);
 }
 

@@ -6,15 +6,11 @@
 //
 // Run: JIT_BINARY=/path/to/jit node --test   (from tests/ui, after scripts/setup.sh)
 
-import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { test } from 'node:test';
 
 import {
-  apiAs, card, launchChromium, missingPrerequisite, newContext, screenshot, signInDev, startJit,
-  waitForState,
+  apiAs, card, describeWithConfig, newContext, screenshot, signInDev, waitForState,
 } from './support.mjs';
 
 const CONFIG = `
@@ -40,67 +36,42 @@ rules:
     approval: {approvers: {groups: [approvers]}, required: 1}
 `;
 
-const missing = missingPrerequisite();
-if (missing) {
-  test('browser test prerequisites are installed', () => assert.fail(missing));
-} else {
-  describe('web UI with accounts from AWS Organizations', () => {
-    let jit;
-    let browser;
-    const contexts = [];
+describeWithConfig('web UI with accounts from AWS Organizations', CONFIG, (env) => {
+  test('rules by tag and by OU offer exactly their accounts, and one is granted', async () => {
+    // The organization is read on the broker's own thread at start: wait for it.
+    let catalog = null;
+    for (let i = 0; i < 100; ++i) {
+      catalog = await apiAs(env.jit.url, 'dev-alice', 'GET', '/v1/catalog');
+      if (catalog.body.items.length === 2) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.deepEqual(
+      catalog.body.items.map((i) => [i.account.name, i.account.ou, i.permission_set.name]),
+      [['sandbox', 'ou-jit0-sandbox0', 'ReadOnly'], ['prod', 'ou-jit0-prod0000', 'Admin']]);
 
-    before(async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'jit-ui-org-'));
-      const config = join(dir, 'jit.yaml');
-      writeFileSync(config, CONFIG);
-      jit = await startJit(['--config', config]);
-      browser = await launchChromium();
-    });
-
-    after(async () => {
-      const problems = contexts.flatMap((c) => c.problems);
-      for (const c of contexts) await c.close();
-      if (browser) await browser.close();
-      if (jit) await jit.stop();
-      assert.deepEqual(problems, [], 'no script errors and no CSP violations');
-    });
-
-    test('rules by tag and by OU offer exactly their accounts, and one is granted', async () => {
-      // The organization is read on the broker's own thread at start: wait for it.
-      let catalog = null;
-      for (let i = 0; i < 100; ++i) {
-        catalog = await apiAs(jit.url, 'dev-alice', 'GET', '/v1/catalog');
-        if (catalog.body.items.length === 2) break;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      assert.deepEqual(
-        catalog.body.items.map((i) => [i.account.name, i.account.ou, i.permission_set.name]),
-        [['sandbox', 'ou-jit0-sandbox0', 'ReadOnly'], ['prod', 'ou-jit0-prod0000', 'Admin']]);
-
-      const c = await newContext(browser);
-      contexts.push(c);
-      const alice = await signInDev(c, jit.url, 'alice');
-      const account = alice.getByLabel('Account');
-      assert.deepEqual(await account.locator('option').allTextContents(),
-                       ['sandbox (111111111111)', 'prod (222222222222)']);
-      await account.selectOption({ label: 'prod (222222222222)' });
-      assert.deepEqual(await alice.getByLabel('Permission set').locator('option')
-        .allTextContents(), ['Admin']);
-      await alice.locator('.rule-info', { hasText: 'prod-ou-admin' }).waitFor();
-      await account.selectOption({ label: 'sandbox (111111111111)' });
-      assert.deepEqual(await alice.getByLabel('Permission set').locator('option')
-        .allTextContents(), ['ReadOnly']);
-      await alice.getByLabel('Duration').fill('30m');
-      await alice.getByRole('button', { name: 'Request access' }).click();
-      await alice.getByRole('heading', { name: 'My requests' }).waitFor();
-      const mine = await apiAs(jit.url, 'dev-alice', 'GET', '/v1/requests?mine=true&limit=1');
-      const r = mine.body.items[0];
-      assert.equal(r.account.name, 'sandbox');
-      assert.equal(r.rule, 'dev-readonly');
-      await waitForState(alice, r.id, 'active');
-      await screenshot(alice, 'organizations-active');
-      await card(alice, r.id).getByRole('button', { name: 'Revoke' }).click();
-      await waitForState(alice, r.id, 'ended');
-    });
+    const c = await newContext(env.browser);
+    env.contexts.push(c);
+    const alice = await signInDev(c, env.jit.url, 'alice');
+    const account = alice.getByLabel('Account');
+    assert.deepEqual(await account.locator('option').allTextContents(),
+                     ['sandbox (111111111111)', 'prod (222222222222)']);
+    await account.selectOption({ label: 'prod (222222222222)' });
+    assert.deepEqual(await alice.getByLabel('Permission set').locator('option')
+      .allTextContents(), ['Admin']);
+    await alice.locator('.rule-info', { hasText: 'prod-ou-admin' }).waitFor();
+    await account.selectOption({ label: 'sandbox (111111111111)' });
+    assert.deepEqual(await alice.getByLabel('Permission set').locator('option')
+      .allTextContents(), ['ReadOnly']);
+    await alice.getByLabel('Duration').fill('30m');
+    await alice.getByRole('button', { name: 'Request access' }).click();
+    await alice.getByRole('heading', { name: 'My requests' }).waitFor();
+    const mine = await apiAs(env.jit.url, 'dev-alice', 'GET', '/v1/requests?mine=true&limit=1');
+    const r = mine.body.items[0];
+    assert.equal(r.account.name, 'sandbox');
+    assert.equal(r.rule, 'dev-readonly');
+    await waitForState(alice, r.id, 'active');
+    await screenshot(alice, 'organizations-active');
+    await card(alice, r.id).getByRole('button', { name: 'Revoke' }).click();
+    await waitForState(alice, r.id, 'ended');
   });
-}
+});

@@ -5,10 +5,12 @@
 // Chromium runs with its background networking off (this machine's network is closed).
 
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const CHROMIUM = process.env.JIT_CHROMIUM || '/usr/bin/chromium';
@@ -163,4 +165,37 @@ export function card(page, id) {
 // Waits until the request's card shows `state`.
 export async function waitForState(page, id, state, timeout = 20000) {
   await card(page, id).locator(`.badge[data-state="${state}"]`).waitFor({ timeout });
+}
+
+// A suite against `jit serve --dev --config FILE` with `config` (YAML text) and one Chromium.
+// `body(env)` declares its tests: env.jit (startJit's) and env.browser are set before they run,
+// and every context pushed on env.contexts is closed after them, the suite failing on any
+// script error or CSP violation one saw. Without the prerequisites, one failing test says what
+// is missing (never a skip).
+export function describeWithConfig(title, config, body) {
+  const missing = missingPrerequisite();
+  if (missing) {
+    test('browser test prerequisites are installed', () => assert.fail(missing));
+    return;
+  }
+  describe(title, () => {
+    const env = { jit: null, browser: null, contexts: [] };
+
+    before(async () => {
+      const file = join(mkdtempSync(join(tmpdir(), 'jit-ui-config-')), 'jit.yaml');
+      writeFileSync(file, config);
+      env.jit = await startJit(['--config', file]);
+      env.browser = await launchChromium();
+    });
+
+    after(async () => {
+      const problems = env.contexts.flatMap((c) => c.problems);
+      for (const c of env.contexts) await c.close();
+      if (env.browser) await env.browser.close();
+      if (env.jit) await env.jit.stop();
+      assert.deepEqual(problems, [], 'no script errors and no CSP violations');
+    });
+
+    body(env);
+  });
 }
