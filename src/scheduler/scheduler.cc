@@ -695,8 +695,10 @@ void Scheduler::Impl::RunOne(const model::Job& job) {
   const std::string_view kind = model::JobKindName(job.kind);
 
   if (outcome.kind == JobOutcome::Kind::kDone) {
-    // The runner may have deleted the job in its own transaction already: that is fine.
-    Status s = Transact([&](store::Tx& tx) { return tx.DeleteJob(job.id); });
+    // The runner may have deleted the job in its own transaction already: that is fine. When it
+    // says so, there is nothing to delete.
+    Status s = outcome.deleted ? OkStatus()
+                               : Transact([&](store::Tx& tx) { return tx.DeleteJob(job.id); });
     if (!s.ok()) {
       spdlog::error(
           "scheduler: {} job {} done but not deleted ({}); it runs again once the store "

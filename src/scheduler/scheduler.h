@@ -25,8 +25,17 @@ struct JobOutcome {
   Kind kind = Kind::kDone;
   std::string error;  // for kRetry: why (kept as the job's last_error)
   Duration delay{0};  // for kCheckAgain
+  // For kDone: the runner deleted the job in the transaction that finished its work, so the
+  // scheduler has nothing to delete (one store transaction fewer per job). A job said deleted
+  // that is still stored runs again once its lease runs out.
+  bool deleted = false;
 
   static JobOutcome Done() { return {}; }
+  static JobOutcome DoneAndDeleted() {
+    JobOutcome o;
+    o.deleted = true;
+    return o;
+  }
   static JobOutcome Retry(std::string why) { return {Kind::kRetry, std::move(why), Duration(0)}; }
   static JobOutcome CheckAgain(Duration d) { return {Kind::kCheckAgain, {}, d}; }
 };

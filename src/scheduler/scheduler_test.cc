@@ -425,6 +425,18 @@ TEST_F(SchedulerTest, JobTheRunnerDeletedItselfEndsCleanly) {
   (void)job;
 }
 
+TEST_F(SchedulerTest, AJobTheRunnerSaysItDeletedIsNotDeletedAgain) {
+  // The runner says so without doing it, so that the scheduler's own delete would show: the job
+  // stays stored (and runs again once its lease runs out).
+  Job job = Put(JobKind::kGrant, Duration(0));
+  runner_.Script(job.id, {JobOutcome::DoneAndDeleted()});
+  Scheduler s(store_, runner_, clock_, TestOptions());
+  ASSERT_OK(s.Start());
+  EXPECT_EQ(s.RunDueJobs(), 1);
+  EXPECT_THAT(Stored(), SizeIs(1));
+  EXPECT_EQ(s.Stats().pending[JobKind::kGrant], 0);  // no longer the scheduler's to run
+}
+
 TEST_F(SchedulerTest, StoreDownAfterARunRunsTheJobAgainOnceTheStoreIsBackNotWhenItsLeaseEnds) {
   // Issue 6 (fault suite): the run's bookkeeping failed, so the store still says the job is
   // leased to us; waiting for that lease (5 minutes with SQLite) delayed a revocation by as much

@@ -1174,6 +1174,7 @@ class Workflow::Impl {
           }
           next = Next::kDone;
           if (r.state == RequestState::kRevoking) {
+            JIT_RETURN_IF_ERROR(tx.DeleteJob(job.id));
             return tx.PutJob(MakeJob(JobKind::kRevoke, r.id, now, now));
           }
           return Activate(tx, r, now,
@@ -1198,7 +1199,7 @@ class Workflow::Impl {
 
     switch (next) {
       case Next::kDone:
-        return JobOutcome::Done();
+        return JobOutcome::DoneAndDeleted();  // every path to kDone deleted the job above
       case Next::kWait:
         return JobOutcome::CheckAgain(options_.poll_interval);
       case Next::kCheckStanding:
@@ -1336,7 +1337,8 @@ class Workflow::Impl {
       return Activate(tx, r, now, {{"assignment", "created"}});
     });
     if (!s.ok()) return JobOutcome::Retry(s.ToString());
-    return JobOutcome::Done();
+    // Each path above deleted the job (Activate, End and Fail delete the grant job).
+    return JobOutcome::DoneAndDeleted();
   }
 
   // A provider call of the grant failed. Retryable errors are retried up to a limit; then, or
@@ -1452,7 +1454,7 @@ class Workflow::Impl {
     provider::Assignment a = AssignmentOf(r);
     switch (next) {
       case Next::kDone:
-        return JobOutcome::Done();
+        return JobOutcome::DoneAndDeleted();  // deleted above, or by End
       case Next::kNotYet:
         return JobOutcome::CheckAgain(not_yet);
       case Next::kWait:
@@ -1555,7 +1557,7 @@ class Workflow::Impl {
       return End(tx, r, now, {{"assignment", "deleted"}});
     });
     if (!s.ok()) return JobOutcome::Retry(s.ToString());
-    return JobOutcome::Done();
+    return JobOutcome::DoneAndDeleted();
   }
 
   store::Store& store_;
