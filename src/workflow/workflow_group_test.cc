@@ -93,7 +93,8 @@ class GroupElevationTest : public fixtures::InlineWorkflowTest {
   }
   std::vector<std::string> Actions(const std::string& id) {
     std::vector<std::string> out;
-    for (const model::AuditEvent& e : store_.ListAudit(0, 1000, id).value()) {
+    std::vector<model::AuditEvent> events = store_.ListAudit(0, 1000, id).value();
+    for (const model::AuditEvent& e : events) {
       out.push_back(e.action);
     }
     return out;
