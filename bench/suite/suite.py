@@ -492,39 +492,51 @@ def scenario_one_principal(args, out):
         st.close()
 
 
+def run_burst(st, conns, args):
+    """Each connection submits one grant of args.burst_hold seconds at once; waits until all
+    have ended. Returns (done, wall_s, Identity Center calls by operation, call samples)."""
+    k = len(conns)
+    before = st.emulator.state().get("calls", {})
+    t0 = time.monotonic()
+    ids = [None] * k
+
+    def go(i):
+        ids[i] = submit(conns[i], args.burst_hold)
+
+    threads = [threading.Thread(target=go, args=(i,)) for i in range(k)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    admin = Conn(st.port, ADMIN_TOKEN)
+    deadline = time.monotonic() + args.drain_timeout
+    done = 0
+    samples = [(0.0, sum(before.values()))]  # (seconds since the burst, calls so far)
+    while time.monotonic() < deadline:
+        done = sum(1 for rid in ids
+                   if admin.call("GET", "/v1/requests/" + rid)[1]["state"] in
+                   ("ended", "failed", "denied"))
+        samples.append((time.monotonic() - t0, sum(st.emulator.state()["calls"].values())))
+        if done == k:
+            break
+        time.sleep(0.5)
+    wall = time.monotonic() - t0
+    after = st.emulator.state().get("calls", {})
+    calls = {op: after.get(op, 0) - before.get(op, 0) for op in after}
+    return done, wall, {op: n for op, n in calls.items() if n}, samples
+
+
 def scenario_lifecycle_e2e_and_pacing(args, out):
     """K distinct users each request a grant at once (a burst) of a few seconds: the full
     lifecycle through the emulator. Lifecycles/s, Identity Center calls/s during the run against
-    the configured 18/s, throttles seen, revoke-issue lag on the Identity Center path."""
+    the configured 18/s, throttles seen, revoke-issue lag on the Identity Center path. Then the
+    same users ask again (returning users, whose user ids the broker knows): calls per
+    lifecycle."""
     k = args.burst
     st = Stack(users=k, tokens=k)
     try:
-        before = st.emulator.state().get("calls", {})
         conns = [Conn(st.port, user_token(i)) for i in range(k)]
-        t0 = time.monotonic()
-        ids = [None] * k
-
-        def go(i):
-            ids[i] = submit(conns[i], args.burst_hold)
-
-        threads = [threading.Thread(target=go, args=(i,)) for i in range(k)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        admin = Conn(st.port, ADMIN_TOKEN)
-        deadline = time.monotonic() + args.drain_timeout
-        done = 0
-        samples = [(0.0, sum(before.values()))]  # (seconds since the burst, calls so far)
-        while time.monotonic() < deadline:
-            done = sum(1 for rid in ids
-                       if admin.call("GET", "/v1/requests/" + rid)[1]["state"] in
-                       ("ended", "failed", "denied"))
-            samples.append((time.monotonic() - t0, sum(st.emulator.state()["calls"].values())))
-            if done == k:
-                break
-            time.sleep(0.5)
-        wall = time.monotonic() - t0
+        done, wall, calls, samples = run_burst(st, conns, args)
         # Calls/s while the broker was calling: up to the sample where the last call was seen,
         # and the busiest 10 s (or the busy span, if shorter).
         last = next(t for t, c in samples if c == samples[-1][1])
@@ -533,8 +545,6 @@ def scenario_lifecycle_e2e_and_pacing(args, out):
         busiest = max((c2 - c1) / (t2 - t1) for i, (t1, c1) in enumerate(busy)
                       for t2, c2 in busy[i + 1:] if t2 - t1 >= window - 0.01) \
             if len(busy) > 1 and last > 0 else None
-        after = st.emulator.state().get("calls", {})
-        calls = {op: after.get(op, 0) - before.get(op, 0) for op in after}
         total = sum(calls.values())
         throttled = metric_sum(st.port, "jit_provider_calls_total", 'outcome="throttled"')
         events = read_trail(st.port)
@@ -556,6 +566,14 @@ def scenario_lifecycle_e2e_and_pacing(args, out):
                         "it includes the hold when the expiries come after the last grant"}
         line.update(lag_summary(lags))
         emit(out, line)
+        again, wall2, calls2, _ = run_burst(st, conns, args)
+        total2 = sum(calls2.values())
+        emit(out, {"scenario": "pacing_returning", "users": k, "lifecycles": again,
+                   "wall_s": round(wall2, 2), "calls": total2,
+                   "calls_per_lifecycle": round(total2 / max(1, again), 2),
+                   "calls_by_operation": calls2,
+                   "throttled": metric_sum(st.port, "jit_provider_calls_total",
+                                           'outcome="throttled"') - throttled})
     finally:
         st.close()
 

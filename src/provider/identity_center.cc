@@ -16,9 +16,9 @@ namespace {
 
 using json = nlohmann::json;
 
-// A guard against a service that hands out NextTokens for ever.
-// Deletes remembered for RevokeStatus; beyond this the oldest are forgotten (they only help
-// to tell "already gone" from a real failure).
+// Deletes remembered for RevokeStatus, and ended creates for GrantStatus; beyond this the oldest
+// are forgotten (deletes only help to tell "already gone" from a real failure; a forgotten end
+// is asked for again).
 constexpr std::size_t kMaxTrackedDeletes = 10000;
 
 using wire::Malformed;
@@ -188,7 +188,16 @@ Result<Operation> IdentityCenterProvider::Grant(const Assignment& a) {
                {"PrincipalId", a.principal_id}};
   slots_->Reserve(
       [this](const std::string& oldest) {
-        (void)GrantStatus(oldest);  // gives the slot back if the create has ended
+        // Gives the slot back if the create has ended, and keeps the end for the job that
+        // will poll it, so that it costs no second call.
+        Result<Operation> op = GrantStatus(oldest);
+        if (op.has_value() && op->state != OperationState::kInProgress) {
+          MutexLock lock(&mu_);
+          if (settled_creates_.size() >= kMaxTrackedDeletes) {
+            settled_creates_.erase(settled_creates_.begin());
+          }
+          settled_creates_[oldest] = *op;
+        }
       },
       options_.create_wait);
   Result<json> answer = sso_admin_.Call("CreateAccountAssignment", body);
@@ -220,6 +229,15 @@ Result<Operation> IdentityCenterProvider::Grant(const Assignment& a) {
 }
 
 Result<Operation> IdentityCenterProvider::GrantStatus(const std::string& operation_id) {
+  {
+    MutexLock lock(&mu_);
+    auto it = settled_creates_.find(operation_id);
+    if (it != settled_creates_.end()) {
+      Operation op = std::move(it->second);
+      settled_creates_.erase(it);
+      return op;
+    }
+  }
   Result<json> answer = sso_admin_.Call("DescribeAccountAssignmentCreationStatus",
                                         {{"InstanceArn", options_.instance_arn},
                                          {"AccountAssignmentCreationRequestId", operation_id}});

@@ -71,7 +71,8 @@ using ::jit::ParseIsoDuration;
 // destructor gives back every slot still held. So a slot is never leaked.
 // Grant blocks while max_creates_in_flight creates are outstanding. Since the threads that
 // would poll those creates may be the very ones blocked, a waiting Grant itself polls the
-// oldest outstanding create every `create_wait` (one waiter at a time), so waiting always ends.
+// oldest outstanding create every `create_wait` (one waiter at a time), so waiting always ends;
+// the end it sees is kept for the next GrantStatus of that create, which then makes no call.
 class IdentityCenterProvider final : public Provider,
                                      public Directory,
                                      public UserDirectory,
@@ -158,6 +159,9 @@ class IdentityCenterProvider final : public Provider,
   mutable Mutex mu_;
   // Delete request id -> what it deletes (to tell "already gone" from a real failure).
   std::map<std::string, Assignment> deletes_ GUARDED_BY(mu_);
+  // Creates whose end a waiting Grant saw while polling the oldest (request id -> the end):
+  // the next GrantStatus of that id answers from here, once, without a call.
+  std::map<std::string, Operation> settled_creates_ GUARDED_BY(mu_);
 
   struct CachedUser {
     std::string user_id;

@@ -396,6 +396,17 @@ TEST_F(IdentityCenterTest, GrantWaitingForASlotPollsTheOldestCreateItself) {
   }
   EXPECT_EQ(looks, 3);
   EXPECT_EQ(limiter_.acquired(), 3);
+
+  // The job that polls req-2 next learns its end without a call (issue 18: Identity Center
+  // calls per lifecycle), once: a later poll asks again.
+  auto polled = p->GrantStatus("req-2");
+  ASSERT_THAT(polled, IsOk());
+  EXPECT_EQ(polled->state, OperationState::kSucceeded);
+  EXPECT_EQ(polled->id, "req-2");
+  EXPECT_EQ(http_.received().size(), calls.size());
+  http_.Then("DescribeAccountAssignmentCreationStatus", CreationStatus("SUCCEEDED", "req-2"));
+  ASSERT_THAT(p->GrantStatus("req-2"), IsOk());
+  EXPECT_EQ(http_.received().size(), calls.size() + 1);
 }
 
 TEST_F(IdentityCenterTest, SameRequestIdTwiceHoldsOneSlot) {

@@ -15,6 +15,7 @@
 #include "cutoff/engine.h"
 #include "model/identity.h"
 #include "workflow/jobs.h"
+#include "workflow/presence_check.h"
 #include "workflow/rate_limiter.h"
 
 namespace jit::workflow {
@@ -136,7 +137,8 @@ class Workflow::Impl {
         config_(config),
         provider_(provider),
         clock_(clock),
-        options_(std::move(options)) {}
+        options_(std::move(options)),
+        presence_(provider, clock, options_.standing_check_reuse) {}
 
   // Runs `fn` in a transaction, again when it loses a race (Aborted); the observer hears what
   // committed.
@@ -1214,9 +1216,9 @@ class Workflow::Impl {
 
   // No ledger entry: the assignment may exist already (standing access). Record what we find.
   JobOutcome CheckStandingThenCreate(const Job& job, Request& r, const provider::Assignment& a) {
-    auto listed = provider_.ListAssignments(a.account_id, a.permission_set_arn);
-    if (!listed.has_value()) return GrantTrouble(job, r, listed.error());
-    bool standing = std::find(listed->begin(), listed->end(), a) != listed->end();
+    auto exists = presence_.Exists(a);
+    if (!exists.has_value()) return GrantTrouble(job, r, exists.error());
+    bool standing = *exists;
     bool create = false;
     Status s = Transact([&](Tx& tx) -> Status {
       JIT_ASSIGN_OR_RETURN(Request cur, tx.GetRequest(r.id));
@@ -1565,6 +1567,8 @@ class Workflow::Impl {
   provider::Provider& provider_;
   Clock& clock_;
   WorkflowOptions options_;
+  // The grants' standing-access check (declared after options_, which it is built from).
+  PresenceCheck presence_;
   // Submissions per requester in the last minute (policy::Limits::requests_per_minute_per_user).
   SlidingWindowLimiter submissions_{std::chrono::minutes(1)};
 };

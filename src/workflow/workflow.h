@@ -87,6 +87,10 @@ struct WorkflowOptions {
   int max_grant_attempts = 8;
   // How often an asynchronous create or delete is polled.
   Duration poll_interval = Duration(1000);
+  // How long one listing of an (account, permission set) may tell the grants after it that a
+  // user does not hold the assignment yet (PresenceCheck, workflow/presence_check.h). 0: each
+  // grant lists.
+  Duration standing_check_reuse = std::chrono::seconds(5);
   // Resolves the Identity Center user id of a caller whose Identity carries none (Submit).
   // Not owned; must outlive the workflow. nullptr: such callers cannot request access.
   provider::Directory* directory = nullptr;
