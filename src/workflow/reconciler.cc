@@ -34,12 +34,18 @@ bool Unchanged(const LedgerEntry& was, const LedgerEntry& now) {
          was.operation_id == now.operation_id && was.updated_at == now.updated_at;
 }
 
+// Holders named in a drift event's details; beyond these only their number is given (an
+// assignment held by thousands of grants ends each with its own event).
+constexpr std::size_t kHoldersNamed = 10;
+
 json Describe(const LedgerEntry& e) {
+  std::size_t named = std::min(e.holders.size(), kHoldersNamed);
   return {{"principal_id", e.principal_id},
           {"account_id", e.account_id},
           {"permission_set_arn", e.permission_set_arn},
           {"origin", e.origin == LedgerOrigin::kJit ? "jit" : "standing"},
-          {"holders", e.holders}};
+          {"holders", std::vector<std::string>(e.holders.begin(), e.holders.begin() + named)},
+          {"holder_count", e.holders.size()}};
 }
 
 Status Append(Tx& tx, Time now, std::string_view action, const std::string& request_id,
@@ -84,6 +90,9 @@ Status ReconcilerOptions::Validate() const {
     return InvalidArgumentError("revoke_poll_wait must not be negative");
   }
   if (settle_time.count() < 0) return InvalidArgumentError("settle_time must not be negative");
+  if (max_ends_per_transaction < 1) {
+    return InvalidArgumentError("max_ends_per_transaction must be at least 1");
+  }
   return OkStatus();
 }
 
@@ -150,11 +159,13 @@ class RunContext {
     provider::Assignment a = AssignmentOf(e);
     bool exists = std::find(listed->begin(), listed->end(), a) != listed->end();
 
-    enum class Act { kNone, kSkipped, kDelete, kMissing, kStale };
+    // kMissingMore: a batch of the holders was ended, more remain (the next transaction goes on).
+    enum class Act { kNone, kSkipped, kDelete, kMissing, kMissingMore, kStale };
     Act act = Act::kNone;
     LedgerEntry marked;
     int ended = 0;
-    Status s = Transact([&](Tx& tx) -> Status {
+    int ended_before = 0;  // by the earlier batches
+    const auto step = [&](Tx& tx) -> Status {
       act = Act::kNone;
       ended = 0;
       JIT_ASSIGN_OR_RETURN(auto now_entry,
@@ -176,6 +187,11 @@ class RunContext {
         return tx.PutLedger(marked);
       }
       if (!h.active.empty()) {
+        // In bounded batches: one transaction ending thousands of grants would hold the writer
+        // (and the memory of its events and jobs) for as long as it takes.
+        const bool more =
+            h.active.size() > static_cast<std::size_t>(options_.max_ends_per_transaction);
+        if (more) h.active.resize(options_.max_ends_per_transaction);
         for (Request& r : h.active) {
           json d = Describe(e);
           d["note"] = "the assignment was removed outside jit";
@@ -193,6 +209,10 @@ class RunContext {
           }
           ++ended;
         }
+        if (more) {
+          act = Act::kMissingMore;
+          return OkStatus();  // the entry stays as it was read, for the next batch
+        }
         act = Act::kMissing;
         return tx.DeleteLedger(e.principal_id, e.account_id, e.permission_set_arn);
       }
@@ -203,7 +223,17 @@ class RunContext {
         return tx.DeleteLedger(e.principal_id, e.account_id, e.permission_set_arn);
       }
       return OkStatus();  // holders that are being granted or revoked: their jobs see to it
-    });
+    };
+    Status s = Transact(step);
+    while (s.ok() && act == Act::kMissingMore) {
+      ended_before += ended;
+      s = Transact(step);
+    }
+    if (s.ok() && act == Act::kMissing) {
+      ended += ended_before;
+    } else {
+      report_.requests_ended += ended_before;  // a later batch failed or was overtaken
+    }
     if (!s.ok()) {
       Error(e, "store: " + s.ToString());
       return;
@@ -214,6 +244,7 @@ class RunContext {
       case Act::kSkipped:
         ++report_.skipped;
         return;
+      case Act::kMissingMore:  // not after the loop above
       case Act::kMissing:
         ++report_.missing;
         report_.requests_ended += ended;

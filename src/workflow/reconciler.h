@@ -30,6 +30,10 @@ struct ReconcilerOptions {
   // Entries changed more recently than this are left for a later run: Identity Center's
   // lists may lag a just-finished create or delete by a moment.
   Duration settle_time = std::chrono::minutes(1);
+  // An assignment removed outside jit ends its active grants in transactions of at most this
+  // many grants each (the ledger entry goes with the last), so that thousands of grants of
+  // one assignment never hold the store's writer at once.
+  int max_ends_per_transaction = 200;
   // Hears the drift events it commits. Not owned; may be null.
   WorkflowObserver* observer = nullptr;
   // Sends drift to the security audience (notify jobs in the same transaction). Not owned; may

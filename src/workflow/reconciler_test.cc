@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "core/ids.h"
+#include "core/mutex.h"
 #include "core/testing.h"
 #include "model/identity.h"
 #include "policy/config.h"
@@ -32,6 +33,7 @@ using ::jit::testing::IsOk;
 using ::jit::testing::StatusIs;
 using provider::Assignment;
 using provider::FakeProvider;
+using ::testing::ElementsAre;
 using Op = provider::FakeProvider::Op;
 using model::LedgerEntry;
 using model::LedgerOrigin;
@@ -280,6 +282,55 @@ TEST_F(ReconcilerTest, AssignmentRemovedOutsideJitEndsTheActiveRequest) {
   auto jobs = store_->ListJobs();
   ASSERT_OK(jobs);
   EXPECT_THAT(*jobs, IsEmpty());
+}
+
+// Counts the transactions that committed audit events, and the events of each.
+class CountingObserver final : public WorkflowObserver {
+ public:
+  void OnCommitted(const std::vector<model::AuditEvent>& events) override {
+    MutexLock lock(&mu_);
+    sizes_.push_back(events.size());
+  }
+  void OnRevokeIssued(const model::Request&, Time) override {}
+  std::vector<std::size_t> sizes() {
+    MutexLock lock(&mu_);
+    return sizes_;
+  }
+
+ private:
+  Mutex mu_;
+  std::vector<std::size_t> sizes_ GUARDED_BY(mu_);
+};
+
+TEST_F(ReconcilerTest, ManyGrantsOfAMissingAssignmentEndInBoundedBatches) {
+  // Five active grants share one assignment, which is removed outside jit.
+  std::vector<std::string> ids;
+  for (int i = 0; i < 5; ++i) ids.push_back(PutRequest(kAlice, kReadOnly, RequestState::kActive));
+  PutLedger(kAliceRo, LedgerOrigin::kJit, ids);
+  CountingObserver seen;
+  ReconcilerOptions o = Options();
+  o.max_ends_per_transaction = 2;
+  o.observer = &seen;
+  Reconciler batched(*store_, hooked_, clock_, o);
+  auto report = batched.RunOnce();
+  ASSERT_OK(report);
+  EXPECT_EQ(report->missing, 1);
+  EXPECT_EQ(report->requests_ended, 5);
+  for (const std::string& id : ids) {
+    EXPECT_EQ(store_->GetRequest(id)->state, RequestState::kEnded) << id;
+  }
+  EXPECT_FALSE(Ledger(kAliceRo).has_value());
+  // Three transactions of 2, 2 and 1 grants, each with its two events per grant.
+  EXPECT_THAT(seen.sizes(), ElementsAre(4u, 4u, 2u));
+  // The details name a bounded number of holders, and how many there are.
+  auto drift = Events("drift.assignment_missing");
+  ASSERT_EQ(drift.size(), 5u);
+  auto details = nlohmann::json::parse(drift[0].details);
+  EXPECT_EQ(details["holder_count"], 5);
+  EXPECT_EQ(details["holders"].size(), 5u);
+  ReconcilerOptions none = Options();
+  none.max_ends_per_transaction = 0;
+  EXPECT_EQ(none.Validate().code(), StatusCode::kInvalidArgument);
 }
 
 TEST_F(ReconcilerTest, StandingAssignmentsAreNeverDeleted) {
