@@ -34,10 +34,8 @@ Result<std::vector<Assignment>> FakeProvider::ListAssignments(
   MutexLock lock(&mu_);
   if (Status s = BeginCallLocked(Op::kList); !s.ok()) return s;
   std::vector<Assignment> out;
-  for (const Assignment& a : assignments_) {
-    if (a.account_id == account_id && a.permission_set_arn == permission_set_arn) {
-      out.push_back(a);
-    }
+  for (std::uint64_t seq : TargetLocked(account_id, permission_set_arn)) {
+    out.push_back(assignments_.at(seq));
   }
   return out;
 }
@@ -47,10 +45,9 @@ Result<std::vector<PrincipalAssignment>> FakeProvider::ListAllAssignments(
   MutexLock lock(&mu_);
   if (Status s = BeginCallLocked(Op::kListAll); !s.ok()) return s;
   std::vector<PrincipalAssignment> out;
-  for (const Assignment& a : assignments_) {
-    if (a.account_id == account_id && a.permission_set_arn == permission_set_arn) {
-      out.push_back({PrincipalType::kUser, a.principal_id, a.account_id, a.permission_set_arn});
-    }
+  for (std::uint64_t seq : TargetLocked(account_id, permission_set_arn)) {
+    const Assignment& a = assignments_.at(seq);
+    out.push_back({PrincipalType::kUser, a.principal_id, a.account_id, a.permission_set_arn});
   }
   for (const PrincipalAssignment& g : group_assignments_) {
     if (g.account_id == account_id && g.permission_set_arn == permission_set_arn) {
@@ -201,12 +198,15 @@ std::int64_t FakeProvider::Calls(Op op) const {
 
 bool FakeProvider::Has(const Assignment& a) const {
   MutexLock lock(&mu_);
-  return std::find(assignments_.begin(), assignments_.end(), a) != assignments_.end();
+  return index_.contains(KeyOf(a));
 }
 
 std::vector<Assignment> FakeProvider::Assignments() const {
   MutexLock lock(&mu_);
-  return assignments_;
+  std::vector<Assignment> out;
+  out.reserve(assignments_.size());
+  for (const auto& [seq, a] : assignments_) out.push_back(a);
+  return out;
 }
 
 Status FakeProvider::BeginCallLocked(Op op) {
@@ -274,14 +274,33 @@ Result<Operation> FakeProvider::Poll(Op call, bool grant, const std::string& ope
   return FinishLocked(operation_id, op);
 }
 
-void FakeProvider::AddLocked(const Assignment& a) {
-  if (std::find(assignments_.begin(), assignments_.end(), a) == assignments_.end()) {
-    assignments_.push_back(a);
+FakeProvider::Key FakeProvider::KeyOf(const Assignment& a) {
+  return {a.account_id, a.permission_set_arn, a.principal_id};
+}
+
+std::vector<std::uint64_t> FakeProvider::TargetLocked(const std::string& account_id,
+                                                      const std::string& permission_set_arn) const {
+  std::vector<std::uint64_t> seqs;
+  for (auto it = index_.lower_bound({account_id, permission_set_arn, ""});
+       it != index_.end() && std::get<0>(it->first) == account_id &&
+       std::get<1>(it->first) == permission_set_arn;
+       ++it) {
+    seqs.push_back(it->second);
   }
+  std::sort(seqs.begin(), seqs.end());  // in the order they were made
+  return seqs;
+}
+
+void FakeProvider::AddLocked(const Assignment& a) {
+  auto [it, added] = index_.emplace(KeyOf(a), next_seq_);
+  if (added) assignments_.emplace(next_seq_++, a);
 }
 
 void FakeProvider::RemoveLocked(const Assignment& a) {
-  assignments_.erase(std::remove(assignments_.begin(), assignments_.end(), a), assignments_.end());
+  auto it = index_.find(KeyOf(a));
+  if (it == index_.end()) return;
+  assignments_.erase(it->second);
+  index_.erase(it);
 }
 
 }  // namespace jit::provider
