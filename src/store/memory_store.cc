@@ -79,6 +79,7 @@ class MemoryStore::MemoryTx final : public Tx {
     Restore(data_.requests, requests_before_);
     Restore(data_.jobs, jobs_before_);
     Restore(data_.ledger, ledger_before_);
+    Restore(data_.holders, holders_before_);
   }
 
   Result<model::Request> GetRequest(std::string_view id) override {
@@ -168,29 +169,127 @@ class MemoryStore::MemoryTx final : public Tx {
   Result<std::optional<model::LedgerEntry>> GetLedger(
       std::string_view principal_id, std::string_view account_id,
       std::string_view permission_set_arn) override {
-    auto it = data_.ledger.find(
-        {std::string(principal_id), std::string(account_id), std::string(permission_set_arn)});
+    auto it = data_.ledger.find(Key(principal_id, account_id, permission_set_arn));
     if (it == data_.ledger.end()) return std::optional<model::LedgerEntry>();
-    return std::optional<model::LedgerEntry>(it->second);
+    return std::optional<model::LedgerEntry>(WithHolders(data_, it->second.entry));
   }
 
   Status PutLedger(const model::LedgerEntry& e) override {
-    LedgerKey key{e.principal_id, e.account_id, e.permission_set_arn};
-    Save(data_.ledger, key, ledger_before_);
-    data_.ledger[key] = Normalized(e);
+    JIT_RETURN_IF_ERROR(PutLedgerHead(e));
+    for (const std::string& id : HolderIds(data_, Key(e))) {
+      JIT_RETURN_IF_ERROR(
+          RemoveLedgerHolder(e.principal_id, e.account_id, e.permission_set_arn, id));
+    }
+    for (const std::string& id : e.holders) {
+      JIT_RETURN_IF_ERROR(AddLedgerHolder(e.principal_id, e.account_id, e.permission_set_arn, id));
+    }
     return OkStatus();
   }
 
   Status DeleteLedger(std::string_view principal_id, std::string_view account_id,
                       std::string_view permission_set_arn) override {
-    LedgerKey key{std::string(principal_id), std::string(account_id),
-                  std::string(permission_set_arn)};
+    LedgerKey key = Key(principal_id, account_id, permission_set_arn);
+    for (const std::string& id : HolderIds(data_, key)) {
+      JIT_RETURN_IF_ERROR(RemoveLedgerHolder(principal_id, account_id, permission_set_arn, id));
+    }
     Save(data_.ledger, key, ledger_before_);
     data_.ledger.erase(key);
     return OkStatus();
   }
 
+  Result<std::optional<LedgerHead>> GetLedgerHead(std::string_view principal_id,
+                                                  std::string_view account_id,
+                                                  std::string_view permission_set_arn) override {
+    auto it = data_.ledger.find(Key(principal_id, account_id, permission_set_arn));
+    if (it == data_.ledger.end()) return std::optional<LedgerHead>();
+    return std::optional<LedgerHead>(it->second);
+  }
+
+  Status PutLedgerHead(const model::LedgerEntry& e) override {
+    LedgerKey key = Key(e);
+    Save(data_.ledger, key, ledger_before_);
+    LedgerHead& head = data_.ledger[key];
+    head.entry = Normalized(e);
+    head.entry.holders.clear();
+    return OkStatus();
+  }
+
+  Result<bool> IsLedgerHolder(std::string_view principal_id, std::string_view account_id,
+                              std::string_view permission_set_arn,
+                              std::string_view request_id) override {
+    return data_.holders.count(HolderKey{std::string(principal_id), std::string(account_id),
+                                         std::string(permission_set_arn),
+                                         std::string(request_id)}) != 0;
+  }
+
+  Status AddLedgerHolder(std::string_view principal_id, std::string_view account_id,
+                         std::string_view permission_set_arn,
+                         std::string_view request_id) override {
+    if (request_id.empty()) return InvalidArgumentError("ledger holder id is empty");
+    LedgerKey key = Key(principal_id, account_id, permission_set_arn);
+    auto entry = data_.ledger.find(key);
+    if (entry == data_.ledger.end()) {
+      return NotFoundError("no ledger entry for " + std::string(principal_id));
+    }
+    HolderKey holder{std::string(principal_id), std::string(account_id),
+                     std::string(permission_set_arn), std::string(request_id)};
+    if (data_.holders.count(holder) != 0) return OkStatus();
+    Save(data_.holders, holder, holders_before_);
+    data_.holders.emplace(holder, data_.next_holder_order++);
+    Save(data_.ledger, key, ledger_before_);
+    ++entry->second.holder_count;
+    return OkStatus();
+  }
+
+  Status RemoveLedgerHolder(std::string_view principal_id, std::string_view account_id,
+                            std::string_view permission_set_arn,
+                            std::string_view request_id) override {
+    HolderKey holder{std::string(principal_id), std::string(account_id),
+                     std::string(permission_set_arn), std::string(request_id)};
+    if (data_.holders.count(holder) == 0) return OkStatus();
+    Save(data_.holders, holder, holders_before_);
+    data_.holders.erase(holder);
+    LedgerKey key = Key(principal_id, account_id, permission_set_arn);
+    auto entry = data_.ledger.find(key);
+    if (entry != data_.ledger.end()) {
+      Save(data_.ledger, key, ledger_before_);
+      --entry->second.holder_count;
+    }
+    return OkStatus();
+  }
+
   std::vector<model::Job> TakePutJobs() { return std::move(put_jobs_); }
+
+  static LedgerKey Key(std::string_view principal_id, std::string_view account_id,
+                       std::string_view permission_set_arn) {
+    return {std::string(principal_id), std::string(account_id), std::string(permission_set_arn)};
+  }
+  static LedgerKey Key(const model::LedgerEntry& e) {
+    return {e.principal_id, e.account_id, e.permission_set_arn};
+  }
+  // The ids of the holders of `key`, oldest first. O(k log k) for k holders.
+  static std::vector<std::string> HolderIds(const Data& data, const LedgerKey& key) {
+    const auto& [principal_id, account_id, permission_set_arn] = key;
+    std::vector<std::pair<std::int64_t, std::string>> found;
+    for (auto it = data.holders.lower_bound(
+             HolderKey{principal_id, account_id, permission_set_arn, std::string()});
+         it != data.holders.end(); ++it) {
+      const auto& [p, a, ps, id] = it->first;
+      if (p != principal_id || a != account_id || ps != permission_set_arn) break;
+      found.emplace_back(it->second, id);
+    }
+    std::sort(found.begin(), found.end());
+    std::vector<std::string> ids;
+    ids.reserve(found.size());
+    for (auto& [order, id] : found) ids.push_back(std::move(id));
+    return ids;
+  }
+  // `head` with its holders filled in.
+  static model::LedgerEntry WithHolders(const Data& data, const model::LedgerEntry& head) {
+    model::LedgerEntry e = head;
+    e.holders = HolderIds(data, Key(head));
+    return e;
+  }
 
  private:
   // Keeps the value `key` has now in `before`, unless it was kept already.
@@ -217,7 +316,8 @@ class MemoryStore::MemoryTx final : public Tx {
   const std::size_t audit_size_at_start_;
   std::map<std::string, std::optional<model::Request>> requests_before_;
   std::map<std::string, std::optional<model::Job>> jobs_before_;
-  std::map<LedgerKey, std::optional<model::LedgerEntry>> ledger_before_;
+  std::map<LedgerKey, std::optional<LedgerHead>> ledger_before_;
+  std::map<HolderKey, std::optional<std::int64_t>> holders_before_;
   std::vector<model::Job> put_jobs_;  // in order of first put; last put of each id wins
 };
 
@@ -403,7 +503,9 @@ Result<std::vector<model::LedgerEntry>> MemoryStore::ListLedger() {
   if (!read_failure_.ok()) return read_failure_;
   std::vector<model::LedgerEntry> out;
   out.reserve(data_.ledger.size());
-  for (const auto& [key, entry] : data_.ledger) out.push_back(entry);
+  for (const auto& [key, head] : data_.ledger) {
+    out.push_back(MemoryTx::WithHolders(data_, head.entry));
+  }
   return out;
 }
 

@@ -74,12 +74,18 @@ class MemoryStore final : public Store {
 
  private:
   using LedgerKey = std::tuple<std::string, std::string, std::string>;
+  // (principal, account, permission set, request id): one holder of one entry.
+  using HolderKey = std::tuple<std::string, std::string, std::string, std::string>;
   // Everything the store holds.
   struct Data {
     std::map<std::string, model::Request> requests;  // by id: ids sort by creation time
     std::vector<model::AuditEvent> audit;            // audit[i].seq == i + 1
     std::map<std::string, model::Job> jobs;
-    std::map<LedgerKey, model::LedgerEntry> ledger;
+    std::map<LedgerKey, LedgerHead> ledger;  // entry.holders is always empty
+    // Each entry's holders, by key, each with the order in which it was added (like the SQL
+    // engines' holder rows): a holder is added or removed in O(log n).
+    std::map<HolderKey, std::int64_t> holders;
+    std::int64_t next_holder_order = 0;  // only grows (an undone add leaves a gap)
   };
   class MemoryTx;
 

@@ -32,6 +32,7 @@ namespace {
 
 using ::jit::testing::IsOk;
 using ::jit::testing::StatusIs;
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Not;
@@ -434,8 +435,9 @@ TEST_F(PostgresStoreTest, RoleWithTheGrantsOfDocsHaMdRunsOnASchemaItDidNotCreate
   ASSERT_OK(server_->ExecAs("jit", db_,
                             "GRANT USAGE ON SCHEMA public TO jit_app; "
                             "GRANT SELECT ON schema_version TO jit_app; "
-                            "GRANT SELECT, INSERT, UPDATE, DELETE ON requests, jobs, ledger TO "
-                            "jit_app; GRANT SELECT, INSERT ON audit_events TO jit_app"));
+                            "GRANT SELECT, INSERT, UPDATE, DELETE ON requests, jobs, ledger, "
+                            "ledger_holders TO jit_app; "
+                            "GRANT SELECT, INSERT ON audit_events TO jit_app"));
   PostgresOptions o = Options();
   o.url = "postgres://jit_app@127.0.0.1:" + std::to_string(server_->port()) + "/" + db_;
   std::unique_ptr<Store> st = Open(o);
@@ -462,6 +464,11 @@ TEST_F(PostgresStoreTest, RoleWithTheGrantsOfDocsHaMdRunsOnASchemaItDidNotCreate
                                                         {r.id},
                                                         "",
                                                         clock_.Now()}));
+    JIT_RETURN_IF_ERROR(tx.AddLedgerHolder("u", "111111111111", "arn:ps", "req_other"));
+    JIT_RETURN_IF_ERROR(tx.RemoveLedgerHolder("u", "111111111111", "arn:ps", r.id));
+    JIT_RETURN_IF_ERROR(tx.IsLedgerHolder("u", "111111111111", "arn:ps", r.id).error());
+    JIT_RETURN_IF_ERROR(tx.GetLedgerHead("u", "111111111111", "arn:ps").error());
+    JIT_RETURN_IF_ERROR(tx.GetLedger("u", "111111111111", "arn:ps").error());
     return tx.DeleteLedger("u", "111111111111", "arn:ps");
   }));
   EXPECT_THAT(*st->ClaimDueJobs(clock_.Now(), "w", clock_.Now() + Duration(5000), 10), SizeIs(1));
@@ -496,6 +503,8 @@ TEST_F(PostgresStoreTest, VersionOneDatabaseGainsTheClaimIndexesOnOpen) {
   }
   ASSERT_OK(server_->ExecAs("jit", db_,
                             "DROP INDEX jobs_revocations_by_due; DROP INDEX jobs_others_by_due; "
+                            "DROP TABLE ledger_holders; ALTER TABLE ledger DROP COLUMN "
+                            "holder_count; ALTER TABLE ledger ADD COLUMN holders TEXT NOT NULL; "
                             "UPDATE schema_version SET version = 1"));
   std::unique_ptr<Store> st = Open();
   ASSERT_NE(st, nullptr);
@@ -511,6 +520,64 @@ TEST_F(PostgresStoreTest, VersionOneDatabaseGainsTheClaimIndexesOnOpen) {
   ASSERT_THAT(*claimed, SizeIs(2));
   EXPECT_EQ((*claimed)[0].id, revoke.id);
   EXPECT_EQ((*claimed)[1].id, grant.id);
+}
+
+// A database of schema version 2 (each ledger entry's holders a JSON list in ledger.holders)
+// gets its holders as rows on open: same holders, same order, a repeat kept once; the old
+// column goes.
+TEST_F(PostgresStoreTest, VersionTwoDatabaseGetsItsLedgerHoldersAsRowsOnOpen) {
+  ASSERT_NE(Open(), nullptr);
+  ASSERT_OK(server_->ExecAs(
+      "jit", db_,
+      "DROP TABLE ledger_holders; ALTER TABLE ledger DROP COLUMN holder_count; "
+      "ALTER TABLE ledger ADD COLUMN holders TEXT NOT NULL; "
+      "INSERT INTO ledger (principal_id, account_id, permission_set_arn, origin, state, holders, "
+      "operation_id, updated_at_ms) VALUES "
+      "('user-1', '111111111111', 'arn:ps/1', 'jit', 'present', "
+      "'[\"req_c\",\"req_a\",\"req_b\",\"req_a\"]', '', 1000), "
+      "('user-2', '111111111111', 'arn:ps/1', 'standing', 'revoking', '[]', 'op-1', 2000), "
+      "('user-3', '111111111111', 'arn:ps/1', 'jit', 'granting', '[\"req_d\"]', '', 3000); "
+      "UPDATE schema_version SET version = 2"));
+
+  std::unique_ptr<Store> st = Open();
+  ASSERT_NE(st, nullptr);
+  EXPECT_OK(server_->ExecAs(
+      "jit", db_,
+      "DO $$ BEGIN IF (SELECT count(*) FROM information_schema.columns WHERE table_name = "
+      "'ledger' AND column_name = 'holders') <> 0 OR (SELECT max(version) FROM "
+      "schema_version) <> " +
+          std::to_string(PostgresSchemaVersion()) +
+          " THEN RAISE EXCEPTION 'not upgraded'; END IF; END $$"));
+  Result<std::vector<model::LedgerEntry>> all = st->ListLedger();
+  ASSERT_OK(all);
+  ASSERT_THAT(*all, SizeIs(3));
+  EXPECT_THAT((*all)[0].holders, ElementsAre("req_c", "req_a", "req_b"));
+  EXPECT_EQ((*all)[0].state, model::LedgerState::kPresent);
+  EXPECT_EQ((*all)[0].updated_at, FromUnixMillis(1000));
+  EXPECT_THAT((*all)[1].holders, ::testing::IsEmpty());
+  EXPECT_EQ((*all)[1].origin, model::LedgerOrigin::kStanding);
+  EXPECT_EQ((*all)[1].operation_id, "op-1");
+  EXPECT_THAT((*all)[2].holders, ElementsAre("req_d"));
+  ASSERT_OK(st->Transact([&](Tx& tx) -> Status {
+    JIT_ASSIGN_OR_RETURN(std::optional<LedgerHead> head,
+                         tx.GetLedgerHead("user-1", "111111111111", "arn:ps/1"));
+    EXPECT_TRUE(head.has_value());
+    if (head.has_value()) {
+      EXPECT_EQ(head->holder_count, 3);
+    }
+    JIT_ASSIGN_OR_RETURN(bool held,
+                         tx.IsLedgerHolder("user-1", "111111111111", "arn:ps/1", "req_b"));
+    EXPECT_TRUE(held);
+    JIT_ASSIGN_OR_RETURN(head, tx.GetLedgerHead("user-2", "111111111111", "arn:ps/1"));
+    EXPECT_TRUE(head.has_value());
+    if (head.has_value()) {
+      EXPECT_EQ(head->holder_count, 0);
+    }
+    return tx.AddLedgerHolder("user-1", "111111111111", "arn:ps/1", "req_0");
+  }));
+  all = st->ListLedger();
+  ASSERT_OK(all);
+  EXPECT_THAT((*all)[0].holders, ElementsAre("req_c", "req_a", "req_b", "req_0"));
 }
 
 // With many jobs, the claim walks the partial indexes in claim order (no sort of the due

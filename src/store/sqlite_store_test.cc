@@ -255,9 +255,11 @@ TEST_F(SqliteStoreTest, VersionOneDatabaseGainsTheClaimIndexesOnOpen) {
       return tx.PutJob(revoke);
     }));
   }
-  // What version 1 left: the same tables without the two indexes.
+  // What version 1 left: the same tables without the two indexes (nor step 3's ledger
+  // changes).
   ASSERT_OK(
       RawExec("DROP INDEX jobs_revocations_by_due; DROP INDEX jobs_others_by_due; "
+              "DROP TABLE ledger_holders; ALTER TABLE ledger DROP COLUMN holder_count; "
               "UPDATE schema_version SET version = 1"));
   Result<std::vector<std::string>> before = RawQuery(
       "SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'jobs_%' "
@@ -281,6 +283,64 @@ TEST_F(SqliteStoreTest, VersionOneDatabaseGainsTheClaimIndexesOnOpen) {
   ASSERT_THAT(*claimed, SizeIs(2));
   EXPECT_EQ((*claimed)[0].id, "job_b");
   EXPECT_EQ((*claimed)[1].id, "job_a");
+}
+
+// A database of schema version 2 (each ledger entry's holders a JSON list in ledger.holders)
+// gets its holders as rows on open: same holders, same order, a repeat kept once; the old
+// column keeps '[]' from then on.
+TEST_F(SqliteStoreTest, VersionTwoDatabaseGetsItsLedgerHoldersAsRowsOnOpen) {
+  ASSERT_NE(Open(Options()), nullptr);
+  // What version 2 left: no ledger_holders table, no holder_count, the lists in JSON.
+  ASSERT_OK(RawExec(
+      "DROP TABLE ledger_holders; ALTER TABLE ledger DROP COLUMN holder_count; "
+      "INSERT INTO ledger (principal_id, account_id, permission_set_arn, origin, state, holders, "
+      "operation_id, updated_at_ms) VALUES "
+      "('user-1', '111111111111', 'arn:ps/1', 'jit', 'present', "
+      "'[\"req_c\",\"req_a\",\"req_b\",\"req_a\"]', '', 1000), "
+      "('user-2', '111111111111', 'arn:ps/1', 'standing', 'revoking', '[]', 'op-1', 2000), "
+      "('user-3', '111111111111', 'arn:ps/1', 'jit', 'granting', '[\"req_d\"]', '', 3000); "
+      "UPDATE schema_version SET version = 2"));
+
+  std::unique_ptr<Store> store = Open(Options());
+  ASSERT_NE(store, nullptr);
+  Result<std::vector<std::string>> version = RawQuery("SELECT version FROM schema_version");
+  ASSERT_OK(version);
+  EXPECT_THAT(*version, ElementsAre(std::to_string(SqliteSchemaVersion())));
+  Result<std::vector<std::string>> columns = RawQuery("SELECT DISTINCT holders FROM ledger");
+  ASSERT_OK(columns);
+  EXPECT_THAT(*columns, ElementsAre("[]"));
+
+  Result<std::vector<model::LedgerEntry>> all = store->ListLedger();
+  ASSERT_OK(all);
+  ASSERT_THAT(*all, SizeIs(3));
+  EXPECT_THAT((*all)[0].holders, ElementsAre("req_c", "req_a", "req_b"));
+  EXPECT_EQ((*all)[0].state, model::LedgerState::kPresent);
+  EXPECT_EQ((*all)[0].updated_at, FromUnixMillis(1000));
+  EXPECT_THAT((*all)[1].holders, ::testing::IsEmpty());
+  EXPECT_EQ((*all)[1].origin, model::LedgerOrigin::kStanding);
+  EXPECT_EQ((*all)[1].operation_id, "op-1");
+  EXPECT_THAT((*all)[2].holders, ElementsAre("req_d"));
+  ASSERT_OK(store->Transact([&](Tx& tx) -> Status {
+    JIT_ASSIGN_OR_RETURN(std::optional<LedgerHead> head,
+                         tx.GetLedgerHead("user-1", "111111111111", "arn:ps/1"));
+    EXPECT_TRUE(head.has_value());
+    if (head.has_value()) {
+      EXPECT_EQ(head->holder_count, 3);
+    }
+    JIT_ASSIGN_OR_RETURN(bool held,
+                         tx.IsLedgerHolder("user-1", "111111111111", "arn:ps/1", "req_b"));
+    EXPECT_TRUE(held);
+    JIT_ASSIGN_OR_RETURN(head, tx.GetLedgerHead("user-2", "111111111111", "arn:ps/1"));
+    EXPECT_TRUE(head.has_value());
+    if (head.has_value()) {
+      EXPECT_EQ(head->holder_count, 0);
+    }
+    // Added after the migration: last.
+    return tx.AddLedgerHolder("user-1", "111111111111", "arn:ps/1", "req_0");
+  }));
+  all = store->ListLedger();
+  ASSERT_OK(all);
+  EXPECT_THAT((*all)[0].holders, ElementsAre("req_c", "req_a", "req_b", "req_0"));
 }
 
 TEST_F(SqliteStoreTest, OptionsAreValidated) {

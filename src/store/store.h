@@ -25,6 +25,13 @@ inline bool IsOpen(model::RequestState s) {
          s == model::RequestState::kActive;
 }
 
+// A ledger entry without its holders (entry.holders is empty), and how many holders it has
+// (Tx::GetLedgerHead).
+struct LedgerHead {
+  model::LedgerEntry entry;
+  std::int64_t holder_count = 0;
+};
+
 // The operations of one transaction. A Tx is only valid inside the function given to
 // Store::Transact, on that thread. Nothing written is visible to others, or durable, until
 // the function returns OK and the commit completes.
@@ -55,15 +62,49 @@ class Tx {
   virtual Status DeleteJob(std::string_view id) = 0;
   virtual Result<std::vector<model::Job>> JobsForRequest(std::string_view request_id) = 0;
 
-  // The ledger entry of one assignment, or nullopt.
+  // The ledger. Engines keep an entry's head (origin, state, operation_id, updated_at and the
+  // number of holders) apart from its holders, one row per holder, so that the operations
+  // marked O(1) below (an index lookup or two) cost the same whether an assignment has one holder
+  // or 10,000 (one principal holding many grants of one account and permission set). GetLedger,
+  // PutLedger and ListLedger read or write the whole holder list: for readers that need it
+  // (reconciler, restore, backup), not for the grant and revoke jobs. An entry's holders are a set
+  // kept in the order they were added; adding one twice keeps the first.
+
+  // The ledger entry of one assignment with all its holders (oldest first), or nullopt.
   virtual Result<std::optional<model::LedgerEntry>> GetLedger(
       std::string_view principal_id, std::string_view account_id,
       std::string_view permission_set_arn) = 0;
-  // Inserts or replaces the entry for its (principal, account, permission set).
+  // Inserts or replaces the entry for its (principal, account, permission set), holders
+  // included: afterwards its holders are exactly e.holders in that order (a repeated id counts
+  // once). O(number of holders, old and new).
   virtual Status PutLedger(const model::LedgerEntry& e) = 0;
-  // Deleting an absent entry is OK.
+  // Deletes the entry and all its holders. Deleting an absent entry is OK.
   virtual Status DeleteLedger(std::string_view principal_id, std::string_view account_id,
                               std::string_view permission_set_arn) = 0;
+
+  // The entry of one assignment without its holders (head.entry.holders is empty) and how
+  // many it has, or nullopt. O(1) in the number of holders: no holder is read.
+  virtual Result<std::optional<LedgerHead>> GetLedgerHead(std::string_view principal_id,
+                                                          std::string_view account_id,
+                                                          std::string_view permission_set_arn) = 0;
+  // Inserts the entry with no holders, or updates an existing entry's origin, state,
+  // operation_id and updated_at; its holders stay as they are (e.holders is ignored). O(1).
+  virtual Status PutLedgerHead(const model::LedgerEntry& e) = 0;
+  // Whether request_id is one of the entry's holders (false when there is no entry). O(1).
+  virtual Result<bool> IsLedgerHolder(std::string_view principal_id, std::string_view account_id,
+                                      std::string_view permission_set_arn,
+                                      std::string_view request_id) = 0;
+  // Adds request_id as the entry's newest holder; adding a holder it has already is OK and
+  // changes nothing. NotFound when there is no entry (PutLedgerHead it first);
+  // InvalidArgument for an empty request_id. O(1).
+  virtual Status AddLedgerHolder(std::string_view principal_id, std::string_view account_id,
+                                 std::string_view permission_set_arn,
+                                 std::string_view request_id) = 0;
+  // Removes request_id from the entry's holders; removing one it does not have (or from an
+  // absent entry) is OK. The entry stays, even with no holder left: DeleteLedger it. O(1).
+  virtual Status RemoveLedgerHolder(std::string_view principal_id, std::string_view account_id,
+                                    std::string_view permission_set_arn,
+                                    std::string_view request_id) = 0;
 };
 
 // Told about jobs after the transaction that put them has committed durably.

@@ -881,6 +881,179 @@ TYPED_TEST(StoreConformance, LedgerPutGetReplaceDelete) {
   EXPECT_EQ((*all)[0].operation_id, "op-9");
 }
 
+// The head-and-holder operations (what the grant and revoke jobs use) and the whole-entry
+// ones see the same ledger.
+TYPED_TEST(StoreConformance, LedgerHeadAndHolderOperations) {
+  const std::string p = "user-1", a = "111111111111", ps = "arn:ps/1";
+  model::LedgerEntry e{p,
+                       a,
+                       ps,
+                       model::LedgerOrigin::kJit,
+                       model::LedgerState::kGranting,
+                       {},
+                       "",
+                       this->clock_.Now()};
+  ASSERT_OK(this->store().Transact([&](Tx& tx) -> Status {
+    JIT_ASSIGN_OR_RETURN(std::optional<LedgerHead> none, tx.GetLedgerHead(p, a, ps));
+    EXPECT_FALSE(none.has_value());
+    EXPECT_THAT(tx.AddLedgerHolder(p, a, ps, "req_a"), StatusIs(StatusCode::kNotFound));
+    JIT_ASSIGN_OR_RETURN(bool held, tx.IsLedgerHolder(p, a, ps, "req_a"));
+    EXPECT_FALSE(held);
+    JIT_RETURN_IF_ERROR(tx.RemoveLedgerHolder(p, a, ps, "req_a"));  // absent entry: fine
+    e.holders = {"ignored"};  // PutLedgerHead never writes holders
+    JIT_RETURN_IF_ERROR(tx.PutLedgerHead(e));
+    EXPECT_THAT(tx.AddLedgerHolder(p, a, ps, ""), StatusIs(StatusCode::kInvalidArgument));
+    for (const char* id : {"req_c", "req_a", "req_b", "req_a"}) {  // the repeat changes nothing
+      JIT_RETURN_IF_ERROR(tx.AddLedgerHolder(p, a, ps, id));
+    }
+    return OkStatus();
+  }));
+  ASSERT_OK(this->store().Transact([&](Tx& tx) -> Status {
+    JIT_ASSIGN_OR_RETURN(std::optional<LedgerHead> head, tx.GetLedgerHead(p, a, ps));
+    EXPECT_TRUE(head.has_value());
+    if (!head.has_value()) return OkStatus();
+    EXPECT_EQ(head->holder_count, 3);
+    EXPECT_THAT(head->entry.holders, IsEmpty());
+    EXPECT_EQ(head->entry.state, model::LedgerState::kGranting);
+    EXPECT_EQ(head->entry.updated_at, e.updated_at);
+    JIT_ASSIGN_OR_RETURN(bool held, tx.IsLedgerHolder(p, a, ps, "req_b"));
+    EXPECT_TRUE(held);
+    JIT_ASSIGN_OR_RETURN(held, tx.IsLedgerHolder(p, a, ps, "req_z"));
+    EXPECT_FALSE(held);
+    JIT_ASSIGN_OR_RETURN(held, tx.IsLedgerHolder(p, a, "arn:ps/2", "req_b"));
+    EXPECT_FALSE(held);
+    JIT_ASSIGN_OR_RETURN(std::optional<model::LedgerEntry> full, tx.GetLedger(p, a, ps));
+    EXPECT_TRUE(full.has_value());
+    if (full.has_value()) {
+      EXPECT_THAT(full->holders, ElementsAre("req_c", "req_a", "req_b"));
+    }
+    // The head changes; the holders stay.
+    head->entry.state = model::LedgerState::kPresent;
+    head->entry.operation_id = "op-1";
+    JIT_RETURN_IF_ERROR(tx.PutLedgerHead(head->entry));
+    JIT_RETURN_IF_ERROR(tx.RemoveLedgerHolder(p, a, ps, "req_a"));
+    JIT_RETURN_IF_ERROR(tx.RemoveLedgerHolder(p, a, ps, "req_a"));  // twice: fine
+    JIT_RETURN_IF_ERROR(tx.RemoveLedgerHolder(p, a, ps, "req_z"));  // never held: fine
+    return tx.AddLedgerHolder(p, a, ps, "req_d");
+  }));
+  Result<std::vector<model::LedgerEntry>> all = this->store().ListLedger();
+  ASSERT_OK(all);
+  ASSERT_THAT(*all, SizeIs(1));
+  EXPECT_EQ((*all)[0].state, model::LedgerState::kPresent);
+  EXPECT_EQ((*all)[0].operation_id, "op-1");
+  EXPECT_THAT((*all)[0].holders, ElementsAre("req_c", "req_b", "req_d"));
+
+  // Removing the last holder keeps the entry; deleting it deletes its holders too.
+  ASSERT_OK(this->store().Transact([&](Tx& tx) -> Status {
+    for (const char* id : {"req_c", "req_b", "req_d"}) {
+      JIT_RETURN_IF_ERROR(tx.RemoveLedgerHolder(p, a, ps, id));
+    }
+    JIT_ASSIGN_OR_RETURN(std::optional<LedgerHead> head, tx.GetLedgerHead(p, a, ps));
+    EXPECT_TRUE(head.has_value());
+    if (head.has_value()) {
+      EXPECT_EQ(head->holder_count, 0);
+    }
+    JIT_RETURN_IF_ERROR(tx.AddLedgerHolder(p, a, ps, "req_e"));
+    JIT_RETURN_IF_ERROR(tx.DeleteLedger(p, a, ps));
+    JIT_ASSIGN_OR_RETURN(head, tx.GetLedgerHead(p, a, ps));
+    EXPECT_FALSE(head.has_value());
+    JIT_RETURN_IF_ERROR(tx.PutLedgerHead(e));
+    JIT_ASSIGN_OR_RETURN(head, tx.GetLedgerHead(p, a, ps));
+    EXPECT_TRUE(head.has_value());
+    if (head.has_value()) {
+      EXPECT_EQ(head->holder_count, 0);
+    }
+    JIT_ASSIGN_OR_RETURN(bool held, tx.IsLedgerHolder(p, a, ps, "req_e"));
+    EXPECT_FALSE(held);
+    return OkStatus();
+  }));
+}
+
+// PutLedger replaces the holders (order as given, a repeat once) and the count follows; an
+// undone transaction leaves holders and count as they were.
+TYPED_TEST(StoreConformance, LedgerPutReplacesHoldersAndUndoRestoresThem) {
+  const std::string p = "user-1", a = "111111111111", ps = "arn:ps/1";
+  model::LedgerEntry e{p,
+                       a,
+                       ps,
+                       model::LedgerOrigin::kStanding,
+                       model::LedgerState::kPresent,
+                       {"req_b", "req_a", "req_b"},
+                       "",
+                       this->clock_.Now()};
+  ASSERT_OK(this->store().Transact([&](Tx& tx) { return tx.PutLedger(e); }));
+  e.holders = {"req_c", "req_a"};
+  ASSERT_OK(this->store().Transact([&](Tx& tx) { return tx.PutLedger(e); }));
+  Status undone = this->store().Transact([&](Tx& tx) -> Status {
+    JIT_RETURN_IF_ERROR(tx.AddLedgerHolder(p, a, ps, "req_x"));
+    JIT_RETURN_IF_ERROR(tx.RemoveLedgerHolder(p, a, ps, "req_c"));
+    e.state = model::LedgerState::kRevoking;
+    JIT_RETURN_IF_ERROR(tx.PutLedgerHead(e));
+    return AbortedError("changed my mind");
+  });
+  EXPECT_THAT(undone, StatusIs(StatusCode::kAborted));
+  ASSERT_OK(this->store().Transact([&](Tx& tx) -> Status {
+    JIT_ASSIGN_OR_RETURN(std::optional<LedgerHead> head, tx.GetLedgerHead(p, a, ps));
+    EXPECT_TRUE(head.has_value());
+    if (!head.has_value()) return OkStatus();
+    EXPECT_EQ(head->holder_count, 2);
+    EXPECT_EQ(head->entry.state, model::LedgerState::kPresent);
+    EXPECT_EQ(head->entry.origin, model::LedgerOrigin::kStanding);
+    JIT_ASSIGN_OR_RETURN(std::optional<model::LedgerEntry> full, tx.GetLedger(p, a, ps));
+    EXPECT_TRUE(full.has_value());
+    if (full.has_value()) {
+      EXPECT_THAT(full->holders, ElementsAre("req_c", "req_a"));
+    }
+    return OkStatus();
+  }));
+}
+
+// Many holders of one assignment (one principal, many grants): each added and removed on its
+// own; the list keeps the order they came in.
+TYPED_TEST(StoreConformance, LedgerManyHoldersKeepTheirOrder) {
+  const std::string p = "user-1", a = "111111111111", ps = "arn:ps/1";
+  model::LedgerEntry e{p,
+                       a,
+                       ps,
+                       model::LedgerOrigin::kJit,
+                       model::LedgerState::kPresent,
+                       {},
+                       "",
+                       this->clock_.Now()};
+  constexpr int kHolders = 300;
+  std::vector<std::string> ids;
+  for (int i = 0; i < kHolders; ++i) ids.push_back("req_" + std::to_string((i * 7919) % 1000));
+  ASSERT_OK(this->store().Transact([&](Tx& tx) -> Status {
+    JIT_RETURN_IF_ERROR(tx.PutLedgerHead(e));
+    for (const std::string& id : ids) JIT_RETURN_IF_ERROR(tx.AddLedgerHolder(p, a, ps, id));
+    return OkStatus();
+  }));
+  std::vector<std::string> kept;
+  ASSERT_OK(this->store().Transact([&](Tx& tx) -> Status {
+    for (int i = 0; i < kHolders; ++i) {
+      if (i % 3 == 0) {
+        JIT_RETURN_IF_ERROR(tx.RemoveLedgerHolder(p, a, ps, ids[i]));
+      } else {
+        kept.push_back(ids[i]);
+      }
+    }
+    return OkStatus();
+  }));
+  ASSERT_OK(this->store().Transact([&](Tx& tx) -> Status {
+    JIT_ASSIGN_OR_RETURN(std::optional<LedgerHead> head, tx.GetLedgerHead(p, a, ps));
+    EXPECT_TRUE(head.has_value());
+    if (head.has_value()) {
+      EXPECT_EQ(head->holder_count, static_cast<std::int64_t>(kept.size()));
+    }
+    JIT_ASSIGN_OR_RETURN(std::optional<model::LedgerEntry> full, tx.GetLedger(p, a, ps));
+    EXPECT_TRUE(full.has_value());
+    if (full.has_value()) {
+      EXPECT_EQ(full->holders, kept);
+    }
+    return OkStatus();
+  }));
+}
+
 TYPED_TEST(StoreConformance, ListJobsDueBeforeReturnsDueJobsEarliestFirstWhateverTheirLease) {
   Time now = this->clock_.Now();
   model::Job late = this->MakeJob(model::JobKind::kGrant, now + Duration(2000));

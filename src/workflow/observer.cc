@@ -38,6 +38,24 @@ class RecordingTx final : public store::Tx {
                       std::string_view arn) override {
     return tx_.DeleteLedger(principal_id, account_id, arn);
   }
+  Result<std::optional<store::LedgerHead>> GetLedgerHead(std::string_view principal_id,
+                                                         std::string_view account_id,
+                                                         std::string_view arn) override {
+    return tx_.GetLedgerHead(principal_id, account_id, arn);
+  }
+  Status PutLedgerHead(const model::LedgerEntry& e) override { return tx_.PutLedgerHead(e); }
+  Result<bool> IsLedgerHolder(std::string_view principal_id, std::string_view account_id,
+                              std::string_view arn, std::string_view request_id) override {
+    return tx_.IsLedgerHolder(principal_id, account_id, arn, request_id);
+  }
+  Status AddLedgerHolder(std::string_view principal_id, std::string_view account_id,
+                         std::string_view arn, std::string_view request_id) override {
+    return tx_.AddLedgerHolder(principal_id, account_id, arn, request_id);
+  }
+  Status RemoveLedgerHolder(std::string_view principal_id, std::string_view account_id,
+                            std::string_view arn, std::string_view request_id) override {
+    return tx_.RemoveLedgerHolder(principal_id, account_id, arn, request_id);
+  }
 
   std::vector<model::AuditEvent> Take() { return std::move(events_); }
 

@@ -37,12 +37,22 @@ provider::Assignment AssignmentOf(const Request& r) {
   return {r.principal_id, r.account_id, r.permission_set_arn};
 }
 
-bool Holds(const LedgerEntry& e, const std::string& request_id) {
-  return std::find(e.holders.begin(), e.holders.end(), request_id) != e.holders.end();
-}
-
-void RemoveHolder(LedgerEntry& e, const std::string& request_id) {
-  e.holders.erase(std::remove(e.holders.begin(), e.holders.end(), request_id), e.holders.end());
+// The ledger entry of `a` without its holders (store::Tx::GetLedgerHead), and whether
+// request_id is one of them: what the grant and revoke jobs decide from, whatever the number
+// of holders (no holder list is read or written on their paths).
+struct HeldEntry {
+  std::optional<store::LedgerHead> head;
+  bool held = false;  // request_id holds it (false without an entry)
+};
+Result<HeldEntry> ReadLedger(Tx& tx, const provider::Assignment& a, const std::string& request_id) {
+  HeldEntry out;
+  JIT_ASSIGN_OR_RETURN(out.head,
+                       tx.GetLedgerHead(a.principal_id, a.account_id, a.permission_set_arn));
+  if (out.head) {
+    JIT_ASSIGN_OR_RETURN(out.held, tx.IsLedgerHolder(a.principal_id, a.account_id,
+                                                     a.permission_set_arn, request_id));
+  }
+  return out;
 }
 
 Status AppendEvent(Tx& tx, Time now, std::string_view actor, std::string_view action,
@@ -1151,9 +1161,9 @@ class Workflow::Impl {
       JIT_ASSIGN_OR_RETURN(Request cur, tx.GetRequest(r.id));
       r = cur;
       Time now = clock_.Now();
-      JIT_ASSIGN_OR_RETURN(auto entry,
-                           tx.GetLedger(a.principal_id, a.account_id, a.permission_set_arn));
-      bool holder = entry && Holds(*entry, r.id);
+      JIT_ASSIGN_OR_RETURN(HeldEntry read, ReadLedger(tx, a, r.id));
+      LedgerEntry* entry = read.head ? &read.head->entry : nullptr;
+      bool holder = read.held;
       if (r.state == RequestState::kRevoking && !holder) {
         // Revoked before jit asked for anything: nothing to remove.
         next = Next::kDone;
@@ -1170,9 +1180,10 @@ class Workflow::Impl {
       switch (entry->state) {
         case LedgerState::kPresent:
           if (!holder) {
-            entry->holders.push_back(r.id);
+            JIT_RETURN_IF_ERROR(
+                tx.AddLedgerHolder(a.principal_id, a.account_id, a.permission_set_arn, r.id));
             entry->updated_at = now;
-            JIT_RETURN_IF_ERROR(tx.PutLedger(*entry));
+            JIT_RETURN_IF_ERROR(tx.PutLedgerHead(*entry));
           }
           next = Next::kDone;
           if (r.state == RequestState::kRevoking) {
@@ -1224,7 +1235,7 @@ class Workflow::Impl {
       JIT_ASSIGN_OR_RETURN(Request cur, tx.GetRequest(r.id));
       r = cur;
       JIT_ASSIGN_OR_RETURN(auto entry,
-                           tx.GetLedger(a.principal_id, a.account_id, a.permission_set_arn));
+                           tx.GetLedgerHead(a.principal_id, a.account_id, a.permission_set_arn));
       if (entry) return OkStatus();  // someone else got there first; the next run joins
       if (r.state != RequestState::kApproved) return OkStatus();
       Time now = clock_.Now();
@@ -1232,12 +1243,13 @@ class Workflow::Impl {
       e.principal_id = a.principal_id;
       e.account_id = a.account_id;
       e.permission_set_arn = a.permission_set_arn;
-      e.holders = {r.id};
       e.updated_at = now;
       if (standing) {
         e.origin = LedgerOrigin::kStanding;
         e.state = LedgerState::kPresent;
-        JIT_RETURN_IF_ERROR(tx.PutLedger(e));
+        JIT_RETURN_IF_ERROR(tx.PutLedgerHead(e));
+        JIT_RETURN_IF_ERROR(
+            tx.AddLedgerHolder(a.principal_id, a.account_id, a.permission_set_arn, r.id));
         JIT_RETURN_IF_ERROR(AppendEvent(tx, now, kSystemActor, "grant.standing", r.id, "warning",
                                         {{"note",
                                           "the user already held this assignment; jit will not "
@@ -1247,7 +1259,9 @@ class Workflow::Impl {
       // Record the intent before calling the provider, so that a crash in between is resumed.
       e.origin = LedgerOrigin::kJit;
       e.state = LedgerState::kGranting;
-      JIT_RETURN_IF_ERROR(tx.PutLedger(e));
+      JIT_RETURN_IF_ERROR(tx.PutLedgerHead(e));
+      JIT_RETURN_IF_ERROR(
+          tx.AddLedgerHolder(a.principal_id, a.account_id, a.permission_set_arn, r.id));
       create = true;
       return OkStatus();
     });
@@ -1261,15 +1275,15 @@ class Workflow::Impl {
     if (!op.has_value()) return GrantTrouble(job, r, op.error());
     if (op->state == provider::OperationState::kInProgress) {
       Status s = Transact([&](Tx& tx) -> Status {
-        JIT_ASSIGN_OR_RETURN(auto entry,
-                             tx.GetLedger(a.principal_id, a.account_id, a.permission_set_arn));
-        if (!entry || !Holds(*entry, r.id)) return OkStatus();
+        JIT_ASSIGN_OR_RETURN(HeldEntry read, ReadLedger(tx, a, r.id));
+        if (!read.held) return OkStatus();
+        LedgerEntry* entry = &read.head->entry;
         // Another runner of this job recorded its create first: keep that one (creating an
         // existing assignment succeeds, so the second create changed nothing).
         if (!entry->operation_id.empty()) return OkStatus();
         entry->operation_id = op->id;
         entry->updated_at = clock_.Now();
-        JIT_RETURN_IF_ERROR(tx.PutLedger(*entry));
+        JIT_RETURN_IF_ERROR(tx.PutLedgerHead(*entry));
         JIT_ASSIGN_OR_RETURN(Request cur, tx.GetRequest(r.id));
         cur.grant_operation_id = op->id;
         JIT_RETURN_IF_ERROR(AppendEvent(tx, clock_.Now(), kSystemActor, "grant.started", r.id,
@@ -1290,11 +1304,10 @@ class Workflow::Impl {
         // The provider forgot the operation: forget it too (so that the new create's id is
         // recorded), and ask again (creating an existing one succeeds).
         Status f = Transact([&](Tx& tx) -> Status {
-          JIT_ASSIGN_OR_RETURN(auto entry,
-                               tx.GetLedger(a.principal_id, a.account_id, a.permission_set_arn));
-          if (!entry || !Holds(*entry, r.id) || entry->operation_id != op_id) return OkStatus();
-          entry->operation_id.clear();
-          return tx.PutLedger(*entry);
+          JIT_ASSIGN_OR_RETURN(HeldEntry read, ReadLedger(tx, a, r.id));
+          if (!read.held || read.head->entry.operation_id != op_id) return OkStatus();
+          read.head->entry.operation_id.clear();
+          return tx.PutLedgerHead(read.head->entry);
         });
         if (!f.ok()) return JobOutcome::Retry(f.ToString());
         return Create(job, r, a);
@@ -1316,9 +1329,9 @@ class Workflow::Impl {
       JIT_ASSIGN_OR_RETURN(Request cur, tx.GetRequest(r.id));
       r = cur;
       Time now = clock_.Now();
-      JIT_ASSIGN_OR_RETURN(auto entry,
-                           tx.GetLedger(a.principal_id, a.account_id, a.permission_set_arn));
-      if (!entry || !Holds(*entry, r.id)) return tx.DeleteJob(job.id);
+      JIT_ASSIGN_OR_RETURN(HeldEntry read, ReadLedger(tx, a, r.id));
+      if (!read.held) return tx.DeleteJob(job.id);
+      LedgerEntry* entry = &read.head->entry;
       if (!ok) {
         JIT_RETURN_IF_ERROR(tx.DeleteLedger(a.principal_id, a.account_id, a.permission_set_arn));
         JIT_RETURN_IF_ERROR(AppendEvent(tx, now, kSystemActor, "grant.failed", r.id, "warning",
@@ -1330,7 +1343,7 @@ class Workflow::Impl {
       entry->state = LedgerState::kPresent;
       entry->operation_id.clear();
       entry->updated_at = now;
-      JIT_RETURN_IF_ERROR(tx.PutLedger(*entry));
+      JIT_RETURN_IF_ERROR(tx.PutLedgerHead(*entry));
       JIT_RETURN_IF_ERROR(AppendEvent(tx, now, kSystemActor, "grant.succeeded", r.id, "info"));
       if (r.state == RequestState::kRevoking) {
         JIT_RETURN_IF_ERROR(tx.DeleteJob(job.id));
@@ -1355,15 +1368,15 @@ class Workflow::Impl {
       JIT_ASSIGN_OR_RETURN(Request cur, tx.GetRequest(r.id));
       r = cur;
       Time now = clock_.Now();
-      JIT_ASSIGN_OR_RETURN(auto entry,
-                           tx.GetLedger(a.principal_id, a.account_id, a.permission_set_arn));
-      bool holder = entry && Holds(*entry, r.id);
+      JIT_ASSIGN_OR_RETURN(HeldEntry read, ReadLedger(tx, a, r.id));
+      LedgerEntry* entry = read.head ? &read.head->entry : nullptr;
+      bool holder = read.held;
       if (holder && entry->state == LedgerState::kGranting) {
         // A create may have reached Identity Center: delete to be sure.
         entry->state = LedgerState::kRevoking;
         entry->operation_id.clear();
         entry->updated_at = now;
-        JIT_RETURN_IF_ERROR(tx.PutLedger(*entry));
+        JIT_RETURN_IF_ERROR(tx.PutLedgerHead(*entry));
         JIT_RETURN_IF_ERROR(tx.PutJob(MakeJob(JobKind::kRevoke, r.id, now, now)));
       }
       if (r.state == RequestState::kRevoking) {
@@ -1411,26 +1424,27 @@ class Workflow::Impl {
         JIT_RETURN_IF_ERROR(tx.UpdateRequest(r));
       }
       provider::Assignment a = AssignmentOf(r);
-      JIT_ASSIGN_OR_RETURN(auto entry,
-                           tx.GetLedger(a.principal_id, a.account_id, a.permission_set_arn));
-      if (!entry || !Holds(*entry, r.id)) {
+      JIT_ASSIGN_OR_RETURN(HeldEntry read, ReadLedger(tx, a, r.id));
+      if (!read.held) {
         next = Next::kDone;
         return End(tx, r, now, {{"assignment", "not held"}});
       }
+      LedgerEntry* entry = &read.head->entry;
       switch (entry->state) {
         case LedgerState::kGranting:
           next = Next::kWait;  // the grant job settles the create first
           return OkStatus();
         case LedgerState::kPresent:
-          if (entry->origin == LedgerOrigin::kStanding || entry->holders.size() > 1) {
+          if (entry->origin == LedgerOrigin::kStanding || read.head->holder_count > 1) {
             bool standing = entry->origin == LedgerOrigin::kStanding;
-            RemoveHolder(*entry, r.id);
-            if (entry->holders.empty()) {
+            if (read.head->holder_count <= 1) {  // the last holder: nothing left to remember
               JIT_RETURN_IF_ERROR(
                   tx.DeleteLedger(a.principal_id, a.account_id, a.permission_set_arn));
             } else {
+              JIT_RETURN_IF_ERROR(
+                  tx.RemoveLedgerHolder(a.principal_id, a.account_id, a.permission_set_arn, r.id));
               entry->updated_at = now;
-              JIT_RETURN_IF_ERROR(tx.PutLedger(*entry));
+              JIT_RETURN_IF_ERROR(tx.PutLedgerHead(*entry));
             }
             next = Next::kDone;
             return End(tx, r, now,
@@ -1441,7 +1455,7 @@ class Workflow::Impl {
           entry->state = LedgerState::kRevoking;
           entry->operation_id.clear();
           entry->updated_at = now;
-          JIT_RETURN_IF_ERROR(tx.PutLedger(*entry));
+          JIT_RETURN_IF_ERROR(tx.PutLedgerHead(*entry));
           next = Next::kDelete;
           return OkStatus();
         case LedgerState::kRevoking:
@@ -1467,14 +1481,14 @@ class Workflow::Impl {
         if (options_.observer != nullptr) options_.observer->OnRevokeIssued(r, clock_.Now());
         if (op->state == provider::OperationState::kInProgress) {
           Status rec = Transact([&](Tx& tx) -> Status {
-            JIT_ASSIGN_OR_RETURN(auto entry,
-                                 tx.GetLedger(a.principal_id, a.account_id, a.permission_set_arn));
-            if (!entry || !Holds(*entry, r.id)) return OkStatus();
+            JIT_ASSIGN_OR_RETURN(HeldEntry read, ReadLedger(tx, a, r.id));
+            if (!read.held) return OkStatus();
+            LedgerEntry* entry = &read.head->entry;
             // Another runner of this job (a replica whose lease ran out while it still ran)
             // recorded its delete first: keep that one, and poll it next time.
             if (!entry->operation_id.empty()) return OkStatus();
             entry->operation_id = op->id;
-            JIT_RETURN_IF_ERROR(tx.PutLedger(*entry));
+            JIT_RETURN_IF_ERROR(tx.PutLedgerHead(*entry));
             JIT_ASSIGN_OR_RETURN(Request cur, tx.GetRequest(r.id));
             cur.revoke_operation_id = op->id;
             JIT_RETURN_IF_ERROR(AppendEvent(tx, clock_.Now(), kSystemActor, "revoke.started", r.id,
@@ -1530,11 +1544,10 @@ class Workflow::Impl {
   // Clears the recorded delete operation so that the next run issues the delete again.
   Status ForgetRevokeOperation(const Request& r, const provider::Assignment& a) {
     return Transact([&](Tx& tx) -> Status {
-      JIT_ASSIGN_OR_RETURN(auto entry,
-                           tx.GetLedger(a.principal_id, a.account_id, a.permission_set_arn));
-      if (!entry || !Holds(*entry, r.id)) return OkStatus();
-      entry->operation_id.clear();
-      return tx.PutLedger(*entry);
+      JIT_ASSIGN_OR_RETURN(HeldEntry read, ReadLedger(tx, a, r.id));
+      if (!read.held) return OkStatus();
+      read.head->entry.operation_id.clear();
+      return tx.PutLedgerHead(read.head->entry);
     });
   }
 
