@@ -53,6 +53,8 @@ describeWithConfig('web UI with accounts from AWS Organizations', CONFIG, (env) 
     env.contexts.push(c);
     const alice = await signInDev(c, env.jit.url, 'alice');
     const account = alice.getByLabel('Account');
+    // The form fills the choices from the catalog after the page shows: wait for them.
+    await account.locator('option', { hasText: 'prod (222222222222)' }).waitFor({ state: 'attached' });
     assert.deepEqual(await account.locator('option').allTextContents(),
                      ['sandbox (111111111111)', 'prod (222222222222)']);
     await account.selectOption({ label: 'prod (222222222222)' });
