@@ -337,11 +337,15 @@ ApiResponse ApiHandler::SubmitRequest(const Call& call) {
     in.accounts = *accounts;
   }
   Duration retry_after{0};
-  Result<model::Request> created = workflow_.Submit(call.who, in, &retry_after);
+  std::vector<model::AuditEvent> history;
+  Result<model::Request> created = workflow_.Submit(call.who, in, &retry_after, &history);
   if (!created) return FromStatus(created.error(), retry_after);
-  // Answer with the history too, like every other single-request answer; the request is
-  // committed either way, so a failed re-read only loses the history.
-  Result<workflow::RequestView> view = workflow_.Get(call.who, created->id);
+  // Answer with the history too, like every other single-request answer: as the submit
+  // committed it, or (a request for several accounts, which lists its batch) read back. The
+  // request is committed either way, so a failed re-read only loses the history.
+  Result<workflow::RequestView> view = !history.empty()
+                                           ? workflow::RequestView{*created, std::move(history), {}}
+                                           : workflow_.Get(call.who, created->id);
   ApiResponse r =
       JsonResponse(201, view ? RequestViewToJson(*view) : model::RequestToJson(*created));
   r.headers.emplace_back("Location", "/v1/requests/" + created->id);

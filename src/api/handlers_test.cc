@@ -162,6 +162,30 @@ identity_center_groups:
   EXPECT_EQ(Message(unknown), "unknown Identity Center group 'nope'");
 }
 
+TEST_F(HandlersTest, ThePostAnswerIsWhatAGetAnswersJustAfter) {
+  // The POST answer is built from the submit (issue 18), not read back: it must say exactly
+  // what GET says while nothing else has happened to the request (pending, needs approval).
+  ApiResponse made = Call("POST", "/v1/requests", "dev-alice",
+                          R"({"account": "prod", "permission_set": "Admin", "duration": "30m",
+                              "reason": "deploy"})");
+  ASSERT_EQ(made.status, 201) << made.body;
+  json posted = Body(made);
+  ASSERT_EQ(posted["state"], "pending");
+  ASSERT_FALSE(posted["history"].empty());
+  ApiResponse got = Call("GET", "/v1/requests/" + posted["id"].get<std::string>(), "dev-alice");
+  ASSERT_EQ(got.status, 200) << got.body;
+  EXPECT_EQ(posted, Body(got));
+
+  // A request for several accounts still answers with its batch.
+  ApiResponse batch = Call("POST", "/v1/requests", "dev-alice",
+                           R"({"accounts": ["sandbox", "prod"], "permission_set": "ReadOnly",
+                               "duration": "30m", "reason": "audit"})");
+  ASSERT_EQ(batch.status, 201) << batch.body;
+  json b = Body(batch);
+  EXPECT_EQ(b["targets"].size(), 2u) << batch.body;
+  EXPECT_FALSE(b["history"].empty());
+}
+
 TEST_F(HandlersTest, UnknownPathIs404BeforeAuthentication) {
   for (const char* target : {"/v1/nope", "/v1/requests/", "/v1/requests/req_1/frobnicate",
                              "/healthz/", "", "/v1/audit/verify/x"}) {

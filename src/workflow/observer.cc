@@ -68,7 +68,8 @@ class RecordingTx final : public store::Tx {
 
 Status TransactAndTell(store::Store& store, WorkflowObserver* observer,
                        const std::function<Status(store::Tx&)>& fn,
-                       const BeforeCommit& before_commit) {
+                       const BeforeCommit& before_commit,
+                       std::vector<model::AuditEvent>* committed) {
   return RetryAborted([&]() -> Status {
     std::vector<model::AuditEvent> events;
     Status s = store.Transact([&](store::Tx& tx) -> Status {
@@ -86,6 +87,7 @@ Status TransactAndTell(store::Store& store, WorkflowObserver* observer,
       return inner;
     });
     if (s.ok() && observer != nullptr && !events.empty()) observer->OnCommitted(events);
+    if (s.ok() && committed != nullptr) *committed = std::move(events);
     return s;
   });
 }

@@ -32,10 +32,11 @@ using BeforeCommit =
 
 // Runs `fn` in one store transaction, again (up to 5 times in all) when it loses a race
 // (Aborted). `before_commit` (may be empty) runs last inside it. When it commits, `observer`
-// (may be null) hears the audit events of the attempt that committed. Returns the
-// transaction's status.
+// (may be null) hears the audit events of the attempt that committed, and `committed` (may be
+// null) receives them as stored (with their sequence numbers). Returns the transaction's status.
 Status TransactAndTell(store::Store& store, WorkflowObserver* observer,
                        const std::function<Status(store::Tx&)>& fn,
-                       const BeforeCommit& before_commit = {});
+                       const BeforeCommit& before_commit = {},
+                       std::vector<model::AuditEvent>* committed = nullptr);
 
 }  // namespace jit::workflow

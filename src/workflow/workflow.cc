@@ -152,10 +152,12 @@ class Workflow::Impl {
 
   // Runs `fn` in a transaction, again when it loses a race (Aborted); the observer hears what
   // committed.
-  Status Transact(const std::function<Status(Tx&)>& fn) {
+  Status Transact(const std::function<Status(Tx&)>& fn,
+                  std::vector<model::AuditEvent>* committed = nullptr) {
     return TransactAndTell(
         store_, options_.observer, fn,
-        options_.notifications != nullptr ? options_.notifications->Hook() : BeforeCommit());
+        options_.notifications != nullptr ? options_.notifications->Hook() : BeforeCommit(),
+        committed);
   }
 
   // ---- Who may see and do what -------------------------------------------------------------
@@ -238,7 +240,8 @@ class Workflow::Impl {
     return OkStatus();
   }
 
-  Result<Request> Submit(const model::Identity& who, const SubmitInput& in, Duration* retry_after) {
+  Result<Request> Submit(const model::Identity& who, const SubmitInput& in, Duration* retry_after,
+                         std::vector<model::AuditEvent>* history) {
     if (!in.accounts.empty()) return SubmitBatch(who, in, retry_after);
     auto config = config_.Get();
     policy::AccessRequest ask{in.account, in.permission_set, in.duration,
@@ -254,7 +257,8 @@ class Workflow::Impl {
     if (limited) {
       JIT_ASSIGN_OR_RETURN(rate_slot, AdmitSubmission(who, limits, retry_after));
     }
-    Result<Request> filed = File(who, in, d, now, limited ? &limits : nullptr, retry_after);
+    Result<Request> filed =
+        File(who, in, d, now, limited ? &limits : nullptr, retry_after, history);
     // A submission that filed nothing does not count against the rate.
     if (!filed.has_value() && rate_slot) submissions_.Release(who.username, *rate_slot);
     return filed;
@@ -442,18 +446,30 @@ class Workflow::Impl {
   // Submit after the policy and the rate: resolves the requester's principal and files the
   // request decided by `d`, checking `limits` (null: none, for break-glass) on the requester's
   // open requests in the same transaction.
+  // `history` (may be null) receives the audit events that name the new request, as committed.
   Result<Request> File(const model::Identity& who, const SubmitInput& in, const policy::Decision& d,
-                       Time now, const policy::Limits* limits, Duration* retry_after) {
+                       Time now, const policy::Limits* limits, Duration* retry_after,
+                       std::vector<model::AuditEvent>* history = nullptr) {
     JIT_ASSIGN_OR_RETURN(std::string principal_id, PrincipalOf(who));
     Request r = NewRow(who, principal_id, in, d, now);
-    Status s = Transact([&](Tx& tx) -> Status {
-      if (limits != nullptr) {
-        JIT_RETURN_IF_ERROR(CheckOpenRequests(
-            tx, *limits, d.rule != nullptr ? d.rule->max_active_per_user : 0, r, now, retry_after));
-      }
-      return InsertFiled(tx, who, r, d, now);
-    });
+    std::vector<model::AuditEvent> committed;
+    Status s = Transact(
+        [&](Tx& tx) -> Status {
+          if (limits != nullptr) {
+            JIT_RETURN_IF_ERROR(
+                CheckOpenRequests(tx, *limits, d.rule != nullptr ? d.rule->max_active_per_user : 0,
+                                  r, now, retry_after));
+          }
+          return InsertFiled(tx, who, r, d, now);
+        },
+        history != nullptr ? &committed : nullptr);
     if (!s.ok()) return s;
+    if (history != nullptr) {
+      history->clear();
+      for (model::AuditEvent& e : committed) {
+        if (e.request_id == r.id) history->push_back(std::move(e));
+      }
+    }
     r.version = 1;
     LogBreakGlass(r);
     return r;
@@ -1595,8 +1611,10 @@ Workflow::Workflow(store::Store& store, policy::ConfigHolder& config, provider::
     : impl_(std::make_shared<Impl>(store, config, provider, clock, std::move(options))) {}
 
 Result<model::Request> Workflow::Submit(const model::Identity& who, const SubmitInput& in,
-                                        Duration* retry_after) {
-  return impl_->Submit(who, in, retry_after);
+                                        Duration* retry_after,
+                                        std::vector<model::AuditEvent>* history) {
+  if (history != nullptr) history->clear();
+  return impl_->Submit(who, in, retry_after, history);
 }
 Result<model::Request> Workflow::Approve(const model::Identity& who, const std::string& id,
                                          const std::string& comment) {

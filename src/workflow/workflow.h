@@ -142,8 +142,14 @@ class Workflow final : public scheduler::JobRunner {
   // submissions cannot pass a cap together. On ResourceExhausted, `*retry_after` (when not null)
   // is how long to wait before trying again (more than zero): until a slot of the rate limit
   // frees, or until the first open request closes by itself (approval time-out, expiry).
+  //
+  // `history` (when not null) receives the new request's history as the submit committed it
+  // (its audit events, oldest first): what Get would answer just after, without reading it back
+  // (issue 18: the POST answer built from the submit). Left empty for a request filed for
+  // several accounts.
   Result<model::Request> Submit(const model::Identity& who, const SubmitInput& in,
-                                Duration* retry_after = nullptr);
+                                Duration* retry_after = nullptr,
+                                std::vector<model::AuditEvent>* history = nullptr);
   // One approval by one of the request's approvers (never the requester): a pending request is
   // approved with its rule's number of distinct approvals; an active request's pending
   // extension is applied with as many.
