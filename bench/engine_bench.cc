@@ -4,6 +4,10 @@
 // provider and paces Identity Center calls at a fixed 18/s, which would cap a run near 2 grants
 // per second; the suite drives the real binary for what pacing does not hide (bench/suite).
 //
+// Every mode also takes --grant-rate R: the grants/s assumed when placing the expiries after
+// the last grant (default 100, low enough for a debug build on a loaded machine; a run that
+// seeds slower says "expired_before_all_active" / "expired_while_seeded").
+//
 //   engine_bench scale   --users N [--spread S] [--dir DIR] [--workers W]
 //       N grants, N distinct users; expiring in one wave (all in the same second) or, with
 //       --spread S, evenly over S seconds. Prints one JSON line: revoke-issue lag after
@@ -65,7 +69,8 @@ rules:
 limits: {open_requests_per_user: 0, requests_per_minute_per_user: 0, refuse_duplicates: false}
 )";
 
-// A low estimate of how fast grants become active, to place the expiries after the last one.
+// A low estimate of how fast grants become active, to place the expiries after the last one
+// (--grant-rate overrides it: the wave of a 100,000-grant run would otherwise wait 1,000 s).
 constexpr int kGrantsPerSecond = 100;
 
 struct Args {
@@ -74,7 +79,8 @@ struct Args {
   double spread = 0;     // seconds; 0: one wave
   double expire_in = 3;  // seed: seconds after the last grant is active
   std::string dir = "engine-bench-data";
-  int workers = 4;  // what `jit serve` runs
+  int workers = 4;                    // what `jit serve` runs
+  int grant_rate = kGrantsPerSecond;  // grants/s assumed when placing the expiries
 };
 
 double Seconds(Steady::duration d) { return std::chrono::duration<double>(d).count(); }
@@ -111,7 +117,11 @@ class TrailReader {
   bool Poll() {
     for (;;) {
       auto page = store_.ListAudit(after_, 1000);
-      if (!page.has_value()) return false;
+      if (!page.has_value()) {
+        std::fprintf(stderr, "reading the audit trail after %lld: %s\n",
+                     static_cast<long long>(after_), page.error().ToString().c_str());
+        return false;
+      }
       for (const model::AuditEvent& e : *page) {
         after_ = e.seq;
         if (e.action == "request.expired") {
@@ -273,7 +283,7 @@ int Scale(const Args& args) {
   std::int64_t rss_before = ResidentBytes();
   // Time to activate every grant (with 4 workers and synchronous=FULL, about 150 grants/s were
   // measured), then the wave, so that every grant is active before the first expires.
-  Time wave_at = e.clock.Now() + std::chrono::seconds(3 + args.users / kGrantsPerSecond);
+  Time wave_at = e.clock.Now() + std::chrono::seconds(3 + args.users / args.grant_rate);
   auto t0 = Steady::now();
   int failed = SubmitAll(e, args, wave_at);
   double submit_s = Seconds(Steady::now() - t0);
@@ -316,7 +326,7 @@ int Seed(const Args& args) {
   // Far enough out that none expires before all are active; the grants are then extended by
   // nothing: the expiry is what the durations make it.
   Time wave_at = e.clock.Now() + std::chrono::seconds(static_cast<int>(args.expire_in) +
-                                                      args.users / kGrantsPerSecond);
+                                                      args.users / args.grant_rate);
   auto t0 = Steady::now();
   int failed = SubmitAll(e, args, wave_at);
   if (failed != 0 || !WaitActive(e, args.users, 600)) return 1;
@@ -366,7 +376,7 @@ int Recover(const Args& args) {
 int Usage() {
   std::fprintf(stderr,
                "usage: engine_bench scale|seed|recover [--users N] [--spread S] "
-               "[--expire-in S] [--dir DIR] [--workers W]\n");
+               "[--expire-in S] [--dir DIR] [--workers W] [--grant-rate R]\n");
   return 2;
 }
 
@@ -390,11 +400,13 @@ int main(int argc, char** argv) {
       args.dir = v;
     } else if (a == "--workers") {
       args.workers = std::atoi(v.c_str());
+    } else if (a == "--grant-rate") {
+      args.grant_rate = std::atoi(v.c_str());
     } else {
       return Usage();
     }
   }
-  if (args.users < 1 || args.workers < 1 || args.spread < 0) return Usage();
+  if (args.users < 1 || args.workers < 1 || args.spread < 0 || args.grant_rate < 1) return Usage();
   spdlog::set_level(spdlog::level::warn);
   if (args.mode == "scale") return Scale(args);
   if (args.mode == "seed") return Seed(args);

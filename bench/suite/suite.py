@@ -591,10 +591,11 @@ def run_json(cmd, timeout):
 def scenario_scale(args, out):
     d = tempfile.mkdtemp(prefix="jit-bench-scale-", dir=args.data)
     try:
-        wave = run_json([args.engine, "scale", "--users", str(args.n), "--dir", d], 1800)
+        rate = ["--grant-rate", str(args.grant_rate)]
+        wave = run_json([args.engine, "scale", "--users", str(args.n), "--dir", d] + rate, 1800)
         emit(out, wave)
         spread = run_json([args.engine, "scale", "--users", str(args.n), "--spread",
-                           str(args.spread), "--dir", d], 1800)
+                           str(args.spread), "--dir", d] + rate, 1800)
         emit(out, spread)
         emit(out, {"scenario": "memory", "provider": "fake", "active_grants": args.n,
                    "rss_bytes_per_active_grant": wave["rss_bytes_per_active_grant"],
@@ -608,7 +609,8 @@ def seed_and_recover(args, n, expire_in=2, timeout=1800):
     (the seed's JSON line, the recovery's). Seeding and recovering each get `timeout` seconds."""
     d = tempfile.mkdtemp(prefix="jit-bench-recovery-", dir=args.data)
     try:
-        cmd = [args.engine, "seed", "--users", str(n), "--expire-in", str(expire_in), "--dir", d]
+        cmd = [args.engine, "seed", "--users", str(n), "--expire-in", str(expire_in), "--dir", d,
+               "--grant-rate", str(getattr(args, "grant_rate", 100))]
         log(" ".join(cmd))
         p = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
         timer = threading.Timer(timeout, p.kill)
@@ -778,6 +780,10 @@ def main():
                     "(default 5,000; 500 with --small)")
     ap.add_argument("--burst", type=int, help="distinct users of the e2e/pacing burst "
                     "(default 100; 20 with --small)")
+    ap.add_argument("--grant-rate", type=int, default=100,
+                    help="grants/s the engine scenarios assume when placing the expiries after "
+                    "the last grant (default 100; at N = 100,000 that is a 1,000 s wait: pass "
+                    "what the machine seeds, e.g. 400)")
     ap.add_argument("--spread", type=float, help="seconds over which scale_spread's expiries "
                     "are spread (default N/100)")
     ap.add_argument("--only", default="", help="comma-separated scenarios: " + ",".join(SCENARIOS))
