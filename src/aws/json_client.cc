@@ -33,6 +33,12 @@ bool IsOneOf(const std::string& s, std::initializer_list<std::string_view> optio
   return std::find(options.begin(), options.end(), s) != options.end();
 }
 
+// Calls that end access: they go before the others while the pacing rate is the limit.
+bool IsUrgent(const std::string& operation) {
+  return IsOneOf(operation, {"DeleteAccountAssignment", "DescribeAccountAssignmentDeletionStatus",
+                             "DeleteGroupMembership"});
+}
+
 // Seconds from RetryAfterSeconds in an error body (number or numeric string), or -1.
 double RetryAfterSeconds(const std::string& body) {
   nlohmann::json j = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
@@ -64,9 +70,14 @@ class TokenBucketLimiter final : public Limiter {
     state_->last = clock_.MonoNow();
   }
 
-  void AcquireCall() override {
+  void AcquireCall() override { Acquire(/*urgent=*/false); }
+  void AcquireUrgentCall() override { Acquire(/*urgent=*/true); }
+
+  // Takes a token when one is there and, for an ordinary call, no urgent call is waiting.
+  void Acquire(bool urgent) {
     if (rate_ <= 0) return;
     MutexLock lock(&state_->mu);
+    if (urgent) ++state_->urgent_waiting;
     while (true) {
       MonoTime now = clock_.MonoNow();
       if (now > state_->last) {
@@ -74,8 +85,11 @@ class TokenBucketLimiter final : public Limiter {
         state_->tokens = std::min(capacity_, state_->tokens + elapsed * rate_);
         state_->last = now;
       }
-      if (state_->tokens >= 1.0) {
+      if (state_->tokens >= 1.0 && (urgent || state_->urgent_waiting == 0)) {
         state_->tokens -= 1.0;
+        if (urgent && --state_->urgent_waiting == 0) {
+          state_->cv.SignalAll();  // ordinary callers held back by it may go on
+        }
         return;
       }
       auto wait =
@@ -123,6 +137,7 @@ class TokenBucketLimiter final : public Limiter {
     double tokens GUARDED_BY(mu) = 0;
     MonoTime last GUARDED_BY(mu);
     std::uint64_t generation GUARDED_BY(mu) = 0;  // bumped by each timer
+    int urgent_waiting GUARDED_BY(mu) = 0;        // urgent callers in Acquire
     int creates GUARDED_BY(mu) = 0;               // creates in flight
   };
 
@@ -339,7 +354,11 @@ Result<nlohmann::json> JsonClient::Exchange(
       retry_after.reset();
       WaitBeforeRetry(retry_, clock_, wait);
     }
-    limiter_.AcquireCall();
+    if (IsUrgent(operation)) {
+      limiter_.AcquireUrgentCall();
+    } else {
+      limiter_.AcquireCall();
+    }
 
     Result<Credentials> creds = creds_.Get();
     if (!creds.has_value()) {

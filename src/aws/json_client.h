@@ -64,11 +64,16 @@ class Limiter {
   virtual ~Limiter() = default;
   // Blocks until a call may start (token bucket). Returns at once when not limited.
   virtual void AcquireCall() = 0;
+  // As AcquireCall, for a call that ends access (a delete and its status): while such calls
+  // wait, they take the tokens before any other call (issue 18: revocations go before grants
+  // when the pacing rate is the limit). Default: AcquireCall.
+  virtual void AcquireUrgentCall() { AcquireCall(); }
   // Blocks until fewer than the limit of creates are in flight, then counts one in flight.
   virtual void AcquireCreate() = 0;
   virtual void ReleaseCreate() = 0;
 };
-// Default: 18 calls/s shared, at most 10 creates in flight.
+// Default: 18 calls/s shared, at most 10 creates in flight. Thread-safe; urgent callers that
+// wait are served before others, each kind in no particular order.
 std::unique_ptr<Limiter> NewLimiter(Clock& clock, double calls_per_second = 18,
                                     int max_creates_in_flight = 10);
 

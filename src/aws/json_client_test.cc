@@ -320,6 +320,41 @@ TEST(Limiter, BurstsThenWaitsForTheClock) {
   EXPECT_TRUE(done);
 }
 
+TEST(Limiter, UrgentCallsTakeTheTokensFirst) {
+  // Revocations go before grants when the pacing rate is the limit (issue 18).
+  FakeClock clock;
+  auto limiter = NewLimiter(clock, 5, 10);
+  for (int i = 0; i < 5; ++i) limiter->AcquireCall();
+  auto wait_for_timers = [&](std::size_t n) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (clock.PendingTimers() < n && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::yield();
+    }
+    ASSERT_GE(clock.PendingTimers(), n);
+  };
+  std::atomic<bool> ordinary_done{false};
+  std::thread ordinary([&] {
+    limiter->AcquireCall();
+    ordinary_done = true;
+  });
+  wait_for_timers(1);  // the ordinary call waits first
+  std::atomic<bool> urgent_done{false};
+  std::thread urgent([&] {
+    limiter->AcquireUrgentCall();
+    urgent_done = true;
+  });
+  wait_for_timers(2);
+  clock.Advance(Duration(200));  // one token
+  urgent.join();
+  EXPECT_TRUE(urgent_done);
+  // The ordinary call still waits (this check can only miss a bug, never flake).
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_FALSE(ordinary_done);
+  clock.Advance(Duration(200));  // the next token is its
+  ordinary.join();
+  EXPECT_TRUE(ordinary_done);
+}
+
 TEST(Limiter, HoldsTheRateInRealTime) {
   RealClock clock;
   auto limiter = NewLimiter(clock, 100, 10);
