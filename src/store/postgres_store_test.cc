@@ -24,6 +24,7 @@
 #include "core/ids.h"
 #include "core/mutex.h"
 #include "core/testing.h"
+#include "store/ledger_migration_check.h"
 #include "store/postgres_test_server.h"
 #include "store/store.h"
 
@@ -548,36 +549,7 @@ TEST_F(PostgresStoreTest, VersionTwoDatabaseGetsItsLedgerHoldersAsRowsOnOpen) {
       "schema_version) <> " +
           std::to_string(PostgresSchemaVersion()) +
           " THEN RAISE EXCEPTION 'not upgraded'; END IF; END $$"));
-  Result<std::vector<model::LedgerEntry>> all = st->ListLedger();
-  ASSERT_OK(all);
-  ASSERT_THAT(*all, SizeIs(3));
-  EXPECT_THAT((*all)[0].holders, ElementsAre("req_c", "req_a", "req_b"));
-  EXPECT_EQ((*all)[0].state, model::LedgerState::kPresent);
-  EXPECT_EQ((*all)[0].updated_at, FromUnixMillis(1000));
-  EXPECT_THAT((*all)[1].holders, ::testing::IsEmpty());
-  EXPECT_EQ((*all)[1].origin, model::LedgerOrigin::kStanding);
-  EXPECT_EQ((*all)[1].operation_id, "op-1");
-  EXPECT_THAT((*all)[2].holders, ElementsAre("req_d"));
-  ASSERT_OK(st->Transact([&](Tx& tx) -> Status {
-    JIT_ASSIGN_OR_RETURN(std::optional<LedgerHead> head,
-                         tx.GetLedgerHead("user-1", "111111111111", "arn:ps/1"));
-    EXPECT_TRUE(head.has_value());
-    if (head.has_value()) {
-      EXPECT_EQ(head->holder_count, 3);
-    }
-    JIT_ASSIGN_OR_RETURN(bool held,
-                         tx.IsLedgerHolder("user-1", "111111111111", "arn:ps/1", "req_b"));
-    EXPECT_TRUE(held);
-    JIT_ASSIGN_OR_RETURN(head, tx.GetLedgerHead("user-2", "111111111111", "arn:ps/1"));
-    EXPECT_TRUE(head.has_value());
-    if (head.has_value()) {
-      EXPECT_EQ(head->holder_count, 0);
-    }
-    return tx.AddLedgerHolder("user-1", "111111111111", "arn:ps/1", "req_0");
-  }));
-  all = st->ListLedger();
-  ASSERT_OK(all);
-  EXPECT_THAT((*all)[0].holders, ElementsAre("req_c", "req_a", "req_b", "req_0"));
+  testing::ExpectLedgerHoldersMigrated(*st);
 }
 
 // With many jobs, the claim walks the partial indexes in claim order (no sort of the due

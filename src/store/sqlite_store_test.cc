@@ -18,6 +18,7 @@
 #include "core/ids.h"
 #include "core/mutex.h"
 #include "core/testing.h"
+#include "store/ledger_migration_check.h"
 #include "store/memory_store.h"
 
 namespace jit::store {
@@ -310,37 +311,7 @@ TEST_F(SqliteStoreTest, VersionTwoDatabaseGetsItsLedgerHoldersAsRowsOnOpen) {
   ASSERT_OK(columns);
   EXPECT_THAT(*columns, ElementsAre("[]"));
 
-  Result<std::vector<model::LedgerEntry>> all = store->ListLedger();
-  ASSERT_OK(all);
-  ASSERT_THAT(*all, SizeIs(3));
-  EXPECT_THAT((*all)[0].holders, ElementsAre("req_c", "req_a", "req_b"));
-  EXPECT_EQ((*all)[0].state, model::LedgerState::kPresent);
-  EXPECT_EQ((*all)[0].updated_at, FromUnixMillis(1000));
-  EXPECT_THAT((*all)[1].holders, ::testing::IsEmpty());
-  EXPECT_EQ((*all)[1].origin, model::LedgerOrigin::kStanding);
-  EXPECT_EQ((*all)[1].operation_id, "op-1");
-  EXPECT_THAT((*all)[2].holders, ElementsAre("req_d"));
-  ASSERT_OK(store->Transact([&](Tx& tx) -> Status {
-    JIT_ASSIGN_OR_RETURN(std::optional<LedgerHead> head,
-                         tx.GetLedgerHead("user-1", "111111111111", "arn:ps/1"));
-    EXPECT_TRUE(head.has_value());
-    if (head.has_value()) {
-      EXPECT_EQ(head->holder_count, 3);
-    }
-    JIT_ASSIGN_OR_RETURN(bool held,
-                         tx.IsLedgerHolder("user-1", "111111111111", "arn:ps/1", "req_b"));
-    EXPECT_TRUE(held);
-    JIT_ASSIGN_OR_RETURN(head, tx.GetLedgerHead("user-2", "111111111111", "arn:ps/1"));
-    EXPECT_TRUE(head.has_value());
-    if (head.has_value()) {
-      EXPECT_EQ(head->holder_count, 0);
-    }
-    // Added after the migration: last.
-    return tx.AddLedgerHolder("user-1", "111111111111", "arn:ps/1", "req_0");
-  }));
-  all = store->ListLedger();
-  ASSERT_OK(all);
-  EXPECT_THAT((*all)[0].holders, ElementsAre("req_c", "req_a", "req_b", "req_0"));
+  testing::ExpectLedgerHoldersMigrated(*store);
 }
 
 TEST_F(SqliteStoreTest, OptionsAreValidated) {
