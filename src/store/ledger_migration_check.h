@@ -1,7 +1,7 @@
 #pragma once
 // Test support, shared by the engines' migration tests (sqlite_store_test.cc,
-// postgres_store_test.cc): what a store must hold after schema step 3 turned the version-2 ledger
-// that both tests write (user-1 with holders req_c, req_a, req_b; user-2 standing with none;
+// postgres_store_test.cc): the version-2 ledger both write, and what a store must hold after
+// schema step 3 turned it (user-1 with holders req_c, req_a, req_b; user-2 standing with none;
 // user-3 with req_d) into holder rows.
 
 #include <gmock/gmock.h>
@@ -15,6 +15,16 @@
 #include "store/store.h"
 
 namespace jit::store::testing {
+
+// The version-2 ledger both tests write (SQL both engines take; the holder lists in JSON, one
+// with a repeated id), to be run once the schema is back at version 2.
+inline constexpr const char* kVersionTwoLedgerRows =
+    "INSERT INTO ledger (principal_id, account_id, permission_set_arn, origin, state, holders, "
+    "operation_id, updated_at_ms) VALUES "
+    "('user-1', '111111111111', 'arn:ps/1', 'jit', 'present', "
+    "'[\"req_c\",\"req_a\",\"req_b\",\"req_a\"]', '', 1000), "
+    "('user-2', '111111111111', 'arn:ps/1', 'standing', 'revoking', '[]', 'op-1', 2000), "
+    "('user-3', '111111111111', 'arn:ps/1', 'jit', 'granting', '[\"req_d\"]', '', 3000); ";
 
 inline void ExpectLedgerHoldersMigrated(Store& store) {
   using ::testing::ElementsAre;

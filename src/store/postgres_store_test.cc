@@ -530,15 +530,9 @@ TEST_F(PostgresStoreTest, VersionTwoDatabaseGetsItsLedgerHoldersAsRowsOnOpen) {
   ASSERT_NE(Open(), nullptr);
   ASSERT_OK(server_->ExecAs(
       "jit", db_,
-      "DROP TABLE ledger_holders; ALTER TABLE ledger DROP COLUMN holder_count; "
-      "ALTER TABLE ledger ADD COLUMN holders TEXT NOT NULL; "
-      "INSERT INTO ledger (principal_id, account_id, permission_set_arn, origin, state, holders, "
-      "operation_id, updated_at_ms) VALUES "
-      "('user-1', '111111111111', 'arn:ps/1', 'jit', 'present', "
-      "'[\"req_c\",\"req_a\",\"req_b\",\"req_a\"]', '', 1000), "
-      "('user-2', '111111111111', 'arn:ps/1', 'standing', 'revoking', '[]', 'op-1', 2000), "
-      "('user-3', '111111111111', 'arn:ps/1', 'jit', 'granting', '[\"req_d\"]', '', 3000); "
-      "UPDATE schema_version SET version = 2"));
+      std::string("DROP TABLE ledger_holders; ALTER TABLE ledger DROP COLUMN holder_count; "
+                  "ALTER TABLE ledger ADD COLUMN holders TEXT NOT NULL; ") +
+          testing::kVersionTwoLedgerRows + "UPDATE schema_version SET version = 2"));
 
   std::unique_ptr<Store> st = Open();
   ASSERT_NE(st, nullptr);

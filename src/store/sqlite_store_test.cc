@@ -293,14 +293,8 @@ TEST_F(SqliteStoreTest, VersionTwoDatabaseGetsItsLedgerHoldersAsRowsOnOpen) {
   ASSERT_NE(Open(Options()), nullptr);
   // What version 2 left: no ledger_holders table, no holder_count, the lists in JSON.
   ASSERT_OK(RawExec(
-      "DROP TABLE ledger_holders; ALTER TABLE ledger DROP COLUMN holder_count; "
-      "INSERT INTO ledger (principal_id, account_id, permission_set_arn, origin, state, holders, "
-      "operation_id, updated_at_ms) VALUES "
-      "('user-1', '111111111111', 'arn:ps/1', 'jit', 'present', "
-      "'[\"req_c\",\"req_a\",\"req_b\",\"req_a\"]', '', 1000), "
-      "('user-2', '111111111111', 'arn:ps/1', 'standing', 'revoking', '[]', 'op-1', 2000), "
-      "('user-3', '111111111111', 'arn:ps/1', 'jit', 'granting', '[\"req_d\"]', '', 3000); "
-      "UPDATE schema_version SET version = 2"));
+      std::string("DROP TABLE ledger_holders; ALTER TABLE ledger DROP COLUMN holder_count; ") +
+      testing::kVersionTwoLedgerRows + "UPDATE schema_version SET version = 2"));
 
   std::unique_ptr<Store> store = Open(Options());
   ASSERT_NE(store, nullptr);
