@@ -14,6 +14,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -137,6 +138,11 @@ class FakeDirectory final : public Directory {
     MutexLock lock(&mu_);
     fail_ = std::move(s);
   }
+  // A group of these users (by username: the user id is "id-" + the name).
+  void AddGroup(const std::string& group, std::vector<std::string> usernames) {
+    MutexLock lock(&mu_);
+    groups_[group] = std::move(usernames);
+  }
   Result<std::vector<std::string>> Emails(const std::string& user_id) override {
     MutexLock lock(&mu_);
     if (!fail_.ok()) return fail_;
@@ -144,10 +150,27 @@ class FakeDirectory final : public Directory {
     if (it == users_.end()) return NotFoundError("no user " + user_id);
     return it->second;
   }
+  Result<std::vector<Person>> People(const std::vector<std::string>& users,
+                                     const std::vector<std::string>& groups) override {
+    MutexLock lock(&mu_);
+    if (!fail_.ok()) return fail_;
+    std::set<std::string> names(users.begin(), users.end());
+    for (const std::string& g : groups) {
+      auto it = groups_.find(g);
+      if (it != groups_.end()) names.insert(it->second.begin(), it->second.end());
+    }
+    std::vector<Person> out;
+    for (const std::string& n : names) {
+      auto it = users_.find("id-" + n);
+      if (it != users_.end()) out.push_back(Person{n, "id-" + n, it->second});
+    }
+    return out;
+  }
 
  private:
   Mutex mu_;
   std::map<std::string, std::vector<std::string>> users_ GUARDED_BY(mu_);
+  std::map<std::string, std::vector<std::string>> groups_ GUARDED_BY(mu_);
   Status fail_ GUARDED_BY(mu_);
 };
 
