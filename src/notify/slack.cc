@@ -351,6 +351,14 @@ json SlackEphemeral(std::string_view text) {
       {"response_type", "ephemeral"}, {"replace_original", false}, {"text", OneLine(text, 2000)}};
 }
 
+json SlackEphemeralLines(const std::vector<std::string>& lines) {
+  std::string text;
+  for (std::size_t i = 0; i < lines.size() && i < 50; ++i) {
+    text += (i == 0 ? "" : "\n") + SlackEscape(OneLine(lines[i], 300));
+  }
+  return {{"response_type", "ephemeral"}, {"replace_original", false}, {"text", text}};
+}
+
 Result<std::vector<SlackApp>> SlackAppsFromConfig(const std::vector<ChannelConfig>& channels) {
   std::vector<SlackApp> apps;
   for (const ChannelConfig& channel : channels) {

@@ -88,6 +88,9 @@ Result<SlackAction> ParseSlackAction(std::string_view form_body);
 
 // {"response_type": "ephemeral", "replace_original": false, "text": text}.
 nlohmann::json SlackEphemeral(std::string_view text);
+// SlackEphemeral of several lines: each made one line (OneLine) and escaped (SlackEscape), then
+// joined with line feeds; at most 50 lines.
+nlohmann::json SlackEphemeralLines(const std::vector<std::string>& lines);
 
 // One Slack app of the config (a slack channel with signing_secret_file): what the interactions
 // endpoint needs to accept its button presses.
