@@ -305,5 +305,41 @@ TEST_F(EmailTest, StartTlsWithACertificateTheBrokerTrusts) {
   EXPECT_EQ(got[0]["subject"], "[jit] " + Title(m));
 }
 
+TEST_F(EmailTest, ToApproversMailsEachApproverButTheRequesterAndNotThoseWhoAnswered) {
+  SmtpSink sink(dir_.path());
+  ASSERT_NE(sink.port(), 0) << sink.Log();
+  directory_.AddUser("id-alice", {"alice@example.com"});
+  directory_.AddUser("id-bob", {"bob@example.com"});
+  directory_.AddUser("id-carol", {"carol@example.com", "c@example.org"});
+  directory_.AddGroup("approvers", {"alice", "bob", "carol"});
+  EmailSettings email;
+  email.smtp.url = "smtp://127.0.0.1:" + std::to_string(sink.port());
+  email.smtp.require_tls = false;
+  email.from = "jit@example.com";
+  email.to_requester = false;
+  email.to_approvers = true;
+  auto channel = NewEmailChannel(ChannelSettings{"mail", Filter{}, Duration(5000)}, email, *sender_,
+                                 nullptr, &directory_, clock_);
+  Message m = SampleMessage(Event::kRequestCreated, clock_.Now());
+  ASSERT_OK(channel->Send(m));
+  // A reminder after carol approved (one of two): only bob.
+  m = SampleMessage(Event::kApprovalReminder, clock_.Now());
+  m.request.approvals_required = 2;
+  m.request.approvals.push_back(model::Approval{"carol", "", clock_.Now()});
+  ASSERT_OK(channel->Send(m));
+  // Requester events do not go to approvers (and with to_requester: false, to nobody).
+  ASSERT_OK(channel->Send(SampleMessage(Event::kRequestApproved, clock_.Now())));
+
+  std::vector<json> got = sink.Messages();
+  ASSERT_EQ(got.size(), 2u) << sink.Log();
+  EXPECT_THAT(got[0]["rcpt_tos"], UnorderedElementsAre("bob@example.com", "carol@example.com"));
+  EXPECT_THAT(got[1]["rcpt_tos"], UnorderedElementsAre("bob@example.com"));
+  EXPECT_EQ(Header(got[1], "X-Jit-Event"), "request.reminder");
+
+  directory_.FailWith(UnavailableError("identity store busy"));
+  EXPECT_THAT(channel->Send(SampleMessage(Event::kRequestCreated, clock_.Now())),
+              StatusIs(StatusCode::kUnavailable));
+}
+
 }  // namespace
 }  // namespace jit::notify
