@@ -10,6 +10,7 @@
 #include "core/encoding.h"
 #include "core/form.h"
 #include "core/mutex.h"
+#include "core/retry.h"
 #include "core/secret_file.h"
 #include "core/time_format.h"
 #include "notify/render.h"
@@ -95,7 +96,14 @@ class SlackChannel final : public BasicChannel {
     }
     if (web_ && options_.direct_messages && directory_ != nullptr &&
         AudienceOf(m.event) == Audience::kApprovers && !m.request.id.empty()) {
-      JIT_RETURN_IF_ERROR(DirectMessages(m, done));
+      Status dm = DirectMessages(m, done);
+      // A retry may help (what went out is skipped then); a refusal (a token without the
+      // users:read.email scope, say) must not keep the channel message from going out.
+      if (IsRetryable(dm)) return dm;
+      if (!dm.ok()) {
+        spdlog::warn("notify: slack {}: no direct messages for {}: {}", name(), m.request.id,
+                     dm.ToString());
+      }
     }
     if (!options_.channel.empty() && web_) {
       if (done.count(options_.channel) > 0) return OkStatus();

@@ -287,6 +287,23 @@ TEST_F(SlackBotTest, AMessageThatIsGoneIsSkippedAndOtherFailuresRetry) {
   EXPECT_THAT(channel->Send(created), StatusIs(StatusCode::kUnavailable));
 }
 
+TEST_F(SlackBotTest, RefusedDirectMessagesDoNotKeepTheChannelMessageBack) {
+  // users.lookupByEmail refused for good (as without the users:read.email scope).
+  FakeTransport http([&](const HttpCall& call) -> Result<HttpResponse> {
+    if (call.url.find("lookupByEmail") != std::string::npos) {
+      return HttpResponse{200, {}, R"({"ok":false,"error":"missing_scope"})"};
+    }
+    return slack_.http().Send(call);
+  });
+  SlackChannelOptions o{.channel = "C0123"};
+  o.bot_token = "xoxb-t";
+  o.api_url = "https://slack.example/api";
+  auto channel = NewSlackChannel(ChannelSettings{"slack", Filter{}, Duration(2000)}, o, http,
+                                 clock_, &people_, &sent_);
+  ASSERT_THAT(channel->Send(SampleMessage(Event::kRequestCreated, clock_.Now())), IsOk());
+  EXPECT_THAT(Posted("chat.postMessage"), ElementsAre("C0123"));
+}
+
 TEST_F(SlackBotTest, ARefusedTokenIsNotRetried) {
   SlackChannelOptions o{.channel = "C0123"};
   o.bot_token = "xoxb-wrong";
