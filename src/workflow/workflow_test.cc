@@ -764,7 +764,7 @@ TEST_F(WorkflowTest, AwaitingListsWhatWaitsForTheCallersDecision) {
   const model::Identity frank{"frank", {"engineers"}, "f4a4c000-0000-4000-8000-000000000006"};
   clock_.Advance(minutes(1));  // ids sort by their time: the newest is listed first
   auto pending = Submit(frank, "prod", "Admin", minutes(20), "z");
-  Submit(kAlice, "sandbox", "ReadOnly", minutes(10));  // approved automatically
+  Submit(kAlice, "sandbox", "ReadOnly", minutes(10));              // approved automatically
   Submit(kCarol, "sandbox", "BreakGlass", minutes(10), "outage");  // active, reviewed later
   Settle();
 
