@@ -20,13 +20,13 @@ ApproverDirectory::ApproverDirectory(provider::Directory& names, provider::UserD
                                      provider::GroupMemberships& groups, Clock& clock, Duration ttl)
     : names_(names), users_(users), groups_(groups), clock_(clock), ttl_(ttl) {}
 
-template <typename T, typename Ask>
-Result<std::optional<T>> ApproverDirectory::Cached(std::map<std::string, Entry<T>>& cache,
-                                                   const std::string& key, Ask ask) {
+template <typename T, typename Pick, typename Ask>
+Result<std::optional<T>> ApproverDirectory::Cached(Pick pick, const std::string& key, Ask ask) {
   MonoTime now = clock_.MonoNow();
   std::optional<Entry<T>> stale;
   {
     MutexLock lock(&mu_);
+    Cache<T>& cache = pick(caches_);
     auto it = cache.find(key);
     if (it != cache.end()) {
       if (now - it->second.at < ttl_) return it->second.value;
@@ -45,20 +45,23 @@ Result<std::optional<T>> ApproverDirectory::Cached(std::map<std::string, Entry<T
     return stale->value;
   }
   MutexLock lock(&mu_);
+  Cache<T>& cache = pick(caches_);
   if (cache.size() >= kMaxCached) cache.clear();
   cache[key] = fresh;
   return fresh.value;
 }
 
 Result<std::optional<notify::Person>> ApproverDirectory::ById(const std::string& user_id) {
-  return Cached<notify::Person>(by_id_, user_id, [&]() -> Result<notify::Person> {
+  auto pick = [](Caches& c) -> Cache<notify::Person>& { return c.by_id; };
+  return Cached<notify::Person>(pick, user_id, [&]() -> Result<notify::Person> {
     JIT_ASSIGN_OR_RETURN(provider::DirectoryUser u, users_.DescribeUser(user_id));
     return ToPerson(std::move(u));
   });
 }
 
 Result<std::optional<notify::Person>> ApproverDirectory::ByName(const std::string& username) {
-  return Cached<notify::Person>(by_name_, username, [&]() -> Result<notify::Person> {
+  auto pick = [](Caches& c) -> Cache<notify::Person>& { return c.by_name; };
+  return Cached<notify::Person>(pick, username, [&]() -> Result<notify::Person> {
     JIT_ASSIGN_OR_RETURN(std::string id, names_.UserId(username));
     JIT_ASSIGN_OR_RETURN(provider::DirectoryUser u, users_.DescribeUser(id));
     return ToPerson(std::move(u));
@@ -67,15 +70,15 @@ Result<std::optional<notify::Person>> ApproverDirectory::ByName(const std::strin
 
 Result<std::optional<std::vector<std::string>>> ApproverDirectory::Members(
     const std::string& group) {
-  return Cached<std::vector<std::string>>(
-      members_, group, [&]() -> Result<std::vector<std::string>> {
-        JIT_ASSIGN_OR_RETURN(std::string id, groups_.GroupId(group));
-        JIT_ASSIGN_OR_RETURN(std::vector<provider::GroupMember> members, groups_.ListMembers(id));
-        std::vector<std::string> out;
-        out.reserve(members.size());
-        for (provider::GroupMember& m : members) out.push_back(std::move(m.user_id));
-        return out;
-      });
+  auto pick = [](Caches& c) -> Cache<std::vector<std::string>>& { return c.members; };
+  return Cached<std::vector<std::string>>(pick, group, [&]() -> Result<std::vector<std::string>> {
+    JIT_ASSIGN_OR_RETURN(std::string id, groups_.GroupId(group));
+    JIT_ASSIGN_OR_RETURN(std::vector<provider::GroupMember> members, groups_.ListMembers(id));
+    std::vector<std::string> out;
+    out.reserve(members.size());
+    for (provider::GroupMember& m : members) out.push_back(std::move(m.user_id));
+    return out;
+  });
 }
 
 Result<std::vector<std::string>> ApproverDirectory::Emails(const std::string& user_id) {

@@ -44,11 +44,18 @@ class ApproverDirectory final : public notify::Directory {
   // The user ids of the group's members, or nullopt when the store has no such group.
   Result<std::optional<std::vector<std::string>>> Members(const std::string& group);
 
-  // The cached answer of `key` in `cache` when fresh; else `ask()`, cached; a failure with a
-  // stale answer at hand gives the stale answer.
-  template <typename T, typename Ask>
-  Result<std::optional<T>> Cached(std::map<std::string, Entry<T>>& cache, const std::string& key,
-                                  Ask ask) EXCLUDES(mu_);
+  template <typename T>
+  using Cache = std::map<std::string, Entry<T>>;
+  struct Caches {
+    Cache<notify::Person> by_name;
+    Cache<notify::Person> by_id;
+    Cache<std::vector<std::string>> members;
+  };
+  // The cached answer of `key` in the cache `pick` chooses of the caches, when fresh; else
+  // `ask()`, cached; a failure with a stale answer at hand gives the stale answer. `pick` runs
+  // with mu_ held.
+  template <typename T, typename Pick, typename Ask>
+  Result<std::optional<T>> Cached(Pick pick, const std::string& key, Ask ask) EXCLUDES(mu_);
 
   provider::Directory& names_;
   provider::UserDirectory& users_;
@@ -57,9 +64,7 @@ class ApproverDirectory final : public notify::Directory {
   const Duration ttl_;
 
   Mutex mu_;
-  std::map<std::string, Entry<notify::Person>> by_name_ GUARDED_BY(mu_);
-  std::map<std::string, Entry<notify::Person>> by_id_ GUARDED_BY(mu_);
-  std::map<std::string, Entry<std::vector<std::string>>> members_ GUARDED_BY(mu_);
+  Caches caches_ GUARDED_BY(mu_);
 };
 
 }  // namespace jit::app
