@@ -272,6 +272,11 @@ TEST_F(SlackBotTest, TheDecisionUpdatesEveryKeptMessageWithoutButtons) {
   }
   // Not posted anew: the filter does not list request.approved.
   EXPECT_EQ(Posted("chat.postMessage").size(), 3u);
+
+  // A channel routed to other rules takes no decision of this one, not even to update.
+  auto routed = Make({.channel = "C0123"}, Filter{.rules = {"readonly"}});
+  EXPECT_FALSE(routed->Wants(approved));
+  EXPECT_FALSE(routed->Wants(created));
 }
 
 TEST_F(SlackBotTest, AMessageThatIsGoneIsSkippedAndOtherFailuresRetry) {
