@@ -41,7 +41,8 @@ class Directory {
 // Who is asked about `r` now: the people of its approver users and groups, less the requester
 // (nobody approves their own request) and less those who approved already (r.approvals, or the
 // pending extension's approvals while one waits): a reminder reaches only those who have not
-// answered. Errors: People's.
+// answered. Nobody when nothing of `r` waits for approval any more (it was decided since).
+// Errors: People's.
 Result<std::vector<Person>> ApproversToAsk(const model::Request& r, Directory& directory);
 
 }  // namespace jit::notify

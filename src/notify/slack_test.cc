@@ -346,6 +346,14 @@ TEST(ApproversToAsk, NeverTheRequesterNorThoseWhoAnswered) {
   ASSERT_EQ(asked->size(), 1u);
   EXPECT_EQ((*asked)[0].username, "carol");
 
+  // Nothing waits any more: nobody is asked (a delivery that runs after the decision).
+  r.extension.reset();
+  EXPECT_THAT(*ApproversToAsk(r, people), IsEmpty());
+  r.state = model::RequestState::kApproved;
+  EXPECT_THAT(*ApproversToAsk(r, people), IsEmpty());
+
+  r.state = model::RequestState::kPending;
+  r.approvals.clear();
   r.approver_users.clear();
   r.approver_groups.clear();
   EXPECT_THAT(*ApproversToAsk(r, people), IsEmpty());
