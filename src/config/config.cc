@@ -1,5 +1,6 @@
 #include "config/config.h"
 
+#include <algorithm>
 #include <fstream>
 #include <utility>
 
@@ -7,6 +8,34 @@
 #include "store/settings.h"
 
 namespace jit::config {
+namespace {
+
+// A channel's `rules` and `accounts` (docs/NOTIFY.md "Per-rule routing") name rules and
+// accounts of the policy: a misspelt name would quietly send a channel nothing. Accounts from
+// the organization are not known before the broker reads it, so with account sources the
+// accounts are not checked.
+void CheckChannelRouting(const Config& config, Reader& r) {
+  for (const notify::ChannelConfig& c : config.notify) {
+    for (const std::string& rule : c.rules) {
+      bool known = std::any_of(config.policy.rules.begin(), config.policy.rules.end(),
+                               [&](const policy::Rule& x) { return x.name == rule; });
+      if (!known) {
+        r.Error(c.line, c.type + " channel '" + c.name + "': 'rules' names no rule '" + rule + "'");
+      }
+    }
+    for (const std::string& account : c.accounts) {
+      bool listed = std::any_of(
+          config.policy.accounts.begin(), config.policy.accounts.end(),
+          [&](const policy::Account& a) { return a.name == account || a.id == account; });
+      if (!listed && config.policy.account_sources.empty()) {
+        r.Error(c.line, c.type + " channel '" + c.name + "': 'accounts' names no account '" +
+                            account + "' (an account id or a name from 'accounts')");
+      }
+    }
+  }
+}
+
+}  // namespace
 
 Result<Config> ParseConfig(std::string_view yaml_text, std::string_view file_name,
                            std::string_view zoneinfo_dir) {
@@ -58,6 +87,7 @@ Result<Config> ParseConfig(std::string_view yaml_text, std::string_view file_nam
         }
       }
     }
+    CheckChannelRouting(config, r);
   }));
   return config;
 }

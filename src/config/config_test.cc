@@ -1235,3 +1235,30 @@ TEST(LoadConfigFile, MissingFileIsNotFound) {
 
 }  // namespace
 }  // namespace jit::config
+
+namespace jit::config::routing_test {
+
+// Per-rule routing (docs/NOTIFY.md "Per-rule routing"): a channel's rules and accounts must
+// name rules and accounts of the policy, whatever order the sections come in.
+TEST(ParseConfig, ChannelRoutingNamesRulesAndAccountsOfThePolicy) {
+  const std::string notify =
+      "notify:\n"
+      "  - {type: webhook, url: \"https://h.example.com\", secret_file: /s, rules: [RULE],"
+      " accounts: [ACCOUNT]}\n";
+  auto with = [&](const std::string& rule, const std::string& account) {
+    std::string n = notify;
+    n.replace(n.find("RULE"), 4, rule);
+    n.replace(n.find("ACCOUNT"), 7, account);
+    // The notify section first: the rules are read after it.
+    return n + RuleWith("");
+  };
+  EXPECT_EQ(Errors(with("r", "prod")), "OK");
+  EXPECT_EQ(Errors(with("r", "\"111111111111\"")), "OK");
+  EXPECT_EQ(Errors(with("nope", "prod")),
+            "jit.yaml:2: webhook channel 'webhook': 'rules' names no rule 'nope'");
+  EXPECT_EQ(Errors(with("r", "staging")),
+            "jit.yaml:2: webhook channel 'webhook': 'accounts' names no account 'staging' (an "
+            "account id or a name from 'accounts')");
+}
+
+}  // namespace jit::config::routing_test
