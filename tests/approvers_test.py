@@ -202,11 +202,13 @@ class ApproversTest(unittest.TestCase):
                        for e in b["elements"]]
             self.assertIn("jit_approve", actions, where)
             self.assertIn("jit_deny", actions, where)
-        # And an e-mail at each one's own address.
-        self.assertTrue(wait_for(lambda: len(self.mails(rid)) == 1, 20), self.mails(rid))
-        mail = self.mails(rid)[0]
-        self.assertEqual(sorted(mail["rcpt_tos"]), ["bob@example.com", "carol@example.com"])
-        self.assertIn("Approval needed", mail["subject"])
+        # And an e-mail of its own to each one's own address.
+        self.assertTrue(wait_for(lambda: len(self.mails(rid)) == 2, 20), self.mails(rid))
+        self.assertEqual(sorted(m["rcpt_tos"][0] for m in self.mails(rid)),
+                         ["bob@example.com", "carol@example.com"])
+        for mail in self.mails(rid):
+            self.assertEqual(len(mail["rcpt_tos"]), 1, mail["rcpt_tos"])
+            self.assertIn("Approval needed", mail["subject"])
 
         # bob presses Approve in his direct message.
         payload = {"type": "block_actions", "user": {"id": "UBOB", "username": "bob"},

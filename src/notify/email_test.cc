@@ -330,11 +330,16 @@ TEST_F(EmailTest, ToApproversMailsEachApproverButTheRequesterAndNotThoseWhoAnswe
   // Requester events do not go to approvers (and with to_requester: false, to nobody).
   ASSERT_OK(channel->Send(SampleMessage(Event::kRequestApproved, clock_.Now())));
 
+  // One message per approver, addressed to them alone.
   std::vector<json> got = sink.Messages();
-  ASSERT_EQ(got.size(), 2u) << sink.Log();
-  EXPECT_THAT(got[0]["rcpt_tos"], UnorderedElementsAre("bob@example.com", "carol@example.com"));
-  EXPECT_THAT(got[1]["rcpt_tos"], UnorderedElementsAre("bob@example.com"));
-  EXPECT_EQ(Header(got[1], "X-Jit-Event"), "request.reminder");
+  ASSERT_EQ(got.size(), 3u) << sink.Log();
+  EXPECT_THAT(got[0]["rcpt_tos"], UnorderedElementsAre("bob@example.com"));
+  EXPECT_EQ(Header(got[0], "To"), "bob@example.com");
+  EXPECT_THAT(got[1]["rcpt_tos"], UnorderedElementsAre("carol@example.com"));
+  EXPECT_EQ(Header(got[1], "To"), "carol@example.com");
+  EXPECT_NE(Header(got[0], "Message-ID"), Header(got[1], "Message-ID"));
+  EXPECT_THAT(got[2]["rcpt_tos"], UnorderedElementsAre("bob@example.com"));
+  EXPECT_EQ(Header(got[2], "X-Jit-Event"), "request.reminder");
 
   directory_.FailWith(UnavailableError("identity store busy"));
   EXPECT_THAT(channel->Send(SampleMessage(Event::kRequestCreated, clock_.Now())),
