@@ -13,7 +13,8 @@ Result<Config> ParseConfig(std::string_view yaml_text, std::string_view file_nam
                                    "auth",     "admins",          "auditors",
                                    "accounts", "permission_sets", "rules",
                                    "limits",   "notify",          "audit",
-                                   "ui",       "session_cutoff",  "identity_center_groups"};
+                                   "ui",       "session_cutoff",  "identity_center_groups",
+                                   "findings"};
   Config config;
   JIT_RETURN_IF_ERROR(ReadDocument(yaml_text, file_name, keys, [&](const Fields& top, Reader& r) {
     // Rules refer to accounts and permission sets, which may stand after them in the file.
@@ -31,6 +32,8 @@ Result<Config> ParseConfig(std::string_view yaml_text, std::string_view file_nam
         config.notify = notify::ParseChannels(f, r);
       } else if (f.key == "auth") {
         config.auth = auth::ParseAuthSettings(f, r);
+      } else if (f.key == "findings") {
+        config.findings = findings::ParseSettings(f, r);
       } else if (f.key == "ui") {
         config.ui = api::ParseUiSettings(f, r);
       } else if (f.key == "rules") {

@@ -2,7 +2,8 @@
 // The broker's config file (YAML, docs/POLICY.md), put together from the sections that
 // the modules parse themselves: server and ui (api/settings.h), store (store/settings.h), aws
 // (aws/settings.h), auth (auth/settings.h), audit (audit/settings.h), notify
-// (notify/channel_config.h) and the access policy (policy/config.h). config/reader.h reads the
+// (notify/channel_config.h), findings (findings/settings.h) and the access policy
+// (policy/config.h). config/reader.h reads the
 // YAML for them.
 
 #include <memory>
@@ -17,6 +18,7 @@
 #include "aws/settings.h"
 #include "core/result.h"
 #include "core/snapshot.h"
+#include "findings/settings.h"
 #include "notify/channel_config.h"
 #include "permsets/definition.h"
 #include "policy/config.h"
@@ -32,7 +34,8 @@ struct Config {
   audit::AuditSettings audit;                 // checkpoints; no key file when absent
   api::UiSettings ui;                         // the web UI's sessions
   std::vector<notify::ChannelConfig> notify;  // the `notify:` list, in file order
-  policy::Config policy;                      // accounts, permission sets, rules, admins, auditors
+  findings::Settings findings;  // which threat findings end access; Empty(): findings are off
+  policy::Config policy;        // accounts, permission sets, rules, admins, auditors
   // The `definition:` of each permission set that has one, in file order, with its inline
   // policy file read and checked (permsets/definition.h; `jit permission-sets plan|apply`).
   std::vector<permsets::Definition> permission_set_definitions;
