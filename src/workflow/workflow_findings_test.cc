@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/testing.h"
@@ -280,6 +281,39 @@ TEST_F(FindingsTest, SeveralFindingsOfOneEventAreJudgedEachAndTheEventIsRemember
   auto again = workflow_.ActOnFindings(Automation(), e);
   ASSERT_OK(again);
   EXPECT_TRUE(again->duplicate);
+}
+
+TEST_F(FindingsTest, TwoReplicasReceivingOneDeliveryActOnce) {
+  // EventBridge may deliver one event to two replicas at once (a retry after a time-out): two
+  // workflows on one store, racing.
+  WorkflowOptions options;
+  options.notifications = &notifications_;
+  options.finding_rules = [this] {
+    return std::make_shared<const findings::Settings>(finding_rules_);
+  };
+  Workflow replica(store_, config_, targets_, clock_, options);
+  for (int round = 0; round < 10; ++round) {
+    std::string sandbox = Active(kAlice, "sandbox");
+    std::string prod = Active(kAlice, "prod");
+    const std::string n = std::to_string(round);
+    const findings::Event e = GuardDuty("ev-" + n, "gd-" + n, {"alice"});
+    Result<FindingsOutcome> one = InternalError("not run");
+    Result<FindingsOutcome> two = InternalError("not run");
+    std::thread a([&] { one = workflow_.ActOnFindings(Automation(), e); });
+    std::thread b([&] { two = replica.ActOnFindings(Automation(), e); });
+    a.join();
+    b.join();
+    ASSERT_OK(one);
+    ASSERT_OK(two);
+    std::vector<std::string> outcomes = {one->findings[0].outcome, two->findings[0].outcome};
+    EXPECT_THAT(outcomes, UnorderedElementsAre("acted", "duplicate")) << "round " << round;
+    SettleAll();
+    EXPECT_EQ(State(sandbox), RequestState::kEnded);
+    EXPECT_EQ(State(prod), RequestState::kEnded);
+  }
+  EXPECT_EQ(Events("finding.acted").size(), 10u);
+  EXPECT_EQ(Events("request.revoked").size(), 20u);
+  EXPECT_EQ(fixtures::Count(*webhook_, notify::Event::kFindingRevoked), 10);
 }
 
 }  // namespace
