@@ -890,6 +890,7 @@ class Workflow::Impl {
       return FailedPreconditionError(
           "revocation on findings is off: the config has no findings: section");
     }
+    if (event.findings.empty()) return InvalidArgumentError("the event carries no finding");
     std::set<std::string> ids;
     for (const findings::Finding& f : event.findings) {
       for (const std::string& p : f.principals) {
@@ -966,6 +967,13 @@ class Workflow::Impl {
       if (o.outcome == "duplicate") {
         spdlog::info("finding {} of event {}: acted on before; nothing done",
                      PrintableExcerpt(o.id, 200), PrintableExcerpt(event.event_id, 200));
+      } else if (o.outcome == "acted") {
+        std::string ended;
+        for (const std::string& id : o.revoked) ended += (ended.empty() ? "" : ", ") + id;
+        for (const std::string& id : o.denied) ended += (ended.empty() ? "" : ", ") + id;
+        spdlog::warn("finding {} of event {} ended the access of {} user(s): {}",
+                     PrintableExcerpt(o.id, 200), PrintableExcerpt(event.event_id, 200),
+                     o.users.size(), ended);
       }
     }
     return out;

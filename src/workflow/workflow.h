@@ -264,7 +264,7 @@ class Workflow final : public scheduler::JobRunner {
   // Revocation on a threat finding (docs/FINDINGS.md). Only an automation identity may
   // (Identity::automation; PermissionDenied "only an automation token (auth.automation) can post
   // findings" for anyone else); FailedPrecondition when findings are off
-  // (WorkflowOptions::finding_rules).
+  // (WorkflowOptions::finding_rules); InvalidArgument for an event without findings.
   //
   // In one transaction: a delivery whose event id, or a finding whose id, was acted on before
   // changes nothing ("duplicate"; not audited). A finding below the rules' bar

@@ -254,6 +254,10 @@ TEST_F(FindingsTest, OnlyAutomationMayAndOnlyWhenFindingsAreOn) {
                 StatusIs(StatusCode::kPermissionDenied, HasSubstr("automation token")))
         << person.username;
   }
+  findings::Event empty;
+  empty.event_id = "ev-0";
+  EXPECT_THAT(workflow_.ActOnFindings(Automation(), empty),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("no finding")));
   finding_rules_ = findings::Settings{};  // no findings: section
   EXPECT_THAT(workflow_.ActOnFindings(Automation(), GuardDuty("ev-1", "gd-1", {"alice"})),
               StatusIs(StatusCode::kFailedPrecondition, HasSubstr("off")));
