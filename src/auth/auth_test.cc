@@ -1,10 +1,7 @@
 #include "auth/auth.h"
 
-#include <unistd.h>
-
 #include <cctype>
 #include <cstdio>
-#include <filesystem>
 #include <fstream>
 #include <string>
 
@@ -98,21 +95,14 @@ TEST(StaticAuthenticator, IgnoresMalformedHashes) {
   EXPECT_EQ(good->username, "good");
 }
 
-// A file in a fresh temporary folder holding `text`; the folder goes with the object.
+// A file holding `text` in a temporary folder that goes with the object.
 class TokenFile {
  public:
-  explicit TokenFile(const std::string& text)
-      : dir_(std::filesystem::temp_directory_path() /
-             ("jit-auth-test-" + std::to_string(::getpid()) + "-" + std::to_string(++count_))) {
-    std::filesystem::create_directories(dir_);
-    std::ofstream(path()) << text;
-  }
-  ~TokenFile() { std::filesystem::remove_all(dir_); }
-  std::string path() const { return (dir_ / "token").string(); }
+  explicit TokenFile(const std::string& text) { std::ofstream(path()) << text; }
+  std::string path() const { return (dir_.path() / "token").string(); }
 
  private:
-  static inline int count_ = 0;
-  std::filesystem::path dir_;
+  jit::testing::TempDir dir_;
 };
 
 TEST(AutomationTokens, AreReadFromTheirFilesAndAuthenticateAsAutomation) {

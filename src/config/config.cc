@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "auth/auth.h"
 #include "config/reader.h"
 #include "store/settings.h"
 
@@ -56,6 +57,15 @@ Result<Config> LoadConfigFile(const std::string& path) {
   JIT_ASSIGN_OR_RETURN(std::string text, ReadConfigText(path));
   JIT_ASSIGN_OR_RETURN(Config config, ParseConfig(text, path));
   JIT_RETURN_IF_ERROR(notify::CheckChannelFiles(config.notify, path));
+  // The automation tokens' files, checked as the broker reads them (auth::ReadAutomationKeys).
+  std::string unreadable;
+  for (const auth::AutomationToken& t : config.auth.automation) {
+    Result<std::vector<auth::AutomationKey>> key = auth::ReadAutomationKeys({t});
+    if (key.has_value()) continue;
+    if (!unreadable.empty()) unreadable += '\n';
+    unreadable += path + ":" + std::to_string(t.line) + ": " + key.error().message();
+  }
+  if (!unreadable.empty()) return InvalidArgumentError(std::move(unreadable));
   return config;
 }
 

@@ -48,7 +48,9 @@ struct Config {
 Result<Config> ParseConfig(std::string_view yaml_text, std::string_view file_name,
                            std::string_view zoneinfo_dir = policy::kSystemZoneInfoDir);
 // Reads a file and parses it, then checks that the notify channels' files can be read
-// (notify::CheckChannelFiles). NotFound when the file cannot be read.
+// (notify::CheckChannelFiles) and that the automation tokens' files hold usable tokens
+// (auth::ReadAutomationKeys; "FILE:LINE: automation token 'NAME': ..."). NotFound when the file
+// cannot be read.
 Result<Config> LoadConfigFile(const std::string& path);
 
 // The keys whose value differs between `before` and `after` among those `jit serve` reads once

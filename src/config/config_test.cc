@@ -1117,6 +1117,30 @@ TEST(LoadConfigFile, ErrorsNameThePath) {
                        path + ":2: account id '1' must be exactly 12 digits"));
 }
 
+TEST(LoadConfigFile, NamesAnAutomationTokenFileItCannotUse) {
+  jit::testing::TempDir dir;
+  std::string path = (dir.path() / "jit.yaml").string();
+  std::string short_token = (dir.path() / "short").string();
+  std::ofstream(short_token) << "too-short";
+  {
+    std::ofstream out(path);
+    out << "auth:\n  automation:\n    - {name: eb, token_file: " << short_token
+        << "}\n    - {name: gone, token_file: " << (dir.path() / "missing").string() << "}\n";
+  }
+  Result<Config> c = LoadConfigFile(path);
+  ASSERT_THAT(c, StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(c.error().message(), HasSubstr(path + ":3: automation token 'eb': " + short_token +
+                                             " holds fewer than 32 characters"));
+  EXPECT_THAT(c.error().message(), HasSubstr(path + ":4: automation token 'gone': cannot read"));
+  std::ofstream(short_token) << std::string(40, 'k');
+  std::filesystem::remove(path);
+  {
+    std::ofstream out(path);
+    out << "auth:\n  automation:\n    - {name: eb, token_file: " << short_token << "}\n";
+  }
+  EXPECT_OK(LoadConfigFile(path));
+}
+
 TEST(ParseConfig, ReadsAllowedHoursAndReasonMinLength) {
   Result<Config> c = ParseConfig(RuleWith("    reason_min_length: 20\n"
                                           "    hours: {days: [mon, tue, wed, thu, fri], from: "
