@@ -6,7 +6,7 @@ alice holds two active grants (and has a request waiting for approval); a GuardD
 about her role session, posted as an EventBridge API destination posts it (the EventBridge
 envelope, "Authorization: Bearer <automation token>"), ends both grants within one second of the
 answer and their assignments are gone from the emulator; the waiting request is denied; bob's
-grant stays. The same finding posted again changes nothing: the answer says duplicate and the
+grant stays; the security channel (Security Hub, in the emulator) gets a CRITICAL finding. The same finding posted again changes nothing: the answer says duplicate and the
 audit trail gains no event. Posted with no token, a wrong token, or a person's token (admins
 too), it is refused and nothing changes; the automation token reaches no other route."""
 
@@ -33,6 +33,8 @@ auth:
     - {{name: eventbridge, token_file: "{token_file}"}}
 findings:
   min_severity: HIGH
+notify:
+  - {{type: securityhub}}
 accounts:
   - {{id: "111111111111", name: sandbox}}
   - {{id: "222222222222", name: prod}}
@@ -145,6 +147,17 @@ class FindingsTest(unittest.TestCase):
         self.assertEqual(acted[0]["details"]["event_id"], "c8c4daa7-a20c-2f03-0070-b7393dd542ad")
         status, shown = http(self.url, "GET", "/v1/requests/" + prod, "dev-alice")
         self.assertIn("revoked on a threat finding", shown["end_reason"])
+
+        # The critical notification, as a Security Hub finding of jit's own.
+        def imported():
+            status, state = http(self.server.emulator_url, "GET", "/_emulator/state")
+            return [f for f in state.get("securityhub", [])
+                    if f.get("GeneratorId") == "jit/finding"]
+        hub = wait_for(imported, 10 * SCALE)
+        self.assertEqual(len(hub), 1, hub)
+        self.assertEqual(hub[0]["Severity"]["Label"], "CRITICAL")
+        self.assertIn("about alice", hub[0]["Description"])
+        self.assertIn(prod, hub[0]["Description"])
 
         # The same finding again, after alice was granted anew: nothing changes, nothing is
         # audited.
