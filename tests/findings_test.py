@@ -142,7 +142,7 @@ class FindingsTest(unittest.TestCase):
         acted = [e for e in trail if e["action"] == "finding.acted"]
         self.assertEqual(len(acted), 1)
         self.assertEqual(acted[0]["actor"], "automation:eventbridge")
-        self.assertEqual(acted[0]["severity"], "critical")
+        self.assertEqual(acted[0]["severity"], "high")
         self.assertEqual(acted[0]["details"]["finding_id"], "16afba5c5c43e07c9e3e5e2e544e95df")
         self.assertEqual(acted[0]["details"]["event_id"], "c8c4daa7-a20c-2f03-0070-b7393dd542ad")
         status, shown = http(self.url, "GET", "/v1/requests/" + prod, "dev-alice")

@@ -940,7 +940,7 @@ class Workflow::Impl {
         details["revoked"] = o.revoked;
         details["denied"] = o.denied;
         JIT_RETURN_IF_ERROR(
-            AppendEvent(tx, now, who.username, "finding.acted", "", "critical", details));
+            AppendEvent(tx, now, who.username, "finding.acted", "", "high", details));
         json record = {{"event_id", event.event_id},
                        {"at", FormatRfc3339(now)},
                        {"users", o.users},

@@ -274,7 +274,7 @@ class Workflow final : public scheduler::JobRunner {
   // requester's username or Identity Center user id): pending ones are denied, approved and
   // active ones revoked (their assignments removed and, where cut-off is on, their sessions cut
   // off, as on any revocation), each audited with the finding's id (cause "finding"); then
-  // "finding.acted" (critical) is audited, which notifies the security audience
+  // "finding.acted" (high) is audited, which notifies the security audience
   // ("finding.revoked"), and the finding (and the event) are remembered as store records of kind
   // "finding" so that a re-delivery, to this replica or another, acts once.
   Result<FindingsOutcome> ActOnFindings(const model::Identity& who, const findings::Event& event);

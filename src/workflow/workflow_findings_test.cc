@@ -123,10 +123,10 @@ TEST_F(FindingsTest, AFindingEndsBothActiveGrantsAndDeniesThePendingRequest) {
   EXPECT_THAT(store_.GetRequest(prod)->end_reason,
               HasSubstr("revoked on a threat finding: guardduty finding gd-1"));
 
-  // Audited with the finding's id, by the automation identity; critical.
+  // Audited with the finding's id, by the automation identity; high (the trail's highest severity).
   std::vector<model::AuditEvent> acted = Events("finding.acted");
   ASSERT_EQ(acted.size(), 1u);
-  EXPECT_EQ(acted[0].severity, "critical");
+  EXPECT_EQ(acted[0].severity, "high");
   EXPECT_EQ(acted[0].actor, "automation:eventbridge");
   json d = json::parse(acted[0].details);
   EXPECT_EQ(d["finding_id"], "gd-1");
