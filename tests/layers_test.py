@@ -29,6 +29,8 @@ ALLOWED = {
     "policy": {"core", "model", "aws", "config_reader"},
     "provider": {"core", "model", "aws"},
     "notify": {"core", "model", "aws", "config_reader"},
+    # Ticket checks against Jira (rules' ticket_check).
+    "tickets": {"core", "model", "aws", "config_reader"},
     "auth": {"core", "model", "aws", "config_reader"},
     "api_settings": {"core", "config_reader"},
     "emulator": {"core", "aws", "net"},
@@ -39,7 +41,7 @@ ALLOWED = {
     "scheduler": {"core", "model", "store"},
     "cutoff": {"core", "model", "store", "scheduler", "policy", "provider"},
     "workflow": {"core", "model", "store", "scheduler", "policy", "provider", "notify", "audit",
-                 "cutoff", "findings"},
+                 "cutoff", "tickets", "findings"},
     # Accounts from AWS Organizations: resolves the sources, ends requests out of scope.
     "org": {"core", "model", "store", "scheduler", "policy", "provider", "workflow", "notify",
             "audit", "cutoff"},
@@ -47,7 +49,7 @@ ALLOWED = {
             "provider", "scheduler", "workflow", "api_settings", "cutoff", "findings"},
     # The whole config file, put together from the modules' sections.
     "config": {"core", "model", "config_reader", "aws", "audit", "store", "policy", "notify",
-               "auth", "api_settings", "permsets", "findings"},
+               "auth", "api_settings", "permsets", "tickets", "findings"},
     "cli": {"core", "model", "policy", "config"},
     "app": None,  # the composition root may include every module
 }

@@ -161,6 +161,7 @@ std::span<const ApiHandler::Route> ApiHandler::Routes() {
       // Slack signs its calls instead of sending a bearer token (api/slack.h).
       {{"POST", "/v1/slack/interactions", "SlackInteractions", false},
        &ApiHandler::SlackInteractions},
+      {{"POST", "/v1/slack/commands", "SlackCommands", false}, &ApiHandler::SlackCommands},
       {{"GET", "/v1/requests", "ListRequests"}, &ApiHandler::ListRequests},
       {{"POST", "/v1/requests", "SubmitRequest"}, &ApiHandler::SubmitRequest},
       {{"GET", "/v1/requests/{id}", "GetRequest"}, &ApiHandler::GetRequest},
@@ -278,6 +279,15 @@ ApiResponse ApiHandler::SlackInteractions(const Call& call) {
                  "signing_secret_file)");
   }
   return hooks_.slack->Handle(call.request);
+}
+
+ApiResponse ApiHandler::SlackCommands(const Call& call) {
+  if (hooks_.slack == nullptr) {
+    return Error(404, "not_found",
+                 "Slack commands are not configured (no slack channel has a "
+                 "signing_secret_file)");
+  }
+  return hooks_.slack->HandleCommand(call.request);
 }
 
 // ---- Requests ----

@@ -101,7 +101,8 @@ class Ui;                 // api/ui.h
 
 // Optional parts of the API that main wires in; an empty one turns its endpoint off.
 struct ApiHooks {
-  // POST /v1/slack/interactions (api/slack.h); not owned, must outlive the handler. null: 404.
+  // POST /v1/slack/interactions and /v1/slack/commands (api/slack.h); not owned, must outlive
+  // the handler. null: 404.
   SlackInteractions* slack = nullptr;
   // GET /v1/audit/verify: the whole trail checked against its signed checkpoints.
   std::function<Result<audit::TrailReport>()> verify_audit;
@@ -153,6 +154,7 @@ class ApiHandler {
   ApiResponse Readyz(const Call& call);
   ApiResponse Metrics(const Call& call);
   ApiResponse SlackInteractions(const Call& call);
+  ApiResponse SlackCommands(const Call& call);
   ApiResponse ListRequests(const Call& call);
   ApiResponse SubmitRequest(const Call& call);
   ApiResponse GetRequest(const Call& call);

@@ -9,6 +9,7 @@
 #include <random>
 #include <utility>
 
+#include "app/approver_directory.h"
 #include "app/health_metrics.h"
 #include "config/config.h"
 #include "core/duration.h"
@@ -17,22 +18,10 @@
 #include "notify/directory.h"
 #include "provider/provider.h"
 #include "store/postgres_store.h"
+#include "workflow/sent_messages.h"
 
 namespace jit::app {
 namespace {
-
-// The requester e-mail look-ups of e-mail channels (notify/directory.h), from Identity Center.
-class NotifyDirectory final : public notify::Directory {
- public:
-  explicit NotifyDirectory(provider::UserDirectory& users) : users_(users) {}
-  Result<std::vector<std::string>> Emails(const std::string& user_id) override {
-    JIT_ASSIGN_OR_RETURN(provider::DirectoryUser user, users_.DescribeUser(user_id));
-    return std::move(user.emails);
-  }
-
- private:
-  provider::UserDirectory& users_;
-};
 
 // `s` with `prefix` before its message.
 Status Prefixed(std::string_view prefix, const Status& s) {
@@ -134,6 +123,7 @@ Result<std::unique_ptr<Broker>> Broker::Build(config::Config config, const Broke
   b->metrics_ = std::make_unique<workflow::BrokerMetrics>(b->registry_);
   JIT_RETURN_IF_ERROR(b->ConnectProvider());
   JIT_RETURN_IF_ERROR(b->BuildNotifier());
+  JIT_RETURN_IF_ERROR(b->BuildTicketChecks());
   b->BuildWorkflow();
   b->CollectMetrics();
   JIT_RETURN_IF_ERROR(b->StartCheckpoints());
@@ -205,8 +195,13 @@ Status Broker::BuildNotifier() {
   notify_deps_->aws_credentials = identity_center_->credentials.get();
   notify_deps_->env = env_;
   notify_deps_->default_region = aws_settings_.region;
-  notify_directory_ = std::make_unique<NotifyDirectory>(*identity_center_->provider);
+  // The requester's e-mail and the approvers by name (docs/NOTIFY.md "Approvers by name").
+  notify_directory_ = std::make_unique<ApproverDirectory>(
+      *identity_center_->provider, *identity_center_->provider, *identity_center_->groups, clock_);
   notify_deps_->directory = notify_directory_.get();
+  // The Slack messages posted about each request, updated after its decision.
+  sent_messages_ = std::make_unique<workflow::StoreSentMessages>(*store_.store);
+  notify_deps_->sent_messages = sent_messages_.get();
   if (options_.dev) {
     for (const char* id : {"SNS", "EVENTBRIDGE", "SECURITYHUB", "STS"}) {
       notify_deps_->env.vars["AWS_ENDPOINT_URL_" + std::string(id)] = emulator_->url();
@@ -218,6 +213,18 @@ Status Broker::BuildNotifier() {
   for (const std::string& name : notifier_->ChannelNames()) {
     spdlog::info("notify: channel {} ready", name);
   }
+  return OkStatus();
+}
+
+// Ticket checks (docs/POLICY.md "Ticket checks"): Jira, when the file has a `jira:` section.
+Status Broker::BuildTicketChecks() {
+  const tickets::JiraSettings& jira = holder_->Get()->jira;
+  if (jira.line == 0) return OkStatus();
+  tickets_http_ = aws::NewCurlTransport();
+  auto made = tickets::NewJiraChecker(jira, *tickets_http_);
+  if (!made.has_value()) return Prefixed("jira: ", made.error());
+  tickets_ = std::move(made).value();
+  spdlog::info("jira: ticket checks against {}", jira.url);
   return OkStatus();
 }
 
@@ -233,6 +240,7 @@ void Broker::BuildWorkflow() {
   flow_opts.inventory = &provider;  // GET /v1/assignments/standing
   flow_opts.observer = metrics_.get();
   flow_opts.notifications = notifications_.get();
+  flow_opts.tickets = tickets_.get();
   // The emulator finishes creates and deletes within a fraction of a second (AWS takes
   // seconds): poll it often, so that dev-mode grants start and end promptly.
   if (options_.dev) flow_opts.poll_interval = Duration(100);
@@ -372,7 +380,9 @@ Status Broker::BuildApi() {
     slack_ = std::make_unique<api::SlackInteractions>(std::move(slack_apps).value(), *workflow_,
                                                       *identity_center_->provider, *notify_http_,
                                                       clock_);
-    spdlog::info("Slack interactions accepted at /v1/slack/interactions");
+    spdlog::info(
+        "Slack interactions accepted at /v1/slack/interactions, the /jit command at "
+        "/v1/slack/commands");
   }
   auto web_ui = BuildWebUi(*holder_->Get(), auth_.dev_users, clock_);
   if (!web_ui.has_value()) return web_ui.error();

@@ -29,6 +29,7 @@
 #include "org/refresher.h"
 #include "policy/config.h"
 #include "scheduler/scheduler.h"
+#include "tickets/jira.h"
 #include "store/open.h"
 #include "workflow/broker_metrics.h"
 #include "workflow/notifications.h"
@@ -137,6 +138,7 @@ class Broker {
   Status StartEmulator();
   Status ConnectProvider();
   Status BuildNotifier();
+  Status BuildTicketChecks();
   void BuildWorkflow();
   void CollectMetrics();
   Status StartCheckpoints();
@@ -162,9 +164,12 @@ class Broker {
   std::unique_ptr<IdentityCenter> identity_center_;
   std::unique_ptr<aws::HttpTransport> notify_http_;
   std::unique_ptr<notify::Directory> notify_directory_;  // over the provider
+  std::unique_ptr<notify::SentMessages> sent_messages_;  // over the store
   std::unique_ptr<notify::NotifierDeps> notify_deps_;
   std::unique_ptr<notify::Notifier> notifier_;
   std::unique_ptr<workflow::Notifications> notifications_;
+  std::unique_ptr<aws::HttpTransport> tickets_http_;
+  std::unique_ptr<tickets::TicketChecker> tickets_;  // null without a `jira:` section
   std::unique_ptr<cutoff::Engine> cutoff_;  // runs before the workflow's jobs need it
   std::unique_ptr<workflow::Workflow> workflow_;
   std::unique_ptr<scheduler::Scheduler> scheduler_;

@@ -1,5 +1,7 @@
 #include "config/config.h"
 
+#include <algorithm>
+#include <fstream>
 #include <utility>
 
 #include "auth/auth.h"
@@ -7,6 +9,34 @@
 #include "store/settings.h"
 
 namespace jit::config {
+namespace {
+
+// A channel's `rules` and `accounts` (docs/NOTIFY.md "Per-rule routing") name rules and
+// accounts of the policy: a misspelt name would quietly send a channel nothing. Accounts from
+// the organization are not known before the broker reads it, so with account sources the
+// accounts are not checked.
+void CheckChannelRouting(const Config& config, Reader& r) {
+  for (const notify::ChannelConfig& c : config.notify) {
+    for (const std::string& rule : c.rules) {
+      bool known = std::any_of(config.policy.rules.begin(), config.policy.rules.end(),
+                               [&](const policy::Rule& x) { return x.name == rule; });
+      if (!known) {
+        r.Error(c.line, c.type + " channel '" + c.name + "': 'rules' names no rule '" + rule + "'");
+      }
+    }
+    for (const std::string& account : c.accounts) {
+      bool listed = std::any_of(
+          config.policy.accounts.begin(), config.policy.accounts.end(),
+          [&](const policy::Account& a) { return a.name == account || a.id == account; });
+      if (!listed && config.policy.account_sources.empty()) {
+        r.Error(c.line, c.type + " channel '" + c.name + "': 'accounts' names no account '" +
+                            account + "' (an account id or a name from 'accounts')");
+      }
+    }
+  }
+}
+
+}  // namespace
 
 Result<Config> ParseConfig(std::string_view yaml_text, std::string_view file_name,
                            std::string_view zoneinfo_dir) {
@@ -15,7 +45,7 @@ Result<Config> ParseConfig(std::string_view yaml_text, std::string_view file_nam
                                    "accounts", "permission_sets", "rules",
                                    "limits",   "notify",          "audit",
                                    "ui",       "session_cutoff",  "identity_center_groups",
-                                   "findings"};
+                                   "jira",     "findings"};
   Config config;
   JIT_RETURN_IF_ERROR(ReadDocument(yaml_text, file_name, keys, [&](const Fields& top, Reader& r) {
     // Rules refer to accounts and permission sets, which may stand after them in the file.
@@ -37,6 +67,8 @@ Result<Config> ParseConfig(std::string_view yaml_text, std::string_view file_nam
         config.findings = findings::ParseSettings(f, r);
       } else if (f.key == "ui") {
         config.ui = api::ParseUiSettings(f, r);
+      } else if (f.key == "jira") {
+        config.jira = tickets::ParseJiraSettings(f, r);
       } else if (f.key == "rules") {
         rules = &f;
       } else if (f.key == "permission_sets") {
@@ -49,6 +81,16 @@ Result<Config> ParseConfig(std::string_view yaml_text, std::string_view file_nam
       }
     }
     if (rules != nullptr) policy::ParsePolicyField(*rules, r, zoneinfo_dir, config.policy);
+    // Ticket checks need to know where Jira is.
+    if (config.jira.line == 0) {
+      for (const policy::Rule& rule : config.policy.rules) {
+        if (rule.ticket_check != policy::TicketCheck::kNone) {
+          r.Error(rule.line, "rule '" + rule.name +
+                                 "' has a 'ticket_check', but the file has no 'jira' section");
+        }
+      }
+    }
+    CheckChannelRouting(config, r);
   }));
   return config;
 }
@@ -57,6 +99,10 @@ Result<Config> LoadConfigFile(const std::string& path) {
   JIT_ASSIGN_OR_RETURN(std::string text, ReadConfigText(path));
   JIT_ASSIGN_OR_RETURN(Config config, ParseConfig(text, path));
   JIT_RETURN_IF_ERROR(notify::CheckChannelFiles(config.notify, path));
+  if (config.jira.line != 0 && !std::ifstream(config.jira.token_file, std::ios::binary)) {
+    return InvalidArgumentError(path + ":" + std::to_string(config.jira.line) +
+                                ": jira: 'token_file': cannot read " + config.jira.token_file);
+  }
   // The automation tokens' files, checked as the broker reads them (auth::ReadAutomationKeys).
   std::string unreadable;
   for (const auth::AutomationToken& t : config.auth.automation) {
@@ -97,6 +143,9 @@ std::vector<std::string> SettingsNeedingRestart(const Config& before, const Conf
   check(before.audit.checkpoint_file != after.audit.checkpoint_file, "audit.checkpoint_file");
   check(before.ui.session_key_file != after.ui.session_key_file, "ui.session_key_file");
   check(before.ui.session_lifetime != after.ui.session_lifetime, "ui.session_lifetime");
+  check(before.jira.url != after.jira.url || before.jira.token_file != after.jira.token_file ||
+            before.jira.user != after.jira.user || before.jira.timeout != after.jira.timeout,
+        "jira");
   check(before.auth.oidc.client_id != after.auth.oidc.client_id, "auth.oidc.client_id");
   check(before.auth.oidc.client_secret_file != after.auth.oidc.client_secret_file,
         "auth.oidc.client_secret_file");

@@ -174,6 +174,19 @@ class EmailChannel final : public BasicChannel {
         return ForJobQueue(emails.error().WithContext("email " + name() + ": requester's e-mail"));
       }
     }
+    if (email_.to_approvers && AudienceOf(m.event) == Audience::kApprovers &&
+        directory_ != nullptr && !m.request.id.empty()) {
+      Result<std::vector<Person>> people = ApproversToAsk(m.request, *directory_);
+      if (!people.has_value()) {
+        return ForJobQueue(people.error().WithContext("email " + name() + ": the approvers"));
+      }
+      for (const Person& p : *people) {
+        if (p.emails.empty() || !IsMailAddress(p.emails.front())) continue;
+        if (std::find(to.begin(), to.end(), p.emails.front()) == to.end()) {
+          to.push_back(p.emails.front());
+        }
+      }
+    }
     if (to.empty()) return OkStatus();  // nobody to tell (the requester has no e-mail)
     MailMessage mail{email_.from, to, BuildMail(m, name(), email_.from, to, clock_.Now())};
     return ForJobQueue(sender_.Send(email_.smtp, mail).WithContext("email " + name()));

@@ -75,8 +75,21 @@ bool Filter::Matches(Event e) const {
   return events.empty() || events.count(e) > 0;
 }
 
+bool Filter::Routes(const model::Request& r) const {
+  if (rules.empty() && accounts.empty()) return true;
+  if (r.id.empty()) return false;
+  if (!rules.empty() && rules.count(r.rule) == 0) return false;
+  if (!accounts.empty() && accounts.count(r.account_id) == 0 &&
+      accounts.count(r.account_name) == 0) {
+    return false;
+  }
+  return true;
+}
+
 Filter Filter::FromConfig(const ChannelConfig& c, const Filter& defaults) {
   Filter f = defaults;
+  f.rules.insert(c.rules.begin(), c.rules.end());
+  f.accounts.insert(c.accounts.begin(), c.accounts.end());
   if (!c.audiences.empty()) {
     f.audiences.clear();
     for (const std::string& a : c.audiences) {

@@ -19,6 +19,7 @@
 #include "provider/provider.h"
 #include "scheduler/scheduler.h"
 #include "store/store.h"
+#include "tickets/jira.h"
 #include "workflow/notifications.h"
 #include "workflow/observer.h"
 #include "workflow/report.h"
@@ -132,6 +133,10 @@ struct WorkflowOptions {
   // Runs session cut-off jobs (cutoff/engine.h); the workflow puts them when a grant's
   // assignment is deleted and cut-off is on for it. Not owned; may be null (such jobs wait).
   scheduler::JobRunner* cutoff = nullptr;
+  // Checks the tickets of requests under rules with `ticket_check` (tickets/jira.h) before they
+  // are filed. Not owned; may be null: such requests are then refused (Unavailable), except
+  // break-glass ones, which go ahead with the check recorded as not made.
+  tickets::TicketChecker* tickets = nullptr;
   // A revocation still failing this long after it was due is reported once: audited as
   // "revoke.overdue" (high) and sent to the security audience.
   Duration revoke_overdue_after = std::chrono::seconds(60);
