@@ -12,6 +12,10 @@
 //    every /v1 route before its handler runs: 401 unauthenticated, 403 csrf_failed. The public
 //    routes (/healthz, /readyz, /metrics) need none; Slack's calls are signed instead and are
 //    checked by api/slack.h.
+//  - Token scope: an automation token (auth.automation, Identity::automation) reaches only the
+//    routes marked for it (POST /v1/findings): every other /v1 route answers it 403
+//    permission_denied before its handler runs. Who may act on a finding is still the
+//    workflow's (workflow::Workflow::ActOnFindings refuses everyone but automation).
 //  - Decoding (the form of the input: JSON types, unknown fields, the syntax of durations,
 //    times and numbers, required fields) is the API's, in api/decode.h, one function per field
 //    with one wording: 400 bad_request for the wrong shape, 422 invalid_argument for a value
@@ -132,6 +136,8 @@ class ApiHandler {
     std::string_view pattern;
     std::string_view handler;
     bool authenticated = true;
+    // Open to automation identities (auth.automation): POST /v1/findings alone.
+    bool automation = false;
   };
   // The route table, in matching order.
   static std::vector<RouteInfo> RouteTable();
@@ -165,6 +171,7 @@ class ApiHandler {
   ApiResponse StandingAssignments(const Call& call);
   ApiResponse ExplainPolicy(const Call& call);
   ApiResponse ReportSummary(const Call& call);
+  ApiResponse PostFindings(const Call& call);
 
   // A decided request, answered with its history like every single-request answer.
   ApiResponse DecidedRequest(const Call& call, const Result<model::Request>& decided);

@@ -72,7 +72,8 @@ TEST(RouteTable, IsTheApi) {
   std::vector<std::string> rows;
   for (const ApiHandler::RouteInfo& r : ApiHandler::RouteTable()) {
     rows.push_back(std::string(r.method) + " " + std::string(r.pattern) + " -> " +
-                   std::string(r.handler) + (r.authenticated ? "" : " (public)"));
+                   std::string(r.handler) + (r.authenticated ? "" : " (public)") +
+                   (r.automation ? " (automation)" : ""));
   }
   EXPECT_THAT(
       rows,
@@ -90,7 +91,8 @@ TEST(RouteTable, IsTheApi) {
           "POST /v1/requests/{id}/review -> ReviewRequest", "GET /v1/catalog -> Catalog",
           "GET /v1/me -> Me", "GET /v1/audit -> Audit", "GET /v1/audit/verify -> AuditVerify",
           "POST /v1/policy/explain -> ExplainPolicy", "GET /v1/reports/summary -> ReportSummary",
-          "GET /v1/assignments/standing -> StandingAssignments"));
+          "GET /v1/assignments/standing -> StandingAssignments",
+          "POST /v1/findings -> PostFindings (automation)"));
 }
 
 TEST(RouteTable, EachRouteReachesItsHandler) {
@@ -124,6 +126,7 @@ TEST(RouteTable, EachRouteReachesItsHandler) {
            {"POST", "/v1/policy/explain", "ExplainPolicy"},
            {"GET", "/v1/reports/summary", "ReportSummary"},
            {"GET", "/v1/assignments/standing", "StandingAssignments"},
+           {"POST", "/v1/findings", "PostFindings"},
        }) {
     RouteMatch m = MatchRoute(patterns, c.method, c.path);
     ASSERT_EQ(m.outcome, RouteMatch::Outcome::kFound) << c.method << " " << c.path;

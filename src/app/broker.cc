@@ -254,6 +254,13 @@ void Broker::BuildWorkflow() {
   cutoff_ = std::make_unique<cutoff::Engine>(*store_.store, provider, provider, clock_,
                                              std::move(cutoff_opts));
   flow_opts.cutoff = cutoff_.get();
+  // Revocation on a threat finding (POST /v1/findings): the `findings:` rules of the config in
+  // force, so that a reload applies to the next delivery.
+  config::ConfigHolder* holder = holder_.get();
+  flow_opts.finding_rules = [holder]() -> std::shared_ptr<const findings::Settings> {
+    std::shared_ptr<const config::Config> config = holder->Get();
+    return {config, &config->findings};
+  };
   // Group targets (identity_center_groups) go to identitystore memberships, the rest to
   // account assignments (provider/group_target.h).
   workflow_ = std::make_unique<workflow::Workflow>(*store_.store, *policy_,

@@ -4,6 +4,7 @@
 #include <fstream>
 #include <utility>
 
+#include "auth/auth.h"
 #include "config/reader.h"
 #include "store/settings.h"
 
@@ -44,7 +45,7 @@ Result<Config> ParseConfig(std::string_view yaml_text, std::string_view file_nam
                                    "accounts", "permission_sets", "rules",
                                    "limits",   "notify",          "audit",
                                    "ui",       "session_cutoff",  "identity_center_groups",
-                                   "jira"};
+                                   "jira",     "findings"};
   Config config;
   JIT_RETURN_IF_ERROR(ReadDocument(yaml_text, file_name, keys, [&](const Fields& top, Reader& r) {
     // Rules refer to accounts and permission sets, which may stand after them in the file.
@@ -62,6 +63,8 @@ Result<Config> ParseConfig(std::string_view yaml_text, std::string_view file_nam
         config.notify = notify::ParseChannels(f, r);
       } else if (f.key == "auth") {
         config.auth = auth::ParseAuthSettings(f, r);
+      } else if (f.key == "findings") {
+        config.findings = findings::ParseSettings(f, r);
       } else if (f.key == "ui") {
         config.ui = api::ParseUiSettings(f, r);
       } else if (f.key == "jira") {
@@ -100,6 +103,15 @@ Result<Config> LoadConfigFile(const std::string& path) {
     return InvalidArgumentError(path + ":" + std::to_string(config.jira.line) +
                                 ": jira: 'token_file': cannot read " + config.jira.token_file);
   }
+  // The automation tokens' files, checked as the broker reads them (auth::ReadAutomationKeys).
+  std::string unreadable;
+  for (const auth::AutomationToken& t : config.auth.automation) {
+    Result<std::vector<auth::AutomationKey>> key = auth::ReadAutomationKeys({t});
+    if (key.has_value()) continue;
+    if (!unreadable.empty()) unreadable += '\n';
+    unreadable += path + ":" + std::to_string(t.line) + ": " + key.error().message();
+  }
+  if (!unreadable.empty()) return InvalidArgumentError(std::move(unreadable));
   return config;
 }
 

@@ -20,7 +20,8 @@ constexpr std::array<std::string_view, kAllEvents.size()> kEventNames = {
     "request.created",      "request.reminder",  "extension.requested", "request.approved",
     "request.denied",       "request.cancelled", "request.timed_out",   "grant.activated",
     "grant.expiring_soon",  "grant.extended",    "grant.ended",         "grant.failed",
-    "breakglass.activated", "drift.detected",    "revocation.overdue",  "session_cutoff.failed"};
+    "breakglass.activated", "drift.detected",    "revocation.overdue",  "session_cutoff.failed",
+    "finding.revoked"};
 
 }  // namespace
 
@@ -43,6 +44,7 @@ Audience AudienceOf(Event e) {
     case Event::kDriftDetected:
     case Event::kRevocationOverdue:
     case Event::kSessionCutoffFailed:
+    case Event::kFindingRevoked:
       return Audience::kSecurity;
     default:
       return Audience::kRequester;

@@ -44,21 +44,21 @@ enum class Event {
   kDriftDetected,
   kRevocationOverdue,
   kSessionCutoffFailed,  // an ended grant's AWS sessions could not be cut off -> security
+  kFindingRevoked,       // a threat finding ended a user's access (critical) -> security
 };
-inline constexpr std::array<Event, 16> kAllEvents = {
+inline constexpr std::array<Event, 17> kAllEvents = {
     Event::kRequestCreated,      Event::kApprovalReminder, Event::kExtensionRequested,
     Event::kRequestApproved,     Event::kRequestDenied,    Event::kRequestCancelled,
     Event::kRequestTimedOut,     Event::kGrantActivated,   Event::kGrantExpiringSoon,
     Event::kGrantExtended,       Event::kGrantEnded,       Event::kGrantFailed,
     Event::kBreakGlassActivated, Event::kDriftDetected,    Event::kRevocationOverdue,
-    Event::kSessionCutoffFailed};
+    Event::kSessionCutoffFailed, Event::kFindingRevoked};
 
 // "request.created", "request.reminder", "extension.requested", "request.approved",
 // "request.denied", "request.cancelled", "request.timed_out", "grant.activated",
 // "grant.expiring_soon", "grant.extended", "grant.ended", "grant.failed",
-// "breakglass.activated", "drift.detected", "revocation.overdue", "session_cutoff.failed": the
-// names the config's
-// `events:` filters use.
+// "breakglass.activated", "drift.detected", "revocation.overdue", "session_cutoff.failed",
+// "finding.revoked": the names the config's `events:` filters use.
 std::string_view EventName(Event e);
 std::optional<Event> ParseEvent(std::string_view name);
 
