@@ -105,6 +105,10 @@ struct WorkflowOptions {
   // Runs session cut-off jobs (cutoff/engine.h); the workflow puts them when a grant's
   // assignment is deleted and cut-off is on for it. Not owned; may be null (such jobs wait).
   scheduler::JobRunner* cutoff = nullptr;
+  // Runs session activity summary jobs (activity/service.h); when set, the end of a grant that
+  // was active in an account puts one (due at once; it waits for the window to close). Not
+  // owned; may be null (session activity is off: no such jobs are put).
+  scheduler::JobRunner* activity = nullptr;
   // A revocation still failing this long after it was due is reported once: audited as
   // "revoke.overdue" (high) and sent to the security audience.
   Duration revoke_overdue_after = std::chrono::seconds(60);
