@@ -200,6 +200,13 @@ Decoded<bool> DecodeMine(const Query& query) {
   return BadValue("mine must be true or false");
 }
 
+Decoded<bool> DecodeAwaiting(const Query& query) {
+  std::string text = Param(query, "awaiting");
+  if (text.empty()) return false;
+  if (text == "me") return true;
+  return BadValue("awaiting must be me");
+}
+
 std::string DecodeReview(const Query& query) { return Param(query, "review"); }
 
 Decoded<std::int64_t> DecodeAfter(const Query& query) {

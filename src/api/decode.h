@@ -134,6 +134,9 @@ Decoded<std::optional<model::RequestState>> DecodeState(const Query& query);
 
 // ?mine=true|false|1|0: false when absent; 422 "mine must be true or false".
 Decoded<bool> DecodeMine(const Query& query);
+// `awaiting=me`: only requests waiting for the caller's decision. Empty or absent: false;
+// anything else is refused.
+Decoded<bool> DecodeAwaiting(const Query& query);
 
 // ?review=open|closed: "" when absent. Its values are the workflow's to check.
 std::string DecodeReview(const Query& query);

@@ -283,6 +283,9 @@ ApiResponse ApiHandler::ListRequests(const Call& call) {
   Decoded<bool> mine = DecodeMine(call.query);
   if (!mine) return Refused(mine.error());
   in.mine = *mine;
+  Decoded<bool> awaiting = DecodeAwaiting(call.query);
+  if (!awaiting) return Refused(awaiting.error());
+  in.awaiting = *awaiting;
   Decoded<std::optional<int>> limit = DecodeLimit(call.query, workflow::kMaxListLimit);
   if (!limit) return Refused(limit.error());
   if (*limit) in.limit = **limit;
@@ -455,7 +458,9 @@ ApiResponse ApiHandler::Me(const Call& call) {
       200, json{{"username", who.username},
                 {"groups", who.groups},
                 {"principal_id", who.principal_id.empty() ? json(nullptr) : json(who.principal_id)},
-                {"roles", std::move(roles)}});
+                {"roles", std::move(roles)},
+                {"may_request", policy::MayRequestAnything(*config, who)},
+                {"may_approve", policy::MayApproveAnything(*config, who)}});
 }
 
 // ---- The audit trail ----

@@ -448,5 +448,27 @@ TEST_F(HandlersTest, StandingAssignmentsListsWhatJitDidNotMake) {
   EXPECT_EQ(Call("GET", "/v1/assignments/standing", "dev-carol").status, 503);
 }
 
+// The web UI picks a first screen and counts what waits for an approver from these.
+TEST_F(HandlersTest, MeSaysWhetherTheCallerMayRequestOrApprove) {
+  json alice = Body(Call("GET", "/v1/me", "dev-alice"));
+  EXPECT_EQ(alice["may_request"], true);
+  EXPECT_EQ(alice["may_approve"], false);
+  json bob = Body(Call("GET", "/v1/me", "dev-bob"));
+  EXPECT_EQ(bob["may_request"], false);
+  EXPECT_EQ(bob["may_approve"], true);
+}
+
+TEST_F(HandlersTest, AwaitingTakesOnlyMeAndNoOtherFilter) {
+  ApiResponse ok = Call("GET", "/v1/requests?awaiting=me&limit=10", "dev-bob");
+  EXPECT_EQ(ok.status, 200) << ok.body;
+  EXPECT_TRUE(Body(ok)["items"].is_array());
+  ApiResponse other = Call("GET", "/v1/requests?awaiting=carol", "dev-bob");
+  EXPECT_EQ(other.status, 422);
+  EXPECT_EQ(Message(other), "awaiting must be me");
+  ApiResponse mixed = Call("GET", "/v1/requests?awaiting=me&state=pending", "dev-bob");
+  EXPECT_EQ(mixed.status, 422) << mixed.body;
+  EXPECT_EQ(Body(mixed)["error"]["code"], "invalid_argument");
+}
+
 }  // namespace
 }  // namespace jit::api

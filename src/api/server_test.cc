@@ -774,7 +774,9 @@ TEST_F(ServerTest, MeShowsIdentityAndRoles) {
   EXPECT_EQ(alice.body, (json{{"username", "alice"},
                               {"groups", {"engineers"}},
                               {"principal_id", "a11ce000-0000-4000-8000-000000000001"},
-                              {"roles", json::array()}}));
+                              {"roles", json::array()},
+                              {"may_request", true},
+                              {"may_approve", false}}));
   Reply carol = Get("/v1/me", "dev-carol");
   ASSERT_EQ(carol.status, 200);
   EXPECT_THAT(carol.body["roles"].get<std::vector<std::string>>(), ::testing::Contains("admin"));

@@ -20,6 +20,10 @@ std::string_view Trim(std::string_view s, std::string_view blanks = kAsciiWhiteS
 // Whether s is exactly n ASCII digits (an AWS account id is 12).
 bool IsDigits(std::string_view s, std::size_t n);
 
+// True when every byte sequence of `s` is well-formed UTF-8 (no overlongs, no surrogates, no
+// code point above U+10FFFF). NUL is UTF-8: callers that cannot keep it check for it apart.
+bool IsUtf8(std::string_view s);
+
 // s made safe to print on a terminal, on one line: newline, carriage return and tab as \n, \r
 // and \t; other C0 controls, DEL and bytes that are not UTF-8 as \xNN; C1 controls, line and
 // paragraph separators and the bidirectional formatting characters (which can reorder what is

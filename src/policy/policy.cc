@@ -511,6 +511,32 @@ Result<Duration> CheckExtensionLimit(const Config& config, const GrantTerms& gra
   return CheckTotal(found, grant, extra);
 }
 
+bool MayRequestAnything(const Config& config, const model::Identity& who) {
+  for (const Rule& rule : config.rules) {
+    if (!rule.requesters.Contains(who)) continue;
+    const std::vector<PermissionSet>& targets =
+        rule.group_elevation ? config.groups : config.permission_sets;
+    bool names_one = std::any_of(targets.begin(), targets.end(), [&](const PermissionSet& ps) {
+      return Contains(rule.permission_sets, ps.name);
+    });
+    if (!names_one) continue;
+    if (rule.group_elevation) {
+      if (rule.accounts.Matches(Config::GroupAccount())) return true;
+      continue;
+    }
+    for (const Account& account : config.accounts) {
+      if (rule.accounts.Matches(account)) return true;
+    }
+  }
+  return false;
+}
+
+bool MayApproveAnything(const Config& config, const model::Identity& who) {
+  return std::any_of(config.rules.begin(), config.rules.end(), [&](const Rule& rule) {
+    return !rule.approval.approvers.Empty() && rule.approval.approvers.Contains(who);
+  });
+}
+
 bool IsAdmin(const Config& config, const model::Identity& who) {
   return config.admins.Contains(who);
 }

@@ -145,6 +145,13 @@ struct CatalogEntry {
 // that allows each, in config order of accounts then permission sets.
 std::vector<CatalogEntry> Catalog(const Config& config, const model::Identity& who);
 
+// True when Catalog(config, who) would not be empty (without building it): some rule lets the
+// identity request some permission set in some account or some group.
+bool MayRequestAnything(const Config& config, const model::Identity& who);
+// True when some rule names the identity (or one of its groups) among its approvers: requests
+// may wait for its decision, and it reviews break-glass access.
+bool MayApproveAnything(const Config& config, const model::Identity& who);
+
 // True when the identity is one of `admins` (may revoke anything, read everything).
 bool IsAdmin(const Config& config, const model::Identity& who);
 // True when the identity may read everything: one of `auditors`, or an admin.

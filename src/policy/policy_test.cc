@@ -57,6 +57,33 @@ TEST_F(DevPolicy, ReadOnlyIsAutoApproved) {
   EXPECT_EQ(d->approval_timeout, Duration(0));
 }
 
+// What the web UI's first screen is chosen by (GET /v1/me may_request / may_approve).
+TEST_F(DevPolicy, WhoMayRequestAnythingAndWhoMayApprove) {
+  const model::Identity& bob = kBob;
+  const model::Identity& carol = kCarol;
+  const model::Identity& nobody = kMallory;
+  for (const model::Identity& who : {kAlice, kBob, kCarol, kMallory}) {
+    EXPECT_EQ(MayRequestAnything(config_, who), !Catalog(config_, who).empty()) << who.username;
+  }
+  EXPECT_TRUE(MayRequestAnything(config_, kAlice));
+  EXPECT_FALSE(MayApproveAnything(config_, kAlice));
+  EXPECT_FALSE(MayRequestAnything(config_, bob));
+  EXPECT_TRUE(MayApproveAnything(config_, bob));
+  EXPECT_TRUE(MayRequestAnything(config_, carol));  // break-glass
+  EXPECT_TRUE(MayApproveAnything(config_, carol));
+  EXPECT_FALSE(MayRequestAnything(config_, nobody));
+  EXPECT_FALSE(MayApproveAnything(config_, nobody));
+
+  // A rule whose accounts match none of the config's offers nothing.
+  Config narrowed = config_;
+  for (Rule& rule : narrowed.rules) {
+    rule.accounts.all = false;
+    rule.accounts.names = {"nowhere"};
+  }
+  EXPECT_FALSE(MayRequestAnything(narrowed, kAlice));
+  EXPECT_TRUE(Catalog(narrowed, kAlice).empty());
+}
+
 TEST_F(DevPolicy, ProdAdminNeedsOneApproval) {
   Result<Decision> d =
       Evaluate(config_, kAlice, Req("prod", "Admin", minutes(30), "deploy hotfix"));

@@ -80,6 +80,7 @@ class MemoryStore::MemoryTx final : public Tx {
     Restore(data_.jobs, jobs_before_);
     Restore(data_.ledger, ledger_before_);
     Restore(data_.holders, holders_before_);
+    Restore(data_.records, records_before_);
   }
 
   Result<model::Request> GetRequest(std::string_view id) override {
@@ -258,7 +259,59 @@ class MemoryStore::MemoryTx final : public Tx {
     return OkStatus();
   }
 
+  Result<std::optional<std::string>> GetRecord(std::string_view kind,
+                                               std::string_view key) override {
+    JIT_RETURN_IF_ERROR(CheckRecord(kind, key));
+    auto it = data_.records.find(RecordKey(kind, key));
+    if (it == data_.records.end()) return std::optional<std::string>();
+    return std::optional<std::string>(it->second);
+  }
+
+  Status PutRecord(std::string_view kind, std::string_view key, std::string_view value) override {
+    JIT_RETURN_IF_ERROR(CheckRecord(kind, key, value));
+    std::pair<std::string, std::string> k = RecordKey(kind, key);
+    Save(data_.records, k, records_before_);
+    data_.records[k] = std::string(value);
+    return OkStatus();
+  }
+
+  Result<bool> InsertRecord(std::string_view kind, std::string_view key,
+                            std::string_view value) override {
+    JIT_RETURN_IF_ERROR(CheckRecord(kind, key, value));
+    std::pair<std::string, std::string> k = RecordKey(kind, key);
+    if (data_.records.count(k) != 0) return false;
+    Save(data_.records, k, records_before_);
+    data_.records.emplace(k, std::string(value));
+    return true;
+  }
+
+  Result<std::vector<std::pair<std::string, std::string>>> ListRecords(
+      std::string_view kind, std::string_view key_prefix) override {
+    JIT_RETURN_IF_ERROR(CheckRecordPrefix(kind, key_prefix));
+    std::vector<std::pair<std::string, std::string>> out;
+    for (auto it = data_.records.lower_bound(RecordKey(kind, key_prefix));
+         it != data_.records.end() && it->first.first == kind &&
+         it->first.second.compare(0, key_prefix.size(), key_prefix) == 0;
+         ++it) {
+      out.emplace_back(it->first.second, it->second);
+    }
+    return out;
+  }
+
+  Status DeleteRecord(std::string_view kind, std::string_view key) override {
+    JIT_RETURN_IF_ERROR(CheckRecord(kind, key));
+    std::pair<std::string, std::string> k = RecordKey(kind, key);
+    Save(data_.records, k, records_before_);
+    data_.records.erase(k);
+    return OkStatus();
+  }
+
   std::vector<model::Job> TakePutJobs() { return std::move(put_jobs_); }
+
+  static std::pair<std::string, std::string> RecordKey(std::string_view kind,
+                                                       std::string_view key) {
+    return {std::string(kind), std::string(key)};
+  }
 
   static LedgerKey Key(std::string_view principal_id, std::string_view account_id,
                        std::string_view permission_set_arn) {
@@ -318,6 +371,7 @@ class MemoryStore::MemoryTx final : public Tx {
   std::map<std::string, std::optional<model::Job>> jobs_before_;
   std::map<LedgerKey, std::optional<LedgerHead>> ledger_before_;
   std::map<HolderKey, std::optional<std::int64_t>> holders_before_;
+  std::map<std::pair<std::string, std::string>, std::optional<std::string>> records_before_;
   std::vector<model::Job> put_jobs_;  // in order of first put; last put of each id wins
 };
 

@@ -85,6 +85,8 @@ class MemoryStore final : public Store {
     // Each entry's holders, by key, each with the order in which it was added (like the SQL
     // engines' holder rows): a holder is added or removed in O(log n).
     std::map<HolderKey, std::int64_t> holders;
+    // Keyed records (Tx::GetRecord ...), by (kind, key).
+    std::map<std::pair<std::string, std::string>, std::string> records;
     std::int64_t next_holder_order = 0;  // only grows (an undone add leaves a gap)
   };
   class MemoryTx;

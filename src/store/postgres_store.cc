@@ -17,6 +17,7 @@
 #include "core/check.h"
 #include "core/ids.h"
 #include "core/mutex.h"
+#include "core/strings.h"
 #include "model/chain.h"
 #include "store/codec.h"
 
@@ -132,6 +133,16 @@ UPDATE ledger SET holder_count = (
   h.account_id = ledger.account_id AND h.permission_set_arn = ledger.permission_set_arn);
 ALTER TABLE ledger DROP COLUMN holders;
 )sql",
+    // 4: keyed records (Tx::GetRecord ...): small documents modules keep beside the requests.
+    // Keys collate as bytes ("C"), the order ListRecords promises.
+    R"sql(
+CREATE TABLE records (
+  kind TEXT COLLATE "C" NOT NULL,
+  key TEXT COLLATE "C" NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (kind, key)
+);
+)sql",
 };
 
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
@@ -182,44 +193,6 @@ Status FromPg(PGconn* conn, const PGresult* res, std::string_view what) {
   if (state == "22021" || state == "22P05") return InvalidArgumentError(std::move(message));
   if (state == "23505") return AlreadyExistsError(std::move(message));  // unique violation
   return InternalError(std::move(message));
-}
-
-// True when every byte sequence of `s` is well-formed UTF-8 (no overlongs, no surrogates).
-bool IsUtf8(std::string_view s) {
-  std::size_t i = 0;
-  while (i < s.size()) {
-    auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    int n = 0;
-    std::uint32_t cp = 0;
-    if ((c & 0xe0) == 0xc0) {
-      n = 1;
-      cp = c & 0x1f;
-    } else if ((c & 0xf0) == 0xe0) {
-      n = 2;
-      cp = c & 0x0f;
-    } else if ((c & 0xf8) == 0xf0) {
-      n = 3;
-      cp = c & 0x07;
-    } else {
-      return false;
-    }
-    if (i + static_cast<std::size_t>(n) >= s.size()) return false;  // cut short
-    for (int k = 1; k <= n; ++k) {
-      auto cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc & 0xc0) != 0x80) return false;
-      cp = (cp << 6) | (cc & 0x3f);
-    }
-    if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-        cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
-      return false;
-    }
-    i += static_cast<std::size_t>(n) + 1;
-  }
-  return true;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -953,6 +926,56 @@ class PgTx final : public Tx {
                   "holder_count - (SELECT count(*) FROM removed) WHERE ",
                   std::string(kLedgerKeyMatches) + " AND EXISTS (SELECT 1 FROM removed)"),
               KeyParams(principal_id, account_id, permission_set_arn).Add(request_id)));
+    (void)rows;
+    return OkStatus();
+  }
+
+  Result<std::optional<std::string>> GetRecord(std::string_view kind,
+                                               std::string_view key) override {
+    JIT_RETURN_IF_ERROR(CheckRecord(kind, key));
+    JIT_ASSIGN_OR_RETURN(Rows rows, Query("SELECT value FROM records WHERE kind = $1 AND key = $2",
+                                          Params().Add(kind).Add(key)));
+    if (rows.size() == 0) return std::optional<std::string>();
+    return std::optional<std::string>(rows.Text(0, 0));
+  }
+
+  Status PutRecord(std::string_view kind, std::string_view key, std::string_view value) override {
+    JIT_RETURN_IF_ERROR(CheckRecord(kind, key, value));
+    JIT_ASSIGN_OR_RETURN(Rows rows, Query("INSERT INTO records (kind, key, value) VALUES ($1, $2, "
+                                          "$3) ON CONFLICT (kind, key) DO UPDATE SET value = "
+                                          "EXCLUDED.value",
+                                          Params().Add(kind).Add(key).Add(value)));
+    (void)rows;
+    return OkStatus();
+  }
+
+  Result<bool> InsertRecord(std::string_view kind, std::string_view key,
+                            std::string_view value) override {
+    JIT_RETURN_IF_ERROR(CheckRecord(kind, key, value));
+    JIT_ASSIGN_OR_RETURN(Rows rows, Query("INSERT INTO records (kind, key, value) VALUES ($1, $2, "
+                                          "$3) ON CONFLICT DO NOTHING RETURNING 1",
+                                          Params().Add(kind).Add(key).Add(value)));
+    return rows.size() != 0;
+  }
+
+  Result<std::vector<std::pair<std::string, std::string>>> ListRecords(
+      std::string_view kind, std::string_view key_prefix) override {
+    JIT_RETURN_IF_ERROR(CheckRecordPrefix(kind, key_prefix));
+    // Keys collate as bytes: those with the prefix follow it in one run (starts_with keeps
+    // the scan to that run).
+    JIT_ASSIGN_OR_RETURN(Rows rows, Query("SELECT key, value FROM records WHERE kind = $1 AND key "
+                                          ">= $2 AND starts_with(key, $2) ORDER BY key",
+                                          Params().Add(kind).Add(key_prefix)));
+    std::vector<std::pair<std::string, std::string>> out;
+    out.reserve(static_cast<std::size_t>(rows.size()));
+    for (int i = 0; i < rows.size(); ++i) out.emplace_back(rows.Text(i, 0), rows.Text(i, 1));
+    return out;
+  }
+
+  Status DeleteRecord(std::string_view kind, std::string_view key) override {
+    JIT_RETURN_IF_ERROR(CheckRecord(kind, key));
+    JIT_ASSIGN_OR_RETURN(Rows rows, Query("DELETE FROM records WHERE kind = $1 AND key = $2",
+                                          Params().Add(kind).Add(key)));
     (void)rows;
     return OkStatus();
   }

@@ -437,7 +437,7 @@ TEST_F(PostgresStoreTest, RoleWithTheGrantsOfDocsHaMdRunsOnASchemaItDidNotCreate
                             "GRANT USAGE ON SCHEMA public TO jit_app; "
                             "GRANT SELECT ON schema_version TO jit_app; "
                             "GRANT SELECT, INSERT, UPDATE, DELETE ON requests, jobs, ledger, "
-                            "ledger_holders TO jit_app; "
+                            "ledger_holders, records TO jit_app; "
                             "GRANT SELECT, INSERT ON audit_events TO jit_app"));
   PostgresOptions o = Options();
   o.url = "postgres://jit_app@127.0.0.1:" + std::to_string(server_->port()) + "/" + db_;
@@ -470,6 +470,11 @@ TEST_F(PostgresStoreTest, RoleWithTheGrantsOfDocsHaMdRunsOnASchemaItDidNotCreate
     JIT_RETURN_IF_ERROR(tx.IsLedgerHolder("u", "111111111111", "arn:ps", r.id).error());
     JIT_RETURN_IF_ERROR(tx.GetLedgerHead("u", "111111111111", "arn:ps").error());
     JIT_RETURN_IF_ERROR(tx.GetLedger("u", "111111111111", "arn:ps").error());
+    JIT_RETURN_IF_ERROR(tx.PutRecord("finding", "f-1", "{}"));
+    JIT_RETURN_IF_ERROR(tx.InsertRecord("finding", "f-2", "{}").error());
+    JIT_RETURN_IF_ERROR(tx.GetRecord("finding", "f-1").error());
+    JIT_RETURN_IF_ERROR(tx.ListRecords("finding", "f-").error());
+    JIT_RETURN_IF_ERROR(tx.DeleteRecord("finding", "f-1"));
     return tx.DeleteLedger("u", "111111111111", "arn:ps");
   }));
   EXPECT_THAT(*st->ClaimDueJobs(clock_.Now(), "w", clock_.Now() + Duration(5000), 10), SizeIs(1));
@@ -502,11 +507,12 @@ TEST_F(PostgresStoreTest, VersionOneDatabaseGainsTheClaimIndexesOnOpen) {
       return tx.PutJob(revoke);
     }));
   }
-  ASSERT_OK(server_->ExecAs("jit", db_,
-                            "DROP INDEX jobs_revocations_by_due; DROP INDEX jobs_others_by_due; "
-                            "DROP TABLE ledger_holders; ALTER TABLE ledger DROP COLUMN "
-                            "holder_count; ALTER TABLE ledger ADD COLUMN holders TEXT NOT NULL; "
-                            "UPDATE schema_version SET version = 1"));
+  ASSERT_OK(server_->ExecAs(
+      "jit", db_,
+      "DROP INDEX jobs_revocations_by_due; DROP INDEX jobs_others_by_due; "
+      "DROP TABLE records; DROP TABLE ledger_holders; ALTER TABLE ledger DROP COLUMN "
+      "holder_count; ALTER TABLE ledger ADD COLUMN holders TEXT NOT NULL; "
+      "UPDATE schema_version SET version = 1"));
   std::unique_ptr<Store> st = Open();
   ASSERT_NE(st, nullptr);
   EXPECT_OK(server_->ExecAs(
@@ -528,11 +534,12 @@ TEST_F(PostgresStoreTest, VersionOneDatabaseGainsTheClaimIndexesOnOpen) {
 // column goes.
 TEST_F(PostgresStoreTest, VersionTwoDatabaseGetsItsLedgerHoldersAsRowsOnOpen) {
   ASSERT_NE(Open(), nullptr);
-  ASSERT_OK(server_->ExecAs(
-      "jit", db_,
-      std::string("DROP TABLE ledger_holders; ALTER TABLE ledger DROP COLUMN holder_count; "
-                  "ALTER TABLE ledger ADD COLUMN holders TEXT NOT NULL; ") +
-          testing::kVersionTwoLedgerRows + "UPDATE schema_version SET version = 2"));
+  ASSERT_OK(server_->ExecAs("jit", db_,
+                            std::string("DROP TABLE records; DROP TABLE ledger_holders; ALTER "
+                                        "TABLE ledger DROP COLUMN holder_count; "
+                                        "ALTER TABLE ledger ADD COLUMN holders TEXT NOT NULL; ") +
+                                testing::kVersionTwoLedgerRows +
+                                "UPDATE schema_version SET version = 2"));
 
   std::unique_ptr<Store> st = Open();
   ASSERT_NE(st, nullptr);

@@ -122,6 +122,16 @@ UPDATE ledger SET holders = '[]', holder_count = (
   SELECT COUNT(*) FROM ledger_holders AS h WHERE h.principal_id = ledger.principal_id AND
   h.account_id = ledger.account_id AND h.permission_set_arn = ledger.permission_set_arn);
 )sql",
+    // 4: keyed records (Tx::GetRecord ...): small documents modules keep beside the requests.
+    // Keys compare as bytes (BINARY), the order ListRecords promises.
+    R"sql(
+CREATE TABLE records (
+  kind TEXT NOT NULL,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (kind, key)
+);
+)sql",
 };
 
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
@@ -701,6 +711,67 @@ class SqliteTx final : public Tx {
     JIT_RETURN_IF_ERROR(stmt.Run());
     if (sqlite3_changes(conn_.db()) == 0) return OkStatus();  // not a holder
     return AdjustHolderCount(principal_id, account_id, permission_set_arn, -1);
+  }
+
+  Result<std::optional<std::string>> GetRecord(std::string_view kind,
+                                               std::string_view key) override {
+    JIT_RETURN_IF_ERROR(CheckRecord(kind, key));
+    JIT_SQL_STMT(stmt, conn_, "SELECT value FROM records WHERE kind = ?1 AND key = ?2");
+    stmt.Bind(1, kind);
+    stmt.Bind(2, key);
+    JIT_ASSIGN_OR_RETURN(bool found, stmt.Step());
+    if (!found) return std::optional<std::string>();
+    return std::optional<std::string>(stmt.Text(0));
+  }
+
+  Status PutRecord(std::string_view kind, std::string_view key, std::string_view value) override {
+    JIT_RETURN_IF_ERROR(CheckRecord(kind, key, value));
+    JIT_SQL_STMT(stmt, conn_,
+                 "INSERT INTO records (kind, key, value) VALUES (?1, ?2, ?3) "
+                 "ON CONFLICT (kind, key) DO UPDATE SET value = excluded.value");
+    stmt.Bind(1, kind);
+    stmt.Bind(2, key);
+    stmt.Bind(3, value);
+    return stmt.Run();
+  }
+
+  Result<bool> InsertRecord(std::string_view kind, std::string_view key,
+                            std::string_view value) override {
+    JIT_RETURN_IF_ERROR(CheckRecord(kind, key, value));
+    JIT_SQL_STMT(stmt, conn_,
+                 "INSERT OR IGNORE INTO records (kind, key, value) VALUES (?1, ?2, ?3)");
+    stmt.Bind(1, kind);
+    stmt.Bind(2, key);
+    stmt.Bind(3, value);
+    JIT_RETURN_IF_ERROR(stmt.Run());
+    return sqlite3_changes(conn_.db()) != 0;
+  }
+
+  Result<std::vector<std::pair<std::string, std::string>>> ListRecords(
+      std::string_view kind, std::string_view key_prefix) override {
+    JIT_RETURN_IF_ERROR(CheckRecordPrefix(kind, key_prefix));
+    // Keys sort as bytes: those with the prefix follow it in one run.
+    JIT_SQL_STMT(stmt, conn_,
+                 "SELECT key, value FROM records WHERE kind = ?1 AND key >= ?2 ORDER BY key");
+    stmt.Bind(1, kind);
+    stmt.Bind(2, key_prefix);
+    std::vector<std::pair<std::string, std::string>> out;
+    while (true) {
+      JIT_ASSIGN_OR_RETURN(bool row, stmt.Step());
+      if (!row) break;
+      std::string key = stmt.Text(0);
+      if (key.compare(0, key_prefix.size(), key_prefix) != 0) break;
+      out.emplace_back(std::move(key), stmt.Text(1));
+    }
+    return out;
+  }
+
+  Status DeleteRecord(std::string_view kind, std::string_view key) override {
+    JIT_RETURN_IF_ERROR(CheckRecord(kind, key));
+    JIT_SQL_STMT(stmt, conn_, "DELETE FROM records WHERE kind = ?1 AND key = ?2");
+    stmt.Bind(1, kind);
+    stmt.Bind(2, key);
+    return stmt.Run();
   }
 
   Conn& conn() { return conn_; }

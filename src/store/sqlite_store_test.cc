@@ -257,11 +257,11 @@ TEST_F(SqliteStoreTest, VersionOneDatabaseGainsTheClaimIndexesOnOpen) {
     }));
   }
   // What version 1 left: the same tables without the two indexes (nor step 3's ledger
-  // changes).
-  ASSERT_OK(
-      RawExec("DROP INDEX jobs_revocations_by_due; DROP INDEX jobs_others_by_due; "
-              "DROP TABLE ledger_holders; ALTER TABLE ledger DROP COLUMN holder_count; "
-              "UPDATE schema_version SET version = 1"));
+  // changes, nor step 4's records).
+  ASSERT_OK(RawExec(
+      "DROP INDEX jobs_revocations_by_due; DROP INDEX jobs_others_by_due; "
+      "DROP TABLE records; DROP TABLE ledger_holders; ALTER TABLE ledger DROP COLUMN holder_count; "
+      "UPDATE schema_version SET version = 1"));
   Result<std::vector<std::string>> before = RawQuery(
       "SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'jobs_%' "
       "ORDER BY name");
@@ -292,9 +292,9 @@ TEST_F(SqliteStoreTest, VersionOneDatabaseGainsTheClaimIndexesOnOpen) {
 TEST_F(SqliteStoreTest, VersionTwoDatabaseGetsItsLedgerHoldersAsRowsOnOpen) {
   ASSERT_NE(Open(Options()), nullptr);
   // What version 2 left: no ledger_holders table, no holder_count, the lists in JSON.
-  ASSERT_OK(RawExec(
-      std::string("DROP TABLE ledger_holders; ALTER TABLE ledger DROP COLUMN holder_count; ") +
-      testing::kVersionTwoLedgerRows + "UPDATE schema_version SET version = 2"));
+  ASSERT_OK(RawExec(std::string("DROP TABLE records; DROP TABLE ledger_holders; ALTER TABLE ledger "
+                                "DROP COLUMN holder_count; ") +
+                    testing::kVersionTwoLedgerRows + "UPDATE schema_version SET version = 2"));
 
   std::unique_ptr<Store> store = Open(Options());
   ASSERT_NE(store, nullptr);

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/clock.h"
@@ -105,7 +106,39 @@ class Tx {
   virtual Status RemoveLedgerHolder(std::string_view principal_id, std::string_view account_id,
                                     std::string_view permission_set_arn,
                                     std::string_view request_id) = 0;
+
+  // Keyed records: a small document a module keeps under (kind, key) beside the requests (a
+  // posted Slack message's ts, a closed activity window's events, a finding already acted on).
+  // The store does not read values. Every operation refuses, with InvalidArgument, a kind that
+  // is not 1..40 of [a-z0-9_.], an empty key or one over kMaxRecordKeyBytes, a value over
+  // kMaxRecordValueBytes, and a key or value that is not UTF-8 or holds a NUL (what every engine
+  // can keep as text). Reads and writes of one record are O(log n) (an index lookup).
+
+  // The value kept under (kind, key), or nullopt.
+  virtual Result<std::optional<std::string>> GetRecord(std::string_view kind,
+                                                       std::string_view key) = 0;
+  // Inserts or replaces the value under (kind, key).
+  virtual Status PutRecord(std::string_view kind, std::string_view key, std::string_view value) = 0;
+  // Inserts the value when (kind, key) has none: true. false when a record is there already,
+  // which is left as it was (the check and the insert are one step: of two transactions
+  // inserting one key, one gets true).
+  virtual Result<bool> InsertRecord(std::string_view kind, std::string_view key,
+                                    std::string_view value) = 0;
+  // The (key, value) of every record of `kind` whose key starts with `key_prefix` (an empty
+  // prefix: all of them), in ascending byte order of the keys.
+  virtual Result<std::vector<std::pair<std::string, std::string>>> ListRecords(
+      std::string_view kind, std::string_view key_prefix) = 0;
+  // Deletes the record; deleting an absent one is OK.
+  virtual Status DeleteRecord(std::string_view kind, std::string_view key) = 0;
 };
+
+inline constexpr std::size_t kMaxRecordKeyBytes = 400;
+inline constexpr std::size_t kMaxRecordValueBytes = 4 << 20;
+// InvalidArgument naming what is wrong with a record's kind, key or value (the limits of the
+// keyed records above); OK otherwise. Every engine checks with this.
+Status CheckRecord(std::string_view kind, std::string_view key, std::string_view value = {});
+// The same for ListRecords's kind and key prefix (which may be empty).
+Status CheckRecordPrefix(std::string_view kind, std::string_view key_prefix);
 
 // Told about jobs after the transaction that put them has committed durably.
 class JobListener {

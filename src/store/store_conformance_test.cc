@@ -18,6 +18,7 @@
 #include "core/clock.h"
 #include "core/ids.h"
 #include "core/mutex.h"
+#include "core/retry.h"
 #include "core/testing.h"
 #include "model/audit_event.h"
 #include "model/chain.h"
@@ -1137,6 +1138,173 @@ TYPED_TEST(StoreConformance, TextThatCannotBeStoredIsRefusedAndTheTransactionGoe
   }));
   EXPECT_OK(this->store().GetRequest(ok.id));
   EXPECT_THAT(this->store().GetRequest(r.id), StatusIs(StatusCode::kNotFound));
+}
+
+// Keyed records: what one module keeps under (kind, key), read back exactly, kinds apart.
+TYPED_TEST(StoreConformance, RecordsReadBackReplaceAndDelete) {
+  const std::string value = "{\"ts\":\"1700000000.000100\",\"name\":\"\xc3\xa9\"}";
+  ASSERT_OK(this->store().Transact([&](Tx& tx) -> Status {
+    Result<std::optional<std::string>> none = tx.GetRecord("slack_message", "req_1/C1");
+    EXPECT_OK(none);
+    if (none.ok()) {
+      EXPECT_FALSE(none->has_value());
+    }
+    JIT_RETURN_IF_ERROR(tx.PutRecord("slack_message", "req_1/C1", value));
+    JIT_RETURN_IF_ERROR(tx.PutRecord("activity", "req_1/C1", "other kind"));
+    return OkStatus();
+  }));
+  ASSERT_OK(this->store().Transact([&](Tx& tx) -> Status {
+    Result<std::optional<std::string>> got = tx.GetRecord("slack_message", "req_1/C1");
+    EXPECT_OK(got);
+    if (got.ok()) {
+      EXPECT_EQ(got->value_or("<none>"), value);
+    }
+    JIT_RETURN_IF_ERROR(tx.PutRecord("slack_message", "req_1/C1", "replaced"));
+    got = tx.GetRecord("slack_message", "req_1/C1");
+    EXPECT_OK(got);
+    if (got.ok()) {
+      EXPECT_EQ(got->value_or("<none>"), "replaced");
+    }
+    // An empty value is a value.
+    JIT_RETURN_IF_ERROR(tx.PutRecord("slack_message", "req_2/C1", ""));
+    got = tx.GetRecord("slack_message", "req_2/C1");
+    EXPECT_OK(got);
+    if (got.ok()) {
+      EXPECT_EQ(got->value_or("<none>"), "");
+    }
+    return OkStatus();
+  }));
+  ASSERT_OK(this->store().Transact([&](Tx& tx) -> Status {
+    JIT_RETURN_IF_ERROR(tx.DeleteRecord("slack_message", "req_1/C1"));
+    JIT_RETURN_IF_ERROR(tx.DeleteRecord("slack_message", "never-there"));
+    Result<std::optional<std::string>> gone = tx.GetRecord("slack_message", "req_1/C1");
+    EXPECT_OK(gone);
+    if (gone.ok()) {
+      EXPECT_FALSE(gone->has_value());
+    }
+    Result<std::optional<std::string>> other = tx.GetRecord("activity", "req_1/C1");
+    EXPECT_OK(other);
+    if (other.ok()) {
+      EXPECT_EQ(other->value_or("<none>"), "other kind");
+    }
+    return OkStatus();
+  }));
+}
+
+TYPED_TEST(StoreConformance, InsertRecordActsOnceAndKeepsTheFirstValue) {
+  std::vector<bool> inserted;
+  for (const char* value : {"first", "second"}) {
+    ASSERT_OK(this->store().Transact([&](Tx& tx) -> Status {
+      JIT_ASSIGN_OR_RETURN(bool fresh, tx.InsertRecord("finding", "gd/abc", value));
+      inserted.push_back(fresh);
+      return OkStatus();
+    }));
+  }
+  EXPECT_EQ(inserted, (std::vector<bool>{true, false}));
+  ASSERT_OK(this->store().Transact([&](Tx& tx) -> Status {
+    Result<std::optional<std::string>> got = tx.GetRecord("finding", "gd/abc");
+    EXPECT_OK(got);
+    if (got.ok()) {
+      EXPECT_EQ(got->value_or("<none>"), "first");
+    }
+    return OkStatus();
+  }));
+}
+
+TYPED_TEST(StoreConformance, ConcurrentInsertRecordsOfOneKeyInsertOnce) {
+  constexpr int kThreads = 6;
+  std::atomic<int> fresh{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&, i] {
+      Status s = RetryAborted(
+          [&] {
+            return this->store().Transact([&](Tx& tx) -> Status {
+              JIT_ASSIGN_OR_RETURN(bool inserted,
+                                   tx.InsertRecord("finding", "one-key", std::to_string(i)));
+              if (inserted) fresh.fetch_add(1);
+              return OkStatus();
+            });
+          },
+          /*attempts=*/20);
+      EXPECT_OK(s);
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(fresh.load(), 1);
+}
+
+TYPED_TEST(StoreConformance, ListRecordsGivesThePrefixsKeysInByteOrder) {
+  ASSERT_OK(this->store().Transact([&](Tx& tx) -> Status {
+    // Put out of order; "req_1" must not match "req_10/..." only by accident of order.
+    for (const char* key : {"req_1/Cb", "req_10/C1", "req_1/CA", "req_1/C\xc3\xa9", "req_0/C1",
+                            "req_1/Ca", "req_2"}) {
+      JIT_RETURN_IF_ERROR(tx.PutRecord("slack_message", key, std::string("v:") + key));
+    }
+    JIT_RETURN_IF_ERROR(tx.PutRecord("slack_messages", "req_1/Cz", "another kind"));
+    return OkStatus();
+  }));
+  ASSERT_OK(this->store().Transact([&](Tx& tx) -> Status {
+    JIT_ASSIGN_OR_RETURN(auto listed, tx.ListRecords("slack_message", "req_1/"));
+    std::vector<std::string> keys;
+    for (const auto& [key, value] : listed) {
+      keys.push_back(key);
+      EXPECT_EQ(value, "v:" + key);
+    }
+    EXPECT_EQ(keys,
+              (std::vector<std::string>{"req_1/CA", "req_1/Ca", "req_1/Cb", "req_1/C\xc3\xa9"}));
+    JIT_ASSIGN_OR_RETURN(auto all, tx.ListRecords("slack_message", ""));
+    EXPECT_EQ(all.size(), 7u);
+    JIT_ASSIGN_OR_RETURN(auto none, tx.ListRecords("slack_message", "req_3"));
+    EXPECT_TRUE(none.empty());
+    return OkStatus();
+  }));
+}
+
+TYPED_TEST(StoreConformance, RecordsAreUndoneWithTheirTransaction) {
+  Status failed = this->store().Transact([&](Tx& tx) -> Status {
+    JIT_RETURN_IF_ERROR(tx.PutRecord("activity", "req_9", "cached"));
+    return InternalError("give up");
+  });
+  EXPECT_THAT(failed, StatusIs(StatusCode::kInternal));
+  ASSERT_OK(this->store().Transact([&](Tx& tx) -> Status {
+    JIT_ASSIGN_OR_RETURN(bool fresh, tx.InsertRecord("activity", "req_9", "again"));
+    EXPECT_TRUE(fresh);
+    return OkStatus();
+  }));
+}
+
+TYPED_TEST(StoreConformance, RecordsOutsideTheLimitsAreRefusedAndTheTransactionGoesOn) {
+  model::Request ok = this->MakeRequest();
+  ASSERT_OK(this->store().Transact([&](Tx& tx) -> Status {
+    auto refused = [](const Status& s) {
+      EXPECT_THAT(s, StatusIs(StatusCode::kInvalidArgument)) << s.message();
+    };
+    refused(tx.PutRecord("", "k", "v"));
+    refused(tx.PutRecord("Upper", "k", "v"));
+    refused(tx.PutRecord(std::string(41, 'a'), "k", "v"));
+    refused(tx.PutRecord("kind", "", "v"));
+    refused(tx.PutRecord("kind", std::string(kMaxRecordKeyBytes + 1, 'k'), "v"));
+    refused(tx.PutRecord("kind", "k", std::string(kMaxRecordValueBytes + 1, 'v')));
+    refused(tx.PutRecord("kind", "k", "bad \xff utf-8"));
+    refused(tx.PutRecord("kind", std::string("nul\0key", 7), "v"));
+    refused(tx.PutRecord("kind", "k", std::string("nul\0value", 9)));
+    refused(tx.InsertRecord("kind", "", "v").error());
+    refused(tx.GetRecord("kind", "").error());
+    refused(tx.DeleteRecord("KIND", "k"));
+    refused(tx.ListRecords("kind", std::string(kMaxRecordKeyBytes + 1, 'k')).error());
+    // The largest of each is kept.
+    JIT_RETURN_IF_ERROR(tx.PutRecord(std::string(40, 'z'), std::string(kMaxRecordKeyBytes, 'k'),
+                                     std::string(kMaxRecordValueBytes, 'v')));
+    return tx.InsertRequest(ok);
+  }));
+  EXPECT_OK(this->store().GetRequest(ok.id));
+  ASSERT_OK(this->store().Transact([&](Tx& tx) -> Status {
+    JIT_ASSIGN_OR_RETURN(std::optional<std::string> big,
+                         tx.GetRecord(std::string(40, 'z'), std::string(kMaxRecordKeyBytes, 'k')));
+    EXPECT_EQ(big.value_or("").size(), kMaxRecordValueBytes);
+    return OkStatus();
+  }));
 }
 
 TYPED_TEST(StoreConformance, PingIsOk) { EXPECT_OK(this->store().Ping()); }

@@ -56,6 +56,24 @@ class RecordingTx final : public store::Tx {
                             std::string_view arn, std::string_view request_id) override {
     return tx_.RemoveLedgerHolder(principal_id, account_id, arn, request_id);
   }
+  Result<std::optional<std::string>> GetRecord(std::string_view kind,
+                                               std::string_view key) override {
+    return tx_.GetRecord(kind, key);
+  }
+  Status PutRecord(std::string_view kind, std::string_view key, std::string_view value) override {
+    return tx_.PutRecord(kind, key, value);
+  }
+  Result<bool> InsertRecord(std::string_view kind, std::string_view key,
+                            std::string_view value) override {
+    return tx_.InsertRecord(kind, key, value);
+  }
+  Result<std::vector<std::pair<std::string, std::string>>> ListRecords(
+      std::string_view kind, std::string_view key_prefix) override {
+    return tx_.ListRecords(kind, key_prefix);
+  }
+  Status DeleteRecord(std::string_view kind, std::string_view key) override {
+    return tx_.DeleteRecord(kind, key);
+  }
 
   std::vector<model::AuditEvent> Take() { return std::move(events_); }
 

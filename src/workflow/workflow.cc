@@ -165,16 +165,8 @@ class Workflow::Impl {
   bool MaySee(const policy::Config& config, const model::Identity& who, const Request& r) const {
     if (r.requester == who.username) return true;
     if (policy::IsAdmin(config, who) || policy::IsAuditor(config, who)) return true;
-    if (r.break_glass && IsAnyApprover(config, who)) return true;
+    if (r.break_glass && policy::MayApproveAnything(config, who)) return true;
     return MayApprove(who, r);
-  }
-
-  // True when the identity is among the approvers of some rule of `config`: such people review
-  // break-glass access (which nobody approved beforehand).
-  static bool IsAnyApprover(const policy::Config& config, const model::Identity& who) {
-    return std::any_of(config.rules.begin(), config.rules.end(), [&who](const policy::Rule& rule) {
-      return !rule.approval.approvers.Empty() && rule.approval.approvers.Contains(who);
-    });
   }
 
   static bool MayApprove(const model::Identity& who, const Request& r) {
@@ -847,7 +839,7 @@ class Workflow::Impl {
       if (r.requester == who.username) {
         return PermissionDeniedError("you cannot review your own break-glass request");
       }
-      if (!policy::IsAdmin(*config, who) && !IsAnyApprover(*config, who)) {
+      if (!policy::IsAdmin(*config, who) && !policy::MayApproveAnything(*config, who)) {
         return PermissionDeniedError("only admins and approvers review break-glass requests");
       }
       if (!r.break_glass) {
@@ -905,6 +897,7 @@ class Workflow::Impl {
       return InvalidArgumentError("review must be open or closed");
     }
     auto config = config_.Get();
+    if (in.awaiting) return ListAwaiting(who, in);
     store::RequestFilter f;
     f.state = in.state;
     f.limit = in.limit;
@@ -934,6 +927,43 @@ class Workflow::Impl {
       f.cursor = p.next_cursor;
     }
     if (!out.items.empty()) out.next_cursor = out.items.back().id;
+    return out;
+  }
+
+  // List with `awaiting`: pending requests and active ones with an extension waiting, through the
+  // store's state index, keeping those the caller may decide and has not.
+  Result<store::RequestPage> ListAwaiting(const model::Identity& who, const ListInput& in) {
+    if (in.state.has_value() || !in.review.empty() || !in.cursor.empty() || in.mine) {
+      return InvalidArgumentError("awaiting=me takes no state, review, mine or cursor");
+    }
+    auto approved_by_caller = [&who](const std::vector<model::Approval>& approvals) {
+      return std::any_of(approvals.begin(), approvals.end(),
+                         [&who](const model::Approval& a) { return a.approver == who.username; });
+    };
+    store::RequestPage out;
+    for (model::RequestState state :
+         {model::RequestState::kPending, model::RequestState::kActive}) {
+      store::RequestFilter f;
+      f.state = state;
+      f.limit = 500;
+      constexpr int kMaxScannedPages = 40;
+      for (int page = 0; page < kMaxScannedPages; ++page) {
+        JIT_ASSIGN_OR_RETURN(store::RequestPage p, store_.ListRequests(f));
+        for (auto& r : p.items) {
+          if (r.requester == who.username || !MayApprove(who, r)) continue;
+          bool waits = state == model::RequestState::kPending
+                           ? !approved_by_caller(r.approvals)
+                           : r.extension.has_value() && !approved_by_caller(r.extension->approvals);
+          if (waits) out.items.push_back(std::move(r));
+        }
+        if (p.next_cursor.empty()) break;
+        f.cursor = p.next_cursor;
+      }
+    }
+    // Ids sort by creation time: newest first, as every list.
+    std::sort(out.items.begin(), out.items.end(),
+              [](const Request& a, const Request& b) { return a.id > b.id; });
+    if (static_cast<int>(out.items.size()) > in.limit) out.items.resize(in.limit);
     return out;
   }
 

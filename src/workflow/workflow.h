@@ -61,6 +61,11 @@ struct Refusal {
 struct ListInput {
   std::optional<model::RequestState> state;
   bool mine = false;  // only the caller's own requests
+  // Only the requests waiting for the caller's decision, newest first: pending requests, and
+  // active grants whose extension waits, whose approvers include the caller, that are not the
+  // caller's own and that the caller has not approved yet. At most `limit` of them, without
+  // paging (next_cursor is empty); `state`, `review` and `cursor` must not be given with it.
+  bool awaiting = false;
   // "open" or "closed": only break-glass requests whose post-incident review is so; empty: all.
   std::string review;
   int limit = 50;  // 1..kMaxListLimit

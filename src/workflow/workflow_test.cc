@@ -752,6 +752,57 @@ TEST_F(WorkflowTest, ListFiltersByReviewState) {
   EXPECT_THAT(workflow_.List(kBob, in), StatusIs(StatusCode::kInvalidArgument));
 }
 
+// What waits for a person's decision: pending requests and waiting extensions they may approve,
+// not their own and not yet approved by them; nothing for a requester or an outsider.
+TEST_F(WorkflowTest, AwaitingListsWhatWaitsForTheCallersDecision) {
+  auto extended = Submit(kAlice, "prod", "Admin", minutes(30), "x");
+  ASSERT_OK(workflow_.Approve(kBob, extended.id, "ok"));
+  Settle();
+  ASSERT_EQ(StateOf(extended.id), RequestState::kActive);
+  ASSERT_OK(workflow_.Extend(kAlice, extended.id, minutes(10)));
+  auto decided = Submit(kDave, "prod", "Admin", minutes(30), "y");
+  ASSERT_OK(workflow_.Approve(kCarol, decided.id, "ok"));
+  const model::Identity frank{"frank", {"engineers"}, "f4a4c000-0000-4000-8000-000000000006"};
+  clock_.Advance(minutes(1));  // ids sort by their time: the newest is listed first
+  auto pending = Submit(frank, "prod", "Admin", minutes(20), "z");
+  Submit(kAlice, "sandbox", "ReadOnly", minutes(10));              // approved automatically
+  Submit(kCarol, "sandbox", "BreakGlass", minutes(10), "outage");  // active, reviewed later
+  Settle();
+
+  ListInput in;
+  in.awaiting = true;
+  auto ids = [&](const model::Identity& who) {
+    std::vector<std::string> out;
+    auto page = workflow_.List(who, in);
+    EXPECT_OK(page);
+    if (page.ok()) {
+      EXPECT_EQ(page->next_cursor, "");
+      for (const auto& r : page->items) out.push_back(r.id);
+    }
+    return out;
+  };
+  EXPECT_THAT(ids(kBob), ::testing::ElementsAre(pending.id, extended.id));
+  EXPECT_THAT(ids(kCarol), ::testing::ElementsAre(pending.id, extended.id));
+  EXPECT_THAT(ids(kAlice), ::testing::IsEmpty());
+  EXPECT_THAT(ids(kDave), ::testing::IsEmpty());
+  EXPECT_THAT(ids(frank), ::testing::IsEmpty());
+  EXPECT_THAT(ids(kEve), ::testing::IsEmpty());
+  in.limit = 1;
+  EXPECT_THAT(ids(kBob), ::testing::ElementsAre(pending.id));
+  in.limit = 50;
+
+  // An approval takes the extension off bob's list, and off carol's (it is decided).
+  ASSERT_OK(workflow_.Approve(kBob, extended.id, "fine"));
+  EXPECT_THAT(ids(kBob), ::testing::ElementsAre(pending.id));
+  EXPECT_THAT(ids(kCarol), ::testing::ElementsAre(pending.id));
+
+  in.state = RequestState::kPending;
+  EXPECT_THAT(workflow_.List(kBob, in), StatusIs(StatusCode::kInvalidArgument));
+  in.state.reset();
+  in.cursor = pending.id;
+  EXPECT_THAT(workflow_.List(kBob, in), StatusIs(StatusCode::kInvalidArgument));
+}
+
 TEST_F(WorkflowTest, OnlyBreakGlassRequestsHaveAReview) {
   auto r = Submit(kAlice, "sandbox", "ReadOnly", minutes(10));
   EXPECT_EQ(r.review_state, "");

@@ -136,7 +136,8 @@ export async function signInDev(context, base, user) {
   const page = await context.newPage();
   await page.goto(`${base}/`);
   await page.getByRole('button', { name: `Sign in as ${user}` }).click();
-  await page.getByRole('heading', { name: 'Request access' }).waitFor();
+  // The first screen: the request form, or Approvals for someone who may only approve.
+  await page.locator('main h1', { hasText: /^(Request access|Approvals)/ }).waitFor();
   return page;
 }
 

@@ -305,9 +305,12 @@ function suite() {
       // Nothing was sent.
       const mine = await apiAs(jit.url, 'dev-alice', 'GET', '/v1/requests?mine=true&limit=500');
       assert.equal(mine.body.items.length, before.body.items.length);
-      // Someone the policy lists for nothing is told so.
+      // Someone the policy lets request nothing is told so, and where their decisions wait.
       const bob = await signInDev(await person(), jit.url, 'bob');
+      await bob.getByRole('link', { name: 'Request', exact: true }).click();
       await bob.getByText('No rule lets you request access').waitFor();
+      await bob.locator('main').getByRole('link', { name: 'Approvals' }).click();
+      await bob.getByRole('heading', { name: 'Approvals' }).waitFor();
     });
 
     test('the audit page is for admins and auditors, with filters and the verification',
@@ -394,6 +397,46 @@ function suite() {
       await screenshot(carol, 'carol-report');
     });
 
+    test('an approver with nothing to request lands on Approvals, the count in the tab title',
+         async () => {
+      const awaiting = async () => (await apiAs(jit.url, 'dev-bob', 'GET',
+                                                '/v1/requests?awaiting=me&limit=200')).body.items;
+      const before = (await awaiting()).length;
+      const submitted = await apiAs(jit.url, 'dev-alice', 'POST', '/v1/requests', {
+        account: 'prod', permission_set: 'Admin', duration: '10m', reason: 'count me in',
+      });
+      assert.equal(submitted.status, 201);
+      const n = before + 1;
+      assert.equal((await awaiting()).length, n);
+      assert.ok((await awaiting()).some((r) => r.id === submitted.body.id));
+
+      const bob = await signInDev(await person(), jit.url, 'bob');
+      await bob.getByRole('heading', { name: 'Approvals' }).waitFor();
+      assert.match(bob.url(), /#\/approvals$/);
+      await card(bob, submitted.body.id).waitFor();
+      await bob.locator('main h1', { hasText: `(${n} waiting for you)` }).waitFor();
+      await bob.waitForFunction((t) => document.title === t, `(${n}) Approvals - jit`);
+      assert.equal(await bob.locator('#nav-approvals-count').textContent(), ` (${n})`);
+      await screenshot(bob, 'bob-first-screen');
+      // The count follows bob to another page.
+      await bob.getByRole('link', { name: 'My requests' }).click();
+      await bob.waitForFunction((t) => document.title === t, `(${n}) My requests - jit`);
+
+      // alice may request: the form stays her first screen, and she approves nothing.
+      const alice = await signInDev(await person(), jit.url, 'alice');
+      await alice.getByRole('heading', { name: 'Request access' }).waitFor();
+      assert.equal(await alice.title(), 'Request access - jit');
+      assert.equal(await alice.locator('#nav-approvals-count').textContent(), '');
+
+      // A request that stops waiting leaves the count.
+      const cancelled = await apiAs(jit.url, 'dev-alice', 'POST',
+                                    `/v1/requests/${submitted.body.id}/cancel`, {});
+      assert.equal(cancelled.status, 200);
+      await bob.getByRole('link', { name: 'Approvals' }).click();
+      const after = n - 1 ? `(${n - 1}) Approvals - jit` : 'Approvals - jit';
+      await bob.waitForFunction((t) => document.title === t, after);
+    });
+
     test('keyboard only: sign in, move between pages, see where the focus is', async () => {
       const page = await (await person()).newPage();
       await page.goto(`${jit.url}/`);
@@ -403,17 +446,18 @@ function suite() {
       await page.keyboard.press('Tab');
       assert.equal(await page.evaluate(() => document.activeElement.textContent), 'Sign in as bob');
       await page.keyboard.press('Enter');
-      await page.getByRole('heading', { name: 'Request access' }).waitFor();
+      // bob may approve and has nothing to request: his first screen is Approvals.
+      await page.getByRole('heading', { name: 'Approvals' }).waitFor();
       let found = false;
       for (let i = 0; i < 12 && !found; i++) {
         await page.keyboard.press('Tab');
-        found = await page.evaluate(() => document.activeElement.textContent === 'Approvals');
+        found = await page.evaluate(() => document.activeElement.textContent === 'My requests');
       }
-      assert.ok(found, 'the Approvals link is reached with Tab');
+      assert.ok(found, 'the My requests link is reached with Tab');
       const outline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
       assert.notEqual(outline, 'none', 'the focused link shows a focus ring');
       await page.keyboard.press('Enter');
-      await page.getByRole('heading', { name: 'Approvals' }).waitFor();
+      await page.getByRole('heading', { name: 'My requests' }).waitFor();
       assert.equal(await page.evaluate(() => document.activeElement.tagName), 'H1',
                    'a new page moves the focus to its heading');
       assert.equal(await page.locator('#status').getAttribute('aria-live'), 'polite');

@@ -23,6 +23,11 @@ const who = document.getElementById('who');
 let stopPage = () => {};
 let ctx = null;
 let statusTimer = null;
+// How many requests wait for the signed-in approver's decision (null: not an approver, or not
+// known yet), shown on the Approvals link and in the browser tab's title.
+let waiting = null;
+let waitingTimer = null;
+const WAITING_POLL_MS = 15000;
 
 function isAuditReader(me) {
   return me && (me.roles.includes('admin') || me.roles.includes('auditor'));
@@ -46,15 +51,51 @@ function currentPage() {
   return m ? m[1] : null;
 }
 
+// The first screen: the request form, unless the person may approve and has nothing to request
+// (an approver-only person would otherwise meet "No rule lets you request access").
+function defaultPage(me) {
+  return me.may_approve && !me.may_request ? 'approvals' : 'request';
+}
+
+function pageTitle(name) {
+  const count = waiting ? `(${waiting}) ` : '';
+  return `${count}${PAGES[name].title} - jit`;
+}
+
+// Shows `n` requests waiting (from the Approvals page's refresh or the shell's own poll).
+function setWaiting(n) {
+  waiting = n;
+  const badge = document.getElementById('nav-approvals-count');
+  badge.textContent = n ? ` (${n})` : '';
+  const link = badge.parentElement;
+  if (n) link.setAttribute('aria-label', `Approvals, ${n} waiting for you`);
+  else link.removeAttribute('aria-label');
+  const name = currentPage();
+  if (ctx && PAGES[name]) document.title = pageTitle(name);
+}
+
+async function pollWaiting() {
+  clearTimeout(waitingTimer);
+  if (!ctx || !ctx.me.may_approve) return;
+  const me = ctx.me;
+  if (!document.hidden) {
+    try {
+      const list = await api('GET', '/v1/requests?awaiting=me&limit=200');
+      if (ctx && ctx.me === me) setWaiting(list.items.length);
+    } catch { /* the count stays as it was; the next poll tries again */ }
+  }
+  if (ctx && ctx.me === me) waitingTimer = setTimeout(pollWaiting, WAITING_POLL_MS);
+}
+
 function route() {
   if (!ctx) return;
   let name = currentPage();
   // "#main" (the skip link) and other in-page anchors keep the page that shows.
-  if (name === null && location.hash && location.hash !== '#') return;
+  if (name === null && location.hash && location.hash !== '#' && location.hash !== '#/') return;
   const page = PAGES[name];
   if (!page || (page.needs && !page.needs(ctx.me))) {
-    name = 'request';
-    history.replaceState(null, '', '#/request');
+    name = defaultPage(ctx.me);
+    history.replaceState(null, '', `#/${name}`);
   }
   for (const a of nav.querySelectorAll('a[data-page]')) {
     if (a.dataset.page === name) a.setAttribute('aria-current', 'page');
@@ -62,7 +103,7 @@ function route() {
   }
   stopPage();
   main.replaceChildren();
-  document.title = `${PAGES[name].title} - jit`;
+  document.title = pageTitle(name);
   stopPage = PAGES[name].mount(main, ctx) || (() => {});
   const heading = main.querySelector('h1');
   if (heading && ctx.focusHeading) {
@@ -76,6 +117,8 @@ function showSignIn(session, message) {
   stopPage();
   stopPage = () => {};
   ctx = null;
+  clearTimeout(waitingTimer);
+  setWaiting(null);
   nav.hidden = true;
   who.hidden = true;
   main.replaceChildren();
@@ -106,13 +149,15 @@ async function boot() {
     main.replaceChildren(el('p', { class: 'form-error', role: 'alert' }, e.message));
     return;
   }
-  ctx = { me, session, announce, focusHeading: false };
+  ctx = { me, session, announce, focusHeading: false, setWaiting };
   document.getElementById('who-name').textContent =
     me.roles.length ? `${me.username} (${me.roles.join(', ')})` : me.username;
   document.getElementById('nav-audit').hidden = !isAuditReader(me);
   nav.hidden = false;
   who.hidden = false;
+  setWaiting(null);
   route();
+  pollWaiting();
 }
 
 document.getElementById('sign-out').addEventListener('click', async () => {
@@ -123,7 +168,7 @@ document.getElementById('sign-out').addEventListener('click', async () => {
     return;
   }
   setCsrfToken(null);
-  history.replaceState(null, '', '#/request');
+  history.replaceState(null, '', '#/');
   boot();
   announce('Signed out.');
 });

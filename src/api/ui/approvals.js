@@ -12,7 +12,10 @@ const POLL_MS = 3000;
 export function mountApprovals(main, ctx) {
   const me = ctx.me;
   const seesAll = me.roles.includes('admin') || me.roles.includes('auditor');
-  main.append(el('h1', {}, 'Approvals'));
+  // The heading carries how many requests wait for this person's decision (as the tab's title
+  // does): those whose approvers name them, which for an admin is fewer than the list below.
+  const count = el('span', { class: 'count' });
+  main.append(el('h1', {}, 'Approvals', count));
   if (seesAll) {
     main.append(el('p', { class: 'hint' },
       'As an admin or auditor you see every pending request; jit refuses decisions on rules ' +
@@ -34,12 +37,16 @@ export function mountApprovals(main, ctx) {
     if (stopped) return;
     if (!document.hidden) {
       try {
-        const [pending, active, open] = await Promise.all([
+        const [pending, active, open, awaiting] = await Promise.all([
           api('GET', '/v1/requests?state=pending&limit=200'),
           api('GET', '/v1/requests?state=active&limit=200'),
           api('GET', '/v1/requests?review=open&limit=200'),
+          me.may_approve ? api('GET', '/v1/requests?awaiting=me&limit=200') : { items: [] },
         ]);
         if (stopped) return;
+        const n = awaiting.items.length;
+        count.textContent = n ? ` (${n} waiting for you)` : '';
+        if (me.may_approve) ctx.setWaiting(n);
         loadError.hidden = true;
         const mine = (r) => r.requester === me.username;
         const decided = (r) => approvalsOf(r).some((a) => a.approver === me.username);

@@ -47,6 +47,10 @@ export function mountRequest(main, ctx) {
     body.replaceChildren();
     if (!catalog.items.length) {
       body.append(el('p', {}, 'No rule lets you request access. Ask an administrator of jit.'));
+      if (ctx.me.may_approve) {
+        body.append(el('p', {}, 'Requests that wait for your decision are in ',
+                       el('a', { href: '#/approvals' }, 'Approvals'), '.'));
+      }
       return;
     }
     const items = catalog.items.map(([a, p, t]) => ({
