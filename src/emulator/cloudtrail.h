@@ -16,18 +16,19 @@
 //   LookupEvents answers that account's events, GetCallerIdentity names the assumed role, and
 //   every other service refuses it. After its Expiration it is ExpiredTokenException.
 // - LookupEvents: awsJson 1.1, X-Amz-Target
-//   com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents, signing name
-//   `cloudtrail`. LookupAttributes (at most one {AttributeKey, AttributeValue}; keys EventId,
-//   EventName, ReadOnly, Username, ResourceType, ResourceName, EventSource, AccessKeyId),
-//   StartTime/EndTime (epoch seconds; default the last 90 days up to now; both inclusive),
-//   MaxResults 1..50 (default 50), NextToken (bound to the other inputs). Events newest first:
-//   {EventId, EventName, ReadOnly ("true"/"false"), AccessKeyId, EventTime (epoch seconds),
-//   EventSource, Username, Resources [{ResourceType, ResourceName}], CloudTrailEvent (the
-//   record as JSON text: userIdentity.type AssumedRole, userIdentity.arn
-//   arn:aws:sts::<account>:assumed-role/AWSReservedSSO_<permission set>_<16 hex>/<user>,
-//   errorCode when it failed, recipientAccountId)}. Errors (400): InvalidLookupAttributes
-//   Exception, InvalidTimeRangeException, InvalidMaxResultsException, InvalidNextToken
-//   Exception; faults answer ThrottlingException (400) and InternalServerException (500).
+//   com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents (botocore) or
+//   CloudTrail_20131101.LookupEvents (the JavaScript SDK v3), signing name `cloudtrail`.
+//   LookupAttributes (at most one {AttributeKey, AttributeValue}; keys EventId, EventName,
+//   ReadOnly, Username, ResourceType, ResourceName, EventSource, AccessKeyId), StartTime/EndTime
+//   (epoch seconds; default the last 90 days up to now; both inclusive), MaxResults 1..50 (default
+//   50), NextToken (bound to the other inputs). Events newest first: {EventId, EventName, ReadOnly
+//   ("true"/"false"), AccessKeyId, EventTime (epoch seconds), EventSource, Username, Resources
+//   [{ResourceType, ResourceName}], CloudTrailEvent (the record as JSON text: userIdentity.type
+//   AssumedRole, userIdentity.arn arn:aws:sts::<account>:assumed-role/AWSReservedSSO_<permission
+//   set>_<16 hex>/<user>, errorCode when it failed, recipientAccountId)}. Errors (400):
+//   InvalidLookupAttributes Exception, InvalidTimeRangeException, InvalidMaxResultsException,
+//   InvalidNextToken Exception; faults answer ThrottlingException (400) and InternalServerException
+//   (500).
 
 #include <cstdint>
 #include <deque>

@@ -580,7 +580,9 @@ std::string_view ServiceForTarget(std::string_view target) {
   if (target.rfind(kIdentityStorePrefix, 0) == 0) return "identitystore";
   if (target.rfind("AWSEvents.", 0) == 0) return "events";
   if (target.rfind("AWSOrganizationsV20161128.", 0) == 0) return "organizations";
-  if (target.rfind("com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.", 0) == 0) {
+  // botocore sends the long prefix; the JavaScript SDK v3 the service's shape name alone.
+  if (target.rfind("com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.", 0) == 0 ||
+      target.rfind("CloudTrail_20131101.", 0) == 0) {
     return "cloudtrail";
   }
   return {};

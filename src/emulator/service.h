@@ -38,8 +38,8 @@ std::string NewUuid();
 // Which signing name a target belongs to: "sso" (SWBExternalService.*), "identitystore"
 // (AWSIdentityStore.*), "events" (AWSEvents.*, handled by NotifyServices), "organizations"
 // (AWSOrganizationsV20161128.*, handled by OrganizationsService), "cloudtrail"
-// (com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.*, handled by CloudTrailService), or ""
-// for none.
+// (com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.* or CloudTrail_20131101.*, handled by
+// CloudTrailService), or "" for none.
 std::string_view ServiceForTarget(std::string_view target);
 
 // Thread-safe (one mutex around everything).
