@@ -262,6 +262,11 @@ void Broker::BuildWorkflow() {
         options_.dev ? emulator_->url()
                      : aws::ResolveEndpoint(env_, "CloudTrail", "cloudtrail", aws_settings_.region);
     reader_opts.calls_per_second = act.calls_per_second;
+    // LookupEvents attempts count in jit_provider_calls_total like every AWS call.
+    workflow::BrokerMetrics* call_metrics = metrics_.get();
+    reader_opts.observer = [call_metrics](const std::string& op, std::string_view outcome) {
+      call_metrics->ProviderCall(op, outcome);
+    };
     activity_reader_ = std::make_unique<activity::CloudTrailReader>(
         std::move(reader_opts), *identity_center_->http, *identity_center_->credentials, clock_);
     activity::ServiceOptions activity_opts;
