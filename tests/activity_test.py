@@ -61,7 +61,7 @@ limits: {{refuse_duplicates: false}}
 rules:
   - {{name: prod-admin, requesters: {{groups: [engineers]}}, accounts: {{names: [prod]}},
      permission_sets: [Admin], max_duration: 1h, approval: auto}}
-activity: {{role_name: jit-activity-reader, live_cache: 1s}}
+activity: {{role_name: jit-activity-reader, live_cache: 1s, settle: 0s}}
 """
 
 

@@ -25,7 +25,7 @@ std::optional<std::string> Text(const json& j, const char* key) {
 }  // namespace
 
 Result<Window> WindowOf(const model::Request& r, const std::vector<model::AuditEvent>& history,
-                        Duration session_duration, Time now) {
+                        Duration session_duration, Time now, Duration settle) {
   if (model::IsGroupAccount(r.account_id)) {
     return FailedPreconditionError("request " + r.id +
                                    " is a group membership: it has no account to read activity in");
@@ -49,7 +49,7 @@ Result<Window> WindowOf(const model::Request& r, const std::vector<model::AuditE
   }
   if (end && now >= *end) {
     w.end = *end;
-    w.closed = true;
+    w.closed = now >= *end + settle;
   } else {
     w.end = std::max(now, w.start);
     w.ends_by = "open";

@@ -36,19 +36,22 @@ struct Event {
 // that long), or until the session cut-off, when cut-off denied them earlier.
 struct Window {
   Time start;
-  Time end;             // for an open window: now
-  bool closed = false;  // the end has passed: nothing can be added any more
+  Time end;  // for an open window: now
+  // The end has passed by `settle` (WindowOf): CloudTrail has delivered every event of it, and
+  // nothing can be added any more.
+  bool closed = false;
   // Why the window ends where it does: "open" (the grant is active, or its sessions may still
   // act), "session_duration" or "session_cutoff".
   std::string ends_by;
 };
 
 // The window of `r` at `now`, given its permission set's session duration and its history
-// (a "session.cutoff.applied" event ends it at that event's time when earlier).
-// FailedPrecondition when the request was never active or is a group membership (no account to
-// read).
+// (a "session.cutoff.applied" event ends it at that event's time when earlier). Once the end
+// has passed, `end` is the end; the window is closed only `settle` later (CloudTrail's delivery
+// delay). FailedPrecondition when the request was never active or is a group membership (no
+// account to read).
 Result<Window> WindowOf(const model::Request& r, const std::vector<model::AuditEvent>& history,
-                        Duration session_duration, Time now);
+                        Duration session_duration, Time now, Duration settle = Duration(0));
 
 // The prefix of the role an Identity Center permission set becomes in an account,
 // "AWSReservedSSO_<name>_"; the assumed-role ARNs of the grant's sessions are

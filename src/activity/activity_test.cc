@@ -78,6 +78,20 @@ TEST(Window, EndedGrantClosesOneSessionDurationAfterItsEnd) {
   EXPECT_EQ(w->ends_by, "session_duration");
 }
 
+TEST(Window, ClosesOnlyOnceCloudTrailHadTimeToDeliver) {
+  model::Request r = Grant();
+  const Duration settle = std::chrono::minutes(15);
+  Result<Window> ended = WindowOf(r, {}, std::chrono::hours(1), At("2026-12-05T12:14:59Z"), settle);
+  ASSERT_OK(ended);
+  EXPECT_FALSE(ended->closed);
+  EXPECT_EQ(ended->end, At("2026-12-05T12:00:00Z"));  // the end is known
+  EXPECT_EQ(ended->ends_by, "session_duration");
+  Result<Window> w = WindowOf(r, {}, std::chrono::hours(1), At("2026-12-05T12:15:00Z"), settle);
+  ASSERT_OK(w);
+  EXPECT_TRUE(w->closed);
+  EXPECT_EQ(w->end, At("2026-12-05T12:00:00Z"));
+}
+
 TEST(Window, SessionCutoffEndsItEarlier) {
   model::Request r = Grant();
   model::AuditEvent cut;

@@ -94,7 +94,7 @@ Result<std::pair<Activity, std::string>> Service::ForRequest(
   if (r.ended_at && !model::IsGroupAccount(r.account_id) && r.activated_at) {
     JIT_ASSIGN_OR_RETURN(session, SessionDuration(r.permission_set_arn));
   }
-  JIT_ASSIGN_OR_RETURN(Window w, WindowOf(r, history, session, clock_.Now()));
+  JIT_ASSIGN_OR_RETURN(Window w, WindowOf(r, history, session, clock_.Now(), options_.settle));
   if (!w.closed) {
     MutexLock lock(&mu_);
     auto it = live_.find(r.id);
@@ -135,13 +135,15 @@ JobOutcome Service::Run(const model::Job& job) {
     if (!d.has_value()) return JobOutcome::Retry(d.error().ToString());
     session = *d;
   }
-  Result<Window> w = WindowOf(*r, *history, session, clock_.Now());
+  Result<Window> w = WindowOf(*r, *history, session, clock_.Now(), options_.settle);
   if (!w.has_value()) return JobOutcome::Done();  // never active: nothing to summarize
   if (!r->ended_at || !w->closed) {
     // Not closed yet: look again when it should be (an active grant: in a minute).
     Duration wait = std::chrono::minutes(1);
     if (r->ended_at) {
-      wait = std::chrono::duration_cast<Duration>(*r->ended_at + session - clock_.Now());
+      // (A cut-off ends the window earlier; looking again at the later bound is harmless.)
+      wait = std::chrono::duration_cast<Duration>(*r->ended_at + session + options_.settle -
+                                                  clock_.Now());
     }
     return JobOutcome::CheckAgain(std::max(wait, Duration(1000)));
   }

@@ -39,6 +39,8 @@ struct ServiceOptions {
   std::function<Result<Duration>(const std::string& permission_set_arn)> session_duration;
   // How long an open window's answer is reused.
   Duration live_cache = std::chrono::seconds(30);
+  // How long after its end a window is read for good (Settings::settle).
+  Duration settle{0};
   // The most events kept for one grant.
   int max_events = 5000;
   // Runs a transaction and tells whoever listens (metrics, notifications) what it audited.

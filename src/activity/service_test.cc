@@ -210,6 +210,33 @@ TEST_F(ServiceTest, TheSummaryJobWaitsForTheWindowThenAuditsOnce) {
   EXPECT_EQ(Audit(r.id).size(), 1u);
 }
 
+TEST_F(ServiceTest, AnEndedWindowIsReadForGoodOnlyAfterTheSettleTime) {
+  ServiceOptions o;
+  o.session_duration = [](const std::string&) -> Result<Duration> {
+    return Duration(std::chrono::minutes(30));
+  };
+  o.settle = std::chrono::minutes(15);
+  Service settling(*store_, reader_, clock_, o);
+  model::Request r = Put(model::RequestState::kEnded);
+  model::Job job = Service::SummaryJob(r.id, clock_.Now());
+  clock_.SetTime(At("2026-12-05T11:40:00Z"));  // ended 11:00 + 30m: ended, not settled
+  auto got = settling.ForRequest(r, {});
+  ASSERT_OK(got);
+  EXPECT_FALSE(got->first.window.closed);
+  EXPECT_EQ(got->first.window.end, At("2026-12-05T11:30:00Z"));
+  EXPECT_EQ(reader_.last_end, At("2026-12-05T11:30:00Z"));
+  JobOutcome early = settling.Run(job);
+  EXPECT_EQ(early.kind, JobOutcome::Kind::kCheckAgain);
+  EXPECT_EQ(early.delay, Duration(std::chrono::minutes(5)));
+  EXPECT_TRUE(Audit(r.id).empty());
+  clock_.SetTime(At("2026-12-05T11:45:00Z"));
+  EXPECT_EQ(settling.Run(job).kind, JobOutcome::Kind::kDone);
+  EXPECT_EQ(Audit(r.id).size(), 1u);
+  auto cached = settling.ForRequest(r, {});
+  ASSERT_OK(cached);
+  EXPECT_EQ(cached->second, "cache");
+}
+
 TEST_F(ServiceTest, TheSummarySaysWhenTheRoleCannotBeAssumedAndRetries) {
   model::Request r = Put(model::RequestState::kEnded);
   model::Job job = Service::SummaryJob(r.id, clock_.Now());

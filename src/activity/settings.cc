@@ -8,8 +8,8 @@ namespace jit::activity {
 Settings ParseSettings(const config::Field& f, config::Reader& r) {
   Settings s;
   if (f.value.IsNull()) return s;
-  std::optional<config::Fields> fields =
-      r.Map(f, {"role_name", "session_name", "calls_per_second", "live_cache", "max_events"});
+  std::optional<config::Fields> fields = r.Map(
+      f, {"role_name", "session_name", "calls_per_second", "live_cache", "settle", "max_events"});
   if (!fields) return s;
   s.line = f.line;
   static const std::regex kRoleName("[\\w+=,.@-]{1,64}");
@@ -42,6 +42,12 @@ Settings ParseSettings(const config::Field& f, config::Reader& r) {
             r.DurationIn(*cache, std::chrono::seconds(1), std::chrono::hours(1),
                          "'live_cache' must be from 1s to 1h")) {
       s.live_cache = *d;
+    }
+  }
+  if (const config::Field* settle = fields->Get("settle")) {
+    if (std::optional<Duration> d = r.DurationIn(*settle, Duration(0), std::chrono::hours(2),
+                                                 "'settle' must be from 0s to 2h")) {
+      s.settle = *d;
     }
   }
   if (const config::Field* max = fields->Get("max_events")) {

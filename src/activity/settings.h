@@ -22,6 +22,10 @@ struct Settings {
   int calls_per_second = 2;  // 1..10
   // How long an answer for a window still open is reused before CloudTrail is asked again.
   Duration live_cache{std::chrono::seconds(30)};  // 1s..1h
+  // How long after a window's end its events may still arrive: CloudTrail delivers an event
+  // within about 15 minutes of the call. The window is read for good (cached, summarized) only
+  // this long after its end.
+  Duration settle{std::chrono::minutes(15)};  // 0s..2h
   // The most events kept for one grant; the rest is left out and the answer says "truncated".
   int max_events = 5000;  // 50..50,000
   int line = 0;           // of the `activity:` key (0: no section)
@@ -29,7 +33,7 @@ struct Settings {
   bool Enabled() const { return !role_name.empty(); }
 };
 
-// Reads `activity: {role_name, session_name, calls_per_second, live_cache, max_events}`,
+// Reads `activity: {role_name, session_name, calls_per_second, live_cache, settle, max_events}`,
 // reporting problems to `reader`. A present section must name the role. A null `activity:` is
 // the same as none.
 Settings ParseSettings(const config::Field& field, config::Reader& reader);

@@ -274,6 +274,7 @@ void Broker::BuildWorkflow() {
       return provider.SessionDuration(ps);
     };
     activity_opts.live_cache = act.live_cache;
+    activity_opts.settle = act.settle;
     activity_opts.max_events = act.max_events;
     activity_opts.transact = [this](const std::function<Status(store::Tx&)>& fn) {
       return workflow::TransactAndTell(*store_.store, metrics_.get(), fn, notifications_->Hook());

@@ -320,9 +320,13 @@ void PrintActivity(const json& activity, std::ostream& out) {
   const json& window = Member(activity, "window");
   const json& summary = Member(activity, "summary");
   const json& closed = Member(window, "closed");
-  std::string state = closed.is_boolean() && closed.get<bool>()
-                          ? "closed (" + Field(window, "ends_by") + ")"
-                          : std::string("open");
+  const std::string ends_by = Field(window, "ends_by");
+  std::string state = "open";
+  if (closed.is_boolean() && closed.get<bool>()) {
+    state = "closed (" + ends_by + ")";
+  } else if (!ends_by.empty() && ends_by != "open") {
+    state = "ended (" + ends_by + "), CloudTrail may still deliver events";
+  }
   out << "Request:     " << EscapeForTerminal(Field(activity, "request_id")) << '\n';
   out << "Window:      " << ShortTime(Field(window, "start")) << " to "
       << ShortTime(Field(window, "end")) << ", " << EscapeForTerminal(state) << '\n';

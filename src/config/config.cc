@@ -96,6 +96,7 @@ std::vector<std::string> SettingsNeedingRestart(const Config& before, const Conf
   check(before.activity.calls_per_second != after.activity.calls_per_second,
         "activity.calls_per_second");
   check(before.activity.live_cache != after.activity.live_cache, "activity.live_cache");
+  check(before.activity.settle != after.activity.settle, "activity.settle");
   check(before.activity.max_events != after.activity.max_events, "activity.max_events");
   return changed;
 }

@@ -412,6 +412,8 @@ INSTANTIATE_TEST_SUITE_P(
                   "jit.yaml:1: 'calls_per_second' must be a whole number from 1 to 10"},
         BadConfig{"ActivityLongCache", "activity: {role_name: r, live_cache: 2h}\n",
                   "jit.yaml:1: 'live_cache' must be from 1s to 1h"},
+        BadConfig{"ActivityLongSettle", "activity: {role_name: r, settle: 3h}\n",
+                  "jit.yaml:1: 'settle' must be from 0s to 2h"},
         BadConfig{"ActivityUnknownKey", "activity: {role_name: r, max_event: 10}\n",
                   "jit.yaml:1: unknown key 'max_event' in 'activity' (did you mean "
                   "'max_events'?)"},
@@ -779,7 +781,7 @@ TEST(SettingsNeedingRestart, NamesTheStartOnlyKeysThatChangedAndNothingElse) {
 TEST(ParseConfig, ReadsTheActivitySection) {
   auto c = ParseConfig(
       "activity:\n  role_name: jit-activity-reader\n  session_name: jit-read\n"
-      "  calls_per_second: 1\n  live_cache: 10s\n  max_events: 100\n",
+      "  calls_per_second: 1\n  live_cache: 10s\n  settle: 0s\n  max_events: 100\n",
       "jit.yaml");
   ASSERT_OK(c);
   EXPECT_TRUE(c->activity.Enabled());
@@ -788,6 +790,7 @@ TEST(ParseConfig, ReadsTheActivitySection) {
   EXPECT_EQ(c->activity.calls_per_second, 1);
   EXPECT_EQ(c->activity.live_cache, Duration(10000));
   EXPECT_EQ(c->activity.max_events, 100);
+  EXPECT_EQ(c->activity.settle, Duration(0));
   auto off = ParseConfig("activity:\n", "jit.yaml");
   ASSERT_OK(off);
   EXPECT_FALSE(off->activity.Enabled());

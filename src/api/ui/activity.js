@@ -48,7 +48,10 @@ function renderActivity(a) {
   const out = [
     el('h4', {}, 'Activity'),
     facts([
-      ['Window', `${formatTime(w.start)} to ${formatTime(w.end)}, ${ENDS_BY[w.ends_by] || w.ends_by}`],
+      ['Window', `${formatTime(w.start)} to ${formatTime(w.end)}, ` +
+        (w.closed || w.ends_by === 'open'
+          ? ENDS_BY[w.ends_by] || w.ends_by
+          : 'ended; CloudTrail may still deliver events')],
       ['Events', `${s.events} (${s.write_calls} write calls, ${s.errors} errors)`],
       ['Services', (s.services || []).join(', ') || '—'],
       ['Read', `${formatTime(a.read_at)} from ${a.source === 'cache' ? 'jit\u2019s copy' : 'CloudTrail'}`],
