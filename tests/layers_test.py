@@ -29,6 +29,8 @@ ALLOWED = {
     "policy": {"core", "model", "aws", "config_reader"},
     "provider": {"core", "model", "aws"},
     "notify": {"core", "model", "aws", "config_reader"},
+    # Ticket checks against Jira (rules' ticket_check).
+    "tickets": {"core", "model", "aws", "config_reader"},
     "auth": {"core", "model", "aws", "config_reader"},
     "api_settings": {"core", "config_reader"},
     "emulator": {"core", "aws", "net"},
@@ -40,7 +42,7 @@ ALLOWED = {
     "activity_settings": {"core", "config_reader"},
     "activity": {"core", "model", "store", "scheduler", "aws", "activity_settings"},
     "workflow": {"core", "model", "store", "scheduler", "policy", "provider", "notify", "audit",
-                 "cutoff"},
+                 "cutoff", "tickets"},
     # Accounts from AWS Organizations: resolves the sources, ends requests out of scope.
     "org": {"core", "model", "store", "scheduler", "policy", "provider", "workflow", "notify",
             "audit", "cutoff"},
@@ -48,7 +50,7 @@ ALLOWED = {
             "provider", "scheduler", "workflow", "api_settings", "cutoff"},
     # The whole config file, put together from the modules' sections.
     "config": {"core", "model", "config_reader", "aws", "audit", "store", "policy", "notify",
-               "auth", "api_settings", "permsets", "activity_settings"},
+               "auth", "api_settings", "permsets", "tickets", "activity_settings"},
     "cli": {"core", "model", "policy", "config"},
     "app": None,  # the composition root may include every module
 }

@@ -111,6 +111,7 @@ json CatalogEntryToJson(const policy::CatalogEntry& e) {
       {"reason_required", e.reason_required},
       {"reason_min_length", e.reason_min_length},
       {"ticket_pattern", StringOrNull(e.ticket_pattern)},
+      {"ticket_check", StringOrNull(e.ticket_check)},
       {"hours", StringOrNull(e.hours)},
       {"schedule_window_seconds",
        std::chrono::duration_cast<std::chrono::seconds>(e.schedule_window).count()},
@@ -159,6 +160,8 @@ std::string CatalogJsonText(const std::vector<policy::CatalogEntry>& entries) {
     out += ",\"rule\":";
     out += e.rule == nullptr ? "null" : text(e.rule->name);
     out += ",\"schedule_window_seconds\":" + seconds(e.schedule_window);
+    out += ",\"ticket_check\":";
+    out += e.ticket_check.empty() ? "null" : text(e.ticket_check);
     out += ",\"ticket_pattern\":";
     out += e.ticket_pattern.empty() ? "null" : text(e.ticket_pattern);
     out += "}";

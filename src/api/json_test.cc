@@ -128,6 +128,7 @@ TEST(CatalogEntryToJson, NamesTheApprovalKind) {
   EXPECT_EQ(j["approvals_required"], 0);
   EXPECT_EQ(j["reason_required"], false);
   EXPECT_TRUE(j["ticket_pattern"].is_null());
+  EXPECT_TRUE(j["ticket_check"].is_null());
 
   e.auto_approve = false;
   e.approvals_required = 2;
@@ -136,6 +137,9 @@ TEST(CatalogEntryToJson, NamesTheApprovalKind) {
   EXPECT_EQ(j["approval"], "approvers");
   EXPECT_EQ(j["approvals_required"], 2);
   EXPECT_EQ(j["ticket_pattern"], "^INC-[0-9]+$");
+  e.ticket_check = "assigned";
+  EXPECT_EQ(CatalogEntryToJson(e)["ticket_check"], "assigned");
+  EXPECT_EQ(json::parse(CatalogJsonText({e}))["items"][0], CatalogEntryToJson(e));
 
   e.break_glass = true;
   EXPECT_EQ(CatalogEntryToJson(e)["approval"], "break_glass");

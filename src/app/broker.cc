@@ -134,6 +134,7 @@ Result<std::unique_ptr<Broker>> Broker::Build(config::Config config, const Broke
   b->metrics_ = std::make_unique<workflow::BrokerMetrics>(b->registry_);
   JIT_RETURN_IF_ERROR(b->ConnectProvider());
   JIT_RETURN_IF_ERROR(b->BuildNotifier());
+  JIT_RETURN_IF_ERROR(b->BuildTicketChecks());
   b->BuildWorkflow();
   b->CollectMetrics();
   JIT_RETURN_IF_ERROR(b->StartCheckpoints());
@@ -221,6 +222,18 @@ Status Broker::BuildNotifier() {
   return OkStatus();
 }
 
+// Ticket checks (docs/POLICY.md "Ticket checks"): Jira, when the file has a `jira:` section.
+Status Broker::BuildTicketChecks() {
+  const tickets::JiraSettings& jira = holder_->Get()->jira;
+  if (jira.line == 0) return OkStatus();
+  tickets_http_ = aws::NewCurlTransport();
+  auto made = tickets::NewJiraChecker(jira, *tickets_http_);
+  if (!made.has_value()) return Prefixed("jira: ", made.error());
+  tickets_ = std::move(made).value();
+  spdlog::info("jira: ticket checks against {}", jira.url);
+  return OkStatus();
+}
+
 void Broker::BuildWorkflow() {
   // Who hears what: notify jobs put in the same transaction as each step.
   notifications_ = std::make_unique<workflow::Notifications>(
@@ -233,6 +246,7 @@ void Broker::BuildWorkflow() {
   flow_opts.inventory = &provider;  // GET /v1/assignments/standing
   flow_opts.observer = metrics_.get();
   flow_opts.notifications = notifications_.get();
+  flow_opts.tickets = tickets_.get();
   // The emulator finishes creates and deletes within a fraction of a second (AWS takes
   // seconds): poll it often, so that dev-mode grants start and end promptly.
   if (options_.dev) flow_opts.poll_interval = Duration(100);

@@ -31,6 +31,7 @@
 #include "org/refresher.h"
 #include "policy/config.h"
 #include "scheduler/scheduler.h"
+#include "tickets/jira.h"
 #include "store/open.h"
 #include "workflow/broker_metrics.h"
 #include "workflow/notifications.h"
@@ -139,6 +140,7 @@ class Broker {
   Status StartEmulator();
   Status ConnectProvider();
   Status BuildNotifier();
+  Status BuildTicketChecks();
   void BuildWorkflow();
   void CollectMetrics();
   Status StartCheckpoints();
@@ -167,6 +169,8 @@ class Broker {
   std::unique_ptr<notify::NotifierDeps> notify_deps_;
   std::unique_ptr<notify::Notifier> notifier_;
   std::unique_ptr<workflow::Notifications> notifications_;
+  std::unique_ptr<aws::HttpTransport> tickets_http_;
+  std::unique_ptr<tickets::TicketChecker> tickets_;  // null without a `jira:` section
   std::unique_ptr<cutoff::Engine> cutoff_;  // runs before the workflow's jobs need it
   // Session activity; both null when it is off (no activity.role_name outside dev mode).
   std::unique_ptr<activity::EventReader> activity_reader_;

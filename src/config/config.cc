@@ -1,5 +1,6 @@
 #include "config/config.h"
 
+#include <fstream>
 #include <utility>
 
 #include "config/reader.h"
@@ -14,7 +15,7 @@ Result<Config> ParseConfig(std::string_view yaml_text, std::string_view file_nam
                                    "accounts", "permission_sets", "rules",
                                    "limits",   "notify",          "audit",
                                    "ui",       "session_cutoff",  "identity_center_groups",
-                                   "activity"};
+                                   "jira",     "activity"};
   Config config;
   JIT_RETURN_IF_ERROR(ReadDocument(yaml_text, file_name, keys, [&](const Fields& top, Reader& r) {
     // Rules refer to accounts and permission sets, which may stand after them in the file.
@@ -34,6 +35,8 @@ Result<Config> ParseConfig(std::string_view yaml_text, std::string_view file_nam
         config.auth = auth::ParseAuthSettings(f, r);
       } else if (f.key == "ui") {
         config.ui = api::ParseUiSettings(f, r);
+      } else if (f.key == "jira") {
+        config.jira = tickets::ParseJiraSettings(f, r);
       } else if (f.key == "activity") {
         config.activity = activity::ParseSettings(f, r);
       } else if (f.key == "rules") {
@@ -48,6 +51,15 @@ Result<Config> ParseConfig(std::string_view yaml_text, std::string_view file_nam
       }
     }
     if (rules != nullptr) policy::ParsePolicyField(*rules, r, zoneinfo_dir, config.policy);
+    // Ticket checks need to know where Jira is.
+    if (config.jira.line == 0) {
+      for (const policy::Rule& rule : config.policy.rules) {
+        if (rule.ticket_check != policy::TicketCheck::kNone) {
+          r.Error(rule.line, "rule '" + rule.name +
+                                 "' has a 'ticket_check', but the file has no 'jira' section");
+        }
+      }
+    }
   }));
   return config;
 }
@@ -56,6 +68,10 @@ Result<Config> LoadConfigFile(const std::string& path) {
   JIT_ASSIGN_OR_RETURN(std::string text, ReadConfigText(path));
   JIT_ASSIGN_OR_RETURN(Config config, ParseConfig(text, path));
   JIT_RETURN_IF_ERROR(notify::CheckChannelFiles(config.notify, path));
+  if (config.jira.line != 0 && !std::ifstream(config.jira.token_file, std::ios::binary)) {
+    return InvalidArgumentError(path + ":" + std::to_string(config.jira.line) +
+                                ": jira: 'token_file': cannot read " + config.jira.token_file);
+  }
   return config;
 }
 
@@ -87,6 +103,9 @@ std::vector<std::string> SettingsNeedingRestart(const Config& before, const Conf
   check(before.audit.checkpoint_file != after.audit.checkpoint_file, "audit.checkpoint_file");
   check(before.ui.session_key_file != after.ui.session_key_file, "ui.session_key_file");
   check(before.ui.session_lifetime != after.ui.session_lifetime, "ui.session_lifetime");
+  check(before.jira.url != after.jira.url || before.jira.token_file != after.jira.token_file ||
+            before.jira.user != after.jira.user || before.jira.timeout != after.jira.timeout,
+        "jira");
   check(before.auth.oidc.client_id != after.auth.oidc.client_id, "auth.oidc.client_id");
   check(before.auth.oidc.client_secret_file != after.auth.oidc.client_secret_file,
         "auth.oidc.client_secret_file");

@@ -2,9 +2,8 @@
 // The broker's config file (YAML, docs/POLICY.md), put together from the sections that
 // the modules parse themselves: server and ui (api/settings.h), store (store/settings.h), aws
 // (aws/settings.h), auth (auth/settings.h), audit (audit/settings.h), notify
-// (notify/channel_config.h), activity (activity/settings.h) and the access policy
-// (policy/config.h). config/reader.h reads the
-// YAML for them.
+// (notify/channel_config.h), jira (tickets/jira.h), activity (activity/settings.h) and the
+// access policy (policy/config.h). config/reader.h reads the YAML for them.
 
 #include <memory>
 #include <string>
@@ -23,6 +22,7 @@
 #include "permsets/definition.h"
 #include "policy/config.h"
 #include "policy/timezone.h"
+#include "tickets/jira.h"
 
 namespace jit::config {
 
@@ -35,6 +35,7 @@ struct Config {
   api::UiSettings ui;                         // the web UI's sessions
   std::vector<notify::ChannelConfig> notify;  // the `notify:` list, in file order
   policy::Config policy;                      // accounts, permission sets, rules, admins, auditors
+  tickets::JiraSettings jira;                 // where rules' ticket checks look; line 0: none
   // The `definition:` of each permission set that has one, in file order, with its inline
   // policy file read and checked (permsets/definition.h; `jit permission-sets plan|apply`).
   std::vector<permsets::Definition> permission_set_definitions;
@@ -48,13 +49,13 @@ struct Config {
 // an error with its line).
 Result<Config> ParseConfig(std::string_view yaml_text, std::string_view file_name,
                            std::string_view zoneinfo_dir = policy::kSystemZoneInfoDir);
-// Reads a file and parses it, then checks that the notify channels' files can be read
-// (notify::CheckChannelFiles). NotFound when the file cannot be read.
+// Reads a file and parses it, then checks that the notify channels' files and the jira token
+// file can be read (notify::CheckChannelFiles). NotFound when the file cannot be read.
 Result<Config> LoadConfigFile(const std::string& path);
 
 // The keys whose value differs between `before` and `after` among those `jit serve` reads once
 // at start (server.listen, server.max_connections, server.public_url, store, aws.*, audit.*,
-// ui.*, the web UI's sign-in client: auth.oidc.client_id, client_secret_file, scopes, and
+// ui.*, jira, the web UI's sign-in client: auth.oidc.client_id, client_secret_file, scopes, and
 // activity.*), in that order, by their names in the file. A SIGHUP reload applies everything else
 // and logs these as needing a restart.
 std::vector<std::string> SettingsNeedingRestart(const Config& before, const Config& after);

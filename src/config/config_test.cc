@@ -199,6 +199,35 @@ TEST(ParseConfig, ReadsAutoApprovalAndOptionalReason) {
   EXPECT_EQ(c->policy.rules[0].max_duration, minutes(90));
 }
 
+// Ticket checks: a rule says which, the file's `jira:` section says where Jira is.
+TEST(ParseConfig, ReadsTicketChecksAndNeedsAJiraSectionForThem) {
+  const std::string rule = R"(rules:
+  - name: r
+    requesters: {groups: [engineers]}
+    accounts: {ids: [111111111111]}
+    permission_sets: [Admin]
+    max_duration: 1h
+    ticket_check: assigned
+    approval: auto
+)";
+  Result<Config> c = ParseConfig(
+      kBase + rule + "jira: {url: 'https://jira.example.com', token_file: /etc/jit/jira}\n",
+      "jit.yaml");
+  ASSERT_OK(c);
+  EXPECT_EQ(c->policy.rules[0].ticket_check, policy::TicketCheck::kAssigned);
+  EXPECT_EQ(c->jira.url, "https://jira.example.com");
+  EXPECT_THAT(ParseConfig(kBase + rule, "jit.yaml"),
+              StatusIs(StatusCode::kInvalidArgument,
+                       HasSubstr("rule 'r' has a 'ticket_check', but the file has no 'jira' "
+                                 "section")));
+  std::string bad = rule;
+  bad.replace(bad.find("assigned"), 8, "maybe");
+  EXPECT_THAT(
+      ParseConfig(kBase + bad + "jira: {url: 'https://j.example.com', token_file: x}\n",
+                  "jit.yaml"),
+      StatusIs(StatusCode::kInvalidArgument, HasSubstr("'ticket_check' must be open or assigned")));
+}
+
 TEST(ParseConfig, KeepsAccountIdTextWhetherQuotedOrNot) {
   Result<Config> c = ParseConfig(R"(accounts:
   - {id: 012345678901, name: a}

@@ -13,6 +13,18 @@
 #include "model/request.h"
 
 namespace jit::policy {
+
+std::string_view TicketCheckName(TicketCheck c) {
+  switch (c) {
+    case TicketCheck::kOpen:
+      return "open";
+    case TicketCheck::kAssigned:
+      return "assigned";
+    case TicketCheck::kNone:
+      break;
+  }
+  return "";
+}
 namespace {
 
 using config::Field;
@@ -576,11 +588,12 @@ class Parser {
     std::map<std::string, int> names;
     for (const config::Node& item : f.value.Items()) {
       int line = item.Line(f.line);
-      std::optional<Fields> fields = r_.Map(
-          item, line, "a rule",
-          {"name", "requesters", "accounts", "permission_sets", "identity_center_groups",
-           "max_duration", "min_duration", "reason", "reason_min_length", "ticket", "approval",
-           "break_glass", "hours", "schedule_window", "max_active_per_user", "session_cutoff"});
+      std::optional<Fields> fields =
+          r_.Map(item, line, "a rule",
+                 {"name", "requesters", "accounts", "permission_sets", "identity_center_groups",
+                  "max_duration", "min_duration", "reason", "reason_min_length", "ticket",
+                  "ticket_check", "approval", "break_glass", "hours", "schedule_window",
+                  "max_active_per_user", "session_cutoff"});
       if (!fields) continue;
       Rule rule;
       rule.line = line;
@@ -657,6 +670,18 @@ class Parser {
               r_.Error(x->line,
                        "'ticket' is not a valid regular expression: " + std::string(e.what()));
             }
+          }
+        }
+      }
+
+      if (const Field* x = fields->Get("ticket_check")) {
+        if (auto s = r_.String(*x)) {
+          if (*s == "open") {
+            rule.ticket_check = TicketCheck::kOpen;
+          } else if (*s == "assigned") {
+            rule.ticket_check = TicketCheck::kAssigned;
+          } else {
+            r_.Error(x->line, "'ticket_check' must be open or assigned");
           }
         }
       }

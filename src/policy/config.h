@@ -107,6 +107,11 @@ struct AllowedHours {
   std::string Describe() const;
 };
 
+// Ordered: a later one asks more.
+enum class TicketCheck { kNone, kOpen, kAssigned };
+// "open", "assigned"; "" for kNone.
+std::string_view TicketCheckName(TicketCheck c);
+
 struct Rule {
   std::string name;
   Subjects requesters;
@@ -123,6 +128,10 @@ struct Rule {
   bool reason_required = false;  // `reason: required` (or implied by reason_min_length > 0)
   int reason_min_length = 0;     // characters a reason needs, blanks around it not counted
   std::string ticket_pattern;    // ECMAScript regex the whole ticket must match; empty: none
+  // `ticket_check: open | assigned`: the ticket must be a Jira issue that exists and is open,
+  // and with `assigned` also assigned to the requester (tickets/jira.h; the file's `jira:`
+  // section says where Jira is). kNone: no check. A rule with a check requires a ticket.
+  TicketCheck ticket_check = TicketCheck::kNone;
   ApprovalPolicy approval;
   bool break_glass = false;           // self-activated, no approval
   std::optional<AllowedHours> hours;  // none: any time

@@ -56,6 +56,10 @@ Limit MaxDuration(const Rule& rule, const PermissionSet& ps) {
 }
 
 Status TicketError(const Rule& rule, const AccessRequest& req) {
+  if (req.ticket.empty() && rule.ticket_check != TicketCheck::kNone) {
+    return InvalidArgumentError("a Jira ticket matching " + rule.ticket_pattern +
+                                " is required (rule '" + rule.name + "')");
+  }
   if (req.ticket.empty()) {
     return InvalidArgumentError("a ticket matching " + rule.ticket_pattern +
                                 " is required (rule '" + rule.name + "')");
@@ -184,6 +188,12 @@ std::vector<ConditionCheck> CheckConditions(const Rule& rule, const PermissionSe
             : OkStatus());
   }
   if (!rule.ticket_pattern.empty()) add("ticket", rule.ticket_pattern, TicketError(rule, req));
+  if (rule.ticket_check != TicketCheck::kNone && rule.ticket_pattern.empty()) {
+    add("ticket", "a Jira issue key",
+        req.ticket.empty()
+            ? InvalidArgumentError("a Jira ticket is required (rule '" + rule.name + "')")
+            : OkStatus());
+  }
   if (req.start_at) {
     add("start",
         rule.schedule_window.count() > 0
@@ -421,6 +431,7 @@ std::vector<CatalogEntry> Catalog(const Config& config, const model::Identity& w
       e.reason_required = rule.reason_required;
       e.reason_min_length = rule.reason_min_length;
       e.ticket_pattern = rule.ticket_pattern;
+      e.ticket_check = TicketCheckName(rule.ticket_check);
       e.hours = (*first)->hours;
       e.schedule_window = rule.schedule_window;
       out.push_back(std::move(e));

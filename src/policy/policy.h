@@ -137,6 +137,7 @@ struct CatalogEntry {
   bool reason_required = false;
   int reason_min_length = 0;
   std::string ticket_pattern;
+  std::string ticket_check;     // the rule's `ticket_check`: "open", "assigned" or "" (none)
   std::string hours;            // AllowedHours::Describe(); empty: any time
   Duration schedule_window{0};  // how far ahead start_at may be; 0: at once only
 };

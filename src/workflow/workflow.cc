@@ -240,6 +240,8 @@ class Workflow::Impl {
                               in.reason,  in.ticket,         in.start_at};
     Time now = clock_.Now();
     JIT_ASSIGN_OR_RETURN(policy::Decision d, policy::Evaluate(*config, who, ask, now));
+    JIT_ASSIGN_OR_RETURN(std::optional<json> ticket,
+                         CheckTicket(who, in.ticket, d.rule->ticket_check, d.break_glass));
 
     // The per-user limits (policy::Limits), which never refuse break-glass. The rate first, before
     // anything is asked of Identity Center or the store, so that a flood is turned away cheaply.
@@ -250,7 +252,7 @@ class Workflow::Impl {
       JIT_ASSIGN_OR_RETURN(rate_slot, AdmitSubmission(who, limits, retry_after));
     }
     Result<Request> filed =
-        File(who, in, d, now, limited ? &limits : nullptr, retry_after, history);
+        File(who, in, d, now, limited ? &limits : nullptr, retry_after, history, ticket);
     // A submission that filed nothing does not count against the rate.
     if (!filed.has_value() && rate_slot) submissions_.Release(who.username, *rate_slot);
     return filed;
@@ -341,19 +343,25 @@ class Workflow::Impl {
         if (d.approvers.Empty()) d.approvers = all_approvers;
       }
     }
+    // One ticket for every target: checked once, as the most demanding of their rules asks.
+    policy::TicketCheck check = policy::TicketCheck::kNone;
+    for (const policy::Decision& d : decisions) check = std::max(check, d.rule->ticket_check);
+    JIT_ASSIGN_OR_RETURN(std::optional<json> ticket,
+                         CheckTicket(who, in.ticket, check, all_break_glass));
     std::optional<MonoTime> rate_slot;
     if (!all_break_glass) {
       JIT_ASSIGN_OR_RETURN(rate_slot, AdmitSubmission(who, limits, retry_after));
     }
-    Result<Request> filed =
-        FileBatch(who, in, decisions, now, all_break_glass ? nullptr : &limits, retry_after);
+    Result<Request> filed = FileBatch(who, in, decisions, now, all_break_glass ? nullptr : &limits,
+                                      retry_after, ticket);
     if (!filed.has_value() && rate_slot) submissions_.Release(who.username, *rate_slot);
     return filed;
   }
 
   Result<Request> FileBatch(const model::Identity& who, const SubmitInput& in,
                             const std::vector<policy::Decision>& decisions, Time now,
-                            const policy::Limits* limits, Duration* retry_after) {
+                            const policy::Limits* limits, Duration* retry_after,
+                            const std::optional<json>& ticket) {
     JIT_ASSIGN_OR_RETURN(std::string principal_id, PrincipalOf(who));
     std::vector<Request> rows;
     std::vector<std::string> ids;
@@ -374,7 +382,7 @@ class Workflow::Impl {
                           "account " + rows[i].account_id + ": " + checked.message());
           }
         }
-        JIT_RETURN_IF_ERROR(InsertFiled(tx, who, rows[i], d, now));
+        JIT_RETURN_IF_ERROR(InsertFiled(tx, who, rows[i], d, now, ticket));
       }
       return OkStatus();
     });
@@ -441,7 +449,8 @@ class Workflow::Impl {
   // `history` (may be null) receives the audit events that name the new request, as committed.
   Result<Request> File(const model::Identity& who, const SubmitInput& in, const policy::Decision& d,
                        Time now, const policy::Limits* limits, Duration* retry_after,
-                       std::vector<model::AuditEvent>* history = nullptr) {
+                       std::vector<model::AuditEvent>* history = nullptr,
+                       const std::optional<json>& ticket = std::nullopt) {
     JIT_ASSIGN_OR_RETURN(std::string principal_id, PrincipalOf(who));
     Request r = NewRow(who, principal_id, in, d, now);
     std::vector<model::AuditEvent> committed;
@@ -452,7 +461,7 @@ class Workflow::Impl {
                 CheckOpenRequests(tx, *limits, d.rule != nullptr ? d.rule->max_active_per_user : 0,
                                   r, now, retry_after));
           }
-          return InsertFiled(tx, who, r, d, now);
+          return InsertFiled(tx, who, r, d, now, ticket);
         },
         history != nullptr ? &committed : nullptr);
     if (!s.ok()) return s;
@@ -474,10 +483,45 @@ class Workflow::Impl {
     }
   }
 
+  // The ticket check a rule asks for (`check`), before a request is filed: the details of its
+  // `ticket.checked` event, or nullopt when there is no check. The checker's refusal is the
+  // request's (TicketChecker::Check). A check that cannot run (Unavailable, or no checker)
+  // refuses the request too, except a break-glass one, which goes ahead with the check recorded
+  // as not made: an emergency does not wait on Jira.
+  Result<std::optional<json>> CheckTicket(const model::Identity& who, const std::string& ticket,
+                                          policy::TicketCheck check, bool break_glass) {
+    if (check == policy::TicketCheck::kNone) return std::optional<json>();
+    json details = {{"system", "jira"},
+                    {"ticket", ticket},
+                    {"check", std::string(policy::TicketCheckName(check))}};
+    Status unavailable = UnavailableError("tickets cannot be checked: jit has no 'jira' set up");
+    if (options_.tickets != nullptr) {
+      Result<tickets::TicketStatus> found = options_.tickets->Check(
+          ticket, who,
+          check == policy::TicketCheck::kAssigned ? tickets::Requirement::kAssigned
+                                                  : tickets::Requirement::kOpen);
+      if (found.ok()) {
+        details["result"] = "passed";
+        details["ticket"] = found->key;
+        details["status"] = found->status;
+        details["assignee"] = found->assignee.empty() ? json(nullptr) : json(found->assignee);
+        details["assigned_to_requester"] = found->assigned_to_requester;
+        return std::optional<json>(std::move(details));
+      }
+      if (found.error().code() != StatusCode::kUnavailable) return found.error();
+      unavailable = found.error();
+    }
+    if (!break_glass) return unavailable;
+    details["result"] = "not_checked";
+    details["error"] = unavailable.message();
+    return std::optional<json>(std::move(details));
+  }
+
   // Inserts a new request `r` (approved at once, or pending until its approval deadline) with
-  // its audit events and its first job; `r` becomes the row as inserted.
+  // its audit events and its first job; `r` becomes the row as inserted. `ticket`: the details
+  // of its ticket check (a `ticket.checked` event after `request.created`), when it had one.
   Status InsertFiled(Tx& tx, const model::Identity& who, Request& r, const policy::Decision& d,
-                     Time now) {
+                     Time now, const std::optional<json>& ticket = std::nullopt) {
     json created = {{"account", r.account_id},
                     {"account_name", r.account_name},
                     {"permission_set", r.permission_set_name},
@@ -502,6 +546,11 @@ class Workflow::Impl {
       JIT_RETURN_IF_ERROR(tx.InsertRequest(row));
       JIT_RETURN_IF_ERROR(
           AppendEvent(tx, now, who.username, "request.created", row.id, "info", created));
+      if (ticket.has_value()) {
+        bool checked = ticket->value("result", "") == "passed";
+        JIT_RETURN_IF_ERROR(AppendEvent(tx, now, kSystemActor, "ticket.checked", row.id,
+                                        checked ? "info" : "high", *ticket));
+      }
       if (d.break_glass) {
         JIT_RETURN_IF_ERROR(AppendEvent(tx, now, who.username, "breakglass.activated", row.id,
                                         "high", {{"reason", row.reason}, {"review", "open"}}));

@@ -16,6 +16,7 @@
 #include "provider/provider.h"
 #include "scheduler/scheduler.h"
 #include "store/store.h"
+#include "tickets/jira.h"
 #include "workflow/notifications.h"
 #include "workflow/observer.h"
 #include "workflow/report.h"
@@ -114,6 +115,10 @@ struct WorkflowOptions {
   // was active in an account puts one (due at once; it waits for the window to close). Not
   // owned; may be null (session activity is off: no such jobs are put).
   scheduler::JobRunner* activity = nullptr;
+  // Checks the tickets of requests under rules with `ticket_check` (tickets/jira.h) before they
+  // are filed. Not owned; may be null: such requests are then refused (Unavailable), except
+  // break-glass ones, which go ahead with the check recorded as not made.
+  tickets::TicketChecker* tickets = nullptr;
   // A revocation still failing this long after it was due is reported once: audited as
   // "revoke.overdue" (high) and sent to the security audience.
   Duration revoke_overdue_after = std::chrono::seconds(60);

@@ -182,10 +182,14 @@ function buildForm(items, ctx) {
     fields.reason.hint.textContent = needsReason
       ? `Required${e.reason_min_length > 0 ? `, at least ${e.reason_min_length} characters` : ''}.`
       : 'Optional.';
-    fields.ticket.wrap.hidden = !e.ticket_pattern;
-    ticketInput.required = Boolean(e.ticket_pattern);
-    fields.ticket.hint.textContent = e.ticket_pattern
-      ? `Required by this rule; it must match ${e.ticket_pattern}.` : '';
+    const needsTicket = Boolean(e.ticket_pattern || e.ticket_check);
+    fields.ticket.wrap.hidden = !needsTicket;
+    ticketInput.required = needsTicket;
+    const jira = e.ticket_check === 'assigned' ? ' It must be an open Jira issue assigned to you.'
+      : e.ticket_check === 'open' ? ' It must be an open Jira issue.' : '';
+    fields.ticket.hint.textContent = !needsTicket ? ''
+      : e.ticket_pattern ? `Required by this rule; it must match ${e.ticket_pattern}.${jira}`
+        : `Required by this rule.${jira}`;
     const window = e.schedule_window_seconds || 0;
     fields.start.wrap.hidden = window === 0;
     if (window === 0) startInput.value = '';
@@ -219,6 +223,9 @@ function buildForm(items, ctx) {
       errors.reason = 'Say why you need this access.';
     } else if (e.reason_min_length > 0 && reason.length < e.reason_min_length) {
       errors.reason = `Write at least ${e.reason_min_length} characters.`;
+    }
+    if (e.ticket_check && !e.ticket_pattern && !ticketInput.value.trim()) {
+      errors.ticket = 'This rule needs a Jira ticket.';
     }
     if (e.ticket_pattern) {
       const ticket = ticketInput.value.trim();
