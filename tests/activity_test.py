@@ -209,6 +209,24 @@ class ActivityTest(unittest.TestCase):
         self.assertEqual([e["event_id"] for e in body["events"]], ids)
         self.assertEqual(body["source"], "cloudtrail")
 
+        # A call made with one of alice's sessions (the emulator's sessions stand in for the
+        # access portal's) is in her grant's activity, once the live answer is not reused.
+        status, opened = http(self.emulator.url, "POST", "/_emulator/sessions",
+                              body={"user_name": "alice", "account_id": PROD,
+                                    "permission_set_arn": ADMIN})
+        self.assertEqual(status, 201, opened)
+        status, called = http(self.emulator.url, "POST",
+                              f"/_emulator/sessions/{opened['session_id']}/calls",
+                              body={"action": "ec2:StopInstances"})
+        self.assertEqual(status, 200, called)
+        time.sleep(1.1)  # live_cache: 1s
+        status, body = self.activity("alice", rid)
+        self.assertEqual(status, 200, body)
+        self.assertEqual([(e["event_source"], e["event_name"], e["read_only"])
+                          for e in body["events"]][0],
+                         ("ec2.amazonaws.com", "StopInstances", False))
+        self.assertEqual(len(body["events"]), 2)
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -574,6 +574,34 @@ Result<std::vector<std::string>> CloudTrailService::AddEvents(const json& body) 
   return ids;
 }
 
+void CloudTrailService::RecordSessionCall(const std::string& user_name,
+                                          const std::string& account_id,
+                                          const std::string& permission_set,
+                                          const std::string& action, const std::string& region,
+                                          Time at, bool allowed) {
+  CloudTrailEvent e;
+  e.event_id = NewUuid();
+  e.account_id = account_id;
+  e.region = region;
+  e.user_name = user_name;
+  e.permission_set = permission_set;
+  std::size_t colon = action.find(':');
+  std::string service = colon == std::string::npos ? action : action.substr(0, colon);
+  e.event_name = colon == std::string::npos ? action : action.substr(colon + 1);
+  e.event_source = service + ".amazonaws.com";
+  e.event_time = at;
+  e.read_only = false;
+  for (std::string_view verb : {"Get", "List", "Describe", "Head", "Lookup"}) {
+    if (e.event_name.rfind(verb, 0) == 0) e.read_only = true;
+  }
+  if (!allowed) e.error_code = "AccessDenied";
+  e.access_key_id =
+      "ASIA" + Upper(CtHex64(CtFnv1a(account_id + "/" + permission_set + "/" + user_name)));
+  MutexLock lock(&mu_);
+  if (events_.size() >= kMaxEvents) events_.erase(events_.begin());
+  events_.push_back(std::move(e));
+}
+
 void CloudTrailService::ClearEvents() {
   MutexLock lock(&mu_);
   events_.clear();

@@ -110,6 +110,13 @@ class CloudTrailService {
   Result<std::vector<std::string>> AddEvents(const nlohmann::json& body);
   // DELETE /_emulator/cloudtrail/events: forgets every event (the seed's too, until Reset).
   void ClearEvents();
+  // Records the event of a call made with a role session (POST /_emulator/sessions/{id}/calls):
+  // "s3:ListBuckets" becomes EventSource s3.amazonaws.com, EventName ListBuckets, read-only when
+  // the name starts with Get, List, Describe, Head or Lookup; a denied call has errorCode
+  // AccessDenied. The oldest event goes when 10,000 are kept.
+  void RecordSessionCall(const std::string& user_name, const std::string& account_id,
+                         const std::string& permission_set, const std::string& action,
+                         const std::string& region, Time at, bool allowed);
 
   void SetFaults(const Faults& faults);
   // The seed's events back; issued keys, counts and faults forgotten.

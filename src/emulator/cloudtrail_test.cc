@@ -7,6 +7,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "aws/assume_role.h"
 #include "aws/credentials.h"
 #include "aws/http.h"
@@ -248,6 +250,57 @@ TEST_F(CloudTrailTest, TestEndpointsAddClearAndResetEvents) {
   EXPECT_EQ(emulator_->State()["cloudtrail_events"], 0);
   emulator_->Reset();
   EXPECT_EQ(emulator_->State()["cloudtrail_events"], 3);
+}
+
+TEST_F(CloudTrailTest, CallsMadeWithASessionAreRecorded) {
+  // A seed where alice holds prod Admin, so that a session can be opened.
+  EmulatorOptions options;
+  const std::string admin =
+      "arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-2222222222222222";
+  std::string alice_id;
+  for (const SeedUser& u : options.seed.users) {
+    if (u.user_name == "alice") alice_id = u.user_id;
+  }
+  options.seed.assignments.push_back({kProd, admin, "USER", alice_id});
+  Emulator emulator(options, clock_);
+  auto raw = [&](const std::string& target, const json& body) {
+    return emulator.HandleRaw(
+        {"POST", target, {{"Content-Type", "application/json"}}, body.dump()});
+  };
+  RawResponse opened =
+      raw("/_emulator/sessions",
+          {{"user_name", "alice"}, {"account_id", kProd}, {"permission_set_arn", admin}});
+  ASSERT_EQ(opened.status, 201) << opened.body;
+  std::string session = json::parse(opened.body)["session_id"];
+  for (const char* action : {"ec2:DescribeInstances", "ec2:TerminateInstances"}) {
+    RawResponse called = raw("/_emulator/sessions/" + session + "/calls", {{"action", action}});
+    ASSERT_EQ(called.status, 200) << called.body;
+  }
+  EXPECT_EQ(emulator.State()["cloudtrail_events"], 2);
+  // Read back through the wire, as the broker would: the prod role's key.
+  ASSERT_OK(emulator.Start());
+  aws::AssumeRoleSpec spec;
+  spec.role_arn = "arn:aws:iam::222222222222:role/jit-activity-reader";
+  spec.sts = {emulator.url(), "us-east-1", "sts", "2011-06-15"};
+  auto role =
+      aws::NewAssumeRoleCredentials(spec, *http_, *root_, *limiter_, clock_, {.max_attempts = 1});
+  aws::JsonClient trail({emulator.url(), "us-east-1", "cloudtrail",
+                         "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101"},
+                        *http_, *role, *limiter_, clock_, {.max_attempts = 1});
+  Result<json> answer = trail.Call("LookupEvents", ByUser("alice"));
+  ASSERT_OK(answer);
+  ASSERT_EQ((*answer)["Events"].size(), 2u);
+  std::map<std::string, std::string> read_only;
+  for (const json& e : (*answer)["Events"]) {
+    EXPECT_EQ(e["EventSource"], "ec2.amazonaws.com");
+    read_only[e["EventName"]] = e["ReadOnly"];
+    json record = json::parse(e["CloudTrailEvent"].get<std::string>());
+    EXPECT_EQ(record["userIdentity"]["arn"], "arn:aws:sts::222222222222:assumed-role/" +
+                                                 ReservedSsoRoleName(kProd, "Admin") + "/alice");
+  }
+  EXPECT_EQ(read_only, (std::map<std::string, std::string>{{"DescribeInstances", "true"},
+                                                           {"TerminateInstances", "false"}}));
+  emulator.Stop();
 }
 
 TEST(CloudTrailSeed, RefusesBadEvents) {

@@ -503,7 +503,14 @@ class Emulator::Impl {
         if (req.method != "POST") return TestReply(405, {{"error", "use POST"}});
         json body = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
         if (body.is_discarded()) return TestReply(400, {{"error", "the body is not JSON"}});
-        ServiceResponse r = service_.SessionCall(id, body);
+        Service::SessionCallRecord call;
+        call.allowed = false;
+        ServiceResponse r = service_.SessionCall(id, body, &call);
+        // The call leaves its trace in the account's CloudTrail, as AWS's would.
+        if (r.status == 200 && !call.action.empty()) {
+          cloudtrail_.RecordSessionCall(call.user_name, call.account_id, call.permission_set,
+                                        call.action, call.region, call.at, call.allowed);
+        }
         return TestReply(r.status, std::move(r.body));
       }
     }

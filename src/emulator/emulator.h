@@ -119,7 +119,9 @@
 //        when a Deny statement of the inline policy as last provisioned to the session's account
 //        matches (emulator/policy_eval.h; keys identitystore:userId, aws:TokenIssueTime =
 //        issued_at, aws:RequestedRegion, aws:PrincipalAccount, aws:CurrentTime = at). Deleting
-//        the assignment does not end an open session.
+//        the assignment does not end an open session. A decided call is also recorded as a
+//        CloudTrail event of that account (emulator/cloudtrail.h RecordSessionCall), so that
+//        session activity sees it.
 //   POST /_emulator/cloudtrail/events -> adds CloudTrail events: body {"events": [...]} in the
 //        seed's "cloudtrail_events" shape -> 200 {"event_ids": [...]}; 400 a bad body (nothing
 //        added). DELETE /_emulator/cloudtrail/events forgets every event (until reset).
