@@ -58,7 +58,7 @@ ALLOWED = {
 # What unit tests may include on top: fakes and servers of other modules that they run against.
 ALLOWED_IN_TESTS = {
     "*": {"emulator", "store", "provider", "aws", "net", "audit", "policy", "scheduler",
-          "workflow", "notify", "auth", "config", "activity"},
+          "workflow", "notify", "auth", "config"},
 }
 
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([a-z_]+/[^"]+)"', re.M)
