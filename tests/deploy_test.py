@@ -77,6 +77,8 @@ EXAMPLE = {
 EVERYTHING = dict(
     EXAMPLE, CreateTopic="yes", CreateEventBus="yes", TrustedService="ecs-tasks.amazonaws.com",
     TrustedPrincipalArn="arn:aws:iam::222222222222:root", IdentityStoreAccountId="222222222222",
+    FindingsBrokerUrl="https://jit.example.com",
+    FindingsTokenSecretArn="arn:aws:secretsmanager:us-east-1:111111111111:secret:jit-automation-AbCdEf",
     PermissionSetArns="arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-1111111111111111,"
                       "arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-2222222222222222")
 
@@ -238,19 +240,20 @@ def role_policy(template, values, name="JitIdentityCenter"):
     raise AssertionError(f"BrokerRole has no policy {name}")
 
 
-def other_grants(template, values):
-    """What the stack allows the broker's role besides JitIdentityCenter: a set of (action,
-    resource) pairs of its other inline policies and of AWS::IAM::Policy/ManagedPolicy resources
+def other_grants(template, values, role="BrokerRole"):
+    """What the stack allows `role` besides JitIdentityCenter: a set of (action, resource) pairs
+    of its other inline policies and of AWS::IAM::Policy/ManagedPolicy resources attached to it
     (a managed policy ARN attached to it counts as ("<managed>", ARN))."""
     grants = set()
-    for res in Evaluator(template, values).resources().values():
+    for name, res in Evaluator(template, values).resources().items():
         props = res.get("Properties", {})
         docs = []
-        if res["Type"] == "AWS::IAM::Role":
+        if res["Type"] == "AWS::IAM::Role" and name == role:
             docs += [p["PolicyDocument"] for p in props.get("Policies", [])
                      if p["PolicyName"] != "JitIdentityCenter"]
             grants |= {("<managed>", arn) for arn in props.get("ManagedPolicyArns", [])}
-        elif res["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
+        elif (res["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy")
+              and f"<{role}>" in props.get("Roles", [])):
             docs.append(props["PolicyDocument"])
         for doc in docs:
             for s in doc["Statement"]:
@@ -509,6 +512,47 @@ class TemplateTest(unittest.TestCase):
         for action in ("iam:*", "sts:*", "organizations:*", "support:*", "route53:*"):
             self.assertIn(action, statement["NotAction"])
 
+    def test_findings_rule_destination_and_connection(self):
+        """Issue 17: off by default; with a broker URL, every GuardDuty and Security Hub finding
+        goes to <url>/v1/findings with the automation token as a bearer token, through a role
+        that may invoke that destination and nothing else."""
+        names = ("FindingsConnection", "FindingsDestination", "FindingsRole", "FindingsRule")
+        made = Evaluator(self.template, EXAMPLE).resources()
+        for name in names:
+            self.assertNotIn(name, made, "off unless FindingsBrokerUrl is set")
+        made = Evaluator(self.template, EVERYTHING).resources()
+        connection = made["FindingsConnection"]["Properties"]
+        self.assertEqual(connection["AuthorizationType"], "API_KEY")
+        key = connection["AuthParameters"]["ApiKeyAuthParameters"]
+        self.assertEqual(key["ApiKeyName"], "Authorization")
+        self.assertEqual(key["ApiKeyValue"], "Bearer {{resolve:secretsmanager:"
+                         + EVERYTHING["FindingsTokenSecretArn"] + ":SecretString}}")
+        destination = made["FindingsDestination"]["Properties"]
+        self.assertEqual(destination["InvocationEndpoint"], "https://jit.example.com/v1/findings")
+        self.assertEqual(destination["HttpMethod"], "POST")
+        self.assertEqual(destination["ConnectionArn"], "<FindingsConnection.Arn>")
+        rule = made["FindingsRule"]["Properties"]
+        self.assertEqual(rule["EventPattern"], {
+            "source": ["aws.guardduty", "aws.securityhub"],
+            "detail-type": ["GuardDuty Finding", "Security Hub Findings - Imported"]})
+        [target] = rule["Targets"]
+        self.assertEqual(target["Arn"], "<FindingsDestination.Arn>")
+        self.assertEqual(target["RoleArn"], "<FindingsRole.Arn>")
+        trust = made["FindingsRole"]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+        self.assertEqual(trust, [{"Effect": "Allow",
+                                  "Principal": {"Service": "events.amazonaws.com"},
+                                  "Action": "sts:AssumeRole"}])
+        self.assertEqual(other_grants(self.template, EVERYTHING, role="FindingsRole"),
+                         {("events:InvokeApiDestination", "<FindingsDestination.Arn>")})
+        # The broker's role gains nothing from it.
+        self.assertEqual(other_grants(self.template, EVERYTHING),
+                         other_grants(self.template, dict(EVERYTHING, FindingsBrokerUrl="")))
+        # Without the token's secret the reference names no secret: CloudFormation fails the
+        # stack rather than make a connection that posts unsigned.
+        made = Evaluator(self.template, dict(EVERYTHING, FindingsTokenSecretArn="")).resources()
+        self.assertEqual(made["FindingsConnection"]["Properties"]["AuthParameters"][
+            "ApiKeyAuthParameters"]["ApiKeyValue"], "Bearer {{resolve:secretsmanager::SecretString}}")
+
     def test_trust_and_instance_profile(self):
         made = Evaluator(self.template, EXAMPLE).resources()
         trust = made["BrokerRole"]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
@@ -539,13 +583,16 @@ class TemplateTest(unittest.TestCase):
                             ("IdentityStoreId", "1111111111"),
                             ("AccountIds", "111111111111,2222"),
                             ("PermissionSetArns", "*"),
-                            ("TrustedPrincipalArn", "*")):
+                            ("TrustedPrincipalArn", "*"),
+                            ("FindingsBrokerUrl", "http://jit.example.com"),
+                            ("FindingsBrokerUrl", "https://jit.example.com/"),
+                            ("FindingsTokenSecretArn", "jit-automation")):
             self.assertFalse(ok(name, value), f"{name}={value} is accepted")
 
     def test_outputs_name_what_the_config_needs(self):
         outputs = self.template["Outputs"]
         for name in ("Region", "InstanceArn", "IdentityStoreId", "RoleArn", "TopicArn",
-                     "EventBusName", "EventBusArn", "InstanceProfileName"):
+                     "EventBusName", "EventBusArn", "InstanceProfileName", "FindingsRuleArn"):
             self.assertIn(name, outputs)
         conditions = set(self.template["Conditions"])
         for name, out in list(outputs.items()) + list(self.template["Resources"].items()):

@@ -34,6 +34,8 @@ ALLOWED = {
     "auth": {"core", "model", "aws", "config_reader"},
     "api_settings": {"core", "config_reader"},
     "emulator": {"core", "aws", "net"},
+    # Threat findings (GuardDuty, Security Hub) as EventBridge delivers them, and their rules.
+    "findings": {"core", "model", "config_reader"},
     # Permission sets as code: definitions from the config, plan and apply over the provider.
     "permsets": {"core", "model", "aws", "config_reader", "provider"},
     "scheduler": {"core", "model", "store"},
@@ -42,15 +44,15 @@ ALLOWED = {
     "activity_settings": {"core", "config_reader"},
     "activity": {"core", "model", "store", "scheduler", "aws", "activity_settings"},
     "workflow": {"core", "model", "store", "scheduler", "policy", "provider", "notify", "audit",
-                 "cutoff", "tickets"},
+                 "cutoff", "tickets", "findings"},
     # Accounts from AWS Organizations: resolves the sources, ends requests out of scope.
     "org": {"core", "model", "store", "scheduler", "policy", "provider", "workflow", "notify",
             "audit", "cutoff"},
     "api": {"core", "model", "net", "aws", "store", "audit", "policy", "auth", "notify",
-            "provider", "scheduler", "workflow", "api_settings", "cutoff"},
+            "provider", "scheduler", "workflow", "api_settings", "cutoff", "findings"},
     # The whole config file, put together from the modules' sections.
     "config": {"core", "model", "config_reader", "aws", "audit", "store", "policy", "notify",
-               "auth", "api_settings", "permsets", "tickets", "activity_settings"},
+               "auth", "api_settings", "permsets", "tickets", "findings", "activity_settings"},
     "cli": {"core", "model", "policy", "config"},
     "app": None,  # the composition root may include every module
 }

@@ -35,6 +35,9 @@
 // | GET  /v1/reports/summary       |  403  |   403    |   403    |  200  |   200   | 401  |
 // | GET  /v1/assignments/standing  |  403  |   403    |   403    |  200  |   200   | 401  |
 //
+// An automation token (auth.automation) answers 403 on every row above and is the only caller
+// that may POST /v1/findings (OnlyTheAutomationTokenPostsFindingsAndItDoesNothingElse).
+//
 // Read as: another's request that one may not see is 404 (ids cannot be probed); one that one
 // sees but may not act on is 403. Nobody approves their own request (admins included: see
 // AdminWhoApprovesCannotApproveTheirOwn). Approvers of any rule see break-glass requests, to
@@ -57,6 +60,7 @@
 #include "auth/auth.h"
 #include "core/check.h"
 #include "core/clock.h"
+#include "core/crypto.h"
 #include "core/testing.h"
 #include "model/identity.h"
 #include "policy/config.h"
@@ -138,11 +142,32 @@ ApiHooks HooksWithSessions(const CookieSessions* sessions) {
   return hooks;
 }
 
+// The automation token (auth.automation) every matrix broker also accepts: it may post findings
+// and nothing else (docs/FINDINGS.md).
+constexpr char kAutomationToken[] = "tok-automation-0123456789abcdef0123456789";
+
 workflow::WorkflowOptions MatrixOptions(provider::FakeProvider& provider) {
   workflow::WorkflowOptions o;
   o.inventory = &provider;
+  o.finding_rules = [] {
+    findings::Settings on;  // HIGH and above, any type
+    on.line = 1;
+    return std::make_shared<const findings::Settings>(on);
+  };
   return o;
 }
+
+// A GuardDuty finding (severity 8: HIGH) about alice's role session, as EventBridge posts it.
+constexpr char kFinding[] = R"({
+  "version": "0", "id": "e0e0e0e0-0000-4000-8000-000000000001",
+  "detail-type": "GuardDuty Finding", "source": "aws.guardduty", "account": "222222222222",
+  "time": "2026-01-01T00:00:00Z", "region": "us-east-1", "resources": [],
+  "detail": {"id": "f00d", "type": "UnauthorizedAccess:IAMUser/MaliciousIPCaller",
+             "severity": 8, "accountId": "222222222222", "region": "us-east-1",
+             "resource": {"resourceType": "AccessKey",
+                          "accessKeyDetails": {"principalId": "AROAEXAMPLE:alice",
+                                               "userType": "AssumedRole",
+                                               "userName": "AWSReservedSSO_ReadOnly_0123"}}}})";
 
 // One broker (memory store, fake provider, fake clock) behind the API handler, with alice's
 // fixture requests P, A and B.
@@ -151,7 +176,8 @@ class Broker {
   Broker()
       : config_(MatrixConfig()),
         workflow_(store_, config_, provider_, clock_, MatrixOptions(provider_)),
-        auth_(auth::NewStaticAuthenticator(Users(), {})),
+        auth_(
+            auth::NewStaticAuthenticator(Users(), {}, {{"eventbridge", Sha256(kAutomationToken)}})),
         ui_(UiOptions{Users(), std::chrono::hours(1), ""}, signer_, nullptr, clock_),
         handler_(workflow_, *auth_, config_, nullptr, HooksWithSessions(&ui_)) {
     model::Identity alice{"alice", {"engineers", "sre"}, "a11ce000-0000-4000-8000-000000000001"};
@@ -389,6 +415,58 @@ TEST(AuthzMatrix, ListsShowOnlyWhatEachRoleMaySee) {
   EXPECT_EQ(ids("tok-bob"), bobs);
   EXPECT_EQ(ids("tok-carol"), all);
   EXPECT_EQ(ids("tok-dave"), all);
+}
+
+// POST /v1/findings: only the automation token (200), which reaches no other route (403); people
+// of every role are refused (403), with their tokens or their sessions; no token or a wrong one
+// is 401.
+TEST(AuthzMatrix, OnlyTheAutomationTokenPostsFindingsAndItDoesNothingElse) {
+  const std::array<int, kColumns> want = {403, 403, 403, 403, 403, 401};
+  for (int col = 0; col < kColumns; ++col) {
+    Broker broker;
+    ApiResponse r = broker.Call("POST", "/v1/findings", kTokens[col], kFinding);
+    EXPECT_EQ(r.status, want[col]) << "as " << kColumnNames[col] << ": " << r.body;
+    if (col != kAnon) {
+      Broker by_cookie;
+      ApiResponse c = by_cookie.CallWithCookie("POST", "/v1/findings", kTokens[col], kFinding);
+      EXPECT_EQ(c.status, 403) << "session of " << kColumnNames[col] << ": " << c.body;
+      EXPECT_EQ(by_cookie.StateOf(by_cookie.active()), model::RequestState::kActive);
+    }
+    EXPECT_EQ(broker.StateOf(broker.active()), model::RequestState::kActive);
+  }
+  {
+    Broker broker;
+    ApiResponse wrong = broker.Call("POST", "/v1/findings", "tok-automation-wrong", kFinding);
+    EXPECT_EQ(wrong.status, 401) << wrong.body;
+    EXPECT_EQ(broker.StateOf(broker.active()), model::RequestState::kActive);
+  }
+  for (const Row& row : Matrix()) {
+    Broker broker;
+    ApiResponse r = broker.Call(row.method, row.target, kAutomationToken, row.body);
+    EXPECT_EQ(r.status, 403) << row.method << " " << row.target << ": " << r.body;
+    EXPECT_THAT(r.body, ::testing::HasSubstr("an automation token may only post findings"));
+  }
+  Broker broker;
+  // What is not a finding event is refused before anything is done.
+  for (const char* bad : {"", "[]", "{\"id\": \"x\", \"source\": \"aws.ec2\"}", "{"}) {
+    ApiResponse r = broker.Call("POST", "/v1/findings", kAutomationToken, bad);
+    EXPECT_EQ(r.status, 400) << bad << ": " << r.body;
+    EXPECT_EQ(json::parse(r.body)["error"]["code"], "bad_request") << r.body;
+  }
+  EXPECT_EQ(broker.StateOf(broker.active()), model::RequestState::kActive);
+  ApiResponse posted = broker.Call("POST", "/v1/findings", kAutomationToken, kFinding);
+  ASSERT_EQ(posted.status, 200) << posted.body;
+  EXPECT_EQ(posted.user, "automation:eventbridge");
+  json body = json::parse(posted.body);
+  EXPECT_EQ(body["findings"][0]["outcome"], "acted") << posted.body;
+  EXPECT_EQ(broker.StateOf(broker.active()), model::RequestState::kRevoking);
+  EXPECT_EQ(broker.StateOf(broker.pending()), model::RequestState::kDenied);
+  EXPECT_EQ(broker.StateOf(broker.break_glass()), model::RequestState::kRevoking);
+  // Again: a duplicate, which changes nothing.
+  ApiResponse again = broker.Call("POST", "/v1/findings", kAutomationToken, kFinding);
+  ASSERT_EQ(again.status, 200) << again.body;
+  EXPECT_EQ(json::parse(again.body)["duplicate"], true) << again.body;
+  EXPECT_EQ(json::parse(again.body)["findings"][0]["outcome"], "duplicate") << again.body;
 }
 
 }  // namespace

@@ -19,6 +19,7 @@
 #include "api/slack.h"
 #include "audit/export.h"
 #include "core/ids.h"
+#include "findings/finding.h"
 #include "model/audit_event.h"
 #include "model/identity.h"
 #include "model/request.h"
@@ -160,6 +161,7 @@ std::span<const ApiHandler::Route> ApiHandler::Routes() {
       // Slack signs its calls instead of sending a bearer token (api/slack.h).
       {{"POST", "/v1/slack/interactions", "SlackInteractions", false},
        &ApiHandler::SlackInteractions},
+      {{"POST", "/v1/slack/commands", "SlackCommands", false}, &ApiHandler::SlackCommands},
       {{"GET", "/v1/requests", "ListRequests"}, &ApiHandler::ListRequests},
       {{"POST", "/v1/requests", "SubmitRequest"}, &ApiHandler::SubmitRequest},
       {{"GET", "/v1/requests/{id}", "GetRequest"}, &ApiHandler::GetRequest},
@@ -178,6 +180,9 @@ std::span<const ApiHandler::Route> ApiHandler::Routes() {
       {{"GET", "/v1/reports/summary", "ReportSummary"}, &ApiHandler::ReportSummary},
       {{"GET", "/v1/assignments/standing", "StandingAssignments"},
        &ApiHandler::StandingAssignments},
+      // GuardDuty and Security Hub findings from an EventBridge API destination (docs/FINDINGS.md),
+      // with an automation token.
+      {{"POST", "/v1/findings", "PostFindings", true, true}, &ApiHandler::PostFindings},
   };
   return kRoutes;
 }
@@ -233,6 +238,10 @@ ApiResponse ApiHandler::HandleUnchecked(const ApiRequest& request) {
   const model::Identity& who = *authenticated;
 
   ApiResponse response = [&]() -> ApiResponse {
+    if (who.automation && !route.info.automation) {
+      return Error(403, "permission_denied",
+                   "an automation token may only post findings (POST /v1/findings)");
+    }
     Decoded<Query> params = DecodeQuery(query);
     if (!params) return Refused(params.error());
     Decoded<std::string> id = std::string();
@@ -271,6 +280,15 @@ ApiResponse ApiHandler::SlackInteractions(const Call& call) {
                  "signing_secret_file)");
   }
   return hooks_.slack->Handle(call.request);
+}
+
+ApiResponse ApiHandler::SlackCommands(const Call& call) {
+  if (hooks_.slack == nullptr) {
+    return Error(404, "not_found",
+                 "Slack commands are not configured (no slack channel has a "
+                 "signing_secret_file)");
+  }
+  return hooks_.slack->HandleCommand(call.request);
 }
 
 // ---- Requests ----
@@ -581,6 +599,29 @@ ApiResponse ApiHandler::ExplainPolicy(const Call& call) {
   json out = view->explanation.ToJson();
   out["text"] = view->explanation.ToText();
   return JsonResponse(200, out);
+}
+
+// ---- Threat findings ----
+
+ApiResponse ApiHandler::PostFindings(const Call& call) {
+  Result<findings::Event> event = findings::ParseEvent(call.request.body);
+  if (!event) return Refused(BadShape(event.error().message()));
+  Result<workflow::FindingsOutcome> done = workflow_.ActOnFindings(call.who, *event);
+  if (!done) return FromStatus(done.error());
+  json items = json::array();
+  for (const workflow::FindingOutcome& o : done->findings) {
+    json item = {{"id", o.id}, {"outcome", o.outcome}};
+    if (!o.why.empty()) item["why"] = o.why;
+    if (o.outcome == "acted") {
+      item["users"] = o.users;
+      item["revoked"] = o.revoked;
+      item["denied"] = o.denied;
+    }
+    items.push_back(std::move(item));
+  }
+  return JsonResponse(200, json{{"event_id", done->event_id},
+                                {"duplicate", done->duplicate},
+                                {"findings", std::move(items)}});
 }
 
 }  // namespace jit::api

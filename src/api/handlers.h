@@ -12,6 +12,10 @@
 //    every /v1 route before its handler runs: 401 unauthenticated, 403 csrf_failed. The public
 //    routes (/healthz, /readyz, /metrics) need none; Slack's calls are signed instead and are
 //    checked by api/slack.h.
+//  - Token scope: an automation token (auth.automation, Identity::automation) reaches only the
+//    routes marked for it (POST /v1/findings): every other /v1 route answers it 403
+//    permission_denied before its handler runs. Who may act on a finding is still the
+//    workflow's (workflow::Workflow::ActOnFindings refuses everyone but automation).
 //  - Decoding (the form of the input: JSON types, unknown fields, the syntax of durations,
 //    times and numbers, required fields) is the API's, in api/decode.h, one function per field
 //    with one wording: 400 bad_request for the wrong shape, 422 invalid_argument for a value
@@ -98,7 +102,8 @@ class Ui;                 // api/ui.h
 
 // Optional parts of the API that main wires in; an empty one turns its endpoint off.
 struct ApiHooks {
-  // POST /v1/slack/interactions (api/slack.h); not owned, must outlive the handler. null: 404.
+  // POST /v1/slack/interactions and /v1/slack/commands (api/slack.h); not owned, must outlive
+  // the handler. null: 404.
   SlackInteractions* slack = nullptr;
   // GET /v1/audit/verify: the whole trail checked against its signed checkpoints.
   std::function<Result<audit::TrailReport>()> verify_audit;
@@ -136,6 +141,8 @@ class ApiHandler {
     std::string_view pattern;
     std::string_view handler;
     bool authenticated = true;
+    // Open to automation identities (auth.automation): POST /v1/findings alone.
+    bool automation = false;
   };
   // The route table, in matching order.
   static std::vector<RouteInfo> RouteTable();
@@ -152,6 +159,7 @@ class ApiHandler {
   ApiResponse Readyz(const Call& call);
   ApiResponse Metrics(const Call& call);
   ApiResponse SlackInteractions(const Call& call);
+  ApiResponse SlackCommands(const Call& call);
   ApiResponse ListRequests(const Call& call);
   ApiResponse SubmitRequest(const Call& call);
   ApiResponse GetRequest(const Call& call);
@@ -169,6 +177,7 @@ class ApiHandler {
   ApiResponse StandingAssignments(const Call& call);
   ApiResponse ExplainPolicy(const Call& call);
   ApiResponse ReportSummary(const Call& call);
+  ApiResponse PostFindings(const Call& call);
 
   // A decided request, answered with its history like every single-request answer.
   ApiResponse DecidedRequest(const Call& call, const Result<model::Request>& decided);

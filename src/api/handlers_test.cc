@@ -72,7 +72,8 @@ TEST(RouteTable, IsTheApi) {
   std::vector<std::string> rows;
   for (const ApiHandler::RouteInfo& r : ApiHandler::RouteTable()) {
     rows.push_back(std::string(r.method) + " " + std::string(r.pattern) + " -> " +
-                   std::string(r.handler) + (r.authenticated ? "" : " (public)"));
+                   std::string(r.handler) + (r.authenticated ? "" : " (public)") +
+                   (r.automation ? " (automation)" : ""));
   }
   EXPECT_THAT(
       rows,
@@ -80,8 +81,9 @@ TEST(RouteTable, IsTheApi) {
           "GET /healthz -> Healthz (public)", "GET /readyz -> Readyz (public)",
           "GET /metrics -> Metrics (public)",
           "POST /v1/slack/interactions -> SlackInteractions (public)",
-          "GET /v1/requests -> ListRequests", "POST /v1/requests -> SubmitRequest",
-          "GET /v1/requests/{id} -> GetRequest", "GET /v1/requests/{id}/activity -> GetActivity",
+          "POST /v1/slack/commands -> SlackCommands (public)", "GET /v1/requests -> ListRequests",
+          "POST /v1/requests -> SubmitRequest", "GET /v1/requests/{id} -> GetRequest",
+          "GET /v1/requests/{id}/activity -> GetActivity",
           "POST /v1/requests/{id}/approve -> ApproveRequest",
           "POST /v1/requests/{id}/deny -> DenyRequest",
           "POST /v1/requests/{id}/cancel -> CancelRequest",
@@ -90,7 +92,8 @@ TEST(RouteTable, IsTheApi) {
           "POST /v1/requests/{id}/review -> ReviewRequest", "GET /v1/catalog -> Catalog",
           "GET /v1/me -> Me", "GET /v1/audit -> Audit", "GET /v1/audit/verify -> AuditVerify",
           "POST /v1/policy/explain -> ExplainPolicy", "GET /v1/reports/summary -> ReportSummary",
-          "GET /v1/assignments/standing -> StandingAssignments"));
+          "GET /v1/assignments/standing -> StandingAssignments",
+          "POST /v1/findings -> PostFindings (automation)"));
 }
 
 TEST(RouteTable, EachRouteReachesItsHandler) {
@@ -107,6 +110,7 @@ TEST(RouteTable, EachRouteReachesItsHandler) {
            {"GET", "/readyz", "Readyz"},
            {"GET", "/metrics", "Metrics"},
            {"POST", "/v1/slack/interactions", "SlackInteractions"},
+           {"POST", "/v1/slack/commands", "SlackCommands"},
            {"GET", "/v1/requests", "ListRequests"},
            {"POST", "/v1/requests", "SubmitRequest"},
            {"GET", "/v1/requests/req_1", "GetRequest"},
@@ -124,6 +128,7 @@ TEST(RouteTable, EachRouteReachesItsHandler) {
            {"POST", "/v1/policy/explain", "ExplainPolicy"},
            {"GET", "/v1/reports/summary", "ReportSummary"},
            {"GET", "/v1/assignments/standing", "StandingAssignments"},
+           {"POST", "/v1/findings", "PostFindings"},
        }) {
     RouteMatch m = MatchRoute(patterns, c.method, c.path);
     ASSERT_EQ(m.outcome, RouteMatch::Outcome::kFound) << c.method << " " << c.path;

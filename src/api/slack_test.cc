@@ -305,6 +305,97 @@ TEST_F(SlackInteractionsTest, TheServerRoutesSignedPostsWithTheirHeaders) {
   EXPECT_EQ(r.status, 404);
 }
 
+// ---- /jit, the slash command (POST /v1/slack/commands) ----
+
+// Slack's slash command payload for `/jit <text>` typed by `user`.
+std::string Command(const std::string& user, const std::string& text,
+                    const std::string& team = "T1") {
+  return "token=legacy&team_id=" + team + "&channel_id=C1&user_id=" + user +
+         "&user_name=u&command=%2Fjit&text=" + aws::UriEncode(text, false) +
+         "&response_url=RESPOND&trigger_id=1.2.3";
+}
+
+TEST_F(SlackInteractionsTest, CommandRequestFilesARequestAsTheMappedUser) {
+  ApiResponse r =
+      slack_->HandleCommand(Signed(Command("UALICE", "request prod Admin 30m rotate the keys")));
+  ASSERT_EQ(r.status, 200) << r.body;
+  json body = Body(r);
+  EXPECT_EQ(body["response_type"], "ephemeral");
+  std::string text = body["text"];
+  ASSERT_THAT(text, HasSubstr("Filed req_"));
+  EXPECT_THAT(text, HasSubstr("Admin on prod for alice, 30m): pending."));
+  std::string id = text.substr(text.find("req_"), 30);
+  model::Request stored = Stored(id);
+  EXPECT_EQ(stored.requester, "alice");
+  EXPECT_EQ(stored.reason, "rotate the keys");
+  EXPECT_EQ(stored.duration_seconds, 1800);
+  EXPECT_EQ(r.user, "alice");
+  // The answer went to response_url too, where Slack shows it.
+  bool posted = false;
+  for (const ReceivedRequest& got : slack_server_.requests()) {
+    posted =
+        posted || (got.target == "/respond/1" && got.body.find("Filed req_") != std::string::npos);
+  }
+  EXPECT_TRUE(posted);
+}
+
+TEST_F(SlackInteractionsTest, CommandLsShowsOpenRequestsAndWhatWaitsForTheCaller) {
+  std::string id = Pending();
+  ApiResponse mine = slack_->HandleCommand(Signed(Command("UALICE", "ls")));
+  ASSERT_EQ(mine.status, 200) << mine.body;
+  std::string text = Body(mine)["text"];
+  EXPECT_THAT(text,
+              HasSubstr("Your open requests:\n• " + id + " Admin on prod for alice: pending"));
+  EXPECT_THAT(text, HasSubstr("Waiting for your approval:\nnone"));
+
+  ApiResponse bobs = slack_->HandleCommand(Signed(Command("UBOB", "ls")));
+  ASSERT_EQ(bobs.status, 200) << bobs.body;
+  text = Body(bobs)["text"];
+  EXPECT_THAT(text, HasSubstr("Your open requests:\nnone"));
+  EXPECT_THAT(text, HasSubstr("Waiting for your approval:\n• " + id));
+}
+
+TEST_F(SlackInteractionsTest, CommandApproveApprovesWithTheApisRules) {
+  std::string id = Pending();
+  ApiResponse self = slack_->HandleCommand(Signed(Command("UALICE", "approve " + id)));
+  EXPECT_EQ(self.status, 403) << self.body;
+  EXPECT_EQ(Stored(id).state, model::RequestState::kPending);
+
+  ApiResponse r = slack_->HandleCommand(Signed(Command("UBOB", "approve " + id)));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_THAT(Body(r)["text"].get<std::string>(), HasSubstr("You approved " + id));
+  EXPECT_EQ(Stored(id).approvals.at(0).approver, "bob");
+  EXPECT_EQ(Stored(id).approvals.at(0).comment, "approved in Slack");
+
+  clock_.Advance(std::chrono::seconds(1));  // a new signature: not a replay
+  ApiResponse again = slack_->HandleCommand(Signed(Command("UBOB", "approve " + id)));
+  EXPECT_EQ(again.status, 409) << again.body;
+}
+
+TEST_F(SlackInteractionsTest, CommandsThatJitCannotReadGetTheUsageLine) {
+  for (const char* text :
+       {"", "help", "approve", "approve req_1 now", "ls mine", "request prod Admin 30m",
+        "request prod Admin soon rotate", "approve not-an-id"}) {
+    ApiResponse r = slack_->HandleCommand(Signed(Command("UALICE", text)));
+    EXPECT_EQ(r.status, 400) << text;
+    json body = Body(r);
+    EXPECT_EQ(body["error"]["code"], "bad_request") << text;
+    EXPECT_THAT(body["text"].get<std::string>(), HasSubstr("usage: /jit request")) << text;
+  }
+  EXPECT_TRUE(store_->ListRequests({}).value().items.empty());
+}
+
+TEST_F(SlackInteractionsTest, CommandsAreSignedCheckedLikeInteractions) {
+  std::string body = Command("UBOB", "ls");
+  EXPECT_EQ(slack_->HandleCommand(Signed(body, Duration(0), "wrong-secret")).status, 401);
+  EXPECT_EQ(slack_->HandleCommand(Signed(body, std::chrono::minutes(6))).status, 401);
+  ApiRequest once = Signed(body);
+  EXPECT_EQ(slack_->HandleCommand(once).status, 200);
+  EXPECT_EQ(slack_->HandleCommand(once).status, 401);  // a replay
+  EXPECT_EQ(slack_->HandleCommand(Signed(Command("UBOB", "ls", "T2"))).status, 403);
+  EXPECT_EQ(slack_->HandleCommand(Signed(Command("UGHOST", "ls"))).status, 403);
+}
+
 // Notifications carry the request object exactly as the API shows it.
 TEST(NotifyRequestJson, IsTheApisRequestObject) {
   FakeClock clock;

@@ -9,6 +9,7 @@
 #include <random>
 #include <utility>
 
+#include "app/approver_directory.h"
 #include "app/health_metrics.h"
 #include "config/config.h"
 #include "core/duration.h"
@@ -17,22 +18,10 @@
 #include "notify/directory.h"
 #include "provider/provider.h"
 #include "store/postgres_store.h"
+#include "workflow/sent_messages.h"
 
 namespace jit::app {
 namespace {
-
-// The requester e-mail look-ups of e-mail channels (notify/directory.h), from Identity Center.
-class NotifyDirectory final : public notify::Directory {
- public:
-  explicit NotifyDirectory(provider::UserDirectory& users) : users_(users) {}
-  Result<std::vector<std::string>> Emails(const std::string& user_id) override {
-    JIT_ASSIGN_OR_RETURN(provider::DirectoryUser user, users_.DescribeUser(user_id));
-    return std::move(user.emails);
-  }
-
- private:
-  provider::UserDirectory& users_;
-};
 
 // `s` with `prefix` before its message.
 Status Prefixed(std::string_view prefix, const Status& s) {
@@ -206,8 +195,13 @@ Status Broker::BuildNotifier() {
   notify_deps_->aws_credentials = identity_center_->credentials.get();
   notify_deps_->env = env_;
   notify_deps_->default_region = aws_settings_.region;
-  notify_directory_ = std::make_unique<NotifyDirectory>(*identity_center_->provider);
+  // The requester's e-mail and the approvers by name (docs/NOTIFY.md "Approvers by name").
+  notify_directory_ = std::make_unique<ApproverDirectory>(
+      *identity_center_->provider, *identity_center_->provider, *identity_center_->groups, clock_);
   notify_deps_->directory = notify_directory_.get();
+  // The Slack messages posted about each request, updated after its decision.
+  sent_messages_ = std::make_unique<workflow::StoreSentMessages>(*store_.store);
+  notify_deps_->sent_messages = sent_messages_.get();
   if (options_.dev) {
     for (const char* id : {"SNS", "EVENTBRIDGE", "SECURITYHUB", "STS"}) {
       notify_deps_->env.vars["AWS_ENDPOINT_URL_" + std::string(id)] = emulator_->url();
@@ -260,6 +254,13 @@ void Broker::BuildWorkflow() {
   cutoff_ = std::make_unique<cutoff::Engine>(*store_.store, provider, provider, clock_,
                                              std::move(cutoff_opts));
   flow_opts.cutoff = cutoff_.get();
+  // Revocation on a threat finding (POST /v1/findings): the `findings:` rules of the config in
+  // force, so that a reload applies to the next delivery.
+  config::ConfigHolder* holder = holder_.get();
+  flow_opts.finding_rules = [holder]() -> std::shared_ptr<const findings::Settings> {
+    std::shared_ptr<const config::Config> config = holder->Get();
+    return {config, &config->findings};
+  };
   // Session activity (activity/service.h): on with activity.role_name; in dev mode always, with
   // the emulator's STS and CloudTrail (any role can be assumed there).
   activity::Settings act = holder_->Get()->activity;
@@ -417,7 +418,9 @@ Status Broker::BuildApi() {
     slack_ = std::make_unique<api::SlackInteractions>(std::move(slack_apps).value(), *workflow_,
                                                       *identity_center_->provider, *notify_http_,
                                                       clock_);
-    spdlog::info("Slack interactions accepted at /v1/slack/interactions");
+    spdlog::info(
+        "Slack interactions accepted at /v1/slack/interactions, the /jit command at "
+        "/v1/slack/commands");
   }
   auto web_ui = BuildWebUi(*holder_->Get(), auth_.dev_users, clock_);
   if (!web_ui.has_value()) return web_ui.error();

@@ -166,6 +166,7 @@ class Broker {
   std::unique_ptr<IdentityCenter> identity_center_;
   std::unique_ptr<aws::HttpTransport> notify_http_;
   std::unique_ptr<notify::Directory> notify_directory_;  // over the provider
+  std::unique_ptr<notify::SentMessages> sent_messages_;  // over the store
   std::unique_ptr<notify::NotifierDeps> notify_deps_;
   std::unique_ptr<notify::Notifier> notifier_;
   std::unique_ptr<workflow::Notifications> notifications_;

@@ -6,6 +6,7 @@
 
 #include "core/crypto.h"
 #include "core/encoding.h"
+#include "core/secret_file.h"
 #include "model/identity.h"
 
 namespace jit::auth {
@@ -73,10 +74,26 @@ std::vector<DevUser> DevUsers() {
   };
 }
 
+Result<std::vector<AutomationKey>> ReadAutomationKeys(const std::vector<AutomationToken>& tokens) {
+  std::vector<AutomationKey> out;
+  for (const AutomationToken& t : tokens) {
+    const std::string what = "automation token '" + t.name + "'";
+    JIT_ASSIGN_OR_RETURN(std::string token, ReadSecretFile(t.token_file, what));
+    if (token.size() < kMinAutomationTokenLength) {
+      return InvalidArgumentError(what + ": " + t.token_file + " holds fewer than " +
+                                  std::to_string(kMinAutomationTokenLength) +
+                                  " characters; use a long random token");
+    }
+    out.push_back(AutomationKey{t.name, Sha256(token)});
+  }
+  return out;
+}
+
 std::unique_ptr<Authenticator> NewStaticAuthenticator(std::vector<DevUser> dev_users,
-                                                      std::vector<StaticToken> tokens) {
+                                                      std::vector<StaticToken> tokens,
+                                                      std::vector<AutomationKey> automation) {
   std::vector<Entry> entries;
-  entries.reserve(dev_users.size() + tokens.size());
+  entries.reserve(dev_users.size() + tokens.size() + automation.size());
   for (DevUser& u : dev_users) {
     // An empty token would never be presented (Authenticate refuses it first); skip it anyway.
     if (u.token.empty()) continue;
@@ -89,6 +106,12 @@ std::unique_ptr<Authenticator> NewStaticAuthenticator(std::vector<DevUser> dev_u
     std::optional<std::string> d = ParseHexDigest(t.sha256_hex);
     if (!d) continue;
     entries.push_back(Entry{*d, model::Identity{std::move(t.name), std::move(t.groups), ""}});
+  }
+  for (AutomationKey& k : automation) {
+    if (k.digest.size() != 32) continue;  // not a SHA-256: cannot match a token
+    model::Identity machine{"automation:" + k.name, {}, ""};
+    machine.automation = true;
+    entries.push_back(Entry{std::move(k.digest), std::move(machine)});
   }
   return std::make_unique<StaticAuthenticator>(std::move(entries));
 }

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -31,10 +32,28 @@ struct DevUser {
 // principal ids.
 std::vector<DevUser> DevUsers();
 
-// Accepts the dev users' tokens (dev mode only) and the config's static tokens, which are
-// stored as SHA-256 hashes and compared in constant time.
+// An automation token (auth.automation) as read from its file: its name and the raw SHA-256 of
+// the token. The token itself is not kept.
+struct AutomationKey {
+  std::string name;
+  std::string digest;
+};
+
+// The shortest automation token accepted, in characters.
+inline constexpr std::size_t kMinAutomationTokenLength = 32;
+
+// Reads the token file of each entry (core/secret_file.h: surrounding white space dropped).
+// InvalidArgument "automation token 'NAME': ..." for a file that cannot be read, is empty or
+// holds fewer than kMinAutomationTokenLength characters.
+Result<std::vector<AutomationKey>> ReadAutomationKeys(const std::vector<AutomationToken>& tokens);
+
+// Accepts the dev users' tokens (dev mode only), the config's static tokens and the automation
+// tokens, all stored as SHA-256 hashes and compared in constant time (every entry, whichever
+// matches). An automation token authenticates as Identity{"automation:NAME", no groups, no
+// principal id, automation = true}.
 std::unique_ptr<Authenticator> NewStaticAuthenticator(std::vector<DevUser> dev_users,
-                                                      std::vector<StaticToken> tokens);
+                                                      std::vector<StaticToken> tokens,
+                                                      std::vector<AutomationKey> automation = {});
 
 // An Authenticator that forwards to a shared one, so that one instance (an OIDC authenticator
 // with its cached keys) can stand in several chains, the old and the reloaded.

@@ -2,6 +2,7 @@
 
 #include <cctype>
 #include <cstdio>
+#include <fstream>
 #include <string>
 
 #include "core/crypto.h"
@@ -92,6 +93,51 @@ TEST(StaticAuthenticator, IgnoresMalformedHashes) {
   auto good = auth->Authenticate("good-token");
   ASSERT_OK(good);
   EXPECT_EQ(good->username, "good");
+}
+
+// A file holding `text` in a temporary folder that goes with the object.
+class TokenFile {
+ public:
+  explicit TokenFile(const std::string& text) { std::ofstream(path()) << text; }
+  std::string path() const { return (dir_.path() / "token").string(); }
+
+ private:
+  jit::testing::TempDir dir_;
+};
+
+TEST(AutomationTokens, AreReadFromTheirFilesAndAuthenticateAsAutomation) {
+  const std::string token(40, 'k');
+  TokenFile file(token + "\n");
+  Result<std::vector<AutomationKey>> keys =
+      ReadAutomationKeys({AutomationToken{"eventbridge", file.path(), 3}});
+  ASSERT_OK(keys);
+  ASSERT_EQ(keys->size(), 1u);
+  EXPECT_EQ((*keys)[0].digest, Sha256(token));  // the token itself is not kept
+  auto a = NewStaticAuthenticator(DevUsers(), {}, *keys);
+  auto who = a->Authenticate(token);
+  ASSERT_OK(who);
+  EXPECT_EQ(who->username, "automation:eventbridge");
+  EXPECT_TRUE(who->automation);
+  EXPECT_TRUE(who->groups.empty());
+  EXPECT_EQ(who->principal_id, "");
+  // People stay people; a near miss is refused.
+  auto alice = a->Authenticate("dev-alice");
+  ASSERT_OK(alice);
+  EXPECT_FALSE(alice->automation);
+  EXPECT_THAT(a->Authenticate(token.substr(1)), StatusIs(StatusCode::kUnauthenticated));
+}
+
+TEST(AutomationTokens, ShortEmptyOrMissingFilesAreRefused) {
+  TokenFile short_file(std::string(31, 'k'));
+  EXPECT_THAT(ReadAutomationKeys({AutomationToken{"eb", short_file.path(), 1}}),
+              StatusIs(StatusCode::kInvalidArgument,
+                       HasSubstr("automation token 'eb': " + short_file.path() +
+                                 " holds fewer than 32 characters")));
+  TokenFile empty(" \n");
+  EXPECT_THAT(ReadAutomationKeys({AutomationToken{"eb", empty.path(), 1}}),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("is empty")));
+  EXPECT_THAT(ReadAutomationKeys({AutomationToken{"eb", "/nonexistent/jit-token", 1}}),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("cannot read")));
 }
 
 }  // namespace

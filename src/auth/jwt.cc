@@ -319,8 +319,13 @@ Result<BrokerAuth> BuildBrokerAuth(const AuthSettings& config, std::vector<DevUs
                                    aws::HttpTransport& http, Clock& clock,
                                    const BrokerAuth* previous) {
   BrokerAuth out;
+  Result<std::vector<AutomationKey>> automation = ReadAutomationKeys(config.automation);
+  if (!automation.has_value()) {
+    return Status(automation.error().code(), "auth.automation: " + automation.error().message());
+  }
   std::vector<std::unique_ptr<Authenticator>> parts;
-  parts.push_back(NewStaticAuthenticator(std::move(dev_users), config.tokens));
+  parts.push_back(
+      NewStaticAuthenticator(std::move(dev_users), config.tokens, std::move(automation).value()));
   if (!config.oidc.Empty()) {
     out.oidc_settings = OidcSettingsFromConfig(config.oidc);
     if (previous != nullptr && previous->oidc != nullptr && out.oidc_settings.jwks_file.empty() &&

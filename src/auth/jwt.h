@@ -114,12 +114,13 @@ struct BrokerAuth {
   OidcSettings oidc_settings;                    // meaningful when `oidc` is set
 };
 
-// Builds {static tokens and `dev_users`, then OIDC bearer tokens when config.oidc is set} as
-// NewChainAuthenticator describes. `previous` (may be null) is what the config in force was
-// built into: its OIDC authenticator is kept, with its cached keys, when the OIDC settings are
-// unchanged and the keys come from a URL; a JWKS file is always read again, so that a SIGHUP
-// after rotating the file takes effect at once. Errors of NewOidcAuthenticator, with
-// "auth.oidc: " before the message.
+// Builds {static tokens, automation tokens (their files read now) and `dev_users`, then OIDC
+// bearer tokens when config.oidc is set} as NewChainAuthenticator describes. `previous` (may be
+// null) is what the config in force was built into: its OIDC authenticator is kept, with its cached
+// keys, when the OIDC settings are unchanged and the keys come from a URL; a JWKS file is always
+// read again, so that a SIGHUP after rotating the file takes effect at once; so are the automation
+// token files. Errors of ReadAutomationKeys with "auth.automation: " and of NewOidcAuthenticator
+// with "auth.oidc: " before the message.
 Result<BrokerAuth> BuildBrokerAuth(const AuthSettings& config, std::vector<DevUser> dev_users,
                                    aws::HttpTransport& http, Clock& clock,
                                    const BrokerAuth* previous);

@@ -109,16 +109,48 @@ class Parser {
   }
 
   void ReadAuth(const Field& f) {
-    std::optional<Fields> fields = r_.Map(f, {"oidc", "tokens"});
+    std::optional<Fields> fields = r_.Map(f, {"oidc", "tokens", "automation"});
     if (!fields) return;
     if (const Field* oidc = fields->Get("oidc")) ReadOidc(*oidc);
-    const Field* tokens = fields->Get("tokens");
-    if (tokens == nullptr) return;
+    if (const Field* tokens = fields->Get("tokens")) ReadTokens(*tokens);
+    if (const Field* automation = fields->Get("automation")) ReadAutomation(*automation);
+  }
+
+  // `automation: [{name, token_file}]`: machines that may only post findings.
+  void ReadAutomation(const Field& f) {
+    if (!f.value.IsSequence()) {
+      r_.Error(f.line, "'automation' must be a list");
+      return;
+    }
+    for (const config::Node& item : f.value.Items()) {
+      int line = item.Line(f.line);
+      std::optional<Fields> t = r_.Map(item, line, "an automation token", {"name", "token_file"});
+      if (!t) continue;
+      AutomationToken token;
+      token.line = line;
+      if (auto name = r_.RequiredString(*t, "name", line, "an automation token")) {
+        token.name = *name;
+        auto [it, fresh] = names_.emplace(*name, line);
+        if (!fresh) {
+          r_.Error(line, "token name '" + *name + "' is already used on line " +
+                             std::to_string(it->second));
+        }
+      }
+      if (auto file = r_.RequiredString(*t, "token_file", line, "an automation token")) {
+        token.token_file = *file;
+      }
+      out_.automation.push_back(std::move(token));
+    }
+  }
+
+  // `tokens: [{name, sha256, groups}]`: people's (and scripts') static bearer tokens.
+  void ReadTokens(const Field& tokens_field) {
+    const Field* tokens = &tokens_field;
     if (!tokens->value.IsSequence()) {
       r_.Error(tokens->line, "'tokens' must be a list");
       return;
     }
-    std::map<std::string, int> names;
+    std::map<std::string, int>& names = names_;
     std::map<std::string, int> hashes;
     for (const config::Node& item : tokens->value.Items()) {
       int line = item.Line(tokens->line);
@@ -153,6 +185,7 @@ class Parser {
 
   config::Reader& r_;
   AuthSettings out_;
+  std::map<std::string, int> names_;  // token names of auth.tokens and auth.automation
 };
 
 }  // namespace

@@ -15,6 +15,16 @@ struct StaticToken {
   std::vector<std::string> groups;
 };
 
+// A token of a machine that may only post threat findings (`auth.automation`, docs/FINDINGS.md):
+// EventBridge's API destination sends it as "Authorization: Bearer TOKEN". The token itself is
+// in a file (never in the config), read when the authenticator is built (at start and on each
+// reload) and kept only as its SHA-256.
+struct AutomationToken {
+  std::string name;        // unique among auth.tokens and auth.automation; the audit's actor
+  std::string token_file;  // the file holding the token (at least 32 characters)
+  int line = 0;
+};
+
 // The `auth.oidc` section: bearer tokens from an OpenID Connect identity provider. auth/
 // turns it into its authenticator's settings.
 struct OidcConfig {
@@ -39,12 +49,13 @@ struct OidcConfig {
 
 // The `auth:` section.
 struct AuthSettings {
-  std::vector<StaticToken> tokens;  // auth.tokens
-  OidcConfig oidc;                  // auth.oidc; Empty() when absent
+  std::vector<StaticToken> tokens;          // auth.tokens
+  OidcConfig oidc;                          // auth.oidc; Empty() when absent
+  std::vector<AutomationToken> automation;  // auth.automation
 };
 
-// Reads `auth: {oidc, tokens}`, reporting problems to `reader`. An empty `oidc:` is the same as
-// none.
+// Reads `auth: {oidc, tokens, automation}`, reporting problems to `reader`. An empty `oidc:` is the
+// same as none.
 AuthSettings ParseAuthSettings(const config::Field& field, config::Reader& reader);
 
 }  // namespace jit::auth

@@ -1,12 +1,42 @@
 #include "config/config.h"
 
+#include <algorithm>
 #include <fstream>
 #include <utility>
 
+#include "auth/auth.h"
 #include "config/reader.h"
 #include "store/settings.h"
 
 namespace jit::config {
+namespace {
+
+// A channel's `rules` and `accounts` (docs/NOTIFY.md "Per-rule routing") name rules and
+// accounts of the policy: a misspelt name would quietly send a channel nothing. Accounts from
+// the organization are not known before the broker reads it, so with account sources the
+// accounts are not checked.
+void CheckChannelRouting(const Config& config, Reader& r) {
+  for (const notify::ChannelConfig& c : config.notify) {
+    for (const std::string& rule : c.rules) {
+      bool known = std::any_of(config.policy.rules.begin(), config.policy.rules.end(),
+                               [&](const policy::Rule& x) { return x.name == rule; });
+      if (!known) {
+        r.Error(c.line, c.type + " channel '" + c.name + "': 'rules' names no rule '" + rule + "'");
+      }
+    }
+    for (const std::string& account : c.accounts) {
+      bool listed = std::any_of(
+          config.policy.accounts.begin(), config.policy.accounts.end(),
+          [&](const policy::Account& a) { return a.name == account || a.id == account; });
+      if (!listed && config.policy.account_sources.empty()) {
+        r.Error(c.line, c.type + " channel '" + c.name + "': 'accounts' names no account '" +
+                            account + "' (an account id or a name from 'accounts')");
+      }
+    }
+  }
+}
+
+}  // namespace
 
 Result<Config> ParseConfig(std::string_view yaml_text, std::string_view file_name,
                            std::string_view zoneinfo_dir) {
@@ -15,7 +45,7 @@ Result<Config> ParseConfig(std::string_view yaml_text, std::string_view file_nam
                                    "accounts", "permission_sets", "rules",
                                    "limits",   "notify",          "audit",
                                    "ui",       "session_cutoff",  "identity_center_groups",
-                                   "jira",     "activity"};
+                                   "jira",     "findings",        "activity"};
   Config config;
   JIT_RETURN_IF_ERROR(ReadDocument(yaml_text, file_name, keys, [&](const Fields& top, Reader& r) {
     // Rules refer to accounts and permission sets, which may stand after them in the file.
@@ -33,6 +63,8 @@ Result<Config> ParseConfig(std::string_view yaml_text, std::string_view file_nam
         config.notify = notify::ParseChannels(f, r);
       } else if (f.key == "auth") {
         config.auth = auth::ParseAuthSettings(f, r);
+      } else if (f.key == "findings") {
+        config.findings = findings::ParseSettings(f, r);
       } else if (f.key == "ui") {
         config.ui = api::ParseUiSettings(f, r);
       } else if (f.key == "jira") {
@@ -60,6 +92,7 @@ Result<Config> ParseConfig(std::string_view yaml_text, std::string_view file_nam
         }
       }
     }
+    CheckChannelRouting(config, r);
   }));
   return config;
 }
@@ -72,6 +105,15 @@ Result<Config> LoadConfigFile(const std::string& path) {
     return InvalidArgumentError(path + ":" + std::to_string(config.jira.line) +
                                 ": jira: 'token_file': cannot read " + config.jira.token_file);
   }
+  // The automation tokens' files, checked as the broker reads them (auth::ReadAutomationKeys).
+  std::string unreadable;
+  for (const auth::AutomationToken& t : config.auth.automation) {
+    Result<std::vector<auth::AutomationKey>> key = auth::ReadAutomationKeys({t});
+    if (key.has_value()) continue;
+    if (!unreadable.empty()) unreadable += '\n';
+    unreadable += path + ":" + std::to_string(t.line) + ": " + key.error().message();
+  }
+  if (!unreadable.empty()) return InvalidArgumentError(std::move(unreadable));
   return config;
 }
 

@@ -2,8 +2,9 @@
 // The broker's config file (YAML, docs/POLICY.md), put together from the sections that
 // the modules parse themselves: server and ui (api/settings.h), store (store/settings.h), aws
 // (aws/settings.h), auth (auth/settings.h), audit (audit/settings.h), notify
-// (notify/channel_config.h), jira (tickets/jira.h), activity (activity/settings.h) and the
-// access policy (policy/config.h). config/reader.h reads the YAML for them.
+// (notify/channel_config.h), jira (tickets/jira.h), findings (findings/settings.h), activity
+// (activity/settings.h) and the access policy (policy/config.h). config/reader.h reads the YAML
+// for them.
 
 #include <memory>
 #include <string>
@@ -18,6 +19,7 @@
 #include "aws/settings.h"
 #include "core/result.h"
 #include "core/snapshot.h"
+#include "findings/settings.h"
 #include "notify/channel_config.h"
 #include "permsets/definition.h"
 #include "policy/config.h"
@@ -34,8 +36,9 @@ struct Config {
   audit::AuditSettings audit;                 // checkpoints; no key file when absent
   api::UiSettings ui;                         // the web UI's sessions
   std::vector<notify::ChannelConfig> notify;  // the `notify:` list, in file order
-  policy::Config policy;                      // accounts, permission sets, rules, admins, auditors
-  tickets::JiraSettings jira;                 // where rules' ticket checks look; line 0: none
+  findings::Settings findings;  // which threat findings end access; Empty(): findings are off
+  policy::Config policy;        // accounts, permission sets, rules, admins, auditors
+  tickets::JiraSettings jira;   // where rules' ticket checks look; line 0: none
   // The `definition:` of each permission set that has one, in file order, with its inline
   // policy file read and checked (permsets/definition.h; `jit permission-sets plan|apply`).
   std::vector<permsets::Definition> permission_set_definitions;
@@ -50,7 +53,9 @@ struct Config {
 Result<Config> ParseConfig(std::string_view yaml_text, std::string_view file_name,
                            std::string_view zoneinfo_dir = policy::kSystemZoneInfoDir);
 // Reads a file and parses it, then checks that the notify channels' files and the jira token
-// file can be read (notify::CheckChannelFiles). NotFound when the file cannot be read.
+// file can be read (notify::CheckChannelFiles) and that the automation tokens' files hold
+// usable tokens (auth::ReadAutomationKeys; "FILE:LINE: automation token 'NAME': ...").
+// NotFound when the file cannot be read.
 Result<Config> LoadConfigFile(const std::string& path);
 
 // The keys whose value differs between `before` and `after` among those `jit serve` reads once

@@ -64,6 +64,25 @@ std::vector<std::string> Lines(const std::string& s) {
   return out;
 }
 
+TEST(ParseConfig, ReadsAutomationTokensAndFindings) {
+  Result<Config> c = ParseConfig(
+      "auth:\n  automation:\n    - {name: eventbridge, token_file: /etc/jit/automation-token}\n"
+      "findings:\n  min_severity: critical\n  types: [\"UnauthorizedAccess:*\"]\n",
+      "jit.yaml");
+  ASSERT_OK(c);
+  ASSERT_EQ(c->auth.automation.size(), 1u);
+  EXPECT_EQ(c->auth.automation[0].name, "eventbridge");
+  EXPECT_EQ(c->auth.automation[0].token_file, "/etc/jit/automation-token");
+  EXPECT_FALSE(c->findings.Empty());
+  EXPECT_EQ(c->findings.min_severity, findings::Severity::kCritical);
+  EXPECT_THAT(c->findings.types, ElementsAre("UnauthorizedAccess:*"));
+  // Without the section, findings are off.
+  Result<Config> none = ParseConfig("store: \"sqlite:///x.db\"\n", "jit.yaml");
+  ASSERT_OK(none);
+  EXPECT_TRUE(none->findings.Empty());
+  EXPECT_TRUE(none->auth.automation.empty());
+}
+
 TEST(ParseConfig, ReadsTheDesignExample) {
   const std::string yaml =
       R"(server: {listen: "127.0.0.1:8080", public_url: "https://jit.example.com", max_connections: 500}
@@ -373,6 +392,21 @@ INSTANTIATE_TEST_SUITE_P(
                   "    - {name: ci, sha256: "
                   "0f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08}\n",
                   "jit.yaml:4: token name 'ci' is already used on line 3"},
+        BadConfig{"AutomationNotList", "auth:\n  automation: {name: eb}\n",
+                  "jit.yaml:2: 'automation' must be a list"},
+        BadConfig{"AutomationNoTokenFile", "auth:\n  automation:\n    - {name: eb}\n",
+                  "jit.yaml:3: an automation token has no 'token_file'"},
+        BadConfig{"AutomationSha256",
+                  "auth:\n  automation:\n    - {name: eb, token_file: /t, sha256: abc}\n",
+                  "jit.yaml:3: unknown key 'sha256' in an automation token"},
+        BadConfig{"AutomationNameOfAToken",
+                  "auth:\n  tokens:\n"
+                  "    - {name: ci, sha256: "
+                  "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08}\n"
+                  "  automation:\n    - {name: ci, token_file: /t}\n",
+                  "jit.yaml:5: token name 'ci' is already used on line 3"},
+        BadConfig{"FindingsBadSeverity", "findings: {min_severity: severe}\n",
+                  "jit.yaml:1: 'min_severity' must be LOW, MEDIUM, HIGH or CRITICAL"},
         BadConfig{"AuthUnknownKey", "auth: {oidcs: {}}\n",
                   "jit.yaml:1: unknown key 'oidcs' in 'auth' (did you mean 'oidc'?)"},
         BadConfig{"OidcNotMap", "auth:\n  oidc: https://idp.example.com\n",
@@ -1145,6 +1179,30 @@ TEST(LoadConfigFile, ErrorsNameThePath) {
                        path + ":2: account id '1' must be exactly 12 digits"));
 }
 
+TEST(LoadConfigFile, NamesAnAutomationTokenFileItCannotUse) {
+  jit::testing::TempDir dir;
+  std::string path = (dir.path() / "jit.yaml").string();
+  std::string short_token = (dir.path() / "short").string();
+  std::ofstream(short_token) << "too-short";
+  {
+    std::ofstream out(path);
+    out << "auth:\n  automation:\n    - {name: eb, token_file: " << short_token
+        << "}\n    - {name: gone, token_file: " << (dir.path() / "missing").string() << "}\n";
+  }
+  Result<Config> c = LoadConfigFile(path);
+  ASSERT_THAT(c, StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(c.error().message(), HasSubstr(path + ":3: automation token 'eb': " + short_token +
+                                             " holds fewer than 32 characters"));
+  EXPECT_THAT(c.error().message(), HasSubstr(path + ":4: automation token 'gone': cannot read"));
+  std::ofstream(short_token) << std::string(40, 'k');
+  std::filesystem::remove(path);
+  {
+    std::ofstream out(path);
+    out << "auth:\n  automation:\n    - {name: eb, token_file: " << short_token << "}\n";
+  }
+  EXPECT_OK(LoadConfigFile(path));
+}
+
 TEST(ParseConfig, ReadsAllowedHoursAndReasonMinLength) {
   Result<Config> c = ParseConfig(RuleWith("    reason_min_length: 20\n"
                                           "    hours: {days: [mon, tue, wed, thu, fri], from: "
@@ -1268,3 +1326,30 @@ TEST(LoadConfigFile, MissingFileIsNotFound) {
 
 }  // namespace
 }  // namespace jit::config
+
+namespace jit::config::routing_test {
+
+// Per-rule routing (docs/NOTIFY.md "Per-rule routing"): a channel's rules and accounts must
+// name rules and accounts of the policy, whatever order the sections come in.
+TEST(ParseConfig, ChannelRoutingNamesRulesAndAccountsOfThePolicy) {
+  const std::string notify =
+      "notify:\n"
+      "  - {type: webhook, url: \"https://h.example.com\", secret_file: /s, rules: [RULE],"
+      " accounts: [ACCOUNT]}\n";
+  auto with = [&](const std::string& rule, const std::string& account) {
+    std::string n = notify;
+    n.replace(n.find("RULE"), 4, rule);
+    n.replace(n.find("ACCOUNT"), 7, account);
+    // The notify section first: the rules are read after it.
+    return n + RuleWith("");
+  };
+  EXPECT_EQ(Errors(with("r", "prod")), "OK");
+  EXPECT_EQ(Errors(with("r", "\"111111111111\"")), "OK");
+  EXPECT_EQ(Errors(with("nope", "prod")),
+            "jit.yaml:2: webhook channel 'webhook': 'rules' names no rule 'nope'");
+  EXPECT_EQ(Errors(with("r", "staging")),
+            "jit.yaml:2: webhook channel 'webhook': 'accounts' names no account 'staging' (an "
+            "account id or a name from 'accounts')");
+}
+
+}  // namespace jit::config::routing_test

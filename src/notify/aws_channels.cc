@@ -225,7 +225,7 @@ class SecurityHubChannel final : public BasicChannel {
 
 bool IsSecurityHubEvent(Event e) {
   return e == Event::kBreakGlassActivated || e == Event::kDriftDetected ||
-         e == Event::kRevocationOverdue;
+         e == Event::kRevocationOverdue || e == Event::kFindingRevoked;
 }
 
 json SecurityHubFinding(const Message& m, const std::string& region,
@@ -233,8 +233,10 @@ json SecurityHubFinding(const Message& m, const std::string& region,
   const model::Request& r = m.request;
   std::string partition = PartitionOf(region);
   std::string event(EventName(m.event));
-  std::string id =
-      r.id.empty() ? "jit/drift/" + Sha256Hex(m.detail).substr(0, 32) : "jit/" + r.id + "/" + event;
+  std::string id = !r.id.empty() ? "jit/" + r.id + "/" + event
+                   : m.event == Event::kFindingRevoked
+                       ? "jit/finding/" + Sha256Hex(m.detail).substr(0, 32)
+                       : "jit/drift/" + Sha256Hex(m.detail).substr(0, 32);
   std::string generator;
   std::string type;
   std::string severity = "HIGH";
@@ -250,6 +252,13 @@ json SecurityHubFinding(const Message& m, const std::string& region,
     description = "The Identity Center assignment of " + r.permission_set_name + " on account " +
                   r.account_id + " for " + r.requester +
                   " should have been removed but is still there; jit keeps trying.";
+  } else if (m.event == Event::kFindingRevoked) {
+    generator = "jit/finding";
+    type = "Unusual Behaviors/User/Access ended on a threat finding";
+    severity = "CRITICAL";
+    description =
+        "A threat finding named a user who held or awaited access through jit; jit "
+        "ended all of it.";
   } else {
     generator = "jit/drift";
     type = "Software and Configuration Checks/AWS Security Best Practices/Assignment drift";

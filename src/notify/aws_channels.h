@@ -38,9 +38,11 @@ std::unique_ptr<Channel> NewEventBridgeChannel(ChannelSettings settings, AwsTarg
 
 // The ASFF finding for a security event (break-glass, drift, overdue revocation) imported by
 // `account_id` in `region`: Id "jit/<request id>/<event>" (drift without a request:
-// "jit/drift/<hash of the detail>") so a re-delivery updates the same finding; ProductArn
+// "jit/drift/<hash of the detail>"; access ended on a threat finding: "jit/finding/<hash of the
+// detail>") so a re-delivery updates the same finding; ProductArn
 // arn:<partition>:securityhub:<region>:<account>:product/<account>/default; AwsAccountId the
-// request's account (else `account_id`); Severity HIGH (break-glass, overdue) or MEDIUM (drift);
+// request's account (else `account_id`); Severity CRITICAL (finding.revoked), HIGH
+// (break-glass, overdue) or MEDIUM (drift);
 // Resources the account and the permission set; CreatedAt = UpdatedAt = m.at.
 nlohmann::json SecurityHubFinding(const Message& m, const std::string& region,
                                   const std::string& account_id);

@@ -188,5 +188,27 @@ TEST(SecurityHubFinding, HasEveryRequiredAsffField) {
             "arn:aws-cn:securityhub:cn-north-1:111111111111:product/111111111111/default");
 }
 
+TEST(SecurityHubFinding, AccessEndedOnAThreatFindingIsCriticalAndKeyedByItsDetail) {
+  FakeClock clock;
+  Message m;
+  m.event = Event::kFindingRevoked;
+  m.at = clock.Now();
+  m.actor = "automation:eventbridge";
+  m.detail = "guardduty finding 16afba5c (HIGH, 8) about alice: ended req_1, req_2";
+  ASSERT_TRUE(IsSecurityHubEvent(Event::kFindingRevoked));
+  json f = SecurityHubFinding(m, "us-east-1", "111111111111");
+  EXPECT_EQ(f["Severity"]["Label"], "CRITICAL");
+  EXPECT_EQ(f["GeneratorId"], "jit/finding");
+  EXPECT_EQ(f["Types"][0], "Unusual Behaviors/User/Access ended on a threat finding");
+  EXPECT_EQ(f["Id"].get<std::string>().rfind("jit/finding/", 0), 0u);
+  EXPECT_EQ(f["AwsAccountId"], "111111111111");  // no request: the broker's account
+  EXPECT_THAT(f["Description"].get<std::string>(), HasSubstr("about alice: ended req_1, req_2"));
+  EXPECT_EQ(f["Title"], "THREAT FINDING: jit ended access");
+  // The same detail again (a re-delivery) updates the same finding; another is another.
+  EXPECT_EQ(SecurityHubFinding(m, "us-east-1", "111111111111")["Id"], f["Id"]);
+  m.detail += ", req_3";
+  EXPECT_NE(SecurityHubFinding(m, "us-east-1", "111111111111")["Id"], f["Id"]);
+}
+
 }  // namespace
 }  // namespace jit::notify

@@ -19,7 +19,9 @@ class BasicChannel : public Channel {
  public:
   explicit BasicChannel(ChannelSettings settings) : settings_(std::move(settings)) {}
   const std::string& name() const override { return settings_.name; }
-  bool Wants(const Message& m) const override { return settings_.filter.Matches(m.event); }
+  bool Wants(const Message& m) const override {
+    return settings_.filter.Matches(m.event) && settings_.filter.Routes(m.request);
+  }
 
  protected:
   const ChannelSettings& settings() const { return settings_; }

@@ -33,6 +33,11 @@ struct ChannelConfig {
   // ("request.created", ...). Empty: the type's default (every event; securityhub: its three).
   std::vector<std::string> audiences;
   std::vector<std::string> events;
+  // Per-rule routing: the policy rules and the accounts (ids or names) whose requests the
+  // channel is for; empty: all. config::LoadConfigFile checks that they name rules and
+  // accounts of the policy.
+  std::vector<std::string> rules;
+  std::vector<std::string> accounts;
   Duration timeout{Duration(10 * 1000)};  // one delivery attempt, 1s to 60s
   // The type's own keys; never null in a parsed config.
   std::shared_ptr<const ChannelOptions> options;
@@ -54,11 +59,14 @@ struct WebhookOptions final : ChannelOptions {
   }
 };
 
-// slack: the incoming-webhook URL, read from a file. Interactions (Approve / Deny buttons):
-// the app's signing secret and bot token (for users.info), the Web API base and, optionally,
-// the one workspace (team id) accepted.
+// slack: the incoming-webhook URL, read from a file, or a channel id to post to with the bot
+// token (`channel`). Interactions (Approve / Deny buttons): the app's signing secret and bot
+// token (for users.info), the Web API base and, optionally, the one workspace (team id)
+// accepted. With a bot token, approvers get direct messages unless `direct_messages: false`.
 struct SlackOptions final : ChannelOptions {
   std::string webhook_url_file;
+  std::string channel;
+  bool direct_messages = true;
   std::string signing_secret_file;
   std::string bot_token_file;
   std::string api_url = "https://slack.com/api";
@@ -81,7 +89,8 @@ struct TeamsOptions final : ChannelOptions {
 
 // email: SMTP server, sender, recipients, optional login; STARTTLS is required unless
 // `starttls: false` on a loopback smtp:// URL. `ca_file`: extra CA bundle for the server's
-// certificate. `to_requester`: also mail the requester (e-mail from Identity Center).
+// certificate. `to_requester`: also mail the requester (e-mail from Identity Center);
+// `to_approvers`: also mail each approver (notify::ApproversToAsk).
 struct EmailOptions final : ChannelOptions {
   std::string smtp_url;
   std::string from;
@@ -91,6 +100,7 @@ struct EmailOptions final : ChannelOptions {
   bool starttls = true;
   std::string ca_file;
   bool to_requester = true;
+  bool to_approvers = false;  // approver events also go to each approver's own address
   std::vector<std::pair<std::string, std::string>> Files() const override {
     return {{"password_file", password_file}, {"ca_file", ca_file}};
   }

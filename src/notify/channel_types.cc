@@ -106,9 +106,36 @@ Result<std::unique_ptr<Channel>> MakeWebhook(const ChannelConfig& c, ChannelSett
 std::shared_ptr<const ChannelOptions> ParseSlack(const Fields& fields, int line,
                                                  const std::string& what, Reader& r) {
   auto o = std::make_shared<SlackOptions>();
-  ReadableFile(r, fields, "webhook_url_file", line, what, true, o->webhook_url_file);
+  ReadableFile(r, fields, "webhook_url_file", line, what, false, o->webhook_url_file);
   ReadableFile(r, fields, "signing_secret_file", line, what, false, o->signing_secret_file);
   ReadableFile(r, fields, "bot_token_file", line, what, false, o->bot_token_file);
+  if (const Field* f = fields.Get("channel")) {
+    if (auto s = r.RequiredString(fields, "channel", line, what)) {
+      static const std::regex kChannelId("[CG][A-Z0-9]{2,30}");
+      if (!std::regex_match(*s, kChannelId)) {
+        r.Error(f->line, "'channel' must be a Slack channel id (like C0123ABCD), not '" +
+                             OneLine(*s, 80) + "'");
+      } else {
+        o->channel = *s;
+      }
+    }
+    if (fields.Get("bot_token_file") == nullptr) {
+      r.Error(f->line, "'channel' needs 'bot_token_file': jit posts there with chat.postMessage");
+    }
+  }
+  if (const Field* f = fields.Get("direct_messages")) {
+    if (auto b = r.Bool(*f)) o->direct_messages = *b;
+  }
+  if (fields.Get("webhook_url_file") == nullptr && fields.Get("channel") == nullptr &&
+      fields.Get("bot_token_file") == nullptr) {
+    r.Error(line,
+            "a slack channel needs 'webhook_url_file', or 'bot_token_file' (direct messages to "
+            "approvers) with an optional 'channel'");
+  }
+  if (fields.Get("webhook_url_file") != nullptr && fields.Get("channel") != nullptr) {
+    r.Error(fields.Get("channel")->line,
+            "'channel' and 'webhook_url_file' both say where channel messages go; keep one");
+  }
   if (!o->signing_secret_file.empty() && fields.Get("bot_token_file") == nullptr) {
     r.Error(fields.Get("signing_secret_file")->line,
             "'signing_secret_file' (Approve / Deny buttons) needs 'bot_token_file' too: jit "
@@ -129,9 +156,20 @@ std::shared_ptr<const ChannelOptions> ParseSlack(const Fields& fields, int line,
 
 Result<std::unique_ptr<Channel>> MakeSlack(const ChannelConfig& c, ChannelSettings settings,
                                            const NotifierDeps& deps) {
-  JIT_ASSIGN_OR_RETURN(std::string url,
-                       ReadUrlFile(c.As<SlackOptions>().webhook_url_file, What(c)));
-  return NewSlackChannel(std::move(settings), url, deps.http);
+  const auto& o = c.As<SlackOptions>();
+  SlackChannelOptions options;
+  if (!o.webhook_url_file.empty()) {
+    JIT_ASSIGN_OR_RETURN(options.webhook_url, ReadUrlFile(o.webhook_url_file, What(c)));
+  }
+  if (!o.bot_token_file.empty()) {
+    JIT_ASSIGN_OR_RETURN(options.bot_token, ReadSecretFile(o.bot_token_file, What(c)));
+  }
+  options.channel = o.channel;
+  options.api_url = o.api_url;
+  while (!options.api_url.empty() && options.api_url.back() == '/') options.api_url.pop_back();
+  options.direct_messages = o.direct_messages;
+  return NewSlackChannel(std::move(settings), std::move(options), deps.http, deps.clock,
+                         deps.directory, deps.sent_messages);
 }
 
 // --- teams --------------------------------------------------------------------------------
@@ -210,8 +248,13 @@ std::shared_ptr<const ChannelOptions> ParseEmail(const Fields& fields, int line,
   if (const Field* f = fields.Get("to_requester")) {
     if (auto b = r.Bool(*f)) c->to_requester = *b;
   }
-  if (c->to.empty() && !c->to_requester) {
-    r.Error(line, "an email channel needs 'to' recipients (or 'to_requester: true')");
+  if (const Field* f = fields.Get("to_approvers")) {
+    if (auto b = r.Bool(*f)) c->to_approvers = *b;
+  }
+  if (c->to.empty() && !c->to_requester && !c->to_approvers) {
+    r.Error(line,
+            "an email channel needs 'to' recipients (or 'to_requester: true' or "
+            "'to_approvers: true')");
   }
   if (const Field* f = fields.Get("username")) {
     if (auto s = r.RequiredString(fields, "username", line, what)) c->username = *s;
@@ -254,6 +297,7 @@ Result<std::unique_ptr<Channel>> MakeEmail(const ChannelConfig& c, ChannelSettin
   email.from = o.from;
   email.to = o.to;
   email.to_requester = o.to_requester;
+  email.to_approvers = o.to_approvers;
   std::unique_ptr<SmtpSender> owned;
   SmtpSender* sender = deps.smtp;
   if (sender == nullptr) {
@@ -415,7 +459,8 @@ std::optional<ChannelConfig> ReadChannel(const config::Node& item, int line, Rea
                       : "unknown channel type '" + type + "'" + config::Hint(type, TypeNames()));
     return std::nullopt;
   }
-  std::vector<std::string> allowed = {"type", "name", "audiences", "events", "timeout"};
+  std::vector<std::string> allowed = {"type",    "name",  "audiences", "events",
+                                      "timeout", "rules", "accounts"};
   allowed.insert(allowed.end(), kind->keys.begin(), kind->keys.end());
   const std::string what = "a " + type + " channel";
   std::optional<Fields> fields = r.Map(item, line, what, allowed);
@@ -452,6 +497,16 @@ std::optional<ChannelConfig> ReadChannel(const config::Node& item, int line, Rea
       if (names->empty()) r.Error(e->line, "'events' must not be empty");
     }
   }
+  // Per-rule routing; config::LoadConfigFile checks the names against the policy.
+  for (const char* key : {"rules", "accounts"}) {
+    const Field* f = fields->Get(key);
+    if (f == nullptr) continue;
+    if (auto names = r.Names(*f)) {
+      std::vector<std::string>& out = std::string_view(key) == "rules" ? c.rules : c.accounts;
+      for (const Named& n : *names) out.push_back(n.value);
+      if (names->empty()) r.Error(f->line, "'" + std::string(key) + "' must not be empty");
+    }
+  }
   if (const Field* t = fields->Get("timeout")) {
     if (auto d = r.DurationIn(*t, Duration(1000), Duration(60 * 1000),
                               "'timeout' must be a duration from 1s to 60s")) {
@@ -477,14 +532,15 @@ const std::vector<ChannelType>& ChannelTypes() {
   static const std::vector<ChannelType> kTypes = {
       {"webhook", {"url", "secret_file"}, ParseWebhook, MakeWebhook, Filter{}},
       {"slack",
-       {"webhook_url_file", "signing_secret_file", "bot_token_file", "api_url", "team_id"},
+       {"webhook_url_file", "signing_secret_file", "bot_token_file", "api_url", "team_id",
+        "channel", "direct_messages"},
        ParseSlack,
        MakeSlack,
        Filter{}},
       {"teams", {"url", "webhook_url_file"}, ParseTeams, MakeTeams, Filter{}},
       {"email",
        {"smtp_url", "from", "to", "username", "password_file", "starttls", "ca_file",
-        "to_requester"},
+        "to_requester", "to_approvers"},
        ParseEmail,
        MakeEmail,
        Filter{}},

@@ -174,9 +174,39 @@ class EmailChannel final : public BasicChannel {
         return ForJobQueue(emails.error().WithContext("email " + name() + ": requester's e-mail"));
       }
     }
-    if (to.empty()) return OkStatus();  // nobody to tell (the requester has no e-mail)
-    MailMessage mail{email_.from, to, BuildMail(m, name(), email_.from, to, clock_.Now())};
-    return ForJobQueue(sender_.Send(email_.smtp, mail).WithContext("email " + name()));
+    // Each approver is asked in a message of their own, to their own address: approvers do not
+    // learn each other's addresses, and the fixed list's message stays as it was.
+    std::vector<std::string> approvers;
+    if (email_.to_approvers && AudienceOf(m.event) == Audience::kApprovers &&
+        directory_ != nullptr && !m.request.id.empty()) {
+      Result<std::vector<Person>> people = ApproversToAsk(m.request, *directory_);
+      if (!people.has_value()) {
+        return ForJobQueue(people.error().WithContext("email " + name() + ": the approvers"));
+      }
+      for (const Person& p : *people) {
+        if (p.emails.empty() || !IsMailAddress(p.emails.front())) continue;
+        const std::string& address = p.emails.front();
+        if (std::find(to.begin(), to.end(), address) == to.end() &&
+            std::find(approvers.begin(), approvers.end(), address) == approvers.end()) {
+          approvers.push_back(address);
+        }
+      }
+    }
+    // A failure part-way is retried whole: someone may then get a message twice, nobody none.
+    if (!to.empty()) {
+      MailMessage mail{email_.from, to, BuildMail(m, name(), email_.from, to, clock_.Now())};
+      JIT_RETURN_IF_ERROR(
+          ForJobQueue(sender_.Send(email_.smtp, mail).WithContext("email " + name())));
+    }
+    for (const std::string& address : approvers) {
+      // A Message-ID of its own per recipient (the channel part names the address).
+      MailMessage mail{email_.from,
+                       {address},
+                       BuildMail(m, name() + "." + address, email_.from, {address}, clock_.Now())};
+      JIT_RETURN_IF_ERROR(
+          ForJobQueue(sender_.Send(email_.smtp, mail).WithContext("email " + name())));
+    }
+    return OkStatus();
   }
 
  private:

@@ -57,11 +57,13 @@ struct EmailSettings {
   SmtpSettings smtp;
   std::string from;
   std::vector<std::string> to;
-  bool to_requester = true;  // requester events also go to the requester's e-mail
+  bool to_requester = true;   // requester events also go to the requester's e-mail
+  bool to_approvers = false;  // approver events also go to each approver's (ApproversToAsk)
 };
 
-// An e-mail channel. `sender` and `directory` (may be null: no requester look-up) must outlive
-// it; `owned` (may be null) is kept alive with the channel.
+// An e-mail channel. `sender` and `directory` (may be null: no requester or approver look-up)
+// must outlive it; `owned` (may be null) is kept alive with the channel. With `to_approvers`
+// one message of an approver event goes to `to` and every approver's primary address.
 std::unique_ptr<Channel> NewEmailChannel(ChannelSettings settings, EmailSettings email,
                                          SmtpSender& sender, std::unique_ptr<SmtpSender> owned,
                                          Directory* directory, Clock& clock);

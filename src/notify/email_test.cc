@@ -14,6 +14,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -137,6 +138,11 @@ class FakeDirectory final : public Directory {
     MutexLock lock(&mu_);
     fail_ = std::move(s);
   }
+  // A group of these users (by username: the user id is "id-" + the name).
+  void AddGroup(const std::string& group, std::vector<std::string> usernames) {
+    MutexLock lock(&mu_);
+    groups_[group] = std::move(usernames);
+  }
   Result<std::vector<std::string>> Emails(const std::string& user_id) override {
     MutexLock lock(&mu_);
     if (!fail_.ok()) return fail_;
@@ -144,10 +150,27 @@ class FakeDirectory final : public Directory {
     if (it == users_.end()) return NotFoundError("no user " + user_id);
     return it->second;
   }
+  Result<std::vector<Person>> People(const std::vector<std::string>& users,
+                                     const std::vector<std::string>& groups) override {
+    MutexLock lock(&mu_);
+    if (!fail_.ok()) return fail_;
+    std::set<std::string> names(users.begin(), users.end());
+    for (const std::string& g : groups) {
+      auto it = groups_.find(g);
+      if (it != groups_.end()) names.insert(it->second.begin(), it->second.end());
+    }
+    std::vector<Person> out;
+    for (const std::string& n : names) {
+      auto it = users_.find("id-" + n);
+      if (it != users_.end()) out.push_back(Person{n, "id-" + n, it->second});
+    }
+    return out;
+  }
 
  private:
   Mutex mu_;
   std::map<std::string, std::vector<std::string>> users_ GUARDED_BY(mu_);
+  std::map<std::string, std::vector<std::string>> groups_ GUARDED_BY(mu_);
   Status fail_ GUARDED_BY(mu_);
 };
 
@@ -280,6 +303,47 @@ TEST_F(EmailTest, StartTlsWithACertificateTheBrokerTrusts) {
   ASSERT_EQ(got.size(), 1u) << sink.Log();
   EXPECT_EQ(got[0]["tls"], true);
   EXPECT_EQ(got[0]["subject"], "[jit] " + Title(m));
+}
+
+TEST_F(EmailTest, ToApproversMailsEachApproverButTheRequesterAndNotThoseWhoAnswered) {
+  SmtpSink sink(dir_.path());
+  ASSERT_NE(sink.port(), 0) << sink.Log();
+  directory_.AddUser("id-alice", {"alice@example.com"});
+  directory_.AddUser("id-bob", {"bob@example.com"});
+  directory_.AddUser("id-carol", {"carol@example.com", "c@example.org"});
+  directory_.AddGroup("approvers", {"alice", "bob", "carol"});
+  EmailSettings email;
+  email.smtp.url = "smtp://127.0.0.1:" + std::to_string(sink.port());
+  email.smtp.require_tls = false;
+  email.from = "jit@example.com";
+  email.to_requester = false;
+  email.to_approvers = true;
+  auto channel = NewEmailChannel(ChannelSettings{"mail", Filter{}, Duration(5000)}, email, *sender_,
+                                 nullptr, &directory_, clock_);
+  Message m = SampleMessage(Event::kRequestCreated, clock_.Now());
+  ASSERT_OK(channel->Send(m));
+  // A reminder after carol approved (one of two): only bob.
+  m = SampleMessage(Event::kApprovalReminder, clock_.Now());
+  m.request.approvals_required = 2;
+  m.request.approvals.push_back(model::Approval{"carol", "", clock_.Now()});
+  ASSERT_OK(channel->Send(m));
+  // Requester events do not go to approvers (and with to_requester: false, to nobody).
+  ASSERT_OK(channel->Send(SampleMessage(Event::kRequestApproved, clock_.Now())));
+
+  // One message per approver, addressed to them alone.
+  std::vector<json> got = sink.Messages();
+  ASSERT_EQ(got.size(), 3u) << sink.Log();
+  EXPECT_THAT(got[0]["rcpt_tos"], UnorderedElementsAre("bob@example.com"));
+  EXPECT_EQ(Header(got[0], "To"), "bob@example.com");
+  EXPECT_THAT(got[1]["rcpt_tos"], UnorderedElementsAre("carol@example.com"));
+  EXPECT_EQ(Header(got[1], "To"), "carol@example.com");
+  EXPECT_NE(Header(got[0], "Message-ID"), Header(got[1], "Message-ID"));
+  EXPECT_THAT(got[2]["rcpt_tos"], UnorderedElementsAre("bob@example.com"));
+  EXPECT_EQ(Header(got[2], "X-Jit-Event"), "request.reminder");
+
+  directory_.FailWith(UnavailableError("identity store busy"));
+  EXPECT_THAT(channel->Send(SampleMessage(Event::kRequestCreated, clock_.Now())),
+              StatusIs(StatusCode::kUnavailable));
 }
 
 }  // namespace

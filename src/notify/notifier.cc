@@ -20,7 +20,8 @@ constexpr std::array<std::string_view, kAllEvents.size()> kEventNames = {
     "request.created",      "request.reminder",  "extension.requested", "request.approved",
     "request.denied",       "request.cancelled", "request.timed_out",   "grant.activated",
     "grant.expiring_soon",  "grant.extended",    "grant.ended",         "grant.failed",
-    "breakglass.activated", "drift.detected",    "revocation.overdue",  "session_cutoff.failed"};
+    "breakglass.activated", "drift.detected",    "revocation.overdue",  "session_cutoff.failed",
+    "finding.revoked"};
 
 }  // namespace
 
@@ -43,6 +44,7 @@ Audience AudienceOf(Event e) {
     case Event::kDriftDetected:
     case Event::kRevocationOverdue:
     case Event::kSessionCutoffFailed:
+    case Event::kFindingRevoked:
       return Audience::kSecurity;
     default:
       return Audience::kRequester;
@@ -73,8 +75,21 @@ bool Filter::Matches(Event e) const {
   return events.empty() || events.count(e) > 0;
 }
 
+bool Filter::Routes(const model::Request& r) const {
+  if (rules.empty() && accounts.empty()) return true;
+  if (r.id.empty()) return false;
+  if (!rules.empty() && rules.count(r.rule) == 0) return false;
+  if (!accounts.empty() && accounts.count(r.account_id) == 0 &&
+      accounts.count(r.account_name) == 0) {
+    return false;
+  }
+  return true;
+}
+
 Filter Filter::FromConfig(const ChannelConfig& c, const Filter& defaults) {
   Filter f = defaults;
+  f.rules.insert(c.rules.begin(), c.rules.end());
+  f.accounts.insert(c.accounts.begin(), c.accounts.end());
   if (!c.audiences.empty()) {
     f.audiences.clear();
     for (const std::string& a : c.audiences) {

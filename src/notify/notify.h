@@ -23,6 +23,7 @@
 #include "model/request.h"
 #include "notify/channel_config.h"
 #include "notify/directory.h"
+#include "notify/sent_messages.h"
 
 namespace jit::notify {
 
@@ -43,21 +44,21 @@ enum class Event {
   kDriftDetected,
   kRevocationOverdue,
   kSessionCutoffFailed,  // an ended grant's AWS sessions could not be cut off -> security
+  kFindingRevoked,       // a threat finding ended a user's access (critical) -> security
 };
-inline constexpr std::array<Event, 16> kAllEvents = {
+inline constexpr std::array<Event, 17> kAllEvents = {
     Event::kRequestCreated,      Event::kApprovalReminder, Event::kExtensionRequested,
     Event::kRequestApproved,     Event::kRequestDenied,    Event::kRequestCancelled,
     Event::kRequestTimedOut,     Event::kGrantActivated,   Event::kGrantExpiringSoon,
     Event::kGrantExtended,       Event::kGrantEnded,       Event::kGrantFailed,
     Event::kBreakGlassActivated, Event::kDriftDetected,    Event::kRevocationOverdue,
-    Event::kSessionCutoffFailed};
+    Event::kSessionCutoffFailed, Event::kFindingRevoked};
 
 // "request.created", "request.reminder", "extension.requested", "request.approved",
 // "request.denied", "request.cancelled", "request.timed_out", "grant.activated",
 // "grant.expiring_soon", "grant.extended", "grant.ended", "grant.failed",
-// "breakglass.activated", "drift.detected", "revocation.overdue", "session_cutoff.failed": the
-// names the config's
-// `events:` filters use.
+// "breakglass.activated", "drift.detected", "revocation.overdue", "session_cutoff.failed",
+// "finding.revoked": the names the config's `events:` filters use.
 std::string_view EventName(Event e);
 std::optional<Event> ParseEvent(std::string_view name);
 
@@ -96,8 +97,15 @@ class Channel {
 struct Filter {
   std::set<Audience> audiences = {Audience::kApprovers, Audience::kRequester, Audience::kSecurity};
   std::set<Event> events;  // empty: every event of the audiences
+  // Per-rule routing: only requests of these policy rules, and only requests for these
+  // accounts (ids or names). Empty: every rule, every account. A channel that lists either
+  // takes no event without a request (drift).
+  std::set<std::string> rules;
+  std::set<std::string> accounts;
 
   bool Matches(Event e) const;
+  // Whether `r` (empty id: the event names no request) passes `rules` and `accounts`.
+  bool Routes(const model::Request& r) const;
   // From a channel's config (`audiences`, `events`); names were checked by the config parser.
   // `defaults` is used when the config lists neither.
   static Filter FromConfig(const ChannelConfig& c, const Filter& defaults);
@@ -145,8 +153,12 @@ struct NotifierDeps {
   aws::Environment env;
   // The region a channel uses when it names none (config aws.region); empty: from `env`.
   std::string default_region;
-  // Looks up the requester's e-mail for email channels (to_requester); null: only `to`.
+  // Looks up the requester's e-mail for email channels (to_requester) and the approvers of a
+  // request (email to_approvers, Slack direct messages); null: only `to`, no direct messages.
   Directory* directory = nullptr;
+  // Where Slack channels keep the messages they post, to update them after the decision;
+  // null: messages are not kept or updated.
+  SentMessages* sent_messages = nullptr;
   // Sends the e-mail of email channels; null: libcurl SMTP.
   SmtpSender* smtp = nullptr;
 };

@@ -40,7 +40,8 @@ TEST(Events, NamesMatchTheConfigListAndRoundTrip) {
       "request.created",      "request.reminder",  "extension.requested", "request.approved",
       "request.denied",       "request.cancelled", "request.timed_out",   "grant.activated",
       "grant.expiring_soon",  "grant.extended",    "grant.ended",         "grant.failed",
-      "breakglass.activated", "drift.detected",    "revocation.overdue",  "session_cutoff.failed"};
+      "breakglass.activated", "drift.detected",    "revocation.overdue",  "session_cutoff.failed",
+      "finding.revoked"};
   ASSERT_EQ(names.size(), kAllEvents.size());
   for (std::size_t i = 0; i < kAllEvents.size(); ++i) {
     EXPECT_EQ(EventName(kAllEvents[i]), names[i]);

@@ -134,6 +134,9 @@ std::string Title(const Message& m) {
       return "Revocation overdue: " + who + " still has " + what;
     case Event::kSessionCutoffFailed:
       return "Sessions not cut off: " + who + " may still use " + what;
+    case Event::kFindingRevoked:
+      // The message names no one request: the detail says whose access ended and why.
+      return "THREAT FINDING: jit ended access";
   }
   return std::string(EventName(m.event));
 }

@@ -61,11 +61,41 @@ std::optional<Event> EventFor(const AuditEvent& e, const json& d, const Request&
   if (a == "revoke.overdue") return Event::kRevocationOverdue;
   // The warning that the sessions expired before a cut-off got through tells nobody anything.
   if (a == "session.cutoff.failed" && e.severity == "high") return Event::kSessionCutoffFailed;
+  if (a == "finding.acted") return Event::kFindingRevoked;
   return std::nullopt;
+}
+
+// The strings of a list in `d`, joined with ", ".
+std::string Joined(const json& d, const char* key) {
+  std::string out;
+  auto it = d.find(key);
+  if (it == d.end() || !it->is_array()) return out;
+  for (const json& v : *it) {
+    if (v.is_string()) out += (out.empty() ? "" : ", ") + v.get<std::string>();
+  }
+  return out;
+}
+
+// What a security engineer reads of "finding.acted": whose access ended, on which finding.
+std::string FindingDetail(const json& d) {
+  std::string types = Joined(d, "types");
+  std::string out = Text(d, "source") + " finding " + Text(d, "finding_id") + " (" +
+                    (types.empty() ? "" : types + ", ") + Text(d, "severity") + ")";
+  std::string title = Text(d, "title");
+  if (!title.empty()) out += " \"" + title + "\"";
+  out += " about " + Joined(d, "users") + ": ";
+  std::string revoked = Joined(d, "revoked");
+  std::string denied = Joined(d, "denied");
+  if (!revoked.empty()) out += "revoked " + revoked;
+  if (!denied.empty()) out += (revoked.empty() ? "" : "; ") + std::string("denied ") + denied;
+  std::string account = Text(d, "account");
+  if (!account.empty()) out += "; finding in account " + account + " " + Text(d, "region");
+  return out;
 }
 
 // What people read besides the request itself.
 std::string DetailFor(const AuditEvent& e, const json& d, const Request& r) {
+  if (e.action == "finding.acted") return FindingDetail(d);
   if (e.action == "request.denied") return Text(d, "reason");
   if (e.action == "request.ended") return r.end_reason;
   if (e.action == "request.failed") return r.failure_reason;

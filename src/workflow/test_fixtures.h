@@ -13,6 +13,7 @@
 #include "core/check.h"
 #include "core/clock.h"
 #include "core/testing.h"
+#include "findings/settings.h"
 #include "model/identity.h"
 #include "notify/fake_channel.h"
 #include "notify/notify.h"
@@ -87,6 +88,9 @@ class InlineWorkflowTest : public ::testing::Test {
   provider::FakeGroupMemberships groups_;
   provider::GroupTargetProvider targets_{provider_, groups_};
   store::MemoryStore store_;
+  // The `findings:` rules in force (WorkflowOptions::finding_rules): off until a test gives the
+  // section a line. Read on the test's thread only (the scheduler runs jobs inline).
+  findings::Settings finding_rules_;
   notify::FakeChannel* webhook_ = nullptr;
   notify::Notifier notifier_;
   Notifications notifications_;
@@ -104,6 +108,7 @@ class InlineWorkflowTest : public ::testing::Test {
   WorkflowOptions Options() {
     WorkflowOptions o;
     o.notifications = &notifications_;
+    o.finding_rules = [this] { return std::make_shared<const findings::Settings>(finding_rules_); };
     return o;
   }
   static scheduler::SchedulerOptions SchedulerOptions() {

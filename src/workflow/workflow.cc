@@ -3,10 +3,12 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <utility>
 
+#include "core/crypto.h"
 #include "core/duration.h"
 #include "core/ids.h"
 #include "core/retry.h"
@@ -135,6 +137,34 @@ Status DuplicateOf(const Request& open) {
 Status WrongState(const Request& r, std::string_view wanted) {
   return FailedPreconditionError("request " + r.id + " is " + StateName(r.state) + ", not " +
                                  std::string(wanted));
+}
+
+// ---- Threat findings ---------------------------------------------------------------------------
+
+// The store records that remember the findings and events acted on (store::Tx::InsertRecord).
+constexpr std::string_view kFindingRecord = "finding";
+
+// A record key of at most 400 bytes: `prefix` and the id, or its SHA-256 when the id is long.
+std::string FindingKey(std::string_view prefix, std::string_view id) {
+  constexpr std::size_t kMaxKey = 400;
+  std::string key = std::string(prefix) + "/" + std::string(id);
+  // A record key is UTF-8 without NUL (store::CheckRecord); an id from JSON may hold "\u0000".
+  if (key.size() <= kMaxKey && key.find('\0') == std::string::npos) return key;
+  return std::string(prefix) + "/sha256:" + Sha256Hex(id);
+}
+
+// The audit details every finding event carries.
+json FindingDetails(const findings::Event& event, const findings::Finding& f) {
+  return json{{"finding_id", f.id},
+              {"event_id", event.event_id},
+              {"source", findings::SourceName(f.source)},
+              {"types", f.types},
+              {"severity", findings::SeverityName(f.severity)},
+              {"severity_given", f.severity_text},
+              {"title", f.title},
+              {"account", f.account},
+              {"region", f.region},
+              {"principals", f.principals}};
 }
 
 }  // namespace
@@ -818,6 +848,184 @@ class Workflow::Impl {
       return AppendEvent(tx, clock_.Now(), kSystemActor, "accounts.scope_changed", "",
                          removed.empty() ? "info" : "warning", details);
     });
+  }
+
+  // ---- Revocation on a threat finding (docs/FINDINGS.md) ------------------------------------
+
+  // The usernames of the open requests whose Identity Center user id is one of `ids`, read
+  // outside the transaction (the store finds open requests by requester only).
+  Result<std::map<std::string, std::set<std::string>>> RequestersById(
+      const std::set<std::string>& ids) {
+    std::map<std::string, std::set<std::string>> out;
+    if (ids.empty()) return out;
+    for (RequestState state :
+         {RequestState::kPending, RequestState::kApproved, RequestState::kActive}) {
+      store::RequestFilter filter;
+      filter.state = state;
+      filter.limit = kMaxListLimit;
+      do {
+        JIT_ASSIGN_OR_RETURN(store::RequestPage page, store_.ListRequests(filter));
+        for (const Request& r : page.items) {
+          if (ids.count(r.principal_id) > 0) out[r.principal_id].insert(r.requester);
+        }
+        filter.cursor = page.next_cursor;
+      } while (!filter.cursor.empty());
+    }
+    return out;
+  }
+
+  // Ends every open request of the users `f` names, in `tx`; fills o.users, o.revoked and
+  // o.denied (empty when it names nobody with an open request).
+  Status EndForFinding(Tx& tx, const model::Identity& who, const findings::Event& event,
+                       const findings::Finding& f,
+                       const std::map<std::string, std::set<std::string>>& by_id, Time now,
+                       FindingOutcome& o) {
+    // Each principal names a user by username, or by Identity Center user id.
+    std::map<std::string, Request> open;  // by id, so that two names of one user act once
+    for (const std::string& p : f.principals) {
+      std::set<std::string> requesters = {p};
+      if (auto it = by_id.find(p); it != by_id.end()) {
+        requesters.insert(it->second.begin(), it->second.end());
+      }
+      for (const std::string& requester : requesters) {
+        JIT_ASSIGN_OR_RETURN(std::vector<Request> theirs, tx.OpenRequestsOf(requester));
+        for (Request& r : theirs) {
+          if (r.requester == p || r.principal_id == p) open.emplace(r.id, std::move(r));
+        }
+      }
+    }
+    std::string what = std::string(findings::SourceName(f.source)) + " finding " + f.id + " (" +
+                       (f.types.empty() ? std::string() : f.types.front() + ", ") +
+                       std::string(findings::SeverityName(f.severity)) + ")";
+    json details = {{"reason", "threat finding: " + what},
+                    {"cause", "finding"},
+                    {"finding_id", f.id},
+                    {"event_id", event.event_id}};
+    std::set<std::string> users;
+    for (auto& [id, r] : open) {
+      users.insert(r.requester);
+      if (r.state == RequestState::kPending) {
+        r.state = RequestState::kDenied;
+        r.decided_at = now;
+        r.ended_at = now;
+        r.decided_by = who.username;
+        r.end_reason = "denied on a threat finding: " + what;
+        JIT_RETURN_IF_ERROR(tx.DeleteJob(JobId(JobKind::kApprovalTimeout, r.id)));
+        JIT_RETURN_IF_ERROR(
+            AppendEvent(tx, now, who.username, "request.denied", r.id, "warning", details));
+        JIT_RETURN_IF_ERROR(tx.UpdateRequest(r));
+        o.denied.push_back(r.id);
+      } else {
+        JIT_RETURN_IF_ERROR(DropExtension(tx, r, now, kSystemActor, "extension.cancelled",
+                                          {{"why", "the grant was revoked"}}));
+        r.end_reason = "revoked on a threat finding: " + what;
+        JIT_RETURN_IF_ERROR(
+            AppendEvent(tx, now, who.username, "request.revoked", r.id, "warning", details));
+        JIT_RETURN_IF_ERROR(BeginRevoke(tx, r, now));
+        o.revoked.push_back(r.id);
+      }
+    }
+    o.users.assign(users.begin(), users.end());
+    return OkStatus();
+  }
+
+  Result<FindingsOutcome> ActOnFindings(const model::Identity& who, const findings::Event& event) {
+    if (!who.automation) {
+      return PermissionDeniedError("only an automation token (auth.automation) can post findings");
+    }
+    std::shared_ptr<const findings::Settings> rules =
+        options_.finding_rules ? options_.finding_rules() : nullptr;
+    if (rules == nullptr || rules->Empty()) {
+      return FailedPreconditionError(
+          "revocation on findings is off: the config has no findings: section");
+    }
+    if (event.findings.empty()) return InvalidArgumentError("the event carries no finding");
+    std::set<std::string> ids;
+    for (const findings::Finding& f : event.findings) {
+      for (const std::string& p : f.principals) {
+        if (findings::LooksLikeUserId(p)) ids.insert(p);
+      }
+    }
+    JIT_ASSIGN_OR_RETURN(auto by_id, RequestersById(ids));
+    const std::string event_key = FindingKey("event", event.event_id);
+    FindingsOutcome out;
+    Status s = Transact([&](Tx& tx) -> Status {
+      out = FindingsOutcome{event.event_id, false, {}};
+      Time now = clock_.Now();
+      JIT_ASSIGN_OR_RETURN(std::optional<std::string> seen_event,
+                           tx.GetRecord(kFindingRecord, event_key));
+      bool any_acted = false;
+      for (const findings::Finding& f : event.findings) {
+        FindingOutcome o;
+        o.id = f.id;
+        const std::string key = FindingKey(findings::SourceName(f.source), f.id);
+        JIT_ASSIGN_OR_RETURN(std::optional<std::string> seen, tx.GetRecord(kFindingRecord, key));
+        if (seen_event || seen) {
+          o.outcome = "duplicate";
+          out.findings.push_back(std::move(o));
+          continue;
+        }
+        json details = FindingDetails(event, f);
+        findings::Decision d = findings::Decide(*rules, f);
+        if (d.act) {
+          JIT_RETURN_IF_ERROR(EndForFinding(tx, who, event, f, by_id, now, o));
+          if (o.revoked.empty() && o.denied.empty()) {
+            d.why_not = f.principals.empty()
+                            ? "it names no principal"
+                            : "it names nobody who holds or awaits access through jit";
+          }
+        }
+        if (!d.why_not.empty()) {
+          o.outcome = "ignored";
+          o.why = d.why_not;
+          details["why"] = d.why_not;
+          JIT_RETURN_IF_ERROR(
+              AppendEvent(tx, now, who.username, "finding.ignored", "", "info", details));
+          out.findings.push_back(std::move(o));
+          continue;
+        }
+        o.outcome = "acted";
+        details["users"] = o.users;
+        details["revoked"] = o.revoked;
+        details["denied"] = o.denied;
+        JIT_RETURN_IF_ERROR(
+            AppendEvent(tx, now, who.username, "finding.acted", "", "high", details));
+        json record = {{"event_id", event.event_id},
+                       {"at", FormatRfc3339(now)},
+                       {"users", o.users},
+                       {"revoked", o.revoked},
+                       {"denied", o.denied}};
+        JIT_ASSIGN_OR_RETURN(bool inserted, tx.InsertRecord(kFindingRecord, key, record.dump()));
+        // Read as absent above, in this transaction: another writer got in between.
+        if (!inserted) return AbortedError("finding " + f.id + " was recorded meanwhile");
+        any_acted = true;
+        out.findings.push_back(std::move(o));
+      }
+      out.duplicate = std::all_of(out.findings.begin(), out.findings.end(),
+                                  [](const FindingOutcome& o) { return o.outcome == "duplicate"; });
+      if (any_acted && !seen_event) {
+        JIT_ASSIGN_OR_RETURN(
+            bool inserted,
+            tx.InsertRecord(kFindingRecord, event_key, json{{"at", FormatRfc3339(now)}}.dump()));
+        if (!inserted) return AbortedError("event " + event.event_id + " was recorded meanwhile");
+      }
+      return OkStatus();
+    });
+    if (!s.ok()) return s;
+    for (const FindingOutcome& o : out.findings) {
+      if (o.outcome == "duplicate") {
+        spdlog::info("finding {} of event {}: acted on before; nothing done",
+                     PrintableExcerpt(o.id, 200), PrintableExcerpt(event.event_id, 200));
+      } else if (o.outcome == "acted") {
+        std::string ended;
+        for (const std::string& id : o.revoked) ended += (ended.empty() ? "" : ", ") + id;
+        for (const std::string& id : o.denied) ended += (ended.empty() ? "" : ", ") + id;
+        spdlog::warn("finding {} of event {} ended the access of {} user(s): {}",
+                     PrintableExcerpt(o.id, 200), PrintableExcerpt(event.event_id, 200),
+                     o.users.size(), ended);
+      }
+    }
+    return out;
   }
 
   Result<Request> Extend(const model::Identity& who, const std::string& id, Duration extra) {
@@ -1729,6 +1937,11 @@ Status Workflow::RecordScopeChange(const std::vector<std::string>& added,
                                    const std::vector<std::string>& removed, std::size_t total) {
   return impl_->RecordScopeChange(added, removed, total);
 }
+Result<FindingsOutcome> Workflow::ActOnFindings(const model::Identity& who,
+                                                const findings::Event& event) {
+  return impl_->ActOnFindings(who, event);
+}
+
 Result<model::Request> Workflow::Extend(const model::Identity& who, const std::string& id,
                                         Duration extra) {
   return impl_->Extend(who, id, extra);

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -9,6 +10,8 @@
 
 #include "core/clock.h"
 #include "core/result.h"
+#include "findings/finding.h"
+#include "findings/settings.h"
 #include "model/identity.h"
 #include "policy/config.h"
 #include "policy/explain.h"
@@ -88,6 +91,25 @@ struct ExplainView {
   policy::Explanation explanation;
 };
 
+// What Workflow::ActOnFindings did with one finding of a delivery.
+struct FindingOutcome {
+  std::string id;  // the finding's id
+  // "acted" (it ended access), "ignored" (below the rules' bar, or it names nobody who holds or
+  // awaits access) or "duplicate" (acted on before: nothing done).
+  std::string outcome;
+  std::string why;                   // for "ignored": why
+  std::vector<std::string> users;    // the usernames whose requests it ended
+  std::vector<std::string> revoked;  // the approved or active requests it revoked
+  std::vector<std::string> denied;   // the pending requests it denied
+};
+
+// What Workflow::ActOnFindings did with a delivery.
+struct FindingsOutcome {
+  std::string event_id;
+  bool duplicate = false;                // the event, or every finding in it, was acted on before
+  std::vector<FindingOutcome> findings;  // in the event's order
+};
+
 struct WorkflowOptions {
   // Grants that fail this many times in a row (retryable errors) fail for good.
   int max_grant_attempts = 8;
@@ -122,6 +144,9 @@ struct WorkflowOptions {
   // A revocation still failing this long after it was due is reported once: audited as
   // "revoke.overdue" (high) and sent to the security audience.
   Duration revoke_overdue_after = std::chrono::seconds(60);
+  // The config's `findings:` rules in force (findings/settings.h), read at each delivery so that
+  // a reload applies. Empty function, or a result that is null or Empty(): findings are off.
+  std::function<std::shared_ptr<const findings::Settings>()> finding_rules;
 };
 
 // The request state machine (docs/ARCHITECTURE.md "Request lifecycle"):
@@ -244,6 +269,24 @@ class Workflow final : public scheduler::JobRunner {
   // workflow has no inventory (WorkflowOptions::inventory); Unavailable (store, Identity Center).
   // Nothing is written.
   Result<StandingInventory> StandingAccess(const model::Identity& who, std::string_view account);
+
+  // Revocation on a threat finding (docs/FINDINGS.md). Only an automation identity may
+  // (Identity::automation; PermissionDenied "only an automation token (auth.automation) can post
+  // findings" for anyone else); FailedPrecondition when findings are off
+  // (WorkflowOptions::finding_rules); InvalidArgument for an event without findings.
+  //
+  // In one transaction: a delivery whose event id, or a finding whose id, was acted on before
+  // changes nothing ("duplicate"; not audited). A finding below the rules' bar
+  // (findings::Decide), or naming nobody who holds or awaits access, is audited as
+  // "finding.ignored" (info) and not remembered, so that a later delivery may still act. A
+  // finding that acts ends every open request of each user it names (a principal that equals a
+  // requester's username or Identity Center user id): pending ones are denied, approved and
+  // active ones revoked (their assignments removed and, where cut-off is on, their sessions cut
+  // off, as on any revocation), each audited with the finding's id (cause "finding"); then
+  // "finding.acted" (high) is audited, which notifies the security audience
+  // ("finding.revoked"), and the finding (and the event) are remembered as store records of kind
+  // "finding" so that a re-delivery, to this replica or another, acts once.
+  Result<FindingsOutcome> ActOnFindings(const model::Identity& who, const findings::Event& event);
 
   // scheduler::JobRunner: grant, revoke and approval-timeout jobs.
   scheduler::JobOutcome Run(const model::Job& job) override;
