@@ -15,7 +15,7 @@ harnesses=("$@")
 if [ ${#harnesses[@]} -eq 0 ]; then
   harnesses=(api_request_fuzzer config_fuzzer jwt_fuzzer emulator_request_fuzzer jwks_fuzzer
              session_fuzzer slack_fuzzer aws_answer_fuzzer aws_profile_fuzzer
-             request_codec_fuzzer findings_fuzzer)
+             request_codec_fuzzer findings_fuzzer activity_event_fuzzer)
 fi
 jobs=${JIT_FUZZ_JOBS:-1}
 build=${JIT_FUZZ_BUILD:-build/fuzz}

@@ -43,7 +43,15 @@ OPT_IN_POLICIES = {
                             os.path.join(ROOT, "deploy", "iam-policy-session-cutoff.json")),
     "PermissionSetsPolicy": ("PermissionSetsAsCode",
                              os.path.join(ROOT, "deploy", "iam-policy-permission-sets.json")),
+    # Issue 17's session activity: sts:AssumeRole of the read-only role in every account.
+    "SessionActivityPolicy": ("SessionActivity",
+                              os.path.join(ROOT, "deploy", "iam-policy-session-activity.json")),
 }
+# What each opt-in policy's actions are: Identity Center's, or assuming the activity role.
+OPT_IN_ACTIONS = {"SessionCutoffPolicy": "sso:", "PermissionSetsPolicy": "sso:",
+                  "SessionActivityPolicy": "sts:AssumeRole"}
+# The StackSet template of the role session activity assumes in each account.
+ACTIVITY_TEMPLATE = os.path.join(ROOT, "deploy", "cloudformation", "activity-reader-role.yaml")
 SCP = os.path.join(ROOT, "deploy", "scp", "region-allow-list.json")
 GUARDRAIL_SOURCE = os.path.join(ROOT, "src", "permsets", "definition.cc")
 DOCKERFILE = os.path.join(ROOT, "Dockerfile")
@@ -466,7 +474,7 @@ class TemplateTest(unittest.TestCase):
                              [normalized(s) for s in want["Statement"]], resource)
             for s in want["Statement"]:
                 for action in as_list(s["Action"]):
-                    self.assertTrue(action.startswith("sso:"), action)
+                    self.assertTrue(action.startswith(OPT_IN_ACTIONS[resource]), action)
                 for r in as_list(s["Resource"]):
                     self.assertNotEqual(r, "*", f"{path}: {s['Sid']} is scoped")
 
@@ -595,7 +603,8 @@ class TemplateTest(unittest.TestCase):
 
     def test_cfn_lint(self):
         for values in (EXAMPLE, EVERYTHING,
-                       dict(EVERYTHING, SessionCutoff="yes", PermissionSetsAsCode="yes")):
+                       dict(EVERYTHING, SessionCutoff="yes", PermissionSetsAsCode="yes",
+                            SessionActivity="yes")):
             code, out = lint(TEMPLATE, values)
             self.assertEqual(code, 0, out)
             self.assertIn("valid", out)
@@ -715,6 +724,63 @@ def apt_lists_present():
     lists = "/var/lib/apt/lists"
     return shutil.which("apt-cache") is not None and os.path.isdir(lists) and any(
         "Packages" in f for f in os.listdir(lists))
+
+
+class ActivityReaderRoleTest(unittest.TestCase):
+    """deploy/cloudformation/activity-reader-role.yaml (issue 17, session activity): the role the
+    broker assumes in each account trusts the broker's role alone and may only look up
+    CloudTrail events; the broker's opt-in policy may assume exactly that role name."""
+
+    VALUES = {"BrokerRoleArn": "arn:aws:iam::111111111111:role/jit-broker",
+              "AWS::AccountId": "222222222222", "AWS::Region": "us-east-1",
+              "AWS::Partition": "aws", "AWS::StackName": "jit-activity"}
+
+    @classmethod
+    def setUpClass(cls):
+        with open(ACTIVITY_TEMPLATE, encoding="utf-8") as f:
+            cls.template = load_template(f.read())
+
+    def role(self, template=None):
+        made = Evaluator(template or self.template, self.VALUES).resources()
+        roles = [r for r in made.values() if r["Type"] == "AWS::IAM::Role"]
+        self.assertEqual(len(made), 1, "one resource: the role")
+        return roles[0]["Properties"]
+
+    def grants(self, template=None):
+        props = self.role(template)
+        return sorted((a, r) for p in props.get("Policies", [])
+                      for s in p["PolicyDocument"]["Statement"] if s["Effect"] == "Allow"
+                      for a in as_list(s["Action"]) for r in as_list(s["Resource"]))
+
+    def test_trusts_the_broker_role_only(self):
+        trust = self.role()["AssumeRolePolicyDocument"]["Statement"]
+        self.assertEqual(trust, [{"Sid": "TheBrokerOnly", "Effect": "Allow",
+                                  "Principal": {"AWS": self.VALUES["BrokerRoleArn"]},
+                                  "Action": "sts:AssumeRole"}])
+        self.assertEqual(self.role()["RoleName"], "jit-activity-reader")
+        self.assertNotIn("ManagedPolicyArns", self.role())
+
+    def test_may_only_look_up_events(self):
+        self.assertEqual(self.grants(), [("cloudtrail:LookupEvents", "*")])
+        broken = copy.deepcopy(self.template)
+        broken["Resources"]["ActivityReaderRole"]["Properties"]["Policies"][0][
+            "PolicyDocument"]["Statement"][0]["Action"] = ["cloudtrail:LookupEvents", "s3:*"]
+        self.assertNotEqual(self.grants(broken), [("cloudtrail:LookupEvents", "*")])
+
+    def test_the_broker_may_assume_that_role_name(self):
+        jit = load_template()
+        on = Evaluator(jit, dict(EXAMPLE, SessionActivity="yes")).resources()
+        stmt = on["SessionActivityPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+        self.assertEqual(stmt[0]["Resource"], "arn:aws:iam::*:role/" + self.role()["RoleName"])
+        renamed = Evaluator(jit, dict(EXAMPLE, SessionActivity="yes",
+                                      ActivityRoleName="reader")).resources()
+        self.assertEqual(renamed["SessionActivityPolicy"]["Properties"]["PolicyDocument"][
+            "Statement"][0]["Resource"], "arn:aws:iam::*:role/reader")
+
+    def test_cfn_lint_and_specification(self):
+        code, out = lint(ACTIVITY_TEMPLATE, self.VALUES)
+        self.assertEqual(code, 0, out)
+        self.assertEqual(spec_problems(self.template, load_spec()), [])
 
 
 class DockerfileTest(unittest.TestCase):

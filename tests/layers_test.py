@@ -40,6 +40,9 @@ ALLOWED = {
     "permsets": {"core", "model", "aws", "config_reader", "provider"},
     "scheduler": {"core", "model", "store"},
     "cutoff": {"core", "model", "store", "scheduler", "policy", "provider"},
+    # Session activity: CloudTrail events of a grant through an assumed role (issue 17).
+    "activity_settings": {"core", "config_reader"},
+    "activity": {"core", "model", "store", "scheduler", "aws", "activity_settings"},
     "workflow": {"core", "model", "store", "scheduler", "policy", "provider", "notify", "audit",
                  "cutoff", "tickets", "findings"},
     # Accounts from AWS Organizations: resolves the sources, ends requests out of scope.
@@ -49,7 +52,7 @@ ALLOWED = {
             "provider", "scheduler", "workflow", "api_settings", "cutoff", "findings"},
     # The whole config file, put together from the modules' sections.
     "config": {"core", "model", "config_reader", "aws", "audit", "store", "policy", "notify",
-               "auth", "api_settings", "permsets", "tickets", "findings"},
+               "auth", "api_settings", "permsets", "tickets", "findings", "activity_settings"},
     "cli": {"core", "model", "policy", "config"},
     "app": None,  # the composition root may include every module
 }
@@ -63,7 +66,8 @@ ALLOWED_IN_TESTS = {
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([a-z_]+/[^"]+)"', re.M)
 
 # Files that form a layer of their own, by path under src/ without the extension (and _test).
-SPLIT = {"config/reader": "config_reader", "api/settings": "api_settings"}
+SPLIT = {"config/reader": "config_reader", "api/settings": "api_settings",
+         "activity/settings": "activity_settings"}
 
 
 def layer_of(path_under_src):

@@ -20,6 +20,8 @@
 // | GET  /v1/requests/P            |  200  |   404    |   200    |  200  |   200   | 401  |
 // | GET  /v1/requests/A            |  200  |   404    |   404    |  200  |   200   | 401  |
 // | GET  /v1/requests/B            |  200  |   404    |   200    |  200  |   200   | 401  |
+// | GET  /v1/requests/P/activity   |  200  |   404    |   200    |  200  |   200   | 401  |
+// | GET  /v1/requests/A/activity   |  200  |   404    |   404    |  200  |   200   | 401  |
 // | POST /v1/requests/P/approve    |  403  |   404    |   200    |  403  |   403   | 401  |
 // | POST /v1/requests/P/deny       |  403  |   404    |   200    |  200  |   403   | 401  |
 // | POST /v1/requests/P/cancel     |  200  |   404    |   403    |  403  |   403   | 401  |
@@ -132,6 +134,11 @@ policy::Config MatrixConfig() {
 ApiHooks HooksWithSessions(const CookieSessions* sessions) {
   ApiHooks hooks;
   hooks.sessions = sessions;
+  // Session activity is not what this file tests: who reaches it is. The hook answers which
+  // request it was handed.
+  hooks.activity = [](const workflow::RequestView& view) -> Result<json> {
+    return json{{"request_id", view.request.id}};
+  };
   return hooks;
 }
 
@@ -283,6 +290,10 @@ const std::vector<Row>& Matrix() {
       {"GET", "/v1/requests/{P}", "", {200, 404, 200, 200, 200, 401}},
       {"GET", "/v1/requests/{A}", "", {200, 404, 404, 200, 200, 401}},
       {"GET", "/v1/requests/{B}", "", {200, 404, 200, 200, 200, 401}},
+      // Session activity: whoever sees the request (the requester, its approvers, admins,
+      // auditors), as Workflow::Get decides.
+      {"GET", "/v1/requests/{P}/activity", "", {200, 404, 200, 200, 200, 401}},
+      {"GET", "/v1/requests/{A}/activity", "", {200, 404, 404, 200, 200, 401}},
       {"POST", "/v1/requests/{P}/approve", "{}", {403, 404, 200, 403, 403, 401}},
       {"POST", "/v1/requests/{P}/deny", R"({"reason": "no"})", {403, 404, 200, 200, 403, 401}},
       {"POST", "/v1/requests/{P}/cancel", "{}", {200, 404, 403, 403, 403, 401}},
@@ -310,7 +321,7 @@ TEST(AuthzMatrix, EveryEndpointAnswersEveryRoleWithTheExactStatus) {
       ++cells;
     }
   }
-  EXPECT_EQ(cells, 17 * kColumns);
+  EXPECT_EQ(cells, 19 * kColumns);
 }
 
 // The web UI's session cookies go through exactly the same checks: every cell answers the
@@ -338,7 +349,7 @@ TEST(AuthzMatrix, SessionCookiesAnswerEveryCellLikeTheUsersBearerToken) {
       ++cells;
     }
   }
-  EXPECT_EQ(cells, 17 * kColumns);
+  EXPECT_EQ(cells, 19 * kColumns);
 }
 
 TEST(AuthzMatrix, SessionCookiesWithoutTheCsrfTokenChangeNothing) {

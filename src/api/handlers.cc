@@ -165,6 +165,7 @@ std::span<const ApiHandler::Route> ApiHandler::Routes() {
       {{"GET", "/v1/requests", "ListRequests"}, &ApiHandler::ListRequests},
       {{"POST", "/v1/requests", "SubmitRequest"}, &ApiHandler::SubmitRequest},
       {{"GET", "/v1/requests/{id}", "GetRequest"}, &ApiHandler::GetRequest},
+      {{"GET", "/v1/requests/{id}/activity", "GetActivity"}, &ApiHandler::GetActivity},
       {{"POST", "/v1/requests/{id}/approve", "ApproveRequest"}, &ApiHandler::ApproveRequest},
       {{"POST", "/v1/requests/{id}/deny", "DenyRequest"}, &ApiHandler::DenyRequest},
       {{"POST", "/v1/requests/{id}/cancel", "CancelRequest"}, &ApiHandler::CancelRequest},
@@ -378,6 +379,20 @@ ApiResponse ApiHandler::GetRequest(const Call& call) {
   Result<workflow::RequestView> view = workflow_.Get(call.who, call.id);
   if (!view) return FromStatus(view.error());
   return JsonResponse(200, RequestViewToJson(*view));
+}
+
+// Who may read it is Get's decision: the requester, the request's approvers, auditors, admins.
+ApiResponse ApiHandler::GetActivity(const Call& call) {
+  Result<workflow::RequestView> view = workflow_.Get(call.who, call.id);
+  if (!view) return FromStatus(view.error());
+  if (!hooks_.activity) {
+    return FromStatus(FailedPreconditionError(
+        "session activity is off: the config has no activity.role_name (docs/AWS.md \"Session "
+        "activity\")"));
+  }
+  Result<json> activity = hooks_.activity(*view);
+  if (!activity) return FromStatus(activity.error());
+  return JsonResponse(200, *activity);
 }
 
 ApiResponse ApiHandler::DecidedRequest(const Call& call, const Result<model::Request>& decided) {

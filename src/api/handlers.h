@@ -34,6 +34,7 @@
 //  - Only the API turns a Status into an HTTP status (api/http_error.h).
 
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <span>
 #include <string>
@@ -112,6 +113,10 @@ struct ApiHooks {
   Ui* ui = nullptr;
   // Web UI sessions calling /v1 (null: bearer tokens only); HttpServer sets it to `ui`.
   const CookieSessions* sessions = nullptr;
+  // GET /v1/requests/{id}/activity: the session activity (activity/service.h) of a request the
+  // caller was allowed to see (Workflow::Get decided), as the JSON object to answer. Empty:
+  // session activity is off (409 failed_precondition).
+  std::function<Result<nlohmann::json>(const workflow::RequestView&)> activity;
 };
 
 // Routes requests to the workflow, the authenticator and the config. Thread-safe; Handle may
@@ -158,6 +163,7 @@ class ApiHandler {
   ApiResponse ListRequests(const Call& call);
   ApiResponse SubmitRequest(const Call& call);
   ApiResponse GetRequest(const Call& call);
+  ApiResponse GetActivity(const Call& call);
   ApiResponse ApproveRequest(const Call& call);
   ApiResponse DenyRequest(const Call& call);
   ApiResponse CancelRequest(const Call& call);

@@ -83,6 +83,7 @@ TEST(RouteTable, IsTheApi) {
           "POST /v1/slack/interactions -> SlackInteractions (public)",
           "POST /v1/slack/commands -> SlackCommands (public)", "GET /v1/requests -> ListRequests",
           "POST /v1/requests -> SubmitRequest", "GET /v1/requests/{id} -> GetRequest",
+          "GET /v1/requests/{id}/activity -> GetActivity",
           "POST /v1/requests/{id}/approve -> ApproveRequest",
           "POST /v1/requests/{id}/deny -> DenyRequest",
           "POST /v1/requests/{id}/cancel -> CancelRequest",
@@ -113,6 +114,7 @@ TEST(RouteTable, EachRouteReachesItsHandler) {
            {"GET", "/v1/requests", "ListRequests"},
            {"POST", "/v1/requests", "SubmitRequest"},
            {"GET", "/v1/requests/req_1", "GetRequest"},
+           {"GET", "/v1/requests/req_1/activity", "GetActivity"},
            {"POST", "/v1/requests/req_1/approve", "ApproveRequest"},
            {"POST", "/v1/requests/req_1/deny", "DenyRequest"},
            {"POST", "/v1/requests/req_1/cancel", "CancelRequest"},
@@ -189,6 +191,19 @@ TEST_F(HandlersTest, ThePostAnswerIsWhatAGetAnswersJustAfter) {
   json b = Body(batch);
   EXPECT_EQ(b["targets"].size(), 2u) << batch.body;
   EXPECT_FALSE(b["history"].empty());
+}
+
+TEST_F(HandlersTest, ActivityIsAConflictWhenSessionActivityIsOff) {
+  ApiResponse submitted = Call("POST", "/v1/requests", "dev-alice",
+                               R"({"account": "sandbox", "permission_set": "ReadOnly",
+                                   "duration": "30m", "reason": "logs"})");
+  ASSERT_EQ(submitted.status, 201) << submitted.body;
+  std::string id = Body(submitted)["id"];
+  ApiResponse r = Call("GET", "/v1/requests/" + id + "/activity", "dev-alice");
+  EXPECT_EQ(r.status, 409) << r.body;
+  EXPECT_THAT(Message(r), ::testing::HasSubstr("activity.role_name"));
+  // Another's request stays hidden: 404 before anything is said about activity.
+  EXPECT_EQ(Call("GET", "/v1/requests/" + UnknownId() + "/activity", "dev-alice").status, 404);
 }
 
 TEST_F(HandlersTest, UnknownPathIs404BeforeAuthentication) {

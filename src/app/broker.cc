@@ -261,6 +261,44 @@ void Broker::BuildWorkflow() {
     std::shared_ptr<const config::Config> config = holder->Get();
     return {config, &config->findings};
   };
+  // Session activity (activity/service.h): on with activity.role_name; in dev mode always, with
+  // the emulator's STS and CloudTrail (any role can be assumed there).
+  activity::Settings act = holder_->Get()->activity;
+  if (options_.dev && !act.Enabled()) act.role_name = "jit-activity-reader";
+  if (act.Enabled()) {
+    activity::CloudTrailReaderOptions reader_opts;
+    reader_opts.role_name = act.role_name;
+    reader_opts.session_name = act.session_name;
+    reader_opts.region = aws_settings_.region;
+    reader_opts.sts_endpoint = options_.dev
+                                   ? emulator_->url()
+                                   : aws::ResolveEndpoint(env_, "STS", "sts", aws_settings_.region);
+    reader_opts.cloudtrail_endpoint =
+        options_.dev ? emulator_->url()
+                     : aws::ResolveEndpoint(env_, "CloudTrail", "cloudtrail", aws_settings_.region);
+    reader_opts.calls_per_second = act.calls_per_second;
+    // LookupEvents attempts count in jit_provider_calls_total like every AWS call.
+    workflow::BrokerMetrics* call_metrics = metrics_.get();
+    reader_opts.observer = [call_metrics](const std::string& op, std::string_view outcome) {
+      call_metrics->ProviderCall(op, outcome);
+    };
+    activity_reader_ = std::make_unique<activity::CloudTrailReader>(
+        std::move(reader_opts), *identity_center_->http, *identity_center_->credentials, clock_);
+    activity::ServiceOptions activity_opts;
+    activity_opts.session_duration = [&provider](const std::string& ps) {
+      return provider.SessionDuration(ps);
+    };
+    activity_opts.live_cache = act.live_cache;
+    activity_opts.settle = act.settle;
+    activity_opts.max_events = act.max_events;
+    activity_opts.transact = [this](const std::function<Status(store::Tx&)>& fn) {
+      return workflow::TransactAndTell(*store_.store, metrics_.get(), fn, notifications_->Hook());
+    };
+    activity_ = std::make_unique<activity::Service>(*store_.store, *activity_reader_, clock_,
+                                                    std::move(activity_opts));
+    flow_opts.activity = activity_.get();
+    spdlog::info("session activity: CloudTrail through role {} in each account", act.role_name);
+  }
   // Group targets (identity_center_groups) go to identitystore memberships, the rest to
   // account assignments (provider/group_target.h).
   workflow_ = std::make_unique<workflow::Workflow>(*store_.store, *policy_,
@@ -398,6 +436,13 @@ Status Broker::BuildApi() {
   };
   hooks.slack = slack_.get();
   hooks.ui = web_ui_->ui.get();
+  if (activity_ != nullptr) {
+    hooks.activity =
+        [service = activity_.get()](const workflow::RequestView& view) -> Result<nlohmann::json> {
+      JIT_ASSIGN_OR_RETURN(auto got, service->ForRequest(view.request, view.history));
+      return activity::ActivityJson(got.first, got.second);
+    };
+  }
   api::HttpServerOptions http;
   http.listen = listen_;
   http.loopback_only = options_.dev;
@@ -432,6 +477,7 @@ Status Broker::Start() {
   reconciler_opts.observer = metrics_.get();
   reconciler_opts.notifications = notifications_.get();
   reconciler_opts.policy = policy_.get();
+  reconciler_opts.activity = activity_ != nullptr;
   reconciler_ = std::make_unique<workflow::Reconciler>(*store_.store, *identity_center_->targets,
                                                        clock_, reconciler_opts);
   if (Status s = reconciler_->Start(); !s.ok()) {

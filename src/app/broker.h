@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "activity/reader.h"
+#include "activity/service.h"
 #include "api/server.h"
 #include "api/slack.h"
 #include "app/identity_center.h"
@@ -171,6 +173,9 @@ class Broker {
   std::unique_ptr<aws::HttpTransport> tickets_http_;
   std::unique_ptr<tickets::TicketChecker> tickets_;  // null without a `jira:` section
   std::unique_ptr<cutoff::Engine> cutoff_;  // runs before the workflow's jobs need it
+  // Session activity; both null when it is off (no activity.role_name outside dev mode).
+  std::unique_ptr<activity::EventReader> activity_reader_;
+  std::unique_ptr<activity::Service> activity_;
   std::unique_ptr<workflow::Workflow> workflow_;
   std::unique_ptr<scheduler::Scheduler> scheduler_;
   std::unique_ptr<org::Refresher> org_refresher_;         // sets policy_ from the file and AWS

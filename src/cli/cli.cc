@@ -700,6 +700,11 @@ int RunOrThrow(int argc, const char* const* argv, std::ostream& out, std::ostrea
   CLI::App* show_cmd = app.add_subcommand("show", "Show one request with its history");
   show_cmd->add_option("ID", id, "Request id")->required();
 
+  CLI::App* activity_cmd = app.add_subcommand(
+      "activity",
+      "What a grant's AWS sessions did: its CloudTrail events (--output table, json or csv)");
+  activity_cmd->add_option("ID", id, "Request id")->required();
+
   std::string comment;
   CLI::App* approve_cmd = app.add_subcommand("approve", "Approve a request");
   approve_cmd->add_option("ID", id, "Request id")->required();
@@ -856,7 +861,8 @@ int RunOrThrow(int argc, const char* const* argv, std::ostream& out, std::ostrea
 
   // --output csv: only the commands that have a CSV form.
   if (ctx.Csv()) {
-    static const std::vector<std::string> kCsvCommands = {"report", "assignments standing"};
+    static const std::vector<std::string> kCsvCommands = {"report", "assignments standing",
+                                                          "activity"};
     std::string command = CommandName(app);
     if (!command.empty() &&
         std::find(kCsvCommands.begin(), kCsvCommands.end(), command) == kCsvCommands.end()) {
@@ -916,6 +922,9 @@ int RunOrThrow(int argc, const char* const* argv, std::ostream& out, std::ostrea
   if (request_cmd->parsed()) return DoRequest(ctx, request_args);
   if (ls_cmd->parsed()) return DoList(ctx, list_args);
   if (show_cmd->parsed()) return DoShow(ctx, id);
+  if (activity_cmd->parsed()) {
+    return DoGet(ctx, RequestPath(id) + "/activity", ctx.Csv() ? PrintActivityCsv : PrintActivity);
+  }
   if (approve_cmd->parsed()) {
     json body = json::object();
     if (!comment.empty()) body["comment"] = comment;

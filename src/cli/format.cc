@@ -300,6 +300,86 @@ void PrintStandingCsv(const json& standing, std::ostream& out) {
   }
 }
 
+namespace {
+
+std::string JoinResources(const json& event) {
+  std::string out;
+  const json& resources = Member(event, "resources");
+  if (!resources.is_array()) return out;
+  for (const json& r : resources) {
+    if (!r.is_string()) continue;
+    if (!out.empty()) out += ';';
+    out += r.get<std::string>();
+  }
+  return out;
+}
+
+}  // namespace
+
+void PrintActivity(const json& activity, std::ostream& out) {
+  const json& window = Member(activity, "window");
+  const json& summary = Member(activity, "summary");
+  const json& closed = Member(window, "closed");
+  const std::string ends_by = Field(window, "ends_by");
+  std::string state = "open";
+  if (closed.is_boolean() && closed.get<bool>()) {
+    state = "closed (" + ends_by + ")";
+  } else if (!ends_by.empty() && ends_by != "open") {
+    state = "ended (" + ends_by + "), CloudTrail may still deliver events";
+  }
+  out << "Request:     " << EscapeForTerminal(Field(activity, "request_id")) << '\n';
+  out << "Window:      " << ShortTime(Field(window, "start")) << " to "
+      << ShortTime(Field(window, "end")) << ", " << EscapeForTerminal(state) << '\n';
+  std::string services;
+  if (const json& s = Member(summary, "services"); s.is_array()) {
+    for (const json& name : s) {
+      if (!name.is_string()) continue;
+      services += (services.empty() ? "" : ", ") + name.get<std::string>();
+    }
+  }
+  out << "Events:      " << OrDash(Field(summary, "events")) << " ("
+      << OrDash(Field(summary, "write_calls")) << " write calls, "
+      << OrDash(Field(summary, "errors")) << " errors)\n";
+  out << "Services:    " << EscapeForTerminal(OrDash(services)) << '\n';
+  out << "Read:        " << ShortTime(Field(activity, "read_at")) << " from "
+      << EscapeForTerminal(OrDash(Field(activity, "source"))) << '\n';
+  const json& truncated = Member(activity, "truncated");
+  if (truncated.is_boolean() && truncated.get<bool>()) {
+    out << "Note:        more events than jit keeps for one grant; the oldest are left out\n";
+  }
+  Table table({"TIME", "SERVICE", "EVENT", "WRITE", "ERROR", "RESOURCES"});
+  const json& events = Member(activity, "events");
+  if (events.is_array()) {
+    for (const json& e : events) {
+      const json& read_only = Member(e, "read_only");
+      bool write = read_only.is_boolean() && !read_only.get<bool>();
+      table.AddRow({ShortTime(Field(e, "time")), OrDash(Field(e, "event_source")),
+                    OrDash(Field(e, "event_name")), write ? "yes" : "no",
+                    OrDash(Field(e, "error_code")), OrDash(JoinResources(e))});
+    }
+  }
+  out << '\n';
+  if (table.Empty()) {
+    out << "No events in the window.\n";
+  } else {
+    table.Print(out);
+  }
+}
+
+void PrintActivityCsv(const json& activity, std::ostream& out) {
+  out << "event_id,time,event_source,event_name,read_only,error_code,region,access_key_id,"
+         "resources\n";
+  const json& events = Member(activity, "events");
+  if (!events.is_array()) return;
+  for (const json& e : events) {
+    out << CsvField(Field(e, "event_id")) << ',' << CsvField(Field(e, "time")) << ','
+        << CsvField(Field(e, "event_source")) << ',' << CsvField(Field(e, "event_name")) << ','
+        << CsvField(Field(e, "read_only")) << ',' << CsvField(Field(e, "error_code")) << ','
+        << CsvField(Field(e, "region")) << ',' << CsvField(Field(e, "access_key_id")) << ','
+        << CsvField(JoinResources(e)) << '\n';
+  }
+}
+
 void PrintCatalog(const json& catalog, std::ostream& out) {
   Table table(
       {"ACCOUNT", "PERMISSION SET", "RULE", "MAX DURATION", "APPROVAL", "REASON", "TICKET"});

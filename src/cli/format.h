@@ -85,6 +85,16 @@ void PrintStanding(const nlohmann::json& standing, std::ostream& out);
 // per assignment (CsvField for each).
 void PrintStandingCsv(const nlohmann::json& standing, std::ostream& out);
 
+// GET /v1/requests/{id}/activity (docs/AWS.md "Session activity"): the window and the summary
+// as "Key: value" lines, then the events as a table (TIME, SERVICE, EVENT, WRITE, ERROR,
+// RESOURCES), newest first, or "No events in the window."
+void PrintActivity(const nlohmann::json& activity, std::ostream& out);
+
+// GET /v1/requests/{id}/activity as CSV: a header "event_id,time,event_source,event_name,
+// read_only,error_code,region,access_key_id,resources" (resources joined by ';'), then one row
+// per event (CsvField for each).
+void PrintActivityCsv(const nlohmann::json& activity, std::ostream& out);
+
 // Any JSON object as "key: value" lines (nested values as compact JSON).
 void PrintObject(const nlohmann::json& object, std::ostream& out);
 

@@ -45,7 +45,7 @@ Result<Config> ParseConfig(std::string_view yaml_text, std::string_view file_nam
                                    "accounts", "permission_sets", "rules",
                                    "limits",   "notify",          "audit",
                                    "ui",       "session_cutoff",  "identity_center_groups",
-                                   "jira",     "findings"};
+                                   "jira",     "findings",        "activity"};
   Config config;
   JIT_RETURN_IF_ERROR(ReadDocument(yaml_text, file_name, keys, [&](const Fields& top, Reader& r) {
     // Rules refer to accounts and permission sets, which may stand after them in the file.
@@ -69,6 +69,8 @@ Result<Config> ParseConfig(std::string_view yaml_text, std::string_view file_nam
         config.ui = api::ParseUiSettings(f, r);
       } else if (f.key == "jira") {
         config.jira = tickets::ParseJiraSettings(f, r);
+      } else if (f.key == "activity") {
+        config.activity = activity::ParseSettings(f, r);
       } else if (f.key == "rules") {
         rules = &f;
       } else if (f.key == "permission_sets") {
@@ -150,6 +152,13 @@ std::vector<std::string> SettingsNeedingRestart(const Config& before, const Conf
   check(before.auth.oidc.client_secret_file != after.auth.oidc.client_secret_file,
         "auth.oidc.client_secret_file");
   check(before.auth.oidc.scopes != after.auth.oidc.scopes, "auth.oidc.scopes");
+  check(before.activity.role_name != after.activity.role_name, "activity.role_name");
+  check(before.activity.session_name != after.activity.session_name, "activity.session_name");
+  check(before.activity.calls_per_second != after.activity.calls_per_second,
+        "activity.calls_per_second");
+  check(before.activity.live_cache != after.activity.live_cache, "activity.live_cache");
+  check(before.activity.settle != after.activity.settle, "activity.settle");
+  check(before.activity.max_events != after.activity.max_events, "activity.max_events");
   return changed;
 }
 

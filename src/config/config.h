@@ -2,8 +2,9 @@
 // The broker's config file (YAML, docs/POLICY.md), put together from the sections that
 // the modules parse themselves: server and ui (api/settings.h), store (store/settings.h), aws
 // (aws/settings.h), auth (auth/settings.h), audit (audit/settings.h), notify
-// (notify/channel_config.h), jira (tickets/jira.h), findings (findings/settings.h) and the
-// access policy (policy/config.h). config/reader.h reads the YAML for them.
+// (notify/channel_config.h), jira (tickets/jira.h), findings (findings/settings.h), activity
+// (activity/settings.h) and the access policy (policy/config.h). config/reader.h reads the YAML
+// for them.
 
 #include <memory>
 #include <string>
@@ -11,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "activity/settings.h"
 #include "api/settings.h"
 #include "audit/settings.h"
 #include "auth/settings.h"
@@ -40,6 +42,8 @@ struct Config {
   // The `definition:` of each permission set that has one, in file order, with its inline
   // policy file read and checked (permsets/definition.h; `jit permission-sets plan|apply`).
   std::vector<permsets::Definition> permission_set_definitions;
+  // Session activity (docs/AWS.md "Session activity"): off without a role name.
+  activity::Settings activity;
 };
 
 // Parses and validates a config. `file_name` is used in messages. On error the status is
@@ -56,9 +60,9 @@ Result<Config> LoadConfigFile(const std::string& path);
 
 // The keys whose value differs between `before` and `after` among those `jit serve` reads once
 // at start (server.listen, server.max_connections, server.public_url, store, aws.*, audit.*,
-// ui.*, jira, and the web UI's sign-in client: auth.oidc.client_id, client_secret_file, scopes), in
-// that order, by their names in the file. A SIGHUP reload applies everything else and logs these
-// as needing a restart.
+// ui.*, jira, the web UI's sign-in client: auth.oidc.client_id, client_secret_file, scopes, and
+// activity.*), in that order, by their names in the file. A SIGHUP reload applies everything else
+// and logs these as needing a restart.
 std::vector<std::string> SettingsNeedingRestart(const Config& before, const Config& after);
 
 // The built-in config of `jit serve --dev` (docs/ARCHITECTURE.md "Dev mode"): the dev policy

@@ -466,6 +466,20 @@ INSTANTIATE_TEST_SUITE_P(
                   "jit.yaml:1: unknown key 'session_lifetme' in 'ui' (did you mean "
                   "'session_lifetime'?)"},
         BadConfig{"UiNotMap", "ui: yes\n", "jit.yaml:1: 'ui' must be a map"},
+        BadConfig{"ActivityWithoutRole", "activity: {live_cache: 10s}\n",
+                  "jit.yaml:1: 'activity' has no 'role_name'"},
+        BadConfig{"ActivityBadRole", "activity:\n  role_name: \"a role\"\n",
+                  "jit.yaml:2: 'role_name' must be an IAM role name: 1 to 64 of letters, digits "
+                  "and +=,.@_-"},
+        BadConfig{"ActivityFastPace", "activity: {role_name: r, calls_per_second: 20}\n",
+                  "jit.yaml:1: 'calls_per_second' must be a whole number from 1 to 10"},
+        BadConfig{"ActivityLongCache", "activity: {role_name: r, live_cache: 2h}\n",
+                  "jit.yaml:1: 'live_cache' must be from 1s to 1h"},
+        BadConfig{"ActivityLongSettle", "activity: {role_name: r, settle: 3h}\n",
+                  "jit.yaml:1: 'settle' must be from 0s to 2h"},
+        BadConfig{"ActivityUnknownKey", "activity: {role_name: r, max_event: 10}\n",
+                  "jit.yaml:1: unknown key 'max_event' in 'activity' (did you mean "
+                  "'max_events'?)"},
         BadConfig{"UiEmptyKeyFile", "ui:\n  session_key_file: \"\"\n",
                   "jit.yaml:2: 'session_key_file' must not be empty"},
         BadConfig{"UiShortLifetime", "ui:\n  session_key_file: /k\n  session_lifetime: 1m\n",
@@ -819,11 +833,30 @@ TEST(SettingsNeedingRestart, NamesTheStartOnlyKeysThatChangedAndNothingElse) {
   after.audit.checkpoint_interval = Duration(5000);
   after.ui.session_lifetime = Duration(3600 * 1000);
   after.auth.oidc.scopes = {"openid"};
+  after.activity.role_name = "jit-activity-reader";
   EXPECT_THAT(SettingsNeedingRestart(before, after),
-              ::testing::ElementsAre("server.listen", "server.max_connections", "store",
-                                     "aws.region", "aws.calls_per_second",
-                                     "aws.organizations_refresh", "audit.checkpoint_interval",
-                                     "ui.session_lifetime", "auth.oidc.scopes"));
+              ::testing::ElementsAre(
+                  "server.listen", "server.max_connections", "store", "aws.region",
+                  "aws.calls_per_second", "aws.organizations_refresh", "audit.checkpoint_interval",
+                  "ui.session_lifetime", "auth.oidc.scopes", "activity.role_name"));
+}
+
+TEST(ParseConfig, ReadsTheActivitySection) {
+  auto c = ParseConfig(
+      "activity:\n  role_name: jit-activity-reader\n  session_name: jit-read\n"
+      "  calls_per_second: 1\n  live_cache: 10s\n  settle: 0s\n  max_events: 100\n",
+      "jit.yaml");
+  ASSERT_OK(c);
+  EXPECT_TRUE(c->activity.Enabled());
+  EXPECT_EQ(c->activity.role_name, "jit-activity-reader");
+  EXPECT_EQ(c->activity.session_name, "jit-read");
+  EXPECT_EQ(c->activity.calls_per_second, 1);
+  EXPECT_EQ(c->activity.live_cache, Duration(10000));
+  EXPECT_EQ(c->activity.max_events, 100);
+  EXPECT_EQ(c->activity.settle, Duration(0));
+  auto off = ParseConfig("activity:\n", "jit.yaml");
+  ASSERT_OK(off);
+  EXPECT_FALSE(off->activity.Enabled());
 }
 
 TEST(ParseConfig, ControlCharactersInQuotedTextStayOnTheErrorsLine) {

@@ -14,6 +14,7 @@
 #include "core/crypto.h"
 #include "core/form.h"
 #include "core/mutex.h"
+#include "emulator/cloudtrail.h"
 #include "emulator/notify_services.h"
 #include "emulator/organizations.h"
 #include "emulator/service.h"
@@ -129,8 +130,10 @@ class Emulator::Impl {
         service_(options_.seed, options_.faults, options_.completion_delay, clock, options_.region),
         notify_(options_.region, options_.seed.instance.owner_account_id, options_.access_key_id,
                 clock),
-        organizations_(options_.seed, options_.faults) {
+        organizations_(options_.seed, options_.faults),
+        cloudtrail_(options_.seed, options_.region, clock) {
     notify_.SetFaults(options_.faults);
+    cloudtrail_.SetFaults(options_.faults);
   }
 
   ~Impl() { Stop(); }
@@ -198,6 +201,8 @@ class Emulator::Impl {
     json org = organizations_.State();
     state["organization"] = std::move(org["organization"]);
     for (auto& [op, n] : org["calls"].items()) state["calls"][op] = std::move(n);
+    json cloudtrail = cloudtrail_.State();
+    for (auto& [key, value] : cloudtrail.items()) state[key] = std::move(value);
     return state;
   }
   void Reset() {
@@ -206,11 +211,14 @@ class Emulator::Impl {
     notify_.SetFaults(service_.faults());
     organizations_.Reset();
     organizations_.SetFaults(service_.faults());
+    cloudtrail_.Reset();
+    cloudtrail_.SetFaults(service_.faults());
   }
   void SetFaults(const Faults& faults) {
     service_.SetFaults(faults);
     notify_.SetFaults(faults);
     organizations_.SetFaults(faults);
+    cloudtrail_.SetFaults(faults);
   }
 
   // Answers one request. Runs on the I/O thread; never throws.
@@ -285,10 +293,14 @@ class Emulator::Impl {
     if (q != std::string_view::npos) signed_req.query = std::string(target.substr(q + 1));
     signed_req.headers = req.headers;
     signed_req.body = req.body;
+    // A temporary key from AssumeRole signs too, for the one account it was issued for.
+    std::optional<CloudTrailService::IssuedKey> issued;
     Status verified = aws::Verify(
         signed_req,
-        [this](std::string_view key_id) -> std::optional<std::string> {
+        [this, &issued](std::string_view key_id) -> std::optional<std::string> {
           if (key_id == options_.access_key_id) return options_.secret_access_key;
+          issued = cloudtrail_.Issued(key_id);
+          if (issued) return issued->secret_access_key;
           return std::nullopt;
         },
         service, clock_.Now(), options_.max_skew);
@@ -312,8 +324,56 @@ class Emulator::Impl {
       return ProtocolError(protocol, 403, "InvalidSignatureException",
                            "x-amz-content-sha256 does not match the SHA-256 of the body");
     }
+    if (issued) {
+      if (!ConstantTimeEquals(req.Header("X-Amz-Security-Token"), issued->session_token)) {
+        return ProtocolError(protocol, 403, "UnrecognizedClientException",
+                             "The security token included in the request is invalid.");
+      }
+      if (clock_.Now() >= issued->expires) {
+        return ProtocolError(protocol, 400, "ExpiredTokenException",
+                             "The security token included in the request is expired");
+      }
+    }
     if (protocol == Protocol::kQuery) {
+      std::optional<std::map<std::string, std::string>> params = ParseForm(req.body);
+      std::string action;
+      if (params) {
+        auto it = params->find("Action");
+        if (it != params->end()) action = it->second;
+      }
+      if (service == "sts" && params && (action == "AssumeRole" || issued)) {
+        auto version = params->find("Version");
+        if (version == params->end() || version->second != "2011-06-15") {
+          return FromWire(
+              QueryError(400, "InvalidAction",
+                         "Could not find operation " + action.substr(0, 64) + " for this version"));
+        }
+        if (issued && action == "GetCallerIdentity") {
+          return FromWire(cloudtrail_.CallerIdentity(*issued));
+        }
+        if (issued) {
+          return FromWire(
+              QueryError(403, "AccessDenied",
+                         "User: " + issued->assumed_role_arn +
+                             " is not authorized to perform: sts:" + action.substr(0, 64) +
+                             " (the emulator's assumed roles "
+                             "read CloudTrail only)"));
+        }
+        return FromWire(cloudtrail_.AssumeRole(*params));
+      }
+      if (issued) {
+        return FromWire(QueryError(403, "AccessDenied",
+                                   "User: " + issued->assumed_role_arn +
+                                       " is not authorized (the emulator's assumed roles read "
+                                       "CloudTrail only)"));
+      }
       return FromWire(notify_.HandleQuery(service, req.body));
+    }
+    if (issued && service != "cloudtrail") {
+      return ProtocolError(protocol, 400, "AccessDeniedException",
+                           "User: " + issued->assumed_role_arn +
+                               " is not authorized (the emulator's assumed roles read CloudTrail "
+                               "only)");
     }
     if (protocol == Protocol::kRest) {
       if (content_type.rfind("application/json", 0) != 0) {
@@ -340,6 +400,16 @@ class Emulator::Impl {
       }
       return FromWire(notify_.HandleEvents(
           std::string_view(amz_target).substr(amz_target.find('.') + 1), input));
+    }
+    if (service == "cloudtrail") {
+      std::string_view op = std::string_view(amz_target).substr(amz_target.rfind('.') + 1);
+      if (op != "LookupEvents") {
+        return AwsError(400, "UnknownOperationException",
+                        "The emulator serves CloudTrail LookupEvents only, not " +
+                            std::string(op.substr(0, 100)));
+      }
+      return FromWire(cloudtrail_.LookupEvents(
+          issued ? issued->account_id : options_.seed.instance.owner_account_id, input));
     }
     if (service == "organizations") {
       return FromService(organizations_.Handle(
@@ -411,6 +481,18 @@ class Emulator::Impl {
       ServiceResponse r = service_.OpenSession(body);
       return TestReply(r.status, std::move(r.body));
     }
+    if (path == "/_emulator/cloudtrail/events") {
+      if (req.method == "DELETE") {
+        cloudtrail_.ClearEvents();
+        return TestReply(200, json::object());
+      }
+      if (req.method != "POST") return TestReply(405, {{"message", "use POST or DELETE"}});
+      json body = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
+      if (body.is_discarded()) return TestReply(400, {{"message", "the body is not JSON"}});
+      Result<std::vector<std::string>> ids = cloudtrail_.AddEvents(body);
+      if (!ids.has_value()) return TestReply(400, {{"message", ids.error().message()}});
+      return TestReply(200, {{"event_ids", *ids}});
+    }
     constexpr std::string_view kSessions = "/_emulator/sessions/";
     constexpr std::string_view kCalls = "/calls";
     if (path.rfind(kSessions, 0) == 0 && path.size() > kSessions.size() + kCalls.size() &&
@@ -421,7 +503,14 @@ class Emulator::Impl {
         if (req.method != "POST") return TestReply(405, {{"error", "use POST"}});
         json body = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
         if (body.is_discarded()) return TestReply(400, {{"error", "the body is not JSON"}});
-        ServiceResponse r = service_.SessionCall(id, body);
+        Service::SessionCallRecord call;
+        call.allowed = false;
+        ServiceResponse r = service_.SessionCall(id, body, &call);
+        // The call leaves its trace in the account's CloudTrail, as AWS's would.
+        if (r.status == 200 && !call.action.empty()) {
+          cloudtrail_.RecordSessionCall(call.user_name, call.account_id, call.permission_set,
+                                        call.action, call.region, call.at, call.allowed);
+        }
         return TestReply(r.status, std::move(r.body));
       }
     }
@@ -433,6 +522,7 @@ class Emulator::Impl {
   Service service_;
   NotifyServices notify_;
   OrganizationsService organizations_;
+  CloudTrailService cloudtrail_;
 
   std::atomic<std::uint16_t> port_{0};
   std::atomic<bool> control_needs_key_{false};

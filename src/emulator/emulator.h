@@ -90,6 +90,10 @@
 //   DestinationParentNotFoundException, DuplicateAccountException (already in the
 //   destination); faults answer TooManyRequestsException (400) and ServiceException (500).
 //   MoveAccount's moves last until reset. Paths, policies and the write calls are not emulated.
+// - STS AssumeRole and CloudTrail LookupEvents (issue 17, session activity;
+//   emulator/cloudtrail.h): a role in any seed account can be assumed with the emulator's key;
+//   the temporary key it answers is good for CloudTrail in that account only. LookupEvents
+//   answers the seed's "cloudtrail_events" and those test-added, of the caller's account.
 //
 // Unsigned test endpoints (never faulted):
 //   GET  /_emulator/state   -> State()
@@ -115,7 +119,12 @@
 //        when a Deny statement of the inline policy as last provisioned to the session's account
 //        matches (emulator/policy_eval.h; keys identitystore:userId, aws:TokenIssueTime =
 //        issued_at, aws:RequestedRegion, aws:PrincipalAccount, aws:CurrentTime = at). Deleting
-//        the assignment does not end an open session.
+//        the assignment does not end an open session. A decided call is also recorded as a
+//        CloudTrail event of that account (emulator/cloudtrail.h RecordSessionCall), so that
+//        session activity sees it.
+//   POST /_emulator/cloudtrail/events -> adds CloudTrail events: body {"events": [...]} in the
+//        seed's "cloudtrail_events" shape -> 200 {"event_ids": [...]}; 400 a bad body (nothing
+//        added). DELETE /_emulator/cloudtrail/events forgets every event (until reset).
 //   GET  /_emulator/sessions -> {"sessions": [{session_id, user_id, account_id,
 //        permission_set_arn, issued_at, expires_at}]}, oldest first (the last 10,000)
 // Errors of the session endpoints are {"error": "..."}; those of the others {"message": "..."}.
@@ -215,6 +224,9 @@ struct Seed {
   std::vector<SeedAssignment> assignments;
   // None: the Organizations calls answer AWSOrganizationsNotInUseException.
   std::optional<SeedOrganization> organization;
+  // CloudTrail events LookupEvents answers (emulator/cloudtrail.h ParseCloudTrailEvents gives
+  // the shape of one); null or an array.
+  nlohmann::json cloudtrail_events;
 
   // InvalidArgument naming the first bad entry: id patterns, duplicates, permission sets of
   // another instance, group members and assignment parts that name nothing in the seed; for the
@@ -362,7 +374,9 @@ class Emulator {
   //    "sessions": [as GET /_emulator/sessions lists them],
   //    "organization": null (none in the seed) | {"Id", "MasterAccountId",
   //                    "accounts": {"<account id>": "<the root or OU it is in now>"}},
-  //    "sns": [], "eventbridge": [], "securityhub": []}
+  //    "sns": [], "eventbridge": [], "securityhub": [],
+  //    "cloudtrail_events": n, "assumed_roles": [{access_key_id, account_id, assumed_role_arn,
+  //                                               expiration}]}
   // "calls" counts every call whose signature checked out, faulted ones included (the
   // Organizations calls too).
   // "assignment_calls" has one entry per assignment ever named by a create or delete: its ids

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "core/duration.h"
+#include "emulator/cloudtrail.h"
 #include "emulator/emulator.h"
 #include "emulator/patterns.h"
 
@@ -133,7 +134,8 @@ Status ReadOrganization(const json& o, Seed& seed) {
 Result<Seed> SeedFromJson(const json& j) {
   if (!j.is_object()) return InvalidArgumentError("the seed must be a JSON object");
   static const std::set<std::string> kMembers = {
-      "instance", "accounts", "permission_sets", "users", "groups", "assignments", "organization"};
+      "instance", "accounts",    "permission_sets", "users",
+      "groups",   "assignments", "organization",    "cloudtrail_events"};
   for (const auto& [key, value] : j.items()) {
     if (!kMembers.count(key)) return InvalidArgumentError("unknown seed member \"" + key + "\"");
   }
@@ -205,6 +207,10 @@ Result<Seed> SeedFromJson(const json& j) {
   JIT_RETURN_IF_ERROR(ForEachObject(j, "assignments", read_assignments));
   if (auto it = j.find("organization"); it != j.end() && !it->is_null()) {
     JIT_RETURN_IF_ERROR(ReadOrganization(*it, seed));
+  }
+  if (auto it = j.find("cloudtrail_events"); it != j.end() && !it->is_null()) {
+    if (!it->is_array()) return InvalidArgumentError("cloudtrail_events must be an array");
+    seed.cloudtrail_events = *it;
   }
   JIT_RETURN_IF_ERROR(seed.Validate());
   return seed;
@@ -387,6 +393,13 @@ Status Seed::Validate() const {
     if (!principal) {
       return InvalidArgumentError(where + ": principal_type USER or GROUP with the id of one");
     }
+  }
+  if (!cloudtrail_events.is_null()) {
+    std::set<std::string> account_ids;
+    for (const SeedAccount& acc : accounts) account_ids.insert(acc.id);
+    Result<std::vector<CloudTrailEvent>> events =
+        ParseCloudTrailEvents(cloudtrail_events, account_ids, "cloudtrail_events");
+    if (!events.has_value()) return events.error();
   }
   return OkStatus();
 }

@@ -580,6 +580,11 @@ std::string_view ServiceForTarget(std::string_view target) {
   if (target.rfind(kIdentityStorePrefix, 0) == 0) return "identitystore";
   if (target.rfind("AWSEvents.", 0) == 0) return "events";
   if (target.rfind("AWSOrganizationsV20161128.", 0) == 0) return "organizations";
+  // botocore sends the long prefix; the JavaScript SDK v3 the service's shape name alone.
+  if (target.rfind("com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.", 0) == 0 ||
+      target.rfind("CloudTrail_20131101.", 0) == 0) {
+    return "cloudtrail";
+  }
   return {};
 }
 
@@ -1710,7 +1715,8 @@ ServiceResponse Service::OpenSession(const json& body) {
   return resp;
 }
 
-ServiceResponse Service::SessionCall(std::string_view session_id, const json& body) {
+ServiceResponse Service::SessionCall(std::string_view session_id, const json& body,
+                                     SessionCallRecord* record) {
   MutexLock lock(&mu_);
   Time now = clock_.Now();
   Settle(now);
@@ -1754,6 +1760,17 @@ ServiceResponse Service::SessionCall(std::string_view session_id, const json& bo
   resp.body = {{"allowed", !d.denied},
                {"reason", d.denied ? "explicit deny by statement " + d.statement : "allowed"}};
   if (!d.problem.empty()) resp.body["policy_problem"] = d.problem;
+  if (record != nullptr) {
+    const SeedUser* user = FindUser(session.user_id);
+    const PermissionSetState* ps = FindPermissionSet(session.permission_set_arn);
+    record->user_name = user != nullptr ? user->user_name : session.user_id;
+    record->account_id = session.account_id;
+    record->permission_set = ps != nullptr ? ps->info.name : "";
+    record->action = action;
+    record->region = region;
+    record->at = at;
+    record->allowed = !d.denied;
+  }
   return resp;
 }
 

@@ -37,7 +37,9 @@ std::string NewUuid();
 
 // Which signing name a target belongs to: "sso" (SWBExternalService.*), "identitystore"
 // (AWSIdentityStore.*), "events" (AWSEvents.*, handled by NotifyServices), "organizations"
-// (AWSOrganizationsV20161128.*, handled by OrganizationsService), or "" for none.
+// (AWSOrganizationsV20161128.*, handled by OrganizationsService), "cloudtrail"
+// (com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.* or CloudTrail_20131101.*, handled by
+// CloudTrailService), or "" for none.
 std::string_view ServiceForTarget(std::string_view target);
 
 // Thread-safe (one mutex around everything).
@@ -65,8 +67,20 @@ class Service {
   // and JSON body ({"error": "..."} for an error). Due operations are settled first.
   // POST /_emulator/sessions
   ServiceResponse OpenSession(const nlohmann::json& body);
-  // POST /_emulator/sessions/{id}/calls
-  ServiceResponse SessionCall(std::string_view session_id, const nlohmann::json& body);
+  // A call a session made and how it was decided, for its CloudTrail event.
+  struct SessionCallRecord {
+    std::string user_name;
+    std::string account_id;
+    std::string permission_set;  // its name
+    std::string action;          // "s3:ListBuckets"
+    std::string region;
+    Time at;
+    bool allowed = false;
+  };
+  // POST /_emulator/sessions/{id}/calls. `record` (may be null) receives the call when it was
+  // decided (not for a bad body, an unknown or expired session).
+  ServiceResponse SessionCall(std::string_view session_id, const nlohmann::json& body,
+                              SessionCallRecord* record = nullptr);
   // GET /_emulator/sessions: {"sessions": [...]}, oldest first.
   nlohmann::json Sessions() const;
 

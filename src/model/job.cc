@@ -6,13 +6,14 @@
 namespace jit::model {
 namespace {
 
-constexpr std::array<std::pair<JobKind, std::string_view>, 6> kJobKindNames = {{
+constexpr std::array<std::pair<JobKind, std::string_view>, 7> kJobKindNames = {{
     {JobKind::kGrant, "grant"},
     {JobKind::kRevoke, "revoke"},
     {JobKind::kApprovalTimeout, "approval_timeout"},
     {JobKind::kNotify, "notify"},
     {JobKind::kCutoff, "session_cutoff"},
     {JobKind::kCutoffLift, "session_cutoff_lift"},
+    {JobKind::kActivitySummary, "activity_summary"},
 }};
 
 }  // namespace

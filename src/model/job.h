@@ -16,8 +16,10 @@ enum class JobKind {
   kNotify,           // deliver a notification
   kCutoff,           // session cut-off: deny an ended grant's open AWS sessions (cutoff/)
   kCutoffLift,       // take that denial out once those sessions have expired
+  kActivitySummary,  // session activity: read and audit a grant's CloudTrail events (activity/)
 };
-// "grant", "revoke", "approval_timeout", "notify", "session_cutoff", "session_cutoff_lift"
+// "grant", "revoke", "approval_timeout", "notify", "session_cutoff", "session_cutoff_lift",
+// "activity_summary"
 std::string_view JobKindName(JobKind k);
 std::optional<JobKind> ParseJobKind(std::string_view name);
 

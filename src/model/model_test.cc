@@ -36,8 +36,8 @@ TEST(RequestState, TerminalStatesAreTheEndedOnes) {
 }
 
 TEST(JobKind, NamesRoundTrip) {
-  for (JobKind k :
-       {JobKind::kGrant, JobKind::kRevoke, JobKind::kApprovalTimeout, JobKind::kNotify}) {
+  for (JobKind k : {JobKind::kGrant, JobKind::kRevoke, JobKind::kApprovalTimeout, JobKind::kNotify,
+                    JobKind::kCutoff, JobKind::kCutoffLift, JobKind::kActivitySummary}) {
     EXPECT_EQ(ParseJobKind(JobKindName(k)), k) << JobKindName(k);
   }
   EXPECT_EQ(JobKindName(JobKind::kApprovalTimeout), "approval_timeout");

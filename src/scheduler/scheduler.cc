@@ -299,7 +299,8 @@ SchedulerStats Scheduler::Impl::Stats() const {
   SchedulerStats stats;
   for (model::JobKind k :
        {model::JobKind::kGrant, model::JobKind::kRevoke, model::JobKind::kApprovalTimeout,
-        model::JobKind::kNotify, model::JobKind::kCutoff, model::JobKind::kCutoffLift}) {
+        model::JobKind::kNotify, model::JobKind::kCutoff, model::JobKind::kCutoffLift,
+        model::JobKind::kActivitySummary}) {
     stats.pending[k] = 0;
   }
   Time overdue_before = clock_.Now() - options_.overdue_after;

@@ -25,7 +25,7 @@ class BrokerMetrics final : public WorkflowObserver {
   // Requests active now.
   void SetActiveGrants(std::function<double()> read);
   // Jobs waiting, by kind ("grant", "revoke", "approval_timeout", "notify", "session_cutoff",
-  // "session_cutoff_lift").
+  // "session_cutoff_lift", "activity_summary").
   void SetJobsPending(std::function<std::map<std::string, double>()> read);
   // Revocations past their due time by more than the scheduler's overdue threshold.
   void SetRevocationsOverdue(std::function<double()> read);

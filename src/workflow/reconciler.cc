@@ -207,6 +207,10 @@ class RunContext {
           if (options_.policy != nullptr) {
             JIT_RETURN_IF_ERROR(cutoff::ScheduleCutoff(tx, *options_.policy->Get(), r, now, now));
           }
+          if (options_.activity && r.activated_at && !model::IsGroupAccount(r.account_id)) {
+            JIT_RETURN_IF_ERROR(
+                tx.PutJob(MakeJob(model::JobKind::kActivitySummary, r.id, now, now)));
+          }
           ++ended;
         }
         if (more) {

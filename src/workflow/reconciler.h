@@ -43,6 +43,9 @@ struct ReconcilerOptions {
   // sessions cut off where the policy says so (cutoff/engine.h ScheduleCutoff). Not owned; may
   // be null (no cut-off).
   policy::ConfigHolder* policy = nullptr;
+  // Session activity is on (WorkflowOptions::activity): a grant ended this way gets its activity
+  // summary job too.
+  bool activity = false;
 
   Status Validate() const;
 };

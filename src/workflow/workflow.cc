@@ -1290,6 +1290,11 @@ class Workflow::Impl {
         // Kept, not dropped: a broker started with cut-off wired runs it later.
         spdlog::warn("session cut-off job {}: this broker does not run session cut-off", job.id);
         return JobOutcome::Retry("this broker does not run session cut-off");
+      case JobKind::kActivitySummary:
+        if (options_.activity != nullptr) return options_.activity->Run(job);
+        // Kept: a broker started with session activity on summarizes it later.
+        spdlog::warn("activity summary job {}: this broker does not read session activity", job.id);
+        return JobOutcome::Retry("this broker does not read session activity");
     }
     spdlog::error("job {} has a kind this broker does not run; dropping it", job.id);
     return JobOutcome::Done();
@@ -1419,6 +1424,10 @@ class Workflow::Impl {
       JIT_RETURN_IF_ERROR(
           AppendEvent(tx, now, kSystemActor, "request.ended", r.id, "info", details));
       JIT_RETURN_IF_ERROR(tx.UpdateRequest(r));
+      // Session activity: what the grant's sessions did, summarized once their window closes.
+      if (options_.activity != nullptr && r.activated_at && !model::IsGroupAccount(r.account_id)) {
+        JIT_RETURN_IF_ERROR(tx.PutJob(MakeJob(JobKind::kActivitySummary, r.id, now, now)));
+      }
     }
     JIT_RETURN_IF_ERROR(tx.DeleteJob(JobId(JobKind::kGrant, r.id)));
     return tx.DeleteJob(JobId(JobKind::kRevoke, r.id));

@@ -133,6 +133,10 @@ struct WorkflowOptions {
   // Runs session cut-off jobs (cutoff/engine.h); the workflow puts them when a grant's
   // assignment is deleted and cut-off is on for it. Not owned; may be null (such jobs wait).
   scheduler::JobRunner* cutoff = nullptr;
+  // Runs session activity summary jobs (activity/service.h); when set, the end of a grant that
+  // was active in an account puts one (due at once; it waits for the window to close). Not
+  // owned; may be null (session activity is off: no such jobs are put).
+  scheduler::JobRunner* activity = nullptr;
   // Checks the tickets of requests under rules with `ticket_check` (tickets/jira.h) before they
   // are filed. Not owned; may be null: such requests are then refused (Unavailable), except
   // break-glass ones, which go ahead with the check recorded as not made.

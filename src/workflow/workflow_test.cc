@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "core/mutex.h"
 #include "core/testing.h"
 #include "model/identity.h"
 #include "policy/config.h"
@@ -965,6 +966,63 @@ TEST_F(DirectoryTest, DirectoryTroubleIsUnavailable) {
   model::Identity alice{"alice", {"engineers"}, ""};
   EXPECT_THAT(workflow_.Submit(alice, {"sandbox", "ReadOnly", minutes(30), "work", ""}),
               StatusIs(StatusCode::kUnavailable, HasSubstr("cannot look up user alice")));
+}
+
+// Session activity (issue 17): the end of a grant that was active puts its activity summary
+// job, and the workflow hands that job to the activity runner.
+class RecordingRunner final : public scheduler::JobRunner {
+ public:
+  scheduler::JobOutcome Run(const model::Job& job) override {
+    MutexLock lock(&mu_);
+    jobs_.push_back(job);
+    return scheduler::JobOutcome::Done();
+  }
+  std::vector<model::Job> jobs() {
+    MutexLock lock(&mu_);
+    return jobs_;
+  }
+
+ private:
+  Mutex mu_;
+  std::vector<model::Job> jobs_ GUARDED_BY(mu_);
+};
+
+struct RunnerHolder {
+  RecordingRunner activity;
+};
+
+class ActivityWorkflowTest : protected RunnerHolder, public WorkflowTest {
+ protected:
+  ActivityWorkflowTest() : WorkflowTest(DevConfig(), WithActivity(&activity)) {}
+  static WorkflowOptions WithActivity(scheduler::JobRunner* runner) {
+    WorkflowOptions o;
+    o.activity = runner;
+    return o;
+  }
+};
+
+TEST_F(ActivityWorkflowTest, TheEndOfAGrantPutsItsActivitySummaryJob) {
+  auto r = Submit(kAlice, "sandbox", "ReadOnly", minutes(30));
+  Settle();
+  ASSERT_EQ(StateOf(r.id), RequestState::kActive);
+  EXPECT_TRUE(activity.jobs().empty());
+  clock_.Advance(minutes(30));
+  ASSERT_EQ(StateOf(r.id), RequestState::kEnded);
+  std::vector<model::Job> ran = activity.jobs();
+  ASSERT_EQ(ran.size(), 1u);
+  EXPECT_EQ(ran[0].kind, model::JobKind::kActivitySummary);
+  EXPECT_EQ(ran[0].request_id, r.id);
+  EXPECT_EQ(ran[0].due_at, *store_->GetRequest(r.id)->ended_at);
+}
+
+TEST_F(WorkflowTest, WithoutSessionActivityNoSummaryJobIsPut) {
+  auto r = Submit(kAlice, "sandbox", "ReadOnly", minutes(30));
+  Settle();
+  clock_.Advance(minutes(30));
+  ASSERT_EQ(StateOf(r.id), RequestState::kEnded);
+  for (const model::Job& j : store_->ListJobs().value()) {
+    EXPECT_NE(j.kind, model::JobKind::kActivitySummary) << j.id;
+  }
 }
 
 }  // namespace

@@ -1,6 +1,8 @@
 // My requests: the caller's requests, polled for their state, with the time left on active
-// grants and the actions that fit each state (cancel, revoke, extend).
+// grants, the actions that fit each state (cancel, revoke, extend) and, once a grant has been
+// active, its Activity tab (activity.js).
 
+import { activityTab, hasActivity } from './activity.js';
 import { api, serverNow } from './api.js';
 import {
   el, facts, field, formatDuration, formatTime, formatTimeLeft, parseDuration, stateBadge,
@@ -212,8 +214,12 @@ function buildCard(r, ctx, refreshSoon) {
     }
     actions.append(extendField.wrap, extend);
   }
+  // What the grant's AWS sessions did (CloudTrail), once it has been active.
+  const activity = hasActivity(r) ? activityTab(r) : null;
+  if (activity) actions.append(activity.tab);
   if (actions.childElementCount) node.append(actions);
   node.append(error);
+  if (activity) node.append(activity.panel);
 
   return {
     node,
@@ -258,7 +264,9 @@ function buildAdminCard(r, ctx, refreshSoon) {
       revoke.disabled = false;
     }
   });
-  node.append(reasonField.wrap, el('div', { class: 'actions' }, revoke), error);
+  const activity = activityTab(r);
+  node.append(reasonField.wrap, el('div', { class: 'actions' }, revoke, activity.tab), error,
+              activity.panel);
   return {
     node,
     tick() {
