@@ -31,8 +31,8 @@
 #include "org/refresher.h"
 #include "policy/config.h"
 #include "scheduler/scheduler.h"
-#include "tickets/jira.h"
 #include "store/open.h"
+#include "tickets/jira.h"
 #include "workflow/broker_metrics.h"
 #include "workflow/notifications.h"
 #include "workflow/reconciler.h"
@@ -172,7 +172,7 @@ class Broker {
   std::unique_ptr<workflow::Notifications> notifications_;
   std::unique_ptr<aws::HttpTransport> tickets_http_;
   std::unique_ptr<tickets::TicketChecker> tickets_;  // null without a `jira:` section
-  std::unique_ptr<cutoff::Engine> cutoff_;  // runs before the workflow's jobs need it
+  std::unique_ptr<cutoff::Engine> cutoff_;           // runs before the workflow's jobs need it
   // Session activity; both null when it is off (no activity.role_name outside dev mode).
   std::unique_ptr<activity::EventReader> activity_reader_;
   std::unique_ptr<activity::Service> activity_;
