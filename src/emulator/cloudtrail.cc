@@ -10,6 +10,7 @@
 #include "core/mutex.h"
 #include "core/time_format.h"
 #include "emulator/service.h"
+#include "emulator/wire_text.h"
 
 namespace jit::emulator {
 namespace {
@@ -23,48 +24,9 @@ constexpr int kMaxLookupResults = 50;
 // CloudTrail keeps 90 days of management events.
 constexpr auto kRetention = std::chrono::hours(24 * 90);
 
-std::string CtXmlEscape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out.push_back(c);
-    }
-  }
-  return out;
-}
-
-std::string CtDump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
-
 WireResponse CtJsonError(int status, std::string_view type, std::string_view message) {
   return {status, "application/x-amz-json-1.1",
-          CtDump(json{{"__type", type}, {"message", message}}), std::string(type)};
-}
-
-std::uint64_t CtFnv1a(std::string_view s, std::uint64_t h = 0xcbf29ce484222325ULL) {
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= 0x100000001b3ULL;
-  }
-  return h;
-}
-
-std::string CtHex64(std::uint64_t v) {
-  char buf[17];
-  std::snprintf(buf, sizeof(buf), "%016llx", static_cast<unsigned long long>(v));
-  return buf;
+          wire::Dump(json{{"__type", type}, {"message", message}}), std::string(type)};
 }
 
 std::string Upper(std::string s) {
@@ -89,7 +51,7 @@ std::string AssumedRoleArn(const CloudTrailEvent& e) {
 // The record CloudTrail keeps (LookupEvents' CloudTrailEvent), as JSON text.
 std::string RecordJson(const CloudTrailEvent& e, const std::string& default_region) {
   std::string role = ReservedSsoRoleName(e.account_id, e.permission_set);
-  std::string role_id = "AROA" + Upper(CtHex64(CtFnv1a(role))).substr(0, 16);
+  std::string role_id = "AROA" + Upper(wire::Hex64(wire::Fnv1a(role))).substr(0, 16);
   json record = {
       {"eventVersion", "1.08"},
       {"userIdentity",
@@ -134,7 +96,7 @@ std::string RecordJson(const CloudTrailEvent& e, const std::string& default_regi
     }
     record["resources"] = std::move(resources);
   }
-  return CtDump(record);
+  return wire::Dump(record);
 }
 
 json EventJson(const CloudTrailEvent& e, const std::string& region) {
@@ -186,7 +148,7 @@ std::string RandomString(std::size_t n, std::string_view alphabet) {
 
 std::string ReservedSsoRoleName(std::string_view account_id, std::string_view permission_set) {
   std::string key = std::string(account_id) + "/" + std::string(permission_set);
-  return "AWSReservedSSO_" + std::string(permission_set) + "_" + CtHex64(CtFnv1a(key));
+  return "AWSReservedSSO_" + std::string(permission_set) + "_" + wire::Hex64(wire::Fnv1a(key));
 }
 
 Result<std::vector<CloudTrailEvent>> ParseCloudTrailEvents(const json& events,
@@ -259,20 +221,19 @@ Result<std::vector<CloudTrailEvent>> ParseCloudTrailEvents(const json& events,
       }
     }
     if (e.event_id.empty()) {
-      std::string k = CtDump(o) + "#" + std::to_string(i);
-      std::uint64_t hi = CtFnv1a(k);
-      std::uint64_t lo = CtFnv1a(k, 0x84222325cbf29ce4ULL);
-      std::string h =
-          CtHex64((hi & ~0xf000ULL) | 0x4000ULL) + CtHex64((lo & ~(0xcULL << 60)) | (0x8ULL << 60));
+      std::string k = wire::Dump(o) + "#" + std::to_string(i);
+      std::uint64_t hi = wire::Fnv1a(k);
+      std::uint64_t lo = wire::Fnv1a(k, 0x84222325cbf29ce4ULL);
+      std::string h = wire::Hex64((hi & ~0xf000ULL) | 0x4000ULL) +
+                      wire::Hex64((lo & ~(0xcULL << 60)) | (0x8ULL << 60));
       e.event_id = h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" +
                    h.substr(16, 4) + "-" + h.substr(20, 12);
     } else if (!std::regex_match(e.event_id, kUuid)) {
       return InvalidArgumentError(w + ".event_id must be a lowercase UUID");
     }
     if (e.access_key_id.empty()) {
-      e.access_key_id =
-          "ASIA" +
-          Upper(CtHex64(CtFnv1a(e.account_id + "/" + e.permission_set + "/" + e.user_name)));
+      e.access_key_id = "ASIA" + Upper(wire::Hex64(wire::Fnv1a(
+                                     e.account_id + "/" + e.permission_set + "/" + e.user_name)));
     }
     out.push_back(std::move(e));
   }
@@ -399,7 +360,8 @@ WireResponse CloudTrailService::AssumeRole(const std::map<std::string, std::stri
   key.assumed_role_arn = "arn:aws:sts::" + account + ":assumed-role/" + role_name + "/" + *session;
   // STS writes Expiration to the second; the key expires then.
   key.expires = FromUnixMillis((ToUnixMillis(clock_.Now()) / 1000 + duration) * 1000);
-  std::string role_id = "AROA" + Upper(CtHex64(CtFnv1a(account + "/" + role_name))).substr(0, 17);
+  std::string role_id =
+      "AROA" + Upper(wire::Hex64(wire::Fnv1a(account + "/" + role_name))).substr(0, 17);
   issued_[key_id] = key;
   issued_order_.push_back(key_id);
   while (issued_order_.size() > kMaxIssuedKeys) {
@@ -409,8 +371,8 @@ WireResponse CloudTrailService::AssumeRole(const std::map<std::string, std::stri
   return {200, "text/xml",
           "<?xml version=\"1.0\"?>\n<AssumeRoleResponse xmlns=\"" + std::string(kStsXmlns) +
               "\">\n  <AssumeRoleResult>\n    <AssumedRoleUser>\n      <Arn>" +
-              CtXmlEscape(key.assumed_role_arn) + "</Arn>\n      <AssumedRoleId>" + role_id + ":" +
-              CtXmlEscape(*session) +
+              wire::XmlEscape(key.assumed_role_arn) + "</Arn>\n      <AssumedRoleId>" + role_id +
+              ":" + wire::XmlEscape(*session) +
               "</AssumedRoleId>\n    </AssumedRoleUser>\n    <Credentials>\n      "
               "<AccessKeyId>" +
               key_id + "</AccessKeyId>\n      <SecretAccessKey>" + key.secret_access_key +
@@ -426,12 +388,13 @@ WireResponse CloudTrailService::CallerIdentity(const IssuedKey& key) const {
   std::string role_and_session = key.assumed_role_arn.substr(key.assumed_role_arn.find('/') + 1);
   std::string role = role_and_session.substr(0, role_and_session.find('/'));
   std::string session = role_and_session.substr(role_and_session.find('/') + 1);
-  std::string role_id = "AROA" + Upper(CtHex64(CtFnv1a(key.account_id + "/" + role))).substr(0, 17);
+  std::string role_id =
+      "AROA" + Upper(wire::Hex64(wire::Fnv1a(key.account_id + "/" + role))).substr(0, 17);
   return {200, "text/xml",
           "<?xml version=\"1.0\"?>\n<GetCallerIdentityResponse xmlns=\"" + std::string(kStsXmlns) +
-              "\">\n  <GetCallerIdentityResult>\n    <Arn>" + CtXmlEscape(key.assumed_role_arn) +
-              "</Arn>\n    <UserId>" + role_id + ":" + CtXmlEscape(session) +
-              "</UserId>\n    <Account>" + key.account_id +
+              "\">\n  <GetCallerIdentityResult>\n    <Arn>" +
+              wire::XmlEscape(key.assumed_role_arn) + "</Arn>\n    <UserId>" + role_id + ":" +
+              wire::XmlEscape(session) + "</UserId>\n    <Account>" + key.account_id +
               "</Account>\n  </GetCallerIdentityResult>\n  <ResponseMetadata>\n    <RequestId>" +
               NewUuid() + "</RequestId>\n  </ResponseMetadata>\n</GetCallerIdentityResponse>\n",
           ""};
@@ -498,7 +461,7 @@ WireResponse CloudTrailService::LookupEvents(const std::string& account_id, cons
                          "EventCategory must be insight when it is given.");
     }
     // The emulator records no Insights events.
-    return {200, "application/x-amz-json-1.1", CtDump(json{{"Events", json::array()}}), ""};
+    return {200, "application/x-amz-json-1.1", wire::Dump(json{{"Events", json::array()}}), ""};
   }
   int max_results = kMaxLookupResults;
   if (auto it = input.find("MaxResults"); it != input.end() && !it->is_null()) {
@@ -510,9 +473,9 @@ WireResponse CloudTrailService::LookupEvents(const std::string& account_id, cons
     max_results = static_cast<int>(it->get<std::int64_t>());
   }
   // The token holds the offset and a digest of the inputs it belongs to.
-  std::string binding = CtHex64(CtFnv1a(account_id + "|" + attr_key + "|" + attr_value + "|" +
-                                        std::to_string(ToUnixMillis(start)) + "|" +
-                                        std::to_string(ToUnixMillis(end))));
+  std::string binding = wire::Hex64(wire::Fnv1a(account_id + "|" + attr_key + "|" + attr_value +
+                                                "|" + std::to_string(ToUnixMillis(start)) + "|" +
+                                                std::to_string(ToUnixMillis(end))));
   std::size_t offset = 0;
   if (auto it = input.find("NextToken"); it != input.end() && !it->is_null()) {
     bool ok = it->is_string();
@@ -552,7 +515,7 @@ WireResponse CloudTrailService::LookupEvents(const std::string& account_id, cons
   for (std::size_t i = offset; i < stop; ++i) out_events.push_back(EventJson(*hits[i], region_));
   json answer = {{"Events", std::move(out_events)}};
   if (stop < hits.size()) answer["NextToken"] = std::to_string(stop) + ":" + binding;
-  return {200, "application/x-amz-json-1.1", CtDump(answer), ""};
+  return {200, "application/x-amz-json-1.1", wire::Dump(answer), ""};
 }
 
 Result<std::vector<std::string>> CloudTrailService::AddEvents(const json& body) {
@@ -596,7 +559,7 @@ void CloudTrailService::RecordSessionCall(const std::string& user_name,
   }
   if (!allowed) e.error_code = "AccessDenied";
   e.access_key_id =
-      "ASIA" + Upper(CtHex64(CtFnv1a(account_id + "/" + permission_set + "/" + user_name)));
+      "ASIA" + Upper(wire::Hex64(wire::Fnv1a(account_id + "/" + permission_set + "/" + user_name)));
   MutexLock lock(&mu_);
   if (events_.size() >= kMaxEvents) events_.erase(events_.begin());
   events_.push_back(std::move(e));

@@ -8,6 +8,7 @@
 #include "core/mutex.h"
 #include "core/time_format.h"
 #include "emulator/service.h"
+#include "emulator/wire_text.h"
 
 namespace jit::emulator {
 namespace {
@@ -20,30 +21,8 @@ constexpr std::size_t kMaxSnsMessageBytes = std::size_t{256} * 1024;
 constexpr std::size_t kMaxPutEventsBytes = std::size_t{256} * 1024;
 constexpr std::size_t kMaxRecorded = 10000;
 
-std::string XmlEscape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out.push_back(c);
-    }
-  }
-  return out;
-}
-
-std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+using wire::Dump;
+using wire::XmlEscape;
 
 WireResponse Xml(std::string body) {
   return {200, "text/xml", "<?xml version=\"1.0\"?>\n" + std::move(body), ""};

@@ -20,9 +20,13 @@
 #include "core/time_format.h"
 #include "emulator/patterns.h"
 #include "emulator/policy_eval.h"
+#include "emulator/wire_text.h"
 
 namespace jit::emulator {
 namespace {
+
+using wire::Fnv1a;
+using wire::Hex64;
 
 using nlohmann::json;
 
@@ -44,20 +48,6 @@ std::uint64_t SplitMix64(std::uint64_t& state) {
   z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
   z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
   return z ^ (z >> 31);
-}
-
-std::uint64_t Fnv1a(std::string_view s, std::uint64_t h = 0xcbf29ce484222325ULL) {
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= 0x100000001b3ULL;
-  }
-  return h;
-}
-
-std::string Hex64(std::uint64_t v) {
-  char buf[17];
-  std::snprintf(buf, sizeof(buf), "%016llx", static_cast<unsigned long long>(v));
-  return buf;
 }
 
 // A version-4-shaped lowercase UUID from 128 bits.
