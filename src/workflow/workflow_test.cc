@@ -1020,9 +1020,9 @@ TEST_F(WorkflowTest, WithoutSessionActivityNoSummaryJobIsPut) {
   Settle();
   clock_.Advance(minutes(30));
   ASSERT_EQ(StateOf(r.id), RequestState::kEnded);
-  for (const model::Job& j : store_->ListJobs().value()) {
-    EXPECT_NE(j.kind, model::JobKind::kActivitySummary) << j.id;
-  }
+  // Held in a variable: a range-for over ListJobs().value() would read a destroyed Result.
+  std::vector<model::Job> jobs = store_->ListJobs().value();
+  for (const model::Job& j : jobs) EXPECT_NE(j.kind, model::JobKind::kActivitySummary) << j.id;
 }
 
 }  // namespace
