@@ -852,12 +852,16 @@ class Workflow::Impl {
 
   // ---- Revocation on a threat finding (docs/FINDINGS.md) ------------------------------------
 
-  // The usernames of the open requests whose Identity Center user id is one of `ids`, read
-  // outside the transaction (the store finds open requests by requester only).
-  Result<std::map<std::string, std::set<std::string>>> RequestersById(
-      const std::set<std::string>& ids) {
+  // For each name of `names`, the requesters of open requests it names: those whose Identity
+  // Center user id it is, and those whose username it is but for case (an identity provider
+  // may spell a username otherwise than the role session name does). Read outside the
+  // transaction: the store finds open requests by exact requester only.
+  Result<std::map<std::string, std::set<std::string>>> RequestersNamed(
+      const std::set<std::string>& names) {
     std::map<std::string, std::set<std::string>> out;
-    if (ids.empty()) return out;
+    if (names.empty()) return out;
+    std::map<std::string, std::vector<std::string>> by_lower;
+    for (const std::string& n : names) by_lower[ToLower(n)].push_back(n);
     for (RequestState state :
          {RequestState::kPending, RequestState::kApproved, RequestState::kActive}) {
       store::RequestFilter filter;
@@ -866,7 +870,10 @@ class Workflow::Impl {
       do {
         JIT_ASSIGN_OR_RETURN(store::RequestPage page, store_.ListRequests(filter));
         for (const Request& r : page.items) {
-          if (ids.count(r.principal_id) > 0) out[r.principal_id].insert(r.requester);
+          if (names.count(r.principal_id) > 0) out[r.principal_id].insert(r.requester);
+          if (auto it = by_lower.find(ToLower(r.requester)); it != by_lower.end()) {
+            for (const std::string& n : it->second) out[n].insert(r.requester);
+          }
         }
         filter.cursor = page.next_cursor;
       } while (!filter.cursor.empty());
@@ -878,19 +885,21 @@ class Workflow::Impl {
   // o.denied (empty when it names nobody with an open request).
   Status EndForFinding(Tx& tx, const model::Identity& who, const findings::Event& event,
                        const findings::Finding& f,
-                       const std::map<std::string, std::set<std::string>>& by_id, Time now,
+                       const std::map<std::string, std::set<std::string>>& named, Time now,
                        FindingOutcome& o) {
-    // Each principal names a user by username, or by Identity Center user id.
+    // Each principal names a user by username (case aside), or by Identity Center user id.
     std::map<std::string, Request> open;  // by id, so that two names of one user act once
     for (const std::string& p : f.principals) {
       std::set<std::string> requesters = {p};
-      if (auto it = by_id.find(p); it != by_id.end()) {
+      if (auto it = named.find(p); it != named.end()) {
         requesters.insert(it->second.begin(), it->second.end());
       }
       for (const std::string& requester : requesters) {
         JIT_ASSIGN_OR_RETURN(std::vector<Request> theirs, tx.OpenRequestsOf(requester));
         for (Request& r : theirs) {
-          if (r.requester == p || r.principal_id == p) open.emplace(r.id, std::move(r));
+          if (EqualsIgnoreCase(r.requester, p) || r.principal_id == p) {
+            open.emplace(r.id, std::move(r));
+          }
         }
       }
     }
@@ -940,13 +949,11 @@ class Workflow::Impl {
           "revocation on findings is off: the config has no findings: section");
     }
     if (event.findings.empty()) return InvalidArgumentError("the event carries no finding");
-    std::set<std::string> ids;
+    std::set<std::string> names;
     for (const findings::Finding& f : event.findings) {
-      for (const std::string& p : f.principals) {
-        if (findings::LooksLikeUserId(p)) ids.insert(p);
-      }
+      names.insert(f.principals.begin(), f.principals.end());
     }
-    JIT_ASSIGN_OR_RETURN(auto by_id, RequestersById(ids));
+    JIT_ASSIGN_OR_RETURN(auto named, RequestersNamed(names));
     const std::string event_key = FindingKey("event", event.event_id);
     FindingsOutcome out;
     Status s = Transact([&](Tx& tx) -> Status {
@@ -968,7 +975,7 @@ class Workflow::Impl {
         json details = FindingDetails(event, f);
         findings::Decision d = findings::Decide(*rules, f);
         if (d.act) {
-          JIT_RETURN_IF_ERROR(EndForFinding(tx, who, event, f, by_id, now, o));
+          JIT_RETURN_IF_ERROR(EndForFinding(tx, who, event, f, named, now, o));
           if (o.revoked.empty() && o.denied.empty()) {
             d.why_not = f.principals.empty()
                             ? "it names no principal"

@@ -232,9 +232,23 @@ TEST_F(FindingsTest, TheIdentityCenterUserIdNamesTheUserToo) {
   EXPECT_EQ(State(daves), RequestState::kActive);
 }
 
-TEST_F(FindingsTest, MatchingIsExact) {
+// A name differing only in case names the user: an identity provider may spell the username
+// otherwise than the role session name does, and a finding must not miss the user for it.
+TEST_F(FindingsTest, ANameThatDiffersOnlyInCaseNamesTheUser) {
   std::string sandbox = Active(kAlice, "sandbox");
-  for (const char* near : {"Alice", "alic", "alice ", "AWSReservedSSO_ReadOnly_0123"}) {
+  std::string daves = Active(kDave, "sandbox");
+  auto done = workflow_.ActOnFindings(Automation(), GuardDuty("ev-1", "gd-1", {"ALICE"}));
+  ASSERT_OK(done);
+  EXPECT_EQ(done->findings[0].outcome, "acted");
+  EXPECT_THAT(done->findings[0].revoked, ElementsAre(sandbox));
+  SettleAll();
+  EXPECT_EQ(State(sandbox), RequestState::kEnded);
+  EXPECT_EQ(State(daves), RequestState::kActive);
+}
+
+TEST_F(FindingsTest, MatchingIsExactButForCase) {
+  std::string sandbox = Active(kAlice, "sandbox");
+  for (const char* near : {"alic", "alice ", "xalice", "AWSReservedSSO_ReadOnly_0123"}) {
     auto done = workflow_.ActOnFindings(Automation(), GuardDuty(near, near, {near}));
     ASSERT_OK(done);
     EXPECT_EQ(done->findings[0].outcome, "ignored") << near;
